@@ -1,0 +1,15 @@
+// Azure Functions entry point for the work queue: each message is one step of a long action.
+// A thrown error leaves the message for the host to retry; after maxDequeueCount (host.json) it goes
+// to the poison queue, as the local dispatcher also does.
+import { app } from '@azure/functions';
+import { services } from '../shared/services';
+import { decodeItem, runWorkItem } from '../shared/work/queue';
+import '../shared/work/handlers';
+
+app.storageQueue('work', {
+  queueName: '%JACKET_WORK_QUEUE%',
+  connection: 'JACKET_STORAGE_CONNECTION_STRING',
+  handler: async (message) => {
+    await runWorkItem(decodeItem(message), services());
+  },
+});

@@ -1,0 +1,80 @@
+// The local cloud: Azurite, the ARM emulator and the app host, wired together on loopback.
+// `npm start` (local/start.ts) and the end-to-end tests (test/e2e/harness.ts) both start it from here.
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../shared/config';
+import { createServices, type Services } from '../shared/services';
+import { startAzurite, type RunningAzurite } from './azurite';
+import { startHost, type LocalHost } from './host';
+
+export interface LocalCloudOptions {
+  port?: number;
+  adminPassword?: string;
+  /** Extra settings (environment-style) layered over the defaults. */
+  settings?: Record<string, string>;
+  /** An ARM endpoint to use (the emulator's URL), if one is running. */
+  armEndpoint?: string;
+  dispatch?: boolean;
+}
+
+export interface LocalCloud {
+  url: string;
+  azurite: RunningAzurite;
+  host: LocalHost;
+  services: Services;
+  settings: Record<string, string>;
+  admin: { username: string; password: string; project: string };
+  stop(): Promise<void>;
+}
+
+export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<LocalCloud> {
+  const azurite = await startAzurite();
+  const admin = { username: 'admin', password: opts.adminPassword ?? randomBytes(12).toString('base64url'), project: 'admin' };
+  let settings: Record<string, string> = {};
+  const host = await startHost(
+    (url) => {
+      settings = {
+        JACKET_PUBLIC_URL: url,
+        JACKET_STORAGE_CONNECTION_STRING: azurite.connectionString,
+        JACKET_STORAGE_ACCOUNT: azurite.account,
+        JACKET_TOKEN_KEYS: randomBytes(32).toString('base64'),
+        JACKET_BOOTSTRAP_USERNAME: admin.username,
+        JACKET_BOOTSTRAP_PASSWORD: admin.password,
+        JACKET_BOOTSTRAP_PROJECT: admin.project,
+        ...(opts.armEndpoint ? { JACKET_ARM_ENDPOINT: opts.armEndpoint, JACKET_AZURE_CREDENTIAL: 'static' } : {}),
+        ...opts.settings,
+      };
+      return createServices(loadConfig(settings));
+    },
+    { port: opts.port, dispatch: opts.dispatch },
+  );
+  return {
+    url: host.url,
+    azurite,
+    host,
+    services: host.services,
+    settings,
+    admin,
+    stop: async () => {
+      await host.stop();
+      await azurite.stop();
+    },
+  };
+}
+
+export function cloudsYaml(cloudName: string, url: string, admin: { username: string; password: string; project: string }): string {
+  return [
+    'clouds:',
+    `  ${cloudName}:`,
+    '    auth:',
+    `      auth_url: ${url}/identity`,
+    `      username: ${admin.username}`,
+    `      password: ${JSON.stringify(admin.password)}`,
+    `      project_name: ${admin.project}`,
+    '      user_domain_name: Default',
+    '      project_domain_name: Default',
+    '    identity_api_version: 3',
+    '    region_name: RegionOne',
+    '    interface: public',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,100 @@
+// The local host: serves the shared route table over HTTP on loopback and runs the work-queue
+// dispatcher, the way the Functions host would in Azure. Used by `npm start` and the e2e tests.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { router } from '../shared/routes';
+import { handle } from '../shared/http/pipeline';
+import type { Services } from '../shared/services';
+import { bootstrapOnce } from '../shared/startup';
+import type { ApiRequest } from '../shared/http/types';
+import { QueueDispatcher } from './dispatcher';
+import '../shared/work/handlers';
+
+/** Reads a body of at most `limit` bytes; larger ones get Nova's 413. */
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= limit) chunks.push(c);
+    });
+    req.on('end', () => resolve(size > limit ? undefined : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export interface LocalHost {
+  url: string;
+  server: http.Server;
+  dispatcher: QueueDispatcher;
+  stop(): Promise<void>;
+}
+
+export const MAX_BODY_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * Starts the host. `makeServices` gets the URL the server listens on (the public URL clients use,
+ * which the service catalog needs) once the port is known.
+ */
+export async function startHost(
+  makeServices: (url: string) => Services,
+  opts: { port?: number; dispatch?: boolean } = {},
+): Promise<LocalHost & { services: Services }> {
+  let services: Services | undefined;
+  const server = http.createServer(async (req, res) => {
+    if (!services) {
+      res.writeHead(503).end();
+      return;
+    }
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const body = await readBody(req, MAX_BODY_BYTES);
+      if (body === undefined) {
+        res.writeHead(413, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ overLimit: { code: 413, message: 'Request is too large.' } }));
+        return;
+      }
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+      const apiReq: ApiRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body };
+      const out = await handle(router, services, apiReq);
+      const h: Record<string, string> = { ...out.headers };
+      let payload: Buffer | undefined;
+      if (out.body !== undefined) {
+        if (Buffer.isBuffer(out.body)) payload = out.body;
+        else {
+          payload = Buffer.from(JSON.stringify(out.body));
+          h['Content-Type'] ??= 'application/json';
+        }
+      }
+      h['Content-Length'] = String(payload?.length ?? 0);
+      res.writeHead(out.status, h);
+      res.end(req.method === 'HEAD' ? undefined : payload);
+    } catch (e) {
+      res.writeHead(500, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ computeFault: { code: 500, message: String(e) } }));
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', resolve);
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const svc = makeServices(url);
+  await bootstrapOnce(svc);
+  services = svc;
+  const dispatcher = new QueueDispatcher(svc);
+  if (opts.dispatch !== false) dispatcher.start();
+  return {
+    url,
+    services: svc,
+    server,
+    dispatcher,
+    stop: async () => {
+      await dispatcher.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+    },
+  };
+}

@@ -1,0 +1,122 @@
+// Typed, validated settings. Every setting is an app setting (environment variable) in Azure and in
+// local.settings.json; local.settings.sample.json documents each one. Nothing else reads process.env.
+import { randomBytes } from 'node:crypto';
+
+export type AuthMode = 'builtin' | 'external';
+
+export interface JacketConfig {
+  /** Base URL clients use to reach this app (no trailing slash), e.g. https://jacket.example.com */
+  publicUrl: string;
+  /** Region name shown in the service catalog. */
+  region: string;
+  storageConnectionString: string;
+  /** Prefix for every table name, so several deployments can share one account. */
+  storagePrefix: string;
+  /** The Storage Queue the worker reads (the Functions trigger names it as %JACKET_WORK_QUEUE%). */
+  workQueue: string;
+  auth: {
+    mode: AuthMode;
+    /** HMAC keys for built-in tokens; the first signs, all verify (rotation). */
+    tokenKeys: Buffer[];
+    tokenTtlSeconds: number;
+    /** External mode: the existing Keystone's /v3 URL. */
+    keystoneUrl?: string;
+    externalCacheSeconds: number;
+  };
+  bootstrap?: { username: string; password: string; projectName: string };
+  azure: {
+    subscriptionId: string;
+    resourceGroup: string;
+    location: string;
+    storageAccount: string;
+    /** ARM endpoint; the local cloud points this at the ARM emulator. */
+    armEndpoint: string;
+    /** 'default' = DefaultAzureCredential (managed identity in Azure); 'static' = a fixed token (emulator). */
+    credential: 'default' | 'static';
+  };
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function required(env: Env, name: string): string {
+  const v = env[name];
+  if (v === undefined || v.trim() === '') throw new ConfigError(`setting ${name} is required`);
+  return v.trim();
+}
+
+function optional(env: Env, name: string, dflt: string): string {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? dflt : v.trim();
+}
+
+function positiveInt(env: Env, name: string, dflt: number): number {
+  const raw = optional(env, name, String(dflt));
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`setting ${name} must be a positive integer, got "${raw}"`);
+  return n;
+}
+
+function tokenKeys(env: Env, mode: AuthMode): Buffer[] {
+  const raw = env.JACKET_TOKEN_KEYS;
+  if (!raw || raw.trim() === '') {
+    if (mode === 'external') return [randomBytes(32)]; // unused: external Keystone issues tokens
+    throw new ConfigError('setting JACKET_TOKEN_KEYS is required (comma-separated base64 keys of at least 32 bytes)');
+  }
+  return raw.split(',').map((k, i) => {
+    const key = Buffer.from(k.trim(), 'base64');
+    if (key.length < 32) throw new ConfigError(`JACKET_TOKEN_KEYS entry ${i + 1} must decode to at least 32 bytes`);
+    return key;
+  });
+}
+
+function queueName(name: string): string {
+  if (!/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/.test(name)) throw new ConfigError(`JACKET_WORK_QUEUE "${name}" is not a valid queue name`);
+  return name;
+}
+
+export function loadConfig(env: Env = process.env): JacketConfig {
+  const mode = optional(env, 'JACKET_AUTH_MODE', 'builtin');
+  if (mode !== 'builtin' && mode !== 'external') throw new ConfigError(`JACKET_AUTH_MODE must be builtin or external, got "${mode}"`);
+  const publicUrl = required(env, 'JACKET_PUBLIC_URL').replace(/\/+$/, '');
+  if (!/^https?:\/\//.test(publicUrl)) throw new ConfigError('JACKET_PUBLIC_URL must be an http(s) URL');
+  const storageAccount = optional(env, 'JACKET_STORAGE_ACCOUNT', 'ops0storage0account');
+  if (!/^[a-z0-9]{3,24}$/.test(storageAccount)) {
+    throw new ConfigError('JACKET_STORAGE_ACCOUNT must be 3-24 lowercase letters and digits (Azure storage account rules)');
+  }
+  const prefix = optional(env, 'JACKET_STORAGE_PREFIX', 'jacket');
+  if (!/^[a-z][a-z0-9]{0,19}$/.test(prefix)) throw new ConfigError('JACKET_STORAGE_PREFIX must be lowercase letters and digits, starting with a letter, at most 20');
+  const credential = optional(env, 'JACKET_AZURE_CREDENTIAL', 'default');
+  if (credential !== 'default' && credential !== 'static') throw new ConfigError('JACKET_AZURE_CREDENTIAL must be default or static');
+  const cfg: JacketConfig = {
+    publicUrl,
+    region: optional(env, 'JACKET_REGION', 'RegionOne'),
+    storageConnectionString: required(env, 'JACKET_STORAGE_CONNECTION_STRING'),
+    storagePrefix: prefix,
+    workQueue: queueName(optional(env, 'JACKET_WORK_QUEUE', 'jacket-work')),
+    auth: {
+      mode,
+      tokenKeys: tokenKeys(env, mode),
+      tokenTtlSeconds: positiveInt(env, 'JACKET_TOKEN_TTL_SECONDS', 3600),
+      keystoneUrl: env.JACKET_KEYSTONE_URL?.trim().replace(/\/+$/, '') || undefined,
+      externalCacheSeconds: positiveInt(env, 'JACKET_KEYSTONE_CACHE_SECONDS', 60),
+    },
+    azure: {
+      subscriptionId: optional(env, 'JACKET_AZURE_SUBSCRIPTION_ID', '00000000-0000-0000-0000-000000000000'),
+      resourceGroup: optional(env, 'JACKET_AZURE_RESOURCE_GROUP', 'ops_resource_group'),
+      location: optional(env, 'JACKET_AZURE_LOCATION', 'eastus'),
+      storageAccount,
+      armEndpoint: optional(env, 'JACKET_ARM_ENDPOINT', 'https://management.azure.com').replace(/\/+$/, ''),
+      credential,
+    },
+  };
+  if (mode === 'external' && !cfg.auth.keystoneUrl) throw new ConfigError('JACKET_KEYSTONE_URL is required when JACKET_AUTH_MODE=external');
+  const bu = env.JACKET_BOOTSTRAP_USERNAME?.trim();
+  const bp = env.JACKET_BOOTSTRAP_PASSWORD;
+  if (bu || bp) {
+    if (!bu || !bp) throw new ConfigError('JACKET_BOOTSTRAP_USERNAME and JACKET_BOOTSTRAP_PASSWORD go together');
+    cfg.bootstrap = { username: bu, password: bp, projectName: optional(env, 'JACKET_BOOTSTRAP_PROJECT', 'admin') };
+  }
+  return cfg;
+}

@@ -1,0 +1,61 @@
+// OpenStack error bodies. Nova and Cinder wrap the error in a key named for the fault
+// ({"itemNotFound": {"code": 404, "message": ...}}); Keystone uses {"error": {code, message, title}}.
+
+export type ServiceKind = 'compute' | 'volume' | 'identity' | 'root';
+
+/** Fault names as nova/api/openstack/wsgi.py and cinder/api/openstack/wsgi.py map them. */
+const FAULT_NAMES: Record<number, string> = {
+  400: 'badRequest',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'itemNotFound',
+  405: 'badMethod',
+  406: 'notAcceptable',
+  409: 'conflictingRequest',
+  413: 'overLimit',
+  415: 'badMediaType',
+  429: 'overLimit',
+  501: 'notImplemented',
+  503: 'serviceUnavailable',
+};
+
+/** Keystone's error titles (keystone/exception.py). */
+const KEYSTONE_TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Request Entity Too Large',
+  415: 'Unsupported Media Type',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+};
+
+export class ApiError extends Error {
+  constructor(
+    public readonly status: number,
+    message: string,
+    public readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export const badRequest = (m: string) => new ApiError(400, m);
+export const unauthorized = (m = 'The request you have made requires authentication.') => new ApiError(401, m);
+export const forbidden = (m = 'Policy does not allow this action to be performed.') => new ApiError(403, m);
+export const notFound = (m: string) => new ApiError(404, m);
+export const conflict = (m: string) => new ApiError(409, m);
+export const overLimit = (m: string, retryAfter?: number) =>
+  new ApiError(413, m, retryAfter === undefined ? {} : { 'Retry-After': String(retryAfter) });
+export const notImplemented = (m: string) => new ApiError(501, m);
+
+export function faultBody(service: ServiceKind, status: number, message: string): unknown {
+  if (service === 'identity') {
+    return { error: { code: status, message, title: KEYSTONE_TITLES[status] ?? 'Error' } };
+  }
+  const name = FAULT_NAMES[status] ?? 'computeFault';
+  return { [name]: { code: status, message } };
+}

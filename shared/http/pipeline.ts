@@ -1,0 +1,101 @@
+// The request pipeline every route goes through, whichever host runs it: request id, route match,
+// authentication, policy, microversion negotiation, body parsing, error bodies in the service's shape.
+import { randomUUID } from 'node:crypto';
+import type { ApiRequest, ApiResponse } from './types';
+import { ApiError, faultBody, type ServiceKind } from './errors';
+import type { Router, RequestContext } from './router';
+import { enforce } from '../api/policy';
+import { negotiate, versionHeaders } from '../api/microversion';
+import type { Services } from '../services';
+import { log } from '../log';
+
+export function serviceOfPath(path: string): ServiceKind {
+  if (path.startsWith('/compute')) return 'compute';
+  if (path.startsWith('/volume')) return 'volume';
+  if (path.startsWith('/identity')) return 'identity';
+  return 'root';
+}
+
+function baseHeaders(service: ServiceKind, requestId: string): Record<string, string> {
+  const h: Record<string, string> = { 'x-openstack-request-id': requestId };
+  if (service === 'compute') h['x-compute-request-id'] = requestId;
+  return h;
+}
+
+function parseJson(req: ApiRequest): unknown {
+  if (req.body.length === 0) return undefined;
+  try {
+    return JSON.parse(req.body.toString('utf8'));
+  } catch {
+    throw new ApiError(400, 'Malformed request body');
+  }
+}
+
+export async function handle(router: Router, services: Services, req: ApiRequest): Promise<ApiResponse> {
+  const requestId = `req-${randomUUID()}`;
+  const started = Date.now();
+  let service = serviceOfPath(req.path);
+  let res: ApiResponse;
+  let ctx: RequestContext | undefined;
+  let routeName = '-';
+  try {
+    const { match, allowed } = router.match(req.method, req.path);
+    if (!match) {
+      if (allowed.length > 0) {
+        throw new ApiError(405, 'The method specified is not allowed for this resource.', {
+          Allow: [...new Set(allowed)].join(', '),
+        });
+      }
+      throw new ApiError(404, 'The resource could not be found.');
+    }
+    const { route, params } = match;
+    routeName = route.name;
+    service = route.service;
+    ctx = { req, params, query: req.query, body: undefined, requestId, services };
+    if (route.policy.rule !== 'public') {
+      ctx.auth = await services.auth.authenticate(req.headers['x-auth-token']);
+    }
+    enforce(route.policy, ctx.auth);
+    if (route.versioned) ctx.microversion = negotiate(route.versioned, req.headers);
+    ctx.body = route.rawBody ? req.body : parseJson(req);
+    res = await route.handler(ctx);
+    if (route.versioned && ctx.microversion) {
+      res.headers = { ...versionHeaders(route.versioned, ctx.microversion), ...res.headers };
+    }
+  } catch (e) {
+    res = errorResponse(service, e, requestId, services.config.publicUrl);
+  }
+  res.headers = { ...baseHeaders(service, requestId), ...res.headers };
+  if (req.method === 'HEAD') res.body = undefined;
+  log.info('request', {
+    requestId,
+    method: req.method,
+    path: req.path,
+    route: routeName,
+    status: res.status,
+    ms: Date.now() - started,
+    project: ctx?.auth?.projectId,
+    user: ctx?.auth?.userId,
+  });
+  return res;
+}
+
+function errorResponse(service: ServiceKind, e: unknown, requestId: string, publicUrl: string): ApiResponse {
+  if (e instanceof ApiError) {
+    // Authentication failures answer as keystonemiddleware does, for every service.
+    if (e.status === 401) {
+      return {
+        status: 401,
+        headers: { 'WWW-Authenticate': `Keystone uri="${publicUrl}/identity"`, ...e.headers },
+        body: faultBody('identity', 401, e.message),
+      };
+    }
+    return { status: e.status, headers: e.headers, body: faultBody(service, e.status, e.message) };
+  }
+  log.error('unhandled error', { requestId, error: e instanceof Error ? e.stack ?? e.message : String(e) });
+  const message =
+    service === 'identity'
+      ? 'An unexpected error prevented the server from fulfilling your request.'
+      : 'Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible.';
+  return { status: 500, headers: {}, body: faultBody(service, 500, message) };
+}

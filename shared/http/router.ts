@@ -1,0 +1,109 @@
+// One route table serves both hosts: functions/http.ts registers each route as an Azure Function, and
+// local/host.ts matches requests against the same table. Paths use {param} segments.
+import type { ApiRequest, ApiResponse } from './types';
+import type { ServiceKind } from './errors';
+import type { AuthContext, Policy } from '../api/policy';
+import type { Microversion, VersionedService } from '../api/microversion';
+import type { Services } from '../services';
+
+export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RequestContext {
+  req: ApiRequest;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  /** Parsed JSON body (undefined when empty), or the raw bytes for routes with rawBody. */
+  body: unknown;
+  auth?: AuthContext;
+  microversion?: Microversion;
+  requestId: string;
+  services: Services;
+}
+
+export interface Route {
+  /** Unique; also the Azure Function name. */
+  name: string;
+  method: Method;
+  path: string;
+  service: ServiceKind;
+  /** The microversioned API this route belongs to, if any. */
+  versioned?: VersionedService;
+  policy: Policy;
+  /** Keep the body as bytes instead of parsing JSON (image upload). */
+  rawBody?: boolean;
+  handler: (ctx: RequestContext) => Promise<ApiResponse>;
+}
+
+export interface Match {
+  route: Route;
+  params: Record<string, string>;
+}
+
+interface Compiled {
+  route: Route;
+  segments: string[];
+  /** Literal segments rank above parameters, so /servers/detail beats /servers/{id}. */
+  score: number;
+}
+
+export function splitPath(path: string): string[] {
+  return path.split('/').filter((s) => s.length > 0);
+}
+
+export class Router {
+  private readonly compiled: Compiled[];
+
+  constructor(public readonly routes: Route[]) {
+    const names = new Set<string>();
+    for (const r of routes) {
+      if (names.has(r.name)) throw new Error(`duplicate route name ${r.name}`);
+      names.add(r.name);
+    }
+    this.compiled = routes
+      .map((route) => {
+        const segments = splitPath(route.path);
+        const score = segments.reduce((s, seg, i) => s + (seg.startsWith('{') ? 0 : 2 ** (20 - i)), 0);
+        return { route, segments, score };
+      })
+      .sort((a, b) => b.score - a.score);
+  }
+
+  /** The route for method+path; `allowed` lists the methods of routes whose path matched, for 405. */
+  match(method: string, path: string): { match?: Match; allowed: Method[] } {
+    const parts = splitPath(path);
+    const allowed: Method[] = [];
+    const wanted = method === 'HEAD' ? ['HEAD', 'GET'] : [method];
+    let best: Match | undefined;
+    for (const c of this.compiled) {
+      const params = matchSegments(c.segments, parts);
+      if (!params) continue;
+      allowed.push(c.route.method);
+      if (!best && wanted.includes(c.route.method)) {
+        best = { route: c.route, params };
+      } else if (best && c.route.method === 'HEAD' && method === 'HEAD' && best.route.method === 'GET') {
+        best = { route: c.route, params };
+      }
+    }
+    return { match: best, allowed };
+  }
+}
+
+function matchSegments(pattern: string[], parts: string[]): Record<string, string> | undefined {
+  if (pattern.length !== parts.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i];
+    if (p.startsWith('{') && p.endsWith('}')) {
+      let v: string;
+      try {
+        v = decodeURIComponent(parts[i]);
+      } catch {
+        return undefined;
+      }
+      params[p.slice(1, -1)] = v;
+    } else if (p !== parts[i]) {
+      return undefined;
+    }
+  }
+  return params;
+}

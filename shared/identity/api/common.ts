@@ -1,0 +1,45 @@
+// Shapes shared by the Keystone resource modules.
+import type { JacketConfig } from '../../config';
+import type { Method, Route, RequestContext } from '../../http/router';
+import type { Rule } from '../../api/policy';
+import type { ApiResponse } from '../../http/types';
+import { DEFAULT_DOMAIN } from '../model';
+import { notFound } from '../../http/errors';
+
+export const v3Url = (cfg: JacketConfig, path = '') => `${cfg.publicUrl}/identity/v3${path}`;
+
+export function listLinks(cfg: JacketConfig, path: string) {
+  return { self: v3Url(cfg, path), previous: null, next: null };
+}
+
+/** Keystone timestamps: microseconds and a Z. */
+export const keystoneTime = (d: Date) => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+
+export function identityRoute(
+  name: string,
+  method: Method,
+  path: string,
+  policyName: string,
+  rule: Rule,
+  handler: (ctx: RequestContext) => Promise<ApiResponse>,
+): Route {
+  return { name: `identity-${name}`, method, path: `/identity/v3${path}`, service: 'identity', policy: { name: policyName, rule }, handler };
+}
+
+/** Only the default domain exists; other names or ids are not found. */
+export function resolveDomain(ref: { id?: string; name?: string } | undefined): string | undefined {
+  if (!ref) return undefined;
+  if (ref.id !== undefined) return ref.id === DEFAULT_DOMAIN.id ? DEFAULT_DOMAIN.id : undefined;
+  if (ref.name !== undefined) return ref.name === DEFAULT_DOMAIN.name ? DEFAULT_DOMAIN.id : undefined;
+  return undefined;
+}
+
+export function domainOr404(id: string | undefined): string {
+  const d = id ?? DEFAULT_DOMAIN.id;
+  if (d !== DEFAULT_DOMAIN.id) throw notFound(`Could not find domain: ${d}.`);
+  return d;
+}
+
+export function domainBody(cfg: JacketConfig) {
+  return { ...DEFAULT_DOMAIN, tags: [], options: {}, links: { self: v3Url(cfg, `/domains/${DEFAULT_DOMAIN.id}`) } };
+}

@@ -1,0 +1,262 @@
+// POST/GET/HEAD/DELETE /v3/auth/tokens, GET /v3/auth/projects and /v3/auth/catalog (built-in mode).
+import type { RequestContext, Route } from '../../http/router';
+import type { Services } from '../../services';
+import { json, noContent } from '../../http/respond';
+import { ApiError, badRequest, forbidden, notFound, unauthorized } from '../../http/errors';
+import { validateBody } from '../../api/validation';
+import { isAdmin } from '../../api/policy';
+import { signToken, newAuditId, type TokenPayload } from '../tokens';
+import { verifyPassword } from '../passwords';
+import { BuiltinAuthenticator } from '../authenticate';
+import { buildCatalog } from '../catalog';
+import { DEFAULT_DOMAIN, type ProjectRecord, type UserRecord } from '../model';
+import { identityRoute, keystoneTime, listLinks, resolveDomain, v3Url } from './common';
+import { projectBody } from './projects';
+
+const ref = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', minLength: 1, maxLength: 255 },
+    name: { type: 'string', minLength: 1, maxLength: 255 },
+    domain: {
+      type: 'object',
+      properties: { id: { type: 'string' }, name: { type: 'string' } },
+    },
+  },
+};
+
+export const authSchema = {
+  type: 'object',
+  required: ['auth'],
+  properties: {
+    auth: {
+      type: 'object',
+      required: ['identity'],
+      properties: {
+        identity: {
+          type: 'object',
+          required: ['methods'],
+          properties: {
+            methods: { type: 'array', minItems: 1, items: { type: 'string' } },
+            password: {
+              type: 'object',
+              required: ['user'],
+              properties: {
+                user: { ...ref, required: ['password'], properties: { ...ref.properties, password: { type: 'string' } } },
+              },
+            },
+            token: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } },
+          },
+        },
+        scope: {
+          anyOf: [
+            { type: 'string', enum: ['unscoped'] },
+            {
+              type: 'object',
+              properties: { project: ref, domain: ref, system: { type: 'object' } },
+            },
+          ],
+        },
+      },
+    },
+  },
+};
+
+interface Ref {
+  id?: string;
+  name?: string;
+  domain?: { id?: string; name?: string };
+}
+interface AuthBody {
+  auth: {
+    identity: { methods: string[]; password?: { user: Ref & { password: string } }; token?: { id: string } };
+    scope?: 'unscoped' | { project?: Ref; domain?: Ref; system?: object };
+  };
+}
+
+function builtin(s: Services): BuiltinAuthenticator {
+  if (!(s.auth instanceof BuiltinAuthenticator)) {
+    throw new ApiError(501, 'The identity API is served by the external Keystone configured for this cloud.');
+  }
+  return s.auth;
+}
+
+async function userFromPassword(s: Services, u: Ref & { password: string }): Promise<UserRecord> {
+  let user: UserRecord | undefined;
+  if (u.id) user = await s.identity.getUser(u.id);
+  else if (u.name) {
+    const domainId = resolveDomain(u.domain);
+    if (!u.domain) throw badRequest('Expecting to find domain in user. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.');
+    if (domainId) user = await s.identity.findUserByName(u.name, domainId);
+  } else {
+    throw badRequest("Expecting to find id or name in user. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.");
+  }
+  // One answer for unknown user, wrong password and disabled user: nothing is given away.
+  if (!user || !user.enabled || !(await verifyPassword(u.password, user.password_hash))) throw unauthorized();
+  return user;
+}
+
+async function projectFromRef(s: Services, p: Ref): Promise<ProjectRecord> {
+  let project: ProjectRecord | undefined;
+  if (p.id) project = await s.identity.getProject(p.id);
+  else if (p.name) {
+    if (!p.domain) throw badRequest('Expecting to find domain in project. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.');
+    const domainId = resolveDomain(p.domain);
+    if (domainId) project = await s.identity.findProjectByName(p.name, domainId);
+  } else {
+    throw badRequest('Expecting to find id or name in project. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.');
+  }
+  if (!project || !project.enabled) throw unauthorized();
+  return project;
+}
+
+export function tokenBody(s: Services, p: TokenPayload, withCatalog: boolean) {
+  const token: Record<string, unknown> = {
+    methods: p.m,
+    user: { id: p.u, name: p.un, domain: { id: p.ud, name: DEFAULT_DOMAIN.name }, password_expires_at: null },
+    audit_ids: p.a,
+    expires_at: keystoneTime(new Date(p.exp)),
+    issued_at: keystoneTime(new Date(p.iat)),
+  };
+  if (p.p) {
+    token.project = { id: p.p, name: p.pn, domain: { id: p.pd, name: DEFAULT_DOMAIN.name } };
+    token.is_domain = false;
+    token.roles = p.r.map((name, i) => ({ id: p.ri[i], name }));
+    if (withCatalog) token.catalog = buildCatalog(s.config, p.p);
+  } else if (withCatalog) {
+    token.catalog = [];
+  }
+  return { token };
+}
+
+async function issue(ctx: RequestContext) {
+  const s = ctx.services;
+  const auth = builtin(s);
+  const body = validateBody<AuthBody>(authSchema, ctx.body, 'keystone').auth;
+  const methods = body.identity.methods;
+  let user: UserRecord;
+  let auditChain: string[] = [];
+  let expires = Date.now() + s.config.auth.tokenTtlSeconds * 1000;
+  let fromToken: TokenPayload | undefined;
+  if (methods.includes('password')) {
+    if (!body.identity.password) throw badRequest("Expecting to find password in identity. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.");
+    user = await userFromPassword(s, body.identity.password.user);
+  } else if (methods.includes('token')) {
+    if (!body.identity.token) throw badRequest("Expecting to find token in identity. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.");
+    fromToken = await auth.check(body.identity.token.id);
+    const u = await s.identity.getUser(fromToken.u);
+    if (!u || !u.enabled) throw unauthorized();
+    user = u;
+    // A token made from a token keeps the original's expiry and audit chain, as Keystone does.
+    auditChain = [fromToken.a[fromToken.a.length - 1]];
+    expires = fromToken.exp;
+  } else {
+    throw unauthorized('Attempted to authenticate with an unsupported method.');
+  }
+
+  const scope = body.scope;
+  let project: ProjectRecord | undefined;
+  if (scope && scope !== 'unscoped') {
+    if (scope.domain || scope.system) throw unauthorized('Jacket grants project-scoped and unscoped tokens only.');
+    if (scope.project) project = await projectFromRef(s, scope.project);
+  } else if (scope === undefined && fromToken?.p) {
+    project = await s.identity.getProject(fromToken.p);
+  } else if (scope === undefined && user.default_project_id) {
+    // Keystone scopes to the default project when it is usable and none was asked for.
+    const p = await s.identity.getProject(user.default_project_id);
+    if (p?.enabled && (await s.identity.roleIdsOn(user.id, p.id)).length > 0) project = p;
+  }
+
+  const payload: TokenPayload = {
+    v: 1,
+    u: user.id,
+    un: user.name,
+    ud: user.domain_id,
+    r: [],
+    ri: [],
+    m: fromToken ? [...new Set([...fromToken.m, 'token'])] : ['password'],
+    iat: Date.now(),
+    exp: expires,
+    a: [newAuditId(), ...auditChain],
+  };
+  if (project) {
+    const ids = await s.identity.roleIdsOn(user.id, project.id);
+    const roles = (await Promise.all(ids.map((id) => s.identity.getRole(id)))).filter((r) => r !== undefined);
+    if (roles.length === 0) throw unauthorized(`User ${user.id} has no access to project ${project.id}`);
+    payload.p = project.id;
+    payload.pn = project.name;
+    payload.pd = project.domain_id;
+    payload.r = roles.map((r) => r.name);
+    payload.ri = roles.map((r) => r.id);
+  }
+  const token = signToken(payload, s.config.auth.tokenKeys[0]);
+  return json(tokenBody(s, payload, !ctx.query.has('nocatalog')), 201, { 'X-Subject-Token': token });
+}
+
+async function subject(ctx: RequestContext): Promise<TokenPayload> {
+  const s = ctx.services;
+  const auth = builtin(s);
+  const subjectToken = ctx.req.headers['x-subject-token'];
+  if (!subjectToken) throw notFound('Could not find token: X-Subject-Token header is missing.');
+  const caller = ctx.auth!;
+  let p: TokenPayload;
+  try {
+    p = await auth.check(subjectToken);
+  } catch {
+    throw notFound('Could not find token.');
+  }
+  // identity:validate_token: an admin, or the token's own subject.
+  if (!isAdmin(caller) && caller.userId !== p.u) throw forbidden("You are not authorized to perform the requested action: identity:validate_token.");
+  return p;
+}
+
+async function validate(ctx: RequestContext) {
+  const p = await subject(ctx);
+  const token = ctx.req.headers['x-subject-token'];
+  return json(tokenBody(ctx.services, p, !ctx.query.has('nocatalog')), 200, { 'X-Subject-Token': token });
+}
+
+async function revoke(ctx: RequestContext) {
+  const p = await subject(ctx);
+  await ctx.services.revocations.revokeAudit(p.a[0]);
+  return noContent();
+}
+
+async function authProjects(ctx: RequestContext) {
+  const s = ctx.services;
+  const seen = new Set<string>();
+  const projects = [];
+  for (const a of await s.identity.assignmentsOfUser(ctx.auth!.userId)) {
+    if (seen.has(a.project_id)) continue;
+    seen.add(a.project_id);
+    const p = await s.identity.getProject(a.project_id);
+    if (p?.enabled) projects.push(projectBody(s.config, p));
+  }
+  return json({ projects, links: listLinks(s.config, '/auth/projects') });
+}
+
+async function authCatalog(ctx: RequestContext) {
+  const a = ctx.auth!;
+  if (!a.projectId) throw forbidden('A catalog can only be shown for a project-scoped token.');
+  return json({ catalog: buildCatalog(ctx.services.config, a.projectId), links: { self: v3Url(ctx.services.config, '/auth/catalog'), previous: null, next: null } });
+}
+
+async function authDomains(ctx: RequestContext) {
+  return json({ domains: [], links: listLinks(ctx.services.config, '/auth/domains') });
+}
+
+async function authSystem(ctx: RequestContext) {
+  return json({ system: [], links: listLinks(ctx.services.config, '/auth/system') });
+}
+
+
+export const tokenRoutes: Route[] = [
+  identityRoute('token-issue', 'POST', '/auth/tokens', 'identity:authenticate', 'public', issue),
+  identityRoute('token-validate', 'GET', '/auth/tokens', 'identity:validate_token', 'authenticated', validate),
+  identityRoute('token-check', 'HEAD', '/auth/tokens', 'identity:check_token', 'authenticated', validate),
+  identityRoute('token-revoke', 'DELETE', '/auth/tokens', 'identity:revoke_token', 'authenticated', revoke),
+  identityRoute('auth-projects', 'GET', '/auth/projects', 'identity:get_auth_projects', 'authenticated', authProjects),
+  identityRoute('auth-domains', 'GET', '/auth/domains', 'identity:get_auth_domains', 'authenticated', authDomains),
+  identityRoute('auth-system', 'GET', '/auth/system', 'identity:get_auth_system', 'authenticated', authSystem),
+  identityRoute('auth-catalog', 'GET', '/auth/catalog', 'identity:get_auth_catalog', 'authenticated', authCatalog),
+];

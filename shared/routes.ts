@@ -1,0 +1,20 @@
+// The one route table. functions/http.ts registers it with Azure Functions; local/host.ts serves it.
+import type { RequestContext, Route } from './http/router';
+import { Router } from './http/router';
+import { json } from './http/respond';
+import { identityRoutes } from './identity/routes';
+import { computeVersionRoutes, computeVersion } from './compute/versions';
+import { volumeVersionRoutes, volumeVersion } from './volume/versions';
+
+// GET /: the versions of both APIs served here, for people and tools that start at the root.
+const root = async (ctx: RequestContext) =>
+  json({ versions: [computeVersion(ctx.services.config, false), volumeVersion(ctx.services.config)] }, 300);
+
+export const routes: Route[] = [
+  { name: 'root-versions', method: 'GET', path: '/', service: 'root', policy: { name: 'versions', rule: 'public' }, handler: root },
+  ...identityRoutes,
+  ...computeVersionRoutes,
+  ...volumeVersionRoutes,
+];
+
+export const router = new Router(routes);

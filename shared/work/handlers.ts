@@ -1,0 +1,3 @@
+// Imports every module that registers a work kind, so both worker hosts know them all.
+// (Resource modules add their imports here as they gain long actions.)
+export {};
