@@ -46,10 +46,16 @@ export function effectiveRoles(names: string[]): string[] {
   return [...out].sort();
 }
 
-export function enforce(policy: Policy, auth: AuthContext | undefined): void {
+/** Throws 403 unless `auth` satisfies the rule; the message is worded as the service words it. */
+export function enforce(policy: Policy, auth: AuthContext | undefined, keystoneWording = false): void {
   if (policy.rule === 'public') return;
-  if (!auth) throw forbidden();
-  const deny = () => forbidden(`Policy doesn't allow ${policy.name} to be performed.`);
+  const deny = () =>
+    forbidden(
+      keystoneWording
+        ? `You are not authorized to perform the requested action: ${policy.name}.`
+        : `Policy doesn't allow ${policy.name} to be performed.`,
+    );
+  if (!auth) throw deny();
   switch (policy.rule) {
     case 'authenticated':
       return;

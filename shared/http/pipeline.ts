@@ -55,7 +55,7 @@ export async function handle(router: Router, services: Services, req: ApiRequest
     if (route.policy.rule !== 'public') {
       ctx.auth = await services.auth.authenticate(req.headers['x-auth-token']);
     }
-    enforce(route.policy, ctx.auth);
+    enforce(route.policy, ctx.auth, service === 'identity');
     if (route.versioned) ctx.microversion = negotiate(route.versioned, req.headers);
     ctx.body = route.rawBody ? req.body : parseJson(req);
     res = await route.handler(ctx);
