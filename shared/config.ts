@@ -1,6 +1,7 @@
 // Typed, validated settings. Every setting is an app setting (environment variable) in Azure and in
 // local.settings.json; local.settings.sample.json documents each one. Nothing else reads process.env.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 export type AuthMode = 'builtin' | 'external';
 
@@ -24,6 +25,13 @@ export interface JacketConfig {
     externalCacheSeconds: number;
   };
   bootstrap?: { username: string; password: string; projectName: string };
+  /**
+   * The operator's catalog: what exists beforehand and is mapped, not created, by Jacket (flavors,
+   * marketplace images, networks -> subnets, security groups -> NSGs, availability zones, quotas...).
+   * One JSON document from JACKET_CATALOG (inline) or JACKET_CATALOG_FILE; each resource module owns and
+   * validates its own section (e.g. catalog.flavors), and falls back to its defaults when absent.
+   */
+  catalog: Record<string, unknown>;
   azure: {
     subscriptionId: string;
     resourceGroup: string;
@@ -33,6 +41,8 @@ export interface JacketConfig {
     armEndpoint: string;
     /** 'default' = DefaultAzureCredential (managed identity in Azure); 'static' = a fixed token (emulator). */
     credential: 'default' | 'static';
+    /** Extra CA certificate (PEM path) trusted for ARM calls: the local emulator's self-signed one. */
+    armCaCertPath?: string;
   };
 }
 
@@ -71,6 +81,29 @@ function tokenKeys(env: Env, mode: AuthMode): Buffer[] {
   });
 }
 
+function loadCatalog(env: Env): Record<string, unknown> {
+  const inline = env.JACKET_CATALOG?.trim();
+  const file = env.JACKET_CATALOG_FILE?.trim();
+  if (inline && file) throw new ConfigError('set JACKET_CATALOG or JACKET_CATALOG_FILE, not both');
+  let text: string | undefined = inline;
+  if (file) {
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ConfigError(`JACKET_CATALOG_FILE ${file} cannot be read: ${(e as Error).message}`);
+    }
+  }
+  if (!text) return {};
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`the catalog setting is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ConfigError('the catalog setting must be a JSON object');
+  return doc as Record<string, unknown>;
+}
+
 function queueName(name: string): string {
   if (!/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/.test(name)) throw new ConfigError(`JACKET_WORK_QUEUE "${name}" is not a valid queue name`);
   return name;
@@ -90,6 +123,7 @@ export function loadConfig(env: Env = process.env): JacketConfig {
   const credential = optional(env, 'JACKET_AZURE_CREDENTIAL', 'default');
   if (credential !== 'default' && credential !== 'static') throw new ConfigError('JACKET_AZURE_CREDENTIAL must be default or static');
   const cfg: JacketConfig = {
+    catalog: loadCatalog(env),
     publicUrl,
     region: optional(env, 'JACKET_REGION', 'RegionOne'),
     storageConnectionString: required(env, 'JACKET_STORAGE_CONNECTION_STRING'),
@@ -109,6 +143,7 @@ export function loadConfig(env: Env = process.env): JacketConfig {
       storageAccount,
       armEndpoint: optional(env, 'JACKET_ARM_ENDPOINT', 'https://management.azure.com').replace(/\/+$/, ''),
       credential,
+      armCaCertPath: env.JACKET_ARM_CA_CERT?.trim() || undefined,
     },
   };
   if (mode === 'external' && !cfg.auth.keystoneUrl) throw new ConfigError('JACKET_KEYSTONE_URL is required when JACKET_AUTH_MODE=external');

@@ -3,8 +3,10 @@ import type { RequestContext, Route } from './http/router';
 import { Router } from './http/router';
 import { json } from './http/respond';
 import { identityRoutes } from './identity/routes';
-import { computeVersionRoutes, computeVersion } from './compute/versions';
-import { volumeVersionRoutes, volumeVersion } from './volume/versions';
+import { computeVersion } from './compute/versions';
+import { volumeVersion } from './volume/versions';
+import { computeRoutes } from './compute/routes';
+import { volumeRoutes } from './volume/routes';
 
 // GET /: the versions of both APIs served here, for people and tools that start at the root.
 const root = async (ctx: RequestContext) =>
@@ -13,8 +15,8 @@ const root = async (ctx: RequestContext) =>
 export const routes: Route[] = [
   { name: 'root-versions', method: 'GET', path: '/', service: 'root', policy: { name: 'versions', rule: 'public' }, handler: root },
   ...identityRoutes,
-  ...computeVersionRoutes,
-  ...volumeVersionRoutes,
+  ...computeRoutes,
+  ...volumeRoutes,
 ];
 
 export const router = new Router(routes);

@@ -1,7 +1,7 @@
 // OpenStack error bodies. Nova and Cinder wrap the error in a key named for the fault
 // ({"itemNotFound": {"code": 404, "message": ...}}); Keystone uses {"error": {code, message, title}}.
 
-export type ServiceKind = 'compute' | 'volume' | 'identity' | 'root';
+export type ServiceKind = 'compute' | 'volume' | 'identity' | 'network' | 'image' | 'root';
 
 /** Fault names as nova/api/openstack/wsgi.py and cinder/api/openstack/wsgi.py map them. */
 const FAULT_NAMES: Record<number, string> = {
@@ -38,6 +38,8 @@ export class ApiError extends Error {
     public readonly status: number,
     message: string,
     public readonly headers: Record<string, string> = {},
+    /** Neutron's error type (the upstream exception name), e.g. NetworkNotFound. */
+    public readonly type?: string,
   ) {
     super(message);
   }
@@ -52,7 +54,27 @@ export const overLimit = (m: string, retryAfter?: number) =>
   new ApiError(413, m, retryAfter === undefined ? {} : { 'Retry-After': String(retryAfter) });
 export const notImplemented = (m: string) => new ApiError(501, m);
 
-export function faultBody(service: ServiceKind, status: number, message: string): unknown {
+const NEUTRON_TYPES: Record<number, string> = {
+  400: 'HTTPBadRequest',
+  401: 'HTTPUnauthorized',
+  403: 'HTTPForbidden',
+  404: 'HTTPNotFound',
+  405: 'HTTPMethodNotAllowed',
+  409: 'HTTPConflict',
+  413: 'HTTPRequestEntityTooLarge',
+  500: 'HTTPInternalServerError',
+  501: 'HTTPNotImplemented',
+};
+
+export function faultBody(service: ServiceKind, status: number, message: string, type?: string): unknown {
+  if (service === 'network') {
+    return { NeutronError: { type: type ?? NEUTRON_TYPES[status] ?? 'HTTPError', message, detail: '' } };
+  }
+  if (service === 'image') {
+    // Glance's faults are webob's: {"code": "404 Not Found", "title": "Not Found", "message": ...}
+    const title = KEYSTONE_TITLES[status] ?? 'Error';
+    return { code: `${status} ${title}`, title, message };
+  }
   if (service === 'identity') {
     return { error: { code: status, message, title: KEYSTONE_TITLES[status] ?? 'Error' } };
   }

@@ -13,6 +13,8 @@ export function serviceOfPath(path: string): ServiceKind {
   if (path.startsWith('/compute')) return 'compute';
   if (path.startsWith('/volume')) return 'volume';
   if (path.startsWith('/identity')) return 'identity';
+  if (path.startsWith('/network')) return 'network';
+  if (path.startsWith('/image')) return 'image';
   return 'root';
 }
 
@@ -90,7 +92,7 @@ function errorResponse(service: ServiceKind, e: unknown, requestId: string, publ
         body: faultBody('identity', 401, e.message),
       };
     }
-    return { status: e.status, headers: e.headers, body: faultBody(service, e.status, e.message) };
+    return { status: e.status, headers: e.headers, body: faultBody(service, e.status, e.message, e.type) };
   }
   log.error('unhandled error', { requestId, error: e instanceof Error ? e.stack ?? e.message : String(e) });
   const message =

@@ -1,0 +1,7 @@
+// Every Cinder route Jacket serves, one module per resource (add a module's routes here).
+import type { Route } from '../http/router';
+import { volumeVersionRoutes } from './versions';
+
+export const volumeRoutes: Route[] = [
+  ...volumeVersionRoutes,
+];
