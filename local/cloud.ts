@@ -14,6 +14,11 @@ export interface LocalCloudOptions {
   /** An ARM endpoint to use (the emulator's URL), if one is running. */
   armEndpoint?: string;
   dispatch?: boolean;
+  /**
+   * Starts something that needs Azurite before the app does (the ARM emulator keeps disk bytes in
+   * Azurite) and returns the settings that point the app at it.
+   */
+  beforeHost?: (azurite: RunningAzurite) => Promise<{ settings: Record<string, string>; stop(): Promise<void>; describe?: string }>;
 }
 
 export interface LocalCloud {
@@ -23,11 +28,14 @@ export interface LocalCloud {
   services: Services;
   settings: Record<string, string>;
   admin: { username: string; password: string; project: string };
+  /** What beforeHost started, for the start banner. */
+  extraDescription?: string;
   stop(): Promise<void>;
 }
 
 export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<LocalCloud> {
   const azurite = await startAzurite();
+  const extra = opts.beforeHost ? await opts.beforeHost(azurite) : undefined;
   const admin = { username: 'admin', password: opts.adminPassword ?? randomBytes(12).toString('base64url'), project: 'admin' };
   let settings: Record<string, string> = {};
   const host = await startHost(
@@ -41,6 +49,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
         JACKET_BOOTSTRAP_PASSWORD: admin.password,
         JACKET_BOOTSTRAP_PROJECT: admin.project,
         ...(opts.armEndpoint ? { JACKET_ARM_ENDPOINT: opts.armEndpoint, JACKET_AZURE_CREDENTIAL: 'static' } : {}),
+        ...extra?.settings,
         ...opts.settings,
       };
       return createServices(loadConfig(settings));
@@ -54,8 +63,10 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
     services: host.services,
     settings,
     admin,
+    extraDescription: extra?.describe,
     stop: async () => {
       await host.stop();
+      await extra?.stop();
       await azurite.stop();
     },
   };

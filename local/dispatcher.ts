@@ -12,6 +12,8 @@ export class QueueDispatcher {
   constructor(
     private readonly services: Services,
     private readonly idleMs = 200,
+    /** Seconds before a failed message is visible again (the Functions host defaults to 0; we back off). */
+    private readonly backoff: (dequeueCount: number) => number = (n) => Math.min(2 ** n, 30),
   ) {}
 
   start(): void {
@@ -42,7 +44,7 @@ export class QueueDispatcher {
             await work.toPoison(m.messageText);
             await work.queue.deleteMessage(m.messageId, m.popReceipt);
           } else {
-            await work.queue.updateMessage(m.messageId, m.popReceipt, undefined, Math.min(2 ** m.dequeueCount, 30));
+            await work.queue.updateMessage(m.messageId, m.popReceipt, undefined, this.backoff(m.dequeueCount));
           }
         }
       }),

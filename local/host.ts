@@ -1,6 +1,7 @@
 // The local host: serves the shared route table over HTTP on loopback and runs the work-queue
 // dispatcher, the way the Functions host would in Azure. Used by `npm start` and the e2e tests.
 import http from 'node:http';
+import { Readable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { router } from '../shared/routes';
 import { handle } from '../shared/http/pipeline';
@@ -49,7 +50,9 @@ export async function startHost(
     }
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
-      const body = await readBody(req, MAX_BODY_BYTES);
+      // Streaming routes (image upload) read the body themselves; the rest get it buffered.
+      const streamed = router.match(req.method ?? 'GET', url.pathname).match?.route.streamBody === true;
+      const body = streamed ? Buffer.alloc(0) : await readBody(req, MAX_BODY_BYTES);
       if (body === undefined) {
         res.writeHead(413, { 'Content-Type': 'application/json' });
         res.end(JSON.stringify({ overLimit: { code: 413, message: 'Request is too large.' } }));
@@ -57,8 +60,18 @@ export async function startHost(
       }
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-      const apiReq: ApiRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body };
+      const apiReq: ApiRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body, ...(streamed ? { stream: req } : {}) };
       const out = await handle(router, services, apiReq);
+      if (out.body instanceof Readable) {
+        res.writeHead(out.status, out.headers);
+        if (req.method === 'HEAD') {
+          out.body.destroy();
+          res.end();
+        } else {
+          out.body.on('error', () => res.destroy()).pipe(res);
+        }
+        return;
+      }
       const h: Record<string, string> = { ...out.headers };
       let payload: Buffer | undefined;
       if (out.body !== undefined) {

@@ -44,14 +44,11 @@ export function verifyToken(token: string, keys: Buffer[], now = Date.now()): To
   const dot = token.indexOf('.');
   if (dot <= 0 || token.length > 8192) return { ok: false, reason: 'malformed' };
   const body = token.slice(0, dot);
-  let mac: Buffer;
-  try {
-    mac = Buffer.from(token.slice(dot + 1), 'base64url');
-  } catch {
-    return { ok: false, reason: 'malformed' };
-  }
+  // Compare the encoded MAC text, not decoded bytes: base64 decoders ignore the spare bits of the
+  // last character, and a token must have exactly one spelling.
+  const mac = Buffer.from(token.slice(dot + 1), 'utf8');
   const good = keys.some((k) => {
-    const want = createHmac('sha256', k).update(body).digest();
+    const want = Buffer.from(b64url(createHmac('sha256', k).update(body).digest()), 'utf8');
     return want.length === mac.length && timingSafeEqual(want, mac);
   });
   if (!good) return { ok: false, reason: 'signature' };
