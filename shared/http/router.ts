@@ -31,6 +31,8 @@ export interface Route {
   policy: Policy;
   /** Keep the body as bytes instead of parsing JSON (image upload). */
   rawBody?: boolean;
+  /** Leave the body unread and hand it over as ctx.req.stream (uploads too large to buffer). */
+  streamBody?: boolean;
   handler: (ctx: RequestContext) => Promise<ApiResponse>;
 }
 

@@ -8,12 +8,14 @@ export interface ApiRequest {
   /** Header names in lower case. */
   headers: Record<string, string>;
   body: Buffer;
+  /** The unread request body, for routes with streamBody (then `body` is empty): image uploads. */
+  stream?: AsyncIterable<Uint8Array>;
 }
 
 export interface ApiResponse {
   status: number;
   headers: Record<string, string>;
-  /** A JSON value, raw bytes, or nothing. */
+  /** A JSON value, raw bytes, a Readable stream (image downloads; set Content-Length), or nothing. */
   body?: unknown;
 }
 
