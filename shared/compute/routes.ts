@@ -1,7 +1,27 @@
 // Every Nova route Jacket serves, one module per resource (add a module's routes here).
 import type { Route } from '../http/router';
 import { computeVersionRoutes } from './versions';
+import { flavorRoutes } from './flavors';
+import { flavorExtraSpecRoutes } from './flavorExtraSpecs';
+import { flavorAccessRoutes } from './flavorAccess';
+import { availabilityZoneRoutes } from './availabilityZones';
+import { extensionRoutes } from './extensions';
+import { keypairRoutes } from './keypairs';
+import { quotaRoutes } from './quotas';
+import { limitsRoutes } from './limits';
+import { imageRoutes } from './images';
+import { imageMetadataRoutes } from './imageMetadata';
 
 export const computeRoutes: Route[] = [
   ...computeVersionRoutes,
+  ...flavorRoutes,
+  ...flavorExtraSpecRoutes,
+  ...flavorAccessRoutes,
+  ...availabilityZoneRoutes,
+  ...extensionRoutes,
+  ...keypairRoutes,
+  ...quotaRoutes,
+  ...limitsRoutes,
+  ...imageRoutes,
+  ...imageMetadataRoutes,
 ];
