@@ -6,11 +6,6 @@ import { flavorExtraSpecRoutes } from './flavorExtraSpecs';
 import { flavorAccessRoutes } from './flavorAccess';
 import { availabilityZoneRoutes } from './availabilityZones';
 import { extensionRoutes } from './extensions';
-import { keypairRoutes } from './keypairs';
-import { quotaRoutes } from './quotas';
-import { limitsRoutes } from './limits';
-import { imageRoutes } from './images';
-import { imageMetadataRoutes } from './imageMetadata';
 
 export const computeRoutes: Route[] = [
   ...computeVersionRoutes,
@@ -19,9 +14,4 @@ export const computeRoutes: Route[] = [
   ...flavorAccessRoutes,
   ...availabilityZoneRoutes,
   ...extensionRoutes,
-  ...keypairRoutes,
-  ...quotaRoutes,
-  ...limitsRoutes,
-  ...imageRoutes,
-  ...imageMetadataRoutes,
 ];
