@@ -7,6 +7,7 @@ import { computeVersion } from './compute/versions';
 import { volumeVersion } from './volume/versions';
 import { computeRoutes } from './compute/routes';
 import { volumeRoutes } from './volume/routes';
+import { networkRoutes } from './network/routes';
 
 // GET /: the versions of both APIs served here, for people and tools that start at the root.
 const root = async (ctx: RequestContext) =>
@@ -17,6 +18,7 @@ export const routes: Route[] = [
   ...identityRoutes,
   ...computeRoutes,
   ...volumeRoutes,
+  ...networkRoutes,
 ];
 
 export const router = new Router(routes);

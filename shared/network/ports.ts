@@ -1,0 +1,174 @@
+// /v2.0/ports: one port per server NIC. The servers module writes the records through PortStore when it
+// creates or deletes a NIC; this module only reads them. Table 'ports', one partition per project
+// (a project's listing is one partition query), row key = port id.
+import type { RequestContext, Route } from '../http/router';
+import { json } from '../http/respond';
+import { isAdmin } from '../api/policy';
+import type { Services } from '../services';
+import type { Repository } from '../store/tables';
+import { asBool, asString, listResponse, networkRoute, neutronError, selectFields, type Body, type CollectionSpec } from './common';
+
+export interface PortRecord {
+  id: string;
+  project_id: string;
+  name: string;
+  network_id: string;
+  /** The server's id (Nova's device_id), '' when unattached. */
+  device_id: string;
+  /** 'compute:<availability zone>' for server NICs, as Nova sets it. */
+  device_owner: string;
+  mac_address: string;
+  fixed_ips: { subnet_id: string; ip_address: string }[];
+  security_groups: string[];
+  /** ACTIVE once the NIC is attached to a running VM, DOWN otherwise. */
+  status: 'ACTIVE' | 'DOWN' | 'BUILD';
+  description?: string;
+  /** The Azure NIC this port is (resource id). */
+  azureNicId?: string;
+  created_at: string;
+  updated_at: string;
+}
+
+const INDEXED = ['network_id', 'device_id', 'device_owner'] as const;
+
+/** The port records API the servers module uses (and this module reads through). */
+export class PortStore {
+  constructor(private readonly services: Services) {}
+
+  private repo(): Repository<PortRecord> {
+    return this.services.tables.repository<PortRecord>('ports', [...INDEXED]);
+  }
+
+  /** Records (or replaces) a port. */
+  async put(port: PortRecord): Promise<void> {
+    await this.repo().upsert(port.project_id, port.id, port);
+  }
+
+  async remove(projectId: string, id: string): Promise<boolean> {
+    return this.repo().delete(projectId, id);
+  }
+
+  async get(projectId: string, id: string): Promise<PortRecord | undefined> {
+    return (await this.repo().get(projectId, id))?.value;
+  }
+
+  /** One project's ports, narrowed in the table query by the indexed columns given. */
+  async listProject(projectId: string, where: Partial<Record<(typeof INDEXED)[number], string[]>> = {}): Promise<PortRecord[]> {
+    return (await this.repo().list(projectId, whereFilter(where))).map((s) => s.value);
+  }
+
+  /** Across projects (admins): bounded by `limit` rows, narrowed by the indexed columns given. */
+  async listAll(where: Partial<Record<(typeof INDEXED)[number] | 'RowKey', string[]>>, limit: number): Promise<PortRecord[]> {
+    const client = await this.services.tables.client('ports');
+    const filter = whereFilter(where);
+    const out: PortRecord[] = [];
+    const pages = client.listEntities<{ doc: string }>({ queryOptions: filter ? { filter } : {} }).byPage({ maxPageSize: Math.min(limit, 1000) });
+    for await (const page of pages) {
+      for (const e of page) {
+        out.push(JSON.parse(e.doc) as PortRecord);
+        if (out.length >= limit) return out;
+      }
+    }
+    return out;
+  }
+}
+
+/** An OData string literal (quotes doubled). */
+const quote = (v: string) => `'${v.replace(/'/g, "''")}'`;
+
+function whereFilter(where: Record<string, string[] | undefined>): string | undefined {
+  const parts = Object.entries(where)
+    .filter((e): e is [string, string[]] => !!e[1] && e[1].length > 0)
+    .map(([k, vs]) => `(${vs.map((v) => `${k} eq ${quote(v)}`).join(' or ')})`);
+  return parts.length ? parts.join(' and ') : undefined;
+}
+
+export const portStore = (s: Services) => new PortStore(s);
+
+const portNotFound = (id: string) => neutronError(404, 'PortNotFound', `Port ${id} could not be found.`);
+
+export function portBody(p: PortRecord): Body {
+  return {
+    id: p.id,
+    name: p.name,
+    description: p.description ?? '',
+    network_id: p.network_id,
+    admin_state_up: true,
+    status: p.status,
+    mac_address: p.mac_address,
+    fixed_ips: p.fixed_ips,
+    device_id: p.device_id,
+    device_owner: p.device_owner,
+    security_groups: p.security_groups,
+    port_security_enabled: true,
+    project_id: p.project_id,
+    tenant_id: p.project_id,
+  };
+}
+
+/** fixed_ips=ip_address=10.0.0.4 / fixed_ips=subnet_id=<id>: any listed value matches (Neutron's OR). */
+function fixedIpsMatch(item: Body, values: string[]): boolean {
+  const ips = item.fixed_ips as { subnet_id: string; ip_address: string }[];
+  return values.some((v) => {
+    const [k, val] = v.split('=', 2);
+    if (val === undefined || (k !== 'ip_address' && k !== 'subnet_id')) {
+      throw neutronError(400, 'InvalidInput', `Invalid input for operation: Invalid data format for fixed IP: '${v}'.`);
+    }
+    return ips.some((ip) => ip[k] === val);
+  });
+}
+
+const portsSpec: CollectionSpec = {
+  collection: 'ports',
+  filters: {
+    id: asString,
+    name: asString,
+    description: asString,
+    network_id: asString,
+    device_id: asString,
+    device_owner: asString,
+    mac_address: asString,
+    status: asString,
+    admin_state_up: asBool,
+    port_security_enabled: asBool,
+    project_id: asString,
+    tenant_id: asString,
+  },
+  matchers: { fixed_ips: fixedIpsMatch },
+  sortKeys: ['id', 'name', 'network_id', 'device_id', 'device_owner', 'mac_address', 'status', 'admin_state_up', 'project_id', 'tenant_id', 'description'],
+  notFound: portNotFound,
+};
+
+/** Up to this many ports are read for one admin listing across projects. */
+const ADMIN_SCAN_LIMIT = 1000;
+
+async function listPorts(ctx: RequestContext) {
+  const q = ctx.query;
+  const auth = ctx.auth!;
+  const where = { network_id: q.getAll('network_id'), device_id: q.getAll('device_id'), device_owner: q.getAll('device_owner') };
+  const store = portStore(ctx.services);
+  let records: PortRecord[];
+  const projects = [...q.getAll('project_id'), ...q.getAll('tenant_id')].filter((p) => p);
+  if (!isAdmin(auth)) {
+    records = await store.listProject(auth.projectId!, where);
+  } else if (projects.length) {
+    records = (await Promise.all([...new Set(projects)].map((p) => store.listProject(p, where)))).flat();
+  } else {
+    records = await store.listAll(where, ADMIN_SCAN_LIMIT);
+  }
+  return listResponse(ctx, '/ports', records.map(portBody), portsSpec);
+}
+
+async function showPort(ctx: RequestContext) {
+  const id = ctx.params.port_id;
+  const auth = ctx.auth!;
+  const store = portStore(ctx.services);
+  const p = isAdmin(auth) ? (await store.listAll({ RowKey: [id] }, 1))[0] : await store.get(auth.projectId!, id);
+  if (!p) throw portNotFound(id);
+  return json({ port: selectFields(ctx.query, portBody(p)) });
+}
+
+export const portReadRoutes: Route[] = [
+  networkRoute('ports-list', 'GET', '/ports', 'get_port', 'project_reader_or_admin', listPorts),
+  networkRoute('ports-show', 'GET', '/ports/{port_id}', 'get_port', 'project_reader_or_admin', showPort),
+];
