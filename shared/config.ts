@@ -43,6 +43,8 @@ export interface JacketConfig {
     credential: 'default' | 'static';
     /** Extra CA certificate (PEM path) trusted for ARM calls: the local emulator's self-signed one. */
     armCaCertPath?: string;
+    /** 'arm' = /limits tightens cores/instances by the region's Compute usages; 'off' = Nova quotas only. */
+    regionalUsage: 'arm' | 'off';
   };
 }
 
@@ -104,6 +106,11 @@ function loadCatalog(env: Env): Record<string, unknown> {
   return doc as Record<string, unknown>;
 }
 
+function regionalUsage(v: string): 'arm' | 'off' {
+  if (v !== 'arm' && v !== 'off') throw new ConfigError(`JACKET_REGIONAL_USAGE must be arm or off, got "${v}"`);
+  return v;
+}
+
 function queueName(name: string): string {
   if (!/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/.test(name)) throw new ConfigError(`JACKET_WORK_QUEUE "${name}" is not a valid queue name`);
   return name;
@@ -144,6 +151,7 @@ export function loadConfig(env: Env = process.env): JacketConfig {
       armEndpoint: optional(env, 'JACKET_ARM_ENDPOINT', 'https://management.azure.com').replace(/\/+$/, ''),
       credential,
       armCaCertPath: env.JACKET_ARM_CA_CERT?.trim() || undefined,
+      regionalUsage: regionalUsage(optional(env, 'JACKET_REGIONAL_USAGE', 'arm')),
     },
   };
   if (mode === 'external' && !cfg.auth.keystoneUrl) throw new ConfigError('JACKET_KEYSTONE_URL is required when JACKET_AUTH_MODE=external');

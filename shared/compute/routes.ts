@@ -6,6 +6,9 @@ import { flavorExtraSpecRoutes } from './flavorExtraSpecs';
 import { flavorAccessRoutes } from './flavorAccess';
 import { availabilityZoneRoutes } from './availabilityZones';
 import { extensionRoutes } from './extensions';
+import { keypairRoutes } from './keypairs';
+import { quotaRoutes } from './quotas';
+import { limitsRoutes } from './limits';
 
 export const computeRoutes: Route[] = [
   ...computeVersionRoutes,
@@ -14,4 +17,7 @@ export const computeRoutes: Route[] = [
   ...flavorAccessRoutes,
   ...availabilityZoneRoutes,
   ...extensionRoutes,
+  ...keypairRoutes,
+  ...quotaRoutes,
+  ...limitsRoutes,
 ];
