@@ -1,0 +1,25 @@
+/** Every ARM route the emulator serves. */
+import { registerDisks } from '../compute/disks';
+import { registerExtensions } from '../compute/extensions';
+import { registerImages } from '../compute/images';
+import { registerLocations } from '../compute/locations';
+import { registerVirtualMachines } from '../compute/virtualMachines';
+import { registerNics } from '../network/nics';
+import { registerNsgs } from '../network/nsgs';
+import { registerPublicIps } from '../network/publicIps';
+import { registerVnets } from '../network/vnets';
+import { registerOperationRoutes } from './operationsRoutes';
+import type { Router } from './router';
+
+export function registerAll(r: Router): void {
+  registerOperationRoutes(r);
+  registerVirtualMachines(r);
+  registerExtensions(r);
+  registerDisks(r);
+  registerImages(r);
+  registerLocations(r);
+  registerNics(r);
+  registerNsgs(r);
+  registerVnets(r);
+  registerPublicIps(r);
+}

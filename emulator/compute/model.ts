@@ -1,0 +1,144 @@
+/** Stored shapes of the Microsoft.Compute resources. */
+import type { StoredResource } from '../state';
+
+export type PowerState = 'starting' | 'running' | 'stopping' | 'stopped' | 'deallocating' | 'deallocated';
+
+export interface DiskAccess {
+  access: 'Read' | 'Write';
+  /** Read: blob snapshot whose SAS was handed out. Write: staging blob the client writes. */
+  snapshot?: string;
+  staging?: string;
+  url: string;
+}
+
+export interface DiskRecord extends StoredResource {
+  kind: 'disk' | 'snapshot';
+  location: string;
+  tags?: Record<string, string>;
+  zones?: string[];
+  sku: string;
+  osType?: 'Linux' | 'Windows';
+  hyperVGeneration?: 'V1' | 'V2';
+  creationData: any;
+  diskSizeGB: number;
+  /** Bytes of data (the blob holds these plus a 512-byte VHD footer). */
+  dataBytes: number;
+  uniqueId: string;
+  timeCreated: string;
+  provisioningState: string;
+  /** VM id when attached (disks only). */
+  managedBy?: string;
+  blobName: string;
+  access?: DiskAccess;
+  /** Upload disks stay ReadyToUpload until their first write-access is revoked. */
+  awaitingUpload?: boolean;
+  incremental?: boolean;
+  incrementalSnapshotFamilyId?: string;
+  networkAccessPolicy: string;
+  publicNetworkAccess: string;
+  supportedCapabilities?: any;
+  /** Generalized images' disks: the disk was made from an image that was generalized. */
+}
+
+export interface VmDiskRef {
+  lun?: number;
+  name: string;
+  diskId: string;
+  createOption: string;
+  caching: string;
+  storageAccountType: string;
+  deleteOption: 'Delete' | 'Detach';
+  diskSizeGB: number;
+  toBeDetached?: boolean;
+  writeAcceleratorEnabled?: boolean;
+}
+
+export interface VmNicRef {
+  id: string;
+  primary: boolean;
+  deleteOption: 'Delete' | 'Detach';
+}
+
+export interface ImageRef {
+  /** Marketplace */
+  publisher?: string;
+  offer?: string;
+  sku?: string;
+  version?: string;
+  exactVersion?: string;
+  /** Managed image */
+  id?: string;
+}
+
+export interface VmRecord extends StoredResource {
+  location: string;
+  tags?: Record<string, string>;
+  zones?: string[];
+  vmId: string;
+  vmSize: string;
+  osType: 'Linux' | 'Windows';
+  hyperVGeneration: 'V1' | 'V2';
+  imageReference?: ImageRef;
+  osDisk: VmDiskRef;
+  dataDisks: VmDiskRef[];
+  osProfile?: any;
+  /** Never returned by GET, as in Azure. */
+  secrets: { adminPassword?: string; customData?: string };
+  /** Guest accounts as changed by VMAccess extensions: username -> what was set. */
+  guestUsers: Record<string, { password?: boolean; sshKeys: string[] }>;
+  nics: VmNicRef[];
+  bootDiagnostics?: { enabled: boolean; storageUri?: string };
+  additionalCapabilities?: any;
+  securityProfile?: any;
+  priority?: string;
+  licenseType?: string;
+  userData?: string;
+  provisioningState: string;
+  provisioningError?: { code: string; message: string };
+  powerState: PowerState;
+  hibernated: boolean;
+  generalized: boolean;
+  timeCreated: string;
+  /** Serial log blob name. */
+  serialLogBlob: string;
+  screenshotBlob: string;
+  bootCount: number;
+}
+
+export interface ExtensionRecord extends StoredResource {
+  vmId: string;
+  location: string;
+  tags?: Record<string, string>;
+  publisher: string;
+  extType: string;
+  typeHandlerVersion: string;
+  autoUpgradeMinorVersion?: boolean;
+  enableAutomaticUpgrade?: boolean;
+  settings?: any;
+  provisioningState: string;
+  statusMessage?: string;
+  forceUpdateTag?: string;
+}
+
+export interface ImageDisk {
+  lun?: number;
+  blobName: string;
+  diskSizeGB: number;
+  source: { managedDisk?: string; snapshot?: string; blobUri?: string };
+  storageAccountType?: string;
+  caching?: string;
+}
+
+export interface ImageRecord extends StoredResource {
+  location: string;
+  tags?: Record<string, string>;
+  uniqueId: string;
+  sourceVirtualMachine?: string;
+  osType: 'Linux' | 'Windows';
+  osState: 'Generalized' | 'Specialized';
+  hyperVGeneration: 'V1' | 'V2';
+  osDisk: ImageDisk;
+  dataDisks: ImageDisk[];
+  zoneResilient: boolean;
+  provisioningState: string;
+}

@@ -1,0 +1,73 @@
+/** Stored shapes of the Microsoft.Network resources. */
+import type { StoredResource } from '../state';
+
+export interface SubnetRecord {
+  id: string;
+  name: string;
+  addressPrefix: string;
+  nsgId?: string;
+  etag: string;
+}
+
+export interface VnetRecord extends StoredResource {
+  location: string;
+  tags?: Record<string, string>;
+  addressPrefixes: string[];
+  subnets: SubnetRecord[];
+  resourceGuid: string;
+  etag: string;
+  provisioningState: string;
+}
+
+export interface NsgRecord extends StoredResource {
+  location: string;
+  tags?: Record<string, string>;
+  securityRules: any[];
+  resourceGuid: string;
+  etag: string;
+  provisioningState: string;
+}
+
+export interface IpConfigRecord {
+  id: string;
+  name: string;
+  subnetId: string;
+  privateIPAddress: string;
+  privateIPAllocationMethod: 'Static' | 'Dynamic';
+  primary: boolean;
+  publicIPAddressId?: string;
+}
+
+export interface NicRecord extends StoredResource {
+  location: string;
+  tags?: Record<string, string>;
+  ipConfigurations: IpConfigRecord[];
+  nsgId?: string;
+  vmId?: string;
+  /** After its VM is deleted, Azure holds the NIC for that VM for a while (NicReservedForAnotherVm). */
+  reservedForVmId?: string;
+  reservedUntil?: number;
+  macAddress?: string;
+  enableAcceleratedNetworking: boolean;
+  enableIPForwarding: boolean;
+  dnsServers: string[];
+  resourceGuid: string;
+  etag: string;
+  provisioningState: string;
+}
+
+export interface PipRecord extends StoredResource {
+  location: string;
+  tags?: Record<string, string>;
+  sku: { name: string; tier: string };
+  allocation: 'Static' | 'Dynamic';
+  ipAddress?: string;
+  version: string;
+  idleTimeoutInMinutes: number;
+  ipConfigurationId?: string;
+  dnsSettings?: { domainNameLabel: string; fqdn: string };
+  zones?: string[];
+  resourceGuid: string;
+  etag: string;
+  provisioningState: string;
+}

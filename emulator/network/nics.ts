@@ -1,0 +1,185 @@
+/** Microsoft.Network/networkInterfaces: subnet IP allocation, NSG and public IP association, NicInUse. */
+import { randomUUID, randomBytes } from 'node:crypto';
+import { ArmError, notFound } from '../arm/errors';
+import type { Ctx } from '../arm/http';
+import { list, ok } from '../arm/http';
+import { resourceId, sameId } from '../arm/ids';
+import { newEtag, noContent, tagsOf } from '../arm/replies';
+import type { Router } from '../arm/router';
+import type { Emulator } from '../emulator';
+import { T } from '../state';
+import { findNsg, findPip, findSubnet, invalidReference, networkDelete, networkPut, refId } from './common';
+import { firstFree, inCidr, ipToInt, isReserved } from './ipam';
+import type { IpConfigRecord, NicRecord } from './model';
+import { allocatePublicIp } from './publicIps';
+import { ipConfigsInSubnet, renderNic } from './render';
+
+const BASE = '/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/networkInterfaces';
+
+function getNic(ctx: Ctx): NicRecord {
+  const rg = ctx.emu.requireRg(ctx.params.rg);
+  const n = ctx.emu.store.get<NicRecord>(T.nic, resourceId(ctx.emu.sub, rg, 'Microsoft.Network', 'networkInterfaces', ctx.params.name));
+  if (!n) throw notFound('Microsoft.Network/networkInterfaces', ctx.params.name, rg);
+  return n;
+}
+
+export function newMacAddress(): string {
+  const b = randomBytes(3);
+  return ['00', '0D', '3A', ...[...b].map((x) => x.toString(16).toUpperCase().padStart(2, '0'))].join('-');
+}
+
+function buildIpConfigs(ctx: Ctx, nicId: string, existing: NicRecord | undefined, raw: unknown): IpConfigRecord[] {
+  const emu = ctx.emu;
+  if (!Array.isArray(raw) || raw.length === 0) {
+    throw new ArmError(400, 'NetworkInterfaceMustHaveAtLeastOneIpConfiguration', `Network interface ${nicId} must have at least one IP configuration.`);
+  }
+  const primaries = raw.filter((c: any) => c?.properties?.primary === true).length;
+  if (raw.length > 1 && primaries !== 1) {
+    throw new ArmError(400, 'NetworkInterfaceMustHaveOnePrimaryIpConfiguration', `Network interface ${nicId} must have exactly one primary IP configuration.`);
+  }
+  const out: IpConfigRecord[] = [];
+  raw.forEach((c: any, i: number) => {
+    const name = c?.name;
+    if (typeof name !== 'string' || !name) throw new ArmError(400, 'InvalidRequestFormat', `Cannot parse the request: ipConfigurations[${i}].name is required.`);
+    const ipcId = `${nicId}/ipConfigurations/${name}`;
+    const p = c.properties ?? {};
+    const subnetId = refId(p.subnet);
+    if (!subnetId) throw new ArmError(400, 'SubnetIsRequired', `Subnet is required for IP configuration ${ipcId}.`);
+    const found = findSubnet(emu, subnetId);
+    if (!found) throw invalidReference(subnetId, nicId);
+    const prefix = found.subnet.addressPrefix;
+    const used = new Set(ipConfigsInSubnet(emu, found.subnet.id).filter(({ nic }) => !sameId(nic.id, nicId)).map(({ ipc }) => ipc.privateIPAddress));
+    for (const o of out) used.add(o.privateIPAddress);
+    const method: 'Static' | 'Dynamic' = p.privateIPAllocationMethod === 'Static' ? 'Static' : 'Dynamic';
+    let ip: string | undefined;
+    if (method === 'Static') {
+      ip = p.privateIPAddress;
+      if (typeof ip !== 'string' || ipToInt(ip) === undefined) {
+        throw new ArmError(400, 'InvalidPrivateIPAddressFormat', `Private static IP address value ${ip} provided for ${ipcId} is not a valid IP address.`);
+      }
+      if (!inCidr(ip, prefix)) {
+        throw new ArmError(400, 'PrivateIPAddressNotInSubnet', `IP configuration ${ipcId} references the subnet ${found.subnet.id} and the private IP address ${ip} which is not in the address prefix ${prefix} of the subnet.`);
+      }
+      if (isReserved(ip, prefix)) {
+        throw new ArmError(400, 'PrivateIPAddressInReservedRange', `Private static IP address ${ip} falls within reserved IP range of subnet prefix ${prefix}.`);
+      }
+      if (used.has(ip)) {
+        throw new ArmError(400, 'PrivateIPAddressInUse', `IP configuration ${ipcId} is using the private IP address ${ip} which is already allocated to resource ${ipConfigsInSubnet(emu, found.subnet.id).find((x) => x.ipc.privateIPAddress === ip)?.ipc.id ?? 'another resource'}.`);
+      }
+    } else {
+      const prev = existing?.ipConfigurations.find((x) => x.name.toLowerCase() === name.toLowerCase() && sameId(x.subnetId, subnetId));
+      ip = prev?.privateIPAddress ?? firstFree(prefix, used);
+      if (!ip) throw new ArmError(400, 'SubnetIsFull', `Subnet ${found.subnet.name} with address prefix ${prefix} does not have enough capacity for 1 IP addresses.`);
+    }
+    const pipId = refId(p.publicIPAddress);
+    if (pipId) {
+      const pip = findPip(emu, pipId);
+      if (!pip) throw invalidReference(pipId, nicId);
+      if (pip.ipConfigurationId && !sameId(pip.ipConfigurationId, ipcId)) {
+        throw new ArmError(400, 'PublicIPAddressInUse', `Resource ${pipId} is referenced by resource ${pip.ipConfigurationId}; it cannot also be used by ${ipcId}.`);
+      }
+    }
+    out.push({
+      id: ipcId,
+      name,
+      subnetId: found.subnet.id,
+      privateIPAddress: ip,
+      privateIPAllocationMethod: method,
+      primary: raw.length === 1 ? true : p.primary === true,
+      publicIPAddressId: pipId ? findPip(emu, pipId)!.id : undefined,
+    });
+  });
+  return out;
+}
+
+function linkPublicIps(emu: Emulator, nic: NicRecord, previous: IpConfigRecord[]): void {
+  for (const old of previous) {
+    if (old.publicIPAddressId && !nic.ipConfigurations.some((c) => sameId(c.publicIPAddressId, old.publicIPAddressId))) {
+      const pip = findPip(emu, old.publicIPAddressId);
+      if (pip) {
+        pip.ipConfigurationId = undefined;
+        if (pip.allocation === 'Dynamic') pip.ipAddress = undefined;
+      }
+    }
+  }
+  for (const c of nic.ipConfigurations) {
+    if (!c.publicIPAddressId) continue;
+    const pip = findPip(emu, c.publicIPAddressId);
+    if (pip) {
+      pip.ipConfigurationId = c.id;
+      if (!pip.ipAddress) pip.ipAddress = allocatePublicIp(emu);
+    }
+  }
+}
+
+export function registerNics(r: Router): void {
+  r.add('GET', BASE, 'network', (ctx) => list(ctx.emu.store.list<NicRecord>(T.nic, ctx.emu.requireRg(ctx.params.rg)).map((n) => renderNic(ctx.emu, n))), 'NetworkInterfaces_List');
+  r.add('GET', '/subscriptions/{sub}/providers/Microsoft.Network/networkInterfaces', 'network', (ctx) =>
+    list(ctx.emu.store.list<NicRecord>(T.nic).map((n) => renderNic(ctx.emu, n))), 'NetworkInterfaces_ListAll');
+  r.add('GET', `${BASE}/{name}`, 'network', (ctx) => ok(renderNic(ctx.emu, getNic(ctx))), 'NetworkInterfaces_Get');
+  r.add('PUT', `${BASE}/{name}`, 'network', (ctx) => {
+    const emu = ctx.emu;
+    const rg = emu.requireRg(ctx.params.rg);
+    const location = emu.requireLocation(ctx.body?.location);
+    const id = resourceId(emu.sub, rg, 'Microsoft.Network', 'networkInterfaces', ctx.params.name);
+    const existing = emu.store.get<NicRecord>(T.nic, id);
+    const p = ctx.body?.properties ?? {};
+    const ipConfigurations = buildIpConfigs(ctx, id, existing, p.ipConfigurations);
+    const nsgId = refId(p.networkSecurityGroup);
+    if (nsgId && !findNsg(emu, nsgId)) throw invalidReference(nsgId, id);
+    const nic: NicRecord = existing ?? {
+      id,
+      name: ctx.params.name,
+      resourceGroup: rg,
+      location,
+      ipConfigurations: [],
+      enableAcceleratedNetworking: false,
+      enableIPForwarding: false,
+      dnsServers: [],
+      resourceGuid: randomUUID(),
+      etag: newEtag(),
+      provisioningState: 'Succeeded',
+    };
+    const previous = nic.ipConfigurations;
+    nic.ipConfigurations = ipConfigurations;
+    nic.nsgId = nsgId ? findNsg(emu, nsgId)!.id : undefined;
+    nic.enableAcceleratedNetworking = p.enableAcceleratedNetworking === true;
+    nic.enableIPForwarding = p.enableIPForwarding === true;
+    nic.dnsServers = Array.isArray(p.dnsSettings?.dnsServers) ? p.dnsSettings.dnsServers : [];
+    nic.tags = tagsOf(ctx.body);
+    nic.etag = newEtag();
+    emu.store.put(T.nic, nic);
+    linkPublicIps(emu, nic, previous);
+    return networkPut(ctx, !existing, nic, () => renderNic(emu, nic));
+  }, 'NetworkInterfaces_CreateOrUpdate');
+  r.add('PATCH', `${BASE}/{name}`, 'network', (ctx) => {
+    const nic = getNic(ctx);
+    nic.tags = tagsOf(ctx.body);
+    nic.etag = newEtag();
+    return ok(renderNic(ctx.emu, nic));
+  }, 'NetworkInterfaces_UpdateTags');
+  r.add('DELETE', `${BASE}/{name}`, 'network', (ctx) => {
+    const emu = ctx.emu;
+    const rg = emu.requireRg(ctx.params.rg);
+    const nic = emu.store.get<NicRecord>(T.nic, resourceId(emu.sub, rg, 'Microsoft.Network', 'networkInterfaces', ctx.params.name));
+    if (!nic) return noContent;
+    if (nic.vmId) throw nicInUse(nic.id, nic.vmId);
+    return networkDelete(ctx, nic, () => removeNic(emu, nic));
+  }, 'NetworkInterfaces_Delete');
+}
+
+export function nicInUse(nicId: string, vmId: string): ArmError {
+  return new ArmError(
+    400,
+    'NicInUse',
+    `Network Interface ${nicId} is used by existing resource ${vmId}. In order to delete the network interface, it must be dissociated from the resource. To learn more, see aka.ms/deletenic.`,
+  );
+}
+
+/** Deletes a NIC and frees its public IP associations. */
+export function removeNic(emu: Emulator, nic: NicRecord): void {
+  const previous = nic.ipConfigurations;
+  nic.ipConfigurations = [];
+  linkPublicIps(emu, nic, previous);
+  emu.store.delete(T.nic, nic.id);
+}

@@ -1,0 +1,252 @@
+/**
+ * Validates ARM response bodies against Microsoft's OpenAPI (Swagger 2.0) specs with ajv, resolving
+ * $ref across files. Missing ref targets (the "Known gaps" of the reference set) become open schemas {}.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import Ajv, { ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+
+export interface SpecOperation {
+  method: string;
+  template: string;
+  regex: RegExp;
+  operationId: string;
+  file: string;
+  fileUrl: string;
+  op: any;
+  pathParams: any[];
+}
+
+export interface RecordLike {
+  method: string;
+  path: string;
+  status: number;
+  responseBody?: unknown;
+  servedBy?: string;
+  operationId?: string;
+  query?: string;
+}
+
+export interface ValidationFailure {
+  method: string;
+  path: string;
+  status: number;
+  operationId?: string;
+  errors: string[];
+}
+
+export interface ValidationReport {
+  validated: number;
+  failures: ValidationFailure[];
+  /** Recorded responses of paths no spec file describes. */
+  unmatched: string[];
+  /** Paths outside the copied reference set, validated against ARM common types or skipped. */
+  outsideSpecSet: string[];
+}
+
+/** Paths the emulator serves that the copied spec files do not describe. */
+const OUTSIDE_SPEC_SET = [
+  /^\/subscriptions\/[^/]+\/resourcegroups(\/[^/]+)?$/i,
+  /^\/subscriptions\/[^/]+\/providers\/Microsoft\.Compute\/skus$/i,
+];
+
+const OPERATION_STATUS = /\/providers\/Microsoft\.(Compute|Network)\/locations\/[^/]+\/(operations|DiskOperations)\/[^/]+$/i;
+const OPERATION_RESULT = /\/providers\/Microsoft\.(Compute|Network)\/locations\/[^/]+\/(operationResults)\/[^/]+$/i;
+
+export function findSpecRoot(start = __dirname): string {
+  if (process.env.AZURE_SPECS_DIR) return process.env.AZURE_SPECS_DIR;
+  let dir = start;
+  for (let i = 0; i < 8; i++) {
+    const candidate = path.join(dir, '..', 'shared', 'reference', 'azure-rest-api-specs');
+    if (fs.existsSync(candidate)) return candidate;
+    dir = path.dirname(dir);
+  }
+  throw new Error('azure-rest-api-specs not found: set AZURE_SPECS_DIR');
+}
+
+function walkJson(dir: string, out: string[] = []): string[] {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) walkJson(p, out);
+    else if (e.name.endsWith('.json')) out.push(p);
+  }
+  return out;
+}
+
+function collectRefs(node: unknown, out: string[]): void {
+  if (Array.isArray(node)) node.forEach((n) => collectRefs(n, out));
+  else if (node && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node)) {
+      if (k === '$ref' && typeof v === 'string') out.push(v);
+      else collectRefs(v, out);
+    }
+  }
+}
+
+/** Extensible enums (x-ms-enum.modelAsString) accept values beyond the listed ones, as the spec says. */
+function openExtensibleEnums(node: unknown): void {
+  if (Array.isArray(node)) node.forEach(openExtensibleEnums);
+  else if (node && typeof node === 'object') {
+    const o = node as Record<string, any>;
+    if (Array.isArray(o.enum) && o['x-ms-enum']?.modelAsString === true) delete o.enum;
+    Object.values(o).forEach(openExtensibleEnums);
+  }
+}
+
+function absolutize(node: unknown, base: string): unknown {
+  if (Array.isArray(node)) return node.map((n) => absolutize(n, base));
+  if (node && typeof node === 'object') {
+    const o: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node)) {
+      o[k] = k === '$ref' && typeof v === 'string' ? new URL(v, base).href : absolutize(v, base);
+    }
+    return o;
+  }
+  return node;
+}
+
+export class SpecValidator {
+  readonly operations: SpecOperation[] = [];
+  readonly ajv: Ajv;
+  private cache = new Map<string, ValidateFunction>();
+  readonly placeholders: string[] = [];
+
+  constructor(readonly root: string) {
+    this.ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false, logger: false });
+    addFormats(this.ajv);
+    for (const f of ['arm-id', 'duration', 'unixtime', 'decimal', 'base64url', 'date-time-rfc1123', 'uuid', 'url']) {
+      if (!this.ajv.formats[f]) this.ajv.addFormat(f, true);
+    }
+    const files = walkJson(path.join(root, 'specification')).filter((f) => !f.includes(`${path.sep}examples${path.sep}`));
+    const docs = new Map<string, any>();
+    for (const f of files) {
+      const doc = JSON.parse(fs.readFileSync(f, 'utf8'));
+      openExtensibleEnums(doc);
+      docs.set(f, doc);
+    }
+    // Placeholders for ref targets that are not in the reference set (treated as open schemas).
+    const missing = new Map<string, Set<string>>();
+    for (const [f, doc] of docs) {
+      const refs: string[] = [];
+      collectRefs(doc, refs);
+      for (const ref of refs) {
+        const [file, pointer] = ref.split('#');
+        if (!file) continue;
+        const target = path.resolve(path.dirname(f), file);
+        if (docs.has(target) || fs.existsSync(target)) continue;
+        if (!missing.has(target)) missing.set(target, new Set());
+        if (pointer) missing.get(target)!.add(pointer);
+      }
+    }
+    for (const [target, pointers] of missing) {
+      const doc: any = {};
+      for (const ptr of pointers) {
+        const parts = ptr.split('/').filter(Boolean).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+        let cur = doc;
+        for (const part of parts) cur = cur[part] ??= {};
+      }
+      this.ajv.addSchema(doc, pathToFileURL(target).href);
+      this.placeholders.push(target);
+    }
+    for (const [f, doc] of docs) {
+      const url = pathToFileURL(f).href;
+      this.ajv.addSchema({ ...doc, $id: url }, url);
+      for (const [template, ops] of Object.entries<any>(doc.paths ?? {})) {
+        for (const [method, op] of Object.entries<any>(ops)) {
+          if (method === 'parameters' || !op?.operationId) continue;
+          const src = template
+            .split('/')
+            .map((seg) => (/^\{[^}]+\}$/.test(seg) ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+            .join('/');
+          this.operations.push({
+            method: method.toUpperCase(),
+            template,
+            regex: new RegExp(`^${src}$`, 'i'),
+            operationId: op.operationId,
+            file: f,
+            fileUrl: url,
+            op,
+            pathParams: [...(ops.parameters ?? []), ...(op.parameters ?? [])],
+          });
+        }
+      }
+    }
+  }
+
+  static load(root = findSpecRoot()): SpecValidator {
+    return new SpecValidator(root);
+  }
+
+  findOperation(method: string, p: string): SpecOperation | undefined {
+    return this.operations.find((o) => o.method === method.toUpperCase() && o.regex.test(p));
+  }
+
+  byOperationId(id: string): SpecOperation | undefined {
+    return this.operations.find((o) => o.operationId === id);
+  }
+
+  private compile(key: string, schema: unknown, base: string): ValidateFunction {
+    let v = this.cache.get(key);
+    if (!v) {
+      v = this.ajv.compile(absolutize(schema, base) as object);
+      this.cache.set(key, v);
+    }
+    return v;
+  }
+
+  /** Errors of a response body against the operation's declared response (empty = valid). */
+  validateResponse(op: SpecOperation, status: number, body: unknown): string[] {
+    const responses = op.op.responses ?? {};
+    let decl = responses[String(status)];
+    if (!decl) {
+      if (status >= 400 && responses.default) decl = responses.default;
+      else return [`status ${status} is not declared by ${op.operationId} (declares ${Object.keys(responses).join(', ')})`];
+    }
+    const hasBody = body !== undefined && body !== null && body !== '';
+    if (!decl.schema) return hasBody ? [`${op.operationId} ${status} declares no body but one was sent`] : [];
+    if (!hasBody) return [`${op.operationId} ${status} declares a body but none was sent`];
+    const key = `${op.fileUrl}|${op.method}|${op.template}|${status >= 400 && !responses[String(status)] ? 'default' : status}`;
+    const v = this.compile(key, decl.schema, op.fileUrl);
+    if (v(body)) return [];
+    return (v.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}${e.params && 'allowedValues' in e.params ? ` ${JSON.stringify((e.params as any).allowedValues)}` : ''}`);
+  }
+
+  /** Async operation status documents against ARM's common OperationStatusResult. */
+  validateOperationStatus(body: unknown): string[] {
+    const url = pathToFileURL(path.join(this.root, 'specification/common-types/resource-management/v3/types.json')).href;
+    const v = this.compile('operation-status', { $ref: `${url}#/definitions/OperationStatusResult` }, url);
+    if (v(body)) return [];
+    return (v.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
+  }
+
+  validateRecorded(records: RecordLike[]): ValidationReport {
+    const report: ValidationReport = { validated: 0, failures: [], unmatched: [], outsideSpecSet: [] };
+    for (const r of records) {
+      if (r.status === 0) continue; // connection dropped by a fault
+      if (OPERATION_RESULT.test(r.path) || /[?&]monitor=true/i.test(r.query ?? '')) {
+        report.outsideSpecSet.push(`${r.method} ${r.path}`);
+        continue;
+      }
+      if (OPERATION_STATUS.test(r.path)) {
+        if (r.status === 200) {
+          const errors = this.validateOperationStatus(r.responseBody);
+          report.validated += 1;
+          if (errors.length) report.failures.push({ method: r.method, path: r.path, status: r.status, operationId: 'OperationStatusResult', errors });
+        }
+        continue;
+      }
+      const op = this.findOperation(r.method, r.path);
+      if (!op) {
+        if (OUTSIDE_SPEC_SET.some((re) => re.test(r.path))) report.outsideSpecSet.push(`${r.method} ${r.path}`);
+        else report.unmatched.push(`${r.method} ${r.path} -> ${r.status}`);
+        continue;
+      }
+      const errors = this.validateResponse(op, r.status, r.responseBody);
+      report.validated += 1;
+      if (errors.length) report.failures.push({ method: r.method, path: r.path, status: r.status, operationId: op.operationId, errors });
+    }
+    return report;
+  }
+}
