@@ -1,10 +1,13 @@
 // Flavor catalog configuration, the cached VM size catalog and the zone configuration, without a stack.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { seedFlavors, DEFAULT_FLAVORS, VM_SIZE_SPEC } from '../../shared/compute/flavorsStore';
+import { seedFlavors, seedRecord, DEFAULT_FLAVORS, VM_SIZE_SPEC } from '../../shared/compute/flavorsStore';
 import { cachedCatalog } from '../../shared/compute/flavorsVmSizes';
 import { availabilityZones } from '../../shared/compute/availabilityZones';
-import { boolFromString } from '../../shared/compute/flavors';
+import { boolFromString, flavorView, basicView } from '../../shared/compute/flavors';
+import { Microversion } from '../../shared/api/microversion';
+import type { RequestContext } from '../../shared/http/router';
+import { assertNovaResponse } from '../support/oracle';
 import { ConfigError, type JacketConfig } from '../../shared/config';
 
 test('the built-in flavors name real Azure sizes and carry them as azure:vm_size', () => {
@@ -74,4 +77,21 @@ test('boolean strings parse as oslo strutils.bool_from_string(strict=True)', () 
   for (const t of ['1', 'T', 'true', 'On', 'y', 'YES', ' yes ']) assert.equal(boolFromString(t), true, t);
   for (const f of ['0', 'f', 'False', 'OFF', 'n', 'no']) assert.equal(boolFromString(f), false, f);
   for (const x of ['maybe', '', '2']) assert.equal(boolFromString(x), undefined, x);
+});
+
+test('flavor views match Nova\'s response schema at each microversion they branch on', () => {
+  const f = seedRecord(seedFlavors({})[0], '2026-01-01T00:00:00.000Z');
+  for (const mv of ['2.1', '2.55', '2.61', '2.75']) {
+    const ctx = {
+      microversion: Microversion.parse(mv),
+      auth: { projectId: 'p1', roles: ['member', 'reader'] },
+      services: { config: { publicUrl: 'http://jacket.example' } },
+    } as unknown as RequestContext;
+    assertNovaResponse('flavors', 'FlavorsController', 'show', mv, { flavor: flavorView(ctx, f) });
+    assertNovaResponse('flavors', 'FlavorsController', 'detail', mv, { flavors: [flavorView(ctx, f)] });
+    assertNovaResponse('flavors', 'FlavorsController', 'index', mv, { flavors: [basicView(ctx, f)] });
+    const v = flavorView(ctx, f);
+    assert.equal(v.swap, mv === '2.75' ? 0 : '');
+    assert.equal('extra_specs' in v, mv === '2.61' || mv === '2.75');
+  }
 });
