@@ -275,8 +275,10 @@ export function diskOperation(ctx: Ctx, rec: DiskRecord, name: string, work: () 
     location: rec.location,
     work: async () => {
       const r = await work();
-      if (finalProvisioning) rec.provisioningState = 'Succeeded';
-      return r;
+      if (!finalProvisioning) return r;
+      rec.provisioningState = 'Succeeded';
+      // DiskRP's Location URL (final-state-via: location) answers with the resource itself.
+      return renderDisk(ctx.emu, rec);
     },
     onFailed: () => {
       if (finalProvisioning) rec.provisioningState = 'Failed';

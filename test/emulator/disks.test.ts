@@ -1,0 +1,202 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { AnonymousCredential, PageBlobClient } from '@azure/storage-blob';
+import { vhdFooter } from '../../emulator/storage/vhd';
+import { createLinuxVm, startHarness, Harness } from './harness';
+import { assertRecordedResponsesValid } from './specCheck';
+
+let h: Harness;
+before(async () => {
+  h = await startHarness();
+});
+after(async () => {
+  if (!h) return;
+  try {
+    await assertRecordedResponsesValid(h);
+  } finally {
+    await h.stop();
+  }
+});
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+function pattern(len: number, seed: number): Buffer {
+  const b = Buffer.alloc(len);
+  for (let i = 0; i < len; i++) b[i] = (i * 31 + seed) & 0xff;
+  return b;
+}
+
+async function readSas(url: string, offset: number, count: number): Promise<Buffer> {
+  return new PageBlobClient(url, new AnonymousCredential()).downloadToBuffer(offset, count);
+}
+
+async function sasSize(url: string): Promise<number> {
+  return (await new PageBlobClient(url, new AnonymousCredential()).getProperties()).contentLength!;
+}
+
+/** Uploads `data` into a new Upload disk through its write SAS, as Jacket's volume upload does. */
+async function uploadDisk(name: string, data: Buffer): Promise<void> {
+  const dataSize = 20 * MiB;
+  await h.compute.disks.createOrUpdate(h.resourceGroup, name, {
+    location: h.location,
+    sku: { name: 'Standard_LRS' },
+    creationData: { createOption: 'Upload', uploadSizeBytes: dataSize + 512 },
+  });
+  const d0 = await h.compute.disks.get(h.resourceGroup, name);
+  assert.equal(d0.diskState, 'ReadyToUpload');
+  const { accessSAS } = await h.compute.disks.grantAccess(h.resourceGroup, name, { access: 'Write', durationInSeconds: 600 });
+  assert.equal((await h.compute.disks.get(h.resourceGroup, name)).diskState, 'ActiveUpload');
+  const pb = new PageBlobClient(accessSAS!, new AnonymousCredential());
+  await pb.uploadPages(data, 0, data.length);
+  await pb.uploadPages(vhdFooter(dataSize), dataSize, 512);
+  await h.compute.disks.revokeAccess(h.resourceGroup, name);
+  await assert.rejects(pb.uploadPages(data, 0, data.length), 'the write SAS stops working after revoke');
+  assert.equal((await h.compute.disks.get(h.resourceGroup, name)).diskState, 'Unattached');
+}
+
+describe('managed disks and snapshots hold real bytes in Azurite', () => {
+  const data = pattern(64 * 1024, 7);
+
+  it('creates an empty disk as a fixed VHD page blob and exports it with a read SAS', async () => {
+    const d = await h.compute.disks.createOrUpdate(h.resourceGroup, 'empty1', { location: h.location, sku: { name: 'Premium_LRS' }, creationData: { createOption: 'Empty' }, diskSizeGB: 1 });
+    assert.equal(d.provisioningState, 'Succeeded');
+    assert.equal(d.diskState, 'Unattached');
+    assert.equal(d.tier, 'P1');
+    const { accessSAS } = await h.compute.disks.grantAccess(h.resourceGroup, 'empty1', { access: 'Read', durationInSeconds: 300 });
+    assert.equal((await h.compute.disks.get(h.resourceGroup, 'empty1')).diskState, 'ActiveSAS');
+    assert.equal(await sasSize(accessSAS!), GiB + 512);
+    const footer = await readSas(accessSAS!, GiB, 512);
+    assert.equal(footer.subarray(0, 8).toString(), 'conectix');
+    await h.compute.disks.revokeAccess(h.resourceGroup, 'empty1');
+    await assert.rejects(readSas(accessSAS!, 0, 512), 'the read SAS stops working after revoke');
+  });
+
+  it('direct upload: Upload disk, write SAS, pages, revoke; bytes readable afterwards', async () => {
+    await uploadDisk('up1', data);
+    const { accessSAS } = await h.compute.disks.grantAccess(h.resourceGroup, 'up1', { access: 'Read', durationInSeconds: 300 });
+    assert.deepEqual(await readSas(accessSAS!, 0, data.length), data);
+    await h.compute.disks.revokeAccess(h.resourceGroup, 'up1');
+  });
+
+  it('copies a disk, snapshots it (full and incremental) and restores a disk from the snapshot', async () => {
+    const src = await h.compute.disks.get(h.resourceGroup, 'up1');
+    const copy = await h.compute.disks.createOrUpdate(h.resourceGroup, 'copy1', { location: h.location, creationData: { createOption: 'Copy', sourceResourceId: src.id } });
+    assert.equal(copy.creationData?.sourceUniqueId, src.uniqueId);
+    const snap = await h.compute.snapshots.createOrUpdate(h.resourceGroup, 'snap1', { location: h.location, creationData: { createOption: 'Copy', sourceResourceId: copy.id }, incremental: true });
+    assert.equal(snap.incremental, true);
+    assert.ok(snap.incrementalSnapshotFamilyId);
+    const full = await h.compute.snapshots.createOrUpdate(h.resourceGroup, 'snap2', { location: h.location, creationData: { createOption: 'Copy', sourceResourceId: copy.id } });
+    assert.equal(full.incremental, false);
+    const restored = await h.compute.disks.createOrUpdate(h.resourceGroup, 'restored1', { location: h.location, creationData: { createOption: 'Copy', sourceResourceId: snap.id }, diskSizeGB: 2 });
+    assert.equal(restored.diskSizeGB, 2);
+    const { accessSAS } = await h.compute.disks.grantAccess(h.resourceGroup, 'restored1', { access: 'Read', durationInSeconds: 300 });
+    assert.deepEqual(await readSas(accessSAS!, 0, data.length), data);
+    assert.equal(await sasSize(accessSAS!), 2 * GiB + 512);
+    await h.compute.disks.revokeAccess(h.resourceGroup, 'restored1');
+    const snapAccess = await h.compute.snapshots.grantAccess(h.resourceGroup, 'snap1', { access: 'Read', durationInSeconds: 60 });
+    assert.deepEqual(await readSas(snapAccess.accessSAS!, 0, data.length), data);
+    await h.compute.snapshots.revokeAccess(h.resourceGroup, 'snap1');
+  });
+
+  it('imports a VHD page blob by URI (from a container Jacket owns)', async () => {
+    const container = h.blob.getContainerClient('vhds');
+    await container.createIfNotExists();
+    const pb = container.getPageBlobClient('import.vhd');
+    const size = 4 * MiB;
+    await pb.create(size + 512);
+    await pb.uploadPages(data, 0, data.length);
+    await pb.uploadPages(vhdFooter(size), size, 512);
+    const d = await h.compute.disks.createOrUpdate(h.resourceGroup, 'imported1', {
+      location: h.location,
+      creationData: { createOption: 'Import', sourceUri: pb.url, storageAccountId: `/subscriptions/${h.subscriptionId}/resourceGroups/${h.resourceGroup}/providers/Microsoft.Storage/storageAccounts/devstoreaccount1` },
+    });
+    assert.equal(d.diskSizeGB, 1);
+    const { accessSAS } = await h.compute.disks.grantAccess(h.resourceGroup, 'imported1', { access: 'Read', durationInSeconds: 300 });
+    assert.deepEqual(await readSas(accessSAS!, 0, data.length), data);
+    await h.compute.disks.revokeAccess(h.resourceGroup, 'imported1');
+    const snap = await h.compute.snapshots.createOrUpdate(h.resourceGroup, 'snapimp', { location: h.location, creationData: { createOption: 'Import', sourceUri: pb.url, storageAccountId: 'x' } });
+    assert.equal(snap.provisioningState, 'Succeeded');
+  });
+
+  it('grows a disk (the footer moves to the new end) and refuses to shrink it', async () => {
+    const d = await h.compute.disks.update(h.resourceGroup, 'copy1', { diskSizeGB: 3 });
+    assert.equal(d.diskSizeGB, 3);
+    const { accessSAS } = await h.compute.disks.grantAccess(h.resourceGroup, 'copy1', { access: 'Read', durationInSeconds: 300 });
+    assert.equal(await sasSize(accessSAS!), 3 * GiB + 512);
+    assert.equal((await readSas(accessSAS!, 3 * GiB, 512)).subarray(0, 8).toString(), 'conectix');
+    assert.deepEqual(await readSas(accessSAS!, 0, data.length), data);
+    await h.compute.disks.revokeAccess(h.resourceGroup, 'copy1');
+    await assert.rejects(h.compute.disks.update(h.resourceGroup, 'copy1', { diskSizeGB: 1 }), (e: any) => e.statusCode === 400 && e.code === 'BadRequest');
+  });
+
+  it('creates a disk FromImage (marketplace image version id)', async () => {
+    const versions = await h.compute.virtualMachineImages.list(h.location, 'Canonical', '0001-com-ubuntu-server-jammy', '22_04-lts-gen2');
+    const d = await h.compute.disks.createOrUpdate(h.resourceGroup, 'fromimg', { location: h.location, creationData: { createOption: 'FromImage', imageReference: { id: versions[versions.length - 1].id } } });
+    assert.equal(d.osType, 'Linux');
+    assert.equal(d.diskSizeGB, 30);
+    const img = await h.compute.virtualMachineImages.get(h.location, 'Canonical', '0001-com-ubuntu-server-jammy', '22_04-lts-gen2', versions[0].name);
+    assert.equal(img.osDiskImage?.operatingSystem, 'Linux');
+  });
+
+  it('managed images from a snapshot, a disk and a blob; a VM from the image gets the bytes', async () => {
+    const fromSnap = await h.compute.images.createOrUpdate(h.resourceGroup, 'img-snap', {
+      location: h.location,
+      storageProfile: { osDisk: { osType: 'Linux', osState: 'Generalized', snapshot: { id: h.id('Microsoft.Compute', 'snapshots', 'snap2') } } },
+      hyperVGeneration: 'V2',
+    });
+    assert.equal(fromSnap.provisioningState, 'Succeeded');
+    const fromDisk = await h.compute.images.createOrUpdate(h.resourceGroup, 'img-disk', {
+      location: h.location,
+      storageProfile: { osDisk: { osType: 'Linux', osState: 'Generalized', managedDisk: { id: h.id('Microsoft.Compute', 'disks', 'up1') } } },
+    });
+    assert.equal(fromDisk.storageProfile?.osDisk?.managedDisk?.id?.toLowerCase(), h.id('Microsoft.Compute', 'disks', 'up1').toLowerCase());
+    const blobUri = h.blob.getContainerClient('vhds').getPageBlobClient('import.vhd').url;
+    const fromBlob = await h.compute.images.createOrUpdate(h.resourceGroup, 'img-blob', {
+      location: h.location,
+      storageProfile: { osDisk: { osType: 'Linux', osState: 'Generalized', blobUri } },
+    });
+    assert.equal(fromBlob.storageProfile?.osDisk?.blobUri, blobUri);
+    const { vm } = await createLinuxVm(h, 'vmimg', {
+      storageProfile: { imageReference: { id: fromSnap.id }, osDisk: { createOption: 'FromImage', deleteOption: 'Delete' } },
+    });
+    assert.equal(vm.storageProfile?.imageReference?.id, fromSnap.id);
+    await h.compute.virtualMachines.deallocate(h.resourceGroup, 'vmimg');
+    const osName = vm.storageProfile!.osDisk!.name!;
+    const { accessSAS } = await h.compute.disks.grantAccess(h.resourceGroup, osName, { access: 'Read', durationInSeconds: 300 });
+    assert.deepEqual(await readSas(accessSAS!, 0, data.length), data);
+    await h.compute.disks.revokeAccess(h.resourceGroup, osName);
+    const names: string[] = [];
+    for await (const i of h.compute.images.listByResourceGroup(h.resourceGroup)) names.push(i.name!);
+    assert.deepEqual(names.sort(), ['img-blob', 'img-disk', 'img-snap']);
+    await h.compute.images.delete(h.resourceGroup, 'img-blob');
+  });
+
+  it('image from a VM requires generalize, which requires the VM stopped', async () => {
+    await h.compute.virtualMachines.start(h.resourceGroup, 'vmimg');
+    await assert.rejects(h.compute.virtualMachines.generalize(h.resourceGroup, 'vmimg'), (e: any) => e.statusCode === 409 && e.code === 'OperationNotAllowed');
+    const vmId = h.id('Microsoft.Compute', 'virtualMachines', 'vmimg');
+    await assert.rejects(
+      h.compute.images.createOrUpdate(h.resourceGroup, 'img-vm', { location: h.location, sourceVirtualMachine: { id: vmId } }),
+      (e: any) => e.statusCode === 409 && e.code === 'OperationNotAllowed',
+    );
+    await h.compute.virtualMachines.powerOff(h.resourceGroup, 'vmimg');
+    await h.compute.virtualMachines.generalize(h.resourceGroup, 'vmimg');
+    const img = await h.compute.images.createOrUpdate(h.resourceGroup, 'img-vm', { location: h.location, sourceVirtualMachine: { id: vmId } });
+    assert.equal(img.sourceVirtualMachine?.id, vmId);
+    assert.equal(img.storageProfile?.osDisk?.osState, 'Generalized');
+    await assert.rejects(h.compute.virtualMachines.start(h.resourceGroup, 'vmimg'), (e: any) => e.statusCode === 409 && e.code === 'OperationNotAllowed');
+  });
+
+  it('lists disks and snapshots, deletes them', async () => {
+    const disks: string[] = [];
+    for await (const d of h.compute.disks.list()) disks.push(d.name!);
+    assert.ok(disks.includes('empty1') && disks.includes('up1'));
+    const snaps: string[] = [];
+    for await (const s of h.compute.snapshots.listByResourceGroup(h.resourceGroup)) snaps.push(s.name!);
+    assert.deepEqual(snaps.sort(), ['snap1', 'snap2', 'snapimp']);
+    await h.compute.snapshots.delete(h.resourceGroup, 'snap1');
+    await h.compute.disks.delete(h.resourceGroup, 'empty1');
+    await assert.rejects(h.compute.disks.get(h.resourceGroup, 'empty1'), (e: any) => e.statusCode === 404 && e.code === 'ResourceNotFound');
+  });
+});
