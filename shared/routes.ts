@@ -7,6 +7,7 @@ import { computeVersion } from './compute/versions';
 import { volumeVersion } from './volume/versions';
 import { computeRoutes } from './compute/routes';
 import { volumeRoutes } from './volume/routes';
+import { imageRoutes } from './image/routes';
 import { networkRoutes } from './network/routes';
 
 // GET /: the versions of both APIs served here, for people and tools that start at the root.
@@ -18,6 +19,7 @@ export const routes: Route[] = [
   ...identityRoutes,
   ...computeRoutes,
   ...volumeRoutes,
+  ...imageRoutes,
   ...networkRoutes,
 ];
 

@@ -9,6 +9,8 @@ import { extensionRoutes } from './extensions';
 import { keypairRoutes } from './keypairs';
 import { quotaRoutes } from './quotas';
 import { limitsRoutes } from './limits';
+import { imageRoutes } from './images';
+import { imageMetadataRoutes } from './imageMetadata';
 
 export const computeRoutes: Route[] = [
   ...computeVersionRoutes,
@@ -20,4 +22,6 @@ export const computeRoutes: Route[] = [
   ...keypairRoutes,
   ...quotaRoutes,
   ...limitsRoutes,
+  ...imageRoutes,
+  ...imageMetadataRoutes,
 ];

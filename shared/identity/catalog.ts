@@ -14,6 +14,7 @@ export const CATALOG_SERVICES: CatalogService[] = [
   { type: 'identity', name: 'keystone', path: '/identity' },
   { type: 'compute', name: 'nova', path: '/compute/v2.1' },
   { type: 'volumev3', name: 'cinderv3', path: '/volume/v3/{project_id}' },
+  { type: 'image', name: 'glance', path: '/image' },
   { type: 'network', name: 'neutron', path: '/network' },
 ];
 

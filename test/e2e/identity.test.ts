@@ -26,7 +26,7 @@ test('openstack token issue gives a project-scoped token', async () => {
 test('openstack catalog list shows identity, compute and volumev3 endpoints', async () => {
   const cat = await stack.oscJson<{ Name: string; Type: string; Endpoints: unknown }[]>(['catalog', 'list'], alice);
   const types = cat.map((c) => c.Type).sort();
-  assert.deepEqual(types, ['compute', 'identity', 'network', 'volumev3']);
+  assert.deepEqual(types, ['compute', 'identity', 'image', 'network', 'volumev3']);
   const vol = JSON.stringify(cat.find((c) => c.Type === 'volumev3')!.Endpoints);
   assert.ok(vol.includes(`${stack.url}/volume/v3/${alice.projectId}`), vol);
   const compute = JSON.stringify(cat.find((c) => c.Type === 'compute')!.Endpoints);

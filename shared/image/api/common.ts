@@ -1,0 +1,40 @@
+// Shapes shared by the Glance modules: routes under /image, Glance's wording for refusals.
+import type { Method, Route, RequestContext } from '../../http/router';
+import type { Rule } from '../../api/policy';
+import type { ApiResponse } from '../../http/types';
+import { forbidden, notFound } from '../../http/errors';
+import { imageStore, type ImageRecord } from '../model';
+
+export const IMAGE_PREFIX = '/image';
+
+/** A Glance route: path below /image, with Glance's policy name. */
+export function imageRoute(
+  name: string,
+  method: Method,
+  path: string,
+  policyName: string,
+  rule: Rule,
+  handler: (ctx: RequestContext) => Promise<ApiResponse>,
+  extra: Partial<Pick<Route, 'streamBody'>> = {},
+): Route {
+  return { name: `image-${name}`, method, path: IMAGE_PREFIX + path, service: 'image', policy: { name: policyName, rule }, handler, ...extra };
+}
+
+/** Glance's policy refusal (glance/api/v2/policy.py). */
+export const notAuthorized = (action: string) => forbidden(`You are not authorized to complete ${action} action.`);
+
+export const imageNotFound = (id: string) => notFound(`No image found with ID ${id}`);
+
+/** The image the caller may see, or Glance's 404. */
+export async function visibleImage(ctx: RequestContext, id = ctx.params.image_id): Promise<{ image: ImageRecord; etag?: string }> {
+  const found = await imageStore(ctx.services).visible(ctx.auth!, id);
+  if (!found) throw imageNotFound(id);
+  return found;
+}
+
+/** Glance's member-or-admin rule for changes, worded as Glance words it. */
+export function requireMember(ctx: RequestContext, action: string): void {
+  const a = ctx.auth!;
+  if (a.roles.includes('admin')) return;
+  if (!a.projectId || !a.roles.includes('member')) throw notAuthorized(action);
+}

@@ -1,0 +1,7 @@
+// Every Glance route Jacket serves, below /image.
+import type { Route } from '../http/router';
+import { glanceVersionRoutes } from './api/versions';
+import { glanceImageRoutes } from './api/images';
+import { glanceDataRoutes } from './api/data';
+
+export const imageRoutes: Route[] = [...glanceVersionRoutes, ...glanceImageRoutes, ...glanceDataRoutes];
