@@ -6,6 +6,7 @@ import type { ApiResponse } from '../http/types';
 import { enforce, isAdmin, type AuthContext, type Rule } from '../api/policy';
 import { ApiError } from '../http/errors';
 import { json } from '../http/respond';
+import { log } from '../log';
 
 export const NETWORK_PREFIX = '/network/v2.0';
 
@@ -38,7 +39,14 @@ export function networkRoute(
       } catch {
         throw neutronError(403, 'PolicyNotAuthorized', `rule:${policyName} is disallowed by policy`);
       }
-      return handler(ctx);
+      try {
+        return await handler(ctx);
+      } catch (e) {
+        if (e instanceof ApiError) throw e;
+        // An invalid catalog section or an ARM failure: logged, and answered in Neutron's words.
+        log.error('network request failed', { requestId: ctx.requestId, route: name, error: e instanceof Error ? e.message : String(e) });
+        throw neutronError(500, 'HTTPInternalServerError', 'Request Failed: internal server error while processing your request.');
+      }
     },
   };
 }

@@ -141,7 +141,7 @@ export class ArmNsgReader implements NsgReader {
 
 const readers = new WeakMap<Services, NsgReader>();
 
-/** The reader for these services: the ARM one unless a host (or a test) installed another. */
+/** The NSG reader of these services (one ARM client per process). */
 export function nsgReader(services: Services): NsgReader {
   let r = readers.get(services);
   if (!r) {
@@ -149,8 +149,4 @@ export function nsgReader(services: Services): NsgReader {
     readers.set(services, r);
   }
   return r;
-}
-
-export function useNsgReader(services: Services, reader: NsgReader): void {
-  readers.set(services, reader);
 }

@@ -20,7 +20,7 @@ function writes(resource: string, collection: string, idParam: string): Route[] 
   const w = (action: string, method: Method, path: string) =>
     networkRoute(`${collection.slice(1)}-${action}`, method, path, `${action}_${resource}`, 'project_member_or_admin', notImplemented(`${action}_${resource}`));
   const routes = [w('create', 'POST', collection), w('delete', 'DELETE', one)];
-  // Security group rules have no update in Neutron (PUT answers 405 there too).
+  // Neutron's API has no update for security group rules: PUT on one answers 405 (method not allowed).
   if (resource !== 'security_group_rule') routes.push(w('update', 'PUT', one));
   return routes;
 }

@@ -10,7 +10,8 @@ import { REFERENCE } from '../support/paths';
 import { startHarness, type Harness } from '../emulator/harness';
 import { defaultSeed } from '../../emulator/server';
 import { portStore, type PortRecord } from '../../shared/network/ports';
-import { stableUuid } from '../../shared/network/catalog';
+import { parseNetworkCatalog, stableUuid } from '../../shared/network/catalog';
+import { ConfigError } from '../../shared/config';
 
 const SAMPLES = path.join(REFERENCE, 'openstack/neutron-v2-samples');
 
@@ -288,7 +289,7 @@ test('ports: the records the servers module writes, one per NIC, scoped to their
 test('write calls answer as Neutron does for a plugin without them; absent extensions are 404', async () => {
   const r = await stack.osc(['network', 'create', 'x'], alice);
   assert.notEqual(r.code, 0);
-  assert.match(r.stderr, /501/);
+  assert.match(r.stderr, /HttpException: 501.*create_network is not supported/);
   const sg = await stack.http('POST', '/network/v2.0/security-groups', { token: tAlice, body: { security_group: { name: 'web' } } });
   assert.equal(sg.status, 501);
   assert.equal(sg.body.NotImplementedError.type, 'NotImplementedError');
@@ -326,4 +327,20 @@ test('version document, v2.0 index and the extensions honoured', async () => {
   const none = await stack.http('GET', '/network/v2.0/extensions/router', { token: tAlice });
   assert.equal(none.status, 404);
   assert.equal(none.body.NeutronError.message, 'Extension with alias router does not exist');
+});
+
+test('the catalog sections are validated, with defaults when absent', () => {
+  const cfg = stack.cloud.services.config;
+  const dflt = parseNetworkCatalog({ ...cfg, catalog: {} });
+  assert.deepEqual(dflt.networks.map((n) => [n.name, n.shared, n.azure.vnet, n.azure.subnet, n.subnet.cidr]), [['private', true, 'jacket-vnet', 'default', '10.0.0.0/24']]);
+  assert.deepEqual(dflt.securityGroups.map((s) => [s.name, s.azure.nsg]), [['default', 'jacket-nsg']]);
+  // same names, same ids: stable across restarts
+  assert.equal(parseNetworkCatalog({ ...cfg, catalog: {} }).securityGroups[0].id, dflt.securityGroups[0].id);
+  const bad = (catalog: Record<string, unknown>, re: RegExp) => assert.throws(() => parseNetworkCatalog({ ...cfg, catalog }), (e: Error) => e instanceof ConfigError && re.test(e.message));
+  bad({ networks: [{ name: 'x', subnet: { cidr: '10.0.0.0/24' } }] }, /catalog\.networks\/0 must have required property 'azure'/);
+  bad({ networks: [{ name: 'x', subnet: { cidr: '10.0.0.7/24' }, azure: { vnet: 'v', subnet: 's' } }] }, /not a network address/);
+  bad({ networks: [{ name: 'x', subnet: { cidr: '10.0.0.0/24', gateway_ip: '10.9.0.1' }, azure: { vnet: 'v', subnet: 's' } }] }, /gateway_ip 10\.9\.0\.1 is not in/);
+  bad({ securityGroups: [{ id: 'not-a-uuid', name: 'x', azure: { nsg: 'n' } }] }, /catalog\.securityGroups\/0\/id must match format "uuid"/);
+  const v6 = parseNetworkCatalog({ ...cfg, catalog: { networks: [{ name: 'v6', subnet: { cidr: 'fd00:0:0:1::/64' }, azure: { vnet: 'v', subnet: 's' } }] } });
+  assert.deepEqual([v6.networks[0].subnet.ip_version, v6.networks[0].subnet.gateway_ip], [6, 'fd00:0:0:1::1']);
 });
