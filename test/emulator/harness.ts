@@ -7,6 +7,7 @@
  *   await h.stop();
  */
 import * as fs from 'node:fs';
+import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
@@ -162,4 +163,43 @@ export async function createLinuxVm(h: Harness, name: string, over: Record<strin
     ...over,
   };
   return { nic, vm: await h.compute.virtualMachines.createOrUpdate(h.resourceGroup, name, params) };
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: any;
+}
+
+/** A raw HTTPS call to the emulator (bearer token and api-version are up to the caller). */
+export function armRequest(
+  h: Harness,
+  method: string,
+  pathAndQuery: string,
+  body?: unknown,
+  headers: Record<string, string> = { Authorization: `Bearer ${TEST_TOKEN}` },
+): Promise<RawResponse> {
+  const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  const url = new URL(pathAndQuery, h.emu.url);
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      url,
+      {
+        method,
+        ca: fs.readFileSync(h.emu.caCertPath),
+        headers: { ...headers, ...(data ? { 'Content-Type': 'application/json', 'Content-Length': String(data.length) } : {}) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text ? JSON.parse(text) : undefined });
+        });
+      },
+    );
+    req.on('error', reject);
+    if (data) req.write(data);
+    req.end();
+  });
 }
