@@ -213,12 +213,17 @@ export class SpecValidator {
     return (v.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}${e.params && 'allowedValues' in e.params ? ` ${JSON.stringify((e.params as any).allowedValues)}` : ''}`);
   }
 
-  /** Async operation status documents against ARM's common OperationStatusResult. */
-  validateOperationStatus(body: unknown): string[] {
+  /** A body against a definition of ARM's common types (v3). */
+  validateCommon(definition: string, body: unknown): string[] {
     const url = pathToFileURL(path.join(this.root, 'specification/common-types/resource-management/v3/types.json')).href;
-    const v = this.compile('operation-status', { $ref: `${url}#/definitions/OperationStatusResult` }, url);
+    const v = this.compile(`common:${definition}`, { $ref: `${url}#/definitions/${definition}` }, url);
     if (v(body)) return [];
     return (v.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
+  }
+
+  /** Async operation status documents against ARM's common OperationStatusResult. */
+  validateOperationStatus(body: unknown): string[] {
+    return this.validateCommon('OperationStatusResult', body);
   }
 
   validateRecorded(records: RecordLike[]): ValidationReport {
@@ -238,6 +243,13 @@ export class SpecValidator {
         continue;
       }
       const op = this.findOperation(r.method, r.path);
+      if (!op && r.servedBy === 'protocol' && r.status >= 400) {
+        // ARM's own answers (unknown route, auth, api-version): its common ErrorResponse shape.
+        const errors = this.validateCommon('ErrorResponse', r.responseBody);
+        report.validated += 1;
+        if (errors.length) report.failures.push({ method: r.method, path: r.path, status: r.status, operationId: 'ErrorResponse', errors });
+        continue;
+      }
       if (!op) {
         if (OUTSIDE_SPEC_SET.some((re) => re.test(r.path))) report.outsideSpecSet.push(`${r.method} ${r.path}`);
         else report.unmatched.push(`${r.method} ${r.path} -> ${r.status}`);

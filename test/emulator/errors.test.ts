@@ -1,0 +1,222 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { armRequest, createLinuxVm, createNic, startHarness, Harness } from './harness';
+import { assertRecordedResponsesValid } from './specCheck';
+
+let h: Harness;
+before(async () => {
+  h = await startHarness({ retry: { maxRetries: 0 } });
+  await createLinuxVm(h, 'vm1');
+});
+after(async () => {
+  if (!h) return;
+  try {
+    await assertRecordedResponsesValid(h);
+  } finally {
+    await h.stop();
+  }
+});
+
+const API = 'api-version=2024-11-01';
+const vmPath = (name: string) => `/subscriptions/${h.subscriptionId}/resourceGroups/${h.resourceGroup}/providers/Microsoft.Compute/virtualMachines/${name}`;
+
+function isArmError(status: number, code: string) {
+  return (e: any) => {
+    assert.equal(e.statusCode, status, `status of ${e.code}: ${e.message}`);
+    assert.equal(e.code, code, e.message);
+    return true;
+  };
+}
+
+/** Rejects as ARM would, and the answer on the wire (as recorded) names `target`. */
+async function expectArmError(p: Promise<unknown>, status: number, code: string, target: string, what?: string): Promise<void> {
+  await assert.rejects(p, isArmError(status, code), what);
+  const recs = await h.control.requests();
+  const last = [...recs].reverse().find((r) => r.status === status);
+  assert.equal((last?.responseBody as any)?.error?.target, target, what);
+}
+
+
+/** The VM body createLinuxVm sends, with overrides (for negative cases). */
+function vmBody(nicId: string, over: Record<string, any> = {}): any {
+  return {
+    location: h.location,
+    hardwareProfile: { vmSize: 'Standard_B1s' },
+    storageProfile: {
+      imageReference: { publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts-gen2', version: 'latest' },
+      osDisk: { createOption: 'FromImage' },
+    },
+    osProfile: { computerName: 'x', adminUsername: 'jacket', adminPassword: 'Jacket-Pass-123' },
+    networkProfile: { networkInterfaces: [{ id: nicId }] },
+    ...over,
+  };
+}
+
+describe('ARM protocol errors', () => {
+  it('401 AuthenticationFailed without a bearer token', async () => {
+    const r = await armRequest(h, 'GET', `${vmPath('vm1')}?${API}`, undefined, {});
+    assert.equal(r.status, 401);
+    assert.equal(r.body.error.code, 'AuthenticationFailed');
+  });
+
+  it('400 MissingApiVersionParameter without api-version; unsupported api-version refused', async () => {
+    const r = await armRequest(h, 'GET', vmPath('vm1'));
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error.code, 'MissingApiVersionParameter');
+    const r2 = await armRequest(h, 'GET', `${vmPath('vm1')}?api-version=2015-06-15`);
+    assert.equal(r2.status, 400);
+    assert.equal(r2.body.error.code, 'NoRegisteredProviderFound');
+  });
+
+  it('404 ResourceNotFound, ResourceGroupNotFound, InvalidResourceType for an unknown route', async () => {
+    await assert.rejects(h.compute.virtualMachines.get(h.resourceGroup, 'nope'), isArmError(404, 'ResourceNotFound'));
+    await assert.rejects(h.compute.disks.get('no_such_rg', 'd'), isArmError(404, 'ResourceGroupNotFound'));
+    const r = await armRequest(h, 'POST', `${vmPath('vm1')}/runCommand?${API}`, {});
+    assert.equal(r.status, 404);
+    assert.equal(r.body.error.code, 'InvalidResourceType');
+  });
+});
+
+describe('Azure refusals', () => {
+  it('NicInUse when deleting a NIC attached to a VM', async () => {
+    await assert.rejects(h.network.networkInterfaces.beginDeleteAndWait(h.resourceGroup, 'vm1-nic'), isArmError(400, 'NicInUse'));
+  });
+
+  it('OperationNotAllowed when deleting a disk attached to a VM', async () => {
+    const vm = await h.compute.virtualMachines.get(h.resourceGroup, 'vm1');
+    await assert.rejects(h.compute.disks.delete(h.resourceGroup, vm.storageProfile!.osDisk!.name!), isArmError(409, 'OperationNotAllowed'));
+  });
+
+  it('OperationNotAllowed when growing a disk of a running VM; allowed once deallocated', async () => {
+    const vm = await h.compute.virtualMachines.get(h.resourceGroup, 'vm1');
+    const name = vm.storageProfile!.osDisk!.name!;
+    await expectArmError(h.compute.disks.update(h.resourceGroup, name, { diskSizeGB: 64 }), 409, 'OperationNotAllowed', 'diskSizeGB');
+    await h.compute.virtualMachines.deallocate(h.resourceGroup, 'vm1');
+    const d = await h.compute.disks.update(h.resourceGroup, name, { diskSizeGB: 64 });
+    assert.equal(d.diskSizeGB, 64);
+    assert.equal((await h.compute.virtualMachines.get(h.resourceGroup, 'vm1')).storageProfile?.osDisk?.diskSizeGB, 64);
+    await h.compute.virtualMachines.start(h.resourceGroup, 'vm1');
+  });
+
+  it('Conflict when exporting a disk attached to a running VM', async () => {
+    const vm = await h.compute.virtualMachines.get(h.resourceGroup, 'vm1');
+    await assert.rejects(h.compute.disks.grantAccess(h.resourceGroup, vm.storageProfile!.osDisk!.name!, { access: 'Read', durationInSeconds: 60 }), isArmError(409, 'Conflict'));
+  });
+
+  it('InvalidParameter for passwords that break the complexity rules or are common, and reserved usernames', async () => {
+    const nic = await createNic(h, 'bad-nic');
+    for (const pw of ['Ab1-x', 'alllowercase1', 'P@ssw0rd', 'Password1']) {
+      await expectArmError(
+        h.compute.virtualMachines.createOrUpdate(h.resourceGroup, 'badpw', vmBody(nic.id!, { osProfile: { computerName: 'x', adminUsername: 'jacket', adminPassword: pw } })),
+        400,
+        'InvalidParameter',
+        'adminPassword',
+        pw,
+      );
+    }
+    await expectArmError(
+      h.compute.virtualMachines.createOrUpdate(h.resourceGroup, 'badpw', vmBody(nic.id!, { osProfile: { computerName: 'x', adminUsername: 'admin', adminPassword: 'Jacket-Pass-123' } })),
+      400,
+      'InvalidParameter',
+      'adminUsername',
+    );
+    const win = {
+      storageProfile: { imageReference: { publisher: 'MicrosoftWindowsServer', offer: 'WindowsServer', sku: '2022-datacenter-azure-edition', version: 'latest' }, osDisk: { createOption: 'FromImage' } },
+    };
+    await expectArmError(
+      h.compute.virtualMachines.createOrUpdate(h.resourceGroup, 'badpw', vmBody(nic.id!, { ...win, osProfile: { computerName: 'win', adminUsername: 'jacket', adminPassword: 'Ab1-xyz' } })),
+      400,
+      'InvalidParameter',
+      'adminPassword',
+      'Windows needs 8 characters',
+    );
+    await assert.rejects(h.compute.virtualMachines.get(h.resourceGroup, 'badpw'), isArmError(404, 'ResourceNotFound'), 'nothing was created');
+  });
+
+  it('SkuNotAvailable for a restricted size; InvalidParameter for an unknown one', async () => {
+    await assert.rejects(h.compute.virtualMachines.createOrUpdate(h.resourceGroup, 'big', vmBody(h.id('Microsoft.Network', 'networkInterfaces', 'bad-nic'), { hardwareProfile: { vmSize: 'Standard_NC6s_v3' } })), isArmError(409, 'SkuNotAvailable'));
+    await assert.rejects(h.compute.virtualMachines.createOrUpdate(h.resourceGroup, 'big', vmBody(h.id('Microsoft.Network', 'networkInterfaces', 'bad-nic'), { hardwareProfile: { vmSize: 'Standard_Imaginary_v9' } })), isArmError(400, 'InvalidParameter'));
+  });
+
+  it('quota: OperationNotAllowed with QuotaExceeded details when a create would pass the cores quota (usages API agrees)', async () => {
+    await h.control.setConfig({ coresQuota: 2 });
+    try {
+      const usages: any[] = [];
+      for await (const u of h.compute.usage.list(h.location)) usages.push(u);
+      const cores = usages.find((u) => u.name.value === 'cores');
+      assert.equal(cores.currentValue, 1);
+      assert.equal(cores.limit, 2);
+      let caught: any;
+      await h.compute.virtualMachines
+        .createOrUpdate(h.resourceGroup, 'big', vmBody(h.id('Microsoft.Network', 'networkInterfaces', 'bad-nic'), { hardwareProfile: { vmSize: 'Standard_D2s_v3' } }))
+        .catch((e: any) => (caught = e));
+      assert.ok(caught, 'create must fail');
+      assert.equal(caught.statusCode, 409);
+      assert.equal(caught.code, 'OperationNotAllowed');
+      const recs = await h.control.requests();
+      const body: any = [...recs].reverse().find((r) => r.status === 409)?.responseBody;
+      assert.equal(body.error.details[0].code, 'QuotaExceeded');
+      assert.match(body.error.message, /exceeding approved Total Regional Cores quota/);
+    } finally {
+      await h.control.setConfig({ coresQuota: 100 });
+    }
+  });
+
+  it('PropertyChangeNotAllowed when a PUT changes osProfile.adminPassword', async () => {
+    const vm = await h.compute.virtualMachines.get(h.resourceGroup, 'vm1');
+    await assert.rejects(
+      h.compute.virtualMachines.createOrUpdate(h.resourceGroup, 'vm1', { location: h.location, osProfile: { ...vm.osProfile, adminPassword: 'Other-Pass-456' } }),
+      isArmError(409, 'PropertyChangeNotAllowed'),
+    );
+  });
+
+  it('Conflict for a second operation on a VM while one is running', async () => {
+    await h.control.setConfig({ asyncDelayMs: 400 });
+    try {
+      const first = await armRequest(h, 'POST', `${vmPath('vm1')}/restart?${API}`);
+      assert.equal(first.status, 202);
+      const second = await armRequest(h, 'POST', `${vmPath('vm1')}/powerOff?${API}`);
+      assert.equal(second.status, 409);
+      assert.equal(second.body.error.code, 'Conflict');
+      await assert.rejects(h.compute.virtualMachines.deallocate(h.resourceGroup, 'vm1'), isArmError(409, 'Conflict'));
+    } finally {
+      await h.control.setConfig({ asyncDelayMs: 0 });
+      await new Promise((r) => setTimeout(r, 450));
+    }
+  });
+
+  it('OperationNotAllowed for restart of a stopped VM; hibernate needs hibernationEnabled', async () => {
+    await h.compute.virtualMachines.powerOff(h.resourceGroup, 'vm1');
+    await assert.rejects(h.compute.virtualMachines.restart(h.resourceGroup, 'vm1'), isArmError(409, 'OperationNotAllowed'));
+    await h.compute.virtualMachines.start(h.resourceGroup, 'vm1');
+    await assert.rejects(h.compute.virtualMachines.deallocate(h.resourceGroup, 'vm1', { hibernate: true }), isArmError(409, 'OperationNotAllowed'));
+  });
+
+  it('NicReservedForAnotherVm: a NIC of a deleted VM is held for it', async () => {
+    await h.control.setConfig({ nicReservationMs: 60_000 });
+    const nic = await createNic(h, 'held-nic');
+    await h.compute.virtualMachines.createOrUpdate(h.resourceGroup, 'holder', vmBody(nic.id!));
+    await h.compute.virtualMachines.delete(h.resourceGroup, 'holder');
+    await assert.rejects(h.compute.virtualMachines.createOrUpdate(h.resourceGroup, 'other', vmBody(nic.id!)), isArmError(400, 'NicReservedForAnotherVm'));
+    await h.control.setConfig({ nicReservationMs: 0 });
+  });
+
+  it('429 SubscriptionRequestsThrottled with Retry-After when the request budget is spent', async () => {
+    await h.control.setConfig({ throttle: { reads: { capacity: 3, refillPerSecond: 0.5 } } });
+    try {
+      const statuses: number[] = [];
+      let last: any;
+      for (let i = 0; i < 5; i++) {
+        last = await armRequest(h, 'GET', `${vmPath('vm1')}?${API}`);
+        statuses.push(last.status);
+      }
+      assert.deepEqual(statuses.slice(0, 3), [200, 200, 200]);
+      assert.equal(statuses[4], 429);
+      assert.equal(last.body.error.code, 'SubscriptionRequestsThrottled');
+      assert.ok(Number(last.headers['retry-after']) >= 1);
+      assert.equal(last.headers['x-ms-ratelimit-remaining-subscription-reads'], '0');
+    } finally {
+      await h.control.setConfig({ throttle: { reads: { capacity: 250, refillPerSecond: 25 } } });
+    }
+  });
+});
