@@ -35,14 +35,18 @@ function service(cfg: JacketConfig): BlobServiceClient {
   return s;
 }
 
-let containerReady: Promise<unknown> | undefined;
+const containersReady = new WeakMap<JacketConfig, Promise<unknown>>();
 export async function imageBlob(cfg: JacketConfig, name: string): Promise<PageBlobClient> {
   const c = service(cfg).getContainerClient(IMAGES_CONTAINER);
-  containerReady ??= c.createIfNotExists().catch((e) => {
-    containerReady = undefined;
-    throw e;
-  });
-  await containerReady;
+  let ready = containersReady.get(cfg);
+  if (!ready) {
+    ready = c.createIfNotExists().catch((e) => {
+      containersReady.delete(cfg);
+      throw e;
+    });
+    containersReady.set(cfg, ready);
+  }
+  await ready;
   return c.getPageBlobClient(name);
 }
 

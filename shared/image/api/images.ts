@@ -312,7 +312,8 @@ function parsePatch(body: unknown): PatchOp[] {
 
 function applyOp(img: ImageRecord, o: PatchOp, ctx: RequestContext): void {
   const key = o.path;
-  if (READ_ONLY.includes(key) || key === 'id' || key === 'owner' && !isAdmin(ctx.auth!)) throw forbidden(`Attribute '${key}' is read-only.`);
+  // owner too: records are partitioned by owner, and Jacket does not move them (docs/images.md).
+  if (READ_ONLY.includes(key) || key === 'id' || key === 'owner') throw forbidden(`Attribute '${key}' is read-only.`);
   if (RESERVED.includes(key) || key.startsWith('os_glance')) throw forbidden(`Attribute '${key}' is reserved.`);
   const core = CORE.includes(key);
   if (o.op === 'remove') {
