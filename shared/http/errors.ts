@@ -71,9 +71,10 @@ export function faultBody(service: ServiceKind, status: number, message: string,
     return { NeutronError: { type: type ?? NEUTRON_TYPES[status] ?? 'HTTPError', message, detail: '' } };
   }
   if (service === 'image') {
-    // Glance's faults are webob's: {"code": "404 Not Found", "title": "Not Found", "message": ...}
+    // Glance's faults are webob's: {"code": "404 Not Found", "title": "Not Found", "message": ...}, the
+    // message being webob's body template '${explanation}<br /><br />\n${detail}\n${html_comment}'.
     const title = KEYSTONE_TITLES[status] ?? 'Error';
-    return { code: `${status} ${title}`, title, message };
+    return { code: `${status} ${title}`, title, message: `${message}<br /><br />\n\n` };
   }
   if (service === 'identity') {
     return { error: { code: status, message, title: KEYSTONE_TITLES[status] ?? 'Error' } };

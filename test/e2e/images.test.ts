@@ -99,7 +99,7 @@ test('marketplace images: openstack image list/show, versions document, read-onl
   // protected: no delete, no change, no data
   const del = await glance('DELETE', `/images/${ubuntu.id}`, tAdmin);
   assert.equal(del.status, 403);
-  assert.deepEqual(del.body, { code: '403 Forbidden', title: 'Forbidden', message: `Image ${ubuntu.id} is protected and cannot be deleted.` });
+  assert.deepEqual(del.body, { code: '403 Forbidden', title: 'Forbidden', message: `Image ${ubuntu.id} is protected and cannot be deleted.<br /><br />\n\n` });
   const patch = await glance('PATCH', `/images/${ubuntu.id}`, tA, {
     body: [{ op: 'add', path: '/k', value: 'v' }],
     headers: { 'Content-Type': 'application/openstack-images-v2.1-json-patch' },
@@ -174,7 +174,7 @@ test('openstack image set/unset --property; PATCH refuses read-only attributes a
     glance('PATCH', `/images/${shown.id}`, token, { body: ops, headers: { 'Content-Type': 'application/openstack-images-v2.1-json-patch' } });
   const ro = await patch([{ op: 'replace', path: '/status', value: 'queued' }]);
   assert.equal(ro.status, 403);
-  assert.equal(ro.body.message, "Attribute 'status' is read-only.");
+  assert.equal(ro.body.message, "Attribute 'status' is read-only.<br /><br />\n\n");
   assert.equal((await patch([{ op: 'remove', path: '/nope' }])).status, 409);
   assert.equal((await patch([{ op: 'replace', path: '/min_disk', value: -1 }])).status, 400);
   assert.equal((await patch([{ op: 'replace', path: '/visibility', value: 'public' }])).status, 403);
@@ -193,7 +193,7 @@ test('a project never sees another project\'s private image; admins see all', as
   const id = (await glance('GET', '/images?name=myimg', tA)).body.images[0].id;
   const show = await glance('GET', `/images/${id}`, tB);
   assert.equal(show.status, 404);
-  assert.deepEqual(show.body, { code: '404 Not Found', title: 'Not Found', message: `No image found with ID ${id}` });
+  assert.deepEqual(show.body, { code: '404 Not Found', title: 'Not Found', message: `No image found with ID ${id}<br /><br />\n\n` });
   const bobList = await glance('GET', '/images', tB);
   assert.ok(!bobList.body.images.some((i: { id: string }) => i.id === id));
   assert.equal((await nova('GET', `/images/${id}`, tB)).status, 404);
