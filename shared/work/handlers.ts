@@ -1,5 +1,6 @@
 // Imports every module that registers a work kind, so both worker hosts know them all.
 // (Resource modules add their imports here as they gain long actions.)
 import '../image/managedImage';
+import '../volume/work';
 
 export {};

@@ -1,0 +1,173 @@
+// Helpers every Cinder resource module uses: routes under /volume/v3/{project_id}, Cinder's project
+// check, timestamps, links, boolean and sort parameters, and the schema fragments Cinder repeats.
+import type { Method, Route, RequestContext } from '../http/router';
+import type { ApiResponse } from '../http/types';
+import { enforce, type Rule } from '../api/policy';
+import { VOLUME } from '../api/microversion';
+import { badRequest } from '../http/errors';
+
+export const VOLUME_PREFIX = '/volume/v3';
+
+/**
+ * A Cinder route: path below /volume/v3/{project_id}, with the upstream policy name and Jacket's rule.
+ * Cinder checks that the URL's project is the token's ("Malformed request url", 400, for everyone,
+ * admins included) before the controller runs its policy check, so both happen here in that order;
+ * the pipeline itself only requires a valid token.
+ */
+export function cinderRoute(
+  name: string,
+  method: Method,
+  path: string,
+  policyName: string,
+  rule: Rule,
+  handler: (ctx: RequestContext) => Promise<ApiResponse>,
+): Route {
+  const policy = { name: policyName, rule };
+  return {
+    name: `volume-${name}`,
+    method,
+    path: `${VOLUME_PREFIX}/{project_id}${path}`,
+    service: 'volume',
+    versioned: VOLUME,
+    policy: { name: policyName, rule: 'authenticated' },
+    handler: async (ctx) => {
+      if (ctx.params.project_id !== ctx.auth?.projectId) throw badRequest('Malformed request url');
+      enforce(policy, ctx.auth);
+      return handler(ctx);
+    },
+  };
+}
+
+/** The project a request acts on (the URL's, which cinderRoute has matched to the token's). */
+export function projectOf(ctx: RequestContext): string {
+  return ctx.params.project_id;
+}
+
+/** Cinder's timestamps: ISO 8601 with microseconds and no zone ("2018-11-28T06:21:12.715987"). */
+export function cinderTime(d = new Date()): string {
+  return d.toISOString().replace('Z', '000');
+}
+
+/** self and bookmark links as Cinder builds them (the bookmark drops the version). */
+export function resourceLinks(ctx: RequestContext, collection: string, id: string) {
+  const base = ctx.services.config.publicUrl;
+  const p = projectOf(ctx);
+  return [
+    { href: `${base}${VOLUME_PREFIX}/${p}/${collection}/${id}`, rel: 'self' },
+    { href: `${base}/volume/${p}/${collection}/${id}`, rel: 'bookmark' },
+  ];
+}
+
+export function collectionUrl(ctx: RequestContext, path: string): string {
+  return `${ctx.services.config.publicUrl}${VOLUME_PREFIX}/${projectOf(ctx)}${path}`;
+}
+
+const TRUE = ['true', 't', 'yes', 'y', 'on', '1'];
+const FALSE = ['false', 'f', 'no', 'n', 'off', '0'];
+/** oslo's strict bool_from_string, as Cinder's get_bool_param uses it (400 on anything else). */
+export function boolParam(v: unknown, name: string): boolean {
+  if (typeof v === 'boolean') return v;
+  const s = String(v).trim().toLowerCase();
+  if (TRUE.includes(s)) return true;
+  if (FALSE.includes(s)) return false;
+  throw badRequest(`Invalid input received: Invalid value '${String(v)}' for ${name}`);
+}
+
+/** Cinder's boolean enum (parameter_types.boolean) for request schemas. */
+export const booleanSchema = {
+  type: ['boolean', 'string'],
+  enum: [true, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', 'y', 't', false, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no', 'n', 'f'],
+};
+
+/** Cinder's printable-description pattern (no control or format characters), 0-255 long. */
+export const descriptionSchema = { type: ['string', 'null'], minLength: 0, maxLength: 255, pattern: '^[^\\p{C}\\u2028\\u2029]*$' };
+/** name_non_mandatory_remove_white_spaces / description_non_mandatory_remove_white_spaces. */
+export const optionalTextSchema = { type: ['string', 'null'], maxLength: 255 };
+/** Metadata maps (volumes, snapshots): keys of [a-zA-Z0-9-_:. /], values up to 255. */
+export const metadataSchema = (keyPattern = '^[a-zA-Z0-9-_:. /]{1,255}$') => ({
+  type: 'object',
+  patternProperties: { [keyPattern]: { type: 'string', maxLength: 255 } },
+  additionalProperties: false,
+});
+
+export interface SortKey {
+  key: string;
+  dir: 'asc' | 'desc';
+}
+
+/**
+ * Cinder's get_sort_params: `sort=k1:dir,k2` or the legacy sort_key/sort_dir (not both); the default
+ * is created_at desc then id desc. Keys outside `allowed` answer 400 as the DB layer does.
+ */
+export function sortParams(q: URLSearchParams, allowed: string[]): SortKey[] {
+  const out: SortKey[] = [];
+  const sort = q.get('sort');
+  if (sort !== null) {
+    if (q.has('sort_key') || q.has('sort_dir')) {
+      throw badRequest("The 'sort_key' and 'sort_dir' parameters are deprecated and cannot be used with the 'sort' parameter.");
+    }
+    for (const part of sort.split(',')) {
+      const [k, d] = part.split(':').map((s) => s.trim());
+      out.push({ key: k, dir: parseDir(d ?? 'desc') });
+    }
+  } else if (q.has('sort_key') || q.has('sort_dir')) {
+    out.push({ key: q.get('sort_key') ?? 'created_at', dir: parseDir(q.get('sort_dir') ?? 'desc') });
+  } else {
+    out.push({ key: 'created_at', dir: 'desc' });
+  }
+  for (const s of out) if (!allowed.includes(s.key)) throw badRequest(`Invalid input received: Invalid sort key ${s.key}`);
+  if (!out.some((s) => s.key === 'id')) out.push({ key: 'id', dir: out[0].dir });
+  return out;
+}
+
+function parseDir(d: string): 'asc' | 'desc' {
+  const v = d.toLowerCase();
+  if (v !== 'asc' && v !== 'desc') throw badRequest(`Invalid input received: Unknown sort direction, must be 'desc' or 'asc'`);
+  return v;
+}
+
+export function compareBy<T>(keys: SortKey[], get: (item: T, key: string) => unknown): (a: T, b: T) => number {
+  return (a, b) => {
+    for (const { key, dir } of keys) {
+      const x = get(a, key);
+      const y = get(b, key);
+      if (x === y) continue;
+      if (x === null || x === undefined) return dir === 'asc' ? -1 : 1;
+      if (y === null || y === undefined) return dir === 'asc' ? 1 : -1;
+      const c = x < y ? -1 : 1;
+      return dir === 'asc' ? c : -c;
+    }
+    return 0;
+  };
+}
+
+/**
+ * Marker/limit over an already sorted list: the marker must be an item of the list (Cinder's
+ * MarkerNotFound is a 404), the page starts after it.
+ */
+export function pageAfter<T extends { id: string }>(sorted: T[], marker: string | undefined, limit: number, notFound: (m: string) => Error): T[] {
+  let start = 0;
+  if (marker !== undefined) {
+    const i = sorted.findIndex((x) => x.id === marker);
+    if (i < 0) throw notFound(marker);
+    start = i + 1;
+  }
+  return sorted.slice(start, start + limit);
+}
+
+/**
+ * A metadata filter value as clients send it: cinderclient and the SDK put a Python dict repr in the
+ * query ("{'k': 'v'}"); JSON is accepted too.
+ */
+export function parseMetadataFilter(raw: string): Record<string, string> {
+  const attempts = [raw, raw.replace(/'/g, '"')];
+  for (const a of attempts) {
+    try {
+      const v = JSON.parse(a) as unknown;
+      if (v && typeof v === 'object' && !Array.isArray(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, String(x)]));
+    } catch {
+      // next form
+    }
+  }
+  throw badRequest(`Invalid input received: Invalid metadata filter ${raw}`);
+}

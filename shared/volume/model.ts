@@ -1,0 +1,135 @@
+// Volume and snapshot records and their tables. Records live in their project's partition (a listing
+// is one partition query); three small side tables answer the questions a partition cannot:
+//   volindex   kind/id -> project, so an admin can reach any project's volume or snapshot by id;
+//   voldeps    source id -> dependents (snapshots of a volume, volumes being copied from a volume or
+//              snapshot), so nothing deletes a disk or snapshot that a record still needs;
+//   voltypeuse type id -> volumes of that type, so a type in use is not deleted.
+import type { Services } from '../services';
+import type { RequestContext } from '../http/router';
+import { isAdmin } from '../api/policy';
+import { notFound } from '../http/errors';
+import type { Repository, Stored } from '../store/tables';
+
+export type VolumeStatus =
+  | 'creating' | 'available' | 'in-use' | 'deleting' | 'error' | 'error_deleting' | 'extending' | 'error_extending'
+  | 'attaching' | 'detaching' | 'reserved' | 'maintenance' | 'backing-up' | 'restoring-backup' | 'error_restoring'
+  | 'downloading' | 'uploading' | 'retyping' | 'error_managing' | 'awaiting-transfer';
+
+export interface VolumeRecord {
+  id: string;
+  project_id: string;
+  user_id: string;
+  name: string | null;
+  description: string | null;
+  size: number;
+  status: VolumeStatus;
+  attach_status: 'attached' | 'detached' | 'attaching' | 'detaching' | 'error_attaching' | 'error_detaching' | 'reserved';
+  migration_status: string | null;
+  availability_zone: string;
+  bootable: boolean;
+  volume_type_id: string;
+  metadata: Record<string, string>;
+  snapshot_id: string | null;
+  source_volid: string | null;
+  created_at: string;
+  updated_at: string | null;
+  /** The managed disk: name volume-<id>, its SKU, and its ARM id once known. */
+  disk: { name: string; sku: string; armId?: string };
+  /** Target size of a running os-extend. */
+  extend_to?: number;
+}
+
+export type SnapshotStatus = 'creating' | 'available' | 'deleting' | 'error' | 'error_deleting' | 'backing-up' | 'restoring' | 'unmanaging';
+
+export interface SnapshotRecord {
+  id: string;
+  project_id: string;
+  user_id: string;
+  volume_id: string;
+  /** The volume's project (a snapshot is the creator's; its volume may be another project's, for admins). */
+  volume_project_id: string;
+  name: string | null;
+  description: string | null;
+  size: number;
+  /** The volume's type, which volumes made from the snapshot inherit. */
+  volume_type_id: string;
+  status: SnapshotStatus;
+  metadata: Record<string, string>;
+  created_at: string;
+  updated_at: string | null;
+  /** The incremental managed snapshot: name snapshot-<id>, its ARM id once known. */
+  azure: { name: string; armId?: string };
+}
+
+interface OwnerRow {
+  project_id: string;
+}
+
+export interface DependentRow {
+  kind: 'snapshot' | 'clone';
+  project_id: string;
+}
+
+interface TypeUseRow {
+  project_id: string;
+}
+
+const VOLUME_COLUMNS = ['status', 'name', 'snapshot_id', 'source_volid', 'volume_type_id', 'availability_zone', 'size', 'bootable'] as const;
+const SNAPSHOT_COLUMNS = ['status', 'name', 'volume_id'] as const;
+
+export function volumeTables(s: Services) {
+  return {
+    volumes: s.tables.repository<VolumeRecord>('volumes', [...VOLUME_COLUMNS]),
+    snapshots: s.tables.repository<SnapshotRecord>('volsnapshots', [...SNAPSHOT_COLUMNS]),
+    index: s.tables.repository<OwnerRow>('volindex'),
+    deps: s.tables.repository<DependentRow>('voldeps', ['kind']),
+    typeUse: s.tables.repository<TypeUseRow>('voltypeuse'),
+  };
+}
+
+export const diskNameOf = (volumeId: string) => `volume-${volumeId}`;
+export const snapshotNameOf = (snapshotId: string) => `snapshot-${snapshotId}`;
+
+/** Azure's tags on every disk and snapshot Jacket makes. */
+export function jacketTags(kind: 'volume' | 'snapshot', id: string, projectId: string, volumeId: string): Record<string, string> {
+  return kind === 'volume'
+    ? { jacket: 'volume', 'jacket-volume-id': id, 'jacket-project-id': projectId }
+    : { jacket: 'snapshot', 'jacket-snapshot-id': id, 'jacket-volume-id': volumeId, 'jacket-project-id': projectId };
+}
+
+async function ownerOf(repo: Repository<OwnerRow>, kind: 'volume' | 'snapshot', id: string): Promise<string | undefined> {
+  return (await repo.get(kind, id))?.value.project_id;
+}
+
+/**
+ * A volume the caller may see: in the token's project, or (admins, as Cinder's admin context) any
+ * project's. Others' volumes answer Cinder's 404.
+ */
+export async function findVolume(ctx: RequestContext, id: string): Promise<Stored<VolumeRecord>> {
+  const t = volumeTables(ctx.services);
+  const own = await t.volumes.get(ctx.auth!.projectId!, id);
+  if (own) return own;
+  if (isAdmin(ctx.auth!)) {
+    const p = await ownerOf(t.index, 'volume', id);
+    const rec = p ? await t.volumes.get(p, id) : undefined;
+    if (rec) return rec;
+  }
+  throw notFound(`Volume ${id} could not be found.`);
+}
+
+export async function findSnapshot(ctx: RequestContext, id: string): Promise<Stored<SnapshotRecord>> {
+  const t = volumeTables(ctx.services);
+  const own = await t.snapshots.get(ctx.auth!.projectId!, id);
+  if (own) return own;
+  if (isAdmin(ctx.auth!)) {
+    const p = await ownerOf(t.index, 'snapshot', id);
+    const rec = p ? await t.snapshots.get(p, id) : undefined;
+    if (rec) return rec;
+  }
+  throw notFound(`Snapshot ${id} could not be found.`);
+}
+
+export async function dependentsOf(s: Services, sourceId: string, kind?: DependentRow['kind']): Promise<Stored<DependentRow>[]> {
+  const rows = await volumeTables(s).deps.list(sourceId);
+  return kind ? rows.filter((r) => r.value.kind === kind) : rows;
+}

@@ -1,0 +1,64 @@
+// Cinder's volume and snapshot views at 3.0 (cinder/api/v3/views): summary and detail, with the
+// extension attributes the caller's role may see (tenant: the project's readers; host and migration
+// status: admins).
+import type { RequestContext } from '../http/router';
+import { isAdmin } from '../api/policy';
+import { resourceLinks } from './common';
+import type { SnapshotRecord, VolumeRecord } from './model';
+
+export function volumeSummary(ctx: RequestContext, v: VolumeRecord) {
+  return { id: v.id, links: resourceLinks(ctx, 'volumes', v.id), name: v.name };
+}
+
+/** `ext`: the extension attributes, which Cinder adds to show and list but not to create/update answers. */
+export function volumeDetail(ctx: RequestContext, v: VolumeRecord, typeName: string, ext = true) {
+  const admin = ext && isAdmin(ctx.auth!);
+  return {
+    attachments: [],
+    availability_zone: v.availability_zone,
+    bootable: String(v.bootable),
+    consistencygroup_id: null,
+    created_at: v.created_at,
+    description: v.description,
+    encrypted: false,
+    id: v.id,
+    links: resourceLinks(ctx, 'volumes', v.id),
+    metadata: v.metadata,
+    migration_status: v.migration_status,
+    multiattach: false,
+    name: v.name,
+    ...(admin ? { 'os-vol-host-attr:host': `jacket@azure#${v.disk.sku}` } : {}),
+    ...(admin ? { 'os-vol-mig-status-attr:migstat': v.migration_status, 'os-vol-mig-status-attr:name_id': null } : {}),
+    ...(ext ? { 'os-vol-tenant-attr:tenant_id': v.project_id } : {}),
+    replication_status: null,
+    size: v.size,
+    snapshot_id: v.snapshot_id,
+    source_volid: v.source_volid,
+    status: v.status,
+    updated_at: v.updated_at,
+    user_id: v.user_id,
+    volume_type: typeName,
+  };
+}
+
+export function snapshotSummary(s: SnapshotRecord) {
+  return {
+    created_at: s.created_at,
+    description: s.description,
+    id: s.id,
+    metadata: s.metadata,
+    name: s.name,
+    size: s.size,
+    status: s.status,
+    updated_at: s.updated_at,
+    volume_id: s.volume_id,
+  };
+}
+
+export function snapshotDetail(s: SnapshotRecord) {
+  return {
+    ...snapshotSummary(s),
+    'os-extended-snapshot-attributes:progress': s.status === 'available' ? '100%' : '0%',
+    'os-extended-snapshot-attributes:project_id': s.project_id,
+  };
+}
