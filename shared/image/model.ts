@@ -79,8 +79,9 @@ export class ImageStore {
   }
 
   async create(img: ImageRecord): Promise<void> {
-    // Index first: a crash between the two leaves an index row pointing nowhere, which reads as absent.
-    await this.index.upsert(indexPartition(img.id), img.id, { owner: partitionOf(img.owner) });
+    // Index first, and only if the id is new (AlreadyExistsError otherwise): a crash between the two
+    // leaves an index row pointing nowhere, which reads as absent.
+    await this.index.create(indexPartition(img.id), img.id, { owner: partitionOf(img.owner) });
     await this.records.create(partitionOf(img.owner), img.id, img);
   }
 
