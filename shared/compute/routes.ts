@@ -11,6 +11,7 @@ import { quotaRoutes } from './quotas';
 import { limitsRoutes } from './limits';
 import { imageRoutes } from './images';
 import { imageMetadataRoutes } from './imageMetadata';
+import { serverRoutes } from './servers/servers';
 
 export const computeRoutes: Route[] = [
   ...computeVersionRoutes,
@@ -24,4 +25,5 @@ export const computeRoutes: Route[] = [
   ...limitsRoutes,
   ...imageRoutes,
   ...imageMetadataRoutes,
+  ...serverRoutes,
 ];

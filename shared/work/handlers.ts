@@ -2,5 +2,6 @@
 // (Resource modules add their imports here as they gain long actions.)
 import '../image/managedImage';
 import '../volume/work';
+import '../compute/servers/build';
 
 export {};

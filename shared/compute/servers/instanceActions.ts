@@ -1,0 +1,71 @@
+// Nova's instance actions (nova/objects/instance_action.py): one row per API action on a server, with
+// its events, for os-instance-actions (a later module reads them). Table 'instanceactions',
+// PartitionKey = server id, RowKey = newest-first start time + request id (Nova lists newest first).
+// Rows outlive the server, as Nova keeps actions of deleted instances.
+import type { Services } from '../../services';
+import type { ServerRecord } from './model';
+
+export interface InstanceActionEvent {
+  event: string;
+  start_time: string;
+  finish_time: string | null;
+  result: 'Success' | 'Error' | null;
+  traceback: string | null;
+}
+
+export interface InstanceActionRecord {
+  action: string;
+  instance_uuid: string;
+  request_id: string;
+  user_id: string;
+  project_id: string;
+  start_time: string;
+  updated_at: string;
+  message: string | null;
+  events: InstanceActionEvent[];
+}
+
+/** Nova's action names (nova/compute/instance_actions.py). */
+export const ACTION = { CREATE: 'create', DELETE: 'delete' } as const;
+
+const repo = (s: Services) => s.tables.repository<InstanceActionRecord>('instanceactions');
+const MAX = 99999999999999;
+const rowKey = (startTime: string, requestId: string) => `${String(MAX - Date.parse(startTime)).padStart(14, '0')}-${requestId}`;
+
+export interface ActionRef {
+  serverId: string;
+  rowKey: string;
+}
+
+/** Records that `action` started on `server` (with its first event already running). */
+export async function startAction(s: Services, server: Pick<ServerRecord, 'id' | 'project_id'>, action: string, requestId: string, userId: string, event: string): Promise<ActionRef> {
+  const now = new Date().toISOString();
+  const rk = rowKey(now, requestId);
+  await repo(s).upsert(server.id, rk, {
+    action,
+    instance_uuid: server.id,
+    request_id: requestId,
+    user_id: userId,
+    project_id: server.project_id,
+    start_time: now,
+    updated_at: now,
+    message: null,
+    events: [{ event, start_time: now, finish_time: null, result: null, traceback: null }],
+  });
+  return { serverId: server.id, rowKey: rk };
+}
+
+/** Ends the action's open events: Success, or Error with Nova's message "Error". */
+export async function finishAction(s: Services, ref: ActionRef, ok: boolean, traceback?: string): Promise<void> {
+  const now = new Date().toISOString();
+  await repo(s).update(ref.serverId, ref.rowKey, (a) => ({
+    ...a,
+    updated_at: now,
+    message: ok ? a.message : 'Error',
+    events: a.events.map((e) => (e.finish_time ? e : { ...e, finish_time: now, result: ok ? 'Success' : 'Error', traceback: ok ? null : traceback ?? null })),
+  }));
+}
+
+export async function listActions(s: Services, serverId: string): Promise<InstanceActionRecord[]> {
+  return (await repo(s).list(serverId)).map((r) => r.value);
+}

@@ -1,0 +1,233 @@
+// Server records and Nova's instance state machine (nova/compute/vm_states.py, task_states.py,
+// power_state.py, api/openstack/common.py status mapping).
+//
+// Storage (docs/servers.md):
+//   table 'servers'      PartitionKey = project id, RowKey = orderKey(created, id): a project's listing is
+//                        one partition query already in Nova's default order (created_at desc, id desc),
+//                        so limit/marker run in the query.
+//   table 'serverindex'  PK 'id'  RK = server id  -> {project_id, rowKey}: show/delete by id, admins' lookups;
+//                        PK 'all' RK = orderKey    -> {project_id, id}: the cross-project (all_tenants) listing
+//                        and the sweeps, in the same order.
+// State changes are ETag-conditional (Repository.update / replace).
+import type { Services } from '../../services';
+import type { RequestContext } from '../../http/router';
+import { isAdmin } from '../../api/policy';
+import { conflict, notFound } from '../../http/errors';
+import type { Repository, Stored } from '../../store/tables';
+
+/** nova/compute/vm_states.py */
+export type VmState = 'active' | 'building' | 'paused' | 'suspended' | 'stopped' | 'rescued' | 'resized' | 'soft-delete' | 'deleted' | 'error' | 'shelved' | 'shelved_offloaded';
+
+/** nova/compute/task_states.py (the ones Jacket sets so far, plus those the later actions will). */
+export type TaskState =
+  | 'scheduling'
+  | 'networking'
+  | 'spawning'
+  | 'deleting'
+  | 'rebooting'
+  | 'rebooting_hard'
+  | 'powering-off'
+  | 'powering-on'
+  | 'resize_prep'
+  | 'resize_migrating'
+  | 'resize_finish'
+  | 'resize_reverting'
+  | 'resize_confirming'
+  | 'rebuilding'
+  | 'image_snapshot'
+  | 'updating_password'
+  | null;
+
+/** nova/compute/power_state.py */
+export const POWER = { NOSTATE: 0, RUNNING: 1, PAUSED: 3, SHUTDOWN: 4, CRASHED: 6, SUSPENDED: 7 } as const;
+export type PowerState = (typeof POWER)[keyof typeof POWER];
+
+export interface ServerNic {
+  network_id: string;
+  network_name: string;
+  subnet_id: string;
+  /** The Neutron port id (the port record Jacket writes) and the Azure NIC name. */
+  port_id: string;
+  nic_name: string;
+  /** Requested fixed IP, if any. */
+  fixed_ip?: string;
+  /** Known once Azure has allocated them. */
+  addr?: string;
+  mac?: string;
+  version: 4 | 6;
+}
+
+export interface ServerFault {
+  code: number;
+  message: string;
+  details?: string;
+  created: string;
+}
+
+export interface ServerRecord {
+  id: string;
+  project_id: string;
+  user_id: string;
+  name: string;
+  reservation_id: string;
+  launch_index: number;
+  created_at: string;
+  updated_at: string;
+  launched_at: string | null;
+  vm_state: VmState;
+  task_state: TaskState;
+  power_state: PowerState;
+  flavor: { id: string; name: string; vcpus: number; ram: number; disk: number; ephemeral: number; swap: number; vm_size: string };
+  /** '' when booted from a volume (not yet supported). */
+  image_id: string;
+  os_type: 'linux' | 'windows';
+  key_name: string | null;
+  metadata: Record<string, string>;
+  security_groups: { id: string; name: string }[];
+  nics: ServerNic[];
+  accessIPv4: string;
+  accessIPv6: string;
+  availability_zone: string;
+  config_drive: string;
+  disk_config: 'AUTO' | 'MANUAL';
+  /** Set once the VM request reached Azure (Nova's instance.host). */
+  host: string | null;
+  fault?: ServerFault;
+  progress: number;
+  azure: { vm: string; os_disk: string; admin_username: string };
+  /** Indexed copies for filters in the table query. */
+  flavor_id: string;
+  vcpus: number;
+  memory_mb: number;
+}
+
+export interface IdIndexRow {
+  project_id: string;
+  rowKey: string;
+}
+export interface OrderIndexRow {
+  project_id: string;
+  id: string;
+}
+
+const INDEXED = ['user_id', 'vm_state', 'task_state', 'flavor_id', 'image_id', 'updated_at', 'vcpus', 'memory_mb', 'reservation_id'] as const;
+export const serverRepo = (s: Services): Repository<ServerRecord> => s.tables.repository<ServerRecord>('servers', [...INDEXED]);
+const idIndex = (s: Services) => s.tables.repository<IdIndexRow>('serverindex');
+const orderIndex = (s: Services) => s.tables.repository<OrderIndexRow>('serverindex');
+export const PK_ID = 'id';
+export const PK_ALL = 'all';
+
+const MAX_TIME = 99999999999999;
+/** Sorts ascending in Nova's default order: newest first, then id descending (hex digits inverted). */
+export function orderKey(createdAt: string, id: string): string {
+  const inv = String(MAX_TIME - Date.parse(createdAt)).padStart(14, '0');
+  const idInv = id.toLowerCase().replace(/[0-9a-f]/g, (c) => (15 - parseInt(c, 16)).toString(16));
+  return `${inv}-${idInv}`;
+}
+
+/** Nova's time format for created/updated: seconds, Z. */
+export const novaTime = (d = new Date()) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+export async function insertServer(s: Services, rec: ServerRecord): Promise<Stored<ServerRecord>> {
+  const rk = orderKey(rec.created_at, rec.id);
+  // Index rows first: a crash before the record leaves index rows pointing nowhere, read as absent.
+  await idIndex(s).upsert(PK_ID, rec.id, { project_id: rec.project_id, rowKey: rk });
+  await orderIndex(s).upsert(PK_ALL, rk, { project_id: rec.project_id, id: rec.id });
+  return serverRepo(s).create(rec.project_id, rk, rec);
+}
+
+/** The record by id in any project (undefined when absent). */
+export async function getServerAny(s: Services, id: string): Promise<Stored<ServerRecord> | undefined> {
+  if (!/^[0-9a-fA-F-]{36}$/.test(id)) return undefined;
+  const ix = await idIndex(s).get(PK_ID, id.toLowerCase());
+  if (!ix) return undefined;
+  return serverRepo(s).get(ix.value.project_id, ix.value.rowKey);
+}
+
+/** Read-modify-write of one server (ETag retries); undefined when it is gone. */
+export async function updateServer(s: Services, cur: Stored<ServerRecord>, mutate: (v: ServerRecord) => ServerRecord | undefined): Promise<Stored<ServerRecord> | undefined> {
+  return serverRepo(s).update(cur.partitionKey, cur.rowKey, (v) => {
+    const next = mutate(v);
+    return next ? { ...next, updated_at: novaTime() } : undefined;
+  });
+}
+
+export async function removeServer(s: Services, cur: Stored<ServerRecord>): Promise<void> {
+  await serverRepo(s).delete(cur.partitionKey, cur.rowKey);
+  await orderIndex(s).delete(PK_ALL, cur.rowKey);
+  await idIndex(s).delete(PK_ID, cur.value.id);
+}
+
+export const instanceNotFound = (id: string) => notFound(`Instance ${id} could not be found.`);
+
+/** The server of the path as the caller may see it: their project's, or any for admins; else Nova's 404. */
+export async function visibleServer(ctx: RequestContext, id = ctx.params.server_id): Promise<Stored<ServerRecord>> {
+  const cur = await getServerAny(ctx.services, id);
+  const a = ctx.auth!;
+  if (!cur || (!isAdmin(a) && cur.value.project_id !== a.projectId)) throw instanceNotFound(id);
+  return cur;
+}
+
+// ---- status (nova/api/openstack/common.py _STATE_MAP) ----
+
+const STATE_MAP: Record<string, Record<string, string>> = {
+  active: {
+    default: 'ACTIVE',
+    rebooting: 'REBOOT',
+    reboot_pending: 'REBOOT',
+    reboot_started: 'REBOOT',
+    rebooting_hard: 'HARD_REBOOT',
+    reboot_pending_hard: 'HARD_REBOOT',
+    reboot_started_hard: 'HARD_REBOOT',
+    updating_password: 'PASSWORD',
+    rebuilding: 'REBUILD',
+    rebuild_block_device_mapping: 'REBUILD',
+    rebuild_spawning: 'REBUILD',
+    migrating: 'MIGRATING',
+    resize_prep: 'RESIZE',
+    resize_migrating: 'RESIZE',
+    resize_migrated: 'RESIZE',
+    resize_finish: 'RESIZE',
+  },
+  building: { default: 'BUILD' },
+  stopped: { default: 'SHUTOFF', resize_prep: 'RESIZE', resize_migrating: 'RESIZE', resize_migrated: 'RESIZE', resize_finish: 'RESIZE', rebuilding: 'REBUILD' },
+  resized: { default: 'VERIFY_RESIZE', resize_reverting: 'REVERT_RESIZE' },
+  paused: { default: 'PAUSED', migrating: 'MIGRATING' },
+  suspended: { default: 'SUSPENDED' },
+  rescued: { default: 'RESCUE' },
+  error: { default: 'ERROR', rebuilding: 'REBUILD' },
+  deleted: { default: 'DELETED' },
+  'soft-delete': { default: 'SOFT_DELETED' },
+  shelved: { default: 'SHELVED' },
+  shelved_offloaded: { default: 'SHELVED_OFFLOADED' },
+};
+
+export function statusOf(vm: VmState, task: TaskState): string {
+  const m = STATE_MAP[vm];
+  if (!m) return 'UNKNOWN';
+  return (task && m[task]) || m.default;
+}
+
+/** The vm_states a status filter selects (task_and_vm_state_from_status, simplified to vm_state). */
+export function vmStatesForStatus(statuses: string[]): VmState[] {
+  const out = new Set<VmState>();
+  for (const st of statuses.map((x) => x.toUpperCase())) {
+    for (const [vm, m] of Object.entries(STATE_MAP)) {
+      if (Object.values(m).includes(st)) out.add(vm as VmState);
+    }
+  }
+  return [...out];
+}
+
+/**
+ * nova/compute/api.py check_instance_state: 409 InstanceInvalidState, in Nova's words, unless the
+ * server's vm_state and task_state are among the allowed ones (undefined = any).
+ */
+export function checkInstanceState(server: ServerRecord, method: string, allowed: { vm?: VmState[]; task?: TaskState[] }): void {
+  if (allowed.vm && !allowed.vm.includes(server.vm_state)) {
+    throw conflict(`Cannot '${method}' instance ${server.id} while it is in vm_state ${server.vm_state}`);
+  }
+  if (allowed.task && !allowed.task.includes(server.task_state)) {
+    throw conflict(`Cannot '${method}' instance ${server.id} while it is in task_state ${server.task_state}`);
+  }
+}
