@@ -2,7 +2,7 @@
 // local/host.ts matches requests against the same table. Paths use {param} segments.
 import type { ApiRequest, ApiResponse } from './types';
 import type { ServiceKind } from './errors';
-import type { AuthContext, Policy } from '../api/policy';
+import type { AuthContext, Policy, Rule } from '../api/policy';
 import type { Microversion, VersionedService } from '../api/microversion';
 import type { Services } from '../services';
 
@@ -108,4 +108,29 @@ function matchSegments(pattern: string[], parts: string[]): Record<string, strin
     }
   }
   return params;
+}
+
+/**
+ * A route maker for one API: `name` gets the API's prefix (unique Azure Function names), `path` is
+ * below the API's root, and the policy carries the upstream policy name with Jacket's rule for it.
+ */
+export function routeMaker(service: ServiceKind, pathPrefix: string, versioned?: VersionedService) {
+  return (
+    name: string,
+    method: Method,
+    path: string,
+    policyName: string,
+    rule: Rule,
+    handler: (ctx: RequestContext) => Promise<ApiResponse>,
+    extra: Partial<Pick<Route, 'rawBody' | 'streamBody'>> = {},
+  ): Route => ({
+    name: `${service}-${name}`,
+    method,
+    path: pathPrefix + path,
+    service,
+    ...(versioned ? { versioned } : {}),
+    policy: { name: policyName, rule },
+    handler,
+    ...extra,
+  });
 }

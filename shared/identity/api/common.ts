@@ -1,8 +1,6 @@
 // Shapes shared by the Keystone resource modules.
 import type { JacketConfig } from '../../config';
-import type { Method, Route, RequestContext } from '../../http/router';
-import type { Rule } from '../../api/policy';
-import type { ApiResponse } from '../../http/types';
+import { routeMaker } from '../../http/router';
 import { DEFAULT_DOMAIN } from '../model';
 import { notFound } from '../../http/errors';
 
@@ -15,16 +13,7 @@ export function listLinks(cfg: JacketConfig, path: string) {
 /** Keystone timestamps: microseconds and a Z. */
 export const keystoneTime = (d: Date) => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 
-export function identityRoute(
-  name: string,
-  method: Method,
-  path: string,
-  policyName: string,
-  rule: Rule,
-  handler: (ctx: RequestContext) => Promise<ApiResponse>,
-): Route {
-  return { name: `identity-${name}`, method, path: `/identity/v3${path}`, service: 'identity', policy: { name: policyName, rule }, handler };
-}
+export const identityRoute = routeMaker('identity', '/identity/v3');
 
 /** Only the default domain exists; other names or ids are not found. */
 export function resolveDomain(ref: { id?: string; name?: string } | undefined): string | undefined {

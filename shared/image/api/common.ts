@@ -1,24 +1,12 @@
 // Shapes shared by the Glance modules: routes under /image, Glance's wording for refusals.
-import type { Method, Route, RequestContext } from '../../http/router';
-import type { Rule } from '../../api/policy';
-import type { ApiResponse } from '../../http/types';
+import { routeMaker, type RequestContext } from '../../http/router';
 import { forbidden, notFound } from '../../http/errors';
 import { imageStore, type ImageRecord } from '../model';
 
 export const IMAGE_PREFIX = '/image';
 
 /** A Glance route: path below /image, with Glance's policy name. */
-export function imageRoute(
-  name: string,
-  method: Method,
-  path: string,
-  policyName: string,
-  rule: Rule,
-  handler: (ctx: RequestContext) => Promise<ApiResponse>,
-  extra: Partial<Pick<Route, 'streamBody'>> = {},
-): Route {
-  return { name: `image-${name}`, method, path: IMAGE_PREFIX + path, service: 'image', policy: { name: policyName, rule }, handler, ...extra };
-}
+export const imageRoute = routeMaker('image', IMAGE_PREFIX);
 
 /** Glance's policy refusal (glance/api/v2/policy.py). */
 export const notAuthorized = (action: string) => forbidden(`You are not authorized to complete ${action} action.`);
