@@ -178,10 +178,9 @@ export function planCreate(ctx: Ctx, kind: 'disk' | 'snapshot', rg: string, name
     case 'Import': {
       const uri = cd.sourceUri;
       if (typeof uri !== 'string') throw new ArmError(400, 'InvalidParameter', "Required parameter 'sourceUri' is missing (null).", 'creationData.sourceUri');
-      if (typeof cd.storageAccountId !== 'string') {
-        throw new ArmError(400, 'InvalidParameter', "Required parameter 'storageAccountId' is missing (null).", 'creationData.storageAccountId');
-      }
-      rec.creationData = { createOption: 'Import', sourceUri: uri, storageAccountId: cd.storageAccountId };
+      // storageAccountId names the account of a blob in another subscription; Microsoft's own
+      // same-subscription examples omit it, so it is optional here.
+      rec.creationData = { createOption: 'Import', sourceUri: uri, ...(typeof cd.storageAccountId === 'string' ? { storageAccountId: cd.storageAccountId } : {}) };
       let client;
       try {
         client = blobs.sourceClient(uri);

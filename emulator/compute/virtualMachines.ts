@@ -18,7 +18,7 @@ import { deleteDiskBlobs } from './disks';
 import { deleteExtensionsOf } from './extensions';
 import { findImage } from './images';
 import type { DiskRecord, PowerState, VmRecord } from './model';
-import { checkPassword } from './validation';
+import { checkCustomData, checkPassword } from './validation';
 import { assignMacs, attachNics, checkQuota, planCreateVm, planDataDisks, planNics } from './vmPlan';
 import { renderInstanceView, renderVm } from './vmRender';
 import { getVm, guardVm, vmIdFor } from './vmLookup';
@@ -135,7 +135,8 @@ function update(ctx: Ctx, vm: VmRecord, isPatch: boolean): Reply {
   const p = body.properties ?? {};
   const op = p.osProfile;
   if (op) {
-    if (op.adminPassword !== undefined) throw propertyChange('osProfile.adminPassword');
+    // Azure keeps the password: sending the same one again (template redeploys) is fine, a new one is not.
+    if (op.adminPassword !== undefined && op.adminPassword !== vm.secrets.adminPassword) throw propertyChange('osProfile.adminPassword');
     if (op.customData !== undefined && op.customData !== vm.secrets.customData) throw propertyChange('osProfile.customData');
     if (op.computerName !== undefined && op.computerName !== vm.osProfile?.computerName) throw propertyChange('osProfile.computerName');
     if (op.adminUsername !== undefined && op.adminUsername !== vm.osProfile?.adminUsername) throw propertyChange('osProfile.adminUsername');
@@ -365,6 +366,8 @@ export function registerVirtualMachines(r: Router): void {
     if (b.osProfile?.adminPassword !== undefined) {
       checkPassword(b.osProfile.adminPassword, vm.osType);
     }
+    checkCustomData(b.osProfile?.customData, 'osProfile.customData');
+    if (!vm.imageReference.id) resolveMarketplaceImage(emu, { ...vm.imageReference, version: b.exactVersion ?? vm.imageReference.version });
     const disk = emu.store.get<DiskRecord>(T.disk, vm.osDisk.diskId);
     const wasRunning = vm.powerState === 'running';
     return vmOperation(ctx, vm, 'reimage', wasRunning ? 'starting' : undefined, async () => {

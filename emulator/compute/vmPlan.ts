@@ -8,7 +8,7 @@ import { T } from '../state';
 import type { NicRecord } from '../network/model';
 import { newMacAddress, nicInUse } from '../network/nics';
 import { GiB, findSize, isPremiumCapable, marketplaceBootSector, marketplaceImageId, requireSize, resolveMarketplaceImage } from './catalog';
-import { diskState } from './disks';
+import { diskState, findDiskOrSnapshot } from './disks';
 import { findImage } from './images';
 import type { DiskRecord, ImageRecord, VmDiskRef, VmNicRef, VmRecord } from './model';
 import { checkComputerName, checkCustomData, checkPassword, checkUsername, sshKeyProblem } from './validation';
@@ -159,8 +159,19 @@ export function planDataDisks(ctx: Ctx, vm: { id: string; name: string; resource
       plan.newDisks.push(d);
       plan.jobs.push(() => emu.blobs.copyToDisk(emu.blobs.blob(src.blobName), d.blobName, d.dataBytes));
       plan.refs.push({ lun, name, diskId: d.id, createOption: 'FromImage', caching, storageAccountType: sat, deleteOption, diskSizeGB: gb });
+    } else if (option === 'Copy') {
+      const srcId = dd.sourceResource?.id;
+      const src = typeof srcId === 'string' ? findDiskOrSnapshot(emu, srcId) : undefined;
+      if (!src) throw new ArmError(404, 'NotFound', `Source resource ${srcId} is not found.`, `${target}.sourceResource.id`);
+      const gb = Math.max(src.diskSizeGB, dd.diskSizeGB ?? 0);
+      const name: string = dd.name ?? `${vm.name}_disk${lun + 2}_${hex32()}`;
+      const d = newDiskRecord(emu, vm, name, sat, gb, { createOption: 'Copy', sourceResourceId: src.id, sourceUniqueId: src.uniqueId });
+      plan.newDisks.push(d);
+      const srcBlob = src.blobName;
+      plan.jobs.push(() => emu.blobs.copyToDisk(emu.blobs.blob(srcBlob), d.blobName, d.dataBytes));
+      plan.refs.push({ lun, name, diskId: d.id, createOption: 'Copy', caching, storageAccountType: sat, deleteOption, diskSizeGB: gb });
     } else {
-      throw invalidParameter(`The value '${option}' of parameter 'createOption' is not supported for data disks (supported: Attach, Empty, FromImage).`, `${target}.createOption`);
+      throw invalidParameter(`The value '${option}' of parameter 'createOption' is not supported for data disks by this emulator (supported: Attach, Empty, FromImage, Copy).`, `${target}.createOption`);
     }
   }
   for (const c of current) if (!list.some((dd) => dd?.lun === c.lun) && !plan.detached.includes(c)) plan.detached.push(c);

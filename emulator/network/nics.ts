@@ -34,16 +34,20 @@ function buildIpConfigs(ctx: Ctx, nicId: string, existing: NicRecord | undefined
     throw new ArmError(400, 'NetworkInterfaceMustHaveAtLeastOneIpConfiguration', `Network interface ${nicId} must have at least one IP configuration.`);
   }
   const primaries = raw.filter((c: any) => c?.properties?.primary === true).length;
-  if (raw.length > 1 && primaries !== 1) {
+  if (primaries > 1) {
     throw new ArmError(400, 'NetworkInterfaceMustHaveOnePrimaryIpConfiguration', `Network interface ${nicId} must have exactly one primary IP configuration.`);
   }
+  // Without an explicit primary, the first IP configuration is the primary one.
+  const primaryIndex = primaries === 1 ? raw.findIndex((c: any) => c?.properties?.primary === true) : 0;
+  const primarySubnet = refId((raw[primaryIndex] as any)?.properties?.subnet);
   const out: IpConfigRecord[] = [];
   raw.forEach((c: any, i: number) => {
     const name = c?.name;
     if (typeof name !== 'string' || !name) throw new ArmError(400, 'InvalidRequestFormat', `Cannot parse the request: ipConfigurations[${i}].name is required.`);
     const ipcId = `${nicId}/ipConfigurations/${name}`;
     const p = c.properties ?? {};
-    const subnetId = refId(p.subnet);
+    // Secondary IP configurations live in the primary's subnet (Azure requires one virtual network).
+    const subnetId = refId(p.subnet) ?? (i !== primaryIndex ? primarySubnet : undefined);
     if (!subnetId) throw new ArmError(400, 'SubnetIsRequired', `Subnet is required for IP configuration ${ipcId}.`);
     const found = findSubnet(emu, subnetId);
     if (!found) throw invalidReference(subnetId, nicId);
@@ -85,7 +89,7 @@ function buildIpConfigs(ctx: Ctx, nicId: string, existing: NicRecord | undefined
       subnetId: found.subnet.id,
       privateIPAddress: ip,
       privateIPAllocationMethod: method,
-      primary: raw.length === 1 ? true : p.primary === true,
+      primary: i === primaryIndex,
       publicIPAddressId: pipId ? findPip(emu, pipId)!.id : undefined,
     });
   });
