@@ -113,3 +113,146 @@ test('openstack volume create/list/show/set/unset/extend/delete on a managed dis
   await waitGone(`/volumes/${created.id}`);
   await assert.rejects(arm.compute.disks.get(RG, `volume-${created.id}`), (e: { statusCode?: number }) => e.statusCode === 404);
 });
+
+test('snapshots: a volume made from a snapshot holds its bytes; clones from a volume; deletes wait on dependents', async () => {
+  const v = await stack.oscJson(['volume', 'create', '--size', '1', 'src'], alice);
+  await waitVolume(v.id, 'available');
+  // Known bytes straight into the disk's page blob in Azurite (where the emulator keeps disk data).
+  const diskId = (await arm.compute.disks.get(RG, `volume-${v.id}`)).id!;
+  const rec = await control.getResource<{ blobName: string }>(diskId);
+  const pattern = Buffer.alloc(4096);
+  for (let i = 0; i < pattern.length; i++) pattern[i] = (i * 7 + 3) % 251;
+  const { BlobServiceClient } = await import('@azure/storage-blob');
+  const blobs = BlobServiceClient.fromConnectionString(stack.cloud.azurite.connectionString);
+  await blobs.getContainerClient('emulator-disks').getPageBlobClient(rec.blobName).uploadPages(pattern, 0, pattern.length);
+
+  const s = await stack.oscJson(['volume', 'snapshot', 'create', '--volume', 'src', '--description', 'daily', 's1'], alice);
+  const snap = await waitSnapshot(s.id, 'available');
+  assertCinderShape('snapshots/snapshot-show-response.json', { snapshot: snap });
+  const azSnap = await arm.compute.snapshots.get(RG, `snapshot-${s.id}`);
+  assert.equal(azSnap.incremental, true);
+  assert.equal(azSnap.creationData?.sourceResourceId, diskId);
+  assert.equal(azSnap.tags?.jacket, 'snapshot');
+  assert.equal(azSnap.tags?.['jacket-volume-id'], v.id);
+
+  const list = await stack.oscJson<{ ID: string; Name: string; Status: string }[]>(['volume', 'snapshot', 'list'], alice);
+  assert.deepEqual(list.map((r) => [r.ID, r.Name, r.Status]), [[s.id, 's1', 'available']]);
+  await stack.oscOk(['volume', 'snapshot', 'set', '--name', 's1b', '--property', 'k=v', 's1'], alice);
+  const shown = await stack.oscJson(['volume', 'snapshot', 'show', 's1b'], alice);
+  assert.equal(shown.description, 'daily');
+  assert.match(JSON.stringify(shown.properties), /k/);
+  const detail = await asAlice('GET', '/snapshots/detail');
+  assertCinderShape('snapshots/snapshots-list-detailed-response.json', detail.body);
+  const meta = await asAlice('GET', `/snapshots/${s.id}/metadata`);
+  assert.deepEqual(meta.body, { metadata: { k: 'v' } });
+
+  // the volume has a snapshot: Cinder refuses its delete and nothing changes
+  const refused = await asAlice('DELETE', `/volumes/${v.id}`);
+  assert.equal(refused.status, 400);
+  assert.match(refused.body.badRequest.message, /must not be .*have snapshots/);
+  assert.equal((await asAlice('GET', `/volumes/${v.id}`)).body.volume.status, 'available');
+
+  // from the snapshot (bigger than the source: Azure grows the copy), and from the volume
+  const fromSnap = await stack.oscJson(['volume', 'create', '--snapshot', 's1b', '--size', '2', 'v2'], alice);
+  const fromVol = await stack.oscJson(['volume', 'create', '--source', 'src', 'v3'], alice);
+  const v2 = await waitVolume(fromSnap.id, 'available');
+  const v3 = await waitVolume(fromVol.id, 'available');
+  assert.equal(v2.snapshot_id, s.id);
+  assert.equal(v2.size, 2);
+  assert.equal(v3.source_volid, v.id);
+  const d2 = await arm.compute.disks.get(RG, `volume-${fromSnap.id}`);
+  assert.equal(d2.creationData?.createOption, 'Copy');
+  assert.equal(d2.creationData?.sourceResourceId, azSnap.id);
+  assert.equal(d2.diskSizeGB, 2);
+  assert.equal((await arm.compute.disks.get(RG, `volume-${fromVol.id}`)).creationData?.sourceResourceId, diskId);
+  // read the bytes back through a real read SAS of the new disk
+  for (const id of [fromSnap.id, fromVol.id]) {
+    const { accessSAS } = await arm.compute.disks.grantAccess(RG, `volume-${id}`, { access: 'Read', durationInSeconds: 300 });
+    const got = await fetch(accessSAS!, { headers: { Range: `bytes=0-${pattern.length - 1}` } });
+    assert.ok(got.ok, `SAS read ${got.status}`);
+    assert.deepEqual(Buffer.from(await got.arrayBuffer()), pattern);
+    await arm.compute.disks.revokeAccess(RG, `volume-${id}`);
+  }
+
+  await stack.oscOk(['volume', 'snapshot', 'delete', 's1b'], alice);
+  await waitGone(`/snapshots/${s.id}`);
+  await assert.rejects(arm.compute.snapshots.get(RG, `snapshot-${s.id}`), (e: { statusCode?: number }) => e.statusCode === 404);
+  await stack.oscOk(['volume', 'delete', 'src', 'v2', 'v3'], alice);
+  for (const id of [v.id, fromSnap.id, fromVol.id]) await waitGone(`/volumes/${id}`);
+});
+
+test('a copy Azure will not grow is made at the source size, with the reason in its metadata', async () => {
+  const v = (await asAlice('POST', '/volumes', { volume: { size: 1, name: 'small' } })).body.volume;
+  await waitVolume(v.id, 'available');
+  await control.addFault({ method: 'PUT', path: '/disks/volume-', count: 1, status: 400, code: 'BadRequest', message: 'Growing this copy is not supported here.' });
+  const c = await asAlice('POST', '/volumes', { volume: { size: 3, source_volid: v.id, name: 'bigger' } });
+  assert.equal(c.status, 202, c.text);
+  const made = await waitVolume(c.body.volume.id, 'available');
+  assert.equal(made.size, 1);
+  assert.match(made.metadata['jacket:size_note'], /created at 1 GiB instead of 3 GiB.*Growing this copy is not supported here/);
+  assert.equal((await arm.compute.disks.get(RG, `volume-${made.id}`)).diskSizeGB, 1);
+  for (const id of [made.id, v.id]) assert.equal((await asAlice('DELETE', `/volumes/${id}`)).status, 202);
+});
+
+test('projects are isolated; bad bodies are 400 and change nothing; admin actions are the admins\'', async () => {
+  const c = await asAlice('POST', '/volumes', { volume: { size: 1, name: 'mine' } });
+  assert.equal(c.status, 202);
+  assertCinderShape('volumes/volume-create-response.json', c.body);
+  const id = c.body.volume.id;
+  await waitVolume(id, 'available');
+  // another project: 404 as Cinder; a URL naming another project: 400 Malformed request url
+  const other = await cinder('GET', `/volumes/${id}`, tB, bob.projectId);
+  assert.equal(other.status, 404);
+  assert.deepEqual(other.body, { itemNotFound: { code: 404, message: `Volume ${id} could not be found.` } });
+  assert.equal((await cinder('DELETE', `/volumes/${id}`, tB, bob.projectId)).status, 404);
+  const wrong = await cinder('GET', `/volumes/${id}`, tB, alice.projectId);
+  assert.equal(wrong.status, 400);
+  assert.equal(wrong.body.badRequest.message, 'Malformed request url');
+  assert.deepEqual((await cinder('GET', '/volumes', tB, bob.projectId)).body, { volumes: [] });
+  // bad bodies
+  const bads: [string, string, unknown, RegExp][] = [
+    ['POST', '/volumes', { volume: { size: 0 } }, /Invalid input for field\/attribute volume\/size/],
+    ['POST', '/volumes', { volume: { size: 40000 } }, /largest Azure managed disk/],
+    ['POST', '/volumes', { volume: { size: 1, volume_type: 'nope' } }, /Volume type with name nope could not be found/],
+    ['POST', '/volumes', { volume: { size: 1, metadata: { 'bad key!': 'x' } } }, /Invalid input for field\/attribute/],
+    ['POST', '/volumes', { nothing: {} }, /'volume' is a required property|Additional properties/],
+    ['PUT', `/volumes/${id}`, { volume: { size: 5 } }, /Additional properties are not allowed/],
+    ['POST', `/volumes/${id}/action`, { 'os-extend': { new_size: 1 } }, /New size for extend must be greater than current size/],
+    ['POST', `/volumes/${id}/action`, { 'os-extend': {} }, /'new_size' is a required property/],
+  ];
+  for (const [m, p, body, re] of bads) {
+    const r = await asAlice(m, p, body);
+    assert.ok(r.status === 400 || r.status === 404, `${m} ${p} ${JSON.stringify(body)} -> ${r.status}`);
+    assert.match(JSON.stringify(r.body), re);
+  }
+  const still = (await asAlice('GET', `/volumes/${id}`)).body.volume;
+  assert.equal(still.size, 1);
+  assert.equal(still.status, 'available');
+  assert.equal((await asAlice('GET', '/volumes')).body.volumes.length, 1);
+  // reset-status: 403 for members, works for admins (who reach any project's volume by id)
+  const denied = await asAlice('POST', `/volumes/${id}/action`, { 'os-reset_status': { status: 'error' } });
+  assert.equal(denied.status, 403);
+  assert.equal(denied.body.forbidden.message, "Policy doesn't allow volume_extension:volume_admin_actions:reset_status to be performed.");
+  const badStatus = await cinder('POST', `/volumes/${id}/action`, tAdmin, adminProject, { 'os-reset_status': { status: 'bogus' } });
+  assert.equal(badStatus.status, 400);
+  const reset = await cinder('POST', `/volumes/${id}/action`, tAdmin, adminProject, { 'os-reset_status': { status: 'error' } });
+  assert.equal(reset.status, 202, reset.text);
+  const asAdmin = await cinder('GET', `/volumes/${id}`, tAdmin, adminProject);
+  assert.equal(asAdmin.body.volume.status, 'error');
+  assertCinderShape('volumes/volume-show-response.json', asAdmin.body);
+  // list filters, sorting and pagination
+  const d = await asAlice('POST', '/volumes', { volume: { size: 2, name: 'second', metadata: { role: 'db' } } });
+  await waitVolume(d.body.volume.id, 'available');
+  assert.deepEqual((await asAlice('GET', '/volumes/detail?status=error')).body.volumes.map((x: { id: string }) => x.id), [id]);
+  assert.deepEqual((await asAlice('GET', `/volumes?metadata=${encodeURIComponent("{'role': 'db'}")}`)).body.volumes.map((x: { name: string }) => x.name), ['second']);
+  assert.deepEqual((await asAlice('GET', '/volumes?sort=name:asc')).body.volumes.map((x: { name: string }) => x.name), ['mine', 'second']);
+  const p1 = await asAlice('GET', '/volumes/detail?limit=1&sort=size:asc');
+  assert.equal(p1.body.volumes[0].name, 'mine');
+  assert.match(p1.body.volumes_links[0].href, /marker=/);
+  const next = new URL(p1.body.volumes_links[0].href);
+  const p2 = await asAlice('GET', `/volumes/detail${next.search}`);
+  assert.deepEqual(p2.body.volumes.map((x: { name: string }) => x.name), ['second']);
+  assertCinderShape('volumes/volumes-list-detailed-response.json', { volumes: p2.body.volumes }, { hidden: ['os-vol-host-attr:host', 'os-vol-mig-status-attr:migstat', 'os-vol-mig-status-attr:name_id'] });
+  assert.equal((await asAlice('GET', '/volumes?marker=00000000-0000-0000-0000-000000000000')).status, 404);
+  for (const v of [id, d.body.volume.id]) assert.equal((await asAlice('DELETE', `/volumes/${v}`)).status, 202);
+});
