@@ -13,6 +13,7 @@ import { computeClient, networkClient, testCertDir, testSshKey } from '../emulat
 import type { ComputeManagementClient } from '@azure/arm-compute';
 import type { NetworkManagementClient } from '@azure/arm-network';
 import { listActions } from '../../shared/compute/servers/instanceActions';
+import { getServerAny } from '../../shared/compute/servers/model';
 
 let stack: Stack;
 let emu: RunningEmulator;
@@ -169,11 +170,18 @@ test('server list, list --long, filters, paging and server set --name', async ()
   assert.ok([1, 'Running'].includes(row['Power State'] as number | string), String(row['Power State']));
   assert.equal(row['Availability Zone'], 'nova');
   // a second server, created through the API, to page over
-  const c = await stack.http('POST', '/compute/v2.1/servers', { token: tAlice, body: createBody({ name: 'srv2', adminPass: 'Az-pass-123' }) });
+  const c = await stack.http('POST', '/compute/v2.1/servers', { token: tAlice, body: createBody({ name: 'srv2', adminPass: 'Az-pass-123', networks: [{ uuid: networkId, fixed_ip: '10.0.0.50' }] }) });
   assert.equal(c.status, 202, c.text);
   assertNovaResponse('servers', 'ServersController', 'create', '2.1', c.body);
   assert.equal(c.body.server.adminPass, 'Az-pass-123');
   const id2 = c.body.server.id;
+  // the password went to Azure and nowhere else: not in the record, not in the work item
+  const rec = await getServerAny(stack.cloud.services, id2);
+  assert.ok(rec && !JSON.stringify(rec.value).includes('Az-pass-123'));
+  const queued = await stack.cloud.services.work.queue.peekMessages({ numberOfMessages: 32 });
+  assert.ok(queued.peekedMessageItems.every((m) => !Buffer.from(m.messageText, 'base64').toString('utf8').includes('Az-pass-123')));
+  const vmPut = (await control.requests()).find((r) => r.method === 'PUT' && r.path.endsWith(`/virtualMachines/${id2}`));
+  assert.equal((vmPut!.requestBody as any).properties.osProfile.adminPassword, 'Az-pass-123');
   const index = await stack.http('GET', '/compute/v2.1/servers', { token: tAlice });
   assertNovaResponse('servers', 'ServersController', 'index', '2.1', index.body);
   assert.deepEqual(index.body.servers.map((s: { name: string }) => s.name), ['srv2', 'srv1'], 'newest first');
@@ -204,7 +212,10 @@ test('server list, list --long, filters, paging and server set --name', async ()
   assert.equal(upd.body.server.accessIPv4, '203.0.113.9');
   const bad = await stack.http('PUT', `/compute/v2.1/servers/${id2}`, { token: tAlice, body: { server: { name: '' } } });
   assert.equal(bad.status, 400);
-  await serverStatus(tAlice, id2, 'ACTIVE');
+  const active = await serverStatus(tAlice, id2, 'ACTIVE');
+  assert.equal(active.addresses.private[0].addr, '10.0.0.50', 'the fixed IP is honoured');
+  const nic = await network.networkInterfaces.get(RG, id2);
+  assert.equal(nic.ipConfigurations![0].privateIPAllocationMethod, 'Static');
 });
 
 test('bad requests are refused as Nova does, before any Azure call', async () => {
@@ -310,6 +321,7 @@ test('Azure failures: AllocationFailed and a refused PUT end in ERROR with a fau
   await control.addFault({ method: 'PUT', path: '/virtualMachines/', status: 429, code: 'TooManyRequests', message: 'throttled', headers: { 'Retry-After': '1' } });
   const t = await stack.http('POST', '/compute/v2.1/servers', { token: tAlice, body: createBody({ name: 'throttled' }) });
   await serverStatus(tAlice, t.body.server.id, 'ACTIVE');
+  assert.equal((await control.listFaults()).length, 0, 'every injected fault was hit');
   for (const id of [a.body.server.id, q.body.server.id, t.body.server.id]) {
     assert.equal((await stack.http('DELETE', `/compute/v2.1/servers/${id}`, { token: tAlice })).status, 204);
     await serverGone(tAlice, id);
@@ -328,13 +340,19 @@ test('openstack server delete --wait removes the VM, its NIC and OS disk, then t
   assert.equal((await stack.http('GET', `/network/v2.0/ports?device_id=${id}`, { token: tAlice })).body.ports.length, 0);
   const actions = await listActions(stack.cloud.services, id);
   assert.deepEqual(actions.map((a) => [a.action, a.events[0].result]), [['delete', 'Success'], ['create', 'Success']]);
-  // a server deleted while it is still building
+  // a server deleted while it is still building, with the first VM DELETE failing: the teardown step
+  // fails, the queue runs it again, and it carries on where it was
   const c = await stack.http('POST', '/compute/v2.1/servers', { token: tAlice, body: createBody({ name: 'early' }) });
+  await control.addFault({ method: 'DELETE', path: `/virtualMachines/${c.body.server.id}$`, status: 400, code: 'BadRequest', message: 'injected' });
   assert.equal((await stack.http('DELETE', `/compute/v2.1/servers/${c.body.server.id}`, { token: tAlice })).status, 204);
+  assert.equal((await stack.http('DELETE', `/compute/v2.1/servers/${c.body.server.id}`, { token: tAlice })).status, 204, 'a repeated delete is accepted');
   const during = await stack.http('GET', `/compute/v2.1/servers/${c.body.server.id}`, { token: tAlice });
   if (during.status === 200) assert.equal(during.body.server['OS-EXT-STS:task_state'], 'deleting');
   await serverGone(tAlice, c.body.server.id);
   assert.ok(await armAbsent(compute.virtualMachines.get(RG, c.body.server.id)));
+  assert.equal((await control.listFaults()).length, 0, 'the injected failure was hit');
+  assert.ok(await armAbsent(network.networkInterfaces.get(RG, c.body.server.id)));
+  assert.ok(await armAbsent(compute.disks.get(RG, c.body.server.id)));
   // what remains: srv2b only
   const left = await stack.oscJson<{ Name: string }[]>(['server', 'list'], alice);
   assert.deepEqual(left.map((s) => s.Name), ['srv2b']);
