@@ -172,7 +172,6 @@ export function renderNic(emu: Emulator, nic: NicRecord): any {
     type: 'Microsoft.Network/networkInterfaces',
     location: nic.location,
     ...(nic.tags ? { tags: nic.tags } : {}),
-    kind: 'Regular',
     properties: props,
   };
 }

@@ -112,6 +112,7 @@ export class SpecValidator {
   readonly ajv: Ajv;
   private cache = new Map<string, ValidateFunction>();
   readonly placeholders: string[] = [];
+  private readonly docsByUrl = new Map<string, any>();
 
   constructor(readonly root: string) {
     this.ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false, logger: false });
@@ -152,6 +153,7 @@ export class SpecValidator {
     }
     for (const [f, doc] of docs) {
       const url = pathToFileURL(f).href;
+      this.docsByUrl.set(url, doc);
       this.ajv.addSchema({ ...doc, $id: url }, url);
       for (const [template, ops] of Object.entries<any>(doc.paths ?? {})) {
         for (const [method, op] of Object.entries<any>(ops)) {
@@ -209,8 +211,69 @@ export class SpecValidator {
     if (!hasBody) return [`${op.operationId} ${status} declares a body but none was sent`];
     const key = `${op.fileUrl}|${op.method}|${op.template}|${status >= 400 && !responses[String(status)] ? 'default' : status}`;
     const v = this.compile(key, decl.schema, op.fileUrl);
-    if (v(body)) return [];
-    return (v.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}${e.params && 'allowedValues' in e.params ? ` ${JSON.stringify((e.params as any).allowedValues)}` : ''}`);
+    const extra = this.undeclaredProperties(decl.schema, op.fileUrl, body, '');
+    if (v(body)) return extra;
+    return [
+      ...(v.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}${e.params && 'allowedValues' in e.params ? ` ${JSON.stringify((e.params as any).allowedValues)}` : ''}`),
+      ...extra,
+    ];
+  }
+
+  /** Resolves a $ref (relative to base) to [schema, its file URL]; undefined for open placeholders. */
+  private resolve(ref: string, base: string): [any, string] | undefined {
+    const abs = new URL(ref, base);
+    const fileUrl = `${abs.protocol}//${abs.host}${abs.pathname}`;
+    const doc = this.docsByUrl.get(fileUrl);
+    if (!doc) return undefined;
+    let node: any = doc;
+    for (const part of decodeURIComponent(abs.hash.replace(/^#/, '')).split('/').filter(Boolean)) {
+      node = node?.[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+    }
+    return node === undefined ? undefined : [node, fileUrl];
+  }
+
+  /** Properties (and their types) a schema declares, following $ref and allOf. */
+  private declared(schema: any, base: string, seen = new Set<any>()): { props: Map<string, [any, string]>; open: boolean; items?: [any, string]; additional?: [any, string] } {
+    const out = { props: new Map<string, [any, string]>(), open: false } as ReturnType<SpecValidator['declared']>;
+    const visit = (s: any, b: string) => {
+      if (!s || typeof s !== 'object' || seen.has(s)) return;
+      seen.add(s);
+      if (s.$ref) {
+        const r = this.resolve(s.$ref, b);
+        if (!r) out.open = true;
+        else visit(r[0], r[1]);
+        return;
+      }
+      for (const part of s.allOf ?? []) visit(part, b);
+      for (const [k, v] of Object.entries<any>(s.properties ?? {})) out.props.set(k, [v, b]);
+      if (s.additionalProperties !== undefined && s.additionalProperties !== false) {
+        if (s.additionalProperties === true || Object.keys(s.additionalProperties).length === 0) out.open = true;
+        else out.additional = [s.additionalProperties, b];
+      }
+      if (s.items) out.items = [s.items, b];
+      if (!s.properties && !s.allOf && !s.items && !s.additionalProperties && (s.type === 'object' || s.type === undefined)) out.open = true;
+      if (s['x-ms-discriminator-value'] !== undefined || s.discriminator !== undefined) out.open = true;
+    };
+    visit(schema, base);
+    return out;
+  }
+
+  /** Response properties the spec does not declare (the emulator must not invent fields). */
+  undeclaredProperties(schema: any, base: string, value: unknown, where: string, depth = 0): string[] {
+    if (depth > 30 || value === null || typeof value !== 'object') return [];
+    const d = this.declared(schema, base);
+    if (Array.isArray(value)) {
+      if (!d.items) return [];
+      return value.flatMap((v, i) => this.undeclaredProperties(d.items![0], d.items![1], v, `${where}/${i}`, depth + 1));
+    }
+    const out: string[] = [];
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      const p = d.props.get(k);
+      if (p) out.push(...this.undeclaredProperties(p[0], p[1], v, `${where}/${k}`, depth + 1));
+      else if (d.additional) out.push(...this.undeclaredProperties(d.additional[0], d.additional[1], v, `${where}/${k}`, depth + 1));
+      else if (!d.open) out.push(`${where}/${k} is not declared by the spec`);
+    }
+    return out;
   }
 
   /** A body against a definition of ARM's common types (v3). */
