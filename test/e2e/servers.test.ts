@@ -357,3 +357,28 @@ test('openstack server delete --wait removes the VM, its NIC and OS disk, then t
   const left = await stack.oscJson<{ Name: string }[]>(['server', 'list'], alice);
   assert.deepEqual(left.map((s) => s.Name), ['srv2b']);
 });
+
+test('a custom Windows image boots from its managed image; Windows password rules apply', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'jacket-img-'));
+  const file = path.join(dir, 'disk.raw');
+  writeFileSync(file, Buffer.alloc(1024 * 1024, 1));
+  const img = await stack.oscJson(['image', 'create', '--disk-format', 'raw', '--container-format', 'bare', '--property', 'os_type=windows', '--file', file, 'win-custom'], alice);
+  const active = await waitFor('image active', async () => {
+    const r = await stack.http('GET', `/image/v2/images/${img.id}`, { token: tAlice });
+    return r.body.status === 'active' ? r.body : undefined;
+  });
+  const short = await stack.http('POST', '/compute/v2.1/servers', { token: tAlice, body: createBody({ name: 'win', imageRef: img.id, adminPass: 'Ab1defg' }) });
+  assert.equal(short.status, 400, 'a 7-character password is too short for Windows');
+  assert.match(short.body.badRequest.message, /8 to 123 characters long for a Windows image/);
+  const c = await stack.http('POST', '/compute/v2.1/servers', { token: tAlice, body: createBody({ name: 'Windows Server Box', imageRef: img.id }) });
+  assert.equal(c.status, 202, c.text);
+  const srv = await serverStatus(tAlice, c.body.server.id, 'ACTIVE');
+  assert.equal(srv.image.id, img.id);
+  const vm = await compute.virtualMachines.get(RG, srv.id);
+  assert.equal(vm.storageProfile?.imageReference?.id?.toLowerCase(), String(active.azure_uri).toLowerCase());
+  assert.equal(vm.storageProfile?.osDisk?.osType, 'Windows');
+  assert.equal(vm.osProfile?.computerName, 'windows-server', 'a Windows computer name has at most 15 characters');
+  assert.equal(vm.osProfile?.adminUsername, 'azureuser');
+  assert.equal((await stack.http('DELETE', `/compute/v2.1/servers/${srv.id}`, { token: tAlice })).status, 204);
+  await serverGone(tAlice, srv.id);
+});
