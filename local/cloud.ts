@@ -14,6 +14,8 @@ export interface LocalCloudOptions {
   /** An ARM endpoint to use (the emulator's URL), if one is running. */
   armEndpoint?: string;
   dispatch?: boolean;
+  /** Run the timer functions on their schedules (local/scheduler.ts); off by default. */
+  timers?: boolean;
   /**
    * Starts something that needs Azurite before the app does (the ARM emulator keeps disk bytes in
    * Azurite) and returns the settings that point the app at it.
@@ -54,7 +56,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
       };
       return createServices(loadConfig(settings));
     },
-    { port: opts.port, dispatch: opts.dispatch },
+    { port: opts.port, dispatch: opts.dispatch, timers: opts.timers },
   );
   return {
     url: host.url,

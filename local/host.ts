@@ -9,6 +9,7 @@ import type { Services } from '../shared/services';
 import { bootstrapOnce } from '../shared/startup';
 import type { ApiRequest } from '../shared/http/types';
 import { QueueDispatcher } from './dispatcher';
+import { TimerScheduler } from './scheduler';
 import '../shared/work/handlers';
 
 /** Reads a body of at most `limit` bytes; larger ones get Nova's 413. */
@@ -29,6 +30,8 @@ export interface LocalHost {
   url: string;
   server: http.Server;
   dispatcher: QueueDispatcher;
+  /** The timer functions' runner, when started with timers: true. */
+  scheduler?: TimerScheduler;
   stop(): Promise<void>;
 }
 
@@ -40,7 +43,7 @@ export const MAX_BODY_BYTES = 1024 * 1024 * 1024;
  */
 export async function startHost(
   makeServices: (url: string) => Services,
-  opts: { port?: number; dispatch?: boolean } = {},
+  opts: { port?: number; dispatch?: boolean; timers?: boolean } = {},
 ): Promise<LocalHost & { services: Services }> {
   let services: Services | undefined;
   const server = http.createServer(async (req, res) => {
@@ -99,12 +102,17 @@ export async function startHost(
   services = svc;
   const dispatcher = new QueueDispatcher(svc);
   if (opts.dispatch !== false) dispatcher.start();
+  // Off unless asked for: a sweep must not run behind a test's back.
+  const scheduler = opts.timers ? new TimerScheduler(svc) : undefined;
+  scheduler?.start();
   return {
     url,
     services: svc,
     server,
     dispatcher,
+    scheduler,
     stop: async () => {
+      await scheduler?.stop();
       await dispatcher.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

@@ -41,6 +41,7 @@ async function main() {
   const cloud = await startLocalCloud({
     port,
     adminPassword: password,
+    timers: process.env.JACKET_LOCAL_TIMERS !== 'off', // the sweeps on their schedules (docs/timers.md)
     beforeHost: async (azurite): Promise<{ settings: Record<string, string>; stop(): Promise<void>; describe?: string }> => {
       const emu = await startArmEmulator(azurite.connectionString);
       if (!emu) return { settings: {}, stop: async () => {} };

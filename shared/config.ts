@@ -2,6 +2,7 @@
 // local.settings.json; local.settings.sample.json documents each one. Nothing else reads process.env.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { parseNcrontab, ScheduleError } from './timers/ncrontab';
 
 export type AuthMode = 'builtin' | 'external';
 
@@ -45,6 +46,17 @@ export interface JacketConfig {
     armCaCertPath?: string;
     /** 'arm' = /limits tightens cores/instances by the region's Compute usages; 'off' = Nova quotas only. */
     regionalUsage: 'arm' | 'off';
+  };
+  /** The timer-triggered sweeps (shared/timers, docs/timers.md). */
+  timers: {
+    /** NCRONTAB schedules (6 fields, UTC); Azure reads the same settings as %JACKET_SWEEP_*_SCHEDULE%. */
+    nicsSchedule: string;
+    disksSchedule: string;
+    imagesSchedule: string;
+    /** Report what would be deleted, delete nothing. */
+    dryRun: boolean;
+    /** How long one instance holds a sweep's lease (longer than a sweep takes). */
+    leaseSeconds: number;
   };
 }
 
@@ -111,6 +123,22 @@ function regionalUsage(v: string): 'arm' | 'off' {
   return v;
 }
 
+function schedule(env: Env, name: string, dflt: string): string {
+  const v = optional(env, name, dflt);
+  try {
+    return parseNcrontab(v).expression;
+  } catch (e) {
+    if (e instanceof ScheduleError) throw new ConfigError(`setting ${name}: ${e.message}`);
+    throw e;
+  }
+}
+
+function bool(env: Env, name: string, dflt: boolean): boolean {
+  const v = optional(env, name, String(dflt)).toLowerCase();
+  if (v !== 'true' && v !== 'false') throw new ConfigError(`setting ${name} must be true or false, got "${v}"`);
+  return v === 'true';
+}
+
 function queueName(name: string): string {
   if (!/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/.test(name)) throw new ConfigError(`JACKET_WORK_QUEUE "${name}" is not a valid queue name`);
   return name;
@@ -152,6 +180,13 @@ export function loadConfig(env: Env = process.env): JacketConfig {
       credential,
       armCaCertPath: env.JACKET_ARM_CA_CERT?.trim() || undefined,
       regionalUsage: regionalUsage(optional(env, 'JACKET_REGIONAL_USAGE', 'arm')),
+    },
+    timers: {
+      nicsSchedule: schedule(env, 'JACKET_SWEEP_NICS_SCHEDULE', '0 */10 * * * *'),
+      disksSchedule: schedule(env, 'JACKET_SWEEP_DISKS_SCHEDULE', '0 5-59/10 * * * *'),
+      imagesSchedule: schedule(env, 'JACKET_SWEEP_IMAGES_SCHEDULE', '0 */15 * * * *'),
+      dryRun: bool(env, 'JACKET_SWEEP_DRY_RUN', false),
+      leaseSeconds: positiveInt(env, 'JACKET_SWEEP_LEASE_SECONDS', 300),
     },
   };
   if (mode === 'external' && !cfg.auth.keystoneUrl) throw new ConfigError('JACKET_KEYSTONE_URL is required when JACKET_AUTH_MODE=external');

@@ -1,0 +1,102 @@
+// The disk sweep: managed disks and snapshots Jacket made that nothing holds or owns.
+//   volume-<id>    tag jacket=volume, jacket-volume-id=<id>: owned while the volume's record exists
+//                  (a detached volume is never an orphan) or while it is a snapshot/copy source;
+//   <server-id>    a server's OS disk (named by the server UUID; Azure does not copy the VM's tags to
+//                  it, so the name proves it): owned while the server record claims it;
+//   snapshot-<id>  tag jacket=snapshot: owned while the volume snapshot's record exists.
+// A disk held by a VM (managedBy) or busy (being created, uploaded, exported) is never a candidate.
+// Candidates of two passes in a row are re-read and deleted.
+import type { Disk, Snapshot } from '@azure/arm-compute';
+import type { Services } from '../services';
+import { log } from '../log';
+import { runSweep, type SweepReport, type Outcome } from './sweep';
+import { sweepArm } from './arm';
+import { UUID, serverClaim, volumeClaim, snapshotClaim, armError } from './owners';
+
+export const DISK_SWEEP = 'sweep-disks';
+
+type Owner = { kind: 'volume' | 'os' | 'snapshot'; id: string };
+
+/** What made it, if its name and tags prove it is Jacket's. */
+export function jacketOwnerOf(r: { name?: string; tags?: Record<string, string> }, type: 'disk' | 'snapshot'): Owner | undefined {
+  const name = r.name ?? '';
+  const tags = r.tags ?? {};
+  if (type === 'snapshot') {
+    const m = /^snapshot-(.+)$/.exec(name);
+    return m && UUID.test(m[1]) && tags.jacket === 'snapshot' && tags['jacket-snapshot-id'] === m[1] ? { kind: 'snapshot', id: m[1] } : undefined;
+  }
+  const v = /^volume-(.+)$/.exec(name);
+  if (v && UUID.test(v[1]) && tags.jacket === 'volume' && tags['jacket-volume-id'] === v[1]) return { kind: 'volume', id: v[1] };
+  if (UUID.test(name) && (tags.jacket === undefined || (tags.jacket === 'server' && tags['jacket-server-id'] === name))) return { kind: 'os', id: name };
+  return undefined;
+}
+
+/** Disk states in which something is using the disk (attached, reserved, exported or uploading). */
+const IN_USE = ['Attached', 'Reserved', 'ActiveSAS', 'ActiveSASFrozen', 'ActiveUpload', 'ReadyToUpload', 'Frozen'];
+
+async function whyNot(s: Services, r: Disk | Snapshot, type: 'disk' | 'snapshot'): Promise<string | undefined> {
+  const owner = jacketOwnerOf(r, type);
+  if (!owner) return 'not-jacket';
+  if (type === 'disk') {
+    const d = r as Disk;
+    if (d.managedBy || (d.managedByExtended?.length ?? 0) > 0) return 'attached';
+    if (d.diskState && IN_USE.includes(d.diskState)) return 'busy';
+  }
+  if (r.provisioningState !== 'Succeeded' && r.provisioningState !== 'Failed') return 'busy';
+  if (owner.kind === 'volume') return volumeClaim(s, owner.id);
+  if (owner.kind === 'snapshot') return snapshotClaim(s, owner.id);
+  return serverClaim(s, owner.id);
+}
+
+async function deleted(what: string, name: string, del: () => Promise<unknown>): Promise<Outcome> {
+  try {
+    await del();
+    return 'deleted';
+  } catch (e) {
+    const f = armError(e);
+    if (f.status === 404) return 'gone';
+    log.warn('sweep could not delete', { sweep: DISK_SWEEP, kind: what, name, status: f.status, code: f.code, error: f.message });
+    return 'delete-failed';
+  }
+}
+
+async function fresh<T>(get: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await get();
+  } catch (e) {
+    if (armError(e).status === 404) return undefined;
+    throw e;
+  }
+}
+
+export function sweepDisks(s: Services, now: Date = new Date()): Promise<SweepReport> {
+  const rg = s.config.azure.resourceGroup;
+  const { compute } = sweepArm(s.config);
+  const poll = { updateIntervalInMs: 500 };
+  return runSweep(s, DISK_SWEEP, now, async (run) => {
+    await run.over(compute.disks.listByResourceGroup(rg), {
+      kind: 'disk',
+      name: (d) => d.name ?? '',
+      evaluate: (d) => whyNot(s, d, 'disk'),
+      async remove(d) {
+        const cur = await fresh(() => compute.disks.get(rg, d.name!));
+        if (!cur) return 'gone';
+        const why = await whyNot(s, cur, 'disk');
+        if (why) return why;
+        return deleted('disk', d.name!, () => compute.disks.delete(rg, d.name!, poll));
+      },
+    });
+    await run.over(compute.snapshots.listByResourceGroup(rg), {
+      kind: 'snapshot',
+      name: (x) => x.name ?? '',
+      evaluate: (x) => whyNot(s, x, 'snapshot'),
+      async remove(x) {
+        const cur = await fresh(() => compute.snapshots.get(rg, x.name!));
+        if (!cur) return 'gone';
+        const why = await whyNot(s, cur, 'snapshot');
+        if (why) return why;
+        return deleted('snapshot', x.name!, () => compute.snapshots.delete(rg, x.name!, poll));
+      },
+    });
+  });
+}
