@@ -77,9 +77,34 @@ describe('ARM protocol errors', () => {
   });
 });
 
+describe('ARM request checks', () => {
+  it('405 for a method a known path does not serve; 404 SubscriptionNotFound; 400 InvalidRequestContent', async () => {
+    const r = await armRequest(h, 'PATCH', `/subscriptions/${h.subscriptionId}/providers/Microsoft.Compute/locations/${h.location}/usages?${API}`, {});
+    assert.equal(r.status, 405);
+    assert.equal(r.body.error.code, 'MethodNotAllowed');
+    const s = await armRequest(h, 'GET', `/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/x/providers/Microsoft.Compute/disks?api-version=2025-01-02`);
+    assert.equal(s.status, 404);
+    assert.equal(s.body.error.code, 'SubscriptionNotFound');
+    const https = await import('node:https');
+    const fs = await import('node:fs');
+    const bad = await new Promise<{ status: number; body: any }>((resolve, reject) => {
+      const req = https.request(new URL(`${vmPath('x')}?${API}`, h.emu.url), { method: 'PUT', ca: fs.readFileSync(h.emu.caCertPath), headers: { Authorization: 'Bearer t', 'Content-Type': 'application/json' } }, (res) => {
+        let t = '';
+        res.on('data', (c) => (t += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(t) }));
+      });
+      req.on('error', reject);
+      req.end('{"location": ');
+    });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.code, 'InvalidRequestContent');
+  });
+});
+
 describe('Azure refusals', () => {
-  it('NicInUse when deleting a NIC attached to a VM', async () => {
+  it('NicInUse when deleting a NIC attached to a VM, or attaching it to a second VM', async () => {
     await assert.rejects(h.network.networkInterfaces.beginDeleteAndWait(h.resourceGroup, 'vm1-nic'), isArmError(400, 'NicInUse'));
+    await assert.rejects(h.compute.virtualMachines.createOrUpdate(h.resourceGroup, 'second', vmBody(h.id('Microsoft.Network', 'networkInterfaces', 'vm1-nic'))), isArmError(400, 'NicInUse'));
   });
 
   it('OperationNotAllowed when deleting a disk attached to a VM', async () => {
