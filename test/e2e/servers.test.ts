@@ -199,6 +199,11 @@ test('server list, list --long, filters, paging and server set --name', async ()
   const building = await stack.http('GET', '/compute/v2.1/servers?status=BUILD&flavor=3', { token: tAlice });
   assert.ok(building.body.servers.every((s: { name: string }) => s.name === 'srv2'));
   assert.deepEqual((await stack.http('GET', '/compute/v2.1/servers?status=NOSUCH', { token: tAlice })).body.servers, []);
+  assert.deepEqual((await stack.http('GET', '/compute/v2.1/servers?changes-since=2999-01-01T00:00:00Z', { token: tAlice })).body.servers, []);
+  assert.equal((await stack.http('GET', '/compute/v2.1/servers?changes-since=2000-01-01T00:00:00Z', { token: tAlice })).body.servers.length, 2);
+  assert.equal((await stack.http('GET', '/compute/v2.1/servers?changes-since=yesterday', { token: tAlice })).status, 400);
+  assert.equal((await stack.http('GET', `/compute/v2.1/servers?image=${imageId}`, { token: tAlice })).body.servers.length, 2);
+  assert.deepEqual((await stack.http('GET', '/compute/v2.1/servers?flavor=1', { token: tAlice })).body.servers, []);
   const ip = detail.body.servers.find((s: { name: string }) => s.name === 'srv1').addresses.private[0].addr;
   const byIp = await stack.http('GET', `/compute/v2.1/servers?ip=${ip.replace(/\./g, '\\.')}$`, { token: tAlice });
   assert.deepEqual(byIp.body.servers.map((s: { name: string }) => s.name), ['srv1']);

@@ -22,7 +22,7 @@ export const TEARDOWN_KIND = 'server-teardown';
 
 const POLL_SECONDS = 1;
 /** How long a VM may stay absent after its PUT was sent before the build is given up (polls). */
-const ABSENT_POLLS = 30;
+const ABSENT_POLLS = 60;
 const TRANSITIONAL = ['Creating', 'Updating', 'Deleting', 'Migrating'];
 
 const actionRef = (item: WorkItem): ActionRef | undefined => (typeof item.data?.action === 'string' ? { serverId: item.id, rowKey: item.data.action } : undefined);

@@ -313,6 +313,9 @@ async function launch(s: Services, srv: ServerRecord, action: ActionRef, spec: L
   const arm = serverArm(cfg);
   const ports = portStore(s);
   const nsgId = spec.sgNsg ? armId(cfg, spec.sgNsg.resourceGroup, 'Microsoft.Network', 'networkSecurityGroups', spec.sgNsg.nsg) : undefined;
+  // The poller goes first: should this process die before or during the Azure calls, the build step
+  // still runs, finds no VM, ends the server in ERROR and cleans up.
+  await s.work.enqueue({ kind: BUILD_KIND, id: srv.id, data: { action: action.rowKey }, requestId: spec.requestId }, 2);
   try {
     const nicIds: string[] = [];
     for (const [k, nic] of srv.nics.entries()) {
@@ -349,5 +352,4 @@ async function launch(s: Services, srv: ServerRecord, action: ActionRef, spec: L
   if (cur) {
     await updateServer(s, cur, (v) => (v.vm_state !== 'building' ? undefined : { ...v, task_state: v.task_state === 'deleting' ? v.task_state : 'spawning', host: `azure-${cfg.azure.location}` }));
   }
-  await s.work.enqueue({ kind: BUILD_KIND, id: srv.id, data: { action: action.rowKey }, requestId: spec.requestId }, 1);
 }
