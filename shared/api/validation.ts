@@ -23,11 +23,10 @@ function compiled(schema: object): ValidateFunction {
   return v;
 }
 
+/** The path of the value that failed, as jsonschema's error.path: for a missing or unexpected
+ * property that is the object holding it (Nova: "field/attribute server", not "server/name"). */
 function fieldOf(e: ErrorObject): string {
-  const path = e.instancePath.split('/').filter(Boolean);
-  if (e.keyword === 'required') path.push(String((e.params as { missingProperty: string }).missingProperty));
-  if (e.keyword === 'additionalProperties') path.push(String((e.params as { additionalProperty: string }).additionalProperty));
-  return path.join('/');
+  return e.instancePath.split('/').filter(Boolean).join('/');
 }
 
 function describe(e: ErrorObject): string {
@@ -51,8 +50,11 @@ export function validateBody<T>(schema: object, body: unknown, style: Validation
   if (body === undefined) {
     throw badRequest(style === 'keystone' ? 'Expecting to find a JSON body in the request.' : 'The request body is missing or empty.');
   }
-  if (style === 'keystone') throw badRequest(`Invalid input for field '${fieldOf(e)}': ${describe(e)}`);
-  throw badRequest(`Invalid input for field/attribute ${fieldOf(e) || 'body'}. Value: ${valueAt(body, e)}. ${describe(e)}`);
+  const field = fieldOf(e);
+  // At the root upstream gives the bare message (nova/api/validation/validators.py).
+  if (!field) throw badRequest(describe(e));
+  if (style === 'keystone') throw badRequest(`Invalid input for field '${field}': ${describe(e)}`);
+  throw badRequest(`Invalid input for field/attribute ${field}. Value: ${valueAt(body, e)}. ${describe(e)}`);
 }
 
 function valueAt(body: unknown, e: ErrorObject): string {

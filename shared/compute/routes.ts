@@ -12,6 +12,7 @@ import { limitsRoutes } from './limits';
 import { imageRoutes } from './images';
 import { imageMetadataRoutes } from './imageMetadata';
 import { serverRoutes } from './servers/servers';
+import { serverActionRoutes } from './servers/actions';
 
 export const computeRoutes: Route[] = [
   ...computeVersionRoutes,
@@ -26,4 +27,5 @@ export const computeRoutes: Route[] = [
   ...imageRoutes,
   ...imageMetadataRoutes,
   ...serverRoutes,
+  ...serverActionRoutes,
 ];

@@ -17,9 +17,15 @@ let controllers: Record<string, Record<string, Record<string, MethodInfo>>> | un
 const modules = new Map<string, Record<string, object>>();
 
 const ajv = new Ajv({ strict: false, allErrors: true });
-addFormats(ajv);
-for (const f of ['uuid', 'name', 'name_with_leading_trailing_spaces', 'base64', 'cidr', 'az_name', 'az_name_with_leading_trailing_spaces', 'keypair_name_20', 'keypair_name_255', 'hostname', 'ipv4', 'ipv6', 'mac_address', 'edns', 'hypervisor_hostname', 'uri', 'date-time']) {
-  if (!ajv.formats[f]) ajv.addFormat(f, true);
+addFormats(ajv, ['date-time', 'uri', 'ipv4', 'ipv6', 'regex', 'email']);
+// Upstream's own format checkers (nova/api/validation/validators.py): uuid is oslo's is_uuid_like
+// (with or without dashes); mac-address is six colon-separated octets.
+ajv.addFormat('uuid', /^(urn:uuid:)?\{?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\}?$/i);
+ajv.addFormat('mac-address', /^([0-9a-f]{2}[:-]){5}[0-9a-f]{2}$/i);
+ajv.addFormat('cidr', /^[0-9a-f:.]+\/\d{1,3}$/i);
+// Formats that constrain request input only (names, base64 bodies...): any string passes in a response.
+for (const f of ['name', 'name_with_leading_trailing_spaces', 'base64', 'az_name', 'az_name_with_leading_trailing_spaces', 'keypair_name_20', 'keypair_name_255', 'hostname', 'edns', 'hypervisor_hostname']) {
+  ajv.addFormat(f, true);
 }
 
 function cmp(a: string, b: string): number {

@@ -1,0 +1,8 @@
+// The server action route. Action modules register themselves on import: add one import line each.
+import type { Route } from '../../../http/router';
+import { computeRoute } from '../../common';
+import { dispatchServerAction } from './registry';
+
+export const serverActionRoutes: Route[] = [
+  computeRoute('servers-action', 'POST', '/servers/{server_id}/action', 'os_compute_api:servers:action', 'authenticated', dispatchServerAction),
+];
