@@ -314,6 +314,7 @@ export function registerVirtualMachines(r: Router): void {
     guardVm(ctx, vm, 'start');
     if (vm.generalized) throw notAllowedInState(vm, 'start');
     const from = vm.powerState;
+    if (from === 'running') return vmOperation(ctx, vm, 'start', undefined, () => undefined);
     return vmOperation(ctx, vm, 'start', 'starting', () => boot(ctx.emu, vm, from === 'deallocated' ? 'start (allocate)' : 'start'), from);
   }, 'VirtualMachines_Start');
   r.add('POST', `${BASE}/{vm}/powerOff`, 'compute', (ctx) => {

@@ -1,7 +1,7 @@
 /** ARM JSON of virtual machines and their instance view. */
 import type { Emulator } from '../emulator';
 import { T } from '../state';
-import { renderExtensionInstanceView } from './extensions';
+import { renderExtension, renderExtensionInstanceView } from './extensions';
 import type { DiskRecord, ExtensionRecord, VmDiskRef, VmRecord } from './model';
 
 const POWER_DISPLAY: Record<string, string> = {
@@ -70,7 +70,7 @@ export function renderVm(emu: Emulator, vm: VmRecord, expand?: string | null): a
   if (vm.zones) out.zones = vm.zones;
   out.properties = props;
   const exts = emu.store.list<ExtensionRecord>(T.extension).filter((e) => e.vmId.toLowerCase() === vm.id.toLowerCase());
-  if (exts.length) out.resources = exts.map((e) => ({ id: e.id }));
+  if (exts.length) out.resources = exts.map(renderExtension);
   return out;
 }
 
