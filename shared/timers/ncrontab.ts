@@ -51,12 +51,13 @@ export function parseNcrontab(expression: string): Schedule {
   const schedule: Schedule = {
     expression: expr,
     next(after: Date): Date {
-      const it = CronExpressionParser.parse(expr, { tz: 'UTC', currentDate: after });
-      // cron-parser yields the union of the two day fields; keep the times in both. Twenty-eight years
-      // repeat the calendar, so a bounded walk finds any combination that can ever match.
-      for (let i = 0; i < 20000; i++) {
-        const d = it.next().toDate();
+      let from = after;
+      // cron-parser yields the union of the two day fields; a day matching only one is skipped whole.
+      // Twenty-eight years repeat the calendar, so this many days find any combination that can match.
+      for (let i = 0; i < 28 * 366; i++) {
+        const d = CronExpressionParser.parse(expr, { tz: 'UTC', currentDate: from }).next().toDate();
         if (!both || (days.has(d.getUTCDate()) && weekdays.has(d.getUTCDay()))) return d;
+        from = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1) - 1);
       }
       throw new ScheduleError(`"${expr}" never occurs`);
     },
