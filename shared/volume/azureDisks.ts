@@ -10,10 +10,12 @@ export interface ArmState {
   sizeGB: number;
 }
 
-export interface DiskSource {
-  /** ARM id of the disk or snapshot to copy. */
-  sourceId: string;
-}
+/**
+ * Where a new disk's data comes from: a copy of a disk or snapshot (Copy), a fixed-VHD page blob of
+ * Jacket's storage account (Import: a backup or an uploaded image), or a marketplace image version
+ * (FromImage).
+ */
+export type DiskSource = { sourceId: string } | { importUri: string } | { imageReferenceId: string };
 
 export interface VolumeDisks {
   disk(name: string): Promise<ArmState | undefined>;
@@ -23,6 +25,11 @@ export interface VolumeDisks {
   snapshot(name: string): Promise<ArmState | undefined>;
   createSnapshot(name: string, diskId: string, tags: Record<string, string>): Promise<void>;
   deleteSnapshot(name: string): Promise<void>;
+  /** A read SAS on the disk's data (grant access), valid for `seconds`. */
+  grantRead(name: string, seconds: number): Promise<string>;
+  revokeAccess(name: string): Promise<void>;
+  /** The marketplace image version id for a FromImage disk ('latest' resolved to the newest version). */
+  marketplaceVersionId(publisher: string, offer: string, sku: string, version: string): Promise<string>;
 }
 
 export const statusOf = (e: unknown) => (typeof e === 'object' && e !== null ? (e as { statusCode?: number }).statusCode : undefined);
@@ -51,7 +58,7 @@ export function armVolumeDisks(cfg: JacketConfig, clients: AzureClients = create
           location,
           sku: { name: sku as never },
           diskSizeGB: sizeGB,
-          creationData: source ? { createOption: 'Copy', sourceResourceId: source.sourceId } : { createOption: 'Empty' },
+          creationData: creationData(cfg, source),
           tags,
         })
         .submitted();
@@ -74,7 +81,35 @@ export function armVolumeDisks(cfg: JacketConfig, clients: AzureClients = create
     async deleteSnapshot(name) {
       await absentAs404(c.snapshots.delete(rg, name).submitted());
     },
+    async grantRead(name, seconds) {
+      const r = await c.disks.grantAccess(rg, name, { access: 'Read', durationInSeconds: seconds });
+      if (!r.accessSAS) throw new Error(`grant access on ${name} returned no SAS`);
+      return r.accessSAS;
+    },
+    async revokeAccess(name) {
+      await absentAs404(Promise.resolve(c.disks.revokeAccess(rg, name)));
+    },
+    async marketplaceVersionId(publisher, offer, sku, version) {
+      let v = version;
+      if (v.toLowerCase() === 'latest') {
+        // Azure wants a concrete version for a disk; the newest is what 'latest' means for a VM.
+        const list = await c.virtualMachineImages.list(location, publisher, offer, sku, { orderby: 'name desc', top: 1 }).catch(() => []);
+        v = list[0]?.name ?? v;
+      }
+      return `/Subscriptions/${cfg.azure.subscriptionId}/Providers/Microsoft.Compute/Locations/${location}/Publishers/${publisher}/ArtifactTypes/VMImage/Offers/${offer}/Skus/${sku}/Versions/${v}`;
+    },
   };
+}
+
+/** The storage account holding Jacket's blobs (images, backups), as Import's storageAccountId names it. */
+export const storageAccountId = (cfg: JacketConfig) =>
+  `/subscriptions/${cfg.azure.subscriptionId}/resourceGroups/${cfg.azure.resourceGroup}/providers/Microsoft.Storage/storageAccounts/${cfg.azure.storageAccount}`;
+
+function creationData(cfg: JacketConfig, source?: DiskSource) {
+  if (!source) return { createOption: 'Empty' as const };
+  if ('sourceId' in source) return { createOption: 'Copy' as const, sourceResourceId: source.sourceId };
+  if ('importUri' in source) return { createOption: 'Import' as const, sourceUri: source.importUri, storageAccountId: storageAccountId(cfg) };
+  return { createOption: 'FromImage' as const, imageReference: { id: source.imageReferenceId } };
 }
 
 const cache = new WeakMap<JacketConfig, VolumeDisks>();

@@ -37,6 +37,50 @@ export interface VolumeRecord {
   disk: { name: string; sku: string; armId?: string };
   /** Target size of a running os-extend. */
   extend_to?: number;
+  /** Glance metadata of the image the volume came from (os-vol-image-meta); absent when none. */
+  image_metadata?: Record<string, string>;
+  /** Where a create from an image or a backup takes its data (see sources.ts). */
+  image_source?: ImageSource;
+  backup_id?: string | null;
+  /** A backup being restored over this volume: the new disk, made before the old one is removed. */
+  restore?: { backup_id: string; disk_name: string; old_disk?: string };
+  /** A running os-volume_upload_image: the image being written. */
+  upload?: { image_id: string; disk_format: string; force: boolean };
+  /** The status to return to after backing-up / uploading (Cinder's previous_status). */
+  previous_status?: VolumeStatus;
+}
+
+/** The data of a volume made from an image: a Jacket image's VHD blob, or a marketplace image. */
+export type ImageSource =
+  | { kind: 'blob'; image_id: string; blob_name: string }
+  | { kind: 'marketplace'; image_id: string; publisher: string; offer: string; sku: string; version: string };
+
+export type BackupStatus = 'creating' | 'available' | 'deleting' | 'error' | 'error_deleting' | 'restoring' | 'error_restoring';
+
+export interface BackupRecord {
+  id: string;
+  project_id: string;
+  user_id: string;
+  volume_id: string;
+  /** The volume's project (admins may back up another project's volume). */
+  volume_project_id: string;
+  name: string | null;
+  description: string | null;
+  container: string | null;
+  size: number;
+  status: BackupStatus;
+  fail_reason: string | null;
+  /** The backup this one is incremental on; null for a full backup. */
+  parent_id: string | null;
+  snapshot_id: string | null;
+  availability_zone: string | null;
+  created_at: string;
+  updated_at: string | null;
+  data_timestamp: string;
+  /** The page blob backup-<id>.vhd in the backups container, and what the copy found. */
+  blob: { name: string; dataBytes: number; copiedBytes?: number; changedBytes?: number };
+  /** The volume a running restore writes to. */
+  restore_volume_id?: string;
 }
 
 export type SnapshotStatus = 'creating' | 'available' | 'deleting' | 'error' | 'error_deleting' | 'backing-up' | 'restoring' | 'unmanaging';
@@ -66,7 +110,8 @@ interface OwnerRow {
 }
 
 export interface DependentRow {
-  kind: 'snapshot' | 'clone';
+  /** snapshot: of a volume; clone: a volume being made from it; backup: an incremental child of a backup. */
+  kind: 'snapshot' | 'clone' | 'backup';
   project_id: string;
 }
 
@@ -76,11 +121,13 @@ interface TypeUseRow {
 
 const VOLUME_COLUMNS = ['status', 'name', 'snapshot_id', 'source_volid', 'volume_type_id', 'availability_zone', 'size', 'bootable'] as const;
 const SNAPSHOT_COLUMNS = ['status', 'name', 'volume_id'] as const;
+const BACKUP_COLUMNS = ['status', 'name', 'volume_id', 'parent_id'] as const;
 
 export function volumeTables(s: Services) {
   return {
     volumes: s.tables.repository<VolumeRecord>('volumes', [...VOLUME_COLUMNS]),
     snapshots: s.tables.repository<SnapshotRecord>('volsnapshots', [...SNAPSHOT_COLUMNS]),
+    backups: s.tables.repository<BackupRecord>('volbackups', [...BACKUP_COLUMNS]),
     index: s.tables.repository<OwnerRow>('volindex'),
     deps: s.tables.repository<DependentRow>('voldeps', ['kind']),
     typeUse: s.tables.repository<TypeUseRow>('voltypeuse'),
@@ -97,7 +144,7 @@ export function jacketTags(kind: 'volume' | 'snapshot', id: string, projectId: s
     : { jacket: 'snapshot', 'jacket-snapshot-id': id, 'jacket-volume-id': volumeId, 'jacket-project-id': projectId };
 }
 
-async function ownerOf(repo: Repository<OwnerRow>, kind: 'volume' | 'snapshot', id: string): Promise<string | undefined> {
+async function ownerOf(repo: Repository<OwnerRow>, kind: 'volume' | 'snapshot' | 'backup', id: string): Promise<string | undefined> {
   return (await repo.get(kind, id))?.value.project_id;
 }
 
@@ -127,6 +174,25 @@ export async function findSnapshot(ctx: RequestContext, id: string): Promise<Sto
     if (rec) return rec;
   }
   throw notFound(`Snapshot ${id} could not be found.`);
+}
+
+export async function findBackup(ctx: RequestContext, id: string): Promise<Stored<BackupRecord>> {
+  const t = volumeTables(ctx.services);
+  const own = await t.backups.get(ctx.auth!.projectId!, id);
+  if (own) return own;
+  if (isAdmin(ctx.auth!)) {
+    const p = await ownerOf(t.index, 'backup', id);
+    const rec = p ? await t.backups.get(p, id) : undefined;
+    if (rec) return rec;
+  }
+  throw notFound(`Backup ${id} could not be found.`);
+}
+
+/** A backup by id for the work steps (any project). */
+export async function backupById(s: Services, id: string): Promise<Stored<BackupRecord> | undefined> {
+  const t = volumeTables(s);
+  const p = (await t.index.get('backup', id))?.value.project_id;
+  return p ? t.backups.get(p, id) : undefined;
 }
 
 export async function dependentsOf(s: Services, sourceId: string, kind?: DependentRow['kind']): Promise<Stored<DependentRow>[]> {

@@ -12,6 +12,8 @@ import { boolParam, booleanSchema, cinderRoute, cinderTime, collectionUrl, compa
 import { findSnapshot, findVolume, snapshotNameOf, volumeTables, type SnapshotRecord } from './model';
 import { snapshotDetail, snapshotSummary } from './views';
 import { SNAPSHOT_CREATE, SNAPSHOT_DELETE } from './workKinds';
+import { checkSnapshotQuota } from './quotaEngine';
+import { typeStore } from './typeStore';
 
 const text255 = { type: ['string', 'null'], minLength: 0, maxLength: 255 };
 
@@ -66,6 +68,8 @@ async function create(ctx: RequestContext) {
   if (!allowed.includes(vol.value.status)) throw refuse(vol.value.status);
   const t = volumeTables(ctx.services);
   const project = projectOf(ctx);
+  const typeName = (await typeStore(ctx.services).get(vol.value.volume_type_id))?.value.name ?? '';
+  await checkSnapshotQuota(ctx.services, project, typeName, vol.value.size);
   const id = randomUUID();
   await t.deps.create(vol.value.id, id, { kind: 'snapshot', project_id: project });
   const again = await t.volumes.get(vol.partitionKey, vol.rowKey);

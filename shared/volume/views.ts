@@ -38,6 +38,8 @@ export function volumeDetail(ctx: RequestContext, v: VolumeRecord, typeName: str
     updated_at: v.updated_at,
     user_id: v.user_id,
     volume_type: typeName,
+    // os-vol-image-meta: only volumes with image metadata carry the key, in show and list answers.
+    ...(ext && v.image_metadata && Object.keys(v.image_metadata).length ? { volume_image_metadata: v.image_metadata } : {}),
   };
 }
 

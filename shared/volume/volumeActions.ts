@@ -9,6 +9,10 @@ import { cinderRoute, cinderTime } from './common';
 import { findVolume, volumeTables, type VolumeRecord } from './model';
 import { MAX_DISK_GB } from './volumes';
 import { VOLUME_EXTEND } from './workKinds';
+import { uploadToImage } from './imageUpload';
+import { setImageMetadata, showImageMetadata, unsetImageMetadata } from './imageMetadata';
+import { checkVolumeQuota } from './quotaEngine';
+import { typeStore } from './typeStore';
 
 const extendSchema = {
   type: 'object',
@@ -54,6 +58,8 @@ async function extend(ctx: RequestContext) {
   if (newSize > MAX_DISK_GB) throw badRequest(`Invalid input received: Volume size '${newSize}'GB is larger than the largest Azure managed disk (${MAX_DISK_GB}GB).`);
   const refuse = (status: string) => badRequest(`Invalid volume: Volume ${v.id} status must be '{'status': 'available'}' to extend, currently ${status}.`);
   if (v.status !== 'available') throw refuse(v.status);
+  const typeName = (await typeStore(ctx.services).get(v.volume_type_id))?.value.name ?? '';
+  await checkVolumeQuota(ctx.services, cur.partitionKey, typeName, newSize - v.size, 0, newSize);
   const next: VolumeRecord = { ...v, status: 'extending', extend_to: newSize, updated_at: cinderTime() };
   await volumeTables(ctx.services).volumes.replace(cur.partitionKey, cur.rowKey, next, cur.etag).catch(() => {
     throw refuse('changing');
@@ -98,6 +104,10 @@ async function action(ctx: RequestContext) {
     return extend(ctx);
   }
   if (keys[0] === 'os-reset_status') return resetStatus(ctx);
+  if (keys[0] === 'os-volume_upload_image') return uploadToImage(ctx);
+  if (keys[0] === 'os-show_image_metadata') return showImageMetadata(ctx);
+  if (keys[0] === 'os-set_image_metadata') return setImageMetadata(ctx);
+  if (keys[0] === 'os-unset_image_metadata') return unsetImageMetadata(ctx);
   // Cinder's Resource answers an action nobody registered with 400.
   throw badRequest(`There is no such action: ${keys[0]}`);
 }

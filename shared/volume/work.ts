@@ -8,8 +8,10 @@ import type { JacketConfig } from '../config';
 import { registerWork, type WorkItem, type WorkResult } from '../work/queue';
 import { log } from '../log';
 import { cinderTime } from './common';
-import { dependentsOf, diskNameOf, jacketTags, snapshotNameOf, volumeTables, type VolumeRecord } from './model';
-import { statusOf, volumeDisks } from './azureDisks';
+import { backupById, dependentsOf, diskNameOf, jacketTags, snapshotNameOf, volumeTables, type VolumeRecord } from './model';
+import { statusOf, volumeDisks, type DiskSource } from './azureDisks';
+import { backupBlob } from './diskCopy';
+import { imageBlob } from '../image/vhdBlob';
 import { SNAPSHOT_CREATE, SNAPSHOT_DELETE, VOLUME_CREATE, VOLUME_DELETE, VOLUME_EXTEND } from './workKinds';
 
 const POLL = 2;
@@ -17,29 +19,44 @@ const POLL = 2;
 const RESUBMIT_AFTER = 30;
 export const SIZE_NOTE_KEY = 'jacket:size_note';
 
-const armId = (cfg: JacketConfig, type: 'disks' | 'snapshots', name: string) =>
+export const armId = (cfg: JacketConfig, type: 'disks' | 'snapshots', name: string) =>
   `/subscriptions/${cfg.azure.subscriptionId}/resourceGroups/${cfg.azure.resourceGroup}/providers/Microsoft.Compute/${type}/${name}`;
 
-const again = (item: WorkItem, step?: string): WorkResult => ({ status: 'again', delaySeconds: POLL, item: { ...item, step: step ?? item.step } });
+export const again = (item: WorkItem, step?: string): WorkResult => ({ status: 'again', delaySeconds: POLL, item: { ...item, step: step ?? item.step } });
 const project = (item: WorkItem) => String(item.data?.project ?? '');
-const isClientError = (e: unknown) => {
+export const isClientError = (e: unknown) => {
   const s = statusOf(e);
   return s !== undefined && s >= 400 && s < 500 && s !== 429 && s !== 404;
 };
-const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
+export const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-/** The ARM source of a volume made from a snapshot or volume, and the size it has. */
-async function sourceOf(s: Services, v: VolumeRecord): Promise<{ id: string; size: number; sourceId: string } | undefined | 'gone'> {
+/**
+ * The ARM source of a new volume's disk and the size it has: a snapshot or volume (Copy), a backup's
+ * blob or a Jacket image's VHD blob (Import), a marketplace image (FromImage).
+ */
+async function sourceOf(s: Services, v: VolumeRecord): Promise<{ id: string; size: number; source: DiskSource } | undefined | 'gone'> {
   const t = volumeTables(s);
+  if (v.backup_id) {
+    const b = await backupById(s, v.backup_id);
+    if (!b) return 'gone';
+    return { id: b.rowKey, size: b.value.size, source: { importUri: (await backupBlob(s.config, b.value.blob.name)).url } };
+  }
+  const img = v.image_source;
+  if (img?.kind === 'blob') return { id: img.image_id, size: v.size, source: { importUri: (await imageBlob(s.config, img.blob_name)).url } };
+  if (img?.kind === 'marketplace') {
+    const ref = await volumeDisks(s.config).marketplaceVersionId(img.publisher, img.offer, img.sku, img.version);
+    return { id: img.image_id, size: v.size, source: { imageReferenceId: ref } };
+  }
   if (v.snapshot_id) {
     const p = (await t.index.get('snapshot', v.snapshot_id))?.value.project_id;
     const snap = p ? await t.snapshots.get(p, v.snapshot_id) : undefined;
-    return snap ? { id: snap.rowKey, size: snap.value.size, sourceId: armId(s.config, 'snapshots', snapshotNameOf(snap.rowKey)) } : 'gone';
+    return snap ? { id: snap.rowKey, size: snap.value.size, source: { sourceId: armId(s.config, 'snapshots', snapshotNameOf(snap.rowKey)) } } : 'gone';
   }
   if (v.source_volid) {
     const p = (await t.index.get('volume', v.source_volid))?.value.project_id;
     const src = p ? await t.volumes.get(p, v.source_volid) : undefined;
-    return src ? { id: src.rowKey, size: src.value.size, sourceId: armId(s.config, 'disks', diskNameOf(src.rowKey)) } : 'gone';
+    // The disk's current name: a restore over a volume moves it to a new disk.
+    return src ? { id: src.rowKey, size: src.value.size, source: { sourceId: armId(s.config, 'disks', src.value.disk.name) } } : 'gone';
   }
   return undefined;
 }
@@ -52,7 +69,17 @@ async function finishCreate(s: Services, v: VolumeRecord, status: 'available' | 
   // Once the copy exists it no longer needs its source.
   const source = v.snapshot_id ?? v.source_volid;
   if (source) await t.deps.delete(source, v.id);
+  if (v.backup_id) await releaseBackup(s, v.backup_id, v.id);
   return { status: 'done' };
+}
+
+/** A restore is over: the backup is available again (only if it was restoring to this volume). */
+export async function releaseBackup(s: Services, backupId: string, volumeId: string): Promise<void> {
+  const b = await backupById(s, backupId);
+  if (!b) return;
+  await volumeTables(s).backups.update(b.partitionKey, b.rowKey, (x) =>
+    x.status !== 'restoring' || x.restore_volume_id !== volumeId ? undefined : { ...x, status: 'available', restore_volume_id: undefined, updated_at: cinderTime() },
+  );
 }
 
 async function volumeCreate(item: WorkItem, s: Services): Promise<WorkResult> {
@@ -70,14 +97,14 @@ async function volumeCreate(item: WorkItem, s: Services): Promise<WorkResult> {
     }
     const tags = jacketTags('volume', v.id, v.project_id, v.id);
     try {
-      await arm.createDisk(v.disk.name, v.size, v.disk.sku, tags, src ? { sourceId: src.sourceId } : undefined);
+      await arm.createDisk(v.disk.name, v.size, v.disk.sku, tags, src ? src.source : undefined);
     } catch (e) {
       if (!isClientError(e)) throw e;
-      if (src && v.size > src.size) {
+      if (src && 'sourceId' in src.source && v.size > src.size) {
         // Azure would not grow this copy: make it at the source's size and say why (docs/volumes.md).
         const note = `created at ${src.size} GiB instead of ${v.size} GiB: Azure refused to grow the copy (${messageOf(e)})`;
         log.warn('volume size not honoured', { volume: v.id, requested: v.size, created: src.size, reason: messageOf(e) });
-        await arm.createDisk(v.disk.name, src.size, v.disk.sku, tags, { sourceId: src.sourceId });
+        await arm.createDisk(v.disk.name, src.size, v.disk.sku, tags, src.source);
         await t.volumes.update(v.project_id, v.id, (x) => ({ ...x, size: src.size, metadata: { ...x.metadata, [SIZE_NOTE_KEY]: note.slice(0, 255) } }));
         return again(item);
       }
@@ -112,6 +139,7 @@ async function volumeDelete(item: WorkItem, s: Services): Promise<WorkResult> {
   }
   const source = v.snapshot_id ?? v.source_volid;
   if (source) await t.deps.delete(source, v.id);
+  if (v.backup_id) await releaseBackup(s, v.backup_id, v.id);
   await t.typeUse.delete(v.volume_type_id, v.id);
   await t.index.delete('volume', v.id);
   await t.volumes.delete(cur.partitionKey, cur.rowKey);
@@ -164,7 +192,9 @@ async function snapshotCreate(item: WorkItem, s: Services): Promise<WorkResult> 
   const st = await arm.snapshot(snap.azure.name);
   if (!st) {
     try {
-      await arm.createSnapshot(snap.azure.name, armId(s.config, 'disks', diskNameOf(snap.volume_id)), jacketTags('snapshot', snap.id, snap.project_id, snap.volume_id));
+      const vol = await t.volumes.get(snap.volume_project_id, snap.volume_id);
+      const diskName = vol?.value.disk.name ?? diskNameOf(snap.volume_id);
+      await arm.createSnapshot(snap.azure.name, armId(s.config, 'disks', diskName), jacketTags('snapshot', snap.id, snap.project_id, snap.volume_id));
     } catch (e) {
       if (!isClientError(e)) throw e;
       log.warn('snapshot refused by Azure', { snapshot: snap.id, error: messageOf(e) });
@@ -204,3 +234,7 @@ registerWork(VOLUME_DELETE, volumeDelete);
 registerWork(VOLUME_EXTEND, volumeExtend);
 registerWork(SNAPSHOT_CREATE, snapshotCreate);
 registerWork(SNAPSHOT_DELETE, snapshotDelete);
+
+// The backup, restore and upload steps live beside their APIs; importing them here registers them.
+import './backupWork';
+import './imageUpload';

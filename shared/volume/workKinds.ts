@@ -4,3 +4,7 @@ export const VOLUME_DELETE = 'volume-delete';
 export const VOLUME_EXTEND = 'volume-extend';
 export const SNAPSHOT_CREATE = 'snapshot-create';
 export const SNAPSHOT_DELETE = 'snapshot-delete';
+export const BACKUP_CREATE = 'backup-create';
+export const BACKUP_DELETE = 'backup-delete';
+export const BACKUP_RESTORE = 'backup-restore';
+export const VOLUME_UPLOAD_IMAGE = 'volume-upload-image';
