@@ -101,6 +101,11 @@ export interface EmulatorOptions {
   log?: boolean;
   /** How long a NIC stays reserved for its deleted VM (NicReservedForAnotherVm); Azure: about 180 s. */
   nicReservationMs?: number;
+  /**
+   * Check PUT/PATCH/POST bodies against the operation's request schema in the Azure specs (when the
+   * spec files are found: ../shared/reference/azure-rest-api-specs or AZURE_SPECS_DIR). Default true.
+   */
+  validateRequests?: boolean;
 }
 
 export const DEFAULT_SUBSCRIPTION = '00000000-0000-0000-0000-000000000000';
@@ -176,6 +181,7 @@ export interface ResolvedConfig {
   throttle: ThrottleConfig;
   log: boolean;
   nicReservationMs: number;
+  validateRequests: boolean;
 }
 
 const FORBIDDEN_CONTAINERS = ['vhds', 'volumes', 'snapshots', 'images', 'backups'];
@@ -201,5 +207,6 @@ export function resolveConfig(opts: EmulatorOptions, defaultCertDir: string): Re
     throttle: { ...DEFAULT_THROTTLE, ...(opts.throttle ?? {}) },
     log: opts.log ?? false,
     nicReservationMs: opts.nicReservationMs ?? 180_000,
+    validateRequests: opts.validateRequests ?? true,
   };
 }

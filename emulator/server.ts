@@ -17,6 +17,7 @@ import { methodNotAllowed, unknownRoute } from './arm/router';
 import { registerAll } from './arm/routes';
 import { handleControl } from './controlApi';
 import { Emulator } from './emulator';
+import { SpecValidator } from './spec/validator';
 
 export type { EmulatorOptions, EmulatorSeed } from './config';
 export { defaultSeed } from './config';
@@ -82,6 +83,14 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   const { certPath, keyPath } = ensureCert(cfg.certDir);
   const emu = new Emulator(cfg);
   registerAll(emu.router);
+  let specs: SpecValidator | undefined;
+  if (cfg.validateRequests) {
+    try {
+      specs = SpecValidator.load();
+    } catch {
+      specs = undefined; // spec files not available: request bodies are checked by the handlers only
+    }
+  }
   await emu.init();
 
   let baseUrl = '';
@@ -162,6 +171,17 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
       }
       const rateHeaders = emu.throttle.spend(emu.sub, method);
 
+      if (specs && requestBody !== undefined && (method === 'PUT' || method === 'PATCH' || method === 'POST')) {
+        const res = specs.validateRequestBody(method, p, requestBody);
+        const first = res?.errors.find((e) => e.keyword !== 'if');
+        if (first) {
+          const where = `${first.path.replace(/^\//, '').replace(/\//g, '.')}${first.property ? `${first.path ? '.' : ''}${first.property}` : ''}`;
+          if (first.keyword === 'required') {
+            throw new ArmError(400, 'InvalidParameter', `Required parameter '${first.property}' is missing (null).`, where);
+          }
+          throw new ArmError(400, 'InvalidRequestContent', `The request content was invalid and could not be deserialized: '${where || 'body'}' ${first.message}.`, where || undefined);
+        }
+      }
       const m = emu.router.match(method, p);
       if (m === 'method-not-allowed') throw methodNotAllowed(method);
       if (!m) throw unknownRoute(method, p, apiVersion);

@@ -95,6 +95,32 @@ function openExtensibleEnums(node: unknown): void {
   }
 }
 
+/**
+ * Swagger definitions with `properties` often omit `type: object`; Azure still refuses a non-object
+ * there. Walks schema positions only (definitions, properties, items, allOf, additionalProperties,
+ * parameter and response schemas) and adds the missing type.
+ */
+function typeObjects(doc: any): void {
+  const seen = new Set<any>();
+  const fix = (schema: any): void => {
+    if (!schema || typeof schema !== 'object' || seen.has(schema)) return;
+    seen.add(schema);
+    if (schema.properties && typeof schema.properties === 'object' && schema.type === undefined) schema.type = 'object';
+    for (const v of Object.values<any>(schema.properties ?? {})) fix(v);
+    if (schema.items) fix(schema.items);
+    for (const v of schema.allOf ?? []) fix(v);
+    if (schema.additionalProperties && typeof schema.additionalProperties === 'object') fix(schema.additionalProperties);
+  };
+  for (const d of Object.values<any>(doc.definitions ?? {})) fix(d);
+  for (const p of Object.values<any>(doc.parameters ?? {})) fix(p?.schema);
+  for (const ops of Object.values<any>(doc.paths ?? {})) {
+    for (const op of Object.values<any>(ops ?? {})) {
+      for (const p of op?.parameters ?? []) fix(p?.schema);
+      for (const r of Object.values<any>(op?.responses ?? {})) fix(r?.schema);
+    }
+  }
+}
+
 function absolutize(node: unknown, base: string): unknown {
   if (Array.isArray(node)) return node.map((n) => absolutize(n, base));
   if (node && typeof node === 'object') {
@@ -125,6 +151,7 @@ export class SpecValidator {
     for (const f of files) {
       const doc = JSON.parse(fs.readFileSync(f, 'utf8'));
       openExtensibleEnums(doc);
+      typeObjects(doc);
       docs.set(f, doc);
     }
     // Placeholders for ref targets that are not in the reference set (treated as open schemas).
@@ -274,6 +301,35 @@ export class SpecValidator {
       else if (!d.open) out.push(`${where}/${k} is not declared by the spec`);
     }
     return out;
+  }
+
+  /** The body parameter schema of an operation (resolving #/parameters/ refs of its file). */
+  requestBodySchema(op: SpecOperation): unknown {
+    for (const p of op.pathParams) {
+      let param = p;
+      if (p.$ref) param = this.resolve(p.$ref, op.fileUrl)?.[0];
+      if (param?.in === 'body') return param.schema;
+    }
+    return undefined;
+  }
+
+  /** Ajv errors of a request body against the operation's body parameter (undefined: no such op/body). */
+  validateRequestBody(method: string, p: string, body: unknown): { operationId: string; errors: Array<{ path: string; keyword: string; message: string; property?: string }> } | undefined {
+    const op = this.findOperation(method, p);
+    if (!op) return undefined;
+    const schema = this.requestBodySchema(op);
+    if (!schema) return undefined;
+    const v = this.compile(`request|${op.fileUrl}|${op.method}|${op.template}`, schema, op.fileUrl);
+    if (v(body)) return { operationId: op.operationId, errors: [] };
+    return {
+      operationId: op.operationId,
+      errors: (v.errors ?? []).map((e) => ({
+        path: e.instancePath,
+        keyword: e.keyword,
+        message: e.message ?? 'is invalid',
+        property: e.keyword === 'required' ? String((e.params as { missingProperty?: string }).missingProperty) : undefined,
+      })),
+    };
   }
 
   /** A body against a definition of ARM's common types (v3). */
