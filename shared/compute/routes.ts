@@ -13,6 +13,13 @@ import { imageRoutes } from './images';
 import { imageMetadataRoutes } from './imageMetadata';
 import { serverRoutes } from './servers/servers';
 import { serverActionRoutes } from './servers/actions';
+import { instanceActionRoutes } from './servers/instanceActionsApi';
+import { unsupportedServerRoutes } from './servers/actions/unsupported';
+import { serverMetadataRoutes } from './serverMetadata';
+import { serverAddressRoutes } from './serverAddresses';
+import { serverPasswordRoutes } from './serverPassword';
+import { virtualInterfaceRoutes } from './virtualInterfaces';
+import { simpleTenantUsageRoutes } from './simpleTenantUsage';
 
 export const computeRoutes: Route[] = [
   ...computeVersionRoutes,
@@ -28,4 +35,11 @@ export const computeRoutes: Route[] = [
   ...imageMetadataRoutes,
   ...serverRoutes,
   ...serverActionRoutes,
+  ...instanceActionRoutes,
+  ...unsupportedServerRoutes,
+  ...serverMetadataRoutes,
+  ...serverAddressRoutes,
+  ...serverPasswordRoutes,
+  ...virtualInterfaceRoutes,
+  ...simpleTenantUsageRoutes,
 ];

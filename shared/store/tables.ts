@@ -196,6 +196,20 @@ export class Repository<T extends object> {
     return out;
   }
 
+  /** Rows of every partition matching `filter`, in (PartitionKey, RowKey) order, at most `limit`. */
+  async queryAll(filter: string, limit: number): Promise<Stored<T>[]> {
+    const c = await this.getClient();
+    const out: Stored<T>[] = [];
+    const pages = c.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(limit, 1000) });
+    for await (const page of pages) {
+      for (const e of page) {
+        out.push(this.fromEntity(e));
+        if (out.length >= limit) return out;
+      }
+    }
+    return out;
+  }
+
   /** Rows of one partition whose RowKey starts with `prefix`. */
   async listPrefix(pk: string, prefix: string): Promise<Stored<T>[]> {
     const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);

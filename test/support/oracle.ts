@@ -23,6 +23,9 @@ addFormats(ajv, ['date-time', 'uri', 'ipv4', 'ipv6', 'regex', 'email']);
 ajv.addFormat('uuid', /^(urn:uuid:)?\{?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\}?$/i);
 ajv.addFormat('mac-address', /^([0-9a-f]{2}[:-]){5}[0-9a-f]{2}$/i);
 ajv.addFormat('cidr', /^[0-9a-f:.]+\/\d{1,3}$/i);
+// date-time is oslo's parse_isotime (the iso8601 library): the time zone is optional, as in the
+// naive UTC times os-simple-tenant-usage prints.
+ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/i);
 // Formats that constrain request input only (names, base64 bodies...): any string passes in a response.
 for (const f of ['name', 'name_with_leading_trailing_spaces', 'base64', 'az_name', 'az_name_with_leading_trailing_spaces', 'keypair_name_20', 'keypair_name_255', 'hostname', 'edns', 'hypervisor_hostname']) {
   ajv.addFormat(f, true);

@@ -16,6 +16,7 @@ import { finishAction, type ActionRef } from './instanceActions';
 import { registerUsageCounter } from '../quotas';
 import { serverRepo } from './model';
 import { odata } from '../../store/tables';
+import { recordUsageEnd } from '../simpleTenantUsage';
 
 export const BUILD_KIND = 'server-build';
 export const TEARDOWN_KIND = 'server-teardown';
@@ -137,6 +138,7 @@ async function teardownStep(item: WorkItem, s: Services): Promise<WorkResult> {
   const ports = portStore(s);
   for (const n of cur.value.nics) await ports.remove(cur.value.project_id, n.port_id);
   if (purpose === 'delete') {
+    await recordUsageEnd(s, cur.value);
     await removeServer(s, cur);
     const ref = actionRef(item);
     if (ref) await finishAction(s, ref, true);

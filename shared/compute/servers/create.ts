@@ -27,6 +27,7 @@ import { armFailure, armId, nicBody, nicName, osDiskName, serverArm, subnetId, v
 import { ACTION, startAction, type ActionRef } from './instanceActions';
 import { createView } from './view';
 import { BUILD_KIND, TEARDOWN_KIND, failServer } from './build';
+import { recordUsageStart } from '../simpleTenantUsage';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -282,6 +283,7 @@ export async function createServer(ctx: RequestContext) {
     }
     throw e;
   }
+  for (const srv of servers) await recordUsageStart(s, srv);
   const customData = body.user_data?.replace(/\s+/g, '') || undefined;
   await Promise.all(
     servers.map(async (srv) => {

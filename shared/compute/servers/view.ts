@@ -24,7 +24,7 @@ export function hostId(s: ServerRecord): string {
 /** Azure writes MACs as 00-0D-3A-..; Neutron and Nova show 00:0d:3a:... */
 export const novaMac = (mac: string) => mac.toLowerCase().replace(/-/g, ':');
 
-function addresses(s: ServerRecord, extended: boolean) {
+export function addresses(s: ServerRecord, extended: boolean) {
   const out: Record<string, Record<string, unknown>[]> = {};
   for (const n of s.nics) {
     if (!n.addr) continue;
