@@ -12,7 +12,8 @@ import type { Router } from '../arm/router';
 import type { Emulator } from '../emulator';
 import { T } from '../state';
 import { SourceBlobError } from '../storage/diskBlobs';
-import { FOOTER_SIZE } from '../storage/vhd';
+import { FOOTER_SIZE, isVhdFooter } from '../storage/vhd';
+import type { PageBlobClient } from '@azure/storage-blob';
 import { GiB, marketplaceBootSector, parseMarketplaceImageId, resolveMarketplaceImage } from './catalog';
 import type { DiskRecord, ImageRecord, VmRecord } from './model';
 
@@ -101,8 +102,36 @@ function sizeCheck(v: unknown, target: string): number {
 
 export interface DiskPlan {
   rec: DiskRecord;
+  /** Checks that need I/O (the import source), before anything is stored. */
+  precheck?: () => Promise<void>;
   /** Writes the bytes; runs inside the LRO. */
   work: () => Promise<void>;
+}
+
+/**
+ * An import source must be a readable page blob holding a fixed VHD (footer cookie "conectix") whose
+ * virtual size is a whole number of MiB. Returns the blob size.
+ */
+export async function checkVhdSource(client: PageBlobClient, uri: string, target: string): Promise<number> {
+  let props;
+  try {
+    props = await client.getProperties();
+  } catch (e) {
+    if (e instanceof SourceBlobError) throw new ArmError(400, 'InvalidParameter', e.message, target);
+    throw new ArmError(400, 'InvalidParameter', `The source blob ${uri} is not accessible.`, target);
+  }
+  const size = props.contentLength ?? 0;
+  if (props.blobType !== 'PageBlob') {
+    throw new ArmError(400, 'InvalidParameter', `The source blob ${uri} is a ${props.blobType}; only page blobs can be imported.`, target);
+  }
+  const footer = size >= FOOTER_SIZE ? await client.downloadToBuffer(size - FOOTER_SIZE, FOOTER_SIZE) : Buffer.alloc(0);
+  if (!isVhdFooter(footer)) {
+    throw new ArmError(400, 'InvalidParameter', `The source blob ${uri} is not a fixed VHD: its last 512 bytes are not a VHD footer.`, target);
+  }
+  if ((size - FOOTER_SIZE) % (1024 * 1024) !== 0) {
+    throw new ArmError(400, 'InvalidParameter', `The VHD ${uri} has an unsupported virtual size of ${size - FOOTER_SIZE} bytes. The size must be a whole number (in MBs).`, target);
+  }
+  return size;
 }
 
 /** Validates a create request and returns the record plus the work that fills its blob. */
@@ -187,22 +216,18 @@ export function planCreate(ctx: Ctx, kind: 'disk' | 'snapshot', rg: string, name
       } catch (e) {
         throw new ArmError(400, 'InvalidParameter', (e as Error).message, 'creationData.sourceUri');
       }
+      let size = 0;
       return {
         rec,
-        work: async () => {
-          let size: number;
-          try {
-            size = (await client.getProperties()).contentLength ?? 0;
-          } catch (e) {
-            if (e instanceof SourceBlobError) throw new ArmError(400, 'InvalidParameter', e.message, 'creationData.sourceUri');
-            throw new ArmError(400, 'InvalidParameter', `The source blob ${uri} is not accessible.`, 'creationData.sourceUri');
-          }
-          const dataBytes = Math.max(0, size - FOOTER_SIZE);
+        // ARM checks the source when the request arrives: it must be a fixed VHD page blob.
+        precheck: async () => {
+          size = await checkVhdSource(client, uri, 'creationData.sourceUri');
+          const dataBytes = size - FOOTER_SIZE;
           const gb = Math.max(1, Math.ceil(dataBytes / GiB));
           rec.diskSizeGB = p.diskSizeGB !== undefined ? Math.max(gb, sizeCheck(p.diskSizeGB, 'diskSizeGB')) : gb;
           rec.dataBytes = p.diskSizeGB !== undefined ? rec.diskSizeGB * GiB : dataBytes;
-          await blobs.copyToDisk(client, rec.blobName, rec.dataBytes);
         },
+        work: () => blobs.copyToDisk(client, rec.blobName, rec.dataBytes),
       };
     }
     case 'Upload': {
@@ -423,7 +448,7 @@ function register(r: Router, kind: 'disk' | 'snapshot'): void {
     list(ctx.emu.store.list<DiskRecord>(type).map((d) => renderDisk(ctx.emu, d))), `${op}_List`);
   r.add('GET', base, 'disk', (ctx) => list(ctx.emu.store.list<DiskRecord>(type, ctx.emu.requireRg(ctx.params.rg)).map((d) => renderDisk(ctx.emu, d))), `${op}_ListByResourceGroup`);
   r.add('GET', `${base}/{name}`, 'disk', (ctx) => ok(renderDisk(ctx.emu, getRecord(ctx, kind))), `${op}_Get`);
-  r.add('PUT', `${base}/{name}`, 'disk', (ctx) => {
+  r.add('PUT', `${base}/{name}`, 'disk', async (ctx) => {
     const emu = ctx.emu;
     const rg = emu.requireRg(ctx.params.rg);
     const id = resourceId(emu.sub, rg, 'Microsoft.Compute', plural, ctx.params.name);
@@ -436,6 +461,7 @@ function register(r: Router, kind: 'disk' | 'snapshot'): void {
       return accepted(ctx, o, renderDisk(emu, existing));
     }
     const plan = planCreate(ctx, kind, rg, ctx.params.name, ctx.body);
+    if (plan.precheck) await plan.precheck();
     emu.store.put(type, plan.rec);
     const o = diskOperation(ctx, plan.rec, 'create', plan.work);
     return accepted(ctx, o, renderDisk(emu, plan.rec));

@@ -10,6 +10,7 @@ import type { Emulator } from '../emulator';
 import { T } from '../state';
 import { FOOTER_SIZE } from '../storage/vhd';
 import { GiB } from './catalog';
+import { checkVhdSource } from './disks';
 import type { DiskRecord, ImageDisk, ImageRecord, VmRecord } from './model';
 
 const BASE = '/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/images';
@@ -46,7 +47,7 @@ export function renderImage(img: ImageRecord): any {
   };
 }
 
-type CopyJob = { target: ImageDisk; run: () => Promise<void> };
+type CopyJob = { target: ImageDisk; check?: () => Promise<void>; run: () => Promise<void> };
 
 function sourceDisk(ctx: Ctx, spec: any, where: string, blobName: string): CopyJob {
   const emu = ctx.emu;
@@ -66,18 +67,15 @@ function sourceDisk(ctx: Ctx, spec: any, where: string, blobName: string): CopyJ
   } else if (typeof blobUri === 'string') {
     target.source.blobUri = blobUri;
     const client = emu.blobs.sourceClient(blobUri);
+    let sizeBytes = 0;
     return {
       target,
-      run: async () => {
-        let size: number;
-        try {
-          size = (await client.getProperties()).contentLength ?? 0;
-        } catch {
-          throw new ArmError(400, 'InvalidParameter', `The blob ${blobUri} is not accessible.`, `${where}.blobUri`);
-        }
+      check: async () => {
+        const size = await checkVhdSource(client, blobUri, `${where}.blobUri`);
         target.diskSizeGB = Math.max(1, Math.ceil((size - FOOTER_SIZE) / GiB));
-        await emu.blobs.copyToDisk(client, blobName, size - FOOTER_SIZE);
+        sizeBytes = size - FOOTER_SIZE;
       },
+      run: () => emu.blobs.copyToDisk(client, blobName, sizeBytes),
     };
   } else {
     throw new ArmError(400, 'InvalidParameter', `One of managedDisk, snapshot or blobUri is required for ${where}.`, where);
@@ -96,7 +94,7 @@ export function registerImages(r: Router): void {
     if (!img) throw notFound('Microsoft.Compute/images', ctx.params.name, rg);
     return ok(renderImage(img));
   }, 'Images_Get');
-  r.add('PUT', `${BASE}/{name}`, 'compute', (ctx) => {
+  r.add('PUT', `${BASE}/{name}`, 'compute', async (ctx) => {
     const emu = ctx.emu;
     const rg = emu.requireRg(ctx.params.rg);
     const location = emu.requireLocation(ctx.body?.location);
@@ -145,6 +143,7 @@ export function registerImages(r: Router): void {
         jobs.push(sourceDisk(ctx, dd, `storageProfile.dataDisks[${i}]`, `images/${uniqueId}/lun${dd.lun}.vhd`));
       }
     }
+    for (const j of jobs) if (j.check) await j.check();
     const img: ImageRecord = {
       id,
       name: ctx.params.name,

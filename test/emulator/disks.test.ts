@@ -119,6 +119,24 @@ describe('managed disks and snapshots hold real bytes in Azurite', () => {
     assert.equal(snap.provisioningState, 'Succeeded');
   });
 
+  it('refuses to import what is not a fixed VHD page blob', async () => {
+    const container = h.blob.getContainerClient('vhds');
+    const block = container.getBlockBlobClient('not-a-page-blob.vhd');
+    await block.upload('hello', 5);
+    const raw = container.getPageBlobClient('no-footer.vhd');
+    await raw.create(2 * MiB);
+    const odd = container.getPageBlobClient('odd-size.vhd');
+    await odd.create(MiB + 1024);
+    await odd.uploadPages(vhdFooter(MiB + 512), MiB + 512, 512);
+    for (const [blob, why] of [[block.url, /only page blobs/], [raw.url, /not a fixed VHD/], [odd.url, /whole number/], [`${container.url}/missing.vhd`, /not accessible/]] as const) {
+      await assert.rejects(
+        h.compute.disks.createOrUpdate(h.resourceGroup, 'bad-import', { location: h.location, creationData: { createOption: 'Import', sourceUri: blob } }),
+        (e: any) => e.statusCode === 400 && e.code === 'InvalidParameter' && why.test(e.message),
+      );
+    }
+    await assert.rejects(h.compute.disks.get(h.resourceGroup, 'bad-import'), (e: any) => e.statusCode === 404);
+  });
+
   it('grows a disk (the footer moves to the new end) and refuses to shrink it', async () => {
     const d = await h.compute.disks.update(h.resourceGroup, 'copy1', { diskSizeGB: 3 });
     assert.equal(d.diskSizeGB, 3);
