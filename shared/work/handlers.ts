@@ -3,5 +3,6 @@
 import '../image/managedImage';
 import '../volume/work';
 import '../compute/servers/build';
+import '../compute/servers/actions/resizeWork';
 
 export {};

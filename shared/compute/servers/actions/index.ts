@@ -2,6 +2,7 @@
 import type { Route } from '../../../http/router';
 import { computeRoute } from '../../common';
 import { dispatchServerAction } from './registry';
+import './resize';
 
 export const serverActionRoutes: Route[] = [
   computeRoute('servers-action', 'POST', '/servers/{server_id}/action', 'os_compute_api:servers:action', 'authenticated', dispatchServerAction),

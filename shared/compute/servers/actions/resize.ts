@@ -1,0 +1,128 @@
+// resize, confirmResize, revertResize (nova/api/openstack/compute/servers.py, compute/api.py) on Azure:
+// a resize is a PATCH of the VM's hardwareProfile.vmSize (Azure restarts a running VM). Nova keeps the
+// old flavor until the resize is confirmed; so does Jacket, in a per-server 'serverresizes' row (Nova's
+// migration record): revert PATCHes the old size back, confirm just forgets it (Azure keeps nothing of
+// the old size to clean up).
+import type { RequestContext } from '../../../http/router';
+import type { Services } from '../../../services';
+import { accepted, noContent } from '../../../http/respond';
+import { badRequest, conflict, forbidden } from '../../../http/errors';
+import { getFlavor, visibleTo, vmSizeOf } from '../../flavorsStore';
+import { checkVmSizeOffered } from '../../flavorsVmSizes';
+import { checkQuota, tooManyInstancesMessage } from '../../quotas';
+import { regionalUsageOf } from '../../limits';
+import { checkInstanceLock, checkInstanceState, updateServer, visibleServer, type ServerRecord } from '../model';
+import { finishAction, startAction } from '../instanceActions';
+import { registerServerAction } from './registry';
+import { startTask, K2_ACTION } from './taskStart';
+import { RESIZE_KIND, RESIZE_RK, resizeRepo, type ServerFlavor } from './resizeWork';
+
+const resizeSchema = {
+  type: 'object',
+  properties: {
+    resize: {
+      type: 'object',
+      properties: {
+        flavorRef: { type: ['string', 'integer'], minLength: 1 },
+        'OS-DCF:diskConfig': { type: 'string', enum: ['AUTO', 'MANUAL'] },
+      },
+      required: ['flavorRef'],
+      additionalProperties: false,
+    },
+  },
+  required: ['resize'],
+  additionalProperties: false,
+};
+// Nova's confirm_resize / revert_resize schemas: the key with any value.
+const confirmSchema = { type: 'object', properties: { confirmResize: {} }, required: ['confirmResize'], additionalProperties: false };
+const revertSchema = { type: 'object', properties: { revertResize: {} }, required: ['revertResize'], additionalProperties: false };
+
+
+/** nova/compute/api.py _check_quota_for_upsize: only growth counts; Nova's 403 TooManyInstances. */
+async function checkUpsize(s: Services, srv: ServerRecord, from: ServerFlavor, to: ServerFlavor): Promise<void> {
+  const deltas: { cores?: number; ram?: number } = {};
+  if (to.vcpus > from.vcpus) deltas.cores = to.vcpus - from.vcpus;
+  if (to.ram > from.ram) deltas.ram = to.ram - from.ram;
+  if (!deltas.cores && !deltas.ram) return;
+  await checkQuota(s, srv.project_id, srv.user_id, deltas);
+  // Azure's regional vCPU quota, in the same words (Azure would refuse the PATCH otherwise).
+  const q = deltas.cores ? (await regionalUsageOf(s).read())?.cores : undefined;
+  if (q && deltas.cores && q.current + deltas.cores > q.limit) {
+    throw forbidden(tooManyInstancesMessage(['cores'], [String(deltas.cores)], [String(q.current)], [String(q.limit)]));
+  }
+}
+
+async function resize(ctx: RequestContext, args: unknown) {
+  const body = args as { flavorRef: string | number; 'OS-DCF:diskConfig'?: 'AUTO' | 'MANUAL' };
+  const s = ctx.services;
+  const cur = await visibleServer(ctx);
+  const srv = cur.value;
+  // The decorators run first in Nova: lock, then state.
+  checkInstanceLock(srv, ctx.auth!);
+  checkInstanceState(srv, 'resize', { vm: ['active', 'stopped'], task: [null] });
+  const ref = String(body.flavorRef);
+  const f = await getFlavor(s, ref);
+  if (!f || !visibleTo(f.value, ctx.auth) || f.value.disabled) throw badRequest(`Flavor ${ref} could not be found.`);
+  if (f.value.flavorid === srv.flavor.id) throw badRequest('When resizing, instances must change flavor!');
+  const size = vmSizeOf(f.value);
+  if (!size) throw badRequest(`Flavor ${ref} has no azure:vm_size extra spec and cannot run a server on Azure.`);
+  await checkVmSizeOffered(s, size);
+  if (f.value.root_gb === 0 && srv.flavor.disk !== 0) throw badRequest('Server disk was unable to be resized because: Resize to zero disk flavor is not allowed.');
+  const to: ServerFlavor = { id: f.value.flavorid, name: f.value.name, vcpus: f.value.vcpus, ram: f.value.memory_mb, disk: f.value.root_gb, ephemeral: f.value.ephemeral_gb, swap: f.value.swap, vm_size: size };
+  await checkUpsize(s, srv, srv.flavor, to);
+  const { server, action } = await startTask(ctx, cur, {
+    method: 'resize',
+    vm: ['active', 'stopped'],
+    lock: true,
+    set: (v) => ({ ...v, task_state: 'resize_prep', progress: 0, ...(body['OS-DCF:diskConfig'] ? { disk_config: body['OS-DCF:diskConfig'] } : {}) }),
+    action: K2_ACTION.RESIZE,
+    event: 'compute_resize_instance',
+  });
+  await resizeRepo(s).upsert(server.id, RESIZE_RK, { old_flavor: srv.flavor, new_flavor: to, old_vm_state: srv.vm_state, status: 'pre-migrating' });
+  await s.work.enqueue({ kind: RESIZE_KIND, id: server.id, data: { action: action.rowKey, direction: 'resize' }, requestId: ctx.requestId });
+  return accepted();
+}
+
+async function confirmResize(ctx: RequestContext) {
+  const s = ctx.services;
+  const cur = await visibleServer(ctx);
+  checkInstanceLock(cur.value, ctx.auth!);
+  checkInstanceState(cur.value, 'confirmResize', { vm: ['resized'], task: [null] });
+  const row = await resizeRepo(s).get(cur.value.id, RESIZE_RK);
+  if (!row || row.value.status !== 'finished') throw badRequest('Instance has not been resized.');
+  // Azure runs the new size already: confirming only ends the migration and the RESIZED state.
+  const action = await startAction(s, cur.value, K2_ACTION.CONFIRM_RESIZE, ctx.requestId, ctx.auth!.userId, 'compute_confirm_resize');
+  const stored = await updateServer(s, cur, (v) => {
+    if (v.vm_state !== 'resized' || v.task_state !== null) throw conflict(`Cannot 'confirmResize' instance ${v.id} while it is in task_state ${v.task_state}`);
+    return { ...v, vm_state: row.value.old_vm_state };
+  });
+  await resizeRepo(s).delete(cur.value.id, RESIZE_RK, row.etag);
+  await finishAction(s, action, !!stored);
+  return noContent();
+}
+
+async function revertResize(ctx: RequestContext) {
+  const s = ctx.services;
+  const cur = await visibleServer(ctx);
+  checkInstanceLock(cur.value, ctx.auth!);
+  checkInstanceState(cur.value, 'revertResize', { vm: ['resized'], task: [null] });
+  const row = await resizeRepo(s).get(cur.value.id, RESIZE_RK);
+  if (!row || row.value.status !== 'finished') throw badRequest('Instance has not been resized.');
+  // Going back to a bigger flavor needs the room again (Nova checks the revert as an upsize).
+  await checkUpsize(s, cur.value, cur.value.flavor, row.value.old_flavor);
+  const { server, action } = await startTask(ctx, cur, {
+    method: 'revertResize',
+    vm: ['resized'],
+    lock: true,
+    set: (v) => ({ ...v, task_state: 'resize_reverting' }),
+    action: K2_ACTION.REVERT_RESIZE,
+    event: 'compute_revert_resize',
+  });
+  await resizeRepo(s).replace(server.id, RESIZE_RK, { ...row.value, status: 'reverting' }, row.etag);
+  await s.work.enqueue({ kind: RESIZE_KIND, id: server.id, data: { action: action.rowKey, direction: 'revert' }, requestId: ctx.requestId });
+  return accepted();
+}
+
+registerServerAction({ name: 'resize', policy: { name: 'os_compute_api:servers:resize', rule: 'project_member_or_admin' }, schema: resizeSchema, handler: resize });
+registerServerAction({ name: 'confirmResize', policy: { name: 'os_compute_api:servers:confirm_resize', rule: 'project_member_or_admin' }, schema: confirmSchema, handler: confirmResize });
+registerServerAction({ name: 'revertResize', policy: { name: 'os_compute_api:servers:revert_resize', rule: 'project_member_or_admin' }, schema: revertSchema, handler: revertResize });

@@ -1,0 +1,95 @@
+// The resize work step (server-resize): PATCH the VM's size once, then poll until Azure reports the
+// VM on the target size and Succeeded. A resize ends in VERIFY_RESIZE (vm_state resized, the new flavor
+// shown), a revert back in the old vm_state with the old flavor. Azure refusing the PATCH (quota, SKU)
+// leaves the VM as it was: the server returns to its state with the action's event in Error, as Nova's
+// prep_resize failures do; a PATCH that fails on Azure ends the server in ERROR with Azure's message.
+import type { Services } from '../../../services';
+import { registerWork, type WorkItem, type WorkResult } from '../../../work/queue';
+import { log } from '../../../log';
+import { getServerAny, updateServer, POWER, type ServerRecord, type VmState } from '../model';
+import { armFailure } from '../azureVm';
+import { failServer } from '../build';
+import { finishAction, type ActionRef } from '../instanceActions';
+import { serverActionsArm, BUSY } from './azureActions';
+
+export const RESIZE_KIND = 'server-resize';
+const POLL_SECONDS = 1;
+
+export type ServerFlavor = ServerRecord['flavor'];
+
+/** Nova's migration record, reduced to what a revert needs. PK = server id, RK = 'resize'. */
+export interface ResizeRecord {
+  old_flavor: ServerFlavor;
+  new_flavor: ServerFlavor;
+  /** active or stopped: where confirm and revert return to. */
+  old_vm_state: VmState;
+  /** Nova's migration status: pre-migrating, finished, reverting. */
+  status: 'pre-migrating' | 'finished' | 'reverting';
+}
+export const resizeRepo = (s: Services) => s.tables.repository<ResizeRecord>('serverresizes');
+export const RESIZE_RK = 'resize';
+
+const ref = (item: WorkItem): ActionRef | undefined => (typeof item.data?.action === 'string' ? { serverId: item.id, rowKey: item.data.action } : undefined);
+
+const flavorFields = (f: ServerFlavor) => ({ flavor: f, flavor_id: f.id, vcpus: f.vcpus, memory_mb: f.ram });
+
+async function resizeStep(item: WorkItem, s: Services): Promise<WorkResult> {
+  const revert = item.data?.direction === 'revert';
+  const expected = revert ? ['resize_reverting'] : ['resize_prep', 'resize_migrating'];
+  const cur = await getServerAny(s, item.id);
+  if (!cur || !expected.includes(cur.value.task_state ?? '')) return { status: 'done' };
+  const row = await resizeRepo(s).get(item.id, RESIZE_RK);
+  if (!row) return { status: 'done' };
+  const target = revert ? row.value.old_flavor : row.value.new_flavor;
+  const arm = serverActionsArm(s.config);
+  const vm = await arm.vm(cur.value.azure.vm);
+  if (!vm) {
+    await failServer(s, item.id, ref(item), { code: 'ResourceNotFound', message: 'The virtual machine is missing on Azure.' });
+    return { status: 'done' };
+  }
+  if (BUSY.includes(vm.provisioningState)) return { status: 'again', delaySeconds: POLL_SECONDS };
+  if (vm.provisioningState === 'Failed') {
+    log.warn('server resize failed on Azure', { server: item.id, code: vm.error?.code, requestId: item.requestId });
+    await failServer(s, item.id, ref(item), vm.error ?? { code: 'ProvisioningFailed', message: 'The virtual machine resize failed on Azure.' });
+    return { status: 'done' };
+  }
+  if (vm.vmSize.toLowerCase() !== target.vm_size.toLowerCase()) {
+    try {
+      await arm.resize(cur.value.azure.vm, target.vm_size);
+    } catch (e) {
+      const f = armFailure(e);
+      if (f.status === 409 && f.code === 'Conflict') return { status: 'again', delaySeconds: POLL_SECONDS };
+      if (f.status === undefined || f.status >= 500 || f.status === 429) throw e;
+      // Refused outright: nothing changed on Azure; back to where the server was (Nova's rollback).
+      log.warn('server resize refused by Azure', { server: item.id, code: f.code, requestId: item.requestId });
+      await updateServer(s, cur, (v) => (expected.includes(v.task_state ?? '') ? { ...v, task_state: null, fault: { code: 500, message: f.message.slice(0, 255), details: `Azure error ${f.code}`, created: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') } } : undefined));
+      if (!revert) await resizeRepo(s).delete(item.id, RESIZE_RK);
+      const a = ref(item);
+      if (a) await finishAction(s, a, false, `Azure error ${f.code}`);
+      return { status: 'done' };
+    }
+    if (!revert) await updateServer(s, cur, (v) => (v.task_state === 'resize_prep' ? { ...v, task_state: 'resize_migrating' } : undefined));
+    return { status: 'again', delaySeconds: POLL_SECONDS };
+  }
+  // On the target size and Succeeded.
+  const running = vm.powerState === 'running' || vm.powerState === 'starting';
+  const done = await updateServer(s, cur, (v) =>
+    !expected.includes(v.task_state ?? '')
+      ? undefined
+      : {
+          ...v,
+          ...flavorFields(target),
+          vm_state: revert ? row.value.old_vm_state : 'resized',
+          task_state: null,
+          progress: 100,
+          power_state: running ? POWER.RUNNING : POWER.SHUTDOWN,
+        },
+  );
+  if (revert) await resizeRepo(s).delete(item.id, RESIZE_RK);
+  else await resizeRepo(s).replace(item.id, RESIZE_RK, { ...row.value, status: 'finished' }, row.etag);
+  const a = ref(item);
+  if (a) await finishAction(s, a, !!done);
+  return { status: 'done' };
+}
+
+registerWork(RESIZE_KIND, resizeStep);
