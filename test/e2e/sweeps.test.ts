@@ -21,6 +21,7 @@ import { sweepNics } from '../../shared/timers/nics';
 import { sweepDisks } from '../../shared/timers/disks';
 import { sweepImages } from '../../shared/timers/images';
 import type { SweepReport } from '../../shared/timers/sweep';
+import { claimLease, releaseLease } from '../../shared/timers/lease';
 import { TimerScheduler } from '../../local/scheduler';
 
 let stack: Stack;
@@ -33,6 +34,8 @@ let alice: Creds & { projectId: string; userId: string };
 let tAlice: string;
 let subnetId: string;
 const RG = 'ops_resource_group';
+/** LRO polling for the test's own ARM calls (the emulator completes operations in 200 ms). */
+const FAST = { updateIntervalInMs: 100 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 before(async () => {
@@ -84,11 +87,11 @@ async function jacketNic(serverId: string, name = serverId, tags?: Record<string
     location: 'eastus',
     tags: tags ?? { jacket: 'server', 'jacket-server-id': serverId, 'jacket-project-id': alice.projectId },
     ipConfigurations: [{ name: 'ipconfig1', subnet: { id: subnetId }, privateIPAllocationMethod: 'Dynamic' }],
-  });
+  }, FAST);
 }
 
 async function emptyDisk(name: string, tags?: Record<string, string>) {
-  return compute.disks.createOrUpdate(RG, name, { location: 'eastus', sku: { name: 'Standard_LRS' }, diskSizeGB: 1, creationData: { createOption: 'Empty' }, ...(tags ? { tags } : {}) });
+  return compute.disks.createOrUpdate(RG, name, { location: 'eastus', sku: { name: 'Standard_LRS' }, diskSizeGB: 1, creationData: { createOption: 'Empty' }, ...(tags ? { tags } : {}) }, FAST);
 }
 
 const skipped = (r: SweepReport, reason: string) => r.skipped[reason] ?? 0;
@@ -181,7 +184,7 @@ test('a detached volume survives any number of sweeps; orphaned Jacket disks are
     incremental: true,
     creationData: { createOption: 'Copy', sourceResourceId: source.id },
     tags: { jacket: 'snapshot', 'jacket-snapshot-id': snapId, 'jacket-volume-id': vol.id, 'jacket-project-id': alice.projectId },
-  });
+  }, FAST);
   await emptyDisk('data-foreign', { team: 'db' });
   await emptyDisk(`volume-${randomUUID()}`);
   // The first deletion of the orphaned volume disk fails on Azure (the operation ends Failed).
@@ -212,7 +215,7 @@ test('a detached volume survives any number of sweeps; orphaned Jacket disks are
   assert.equal(await control.countRequests('DELETE', `/disks/${orphanOs}$`), 1);
 });
 
-test('two sweeps at once (two instances) delete nothing twice; dry run deletes nothing', async () => {
+test('two sweeps at once (two instances) delete nothing twice; leases expire; dry run deletes nothing', async () => {
   const orphan = randomUUID();
   await jacketNic(orphan);
   await sweepNics(s); // first pass
@@ -225,6 +228,13 @@ test('two sweeps at once (two instances) delete nothing twice; dry run deletes n
   assert.equal(await nicExists(orphan), false);
   const c = await sweepNics(other);
   assert.equal(c.ran, true, 'the lease is free again after a sweep');
+  // A lease held by a live instance is respected; one left by an instance that died expires.
+  const live = await claimLease(s, 'sweep-nics', 'instance-x', new Date(), 60000);
+  assert.ok(live);
+  assert.equal((await sweepNics(s)).ran, false);
+  await releaseLease(s, live);
+  assert.ok(await claimLease(s, 'sweep-nics', 'crashed', new Date(Date.now() - 120000), 60000));
+  assert.equal((await sweepNics(s)).ran, true, 'an expired lease is taken over');
   await control.clearFaults();
 
   const dry = createServices(loadConfig({ ...stack.cloud.settings, JACKET_SWEEP_DRY_RUN: 'true' }));

@@ -82,3 +82,36 @@ test('sweep settings: defaults, overrides, refusal of a bad schedule or dry-run 
   assert.throws(() => loadConfig({ ...base, JACKET_SWEEP_DISKS_SCHEDULE: '*/10 * * * *' }), (e: unknown) => e instanceof ConfigError && /JACKET_SWEEP_DISKS_SCHEDULE.*6 fields/.test((e as Error).message));
   assert.throws(() => loadConfig({ ...base, JACKET_SWEEP_DRY_RUN: 'yes' }), /JACKET_SWEEP_DRY_RUN must be true or false/);
 });
+
+test('functions/timers.ts registers one timer function per sweep on its %SETTING% schedule', async () => {
+  // A stand-in for the host's '@azure/functions-core' (the real one exists only inside the Functions host).
+  const Module = (await import('node:module')).default as unknown as { _resolveFilename: (r: string, ...rest: unknown[]) => string; _cache: Record<string, unknown> };
+  const registered: { name: string; trigger: { type: string; schedule?: string }; handler: unknown }[] = [];
+  const core = {
+    setProgrammingModel: () => undefined,
+    registerFunction: (m: { name: string; bindings: Record<string, { type: string; schedule?: string }> }, handler: unknown) => {
+      registered.push({ name: m.name, trigger: Object.values(m.bindings).find((b) => /Trigger$/.test(b.type))!, handler });
+      return { dispose: () => undefined };
+    },
+    registerHook: () => ({ dispose: () => undefined }),
+    log: () => undefined,
+  };
+  const original = Module._resolveFilename;
+  Module._resolveFilename = function (request: string, ...rest: unknown[]) {
+    return request === '@azure/functions-core' ? request : original.call(this, request, ...rest);
+  };
+  Module._cache['@azure/functions-core'] = { id: '@azure/functions-core', filename: '@azure/functions-core', loaded: true, exports: core };
+  try {
+    await import('../../functions/timers');
+  } finally {
+    Module._resolveFilename = original;
+    delete Module._cache['@azure/functions-core'];
+  }
+  const timers = registered.filter((r) => r.trigger.type === 'timerTrigger').map((r) => [r.name, r.trigger.schedule]);
+  assert.deepEqual(timers, [
+    ['sweep-nics', '%JACKET_SWEEP_NICS_SCHEDULE%'],
+    ['sweep-disks', '%JACKET_SWEEP_DISKS_SCHEDULE%'],
+    ['sweep-images', '%JACKET_SWEEP_IMAGES_SCHEDULE%'],
+  ]);
+  assert.ok(registered.every((r) => typeof r.handler === 'function'));
+});
