@@ -3,7 +3,8 @@
 // Put Page sized chunks and written to a page blob sized data + 512 that ends with a fixed VHD footer
 // (shared/storage/vhd.ts) — a file Azure can Import as a disk again.
 // Incremental copies: Azurite answers 501 to a page-range diff (azure-facts.md), so the changed ranges
-// are found by comparison instead. The new blob starts as a server-side copy of the parent's blob; then
+// are found by comparison instead. The new blob starts as a server-side copy of the parent's blob
+// (through a throwaway snapshot of it); then
 // every 4 MiB window that holds data in the disk or in the parent is read from both, and only the
 // 512-byte sectors that differ are written (or cleared, where the disk now reads zeros).
 import { createHash } from 'node:crypto';
@@ -141,8 +142,17 @@ export async function copyDiskToBlob(sasUrl: string, target: PageBlobClient, o: 
   const srcRanges = await writtenRanges(source, size);
   let parentRanges: Range[] = [];
   if (o.parent) {
-    const poller = await target.beginCopyFromURL(o.parent.url);
-    await poller.pollUntilDone();
+    // Copy from a snapshot of the parent, deleted once the copy is done: a stable source for Azure,
+    // and Azurite's copies share the source's page list (a later Put Page on the copy would show in
+    // the source), which the throwaway snapshot absorbs instead of the parent.
+    const snap = (await o.parent.createSnapshot()).snapshot!;
+    const from = o.parent.withSnapshot(snap);
+    try {
+      const poller = await target.beginCopyFromURL(from.url);
+      await poller.pollUntilDone();
+    } finally {
+      await from.delete().catch(() => undefined);
+    }
     await target.setMetadata(o.metadata);
     const props = await target.getProperties();
     if (props.contentLength !== size + VHD_FOOTER_SIZE) await target.resize(size + VHD_FOOTER_SIZE);

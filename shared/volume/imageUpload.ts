@@ -85,6 +85,8 @@ export async function uploadToImage(ctx: RequestContext) {
     os_hash_value: null,
     created_at: now,
     updated_at: now,
+    // The images module's listings filter on this column.
+    deleting: false,
   };
   const t = volumeTables(ctx.services);
   await t.volumes.replace(cur.partitionKey, cur.rowKey, { ...v, status: 'uploading', previous_status: v.status, upload: { image_id: imageId, disk_format: diskFormat, force }, updated_at: cinderTime() }, cur.etag).catch(() => {
