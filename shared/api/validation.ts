@@ -29,6 +29,34 @@ function fieldOf(e: ErrorObject): string {
   return e.instancePath.split('/').filter(Boolean).join('/');
 }
 
+/** Python's repr() of a string, as jsonschema quotes names in its messages. */
+const pyRepr = (v: string) => (v.includes("'") && !v.includes('"') ? `"${v}"` : `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`);
+
+/** The subschema at an ajv schemaPath ('#/properties/metadata/additionalProperties' -> its parent). */
+function parentSchema(schema: object, e: ErrorObject): Record<string, unknown> | undefined {
+  let cur: unknown = schema;
+  for (const k of e.schemaPath.split('/').slice(1, -1)) cur = (cur as Record<string, unknown> | undefined)?.[decodeURIComponent(k.replace(/~1/g, '/').replace(/~0/g, '~'))];
+  return cur as Record<string, unknown> | undefined;
+}
+
+/**
+ * jsonschema's wording when the object also has patternProperties: every unexpected key, sorted, then
+ * the patterns ("'a/b' does not match any of the regexes: '^[a-z]+$'").
+ */
+function patternMismatch(schema: object, body: unknown, e: ErrorObject): string | undefined {
+  if (e.keyword !== 'additionalProperties') return undefined;
+  const parent = parentSchema(schema, e);
+  const patterns = parent?.patternProperties as Record<string, unknown> | undefined;
+  if (!patterns) return undefined;
+  const known = Object.keys((parent?.properties as object | undefined) ?? {});
+  const obj = (e.instancePath.split('/').filter(Boolean).reduce<unknown>((c, k) => (c as Record<string, unknown> | undefined)?.[k], body) ?? {}) as object;
+  const extras = Object.keys(obj)
+    .filter((k) => !known.includes(k) && !Object.keys(patterns).some((p) => new RegExp(p, 'u').test(k)))
+    .sort();
+  if (extras.length === 0) return undefined;
+  return `${extras.map(pyRepr).join(', ')} ${extras.length === 1 ? 'does' : 'do'} not match any of the regexes: ${Object.keys(patterns).sort().map(pyRepr).join(', ')}`;
+}
+
 function describe(e: ErrorObject): string {
   switch (e.keyword) {
     case 'required':
@@ -51,10 +79,11 @@ export function validateBody<T>(schema: object, body: unknown, style: Validation
     throw badRequest(style === 'keystone' ? 'Expecting to find a JSON body in the request.' : 'The request body is missing or empty.');
   }
   const field = fieldOf(e);
+  const message = patternMismatch(schema, body, e) ?? describe(e);
   // At the root upstream gives the bare message (nova/api/validation/validators.py).
-  if (!field) throw badRequest(describe(e));
-  if (style === 'keystone') throw badRequest(`Invalid input for field '${field}': ${describe(e)}`);
-  throw badRequest(`Invalid input for field/attribute ${field}. Value: ${valueAt(body, e)}. ${describe(e)}`);
+  if (!field) throw badRequest(message);
+  if (style === 'keystone') throw badRequest(`Invalid input for field '${field}': ${message}`);
+  throw badRequest(`Invalid input for field/attribute ${field}. Value: ${valueAt(body, e)}. ${message}`);
 }
 
 function valueAt(body: unknown, e: ErrorObject): string {
