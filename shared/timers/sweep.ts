@@ -108,6 +108,9 @@ export async function runSweep(services: Services, sweep: string, now: Date, bod
     };
     await body(run);
     await memory.prune();
+  } catch (e) {
+    log.error('sweep failed', { sweep, pass: lease.pass, seen: report.seen, deleted: report.deleted, error: e instanceof Error ? e.message : String(e) });
+    throw e;
   } finally {
     await releaseLease(services, lease).catch((e) => log.warn('sweep lease release failed', { sweep, error: String(e) }));
     report.ms = Date.now() - started;
