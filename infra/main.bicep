@@ -111,6 +111,11 @@ resource app 'Microsoft.Web/sites@2023-12-01' = {
         { name: 'JACKET_AZURE_LOCATION', value: location }
         { name: 'JACKET_STORAGE_ACCOUNT', value: storage.name }
         { name: 'JACKET_CATALOG', value: catalogJson }
+        // The Functions host resolves the timer triggers' %SETTING% schedules from app settings itself,
+        // so they must be present here (Jacket's own defaults are not visible to the host).
+        { name: 'JACKET_SWEEP_NICS_SCHEDULE', value: '0 */10 * * * *' }
+        { name: 'JACKET_SWEEP_DISKS_SCHEDULE', value: '0 5-59/10 * * * *' }
+        { name: 'JACKET_SWEEP_IMAGES_SCHEDULE', value: '0 */15 * * * *' }
       ]
     }
   }
