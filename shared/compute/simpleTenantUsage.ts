@@ -128,14 +128,16 @@ interface Lifetime {
 async function lifetimes(s: Services, start: number, stop: number, projectId?: string): Promise<Lifetime[]> {
   const window = odata`live eq true or terminated_at gt ${new Date(Math.floor(start / US_PER_MS)).toISOString()}`;
   const filter = projectId ? `${odata`PartitionKey eq ${projectId}`} and (${window})` : window;
-  const rows = await ledger(s).queryAll(filter, MAX_INSTANCES);
+  const rows = (await ledger(s).queryAll(filter, MAX_INSTANCES)).map((r) => r.value);
+  // Live servers' current records, read in parallel (point reads by id).
+  const records = await Promise.all(rows.map((row) => (row.live ? getServerAny(s, row.instance_id) : undefined)));
   const out: Lifetime[] = [];
-  for (const { value: row } of rows) {
+  for (const [i, row] of rows.entries()) {
     let l: Lifetime | undefined;
     if (row.live) {
       // A live row whose record is gone was never completed (a create refused after its record) or
       // lost its end: no lifetime to bill.
-      const srv = (await getServerAny(s, row.instance_id))?.value;
+      const srv = records[i]?.value;
       if (srv?.launched_at) {
         l = { row, name: srv.name, state: srv.vm_state, flavor: flavorOf(srv), launched: toMicros(srv.launched_at), terminated: null };
       }
