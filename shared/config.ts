@@ -46,6 +46,8 @@ export interface JacketConfig {
     armCaCertPath?: string;
     /** 'arm' = /limits tightens cores/instances by the region's Compute usages; 'off' = Nova quotas only. */
     regionalUsage: 'arm' | 'off';
+    /** os-stop deallocates the VM (no compute billing while SHUTOFF); false = power off only (keeps the host). */
+    stopDeallocates: boolean;
   };
   /** The timer-triggered sweeps (shared/timers, docs/timers.md). */
   timers: {
@@ -180,6 +182,7 @@ export function loadConfig(env: Env = process.env): JacketConfig {
       credential,
       armCaCertPath: env.JACKET_ARM_CA_CERT?.trim() || undefined,
       regionalUsage: regionalUsage(optional(env, 'JACKET_REGIONAL_USAGE', 'arm')),
+      stopDeallocates: bool(env, 'JACKET_STOP_DEALLOCATES', true),
     },
     timers: {
       nicsSchedule: schedule(env, 'JACKET_SWEEP_NICS_SCHEDULE', '0 */10 * * * *'),

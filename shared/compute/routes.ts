@@ -13,6 +13,8 @@ import { imageRoutes } from './images';
 import { imageMetadataRoutes } from './imageMetadata';
 import { serverRoutes } from './servers/servers';
 import { serverActionRoutes } from './servers/actions';
+import { instanceActionRoutes } from './servers/instanceActionsApi';
+import { unsupportedServerRoutes } from './servers/actions/unsupported';
 import { serverMetadataRoutes } from './serverMetadata';
 import { serverAddressRoutes } from './serverAddresses';
 import { serverPasswordRoutes } from './serverPassword';
@@ -33,6 +35,8 @@ export const computeRoutes: Route[] = [
   ...imageMetadataRoutes,
   ...serverRoutes,
   ...serverActionRoutes,
+  ...instanceActionRoutes,
+  ...unsupportedServerRoutes,
   ...serverMetadataRoutes,
   ...serverAddressRoutes,
   ...serverPasswordRoutes,

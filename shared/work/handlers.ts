@@ -4,5 +4,6 @@ import '../image/managedImage';
 import '../volume/work';
 import '../compute/servers/build';
 import '../compute/servers/actions/resizeWork';
+import '../compute/servers/actions/powerWork';
 
 export {};

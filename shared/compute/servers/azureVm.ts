@@ -55,6 +55,8 @@ export interface VmSpec {
   customData?: string;
   azureZone?: string;
   nicIds: string[];
+  /** The flavor says its size can hibernate (azure:hibernation=true): suspend uses it. */
+  hibernation?: boolean;
 }
 
 /** Computer names: Nova's hostname rule (letters, digits, '-') within Azure's limits (Windows 15, Linux 64). */
@@ -72,6 +74,7 @@ export function vmBody(cfg: JacketConfig, server: ServerRecord, spec: VmSpec) {
     location: cfg.azure.location,
     tags: serverTags(server),
     ...(spec.azureZone ? { zones: [spec.azureZone] } : {}),
+    ...(spec.hibernation ? { additionalCapabilities: { hibernationEnabled: true } } : {}),
     hardwareProfile: { vmSize: server.flavor.vm_size },
     storageProfile: {
       imageReference: spec.imageReference,
@@ -118,7 +121,14 @@ export interface VmState {
   provisioningState: string;
   powerState?: string;
   error?: { code: string; message: string };
+  /** additionalCapabilities.hibernationEnabled (suspend needs it). */
+  hibernationEnabled?: boolean;
+  /** The instance view says HibernationState/Hibernated. */
+  hibernated?: boolean;
 }
+
+/** The VM power operations the lifecycle actions send (long-running: sent, then polled). */
+export type VmPowerOp = 'start' | 'restart' | 'powerOffSkipShutdown' | 'powerOff' | 'deallocate' | 'hibernate' | 'redeploy';
 
 /** The ARM calls the servers module makes. */
 export interface ServerArm {
@@ -132,6 +142,8 @@ export interface ServerArm {
   deleteVm(name: string): Promise<void>;
   deleteNic(name: string): Promise<void>;
   deleteDisk(name: string): Promise<void>;
+  /** Sends a power operation without waiting for it (poll vmState). */
+  submitPowerOp(name: string, op: VmPowerOp): Promise<void>;
 }
 
 async function absentOn404<T>(p: Promise<T>): Promise<T | undefined> {
@@ -165,6 +177,8 @@ export function armServers(cfg: JacketConfig, clients: AzureClients = createAzur
         provisioningState: vm.provisioningState ?? 'Unknown',
         powerState: power,
         ...(failed ? { error: { code: code ?? 'ProvisioningFailed', message: failed.message ?? failed.displayStatus ?? 'Provisioning failed' } } : {}),
+        hibernationEnabled: vm.additionalCapabilities?.hibernationEnabled === true,
+        hibernated: statuses.some((s) => s.code === 'HibernationState/Hibernated'),
       };
     },
     async nic(name) {
@@ -185,6 +199,18 @@ export function armServers(cfg: JacketConfig, clients: AzureClients = createAzur
     },
     async deleteDisk(name) {
       await absentOn404(compute.disks.delete(rg, name).submitted());
+    },
+    async submitPowerOp(name, op) {
+      const vms = compute.virtualMachines;
+      const poller =
+        op === 'start' ? vms.start(rg, name)
+        : op === 'restart' ? vms.restart(rg, name)
+        : op === 'powerOff' ? vms.powerOff(rg, name)
+        : op === 'powerOffSkipShutdown' ? vms.powerOff(rg, name, { skipShutdown: true })
+        : op === 'deallocate' ? vms.deallocate(rg, name)
+        : op === 'hibernate' ? vms.deallocate(rg, name, { hibernate: true })
+        : vms.redeploy(rg, name);
+      await poller.submitted();
     },
   };
 }

@@ -288,7 +288,7 @@ export async function createServer(ctx: RequestContext) {
   await Promise.all(
     servers.map(async (srv) => {
       const action = await startAction(s, srv, ACTION.CREATE, ctx.requestId, userId, 'compute__do_build_and_run_instance');
-      await launch(s, srv, action, { reference: image.reference, password, publicKey, customData, zone, nics, sgNsg: sg?.azure, requestId: ctx.requestId });
+      await launch(s, srv, action, { reference: image.reference, password, publicKey, customData, zone, nics, sgNsg: sg?.azure, requestId: ctx.requestId, hibernation: flavor.extra_specs['azure:hibernation'] === 'true' });
     }),
   );
   if (truthy(body.return_reservation_id)) return json({ reservation_id: reservationId }, 202);
@@ -304,6 +304,8 @@ interface LaunchSpec {
   nics: RequestedNic[];
   sgNsg?: { nsg: string; resourceGroup: string };
   requestId: string;
+  /** The flavor's azure:hibernation=true: the VM is made able to hibernate (suspend). */
+  hibernation?: boolean;
 }
 
 /**
@@ -342,7 +344,7 @@ async function launch(s: Services, srv: ServerRecord, action: ActionRef, spec: L
       nicIds.push(id);
       await ports.put({ ...port, azureNicId: id });
     }
-    await arm.submitVm(srv.azure.vm, vmBody(cfg, srv, { imageReference: spec.reference, adminPassword: spec.password, sshPublicKey: srv.os_type === 'linux' ? spec.publicKey : undefined, customData: spec.customData, azureZone: spec.zone.azureZone, nicIds }));
+    await arm.submitVm(srv.azure.vm, vmBody(cfg, srv, { imageReference: spec.reference, adminPassword: spec.password, sshPublicKey: srv.os_type === 'linux' ? spec.publicKey : undefined, customData: spec.customData, azureZone: spec.zone.azureZone, nicIds, hibernation: spec.hibernation }));
   } catch (e) {
     const f = armFailure(e);
     log.warn('server launch refused by Azure', { server: srv.id, code: f.code, status: f.status, requestId: spec.requestId });

@@ -26,7 +26,22 @@ export interface InstanceActionRecord {
 }
 
 /** Nova's action names (nova/compute/instance_actions.py). */
-export const ACTION = { CREATE: 'create', DELETE: 'delete' } as const;
+export const ACTION = {
+  CREATE: 'create',
+  DELETE: 'delete',
+  REBOOT: 'reboot',
+  STOP: 'stop',
+  START: 'start',
+  SUSPEND: 'suspend',
+  RESUME: 'resume',
+  SHELVE: 'shelve',
+  SHELVE_OFFLOAD: 'shelveOffload',
+  UNSHELVE: 'unshelve',
+  MIGRATE: 'migrate',
+  LOCK: 'lock',
+  UNLOCK: 'unlock',
+  RESET_STATE: 'resetState',
+} as const;
 
 const repo = (s: Services) => s.tables.repository<InstanceActionRecord>('instanceactions');
 const MAX = 99999999999999;
@@ -37,8 +52,9 @@ export interface ActionRef {
   rowKey: string;
 }
 
-/** Records that `action` started on `server` (with its first event already running). */
-export async function startAction(s: Services, server: Pick<ServerRecord, 'id' | 'project_id'>, action: string, requestId: string, userId: string, event: string): Promise<ActionRef> {
+/** Records that `action` started on `server` (with its first event already running; null = no event,
+ * as Nova's os-resetState records an action without events). */
+export async function startAction(s: Services, server: Pick<ServerRecord, 'id' | 'project_id'>, action: string, requestId: string, userId: string, event: string | null): Promise<ActionRef> {
   const now = new Date().toISOString();
   const rk = rowKey(now, requestId);
   await repo(s).upsert(server.id, rk, {
@@ -50,7 +66,7 @@ export async function startAction(s: Services, server: Pick<ServerRecord, 'id' |
     start_time: now,
     updated_at: now,
     message: null,
-    events: [{ event, start_time: now, finish_time: null, result: null, traceback: null }],
+    events: event ? [{ event, start_time: now, finish_time: null, result: null, traceback: null }] : [],
   });
   return { serverId: server.id, rowKey: rk };
 }
@@ -68,4 +84,9 @@ export async function finishAction(s: Services, ref: ActionRef, ok: boolean, tra
 
 export async function listActions(s: Services, serverId: string): Promise<InstanceActionRecord[]> {
   return (await repo(s).list(serverId)).map((r) => r.value);
+}
+
+/** One action of a server by its request id (a server's partition is small: its own actions). */
+export async function getAction(s: Services, serverId: string, requestId: string): Promise<InstanceActionRecord | undefined> {
+  return (await repo(s).list(serverId)).map((r) => r.value).find((a) => a.request_id === requestId);
 }

@@ -11,7 +11,7 @@
 // State changes are ETag-conditional (Repository.update / replace).
 import type { Services } from '../../services';
 import type { RequestContext } from '../../http/router';
-import { isAdmin } from '../../api/policy';
+import { isAdmin, type AuthContext } from '../../api/policy';
 import { conflict, notFound } from '../../http/errors';
 import type { Repository, Stored } from '../../store/tables';
 
@@ -36,6 +36,13 @@ export type TaskState =
   | 'rebuilding'
   | 'image_snapshot'
   | 'updating_password'
+  // the lifecycle actions (power.ts, lifecycle.ts)
+  | 'suspending'
+  | 'resuming'
+  | 'shelving'
+  | 'shelving_offloading'
+  | 'unshelving'
+  | 'migrating'
   | null;
 
 /** nova/compute/power_state.py */
@@ -95,6 +102,9 @@ export interface ServerRecord {
   fault?: ServerFault;
   progress: number;
   azure: { vm: string; os_disk: string; admin_username: string };
+  /** Nova's instance.locked / locked_by (lock_server.py); absent = unlocked. */
+  locked?: boolean;
+  locked_by?: 'owner' | 'admin' | null;
   /** Indexed copies for filters in the table query. */
   flavor_id: string;
   vcpus: number;
@@ -230,4 +240,9 @@ export function checkInstanceState(server: ServerRecord, method: string, allowed
   if (allowed.task && !allowed.task.includes(server.task_state)) {
     throw conflict(`Cannot '${method}' instance ${server.id} while it is in task_state ${server.task_state}`);
   }
+}
+
+/** nova/compute/api.py check_instance_lock: a locked server refuses non-admins with 409 InstanceIsLocked. */
+export function checkInstanceLock(server: ServerRecord, auth: AuthContext): void {
+  if (server.locked && !isAdmin(auth)) throw conflict(`Instance ${server.id} is locked`);
 }

@@ -2,6 +2,9 @@
 import type { Route } from '../../../http/router';
 import { computeRoute } from '../../common';
 import { dispatchServerAction } from './registry';
+import './power';
+import './lifecycle';
+import './unsupported';
 import './resize';
 
 export const serverActionRoutes: Route[] = [

@@ -1,0 +1,169 @@
+// Lifecycle actions at 2.1, each with Nova's policy, state guard and instance action:
+//   suspend / resume        Azure hibernation (deallocate hibernate=true) / start. A VM made without
+//                           hibernation (flavor without azure:hibernation=true) cannot hibernate: as
+//                           Nova with a driver lacking suspend, 202, the action's event ends Error and
+//                           the server stays ACTIVE (the check runs in the work step, like the compute
+//                           manager's).
+//   shelve                  deallocate: with Nova's default shelved_offload_time=0 a shelved server is
+//                           offloaded at once (SHELVED_OFFLOADED, no host); the OS disk is kept, so no
+//                           '<name>-shelved' snapshot image is made. shelveOffload (admin) from SHELVED.
+//   unshelve                start (the VM keeps its disk and NICs).
+//   migrate                 Azure redeploy (a cold move to another Azure host). Azure's move is done and
+//                           cannot be reverted, so the server returns to ACTIVE (or SHUTOFF) rather than
+//                           VERIFY_RESIZE: nothing is left to confirm or revert (docs/servers.md).
+//   os-resetState (admin)   vm_state active|error, task_state None; an action without events.
+//   lock / unlock           instance.locked, locked_by owner|admin, enforced by checkInstanceLock.
+import { registerServerAction } from './registry';
+import { beginPowerAction, stopOp, POWER } from './powerWork';
+import { ACTION, finishAction, startAction } from '../instanceActions';
+import { updateServer, visibleServer, type VmState } from '../model';
+import { accepted } from '../../../http/respond';
+import { enforce } from '../../../api/policy';
+
+const emptyActionSchema = (name: string) => ({ type: 'object', properties: { [name]: {} }, required: [name], additionalProperties: false });
+// migrate_server.migrate applies from 2.56 only: at 2.1 the body's value is not validated.
+const anyValueSchema = (name: string) => ({ type: 'object', required: [name] });
+const resetStateSchema = {
+  type: 'object',
+  properties: {
+    'os-resetState': {
+      type: 'object',
+      properties: { state: { type: 'string', enum: ['active', 'error'] } },
+      required: ['state'],
+      additionalProperties: false,
+    },
+  },
+  required: ['os-resetState'],
+  additionalProperties: false,
+};
+
+registerServerAction({
+  name: 'suspend',
+  policy: { name: 'os_compute_api:os-suspend-server:suspend', rule: 'project_member_or_admin' },
+  schema: emptyActionSchema('suspend'),
+  handler: (ctx) =>
+    beginPowerAction(ctx, { method: 'suspend', vm: ['active'] }, ACTION.SUSPEND, 'compute_suspend_instance', {
+      ops: ['hibernate'],
+      task: 'suspending',
+      final: { vm_state: 'suspended', power_state: POWER.SUSPENDED },
+      needsHibernation: true,
+    }),
+});
+
+registerServerAction({
+  name: 'resume',
+  policy: { name: 'os_compute_api:os-suspend-server:resume', rule: 'project_member_or_admin' },
+  schema: emptyActionSchema('resume'),
+  handler: (ctx) =>
+    beginPowerAction(ctx, { method: 'resume', vm: ['suspended'] }, ACTION.RESUME, 'compute_resume_instance', {
+      ops: ['start'],
+      task: 'resuming',
+      final: { vm_state: 'active', power_state: POWER.RUNNING },
+    }),
+});
+
+const SHELVABLE: VmState[] = ['active', 'stopped', 'paused', 'suspended'];
+
+registerServerAction({
+  name: 'shelve',
+  policy: { name: 'os_compute_api:os-shelve:shelve', rule: 'project_member_or_admin' },
+  schema: emptyActionSchema('shelve'),
+  handler: (ctx) =>
+    beginPowerAction(ctx, { method: 'shelve', vm: SHELVABLE }, ACTION.SHELVE, 'compute_shelve_instance', {
+      ops: ['deallocate'],
+      task: 'shelving',
+      final: { vm_state: 'shelved_offloaded', power_state: POWER.SHUTDOWN, host: 'clear' },
+    }),
+});
+
+registerServerAction({
+  name: 'shelveOffload',
+  policy: { name: 'os_compute_api:os-shelve:shelve_offload', rule: 'admin' },
+  schema: emptyActionSchema('shelveOffload'),
+  handler: (ctx) =>
+    beginPowerAction(ctx, { method: 'shelveOffload', vm: ['shelved'] }, ACTION.SHELVE_OFFLOAD, 'compute_shelve_offload_instance', {
+      ops: ['deallocate'],
+      task: 'shelving_offloading',
+      final: { vm_state: 'shelved_offloaded', power_state: POWER.SHUTDOWN, host: 'clear' },
+    }),
+});
+
+registerServerAction({
+  name: 'unshelve',
+  policy: { name: 'os_compute_api:os-shelve:unshelve', rule: 'project_member_or_admin' },
+  // shelve.unshelve at 2.1: {"unshelve": null} (any value; availability_zone arrives at 2.77).
+  schema: emptyActionSchema('unshelve'),
+  handler: (ctx) =>
+    beginPowerAction(ctx, { method: 'unshelve', vm: ['shelved', 'shelved_offloaded'] }, ACTION.UNSHELVE, 'compute_unshelve_instance', {
+      ops: ['start'],
+      task: 'unshelving',
+      final: { vm_state: 'active', power_state: POWER.RUNNING, host: 'set' },
+    }),
+});
+
+registerServerAction({
+  name: 'migrate',
+  // Nova's default is PROJECT_MANAGER_OR_ADMIN; Jacket has no manager role: admin.
+  policy: { name: 'os_compute_api:os-migrate-server:migrate', rule: 'admin' },
+  schema: anyValueSchema('migrate'),
+  handler: (ctx) =>
+    beginPowerAction(ctx, { method: 'migrate', vm: ['active', 'stopped'], host: true }, ACTION.MIGRATE, 'compute_resize_instance', (srv) =>
+      srv.vm_state === 'stopped'
+        ? // Azure's redeploy boots the VM on its new host: a stopped server is stopped again.
+          { ops: ['redeploy', stopOp(ctx.services)], task: 'resize_migrating', final: { vm_state: 'stopped', power_state: POWER.SHUTDOWN } }
+        : { ops: ['redeploy'], task: 'resize_migrating', final: { vm_state: 'active', power_state: POWER.RUNNING } },
+    ),
+});
+
+registerServerAction({
+  name: 'os-resetState',
+  policy: { name: 'os_compute_api:os-admin-actions:reset_state', rule: 'admin' },
+  schema: resetStateSchema,
+  handler: async (ctx, args) => {
+    const s = ctx.services;
+    const state = (args as { state: 'active' | 'error' }).state;
+    const cur = await visibleServer(ctx);
+    const ref = await startAction(s, cur.value, ACTION.RESET_STATE, ctx.requestId, ctx.auth!.userId, null);
+    // No lock or state check (an admin's repair tool); a running work step sees its task_state gone.
+    await updateServer(s, cur, (v) => ({ ...v, vm_state: state, task_state: null }));
+    await finishAction(s, ref, true);
+    return accepted();
+  },
+});
+
+registerServerAction({
+  name: 'lock',
+  policy: { name: 'os_compute_api:os-lock-server:lock', rule: 'project_member_or_admin' },
+  schema: emptyActionSchema('lock'),
+  handler: async (ctx) => {
+    const s = ctx.services;
+    const cur = await visibleServer(ctx);
+    const isOwner = cur.value.project_id === ctx.auth!.projectId;
+    // compute/api.py lock: the owner re-locking changes nothing (an admin may take the lock over).
+    if (cur.value.locked && isOwner) return accepted();
+    const ref = await startAction(s, cur.value, ACTION.LOCK, ctx.requestId, ctx.auth!.userId, 'api_lock');
+    await updateServer(s, cur, (v) => ({ ...v, locked: true, locked_by: isOwner ? 'owner' : 'admin' }));
+    await finishAction(s, ref, true);
+    return accepted();
+  },
+});
+
+registerServerAction({
+  name: 'unlock',
+  policy: { name: 'os_compute_api:os-lock-server:unlock', rule: 'project_member_or_admin' },
+  schema: emptyActionSchema('unlock'),
+  handler: async (ctx) => {
+    const s = ctx.services;
+    const cur = await visibleServer(ctx);
+    const expected = cur.value.project_id === ctx.auth!.projectId ? 'owner' : 'admin';
+    // A lock taken by the other side (an admin's lock, for the owner) needs the override policy.
+    if (cur.value.locked_by && cur.value.locked_by !== expected) {
+      enforce({ name: 'os_compute_api:os-lock-server:unlock:unlock_override', rule: 'admin' }, ctx.auth);
+    }
+    const ref = await startAction(s, cur.value, ACTION.UNLOCK, ctx.requestId, ctx.auth!.userId, 'api_unlock');
+    await updateServer(s, cur, (v) => ({ ...v, locked: false, locked_by: null }));
+    await finishAction(s, ref, true);
+    return accepted();
+  },
+});
+

@@ -1,0 +1,190 @@
+// The work step behind the power and lifecycle actions (power.ts, lifecycle.ts): a short list of ARM
+// VM power operations sent one at a time without waiting (`submitted()`), each followed by polling
+// the VM until Azure shows the power state the operation leads to; then the server gets the action's
+// final Nova state and the instance action its Success. Every run reads the record and the VM again,
+// so a crash or a retry resumes where it was (the step marker only says whether the current operation
+// was already sent).
+import type { Services } from '../../../services';
+import { registerWork, type WorkItem, type WorkResult } from '../../../work/queue';
+import { log } from '../../../log';
+import type { RequestContext } from '../../../http/router';
+import { accepted } from '../../../http/respond';
+import type { ApiResponse } from '../../../http/types';
+import { conflict } from '../../../http/errors';
+import { checkInstanceLock, checkInstanceState, getServerAny, updateServer, visibleServer, novaTime, POWER, type PowerState, type ServerRecord, type TaskState, type VmState } from '../model';
+import { serverArm, armFailure, type VmPowerOp } from '../azureVm';
+import { failServer } from '../build';
+import { finishAction, startAction, type ActionRef } from '../instanceActions';
+
+export const POWER_KIND = 'server-power';
+
+const POLL_SECONDS = 1;
+/** How long one operation may run before the action is failed (polls of POLL_SECONDS). */
+const MAX_POLLS = 600;
+
+/** What the server becomes once every operation succeeded. */
+export interface FinalState {
+  vm_state: VmState;
+  power_state: PowerState;
+  /** Nova's instance.host: null once shelved-offloaded, set again by unshelve. */
+  host?: 'keep' | 'clear' | 'set';
+}
+
+export interface PowerPlan {
+  ops: VmPowerOp[];
+  /** The task_state the API set; a record no longer in it (reset, deleted) ends the work. */
+  task: TaskState;
+  final: FinalState;
+  /** Check before the first operation that the VM can hibernate (suspend). */
+  needsHibernation?: boolean;
+}
+
+/** The Azure power states an operation leads to. */
+const REACHES: Record<VmPowerOp, string[]> = {
+  start: ['running'],
+  restart: ['running'],
+  redeploy: ['running'],
+  powerOff: ['stopped', 'deallocated'],
+  powerOffSkipShutdown: ['stopped', 'deallocated'],
+  deallocate: ['deallocated'],
+  hibernate: ['deallocated'],
+};
+const TRANSITIONAL_PROVISIONING = ['Creating', 'Updating', 'Deleting', 'Migrating'];
+const TRANSITIONAL_POWER = ['starting', 'stopping', 'deallocating'];
+
+/** The power operation os-stop sends: deallocate by default (no compute billing), or power off. */
+export const stopOp = (s: Services): VmPowerOp => (s.config.azure.stopDeallocates ? 'deallocate' : 'powerOff');
+
+/** Enqueues the plan for a server whose record already carries the plan's task_state. */
+export async function enqueuePower(s: Services, serverId: string, action: ActionRef, plan: PowerPlan, requestId: string): Promise<void> {
+  await s.work.enqueue({ kind: POWER_KIND, id: serverId, step: '0', data: { action: action.rowKey, plan: plan as unknown as Record<string, unknown> }, requestId });
+}
+
+const refOf = (item: WorkItem): ActionRef => ({ serverId: item.id, rowKey: String(item.data?.action) });
+
+/** Nova's reverts_task_state + a failed action event: the driver cannot do it, nothing changed. */
+async function notSupported(s: Services, item: WorkItem, plan: PowerPlan, why: string): Promise<WorkResult> {
+  const cur = await getServerAny(s, item.id);
+  if (cur) await updateServer(s, cur, (v) => (v.task_state === plan.task ? { ...v, task_state: null } : undefined));
+  await finishAction(s, refOf(item), false, why);
+  return { status: 'done' };
+}
+
+async function finish(s: Services, item: WorkItem, plan: PowerPlan): Promise<WorkResult> {
+  const cur = await getServerAny(s, item.id);
+  if (!cur) return { status: 'done' };
+  const f = plan.final;
+  await updateServer(s, cur, (v): ServerRecord | undefined =>
+    v.task_state !== plan.task
+      ? undefined
+      : {
+          ...v,
+          vm_state: f.vm_state,
+          task_state: null,
+          power_state: f.power_state,
+          host: f.host === 'clear' ? null : f.host === 'set' ? `azure-${s.config.azure.location}` : v.host,
+          ...(f.vm_state === 'active' && !v.launched_at ? { launched_at: novaTime() } : {}),
+        },
+  );
+  await finishAction(s, refOf(item), true);
+  return { status: 'done' };
+}
+
+async function powerStep(item: WorkItem, s: Services): Promise<WorkResult> {
+  const plan = item.data?.plan as unknown as PowerPlan | undefined;
+  if (!plan) return { status: 'done' };
+  const cur = await getServerAny(s, item.id);
+  // Deleted, reset by an admin, or taken over by a delete: this action is over.
+  if (!cur || cur.value.task_state !== plan.task) {
+    await finishAction(s, refOf(item), false, 'The server changed state while the action ran.').catch(() => undefined);
+    return { status: 'done' };
+  }
+  const [idxRaw, sentRaw] = (item.step ?? '0').split(':');
+  const idx = Number(idxRaw) || 0;
+  const sent = sentRaw === 'sent';
+  const arm = serverArm(s.config);
+  const vm = await arm.vmState(cur.value.azure.vm);
+  if (!vm) {
+    await failServer(s, item.id, refOf(item), { code: 'ResourceNotFound', message: 'The virtual machine of this server no longer exists on Azure.' });
+    return { status: 'done' };
+  }
+  if ((item.polls ?? 0) > MAX_POLLS) {
+    await failServer(s, item.id, refOf(item), { code: 'OperationTimedOut', message: 'The Azure operation did not finish in time.' });
+    return { status: 'done' };
+  }
+  if (idx >= plan.ops.length) return finish(s, item, plan);
+  const op = plan.ops[idx];
+  if (!sent) {
+    if (idx === 0 && plan.needsHibernation && !vm.hibernationEnabled) {
+      return notSupported(s, item, plan, 'NotImplementedError: the VM was not created with hibernation enabled (the flavor has no azure:hibernation=true), so Azure cannot suspend it.');
+    }
+    // Azure refuses a second operation while one runs on the VM: wait for it to end first.
+    if (TRANSITIONAL_PROVISIONING.includes(vm.provisioningState) || TRANSITIONAL_POWER.includes(vm.powerState ?? '')) {
+      return { status: 'again', delaySeconds: POLL_SECONDS };
+    }
+    try {
+      await arm.submitPowerOp(cur.value.azure.vm, op);
+    } catch (e) {
+      const f = armFailure(e);
+      if (f.status === 409 && f.code === 'Conflict') return { status: 'again', delaySeconds: POLL_SECONDS };
+      if (f.status !== undefined && f.status >= 500) throw e; // the queue retries
+      log.warn('server power operation refused by Azure', { server: item.id, op, code: f.code, requestId: item.requestId });
+      await failServer(s, item.id, refOf(item), f);
+      return { status: 'done' };
+    }
+    return { status: 'again', delaySeconds: POLL_SECONDS, item: { ...item, step: `${idx}:sent`, polls: 0 } };
+  }
+  if (vm.provisioningState === 'Failed') {
+    await failServer(s, item.id, refOf(item), vm.error ?? { code: 'OperationFailed', message: `The Azure ${op} operation failed.` });
+    return { status: 'done' };
+  }
+  if (TRANSITIONAL_PROVISIONING.includes(vm.provisioningState) || !REACHES[op].includes(vm.powerState ?? '')) {
+    return { status: 'again', delaySeconds: POLL_SECONDS };
+  }
+  // This operation is done: send the next one (or finish) at once.
+  return powerStep({ ...item, step: String(idx + 1), polls: 0 }, s);
+}
+
+registerWork(POWER_KIND, powerStep);
+
+/** Nova's state guard for an action (compute/api.py check_instance_state; task_state None unless said). */
+export interface StateGuard {
+  /** The action's name in Nova's 409 message ('reboot', 'stop', 'shelveOffload', ...). */
+  method: string;
+  vm: VmState[];
+  task?: TaskState[];
+  /** Nova's check_instance_lock (most actions). */
+  lock?: boolean;
+  /** Nova's check_instance_host (stop, start, migrate): no host (shelved offloaded) is 409 InstanceNotReady. */
+  host?: boolean;
+}
+
+/** The guard as Nova runs it: lock first (outer decorator), then vm_state, task_state, launched_at. */
+export function guard(ctx: RequestContext, srv: ServerRecord, g: StateGuard): void {
+  if (g.lock !== false) checkInstanceLock(srv, ctx.auth!);
+  if (g.host && !srv.host) throw conflict(`Instance ${srv.id} is not ready`);
+  checkInstanceState(srv, g.method, { vm: g.vm, task: g.task ?? [null] });
+  if (!srv.launched_at) throw conflict(`Cannot '${g.method}' instance ${srv.id} while it is in launched_at None`);
+}
+
+/**
+ * The common shape of a power/lifecycle action: guard, set the task_state (ETag-conditional: a
+ * concurrent change re-runs the guard and answers 409 as Nova's expected_task_state does), record the
+ * instance action, enqueue the Azure work, answer 202 with no body.
+ */
+export async function beginPowerAction(ctx: RequestContext, g: StateGuard, action: string, event: string, plan: PowerPlan | ((srv: ServerRecord) => PowerPlan)): Promise<ApiResponse> {
+  const s = ctx.services;
+  const cur = await visibleServer(ctx);
+  guard(ctx, cur.value, g);
+  const p = typeof plan === 'function' ? plan(cur.value) : plan;
+  const stored = await updateServer(s, cur, (v) => {
+    guard(ctx, v, g);
+    return { ...v, task_state: p.task, progress: 0 };
+  });
+  if (!stored) throw conflict(`Cannot '${g.method}' instance ${cur.value.id} while it is in vm_state deleted`);
+  const ref = await startAction(s, cur.value, action, ctx.requestId, ctx.auth!.userId, event);
+  await enqueuePower(s, cur.value.id, ref, p, ctx.requestId);
+  return accepted();
+}
+
+export { POWER };
