@@ -13,6 +13,7 @@ import { imageRoutes } from './images';
 import { imageMetadataRoutes } from './imageMetadata';
 import { serverRoutes } from './servers/servers';
 import { serverActionRoutes } from './servers/actions';
+import { serverDiagnosticsRoutes } from './servers/diagnostics';
 import { instanceActionRoutes } from './servers/instanceActionsApi';
 import { unsupportedServerRoutes } from './servers/actions/unsupported';
 import { serverMetadataRoutes } from './serverMetadata';
@@ -35,6 +36,7 @@ export const computeRoutes: Route[] = [
   ...imageMetadataRoutes,
   ...serverRoutes,
   ...serverActionRoutes,
+  ...serverDiagnosticsRoutes,
   ...instanceActionRoutes,
   ...unsupportedServerRoutes,
   ...serverMetadataRoutes,

@@ -11,6 +11,7 @@ import { registerWork, type WorkItem, type WorkResult } from '../work/queue';
 import { log } from '../log';
 import { imageStore, glanceTime, type ImageRecord } from './model';
 import { blobNameOf, deleteImageBlob, imageBlob } from './vhdBlob';
+import { isSnapshotImage, snapshotGone } from './snapshotImage';
 
 export const MANAGE_KIND = 'image-managed-create';
 export const DELETE_KIND = 'image-delete';
@@ -133,6 +134,8 @@ async function deleteStep(item: WorkItem, services: Services): Promise<WorkResul
       return { status: 'again', delaySeconds: 2 };
     }
   }
+  // A server snapshot image (snapshotImage.ts): its Azure snapshot goes first.
+  if (isSnapshotImage(img) && !(await snapshotGone(services.config, managedImageName(img.id)))) return { status: 'again', delaySeconds: 2 };
   if (img.blob) await deleteImageBlob(await imageBlob(services.config, img.blob.name));
   else await deleteImageBlob(await imageBlob(services.config, blobNameOf(img.id)));
   await store.remove(img);

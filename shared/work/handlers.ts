@@ -4,6 +4,8 @@ import '../image/managedImage';
 import '../volume/work';
 import '../compute/servers/build';
 import '../compute/servers/actions/resizeWork';
+import '../compute/servers/actions/imageWork';
+import '../compute/servers/actions/password';
 import '../compute/servers/actions/powerWork';
 
 export {};

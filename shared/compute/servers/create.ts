@@ -26,6 +26,8 @@ import { adminUsername, checkAdminPass, generatePassword, type OsType } from './
 import { armFailure, armId, nicBody, nicName, osDiskName, serverArm, subnetId, vmBody, type ImageReference } from './azureVm';
 import { ACTION, startAction, type ActionRef } from './instanceActions';
 import { createView } from './view';
+import { isSnapshotImage } from '../../image/snapshotImage';
+import { snapshotVmBody } from './actions/snapshotBoot';
 import { BUILD_KIND, TEARDOWN_KIND, failServer } from './build';
 import { recordUsageStart } from '../simpleTenantUsage';
 
@@ -45,6 +47,8 @@ interface ResolvedImage {
   image: ImageRecord;
   reference: ImageReference;
   os: OsType;
+  /** A server snapshot image: the Azure snapshot whose copy becomes the OS disk (actions/snapshotBoot.ts). */
+  snapshot?: string;
 }
 
 const GiB = 1024 ** 3;
@@ -60,6 +64,8 @@ async function resolveImage(ctx: RequestContext, id: string, flavor: FlavorRecor
     reference = { publisher: p.azure_publisher, offer: p.azure_offer, sku: p.azure_sku, version: p.azure_version || 'latest' };
   } else if (img.managedImageId) {
     reference = { id: img.managedImageId };
+  } else if (isSnapshotImage(img)) {
+    reference = { id: p.azure_uri };
   } else {
     throw badRequest(`Image ${id} cannot boot a server on Azure: it has no marketplace reference or managed image.`);
   }
@@ -69,7 +75,7 @@ async function resolveImage(ctx: RequestContext, id: string, flavor: FlavorRecor
   }
   if (img.min_ram > flavor.memory_mb) throw badRequest("Flavor's memory is too small for requested image.");
   const os = (p.azure_os_type ?? p.os_type ?? 'linux').toLowerCase() === 'windows' ? 'windows' : 'linux';
-  return { image: img, reference, os };
+  return { image: img, reference, os, ...(isSnapshotImage(img) ? { snapshot: p.azure_uri } : {}) };
 }
 
 /** The caller's key pair (os-keypairs keeps them per user: table 'keypairs', partition = user id). */
@@ -215,6 +221,9 @@ export async function createServer(ctx: RequestContext) {
   const nics = await resolveNetworks(ctx, body.networks, maxCount);
   const sg = resolveSecurityGroup(ctx, body.security_groups);
   const zone = resolveZone(ctx, body.availability_zone);
+  if (image.snapshot && (body.adminPass !== undefined || body.key_name !== undefined || body.user_data)) {
+    throw badRequest(`Image ${imageRef} is a snapshot of a server's disk: Azure boots it as it is (specialized), so adminPass, key_name and user_data cannot be applied to it.`);
+  }
   const username = adminUsername(image.image.properties, image.os);
   const password = body.adminPass ?? generatePassword();
   if (body.adminPass !== undefined) checkAdminPass(body.adminPass, image.os);
@@ -288,7 +297,7 @@ export async function createServer(ctx: RequestContext) {
   await Promise.all(
     servers.map(async (srv) => {
       const action = await startAction(s, srv, ACTION.CREATE, ctx.requestId, userId, 'compute__do_build_and_run_instance');
-      await launch(s, srv, action, { reference: image.reference, password, publicKey, customData, zone, nics, sgNsg: sg?.azure, requestId: ctx.requestId, hibernation: flavor.extra_specs['azure:hibernation'] === 'true' });
+      await launch(s, srv, action, { reference: image.reference, password, publicKey, customData, zone, nics, sgNsg: sg?.azure, requestId: ctx.requestId, snapshot: image.snapshot, hibernation: flavor.extra_specs['azure:hibernation'] === 'true' });
     }),
   );
   if (truthy(body.return_reservation_id)) return json({ reservation_id: reservationId }, 202);
@@ -304,6 +313,8 @@ interface LaunchSpec {
   nics: RequestedNic[];
   sgNsg?: { nsg: string; resourceGroup: string };
   requestId: string;
+  /** Boot a copy of this snapshot (a server snapshot image) instead of an image. */
+  snapshot?: string;
   /** The flavor's azure:hibernation=true: the VM is made able to hibernate (suspend). */
   hibernation?: boolean;
 }
@@ -344,7 +355,8 @@ async function launch(s: Services, srv: ServerRecord, action: ActionRef, spec: L
       nicIds.push(id);
       await ports.put({ ...port, azureNicId: id });
     }
-    await arm.submitVm(srv.azure.vm, vmBody(cfg, srv, { imageReference: spec.reference, adminPassword: spec.password, sshPublicKey: srv.os_type === 'linux' ? spec.publicKey : undefined, customData: spec.customData, azureZone: spec.zone.azureZone, nicIds, hibernation: spec.hibernation }));
+    const body = vmBody(cfg, srv, { imageReference: spec.reference, adminPassword: spec.password, sshPublicKey: srv.os_type === 'linux' ? spec.publicKey : undefined, customData: spec.customData, azureZone: spec.zone.azureZone, nicIds, hibernation: spec.hibernation });
+    await arm.submitVm(srv.azure.vm, spec.snapshot ? await snapshotVmBody(cfg, srv, spec.snapshot, body) : body);
   } catch (e) {
     const f = armFailure(e);
     log.warn('server launch refused by Azure', { server: srv.id, code: f.code, status: f.status, requestId: spec.requestId });

@@ -35,6 +35,7 @@ export type TaskState =
   | 'resize_confirming'
   | 'rebuilding'
   | 'image_snapshot'
+  | 'image_backup'
   | 'updating_password'
   // the lifecycle actions (power.ts, lifecycle.ts)
   | 'suspending'

@@ -20,6 +20,8 @@ export interface VmDetail {
   agentReady: boolean;
   agentStatus?: string;
   bootDiagnostics: boolean;
+  /** From the instance view, for os-server-diagnostics. */
+  guest: { computerName?: string; osName?: string; osVersion?: string; hyperVGeneration?: string; agentVersion?: string; disks: string[] };
   error?: { code: string; message: string };
 }
 
@@ -103,6 +105,14 @@ export function armServerActions(cfg: JacketConfig, clients: AzureClients = crea
         agentReady: agent?.displayStatus === 'Ready',
         agentStatus: agent?.message ?? agent?.displayStatus,
         bootDiagnostics: vm.diagnosticsProfile?.bootDiagnostics?.enabled === true,
+        guest: {
+          computerName: iv?.computerName,
+          osName: iv?.osName,
+          osVersion: iv?.osVersion,
+          hyperVGeneration: iv?.hyperVGeneration,
+          agentVersion: iv?.vmAgent?.vmAgentVersion,
+          disks: (iv?.disks ?? []).map((d) => d.name ?? ''),
+        },
         ...(failed ? { error: { code: failed.code?.split('/')[2] ?? 'ProvisioningFailed', message: failed.message ?? failed.displayStatus ?? 'Provisioning failed' } } : {}),
       };
     },

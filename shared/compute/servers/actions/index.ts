@@ -6,6 +6,9 @@ import './power';
 import './lifecycle';
 import './unsupported';
 import './resize';
+import './image';
+import './password';
+import './console';
 
 export const serverActionRoutes: Route[] = [
   computeRoute('servers-action', 'POST', '/servers/{server_id}/action', 'os_compute_api:servers:action', 'authenticated', dispatchServerAction),

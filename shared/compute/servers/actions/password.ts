@@ -1,0 +1,122 @@
+// changePassword (nova/api/openstack/compute/admin_password.py; compute/api.py set_admin_password) on
+// Azure: the VMAccess extension resets the admin account's password in the guest — Linux
+// Microsoft.OSTCExtensions/VMAccessForLinux 1.5 (protected settings username + password), Windows
+// Microsoft.Compute/VMAccessAgent 2.4 (public UserName, protected Password) — azure-facts.md.
+// The password goes to Azure in the extension PUT sent from this request, and nowhere else (protected
+// settings are never returned by Azure). What can be refused is refused first, in Nova's 409
+// InstancePasswordSetFailed words: a password Azure would refuse, or a VM whose agent is not Ready
+// (extensions need it; images built without the agent never get there).
+import type { RequestContext } from '../../../http/router';
+import type { Services } from '../../../services';
+import { accepted } from '../../../http/respond';
+import { conflict } from '../../../http/errors';
+import { log } from '../../../log';
+import { registerWork, type WorkItem, type WorkResult } from '../../../work/queue';
+import { checkInstanceLock, checkInstanceState, getServerAny, updateServer, visibleServer, type ServerRecord } from '../model';
+import { armFailure } from '../azureVm';
+import { finishAction, type ActionRef } from '../instanceActions';
+import { passwordProblem } from '../passwords';
+import { registerServerAction } from './registry';
+import { startTask, K2_ACTION } from './taskStart';
+import { serverActionsArm, type VmAccessExtension } from './azureActions';
+
+export const PASSWORD_KIND = 'server-password';
+/** The one VMAccess extension instance of a VM (Azure allows one per handler: it is updated to act again). */
+export const VMACCESS_NAME = 'enablevmaccess';
+
+const changePasswordSchema = {
+  type: 'object',
+  properties: {
+    changePassword: { type: 'object', properties: { adminPass: { type: 'string' } }, required: ['adminPass'], additionalProperties: false },
+  },
+  required: ['changePassword'],
+  additionalProperties: false,
+};
+
+const setFailed = (id: string, reason: string) => conflict(`Failed to set admin password on ${id} because ${reason}`);
+
+/** The VMAccess extension that sets `password` for `username`; forceUpdateTag makes Azure run it again. */
+export function vmAccessExtension(cfg: { azure: { location: string } }, srv: Pick<ServerRecord, 'os_type' | 'id' | 'project_id'>, username: string, password: string, runTag: string): VmAccessExtension {
+  const linux = srv.os_type === 'linux';
+  return {
+    name: VMACCESS_NAME,
+    body: {
+      location: cfg.azure.location,
+      publisher: linux ? 'Microsoft.OSTCExtensions' : 'Microsoft.Compute',
+      typePropertiesType: linux ? 'VMAccessForLinux' : 'VMAccessAgent',
+      typeHandlerVersion: linux ? '1.5' : '2.4',
+      autoUpgradeMinorVersion: true,
+      forceUpdateTag: runTag,
+      settings: linux ? {} : { UserName: username },
+      protectedSettings: linux ? { username, password } : { Password: password },
+    },
+  };
+}
+
+/** Checks that the guest can take a password now: Azure's rules for it, and a Ready VM agent. */
+export async function checkPasswordSettable(s: Services, srv: ServerRecord, password: string): Promise<void> {
+  const problem = passwordProblem(password, srv.os_type);
+  if (problem) throw setFailed(srv.id, `the password ${problem}`);
+  const vm = await serverActionsArm(s.config).vm(srv.azure.vm);
+  if (!vm) throw setFailed(srv.id, 'the virtual machine is missing on Azure');
+  if (!vm.agentReady) throw setFailed(srv.id, `the Azure VM agent is not ready (${vm.agentStatus ?? `power state ${vm.powerState ?? 'unknown'}`})`);
+}
+
+async function changePassword(ctx: RequestContext, args: unknown) {
+  const password = (args as { adminPass: string }).adminPass;
+  const s = ctx.services;
+  const cur = await visibleServer(ctx);
+  checkInstanceLock(cur.value, ctx.auth!);
+  checkInstanceState(cur.value, 'changePassword', { vm: ['active'], task: [null] });
+  await checkPasswordSettable(s, cur.value, password);
+  const { server, action } = await startTask(ctx, cur, {
+    method: 'changePassword',
+    vm: ['active'],
+    lock: true,
+    set: (v) => ({ ...v, task_state: 'updating_password' }),
+    action: K2_ACTION.CHANGE_PASSWORD,
+    event: 'compute_set_admin_password',
+  });
+  try {
+    await serverActionsArm(s.config).putExtension(server.azure.vm, vmAccessExtension(s.config, server, server.azure.admin_username, password, ctx.requestId));
+  } catch (e) {
+    const f = armFailure(e);
+    log.warn('password extension refused by Azure', { server: server.id, code: f.code, requestId: ctx.requestId });
+    await endPassword(s, { serverId: server.id, rowKey: action.rowKey }, false, `Azure error ${f.code}`);
+    throw setFailed(server.id, `Azure refused it: ${f.message}`);
+  }
+  await s.work.enqueue({ kind: PASSWORD_KIND, id: server.id, data: { action: action.rowKey }, requestId: ctx.requestId }, 1);
+  return accepted();
+}
+
+async function endPassword(s: Services, a: ActionRef, ok: boolean, traceback?: string): Promise<void> {
+  const cur = await getServerAny(s, a.serverId);
+  if (cur) await updateServer(s, cur, (v) => (v.task_state === 'updating_password' ? { ...v, task_state: null } : undefined));
+  await finishAction(s, a, ok, traceback);
+}
+
+/** Polls the extension until Azure says Succeeded or Failed (a refused password ends Failed). */
+async function passwordStep(item: WorkItem, s: Services): Promise<WorkResult> {
+  const cur = await getServerAny(s, item.id);
+  if (!cur || cur.value.task_state !== 'updating_password') return { status: 'done' };
+  const a = { serverId: item.id, rowKey: String(item.data?.action) };
+  const ext = await serverActionsArm(s.config).extension(cur.value.azure.vm, VMACCESS_NAME);
+  if (!ext) {
+    if ((item.polls ?? 0) < 30) return { status: 'again', delaySeconds: 1 };
+    await endPassword(s, a, false, 'The VMAccess extension did not reach Azure.');
+    return { status: 'done' };
+  }
+  if (ext.provisioningState === 'Succeeded') {
+    await endPassword(s, a, true);
+    return { status: 'done' };
+  }
+  if (ext.provisioningState === 'Failed' || ext.provisioningState === 'Canceled') {
+    log.warn('password extension failed on Azure', { server: item.id, requestId: item.requestId });
+    await endPassword(s, a, false, (ext.message ?? 'VMAccess failed').slice(0, 255));
+    return { status: 'done' };
+  }
+  return { status: 'again', delaySeconds: 1 };
+}
+
+registerWork(PASSWORD_KIND, passwordStep);
+registerServerAction({ name: 'changePassword', policy: { name: 'os_compute_api:os-admin-password', rule: 'project_member_or_admin' }, schema: changePasswordSchema, handler: changePassword });
