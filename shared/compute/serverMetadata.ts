@@ -4,13 +4,12 @@
 // limits, and Nova's metadata is only ever read back through this API and the server views).
 import type { RequestContext, Route } from '../http/router';
 import { json, noContent } from '../http/respond';
-import { badRequest, conflict, notFound } from '../http/errors';
+import { badRequest, notFound } from '../http/errors';
 import { validateBody } from '../api/validation';
-import { isAdmin } from '../api/policy';
 import { ConcurrencyError, type Stored } from '../store/tables';
 import { computeRoute } from './common';
 import { checkAbsolute } from './quotas';
-import { checkInstanceState, novaTime, serverRepo, visibleServer, type ServerRecord } from './servers/model';
+import { checkInstanceLock, checkInstanceState, novaTime, serverRepo, visibleServer, type ServerRecord } from './servers/model';
 
 // nova/api/openstack/compute/schemas/server_metadata.py
 const KEY = '^[a-zA-Z0-9-_:. ]{1,255}$';
@@ -31,10 +30,10 @@ const itemNotFound = () => notFound('Metadata item was not found');
 /**
  * nova/compute/api.py check_instance_lock + check_instance_state for the metadata calls: a locked
  * server refuses non-admins (409 InstanceIsLocked); otherwise vm_state active, paused, suspended or
- * stopped with no task running. `locked` is read if the lock action has set it on the record.
+ * stopped with no task running.
  */
 function checkWritable(ctx: RequestContext, srv: ServerRecord, method: 'update metadata' | 'delete metadata'): void {
-  if ((srv as ServerRecord & { locked?: boolean }).locked && !isAdmin(ctx.auth!)) throw conflict(`Instance ${srv.id} is locked`);
+  checkInstanceLock(srv, ctx.auth!);
   checkInstanceState(srv, method, { vm: ['active', 'paused', 'suspended', 'stopped'], task: [null] });
 }
 

@@ -170,7 +170,8 @@ test('metadata writes are refused (409) while a task runs, in a refused vm_state
   } finally {
     await patchRecord((v) => ({ ...v, vm_state: 'active' }));
   }
-  await patchRecord((v) => ({ ...v, locked: true }) as ServerRecord);
+  const lock = await stack.http('POST', `/compute/v2.1/servers/${serverId}/action`, { token: tAlice, body: { lock: null } });
+  assert.equal(lock.status, 202, lock.text);
   try {
     const r = await stack.http('PUT', meta(), { token: tAlice, body: { metadata: {} } });
     assert.equal(r.status, 409);
@@ -180,7 +181,8 @@ test('metadata writes are refused (409) while a task runs, in a refused vm_state
     assert.equal(admin.status, 200, admin.text);
     assert.equal((await stack.http('DELETE', meta('/by'), { token: tAdmin })).status, 204);
   } finally {
-    await patchRecord((v) => ({ ...v, locked: false }) as ServerRecord);
+    const unlock = await stack.http('POST', `/compute/v2.1/servers/${serverId}/action`, { token: tAlice, body: { unlock: null } });
+    assert.equal(unlock.status, 202, unlock.text);
   }
   assert.deepEqual((await stack.http('GET', meta(), { token: tAlice })).body.metadata, before, 'nothing changed');
 });
