@@ -13,6 +13,7 @@ import { startEmulator, type RunningEmulator } from '../../emulator/server';
 import { EmulatorControl } from '../../emulator/control';
 import { createAzureClients, type AzureClients } from '../../shared/azure/clients';
 import { isFixedVhdFooter, parseVhdFooter } from '../../shared/storage/vhd';
+import { backupBlobClaim } from '../../shared/volume/blobClaims';
 
 let stack: Stack;
 let emu: RunningEmulator;
@@ -215,6 +216,44 @@ test('a backup Azure will not export fails with its reason and leaves the volume
   const forced = await stack.http('POST', `/volume/v3/${me.body.token.project.id}/backups/${failed.id}/action`, { token: adminToken, body: { 'os-force_delete': {} } });
   assert.equal(forced.status, 202, forced.text);
   await waitGone(`/backups/${failed.id}`);
+  assert.equal((await asAlice('DELETE', `/volumes/${v.id}`)).status, 202);
+});
+
+test('a worker that dies mid-copy leaves an unusable backup that the retried step completes; leftover blobs are nobody\'s', async () => {
+  const v = (await asAlice('POST', '/volumes', { volume: { size: 1, name: 'crash' } })).body.volume;
+  await waitVolume(v.id, 'available');
+  const A = pattern(3);
+  await writeDisk(`volume-${v.id}`, 4 * MiB, A);
+  const c = (await asAlice('POST', '/backups', { backup: { volume_id: v.id, name: 'crashy' } })).body.backup;
+  await waitBackup(c.id, 'available');
+  // What a crash mid-copy leaves: the record still creating, the volume backing-up, half a blob
+  // (data cleared, no footer yet).
+  const s = stack.cloud.services;
+  const tables = { backups: s.tables.repository<Record<string, unknown>>('volbackups'), volumes: s.tables.repository<Record<string, unknown>>('volumes') };
+  await tables.backups.update(alice.projectId, c.id, (x) => ({ ...x, status: 'creating' }));
+  await tables.volumes.update(alice.projectId, v.id, (x) => ({ ...x, status: 'backing-up', previous_status: 'available' }));
+  const blob = blobs.getContainerClient('backups').getPageBlobClient(`backup-${c.id}.vhd`);
+  await blob.clearPages(0, GiB + 512);
+  const restoreRefused = await asAlice('POST', `/backups/${c.id}/restore`, { restore: { name: 'too-early' } });
+  assert.equal(restoreRefused.status, 400);
+  assert.equal(restoreRefused.body.badRequest.message, 'Invalid backup: Backup status must be available');
+  assert.equal((await asAlice('GET', '/volumes/detail?name=too-early')).body.volumes.length, 0);
+  // The queue hands the step out again (its message became visible after the crash).
+  await s.work.enqueue({ kind: 'backup-create', id: c.id, data: { project: alice.projectId } });
+  await waitBackup(c.id, 'available');
+  await waitVolume(v.id, 'available');
+  assert.deepEqual(await blob.downloadToBuffer(4 * MiB, A.length), A);
+  assert.ok(isFixedVhdFooter(await blob.downloadToBuffer(GiB, 512)));
+  // ownership for the sweep: the record's blob is claimed; once the record is gone, it is not
+  const meta = (await blob.getProperties()).metadata;
+  assert.equal(await backupBlobClaim(s, `backup-${c.id}.vhd`, meta), 'backup-record');
+  assert.equal(await backupBlobClaim(s, 'disk.vhd', {}), 'not-jacket');
+  await s.tables.repository('volindex').delete('backup', c.id);
+  assert.equal(await backupBlobClaim(s, `backup-${c.id}.vhd`, meta), undefined);
+  await s.tables.repository('volindex').upsert('backup', c.id, { project_id: alice.projectId });
+  assert.equal((await asAlice('DELETE', `/backups/${c.id}`)).status, 202);
+  await waitGone(`/backups/${c.id}`);
+  assert.equal(await blob.exists(), false);
   assert.equal((await asAlice('DELETE', `/volumes/${v.id}`)).status, 202);
 });
 
