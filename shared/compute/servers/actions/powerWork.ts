@@ -11,7 +11,7 @@ import type { RequestContext } from '../../../http/router';
 import { accepted } from '../../../http/respond';
 import type { ApiResponse } from '../../../http/types';
 import { conflict } from '../../../http/errors';
-import { checkInstanceLock, checkInstanceState, getServerAny, updateServer, visibleServer, novaTime, POWER, type PowerState, type ServerRecord, type TaskState, type VmState } from '../model';
+import { checkInstanceLock, checkInstanceState, getServerAny, instanceNotFound, updateServer, visibleServer, novaTime, POWER, type PowerState, type ServerRecord, type TaskState, type VmState } from '../model';
 import { serverArm, armFailure, type VmPowerOp } from '../azureVm';
 import { failServer } from '../build';
 import { finishAction, startAction, type ActionRef } from '../instanceActions';
@@ -19,7 +19,7 @@ import { finishAction, startAction, type ActionRef } from '../instanceActions';
 export const POWER_KIND = 'server-power';
 
 const POLL_SECONDS = 1;
-/** How long one operation may run before the action is failed (polls of POLL_SECONDS). */
+/** How long the whole action may take before it is failed (polls of POLL_SECONDS). */
 const MAX_POLLS = 600;
 
 /** What the server becomes once every operation succeeded. */
@@ -132,7 +132,7 @@ async function powerStep(item: WorkItem, s: Services): Promise<WorkResult> {
       await failServer(s, item.id, refOf(item), f);
       return { status: 'done' };
     }
-    return { status: 'again', delaySeconds: POLL_SECONDS, item: { ...item, step: `${idx}:sent`, polls: 0 } };
+    return { status: 'again', delaySeconds: POLL_SECONDS, item: { ...item, step: `${idx}:sent` } };
   }
   if (vm.provisioningState === 'Failed') {
     await failServer(s, item.id, refOf(item), vm.error ?? { code: 'OperationFailed', message: `The Azure ${op} operation failed.` });
@@ -141,8 +141,10 @@ async function powerStep(item: WorkItem, s: Services): Promise<WorkResult> {
   if (TRANSITIONAL_PROVISIONING.includes(vm.provisioningState) || !REACHES[op].includes(vm.powerState ?? '')) {
     return { status: 'again', delaySeconds: POLL_SECONDS };
   }
-  // This operation is done: send the next one (or finish) at once.
-  return powerStep({ ...item, step: String(idx + 1), polls: 0 }, s);
+  // This operation is done: send the next one (or finish) at once; a wait comes back at the next step.
+  const next = { ...item, step: String(idx + 1) };
+  const r = await powerStep(next, s);
+  return r.status === 'again' && !r.item ? { ...r, item: next } : r;
 }
 
 registerWork(POWER_KIND, powerStep);
@@ -181,7 +183,7 @@ export async function beginPowerAction(ctx: RequestContext, g: StateGuard, actio
     guard(ctx, v, g);
     return { ...v, task_state: p.task, progress: 0 };
   });
-  if (!stored) throw conflict(`Cannot '${g.method}' instance ${cur.value.id} while it is in vm_state deleted`);
+  if (!stored) throw instanceNotFound(cur.value.id);
   const ref = await startAction(s, cur.value, action, ctx.requestId, ctx.auth!.userId, event);
   await enqueuePower(s, cur.value.id, ref, p, ctx.requestId);
   return accepted();
