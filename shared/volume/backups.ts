@@ -156,6 +156,8 @@ async function listing(ctx: RequestContext, detailed: boolean) {
       throw badRequest(`Invalid input received: all_tenants must be a boolean, got '${raw}'.`);
     }
   }
+  // An admin's unknown filter reaches Cinder's database, where it matches nothing (members' are dropped).
+  for (const k of q.keys()) if (admin && !FILTERS.includes(k) && !PAGING.includes(k) && k !== 'all_tenants') return json({ backups: [] });
   const projects = admin && allTenants ? [...new Set((await t.index.list('backup')).map((r) => r.value.project_id))] : [projectOf(ctx)];
   const all: BackupRecord[] = [];
   const parents = new Set<string>();
@@ -165,7 +167,6 @@ async function listing(ctx: RequestContext, detailed: boolean) {
       if (FILTERS.every((k) => !q.has(k) || String((r.value as unknown as Record<string, unknown>)[k]) === q.get(k))) all.push(r.value);
     }
   }
-  for (const k of q.keys()) if (!FILTERS.includes(k) && !PAGING.includes(k) && k !== 'all_tenants' && admin) return json({ backups: [] });
   all.sort(compareBy<BackupRecord>(sort, (b, k) => (k === 'display_name' ? b.name : (b as unknown as Record<string, unknown>)[k])));
   const items = pageAfter(all, page.marker, page.limit, (m) => notFound(`Marker ${m} could not be found.`));
   const body: Record<string, unknown> = { backups: items.map((b) => (detailed ? backupDetail(ctx, b, parents.has(b.id)) : backupSummary(ctx, b))) };

@@ -53,6 +53,8 @@ export interface VolumeRecord {
 /** The data of a volume made from an image: a Jacket image's VHD blob, or a marketplace image. */
 export type ImageSource =
   | { kind: 'blob'; image_id: string; blob_name: string }
+  /** An image with no blob of its own, only a managed image (e.g. a server snapshot). */
+  | { kind: 'managed'; image_id: string; managed_image_id: string }
   | { kind: 'marketplace'; image_id: string; publisher: string; offer: string; sku: string; version: string };
 
 export type BackupStatus = 'creating' | 'available' | 'deleting' | 'error' | 'error_deleting' | 'restoring' | 'error_restoring';

@@ -153,8 +153,9 @@ async function imageFor(ctx: RequestContext, ref: string): Promise<{ img: ImageR
     const p = img.properties;
     return { img, source: { kind: 'marketplace', image_id: img.id, publisher: p.azure_publisher, offer: p.azure_offer, sku: p.azure_sku, version: p.azure_version } };
   }
-  if (!img.blob) throw badRequest(`Invalid input received: Image ${img.id} has no data.`);
-  return { img, source: { kind: 'blob', image_id: img.id, blob_name: img.blob.name } };
+  if (img.blob) return { img, source: { kind: 'blob', image_id: img.id, blob_name: img.blob.name } };
+  if (img.managedImageId) return { img, source: { kind: 'managed', image_id: img.id, managed_image_id: img.managedImageId } };
+  throw badRequest(`Invalid input received: Image ${img.id} has no data.`);
 }
 
 export interface NewVolume {

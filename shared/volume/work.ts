@@ -43,6 +43,7 @@ async function sourceOf(s: Services, v: VolumeRecord): Promise<{ id: string; siz
   }
   const img = v.image_source;
   if (img?.kind === 'blob') return { id: img.image_id, size: v.size, source: { importUri: (await imageBlob(s.config, img.blob_name)).url } };
+  if (img?.kind === 'managed') return { id: img.image_id, size: v.size, source: { imageReferenceId: img.managed_image_id } };
   if (img?.kind === 'marketplace') {
     const ref = await volumeDisks(s.config).marketplaceVersionId(img.publisher, img.offer, img.sku, img.version);
     return { id: img.image_id, size: v.size, source: { imageReferenceId: ref } };
