@@ -1,11 +1,12 @@
 /** Operation status (Azure-AsyncOperation) and monitor (Location) URLs, and resource group reads. */
 import { ArmError } from './errors';
 import { ok } from './http';
+import type { Ctx } from './http';
 import type { Router } from './router';
 
 export function registerOperationRoutes(r: Router): void {
   const compute = '/subscriptions/{sub}/providers/Microsoft.Compute/locations/{location}';
-  const status = (ctx: Parameters<Parameters<Router['add']>[3]>[0]) =>
+  const status = (ctx: Ctx) =>
     ctx.query.get('monitor') === 'true' ? ctx.emu.ops.monitor(ctx, ctx.params.op) : ctx.emu.ops.statusDocument(ctx, ctx.params.op);
   r.add('GET', `${compute}/operations/{op}`, 'compute', status);
   r.add('GET', `${compute}/DiskOperations/{op}`, 'disk', status);
@@ -13,7 +14,7 @@ export function registerOperationRoutes(r: Router): void {
   r.add('GET', `${network}/operations/{op}`, 'network', (ctx) => ctx.emu.ops.statusDocument(ctx, ctx.params.op));
   r.add('GET', `${network}/operationResults/{op}`, 'network', (ctx) => ctx.emu.ops.monitor(ctx, ctx.params.op));
 
-  const rgBody = (ctx: Parameters<Parameters<Router['add']>[3]>[0], name: string) => ({
+  const rgBody = (ctx: Ctx, name: string) => ({
     id: `/subscriptions/${ctx.emu.sub}/resourceGroups/${name}`,
     name,
     type: 'Microsoft.Resources/resourceGroups',

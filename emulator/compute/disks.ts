@@ -385,12 +385,14 @@ async function grant(ctx: Ctx, rec: DiskRecord): Promise<Reply> {
   if (access === 'Read' && rec.awaitingUpload) {
     throw operationNotAllowed(`Disk '${rec.name}' is in state ReadyToUpload; only Write access can be granted.`, 'access');
   }
+  // Export of an attached disk needs its VM deallocated (a stopped VM still holds it).
   const vm = attachedRunningVm(emu, rec);
-  if (access === 'Read' && vm && vm.powerState !== 'stopped') {
-    throw new ArmError(409, 'Conflict', `Cannot grant access to disk '${rec.name}' because it is attached to the running VM '${vm.id}'. Stop and deallocate the VM, or take a snapshot.`);
-  }
   if (access === 'Read' && vm) {
-    throw new ArmError(409, 'Conflict', `Cannot grant access to disk '${rec.name}' because it is attached to VM '${vm.id}' which is not deallocated.`);
+    throw new ArmError(
+      409,
+      'Conflict',
+      `Cannot grant access to disk '${rec.name}' because it is attached to VM '${vm.id}' which is ${vm.powerState}. Deallocate the VM, or take a snapshot and export that.`,
+    );
   }
   const previous = rec.access;
   const op = diskOperation(ctx, rec, 'grantAccess', async () => {
