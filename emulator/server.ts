@@ -185,10 +185,12 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
       const m = emu.router.match(method, p);
       if (m === 'method-not-allowed') throw methodNotAllowed(method);
       if (!m) throw unknownRoute(method, p, apiVersion);
-      const ctx: Ctx = { emu, method, path: p, query: url.searchParams, params: m.params, body: requestBody, apiVersion, baseUrl };
+      const ctx: Ctx = { emu, method, path: p, query: url.searchParams, params: m.params, body: requestBody, apiVersion, baseUrl, operationId: m.route.operationId };
       const reply = await m.route.handler(ctx);
       const isStatus = /\/(operations|DiskOperations|operationResults)\//i.test(p);
-      record(reply.status, reply.body, isStatus ? 'operation-status' : 'route', m.route.operationId);
+      // Operation URLs are recorded with the operationId of the request that started them.
+      const opId = isStatus ? emu.ops.get(m.params.op ?? '')?.originOperationId : m.route.operationId;
+      record(reply.status, reply.body, isStatus ? 'operation-status' : 'route', opId);
       send(res, reply, rateHeaders);
     } catch (e) {
       const err = e instanceof ArmError ? e : new ArmError(500, 'InternalServerError', `The emulator failed: ${(e as Error).stack ?? e}`);

@@ -14,6 +14,8 @@ export interface Ctx {
   apiVersion: string;
   /** https://127.0.0.1:PORT */
   baseUrl: string;
+  /** Spec operationId of the route serving the request. */
+  operationId?: string;
 }
 
 export interface Reply {

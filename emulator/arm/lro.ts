@@ -26,6 +26,8 @@ export interface Operation {
   /** Final body served by the Location URL (and as properties.output for DiskRP). */
   result?: unknown;
   resourceId: string;
+  /** Spec operationId of the request that started the operation (its final result's schema). */
+  originOperationId?: string;
   dueAt: number;
   done: Promise<void>;
 }
@@ -84,6 +86,7 @@ export class Operations {
       status: 'InProgress',
       startTime: new Date().toISOString(),
       resourceId: opts.resourceId,
+      originOperationId: ctx.operationId,
       dueAt: Date.now() + delay,
       done: new Promise<void>((r) => (resolveDone = r)),
     };

@@ -236,6 +236,65 @@ function update(ctx: Ctx, vm: VmRecord, isPatch: boolean): Reply {
   return lroBody(ctx, 200, renderVm(emu, vm), o);
 }
 
+/** POST attachDetachDataDisks: attach and detach managed data disks in one operation. */
+function attachDetach(ctx: Ctx, vm: VmRecord): Reply {
+  const emu = ctx.emu;
+  guardVm(ctx, vm, 'attachDetachDataDisks');
+  const b = ctx.body ?? {};
+  const toAttach: any[] = b.dataDisksToAttach ?? [];
+  const toDetach: any[] = b.dataDisksToDetach ?? [];
+  if (toAttach.length === 0 && toDetach.length === 0) {
+    throw invalidParameter('At least one of dataDisksToAttach or dataDisksToDetach must be specified.', 'dataDisksToAttach');
+  }
+  for (const [i, d] of toDetach.entries()) {
+    if (!vm.dataDisks.some((x) => sameId(x.diskId, d.diskId))) {
+      throw invalidParameter(`Disk ${d.diskId} is not attached to VM '${vm.name}'.`, `dataDisksToDetach[${i}].diskId`);
+    }
+  }
+  const kept = vm.dataDisks.filter((x) => !toDetach.some((d) => sameId(d.diskId, x.diskId)));
+  const used = new Set(kept.map((x) => x.lun));
+  const desired: any[] = kept.map((x) => ({ lun: x.lun, createOption: 'Attach', managedDisk: { id: x.diskId }, caching: x.caching, deleteOption: x.deleteOption }));
+  for (const d of toAttach) {
+    let lun = d.lun;
+    if (lun === undefined) {
+      lun = 0;
+      while (used.has(lun)) lun += 1;
+    }
+    used.add(lun);
+    desired.push({ lun, createOption: 'Attach', managedDisk: { id: d.diskId }, caching: d.caching, deleteOption: d.deleteOption, writeAcceleratorEnabled: d.writeAcceleratorEnabled });
+  }
+  const shell = { id: vm.id, name: vm.name, resourceGroup: vm.resourceGroup, location: vm.location, zones: vm.zones, vmSize: vm.vmSize };
+  const plan = planDataDisks(ctx, shell, desired, kept);
+  for (const r of plan.refs) {
+    const d = emu.store.get<DiskRecord>(T.disk, r.diskId);
+    if (d) d.managedBy = vm.id;
+  }
+  for (const x of vm.dataDisks) {
+    if (!plan.refs.some((r) => sameId(r.diskId, x.diskId))) {
+      const d = emu.store.get<DiskRecord>(T.disk, x.diskId);
+      if (d) d.managedBy = undefined;
+    }
+  }
+  vm.dataDisks = plan.refs;
+  vm.provisioningState = 'Updating';
+  const op = emu.ops.start(ctx, {
+    kind: 'compute',
+    name: 'attachDetachDataDisks',
+    resourceId: vm.id,
+    location: vm.location,
+    work: () => {
+      vm.provisioningState = 'Succeeded';
+      // final-state-via location: the VM's storage profile
+      return renderVm(emu, vm).properties.storageProfile;
+    },
+    onFailed: (err) => {
+      vm.provisioningState = 'Failed';
+      vm.provisioningError = { code: err.code, message: err.message };
+    },
+  });
+  return accepted(ctx, op);
+}
+
 /** Removes a VM, honouring deleteOption on its disks and NICs. */
 export async function destroyVm(emu: Emulator, vm: VmRecord, viaArm: boolean): Promise<void> {
   emu.store.delete(T.vm, vm.id);
@@ -390,6 +449,7 @@ export function registerVirtualMachines(r: Router): void {
       if (wasRunning) await boot(emu, vm, 'reimage');
     });
   }, 'VirtualMachines_Reimage');
+  r.add('POST', `${BASE}/{vm}/attachDetachDataDisks`, 'compute', (ctx) => attachDetach(ctx, getVm(ctx)), 'VirtualMachines_AttachDetachDataDisks');
   r.add('POST', `${BASE}/{vm}/generalize`, 'compute', (ctx) => {
     const vm = getVm(ctx);
     guardVm(ctx, vm, 'generalize');

@@ -350,7 +350,14 @@ export class SpecValidator {
     for (const r of records) {
       if (r.status === 0) continue; // connection dropped by a fault
       if (OPERATION_RESULT.test(r.path) || /[?&]monitor=true/i.test(r.query ?? '')) {
-        report.outsideSpecSet.push(`${r.method} ${r.path}`);
+        // A Location URL's final 200 is the result of the operation that started it.
+        const origin = r.operationId ? this.byOperationId(r.operationId) : undefined;
+        const hasBody = r.responseBody !== undefined && r.responseBody !== null && r.responseBody !== '';
+        if (r.status === 200 && origin && hasBody) {
+          const errors = this.validateResponse(origin, 200, r.responseBody);
+          report.validated += 1;
+          if (errors.length) report.failures.push({ method: r.method, path: r.path, status: r.status, operationId: origin.operationId, errors });
+        } else report.outsideSpecSet.push(`${r.method} ${r.path}`);
         continue;
       }
       if (OPERATION_STATUS.test(r.path)) {

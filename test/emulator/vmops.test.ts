@@ -66,6 +66,21 @@ describe('VM updates', () => {
     assert.equal((await h.compute.disks.get(h.resourceGroup, 'lin-data1')).diskState, 'Unattached');
   });
 
+  it('attachDetachDataDisks attaches (auto LUN) and detaches in one operation', async () => {
+    const a = await h.compute.disks.createOrUpdate(h.resourceGroup, 'ad-a', { location: h.location, creationData: { createOption: 'Empty' }, diskSizeGB: 1 });
+    const b = await h.compute.disks.createOrUpdate(h.resourceGroup, 'ad-b', { location: h.location, creationData: { createOption: 'Empty' }, diskSizeGB: 1 });
+    const sp1 = await h.compute.virtualMachines.attachDetachDataDisks(h.resourceGroup, 'lin', { dataDisksToAttach: [{ diskId: a.id! }, { diskId: b.id!, lun: 5 }] });
+    assert.deepEqual(sp1.dataDisks?.map((d) => [d.lun, d.name]), [[0, 'ad-a'], [5, 'ad-b']]);
+    const sp2 = await h.compute.virtualMachines.attachDetachDataDisks(h.resourceGroup, 'lin', { dataDisksToDetach: [{ diskId: a.id! }] });
+    assert.deepEqual(sp2.dataDisks?.map((d) => d.name), ['ad-b']);
+    assert.equal((await h.compute.disks.get(h.resourceGroup, 'ad-a')).diskState, 'Unattached');
+    await assert.rejects(
+      h.compute.virtualMachines.attachDetachDataDisks(h.resourceGroup, 'lin', { dataDisksToDetach: [{ diskId: a.id! }] }),
+      (e: any) => e.statusCode === 400 && e.code === 'InvalidParameter',
+    );
+    await h.compute.virtualMachines.attachDetachDataDisks(h.resourceGroup, 'lin', { dataDisksToDetach: [{ diskId: b.id! }] });
+  });
+
   it('refuses more data disks than the size allows', async () => {
     const disks = Array.from({ length: 5 }, (_, i) => ({ lun: i, createOption: 'Empty' as const, diskSizeGB: 1 }));
     await h.compute.virtualMachines.update(h.resourceGroup, 'lin', { hardwareProfile: { vmSize: 'Standard_B1s' } });
