@@ -135,8 +135,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
             fault.spec.status,
             fault.spec.code ?? 'InjectedFault',
             fault.spec.message ?? `Injected fault for ${method} ${p}`,
-            undefined,
-            undefined,
+            fault.spec.target,
+            fault.spec.details,
             fault.spec.headers ?? {},
           );
           throw Object.assign(err, { servedBy: 'fault' });

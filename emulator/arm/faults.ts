@@ -14,6 +14,10 @@ export interface FaultSpec {
   message?: string;
   /** Extra headers on the injected error, e.g. {"Retry-After": "1"}. */
   headers?: Record<string, string>;
+  /** error.target and error.details of the injected error, e.g. Compute's throttling
+   * (409 OperationNotAllowed with details [{code: 'TooManyRequests', ...}]). */
+  target?: string;
+  details?: Array<{ code: string; message: string; target?: string }>;
   /** Delay the request by this many ms (then serve it normally unless status/drop is also set). */
   latencyMs?: number;
   /** Destroy the connection without answering. */

@@ -41,6 +41,22 @@ describe('fault injection through the control API', () => {
     assert.equal(d.provisioningState, 'Succeeded', 'only the next request failed');
   });
 
+  it('injects Compute throttling: 409 OperationNotAllowed with TooManyRequests details and Retry-After', async () => {
+    const noRetry = computeClient(h.emu, { maxRetries: 0 });
+    await h.control.addFault({
+      method: 'POST',
+      path: '/virtualMachines/vm1/restart$',
+      status: 409,
+      code: 'OperationNotAllowed',
+      message: 'The server rejected the request because too many requests have been received for this subscription.',
+      details: [{ code: 'TooManyRequests', target: 'PutVM3Min', message: '{"operationGroup":"PutVM3Min","startTime":"2026-01-01T00:00:00+00:00","endTime":"2026-01-01T00:03:00+00:00","allowedRequestCount":1,"measuredRequestCount":2}' }],
+      headers: { 'Retry-After': '1' },
+    });
+    await assert.rejects(noRetry.virtualMachines.restart(h.resourceGroup, 'vm1'), (e: any) => e.statusCode === 409 && e.code === 'OperationNotAllowed');
+    const last = (await h.control.requests()).filter((r) => /restart$/.test(r.path)).pop()!;
+    assert.equal((last.responseBody as any).error.details[0].code, 'TooManyRequests');
+  });
+
   it('adds latency', async () => {
     await h.control.addFault({ method: 'GET', path: vmPathRe, latencyMs: 300 });
     const t0 = Date.now();
