@@ -78,6 +78,34 @@ function send(res: ServerResponse, reply: Reply, extra: Record<string, string> =
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * If-Match / If-None-Match on writes, against the etag the resource's GET shows (resources without an
+ * etag never match a specific value): 412 PreconditionFailed as ARM answers.
+ */
+async function checkPreconditions(ctx: Ctx): Promise<void> {
+  const ifMatch = ctx.headers['if-match'];
+  const ifNoneMatch = ctx.headers['if-none-match'];
+  if ((!ifMatch && !ifNoneMatch) || !['PUT', 'PATCH', 'DELETE'].includes(ctx.method)) return;
+  const get = ctx.emu.router.match('GET', ctx.path);
+  let etag: string | undefined;
+  let exists = false;
+  if (get && get !== 'method-not-allowed') {
+    try {
+      const cur = await get.route.handler({ ...ctx, method: 'GET', params: get.params, body: undefined });
+      exists = cur.status === 200;
+      etag = exists ? (cur.body as { etag?: string } | undefined)?.etag : undefined;
+    } catch (e) {
+      if (!(e instanceof ArmError) || e.status !== 404) throw e;
+    }
+  }
+  const fail = () =>
+    new ArmError(412, 'PreconditionFailed', `The condition specified using HTTP conditional header(s) is not met (etag ${etag ?? 'none'}).`);
+  if (typeof ifMatch === 'string') {
+    if (ifMatch.trim() === '*' ? !exists : !ifMatch.split(',').map((x) => x.trim()).includes(etag ?? '\u0000')) throw fail();
+  }
+  if (typeof ifNoneMatch === 'string' && ifNoneMatch.trim() === '*' && exists) throw fail();
+}
+
 export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmulator> {
   const cfg = resolveConfig(opts, path.join(os.tmpdir(), 'jacket-emulator-cert'));
   const { certPath, keyPath } = ensureCert(cfg.certDir);
@@ -185,7 +213,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
       const m = emu.router.match(method, p);
       if (m === 'method-not-allowed') throw methodNotAllowed(method);
       if (!m) throw unknownRoute(method, p, apiVersion);
-      const ctx: Ctx = { emu, method, path: p, query: url.searchParams, params: m.params, body: requestBody, apiVersion, baseUrl, operationId: m.route.operationId };
+      const ctx: Ctx = { emu, method, path: p, query: url.searchParams, params: m.params, body: requestBody, apiVersion, baseUrl, operationId: m.route.operationId, headers: req.headers };
+      await checkPreconditions(ctx);
       const reply = await m.route.handler(ctx);
       const isStatus = /\/(operations|DiskOperations|operationResults)\//i.test(p);
       // Operation URLs are recorded with the operationId of the request that started them.

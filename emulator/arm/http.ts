@@ -16,6 +16,8 @@ export interface Ctx {
   baseUrl: string;
   /** Spec operationId of the route serving the request. */
   operationId?: string;
+  /** Request headers (lower-case names). */
+  headers: Record<string, string | string[] | undefined>;
 }
 
 export interface Reply {

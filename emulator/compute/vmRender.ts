@@ -1,4 +1,5 @@
 /** ARM JSON of virtual machines and their instance view. */
+import { createHash } from 'node:crypto';
 import type { Emulator } from '../emulator';
 import { T } from '../state';
 import { renderExtension, renderExtensionInstanceView } from './extensions';
@@ -69,9 +70,33 @@ export function renderVm(emu: Emulator, vm: VmRecord, expand?: string | null): a
   if (vm.tags) out.tags = vm.tags;
   if (vm.zones) out.zones = vm.zones;
   out.properties = props;
+  out.etag = vmEtag(emu, vm);
   const exts = emu.store.list<ExtensionRecord>(T.extension).filter((e) => e.vmId.toLowerCase() === vm.id.toLowerCase());
   if (exts.length) out.resources = exts.map(renderExtension);
   return out;
+}
+
+/** The VM's etag: changes whenever its model (not its instance view) changes. */
+export function vmEtag(emu: Emulator, vm: VmRecord): string {
+  const model = renderVmModel(emu, vm);
+  return `"${createHash('sha256').update(JSON.stringify(model)).digest('hex').slice(0, 16)}"`;
+}
+
+function renderVmModel(emu: Emulator, vm: VmRecord): unknown {
+  return {
+    tags: vm.tags,
+    size: vm.vmSize,
+    os: vm.osDisk,
+    data: vm.dataDisks,
+    nics: vm.nics,
+    bd: vm.bootDiagnostics,
+    ac: vm.additionalCapabilities,
+    sp: vm.securityProfile,
+    ir: vm.imageReference,
+    ps: vm.provisioningState,
+    ud: vm.userData,
+    disks: [vm.osDisk, ...vm.dataDisks].map((d) => emu.store.get<DiskRecord>(T.disk, d.diskId)?.diskSizeGB),
+  };
 }
 
 function provisioningStatus(vm: VmRecord, time: string): any {

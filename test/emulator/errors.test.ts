@@ -126,6 +126,28 @@ describe('request bodies are checked against the spec', () => {
   });
 });
 
+describe('conditional requests', () => {
+  it('If-Match / If-None-Match answer 412 PreconditionFailed on a stale etag', async () => {
+    const nicPath = `/subscriptions/${h.subscriptionId}/resourceGroups/${h.resourceGroup}/providers/Microsoft.Network/networkInterfaces/vm1-nic?api-version=2025-05-01`;
+    const cur = await armRequest(h, 'GET', nicPath);
+    const body = { location: h.location, tags: { a: 'b' }, properties: { ipConfigurations: cur.body.properties.ipConfigurations.map((c: any) => ({ name: c.name, properties: { subnet: c.properties.subnet } })) } };
+    const auth = { Authorization: 'Bearer t' };
+    const stale = await armRequest(h, 'PUT', nicPath, body, { ...auth, 'If-Match': 'W/"stale"' });
+    assert.equal(stale.status, 412);
+    assert.equal(stale.body.error.code, 'PreconditionFailed');
+    const fresh = await armRequest(h, 'PUT', nicPath, body, { ...auth, 'If-Match': cur.body.etag });
+    assert.equal(fresh.status, 200);
+    const exists = await armRequest(h, 'PUT', nicPath, body, { ...auth, 'If-None-Match': '*' });
+    assert.equal(exists.status, 412);
+    const vm = await armRequest(h, 'GET', `${vmPath('vm1')}?${API}`);
+    assert.match(vm.body.etag, /^"[0-9a-f]+"$/);
+    const patched = await armRequest(h, 'PATCH', `${vmPath('vm1')}?${API}`, { tags: { x: 'y' } }, { ...auth, 'If-Match': vm.body.etag });
+    assert.equal(patched.status, 200);
+    const again = await armRequest(h, 'PATCH', `${vmPath('vm1')}?${API}`, { tags: { x: 'z' } }, { ...auth, 'If-Match': vm.body.etag });
+    assert.equal(again.status, 412);
+  });
+});
+
 describe('Azure refusals', () => {
   it('NicInUse when deleting a NIC attached to a VM, or attaching it to a second VM', async () => {
     await assert.rejects(h.network.networkInterfaces.beginDeleteAndWait(h.resourceGroup, 'vm1-nic'), isArmError(400, 'NicInUse'));
