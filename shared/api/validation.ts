@@ -25,8 +25,8 @@ function compiled(schema: object): ValidateFunction {
 
 /** The path of the value that failed, as jsonschema's error.path: for a missing or unexpected
  * property that is the object holding it (Nova: "field/attribute server", not "server/name"). */
-function fieldOf(e: ErrorObject): string {
-  return e.instancePath.split('/').filter(Boolean).join('/');
+function pathOf(e: ErrorObject): string[] {
+  return e.instancePath.split('/').filter(Boolean);
 }
 
 /** Python's repr() of a string, as jsonschema quotes names in its messages. */
@@ -57,12 +57,50 @@ function patternMismatch(schema: object, body: unknown, e: ErrorObject): string 
   return `${extras.map(pyRepr).join(', ')} ${extras.length === 1 ? 'does' : 'do'} not match any of the regexes: ${Object.keys(patterns).sort().map(pyRepr).join(', ')}`;
 }
 
-function describe(e: ErrorObject): string {
+/** jsonschema's (4.x) wording for the failing keyword, which upstream returns to clients. */
+function describe(e: ErrorObject, value: unknown): string {
+  const r = pythonStr(value, true);
+  const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'required':
-      return `'${(e.params as { missingProperty: string }).missingProperty}' is a required property`;
+      return `'${p.missingProperty}' is a required property`;
     case 'additionalProperties':
-      return `Additional properties are not allowed ('${(e.params as { additionalProperty: string }).additionalProperty}' was unexpected)`;
+      return `Additional properties are not allowed ('${p.additionalProperty}' was unexpected)`;
+    case 'type':
+      return `${r} is not of type ${String(p.type).split(',').map((t) => `'${t}'`).join(', ')}`;
+    case 'enum':
+      return `${r} is not one of ${pythonStr(p.allowedValues, true)}`;
+    case 'const':
+      return `${pythonStr(p.allowedValue, true)} was expected`;
+    case 'pattern':
+      return `${r} does not match ${pyRepr(String(p.pattern))}`;
+    case 'format':
+      return `${r} is not a ${pyRepr(String(p.format))}`;
+    case 'maxLength':
+    case 'maxItems':
+      return `${r} is too long`;
+    case 'minLength':
+    case 'minItems':
+      return p.limit === 1 ? `${r} should be non-empty` : `${r} is too short`;
+    case 'minProperties':
+      return p.limit === 1 ? `${r} should be non-empty` : `${r} does not have enough properties`;
+    case 'maxProperties':
+      return `${r} has too many properties`;
+    case 'minimum':
+      return `${r} is less than the minimum of ${p.limit}`;
+    case 'maximum':
+      return `${r} is greater than the maximum of ${p.limit}`;
+    case 'exclusiveMinimum':
+      return `${r} is less than or equal to the minimum of ${p.limit}`;
+    case 'exclusiveMaximum':
+      return `${r} is greater than or equal to the maximum of ${p.limit}`;
+    case 'uniqueItems':
+      return `${r} has non-unique elements`;
+    case 'anyOf':
+    case 'oneOf':
+      return `${r} is not valid under any of the given schemas`;
+    case 'not':
+      return `${r} should not be valid under ${pythonStr(e.schema, true)}`;
     default:
       return e.message ?? 'is invalid';
   }
@@ -78,16 +116,27 @@ export function validateBody<T>(schema: object, body: unknown, style: Validation
   if (body === undefined) {
     throw badRequest(style === 'keystone' ? 'Expecting to find a JSON body in the request.' : 'The request body is missing or empty.');
   }
-  const field = fieldOf(e);
-  const message = patternMismatch(schema, body, e) ?? describe(e);
-  // At the root upstream gives the bare message (nova/api/validation/validators.py).
-  if (!field) throw badRequest(message);
-  if (style === 'keystone') throw badRequest(`Invalid input for field '${field}': ${message}`);
-  throw badRequest(`Invalid input for field/attribute ${field}. Value: ${valueAt(body, e)}. ${message}`);
+  const path = pathOf(e);
+  const message = patternMismatch(schema, body, e) ?? describe(e, valueAt(body, path));
+  // At the root upstream gives the bare message. Keystone names the whole path; Nova and Cinder
+  // only its last element (ex.path.pop()) and the failing value as Python prints it.
+  if (path.length === 0) throw badRequest(message);
+  if (style === 'keystone') throw badRequest(`Invalid input for field '${path.join('/')}': ${message}`);
+  throw badRequest(`Invalid input for field/attribute ${path[path.length - 1]}. Value: ${pythonStr(valueAt(body, path))}. ${message}`);
 }
 
-function valueAt(body: unknown, e: ErrorObject): string {
+function valueAt(body: unknown, path: string[]): unknown {
   let cur: unknown = body;
-  for (const k of e.instancePath.split('/').filter(Boolean)) cur = (cur as Record<string, unknown> | undefined)?.[k];
-  return JSON.stringify(cur);
+  for (const k of path) cur = (cur as Record<string, unknown> | undefined)?.[k];
+  return cur;
+}
+
+/** What Python's '%s' prints for a JSON value: str() of a str, repr() inside containers. */
+function pythonStr(v: unknown, nested = false): string {
+  if (typeof v === 'string') return nested ? pyRepr(v) : v;
+  if (v === null || v === undefined) return 'None';
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (Array.isArray(v)) return `[${v.map((x) => pythonStr(x, true)).join(', ')}]`;
+  if (typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${pyRepr(k)}: ${pythonStr(x, true)}`).join(', ')}}`;
+  return String(v);
 }

@@ -106,7 +106,7 @@ test('bad names, bad keys and duplicates are refused and change nothing', async 
   for (const name of ['bad/name', 'Ünicode', ' padded', '', 'x'.repeat(256)]) {
     const r = await post({ name });
     assert.equal(r.status, 400, `name ${JSON.stringify(name)}`);
-    assert.match(r.body.badRequest.message, /^Invalid input for field\/attribute keypair\/name/);
+    assert.match(r.body.badRequest.message, /^Invalid input for field\/attribute name\. /);
   }
   const extra = await post({ name: 'ok', type: 'x509' });
   assert.equal(extra.status, 400, 'type is not accepted at 2.1');

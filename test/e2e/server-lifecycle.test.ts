@@ -157,7 +157,7 @@ test('pause and console url show answer 501 as Nova for a driver without them; t
   await expect({ pause: null }, 501, NS);
   await expect({ unpause: null }, 409, `Cannot 'unpause' instance ${srvH} while it is in vm_state active`);
   await expect({ rescue: { adminPass: 'x' } }, 501, NS);
-  await expect({ rescue: { bogus: 1 } }, 400, "Invalid input for field/attribute rescue. Value: {\"bogus\":1}. Additional properties are not allowed ('bogus' was unexpected)");
+  await expect({ rescue: { bogus: 1 } }, 400, "Invalid input for field/attribute rescue. Value: {'bogus': 1}. Additional properties are not allowed ('bogus' was unexpected)");
   await expect({ unrescue: null }, 409, `Cannot 'unrescue' instance ${srvH} while it is in vm_state active`);
   await expect({ 'os-getVNCConsole': { type: 'novnc' } }, 501, NS);
   await expect({ 'os-getSPICEConsole': { type: 'spice-html5' } }, 501, NS);

@@ -70,7 +70,7 @@ test('reboot: SOFT is an Azure restart, --hard a power off without shutdown then
 
   const bad = await action(srvId, tAlice, { reboot: { type: 'WARM' } });
   assert.equal(bad.status, 400);
-  assert.match(bad.body.badRequest.message, /^Invalid input for field\/attribute reboot\/type\. Value: "WARM"/);
+  assert.match(bad.body.badRequest.message, /^Invalid input for field\/attribute type\. Value: WARM\. 'WARM' is not one of \['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft'\]$/);
   const missing = await action(srvId, tAlice, { reboot: {} });
   assert.equal(missing.status, 400);
   assert.match(missing.body.badRequest.message, /'type' is a required property/);

@@ -211,7 +211,7 @@ test('projects are isolated; bad bodies are 400 and change nothing; admin action
   assert.deepEqual((await cinder('GET', '/volumes', tB, bob.projectId)).body, { volumes: [] });
   // bad bodies
   const bads: [string, string, unknown, RegExp][] = [
-    ['POST', '/volumes', { volume: { size: 0 } }, /Invalid input for field\/attribute volume\/size/],
+    ['POST', '/volumes', { volume: { size: 0 } }, /Invalid input for field\/attribute size\. Value: 0\. 0 is less than the minimum of 1"/],
     ['POST', '/volumes', { volume: { size: 40000 } }, /largest Azure managed disk/],
     ['POST', '/volumes', { volume: { size: 1, volume_type: 'nope' } }, /Volume type with name nope could not be found/],
     ['POST', '/volumes', { volume: { size: 1, metadata: { 'bad key!': 'x' } } }, /Invalid input for field\/attribute/],
