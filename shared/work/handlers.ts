@@ -6,6 +6,7 @@ import '../compute/servers/build';
 import '../compute/servers/actions/resizeWork';
 import '../compute/servers/actions/imageWork';
 import '../compute/servers/actions/password';
+import '../compute/servers/actions/rebuildWork';
 import '../compute/servers/actions/powerWork';
 
 export {};

@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
 import { listActions } from '../../shared/compute/servers/instanceActions';
+import { assertNovaResponse } from '../support/oracle';
 import type { Creds } from '../support/stack';
 
 let env: ArmStack;
@@ -13,10 +14,16 @@ let tAlice: string;
 let tBob: string;
 let serverId: string;
 let snapId: string;
+let srv2Id: string;
 const RG = 'ops_resource_group';
 
 const action = (id: string, body: unknown, token = tAlice) => env.stack.http('POST', `/compute/v2.1/servers/${id}/action`, { token, body });
 const image = async (id: string) => (await env.stack.http('GET', `/image/v2/images/${id}`, { token: tAlice })).body;
+/** `openstack server rebuild --wait -f json` prints a progress line before the JSON. */
+const rebuildCli = async (args: string[]) => {
+  const out = await env.stack.oscOk(['server', 'rebuild', ...args, '-f', 'json'], alice);
+  return JSON.parse(out.slice(out.indexOf('{')));
+};
 const armAbsent = async (p: Promise<unknown>) => {
   try {
     await p;
@@ -73,6 +80,7 @@ test('openstack server create --image <snapshot> boots a copy of the snapshot as
   await env.control.clearRequests();
   const srv2 = await env.stack.oscJson(['server', 'create', '--flavor', 'm1.medium', '--image', 'snap', '--network', 'private', '--wait', 'img2'], alice);
   assert.equal(srv2.status, 'ACTIVE');
+  srv2Id = srv2.id;
   const vm = await env.compute.virtualMachines.get(RG, srv2.id);
   assert.equal(vm.storageProfile?.osDisk?.createOption, 'Attach');
   assert.equal(vm.storageProfile?.osDisk?.osType, 'Linux');
@@ -140,4 +148,72 @@ test('openstack server backup create --rotate 2, three times: the oldest backup 
   const r = await action(serverId, { createBackup: { name: 'weekly1', backup_type: 'weekly', rotation: '1' } });
   assert.equal(r.status, 202, r.text);
   assert.match(r.headers.get('location') ?? '', /\/compute\/v2\.1\/images\/[0-9a-f-]{36}$/);
+  await waitFor('weekly backup done', async () => ((await image(r.headers.get('location')!.split('/').pop()!)).status === 'active' ? true : undefined));
+  await waitFor('task_state None', async () => ((await env.stack.http('GET', `/compute/v2.1/servers/${serverId}`, { token: tAlice })).body.server['OS-EXT-STS:task_state'] === null ? true : undefined));
+});
+
+test('openstack server rebuild --image <same image> --wait: Azure reimages the VM with the new admin password', async () => {
+  await env.control.clearRequests();
+  const r = await rebuildCli(['--image', 'ubuntu-22.04', '--password', 'Rebuilt-Pass-1', '--wait', serverId]);
+  assert.equal((await env.stack.http('GET', `/compute/v2.1/servers/${serverId}`, { token: tAlice })).body.server.status, 'ACTIVE');
+  const reimage = (await env.control.requests()).filter((q) => q.method === 'POST' && q.path.endsWith(`/virtualMachines/${serverId}/reimage`));
+  assert.equal(reimage.length, 1);
+  assert.equal((reimage[0].requestBody as any).osProfile.adminPassword, 'Rebuilt-Pass-1');
+  const vm = await env.compute.virtualMachines.get(RG, serverId, { expand: 'instanceView' });
+  assert.equal(vm.storageProfile?.osDisk?.name, serverId);
+  assert.ok(vm.instanceView?.statuses?.some((st) => st.code === 'PowerState/running'));
+  const act = (await listActions(env.stack.cloud.services, serverId)).find((a) => a.action === 'rebuild')!;
+  assert.equal(act.events[0].result, 'Success');
+});
+
+test('rebuild with another image: a new OS disk from the image, swapped in deallocated, the password set by VMAccess', async () => {
+  const ubuntu = (await env.stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token: tAlice })).body.images[0].id;
+  await env.control.clearRequests();
+  const r = await env.stack.http('POST', `/compute/v2.1/servers/${srv2Id}/action`, { token: tAlice, body: { rebuild: { imageRef: ubuntu, name: 'img2-rebuilt', metadata: { k: 'v' } } } });
+  assert.equal(r.status, 202, r.text);
+  assertNovaResponse('servers', 'ServersController', '_rebuild', '2.1', r.body);
+  assert.equal(r.body.server.status, 'REBUILD');
+  assert.equal(r.body.server.name, 'img2-rebuilt');
+  assert.equal(r.body.server.image.id, ubuntu);
+  const pass: string = r.body.server.adminPass;
+  assert.match(pass, /^[A-Za-z0-9]{12}$/, 'a generated password, as Nova');
+  await waitFor('ACTIVE after rebuild', async () => {
+    const v = (await env.stack.http('GET', `/compute/v2.1/servers/${srv2Id}`, { token: tAlice })).body.server;
+    return v.status === 'ACTIVE' ? v : undefined;
+  }, 90000);
+  const vm = await env.compute.virtualMachines.get(RG, srv2Id);
+  const diskName = vm.storageProfile?.osDisk?.name ?? '';
+  assert.match(diskName, new RegExp(`^${srv2Id}-r`));
+  const disk = await env.compute.disks.get(RG, diskName);
+  assert.equal(disk.creationData?.createOption, 'FromImage');
+  assert.match(disk.creationData?.imageReference?.id ?? '', /\/Publishers\/Canonical\/ArtifactTypes\/VMImage\/Offers\/0001-com-ubuntu-server-jammy\/Skus\/22_04-lts-gen2\/Versions\/[0-9.]+$/i);
+  await waitFor('old OS disk deleted', async () => ((await armAbsent(env.compute.disks.get(RG, srv2Id))) ? true : undefined));
+  const reqs = await env.control.requests();
+  const order = [`/disks/${diskName}`, '/deallocate', `/virtualMachines/${srv2Id}`, '/start', '/extensions/enablevmaccess'].map((p) =>
+    reqs.findIndex((q) => q.method !== 'GET' && q.path.endsWith(p) && (p !== `/virtualMachines/${srv2Id}` || q.method === 'PATCH')),
+  );
+  assert.ok(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1])), `disk, deallocate, swap, start, password: ${order}`);
+  const ext = reqs.find((q) => q.method === 'PUT' && q.path.endsWith('/extensions/enablevmaccess'))!;
+  assert.deepEqual((ext.requestBody as any).properties.protectedSettings, { username: 'azureuser', password: pass });
+  assert.equal((await env.control.getResource(vm.id!)).guestUsers.azureuser.password, true);
+  // Refusals: unknown image, another OS type; nothing changes.
+  const bad = await env.stack.http('POST', `/compute/v2.1/servers/${srv2Id}/action`, { token: tAlice, body: { rebuild: { imageRef: '00000000-0000-4000-8000-000000000000' } } });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.badRequest.message, 'Cannot find image for rebuild');
+  const win = (await env.stack.http('GET', '/image/v2/images?name=windows-server-2022', { token: tAlice })).body.images[0].id;
+  const other = await env.stack.http('POST', `/compute/v2.1/servers/${srv2Id}/action`, { token: tAlice, body: { rebuild: { imageRef: win } } });
+  assert.equal(other.status, 400);
+  assert.equal((await env.stack.http('POST', `/compute/v2.1/servers/${srv2Id}/action`, { token: tAlice, body: { rebuild: {} } })).status, 400);
+});
+
+test('openstack server rebuild --image <snapshot> --wait: the snapshot is copied into the new OS disk', async () => {
+  const r = await rebuildCli(['--image', 'snap', '--wait', serverId]);
+  assert.equal(r.id, serverId);
+  const vm = await env.compute.virtualMachines.get(RG, serverId);
+  const disk = await env.compute.disks.get(RG, vm.storageProfile!.osDisk!.name!);
+  assert.equal(disk.creationData?.createOption, 'Copy');
+  assert.match(disk.creationData?.sourceResourceId ?? '', new RegExp(`snapshots/image-${snapId}$`, 'i'));
+  const s = (await env.stack.http('GET', `/compute/v2.1/servers/${serverId}`, { token: tAlice })).body.server;
+  assert.equal(s.status, 'ACTIVE');
+  assert.equal(s.image.id, snapId);
 });

@@ -43,7 +43,7 @@ async function resolveFlavor(ctx: RequestContext, ref: string): Promise<FlavorRe
   return { ...f.value, vm_size: size };
 }
 
-interface ResolvedImage {
+export interface ResolvedImage {
   image: ImageRecord;
   reference: ImageReference;
   os: OsType;
@@ -53,7 +53,7 @@ interface ResolvedImage {
 
 const GiB = 1024 ** 3;
 
-async function resolveImage(ctx: RequestContext, id: string, flavor: FlavorRecord): Promise<ResolvedImage> {
+export async function resolveImage(ctx: RequestContext, id: string, flavor: Pick<FlavorRecord, 'root_gb' | 'memory_mb'>): Promise<ResolvedImage> {
   const found = await imageStore(ctx.services).visible(ctx.auth!, id);
   if (!found) throw badRequest('Can not find requested image');
   const img = found.image;

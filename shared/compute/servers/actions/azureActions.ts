@@ -129,7 +129,7 @@ export function armServerActions(cfg: JacketConfig, clients: AzureClients = crea
       await vms.start(rg, name).submitted();
     },
     async swapOsDisk(name, diskId, diskName) {
-      await vms.update(rg, name, { storageProfile: { osDisk: { name: diskName, managedDisk: { id: diskId } } } } as never).submitted();
+      await vms.update(rg, name, { storageProfile: { osDisk: { name: diskName, createOption: 'Attach', managedDisk: { id: diskId } } } } as never).submitted();
     },
     async disk(name) {
       const d = await absentOn404(compute.disks.get(rg, name));
@@ -169,8 +169,14 @@ export function armServerActions(cfg: JacketConfig, clients: AzureClients = crea
       return r.serialConsoleLogBlobUri;
     },
     async latestImageVersion(publisher, offer, sku) {
-      const list = await compute.virtualMachineImages.list(cfg.azure.location, publisher, offer, sku, { orderby: 'name desc', top: 1 });
-      return list[0]?.name;
+      const list = await compute.virtualMachineImages.list(cfg.azure.location, publisher, offer, sku);
+      const parts = (v: string) => v.split('.').map((x) => Number.parseInt(x, 10) || 0);
+      const newer = (a: string, b: string) => {
+        const [x, y] = [parts(a), parts(b)];
+        for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) > (y[i] ?? 0);
+        return false;
+      };
+      return list.map((i) => i.name ?? '').reduce<string | undefined>((best, v) => (v && (!best || newer(v, best)) ? v : best), undefined);
     },
   };
 }

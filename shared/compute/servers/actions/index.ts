@@ -9,6 +9,7 @@ import './resize';
 import './image';
 import './password';
 import './console';
+import './rebuild';
 
 export const serverActionRoutes: Route[] = [
   computeRoute('servers-action', 'POST', '/servers/{server_id}/action', 'os_compute_api:servers:action', 'authenticated', dispatchServerAction),

@@ -1,0 +1,140 @@
+// rebuild (nova/api/openstack/compute/servers.py _rebuild; compute/api.py rebuild) at 2.1 on Azure.
+// Same image as the VM was made from: Azure's reimage, with the new admin password in its osProfile,
+// sent from this request. Another image (or a server that already had its OS disk swapped, or one
+// booted from a snapshot): a new OS disk made from the image (disks FromImage: the marketplace image
+// version or the managed image; Copy of a snapshot image), swapped in with the VM deallocated
+// (storageProfile.osDisk.managedDisk.id and name, azure-facts.md), the VM started, then the password set
+// by the VMAccess extension (Azure provisions nothing on a swapped-in disk). Those steps run on the work
+// queue; the password travels sealed in the work item (see rebuildWork.ts). adminPass is Nova's: the
+// given one, else a generated one, returned in the response.
+import type { RequestContext } from '../../../http/router';
+import { json } from '../../../http/respond';
+import { badRequest } from '../../../http/errors';
+import { checkAbsolute } from '../../quotas';
+import { imageStore } from '../../../image/model';
+import { checkInstanceLock, checkInstanceState, visibleServer } from '../model';
+import { adminUsername, checkAdminPass, generatePassword } from '../passwords';
+import { resolveImage } from '../create';
+import { armFailure } from '../azureVm';
+import { failServer } from '../build';
+import { fullView } from '../view';
+import { log } from '../../../log';
+import { registerServerAction } from './registry';
+import { startTask, K2_ACTION } from './taskStart';
+import { serverActionsArm } from './azureActions';
+import { REBUILD_KIND, seal, type RebuildSource } from './rebuildWork';
+
+const metadataSchema = { type: 'object', patternProperties: { '^[a-zA-Z0-9-_:. ]{1,255}$': { type: 'string', maxLength: 255 } }, additionalProperties: false };
+const BOOLEANS = [true, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', false, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'];
+
+/** Nova's servers.rebuild schema (2.1 - 2.18). */
+const rebuildSchema = {
+  type: 'object',
+  properties: {
+    rebuild: {
+      type: 'object',
+      properties: {
+        name: { type: 'string', format: 'name', minLength: 1, maxLength: 255 },
+        imageRef: { type: 'string', format: 'uuid' },
+        adminPass: { type: 'string' },
+        metadata: metadataSchema,
+        preserve_ephemeral: { type: ['boolean', 'string'], enum: BOOLEANS },
+        'OS-DCF:diskConfig': { type: 'string', enum: ['AUTO', 'MANUAL'] },
+        accessIPv4: { type: 'string', format: 'ipv4' },
+        accessIPv6: { type: 'string', format: 'ipv6' },
+        personality: {
+          type: 'array',
+          items: { type: 'object', properties: { path: { type: 'string' }, contents: { type: 'string', format: 'base64' } }, additionalProperties: false },
+        },
+      },
+      required: ['imageRef'],
+      additionalProperties: false,
+    },
+  },
+  required: ['rebuild'],
+  additionalProperties: false,
+};
+
+interface RebuildBody {
+  imageRef: string;
+  name?: string;
+  adminPass?: string;
+  metadata?: Record<string, string>;
+  personality?: unknown[];
+  'OS-DCF:diskConfig'?: 'AUTO' | 'MANUAL';
+  accessIPv4?: string;
+  accessIPv6?: string;
+}
+
+/** A new OS disk's name: the server id and a per-rebuild suffix (Azure names must differ from the old disk). */
+const newDiskName = (serverId: string) => `${serverId}-r${Date.now().toString(36)}`;
+
+async function rebuild(ctx: RequestContext, args: unknown) {
+  const b = args as RebuildBody;
+  const s = ctx.services;
+  const cur = await visibleServer(ctx);
+  const srv = cur.value;
+  checkInstanceLock(srv, ctx.auth!);
+  checkInstanceState(srv, 'rebuild', { vm: ['active', 'stopped', 'error'], task: [null] });
+  if (b.personality?.length) throw badRequest('Personality files are not supported: a server on Azure receives user_data (custom data) only.');
+  if (!(await imageStore(s).visible(ctx.auth!, b.imageRef))) throw badRequest('Cannot find image for rebuild');
+  const image = await resolveImage(ctx, b.imageRef, { root_gb: srv.flavor.disk, memory_mb: srv.flavor.ram });
+  if (image.os !== srv.os_type) {
+    throw badRequest(`Image ${b.imageRef} is a ${image.os} image and the server runs ${srv.os_type}: Azure keeps a VM's OS type, so it cannot be rebuilt with it.`);
+  }
+  if (b.metadata) await checkAbsolute(s, srv.project_id, srv.user_id, { metadata_items: Object.keys(b.metadata).length });
+  const username = adminUsername(image.image.properties, image.os);
+  if (b.adminPass !== undefined) checkAdminPass(b.adminPass, image.os);
+  const password = b.adminPass ?? generatePassword();
+  // Azure reimages from the VM's own image reference: only while the OS disk is still the one made from it.
+  const reimage = image.image.id === srv.image_id && !image.snapshot && srv.azure.os_disk === srv.id;
+  const vmState = srv.vm_state;
+  const { server, action } = await startTask(ctx, cur, {
+    method: 'rebuild',
+    vm: ['active', 'stopped', 'error'],
+    lock: true,
+    set: (v) => ({
+      ...v,
+      task_state: 'rebuilding',
+      progress: 0,
+      image_id: image.image.id,
+      azure: { ...v.azure, admin_username: reimage ? v.azure.admin_username : username },
+      ...(b.name !== undefined ? { name: b.name } : {}),
+      ...(b.metadata !== undefined ? { metadata: b.metadata } : {}),
+      ...(b.accessIPv4 !== undefined ? { accessIPv4: b.accessIPv4 } : {}),
+      ...(b.accessIPv6 !== undefined ? { accessIPv6: b.accessIPv6 } : {}),
+      ...(b['OS-DCF:diskConfig'] !== undefined ? { disk_config: b['OS-DCF:diskConfig'] } : {}),
+    }),
+    action: K2_ACTION.REBUILD,
+    event: 'compute_rebuild_instance',
+  });
+  const ref = { serverId: server.id, rowKey: action.rowKey };
+  const finalState = vmState === 'stopped' ? 'stopped' : 'active';
+  if (reimage) {
+    await s.work.enqueue({ kind: REBUILD_KIND, id: server.id, data: { action: action.rowKey, mode: 'reimage', final: finalState }, requestId: ctx.requestId }, 1);
+    try {
+      await serverActionsArm(s.config).reimage(server.azure.vm, password);
+    } catch (e) {
+      const f = armFailure(e);
+      log.warn('server reimage refused by Azure', { server: server.id, code: f.code, requestId: ctx.requestId });
+      await failServer(s, server.id, ref, f);
+    }
+  } else {
+    const p = image.image.properties;
+    const source: RebuildSource = image.snapshot
+      ? { kind: 'snapshot', id: image.snapshot }
+      : image.image.managedImageId
+        ? { kind: 'image', id: image.image.managedImageId }
+        : { kind: 'marketplace', publisher: p.azure_publisher, offer: p.azure_offer, sku: p.azure_sku, version: p.azure_version || 'latest' };
+    await s.work.enqueue({
+      kind: REBUILD_KIND,
+      id: server.id,
+      data: { action: action.rowKey, mode: 'swap', final: finalState, disk: newDiskName(server.id), source, sealed: seal(s.config, password) },
+      requestId: ctx.requestId,
+    });
+  }
+  const view = fullView(ctx, server, false);
+  return json({ server: { ...view, adminPass: password } }, 202);
+}
+
+registerServerAction({ name: 'rebuild', policy: { name: 'os_compute_api:servers:rebuild', rule: 'project_member_or_admin' }, schema: rebuildSchema, handler: rebuild });
