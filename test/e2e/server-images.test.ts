@@ -204,6 +204,16 @@ test('rebuild with another image: a new OS disk from the image, swapped in deall
   const other = await env.stack.http('POST', `/compute/v2.1/servers/${srv2Id}/action`, { token: tAlice, body: { rebuild: { imageRef: win } } });
   assert.equal(other.status, 400);
   assert.equal((await env.stack.http('POST', `/compute/v2.1/servers/${srv2Id}/action`, { token: tAlice, body: { rebuild: {} } })).status, 400);
+  // Azure refusing the new OS disk: ERROR with Azure's message; the VM keeps its disk.
+  await env.control.addFault({ method: 'PUT', path: `/disks/${srv2Id}-r`, status: 409, code: 'OperationNotAllowed', message: 'Operation results in exceeding quota limits of Disk.' });
+  const failing = await env.stack.http('POST', `/compute/v2.1/servers/${srv2Id}/action`, { token: tAlice, body: { rebuild: { imageRef: ubuntu } } });
+  assert.equal(failing.status, 202, failing.text);
+  const errored = await waitFor('ERROR', async () => {
+    const v = (await env.stack.http('GET', `/compute/v2.1/servers/${srv2Id}`, { token: tAlice })).body.server;
+    return v.status === 'ERROR' ? v : undefined;
+  });
+  assert.equal(errored.fault.message, 'Operation results in exceeding quota limits of Disk.');
+  assert.equal((await env.compute.virtualMachines.get(RG, srv2Id)).storageProfile?.osDisk?.name, diskName);
 });
 
 test('openstack server rebuild --image <snapshot> --wait: the snapshot is copied into the new OS disk', async () => {
