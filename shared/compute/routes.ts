@@ -21,6 +21,7 @@ import { serverAddressRoutes } from './serverAddresses';
 import { serverPasswordRoutes } from './serverPassword';
 import { virtualInterfaceRoutes } from './virtualInterfaces';
 import { simpleTenantUsageRoutes } from './simpleTenantUsage';
+import { volumeAttachmentRoutes } from './volumeAttachments';
 
 export const computeRoutes: Route[] = [
   ...computeVersionRoutes,
@@ -44,4 +45,5 @@ export const computeRoutes: Route[] = [
   ...serverPasswordRoutes,
   ...virtualInterfaceRoutes,
   ...simpleTenantUsageRoutes,
+  ...volumeAttachmentRoutes,
 ];

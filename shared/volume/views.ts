@@ -5,6 +5,7 @@ import type { RequestContext } from '../http/router';
 import { isAdmin } from '../api/policy';
 import { resourceLinks } from './common';
 import type { SnapshotRecord, VolumeRecord } from './model';
+import { attachmentsView } from './attachments';
 
 export function volumeSummary(ctx: RequestContext, v: VolumeRecord) {
   return { id: v.id, links: resourceLinks(ctx, 'volumes', v.id), name: v.name };
@@ -14,7 +15,7 @@ export function volumeSummary(ctx: RequestContext, v: VolumeRecord) {
 export function volumeDetail(ctx: RequestContext, v: VolumeRecord, typeName: string, ext = true) {
   const admin = ext && isAdmin(ctx.auth!);
   return {
-    attachments: [],
+    attachments: attachmentsView(ctx, v),
     availability_zone: v.availability_zone,
     bootable: String(v.bootable),
     consistencygroup_id: null,

@@ -13,6 +13,7 @@ import { uploadToImage } from './imageUpload';
 import { setImageMetadata, showImageMetadata, unsetImageMetadata } from './imageMetadata';
 import { checkVolumeQuota } from './quotaEngine';
 import { typeStore } from './typeStore';
+import { attachAction } from './attachments';
 
 const extendSchema = {
   type: 'object',
@@ -108,6 +109,8 @@ async function action(ctx: RequestContext) {
   if (keys[0] === 'os-show_image_metadata') return showImageMetadata(ctx);
   if (keys[0] === 'os-set_image_metadata') return setImageMetadata(ctx);
   if (keys[0] === 'os-unset_image_metadata') return unsetImageMetadata(ctx);
+  const attach = await attachAction(ctx, keys[0]);
+  if (attach) return attach;
   // Cinder's Resource answers an action nobody registered with 400.
   throw badRequest(`There is no such action: ${keys[0]}`);
 }

@@ -8,5 +8,6 @@ import '../compute/servers/actions/imageWork';
 import '../compute/servers/actions/password';
 import '../compute/servers/actions/rebuildWork';
 import '../compute/servers/actions/powerWork';
+import '../compute/volumeAttachWork';
 
 export {};

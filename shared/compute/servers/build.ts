@@ -17,6 +17,8 @@ import { registerUsageCounter } from '../quotas';
 import { serverRepo } from './model';
 import { odata } from '../../store/tables';
 import { recordUsageEnd } from '../simpleTenantUsage';
+import { rootVolumeOf } from '../serverVolumes';
+import { releaseServerVolumes } from '../volumeAttachWork';
 
 export const BUILD_KIND = 'server-build';
 export const TEARDOWN_KIND = 'server-teardown';
@@ -120,7 +122,8 @@ async function azureGone(s: Services, srv: ServerRecord): Promise<boolean> {
     left = true;
     if (!nic.attached && nic.provisioningState !== 'Deleting') await arm.deleteNic(n.nic_name);
   }
-  const disk = await arm.disk(srv.azure.os_disk);
+  // A server booted from a volume: its OS disk is the volume's, which Cinder keeps or deletes.
+  const disk = rootVolumeOf(srv) ? undefined : await arm.disk(srv.azure.os_disk);
   if (disk) {
     left = true;
     if (!disk.managedBy && disk.provisioningState !== 'Deleting') await arm.deleteDisk(srv.azure.os_disk);
@@ -138,6 +141,8 @@ async function teardownStep(item: WorkItem, s: Services): Promise<WorkResult> {
   const ports = portStore(s);
   for (const n of cur.value.nics) await ports.remove(cur.value.project_id, n.port_id);
   if (purpose === 'delete') {
+    // The VM is gone: its volumes are released (delete_on_termination: deleted).
+    await releaseServerVolumes(s, cur.value, item.requestId);
     await recordUsageEnd(s, cur.value);
     await removeServer(s, cur);
     const ref = actionRef(item);

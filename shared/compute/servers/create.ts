@@ -30,6 +30,8 @@ import { isSnapshotImage } from '../../image/snapshotImage';
 import { snapshotVmBody } from './actions/snapshotBoot';
 import { BUILD_KIND, TEARDOWN_KIND, failServer } from './build';
 import { recordUsageStart } from '../simpleTenantUsage';
+import { bootVolumeRequest, reserveBootVolume, resolveBootVolume, unreserveBootVolume, withBootVolume, type BootVolume } from '../bootVolume';
+import { BOOT_VOLUME_KIND, bootVolumeVmBody } from '../volumeAttachWork';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -176,15 +178,15 @@ function resolveZone(ctx: RequestContext, requested: string | undefined): Availa
 
 /**
  * The image to boot. The CLI also describes an image boot as a block device mapping (the image as the
- * local boot disk, boot_index 0): that one is the same as imageRef. Any other mapping (volumes, boot from
- * volume) is not supported yet.
+ * local boot disk, boot_index 0): that one is the same as imageRef. Booting from one existing volume is
+ * ../bootVolume.ts; any other mapping (volumes at boot, images or snapshots to volumes) is not supported.
  */
 function bootImage(body: CreateServerBody['server']): string | undefined {
   const bdms = (body.block_device_mapping_v2 ?? []) as { source_type?: string; destination_type?: string; boot_index?: unknown; uuid?: string; volume_size?: unknown }[];
   const imageBoot = (b: (typeof bdms)[number]) =>
     b.source_type === 'image' && (b.destination_type ?? 'local') === 'local' && String(b.boot_index) === '0' && b.volume_size === undefined && !!b.uuid && (!body.imageRef || b.uuid === body.imageRef);
   if (body.block_device_mapping?.length || !bdms.every(imageBoot)) {
-    throw badRequest('Block device mappings (boot from volume, volumes at boot) are not supported by Jacket yet.');
+    throw badRequest('Block device mappings other than an image or one existing volume as the boot disk (volumes at boot, images or snapshots to new volumes) are not supported by Jacket.');
   }
   return body.imageRef || bdms[0]?.uuid;
 }
@@ -212,11 +214,13 @@ export async function createServer(ctx: RequestContext) {
   const maxCount = count(body.max_count) ?? minCount;
   if (minCount > maxCount) throw badRequest('min_count must be <= max_count');
   if (body.personality?.length) throw badRequest('Personality files are not supported: a server on Azure receives user_data (custom data) only.');
-  const imageRef = bootImage(body);
-  if (!imageRef) throw badRequest('Missing imageRef attribute');
+  const bootVolume = bootVolumeRequest(body);
+  const imageRef = bootVolume ? '' : bootImage(body);
+  if (!imageRef && !bootVolume) throw badRequest('Missing imageRef attribute');
 
   const flavor = await resolveFlavor(ctx, String(body.flavorRef));
-  const image = await resolveImage(ctx, imageRef, flavor);
+  const volumeBoot: BootVolume | undefined = bootVolume ? await resolveBootVolume(ctx, bootVolume, flavor, maxCount) : undefined;
+  const image = volumeBoot ?? (await resolveImage(ctx, imageRef as string, flavor));
   const publicKey = body.key_name !== undefined ? await keypairPublicKey(s, userId, body.key_name) : undefined;
   const nics = await resolveNetworks(ctx, body.networks, maxCount);
   const sg = resolveSecurityGroup(ctx, body.security_groups);
@@ -227,6 +231,9 @@ export async function createServer(ctx: RequestContext) {
   const username = adminUsername(image.image.properties, image.os);
   const password = body.adminPass ?? generatePassword();
   if (body.adminPass !== undefined) checkAdminPass(body.adminPass, image.os);
+  if (volumeBoot && (body.adminPass !== undefined || body.key_name !== undefined || body.user_data)) {
+    throw badRequest(`Volume ${volumeBoot.volume.value.id} becomes the OS disk as it is: Azure provisions nothing on an existing disk, so adminPass, key_name and user_data cannot be applied to it.`);
+  }
   const metadata = body.metadata ?? {};
   await checkAbsolute(s, projectId, userId, { metadata_items: Object.keys(metadata).length });
   const n = await checkInstanceQuota(s, projectId, userId, { vcpus: flavor.vcpus, ram: flavor.memory_mb }, minCount, maxCount);
@@ -281,6 +288,10 @@ export async function createServer(ctx: RequestContext) {
       memory_mb: flavor.memory_mb,
     });
   }
+  if (volumeBoot) {
+    servers[0] = withBootVolume(servers[0], volumeBoot);
+    await reserveBootVolume(s, volumeBoot, servers[0].id);
+  }
   for (const srv of servers) await insertServer(s, srv);
   // Nova's recheck after the records exist: a concurrent create may have taken the last slots.
   try {
@@ -290,14 +301,16 @@ export async function createServer(ctx: RequestContext) {
       const cur = await getServerAny(s, srv.id);
       if (cur) await removeServer(s, cur);
     }
+    if (volumeBoot) await unreserveBootVolume(s, volumeBoot, servers[0].id);
     throw e;
   }
   for (const srv of servers) await recordUsageStart(s, srv);
+  if (volumeBoot) await s.work.enqueue({ kind: BOOT_VOLUME_KIND, id: servers[0].id, data: { volume: volumeBoot.volume.value.id }, requestId: ctx.requestId }, 2);
   const customData = body.user_data?.replace(/\s+/g, '') || undefined;
   await Promise.all(
     servers.map(async (srv) => {
       const action = await startAction(s, srv, ACTION.CREATE, ctx.requestId, userId, 'compute__do_build_and_run_instance');
-      await launch(s, srv, action, { reference: image.reference, password, publicKey, customData, zone, nics, sgNsg: sg?.azure, requestId: ctx.requestId, snapshot: image.snapshot, hibernation: flavor.extra_specs['azure:hibernation'] === 'true' });
+      await launch(s, srv, action, { reference: image.reference, password, publicKey, customData, zone, nics, sgNsg: sg?.azure, requestId: ctx.requestId, snapshot: image.snapshot, bootDisk: volumeBoot?.volume.value.disk.name, hibernation: flavor.extra_specs['azure:hibernation'] === 'true' });
     }),
   );
   if (truthy(body.return_reservation_id)) return json({ reservation_id: reservationId }, 202);
@@ -317,6 +330,8 @@ interface LaunchSpec {
   snapshot?: string;
   /** The flavor's azure:hibernation=true: the VM is made able to hibernate (suspend). */
   hibernation?: boolean;
+  /** Boot from this volume's managed disk (attached as the OS disk). */
+  bootDisk?: string;
 }
 
 /**
@@ -356,7 +371,7 @@ async function launch(s: Services, srv: ServerRecord, action: ActionRef, spec: L
       await ports.put({ ...port, azureNicId: id });
     }
     const body = vmBody(cfg, srv, { imageReference: spec.reference, adminPassword: spec.password, sshPublicKey: srv.os_type === 'linux' ? spec.publicKey : undefined, customData: spec.customData, azureZone: spec.zone.azureZone, nicIds, hibernation: spec.hibernation });
-    await arm.submitVm(srv.azure.vm, spec.snapshot ? await snapshotVmBody(cfg, srv, spec.snapshot, body) : body);
+    await arm.submitVm(srv.azure.vm, spec.bootDisk ? bootVolumeVmBody(cfg, srv, spec.bootDisk, body) : spec.snapshot ? await snapshotVmBody(cfg, srv, spec.snapshot, body) : body);
   } catch (e) {
     const f = armFailure(e);
     log.warn('server launch refused by Azure', { server: srv.id, code: f.code, status: f.status, requestId: spec.requestId });

@@ -6,6 +6,7 @@ import type { RequestContext } from '../../http/router';
 import { isAdmin } from '../../api/policy';
 import { computeUrl } from '../common';
 import { statusOf, type ServerRecord } from './model';
+import { volumesAttachedView } from '../serverVolumes';
 
 function links(ctx: RequestContext, id: string) {
   return [
@@ -85,7 +86,7 @@ export function fullView(ctx: RequestContext, s: ServerRecord, extended = true) 
   v['OS-EXT-STS:power_state'] = s.power_state;
   v['OS-SRV-USG:launched_at'] = usageTime(s.launched_at);
   v['OS-SRV-USG:terminated_at'] = null;
-  v['os-extended-volumes:volumes_attached'] = [];
+  v['os-extended-volumes:volumes_attached'] = volumesAttachedView(s);
   if (isAdmin(ctx.auth!)) {
     v['OS-EXT-SRV-ATTR:host'] = s.host;
     v['OS-EXT-SRV-ATTR:hypervisor_hostname'] = s.host;
