@@ -116,6 +116,12 @@ resource app 'Microsoft.Web/sites@2023-12-01' = {
         { name: 'JACKET_SWEEP_NICS_SCHEDULE', value: '0 */10 * * * *' }
         { name: 'JACKET_SWEEP_DISKS_SCHEDULE', value: '0 5-59/10 * * * *' }
         { name: 'JACKET_SWEEP_IMAGES_SCHEDULE', value: '0 */15 * * * *' }
+        { name: 'JACKET_SWEEP_VMS_SCHEDULE', value: '0 2-59/10 * * * *' }
+        { name: 'JACKET_RECONCILE_SCHEDULE', value: '30 */10 * * * *' }
+        { name: 'JACKET_RECLAIM_SCHEDULE', value: '0 * * * * *' }
+        { name: 'JACKET_STALE_TASKS_SCHEDULE', value: '0 */5 * * * *' }
+        { name: 'JACKET_RESIZE_CONFIRM_SCHEDULE', value: '20 * * * * *' }
+        { name: 'JACKET_HYPERVISORS_SCHEDULE', value: '40 */5 * * * *' }
       ]
     }
   }

@@ -6,6 +6,7 @@ import type { Services } from '../shared/services';
 import { parseNcrontab, type Schedule } from '../shared/timers/ncrontab';
 import { TIMERS } from '../shared/timers/registry';
 import { log } from '../shared/log';
+import { invokeTimer } from '../shared/timers/periodic';
 
 export interface ScheduledTimer {
   name: string;
@@ -62,7 +63,7 @@ export class TimerScheduler {
 
   private async fire(t: ScheduledTimer, at: Date): Promise<void> {
     try {
-      await t.run(this.services, at);
+      await invokeTimer(t, this.services, at);
     } catch (e) {
       log.error('timer failed', { timer: t.name, error: e instanceof Error ? e.message : String(e) });
     }

@@ -59,6 +59,24 @@ export interface JacketConfig {
     dryRun: boolean;
     /** How long one instance holds a sweep's lease (longer than a sweep takes). */
     leaseSeconds: number;
+    /** The periodic tasks (docs/reconciliation.md): power state sync, orphan VMs, reclaim, stale tasks, resize confirm, hypervisors. */
+    reconcileSchedule: string;
+    vmsSchedule: string;
+    reclaimSchedule: string;
+    staleTasksSchedule: string;
+    resizeConfirmSchedule: string;
+    hypervisorsSchedule: string;
+  };
+  /** Nova's periodic-task settings (docs/reconciliation.md). */
+  periodic: {
+    /** Nova's reclaim_instance_interval (seconds): > 0 makes DELETE a soft delete, reclaimed after it. */
+    reclaimInstanceInterval: number;
+    /** Nova's resize_confirm_window (seconds): > 0 confirms VERIFY_RESIZE servers older than it. */
+    resizeConfirmWindow: number;
+    /** A task_state unchanged for this long is a crashed action (finished or rolled back). */
+    staleTaskSeconds: number;
+    /** A server whose VM vanished from Azure: 'error' (ERROR with a fault) or 'delete' (cleaned up). */
+    missingVm: 'error' | 'delete';
   };
 }
 
@@ -125,6 +143,11 @@ function regionalUsage(v: string): 'arm' | 'off' {
   return v;
 }
 
+function missingVm(v: string): 'error' | 'delete' {
+  if (v !== 'error' && v !== 'delete') throw new ConfigError(`JACKET_MISSING_VM must be error or delete, got "${v}"`);
+  return v;
+}
+
 function schedule(env: Env, name: string, dflt: string): string {
   const v = optional(env, name, dflt);
   try {
@@ -133,6 +156,13 @@ function schedule(env: Env, name: string, dflt: string): string {
     if (e instanceof ScheduleError) throw new ConfigError(`setting ${name}: ${e.message}`);
     throw e;
   }
+}
+
+function nonNegativeInt(env: Env, name: string, dflt: number): number {
+  const raw = optional(env, name, String(dflt));
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`setting ${name} must be a non-negative integer, got "${raw}"`);
+  return n;
 }
 
 function bool(env: Env, name: string, dflt: boolean): boolean {
@@ -190,6 +220,18 @@ export function loadConfig(env: Env = process.env): JacketConfig {
       imagesSchedule: schedule(env, 'JACKET_SWEEP_IMAGES_SCHEDULE', '0 */15 * * * *'),
       dryRun: bool(env, 'JACKET_SWEEP_DRY_RUN', false),
       leaseSeconds: positiveInt(env, 'JACKET_SWEEP_LEASE_SECONDS', 300),
+      reconcileSchedule: schedule(env, 'JACKET_RECONCILE_SCHEDULE', '30 */10 * * * *'),
+      vmsSchedule: schedule(env, 'JACKET_SWEEP_VMS_SCHEDULE', '0 2-59/10 * * * *'),
+      reclaimSchedule: schedule(env, 'JACKET_RECLAIM_SCHEDULE', '0 * * * * *'),
+      staleTasksSchedule: schedule(env, 'JACKET_STALE_TASKS_SCHEDULE', '0 */5 * * * *'),
+      resizeConfirmSchedule: schedule(env, 'JACKET_RESIZE_CONFIRM_SCHEDULE', '20 * * * * *'),
+      hypervisorsSchedule: schedule(env, 'JACKET_HYPERVISORS_SCHEDULE', '40 */5 * * * *'),
+    },
+    periodic: {
+      reclaimInstanceInterval: nonNegativeInt(env, 'JACKET_RECLAIM_INSTANCE_INTERVAL', 0),
+      resizeConfirmWindow: nonNegativeInt(env, 'JACKET_RESIZE_CONFIRM_WINDOW', 0),
+      staleTaskSeconds: positiveInt(env, 'JACKET_STALE_TASK_SECONDS', 1800),
+      missingVm: missingVm(optional(env, 'JACKET_MISSING_VM', 'error')),
     },
   };
   if (mode === 'external' && !cfg.auth.keystoneUrl) throw new ConfigError('JACKET_KEYSTONE_URL is required when JACKET_AUTH_MODE=external');

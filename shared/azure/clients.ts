@@ -9,6 +9,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import type { TokenCredential } from '@azure/core-auth';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { JacketConfig } from '../config';
+import { armThrottlePolicy } from '../metrics';
 
 export interface AzureClients {
   compute: ComputeManagementClient;
@@ -35,7 +36,8 @@ function trustPolicy(caPath: string): PipelinePolicy {
 export function createAzureClients(cfg: JacketConfig): AzureClients {
   const a = cfg.azure;
   const credential = a.credential === 'static' ? staticCredential : new DefaultAzureCredential();
-  const additionalPolicies = a.armCaCertPath ? [{ policy: trustPolicy(a.armCaCertPath), position: 'perCall' as const }] : [];
+  const additionalPolicies: { policy: PipelinePolicy; position: 'perCall' | 'perRetry' }[] = a.armCaCertPath ? [{ policy: trustPolicy(a.armCaCertPath), position: 'perCall' as const }] : [];
+  additionalPolicies.push({ policy: armThrottlePolicy(), position: 'perRetry' }); // the 429 metric (shared/metrics.ts)
   return {
     compute: new ComputeManagementClient(credential, a.subscriptionId, { endpoint: a.armEndpoint, additionalPolicies }),
     network: new NetworkManagementClient(credential, a.subscriptionId, { endpoint: a.armEndpoint, additionalPolicies }),

@@ -21,9 +21,11 @@ import { serverAddressRoutes } from './serverAddresses';
 import { serverPasswordRoutes } from './serverPassword';
 import { virtualInterfaceRoutes } from './virtualInterfaces';
 import { simpleTenantUsageRoutes } from './simpleTenantUsage';
+import { hypervisorRoutes } from './hypervisors';
 import { volumeAttachmentRoutes } from './volumeAttachments';
 
 export const computeRoutes: Route[] = [
+  ...hypervisorRoutes,
   ...computeVersionRoutes,
   ...flavorRoutes,
   ...flavorExtraSpecRoutes,

@@ -6,16 +6,29 @@ import type { SweepReport } from './sweep';
 import { NIC_SWEEP, sweepNics } from './nics';
 import { DISK_SWEEP, sweepDisks } from './disks';
 import { IMAGE_SWEEP, sweepImages } from './images';
+import type { PeriodicReport } from './periodic';
+import { RECONCILE_TASK, VM_SWEEP, reconcileServers, sweepVms } from './reconcile';
+import { RECLAIM_TASK, reclaimServers } from './reclaim';
+import { STALE_TASK, finishStaleTasks } from './staleTasks';
+import { RESIZE_CONFIRM_TASK, confirmResizes } from './resizeConfirm';
+import { HYPERVISORS_TASK, updateHypervisors } from '../compute/hypervisors';
 
 export interface TimerDef {
   name: string;
   setting: string;
   schedule(cfg: JacketConfig): string;
-  run(s: Services, now: Date): Promise<SweepReport>;
+  run(s: Services, now: Date): Promise<SweepReport | PeriodicReport>;
 }
 
 export const TIMERS: readonly TimerDef[] = [
   { name: NIC_SWEEP, setting: 'JACKET_SWEEP_NICS_SCHEDULE', schedule: (c) => c.timers.nicsSchedule, run: sweepNics },
   { name: DISK_SWEEP, setting: 'JACKET_SWEEP_DISKS_SCHEDULE', schedule: (c) => c.timers.disksSchedule, run: sweepDisks },
   { name: IMAGE_SWEEP, setting: 'JACKET_SWEEP_IMAGES_SCHEDULE', schedule: (c) => c.timers.imagesSchedule, run: sweepImages },
+  // the periodic tasks (docs/reconciliation.md)
+  { name: VM_SWEEP, setting: 'JACKET_SWEEP_VMS_SCHEDULE', schedule: (c) => c.timers.vmsSchedule, run: sweepVms },
+  { name: RECONCILE_TASK, setting: 'JACKET_RECONCILE_SCHEDULE', schedule: (c) => c.timers.reconcileSchedule, run: reconcileServers },
+  { name: RECLAIM_TASK, setting: 'JACKET_RECLAIM_SCHEDULE', schedule: (c) => c.timers.reclaimSchedule, run: reclaimServers },
+  { name: STALE_TASK, setting: 'JACKET_STALE_TASKS_SCHEDULE', schedule: (c) => c.timers.staleTasksSchedule, run: finishStaleTasks },
+  { name: RESIZE_CONFIRM_TASK, setting: 'JACKET_RESIZE_CONFIRM_SCHEDULE', schedule: (c) => c.timers.resizeConfirmSchedule, run: confirmResizes },
+  { name: HYPERVISORS_TASK, setting: 'JACKET_HYPERVISORS_SCHEDULE', schedule: (c) => c.timers.hypervisorsSchedule, run: updateHypervisors },
 ];

@@ -112,6 +112,12 @@ test('functions/timers.ts registers one timer function per sweep on its %SETTING
     ['sweep-nics', '%JACKET_SWEEP_NICS_SCHEDULE%'],
     ['sweep-disks', '%JACKET_SWEEP_DISKS_SCHEDULE%'],
     ['sweep-images', '%JACKET_SWEEP_IMAGES_SCHEDULE%'],
+    ['sweep-vms', '%JACKET_SWEEP_VMS_SCHEDULE%'],
+    ['reconcile-servers', '%JACKET_RECONCILE_SCHEDULE%'],
+    ['reclaim-servers', '%JACKET_RECLAIM_SCHEDULE%'],
+    ['stale-tasks', '%JACKET_STALE_TASKS_SCHEDULE%'],
+    ['resize-confirm', '%JACKET_RESIZE_CONFIRM_SCHEDULE%'],
+    ['update-hypervisors', '%JACKET_HYPERVISORS_SCHEDULE%'],
   ]);
   assert.ok(registered.every((r) => typeof r.handler === 'function'));
 });

@@ -1,15 +1,30 @@
 // DELETE /servers/{id} (compute/api.py delete: allowed in any vm_state and task_state at 2.1). The
 // record is marked task_state=deleting and stays until Azure confirms the VM, NIC and OS disk are
 // gone (the teardown step in build.ts removes it); a repeated delete answers 204 again.
+// With JACKET_RECLAIM_INSTANCE_INTERVAL > 0 (Nova's reclaim_instance_interval) a server that has
+// launched is soft-deleted instead (actions/deferredDelete.ts): its VM deallocated, SOFT_DELETED until
+// restored, force-deleted, or reclaimed by the timer (shared/timers/reclaim.ts).
 import type { RequestContext } from '../../http/router';
+import type { Stored } from '../../store/tables';
 import { noContent } from '../../http/respond';
-import { checkInstanceState, updateServer, visibleServer } from './model';
+import { checkInstanceState, updateServer, visibleServer, type ServerRecord } from './model';
 import { ACTION, startAction } from './instanceActions';
 import { TEARDOWN_KIND } from './build';
+import { softDelete } from './actions/deferredDelete';
 
 export async function deleteServer(ctx: RequestContext) {
-  const s = ctx.services;
   const cur = await visibleServer(ctx);
+  if (ctx.services.config.periodic.reclaimInstanceInterval > 0 && cur.value.task_state !== 'deleting') {
+    // Nova's servers.py _delete: soft_delete, or delete when it never launched (InstanceInvalidState).
+    if (cur.value.vm_state === 'soft-delete') return noContent();
+    if (cur.value.launched_at) return softDelete(ctx, cur);
+  }
+  return hardDelete(ctx, cur);
+}
+
+/** The delete itself (also forceDelete's and the reclaim's): task_state deleting, then the teardown step. */
+export async function hardDelete(ctx: RequestContext, cur: Stored<ServerRecord>) {
+  const s = ctx.services;
   if (cur.value.task_state === 'deleting') return noContent();
   checkInstanceState(cur.value, 'delete', {});
   const stored = await updateServer(s, cur, (v) => (v.task_state === 'deleting' ? undefined : { ...v, task_state: 'deleting' }));

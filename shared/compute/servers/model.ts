@@ -44,6 +44,9 @@ export type TaskState =
   | 'shelving_offloading'
   | 'unshelving'
   | 'migrating'
+  // deferred delete (actions/deferredDelete.ts)
+  | 'soft-deleting'
+  | 'restoring'
   | null;
 
 /** nova/compute/power_state.py */

@@ -1,0 +1,57 @@
+// Nova's deferred delete (os-deferred-delete, compute/api.py soft_delete / restore / force_delete) on
+// Azure. With reclaim_instance_interval > 0, DELETE soft-deletes (delete.ts calls softDelete): the VM
+// is deallocated (no compute billing, disks and NICs kept), the server is SOFT_DELETED until
+//   restore      starts the VM again -> ACTIVE (the power work step, like os-start);
+//   forceDelete  deletes it at once (the ordinary delete; Nova allows it in any state);
+//   the timer    reclaims it after the interval (shared/timers/reclaim.ts).
+// A soft-deleted server keeps counting against the project's quota until it is reclaimed (Jacket's
+// usage counts every record), so restore has no quota check to fail; see docs/reconciliation.md.
+import type { RequestContext } from '../../../http/router';
+import type { Stored } from '../../../store/tables';
+import { accepted, noContent } from '../../../http/respond';
+import { checkInstanceLock, visibleServer, POWER, type ServerRecord } from '../model';
+import { ACTION } from '../instanceActions';
+import { hardDelete } from '../delete';
+import { registerServerAction } from './registry';
+import { beginPowerAction } from './powerWork';
+
+/** Nova's instance action names these add (nova/compute/instance_actions.py). */
+export const DEFERRED_ACTION = { RESTORE: 'restore', FORCE_DELETE: 'forceDelete' } as const;
+
+// Nova's deferred_delete schemas: the key with any value.
+const restoreSchema = { type: 'object', properties: { restore: {} }, required: ['restore'], additionalProperties: false };
+const forceDeleteSchema = { type: 'object', properties: { forceDelete: {} }, required: ['forceDelete'], additionalProperties: false };
+
+/**
+ * DELETE as a soft delete (compute/api.py soft_delete: lock checked, any vm_state and task_state, must
+ * have launched; delete.ts falls back to the real delete otherwise): deallocate, then SOFT_DELETED.
+ */
+export async function softDelete(ctx: RequestContext, cur: Stored<ServerRecord>) {
+  checkInstanceLock(cur.value, ctx.auth!);
+  await beginPowerAction(ctx, { method: 'soft_delete', vm: [cur.value.vm_state], task: [cur.value.task_state], lock: true }, ACTION.DELETE, 'compute_soft_delete_instance', {
+    ops: ['deallocate'],
+    task: 'soft-deleting',
+    final: { vm_state: 'soft-delete', power_state: POWER.SHUTDOWN },
+  });
+  return noContent();
+}
+
+/** restore: SOFT_DELETED only, lock checked, then the VM is started (RESTORING -> ACTIVE). */
+async function restore(ctx: RequestContext) {
+  return beginPowerAction(ctx, { method: 'restore', vm: ['soft-delete'] }, DEFERRED_ACTION.RESTORE, 'compute_restore_instance', {
+    ops: ['start'],
+    task: 'restoring',
+    final: { vm_state: 'active', power_state: POWER.RUNNING, host: 'set' },
+  });
+}
+
+/** forceDelete: the delete, in any state (a locked server is Nova's 409 for non-admins). */
+async function forceDelete(ctx: RequestContext) {
+  const cur = await visibleServer(ctx);
+  checkInstanceLock(cur.value, ctx.auth!);
+  await hardDelete(ctx, cur);
+  return accepted();
+}
+
+registerServerAction({ name: 'restore', policy: { name: 'os_compute_api:os-deferred-delete:restore', rule: 'project_member_or_admin' }, schema: restoreSchema, handler: restore });
+registerServerAction({ name: 'forceDelete', policy: { name: 'os_compute_api:os-deferred-delete:force', rule: 'project_member_or_admin' }, schema: forceDeleteSchema, handler: forceDelete });
