@@ -1,0 +1,101 @@
+// /os-hypervisors end to end: the available-resource update (called as its timer calls it) reads the
+// ARM emulator's regional Compute usages and the server records; `openstack hypervisor list` and
+// `hypervisor stats show` (admin) show the emulator's figures; every body is checked against Nova's
+// response schema at 2.1; members get 403; Nova's 404 and 501 answers.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
+import type { Creds } from '../support/stack';
+import { assertNovaResponse } from '../support/oracle';
+import type { Services } from '../../shared/services';
+import { updateHypervisors } from '../../shared/compute/hypervisors';
+import { ArmRegionalUsage, setRegionalUsage } from '../../shared/compute/limits';
+
+let arm: ArmStack;
+let s: Services;
+let alice: Creds & { projectId: string; userId: string };
+let tAlice: string;
+let tAdmin: string;
+const http = (path: string, token: string) => arm.stack.http('GET', `/compute/v2.1${path}`, { token });
+
+/** The emulator's regional vCPU usage and limit, as Azure's usages API reports them. */
+async function cores(): Promise<{ current: number; limit: number }> {
+  for await (const u of arm.compute.usage.list(arm.emu.location)) if (u.name?.value === 'cores') return { current: u.currentValue, limit: u.limit };
+  throw new Error('no cores usage');
+}
+
+before(async () => {
+  arm = await startArmStack();
+  s = arm.stack.cloud.services;
+  setRegionalUsage(s, new ArmRegionalUsage(s, 0)); // no cache: each update reads Azure again
+  alice = await arm.stack.makeProjectUser('hv-a', 'alice');
+  [tAlice, tAdmin] = await Promise.all([arm.stack.token(alice), arm.stack.token()]);
+  const image = (await arm.stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token: tAlice })).body.images[0].id;
+  const net = (await arm.stack.http('GET', '/network/v2.0/networks?name=private', { token: tAlice })).body.networks[0].id;
+  const r = await arm.stack.http('POST', '/compute/v2.1/servers', { token: tAlice, body: { server: { name: 'hv1', flavorRef: '3', imageRef: image, networks: [{ uuid: net }] } } });
+  assert.equal(r.status, 202, r.text);
+  await waitFor('hv1 ACTIVE', async () => ((await http(`/servers/${r.body.server.id}`, tAlice)).body.server.status === 'ACTIVE' ? true : undefined));
+});
+after(async () => {
+  arm?.control.close();
+  await arm?.stop();
+});
+
+test('openstack hypervisor stats show / hypervisor list reflect the emulator\'s regional usage and quota', async () => {
+  const rep = await updateHypervisors(s);
+  assert.equal(rep.ran, true);
+  assert.equal(rep.changed, 1);
+  const az = await cores();
+  assert.ok(az.current >= 2, JSON.stringify(az)); // hv1's flavor has 2 vCPUs
+
+  const stats = await arm.stack.oscJson(['hypervisor', 'stats', 'show']);
+  assert.equal(stats.count, 1);
+  assert.equal(stats.vcpus, az.limit);
+  assert.equal(stats.vcpus_used, az.current);
+  assert.equal(stats.running_vms, 1);
+  assert.equal(stats.memory_mb_used, 4096); // flavor 3: 4 GiB
+  const list = await arm.stack.oscJson(['hypervisor', 'list']);
+  assert.equal(list.length, 1);
+  assert.equal(list[0]['Hypervisor Hostname'], arm.emu.location);
+  assert.equal(list[0].State, 'up');
+
+  // the subscription's quota raised: the next update shows it
+  await arm.control.setConfig({ coresQuota: 350 });
+  await updateHypervisors(s);
+  assert.equal((await arm.stack.oscJson(['hypervisor', 'stats', 'show'])).vcpus, 350);
+});
+
+test('list, detail, show, statistics, search match Nova\'s 2.1 schemas; members 403; Nova\'s 404 and 501', async () => {
+  const index = await http('/os-hypervisors', tAdmin);
+  assert.equal(index.status, 200, index.text);
+  assertNovaResponse('hypervisors', 'HypervisorsController', 'index', '2.1', index.body);
+  const detail = await http('/os-hypervisors/detail', tAdmin);
+  assertNovaResponse('hypervisors', 'HypervisorsController', 'detail', '2.1', detail.body);
+  const h = detail.body.hypervisors[0];
+  assert.equal(h.free_ram_mb, h.memory_mb - h.memory_mb_used);
+  assert.equal(h.service.host, `azure-${arm.emu.location}`);
+  const show = await http(`/os-hypervisors/${h.id}`, tAdmin);
+  assert.equal(show.status, 200);
+  assertNovaResponse('hypervisors', 'HypervisorsController', 'show', '2.1', show.body);
+  assert.deepEqual(show.body.hypervisor, h);
+  const stats = await http('/os-hypervisors/statistics', tAdmin);
+  assertNovaResponse('hypervisors', 'HypervisorsController', 'statistics', '2.1', stats.body);
+  const search = await http(`/os-hypervisors/${arm.emu.location.slice(0, 3)}/search`, tAdmin);
+  assert.equal(search.status, 200);
+  assertNovaResponse('hypervisors', 'HypervisorsController', 'search', '2.1', search.body);
+
+  for (const p of ['/os-hypervisors', '/os-hypervisors/detail', '/os-hypervisors/statistics', `/os-hypervisors/${h.id}`]) {
+    const r = await http(p, tAlice);
+    assert.equal(r.status, 403, p);
+  }
+  const missing = await http('/os-hypervisors/99', tAdmin);
+  assert.equal(missing.status, 404);
+  assert.equal(missing.body.itemNotFound.message, "Hypervisor with ID '99' could not be found.");
+  const notInt = await http('/os-hypervisors/abc', tAdmin);
+  assert.equal(notInt.body.itemNotFound.message, "Hypervisor with ID 'abc' could not be found.");
+  const none = await http('/os-hypervisors/nowhere/search', tAdmin);
+  assert.equal(none.status, 404);
+  assert.equal(none.body.itemNotFound.message, "No hypervisor matching 'nowhere' could be found.");
+  const up = await http(`/os-hypervisors/${h.id}/uptime`, tAdmin);
+  assert.equal(up.status, 501);
+});
