@@ -74,7 +74,25 @@ test('expressions that are not six-field NCRONTAB are refused with the reason', 
 test('sweep settings: defaults, overrides, refusal of a bad schedule or dry-run value', () => {
   const base = { JACKET_PUBLIC_URL: 'http://x', JACKET_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true', JACKET_TOKEN_KEYS: randomBytes(32).toString('base64') };
   const d = loadConfig(base).timers;
-  assert.deepEqual(d, { nicsSchedule: '0 */10 * * * *', disksSchedule: '0 5-59/10 * * * *', imagesSchedule: '0 */15 * * * *', dryRun: false, leaseSeconds: 300 });
+  assert.deepEqual(d, {
+    nicsSchedule: '0 */10 * * * *',
+    disksSchedule: '0 5-59/10 * * * *',
+    imagesSchedule: '0 */15 * * * *',
+    dryRun: false,
+    leaseSeconds: 300,
+    vmsSchedule: '0 2-59/10 * * * *',
+    reconcileSchedule: '30 */10 * * * *',
+    reclaimSchedule: '0 * * * * *',
+    staleTasksSchedule: '0 */5 * * * *',
+    resizeConfirmSchedule: '20 * * * * *',
+    hypervisorsSchedule: '40 */5 * * * *',
+  });
+  // the periodic tasks' settings (docs/reconciliation.md): Nova's defaults, 0 = off
+  assert.deepEqual(loadConfig(base).periodic, { reclaimInstanceInterval: 0, resizeConfirmWindow: 0, staleTaskSeconds: 1800, missingVm: 'error' });
+  assert.equal(loadConfig({ ...base, JACKET_RECLAIM_INSTANCE_INTERVAL: '600' }).periodic.reclaimInstanceInterval, 600);
+  assert.throws(() => loadConfig({ ...base, JACKET_RECLAIM_INSTANCE_INTERVAL: '-1' }), /JACKET_RECLAIM_INSTANCE_INTERVAL must be a non-negative integer/);
+  assert.throws(() => loadConfig({ ...base, JACKET_MISSING_VM: 'ignore' }), /JACKET_MISSING_VM must be error or delete/);
+  assert.throws(() => loadConfig({ ...base, JACKET_RECONCILE_SCHEDULE: '* * *' }), /JACKET_RECONCILE_SCHEDULE/);
   const o = loadConfig({ ...base, JACKET_SWEEP_NICS_SCHEDULE: ' 30 * * * * * ', JACKET_SWEEP_DRY_RUN: 'TRUE', JACKET_SWEEP_LEASE_SECONDS: '60' }).timers;
   assert.equal(o.nicsSchedule, '30 * * * * *');
   assert.equal(o.dryRun, true);
