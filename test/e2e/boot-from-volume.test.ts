@@ -1,0 +1,123 @@
+// Boot from volume end to end: `openstack server create --volume` with a bootable volume (made from the
+// marketplace image), the volume's managed disk attached as the VM's OS disk in the ARM emulator (no
+// image reference, no osProfile), the volume in-use with the attachment, Nova's refusals, and
+// delete_on_termination honoured when the server is deleted.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
+import { assertNovaResponse } from '../support/oracle';
+import type { Creds } from '../support/stack';
+
+let env: ArmStack;
+let alice: Creds & { projectId: string; userId: string };
+let tAlice: string;
+let bootVol: string;
+const RG = 'ops_resource_group';
+
+const nova = (method: string, p: string, body?: unknown) => env.stack.http(method, `/compute/v2.1${p}`, { token: tAlice, body });
+const cinder = (method: string, p: string, body?: unknown) => env.stack.http(method, `/volume/v3/${alice.projectId}${p}`, { token: tAlice, body });
+const volumeStatus = (id: string, want: string) =>
+  waitFor(`volume ${id} ${want}`, async () => {
+    const r = await cinder('GET', `/volumes/${id}`);
+    return r.body?.volume?.status === want ? r.body.volume : undefined;
+  }, 90000);
+const gone = (p: string, get: (p: string) => Promise<{ status: number }>) => waitFor(`${p} gone`, async () => ((await get(p)).status === 404 ? true : undefined), 90000);
+const armAbsent = async (p: Promise<unknown>) => {
+  try {
+    await p;
+    return false;
+  } catch (e) {
+    return (e as { statusCode?: number }).statusCode === 404;
+  }
+};
+const volumeBoot = (name: string, volumeId: string, extra: Record<string, unknown> = {}) => ({
+  server: { name, flavorRef: '3', block_device_mapping_v2: [{ uuid: volumeId, boot_index: 0, source_type: 'volume', destination_type: 'volume', ...extra }] },
+});
+
+before(async () => {
+  env = await startArmStack();
+  alice = await env.stack.makeProjectUser('bfv-a', 'alice');
+  tAlice = await env.stack.token(alice);
+  const v = await env.stack.oscJson(['volume', 'create', '--image', 'ubuntu-22.04', '--size', '30', 'bootv'], alice);
+  await volumeStatus(v.id, 'available');
+  bootVol = v.id;
+});
+after(async () => {
+  env?.control.close();
+  await env?.stop();
+});
+
+test('openstack server create --volume --wait: the volume\'s disk is the OS disk (Attach, no image, no osProfile), the volume in-use at /dev/sda', async () => {
+  const srv = await env.stack.oscJson(['server', 'create', '--volume', 'bootv', '--flavor', 'm1.medium', '--network', 'private', '--wait', 'bfv1'], alice);
+  assert.equal(srv.status, 'ACTIVE');
+  const vm = await env.compute.virtualMachines.get(RG, srv.id);
+  const os = vm.storageProfile?.osDisk;
+  assert.equal(os?.createOption, 'Attach');
+  assert.match(os?.managedDisk?.id ?? '', new RegExp(`/disks/volume-${bootVol}$`, 'i'));
+  assert.equal(os?.deleteOption, 'Detach');
+  assert.equal(vm.storageProfile?.imageReference, undefined);
+  assert.equal(vm.osProfile, undefined);
+  const put = (await env.control.requests()).find((q) => q.method === 'PUT' && q.path.endsWith(`/virtualMachines/${srv.id}`));
+  assert.equal((put?.requestBody as any)?.osProfile, undefined); // eslint-disable-line @typescript-eslint/no-explicit-any
+
+  const vol = await volumeStatus(bootVol, 'in-use');
+  assert.equal(vol.attachments[0].server_id, srv.id);
+  assert.equal(vol.attachments[0].device, '/dev/sda');
+  const show = await env.stack.oscJson(['server', 'show', 'bfv1'], alice);
+  assert.deepEqual(JSON.stringify(show.volumes_attached), JSON.stringify([{ id: bootVol }]));
+  const full = await nova('GET', `/servers/${srv.id}`);
+  assertNovaResponse('servers', 'ServersController', 'show', '2.1', full.body);
+  assert.equal(full.body.server.image, '');
+  const list = await nova('GET', `/servers/${srv.id}/os-volume_attachments`);
+  assertNovaResponse('volume_attachments', 'VolumeAttachmentController', 'index', '2.1', list.body);
+  assert.deepEqual(list.body.volumeAttachments, [{ id: bootVol, serverId: srv.id, volumeId: bootVol, device: '/dev/sda' }]);
+
+  const root = await nova('DELETE', `/servers/${srv.id}/os-volume_attachments/${bootVol}`);
+  assert.equal(root.status, 400);
+  assert.equal(root.body.badRequest.message, 'Cannot detach a root device volume');
+  const again = await nova('POST', '/servers', volumeBoot('bfv-dup', bootVol));
+  assert.equal(again.status, 400);
+  assert.equal(again.body.badRequest.message, `Invalid volume: volume '${bootVol}' status must be 'available'. Currently in 'in-use'`);
+  assert.equal((await cinder('DELETE', `/volumes/${bootVol}`)).status, 400);
+
+  // delete_on_termination was not asked for: the server goes, the volume and its disk stay.
+  await env.stack.oscOk(['server', 'delete', '--wait', 'bfv1'], alice);
+  const freed = await volumeStatus(bootVol, 'available');
+  assert.deepEqual(freed.attachments, []);
+  const disk = await env.compute.disks.get(RG, `volume-${bootVol}`);
+  assert.equal(disk.managedBy ?? null, null);
+});
+
+test('boot from volume refusals as Nova words them; nothing is created', async () => {
+  const blank = await cinder('POST', '/volumes', { volume: { size: 1, name: 'blank' } });
+  await volumeStatus(blank.body.volume.id, 'available');
+  const before = (await nova('GET', '/servers')).body.servers.length;
+  const notBootable = await nova('POST', '/servers', volumeBoot('nb', blank.body.volume.id));
+  assert.equal(notBootable.status, 400);
+  assert.equal(notBootable.body.badRequest.message, `Block Device ${blank.body.volume.id} is not bootable.`);
+  const unknown = '00000000-0000-4000-8000-000000000000';
+  const nf = await nova('POST', '/servers', volumeBoot('nf', unknown));
+  assert.equal(nf.status, 400);
+  assert.equal(nf.body.badRequest.message, `Block Device Mapping is Invalid: failed to get volume ${unknown}.`);
+  const many = await nova('POST', '/servers', { server: { ...volumeBoot('many', bootVol).server, max_count: 2 } });
+  assert.equal(many.status, 400);
+  assert.equal(many.body.badRequest.message, 'Cannot attach one or more volumes to multiple instances');
+  const withKey = await nova('POST', '/servers', { server: { ...volumeBoot('pw', bootVol).server, adminPass: 'Secret-Pass-1' } });
+  assert.equal(withKey.status, 400);
+  assert.equal((await nova('GET', '/servers')).body.servers.length, before);
+  assert.equal((await cinder('GET', `/volumes/${bootVol}`)).body.volume.status, 'available');
+});
+
+test('delete_on_termination=true: deleting the server deletes the volume and its managed disk', async () => {
+  const r = await nova('POST', '/servers', volumeBoot('bfv2', bootVol, { delete_on_termination: true }));
+  assert.equal(r.status, 202, r.text);
+  assertNovaResponse('servers', 'ServersController', 'create', '2.1', r.body);
+  const id = r.body.server.id;
+  assert.equal((await cinder('GET', `/volumes/${bootVol}`)).body.volume.status, 'attaching');
+  await waitFor('server ACTIVE', async () => ((await nova('GET', `/servers/${id}`)).body.server?.status === 'ACTIVE' ? true : undefined), 90000);
+  await volumeStatus(bootVol, 'in-use');
+  assert.equal((await nova('DELETE', `/servers/${id}`)).status, 204);
+  await gone(`/servers/${id}`, (p) => nova('GET', p));
+  await gone(`/volumes/${bootVol}`, (p) => cinder('GET', p));
+  assert.ok(await armAbsent(env.compute.disks.get(RG, `volume-${bootVol}`)));
+});
