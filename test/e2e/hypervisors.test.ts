@@ -10,6 +10,7 @@ import { assertNovaResponse } from '../support/oracle';
 import type { Services } from '../../shared/services';
 import { updateHypervisors } from '../../shared/compute/hypervisors';
 import { ArmRegionalUsage, setRegionalUsage } from '../../shared/compute/limits';
+import { log } from '../../shared/log';
 
 let arm: ArmStack;
 let s: Services;
@@ -98,4 +99,25 @@ test('list, detail, show, statistics, search match Nova\'s 2.1 schemas; members 
   assert.equal(none.body.itemNotFound.message, "No hypervisor matching 'nowhere' could be found.");
   const up = await http(`/os-hypervisors/${h.id}/uptime`, tAdmin);
   assert.equal(up.status, 501);
+});
+
+test('ARM throttling on the usage read is counted as a metric line (and retried by the SDK)', async () => {
+  await arm.control.addFault({ method: 'GET', path: '/usages', status: 429, code: 'TooManyRequests', message: 'injected throttling', headers: { 'Retry-After': '1' }, count: 1 });
+  const lines: Record<string, unknown>[] = [];
+  log.setLevel('info');
+  log.setSink((l) => lines.push(JSON.parse(l)));
+  try {
+    const rep = await updateHypervisors(s);
+    assert.equal(rep.ran, true);
+  } finally {
+    log.setSink((l) => process.stdout.write(l + '\n'));
+    log.setLevel('silent');
+  }
+  const m = lines.find((l) => l.msg === 'metric' && l.metric === 'jacket.arm.throttled');
+  assert.ok(m, JSON.stringify(lines.filter((l) => l.msg === 'metric')));
+  assert.equal(m.operation, 'Microsoft.Compute/locations/usages');
+  assert.equal(m.method, 'GET');
+  // the figures were still read (the SDK retried after Retry-After)
+  assert.equal((await arm.stack.oscJson(['hypervisor', 'stats', 'show'])).vcpus, 350);
+  assert.ok(lines.some((l) => l.msg === 'metric' && l.metric === 'jacket.periodic.changed' && l.task === 'update-hypervisors'));
 });

@@ -22,7 +22,7 @@ export async function deleteServer(ctx: RequestContext) {
   return hardDelete(ctx, cur);
 }
 
-/** The delete itself (also forceDelete's and the reclaim's): task_state deleting, then the teardown step. */
+/** The delete itself (also forceDelete's): task_state deleting, then the teardown step. */
 export async function hardDelete(ctx: RequestContext, cur: Stored<ServerRecord>) {
   const s = ctx.services;
   if (cur.value.task_state === 'deleting') return noContent();
