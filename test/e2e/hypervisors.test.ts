@@ -99,6 +99,7 @@ test('list, detail, show, statistics, search match Nova\'s 2.1 schemas; members 
   assert.equal(none.body.itemNotFound.message, "No hypervisor matching 'nowhere' could be found.");
   const up = await http(`/os-hypervisors/${h.id}/uptime`, tAdmin);
   assert.equal(up.status, 501);
+  assert.equal(up.body.notImplemented.message, 'The requested functionality is not supported.');
 });
 
 test('ARM throttling on the usage read is counted as a metric line (and retried by the SDK)', async () => {
