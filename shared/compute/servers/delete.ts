@@ -16,7 +16,7 @@ export async function deleteServer(ctx: RequestContext) {
   const cur = await visibleServer(ctx);
   if (ctx.services.config.periodic.reclaimInstanceInterval > 0 && cur.value.task_state !== 'deleting') {
     // Nova's servers.py _delete: soft_delete, or delete when it never launched (InstanceInvalidState).
-    if (cur.value.vm_state === 'soft-delete') return noContent();
+    if (cur.value.vm_state === 'soft-delete' || cur.value.task_state === 'soft-deleting') return noContent();
     if (cur.value.launched_at) return softDelete(ctx, cur);
   }
   return hardDelete(ctx, cur);
