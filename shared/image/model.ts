@@ -53,6 +53,35 @@ const indexPartition = (id: string) => id.slice(0, 2).toLowerCase();
 
 export const glanceTime = (d = new Date()) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
+/** The fields a new image's maker chooses; everything else starts as Glance starts a queued image. */
+export type NewImage = Pick<ImageRecord, 'id' | 'name' | 'owner' | 'visibility'> & Partial<Omit<ImageRecord, 'id' | 'name' | 'owner' | 'visibility'>>;
+
+/** A new, queued image record with Glance's defaults (no data yet, not deleting). */
+export function newImageRecord(fields: NewImage): ImageRecord {
+  const now = glanceTime();
+  return {
+    status: 'queued',
+    disk_format: null,
+    container_format: null,
+    min_disk: 0,
+    min_ram: 0,
+    protected: false,
+    os_hidden: false,
+    tags: [],
+    properties: {},
+    size: null,
+    virtual_size: null,
+    checksum: null,
+    os_hash_algo: null,
+    os_hash_value: null,
+    created_at: now,
+    updated_at: now,
+    // Indexed: Glance's listings read 'deleting eq false'.
+    deleting: false,
+    ...fields,
+  };
+}
+
 export class ImageStore {
   readonly records: Repository<ImageRecord>;
   private readonly index: Repository<OwnerIndex>;

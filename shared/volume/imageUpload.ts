@@ -12,7 +12,7 @@ import { validateBody } from '../api/validation';
 import { enforce } from '../api/policy';
 import { registerWork, type WorkItem, type WorkResult } from '../work/queue';
 import { log } from '../log';
-import { imageStore, glanceTime, type ImageRecord } from '../image/model';
+import { imageStore, glanceTime, newImageRecord } from '../image/model';
 import { blobNameOf, imageBlob } from '../image/vhdBlob';
 import { MANAGE_KIND } from '../image/managedImage';
 import { DISK_FORMATS } from '../image/api/images';
@@ -62,32 +62,17 @@ export async function uploadToImage(ctx: RequestContext) {
     throw badRequest(`Invalid volume: Volume ${v.id} status must be available or in-use, but current status is: ${v.status}.`);
   }
   const imageId = randomUUID();
-  const now = glanceTime();
-  const img: ImageRecord = {
+  const img = newImageRecord({
     id: imageId,
     name: b.image_name,
     owner: cur.partitionKey,
     visibility: 'private',
-    status: 'queued',
     disk_format: diskFormat,
     container_format: containerFormat,
     min_disk: v.size,
-    min_ram: 0,
-    protected: false,
-    os_hidden: false,
-    tags: [],
     // The source volume's own image properties carry over, as Cinder copies them to Glance.
     properties: Object.fromEntries(Object.entries(v.image_metadata ?? {}).filter(([k]) => !['image_id', 'image_name', 'checksum', 'container_format', 'disk_format', 'min_disk', 'min_ram', 'size'].includes(k))),
-    size: null,
-    virtual_size: null,
-    checksum: null,
-    os_hash_algo: null,
-    os_hash_value: null,
-    created_at: now,
-    updated_at: now,
-    // The images module's listings filter on this column.
-    deleting: false,
-  };
+  });
   const t = volumeTables(ctx.services);
   await t.volumes.replace(cur.partitionKey, cur.rowKey, { ...v, status: 'uploading', previous_status: v.status, upload: { image_id: imageId, disk_format: diskFormat, force }, updated_at: cinderTime() }, cur.etag).catch(() => {
     throw badRequest(`Invalid volume: Volume ${v.id} status must be available or in-use, but current status is: changing.`);

@@ -6,7 +6,7 @@ import { json, noContent } from '../../http/respond';
 import { ApiError, badRequest, conflict, forbidden } from '../../http/errors';
 import { isAdmin } from '../../api/policy';
 import { AlreadyExistsError, ConcurrencyError } from '../../store/tables';
-import { imageStore, canModify, glanceTime, type ImageRecord, type Visibility } from '../model';
+import { imageStore, canModify, glanceTime, newImageRecord, type ImageRecord, type Visibility } from '../model';
 import { imageView } from '../view';
 import { DELETE_KIND } from '../managedImage';
 import { imageRoute, imageNotFound, notAuthorized, requireMember, visibleImage } from './common';
@@ -90,15 +90,13 @@ async function create(ctx: RequestContext) {
   const owner = body.owner === undefined ? a.projectId ?? null : (body.owner as string | null);
   if (owner !== (a.projectId ?? null) && !isAdmin(a)) throw forbidden(`You are not permitted to create images owned by '${String(owner)}'.`);
   const id = ((body.id as string | undefined) ?? randomUUID()).toLowerCase();
-  const now = glanceTime();
   const properties: Record<string, string> = {};
   for (const [k, v] of Object.entries(body)) if (!CORE.includes(k)) properties[k] = v as string;
-  const img: ImageRecord = {
+  const img = newImageRecord({
     id,
     name: (body.name as string | null | undefined) ?? null,
     owner,
     visibility: (body.visibility as Visibility | undefined) ?? 'shared',
-    status: 'queued',
     disk_format: (body.disk_format as string | null | undefined) ?? null,
     container_format: (body.container_format as string | null | undefined) ?? null,
     min_disk: (body.min_disk as number | undefined) ?? 0,
@@ -107,15 +105,7 @@ async function create(ctx: RequestContext) {
     os_hidden: (body.os_hidden as boolean | undefined) ?? false,
     tags: (body.tags as string[] | undefined) ?? [],
     properties,
-    size: null,
-    virtual_size: null,
-    checksum: null,
-    os_hash_algo: null,
-    os_hash_value: null,
-    created_at: now,
-    updated_at: now,
-    deleting: false,
-  };
+  });
   checkPropertyCount(img);
   const store = imageStore(ctx.services);
   const duplicate = () => conflict(`Image with identifier ${id} already exists!`);

@@ -11,7 +11,7 @@ import { accepted } from '../../../http/respond';
 import { ApiError, forbidden } from '../../../http/errors';
 import { computeUrl } from '../../common';
 import { checkAbsolute } from '../../quotas';
-import { imageStore, glanceTime, type ImageRecord } from '../../../image/model';
+import { imageStore, newImageRecord, type ImageRecord } from '../../../image/model';
 import { checkInstanceState, visibleServer, type ServerRecord } from '../model';
 import { registerServerAction } from './registry';
 import { startTask, K2_ACTION } from './taskStart';
@@ -78,33 +78,19 @@ async function snapshotRecord(ctx: RequestContext, srv: ServerRecord, name: stri
   // Azure: the OS type of the disk travels with the image (a server booted from it needs it).
   props.azure_os_type = srv.os_type;
   if (srv.azure.admin_username) props.os_admin_user = inherited.os_admin_user ?? srv.azure.admin_username;
-  const now = glanceTime();
-  return {
+  return newImageRecord({
     id: randomUUID(),
     name,
     owner: project,
     // Nova: private for the owner's own snapshot, shared when someone else (an admin) takes it.
     visibility: project === srv.project_id ? 'private' : 'shared',
-    status: 'queued',
     // A snapshot's formats are set when its data exists; a backup keeps the source's.
     disk_format: type === 'backup' ? base?.disk_format ?? null : null,
     container_format: type === 'backup' ? base?.container_format ?? null : null,
     min_disk: Math.max(srv.flavor.disk, base?.min_disk ?? 0),
     min_ram: base?.min_ram ?? 0,
-    protected: false,
-    os_hidden: false,
-    tags: [],
     properties: props,
-    size: null,
-    virtual_size: null,
-    checksum: null,
-    os_hash_algo: null,
-    os_hash_value: null,
-    created_at: now,
-    updated_at: now,
-    // Indexed: Glance's listings read 'deleting eq false'.
-    deleting: false,
-  };
+  });
 }
 
 async function snapshot(ctx: RequestContext, kind: 'snapshot' | 'backup', name: string, metadata: Record<string, string>, backup?: { type: string; rotation: number }) {
