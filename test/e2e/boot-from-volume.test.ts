@@ -79,6 +79,14 @@ test('openstack server create --volume --wait: the volume\'s disk is the OS disk
   assert.equal(again.status, 400);
   assert.equal(again.body.badRequest.message, `Invalid volume: volume '${bootVol}' status must be 'available'. Currently in 'in-use'`);
   assert.equal((await cinder('DELETE', `/volumes/${bootVol}`)).status, 400);
+  // Rebuilding would replace the volume's own disk: refused as Nova does, nothing reaches Azure.
+  const before = (await env.control.requests()).length;
+  const image = (await env.stack.oscJson(['image', 'show', 'ubuntu-22.04'], alice)).id;
+  const rebuild = await nova('POST', `/servers/${srv.id}/action`, { rebuild: { imageRef: image } });
+  assert.equal(rebuild.status, 400);
+  assert.equal(rebuild.body.badRequest.message, `Image ${image} is unacceptable: Unable to rebuild with a different image for a volume-backed server.`);
+  assert.equal((await env.control.requests()).slice(before).filter((q) => q.method !== 'GET').length, 0);
+  assert.equal((await nova('GET', `/servers/${srv.id}`)).body.server.status, 'ACTIVE');
 
   // delete_on_termination was not asked for: the server goes, the volume and its disk stay.
   await env.stack.oscOk(['server', 'delete', '--wait', 'bfv1'], alice);

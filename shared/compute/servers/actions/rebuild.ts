@@ -13,6 +13,7 @@ import { badRequest } from '../../../http/errors';
 import { checkAbsolute } from '../../quotas';
 import { imageStore } from '../../../image/model';
 import { checkInstanceLock, checkInstanceState, visibleServer } from '../model';
+import { rootVolumeOf } from '../../serverVolumes';
 import { adminUsername, checkAdminPass, generatePassword } from '../passwords';
 import { resolveImage } from '../create';
 import { armFailure } from '../azureVm';
@@ -76,6 +77,11 @@ async function rebuild(ctx: RequestContext, args: unknown) {
   const srv = cur.value;
   checkInstanceLock(srv, ctx.auth!);
   checkInstanceState(srv, 'rebuild', { vm: ['active', 'stopped', 'error'], task: [null] });
+  // A volume-backed server's OS disk is the volume's own disk: rebuilding would replace (and the
+  // swap step delete) it. Nova refuses a different image for a volume-backed server at 2.1.
+  if (rootVolumeOf(srv)) {
+    throw badRequest(`Image ${b.imageRef} is unacceptable: Unable to rebuild with a different image for a volume-backed server.`);
+  }
   if (b.personality?.length) throw badRequest('Personality files are not supported: a server on Azure receives user_data (custom data) only.');
   if (!(await imageStore(s).visible(ctx.auth!, b.imageRef))) throw badRequest('Cannot find image for rebuild');
   const image = await resolveImage(ctx, b.imageRef, { root_gb: srv.flavor.disk, memory_mb: srv.flavor.ram });
