@@ -3,18 +3,13 @@
 // seconds) is confirmed as if its owner had asked: the instance action confirmResize is recorded
 // (user = the server's owner, request id of this pass), the server returns to the vm_state it had
 // before the resize, the migration row is dropped. Off when the window is 0 (Nova's default).
-//
-// NOTE: actions/resize.ts does not export its confirmResize handler (it needs a RequestContext), so
-// the same three steps are taken here on the same records (resizeRepo, RESIZE_RK, old_vm_state); a
-// change to how confirm works must be made in both places.
+// The confirmation itself is the action's own (completeResizeConfirm in actions/resizeWork.ts).
 import { randomUUID } from 'node:crypto';
 import type { Services } from '../services';
 import { log } from '../log';
 import { odata } from '../store/tables';
-import { serverRepo, updateServer, novaTime } from '../compute/servers/model';
-import { finishAction, startAction } from '../compute/servers/instanceActions';
-import { RESIZE_RK, resizeRepo } from '../compute/servers/actions/resizeWork';
-import { K2_ACTION } from '../compute/servers/actions/taskStart';
+import { serverRepo, novaTime } from '../compute/servers/model';
+import { RESIZE_RK, completeResizeConfirm, resizeRepo } from '../compute/servers/actions/resizeWork';
 import { runPeriodic, eachRecord, idleReport, type PeriodicReport } from './periodic';
 
 export const RESIZE_CONFIRM_TASK = 'resize-confirm';
@@ -32,10 +27,7 @@ export async function confirmResizes(s: Services, now: Date = new Date()): Promi
         if (cur.value.task_state !== null) return run.note(cur.value.id, 'busy', false);
         const row = await resizeRepo(s).get(cur.value.id, RESIZE_RK);
         if (!row || row.value.status !== 'finished') return run.note(cur.value.id, 'no-migration', false);
-        const action = await startAction(s, cur.value, K2_ACTION.CONFIRM_RESIZE, requestId, cur.value.user_id, 'compute_confirm_resize');
-        const stored = await updateServer(s, cur, (v) => (v.vm_state === 'resized' && v.task_state === null ? { ...v, vm_state: row.value.old_vm_state } : undefined));
-        if (stored) await resizeRepo(s).delete(cur.value.id, RESIZE_RK, row.etag).catch(() => undefined);
-        await finishAction(s, action, !!stored, stored ? undefined : 'The server changed state before the resize was confirmed.');
+        const stored = await completeResizeConfirm(s, cur, row, requestId, cur.value.user_id);
         if (stored) log.info('resize confirmed after the confirm window', { task: RESIZE_CONFIRM_TASK, server: cur.value.id, project: cur.value.project_id, requestId });
         run.note(cur.value.id, stored ? 'confirmed' : 'changed-meanwhile', !!stored);
       });

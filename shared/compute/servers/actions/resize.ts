@@ -11,11 +11,10 @@ import { getFlavor, visibleTo, vmSizeOf } from '../../flavorsStore';
 import { checkVmSizeOffered } from '../../flavorsVmSizes';
 import { checkQuota, tooManyInstancesMessage } from '../../quotas';
 import { regionalUsageOf } from '../../limits';
-import { checkInstanceLock, checkInstanceState, updateServer, visibleServer, type ServerRecord } from '../model';
-import { finishAction, startAction } from '../instanceActions';
+import { checkInstanceLock, checkInstanceState, visibleServer, type ServerRecord } from '../model';
 import { registerServerAction } from './registry';
 import { startTask, K2_ACTION } from './taskStart';
-import { RESIZE_KIND, RESIZE_RK, resizeRepo, type ServerFlavor } from './resizeWork';
+import { RESIZE_KIND, RESIZE_RK, completeResizeConfirm, resizeRepo, type ServerFlavor } from './resizeWork';
 
 const resizeSchema = {
   type: 'object',
@@ -90,14 +89,9 @@ async function confirmResize(ctx: RequestContext) {
   checkInstanceState(cur.value, 'confirmResize', { vm: ['resized'], task: [null] });
   const row = await resizeRepo(s).get(cur.value.id, RESIZE_RK);
   if (!row || row.value.status !== 'finished') throw badRequest('Instance has not been resized.');
-  // Azure runs the new size already: confirming only ends the migration and the RESIZED state.
-  const action = await startAction(s, cur.value, K2_ACTION.CONFIRM_RESIZE, ctx.requestId, ctx.auth!.userId, 'compute_confirm_resize');
-  const stored = await updateServer(s, cur, (v) => {
-    if (v.vm_state !== 'resized' || v.task_state !== null) throw conflict(`Cannot 'confirmResize' instance ${v.id} while it is in task_state ${v.task_state}`);
-    return { ...v, vm_state: row.value.old_vm_state };
-  });
-  await resizeRepo(s).delete(cur.value.id, RESIZE_RK, row.etag);
-  await finishAction(s, action, !!stored);
+  if (!(await completeResizeConfirm(s, cur, row, ctx.requestId, ctx.auth!.userId))) {
+    throw conflict(`Cannot 'confirmResize' instance ${cur.value.id} while it is in task_state ${(await visibleServer(ctx)).value.task_state}`);
+  }
   return noContent();
 }
 

@@ -9,7 +9,9 @@ import { log } from '../../../log';
 import { getServerAny, updateServer, POWER, type ServerRecord, type VmState } from '../model';
 import { armFailure } from '../azureVm';
 import { failServer } from '../build';
-import { finishAction, type ActionRef } from '../instanceActions';
+import { finishAction, startAction, type ActionRef } from '../instanceActions';
+import type { Stored } from '../../../store/tables';
+import { K2_ACTION } from './taskStart';
 import { serverActionsArm, BUSY } from './azureActions';
 
 export const RESIZE_KIND = 'server-resize';
@@ -28,6 +30,30 @@ export interface ResizeRecord {
 }
 export const resizeRepo = (s: Services) => s.tables.repository<ResizeRecord>('serverresizes');
 export const RESIZE_RK = 'resize';
+
+/**
+ * Confirming a resize, for the confirmResize action and the resize_confirm_window timer alike: Azure
+ * runs the new size already, so it only ends the RESIZED state and drops the migration row. Records
+ * the instance action; returns false (and changes nothing) if the server left VERIFY_RESIZE meanwhile.
+ */
+export async function completeResizeConfirm(
+  s: Services,
+  cur: Stored<ServerRecord>,
+  row: Stored<ResizeRecord>,
+  requestId: string,
+  userId: string,
+): Promise<boolean> {
+  const action = await startAction(s, cur.value, K2_ACTION.CONFIRM_RESIZE, requestId, userId, 'compute_confirm_resize');
+  let applied = false;
+  await updateServer(s, cur, (v) => {
+    if (v.vm_state !== 'resized' || v.task_state !== null) return undefined;
+    applied = true;
+    return { ...v, vm_state: row.value.old_vm_state };
+  });
+  if (applied) await resizeRepo(s).delete(cur.value.id, RESIZE_RK, row.etag).catch(() => undefined);
+  await finishAction(s, action, applied, applied ? undefined : 'The server changed state before the resize was confirmed.');
+  return applied;
+}
 
 const ref = (item: WorkItem): ActionRef | undefined => (typeof item.data?.action === 'string' ? { serverId: item.id, rowKey: item.data.action } : undefined);
 
