@@ -116,6 +116,7 @@ resource app 'Microsoft.Web/sites@2023-12-01' = {
         { name: 'JACKET_SWEEP_NICS_SCHEDULE', value: '0 */10 * * * *' }
         { name: 'JACKET_SWEEP_DISKS_SCHEDULE', value: '0 5-59/10 * * * *' }
         { name: 'JACKET_SWEEP_IMAGES_SCHEDULE', value: '0 */15 * * * *' }
+        { name: 'JACKET_SWEEP_BLOBS_SCHEDULE', value: '0 7-59/15 * * * *' }
         { name: 'JACKET_SWEEP_VMS_SCHEDULE', value: '0 2-59/10 * * * *' }
         { name: 'JACKET_RECONCILE_SCHEDULE', value: '30 */10 * * * *' }
         { name: 'JACKET_RECLAIM_SCHEDULE', value: '0 * * * * *' }

@@ -55,6 +55,7 @@ export interface JacketConfig {
     nicsSchedule: string;
     disksSchedule: string;
     imagesSchedule: string;
+    blobsSchedule: string;
     /** Report what would be deleted, delete nothing. */
     dryRun: boolean;
     /** How long one instance holds a sweep's lease (longer than a sweep takes). */
@@ -218,6 +219,7 @@ export function loadConfig(env: Env = process.env): JacketConfig {
       nicsSchedule: schedule(env, 'JACKET_SWEEP_NICS_SCHEDULE', '0 */10 * * * *'),
       disksSchedule: schedule(env, 'JACKET_SWEEP_DISKS_SCHEDULE', '0 5-59/10 * * * *'),
       imagesSchedule: schedule(env, 'JACKET_SWEEP_IMAGES_SCHEDULE', '0 */15 * * * *'),
+      blobsSchedule: schedule(env, 'JACKET_SWEEP_BLOBS_SCHEDULE', '0 7-59/15 * * * *'),
       dryRun: bool(env, 'JACKET_SWEEP_DRY_RUN', false),
       leaseSeconds: positiveInt(env, 'JACKET_SWEEP_LEASE_SECONDS', 300),
       reconcileSchedule: schedule(env, 'JACKET_RECONCILE_SCHEDULE', '30 */10 * * * *'),

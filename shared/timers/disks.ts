@@ -1,8 +1,11 @@
 // The disk sweep: managed disks and snapshots Jacket made that nothing holds or owns.
-//   volume-<id>    tag jacket=volume, jacket-volume-id=<id>: owned while the volume's record exists
+//   volume-<id>, volume-<id>-<8hex> (a restore over the volume made it)
+//                  tag jacket=volume, jacket-volume-id=<id>: owned while the volume's record names it
 //                  (a detached volume is never an orphan) or while it is a snapshot/copy source;
 //   <server-id>    a server's OS disk (named by the server UUID; Azure does not copy the VM's tags to
-//                  it, so the name proves it): owned while the server record claims it;
+//                  it, so the name proves it), and <server-id>-r<suffix> (a rebuild's new OS disk, tag
+//                  jacket=server, jacket-server-id=<id>): owned while the server record's os_disk names
+//                  it and the record claims it (owners.ts), or while the server is being rebuilt;
 //   snapshot-<id>  tag jacket=snapshot: owned while the volume snapshot's record exists.
 // A disk held by a VM (managedBy) or busy (being created, uploaded, exported) is never a candidate.
 // Candidates of two passes in a row are re-read and deleted.
@@ -11,7 +14,7 @@ import type { Services } from '../services';
 import { log } from '../log';
 import { runSweep, type SweepReport, type Outcome } from './sweep';
 import { sweepArm } from './arm';
-import { UUID, serverClaim, volumeClaim, snapshotClaim, armError } from './owners';
+import { UUID, osDiskClaim, volumeClaim, snapshotClaim, armError } from './owners';
 
 export const DISK_SWEEP = 'sweep-disks';
 
@@ -25,9 +28,12 @@ export function jacketOwnerOf(r: { name?: string; tags?: Record<string, string> 
     const m = /^snapshot-(.+)$/.exec(name);
     return m && UUID.test(m[1]) && tags.jacket === 'snapshot' && tags['jacket-snapshot-id'] === m[1] ? { kind: 'snapshot', id: m[1] } : undefined;
   }
-  const v = /^volume-(.+)$/.exec(name);
+  const v = /^volume-(.{36})(-[0-9a-f]{8})?$/.exec(name);
   if (v && UUID.test(v[1]) && tags.jacket === 'volume' && tags['jacket-volume-id'] === v[1]) return { kind: 'volume', id: v[1] };
   if (UUID.test(name) && (tags.jacket === undefined || (tags.jacket === 'server' && tags['jacket-server-id'] === name))) return { kind: 'os', id: name };
+  // A rebuild's OS disk carries the server's tags (rebuild.ts names it <id>-r<base36 time>).
+  const rb = /^(.{36})-r[0-9a-z]+$/.exec(name);
+  if (rb && UUID.test(rb[1]) && tags.jacket === 'server' && tags['jacket-server-id'] === rb[1]) return { kind: 'os', id: rb[1] };
   return undefined;
 }
 
@@ -43,9 +49,9 @@ async function whyNot(s: Services, r: Disk | Snapshot, type: 'disk' | 'snapshot'
     if (d.diskState && IN_USE.includes(d.diskState)) return 'busy';
   }
   if (r.provisioningState !== 'Succeeded' && r.provisioningState !== 'Failed') return 'busy';
-  if (owner.kind === 'volume') return volumeClaim(s, owner.id);
+  if (owner.kind === 'volume') return volumeClaim(s, owner.id, r.name!);
   if (owner.kind === 'snapshot') return snapshotClaim(s, owner.id);
-  return serverClaim(s, owner.id);
+  return osDiskClaim(s, owner.id, r.name!);
 }
 
 async function deleted(what: string, name: string, del: () => Promise<unknown>): Promise<Outcome> {

@@ -6,6 +6,7 @@ import type { SweepReport } from './sweep';
 import { NIC_SWEEP, sweepNics } from './nics';
 import { DISK_SWEEP, sweepDisks } from './disks';
 import { IMAGE_SWEEP, sweepImages } from './images';
+import { BLOB_SWEEP, sweepBlobs } from './blobs';
 import type { PeriodicReport } from './periodic';
 import { RECONCILE_TASK, VM_SWEEP, reconcileServers, sweepVms } from './reconcile';
 import { RECLAIM_TASK, reclaimServers } from './reclaim';
@@ -24,6 +25,7 @@ export const TIMERS: readonly TimerDef[] = [
   { name: NIC_SWEEP, setting: 'JACKET_SWEEP_NICS_SCHEDULE', schedule: (c) => c.timers.nicsSchedule, run: sweepNics },
   { name: DISK_SWEEP, setting: 'JACKET_SWEEP_DISKS_SCHEDULE', schedule: (c) => c.timers.disksSchedule, run: sweepDisks },
   { name: IMAGE_SWEEP, setting: 'JACKET_SWEEP_IMAGES_SCHEDULE', schedule: (c) => c.timers.imagesSchedule, run: sweepImages },
+  { name: BLOB_SWEEP, setting: 'JACKET_SWEEP_BLOBS_SCHEDULE', schedule: (c) => c.timers.blobsSchedule, run: sweepBlobs },
   // the periodic tasks (docs/reconciliation.md)
   { name: VM_SWEEP, setting: 'JACKET_SWEEP_VMS_SCHEDULE', schedule: (c) => c.timers.vmsSchedule, run: sweepVms },
   { name: RECONCILE_TASK, setting: 'JACKET_RECONCILE_SCHEDULE', schedule: (c) => c.timers.reconcileSchedule, run: reconcileServers },
