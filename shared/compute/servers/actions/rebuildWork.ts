@@ -79,7 +79,8 @@ async function rebuildStep(item: WorkItem, s: Services): Promise<WorkResult> {
   const fail = async (code: string, message: string): Promise<WorkResult> => {
     log.warn('server rebuild failed', { server: srv.id, code, message, requestId: item.requestId });
     await failServer(s, srv.id, ref(item), { code, message });
-    // A new OS disk that never made it into the VM is nobody's (the sweeps only know disks named by the id).
+    // A new OS disk that never made it into the VM is nobody's: delete it now (sweep-disks would take it
+    // two passes later, once no rebuild is in progress for the server).
     const fresh = typeof item.data?.disk === 'string' ? item.data.disk : undefined;
     if (fresh && fresh !== srv.azure.os_disk && !(await arm.disk(fresh).catch(() => undefined))?.managedBy) await arm.deleteDisk(fresh).catch(() => undefined);
     return { status: 'done' };
