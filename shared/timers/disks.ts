@@ -11,10 +11,9 @@
 // Candidates of two passes in a row are re-read and deleted.
 import type { Disk, Snapshot } from '@azure/arm-compute';
 import type { Services } from '../services';
-import { log } from '../log';
-import { runSweep, type SweepReport, type Outcome } from './sweep';
-import { sweepArm } from './arm';
-import { UUID, osDiskClaim, volumeClaim, snapshotClaim, armError } from './owners';
+import { runSweep, type SweepReport } from './sweep';
+import { sweepArm, recheckAndDelete } from './arm';
+import { UUID, osDiskClaim, volumeClaim, snapshotClaim } from './owners';
 
 export const DISK_SWEEP = 'sweep-disks';
 
@@ -54,27 +53,6 @@ async function whyNot(s: Services, r: Disk | Snapshot, type: 'disk' | 'snapshot'
   return osDiskClaim(s, owner.id, r.name!);
 }
 
-async function deleted(what: string, name: string, del: () => Promise<unknown>): Promise<Outcome> {
-  try {
-    await del();
-    return 'deleted';
-  } catch (e) {
-    const f = armError(e);
-    if (f.status === 404) return 'gone';
-    log.warn('sweep could not delete', { sweep: DISK_SWEEP, kind: what, name, status: f.status, code: f.code, error: f.message });
-    return 'delete-failed';
-  }
-}
-
-async function fresh<T>(get: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await get();
-  } catch (e) {
-    if (armError(e).status === 404) return undefined;
-    throw e;
-  }
-}
-
 export function sweepDisks(s: Services, now: Date = new Date()): Promise<SweepReport> {
   const rg = s.config.azure.resourceGroup;
   const { compute } = sweepArm(s.config);
@@ -84,25 +62,25 @@ export function sweepDisks(s: Services, now: Date = new Date()): Promise<SweepRe
       kind: 'disk',
       name: (d) => d.name ?? '',
       evaluate: (d) => whyNot(s, d, 'disk'),
-      async remove(d) {
-        const cur = await fresh(() => compute.disks.get(rg, d.name!));
-        if (!cur) return 'gone';
-        const why = await whyNot(s, cur, 'disk');
-        if (why) return why;
-        return deleted('disk', d.name!, () => compute.disks.delete(rg, d.name!, poll));
-      },
+      remove: (d) =>
+        recheckAndDelete(
+          { sweep: DISK_SWEEP, kind: 'disk', name: d.name! },
+          () => compute.disks.get(rg, d.name!),
+          (cur) => whyNot(s, cur, 'disk'),
+          () => compute.disks.delete(rg, d.name!, poll),
+        ),
     });
     await run.over(compute.snapshots.listByResourceGroup(rg), {
       kind: 'snapshot',
       name: (x) => x.name ?? '',
       evaluate: (x) => whyNot(s, x, 'snapshot'),
-      async remove(x) {
-        const cur = await fresh(() => compute.snapshots.get(rg, x.name!));
-        if (!cur) return 'gone';
-        const why = await whyNot(s, cur, 'snapshot');
-        if (why) return why;
-        return deleted('snapshot', x.name!, () => compute.snapshots.delete(rg, x.name!, poll));
-      },
+      remove: (x) =>
+        recheckAndDelete(
+          { sweep: DISK_SWEEP, kind: 'snapshot', name: x.name! },
+          () => compute.snapshots.get(rg, x.name!),
+          (cur) => whyNot(s, cur, 'snapshot'),
+          () => compute.snapshots.delete(rg, x.name!, poll),
+        ),
     });
   });
 }

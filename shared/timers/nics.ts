@@ -4,9 +4,8 @@
 import type { NetworkInterface } from '@azure/arm-network';
 import type { Services } from '../services';
 import { runSweep, type SweepReport, type Outcome } from './sweep';
-import { sweepArm } from './arm';
-import { log } from '../log';
-import { UUID, serverClaim, armError } from './owners';
+import { sweepArm, recheckAndDelete } from './arm';
+import { UUID, serverClaim } from './owners';
 
 export const NIC_SWEEP = 'sweep-nics';
 
@@ -34,30 +33,15 @@ export function sweepNics(s: Services, now: Date = new Date()): Promise<SweepRep
       kind: 'nic',
       name: (n) => n.name ?? '',
       evaluate: (n) => whyNot(s, n),
-      async remove(n): Promise<Outcome> {
-        const name = n.name!;
-        let fresh: NetworkInterface;
-        try {
-          fresh = await network.networkInterfaces.get(rg, name);
-        } catch (e) {
-          if (armError(e).status === 404) return 'gone';
-          throw e;
-        }
-        const why = await whyNot(s, fresh);
-        if (why) return why;
-        try {
-          await network.networkInterfaces.beginDeleteAndWait(rg, name, { updateIntervalInMs: 500 });
-          return 'deleted';
-        } catch (e) {
-          const f = armError(e);
-          if (f.status === 404) return 'gone';
+      remove: (n): Promise<Outcome> =>
+        recheckAndDelete(
+          { sweep: NIC_SWEEP, kind: 'nic', name: n.name! },
+          () => network.networkInterfaces.get(rg, n.name!),
+          (fresh) => whyNot(s, fresh),
+          () => network.networkInterfaces.beginDeleteAndWait(rg, n.name!, { updateIntervalInMs: 500 }),
           // Azure holds a NIC of a VM that failed to create for a while: try again next pass.
-          if (f.code === 'NicReservedForAnotherVm') return 'reserved';
-          if (f.code === 'NicInUse') return 'attached';
-          log.warn('sweep could not delete a NIC', { sweep: NIC_SWEEP, name, status: f.status, code: f.code, error: f.message });
-          return 'delete-failed';
-        }
-      },
+          { NicReservedForAnotherVm: 'reserved', NicInUse: 'attached' },
+        ),
     }),
   );
 }

@@ -18,8 +18,8 @@ import { serverArm, type VmState as AzureVm } from '../compute/servers/azureVm';
 import { TEARDOWN_KIND } from '../compute/servers/build';
 import { runPeriodic, eachRecord, type PeriodicReport } from './periodic';
 import { runSweep, type SweepReport, type Outcome } from './sweep';
-import { sweepArm } from './arm';
-import { UUID, armError } from './owners';
+import { sweepArm, recheckAndDelete } from './arm';
+import { UUID } from './owners';
 
 export const RECONCILE_TASK = 'reconcile-servers';
 export const VM_SWEEP = 'sweep-vms';
@@ -132,27 +132,13 @@ export function sweepVms(s: Services, now: Date = new Date()): Promise<SweepRepo
       kind: 'vm',
       name: (vm) => vm.name ?? '',
       evaluate: (vm) => whyNot(s, vm),
-      async remove(vm): Promise<Outcome> {
-        const name = vm.name!;
-        let fresh: VirtualMachine;
-        try {
-          fresh = await compute.virtualMachines.get(rg, name);
-        } catch (e) {
-          if (armError(e).status === 404) return 'gone';
-          throw e;
-        }
-        const why = await whyNot(s, fresh);
-        if (why) return why;
-        try {
-          await compute.virtualMachines.delete(rg, name, { updateIntervalInMs: 500 });
-          return 'deleted';
-        } catch (e) {
-          const f = armError(e);
-          if (f.status === 404) return 'gone';
-          log.warn('sweep could not delete a VM', { sweep: VM_SWEEP, name, status: f.status, code: f.code, error: f.message });
-          return 'delete-failed';
-        }
-      },
+      remove: (vm): Promise<Outcome> =>
+        recheckAndDelete(
+          { sweep: VM_SWEEP, kind: 'vm', name: vm.name! },
+          () => compute.virtualMachines.get(rg, vm.name!),
+          (fresh) => whyNot(s, fresh),
+          () => compute.virtualMachines.delete(rg, vm.name!, { updateIntervalInMs: 500 }),
+        ),
     }),
   );
 }
