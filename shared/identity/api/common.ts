@@ -1,6 +1,7 @@
 // Shapes shared by the Keystone resource modules.
 import type { JacketConfig } from '../../config';
 import { routeMaker } from '../../http/router';
+import { odata } from '../../store/tables';
 import { DEFAULT_DOMAIN } from '../model';
 import { notFound } from '../../http/errors';
 
@@ -31,4 +32,13 @@ export function domainOr404(id: string | undefined): string {
 
 export function domainBody(cfg: JacketConfig) {
   return { ...DEFAULT_DOMAIN, tags: [], options: {}, links: { self: v3Url(cfg, `/domains/${DEFAULT_DOMAIN.id}`) } };
+}
+
+/** Keystone's list filters for projects and users (name, domain_id, enabled), as a table query. */
+export function listFilter(q: URLSearchParams): string | undefined {
+  const filters: string[] = [];
+  if (q.has('name')) filters.push(odata`name_key eq ${q.get('name')!.toLowerCase()}`);
+  if (q.has('domain_id')) filters.push(odata`domain_id eq ${q.get('domain_id')!}`);
+  if (q.has('enabled')) filters.push(odata`enabled eq ${!['false', '0', 'no'].includes(q.get('enabled')!.toLowerCase())}`);
+  return filters.length ? filters.join(' and ') : undefined;
 }

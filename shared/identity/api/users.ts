@@ -6,10 +6,10 @@ import { json, noContent } from '../../http/respond';
 import { conflict, forbidden, notFound } from '../../http/errors';
 import { validateBody } from '../../api/validation';
 import { isAdmin } from '../../api/policy';
-import { odata, AlreadyExistsError } from '../../store/tables';
+import { AlreadyExistsError } from '../../store/tables';
 import { hashPassword } from '../passwords';
 import { newId, type UserRecord } from '../model';
-import { domainOr404, identityRoute, listLinks, v3Url } from './common';
+import { domainOr404, identityRoute, listFilter, listLinks, v3Url } from './common';
 import { projectBody } from './projects';
 
 const userProps = {
@@ -84,12 +84,7 @@ async function create(ctx: RequestContext) {
 
 async function list(ctx: RequestContext) {
   const s = ctx.services;
-  const q = ctx.query;
-  const filters: string[] = [];
-  if (q.has('name')) filters.push(odata`name_key eq ${q.get('name')!.toLowerCase()}`);
-  if (q.has('domain_id')) filters.push(odata`domain_id eq ${q.get('domain_id')!}`);
-  if (q.has('enabled')) filters.push(odata`enabled eq ${!['false', '0', 'no'].includes(q.get('enabled')!.toLowerCase())}`);
-  const rows = await s.identity.listUsers(filters.length ? filters.join(' and ') : undefined);
+  const rows = await s.identity.listUsers(listFilter(ctx.query));
   return json({ users: rows.map((u) => userBody(s.config, u)), links: listLinks(s.config, '/users') });
 }
 
