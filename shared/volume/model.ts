@@ -151,44 +151,23 @@ async function ownerOf(repo: Repository<OwnerRow>, kind: 'volume' | 'snapshot' |
 }
 
 /**
- * A volume the caller may see: in the token's project, or (admins, as Cinder's admin context) any
- * project's. Others' volumes answer Cinder's 404.
+ * A record the caller may see: in the token's project, or (admins, as Cinder's admin context) any
+ * project's, found through the id index. Others' records answer Cinder's 404.
  */
-export async function findVolume(ctx: RequestContext, id: string): Promise<Stored<VolumeRecord>> {
-  const t = volumeTables(ctx.services);
-  const own = await t.volumes.get(ctx.auth!.projectId!, id);
+async function findVisible<T extends object>(ctx: RequestContext, repo: Repository<T>, kind: 'volume' | 'snapshot' | 'backup', label: string, id: string): Promise<Stored<T>> {
+  const own = await repo.get(ctx.auth!.projectId!, id);
   if (own) return own;
   if (isAdmin(ctx.auth!)) {
-    const p = await ownerOf(t.index, 'volume', id);
-    const rec = p ? await t.volumes.get(p, id) : undefined;
+    const p = await ownerOf(volumeTables(ctx.services).index, kind, id);
+    const rec = p ? await repo.get(p, id) : undefined;
     if (rec) return rec;
   }
-  throw notFound(`Volume ${id} could not be found.`);
+  throw notFound(`${label} ${id} could not be found.`);
 }
 
-export async function findSnapshot(ctx: RequestContext, id: string): Promise<Stored<SnapshotRecord>> {
-  const t = volumeTables(ctx.services);
-  const own = await t.snapshots.get(ctx.auth!.projectId!, id);
-  if (own) return own;
-  if (isAdmin(ctx.auth!)) {
-    const p = await ownerOf(t.index, 'snapshot', id);
-    const rec = p ? await t.snapshots.get(p, id) : undefined;
-    if (rec) return rec;
-  }
-  throw notFound(`Snapshot ${id} could not be found.`);
-}
-
-export async function findBackup(ctx: RequestContext, id: string): Promise<Stored<BackupRecord>> {
-  const t = volumeTables(ctx.services);
-  const own = await t.backups.get(ctx.auth!.projectId!, id);
-  if (own) return own;
-  if (isAdmin(ctx.auth!)) {
-    const p = await ownerOf(t.index, 'backup', id);
-    const rec = p ? await t.backups.get(p, id) : undefined;
-    if (rec) return rec;
-  }
-  throw notFound(`Backup ${id} could not be found.`);
-}
+export const findVolume = (ctx: RequestContext, id: string): Promise<Stored<VolumeRecord>> => findVisible(ctx, volumeTables(ctx.services).volumes, 'volume', 'Volume', id);
+export const findSnapshot = (ctx: RequestContext, id: string): Promise<Stored<SnapshotRecord>> => findVisible(ctx, volumeTables(ctx.services).snapshots, 'snapshot', 'Snapshot', id);
+export const findBackup = (ctx: RequestContext, id: string): Promise<Stored<BackupRecord>> => findVisible(ctx, volumeTables(ctx.services).backups, 'backup', 'Backup', id);
 
 /** A backup by id for the work steps (any project). */
 export async function backupById(s: Services, id: string): Promise<Stored<BackupRecord> | undefined> {

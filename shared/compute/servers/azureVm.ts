@@ -146,7 +146,8 @@ export interface ServerArm {
   submitPowerOp(name: string, op: VmPowerOp): Promise<void>;
 }
 
-async function absentOn404<T>(p: Promise<T>): Promise<T | undefined> {
+/** The ARM call's result, or undefined when Azure answers 404. */
+export async function absentOn404<T>(p: Promise<T>): Promise<T | undefined> {
   try {
     return await p;
   } catch (e) {

@@ -3,7 +3,7 @@
 // sent here (`submitted()`); the work steps poll the VM, disk or snapshot afterwards.
 import type { JacketConfig } from '../../../config';
 import { createAzureClients, type AzureClients } from '../../../azure/clients';
-import { isNotFound } from '../azureVm';
+import { absentOn404 } from '../azureVm';
 
 export interface VmDetail {
   id: string;
@@ -67,15 +67,6 @@ export interface ServerActionsArm {
   serialLogUri(vm: string): Promise<string | undefined>;
   /** The latest version of a marketplace image (for a disk made FromImage). */
   latestImageVersion(publisher: string, offer: string, sku: string): Promise<string | undefined>;
-}
-
-async function absentOn404<T>(p: Promise<T>): Promise<T | undefined> {
-  try {
-    return await p;
-  } catch (e) {
-    if (isNotFound(e)) return undefined;
-    throw e;
-  }
 }
 
 export function armServerActions(cfg: JacketConfig, clients: AzureClients = createAzureClients(cfg)): ServerActionsArm {
