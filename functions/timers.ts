@@ -4,7 +4,6 @@ import { app } from '@azure/functions';
 import { services } from '../shared/services';
 import { TIMERS } from '../shared/timers/registry';
 import { invokeTimer } from '../shared/timers/periodic';
-import '../shared/work/handlers';
 
 for (const t of TIMERS) {
   app.timer(t.name, {

@@ -3,8 +3,8 @@
 // to the poison queue, as the local dispatcher also does.
 import { app } from '@azure/functions';
 import { services } from '../shared/services';
-import { decodeItem, runWorkItem } from '../shared/work/queue';
-import '../shared/work/handlers';
+import { decodeItem } from '../shared/work/queue';
+import { runWorkItem } from '../shared/work/engine';
 
 app.storageQueue('work', {
   queueName: '%JACKET_WORK_QUEUE%',

@@ -1,7 +1,8 @@
 // Polls the work queue and runs each item, as the Functions queue trigger does in Azure: a failure
 // makes the message visible again after a short backoff; the fifth failure moves it to the poison queue.
 import type { Services } from '../shared/services';
-import { decodeItem, runWorkItem, MAX_ATTEMPTS } from '../shared/work/queue';
+import { decodeItem, MAX_ATTEMPTS } from '../shared/work/queue';
+import { runWorkItem } from '../shared/work/engine';
 import { log } from '../shared/log';
 
 export class QueueDispatcher {

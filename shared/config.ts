@@ -79,6 +79,22 @@ export interface JacketConfig {
     /** A server whose VM vanished from Azure: 'error' (ERROR with a fault) or 'delete' (cleaned up). */
     missingVm: 'error' | 'delete';
   };
+  /** The long-action engine (shared/work/engine.ts, docs/long-actions.md). */
+  work: {
+    /** Polls wait what Azure's Retry-After says, but never less than this nor more than pollCapSeconds. */
+    pollFloorSeconds: number;
+    pollCapSeconds: number;
+    /** A step that fails this many times in a row (Azure 5xx/429/409, a dropped connection)... */
+    retryFailures: number;
+    /** ...or keeps failing for this long, gives up: the resource lands in upstream's error state. */
+    retrySeconds: number;
+    /** A long action whose step has not run for this long lost its message: it is resumed. */
+    staleSeconds: number;
+    /** Resumptions of one action before the engine gives it up. */
+    staleResumes: number;
+    /** The bytes one backup/upload step copies before it hands over to the next queue message. */
+    copyChunkBytes: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -177,6 +193,13 @@ function queueName(name: string): string {
   return name;
 }
 
+/** Whole 4 MiB Put Page windows (Azure's limit for one Put Page); default 1 GiB per step. */
+function copyChunk(env: Env): number {
+  const n = positiveInt(env, 'JACKET_WORK_COPY_CHUNK_BYTES', 1024 ** 3);
+  if (n % (4 * 1024 * 1024) !== 0) throw new ConfigError('setting JACKET_WORK_COPY_CHUNK_BYTES must be a multiple of 4194304 (4 MiB)');
+  return n;
+}
+
 export function loadConfig(env: Env = process.env): JacketConfig {
   const mode = optional(env, 'JACKET_AUTH_MODE', 'builtin');
   if (mode !== 'builtin' && mode !== 'external') throw new ConfigError(`JACKET_AUTH_MODE must be builtin or external, got "${mode}"`);
@@ -235,7 +258,17 @@ export function loadConfig(env: Env = process.env): JacketConfig {
       staleTaskSeconds: positiveInt(env, 'JACKET_STALE_TASK_SECONDS', 1800),
       missingVm: missingVm(optional(env, 'JACKET_MISSING_VM', 'error')),
     },
+    work: {
+      pollFloorSeconds: positiveInt(env, 'JACKET_WORK_POLL_FLOOR_SECONDS', 1),
+      pollCapSeconds: positiveInt(env, 'JACKET_WORK_POLL_CAP_SECONDS', 60),
+      retryFailures: positiveInt(env, 'JACKET_WORK_RETRY_FAILURES', 10),
+      retrySeconds: positiveInt(env, 'JACKET_WORK_RETRY_SECONDS', 900),
+      staleSeconds: positiveInt(env, 'JACKET_WORK_STALE_SECONDS', 900),
+      staleResumes: positiveInt(env, 'JACKET_WORK_STALE_RESUMES', 3),
+      copyChunkBytes: copyChunk(env),
+    },
   };
+  if (cfg.work.pollCapSeconds < cfg.work.pollFloorSeconds) throw new ConfigError('JACKET_WORK_POLL_CAP_SECONDS must not be below JACKET_WORK_POLL_FLOOR_SECONDS');
   if (mode === 'external' && !cfg.auth.keystoneUrl) throw new ConfigError('JACKET_KEYSTONE_URL is required when JACKET_AUTH_MODE=external');
   const bu = env.JACKET_BOOTSTRAP_USERNAME?.trim();
   const bp = env.JACKET_BOOTSTRAP_PASSWORD;

@@ -25,6 +25,7 @@ export const METRIC = {
   WORK_MS: 'jacket.work.duration_ms',
   TIMER_MS: 'jacket.timer.duration_ms',
   ARM_THROTTLED: 'jacket.arm.throttled',
+  WORK_GAVE_UP: 'jacket.work.gave_up',
 } as const;
 
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);

@@ -5,6 +5,7 @@ import { IdentityStore } from './identity/model';
 import { Revocations } from './identity/revocation';
 import { makeAuthenticator, type Authenticator } from './identity/authenticate';
 import { WorkQueue } from './work/queue';
+import { createAzureDriver, type AzureDriver } from './azure/driver';
 
 export interface Services {
   config: JacketConfig;
@@ -13,13 +14,19 @@ export interface Services {
   revocations: Revocations;
   auth: Authenticator;
   work: WorkQueue;
+  /** The Azure driver layer (shared/azure/driver.ts): every ARM and Blob call goes through it. */
+  azure: AzureDriver;
 }
 
 export function createServices(config: JacketConfig): Services {
   const tables = new TableStore(config.storageConnectionString, config.storagePrefix);
   const revocations = new Revocations(tables, config.auth.tokenTtlSeconds * 1000);
+  let azure: AzureDriver | undefined;
   return {
     config,
+    get azure() {
+      return (azure ??= createAzureDriver(config));
+    },
     tables,
     identity: new IdentityStore(tables),
     revocations,

@@ -1,11 +1,17 @@
-// The Azure Resource Manager clients Jacket's production code uses: the real @azure/arm-compute and
-// @azure/arm-network clients. Only the endpoint and credential change between Azure and the local
-// ARM emulator (JACKET_ARM_ENDPOINT, JACKET_AZURE_CREDENTIAL=static, JACKET_ARM_CA_CERT).
+// The Azure SDK clients of the driver layer, built once per config: the real @azure/arm-compute and
+// @azure/arm-network clients and the Blob service client. Only the endpoint and credential change
+// between Azure and the local ARM emulator (JACKET_ARM_ENDPOINT, JACKET_AZURE_CREDENTIAL=static,
+// JACKET_ARM_CA_CERT). Nothing outside shared/azure/ imports this file or an Azure SDK package.
+//
+// The SDK's own retry is off (maxRetries 0): one driver call is one request, so a step never sleeps
+// through a Retry-After inside a function, and the emulator's request log counts what Azure would.
+// The long-action engine (shared/work/engine.ts) owns retries, paced by Retry-After.
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { ComputeManagementClient } from '@azure/arm-compute';
 import { NetworkManagementClient } from '@azure/arm-network';
 import { DefaultAzureCredential } from '@azure/identity';
+import { BlobServiceClient } from '@azure/storage-blob';
 import type { TokenCredential } from '@azure/core-auth';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { JacketConfig } from '../config';
@@ -14,6 +20,7 @@ import { armThrottlePolicy } from '../metrics';
 export interface AzureClients {
   compute: ComputeManagementClient;
   network: NetworkManagementClient;
+  blobs: BlobServiceClient;
 }
 
 /** A fixed bearer token, for the local ARM emulator only (it checks that one is sent). */
@@ -38,8 +45,10 @@ export function createAzureClients(cfg: JacketConfig): AzureClients {
   const credential = a.credential === 'static' ? staticCredential : new DefaultAzureCredential();
   const additionalPolicies: { policy: PipelinePolicy; position: 'perCall' | 'perRetry' }[] = a.armCaCertPath ? [{ policy: trustPolicy(a.armCaCertPath), position: 'perCall' as const }] : [];
   additionalPolicies.push({ policy: armThrottlePolicy(), position: 'perRetry' }); // the 429 metric (shared/metrics.ts)
+  const retryOptions = { maxRetries: 0 };
   return {
-    compute: new ComputeManagementClient(credential, a.subscriptionId, { endpoint: a.armEndpoint, additionalPolicies }),
-    network: new NetworkManagementClient(credential, a.subscriptionId, { endpoint: a.armEndpoint, additionalPolicies }),
+    compute: new ComputeManagementClient(credential, a.subscriptionId, { endpoint: a.armEndpoint, additionalPolicies, retryOptions }),
+    network: new NetworkManagementClient(credential, a.subscriptionId, { endpoint: a.armEndpoint, additionalPolicies, retryOptions }),
+    blobs: BlobServiceClient.fromConnectionString(cfg.storageConnectionString),
   };
 }

@@ -6,7 +6,7 @@
 // module's step deletes anything: the platform's 'vhds' container is never touched.
 import type { Services } from '../services';
 import { log } from '../log';
-import { runWorkItem } from '../work/queue';
+import { runWorkItem } from '../work/engine';
 import { DELETE_KIND } from '../image/managedImage';
 import { imageStore, type ImageRecord } from '../image/model';
 import { runSweep, type SweepReport, type Outcome } from './sweep';

@@ -11,6 +11,7 @@ import type { PeriodicReport } from './periodic';
 import { RECONCILE_TASK, VM_SWEEP, reconcileServers, sweepVms } from './reconcile';
 import { RECLAIM_TASK, reclaimServers } from './reclaim';
 import { STALE_TASK, finishStaleTasks } from './staleTasks';
+import { STALE_WORK, finishStaleWork } from './staleWork';
 import { RESIZE_CONFIRM_TASK, confirmResizes } from './resizeConfirm';
 import { HYPERVISORS_TASK, updateHypervisors } from '../compute/hypervisors';
 
@@ -31,6 +32,8 @@ export const TIMERS: readonly TimerDef[] = [
   { name: RECONCILE_TASK, setting: 'JACKET_RECONCILE_SCHEDULE', schedule: (c) => c.timers.reconcileSchedule, run: reconcileServers },
   { name: RECLAIM_TASK, setting: 'JACKET_RECLAIM_SCHEDULE', schedule: (c) => c.timers.reclaimSchedule, run: reclaimServers },
   { name: STALE_TASK, setting: 'JACKET_STALE_TASKS_SCHEDULE', schedule: (c) => c.timers.staleTasksSchedule, run: finishStaleTasks },
+  // Lost long actions of every kind share the stale-task schedule.
+  { name: STALE_WORK, setting: 'JACKET_STALE_TASKS_SCHEDULE', schedule: (c) => c.timers.staleTasksSchedule, run: finishStaleWork },
   { name: RESIZE_CONFIRM_TASK, setting: 'JACKET_RESIZE_CONFIRM_SCHEDULE', schedule: (c) => c.timers.resizeConfirmSchedule, run: confirmResizes },
   { name: HYPERVISORS_TASK, setting: 'JACKET_HYPERVISORS_SCHEDULE', schedule: (c) => c.timers.hypervisorsSchedule, run: updateHypervisors },
 ];

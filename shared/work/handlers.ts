@@ -1,5 +1,7 @@
-// Imports every module that registers a work kind, so both worker hosts know them all.
-// (Resource modules add their imports here as they gain long actions.)
+// Every long-action kind the worker runs, listed explicitly (no registration by import side effect).
+// A module with long actions exports its WorkKind[]; add it here.
+import type { WorkKind } from './types';
+// TRANSITIONAL: modules that still register by import (registry.ts); each moves into WORK_KINDS.
 import '../image/managedImage';
 import '../volume/work';
 import '../compute/servers/build';
@@ -10,4 +12,4 @@ import '../compute/servers/actions/rebuildWork';
 import '../compute/servers/actions/powerWork';
 import '../compute/volumeAttachWork';
 
-export {};
+export const WORK_KINDS: WorkKind[] = [];

@@ -1,34 +1,13 @@
-// Long actions never run inside an HTTP call: the handler records intent, enqueues a WorkItem and
-// answers. A queue-triggered worker (functions/worker.ts in Azure, local/dispatcher.ts locally) runs
-// the item's handler. Handlers are idempotent steps: on 'again' the item is re-enqueued with a
-// visibility delay (how an Azure long-running operation is polled without sleeping in a function);
-// on a thrown error the host retries the same message, and after maxAttempts it goes to the poison queue.
+// The Storage Queue that carries long actions' steps (the transport only; shared/work/engine.ts runs
+// them). Items are base64 JSON, as the Functions queue trigger expects. A message whose run throws is
+// retried by the host and after maxDequeueCount goes to the poison queue; the engine itself catches
+// what a step throws, so only a crashed worker or a broken store ends there.
 import { QueueClient } from '@azure/storage-queue';
-import type { Services } from '../services';
-import { log } from '../log';
+import type { WorkItem } from './types';
 
-export interface WorkItem {
-  kind: string;
-  /** The record the work is about (server id, volume id, ...). */
-  id: string;
-  /** Free-form step marker owned by the handler. */
-  step?: string;
-  /** How many times this item has come back with 'again'. */
-  polls?: number;
-  data?: Record<string, unknown>;
-  requestId?: string;
-}
+export type { WorkItem, WorkResult } from './types';
 
-export type WorkResult = { status: 'done' } | { status: 'again'; delaySeconds: number; item?: WorkItem };
-export type WorkHandler = (item: WorkItem, services: Services) => Promise<WorkResult>;
-
-const handlers = new Map<string, WorkHandler>();
-
-export function registerWork(kind: string, handler: WorkHandler): void {
-  if (handlers.has(kind)) throw new Error(`work kind ${kind} registered twice`);
-  handlers.set(kind, handler);
-}
-
+/** Local dispatcher: failures of one message before it goes to the poison queue (host.json maxDequeueCount). */
 export const MAX_ATTEMPTS = 5;
 
 export function encodeItem(item: WorkItem): string {
@@ -77,16 +56,6 @@ export class WorkQueue {
   }
 }
 
-/** Runs one item; 'again' re-enqueues it. Errors propagate so the host retries the message. */
-export async function runWorkItem(item: WorkItem, services: Services): Promise<WorkResult> {
-  const h = handlers.get(item.kind);
-  if (!h) throw new Error(`no handler for work kind ${item.kind}`);
-  const started = Date.now();
-  const result = await h(item, services);
-  if (result.status === 'again') {
-    const next = { ...(result.item ?? item), polls: (item.polls ?? 0) + 1 };
-    await services.work.enqueue(next, result.delaySeconds);
-  }
-  log.info('work', { kind: item.kind, id: item.id, step: item.step, result: result.status, ms: Date.now() - started, requestId: item.requestId });
-  return result;
-}
+
+// TRANSITIONAL re-export (see registry.ts).
+export { registerWork } from './registry';

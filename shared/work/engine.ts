@@ -1,0 +1,139 @@
+// The one long-action engine (docs/long-actions.md). Every long action of every resource kind —
+// server build/delete/actions, volume/snapshot/backup create/delete/restore, image upload, attach —
+// is a WorkKind (shared/work/types.ts) listed in shared/work/handlers.ts, and runs here:
+//   - a step answers done, or 'again' with the delay Azure asked for (Retry-After), clamped to the
+//     configured floor and cap, so a poll never runs faster than Azure said nor sleeps in a function;
+//   - a step that throws is classified once (shared/azure/errors.ts): Azure refusing the request
+//     (a 4xx) is given up at once; throttling, conflicts, 5xx and dropped connections are retried with
+//     backoff (or the Retry-After), until the retry budget (failures in a row, or time) is spent;
+//   - given up, the kind lands its resource in upstream's stable error state (WorkKind.giveUp);
+//   - the ledger (ledger.ts) tracks each action in flight so a lost message is resumed or given up
+//     (resumeStaleWork, run by the work-stale timer).
+// The engine catches what a step throws, so the host's own retry and poison queue only see a worker
+// that crashed or a store that failed.
+import type { Services } from '../services';
+import { log } from '../log';
+import { metric, METRIC } from '../metrics';
+import { azureFailure, type AzureFailure } from '../azure/errors';
+import { ConcurrencyError } from '../store/tables';
+import type { WorkFailure, WorkItem, WorkKind, WorkResult } from './types';
+import { forget, staleRows, touch } from './ledger';
+import { WORK_KINDS } from './handlers';
+import { legacyKind } from './registry';
+
+/** Default deadline of an action whose polls keep succeeding without it finishing. */
+const DEFAULT_DEADLINE_SECONDS = 6 * 3600;
+
+const byName = new Map<string, WorkKind>();
+for (const k of WORK_KINDS) {
+  if (byName.has(k.kind)) throw new Error(`work kind ${k.kind} listed twice`);
+  byName.set(k.kind, k);
+}
+
+export function workKind(name: string): WorkKind | undefined {
+  return byName.get(name) ?? legacyKind(name);
+}
+
+const clamp = (s: Services, seconds: number) => Math.min(s.config.work.pollCapSeconds, Math.max(s.config.work.pollFloorSeconds, Math.ceil(seconds)));
+
+/** The delay before the next poll: what Azure's Retry-After said, else the floor; within [floor, cap]. */
+export function pollDelay(s: Services, retryAfterSeconds?: number): number {
+  return clamp(s, retryAfterSeconds ?? s.config.work.pollFloorSeconds);
+}
+
+function classify(e: unknown): AzureFailure {
+  if (e instanceof ConcurrencyError) return { kind: 'conflict', code: 'Concurrency', message: e.message };
+  return azureFailure(e);
+}
+
+async function giveUp(k: WorkKind, item: WorkItem, s: Services, f: WorkFailure): Promise<WorkResult> {
+  log.warn('work given up', { kind: item.kind, id: item.id, step: item.step, code: f.code, status: f.status, attempts: f.attempts, reason: f.message.slice(0, 300), requestId: item.requestId });
+  metric(METRIC.WORK_GAVE_UP, 1, { kind: item.kind, code: f.code });
+  await k.giveUp(item, s, f);
+  await forget(s, item);
+  return { status: 'done' };
+}
+
+/** Runs one step of a long action; re-enqueues it when it asks to poll again or failed within budget. */
+export async function runWorkItem(item: WorkItem, s: Services): Promise<WorkResult> {
+  const k = workKind(item.kind);
+  if (!k) throw new Error(`no handler for work kind ${item.kind}`);
+  const started = Date.now();
+  const budget = s.config.work;
+  let result: WorkResult;
+  const deadline = (item.startedAt ?? started) + (k.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS) * 1000;
+  if (started > deadline) {
+    result = await giveUp(k, item, s, { kind: 'retryable', code: 'Timeout', message: `The action did not finish within ${Math.round((k.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS) / 60)} minutes.`, attempts: item.polls ?? 0 });
+  } else {
+    try {
+      result = await k.run(item, s);
+      if (result.status === 'again') {
+        const next: WorkItem = { ...(result.item ?? item), polls: (item.polls ?? 0) + 1, startedAt: item.startedAt ?? started };
+        delete next.failures;
+        delete next.failingSince;
+        await touch(s, next);
+        await s.work.enqueue(next, clamp(s, result.delaySeconds));
+      } else {
+        await forget(s, item);
+      }
+    } catch (e) {
+      if ((k as { legacy?: boolean }).legacy) throw e;
+      const f = classify(e);
+      const attempts = (item.failures ?? 0) + 1;
+      const since = item.failingSince ?? started;
+      if (f.kind === 'client' || attempts >= budget.retryFailures || started - since >= budget.retrySeconds * 1000) {
+        result = await giveUp(k, item, s, { ...f, attempts });
+      } else {
+        const backoff = s.config.work.pollFloorSeconds * 2 ** (attempts - 1);
+        const delay = clamp(s, Math.max(f.retryAfterSeconds ?? 0, backoff));
+        const next: WorkItem = { ...item, failures: attempts, failingSince: since, startedAt: item.startedAt ?? started };
+        log.warn('work step failed, retrying', { kind: item.kind, id: item.id, step: item.step, code: f.code, status: f.status, attempt: attempts, delaySeconds: delay, requestId: item.requestId });
+        await touch(s, next);
+        await s.work.enqueue(next, delay);
+        result = { status: 'again', delaySeconds: delay, item: next };
+      }
+    }
+  }
+  log.info('work', { kind: item.kind, id: item.id, step: item.step, result: result.status, ms: Date.now() - started, requestId: item.requestId });
+  return result;
+}
+
+export interface StaleReport {
+  resumed: string[];
+  gaveUp: string[];
+}
+
+/**
+ * Actions whose ledger row has not moved for config.work.staleSeconds lost their message: sent again
+ * (steps are idempotent, so a duplicate is harmless) up to staleResumes times, then given up.
+ */
+export async function resumeStaleWork(s: Services, now = Date.now(), limit = 500): Promise<StaleReport> {
+  const out: StaleReport = { resumed: [], gaveUp: [] };
+  for (const row of await staleRows(s, now - s.config.work.staleSeconds * 1000, limit)) {
+    let item: WorkItem;
+    try {
+      item = JSON.parse(row.value.item) as WorkItem;
+    } catch {
+      await forget(s, row.value);
+      continue;
+    }
+    const k = workKind(item.kind);
+    const name = `${item.kind}:${item.id}`;
+    if (!k) {
+      await forget(s, item);
+      continue;
+    }
+    const resumes = (item.resumes ?? 0) + 1;
+    if (resumes > s.config.work.staleResumes && !(k as { legacy?: boolean }).legacy) {
+      await giveUp(k, item, s, { kind: 'retryable', code: 'StaleWork', message: `The action stopped making progress (its worker was lost ${resumes - 1} times).`, attempts: resumes - 1 });
+      out.gaveUp.push(name);
+      continue;
+    }
+    const next = { ...item, resumes, requestId: item.requestId ?? `req-stale-${item.id}` };
+    await touch(s, next, now);
+    await s.work.enqueue(next);
+    log.warn('stale work resumed', { kind: item.kind, id: item.id, step: item.step, resumes });
+    out.resumed.push(name);
+  }
+  return out;
+}
