@@ -10,6 +10,7 @@ import { imageDriver, type ImageDriver } from './images';
 import { networkDriver, type NetworkDriver } from './network';
 import { regionalDriver, type RegionalDriver } from './regional';
 import { blobDriver, type BlobDriver } from './blobs';
+import { inventoryDriver, type InventoryDriver } from './inventory';
 
 export interface DriverContext {
   cfg: JacketConfig;
@@ -26,6 +27,7 @@ export interface AzureDriver {
   network: NetworkDriver;
   regional: RegionalDriver;
   blobs: BlobDriver;
+  inventory: InventoryDriver;
 }
 
 export function driverContext(cfg: JacketConfig, clients?: AzureClients): DriverContext {
@@ -47,5 +49,6 @@ export function createAzureDriver(cfg: JacketConfig, clients?: AzureClients): Az
     network: networkDriver(ctx),
     regional: regionalDriver(ctx),
     blobs: blobDriver(ctx),
+    inventory: inventoryDriver(ctx),
   };
 }
