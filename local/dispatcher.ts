@@ -2,7 +2,7 @@
 // makes the message visible again after a short backoff; the fifth failure moves it to the poison queue.
 import type { Services } from '../shared/services';
 import { decodeItem, MAX_ATTEMPTS } from '../shared/work/queue';
-import { runWorkItem } from '../shared/work/engine';
+import { workEngine, type WorkEngine } from '../shared/work/engine';
 import { log } from '../shared/log';
 
 export class QueueDispatcher {
@@ -15,6 +15,7 @@ export class QueueDispatcher {
     private readonly idleMs = 200,
     /** Seconds before a failed message is visible again (the Functions host defaults to 0; we back off). */
     private readonly backoff: (dequeueCount: number) => number = (n) => Math.min(2 ** n, 30),
+    private readonly engine: WorkEngine = workEngine,
   ) {}
 
   start(): void {
@@ -37,7 +38,7 @@ export class QueueDispatcher {
     await Promise.all(
       got.receivedMessageItems.map(async (m) => {
         try {
-          await runWorkItem(decodeItem(m.messageText), this.services);
+          await this.engine.run(decodeItem(m.messageText), this.services);
           await work.queue.deleteMessage(m.messageId, m.popReceipt);
         } catch (e) {
           log.warn('work failed', { messageId: m.messageId, dequeueCount: m.dequeueCount, error: e instanceof Error ? e.message : String(e) });

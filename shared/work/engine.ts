@@ -24,16 +24,6 @@ import { legacyKind } from './registry';
 /** Default deadline of an action whose polls keep succeeding without it finishing. */
 const DEFAULT_DEADLINE_SECONDS = 6 * 3600;
 
-const byName = new Map<string, WorkKind>();
-for (const k of WORK_KINDS) {
-  if (byName.has(k.kind)) throw new Error(`work kind ${k.kind} listed twice`);
-  byName.set(k.kind, k);
-}
-
-export function workKind(name: string): WorkKind | undefined {
-  return byName.get(name) ?? legacyKind(name);
-}
-
 const clamp = (s: Services, seconds: number) => Math.min(s.config.work.pollCapSeconds, Math.max(s.config.work.pollFloorSeconds, Math.ceil(seconds)));
 
 /** The delay before the next poll: what Azure's Retry-After said, else the floor; within [floor, cap]. */
@@ -54,9 +44,36 @@ async function giveUp(k: WorkKind, item: WorkItem, s: Services, f: WorkFailure):
   return { status: 'done' };
 }
 
-/** Runs one step of a long action; re-enqueues it when it asks to poll again or failed within budget. */
-export async function runWorkItem(item: WorkItem, s: Services): Promise<WorkResult> {
-  const k = workKind(item.kind);
+export class WorkEngine {
+  private readonly byName = new Map<string, WorkKind>();
+
+  constructor(kinds: readonly WorkKind[]) {
+    for (const k of kinds) {
+      if (this.byName.has(k.kind)) throw new Error(`work kind ${k.kind} listed twice`);
+      this.byName.set(k.kind, k);
+    }
+  }
+
+  kind(name: string): WorkKind | undefined {
+    return this.byName.get(name) ?? legacyKind(name);
+  }
+
+  /** Runs one step of a long action; re-enqueues it when it asks to poll again or failed within budget. */
+  async run(item: WorkItem, s: Services): Promise<WorkResult> {
+    return runStep(this, item, s);
+  }
+
+  /**
+   * Actions whose ledger row has not moved for config.work.staleSeconds lost their message: sent again
+   * (steps are idempotent, so a duplicate is harmless) up to staleResumes times, then given up.
+   */
+  async resumeStale(s: Services, now = Date.now(), limit = 500): Promise<StaleReport> {
+    return resumeStale(this, s, now, limit);
+  }
+}
+
+async function runStep(engine: WorkEngine, item: WorkItem, s: Services): Promise<WorkResult> {
+  const k = engine.kind(item.kind);
   if (!k) throw new Error(`no handler for work kind ${item.kind}`);
   const started = Date.now();
   const budget = s.config.work;
@@ -71,8 +88,10 @@ export async function runWorkItem(item: WorkItem, s: Services): Promise<WorkResu
         const next: WorkItem = { ...(result.item ?? item), polls: (item.polls ?? 0) + 1, startedAt: item.startedAt ?? started };
         delete next.failures;
         delete next.failingSince;
+        const delay = clamp(s, result.delaySeconds);
         await touch(s, next);
-        await s.work.enqueue(next, clamp(s, result.delaySeconds));
+        await s.work.enqueue(next, delay);
+        result = { status: 'again', delaySeconds: delay, item: next };
       } else {
         await forget(s, item);
       }
@@ -103,11 +122,7 @@ export interface StaleReport {
   gaveUp: string[];
 }
 
-/**
- * Actions whose ledger row has not moved for config.work.staleSeconds lost their message: sent again
- * (steps are idempotent, so a duplicate is harmless) up to staleResumes times, then given up.
- */
-export async function resumeStaleWork(s: Services, now = Date.now(), limit = 500): Promise<StaleReport> {
+async function resumeStale(engine: WorkEngine, s: Services, now: number, limit: number): Promise<StaleReport> {
   const out: StaleReport = { resumed: [], gaveUp: [] };
   for (const row of await staleRows(s, now - s.config.work.staleSeconds * 1000, limit)) {
     let item: WorkItem;
@@ -117,7 +132,7 @@ export async function resumeStaleWork(s: Services, now = Date.now(), limit = 500
       await forget(s, row.value);
       continue;
     }
-    const k = workKind(item.kind);
+    const k = engine.kind(item.kind);
     const name = `${item.kind}:${item.id}`;
     if (!k) {
       await forget(s, item);
@@ -137,3 +152,8 @@ export async function resumeStaleWork(s: Services, now = Date.now(), limit = 500
   }
   return out;
 }
+
+/** The engine of every kind the app has (shared/work/handlers.ts): what the worker and the timers run. */
+export const workEngine = new WorkEngine(WORK_KINDS);
+export const runWorkItem = (item: WorkItem, s: Services) => workEngine.run(item, s);
+export const resumeStaleWork = (s: Services, now = Date.now()) => workEngine.resumeStale(s, now);
