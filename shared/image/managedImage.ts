@@ -90,7 +90,8 @@ export const IMAGE_MANAGED_CREATE: WorkKind = {
  * One Azure resource of the image to delete (the managed image, or a snapshot image's snapshot): a
  * DELETE (no GET first: Azure answers 404 when it is already gone), then GETs paced by Retry-After
  * until it is gone; a resource that stopped Deleting without going (the delete failed) gets its DELETE
- * again. undefined when it is gone and the step can move on.
+ * again. Entered at `<step>-wait` (as the image sweep does) it looks before it deletes. undefined when
+ * it is gone and the step can move on.
  */
 async function deleteAzure(
   item: WorkItem,
@@ -102,7 +103,8 @@ async function deleteAzure(
   if (item.step === waiting) {
     const st = await ops.state();
     if (!st) return undefined;
-    return again(item, pollDelay(s), { step: st.provisioningState === 'Deleting' ? waiting : step });
+    if (st.provisioningState === 'Deleting') return again(item, pollDelay(s));
+    // Still there and not being deleted: the delete failed on Azure's side; send it again now.
   }
   const submitted = await ops.submit();
   if (!submitted) return undefined;

@@ -35,7 +35,9 @@ export function sweepImages(s: Services, now: Date = new Date()): Promise<SweepR
         if (!cur.value.deleting) return 'not-deleting';
         const managed = cur.value.blob !== undefined || cur.value.managedImageId !== undefined;
         try {
-          const r = await IMAGE_DELETE.run({ kind: DELETE_KIND, id: img.id, data: { managed }, requestId: `req-${IMAGE_SWEEP}` }, s);
+          // Look before deleting again (step managed-wait: GET, then DELETE only if the managed image is
+          // neither gone nor already Deleting): a DELETE sent on each pass would restart Azure's.
+          const r = await IMAGE_DELETE.run({ kind: DELETE_KIND, id: img.id, step: 'managed-wait', data: { managed }, requestId: `req-${IMAGE_SWEEP}` }, s);
           // 'again': Azure is deleting the managed image; the engine follows it from here, and the next
           // pass finds the record again if it is still there.
           if (r.status === 'again') await startWork(s, r.item!, r.delaySeconds);
