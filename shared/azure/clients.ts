@@ -40,7 +40,19 @@ function trustPolicy(caPath: string): PipelinePolicy {
   };
 }
 
+const built = new WeakMap<JacketConfig, AzureClients>();
+
+/** The clients of this config: built on first use and shared by every caller (one connection pool each). */
 export function createAzureClients(cfg: JacketConfig): AzureClients {
+  let c = built.get(cfg);
+  if (!c) {
+    c = buildClients(cfg);
+    built.set(cfg, c);
+  }
+  return c;
+}
+
+function buildClients(cfg: JacketConfig): AzureClients {
   const a = cfg.azure;
   const credential = a.credential === 'static' ? staticCredential : new DefaultAzureCredential();
   const additionalPolicies: { policy: PipelinePolicy; position: 'perCall' | 'perRetry' }[] = a.armCaCertPath ? [{ policy: trustPolicy(a.armCaCertPath), position: 'perCall' as const }] : [];

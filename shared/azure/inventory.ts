@@ -1,9 +1,89 @@
 // What Jacket's resource group holds, listed for the sweeps and the periodic tasks: VMs, NICs, disks,
-// snapshots, images, each with its tags (the proof that Jacket made it).
+// snapshots, images, each with its tags (the proof that Jacket made it) and what holds it. The sweeps
+// (shared/timers/) list, decide with the owning services' ownership checks, re-read a candidate (get)
+// and delete it (remove). A sweep's delete waits for Azure to finish: the next pass must not find the
+// resource again half-deleted.
 import type { DriverContext } from './driver';
+import { absentOn404 } from './errors';
 
-export interface InventoryDriver {}
+export type InventoryKind = 'vm' | 'nic' | 'disk' | 'snapshot' | 'image';
 
-export function inventoryDriver(_ctx: DriverContext): InventoryDriver {
-  return {};
+export interface InventoryItem {
+  kind: InventoryKind;
+  name: string;
+  tags: Record<string, string>;
+  provisioningState?: string;
+  /** The ARM id of what holds it: a NIC's VM, a disk's VM (managedBy). */
+  heldBy?: string;
+  /** A shared disk's other holders (managedByExtended). */
+  alsoHeldBy?: string[];
+  /** A disk's state (Attached, Reserved, ActiveSAS, ActiveUpload, ...). */
+  diskState?: string;
+}
+
+export interface InventoryDriver {
+  /** Every resource of the kind in Jacket's resource group (one paged listing). */
+  list(kind: InventoryKind): AsyncIterable<InventoryItem>;
+  /** The resource as it is now, or undefined when it is gone. */
+  get(kind: InventoryKind, name: string): Promise<InventoryItem | undefined>;
+  /** Deletes it and waits until Azure has; false when it was already gone. */
+  remove(kind: InventoryKind, name: string): Promise<boolean>;
+}
+
+interface ArmResource {
+  name?: string;
+  tags?: Record<string, string>;
+  provisioningState?: string;
+  virtualMachine?: { id?: string };
+  managedBy?: string;
+  managedByExtended?: string[];
+  diskState?: string;
+}
+
+const item = (kind: InventoryKind, r: ArmResource): InventoryItem => ({
+  kind,
+  name: r.name ?? '',
+  tags: r.tags ?? {},
+  ...(r.provisioningState ? { provisioningState: r.provisioningState } : {}),
+  ...(r.virtualMachine?.id || r.managedBy ? { heldBy: r.virtualMachine?.id ?? r.managedBy } : {}),
+  ...(r.managedByExtended?.length ? { alsoHeldBy: r.managedByExtended } : {}),
+  ...(r.diskState ? { diskState: r.diskState } : {}),
+});
+
+/** How the sweep's own deletes are polled (it runs in a timer, not a request). */
+const POLL = { updateIntervalInMs: 500 };
+
+export function inventoryDriver(ctx: DriverContext): InventoryDriver {
+  const rg = ctx.cfg.azure.resourceGroup;
+  const ops = (kind: InventoryKind) => {
+    const { compute, network } = ctx.clients();
+    switch (kind) {
+      case 'vm':
+        return { list: () => compute.virtualMachines.list(rg), get: (n: string) => compute.virtualMachines.get(rg, n), del: (n: string) => compute.virtualMachines.delete(rg, n, POLL) };
+      case 'nic':
+        return { list: () => network.networkInterfaces.list(rg), get: (n: string) => network.networkInterfaces.get(rg, n), del: (n: string) => network.networkInterfaces.beginDeleteAndWait(rg, n, POLL) };
+      case 'disk':
+        return { list: () => compute.disks.listByResourceGroup(rg), get: (n: string) => compute.disks.get(rg, n), del: (n: string) => compute.disks.delete(rg, n, POLL) };
+      case 'snapshot':
+        return { list: () => compute.snapshots.listByResourceGroup(rg), get: (n: string) => compute.snapshots.get(rg, n), del: (n: string) => compute.snapshots.delete(rg, n, POLL) };
+      case 'image':
+        return { list: () => compute.images.listByResourceGroup(rg), get: (n: string) => compute.images.get(rg, n), del: (n: string) => compute.images.delete(rg, n, POLL) };
+    }
+  };
+  return {
+    async *list(kind) {
+      for await (const r of ops(kind).list() as AsyncIterable<ArmResource>) yield item(kind, r);
+    },
+    async get(kind, name) {
+      const r = (await absentOn404(() => ops(kind).get(name) as Promise<ArmResource>)) as ArmResource | undefined;
+      return r && item(kind, r);
+    },
+    async remove(kind, name) {
+      const deleted = await absentOn404(async () => {
+        await ops(kind).del(name);
+        return true;
+      });
+      return deleted === true;
+    },
+  };
 }

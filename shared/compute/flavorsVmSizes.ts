@@ -1,8 +1,8 @@
 // Which Azure VM sizes the region offers, for the `azure:vm_size` extra spec check. Read from ARM
-// (Microsoft.Compute/locations/{location}/vmSizes through the real SDK) and cached per process for a few
-// minutes: the list changes rarely and every extra-spec write would otherwise cost an ARM call.
+// (Microsoft.Compute/locations/{location}/vmSizes, through s.azure.regional: a throttled read is tried
+// once more after its Retry-After, at most 2 s) and cached per process for a few minutes: the list
+// changes rarely and every extra-spec write would otherwise cost an ARM call.
 import type { Services } from '../services';
-import { createAzureClients } from '../azure/clients';
 import { ApiError } from '../http/errors';
 import { log } from '../log';
 
@@ -32,12 +32,7 @@ export function cachedCatalog(load: () => Promise<Iterable<string>>, ttlMs = VM_
 }
 
 function armCatalog(s: Services): VmSizeCatalog {
-  const location = s.config.azure.location;
-  return cachedCatalog(async () => {
-    const names: string[] = [];
-    for await (const size of createAzureClients(s.config).compute.virtualMachineSizes.list(location)) if (size.name) names.push(size.name);
-    return names;
-  });
+  return cachedCatalog(() => s.azure.regional.vmSizes(s.config.azure.location));
 }
 
 const catalogs = new WeakMap<Services, VmSizeCatalog>();

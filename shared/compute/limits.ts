@@ -6,16 +6,12 @@ import type { Services } from '../services';
 import { json } from '../http/respond';
 import { forbidden } from '../http/errors';
 import { isAdmin } from '../api/policy';
-import { createAzureClients } from '../azure/clients';
+import type { RegionalFigure } from '../azure/regional';
 import { log } from '../log';
 import { displayedUsage, effectiveLimits, type Limits, type QuotaResource } from './quotas';
 import { computeRoute } from './common';
 
-/** One regional quota as Azure reports it. */
-export interface RegionalFigure {
-  current: number;
-  limit: number;
-}
+export type { RegionalFigure };
 /** The subscription's regional compute quotas that bear on Nova's: vCPUs and VM count. */
 export interface RegionalQuota {
   cores?: RegionalFigure;
@@ -28,7 +24,10 @@ export interface RegionalUsage {
 
 const CACHE_MS = 30_000;
 
-/** Reads the Compute usages API (Usage_List) for the configured location, cached briefly per process. */
+/**
+ * Reads the Compute usages API (Usage_List, through s.azure.regional; a throttled read is tried once
+ * more after its Retry-After, at most 2 s) for the configured location, cached briefly per process.
+ */
 export class ArmRegionalUsage implements RegionalUsage {
   private cached?: { at: number; value: RegionalQuota | undefined };
   private inflight?: Promise<RegionalQuota | undefined>;
@@ -48,12 +47,10 @@ export class ArmRegionalUsage implements RegionalUsage {
     const a = this.services.config.azure;
     let value: RegionalQuota | undefined;
     try {
+      const usage = await this.services.azure.regional.usage(a.location);
       const q: RegionalQuota = {};
-      for await (const u of createAzureClients(this.services.config).compute.usage.list(a.location)) {
-        const figure = { current: u.currentValue, limit: u.limit };
-        if (u.name?.value === 'cores') q.cores = figure;
-        if (u.name?.value === 'virtualMachines') q.instances = figure;
-      }
+      if (usage.has('cores')) q.cores = usage.get('cores');
+      if (usage.has('virtualMachines')) q.instances = usage.get('virtualMachines');
       value = q;
     } catch (e) {
       // Limits stay readable when ARM is not: Nova's own limits are shown, and the failure is cached

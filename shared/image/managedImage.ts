@@ -1,81 +1,26 @@
-// The managed image (Microsoft.Compute/images) made from an uploaded image's blob, and the cleanup of
-// a deleted image. Both run as work-queue steps (shared/work/queue.ts), so an upload answers without
-// waiting on ARM: each step looks at what exists, starts what is missing, and comes back later until
-// the long-running operation has finished. Steps are idempotent; a failure is retried by the queue and,
-// after MAX_ATTEMPTS, the item is parked in the poison queue with the record still marked (see
-// docs/images.md for the sweep).
+// The image's long actions, on the one engine (shared/work/engine.ts, docs/images.md):
+//   image-managed-create  makes the managed image (Microsoft.Compute/images) from the uploaded VHD blob,
+//                         so an upload answers without waiting on ARM: a PUT, then GETs paced by
+//                         Retry-After until it has finished; the image goes saving -> active.
+//                         Given up (Azure refused it, a failure that outlasted the retry budget, or
+//                         Azure's operation Failed): the image goes to Glance's `killed`.
+//   image-delete          removes the managed image (or a server snapshot image's Azure snapshot), then
+//                         the blob, then the record. The record was hidden first (deleting=true, status
+//                         deleted), so given up it stays hidden and marked, and the image sweep
+//                         (shared/timers/images.ts) runs the step again on each pass until it finishes.
+// Started with startWork (shared/work/ledger.ts). Steps are idempotent: each reads the record and
+// Azure and does the next thing.
 import type { Services } from '../services';
-import type { JacketConfig } from '../config';
-import { createAzureClients, type AzureClients } from '../azure/clients';
-import { registerWork, type WorkItem, type WorkResult } from '../work/queue';
 import { log } from '../log';
+import { again, done, pollDelay, type WorkFailure, type WorkItem, type WorkKind, type WorkResult } from '../work/types';
 import { imageStore, glanceTime, type ImageRecord } from './model';
-import { blobNameOf, deleteImageBlob, imageBlob } from './vhdBlob';
-import { isSnapshotImage, snapshotGone } from './snapshotImage';
+import { blobNameOf } from './vhdBlob';
+import { isSnapshotImage } from './snapshotImage';
 
 export const MANAGE_KIND = 'image-managed-create';
 export const DELETE_KIND = 'image-delete';
 
-/** The ARM side of images, behind a small interface (the real SDK client in production and tests). */
-export interface ManagedImages {
-  /** undefined when absent. */
-  state(name: string): Promise<{ id: string; provisioningState: string } | undefined>;
-  /** Submits the create (does not wait for it). */
-  create(name: string, blobUri: string, osType: 'Linux' | 'Windows', hyperVGeneration: 'V1' | 'V2'): Promise<void>;
-  /** Submits the delete (does not wait for it). */
-  remove(name: string): Promise<void>;
-}
-
-const statusOf = (e: unknown) => (typeof e === 'object' && e !== null ? (e as { statusCode?: number }).statusCode : undefined);
-
-export function armManagedImages(cfg: JacketConfig, clients: AzureClients = createAzureClients(cfg)): ManagedImages {
-  const rg = cfg.azure.resourceGroup;
-  return {
-    async state(name) {
-      try {
-        const img = await clients.compute.images.get(rg, name);
-        return { id: img.id ?? '', provisioningState: img.provisioningState ?? 'Unknown' };
-      } catch (e) {
-        if (statusOf(e) === 404) return undefined;
-        throw e;
-      }
-    },
-    async create(name, blobUri, osType, hyperVGeneration) {
-      const poller = clients.compute.images.createOrUpdate(rg, name, {
-        location: cfg.azure.location,
-        hyperVGeneration,
-        storageProfile: { osDisk: { osType, osState: 'Generalized', blobUri, caching: 'ReadWrite' }, dataDisks: [] },
-        tags: { 'jacket-image': name },
-      });
-      await poller.submitted();
-    },
-    async remove(name) {
-      const poller = clients.compute.images.delete(rg, name);
-      try {
-        await poller.submitted();
-      } catch (e) {
-        if (statusOf(e) !== 404) throw e;
-      }
-    },
-  };
-}
-
-const cache = new WeakMap<JacketConfig, ManagedImages>();
-let override: ((cfg: JacketConfig) => ManagedImages) | undefined;
-/** Tests may put another ARM implementation here (e.g. one that fails, to test the retry path). */
-export function setManagedImagesFactory(f: ((cfg: JacketConfig) => ManagedImages) | undefined): void {
-  override = f;
-}
-export function managedImages(cfg: JacketConfig): ManagedImages {
-  if (override) return override(cfg);
-  let m = cache.get(cfg);
-  if (!m) {
-    m = armManagedImages(cfg);
-    cache.set(cfg, m);
-  }
-  return m;
-}
-
+/** A managed image (and a server snapshot image's Azure snapshot) is named image-<id>. */
 export const managedImageName = (imageId: string) => `image-${imageId}`;
 
 function osTypeOf(img: ImageRecord): 'Linux' | 'Windows' {
@@ -83,20 +28,25 @@ function osTypeOf(img: ImageRecord): 'Linux' | 'Windows' {
   return t === 'windows' ? 'Windows' : 'Linux';
 }
 
-async function createStep(item: WorkItem, services: Services): Promise<WorkResult> {
-  const store = imageStore(services);
+/** Operations still running on the managed image: look again later. */
+const BUSY = ['Creating', 'Updating', 'Deleting', 'Migrating', 'Accepted', 'Running'];
+
+async function createStep(item: WorkItem, s: Services): Promise<WorkResult> {
+  const store = imageStore(s);
   const cur = await store.getAny(item.id);
-  if (!cur || cur.value.deleting || cur.value.status !== 'saving' || !cur.value.blob) return { status: 'done' };
+  if (!cur || cur.value.deleting || cur.value.status !== 'saving' || !cur.value.blob) return done();
   const img = cur.value;
-  const arm = managedImages(services.config);
   const name = managedImageName(img.id);
-  const st = await arm.state(name);
-  if (!st) {
-    const blob = await imageBlob(services.config, img.blob!.name);
+  if (item.step !== 'poll') {
+    // No GET before the PUT: the PUT is idempotent, and its answer says when to look.
+    const blob = await s.azure.blobs.imageBlob(img.blob!.name);
     const gen = img.properties.hw_machine_type === 'q35' || img.properties.azure_hyper_v_generation === 'V2' ? 'V2' : 'V1';
-    await arm.create(name, blob.url, osTypeOf(img), gen);
-    return { status: 'again', delaySeconds: 2 };
+    const submitted = await s.azure.images.submitCreate(name, { blobUri: blob.url, osType: osTypeOf(img), hyperVGeneration: gen, tags: { 'jacket-image': name } });
+    return again(item, pollDelay(s, submitted.retryAfterSeconds), { step: 'poll' });
   }
+  const st = await s.azure.images.get(name);
+  // Not there after an accepted PUT (Azure dropped it): submit it again.
+  if (!st) return again(item, pollDelay(s), { step: 'submit' });
   if (st.provisioningState === 'Succeeded') {
     await store.update(img, (v) =>
       v.status !== 'saving' || v.deleting
@@ -109,38 +59,92 @@ async function createStep(item: WorkItem, services: Services): Promise<WorkResul
             updated_at: glanceTime(),
           },
     );
-    return { status: 'done' };
+    return done();
   }
-  if (st.provisioningState === 'Failed' || st.provisioningState === 'Canceled') {
-    log.warn('managed image failed', { image: img.id, state: st.provisioningState });
-    await store.update(img, (v) => (v.status !== 'saving' ? undefined : { ...v, status: 'killed', managedImageId: st.id, updated_at: glanceTime() }));
-    return { status: 'done' };
-  }
-  return { status: 'again', delaySeconds: 3 };
+  if (BUSY.includes(st.provisioningState)) return again(item, pollDelay(s));
+  // Failed or Canceled: Azure's operation ended; the managed image is kept for the delete to remove.
+  await kill(s, img.id, `The managed image ended ${st.provisioningState} on Azure.`, st.id);
+  return done();
 }
 
-/** Removes the managed image (waiting until ARM has), then the blob, then the record. */
-async function deleteStep(item: WorkItem, services: Services): Promise<WorkResult> {
-  const store = imageStore(services);
+/** Glance's `killed`: the image's data could not be made usable; only deleting it remains. */
+async function kill(s: Services, id: string, reason: string, managedImageId?: string): Promise<void> {
+  const store = imageStore(s);
+  const cur = await store.getAny(id);
+  if (!cur) return;
+  const stored = await store.update(cur.value, (v) =>
+    v.status !== 'saving' || v.deleting ? undefined : { ...v, status: 'killed', ...(managedImageId ? { managedImageId } : {}), updated_at: glanceTime() },
+  );
+  if (stored) log.warn('image killed: the managed image could not be made', { image: id, reason: reason.slice(0, 300) });
+}
+
+export const IMAGE_MANAGED_CREATE: WorkKind = {
+  kind: MANAGE_KIND,
+  run: createStep,
+  giveUp: (item: WorkItem, s: Services, f: WorkFailure) => kill(s, item.id, `${f.code}: ${f.message}`),
+  // A managed image from a blob takes minutes; an hour means Azure is not going to finish it.
+  deadlineSeconds: 3600,
+};
+
+/**
+ * One Azure resource of the image to delete (the managed image, or a snapshot image's snapshot): a
+ * DELETE (no GET first: Azure answers 404 when it is already gone), then GETs paced by Retry-After
+ * until it is gone; a resource that stopped Deleting without going (the delete failed) gets its DELETE
+ * again. Entered at `<step>-wait` (as the image sweep does) it looks before it deletes. undefined when
+ * it is gone and the step can move on.
+ */
+async function deleteAzure(
+  item: WorkItem,
+  s: Services,
+  step: string,
+  ops: { submit(): Promise<{ retryAfterSeconds?: number } | undefined>; state(): Promise<{ provisioningState: string } | undefined> },
+): Promise<WorkResult | undefined> {
+  const waiting = `${step}-wait`;
+  if (item.step === waiting) {
+    const st = await ops.state();
+    if (!st) return undefined;
+    if (st.provisioningState === 'Deleting') return again(item, pollDelay(s));
+    // Still there and not being deleted: the delete failed on Azure's side; send it again now.
+  }
+  const submitted = await ops.submit();
+  if (!submitted) return undefined;
+  return again(item, pollDelay(s, submitted.retryAfterSeconds), { step: waiting });
+}
+
+/** Removes the managed image (waiting until ARM has), or a snapshot image's snapshot, then the blob, then the record. */
+async function deleteStep(item: WorkItem, s: Services): Promise<WorkResult> {
+  const store = imageStore(s);
   const cur = await store.getAny(item.id);
-  if (!cur) return { status: 'done' };
+  if (!cur) return done();
   const img = cur.value;
-  if (img.managedImageId || item.data?.managed === true) {
-    const arm = managedImages(services.config);
-    const name = managedImageName(img.id);
-    const st = await arm.state(name);
-    if (st) {
-      if (st.provisioningState !== 'Deleting') await arm.remove(name);
-      return { status: 'again', delaySeconds: 2 };
-    }
+  const name = managedImageName(img.id);
+  const stage = item.step?.startsWith('snapshot') ? 'snapshot' : 'managed';
+  if (stage === 'managed' && (img.managedImageId || item.data?.managed === true)) {
+    const r = await deleteAzure(item, s, 'managed', { submit: () => s.azure.images.submitDelete(name), state: () => s.azure.images.get(name) });
+    if (r) return r;
   }
   // A server snapshot image (snapshotImage.ts): its Azure snapshot goes first.
-  if (isSnapshotImage(img) && !(await snapshotGone(services.config, managedImageName(img.id)))) return { status: 'again', delaySeconds: 2 };
-  if (img.blob) await deleteImageBlob(await imageBlob(services.config, img.blob.name));
-  else await deleteImageBlob(await imageBlob(services.config, blobNameOf(img.id)));
+  if (isSnapshotImage(img)) {
+    const r = await deleteAzure(stage === 'snapshot' ? item : { ...item, step: 'snapshot' }, s, 'snapshot', {
+      submit: () => s.azure.images.submitSnapshotDelete(name),
+      state: () => s.azure.images.snapshotState(name),
+    });
+    if (r) return r;
+  }
+  await s.azure.blobs.deleteImage(img.blob?.name ?? blobNameOf(img.id));
   await store.remove(img);
-  return { status: 'done' };
+  return done();
 }
 
-registerWork(MANAGE_KIND, createStep);
-registerWork(DELETE_KIND, deleteStep);
+export const IMAGE_DELETE: WorkKind = {
+  kind: DELETE_KIND,
+  run: deleteStep,
+  // The record stays hidden and marked (deleting=true, Glance's `deleted`): the image sweep
+  // (sweep-images) runs this step again on each pass until Azure lets it finish.
+  giveUp: async (item: WorkItem, _s: Services, f: WorkFailure) => {
+    log.warn('image deletion given up: left to the image sweep', { image: item.id, step: item.step, code: f.code, reason: f.message.slice(0, 300) });
+  },
+};
+
+/** The image module's long actions (listed in shared/work/handlers.ts). */
+export const IMAGE_WORK_KINDS: WorkKind[] = [IMAGE_MANAGED_CREATE, IMAGE_DELETE];

@@ -10,31 +10,10 @@
 //   a service tag (Internet, VirtualNetwork, ...) cannot be a prefix, so that rule is skipped.
 // - Destination port ranges -> port_range_min/max (* -> null); several prefixes or ranges -> one rule each.
 // Rule ids are name-based UUIDs of the group, the Azure rule name and the expansion, so they are stable.
-import type { NetworkManagementClient } from '@azure/arm-network';
-import { createAzureClients } from '../azure/clients';
-import type { Services } from '../services';
+import type { AzureSecurityRule } from '../azure/network';
 import { stableUuid } from './catalog';
 
-/** The fields of an ARM security rule Jacket reads (the SDK's SecurityRule has these, flattened). */
-export interface AzureSecurityRule {
-  name?: string;
-  description?: string;
-  protocol?: string;
-  access?: string;
-  direction?: string;
-  priority?: number;
-  sourceAddressPrefix?: string;
-  sourceAddressPrefixes?: string[];
-  destinationAddressPrefix?: string;
-  destinationAddressPrefixes?: string[];
-  destinationPortRange?: string;
-  destinationPortRanges?: string[];
-}
-
-/** Reads an NSG's custom rules; undefined when the NSG does not exist. */
-export interface NsgReader {
-  rules(resourceGroup: string, nsg: string): Promise<AzureSecurityRule[] | undefined>;
-}
+export type { AzureSecurityRule };
 
 export interface NeutronRule {
   id: string;
@@ -120,33 +99,4 @@ export function translateRules(sg: { id: string }, owner: string, azure: AzureSe
     }
   }
   return out;
-}
-
-/** The production reader: the real ARM client (NetworkSecurityGroups_Get). */
-export class ArmNsgReader implements NsgReader {
-  private client?: NetworkManagementClient;
-  constructor(private readonly services: Services) {}
-
-  async rules(resourceGroup: string, nsg: string): Promise<AzureSecurityRule[] | undefined> {
-    this.client ??= createAzureClients(this.services.config).network;
-    try {
-      const g = await this.client.networkSecurityGroups.get(resourceGroup, nsg);
-      return g.securityRules ?? [];
-    } catch (e) {
-      if ((e as { statusCode?: number }).statusCode === 404) return undefined;
-      throw e;
-    }
-  }
-}
-
-const readers = new WeakMap<Services, NsgReader>();
-
-/** The NSG reader of these services (one ARM client per process). */
-export function nsgReader(services: Services): NsgReader {
-  let r = readers.get(services);
-  if (!r) {
-    r = new ArmNsgReader(services);
-    readers.set(services, r);
-  }
-  return r;
 }

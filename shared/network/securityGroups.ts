@@ -5,7 +5,7 @@ import { json } from '../http/respond';
 import { log } from '../log';
 import { networkCatalog, type SecurityGroupDef } from './catalog';
 import { asInt, asString, listResponse, networkRoute, neutronError, ownerOf, selectFields, visibleTo, wantsField, type Body, type CollectionSpec } from './common';
-import { nsgReader, translateRules, type NeutronRule } from './nsgRules';
+import { translateRules, type NeutronRule } from './nsgRules';
 
 const sgNotFound = (id: string) => neutronError(404, 'SecurityGroupNotFound', `Security group ${id} does not exist`);
 const ruleNotFound = (id: string) => neutronError(404, 'SecurityGroupRuleNotFound', `Security group rule ${id} does not exist`);
@@ -16,7 +16,7 @@ export function visibleSecurityGroups(ctx: RequestContext): SecurityGroupDef[] {
 }
 
 async function rulesOf(ctx: RequestContext, sg: SecurityGroupDef): Promise<NeutronRule[]> {
-  const azure = await nsgReader(ctx.services).rules(sg.azure.resourceGroup, sg.azure.nsg);
+  const azure = await ctx.services.azure.network.nsgRules(sg.azure.resourceGroup, sg.azure.nsg);
   if (!azure) {
     // A catalog entry naming a missing NSG is an operator error: show the group with no rules, and say so.
     log.warn('security group maps to a missing NSG', { securityGroup: sg.id, nsg: sg.azure.nsg, resourceGroup: sg.azure.resourceGroup });

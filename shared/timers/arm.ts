@@ -1,49 +1,39 @@
-// One set of ARM clients per config for the sweeps (the SDK clients keep their connections).
-import type { JacketConfig } from '../config';
-import { createAzureClients, type AzureClients } from '../azure/clients';
+// What the ARM sweeps share: the last step of each, which reads the resource again through the
+// driver's inventory (s.azure.inventory), asks `why` it must stay (ownership may have changed since the
+// pass listed it), and only then deletes it.
+import type { Services } from '../services';
+import type { InventoryItem, InventoryKind } from '../azure/inventory';
+import { azureFailure } from '../azure/errors';
 import { log } from '../log';
-import { armError } from './owners';
+import type { Outcome } from './sweep';
 
-const cache = new WeakMap<JacketConfig, AzureClients>();
-export function sweepArm(cfg: JacketConfig): AzureClients {
-  let c = cache.get(cfg);
-  if (!c) {
-    c = createAzureClients(cfg);
-    cache.set(cfg, c);
-  }
-  return c;
-}
+/** Names a resource UUID (server, volume, snapshot ids). */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
- * The last step of every ARM sweep: read the resource again, ask `why` it must stay (ownership may have
- * changed since the pass listed it), and only then delete it. 404 at either point is 'gone'; an ARM
- * error code listed in `outcomes` names the outcome (e.g. a NIC Azure still reserves); anything else
- * is logged and reported as 'delete-failed', so the candidate stays for the next pass.
+ * Re-reads, re-asks and deletes one candidate. Gone at either point is 'gone'; an ARM error code listed
+ * in `outcomes` names the outcome (e.g. a NIC Azure still reserves); anything else is logged and
+ * reported as 'delete-failed', so the candidate stays for the next pass.
  */
-export async function recheckAndDelete<T>(
-  ctx: { sweep: string; kind: string; name: string },
-  get: () => Promise<T>,
-  why: (fresh: T) => Promise<string | undefined>,
-  del: () => Promise<unknown>,
+export async function recheckAndDelete(
+  s: Services,
+  sweep: string,
+  kind: InventoryKind,
+  name: string,
+  why: (fresh: InventoryItem) => Promise<string | undefined>,
   outcomes: Record<string, string> = {},
-): Promise<string> {
-  let fresh: T;
-  try {
-    fresh = await get();
-  } catch (e) {
-    if (armError(e).status === 404) return 'gone';
-    throw e;
-  }
+): Promise<Outcome> {
+  const inv = s.azure.inventory;
+  const fresh = await inv.get(kind, name);
+  if (!fresh) return 'gone';
   const reason = await why(fresh);
   if (reason) return reason;
   try {
-    await del();
-    return 'deleted';
+    return (await inv.remove(kind, name)) ? 'deleted' : 'gone';
   } catch (e) {
-    const f = armError(e);
-    if (f.status === 404) return 'gone';
-    if (f.code && outcomes[f.code]) return outcomes[f.code];
-    log.warn('sweep could not delete', { ...ctx, status: f.status, code: f.code, error: f.message });
+    const f = azureFailure(e);
+    if (outcomes[f.code]) return outcomes[f.code];
+    log.warn('sweep could not delete', { sweep, kind, name, status: f.status, code: f.code, error: f.message });
     return 'delete-failed';
   }
 }

@@ -1,13 +1,14 @@
 // The image retry sweep: images deleted through the API are marked deleting=true and cleaned up by the
-// image-delete work step (managed image, then the blob in the 'images' container, then the record).
-// When that step gave up (its item went to the poison queue after repeated ARM or storage failures),
-// the record stays marked; this sweep runs the same step again for records that were marked in two
-// passes in a row (so an in-flight deletion is left to its own work item). Only the images
-// module's step deletes anything: the platform's 'vhds' container is never touched.
+// image-delete work kind (managed image, then the blob in the 'images' container, then the record).
+// When the engine gave that action up (its retry budget spent on ARM or storage failures, or its
+// message lost too often), the record stays marked; this sweep runs the same step again for records
+// that were marked in two passes in a row (so an in-flight deletion is left to its own work item), and
+// hands a step that must wait on Azure back to the engine (startWork). Only the images module's step
+// deletes anything: the platform's 'vhds' container is never touched.
 import type { Services } from '../services';
 import { log } from '../log';
-import { runWorkItem } from '../work/engine';
-import { DELETE_KIND } from '../image/managedImage';
+import { startWork } from '../work/ledger';
+import { DELETE_KIND, IMAGE_DELETE } from '../image/managedImage';
 import { imageStore, type ImageRecord } from '../image/model';
 import { runSweep, type SweepReport, type Outcome } from './sweep';
 
@@ -34,9 +35,12 @@ export function sweepImages(s: Services, now: Date = new Date()): Promise<SweepR
         if (!cur.value.deleting) return 'not-deleting';
         const managed = cur.value.blob !== undefined || cur.value.managedImageId !== undefined;
         try {
-          const r = await runWorkItem({ kind: DELETE_KIND, id: img.id, data: { managed }, requestId: `req-${IMAGE_SWEEP}` }, s);
-          // 'again': Azure is still deleting the managed image; the step was re-queued, and the next pass
-          // finds the record again if it is still there.
+          // Look before deleting again (step managed-wait: GET, then DELETE only if the managed image is
+          // neither gone nor already Deleting): a DELETE sent on each pass would restart Azure's.
+          const r = await IMAGE_DELETE.run({ kind: DELETE_KIND, id: img.id, step: 'managed-wait', data: { managed }, requestId: `req-${IMAGE_SWEEP}` }, s);
+          // 'again': Azure is deleting the managed image; the engine follows it from here, and the next
+          // pass finds the record again if it is still there.
+          if (r.status === 'again') await startWork(s, r.item!, r.delaySeconds);
           return r.status === 'done' && !(await store.getAny(img.id)) ? 'deleted' : 'pending';
         } catch (e) {
           log.warn('sweep could not finish an image deletion', { sweep: IMAGE_SWEEP, image: img.id, error: e instanceof Error ? e.message : String(e) });

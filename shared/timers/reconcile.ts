@@ -7,19 +7,22 @@
 //   sweep-vms          VMs tagged as Jacket's servers that no record owns (deleted in Jacket, still on
 //                      Azure) are deleted with the sweeps' two-pass rule (their NICs and OS disks go with
 //                      them: deleteOption=Delete; anything left is the NIC and disk sweeps' business).
+//                      Listed and deleted through s.azure.inventory; ownership is the servers' answer
+//                      (shared/compute/ownership.ts).
 // Azure is taken as the truth for power: Nova re-stops a STOPPED instance found running, Jacket
 // instead shows it ACTIVE, since on Azure the portal is a legitimate way to start a VM.
-import type { VirtualMachine } from '@azure/arm-compute';
 import type { Services } from '../services';
 import { log } from '../log';
 import { odata, type Stored } from '../store/tables';
-import { getServerAny, serverRepo, updateServer, novaTime, POWER, type PowerState, type ServerRecord, type VmState } from '../compute/servers/model';
+import { serverRepo, updateServer, novaTime, POWER, type PowerState, type ServerRecord, type VmState } from '../compute/servers/model';
 import { serverArm, type VmState as AzureVm } from '../compute/servers/azureVm';
 import { TEARDOWN_KIND } from '../compute/servers/build';
 import { runPeriodic, eachRecord, type PeriodicReport } from './periodic';
 import { runSweep, type SweepReport, type Outcome } from './sweep';
-import { sweepArm, recheckAndDelete } from './arm';
-import { UUID } from './owners';
+import { recheckAndDelete, UUID } from './arm';
+import { serverOwnsVm } from '../compute/ownership';
+import { startWork } from '../work/ledger';
+import type { InventoryItem } from '../azure/inventory';
 
 export const RECONCILE_TASK = 'reconcile-servers';
 export const VM_SWEEP = 'sweep-vms';
@@ -78,7 +81,7 @@ async function syncOne(s: Services, cur: Stored<ServerRecord>, note: (o: string,
     if (s.config.periodic.missingVm === 'delete') {
       const stored = await updateServer(s, cur, (v) => (atRest(v) ? { ...v, task_state: 'deleting' } : undefined));
       if (!stored) return note('changed-meanwhile', false);
-      await s.work.enqueue({ kind: TEARDOWN_KIND, id: cur.value.id, data: { purpose: 'delete' } });
+      await startWork(s, { kind: TEARDOWN_KIND, id: cur.value.id, data: { purpose: 'delete' } });
       log.warn('server VM deleted outside Jacket: deleting the server', { task: RECONCILE_TASK, server: cur.value.id, project: cur.value.project_id });
       return note('deleted', true);
     }
@@ -110,35 +113,26 @@ export function reconcileServers(s: Services, now: Date = new Date()): Promise<P
 // ---- VMs Azure runs that Jacket deleted ----
 
 /** The server id a VM's name and tags prove it is Jacket's, or undefined. */
-export function jacketServerOf(vm: Pick<VirtualMachine, 'name' | 'tags'>): string | undefined {
-  const name = vm.name ?? '';
-  const tags = vm.tags ?? {};
+export function jacketServerOf(vm: Pick<InventoryItem, 'name' | 'tags'>): string | undefined {
+  const { name, tags } = vm;
   return UUID.test(name) && tags.jacket === 'server' && tags['jacket-server-id'] === name ? name : undefined;
 }
 
-async function whyNot(s: Services, vm: VirtualMachine): Promise<string | undefined> {
+async function whyNot(s: Services, vm: InventoryItem): Promise<string | undefined> {
   const id = jacketServerOf(vm);
   if (!id) return 'not-jacket';
   if (vm.provisioningState && TRANSITIONAL.includes(vm.provisioningState)) return 'busy';
-  // A record in any state owns its VM (the record is written before the VM and removed after it).
-  return (await getServerAny(s, id)) ? 'server-record' : undefined;
+  // A record in any state owns its VM (the servers' answer, shared/compute/ownership.ts).
+  return serverOwnsVm(s, id);
 }
 
 export function sweepVms(s: Services, now: Date = new Date()): Promise<SweepReport> {
-  const rg = s.config.azure.resourceGroup;
-  const { compute } = sweepArm(s.config);
   return runSweep(s, VM_SWEEP, now, (run) =>
-    run.over(compute.virtualMachines.list(rg), {
+    run.over(s.azure.inventory.list('vm'), {
       kind: 'vm',
-      name: (vm) => vm.name ?? '',
+      name: (vm) => vm.name,
       evaluate: (vm) => whyNot(s, vm),
-      remove: (vm): Promise<Outcome> =>
-        recheckAndDelete(
-          { sweep: VM_SWEEP, kind: 'vm', name: vm.name! },
-          () => compute.virtualMachines.get(rg, vm.name!),
-          (fresh) => whyNot(s, fresh),
-          () => compute.virtualMachines.delete(rg, vm.name!, { updateIntervalInMs: 500 }),
-        ),
+      remove: (vm): Promise<Outcome> => recheckAndDelete(s, VM_SWEEP, 'vm', vm.name, (fresh) => whyNot(s, fresh)),
     }),
   );
 }

@@ -16,7 +16,7 @@ import { log } from '../log';
 import { metric, METRIC } from '../metrics';
 import { azureFailure, type AzureFailure } from '../azure/errors';
 import { ConcurrencyError } from '../store/tables';
-import type { WorkFailure, WorkItem, WorkKind, WorkResult } from './types';
+import { clampDelay as clamp, pollDelay, type WorkFailure, type WorkItem, type WorkKind, type WorkResult } from './types';
 import { forget, staleRows, touch } from './ledger';
 import { WORK_KINDS } from './handlers';
 import { legacyKind } from './registry';
@@ -24,12 +24,9 @@ import { legacyKind } from './registry';
 /** Default deadline of an action whose polls keep succeeding without it finishing. */
 const DEFAULT_DEADLINE_SECONDS = 6 * 3600;
 
-const clamp = (s: Services, seconds: number) => Math.min(s.config.work.pollCapSeconds, Math.max(s.config.work.pollFloorSeconds, Math.ceil(seconds)));
-
-/** The delay before the next poll: what Azure's Retry-After said, else the floor; within [floor, cap]. */
-export function pollDelay(s: Services, retryAfterSeconds?: number): number {
-  return clamp(s, retryAfterSeconds ?? s.config.work.pollFloorSeconds);
-}
+// pollDelay lives in types.ts so that a WorkKind can use it without importing the engine (which
+// imports every kind through handlers.ts: a cycle). Re-exported here for existing callers.
+export { pollDelay };
 
 function classify(e: unknown): AzureFailure {
   if (e instanceof ConcurrencyError) return { kind: 'conflict', code: 'Concurrency', message: e.message };

@@ -102,7 +102,7 @@ test('list, detail, show, statistics, search match Nova\'s 2.1 schemas; members 
   assert.equal(up.body.notImplemented.message, 'The requested functionality is not supported.');
 });
 
-test('ARM throttling on the usage read is counted as a metric line (and retried by the SDK)', async () => {
+test('ARM throttling on the usage read is counted as a metric line (and retried once by the driver after Retry-After)', async () => {
   await arm.control.addFault({ method: 'GET', path: '/usages', status: 429, code: 'TooManyRequests', message: 'injected throttling', headers: { 'Retry-After': '1' }, count: 1 });
   const lines: Record<string, unknown>[] = [];
   log.setLevel('info');
@@ -118,7 +118,7 @@ test('ARM throttling on the usage read is counted as a metric line (and retried 
   assert.ok(m, JSON.stringify(lines.filter((l) => l.msg === 'metric')));
   assert.equal(m.operation, 'Microsoft.Compute/locations/usages');
   assert.equal(m.method, 'GET');
-  // the figures were still read (the SDK retried after Retry-After)
+  // the figures were still read (the driver's one retry after Retry-After, shared/azure/throttle.ts)
   assert.equal((await arm.stack.oscJson(['hypervisor', 'stats', 'show'])).vcpus, 350);
   assert.ok(lines.some((l) => l.msg === 'metric' && l.metric === 'jacket.periodic.changed' && l.task === 'update-hypervisors'));
 });

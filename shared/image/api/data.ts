@@ -9,7 +9,8 @@ import { ConcurrencyError } from '../../store/tables';
 import { log } from '../../log';
 import { imageStore, canModify, glanceTime, type ImageRecord } from '../model';
 import { MANAGE_KIND } from '../managedImage';
-import { blobNameOf, deleteImageBlob, imageBlob, ImageDataError, readImageBlob, writeImageBlob } from '../vhdBlob';
+import { blobNameOf, ImageDataError } from '../vhdBlob';
+import { startWork } from '../../work/ledger';
 import { imageRoute, notAuthorized, requireMember, visibleImage } from './common';
 
 /** Glance's image_size_cap default (1 TiB). */
@@ -39,17 +40,17 @@ async function upload(ctx: RequestContext): Promise<ApiResponse> {
     if (e instanceof ConcurrencyError) throw transition();
     throw e;
   }
-  const blob = await imageBlob(ctx.services.config, name);
+  const blobs = ctx.services.azure.blobs;
   let w;
   try {
-    w = await writeImageBlob(blob, ctx.req.stream, {
+    w = await blobs.uploadImage(name, ctx.req.stream, {
       format: img.disk_format === 'vhd' ? 'vhd' : 'raw',
       expectedBytes: length && length > 0 ? length : undefined,
       maxBytes: IMAGE_SIZE_CAP,
     });
   } catch (e) {
     // Glance puts a failed upload back to queued, so it can be tried again; the partial blob goes.
-    await deleteImageBlob(blob).catch(() => undefined);
+    await blobs.deleteImage(name).catch(() => undefined);
     await store.update(saving, (v) => (v.status === 'saving' ? { ...v, status: 'queued', updated_at: glanceTime() } : undefined));
     if (e instanceof ImageDataError) throw new ApiError(e.status, e.message);
     throw e;
@@ -70,11 +71,11 @@ async function upload(ctx: RequestContext): Promise<ApiResponse> {
   );
   if (!done || done.value.deleting) {
     // Deleted while uploading: the bytes are nobody's.
-    await deleteImageBlob(blob);
+    await blobs.deleteImage(name);
     return noContent();
   }
   // Active once the managed image exists (the work step moves it on).
-  await ctx.services.work.enqueue({ kind: MANAGE_KIND, id: img.id, requestId: ctx.requestId });
+  await startWork(ctx.services, { kind: MANAGE_KIND, id: img.id, requestId: ctx.requestId });
   log.info('image uploaded', { image: img.id, bytes: w.uploadedBytes, blobBytes: w.blobBytes });
   return noContent();
 }
@@ -83,8 +84,7 @@ async function download(ctx: RequestContext): Promise<ApiResponse> {
   const { image } = await visibleImage(ctx);
   // Glance answers 204 when an image has no data to give (queued, marketplace, not yet active).
   if (image.status !== 'active' || !image.blob) return noContent();
-  const blob = await imageBlob(ctx.services.config, image.blob.name);
-  const body: Readable = await readImageBlob(blob, image.blob, image.disk_format);
+  const body: Readable = await ctx.services.azure.blobs.downloadImage(image.blob.name, image.blob, image.disk_format);
   return {
     status: 200,
     headers: {

@@ -9,6 +9,7 @@ import { AlreadyExistsError, ConcurrencyError } from '../../store/tables';
 import { imageStore, canModify, glanceTime, newImageRecord, type ImageRecord, type Visibility } from '../model';
 import { imageView } from '../view';
 import { DELETE_KIND } from '../managedImage';
+import { startWork } from '../../work/ledger';
 import { imageRoute, imageNotFound, notAuthorized, requireMember, visibleImage } from './common';
 
 /** The formats Jacket stores (Glance's configurable disk_formats/container_formats lists). */
@@ -364,7 +365,7 @@ async function remove(ctx: RequestContext) {
     if (e instanceof ConcurrencyError) throw imageNotFound(image.id);
     throw e;
   }
-  await ctx.services.work.enqueue({ kind: DELETE_KIND, id: image.id, requestId: ctx.requestId, data: { managed: image.blob !== undefined } });
+  await startWork(ctx.services, { kind: DELETE_KIND, id: image.id, requestId: ctx.requestId, data: { managed: image.blob !== undefined } });
   return noContent();
 }
 
