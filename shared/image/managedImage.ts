@@ -125,7 +125,8 @@ async function deleteStep(item: WorkItem, s: Services): Promise<WorkResult> {
   }
   // A server snapshot image (snapshotImage.ts): its Azure snapshot goes first.
   if (isSnapshotImage(img)) {
-    const r = await deleteAzure(stage === 'snapshot' ? item : { ...item, step: 'snapshot' }, s, 'snapshot', {
+    // Entered looking first (managed-wait, as the sweep does), it looks first at the snapshot too.
+    const r = await deleteAzure(stage === 'snapshot' ? item : { ...item, step: item.step === 'managed-wait' ? 'snapshot-wait' : 'snapshot' }, s, 'snapshot', {
       submit: () => s.azure.images.submitSnapshotDelete(name),
       state: () => s.azure.images.snapshotState(name),
     });

@@ -102,6 +102,11 @@ test('an import whose managed-image PUT fails persistently (500 x20) ends killed
 test('a deletion whose DELETE fails past the budget stays hidden and marked; the image sweep finishes it once Azure recovers', async () => {
   const id = await createImage('doomed-delete');
   await waitFor('image active', async () => ((await glance('GET', `/images/${id}`)).body?.status === 'active' ? true : undefined), BUDGET_MS);
+  // ARM calls of an upload at the floor: one PUT (no GET before it), then GETs paced by Retry-After.
+  assert.equal(await arm.control.countRequests('PUT', imagePath(id)), 1);
+  const polls = await arm.control.countRequests('GET', imagePath(id));
+  assert.ok(polls >= 1 && polls <= 3, `polls ${polls}`);
+  console.log(`# upload: 1 PUT, ${polls} GET`);
   assert.ok(await arm.compute.images.get(RG, `image-${id}`));
   await arm.control.addFault({ method: 'DELETE', path: imagePath(id), status: 500, code: 'InternalServerError', message: 'injected', count: RETRY_FAILURES });
   assert.equal((await glance('DELETE', `/images/${id}`)).status, 204);
