@@ -115,12 +115,7 @@ export function vhdFooter(dataSizeBytes: number, now = new Date(), uniqueId: Buf
 
 /** True for a valid fixed-disk footer (512 bytes, cookie, disk type 2, checksum), as Azure requires of imports. */
 export function isVhdFooter(buf: Buffer): boolean {
-  return (
-    buf.length === FOOTER_SIZE &&
-    buf.subarray(AT.cookie, AT.cookie + 8).equals(COOKIE) &&
-    buf.readUInt32BE(AT.diskType) === FIXED &&
-    buf.readUInt32BE(AT.checksum) === checksum(buf)
-  );
+  return buf.length === FOOTER_SIZE && buf.subarray(AT.cookie, AT.cookie + 8).equals(COOKIE) && buf.readUInt32BE(AT.diskType) === FIXED && buf.readUInt32BE(AT.checksum) === checksum(buf);
 }
 
 /** Data size recorded in a footer (current size). */

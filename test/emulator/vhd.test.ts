@@ -27,8 +27,7 @@ const CASES: Array<{ size: number; geometry: [number, number, number]; branch: s
   { size: 1024 * GiB, geometry: [65535, 16, 255], branch: 'capped' },
 ];
 
-const productFooter = (size: number) =>
-  buildFixedVhdFooter({ sizeBytes: size, timestamp: T, uniqueId: ID, creatorApplication: 'jemu', creatorVersion: 0x00010000, creatorHostOs: 0x5769326b });
+const productFooter = (size: number) => buildFixedVhdFooter({ sizeBytes: size, timestamp: T, uniqueId: ID, creatorApplication: 'jemu', creatorVersion: 0x00010000, creatorHostOs: 0x5769326b });
 
 describe('emulator VHD footer vs the product footer', () => {
   for (const c of CASES) {
