@@ -37,7 +37,7 @@ export function ensureCert(dir: string): CertFiles {
       } catch {
         /* lock vanished meanwhile */
       }
-      if (Date.now() > deadline) throw new Error(`ensureCert: timed out waiting for ${lock}`);
+      if (Date.now() > deadline) throw new Error(`ensureCert: timed out waiting for ${lock}`, { cause: e });
       sleepSync(50);
     }
   }

@@ -45,8 +45,11 @@ export async function startHost(
   makeServices: (url: string) => Services,
   opts: { port?: number; dispatch?: boolean; timers?: boolean } = {},
 ): Promise<LocalHost & { services: Services }> {
+  // Assigned once the services exist; until then requests get 503 (so not a const declared later).
+  // eslint-disable-next-line prefer-const
   let services: Services | undefined;
-  const server = http.createServer(async (req, res) => {
+  // serve() answers every error itself (500 below), so its promise is not awaited by the server.
+  const serve = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     if (!services) {
       res.writeHead(503).end();
       return;
@@ -91,7 +94,8 @@ export async function startHost(
       res.writeHead(500, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ computeFault: { code: 500, message: String(e) } }));
     }
-  });
+  };
+  const server = http.createServer((req, res) => void serve(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, '127.0.0.1', resolve);

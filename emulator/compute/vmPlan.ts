@@ -267,7 +267,7 @@ export function planCreateVm(ctx: Ctx, rg: string, name: string, body: any): Cre
   const attachedDisks: DiskRecord[] = [];
   const osOption: string = os.createOption ?? (sp.imageReference ? 'FromImage' : undefined);
   let osType: 'Linux' | 'Windows';
-  let hyperV: 'V1' | 'V2' = 'V1';
+  let hyperV: 'V1' | 'V2';
   let imageReference: VmRecord['imageReference'];
   let osRef: VmDiskRef;
   let managedImage: ImageRecord | undefined;

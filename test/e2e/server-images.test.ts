@@ -154,7 +154,7 @@ test('openstack server backup create --rotate 2, three times: the oldest backup 
 
 test('openstack server rebuild --image <same image> --wait: Azure reimages the VM with the new admin password', async () => {
   await env.control.clearRequests();
-  const r = await rebuildCli(['--image', 'ubuntu-22.04', '--password', 'Rebuilt-Pass-1', '--wait', serverId]);
+  await rebuildCli(['--image', 'ubuntu-22.04', '--password', 'Rebuilt-Pass-1', '--wait', serverId]);
   assert.equal((await env.stack.http('GET', `/compute/v2.1/servers/${serverId}`, { token: tAlice })).body.server.status, 'ACTIVE');
   const reimage = (await env.control.requests()).filter((q) => q.method === 'POST' && q.path.endsWith(`/virtualMachines/${serverId}/reimage`));
   assert.equal(reimage.length, 1);
