@@ -14,8 +14,8 @@ import type { Services } from '../services';
 import { log } from '../log';
 import { odata, type Stored } from '../store/tables';
 import { getServerAny, serverRepo, updateServer, novaTime, POWER, type PowerState, type ServerRecord, type VmState } from '../compute/servers/model';
-import { serverArm, type VmState as AzureVm } from '../compute/servers/azureVm';
-import { TEARDOWN_KIND } from '../compute/servers/build';
+import type { VmView as AzureVm } from '../azure/vms';
+import { startTeardown } from '../compute/servers/build';
 import { runPeriodic, eachRecord, type PeriodicReport } from './periodic';
 import { runSweep, type SweepReport, type Outcome } from './sweep';
 import { sweepArm, recheckAndDelete } from './arm';
@@ -69,8 +69,7 @@ export function reconciled(v: ServerRecord, vm: AzureVm, location: string): { ne
 }
 
 async function syncOne(s: Services, cur: Stored<ServerRecord>, note: (o: string, changed: boolean) => void): Promise<void> {
-  const arm = serverArm(s.config);
-  const vm = await arm.vmState(cur.value.azure.vm);
+  const vm = await s.azure.vms.vm(cur.value.azure.vm);
   // Only a record still at rest and in the state it was read in is changed (a user's action wins).
   const atRest = (v: ServerRecord) => v.task_state === null && v.vm_state === cur.value.vm_state;
   if (!vm) {
@@ -78,7 +77,7 @@ async function syncOne(s: Services, cur: Stored<ServerRecord>, note: (o: string,
     if (s.config.periodic.missingVm === 'delete') {
       const stored = await updateServer(s, cur, (v) => (atRest(v) ? { ...v, task_state: 'deleting' } : undefined));
       if (!stored) return note('changed-meanwhile', false);
-      await s.work.enqueue({ kind: TEARDOWN_KIND, id: cur.value.id, data: { purpose: 'delete' } });
+      await startTeardown(s, cur.value.id);
       log.warn('server VM deleted outside Jacket: deleting the server', { task: RECONCILE_TASK, server: cur.value.id, project: cur.value.project_id });
       return note('deleted', true);
     }

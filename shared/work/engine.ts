@@ -20,6 +20,7 @@ import type { WorkFailure, WorkItem, WorkKind, WorkResult } from './types';
 import { forget, staleRows, touch } from './ledger';
 import { WORK_KINDS } from './handlers';
 import { legacyKind } from './registry';
+import { clampDelay, pollDelay } from './pace';
 
 /** Default deadline of an action whose polls keep succeeding without it finishing. */
 const DEFAULT_DEADLINE_SECONDS = 6 * 3600;
@@ -34,12 +35,9 @@ export function workKind(name: string): WorkKind | undefined {
   return byName.get(name) ?? legacyKind(name);
 }
 
-const clamp = (s: Services, seconds: number) => Math.min(s.config.work.pollCapSeconds, Math.max(s.config.work.pollFloorSeconds, Math.ceil(seconds)));
-
-/** The delay before the next poll: what Azure's Retry-After said, else the floor; within [floor, cap]. */
-export function pollDelay(s: Services, retryAfterSeconds?: number): number {
-  return clamp(s, retryAfterSeconds ?? s.config.work.pollFloorSeconds);
-}
+const clamp = clampDelay;
+// Work kinds import pollDelay from ./pace (importing the engine from a kind is an import cycle).
+export { pollDelay };
 
 function classify(e: unknown): AzureFailure {
   if (e instanceof ConcurrencyError) return { kind: 'conflict', code: 'Concurrency', message: e.message };
