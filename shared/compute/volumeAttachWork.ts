@@ -40,6 +40,13 @@ const diskIdOf = (s: Services, disk: { armId?: string; name: string }) => disk.a
 
 const volumeId = (item: WorkItem) => String(item.data?.volume ?? '');
 
+/** The server and its mapping of the item's volume, while the mapping is in `status`. */
+async function pending(s: Services, item: WorkItem, status: ServerVolume['status']): Promise<{ srv: ServerRecord; m: ServerVolume } | undefined> {
+  const cur = await getServerAny(s, item.id);
+  const m = cur && volumesOf(cur.value).find((x) => x.volume_id === volumeId(item));
+  return cur && m && m.status === status ? { srv: cur.value, m } : undefined;
+}
+
 async function setMapping(s: Services, srv: ServerRecord, id: string, change: (m: ServerVolume) => ServerVolume | undefined): Promise<void> {
   const cur = await getServerAny(s, srv.id);
   if (!cur) return;
@@ -54,13 +61,13 @@ const actionOf = (srv: ServerRecord, m: ServerVolume) => (m.action ? { serverId:
 
 /** The attach failed: the volume available again, the mapping gone, the instance action in Error. */
 async function failAttach(s: Services, item: WorkItem, code: string, message: string): Promise<void> {
-  const cur = await getServerAny(s, item.id);
-  const m = cur && volumesOf(cur.value).find((x) => x.volume_id === volumeId(item));
-  if (!cur || !m || m.status !== 'attaching') return;
+  const p = await pending(s, item, 'attaching');
+  if (!p) return;
+  const { srv, m } = p;
   log.warn('volume attach failed on Azure', { server: item.id, volume: m.volume_id, code, requestId: item.requestId });
   await releaseFromServer(s, m.volume_project_id, m.volume_id, item.id);
-  await setMapping(s, cur.value, m.volume_id, () => undefined);
-  const ref = actionOf(cur.value, m);
+  await setMapping(s, srv, m.volume_id, () => undefined);
+  const ref = actionOf(srv, m);
   if (ref) await finishAction(s, ref, false, `Azure error ${code}: ${message}`);
 }
 
@@ -69,10 +76,10 @@ async function failAttach(s: Services, item: WorkItem, code: string, message: st
  * 409, which the engine retries); step poll: GETs of the VM until the disk is on it and Succeeded.
  */
 async function attachStep(item: WorkItem, s: Services): Promise<WorkResult> {
-  const cur = await getServerAny(s, item.id);
-  const m = cur && volumesOf(cur.value).find((x) => x.volume_id === volumeId(item));
-  if (!cur || !m || m.status !== 'attaching' || m.lun === null) return done();
-  const srv = cur.value;
+  const p = await pending(s, item, 'attaching');
+  if (!p || p.m.lun === null) return done();
+  const { srv, m } = p;
+  const lun = p.m.lun;
   const vol = await volumeAt(s, m.volume_project_id, m.volume_id);
   if (!vol) return done();
   const vms = s.azure.vms;
@@ -80,7 +87,7 @@ async function attachStep(item: WorkItem, s: Services): Promise<WorkResult> {
   if (item.step !== 'poll') {
     let retryAfter: number | undefined;
     try {
-      retryAfter = (await vms.attachDataDisk(srv.azure.vm, diskId, m.lun)).retryAfterSeconds;
+      retryAfter = (await vms.attachDataDisk(srv.azure.vm, diskId, lun)).retryAfterSeconds;
     } catch (e) {
       // Sent before (a retry after Azure took it): the disk is on the VM already.
       const vm = await vms.vm(srv.azure.vm).catch(() => undefined);
@@ -111,22 +118,21 @@ async function attachStep(item: WorkItem, s: Services): Promise<WorkResult> {
 
 /** The detach failed: the disk stays on the VM, the volume back to in-use (Cinder's roll_detaching). */
 async function failDetach(s: Services, item: WorkItem, code: string, message: string): Promise<void> {
-  const cur = await getServerAny(s, item.id);
-  const m = cur && volumesOf(cur.value).find((x) => x.volume_id === volumeId(item));
-  if (!cur || !m || m.status !== 'detaching') return;
+  const p = await pending(s, item, 'detaching');
+  if (!p) return;
+  const { srv, m } = p;
   log.warn('volume detach refused by Azure', { server: item.id, volume: m.volume_id, code, requestId: item.requestId });
   await rollDetaching(s, m.volume_project_id, m.volume_id, item.id);
-  await setMapping(s, cur.value, m.volume_id, ({ action: _a, ...x }) => ({ ...x, status: 'attached' }));
-  const ref = actionOf(cur.value, m);
+  await setMapping(s, srv, m.volume_id, ({ action: _a, ...x }) => ({ ...x, status: 'attached' }));
+  const ref = actionOf(srv, m);
   if (ref) await finishAction(s, ref, false, `Azure error ${code}: ${message}`);
 }
 
 /** step send: one POST attachDetachDataDisks; step poll: GETs of the VM until the disk is off it. */
 async function detachStep(item: WorkItem, s: Services): Promise<WorkResult> {
-  const cur = await getServerAny(s, item.id);
-  const m = cur && volumesOf(cur.value).find((x) => x.volume_id === volumeId(item));
-  if (!cur || !m || m.status !== 'detaching') return done();
-  const srv = cur.value;
+  const p = await pending(s, item, 'detaching');
+  if (!p) return done();
+  const { srv, m } = p;
   const vol = await volumeAt(s, m.volume_project_id, m.volume_id);
   const diskId = vol ? diskIdOf(s, vol.value.disk) : undefined;
   const vms = s.azure.vms;
@@ -157,10 +163,9 @@ async function detachStep(item: WorkItem, s: Services): Promise<WorkResult> {
 }
 
 async function bootVolumeStep(item: WorkItem, s: Services): Promise<WorkResult> {
-  const cur = await getServerAny(s, item.id);
-  const m = cur && volumesOf(cur.value).find((x) => x.volume_id === volumeId(item));
-  if (!cur || !m || m.status !== 'attaching') return done();
-  const srv = cur.value;
+  const p = await pending(s, item, 'attaching');
+  if (!p) return done();
+  const { srv, m } = p;
   if (srv.vm_state === 'building' && srv.task_state !== 'deleting') return again(item, pollDelay(s, 2));
   if (srv.vm_state === 'error' || srv.task_state === 'deleting') {
     await releaseFromServer(s, m.volume_project_id, m.volume_id, srv.id);
@@ -209,9 +214,8 @@ export const VOLUME_ATTACH_KINDS: WorkKind[] = [
     run: bootVolumeStep,
     deadlineSeconds: 4 * 3600,
     async giveUp(item, s) {
-      const cur = await getServerAny(s, item.id);
-      const m = cur && volumesOf(cur.value).find((x) => x.volume_id === volumeId(item));
-      if (cur && m && m.status === 'attaching' && cur.value.vm_state !== 'active') await releaseFromServer(s, m.volume_project_id, m.volume_id, item.id);
+      const p = await pending(s, item, 'attaching');
+      if (p && p.srv.vm_state !== 'active') await releaseFromServer(s, p.m.volume_project_id, p.m.volume_id, item.id);
     },
   },
 ];

@@ -8,6 +8,7 @@ import { adminUsername, checkAdminPass, generatePassword, passwordProblem, usern
 import { computerName, nicBody, vmBody } from '../../shared/azure/vms';
 import { driverContext } from '../../shared/azure/driver';
 import { azureFailure } from '../../shared/azure/errors';
+import { seal, unseal } from '../../shared/work/seal';
 import { createServerSchema, updateServerSchema } from '../../shared/compute/servers/schemas';
 import { validateBody } from '../../shared/api/validation';
 import { ApiError } from '../../shared/http/errors';
@@ -153,4 +154,16 @@ test('request schemas mirror Nova\'s 2.1 create and update', () => {
   bad({ server: { name: 'a', flavorRef: '1', metadata: { k: 1 } } });
   assert.doesNotThrow(() => validateBody(updateServerSchema, { server: { name: 'b', accessIPv4: '1.2.3.4' } }));
   assert.throws(() => validateBody(updateServerSchema, { server: { flavorRef: '1' } }), (e: ApiError) => e.status === 400);
+});
+
+test('the admin password travels sealed in a work item: AES-256-GCM, tamper-evident, readable only with the token key', () => {
+  const sealed = seal(cfg, 'Az-pass-123');
+  assert.ok(!sealed.includes('Az-pass-123') && !Buffer.from(sealed, 'base64').toString('utf8').includes('Az-pass-123'));
+  assert.notEqual(seal(cfg, 'Az-pass-123'), sealed, 'a fresh IV each time');
+  assert.equal(unseal(cfg, sealed), 'Az-pass-123');
+  const b = Buffer.from(sealed, 'base64');
+  b[b.length - 1] ^= 1;
+  assert.throws(() => unseal(cfg, b.toString('base64')));
+  const other = { ...cfg, auth: { ...cfg.auth, tokenKeys: [Buffer.alloc(32, 2)] } };
+  assert.throws(() => unseal(other, sealed));
 });

@@ -27,7 +27,7 @@ import { BUSY_STATES, type ImageReference, type NicSpec, type OsDiskSource } fro
 import { portStore } from '../../network/ports';
 import { getServerAny, removeServer, updateServer, serverRepo, POWER, type ServerRecord } from './model';
 import { finishAction } from './instanceActions';
-import { actionRef, failServer, refused } from './serverWork';
+import { actionRef, failServer, giveUpServer, refused } from './serverWork';
 import { registerUsageCounter } from '../quotas';
 import { odata } from '../../store/tables';
 import { recordUsageEnd } from '../simpleTenantUsage';
@@ -183,7 +183,12 @@ async function diskStep(s: Services, item: WorkItem, srv: ServerRecord, wait: bo
 
 async function buildStep(item: WorkItem, s: Services): Promise<WorkResult> {
   const cur = await getServerAny(s, item.id);
-  if (!cur || cur.value.vm_state !== 'building' || cur.value.task_state === 'deleting') return done();
+  if (!cur || cur.value.vm_state !== 'building' || cur.value.task_state === 'deleting') {
+    // Deleted while building: the delete takes over, the create action ends in Error (as Nova's).
+    const ref = actionRef(item);
+    if (ref && cur?.value.task_state === 'deleting') await finishAction(s, ref, false, 'The server was deleted while it was being built.');
+    return done();
+  }
   const srv = cur.value;
   const step = item.step ?? 'nic:0';
   if (step.startsWith('nic:')) return nicStep(s, item, srv, Number(step.slice(4)) || 0);
@@ -197,13 +202,7 @@ export const buildKind: WorkKind = {
   run: buildStep,
   deadlineSeconds: DEADLINE_SECONDS,
   async giveUp(item, s, f) {
-    const cur = await getServerAny(s, item.id);
-    if (!cur || cur.value.vm_state !== 'building') {
-      const ref = actionRef(item);
-      if (ref) await finishAction(s, ref, false, `Azure error ${f.code}`);
-      return;
-    }
-    await failServer(s, item.id, actionRef(item), f);
+    if (!(await giveUpServer(s, item, f, (v) => v.vm_state === 'building' && v.task_state !== 'deleting'))) return;
     // Whatever the build made on Azure goes (the record stays, in ERROR, until it is deleted).
     await startWork(s, { kind: TEARDOWN_KIND, id: item.id, data: { purpose: 'cleanup' }, requestId: item.requestId });
   },

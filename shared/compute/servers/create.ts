@@ -49,7 +49,7 @@ export interface ResolvedImage {
   image: ImageRecord;
   reference: ImageReference;
   os: OsType;
-  /** A server snapshot image: the Azure snapshot whose copy becomes the OS disk (actions/snapshotBoot.ts). */
+  /** A server snapshot image: the Azure snapshot whose copy becomes the OS disk (build.ts disk steps). */
   snapshot?: string;
 }
 

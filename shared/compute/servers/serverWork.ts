@@ -4,7 +4,7 @@
 import type { Services } from '../../services';
 import type { WorkItem } from '../../work/types';
 import { AzureFailureError, type AzureFailure } from '../../azure/errors';
-import { getServerAny, novaTime, updateServer, POWER, type ServerFault } from './model';
+import { getServerAny, novaTime, updateServer, POWER, type ServerFault, type ServerRecord } from './model';
 import { finishAction, type ActionRef } from './instanceActions';
 
 /** The instance action a work item carries (data.action = its row key). */
@@ -15,6 +15,22 @@ export const faultOf = (f: Pick<AzureFailure, 'code' | 'message'>): ServerFault 
 /** Throws Azure's (or Jacket's) refusal as a failure the engine gives up on at once. */
 export function refused(code: string, message: string): never {
   throw new AzureFailureError({ kind: 'client', code, message });
+}
+
+/**
+ * A server action given up: ERROR with the fault when the server is still in this action (`ours`),
+ * else (deleted, reset, taken over) only the instance action is finished with Error. Returns the
+ * server as it was when it was put in ERROR.
+ */
+export async function giveUpServer(s: Services, item: WorkItem, f: Pick<AzureFailure, 'code' | 'message'>, ours: (v: ServerRecord) => boolean): Promise<ServerRecord | undefined> {
+  const cur = await getServerAny(s, item.id);
+  if (!cur || !ours(cur.value)) {
+    const ref = actionRef(item);
+    if (ref) await finishAction(s, ref, false, `Azure error ${f.code}`).catch(() => undefined);
+    return undefined;
+  }
+  await failServer(s, item.id, actionRef(item), f);
+  return cur.value;
 }
 
 /**

@@ -3,7 +3,7 @@
 // The image record is made at once (queued, as Nova asks Glance first); the work step snapshots the VM's
 // OS disk on Azure and makes the image active. A server's OS disk is specialized (never generalized),
 // and a managed image needs a generalized source (azure-facts.md): so the image keeps the Azure snapshot
-// and a server booted from it gets a copy of it as its OS disk (create.ts, snapshotBoot.ts).
+// and a server booted from it gets a copy of it as its OS disk (create.ts, the build's disk steps in build.ts).
 import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../../../http/router';
 import type { Services } from '../../../services';

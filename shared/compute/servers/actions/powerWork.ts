@@ -19,7 +19,7 @@ import { accepted } from '../../../http/respond';
 import type { ApiResponse } from '../../../http/types';
 import { conflict } from '../../../http/errors';
 import { checkInstanceLock, checkInstanceState, getServerAny, instanceNotFound, updateServer, visibleServer, novaTime, POWER, type PowerState, type ServerRecord, type TaskState, type VmState } from '../model';
-import { failServer, refused } from '../serverWork';
+import { giveUpServer, refused } from '../serverWork';
 import { finishAction, startAction, type ActionRef } from '../instanceActions';
 
 export const POWER_KIND = 'server-power';
@@ -134,10 +134,8 @@ export const powerKind: WorkKind = {
   deadlineSeconds: 3600,
   async giveUp(item, s, f) {
     const plan = item.data?.plan as unknown as PowerPlan | undefined;
-    const cur = await getServerAny(s, item.id);
     // Only the action's own task is failed: a record reset or taken over meanwhile is left alone.
-    if (cur && plan && cur.value.task_state === plan.task) await failServer(s, item.id, refOf(item), f);
-    else await finishAction(s, refOf(item), false, `Azure error ${f.code}`).catch(() => undefined);
+    await giveUpServer(s, item, f, (v) => !!plan && v.task_state === plan.task);
   },
 };
 

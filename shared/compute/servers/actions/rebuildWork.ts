@@ -14,7 +14,7 @@ import { azureFailure } from '../../../azure/errors';
 import { BUSY_STATES, vmAccessExtension, VMACCESS_NAME } from '../../../azure/vms';
 import { log } from '../../../log';
 import { getServerAny, updateServer, POWER, type VmState } from '../model';
-import { actionRef as ref, failServer, refused } from '../serverWork';
+import { actionRef as ref, giveUpServer, refused } from '../serverWork';
 import { finishAction } from '../instanceActions';
 
 export const REBUILD_KIND = 'server-rebuild';
@@ -112,15 +112,9 @@ export const rebuildKind: WorkKind = {
   deadlineSeconds: 3 * 3600,
   async giveUp(item, s, f) {
     log.warn('server rebuild failed', { server: item.id, code: f.code, message: f.message, requestId: item.requestId });
-    const cur = await getServerAny(s, item.id);
-    if (!cur || cur.value.task_state !== 'rebuilding') {
-      const a = ref(item);
-      if (a) await finishAction(s, a, false, `Azure error ${f.code}`);
-      return;
-    }
-    await failServer(s, item.id, ref(item), f);
+    const srv = await giveUpServer(s, item, f, (v) => v.task_state === 'rebuilding');
     const fresh = typeof item.data?.disk === 'string' ? item.data.disk : undefined;
-    if (fresh && fresh !== cur.value.azure.os_disk) {
+    if (srv && fresh && fresh !== srv.azure.os_disk) {
       const vms = s.azure.vms;
       const disk = await vms.osDisk(fresh).catch((e) => (azureFailure(e).kind === 'notFound' ? undefined : { managedBy: 'unknown' }));
       if (disk && !disk.managedBy) await vms.deleteOsDisk(fresh).catch(() => undefined);
