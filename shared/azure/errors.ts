@@ -21,7 +21,7 @@ interface SdkError {
   statusCode?: number;
   code?: string;
   message?: string;
-  details?: { error?: { code?: string; message?: string }; errorCode?: string; message?: string };
+  details?: { error?: { code?: string; message?: string; details?: { code?: string }[] }; errorCode?: string; message?: string };
   response?: { headers?: { get?: (n: string) => string | undefined } };
 }
 
@@ -49,8 +49,13 @@ export function azureFailure(e: unknown): AzureFailure {
   const inner = o.details?.error;
   const status = typeof o.statusCode === 'number' && o.statusCode > 0 ? o.statusCode : undefined;
   const retryAfter = parseRetryAfter(o.response?.headers?.get?.('retry-after'));
+  // Compute answers 409 OperationNotAllowed for a refusal no retry changes (a quota exceeded, an
+  // operation the VM's state or configuration does not allow), and for its own throttling — then with
+  // a TooManyRequests detail. Only the throttling is worth retrying.
+  const code = inner?.code ?? o.details?.errorCode ?? o.code;
+  const refused = status === 409 && code === 'OperationNotAllowed' && !(inner?.details ?? []).some((d) => d.code === 'TooManyRequests');
   return {
-    kind: kindOf(status),
+    kind: refused ? 'client' : kindOf(status),
     ...(status !== undefined ? { status } : {}),
     code: inner?.code ?? o.details?.errorCode ?? o.code ?? (status ? `Http${status}` : 'Unknown'),
     message: inner?.message ?? o.message ?? String(e),

@@ -8,6 +8,7 @@ import { pageRequest, nextLinks, pageOf } from '../api/pagination';
 import { ConcurrencyError } from '../store/tables';
 import { imageStore, canModify, glanceTime, type ImageRecord } from '../image/model';
 import { DELETE_KIND } from '../image/managedImage';
+import { startWork } from '../work/ledger';
 import { computeRoute, computeUrl } from './common';
 
 export const imageNotFound = () => notFound('Image not found.');
@@ -114,7 +115,7 @@ async function remove(ctx: RequestContext) {
     if (e instanceof ConcurrencyError) throw imageNotFound();
     throw e;
   }
-  await ctx.services.work.enqueue({ kind: DELETE_KIND, id: image.id, requestId: ctx.requestId, data: { managed: image.blob !== undefined } });
+  await startWork(ctx.services, { kind: DELETE_KIND, id: image.id, requestId: ctx.requestId, data: { managed: image.blob !== undefined } });
   return noContent();
 }
 

@@ -1,20 +1,25 @@
-// The Azure side of volume attachments, as work-queue steps (shared/work/queue.ts). Each step reads the
-// server record, the volume record and the VM, does the next idempotent thing and comes back later:
-//   volume-attach       attachDetachDataDisks with the volume's managed disk at the LUN the API chose,
-//                       then polls the VM until Azure has it (volume in-use) or refused it (volume
-//                       available again, the mapping gone, the instance action in error);
-//   volume-detach       attachDetachDataDisks detaching the disk, then polls until it is off the VM;
+// The Azure side of volume attachments, as work kinds of the long-action engine (shared/work/engine.ts).
+// Each step reads the server record, the volume record (and, when polling, the VM), does the next
+// idempotent thing and comes back later:
+//   volume-attach       one POST attachDetachDataDisks with the volume's managed disk at the LUN the API
+//                       chose, then GETs of the VM (paced by the POST's Retry-After) until Azure has it
+//                       (volume in-use) or refused it (volume available again, the mapping gone, the
+//                       instance action in error — also when the engine gives up);
+//   volume-detach       one POST detaching the disk, then GETs until it is off the VM; given up, the
+//                       volume goes back to in-use (roll_detaching);
 //   server-boot-volume  a server booted from a volume: once the server is ACTIVE the volume is in-use;
 //                       a build that ended in ERROR gives the volume back (the mapping stays until the
 //                       server is deleted, which then honours delete_on_termination).
 // releaseServerVolumes runs in the server's delete teardown, once Azure has deleted the VM.
-import type { JacketConfig } from '../config';
 import type { Services } from '../services';
-import { createAzureClients, type AzureClients } from '../azure/clients';
-import { registerWork, type WorkItem, type WorkResult } from '../work/queue';
+import type { WorkItem, WorkKind, WorkResult } from '../work/types';
+import { again, done } from '../work/types';
+import { pollDelay } from '../work/pace';
+import { startWork } from '../work/ledger';
+import { azureFailure } from '../azure/errors';
+import { BUSY_STATES } from '../azure/vms';
 import { log } from '../log';
 import { getServerAny, updateServer, type ServerRecord } from './servers/model';
-import { armFailure, isNotFound, type vmBody } from './servers/azureVm';
 import { finishAction } from './servers/instanceActions';
 import { volumesOf, withVolumes, type ServerVolume } from './serverVolumes';
 import { markAttached, releaseFromServer, rollDetaching, volumeAt, attachmentOf } from '../volume/attachments';
@@ -26,81 +31,21 @@ export const ATTACH_KIND = 'volume-attach';
 export const DETACH_KIND = 'volume-detach';
 export const BOOT_VOLUME_KIND = 'server-boot-volume';
 
-const POLL_SECONDS = 1;
-const TRANSITIONAL = ['Creating', 'Updating', 'Deleting', 'Migrating'];
-
-// ---- ARM ----
-
-const clientCache = new WeakMap<JacketConfig, AzureClients>();
-function clients(cfg: JacketConfig): AzureClients {
-  let c = clientCache.get(cfg);
-  if (!c) {
-    c = createAzureClients(cfg);
-    clientCache.set(cfg, c);
-  }
-  return c;
-}
-
-/** The ARM id of a volume's managed disk (known from its name: Jacket names and places every disk). */
-export const diskArmId = (cfg: JacketConfig, diskName: string) =>
-  `/subscriptions/${cfg.azure.subscriptionId}/resourceGroups/${cfg.azure.resourceGroup}/providers/Microsoft.Compute/disks/${diskName}`;
-
 const sameId = (a?: string, b?: string) => !!a && !!b && a.toLowerCase() === b.toLowerCase();
 
-interface VmDisks {
-  provisioningState: string;
-  dataDisks: { lun: number; id?: string }[];
-}
-
-async function vmDisks(cfg: JacketConfig, vm: string): Promise<VmDisks | undefined> {
-  try {
-    const v = await clients(cfg).compute.virtualMachines.get(cfg.azure.resourceGroup, vm);
-    return { provisioningState: v.provisioningState ?? 'Unknown', dataDisks: (v.storageProfile?.dataDisks ?? []).map((d) => ({ lun: d.lun, id: d.managedDisk?.id })) };
-  } catch (e) {
-    if (isNotFound(e)) return undefined;
-    throw e;
-  }
-}
-
-async function submitAttachDetach(cfg: JacketConfig, vm: string, body: { dataDisksToAttach?: { diskId: string; lun: number; caching: 'None'; deleteOption: 'Detach' }[]; dataDisksToDetach?: { diskId: string }[] }) {
-  await clients(cfg).compute.virtualMachines.attachDetachDataDisks(cfg.azure.resourceGroup, vm, body).submitted();
-}
-
-/** maxDataDiskCount of the region's VM sizes (ARM vmSizes), read once per process and kept. */
-const sizeLimits = new WeakMap<JacketConfig, Promise<Map<string, number>>>();
-export async function maxDataDisks(cfg: JacketConfig, vmSize: string): Promise<number | undefined> {
-  let p = sizeLimits.get(cfg);
-  if (!p) {
-    p = (async () => {
-      const m = new Map<string, number>();
-      for await (const size of clients(cfg).compute.virtualMachineSizes.list(cfg.azure.location)) {
-        if (size.name && size.maxDataDiskCount !== undefined) m.set(size.name.toLowerCase(), size.maxDataDiskCount);
-      }
-      return m;
-    })();
-    sizeLimits.set(cfg, p);
-    p.catch(() => sizeLimits.delete(cfg));
-  }
-  return (await p).get(vmSize.toLowerCase());
-}
-
-/**
- * The VM PUT of a server booted from a volume: the volume's managed disk is the OS disk (Attach,
- * osType, no imageReference and no osProfile: Azure provisions nothing on an existing disk). Its
- * deleteOption is Detach: the volume outlives the VM and delete_on_termination is Cinder's delete.
- */
-export function bootVolumeVmBody(cfg: JacketConfig, srv: ServerRecord, diskName: string, body: ReturnType<typeof vmBody>): ReturnType<typeof vmBody> {
-  const { osProfile: _none, storageProfile: _image, ...rest } = body;
-  const osType = srv.os_type === 'windows' ? 'Windows' : 'Linux';
-  return {
-    ...rest,
-    storageProfile: { osDisk: { name: diskName, createOption: 'Attach', osType, managedDisk: { id: diskArmId(cfg, diskName) }, deleteOption: 'Detach', caching: 'ReadWrite' } },
-  } as unknown as ReturnType<typeof vmBody>;
-}
+/** The ARM id of a volume's managed disk (its recorded id, else known from its name). */
+const diskIdOf = (s: Services, disk: { armId?: string; name: string }) => disk.armId ?? s.azure.vms.diskId(disk.name);
 
 // ---- steps ----
 
 const volumeId = (item: WorkItem) => String(item.data?.volume ?? '');
+
+/** The server and its mapping of the item's volume, while the mapping is in `status`. */
+async function pending(s: Services, item: WorkItem, status: ServerVolume['status']): Promise<{ srv: ServerRecord; m: ServerVolume } | undefined> {
+  const cur = await getServerAny(s, item.id);
+  const m = cur && volumesOf(cur.value).find((x) => x.volume_id === volumeId(item));
+  return cur && m && m.status === status ? { srv: cur.value, m } : undefined;
+}
 
 async function setMapping(s: Services, srv: ServerRecord, id: string, change: (m: ServerVolume) => ServerVolume | undefined): Promise<void> {
   const cur = await getServerAny(s, srv.id);
@@ -114,97 +59,121 @@ async function setMapping(s: Services, srv: ServerRecord, id: string, change: (m
 
 const actionOf = (srv: ServerRecord, m: ServerVolume) => (m.action ? { serverId: srv.id, rowKey: m.action } : undefined);
 
-async function attachStep(item: WorkItem, s: Services): Promise<WorkResult> {
-  const cur = await getServerAny(s, item.id);
-  const m = cur && volumesOf(cur.value).find((x) => x.volume_id === volumeId(item));
-  if (!cur || !m || m.status !== 'attaching' || m.lun === null) return { status: 'done' };
-  const srv = cur.value;
-  const vol = await volumeAt(s, m.volume_project_id, m.volume_id);
-  if (!vol) return { status: 'done' };
-  const diskId = vol.value.disk.armId ?? diskArmId(s.config, vol.value.disk.name);
-  const fail = async (code: string, message: string) => {
-    log.warn('volume attach failed on Azure', { server: srv.id, volume: m.volume_id, code, requestId: item.requestId });
-    await releaseFromServer(s, m.volume_project_id, m.volume_id, srv.id);
-    await setMapping(s, srv, m.volume_id, () => undefined);
-    const ref = actionOf(srv, m);
-    if (ref) await finishAction(s, ref, false, `Azure error ${code}: ${message}`);
-    return { status: 'done' } as const;
-  };
-  const vm = await vmDisks(s.config, srv.azure.vm);
-  if (!vm) return fail('VMNotFound', 'The virtual machine does not exist.');
-  const there = vm.dataDisks.find((d) => sameId(d.id, diskId));
-  if (there) {
-    if (vm.provisioningState === 'Failed') return fail('ProvisioningFailed', 'The virtual machine update failed.');
-    if (vm.provisioningState !== 'Succeeded') return { status: 'again', delaySeconds: POLL_SECONDS };
-    await markAttached(s, m.volume_project_id, m.volume_id, srv.id, srv.host);
-    await setMapping(s, srv, m.volume_id, ({ action: _a, ...x }) => ({ ...x, status: 'attached', lun: there.lun, device: x.device }));
-    const ref = actionOf(srv, m);
-    if (ref) await finishAction(s, ref, true);
-    return { status: 'done' };
-  }
-  // Azure refuses an operation while another runs on the VM: wait for it to end.
-  if (TRANSITIONAL.includes(vm.provisioningState)) return { status: 'again', delaySeconds: POLL_SECONDS };
-  try {
-    await submitAttachDetach(s.config, srv.azure.vm, { dataDisksToAttach: [{ diskId, lun: m.lun, caching: 'None', deleteOption: 'Detach' }] });
-  } catch (e) {
-    const f = armFailure(e);
-    if (f.status === 409 && f.code !== 'OperationNotAllowed') return { status: 'again', delaySeconds: POLL_SECONDS };
-    if (f.status !== undefined && f.status >= 400 && f.status < 500) return fail(f.code, f.message);
-    throw e;
-  }
-  return { status: 'again', delaySeconds: POLL_SECONDS };
+/** The attach failed: the volume available again, the mapping gone, the instance action in Error. */
+async function failAttach(s: Services, item: WorkItem, code: string, message: string): Promise<void> {
+  const p = await pending(s, item, 'attaching');
+  if (!p) return;
+  const { srv, m } = p;
+  log.warn('volume attach failed on Azure', { server: item.id, volume: m.volume_id, code, requestId: item.requestId });
+  await releaseFromServer(s, m.volume_project_id, m.volume_id, item.id);
+  await setMapping(s, srv, m.volume_id, () => undefined);
+  const ref = actionOf(srv, m);
+  if (ref) await finishAction(s, ref, false, `Azure error ${code}: ${message}`);
 }
 
-async function detachStep(item: WorkItem, s: Services): Promise<WorkResult> {
-  const cur = await getServerAny(s, item.id);
-  const m = cur && volumesOf(cur.value).find((x) => x.volume_id === volumeId(item));
-  if (!cur || !m || m.status !== 'detaching') return { status: 'done' };
-  const srv = cur.value;
+/**
+ * step send: one POST attachDetachDataDisks (no GET before: a VM busy with another operation answers
+ * 409, which the engine retries); step poll: GETs of the VM until the disk is on it and Succeeded.
+ */
+async function attachStep(item: WorkItem, s: Services): Promise<WorkResult> {
+  const p = await pending(s, item, 'attaching');
+  if (!p || p.m.lun === null) return done();
+  const { srv, m } = p;
+  const lun = p.m.lun;
   const vol = await volumeAt(s, m.volume_project_id, m.volume_id);
-  const diskId = vol ? vol.value.disk.armId ?? diskArmId(s.config, vol.value.disk.name) : undefined;
-  const vm = await vmDisks(s.config, srv.azure.vm);
-  const there = vm && diskId ? vm.dataDisks.find((d) => sameId(d.id, diskId)) : undefined;
-  if (vm && there) {
-    if (TRANSITIONAL.includes(vm.provisioningState)) return { status: 'again', delaySeconds: POLL_SECONDS };
+  if (!vol) return done();
+  const vms = s.azure.vms;
+  const diskId = diskIdOf(s, vol.value.disk);
+  if (item.step !== 'poll') {
+    let retryAfter: number | undefined;
     try {
-      await submitAttachDetach(s.config, srv.azure.vm, { dataDisksToDetach: [{ diskId: diskId! }] });
+      retryAfter = (await vms.attachDataDisk(srv.azure.vm, diskId, lun)).retryAfterSeconds;
     } catch (e) {
-      const f = armFailure(e);
-      if (f.status === 409) return { status: 'again', delaySeconds: POLL_SECONDS };
-      if (f.status !== undefined && f.status >= 400 && f.status < 500) {
-        // The disk stays on the VM: the volume goes back to in-use, as Cinder's roll_detaching does.
-        log.warn('volume detach refused by Azure', { server: srv.id, volume: m.volume_id, code: f.code, requestId: item.requestId });
-        await rollDetaching(s, m.volume_project_id, m.volume_id, srv.id);
-        await setMapping(s, srv, m.volume_id, ({ action: _a, ...x }) => ({ ...x, status: 'attached' }));
-        const ref = actionOf(srv, m);
-        if (ref) await finishAction(s, ref, false, `Azure error ${f.code}: ${f.message}`);
-        return { status: 'done' };
-      }
-      throw e;
+      // Sent before (a retry after Azure took it): the disk is on the VM already.
+      const vm = await vms.vm(srv.azure.vm).catch(() => undefined);
+      if (!vm?.dataDisks.some((d) => sameId(d.id, diskId))) throw e;
     }
-    return { status: 'again', delaySeconds: POLL_SECONDS };
+    return again(item, pollDelay(s, retryAfter), { step: 'poll' });
   }
-  if (vm && TRANSITIONAL.includes(vm.provisioningState)) return { status: 'again', delaySeconds: POLL_SECONDS };
+  const vm = await vms.vm(srv.azure.vm);
+  if (!vm) {
+    await failAttach(s, item, 'VMNotFound', 'The virtual machine does not exist.');
+    return done();
+  }
+  const there = vm.dataDisks.find((d) => sameId(d.id, diskId));
+  if (vm.provisioningState === 'Failed') {
+    await failAttach(s, item, vm.error?.code ?? 'ProvisioningFailed', vm.error?.message ?? 'The virtual machine update failed.');
+    return done();
+  }
+  if (!there || vm.provisioningState !== 'Succeeded') {
+    if (there || BUSY_STATES.includes(vm.provisioningState)) return again(item, pollDelay(s));
+    return again(item, 0, { step: 'send' }); // not on the VM and the VM at rest: Azure dropped it, send again
+  }
+  await markAttached(s, m.volume_project_id, m.volume_id, srv.id, srv.host);
+  await setMapping(s, srv, m.volume_id, ({ action: _a, ...x }) => ({ ...x, status: 'attached', lun: there.lun, device: x.device }));
+  const ref = actionOf(srv, m);
+  if (ref) await finishAction(s, ref, true);
+  return done();
+}
+
+/** The detach failed: the disk stays on the VM, the volume back to in-use (Cinder's roll_detaching). */
+async function failDetach(s: Services, item: WorkItem, code: string, message: string): Promise<void> {
+  const p = await pending(s, item, 'detaching');
+  if (!p) return;
+  const { srv, m } = p;
+  log.warn('volume detach refused by Azure', { server: item.id, volume: m.volume_id, code, requestId: item.requestId });
+  await rollDetaching(s, m.volume_project_id, m.volume_id, item.id);
+  await setMapping(s, srv, m.volume_id, ({ action: _a, ...x }) => ({ ...x, status: 'attached' }));
+  const ref = actionOf(srv, m);
+  if (ref) await finishAction(s, ref, false, `Azure error ${code}: ${message}`);
+}
+
+/** step send: one POST attachDetachDataDisks; step poll: GETs of the VM until the disk is off it. */
+async function detachStep(item: WorkItem, s: Services): Promise<WorkResult> {
+  const p = await pending(s, item, 'detaching');
+  if (!p) return done();
+  const { srv, m } = p;
+  const vol = await volumeAt(s, m.volume_project_id, m.volume_id);
+  const diskId = vol ? diskIdOf(s, vol.value.disk) : undefined;
+  const vms = s.azure.vms;
+  if (item.step !== 'poll' && diskId) {
+    let retryAfter: number | undefined;
+    try {
+      retryAfter = (await vms.detachDataDisk(srv.azure.vm, diskId)).retryAfterSeconds;
+    } catch (e) {
+      // A VM that is gone, or no longer has the disk, has nothing to detach.
+      const f = azureFailure(e);
+      if (f.kind !== 'notFound' && f.kind !== 'client') throw e;
+      const vm = await vms.vm(srv.azure.vm);
+      if (vm?.dataDisks.some((d) => sameId(d.id, diskId))) throw e;
+    }
+    return again(item, pollDelay(s, retryAfter), { step: 'poll' });
+  }
+  const vm = await vms.vm(srv.azure.vm);
+  const there = vm && diskId ? vm.dataDisks.some((d) => sameId(d.id, diskId)) : false;
+  if (vm && (there || BUSY_STATES.includes(vm.provisioningState))) {
+    if (there && !BUSY_STATES.includes(vm.provisioningState)) return again(item, 0, { step: 'send' });
+    return again(item, pollDelay(s));
+  }
   await releaseFromServer(s, m.volume_project_id, m.volume_id, srv.id);
   await setMapping(s, srv, m.volume_id, () => undefined);
   const ref = actionOf(srv, m);
   if (ref) await finishAction(s, ref, true);
-  return { status: 'done' };
+  return done();
 }
 
 async function bootVolumeStep(item: WorkItem, s: Services): Promise<WorkResult> {
-  const cur = await getServerAny(s, item.id);
-  const m = cur && volumesOf(cur.value).find((x) => x.volume_id === volumeId(item));
-  if (!cur || !m || m.status !== 'attaching') return { status: 'done' };
-  const srv = cur.value;
-  if (srv.vm_state === 'building' && srv.task_state !== 'deleting') return { status: 'again', delaySeconds: POLL_SECONDS };
+  const p = await pending(s, item, 'attaching');
+  if (!p) return done();
+  const { srv, m } = p;
+  if (srv.vm_state === 'building' && srv.task_state !== 'deleting') return again(item, pollDelay(s, 2));
   if (srv.vm_state === 'error' || srv.task_state === 'deleting') {
     await releaseFromServer(s, m.volume_project_id, m.volume_id, srv.id);
-    return { status: 'done' };
+    return done();
   }
   await markAttached(s, m.volume_project_id, m.volume_id, srv.id, srv.host);
   await setMapping(s, srv, m.volume_id, (x) => ({ ...x, status: 'attached' }));
-  return { status: 'done' };
+  return done();
 }
 
 /**
@@ -229,13 +198,24 @@ export async function releaseServerVolumes(s: Services, srv: ServerRecord, reque
         const { attachment: _gone, ...rest } = v as typeof v & { attachment?: unknown };
         return { ...rest, status: 'deleting', attach_status: 'detached', updated_at: cinderTime() };
       });
-      if (mine) await s.work.enqueue({ kind: VOLUME_DELETE, id: m.volume_id, data: { project: m.volume_project_id }, requestId });
+      if (mine) await startWork(s, { kind: VOLUME_DELETE, id: m.volume_id, data: { project: m.volume_project_id }, requestId });
     } else {
       await releaseFromServer(s, m.volume_project_id, m.volume_id, srv.id);
     }
   }
 }
 
-registerWork(ATTACH_KIND, attachStep);
-registerWork(DETACH_KIND, detachStep);
-registerWork(BOOT_VOLUME_KIND, bootVolumeStep);
+/** The attach, detach and boot-volume kinds; given up, each puts the volume back where it was. */
+export const VOLUME_ATTACH_KINDS: WorkKind[] = [
+  { kind: ATTACH_KIND, run: attachStep, deadlineSeconds: 3600, giveUp: (item, s, f) => failAttach(s, item, f.code, f.message) },
+  { kind: DETACH_KIND, run: detachStep, deadlineSeconds: 3600, giveUp: (item, s, f) => failDetach(s, item, f.code, f.message) },
+  {
+    kind: BOOT_VOLUME_KIND,
+    run: bootVolumeStep,
+    deadlineSeconds: 4 * 3600,
+    async giveUp(item, s) {
+      const p = await pending(s, item, 'attaching');
+      if (p && p.srv.vm_state !== 'active') await releaseFromServer(s, p.m.volume_project_id, p.m.volume_id, item.id);
+    },
+  },
+];

@@ -12,7 +12,8 @@ import { finishAction, startAction } from './servers/instanceActions';
 import { findVolume } from '../volume/model';
 import { attachmentOf, beginDetaching, notAvailable, releaseFromServer, reserveForServer } from '../volume/attachments';
 import { deviceForLun, freeLun, volumesOf, withVolumes, type ServerVolume } from './serverVolumes';
-import { ATTACH_KIND, DETACH_KIND, maxDataDisks } from './volumeAttachWork';
+import { ATTACH_KIND, DETACH_KIND } from './volumeAttachWork';
+import { startWork } from '../work/ledger';
 
 const DEVICE = { type: ['string', 'null'], pattern: '(^/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$' };
 
@@ -95,7 +96,7 @@ async function create(ctx: RequestContext) {
   const v = vol.value;
   if (volumesOf(srv).some((m) => m.volume_id === v.id)) throw badRequest(`Invalid volume: volume ${v.id} already attached`);
   if (v.status !== 'available' || v.attach_status !== 'detached') throw notAvailable(v);
-  const max = (await maxDataDisks(s.config, srv.flavor.vm_size)) ?? 0;
+  const max = (await s.azure.vms.maxDataDisks(srv.flavor.vm_size)) ?? 0;
   const tooMany = () => forbidden(`The maximum allowed number of disk devices (${max}) to attach to a single instance has been exceeded.`);
   const lun = freeLun(srv, max);
   if (lun === undefined) throw tooMany();
@@ -133,7 +134,7 @@ async function create(ctx: RequestContext) {
     await finishAction(s, action, false);
     throw refusal ?? (await getServerAny(s, srv.id) ? badRequest(`Invalid volume: volume ${v.id} already attached`) : notFound(`Instance ${srv.id} could not be found.`));
   }
-  await s.work.enqueue({ kind: ATTACH_KIND, id: srv.id, data: { volume: v.id }, requestId: ctx.requestId });
+  await startWork(s, { kind: ATTACH_KIND, id: srv.id, data: { volume: v.id }, requestId: ctx.requestId });
   return json({ volumeAttachment: view(srv, mapping) });
 }
 
@@ -153,7 +154,7 @@ async function remove(ctx: RequestContext) {
   if (!detaching) throw badRequest("Invalid volume: Unable to detach volume. Volume status must be 'in-use' and attach_status must be 'attached' to detach.");
   const action = await startAction(s, srv, 'detach_volume', ctx.requestId, ctx.auth!.userId, 'compute_detach_volume');
   await updateServer(s, cur, (x) => withVolumes(x, volumesOf(x).map((y) => (y.volume_id === m.volume_id ? { ...y, status: 'detaching', action: action.rowKey } : y))));
-  await s.work.enqueue({ kind: DETACH_KIND, id: srv.id, data: { volume: m.volume_id }, requestId: ctx.requestId });
+  await startWork(s, { kind: DETACH_KIND, id: srv.id, data: { volume: m.volume_id }, requestId: ctx.requestId });
   return accepted();
 }
 

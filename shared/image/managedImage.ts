@@ -12,7 +12,8 @@
 // Azure and does the next thing.
 import type { Services } from '../services';
 import { log } from '../log';
-import { again, done, pollDelay, type WorkFailure, type WorkItem, type WorkKind, type WorkResult } from '../work/types';
+import { again, done, type WorkFailure, type WorkItem, type WorkKind, type WorkResult } from '../work/types';
+import { pollDelay } from '../work/pace';
 import { imageStore, glanceTime, type ImageRecord } from './model';
 import { blobNameOf } from './vhdBlob';
 import { isSnapshotImage } from './snapshotImage';

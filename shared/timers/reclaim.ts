@@ -6,8 +6,7 @@ import type { Services } from '../services';
 import { log } from '../log';
 import { odata } from '../store/tables';
 import { serverRepo, updateServer, novaTime } from '../compute/servers/model';
-import { TEARDOWN_KIND } from '../compute/servers/build';
-import { startWork } from '../work/ledger';
+import { startTeardown } from '../compute/servers/build';
 import { runPeriodic, eachRecord, idleReport, type PeriodicReport } from './periodic';
 
 export const RECLAIM_TASK = 'reclaim-servers';
@@ -24,7 +23,7 @@ export async function reclaimServers(s: Services, now: Date = new Date()): Promi
       await eachRecord(run, cur.value.id, async () => {
         const stored = await updateServer(s, cur, (v) => (v.vm_state === 'soft-delete' && v.task_state === null ? { ...v, task_state: 'deleting' } : undefined));
         if (!stored) return run.note(cur.value.id, 'changed-meanwhile', false);
-        await startWork(s, { kind: TEARDOWN_KIND, id: cur.value.id, data: { purpose: 'delete' } });
+        await startTeardown(s, cur.value.id);
         log.info('soft-deleted server reclaimed', { task: RECLAIM_TASK, server: cur.value.id, project: cur.value.project_id, softDeletedAt: cur.value.updated_at });
         run.note(cur.value.id, 'reclaimed', true);
       });

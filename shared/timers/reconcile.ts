@@ -14,14 +14,13 @@
 import type { Services } from '../services';
 import { log } from '../log';
 import { odata, type Stored } from '../store/tables';
-import { serverRepo, updateServer, novaTime, POWER, type PowerState, type ServerRecord, type VmState } from '../compute/servers/model';
-import { serverArm, type VmState as AzureVm } from '../compute/servers/azureVm';
-import { TEARDOWN_KIND } from '../compute/servers/build';
+import { getServerAny, serverRepo, updateServer, novaTime, POWER, type PowerState, type ServerRecord, type VmState } from '../compute/servers/model';
+import type { VmView as AzureVm } from '../azure/vms';
+import { startTeardown } from '../compute/servers/build';
 import { runPeriodic, eachRecord, type PeriodicReport } from './periodic';
 import { runSweep, type SweepReport, type Outcome } from './sweep';
 import { recheckAndDelete, UUID } from './arm';
 import { serverOwnsVm } from '../compute/ownership';
-import { startWork } from '../work/ledger';
 import type { InventoryItem } from '../azure/inventory';
 
 export const RECONCILE_TASK = 'reconcile-servers';
@@ -72,8 +71,7 @@ export function reconciled(v: ServerRecord, vm: AzureVm, location: string): { ne
 }
 
 async function syncOne(s: Services, cur: Stored<ServerRecord>, note: (o: string, changed: boolean) => void): Promise<void> {
-  const arm = serverArm(s.config);
-  const vm = await arm.vmState(cur.value.azure.vm);
+  const vm = await s.azure.vms.vm(cur.value.azure.vm);
   // Only a record still at rest and in the state it was read in is changed (a user's action wins).
   const atRest = (v: ServerRecord) => v.task_state === null && v.vm_state === cur.value.vm_state;
   if (!vm) {
@@ -81,7 +79,7 @@ async function syncOne(s: Services, cur: Stored<ServerRecord>, note: (o: string,
     if (s.config.periodic.missingVm === 'delete') {
       const stored = await updateServer(s, cur, (v) => (atRest(v) ? { ...v, task_state: 'deleting' } : undefined));
       if (!stored) return note('changed-meanwhile', false);
-      await startWork(s, { kind: TEARDOWN_KIND, id: cur.value.id, data: { purpose: 'delete' } });
+      await startTeardown(s, cur.value.id);
       log.warn('server VM deleted outside Jacket: deleting the server', { task: RECONCILE_TASK, server: cur.value.id, project: cur.value.project_id });
       return note('deleted', true);
     }

@@ -1,21 +1,26 @@
 // Crashed actions (Nova's _init_instance on compute restart, and instance_build_timeout): a server whose
-// task_state has not changed for JACKET_STALE_TASK_SECONDS (30 min) lost its worker (the work item went
-// to the poison queue, or was never written). Nothing may stay in a task state forever, so:
-//   - work that is an idempotent step reading everything it needs from the record (delete's teardown,
-//     the build's poll, resize/revert) is enqueued again, at most RETRIES times per task;
-//   - anything else (power and lifecycle actions, whose plan only lived in the lost item; rebuild,
-//     snapshot, password), or a re-enqueued step that still did not move, is rolled back: task_state
-//     reset, a fault recorded, the open instance action finished with Error. As in Nova, a rebuild or a
-//     build caught midway leaves the server in ERROR; others keep their vm_state and the power state
-//     sync (reconcile.ts) brings the power state in line with the VM.
+// task_state has not changed for JACKET_STALE_TASK_SECONDS (30 min). An action started through the
+// long-action engine has a ledger row (shared/work/ledger.ts): the engine's own stale sweep resumes or
+// gives it up, so such a server is left to it. What remains is a task with no action behind it (a
+// record written but its action never started, a task state set by hand). Nothing may stay in a task
+// state forever, so:
+//   - work that reads everything it needs from the record (delete's teardown, resize/revert) is
+//     started again, at most RETRIES times per task;
+//   - anything else (a build, whose sealed password only lived in the lost item; power and lifecycle
+//     actions, whose plan did too; rebuild, snapshot, password), or a restarted action that still did
+//     not move, is rolled back: task_state reset, a fault recorded, the open instance action finished
+//     with Error. As in Nova, a rebuild or a build caught midway leaves the server in ERROR; others keep
+//     their vm_state and the power state sync (reconcile.ts) brings the power state in line with the VM.
 import type { Services } from '../services';
 import { log } from '../log';
 import { odata, type Stored } from '../store/tables';
 import { serverRepo, updateServer, novaTime, type ServerRecord, type TaskState } from '../compute/servers/model';
-import { BUILD_KIND, TEARDOWN_KIND } from '../compute/servers/build';
+import { TEARDOWN_KIND } from '../compute/servers/build';
 import { RESIZE_KIND } from '../compute/servers/actions/resizeWork';
 import { finishAction, type InstanceActionRecord } from '../compute/servers/instanceActions';
-import type { WorkItem } from '../work/queue';
+import type { WorkItem } from '../work/types';
+import { inFlight as kindInFlight, startWork } from '../work/ledger';
+import { WORK_KINDS } from '../work/handlers';
 import { runPeriodic, eachRecord, type PeriodicReport } from './periodic';
 
 export const STALE_TASK = 'stale-tasks';
@@ -27,7 +32,6 @@ export const RETRIES = 2;
 function resumable(rec: ServerRecord): WorkItem | undefined {
   const t = rec.task_state;
   if (t === 'deleting') return { kind: TEARDOWN_KIND, id: rec.id, data: { purpose: 'delete' } };
-  if (rec.vm_state === 'building' && (t === 'scheduling' || t === 'networking' || t === 'spawning')) return { kind: BUILD_KIND, id: rec.id };
   if (t === 'resize_prep' || t === 'resize_migrating') return { kind: RESIZE_KIND, id: rec.id, data: { direction: 'resize' } };
   if (t === 'resize_reverting') return { kind: RESIZE_KIND, id: rec.id, data: { direction: 'revert' } };
   return undefined;
@@ -41,6 +45,12 @@ interface StaleRow {
   at: number;
 }
 const staleRepo = (s: Services) => s.tables.repository<StaleRow>('staletasks');
+
+/** An action of the engine is in flight for this server: its ledger row is the engine's to resume. */
+async function inFlight(s: Services, serverId: string): Promise<boolean> {
+  for (const k of WORK_KINDS) if (await kindInFlight(s, { kind: k.kind, id: serverId })) return true;
+  return false;
+}
 const PK = 'server';
 
 /** Finishes the server's open instance action (the newest with an unfinished event) with Error. */
@@ -82,10 +92,11 @@ export function finishStaleTasks(s: Services, now: Date = new Date()): Promise<P
           still.add(id);
           return run.note(id, 'resumed-recently', false);
         }
+        if (await inFlight(s, id)) return run.note(id, 'in-flight', false);
         const item = resumable(cur.value);
         const fields = { task: STALE_TASK, server: id, project: cur.value.project_id, task_state: cur.value.task_state, since: cur.value.updated_at };
         if (item && attempts < RETRIES) {
-          await s.work.enqueue({ ...item, requestId: `req-stale-${id}` });
+          await startWork(s, { ...item, requestId: `req-stale-${id}` });
           await staleRepo(s).upsert(PK, id, { task_state: cur.value.task_state, attempts: attempts + 1, at: now.getTime() });
           still.add(id);
           log.warn('stale task: work step enqueued again', { ...fields, attempt: attempts + 1 });

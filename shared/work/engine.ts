@@ -16,16 +16,16 @@ import { log } from '../log';
 import { metric, METRIC } from '../metrics';
 import { azureFailure, type AzureFailure } from '../azure/errors';
 import { ConcurrencyError } from '../store/tables';
-import { clampDelay as clamp, pollDelay, type WorkFailure, type WorkItem, type WorkKind, type WorkResult } from './types';
+import type { WorkFailure, WorkItem, WorkKind, WorkResult } from './types';
 import { forget, staleRows, touch } from './ledger';
 import { WORK_KINDS } from './handlers';
 import { legacyKind } from './registry';
+import { clampDelay as clamp, pollDelay } from './pace';
 
 /** Default deadline of an action whose polls keep succeeding without it finishing. */
 const DEFAULT_DEADLINE_SECONDS = 6 * 3600;
 
-// pollDelay lives in types.ts so that a WorkKind can use it without importing the engine (which
-// imports every kind through handlers.ts: a cycle). Re-exported here for existing callers.
+// Work kinds import pollDelay from ./pace (importing the engine from a kind is an import cycle).
 export { pollDelay };
 
 function classify(e: unknown): AzureFailure {

@@ -28,6 +28,11 @@ export async function forget(s: Services, item: Pick<WorkItem, 'kind' | 'id'>): 
   await ledger(s).delete(PK, rk(item));
 }
 
+/** The action of this kind on this resource is in flight (its ledger row exists). */
+export async function inFlight(s: Services, item: Pick<WorkItem, 'kind' | 'id'>): Promise<boolean> {
+  return !!(await ledger(s).get(PK, rk(item)));
+}
+
 /** Rows not touched since `before` (epoch ms), oldest first, at most `limit`. */
 export async function staleRows(s: Services, before: number, limit: number) {
   const rows = await ledger(s).queryAll(`PartitionKey eq '${PK}' and touchedAt le ${before}`, limit);

@@ -55,11 +55,3 @@ export const again = (item: WorkItem, delaySeconds: number, patch: Partial<WorkI
   delaySeconds,
   item: { ...item, ...patch },
 });
-
-/** A delay clamped to the configured [pollFloorSeconds, pollCapSeconds]. */
-export const clampDelay = (s: Services, seconds: number) => Math.min(s.config.work.pollCapSeconds, Math.max(s.config.work.pollFloorSeconds, Math.ceil(seconds)));
-
-/** The delay before the next poll: what Azure's Retry-After said, else the floor; within [floor, cap]. */
-export function pollDelay(s: Services, retryAfterSeconds?: number): number {
-  return clampDelay(s, retryAfterSeconds ?? s.config.work.pollFloorSeconds);
-}

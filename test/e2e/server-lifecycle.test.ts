@@ -99,7 +99,9 @@ test('suspend of a VM that cannot hibernate: as Nova with a driver lacking suspe
   assert.match(act.events[0].traceback, /hibernation/);
   const s = await waitStatus(srvN, 'ACTIVE');
   assert.equal(s['OS-EXT-STS:vm_state'], 'active');
-  assert.deepEqual(await vmPosts(srvN), [], 'nothing was sent to Azure');
+  // No GET before the POST: Azure's refusal (409 OperationNotAllowed: hibernation not enabled) is the
+  // guard, and the VM is left as it was.
+  assert.deepEqual(await vmPosts(srvN), ['deallocate?hibernate'], 'one POST, refused by Azure');
 });
 
 test('shelve deallocates (SHELVED_OFFLOADED, no host), unshelve starts; shelveOffload is admin-only and needs SHELVED', async () => {

@@ -9,7 +9,8 @@ import type { RequestContext } from '../../shared/http/router';
 import type { AuthContext } from '../../shared/api/policy';
 import type { ServerRecord } from '../../shared/compute/servers/model';
 import { stopOp, guard } from '../../shared/compute/servers/actions/powerWork';
-import { vmBody } from '../../shared/compute/servers/azureVm';
+import { vmBody } from '../../shared/azure/vms';
+import { driverContext } from '../../shared/azure/driver';
 import { ApiError } from '../../shared/http/errors';
 
 const base = { JACKET_PUBLIC_URL: 'http://localhost:7071', JACKET_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true', JACKET_TOKEN_KEYS: randomBytes(32).toString('base64') };
@@ -46,7 +47,7 @@ test('the guard runs as Nova\'s decorators: lock, host, vm_state, task_state, la
 test('the VM body asks for hibernation only when the flavor allows it', () => {
   const cfg = loadConfig(base);
   const s = { id: 'abc', project_id: 'p', name: 'x', os_type: 'linux', flavor: { vm_size: 'Standard_B2s' }, azure: { vm: 'abc', os_disk: 'abc', admin_username: 'azureuser' } } as unknown as ServerRecord;
-  const spec = { imageReference: { id: '/img' }, adminPassword: 'Passw0rd!x', nicIds: ['/nic'] };
-  assert.equal('additionalCapabilities' in vmBody(cfg, s, spec), false);
-  assert.deepEqual((vmBody(cfg, s, { ...spec, hibernation: true }) as { additionalCapabilities?: unknown }).additionalCapabilities, { hibernationEnabled: true });
+  const spec = { os: { kind: 'image' as const, imageReference: { id: '/img' } }, adminPassword: 'Passw0rd!x', nicIds: ['/nic'] };
+  assert.equal('additionalCapabilities' in vmBody(driverContext(cfg), s, spec), false);
+  assert.deepEqual((vmBody(driverContext(cfg), s, { ...spec, hibernation: true }) as { additionalCapabilities?: unknown }).additionalCapabilities, { hibernationEnabled: true });
 });

@@ -5,7 +5,10 @@ import assert from 'node:assert/strict';
 import { loadConfig } from '../../shared/config';
 import { checkInstanceState, orderKey, statusOf, vmStatesForStatus, POWER, type ServerRecord } from '../../shared/compute/servers/model';
 import { adminUsername, checkAdminPass, generatePassword, passwordProblem, usernameProblem } from '../../shared/compute/servers/passwords';
-import { computerName, nicBody, vmBody, armFailure } from '../../shared/compute/servers/azureVm';
+import { computerName, nicBody, vmBody } from '../../shared/azure/vms';
+import { driverContext } from '../../shared/azure/driver';
+import { azureFailure } from '../../shared/azure/errors';
+import { seal, unseal } from '../../shared/work/seal';
 import { createServerSchema, updateServerSchema } from '../../shared/compute/servers/schemas';
 import { validateBody } from '../../shared/api/validation';
 import { ApiError } from '../../shared/http/errors';
@@ -117,20 +120,25 @@ test('computer names follow Nova\'s hostname rule within Azure\'s limits', () =>
 
 test('ARM bodies: names, tags, deleteOption=Delete, boot diagnostics, NSG and static IP on the NIC', () => {
   const s = server();
-  const vm = vmBody(cfg, s, { imageReference: { publisher: 'P', offer: 'O', sku: 'S', version: 'latest' }, adminPassword: 'Ab1defgh', customData: 'aGk=', nicIds: ['/nic/1', '/nic/2'], azureZone: '2' });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const vm = vmBody(driverContext(cfg), s, { os: { kind: 'image', imageReference: { publisher: 'P', offer: 'O', sku: 'S', version: 'latest' } }, adminPassword: 'Ab1defgh', customData: 'aGk=', nicIds: ['/nic/1', '/nic/2'], azureZone: '2' }) as any;
   assert.deepEqual(vm.tags, { jacket: 'server', 'jacket-server-id': s.id, 'jacket-project-id': 'p1' });
   assert.equal(vm.storageProfile.osDisk.deleteOption, 'Delete');
   assert.equal(vm.storageProfile.osDisk.name, s.id);
-  assert.deepEqual(vm.networkProfile.networkInterfaces.map((n) => [n.primary, n.deleteOption]), [[true, 'Delete'], [false, 'Delete']]);
+  assert.deepEqual(vm.networkProfile.networkInterfaces.map((n: { primary: boolean; deleteOption: string }) => [n.primary, n.deleteOption]), [[true, 'Delete'], [false, 'Delete']]);
   assert.deepEqual(vm.zones, ['2']);
   assert.equal(vm.osProfile.customData, 'aGk=');
   assert.equal(vm.diagnosticsProfile.bootDiagnostics.enabled, true);
   assert.equal(vm.location, cfg.azure.location);
-  const nic = nicBody(cfg, s, { name: s.id, subnetId: '/subnets/x', nsgId: '/nsg/y', fixedIp: '10.0.0.9' });
-  assert.equal(nic.ipConfigurations[0].privateIPAllocationMethod, 'Static');
-  assert.equal(nic.ipConfigurations[0].privateIPAddress, '10.0.0.9');
-  assert.deepEqual(nic.networkSecurityGroup, { id: '/nsg/y' });
-  assert.deepEqual(armFailure({ statusCode: 409, code: 'Conflict', message: 'outer', details: { error: { code: 'OperationNotAllowed', message: 'inner' } } }), { status: 409, code: 'OperationNotAllowed', message: 'inner' });
+  // The NIC PUT is sent as ARM's wire format (the driver sends it raw: one request, no poll).
+  const nic = nicBody(cfg.azure.location, s, { name: s.id, subnetId: '/subnets/x', nsgId: '/nsg/y', fixedIp: '10.0.0.9' });
+  assert.equal(nic.properties.ipConfigurations[0].properties.privateIPAllocationMethod, 'Static');
+  assert.equal(nic.properties.ipConfigurations[0].properties.privateIPAddress, '10.0.0.9');
+  assert.deepEqual(nic.properties.networkSecurityGroup, { id: '/nsg/y' });
+  // Compute's 409 OperationNotAllowed is a refusal (given up at once) unless it carries TooManyRequests.
+  assert.deepEqual(azureFailure({ statusCode: 409, code: 'Conflict', message: 'outer', details: { error: { code: 'OperationNotAllowed', message: 'inner' } } }), { kind: 'client', status: 409, code: 'OperationNotAllowed', message: 'inner' });
+  assert.equal(azureFailure({ statusCode: 409, details: { error: { code: 'OperationNotAllowed', message: 'x', details: [{ code: 'TooManyRequests' }] } } }).kind, 'conflict');
+  assert.equal(azureFailure({ statusCode: 409, details: { error: { code: 'Conflict', message: 'busy' } } }).kind, 'conflict');
 });
 
 test('request schemas mirror Nova\'s 2.1 create and update', () => {
@@ -146,4 +154,16 @@ test('request schemas mirror Nova\'s 2.1 create and update', () => {
   bad({ server: { name: 'a', flavorRef: '1', metadata: { k: 1 } } });
   assert.doesNotThrow(() => validateBody(updateServerSchema, { server: { name: 'b', accessIPv4: '1.2.3.4' } }));
   assert.throws(() => validateBody(updateServerSchema, { server: { flavorRef: '1' } }), (e: ApiError) => e.status === 400);
+});
+
+test('the admin password travels sealed in a work item: AES-256-GCM, tamper-evident, readable only with the token key', () => {
+  const sealed = seal(cfg, 'Az-pass-123');
+  assert.ok(!sealed.includes('Az-pass-123') && !Buffer.from(sealed, 'base64').toString('utf8').includes('Az-pass-123'));
+  assert.notEqual(seal(cfg, 'Az-pass-123'), sealed, 'a fresh IV each time');
+  assert.equal(unseal(cfg, sealed), 'Az-pass-123');
+  const b = Buffer.from(sealed, 'base64');
+  b[b.length - 1] ^= 1;
+  assert.throws(() => unseal(cfg, b.toString('base64')));
+  const other = { ...cfg, auth: { ...cfg.auth, tokenKeys: [Buffer.alloc(32, 2)] } };
+  assert.throws(() => unseal(other, sealed));
 });

@@ -1,37 +1,37 @@
 // POST /servers (nova/api/openstack/compute/servers.py create + compute/api.py create at 2.1).
-// Everything that can be refused is checked before any Azure call: body, flavor, image, key pair,
-// networks, security groups, zone, adminPass (Azure's rules), Nova quotas and Azure's regional cores.
-// Then, per server: the record (BUILD), the NIC(s), then the VM PUT, sent from this request without
-// waiting for it to finish. The admin password goes to Azure in that PUT and nowhere else: never into
-// the work queue (storage) or a table. The work queue only polls ARM afterwards (build.ts).
+// Everything that can be refused is checked first: body, flavor, image, key pair, networks, security
+// groups, zone, adminPass (Azure's rules), Nova quotas. Then, per server: the record (BUILD), its port
+// records, the instance action and the build on the work queue — and the answer, 202, with no Azure
+// call at all. The NIC and VM PUTs run as the build's steps (build.ts); Azure's own refusals (its
+// regional vCPU quota, capacity) become the server's fault. The admin password travels sealed in the
+// work item (shared/work/seal.ts) to the VM PUT, and is never written to a table.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { RequestContext } from '../../http/router';
 import type { Services } from '../../services';
 import { json } from '../../http/respond';
-import { badRequest, conflict, forbidden } from '../../http/errors';
+import { badRequest, conflict } from '../../http/errors';
 import { validateBody } from '../../api/validation';
 import { isAdmin } from '../../api/policy';
-import { log } from '../../log';
 import { projectOf } from '../common';
 import { getFlavor, visibleTo, vmSizeOf, type FlavorRecord } from '../flavorsStore';
-import { checkAbsolute, checkInstanceQuota, checkQuota, tooManyInstancesMessage } from '../quotas';
+import { checkAbsolute, checkInstanceQuota, checkQuota } from '../quotas';
 import { availabilityZones, zoneByName, type AvailabilityZone } from '../availabilityZones';
-import { regionalUsageOf } from '../limits';
 import { imageStore, type ImageRecord } from '../../image/model';
 import { networkCatalog, parseCidr, type NetworkDef, type SecurityGroupDef } from '../../network/catalog';
 import { portStore, type PortRecord } from '../../network/ports';
 import { createServerSchema, truthy, type CreateServerBody } from './schemas';
-import { insertServer, novaTime, removeServer, getServerAny, updateServer, POWER, type ServerRecord, type ServerNic } from './model';
+import { insertServer, novaTime, removeServer, getServerAny, POWER, type ServerRecord, type ServerNic } from './model';
 import { adminUsername, checkAdminPass, generatePassword, type OsType } from './passwords';
-import { armFailure, armId, nicBody, nicName, osDiskName, serverArm, subnetId, vmBody, type ImageReference } from './azureVm';
+import { nicName, osDiskName, type ImageReference } from '../../azure/vms';
+import { seal } from '../../work/seal';
+import { startWork } from '../../work/ledger';
 import { ACTION, startAction, type ActionRef } from './instanceActions';
 import { createView } from './view';
 import { isSnapshotImage } from '../../image/snapshotImage';
-import { snapshotVmBody } from './actions/snapshotBoot';
-import { BUILD_KIND, TEARDOWN_KIND, failServer } from './build';
+import { BUILD_KIND, type BuildData } from './build';
 import { recordUsageStart } from '../simpleTenantUsage';
 import { bootVolumeRequest, reserveBootVolume, resolveBootVolume, unreserveBootVolume, withBootVolume, type BootVolume } from '../bootVolume';
-import { BOOT_VOLUME_KIND, bootVolumeVmBody } from '../volumeAttachWork';
+import { BOOT_VOLUME_KIND } from '../volumeAttachWork';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -49,7 +49,7 @@ export interface ResolvedImage {
   image: ImageRecord;
   reference: ImageReference;
   os: OsType;
-  /** A server snapshot image: the Azure snapshot whose copy becomes the OS disk (actions/snapshotBoot.ts). */
+  /** A server snapshot image: the Azure snapshot whose copy becomes the OS disk (build.ts disk steps). */
   snapshot?: string;
 }
 
@@ -195,14 +195,6 @@ function count(v: number | string | undefined): number | undefined {
   return v === undefined ? undefined : Number(v);
 }
 
-/** Azure's regional vCPU quota, checked as Nova checks its own: before anything is created. */
-async function checkRegionalCores(s: Services, cores: number): Promise<void> {
-  const q = (await regionalUsageOf(s).read())?.cores;
-  if (q && q.current + cores > q.limit) {
-    throw forbidden(tooManyInstancesMessage(['cores'], [String(cores)], [String(q.current)], [String(q.limit)]));
-  }
-}
-
 // ---- the handler ----
 
 export async function createServer(ctx: RequestContext) {
@@ -237,7 +229,6 @@ export async function createServer(ctx: RequestContext) {
   const metadata = body.metadata ?? {};
   await checkAbsolute(s, projectId, userId, { metadata_items: Object.keys(metadata).length });
   const n = await checkInstanceQuota(s, projectId, userId, { vcpus: flavor.vcpus, ram: flavor.memory_mb }, minCount, maxCount);
-  await checkRegionalCores(s, n * flavor.vcpus);
 
   const reservationId = `r-${randomBytes(6).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 8)}`;
   const now = new Date();
@@ -305,7 +296,7 @@ export async function createServer(ctx: RequestContext) {
     throw e;
   }
   for (const srv of servers) await recordUsageStart(s, srv);
-  if (volumeBoot) await s.work.enqueue({ kind: BOOT_VOLUME_KIND, id: servers[0].id, data: { volume: volumeBoot.volume.value.id }, requestId: ctx.requestId }, 2);
+  if (volumeBoot) await startWork(s, { kind: BOOT_VOLUME_KIND, id: servers[0].id, data: { volume: volumeBoot.volume.value.id }, requestId: ctx.requestId }, 2);
   const customData = body.user_data?.replace(/\s+/g, '') || undefined;
   await Promise.all(
     servers.map(async (srv) => {
@@ -335,52 +326,42 @@ interface LaunchSpec {
 }
 
 /**
- * NICs first (port records too, so `openstack port list` shows them), then the VM PUT. A refusal from
- * Azure here ends the server in ERROR with Azure's message; the cleanup step removes what was made.
+ * The port records (so `openstack port list` shows them while the NICs are made), then the build on
+ * the queue (build.ts): no Azure call from the request. The admin password goes into the work item
+ * sealed (shared/work/seal.ts), to Azure in the VM PUT, and nowhere else.
  */
 async function launch(s: Services, srv: ServerRecord, action: ActionRef, spec: LaunchSpec): Promise<void> {
-  const cfg = s.config;
-  const arm = serverArm(cfg);
+  const vms = s.azure.vms;
   const ports = portStore(s);
-  const nsgId = spec.sgNsg ? armId(cfg, spec.sgNsg.resourceGroup, 'Microsoft.Network', 'networkSecurityGroups', spec.sgNsg.nsg) : undefined;
-  // The poller goes first: should this process die before or during the Azure calls, the build step
-  // still runs, finds no VM, ends the server in ERROR and cleans up.
-  await s.work.enqueue({ kind: BUILD_KIND, id: srv.id, data: { action: action.rowKey }, requestId: spec.requestId }, 2);
-  try {
-    const nicIds: string[] = [];
-    for (const [k, nic] of srv.nics.entries()) {
-      const net = spec.nics[k].network;
-      const now = new Date().toISOString();
-      const port: PortRecord = {
-        id: nic.port_id,
-        project_id: srv.project_id,
-        name: '',
-        network_id: nic.network_id,
-        device_id: srv.id,
-        device_owner: `compute:${srv.availability_zone}`,
-        mac_address: '',
-        fixed_ips: nic.fixed_ip ? [{ subnet_id: nic.subnet_id, ip_address: nic.fixed_ip }] : [],
-        security_groups: srv.security_groups.map((g) => g.id),
-        status: 'BUILD',
-        created_at: now,
-        updated_at: now,
-      };
-      await ports.put(port);
-      const id = await arm.putNic(nic.nic_name, nicBody(cfg, srv, { name: nic.nic_name, subnetId: subnetId(cfg, net.azure), nsgId, fixedIp: nic.fixed_ip }));
-      nicIds.push(id);
-      await ports.put({ ...port, azureNicId: id });
-    }
-    const body = vmBody(cfg, srv, { imageReference: spec.reference, adminPassword: spec.password, sshPublicKey: srv.os_type === 'linux' ? spec.publicKey : undefined, customData: spec.customData, azureZone: spec.zone.azureZone, nicIds, hibernation: spec.hibernation });
-    await arm.submitVm(srv.azure.vm, spec.bootDisk ? bootVolumeVmBody(cfg, srv, spec.bootDisk, body) : spec.snapshot ? await snapshotVmBody(cfg, srv, spec.snapshot, body) : body);
-  } catch (e) {
-    const f = armFailure(e);
-    log.warn('server launch refused by Azure', { server: srv.id, code: f.code, status: f.status, requestId: spec.requestId });
-    await failServer(s, srv.id, action, f);
-    await s.work.enqueue({ kind: TEARDOWN_KIND, id: srv.id, data: { purpose: 'cleanup' }, requestId: spec.requestId });
-    return;
+  const nsgId = spec.sgNsg ? vms.nsgId(spec.sgNsg) : undefined;
+  const now = new Date().toISOString();
+  for (const nic of srv.nics) {
+    await ports.put({
+      id: nic.port_id,
+      project_id: srv.project_id,
+      name: '',
+      network_id: nic.network_id,
+      device_id: srv.id,
+      device_owner: `compute:${srv.availability_zone}`,
+      mac_address: '',
+      fixed_ips: nic.fixed_ip ? [{ subnet_id: nic.subnet_id, ip_address: nic.fixed_ip }] : [],
+      security_groups: srv.security_groups.map((g) => g.id),
+      status: 'BUILD',
+      created_at: now,
+      updated_at: now,
+    } satisfies PortRecord);
   }
-  const cur = await getServerAny(s, srv.id);
-  if (cur) {
-    await updateServer(s, cur, (v) => (v.vm_state !== 'building' ? undefined : { ...v, task_state: v.task_state === 'deleting' ? v.task_state : 'spawning', host: `azure-${cfg.azure.location}` }));
-  }
+  const provisioned = !spec.bootDisk && !spec.snapshot;
+  const data: BuildData = {
+    action: action.rowKey,
+    nics: srv.nics.map((nic, k) => ({ name: nic.nic_name, subnetId: vms.subnetId(spec.nics[k].network.azure), ...(nsgId ? { nsgId } : {}), ...(nic.fixed_ip ? { fixedIp: nic.fixed_ip } : {}) })),
+    ...(provisioned ? { image: spec.reference, sealed: seal(s.config, spec.password) } : {}),
+    ...(spec.snapshot ? { snapshot: spec.snapshot } : {}),
+    ...(spec.bootDisk ? { bootDisk: spec.bootDisk } : {}),
+    ...(provisioned && spec.publicKey ? { sshPublicKey: spec.publicKey } : {}),
+    ...(provisioned && spec.customData ? { customData: spec.customData } : {}),
+    ...(spec.zone.azureZone ? { azureZone: spec.zone.azureZone } : {}),
+    ...(spec.hibernation ? { hibernation: true } : {}),
+  };
+  await startWork(s, { kind: BUILD_KIND, id: srv.id, step: 'nic:0', data: data as unknown as Record<string, unknown>, requestId: spec.requestId });
 }

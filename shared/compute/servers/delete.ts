@@ -1,6 +1,8 @@
 // DELETE /servers/{id} (compute/api.py delete: allowed in any vm_state and task_state at 2.1). The
-// record is marked task_state=deleting and stays until Azure confirms the VM, NIC and OS disk are
-// gone (the teardown step in build.ts removes it); a repeated delete answers 204 again.
+// record is marked task_state=deleting and stays until Azure confirms the VM is gone (the teardown in
+// build.ts: one DELETE that cascades to the NICs and OS disk, then removes the record); a repeated
+// delete answers 204 again. A delete Azure kept failing leaves the server in ERROR with the fault and
+// task_state cleared: a later DELETE runs the delete again.
 // With JACKET_RECLAIM_INSTANCE_INTERVAL > 0 (Nova's reclaim_instance_interval) a server that has
 // launched is soft-deleted instead (actions/deferredDelete.ts): its VM deallocated, SOFT_DELETED until
 // restored, force-deleted, or reclaimed by the timer (shared/timers/reclaim.ts).
@@ -9,7 +11,7 @@ import type { Stored } from '../../store/tables';
 import { noContent } from '../../http/respond';
 import { checkInstanceState, updateServer, visibleServer, type ServerRecord } from './model';
 import { ACTION, startAction } from './instanceActions';
-import { TEARDOWN_KIND } from './build';
+import { startTeardown } from './build';
 import { softDelete } from './actions/deferredDelete';
 
 export async function deleteServer(ctx: RequestContext) {
@@ -30,6 +32,6 @@ export async function hardDelete(ctx: RequestContext, cur: Stored<ServerRecord>)
   const stored = await updateServer(s, cur, (v) => (v.task_state === 'deleting' ? undefined : { ...v, task_state: 'deleting' }));
   if (!stored) return noContent();
   const action = await startAction(s, cur.value, ACTION.DELETE, ctx.requestId, ctx.auth!.userId, 'compute_terminate_instance');
-  await s.work.enqueue({ kind: TEARDOWN_KIND, id: cur.value.id, data: { purpose: 'delete', action: action.rowKey }, requestId: ctx.requestId });
+  await startTeardown(s, cur.value.id, ctx.requestId, action.rowKey);
   return noContent();
 }

@@ -9,7 +9,6 @@ import { conflict } from '../../http/errors';
 import { computeRoute } from '../common';
 import { visibleServer } from './model';
 import { novaMac } from './view';
-import { serverActionsArm } from './actions/azureActions';
 
 /** nova/compute/power_state.py STATE_MAP names for Azure's PowerState/<x>. */
 const POWER_NAMES: Record<string, string> = { running: 'running', starting: 'running', stopping: 'shutdown', stopped: 'shutdown', deallocating: 'shutdown', deallocated: 'shutdown' };
@@ -17,7 +16,7 @@ const POWER_NAMES: Record<string, string> = { running: 'running', starting: 'run
 async function diagnostics(ctx: RequestContext) {
   const srv = (await visibleServer(ctx)).value;
   if (!srv.host) throw conflict(`Instance ${srv.id} is not ready`);
-  const vm = await serverActionsArm(ctx.services.config).vm(srv.azure.vm);
+  const vm = await ctx.services.azure.vms.vm(srv.azure.vm);
   const power = vm?.powerState;
   if (!vm || power !== 'running') {
     throw conflict(`Cannot 'get_diagnostics' instance ${srv.id} while it is in power_state ${POWER_NAMES[power ?? ''] ?? 'pending'}`);

@@ -7,9 +7,8 @@ import { json } from '../../../http/respond';
 import { conflict, notFound } from '../../../http/errors';
 import { log } from '../../../log';
 import { visibleServer } from '../model';
-import { armFailure } from '../azureVm';
+import { azureFailure } from '../../../azure/errors';
 import { registerServerAction } from './registry';
-import { serverActionsArm } from './azureActions';
 
 const consoleOutputSchema = {
   type: 'object',
@@ -47,13 +46,12 @@ async function getConsoleOutput(ctx: RequestContext, args: unknown) {
   const srv = (await visibleServer(ctx)).value;
   // check_instance_host: a server that never reached Azure has no console yet.
   if (!srv.host) throw conflict(`Instance ${srv.id} is not ready`);
-  const arm = serverActionsArm(ctx.services.config);
   let uri: string | undefined;
   try {
-    uri = await arm.serialLogUri(srv.azure.vm);
+    uri = await ctx.services.azure.vms.serialLogUri(srv.azure.vm);
   } catch (e) {
-    const f = armFailure(e);
-    if (f.status === 404 || f.status === 409) throw notAvailable();
+    const f = azureFailure(e);
+    if (f.kind === 'notFound' || f.status === 409) throw notAvailable();
     throw e;
   }
   if (!uri) throw notAvailable();

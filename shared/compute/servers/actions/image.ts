@@ -3,7 +3,7 @@
 // The image record is made at once (queued, as Nova asks Glance first); the work step snapshots the VM's
 // OS disk on Azure and makes the image active. A server's OS disk is specialized (never generalized),
 // and a managed image needs a generalized source (azure-facts.md): so the image keeps the Azure snapshot
-// and a server booted from it gets a copy of it as its OS disk (create.ts, snapshotBoot.ts).
+// and a server booted from it gets a copy of it as its OS disk (create.ts, the build's disk steps in build.ts).
 import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../../../http/router';
 import type { Services } from '../../../services';
@@ -16,6 +16,7 @@ import { checkInstanceState, visibleServer, type ServerRecord } from '../model';
 import { registerServerAction } from './registry';
 import { startTask, K2_ACTION } from './taskStart';
 import { SNAPSHOT_KIND } from './imageWork';
+import { startWork } from '../../../work/ledger';
 
 const metadataSchema = { type: 'object', patternProperties: { '^[a-zA-Z0-9-_:. ]{1,255}$': { type: 'string', maxLength: 255 } }, additionalProperties: false };
 // Nova's 'name' format: printable characters without leading/trailing whitespace.
@@ -119,7 +120,7 @@ async function snapshot(ctx: RequestContext, kind: 'snapshot' | 'backup', name: 
     await imageStore(s).remove(image);
     throw e;
   }
-  await s.work.enqueue({ kind: SNAPSHOT_KIND, id: started.server.id, data: { action: started.action.rowKey, image: image.id, ...(backup ? { backup_type: backup.type, rotation: backup.rotation } : {}) }, requestId: ctx.requestId });
+  await startWork(s, { kind: SNAPSHOT_KIND, id: started.server.id, data: { action: started.action.rowKey, image: image.id, ...(backup ? { backup_type: backup.type, rotation: backup.rotation } : {}) }, requestId: ctx.requestId });
   return image;
 }
 

@@ -5,21 +5,21 @@
 // newest first, those beyond `rotation` are deleted through the image-delete step, which removes the
 // Azure snapshot too. A failed snapshot deletes the image again, as Nova does.
 import type { Services } from '../../../services';
-import { registerWork, type WorkItem, type WorkResult } from '../../../work/queue';
+import type { WorkItem, WorkKind, WorkResult } from '../../../work/types';
+import { again, done } from '../../../work/types';
+import { pollDelay } from '../../../work/pace';
+import { startWork } from '../../../work/ledger';
+import { azureFailure, type AzureFailure } from '../../../azure/errors';
 import { log } from '../../../log';
 import { imageStore, glanceTime, type ImageRecord } from '../../../image/model';
 import { DELETE_KIND, managedImageName } from '../../../image/managedImage';
 import { ConcurrencyError } from '../../../store/tables';
 import { getServerAny, updateServer } from '../model';
-import { armFailure, type ArmFailure } from '../azureVm';
-import { finishAction, type ActionRef } from '../instanceActions';
-import { serverActionsArm } from './azureActions';
+import { actionRef as ref } from '../serverWork';
+import { finishAction } from '../instanceActions';
 
 export const SNAPSHOT_KIND = 'server-snapshot';
-const POLL_SECONDS = 1;
 const GiB = 1024 ** 3;
-
-const ref = (item: WorkItem): ActionRef | undefined => (typeof item.data?.action === 'string' ? { serverId: item.id, rowKey: item.data.action } : undefined);
 
 async function endTask(s: Services, item: WorkItem, ok: boolean, traceback?: string): Promise<void> {
   const cur = await getServerAny(s, item.id);
@@ -36,11 +36,11 @@ export async function deleteImage(s: Services, img: ImageRecord, etag: string, r
     if (e instanceof ConcurrencyError) return false;
     throw e;
   }
-  await s.work.enqueue({ kind: DELETE_KIND, id: img.id, requestId, data: { managed: false } });
+  await startWork(s, { kind: DELETE_KIND, id: img.id, requestId, data: { managed: false } });
   return true;
 }
 
-async function failSnapshot(s: Services, item: WorkItem, imageId: string, f: ArmFailure): Promise<WorkResult> {
+async function failSnapshot(s: Services, item: WorkItem, imageId: string, f: Pick<AzureFailure, 'code' | 'message'>): Promise<WorkResult> {
   log.warn('server snapshot failed on Azure', { server: item.id, image: imageId, code: f.code, requestId: item.requestId });
   const img = await imageStore(s).getAny(imageId);
   if (img && !img.value.deleting) await deleteImage(s, img.value, img.etag, item.requestId);
@@ -70,41 +70,42 @@ export async function rotateBackups(s: Services, owner: string | null, serverId:
 async function snapshotStep(item: WorkItem, s: Services): Promise<WorkResult> {
   const imageId = String(item.data?.image ?? '');
   const store = imageStore(s);
-  const arm = serverActionsArm(s.config);
+  const vms = s.azure.vms;
   const name = managedImageName(imageId);
   const img = await store.getAny(imageId);
   const cur = await getServerAny(s, item.id);
   if (!img || img.value.deleting) {
     // The image was deleted meanwhile: drop what was made for it.
-    await arm.deleteSnapshot(name);
+    await vms.deleteOsSnapshot(name);
     await endTask(s, item, false, 'The image was deleted during the snapshot.');
-    return { status: 'done' };
+    return done();
   }
-  if (img.value.status === 'active') return { status: 'done' };
-  const sn = await arm.snapshot(name);
+  if (img.value.status === 'active') return done();
+  const sn = await vms.osSnapshot(name);
   if (!sn) {
-    const vm = cur ? await arm.vm(cur.value.azure.vm) : undefined;
+    const vm = cur ? await vms.vm(cur.value.azure.vm) : undefined;
     if (!cur || !vm?.osDisk.id) return failSnapshot(s, item, imageId, { code: 'ResourceNotFound', message: 'The server or its OS disk is missing on Azure.' });
+    let retryAfter: number | undefined;
     try {
-      await arm.putSnapshot(name, {
+      retryAfter = (await vms.putOsSnapshot(name, {
         location: s.config.azure.location,
         tags: { jacket: 'image', 'jacket-image-id': imageId, 'jacket-server-id': cur.value.id, 'jacket-project-id': img.value.owner ?? '' },
         creationData: { createOption: 'Copy', sourceResourceId: vm.osDisk.id },
         incremental: false,
-      });
+      })).retryAfterSeconds;
     } catch (e) {
-      const f = armFailure(e);
-      if (f.status === undefined || f.status >= 500 || f.status === 429) throw e;
+      const f = azureFailure(e);
+      if (f.kind !== 'client') throw e; // the engine retries
       return failSnapshot(s, item, imageId, f);
     }
     await store.update(img.value, (v) => (v.status === 'queued' ? { ...v, status: 'saving', updated_at: glanceTime() } : undefined));
-    return { status: 'again', delaySeconds: POLL_SECONDS };
+    return again(item, pollDelay(s, retryAfter));
   }
   if (sn.provisioningState === 'Failed' || sn.provisioningState === 'Canceled') {
-    await arm.deleteSnapshot(name);
+    await vms.deleteOsSnapshot(name);
     return failSnapshot(s, item, imageId, { code: 'SnapshotFailed', message: `The snapshot of the OS disk ended ${sn.provisioningState}.` });
   }
-  if (sn.provisioningState !== 'Succeeded') return { status: 'again', delaySeconds: POLL_SECONDS };
+  if (sn.provisioningState !== 'Succeeded') return again(item, pollDelay(s));
   const bytes = (sn.diskSizeGB ?? 0) * GiB;
   const activated = await store.update(img.value, (v) =>
     v.deleting || v.status === 'active'
@@ -126,7 +127,15 @@ async function snapshotStep(item: WorkItem, s: Services): Promise<WorkResult> {
     const deleted = await rotateBackups(s, activated.value.owner, item.id, type, Number(item.data?.rotation ?? 0), item.requestId);
     if (deleted.length) log.info('backups rotated', { server: item.id, type, deleted, requestId: item.requestId });
   }
-  return { status: 'done' };
+  return done();
 }
 
-registerWork(SNAPSHOT_KIND, snapshotStep);
+/** Given up, as Nova's snapshot failure: the image deleted, the server back to no task (not ERROR). */
+export const snapshotKind: WorkKind = {
+  kind: SNAPSHOT_KIND,
+  run: snapshotStep,
+  deadlineSeconds: 6 * 3600,
+  giveUp: async (item, s, f) => {
+    await failSnapshot(s, item, String(item.data?.image ?? ''), f);
+  },
+};

@@ -11,18 +11,19 @@ import type { Services } from '../../../services';
 import { accepted } from '../../../http/respond';
 import { conflict } from '../../../http/errors';
 import { log } from '../../../log';
-import { registerWork, type WorkItem, type WorkResult } from '../../../work/queue';
+import type { WorkItem, WorkKind, WorkResult } from '../../../work/types';
+import { again, done } from '../../../work/types';
+import { pollDelay } from '../../../work/pace';
+import { startWork } from '../../../work/ledger';
+import { azureFailure } from '../../../azure/errors';
+import { vmAccessExtension, VMACCESS_NAME } from '../../../azure/vms';
 import { checkInstanceLock, checkInstanceState, getServerAny, updateServer, visibleServer, type ServerRecord } from '../model';
-import { armFailure } from '../azureVm';
 import { finishAction, type ActionRef } from '../instanceActions';
 import { passwordProblem } from '../passwords';
 import { registerServerAction } from './registry';
 import { startTask, K2_ACTION } from './taskStart';
-import { serverActionsArm, type VmAccessExtension } from './azureActions';
 
 export const PASSWORD_KIND = 'server-password';
-/** The one VMAccess extension instance of a VM (Azure allows one per handler: it is updated to act again). */
-export const VMACCESS_NAME = 'enablevmaccess';
 
 const changePasswordSchema = {
   type: 'object',
@@ -35,29 +36,11 @@ const changePasswordSchema = {
 
 const setFailed = (id: string, reason: string) => conflict(`Failed to set admin password on ${id} because ${reason}`);
 
-/** The VMAccess extension that sets `password` for `username`; forceUpdateTag makes Azure run it again. */
-export function vmAccessExtension(cfg: { azure: { location: string } }, srv: Pick<ServerRecord, 'os_type' | 'id' | 'project_id'>, username: string, password: string, runTag: string): VmAccessExtension {
-  const linux = srv.os_type === 'linux';
-  return {
-    name: VMACCESS_NAME,
-    body: {
-      location: cfg.azure.location,
-      publisher: linux ? 'Microsoft.OSTCExtensions' : 'Microsoft.Compute',
-      typePropertiesType: linux ? 'VMAccessForLinux' : 'VMAccessAgent',
-      typeHandlerVersion: linux ? '1.5' : '2.4',
-      autoUpgradeMinorVersion: true,
-      forceUpdateTag: runTag,
-      settings: linux ? {} : { UserName: username },
-      protectedSettings: linux ? { username, password } : { Password: password },
-    },
-  };
-}
-
 /** Checks that the guest can take a password now: Azure's rules for it, and a Ready VM agent. */
 export async function checkPasswordSettable(s: Services, srv: ServerRecord, password: string): Promise<void> {
   const problem = passwordProblem(password, srv.os_type);
   if (problem) throw setFailed(srv.id, `the password ${problem}`);
-  const vm = await serverActionsArm(s.config).vm(srv.azure.vm);
+  const vm = await s.azure.vms.vm(srv.azure.vm);
   if (!vm) throw setFailed(srv.id, 'the virtual machine is missing on Azure');
   if (!vm.agentReady) throw setFailed(srv.id, `the Azure VM agent is not ready (${vm.agentStatus ?? `power state ${vm.powerState ?? 'unknown'}`})`);
 }
@@ -77,15 +60,16 @@ async function changePassword(ctx: RequestContext, args: unknown) {
     action: K2_ACTION.CHANGE_PASSWORD,
     event: 'compute_set_admin_password',
   });
+  let retryAfter: number | undefined;
   try {
-    await serverActionsArm(s.config).putExtension(server.azure.vm, vmAccessExtension(s.config, server, server.azure.admin_username, password, ctx.requestId));
+    retryAfter = (await s.azure.vms.putExtension(server.azure.vm, vmAccessExtension(s.config.azure.location, server.os_type, server.azure.admin_username, password, ctx.requestId))).retryAfterSeconds;
   } catch (e) {
-    const f = armFailure(e);
+    const f = azureFailure(e);
     log.warn('password extension refused by Azure', { server: server.id, code: f.code, requestId: ctx.requestId });
     await endPassword(s, { serverId: server.id, rowKey: action.rowKey }, false, `Azure error ${f.code}`);
     throw setFailed(server.id, `Azure refused it: ${f.message}`);
   }
-  await s.work.enqueue({ kind: PASSWORD_KIND, id: server.id, data: { action: action.rowKey }, requestId: ctx.requestId }, 1);
+  await startWork(s, { kind: PASSWORD_KIND, id: server.id, data: { action: action.rowKey }, requestId: ctx.requestId }, pollDelay(s, retryAfter));
   return accepted();
 }
 
@@ -98,25 +82,33 @@ async function endPassword(s: Services, a: ActionRef, ok: boolean, traceback?: s
 /** Polls the extension until Azure says Succeeded or Failed (a refused password ends Failed). */
 async function passwordStep(item: WorkItem, s: Services): Promise<WorkResult> {
   const cur = await getServerAny(s, item.id);
-  if (!cur || cur.value.task_state !== 'updating_password') return { status: 'done' };
-  const a = { serverId: item.id, rowKey: String(item.data?.action) };
-  const ext = await serverActionsArm(s.config).extension(cur.value.azure.vm, VMACCESS_NAME);
+  if (!cur || cur.value.task_state !== 'updating_password') return done();
+  const a = passwordAction(item);
+  const ext = await s.azure.vms.extension(cur.value.azure.vm, VMACCESS_NAME);
   if (!ext) {
-    if ((item.polls ?? 0) < 30) return { status: 'again', delaySeconds: 1 };
+    if ((item.polls ?? 0) < 30) return again(item, pollDelay(s));
     await endPassword(s, a, false, 'The VMAccess extension did not reach Azure.');
-    return { status: 'done' };
+    return done();
   }
   if (ext.provisioningState === 'Succeeded') {
     await endPassword(s, a, true);
-    return { status: 'done' };
+    return done();
   }
   if (ext.provisioningState === 'Failed' || ext.provisioningState === 'Canceled') {
     log.warn('password extension failed on Azure', { server: item.id, requestId: item.requestId });
     await endPassword(s, a, false, (ext.message ?? 'VMAccess failed').slice(0, 255));
-    return { status: 'done' };
+    return done();
   }
-  return { status: 'again', delaySeconds: 1 };
+  return again(item, pollDelay(s));
 }
 
-registerWork(PASSWORD_KIND, passwordStep);
+const passwordAction = (item: WorkItem): ActionRef => ({ serverId: item.id, rowKey: String(item.data?.action) });
+
+/** Given up, as Nova's failed set_admin_password: the task cleared, the action in Error (the server keeps its state). */
+export const passwordKind: WorkKind = {
+  kind: PASSWORD_KIND,
+  run: passwordStep,
+  deadlineSeconds: 3600,
+  giveUp: (item, s, f) => endPassword(s, passwordAction(item), false, `Azure error ${f.code}`),
+};
 registerServerAction({ name: 'changePassword', policy: { name: 'os_compute_api:os-admin-password', rule: 'project_member_or_admin' }, schema: changePasswordSchema, handler: changePassword });

@@ -1,26 +1,28 @@
-// The work step behind the power and lifecycle actions (power.ts, lifecycle.ts): a short list of ARM
-// VM power operations sent one at a time without waiting (`submitted()`), each followed by polling
-// the VM until Azure shows the power state the operation leads to; then the server gets the action's
-// final Nova state and the instance action its Success. Every run reads the record and the VM again,
-// so a crash or a retry resumes where it was (the step marker only says whether the current operation
-// was already sent).
+// The work kind behind the power and lifecycle actions (power.ts, lifecycle.ts): a short list of ARM
+// VM power operations, each one POST sent with no GET before (Azure's own answer is the state guard:
+// a VM busy with another operation answers 409 Conflict, which the engine retries; a VM that cannot
+// hibernate answers OperationNotAllowed), then GETs of the VM, paced by the POST's Retry-After, until
+// Azure shows the power state the operation leads to; then the server gets the action's final Nova
+// state and the instance action its Success. The step marker says which operation is current and
+// whether it was sent, so a crash or a retry resumes where it was. Given up, the server ends in ERROR
+// with Azure's fault.
 import type { Services } from '../../../services';
-import { registerWork, type WorkItem, type WorkResult } from '../../../work/queue';
+import type { WorkItem, WorkKind, WorkResult } from '../../../work/types';
+import { again, done } from '../../../work/types';
+import { pollDelay } from '../../../work/pace';
+import { startWork } from '../../../work/ledger';
+import { azureFailure } from '../../../azure/errors';
+import { BUSY_STATES, type VmPowerOp } from '../../../azure/vms';
 import { log } from '../../../log';
 import type { RequestContext } from '../../../http/router';
 import { accepted } from '../../../http/respond';
 import type { ApiResponse } from '../../../http/types';
 import { conflict } from '../../../http/errors';
 import { checkInstanceLock, checkInstanceState, getServerAny, instanceNotFound, updateServer, visibleServer, novaTime, POWER, type PowerState, type ServerRecord, type TaskState, type VmState } from '../model';
-import { serverArm, armFailure, type VmPowerOp } from '../azureVm';
-import { failServer } from '../build';
+import { giveUpServer, refused } from '../serverWork';
 import { finishAction, startAction, type ActionRef } from '../instanceActions';
 
 export const POWER_KIND = 'server-power';
-
-const POLL_SECONDS = 1;
-/** How long the whole action may take before it is failed (polls of POLL_SECONDS). */
-const MAX_POLLS = 600;
 
 /** What the server becomes once every operation succeeded. */
 export interface FinalState {
@@ -35,7 +37,7 @@ export interface PowerPlan {
   /** The task_state the API set; a record no longer in it (reset, deleted) ends the work. */
   task: TaskState;
   final: FinalState;
-  /** Check before the first operation that the VM can hibernate (suspend). */
+  /** The first operation needs a VM that can hibernate (suspend): Azure's refusal is "not supported". */
   needsHibernation?: boolean;
 }
 
@@ -49,15 +51,13 @@ const REACHES: Record<VmPowerOp, string[]> = {
   deallocate: ['deallocated'],
   hibernate: ['deallocated'],
 };
-const TRANSITIONAL_PROVISIONING = ['Creating', 'Updating', 'Deleting', 'Migrating'];
-const TRANSITIONAL_POWER = ['starting', 'stopping', 'deallocating'];
 
 /** The power operation os-stop sends: deallocate by default (no compute billing), or power off. */
 export const stopOp = (s: Services): VmPowerOp => (s.config.azure.stopDeallocates ? 'deallocate' : 'powerOff');
 
-/** Enqueues the plan for a server whose record already carries the plan's task_state. */
+/** Starts the plan for a server whose record already carries the plan's task_state. */
 export async function enqueuePower(s: Services, serverId: string, action: ActionRef, plan: PowerPlan, requestId: string): Promise<void> {
-  await s.work.enqueue({ kind: POWER_KIND, id: serverId, step: '0', data: { action: action.rowKey, plan: plan as unknown as Record<string, unknown> }, requestId });
+  await startWork(s, { kind: POWER_KIND, id: serverId, step: '0', data: { action: action.rowKey, plan: plan as unknown as Record<string, unknown> }, requestId });
 }
 
 const refOf = (item: WorkItem): ActionRef => ({ serverId: item.id, rowKey: String(item.data?.action) });
@@ -67,12 +67,12 @@ async function notSupported(s: Services, item: WorkItem, plan: PowerPlan, why: s
   const cur = await getServerAny(s, item.id);
   if (cur) await updateServer(s, cur, (v) => (v.task_state === plan.task ? { ...v, task_state: null } : undefined));
   await finishAction(s, refOf(item), false, why);
-  return { status: 'done' };
+  return done();
 }
 
 async function finish(s: Services, item: WorkItem, plan: PowerPlan): Promise<WorkResult> {
   const cur = await getServerAny(s, item.id);
-  if (!cur) return { status: 'done' };
+  if (!cur) return done();
   const f = plan.final;
   await updateServer(s, cur, (v): ServerRecord | undefined =>
     v.task_state !== plan.task
@@ -87,67 +87,57 @@ async function finish(s: Services, item: WorkItem, plan: PowerPlan): Promise<Wor
         },
   );
   await finishAction(s, refOf(item), true);
-  return { status: 'done' };
+  return done();
 }
 
 async function powerStep(item: WorkItem, s: Services): Promise<WorkResult> {
   const plan = item.data?.plan as unknown as PowerPlan | undefined;
-  if (!plan) return { status: 'done' };
+  if (!plan) return done();
   const cur = await getServerAny(s, item.id);
   // Deleted, reset by an admin, or taken over by a delete: this action is over.
   if (!cur || cur.value.task_state !== plan.task) {
     await finishAction(s, refOf(item), false, 'The server changed state while the action ran.').catch(() => undefined);
-    return { status: 'done' };
+    return done();
   }
   const [idxRaw, sentRaw] = (item.step ?? '0').split(':');
   const idx = Number(idxRaw) || 0;
-  const sent = sentRaw === 'sent';
-  const arm = serverArm(s.config);
-  const vm = await arm.vmState(cur.value.azure.vm);
-  if (!vm) {
-    await failServer(s, item.id, refOf(item), { code: 'ResourceNotFound', message: 'The virtual machine of this server no longer exists on Azure.' });
-    return { status: 'done' };
-  }
-  if ((item.polls ?? 0) > MAX_POLLS) {
-    await failServer(s, item.id, refOf(item), { code: 'OperationTimedOut', message: 'The Azure operation did not finish in time.' });
-    return { status: 'done' };
-  }
   if (idx >= plan.ops.length) return finish(s, item, plan);
   const op = plan.ops[idx];
-  if (!sent) {
-    if (idx === 0 && plan.needsHibernation && !vm.hibernationEnabled) {
-      return notSupported(s, item, plan, 'NotImplementedError: the VM was not created with hibernation enabled (the flavor has no azure:hibernation=true), so Azure cannot suspend it.');
-    }
-    // Azure refuses a second operation while one runs on the VM: wait for it to end first.
-    if (TRANSITIONAL_PROVISIONING.includes(vm.provisioningState) || TRANSITIONAL_POWER.includes(vm.powerState ?? '')) {
-      return { status: 'again', delaySeconds: POLL_SECONDS };
-    }
+  const vms = s.azure.vms;
+  if (sentRaw !== 'sent') {
+    let retryAfter: number | undefined;
     try {
-      await arm.submitPowerOp(cur.value.azure.vm, op);
+      retryAfter = (await vms.power(cur.value.azure.vm, op)).retryAfterSeconds;
     } catch (e) {
-      const f = armFailure(e);
-      if (f.status === 409 && f.code === 'Conflict') return { status: 'again', delaySeconds: POLL_SECONDS };
-      if (f.status !== undefined && f.status >= 500) throw e; // the queue retries
-      log.warn('server power operation refused by Azure', { server: item.id, op, code: f.code, requestId: item.requestId });
-      await failServer(s, item.id, refOf(item), f);
-      return { status: 'done' };
+      const f = azureFailure(e);
+      if (op === 'hibernate' && plan.needsHibernation && f.kind === 'client') {
+        return notSupported(s, item, plan, `NotImplementedError: the VM was not created with hibernation enabled (the flavor has no azure:hibernation=true), so Azure cannot suspend it. (${f.message})`.slice(0, 255));
+      }
+      if (f.kind === 'client') log.warn('server power operation refused by Azure', { server: item.id, op, code: f.code, requestId: item.requestId });
+      throw e; // the engine retries conflicts, throttling and 5xx; a refusal is given up (ERROR)
     }
-    return { status: 'again', delaySeconds: POLL_SECONDS, item: { ...item, step: `${idx}:sent` } };
+    return again(item, pollDelay(s, retryAfter), { step: `${idx}:sent` });
   }
-  if (vm.provisioningState === 'Failed') {
-    await failServer(s, item.id, refOf(item), vm.error ?? { code: 'OperationFailed', message: `The Azure ${op} operation failed.` });
-    return { status: 'done' };
-  }
-  if (TRANSITIONAL_PROVISIONING.includes(vm.provisioningState) || !REACHES[op].includes(vm.powerState ?? '')) {
-    return { status: 'again', delaySeconds: POLL_SECONDS };
-  }
-  // This operation is done: send the next one (or finish) at once; a wait comes back at the next step.
+  const vm = await vms.vm(cur.value.azure.vm);
+  if (!vm) refused('ResourceNotFound', 'The virtual machine of this server no longer exists on Azure.');
+  if (vm.provisioningState === 'Failed') refused(vm.error?.code ?? 'OperationFailed', vm.error?.message ?? `The Azure ${op} operation failed.`);
+  if (BUSY_STATES.includes(vm.provisioningState) || !REACHES[op].includes(vm.powerState ?? '')) return again(item, pollDelay(s));
+  // This operation is done: send the next one (or finish) at once.
   const next = { ...item, step: String(idx + 1) };
   const r = await powerStep(next, s);
   return r.status === 'again' && !r.item ? { ...r, item: next } : r;
 }
 
-registerWork(POWER_KIND, powerStep);
+export const powerKind: WorkKind = {
+  kind: POWER_KIND,
+  run: powerStep,
+  deadlineSeconds: 3600,
+  async giveUp(item, s, f) {
+    const plan = item.data?.plan as unknown as PowerPlan | undefined;
+    // Only the action's own task is failed: a record reset or taken over meanwhile is left alone.
+    await giveUpServer(s, item, f, (v) => !!plan && v.task_state === plan.task);
+  },
+};
 
 /** Nova's state guard for an action (compute/api.py check_instance_state; task_state None unless said). */
 export interface StateGuard {

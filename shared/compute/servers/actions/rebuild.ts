@@ -1,6 +1,6 @@
 // rebuild (nova/api/openstack/compute/servers.py _rebuild; compute/api.py rebuild) at 2.1 on Azure.
 // Same image as the VM was made from: Azure's reimage, with the new admin password in its osProfile,
-// sent from this request. Another image (or a server that already had its OS disk swapped, or one
+// sent by the rebuild's first step. Another image (or a server that already had its OS disk swapped, or one
 // booted from a snapshot): a new OS disk made from the image (disks FromImage: the marketplace image
 // version or the managed image; Copy of a snapshot image), swapped in with the VM deallocated
 // (storageProfile.osDisk.managedDisk.id and name, azure-facts.md), the VM started, then the password set
@@ -16,14 +16,12 @@ import { checkInstanceLock, checkInstanceState, visibleServer } from '../model';
 import { rootVolumeOf } from '../../serverVolumes';
 import { adminUsername, checkAdminPass, generatePassword } from '../passwords';
 import { resolveImage } from '../create';
-import { armFailure } from '../azureVm';
-import { failServer } from '../build';
 import { fullView } from '../view';
-import { log } from '../../../log';
+import { seal } from '../../../work/seal';
+import { startWork } from '../../../work/ledger';
 import { registerServerAction } from './registry';
 import { startTask, K2_ACTION } from './taskStart';
-import { serverActionsArm } from './azureActions';
-import { REBUILD_KIND, seal, type RebuildSource } from './rebuildWork';
+import { REBUILD_KIND, type RebuildSource } from './rebuildWork';
 
 const metadataSchema = { type: 'object', patternProperties: { '^[a-zA-Z0-9-_:. ]{1,255}$': { type: 'string', maxLength: 255 } }, additionalProperties: false };
 const BOOLEANS = [true, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', false, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'];
@@ -114,17 +112,9 @@ async function rebuild(ctx: RequestContext, args: unknown) {
     action: K2_ACTION.REBUILD,
     event: 'compute_rebuild_instance',
   });
-  const ref = { serverId: server.id, rowKey: action.rowKey };
   const finalState = vmState === 'stopped' ? 'stopped' : 'active';
   if (reimage) {
-    await s.work.enqueue({ kind: REBUILD_KIND, id: server.id, data: { action: action.rowKey, mode: 'reimage', final: finalState }, requestId: ctx.requestId }, 1);
-    try {
-      await serverActionsArm(s.config).reimage(server.azure.vm, password);
-    } catch (e) {
-      const f = armFailure(e);
-      log.warn('server reimage refused by Azure', { server: server.id, code: f.code, requestId: ctx.requestId });
-      await failServer(s, server.id, ref, f);
-    }
+    await startWork(s, { kind: REBUILD_KIND, id: server.id, step: 'reimage', data: { action: action.rowKey, mode: 'reimage', final: finalState, sealed: seal(s.config, password) }, requestId: ctx.requestId });
   } else {
     const p = image.image.properties;
     const source: RebuildSource = image.snapshot
@@ -132,7 +122,7 @@ async function rebuild(ctx: RequestContext, args: unknown) {
       : image.image.managedImageId
         ? { kind: 'image', id: image.image.managedImageId }
         : { kind: 'marketplace', publisher: p.azure_publisher, offer: p.azure_offer, sku: p.azure_sku, version: p.azure_version || 'latest' };
-    await s.work.enqueue({
+    await startWork(s, {
       kind: REBUILD_KIND,
       id: server.id,
       data: { action: action.rowKey, mode: 'swap', final: finalState, disk: newDiskName(server.id), source, sealed: seal(s.config, password) },

@@ -15,6 +15,7 @@ import { checkInstanceLock, checkInstanceState, visibleServer, type ServerRecord
 import { registerServerAction } from './registry';
 import { startTask, K2_ACTION } from './taskStart';
 import { RESIZE_KIND, RESIZE_RK, completeResizeConfirm, resizeRepo, type ServerFlavor } from './resizeWork';
+import { startWork } from '../../../work/ledger';
 
 const resizeSchema = {
   type: 'object',
@@ -78,7 +79,7 @@ async function resize(ctx: RequestContext, args: unknown) {
     event: 'compute_resize_instance',
   });
   await resizeRepo(s).upsert(server.id, RESIZE_RK, { old_flavor: srv.flavor, new_flavor: to, old_vm_state: srv.vm_state, status: 'pre-migrating' });
-  await s.work.enqueue({ kind: RESIZE_KIND, id: server.id, data: { action: action.rowKey, direction: 'resize' }, requestId: ctx.requestId });
+  await startWork(s, { kind: RESIZE_KIND, id: server.id, data: { action: action.rowKey, direction: 'resize' }, requestId: ctx.requestId });
   return accepted();
 }
 
@@ -113,7 +114,7 @@ async function revertResize(ctx: RequestContext) {
     event: 'compute_revert_resize',
   });
   await resizeRepo(s).replace(server.id, RESIZE_RK, { ...row.value, status: 'reverting' }, row.etag);
-  await s.work.enqueue({ kind: RESIZE_KIND, id: server.id, data: { action: action.rowKey, direction: 'revert' }, requestId: ctx.requestId });
+  await startWork(s, { kind: RESIZE_KIND, id: server.id, data: { action: action.rowKey, direction: 'revert' }, requestId: ctx.requestId });
   return accepted();
 }
 

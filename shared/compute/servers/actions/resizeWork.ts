@@ -4,18 +4,19 @@
 // leaves the VM as it was: the server returns to its state with the action's event in Error, as Nova's
 // prep_resize failures do; a PATCH that fails on Azure ends the server in ERROR with Azure's message.
 import type { Services } from '../../../services';
-import { registerWork, type WorkItem, type WorkResult } from '../../../work/queue';
+import type { WorkItem, WorkKind, WorkResult } from '../../../work/types';
+import { again, done } from '../../../work/types';
+import { pollDelay } from '../../../work/pace';
+import { azureFailure } from '../../../azure/errors';
+import { BUSY_STATES } from '../../../azure/vms';
 import { log } from '../../../log';
 import { getServerAny, updateServer, POWER, type ServerRecord, type VmState } from '../model';
-import { armFailure } from '../azureVm';
-import { failServer } from '../build';
-import { finishAction, startAction, type ActionRef } from '../instanceActions';
+import { actionRef as ref, failServer, faultOf, refused } from '../serverWork';
+import { finishAction, startAction } from '../instanceActions';
 import type { Stored } from '../../../store/tables';
 import { K2_ACTION } from './taskStart';
-import { serverActionsArm, BUSY } from './azureActions';
 
 export const RESIZE_KIND = 'server-resize';
-const POLL_SECONDS = 1;
 
 export type ServerFlavor = ServerRecord['flavor'];
 
@@ -55,51 +56,46 @@ export async function completeResizeConfirm(
   return applied;
 }
 
-const ref = (item: WorkItem): ActionRef | undefined => (typeof item.data?.action === 'string' ? { serverId: item.id, rowKey: item.data.action } : undefined);
-
 const flavorFields = (f: ServerFlavor) => ({ flavor: f, flavor_id: f.id, vcpus: f.vcpus, memory_mb: f.ram });
 
 async function resizeStep(item: WorkItem, s: Services): Promise<WorkResult> {
   const revert = item.data?.direction === 'revert';
   const expected = revert ? ['resize_reverting'] : ['resize_prep', 'resize_migrating'];
   const cur = await getServerAny(s, item.id);
-  if (!cur || !expected.includes(cur.value.task_state ?? '')) return { status: 'done' };
+  if (!cur || !expected.includes(cur.value.task_state ?? '')) return done();
   const row = await resizeRepo(s).get(item.id, RESIZE_RK);
-  if (!row) return { status: 'done' };
+  if (!row) return done();
   const target = revert ? row.value.old_flavor : row.value.new_flavor;
-  const arm = serverActionsArm(s.config);
-  const vm = await arm.vm(cur.value.azure.vm);
-  if (!vm) {
-    await failServer(s, item.id, ref(item), { code: 'ResourceNotFound', message: 'The virtual machine is missing on Azure.' });
-    return { status: 'done' };
-  }
-  if (BUSY.includes(vm.provisioningState)) return { status: 'again', delaySeconds: POLL_SECONDS };
+  const vms = s.azure.vms;
+  // The size Azure runs decides whether the PATCH is still to send: this step needs Azure's view.
+  const vm = await vms.vm(cur.value.azure.vm);
+  if (!vm) refused('ResourceNotFound', 'The virtual machine is missing on Azure.');
+  if (BUSY_STATES.includes(vm.provisioningState)) return again(item, pollDelay(s));
   if (vm.provisioningState === 'Failed') {
     log.warn('server resize failed on Azure', { server: item.id, code: vm.error?.code, requestId: item.requestId });
-    await failServer(s, item.id, ref(item), vm.error ?? { code: 'ProvisioningFailed', message: 'The virtual machine resize failed on Azure.' });
-    return { status: 'done' };
+    refused(vm.error?.code ?? 'ProvisioningFailed', vm.error?.message ?? 'The virtual machine resize failed on Azure.');
   }
   if (vm.vmSize.toLowerCase() !== target.vm_size.toLowerCase()) {
+    let retryAfter: number | undefined;
     try {
-      await arm.resize(cur.value.azure.vm, target.vm_size);
+      retryAfter = (await vms.resize(cur.value.azure.vm, target.vm_size)).retryAfterSeconds;
     } catch (e) {
-      const f = armFailure(e);
-      if (f.status === 409 && f.code === 'Conflict') return { status: 'again', delaySeconds: POLL_SECONDS };
-      if (f.status === undefined || f.status >= 500 || f.status === 429) throw e;
+      const f = azureFailure(e);
+      if (f.kind !== 'client') throw e; // the engine retries
       // Refused outright: nothing changed on Azure; back to where the server was (Nova's rollback).
       log.warn('server resize refused by Azure', { server: item.id, code: f.code, requestId: item.requestId });
-      await updateServer(s, cur, (v) => (expected.includes(v.task_state ?? '') ? { ...v, task_state: null, fault: { code: 500, message: f.message.slice(0, 255), details: `Azure error ${f.code}`, created: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') } } : undefined));
+      await updateServer(s, cur, (v) => (expected.includes(v.task_state ?? '') ? { ...v, task_state: null, fault: faultOf(f) } : undefined));
       if (!revert) await resizeRepo(s).delete(item.id, RESIZE_RK);
       const a = ref(item);
       if (a) await finishAction(s, a, false, `Azure error ${f.code}`);
-      return { status: 'done' };
+      return done();
     }
     if (!revert) await updateServer(s, cur, (v) => (v.task_state === 'resize_prep' ? { ...v, task_state: 'resize_migrating' } : undefined));
-    return { status: 'again', delaySeconds: POLL_SECONDS };
+    return again(item, pollDelay(s, retryAfter));
   }
   // On the target size and Succeeded.
   const running = vm.powerState === 'running' || vm.powerState === 'starting';
-  const done = await updateServer(s, cur, (v) =>
+  const finished = await updateServer(s, cur, (v) =>
     !expected.includes(v.task_state ?? '')
       ? undefined
       : {
@@ -114,8 +110,13 @@ async function resizeStep(item: WorkItem, s: Services): Promise<WorkResult> {
   if (revert) await resizeRepo(s).delete(item.id, RESIZE_RK);
   else await resizeRepo(s).replace(item.id, RESIZE_RK, { ...row.value, status: 'finished' }, row.etag);
   const a = ref(item);
-  if (a) await finishAction(s, a, !!done);
-  return { status: 'done' };
+  if (a) await finishAction(s, a, !!finished);
+  return done();
 }
 
-registerWork(RESIZE_KIND, resizeStep);
+export const resizeKind: WorkKind = {
+  kind: RESIZE_KIND,
+  run: resizeStep,
+  deadlineSeconds: 3600,
+  giveUp: (item, s, f) => failServer(s, item.id, ref(item), f),
+};
