@@ -14,7 +14,7 @@
 import type { Services } from '../services';
 import { log } from '../log';
 import { odata, type Stored } from '../store/tables';
-import { getServerAny, serverRepo, updateServer, novaTime, POWER, type PowerState, type ServerRecord, type VmState } from '../compute/servers/model';
+import { serverRepo, updateServer, novaTime, POWER, type PowerState, type ServerRecord, type VmState } from '../compute/servers/model';
 import type { VmView as AzureVm } from '../azure/vms';
 import { startTeardown } from '../compute/servers/build';
 import { runPeriodic, eachRecord, type PeriodicReport } from './periodic';
