@@ -186,15 +186,15 @@ async function roleAssignments(ctx: RequestContext) {
 const grantPath = '/projects/{project_id}/users/{user_id}/roles/{role_id}';
 
 export const roleRoutes: Route[] = [
-  identityRoute('roles-create', 'POST', '/roles', 'identity:create_role', 'admin', create),
-  identityRoute('roles-list', 'GET', '/roles', 'identity:list_roles', 'admin', list),
-  identityRoute('roles-show', 'GET', '/roles/{role_id}', 'identity:get_role', 'admin', show),
-  identityRoute('roles-update', 'PATCH', '/roles/{role_id}', 'identity:update_role', 'admin', update),
-  identityRoute('roles-delete', 'DELETE', '/roles/{role_id}', 'identity:delete_role', 'admin', remove),
-  identityRoute('grants-create', 'PUT', grantPath, 'identity:create_grant', 'admin', grant),
-  identityRoute('grants-check', 'HEAD', grantPath, 'identity:check_grant', 'admin', check),
-  identityRoute('grants-get', 'GET', grantPath, 'identity:check_grant', 'admin', check),
-  identityRoute('grants-delete', 'DELETE', grantPath, 'identity:revoke_grant', 'admin', unassign),
-  identityRoute('grants-list', 'GET', '/projects/{project_id}/users/{user_id}/roles', 'identity:list_grants', 'authenticated', rolesOfUserOnProject),
-  identityRoute('role-assignments-list', 'GET', '/role_assignments', 'identity:list_role_assignments', 'admin', roleAssignments),
+  identityRoute('roles-create', 'POST', '/roles', 'identity:create_role', create),
+  identityRoute('roles-list', 'GET', '/roles', 'identity:list_roles', list),
+  identityRoute('roles-show', 'GET', '/roles/{role_id}', 'identity:get_role', show),
+  identityRoute('roles-update', 'PATCH', '/roles/{role_id}', 'identity:update_role', update),
+  identityRoute('roles-delete', 'DELETE', '/roles/{role_id}', 'identity:delete_role', remove),
+  identityRoute('grants-create', 'PUT', grantPath, 'identity:create_grant', grant),
+  identityRoute('grants-check', 'HEAD', grantPath, 'identity:check_grant', check),
+  identityRoute('grants-get', 'GET', grantPath, 'identity:check_grant', check),
+  identityRoute('grants-delete', 'DELETE', grantPath, 'identity:revoke_grant', unassign),
+  identityRoute('grants-list', 'GET', '/projects/{project_id}/users/{user_id}/roles', 'identity:list_grants', rolesOfUserOnProject),
+  identityRoute('role-assignments-list', 'GET', '/role_assignments', 'identity:list_role_assignments', roleAssignments),
 ];

@@ -119,4 +119,4 @@ async function passwordStep(item: WorkItem, s: Services): Promise<WorkResult> {
 }
 
 registerWork(PASSWORD_KIND, passwordStep);
-registerServerAction({ name: 'changePassword', policy: { name: 'os_compute_api:os-admin-password', rule: 'project_member_or_admin' }, schema: changePasswordSchema, handler: changePassword });
+registerServerAction({ name: 'changePassword', policy: 'os_compute_api:os-admin-password', schema: changePasswordSchema, handler: changePassword });
