@@ -335,5 +335,6 @@ export const flavorRoutes: Route[] = [
   computeRoute('flavors-show', 'GET', '/flavors/{id}', 'authenticated', show),
   computeRoute('flavors-create', 'POST', '/flavors', 'os_compute_api:os-flavor-manage:create', create),
   computeRoute('flavors-delete', 'DELETE', '/flavors/{id}', 'os_compute_api:os-flavor-manage:delete', remove),
-  computeRoute('flavors-update', 'PUT', '/flavors/{id}', 'os_compute_api:os-flavor-manage:update', update),
+  // PUT exists from 2.55 (404 for everyone below, before policy, as Nova's versioned dispatch answers).
+  computeRoute('flavors-update', 'PUT', '/flavors/{id}', (_, ctx) => (ctx.microversion?.atLeast('2.55') ? 'os_compute_api:os-flavor-manage:update' : 'authenticated'), update),
 ];

@@ -65,7 +65,7 @@ export async function handle(router: Router, services: Services, req: ApiRequest
     if (route.versioned) ctx.microversion = negotiate(route.versioned, req.headers);
     ctx.body = route.rawBody ? req.body : parseJson(req);
     // An action route's policy is the action's own, named by the body.
-    if (typeof route.policy === 'function') authorize(ctx, route.policy(ctx.body), undefined, service);
+    if (typeof route.policy === 'function') authorize(ctx, route.policy(ctx.body, ctx), undefined, service);
     res = await route.handler(ctx);
     if (route.versioned && ctx.microversion) {
       res.headers = { ...versionHeaders(route.versioned, ctx.microversion), ...res.headers };

@@ -30,7 +30,8 @@ export interface Route {
   versioned?: VersionedService;
   /**
    * The policy the pipeline enforces: a name from the service's policy file (see shared/api/policy.ts),
-   * or, for action routes, a function from the parsed body to the action's own policy name.
+   * or, for action routes, a function from the parsed body to the action's own policy name (it may
+   * also read ctx.microversion: a method that exists only from some microversion checks its policy there).
    */
   policy: RoutePolicy;
   /**
@@ -45,7 +46,8 @@ export interface Route {
   handler: (ctx: RequestContext) => Promise<ApiResponse>;
 }
 
-export type RoutePolicy<P extends PolicyName = PolicyName> = P | ((body: unknown) => P);
+/** A policy name, or a function naming it from the parsed body (and the negotiated microversion). */
+export type RoutePolicy<P extends PolicyName = PolicyName> = P | ((body: unknown, ctx: RequestContext) => P);
 
 export interface Match {
   route: Route;

@@ -3,7 +3,7 @@
 // action's own upstream policy name; an admin of another project may (as Nova's and Cinder's admin can).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startArmStack, type ArmStack } from '../support/armStack';
+import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
 import type { Creds } from '../support/stack';
 
 let arm: ArmStack;
@@ -19,16 +19,6 @@ let netId: string;
 const nova = (method: string, p: string, token: string, body?: unknown) => arm.stack.http(method, `/compute/v2.1${p}`, { token, body });
 const cinder = (method: string, p: string, token: string, project: string, body?: unknown) => arm.stack.http(method, `/volume/v3/${project}${p}`, { token, body });
 const novaDenied = (name: string) => ({ forbidden: { code: 403, message: `Policy doesn't allow ${name} to be performed.` } });
-
-async function waitFor<T>(what: string, get: () => Promise<T | undefined>, ms = 60000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 before(async () => {
   arm = await startArmStack();

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { routes } from '../../shared/routes';
+import type { RequestContext } from '../../shared/http/router';
 import { POLICY_FILES, NO_POLICY, allowed, ruleOf, satisfies, actionPolicy, type AuthContext, type PolicyName } from '../../shared/api/policy';
 import { IMAGE_PROXY_POLICIES, FLAVOR_ACTION_POLICIES } from '../../shared/compute/policy';
 import { VOLUME_ACTION_POLICIES, SNAPSHOT_ACTION_POLICIES, BACKUP_ACTION_POLICIES } from '../../shared/volume/policy';
@@ -36,7 +37,7 @@ test('every route in the route table names a policy from its service file', () =
 
 test("action routes name each action's own policy from the service file", () => {
   const actionRoutes = routes.filter((r) => typeof r.policy === 'function').map((r) => r.name).sort();
-  assert.deepEqual(actionRoutes, ['compute-flavor-action', 'compute-servers-action', 'volume-backups-action', 'volume-volume-action']);
+  assert.deepEqual(actionRoutes, ['compute-flavor-action', 'compute-flavors-update', 'compute-servers-action', 'volume-backups-action', 'volume-volume-action']);
   const compute = namesFor('compute');
   const actions = registeredActions();
   assert.ok(actions.length >= 30, `only ${actions.length} server actions registered`);
@@ -53,7 +54,12 @@ test("action routes name each action's own policy from the service file", () => 
     for (const [key, name] of Object.entries(map)) assert.ok(namesFor(file).has(name), `${key} -> ${name}`);
   }
   const route = routes.find((r) => r.name === 'volume-volume-action')!;
-  assert.equal(typeof route.policy === 'function' && route.policy({ 'os-force_delete': {} }), 'volume_extension:volume_admin_actions:force_delete');
+  assert.equal(typeof route.policy === 'function' && route.policy({ 'os-force_delete': {} }, {} as RequestContext), 'volume_extension:volume_admin_actions:force_delete');
+  // PUT /flavors/{id} exists from 2.55: below, everyone gets Nova's 404, so only a token is needed.
+  const upd = routes.find((r) => r.name === 'compute-flavors-update')!;
+  const at = (v: string) => ({ microversion: { atLeast: (w: string) => Number(v.split('.')[1]) >= Number(w.split('.')[1]) } }) as unknown as RequestContext;
+  assert.equal(typeof upd.policy === 'function' && upd.policy(undefined, at('2.1')), 'authenticated');
+  assert.equal(typeof upd.policy === 'function' && upd.policy(undefined, at('2.55')), 'os_compute_api:os-flavor-manage:update');
   assert.equal(actionPolicy(VOLUME_ACTION_POLICIES)({ 'os-extend': { new_size: 2 } }), 'volume:extend');
 });
 
