@@ -15,7 +15,7 @@ const root = async (ctx: RequestContext) =>
   json({ versions: [computeVersion(ctx.services.config, false), volumeVersion(ctx.services.config)] }, 300);
 
 export const routes: Route[] = [
-  { name: 'root-versions', method: 'GET', path: '/', service: 'root', policy: { name: 'versions', rule: 'public' }, handler: root },
+  { name: 'root-versions', method: 'GET', path: '/', service: 'root', policy: 'public', handler: root },
   ...identityRoutes,
   ...computeRoutes,
   ...volumeRoutes,

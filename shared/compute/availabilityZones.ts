@@ -75,6 +75,6 @@ async function detail(ctx: RequestContext) {
 }
 
 export const availabilityZoneRoutes: Route[] = [
-  computeRoute('availability-zones-list', 'GET', '/os-availability-zone', 'os_compute_api:os-availability-zone:list', 'authenticated', index),
-  computeRoute('availability-zones-detail', 'GET', '/os-availability-zone/detail', 'os_compute_api:os-availability-zone:detail', 'admin', detail),
+  computeRoute('availability-zones-list', 'GET', '/os-availability-zone', 'os_compute_api:os-availability-zone:list', index),
+  computeRoute('availability-zones-detail', 'GET', '/os-availability-zone/detail', 'os_compute_api:os-availability-zone:detail', detail),
 ];

@@ -1,16 +1,21 @@
 // Helpers every Nova resource module uses: its routes, project scoping and pagination.
 import { routeMaker, type RequestContext } from '../http/router';
 import { COMPUTE } from '../api/microversion';
+import { forbidden } from '../http/errors';
+import type { ComputePolicy, ImageProxyPolicy } from './policy';
 
 export const COMPUTE_PREFIX = '/compute/v2.1';
 
-/** A Nova route: path below /compute/v2.1, with the upstream policy name and Jacket's rule for it. */
-export const computeRoute = routeMaker('compute', COMPUTE_PREFIX, COMPUTE);
+/** A Nova route: path below /compute/v2.1, with its upstream policy name (compute/policy.ts). */
+export const computeRoute = routeMaker<ComputePolicy | ImageProxyPolicy>('compute', COMPUTE_PREFIX, COMPUTE);
 
-/** The project a request acts on: the token's project (policy has already required one). */
+/**
+ * The project a request acts on: the token's project. Project policies have already required one; a
+ * route whose upstream policy needs no project (key pairs: admin or owner) refuses an unscoped token here.
+ */
 export function projectOf(ctx: RequestContext): string {
   const p = ctx.auth?.projectId;
-  if (!p) throw new Error('project-scoped route reached without a project-scoped token');
+  if (!p) throw forbidden('This action needs a project-scoped token.');
   return p;
 }
 

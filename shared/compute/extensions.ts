@@ -125,6 +125,6 @@ async function show(ctx: RequestContext) {
 }
 
 export const extensionRoutes: Route[] = [
-  computeRoute('extensions-list', 'GET', '/extensions', 'os_compute_api:extensions', 'authenticated', index),
-  computeRoute('extensions-show', 'GET', '/extensions/{id}', 'os_compute_api:extensions', 'authenticated', show),
+  computeRoute('extensions-list', 'GET', '/extensions', 'os_compute_api:extensions', index),
+  computeRoute('extensions-show', 'GET', '/extensions/{id}', 'os_compute_api:extensions', show),
 ];

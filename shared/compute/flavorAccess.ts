@@ -4,7 +4,8 @@ import type { RequestContext, Route } from '../http/router';
 import { json } from '../http/respond';
 import { ApiError, badRequest, conflict, notFound } from '../http/errors';
 import { validateBody } from '../api/validation';
-import { enforce } from '../api/policy';
+import { actionPolicy } from '../api/policy';
+import { FLAVOR_ACTION_POLICIES } from './policy';
 import { computeRoute } from './common';
 import { getFlavor, updateFlavor, flavorNotFound, addAccessRow, removeAccessRow, type FlavorRecord } from './flavorsStore';
 
@@ -85,18 +86,16 @@ async function action(ctx: RequestContext) {
   if (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).length === 0) throw badRequest('Malformed request body');
   const name = Object.keys(body)[0];
   if (name === 'addTenantAccess') {
-    enforce({ name: `${P}:add_tenant_access`, rule: 'admin' }, ctx.auth);
     return addAccess(ctx, validateBody<{ addTenantAccess: { tenant: string } }>(addTenantAccessSchema, body).addTenantAccess.tenant);
   }
   if (name === 'removeTenantAccess') {
-    enforce({ name: `${P}:remove_tenant_access`, rule: 'admin' }, ctx.auth);
     return removeAccess(ctx, validateBody<{ removeTenantAccess: { tenant: string } }>(removeTenantAccessSchema, body).removeTenantAccess.tenant);
   }
   throw new ApiError(404, 'The resource could not be found.');
 }
 
 export const flavorAccessRoutes: Route[] = [
-  computeRoute('flavor-access-list', 'GET', '/flavors/{flavor_id}/os-flavor-access', P, 'admin', index),
-  // Each action names its own policy; the route only requires a token.
-  computeRoute('flavor-action', 'POST', '/flavors/{id}/action', `${P}:action`, 'authenticated', action),
+  computeRoute('flavor-access-list', 'GET', '/flavors/{flavor_id}/os-flavor-access', P, index),
+  // Each action has its own policy (FLAVOR_ACTION_POLICIES), which the pipeline enforces.
+  computeRoute('flavor-action', 'POST', '/flavors/{id}/action', actionPolicy(FLAVOR_ACTION_POLICIES), action),
 ];

@@ -106,9 +106,9 @@ async function remove(ctx: RequestContext) {
 
 const P = 'os_compute_api:os-flavor-extra-specs';
 export const flavorExtraSpecRoutes: Route[] = [
-  computeRoute('flavor-extra-specs-list', 'GET', '/flavors/{flavor_id}/os-extra_specs', `${P}:index`, 'project_reader_or_admin', index),
-  computeRoute('flavor-extra-specs-create', 'POST', '/flavors/{flavor_id}/os-extra_specs', `${P}:create`, 'admin', create),
-  computeRoute('flavor-extra-specs-show', 'GET', '/flavors/{flavor_id}/os-extra_specs/{id}', `${P}:show`, 'project_reader_or_admin', show),
-  computeRoute('flavor-extra-specs-update', 'PUT', '/flavors/{flavor_id}/os-extra_specs/{id}', `${P}:update`, 'admin', update),
-  computeRoute('flavor-extra-specs-delete', 'DELETE', '/flavors/{flavor_id}/os-extra_specs/{id}', `${P}:delete`, 'admin', remove),
+  computeRoute('flavor-extra-specs-list', 'GET', '/flavors/{flavor_id}/os-extra_specs', `${P}:index`, index),
+  computeRoute('flavor-extra-specs-create', 'POST', '/flavors/{flavor_id}/os-extra_specs', `${P}:create`, create),
+  computeRoute('flavor-extra-specs-show', 'GET', '/flavors/{flavor_id}/os-extra_specs/{id}', `${P}:show`, show),
+  computeRoute('flavor-extra-specs-update', 'PUT', '/flavors/{flavor_id}/os-extra_specs/{id}', `${P}:update`, update),
+  computeRoute('flavor-extra-specs-delete', 'DELETE', '/flavors/{flavor_id}/os-extra_specs/{id}', `${P}:delete`, remove),
 ];

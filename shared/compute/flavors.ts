@@ -330,10 +330,11 @@ async function update(_ctx: RequestContext): Promise<never> {
 }
 
 export const flavorRoutes: Route[] = [
-  computeRoute('flavors-list', 'GET', '/flavors', 'os_compute_api:flavors:index', 'authenticated', index),
-  computeRoute('flavors-detail', 'GET', '/flavors/detail', 'os_compute_api:flavors:detail', 'authenticated', detail),
-  computeRoute('flavors-show', 'GET', '/flavors/{id}', 'os_compute_api:flavors:show', 'authenticated', show),
-  computeRoute('flavors-create', 'POST', '/flavors', 'os_compute_api:os-flavor-manage:create', 'admin', create),
-  computeRoute('flavors-delete', 'DELETE', '/flavors/{id}', 'os_compute_api:os-flavor-manage:delete', 'admin', remove),
-  computeRoute('flavors-update', 'PUT', '/flavors/{id}', 'os_compute_api:os-flavor-manage:update', 'authenticated', update),
+  computeRoute('flavors-list', 'GET', '/flavors', 'authenticated', index),
+  computeRoute('flavors-detail', 'GET', '/flavors/detail', 'authenticated', detail),
+  computeRoute('flavors-show', 'GET', '/flavors/{id}', 'authenticated', show),
+  computeRoute('flavors-create', 'POST', '/flavors', 'os_compute_api:os-flavor-manage:create', create),
+  computeRoute('flavors-delete', 'DELETE', '/flavors/{id}', 'os_compute_api:os-flavor-manage:delete', remove),
+  // PUT exists from 2.55 (404 for everyone below, before policy, as Nova's versioned dispatch answers).
+  computeRoute('flavors-update', 'PUT', '/flavors/{id}', (_, ctx) => (ctx.microversion?.atLeast('2.55') ? 'os_compute_api:os-flavor-manage:update' : 'authenticated'), update),
 ];

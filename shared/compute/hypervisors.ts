@@ -208,10 +208,10 @@ async function search(ctx: RequestContext) {
 }
 
 export const hypervisorRoutes: Route[] = [
-  computeRoute('hypervisors-list', 'GET', '/os-hypervisors', 'os_compute_api:os-hypervisors:list', 'admin', index),
-  computeRoute('hypervisors-detail', 'GET', '/os-hypervisors/detail', 'os_compute_api:os-hypervisors:list-detail', 'admin', detail),
-  computeRoute('hypervisors-statistics', 'GET', '/os-hypervisors/statistics', 'os_compute_api:os-hypervisors:statistics', 'admin', statistics),
-  computeRoute('hypervisors-show', 'GET', '/os-hypervisors/{hypervisor_id}', 'os_compute_api:os-hypervisors:show', 'admin', show),
-  computeRoute('hypervisors-uptime', 'GET', '/os-hypervisors/{hypervisor_id}/uptime', 'os_compute_api:os-hypervisors:uptime', 'admin', uptime),
-  computeRoute('hypervisors-search', 'GET', '/os-hypervisors/{hypervisor_hostname_pattern}/search', 'os_compute_api:os-hypervisors:search', 'admin', search),
+  computeRoute('hypervisors-list', 'GET', '/os-hypervisors', 'os_compute_api:os-hypervisors:list', index),
+  computeRoute('hypervisors-detail', 'GET', '/os-hypervisors/detail', 'os_compute_api:os-hypervisors:list-detail', detail),
+  computeRoute('hypervisors-statistics', 'GET', '/os-hypervisors/statistics', 'os_compute_api:os-hypervisors:statistics', statistics),
+  computeRoute('hypervisors-show', 'GET', '/os-hypervisors/{hypervisor_id}', 'os_compute_api:os-hypervisors:show', show),
+  computeRoute('hypervisors-uptime', 'GET', '/os-hypervisors/{hypervisor_id}/uptime', 'os_compute_api:os-hypervisors:uptime', uptime),
+  computeRoute('hypervisors-search', 'GET', '/os-hypervisors/{hypervisor_hostname_pattern}/search', 'os_compute_api:os-hypervisors:search', search),
 ];

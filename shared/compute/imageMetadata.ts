@@ -99,10 +99,10 @@ async function remove(ctx: RequestContext) {
 
 const P = 'os_compute_api:image-metadata';
 export const imageMetadataRoutes: Route[] = [
-  computeRoute('image-metadata-index', 'GET', '/images/{image_id}/metadata', `${P}:index`, 'project_reader_or_admin', index),
-  computeRoute('image-metadata-create', 'POST', '/images/{image_id}/metadata', `${P}:create`, 'project_member_or_admin', create),
-  computeRoute('image-metadata-update-all', 'PUT', '/images/{image_id}/metadata', `${P}:update_all`, 'project_member_or_admin', updateAll),
-  computeRoute('image-metadata-show', 'GET', '/images/{image_id}/metadata/{key}', `${P}:show`, 'project_reader_or_admin', show),
-  computeRoute('image-metadata-update', 'PUT', '/images/{image_id}/metadata/{key}', `${P}:update`, 'project_member_or_admin', update),
-  computeRoute('image-metadata-delete', 'DELETE', '/images/{image_id}/metadata/{key}', `${P}:delete`, 'project_member_or_admin', remove),
+  computeRoute('image-metadata-index', 'GET', '/images/{image_id}/metadata', 'get_image', index),
+  computeRoute('image-metadata-create', 'POST', '/images/{image_id}/metadata', 'modify_image', create),
+  computeRoute('image-metadata-update-all', 'PUT', '/images/{image_id}/metadata', 'modify_image', updateAll),
+  computeRoute('image-metadata-show', 'GET', '/images/{image_id}/metadata/{key}', 'get_image', show),
+  computeRoute('image-metadata-update', 'PUT', '/images/{image_id}/metadata/{key}', 'modify_image', update),
+  computeRoute('image-metadata-delete', 'DELETE', '/images/{image_id}/metadata/{key}', 'modify_image', remove),
 ];

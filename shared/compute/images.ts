@@ -120,8 +120,8 @@ async function remove(ctx: RequestContext) {
 }
 
 export const imageRoutes: Route[] = [
-  computeRoute('images-list', 'GET', '/images', 'os_compute_api:images:index', 'project_reader_or_admin', (ctx) => listing(ctx, false)),
-  computeRoute('images-detail', 'GET', '/images/detail', 'os_compute_api:images:detail', 'project_reader_or_admin', (ctx) => listing(ctx, true)),
-  computeRoute('images-show', 'GET', '/images/{image_id}', 'os_compute_api:images:show', 'project_reader_or_admin', show),
-  computeRoute('images-delete', 'DELETE', '/images/{image_id}', 'os_compute_api:images:delete', 'project_member_or_admin', remove),
+  computeRoute('images-list', 'GET', '/images', 'get_images', (ctx) => listing(ctx, false)),
+  computeRoute('images-detail', 'GET', '/images/detail', 'get_images', (ctx) => listing(ctx, true)),
+  computeRoute('images-show', 'GET', '/images/{image_id}', 'get_image', show),
+  computeRoute('images-delete', 'DELETE', '/images/{image_id}', 'delete_image', remove),
 ];

@@ -238,8 +238,8 @@ async function remove(ctx: RequestContext) {
 }
 
 export const keypairRoutes: Route[] = [
-  computeRoute('keypairs-list', 'GET', '/os-keypairs', 'os_compute_api:os-keypairs:index', 'project_reader_or_admin', list),
-  computeRoute('keypairs-create', 'POST', '/os-keypairs', 'os_compute_api:os-keypairs:create', 'project_reader_or_admin', create),
-  computeRoute('keypairs-show', 'GET', '/os-keypairs/{name}', 'os_compute_api:os-keypairs:show', 'project_reader_or_admin', show),
-  computeRoute('keypairs-delete', 'DELETE', '/os-keypairs/{name}', 'os_compute_api:os-keypairs:delete', 'project_reader_or_admin', remove),
+  computeRoute('keypairs-list', 'GET', '/os-keypairs', 'os_compute_api:os-keypairs:index', list),
+  computeRoute('keypairs-create', 'POST', '/os-keypairs', 'os_compute_api:os-keypairs:create', create),
+  computeRoute('keypairs-show', 'GET', '/os-keypairs/{name}', 'os_compute_api:os-keypairs:show', show),
+  computeRoute('keypairs-delete', 'DELETE', '/os-keypairs/{name}', 'os_compute_api:os-keypairs:delete', remove),
 ];

@@ -5,7 +5,7 @@ import type { RequestContext, Route } from '../http/router';
 import type { Services } from '../services';
 import { json } from '../http/respond';
 import { forbidden } from '../http/errors';
-import { isAdmin } from '../api/policy';
+import { authorize, isAdmin } from '../api/policy';
 import type { RegionalFigure } from '../azure/regional';
 import { log } from '../log';
 import { displayedUsage, effectiveLimits, type Limits, type QuotaResource } from './quotas';
@@ -135,7 +135,7 @@ async function index(ctx: RequestContext) {
   let projectId = a.projectId;
   if (ctx.query.has('tenant_id')) {
     // Another project's limits are admin-only, even when the id given is one's own (upstream checks it whenever present).
-    if (!isAdmin(a)) throw forbidden("Policy doesn't allow os_compute_api:limits:other_project to be performed.");
+    authorize(ctx, 'os_compute_api:limits:other_project');
     projectId = ctx.query.get('tenant_id')!;
   }
   if (!projectId) throw forbidden("Policy doesn't allow os_compute_api:limits to be performed.");
@@ -149,4 +149,4 @@ async function index(ctx: RequestContext) {
   return json({ limits: { rate: [], absolute: absoluteLimits(merged, used, ctx) } });
 }
 
-export const limitsRoutes: Route[] = [computeRoute('limits', 'GET', '/limits', 'os_compute_api:limits', 'project_reader_or_admin', index)];
+export const limitsRoutes: Route[] = [computeRoute('limits', 'GET', '/limits', 'os_compute_api:limits', index)];

@@ -8,7 +8,7 @@ import type { JacketConfig } from '../config';
 import { json, accepted } from '../http/respond';
 import { badRequest, forbidden } from '../http/errors';
 import { validateBody } from '../api/validation';
-import { isAdmin } from '../api/policy';
+import { authorize, isAdmin } from '../api/policy';
 import { AlreadyExistsError, ConcurrencyError, type Repository, type Stored } from '../store/tables';
 import { computeRoute } from './common';
 
@@ -385,9 +385,8 @@ const truthy = (v: unknown) => v === true || (typeof v === 'string' && ['1', 'tr
 const userIdParam = (ctx: RequestContext) => ctx.query.get('user_id') || undefined;
 
 /** A reader sees their own project's quotas only (PROJECT_READER_OR_ADMIN with project_id target). */
-function requireOwnProjectOrAdmin(ctx: RequestContext, action: string): void {
-  const a = ctx.auth!;
-  if (!isAdmin(a) && a.projectId !== ctx.params.id) throw forbidden(`Policy doesn't allow os_compute_api:os-quota-sets:${action} to be performed.`);
+function requireOwnProjectOrAdmin(ctx: RequestContext, action: 'show' | 'detail'): void {
+  authorize(ctx, `os_compute_api:os-quota-sets:${action}`, { projectId: ctx.params.id });
 }
 
 /**
@@ -524,11 +523,11 @@ async function updateClass(ctx: RequestContext) {
 }
 
 export const quotaRoutes: Route[] = [
-  computeRoute('quota-sets-show', 'GET', '/os-quota-sets/{id}', 'os_compute_api:os-quota-sets:show', 'project_reader_or_admin', show),
-  computeRoute('quota-sets-detail', 'GET', '/os-quota-sets/{id}/detail', 'os_compute_api:os-quota-sets:detail', 'project_reader_or_admin', detail),
-  computeRoute('quota-sets-defaults', 'GET', '/os-quota-sets/{id}/defaults', 'os_compute_api:os-quota-sets:defaults', 'authenticated', defaults),
-  computeRoute('quota-sets-update', 'PUT', '/os-quota-sets/{id}', 'os_compute_api:os-quota-sets:update', 'admin', update),
-  computeRoute('quota-sets-delete', 'DELETE', '/os-quota-sets/{id}', 'os_compute_api:os-quota-sets:delete', 'admin', remove),
-  computeRoute('quota-class-sets-show', 'GET', '/os-quota-class-sets/{id}', 'os_compute_api:os-quota-class-sets:show', 'admin', showClass),
-  computeRoute('quota-class-sets-update', 'PUT', '/os-quota-class-sets/{id}', 'os_compute_api:os-quota-class-sets:update', 'admin', updateClass),
+  computeRoute('quota-sets-show', 'GET', '/os-quota-sets/{id}', 'os_compute_api:os-quota-sets:show', show),
+  computeRoute('quota-sets-detail', 'GET', '/os-quota-sets/{id}/detail', 'os_compute_api:os-quota-sets:detail', detail),
+  computeRoute('quota-sets-defaults', 'GET', '/os-quota-sets/{id}/defaults', 'os_compute_api:os-quota-sets:defaults', defaults),
+  computeRoute('quota-sets-update', 'PUT', '/os-quota-sets/{id}', 'os_compute_api:os-quota-sets:update', update),
+  computeRoute('quota-sets-delete', 'DELETE', '/os-quota-sets/{id}', 'os_compute_api:os-quota-sets:delete', remove),
+  computeRoute('quota-class-sets-show', 'GET', '/os-quota-class-sets/{id}', 'os_compute_api:os-quota-class-sets:show', showClass),
+  computeRoute('quota-class-sets-update', 'PUT', '/os-quota-class-sets/{id}', 'os_compute_api:os-quota-class-sets:update', updateClass),
 ];

@@ -24,6 +24,6 @@ async function show(ctx: RequestContext) {
 const P = 'os_compute_api:ips:';
 
 export const serverAddressRoutes: Route[] = [
-  computeRoute('server-ips-index', 'GET', '/servers/{server_id}/ips', `${P}index`, 'project_reader_or_admin', index),
-  computeRoute('server-ips-show', 'GET', '/servers/{server_id}/ips/{network_label}', `${P}show`, 'project_reader_or_admin', show),
+  computeRoute('server-ips-index', 'GET', '/servers/{server_id}/ips', `${P}index`, index),
+  computeRoute('server-ips-show', 'GET', '/servers/{server_id}/ips/{network_label}', `${P}show`, show),
 ];

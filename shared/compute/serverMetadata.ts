@@ -117,10 +117,10 @@ const P = 'os_compute_api:server-metadata:';
 const PATH = '/servers/{server_id}/metadata';
 
 export const serverMetadataRoutes: Route[] = [
-  computeRoute('server-metadata-index', 'GET', PATH, `${P}index`, 'project_reader_or_admin', index),
-  computeRoute('server-metadata-create', 'POST', PATH, `${P}create`, 'project_member_or_admin', create),
-  computeRoute('server-metadata-update-all', 'PUT', PATH, `${P}update_all`, 'project_member_or_admin', updateAll),
-  computeRoute('server-metadata-show', 'GET', `${PATH}/{key}`, `${P}show`, 'project_reader_or_admin', show),
-  computeRoute('server-metadata-update', 'PUT', `${PATH}/{key}`, `${P}update`, 'project_member_or_admin', update),
-  computeRoute('server-metadata-delete', 'DELETE', `${PATH}/{key}`, `${P}delete`, 'project_member_or_admin', remove),
+  computeRoute('server-metadata-index', 'GET', PATH, `${P}index`, index),
+  computeRoute('server-metadata-create', 'POST', PATH, `${P}create`, create),
+  computeRoute('server-metadata-update-all', 'PUT', PATH, `${P}update_all`, updateAll),
+  computeRoute('server-metadata-show', 'GET', `${PATH}/{key}`, `${P}show`, show),
+  computeRoute('server-metadata-update', 'PUT', `${PATH}/{key}`, `${P}update`, update),
+  computeRoute('server-metadata-delete', 'DELETE', `${PATH}/{key}`, `${P}delete`, remove),
 ];

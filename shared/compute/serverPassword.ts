@@ -37,6 +37,6 @@ async function clear(ctx: RequestContext) {
 const P = 'os_compute_api:os-server-password:';
 
 export const serverPasswordRoutes: Route[] = [
-  computeRoute('server-password-show', 'GET', '/servers/{server_id}/os-server-password', `${P}show`, 'project_reader_or_admin', show),
-  computeRoute('server-password-clear', 'DELETE', '/servers/{server_id}/os-server-password', `${P}clear`, 'project_member_or_admin', clear),
+  computeRoute('server-password-show', 'GET', '/servers/{server_id}/os-server-password', `${P}show`, show),
+  computeRoute('server-password-clear', 'DELETE', '/servers/{server_id}/os-server-password', `${P}clear`, clear),
 ];

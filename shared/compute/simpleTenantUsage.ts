@@ -11,8 +11,8 @@
 import type { RequestContext, Route } from '../http/router';
 import type { Services } from '../services';
 import { json } from '../http/respond';
-import { badRequest, forbidden } from '../http/errors';
-import { isAdmin } from '../api/policy';
+import { badRequest } from '../http/errors';
+import { authorize } from '../api/policy';
 import { odata } from '../store/tables';
 import { computeRoute } from './common';
 import { getServerAny, type ServerRecord } from './servers/model';
@@ -208,8 +208,7 @@ async function index(ctx: RequestContext) {
 /** GET /os-simple-tenant-usage/{tenant_id}: one project (its readers, or admins), always detailed. */
 async function show(ctx: RequestContext) {
   const projectId = ctx.params.tenant_id;
-  const a = ctx.auth!;
-  if (!isAdmin(a) && a.projectId !== projectId) throw forbidden(`Policy doesn't allow ${P}show to be performed.`);
+  authorize(ctx, 'os_compute_api:os-simple-tenant-usage:show', { projectId });
   const { start, stop } = period(ctx);
   const [usage] = await usagesFor(ctx.services, start, stop, true, projectId);
   return json({ tenant_usage: usage ?? {} });
@@ -218,6 +217,6 @@ async function show(ctx: RequestContext) {
 const P = 'os_compute_api:os-simple-tenant-usage:';
 
 export const simpleTenantUsageRoutes: Route[] = [
-  computeRoute('tenant-usage-list', 'GET', '/os-simple-tenant-usage', `${P}list`, 'admin', index),
-  computeRoute('tenant-usage-show', 'GET', '/os-simple-tenant-usage/{tenant_id}', `${P}show`, 'project_reader_or_admin', show),
+  computeRoute('tenant-usage-list', 'GET', '/os-simple-tenant-usage', `${P}list`, index),
+  computeRoute('tenant-usage-show', 'GET', '/os-simple-tenant-usage/{tenant_id}', `${P}show`, show),
 ];

@@ -25,6 +25,6 @@ const list = async (ctx: RequestContext) => json({ versions: [computeVersion(ctx
 const show = async (ctx: RequestContext) => json({ version: computeVersion(ctx.services.config, true) });
 
 export const computeVersionRoutes: Route[] = [
-  { name: 'compute-versions', method: 'GET', path: '/compute', service: 'compute', policy: { name: 'os_compute_api:versions', rule: 'public' }, handler: list },
-  { name: 'compute-version-v21', method: 'GET', path: '/compute/v2.1', service: 'compute', versioned: COMPUTE, policy: { name: 'os_compute_api:versions', rule: 'public' }, handler: show },
+  { name: 'compute-versions', method: 'GET', path: '/compute', service: 'compute', policy: 'public', handler: list },
+  { name: 'compute-version-v21', method: 'GET', path: '/compute/v2.1', service: 'compute', versioned: COMPUTE, policy: 'public', handler: show },
 ];

@@ -10,7 +10,7 @@ import { computeRoute } from './common';
 const GONE = 'This resource is no longer available. No forwarding address is given.';
 
 export const virtualInterfaceRoutes: Route[] = [
-  computeRoute('server-virtual-interfaces', 'GET', '/servers/{server_id}/os-virtual-interfaces', 'os_compute_api:os-virtual-interfaces', 'authenticated', async () => {
+  computeRoute('server-virtual-interfaces', 'GET', '/servers/{server_id}/os-virtual-interfaces', 'authenticated', async () => {
     throw new ApiError(410, GONE);
   }),
 ];

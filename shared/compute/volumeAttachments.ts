@@ -185,9 +185,9 @@ async function swap(ctx: RequestContext) {
 }
 
 export const volumeAttachmentRoutes: Route[] = [
-  computeRoute('volume-attachments-list', 'GET', '/servers/{server_id}/os-volume_attachments', 'os_compute_api:os-volumes-attachments:index', 'project_reader_or_admin', index),
-  computeRoute('volume-attachments-create', 'POST', '/servers/{server_id}/os-volume_attachments', 'os_compute_api:os-volumes-attachments:create', 'project_member_or_admin', create),
-  computeRoute('volume-attachments-show', 'GET', '/servers/{server_id}/os-volume_attachments/{volume_id}', 'os_compute_api:os-volumes-attachments:show', 'project_reader_or_admin', show),
-  computeRoute('volume-attachments-swap', 'PUT', '/servers/{server_id}/os-volume_attachments/{volume_id}', 'os_compute_api:os-volumes-attachments:swap', 'admin', swap),
-  computeRoute('volume-attachments-delete', 'DELETE', '/servers/{server_id}/os-volume_attachments/{volume_id}', 'os_compute_api:os-volumes-attachments:delete', 'project_member_or_admin', remove),
+  computeRoute('volume-attachments-list', 'GET', '/servers/{server_id}/os-volume_attachments', 'os_compute_api:os-volumes-attachments:index', index),
+  computeRoute('volume-attachments-create', 'POST', '/servers/{server_id}/os-volume_attachments', 'os_compute_api:os-volumes-attachments:create', create),
+  computeRoute('volume-attachments-show', 'GET', '/servers/{server_id}/os-volume_attachments/{volume_id}', 'os_compute_api:os-volumes-attachments:show', show),
+  computeRoute('volume-attachments-swap', 'PUT', '/servers/{server_id}/os-volume_attachments/{volume_id}', 'os_compute_api:os-volumes-attachments:swap', swap),
+  computeRoute('volume-attachments-delete', 'DELETE', '/servers/{server_id}/os-volume_attachments/{volume_id}', 'os_compute_api:os-volumes-attachments:delete', remove),
 ];

@@ -2,9 +2,9 @@
 // authentication, policy, microversion negotiation, body parsing, error bodies in the service's shape.
 import { randomUUID } from 'node:crypto';
 import type { ApiRequest, ApiResponse } from './types';
-import { ApiError, faultBody, type ServiceKind } from './errors';
+import { ApiError, badRequest, faultBody, type ServiceKind } from './errors';
 import type { Router, RequestContext } from './router';
-import { enforce } from '../api/policy';
+import { authorize } from '../api/policy';
 import { negotiate, versionHeaders } from '../api/microversion';
 import type { Services } from '../services';
 import { log } from '../log';
@@ -54,12 +54,18 @@ export async function handle(router: Router, services: Services, req: ApiRequest
     routeName = route.name;
     service = route.service;
     ctx = { req, params, query: req.query, body: undefined, requestId, services };
-    if (route.policy.rule !== 'public') {
+    // The one policy enforcement point: the route's policy, looked up in its service's policy file.
+    if (route.policy !== 'public') {
       ctx.auth = await services.auth.authenticate(req.headers['x-auth-token']);
     }
-    enforce(route.policy, ctx.auth, service === 'identity');
+    if (route.projectParam !== undefined && params[route.projectParam] !== ctx.auth?.projectId) {
+      throw badRequest('Malformed request url');
+    }
+    if (typeof route.policy === 'string') authorize(ctx, route.policy, undefined, service);
     if (route.versioned) ctx.microversion = negotiate(route.versioned, req.headers);
     ctx.body = route.rawBody ? req.body : parseJson(req);
+    // An action route's policy is the action's own, named by the body.
+    if (typeof route.policy === 'function') authorize(ctx, route.policy(ctx.body, ctx), undefined, service);
     res = await route.handler(ctx);
     if (route.versioned && ctx.microversion) {
       res.headers = { ...versionHeaders(route.versioned, ctx.microversion), ...res.headers };

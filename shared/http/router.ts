@@ -2,7 +2,7 @@
 // local/host.ts matches requests against the same table. Paths use {param} segments.
 import type { ApiRequest, ApiResponse } from './types';
 import type { ServiceKind } from './errors';
-import type { AuthContext, Policy, Rule } from '../api/policy';
+import type { AuthContext, PolicyName } from '../api/policy';
 import type { Microversion, VersionedService } from '../api/microversion';
 import type { Services } from '../services';
 
@@ -28,13 +28,26 @@ export interface Route {
   service: ServiceKind;
   /** The microversioned API this route belongs to, if any. */
   versioned?: VersionedService;
-  policy: Policy;
+  /**
+   * The policy the pipeline enforces: a name from the service's policy file (see shared/api/policy.ts),
+   * or, for action routes, a function from the parsed body to the action's own policy name (it may
+   * also read ctx.microversion: a method that exists only from some microversion checks its policy there).
+   */
+  policy: RoutePolicy;
+  /**
+   * The path parameter that must be the token's project (Cinder's URLs carry it): any other answers
+   * 400 "Malformed request url", for admins too, before the policy check, as Cinder does.
+   */
+  projectParam?: string;
   /** Keep the body as bytes instead of parsing JSON (image upload). */
   rawBody?: boolean;
   /** Leave the body unread and hand it over as ctx.req.stream (uploads too large to buffer). */
   streamBody?: boolean;
   handler: (ctx: RequestContext) => Promise<ApiResponse>;
 }
+
+/** A policy name, or a function naming it from the parsed body (and the negotiated microversion). */
+export type RoutePolicy<P extends PolicyName = PolicyName> = P | ((body: unknown, ctx: RequestContext) => P);
 
 export interface Match {
   route: Route;
@@ -112,15 +125,15 @@ function matchSegments(pattern: string[], parts: string[]): Record<string, strin
 
 /**
  * A route maker for one API: `name` gets the API's prefix (unique Azure Function names), `path` is
- * below the API's root, and the policy carries the upstream policy name with Jacket's rule for it.
+ * below the API's root, and `policy` names an upstream policy of the API's policy file — `P` is that
+ * file's names, so a typo does not compile.
  */
-export function routeMaker(service: ServiceKind, pathPrefix: string, versioned?: VersionedService) {
+export function routeMaker<P extends PolicyName>(service: ServiceKind, pathPrefix: string, versioned?: VersionedService) {
   return (
     name: string,
     method: Method,
     path: string,
-    policyName: string,
-    rule: Rule,
+    policy: RoutePolicy<P | 'public' | 'authenticated'>,
     handler: (ctx: RequestContext) => Promise<ApiResponse>,
     extra: Partial<Pick<Route, 'rawBody' | 'streamBody'>> = {},
   ): Route => ({
@@ -129,7 +142,7 @@ export function routeMaker(service: ServiceKind, pathPrefix: string, versioned?:
     path: pathPrefix + path,
     service,
     ...(versioned ? { versioned } : {}),
-    policy: { name: policyName, rule },
+    policy,
     handler,
     ...extra,
   });

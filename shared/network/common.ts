@@ -3,7 +3,8 @@
 // limit/marker/page_reverse with <collection>_links).
 import type { Method, Route, RequestContext } from '../http/router';
 import type { ApiResponse } from '../http/types';
-import { enforce, isAdmin, type AuthContext, type Rule } from '../api/policy';
+import { isAdmin, type AuthContext } from '../api/policy';
+import type { NetworkPolicy } from './policy';
 import { ApiError } from '../http/errors';
 import { json } from '../http/respond';
 import { log } from '../log';
@@ -15,16 +16,15 @@ export const neutronError = (status: number, type: string, message: string) => n
 export const badRequest = (message: string) => neutronError(400, 'HTTPBadRequest', message);
 
 /**
- * A Neutron route: path below /network/v2.0 and Neutron's policy name (get_network, create_port...).
- * Neutron has no microversions. The pipeline only requires a token; the rule is checked here so a denial
- * reads as oslo.policy words it (PolicyNotAuthorized: "<rule> is disallowed by policy").
+ * A Neutron route: path below /network/v2.0 and Neutron's policy name (network/policy.ts), which the
+ * pipeline enforces (its refusal reads as oslo.policy words it: PolicyNotAuthorized). Neutron has no
+ * microversions. Failures that are not API errors answer in Neutron's words.
  */
 export function networkRoute(
   name: string,
   method: Method,
   path: string,
-  policyName: string,
-  rule: Rule,
+  policy: NetworkPolicy | 'authenticated',
   handler: (ctx: RequestContext) => Promise<ApiResponse>,
 ): Route {
   return {
@@ -32,13 +32,8 @@ export function networkRoute(
     method,
     path: NETWORK_PREFIX + path,
     service: 'network',
-    policy: { name: policyName, rule: 'authenticated' },
+    policy,
     handler: async (ctx) => {
-      try {
-        enforce({ name: policyName, rule }, ctx.auth);
-      } catch {
-        throw neutronError(403, 'PolicyNotAuthorized', `rule:${policyName} is disallowed by policy`);
-      }
       try {
         return await handler(ctx);
       } catch (e) {

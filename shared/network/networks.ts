@@ -100,8 +100,8 @@ async function showSubnet(ctx: RequestContext) {
 }
 
 export const networkReadRoutes: Route[] = [
-  networkRoute('networks-list', 'GET', '/networks', 'get_network', 'project_reader_or_admin', listNetworks),
-  networkRoute('networks-show', 'GET', '/networks/{network_id}', 'get_network', 'project_reader_or_admin', showNetwork),
-  networkRoute('subnets-list', 'GET', '/subnets', 'get_subnet', 'project_reader_or_admin', listSubnets),
-  networkRoute('subnets-show', 'GET', '/subnets/{subnet_id}', 'get_subnet', 'project_reader_or_admin', showSubnet),
+  networkRoute('networks-list', 'GET', '/networks', 'get_network', listNetworks),
+  networkRoute('networks-show', 'GET', '/networks/{network_id}', 'get_network', showNetwork),
+  networkRoute('subnets-list', 'GET', '/subnets', 'get_subnet', listSubnets),
+  networkRoute('subnets-show', 'GET', '/subnets/{subnet_id}', 'get_subnet', showSubnet),
 ];

@@ -169,6 +169,6 @@ async function showPort(ctx: RequestContext) {
 }
 
 export const portReadRoutes: Route[] = [
-  networkRoute('ports-list', 'GET', '/ports', 'get_port', 'project_reader_or_admin', listPorts),
-  networkRoute('ports-show', 'GET', '/ports/{port_id}', 'get_port', 'project_reader_or_admin', showPort),
+  networkRoute('ports-list', 'GET', '/ports', 'get_port', listPorts),
+  networkRoute('ports-show', 'GET', '/ports/{port_id}', 'get_port', showPort),
 ];

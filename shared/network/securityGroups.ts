@@ -95,8 +95,8 @@ async function showRule(ctx: RequestContext) {
 }
 
 export const securityGroupReadRoutes: Route[] = [
-  networkRoute('security-groups-list', 'GET', '/security-groups', 'get_security_group', 'project_reader_or_admin', listGroups),
-  networkRoute('security-groups-show', 'GET', '/security-groups/{security_group_id}', 'get_security_group', 'project_reader_or_admin', showGroup),
-  networkRoute('security-group-rules-list', 'GET', '/security-group-rules', 'get_security_group_rule', 'project_reader_or_admin', listRules),
-  networkRoute('security-group-rules-show', 'GET', '/security-group-rules/{rule_id}', 'get_security_group_rule', 'project_reader_or_admin', showRule),
+  networkRoute('security-groups-list', 'GET', '/security-groups', 'get_security_group', listGroups),
+  networkRoute('security-groups-show', 'GET', '/security-groups/{security_group_id}', 'get_security_group', showGroup),
+  networkRoute('security-group-rules-list', 'GET', '/security-group-rules', 'get_security_group_rule', listRules),
+  networkRoute('security-group-rules-show', 'GET', '/security-group-rules/{rule_id}', 'get_security_group_rule', showRule),
 ];

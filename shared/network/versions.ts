@@ -47,9 +47,9 @@ async function showExtension(ctx: RequestContext) {
 }
 
 export const networkVersionRoutes: Route[] = [
-  { name: 'network-versions', method: 'GET', path: '/network', service: 'network', policy: { name: 'versions', rule: 'public' }, handler: versions },
-  { name: 'network-v20', method: 'GET', path: NETWORK_PREFIX, service: 'network', policy: { name: 'versions', rule: 'authenticated' }, handler: resources },
+  { name: 'network-versions', method: 'GET', path: '/network', service: 'network', policy: 'public', handler: versions },
+  { name: 'network-v20', method: 'GET', path: NETWORK_PREFIX, service: 'network', policy: 'authenticated', handler: resources },
   // Extension listing is not policy-controlled in Neutron: any token will do.
-  networkRoute('extensions-list', 'GET', '/extensions', 'get_extension', 'authenticated', listExtensions),
-  networkRoute('extensions-show', 'GET', '/extensions/{alias}', 'get_extension', 'authenticated', showExtension),
+  networkRoute('extensions-list', 'GET', '/extensions', 'authenticated', listExtensions),
+  networkRoute('extensions-show', 'GET', '/extensions/{alias}', 'authenticated', showExtension),
 ];

@@ -6,6 +6,7 @@
 // Neutron's 404 {"NeutronError": {"type": "HTTPNotFound", "message": "The resource could not be found."}}.
 import type { Method, Route } from '../http/router';
 import { networkRoute, notImplemented } from './common';
+import type { NetworkPolicy } from './policy';
 
 const RESOURCES: [resource: string, collection: string, idParam: string][] = [
   ['network', '/networks', 'network_id'],
@@ -18,7 +19,7 @@ const RESOURCES: [resource: string, collection: string, idParam: string][] = [
 function writes(resource: string, collection: string, idParam: string): Route[] {
   const one = `${collection}/{${idParam}}`;
   const w = (action: string, method: Method, path: string) =>
-    networkRoute(`${collection.slice(1)}-${action}`, method, path, `${action}_${resource}`, 'project_member_or_admin', notImplemented(`${action}_${resource}`));
+    networkRoute(`${collection.slice(1)}-${action}`, method, path, `${action}_${resource}` as NetworkPolicy, notImplemented(`${action}_${resource}`));
   const routes = [w('create', 'POST', collection), w('delete', 'DELETE', one)];
   // Neutron's API has no update for security group rules: PUT on one answers 405 (method not allowed).
   if (resource !== 'security_group_rule') routes.push(w('update', 'PUT', one));

@@ -9,7 +9,7 @@ import type { RequestContext } from '../http/router';
 import { accepted, json } from '../http/respond';
 import { badRequest } from '../http/errors';
 import { validateBody } from '../api/validation';
-import { enforce, isAdmin } from '../api/policy';
+import { isAdmin } from '../api/policy';
 import type { Stored } from '../store/tables';
 import { cinderTime } from './common';
 import { findVolume, volumeTables, type VolumeRecord } from './model';
@@ -160,8 +160,6 @@ const connectionSchema = (name: string, types: string[]) => ({
   properties: { [name]: { type: 'object', required: ['connector'], additionalProperties: false, properties: { connector: { type: types } } } },
 });
 
-const policy = (action: string) => ({ name: `volume_extension:volume_actions:${action}`, rule: 'project_member_or_admin' as const });
-
 /** An attach/detach volume action, or undefined when `key` is not one of them. */
 export async function attachAction(ctx: RequestContext, key: string) {
   const s = ctx.services;
@@ -173,14 +171,12 @@ export async function attachAction(ctx: RequestContext, key: string) {
   };
   switch (key) {
     case 'os-reserve': {
-      enforce(policy('reserve'), ctx.auth);
       validateBody(empty('os-reserve'), ctx.body);
       const cur = await load();
       // cinder/volume/api.py reserve_volume (non-multiattach): only from available.
       return change(cur, (v) => v.status === 'available', (v) => ({ ...v, status: 'attaching' }), `Invalid volume: Volume status must be available to reserve, but the status is ${cur.value.status}.`);
     }
     case 'os-unreserve': {
-      enforce(policy('unreserve'), ctx.auth);
       validateBody(empty('os-unreserve'), ctx.body);
       const cur = await load();
       // Cinder's unreserve_volume only acts on an attaching volume and answers 202 either way.
@@ -188,20 +184,17 @@ export async function attachAction(ctx: RequestContext, key: string) {
       return accepted();
     }
     case 'os-begin_detaching': {
-      enforce(policy('begin_detaching'), ctx.auth);
       validateBody(empty('os-begin_detaching'), ctx.body);
       const cur = await load();
       return change(cur, (v) => v.status === 'in-use' && v.attach_status === 'attached', (v) => ({ ...v, status: 'detaching' }), "Invalid volume: Unable to detach volume. Volume status must be 'in-use' and attach_status must be 'attached' to detach.");
     }
     case 'os-roll_detaching': {
-      enforce(policy('roll_detaching'), ctx.auth);
       validateBody(empty('os-roll_detaching'), ctx.body);
       const cur = await load();
       await transition(s, cur.partitionKey, cur.rowKey, (v) => v.status === 'detaching', (v) => ({ ...v, status: 'in-use', attach_status: 'attached' }));
       return accepted();
     }
     case 'os-attach': {
-      enforce(policy('attach'), ctx.auth);
       const b = validateBody<{ 'os-attach': { instance_uuid?: string; host_name?: string; mountpoint: string; mode?: string } }>(attachSchema, ctx.body)['os-attach'];
       if (b.mode === 'ro') throw badRequest('Invalid input received: Jacket attaches managed disks read-write only.');
       const cur = await load();
@@ -218,7 +211,6 @@ export async function attachAction(ctx: RequestContext, key: string) {
       );
     }
     case 'os-detach': {
-      enforce(policy('detach'), ctx.auth);
       validateBody(detachSchema, ctx.body);
       const cur = await load();
       return change(
@@ -229,7 +221,6 @@ export async function attachAction(ctx: RequestContext, key: string) {
       );
     }
     case 'os-initialize_connection': {
-      enforce(policy('initialize_connection'), ctx.auth);
       validateBody(connectionSchema('os-initialize_connection', ['object', 'string']), ctx.body);
       const v = (await load()).value;
       // A managed disk has no iSCSI/RBD target: what a connector needs is the disk's ARM id, which
@@ -237,7 +228,6 @@ export async function attachAction(ctx: RequestContext, key: string) {
       return json({ connection_info: { driver_volume_type: 'azure_managed_disk', data: { volume_id: v.id, managed_disk_name: v.disk.name, managed_disk_id: v.disk.armId ?? null, access_mode: 'rw', encrypted: false } } });
     }
     case 'os-terminate_connection': {
-      enforce(policy('terminate_connection'), ctx.auth);
       validateBody(connectionSchema('os-terminate_connection', ['string', 'object', 'null']), ctx.body);
       await load();
       return accepted();

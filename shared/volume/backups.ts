@@ -8,7 +8,8 @@ import type { RequestContext, Route } from '../http/router';
 import { json, accepted } from '../http/respond';
 import { badRequest, notFound } from '../http/errors';
 import { validateBody } from '../api/validation';
-import { enforce, isAdmin } from '../api/policy';
+import { actionPolicy, isAdmin } from '../api/policy';
+import { BACKUP_ACTION_POLICIES } from './policy';
 import { pageRequest, nextLinks } from '../api/pagination';
 import { odata, type Stored } from '../store/tables';
 import { boolParam, booleanSchema, cinderRoute, cinderTime, collectionUrl, compareBy, descriptionSchema, pageAfter, projectOf, resourceLinks, sortParams } from './common';
@@ -202,10 +203,7 @@ async function action(ctx: RequestContext) {
   if (!body || typeof body !== 'object' || Array.isArray(body) || Object.keys(body).length === 0) throw badRequest('Malformed request body');
   const keys = Object.keys(body);
   if (keys.length > 1) throw badRequest('Malformed message body: too many body keys');
-  if (keys[0] === 'os-force_delete') {
-    enforce({ name: 'volume_extension:backup_admin_actions:force_delete', rule: 'admin' }, ctx.auth);
-    return deleteBackup(ctx, true);
-  }
+  if (keys[0] === 'os-force_delete') return deleteBackup(ctx, true);
   throw badRequest(`There is no such action: ${keys[0]}`);
 }
 
@@ -253,11 +251,11 @@ async function restore(ctx: RequestContext) {
 }
 
 export const backupRoutes: Route[] = [
-  cinderRoute('backups-create', 'POST', '/backups', 'backup:create', 'project_member_or_admin', create),
-  cinderRoute('backups-list', 'GET', '/backups', 'backup:get_all', 'project_reader_or_admin', (ctx) => listing(ctx, false)),
-  cinderRoute('backups-detail', 'GET', '/backups/detail', 'backup:get_all', 'project_reader_or_admin', (ctx) => listing(ctx, true)),
-  cinderRoute('backups-show', 'GET', '/backups/{backup_id}', 'backup:get', 'project_reader_or_admin', show),
-  cinderRoute('backups-delete', 'DELETE', '/backups/{backup_id}', 'backup:delete', 'project_member_or_admin', (ctx) => deleteBackup(ctx, false)),
-  cinderRoute('backups-action', 'POST', '/backups/{backup_id}/action', 'backup:action', 'project_reader_or_admin', action),
-  cinderRoute('backups-restore', 'POST', '/backups/{backup_id}/restore', 'backup:restore', 'project_member_or_admin', restore),
+  cinderRoute('backups-create', 'POST', '/backups', 'backup:create', create),
+  cinderRoute('backups-list', 'GET', '/backups', 'backup:get_all', (ctx) => listing(ctx, false)),
+  cinderRoute('backups-detail', 'GET', '/backups/detail', 'backup:get_all', (ctx) => listing(ctx, true)),
+  cinderRoute('backups-show', 'GET', '/backups/{backup_id}', 'backup:get', show),
+  cinderRoute('backups-delete', 'DELETE', '/backups/{backup_id}', 'backup:delete', (ctx) => deleteBackup(ctx, false)),
+  cinderRoute('backups-action', 'POST', '/backups/{backup_id}/action', actionPolicy(BACKUP_ACTION_POLICIES), action),
+  cinderRoute('backups-restore', 'POST', '/backups/{backup_id}/restore', 'backup:restore', restore),
 ];

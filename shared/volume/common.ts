@@ -1,40 +1,34 @@
 // Helpers every Cinder resource module uses: routes under /volume/v3/{project_id}, Cinder's project
 // check, timestamps, links, boolean and sort parameters, and the schema fragments Cinder repeats.
-import type { Method, Route, RequestContext } from '../http/router';
+import type { Method, Route, RequestContext, RoutePolicy } from '../http/router';
 import type { ApiResponse } from '../http/types';
-import { enforce, type Rule } from '../api/policy';
+import type { VolumePolicy } from './policy';
 import { VOLUME } from '../api/microversion';
 import { badRequest } from '../http/errors';
 
 export const VOLUME_PREFIX = '/volume/v3';
 
 /**
- * A Cinder route: path below /volume/v3/{project_id}, with the upstream policy name and Jacket's rule.
+ * A Cinder route: path below /volume/v3/{project_id}, with its upstream policy name (volume/policy.ts).
  * Cinder checks that the URL's project is the token's ("Malformed request url", 400, for everyone,
- * admins included) before the controller runs its policy check, so both happen here in that order;
- * the pipeline itself only requires a valid token.
+ * admins included) before the controller's policy check; the pipeline does both, in that order.
  */
 export function cinderRoute(
   name: string,
   method: Method,
   path: string,
-  policyName: string,
-  rule: Rule,
+  policy: RoutePolicy<VolumePolicy | 'authenticated'>,
   handler: (ctx: RequestContext) => Promise<ApiResponse>,
 ): Route {
-  const policy = { name: policyName, rule };
   return {
     name: `volume-${name}`,
     method,
     path: `${VOLUME_PREFIX}/{project_id}${path}`,
     service: 'volume',
     versioned: VOLUME,
-    policy: { name: policyName, rule: 'authenticated' },
-    handler: async (ctx) => {
-      if (ctx.params.project_id !== ctx.auth?.projectId) throw badRequest('Malformed request url');
-      enforce(policy, ctx.auth);
-      return handler(ctx);
-    },
+    policy,
+    projectParam: 'project_id',
+    handler,
   };
 }
 

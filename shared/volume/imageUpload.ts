@@ -9,7 +9,6 @@ import type { Services } from '../services';
 import { accepted } from '../http/respond';
 import { badRequest } from '../http/errors';
 import { validateBody } from '../api/validation';
-import { enforce } from '../api/policy';
 import { registerWork, type WorkItem, type WorkResult } from '../work/queue';
 import { log } from '../log';
 import { imageStore, glanceTime, newImageRecord } from '../image/model';
@@ -46,7 +45,6 @@ const uploadSchema = {
 };
 
 export async function uploadToImage(ctx: RequestContext) {
-  enforce({ name: 'volume_extension:volume_actions:upload_image', rule: 'project_member_or_admin' }, ctx.auth);
   const b = validateBody<{ 'os-volume_upload_image': { image_name: string; disk_format?: string; container_format?: string | null; force?: boolean | string } }>(uploadSchema, ctx.body)['os-volume_upload_image'];
   const force = b.force === undefined ? false : boolParam(b.force, 'force');
   const diskFormat = b.disk_format ?? 'raw';

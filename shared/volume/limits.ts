@@ -30,4 +30,4 @@ async function index(ctx: RequestContext) {
   return json({ limits: { rate: [], absolute } });
 }
 
-export const limitRoutes: Route[] = [cinderRoute('limits', 'GET', '/limits', 'limits_extension:used_limits', 'project_reader_or_admin', index)];
+export const limitRoutes: Route[] = [cinderRoute('limits', 'GET', '/limits', 'limits_extension:used_limits', index)];

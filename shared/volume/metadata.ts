@@ -7,6 +7,7 @@ import { badRequest, notFound } from '../http/errors';
 import { validateBody } from '../api/validation';
 import type { Stored } from '../store/tables';
 import { cinderRoute, cinderTime, metadataSchema } from './common';
+import type { VolumePolicy } from './policy';
 import { findSnapshot, findVolume, volumeTables } from './model';
 
 interface WithMetadata {
@@ -19,7 +20,7 @@ interface Kind {
   param: string;
   label: 'Volume' | 'Snapshot';
   keyPattern: string;
-  policies: { get: string; create: string; update: string; delete: string };
+  policies: { get: VolumePolicy; create: VolumePolicy; update: VolumePolicy; delete: VolumePolicy };
   find: (ctx: RequestContext, id: string) => Promise<Stored<WithMetadata>>;
   write: (ctx: RequestContext, cur: Stored<WithMetadata>, change: (m: Record<string, string>) => Record<string, string>) => Promise<Record<string, string>>;
 }
@@ -68,12 +69,12 @@ function routesFor(k: Kind): Route[] {
   const base = `/${k.collection}/{${k.param}}/metadata`;
   const n = k.collection === 'volumes' ? 'volume' : 'snapshot';
   return [
-    cinderRoute(`${n}-metadata-list`, 'GET', base, k.policies.get, 'project_reader_or_admin', index),
-    cinderRoute(`${n}-metadata-create`, 'POST', base, k.policies.create, 'project_member_or_admin', create),
-    cinderRoute(`${n}-metadata-replace`, 'PUT', base, k.policies.update, 'project_member_or_admin', updateAll),
-    cinderRoute(`${n}-metadata-show`, 'GET', `${base}/{key}`, k.policies.get, 'project_reader_or_admin', show),
-    cinderRoute(`${n}-metadata-update`, 'PUT', `${base}/{key}`, k.policies.update, 'project_member_or_admin', update),
-    cinderRoute(`${n}-metadata-delete`, 'DELETE', `${base}/{key}`, k.policies.delete, 'project_member_or_admin', remove),
+    cinderRoute(`${n}-metadata-list`, 'GET', base, k.policies.get, index),
+    cinderRoute(`${n}-metadata-create`, 'POST', base, k.policies.create, create),
+    cinderRoute(`${n}-metadata-replace`, 'PUT', base, k.policies.update, updateAll),
+    cinderRoute(`${n}-metadata-show`, 'GET', `${base}/{key}`, k.policies.get, show),
+    cinderRoute(`${n}-metadata-update`, 'PUT', `${base}/{key}`, k.policies.update, update),
+    cinderRoute(`${n}-metadata-delete`, 'DELETE', `${base}/{key}`, k.policies.delete, remove),
   ];
 }
 

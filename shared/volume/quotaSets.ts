@@ -4,9 +4,9 @@
 // query is ignored, as Cinder ignores it.
 import type { RequestContext, Route } from '../http/router';
 import { json } from '../http/respond';
-import { badRequest, forbidden } from '../http/errors';
+import { badRequest } from '../http/errors';
 import { validateBody } from '../api/validation';
-import { isAdmin } from '../api/policy';
+import { authorize } from '../api/policy';
 import { boolParam, cinderRoute } from './common';
 import { MAX_QUOTA, projectLimits, projectUsage, defaultLimits, quotaTable, resourceNames } from './quotaEngine';
 
@@ -22,7 +22,7 @@ const NON_QUOTA_KEYS = ['tenant_id', 'id'];
 
 /** Members read their own project's quotas; another project's are the admins'. */
 function authorizeShow(ctx: RequestContext, target: string): void {
-  if (!isAdmin(ctx.auth!) && ctx.auth!.projectId !== target) throw forbidden("Policy doesn't allow volume_extension:quotas:show to be performed.");
+  authorize(ctx, 'volume_extension:quotas:show', { projectId: target });
 }
 
 async function show(ctx: RequestContext) {
@@ -80,8 +80,8 @@ async function remove(ctx: RequestContext) {
 }
 
 export const quotaSetRoutes: Route[] = [
-  cinderRoute('quota-sets-show', 'GET', '/os-quota-sets/{target_project_id}', 'volume_extension:quotas:show', 'project_reader_or_admin', show),
-  cinderRoute('quota-sets-defaults', 'GET', '/os-quota-sets/{target_project_id}/defaults', 'volume_extension:quotas:show', 'project_reader_or_admin', defaults),
-  cinderRoute('quota-sets-update', 'PUT', '/os-quota-sets/{target_project_id}', 'volume_extension:quotas:update', 'admin', update),
-  cinderRoute('quota-sets-delete', 'DELETE', '/os-quota-sets/{target_project_id}', 'volume_extension:quotas:delete', 'admin', remove),
+  cinderRoute('quota-sets-show', 'GET', '/os-quota-sets/{target_project_id}', 'volume_extension:quotas:show', show),
+  cinderRoute('quota-sets-defaults', 'GET', '/os-quota-sets/{target_project_id}/defaults', 'volume_extension:quotas:show', defaults),
+  cinderRoute('quota-sets-update', 'PUT', '/os-quota-sets/{target_project_id}', 'volume_extension:quotas:update', update),
+  cinderRoute('quota-sets-delete', 'DELETE', '/os-quota-sets/{target_project_id}', 'volume_extension:quotas:delete', remove),
 ];

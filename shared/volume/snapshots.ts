@@ -175,10 +175,10 @@ async function remove(ctx: RequestContext) {
 }
 
 export const snapshotRoutes: Route[] = [
-  cinderRoute('snapshots-create', 'POST', '/snapshots', 'volume:create_snapshot', 'project_member_or_admin', create),
-  cinderRoute('snapshots-list', 'GET', '/snapshots', 'volume:get_all_snapshots', 'project_reader_or_admin', (ctx) => listing(ctx, false)),
-  cinderRoute('snapshots-detail', 'GET', '/snapshots/detail', 'volume:get_all_snapshots', 'project_reader_or_admin', (ctx) => listing(ctx, true)),
-  cinderRoute('snapshots-show', 'GET', '/snapshots/{snapshot_id}', 'volume:get_snapshot', 'project_reader_or_admin', show),
-  cinderRoute('snapshots-update', 'PUT', '/snapshots/{snapshot_id}', 'volume:update_snapshot', 'project_member_or_admin', update),
-  cinderRoute('snapshots-delete', 'DELETE', '/snapshots/{snapshot_id}', 'volume:delete_snapshot', 'project_member_or_admin', remove),
+  cinderRoute('snapshots-create', 'POST', '/snapshots', 'volume:create_snapshot', create),
+  cinderRoute('snapshots-list', 'GET', '/snapshots', 'volume:get_all_snapshots', (ctx) => listing(ctx, false)),
+  cinderRoute('snapshots-detail', 'GET', '/snapshots/detail', 'volume:get_all_snapshots', (ctx) => listing(ctx, true)),
+  cinderRoute('snapshots-show', 'GET', '/snapshots/{snapshot_id}', 'volume:get_snapshot', show),
+  cinderRoute('snapshots-update', 'PUT', '/snapshots/{snapshot_id}', 'volume:update_snapshot', update),
+  cinderRoute('snapshots-delete', 'DELETE', '/snapshots/{snapshot_id}', 'volume:delete_snapshot', remove),
 ];

@@ -25,6 +25,6 @@ const list = async (ctx: RequestContext) => json({ versions: [volumeVersion(ctx.
 const show = async (ctx: RequestContext) => json({ versions: [volumeVersion(ctx.services.config)] });
 
 export const volumeVersionRoutes: Route[] = [
-  { name: 'volume-versions', method: 'GET', path: '/volume', service: 'volume', policy: { name: 'volume:versions', rule: 'public' }, handler: list },
-  { name: 'volume-version-v3', method: 'GET', path: '/volume/v3', service: 'volume', versioned: VOLUME, policy: { name: 'volume:versions', rule: 'public' }, handler: show },
+  { name: 'volume-versions', method: 'GET', path: '/volume', service: 'volume', policy: 'public', handler: list },
+  { name: 'volume-version-v3', method: 'GET', path: '/volume/v3', service: 'volume', versioned: VOLUME, policy: 'public', handler: show },
 ];

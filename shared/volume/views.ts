@@ -2,7 +2,7 @@
 // extension attributes the caller's role may see (tenant: the project's readers; host and migration
 // status: admins).
 import type { RequestContext } from '../http/router';
-import { isAdmin } from '../api/policy';
+import { allowed } from '../api/policy';
 import { resourceLinks } from './common';
 import type { SnapshotRecord, VolumeRecord } from './model';
 import { attachmentsView } from './attachments';
@@ -13,7 +13,6 @@ export function volumeSummary(ctx: RequestContext, v: VolumeRecord) {
 
 /** `ext`: the extension attributes, which Cinder adds to show and list but not to create/update answers. */
 export function volumeDetail(ctx: RequestContext, v: VolumeRecord, typeName: string, ext = true) {
-  const admin = ext && isAdmin(ctx.auth!);
   return {
     attachments: attachmentsView(ctx, v),
     availability_zone: v.availability_zone,
@@ -28,8 +27,8 @@ export function volumeDetail(ctx: RequestContext, v: VolumeRecord, typeName: str
     migration_status: v.migration_status,
     multiattach: false,
     name: v.name,
-    ...(admin ? { 'os-vol-host-attr:host': `jacket@azure#${v.disk.sku}` } : {}),
-    ...(admin ? { 'os-vol-mig-status-attr:migstat': v.migration_status, 'os-vol-mig-status-attr:name_id': null } : {}),
+    ...(ext && allowed(ctx, 'volume_extension:volume_host_attribute') ? { 'os-vol-host-attr:host': `jacket@azure#${v.disk.sku}` } : {}),
+    ...(ext && allowed(ctx, 'volume_extension:volume_mig_status_attribute') ? { 'os-vol-mig-status-attr:migstat': v.migration_status, 'os-vol-mig-status-attr:name_id': null } : {}),
     ...(ext ? { 'os-vol-tenant-attr:tenant_id': v.project_id } : {}),
     replication_status: null,
     size: v.size,

@@ -4,7 +4,8 @@ import type { RequestContext, Route } from '../http/router';
 import { accepted } from '../http/respond';
 import { badRequest } from '../http/errors';
 import { validateBody } from '../api/validation';
-import { enforce } from '../api/policy';
+import { actionPolicy } from '../api/policy';
+import { VOLUME_ACTION_POLICIES } from './policy';
 import { cinderRoute, cinderTime } from './common';
 import { findVolume, volumeTables, type VolumeRecord } from './model';
 import { MAX_DISK_GB } from './volumes';
@@ -70,7 +71,6 @@ async function extend(ctx: RequestContext) {
 }
 
 async function resetStatus(ctx: RequestContext) {
-  enforce({ name: 'volume_extension:volume_admin_actions:reset_status', rule: 'admin' }, ctx.auth);
   const b = validateBody<{ 'os-reset_status': { status?: string | null; attach_status?: string | null; migration_status?: string | null } }>(resetSchema, ctx.body)['os-reset_status'];
   if (!b.status && !b.attach_status && !b.migration_status) throw badRequest("Must specify 'status', 'attach_status' or 'migration_status' for update.");
   if (b.status && !VOLUME_STATUSES.includes(b.status.toLowerCase())) {
@@ -100,10 +100,7 @@ async function action(ctx: RequestContext) {
   const keys = Object.keys(body);
   if (keys.length === 0) throw badRequest('Malformed request body');
   if (keys.length > 1) throw badRequest('Malformed message body: too many body keys');
-  if (keys[0] === 'os-extend') {
-    enforce({ name: 'volume:extend', rule: 'project_member_or_admin' }, ctx.auth);
-    return extend(ctx);
-  }
+  if (keys[0] === 'os-extend') return extend(ctx);
   if (keys[0] === 'os-reset_status') return resetStatus(ctx);
   if (keys[0] === 'os-volume_upload_image') return uploadToImage(ctx);
   if (keys[0] === 'os-show_image_metadata') return showImageMetadata(ctx);
@@ -116,6 +113,6 @@ async function action(ctx: RequestContext) {
 }
 
 export const volumeActionRoutes: Route[] = [
-  // The action's own policy is checked per action inside; the route needs a project reader.
-  cinderRoute('volume-action', 'POST', '/volumes/{volume_id}/action', 'volume:action', 'project_reader_or_admin', action),
+  // Each action has its own upstream policy (VOLUME_ACTION_POLICIES), which the pipeline enforces.
+  cinderRoute('volume-action', 'POST', '/volumes/{volume_id}/action', actionPolicy(VOLUME_ACTION_POLICIES), action),
 ];

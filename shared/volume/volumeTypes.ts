@@ -196,14 +196,14 @@ async function specDelete(ctx: RequestContext) {
 }
 
 export const volumeTypeRoutes: Route[] = [
-  cinderRoute('types-list', 'GET', '/types', 'volume_extension:type_get_all', 'project_reader_or_admin', list),
-  cinderRoute('types-show', 'GET', '/types/{type_id}', 'volume_extension:type_get', 'project_reader_or_admin', show),
-  cinderRoute('types-create', 'POST', '/types', 'volume_extension:type_create', 'admin', create),
-  cinderRoute('types-update', 'PUT', '/types/{type_id}', 'volume_extension:type_update', 'admin', update),
-  cinderRoute('types-delete', 'DELETE', '/types/{type_id}', 'volume_extension:type_delete', 'admin', remove),
-  cinderRoute('type-specs-list', 'GET', '/types/{type_id}/extra_specs', 'volume_extension:types_extra_specs:index', 'project_reader_or_admin', specsIndex),
-  cinderRoute('type-specs-create', 'POST', '/types/{type_id}/extra_specs', 'volume_extension:types_extra_specs:create', 'admin', specsCreate),
-  cinderRoute('type-spec-show', 'GET', '/types/{type_id}/extra_specs/{key}', 'volume_extension:types_extra_specs:show', 'project_reader_or_admin', specShow),
-  cinderRoute('type-spec-update', 'PUT', '/types/{type_id}/extra_specs/{key}', 'volume_extension:types_extra_specs:update', 'admin', specUpdate),
-  cinderRoute('type-spec-delete', 'DELETE', '/types/{type_id}/extra_specs/{key}', 'volume_extension:types_extra_specs:delete', 'admin', specDelete),
+  cinderRoute('types-list', 'GET', '/types', 'volume_extension:type_get_all', list),
+  cinderRoute('types-show', 'GET', '/types/{type_id}', 'volume_extension:type_get', show),
+  cinderRoute('types-create', 'POST', '/types', 'volume_extension:type_create', create),
+  cinderRoute('types-update', 'PUT', '/types/{type_id}', 'volume_extension:type_update', update),
+  cinderRoute('types-delete', 'DELETE', '/types/{type_id}', 'volume_extension:type_delete', remove),
+  cinderRoute('type-specs-list', 'GET', '/types/{type_id}/extra_specs', 'volume_extension:types_extra_specs:index', specsIndex),
+  cinderRoute('type-specs-create', 'POST', '/types/{type_id}/extra_specs', 'volume_extension:types_extra_specs:create', specsCreate),
+  cinderRoute('type-spec-show', 'GET', '/types/{type_id}/extra_specs/{key}', 'volume_extension:types_extra_specs:show', specShow),
+  cinderRoute('type-spec-update', 'PUT', '/types/{type_id}/extra_specs/{key}', 'volume_extension:types_extra_specs:update', specUpdate),
+  cinderRoute('type-spec-delete', 'DELETE', '/types/{type_id}/extra_specs/{key}', 'volume_extension:types_extra_specs:delete', specDelete),
 ];

@@ -420,10 +420,10 @@ async function remove(ctx: RequestContext) {
 }
 
 export const volumeRoutes: Route[] = [
-  cinderRoute('volumes-create', 'POST', '/volumes', 'volume:create', 'project_member_or_admin', create),
-  cinderRoute('volumes-list', 'GET', '/volumes', 'volume:get_all', 'project_reader_or_admin', (ctx) => listing(ctx, false)),
-  cinderRoute('volumes-detail', 'GET', '/volumes/detail', 'volume:get_all', 'project_reader_or_admin', (ctx) => listing(ctx, true)),
-  cinderRoute('volumes-show', 'GET', '/volumes/{volume_id}', 'volume:get', 'project_reader_or_admin', show),
-  cinderRoute('volumes-update', 'PUT', '/volumes/{volume_id}', 'volume:update', 'project_member_or_admin', update),
-  cinderRoute('volumes-delete', 'DELETE', '/volumes/{volume_id}', 'volume:delete', 'project_member_or_admin', remove),
+  cinderRoute('volumes-create', 'POST', '/volumes', 'volume:create', create),
+  cinderRoute('volumes-list', 'GET', '/volumes', 'volume:get_all', (ctx) => listing(ctx, false)),
+  cinderRoute('volumes-detail', 'GET', '/volumes/detail', 'volume:get_all', (ctx) => listing(ctx, true)),
+  cinderRoute('volumes-show', 'GET', '/volumes/{volume_id}', 'volume:get', show),
+  cinderRoute('volumes-update', 'PUT', '/volumes/{volume_id}', 'volume:update', update),
+  cinderRoute('volumes-delete', 'DELETE', '/volumes/{volume_id}', 'volume:delete', remove),
 ];

@@ -36,7 +36,7 @@ const show = async (ctx: RequestContext) => {
 };
 
 export const zoneExtensionRoutes: Route[] = [
-  cinderRoute('availability-zones', 'GET', '/os-availability-zone', 'volume_extension:availability_zone_list', 'project_reader_or_admin', zones),
-  cinderRoute('extensions-list', 'GET', '/extensions', 'volume_extension:extensions', 'authenticated', list),
-  cinderRoute('extensions-show', 'GET', '/extensions/{alias}', 'volume_extension:extensions', 'authenticated', show),
+  cinderRoute('availability-zones', 'GET', '/os-availability-zone', 'authenticated', zones),
+  cinderRoute('extensions-list', 'GET', '/extensions', 'authenticated', list),
+  cinderRoute('extensions-show', 'GET', '/extensions/{alias}', 'authenticated', show),
 ];

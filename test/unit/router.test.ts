@@ -9,7 +9,7 @@ const r = (name: string, method: Route['method'], path: string): Route => ({
   method,
   path,
   service: 'compute',
-  policy: { name, rule: 'public' },
+  policy: 'public',
   handler: async () => json({ name }),
 });
 

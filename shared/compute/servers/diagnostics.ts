@@ -44,5 +44,5 @@ async function diagnostics(ctx: RequestContext) {
 }
 
 export const serverDiagnosticsRoutes: Route[] = [
-  computeRoute('server-diagnostics', 'GET', '/servers/{server_id}/diagnostics', 'os_compute_api:os-server-diagnostics', 'admin', diagnostics),
+  computeRoute('server-diagnostics', 'GET', '/servers/{server_id}/diagnostics', 'os_compute_api:os-server-diagnostics', diagnostics),
 ];

@@ -5,7 +5,7 @@
 import type { RequestContext, Route } from '../../http/router';
 import { json } from '../../http/respond';
 import { notFound } from '../../http/errors';
-import { isAdmin } from '../../api/policy';
+import { allowed } from '../../api/policy';
 import { computeRoute } from '../common';
 import { visibleServer } from './model';
 import { getAction, listActions, type InstanceActionRecord } from './instanceActions';
@@ -36,19 +36,19 @@ async function show(ctx: RequestContext) {
   const a = await getAction(ctx.services, srv.value.id, ctx.params.request_id);
   if (!a) throw notFound(`Action ${ctx.params.request_id} not found`);
   const v: Record<string, unknown> = actionView(a);
-  if (isAdmin(ctx.auth!) || ctx.microversion?.atLeast('2.51')) {
+  if (allowed(ctx, 'os_compute_api:os-instance-actions:events') || ctx.microversion?.atLeast('2.51')) {
     v.events = a.events.map((e) => ({
       event: e.event,
       start_time: actionTime(e.start_time),
       finish_time: actionTime(e.finish_time),
       result: e.result,
-      ...(isAdmin(ctx.auth!) ? { traceback: e.traceback } : {}),
+      ...(allowed(ctx, 'os_compute_api:os-instance-actions:events:details') ? { traceback: e.traceback } : {}),
     }));
   }
   return json({ instanceAction: v });
 }
 
 export const instanceActionRoutes: Route[] = [
-  computeRoute('server-actions-list', 'GET', '/servers/{server_id}/os-instance-actions', 'os_compute_api:os-instance-actions:list', 'project_reader_or_admin', index),
-  computeRoute('server-actions-show', 'GET', '/servers/{server_id}/os-instance-actions/{request_id}', 'os_compute_api:os-instance-actions:show', 'project_reader_or_admin', show),
+  computeRoute('server-actions-list', 'GET', '/servers/{server_id}/os-instance-actions', 'os_compute_api:os-instance-actions:list', index),
+  computeRoute('server-actions-show', 'GET', '/servers/{server_id}/os-instance-actions/{request_id}', 'os_compute_api:os-instance-actions:show', show),
 ];

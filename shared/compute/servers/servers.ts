@@ -5,9 +5,9 @@
 import type { RequestContext, Route } from '../../http/router';
 import type { Services } from '../../services';
 import { json } from '../../http/respond';
-import { badRequest, forbidden } from '../../http/errors';
+import { badRequest } from '../../http/errors';
 import { validateBody } from '../../api/validation';
-import { isAdmin } from '../../api/policy';
+import { allowed, authorize } from '../../api/policy';
 import { pageRequest, nextLinks } from '../../api/pagination';
 import { odata, type Stored } from '../../store/tables';
 import { computeRoute, computeUrl, projectOf } from '../common';
@@ -40,7 +40,7 @@ function regexOf(param: string, v: string): RegExp {
 function filtersOf(ctx: RequestContext): Filters {
   const q = ctx.query;
   const f: Filters = { odata: [], match: [], empty: false };
-  const admin = isAdmin(ctx.auth!);
+  const admin = allowed(ctx, 'os_compute_api:servers:allow_all_filters');
   const name = q.get('name');
   if (name !== null) {
     const re = regexOf('name', name);
@@ -137,9 +137,7 @@ async function listServers(ctx: RequestContext, detail: boolean) {
   const page = pageRequest(q);
   const f = filtersOf(ctx);
   const all = allTenants(q);
-  if (all && !isAdmin(ctx.auth!)) {
-    throw forbidden(`Policy doesn't allow os_compute_api:servers:${detail ? 'detail' : 'index'}:get_all_tenants to be performed.`);
-  }
+  if (all) authorize(ctx, detail ? 'os_compute_api:servers:detail:get_all_tenants' : 'os_compute_api:servers:index:get_all_tenants');
   // Without all_tenants, tenant_id is ignored (lp:#1185290); with it, it narrows to one project.
   const tenant = all ? q.get('tenant_id') ?? q.get('project_id') : null;
   const scope = all ? tenant : projectOf(ctx);
@@ -174,10 +172,10 @@ async function update(ctx: RequestContext) {
 }
 
 export const serverRoutes: Route[] = [
-  computeRoute('servers-list', 'GET', '/servers', 'os_compute_api:servers:index', 'project_reader_or_admin', (ctx) => listServers(ctx, false)),
-  computeRoute('servers-detail', 'GET', '/servers/detail', 'os_compute_api:servers:detail', 'project_reader_or_admin', (ctx) => listServers(ctx, true)),
-  computeRoute('servers-create', 'POST', '/servers', 'os_compute_api:servers:create', 'project_member_or_admin', createServer),
-  computeRoute('servers-show', 'GET', '/servers/{server_id}', 'os_compute_api:servers:show', 'project_reader_or_admin', show),
-  computeRoute('servers-update', 'PUT', '/servers/{server_id}', 'os_compute_api:servers:update', 'project_member_or_admin', update),
-  computeRoute('servers-delete', 'DELETE', '/servers/{server_id}', 'os_compute_api:servers:delete', 'project_member_or_admin', deleteServer),
+  computeRoute('servers-list', 'GET', '/servers', 'os_compute_api:servers:index', (ctx) => listServers(ctx, false)),
+  computeRoute('servers-detail', 'GET', '/servers/detail', 'os_compute_api:servers:detail', (ctx) => listServers(ctx, true)),
+  computeRoute('servers-create', 'POST', '/servers', 'os_compute_api:servers:create', createServer),
+  computeRoute('servers-show', 'GET', '/servers/{server_id}', 'os_compute_api:servers:show', show),
+  computeRoute('servers-update', 'PUT', '/servers/{server_id}', 'os_compute_api:servers:update', update),
+  computeRoute('servers-delete', 'DELETE', '/servers/{server_id}', 'os_compute_api:servers:delete', deleteServer),
 ];

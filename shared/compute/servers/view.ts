@@ -3,7 +3,7 @@
 // OS-EXT-* keys; OS-EXT-SRV-ATTR:* for admins only), plain full (update), and create's short body.
 import { createHash } from 'node:crypto';
 import type { RequestContext } from '../../http/router';
-import { isAdmin } from '../../api/policy';
+import { allowed, isAdmin } from '../../api/policy';
 import { computeUrl } from '../common';
 import { statusOf, type ServerRecord } from './model';
 import { volumesAttachedView } from '../serverVolumes';
@@ -87,7 +87,7 @@ export function fullView(ctx: RequestContext, s: ServerRecord, extended = true) 
   v['OS-SRV-USG:launched_at'] = usageTime(s.launched_at);
   v['OS-SRV-USG:terminated_at'] = null;
   v['os-extended-volumes:volumes_attached'] = volumesAttachedView(s);
-  if (isAdmin(ctx.auth!)) {
+  if (allowed(ctx, 'os_compute_api:os-extended-server-attributes')) {
     v['OS-EXT-SRV-ATTR:host'] = s.host;
     v['OS-EXT-SRV-ATTR:hypervisor_hostname'] = s.host;
     v['OS-EXT-SRV-ATTR:instance_name'] = s.azure.vm;

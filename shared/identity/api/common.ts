@@ -1,6 +1,7 @@
 // Shapes shared by the Keystone resource modules.
 import type { JacketConfig } from '../../config';
 import { routeMaker } from '../../http/router';
+import type { IdentityPolicy } from '../policy';
 import { odata } from '../../store/tables';
 import { DEFAULT_DOMAIN } from '../model';
 import { notFound } from '../../http/errors';
@@ -14,7 +15,7 @@ export function listLinks(cfg: JacketConfig, path: string) {
 /** Keystone timestamps: microseconds and a Z. */
 export const keystoneTime = (d: Date) => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 
-export const identityRoute = routeMaker('identity', '/identity/v3');
+export const identityRoute = routeMaker<IdentityPolicy>('identity', '/identity/v3');
 
 /** Only the default domain exists; other names or ids are not found. */
 export function resolveDomain(ref: { id?: string; name?: string } | undefined): string | undefined {

@@ -16,6 +16,6 @@ async function show(ctx: RequestContext) {
 }
 
 export const domainRoutes: Route[] = [
-  identityRoute('domains-list', 'GET', '/domains', 'identity:list_domains', 'authenticated', list),
-  identityRoute('domains-show', 'GET', '/domains/{domain_id}', 'identity:get_domain', 'authenticated', show),
+  identityRoute('domains-list', 'GET', '/domains', 'identity:list_domains', list),
+  identityRoute('domains-show', 'GET', '/domains/{domain_id}', 'identity:get_domain', show),
 ];

@@ -4,7 +4,7 @@ import type { JacketConfig } from '../../config';
 import { json, noContent } from '../../http/respond';
 import { conflict, forbidden, notFound } from '../../http/errors';
 import { validateBody } from '../../api/validation';
-import { isAdmin } from '../../api/policy';
+import { allowed, authorize } from '../../api/policy';
 import { AlreadyExistsError } from '../../store/tables';
 import { newId, type ProjectRecord } from '../model';
 import { domainOr404, identityRoute, listFilter, listLinks, v3Url } from './common';
@@ -83,10 +83,9 @@ async function list(ctx: RequestContext) {
 /** An admin sees any project; anyone else only the project of their token (others are "not found"). */
 async function visibleProject(ctx: RequestContext): Promise<ProjectRecord> {
   const id = ctx.params.project_id;
-  const a = ctx.auth!;
-  const p = isAdmin(a) || a.projectId === id ? await ctx.services.identity.getProject(id) : undefined;
+  const p = allowed(ctx, 'identity:get_project', { projectId: id }) ? await ctx.services.identity.getProject(id) : undefined;
   if (!p) {
-    if (!isAdmin(a)) throw forbidden('You are not authorized to perform the requested action: identity:get_project.');
+    authorize(ctx, 'identity:get_project', { projectId: id });
     throw notFound(`Could not find project: ${id}.`);
   }
   return p;
@@ -130,9 +129,9 @@ async function remove(ctx: RequestContext) {
 }
 
 export const projectRoutes: Route[] = [
-  identityRoute('projects-create', 'POST', '/projects', 'identity:create_project', 'admin', create),
-  identityRoute('projects-list', 'GET', '/projects', 'identity:list_projects', 'admin', list),
-  identityRoute('projects-show', 'GET', '/projects/{project_id}', 'identity:get_project', 'authenticated', show),
-  identityRoute('projects-update', 'PATCH', '/projects/{project_id}', 'identity:update_project', 'admin', update),
-  identityRoute('projects-delete', 'DELETE', '/projects/{project_id}', 'identity:delete_project', 'admin', remove),
+  identityRoute('projects-create', 'POST', '/projects', 'identity:create_project', create),
+  identityRoute('projects-list', 'GET', '/projects', 'identity:list_projects', list),
+  identityRoute('projects-show', 'GET', '/projects/{project_id}', 'identity:get_project', show),
+  identityRoute('projects-update', 'PATCH', '/projects/{project_id}', 'identity:update_project', update),
+  identityRoute('projects-delete', 'DELETE', '/projects/{project_id}', 'identity:delete_project', remove),
 ];

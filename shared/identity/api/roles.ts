@@ -4,7 +4,6 @@ import type { JacketConfig } from '../../config';
 import { json, noContent } from '../../http/respond';
 import { conflict, forbidden, notFound } from '../../http/errors';
 import { validateBody } from '../../api/validation';
-import { isAdmin } from '../../api/policy';
 import { odata, AlreadyExistsError } from '../../store/tables';
 import { newId, type AssignmentRecord, type RoleRecord } from '../model';
 import { identityRoute, listLinks, v3Url } from './common';
@@ -138,10 +137,6 @@ async function unassign(ctx: RequestContext) {
 async function rolesOfUserOnProject(ctx: RequestContext) {
   const s = ctx.services;
   const { project_id, user_id } = ctx.params;
-  const a = ctx.auth!;
-  if (!isAdmin(a) && !(a.userId === user_id && a.projectId === project_id)) {
-    throw forbidden('You are not authorized to perform the requested action: identity:list_grants.');
-  }
   const roles = [];
   for (const id of await s.identity.roleIdsOn(user_id, project_id)) {
     const r = await s.identity.getRole(id);
@@ -186,15 +181,15 @@ async function roleAssignments(ctx: RequestContext) {
 const grantPath = '/projects/{project_id}/users/{user_id}/roles/{role_id}';
 
 export const roleRoutes: Route[] = [
-  identityRoute('roles-create', 'POST', '/roles', 'identity:create_role', 'admin', create),
-  identityRoute('roles-list', 'GET', '/roles', 'identity:list_roles', 'admin', list),
-  identityRoute('roles-show', 'GET', '/roles/{role_id}', 'identity:get_role', 'admin', show),
-  identityRoute('roles-update', 'PATCH', '/roles/{role_id}', 'identity:update_role', 'admin', update),
-  identityRoute('roles-delete', 'DELETE', '/roles/{role_id}', 'identity:delete_role', 'admin', remove),
-  identityRoute('grants-create', 'PUT', grantPath, 'identity:create_grant', 'admin', grant),
-  identityRoute('grants-check', 'HEAD', grantPath, 'identity:check_grant', 'admin', check),
-  identityRoute('grants-get', 'GET', grantPath, 'identity:check_grant', 'admin', check),
-  identityRoute('grants-delete', 'DELETE', grantPath, 'identity:revoke_grant', 'admin', unassign),
-  identityRoute('grants-list', 'GET', '/projects/{project_id}/users/{user_id}/roles', 'identity:list_grants', 'authenticated', rolesOfUserOnProject),
-  identityRoute('role-assignments-list', 'GET', '/role_assignments', 'identity:list_role_assignments', 'admin', roleAssignments),
+  identityRoute('roles-create', 'POST', '/roles', 'identity:create_role', create),
+  identityRoute('roles-list', 'GET', '/roles', 'identity:list_roles', list),
+  identityRoute('roles-show', 'GET', '/roles/{role_id}', 'identity:get_role', show),
+  identityRoute('roles-update', 'PATCH', '/roles/{role_id}', 'identity:update_role', update),
+  identityRoute('roles-delete', 'DELETE', '/roles/{role_id}', 'identity:delete_role', remove),
+  identityRoute('grants-create', 'PUT', grantPath, 'identity:create_grant', grant),
+  identityRoute('grants-check', 'HEAD', grantPath, 'identity:check_grant', check),
+  identityRoute('grants-get', 'GET', grantPath, 'identity:check_grant', check),
+  identityRoute('grants-delete', 'DELETE', grantPath, 'identity:revoke_grant', unassign),
+  identityRoute('grants-list', 'GET', '/projects/{project_id}/users/{user_id}/roles', 'identity:list_grants', rolesOfUserOnProject),
+  identityRoute('role-assignments-list', 'GET', '/role_assignments', 'identity:list_role_assignments', roleAssignments),
 ];

@@ -4,7 +4,7 @@ import type { Services } from '../../services';
 import { json, noContent } from '../../http/respond';
 import { ApiError, badRequest, forbidden, notFound, unauthorized } from '../../http/errors';
 import { validateBody } from '../../api/validation';
-import { isAdmin } from '../../api/policy';
+import { authorize } from '../../api/policy';
 import { signToken, newAuditId, type TokenPayload } from '../tokens';
 import { verifyPassword } from '../passwords';
 import { BuiltinAuthenticator } from '../authenticate';
@@ -198,7 +198,6 @@ async function subject(ctx: RequestContext): Promise<TokenPayload> {
   const auth = builtin(s);
   const subjectToken = ctx.req.headers['x-subject-token'];
   if (!subjectToken) throw notFound('Could not find token: X-Subject-Token header is missing.');
-  const caller = ctx.auth!;
   let p: TokenPayload;
   try {
     p = await auth.check(subjectToken);
@@ -206,7 +205,7 @@ async function subject(ctx: RequestContext): Promise<TokenPayload> {
     throw notFound('Could not find token.');
   }
   // identity:validate_token: an admin, or the token's own subject.
-  if (!isAdmin(caller) && caller.userId !== p.u) throw forbidden("You are not authorized to perform the requested action: identity:validate_token.");
+  authorize(ctx, 'identity:validate_token', { userId: p.u });
   return p;
 }
 
@@ -251,12 +250,12 @@ async function authSystem(ctx: RequestContext) {
 
 
 export const tokenRoutes: Route[] = [
-  identityRoute('token-issue', 'POST', '/auth/tokens', 'identity:authenticate', 'public', issue),
-  identityRoute('token-validate', 'GET', '/auth/tokens', 'identity:validate_token', 'authenticated', validate),
-  identityRoute('token-check', 'HEAD', '/auth/tokens', 'identity:check_token', 'authenticated', validate),
-  identityRoute('token-revoke', 'DELETE', '/auth/tokens', 'identity:revoke_token', 'authenticated', revoke),
-  identityRoute('auth-projects', 'GET', '/auth/projects', 'identity:get_auth_projects', 'authenticated', authProjects),
-  identityRoute('auth-domains', 'GET', '/auth/domains', 'identity:get_auth_domains', 'authenticated', authDomains),
-  identityRoute('auth-system', 'GET', '/auth/system', 'identity:get_auth_system', 'authenticated', authSystem),
-  identityRoute('auth-catalog', 'GET', '/auth/catalog', 'identity:get_auth_catalog', 'authenticated', authCatalog),
+  identityRoute('token-issue', 'POST', '/auth/tokens', 'public', issue),
+  identityRoute('token-validate', 'GET', '/auth/tokens', 'identity:validate_token', validate),
+  identityRoute('token-check', 'HEAD', '/auth/tokens', 'identity:check_token', validate),
+  identityRoute('token-revoke', 'DELETE', '/auth/tokens', 'identity:revoke_token', revoke),
+  identityRoute('auth-projects', 'GET', '/auth/projects', 'identity:get_auth_projects', authProjects),
+  identityRoute('auth-domains', 'GET', '/auth/domains', 'identity:get_auth_domains', authDomains),
+  identityRoute('auth-system', 'GET', '/auth/system', 'identity:get_auth_system', authSystem),
+  identityRoute('auth-catalog', 'GET', '/auth/catalog', 'identity:get_auth_catalog', authCatalog),
 ];

@@ -3,9 +3,9 @@
 import type { RequestContext, Route } from '../../http/router';
 import type { JacketConfig } from '../../config';
 import { json, noContent } from '../../http/respond';
-import { conflict, forbidden, notFound } from '../../http/errors';
+import { conflict, notFound } from '../../http/errors';
 import { validateBody } from '../../api/validation';
-import { isAdmin } from '../../api/policy';
+import { authorize } from '../../api/policy';
 import { AlreadyExistsError } from '../../store/tables';
 import { hashPassword } from '../passwords';
 import { newId, type UserRecord } from '../model';
@@ -90,8 +90,7 @@ async function list(ctx: RequestContext) {
 
 async function visibleUser(ctx: RequestContext): Promise<UserRecord> {
   const id = ctx.params.user_id;
-  const a = ctx.auth!;
-  if (!isAdmin(a) && a.userId !== id) throw forbidden('You are not authorized to perform the requested action: identity:get_user.');
+  authorize(ctx, 'identity:get_user', { userId: id });
   const u = await ctx.services.identity.getUser(id);
   if (!u) throw notFound(`Could not find user: ${id}.`);
   return u;
@@ -151,10 +150,10 @@ async function userProjects(ctx: RequestContext) {
 }
 
 export const userRoutes: Route[] = [
-  identityRoute('users-create', 'POST', '/users', 'identity:create_user', 'admin', create),
-  identityRoute('users-list', 'GET', '/users', 'identity:list_users', 'admin', list),
-  identityRoute('users-show', 'GET', '/users/{user_id}', 'identity:get_user', 'authenticated', show),
-  identityRoute('users-update', 'PATCH', '/users/{user_id}', 'identity:update_user', 'admin', update),
-  identityRoute('users-delete', 'DELETE', '/users/{user_id}', 'identity:delete_user', 'admin', remove),
-  identityRoute('users-projects', 'GET', '/users/{user_id}/projects', 'identity:list_user_projects', 'authenticated', userProjects),
+  identityRoute('users-create', 'POST', '/users', 'identity:create_user', create),
+  identityRoute('users-list', 'GET', '/users', 'identity:list_users', list),
+  identityRoute('users-show', 'GET', '/users/{user_id}', 'identity:get_user', show),
+  identityRoute('users-update', 'PATCH', '/users/{user_id}', 'identity:update_user', update),
+  identityRoute('users-delete', 'DELETE', '/users/{user_id}', 'identity:delete_user', remove),
+  identityRoute('users-projects', 'GET', '/users/{user_id}/projects', 'identity:list_user_projects', userProjects),
 ];

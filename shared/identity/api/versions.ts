@@ -17,6 +17,6 @@ const list = async (ctx: RequestContext) => json({ versions: { values: [v3(ctx.s
 const show = async (ctx: RequestContext) => json({ version: v3(ctx.services.config) });
 
 export const identityVersionRoutes: Route[] = [
-  { name: 'identity-versions', method: 'GET', path: '/identity', service: 'identity', policy: { name: 'identity:versions', rule: 'public' }, handler: list },
-  { name: 'identity-version-v3', method: 'GET', path: '/identity/v3', service: 'identity', policy: { name: 'identity:version', rule: 'public' }, handler: show },
+  { name: 'identity-versions', method: 'GET', path: '/identity', service: 'identity', policy: 'public', handler: list },
+  { name: 'identity-version-v3', method: 'GET', path: '/identity/v3', service: 'identity', policy: 'public', handler: show },
 ];

@@ -2,11 +2,12 @@
 import { routeMaker, type RequestContext } from '../../http/router';
 import { forbidden, notFound } from '../../http/errors';
 import { imageStore, type ImageRecord } from '../model';
+import type { ImagePolicy } from '../policy';
 
 export const IMAGE_PREFIX = '/image';
 
 /** A Glance route: path below /image, with Glance's policy name. */
-export const imageRoute = routeMaker('image', IMAGE_PREFIX);
+export const imageRoute = routeMaker<ImagePolicy>('image', IMAGE_PREFIX);
 
 /** Glance's policy refusal (glance/api/v2/policy.py). */
 export const notAuthorized = (action: string) => forbidden(`You are not authorized to complete ${action} action.`);
@@ -18,11 +19,4 @@ export async function visibleImage(ctx: RequestContext, id = ctx.params.image_id
   const found = await imageStore(ctx.services).visible(ctx.auth!, id);
   if (!found) throw imageNotFound(id);
   return found;
-}
-
-/** Glance's member-or-admin rule for changes, worded as Glance words it. */
-export function requireMember(ctx: RequestContext, action: string): void {
-  const a = ctx.auth!;
-  if (a.roles.includes('admin')) return;
-  if (!a.projectId || !a.roles.includes('member')) throw notAuthorized(action);
 }

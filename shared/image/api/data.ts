@@ -11,13 +11,12 @@ import { imageStore, canModify, glanceTime, type ImageRecord } from '../model';
 import { MANAGE_KIND } from '../managedImage';
 import { blobNameOf, ImageDataError } from '../vhdBlob';
 import { startWork } from '../../work/ledger';
-import { imageRoute, notAuthorized, requireMember, visibleImage } from './common';
+import { imageRoute, notAuthorized, visibleImage } from './common';
 
 /** Glance's image_size_cap default (1 TiB). */
 export const IMAGE_SIZE_CAP = 1024 ** 4;
 
 async function upload(ctx: RequestContext): Promise<ApiResponse> {
-  requireMember(ctx, 'upload_image');
   const ct = (ctx.req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (ct !== 'application/octet-stream') throw new ApiError(415, 'Content-Type must be application/octet-stream');
   const found = await visibleImage(ctx);
@@ -97,6 +96,6 @@ async function download(ctx: RequestContext): Promise<ApiResponse> {
 }
 
 export const glanceDataRoutes: Route[] = [
-  imageRoute('images-upload', 'PUT', '/v2/images/{image_id}/file', 'upload_image', 'authenticated', upload, { streamBody: true }),
-  imageRoute('images-download', 'GET', '/v2/images/{image_id}/file', 'download_image', 'authenticated', download),
+  imageRoute('images-upload', 'PUT', '/v2/images/{image_id}/file', 'upload_image', upload, { streamBody: true }),
+  imageRoute('images-download', 'GET', '/v2/images/{image_id}/file', 'download_image', download),
 ];

@@ -4,13 +4,13 @@ import { randomUUID } from 'node:crypto';
 import type { RequestContext, Route } from '../../http/router';
 import { json, noContent } from '../../http/respond';
 import { ApiError, badRequest, conflict, forbidden } from '../../http/errors';
-import { isAdmin } from '../../api/policy';
+import { authorize, isAdmin } from '../../api/policy';
 import { AlreadyExistsError, ConcurrencyError } from '../../store/tables';
 import { imageStore, canModify, glanceTime, newImageRecord, type ImageRecord, type Visibility } from '../model';
 import { imageView } from '../view';
 import { DELETE_KIND } from '../managedImage';
 import { startWork } from '../../work/ledger';
-import { imageRoute, imageNotFound, notAuthorized, requireMember, visibleImage } from './common';
+import { imageRoute, imageNotFound, notAuthorized, visibleImage } from './common';
 
 /** The formats Jacket stores (Glance's configurable disk_formats/container_formats lists). */
 export const DISK_FORMATS = ['raw', 'vhd'];
@@ -72,7 +72,7 @@ function checkAttribute(key: string, value: unknown): void {
 
 /** Public images are the admin's to publish (Glance's publicize_image policy). */
 function checkVisibility(ctx: RequestContext, v: unknown): void {
-  if (v === 'public' && !isAdmin(ctx.auth!)) throw notAuthorized('publicize_image');
+  if (v === 'public') authorize(ctx, 'publicize_image');
 }
 
 function checkPropertyCount(img: ImageRecord): void {
@@ -81,7 +81,6 @@ function checkPropertyCount(img: ImageRecord): void {
 }
 
 async function create(ctx: RequestContext) {
-  requireMember(ctx, 'add_image');
   const b = ctx.body;
   if (typeof b !== 'object' || b === null || Array.isArray(b)) throw badRequest('Body expected in request.');
   const body = b as Record<string, unknown>;
@@ -327,7 +326,6 @@ function applyOp(img: ImageRecord, o: PatchOp, ctx: RequestContext): void {
 }
 
 async function update(ctx: RequestContext) {
-  requireMember(ctx, 'modify_image');
   const ct = (ctx.req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (!PATCH_TYPES.includes(ct)) {
     throw new ApiError(415, `Unsupported Content-Type`, { 'Accept-Patch': PATCH_TYPES.join(', ') });
@@ -352,7 +350,6 @@ async function update(ctx: RequestContext) {
 }
 
 async function remove(ctx: RequestContext) {
-  requireMember(ctx, 'delete_image');
   const { image, etag } = await visibleImage(ctx);
   if (image.marketplace || image.protected) throw forbidden(`Image ${image.id} is protected and cannot be deleted.`);
   if (!canModify(ctx.auth!, image)) throw notAuthorized('delete_image');
@@ -370,9 +367,9 @@ async function remove(ctx: RequestContext) {
 }
 
 export const glanceImageRoutes: Route[] = [
-  imageRoute('images-list', 'GET', '/v2/images', 'get_images', 'authenticated', list),
-  imageRoute('images-create', 'POST', '/v2/images', 'add_image', 'authenticated', create),
-  imageRoute('images-show', 'GET', '/v2/images/{image_id}', 'get_image', 'authenticated', show),
-  imageRoute('images-update', 'PATCH', '/v2/images/{image_id}', 'modify_image', 'authenticated', update),
-  imageRoute('images-delete', 'DELETE', '/v2/images/{image_id}', 'delete_image', 'authenticated', remove),
+  imageRoute('images-list', 'GET', '/v2/images', 'get_images', list),
+  imageRoute('images-create', 'POST', '/v2/images', 'add_image', create),
+  imageRoute('images-show', 'GET', '/v2/images/{image_id}', 'get_image', show),
+  imageRoute('images-update', 'PATCH', '/v2/images/{image_id}', 'modify_image', update),
+  imageRoute('images-delete', 'DELETE', '/v2/images/{image_id}', 'delete_image', remove),
 ];

@@ -15,7 +15,7 @@ const route = (name: string, path: string, status: number): Route => ({
   method: 'GET',
   path,
   service: 'image',
-  policy: { name: 'versions', rule: 'public' },
+  policy: 'public',
   handler: async (ctx) => json(versions(ctx), status),
 });
 

@@ -67,4 +67,4 @@ async function getConsoleOutput(ctx: RequestContext, args: unknown) {
   return json({ output: tailLog(text, length) });
 }
 
-registerServerAction({ name: 'os-getConsoleOutput', policy: { name: 'os_compute_api:os-console-output', rule: 'project_member_or_admin' }, schema: consoleOutputSchema, handler: getConsoleOutput });
+registerServerAction({ name: 'os-getConsoleOutput', policy: 'os_compute_api:os-console-output', schema: consoleOutputSchema, handler: getConsoleOutput });

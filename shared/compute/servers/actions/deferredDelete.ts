@@ -53,5 +53,5 @@ async function forceDelete(ctx: RequestContext) {
   return accepted();
 }
 
-registerServerAction({ name: 'restore', policy: { name: 'os_compute_api:os-deferred-delete:restore', rule: 'project_member_or_admin' }, schema: restoreSchema, handler: restore });
-registerServerAction({ name: 'forceDelete', policy: { name: 'os_compute_api:os-deferred-delete:force', rule: 'project_member_or_admin' }, schema: forceDeleteSchema, handler: forceDelete });
+registerServerAction({ name: 'restore', policy: 'os_compute_api:os-deferred-delete:restore', schema: restoreSchema, handler: restore });
+registerServerAction({ name: 'forceDelete', policy: 'os_compute_api:os-deferred-delete:force', schema: forceDeleteSchema, handler: forceDelete });

@@ -139,5 +139,5 @@ async function createBackup(ctx: RequestContext, args: unknown) {
   return accepted(undefined, rotation > 0 ? { Location: computeUrl(ctx, `/images/${image.id}`) } : {});
 }
 
-registerServerAction({ name: 'createImage', policy: { name: 'os_compute_api:servers:create_image', rule: 'project_member_or_admin' }, schema: createImageSchema, handler: createImage });
-registerServerAction({ name: 'createBackup', policy: { name: 'os_compute_api:os-create-backup', rule: 'project_member_or_admin' }, schema: createBackupSchema, handler: createBackup });
+registerServerAction({ name: 'createImage', policy: 'os_compute_api:servers:create_image', schema: createImageSchema, handler: createImage });
+registerServerAction({ name: 'createBackup', policy: 'os_compute_api:os-create-backup', schema: createBackupSchema, handler: createBackup });

@@ -1,7 +1,7 @@
 // The server action route. Action modules register themselves on import: add one import line each.
 import type { Route } from '../../../http/router';
 import { computeRoute } from '../../common';
-import { dispatchServerAction } from './registry';
+import { dispatchServerAction, serverActionPolicy } from './registry';
 import './power';
 import './lifecycle';
 import './unsupported';
@@ -12,5 +12,5 @@ import './console';
 import './rebuild';
 
 export const serverActionRoutes: Route[] = [
-  computeRoute('servers-action', 'POST', '/servers/{server_id}/action', 'os_compute_api:servers:action', 'authenticated', dispatchServerAction),
+  computeRoute('servers-action', 'POST', '/servers/{server_id}/action', serverActionPolicy, dispatchServerAction),
 ];

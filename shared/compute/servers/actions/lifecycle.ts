@@ -18,7 +18,7 @@ import { beginPowerAction, stopOp, POWER } from './powerWork';
 import { ACTION, finishAction, startAction } from '../instanceActions';
 import { updateServer, visibleServer, type VmState } from '../model';
 import { accepted } from '../../../http/respond';
-import { enforce } from '../../../api/policy';
+import { authorize } from '../../../api/policy';
 
 const emptyActionSchema = (name: string) => ({ type: 'object', properties: { [name]: {} }, required: [name], additionalProperties: false });
 // migrate_server.migrate applies from 2.56 only: at 2.1 the body's value is not validated.
@@ -39,7 +39,7 @@ const resetStateSchema = {
 
 registerServerAction({
   name: 'suspend',
-  policy: { name: 'os_compute_api:os-suspend-server:suspend', rule: 'project_member_or_admin' },
+  policy: 'os_compute_api:os-suspend-server:suspend',
   schema: emptyActionSchema('suspend'),
   handler: (ctx) =>
     beginPowerAction(ctx, { method: 'suspend', vm: ['active'] }, ACTION.SUSPEND, 'compute_suspend_instance', {
@@ -52,7 +52,7 @@ registerServerAction({
 
 registerServerAction({
   name: 'resume',
-  policy: { name: 'os_compute_api:os-suspend-server:resume', rule: 'project_member_or_admin' },
+  policy: 'os_compute_api:os-suspend-server:resume',
   schema: emptyActionSchema('resume'),
   handler: (ctx) =>
     beginPowerAction(ctx, { method: 'resume', vm: ['suspended'] }, ACTION.RESUME, 'compute_resume_instance', {
@@ -66,7 +66,7 @@ const SHELVABLE: VmState[] = ['active', 'stopped', 'paused', 'suspended'];
 
 registerServerAction({
   name: 'shelve',
-  policy: { name: 'os_compute_api:os-shelve:shelve', rule: 'project_member_or_admin' },
+  policy: 'os_compute_api:os-shelve:shelve',
   schema: emptyActionSchema('shelve'),
   handler: (ctx) =>
     beginPowerAction(ctx, { method: 'shelve', vm: SHELVABLE }, ACTION.SHELVE, 'compute_shelve_instance', {
@@ -78,7 +78,7 @@ registerServerAction({
 
 registerServerAction({
   name: 'shelveOffload',
-  policy: { name: 'os_compute_api:os-shelve:shelve_offload', rule: 'admin' },
+  policy: 'os_compute_api:os-shelve:shelve_offload',
   schema: emptyActionSchema('shelveOffload'),
   handler: (ctx) =>
     beginPowerAction(ctx, { method: 'shelveOffload', vm: ['shelved'] }, ACTION.SHELVE_OFFLOAD, 'compute_shelve_offload_instance', {
@@ -90,7 +90,7 @@ registerServerAction({
 
 registerServerAction({
   name: 'unshelve',
-  policy: { name: 'os_compute_api:os-shelve:unshelve', rule: 'project_member_or_admin' },
+  policy: 'os_compute_api:os-shelve:unshelve',
   // shelve.unshelve at 2.1: {"unshelve": null} (any value; availability_zone arrives at 2.77).
   schema: emptyActionSchema('unshelve'),
   handler: (ctx) =>
@@ -104,7 +104,7 @@ registerServerAction({
 registerServerAction({
   name: 'migrate',
   // Nova's default is PROJECT_MANAGER_OR_ADMIN; Jacket has no manager role: admin.
-  policy: { name: 'os_compute_api:os-migrate-server:migrate', rule: 'admin' },
+  policy: 'os_compute_api:os-migrate-server:migrate',
   schema: anyValueSchema('migrate'),
   handler: (ctx) =>
     beginPowerAction(ctx, { method: 'migrate', vm: ['active', 'stopped'], host: true }, ACTION.MIGRATE, 'compute_resize_instance', (srv) =>
@@ -117,7 +117,7 @@ registerServerAction({
 
 registerServerAction({
   name: 'os-resetState',
-  policy: { name: 'os_compute_api:os-admin-actions:reset_state', rule: 'admin' },
+  policy: 'os_compute_api:os-admin-actions:reset_state',
   schema: resetStateSchema,
   handler: async (ctx, args) => {
     const s = ctx.services;
@@ -133,7 +133,7 @@ registerServerAction({
 
 registerServerAction({
   name: 'lock',
-  policy: { name: 'os_compute_api:os-lock-server:lock', rule: 'project_member_or_admin' },
+  policy: 'os_compute_api:os-lock-server:lock',
   schema: emptyActionSchema('lock'),
   handler: async (ctx) => {
     const s = ctx.services;
@@ -150,7 +150,7 @@ registerServerAction({
 
 registerServerAction({
   name: 'unlock',
-  policy: { name: 'os_compute_api:os-lock-server:unlock', rule: 'project_member_or_admin' },
+  policy: 'os_compute_api:os-lock-server:unlock',
   schema: emptyActionSchema('unlock'),
   handler: async (ctx) => {
     const s = ctx.services;
@@ -158,7 +158,7 @@ registerServerAction({
     const expected = cur.value.project_id === ctx.auth!.projectId ? 'owner' : 'admin';
     // A lock taken by the other side (an admin's lock, for the owner) needs the override policy.
     if (cur.value.locked_by && cur.value.locked_by !== expected) {
-      enforce({ name: 'os_compute_api:os-lock-server:unlock:unlock_override', rule: 'admin' }, ctx.auth);
+      authorize(ctx, 'os_compute_api:os-lock-server:unlock:unlock_override');
     }
     const ref = await startAction(s, cur.value, ACTION.UNLOCK, ctx.requestId, ctx.auth!.userId, 'api_unlock');
     await updateServer(s, cur, (v) => ({ ...v, locked: false, locked_by: null }));

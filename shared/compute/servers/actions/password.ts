@@ -111,4 +111,4 @@ export const passwordKind: WorkKind = {
   deadlineSeconds: 3600,
   giveUp: (item, s, f) => endPassword(s, passwordAction(item), false, `Azure error ${f.code}`),
 };
-registerServerAction({ name: 'changePassword', policy: { name: 'os_compute_api:os-admin-password', rule: 'project_member_or_admin' }, schema: changePasswordSchema, handler: changePassword });
+registerServerAction({ name: 'changePassword', policy: 'os_compute_api:os-admin-password', schema: changePasswordSchema, handler: changePassword });

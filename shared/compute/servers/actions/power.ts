@@ -34,7 +34,7 @@ const emptyActionSchema = (name: string) => ({ type: 'object', properties: { [na
 
 registerServerAction({
   name: 'reboot',
-  policy: { name: 'os_compute_api:servers:reboot', rule: 'project_member_or_admin' },
+  policy: 'os_compute_api:servers:reboot',
   schema: rebootSchema,
   handler: async (ctx, args) => {
     const hard = (args as { type: string }).type.toUpperCase() === 'HARD';
@@ -55,7 +55,7 @@ registerServerAction({
 
 registerServerAction({
   name: 'os-stop',
-  policy: { name: 'os_compute_api:servers:stop', rule: 'project_member_or_admin' },
+  policy: 'os_compute_api:servers:stop',
   schema: emptyActionSchema('os-stop'),
   handler: (ctx) =>
     beginPowerAction(ctx, { method: 'stop', vm: ['active', 'error'], host: true }, ACTION.STOP, 'compute_stop_instance', {
@@ -67,7 +67,7 @@ registerServerAction({
 
 registerServerAction({
   name: 'os-start',
-  policy: { name: 'os_compute_api:servers:start', rule: 'project_member_or_admin' },
+  policy: 'os_compute_api:servers:start',
   schema: emptyActionSchema('os-start'),
   handler: (ctx) =>
     beginPowerAction(ctx, { method: 'start', vm: ['stopped'], host: true }, ACTION.START, 'compute_start_instance', {

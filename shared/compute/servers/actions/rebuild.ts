@@ -133,4 +133,4 @@ async function rebuild(ctx: RequestContext, args: unknown) {
   return json({ server: { ...view, adminPass: password } }, 202);
 }
 
-registerServerAction({ name: 'rebuild', policy: { name: 'os_compute_api:servers:rebuild', rule: 'project_member_or_admin' }, schema: rebuildSchema, handler: rebuild });
+registerServerAction({ name: 'rebuild', policy: 'os_compute_api:servers:rebuild', schema: rebuildSchema, handler: rebuild });

@@ -1,16 +1,17 @@
 // POST /servers/{server_id}/action: the body's one key names the action ({"reboot": {...}}). Each
-// action module registers its handler, its upstream policy and its request schema here.
+// action module registers its handler, its upstream policy name and its request schema here. The
+// pipeline enforces the action's policy (serverActionPolicy names it from the body) before dispatch.
 import type { RequestContext } from '../../../http/router';
 import type { ApiResponse } from '../../../http/types';
-import type { Policy } from '../../../api/policy';
-import { enforce } from '../../../api/policy';
+import type { ComputePolicy } from '../../policy';
 import { badRequest } from '../../../http/errors';
 import { validateBody } from '../../../api/validation';
 
 export interface ServerAction {
   /** The body key, e.g. 'reboot', 'os-start', 'createImage'. */
   name: string;
-  policy: Policy;
+  /** The action's upstream policy (compute/policy.ts), e.g. os_compute_api:servers:reboot. */
+  policy: ComputePolicy;
   /** Schema of the whole body ({"reboot": {...}}), mirroring Nova's for this action at 2.1. */
   schema: object;
   handler: (ctx: RequestContext, args: unknown) => Promise<ApiResponse>;
@@ -27,6 +28,16 @@ export function registeredActions(): string[] {
   return [...actions.keys()].sort();
 }
 
+/**
+ * The route's policy: the policy of the action the body names (the first key Nova knows, as dispatch
+ * picks it); a body naming no known action only needs a token and then answers 400 from dispatch.
+ */
+export function serverActionPolicy(body: unknown): ComputePolicy | 'authenticated' {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'authenticated';
+  const key = Object.keys(body).find((k) => actions.has(k));
+  return key === undefined ? 'authenticated' : actions.get(key)!.policy;
+}
+
 export async function dispatchServerAction(ctx: RequestContext): Promise<ApiResponse> {
   const body = ctx.body;
   if (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).length === 0) {
@@ -36,7 +47,6 @@ export async function dispatchServerAction(ctx: RequestContext): Promise<ApiResp
   const key = Object.keys(body).find((k) => actions.has(k));
   if (!key) throw badRequest(`There is no such action: ${Object.keys(body)[0]}`);
   const action = actions.get(key)!;
-  enforce(action.policy, ctx.auth);
   validateBody(action.schema, body);
   return action.handler(ctx, (body as Record<string, unknown>)[key]);
 }

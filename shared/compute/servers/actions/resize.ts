@@ -118,6 +118,6 @@ async function revertResize(ctx: RequestContext) {
   return accepted();
 }
 
-registerServerAction({ name: 'resize', policy: { name: 'os_compute_api:servers:resize', rule: 'project_member_or_admin' }, schema: resizeSchema, handler: resize });
-registerServerAction({ name: 'confirmResize', policy: { name: 'os_compute_api:servers:confirm_resize', rule: 'project_member_or_admin' }, schema: confirmSchema, handler: confirmResize });
-registerServerAction({ name: 'revertResize', policy: { name: 'os_compute_api:servers:revert_resize', rule: 'project_member_or_admin' }, schema: revertSchema, handler: revertResize });
+registerServerAction({ name: 'resize', policy: 'os_compute_api:servers:resize', schema: resizeSchema, handler: resize });
+registerServerAction({ name: 'confirmResize', policy: 'os_compute_api:servers:confirm_resize', schema: confirmSchema, handler: confirmResize });
+registerServerAction({ name: 'revertResize', policy: 'os_compute_api:servers:revert_resize', schema: revertSchema, handler: revertResize });

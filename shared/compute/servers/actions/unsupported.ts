@@ -15,6 +15,7 @@
 //   POST /servers/{id}/os-interface      400 AttachInterfaceNotSupported.
 import type { RequestContext, Route } from '../../../http/router';
 import type { ApiResponse } from '../../../http/types';
+import type { ComputePolicy } from '../../policy';
 import { registerServerAction } from './registry';
 import { guard } from './powerWork';
 import { checkInstanceLock, checkInstanceState, visibleServer, type VmState } from '../model';
@@ -39,10 +40,10 @@ const objectAction = (name: string, properties: Record<string, unknown>, require
 });
 
 /** Registers an action that runs Nova's checks for it and then answers 501. */
-function unsupported(name: string, policy: string, schema: object, g?: { method: string; vm: VmState[] }) {
+function unsupported(name: string, policy: ComputePolicy, schema: object, g?: { method: string; vm: VmState[] }) {
   registerServerAction({
     name,
-    policy: { name: policy, rule: 'project_member_or_admin' },
+    policy: policy,
     schema,
     handler: async (ctx) => {
       const cur = await visibleServer(ctx);
@@ -67,7 +68,7 @@ unsupported('unrescue', 'os_compute_api:os-unrescue', emptyActionSchema('unrescu
 function console(name: string, types: string[]) {
   registerServerAction({
     name,
-    policy: { name: 'os_compute_api:os-remote-consoles', rule: 'project_member_or_admin' },
+    policy: 'os_compute_api:os-remote-consoles',
     schema: objectAction(name, { type: { type: 'string', enum: types } }, ['type']),
     handler: async (ctx) => {
       const cur = await visibleServer(ctx);
@@ -84,7 +85,7 @@ console('os-getSerialConsole', ['serial']);
 
 registerServerAction({
   name: 'os-getRDPConsole',
-  policy: { name: 'os_compute_api:os-remote-consoles', rule: 'project_member_or_admin' },
+  policy: 'os_compute_api:os-remote-consoles',
   schema: anyValueSchema('os-getRDPConsole'),
   // Removed upstream with the Hyper-V driver (29.0.0): a bare webob 400.
   handler: async () => {
@@ -94,7 +95,7 @@ registerServerAction({
 
 registerServerAction({
   name: 'trigger_crash_dump',
-  policy: { name: 'os_compute_api:servers:trigger_crash_dump', rule: 'project_member_or_admin' },
+  policy: 'os_compute_api:servers:trigger_crash_dump',
   schema: { type: 'object', properties: { trigger_crash_dump: { type: 'null' } }, required: ['trigger_crash_dump'], additionalProperties: false },
   handler: async (ctx) => {
     // From 2.17; below it Nova's versioned method is not found: a bare 404.
@@ -107,7 +108,7 @@ registerServerAction({
 
 registerServerAction({
   name: 'addFloatingIp',
-  policy: { name: 'os_compute_api:os-floating-ips:add', rule: 'project_member_or_admin' },
+  policy: 'os_compute_api:os-floating-ips:add',
   schema: objectAction('addFloatingIp', { address: ipFormat, fixed_address: ipFormat }, ['address']),
   handler: async (ctx, args) => {
     const a = args as { address: string; fixed_address?: string };
@@ -122,7 +123,7 @@ registerServerAction({
 
 registerServerAction({
   name: 'removeFloatingIp',
-  policy: { name: 'os_compute_api:os-floating-ips:remove', rule: 'project_member_or_admin' },
+  policy: 'os_compute_api:os-floating-ips:remove',
   schema: objectAction('removeFloatingIp', { address: ipFormat }, ['address']),
   handler: async (_ctx, args) => {
     throw notFound(`Floating IP not found for address ${(args as { address: string }).address}.`);
@@ -131,7 +132,7 @@ registerServerAction({
 
 registerServerAction({
   name: 'addFixedIp',
-  policy: { name: 'os_compute_api:os-multinic:add', rule: 'project_member_or_admin' },
+  policy: 'os_compute_api:os-multinic:add',
   schema: objectAction('addFixedIp', { networkId: { type: ['string', 'number'], minLength: 1, maxLength: 36 } }, ['networkId']),
   handler: async (ctx, args) => {
     const cur = await visibleServer(ctx);
@@ -142,7 +143,7 @@ registerServerAction({
 
 registerServerAction({
   name: 'removeFixedIp',
-  policy: { name: 'os_compute_api:os-multinic:remove', rule: 'project_member_or_admin' },
+  policy: 'os_compute_api:os-multinic:remove',
   schema: objectAction('removeFixedIp', { address: ipFormat }, ['address']),
   handler: async (ctx, args) => {
     const address = (args as { address: string }).address;
@@ -156,7 +157,7 @@ registerServerAction({
 
 registerServerAction({
   name: 'injectNetworkInfo',
-  policy: { name: 'os_compute_api:os-admin-actions:inject_network_info', rule: 'admin' },
+  policy: 'os_compute_api:os-admin-actions:inject_network_info',
   schema: emptyActionSchema('injectNetworkInfo'),
   handler: async (ctx) => {
     const cur = await visibleServer(ctx);
@@ -167,7 +168,7 @@ registerServerAction({
 
 registerServerAction({
   name: 'resetNetwork',
-  policy: { name: 'os_compute_api:os-admin-actions:reset_network', rule: 'admin' },
+  policy: 'os_compute_api:os-admin-actions:reset_network',
   schema: anyValueSchema('resetNetwork'),
   handler: async () => {
     throw new ApiError(410, 'This resource is no longer available.  No forwarding address is given.');
@@ -176,7 +177,7 @@ registerServerAction({
 
 registerServerAction({
   name: 'evacuate',
-  policy: { name: 'os_compute_api:os-evacuate', rule: 'admin' },
+  policy: 'os_compute_api:os-evacuate',
   schema: objectAction('evacuate', { adminPass: { type: 'string' }, host: hostName, onSharedStorage: boolish }, ['onSharedStorage']),
   handler: async (ctx, args) => {
     const a = args as { host?: string };
@@ -193,7 +194,7 @@ registerServerAction({
 registerServerAction({
   name: 'os-migrateLive',
   // Nova's default is PROJECT_MANAGER_OR_ADMIN; Jacket has no manager role: admin.
-  policy: { name: 'os_compute_api:os-migrate-server:migrate_live', rule: 'admin' },
+  policy: 'os_compute_api:os-migrate-server:migrate_live',
   schema: objectAction('os-migrateLive', { block_migration: boolish, disk_over_commit: boolish, host: { ...hostName, type: ['string', 'null'] } }, ['block_migration', 'disk_over_commit', 'host']),
   handler: async (ctx, args) => {
     const a = args as { host: string | null };
@@ -242,6 +243,6 @@ async function remoteConsole(ctx: RequestContext): Promise<ApiResponse> {
 }
 
 export const unsupportedServerRoutes: Route[] = [
-  computeRoute('server-interface-attach', 'POST', '/servers/{server_id}/os-interface', 'os_compute_api:os-attach-interfaces:create', 'project_member_or_admin', attachInterface),
-  computeRoute('server-remote-consoles', 'POST', '/servers/{server_id}/remote-consoles', 'os_compute_api:os-remote-consoles', 'project_member_or_admin', remoteConsole),
+  computeRoute('server-interface-attach', 'POST', '/servers/{server_id}/os-interface', 'os_compute_api:os-attach-interfaces:create', attachInterface),
+  computeRoute('server-remote-consoles', 'POST', '/servers/{server_id}/remote-consoles', 'os_compute_api:os-remote-consoles', remoteConsole),
 ];

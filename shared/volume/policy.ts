@@ -1,0 +1,113 @@
+// Cinder's policies that Jacket enforces, with upstream's defaults (cinder/policies/*.py, 2025.x):
+// xena_system_admin_or_project_reader -> 'project_reader_or_admin', xena_system_admin_or_project_member
+// -> 'project_member_or_admin', admin_api -> 'admin'. Routes name these (TypeScript checks the name);
+// shared/api/policy.ts reads them.
+import type { PolicyDefaults } from '../api/policy';
+
+export const VOLUME_POLICIES = {
+  // volumes.py
+  'volume:create': 'project_member_or_admin',
+  'volume:get': 'project_reader_or_admin',
+  'volume:get_all': 'project_reader_or_admin',
+  'volume:update': 'project_member_or_admin',
+  'volume:delete': 'project_member_or_admin',
+  'volume:force_delete': 'admin',
+  'volume_extension:volume_host_attribute': 'admin',
+  'volume_extension:volume_tenant_attribute': 'project_reader_or_admin',
+  'volume_extension:volume_mig_status_attribute': 'admin',
+  // volume_actions.py
+  'volume:extend': 'project_member_or_admin',
+  'volume_extension:volume_admin_actions:reset_status': 'admin',
+  'volume_extension:volume_admin_actions:force_delete': 'admin',
+  'volume_extension:volume_admin_actions:force_detach': 'admin',
+  'volume_extension:volume_actions:upload_image': 'project_member_or_admin',
+  'volume_extension:volume_actions:initialize_connection': 'project_member_or_admin',
+  'volume_extension:volume_actions:terminate_connection': 'project_member_or_admin',
+  'volume_extension:volume_actions:roll_detaching': 'project_member_or_admin',
+  'volume_extension:volume_actions:reserve': 'project_member_or_admin',
+  'volume_extension:volume_actions:unreserve': 'project_member_or_admin',
+  'volume_extension:volume_actions:begin_detaching': 'project_member_or_admin',
+  'volume_extension:volume_actions:attach': 'project_member_or_admin',
+  'volume_extension:volume_actions:detach': 'project_member_or_admin',
+  // volume_metadata.py
+  'volume:get_volume_metadata': 'project_reader_or_admin',
+  'volume:create_volume_metadata': 'project_member_or_admin',
+  'volume:update_volume_metadata': 'project_member_or_admin',
+  'volume:delete_volume_metadata': 'project_member_or_admin',
+  'volume_extension:volume_image_metadata:show': 'project_reader_or_admin',
+  'volume_extension:volume_image_metadata:set': 'project_member_or_admin',
+  'volume_extension:volume_image_metadata:remove': 'project_member_or_admin',
+  // snapshots.py, snapshot_metadata.py, snapshot_actions.py
+  'volume:create_snapshot': 'project_member_or_admin',
+  'volume:get_snapshot': 'project_reader_or_admin',
+  'volume:get_all_snapshots': 'project_reader_or_admin',
+  'volume:update_snapshot': 'project_member_or_admin',
+  'volume:delete_snapshot': 'project_member_or_admin',
+  'volume_extension:extended_snapshot_attributes': 'project_reader_or_admin',
+  'volume:get_snapshot_metadata': 'project_reader_or_admin',
+  'volume:update_snapshot_metadata': 'project_member_or_admin',
+  'volume:delete_snapshot_metadata': 'project_member_or_admin',
+  'volume_extension:snapshot_admin_actions:reset_status': 'admin',
+  'volume_extension:snapshot_admin_actions:force_delete': 'admin',
+  // backups.py, backup_actions.py
+  'backup:create': 'project_member_or_admin',
+  'backup:get': 'project_reader_or_admin',
+  'backup:get_all': 'project_reader_or_admin',
+  'backup:update': 'project_member_or_admin',
+  'backup:delete': 'project_member_or_admin',
+  'backup:restore': 'project_member_or_admin',
+  'backup:backup_project_attribute': 'admin',
+  'volume_extension:backup_admin_actions:reset_status': 'admin',
+  'volume_extension:backup_admin_actions:force_delete': 'admin',
+  // volume_type.py, type_extra_specs.py
+  'volume_extension:type_get_all': 'project_reader_or_admin',
+  'volume_extension:type_get': 'project_reader_or_admin',
+  'volume_extension:type_create': 'admin',
+  'volume_extension:type_update': 'admin',
+  'volume_extension:type_delete': 'admin',
+  'volume_extension:access_types_extra_specs': 'project_reader_or_admin',
+  'volume_extension:types_extra_specs:index': 'project_reader_or_admin',
+  'volume_extension:types_extra_specs:show': 'project_reader_or_admin',
+  'volume_extension:types_extra_specs:create': 'admin',
+  'volume_extension:types_extra_specs:update': 'admin',
+  'volume_extension:types_extra_specs:delete': 'admin',
+  // quotas.py, limits.py
+  'volume_extension:quotas:show': 'project_reader_or_admin',
+  'volume_extension:quotas:update': 'admin',
+  'volume_extension:quotas:delete': 'admin',
+  'limits_extension:used_limits': 'project_reader_or_admin',
+} as const satisfies PolicyDefaults;
+
+export type VolumePolicy = keyof typeof VOLUME_POLICIES;
+
+/** POST /volumes/{id}/action: each action's own policy (cinder/api/contrib/volume_actions.py, admin_actions.py...). */
+export const VOLUME_ACTION_POLICIES = {
+  'os-extend': 'volume:extend',
+  'os-reset_status': 'volume_extension:volume_admin_actions:reset_status',
+  'os-force_delete': 'volume_extension:volume_admin_actions:force_delete',
+  'os-force_detach': 'volume_extension:volume_admin_actions:force_detach',
+  'os-volume_upload_image': 'volume_extension:volume_actions:upload_image',
+  'os-show_image_metadata': 'volume_extension:volume_image_metadata:show',
+  'os-set_image_metadata': 'volume_extension:volume_image_metadata:set',
+  'os-unset_image_metadata': 'volume_extension:volume_image_metadata:remove',
+  'os-reserve': 'volume_extension:volume_actions:reserve',
+  'os-unreserve': 'volume_extension:volume_actions:unreserve',
+  'os-begin_detaching': 'volume_extension:volume_actions:begin_detaching',
+  'os-roll_detaching': 'volume_extension:volume_actions:roll_detaching',
+  'os-attach': 'volume_extension:volume_actions:attach',
+  'os-detach': 'volume_extension:volume_actions:detach',
+  'os-initialize_connection': 'volume_extension:volume_actions:initialize_connection',
+  'os-terminate_connection': 'volume_extension:volume_actions:terminate_connection',
+} as const satisfies Record<string, VolumePolicy>;
+
+/** POST /snapshots/{id}/action (cinder/api/contrib/admin_actions.py SnapshotAdminController). */
+export const SNAPSHOT_ACTION_POLICIES = {
+  'os-reset_status': 'volume_extension:snapshot_admin_actions:reset_status',
+  'os-force_delete': 'volume_extension:snapshot_admin_actions:force_delete',
+} as const satisfies Record<string, VolumePolicy>;
+
+/** POST /backups/{id}/action (cinder/api/contrib/admin_actions.py BackupAdminController). */
+export const BACKUP_ACTION_POLICIES = {
+  'os-reset_status': 'volume_extension:backup_admin_actions:reset_status',
+  'os-force_delete': 'volume_extension:backup_admin_actions:force_delete',
+} as const satisfies Record<string, VolumePolicy>;
