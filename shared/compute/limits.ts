@@ -5,7 +5,7 @@ import type { RequestContext, Route } from '../http/router';
 import type { Services } from '../services';
 import { json } from '../http/respond';
 import { forbidden } from '../http/errors';
-import { authorize, isAdmin } from '../api/policy';
+import { authorize } from '../api/policy';
 import type { RegionalFigure } from '../azure/regional';
 import { log } from '../log';
 import { displayedUsage, effectiveLimits, type Limits, type QuotaResource } from './quotas';
