@@ -4,6 +4,7 @@
 // container (diskCopy.ts), apart from the disk and its snapshots; the copies run on the work queue
 // (backupWork.ts).
 import { randomUUID } from 'node:crypto';
+import { startWork } from '../work/ledger';
 import type { RequestContext, Route } from '../http/router';
 import { json, accepted } from '../http/respond';
 import { badRequest, notFound } from '../http/errors';
@@ -134,7 +135,7 @@ async function create(ctx: RequestContext) {
   if (parent) await t.deps.upsert(parent.id, id, { kind: 'backup', project_id: project });
   await t.index.upsert('backup', id, { project_id: project });
   await t.backups.create(project, id, rec);
-  await ctx.services.work.enqueue({ kind: BACKUP_CREATE, id, data: { project }, requestId: ctx.requestId });
+  await startWork(ctx.services, { kind: BACKUP_CREATE, id, data: { project }, requestId: ctx.requestId });
   return accepted({ backup: backupSummary(ctx, rec) });
 }
 
@@ -184,7 +185,8 @@ async function show(ctx: RequestContext) {
 async function deleteBackup(ctx: RequestContext, force: boolean) {
   const cur = await findBackup(ctx, ctx.params.backup_id);
   const refused = invalidBackup('Backup status must be available or error');
-  if (!force && !['available', 'error'].includes(cur.value.status)) throw refused;
+  // error_deleting too: a later DELETE retries a delete that was given up (Cinder wants force).
+  if (!force && !['available', 'error', 'error_deleting'].includes(cur.value.status)) throw refused;
   if ((await childrenOf(ctx, cur)) > 0) throw invalidBackup('Incremental backups exist for this backup.');
   if (cur.value.status !== 'deleting') {
     await volumeTables(ctx.services)
@@ -193,7 +195,7 @@ async function deleteBackup(ctx: RequestContext, force: boolean) {
         throw refused;
       });
   }
-  await ctx.services.work.enqueue({ kind: BACKUP_DELETE, id: cur.rowKey, data: { project: cur.partitionKey }, requestId: ctx.requestId });
+  await startWork(ctx.services, { kind: BACKUP_DELETE, id: cur.rowKey, data: { project: cur.partitionKey }, requestId: ctx.requestId });
   return accepted();
 }
 
@@ -248,7 +250,7 @@ async function restore(ctx: RequestContext) {
     await t.volumes.update(vol.partitionKey, vol.rowKey, (x) => (x.status === 'restoring-backup' ? { ...x, status: 'available', restore: undefined } : undefined));
     throw e;
   }
-  await ctx.services.work.enqueue({ kind: BACKUP_RESTORE, id: v.id, data: { project: vol.partitionKey }, requestId: ctx.requestId });
+  await startWork(ctx.services, { kind: BACKUP_RESTORE, id: v.id, data: { project: vol.partitionKey }, requestId: ctx.requestId });
   return accepted({ restore: { backup_id: b.id, volume_id: v.id, volume_name: v.name } });
 }
 

@@ -1,5 +1,6 @@
 // POST /volumes/{id}/action: os-extend (detached volumes at 3.0, grown on the work queue) and the
 // admins' os-reset_status. Other actions answer as Cinder does for an action it does not know.
+import { startWork } from '../work/ledger';
 import type { RequestContext, Route } from '../http/router';
 import { accepted } from '../http/respond';
 import { badRequest } from '../http/errors';
@@ -65,7 +66,7 @@ async function extend(ctx: RequestContext) {
   await volumeTables(ctx.services).volumes.replace(cur.partitionKey, cur.rowKey, next, cur.etag).catch(() => {
     throw refuse('changing');
   });
-  await ctx.services.work.enqueue({ kind: VOLUME_EXTEND, id: v.id, data: { project: cur.partitionKey, size: newSize }, requestId: ctx.requestId });
+  await startWork(ctx.services, { kind: VOLUME_EXTEND, id: v.id, data: { project: cur.partitionKey, size: newSize }, requestId: ctx.requestId });
   return accepted();
 }
 
