@@ -18,6 +18,7 @@ import { log } from '../log';
 import { again, done, type WorkItem, type WorkKind, type WorkResult } from '../work/types';
 import type { CopyProgress } from '../azure/diskCopy';
 import type { ArmState } from '../azure/disks';
+import { absentOn404 } from '../azure/errors';
 import { cinderTime } from './common';
 import { backupById, jacketTags, volumeTables, type BackupRecord } from './model';
 import { backupBlobRef } from './diskCopy';
@@ -95,11 +96,17 @@ const backupCreate: WorkKind = {
       chunkBytes: s.config.work.copyChunkBytes,
       ...(parent ? { parent: backupBlobRef(parent.value.blob.name) } : {}),
     };
-    const grant = async () => ({ sas: await arm.grantRead('snapshots', snapName, SAS_SECONDS), sasUntil: Date.now() + SAS_SECONDS * 1000 });
+    // A snapshot gone (a clean-up of an earlier run, or deleted behind our back) is taken again, and
+    // the copy starts over from it: chunks of two points in time must not mix.
+    const grant = async () => {
+      const sas = await absentOn404(() => arm.grantRead('snapshots', snapName, SAS_SECONDS));
+      return sas ? { sas, sasUntil: Date.now() + SAS_SECONDS * 1000 } : undefined;
+    };
 
     // 2. Export the snapshot and start the blob (again from the start when a retry comes back here).
     if (item.step === 'export') {
       const g = await grant();
+      if (!g) return next('snapshot');
       await arm.copy.prepare(copy.target, copy.dataBytes, backupBlobMetadata(b), copy.parent);
       await t.backups.update(cur.partitionKey, cur.rowKey, (x) => (x.status !== 'creating' ? undefined : { ...x, blob: { ...x.blob, progress: START } }));
       return next('copy', g);
@@ -110,7 +117,9 @@ const backupCreate: WorkKind = {
       const progress = b.blob.progress;
       if (!progress) return next('export');
       const g = typeof item.data?.sas === 'string' && Number(item.data.sasUntil) - Date.now() > SAS_RENEW_SECONDS * 1000 ? { sas: item.data.sas, sasUntil: Number(item.data.sasUntil) } : await grant();
-      const r = await arm.copy.copyChunk({ ...copy, sasUrl: g.sas }, progress);
+      if (!g) return next('snapshot');
+      const r = await absentOn404(() => arm.copy.copyChunk({ ...copy, sasUrl: g.sas }, progress));
+      if (!r) return next('snapshot'); // the snapshot (or the target) went: start over
       // Recorded only if no duplicate step recorded this chunk first (then both wrote the same bytes).
       await t.backups.update(cur.partitionKey, cur.rowKey, (x) => (x.status !== 'creating' || x.blob.progress?.next !== progress.next ? undefined : { ...x, blob: { ...x.blob, progress: r.progress } }));
       log.info('backup chunk', { backup: b.id, next: r.progress.next, chunks: r.progress.chunks, done: r.done });

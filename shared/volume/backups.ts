@@ -12,7 +12,7 @@ import { validateBody } from '../api/validation';
 import { enforce, isAdmin } from '../api/policy';
 import { pageRequest, nextLinks } from '../api/pagination';
 import { odata, type Stored } from '../store/tables';
-import { boolParam, booleanSchema, cinderRoute, cinderTime, collectionUrl, compareBy, descriptionSchema, pageAfter, projectOf, resourceLinks, sortParams } from './common';
+import { actionName, boolParam, booleanSchema, cinderRoute, cinderTime, collectionUrl, compareBy, descriptionSchema, pageAfter, projectOf, resourceLinks, sortParams } from './common';
 import { findBackup, findVolume, volumeTables, type BackupRecord } from './model';
 import { backupBlobName, BACKUPS_CONTAINER } from './diskCopy';
 import { checkBackupQuota } from './quotaEngine';
@@ -200,15 +200,12 @@ async function deleteBackup(ctx: RequestContext, force: boolean) {
 }
 
 async function action(ctx: RequestContext) {
-  const body = ctx.body;
-  if (!body || typeof body !== 'object' || Array.isArray(body) || Object.keys(body).length === 0) throw badRequest('Malformed request body');
-  const keys = Object.keys(body);
-  if (keys.length > 1) throw badRequest('Malformed message body: too many body keys');
-  if (keys[0] === 'os-force_delete') {
+  const name = actionName(ctx);
+  if (name === 'os-force_delete') {
     enforce({ name: 'volume_extension:backup_admin_actions:force_delete', rule: 'admin' }, ctx.auth);
     return deleteBackup(ctx, true);
   }
-  throw badRequest(`There is no such action: ${keys[0]}`);
+  throw badRequest(`There is no such action: ${name}`);
 }
 
 async function restore(ctx: RequestContext) {

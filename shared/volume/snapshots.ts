@@ -9,7 +9,7 @@ import { validateBody } from '../api/validation';
 import { enforce, isAdmin } from '../api/policy';
 import { pageRequest, nextLinks } from '../api/pagination';
 import { odata } from '../store/tables';
-import { boolParam, booleanSchema, cinderRoute, cinderTime, collectionUrl, compareBy, descriptionSchema, metadataSchema, pageAfter, parseMetadataFilter, projectOf, sortParams } from './common';
+import { actionName, boolParam, booleanSchema, cinderRoute, cinderTime, collectionUrl, compareBy, descriptionSchema, metadataSchema, pageAfter, parseMetadataFilter, projectOf, sortParams } from './common';
 import { findSnapshot, findVolume, snapshotNameOf, volumeTables, type SnapshotRecord } from './model';
 import { snapshotDetail, snapshotSummary } from './views';
 import { SNAPSHOT_CREATE, SNAPSHOT_DELETE } from './workKinds';
@@ -215,13 +215,10 @@ async function forceDelete(ctx: RequestContext) {
 
 /** Dispatches on the body's single key, as Cinder's action routing does. */
 async function action(ctx: RequestContext) {
-  const body = ctx.body;
-  if (!body || typeof body !== 'object' || Array.isArray(body) || Object.keys(body).length === 0) throw badRequest('Malformed request body');
-  const keys = Object.keys(body);
-  if (keys.length > 1) throw badRequest('Malformed message body: too many body keys');
-  if (keys[0] === 'os-reset_status') return resetStatus(ctx);
-  if (keys[0] === 'os-force_delete') return forceDelete(ctx);
-  throw badRequest(`There is no such action: ${keys[0]}`);
+  const name = actionName(ctx);
+  if (name === 'os-reset_status') return resetStatus(ctx);
+  if (name === 'os-force_delete') return forceDelete(ctx);
+  throw badRequest(`There is no such action: ${name}`);
 }
 
 export const snapshotRoutes: Route[] = [

@@ -6,7 +6,7 @@ import { accepted } from '../http/respond';
 import { badRequest } from '../http/errors';
 import { validateBody } from '../api/validation';
 import { enforce } from '../api/policy';
-import { cinderRoute, cinderTime } from './common';
+import { actionName, cinderRoute, cinderTime } from './common';
 import { findVolume, volumeTables, type VolumeRecord } from './model';
 import { MAX_DISK_GB } from './volumes';
 import { VOLUME_EXTEND } from './workKinds';
@@ -96,11 +96,7 @@ async function resetStatus(ctx: RequestContext) {
 
 /** Dispatches on the body's single key, as Cinder's action routing does. */
 async function action(ctx: RequestContext) {
-  const body = ctx.body;
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('Malformed request body');
-  const keys = Object.keys(body);
-  if (keys.length === 0) throw badRequest('Malformed request body');
-  if (keys.length > 1) throw badRequest('Malformed message body: too many body keys');
+  const keys = [actionName(ctx)];
   if (keys[0] === 'os-extend') {
     enforce({ name: 'volume:extend', rule: 'project_member_or_admin' }, ctx.auth);
     return extend(ctx);

@@ -7,6 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { BlobServiceClient } from '@azure/storage-blob';
+import { diskBytes } from '../support/diskBytes';
 import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
 import type { Creds } from '../support/stack';
 import { resumeStaleWork } from '../../shared/work/engine';
@@ -44,24 +45,8 @@ async function newVolume(name: string): Promise<string> {
   return v.id;
 }
 
-/** Writes bytes straight into the disk's page blob in Azurite, where the emulator keeps disk data. */
-async function writeDisk(diskName: string, offset: number, data: Buffer): Promise<void> {
-  const diskId = (await env.compute.disks.get(RG, diskName)).id!;
-  const rec = await env.control.getResource<{ blobName: string }>(diskId);
-  await blobs.getContainerClient('emulator-disks').getPageBlobClient(rec.blobName).uploadPages(data, offset, data.length);
-}
-
-/** Reads bytes of a disk through a real read SAS (grant access), then revokes it. */
-async function readDisk(diskName: string, offset: number, length: number): Promise<Buffer> {
-  const { accessSAS } = await env.compute.disks.grantAccess(RG, diskName, { access: 'Read', durationInSeconds: 300 });
-  try {
-    const got = await fetch(accessSAS!, { headers: { Range: `bytes=${offset}-${offset + length - 1}` } });
-    assert.ok(got.ok, `SAS read ${got.status}`);
-    return Buffer.from(await got.arrayBuffer());
-  } finally {
-    await env.compute.disks.revokeAccess(RG, diskName);
-  }
-}
+const writeDisk = (diskName: string, offset: number, data: Buffer) => diskBytes(env.compute, env.control, blobs).writeDisk(diskName, offset, data);
+const readDisk = (diskName: string, offset: number, length: number) => diskBytes(env.compute, env.control, blobs).readDisk(diskName, offset, length);
 
 const pattern = (seed: number, n = 64 * 1024) => Buffer.from(Array.from({ length: n }, (_, i) => (i * seed + 7) % 251));
 
