@@ -16,6 +16,7 @@
 // the disk now reads zeros).
 import { createHash } from 'node:crypto';
 import { AnonymousCredential, PageBlobClient, type BlobServiceClient } from '@azure/storage-blob';
+import { absentOn404 } from './errors';
 import { buildFixedVhdFooter, SECTOR_SIZE, VHD_FOOTER_SIZE } from '../storage/vhd';
 
 /** Azure's limit for one Put Page, and the window the comparison reads. */
@@ -218,8 +219,9 @@ export function diskCopier(blobs: () => BlobServiceClient) {
     prepare,
     /** The blob's URL in Jacket's storage account (what a disk Import names as its source). */
     blobUrl: (ref: BlobRef) => blobs().getContainerClient(ref.container).getPageBlobClient(ref.name).url,
+    /** Deletes a blob; a missing blob or container (a copy that never started) is already gone. */
     async deleteBlob(ref: BlobRef): Promise<void> {
-      await blobs().getContainerClient(ref.container).getPageBlobClient(ref.name).deleteIfExists();
+      await absentOn404(() => blobs().getContainerClient(ref.container).getPageBlobClient(ref.name).delete());
     },
 
     /**

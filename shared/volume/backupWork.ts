@@ -58,6 +58,9 @@ async function dropSnapshot(s: Services, backupId: string) {
 
 const backupCreate: WorkKind = {
   kind: BACKUP_CREATE,
+  // A large disk takes many chunks; each step is bounded and a stuck one is caught by the stale-work
+  // timer, so the deadline only stops a copy that never ends (32 TiB at 1 GiB per step is ~33k steps).
+  deadlineSeconds: 7 * 24 * 3600,
   async run(item, s) {
     if (item.step === 'cleanup') {
       await dropSnapshot(s, item.id);
