@@ -22,7 +22,7 @@ import { absentOn404 } from '../azure/errors';
 import { cinderTime } from './common';
 import { backupById, jacketTags, volumeTables, type BackupRecord } from './model';
 import { backupBlobRef } from './diskCopy';
-import { poll, projectOf, refuse, releaseBackup, submitted, terminal } from './work';
+import { messageOf, poll, projectOf, refuse, releaseBackup, submitted, terminal, throwIfFailed } from './work';
 import { BACKUP_CREATE, BACKUP_DELETE, BACKUP_RESTORE } from './workKinds';
 
 /** How long an export SAS lives; a copy step re-grants when less than SAS_RENEW_SECONDS is left. */
@@ -78,7 +78,7 @@ const backupCreate: WorkKind = {
     if (!item.step || item.step === 'snapshot') {
       const settle = (st: ArmState | undefined): WorkResult | undefined => {
         if (!st) return undefined;
-        if (st.provisioningState === 'Failed' || st.provisioningState === 'Canceled') throw refuse('SnapshotFailed', `The backup's snapshot of the volume ended ${st.provisioningState} in Azure.`);
+        throwIfFailed(st, "The backup's snapshot of the volume");
         return st.provisioningState === 'Succeeded' ? next('export') : poll(s, item, 'snapshot');
       };
       if (item.step === 'snapshot') {
@@ -155,7 +155,7 @@ const backupCreate: WorkKind = {
       await releaseVolume(s, cur.value);
     }
     // Best effort: a snapshot left behind is named and tagged for its backup (docs/volumes.md).
-    await dropSnapshot(s, item.id).catch((e) => log.warn('backup snapshot not removed', { backup: item.id, error: e instanceof Error ? e.message : String(e) }));
+    await dropSnapshot(s, item.id).catch((e) => log.warn('backup snapshot not removed', { backup: item.id, error: messageOf(e) }));
   },
 };
 
@@ -199,7 +199,7 @@ const backupRestore: WorkKind = {
       return done();
     }
     const settle = async (st: ArmState): Promise<WorkResult> => {
-      if (st.provisioningState === 'Failed' || st.provisioningState === 'Canceled') throw refuse('ImportFailed', `The restored disk ended ${st.provisioningState} in Azure.`);
+      throwIfFailed(st, 'The restored disk');
       if (st.provisioningState !== 'Succeeded') return poll(s, item, 'wait');
       const old = v.disk.name;
       await t.volumes.update(cur.partitionKey, cur.rowKey, (x) =>

@@ -39,6 +39,11 @@ export const submitted = (_s: Services, item: WorkItem, step: string, sub: Submi
 /** A stop no retry can change (the step decided it, not Azure): the engine gives the action up at once. */
 export const refuse = (code: string, message: string) => new AzureFailureError({ kind: 'client', code, message });
 
+/** ARM ended the resource Failed or Canceled: no retry changes that, so the action is given up. */
+export function throwIfFailed(st: ArmState, what: string): void {
+  if (st.provisioningState === 'Failed' || st.provisioningState === 'Canceled') throw refuse(`Provisioning${st.provisioningState}`, `${what} ended ${st.provisioningState} in Azure.`);
+}
+
 /** The resource's state when ARM is done with it (Succeeded, Failed, Canceled). */
 export const terminal = (st: ArmState | undefined) => (st && ['Succeeded', 'Failed', 'Canceled'].includes(st.provisioningState) ? st : undefined);
 
@@ -115,8 +120,8 @@ const volumeCreate: WorkKind = {
     const v = cur.value;
     const arm = s.azure.disks;
     const settle = (st: ArmState) => {
+      throwIfFailed(st, "The volume's disk");
       if (st.provisioningState === 'Succeeded') return finishCreate(s, v, 'available', st.id);
-      if (st.provisioningState === 'Failed' || st.provisioningState === 'Canceled') throw refuse(`Provisioning${st.provisioningState}`, `The volume's disk ended ${st.provisioningState} in Azure.`);
       return poll(s, item, 'wait');
     };
     if (item.step === 'wait') {
@@ -247,7 +252,7 @@ const snapshotCreate: WorkKind = {
     const snap = cur.value;
     const arm = s.azure.disks;
     const settle = async (st: ArmState): Promise<WorkResult> => {
-      if (st.provisioningState === 'Failed' || st.provisioningState === 'Canceled') throw refuse(`Provisioning${st.provisioningState}`, `The snapshot ended ${st.provisioningState} in Azure.`);
+      throwIfFailed(st, 'The snapshot');
       if (st.provisioningState !== 'Succeeded') return poll(s, item, 'wait');
       await volumeTables(s).snapshots.update(snap.project_id, snap.id, (x) => (x.status !== 'creating' ? undefined : { ...x, status: 'available', azure: { ...x.azure, armId: st.id }, updated_at: cinderTime() }));
       return done();
