@@ -1,8 +1,182 @@
-// Managed disks and snapshots: create (empty, copy, import, from image), resize, delete, grant/revoke access, incremental snapshots; the chunked disk-to-blob copy of backups and uploads. Owned by block storage.
+// Managed disks and snapshots (Cinder's volume driver on Azure): create (empty, copy, import, from
+// image), resize, delete, grant/revoke access, incremental snapshots; and, through diskCopy.ts, the
+// chunked disk-to-blob copy of backups and uploads. Owned by block storage.
+//
+// Every ARM write only submits (one request: the SDK's poller is never awaited) and answers what the
+// submission said (Submission): the resource's state when the PUT's answer carried it, Retry-After
+// for pacing the step's polls. Errors are left to shared/azure/errors.ts: callers and the engine
+// classify them; a 404 on a delete or a read means "not there" and is answered, not thrown.
+import type { FullOperationResponse } from '@azure/core-client';
 import type { DriverContext } from './driver';
+import { absentOn404 } from './errors';
+import { recordSubmit, type Submitted } from './operations';
+import { diskCopier, type BlobRef, type DiskCopier } from './diskCopy';
 
-export interface DiskDriver {}
+export interface ArmState {
+  id: string;
+  provisioningState: string;
+  sizeGB: number;
+}
 
-export function diskDriver(_ctx: DriverContext): DiskDriver {
-  return {};
+/**
+ * Where a new disk's data comes from: a copy of a disk or snapshot (Copy, by ARM id), a fixed-VHD page
+ * blob of Jacket's storage account (Import: a backup or an uploaded image), or a marketplace or managed
+ * image (FromImage).
+ */
+export type DiskSource = { sourceId: string } | { blob: BlobRef } | { imageReferenceId: string };
+
+export interface DiskSpec {
+  sizeGB: number;
+  sku: string;
+  tags: Record<string, string>;
+  source?: DiskSource;
+}
+
+/** What ARM answered a write: Retry-After / status URL, and the resource's state when the answer carried it. */
+export interface Submission extends Submitted {
+  state?: ArmState;
+  /** A delete found nothing to delete (404) or finished at once (200/204): no poll is needed. */
+  gone?: boolean;
+}
+
+export type AccessTarget = 'disks' | 'snapshots';
+
+export interface DiskDriver {
+  diskId(name: string): string;
+  snapshotId(name: string): string;
+  disk(name: string): Promise<ArmState | undefined>;
+  createDisk(name: string, spec: DiskSpec): Promise<Submission>;
+  resizeDisk(name: string, sizeGB: number): Promise<Submission>;
+  deleteDisk(name: string): Promise<Submission>;
+  snapshot(name: string): Promise<ArmState | undefined>;
+  /** An incremental snapshot of the disk `diskName`. */
+  createSnapshot(name: string, diskName: string, tags: Record<string, string>): Promise<Submission>;
+  deleteSnapshot(name: string): Promise<Submission>;
+  /** A read SAS on a disk's or snapshot's data (grant access), valid for `seconds`. */
+  grantRead(target: AccessTarget, name: string, seconds: number): Promise<string>;
+  /** Ends a grant; nothing to do when the disk or snapshot is gone. */
+  revokeAccess(target: AccessTarget, name: string): Promise<void>;
+  /** The marketplace image version id for a FromImage disk ('latest' resolved to the newest version). */
+  marketplaceVersionId(publisher: string, offer: string, sku: string, version: string): Promise<string>;
+  /** The chunked disk-to-blob copy and Jacket's page blobs it writes (diskCopy.ts). */
+  copy: DiskCopier;
+}
+
+interface ArmResource {
+  id?: string;
+  provisioningState?: string;
+  diskSizeGB?: number;
+  properties?: { provisioningState?: string; diskSizeGB?: number };
+}
+
+const stateOf = (r: ArmResource | undefined): ArmState | undefined =>
+  r && r.id
+    ? { id: r.id, provisioningState: r.provisioningState ?? r.properties?.provisioningState ?? 'Unknown', sizeGB: r.diskSizeGB ?? r.properties?.diskSizeGB ?? 0 }
+    : undefined;
+
+/** recordSubmit, plus the submission's HTTP status and body (the PUT's answer names the resource's state). */
+function recordAnswer() {
+  const rec = recordSubmit();
+  let first: { status: number; body?: ArmResource } | undefined;
+  const options = {
+    onResponse: (r: FullOperationResponse) => {
+      rec.options.onResponse(r);
+      if (first) return;
+      let body = r.parsedBody as ArmResource | undefined;
+      if (body === undefined && r.bodyAsText) {
+        try {
+          body = JSON.parse(r.bodyAsText) as ArmResource;
+        } catch {
+          body = undefined;
+        }
+      }
+      first = { status: r.status, body };
+    },
+  };
+  return {
+    options,
+    answer: (): Submission => {
+      const st = first && first.status < 300 ? stateOf(first.body) : undefined;
+      return { ...rec.submitted(), ...(st ? { state: st } : {}), ...(first && (first.status === 200 || first.status === 204) && first.body === undefined ? { gone: true } : {}) };
+    },
+  };
+}
+
+export function diskDriver(ctx: DriverContext): DiskDriver {
+  const { cfg } = ctx;
+  const rg = cfg.azure.resourceGroup;
+  const location = cfg.azure.location;
+  const compute = () => ctx.clients().compute;
+  const copy = diskCopier(() => ctx.clients().blobs);
+  const storageAccountId = ctx.armId('Microsoft.Storage', 'storageAccounts', cfg.azure.storageAccount);
+
+  const creationData = (source?: DiskSource) => {
+    if (!source) return { createOption: 'Empty' as const };
+    if ('sourceId' in source) return { createOption: 'Copy' as const, sourceResourceId: source.sourceId };
+    if ('blob' in source) return { createOption: 'Import' as const, sourceUri: copy.blobUrl(source.blob), storageAccountId };
+    return { createOption: 'FromImage' as const, imageReference: { id: source.imageReferenceId } };
+  };
+
+  /** Submits a delete: 404 or an immediate 200/204 means there is nothing left to wait for. */
+  const submitDelete = async (send: (options: object) => { submitted(): Promise<void> }): Promise<Submission> => {
+    const rec = recordAnswer();
+    const sent = await absentOn404(() => send(rec.options).submitted().then(() => true));
+    if (!sent) return { gone: true };
+    return rec.answer();
+  };
+
+  return {
+    diskId: (name) => ctx.armId('Microsoft.Compute', 'disks', name),
+    snapshotId: (name) => ctx.armId('Microsoft.Compute', 'snapshots', name),
+    async disk(name) {
+      return stateOf((await absentOn404(() => compute().disks.get(rg, name))) as ArmResource | undefined);
+    },
+    async createDisk(name, spec) {
+      const rec = recordAnswer();
+      await compute()
+        .disks.createOrUpdate(rg, name, { location, sku: { name: spec.sku as never }, diskSizeGB: spec.sizeGB, creationData: creationData(spec.source), tags: spec.tags } as never, rec.options as never)
+        .submitted();
+      return rec.answer();
+    },
+    async resizeDisk(name, sizeGB) {
+      const rec = recordAnswer();
+      await compute().disks.update(rg, name, { diskSizeGB: sizeGB } as never, rec.options as never).submitted();
+      return rec.answer();
+    },
+    deleteDisk: (name) => submitDelete((o) => compute().disks.delete(rg, name, o as never)),
+    async snapshot(name) {
+      return stateOf((await absentOn404(() => compute().snapshots.get(rg, name))) as ArmResource | undefined);
+    },
+    async createSnapshot(name, diskName, tags) {
+      const rec = recordAnswer();
+      await compute()
+        .snapshots.createOrUpdate(rg, name, { location, incremental: true, creationData: { createOption: 'Copy', sourceResourceId: ctx.armId('Microsoft.Compute', 'disks', diskName) }, tags } as never, rec.options as never)
+        .submitted();
+      return rec.answer();
+    },
+    deleteSnapshot: (name) => submitDelete((o) => compute().snapshots.delete(rg, name, o as never)),
+    async grantRead(target, name, seconds) {
+      // Grant access is short: its poller runs to the SAS inside the step (paced by the SDK's poller).
+      const r = await compute()[target].grantAccess(rg, name, { access: 'Read', durationInSeconds: seconds });
+      if (!r.accessSAS) throw new Error(`grant access on ${name} returned no SAS`);
+      return r.accessSAS;
+    },
+    async revokeAccess(target, name) {
+      await absentOn404(async () => {
+        await compute()[target].revokeAccess(rg, name);
+      });
+    },
+    async marketplaceVersionId(publisher, offer, sku, version) {
+      let v = version;
+      if (v.toLowerCase() === 'latest') {
+        // Azure wants a concrete version for a disk; the newest is what 'latest' means for a VM.
+        const list = await compute()
+          .virtualMachineImages.list(location, publisher, offer, sku, { orderby: 'name desc', top: 1 })
+          .catch(() => []);
+        v = list[0]?.name ?? v;
+      }
+      return `/Subscriptions/${cfg.azure.subscriptionId}/Providers/Microsoft.Compute/Locations/${location}/Publishers/${publisher}/ArtifactTypes/VMImage/Offers/${offer}/Skus/${sku}/Versions/${v}`;
+    },
+    copy,
+  };
 }

@@ -4,6 +4,7 @@
 // container (diskCopy.ts), apart from the disk and its snapshots; the copies run on the work queue
 // (backupWork.ts).
 import { randomUUID } from 'node:crypto';
+import { startWork } from '../work/ledger';
 import type { RequestContext, Route } from '../http/router';
 import { json, accepted } from '../http/respond';
 import { badRequest, notFound } from '../http/errors';
@@ -12,7 +13,7 @@ import { actionPolicy, isAdmin } from '../api/policy';
 import { BACKUP_ACTION_POLICIES } from './policy';
 import { pageRequest, nextLinks } from '../api/pagination';
 import { odata, type Stored } from '../store/tables';
-import { boolParam, booleanSchema, cinderRoute, cinderTime, collectionUrl, compareBy, descriptionSchema, pageAfter, projectOf, resourceLinks, sortParams } from './common';
+import { actionName, boolParam, booleanSchema, cinderRoute, cinderTime, collectionUrl, compareBy, descriptionSchema, pageAfter, projectOf, resourceLinks, sortParams } from './common';
 import { findBackup, findVolume, volumeTables, type BackupRecord } from './model';
 import { backupBlobName, BACKUPS_CONTAINER } from './diskCopy';
 import { checkBackupQuota } from './quotaEngine';
@@ -135,7 +136,7 @@ async function create(ctx: RequestContext) {
   if (parent) await t.deps.upsert(parent.id, id, { kind: 'backup', project_id: project });
   await t.index.upsert('backup', id, { project_id: project });
   await t.backups.create(project, id, rec);
-  await ctx.services.work.enqueue({ kind: BACKUP_CREATE, id, data: { project }, requestId: ctx.requestId });
+  await startWork(ctx.services, { kind: BACKUP_CREATE, id, data: { project }, requestId: ctx.requestId });
   return accepted({ backup: backupSummary(ctx, rec) });
 }
 
@@ -185,7 +186,8 @@ async function show(ctx: RequestContext) {
 async function deleteBackup(ctx: RequestContext, force: boolean) {
   const cur = await findBackup(ctx, ctx.params.backup_id);
   const refused = invalidBackup('Backup status must be available or error');
-  if (!force && !['available', 'error'].includes(cur.value.status)) throw refused;
+  // error_deleting too: a later DELETE retries a delete that was given up (Cinder wants force).
+  if (!force && !['available', 'error', 'error_deleting'].includes(cur.value.status)) throw refused;
   if ((await childrenOf(ctx, cur)) > 0) throw invalidBackup('Incremental backups exist for this backup.');
   if (cur.value.status !== 'deleting') {
     await volumeTables(ctx.services)
@@ -194,17 +196,14 @@ async function deleteBackup(ctx: RequestContext, force: boolean) {
         throw refused;
       });
   }
-  await ctx.services.work.enqueue({ kind: BACKUP_DELETE, id: cur.rowKey, data: { project: cur.partitionKey }, requestId: ctx.requestId });
+  await startWork(ctx.services, { kind: BACKUP_DELETE, id: cur.rowKey, data: { project: cur.partitionKey }, requestId: ctx.requestId });
   return accepted();
 }
 
 async function action(ctx: RequestContext) {
-  const body = ctx.body;
-  if (!body || typeof body !== 'object' || Array.isArray(body) || Object.keys(body).length === 0) throw badRequest('Malformed request body');
-  const keys = Object.keys(body);
-  if (keys.length > 1) throw badRequest('Malformed message body: too many body keys');
-  if (keys[0] === 'os-force_delete') return deleteBackup(ctx, true);
-  throw badRequest(`There is no such action: ${keys[0]}`);
+  const name = actionName(ctx);
+  if (name === 'os-force_delete') return deleteBackup(ctx, true);
+  throw badRequest(`There is no such action: ${name}`);
 }
 
 async function restore(ctx: RequestContext) {
@@ -246,7 +245,7 @@ async function restore(ctx: RequestContext) {
     await t.volumes.update(vol.partitionKey, vol.rowKey, (x) => (x.status === 'restoring-backup' ? { ...x, status: 'available', restore: undefined } : undefined));
     throw e;
   }
-  await ctx.services.work.enqueue({ kind: BACKUP_RESTORE, id: v.id, data: { project: vol.partitionKey }, requestId: ctx.requestId });
+  await startWork(ctx.services, { kind: BACKUP_RESTORE, id: v.id, data: { project: vol.partitionKey }, requestId: ctx.requestId });
   return accepted({ restore: { backup_id: b.id, volume_id: v.id, volume_name: v.name } });
 }
 

@@ -165,3 +165,15 @@ export function parseMetadataFilter(raw: string): Record<string, string> {
   }
   throw badRequest(`Invalid input received: Invalid metadata filter ${raw}`);
 }
+
+/**
+ * The one action a POST .../action body names (Cinder's action routing): a body of exactly one key,
+ * else Cinder's 400s.
+ */
+export function actionName(ctx: RequestContext): string {
+  const body = ctx.body;
+  if (!body || typeof body !== 'object' || Array.isArray(body) || Object.keys(body).length === 0) throw badRequest('Malformed request body');
+  const keys = Object.keys(body);
+  if (keys.length > 1) throw badRequest('Malformed message body: too many body keys');
+  return keys[0];
+}

@@ -9,19 +9,18 @@ import type { Services } from '../services';
 import { accepted } from '../http/respond';
 import { badRequest } from '../http/errors';
 import { validateBody } from '../api/validation';
-import { registerWork, type WorkItem, type WorkResult } from '../work/queue';
+import { done, type WorkItem, type WorkKind } from '../work/types';
+import { startWork } from '../work/ledger';
 import { log } from '../log';
 import { imageStore, glanceTime, newImageRecord } from '../image/model';
-import { blobNameOf, imageBlob } from '../image/vhdBlob';
+import { blobNameOf, IMAGES_CONTAINER } from '../image/vhdBlob';
 import { MANAGE_KIND } from '../image/managedImage';
 import { DISK_FORMATS } from '../image/api/images';
 import { VHD_FOOTER_SIZE } from '../storage/vhd';
 import { boolParam, cinderTime } from './common';
 import { findVolume, volumeTables } from './model';
 import { typeStore } from './typeStore';
-import { volumeDisks } from './azureDisks';
-import { copyDiskToBlob } from './diskCopy';
-import { isClientError, messageOf } from './work';
+import { messageOf, projectOf } from './work';
 import { VOLUME_UPLOAD_IMAGE } from './workKinds';
 
 /** volume_actions.volume_upload_image (3.0; visibility and protected come at 3.1). */
@@ -76,7 +75,7 @@ export async function uploadToImage(ctx: RequestContext) {
     throw badRequest(`Invalid volume: Volume ${v.id} status must be available or in-use, but current status is: changing.`);
   });
   await imageStore(ctx.services).create(img);
-  await ctx.services.work.enqueue({ kind: VOLUME_UPLOAD_IMAGE, id: v.id, data: { project: cur.partitionKey }, requestId: ctx.requestId });
+  await startWork(ctx.services, { kind: VOLUME_UPLOAD_IMAGE, id: v.id, data: { project: cur.partitionKey }, requestId: ctx.requestId });
   const type = await typeStore(ctx.services).get(v.volume_type_id);
   return accepted({
     'os-volume_upload_image': {
@@ -96,57 +95,68 @@ export async function uploadToImage(ctx: RequestContext) {
   });
 }
 
-async function uploadStep(item: WorkItem, s: Services): Promise<WorkResult> {
-  const t = volumeTables(s);
-  const cur = await t.volumes.get(String(item.data?.project ?? ''), item.id);
-  if (!cur || cur.value.status !== 'uploading' || !cur.value.upload) return { status: 'done' };
-  const v = cur.value;
-  const up = v.upload!;
-  const store = imageStore(s);
-  const back = async () => {
-    await t.volumes.update(cur.partitionKey, cur.rowKey, (x) => (x.status !== 'uploading' ? undefined : { ...x, status: x.previous_status ?? 'available', previous_status: undefined, upload: undefined, updated_at: cinderTime() }));
-    return { status: 'done' } as WorkResult;
-  };
-  const image = await store.getAny(up.image_id);
-  if (!image || image.value.deleting || image.value.status !== 'queued') return back();
-  const arm = volumeDisks(s.config);
-  let sas: string;
-  try {
-    sas = await arm.grantRead(v.disk.name, 4 * 3600);
-  } catch (e) {
-    if (!isClientError(e)) throw e;
-    log.warn('upload to image: export refused by Azure', { volume: v.id, error: messageOf(e) });
-    await store.update(image.value, (x) => (x.status !== 'queued' ? undefined : { ...x, status: 'killed', updated_at: glanceTime() }));
-    return back();
-  }
-  try {
-    const dataBytes = v.size * 1024 ** 3;
-    const blobName = blobNameOf(up.image_id);
-    const r = await copyDiskToBlob(sas, await imageBlob(s.config, blobName), {
-      dataBytes,
-      metadata: { jacket: 'image', jacket_image_id: up.image_id, jacket_volume_id: v.id },
-      hash: up.disk_format === 'vhd' ? 'vhd' : 'raw',
-    });
-    await store.update(image.value, (x) =>
-      x.status !== 'queued' || x.deleting
-        ? undefined
-        : {
-            ...x,
-            status: 'saving',
-            blob: { name: blobName, dataBytes, blobBytes: dataBytes + VHD_FOOTER_SIZE },
-            size: up.disk_format === 'vhd' ? dataBytes + VHD_FOOTER_SIZE : dataBytes,
-            virtual_size: dataBytes,
-            checksum: r.md5 ?? null,
-            os_hash_algo: 'sha512',
-            os_hash_value: r.sha512 ?? null,
-            updated_at: glanceTime(),
-          },
-    );
-    await s.work.enqueue({ kind: MANAGE_KIND, id: up.image_id, requestId: item.requestId });
-  } finally {
-    await arm.revokeAccess(v.disk.name).catch((e) => log.warn('revoke access failed', { disk: v.disk.name, error: messageOf(e) }));
-  }
-  return back();
+/**
+ * The copy runs in one step: Glance's checksums (md5, sha512) hash the bytes in order, which a step
+ * cannot carry to the next (docs/volumes.md). Given up, the volume goes back and the image is killed.
+ */
+const uploadWork: WorkKind = {
+  kind: VOLUME_UPLOAD_IMAGE,
+  async run(item, s) {
+    const t = volumeTables(s);
+    const cur = await t.volumes.get(projectOf(item), item.id);
+    if (!cur || cur.value.status !== 'uploading' || !cur.value.upload) return done();
+    const v = cur.value;
+    const up = v.upload!;
+    const store = imageStore(s);
+    const image = await store.getAny(up.image_id);
+    if (!image || image.value.deleting || image.value.status !== 'queued') {
+      await releaseUploading(s, item);
+      return done();
+    }
+    const arm = s.azure.disks;
+    const sas = await arm.grantRead('disks', v.disk.name, 4 * 3600);
+    try {
+      const dataBytes = v.size * 1024 ** 3;
+      const blobName = blobNameOf(up.image_id);
+      const r = await arm.copy.copyWhole(sas, { container: IMAGES_CONTAINER, name: blobName }, dataBytes, { jacket: 'image', jacket_image_id: up.image_id, jacket_volume_id: v.id }, up.disk_format === 'vhd' ? 'vhd' : 'raw');
+      await store.update(image.value, (x) =>
+        x.status !== 'queued' || x.deleting
+          ? undefined
+          : {
+              ...x,
+              status: 'saving',
+              blob: { name: blobName, dataBytes, blobBytes: dataBytes + VHD_FOOTER_SIZE },
+              size: up.disk_format === 'vhd' ? dataBytes + VHD_FOOTER_SIZE : dataBytes,
+              virtual_size: dataBytes,
+              checksum: r.md5 ?? null,
+              os_hash_algo: 'sha512',
+              os_hash_value: r.sha512 ?? null,
+              updated_at: glanceTime(),
+            },
+      );
+      await startWork(s, { kind: MANAGE_KIND, id: up.image_id, requestId: item.requestId });
+    } finally {
+      await arm.revokeAccess('disks', v.disk.name).catch((e) => log.warn('revoke access failed', { disk: v.disk.name, error: messageOf(e) }));
+    }
+    await releaseUploading(s, item);
+    return done();
+  },
+  async giveUp(item, s, f) {
+    const cur = await volumeTables(s).volumes.get(projectOf(item), item.id);
+    if (!cur || cur.value.status !== 'uploading') return;
+    log.warn('upload to image failed', { volume: item.id, code: f.code, reason: f.message.slice(0, 300) });
+    const imageId = cur.value.upload?.image_id;
+    const image = imageId ? await imageStore(s).getAny(imageId) : undefined;
+    if (image) await imageStore(s).update(image.value, (x) => (x.status !== 'queued' ? undefined : { ...x, status: 'killed', updated_at: glanceTime() }));
+    await releaseUploading(s, item);
+  },
+};
+
+/** The volume goes back to what it was before uploading. */
+async function releaseUploading(s: Services, item: WorkItem) {
+  await volumeTables(s).volumes.update(projectOf(item), item.id, (x) =>
+    x.status !== 'uploading' ? undefined : { ...x, status: x.previous_status ?? 'available', previous_status: undefined, upload: undefined, updated_at: cinderTime() },
+  );
 }
 
-registerWork(VOLUME_UPLOAD_IMAGE, uploadStep);
+export const UPLOAD_WORK: WorkKind[] = [uploadWork];

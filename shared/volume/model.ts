@@ -9,6 +9,7 @@ import type { RequestContext } from '../http/router';
 import { isAdmin } from '../api/policy';
 import { notFound } from '../http/errors';
 import type { Repository, Stored } from '../store/tables';
+import type { CopyProgress } from '../azure/diskCopy';
 
 export type VolumeStatus =
   | 'creating' | 'available' | 'in-use' | 'deleting' | 'error' | 'error_deleting' | 'extending' | 'error_extending'
@@ -80,7 +81,16 @@ export interface BackupRecord {
   updated_at: string | null;
   data_timestamp: string;
   /** The page blob backup-<id>.vhd in the backups container, and what the copy found. */
-  blob: { name: string; dataBytes: number; copiedBytes?: number; changedBytes?: number };
+  blob: {
+    name: string;
+    dataBytes: number;
+    copiedBytes?: number;
+    changedBytes?: number;
+    /** Chunks the copy took (config.work.copyChunkBytes each; chunks with no data are skipped). */
+    chunks?: number;
+    /** A running copy: where the next chunk starts and what was copied so far (backupWork.ts). */
+    progress?: CopyProgress;
+  };
   /** The volume a running restore writes to. */
   restore_volume_id?: string;
 }

@@ -1,14 +1,16 @@
 // /snapshots: Cinder's snapshot API at 3.0 — create (an incremental managed snapshot snapshot-<id> of
 // the volume's disk), list, list detailed, show, update, delete.
 import { randomUUID } from 'node:crypto';
+import { startWork } from '../work/ledger';
 import type { RequestContext, Route } from '../http/router';
 import { json, accepted } from '../http/respond';
 import { badRequest, notFound } from '../http/errors';
 import { validateBody } from '../api/validation';
-import { isAdmin } from '../api/policy';
+import { actionPolicy, isAdmin } from '../api/policy';
+import { SNAPSHOT_ACTION_POLICIES } from './policy';
 import { pageRequest, nextLinks } from '../api/pagination';
 import { odata } from '../store/tables';
-import { boolParam, booleanSchema, cinderRoute, cinderTime, collectionUrl, compareBy, descriptionSchema, metadataSchema, pageAfter, parseMetadataFilter, projectOf, sortParams } from './common';
+import { actionName, boolParam, booleanSchema, cinderRoute, cinderTime, collectionUrl, compareBy, descriptionSchema, metadataSchema, pageAfter, parseMetadataFilter, projectOf, sortParams } from './common';
 import { findSnapshot, findVolume, snapshotNameOf, volumeTables, type SnapshotRecord } from './model';
 import { snapshotDetail, snapshotSummary } from './views';
 import { SNAPSHOT_CREATE, SNAPSHOT_DELETE } from './workKinds';
@@ -97,7 +99,7 @@ async function create(ctx: RequestContext) {
   await t.index.upsert('snapshot', id, { project_id: project });
   await t.snapshots.create(project, id, s);
   try {
-    await ctx.services.work.enqueue({ kind: SNAPSHOT_CREATE, id, data: { project }, requestId: ctx.requestId });
+    await startWork(ctx.services, { kind: SNAPSHOT_CREATE, id, data: { project }, requestId: ctx.requestId });
   } catch (e) {
     await t.snapshots.update(project, id, (x) => ({ ...x, status: 'error' }));
     throw e;
@@ -164,17 +166,63 @@ async function update(ctx: RequestContext) {
 async function remove(ctx: RequestContext) {
   const cur = await findSnapshot(ctx, ctx.params.snapshot_id);
   const refused = badRequest(`Invalid snapshot: Snapshot status must be available or error and must not be part of a group.`);
-  if (!['available', 'error'].includes(cur.value.status)) throw refused;
+  // error_deleting too: a later DELETE retries a delete that was given up (Cinder wants reset-status first).
+  if (!['available', 'error', 'error_deleting'].includes(cur.value.status)) throw refused;
   await volumeTables(ctx.services)
     .snapshots.replace(cur.partitionKey, cur.rowKey, { ...cur.value, status: 'deleting', updated_at: cinderTime() }, cur.etag)
     .catch(() => {
       throw refused;
     });
-  await ctx.services.work.enqueue({ kind: SNAPSHOT_DELETE, id: cur.rowKey, data: { project: cur.partitionKey }, requestId: ctx.requestId });
+  await startWork(ctx.services, { kind: SNAPSHOT_DELETE, id: cur.rowKey, data: { project: cur.partitionKey }, requestId: ctx.requestId });
   return accepted();
 }
 
+/** Cinder's SnapshotStatus.ALL (cinder/objects/fields.py), in its order. */
+const SNAPSHOT_STATUSES = ['error', 'available', 'creating', 'deleting', 'deleted', 'updating', 'error_deleting', 'unmanaging', 'backing-up', 'restoring'];
+
+/** admin_actions.reset_status_snapshot: status is required. */
+const resetSchema = {
+  type: 'object',
+  required: ['os-reset_status'],
+  additionalProperties: false,
+  properties: { 'os-reset_status': { type: 'object', required: ['status'], additionalProperties: false, properties: { status: { type: 'string' } } } },
+};
+
+/**
+ * os-reset_status (admins): the record's status only, as Cinder's SnapshotAdminController does. A
+ * delete or create running for it stops at its next step (steps act only on the status they expect).
+ */
+async function resetStatus(ctx: RequestContext) {
+  const status = validateBody<{ 'os-reset_status': { status: string } }>(resetSchema, ctx.body)['os-reset_status'].status;
+  if (!status || !SNAPSHOT_STATUSES.includes(status.toLowerCase())) {
+    throw badRequest(`Invalid input received: Snapshot status: ${status} is invalid, valid statuses are: (${SNAPSHOT_STATUSES.map((x) => `'${x}'`).join(', ')}).`);
+  }
+  const cur = await findSnapshot(ctx, ctx.params.snapshot_id);
+  await volumeTables(ctx.services).snapshots.update(cur.partitionKey, cur.rowKey, (x) => ({ ...x, status: status.toLowerCase() as SnapshotRecord['status'], updated_at: cinderTime() }));
+  return accepted();
+}
+
+/** os-force_delete (admins): a delete whatever the status (Cinder's delete_snapshot with force). */
+async function forceDelete(ctx: RequestContext) {
+  const cur = await findSnapshot(ctx, ctx.params.snapshot_id);
+  if (cur.value.status !== 'deleting') {
+    await volumeTables(ctx.services).snapshots.update(cur.partitionKey, cur.rowKey, (x) => ({ ...x, status: 'deleting', updated_at: cinderTime() }));
+  }
+  await startWork(ctx.services, { kind: SNAPSHOT_DELETE, id: cur.rowKey, data: { project: cur.partitionKey }, requestId: ctx.requestId });
+  return accepted();
+}
+
+/** Dispatches on the body's single key, as Cinder's action routing does. */
+async function action(ctx: RequestContext) {
+  const name = actionName(ctx);
+  if (name === 'os-reset_status') return resetStatus(ctx);
+  if (name === 'os-force_delete') return forceDelete(ctx);
+  throw badRequest(`There is no such action: ${name}`);
+}
+
 export const snapshotRoutes: Route[] = [
+  // Each action has its own upstream policy (SNAPSHOT_ACTION_POLICIES), which the pipeline enforces.
+  cinderRoute('snapshots-action', 'POST', '/snapshots/{snapshot_id}/action', actionPolicy(SNAPSHOT_ACTION_POLICIES), action),
   cinderRoute('snapshots-create', 'POST', '/snapshots', 'volume:create_snapshot', create),
   cinderRoute('snapshots-list', 'GET', '/snapshots', 'volume:get_all_snapshots', (ctx) => listing(ctx, false)),
   cinderRoute('snapshots-detail', 'GET', '/snapshots/detail', 'volume:get_all_snapshots', (ctx) => listing(ctx, true)),

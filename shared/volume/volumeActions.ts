@@ -1,12 +1,13 @@
 // POST /volumes/{id}/action: os-extend (detached volumes at 3.0, grown on the work queue) and the
 // admins' os-reset_status. Other actions answer as Cinder does for an action it does not know.
+import { startWork } from '../work/ledger';
 import type { RequestContext, Route } from '../http/router';
 import { accepted } from '../http/respond';
 import { badRequest } from '../http/errors';
 import { validateBody } from '../api/validation';
 import { actionPolicy } from '../api/policy';
 import { VOLUME_ACTION_POLICIES } from './policy';
-import { cinderRoute, cinderTime } from './common';
+import { actionName, cinderRoute, cinderTime } from './common';
 import { findVolume, volumeTables, type VolumeRecord } from './model';
 import { MAX_DISK_GB } from './volumes';
 import { VOLUME_EXTEND } from './workKinds';
@@ -66,7 +67,7 @@ async function extend(ctx: RequestContext) {
   await volumeTables(ctx.services).volumes.replace(cur.partitionKey, cur.rowKey, next, cur.etag).catch(() => {
     throw refuse('changing');
   });
-  await ctx.services.work.enqueue({ kind: VOLUME_EXTEND, id: v.id, data: { project: cur.partitionKey, size: newSize }, requestId: ctx.requestId });
+  await startWork(ctx.services, { kind: VOLUME_EXTEND, id: v.id, data: { project: cur.partitionKey, size: newSize }, requestId: ctx.requestId });
   return accepted();
 }
 
@@ -95,11 +96,7 @@ async function resetStatus(ctx: RequestContext) {
 
 /** Dispatches on the body's single key, as Cinder's action routing does. */
 async function action(ctx: RequestContext) {
-  const body = ctx.body;
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('Malformed request body');
-  const keys = Object.keys(body);
-  if (keys.length === 0) throw badRequest('Malformed request body');
-  if (keys.length > 1) throw badRequest('Malformed message body: too many body keys');
+  const keys = [actionName(ctx)];
   if (keys[0] === 'os-extend') return extend(ctx);
   if (keys[0] === 'os-reset_status') return resetStatus(ctx);
   if (keys[0] === 'os-volume_upload_image') return uploadToImage(ctx);

@@ -2,6 +2,7 @@
 // list detailed (filters, sort, marker/limit), show, update, delete. Each volume is a managed disk
 // volume-<id>; the ARM work runs on the work queue (./work.ts), the API records intent and answers 202.
 import { randomUUID } from 'node:crypto';
+import { startWork } from '../work/ledger';
 import type { RequestContext, Route } from '../http/router';
 import { json, accepted } from '../http/respond';
 import { badRequest, notFound } from '../http/errors';
@@ -231,7 +232,7 @@ export async function createVolumeRecord(ctx: RequestContext, n: NewVolume): Pro
   await t.volumes.create(project, id, v);
   try {
     if (n.beforeEnqueue) await n.beforeEnqueue(id);
-    await ctx.services.work.enqueue({ kind: VOLUME_CREATE, id, data: { project }, requestId: ctx.requestId });
+    await startWork(ctx.services, { kind: VOLUME_CREATE, id, data: { project }, requestId: ctx.requestId });
   } catch (e) {
     await t.volumes.update(project, id, (x) => ({ ...x, status: 'error' }));
     throw e;
@@ -379,7 +380,9 @@ async function update(ctx: RequestContext) {
   return json({ volume: volumeDetail(ctx, stored.value, type?.value.name ?? stored.value.volume_type_id, false) });
 }
 
-const DELETABLE = ['available', 'error', 'error_restoring', 'error_extending', 'error_managing'];
+// Cinder's list, plus error_deleting: a delete given up (its retry budget spent) is retried by a later
+// DELETE, where Cinder wants os-reset_status or os-force_delete first (docs/volumes.md).
+const DELETABLE = ['available', 'error', 'error_restoring', 'error_extending', 'error_managing', 'error_deleting'];
 const DELETE_REFUSED =
   'Invalid volume: Volume status must be available or error or error_restoring or error_extending or error_managing and must not be migrating, attached, belong to a group, have snapshots, awaiting a transfer, or be disassociated from snapshots after volume transfer.';
 
@@ -405,17 +408,17 @@ async function remove(ctx: RequestContext) {
       throw badRequest(DELETE_REFUSED);
     }
     const records = await Promise.all(snaps.map((d) => t.snapshots.get(d.value.project_id, d.rowKey)));
-    if (records.some((r) => r && !['available', 'error', 'deleting'].includes(r.value.status))) {
+    if (records.some((r) => r && !['available', 'error', 'error_deleting', 'deleting'].includes(r.value.status))) {
       await rollback();
       throw badRequest(DELETE_REFUSED);
     }
     for (const r of records) {
       if (!r || r.value.status === 'deleting') continue;
       await t.snapshots.replace(r.partitionKey, r.rowKey, { ...r.value, status: 'deleting', updated_at: cinderTime() }, r.etag);
-      await ctx.services.work.enqueue({ kind: SNAPSHOT_DELETE, id: r.rowKey, data: { project: r.partitionKey }, requestId: ctx.requestId });
+      await startWork(ctx.services, { kind: SNAPSHOT_DELETE, id: r.rowKey, data: { project: r.partitionKey }, requestId: ctx.requestId });
     }
   }
-  await ctx.services.work.enqueue({ kind: VOLUME_DELETE, id: v.id, data: { project: cur.partitionKey }, requestId: ctx.requestId });
+  await startWork(ctx.services, { kind: VOLUME_DELETE, id: v.id, data: { project: cur.partitionKey }, requestId: ctx.requestId });
   return accepted();
 }
 

@@ -1,34 +1,51 @@
-// The work-queue steps of volumes and snapshots. Each step looks at the record and at ARM, submits
-// what is missing (never waiting on a long-running operation) and comes back later ('again') until ARM
-// is done; then it moves the record on under its ETag. Steps are idempotent, so a retried message
-// repeats nothing harmful. Records are removed last, after their disk or snapshot is gone, so a crash
-// midway leaves a record still marked 'deleting' that the retry finishes.
+// The long actions of volumes and snapshots (shared/work/engine.ts runs them): create, delete and
+// extend a volume's disk, create and delete a snapshot. A step submits one ARM write and answers
+// 'again' paced by the write's Retry-After (pollDelay); the next step reads the resource once and
+// moves the record on under its ETag. No step looks before it writes (a PUT or DELETE is idempotent:
+// its answer says what is there), so each action costs one write plus its polls.
+// When the engine gives an action up (Azure refused it, or its retry budget is spent), giveUp lands
+// the record in Cinder's stable error state: create → error, delete → error_deleting, extend →
+// error_extending (docs/volumes.md). Records are removed last, after their disk or snapshot is gone.
 import type { Services } from '../services';
-import type { JacketConfig } from '../config';
-import { registerWork, type WorkItem, type WorkResult } from '../work/queue';
 import { log } from '../log';
+import { again, done, type WorkItem, type WorkKind, type WorkResult } from '../work/types';
+import { AzureFailureError, azureFailure } from '../azure/errors';
+import type { ArmState, DiskSource, Submission } from '../azure/disks';
+import { IMAGES_CONTAINER } from '../image/vhdBlob';
 import { cinderTime } from './common';
-import { backupById, dependentsOf, diskNameOf, jacketTags, snapshotNameOf, volumeTables, type VolumeRecord } from './model';
-import { statusOf, volumeDisks, type DiskSource } from './azureDisks';
-import { backupBlob } from './diskCopy';
-import { imageBlob } from '../image/vhdBlob';
+import { backupById, dependentsOf, jacketTags, snapshotNameOf, volumeTables, type VolumeRecord } from './model';
+import { backupBlobRef } from './diskCopy';
 import { SNAPSHOT_CREATE, SNAPSHOT_DELETE, VOLUME_CREATE, VOLUME_DELETE, VOLUME_EXTEND } from './workKinds';
 
-const POLL = 2;
-/** After this many polls without ARM showing the change, a submission is sent again. */
-const RESUBMIT_AFTER = 30;
 export const SIZE_NOTE_KEY = 'jacket:size_note';
+/** Deletes and extends that keep polling without ARM finishing are given up after this long. */
+const POLL_DEADLINE_SECONDS = 2 * 3600;
 
-export const armId = (cfg: JacketConfig, type: 'disks' | 'snapshots', name: string) =>
-  `/subscriptions/${cfg.azure.subscriptionId}/resourceGroups/${cfg.azure.resourceGroup}/providers/Microsoft.Compute/${type}/${name}`;
+export const projectOf = (item: WorkItem) => String(item.data?.project ?? '');
+export const messageOf = (e: unknown) => azureFailure(e).message;
 
-export const again = (item: WorkItem, step?: string): WorkResult => ({ status: 'again', delaySeconds: POLL, item: { ...item, step: step ?? item.step } });
-const project = (item: WorkItem) => String(item.data?.project ?? '');
-export const isClientError = (e: unknown) => {
-  const s = statusOf(e);
-  return s !== undefined && s >= 400 && s < 500 && s !== 429 && s !== 404;
-};
-export const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
+// Pacing: a poll waits what the submission's Retry-After said (kept in the item), else the floor; the
+// engine clamps every 'again' to [pollFloorSeconds, pollCapSeconds] — what pollDelay computes. (Volume
+// steps do not import the engine: it imports the list of kinds, which imports these steps.)
+const paced = (retryAfter: unknown) => (typeof retryAfter === 'number' ? retryAfter : 0);
+
+/** Poll again at the pace the last submission asked for. */
+export const poll = (_s: Services, item: WorkItem, step = item.step): WorkResult => again(item, paced(item.data?.retryAfter), { step });
+
+/** After a write: the next step, paced by what the write's answer said. */
+export const submitted = (_s: Services, item: WorkItem, step: string, sub: Submission): WorkResult =>
+  again(item, paced(sub.retryAfterSeconds), { step, data: { ...item.data, retryAfter: sub.retryAfterSeconds } });
+
+/** A stop no retry can change (the step decided it, not Azure): the engine gives the action up at once. */
+export const refuse = (code: string, message: string) => new AzureFailureError({ kind: 'client', code, message });
+
+/** ARM ended the resource Failed or Canceled: no retry changes that, so the action is given up. */
+export function throwIfFailed(st: ArmState, what: string): void {
+  if (st.provisioningState === 'Failed' || st.provisioningState === 'Canceled') throw refuse(`Provisioning${st.provisioningState}`, `${what} ended ${st.provisioningState} in Azure.`);
+}
+
+/** The resource's state when ARM is done with it (Succeeded, Failed, Canceled). */
+export const terminal = (st: ArmState | undefined) => (st && ['Succeeded', 'Failed', 'Canceled'].includes(st.provisioningState) ? st : undefined);
 
 /**
  * The ARM source of a new volume's disk and the size it has: a snapshot or volume (Copy), a backup's
@@ -36,28 +53,29 @@ export const messageOf = (e: unknown) => (e instanceof Error ? e.message : Strin
  */
 async function sourceOf(s: Services, v: VolumeRecord): Promise<{ id: string; size: number; source: DiskSource } | undefined | 'gone'> {
   const t = volumeTables(s);
+  const arm = s.azure.disks;
   if (v.backup_id) {
     const b = await backupById(s, v.backup_id);
     if (!b) return 'gone';
-    return { id: b.rowKey, size: b.value.size, source: { importUri: (await backupBlob(s.config, b.value.blob.name)).url } };
+    return { id: b.rowKey, size: b.value.size, source: { blob: backupBlobRef(b.value.blob.name) } };
   }
   const img = v.image_source;
-  if (img?.kind === 'blob') return { id: img.image_id, size: v.size, source: { importUri: (await imageBlob(s.config, img.blob_name)).url } };
+  if (img?.kind === 'blob') return { id: img.image_id, size: v.size, source: { blob: { container: IMAGES_CONTAINER, name: img.blob_name } } };
   if (img?.kind === 'managed') return { id: img.image_id, size: v.size, source: { imageReferenceId: img.managed_image_id } };
   if (img?.kind === 'marketplace') {
-    const ref = await volumeDisks(s.config).marketplaceVersionId(img.publisher, img.offer, img.sku, img.version);
+    const ref = await arm.marketplaceVersionId(img.publisher, img.offer, img.sku, img.version);
     return { id: img.image_id, size: v.size, source: { imageReferenceId: ref } };
   }
   if (v.snapshot_id) {
     const p = (await t.index.get('snapshot', v.snapshot_id))?.value.project_id;
     const snap = p ? await t.snapshots.get(p, v.snapshot_id) : undefined;
-    return snap ? { id: snap.rowKey, size: snap.value.size, source: { sourceId: armId(s.config, 'snapshots', snapshotNameOf(snap.rowKey)) } } : 'gone';
+    return snap ? { id: snap.rowKey, size: snap.value.size, source: { sourceId: arm.snapshotId(snapshotNameOf(snap.rowKey)) } } : 'gone';
   }
   if (v.source_volid) {
     const p = (await t.index.get('volume', v.source_volid))?.value.project_id;
     const src = p ? await t.volumes.get(p, v.source_volid) : undefined;
     // The disk's current name: a restore over a volume moves it to a new disk.
-    return src ? { id: src.rowKey, size: src.value.size, source: { sourceId: armId(s.config, 'disks', src.value.disk.name) } } : 'gone';
+    return src ? { id: src.rowKey, size: src.value.size, source: { sourceId: arm.diskId(src.value.disk.name) } } : 'gone';
   }
   return undefined;
 }
@@ -67,11 +85,11 @@ async function finishCreate(s: Services, v: VolumeRecord, status: 'available' | 
   await t.volumes.update(v.project_id, v.id, (x) =>
     x.status !== 'creating' ? undefined : { ...x, status, disk: { ...x.disk, ...(armDiskId ? { armId: armDiskId } : {}) }, updated_at: cinderTime() },
   );
-  // Once the copy exists it no longer needs its source.
+  // Once the copy exists (or failed) it no longer needs its source.
   const source = v.snapshot_id ?? v.source_volid;
   if (source) await t.deps.delete(source, v.id);
   if (v.backup_id) await releaseBackup(s, v.backup_id, v.id);
-  return { status: 'done' };
+  return done();
 }
 
 /** A restore is over: the backup is available again (only if it was restoring to this volume). */
@@ -83,159 +101,204 @@ export async function releaseBackup(s: Services, backupId: string, volumeId: str
   );
 }
 
-async function volumeCreate(item: WorkItem, s: Services): Promise<WorkResult> {
-  const t = volumeTables(s);
-  const cur = await t.volumes.get(project(item), item.id);
-  if (!cur || cur.value.status !== 'creating') return { status: 'done' };
-  const v = cur.value;
-  const arm = volumeDisks(s.config);
-  const st = await arm.disk(v.disk.name);
-  if (!st) {
-    const src = await sourceOf(s, v);
-    if (src === 'gone') {
-      log.warn('volume source vanished', { volume: v.id });
-      return finishCreate(s, v, 'error');
-    }
-    const tags = jacketTags('volume', v.id, v.project_id, v.id);
-    try {
-      await arm.createDisk(v.disk.name, v.size, v.disk.sku, tags, src ? src.source : undefined);
-    } catch (e) {
-      if (!isClientError(e)) throw e;
-      if (src && 'sourceId' in src.source && v.size > src.size) {
-        // Azure would not grow this copy: make it at the source's size and say why (docs/volumes.md).
-        const note = `created at ${src.size} GiB instead of ${v.size} GiB: Azure refused to grow the copy (${messageOf(e)})`;
-        log.warn('volume size not honoured', { volume: v.id, requested: v.size, created: src.size, reason: messageOf(e) });
-        await arm.createDisk(v.disk.name, src.size, v.disk.sku, tags, src.source);
-        await t.volumes.update(v.project_id, v.id, (x) => ({ ...x, size: src.size, metadata: { ...x.metadata, [SIZE_NOTE_KEY]: note.slice(0, 255) } }));
-        return again(item);
-      }
-      log.warn('volume create refused by Azure', { volume: v.id, error: messageOf(e) });
-      return finishCreate(s, v, 'error');
-    }
-    return again(item);
-  }
-  if (st.provisioningState === 'Succeeded') return finishCreate(s, v, 'available', st.id);
-  if (st.provisioningState === 'Failed' || st.provisioningState === 'Canceled') {
-    log.warn('volume disk failed', { volume: v.id, state: st.provisioningState });
-    return finishCreate(s, v, 'error', st.id);
-  }
-  return again(item);
+/** The volume the item names, when it is still in `status` (another action or a reset moved it on otherwise). */
+async function volumeIn(s: Services, item: WorkItem, status: VolumeRecord['status']) {
+  const cur = await volumeTables(s).volumes.get(projectOf(item), item.id);
+  return cur && cur.value.status === status ? cur : undefined;
 }
 
-async function volumeDelete(item: WorkItem, s: Services): Promise<WorkResult> {
-  const t = volumeTables(s);
-  const cur = await t.volumes.get(project(item), item.id);
-  if (!cur || cur.value.status !== 'deleting') return { status: 'done' };
-  const v = cur.value;
-  // Snapshots being deleted (cascade) and copies still being made keep the disk.
-  if ((await dependentsOf(s, v.id)).length > 0) return again(item);
-  const arm = volumeDisks(s.config);
-  const st = await arm.disk(v.disk.name);
-  if (st) {
-    if (item.step !== 'submitted' || (item.polls ?? 0) % RESUBMIT_AFTER === RESUBMIT_AFTER - 1) {
-      await arm.deleteDisk(v.disk.name);
-      return again(item, 'submitted');
+/** Lands a volume that is still in `from` in `to` (a give-up's stable error state). */
+async function landVolume(s: Services, item: WorkItem, from: VolumeRecord['status'], to: VolumeRecord['status'], patch: Partial<VolumeRecord> = {}) {
+  await volumeTables(s).volumes.update(projectOf(item), item.id, (x) => (x.status !== from ? undefined : { ...x, ...patch, status: to, updated_at: cinderTime() }));
+}
+
+const volumeCreate: WorkKind = {
+  kind: VOLUME_CREATE,
+  async run(item, s) {
+    const cur = await volumeIn(s, item, 'creating');
+    if (!cur) return done();
+    const v = cur.value;
+    const arm = s.azure.disks;
+    const settle = (st: ArmState) => {
+      throwIfFailed(st, "The volume's disk");
+      if (st.provisioningState === 'Succeeded') return finishCreate(s, v, 'available', st.id);
+      return poll(s, item, 'wait');
+    };
+    if (item.step === 'wait') {
+      const st = await arm.disk(v.disk.name);
+      // Present: wait for it. Absent after an accepted PUT (it never took): submit again below.
+      if (st) return settle(st);
     }
-    return again(item);
-  }
+    const src = await sourceOf(s, v);
+    if (src === 'gone') throw refuse('SourceGone', 'The volume, snapshot or backup this volume was to be made from is gone.');
+    const tags = jacketTags('volume', v.id, v.project_id, v.id);
+    let sub: Submission;
+    try {
+      sub = await arm.createDisk(v.disk.name, { sizeGB: v.size, sku: v.disk.sku, tags, source: src?.source });
+    } catch (e) {
+      if (!(azureFailure(e).kind === 'client' && src && 'sourceId' in src.source && v.size > src.size)) throw e;
+      // Azure would not grow this copy: make it at the source's size and say why (docs/volumes.md).
+      const note = `created at ${src.size} GiB instead of ${v.size} GiB: Azure refused to grow the copy (${messageOf(e)})`;
+      log.warn('volume size not honoured', { volume: v.id, requested: v.size, created: src.size, reason: messageOf(e) });
+      sub = await arm.createDisk(v.disk.name, { sizeGB: src.size, sku: v.disk.sku, tags, source: src.source });
+      await volumeTables(s).volumes.update(v.project_id, v.id, (x) => ({ ...x, size: src.size, metadata: { ...x.metadata, [SIZE_NOTE_KEY]: note.slice(0, 255) } }));
+    }
+    const st = terminal(sub.state);
+    return st ? settle(st) : submitted(s, item, 'wait', sub);
+  },
+  async giveUp(item, s, f) {
+    const cur = await volumeIn(s, item, 'creating');
+    if (!cur) return;
+    log.warn('volume create failed', { volume: item.id, code: f.code, reason: f.message.slice(0, 300) });
+    await finishCreate(s, cur.value, 'error');
+  },
+};
+
+/** Removes a volume's records once its disk is gone. */
+async function forgetVolume(s: Services, v: VolumeRecord, rec: { partitionKey: string; rowKey: string }) {
+  const t = volumeTables(s);
   const source = v.snapshot_id ?? v.source_volid;
   if (source) await t.deps.delete(source, v.id);
   if (v.backup_id) await releaseBackup(s, v.backup_id, v.id);
   await t.typeUse.delete(v.volume_type_id, v.id);
   await t.index.delete('volume', v.id);
-  await t.volumes.delete(cur.partitionKey, cur.rowKey);
-  return { status: 'done' };
+  await t.volumes.delete(rec.partitionKey, rec.rowKey);
 }
 
-async function volumeExtend(item: WorkItem, s: Services): Promise<WorkResult> {
+/**
+ * What keeps a volume's disk: snapshots being deleted (a cascade) and copies still being made. A
+ * snapshot that is not being deleted any more (its delete was given up: error_deleting) never lets
+ * go, so the volume's delete is given up too instead of waiting for ever.
+ */
+async function blockers(s: Services, volumeId: string): Promise<number> {
   const t = volumeTables(s);
-  const cur = await t.volumes.get(project(item), item.id);
-  if (!cur || cur.value.status !== 'extending') return { status: 'done' };
-  const v = cur.value;
-  const target = Number(item.data?.size ?? v.extend_to);
-  const fail = async (why: string) => {
-    log.warn('volume extend failed', { volume: v.id, target, reason: why });
-    await t.volumes.update(v.project_id, v.id, (x) => (x.status !== 'extending' ? undefined : { ...x, status: 'error_extending', extend_to: undefined, updated_at: cinderTime() }));
-    return { status: 'done' } as WorkResult;
-  };
-  const arm = volumeDisks(s.config);
-  const st = await arm.disk(v.disk.name);
-  if (!st) return fail('the disk is missing');
-  if (st.sizeGB >= target && st.provisioningState === 'Succeeded') {
-    await t.volumes.update(v.project_id, v.id, (x) => (x.status !== 'extending' ? undefined : { ...x, status: 'available', size: target, extend_to: undefined, updated_at: cinderTime() }));
-    return { status: 'done' };
-  }
-  if (st.provisioningState === 'Failed') return fail('the resize failed');
-  if (item.step !== 'submitted') {
-    try {
-      await arm.resizeDisk(v.disk.name, target);
-    } catch (e) {
-      if (isClientError(e)) return fail(messageOf(e));
-      throw e;
+  let waiting = 0;
+  for (const d of await dependentsOf(s, volumeId)) {
+    if (d.value.kind !== 'snapshot') {
+      waiting++;
+      continue;
     }
-    return again(item, 'submitted');
+    const snap = await t.snapshots.get(d.value.project_id, d.rowKey);
+    if (!snap) {
+      await t.deps.delete(volumeId, d.rowKey); // a row its snapshot's delete did not get to remove
+      continue;
+    }
+    if (snap.value.status !== 'deleting') throw refuse('SnapshotNotDeleted', `Snapshot ${d.rowKey} of the volume is ${snap.value.status}, not deleting.`);
+    waiting++;
   }
-  return again(item);
+  return waiting;
 }
 
-async function snapshotCreate(item: WorkItem, s: Services): Promise<WorkResult> {
-  const t = volumeTables(s);
-  const cur = await t.snapshots.get(project(item), item.id);
-  if (!cur || cur.value.status !== 'creating') return { status: 'done' };
-  const snap = cur.value;
-  const set = async (status: 'available' | 'error', armSnapId?: string) => {
-    await t.snapshots.update(snap.project_id, snap.id, (x) =>
-      x.status !== 'creating' ? undefined : { ...x, status, azure: { ...x.azure, ...(armSnapId ? { armId: armSnapId } : {}) }, updated_at: cinderTime() },
-    );
-    return { status: 'done' } as WorkResult;
-  };
-  const arm = volumeDisks(s.config);
-  const st = await arm.snapshot(snap.azure.name);
-  if (!st) {
-    try {
-      const vol = await t.volumes.get(snap.volume_project_id, snap.volume_id);
-      const diskName = vol?.value.disk.name ?? diskNameOf(snap.volume_id);
-      await arm.createSnapshot(snap.azure.name, armId(s.config, 'disks', diskName), jacketTags('snapshot', snap.id, snap.project_id, snap.volume_id));
-    } catch (e) {
-      if (!isClientError(e)) throw e;
-      log.warn('snapshot refused by Azure', { snapshot: snap.id, error: messageOf(e) });
-      return set('error');
+const volumeDelete: WorkKind = {
+  kind: VOLUME_DELETE,
+  deadlineSeconds: POLL_DEADLINE_SECONDS,
+  async run(item, s) {
+    const cur = await volumeIn(s, item, 'deleting');
+    if (!cur) return done();
+    const v = cur.value;
+    if ((await blockers(s, v.id)) > 0) return poll(s, item, 'blocked');
+    const arm = s.azure.disks;
+    if (item.step === 'submitted') {
+      if (await arm.disk(v.disk.name)) return poll(s, item);
+    } else {
+      const sub = await arm.deleteDisk(v.disk.name);
+      if (!sub.gone) return submitted(s, item, 'submitted', sub);
     }
-    return again(item);
-  }
-  if (st.provisioningState === 'Succeeded') return set('available', st.id);
-  if (st.provisioningState === 'Failed' || st.provisioningState === 'Canceled') return set('error', st.id);
-  return again(item);
+    await forgetVolume(s, v, cur);
+    return done();
+  },
+  async giveUp(item, s, f) {
+    log.warn('volume delete failed', { volume: item.id, code: f.code, reason: f.message.slice(0, 300) });
+    await landVolume(s, item, 'deleting', 'error_deleting');
+  },
+};
+
+const volumeExtend: WorkKind = {
+  kind: VOLUME_EXTEND,
+  deadlineSeconds: POLL_DEADLINE_SECONDS,
+  async run(item, s) {
+    const cur = await volumeIn(s, item, 'extending');
+    if (!cur) return done();
+    const v = cur.value;
+    const target = Number(item.data?.size ?? v.extend_to);
+    const arm = s.azure.disks;
+    const settle = async (st: ArmState | undefined): Promise<WorkResult> => {
+      if (!st) throw refuse('DiskMissing', "The volume's disk is missing.");
+      if (st.provisioningState === 'Failed') throw refuse('ResizeFailed', 'The resize failed in Azure.');
+      if (st.sizeGB < target || st.provisioningState !== 'Succeeded') return poll(s, item, 'submitted');
+      await landVolume(s, item, 'extending', 'available', { size: target, extend_to: undefined });
+      return done();
+    };
+    if (item.step === 'submitted') return settle(await arm.disk(v.disk.name));
+    const sub = await arm.resizeDisk(v.disk.name, target);
+    return sub.state ? settle(sub.state) : submitted(s, item, 'submitted', sub);
+  },
+  async giveUp(item, s, f) {
+    log.warn('volume extend failed', { volume: item.id, code: f.code, reason: f.message.slice(0, 300) });
+    await landVolume(s, item, 'extending', 'error_extending', { extend_to: undefined });
+  },
+};
+
+async function snapshotIn(s: Services, item: WorkItem, status: 'creating' | 'deleting') {
+  const cur = await volumeTables(s).snapshots.get(projectOf(item), item.id);
+  return cur && cur.value.status === status ? cur : undefined;
 }
 
-async function snapshotDelete(item: WorkItem, s: Services): Promise<WorkResult> {
-  const t = volumeTables(s);
-  const cur = await t.snapshots.get(project(item), item.id);
-  if (!cur || cur.value.status !== 'deleting') return { status: 'done' };
-  const snap = cur.value;
-  // Volumes still being copied from this snapshot keep it.
-  if ((await dependentsOf(s, snap.id, 'clone')).length > 0) return again(item);
-  const arm = volumeDisks(s.config);
-  const st = await arm.snapshot(snap.azure.name);
-  if (st) {
-    if (item.step !== 'submitted' || (item.polls ?? 0) % RESUBMIT_AFTER === RESUBMIT_AFTER - 1) {
-      await arm.deleteSnapshot(snap.azure.name);
-      return again(item, 'submitted');
+const snapshotCreate: WorkKind = {
+  kind: SNAPSHOT_CREATE,
+  async run(item, s) {
+    const cur = await snapshotIn(s, item, 'creating');
+    if (!cur) return done();
+    const snap = cur.value;
+    const arm = s.azure.disks;
+    const settle = async (st: ArmState): Promise<WorkResult> => {
+      throwIfFailed(st, 'The snapshot');
+      if (st.provisioningState !== 'Succeeded') return poll(s, item, 'wait');
+      await volumeTables(s).snapshots.update(snap.project_id, snap.id, (x) => (x.status !== 'creating' ? undefined : { ...x, status: 'available', azure: { ...x.azure, armId: st.id }, updated_at: cinderTime() }));
+      return done();
+    };
+    if (item.step === 'wait') {
+      const st = await arm.snapshot(snap.azure.name);
+      if (st) return settle(st);
     }
-    return again(item);
-  }
-  await t.deps.delete(snap.volume_id, snap.id);
-  await t.index.delete('snapshot', snap.id);
-  await t.snapshots.delete(cur.partitionKey, cur.rowKey);
-  return { status: 'done' };
-}
+    const vol = await volumeTables(s).volumes.get(snap.volume_project_id, snap.volume_id);
+    if (!vol) throw refuse('VolumeGone', 'The volume was deleted before its snapshot was taken.');
+    const sub = await arm.createSnapshot(snap.azure.name, vol.value.disk.name, jacketTags('snapshot', snap.id, snap.project_id, snap.volume_id));
+    const st = terminal(sub.state);
+    return st ? settle(st) : submitted(s, item, 'wait', sub);
+  },
+  async giveUp(item, s, f) {
+    log.warn('snapshot create failed', { snapshot: item.id, code: f.code, reason: f.message.slice(0, 300) });
+    await volumeTables(s).snapshots.update(projectOf(item), item.id, (x) => (x.status !== 'creating' ? undefined : { ...x, status: 'error', updated_at: cinderTime() }));
+  },
+};
 
-registerWork(VOLUME_CREATE, volumeCreate);
-registerWork(VOLUME_DELETE, volumeDelete);
-registerWork(VOLUME_EXTEND, volumeExtend);
-registerWork(SNAPSHOT_CREATE, snapshotCreate);
-registerWork(SNAPSHOT_DELETE, snapshotDelete);
+const snapshotDelete: WorkKind = {
+  kind: SNAPSHOT_DELETE,
+  deadlineSeconds: POLL_DEADLINE_SECONDS,
+  async run(item, s) {
+    const cur = await snapshotIn(s, item, 'deleting');
+    if (!cur) return done();
+    const snap = cur.value;
+    // Volumes still being copied from this snapshot keep it.
+    if ((await dependentsOf(s, snap.id, 'clone')).length > 0) return poll(s, item, 'blocked');
+    const arm = s.azure.disks;
+    if (item.step === 'submitted') {
+      if (await arm.snapshot(snap.azure.name)) return poll(s, item);
+    } else {
+      const sub = await arm.deleteSnapshot(snap.azure.name);
+      if (!sub.gone) return submitted(s, item, 'submitted', sub);
+    }
+    const t = volumeTables(s);
+    await t.deps.delete(snap.volume_id, snap.id);
+    await t.index.delete('snapshot', snap.id);
+    await t.snapshots.delete(cur.partitionKey, cur.rowKey);
+    return done();
+  },
+  async giveUp(item, s, f) {
+    log.warn('snapshot delete failed', { snapshot: item.id, code: f.code, reason: f.message.slice(0, 300) });
+    await volumeTables(s).snapshots.update(projectOf(item), item.id, (x) => (x.status !== 'deleting' ? undefined : { ...x, status: 'error_deleting', updated_at: cinderTime() }));
+  },
+};
 
-// The backup, restore and upload steps live beside their APIs; importing them here registers them.
-import './backupWork';
-import './imageUpload';
+export const VOLUME_WORK: WorkKind[] = [volumeCreate, volumeDelete, volumeExtend, snapshotCreate, snapshotDelete];

@@ -2,9 +2,9 @@
 // A module with long actions exports its WorkKind[]; add it here.
 import type { WorkKind } from './types';
 import { IMAGE_WORK_KINDS } from '../image/managedImage';
-// TRANSITIONAL: modules that still register by import (registry.ts); each moves into WORK_KINDS.
-import '../volume/work';
-// Compute (Nova): server build/delete, actions, volume attachments.
+import { VOLUME_WORK } from '../volume/work';
+import { BACKUP_WORK } from '../volume/backupWork';
+import { UPLOAD_WORK } from '../volume/imageUpload';
 import { SERVER_BUILD_KINDS } from '../compute/servers/build';
 import { resizeKind } from '../compute/servers/actions/resizeWork';
 import { snapshotKind } from '../compute/servers/actions/imageWork';
@@ -13,6 +13,9 @@ import { rebuildKind } from '../compute/servers/actions/rebuildWork';
 import { powerKind } from '../compute/servers/actions/powerWork';
 import { VOLUME_ATTACH_KINDS } from '../compute/volumeAttachWork';
 
+// Compute (Nova): server build/delete, actions, volume attachments.
 const COMPUTE_KINDS: WorkKind[] = [...SERVER_BUILD_KINDS, powerKind, resizeKind, snapshotKind, passwordKind, rebuildKind, ...VOLUME_ATTACH_KINDS];
+// Block storage (Cinder): volume create/delete/extend, snapshot create/delete, backup create/delete/restore, upload to image.
+const VOLUME_KINDS: WorkKind[] = [...VOLUME_WORK, ...BACKUP_WORK, ...UPLOAD_WORK];
 
-export const WORK_KINDS: WorkKind[] = [...COMPUTE_KINDS, ...IMAGE_WORK_KINDS];
+export const WORK_KINDS: WorkKind[] = [...COMPUTE_KINDS, ...VOLUME_KINDS, ...IMAGE_WORK_KINDS];

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { tmpdir } from 'node:os';
 import { BlobServiceClient } from '@azure/storage-blob';
+import { diskBytes } from '../support/diskBytes';
 import { startStack, type Stack, type Creds } from '../support/stack';
 import { assertCinderShape } from '../support/cinderShapes';
 import { startEmulator, type RunningEmulator } from '../../emulator/server';
@@ -75,24 +76,8 @@ const waitGone = (p: string) => waitFor(`${p} gone`, async () => ((await asAlice
 
 const pattern = (seed: number, n = 4096) => Buffer.from(Array.from({ length: n }, (_, i) => (i * seed + 11) % 251));
 
-/** Writes bytes straight into the disk's page blob in Azurite, where the emulator keeps disk data. */
-async function writeDisk(diskName: string, offset: number, data: Buffer): Promise<void> {
-  const diskId = (await arm.compute.disks.get(RG, diskName)).id!;
-  const rec = await control.getResource<{ blobName: string }>(diskId);
-  await blobs.getContainerClient('emulator-disks').getPageBlobClient(rec.blobName).uploadPages(data, offset, data.length);
-}
-
-/** Reads bytes of a disk through a real read SAS (grant access), then revokes it. */
-async function readDisk(diskName: string, offset: number, length: number): Promise<Buffer> {
-  const { accessSAS } = await arm.compute.disks.grantAccess(RG, diskName, { access: 'Read', durationInSeconds: 300 });
-  try {
-    const got = await fetch(accessSAS!, { headers: { Range: `bytes=${offset}-${offset + length - 1}` } });
-    assert.ok(got.ok, `SAS read ${got.status}`);
-    return Buffer.from(await got.arrayBuffer());
-  } finally {
-    await arm.compute.disks.revokeAccess(RG, diskName);
-  }
-}
+const writeDisk = (diskName: string, offset: number, data: Buffer) => diskBytes(arm.compute, control, blobs).writeDisk(diskName, offset, data);
+const readDisk = (diskName: string, offset: number, length: number) => diskBytes(arm.compute, control, blobs).readDisk(diskName, offset, length);
 
 const diskOf = async (volumeId: string) => {
   const all: string[] = [];
@@ -202,7 +187,9 @@ test('backups: full and incremental copies in the backups container, restore to 
 test('a backup Azure will not export fails with its reason and leaves the volume available; admins force-delete', async () => {
   const v = (await asAlice('POST', '/volumes', { volume: { size: 1, name: 'bx' } })).body.volume;
   await waitVolume(v.id, 'available');
-  await control.addFault({ method: 'POST', path: `/disks/volume-${v.id}/beginGetAccess`, count: 1, status: 409, code: 'Conflict', message: 'Export refused here.' });
+  // A backup exports the snapshot it takes of the disk (backup-<backup id>); Azure refusing the
+  // export (a 4xx no retry changes) fails the backup at once.
+  await control.addFault({ method: 'POST', path: '/snapshots/backup-[^/]+/beginGetAccess', count: 1, status: 400, code: 'OperationNotAllowed', message: 'Export refused here.' });
   const c = await asAlice('POST', '/backups', { backup: { volume_id: v.id, name: 'bad' } });
   assert.equal(c.status, 202, c.text);
   assertCinderShape('backups/backup-create-response.json', c.body);

@@ -3,7 +3,7 @@
 // with Cinder's own descriptions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CHUNK, changedRuns, mergeRanges, windowsOf } from '../../shared/volume/diskCopy';
+import { WINDOW as CHUNK, changedRuns, mergeRanges, nextChunk, windowsOf } from '../../shared/azure/diskCopy';
 import { CINDER_DEFAULTS, configuredVolumeDefaults } from '../../shared/volume/quotaEngine';
 import { EXTENSIONS } from '../../shared/volume/zonesExtensions';
 import type { JacketConfig } from '../../shared/config';
@@ -20,6 +20,19 @@ test('page ranges are merged, clipped to the data and cut into 4 MiB windows', (
     { start: CHUNK, end: 2 * CHUNK },
     { start: 2 * CHUNK, end: 3 * CHUNK },
   ]);
+});
+
+test('the next chunk to copy is the first chunk-aligned span holding data at or after the offset', () => {
+  const MiB = 1024 ** 2;
+  const data = [{ start: 9 * MiB, end: 9 * MiB + 512 }, { start: 2 * MiB, end: 3 * MiB }, { start: 30 * MiB, end: 31 * MiB }];
+  assert.deepEqual(nextChunk(data, 0, 4 * MiB, 32 * MiB), { start: 0, end: 4 * MiB });
+  // after the first chunk, the empty chunk 4-8 MiB is skipped
+  assert.deepEqual(nextChunk(data, 4 * MiB, 4 * MiB, 32 * MiB), { start: 8 * MiB, end: 12 * MiB });
+  assert.deepEqual(nextChunk(data, 12 * MiB, 4 * MiB, 32 * MiB), { start: 28 * MiB, end: 32 * MiB });
+  assert.equal(nextChunk(data, 32 * MiB, 4 * MiB, 32 * MiB), undefined);
+  // the last chunk is clipped to the data size; a range reaching past it is clipped too
+  assert.deepEqual(nextChunk([{ start: 0, end: 100 * MiB }], 16 * MiB, 16 * MiB, 20 * MiB), { start: 16 * MiB, end: 20 * MiB });
+  assert.equal(nextChunk([], 0, 4 * MiB, 8 * MiB), undefined);
 });
 
 test('only differing sectors are written; sectors that became zero are cleared', () => {
