@@ -19,7 +19,6 @@ import { ConcurrencyError } from '../store/tables';
 import type { WorkFailure, WorkItem, WorkKind, WorkResult } from './types';
 import { forget, staleRows, touch } from './ledger';
 import { WORK_KINDS } from './handlers';
-import { legacyKind } from './registry';
 import { clampDelay as clamp, pollDelay } from './pace';
 
 /** Default deadline of an action whose polls keep succeeding without it finishing. */
@@ -52,7 +51,7 @@ export class WorkEngine {
   }
 
   kind(name: string): WorkKind | undefined {
-    return this.byName.get(name) ?? legacyKind(name);
+    return this.byName.get(name);
   }
 
   /** Runs one step of a long action; re-enqueues it when it asks to poll again or failed within budget. */
@@ -93,7 +92,6 @@ async function runStep(engine: WorkEngine, item: WorkItem, s: Services): Promise
         await forget(s, item);
       }
     } catch (e) {
-      if ((k as { legacy?: boolean }).legacy) throw e;
       const f = classify(e);
       const attempts = (item.failures ?? 0) + 1;
       const since = item.failingSince ?? started;
@@ -136,7 +134,7 @@ async function resumeStale(engine: WorkEngine, s: Services, now: number, limit: 
       continue;
     }
     const resumes = (item.resumes ?? 0) + 1;
-    if (resumes > s.config.work.staleResumes && !(k as { legacy?: boolean }).legacy) {
+    if (resumes > s.config.work.staleResumes) {
       await giveUp(k, item, s, { kind: 'retryable', code: 'StaleWork', message: `The action stopped making progress (its worker was lost ${resumes - 1} times).`, attempts: resumes - 1 });
       out.gaveUp.push(name);
       continue;

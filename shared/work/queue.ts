@@ -56,6 +56,3 @@ export class WorkQueue {
   }
 }
 
-
-// TRANSITIONAL re-export (see registry.ts).
-export { registerWork } from './registry';

@@ -1,11 +1,15 @@
-// The work queue against Azurite: dispatch, re-enqueue with a visibility delay, retries, poison queue.
+// The work queue against Azurite, driven by the local dispatcher as the Functions host drives it:
+// dispatch, re-enqueue with a visibility delay, the engine's retries, and the poison queue for a
+// message the engine itself cannot run (the engine catches what a step throws).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { startAzurite, type RunningAzurite } from '../../local/azurite';
 import { loadConfig } from '../../shared/config';
 import { createServices, type Services } from '../../shared/services';
-import { registerWork, encodeItem, decodeItem } from '../../shared/work/queue';
+import { encodeItem, decodeItem } from '../../shared/work/queue';
+import { WorkEngine } from '../../shared/work/engine';
+import type { WorkKind } from '../../shared/work/types';
 import { QueueDispatcher } from '../../local/dispatcher';
 
 let az: RunningAzurite;
@@ -14,22 +18,34 @@ let dispatcher: QueueDispatcher;
 const seen: string[] = [];
 let failuresLeft = 2;
 
-registerWork('test-echo', async (item) => {
-  seen.push(`echo:${item.id}`);
-  return { status: 'done' };
-});
-registerWork('test-poll', async (item) => {
-  seen.push(`poll:${item.id}:${item.polls ?? 0}`);
-  return (item.polls ?? 0) < 2 ? { status: 'again', delaySeconds: 1 } : { status: 'done' };
-});
-registerWork('test-flaky', async (item) => {
-  seen.push(`flaky:${item.id}`);
-  if (failuresLeft-- > 0) throw new Error('transient');
-  return { status: 'done' };
-});
-registerWork('test-broken', async () => {
-  throw new Error('always fails');
-});
+const noGiveUp: WorkKind['giveUp'] = async (item) => void seen.push(`gave-up:${item.id}`);
+const engine = new WorkEngine([
+  {
+    kind: 'test-echo',
+    run: async (item) => {
+      seen.push(`echo:${item.id}`);
+      return { status: 'done' };
+    },
+    giveUp: noGiveUp,
+  },
+  {
+    kind: 'test-poll',
+    run: async (item) => {
+      seen.push(`poll:${item.id}:${item.polls ?? 0}`);
+      return (item.polls ?? 0) < 2 ? { status: 'again', delaySeconds: 1 } : { status: 'done' };
+    },
+    giveUp: noGiveUp,
+  },
+  {
+    kind: 'test-flaky',
+    run: async (item) => {
+      seen.push(`flaky:${item.id}`);
+      if (failuresLeft-- > 0) throw new Error('transient');
+      return { status: 'done' };
+    },
+    giveUp: noGiveUp,
+  },
+]);
 
 async function until(cond: () => boolean, ms: number) {
   const end = Date.now() + ms;
@@ -49,7 +65,7 @@ before(async () => {
       JACKET_WORK_QUEUE: 'unit-work',
     }),
   );
-  dispatcher = new QueueDispatcher(services, 50, () => 0);
+  dispatcher = new QueueDispatcher(services, 50, () => 0, engine);
   dispatcher.start();
 });
 after(async () => {
@@ -87,9 +103,9 @@ test('a failing step is retried until it succeeds', async () => {
   assert.equal(seen.filter((s) => s === 'flaky:f1').length, 3, 'not run again once it succeeded');
 });
 
-test('after five failures the message goes to the poison queue', async () => {
+test('a message no kind can run goes to the poison queue after five tries', async () => {
   const poison = new (await import('@azure/storage-queue')).QueueClient(az.connectionString, 'unit-work-poison');
-  await services.work.enqueue({ kind: 'test-broken', id: 'b1' });
+  await services.work.enqueue({ kind: 'test-unknown', id: 'b1' });
   let found: unknown;
   const end = Date.now() + 30000;
   while (Date.now() < end && found === undefined) {
@@ -97,5 +113,5 @@ test('after five failures the message goes to the poison queue', async () => {
     found = peek.peekedMessageItems.map((m) => decodeItem(m.messageText)).find((i) => i.id === 'b1');
     if (!found) await new Promise((r) => setTimeout(r, 250));
   }
-  assert.deepEqual(found, { kind: 'test-broken', id: 'b1' });
+  assert.deepEqual(found, { kind: 'test-unknown', id: 'b1' });
 });
