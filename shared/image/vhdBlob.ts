@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { BlobServiceClient, type PageBlobClient } from '@azure/storage-blob';
 import type { JacketConfig } from '../config';
+import { blobService } from '../azure/clients';
 import { alignToMiB, buildFixedVhdFooter, isFixedVhdFooter, parseVhdFooter, VHD_FOOTER_SIZE, SECTOR_SIZE } from '../storage/vhd';
 
 export const IMAGES_CONTAINER = 'images';
@@ -29,7 +30,7 @@ const services = new WeakMap<JacketConfig, BlobServiceClient>();
 function service(cfg: JacketConfig): BlobServiceClient {
   let s = services.get(cfg);
   if (!s) {
-    s = BlobServiceClient.fromConnectionString(cfg.storageConnectionString);
+    s = blobService(cfg.storage);
     services.set(cfg, s);
   }
   return s;

@@ -9,6 +9,7 @@
 // the ETag just read, so a blob rewritten in between is kept ('changed').
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import type { Services } from '../services';
+import { blobService } from '../azure/clients';
 import { log } from '../log';
 import { runSweep, type SweepReport, type Outcome } from './sweep';
 import { imageBlobClaim } from './owners';
@@ -59,7 +60,7 @@ async function* listed(client: ContainerClient): AsyncIterable<BlobState> {
 const statusOf = (e: unknown) => (e as { statusCode?: number }).statusCode;
 
 export function sweepBlobs(s: Services, now: Date = new Date()): Promise<SweepReport> {
-  const service = BlobServiceClient.fromConnectionString(s.config.storageConnectionString);
+  const service = blobService(s.config.storage);
   return runSweep(s, BLOB_SWEEP, now, async (run) => {
     for (const c of CONTAINERS) {
       const client = service.getContainerClient(c.name);

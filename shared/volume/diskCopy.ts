@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { BlobServiceClient, PageBlobClient, AnonymousCredential } from '@azure/storage-blob';
 import type { JacketConfig } from '../config';
+import { blobService } from '../azure/clients';
 import { buildFixedVhdFooter, SECTOR_SIZE, VHD_FOOTER_SIZE } from '../storage/vhd';
 
 export const BACKUPS_CONTAINER = 'backups';
@@ -24,7 +25,7 @@ const ready = new WeakMap<JacketConfig, Promise<unknown>>();
 export async function backupBlob(cfg: JacketConfig, name: string): Promise<PageBlobClient> {
   let s = services.get(cfg);
   if (!s) {
-    s = BlobServiceClient.fromConnectionString(cfg.storageConnectionString);
+    s = blobService(cfg.storage);
     services.set(cfg, s);
   }
   const c = s.getContainerClient(BACKUPS_CONTAINER);
