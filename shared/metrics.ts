@@ -94,6 +94,7 @@ log.addHook((_lvl, msg, f) => {
       metric(METRIC.WORK_FINISHED, 1, { kind: String(f.kind), outcome: givenUp.delete(key) ? 'gave_up' : 'succeeded' });
     }
   } else if (msg === 'work given up') {
+    if (givenUp.size > 10000) givenUp.clear(); // bounded: a crashed step never logs its 'work' line
     givenUp.add(`${String(f.kind)}:${String(f.id)}`);
   } else if (msg === 'work step failed, retrying') {
     metric(METRIC.WORK_RETRIED, 1, { kind: String(f.kind), code: String(f.code) });

@@ -13,6 +13,7 @@
 // the instrumentations patch the SDKs before anything uses them; `npm start` calls startTelemetry()
 // first thing too.
 import { metrics, type Attributes, type Counter, type Histogram, type Gauge, type MeterProvider } from '@opentelemetry/api';
+import type { TokenCredential } from '@azure/core-auth';
 import { METRIC, METRIC_KIND, setMetricSink } from './metrics';
 import { log } from './log';
 
@@ -57,6 +58,22 @@ export function attachMetrics(provider: MeterProvider = metrics.getMeterProvider
   });
 }
 
+/**
+ * Entra ID ingestion (the template disables the component's local auth): DefaultAzureCredential, which
+ * picks the user-assigned identity named by AZURE_CLIENT_ID. Built on first use, so @azure/identity
+ * loads after the instrumentations are in place.
+ */
+function lazyCredential(): TokenCredential {
+  let c: TokenCredential | undefined;
+  return {
+    getToken(scopes, options) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      c ??= new (require('@azure/identity') as typeof import('@azure/identity')).DefaultAzureCredential();
+      return c.getToken(scopes, options);
+    },
+  };
+}
+
 /** Starts the Azure Monitor distro when a connection string is set; returns whether it did. */
 export function startTelemetry(env: Record<string, string | undefined> = process.env): boolean {
   const connectionString = env.APPLICATIONINSIGHTS_CONNECTION_STRING?.trim();
@@ -65,7 +82,7 @@ export function startTelemetry(env: Record<string, string | undefined> = process
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { useAzureMonitor } = require('@azure/monitor-opentelemetry') as typeof import('@azure/monitor-opentelemetry');
   useAzureMonitor({
-    azureMonitorExporterOptions: { connectionString },
+    azureMonitorExporterOptions: { connectionString, ...(/Authorization=AAD/i.test(env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING ?? '') ? { credential: lazyCredential() } : {}) },
     // Requests and dependencies: http (the local host's requests, every outgoing call) and the Azure
     // SDK's own spans (ARM operations, Table/Queue/Blob calls with their operation names).
     instrumentationOptions: { azureSdk: { enabled: true }, http: { enabled: true } },
