@@ -387,7 +387,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
 // ---------------------------------------------------------------------------------------------- outputs
 
 @description('The Function App name (for `az functionapp deployment source config-zip`).')
-output appName string = app.name
+output functionAppName string = app.name
 
 @description('Base URL of the OpenStack APIs.')
 output publicUrl string = 'https://${appName}.azurewebsites.net'
@@ -399,4 +399,4 @@ output identityEndpoint string = 'https://${appName}.azurewebsites.net/identity'
 output identityClientId string = identity.properties.clientId
 
 @description('Key Vault holding the token keys and the bootstrap password.')
-output keyVaultName string = vault.name
+output vaultName string = vault.name
