@@ -86,7 +86,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
   };
 }
 
-export function cloudsYaml(cloudName: string, url: string, admin: { username: string; password: string; project: string }): string {
+export function cloudsYaml(cloudName: string, url: string, admin: { username: string; password: string; project: string }, region = 'RegionOne'): string {
   return [
     'clouds:',
     `  ${cloudName}:`,
@@ -98,7 +98,7 @@ export function cloudsYaml(cloudName: string, url: string, admin: { username: st
     '      user_domain_name: Default',
     '      project_domain_name: Default',
     '    identity_api_version: 3',
-    '    region_name: RegionOne',
+    `    region_name: ${region}`,
     '    interface: public',
     '',
   ].join('\n');

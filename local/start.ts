@@ -144,7 +144,8 @@ async function startAzureMode(s: Settings, port: number, state: LocalState): Pro
 
 async function main() {
   const { fresh } = parseArgs(process.argv.slice(2));
-  const s = mergeSettings(readLocalSettingsFile(path.join(ROOT, 'local.settings.json')), process.env);
+  // JACKET_LOCAL_SETTINGS names another file (the tests point it at an empty directory, so a developer's own file never leaks in).
+  const s = mergeSettings(readLocalSettingsFile(process.env.JACKET_LOCAL_SETTINGS || path.join(ROOT, 'local.settings.json')), process.env);
   log.setLevel((s.JACKET_LOG_LEVEL as never) || 'warn');
   startTelemetry(s); // a connection string in local.settings.json sends this run's telemetry too
   const port = Number(s.JACKET_PORT ?? 8774);
@@ -159,7 +160,7 @@ async function main() {
   // clouds.yaml next to the state (the repository root for the default .local/).
   const yamlPath = path.join(s.JACKET_LOCAL_STATE_DIR ? stateDir : ROOT, 'clouds.yaml');
   const { cloudsYaml } = await import('./cloud');
-  writeFileSync(yamlPath, cloudsYaml('jacket-local', started.url, started.admin), { mode: 0o600 });
+  writeFileSync(yamlPath, cloudsYaml('jacket-local', started.url, started.admin, s.JACKET_REGION || 'RegionOne'), { mode: 0o600 });
   const lines = [
     '',
     ...started.banner,

@@ -32,7 +32,7 @@ function listen(s: Server): Promise<number> {
 function run(env: Record<string, string>): { done: Promise<number | null>; out: () => string; err: () => string; kill(): void } {
   const clean: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(JACKET_|AZURE_|IDENTITY_|MSI_|OS_)/.test(k)) clean[k] = v;
-  const child = spawn(process.execPath, [START], { env: { ...clean, JACKET_LOCAL_STATE_DIR: stateDir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [START], { env: { ...clean, JACKET_LOCAL_STATE_DIR: stateDir, JACKET_LOCAL_SETTINGS: path.join(stateDir, 'no-local.settings.json'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
