@@ -86,3 +86,82 @@ test('metrics reach OpenTelemetry instruments by kind, and the log lines stay', 
   const metricLines = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'metric' && l.metric === METRIC.SWEEP_DELETED);
   assert.deepEqual(metricLines.map((l) => l.value), [2, 1]);
 });
+
+test('with a connection string the distro exports requests/dependencies and metrics to the ingestion endpoint (a loopback fake)', async () => {
+  const { createServer } = await import('node:https');
+  const { readFileSync } = await import('node:fs');
+  const { ensureCert } = await import('../../emulator/cert');
+  const { testCertDir } = await import('../emulator/harness');
+  // The exporter speaks HTTPS only: the fake ingestion serves the test certificate, which the child trusts.
+  const cert = ensureCert(testCertDir());
+  const { gunzipSync } = await import('node:zlib');
+  const { spawn } = await import('node:child_process');
+  const path = await import('node:path');
+  const { REPO_ROOT } = await import('../support/paths');
+  azurite ??= await startAzurite();
+  const envelopes: { name?: string; data?: { baseType?: string; baseData?: Record<string, unknown> } }[] = [];
+  const paths: string[] = [];
+  const ingest = createServer({ cert: readFileSync(cert.certPath), key: readFileSync(cert.keyPath) }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      paths.push(`${req.method} ${req.url}`);
+      let body = Buffer.concat(chunks);
+      if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
+      if (req.url?.includes('/track')) {
+        try {
+          const parsed = JSON.parse(body.toString());
+          envelopes.push(...(Array.isArray(parsed) ? parsed : [parsed]));
+        } catch {
+          for (const line of body.toString().split('\n')) if (line.trim()) envelopes.push(JSON.parse(line));
+        }
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ itemsReceived: 1, itemsAccepted: 1, errors: [] }));
+    });
+  });
+  await new Promise<void>((r) => ingest.listen(0, '127.0.0.1', r));
+  const port = (ingest.address() as { port: number }).port;
+  // The child starts telemetry (as the Functions host does by loading shared/telemetry.js first), makes
+  // one Azure SDK call (a Table) and one metric, then shuts the distro down, which flushes everything.
+  const script = `
+    require(${JSON.stringify(path.join(REPO_ROOT, 'dist/shared/telemetry.js'))});
+    const { TableClient } = require('@azure/data-tables');
+    const { metric, METRIC } = require(${JSON.stringify(path.join(REPO_ROOT, 'dist/shared/metrics.js'))});
+    (async () => {
+      await TableClient.fromConnectionString(process.env.CS, 'telemetrytest', { allowInsecureConnection: true }).createTable();
+      metric(METRIC.SWEEP_DELETED, 4, { sweep: 'sweep-disks', dryRun: false });
+      await require('@azure/monitor-opentelemetry').shutdownAzureMonitor();
+    })().catch((e) => { console.error(e); process.exit(1); });`;
+  const clean: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(APPLICATIONINSIGHTS|JACKET_|WEBSITE_|FUNCTIONS_)/.test(k)) clean[k] = v;
+  const child = spawn(process.execPath, ['-e', script], {
+    cwd: REPO_ROOT,
+    env: {
+      ...clean,
+      CS: azurite.connectionString,
+      JACKET_LOG_LEVEL: 'silent',
+      APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=00000000-0000-0000-0000-000000000001;IngestionEndpoint=https://127.0.0.1:${port}/;LiveEndpoint=https://127.0.0.1:${port}/`,
+      NODE_EXTRA_CA_CERTS: cert.certPath,
+      // Keep every call on loopback: no statsbeat to Microsoft, and no VM metadata probe (a Functions
+      // platform is detected from these, as on Flex Consumption).
+      APPLICATIONINSIGHTS_STATSBEAT_DISABLED: 'true',
+      WEBSITE_SITE_NAME: 'jacket-test',
+      WEBSITE_SKU: 'FlexConsumption',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  ingest.close();
+  assert.equal(code, 0, err);
+  const types = envelopes.map((e) => e.data?.baseType);
+  const dep = envelopes.find((e) => e.data?.baseType === 'RemoteDependencyData');
+  assert.ok(dep, `a dependency for the Table call; got ${types.join(', ')} via ${paths.join(', ')}`);
+  const metrics = envelopes.filter((e) => e.data?.baseType === 'MetricData').flatMap((e) => (e.data!.baseData!.metrics as { name: string; value: number }[]) ?? []);
+  assert.ok(
+    metrics.some((m) => m.name === METRIC.SWEEP_DELETED && m.value === 4),
+    `jacket.sweep.deleted exported as a metric; got ${metrics.map((m) => m.name).join(', ')}`,
+  );
+});
