@@ -95,7 +95,8 @@ async function startEmulatorMode(s: Settings, port: number, state: LocalState): 
 }
 
 async function startAzureMode(s: Settings, port: number, state: LocalState): Promise<Started> {
-  const cfgPreview = loadConfig({ ...s, JACKET_PUBLIC_URL: `http://127.0.0.1:${port}`, JACKET_TOKEN_KEYS: s.JACKET_TOKEN_KEYS ?? state.tokenKeys() });
+  const settings: Settings = { ...s, JACKET_TOKEN_KEYS: s.JACKET_TOKEN_KEYS ?? state.tokenKeys() };
+  const cfgPreview = loadConfig({ JACKET_PUBLIC_URL: `http://127.0.0.1:${port}`, ...settings });
   const { azureCredential } = await import('../shared/azure/clients');
   const scope = `${cfgPreview.azure.armEndpoint}/.default`;
   try {
@@ -111,7 +112,6 @@ async function startAzureMode(s: Settings, port: number, state: LocalState): Pro
   }
   const { startHost } = await import('./host');
   const { createServices } = await import('../shared/services');
-  const settings: Settings = { ...s, JACKET_TOKEN_KEYS: s.JACKET_TOKEN_KEYS ?? state.tokenKeys() };
   let cfgUsed = cfgPreview;
   const host = await startHost(
     (url) => {
