@@ -47,6 +47,30 @@ export class Store {
     this.resourceGroups.clear();
     this.tables.clear();
   }
+
+  /** Every resource as plain JSON, for `npm start` to keep the local cloud across restarts (local/state.ts). */
+  snapshot(): { resourceGroups: { name: string; location: string }[]; tables: Record<string, StoredResource[]> } {
+    const tables: Record<string, StoredResource[]> = {};
+    for (const [type, t] of this.tables) tables[type] = [...t.values()];
+    return { resourceGroups: [...this.resourceGroups.values()], tables };
+  }
+
+  /**
+   * Loads a snapshot over the seeded state. An operation in flight when it was taken is gone with the
+   * old process, so what it was doing is settled as if it had finished: Creating/Updating resources
+   * become Succeeded and Deleting ones are removed.
+   */
+  restore(snap: ReturnType<Store['snapshot']>): void {
+    for (const rg of snap.resourceGroups) this.resourceGroups.set(rg.name.toLowerCase(), rg);
+    for (const [type, list] of Object.entries(snap.tables)) {
+      for (const r of list) {
+        const state = (r as { provisioningState?: string }).provisioningState;
+        if (state === 'Deleting') continue;
+        if (state === 'Creating' || state === 'Updating') (r as { provisioningState?: string }).provisioningState = 'Succeeded';
+        this.table(type).set(idKey(r.id), r);
+      }
+    }
+  }
 }
 
 export const T = {

@@ -8,7 +8,7 @@ import { runWorkItem } from '../shared/work/engine';
 
 app.storageQueue('work', {
   queueName: '%JACKET_WORK_QUEUE%',
-  connection: 'JACKET_STORAGE_CONNECTION_STRING',
+  connection: 'JACKET_STORAGE', // a connection string, or JACKET_STORAGE__accountName (identity-based)
   handler: async (message) => {
     await runWorkItem(decodeItem(message), services());
   },

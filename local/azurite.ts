@@ -1,5 +1,6 @@
-// Starts Azurite (the npm devDependency) in memory on free loopback ports, with the storage account
-// named as in the design (ops0storage0account by default) as well as Azurite's own devstoreaccount1.
+// Starts Azurite (the npm devDependency) on free loopback ports, with the storage account named as in
+// the design (ops0storage0account by default) as well as Azurite's own devstoreaccount1. In memory
+// (the tests) unless given a `location` (`npm start` keeps its data in .local/azurite, local/state.ts).
 // Telemetry is off: nothing leaves this machine.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -18,12 +19,12 @@ export interface RunningAzurite {
 
 const AZURITE_JS = path.resolve(__dirname, '../../node_modules/azurite/dist/src/azurite.js');
 
-export async function startAzurite(opts: { account?: string; key?: string } = {}): Promise<RunningAzurite> {
+export async function startAzurite(opts: { account?: string; key?: string; location?: string } = {}): Promise<RunningAzurite> {
   const account = opts.account ?? 'ops0storage0account';
   const key = opts.key ?? randomBytes(32).toString('base64');
   const args = [
     AZURITE_JS,
-    '--inMemoryPersistence',
+    ...(opts.location ? ['--location', opts.location] : ['--inMemoryPersistence']),
     '--silent',
     '--disableTelemetry',
     '--skipApiVersionCheck',

@@ -16,6 +16,8 @@ export interface LocalCloudOptions {
   dispatch?: boolean;
   /** Run the timer functions on their schedules (local/scheduler.ts); off by default. */
   timers?: boolean;
+  /** Azurite's data directory and account key (`npm start` keeps them in .local/); in memory by default. */
+  azurite?: { location?: string; key?: string };
   /**
    * Starts something that needs Azurite before the app does (the ARM emulator keeps disk bytes in
    * Azurite) and returns the settings that point the app at it.
@@ -36,45 +38,55 @@ export interface LocalCloud {
 }
 
 export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<LocalCloud> {
-  const azurite = await startAzurite();
-  const extra = opts.beforeHost ? await opts.beforeHost(azurite) : undefined;
-  const admin = { username: 'admin', password: opts.adminPassword ?? randomBytes(12).toString('base64url'), project: 'admin' };
+  const azurite = await startAzurite(opts.azurite);
+  let extra: Awaited<ReturnType<NonNullable<LocalCloudOptions['beforeHost']>>> | undefined;
   let settings: Record<string, string> = {};
-  const host = await startHost(
-    (url) => {
-      settings = {
-        JACKET_PUBLIC_URL: url,
-        JACKET_STORAGE_CONNECTION_STRING: azurite.connectionString,
-        JACKET_STORAGE_ACCOUNT: azurite.account,
-        JACKET_TOKEN_KEYS: randomBytes(32).toString('base64'),
-        JACKET_BOOTSTRAP_USERNAME: admin.username,
-        JACKET_BOOTSTRAP_PASSWORD: admin.password,
-        JACKET_BOOTSTRAP_PROJECT: admin.project,
-        ...(opts.armEndpoint ? { JACKET_ARM_ENDPOINT: opts.armEndpoint, JACKET_AZURE_CREDENTIAL: 'static' } : {}),
-        ...extra?.settings,
-        ...opts.settings,
-      };
-      return createServices(loadConfig(settings));
-    },
-    { port: opts.port, dispatch: opts.dispatch, timers: opts.timers },
-  );
+  let host: LocalHost & { services: Services };
+  try {
+    extra = opts.beforeHost ? await opts.beforeHost(azurite) : undefined;
+    host = await startHost(
+      (url) => {
+        // The local wiring, then what beforeHost started, then the caller's settings over both.
+        settings = {
+          JACKET_PUBLIC_URL: url,
+          JACKET_STORAGE_CONNECTION_STRING: azurite.connectionString,
+          JACKET_STORAGE_ACCOUNT: azurite.account,
+          JACKET_TOKEN_KEYS: randomBytes(32).toString('base64'),
+          JACKET_BOOTSTRAP_USERNAME: 'admin',
+          JACKET_BOOTSTRAP_PASSWORD: opts.adminPassword ?? randomBytes(12).toString('base64url'),
+          JACKET_BOOTSTRAP_PROJECT: 'admin',
+          ...(opts.armEndpoint ? { JACKET_ARM_ENDPOINT: opts.armEndpoint, JACKET_AZURE_CREDENTIAL: 'static' } : {}),
+          ...extra?.settings,
+          ...opts.settings,
+        };
+        return createServices(loadConfig(settings));
+      },
+      { port: opts.port, dispatch: opts.dispatch, timers: opts.timers },
+    );
+  } catch (e) {
+    // A bad setting (ConfigError), a port in use, a failed bootstrap: stop what runs, then report it.
+    await extra?.stop();
+    await azurite.stop();
+    throw e;
+  }
+  const h = host;
   return {
-    url: host.url,
+    url: h.url,
     azurite,
-    host,
-    services: host.services,
+    host: h,
+    services: h.services,
     settings,
-    admin,
+    admin: { username: settings.JACKET_BOOTSTRAP_USERNAME, password: settings.JACKET_BOOTSTRAP_PASSWORD, project: settings.JACKET_BOOTSTRAP_PROJECT ?? 'admin' },
     extraDescription: extra?.describe,
     stop: async () => {
-      await host.stop();
+      await h.stop();
       await extra?.stop();
       await azurite.stop();
     },
   };
 }
 
-export function cloudsYaml(cloudName: string, url: string, admin: { username: string; password: string; project: string }): string {
+export function cloudsYaml(cloudName: string, url: string, admin: { username: string; password: string; project: string }, region = 'RegionOne'): string {
   return [
     'clouds:',
     `  ${cloudName}:`,
@@ -86,7 +98,7 @@ export function cloudsYaml(cloudName: string, url: string, admin: { username: st
     '      user_domain_name: Default',
     '      project_domain_name: Default',
     '    identity_api_version: 3',
-    '    region_name: RegionOne',
+    `    region_name: ${region}`,
     '    interface: public',
     '',
   ].join('\n');

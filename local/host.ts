@@ -101,8 +101,14 @@ export async function startHost(
     server.listen(opts.port ?? 0, '127.0.0.1', resolve);
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const svc = makeServices(url);
-  await bootstrapOnce(svc);
+  let svc: Services;
+  try {
+    svc = makeServices(url);
+    await bootstrapOnce(svc);
+  } catch (e) {
+    server.close(); // a bad setting or an unreachable store: free the port for the next try
+    throw e;
+  }
   services = svc;
   const dispatcher = new QueueDispatcher(svc);
   if (opts.dispatch !== false) dispatcher.start();

@@ -8,6 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// Which Node runs the suite (CI runs it twice: the machine's Node, then Node 22 through npx).
+console.log(`test runner: node ${process.version} (${process.execPath})`);
 execFileSync('bash', [path.join(root, 'scripts/ensure-venv.sh')], { stdio: 'inherit' });
 
 function walk(dir) {

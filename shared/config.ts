@@ -11,7 +11,14 @@ export interface JacketConfig {
   publicUrl: string;
   /** Region name shown in the service catalog. */
   region: string;
+  /**
+   * The storage account's connection string when one is used (Azurite locally, or a key-based account);
+   * '' with an identity-based connection. Build clients with shared/azure/clients.ts (blobService,
+   * queueClient, tableClient), which handle both; never with fromConnectionString directly.
+   */
   storageConnectionString: string;
+  /** How Jacket (and the queue trigger, connection "JACKET_STORAGE") reaches its storage account. */
+  storage: StorageConnection;
   /** Prefix for every table name, so several deployments can share one account. */
   storagePrefix: string;
   /** The Storage Queue the worker reads (the Functions trigger names it as %JACKET_WORK_QUEUE%). */
@@ -96,6 +103,16 @@ export interface JacketConfig {
     copyChunkBytes: number;
   };
 }
+
+/**
+ * The storage connection, read the way the Functions host reads a connection named JACKET_STORAGE:
+ * a connection string (JACKET_STORAGE, or JACKET_STORAGE_CONNECTION_STRING), or identity-based
+ * (JACKET_STORAGE__accountName, or JACKET_STORAGE__blobServiceUri / __queueServiceUri /
+ * __tableServiceUri) with the app's managed identity (DefaultAzureCredential), and no key anywhere.
+ */
+export type StorageConnection =
+  | { kind: 'connectionString'; connectionString: string }
+  | { kind: 'identity'; accountName: string; blobUrl: string; queueUrl: string; tableUrl: string };
 
 export class ConfigError extends Error {}
 
@@ -193,6 +210,28 @@ function queueName(name: string): string {
   return name;
 }
 
+function storageConnection(env: Env): StorageConnection {
+  const cs = env.JACKET_STORAGE?.trim() || env.JACKET_STORAGE_CONNECTION_STRING?.trim();
+  if (cs) return { kind: 'connectionString', connectionString: cs };
+  const account = env.JACKET_STORAGE__accountName?.trim();
+  const uri = (svc: 'blob' | 'queue' | 'table') => {
+    const name = `JACKET_STORAGE__${svc}ServiceUri`;
+    const v = env[name]?.trim().replace(/\/+$/, '');
+    if (v) {
+      if (!/^https?:\/\//.test(v)) throw new ConfigError(`setting ${name} must be an http(s) URL`);
+      return v;
+    }
+    if (!account) throw new ConfigError(`setting ${name} is required when JACKET_STORAGE__accountName is not set`);
+    return `https://${account}.${svc}.core.windows.net`;
+  };
+  if (!account && !env.JACKET_STORAGE__blobServiceUri && !env.JACKET_STORAGE__queueServiceUri && !env.JACKET_STORAGE__tableServiceUri) {
+    throw new ConfigError('setting JACKET_STORAGE__accountName (identity-based) or JACKET_STORAGE_CONNECTION_STRING is required');
+  }
+  if (account && !/^[a-z0-9]{3,24}$/.test(account)) throw new ConfigError('setting JACKET_STORAGE__accountName must be 3-24 lowercase letters and digits');
+  const blobUrl = uri('blob');
+  return { kind: 'identity', accountName: account ?? new URL(blobUrl).hostname.split('.')[0], blobUrl, queueUrl: uri('queue'), tableUrl: uri('table') };
+}
+
 /** Whole 4 MiB Put Page windows (Azure's limit for one Put Page); default 1 GiB per step. */
 function copyChunk(env: Env): number {
   const n = positiveInt(env, 'JACKET_WORK_COPY_CHUNK_BYTES', 1024 ** 3);
@@ -213,11 +252,13 @@ export function loadConfig(env: Env = process.env): JacketConfig {
   if (!/^[a-z][a-z0-9]{0,19}$/.test(prefix)) throw new ConfigError('JACKET_STORAGE_PREFIX must be lowercase letters and digits, starting with a letter, at most 20');
   const credential = optional(env, 'JACKET_AZURE_CREDENTIAL', 'default');
   if (credential !== 'default' && credential !== 'static') throw new ConfigError('JACKET_AZURE_CREDENTIAL must be default or static');
+  const storage = storageConnection(env);
   const cfg: JacketConfig = {
     catalog: loadCatalog(env),
     publicUrl,
     region: optional(env, 'JACKET_REGION', 'RegionOne'),
-    storageConnectionString: required(env, 'JACKET_STORAGE_CONNECTION_STRING'),
+    storageConnectionString: storage.kind === 'connectionString' ? storage.connectionString : '',
+    storage,
     storagePrefix: prefix,
     workQueue: queueName(optional(env, 'JACKET_WORK_QUEUE', 'jacket-work')),
     auth: {

@@ -1,17 +1,32 @@
-// Custom metrics as structured log lines (docs/monitoring.md): {"msg":"metric","metric":NAME,"value":N,
-// ...dimensions}. In Azure the Functions host forwards the worker's log lines to Application Insights
-// (traces, with the JSON fields queryable), so no telemetry SDK and no network call of our own is
-// needed, and tests see metrics by reading the log sink. Metrics are derived in one place: from the
-// log events the sweeps, periodic tasks and work steps already write (a log hook), and from ARM
-// responses (the throttling policy the ARM clients carry).
+// Jacket's custom metrics (docs/monitoring.md), each emitted two ways:
+// - as a structured log line {"msg":"metric","metric":NAME,"value":N,...dimensions} (tests read these
+//   from the log sink; in Azure they also land in Application Insights traces), and
+// - as an OpenTelemetry instrument (counter, histogram or gauge, METRIC_KIND below) when telemetry is on
+//   (shared/telemetry.ts: APPLICATIONINSIGHTS_CONNECTION_STRING set), so they reach Application
+//   Insights as real metrics (customMetrics) that the workbook and the alert rules query.
+// Metrics are derived in one place: from the log events the sweeps, periodic tasks and work steps
+// already write (a log hook), and from ARM responses (the throttling policy the ARM clients carry).
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { log } from './log';
 
-type Dims = Record<string, string | number | boolean | undefined>;
+export type Dims = Record<string, string | number | boolean | undefined>;
+
+/** Where metric values go besides the log: the OpenTelemetry meter, once shared/telemetry.ts set it. */
+export interface MetricSink {
+  record(name: string, value: number, dims: Record<string, string | number | boolean>): void;
+}
+let sink: MetricSink | undefined;
+export function setMetricSink(s: MetricSink | undefined): void {
+  sink = s;
+}
 
 /** Emits one metric value with its dimensions. */
 export function metric(name: string, value: number, dims: Dims = {}): void {
   log.metric({ metric: name, value, ...dims });
+  if (!sink) return;
+  const attrs: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(dims)) if (v !== undefined) attrs[k] = v;
+  sink.record(name, value, attrs);
 }
 
 /** The metric names (one place, so dashboards and docs agree). */
@@ -26,7 +41,37 @@ export const METRIC = {
   TIMER_MS: 'jacket.timer.duration_ms',
   ARM_THROTTLED: 'jacket.arm.throttled',
   WORK_GAVE_UP: 'jacket.work.gave_up',
+  /** Long actions that ended, by kind and outcome (succeeded | gave_up). */
+  WORK_FINISHED: 'jacket.work.finished',
+  /** Steps that failed and were retried, by kind and error code. */
+  WORK_RETRIED: 'jacket.work.retried',
+  /** Messages in the work queue's poison queue (observed by shared/telemetry.ts when telemetry is on). */
+  POISON_DEPTH: 'jacket.work.poison_depth',
 } as const;
+
+/**
+ * The OpenTelemetry instrument of each metric: counters add up (sums per interval in Application
+ * Insights), histograms keep count/sum/min/max, gauges report the last value. One place, so
+ * telemetry, the workbook (infra/workbook.json) and the alerts (infra/alerts.bicep) agree.
+ */
+export const METRIC_KIND: Record<(typeof METRIC)[keyof typeof METRIC], 'counter' | 'histogram' | 'gauge'> = {
+  [METRIC.SWEEP_SEEN]: 'histogram',
+  [METRIC.SWEEP_CANDIDATES]: 'histogram',
+  [METRIC.SWEEP_DELETED]: 'counter',
+  [METRIC.SWEEP_MS]: 'histogram',
+  [METRIC.PERIODIC_CHANGED]: 'counter',
+  [METRIC.PERIODIC_MS]: 'histogram',
+  [METRIC.WORK_MS]: 'histogram',
+  [METRIC.TIMER_MS]: 'histogram',
+  [METRIC.ARM_THROTTLED]: 'counter',
+  [METRIC.WORK_GAVE_UP]: 'counter',
+  [METRIC.WORK_FINISHED]: 'counter',
+  [METRIC.WORK_RETRIED]: 'counter',
+  [METRIC.POISON_DEPTH]: 'gauge',
+};
+
+/** kind:id of actions given up whose final 'work' line is still to come (see the hook). */
+const givenUp = new Set<string>();
 
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
@@ -43,6 +88,16 @@ log.addHook((_lvl, msg, f) => {
   } else if (msg === 'work') {
     // Every step of a long action (build, power, resize...): how long each kind's steps take.
     metric(METRIC.WORK_MS, num(f.ms) ?? 0, { kind: String(f.kind), result: String(f.result) });
+    if (f.result === 'done') {
+      // The engine logs 'work given up' before the step's own 'work' line: that action gave up.
+      const key = `${String(f.kind)}:${String(f.id)}`;
+      metric(METRIC.WORK_FINISHED, 1, { kind: String(f.kind), outcome: givenUp.delete(key) ? 'gave_up' : 'succeeded' });
+    }
+  } else if (msg === 'work given up') {
+    if (givenUp.size > 10000) givenUp.clear(); // bounded: a crashed step never logs its 'work' line
+    givenUp.add(`${String(f.kind)}:${String(f.id)}`);
+  } else if (msg === 'work step failed, retrying') {
+    metric(METRIC.WORK_RETRIED, 1, { kind: String(f.kind), code: String(f.code) });
   } else if (msg === 'timer done') {
     metric(METRIC.TIMER_MS, num(f.ms) ?? 0, { timer: String(f.timer), ok: f.ok === true });
   }

@@ -19,7 +19,7 @@ export interface Services {
 }
 
 export function createServices(config: JacketConfig): Services {
-  const tables = new TableStore(config.storageConnectionString, config.storagePrefix);
+  const tables = new TableStore(config.storage, config.storagePrefix);
   const revocations = new Revocations(tables, config.auth.tokenTtlSeconds * 1000);
   let azure: AzureDriver | undefined;
   return {
@@ -31,7 +31,7 @@ export function createServices(config: JacketConfig): Services {
     identity: new IdentityStore(tables),
     revocations,
     auth: makeAuthenticator(config, revocations),
-    work: new WorkQueue(config.storageConnectionString, config.workQueue),
+    work: new WorkQueue(config.storage, config.workQueue),
   };
 }
 

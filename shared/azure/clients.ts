@@ -12,9 +12,11 @@ import { ComputeManagementClient } from '@azure/arm-compute';
 import { NetworkManagementClient } from '@azure/arm-network';
 import { DefaultAzureCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
+import { QueueClient } from '@azure/storage-queue';
+import { TableClient } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/core-auth';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
-import type { JacketConfig } from '../config';
+import type { JacketConfig, StorageConnection } from '../config';
 import { armThrottlePolicy } from '../metrics';
 
 export interface AzureClients {
@@ -40,6 +42,34 @@ function trustPolicy(caPath: string): PipelinePolicy {
   };
 }
 
+/**
+ * The identity for Azure (ARM and identity-based storage): DefaultAzureCredential — the app's managed
+ * identity in Azure, `az login` or AZURE_* environment variables locally. One per process: it caches
+ * tokens, and building one per client would ask the identity endpoint again for each.
+ */
+let defaultCredential: TokenCredential | undefined;
+export function azureCredential(): TokenCredential {
+  return (defaultCredential ??= new DefaultAzureCredential());
+}
+
+/**
+ * Storage clients for a connection (shared/config.ts StorageConnection): a connection string
+ * (Azurite locally) or the account's endpoints with DefaultAzureCredential (identity-based, no key).
+ */
+export function blobService(conn: StorageConnection): BlobServiceClient {
+  return conn.kind === 'connectionString' ? BlobServiceClient.fromConnectionString(conn.connectionString) : new BlobServiceClient(conn.blobUrl, azureCredential());
+}
+
+export function queueClient(conn: StorageConnection, name: string): QueueClient {
+  return conn.kind === 'connectionString' ? new QueueClient(conn.connectionString, name) : new QueueClient(`${conn.queueUrl}/${name}`, azureCredential());
+}
+
+export function tableClient(conn: StorageConnection, name: string): TableClient {
+  return conn.kind === 'connectionString'
+    ? TableClient.fromConnectionString(conn.connectionString, name, { allowInsecureConnection: true })
+    : new TableClient(conn.tableUrl, name, azureCredential());
+}
+
 const built = new WeakMap<JacketConfig, AzureClients>();
 
 /** The clients of this config: built on first use and shared by every caller (one connection pool each). */
@@ -54,13 +84,13 @@ export function createAzureClients(cfg: JacketConfig): AzureClients {
 
 function buildClients(cfg: JacketConfig): AzureClients {
   const a = cfg.azure;
-  const credential = a.credential === 'static' ? staticCredential : new DefaultAzureCredential();
+  const credential = a.credential === 'static' ? staticCredential : azureCredential();
   const additionalPolicies: { policy: PipelinePolicy; position: 'perCall' | 'perRetry' }[] = a.armCaCertPath ? [{ policy: trustPolicy(a.armCaCertPath), position: 'perCall' as const }] : [];
   additionalPolicies.push({ policy: armThrottlePolicy(), position: 'perRetry' }); // the 429 metric (shared/metrics.ts)
   const retryOptions = { maxRetries: 0 };
   return {
     compute: new ComputeManagementClient(credential, a.subscriptionId, { endpoint: a.armEndpoint, additionalPolicies, retryOptions }),
     network: new NetworkManagementClient(credential, a.subscriptionId, { endpoint: a.armEndpoint, additionalPolicies, retryOptions }),
-    blobs: BlobServiceClient.fromConnectionString(cfg.storageConnectionString),
+    blobs: blobService(cfg.storage),
   };
 }

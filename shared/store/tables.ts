@@ -2,6 +2,8 @@
 // columns copied from it so that list filters run in the table query. Every state change is
 // conditional on the ETag read with it (optimistic concurrency); a lost race surfaces as ConcurrencyError.
 import { TableClient, type TableEntityResult, odata } from '@azure/data-tables';
+import type { StorageConnection } from '../config';
+import { tableClient } from '../azure/clients';
 
 export class ConcurrencyError extends Error {
   constructor(what: string) {
@@ -29,10 +31,15 @@ export class TableStore {
   private readonly clients = new Map<string, TableClient>();
   private readonly ready = new Map<string, Promise<void>>();
 
+  private readonly connection: StorageConnection;
+
   constructor(
-    private readonly connectionString: string,
+    /** A StorageConnection (shared/config.ts), or a connection string (Azurite in tests). */
+    connection: StorageConnection | string,
     private readonly prefix: string,
-  ) {}
+  ) {
+    this.connection = typeof connection === 'string' ? { kind: 'connectionString', connectionString: connection } : connection;
+  }
 
   /** A client for the logical table `name`, created on first use. */
   async client(name: string): Promise<TableClient> {
@@ -40,7 +47,7 @@ export class TableStore {
     if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(full)) throw new Error(`invalid table name ${full}`);
     let c = this.clients.get(full);
     if (!c) {
-      c = TableClient.fromConnectionString(this.connectionString, full, { allowInsecureConnection: true });
+      c = tableClient(this.connection, full);
       this.clients.set(full, c);
     }
     let r = this.ready.get(full);

@@ -2,7 +2,9 @@
 // them). Items are base64 JSON, as the Functions queue trigger expects. A message whose run throws is
 // retried by the host and after maxDequeueCount goes to the poison queue; the engine itself catches
 // what a step throws, so only a crashed worker or a broken store ends there.
-import { QueueClient } from '@azure/storage-queue';
+import type { QueueClient } from '@azure/storage-queue';
+import type { StorageConnection } from '../config';
+import { queueClient } from '../azure/clients';
 import type { WorkItem } from './types';
 
 export type { WorkItem, WorkResult } from './types';
@@ -28,9 +30,11 @@ export class WorkQueue {
   private readonly poison: QueueClient;
   private ready?: Promise<unknown>;
 
-  constructor(connectionString: string, readonly name: string) {
-    this.client = new QueueClient(connectionString, name);
-    this.poison = new QueueClient(connectionString, `${name}-poison`);
+  /** `connection`: a StorageConnection (shared/config.ts), or a connection string (Azurite in tests). */
+  constructor(connection: StorageConnection | string, readonly name: string) {
+    const conn: StorageConnection = typeof connection === 'string' ? { kind: 'connectionString', connectionString: connection } : connection;
+    this.client = queueClient(conn, name);
+    this.poison = queueClient(conn, `${name}-poison`);
   }
 
   get queue(): QueueClient {

@@ -71,7 +71,7 @@ test('the work queue trigger reads the configured queue with the storage connect
   const w = registered.find((r) => r.metadata.name === 'work')!;
   assert.equal(trigger(w).type, 'queueTrigger');
   assert.equal(trigger(w).queueName, '%JACKET_WORK_QUEUE%');
-  assert.equal(trigger(w).connection, 'JACKET_STORAGE_CONNECTION_STRING');
+  assert.equal(trigger(w).connection, 'JACKET_STORAGE');
 });
 
 test('a registered HTTP function answers through the pipeline (token issue, then an authenticated call)', async () => {
