@@ -15,7 +15,7 @@ import type { Services } from '../services';
 import { log } from '../log';
 import { odata, type Stored } from '../store/tables';
 import { serverRepo, updateServer, novaTime, POWER, type PowerState, type ServerRecord, type VmState } from '../compute/servers/model';
-import type { VmView as AzureVm } from '../azure/vms';
+import { BUSY_STATES, type VmView as AzureVm } from '../azure/vms';
 import { startTeardown } from '../compute/servers/build';
 import { runPeriodic, eachRecord, type PeriodicReport } from './periodic';
 import { runSweep, type SweepReport, type Outcome } from './sweep';
@@ -31,7 +31,6 @@ const PER_PASS = 2000;
 
 /** The vm_states whose VM should exist and can be compared (building and deleting belong to their work). */
 const SYNCED: VmState[] = ['active', 'stopped', 'suspended', 'paused', 'rescued', 'resized', 'shelved', 'shelved_offloaded', 'soft-delete', 'error'];
-const TRANSITIONAL = ['Creating', 'Updating', 'Deleting', 'Migrating'];
 
 export const MISSING_VM_MESSAGE = 'The virtual machine of this server no longer exists on Azure.';
 
@@ -89,7 +88,7 @@ async function syncOne(s: Services, cur: Stored<ServerRecord>, note: (o: string,
     if (stored) log.warn('server VM deleted outside Jacket: ERROR', { task: RECONCILE_TASK, server: cur.value.id, project: cur.value.project_id });
     return note(stored ? 'error' : 'changed-meanwhile', !!stored);
   }
-  if (TRANSITIONAL.includes(vm.provisioningState)) return note('busy', false);
+  if (BUSY_STATES.includes(vm.provisioningState)) return note('busy', false);
   const { next, outcome } = reconciled(cur.value, vm, s.config.azure.location);
   if (!next) return note(outcome, false);
   const stored = await updateServer(s, cur, (v) => (atRest(v) ? reconciled(v, vm, s.config.azure.location).next : undefined));
@@ -119,7 +118,7 @@ export function jacketServerOf(vm: Pick<InventoryItem, 'name' | 'tags'>): string
 async function whyNot(s: Services, vm: InventoryItem): Promise<string | undefined> {
   const id = jacketServerOf(vm);
   if (!id) return 'not-jacket';
-  if (vm.provisioningState && TRANSITIONAL.includes(vm.provisioningState)) return 'busy';
+  if (vm.provisioningState && BUSY_STATES.includes(vm.provisioningState)) return 'busy';
   // A record in any state owns its VM (the servers' answer, shared/compute/ownership.ts).
   return serverOwnsVm(s, id);
 }

@@ -15,6 +15,7 @@
 // the backup available again (docs/volumes.md).
 import type { Services } from '../services';
 import { log } from '../log';
+import { seal, unseal } from '../work/seal';
 import { again, done, type WorkItem, type WorkKind, type WorkResult } from '../work/types';
 import type { CopyProgress } from '../azure/diskCopy';
 import type { ArmState } from '../azure/disks';
@@ -30,6 +31,25 @@ const SAS_SECONDS = 4 * 3600;
 const SAS_RENEW_SECONDS = 1800;
 
 /** Blob metadata naming the backup's owner (Azure blob metadata keys are identifiers). */
+/**
+ * The export SAS is a secret (read access to the volume's data for hours): between steps it travels
+ * in the work item sealed like a password (shared/work/seal.ts), never in clear in the queue or the
+ * ledger. A grant that cannot be unsealed (the token key rotated) or is near its end is taken again.
+ */
+function carry(s: Services, g: { sas: string; sasUntil: number }): Record<string, unknown> {
+  return { sealedSas: seal(s.config, g.sas), sasUntil: g.sasUntil };
+}
+function carriedGrant(s: Services, item: WorkItem): { sas: string; sasUntil: number } | undefined {
+  const sealed = item.data?.sealedSas;
+  const until = Number(item.data?.sasUntil);
+  if (typeof sealed !== 'string' || !(until - Date.now() > SAS_RENEW_SECONDS * 1000)) return undefined;
+  try {
+    return { sas: unseal(s.config, sealed), sasUntil: until };
+  } catch {
+    return undefined;
+  }
+}
+
 export const backupBlobMetadata = (b: BackupRecord) => ({ jacket: 'backup', jacket_backup_id: b.id, jacket_project_id: b.project_id });
 /** The temporary snapshot a backup copies from; its tags say whose it is. */
 export const backupSnapshotName = (backupId: string) => `backup-${backupId}`;
@@ -112,21 +132,21 @@ const backupCreate: WorkKind = {
       if (!g) return next('snapshot');
       await arm.copy.prepare(copy.target, copy.dataBytes, backupBlobMetadata(b), copy.parent);
       await t.backups.update(cur.partitionKey, cur.rowKey, (x) => (x.status !== 'creating' ? undefined : { ...x, blob: { ...x.blob, progress: START } }));
-      return next('copy', g);
+      return next('copy', carry(s, g));
     }
 
     // 3. One chunk per step, from the offset the record holds.
     if (item.step === 'copy') {
       const progress = b.blob.progress;
       if (!progress) return next('export');
-      const g = typeof item.data?.sas === 'string' && Number(item.data.sasUntil) - Date.now() > SAS_RENEW_SECONDS * 1000 ? { sas: item.data.sas, sasUntil: Number(item.data.sasUntil) } : await grant();
+      const g = carriedGrant(s, item) ?? (await grant());
       if (!g) return next('snapshot');
       const r = await absentOn404(() => arm.copy.copyChunk({ ...copy, sasUrl: g.sas }, progress));
       if (!r) return next('snapshot'); // the snapshot (or the target) went: start over
       // Recorded only if no duplicate step recorded this chunk first (then both wrote the same bytes).
       await t.backups.update(cur.partitionKey, cur.rowKey, (x) => (x.status !== 'creating' || x.blob.progress?.next !== progress.next ? undefined : { ...x, blob: { ...x.blob, progress: r.progress } }));
       log.info('backup chunk', { backup: b.id, next: r.progress.next, chunks: r.progress.chunks, done: r.done });
-      return next(r.done ? 'footer' : 'copy', g);
+      return next(r.done ? 'footer' : 'copy', carry(s, g));
     }
 
     // 4. The footer last: the blob is whole; the backup is available and the volume released.

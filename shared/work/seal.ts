@@ -1,5 +1,6 @@
 // Secrets that must outlive a request but never be stored (a server's admin password, on its way to
-// the VM PUT of a build or the VMAccess extension of a rebuild): they travel in the work item sealed
+// the VM PUT of a build or the VMAccess extension of a rebuild; a backup's export SAS between its copy
+// steps): they travel in the work item sealed
 // with AES-256-GCM under a key derived (HKDF-SHA256) from the deployment's first token key
 // (JACKET_TOKEN_KEYS) — the way Nova passes them to nova-compute over RPC. The item is gone once its
 // action finishes; a key rotation makes an in-flight sealed secret unreadable (the step gives up).
