@@ -30,28 +30,8 @@ export interface AuthContext {
   methods: string[];
 }
 
-/**
- * Upstream's default check strings in Jacket's words. Jacket has no system or domain scope: upstream's
- * "system reader/admin" and "domain reader/manager" alternatives are served by the admin role.
- */
-export type Rule =
-  /** no token needed (version documents, token issue) */
-  | 'public'
-  /** any valid token, scoped or not: upstream '@' or '' */
-  | 'authenticated'
-  /** admin, or the target is the caller's own (user_id:%(user_id)s, token_subject, own project) */
-  | 'admin_or_owner'
-  /** project_reader_or_admin: reader (or higher) on the token's project (and the target's), or admin */
-  | 'project_reader_or_admin'
-  /** project_member_or_admin: member (or higher) on the token's project (and the target's), or admin */
-  | 'project_member_or_admin'
-  /** project_manager_or_admin (Nova 2025.1+): the manager role on the project, or admin */
-  | 'project_manager_or_admin'
-  /** context_is_admin / admin_api / admin_required / service_or_admin */
-  | 'admin';
-
-/** A policy file: upstream policy name -> its default, in Jacket's rule vocabulary. */
-export type PolicyDefaults = Readonly<Record<string, Rule>>;
+import type { PolicyDefaults, Rule } from './rules';
+export type { PolicyDefaults, Rule } from './rules';
 
 /**
  * Routes that upstream does not police (version documents, extension lists, flavor lists...) name one

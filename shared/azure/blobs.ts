@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { PageBlobClient } from '@azure/storage-blob';
-import type { DriverContext } from './driver';
+import type { DriverContext } from './context';
 import { absentOn404, azureFailure } from './errors';
 import { alignToMiB, buildFixedVhdFooter, isFixedVhdFooter, parseVhdFooter, VHD_FOOTER_SIZE, SECTOR_SIZE } from '../storage/vhd';
 

@@ -7,7 +7,7 @@
 // for pacing the step's polls. Errors are left to shared/azure/errors.ts: callers and the engine
 // classify them; a 404 on a delete or a read means "not there" and is answered, not thrown.
 import type { FullOperationResponse } from '@azure/core-client';
-import type { DriverContext } from './driver';
+import type { DriverContext } from './context';
 import { absentOn404 } from './errors';
 import { recordSubmit, type Submitted } from './operations';
 import { diskCopier, type BlobRef, type DiskCopier } from './diskCopy';

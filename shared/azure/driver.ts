@@ -3,7 +3,9 @@
 // (errors.ts), operations named for what Jacket needs, grouped by what they act on. Services carry one
 // AzureDriver (services.azure); nothing else imports an Azure SDK package.
 import type { JacketConfig } from '../config';
-import { createAzureClients, type AzureClients } from './clients';
+import type { AzureClients } from './clients';
+import { driverContext } from './context';
+export type { DriverContext } from './context';
 import { vmDriver, type VmDriver } from './vms';
 import { diskDriver, type DiskDriver } from './disks';
 import { imageDriver, type ImageDriver } from './images';
@@ -12,13 +14,6 @@ import { regionalDriver, type RegionalDriver } from './regional';
 import { blobDriver, type BlobDriver } from './blobs';
 import { inventoryDriver, type InventoryDriver } from './inventory';
 
-export interface DriverContext {
-  cfg: JacketConfig;
-  /** The SDK clients, made on first use (a process that never calls Azure never builds a credential). */
-  clients(): AzureClients;
-  /** The resource group's ARM id prefix and resource ids, built in one place. */
-  armId(provider: 'Microsoft.Compute' | 'Microsoft.Network' | 'Microsoft.Storage', type: string, name: string, resourceGroup?: string): string;
-}
 
 export interface AzureDriver {
   vms: VmDriver;
@@ -30,15 +25,6 @@ export interface AzureDriver {
   inventory: InventoryDriver;
 }
 
-export function driverContext(cfg: JacketConfig, clients?: AzureClients): DriverContext {
-  let c = clients;
-  return {
-    cfg,
-    clients: () => (c ??= createAzureClients(cfg)),
-    armId: (provider, type, name, resourceGroup = cfg.azure.resourceGroup) =>
-      `/subscriptions/${cfg.azure.subscriptionId}/resourceGroups/${resourceGroup}/providers/${provider}/${type}/${name}`,
-  };
-}
 
 export function createAzureDriver(cfg: JacketConfig, clients?: AzureClients): AzureDriver {
   const ctx = driverContext(cfg, clients);

@@ -2,7 +2,7 @@
 // the Azure snapshots that are server snapshot images (shared/image/snapshotImage.ts). One call = one
 // request: a create or delete is submitted, its Retry-After handed back (operations.ts), and the image
 // work steps (shared/image/managedImage.ts) look again later with get().
-import type { DriverContext } from './driver';
+import type { DriverContext } from './context';
 import { absentOn404 } from './errors';
 import { recordSubmit, type Submitted } from './operations';
 

@@ -3,7 +3,7 @@
 // (shared/timers/) list, decide with the owning services' ownership checks, re-read a candidate (get)
 // and delete it (remove). A sweep's delete waits for Azure to finish: the next pass must not find the
 // resource again half-deleted.
-import type { DriverContext } from './driver';
+import type { DriverContext } from './context';
 import { absentOn404 } from './errors';
 
 export type InventoryKind = 'vm' | 'nic' | 'disk' | 'snapshot' | 'image';

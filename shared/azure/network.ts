@@ -1,7 +1,7 @@
 // Network reads and writes other than a server's NICs: NSGs and their rules (virtual networks and
 // subnets come from configuration, not ARM). A server's NICs are the VM driver's (vms.ts); listing NICs
 // for the sweep is the inventory's (inventory.ts).
-import type { DriverContext } from './driver';
+import type { DriverContext } from './context';
 import { absentOn404 } from './errors';
 import { onceMoreIfThrottled } from './throttle';
 

@@ -1,7 +1,7 @@
 // Regional facts of the subscription: compute usage against its quotas (for /limits and the
 // hypervisors' figures) and the VM sizes the region offers (for flavors' azure:vm_size). Both are read
 // inside an HTTP request or a timer, so a throttled read gets one short retry (throttle.ts).
-import type { DriverContext } from './driver';
+import type { DriverContext } from './context';
 import { onceMoreIfThrottled } from './throttle';
 
 /** One regional quota as Azure reports it (Usage_List). */

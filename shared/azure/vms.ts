@@ -8,7 +8,7 @@
 // shared/azure/errors.ts. The request bodies are Azure's format, so they are built here too.
 import { createPipelineRequest } from '@azure/core-rest-pipeline';
 import type { NetworkManagementClient } from '@azure/arm-network';
-import type { DriverContext } from './driver';
+import type { DriverContext } from './context';
 import { absentOn404, isNotFound, parseRetryAfter } from './errors';
 import { recordSubmit, type Submitted } from './operations';
 

@@ -3,7 +3,7 @@
 // context_is_admin and service_or_admin as 'admin', '@' as 'authenticated', and the keypair
 // policies' "(rule:context_is_admin) or user_id:%(user_id)s" as 'admin_or_owner'.
 // Routes name these (TypeScript checks the name); shared/api/policy.ts reads them.
-import type { PolicyDefaults } from '../api/policy';
+import type { PolicyDefaults } from '../api/rules';
 
 export const COMPUTE_POLICIES = {
   // servers.py

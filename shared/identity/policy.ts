@@ -3,7 +3,7 @@
 // "role:reader/manager and domain_id:..." alternatives are served by admin: admin_required and those
 // -> 'admin'; '' -> 'authenticated'; the owner alternatives (user_id:%(target.user.id)s,
 // project_id:%(target.project.id)s, token_subject) -> 'admin_or_owner', whose target the handler gives.
-import type { PolicyDefaults } from '../api/policy';
+import type { PolicyDefaults } from '../api/rules';
 
 export const IDENTITY_POLICIES = {
   // token.py, auth.py

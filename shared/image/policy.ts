@@ -2,7 +2,7 @@
 // "rule:context_is_admin or (role:reader and project_id:%(project_id)s ...)" -> 'project_reader_or_admin',
 // the role:member forms -> 'project_member_or_admin', context_is_admin -> 'admin'. The visibility
 // alternatives (shared, community, public images) are the visibility filter in shared/image/model.ts.
-import type { PolicyDefaults } from '../api/policy';
+import type { PolicyDefaults } from '../api/rules';
 
 export const IMAGE_POLICIES = {
   get_images: 'project_reader_or_admin',

@@ -3,7 +3,7 @@
 // 'project_reader_or_admin'; writes ADMIN_OR_PROJECT_MEMBER / ADMIN_OR_NET_OWNER_MEMBER /
 // ADMIN_OR_SG_OWNER_MEMBER -> 'project_member_or_admin'. The shared/owner alternatives are the
 // visibility filter (visibleTo in shared/network/common.ts). Neutron's extensions list has no policy.
-import type { PolicyDefaults } from '../api/policy';
+import type { PolicyDefaults } from '../api/rules';
 
 export const NETWORK_POLICIES = {
   // network.py

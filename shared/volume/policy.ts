@@ -2,7 +2,7 @@
 // xena_system_admin_or_project_reader -> 'project_reader_or_admin', xena_system_admin_or_project_member
 // -> 'project_member_or_admin', admin_api -> 'admin'. Routes name these (TypeScript checks the name);
 // shared/api/policy.ts reads them.
-import type { PolicyDefaults } from '../api/policy';
+import type { PolicyDefaults } from '../api/rules';
 
 export const VOLUME_POLICIES = {
   // volumes.py

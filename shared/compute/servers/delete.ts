@@ -4,15 +4,15 @@
 // delete answers 204 again. A delete Azure kept failing leaves the server in ERROR with the fault and
 // task_state cleared: a later DELETE runs the delete again.
 // With JACKET_RECLAIM_INSTANCE_INTERVAL > 0 (Nova's reclaim_instance_interval) a server that has
-// launched is soft-deleted instead (actions/deferredDelete.ts): its VM deallocated, SOFT_DELETED until
+// launched is soft-deleted instead (softDelete below; restore and forceDelete are actions/deferredDelete.ts): its VM deallocated, SOFT_DELETED until
 // restored, force-deleted, or reclaimed by the timer (shared/timers/reclaim.ts).
 import type { RequestContext } from '../../http/router';
 import type { Stored } from '../../store/tables';
 import { noContent } from '../../http/respond';
-import { checkInstanceState, updateServer, visibleServer, type ServerRecord } from './model';
+import { checkInstanceLock, checkInstanceState, updateServer, visibleServer, POWER, type ServerRecord } from './model';
 import { ACTION, startAction } from './instanceActions';
 import { startTeardown } from './build';
-import { softDelete } from './actions/deferredDelete';
+import { beginPowerAction } from './actions/powerWork';
 
 export async function deleteServer(ctx: RequestContext) {
   const cur = await visibleServer(ctx);
@@ -33,5 +33,19 @@ export async function hardDelete(ctx: RequestContext, cur: Stored<ServerRecord>)
   if (!stored) return noContent();
   const action = await startAction(s, cur.value, ACTION.DELETE, ctx.requestId, ctx.auth!.userId, 'compute_terminate_instance');
   await startTeardown(s, cur.value.id, ctx.requestId, action.rowKey);
+  return noContent();
+}
+
+/**
+ * DELETE as a soft delete (compute/api.py soft_delete: lock checked, any vm_state and task_state, must
+ * have launched; deleteServer falls back to the real delete otherwise): deallocate, then SOFT_DELETED.
+ */
+export async function softDelete(ctx: RequestContext, cur: Stored<ServerRecord>) {
+  checkInstanceLock(cur.value, ctx.auth!);
+  await beginPowerAction(ctx, { method: 'soft_delete', vm: [cur.value.vm_state], task: [cur.value.task_state], lock: true }, ACTION.DELETE, 'compute_soft_delete_instance', {
+    ops: ['deallocate'],
+    task: 'soft-deleting',
+    final: { vm_state: 'soft-delete', power_state: POWER.SHUTDOWN },
+  });
   return noContent();
 }

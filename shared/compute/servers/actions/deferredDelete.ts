@@ -7,9 +7,8 @@
 // A soft-deleted server keeps counting against the project's quota until it is reclaimed (Jacket's
 // usage counts every record), so restore has no quota check to fail; see docs/reconciliation.md.
 import type { RequestContext } from '../../../http/router';
-import type { Stored } from '../../../store/tables';
-import { accepted, noContent } from '../../../http/respond';
-import { checkInstanceLock, visibleServer, POWER, type ServerRecord } from '../model';
+import { accepted } from '../../../http/respond';
+import { checkInstanceLock, visibleServer, POWER } from '../model';
 import { ACTION } from '../instanceActions';
 import { hardDelete } from '../delete';
 import { registerServerAction } from './registry';
@@ -21,20 +20,6 @@ export const DEFERRED_ACTION = { RESTORE: 'restore', FORCE_DELETE: 'forceDelete'
 // Nova's deferred_delete schemas: the key with any value.
 const restoreSchema = { type: 'object', properties: { restore: {} }, required: ['restore'], additionalProperties: false };
 const forceDeleteSchema = { type: 'object', properties: { forceDelete: {} }, required: ['forceDelete'], additionalProperties: false };
-
-/**
- * DELETE as a soft delete (compute/api.py soft_delete: lock checked, any vm_state and task_state, must
- * have launched; delete.ts falls back to the real delete otherwise): deallocate, then SOFT_DELETED.
- */
-export async function softDelete(ctx: RequestContext, cur: Stored<ServerRecord>) {
-  checkInstanceLock(cur.value, ctx.auth!);
-  await beginPowerAction(ctx, { method: 'soft_delete', vm: [cur.value.vm_state], task: [cur.value.task_state], lock: true }, ACTION.DELETE, 'compute_soft_delete_instance', {
-    ops: ['deallocate'],
-    task: 'soft-deleting',
-    final: { vm_state: 'soft-delete', power_state: POWER.SHUTDOWN },
-  });
-  return noContent();
-}
 
 /** restore: SOFT_DELETED only, lock checked, then the VM is started (RESTORING -> ACTIVE). */
 async function restore(ctx: RequestContext) {
