@@ -157,13 +157,16 @@ export function diskDriver(ctx: DriverContext): DiskDriver {
     deleteSnapshot: (name) => submitDelete((o) => compute().snapshots.delete(rg, name, o as never)),
     async grantRead(target, name, seconds) {
       // Grant access is short: its poller runs to the SAS inside the step (paced by the SDK's poller).
-      const r = await compute()[target].grantAccess(rg, name, { access: 'Read', durationInSeconds: seconds });
+      // Spelled out per target (not compute()[target]) so the custom role's scan sees both ARM actions.
+      const data = { access: 'Read' as const, durationInSeconds: seconds };
+      const r = target === 'disks' ? await compute().disks.grantAccess(rg, name, data) : await compute().snapshots.grantAccess(rg, name, data);
       if (!r.accessSAS) throw new Error(`grant access on ${name} returned no SAS`);
       return r.accessSAS;
     },
     async revokeAccess(target, name) {
       await absentOn404(async () => {
-        await compute()[target].revokeAccess(rg, name);
+        if (target === 'disks') await compute().disks.revokeAccess(rg, name);
+        else await compute().snapshots.revokeAccess(rg, name);
       });
     },
     async marketplaceVersionId(publisher, offer, sku, version) {

@@ -277,6 +277,12 @@ export class ArmHttpError extends Error {
 const NETWORK_API = '2025-05-01';
 
 /**
+ * The ARM operations this file sends as raw requests (armCall), named as the SDK operation they stand
+ * for: the custom role's test (test/unit/infra-role.test.ts) adds them to what it finds by scanning.
+ */
+export const RAW_ARM_OPERATIONS = ['network.networkInterfaces.createOrUpdate', 'network.networkInterfaces.delete'] as const;
+
+/**
  * One request with the network client's pipeline (credential, CA, throttle metric). The SDK's NIC
  * LRO methods poll once right after the request; a NIC PUT completes synchronously on Azure, so Jacket
  * sends the request alone and uses its answer.

@@ -136,6 +136,7 @@ test('functions/timers.ts registers one timer function per sweep on its %SETTING
     ['reconcile-servers', '%JACKET_RECONCILE_SCHEDULE%'],
     ['reclaim-servers', '%JACKET_RECLAIM_SCHEDULE%'],
     ['stale-tasks', '%JACKET_STALE_TASKS_SCHEDULE%'],
+    ['stale-work', '%JACKET_STALE_TASKS_SCHEDULE%'],
     ['resize-confirm', '%JACKET_RESIZE_CONFIRM_SCHEDULE%'],
     ['update-hypervisors', '%JACKET_HYPERVISORS_SCHEDULE%'],
   ]);

@@ -37,7 +37,7 @@ test('every route in the route table names a policy from its service file', () =
 
 test("action routes name each action's own policy from the service file", () => {
   const actionRoutes = routes.filter((r) => typeof r.policy === 'function').map((r) => r.name).sort();
-  assert.deepEqual(actionRoutes, ['compute-flavor-action', 'compute-flavors-update', 'compute-servers-action', 'volume-backups-action', 'volume-volume-action']);
+  assert.deepEqual(actionRoutes, ['compute-flavor-action', 'compute-flavors-update', 'compute-servers-action', 'volume-backups-action', 'volume-snapshots-action', 'volume-volume-action']);
   const compute = namesFor('compute');
   const actions = registeredActions();
   assert.ok(actions.length >= 30, `only ${actions.length} server actions registered`);

@@ -10,7 +10,7 @@ import type { AuthContext } from '../../shared/api/policy';
 import type { ServerRecord } from '../../shared/compute/servers/model';
 import { stopOp, guard } from '../../shared/compute/servers/actions/powerWork';
 import { vmBody } from '../../shared/azure/vms';
-import { driverContext } from '../../shared/azure/driver';
+import { driverContext } from '../../shared/azure/context';
 import { ApiError } from '../../shared/http/errors';
 
 const base = { JACKET_PUBLIC_URL: 'http://localhost:7071', JACKET_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true', JACKET_TOKEN_KEYS: randomBytes(32).toString('base64') };

@@ -6,7 +6,7 @@ import { loadConfig } from '../../shared/config';
 import { checkInstanceState, orderKey, statusOf, vmStatesForStatus, POWER, type ServerRecord } from '../../shared/compute/servers/model';
 import { adminUsername, checkAdminPass, generatePassword, passwordProblem, usernameProblem } from '../../shared/compute/servers/passwords';
 import { computerName, nicBody, vmBody } from '../../shared/azure/vms';
-import { driverContext } from '../../shared/azure/driver';
+import { driverContext } from '../../shared/azure/context';
 import { azureFailure } from '../../shared/azure/errors';
 import { seal, unseal } from '../../shared/work/seal';
 import { createServerSchema, updateServerSchema } from '../../shared/compute/servers/schemas';
