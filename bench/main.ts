@@ -1,5 +1,5 @@
 // `npm run bench` (docs/performance.md): starts its own stack on free ports, measures, prints the table.
-//   npm run bench                 full run: N = 50, 1k, 10k; timers at 1k; actions at 0 s and 2 s delay
+//   npm run bench                 full run: N = 50, 1k, 10k; timers at 1k and 10k; actions at 0 s and 2 s delay
 //   npm run bench -- --quick      N = 20, 200; timers at 200; at 2 s delay only the creates and deletes
 //   --timers-at=1000,10000        where the timer passes run (each must be one of the levels)
 //   --levels=50,1000              the record counts
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { formatTable, runBench, type BenchOptions } from './run';
 
 export const QUICK: BenchOptions = { levels: [20, 200], timersAt: [200], delaysMs: [0, 2000], repeats: 5, importRuns: 2 };
-export const FULL: BenchOptions = { levels: [50, 1000, 10000], timersAt: [1000], delaysMs: [0, 2000], delayedActions: ['reboot', 'stop', 'start', 'attach', 'snapshot', 'backup'], repeats: 7, importRuns: 5 };
+export const FULL: BenchOptions = { levels: [50, 1000, 10000], timersAt: [1000, 10000], delaysMs: [0, 2000], delayedActions: ['reboot', 'stop', 'start', 'attach', 'snapshot', 'backup'], repeats: 7, importRuns: 5 };
 
 function git(args: string[]): string {
   try {

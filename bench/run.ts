@@ -355,6 +355,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   if (!process.env.JACKET_LOG_LEVEL) appLog.setLevel('silent');
   const b = await startBenchStack();
   try {
+    // The seeded VMs count against the emulator's regional cores quota (100 by default), as on Azure.
+    await b.control.setConfig({ coresQuota: 100_000_000 });
     const c: Ctx = { ...(await setupUser(b)), opts, rows, log };
     for (const [i, d] of opts.delaysMs.entries()) await actions(c, d, i === 0 ? opts.actions : opts.delayedActions ?? []);
     await b.control.setConfig({ asyncDelayMs: 0 });
