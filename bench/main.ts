@@ -9,7 +9,14 @@ import path from 'node:path';
 import { formatTable, runBench, type BenchOptions } from './run';
 
 export const QUICK: BenchOptions = { levels: [20, 200], timersAt: [200], delaysMs: [0, 2000], repeats: 5, importRuns: 2 };
-export const FULL: BenchOptions = { levels: [50, 1000, 10000], timersAt: [1000, 10000], delaysMs: [0, 2000], delayedActions: ['reboot', 'stop', 'start', 'attach', 'snapshot', 'backup'], repeats: 7, importRuns: 5 };
+export const FULL: BenchOptions = {
+  levels: [50, 1000, 10000],
+  timersAt: [1000, 10000],
+  delaysMs: [0, 2000],
+  delayedActions: ['reboot', 'stop', 'start', 'attach', 'snapshot', 'backup'],
+  repeats: 7,
+  importRuns: 5,
+};
 
 function git(args: string[]): string {
   try {
@@ -23,7 +30,12 @@ export function parseArgs(argv: string[]): BenchOptions {
   const opts: BenchOptions = { ...(argv.includes('--quick') ? QUICK : FULL) };
   const list = (name: string) => {
     const a = argv.find((x) => x.startsWith(`--${name}=`));
-    return a ? a.slice(name.length + 3).split(',').map(Number) : undefined;
+    return a
+      ? a
+          .slice(name.length + 3)
+          .split(',')
+          .map(Number)
+      : undefined;
   };
   opts.levels = list('levels') ?? opts.levels;
   opts.timersAt = list('timers-at') ?? opts.timersAt.filter((n) => opts.levels.includes(n));
@@ -38,7 +50,10 @@ async function main(): Promise<void> {
   const log = (l: string) => process.stderr.write(`[bench ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s] ${l}\n`);
   const res = await runBench({ ...opts, log });
   const dirty = git(['status', '--porcelain', '--untracked-files=no']) ? ' (with uncommitted changes)' : '';
-  const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
+  const load = os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
   process.stdout.write(
     [
       `command: npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,

@@ -180,7 +180,16 @@ async function actions(c: Ctx, delayMs: number, only?: string[]): Promise<void> 
     serverId = r.body.server.id;
   });
   c.b.stack.cloud.host.dispatcher.start();
-  if (delayMs === c.opts.delaysMs[0]) c.rows.push({ section: ARM, what: 'POST /servers request itself (any method)', value: post.length, floor: 0, unit: 'calls', floorIs: 'none: the build is queued', note: [...new Set(post.map((r) => `${r.method} ${r.path.split('/').slice(-2).join('/')}`))].join(', ') });
+  if (delayMs === c.opts.delaysMs[0])
+    c.rows.push({
+      section: ARM,
+      what: 'POST /servers request itself (any method)',
+      value: post.length,
+      floor: 0,
+      unit: 'calls',
+      floorIs: 'none: the build is queued',
+      note: [...new Set(post.map((r) => `${r.method} ${r.path.split('/').slice(-2).join('/')}`))].join(', '),
+    });
   const build = await armCalls(c, () => serverAtRest(c, serverId, 'ACTIVE'));
   actionRows(c, 'server create', delayMs, [...post, ...build], 2, 'NIC PUT + VM PUT');
   const power = async (name: string, body: unknown, status: string) => {
@@ -275,7 +284,10 @@ async function listRow(c: Ctx, n: number, what: string, call: () => Promise<unkn
 }
 
 async function rawPage(b: BenchStack, table: string, pk: string, size: number): Promise<number> {
-  const pages = b.rawTable(table).listEntities({ queryOptions: { filter: `PartitionKey eq '${pk.replace(/'/g, "''")}'` } }).byPage({ maxPageSize: size });
+  const pages = b
+    .rawTable(table)
+    .listEntities({ queryOptions: { filter: `PartitionKey eq '${pk.replace(/'/g, "''")}'` } })
+    .byPage({ maxPageSize: size });
   const first = await pages.next();
   return first.done ? 0 : first.value.length;
 }
@@ -323,22 +335,42 @@ async function timerPass(c: Ctx, name: string, n: number): Promise<void> {
   const throttled = reqs.filter((r) => r.status === 429).length;
   const pages = Math.max(1, Math.ceil(n / 1000));
   const common = { section: 'timer passes', unit: 'calls' };
-  c.rows.push({ ...common, what: `${name} at ${fmtN(n)}: ARM calls`, value: reqs.length, floor: 1, floorIs: 'one ARM list (the emulator does not page)', note: `${gets} GETs, ${reqs.length - gets} writes${throttled ? `, ${throttled}×429` : ''}; pass ${(t.value.ms / 1000).toFixed(1)} s` });
-  c.rows.push({ ...common, what: `${name} at ${fmtN(n)}: Table requests`, value: t.counts.reads + t.counts.writes, floor: pages, floorIs: 'one query page per 1000 records', note: `${t.counts.reads} reads, ${t.counts.writes} writes` });
+  c.rows.push({
+    ...common,
+    what: `${name} at ${fmtN(n)}: ARM calls`,
+    value: reqs.length,
+    floor: 1,
+    floorIs: 'one ARM list (the emulator does not page)',
+    note: `${gets} GETs, ${reqs.length - gets} writes${throttled ? `, ${throttled}×429` : ''}; pass ${(t.value.ms / 1000).toFixed(1)} s`,
+  });
+  c.rows.push({
+    ...common,
+    what: `${name} at ${fmtN(n)}: Table requests`,
+    value: t.counts.reads + t.counts.writes,
+    floor: pages,
+    floorIs: 'one query page per 1000 records',
+    note: `${t.counts.reads} reads, ${t.counts.writes} writes`,
+  });
 }
 
 async function setupUser(b: BenchStack): Promise<Omit<Ctx, 'opts' | 'rows' | 'log'>> {
   const user = await b.stack.makeProjectUser('bench', 'bench-user');
   const token = await b.stack.token(user);
   const admin = await b.stack.token();
-  const mk = (prefix: string): Http => (method, p, body) => b.stack.http(method, `${prefix}${p}`, { token, body });
+  const mk =
+    (prefix: string): Http =>
+    (method, p, body) =>
+      b.stack.http(method, `${prefix}${p}`, { token, body });
   const adminProject = (await b.stack.http('GET', '/identity/v3/auth/tokens', { token: admin, headers: { 'X-Subject-Token': admin } })).body.token.project.id;
   // Quotas high enough for 10k records, but not unlimited: the check must actually run.
   const big = 10_000_000;
   const ram = 2_000_000_000; // MiB; Nova's schema caps quotas at 2^31-1
   const nq = await b.stack.http('PUT', `/compute/v2.1/os-quota-sets/${user.projectId}`, { token: admin, body: { quota_set: { instances: big, cores: big, ram } } });
   expect202(nq, 'nova quota update', [200]);
-  const cq = await b.stack.http('PUT', `/volume/v3/${adminProject}/os-quota-sets/${user.projectId}`, { token: admin, body: { quota_set: { volumes: big, gigabytes: big, snapshots: big, backups: big, backup_gigabytes: big } } });
+  const cq = await b.stack.http('PUT', `/volume/v3/${adminProject}/os-quota-sets/${user.projectId}`, {
+    token: admin,
+    body: { quota_set: { volumes: big, gigabytes: big, snapshots: big, backups: big, backup_gigabytes: big } },
+  });
   expect202(cq, 'cinder quota update', [200]);
   const imageId = (await b.stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token })).body.images[0].id;
   const networkId = (await b.stack.http('GET', '/network/v2.0/networks?name=private', { token })).body.networks[0].id;
@@ -356,14 +388,14 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const rows: BenchRow[] = [];
   log('cold imports');
   rows.push(...coldImports(opts.importRuns));
-    // The app's request log would drown the table (JACKET_LOG_LEVEL=info brings it back).
+  // The app's request log would drown the table (JACKET_LOG_LEVEL=info brings it back).
   if (!process.env.JACKET_LOG_LEVEL) appLog.setLevel('silent');
   const b = await startBenchStack();
   try {
     // The seeded VMs count against the emulator's regional cores quota (100 by default), as on Azure.
     await b.control.setConfig({ coresQuota: 100_000_000 });
     const c: Ctx = { ...(await setupUser(b)), opts, rows, log };
-    for (const [i, d] of opts.delaysMs.entries()) await actions(c, d, i === 0 ? opts.actions : opts.delayedActions ?? []);
+    for (const [i, d] of opts.delaysMs.entries()) await actions(c, d, i === 0 ? opts.actions : (opts.delayedActions ?? []));
     await b.control.setConfig({ asyncDelayMs: 0 });
 
     log('token issue');
@@ -401,13 +433,36 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       });
       log(`  seeded ${2 * (n - have)} records in ${(t.ms / 1000).toFixed(1)} s`);
       have = n;
-      await listRow(c, n, 'GET /volumes/detail?limit=10', () => c.cinder('GET', '/volumes/detail?limit=10'), () => rawPage(b, 'volumes', pkOf(volT, 'volumes'), 10));
-      await listRow(c, n, 'GET /servers/detail?limit=100', () => c.nova('GET', '/servers/detail?limit=100'), () => rawPage(b, 'servers', pkOf(srvT, 'servers'), 100));
+      await listRow(
+        c,
+        n,
+        'GET /volumes/detail?limit=10',
+        () => c.cinder('GET', '/volumes/detail?limit=10'),
+        () => rawPage(b, 'volumes', pkOf(volT, 'volumes'), 10),
+      );
+      await listRow(
+        c,
+        n,
+        'GET /servers/detail?limit=100',
+        () => c.nova('GET', '/servers/detail?limit=100'),
+        () => rawPage(b, 'servers', pkOf(srvT, 'servers'), 100),
+      );
       const cost = await createCost(c);
       baseline ??= cost;
       const base = opts.levels[0];
-      for (const [k, label] of [['volume', 'POST /volumes'], ['server', 'POST /servers']] as const) {
-        rows.push({ section: 'quota check cost', what: `${label} Table GETs at N=${fmtN(n)}`, value: cost[k].reads, floor: baseline[k].reads, unit: 'GETs', floorIs: `the same at N=${fmtN(base)}`, note: `${(cost[k].readBytes / 1024).toFixed(0)} KiB read (${(baseline[k].readBytes / 1024).toFixed(0)} at N=${fmtN(base)})` });
+      for (const [k, label] of [
+        ['volume', 'POST /volumes'],
+        ['server', 'POST /servers'],
+      ] as const) {
+        rows.push({
+          section: 'quota check cost',
+          what: `${label} Table GETs at N=${fmtN(n)}`,
+          value: cost[k].reads,
+          floor: baseline[k].reads,
+          unit: 'GETs',
+          floorIs: `the same at N=${fmtN(base)}`,
+          note: `${(cost[k].readBytes / 1024).toFixed(0)} KiB read (${(baseline[k].readBytes / 1024).toFixed(0)} at N=${fmtN(base)})`,
+        });
         rows.push({ section: 'quota check cost', what: `${label} latency at N=${fmtN(n)}`, value: cost[k].ms, floor: baseline[k].ms, unit: 'ms', floorIs: `the same at N=${fmtN(base)}` });
       }
       if (opts.timersAt.includes(n)) {

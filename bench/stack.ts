@@ -33,16 +33,13 @@ export class TableCounter {
       const read = req.method === 'GET';
       if (read) this.counts.reads++;
       else this.counts.writes++;
-      const up = http.request(
-        { host: this.target.hostname, port: this.target.port, method: req.method, path: req.url, headers: req.headers, agent: this.agent },
-        (r) => {
-          res.writeHead(r.statusCode ?? 502, r.headers);
-          r.on('data', (c: Buffer) => {
-            if (read) this.counts.readBytes += c.length;
-          });
-          r.pipe(res);
-        },
-      );
+      const up = http.request({ host: this.target.hostname, port: this.target.port, method: req.method, path: req.url, headers: req.headers, agent: this.agent }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.on('data', (c: Buffer) => {
+          if (read) this.counts.readBytes += c.length;
+        });
+        r.pipe(res);
+      });
       up.on('error', () => res.destroy());
       req.pipe(up);
     });

@@ -20,11 +20,9 @@ export function azuriteConnectionString(blobEndpoint: string): string {
 export async function startAzuriteBlob(opts: { port?: number; host?: string } = {}): Promise<RunningAzurite> {
   const main = path.join(path.dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'blob', 'main.js');
   const host = opts.host ?? '127.0.0.1';
-  const child = spawn(
-    process.execPath,
-    [main, '--inMemoryPersistence', '--skipApiVersionCheck', '--disableTelemetry', '--loose', '--blobHost', host, '--blobPort', String(opts.port ?? 0)],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(process.execPath, [main, '--inMemoryPersistence', '--skipApiVersionCheck', '--disableTelemetry', '--loose', '--blobHost', host, '--blobPort', String(opts.port ?? 0)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`Azurite did not start: ${out}`)), 30000);

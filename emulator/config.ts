@@ -142,7 +142,15 @@ export const DEFAULT_MARKETPLACE_IMAGES: MarketplaceImageSeed[] = [
   { publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts-gen2', versions: ['22.04.202409110', '22.04.202411190'], osType: 'Linux', hyperVGeneration: 'V2', osDiskSizeGB: 30 },
   { publisher: 'Canonical', offer: 'ubuntu-24_04-lts', sku: 'server', versions: ['24.04.202411030'], osType: 'Linux', hyperVGeneration: 'V2', osDiskSizeGB: 30 },
   { publisher: 'Debian', offer: 'debian-12', sku: '12-gen2', versions: ['0.20241111.1929'], osType: 'Linux', hyperVGeneration: 'V2', osDiskSizeGB: 30 },
-  { publisher: 'MicrosoftWindowsServer', offer: 'WindowsServer', sku: '2022-datacenter-azure-edition', versions: ['20348.2762.241006', '20348.2849.241109'], osType: 'Windows', hyperVGeneration: 'V2', osDiskSizeGB: 127 },
+  {
+    publisher: 'MicrosoftWindowsServer',
+    offer: 'WindowsServer',
+    sku: '2022-datacenter-azure-edition',
+    versions: ['20348.2762.241006', '20348.2849.241109'],
+    osType: 'Windows',
+    hyperVGeneration: 'V2',
+    osDiskSizeGB: 127,
+  },
   { publisher: 'MicrosoftWindowsServer', offer: 'WindowsServer', sku: '2019-datacenter-gensecond', versions: ['17763.6414.241004'], osType: 'Windows', hyperVGeneration: 'V2', osDiskSizeGB: 127 },
 ];
 

@@ -32,7 +32,10 @@ export class EmulatorControl {
   private readonly agent: https.Agent;
 
   /** url: the emulator's https URL; ca: PEM text or a path to the PEM file. */
-  constructor(readonly url: string, ca: string) {
+  constructor(
+    readonly url: string,
+    ca: string,
+  ) {
     const pem = ca.includes('-----BEGIN') ? ca : fs.readFileSync(ca, 'utf8');
     this.agent = new https.Agent({ ca: pem, keepAlive: false });
   }
@@ -41,21 +44,17 @@ export class EmulatorControl {
     const u = new URL(path, this.url);
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     return new Promise<T>((resolve, reject) => {
-      const req = https.request(
-        u,
-        { method, agent: this.agent, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': String(data.length) } : {} },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            const parsed = text ? JSON.parse(text) : undefined;
-            if ((res.statusCode ?? 500) >= 400) {
-              reject(new Error(`control ${method} ${path} -> ${res.statusCode}: ${text}`));
-            } else resolve(parsed as T);
-          });
-        },
-      );
+      const req = https.request(u, { method, agent: this.agent, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': String(data.length) } : {} }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const parsed = text ? JSON.parse(text) : undefined;
+          if ((res.statusCode ?? 500) >= 400) {
+            reject(new Error(`control ${method} ${path} -> ${res.statusCode}: ${text}`));
+          } else resolve(parsed as T);
+        });
+      });
       req.on('error', reject);
       if (data) req.write(data);
       req.end();

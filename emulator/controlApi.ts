@@ -80,7 +80,11 @@ async function deleteBehindTheBack(emu: Emulator, id: string): Promise<void> {
 
 export async function handleControl(emu: Emulator, req: IncomingMessage, url: URL, body: any): Promise<Reply> {
   const method = req.method ?? 'GET';
-  const parts = url.pathname.replace(/^\/_emulator\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = url.pathname
+    .replace(/^\/_emulator\/?/, '')
+    .split('/')
+    .filter(Boolean)
+    .map(decodeURIComponent);
   const [head, ...rest] = parts;
   try {
     switch (head) {
@@ -168,4 +172,3 @@ export async function handleControl(emu: Emulator, req: IncomingMessage, url: UR
     return { status: 400, body: { error: { code: 'BadControlRequest', message: (e as Error).message } } };
   }
 }
-

@@ -98,10 +98,17 @@ async function checkPreconditions(ctx: Ctx): Promise<void> {
       if (!(e instanceof ArmError) || e.status !== 404) throw e;
     }
   }
-  const fail = () =>
-    new ArmError(412, 'PreconditionFailed', `The condition specified using HTTP conditional header(s) is not met (etag ${etag ?? 'none'}).`);
+  const fail = () => new ArmError(412, 'PreconditionFailed', `The condition specified using HTTP conditional header(s) is not met (etag ${etag ?? 'none'}).`);
   if (typeof ifMatch === 'string') {
-    if (ifMatch.trim() === '*' ? !exists : !ifMatch.split(',').map((x) => x.trim()).includes(etag ?? '\u0000')) throw fail();
+    if (
+      ifMatch.trim() === '*'
+        ? !exists
+        : !ifMatch
+            .split(',')
+            .map((x) => x.trim())
+            .includes(etag ?? '\u0000')
+    )
+      throw fail();
   }
   if (typeof ifNoneMatch === 'string' && ifNoneMatch.trim() === '*' && exists) throw fail();
 }
@@ -179,11 +186,14 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
           auth ? 'The access token is invalid.' : "Authentication failed. The 'Authorization' header is missing.",
           undefined,
           undefined,
-          { 'WWW-Authenticate': 'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token", error_description="The authentication failed because of missing \'Authorization\' header."' },
+          {
+            'WWW-Authenticate':
+              'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token", error_description="The authentication failed because of missing \'Authorization\' header."',
+          },
         );
       }
       if (!apiVersion) {
-        throw new ArmError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
+        throw new ArmError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
       }
       const group = emu.router.apiGroupFor(p);
       if (group && !cfg.apiVersions[group].includes(apiVersion)) {

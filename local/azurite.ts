@@ -67,9 +67,7 @@ export async function startAzurite(opts: { account?: string; key?: string; locat
     blobUrl,
     queueUrl,
     tableUrl,
-    connectionString:
-      `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${key};` +
-      `BlobEndpoint=${blobUrl};QueueEndpoint=${queueUrl};TableEndpoint=${tableUrl};`,
+    connectionString: `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${key};` + `BlobEndpoint=${blobUrl};QueueEndpoint=${queueUrl};TableEndpoint=${tableUrl};`,
     process: child,
     stop: () =>
       new Promise<void>((resolve) => {

@@ -41,10 +41,7 @@ export const MAX_BODY_BYTES = 1024 * 1024 * 1024;
  * Starts the host. `makeServices` gets the URL the server listens on (the public URL clients use,
  * which the service catalog needs) once the port is known.
  */
-export async function startHost(
-  makeServices: (url: string) => Services,
-  opts: { port?: number; dispatch?: boolean; timers?: boolean } = {},
-): Promise<LocalHost & { services: Services }> {
+export async function startHost(makeServices: (url: string) => Services, opts: { port?: number; dispatch?: boolean; timers?: boolean } = {}): Promise<LocalHost & { services: Services }> {
   // Assigned once the services exist; until then requests get 503 (so not a const declared later).
   // eslint-disable-next-line prefer-const
   let services: Services | undefined;

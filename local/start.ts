@@ -100,10 +100,7 @@ async function startAzureMode(s: Settings, port: number, state: LocalState): Pro
   const { azureCredential } = await import('../shared/azure/clients');
   const scope = `${cfgPreview.azure.armEndpoint}/.default`;
   try {
-    await Promise.race([
-      azureCredential().getToken(scope),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('no answer in 60 s')), 60000).unref()),
-    ]);
+    await Promise.race([azureCredential().getToken(scope), new Promise((_, reject) => setTimeout(() => reject(new Error('no answer in 60 s')), 60000).unref())]);
   } catch (e) {
     throw new ConfigError(
       `real-Azure mode (JACKET_AZURE_SUBSCRIPTION_ID ${cfgPreview.azure.subscriptionId}) needs an Azure credential: ` +

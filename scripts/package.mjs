@@ -8,6 +8,7 @@
 //   packaging needs no network and no second install; no devDependency (Azurite, TypeScript) goes in.
 // The zip is written here, with Node's zlib (deflate, crc32): no zip binary needed.
 // Usage: node scripts/package.mjs [out.zip]   (default dist/jacket.zip; run after `npm run build`)
+import { Buffer } from 'node:buffer';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync, writeFileSync, existsSync, lstatSync } from 'node:fs';
 import path from 'node:path';

@@ -110,9 +110,7 @@ export interface JacketConfig {
  * (JACKET_STORAGE__accountName, or JACKET_STORAGE__blobServiceUri / __queueServiceUri /
  * __tableServiceUri) with the app's managed identity (DefaultAzureCredential), and no key anywhere.
  */
-export type StorageConnection =
-  | { kind: 'connectionString'; connectionString: string }
-  | { kind: 'identity'; accountName: string; blobUrl: string; queueUrl: string; tableUrl: string };
+export type StorageConnection = { kind: 'connectionString'; connectionString: string } | { kind: 'identity'; accountName: string; blobUrl: string; queueUrl: string; tableUrl: string };
 
 export class ConfigError extends Error {}
 

@@ -11,8 +11,7 @@ import { imageRoutes } from './image/routes';
 import { networkRoutes } from './network/routes';
 
 // GET /: the versions of both APIs served here, for people and tools that start at the root.
-const root = async (ctx: RequestContext) =>
-  json({ versions: [computeVersion(ctx.services.config, false), volumeVersion(ctx.services.config)] }, 300);
+const root = async (ctx: RequestContext) => json({ versions: [computeVersion(ctx.services.config, false), volumeVersion(ctx.services.config)] }, 300);
 
 export const routes: Route[] = [
   { name: 'root-versions', method: 'GET', path: '/', service: 'root', policy: 'public', handler: root },

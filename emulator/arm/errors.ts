@@ -28,25 +28,16 @@ export class ArmError extends Error {
 }
 
 export const notFound = (type: string, name: string, resourceGroup: string): ArmError =>
-  new ArmError(
-    404,
-    'ResourceNotFound',
-    `The Resource '${type}/${name}' under resource group '${resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
-  );
+  new ArmError(404, 'ResourceNotFound', `The Resource '${type}/${name}' under resource group '${resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`);
 
-export const resourceGroupNotFound = (rg: string): ArmError =>
-  new ArmError(404, 'ResourceGroupNotFound', `Resource group '${rg}' could not be found.`);
+export const resourceGroupNotFound = (rg: string): ArmError => new ArmError(404, 'ResourceGroupNotFound', `Resource group '${rg}' could not be found.`);
 
-export const invalidParameter = (message: string, target?: string): ArmError =>
-  new ArmError(400, 'InvalidParameter', message, target);
+export const invalidParameter = (message: string, target?: string): ArmError => new ArmError(400, 'InvalidParameter', message, target);
 
-export const badRequest = (message: string, target?: string): ArmError =>
-  new ArmError(400, 'BadRequest', message, target);
+export const badRequest = (message: string, target?: string): ArmError => new ArmError(400, 'BadRequest', message, target);
 
-export const operationNotAllowed = (message: string, target?: string, details?: ArmErrorBody[]): ArmError =>
-  new ArmError(409, 'OperationNotAllowed', message, target, details);
+export const operationNotAllowed = (message: string, target?: string, details?: ArmErrorBody[]): ArmError => new ArmError(409, 'OperationNotAllowed', message, target, details);
 
 export const conflict = (message: string): ArmError => new ArmError(409, 'Conflict', message);
 
-export const invalidRequestContent = (message: string): ArmError =>
-  new ArmError(400, 'InvalidRequestContent', message);
+export const invalidRequestContent = (message: string): ArmError => new ArmError(400, 'InvalidRequestContent', message);

@@ -85,9 +85,7 @@ export class Faults {
   }
 
   private take(method: string, path: string, kind: (f: Fault) => boolean): Fault | undefined {
-    const f = this.faults.find(
-      (x) => kind(x) && x.remaining > 0 && (!x.spec.method || x.spec.method.toUpperCase() === method.toUpperCase()) && x.regex.test(path),
-    );
+    const f = this.faults.find((x) => kind(x) && x.remaining > 0 && (!x.spec.method || x.spec.method.toUpperCase() === method.toUpperCase()) && x.regex.test(path));
     if (!f) return undefined;
     f.remaining -= 1;
     f.hits += 1;

@@ -99,8 +99,7 @@ export class Operations {
         op.result = await opts.work();
         op.status = 'Succeeded';
       } catch (e) {
-        const err =
-          e instanceof ArmError ? e : new ArmError(500, 'InternalExecutionError', `An internal execution error occurred: ${(e as Error).message}`);
+        const err = e instanceof ArmError ? e : new ArmError(500, 'InternalExecutionError', `An internal execution error occurred: ${(e as Error).message}`);
         op.status = 'Failed';
         op.error = err.toBody().error;
         op.errorStatus = err.status >= 400 ? err.status : 200;

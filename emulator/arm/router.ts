@@ -71,19 +71,11 @@ export function unknownRoute(method: string, path: string, apiVersion: string): 
   }
   const ns = m[1];
   if (!/^microsoft\.(compute|network)$/i.test(ns)) {
-    return new ArmError(
-      404,
-      'NoRegisteredProviderFound',
-      `No registered resource provider found for namespace '${ns}' and API version '${apiVersion}'.`,
-    );
+    return new ArmError(404, 'NoRegisteredProviderFound', `No registered resource provider found for namespace '${ns}' and API version '${apiVersion}'.`);
   }
   const parts = m[2].split('/').filter(Boolean);
   const type = parts.filter((_, i) => i % 2 === 0).join('/');
-  return new ArmError(
-    404,
-    'InvalidResourceType',
-    `The resource type '${type}' could not be found in the namespace '${ns}' for api version '${apiVersion}'.`,
-  );
+  return new ArmError(404, 'InvalidResourceType', `The resource type '${type}' could not be found in the namespace '${ns}' for api version '${apiVersion}'.`);
 }
 
 export function methodNotAllowed(method: string): ArmError {

@@ -3,10 +3,7 @@ import type { Emulator } from '../emulator';
 import type { VmRecord } from './model';
 
 /** A 1x1 white 24-bit BMP, the "screenshot" of every emulated console. */
-const SCREENSHOT = Buffer.from(
-  '424d3a0000000000000036000000280000000100000001000000010018000000000004000000130b0000130b00000000000000000000ffffff00',
-  'hex',
-);
+const SCREENSHOT = Buffer.from('424d3a0000000000000036000000280000000100000001000000010018000000000004000000130b0000130b00000000000000000000ffffff00', 'hex');
 
 function ts(seconds: number): string {
   return `[${seconds.toFixed(6).padStart(12, ' ')}]`;

@@ -60,7 +60,12 @@ export function resolveMarketplaceImage(emu: Emulator, ref: { publisher?: string
   const { publisher, offer, sku } = ref;
   const version = ref.version ?? 'latest';
   const urn = `${publisher}:${offer}:${sku}:${version}`;
-  const notFound = new ArmError(404, 'PlatformImageNotFound', `The platform image '${urn}' is not available. Verify that all fields in the storage profile are correct. For more details about storage profile information, please refer to https://aka.ms/storageprofile`, 'imageReference');
+  const notFound = new ArmError(
+    404,
+    'PlatformImageNotFound',
+    `The platform image '${urn}' is not available. Verify that all fields in the storage profile are correct. For more details about storage profile information, please refer to https://aka.ms/storageprofile`,
+    'imageReference',
+  );
   if (!publisher || !offer || !sku) throw notFound;
   const image = findMarketplaceImages(emu, publisher, offer, sku)[0];
   if (!image) throw notFound;

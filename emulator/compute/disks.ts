@@ -23,9 +23,20 @@ const MIN_UPLOAD = 20 * 1024 * 1024 + 512;
 const MAX_UPLOAD = 32 * 1024 * GiB + 512;
 
 const PREMIUM_TIERS: Array<[number, string, number, number]> = [
-  [4, 'P1', 120, 25], [8, 'P2', 120, 25], [16, 'P3', 120, 25], [32, 'P4', 120, 25], [64, 'P6', 240, 50],
-  [128, 'P10', 500, 100], [256, 'P15', 1100, 125], [512, 'P20', 2300, 150], [1024, 'P30', 5000, 200],
-  [2048, 'P40', 7500, 250], [4096, 'P50', 7500, 250], [8192, 'P60', 16000, 500], [16384, 'P70', 18000, 750], [32767, 'P80', 20000, 900],
+  [4, 'P1', 120, 25],
+  [8, 'P2', 120, 25],
+  [16, 'P3', 120, 25],
+  [32, 'P4', 120, 25],
+  [64, 'P6', 240, 50],
+  [128, 'P10', 500, 100],
+  [256, 'P15', 1100, 125],
+  [512, 'P20', 2300, 150],
+  [1024, 'P30', 5000, 200],
+  [2048, 'P40', 7500, 250],
+  [4096, 'P50', 7500, 250],
+  [8192, 'P60', 16000, 500],
+  [16384, 'P70', 18000, 750],
+  [32767, 'P80', 20000, 900],
 ];
 
 function typeName(kind: 'disk' | 'snapshot'): string {
@@ -258,7 +269,12 @@ export function planCreate(ctx: Ctx, kind: 'disk' | 'snapshot', rg: string, name
         rec.hyperVGeneration = image.hyperVGeneration;
         rec.diskSizeGB = p.diskSizeGB !== undefined ? sizeCheck(p.diskSizeGB, 'diskSizeGB') : image.osDiskSizeGB;
         if (rec.diskSizeGB < image.osDiskSizeGB) {
-          throw new ArmError(400, 'InvalidParameter', `The specified disk size ${rec.diskSizeGB} GB is smaller than the size of the corresponding disk in the VM image: ${image.osDiskSizeGB} GB.`, 'diskSizeGB');
+          throw new ArmError(
+            400,
+            'InvalidParameter',
+            `The specified disk size ${rec.diskSizeGB} GB is smaller than the size of the corresponding disk in the VM image: ${image.osDiskSizeGB} GB.`,
+            'diskSizeGB',
+          );
         }
         rec.dataBytes = rec.diskSizeGB * GiB;
         rec.creationData = { createOption: 'FromImage', imageReference: { id: imgId } };
@@ -339,7 +355,12 @@ function planUpdate(ctx: Ctx, rec: DiskRecord, body: any, isPut: boolean): () =>
     if (rec.kind === 'snapshot') throw new ArmError(409, 'PropertyChangeNotAllowed', "Changing property 'diskSizeGB' is not allowed.", 'diskSizeGB');
     const vm = attachedRunningVm(emu, rec);
     if (vm) {
-      throw new ArmError(409, 'OperationNotAllowed', `Disk resizing is allowed only when creating a VM or when the VM is deallocated. Disk '${rec.name}' is attached to VM '${vm.id}' which is ${vm.powerState}.`, 'diskSizeGB');
+      throw new ArmError(
+        409,
+        'OperationNotAllowed',
+        `Disk resizing is allowed only when creating a VM or when the VM is deallocated. Disk '${rec.name}' is attached to VM '${vm.id}' which is ${vm.powerState}.`,
+        'diskSizeGB',
+      );
     }
     if (rec.access) throw new ArmError(409, 'OperationNotAllowed', `Disk '${rec.name}' has an active SAS URI; revoke access before resizing.`, 'diskSizeGB');
     newSize = size;
@@ -395,23 +416,29 @@ async function grant(ctx: Ctx, rec: DiskRecord): Promise<Reply> {
     );
   }
   const previous = rec.access;
-  const op = diskOperation(ctx, rec, 'grantAccess', async () => {
-    if (previous) await revokeBlobs(emu, rec, previous, false);
-    if (access === 'None') {
-      rec.access = undefined;
-      return undefined;
-    }
-    if (access === 'Read') {
-      const g = await emu.blobs.grantRead(rec.blobName, seconds);
-      rec.access = { access: 'Read', snapshot: g.snapshot, url: g.url };
-    } else {
-      const staging = `uploads/${rec.uniqueId}-${randomUUID()}.vhd`;
-      await emu.blobs.createRaw(staging, rec.dataBytes + FOOTER_SIZE);
-      const url = await emu.blobs.sasUrl(staging, 'rw', seconds);
-      rec.access = { access: 'Write', staging, url };
-    }
-    return { accessSAS: rec.access.url };
-  }, false);
+  const op = diskOperation(
+    ctx,
+    rec,
+    'grantAccess',
+    async () => {
+      if (previous) await revokeBlobs(emu, rec, previous, false);
+      if (access === 'None') {
+        rec.access = undefined;
+        return undefined;
+      }
+      if (access === 'Read') {
+        const g = await emu.blobs.grantRead(rec.blobName, seconds);
+        rec.access = { access: 'Read', snapshot: g.snapshot, url: g.url };
+      } else {
+        const staging = `uploads/${rec.uniqueId}-${randomUUID()}.vhd`;
+        await emu.blobs.createRaw(staging, rec.dataBytes + FOOTER_SIZE);
+        const url = await emu.blobs.sasUrl(staging, 'rw', seconds);
+        rec.access = { access: 'Write', staging, url };
+      }
+      return { accessSAS: rec.access.url };
+    },
+    false,
+  );
   return accepted(ctx, op);
 }
 
@@ -429,10 +456,16 @@ async function revokeBlobs(emu: Emulator, rec: DiskRecord, a: NonNullable<DiskRe
 
 function revoke(ctx: Ctx, rec: DiskRecord): Reply {
   const a = rec.access;
-  const op = diskOperation(ctx, rec, 'revokeAccess', async () => {
-    if (a) await revokeBlobs(ctx.emu, rec, a, true);
-    rec.access = undefined;
-  }, false);
+  const op = diskOperation(
+    ctx,
+    rec,
+    'revokeAccess',
+    async () => {
+      if (a) await revokeBlobs(ctx.emu, rec, a, true);
+      rec.access = undefined;
+    },
+    false,
+  );
   return accepted(ctx, op);
 }
 
@@ -446,55 +479,72 @@ function register(r: Router, kind: 'disk' | 'snapshot'): void {
   const op = kind === 'disk' ? 'Disks' : 'Snapshots';
   const base = `/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/${plural}`;
   const type = typeName(kind);
-  r.add('GET', `/subscriptions/{sub}/providers/Microsoft.Compute/${plural}`, 'disk', (ctx) =>
-    list(ctx.emu.store.list<DiskRecord>(type).map((d) => renderDisk(ctx.emu, d))), `${op}_List`);
+  r.add('GET', `/subscriptions/{sub}/providers/Microsoft.Compute/${plural}`, 'disk', (ctx) => list(ctx.emu.store.list<DiskRecord>(type).map((d) => renderDisk(ctx.emu, d))), `${op}_List`);
   r.add('GET', base, 'disk', (ctx) => list(ctx.emu.store.list<DiskRecord>(type, ctx.emu.requireRg(ctx.params.rg)).map((d) => renderDisk(ctx.emu, d))), `${op}_ListByResourceGroup`);
   r.add('GET', `${base}/{name}`, 'disk', (ctx) => ok(renderDisk(ctx.emu, getRecord(ctx, kind))), `${op}_Get`);
-  r.add('PUT', `${base}/{name}`, 'disk', async (ctx) => {
-    const emu = ctx.emu;
-    const rg = emu.requireRg(ctx.params.rg);
-    const id = resourceId(emu.sub, rg, 'Microsoft.Compute', plural, ctx.params.name);
-    const existing = emu.store.get<DiskRecord>(type, id);
-    if (existing) {
-      if (emu.ops.inProgressFor(existing.id)) throw conflict(`An operation is already in progress on ${kind} '${existing.name}'.`);
-      emu.requireLocation(ctx.body?.location);
-      const work = planUpdate(ctx, existing, ctx.body, true);
-      const o = diskOperation(ctx, existing, 'update', work);
-      return accepted(ctx, o, renderDisk(emu, existing));
-    }
-    const plan = planCreate(ctx, kind, rg, ctx.params.name, ctx.body);
-    if (plan.precheck) await plan.precheck();
-    emu.store.put(type, plan.rec);
-    const o = diskOperation(ctx, plan.rec, 'create', plan.work);
-    return accepted(ctx, o, renderDisk(emu, plan.rec));
-  }, `${op}_CreateOrUpdate`);
-  r.add('PATCH', `${base}/{name}`, 'disk', (ctx) => {
-    const rec = getRecord(ctx, kind);
-    if (ctx.emu.ops.inProgressFor(rec.id)) throw conflict(`An operation is already in progress on ${kind} '${rec.name}'.`);
-    const work = planUpdate(ctx, rec, ctx.body, false);
-    const o = diskOperation(ctx, rec, 'update', work);
-    return accepted(ctx, o, renderDisk(ctx.emu, rec));
-  }, `${op}_Update`);
-  r.add('DELETE', `${base}/{name}`, 'disk', (ctx) => {
-    const emu = ctx.emu;
-    const rg = emu.requireRg(ctx.params.rg);
-    const rec = emu.store.get<DiskRecord>(type, resourceId(emu.sub, rg, 'Microsoft.Compute', plural, ctx.params.name));
-    if (!rec) return noContent;
-    if (rec.managedBy) {
-      throw new ArmError(409, 'OperationNotAllowed', `Disk ${rec.name} is attached to VM ${rec.managedBy}.`);
-    }
-    const o = ctx.emu.ops.start(ctx, {
-      kind: 'disk',
-      name: 'delete',
-      resourceId: rec.id,
-      location: rec.location,
-      work: async () => {
-        emu.store.delete(type, rec.id);
-        await deleteDiskBlobs(emu, rec);
-      },
-    });
-    return accepted(ctx, o);
-  }, `${op}_Delete`);
+  r.add(
+    'PUT',
+    `${base}/{name}`,
+    'disk',
+    async (ctx) => {
+      const emu = ctx.emu;
+      const rg = emu.requireRg(ctx.params.rg);
+      const id = resourceId(emu.sub, rg, 'Microsoft.Compute', plural, ctx.params.name);
+      const existing = emu.store.get<DiskRecord>(type, id);
+      if (existing) {
+        if (emu.ops.inProgressFor(existing.id)) throw conflict(`An operation is already in progress on ${kind} '${existing.name}'.`);
+        emu.requireLocation(ctx.body?.location);
+        const work = planUpdate(ctx, existing, ctx.body, true);
+        const o = diskOperation(ctx, existing, 'update', work);
+        return accepted(ctx, o, renderDisk(emu, existing));
+      }
+      const plan = planCreate(ctx, kind, rg, ctx.params.name, ctx.body);
+      if (plan.precheck) await plan.precheck();
+      emu.store.put(type, plan.rec);
+      const o = diskOperation(ctx, plan.rec, 'create', plan.work);
+      return accepted(ctx, o, renderDisk(emu, plan.rec));
+    },
+    `${op}_CreateOrUpdate`,
+  );
+  r.add(
+    'PATCH',
+    `${base}/{name}`,
+    'disk',
+    (ctx) => {
+      const rec = getRecord(ctx, kind);
+      if (ctx.emu.ops.inProgressFor(rec.id)) throw conflict(`An operation is already in progress on ${kind} '${rec.name}'.`);
+      const work = planUpdate(ctx, rec, ctx.body, false);
+      const o = diskOperation(ctx, rec, 'update', work);
+      return accepted(ctx, o, renderDisk(ctx.emu, rec));
+    },
+    `${op}_Update`,
+  );
+  r.add(
+    'DELETE',
+    `${base}/{name}`,
+    'disk',
+    (ctx) => {
+      const emu = ctx.emu;
+      const rg = emu.requireRg(ctx.params.rg);
+      const rec = emu.store.get<DiskRecord>(type, resourceId(emu.sub, rg, 'Microsoft.Compute', plural, ctx.params.name));
+      if (!rec) return noContent;
+      if (rec.managedBy) {
+        throw new ArmError(409, 'OperationNotAllowed', `Disk ${rec.name} is attached to VM ${rec.managedBy}.`);
+      }
+      const o = ctx.emu.ops.start(ctx, {
+        kind: 'disk',
+        name: 'delete',
+        resourceId: rec.id,
+        location: rec.location,
+        work: async () => {
+          emu.store.delete(type, rec.id);
+          await deleteDiskBlobs(emu, rec);
+        },
+      });
+      return accepted(ctx, o);
+    },
+    `${op}_Delete`,
+  );
   r.add('POST', `${base}/{name}/beginGetAccess`, 'disk', (ctx) => grant(ctx, getRecord(ctx, kind)), `${op}_GrantAccess`);
   r.add('POST', `${base}/{name}/endGetAccess`, 'disk', (ctx) => revoke(ctx, getRecord(ctx, kind)), `${op}_RevokeAccess`);
 }
@@ -503,4 +553,3 @@ export function registerDisks(r: Router): void {
   register(r, 'disk');
   register(r, 'snapshot');
 }
-

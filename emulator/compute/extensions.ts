@@ -125,16 +125,33 @@ async function applyVmAccess(emu: Emulator, vm: VmRecord, e: ExtensionRecord, se
 }
 
 export function registerExtensions(r: Router): void {
-  r.add('GET', BASE, 'compute', (ctx) => {
-    const vm = getVm(ctx);
-    return list(ctx.emu.store.list<ExtensionRecord>(T.extension).filter((e) => e.vmId.toLowerCase() === vm.id.toLowerCase()).map(renderExtension));
-  }, 'VirtualMachineExtensions_List');
-  r.add('GET', `${BASE}/{ext}`, 'compute', (ctx) => {
-    const vm = getVm(ctx);
-    const e = ctx.emu.store.get<ExtensionRecord>(T.extension, `${vm.id}/extensions/${ctx.params.ext}`);
-    if (!e) throw notFound('Microsoft.Compute/virtualMachines/extensions', `${vm.name}/${ctx.params.ext}`, vm.resourceGroup);
-    return ok(renderExtension(e));
-  }, 'VirtualMachineExtensions_Get');
+  r.add(
+    'GET',
+    BASE,
+    'compute',
+    (ctx) => {
+      const vm = getVm(ctx);
+      return list(
+        ctx.emu.store
+          .list<ExtensionRecord>(T.extension)
+          .filter((e) => e.vmId.toLowerCase() === vm.id.toLowerCase())
+          .map(renderExtension),
+      );
+    },
+    'VirtualMachineExtensions_List',
+  );
+  r.add(
+    'GET',
+    `${BASE}/{ext}`,
+    'compute',
+    (ctx) => {
+      const vm = getVm(ctx);
+      const e = ctx.emu.store.get<ExtensionRecord>(T.extension, `${vm.id}/extensions/${ctx.params.ext}`);
+      if (!e) throw notFound('Microsoft.Compute/virtualMachines/extensions', `${vm.name}/${ctx.params.ext}`, vm.resourceGroup);
+      return ok(renderExtension(e));
+    },
+    'VirtualMachineExtensions_Get',
+  );
   const put = (isPatch: boolean) => (ctx: Ctx) => {
     const emu = ctx.emu;
     const vm = getVm(ctx);
@@ -161,7 +178,13 @@ export function registerExtensions(r: Router): void {
     }
     const clash = emu.store
       .list<ExtensionRecord>(T.extension)
-      .find((e) => e.vmId.toLowerCase() === vm.id.toLowerCase() && e.id.toLowerCase() !== id.toLowerCase() && e.publisher.toLowerCase() === publisher.toLowerCase() && e.extType.toLowerCase() === type.toLowerCase());
+      .find(
+        (e) =>
+          e.vmId.toLowerCase() === vm.id.toLowerCase() &&
+          e.id.toLowerCase() !== id.toLowerCase() &&
+          e.publisher.toLowerCase() === publisher.toLowerCase() &&
+          e.extType.toLowerCase() === type.toLowerCase(),
+      );
     if (clash) {
       throw new ArmError(
         400,
@@ -212,27 +235,33 @@ export function registerExtensions(r: Router): void {
   };
   r.add('PUT', `${BASE}/{ext}`, 'compute', put(false), 'VirtualMachineExtensions_CreateOrUpdate');
   r.add('PATCH', `${BASE}/{ext}`, 'compute', put(true), 'VirtualMachineExtensions_Update');
-  r.add('DELETE', `${BASE}/{ext}`, 'compute', (ctx) => {
-    const emu = ctx.emu;
-    const vm = getVm(ctx);
-    const e = emu.store.get<ExtensionRecord>(T.extension, `${vm.id}/extensions/${ctx.params.ext}`);
-    if (!e) return noContent;
-    guardVm(ctx, vm, 'deleteExtension');
-    e.provisioningState = 'Deleting';
-    const op = emu.ops.start(ctx, {
-      kind: 'compute',
-      name: 'deleteExtension',
-      resourceId: vm.id,
-      location: vm.location,
-      work: () => {
-        emu.store.delete(T.extension, e.id);
-      },
-      onFailed: () => {
-        e.provisioningState = 'Failed';
-      },
-    });
-    return accepted(ctx, op);
-  }, 'VirtualMachineExtensions_Delete');
+  r.add(
+    'DELETE',
+    `${BASE}/{ext}`,
+    'compute',
+    (ctx) => {
+      const emu = ctx.emu;
+      const vm = getVm(ctx);
+      const e = emu.store.get<ExtensionRecord>(T.extension, `${vm.id}/extensions/${ctx.params.ext}`);
+      if (!e) return noContent;
+      guardVm(ctx, vm, 'deleteExtension');
+      e.provisioningState = 'Deleting';
+      const op = emu.ops.start(ctx, {
+        kind: 'compute',
+        name: 'deleteExtension',
+        resourceId: vm.id,
+        location: vm.location,
+        work: () => {
+          emu.store.delete(T.extension, e.id);
+        },
+        onFailed: () => {
+          e.provisioningState = 'Failed';
+        },
+      });
+      return accepted(ctx, op);
+    },
+    'VirtualMachineExtensions_Delete',
+  );
 }
 
 export function deleteExtensionsOf(emu: Emulator, vm: VmRecord): void {

@@ -88,122 +88,146 @@ function sourceDisk(ctx: Ctx, spec: any, where: string, blobName: string): CopyJ
 export function registerImages(r: Router): void {
   r.add('GET', '/subscriptions/{sub}/providers/Microsoft.Compute/images', 'compute', (ctx) => list(ctx.emu.store.list<ImageRecord>(T.image).map(renderImage)), 'Images_List');
   r.add('GET', BASE, 'compute', (ctx) => list(ctx.emu.store.list<ImageRecord>(T.image, ctx.emu.requireRg(ctx.params.rg)).map(renderImage)), 'Images_ListByResourceGroup');
-  r.add('GET', `${BASE}/{name}`, 'compute', (ctx) => {
-    const rg = ctx.emu.requireRg(ctx.params.rg);
-    const img = ctx.emu.store.get<ImageRecord>(T.image, resourceId(ctx.emu.sub, rg, 'Microsoft.Compute', 'images', ctx.params.name));
-    if (!img) throw notFound('Microsoft.Compute/images', ctx.params.name, rg);
-    return ok(renderImage(img));
-  }, 'Images_Get');
-  r.add('PUT', `${BASE}/{name}`, 'compute', async (ctx) => {
-    const emu = ctx.emu;
-    const rg = emu.requireRg(ctx.params.rg);
-    const location = emu.requireLocation(ctx.body?.location);
-    const id = resourceId(emu.sub, rg, 'Microsoft.Compute', 'images', ctx.params.name);
-    const existing = emu.store.get<ImageRecord>(T.image, id);
-    if (existing) {
-      if (emu.ops.inProgressFor(id)) throw conflict(`An operation is already in progress on image '${existing.name}'.`);
-      existing.tags = tagsOf(ctx.body);
-      return ok(renderImage(existing));
-    }
-    const p = ctx.body?.properties ?? {};
-    const uniqueId = randomUUID();
-    const jobs: CopyJob[] = [];
-    let osType: 'Linux' | 'Windows';
-    let osState: 'Generalized' | 'Specialized';
-    let hyperVGeneration: 'V1' | 'V2' = p.hyperVGeneration ?? 'V1';
-    let sourceVm: string | undefined;
-    const vmId = p.sourceVirtualMachine?.id;
-    if (typeof vmId === 'string') {
-      const vm = emu.store.get<VmRecord>(T.vm, vmId);
-      if (!vm) throw new ArmError(404, 'NotFound', `Resource ${vmId} is not found.`, 'sourceVirtualMachine.id');
-      if (!vm.generalized) {
-        throw new ArmError(409, 'OperationNotAllowed', `The source virtual machine '${vm.id}' must be generalized before it can be used to create an image.`, 'sourceVirtualMachine');
+  r.add(
+    'GET',
+    `${BASE}/{name}`,
+    'compute',
+    (ctx) => {
+      const rg = ctx.emu.requireRg(ctx.params.rg);
+      const img = ctx.emu.store.get<ImageRecord>(T.image, resourceId(ctx.emu.sub, rg, 'Microsoft.Compute', 'images', ctx.params.name));
+      if (!img) throw notFound('Microsoft.Compute/images', ctx.params.name, rg);
+      return ok(renderImage(img));
+    },
+    'Images_Get',
+  );
+  r.add(
+    'PUT',
+    `${BASE}/{name}`,
+    'compute',
+    async (ctx) => {
+      const emu = ctx.emu;
+      const rg = emu.requireRg(ctx.params.rg);
+      const location = emu.requireLocation(ctx.body?.location);
+      const id = resourceId(emu.sub, rg, 'Microsoft.Compute', 'images', ctx.params.name);
+      const existing = emu.store.get<ImageRecord>(T.image, id);
+      if (existing) {
+        if (emu.ops.inProgressFor(id)) throw conflict(`An operation is already in progress on image '${existing.name}'.`);
+        existing.tags = tagsOf(ctx.body);
+        return ok(renderImage(existing));
       }
-      sourceVm = vm.id;
-      osType = vm.osType;
-      osState = 'Generalized';
-      hyperVGeneration = vm.hyperVGeneration;
-      const osDisk = emu.store.get<DiskRecord>(T.disk, vm.osDisk.diskId);
-      if (!osDisk) throw new ArmError(409, 'OperationNotAllowed', `The OS disk of VM '${vm.id}' no longer exists.`);
-      jobs.push(sourceDisk(ctx, { managedDisk: { id: osDisk.id }, storageAccountType: osDisk.sku }, 'osDisk', `images/${uniqueId}/os.vhd`));
-      for (const dd of vm.dataDisks) {
-        jobs.push(sourceDisk(ctx, { lun: dd.lun, managedDisk: { id: dd.diskId }, storageAccountType: dd.storageAccountType }, `dataDisks[${dd.lun}]`, `images/${uniqueId}/lun${dd.lun}.vhd`));
+      const p = ctx.body?.properties ?? {};
+      const uniqueId = randomUUID();
+      const jobs: CopyJob[] = [];
+      let osType: 'Linux' | 'Windows';
+      let osState: 'Generalized' | 'Specialized';
+      let hyperVGeneration: 'V1' | 'V2' = p.hyperVGeneration ?? 'V1';
+      let sourceVm: string | undefined;
+      const vmId = p.sourceVirtualMachine?.id;
+      if (typeof vmId === 'string') {
+        const vm = emu.store.get<VmRecord>(T.vm, vmId);
+        if (!vm) throw new ArmError(404, 'NotFound', `Resource ${vmId} is not found.`, 'sourceVirtualMachine.id');
+        if (!vm.generalized) {
+          throw new ArmError(409, 'OperationNotAllowed', `The source virtual machine '${vm.id}' must be generalized before it can be used to create an image.`, 'sourceVirtualMachine');
+        }
+        sourceVm = vm.id;
+        osType = vm.osType;
+        osState = 'Generalized';
+        hyperVGeneration = vm.hyperVGeneration;
+        const osDisk = emu.store.get<DiskRecord>(T.disk, vm.osDisk.diskId);
+        if (!osDisk) throw new ArmError(409, 'OperationNotAllowed', `The OS disk of VM '${vm.id}' no longer exists.`);
+        jobs.push(sourceDisk(ctx, { managedDisk: { id: osDisk.id }, storageAccountType: osDisk.sku }, 'osDisk', `images/${uniqueId}/os.vhd`));
+        for (const dd of vm.dataDisks) {
+          jobs.push(sourceDisk(ctx, { lun: dd.lun, managedDisk: { id: dd.diskId }, storageAccountType: dd.storageAccountType }, `dataDisks[${dd.lun}]`, `images/${uniqueId}/lun${dd.lun}.vhd`));
+        }
+      } else {
+        const sp = p.storageProfile;
+        const os = sp?.osDisk;
+        if (!os) throw new ArmError(400, 'InvalidParameter', 'Either sourceVirtualMachine or storageProfile.osDisk is required.', 'storageProfile.osDisk');
+        if (!['Linux', 'Windows'].includes(os.osType)) throw new ArmError(400, 'InvalidParameter', "Required parameter 'osType' is missing or invalid.", 'storageProfile.osDisk.osType');
+        if (!['Generalized', 'Specialized'].includes(os.osState)) throw new ArmError(400, 'InvalidParameter', "Required parameter 'osState' is missing or invalid.", 'storageProfile.osDisk.osState');
+        osType = os.osType;
+        osState = os.osState;
+        jobs.push(sourceDisk(ctx, os, 'storageProfile.osDisk', `images/${uniqueId}/os.vhd`));
+        for (const [i, dd] of ((sp.dataDisks ?? []) as any[]).entries()) {
+          if (!Number.isInteger(dd?.lun)) throw new ArmError(400, 'InvalidParameter', "Required parameter 'lun' is missing.", `storageProfile.dataDisks[${i}].lun`);
+          jobs.push(sourceDisk(ctx, dd, `storageProfile.dataDisks[${i}]`, `images/${uniqueId}/lun${dd.lun}.vhd`));
+        }
       }
-    } else {
-      const sp = p.storageProfile;
-      const os = sp?.osDisk;
-      if (!os) throw new ArmError(400, 'InvalidParameter', 'Either sourceVirtualMachine or storageProfile.osDisk is required.', 'storageProfile.osDisk');
-      if (!['Linux', 'Windows'].includes(os.osType)) throw new ArmError(400, 'InvalidParameter', "Required parameter 'osType' is missing or invalid.", 'storageProfile.osDisk.osType');
-      if (!['Generalized', 'Specialized'].includes(os.osState)) throw new ArmError(400, 'InvalidParameter', "Required parameter 'osState' is missing or invalid.", 'storageProfile.osDisk.osState');
-      osType = os.osType;
-      osState = os.osState;
-      jobs.push(sourceDisk(ctx, os, 'storageProfile.osDisk', `images/${uniqueId}/os.vhd`));
-      for (const [i, dd] of ((sp.dataDisks ?? []) as any[]).entries()) {
-        if (!Number.isInteger(dd?.lun)) throw new ArmError(400, 'InvalidParameter', "Required parameter 'lun' is missing.", `storageProfile.dataDisks[${i}].lun`);
-        jobs.push(sourceDisk(ctx, dd, `storageProfile.dataDisks[${i}]`, `images/${uniqueId}/lun${dd.lun}.vhd`));
-      }
-    }
-    for (const j of jobs) if (j.check) await j.check();
-    const img: ImageRecord = {
-      id,
-      name: ctx.params.name,
-      resourceGroup: rg,
-      location,
-      tags: tagsOf(ctx.body),
-      uniqueId,
-      sourceVirtualMachine: sourceVm,
-      osType,
-      osState,
-      hyperVGeneration,
-      osDisk: jobs[0].target,
-      dataDisks: jobs.slice(1).map((j) => j.target),
-      zoneResilient: p.storageProfile?.zoneResilient === true,
-      provisioningState: 'Creating',
-    };
-    emu.store.put(T.image, img);
-    const op = emu.ops.start(ctx, {
-      kind: 'compute',
-      name: 'createImage',
-      resourceId: id,
-      location,
-      work: async () => {
-        for (const j of jobs) await j.run();
-        img.provisioningState = 'Succeeded';
-      },
-      onFailed: () => {
-        img.provisioningState = 'Failed';
-      },
-    });
-    return lroBody(ctx, 201, renderImage(img), op);
-  }, 'Images_CreateOrUpdate');
-  r.add('PATCH', `${BASE}/{name}`, 'compute', (ctx) => {
-    const rg = ctx.emu.requireRg(ctx.params.rg);
-    const img = ctx.emu.store.get<ImageRecord>(T.image, resourceId(ctx.emu.sub, rg, 'Microsoft.Compute', 'images', ctx.params.name));
-    if (!img) throw notFound('Microsoft.Compute/images', ctx.params.name, rg);
-    if (ctx.body?.tags !== undefined) img.tags = tagsOf(ctx.body);
-    return ok(renderImage(img));
-  }, 'Images_Update');
-  r.add('DELETE', `${BASE}/{name}`, 'compute', (ctx) => {
-    const emu = ctx.emu;
-    const rg = emu.requireRg(ctx.params.rg);
-    const img = emu.store.get<ImageRecord>(T.image, resourceId(emu.sub, rg, 'Microsoft.Compute', 'images', ctx.params.name));
-    if (!img) return noContent;
-    img.provisioningState = 'Deleting';
-    const op = emu.ops.start(ctx, {
-      kind: 'compute',
-      name: 'deleteImage',
-      resourceId: img.id,
-      location: img.location,
-      work: async () => {
-        emu.store.delete(T.image, img.id);
-        await emu.blobs.deletePrefix(`images/${img.uniqueId}/`);
-      },
-      onFailed: () => {
-        img.provisioningState = 'Succeeded';
-      },
-    });
-    return accepted(ctx, op);
-  }, 'Images_Delete');
+      for (const j of jobs) if (j.check) await j.check();
+      const img: ImageRecord = {
+        id,
+        name: ctx.params.name,
+        resourceGroup: rg,
+        location,
+        tags: tagsOf(ctx.body),
+        uniqueId,
+        sourceVirtualMachine: sourceVm,
+        osType,
+        osState,
+        hyperVGeneration,
+        osDisk: jobs[0].target,
+        dataDisks: jobs.slice(1).map((j) => j.target),
+        zoneResilient: p.storageProfile?.zoneResilient === true,
+        provisioningState: 'Creating',
+      };
+      emu.store.put(T.image, img);
+      const op = emu.ops.start(ctx, {
+        kind: 'compute',
+        name: 'createImage',
+        resourceId: id,
+        location,
+        work: async () => {
+          for (const j of jobs) await j.run();
+          img.provisioningState = 'Succeeded';
+        },
+        onFailed: () => {
+          img.provisioningState = 'Failed';
+        },
+      });
+      return lroBody(ctx, 201, renderImage(img), op);
+    },
+    'Images_CreateOrUpdate',
+  );
+  r.add(
+    'PATCH',
+    `${BASE}/{name}`,
+    'compute',
+    (ctx) => {
+      const rg = ctx.emu.requireRg(ctx.params.rg);
+      const img = ctx.emu.store.get<ImageRecord>(T.image, resourceId(ctx.emu.sub, rg, 'Microsoft.Compute', 'images', ctx.params.name));
+      if (!img) throw notFound('Microsoft.Compute/images', ctx.params.name, rg);
+      if (ctx.body?.tags !== undefined) img.tags = tagsOf(ctx.body);
+      return ok(renderImage(img));
+    },
+    'Images_Update',
+  );
+  r.add(
+    'DELETE',
+    `${BASE}/{name}`,
+    'compute',
+    (ctx) => {
+      const emu = ctx.emu;
+      const rg = emu.requireRg(ctx.params.rg);
+      const img = emu.store.get<ImageRecord>(T.image, resourceId(emu.sub, rg, 'Microsoft.Compute', 'images', ctx.params.name));
+      if (!img) return noContent;
+      img.provisioningState = 'Deleting';
+      const op = emu.ops.start(ctx, {
+        kind: 'compute',
+        name: 'deleteImage',
+        resourceId: img.id,
+        location: img.location,
+        work: async () => {
+          emu.store.delete(T.image, img.id);
+          await emu.blobs.deletePrefix(`images/${img.uniqueId}/`);
+        },
+        onFailed: () => {
+          img.provisioningState = 'Succeeded';
+        },
+      });
+      return accepted(ctx, op);
+    },
+    'Images_Delete',
+  );
 }
 
 export function findImage(emu: Emulator, id: string): ImageRecord | undefined {

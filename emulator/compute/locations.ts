@@ -36,14 +36,26 @@ export function usages(emu: Emulator): any[] {
 }
 
 export function registerLocations(r: Router): void {
-  r.add('GET', `${LOC}/usages`, 'compute', (ctx) => {
-    requireLoc(ctx);
-    return list(usages(ctx.emu));
-  }, 'Usage_List');
-  r.add('GET', `${LOC}/vmSizes`, 'compute', (ctx) => {
-    requireLoc(ctx);
-    return list(ctx.emu.cfg.seed.vmSizes.map(renderSize));
-  }, 'VirtualMachineSizes_List');
+  r.add(
+    'GET',
+    `${LOC}/usages`,
+    'compute',
+    (ctx) => {
+      requireLoc(ctx);
+      return list(usages(ctx.emu));
+    },
+    'Usage_List',
+  );
+  r.add(
+    'GET',
+    `${LOC}/vmSizes`,
+    'compute',
+    (ctx) => {
+      requireLoc(ctx);
+      return list(ctx.emu.cfg.seed.vmSizes.map(renderSize));
+    },
+    'VirtualMachineSizes_List',
+  );
   r.add('GET', '/subscriptions/{sub}/providers/Microsoft.Compute/skus', 'skus', (ctx) => {
     const emu = ctx.emu;
     const filter = ctx.query.get('$filter');
@@ -52,9 +64,7 @@ export function registerLocations(r: Router): void {
       if (m && m[1].toLowerCase() !== emu.location) return list([]);
     }
     const restriction = (name: string) =>
-      emu.cfg.seed.restrictedVmSizes.includes(name)
-        ? [{ type: 'Location', values: [emu.location], restrictionInfo: { locations: [emu.location] }, reasonCode: 'NotAvailableForSubscription' }]
-        : [];
+      emu.cfg.seed.restrictedVmSizes.includes(name) ? [{ type: 'Location', values: [emu.location], restrictionInfo: { locations: [emu.location] }, reasonCode: 'NotAvailableForSubscription' }] : [];
     const skus = [
       ...emu.cfg.seed.vmSizes.map((s) => ({
         resourceType: 'virtualMachines',
@@ -89,54 +99,99 @@ export function registerLocations(r: Router): void {
     ];
     return list(skus);
   });
-  r.add('GET', `${LOC}/publishers`, 'compute', (ctx) => {
-    requireLoc(ctx);
-    const names = [...new Set(ctx.emu.cfg.seed.marketplaceImages.map((i) => i.publisher))];
-    return ok(names.map((name) => ({ name, location: ctx.emu.location, id: `/Subscriptions/${ctx.emu.sub}/Providers/Microsoft.Compute/Locations/${ctx.emu.location}/Publishers/${name}` })));
-  }, 'VirtualMachineImages_ListPublishers');
-  r.add('GET', IMG, 'compute', (ctx) => {
-    requireLoc(ctx);
-    const imgs = findMarketplaceImages(ctx.emu, ctx.params.publisher);
-    const names = [...new Set(imgs.map((i) => i.offer))];
-    return ok(names.map((name) => ({ name, location: ctx.emu.location, id: `/Subscriptions/${ctx.emu.sub}/Providers/Microsoft.Compute/Locations/${ctx.emu.location}/Publishers/${imgs[0].publisher}/ArtifactTypes/VMImage/Offers/${name}` })));
-  }, 'VirtualMachineImages_ListOffers');
-  r.add('GET', `${IMG}/{offer}/skus`, 'compute', (ctx) => {
-    requireLoc(ctx);
-    const imgs = findMarketplaceImages(ctx.emu, ctx.params.publisher, ctx.params.offer);
-    return ok(imgs.map((i) => ({ name: i.sku, location: ctx.emu.location, id: `/Subscriptions/${ctx.emu.sub}/Providers/Microsoft.Compute/Locations/${ctx.emu.location}/Publishers/${i.publisher}/ArtifactTypes/VMImage/Offers/${i.offer}/Skus/${i.sku}` })));
-  }, 'VirtualMachineImages_ListSkus');
-  r.add('GET', `${IMG}/{offer}/skus/{sku}/versions`, 'compute', (ctx) => {
-    requireLoc(ctx);
-    const img = findMarketplaceImages(ctx.emu, ctx.params.publisher, ctx.params.offer, ctx.params.sku)[0];
-    if (!img) return ok([]);
-    let versions = [...img.versions];
-    const order = ctx.query.get('$orderby');
-    if (order && /name\s+desc/i.test(order)) versions.reverse();
-    const top = ctx.query.get('$top');
-    if (top !== null && Number.isInteger(Number(top))) versions = versions.slice(0, Number(top));
-    return ok(versions.map((v) => ({ name: v, location: ctx.emu.location, id: marketplaceImageId(ctx.emu, img, v) })));
-  }, 'VirtualMachineImages_List');
-  r.add('GET', `${IMG}/{offer}/skus/{sku}/versions/{version}`, 'compute', (ctx) => {
-    requireLoc(ctx);
-    const img = findMarketplaceImages(ctx.emu, ctx.params.publisher, ctx.params.offer, ctx.params.sku)[0];
-    const version = ctx.params.version === 'latest' && img ? img.versions[img.versions.length - 1] : ctx.params.version;
-    if (!img || !img.versions.includes(version)) {
-      throw new ArmError(404, 'NotFound', `Artifact: VMImage was not found.`);
-    }
-    return ok({
-      name: version,
-      location: ctx.emu.location,
-      id: marketplaceImageId(ctx.emu, img, version),
-      properties: {
-        osDiskImage: { operatingSystem: img.osType },
-        dataDiskImages: [],
-        automaticOSUpgradeProperties: { automaticOSUpgradeSupported: false },
-        hyperVGeneration: img.hyperVGeneration,
-        disallowed: { vmDiskType: 'None' },
-        features: [{ name: 'IsAcceleratedNetworkSupported', value: 'True' }, { name: 'DiskControllerTypes', value: 'SCSI, NVMe' }],
-        architecture: 'x64',
-        imageDeprecationStatus: { imageState: 'Active' },
-      },
-    });
-  }, 'VirtualMachineImages_Get');
+  r.add(
+    'GET',
+    `${LOC}/publishers`,
+    'compute',
+    (ctx) => {
+      requireLoc(ctx);
+      const names = [...new Set(ctx.emu.cfg.seed.marketplaceImages.map((i) => i.publisher))];
+      return ok(names.map((name) => ({ name, location: ctx.emu.location, id: `/Subscriptions/${ctx.emu.sub}/Providers/Microsoft.Compute/Locations/${ctx.emu.location}/Publishers/${name}` })));
+    },
+    'VirtualMachineImages_ListPublishers',
+  );
+  r.add(
+    'GET',
+    IMG,
+    'compute',
+    (ctx) => {
+      requireLoc(ctx);
+      const imgs = findMarketplaceImages(ctx.emu, ctx.params.publisher);
+      const names = [...new Set(imgs.map((i) => i.offer))];
+      return ok(
+        names.map((name) => ({
+          name,
+          location: ctx.emu.location,
+          id: `/Subscriptions/${ctx.emu.sub}/Providers/Microsoft.Compute/Locations/${ctx.emu.location}/Publishers/${imgs[0].publisher}/ArtifactTypes/VMImage/Offers/${name}`,
+        })),
+      );
+    },
+    'VirtualMachineImages_ListOffers',
+  );
+  r.add(
+    'GET',
+    `${IMG}/{offer}/skus`,
+    'compute',
+    (ctx) => {
+      requireLoc(ctx);
+      const imgs = findMarketplaceImages(ctx.emu, ctx.params.publisher, ctx.params.offer);
+      return ok(
+        imgs.map((i) => ({
+          name: i.sku,
+          location: ctx.emu.location,
+          id: `/Subscriptions/${ctx.emu.sub}/Providers/Microsoft.Compute/Locations/${ctx.emu.location}/Publishers/${i.publisher}/ArtifactTypes/VMImage/Offers/${i.offer}/Skus/${i.sku}`,
+        })),
+      );
+    },
+    'VirtualMachineImages_ListSkus',
+  );
+  r.add(
+    'GET',
+    `${IMG}/{offer}/skus/{sku}/versions`,
+    'compute',
+    (ctx) => {
+      requireLoc(ctx);
+      const img = findMarketplaceImages(ctx.emu, ctx.params.publisher, ctx.params.offer, ctx.params.sku)[0];
+      if (!img) return ok([]);
+      let versions = [...img.versions];
+      const order = ctx.query.get('$orderby');
+      if (order && /name\s+desc/i.test(order)) versions.reverse();
+      const top = ctx.query.get('$top');
+      if (top !== null && Number.isInteger(Number(top))) versions = versions.slice(0, Number(top));
+      return ok(versions.map((v) => ({ name: v, location: ctx.emu.location, id: marketplaceImageId(ctx.emu, img, v) })));
+    },
+    'VirtualMachineImages_List',
+  );
+  r.add(
+    'GET',
+    `${IMG}/{offer}/skus/{sku}/versions/{version}`,
+    'compute',
+    (ctx) => {
+      requireLoc(ctx);
+      const img = findMarketplaceImages(ctx.emu, ctx.params.publisher, ctx.params.offer, ctx.params.sku)[0];
+      const version = ctx.params.version === 'latest' && img ? img.versions[img.versions.length - 1] : ctx.params.version;
+      if (!img || !img.versions.includes(version)) {
+        throw new ArmError(404, 'NotFound', `Artifact: VMImage was not found.`);
+      }
+      return ok({
+        name: version,
+        location: ctx.emu.location,
+        id: marketplaceImageId(ctx.emu, img, version),
+        properties: {
+          osDiskImage: { operatingSystem: img.osType },
+          dataDiskImages: [],
+          automaticOSUpgradeProperties: { automaticOSUpgradeSupported: false },
+          hyperVGeneration: img.hyperVGeneration,
+          disallowed: { vmDiskType: 'None' },
+          features: [
+            { name: 'IsAcceleratedNetworkSupported', value: 'True' },
+            { name: 'DiskControllerTypes', value: 'SCSI, NVMe' },
+          ],
+          architecture: 'x64',
+          imageDeprecationStatus: { imageState: 'Active' },
+        },
+      });
+    },
+    'VirtualMachineImages_Get',
+  );
 }

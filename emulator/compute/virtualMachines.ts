@@ -25,9 +25,6 @@ import { getVm, guardVm, vmIdFor } from './vmLookup';
 
 const BASE = '/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines';
 
-
-
-
 function releaseDynamicPublicIps(emu: Emulator, vm: VmRecord): void {
   for (const n of vm.nics) {
     const nic = emu.store.get<NicRecord>(T.nic, n.id);
@@ -42,14 +39,7 @@ function releaseDynamicPublicIps(emu: Emulator, vm: VmRecord): void {
  * Starts a VM operation: sets the transitional state now, the final one when the work is done; on
  * failure the VM keeps `failPower` and shows ProvisioningState/failed/<code>.
  */
-function vmOperation(
-  ctx: Ctx,
-  vm: VmRecord,
-  name: string,
-  transitional: PowerState | undefined,
-  work: () => Promise<void> | void,
-  failPower?: PowerState,
-): Reply {
+function vmOperation(ctx: Ctx, vm: VmRecord, name: string, transitional: PowerState | undefined, work: () => Promise<void> | void, failPower?: PowerState): Reply {
   const emu = ctx.emu;
   const before = vm.powerState;
   if (transitional) vm.powerState = transitional;
@@ -328,147 +318,237 @@ function notAllowedInState(vm: VmRecord, operation: string): ArmError {
 }
 
 export function registerVirtualMachines(r: Router): void {
-  r.add('GET', '/subscriptions/{sub}/providers/Microsoft.Compute/virtualMachines', 'compute', (ctx) =>
-    list(ctx.emu.store.list<VmRecord>(T.vm).map((vm) => renderVm(ctx.emu, vm, ctx.query.get('$expand')))), 'VirtualMachines_ListAll');
-  r.add('GET', '/subscriptions/{sub}/providers/Microsoft.Compute/locations/{location}/virtualMachines', 'compute', (ctx) =>
-    list(ctx.emu.store.list<VmRecord>(T.vm).filter((vm) => vm.location === ctx.params.location.toLowerCase()).map((vm) => renderVm(ctx.emu, vm))), 'VirtualMachines_ListByLocation');
-  r.add('GET', BASE, 'compute', (ctx) =>
-    list(ctx.emu.store.list<VmRecord>(T.vm, ctx.emu.requireRg(ctx.params.rg)).map((vm) => renderVm(ctx.emu, vm, ctx.query.get('$expand')))), 'VirtualMachines_List');
+  r.add(
+    'GET',
+    '/subscriptions/{sub}/providers/Microsoft.Compute/virtualMachines',
+    'compute',
+    (ctx) => list(ctx.emu.store.list<VmRecord>(T.vm).map((vm) => renderVm(ctx.emu, vm, ctx.query.get('$expand')))),
+    'VirtualMachines_ListAll',
+  );
+  r.add(
+    'GET',
+    '/subscriptions/{sub}/providers/Microsoft.Compute/locations/{location}/virtualMachines',
+    'compute',
+    (ctx) =>
+      list(
+        ctx.emu.store
+          .list<VmRecord>(T.vm)
+          .filter((vm) => vm.location === ctx.params.location.toLowerCase())
+          .map((vm) => renderVm(ctx.emu, vm)),
+      ),
+    'VirtualMachines_ListByLocation',
+  );
+  r.add(
+    'GET',
+    BASE,
+    'compute',
+    (ctx) => list(ctx.emu.store.list<VmRecord>(T.vm, ctx.emu.requireRg(ctx.params.rg)).map((vm) => renderVm(ctx.emu, vm, ctx.query.get('$expand')))),
+    'VirtualMachines_List',
+  );
   r.add('GET', `${BASE}/{vm}`, 'compute', (ctx) => ok(renderVm(ctx.emu, getVm(ctx), ctx.query.get('$expand'))), 'VirtualMachines_Get');
   r.add('GET', `${BASE}/{vm}/instanceView`, 'compute', (ctx) => ok(renderInstanceView(ctx.emu, getVm(ctx))), 'VirtualMachines_InstanceView');
-  r.add('GET', `${BASE}/{vm}/vmSizes`, 'compute', (ctx) => {
-    getVm(ctx);
-    return list(ctx.emu.cfg.seed.vmSizes.map(renderSize));
-  }, 'VirtualMachines_ListAvailableSizes');
+  r.add(
+    'GET',
+    `${BASE}/{vm}/vmSizes`,
+    'compute',
+    (ctx) => {
+      getVm(ctx);
+      return list(ctx.emu.cfg.seed.vmSizes.map(renderSize));
+    },
+    'VirtualMachines_ListAvailableSizes',
+  );
 
-  r.add('PUT', `${BASE}/{vm}`, 'compute', (ctx) => {
-    const rg = ctx.emu.requireRg(ctx.params.rg);
-    const existing = ctx.emu.store.get<VmRecord>(T.vm, vmIdFor(ctx, rg));
-    return existing ? update(ctx, existing, false) : create(ctx, rg);
-  }, 'VirtualMachines_CreateOrUpdate');
+  r.add(
+    'PUT',
+    `${BASE}/{vm}`,
+    'compute',
+    (ctx) => {
+      const rg = ctx.emu.requireRg(ctx.params.rg);
+      const existing = ctx.emu.store.get<VmRecord>(T.vm, vmIdFor(ctx, rg));
+      return existing ? update(ctx, existing, false) : create(ctx, rg);
+    },
+    'VirtualMachines_CreateOrUpdate',
+  );
   r.add('PATCH', `${BASE}/{vm}`, 'compute', (ctx) => update(ctx, getVm(ctx), true), 'VirtualMachines_Update');
-  r.add('DELETE', `${BASE}/{vm}`, 'compute', (ctx) => {
-    const emu = ctx.emu;
-    const rg = emu.requireRg(ctx.params.rg);
-    const vm = emu.store.get<VmRecord>(T.vm, vmIdFor(ctx, rg));
-    if (!vm) return noContent;
-    guardVm(ctx, vm, 'delete');
-    vm.provisioningState = 'Deleting';
-    const op = emu.ops.start(ctx, {
-      kind: 'compute',
-      name: 'delete',
-      resourceId: vm.id,
-      location: vm.location,
-      work: () => destroyVm(emu, vm, true),
-      onFailed: (err) => {
-        vm.provisioningState = 'Failed';
-        vm.provisioningError = { code: err.code, message: err.message };
-      },
-    });
-    return accepted(ctx, op);
-  }, 'VirtualMachines_Delete');
+  r.add(
+    'DELETE',
+    `${BASE}/{vm}`,
+    'compute',
+    (ctx) => {
+      const emu = ctx.emu;
+      const rg = emu.requireRg(ctx.params.rg);
+      const vm = emu.store.get<VmRecord>(T.vm, vmIdFor(ctx, rg));
+      if (!vm) return noContent;
+      guardVm(ctx, vm, 'delete');
+      vm.provisioningState = 'Deleting';
+      const op = emu.ops.start(ctx, {
+        kind: 'compute',
+        name: 'delete',
+        resourceId: vm.id,
+        location: vm.location,
+        work: () => destroyVm(emu, vm, true),
+        onFailed: (err) => {
+          vm.provisioningState = 'Failed';
+          vm.provisioningError = { code: err.code, message: err.message };
+        },
+      });
+      return accepted(ctx, op);
+    },
+    'VirtualMachines_Delete',
+  );
 
-  r.add('POST', `${BASE}/{vm}/start`, 'compute', (ctx) => {
-    const vm = getVm(ctx);
-    guardVm(ctx, vm, 'start');
-    if (vm.generalized) throw notAllowedInState(vm, 'start');
-    const from = vm.powerState;
-    if (from === 'running') return vmOperation(ctx, vm, 'start', undefined, () => undefined);
-    return vmOperation(ctx, vm, 'start', 'starting', () => boot(ctx.emu, vm, from === 'deallocated' ? 'start (allocate)' : 'start'), from);
-  }, 'VirtualMachines_Start');
-  r.add('POST', `${BASE}/{vm}/powerOff`, 'compute', (ctx) => {
-    const vm = getVm(ctx);
-    guardVm(ctx, vm, 'powerOff');
-    const skip = ctx.query.get('skipShutdown') === 'true';
-    if (vm.powerState === 'deallocated') return vmOperation(ctx, vm, 'powerOff', undefined, () => undefined);
-    return vmOperation(ctx, vm, 'powerOff', 'stopping', async () => {
-      vm.powerState = 'stopped';
-      await ctx.emu.blobs.appendLog(vm.serialLogBlob, skip ? '[ power off without shutdown ]\n' : 'reboot: Power down\n');
-    });
-  }, 'VirtualMachines_PowerOff');
-  r.add('POST', `${BASE}/{vm}/restart`, 'compute', (ctx) => {
-    const vm = getVm(ctx);
-    guardVm(ctx, vm, 'restart');
-    if (vm.powerState !== 'running') throw notAllowedInState(vm, 'restart');
-    return vmOperation(ctx, vm, 'restart', 'starting', () => boot(ctx.emu, vm, 'restart'), 'running');
-  }, 'VirtualMachines_Restart');
-  r.add('POST', `${BASE}/{vm}/deallocate`, 'compute', (ctx) => {
-    const vm = getVm(ctx);
-    guardVm(ctx, vm, 'deallocate');
-    const hibernate = ctx.query.get('hibernate') === 'true';
-    if (hibernate) {
-      if (vm.additionalCapabilities?.hibernationEnabled !== true) {
-        throw new ArmError(409, 'OperationNotAllowed', `Hibernation is not enabled on VM '${vm.name}'. Set additionalCapabilities.hibernationEnabled to true before hibernating.`);
-      }
-      if (vm.powerState !== 'running') throw notAllowedInState(vm, 'hibernate');
-    }
-    return vmOperation(ctx, vm, 'deallocate', 'deallocating', () => {
-      vm.powerState = 'deallocated';
-      vm.hibernated = hibernate;
-      releaseDynamicPublicIps(ctx.emu, vm);
-    });
-  }, 'VirtualMachines_Deallocate');
-  r.add('POST', `${BASE}/{vm}/redeploy`, 'compute', (ctx) => {
-    const vm = getVm(ctx);
-    guardVm(ctx, vm, 'redeploy');
-    if (vm.generalized) throw notAllowedInState(vm, 'redeploy');
-    return vmOperation(ctx, vm, 'redeploy', 'starting', () => boot(ctx.emu, vm, 'redeploy'));
-  }, 'VirtualMachines_Redeploy');
-  r.add('POST', `${BASE}/{vm}/reimage`, 'compute', (ctx) => {
-    const emu = ctx.emu;
-    const vm = getVm(ctx);
-    guardVm(ctx, vm, 'reimage');
-    if (vm.osDisk.createOption !== 'FromImage' || !vm.imageReference) {
-      throw new ArmError(409, 'OperationNotAllowed', `Operation 'reimage' is not allowed on VM '${vm.name}' since its OS disk was not created from an image.`);
-    }
-    if (vm.generalized) throw notAllowedInState(vm, 'reimage');
-    const b = ctx.body ?? {};
-    if (b.osProfile?.adminPassword !== undefined) {
-      checkPassword(b.osProfile.adminPassword, vm.osType);
-    }
-    checkCustomData(b.osProfile?.customData, 'osProfile.customData');
-    if (!vm.imageReference.id) resolveMarketplaceImage(emu, { ...vm.imageReference, version: b.exactVersion ?? vm.imageReference.version });
-    const disk = emu.store.get<DiskRecord>(T.disk, vm.osDisk.diskId);
-    const wasRunning = vm.powerState === 'running';
-    return vmOperation(ctx, vm, 'reimage', wasRunning ? 'starting' : undefined, async () => {
-      if (disk) {
-        await emu.blobs.delete(disk.blobName);
-        const ir = vm.imageReference!;
-        if (ir.id) {
-          const img = findImage(emu, ir.id);
-          if (!img) throw new ArmError(404, 'NotFound', `The Image '${ir.id}' cannot be found.`);
-          await emu.blobs.copyToDisk(emu.blobs.blob(img.osDisk.blobName), disk.blobName, disk.dataBytes);
-        } else {
-          const { image, version } = resolveMarketplaceImage(emu, { ...ir, version: b.exactVersion ?? ir.version });
-          ir.exactVersion = version;
-          await emu.blobs.createDisk(disk.blobName, disk.dataBytes, marketplaceBootSector(image, version));
+  r.add(
+    'POST',
+    `${BASE}/{vm}/start`,
+    'compute',
+    (ctx) => {
+      const vm = getVm(ctx);
+      guardVm(ctx, vm, 'start');
+      if (vm.generalized) throw notAllowedInState(vm, 'start');
+      const from = vm.powerState;
+      if (from === 'running') return vmOperation(ctx, vm, 'start', undefined, () => undefined);
+      return vmOperation(ctx, vm, 'start', 'starting', () => boot(ctx.emu, vm, from === 'deallocated' ? 'start (allocate)' : 'start'), from);
+    },
+    'VirtualMachines_Start',
+  );
+  r.add(
+    'POST',
+    `${BASE}/{vm}/powerOff`,
+    'compute',
+    (ctx) => {
+      const vm = getVm(ctx);
+      guardVm(ctx, vm, 'powerOff');
+      const skip = ctx.query.get('skipShutdown') === 'true';
+      if (vm.powerState === 'deallocated') return vmOperation(ctx, vm, 'powerOff', undefined, () => undefined);
+      return vmOperation(ctx, vm, 'powerOff', 'stopping', async () => {
+        vm.powerState = 'stopped';
+        await ctx.emu.blobs.appendLog(vm.serialLogBlob, skip ? '[ power off without shutdown ]\n' : 'reboot: Power down\n');
+      });
+    },
+    'VirtualMachines_PowerOff',
+  );
+  r.add(
+    'POST',
+    `${BASE}/{vm}/restart`,
+    'compute',
+    (ctx) => {
+      const vm = getVm(ctx);
+      guardVm(ctx, vm, 'restart');
+      if (vm.powerState !== 'running') throw notAllowedInState(vm, 'restart');
+      return vmOperation(ctx, vm, 'restart', 'starting', () => boot(ctx.emu, vm, 'restart'), 'running');
+    },
+    'VirtualMachines_Restart',
+  );
+  r.add(
+    'POST',
+    `${BASE}/{vm}/deallocate`,
+    'compute',
+    (ctx) => {
+      const vm = getVm(ctx);
+      guardVm(ctx, vm, 'deallocate');
+      const hibernate = ctx.query.get('hibernate') === 'true';
+      if (hibernate) {
+        if (vm.additionalCapabilities?.hibernationEnabled !== true) {
+          throw new ArmError(409, 'OperationNotAllowed', `Hibernation is not enabled on VM '${vm.name}'. Set additionalCapabilities.hibernationEnabled to true before hibernating.`);
         }
+        if (vm.powerState !== 'running') throw notAllowedInState(vm, 'hibernate');
       }
-      if (b.osProfile?.adminPassword !== undefined) vm.secrets.adminPassword = b.osProfile.adminPassword;
-      if (b.osProfile?.customData !== undefined) vm.secrets.customData = b.osProfile.customData;
-      if (wasRunning) await boot(emu, vm, 'reimage');
-    });
-  }, 'VirtualMachines_Reimage');
+      return vmOperation(ctx, vm, 'deallocate', 'deallocating', () => {
+        vm.powerState = 'deallocated';
+        vm.hibernated = hibernate;
+        releaseDynamicPublicIps(ctx.emu, vm);
+      });
+    },
+    'VirtualMachines_Deallocate',
+  );
+  r.add(
+    'POST',
+    `${BASE}/{vm}/redeploy`,
+    'compute',
+    (ctx) => {
+      const vm = getVm(ctx);
+      guardVm(ctx, vm, 'redeploy');
+      if (vm.generalized) throw notAllowedInState(vm, 'redeploy');
+      return vmOperation(ctx, vm, 'redeploy', 'starting', () => boot(ctx.emu, vm, 'redeploy'));
+    },
+    'VirtualMachines_Redeploy',
+  );
+  r.add(
+    'POST',
+    `${BASE}/{vm}/reimage`,
+    'compute',
+    (ctx) => {
+      const emu = ctx.emu;
+      const vm = getVm(ctx);
+      guardVm(ctx, vm, 'reimage');
+      if (vm.osDisk.createOption !== 'FromImage' || !vm.imageReference) {
+        throw new ArmError(409, 'OperationNotAllowed', `Operation 'reimage' is not allowed on VM '${vm.name}' since its OS disk was not created from an image.`);
+      }
+      if (vm.generalized) throw notAllowedInState(vm, 'reimage');
+      const b = ctx.body ?? {};
+      if (b.osProfile?.adminPassword !== undefined) {
+        checkPassword(b.osProfile.adminPassword, vm.osType);
+      }
+      checkCustomData(b.osProfile?.customData, 'osProfile.customData');
+      if (!vm.imageReference.id) resolveMarketplaceImage(emu, { ...vm.imageReference, version: b.exactVersion ?? vm.imageReference.version });
+      const disk = emu.store.get<DiskRecord>(T.disk, vm.osDisk.diskId);
+      const wasRunning = vm.powerState === 'running';
+      return vmOperation(ctx, vm, 'reimage', wasRunning ? 'starting' : undefined, async () => {
+        if (disk) {
+          await emu.blobs.delete(disk.blobName);
+          const ir = vm.imageReference!;
+          if (ir.id) {
+            const img = findImage(emu, ir.id);
+            if (!img) throw new ArmError(404, 'NotFound', `The Image '${ir.id}' cannot be found.`);
+            await emu.blobs.copyToDisk(emu.blobs.blob(img.osDisk.blobName), disk.blobName, disk.dataBytes);
+          } else {
+            const { image, version } = resolveMarketplaceImage(emu, { ...ir, version: b.exactVersion ?? ir.version });
+            ir.exactVersion = version;
+            await emu.blobs.createDisk(disk.blobName, disk.dataBytes, marketplaceBootSector(image, version));
+          }
+        }
+        if (b.osProfile?.adminPassword !== undefined) vm.secrets.adminPassword = b.osProfile.adminPassword;
+        if (b.osProfile?.customData !== undefined) vm.secrets.customData = b.osProfile.customData;
+        if (wasRunning) await boot(emu, vm, 'reimage');
+      });
+    },
+    'VirtualMachines_Reimage',
+  );
   r.add('POST', `${BASE}/{vm}/attachDetachDataDisks`, 'compute', (ctx) => attachDetach(ctx, getVm(ctx)), 'VirtualMachines_AttachDetachDataDisks');
-  r.add('POST', `${BASE}/{vm}/generalize`, 'compute', (ctx) => {
-    const vm = getVm(ctx);
-    guardVm(ctx, vm, 'generalize');
-    if (vm.powerState !== 'stopped' && vm.powerState !== 'deallocated') throw notAllowedInState(vm, 'generalize');
-    vm.generalized = true;
-    return { status: 200 };
-  }, 'VirtualMachines_Generalize');
-  r.add('POST', `${BASE}/{vm}/retrieveBootDiagnosticsData`, 'compute', async (ctx) => {
-    const vm = getVm(ctx);
-    const raw = ctx.query.get('sasUriExpirationTimeInMinutes');
-    const minutes = raw === null ? 120 : Number(raw);
-    if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) {
-      throw invalidParameter(`The value '${raw}' of parameter 'sasUriExpirationTimeInMinutes' is out of range. The value must be between '1' and '1440', inclusive.`, 'sasUriExpirationTimeInMinutes');
-    }
-    if (!vm.bootDiagnostics?.enabled) {
-      throw new ArmError(409, 'OperationNotAllowed', `Boot diagnostics is not enabled for VM '${vm.name}'. Enable it in diagnosticsProfile.bootDiagnostics to retrieve boot diagnostics data.`);
-    }
-    return ok(await bootDiagnosticsUris(ctx.emu, vm, minutes));
-  }, 'VirtualMachines_RetrieveBootDiagnosticsData');
+  r.add(
+    'POST',
+    `${BASE}/{vm}/generalize`,
+    'compute',
+    (ctx) => {
+      const vm = getVm(ctx);
+      guardVm(ctx, vm, 'generalize');
+      if (vm.powerState !== 'stopped' && vm.powerState !== 'deallocated') throw notAllowedInState(vm, 'generalize');
+      vm.generalized = true;
+      return { status: 200 };
+    },
+    'VirtualMachines_Generalize',
+  );
+  r.add(
+    'POST',
+    `${BASE}/{vm}/retrieveBootDiagnosticsData`,
+    'compute',
+    async (ctx) => {
+      const vm = getVm(ctx);
+      const raw = ctx.query.get('sasUriExpirationTimeInMinutes');
+      const minutes = raw === null ? 120 : Number(raw);
+      if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) {
+        throw invalidParameter(
+          `The value '${raw}' of parameter 'sasUriExpirationTimeInMinutes' is out of range. The value must be between '1' and '1440', inclusive.`,
+          'sasUriExpirationTimeInMinutes',
+        );
+      }
+      if (!vm.bootDiagnostics?.enabled) {
+        throw new ArmError(409, 'OperationNotAllowed', `Boot diagnostics is not enabled for VM '${vm.name}'. Enable it in diagnosticsProfile.bootDiagnostics to retrieve boot diagnostics data.`);
+      }
+      return ok(await bootDiagnosticsUris(ctx.emu, vm, minutes));
+    },
+    'VirtualMachines_RetrieveBootDiagnosticsData',
+  );
 }
 
 /** Control API: change a VM's power state behind Jacket's back (e.g. stopped from the portal). */

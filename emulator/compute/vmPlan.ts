@@ -74,7 +74,15 @@ export function checkAttachable(emu: Emulator, d: DiskRecord, vmId: string, targ
   }
 }
 
-function newDiskRecord(emu: Emulator, vm: { resourceGroup: string; location: string; zones?: string[] }, name: string, sku: string, sizeGB: number, creationData: any, extra: Partial<DiskRecord> = {}): DiskRecord {
+function newDiskRecord(
+  emu: Emulator,
+  vm: { resourceGroup: string; location: string; zones?: string[] },
+  name: string,
+  sku: string,
+  sizeGB: number,
+  creationData: any,
+  extra: Partial<DiskRecord> = {},
+): DiskRecord {
   const uniqueId = randomUUID();
   return {
     kind: 'disk',
@@ -105,7 +113,13 @@ export interface DataDiskPlan {
 }
 
 /** Plans the data disk list of a VM (create or update): attach, create empty, keep, detach. */
-export function planDataDisks(ctx: Ctx, vm: { id: string; name: string; resourceGroup: string; location: string; zones?: string[]; vmSize: string }, raw: unknown, current: VmDiskRef[], image?: ImageRecord): DataDiskPlan {
+export function planDataDisks(
+  ctx: Ctx,
+  vm: { id: string; name: string; resourceGroup: string; location: string; zones?: string[]; vmSize: string },
+  raw: unknown,
+  current: VmDiskRef[],
+  image?: ImageRecord,
+): DataDiskPlan {
   const emu = ctx.emu;
   if (raw !== undefined && !Array.isArray(raw)) throw invalidParameter('dataDisks must be an array.', 'dataDisks');
   const list = (raw ?? []) as any[];
@@ -171,7 +185,10 @@ export function planDataDisks(ctx: Ctx, vm: { id: string; name: string; resource
       plan.jobs.push(() => emu.blobs.copyToDisk(emu.blobs.blob(srcBlob), d.blobName, d.dataBytes));
       plan.refs.push({ lun, name, diskId: d.id, createOption: 'Copy', caching, storageAccountType: sat, deleteOption, diskSizeGB: gb });
     } else {
-      throw invalidParameter(`The value '${option}' of parameter 'createOption' is not supported for data disks by this emulator (supported: Attach, Empty, FromImage, Copy).`, `${target}.createOption`);
+      throw invalidParameter(
+        `The value '${option}' of parameter 'createOption' is not supported for data disks by this emulator (supported: Attach, Empty, FromImage, Copy).`,
+        `${target}.createOption`,
+      );
     }
   }
   for (const c of current) if (!list.some((dd) => dd?.lun === c.lun) && !plan.detached.includes(c)) plan.detached.push(c);
@@ -188,7 +205,10 @@ export function planNics(ctx: Ctx, vmId: string, raw: unknown, requireDeallocate
   if (!Array.isArray(list) || list.length === 0) {
     if (raw === undefined && requireDeallocatedIfChanged) return requireDeallocatedIfChanged.nics;
     if (ctx.body?.properties?.networkProfile?.networkInterfaceConfigurations) {
-      throw invalidParameter('networkProfile.networkInterfaceConfigurations is not supported by this emulator; create the NICs first and reference them in networkProfile.networkInterfaces.', 'networkProfile.networkInterfaceConfigurations');
+      throw invalidParameter(
+        'networkProfile.networkInterfaceConfigurations is not supported by this emulator; create the NICs first and reference them in networkProfile.networkInterfaces.',
+        'networkProfile.networkInterfaceConfigurations',
+      );
     }
     throw invalidParameter('Virtual machine must have at least one network interface.', 'networkProfile.networkInterfaces');
   }
@@ -212,8 +232,14 @@ export function planNics(ctx: Ctx, vmId: string, raw: unknown, requireDeallocate
     return { id: nic.id, primary: list.length === 1 ? true : n.properties?.primary === true, deleteOption: n.properties?.deleteOption === 'Delete' ? 'Delete' : 'Detach' };
   });
   if (requireDeallocatedIfChanged) {
-    const cur = requireDeallocatedIfChanged.nics.map((n) => n.id.toLowerCase()).sort().join();
-    const next = refs.map((n) => n.id.toLowerCase()).sort().join();
+    const cur = requireDeallocatedIfChanged.nics
+      .map((n) => n.id.toLowerCase())
+      .sort()
+      .join();
+    const next = refs
+      .map((n) => n.id.toLowerCase())
+      .sort()
+      .join();
     if (cur !== next && requireDeallocatedIfChanged.powerState !== 'deallocated') {
       throw operationNotAllowed(`Network interfaces of VM '${requireDeallocatedIfChanged.name}' can only be added or removed while the VM is deallocated.`, 'networkProfile.networkInterfaces');
     }
@@ -283,7 +309,8 @@ export function planCreateVm(ctx: Ctx, rg: string, name: string, body: any): Cre
     if (typeof ir.id === 'string' && !ir.publisher) {
       managedImage = findImage(emu, ir.id);
       if (!managedImage) throw new ArmError(404, 'NotFound', `The Image '${ir.id}' cannot be found in '${location}' region.`, 'imageReference');
-      if (managedImage.provisioningState !== 'Succeeded') throw new ArmError(409, 'OperationNotAllowed', `Image '${managedImage.id}' is not ready (provisioningState ${managedImage.provisioningState}).`, 'imageReference');
+      if (managedImage.provisioningState !== 'Succeeded')
+        throw new ArmError(409, 'OperationNotAllowed', `Image '${managedImage.id}' is not ready (provisioningState ${managedImage.provisioningState}).`, 'imageReference');
       osType = managedImage.osType;
       hyperV = managedImage.hyperVGeneration;
       sizeGB = managedImage.osDisk.diskSizeGB;
@@ -302,7 +329,10 @@ export function planCreateVm(ctx: Ctx, rg: string, name: string, body: any): Cre
     }
     if (os.diskSizeGB !== undefined) {
       if (!Number.isInteger(os.diskSizeGB) || os.diskSizeGB < sizeGB) {
-        throw invalidParameter(`The specified disk size ${os.diskSizeGB} GB is smaller than the size of the corresponding disk in the VM image: ${sizeGB} GB. This is not allowed. Please choose equal or greater size or do not specify an explicit size.`, 'osDisk.diskSizeGB');
+        throw invalidParameter(
+          `The specified disk size ${os.diskSizeGB} GB is smaller than the size of the corresponding disk in the VM image: ${sizeGB} GB. This is not allowed. Please choose equal or greater size or do not specify an explicit size.`,
+          'osDisk.diskSizeGB',
+        );
       }
       sizeGB = os.diskSizeGB;
     }
@@ -445,4 +475,3 @@ export function planCreateVm(ctx: Ctx, rg: string, name: string, body: any): Cre
   };
   return { vm, newDisks, attachedDisks, jobs };
 }
-

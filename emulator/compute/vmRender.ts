@@ -36,9 +36,7 @@ export function renderVm(emu: Emulator, vm: VmRecord, expand?: string | null): a
   const storageProfile: any = {};
   if (vm.imageReference) {
     const ir = vm.imageReference;
-    storageProfile.imageReference = ir.id
-      ? { id: ir.id }
-      : { publisher: ir.publisher, offer: ir.offer, sku: ir.sku, version: ir.version, exactVersion: ir.exactVersion };
+    storageProfile.imageReference = ir.id ? { id: ir.id } : { publisher: ir.publisher, offer: ir.offer, sku: ir.sku, version: ir.version, exactVersion: ir.exactVersion };
   }
   storageProfile.osDisk = diskJson(emu, vm.osDisk, vm);
   storageProfile.dataDisks = vm.dataDisks.map((d) => diskJson(emu, d, undefined));

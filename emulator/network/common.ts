@@ -7,12 +7,7 @@ import type { Emulator } from '../emulator';
 import { T } from '../state';
 import type { NsgRecord, PipRecord, SubnetRecord, VnetRecord } from './model';
 
-export function networkPut(
-  ctx: Ctx,
-  created: boolean,
-  rec: { id: string; provisioningState: string; location: string },
-  render: () => unknown,
-): Reply {
+export function networkPut(ctx: Ctx, created: boolean, rec: { id: string; provisioningState: string; location: string }, render: () => unknown): Reply {
   const emu = ctx.emu;
   rec.provisioningState = emu.asyncDelayMs > 0 ? 'Updating' : 'Succeeded';
   const op = emu.ops.start(ctx, {

@@ -52,7 +52,11 @@ function buildIpConfigs(ctx: Ctx, nicId: string, existing: NicRecord | undefined
     const found = findSubnet(emu, subnetId);
     if (!found) throw invalidReference(subnetId, nicId);
     const prefix = found.subnet.addressPrefix;
-    const used = new Set(ipConfigsInSubnet(emu, found.subnet.id).filter(({ nic }) => !sameId(nic.id, nicId)).map(({ ipc }) => ipc.privateIPAddress));
+    const used = new Set(
+      ipConfigsInSubnet(emu, found.subnet.id)
+        .filter(({ nic }) => !sameId(nic.id, nicId))
+        .map(({ ipc }) => ipc.privateIPAddress),
+    );
     for (const o of out) used.add(o.privateIPAddress);
     const method: 'Static' | 'Dynamic' = p.privateIPAllocationMethod === 'Static' ? 'Static' : 'Dynamic';
     let ip: string | undefined;
@@ -62,13 +66,21 @@ function buildIpConfigs(ctx: Ctx, nicId: string, existing: NicRecord | undefined
         throw new ArmError(400, 'InvalidPrivateIPAddressFormat', `Private static IP address value ${ip} provided for ${ipcId} is not a valid IP address.`);
       }
       if (!inCidr(ip, prefix)) {
-        throw new ArmError(400, 'PrivateIPAddressNotInSubnet', `IP configuration ${ipcId} references the subnet ${found.subnet.id} and the private IP address ${ip} which is not in the address prefix ${prefix} of the subnet.`);
+        throw new ArmError(
+          400,
+          'PrivateIPAddressNotInSubnet',
+          `IP configuration ${ipcId} references the subnet ${found.subnet.id} and the private IP address ${ip} which is not in the address prefix ${prefix} of the subnet.`,
+        );
       }
       if (isReserved(ip, prefix)) {
         throw new ArmError(400, 'PrivateIPAddressInReservedRange', `Private static IP address ${ip} falls within reserved IP range of subnet prefix ${prefix}.`);
       }
       if (used.has(ip)) {
-        throw new ArmError(400, 'PrivateIPAddressInUse', `IP configuration ${ipcId} is using the private IP address ${ip} which is already allocated to resource ${ipConfigsInSubnet(emu, found.subnet.id).find((x) => x.ipc.privateIPAddress === ip)?.ipc.id ?? 'another resource'}.`);
+        throw new ArmError(
+          400,
+          'PrivateIPAddressInUse',
+          `IP configuration ${ipcId} is using the private IP address ${ip} which is already allocated to resource ${ipConfigsInSubnet(emu, found.subnet.id).find((x) => x.ipc.privateIPAddress === ip)?.ipc.id ?? 'another resource'}.`,
+        );
       }
     } else {
       const prev = existing?.ipConfigurations.find((x) => x.name.toLowerCase() === name.toLowerCase() && sameId(x.subnetId, subnetId));
@@ -118,58 +130,81 @@ function linkPublicIps(emu: Emulator, nic: NicRecord, previous: IpConfigRecord[]
 
 export function registerNics(r: Router): void {
   r.add('GET', BASE, 'network', (ctx) => list(ctx.emu.store.list<NicRecord>(T.nic, ctx.emu.requireRg(ctx.params.rg)).map((n) => renderNic(ctx.emu, n))), 'NetworkInterfaces_List');
-  r.add('GET', '/subscriptions/{sub}/providers/Microsoft.Network/networkInterfaces', 'network', (ctx) =>
-    list(ctx.emu.store.list<NicRecord>(T.nic).map((n) => renderNic(ctx.emu, n))), 'NetworkInterfaces_ListAll');
+  r.add(
+    'GET',
+    '/subscriptions/{sub}/providers/Microsoft.Network/networkInterfaces',
+    'network',
+    (ctx) => list(ctx.emu.store.list<NicRecord>(T.nic).map((n) => renderNic(ctx.emu, n))),
+    'NetworkInterfaces_ListAll',
+  );
   r.add('GET', `${BASE}/{name}`, 'network', (ctx) => ok(renderNic(ctx.emu, getNic(ctx))), 'NetworkInterfaces_Get');
-  r.add('PUT', `${BASE}/{name}`, 'network', (ctx) => {
-    const emu = ctx.emu;
-    const rg = emu.requireRg(ctx.params.rg);
-    const location = emu.requireLocation(ctx.body?.location);
-    const id = resourceId(emu.sub, rg, 'Microsoft.Network', 'networkInterfaces', ctx.params.name);
-    const existing = emu.store.get<NicRecord>(T.nic, id);
-    const p = ctx.body?.properties ?? {};
-    const ipConfigurations = buildIpConfigs(ctx, id, existing, p.ipConfigurations);
-    const nsgId = refId(p.networkSecurityGroup);
-    if (nsgId && !findNsg(emu, nsgId)) throw invalidReference(nsgId, id);
-    const nic: NicRecord = existing ?? {
-      id,
-      name: ctx.params.name,
-      resourceGroup: rg,
-      location,
-      ipConfigurations: [],
-      enableAcceleratedNetworking: false,
-      enableIPForwarding: false,
-      dnsServers: [],
-      resourceGuid: randomUUID(),
-      etag: newEtag(),
-      provisioningState: 'Succeeded',
-    };
-    const previous = nic.ipConfigurations;
-    nic.ipConfigurations = ipConfigurations;
-    nic.nsgId = nsgId ? findNsg(emu, nsgId)!.id : undefined;
-    nic.enableAcceleratedNetworking = p.enableAcceleratedNetworking === true;
-    nic.enableIPForwarding = p.enableIPForwarding === true;
-    nic.dnsServers = Array.isArray(p.dnsSettings?.dnsServers) ? p.dnsSettings.dnsServers : [];
-    nic.tags = tagsOf(ctx.body);
-    nic.etag = newEtag();
-    emu.store.put(T.nic, nic);
-    linkPublicIps(emu, nic, previous);
-    return networkPut(ctx, !existing, nic, () => renderNic(emu, nic));
-  }, 'NetworkInterfaces_CreateOrUpdate');
-  r.add('PATCH', `${BASE}/{name}`, 'network', (ctx) => {
-    const nic = getNic(ctx);
-    nic.tags = tagsOf(ctx.body);
-    nic.etag = newEtag();
-    return ok(renderNic(ctx.emu, nic));
-  }, 'NetworkInterfaces_UpdateTags');
-  r.add('DELETE', `${BASE}/{name}`, 'network', (ctx) => {
-    const emu = ctx.emu;
-    const rg = emu.requireRg(ctx.params.rg);
-    const nic = emu.store.get<NicRecord>(T.nic, resourceId(emu.sub, rg, 'Microsoft.Network', 'networkInterfaces', ctx.params.name));
-    if (!nic) return noContent;
-    if (nic.vmId) throw nicInUse(nic.id, nic.vmId);
-    return networkDelete(ctx, nic, () => removeNic(emu, nic));
-  }, 'NetworkInterfaces_Delete');
+  r.add(
+    'PUT',
+    `${BASE}/{name}`,
+    'network',
+    (ctx) => {
+      const emu = ctx.emu;
+      const rg = emu.requireRg(ctx.params.rg);
+      const location = emu.requireLocation(ctx.body?.location);
+      const id = resourceId(emu.sub, rg, 'Microsoft.Network', 'networkInterfaces', ctx.params.name);
+      const existing = emu.store.get<NicRecord>(T.nic, id);
+      const p = ctx.body?.properties ?? {};
+      const ipConfigurations = buildIpConfigs(ctx, id, existing, p.ipConfigurations);
+      const nsgId = refId(p.networkSecurityGroup);
+      if (nsgId && !findNsg(emu, nsgId)) throw invalidReference(nsgId, id);
+      const nic: NicRecord = existing ?? {
+        id,
+        name: ctx.params.name,
+        resourceGroup: rg,
+        location,
+        ipConfigurations: [],
+        enableAcceleratedNetworking: false,
+        enableIPForwarding: false,
+        dnsServers: [],
+        resourceGuid: randomUUID(),
+        etag: newEtag(),
+        provisioningState: 'Succeeded',
+      };
+      const previous = nic.ipConfigurations;
+      nic.ipConfigurations = ipConfigurations;
+      nic.nsgId = nsgId ? findNsg(emu, nsgId)!.id : undefined;
+      nic.enableAcceleratedNetworking = p.enableAcceleratedNetworking === true;
+      nic.enableIPForwarding = p.enableIPForwarding === true;
+      nic.dnsServers = Array.isArray(p.dnsSettings?.dnsServers) ? p.dnsSettings.dnsServers : [];
+      nic.tags = tagsOf(ctx.body);
+      nic.etag = newEtag();
+      emu.store.put(T.nic, nic);
+      linkPublicIps(emu, nic, previous);
+      return networkPut(ctx, !existing, nic, () => renderNic(emu, nic));
+    },
+    'NetworkInterfaces_CreateOrUpdate',
+  );
+  r.add(
+    'PATCH',
+    `${BASE}/{name}`,
+    'network',
+    (ctx) => {
+      const nic = getNic(ctx);
+      nic.tags = tagsOf(ctx.body);
+      nic.etag = newEtag();
+      return ok(renderNic(ctx.emu, nic));
+    },
+    'NetworkInterfaces_UpdateTags',
+  );
+  r.add(
+    'DELETE',
+    `${BASE}/{name}`,
+    'network',
+    (ctx) => {
+      const emu = ctx.emu;
+      const rg = emu.requireRg(ctx.params.rg);
+      const nic = emu.store.get<NicRecord>(T.nic, resourceId(emu.sub, rg, 'Microsoft.Network', 'networkInterfaces', ctx.params.name));
+      if (!nic) return noContent;
+      if (nic.vmId) throw nicInUse(nic.id, nic.vmId);
+      return networkDelete(ctx, nic, () => removeNic(emu, nic));
+    },
+    'NetworkInterfaces_Delete',
+  );
 }
 
 export function nicInUse(nicId: string, vmId: string): ArmError {

@@ -36,94 +36,150 @@ function getNsg(ctx: Ctx): NsgRecord {
 export function nsgInUse(ctx: Ctx, nsg: NsgRecord): string | undefined {
   const nic = ctx.emu.store.list<NicRecord>(T.nic).find((n) => sameId(n.nsgId, nsg.id));
   if (nic) return nic.id;
-  const subnet = ctx.emu.store.list<VnetRecord>(T.vnet).flatMap((v) => v.subnets).find((s) => sameId(s.nsgId, nsg.id));
+  const subnet = ctx.emu.store
+    .list<VnetRecord>(T.vnet)
+    .flatMap((v) => v.subnets)
+    .find((s) => sameId(s.nsgId, nsg.id));
   return subnet?.id;
 }
 
 export function registerNsgs(r: Router): void {
-  r.add('GET', BASE, 'network', (ctx) => {
-    const rg = ctx.emu.requireRg(ctx.params.rg);
-    return list(ctx.emu.store.list<NsgRecord>(T.nsg, rg).map((n) => renderNsg(ctx.emu, n)));
-  }, 'NetworkSecurityGroups_List');
-  r.add('GET', '/subscriptions/{sub}/providers/Microsoft.Network/networkSecurityGroups', 'network', (ctx) =>
-    list(ctx.emu.store.list<NsgRecord>(T.nsg).map((n) => renderNsg(ctx.emu, n))), 'NetworkSecurityGroups_ListAll');
+  r.add(
+    'GET',
+    BASE,
+    'network',
+    (ctx) => {
+      const rg = ctx.emu.requireRg(ctx.params.rg);
+      return list(ctx.emu.store.list<NsgRecord>(T.nsg, rg).map((n) => renderNsg(ctx.emu, n)));
+    },
+    'NetworkSecurityGroups_List',
+  );
+  r.add(
+    'GET',
+    '/subscriptions/{sub}/providers/Microsoft.Network/networkSecurityGroups',
+    'network',
+    (ctx) => list(ctx.emu.store.list<NsgRecord>(T.nsg).map((n) => renderNsg(ctx.emu, n))),
+    'NetworkSecurityGroups_ListAll',
+  );
   r.add('GET', `${BASE}/{name}`, 'network', (ctx) => ok(renderNsg(ctx.emu, getNsg(ctx))), 'NetworkSecurityGroups_Get');
-  r.add('PUT', `${BASE}/{name}`, 'network', (ctx): Reply => {
-    const emu = ctx.emu;
-    const rg = emu.requireRg(ctx.params.rg);
-    const location = emu.requireLocation(ctx.body?.location);
-    const id = resourceId(emu.sub, rg, 'Microsoft.Network', 'networkSecurityGroups', ctx.params.name);
-    const rules = (ctx.body?.properties?.securityRules ?? []) as any[];
-    if (!Array.isArray(rules)) throw new ArmError(400, 'InvalidRequestFormat', 'securityRules must be an array.');
-    const validated = rules.map(validateRule);
-    const existing = emu.store.get<NsgRecord>(T.nsg, id);
-    const nsg: NsgRecord = existing ?? {
-      id,
-      name: ctx.params.name,
-      resourceGroup: rg,
-      location,
-      securityRules: [],
-      resourceGuid: randomUUID(),
-      etag: newEtag(),
-      provisioningState: 'Succeeded',
-    };
-    nsg.securityRules = validated;
-    nsg.tags = tagsOf(ctx.body);
-    nsg.etag = newEtag();
-    emu.store.put(T.nsg, nsg);
-    return networkPut(ctx, !existing, nsg, () => renderNsg(emu, nsg));
-  }, 'NetworkSecurityGroups_CreateOrUpdate');
-  r.add('PATCH', `${BASE}/{name}`, 'network', (ctx) => {
-    const nsg = getNsg(ctx);
-    nsg.tags = tagsOf(ctx.body);
-    nsg.etag = newEtag();
-    return ok(renderNsg(ctx.emu, nsg));
-  }, 'NetworkSecurityGroups_UpdateTags');
-  r.add('DELETE', `${BASE}/{name}`, 'network', (ctx) => {
-    const emu = ctx.emu;
-    const rg = emu.requireRg(ctx.params.rg);
-    const nsg = emu.store.get<NsgRecord>(T.nsg, resourceId(emu.sub, rg, 'Microsoft.Network', 'networkSecurityGroups', ctx.params.name));
-    if (!nsg) return noContent;
-    const user = nsgInUse(ctx, nsg);
-    if (user) {
-      throw new ArmError(
-        400,
-        'InUseNetworkSecurityGroupCannotBeDeleted',
-        `Network security group ${nsg.id} cannot be deleted because it is in use by the following resources: ${user}. In order to delete the Network security group, remove the association with the resource(s).`,
-      );
-    }
-    return networkDelete(ctx, nsg, () => emu.store.delete(T.nsg, nsg.id));
-  }, 'NetworkSecurityGroups_Delete');
+  r.add(
+    'PUT',
+    `${BASE}/{name}`,
+    'network',
+    (ctx): Reply => {
+      const emu = ctx.emu;
+      const rg = emu.requireRg(ctx.params.rg);
+      const location = emu.requireLocation(ctx.body?.location);
+      const id = resourceId(emu.sub, rg, 'Microsoft.Network', 'networkSecurityGroups', ctx.params.name);
+      const rules = (ctx.body?.properties?.securityRules ?? []) as any[];
+      if (!Array.isArray(rules)) throw new ArmError(400, 'InvalidRequestFormat', 'securityRules must be an array.');
+      const validated = rules.map(validateRule);
+      const existing = emu.store.get<NsgRecord>(T.nsg, id);
+      const nsg: NsgRecord = existing ?? {
+        id,
+        name: ctx.params.name,
+        resourceGroup: rg,
+        location,
+        securityRules: [],
+        resourceGuid: randomUUID(),
+        etag: newEtag(),
+        provisioningState: 'Succeeded',
+      };
+      nsg.securityRules = validated;
+      nsg.tags = tagsOf(ctx.body);
+      nsg.etag = newEtag();
+      emu.store.put(T.nsg, nsg);
+      return networkPut(ctx, !existing, nsg, () => renderNsg(emu, nsg));
+    },
+    'NetworkSecurityGroups_CreateOrUpdate',
+  );
+  r.add(
+    'PATCH',
+    `${BASE}/{name}`,
+    'network',
+    (ctx) => {
+      const nsg = getNsg(ctx);
+      nsg.tags = tagsOf(ctx.body);
+      nsg.etag = newEtag();
+      return ok(renderNsg(ctx.emu, nsg));
+    },
+    'NetworkSecurityGroups_UpdateTags',
+  );
+  r.add(
+    'DELETE',
+    `${BASE}/{name}`,
+    'network',
+    (ctx) => {
+      const emu = ctx.emu;
+      const rg = emu.requireRg(ctx.params.rg);
+      const nsg = emu.store.get<NsgRecord>(T.nsg, resourceId(emu.sub, rg, 'Microsoft.Network', 'networkSecurityGroups', ctx.params.name));
+      if (!nsg) return noContent;
+      const user = nsgInUse(ctx, nsg);
+      if (user) {
+        throw new ArmError(
+          400,
+          'InUseNetworkSecurityGroupCannotBeDeleted',
+          `Network security group ${nsg.id} cannot be deleted because it is in use by the following resources: ${user}. In order to delete the Network security group, remove the association with the resource(s).`,
+        );
+      }
+      return networkDelete(ctx, nsg, () => emu.store.delete(T.nsg, nsg.id));
+    },
+    'NetworkSecurityGroups_Delete',
+  );
 
   // securityRules as child resources
-  r.add('GET', `${BASE}/{name}/securityRules`, 'network', (ctx) => {
-    const nsg = getNsg(ctx);
-    return list(nsg.securityRules.map((x) => renderSecurityRule(nsg.id, x)));
-  }, 'SecurityRules_List');
-  r.add('GET', `${BASE}/{name}/securityRules/{rule}`, 'network', (ctx) => {
-    const nsg = getNsg(ctx);
-    const rule = nsg.securityRules.find((x) => x.name.toLowerCase() === ctx.params.rule.toLowerCase());
-    if (!rule) throw notFound('Microsoft.Network/networkSecurityGroups/securityRules', `${nsg.name}/${ctx.params.rule}`, nsg.resourceGroup);
-    return ok(renderSecurityRule(nsg.id, rule));
-  }, 'SecurityRules_Get');
-  r.add('PUT', `${BASE}/{name}/securityRules/{rule}`, 'network', (ctx) => {
-    const nsg = getNsg(ctx);
-    const rule = validateRule({ ...(ctx.body ?? {}), name: ctx.params.rule }, 0);
-    const i = nsg.securityRules.findIndex((x) => x.name.toLowerCase() === ctx.params.rule.toLowerCase());
-    if (i >= 0) nsg.securityRules[i] = rule;
-    else nsg.securityRules.push(rule);
-    nsg.etag = newEtag();
-    const rec = { id: `${nsg.id}/securityRules/${rule.name}`, provisioningState: 'Succeeded', location: nsg.location };
-    return networkPut(ctx, i < 0, rec, () => renderSecurityRule(nsg.id, rule, rec.provisioningState));
-  }, 'SecurityRules_CreateOrUpdate');
-  r.add('DELETE', `${BASE}/{name}/securityRules/{rule}`, 'network', (ctx) => {
-    const nsg = getNsg(ctx);
-    const rule = nsg.securityRules.find((x) => x.name.toLowerCase() === ctx.params.rule.toLowerCase());
-    if (!rule) return noContent;
-    const rec = { id: `${nsg.id}/securityRules/${rule.name}`, provisioningState: 'Succeeded', location: nsg.location };
-    return networkDelete(ctx, rec, () => {
-      nsg.securityRules = nsg.securityRules.filter((x) => x !== rule);
+  r.add(
+    'GET',
+    `${BASE}/{name}/securityRules`,
+    'network',
+    (ctx) => {
+      const nsg = getNsg(ctx);
+      return list(nsg.securityRules.map((x) => renderSecurityRule(nsg.id, x)));
+    },
+    'SecurityRules_List',
+  );
+  r.add(
+    'GET',
+    `${BASE}/{name}/securityRules/{rule}`,
+    'network',
+    (ctx) => {
+      const nsg = getNsg(ctx);
+      const rule = nsg.securityRules.find((x) => x.name.toLowerCase() === ctx.params.rule.toLowerCase());
+      if (!rule) throw notFound('Microsoft.Network/networkSecurityGroups/securityRules', `${nsg.name}/${ctx.params.rule}`, nsg.resourceGroup);
+      return ok(renderSecurityRule(nsg.id, rule));
+    },
+    'SecurityRules_Get',
+  );
+  r.add(
+    'PUT',
+    `${BASE}/{name}/securityRules/{rule}`,
+    'network',
+    (ctx) => {
+      const nsg = getNsg(ctx);
+      const rule = validateRule({ ...(ctx.body ?? {}), name: ctx.params.rule }, 0);
+      const i = nsg.securityRules.findIndex((x) => x.name.toLowerCase() === ctx.params.rule.toLowerCase());
+      if (i >= 0) nsg.securityRules[i] = rule;
+      else nsg.securityRules.push(rule);
       nsg.etag = newEtag();
-    });
-  }, 'SecurityRules_Delete');
+      const rec = { id: `${nsg.id}/securityRules/${rule.name}`, provisioningState: 'Succeeded', location: nsg.location };
+      return networkPut(ctx, i < 0, rec, () => renderSecurityRule(nsg.id, rule, rec.provisioningState));
+    },
+    'SecurityRules_CreateOrUpdate',
+  );
+  r.add(
+    'DELETE',
+    `${BASE}/{name}/securityRules/{rule}`,
+    'network',
+    (ctx) => {
+      const nsg = getNsg(ctx);
+      const rule = nsg.securityRules.find((x) => x.name.toLowerCase() === ctx.params.rule.toLowerCase());
+      if (!rule) return noContent;
+      const rec = { id: `${nsg.id}/securityRules/${rule.name}`, provisioningState: 'Succeeded', location: nsg.location };
+      return networkDelete(ctx, rec, () => {
+        nsg.securityRules = nsg.securityRules.filter((x) => x !== rule);
+        nsg.etag = newEtag();
+      });
+    },
+    'SecurityRules_Delete',
+  );
 }

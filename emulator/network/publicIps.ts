@@ -33,71 +33,84 @@ function getPip(ctx: Ctx): PipRecord {
 
 export function registerPublicIps(r: Router): void {
   r.add('GET', BASE, 'network', (ctx) => list(ctx.emu.store.list<PipRecord>(T.pip, ctx.emu.requireRg(ctx.params.rg)).map(renderPip)), 'PublicIPAddresses_List');
-  r.add('GET', '/subscriptions/{sub}/providers/Microsoft.Network/publicIPAddresses', 'network', (ctx) =>
-    list(ctx.emu.store.list<PipRecord>(T.pip).map(renderPip)), 'PublicIPAddresses_ListAll');
+  r.add('GET', '/subscriptions/{sub}/providers/Microsoft.Network/publicIPAddresses', 'network', (ctx) => list(ctx.emu.store.list<PipRecord>(T.pip).map(renderPip)), 'PublicIPAddresses_ListAll');
   r.add('GET', `${BASE}/{name}`, 'network', (ctx) => ok(renderPip(getPip(ctx))), 'PublicIPAddresses_Get');
-  r.add('PUT', `${BASE}/{name}`, 'network', (ctx) => {
-    const emu = ctx.emu;
-    const rg = emu.requireRg(ctx.params.rg);
-    const location = emu.requireLocation(ctx.body?.location);
-    const id = resourceId(emu.sub, rg, 'Microsoft.Network', 'publicIPAddresses', ctx.params.name);
-    const p = ctx.body?.properties ?? {};
-    const skuName: string = ctx.body?.sku?.name ?? 'Standard';
-    if (!['Basic', 'Standard'].includes(skuName)) {
-      throw new ArmError(400, 'InvalidRequestFormat', `Cannot parse the request: sku name '${skuName}' is not valid.`, 'sku.name');
-    }
-    const allocation: 'Static' | 'Dynamic' = p.publicIPAllocationMethod ?? (skuName === 'Standard' ? 'Static' : 'Dynamic');
-    if (skuName === 'Standard' && allocation !== 'Static') {
-      throw new ArmError(
-        400,
-        'StandardSkuPublicIPAddressesMustBeStatic',
-        `Standard sku publicIp ${id} must have AllocationMethod set to Static.`,
-      );
-    }
-    const existing = emu.store.get<PipRecord>(T.pip, id);
-    const pip: PipRecord = existing ?? {
-      id,
-      name: ctx.params.name,
-      resourceGroup: rg,
-      location,
-      sku: { name: skuName, tier: ctx.body?.sku?.tier ?? 'Regional' },
-      allocation,
-      version: p.publicIPAddressVersion ?? 'IPv4',
-      idleTimeoutInMinutes: p.idleTimeoutInMinutes ?? 4,
-      resourceGuid: randomUUID(),
-      etag: newEtag(),
-      provisioningState: 'Succeeded',
-      zones: Array.isArray(ctx.body?.zones) ? ctx.body.zones : undefined,
-    };
-    pip.allocation = allocation;
-    pip.idleTimeoutInMinutes = p.idleTimeoutInMinutes ?? pip.idleTimeoutInMinutes;
-    pip.tags = tagsOf(ctx.body);
-    const label = p.dnsSettings?.domainNameLabel;
-    pip.dnsSettings = typeof label === 'string' ? { domainNameLabel: label, fqdn: `${label}.${location}.cloudapp.azure.com` } : undefined;
-    if (allocation === 'Static' && !pip.ipAddress) pip.ipAddress = allocatePublicIp(emu);
-    if (allocation === 'Dynamic' && !pip.ipConfigurationId) pip.ipAddress = undefined;
-    pip.etag = newEtag();
-    emu.store.put(T.pip, pip);
-    return networkPut(ctx, !existing, pip, () => renderPip(pip));
-  }, 'PublicIPAddresses_CreateOrUpdate');
-  r.add('PATCH', `${BASE}/{name}`, 'network', (ctx) => {
-    const pip = getPip(ctx);
-    pip.tags = tagsOf(ctx.body);
-    pip.etag = newEtag();
-    return ok(renderPip(pip));
-  }, 'PublicIPAddresses_UpdateTags');
-  r.add('DELETE', `${BASE}/{name}`, 'network', (ctx) => {
-    const emu = ctx.emu;
-    const rg = emu.requireRg(ctx.params.rg);
-    const pip = emu.store.get<PipRecord>(T.pip, resourceId(emu.sub, rg, 'Microsoft.Network', 'publicIPAddresses', ctx.params.name));
-    if (!pip) return noContent;
-    if (pip.ipConfigurationId) {
-      throw new ArmError(
-        400,
-        'PublicIPAddressCannotBeDeleted',
-        `Public IP address ${pip.id} can not be deleted since it is still allocated to resource ${pip.ipConfigurationId}. In order to delete the public IP, disassociate/detach the Public IP address from the resource.`,
-      );
-    }
-    return networkDelete(ctx, pip, () => emu.store.delete(T.pip, pip.id));
-  }, 'PublicIPAddresses_Delete');
+  r.add(
+    'PUT',
+    `${BASE}/{name}`,
+    'network',
+    (ctx) => {
+      const emu = ctx.emu;
+      const rg = emu.requireRg(ctx.params.rg);
+      const location = emu.requireLocation(ctx.body?.location);
+      const id = resourceId(emu.sub, rg, 'Microsoft.Network', 'publicIPAddresses', ctx.params.name);
+      const p = ctx.body?.properties ?? {};
+      const skuName: string = ctx.body?.sku?.name ?? 'Standard';
+      if (!['Basic', 'Standard'].includes(skuName)) {
+        throw new ArmError(400, 'InvalidRequestFormat', `Cannot parse the request: sku name '${skuName}' is not valid.`, 'sku.name');
+      }
+      const allocation: 'Static' | 'Dynamic' = p.publicIPAllocationMethod ?? (skuName === 'Standard' ? 'Static' : 'Dynamic');
+      if (skuName === 'Standard' && allocation !== 'Static') {
+        throw new ArmError(400, 'StandardSkuPublicIPAddressesMustBeStatic', `Standard sku publicIp ${id} must have AllocationMethod set to Static.`);
+      }
+      const existing = emu.store.get<PipRecord>(T.pip, id);
+      const pip: PipRecord = existing ?? {
+        id,
+        name: ctx.params.name,
+        resourceGroup: rg,
+        location,
+        sku: { name: skuName, tier: ctx.body?.sku?.tier ?? 'Regional' },
+        allocation,
+        version: p.publicIPAddressVersion ?? 'IPv4',
+        idleTimeoutInMinutes: p.idleTimeoutInMinutes ?? 4,
+        resourceGuid: randomUUID(),
+        etag: newEtag(),
+        provisioningState: 'Succeeded',
+        zones: Array.isArray(ctx.body?.zones) ? ctx.body.zones : undefined,
+      };
+      pip.allocation = allocation;
+      pip.idleTimeoutInMinutes = p.idleTimeoutInMinutes ?? pip.idleTimeoutInMinutes;
+      pip.tags = tagsOf(ctx.body);
+      const label = p.dnsSettings?.domainNameLabel;
+      pip.dnsSettings = typeof label === 'string' ? { domainNameLabel: label, fqdn: `${label}.${location}.cloudapp.azure.com` } : undefined;
+      if (allocation === 'Static' && !pip.ipAddress) pip.ipAddress = allocatePublicIp(emu);
+      if (allocation === 'Dynamic' && !pip.ipConfigurationId) pip.ipAddress = undefined;
+      pip.etag = newEtag();
+      emu.store.put(T.pip, pip);
+      return networkPut(ctx, !existing, pip, () => renderPip(pip));
+    },
+    'PublicIPAddresses_CreateOrUpdate',
+  );
+  r.add(
+    'PATCH',
+    `${BASE}/{name}`,
+    'network',
+    (ctx) => {
+      const pip = getPip(ctx);
+      pip.tags = tagsOf(ctx.body);
+      pip.etag = newEtag();
+      return ok(renderPip(pip));
+    },
+    'PublicIPAddresses_UpdateTags',
+  );
+  r.add(
+    'DELETE',
+    `${BASE}/{name}`,
+    'network',
+    (ctx) => {
+      const emu = ctx.emu;
+      const rg = emu.requireRg(ctx.params.rg);
+      const pip = emu.store.get<PipRecord>(T.pip, resourceId(emu.sub, rg, 'Microsoft.Network', 'publicIPAddresses', ctx.params.name));
+      if (!pip) return noContent;
+      if (pip.ipConfigurationId) {
+        throw new ArmError(
+          400,
+          'PublicIPAddressCannotBeDeleted',
+          `Public IP address ${pip.id} can not be deleted since it is still allocated to resource ${pip.ipConfigurationId}. In order to delete the public IP, disassociate/detach the Public IP address from the resource.`,
+        );
+      }
+      return networkDelete(ctx, pip, () => emu.store.delete(T.pip, pip.id));
+    },
+    'PublicIPAddresses_Delete',
+  );
 }

@@ -43,81 +43,128 @@ function subnetFromBody(ctx: Ctx, vnetId: string, name: string, body: any): Subn
 }
 
 export function registerVnets(r: Router): void {
-  r.add('GET', BASE, 'network', (ctx) => {
-    const rg = ctx.emu.requireRg(ctx.params.rg);
-    return list(ctx.emu.store.list<VnetRecord>(T.vnet, rg).map((v) => renderVnet(ctx.emu, v)));
-  }, 'VirtualNetworks_List');
-  r.add('GET', '/subscriptions/{sub}/providers/Microsoft.Network/virtualNetworks', 'network', (ctx) =>
-    list(ctx.emu.store.list<VnetRecord>(T.vnet).map((v) => renderVnet(ctx.emu, v))), 'VirtualNetworks_ListAll');
+  r.add(
+    'GET',
+    BASE,
+    'network',
+    (ctx) => {
+      const rg = ctx.emu.requireRg(ctx.params.rg);
+      return list(ctx.emu.store.list<VnetRecord>(T.vnet, rg).map((v) => renderVnet(ctx.emu, v)));
+    },
+    'VirtualNetworks_List',
+  );
+  r.add(
+    'GET',
+    '/subscriptions/{sub}/providers/Microsoft.Network/virtualNetworks',
+    'network',
+    (ctx) => list(ctx.emu.store.list<VnetRecord>(T.vnet).map((v) => renderVnet(ctx.emu, v))),
+    'VirtualNetworks_ListAll',
+  );
   r.add('GET', `${BASE}/{name}`, 'network', (ctx) => ok(renderVnet(ctx.emu, getVnet(ctx))), 'VirtualNetworks_Get');
-  r.add('PUT', `${BASE}/{name}`, 'network', (ctx) => {
-    const emu = ctx.emu;
-    const rg = emu.requireRg(ctx.params.rg);
-    const location = emu.requireLocation(ctx.body?.location);
-    const id = resourceId(emu.sub, rg, 'Microsoft.Network', 'virtualNetworks', ctx.params.name);
-    const prefixes = ctx.body?.properties?.addressSpace?.addressPrefixes;
-    if (!Array.isArray(prefixes) || prefixes.length === 0 || prefixes.some((p: unknown) => typeof p !== 'string' || !parseCidr(p))) {
-      throw new ArmError(400, 'InvalidAddressPrefixFormat', `Address prefixes of resource ${id} are not formatted correctly.`);
-    }
-    const existing = emu.store.get<VnetRecord>(T.vnet, id);
-    const subnets = ((ctx.body?.properties?.subnets ?? []) as any[]).map((s) => subnetFromBody(ctx, id, s?.name, s));
-    if (existing) {
-      for (const old of existing.subnets) if (!subnets.some((s) => s.name.toLowerCase() === old.name.toLowerCase())) subnetInUse(ctx, old);
-    }
-    const v: VnetRecord = existing ?? {
-      id,
-      name: ctx.params.name,
-      resourceGroup: rg,
-      location,
-      addressPrefixes: [],
-      subnets: [],
-      resourceGuid: randomUUID(),
-      etag: newEtag(),
-      provisioningState: 'Succeeded',
-    };
-    v.addressPrefixes = prefixes;
-    v.subnets = subnets;
-    v.tags = tagsOf(ctx.body);
-    v.etag = newEtag();
-    emu.store.put(T.vnet, v);
-    return networkPut(ctx, !existing, v, () => renderVnet(emu, v));
-  }, 'VirtualNetworks_CreateOrUpdate');
-  r.add('DELETE', `${BASE}/{name}`, 'network', (ctx) => {
-    const emu = ctx.emu;
-    const rg = emu.requireRg(ctx.params.rg);
-    const v = emu.store.get<VnetRecord>(T.vnet, resourceId(emu.sub, rg, 'Microsoft.Network', 'virtualNetworks', ctx.params.name));
-    if (!v) return noContent;
-    v.subnets.forEach((s) => subnetInUse(ctx, s));
-    return networkDelete(ctx, v, () => emu.store.delete(T.vnet, v.id));
-  }, 'VirtualNetworks_Delete');
+  r.add(
+    'PUT',
+    `${BASE}/{name}`,
+    'network',
+    (ctx) => {
+      const emu = ctx.emu;
+      const rg = emu.requireRg(ctx.params.rg);
+      const location = emu.requireLocation(ctx.body?.location);
+      const id = resourceId(emu.sub, rg, 'Microsoft.Network', 'virtualNetworks', ctx.params.name);
+      const prefixes = ctx.body?.properties?.addressSpace?.addressPrefixes;
+      if (!Array.isArray(prefixes) || prefixes.length === 0 || prefixes.some((p: unknown) => typeof p !== 'string' || !parseCidr(p))) {
+        throw new ArmError(400, 'InvalidAddressPrefixFormat', `Address prefixes of resource ${id} are not formatted correctly.`);
+      }
+      const existing = emu.store.get<VnetRecord>(T.vnet, id);
+      const subnets = ((ctx.body?.properties?.subnets ?? []) as any[]).map((s) => subnetFromBody(ctx, id, s?.name, s));
+      if (existing) {
+        for (const old of existing.subnets) if (!subnets.some((s) => s.name.toLowerCase() === old.name.toLowerCase())) subnetInUse(ctx, old);
+      }
+      const v: VnetRecord = existing ?? {
+        id,
+        name: ctx.params.name,
+        resourceGroup: rg,
+        location,
+        addressPrefixes: [],
+        subnets: [],
+        resourceGuid: randomUUID(),
+        etag: newEtag(),
+        provisioningState: 'Succeeded',
+      };
+      v.addressPrefixes = prefixes;
+      v.subnets = subnets;
+      v.tags = tagsOf(ctx.body);
+      v.etag = newEtag();
+      emu.store.put(T.vnet, v);
+      return networkPut(ctx, !existing, v, () => renderVnet(emu, v));
+    },
+    'VirtualNetworks_CreateOrUpdate',
+  );
+  r.add(
+    'DELETE',
+    `${BASE}/{name}`,
+    'network',
+    (ctx) => {
+      const emu = ctx.emu;
+      const rg = emu.requireRg(ctx.params.rg);
+      const v = emu.store.get<VnetRecord>(T.vnet, resourceId(emu.sub, rg, 'Microsoft.Network', 'virtualNetworks', ctx.params.name));
+      if (!v) return noContent;
+      v.subnets.forEach((s) => subnetInUse(ctx, s));
+      return networkDelete(ctx, v, () => emu.store.delete(T.vnet, v.id));
+    },
+    'VirtualNetworks_Delete',
+  );
 
-  r.add('GET', `${BASE}/{name}/subnets`, 'network', (ctx) => {
-    const v = getVnet(ctx);
-    return list(v.subnets.map((s) => renderSubnet(ctx.emu, s)));
-  }, 'Subnets_List');
-  r.add('GET', `${BASE}/{name}/subnets/{subnet}`, 'network', (ctx) => {
-    const v = getVnet(ctx);
-    const s = v.subnets.find((x) => x.name.toLowerCase() === ctx.params.subnet.toLowerCase());
-    if (!s) throw notFound('Microsoft.Network/virtualNetworks/subnets', `${v.name}/${ctx.params.subnet}`, v.resourceGroup);
-    return ok(renderSubnet(ctx.emu, s));
-  }, 'Subnets_Get');
-  r.add('PUT', `${BASE}/{name}/subnets/{subnet}`, 'network', (ctx) => {
-    const v = getVnet(ctx);
-    const s = subnetFromBody(ctx, v.id, ctx.params.subnet, ctx.body);
-    const i = v.subnets.findIndex((x) => x.name.toLowerCase() === ctx.params.subnet.toLowerCase());
-    if (i >= 0) v.subnets[i] = s;
-    else v.subnets.push(s);
-    const rec = { id: s.id, provisioningState: 'Succeeded', location: v.location };
-    return networkPut(ctx, i < 0, rec, () => renderSubnet(ctx.emu, s));
-  }, 'Subnets_CreateOrUpdate');
-  r.add('DELETE', `${BASE}/{name}/subnets/{subnet}`, 'network', (ctx) => {
-    const v = getVnet(ctx);
-    const s = v.subnets.find((x) => x.name.toLowerCase() === ctx.params.subnet.toLowerCase());
-    if (!s) return noContent;
-    subnetInUse(ctx, s);
-    const rec = { id: s.id, provisioningState: 'Succeeded', location: v.location };
-    return networkDelete(ctx, rec, () => {
-      v.subnets = v.subnets.filter((x) => x !== s);
-    });
-  }, 'Subnets_Delete');
+  r.add(
+    'GET',
+    `${BASE}/{name}/subnets`,
+    'network',
+    (ctx) => {
+      const v = getVnet(ctx);
+      return list(v.subnets.map((s) => renderSubnet(ctx.emu, s)));
+    },
+    'Subnets_List',
+  );
+  r.add(
+    'GET',
+    `${BASE}/{name}/subnets/{subnet}`,
+    'network',
+    (ctx) => {
+      const v = getVnet(ctx);
+      const s = v.subnets.find((x) => x.name.toLowerCase() === ctx.params.subnet.toLowerCase());
+      if (!s) throw notFound('Microsoft.Network/virtualNetworks/subnets', `${v.name}/${ctx.params.subnet}`, v.resourceGroup);
+      return ok(renderSubnet(ctx.emu, s));
+    },
+    'Subnets_Get',
+  );
+  r.add(
+    'PUT',
+    `${BASE}/{name}/subnets/{subnet}`,
+    'network',
+    (ctx) => {
+      const v = getVnet(ctx);
+      const s = subnetFromBody(ctx, v.id, ctx.params.subnet, ctx.body);
+      const i = v.subnets.findIndex((x) => x.name.toLowerCase() === ctx.params.subnet.toLowerCase());
+      if (i >= 0) v.subnets[i] = s;
+      else v.subnets.push(s);
+      const rec = { id: s.id, provisioningState: 'Succeeded', location: v.location };
+      return networkPut(ctx, i < 0, rec, () => renderSubnet(ctx.emu, s));
+    },
+    'Subnets_CreateOrUpdate',
+  );
+  r.add(
+    'DELETE',
+    `${BASE}/{name}/subnets/{subnet}`,
+    'network',
+    (ctx) => {
+      const v = getVnet(ctx);
+      const s = v.subnets.find((x) => x.name.toLowerCase() === ctx.params.subnet.toLowerCase());
+      if (!s) return noContent;
+      subnetInUse(ctx, s);
+      const rec = { id: s.id, provisioningState: 'Succeeded', location: v.location };
+      return networkDelete(ctx, rec, () => {
+        v.subnets = v.subnets.filter((x) => x !== s);
+      });
+    },
+    'Subnets_Delete',
+  );
 }

@@ -47,10 +47,7 @@ export interface ValidationReport {
 }
 
 /** Paths the emulator serves that the copied spec files do not describe. */
-const OUTSIDE_SPEC_SET = [
-  /^\/subscriptions\/[^/]+\/resourcegroups(\/[^/]+)?$/i,
-  /^\/subscriptions\/[^/]+\/providers\/Microsoft\.Compute\/skus$/i,
-];
+const OUTSIDE_SPEC_SET = [/^\/subscriptions\/[^/]+\/resourcegroups(\/[^/]+)?$/i, /^\/subscriptions\/[^/]+\/providers\/Microsoft\.Compute\/skus$/i];
 
 const OPERATION_STATUS = /\/providers\/Microsoft\.(Compute|Network)\/locations\/[^/]+\/(operations|DiskOperations)\/[^/]+$/i;
 const OPERATION_RESULT = /\/providers\/Microsoft\.(Compute|Network)\/locations\/[^/]+\/(operationResults)\/[^/]+$/i;
@@ -171,7 +168,10 @@ export class SpecValidator {
     for (const [target, pointers] of missing) {
       const doc: any = {};
       for (const ptr of pointers) {
-        const parts = ptr.split('/').filter(Boolean).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+        const parts = ptr
+          .split('/')
+          .filter(Boolean)
+          .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
         let cur = doc;
         for (const part of parts) cur = cur[part] ??= {};
       }
@@ -240,10 +240,7 @@ export class SpecValidator {
     const v = this.compile(key, decl.schema, op.fileUrl);
     const extra = this.undeclaredProperties(decl.schema, op.fileUrl, body, '');
     if (v(body)) return extra;
-    return [
-      ...(v.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}${e.params && 'allowedValues' in e.params ? ` ${JSON.stringify((e.params as any).allowedValues)}` : ''}`),
-      ...extra,
-    ];
+    return [...(v.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}${e.params && 'allowedValues' in e.params ? ` ${JSON.stringify((e.params as any).allowedValues)}` : ''}`), ...extra];
   }
 
   /** Resolves a $ref (relative to base) to [schema, its file URL]; undefined for open placeholders. */

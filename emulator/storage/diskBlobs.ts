@@ -3,14 +3,7 @@
  * boot-diagnostics blobs. Azurite lacks page-range diff, incremental copy and put-page-from-URL, so copies
  * read the source's written page ranges and write them as pages.
  */
-import {
-  AnonymousCredential,
-  BlobSASPermissions,
-  BlobServiceClient,
-  ContainerClient,
-  PageBlobClient,
-  StorageSharedKeyCredential,
-} from '@azure/storage-blob';
+import { AnonymousCredential, BlobSASPermissions, BlobServiceClient, ContainerClient, PageBlobClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { FOOTER_SIZE, isVhdFooter, vhdFooter } from './vhd';
 
 const MAX_PAGE_WRITE = 4 * 1024 * 1024;
@@ -153,9 +146,7 @@ export class DiskBlobs {
   }
 
   async sasUrl(name: string, permissions: string, seconds: number): Promise<string> {
-    return this.container
-      .getBlobClient(name)
-      .generateSasUrl({ permissions: BlobSASPermissions.parse(permissions), expiresOn: new Date(Date.now() + seconds * 1000) });
+    return this.container.getBlobClient(name).generateSasUrl({ permissions: BlobSASPermissions.parse(permissions), expiresOn: new Date(Date.now() + seconds * 1000) });
   }
 
   /**

@@ -2,7 +2,10 @@
 import { ApiError, badRequest } from '../http/errors';
 
 export class Microversion {
-  constructor(public readonly major: number, public readonly minor: number) {}
+  constructor(
+    public readonly major: number,
+    public readonly minor: number,
+  ) {}
   static parse(s: string): Microversion {
     const m = /^([1-9]\d*)\.([1-9]\d*|0)$/.exec(s.trim());
     if (!m) throw badRequest(`API Version String ${s.trim()} is of invalid format. Must be of format MajorNum.MinorNum.`);

@@ -93,8 +93,7 @@ export function satisfies(rule: Rule, auth: AuthContext | undefined, target: Tar
   if (rule === 'public') return true;
   if (!auth) return false;
   if (rule === 'authenticated' || isAdmin(auth)) return true;
-  const inProject = (role: string) =>
-    auth.projectId !== undefined && auth.roles.includes(role) && (target.projectId === undefined || target.projectId === auth.projectId);
+  const inProject = (role: string) => auth.projectId !== undefined && auth.roles.includes(role) && (target.projectId === undefined || target.projectId === auth.projectId);
   switch (rule) {
     case 'admin':
       return false;

@@ -49,7 +49,10 @@ function patternMismatch(schema: object, body: unknown, e: ErrorObject): string 
   const patterns = parent?.patternProperties as Record<string, unknown> | undefined;
   if (!patterns) return undefined;
   const known = Object.keys((parent?.properties as object | undefined) ?? {});
-  const obj = (e.instancePath.split('/').filter(Boolean).reduce<unknown>((c, k) => (c as Record<string, unknown> | undefined)?.[k], body) ?? {}) as object;
+  const obj = (e.instancePath
+    .split('/')
+    .filter(Boolean)
+    .reduce<unknown>((c, k) => (c as Record<string, unknown> | undefined)?.[k], body) ?? {}) as object;
   const extras = Object.keys(obj)
     .filter((k) => !known.includes(k) && !Object.keys(patterns).some((p) => new RegExp(p, 'u').test(k)))
     .sort();
@@ -67,7 +70,10 @@ function describe(e: ErrorObject, value: unknown): string {
     case 'additionalProperties':
       return `Additional properties are not allowed ('${p.additionalProperty}' was unexpected)`;
     case 'type':
-      return `${r} is not of type ${String(p.type).split(',').map((t) => `'${t}'`).join(', ')}`;
+      return `${r} is not of type ${String(p.type)
+        .split(',')
+        .map((t) => `'${t}'`)
+        .join(', ')}`;
     case 'enum':
       return `${r} is not one of ${pythonStr(p.allowedValues, true)}`;
     case 'const':
@@ -137,6 +143,9 @@ function pythonStr(v: unknown, nested = false): string {
   if (v === null || v === undefined) return 'None';
   if (typeof v === 'boolean') return v ? 'True' : 'False';
   if (Array.isArray(v)) return `[${v.map((x) => pythonStr(x, true)).join(', ')}]`;
-  if (typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${pyRepr(k)}: ${pythonStr(x, true)}`).join(', ')}}`;
+  if (typeof v === 'object')
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${pyRepr(k)}: ${pythonStr(x, true)}`)
+      .join(', ')}}`;
   return String(v);
 }

@@ -100,7 +100,9 @@ export function blobDriver(ctx: DriverContext): BlobDriver {
     },
     async deleteIfUnchanged(c, name, etag) {
       try {
-        await container(c).getBlobClient(name).delete({ deleteSnapshots: 'include', ...(etag ? { conditions: { ifMatch: etag } } : {}) });
+        await container(c)
+          .getBlobClient(name)
+          .delete({ deleteSnapshots: 'include', ...(etag ? { conditions: { ifMatch: etag } } : {}) });
         return 'deleted';
       } catch (e) {
         const f = azureFailure(e);
@@ -129,11 +131,7 @@ export interface WrittenImage {
  * Streams `source` into a new page blob as a fixed VHD. `format` raw: the bytes are the disk; vhd: the
  * last 512 bytes must be a valid fixed VHD footer whose current size is the rest.
  */
-async function writePageBlob(
-  blob: PageBlobClient,
-  source: AsyncIterable<Uint8Array>,
-  opts: { format: 'raw' | 'vhd'; expectedBytes?: number; maxBytes: number },
-): Promise<WrittenImage> {
+async function writePageBlob(blob: PageBlobClient, source: AsyncIterable<Uint8Array>, opts: { format: 'raw' | 'vhd'; expectedBytes?: number; maxBytes: number }): Promise<WrittenImage> {
   const md5 = createHash('md5');
   const sha512 = createHash('sha512');
   let capacity = opts.expectedBytes ? alignToMiB(opts.expectedBytes) + VHD_FOOTER_SIZE : 0;
@@ -198,9 +196,7 @@ async function writePageBlob(
     capacity = blobBytes;
   }
   const keepClientFooter = clientFooter !== undefined && aligned === dataBytes;
-  const footer = keepClientFooter
-    ? clientFooter!
-    : buildFixedVhdFooter({ sizeBytes: aligned, ...(clientFooter ? { uniqueId: parseVhdFooter(clientFooter).uniqueId } : {}) });
+  const footer = keepClientFooter ? clientFooter! : buildFixedVhdFooter({ sizeBytes: aligned, ...(clientFooter ? { uniqueId: parseVhdFooter(clientFooter).uniqueId } : {}) });
   await blob.uploadPages(footer, aligned, VHD_FOOTER_SIZE);
   return {
     uploadedBytes: received,
@@ -222,7 +218,7 @@ async function readPageBlob(blob: PageBlobClient, b: StoredImageBlob, format: st
   }
   const data = (await blob.download(0, b.dataBytes)).readableStreamBody as Readable;
   if (format !== 'vhd') return data;
-  const footer = b.originalFooter ? Buffer.from(b.originalFooter, 'base64') : (await blob.downloadToBuffer(b.blobBytes - VHD_FOOTER_SIZE, VHD_FOOTER_SIZE));
+  const footer = b.originalFooter ? Buffer.from(b.originalFooter, 'base64') : await blob.downloadToBuffer(b.blobBytes - VHD_FOOTER_SIZE, VHD_FOOTER_SIZE);
   return Readable.from(
     (async function* () {
       for await (const c of data) yield c as Buffer;

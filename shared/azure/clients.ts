@@ -65,9 +65,7 @@ export function queueClient(conn: StorageConnection, name: string): QueueClient 
 }
 
 export function tableClient(conn: StorageConnection, name: string): TableClient {
-  return conn.kind === 'connectionString'
-    ? TableClient.fromConnectionString(conn.connectionString, name, { allowInsecureConnection: true })
-    : new TableClient(conn.tableUrl, name, azureCredential());
+  return conn.kind === 'connectionString' ? TableClient.fromConnectionString(conn.connectionString, name, { allowInsecureConnection: true }) : new TableClient(conn.tableUrl, name, azureCredential());
 }
 
 const built = new WeakMap<JacketConfig, AzureClients>();

@@ -17,7 +17,6 @@ export function driverContext(cfg: JacketConfig, clients?: AzureClients): Driver
   return {
     cfg,
     clients: () => (c ??= createAzureClients(cfg)),
-    armId: (provider, type, name, resourceGroup = cfg.azure.resourceGroup) =>
-      `/subscriptions/${cfg.azure.subscriptionId}/resourceGroups/${resourceGroup}/providers/${provider}/${type}/${name}`,
+    armId: (provider, type, name, resourceGroup = cfg.azure.resourceGroup) => `/subscriptions/${cfg.azure.subscriptionId}/resourceGroups/${resourceGroup}/providers/${provider}/${type}/${name}`,
   };
 }

@@ -91,7 +91,10 @@ async function writtenRanges(blob: PageBlobClient, limit: number, from = 0): Pro
   if (from >= limit) return [];
   try {
     const r = await blob.getPageRanges(from, limit - from);
-    return mergeRanges((r.pageRange ?? []).map((p) => ({ start: p.offset, end: p.offset + (p.count ?? limit - p.offset) })), limit);
+    return mergeRanges(
+      (r.pageRange ?? []).map((p) => ({ start: p.offset, end: p.offset + (p.count ?? limit - p.offset) })),
+      limit,
+    );
   } catch {
     return [{ start: from, end: limit }];
   }
@@ -161,7 +164,15 @@ export function diskCopier(blobs: () => BlobServiceClient) {
   const sourceOf = (sasUrl: string) => new PageBlobClient(sasUrl, new AnonymousCredential());
 
   /** Copies the windows of `span` that hold data in the source (or the parent) into the target. */
-  async function copyWindows(source: PageBlobClient, target: PageBlobClient, parent: PageBlobClient | undefined, limit: number, srcRanges: Range[], parentRanges: Range[], onData?: (offset: number, data: Buffer) => void) {
+  async function copyWindows(
+    source: PageBlobClient,
+    target: PageBlobClient,
+    parent: PageBlobClient | undefined,
+    limit: number,
+    srcRanges: Range[],
+    parentRanges: Range[],
+    onData?: (offset: number, data: Buffer) => void,
+  ) {
     let copied = 0;
     let changed = 0;
     const windows = windowsOf(mergeRanges([...srcRanges, ...parentRanges], limit)).map((w) => ({ start: w.start, end: Math.min(w.end, limit) }));
@@ -236,7 +247,10 @@ export function diskCopier(blobs: () => BlobServiceClient) {
       const parentLeft = parent ? await writtenRanges(parent, c.dataBytes, progress.next) : [];
       const chunk = nextChunk([...srcLeft, ...parentLeft], progress.next, c.chunkBytes, c.dataBytes);
       if (!chunk) return { progress: { ...progress, next: c.dataBytes }, done: true };
-      const inChunk = (rs: Range[]) => mergeRanges(rs, chunk.end).filter((r) => r.end > chunk.start).map((r) => ({ start: Math.max(r.start, chunk.start), end: r.end }));
+      const inChunk = (rs: Range[]) =>
+        mergeRanges(rs, chunk.end)
+          .filter((r) => r.end > chunk.start)
+          .map((r) => ({ start: Math.max(r.start, chunk.start), end: r.end }));
       const srcRanges = inChunk(srcLeft);
       const parentRanges = inChunk(parentLeft);
       const r = await copyWindows(source, await pageBlob(c.target), parent, chunk.end, srcRanges, parentRanges);

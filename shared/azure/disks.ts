@@ -70,9 +70,7 @@ interface ArmResource {
 }
 
 const stateOf = (r: ArmResource | undefined): ArmState | undefined =>
-  r && r.id
-    ? { id: r.id, provisioningState: r.provisioningState ?? r.properties?.provisioningState ?? 'Unknown', sizeGB: r.diskSizeGB ?? r.properties?.diskSizeGB ?? 0 }
-    : undefined;
+  r && r.id ? { id: r.id, provisioningState: r.provisioningState ?? r.properties?.provisioningState ?? 'Unknown', sizeGB: r.diskSizeGB ?? r.properties?.diskSizeGB ?? 0 } : undefined;
 
 /** recordSubmit, plus the submission's HTTP status and body (the PUT's answer names the resource's state). */
 function recordAnswer() {
@@ -120,7 +118,11 @@ export function diskDriver(ctx: DriverContext): DiskDriver {
   /** Submits a delete: 404 or an immediate 200/204 means there is nothing left to wait for. */
   const submitDelete = async (send: (options: object) => { submitted(): Promise<void> }): Promise<Submission> => {
     const rec = recordAnswer();
-    const sent = await absentOn404(() => send(rec.options).submitted().then(() => true));
+    const sent = await absentOn404(() =>
+      send(rec.options)
+        .submitted()
+        .then(() => true),
+    );
     if (!sent) return { gone: true };
     return rec.answer();
   };
@@ -134,13 +136,20 @@ export function diskDriver(ctx: DriverContext): DiskDriver {
     async createDisk(name, spec) {
       const rec = recordAnswer();
       await compute()
-        .disks.createOrUpdate(rg, name, { location, sku: { name: spec.sku as never }, diskSizeGB: spec.sizeGB, creationData: creationData(spec.source), tags: spec.tags } as never, rec.options as never)
+        .disks.createOrUpdate(
+          rg,
+          name,
+          { location, sku: { name: spec.sku as never }, diskSizeGB: spec.sizeGB, creationData: creationData(spec.source), tags: spec.tags } as never,
+          rec.options as never,
+        )
         .submitted();
       return rec.answer();
     },
     async resizeDisk(name, sizeGB) {
       const rec = recordAnswer();
-      await compute().disks.update(rg, name, { diskSizeGB: sizeGB } as never, rec.options as never).submitted();
+      await compute()
+        .disks.update(rg, name, { diskSizeGB: sizeGB } as never, rec.options as never)
+        .submitted();
       return rec.answer();
     },
     deleteDisk: (name) => submitDelete((o) => compute().disks.delete(rg, name, o as never)),
@@ -150,7 +159,12 @@ export function diskDriver(ctx: DriverContext): DiskDriver {
     async createSnapshot(name, diskName, tags) {
       const rec = recordAnswer();
       await compute()
-        .snapshots.createOrUpdate(rg, name, { location, incremental: true, creationData: { createOption: 'Copy', sourceResourceId: ctx.armId('Microsoft.Compute', 'disks', diskName) }, tags } as never, rec.options as never)
+        .snapshots.createOrUpdate(
+          rg,
+          name,
+          { location, incremental: true, creationData: { createOption: 'Copy', sourceResourceId: ctx.armId('Microsoft.Compute', 'disks', diskName) }, tags } as never,
+          rec.options as never,
+        )
         .submitted();
       return rec.answer();
     },

@@ -14,7 +14,6 @@ import { regionalDriver, type RegionalDriver } from './regional';
 import { blobDriver, type BlobDriver } from './blobs';
 import { inventoryDriver, type InventoryDriver } from './inventory';
 
-
 export interface AzureDriver {
   vms: VmDriver;
   disks: DiskDriver;
@@ -24,7 +23,6 @@ export interface AzureDriver {
   blobs: BlobDriver;
   inventory: InventoryDriver;
 }
-
 
 export function createAzureDriver(cfg: JacketConfig, clients?: AzureClients): AzureDriver {
   const ctx = driverContext(cfg, clients);

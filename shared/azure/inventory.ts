@@ -61,7 +61,11 @@ export function inventoryDriver(ctx: DriverContext): InventoryDriver {
       case 'vm':
         return { list: () => compute.virtualMachines.list(rg), get: (n: string) => compute.virtualMachines.get(rg, n), del: (n: string) => compute.virtualMachines.delete(rg, n, POLL) };
       case 'nic':
-        return { list: () => network.networkInterfaces.list(rg), get: (n: string) => network.networkInterfaces.get(rg, n), del: (n: string) => network.networkInterfaces.beginDeleteAndWait(rg, n, POLL) };
+        return {
+          list: () => network.networkInterfaces.list(rg),
+          get: (n: string) => network.networkInterfaces.get(rg, n),
+          del: (n: string) => network.networkInterfaces.beginDeleteAndWait(rg, n, POLL),
+        };
       case 'disk':
         return { list: () => compute.disks.listByResourceGroup(rg), get: (n: string) => compute.disks.get(rg, n), del: (n: string) => compute.disks.delete(rg, n, POLL) };
       case 'snapshot':

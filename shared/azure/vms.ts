@@ -80,7 +80,11 @@ export interface VmSpec {
 
 /** Computer names: Nova's hostname rule (letters, digits, '-') within Azure's limits (Windows 15, Linux 64). */
 export function computerName(displayName: string, os: 'linux' | 'windows', fallback: string): string {
-  let h = displayName.toLowerCase().replace(/[ _.]/g, '-').replace(/[^a-z0-9-]/g, '').replace(/^-+/, '');
+  let h = displayName
+    .toLowerCase()
+    .replace(/[ _.]/g, '-')
+    .replace(/[^a-z0-9-]/g, '')
+    .replace(/^-+/, '');
   h = h.slice(0, os === 'windows' ? 15 : 63).replace(/-+$/, '');
   if (!h || (os === 'windows' && /^\d+$/.test(h))) h = `vm-${fallback.replace(/-/g, '').slice(0, os === 'windows' ? 12 : 32)}`;
   return h;
@@ -96,7 +100,16 @@ export function vmBody(ctx: Pick<DriverContext, 'cfg' | 'armId'>, server: VmOwne
   // imageReference and no osProfile — Azure provisions nothing on it (azure-facts.md).
   const storageProfile =
     spec.os.kind === 'attach'
-      ? { osDisk: { name: spec.os.diskName, createOption: 'Attach', osType, managedDisk: { id: ctx.armId('Microsoft.Compute', 'disks', spec.os.diskName) }, deleteOption: spec.os.deleteWithVm ? 'Delete' : 'Detach', caching: 'ReadWrite' } }
+      ? {
+          osDisk: {
+            name: spec.os.diskName,
+            createOption: 'Attach',
+            osType,
+            managedDisk: { id: ctx.armId('Microsoft.Compute', 'disks', spec.os.diskName) },
+            deleteOption: spec.os.deleteWithVm ? 'Delete' : 'Detach',
+            caching: 'ReadWrite',
+          },
+        }
       : { imageReference: spec.os.imageReference, osDisk: { name: server.azure.os_disk, createOption: 'FromImage', deleteOption: 'Delete', caching: 'ReadWrite' } };
   const osProfile =
     spec.os.kind === 'attach'
@@ -392,17 +405,24 @@ export function vmDriver(ctx: DriverContext): VmDriver {
     },
     power: (name, op) =>
       submit((o) =>
-        op === 'start' ? vms().start(rg(), name, o)
-        : op === 'restart' ? vms().restart(rg(), name, o)
-        : op === 'powerOff' ? vms().powerOff(rg(), name, o)
-        : op === 'powerOffSkipShutdown' ? vms().powerOff(rg(), name, { ...o, skipShutdown: true })
-        : op === 'deallocate' ? vms().deallocate(rg(), name, o)
-        : op === 'hibernate' ? vms().deallocate(rg(), name, { ...o, hibernate: true })
-        : vms().redeploy(rg(), name, o),
+        op === 'start'
+          ? vms().start(rg(), name, o)
+          : op === 'restart'
+            ? vms().restart(rg(), name, o)
+            : op === 'powerOff'
+              ? vms().powerOff(rg(), name, o)
+              : op === 'powerOffSkipShutdown'
+                ? vms().powerOff(rg(), name, { ...o, skipShutdown: true })
+                : op === 'deallocate'
+                  ? vms().deallocate(rg(), name, o)
+                  : op === 'hibernate'
+                    ? vms().deallocate(rg(), name, { ...o, hibernate: true })
+                    : vms().redeploy(rg(), name, o),
       ),
     resize: (name, vmSize) => submit((o) => vms().update(rg(), name, { hardwareProfile: { vmSize } }, o)),
     reimage: (name, adminPassword) => submit((o) => vms().reimage(rg(), name, { ...o, parameters: { osProfile: { adminPassword } } })),
-    swapOsDisk: (name, diskId, diskName) => submit((o) => vms().update(rg(), name, { storageProfile: { osDisk: { name: diskName, createOption: 'Attach', managedDisk: { id: diskId } } } } as never, o)),
+    swapOsDisk: (name, diskId, diskName) =>
+      submit((o) => vms().update(rg(), name, { storageProfile: { osDisk: { name: diskName, createOption: 'Attach', managedDisk: { id: diskId } } } } as never, o)),
     attachDataDisk: (name, diskId, lun) => submit((o) => vms().attachDetachDataDisks(rg(), name, { dataDisksToAttach: [{ diskId, lun, caching: 'None', deleteOption: 'Detach' }] }, o)),
     detachDataDisk: (name, diskId) => submit((o) => vms().attachDetachDataDisks(rg(), name, { dataDisksToDetach: [{ diskId }] }, o)),
     putExtension: (vm, ext) => submit((o) => compute().virtualMachineExtensions.createOrUpdate(rg(), vm, ext.name, ext.body as never, o)),

@@ -61,10 +61,9 @@ export async function resolveBootVolume(ctx: RequestContext, req: BootVolumeRequ
 
 /** The server record of a volume-backed server: the volume's disk as its OS disk, the root mapping. */
 export function withBootVolume(srv: ServerRecord, b: BootVolume): ServerRecord {
-  return withVolumes(
-    { ...srv, azure: { ...srv.azure, os_disk: b.volume.value.disk.name } },
-    [{ volume_id: b.volume.value.id, volume_project_id: b.volume.partitionKey, lun: null, device: '/dev/sda', status: 'attaching', delete_on_termination: b.deleteOnTermination }],
-  );
+  return withVolumes({ ...srv, azure: { ...srv.azure, os_disk: b.volume.value.disk.name } }, [
+    { volume_id: b.volume.value.id, volume_project_id: b.volume.partitionKey, lun: null, device: '/dev/sda', status: 'attaching', delete_on_termination: b.deleteOnTermination },
+  ]);
 }
 
 /** available -> attaching for this server, under the volume's ETag (a racing attach or boot loses). */

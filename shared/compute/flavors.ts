@@ -41,7 +41,23 @@ export const createSchema = {
   additionalProperties: false,
 };
 
-const SORT_KEYS = ['created_at', 'description', 'disabled', 'ephemeral_gb', 'flavorid', 'id', 'is_public', 'memory_mb', 'name', 'root_gb', 'rxtx_factor', 'swap', 'updated_at', 'vcpu_weight', 'vcpus'] as const;
+const SORT_KEYS = [
+  'created_at',
+  'description',
+  'disabled',
+  'ephemeral_gb',
+  'flavorid',
+  'id',
+  'is_public',
+  'memory_mb',
+  'name',
+  'root_gb',
+  'rxtx_factor',
+  'swap',
+  'updated_at',
+  'vcpu_weight',
+  'vcpus',
+] as const;
 type SortKey = (typeof SORT_KEYS)[number];
 
 // oslo.utils strutils.bool_from_string(strict=True)
@@ -104,7 +120,10 @@ function parseListQuery(ctx: RequestContext): ListQuery {
       out.isPublic = b;
     }
   }
-  for (const [param, key] of [['minRam', 'minRam'], ['minDisk', 'minDisk']] as const) {
+  for (const [param, key] of [
+    ['minRam', 'minRam'],
+    ['minDisk', 'minDisk'],
+  ] as const) {
     const v = last(param);
     if (v === undefined) continue;
     // Python's int(): optional sign and surrounding blanks
@@ -190,8 +209,7 @@ function comparator(key: SortKey, dir: 'asc' | 'desc') {
     return String(a) < String(b) ? -1 : 1;
   };
   const sign = dir === 'asc' ? 1 : -1;
-  return (x: FlavorRecord, y: FlavorRecord) =>
-    sign * (cmp(sortValue(x, key), sortValue(y, key)) || cmp(x.created_at, y.created_at) || cmp(x.flavorid, y.flavorid));
+  return (x: FlavorRecord, y: FlavorRecord) => sign * (cmp(sortValue(x, key), sortValue(y, key)) || cmp(x.created_at, y.created_at) || cmp(x.flavorid, y.flavorid));
 }
 
 async function listFlavors(ctx: RequestContext, q: ListQuery): Promise<FlavorRecord[]> {
@@ -215,15 +233,12 @@ async function listFlavors(ctx: RequestContext, q: ListQuery): Promise<FlavorRec
   if (!admin) parts.push(odata`disabled eq ${false}`);
   if (q.minRam !== undefined) parts.push(odata`memory_mb ge ${q.minRam}`);
   if (q.minDisk !== undefined) parts.push(odata`root_gb ge ${q.minDisk}`);
-  const matches = (f: FlavorRecord) =>
-    (admin || !f.disabled) && (q.minRam === undefined || f.memory_mb >= q.minRam) && (q.minDisk === undefined || f.root_gb >= q.minDisk);
+  const matches = (f: FlavorRecord) => (admin || !f.disabled) && (q.minRam === undefined || f.memory_mb >= q.minRam) && (q.minDisk === undefined || f.root_gb >= q.minDisk);
 
   // The default order (flavorid ascending) is the table's RowKey order: read just one page after the marker.
   const tableOrder = q.sortKey === 'flavorid' && q.sortDir === 'asc';
   const filter = parts.length ? parts.join(' and ') : undefined;
-  const rows = tableOrder
-    ? await repo.page(PK_FLAVOR, { filter, limit: q.limit, afterRowKey: marker?.flavorid })
-    : await repo.list(PK_FLAVOR, filter);
+  const rows = tableOrder ? await repo.page(PK_FLAVOR, { filter, limit: q.limit, afterRowKey: marker?.flavorid }) : await repo.list(PK_FLAVOR, filter);
   const found = new Map(rows.map((r) => [r.value.flavorid, r.value]));
 
   // Public listings also show private flavors shared with the caller's project (Nova's is_public OR access).
@@ -244,7 +259,12 @@ async function listResponse(ctx: RequestContext, detail: boolean) {
   const flavors = await listFlavors(ctx, q);
   const body: Record<string, unknown> = { flavors: flavors.map((f) => (detail ? flavorView(ctx, f) : basicView(ctx, f))) };
   const next = q.explicitLimit
-    ? nextLinks(computeUrl(ctx, detail ? '/flavors/detail' : '/flavors'), ctx.query, flavors.map((f) => ({ id: f.flavorid })), { limit: q.limit, marker: q.marker })
+    ? nextLinks(
+        computeUrl(ctx, detail ? '/flavors/detail' : '/flavors'),
+        ctx.query,
+        flavors.map((f) => ({ id: f.flavorid })),
+        { limit: q.limit, marker: q.marker },
+      )
     : undefined;
   if (next) body.flavors_links = next;
   return json(body);

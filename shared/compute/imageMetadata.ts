@@ -97,7 +97,6 @@ async function remove(ctx: RequestContext) {
   return noContent();
 }
 
-const P = 'os_compute_api:image-metadata';
 export const imageMetadataRoutes: Route[] = [
   computeRoute('image-metadata-index', 'GET', '/images/{image_id}/metadata', 'get_image', index),
   computeRoute('image-metadata-create', 'POST', '/images/{image_id}/metadata', 'modify_image', create),

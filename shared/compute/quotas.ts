@@ -216,13 +216,7 @@ interface Measured {
 /** Resources counted only per user (Nova checks them against the tighter of the user and project limit). */
 const PER_USER: CountedResource[] = ['key_pairs', 'server_group_members'];
 
-async function measure(
-  s: Services,
-  projectId: string,
-  userId: string,
-  deltas: Partial<Record<CountedResource, number>>,
-  current: Partial<Record<CountedResource, number>>,
-): Promise<Measured> {
+async function measure(s: Services, projectId: string, userId: string, deltas: Partial<Record<CountedResource, number>>, current: Partial<Record<CountedResource, number>>): Promise<Measured> {
   const st = await loadProject(s, projectId);
   const pLimits = projectLimitsOf(st);
   const uLimits = userLimitsOf(st, userId);
@@ -297,14 +291,7 @@ export async function checkQuota(
  * Server create's check (check_num_instances_quota): how many of min..max instances of a flavor fit;
  * throws 403 TooManyInstances when not even minCount fit.
  */
-export async function checkInstanceQuota(
-  s: Services,
-  projectId: string,
-  userId: string,
-  flavor: { vcpus: number; ram: number },
-  minCount: number,
-  maxCount: number,
-): Promise<number> {
+export async function checkInstanceQuota(s: Services, projectId: string, userId: string, flavor: { vcpus: number; ram: number }, minCount: number, maxCount: number): Promise<number> {
   const deltas = { instances: maxCount, cores: maxCount * flavor.vcpus, ram: maxCount * flavor.ram };
   const m = await measure(s, projectId, userId, deltas, {});
   if (m.overs.length === 0) return maxCount;

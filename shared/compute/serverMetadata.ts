@@ -41,11 +41,7 @@ function checkWritable(ctx: RequestContext, srv: ServerRecord, method: 'update m
  * Read-modify-write of the metadata, conditional on the record's ETag: every check (lock, state,
  * quota on the resulting item count) runs against the version being replaced; a lost race re-reads.
  */
-async function writeMetadata(
-  ctx: RequestContext,
-  method: 'update metadata' | 'delete metadata',
-  change: (cur: Metadata) => Metadata,
-): Promise<Metadata> {
+async function writeMetadata(ctx: RequestContext, method: 'update metadata' | 'delete metadata', change: (cur: Metadata) => Metadata): Promise<Metadata> {
   const s = ctx.services;
   for (let attempt = 0; ; attempt++) {
     const cur: Stored<ServerRecord> = await visibleServer(ctx);

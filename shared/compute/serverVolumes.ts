@@ -21,7 +21,7 @@ export type ServerWithVolumes = ServerRecord & { volumes?: ServerVolume[] };
 
 export const volumesOf = (s: ServerRecord): ServerVolume[] => (s as ServerWithVolumes).volumes ?? [];
 
-export const withVolumes = (s: ServerRecord, volumes: ServerVolume[]): ServerRecord => ({ ...s, volumes } as ServerWithVolumes);
+export const withVolumes = (s: ServerRecord, volumes: ServerVolume[]): ServerRecord => ({ ...s, volumes }) as ServerWithVolumes;
 
 export const rootVolumeOf = (s: ServerRecord): ServerVolume | undefined => volumesOf(s).find((v) => v.lun === null);
 
@@ -30,7 +30,11 @@ export const deviceForLun = (lun: number) => `/dev/sd${lun < 25 ? String.fromCha
 
 /** The lowest LUN not taken, or undefined when `max` data disks are already there. */
 export function freeLun(s: ServerRecord, max: number): number | undefined {
-  const taken = new Set(volumesOf(s).map((v) => v.lun).filter((l): l is number => l !== null));
+  const taken = new Set(
+    volumesOf(s)
+      .map((v) => v.lun)
+      .filter((l): l is number => l !== null),
+  );
   if (taken.size >= max) return undefined;
   for (let l = 0; l < 64; l++) if (!taken.has(l)) return l;
   return undefined;

@@ -173,7 +173,16 @@ async function usagesFor(s: Services, start: number, stop: number, detailed: boo
     const p = l.row.project_id;
     let sum = byProject.get(p);
     if (!sum) {
-      sum = { tenant_id: p, ...(detailed ? { server_usages: [] } : {}), total_local_gb_usage: 0, total_vcpus_usage: 0, total_memory_mb_usage: 0, total_hours: 0, start: pyIso(start), stop: pyIso(stop) };
+      sum = {
+        tenant_id: p,
+        ...(detailed ? { server_usages: [] } : {}),
+        total_local_gb_usage: 0,
+        total_vcpus_usage: 0,
+        total_memory_mb_usage: 0,
+        total_hours: 0,
+        start: pyIso(start),
+        stop: pyIso(stop),
+      };
       byProject.set(p, sum);
     }
     sum.total_local_gb_usage += l.flavor.local_gb * hours;

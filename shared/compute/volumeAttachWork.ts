@@ -53,7 +53,10 @@ async function setMapping(s: Services, srv: ServerRecord, id: string, change: (m
   await updateServer(s, cur, (v) => {
     const list = volumesOf(v);
     if (!list.some((m) => m.volume_id === id)) return undefined;
-    return withVolumes(v, list.flatMap((m) => (m.volume_id === id ? [change(m)].filter((x): x is ServerVolume => !!x) : [m])));
+    return withVolumes(
+      v,
+      list.flatMap((m) => (m.volume_id === id ? [change(m)].filter((x): x is ServerVolume => !!x) : [m])),
+    );
   });
 }
 

@@ -132,7 +132,7 @@ async function create(ctx: RequestContext) {
   if (!stored || refusal || !mapping) {
     await releaseFromServer(s, vol.partitionKey, v.id, srv.id);
     await finishAction(s, action, false);
-    throw refusal ?? (await getServerAny(s, srv.id) ? badRequest(`Invalid volume: volume ${v.id} already attached`) : notFound(`Instance ${srv.id} could not be found.`));
+    throw refusal ?? ((await getServerAny(s, srv.id)) ? badRequest(`Invalid volume: volume ${v.id} already attached`) : notFound(`Instance ${srv.id} could not be found.`));
   }
   await startWork(s, { kind: ATTACH_KIND, id: srv.id, data: { volume: v.id }, requestId: ctx.requestId });
   return json({ volumeAttachment: view(srv, mapping) });
@@ -153,7 +153,12 @@ async function remove(ctx: RequestContext) {
   const detaching = await beginDetaching(s, m.volume_project_id, m.volume_id, srv.id);
   if (!detaching) throw badRequest("Invalid volume: Unable to detach volume. Volume status must be 'in-use' and attach_status must be 'attached' to detach.");
   const action = await startAction(s, srv, 'detach_volume', ctx.requestId, ctx.auth!.userId, 'compute_detach_volume');
-  await updateServer(s, cur, (x) => withVolumes(x, volumesOf(x).map((y) => (y.volume_id === m.volume_id ? { ...y, status: 'detaching', action: action.rowKey } : y))));
+  await updateServer(s, cur, (x) =>
+    withVolumes(
+      x,
+      volumesOf(x).map((y) => (y.volume_id === m.volume_id ? { ...y, status: 'detaching', action: action.rowKey } : y)),
+    ),
+  );
   await startWork(s, { kind: DETACH_KIND, id: srv.id, data: { volume: m.volume_id }, requestId: ctx.requestId });
   return accepted();
 }

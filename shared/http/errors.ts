@@ -50,8 +50,7 @@ export const unauthorized = (m = 'The request you have made requires authenticat
 export const forbidden = (m = 'Policy does not allow this action to be performed.') => new ApiError(403, m);
 export const notFound = (m: string) => new ApiError(404, m);
 export const conflict = (m: string) => new ApiError(409, m);
-export const overLimit = (m: string, retryAfter?: number) =>
-  new ApiError(413, m, retryAfter === undefined ? {} : { 'Retry-After': String(retryAfter) });
+export const overLimit = (m: string, retryAfter?: number) => new ApiError(413, m, retryAfter === undefined ? {} : { 'Retry-After': String(retryAfter) });
 export const notImplemented = (m: string) => new ApiError(501, m);
 
 const NEUTRON_TYPES: Record<number, string> = {

@@ -100,7 +100,7 @@ function errorResponse(service: ServiceKind, e: unknown, requestId: string, publ
     }
     return { status: e.status, headers: e.headers, body: faultBody(service, e.status, e.message, e.type) };
   }
-  log.error('unhandled error', { requestId, error: e instanceof Error ? e.stack ?? e.message : String(e) });
+  log.error('unhandled error', { requestId, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
   const message =
     service === 'identity'
       ? 'An unexpected error prevented the server from fulfilling your request.'

@@ -30,12 +30,28 @@ export async function bootstrap(s: Services): Promise<{ projectId?: string; user
   if (!b) return {};
   let project = await s.identity.findProjectByName(b.projectName, DEFAULT_DOMAIN.id);
   if (!project) {
-    project = { id: newId(), name: b.projectName, name_key: b.projectName.toLowerCase(), domain_id: DEFAULT_DOMAIN.id, description: 'Bootstrap project for initializing the cloud.', enabled: true, tags: [] };
+    project = {
+      id: newId(),
+      name: b.projectName,
+      name_key: b.projectName.toLowerCase(),
+      domain_id: DEFAULT_DOMAIN.id,
+      description: 'Bootstrap project for initializing the cloud.',
+      enabled: true,
+      tags: [],
+    };
     await s.identity.createProject(project);
   }
   let user = await s.identity.findUserByName(b.username, DEFAULT_DOMAIN.id);
   if (!user) {
-    user = { id: newId(), name: b.username, name_key: b.username.toLowerCase(), domain_id: DEFAULT_DOMAIN.id, enabled: true, default_project_id: project.id, password_hash: await hashPassword(b.password) };
+    user = {
+      id: newId(),
+      name: b.username,
+      name_key: b.username.toLowerCase(),
+      domain_id: DEFAULT_DOMAIN.id,
+      enabled: true,
+      default_project_id: project.id,
+      password_hash: await hashPassword(b.password),
+    };
     await s.identity.createUser(user);
   } else if (!(await verifyPassword(b.password, user.password_hash))) {
     // keystone-manage bootstrap resets the bootstrap user's password to the configured one.

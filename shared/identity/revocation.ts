@@ -13,7 +13,10 @@ const PK = 'rev';
 
 export class Revocations {
   private readonly repo: Repository<RevocationRecord>;
-  constructor(tables: TableStore, private readonly tokenTtlMs: number) {
+  constructor(
+    tables: TableStore,
+    private readonly tokenTtlMs: number,
+  ) {
     this.repo = tables.repository<RevocationRecord>('revocations');
   }
 

@@ -7,11 +7,4 @@ import { userRoutes } from './api/users';
 import { roleRoutes } from './api/roles';
 import { domainRoutes } from './api/domains';
 
-export const identityRoutes: Route[] = [
-  ...identityVersionRoutes,
-  ...tokenRoutes,
-  ...projectRoutes,
-  ...userRoutes,
-  ...roleRoutes,
-  ...domainRoutes,
-];
+export const identityRoutes: Route[] = [...identityVersionRoutes, ...tokenRoutes, ...projectRoutes, ...userRoutes, ...roleRoutes, ...domainRoutes];

@@ -27,7 +27,16 @@ function stableUuid(s: string): string {
 
 const DEFAULTS: Omit<MarketplaceImage, 'id'>[] = [
   { name: 'ubuntu-22.04', publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts-gen2', version: 'latest', os_type: 'linux', min_disk: 30 },
-  { name: 'windows-server-2022', publisher: 'MicrosoftWindowsServer', offer: 'WindowsServer', sku: '2022-datacenter-azure-edition', version: 'latest', os_type: 'windows', min_disk: 127, min_ram: 2048 },
+  {
+    name: 'windows-server-2022',
+    publisher: 'MicrosoftWindowsServer',
+    offer: 'WindowsServer',
+    sku: '2022-datacenter-azure-edition',
+    version: 'latest',
+    os_type: 'windows',
+    min_disk: 127,
+    min_ram: 2048,
+  },
 ];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

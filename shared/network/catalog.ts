@@ -148,7 +148,7 @@ function formatIp(v: 4 | 6, n: bigint): string {
   const groups = Array.from({ length: 8 }, (_, i) => ((n >> BigInt((7 - i) * 16)) & 0xffffn).toString(16));
   // compress the longest run of zero groups, as RFC 5952 (and Python's ipaddress) print it
   let best = [-1, 0];
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== '0') {
       i++;
       continue;
@@ -194,7 +194,8 @@ function fail(section: string, errors: { instancePath: string; message?: string 
   throw new ConfigError(`catalog.${section}${e?.instancePath ?? ''} ${e?.message ?? 'is invalid'}`);
 }
 
-function subnetOf(raw: Record<string, any>, where: string, vnetKey: string): SubnetDef { // eslint-disable-line @typescript-eslint/no-explicit-any
+function subnetOf(raw: Record<string, any>, where: string, vnetKey: string): SubnetDef {
+  // eslint-disable-line @typescript-eslint/no-explicit-any
   const c = parseCidr(raw.cidr);
   if (!c) throw new ConfigError(`${where}.subnet.cidr "${raw.cidr}" is not a network address in CIDR notation`);
   if (raw.ip_version !== undefined && raw.ip_version !== c.v) throw new ConfigError(`${where}.subnet.ip_version does not match its cidr`);
@@ -202,9 +203,7 @@ function subnetOf(raw: Record<string, any>, where: string, vnetKey: string): Sub
   // the broadcast address: the gateway is the first host, VMs get addresses from the fifth on.
   const gateway = raw.gateway_ip === undefined ? formatIp(c.v, c.network + 1n) : raw.gateway_ip;
   if (gateway !== null && !inCidr(c, gateway)) throw new ConfigError(`${where}.subnet.gateway_ip ${gateway} is not in ${raw.cidr}`);
-  const pools: { start: string; end: string }[] = raw.allocation_pools ?? [
-    { start: formatIp(c.v, c.network + 4n), end: formatIp(c.v, c.v === 4 ? c.last - 1n : c.last) },
-  ];
+  const pools: { start: string; end: string }[] = raw.allocation_pools ?? [{ start: formatIp(c.v, c.network + 4n), end: formatIp(c.v, c.v === 4 ? c.last - 1n : c.last) }];
   for (const p of pools) {
     if (!inCidr(c, p.start) || !inCidr(c, p.end)) throw new ConfigError(`${where}.subnet.allocation_pools ${p.start}-${p.end} is not in ${raw.cidr}`);
   }
@@ -229,7 +228,8 @@ export function parseNetworkCatalog(cfg: JacketConfig): NetworkCatalog {
   const rawSgs = cfg.catalog.securityGroups ?? DEFAULT_SECURITY_GROUPS;
   if (!checkSecurityGroups(rawSgs)) fail('securityGroups', checkSecurityGroups.errors);
   const rg = cfg.azure.resourceGroup;
-  const networks = (rawNets as Record<string, any>[]).map((n, i): NetworkDef => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const networks = (rawNets as Record<string, any>[]).map((n, i): NetworkDef => {
+    // eslint-disable-line @typescript-eslint/no-explicit-any
     const resourceGroup = n.azure.resourceGroup ?? rg;
     const key = `${resourceGroup}/${n.azure.vnet}/${n.azure.subnet}`.toLowerCase();
     return {
@@ -244,7 +244,8 @@ export function parseNetworkCatalog(cfg: JacketConfig): NetworkCatalog {
       azure: { vnet: n.azure.vnet, subnet: n.azure.subnet, resourceGroup },
     };
   });
-  const securityGroups = (rawSgs as Record<string, any>[]).map((s): SecurityGroupDef => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const securityGroups = (rawSgs as Record<string, any>[]).map((s): SecurityGroupDef => {
+    // eslint-disable-line @typescript-eslint/no-explicit-any
     const resourceGroup = s.azure.resourceGroup ?? rg;
     return {
       id: s.id ?? stableUuid(`security-group:${resourceGroup}/${s.azure.nsg}`.toLowerCase()),

@@ -20,13 +20,7 @@ export const badRequest = (message: string) => neutronError(400, 'HTTPBadRequest
  * pipeline enforces (its refusal reads as oslo.policy words it: PolicyNotAuthorized). Neutron has no
  * microversions. Failures that are not API errors answer in Neutron's words.
  */
-export function networkRoute(
-  name: string,
-  method: Method,
-  path: string,
-  policy: NetworkPolicy | 'authenticated',
-  handler: (ctx: RequestContext) => Promise<ApiResponse>,
-): Route {
+export function networkRoute(name: string, method: Method, path: string, policy: NetworkPolicy | 'authenticated', handler: (ctx: RequestContext) => Promise<ApiResponse>): Route {
   return {
     name: `network-${name}`,
     method,
@@ -250,7 +244,10 @@ export function ownerOf(ctx: RequestContext, projectId: string): Promise<string>
     const name = s.config.bootstrap?.projectName;
     p = name ? s.identity.findProjectByName(name, 'default').then((x) => x?.id ?? '') : Promise.resolve('');
     // not cached when missing or failed: bootstrap may not have run yet
-    p.then((id) => id || operatorProjects.delete(s), () => operatorProjects.delete(s));
+    p.then(
+      (id) => id || operatorProjects.delete(s),
+      () => operatorProjects.delete(s),
+    );
     operatorProjects.set(s, p);
   }
   return p;

@@ -72,7 +72,17 @@ const networksSpec: CollectionSpec = {
 
 const subnetsSpec: CollectionSpec = {
   collection: 'subnets',
-  filters: { ...common, network_id: asString, ip_version: asInt, cidr: asString, gateway_ip: asString, enable_dhcp: asBool, ipv6_ra_mode: asString, ipv6_address_mode: asString, subnetpool_id: asString },
+  filters: {
+    ...common,
+    network_id: asString,
+    ip_version: asInt,
+    cidr: asString,
+    gateway_ip: asString,
+    enable_dhcp: asBool,
+    ipv6_ra_mode: asString,
+    ipv6_address_mode: asString,
+    subnetpool_id: asString,
+  },
   sortKeys: ['id', 'name', 'network_id', 'ip_version', 'cidr', 'gateway_ip', 'enable_dhcp', 'project_id', 'tenant_id', 'description'],
   notFound: subnetNotFound,
 };

@@ -168,7 +168,4 @@ async function showPort(ctx: RequestContext) {
   return json({ port: selectFields(ctx.query, portBody(p)) });
 }
 
-export const portReadRoutes: Route[] = [
-  networkRoute('ports-list', 'GET', '/ports', 'get_port', listPorts),
-  networkRoute('ports-show', 'GET', '/ports/{port_id}', 'get_port', showPort),
-];
+export const portReadRoutes: Route[] = [networkRoute('ports-list', 'GET', '/ports', 'get_port', listPorts), networkRoute('ports-show', 'GET', '/ports/{port_id}', 'get_port', showPort)];

@@ -6,10 +6,4 @@ import { securityGroupReadRoutes } from './securityGroups';
 import { portReadRoutes } from './ports';
 import { networkWriteRoutes } from './writes';
 
-export const networkRoutes: Route[] = [
-  ...networkVersionRoutes,
-  ...networkReadRoutes,
-  ...securityGroupReadRoutes,
-  ...portReadRoutes,
-  ...networkWriteRoutes,
-];
+export const networkRoutes: Route[] = [...networkVersionRoutes, ...networkReadRoutes, ...securityGroupReadRoutes, ...portReadRoutes, ...networkWriteRoutes];

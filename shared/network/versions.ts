@@ -34,7 +34,11 @@ async function resources(ctx: RequestContext) {
   // Neutron answers the index only at the path with its trailing slash.
   if (!ctx.req.path.endsWith('/')) throw neutronError(404, 'HTTPNotFound', 'The resource could not be found.');
   const base = `${ctx.services.config.publicUrl}${NETWORK_PREFIX}/`;
-  const core: [string, string][] = [['subnet', 'subnets'], ['network', 'networks'], ['port', 'ports']];
+  const core: [string, string][] = [
+    ['subnet', 'subnets'],
+    ['network', 'networks'],
+    ['port', 'ports'],
+  ];
   return json({ resources: core.map(([name, collection]) => ({ name, collection, links: [{ rel: 'self', href: base + collection }] })) });
 }
 

@@ -191,9 +191,7 @@ export class Repository<T extends object> {
     if (opts.afterRowKey !== undefined) parts.push(odata`RowKey gt ${opts.afterRowKey}`);
     if (opts.filter) parts.push(`(${opts.filter})`);
     const out: Stored<T>[] = [];
-    const pages = c
-      .listEntities<Record<string, unknown>>({ queryOptions: { filter: parts.join(' and ') } })
-      .byPage({ maxPageSize: Math.min(opts.limit, 1000) });
+    const pages = c.listEntities<Record<string, unknown>>({ queryOptions: { filter: parts.join(' and ') } }).byPage({ maxPageSize: Math.min(opts.limit, 1000) });
     for await (const page of pages) {
       for (const e of page) {
         out.push(this.fromEntity(e));

@@ -32,7 +32,12 @@ export function sweepNics(s: Services, now: Date = new Date()): Promise<SweepRep
       name: (n) => n.name,
       evaluate: (n) => whyNot(s, n),
       remove: (n): Promise<Outcome> =>
-        recheckAndDelete(s, NIC_SWEEP, 'nic', n.name, (fresh) => whyNot(s, fresh),
+        recheckAndDelete(
+          s,
+          NIC_SWEEP,
+          'nic',
+          n.name,
+          (fresh) => whyNot(s, fresh),
           // Azure holds a NIC of a VM that failed to create for a while: try again next pass.
           { NicReservedForAnotherVm: 'reserved', NicInUse: 'attached' },
         ),

@@ -89,12 +89,7 @@ export async function eachRecord(run: PeriodicRun, id: string, f: () => Promise<
  * "timer done" (timer, invocation id, ok, ms, the report's counts) that every invocation writes, and
  * which shared/metrics.ts turns into a duration metric. Errors are logged and rethrown.
  */
-export async function invokeTimer(
-  t: { name: string; run(s: Services, now: Date): Promise<unknown> },
-  s: Services,
-  now: Date,
-  invocationId?: string,
-): Promise<unknown> {
+export async function invokeTimer(t: { name: string; run(s: Services, now: Date): Promise<unknown> }, s: Services, now: Date, invocationId?: string): Promise<unknown> {
   const started = Date.now();
   try {
     const report = (await t.run(s, now)) as Partial<PeriodicReport & { deleted: number; candidates: number }> | undefined;

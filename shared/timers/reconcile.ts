@@ -82,9 +82,7 @@ async function syncOne(s: Services, cur: Stored<ServerRecord>, note: (o: string,
       log.warn('server VM deleted outside Jacket: deleting the server', { task: RECONCILE_TASK, server: cur.value.id, project: cur.value.project_id });
       return note('deleted', true);
     }
-    const stored = await updateServer(s, cur, (v) =>
-      atRest(v) ? { ...v, vm_state: 'error', power_state: POWER.NOSTATE, fault: fault(MISSING_VM_MESSAGE, 'ResourceNotFound') } : undefined,
-    );
+    const stored = await updateServer(s, cur, (v) => (atRest(v) ? { ...v, vm_state: 'error', power_state: POWER.NOSTATE, fault: fault(MISSING_VM_MESSAGE, 'ResourceNotFound') } : undefined));
     if (stored) log.warn('server VM deleted outside Jacket: ERROR', { task: RECONCILE_TASK, server: cur.value.id, project: cur.value.project_id });
     return note(stored ? 'error' : 'changed-meanwhile', !!stored);
   }
@@ -92,7 +90,15 @@ async function syncOne(s: Services, cur: Stored<ServerRecord>, note: (o: string,
   const { next, outcome } = reconciled(cur.value, vm, s.config.azure.location);
   if (!next) return note(outcome, false);
   const stored = await updateServer(s, cur, (v) => (atRest(v) ? reconciled(v, vm, s.config.azure.location).next : undefined));
-  if (stored) log.info('server state synced from Azure', { task: RECONCILE_TASK, server: cur.value.id, project: cur.value.project_id, outcome, azurePower: vm.powerState, provisioningState: vm.provisioningState });
+  if (stored)
+    log.info('server state synced from Azure', {
+      task: RECONCILE_TASK,
+      server: cur.value.id,
+      project: cur.value.project_id,
+      outcome,
+      azurePower: vm.powerState,
+      provisioningState: vm.provisioningState,
+    });
   note(stored ? outcome : 'changed-meanwhile', !!stored);
 }
 

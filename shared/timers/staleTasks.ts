@@ -67,7 +67,9 @@ async function rollBack(s: Services, cur: Stored<ServerRecord>, minutes: number)
   // Nova's _init_instance puts an instance caught building or rebuilding in ERROR; others keep their state.
   const toError = cur.value.vm_state === 'building' || task === 'rebuilding';
   const stored = await updateServer(s, cur, (v) =>
-    v.task_state !== task ? undefined : { ...v, task_state: null, ...(toError ? { vm_state: 'error' as const } : {}), fault: { code: 500, message: why, details: 'StaleTaskState', created: novaTime() } },
+    v.task_state !== task
+      ? undefined
+      : { ...v, task_state: null, ...(toError ? { vm_state: 'error' as const } : {}), fault: { code: 500, message: why, details: 'StaleTaskState', created: novaTime() } },
   );
   if (!stored) return false;
   await failOpenAction(s, cur.value.id, why);
@@ -108,6 +110,10 @@ export function finishStaleTasks(s: Services, now: Date = new Date()): Promise<P
       });
     }
     // Rows of servers that moved on (or were rolled back) are no longer needed.
-    for (const [id, row] of tracked) if (!still.has(id)) await staleRepo(s).delete(PK, id, row.etag).catch(() => undefined);
+    for (const [id, row] of tracked)
+      if (!still.has(id))
+        await staleRepo(s)
+          .delete(PK, id, row.etag)
+          .catch(() => undefined);
   });
 }

@@ -46,8 +46,7 @@ export function attachmentsView(ctx: RequestContext, v: VolumeRecord) {
 }
 
 /** Nova's words for a volume that cannot be attached (compute/api.py _check_attach, InvalidVolume). */
-export const notAvailable = (v: Pick<VolumeRecord, 'id' | 'status'>) =>
-  badRequest(`Invalid volume: volume '${v.id}' status must be 'available'. Currently in '${v.status}'`);
+export const notAvailable = (v: Pick<VolumeRecord, 'id' | 'status'>) => badRequest(`Invalid volume: volume '${v.id}' status must be 'available'. Currently in '${v.status}'`);
 
 /** A volume by project and id (the work steps and Nova's side, which know the project). */
 export async function volumeAt(s: Services, project: string, id: string): Promise<Stored<AttachableVolume> | undefined> {
@@ -58,7 +57,13 @@ export async function volumeAt(s: Services, project: string, id: string): Promis
  * Changes a volume if `allowed` accepts its current state (ETag-conditional, retried). Returns the
  * stored volume, or undefined when it is gone or `allowed` refused (nothing changed).
  */
-async function transition(s: Services, project: string, id: string, allowed: (v: AttachableVolume) => boolean, next: (v: AttachableVolume) => AttachableVolume): Promise<Stored<AttachableVolume> | undefined> {
+async function transition(
+  s: Services,
+  project: string,
+  id: string,
+  allowed: (v: AttachableVolume) => boolean,
+  next: (v: AttachableVolume) => AttachableVolume,
+): Promise<Stored<AttachableVolume> | undefined> {
   let refused = false;
   const stored = await volumeTables(s).volumes.update(project, id, (cur) => {
     const v = cur as AttachableVolume;
@@ -97,12 +102,24 @@ export async function markAttached(s: Services, project: string, id: string, ser
 
 /** Cinder's begin_detaching for a server's volume: in-use -> detaching. */
 export async function beginDetaching(s: Services, project: string, id: string, serverId: string): Promise<Stored<AttachableVolume> | undefined> {
-  return transition(s, project, id, (v) => heldBy(v, serverId) && v.status === 'in-use' && v.attach_status === 'attached', (v) => ({ ...v, status: 'detaching', attach_status: 'detaching' }));
+  return transition(
+    s,
+    project,
+    id,
+    (v) => heldBy(v, serverId) && v.status === 'in-use' && v.attach_status === 'attached',
+    (v) => ({ ...v, status: 'detaching', attach_status: 'detaching' }),
+  );
 }
 
 /** Back to in-use after a detach that did not happen (Cinder's roll_detaching). */
 export async function rollDetaching(s: Services, project: string, id: string, serverId: string): Promise<void> {
-  await transition(s, project, id, (v) => heldBy(v, serverId) && v.status === 'detaching', (v) => ({ ...v, status: 'in-use', attach_status: 'attached' }));
+  await transition(
+    s,
+    project,
+    id,
+    (v) => heldBy(v, serverId) && v.status === 'detaching',
+    (v) => ({ ...v, status: 'in-use', attach_status: 'attached' }),
+  );
 }
 
 /** The server let go of the volume (detached, failed attach, server deleted): available, no attachment. */
@@ -174,24 +191,46 @@ export async function attachAction(ctx: RequestContext, key: string) {
       validateBody(empty('os-reserve'), ctx.body);
       const cur = await load();
       // cinder/volume/api.py reserve_volume (non-multiattach): only from available.
-      return change(cur, (v) => v.status === 'available', (v) => ({ ...v, status: 'attaching' }), `Invalid volume: Volume status must be available to reserve, but the status is ${cur.value.status}.`);
+      return change(
+        cur,
+        (v) => v.status === 'available',
+        (v) => ({ ...v, status: 'attaching' }),
+        `Invalid volume: Volume status must be available to reserve, but the status is ${cur.value.status}.`,
+      );
     }
     case 'os-unreserve': {
       validateBody(empty('os-unreserve'), ctx.body);
       const cur = await load();
       // Cinder's unreserve_volume only acts on an attaching volume and answers 202 either way.
-      await transition(s, cur.partitionKey, cur.rowKey, (v) => v.status === 'attaching' && !v.attachment, (v) => ({ ...v, status: 'available' }));
+      await transition(
+        s,
+        cur.partitionKey,
+        cur.rowKey,
+        (v) => v.status === 'attaching' && !v.attachment,
+        (v) => ({ ...v, status: 'available' }),
+      );
       return accepted();
     }
     case 'os-begin_detaching': {
       validateBody(empty('os-begin_detaching'), ctx.body);
       const cur = await load();
-      return change(cur, (v) => v.status === 'in-use' && v.attach_status === 'attached', (v) => ({ ...v, status: 'detaching' }), "Invalid volume: Unable to detach volume. Volume status must be 'in-use' and attach_status must be 'attached' to detach.");
+      return change(
+        cur,
+        (v) => v.status === 'in-use' && v.attach_status === 'attached',
+        (v) => ({ ...v, status: 'detaching' }),
+        "Invalid volume: Unable to detach volume. Volume status must be 'in-use' and attach_status must be 'attached' to detach.",
+      );
     }
     case 'os-roll_detaching': {
       validateBody(empty('os-roll_detaching'), ctx.body);
       const cur = await load();
-      await transition(s, cur.partitionKey, cur.rowKey, (v) => v.status === 'detaching', (v) => ({ ...v, status: 'in-use', attach_status: 'attached' }));
+      await transition(
+        s,
+        cur.partitionKey,
+        cur.rowKey,
+        (v) => v.status === 'detaching',
+        (v) => ({ ...v, status: 'in-use', attach_status: 'attached' }),
+      );
       return accepted();
     }
     case 'os-attach': {
@@ -225,7 +264,12 @@ export async function attachAction(ctx: RequestContext, key: string) {
       const v = (await load()).value;
       // A managed disk has no iSCSI/RBD target: what a connector needs is the disk's ARM id, which
       // an Azure VM attaches by (see docs/volume-attachments.md).
-      return json({ connection_info: { driver_volume_type: 'azure_managed_disk', data: { volume_id: v.id, managed_disk_name: v.disk.name, managed_disk_id: v.disk.armId ?? null, access_mode: 'rw', encrypted: false } } });
+      return json({
+        connection_info: {
+          driver_volume_type: 'azure_managed_disk',
+          data: { volume_id: v.id, managed_disk_name: v.disk.name, managed_disk_id: v.disk.armId ?? null, access_mode: 'rw', encrypted: false },
+        },
+      });
     }
     case 'os-terminate_connection': {
       validateBody(connectionSchema('os-terminate_connection', ['string', 'object', 'null']), ctx.body);

@@ -144,7 +144,9 @@ const backupCreate: WorkKind = {
       const r = await absentOn404(() => arm.copy.copyChunk({ ...copy, sasUrl: g.sas }, progress));
       if (!r) return next('snapshot'); // the snapshot (or the target) went: start over
       // Recorded only if no duplicate step recorded this chunk first (then both wrote the same bytes).
-      await t.backups.update(cur.partitionKey, cur.rowKey, (x) => (x.status !== 'creating' || x.blob.progress?.next !== progress.next ? undefined : { ...x, blob: { ...x.blob, progress: r.progress } }));
+      await t.backups.update(cur.partitionKey, cur.rowKey, (x) =>
+        x.status !== 'creating' || x.blob.progress?.next !== progress.next ? undefined : { ...x, blob: { ...x.blob, progress: r.progress } },
+      );
       log.info('backup chunk', { backup: b.id, next: r.progress.next, chunks: r.progress.chunks, done: r.done });
       return next(r.done ? 'footer' : 'copy', carry(s, g));
     }
@@ -158,7 +160,15 @@ const backupCreate: WorkKind = {
       void _p;
       log.info('backup copied', { backup: b.id, incremental: !!parent, chunks: progress.chunks, readBytes: progress.copiedBytes, writtenBytes: progress.changedBytes });
       await t.backups.update(cur.partitionKey, cur.rowKey, (x) =>
-        x.status !== 'creating' ? undefined : { ...x, status: 'available', fail_reason: null, blob: { ...blob, copiedBytes: progress.copiedBytes, changedBytes: progress.changedBytes, chunks: progress.chunks }, updated_at: cinderTime() },
+        x.status !== 'creating'
+          ? undefined
+          : {
+              ...x,
+              status: 'available',
+              fail_reason: null,
+              blob: { ...blob, copiedBytes: progress.copiedBytes, changedBytes: progress.changedBytes, chunks: progress.chunks },
+              updated_at: cinderTime(),
+            },
       );
       await releaseVolume(s, b);
       // 5. The snapshot goes (a step of its own: its failures no longer concern the backup).
@@ -194,7 +204,9 @@ const backupDelete: WorkKind = {
   },
   async giveUp(item, s, f) {
     log.warn('backup delete failed', { backup: item.id, code: f.code, reason: f.message.slice(0, 300) });
-    await volumeTables(s).backups.update(projectOf(item), item.id, (x) => (x.status !== 'deleting' ? undefined : { ...x, status: 'error_deleting', fail_reason: f.message.slice(0, 255), updated_at: cinderTime() }));
+    await volumeTables(s).backups.update(projectOf(item), item.id, (x) =>
+      x.status !== 'deleting' ? undefined : { ...x, status: 'error_deleting', fail_reason: f.message.slice(0, 255), updated_at: cinderTime() },
+    );
   },
 };
 

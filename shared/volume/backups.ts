@@ -89,7 +89,9 @@ async function childrenOf(ctx: RequestContext, b: Stored<BackupRecord>): Promise
 }
 
 async function create(ctx: RequestContext) {
-  const b = validateBody<{ backup: { name?: string | null; description?: string | null; container?: string | null; volume_id: string; incremental?: boolean | string; force?: boolean | string; snapshot_id?: string | null } }>(createSchema, ctx.body).backup;
+  const b = validateBody<{
+    backup: { name?: string | null; description?: string | null; container?: string | null; volume_id: string; incremental?: boolean | string; force?: boolean | string; snapshot_id?: string | null };
+  }>(createSchema, ctx.body).backup;
   const incremental = b.incremental === undefined ? false : boolParam(b.incremental, 'incremental');
   const force = b.force === undefined ? false : boolParam(b.force, 'force');
   const vol = await findVolume(ctx, b.volume_id);
@@ -236,9 +238,16 @@ async function restore(ctx: RequestContext) {
   if (v.status !== 'available') throw invalidVolume('Volume to be restored to must be available');
   if (b.size > v.size) throw invalidVolume(`volume size ${v.size} is too small to restore backup of size ${b.size}.`);
   // The disk is replaced: a new disk imported from the backup, swapped in once it is ready.
-  await t.volumes.replace(vol.partitionKey, vol.rowKey, { ...v, status: 'restoring-backup', restore: { backup_id: b.id, disk_name: `volume-${v.id}-${randomUUID().slice(0, 8)}` }, updated_at: cinderTime() }, vol.etag).catch(() => {
-    throw invalidVolume('Volume to be restored to must be available');
-  });
+  await t.volumes
+    .replace(
+      vol.partitionKey,
+      vol.rowKey,
+      { ...v, status: 'restoring-backup', restore: { backup_id: b.id, disk_name: `volume-${v.id}-${randomUUID().slice(0, 8)}` }, updated_at: cinderTime() },
+      vol.etag,
+    )
+    .catch(() => {
+      throw invalidVolume('Volume to be restored to must be available');
+    });
   try {
     await markRestoring(v.id);
   } catch (e) {

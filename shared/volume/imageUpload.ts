@@ -44,7 +44,9 @@ const uploadSchema = {
 };
 
 export async function uploadToImage(ctx: RequestContext) {
-  const b = validateBody<{ 'os-volume_upload_image': { image_name: string; disk_format?: string; container_format?: string | null; force?: boolean | string } }>(uploadSchema, ctx.body)['os-volume_upload_image'];
+  const b = validateBody<{ 'os-volume_upload_image': { image_name: string; disk_format?: string; container_format?: string | null; force?: boolean | string } }>(uploadSchema, ctx.body)[
+    'os-volume_upload_image'
+  ];
   const force = b.force === undefined ? false : boolParam(b.force, 'force');
   const diskFormat = b.disk_format ?? 'raw';
   const containerFormat = b.container_format ?? 'bare';
@@ -68,12 +70,16 @@ export async function uploadToImage(ctx: RequestContext) {
     container_format: containerFormat,
     min_disk: v.size,
     // The source volume's own image properties carry over, as Cinder copies them to Glance.
-    properties: Object.fromEntries(Object.entries(v.image_metadata ?? {}).filter(([k]) => !['image_id', 'image_name', 'checksum', 'container_format', 'disk_format', 'min_disk', 'min_ram', 'size'].includes(k))),
+    properties: Object.fromEntries(
+      Object.entries(v.image_metadata ?? {}).filter(([k]) => !['image_id', 'image_name', 'checksum', 'container_format', 'disk_format', 'min_disk', 'min_ram', 'size'].includes(k)),
+    ),
   });
   const t = volumeTables(ctx.services);
-  await t.volumes.replace(cur.partitionKey, cur.rowKey, { ...v, status: 'uploading', previous_status: v.status, upload: { image_id: imageId, disk_format: diskFormat, force }, updated_at: cinderTime() }, cur.etag).catch(() => {
-    throw badRequest(`Invalid volume: Volume ${v.id} status must be available or in-use, but current status is: changing.`);
-  });
+  await t.volumes
+    .replace(cur.partitionKey, cur.rowKey, { ...v, status: 'uploading', previous_status: v.status, upload: { image_id: imageId, disk_format: diskFormat, force }, updated_at: cinderTime() }, cur.etag)
+    .catch(() => {
+      throw badRequest(`Invalid volume: Volume ${v.id} status must be available or in-use, but current status is: changing.`);
+    });
   await imageStore(ctx.services).create(img);
   await startWork(ctx.services, { kind: VOLUME_UPLOAD_IMAGE, id: v.id, data: { project: cur.partitionKey }, requestId: ctx.requestId });
   const type = await typeStore(ctx.services).get(v.volume_type_id);
@@ -118,7 +124,13 @@ const uploadWork: WorkKind = {
     try {
       const dataBytes = v.size * 1024 ** 3;
       const blobName = blobNameOf(up.image_id);
-      const r = await arm.copy.copyWhole(sas, { container: IMAGES_CONTAINER, name: blobName }, dataBytes, { jacket: 'image', jacket_image_id: up.image_id, jacket_volume_id: v.id }, up.disk_format === 'vhd' ? 'vhd' : 'raw');
+      const r = await arm.copy.copyWhole(
+        sas,
+        { container: IMAGES_CONTAINER, name: blobName },
+        dataBytes,
+        { jacket: 'image', jacket_image_id: up.image_id, jacket_volume_id: v.id },
+        up.disk_format === 'vhd' ? 'vhd' : 'raw',
+      );
       await store.update(image.value, (x) =>
         x.status !== 'queued' || x.deleting
           ? undefined

@@ -12,9 +12,26 @@ import type { Repository, Stored } from '../store/tables';
 import type { CopyProgress } from '../azure/diskCopy';
 
 export type VolumeStatus =
-  | 'creating' | 'available' | 'in-use' | 'deleting' | 'error' | 'error_deleting' | 'extending' | 'error_extending'
-  | 'attaching' | 'detaching' | 'reserved' | 'maintenance' | 'backing-up' | 'restoring-backup' | 'error_restoring'
-  | 'downloading' | 'uploading' | 'retyping' | 'error_managing' | 'awaiting-transfer';
+  | 'creating'
+  | 'available'
+  | 'in-use'
+  | 'deleting'
+  | 'error'
+  | 'error_deleting'
+  | 'extending'
+  | 'error_extending'
+  | 'attaching'
+  | 'detaching'
+  | 'reserved'
+  | 'maintenance'
+  | 'backing-up'
+  | 'restoring-backup'
+  | 'error_restoring'
+  | 'downloading'
+  | 'uploading'
+  | 'retyping'
+  | 'error_managing'
+  | 'awaiting-transfer';
 
 export interface VolumeRecord {
   id: string;

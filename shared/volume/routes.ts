@@ -3,7 +3,4 @@ import type { Route } from '../http/router';
 import { volumeVersionRoutes } from './versions';
 import { blockStorageRoutes } from './blockStorage';
 
-export const volumeRoutes: Route[] = [
-  ...volumeVersionRoutes,
-  ...blockStorageRoutes,
-];
+export const volumeRoutes: Route[] = [...volumeVersionRoutes, ...blockStorageRoutes];

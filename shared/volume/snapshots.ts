@@ -10,7 +10,21 @@ import { actionPolicy, isAdmin } from '../api/policy';
 import { SNAPSHOT_ACTION_POLICIES } from './policy';
 import { pageRequest, nextLinks } from '../api/pagination';
 import { odata } from '../store/tables';
-import { actionName, boolParam, booleanSchema, cinderRoute, cinderTime, collectionUrl, compareBy, descriptionSchema, metadataSchema, pageAfter, parseMetadataFilter, projectOf, sortParams } from './common';
+import {
+  actionName,
+  boolParam,
+  booleanSchema,
+  cinderRoute,
+  cinderTime,
+  collectionUrl,
+  compareBy,
+  descriptionSchema,
+  metadataSchema,
+  pageAfter,
+  parseMetadataFilter,
+  projectOf,
+  sortParams,
+} from './common';
 import { findSnapshot, findVolume, snapshotNameOf, volumeTables, type SnapshotRecord } from './model';
 import { snapshotDetail, snapshotSummary } from './views';
 import { SNAPSHOT_CREATE, SNAPSHOT_DELETE } from './workKinds';
@@ -59,13 +73,14 @@ const updateSchema = {
  * volume delete either sees the row or we see 'deleting'.
  */
 async function create(ctx: RequestContext) {
-  const b = validateBody<{ snapshot: { name?: string | null; display_name?: string | null; description?: string | null; volume_id: string | null; force?: boolean | string; metadata?: Record<string, string> | null } }>(createSchema, ctx.body).snapshot;
+  const b = validateBody<{
+    snapshot: { name?: string | null; display_name?: string | null; description?: string | null; volume_id: string | null; force?: boolean | string; metadata?: Record<string, string> | null };
+  }>(createSchema, ctx.body).snapshot;
   if (!b.volume_id) throw badRequest("Invalid input received: 'volume_id' must be specified");
   const force = b.force === undefined ? false : boolParam(b.force, 'force');
   const vol = await findVolume(ctx, b.volume_id);
   const allowed = force ? ['available', 'in-use'] : ['available'];
-  const refuse = (status: string) =>
-    badRequest(`Invalid volume: Volume ${vol.value.id} status must be ${allowed.join(', ')}, but current status is: ${status}.`);
+  const refuse = (status: string) => badRequest(`Invalid volume: Volume ${vol.value.id} status must be ${allowed.join(', ')}, but current status is: ${status}.`);
   if (vol.value.status === 'error') throw badRequest('Invalid volume: The snapshot cannot be created when the volume is in error status.');
   if (!allowed.includes(vol.value.status)) throw refuse(vol.value.status);
   const t = volumeTables(ctx.services);

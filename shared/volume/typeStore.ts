@@ -85,7 +85,16 @@ export class VolumeTypeStore {
         for (const t of catalogTypes(this.s.config.catalog)) {
           const id = seededId(t.name);
           if (await this.types.get(PK, id)) continue;
-          await this.insert({ id, name: t.name, description: t.description ?? null, is_public: t.is_public !== false, extra_specs: t.extra_specs ?? {}, qos_specs_id: null, created_at: cinderTime(), updated_at: null }).catch((e) => {
+          await this.insert({
+            id,
+            name: t.name,
+            description: t.description ?? null,
+            is_public: t.is_public !== false,
+            extra_specs: t.extra_specs ?? {},
+            qos_specs_id: null,
+            created_at: cinderTime(),
+            updated_at: null,
+          }).catch((e) => {
             if (!(e instanceof AlreadyExistsError)) throw e;
           });
         }

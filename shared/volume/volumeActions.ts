@@ -31,7 +31,30 @@ const extendSchema = {
   },
 };
 
-const VOLUME_STATUSES = ['creating', 'available', 'deleting', 'error', 'error_deleting', 'error_managing', 'managing', 'attaching', 'in-use', 'detaching', 'maintenance', 'restoring-backup', 'error_restoring', 'reserved', 'awaiting-transfer', 'backing-up', 'error_backing-up', 'error_extending', 'downloading', 'uploading', 'retyping', 'extending'];
+const VOLUME_STATUSES = [
+  'creating',
+  'available',
+  'deleting',
+  'error',
+  'error_deleting',
+  'error_managing',
+  'managing',
+  'attaching',
+  'in-use',
+  'detaching',
+  'maintenance',
+  'restoring-backup',
+  'error_restoring',
+  'reserved',
+  'awaiting-transfer',
+  'backing-up',
+  'error_backing-up',
+  'error_extending',
+  'downloading',
+  'uploading',
+  'retyping',
+  'extending',
+];
 const ATTACH_STATUSES = ['attached', 'detached'];
 const MIGRATION_STATUSES = ['migrating', 'error', 'success', 'completing', 'none', 'starting'];
 
@@ -64,9 +87,11 @@ async function extend(ctx: RequestContext) {
   const typeName = (await typeStore(ctx.services).get(v.volume_type_id))?.value.name ?? '';
   await checkVolumeQuota(ctx.services, cur.partitionKey, typeName, newSize - v.size, 0, newSize);
   const next: VolumeRecord = { ...v, status: 'extending', extend_to: newSize, updated_at: cinderTime() };
-  await volumeTables(ctx.services).volumes.replace(cur.partitionKey, cur.rowKey, next, cur.etag).catch(() => {
-    throw refuse('changing');
-  });
+  await volumeTables(ctx.services)
+    .volumes.replace(cur.partitionKey, cur.rowKey, next, cur.etag)
+    .catch(() => {
+      throw refuse('changing');
+    });
   await startWork(ctx.services, { kind: VOLUME_EXTEND, id: v.id, data: { project: cur.partitionKey, size: newSize }, requestId: ctx.requestId });
   return accepted();
 }

@@ -78,7 +78,10 @@ async function show(ctx: RequestContext) {
 }
 
 async function create(ctx: RequestContext) {
-  const b = validateBody<{ volume_type: { name: string; description?: string | null; extra_specs?: Record<string, string | null>; 'os-volume-type-access:is_public'?: boolean | string } }>(createSchema, ctx.body).volume_type;
+  const b = validateBody<{ volume_type: { name: string; description?: string | null; extra_specs?: Record<string, string | null>; 'os-volume-type-access:is_public'?: boolean | string } }>(
+    createSchema,
+    ctx.body,
+  ).volume_type;
   const specs = b.extra_specs ?? {};
   checkSpecs(specs);
   const pub = b['os-volume-type-access:is_public'];

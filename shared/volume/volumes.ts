@@ -94,7 +94,7 @@ interface CreateBody {
   group_id?: unknown;
 }
 
-const trimmed = (v: string | null | undefined) => (typeof v === 'string' ? v.trim() : v ?? null);
+const trimmed = (v: string | null | undefined) => (typeof v === 'string' ? v.trim() : (v ?? null));
 
 async function typeNames(ctx: RequestContext): Promise<Map<string, string>> {
   return new Map((await typeStore(ctx.services).list()).map((t) => [t.id, t.name]));
@@ -106,7 +106,9 @@ function sizeFor(b: CreateBody, snap?: SnapshotRecord, src?: VolumeRecord): numb
   if (b.size !== undefined && b.size !== null) {
     size = Number(b.size);
     if (!Number.isInteger(size) || size <= 0) {
-      throw badRequest(`Invalid input received: Invalid volume size provided for create request: ${b.size} (size argument must be an integer (or string representation of an integer) and greater than zero).`);
+      throw badRequest(
+        `Invalid input received: Invalid volume size provided for create request: ${b.size} (size argument must be an integer (or string representation of an integer) and greater than zero).`,
+      );
     }
   } else size = snap?.size ?? src?.size;
   if (size === undefined) throw badRequest(`Invalid input received: Volume size 'None' must be an integer and greater than 0`);
@@ -202,7 +204,7 @@ export async function createVolumeRecord(ctx: RequestContext, n: NewVolume): Pro
     attach_status: 'detached',
     migration_status: null,
     availability_zone: n.availabilityZone ?? VOLUME_AZ,
-    bootable: n.image ? true : src?.bootable ?? false,
+    bootable: n.image ? true : (src?.bootable ?? false),
     volume_type_id: type.id,
     metadata: n.metadata ?? {},
     snapshot_id: snap?.id ?? null,
@@ -365,7 +367,10 @@ async function show(ctx: RequestContext) {
 }
 
 async function update(ctx: RequestContext) {
-  const b = validateBody<{ volume: { name?: string | null; display_name?: string | null; description?: string | null; display_description?: string | null; metadata?: Record<string, string> } }>(updateSchema, ctx.body).volume;
+  const b = validateBody<{ volume: { name?: string | null; display_name?: string | null; description?: string | null; display_description?: string | null; metadata?: Record<string, string> } }>(
+    updateSchema,
+    ctx.body,
+  ).volume;
   const cur = await findVolume(ctx, ctx.params.volume_id);
   const t = volumeTables(ctx.services);
   const stored = await t.volumes.update(cur.partitionKey, cur.rowKey, (v) => ({

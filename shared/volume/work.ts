@@ -254,7 +254,9 @@ const snapshotCreate: WorkKind = {
     const settle = async (st: ArmState): Promise<WorkResult> => {
       throwIfFailed(st, 'The snapshot');
       if (st.provisioningState !== 'Succeeded') return poll(s, item, 'wait');
-      await volumeTables(s).snapshots.update(snap.project_id, snap.id, (x) => (x.status !== 'creating' ? undefined : { ...x, status: 'available', azure: { ...x.azure, armId: st.id }, updated_at: cinderTime() }));
+      await volumeTables(s).snapshots.update(snap.project_id, snap.id, (x) =>
+        x.status !== 'creating' ? undefined : { ...x, status: 'available', azure: { ...x.azure, armId: st.id }, updated_at: cinderTime() },
+      );
       return done();
     };
     if (item.step === 'wait') {

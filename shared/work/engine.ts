@@ -76,7 +76,12 @@ async function runStep(engine: WorkEngine, item: WorkItem, s: Services): Promise
   let result: WorkResult;
   const deadline = (item.startedAt ?? started) + (k.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS) * 1000;
   if (started > deadline) {
-    result = await giveUp(k, item, s, { kind: 'retryable', code: 'Timeout', message: `The action did not finish within ${Math.round((k.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS) / 60)} minutes.`, attempts: item.polls ?? 0 });
+    result = await giveUp(k, item, s, {
+      kind: 'retryable',
+      code: 'Timeout',
+      message: `The action did not finish within ${Math.round((k.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS) / 60)} minutes.`,
+      attempts: item.polls ?? 0,
+    });
   } else {
     try {
       result = await k.run(item, s);

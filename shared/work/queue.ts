@@ -31,7 +31,10 @@ export class WorkQueue {
   private ready?: Promise<unknown>;
 
   /** `connection`: a StorageConnection (shared/config.ts), or a connection string (Azurite in tests). */
-  constructor(connection: StorageConnection | string, readonly name: string) {
+  constructor(
+    connection: StorageConnection | string,
+    readonly name: string,
+  ) {
     const conn: StorageConnection = typeof connection === 'string' ? { kind: 'connectionString', connectionString: connection } : connection;
     this.client = queueClient(conn, name);
     this.poison = queueClient(conn, `${name}-poison`);
@@ -59,4 +62,3 @@ export class WorkQueue {
     await this.poison.sendMessage(raw);
   }
 }
-

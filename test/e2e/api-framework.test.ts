@@ -19,7 +19,7 @@ after(async () => {
   await stack?.stop();
 });
 
-test('unknown compute paths answer Nova\'s 404 with both request id headers', async () => {
+test("unknown compute paths answer Nova's 404 with both request id headers", async () => {
   const r = await stack.http('GET', '/compute/v2.1/no-such-thing');
   assert.equal(r.status, 404);
   assert.deepEqual(r.body, { itemNotFound: { code: 404, message: 'The resource could not be found.' } });
@@ -38,7 +38,7 @@ test('a wrong method is 405 with Allow', async () => {
   assert.equal(r.body.error.code, 405);
 });
 
-test('no token, or a forged one, is 401 in keystonemiddleware\'s shape', async () => {
+test("no token, or a forged one, is 401 in keystonemiddleware's shape", async () => {
   for (const token of [undefined, 'not-a-token', (await stack.token()).replace(/.$/, 'x')]) {
     const r = await stack.http('GET', '/identity/v3/auth/projects', { token });
     assert.equal(r.status, 401);
@@ -56,7 +56,10 @@ test('malformed JSON and schema violations are 400 and create nothing', async ()
   assert.equal(invalid.status, 400);
   assert.match(invalid.body.error.message, /^Invalid input for field 'project\/name'/);
   const list = await stack.http('GET', '/identity/v3/projects', { token });
-  assert.deepEqual(list.body.projects.map((p: { name: string }) => p.name), ['admin']);
+  assert.deepEqual(
+    list.body.projects.map((p: { name: string }) => p.name),
+    ['admin'],
+  );
 });
 
 test('external mode: tokens from another Keystone are validated there, and revocation takes effect within the cache time', async () => {

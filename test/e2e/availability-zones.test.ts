@@ -13,7 +13,12 @@ before(async () => {
   stack = await startStack({
     settings: {
       JACKET_AZURE_LOCATION: 'westeurope',
-      JACKET_CATALOG: JSON.stringify({ availability_zones: [{ name: 'az-1', azure_zone: '1' }, { name: 'az-2', azure_zone: '2' }] }),
+      JACKET_CATALOG: JSON.stringify({
+        availability_zones: [
+          { name: 'az-1', azure_zone: '1' },
+          { name: 'az-2', azure_zone: '2' },
+        ],
+      }),
     },
   });
   alice = await stack.makeProjectUser('project-a', 'alice');
@@ -23,12 +28,21 @@ after(() => stack?.stop());
 test('openstack availability zone list --compute: zones for admins (detail) and members (list)', async () => {
   type Row = { 'Zone Name': string; 'Zone Status': string; 'Host Name'?: string; 'Service Name'?: string };
   const mine = await stack.oscJson<Row[]>(['availability', 'zone', 'list', '--compute'], alice);
-  assert.deepEqual(mine.map((z) => [z['Zone Name'], z['Zone Status']]), [['az-1', 'available'], ['az-2', 'available']]);
+  assert.deepEqual(
+    mine.map((z) => [z['Zone Name'], z['Zone Status']]),
+    [
+      ['az-1', 'available'],
+      ['az-2', 'available'],
+    ],
+  );
   const long = await stack.oscJson<Row[]>(['availability', 'zone', 'list', '--compute', '--long']);
-  assert.deepEqual(long.map((z) => [z['Zone Name'], z['Host Name'], z['Service Name']]), [
-    ['az-1', 'westeurope-1', 'nova-compute'],
-    ['az-2', 'westeurope-2', 'nova-compute'],
-  ]);
+  assert.deepEqual(
+    long.map((z) => [z['Zone Name'], z['Host Name'], z['Service Name']]),
+    [
+      ['az-1', 'westeurope-1', 'nova-compute'],
+      ['az-2', 'westeurope-2', 'nova-compute'],
+    ],
+  );
 
   const tA = await stack.token(alice);
   const index = await stack.http('GET', '/compute/v2.1/os-availability-zone', { token: tA });

@@ -206,7 +206,7 @@ test('a backup Azure will not export fails with its reason and leaves the volume
   assert.equal((await asAlice('DELETE', `/volumes/${v.id}`)).status, 202);
 });
 
-test('a worker that dies mid-copy leaves an unusable backup that the retried step completes; leftover blobs are nobody\'s', async () => {
+test("a worker that dies mid-copy leaves an unusable backup that the retried step completes; leftover blobs are nobody's", async () => {
   const v = (await asAlice('POST', '/volumes', { volume: { size: 1, name: 'crash' } })).body.volume;
   await waitVolume(v.id, 'available');
   const A = pattern(3);

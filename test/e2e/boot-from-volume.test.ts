@@ -17,10 +17,14 @@ const RG = 'ops_resource_group';
 const nova = (method: string, p: string, body?: unknown) => env.stack.http(method, `/compute/v2.1${p}`, { token: tAlice, body });
 const cinder = (method: string, p: string, body?: unknown) => env.stack.http(method, `/volume/v3/${alice.projectId}${p}`, { token: tAlice, body });
 const volumeStatus = (id: string, want: string) =>
-  waitFor(`volume ${id} ${want}`, async () => {
-    const r = await cinder('GET', `/volumes/${id}`);
-    return r.body?.volume?.status === want ? r.body.volume : undefined;
-  }, 90000);
+  waitFor(
+    `volume ${id} ${want}`,
+    async () => {
+      const r = await cinder('GET', `/volumes/${id}`);
+      return r.body?.volume?.status === want ? r.body.volume : undefined;
+    },
+    90000,
+  );
 const gone = (p: string, get: (p: string) => Promise<{ status: number }>) => waitFor(`${p} gone`, async () => ((await get(p)).status === 404 ? true : undefined), 90000);
 const armAbsent = async (p: Promise<unknown>) => {
   try {
@@ -47,7 +51,7 @@ after(async () => {
   await env?.stop();
 });
 
-test('openstack server create --volume --wait: the volume\'s disk is the OS disk (Attach, no image, no osProfile), the volume in-use at /dev/sda', async () => {
+test("openstack server create --volume --wait: the volume's disk is the OS disk (Attach, no image, no osProfile), the volume in-use at /dev/sda", async () => {
   const srv = await env.stack.oscJson(['server', 'create', '--volume', 'bootv', '--flavor', 'm1.medium', '--network', 'private', '--wait', 'bfv1'], alice);
   assert.equal(srv.status, 'ACTIVE');
   const vm = await env.compute.virtualMachines.get(RG, srv.id);

@@ -53,18 +53,25 @@ const ids = (body: { flavors: { id: string }[] }) => body.flavors.map((f) => f.i
 
 test('configured flavors are seeded: openstack flavor list, list --long and show', async () => {
   const list = await stack.oscJson<{ ID: string; Name: string; RAM: number; Disk: number; Ephemeral: number; VCPUs: number; 'Is Public': boolean }[]>(['flavor', 'list'], alice);
-  assert.deepEqual(list.map((f) => [f.ID, f.Name, f.RAM, f.Disk, f.Ephemeral, f.VCPUs, f['Is Public']]), [
-    ['1', 'm1.tiny', 1024, 1, 0, 1, true],
-    ['2', 'm1.small', 2048, 20, 5, 1, true],
-    ['3', 'm1.medium', 4096, 40, 0, 2, true],
-  ], 'members do not see the disabled flavor');
+  assert.deepEqual(
+    list.map((f) => [f.ID, f.Name, f.RAM, f.Disk, f.Ephemeral, f.VCPUs, f['Is Public']]),
+    [
+      ['1', 'm1.tiny', 1024, 1, 0, 1, true],
+      ['2', 'm1.small', 2048, 20, 5, 1, true],
+      ['3', 'm1.medium', 4096, 40, 0, 2, true],
+    ],
+    'members do not see the disabled flavor',
+  );
   const long = await stack.oscJson<Record<string, unknown>[]>(['flavor', 'list', '--long']);
   const small = long.find((f) => f.Name === 'm1.small')!;
   assert.equal(small.Swap, 512);
   assert.equal(small['RXTX Factor'], 2);
   assert.deepEqual(small.Properties, { 'azure:vm_size': 'Standard_B1ms' });
   assert.deepEqual(long.find((f) => f.Name === 'm1.medium')!.Properties, { 'azure:vm_size': 'Standard_B2s', 'hw:cpu_policy': 'shared' });
-  assert.ok(long.some((f) => f.ID === 'old'), 'admins see disabled flavors');
+  assert.ok(
+    long.some((f) => f.ID === 'old'),
+    'admins see disabled flavors',
+  );
   const show = await stack.oscJson<Record<string, unknown>>(['flavor', 'show', 'm1.tiny'], alice);
   assert.equal(show.id, '1');
   assert.equal(show.ram, 1024);
@@ -103,7 +110,20 @@ test('configured flavors are seeded: openstack flavor list, list --long and show
 
 test('private flavor with an Azure size: create --private --project, access set/unset, properties, delete', async () => {
   const made = await stack.oscJson<Record<string, unknown>>([
-    'flavor', 'create', '--vcpus', '2', '--ram', '8192', '--disk', '40', '--property', 'azure:vm_size=Standard_D2s_v3', '--private', '--project', 'project-a', 'd2.private',
+    'flavor',
+    'create',
+    '--vcpus',
+    '2',
+    '--ram',
+    '8192',
+    '--disk',
+    '40',
+    '--property',
+    'azure:vm_size=Standard_D2s_v3',
+    '--private',
+    '--project',
+    'project-a',
+    'd2.private',
   ]);
   const id = made.id as string;
   assert.match(id, /^[0-9a-f-]{36}$/);
@@ -272,10 +292,16 @@ test('pagination, sorting and filters as Nova does them', async () => {
 
   const byRam = await stack.http('GET', `${F}/detail?sort_key=memory_mb&sort_dir=desc&is_public=none`, { token: admin });
   const rams = byRam.body.flavors.map((f: { ram: number }) => f.ram);
-  assert.deepEqual(rams, [...rams].sort((a: number, b: number) => b - a));
+  assert.deepEqual(
+    rams,
+    [...rams].sort((a: number, b: number) => b - a),
+  );
   // by name: m1.medium (3) < m1.small (2) < m1.tiny (1); the marker is a flavor id
   const byName = await stack.http('GET', `${F}?sort_key=name&limit=2&marker=3`, { token: tA });
-  assert.deepEqual(byName.body.flavors.map((f: { name: string }) => f.name), ['m1.small', 'm1.tiny']);
+  assert.deepEqual(
+    byName.body.flavors.map((f: { name: string }) => f.name),
+    ['m1.small', 'm1.tiny'],
+  );
   assert.equal(new URL(byName.body.flavors_links[0].href).searchParams.get('sort_key'), 'name');
   assert.deepEqual(ids((await stack.http('GET', `${F}?minRam=2048&minDisk=20`, { token: tA })).body), ['2', '3']);
   assert.deepEqual(ids((await stack.http('GET', `${F}?minDisk=40`, { token: admin })).body), ['3', 'old']);

@@ -42,7 +42,7 @@ after(async () => {
   await arm?.stop();
 });
 
-test('openstack hypervisor stats show / hypervisor list reflect the emulator\'s regional usage and quota', async () => {
+test("openstack hypervisor stats show / hypervisor list reflect the emulator's regional usage and quota", async () => {
   const rep = await updateHypervisors(s);
   assert.equal(rep.ran, true);
   assert.equal(rep.changed, 1);
@@ -66,7 +66,7 @@ test('openstack hypervisor stats show / hypervisor list reflect the emulator\'s 
   assert.equal((await arm.stack.oscJson(['hypervisor', 'stats', 'show'])).vcpus, 350);
 });
 
-test('list, detail, show, statistics, search match Nova\'s 2.1 schemas; members 403; Nova\'s 404 and 501', async () => {
+test("list, detail, show, statistics, search match Nova's 2.1 schemas; members 403; Nova's 404 and 501", async () => {
   const index = await http('/os-hypervisors', tAdmin);
   assert.equal(index.status, 200, index.text);
   assertNovaResponse('hypervisors', 'HypervisorsController', 'index', '2.1', index.body);

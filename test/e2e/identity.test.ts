@@ -52,7 +52,10 @@ test('project, user and role admin through the CLI, and the new user can log in'
   assert.ok(!('password' in u), 'no password in the response');
   await stack.oscOk(['role', 'add', '--project', 'cli-project', '--user', 'carol', 'member']);
   const assignments = await stack.oscJson<{ Role: string; User: string; Project: string }[]>(['role', 'assignment', 'list', '--names', '--user', 'carol']);
-  assert.deepEqual(assignments.map((a) => [a.Role, a.User, a.Project]), [['member', 'carol@Default', 'cli-project@Default']]);
+  assert.deepEqual(
+    assignments.map((a) => [a.Role, a.User, a.Project]),
+    [['member', 'carol@Default', 'cli-project@Default']],
+  );
   const t = await stack.oscJson(['token', 'issue'], { username: 'carol', password: 'Carol-pass-1', project: 'cli-project' });
   assert.equal(t.project_id, p.id);
   // duplicate names conflict, as in Keystone
@@ -96,7 +99,10 @@ test('a token of project A cannot read project B or act as admin', async () => {
   assert.deepEqual(users.body.users, []);
   // alice's token lists only her project
   const mine = await stack.http('GET', '/identity/v3/auth/projects', { token: tA });
-  assert.deepEqual(mine.body.projects.map((p: { id: string }) => p.id), [alice.projectId]);
+  assert.deepEqual(
+    mine.body.projects.map((p: { id: string }) => p.id),
+    [alice.projectId],
+  );
 });
 
 test('token validate, check and revoke (openstack token revoke)', async () => {
@@ -104,7 +110,10 @@ test('token validate, check and revoke (openstack token revoke)', async () => {
   const v = await stack.http('GET', '/identity/v3/auth/tokens', { token: t.id, headers: { 'X-Subject-Token': t.id } });
   assert.equal(v.status, 200);
   assert.equal(v.body.token.project.id, alice.projectId);
-  assert.deepEqual(v.body.token.roles.map((r: { name: string }) => r.name), ['member']);
+  assert.deepEqual(
+    v.body.token.roles.map((r: { name: string }) => r.name),
+    ['member'],
+  );
   assert.equal((await stack.http('HEAD', '/identity/v3/auth/tokens', { token: t.id, headers: { 'X-Subject-Token': t.id } })).status, 200);
   await stack.oscOk(['token', 'revoke', t.id]);
   const after = await stack.http('GET', '/identity/v3/auth/projects', { token: t.id });
@@ -112,7 +121,7 @@ test('token validate, check and revoke (openstack token revoke)', async () => {
   assert.match(after.headers.get('www-authenticate') ?? '', /^Keystone uri=/);
 });
 
-test('removing a role ends the user\'s tokens on that project', async () => {
+test("removing a role ends the user's tokens on that project", async () => {
   const dave = await stack.makeProjectUser('project-d', 'dave');
   const t = await stack.token(dave);
   assert.equal((await stack.http('GET', '/identity/v3/auth/projects', { token: t })).status, 200);
@@ -122,7 +131,7 @@ test('removing a role ends the user\'s tokens on that project', async () => {
   assert.notEqual(again.code, 0, 'no roles left on the project: no scoped token');
 });
 
-test('version documents match Nova\'s own response schemas', async () => {
+test("version documents match Nova's own response schemas", async () => {
   const list = await stack.http('GET', '/compute');
   assert.equal(list.status, 200);
   assertNovaResponse('versions', 'Versions', 'index', '2.1', list.body);

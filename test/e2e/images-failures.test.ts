@@ -88,10 +88,14 @@ test('an import whose managed-image PUT fails persistently (500 x20) ends killed
     // A killed image has no data to give, and deleting it removes the blob and the record.
     assert.equal((await glance('GET', `/images/${id}/file`)).status, 204);
     await arm.stack.oscOk(['image', 'delete', id], alice);
-    await waitFor('killed image cleaned up', async () => {
-      const gone = (await glance('GET', `/images/${id}`)).status === 404 && !(await blobs.getContainerClient('images').getBlobClient(`image-${id}.vhd`).exists());
-      return gone && (await ledgerRow('image-delete', id)) === undefined ? true : undefined;
-    }, BUDGET_MS);
+    await waitFor(
+      'killed image cleaned up',
+      async () => {
+        const gone = (await glance('GET', `/images/${id}`)).status === 404 && !(await blobs.getContainerClient('images').getBlobClient(`image-${id}.vhd`).exists());
+        return gone && (await ledgerRow('image-delete', id)) === undefined ? true : undefined;
+      },
+      BUDGET_MS,
+    );
     console.log(`# import fault: killed after ${took} ms, ${puts} PUTs`);
   } finally {
     await arm.control.clearFaults();
@@ -111,7 +115,11 @@ test('a deletion whose DELETE fails past the budget stays hidden and marked; the
   await arm.control.addFault({ method: 'DELETE', path: imagePath(id), status: 500, code: 'InternalServerError', message: 'injected', count: RETRY_FAILURES });
   assert.equal((await glance('DELETE', `/images/${id}`)).status, 204);
   // Given up after the budget: the ledger row goes, the record stays marked (deleting) and hidden.
-  await waitFor('deletion given up', async () => ((await arm.control.countRequests('DELETE', imagePath(id))) >= RETRY_FAILURES && !(await ledgerRow('image-delete', id)) ? true : undefined), BUDGET_MS);
+  await waitFor(
+    'deletion given up',
+    async () => ((await arm.control.countRequests('DELETE', imagePath(id))) >= RETRY_FAILURES && !(await ledgerRow('image-delete', id)) ? true : undefined),
+    BUDGET_MS,
+  );
   assert.equal((await glance('GET', `/images/${id}`)).status, 404);
   assert.ok(await arm.compute.images.get(RG, `image-${id}`), 'the managed image is still on Azure');
   assert.ok(await blobs.getContainerClient('images').getBlobClient(`image-${id}.vhd`).exists(), 'the blob waits for the managed image');
@@ -120,10 +128,20 @@ test('a deletion whose DELETE fails past the budget stays hidden and marked; the
   const first = await sweepImages(s);
   assert.equal(first.deleted, 0);
   assert.ok(skipped(first, 'first-pass') >= 1, JSON.stringify(first));
-  await waitFor('image deletion finished by the sweep', async () => {
-    const r = await sweepImages(s);
-    return r.deletedNames.includes(id) || (await arm.compute.images.get(RG, `image-${id}`).then(() => false, () => true)) ? true : undefined;
-  }, BUDGET_MS);
+  await waitFor(
+    'image deletion finished by the sweep',
+    async () => {
+      const r = await sweepImages(s);
+      return r.deletedNames.includes(id) ||
+        (await arm.compute.images.get(RG, `image-${id}`).then(
+          () => false,
+          () => true,
+        ))
+        ? true
+        : undefined;
+    },
+    BUDGET_MS,
+  );
   await waitFor('blob and record gone', async () => (!(await blobs.getContainerClient('images').getBlobClient(`image-${id}.vhd`).exists()) ? true : undefined), BUDGET_MS);
   assert.equal((await glance('GET', `/images/${id}`)).status, 404);
 });
@@ -139,12 +157,21 @@ test('the sweeps delete only Jacket-tagged orphans that two passes agreed on', a
   await disk(`volume-${foreignVolume}`, { owner: 'someone-else' }); // named like ours, not tagged
   const orphanServer = randomUUID();
   const nic = (name: string, tags: Record<string, string>) =>
-    arm.network.networkInterfaces.beginCreateOrUpdateAndWait(RG, name, { location: 'eastus', tags, ipConfigurations: [{ name: 'ipconfig1', subnet: { id: subnet }, privateIPAllocationMethod: 'Dynamic' }] }, FAST);
+    arm.network.networkInterfaces.beginCreateOrUpdateAndWait(
+      RG,
+      name,
+      { location: 'eastus', tags, ipConfigurations: [{ name: 'ipconfig1', subnet: { id: subnet }, privateIPAllocationMethod: 'Dynamic' }] },
+      FAST,
+    );
   await nic(orphanServer, { jacket: 'server', 'jacket-server-id': orphanServer });
   await nic('foreign-nic', { jacket: 'server', 'jacket-server-id': orphanServer }); // tagged, but not Jacket's naming
   // A volume made through the API: its disk is owned (the volumes' own answer).
   const vol = await arm.stack.oscJson(['volume', 'create', '--size', '1', 'kept'], alice);
-  await waitFor('volume available', async () => ((await arm.stack.http('GET', `/volume/v3/${alice.projectId}/volumes/${vol.id}`, { token: tAlice })).body?.volume?.status === 'available' ? true : undefined), BUDGET_MS);
+  await waitFor(
+    'volume available',
+    async () => ((await arm.stack.http('GET', `/volume/v3/${alice.projectId}/volumes/${vol.id}`, { token: tAlice })).body?.volume?.status === 'available' ? true : undefined),
+    BUDGET_MS,
+  );
 
   const d1 = await sweepDisks(s);
   const n1 = await sweepNics(s);
@@ -156,7 +183,11 @@ test('the sweeps delete only Jacket-tagged orphans that two passes agreed on', a
   assert.deepEqual(d2.deletedNames, [`volume-${orphanVolume}`]);
   assert.deepEqual(n2.deletedNames, [orphanServer]);
   assert.ok(skipped(d2, 'not-jacket') >= 1 && skipped(n2, 'not-jacket') >= 1);
-  const exists = (p: Promise<unknown>) => p.then(() => true, (e) => (e.statusCode === 404 ? false : Promise.reject(e)));
+  const exists = (p: Promise<unknown>) =>
+    p.then(
+      () => true,
+      (e) => (e.statusCode === 404 ? false : Promise.reject(e)),
+    );
   assert.equal(await exists(arm.compute.disks.get(RG, `volume-${orphanVolume}`)), false);
   assert.equal(await exists(arm.compute.disks.get(RG, `volume-${foreignVolume}`)), true);
   assert.equal(await exists(arm.compute.disks.get(RG, `volume-${vol.id}`)), true, 'a volume record owns its disk');

@@ -45,8 +45,7 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const glance = (method: string, p: string, token: string, opts: { body?: unknown; headers?: Record<string, string> } = {}) =>
-  stack.http(method, `/image/v2${p}`, { token, ...opts });
+const glance = (method: string, p: string, token: string, opts: { body?: unknown; headers?: Record<string, string> } = {}) => stack.http(method, `/image/v2${p}`, { token, ...opts });
 const nova = (method: string, p: string, token: string, body?: unknown) => stack.http(method, `/compute/v2.1${p}`, { token, body });
 
 /** Polls the image until its status is `want` (the managed-image step runs on the work queue). */
@@ -170,8 +169,7 @@ test('openstack image set/unset --property; PATCH refuses read-only attributes a
   shown = await stack.oscJson(['image', 'show', 'myimg'], alice);
   assert.equal(shown.properties.purpose, undefined);
 
-  const patch = (ops: unknown, token = tA) =>
-    glance('PATCH', `/images/${shown.id}`, token, { body: ops, headers: { 'Content-Type': 'application/openstack-images-v2.1-json-patch' } });
+  const patch = (ops: unknown, token = tA) => glance('PATCH', `/images/${shown.id}`, token, { body: ops, headers: { 'Content-Type': 'application/openstack-images-v2.1-json-patch' } });
   const ro = await patch([{ op: 'replace', path: '/status', value: 'queued' }]);
   assert.equal(ro.status, 403);
   assert.equal(ro.body.message, "Attribute 'status' is read-only.<br /><br />\n\n");
@@ -187,7 +185,7 @@ test('openstack image set/unset --property; PATCH refuses read-only attributes a
   assert.equal((await patch([{ op: 'add', path: '/x', value: 'y' }], tB)).status, 404);
 });
 
-test('a project never sees another project\'s private image; admins see all', async () => {
+test("a project never sees another project's private image; admins see all", async () => {
   const r = await stack.osc(['image', 'show', 'myimg'], bob);
   assert.notEqual(r.code, 0);
   const id = (await glance('GET', '/images?name=myimg', tA)).body.images[0].id;
@@ -211,15 +209,24 @@ test('Glance list: filters, sorting, limit/marker with first/next links; opensta
   }
   const first = await glance('GET', '/images?tag=paging&limit=2&sort=name:asc', tA);
   assert.equal(first.status, 200);
-  assert.deepEqual(first.body.images.map((i: { name: string }) => i.name), ['page-1', 'page-2']);
+  assert.deepEqual(
+    first.body.images.map((i: { name: string }) => i.name),
+    ['page-1', 'page-2'],
+  );
   assert.equal(first.body.schema, '/v2/schemas/images');
   assert.equal(first.body.first, '/v2/images?tag=paging&limit=2&sort=name%3Aasc');
   assert.match(first.body.next, /^\/v2\/images\?.*marker=/);
   const second = await glance('GET', first.body.next.replace(/^\/v2/, ''), tA);
-  assert.deepEqual(second.body.images.map((i: { name: string }) => i.name), ['page-3']);
+  assert.deepEqual(
+    second.body.images.map((i: { name: string }) => i.name),
+    ['page-3'],
+  );
   assert.equal(second.body.next, undefined);
   const desc = await glance('GET', '/images?tag=paging&sort_key=name&sort_dir=desc', tA);
-  assert.deepEqual(desc.body.images.map((i: { name: string }) => i.name), ['page-3', 'page-2', 'page-1']);
+  assert.deepEqual(
+    desc.body.images.map((i: { name: string }) => i.name),
+    ['page-3', 'page-2', 'page-1'],
+  );
   const queued = await glance('GET', '/images?status=queued&visibility=shared', tA);
   assert.deepEqual(queued.body.images.map((i: { id: string }) => i.id).sort(), [...ids].sort());
   assert.equal((await glance('GET', '/images?sort_key=bogus', tA)).status, 400);
@@ -236,7 +243,13 @@ test('Glance list: filters, sorting, limit/marker with first/next links; opensta
   assert.equal(new Set(all.map((i) => i.ID)).size, 26);
   const byHand = await stack.oscJson<{ ID: string }[]>(['image', 'list', '--limit', '2', '--marker', direct.body.images[1].id], alice);
   // (the CLI sorts what it got by name, so compare the page as a set)
-  assert.deepEqual(byHand.map((i) => i.ID).sort(), direct.body.images.slice(2, 4).map((i: { id: string }) => i.id).sort());
+  assert.deepEqual(
+    byHand.map((i) => i.ID).sort(),
+    direct.body.images
+      .slice(2, 4)
+      .map((i: { id: string }) => i.id)
+      .sort(),
+  );
 });
 
 test('Nova image proxy and image metadata match upstream schemas', async () => {
@@ -370,7 +383,12 @@ test('openstack image delete removes the record, the managed image and the blob'
   const blob = blobs.getContainerClient('images').getBlobClient(`image-${id}.vhd`);
   const end = Date.now() + 60000;
   for (;;) {
-    const gone = !(await blob.exists()) && (await arm.compute.images.get(rg, `image-${id}`).then(() => false, (e) => e.statusCode === 404));
+    const gone =
+      !(await blob.exists()) &&
+      (await arm.compute.images.get(rg, `image-${id}`).then(
+        () => false,
+        (e) => e.statusCode === 404,
+      ));
     if (gone) break;
     if (Date.now() > end) throw new Error('managed image or blob still there');
     await new Promise((res) => setTimeout(res, 300));
@@ -404,7 +422,12 @@ test('ARM failures: a failed managed image leaves the image killed; a failed del
   const blob = blobs.getContainerClient('images').getBlobClient(`image-${id}.vhd`);
   const end = Date.now() + 60000;
   for (;;) {
-    const gone = !(await blob.exists()) && (await arm.compute.images.get(rg, `image-${id}`).then(() => false, (e) => e.statusCode === 404));
+    const gone =
+      !(await blob.exists()) &&
+      (await arm.compute.images.get(rg, `image-${id}`).then(
+        () => false,
+        (e) => e.statusCode === 404,
+      ));
     if (gone) break;
     if (Date.now() > end) throw new Error('cleanup did not finish after the failed delete');
     await new Promise((r) => setTimeout(r, 500));

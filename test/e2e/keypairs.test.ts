@@ -50,8 +50,12 @@ test('openstack keypair create k1 > k1.pem: a private key whose public half Jack
   assert.equal(shown.fingerprint, sshKeygenMd5(pubFile));
 });
 
-test('openstack keypair create --public-key imports ed25519, ecdsa and rsa keys with ssh-keygen\'s fingerprint', async () => {
-  for (const [type, bits] of [['ed25519', ''], ['ecdsa', '384'], ['rsa', '3072']]) {
+test("openstack keypair create --public-key imports ed25519, ecdsa and rsa keys with ssh-keygen's fingerprint", async () => {
+  for (const [type, bits] of [
+    ['ed25519', ''],
+    ['ecdsa', '384'],
+    ['rsa', '3072'],
+  ]) {
     const file = path.join(dir, `id_${type}`);
     execFileSync('ssh-keygen', ['-q', '-t', type, ...(bits ? ['-b', bits] : []), '-N', '', '-C', `test@${type}`, '-f', file]);
     const kp = await stack.oscJson(['keypair', 'create', '--public-key', `${file}.pub`, `imported-${type}`], alice);
@@ -64,7 +68,7 @@ test('openstack keypair create --public-key imports ed25519, ecdsa and rsa keys 
   assert.deepEqual(list.map((k) => k.Name).sort(), ['imported-ecdsa', 'imported-ed25519', 'imported-rsa', 'k1']);
 });
 
-test('server-side generation and the 2.1 bodies match Nova\'s schemas and statuses (200 create, 202 delete)', async () => {
+test("server-side generation and the 2.1 bodies match Nova's schemas and statuses (200 create, 202 delete)", async () => {
   const t = await stack.token(alice);
   const gen = await stack.http('POST', '/compute/v2.1/os-keypairs', { token: t, body: { keypair: { name: 'http key_1' } } });
   assert.equal(gen.status, 200);
@@ -137,7 +141,7 @@ test('another user never sees, reads or deletes my key pairs (404)', async () =>
   assert.equal((await stack.http('GET', '/compute/v2.1/os-keypairs/k1', { token: await stack.token(alice) })).body.keypair.user_id, alice.userId);
 });
 
-test('the key_pairs quota is enforced with Nova\'s 403, and openstack keypair delete frees a slot', async () => {
+test("the key_pairs quota is enforced with Nova's 403, and openstack keypair delete frees a slot", async () => {
   const admin = await stack.token();
   const set = await stack.http('PUT', `/compute/v2.1/os-quota-sets/${alice.projectId}`, { token: admin, body: { quota_set: { key_pairs: 4 } } });
   assert.equal(set.status, 200);

@@ -32,7 +32,10 @@ function listen(s: Server): Promise<number> {
 function run(env: Record<string, string>): { done: Promise<number | null>; out: () => string; err: () => string; kill(): void } {
   const clean: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(JACKET_|AZURE_|IDENTITY_|MSI_|OS_)/.test(k)) clean[k] = v;
-  const child = spawn(process.execPath, [START], { env: { ...clean, JACKET_LOCAL_STATE_DIR: stateDir, JACKET_LOCAL_SETTINGS: path.join(stateDir, 'no-local.settings.json'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [START], {
+    env: { ...clean, JACKET_LOCAL_STATE_DIR: stateDir, JACKET_LOCAL_SETTINGS: path.join(stateDir, 'no-local.settings.json'), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -69,12 +72,20 @@ test('real-Azure mode: no emulator, no Azurite, a credential checked first, a lo
     assert.match(out, /subscription\s+11111111-2222-3333-4444-555555555555\s+resource group my-group/);
     assert.match(out, /timers\s+off/);
     assert.doesNotMatch(out, /ARM emulator|Azurite\s+blob/);
-    assert.ok(tokenRequests.some((r) => r.includes('management.azure.com') && r.endsWith('secret-header')), `the ARM credential was asked first: ${tokenRequests.join('; ')}`);
+    assert.ok(
+      tokenRequests.some((r) => r.includes('management.azure.com') && r.endsWith('secret-header')),
+      `the ARM credential was asked first: ${tokenRequests.join('; ')}`,
+    );
     const url = /serving Azure on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1];
     const auth = await fetch(`${url}/identity/v3/auth/tokens`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: 'Azure-mode-1' } } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } }),
+      body: JSON.stringify({
+        auth: {
+          identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: 'Azure-mode-1' } } },
+          scope: { project: { name: 'admin', domain: { id: 'default' } } },
+        },
+      }),
     });
     assert.equal(auth.status, 201, await auth.text());
   } finally {

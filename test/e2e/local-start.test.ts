@@ -110,10 +110,7 @@ async function validate(url: string, token: string): Promise<number> {
 test('npm start: up in < 60 s, env schedules honoured, a volume and the admin token survive a restart; --fresh empties the cloud', async () => {
   const port = await freePort();
   // Settings as the host reads them: the file, then the environment over it.
-  writeFileSync(
-    path.join(stateDir, 'local.settings.json'),
-    JSON.stringify({ IsEncrypted: false, Values: { JACKET_SWEEP_NICS_SCHEDULE: '0 0 0 1 1 *', JACKET_REGION: 'FileRegion' } }),
-  );
+  writeFileSync(path.join(stateDir, 'local.settings.json'), JSON.stringify({ IsEncrypted: false, Values: { JACKET_SWEEP_NICS_SCHEDULE: '0 0 0 1 1 *', JACKET_REGION: 'FileRegion' } }));
   const first = await start(port, { JACKET_LOCAL_SETTINGS: path.join(stateDir, 'local.settings.json'), JACKET_SWEEP_NICS_SCHEDULE: '*/5 * * * * *' });
   let second: Running | undefined;
   try {

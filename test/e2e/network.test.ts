@@ -122,7 +122,10 @@ test('openstack network list/show and subnet list/show resolve the operator netw
   // ids derive from the Azure names: the same on every start
   assert.equal(priv.id, stableUuid('network:ops_resource_group/jacket-vnet/default'));
   const subnets = await stack.oscJson<{ Name: string; Subnet: string; Network: string }[]>(['subnet', 'list'], alice);
-  assert.deepEqual(subnets.map((s) => [s.Name, s.Subnet]).sort(), [['private-subnet', '10.0.0.0/24'], ['team-subnet', '10.0.1.0/24']]);
+  assert.deepEqual(subnets.map((s) => [s.Name, s.Subnet]).sort(), [
+    ['private-subnet', '10.0.0.0/24'],
+    ['team-subnet', '10.0.1.0/24'],
+  ]);
   const sub = await stack.oscJson(['subnet', 'show', 'private-subnet'], alice);
   assert.equal(sub.network_id, priv.id);
   assert.equal(sub.gateway_ip, '10.0.0.1');
@@ -152,9 +155,15 @@ test("another project's network is invisible; admins see every network", async (
   assert.equal(h.status, 404);
   assert.deepEqual(h.body, { NeutronError: { type: 'NetworkNotFound', message: `Network ${teamNetId} could not be found.`, detail: '' } });
   const bobs = await stack.http('GET', '/network/v2.0/networks', { token: tBob });
-  assert.deepEqual(bobs.body.networks.map((n: { name: string }) => n.name), ['private']);
+  assert.deepEqual(
+    bobs.body.networks.map((n: { name: string }) => n.name),
+    ['private'],
+  );
   const bobSubnets = await stack.http('GET', '/network/v2.0/subnets', { token: tBob });
-  assert.deepEqual(bobSubnets.body.subnets.map((n: { name: string }) => n.name), ['private-subnet']);
+  assert.deepEqual(
+    bobSubnets.body.subnets.map((n: { name: string }) => n.name),
+    ['private-subnet'],
+  );
   const own = await stack.http('GET', `/network/v2.0/networks/${teamNetId}`, { token: tAlice });
   assert.equal(own.body.network.project_id, alice.projectId);
   assert.equal(own.body.network.shared, false);
@@ -174,9 +183,7 @@ test('security groups show the NSG rules translated to Neutron rules', async () 
   const http = await stack.http('GET', `/network/v2.0/security-groups/${sg.id}`, { token: tAlice });
   assertNeutronShape('security-groups/security-group-show-response.json', 'security_group', http.body);
   const rules = http.body.security_group.security_group_rules as Record<string, unknown>[];
-  const summary = rules
-    .map((r) => [r.direction, r.ethertype, r.protocol, r.port_range_min, r.port_range_max, r.remote_ip_prefix].join(' '))
-    .sort();
+  const summary = rules.map((r) => [r.direction, r.ethertype, r.protocol, r.port_range_min, r.port_range_max, r.remote_ip_prefix].join(' ')).sort();
   assert.deepEqual(summary, [
     // dns-out: any protocol with a port becomes tcp and udp; 0.0.0.0/0 is "any" for IPv4 only
     'egress IPv4 tcp 53 53 ',
@@ -209,10 +216,20 @@ test('security groups show the NSG rules translated to Neutron rules', async () 
   assert.equal(missing.body.NeutronError.type, 'SecurityGroupRuleNotFound');
   // a rule added to the NSG shows up on the next read
   await arm.network.securityRules.beginCreateOrUpdateAndWait(arm.resourceGroup, 'team-nsg', 'rdp', {
-    protocol: 'Tcp', access: 'Allow', direction: 'Inbound', priority: 200, sourceAddressPrefix: '198.51.100.7', sourcePortRange: '*', destinationAddressPrefix: '*', destinationPortRange: '3389',
+    protocol: 'Tcp',
+    access: 'Allow',
+    direction: 'Inbound',
+    priority: 200,
+    sourceAddressPrefix: '198.51.100.7',
+    sourcePortRange: '*',
+    destinationAddressPrefix: '*',
+    destinationPortRange: '3389',
   });
   const team = await stack.http('GET', '/network/v2.0/security-groups?name=team-sg', { token: tAlice });
-  assert.deepEqual(team.body.security_groups[0].security_group_rules.map((r: { port_range_min: number; remote_ip_prefix: string }) => [r.port_range_min, r.remote_ip_prefix]), [[3389, '198.51.100.7/32']]);
+  assert.deepEqual(
+    team.body.security_groups[0].security_group_rules.map((r: { port_range_min: number; remote_ip_prefix: string }) => [r.port_range_min, r.remote_ip_prefix]),
+    [[3389, '198.51.100.7/32']],
+  );
 });
 
 test('list queries: filters, fields, sorting, limit/marker with links, and their errors', async () => {
@@ -220,17 +237,26 @@ test('list queries: filters, fields, sorting, limit/marker with links, and their
   const get = (q: string) => stack.http('GET', `${base}?${q}`, { token: tAlice });
   assert.deepEqual((await get('shared=true&fields=name')).body, { networks: [{ name: 'private' }] });
   assert.deepEqual((await get('name=team-net&name=private&fields=name&sort_key=name&sort_dir=desc')).body.networks, [{ name: 'team-net' }, { name: 'private' }]);
-  assert.deepEqual((await get('router:external=false&sort_key=name&sort_dir=asc&fields=name&fields=id')).body.networks.map((n: { name: string }) => n.name), ['private', 'team-net']);
+  assert.deepEqual(
+    (await get('router:external=false&sort_key=name&sort_dir=asc&fields=name&fields=id')).body.networks.map((n: { name: string }) => n.name),
+    ['private', 'team-net'],
+  );
   const p1 = await get('limit=1&sort_key=name&sort_dir=asc');
   assert.equal(p1.body.networks.length, 1);
   assert.equal(p1.body.networks[0].name, 'private');
   const next = p1.body.networks_links.find((l: { rel: string }) => l.rel === 'next').href as string;
   assert.ok(next.startsWith(`${stack.url}/network/v2.0/networks?`), next);
   const p2 = await stack.http('GET', next.slice(stack.url.length), { token: tAlice });
-  assert.deepEqual(p2.body.networks.map((n: { name: string }) => n.name), ['team-net']);
+  assert.deepEqual(
+    p2.body.networks.map((n: { name: string }) => n.name),
+    ['team-net'],
+  );
   const p3 = await stack.http('GET', p2.body.networks_links.find((l: { rel: string }) => l.rel === 'next').href.slice(stack.url.length), { token: tAlice });
   assert.deepEqual(p3.body.networks, []);
-  assert.deepEqual(p3.body.networks_links.map((l: { rel: string }) => l.rel), ['previous']);
+  assert.deepEqual(
+    p3.body.networks_links.map((l: { rel: string }) => l.rel),
+    ['previous'],
+  );
   // errors, worded as Neutron words them
   const bad = await get('colour=blue');
   assert.equal(bad.status, 400);
@@ -270,9 +296,15 @@ test('ports: the records the servers module writes, one per NIC, scoped to their
   assert.deepEqual(cli.map((p) => p.ID).sort(), [a1.id, a2.id].sort());
   const byDevice = await stack.http('GET', `/network/v2.0/ports?device_id=${a2.device_id}`, { token: tAlice });
   assertNeutronShape('ports/ports-list-response.json', 'ports', byDevice.body);
-  assert.deepEqual(byDevice.body.ports.map((p: { id: string }) => p.id), [a2.id]);
+  assert.deepEqual(
+    byDevice.body.ports.map((p: { id: string }) => p.id),
+    [a2.id],
+  );
   const byIp = await stack.http('GET', '/network/v2.0/ports?fixed_ips=ip_address%3D10.0.0.4', { token: tAlice });
-  assert.deepEqual(byIp.body.ports.map((p: { id: string }) => p.id), [a1.id]);
+  assert.deepEqual(
+    byIp.body.ports.map((p: { id: string }) => p.id),
+    [a1.id],
+  );
   const show = await stack.http('GET', `/network/v2.0/ports/${a1.id}`, { token: tAlice });
   assertNeutronShape('ports/port-show-response.json', 'port', show.body);
   assert.equal(show.body.port.device_owner, 'compute:nova');
@@ -283,7 +315,10 @@ test('ports: the records the servers module writes, one per NIC, scoped to their
   const adminAll = await stack.http('GET', '/network/v2.0/ports', { token: tAdmin });
   assert.equal(adminAll.body.ports.length, 3);
   await store.remove(alice.projectId, a1.id);
-  assert.deepEqual((await stack.http('GET', '/network/v2.0/ports', { token: tAlice })).body.ports.map((p: { id: string }) => p.id), [a2.id]);
+  assert.deepEqual(
+    (await stack.http('GET', '/network/v2.0/ports', { token: tAlice })).body.ports.map((p: { id: string }) => p.id),
+    [a2.id],
+  );
 });
 
 test('write calls answer as Neutron does for a plugin without them; absent extensions are 404', async () => {
@@ -317,7 +352,10 @@ test('version document, v2.0 index and the extensions honoured', async () => {
   assert.deepEqual(v.body.versions[0].links, [{ rel: 'self', href: `${stack.url}/network/v2.0/` }]);
   const idx = await stack.http('GET', '/network/v2.0/', { token: tAlice });
   assertNeutronShape('networks/version-show-response.json', 'resources', idx.body);
-  assert.deepEqual(idx.body.resources.map((r: { collection: string }) => r.collection), ['subnets', 'networks', 'ports']);
+  assert.deepEqual(
+    idx.body.resources.map((r: { collection: string }) => r.collection),
+    ['subnets', 'networks', 'ports'],
+  );
   const ext = await stack.http('GET', '/network/v2.0/extensions', { token: tAlice });
   const aliases = ext.body.extensions.map((e: { alias: string }) => e.alias);
   for (const a of ['security-group', 'external-net', 'pagination', 'sorting', 'filter-validation']) assert.ok(aliases.includes(a), a);
@@ -332,11 +370,21 @@ test('version document, v2.0 index and the extensions honoured', async () => {
 test('the catalog sections are validated, with defaults when absent', () => {
   const cfg = stack.cloud.services.config;
   const dflt = parseNetworkCatalog({ ...cfg, catalog: {} });
-  assert.deepEqual(dflt.networks.map((n) => [n.name, n.shared, n.azure.vnet, n.azure.subnet, n.subnet.cidr]), [['private', true, 'jacket-vnet', 'default', '10.0.0.0/24']]);
-  assert.deepEqual(dflt.securityGroups.map((s) => [s.name, s.azure.nsg]), [['default', 'jacket-nsg']]);
+  assert.deepEqual(
+    dflt.networks.map((n) => [n.name, n.shared, n.azure.vnet, n.azure.subnet, n.subnet.cidr]),
+    [['private', true, 'jacket-vnet', 'default', '10.0.0.0/24']],
+  );
+  assert.deepEqual(
+    dflt.securityGroups.map((s) => [s.name, s.azure.nsg]),
+    [['default', 'jacket-nsg']],
+  );
   // same names, same ids: stable across restarts
   assert.equal(parseNetworkCatalog({ ...cfg, catalog: {} }).securityGroups[0].id, dflt.securityGroups[0].id);
-  const bad = (catalog: Record<string, unknown>, re: RegExp) => assert.throws(() => parseNetworkCatalog({ ...cfg, catalog }), (e: Error) => e instanceof ConfigError && re.test(e.message));
+  const bad = (catalog: Record<string, unknown>, re: RegExp) =>
+    assert.throws(
+      () => parseNetworkCatalog({ ...cfg, catalog }),
+      (e: Error) => e instanceof ConfigError && re.test(e.message),
+    );
   bad({ networks: [{ name: 'x', subnet: { cidr: '10.0.0.0/24' } }] }, /catalog\.networks\/0 must have required property 'azure'/);
   bad({ networks: [{ name: 'x', subnet: { cidr: '10.0.0.7/24' }, azure: { vnet: 'v', subnet: 's' } }] }, /not a network address/);
   bad({ networks: [{ name: 'x', subnet: { cidr: '10.0.0.0/24', gateway_ip: '10.9.0.1' }, azure: { vnet: 'v', subnet: 's' } }] }, /gateway_ip 10\.9\.0\.1 is not in/);

@@ -50,7 +50,7 @@ after(async () => {
 const qs = (p: string) => `/compute/v2.1/os-quota-sets/${p}`;
 const rowsOf = (rows: { Resource: string; Limit: number }[]) => Object.fromEntries(rows.map((r) => [r.Resource, r.Limit]));
 
-test('openstack quota show / --default: Nova\'s defaults with the catalog\'s override; bodies match upstream at 2.1', async () => {
+test("openstack quota show / --default: Nova's defaults with the catalog's override; bodies match upstream at 2.1", async () => {
   const shown = rowsOf(await stack.oscJson(['quota', 'show', '--compute'], alice));
   assert.equal(shown.cores, 20);
   assert.equal(shown.instances, 10);
@@ -120,7 +120,7 @@ test('openstack quota show --usage, and a limit below usage needs force', async 
   await stack.oscOk(['quota', 'set', '--cores', '20', 'q-project-a']);
 });
 
-test('the quota engine refuses what does not fit with Nova\'s 403 messages', async () => {
+test("the quota engine refuses what does not fit with Nova's 403 messages", async () => {
   const s = stack.cloud.services;
   // alice: cores 20 with 18 used, instances 12 with 3 used, ram unlimited.
   await assert.rejects(checkQuota(s, alice.projectId, alice.userId, { cores: 4, ram: 1024 }), (e: unknown) => {
@@ -144,7 +144,7 @@ test('per-user quotas (?user_id=): show, update within what the project has left
   const set = await stack.http('PUT', uq, { token: tAdmin, body: { quota_set: { instances: 4, key_pairs: 2 } } });
   assert.equal(set.status, 200);
   assert.equal(set.body.quota_set.instances, 4);
-  assert.equal(set.body.quota_set.cores, 20, 'unset user limits fall back to the project\'s');
+  assert.equal(set.body.quota_set.cores, 20, "unset user limits fall back to the project's");
   const shown = await stack.http('GET', uq, { token: tAlice });
   assertNovaResponse('quota_sets', 'QuotaSetsController', 'show', '2.1', shown.body);
   assert.equal(shown.body.quota_set.key_pairs, 2);
@@ -177,12 +177,12 @@ test('quota classes: the default class supplies defaults; admin only; 2.1 bodies
   await stack.oscOk(['quota', 'set', '--class', '--ram', '40000', 'default']);
   const carolQuota = rowsOf(await stack.oscJson(['quota', 'show', '--compute'], carol));
   assert.deepEqual([carolQuota.instances, carolQuota.ram, carolQuota['server-groups']], [15, 40000, 7]);
-  assert.equal((await stack.http('GET', qs(alice.projectId), { token: tAlice })).body.quota_set.instances, 12, 'a project\'s own limit wins');
+  assert.equal((await stack.http('GET', qs(alice.projectId), { token: tAlice })).body.quota_set.instances, 12, "a project's own limit wins");
   const bad = await stack.http('PUT', '/compute/v2.1/os-quota-class-sets/default', { token: tAdmin, body: { quota_class_set: { instances: 'x' } } });
   assert.equal(bad.status, 400);
 });
 
-test('deleting a project\'s quotas (202) reverts it to the defaults', async () => {
+test("deleting a project's quotas (202) reverts it to the defaults", async () => {
   await stack.oscOk(['quota', 'delete', '--compute', 'q-project-a']);
   const shown = (await stack.http('GET', qs(alice.projectId), { token: tAlice })).body.quota_set;
   assert.deepEqual([shown.cores, shown.instances, shown.ram], [20, 15, 40000]);

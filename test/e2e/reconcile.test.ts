@@ -70,7 +70,7 @@ after(async () => {
   await arm?.stop();
 });
 
-test('power sync: a VM deallocated behind Jacket\'s back shows SHUTOFF, started again shows ACTIVE', async () => {
+test("power sync: a VM deallocated behind Jacket's back shows SHUTOFF, started again shows ACTIVE", async () => {
   const id = await createServer('rc-power');
   await waitStatus(id, 'ACTIVE');
   await arm.control.setPowerState(vmId(id), 'deallocated');
@@ -93,7 +93,7 @@ test('power sync: a VM deallocated behind Jacket\'s back shows SHUTOFF, started 
   assert.equal(back['OS-EXT-STS:power_state'], 1);
 });
 
-test('a VM deleted behind Jacket\'s back: ERROR with a fault, or (JACKET_MISSING_VM=delete) the server is deleted', async () => {
+test("a VM deleted behind Jacket's back: ERROR with a fault, or (JACKET_MISSING_VM=delete) the server is deleted", async () => {
   const [a, b] = [await createServer('rc-gone-a'), await createServer('rc-gone-b')];
   await Promise.all([waitStatus(a, 'ACTIVE'), waitStatus(b, 'ACTIVE')]);
   await arm.control.deleteResource(vmId(a));

@@ -40,7 +40,12 @@ const lastSeq = async () => (await env.control.requests()).reduce((m, r) => Math
 async function callsSince(seq: number, id: string, disk?: string): Promise<{ writes: string[]; polls: number; nicGets: number; all: RecordedRequest[] }> {
   const all = (await env.control.requests(seq)).filter((r) => r.path.includes(`/virtualMachines/${id}`) || r.path.includes(`/networkInterfaces/${id}`) || (disk && r.path.includes(disk)));
   const writes = all.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.path.split('/providers/')[1] ?? r.path}`);
-  return { writes, polls: all.filter((r) => r.method === 'GET' && r.path.includes('/virtualMachines/')).length, nicGets: all.filter((r) => r.method === 'GET' && r.path.includes('/networkInterfaces/')).length, all };
+  return {
+    writes,
+    polls: all.filter((r) => r.method === 'GET' && r.path.includes('/virtualMachines/')).length,
+    nicGets: all.filter((r) => r.method === 'GET' && r.path.includes('/networkInterfaces/')).length,
+    all,
+  };
 }
 
 before(async () => {
@@ -57,7 +62,8 @@ after(async () => {
 
 test('ARM writes per action are at the floor: create NIC PUT + VM PUT (POST /servers itself none), delete 1 DELETE, power 1 POST, attach/detach 1 POST', async (t) => {
   const table: string[] = [];
-  const record = (action: string, c: { writes: string[]; polls: number; nicGets: number }) => table.push(`${action}: writes ${c.writes.length} [${c.writes.join(', ')}], VM polls ${c.polls}${c.nicGets ? `, NIC GETs ${c.nicGets}` : ''}`);
+  const record = (action: string, c: { writes: string[]; polls: number; nicGets: number }) =>
+    table.push(`${action}: writes ${c.writes.length} [${c.writes.join(', ')}], VM polls ${c.polls}${c.nicGets ? `, NIC GETs ${c.nicGets}` : ''}`);
 
   // create: the request makes no ARM call (a slowed NIC PUT keeps the build's first call out of the window)
   await env.control.addFault({ method: 'PUT', path: '/networkInterfaces/', latencyMs: 1500 });
@@ -65,11 +71,18 @@ test('ARM writes per action are at the floor: create NIC PUT + VM PUT (POST /ser
   const c = await http('POST', '/servers', createBody('floor'));
   assert.equal(c.status, 202, c.text);
   const id = c.body.server.id;
-  assert.deepEqual((await env.control.requests(seq)).map((r) => `${r.method} ${r.path}`), [], 'POST /servers made no ARM call');
+  assert.deepEqual(
+    (await env.control.requests(seq)).map((r) => `${r.method} ${r.path}`),
+    [],
+    'POST /servers made no ARM call',
+  );
   await waitStatus(id, 'ACTIVE');
   let calls = await callsSince(seq, id);
   record('create', calls);
-  assert.deepEqual(calls.writes.map((w) => w.replace(id, '{id}')), ['PUT Microsoft.Network/networkInterfaces/{id}', 'PUT Microsoft.Compute/virtualMachines/{id}']);
+  assert.deepEqual(
+    calls.writes.map((w) => w.replace(id, '{id}')),
+    ['PUT Microsoft.Network/networkInterfaces/{id}', 'PUT Microsoft.Compute/virtualMachines/{id}'],
+  );
   assert.ok(calls.polls >= 1);
 
   for (const [name, body, op, status] of [
@@ -83,7 +96,11 @@ test('ARM writes per action are at the floor: create NIC PUT + VM PUT (POST /ser
     await waitStatus(id, status);
     calls = await callsSince(seq, id);
     record(name, calls);
-    assert.deepEqual(calls.writes.map((w) => w.replace(id, '{id}')), [`POST Microsoft.Compute/virtualMachines/{id}/${op}`], name);
+    assert.deepEqual(
+      calls.writes.map((w) => w.replace(id, '{id}')),
+      [`POST Microsoft.Compute/virtualMachines/{id}/${op}`],
+      name,
+    );
   }
 
   // attach and detach: one POST attachDetachDataDisks each
@@ -96,13 +113,19 @@ test('ARM writes per action are at the floor: create NIC PUT + VM PUT (POST /ser
   await waitFor('volume in-use', async () => ((await cinder('GET', `/volumes/${volId}`)).body.volume.status === 'in-use' ? true : undefined));
   calls = await callsSince(seq, id);
   record('attach', calls);
-  assert.deepEqual(calls.writes.map((w) => w.replace(id, '{id}')), ['POST Microsoft.Compute/virtualMachines/{id}/attachDetachDataDisks']);
+  assert.deepEqual(
+    calls.writes.map((w) => w.replace(id, '{id}')),
+    ['POST Microsoft.Compute/virtualMachines/{id}/attachDetachDataDisks'],
+  );
   seq = await lastSeq();
   assert.equal((await http('DELETE', `/servers/${id}/os-volume_attachments/${volId}`)).status, 202);
   await waitFor('volume available again', async () => ((await cinder('GET', `/volumes/${volId}`)).body.volume.status === 'available' ? true : undefined));
   calls = await callsSince(seq, id);
   record('detach', calls);
-  assert.deepEqual(calls.writes.map((w) => w.replace(id, '{id}')), ['POST Microsoft.Compute/virtualMachines/{id}/attachDetachDataDisks']);
+  assert.deepEqual(
+    calls.writes.map((w) => w.replace(id, '{id}')),
+    ['POST Microsoft.Compute/virtualMachines/{id}/attachDetachDataDisks'],
+  );
 
   // delete: one DELETE (deleteOption=Delete cascades to the NIC and OS disk), no GET before
   seq = await lastSeq();
@@ -110,7 +133,10 @@ test('ARM writes per action are at the floor: create NIC PUT + VM PUT (POST /ser
   await gone(id);
   calls = await callsSince(seq, id);
   record('delete', calls);
-  assert.deepEqual(calls.writes.map((w) => w.replace(id, '{id}')), ['DELETE Microsoft.Compute/virtualMachines/{id}']);
+  assert.deepEqual(
+    calls.writes.map((w) => w.replace(id, '{id}')),
+    ['DELETE Microsoft.Compute/virtualMachines/{id}'],
+  );
   assert.equal(calls.all[0].method, 'DELETE', 'no GET before the DELETE');
   assert.equal(calls.nicGets, 0, 'no NIC read after the delete');
   await assert.rejects(env.network.networkInterfaces.get(RG, id), (e: { statusCode?: number }) => e.statusCode === 404);
@@ -156,7 +182,7 @@ test('a VM DELETE failing persistently (500 x20): ERROR with a fault within the 
   assert.equal((await http('GET', `/servers/${id}`)).status, 404);
 });
 
-test('a VM PUT failing persistently (500 x20): ERROR with Azure\'s fault, the NIC cleaned up; a VM found in Azure when the build step runs is adopted', async () => {
+test("a VM PUT failing persistently (500 x20): ERROR with Azure's fault, the NIC cleaned up; a VM found in Azure when the build step runs is adopted", async () => {
   await env.control.addFault({ method: 'PUT', path: '/virtualMachines/', status: 500, code: 'InternalServerError', message: 'The VM PUT keeps failing.', count: 20 });
   const c = await http('POST', '/servers', createBody('put-fails'));
   const id = c.body.server.id;

@@ -149,7 +149,9 @@ test('openstack server backup create --rotate 2, three times: the oldest backup 
   assert.equal(r.status, 202, r.text);
   assert.match(r.headers.get('location') ?? '', /\/compute\/v2\.1\/images\/[0-9a-f-]{36}$/);
   await waitFor('weekly backup done', async () => ((await image(r.headers.get('location')!.split('/').pop()!)).status === 'active' ? true : undefined));
-  await waitFor('task_state None', async () => ((await env.stack.http('GET', `/compute/v2.1/servers/${serverId}`, { token: tAlice })).body.server['OS-EXT-STS:task_state'] === null ? true : undefined));
+  await waitFor('task_state None', async () =>
+    (await env.stack.http('GET', `/compute/v2.1/servers/${serverId}`, { token: tAlice })).body.server['OS-EXT-STS:task_state'] === null ? true : undefined,
+  );
 });
 
 test('openstack server rebuild --image <same image> --wait: Azure reimages the VM with the new admin password', async () => {
@@ -177,10 +179,14 @@ test('rebuild with another image: a new OS disk from the image, swapped in deall
   assert.equal(r.body.server.image.id, ubuntu);
   const pass: string = r.body.server.adminPass;
   assert.match(pass, /^[A-Za-z0-9]{12}$/, 'a generated password, as Nova');
-  await waitFor('ACTIVE after rebuild', async () => {
-    const v = (await env.stack.http('GET', `/compute/v2.1/servers/${srv2Id}`, { token: tAlice })).body.server;
-    return v.status === 'ACTIVE' ? v : undefined;
-  }, 90000);
+  await waitFor(
+    'ACTIVE after rebuild',
+    async () => {
+      const v = (await env.stack.http('GET', `/compute/v2.1/servers/${srv2Id}`, { token: tAlice })).body.server;
+      return v.status === 'ACTIVE' ? v : undefined;
+    },
+    90000,
+  );
   const vm = await env.compute.virtualMachines.get(RG, srv2Id);
   const diskName = vm.storageProfile?.osDisk?.name ?? '';
   assert.match(diskName, new RegExp(`^${srv2Id}-r`));
@@ -192,7 +198,10 @@ test('rebuild with another image: a new OS disk from the image, swapped in deall
   const order = [`/disks/${diskName}`, '/deallocate', `/virtualMachines/${srv2Id}`, '/start', '/extensions/enablevmaccess'].map((p) =>
     reqs.findIndex((q) => q.method !== 'GET' && q.path.endsWith(p) && (p !== `/virtualMachines/${srv2Id}` || q.method === 'PATCH')),
   );
-  assert.ok(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1])), `disk, deallocate, swap, start, password: ${order}`);
+  assert.ok(
+    order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1])),
+    `disk, deallocate, swap, start, password: ${order}`,
+  );
   const ext = reqs.find((q) => q.method === 'PUT' && q.path.endsWith('/extensions/enablevmaccess'))!;
   assert.deepEqual((ext.requestBody as any).properties.protectedSettings, { username: 'azureuser', password: pass });
   assert.equal((await env.control.getResource(vm.id!)).guestUsers.azureuser.password, true);

@@ -36,7 +36,9 @@ async function azureVm(id: string) {
   return { power: codes.find((c) => c.startsWith('PowerState/'))?.slice('PowerState/'.length), hibernated: codes.includes('HibernationState/Hibernated') };
 }
 async function vmPosts(id: string) {
-  return (await arm.control.requests()).filter((r) => r.method === 'POST' && r.path.includes(`/virtualMachines/${id}/`)).map((r) => `${r.path.split('/').pop()}${r.query.includes('hibernate=true') ? '?hibernate' : ''}`);
+  return (await arm.control.requests())
+    .filter((r) => r.method === 'POST' && r.path.includes(`/virtualMachines/${id}/`))
+    .map((r) => `${r.path.split('/').pop()}${r.query.includes('hibernate=true') ? '?hibernate' : ''}`);
 }
 
 before(async () => {
@@ -175,7 +177,12 @@ test('pause and console url show answer 501 as Nova for a driver without them; t
   await expect({ resetNetwork: null }, 410, 'This resource is no longer available.  No forwarding address is given.', tAdmin);
   await expect({ evacuate: { onSharedStorage: false } }, 400, 'Compute service of azure-eastus is still in use.', tAdmin);
   await expect({ evacuate: { onSharedStorage: false, host: 'elsewhere' } }, 404, 'Compute host elsewhere not found.', tAdmin);
-  await expect({ 'os-migrateLive': { host: null, block_migration: false, disk_over_commit: false } }, 400, 'Migration pre-check error: Azure does not live-migrate a virtual machine on request (use migrate, a cold move).', tAdmin);
+  await expect(
+    { 'os-migrateLive': { host: null, block_migration: false, disk_over_commit: false } },
+    400,
+    'Migration pre-check error: Azure does not live-migrate a virtual machine on request (use migrate, a cold move).',
+    tAdmin,
+  );
   await expect({ interfaceAttachment: {} }, 400, `Attaching interfaces is not supported for instance ${srvH}.`, tAlice, `/servers/${srvH}/os-interface`);
   await expect({ remote_console: { protocol: 'vnc', type: 'novnc' } }, 404, 'The resource could not be found.', tAlice, `/servers/${srvH}/remote-consoles`);
   // a locked server refuses before the feature check, as Nova's decorators run

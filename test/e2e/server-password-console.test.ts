@@ -86,7 +86,10 @@ test('changePassword refusals: Nova 409s in its words (weak password, locked, ag
   assert.equal(diag.body.conflictingRequest.message, `Cannot 'get_diagnostics' instance ${serverId} while it is in power_state shutdown`);
   await env.control.setPowerState(vmId, 'running');
   const writes = (await env.control.requests()).filter((r) => r.method !== 'GET');
-  assert.deepEqual(writes.map((r) => r.path), []);
+  assert.deepEqual(
+    writes.map((r) => r.path),
+    [],
+  );
   // Azure refusing the password in the guest: the action ends in Error, the server ACTIVE again.
   await env.control.addFault({ method: 'PUT', path: 'extensions/enablevmaccess$', failAsync: true, code: 'VMExtensionProvisioningError' });
   const r = await action({ changePassword: { adminPass: NEW_PASSWORD } });

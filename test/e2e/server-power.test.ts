@@ -34,7 +34,9 @@ async function azurePower(id: string): Promise<string | undefined> {
   return v.statuses?.find((s) => s.code?.startsWith('PowerState/'))?.code?.slice('PowerState/'.length);
 }
 async function vmPosts(id: string) {
-  return (await arm.control.requests()).filter((r) => r.method === 'POST' && r.path.includes(`/virtualMachines/${id}/`)).map((r) => `${r.path.split('/').pop()}${r.query.includes('skipShutdown=true') ? '?skipShutdown' : ''}${r.query.includes('hibernate=true') ? '?hibernate' : ''}`);
+  return (await arm.control.requests())
+    .filter((r) => r.method === 'POST' && r.path.includes(`/virtualMachines/${id}/`))
+    .map((r) => `${r.path.split('/').pop()}${r.query.includes('skipShutdown=true') ? '?skipShutdown' : ''}${r.query.includes('hibernate=true') ? '?hibernate' : ''}`);
 }
 
 before(async () => {
@@ -109,7 +111,7 @@ test('stop deallocates (no compute billing), start starts; wrong states are 409 
   assert.equal(start2.body.conflictingRequest.message, `Cannot 'start' instance ${srvId} while it is in vm_state active`);
 });
 
-test('an Azure failure ends the action in ERROR with Azure\'s message; admin reset-state (server set --state) repairs it', async () => {
+test("an Azure failure ends the action in ERROR with Azure's message; admin reset-state (server set --state) repairs it", async () => {
   await arm.control.addFault({ method: 'POST', path: `/virtualMachines/${srvId}/restart`, failAsync: true, code: 'AllocationFailed' });
   const r = await action(srvId, tAlice, { reboot: { type: 'SOFT' } });
   assert.equal(r.status, 202);
@@ -132,7 +134,7 @@ test('an Azure failure ends the action in ERROR with Azure\'s message; admin res
   await arm.stack.oscOk(['server', 'set', '--auto-approve', '--state', 'active', srvId]);
 });
 
-test('lock: a member\'s actions on a locked server are 409, an admin\'s lock needs the override to unlock', async () => {
+test("lock: a member's actions on a locked server are 409, an admin's lock needs the override to unlock", async () => {
   await arm.stack.oscOk(['server', 'lock', srvId], alice);
   const refused = await action(srvId, tAlice, { reboot: { type: 'HARD' } });
   assert.equal(refused.status, 409);
@@ -158,14 +160,14 @@ test('lock: a member\'s actions on a locked server are 409, an admin\'s lock nee
   await waitStatus(srvId, 'ACTIVE');
 });
 
-test('os-instance-actions: newest first, Nova\'s 2.1 views, events for admins only (server event list/show)', async () => {
+test("os-instance-actions: newest first, Nova's 2.1 views, events for admins only (server event list/show)", async () => {
   const list = await http('GET', `/servers/${srvId}/os-instance-actions`, tAlice);
   assert.equal(list.status, 200, list.text);
   assertNovaResponse('instance_actions', 'InstanceActionsController', 'index', '2.1', list.body);
   const names = list.body.instanceActions.map((a: { action: string }) => a.action);
   assert.deepEqual(names.slice(-6).reverse(), ['create', 'reboot', 'reboot', 'stop', 'start', 'reboot']);
   assert.ok(names.includes('lock') && names.includes('unlock') && names.includes('resetState'));
-  assert.equal(names.filter((n: string) => n === 'lock').length, 2, 'the owner\'s second lock recorded nothing');
+  assert.equal(names.filter((n: string) => n === 'lock').length, 2, "the owner's second lock recorded nothing");
   const stop = list.body.instanceActions.find((a: { action: string }) => a.action === 'stop');
 
   const asMember = await http('GET', `/servers/${srvId}/os-instance-actions/${stop.request_id}`, tAlice);
@@ -173,7 +175,10 @@ test('os-instance-actions: newest first, Nova\'s 2.1 views, events for admins on
   assert.ok(!('events' in asMember.body.instanceAction), 'events are for admins at 2.1');
   const asAdmin = await http('GET', `/servers/${srvId}/os-instance-actions/${stop.request_id}`, tAdmin);
   assertNovaResponse('instance_actions', 'InstanceActionsController', 'show', '2.1', asAdmin.body);
-  assert.deepEqual(asAdmin.body.instanceAction.events.map((e: { event: string; result: string }) => [e.event, e.result]), [['compute_stop_instance', 'Success']]);
+  assert.deepEqual(
+    asAdmin.body.instanceAction.events.map((e: { event: string; result: string }) => [e.event, e.result]),
+    [['compute_stop_instance', 'Success']],
+  );
   assert.match(asAdmin.body.instanceAction.start_time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/);
   const failed = list.body.instanceActions.find((a: { action: string; message: string | null }) => a.action === 'reboot' && a.message === 'Error');
   assert.ok(failed, 'the failed reboot carries Nova\'s message "Error"');
@@ -187,7 +192,10 @@ test('os-instance-actions: newest first, Nova\'s 2.1 views, events for admins on
   assert.equal((await http('GET', `/servers/${srvId}/os-instance-actions`, tBob)).status, 404);
 
   const events = await arm.stack.oscJson<Array<{ 'Request ID': string; Action: string }>>(['server', 'event', 'list', srvId], alice);
-  assert.deepEqual(events.map((e) => e.Action), names);
+  assert.deepEqual(
+    events.map((e) => e.Action),
+    names,
+  );
   const shown = await arm.stack.oscJson<{ action: string; events?: unknown[] }>(['server', 'event', 'show', srvId, stop.request_id]);
   assert.equal(shown.action, 'stop');
   assert.equal(shown.events?.length, 1);

@@ -124,7 +124,13 @@ test('resize refusals: Nova 400s, quota 403, another project 404, lock 409 — a
 });
 
 test('a resize Azure refuses (quota on Azure) returns the server to ACTIVE with the action in Error', async () => {
-  await env.control.addFault({ method: 'PATCH', path: `virtualMachines/${serverId}$`, status: 409, code: 'OperationNotAllowed', message: 'Operation could not be completed as it results in exceeding approved standardDSv3Family Cores quota.' });
+  await env.control.addFault({
+    method: 'PATCH',
+    path: `virtualMachines/${serverId}$`,
+    status: 409,
+    code: 'OperationNotAllowed',
+    message: 'Operation could not be completed as it results in exceeding approved standardDSv3Family Cores quota.',
+  });
   const r = await action(serverId, { resize: { flavorRef: '5' } });
   assert.equal(r.status, 202, r.text);
   await waitFor('resize rolled back', async () => {

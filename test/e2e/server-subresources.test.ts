@@ -55,7 +55,7 @@ async function patchRecord(change: (v: ServerRecord) => ServerRecord): Promise<v
   await updateServer(stack.cloud.services, cur, change);
 }
 
-test('server metadata: the six calls over HTTP, each body as Nova\'s schema says', async () => {
+test("server metadata: the six calls over HTTP, each body as Nova's schema says", async () => {
   const index = await stack.http('GET', meta(), { token: tAlice });
   assert.equal(index.status, 200);
   assertNovaResponse('server_metadata', C, 'index', MV, index.body);
@@ -255,7 +255,7 @@ test('os-virtual-interfaces is 410 Gone, as Nova answers since Rocky', async () 
   }
 });
 
-test('extended server attributes, extended status and availability zone keys match Nova\'s schema', async () => {
+test("extended server attributes, extended status and availability zone keys match Nova's schema", async () => {
   const asMember = await stack.http('GET', `/compute/v2.1/servers/${serverId}`, { token: tAlice });
   assertNovaResponse('servers', 'ServersController', 'show', MV, asMember.body);
   const m = asMember.body.server;

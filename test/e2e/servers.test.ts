@@ -102,7 +102,26 @@ test('openstack server create --wait builds the VM on Azure (NIC first, then VM)
   writeFileSync(userData, '#!/bin/sh\necho hello from jacket\n');
   await control.clearRequests();
   const created = await stack.oscJson(
-    ['server', 'create', '--flavor', 'm1.medium', '--image', 'ubuntu-22.04', '--network', 'private', '--key-name', 'k1', '--security-group', 'default', '--user-data', userData, '--property', 'role=web', '--wait', 'srv1'],
+    [
+      'server',
+      'create',
+      '--flavor',
+      'm1.medium',
+      '--image',
+      'ubuntu-22.04',
+      '--network',
+      'private',
+      '--key-name',
+      'k1',
+      '--security-group',
+      'default',
+      '--user-data',
+      userData,
+      '--property',
+      'role=web',
+      '--wait',
+      'srv1',
+    ],
     alice,
   );
   assert.equal(created.status, 'ACTIVE');
@@ -159,7 +178,10 @@ test('openstack server create --wait builds the VM on Azure (NIC first, then VM)
   assert.equal(ports.body.ports[0].status, 'ACTIVE');
   assert.equal(ports.body.ports[0].fixed_ips[0].ip_address, srv.addresses.private[0].addr);
   const actions = await listActions(stack.cloud.services, id);
-  assert.deepEqual(actions.map((a) => [a.action, a.events[0].result]), [['create', 'Success']]);
+  assert.deepEqual(
+    actions.map((a) => [a.action, a.events[0].result]),
+    [['create', 'Success']],
+  );
 });
 
 test('server list, list --long, filters, paging and server set --name', async () => {
@@ -187,7 +209,11 @@ test('server list, list --long, filters, paging and server set --name', async ()
   assert.equal((vmPut!.requestBody as any).properties.osProfile.adminPassword, 'Az-pass-123');
   const index = await stack.http('GET', '/compute/v2.1/servers', { token: tAlice });
   assertNovaResponse('servers', 'ServersController', 'index', '2.1', index.body);
-  assert.deepEqual(index.body.servers.map((s: { name: string }) => s.name), ['srv2', 'srv1'], 'newest first');
+  assert.deepEqual(
+    index.body.servers.map((s: { name: string }) => s.name),
+    ['srv2', 'srv1'],
+    'newest first',
+  );
   const detail = await stack.http('GET', '/compute/v2.1/servers/detail', { token: tAlice });
   assertNovaResponse('servers', 'ServersController', 'detail', '2.1', detail.body);
   const p1 = await stack.http('GET', '/compute/v2.1/servers?limit=1', { token: tAlice });
@@ -195,10 +221,16 @@ test('server list, list --long, filters, paging and server set --name', async ()
   assertNovaResponse('servers', 'ServersController', 'index', '2.1', p1.body);
   const next = new URL(p1.body.servers_links[0].href);
   const p2 = await stack.http('GET', `/compute/v2.1/servers${next.search}`, { token: tAlice });
-  assert.deepEqual(p2.body.servers.map((s: { name: string }) => s.name), ['srv1']);
+  assert.deepEqual(
+    p2.body.servers.map((s: { name: string }) => s.name),
+    ['srv1'],
+  );
   assert.equal((await stack.http('GET', '/compute/v2.1/servers?marker=00000000-0000-0000-0000-000000000000', { token: tAlice })).status, 400);
   const byName = await stack.http('GET', '/compute/v2.1/servers/detail?name=^srv1$', { token: tAlice });
-  assert.deepEqual(byName.body.servers.map((s: { name: string }) => s.name), ['srv1']);
+  assert.deepEqual(
+    byName.body.servers.map((s: { name: string }) => s.name),
+    ['srv1'],
+  );
   const building = await stack.http('GET', '/compute/v2.1/servers?status=BUILD&flavor=3', { token: tAlice });
   assert.ok(building.body.servers.every((s: { name: string }) => s.name === 'srv2'));
   assert.deepEqual((await stack.http('GET', '/compute/v2.1/servers?status=NOSUCH', { token: tAlice })).body.servers, []);
@@ -209,7 +241,10 @@ test('server list, list --long, filters, paging and server set --name', async ()
   assert.deepEqual((await stack.http('GET', '/compute/v2.1/servers?flavor=1', { token: tAlice })).body.servers, []);
   const ip = detail.body.servers.find((s: { name: string }) => s.name === 'srv1').addresses.private[0].addr;
   const byIp = await stack.http('GET', `/compute/v2.1/servers?ip=${ip.replace(/\./g, '\\.')}$`, { token: tAlice });
-  assert.deepEqual(byIp.body.servers.map((s: { name: string }) => s.name), ['srv1']);
+  assert.deepEqual(
+    byIp.body.servers.map((s: { name: string }) => s.name),
+    ['srv1'],
+  );
   // server set --name, and Nova's update response
   await stack.oscOk(['server', 'set', '--name', 'srv1-renamed', 'srv1'], alice);
   const shown = await stack.oscJson(['server', 'show', 'srv1-renamed'], alice);
@@ -246,10 +281,18 @@ test('bad requests are refused as Nova does, before any Azure call', async () =>
   await expect(createBody({ security_groups: [{ name: 'nosuch' }] }), 400, /^Security group nosuch not found\.$/);
   await expect(createBody({ flavorRef: '1' }), 400, /^Flavor's disk is too small for requested image\./);
   await expect(createBody({ min_count: 3, max_count: 2 }), 400, /^min_count must be <= max_count$/);
-  await expect(createBody({ max_count: 2, networks: [{ uuid: networkId, fixed_ip: '10.0.0.50' }] }), 400, /^Failed to launch instances: max_count cannot be greater than 1 if an fixed_ip is specified\.$/);
+  await expect(
+    createBody({ max_count: 2, networks: [{ uuid: networkId, fixed_ip: '10.0.0.50' }] }),
+    400,
+    /^Failed to launch instances: max_count cannot be greater than 1 if an fixed_ip is specified\.$/,
+  );
   await expect(createBody({ networks: [{ uuid: networkId, fixed_ip: '10.0.0.1' }] }), 400, /is not a valid IP for the specified subnet/);
   await expect(createBody({ bogus: 1 }), 400, /^Invalid input for field\/attribute server.*Additional properties are not allowed \('bogus' was unexpected\)/);
-  await expect(createBody({ max_count: 11, min_count: 11 }), 403, /^Quota exceeded for cores, instances, ram: Requested 22, 11, 45056, but already used \d+, \d+, \d+ of 20, 10, 51200 cores, instances, ram$/);
+  await expect(
+    createBody({ max_count: 11, min_count: 11 }),
+    403,
+    /^Quota exceeded for cores, instances, ram: Requested 22, 11, 45056, but already used \d+, \d+, \d+ of 20, 10, 51200 cores, instances, ram$/,
+  );
   await expect({ server: { name: 'h', flavorRef: FLAVOR } }, 400, /^Missing imageRef attribute$/);
   // the CLI reports a bad flavor as Nova does
   const cli = await stack.osc(['server', 'create', '--flavor', 'no-such-flavor', '--image', 'ubuntu-22.04', '--network', 'private', 'x'], alice);
@@ -260,10 +303,14 @@ test('bad requests are refused as Nova does, before any Azure call', async () =>
   assert.deepEqual(list.body.servers, [], 'and nothing was recorded');
 });
 
-test('a project never sees another project\'s servers; all_tenants is for admins', async () => {
+test("a project never sees another project's servers; all_tenants is for admins", async () => {
   const list = await stack.http('GET', '/compute/v2.1/servers/detail', { token: tAlice });
   const id = list.body.servers[0].id;
-  for (const [method, body] of [['GET', undefined], ['PUT', { server: { name: 'x' } }], ['DELETE', undefined]] as const) {
+  for (const [method, body] of [
+    ['GET', undefined],
+    ['PUT', { server: { name: 'x' } }],
+    ['DELETE', undefined],
+  ] as const) {
     const r = await stack.http(method, `/compute/v2.1/servers/${id}`, { token: tBob, body });
     assert.equal(r.status, 404, `${method} ${r.text}`);
     assert.equal(r.body.itemNotFound.message, `Instance ${id} could not be found.`);
@@ -284,7 +331,7 @@ test('a project never sees another project\'s servers; all_tenants is for admins
   assert.deepEqual(adminOwn.body.servers, [], 'without all_tenants an admin lists their own project');
 });
 
-test('multiple create: each server its own VM, named by Nova\'s template', async () => {
+test("multiple create: each server its own VM, named by Nova's template", async () => {
   const out = await stack.oscJson(['server', 'create', '--flavor', 'm1.medium', '--image', 'ubuntu-22.04', '--network', 'private', '--min', '2', '--max', '2', 'multi'], alice);
   assert.ok(out.id);
   const r = await stack.http('POST', '/compute/v2.1/servers', { token: tAlice, body: createBody({ name: 'resv', min_count: 2, max_count: '2', return_reservation_id: 'True' }) });
@@ -319,7 +366,13 @@ test('Azure failures: AllocationFailed and a refused PUT end in ERROR with a fau
     (await armAbsent(compute.virtualMachines.get(RG, a.body.server.id))) && (await armAbsent(network.networkInterfaces.get(RG, a.body.server.id))) ? true : undefined,
   );
   // Azure refuses the VM PUT itself: the NIC made for it is deleted
-  await control.addFault({ method: 'PUT', path: '/virtualMachines/', status: 409, code: 'OperationNotAllowed', message: 'Operation could not be completed as it results in exceeding approved standardBSFamily Cores quota.' });
+  await control.addFault({
+    method: 'PUT',
+    path: '/virtualMachines/',
+    status: 409,
+    code: 'OperationNotAllowed',
+    message: 'Operation could not be completed as it results in exceeding approved standardBSFamily Cores quota.',
+  });
   const q = await stack.http('POST', '/compute/v2.1/servers', { token: tAlice, body: createBody({ name: 'quota' }) });
   assert.equal(q.status, 202, q.text);
   const qs = await serverStatus(tAlice, q.body.server.id, 'ERROR');
@@ -347,7 +400,13 @@ test('openstack server delete --wait removes the VM, its NIC and OS disk, then t
   assert.ok(await armAbsent(compute.disks.get(RG, id)), 'OS disk gone');
   assert.equal((await stack.http('GET', `/network/v2.0/ports?device_id=${id}`, { token: tAlice })).body.ports.length, 0);
   const actions = await listActions(stack.cloud.services, id);
-  assert.deepEqual(actions.map((a) => [a.action, a.events[0].result]), [['delete', 'Success'], ['create', 'Success']]);
+  assert.deepEqual(
+    actions.map((a) => [a.action, a.events[0].result]),
+    [
+      ['delete', 'Success'],
+      ['create', 'Success'],
+    ],
+  );
   // a server deleted while it is still building, with the first VM DELETE failing (a transient 500):
   // the engine runs the step again, and it carries on where it was
   const c = await stack.http('POST', '/compute/v2.1/servers', { token: tAlice, body: createBody({ name: 'early' }) });
@@ -363,7 +422,10 @@ test('openstack server delete --wait removes the VM, its NIC and OS disk, then t
   assert.ok(await armAbsent(compute.disks.get(RG, c.body.server.id)));
   // what remains: srv2b only
   const left = await stack.oscJson<{ Name: string }[]>(['server', 'list'], alice);
-  assert.deepEqual(left.map((s) => s.Name), ['srv2b']);
+  assert.deepEqual(
+    left.map((s) => s.Name),
+    ['srv2b'],
+  );
 });
 
 test('a custom Windows image boots from its managed image; Windows password rules apply', async () => {

@@ -49,10 +49,16 @@ async function pageBlob(c: ContainerClient, name: string, metadata?: Record<stri
 test('sweep-blobs: an orphaned backup or image blob goes on the second pass; owned, uploading, foreign and vhds blobs stay', async () => {
   const vol = await arm.stack.oscJson(['volume', 'create', '--size', '1', 'sb-vol'], alice);
   volumeId = vol.id;
-  await waitFor('volume available', statusIs(() => volume(volumeId), 'available'));
+  await waitFor(
+    'volume available',
+    statusIs(() => volume(volumeId), 'available'),
+  );
   const bk = await arm.stack.oscJson(['volume', 'backup', 'create', '--name', 'sb-bk', 'sb-vol'], alice);
   backupId = bk.id;
-  await waitFor('backup available', statusIs(() => arm.stack.http('GET', `/volume/v3/${alice.projectId}/backups/${backupId}`, { token: tAlice }).then((r) => r.body.backup), 'available'));
+  await waitFor(
+    'backup available',
+    statusIs(() => arm.stack.http('GET', `/volume/v3/${alice.projectId}/backups/${backupId}`, { token: tAlice }).then((r) => r.body.backup), 'available'),
+  );
 
   const backups = blobs.getContainerClient('backups');
   const images = blobs.getContainerClient('images');
@@ -120,7 +126,7 @@ test('sweep-blobs: an orphaned backup or image blob goes on the second pass; own
   assert.equal((await arm.stack.oscJson(['volume', 'backup', 'show', backupId], alice)).status, 'available');
 });
 
-test("sweep-disks: leaked restore and rebuild disks go on the second pass; the ones a record or a running rebuild needs stay", async () => {
+test('sweep-disks: leaked restore and rebuild disks go on the second pass; the ones a record or a running rebuild needs stay', async () => {
   const { compute, control } = arm;
   // A restore over the existing volume: the record now names volume-<id>-<8hex>.
   await arm.stack.oscOk(['volume', 'backup', 'restore', '--force', backupId, volumeId], alice);
@@ -138,7 +144,10 @@ test("sweep-disks: leaked restore and rebuild disks go on the second pass; the o
   // deallocation with a Conflict, which the step retries).
   const net = await arm.stack.http('GET', '/network/v2.0/networks?name=private', { token: tAlice });
   const ubuntu = (await arm.stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token: tAlice })).body.images[0].id;
-  const created = await arm.stack.http('POST', '/compute/v2.1/servers', { token: tAlice, body: { server: { name: 'sb-srv', flavorRef: '3', imageRef: ubuntu, networks: [{ uuid: net.body.networks[0].id }] } } });
+  const created = await arm.stack.http('POST', '/compute/v2.1/servers', {
+    token: tAlice,
+    body: { server: { name: 'sb-srv', flavorRef: '3', imageRef: ubuntu, networks: [{ uuid: net.body.networks[0].id }] } },
+  });
   assert.equal(created.status, 202, created.text);
   const sid: string = created.body.server.id;
   const server = () => arm.stack.http('GET', `/compute/v2.1/servers/${sid}`, { token: tAlice }).then((r) => r.body.server);
@@ -171,7 +180,11 @@ test("sweep-disks: leaked restore and rebuild disks go on the second pass; the o
   const d4 = await sweepDisks(s);
   assert.equal(d3.deleted, 0, JSON.stringify(d3));
   assert.deepEqual(d4.deletedNames, [leakedRebuild], JSON.stringify(d4));
-  const exists = (n: string) => compute.disks.get(RG, n).then(() => true, (e) => (e.statusCode === 404 ? false : Promise.reject(e)));
+  const exists = (n: string) =>
+    compute.disks.get(RG, n).then(
+      () => true,
+      (e) => (e.statusCode === 404 ? false : Promise.reject(e)),
+    );
   assert.equal(await exists(leakedRestore), false);
   assert.equal(await exists(leakedRebuild), false);
   assert.ok(await exists(restored), 'the restored volume keeps its disk');

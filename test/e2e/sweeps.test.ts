@@ -83,11 +83,16 @@ const diskExists = (name: string) => exists(compute.disks.get(RG, name));
 
 /** A NIC as the servers module makes one (tags and name from the server id), but with no VM. */
 async function jacketNic(serverId: string, name = serverId, tags?: Record<string, string>) {
-  return network.networkInterfaces.beginCreateOrUpdateAndWait(RG, name, {
-    location: 'eastus',
-    tags: tags ?? { jacket: 'server', 'jacket-server-id': serverId, 'jacket-project-id': alice.projectId },
-    ipConfigurations: [{ name: 'ipconfig1', subnet: { id: subnetId }, privateIPAllocationMethod: 'Dynamic' }],
-  }, FAST);
+  return network.networkInterfaces.beginCreateOrUpdateAndWait(
+    RG,
+    name,
+    {
+      location: 'eastus',
+      tags: tags ?? { jacket: 'server', 'jacket-server-id': serverId, 'jacket-project-id': alice.projectId },
+      ipConfigurations: [{ name: 'ipconfig1', subnet: { id: subnetId }, privateIPAllocationMethod: 'Dynamic' }],
+    },
+    FAST,
+  );
 }
 
 async function emptyDisk(name: string, tags?: Record<string, string>) {
@@ -176,12 +181,17 @@ test('a detached volume survives any number of sweeps; orphaned Jacket disks are
   await emptyDisk(orphanOs);
   const snapId = randomUUID();
   const source = await compute.disks.get(RG, volDisk);
-  await compute.snapshots.createOrUpdate(RG, `snapshot-${snapId}`, {
-    location: 'eastus',
-    incremental: true,
-    creationData: { createOption: 'Copy', sourceResourceId: source.id },
-    tags: { jacket: 'snapshot', 'jacket-snapshot-id': snapId, 'jacket-volume-id': vol.id, 'jacket-project-id': alice.projectId },
-  }, FAST);
+  await compute.snapshots.createOrUpdate(
+    RG,
+    `snapshot-${snapId}`,
+    {
+      location: 'eastus',
+      incremental: true,
+      creationData: { createOption: 'Copy', sourceResourceId: source.id },
+      tags: { jacket: 'snapshot', 'jacket-snapshot-id': snapId, 'jacket-volume-id': vol.id, 'jacket-project-id': alice.projectId },
+    },
+    FAST,
+  );
   await emptyDisk('data-foreign', { team: 'db' });
   await emptyDisk(`volume-${randomUUID()}`);
   // The first deletion of the orphaned volume disk fails on Azure (the operation ends Failed).
@@ -293,9 +303,7 @@ test('the local scheduler fires the timers on their NCRONTAB schedule (and the e
   const orphan = randomUUID();
   await jacketNic(orphan);
   const fired: { at: Date; real: number; report: SweepReport }[] = [];
-  const scheduler = new TimerScheduler(s, [
-    { name: 'sweep-nics', schedule: '* * * * * *', run: async (svc, at) => void fired.push({ at, real: Date.now(), report: await sweepNics(svc, at) }) },
-  ]);
+  const scheduler = new TimerScheduler(s, [{ name: 'sweep-nics', schedule: '* * * * * *', run: async (svc, at) => void fired.push({ at, real: Date.now(), report: await sweepNics(svc, at) }) }]);
   scheduler.start();
   try {
     await waitFor('the scheduled sweeps delete the orphan', async () => (fired.some((f) => f.report.deletedNames.includes(orphan)) ? true : undefined), 20000);

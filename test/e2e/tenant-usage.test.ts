@@ -23,8 +23,7 @@ const FLAVOR = { id: '3', vcpus: 2, ram: 4096, disk: 40 }; // m1.medium
 
 /** Nova's query format: naive UTC, seconds. */
 const naive = (d: Date) => d.toISOString().slice(0, 19);
-const usagePath = (q: Record<string, string>, project?: string) =>
-  `/compute/v2.1/os-simple-tenant-usage${project ? `/${project}` : ''}?${new URLSearchParams(q).toString()}`;
+const usagePath = (q: Record<string, string>, project?: string) => `/compute/v2.1/os-simple-tenant-usage${project ? `/${project}` : ''}?${new URLSearchParams(q).toString()}`;
 const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) < 1e-6 * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
 
 before(async () => {
@@ -54,9 +53,22 @@ after(async () => {
   await arm?.stop();
 });
 
-type ServerUsage = { instance_id: string; name: string; state: string; hours: number; started_at: string; ended_at: string | null; uptime: number; vcpus: number; memory_mb: number; local_gb: number; flavor: string; tenant_id: string };
+type ServerUsage = {
+  instance_id: string;
+  name: string;
+  state: string;
+  hours: number;
+  started_at: string;
+  ended_at: string | null;
+  uptime: number;
+  vcpus: number;
+  memory_mb: number;
+  local_gb: number;
+  flavor: string;
+  tenant_id: string;
+};
 
-test('one project\'s usage: a server deleted in the window counts the hours it lived, a live one up to now', async () => {
+test("one project's usage: a server deleted in the window counts the hours it lived, a live one up to now", async () => {
   const r = await stack.http('GET', usagePath({ start: windowStart, end: '2999-01-01T00:00:00' }, alice.projectId), { token: tAlice });
   assert.equal(r.status, 200, r.text);
   assertNovaResponse('simple_tenant_usage', C, 'show', MV, r.body);
@@ -90,7 +102,10 @@ test('one project\'s usage: a server deleted in the window counts the hours it l
   // a window opening after the deletion holds the live server only; one closing before any launch, nothing
   const later = await stack.http('GET', usagePath({ start: new Date(goneAt).toISOString().slice(0, 23) }, alice.projectId), { token: tAlice });
   assertNovaResponse('simple_tenant_usage', C, 'show', MV, later.body);
-  assert.deepEqual(later.body.tenant_usage.server_usages.map((s: ServerUsage) => s.instance_id), [liveId]);
+  assert.deepEqual(
+    later.body.tenant_usage.server_usages.map((s: ServerUsage) => s.instance_id),
+    [liveId],
+  );
   const before = await stack.http('GET', usagePath({ start: '2000-01-01T00:00:00', end: '2000-01-02T00:00:00.5' }, alice.projectId), { token: tAlice });
   assert.equal(before.status, 200);
   assertNovaResponse('simple_tenant_usage', C, 'show', MV, before.body);
@@ -121,7 +136,7 @@ test('all projects (admin): totals, per-server rows with detailed=1; members get
   assert.equal(adminOther.body.tenant_usage.server_usages.length, 2, 'admins read any project');
 });
 
-test('bad periods are 400 in Nova\'s words', async () => {
+test("bad periods are 400 in Nova's words", async () => {
   for (const start of ['yesterday', '2020-01-01T00:00:00Z', '2020-02-30T00:00:00', '2020-01-01 00:00:00']) {
     const r = await stack.http('GET', usagePath({ start }, alice.projectId), { token: tAlice });
     assert.equal(r.status, 400, start);
@@ -132,7 +147,7 @@ test('bad periods are 400 in Nova\'s words', async () => {
   assert.equal(reversed.body.badRequest.message, 'Invalid start time. The start time cannot occur after the end time.');
 });
 
-test('openstack usage list and usage show --project count the deleted server\'s hours', async () => {
+test("openstack usage list and usage show --project count the deleted server's hours", async () => {
   const list = await stack.oscJson<Record<string, unknown>[]>(['usage', 'list'], stack.admin);
   // -f json prints the project id; the SDK sends detailed=True, and Nova lists server rows only for
   // detailed=1, so the Servers column is empty here as against Nova.

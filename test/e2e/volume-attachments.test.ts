@@ -178,7 +178,7 @@ test('attach refusals as Nova answers them, nothing changed: in-use volume 400, 
   await volumeStatus(v1, 'available');
 });
 
-test('no free LUN: the VM size takes 4 data disks (Standard_B2s), the fifth attach is 403 as Nova\'s TooManyDiskDevices', async () => {
+test("no free LUN: the VM size takes 4 data disks (Standard_B2s), the fifth attach is 403 as Nova's TooManyDiskDevices", async () => {
   const ids = await Promise.all(['l0', 'l1', 'l2', 'l3', 'l4'].map(newVolume));
   for (const id of ids.slice(0, 4)) {
     const r = await nova('POST', attachments(), tAlice, { volumeAttachment: { volumeId: id } });

@@ -131,7 +131,10 @@ test('quota sets: show, defaults, usage, update through the CLI, delete; members
 
 test('availability zones and extensions through the CLI', async () => {
   const zones = await stack.oscJson<{ 'Zone Name': string; 'Zone Status': string }[]>(['availability', 'zone', 'list', '--volume'], dave);
-  assert.deepEqual(zones.map((z) => [z['Zone Name'], z['Zone Status']]), [['nova', 'available']]);
+  assert.deepEqual(
+    zones.map((z) => [z['Zone Name'], z['Zone Status']]),
+    [['nova', 'available']],
+  );
   assertCinderShape('availability-zone-list-response.json', (await stack.http('GET', `/volume/v3/${dave.projectId}/os-availability-zone`, { token: tD })).body);
   const ext = await stack.oscJson<{ Alias: string }[]>(['extension', 'list', '--volume'], dave);
   const aliases = ext.map((e) => e.Alias);

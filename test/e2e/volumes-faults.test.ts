@@ -236,7 +236,10 @@ test('a backup of an attached volume: taken from a snapshot of the disk, in seve
     for (const o of starts) counts.set(o, (counts.get(o) ?? 0) + 1);
     assert.equal(counts.get(0), 1, `offset 0 copied once: ${starts.map((o) => o / MiB).join(',')}`);
     assert.ok([...counts.values()].filter((n) => n > 1).length <= 2, `re-copied chunks: ${starts.map((o) => o / MiB).join(',')}`);
-    assert.ok(starts.slice(before).every((o) => o >= 16 * MiB), `resumed from the last chunk: ${starts.map((o) => o / MiB).join(',')}`);
+    assert.ok(
+      starts.slice(before).every((o) => o >= 16 * MiB),
+      `resumed from the last chunk: ${starts.map((o) => o / MiB).join(',')}`,
+    );
     const rec = (await s.tables.repository<{ blob: { chunks: number; copiedBytes: number; progress?: unknown } }>('volbackups').get(alice.projectId, b.id))!.value;
     assert.equal(rec.blob.chunks, 6);
     assert.equal(rec.blob.copiedBytes, 6 * 4 * MiB);

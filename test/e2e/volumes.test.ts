@@ -91,7 +91,10 @@ test('openstack volume create/list/show/set/unset/extend/delete on a managed dis
   assert.deepEqual(disk.tags, { jacket: 'volume', 'jacket-volume-id': created.id, 'jacket-project-id': alice.projectId });
 
   const list = await stack.oscJson<{ ID: string; Name: string; Status: string; Size: number }[]>(['volume', 'list'], alice);
-  assert.deepEqual(list.map((r) => [r.ID, r.Name, r.Status, r.Size]), [[created.id, 'v1', 'available', 1]]);
+  assert.deepEqual(
+    list.map((r) => [r.ID, r.Name, r.Status, r.Size]),
+    [[created.id, 'v1', 'available', 1]],
+  );
   const long = await stack.oscJson<Record<string, unknown>[]>(['volume', 'list', '--long'], alice);
   assert.equal(long[0].Type, '__DEFAULT__');
   const shown = await stack.oscJson(['volume', 'show', 'v1'], alice);
@@ -136,7 +139,10 @@ test('snapshots: a volume made from a snapshot holds its bytes; clones from a vo
   assert.equal(azSnap.tags?.['jacket-volume-id'], v.id);
 
   const list = await stack.oscJson<{ ID: string; Name: string; Status: string }[]>(['volume', 'snapshot', 'list'], alice);
-  assert.deepEqual(list.map((r) => [r.ID, r.Name, r.Status]), [[s.id, 's1', 'available']]);
+  assert.deepEqual(
+    list.map((r) => [r.ID, r.Name, r.Status]),
+    [[s.id, 's1', 'available']],
+  );
   await stack.oscOk(['volume', 'snapshot', 'set', '--name', 's1b', '--property', 'k=v', 's1'], alice);
   const shown = await stack.oscJson(['volume', 'snapshot', 'show', 's1b'], alice);
   assert.equal(shown.description, 'daily');
@@ -194,7 +200,7 @@ test('a copy Azure will not grow is made at the source size, with the reason in 
   for (const id of [made.id, v.id]) assert.equal((await asAlice('DELETE', `/volumes/${id}`)).status, 202);
 });
 
-test('projects are isolated; bad bodies are 400 and change nothing; admin actions are the admins\'', async () => {
+test("projects are isolated; bad bodies are 400 and change nothing; admin actions are the admins'", async () => {
   const c = await asAlice('POST', '/volumes', { volume: { size: 1, name: 'mine' } });
   assert.equal(c.status, 202);
   assertCinderShape('volumes/volume-create-response.json', c.body);
@@ -243,16 +249,32 @@ test('projects are isolated; bad bodies are 400 and change nothing; admin action
   // list filters, sorting and pagination
   const d = await asAlice('POST', '/volumes', { volume: { size: 2, name: 'second', metadata: { role: 'db' } } });
   await waitVolume(d.body.volume.id, 'available');
-  assert.deepEqual((await asAlice('GET', '/volumes/detail?status=error')).body.volumes.map((x: { id: string }) => x.id), [id]);
-  assert.deepEqual((await asAlice('GET', `/volumes?metadata=${encodeURIComponent("{'role': 'db'}")}`)).body.volumes.map((x: { name: string }) => x.name), ['second']);
-  assert.deepEqual((await asAlice('GET', '/volumes?sort=name:asc')).body.volumes.map((x: { name: string }) => x.name), ['mine', 'second']);
+  assert.deepEqual(
+    (await asAlice('GET', '/volumes/detail?status=error')).body.volumes.map((x: { id: string }) => x.id),
+    [id],
+  );
+  assert.deepEqual(
+    (await asAlice('GET', `/volumes?metadata=${encodeURIComponent("{'role': 'db'}")}`)).body.volumes.map((x: { name: string }) => x.name),
+    ['second'],
+  );
+  assert.deepEqual(
+    (await asAlice('GET', '/volumes?sort=name:asc')).body.volumes.map((x: { name: string }) => x.name),
+    ['mine', 'second'],
+  );
   const p1 = await asAlice('GET', '/volumes/detail?limit=1&sort=size:asc');
   assert.equal(p1.body.volumes[0].name, 'mine');
   assert.match(p1.body.volumes_links[0].href, /marker=/);
   const next = new URL(p1.body.volumes_links[0].href);
   const p2 = await asAlice('GET', `/volumes/detail${next.search}`);
-  assert.deepEqual(p2.body.volumes.map((x: { name: string }) => x.name), ['second']);
-  assertCinderShape('volumes/volumes-list-detailed-response.json', { volumes: p2.body.volumes }, { hidden: ['os-vol-host-attr:host', 'os-vol-mig-status-attr:migstat', 'os-vol-mig-status-attr:name_id'] });
+  assert.deepEqual(
+    p2.body.volumes.map((x: { name: string }) => x.name),
+    ['second'],
+  );
+  assertCinderShape(
+    'volumes/volumes-list-detailed-response.json',
+    { volumes: p2.body.volumes },
+    { hidden: ['os-vol-host-attr:host', 'os-vol-mig-status-attr:migstat', 'os-vol-mig-status-attr:name_id'] },
+  );
   assert.equal((await asAlice('GET', '/volumes?marker=00000000-0000-0000-0000-000000000000')).status, 404);
   for (const v of [id, d.body.volume.id]) assert.equal((await asAlice('DELETE', `/volumes/${v}`)).status, 202);
 });

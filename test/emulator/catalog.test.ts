@@ -7,7 +7,13 @@ import { assertRecordedResponsesValid } from './specCheck';
 let h: Harness;
 before(async () => {
   h = await startHarness({
-    seed: { familyQuotas: { standardDSv3Family: 4 }, marketplaceImages: [...defaultSeed().marketplaceImages, { publisher: 'Contoso', offer: 'linux', sku: 'stable', versions: ['1.0.0', '1.1.0'], osType: 'Linux', hyperVGeneration: 'V2', osDiskSizeGB: 16 }] },
+    seed: {
+      familyQuotas: { standardDSv3Family: 4 },
+      marketplaceImages: [
+        ...defaultSeed().marketplaceImages,
+        { publisher: 'Contoso', offer: 'linux', sku: 'stable', versions: ['1.0.0', '1.1.0'], osType: 'Linux', hyperVGeneration: 'V2', osDiskSizeGB: 16 },
+      ],
+    },
   });
 });
 after(async () => {
@@ -58,11 +64,20 @@ describe('location catalog: sizes, SKUs, usages, marketplace', () => {
     const pubs = await h.compute.virtualMachineImages.listPublishers(h.location);
     assert.ok(pubs.some((p) => p.name === 'Contoso'));
     const offers = await h.compute.virtualMachineImages.listOffers(h.location, 'Contoso');
-    assert.deepEqual(offers.map((o) => o.name), ['linux']);
+    assert.deepEqual(
+      offers.map((o) => o.name),
+      ['linux'],
+    );
     const skus = await h.compute.virtualMachineImages.listSkus(h.location, 'Contoso', 'linux');
-    assert.deepEqual(skus.map((s) => s.name), ['stable']);
+    assert.deepEqual(
+      skus.map((s) => s.name),
+      ['stable'],
+    );
     const versions = await h.compute.virtualMachineImages.list(h.location, 'Contoso', 'linux', 'stable', { orderby: 'name desc', top: 1 });
-    assert.deepEqual(versions.map((v) => v.name), ['1.1.0']);
+    assert.deepEqual(
+      versions.map((v) => v.name),
+      ['1.1.0'],
+    );
     const v = await h.compute.virtualMachineImages.get(h.location, 'Contoso', 'linux', 'stable', '1.0.0');
     assert.equal(v.hyperVGeneration, 'V2');
     await assert.rejects(h.compute.virtualMachineImages.get(h.location, 'Contoso', 'linux', 'stable', '9.9.9'), (e: any) => e.statusCode === 404);

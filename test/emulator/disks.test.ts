@@ -109,7 +109,11 @@ describe('managed disks and snapshots hold real bytes in Azurite', () => {
     await pb.uploadPages(vhdFooter(size), size, 512);
     const d = await h.compute.disks.createOrUpdate(h.resourceGroup, 'imported1', {
       location: h.location,
-      creationData: { createOption: 'Import', sourceUri: pb.url, storageAccountId: `/subscriptions/${h.subscriptionId}/resourceGroups/${h.resourceGroup}/providers/Microsoft.Storage/storageAccounts/devstoreaccount1` },
+      creationData: {
+        createOption: 'Import',
+        sourceUri: pb.url,
+        storageAccountId: `/subscriptions/${h.subscriptionId}/resourceGroups/${h.resourceGroup}/providers/Microsoft.Storage/storageAccounts/devstoreaccount1`,
+      },
     });
     assert.equal(d.diskSizeGB, 1);
     const { accessSAS } = await h.compute.disks.grantAccess(h.resourceGroup, 'imported1', { access: 'Read', durationInSeconds: 300 });
@@ -128,7 +132,12 @@ describe('managed disks and snapshots hold real bytes in Azurite', () => {
     const odd = container.getPageBlobClient('odd-size.vhd');
     await odd.create(MiB + 1024);
     await odd.uploadPages(vhdFooter(MiB + 512), MiB + 512, 512);
-    for (const [blob, why] of [[block.url, /only page blobs/], [raw.url, /not a fixed VHD/], [odd.url, /whole number/], [`${container.url}/missing.vhd`, /not accessible/]] as const) {
+    for (const [blob, why] of [
+      [block.url, /only page blobs/],
+      [raw.url, /not a fixed VHD/],
+      [odd.url, /whole number/],
+      [`${container.url}/missing.vhd`, /not accessible/],
+    ] as const) {
       await assert.rejects(
         h.compute.disks.createOrUpdate(h.resourceGroup, 'bad-import', { location: h.location, creationData: { createOption: 'Import', sourceUri: blob } }),
         (e: any) => e.statusCode === 400 && e.code === 'InvalidParameter' && why.test(e.message),
@@ -150,7 +159,10 @@ describe('managed disks and snapshots hold real bytes in Azurite', () => {
 
   it('creates a disk FromImage (marketplace image version id)', async () => {
     const versions = await h.compute.virtualMachineImages.list(h.location, 'Canonical', '0001-com-ubuntu-server-jammy', '22_04-lts-gen2');
-    const d = await h.compute.disks.createOrUpdate(h.resourceGroup, 'fromimg', { location: h.location, creationData: { createOption: 'FromImage', imageReference: { id: versions[versions.length - 1].id } } });
+    const d = await h.compute.disks.createOrUpdate(h.resourceGroup, 'fromimg', {
+      location: h.location,
+      creationData: { createOption: 'FromImage', imageReference: { id: versions[versions.length - 1].id } },
+    });
     assert.equal(d.osType, 'Linux');
     assert.equal(d.diskSizeGB, 30);
     const img = await h.compute.virtualMachineImages.get(h.location, 'Canonical', '0001-com-ubuntu-server-jammy', '22_04-lts-gen2', versions[0].name);

@@ -36,7 +36,6 @@ async function expectArmError(p: Promise<unknown>, status: number, code: string,
   assert.equal((last?.responseBody as any)?.error?.target, target, what);
 }
 
-
 /** The VM body createLinuxVm sends, with overrides (for negative cases). */
 function vmBody(nicId: string, over: Record<string, any> = {}): any {
   return {
@@ -88,11 +87,15 @@ describe('ARM request checks', () => {
     const https = await import('node:https');
     const fs = await import('node:fs');
     const bad = await new Promise<{ status: number; body: any }>((resolve, reject) => {
-      const req = https.request(new URL(`${vmPath('x')}?${API}`, h.emu.url), { method: 'PUT', ca: fs.readFileSync(h.emu.caCertPath), headers: { Authorization: 'Bearer t', 'Content-Type': 'application/json' } }, (res) => {
-        let t = '';
-        res.on('data', (c) => (t += c));
-        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(t) }));
-      });
+      const req = https.request(
+        new URL(`${vmPath('x')}?${API}`, h.emu.url),
+        { method: 'PUT', ca: fs.readFileSync(h.emu.caCertPath), headers: { Authorization: 'Bearer t', 'Content-Type': 'application/json' } },
+        (res) => {
+          let t = '';
+          res.on('data', (c) => (t += c));
+          res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(t) }));
+        },
+      );
       req.on('error', reject);
       req.end('{"location": ');
     });
@@ -120,7 +123,10 @@ describe('request bodies are checked against the spec', () => {
     assert.equal(e.body.error.code, 'InvalidRequestContent');
     assert.equal(e.body.error.target, 'properties.hardwareProfile');
     // an extensible enum value the spec does not list reaches the handler, which refuses it as Azure does
-    const x = await armRequest(h, 'PUT', `${vmPath('enum')}?${API}`, { location: h.location, properties: { hardwareProfile: { vmSize: 'Standard_B1s' }, storageProfile: { osDisk: { createOption: 'Bogus' } } } });
+    const x = await armRequest(h, 'PUT', `${vmPath('enum')}?${API}`, {
+      location: h.location,
+      properties: { hardwareProfile: { vmSize: 'Standard_B1s' }, storageProfile: { osDisk: { createOption: 'Bogus' } } },
+    });
     assert.equal(x.status, 400);
     assert.equal(x.body.error.code, 'InvalidParameter');
   });
@@ -130,7 +136,11 @@ describe('conditional requests', () => {
   it('If-Match / If-None-Match answer 412 PreconditionFailed on a stale etag', async () => {
     const nicPath = `/subscriptions/${h.subscriptionId}/resourceGroups/${h.resourceGroup}/providers/Microsoft.Network/networkInterfaces/vm1-nic?api-version=2025-05-01`;
     const cur = await armRequest(h, 'GET', nicPath);
-    const body = { location: h.location, tags: { a: 'b' }, properties: { ipConfigurations: cur.body.properties.ipConfigurations.map((c: any) => ({ name: c.name, properties: { subnet: c.properties.subnet } })) } };
+    const body = {
+      location: h.location,
+      tags: { a: 'b' },
+      properties: { ipConfigurations: cur.body.properties.ipConfigurations.map((c: any) => ({ name: c.name, properties: { subnet: c.properties.subnet } })) },
+    };
     const auth = { Authorization: 'Bearer t' };
     const stale = await armRequest(h, 'PUT', nicPath, body, { ...auth, 'If-Match': 'W/"stale"' });
     assert.equal(stale.status, 412);
@@ -193,7 +203,10 @@ describe('Azure refusals', () => {
       'adminUsername',
     );
     const win = {
-      storageProfile: { imageReference: { publisher: 'MicrosoftWindowsServer', offer: 'WindowsServer', sku: '2022-datacenter-azure-edition', version: 'latest' }, osDisk: { createOption: 'FromImage' } },
+      storageProfile: {
+        imageReference: { publisher: 'MicrosoftWindowsServer', offer: 'WindowsServer', sku: '2022-datacenter-azure-edition', version: 'latest' },
+        osDisk: { createOption: 'FromImage' },
+      },
     };
     await expectArmError(
       h.compute.virtualMachines.createOrUpdate(h.resourceGroup, 'badpw', vmBody(nic.id!, { ...win, osProfile: { computerName: 'win', adminUsername: 'jacket', adminPassword: 'Ab1-xyz' } })),
@@ -206,8 +219,14 @@ describe('Azure refusals', () => {
   });
 
   it('SkuNotAvailable for a restricted size; InvalidParameter for an unknown one', async () => {
-    await assert.rejects(h.compute.virtualMachines.createOrUpdate(h.resourceGroup, 'big', vmBody(h.id('Microsoft.Network', 'networkInterfaces', 'bad-nic'), { hardwareProfile: { vmSize: 'Standard_NC6s_v3' } })), isArmError(409, 'SkuNotAvailable'));
-    await assert.rejects(h.compute.virtualMachines.createOrUpdate(h.resourceGroup, 'big', vmBody(h.id('Microsoft.Network', 'networkInterfaces', 'bad-nic'), { hardwareProfile: { vmSize: 'Standard_Imaginary_v9' } })), isArmError(400, 'InvalidParameter'));
+    await assert.rejects(
+      h.compute.virtualMachines.createOrUpdate(h.resourceGroup, 'big', vmBody(h.id('Microsoft.Network', 'networkInterfaces', 'bad-nic'), { hardwareProfile: { vmSize: 'Standard_NC6s_v3' } })),
+      isArmError(409, 'SkuNotAvailable'),
+    );
+    await assert.rejects(
+      h.compute.virtualMachines.createOrUpdate(h.resourceGroup, 'big', vmBody(h.id('Microsoft.Network', 'networkInterfaces', 'bad-nic'), { hardwareProfile: { vmSize: 'Standard_Imaginary_v9' } })),
+      isArmError(400, 'InvalidParameter'),
+    );
   });
 
   it('quota: OperationNotAllowed with QuotaExceeded details when a create would pass the cores quota (usages API agrees)', async () => {

@@ -17,14 +17,22 @@ const LOCATION = 'westus';
 
 /** Examples the emulator refuses on purpose, with the error it answers and why. */
 const EXPECTED_REFUSALS: Record<string, { status: number; code: string; why: string }> = {
-  'Create a platform-image vm with unmanaged os and data disks.': { status: 400, code: 'InvalidParameter', why: 'unmanaged (VHD blob) VM disks are retired in Azure; the emulator serves managed disks only' },
+  'Create a platform-image vm with unmanaged os and data disks.': {
+    status: 400,
+    code: 'InvalidParameter',
+    why: 'unmanaged (VHD blob) VM disks are retired in Azure; the emulator serves managed disks only',
+  },
   "Create a vm with data disks using 'Copy' and 'Restore' options.": { status: 400, code: 'InvalidParameter', why: 'createOption Restore (disk restore points) is not emulated' },
   'Create a VM with network interface configuration': { status: 400, code: 'InvalidParameter', why: 'networkInterfaceConfigurations (NICs created by the VM) are not emulated' },
   VirtualMachine_Capture_MaximumSet_Gen: { status: 404, code: 'InvalidResourceType', why: 'capture (unmanaged VHD capture) is not emulated' },
   VirtualMachine_Capture_MinimumSet_Gen: { status: 404, code: 'InvalidResourceType', why: 'capture (unmanaged VHD capture) is not emulated' },
   VirtualMachineExtension_CreateOrUpdate_MaximumSet_Gen: { status: 404, code: 'ArtifactNotFound', why: 'the example names a made-up handler (extPublisher/extType), which Azure does not have either' },
   'Update VM extension.': { status: 404, code: 'ArtifactNotFound', why: 'the example names a made-up handler (extPublisher/extType), which Azure does not have either' },
-  VirtualMachineExtension_CreateOrUpdate_MinimumSet_Gen: { status: 400, code: 'InvalidParameter', why: 'the example names no handler (publisher, type, typeHandlerVersion), so there is nothing to install' },
+  VirtualMachineExtension_CreateOrUpdate_MinimumSet_Gen: {
+    status: 400,
+    code: 'InvalidParameter',
+    why: 'the example names no handler (publisher, type, typeHandlerVersion), so there is nothing to install',
+  },
   'Reimage a Non-Ephemeral Virtual Machine.': { status: 404, code: 'PlatformImageNotFound', why: "the example asks for image version 'aaaaaa', which the marketplace does not have" },
 };
 
@@ -76,7 +84,15 @@ function seedFor(all: SpecExample[]) {
       continue;
     }
     const win = /windows/i.test(`${ir.publisher} ${ir.offer}`);
-    const img: MarketplaceImageSeed = { publisher: ir.publisher, offer: ir.offer, sku: ir.sku, versions: [version], osType: win ? 'Windows' : 'Linux', hyperVGeneration: 'V1', osDiskSizeGB: win ? 127 : 30 };
+    const img: MarketplaceImageSeed = {
+      publisher: ir.publisher,
+      offer: ir.offer,
+      sku: ir.sku,
+      versions: [version],
+      osType: win ? 'Windows' : 'Linux',
+      hyperVGeneration: 'V1',
+      osDiskSizeGB: win ? 127 : 30,
+    };
     seed.marketplaceImages.push(img);
   }
   seed.resourceGroups = [...rgs];
@@ -194,16 +210,20 @@ async function ensure(id: string): Promise<void> {
       if (!(await exists(path, COMPUTE))) {
         const nic = `${base.replace('Microsoft.Compute', 'Microsoft.Network')}/networkInterfaces/${name}-prereq-nic`;
         await ensure(nic);
-        await put(path, {
-          location: LOCATION,
-          properties: {
-            hardwareProfile: { vmSize: 'Standard_B1s' },
-            storageProfile: { imageReference: { publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts-gen2', version: 'latest' }, osDisk: { createOption: 'FromImage' } },
-            osProfile: { computerName: name.slice(0, 15), adminUsername: 'your-username', adminPassword: 'Example-Pass-123' },
-            networkProfile: { networkInterfaces: [{ id: nic }] },
-            diagnosticsProfile: { bootDiagnostics: { enabled: true } },
+        await put(
+          path,
+          {
+            location: LOCATION,
+            properties: {
+              hardwareProfile: { vmSize: 'Standard_B1s' },
+              storageProfile: { imageReference: { publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts-gen2', version: 'latest' }, osDisk: { createOption: 'FromImage' } },
+              osProfile: { computerName: name.slice(0, 15), adminUsername: 'your-username', adminPassword: 'Example-Pass-123' },
+              networkProfile: { networkInterfaces: [{ id: nic }] },
+              diagnosticsProfile: { bootDiagnostics: { enabled: true } },
+            },
           },
-        }, COMPUTE);
+          COMPUTE,
+        );
       }
       return;
     }
@@ -309,7 +329,10 @@ describe('spec examples are accepted and their responses validate', () => {
       }
       const report = specValidator().validateRecorded(await h.control.requests());
       assert.deepEqual(report.failures, []);
-      assert.deepEqual(report.unmatched.filter((u) => !refusal), []);
+      assert.deepEqual(
+        report.unmatched.filter((u) => !refusal),
+        [],
+      );
     });
   }
 });

@@ -26,7 +26,10 @@ describe('fault injection through the control API', () => {
     const vm = await h.compute.virtualMachines.get(h.resourceGroup, 'vm1');
     assert.equal(vm.name, 'vm1');
     const recs = (await h.control.requests()).filter((r) => r.method === 'GET' && /virtualMachines\/vm1$/.test(r.path));
-    assert.deepEqual(recs.map((r) => r.status), [503, 503, 200]);
+    assert.deepEqual(
+      recs.map((r) => r.status),
+      [503, 503, 200],
+    );
     assert.equal(await h.control.countRequests('GET', vmPathRe), 3);
     assert.deepEqual(await h.control.listFaults(), []);
   });
@@ -49,7 +52,13 @@ describe('fault injection through the control API', () => {
       status: 409,
       code: 'OperationNotAllowed',
       message: 'The server rejected the request because too many requests have been received for this subscription.',
-      details: [{ code: 'TooManyRequests', target: 'PutVM3Min', message: '{"operationGroup":"PutVM3Min","startTime":"2026-01-01T00:00:00+00:00","endTime":"2026-01-01T00:03:00+00:00","allowedRequestCount":1,"measuredRequestCount":2}' }],
+      details: [
+        {
+          code: 'TooManyRequests',
+          target: 'PutVM3Min',
+          message: '{"operationGroup":"PutVM3Min","startTime":"2026-01-01T00:00:00+00:00","endTime":"2026-01-01T00:03:00+00:00","allowedRequestCount":1,"measuredRequestCount":2}',
+        },
+      ],
       headers: { 'Retry-After': '1' },
     });
     await assert.rejects(noRetry.virtualMachines.restart(h.resourceGroup, 'vm1'), (e: any) => e.statusCode === 409 && e.code === 'OperationNotAllowed');
@@ -96,7 +105,7 @@ describe('fault injection through the control API', () => {
   });
 });
 
-describe('behind Jacket\'s back', () => {
+describe("behind Jacket's back", () => {
   it('changes a VM power state (stopped from the portal)', async () => {
     const vmId = h.id('Microsoft.Compute', 'virtualMachines', 'vm1');
     await h.control.setPowerState(vmId, 'stopped');

@@ -172,13 +172,7 @@ export interface RawResponse {
 }
 
 /** A raw HTTPS call to the emulator (bearer token and api-version are up to the caller). */
-export function armRequest(
-  h: Harness,
-  method: string,
-  pathAndQuery: string,
-  body?: unknown,
-  headers: Record<string, string> = { Authorization: `Bearer ${TEST_TOKEN}` },
-): Promise<RawResponse> {
+export function armRequest(h: Harness, method: string, pathAndQuery: string, body?: unknown, headers: Record<string, string> = { Authorization: `Bearer ${TEST_TOKEN}` }): Promise<RawResponse> {
   const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
   const url = new URL(pathAndQuery, h.emu.url);
   return new Promise((resolve, reject) => {

@@ -43,7 +43,10 @@ describe('network resources through the real @azure/arm-network client', () => {
     const c = await createNic(h, 'nic-c');
     assert.equal(c.ipConfigurations?.[0].privateIPAddress, '10.0.0.5');
     const nsg = await h.network.networkSecurityGroups.get(h.resourceGroup, 'jacket-nsg');
-    assert.deepEqual(nsg.networkInterfaces?.map((n) => n.id), [b.id]);
+    assert.deepEqual(
+      nsg.networkInterfaces?.map((n) => n.id),
+      [b.id],
+    );
     const subnet = await h.network.subnets.get(h.resourceGroup, 'jacket-vnet', 'default');
     assert.equal(subnet.ipConfigurations?.length, 3);
   });
@@ -90,12 +93,29 @@ describe('network resources through the real @azure/arm-network client', () => {
     const nsg = await h.network.networkSecurityGroups.beginCreateOrUpdateAndWait(h.resourceGroup, 'nsg-2', {
       location: h.location,
       securityRules: [
-        { name: 'ssh', protocol: 'Tcp', access: 'Allow', direction: 'Inbound', priority: 100, sourceAddressPrefix: '*', sourcePortRange: '*', destinationAddressPrefix: '*', destinationPortRange: '22' },
+        {
+          name: 'ssh',
+          protocol: 'Tcp',
+          access: 'Allow',
+          direction: 'Inbound',
+          priority: 100,
+          sourceAddressPrefix: '*',
+          sourcePortRange: '*',
+          destinationAddressPrefix: '*',
+          destinationPortRange: '22',
+        },
       ],
     });
     assert.equal(nsg.securityRules?.[0].destinationPortRange, '22');
     const rule = await h.network.securityRules.beginCreateOrUpdateAndWait(h.resourceGroup, 'nsg-2', 'icmp', {
-      protocol: 'Icmp', access: 'Allow', direction: 'Inbound', priority: 110, sourceAddressPrefix: '*', sourcePortRange: '*', destinationAddressPrefix: '*', destinationPortRange: '*',
+      protocol: 'Icmp',
+      access: 'Allow',
+      direction: 'Inbound',
+      priority: 110,
+      sourceAddressPrefix: '*',
+      sourcePortRange: '*',
+      destinationAddressPrefix: '*',
+      destinationPortRange: '*',
     });
     assert.equal(rule.priority, 110);
     const rules: string[] = [];
@@ -105,7 +125,19 @@ describe('network resources through the real @azure/arm-network client', () => {
     await assert.rejects(
       h.network.networkSecurityGroups.beginCreateOrUpdateAndWait(h.resourceGroup, 'nsg-3', {
         location: h.location,
-        securityRules: [{ name: 'bad', protocol: 'Tcp', access: 'Allow', direction: 'Inbound', priority: 5000, sourceAddressPrefix: '*', sourcePortRange: '*', destinationAddressPrefix: '*', destinationPortRange: '*' }],
+        securityRules: [
+          {
+            name: 'bad',
+            protocol: 'Tcp',
+            access: 'Allow',
+            direction: 'Inbound',
+            priority: 5000,
+            sourceAddressPrefix: '*',
+            sourcePortRange: '*',
+            destinationAddressPrefix: '*',
+            destinationPortRange: '*',
+          },
+        ],
       }),
       (e: any) => e.statusCode === 400 && e.code === 'SecurityRuleInvalidPriority',
     );

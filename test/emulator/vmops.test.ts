@@ -26,7 +26,11 @@ describe('VM updates', () => {
     assert.equal(vm.hardwareProfile?.vmSize, 'Standard_B2s');
     const cur = await h.compute.virtualMachines.get(h.resourceGroup, 'lin');
     const { osProfile, ...rest } = cur;
-    const again = await h.compute.virtualMachines.createOrUpdate(h.resourceGroup, 'lin', { ...rest, osProfile: { computerName: osProfile!.computerName, adminUsername: osProfile!.adminUsername }, hardwareProfile: { vmSize: 'Standard_D2s_v3' } });
+    const again = await h.compute.virtualMachines.createOrUpdate(h.resourceGroup, 'lin', {
+      ...rest,
+      osProfile: { computerName: osProfile!.computerName, adminUsername: osProfile!.adminUsername },
+      hardwareProfile: { vmSize: 'Standard_D2s_v3' },
+    });
     assert.equal(again.hardwareProfile?.vmSize, 'Standard_D2s_v3');
     assert.equal(again.provisioningState, 'Succeeded');
   });
@@ -41,7 +45,13 @@ describe('VM updates', () => {
         ],
       },
     });
-    assert.deepEqual(vm.storageProfile!.dataDisks!.map((x) => [x.lun, x.name]), [[0, 'extra'], [1, 'lin-data1']]);
+    assert.deepEqual(
+      vm.storageProfile!.dataDisks!.map((x) => [x.lun, x.name]),
+      [
+        [0, 'extra'],
+        [1, 'lin-data1'],
+      ],
+    );
     assert.equal((await h.compute.disks.get(h.resourceGroup, 'extra')).managedBy, vm.id);
     // a disk attached to one VM cannot be attached to another
     const nic = await createNic(h, 'other-nic');
@@ -56,9 +66,17 @@ describe('VM updates', () => {
     );
     // detach with toBeDetached
     const v2 = await h.compute.virtualMachines.update(h.resourceGroup, 'lin', {
-      storageProfile: { dataDisks: [{ lun: 0, createOption: 'Attach', managedDisk: { id: d.id }, toBeDetached: true }, { lun: 1, createOption: 'Empty' }] },
+      storageProfile: {
+        dataDisks: [
+          { lun: 0, createOption: 'Attach', managedDisk: { id: d.id }, toBeDetached: true },
+          { lun: 1, createOption: 'Empty' },
+        ],
+      },
     });
-    assert.deepEqual(v2.storageProfile!.dataDisks!.map((x) => x.lun), [1]);
+    assert.deepEqual(
+      v2.storageProfile!.dataDisks!.map((x) => x.lun),
+      [1],
+    );
     assert.equal((await h.compute.disks.get(h.resourceGroup, 'extra')).diskState, 'Unattached');
     // detach by omission
     const v3 = await h.compute.virtualMachines.update(h.resourceGroup, 'lin', { storageProfile: { dataDisks: [] } });
@@ -70,9 +88,18 @@ describe('VM updates', () => {
     const a = await h.compute.disks.createOrUpdate(h.resourceGroup, 'ad-a', { location: h.location, creationData: { createOption: 'Empty' }, diskSizeGB: 1 });
     const b = await h.compute.disks.createOrUpdate(h.resourceGroup, 'ad-b', { location: h.location, creationData: { createOption: 'Empty' }, diskSizeGB: 1 });
     const sp1 = await h.compute.virtualMachines.attachDetachDataDisks(h.resourceGroup, 'lin', { dataDisksToAttach: [{ diskId: a.id! }, { diskId: b.id!, lun: 5 }] });
-    assert.deepEqual(sp1.dataDisks?.map((d) => [d.lun, d.name]), [[0, 'ad-a'], [5, 'ad-b']]);
+    assert.deepEqual(
+      sp1.dataDisks?.map((d) => [d.lun, d.name]),
+      [
+        [0, 'ad-a'],
+        [5, 'ad-b'],
+      ],
+    );
     const sp2 = await h.compute.virtualMachines.attachDetachDataDisks(h.resourceGroup, 'lin', { dataDisksToDetach: [{ diskId: a.id! }] });
-    assert.deepEqual(sp2.dataDisks?.map((d) => d.name), ['ad-b']);
+    assert.deepEqual(
+      sp2.dataDisks?.map((d) => d.name),
+      ['ad-b'],
+    );
     assert.equal((await h.compute.disks.get(h.resourceGroup, 'ad-a')).diskState, 'Unattached');
     await assert.rejects(
       h.compute.virtualMachines.attachDetachDataDisks(h.resourceGroup, 'lin', { dataDisksToDetach: [{ diskId: a.id! }] }),
@@ -89,7 +116,10 @@ describe('VM updates', () => {
 
   it('swaps the OS disk of a deallocated VM (specialized disk reuse) and boots from an attached OS disk', async () => {
     const vm = await h.compute.virtualMachines.get(h.resourceGroup, 'lin');
-    const snap = await h.compute.snapshots.createOrUpdate(h.resourceGroup, 'lin-os-snap', { location: h.location, creationData: { createOption: 'Copy', sourceResourceId: vm.storageProfile!.osDisk!.managedDisk!.id } });
+    const snap = await h.compute.snapshots.createOrUpdate(h.resourceGroup, 'lin-os-snap', {
+      location: h.location,
+      creationData: { createOption: 'Copy', sourceResourceId: vm.storageProfile!.osDisk!.managedDisk!.id },
+    });
     const osCopy = await h.compute.disks.createOrUpdate(h.resourceGroup, 'lin-os-copy', { location: h.location, creationData: { createOption: 'Copy', sourceResourceId: snap.id } });
     assert.equal(osCopy.osType, 'Linux');
     await assert.rejects(
@@ -157,13 +187,22 @@ describe('VM extensions', () => {
     assert.equal(view.extensions?.[0].statuses?.[0].code, 'ProvisioningState/succeeded');
     // one instance per handler
     await assert.rejects(
-      h.compute.virtualMachineExtensions.createOrUpdate(h.resourceGroup, 'vm-re', 'second', { location: h.location, publisher: 'Microsoft.OSTCExtensions', typePropertiesType: 'VMAccessForLinux', typeHandlerVersion: '1.5' }),
+      h.compute.virtualMachineExtensions.createOrUpdate(h.resourceGroup, 'vm-re', 'second', {
+        location: h.location,
+        publisher: 'Microsoft.OSTCExtensions',
+        typePropertiesType: 'VMAccessForLinux',
+        typeHandlerVersion: '1.5',
+      }),
       (e: any) => e.statusCode === 400,
     );
     // a weak password fails the extension like the guest agent would
     await assert.rejects(
       h.compute.virtualMachineExtensions.createOrUpdate(h.resourceGroup, 'vm-re', 'enablevmaccess', {
-        location: h.location, publisher: 'Microsoft.OSTCExtensions', typePropertiesType: 'VMAccessForLinux', typeHandlerVersion: '1.5', protectedSettings: { username: 'jacket', password: 'weak' },
+        location: h.location,
+        publisher: 'Microsoft.OSTCExtensions',
+        typePropertiesType: 'VMAccessForLinux',
+        typeHandlerVersion: '1.5',
+        protectedSettings: { username: 'jacket', password: 'weak' },
       }),
       (e: any) => /VMExtensionProvisioningError/.test(e.message),
     );
@@ -174,7 +213,13 @@ describe('VM extensions', () => {
   it('extensions need a running VM; unknown handlers are not found', async () => {
     await h.compute.virtualMachines.powerOff(h.resourceGroup, 'vm-re');
     await assert.rejects(
-      h.compute.virtualMachineExtensions.createOrUpdate(h.resourceGroup, 'vm-re', 'enablevmaccess', { location: h.location, publisher: 'Microsoft.OSTCExtensions', typePropertiesType: 'VMAccessForLinux', typeHandlerVersion: '1.5', protectedSettings: { username: 'jacket', password: 'Reset-Pass-321' } }),
+      h.compute.virtualMachineExtensions.createOrUpdate(h.resourceGroup, 'vm-re', 'enablevmaccess', {
+        location: h.location,
+        publisher: 'Microsoft.OSTCExtensions',
+        typePropertiesType: 'VMAccessForLinux',
+        typeHandlerVersion: '1.5',
+        protectedSettings: { username: 'jacket', password: 'Reset-Pass-321' },
+      }),
       (e: any) => e.statusCode === 409 && e.code === 'OperationNotAllowed',
     );
     await h.compute.virtualMachines.start(h.resourceGroup, 'vm-re');
@@ -189,7 +234,10 @@ describe('VM extensions', () => {
     const vm = await h.compute.virtualMachines.createOrUpdate(h.resourceGroup, 'win1', {
       location: h.location,
       hardwareProfile: { vmSize: 'Standard_D2s_v3' },
-      storageProfile: { imageReference: { publisher: 'MicrosoftWindowsServer', offer: 'WindowsServer', sku: '2022-datacenter-azure-edition', version: 'latest' }, osDisk: { createOption: 'FromImage', deleteOption: 'Delete' } },
+      storageProfile: {
+        imageReference: { publisher: 'MicrosoftWindowsServer', offer: 'WindowsServer', sku: '2022-datacenter-azure-edition', version: 'latest' },
+        osDisk: { createOption: 'FromImage', deleteOption: 'Delete' },
+      },
       osProfile: { computerName: 'win1', adminUsername: 'jacketadmin', adminPassword: 'Windows-Pass-123' },
       networkProfile: { networkInterfaces: [{ id: nic.id }] },
     });
@@ -197,7 +245,12 @@ describe('VM extensions', () => {
     assert.equal(vm.storageProfile?.osDisk?.diskSizeGB, 127);
     assert.ok(vm.osProfile?.windowsConfiguration);
     const ext = await h.compute.virtualMachineExtensions.createOrUpdate(h.resourceGroup, 'win1', 'VMAccessAgent', {
-      location: h.location, publisher: 'Microsoft.Compute', typePropertiesType: 'VMAccessAgent', typeHandlerVersion: '2.4', settings: { username: 'jacketadmin' }, protectedSettings: { password: 'Another-Pass-456' },
+      location: h.location,
+      publisher: 'Microsoft.Compute',
+      typePropertiesType: 'VMAccessAgent',
+      typeHandlerVersion: '2.4',
+      settings: { username: 'jacketadmin' },
+      protectedSettings: { password: 'Another-Pass-456' },
     });
     assert.equal(ext.provisioningState, 'Succeeded');
     assert.deepEqual(ext.settings, { username: 'jacketadmin' });

@@ -43,7 +43,9 @@ function compare(sample: unknown, body: unknown, at: string, o: Required<ShapeOp
   }
   const s = sample as Record<string, unknown>;
   const b = body as Record<string, unknown>;
-  const want = Object.keys(s).filter((k) => !o.hidden.includes(k)).sort();
+  const want = Object.keys(s)
+    .filter((k) => !o.hidden.includes(k))
+    .sort();
   assert.deepEqual(Object.keys(b).sort(), want, `${at}: keys differ from the sample`);
   for (const k of want) compare(s[k], b[k], `${at}.${k}`, o);
 }

@@ -27,7 +27,18 @@ ajv.addFormat('cidr', /^[0-9a-f:.]+\/\d{1,3}$/i);
 // naive UTC times os-simple-tenant-usage prints.
 ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/i);
 // Formats that constrain request input only (names, base64 bodies...): any string passes in a response.
-for (const f of ['name', 'name_with_leading_trailing_spaces', 'base64', 'az_name', 'az_name_with_leading_trailing_spaces', 'keypair_name_20', 'keypair_name_255', 'hostname', 'edns', 'hypervisor_hostname']) {
+for (const f of [
+  'name',
+  'name_with_leading_trailing_spaces',
+  'base64',
+  'az_name',
+  'az_name_with_leading_trailing_spaces',
+  'keypair_name_20',
+  'keypair_name_255',
+  'hostname',
+  'edns',
+  'hypervisor_hostname',
+]) {
   ajv.addFormat(f, true);
 }
 

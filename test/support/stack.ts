@@ -61,7 +61,8 @@ export class Stack {
   }
 
   /** `openstack ARGS -f json`, parsed; throws with the CLI's stderr when it fails. */
-  async oscJson<T = any>(args: string[], who?: Creds): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  async oscJson<T = any>(args: string[], who?: Creds): Promise<T> {
+    // eslint-disable-line @typescript-eslint/no-explicit-any
     const r = await this.osc([...args, '-f', 'json'], who);
     if (r.code !== 0) throw new Error(`openstack ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
     return JSON.parse(r.stdout) as T;

@@ -33,7 +33,12 @@ test('bad settings fail with the setting named', () => {
     [{ JACKET_CATALOG: '[1]' }, /must be a JSON object/],
     [{ JACKET_CATALOG: '{' }, /not valid JSON/],
   ];
-  for (const [over, msg] of bad) assert.throws(() => loadConfig({ ...base, ...over }), (e: unknown) => e instanceof ConfigError && msg.test((e as Error).message), JSON.stringify(over));
+  for (const [over, msg] of bad)
+    assert.throws(
+      () => loadConfig({ ...base, ...over }),
+      (e: unknown) => e instanceof ConfigError && msg.test((e as Error).message),
+      JSON.stringify(over),
+    );
 });
 
 test('token keys: several for rotation; external mode needs none', () => {

@@ -19,36 +19,63 @@ test('the built-in flavors name real Azure sizes and carry them as azure:vm_size
     assert.equal(s.disabled, false);
     assert.equal(s.rxtx_factor, 1);
   }
-  assert.deepEqual(seeds.map((s) => s.vm_size), ['Standard_B1s', 'Standard_B1ms', 'Standard_B2s', 'Standard_D2s_v3', 'Standard_D4s_v3', 'Standard_D8s_v3']);
+  assert.deepEqual(
+    seeds.map((s) => s.vm_size),
+    ['Standard_B1s', 'Standard_B1ms', 'Standard_B2s', 'Standard_D2s_v3', 'Standard_D4s_v3', 'Standard_D8s_v3'],
+  );
 });
 
 test('catalog.flavors entries are checked, and default their optional fields', () => {
   const [f] = seedFlavors({ flavors: [{ name: 'x', vcpus: 2, ram: 4096, disk: 10, vm_size: 'Standard_B2s', extra_specs: { a: 1 } }] });
   assert.deepEqual(f, {
-    id: '1', name: 'x', vcpus: 2, ram: 4096, disk: 10, ephemeral: 0, swap: 0, rxtx_factor: 1, is_public: true, disabled: false,
-    vm_size: 'Standard_B2s', extra_specs: { a: '1', 'azure:vm_size': 'Standard_B2s' },
+    id: '1',
+    name: 'x',
+    vcpus: 2,
+    ram: 4096,
+    disk: 10,
+    ephemeral: 0,
+    swap: 0,
+    rxtx_factor: 1,
+    is_public: true,
+    disabled: false,
+    vm_size: 'Standard_B2s',
+    extra_specs: { a: '1', 'azure:vm_size': 'Standard_B2s' },
   });
   const bad: [unknown, RegExp][] = [
     [{}, /must be an array/],
     [[{ name: 'x', vcpus: 0, ram: 1, disk: 1, vm_size: 'S' }], /vcpus must be an integer >= 1/],
     [[{ name: 'x', vcpus: 1, ram: 1, disk: 1 }], /vm_size must name an Azure VM size/],
     [[{ name: 'x', vcpus: 1, ram: 1, disk: 1, vm_size: 'S', id: 'a/b' }], /id must match/],
-    [[{ name: 'x', vcpus: 1, ram: 1, disk: 1, vm_size: 'S' }, { name: 'x', vcpus: 1, ram: 1, disk: 1, vm_size: 'S' }], /used twice/],
+    [
+      [
+        { name: 'x', vcpus: 1, ram: 1, disk: 1, vm_size: 'S' },
+        { name: 'x', vcpus: 1, ram: 1, disk: 1, vm_size: 'S' },
+      ],
+      /used twice/,
+    ],
     [[{ name: 'x', vcpus: 1, ram: 1, disk: 1, vm_size: 'S', is_public: 'no' }], /is_public must be a boolean/],
     [[{ name: 'x', vcpus: 1, ram: 1, disk: 1, vm_size: 'S', extra_specs: { 'bad/key': 'v' } }], /not a valid extra spec/],
   ];
-  for (const [flavors, msg] of bad) assert.throws(() => seedFlavors({ flavors }), (e) => e instanceof ConfigError && msg.test(e.message));
+  for (const [flavors, msg] of bad)
+    assert.throws(
+      () => seedFlavors({ flavors }),
+      (e) => e instanceof ConfigError && msg.test(e.message),
+    );
 });
 
 test('the VM size catalog is cached for its TTL, compares case-insensitively and does not cache failures', async () => {
   let calls = 0;
   let now = 0;
   let fail = false;
-  const c = cachedCatalog(async () => {
-    calls++;
-    if (fail) throw new Error('ARM down');
-    return ['Standard_B1s', 'Standard_D2s_v3'];
-  }, 1000, () => now);
+  const c = cachedCatalog(
+    async () => {
+      calls++;
+      if (fail) throw new Error('ARM down');
+      return ['Standard_B1s', 'Standard_D2s_v3'];
+    },
+    1000,
+    () => now,
+  );
   assert.ok((await c.offered()).has('standard_d2s_v3'));
   await c.offered();
   assert.equal(calls, 1, 'second read from cache');
@@ -63,12 +90,31 @@ test('the VM size catalog is cached for its TTL, compares case-insensitively and
 test('availability zones: "nova" by default, else the configured Azure zones', () => {
   const cfg = (catalog: Record<string, unknown>) => ({ catalog }) as unknown as JacketConfig;
   assert.deepEqual(availabilityZones(cfg({})), [{ name: 'nova' }]);
-  assert.deepEqual(availabilityZones(cfg({ availability_zones: [{ name: 'a', azure_zone: '1' }, { name: 'b', azure_zone: '3' }] })), [
-    { name: 'a', azureZone: '1' },
-    { name: 'b', azureZone: '3' },
-  ]);
+  assert.deepEqual(
+    availabilityZones(
+      cfg({
+        availability_zones: [
+          { name: 'a', azure_zone: '1' },
+          { name: 'b', azure_zone: '3' },
+        ],
+      }),
+    ),
+    [
+      { name: 'a', azureZone: '1' },
+      { name: 'b', azureZone: '3' },
+    ],
+  );
   assert.deepEqual(availabilityZones(cfg({ availability_zones: [{ name: 'solo' }] })), [{ name: 'solo', azureZone: undefined }]);
-  for (const zones of [[], [{ name: 'a:b' }], [{ name: 'a', azure_zone: 1 }], [{ name: 'a', azure_zone: '1' }, { name: 'b' }], [{ name: 'a', azure_zone: '1' }, { name: 'a', azure_zone: '2' }]]) {
+  for (const zones of [
+    [],
+    [{ name: 'a:b' }],
+    [{ name: 'a', azure_zone: 1 }],
+    [{ name: 'a', azure_zone: '1' }, { name: 'b' }],
+    [
+      { name: 'a', azure_zone: '1' },
+      { name: 'a', azure_zone: '2' },
+    ],
+  ]) {
     assert.throws(() => availabilityZones(cfg({ availability_zones: zones })), ConfigError, JSON.stringify(zones));
   }
 });
@@ -79,7 +125,7 @@ test('boolean strings parse as oslo strutils.bool_from_string(strict=True)', () 
   for (const x of ['maybe', '', '2']) assert.equal(boolFromString(x), undefined, x);
 });
 
-test('flavor views match Nova\'s response schema at each microversion they branch on', () => {
+test("flavor views match Nova's response schema at each microversion they branch on", () => {
   const f = seedRecord(seedFlavors({})[0], '2026-01-01T00:00:00.000Z');
   for (const mv of ['2.1', '2.55', '2.61', '2.75']) {
     const ctx = {

@@ -81,7 +81,14 @@ test('a registered HTTP function answers through the pipeline (token issue, then
     method: 'POST',
     url: 'https://jacket.example.com/identity/v3/auth/tokens',
     headers: { 'content-type': 'application/json' },
-    body: { string: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: 'Functions-pass-1' } } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } }) },
+    body: {
+      string: JSON.stringify({
+        auth: {
+          identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: 'Functions-pass-1' } } },
+          scope: { project: { name: 'admin', domain: { id: 'default' } } },
+        },
+      }),
+    },
   });
   const res = (await fn('identity-token-issue')(issue, new InvocationContext())) as { status: number; headers: Record<string, string>; body: string };
   assert.equal(res.status, 201);

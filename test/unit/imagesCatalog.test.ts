@@ -15,16 +15,24 @@ const withCatalog = (images: unknown) => loadConfig({ ...base, JACKET_CATALOG: J
 test('without a section: Ubuntu 22.04 and Windows Server 2022, with ids stable across processes', () => {
   const a = marketplaceImages(loadConfig(base));
   const b = marketplaceImages(loadConfig(base));
-  assert.deepEqual(a.map((i) => [i.publisher, i.offer, i.sku, i.version, i.os_type]), [
-    ['Canonical', '0001-com-ubuntu-server-jammy', '22_04-lts-gen2', 'latest', 'linux'],
-    ['MicrosoftWindowsServer', 'WindowsServer', '2022-datacenter-azure-edition', 'latest', 'windows'],
-  ]);
-  assert.deepEqual(a.map((i) => i.id), b.map((i) => i.id));
+  assert.deepEqual(
+    a.map((i) => [i.publisher, i.offer, i.sku, i.version, i.os_type]),
+    [
+      ['Canonical', '0001-com-ubuntu-server-jammy', '22_04-lts-gen2', 'latest', 'linux'],
+      ['MicrosoftWindowsServer', 'WindowsServer', '2022-datacenter-azure-edition', 'latest', 'windows'],
+    ],
+  );
+  assert.deepEqual(
+    a.map((i) => i.id),
+    b.map((i) => i.id),
+  );
   for (const i of a) assert.match(i.id, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
 });
 
 test('an operator section replaces the defaults; records are public, protected, active and carry the reference', () => {
-  const cfg = withCatalog([{ id: '11111111-2222-4333-8444-555555555555', name: 'debian-12', publisher: 'Debian', offer: 'debian-12', sku: '12-gen2', version: '0.20240101.1', os_type: 'linux', min_disk: 10 }]);
+  const cfg = withCatalog([
+    { id: '11111111-2222-4333-8444-555555555555', name: 'debian-12', publisher: 'Debian', offer: 'debian-12', sku: '12-gen2', version: '0.20240101.1', os_type: 'linux', min_disk: 10 },
+  ]);
   const list = marketplaceImages(cfg);
   assert.equal(list.length, 1);
   const rec = findMarketplace(cfg, '11111111-2222-4333-8444-555555555555')!;

@@ -22,7 +22,11 @@ const importsOf = (file: string) => [...readFileSync(path.join(REPO_ROOT, file),
 test('only shared/azure/ imports the Azure management and Blob SDKs', () => {
   const offenders = [...sources('shared'), ...sources('functions')]
     .filter((f) => !f.startsWith(`shared${path.sep}azure${path.sep}`))
-    .flatMap((f) => importsOf(f).filter((m) => /^@azure\/(arm-|storage-blob)/.test(m)).map((m) => `${f}: ${m}`));
+    .flatMap((f) =>
+      importsOf(f)
+        .filter((m) => /^@azure\/(arm-|storage-blob)/.test(m))
+        .map((m) => `${f}: ${m}`),
+    );
   assert.deepEqual(offenders, []);
 });
 

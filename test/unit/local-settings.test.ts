@@ -18,7 +18,10 @@ test('local.settings.json Values, then the environment, over the defaults; empty
     const file = path.join(dir, 'local.settings.json');
     writeFileSync(
       file,
-      JSON.stringify({ IsEncrypted: false, Values: { JACKET_SWEEP_NICS_SCHEDULE: '*/30 * * * * *', JACKET_REGION: 'FileRegion', JACKET_BOOTSTRAP_PASSWORD: 'from-file', JACKET_KEYSTONE_URL: '', JACKET_SWEEP_LEASE_SECONDS: 60 } }),
+      JSON.stringify({
+        IsEncrypted: false,
+        Values: { JACKET_SWEEP_NICS_SCHEDULE: '*/30 * * * * *', JACKET_REGION: 'FileRegion', JACKET_BOOTSTRAP_PASSWORD: 'from-file', JACKET_KEYSTONE_URL: '', JACKET_SWEEP_LEASE_SECONDS: 60 },
+      }),
     );
     const s = mergeSettings(readLocalSettingsFile(file), { JACKET_REGION: 'EnvRegion', JACKET_KEYSTONE_URL: '', PATH: '/bin' });
     assert.equal(s.JACKET_SWEEP_NICS_SCHEDULE, '*/30 * * * * *', 'from the file');
@@ -39,7 +42,10 @@ test('no local.settings.json is fine; a broken one is an error naming the file',
     assert.deepEqual(readLocalSettingsFile(path.join(dir, 'absent.json')), {});
     const bad = path.join(dir, 'local.settings.json');
     writeFileSync(bad, '{ "Values": ');
-    assert.throws(() => readLocalSettingsFile(bad), (e: Error) => e instanceof ConfigError && e.message.includes(bad));
+    assert.throws(
+      () => readLocalSettingsFile(bad),
+      (e: Error) => e instanceof ConfigError && e.message.includes(bad),
+    );
     writeFileSync(bad, JSON.stringify({ Values: { JACKET_CATALOG: { flavors: [] } } }));
     assert.throws(() => readLocalSettingsFile(bad), /JACKET_CATALOG must be a string/);
   } finally {
@@ -51,10 +57,17 @@ test('the shipped sample, copied as local.settings.json, is a valid local config
   const s = mergeSettings(readLocalSettingsFile(path.join(REPO_ROOT, 'local.settings.sample.json')), {});
   assert.equal(localMode(s), 'emulator');
   // What npm start adds itself in emulator mode: the URL it listens on, Azurite, the token key in .local/.
-  assert.doesNotThrow(() => loadConfig({ ...s, JACKET_PUBLIC_URL: 'http://127.0.0.1:8774', JACKET_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true', JACKET_TOKEN_KEYS: s.JACKET_TOKEN_KEYS ?? Buffer.alloc(32).toString('base64') }));
+  assert.doesNotThrow(() =>
+    loadConfig({
+      ...s,
+      JACKET_PUBLIC_URL: 'http://127.0.0.1:8774',
+      JACKET_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true',
+      JACKET_TOKEN_KEYS: s.JACKET_TOKEN_KEYS ?? Buffer.alloc(32).toString('base64'),
+    }),
+  );
 });
 
-test('real-Azure mode: a real subscription and Azure\'s ARM endpoint (or none); anything else is the emulator', () => {
+test("real-Azure mode: a real subscription and Azure's ARM endpoint (or none); anything else is the emulator", () => {
   const sub = '11111111-2222-3333-4444-555555555555';
   assert.equal(localMode({}), 'emulator');
   assert.equal(localMode({ JACKET_AZURE_SUBSCRIPTION_ID: '00000000-0000-0000-0000-000000000000' }), 'emulator');

@@ -34,11 +34,26 @@ test('versions compare numerically, not as strings', () => {
 });
 
 test('outside the range is 406, bad syntax 400', () => {
-  assert.equal(status(() => negotiate(svc, { 'openstack-api-version': 'compute 2.11' })), 406);
-  assert.equal(status(() => negotiate(svc, { 'openstack-api-version': 'compute 2.0' })), 406);
-  assert.equal(status(() => negotiate(svc, { 'openstack-api-version': 'compute 3.1' })), 406);
-  assert.equal(status(() => negotiate(svc, { 'openstack-api-version': 'compute 2.a' })), 400);
-  assert.equal(status(() => negotiate(svc, { 'openstack-api-version': 'compute 2.01' })), 400);
+  assert.equal(
+    status(() => negotiate(svc, { 'openstack-api-version': 'compute 2.11' })),
+    406,
+  );
+  assert.equal(
+    status(() => negotiate(svc, { 'openstack-api-version': 'compute 2.0' })),
+    406,
+  );
+  assert.equal(
+    status(() => negotiate(svc, { 'openstack-api-version': 'compute 3.1' })),
+    406,
+  );
+  assert.equal(
+    status(() => negotiate(svc, { 'openstack-api-version': 'compute 2.a' })),
+    400,
+  );
+  assert.equal(
+    status(() => negotiate(svc, { 'openstack-api-version': 'compute 2.01' })),
+    400,
+  );
 });
 
 test('response headers name the version and vary on the request headers', () => {

@@ -67,7 +67,11 @@ test('expressions that are not six-field NCRONTAB are refused with the reason', 
     ['0 0 0 31 2 MON', /never occurs/],
   ];
   for (const [expr, why] of refused) {
-    assert.throws(() => parseNcrontab(expr), (e: unknown) => e instanceof ScheduleError && why.test((e as Error).message), `refused: "${expr}"`);
+    assert.throws(
+      () => parseNcrontab(expr),
+      (e: unknown) => e instanceof ScheduleError && why.test((e as Error).message),
+      `refused: "${expr}"`,
+    );
   }
 });
 
@@ -98,7 +102,10 @@ test('sweep settings: defaults, overrides, refusal of a bad schedule or dry-run 
   assert.equal(o.nicsSchedule, '30 * * * * *');
   assert.equal(o.dryRun, true);
   assert.equal(o.leaseSeconds, 60);
-  assert.throws(() => loadConfig({ ...base, JACKET_SWEEP_DISKS_SCHEDULE: '*/10 * * * *' }), (e: unknown) => e instanceof ConfigError && /JACKET_SWEEP_DISKS_SCHEDULE.*6 fields/.test((e as Error).message));
+  assert.throws(
+    () => loadConfig({ ...base, JACKET_SWEEP_DISKS_SCHEDULE: '*/10 * * * *' }),
+    (e: unknown) => e instanceof ConfigError && /JACKET_SWEEP_DISKS_SCHEDULE.*6 fields/.test((e as Error).message),
+  );
   assert.throws(() => loadConfig({ ...base, JACKET_SWEEP_DRY_RUN: 'yes' }), /JACKET_SWEEP_DRY_RUN must be true or false/);
 });
 

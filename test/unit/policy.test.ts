@@ -25,18 +25,51 @@ test('every route in the route table names a policy from its service file', () =
   assert.deepEqual(bad, []);
   // Public routes are the version documents and token issue only.
   assert.deepEqual(
-    routes.filter((r) => r.policy === 'public').map((r) => r.name).sort(),
-    ['compute-version-v21', 'compute-versions', 'identity-token-issue', 'identity-version-v3', 'identity-versions', 'image-versions', 'image-versions-root', 'image-versions-v2', 'network-versions', 'root-versions', 'volume-version-v3', 'volume-versions'],
+    routes
+      .filter((r) => r.policy === 'public')
+      .map((r) => r.name)
+      .sort(),
+    [
+      'compute-version-v21',
+      'compute-versions',
+      'identity-token-issue',
+      'identity-version-v3',
+      'identity-versions',
+      'image-versions',
+      'image-versions-root',
+      'image-versions-v2',
+      'network-versions',
+      'root-versions',
+      'volume-version-v3',
+      'volume-versions',
+    ],
   );
   // Routes upstream does not police at all (docs/api-framework.md lists them): adding one means documenting it.
   assert.deepEqual(
-    routes.filter((r) => r.policy === 'authenticated').map((r) => r.name).sort(),
-    ['compute-flavors-detail', 'compute-flavors-list', 'compute-flavors-show', 'compute-server-virtual-interfaces', 'network-extensions-list', 'network-extensions-show', 'network-v20', 'volume-availability-zones', 'volume-extensions-list', 'volume-extensions-show'],
+    routes
+      .filter((r) => r.policy === 'authenticated')
+      .map((r) => r.name)
+      .sort(),
+    [
+      'compute-flavors-detail',
+      'compute-flavors-list',
+      'compute-flavors-show',
+      'compute-server-virtual-interfaces',
+      'network-extensions-list',
+      'network-extensions-show',
+      'network-v20',
+      'volume-availability-zones',
+      'volume-extensions-list',
+      'volume-extensions-show',
+    ],
   );
 });
 
 test("action routes name each action's own policy from the service file", () => {
-  const actionRoutes = routes.filter((r) => typeof r.policy === 'function').map((r) => r.name).sort();
+  const actionRoutes = routes
+    .filter((r) => typeof r.policy === 'function')
+    .map((r) => r.name)
+    .sort();
   assert.deepEqual(actionRoutes, ['compute-flavor-action', 'compute-flavors-update', 'compute-servers-action', 'volume-backups-action', 'volume-snapshots-action', 'volume-volume-action']);
   const compute = namesFor('compute');
   const actions = registeredActions();
@@ -50,7 +83,12 @@ test("action routes name each action's own policy from the service file", () => 
   // An unknown action only needs a token (its handler answers 400).
   assert.equal(serverActionPolicy({ noSuchAction: {} }), 'authenticated');
   assert.equal(serverActionPolicy('not an object'), 'authenticated');
-  for (const [file, map] of [['compute', FLAVOR_ACTION_POLICIES], ['volume', VOLUME_ACTION_POLICIES], ['volume', SNAPSHOT_ACTION_POLICIES], ['volume', BACKUP_ACTION_POLICIES]] as const) {
+  for (const [file, map] of [
+    ['compute', FLAVOR_ACTION_POLICIES],
+    ['volume', VOLUME_ACTION_POLICIES],
+    ['volume', SNAPSHOT_ACTION_POLICIES],
+    ['volume', BACKUP_ACTION_POLICIES],
+  ] as const) {
     for (const [key, name] of Object.entries(map)) assert.ok(namesFor(file).has(name), `${key} -> ${name}`);
   }
   const route = routes.find((r) => r.name === 'volume-volume-action')!;

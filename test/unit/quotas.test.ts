@@ -9,8 +9,8 @@ import { Microversion } from '../../shared/api/microversion';
 import type { JacketConfig } from '../../shared/config';
 import { ApiError } from '../../shared/http/errors';
 
-test('tighter: the smaller of Nova\'s limit and Azure\'s room plus the project\'s own use', () => {
-  assert.equal(tighter(20, 0, undefined), 20, 'no Azure figure: Nova\'s limit');
+test("tighter: the smaller of Nova's limit and Azure's room plus the project's own use", () => {
+  assert.equal(tighter(20, 0, undefined), 20, "no Azure figure: Nova's limit");
   assert.equal(tighter(20, 2, { current: 90, limit: 100 }), 12);
   assert.equal(tighter(20, 2, { current: 10, limit: 100 }), 20);
   assert.equal(tighter(-1, 5, { current: 10, limit: 100 }), 95, 'unlimited yields to Azure');
@@ -27,7 +27,7 @@ test('absolute limits: all of them at 2.1, fewer at later microversions', () => 
   for (const k of ['maxImageMeta', 'maxPersonality', 'maxTotalFloatingIps', 'totalSecurityGroupsUsed']) assert.ok(!(k in at257), k);
 });
 
-test('catalog.quotas overrides Nova\'s defaults and is validated', () => {
+test("catalog.quotas overrides Nova's defaults and is validated", () => {
   const cfg = (quotas: unknown) => ({ catalog: { quotas } }) as unknown as JacketConfig;
   assert.equal(configuredDefaults(cfg({ cores: 64 })).cores, 64);
   assert.equal(configuredDefaults(cfg(undefined)).instances, 10);
@@ -49,7 +49,10 @@ test('generated RSA keys round-trip through the import check with the same finge
   assert.match(k.fingerprint, /^([0-9a-f]{2}:){15}[0-9a-f]{2}$/);
   // a blob whose inner type disagrees with the outer one is refused
   const blob = Buffer.from(k.publicKey.split(' ')[1], 'base64');
-  assert.throws(() => fingerprintOf(`ssh-ed25519 ${blob.toString('base64')}`), (e: unknown) => e instanceof ApiError && e.status === 400);
+  assert.throws(
+    () => fingerprintOf(`ssh-ed25519 ${blob.toString('base64')}`),
+    (e: unknown) => e instanceof ApiError && e.status === 400,
+  );
   // trailing bytes after the key are refused
   assert.throws(() => fingerprintOf(`ssh-rsa ${Buffer.concat([blob, Buffer.from([0])]).toString('base64')}`), /failed to generate fingerprint/);
 });

@@ -18,10 +18,24 @@ const base = { JACKET_PUBLIC_URL: 'http://localhost:7071', JACKET_STORAGE_CONNEC
 test('JACKET_STOP_DEALLOCATES: deallocate by default, power off when false, anything else refused', () => {
   assert.equal(stopOp({ config: loadConfig(base) } as Services), 'deallocate');
   assert.equal(stopOp({ config: loadConfig({ ...base, JACKET_STOP_DEALLOCATES: 'false' }) } as Services), 'powerOff');
-  assert.throws(() => loadConfig({ ...base, JACKET_STOP_DEALLOCATES: 'maybe' }), (e: unknown) => e instanceof ConfigError && /JACKET_STOP_DEALLOCATES/.test((e as Error).message));
+  assert.throws(
+    () => loadConfig({ ...base, JACKET_STOP_DEALLOCATES: 'maybe' }),
+    (e: unknown) => e instanceof ConfigError && /JACKET_STOP_DEALLOCATES/.test((e as Error).message),
+  );
 });
 
-const auth = (roles: string[]): AuthContext => ({ userId: 'u', userName: 'u', userDomainId: 'default', projectId: 'p', roles, token: 't', auditIds: [], expiresAt: new Date(), issuedAt: new Date(), methods: ['password'] });
+const auth = (roles: string[]): AuthContext => ({
+  userId: 'u',
+  userName: 'u',
+  userDomainId: 'default',
+  projectId: 'p',
+  roles,
+  token: 't',
+  auditIds: [],
+  expiresAt: new Date(),
+  issuedAt: new Date(),
+  methods: ['password'],
+});
 const srv = (over: Partial<ServerRecord>) => ({ id: 'abc', vm_state: 'active', task_state: null, launched_at: '2026-01-01T00:00:00Z', host: 'azure-eastus', locked: false, ...over }) as ServerRecord;
 const status = (f: () => void) => {
   try {
@@ -32,21 +46,46 @@ const status = (f: () => void) => {
   return undefined;
 };
 
-test('the guard runs as Nova\'s decorators: lock, host, vm_state, task_state, launched_at', () => {
+test("the guard runs as Nova's decorators: lock, host, vm_state, task_state, launched_at", () => {
   const member = { auth: auth(['member', 'reader']) } as RequestContext;
   const admin = { auth: auth(['admin', 'member', 'reader']) } as RequestContext;
   const g = { method: 'stop', vm: ['active' as const], host: true };
-  assert.deepEqual(status(() => guard(member, srv({ locked: true, vm_state: 'stopped' }), g)), [409, 'Instance abc is locked']);
-  assert.equal(status(() => guard(admin, srv({ locked: true }), g)), undefined);
-  assert.deepEqual(status(() => guard(member, srv({ host: null, vm_state: 'shelved_offloaded' }), g)), [409, 'Instance abc is not ready']);
-  assert.deepEqual(status(() => guard(member, srv({ vm_state: 'stopped' }), g)), [409, "Cannot 'stop' instance abc while it is in vm_state stopped"]);
-  assert.deepEqual(status(() => guard(member, srv({ task_state: 'rebooting' }), g)), [409, "Cannot 'stop' instance abc while it is in task_state rebooting"]);
-  assert.deepEqual(status(() => guard(member, srv({ launched_at: null }), g)), [409, "Cannot 'stop' instance abc while it is in launched_at None"]);
+  assert.deepEqual(
+    status(() => guard(member, srv({ locked: true, vm_state: 'stopped' }), g)),
+    [409, 'Instance abc is locked'],
+  );
+  assert.equal(
+    status(() => guard(admin, srv({ locked: true }), g)),
+    undefined,
+  );
+  assert.deepEqual(
+    status(() => guard(member, srv({ host: null, vm_state: 'shelved_offloaded' }), g)),
+    [409, 'Instance abc is not ready'],
+  );
+  assert.deepEqual(
+    status(() => guard(member, srv({ vm_state: 'stopped' }), g)),
+    [409, "Cannot 'stop' instance abc while it is in vm_state stopped"],
+  );
+  assert.deepEqual(
+    status(() => guard(member, srv({ task_state: 'rebooting' }), g)),
+    [409, "Cannot 'stop' instance abc while it is in task_state rebooting"],
+  );
+  assert.deepEqual(
+    status(() => guard(member, srv({ launched_at: null }), g)),
+    [409, "Cannot 'stop' instance abc while it is in launched_at None"],
+  );
 });
 
 test('the VM body asks for hibernation only when the flavor allows it', () => {
   const cfg = loadConfig(base);
-  const s = { id: 'abc', project_id: 'p', name: 'x', os_type: 'linux', flavor: { vm_size: 'Standard_B2s' }, azure: { vm: 'abc', os_disk: 'abc', admin_username: 'azureuser' } } as unknown as ServerRecord;
+  const s = {
+    id: 'abc',
+    project_id: 'p',
+    name: 'x',
+    os_type: 'linux',
+    flavor: { vm_size: 'Standard_B2s' },
+    azure: { vm: 'abc', os_disk: 'abc', admin_username: 'azureuser' },
+  } as unknown as ServerRecord;
   const spec = { os: { kind: 'image' as const, imageReference: { id: '/img' } }, adminPassword: 'Passw0rd!x', nicIds: ['/nic'] };
   assert.equal('additionalCapabilities' in vmBody(driverContext(cfg), s, spec), false);
   assert.deepEqual((vmBody(driverContext(cfg), s, { ...spec, hibernation: true }) as { additionalCapabilities?: unknown }).additionalCapabilities, { hibernationEnabled: true });

@@ -51,7 +51,7 @@ function server(over: Partial<ServerRecord> = {}): ServerRecord {
   };
 }
 
-test('status follows Nova\'s state map; a status filter selects vm_states', () => {
+test("status follows Nova's state map; a status filter selects vm_states", () => {
   assert.equal(statusOf('building', 'scheduling'), 'BUILD');
   assert.equal(statusOf('active', null), 'ACTIVE');
   assert.equal(statusOf('active', 'deleting'), 'ACTIVE');
@@ -63,17 +63,20 @@ test('status follows Nova\'s state map; a status filter selects vm_states', () =
   assert.deepEqual(vmStatesForStatus(['NOSUCH']), []);
 });
 
-test('check_instance_state answers 409 in Nova\'s words', () => {
+test("check_instance_state answers 409 in Nova's words", () => {
   const s = server({ vm_state: 'active', task_state: 'deleting' });
   assert.doesNotThrow(() => checkInstanceState(s, 'delete', {}));
   assert.throws(
     () => checkInstanceState(s, 'reboot', { task: [null] }),
     (e: ApiError) => e.status === 409 && e.message === `Cannot 'reboot' instance ${s.id} while it is in task_state deleting`,
   );
-  assert.throws(() => checkInstanceState(s, 'start', { vm: ['stopped'] }), (e: ApiError) => e.message === `Cannot 'start' instance ${s.id} while it is in vm_state active`);
+  assert.throws(
+    () => checkInstanceState(s, 'start', { vm: ['stopped'] }),
+    (e: ApiError) => e.message === `Cannot 'start' instance ${s.id} while it is in vm_state active`,
+  );
 });
 
-test('the order key sorts newest first, then by id descending (Nova\'s default sort)', () => {
+test("the order key sorts newest first, then by id descending (Nova's default sort)", () => {
   const a = orderKey('2026-01-01T00:00:01Z', '00000000-0000-0000-0000-000000000001');
   const b = orderKey('2026-01-01T00:00:00Z', 'ffffffff-0000-0000-0000-000000000000');
   const c = orderKey('2026-01-01T00:00:00Z', '00000000-0000-0000-0000-000000000002');
@@ -90,7 +93,10 @@ test('Azure password rules: length by OS, 3 of 4 classes, the refused list; the 
   assert.match(passwordProblem('Password1', 'linux')!, /commonly used/);
   assert.match(passwordProblem('Ab1\x01def', 'linux')!, /control/);
   assert.match(passwordProblem('A1b' + 'x'.repeat(70), 'linux')!, /6 to 72/);
-  assert.throws(() => checkAdminPass('secretpw', 'linux'), (e: ApiError) => e.status === 400 && !e.message.includes('secretpw'));
+  assert.throws(
+    () => checkAdminPass('secretpw', 'linux'),
+    (e: ApiError) => e.status === 400 && !e.message.includes('secretpw'),
+  );
 });
 
 test('generated passwords satisfy Azure for both OS types', () => {
@@ -102,16 +108,19 @@ test('generated passwords satisfy Azure for both OS types', () => {
   }
 });
 
-test('admin username: the image\'s os_admin_user or azureuser, checked against Azure\'s rules', () => {
+test("admin username: the image's os_admin_user or azureuser, checked against Azure's rules", () => {
   assert.equal(adminUsername({}, 'linux'), 'azureuser');
   assert.equal(adminUsername({ os_admin_user: 'ubuntu' }, 'linux'), 'ubuntu');
-  assert.throws(() => adminUsername({ os_admin_user: 'root' }, 'linux'), (e: ApiError) => e.status === 400 && /reserved/.test(e.message));
+  assert.throws(
+    () => adminUsername({ os_admin_user: 'root' }, 'linux'),
+    (e: ApiError) => e.status === 400 && /reserved/.test(e.message),
+  );
   assert.match(usernameProblem('a'.repeat(21), 'windows')!, /1 to 20/);
   assert.match(usernameProblem('ops.', 'windows')!, /end with/);
   assert.equal(usernameProblem('ops', 'windows'), undefined);
 });
 
-test('computer names follow Nova\'s hostname rule within Azure\'s limits', () => {
+test("computer names follow Nova's hostname rule within Azure's limits", () => {
   assert.equal(computerName('Web Server_1', 'linux', 'x'), 'web-server-1');
   assert.equal(computerName('a-very-long-windows-name', 'windows', 'x'), 'a-very-long-win');
   assert.equal(computerName('12345', 'windows', '6f1c1a8e-0b8e'), 'vm-6f1c1a8e0b8e');
@@ -121,11 +130,23 @@ test('computer names follow Nova\'s hostname rule within Azure\'s limits', () =>
 test('ARM bodies: names, tags, deleteOption=Delete, boot diagnostics, NSG and static IP on the NIC', () => {
   const s = server();
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const vm = vmBody(driverContext(cfg), s, { os: { kind: 'image', imageReference: { publisher: 'P', offer: 'O', sku: 'S', version: 'latest' } }, adminPassword: 'Ab1defgh', customData: 'aGk=', nicIds: ['/nic/1', '/nic/2'], azureZone: '2' }) as any;
+  const vm = vmBody(driverContext(cfg), s, {
+    os: { kind: 'image', imageReference: { publisher: 'P', offer: 'O', sku: 'S', version: 'latest' } },
+    adminPassword: 'Ab1defgh',
+    customData: 'aGk=',
+    nicIds: ['/nic/1', '/nic/2'],
+    azureZone: '2',
+  }) as any;
   assert.deepEqual(vm.tags, { jacket: 'server', 'jacket-server-id': s.id, 'jacket-project-id': 'p1' });
   assert.equal(vm.storageProfile.osDisk.deleteOption, 'Delete');
   assert.equal(vm.storageProfile.osDisk.name, s.id);
-  assert.deepEqual(vm.networkProfile.networkInterfaces.map((n: { primary: boolean; deleteOption: string }) => [n.primary, n.deleteOption]), [[true, 'Delete'], [false, 'Delete']]);
+  assert.deepEqual(
+    vm.networkProfile.networkInterfaces.map((n: { primary: boolean; deleteOption: string }) => [n.primary, n.deleteOption]),
+    [
+      [true, 'Delete'],
+      [false, 'Delete'],
+    ],
+  );
   assert.deepEqual(vm.zones, ['2']);
   assert.equal(vm.osProfile.customData, 'aGk=');
   assert.equal(vm.diagnosticsProfile.bootDiagnostics.enabled, true);
@@ -136,15 +157,24 @@ test('ARM bodies: names, tags, deleteOption=Delete, boot diagnostics, NSG and st
   assert.equal(nic.properties.ipConfigurations[0].properties.privateIPAddress, '10.0.0.9');
   assert.deepEqual(nic.properties.networkSecurityGroup, { id: '/nsg/y' });
   // Compute's 409 OperationNotAllowed is a refusal (given up at once) unless it carries TooManyRequests.
-  assert.deepEqual(azureFailure({ statusCode: 409, code: 'Conflict', message: 'outer', details: { error: { code: 'OperationNotAllowed', message: 'inner' } } }), { kind: 'client', status: 409, code: 'OperationNotAllowed', message: 'inner' });
+  assert.deepEqual(azureFailure({ statusCode: 409, code: 'Conflict', message: 'outer', details: { error: { code: 'OperationNotAllowed', message: 'inner' } } }), {
+    kind: 'client',
+    status: 409,
+    code: 'OperationNotAllowed',
+    message: 'inner',
+  });
   assert.equal(azureFailure({ statusCode: 409, details: { error: { code: 'OperationNotAllowed', message: 'x', details: [{ code: 'TooManyRequests' }] } } }).kind, 'conflict');
   assert.equal(azureFailure({ statusCode: 409, details: { error: { code: 'Conflict', message: 'busy' } } }).kind, 'conflict');
 });
 
-test('request schemas mirror Nova\'s 2.1 create and update', () => {
+test("request schemas mirror Nova's 2.1 create and update", () => {
   const ok = { server: { name: 'a', flavorRef: 1, imageRef: '', min_count: '2', max_count: 3, return_reservation_id: 'True', networks: [{ uuid: 'x', fixed_ip: '10.0.0.5' }], metadata: { k: 'v' } } };
   assert.doesNotThrow(() => validateBody(createServerSchema, ok));
-  const bad = (body: unknown) => assert.throws(() => validateBody(createServerSchema, body), (e: ApiError) => e.status === 400);
+  const bad = (body: unknown) =>
+    assert.throws(
+      () => validateBody(createServerSchema, body),
+      (e: ApiError) => e.status === 400,
+    );
   bad({ server: { flavorRef: '1' } });
   bad({ server: { name: 'a', flavorRef: '1', min_count: 0 } });
   bad({ server: { name: 'a', flavorRef: '1', imageRef: 'not-a-uuid' } });
@@ -153,7 +183,10 @@ test('request schemas mirror Nova\'s 2.1 create and update', () => {
   bad({ server: { name: 'a', flavorRef: '1', user_data: 'not base64!' } });
   bad({ server: { name: 'a', flavorRef: '1', metadata: { k: 1 } } });
   assert.doesNotThrow(() => validateBody(updateServerSchema, { server: { name: 'b', accessIPv4: '1.2.3.4' } }));
-  assert.throws(() => validateBody(updateServerSchema, { server: { flavorRef: '1' } }), (e: ApiError) => e.status === 400);
+  assert.throws(
+    () => validateBody(updateServerSchema, { server: { flavorRef: '1' } }),
+    (e: ApiError) => e.status === 400,
+  );
 });
 
 test('the admin password travels sealed in a work item: AES-256-GCM, tamper-evident, readable only with the token key', () => {

@@ -51,13 +51,25 @@ test('page: marker, limit and filters run in the table query, within one partiti
   }
   await repo.create('p3', 'item-00', { id: 'item-00', name: 'other project', n: 0 });
   const first = await repo.page('p2', { limit: 5 });
-  assert.deepEqual(first.map((r) => r.rowKey), ['item-00', 'item-01', 'item-02', 'item-03', 'item-04']);
+  assert.deepEqual(
+    first.map((r) => r.rowKey),
+    ['item-00', 'item-01', 'item-02', 'item-03', 'item-04'],
+  );
   const second = await repo.page('p2', { limit: 5, afterRowKey: 'item-04' });
-  assert.deepEqual(second.map((r) => r.rowKey), ['item-05', 'item-06', 'item-07', 'item-08', 'item-09']);
+  assert.deepEqual(
+    second.map((r) => r.rowKey),
+    ['item-05', 'item-06', 'item-07', 'item-08', 'item-09'],
+  );
   const odd = await repo.page('p2', { limit: 100, filter: odata`name eq ${'odd'} and n gt ${4}` });
-  assert.deepEqual(odd.map((r) => r.value.n), [5, 7, 9, 11]);
+  assert.deepEqual(
+    odd.map((r) => r.value.n),
+    [5, 7, 9, 11],
+  );
   assert.equal((await repo.list('p2')).length, 12);
-  assert.deepEqual((await repo.listPrefix('p2', 'item-1')).map((r) => r.rowKey), ['item-10', 'item-11']);
+  assert.deepEqual(
+    (await repo.listPrefix('p2', 'item-1')).map((r) => r.rowKey),
+    ['item-10', 'item-11'],
+  );
 });
 
 test('delete is idempotent', async () => {

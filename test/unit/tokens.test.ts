@@ -6,8 +6,20 @@ import { hashPassword, verifyPassword } from '../../shared/identity/passwords';
 
 const key = randomBytes(32);
 const payload = (over: Partial<TokenPayload> = {}): TokenPayload => ({
-  v: 1, u: 'u1', un: 'alice', ud: 'default', p: 'p1', pn: 'demo', pd: 'default', r: ['member'], ri: ['r1'],
-  m: ['password'], iat: Date.now(), exp: Date.now() + 60000, a: [newAuditId()], ...over,
+  v: 1,
+  u: 'u1',
+  un: 'alice',
+  ud: 'default',
+  p: 'p1',
+  pn: 'demo',
+  pd: 'default',
+  r: ['member'],
+  ri: ['r1'],
+  m: ['password'],
+  iat: Date.now(),
+  exp: Date.now() + 60000,
+  a: [newAuditId()],
+  ...over,
 });
 
 test('a signed token verifies and carries its payload', () => {

@@ -170,9 +170,12 @@ describe('buildFixedVhdFooter', () => {
     assert.equal(f.readUInt32BE(60), 2);
     assert.equal(f.subarray(68, 84).toString('hex'), UUID.replace(/-/g, ''));
     assert.equal(f[84], 0);
-    assert.ok(f.subarray(85).every((b) => b === 0), 'reserved bytes are zero');
+    assert.ok(
+      f.subarray(85).every((b) => b === 0),
+      'reserved bytes are zero',
+    );
   });
-  it('writes the one\'s complement byte-sum checksum', () => {
+  it("writes the one's complement byte-sum checksum", () => {
     const f = buildFixedVhdFooter({ sizeBytes: GIB, uniqueId: UUID, timestamp: T0 });
     const copy = Buffer.from(f);
     copy.writeUInt32BE(0, 64);
@@ -400,7 +403,10 @@ function assertCommonFixedFields(p: ReturnType<typeof parseVhdFooter>, buf: Buff
   assert.equal(p.creatorVersion, 0x00050003);
   assert.equal(p.creatorHostOs, VHD_HOST_OS_WINDOWS);
   assert.equal(isFixedVhdFooter(buf), true);
-  assert.ok(buf.subarray(85).every((b) => b === 0), 'reserved bytes are zero');
+  assert.ok(
+    buf.subarray(85).every((b) => b === 0),
+    'reserved bytes are zero',
+  );
 }
 
 describe('qemu-img reference footers (subformat=fixed,force_size)', () => {

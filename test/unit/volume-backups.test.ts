@@ -10,21 +10,43 @@ import type { JacketConfig } from '../../shared/config';
 import { cinderSample } from '../support/cinderShapes';
 
 test('page ranges are merged, clipped to the data and cut into 4 MiB windows', () => {
-  assert.deepEqual(mergeRanges([{ start: 1024, end: 2048 }, { start: 0, end: 512 }, { start: 512, end: 1024 }, { start: 9000, end: 20000 }], 10000), [
-    { start: 0, end: 2048 },
-    { start: 9000, end: 10000 },
-  ]);
+  assert.deepEqual(
+    mergeRanges(
+      [
+        { start: 1024, end: 2048 },
+        { start: 0, end: 512 },
+        { start: 512, end: 1024 },
+        { start: 9000, end: 20000 },
+      ],
+      10000,
+    ),
+    [
+      { start: 0, end: 2048 },
+      { start: 9000, end: 10000 },
+    ],
+  );
   assert.deepEqual(mergeRanges([{ start: 5, end: 5 }], 10), []);
-  assert.deepEqual(windowsOf([{ start: 0, end: 512 }, { start: 100, end: 200 }, { start: CHUNK + 1, end: 2 * CHUNK + 1 }]), [
-    { start: 0, end: CHUNK },
-    { start: CHUNK, end: 2 * CHUNK },
-    { start: 2 * CHUNK, end: 3 * CHUNK },
-  ]);
+  assert.deepEqual(
+    windowsOf([
+      { start: 0, end: 512 },
+      { start: 100, end: 200 },
+      { start: CHUNK + 1, end: 2 * CHUNK + 1 },
+    ]),
+    [
+      { start: 0, end: CHUNK },
+      { start: CHUNK, end: 2 * CHUNK },
+      { start: 2 * CHUNK, end: 3 * CHUNK },
+    ],
+  );
 });
 
 test('the next chunk to copy is the first chunk-aligned span holding data at or after the offset', () => {
   const MiB = 1024 ** 2;
-  const data = [{ start: 9 * MiB, end: 9 * MiB + 512 }, { start: 2 * MiB, end: 3 * MiB }, { start: 30 * MiB, end: 31 * MiB }];
+  const data = [
+    { start: 9 * MiB, end: 9 * MiB + 512 },
+    { start: 2 * MiB, end: 3 * MiB },
+    { start: 30 * MiB, end: 31 * MiB },
+  ];
   assert.deepEqual(nextChunk(data, 0, 4 * MiB, 32 * MiB), { start: 0, end: 4 * MiB });
   // after the first chunk, the empty chunk 4-8 MiB is skipped
   assert.deepEqual(nextChunk(data, 4 * MiB, 4 * MiB, 32 * MiB), { start: 8 * MiB, end: 12 * MiB });
@@ -49,7 +71,7 @@ test('only differing sectors are written; sectors that became zero are cleared',
   assert.deepEqual(changedRuns(next, next), []);
 });
 
-test('catalog.volumeQuotas: Cinder\'s defaults when absent, validated when present', () => {
+test("catalog.volumeQuotas: Cinder's defaults when absent, validated when present", () => {
   const cfg = (catalog: Record<string, unknown>) => ({ catalog }) as unknown as JacketConfig;
   assert.deepEqual(configuredVolumeDefaults(cfg({})), CINDER_DEFAULTS);
   assert.equal(configuredVolumeDefaults(cfg({ volumeQuotas: { volumes: 3, gigabytes: -1 } })).volumes, 3);
@@ -58,7 +80,7 @@ test('catalog.volumeQuotas: Cinder\'s defaults when absent, validated when prese
   assert.throws(() => configuredVolumeDefaults(cfg({ volumeQuotas: [] })), /must be an object/);
 });
 
-test('each served extension reads as in Cinder\'s own list', () => {
+test("each served extension reads as in Cinder's own list", () => {
   const upstream = new Map((cinderSample('extensions/extensions-list-response.json') as { extensions: { alias: string }[] }).extensions.map((e) => [e.alias, e]));
   for (const e of EXTENSIONS) assert.deepEqual(e, upstream.get(e.alias), e.alias);
 });

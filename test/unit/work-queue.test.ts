@@ -92,7 +92,10 @@ test("'again' re-enqueues with a visibility delay instead of sleeping", async ()
   const t0 = Date.now();
   await services.work.enqueue({ kind: 'test-poll', id: 'p1' });
   await until(() => seen.includes('poll:p1:2'), 15000);
-  assert.deepEqual(seen.filter((s) => s.startsWith('poll:p1')), ['poll:p1:0', 'poll:p1:1', 'poll:p1:2']);
+  assert.deepEqual(
+    seen.filter((s) => s.startsWith('poll:p1')),
+    ['poll:p1:0', 'poll:p1:1', 'poll:p1:2'],
+  );
   assert.ok(Date.now() - t0 >= 2000, 'two polls, each delayed by a second');
 });
 

@@ -230,7 +230,11 @@ export async function createServer(ctx: RequestContext) {
   await checkAbsolute(s, projectId, userId, { metadata_items: Object.keys(metadata).length });
   const n = await checkInstanceQuota(s, projectId, userId, { vcpus: flavor.vcpus, ram: flavor.memory_mb }, minCount, maxCount);
 
-  const reservationId = `r-${randomBytes(6).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 8)}`;
+  const reservationId = `r-${randomBytes(6)
+    .toString('base64url')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '0')
+    .slice(0, 8)}`;
   const now = new Date();
   const servers: ServerRecord[] = [];
   for (let i = 0; i < n; i++) {
@@ -301,7 +305,19 @@ export async function createServer(ctx: RequestContext) {
   await Promise.all(
     servers.map(async (srv) => {
       const action = await startAction(s, srv, ACTION.CREATE, ctx.requestId, userId, 'compute__do_build_and_run_instance');
-      await launch(s, srv, action, { reference: image.reference, password, publicKey, customData, zone, nics, sgNsg: sg?.azure, requestId: ctx.requestId, snapshot: image.snapshot, bootDisk: volumeBoot?.volume.value.disk.name, hibernation: flavor.extra_specs['azure:hibernation'] === 'true' });
+      await launch(s, srv, action, {
+        reference: image.reference,
+        password,
+        publicKey,
+        customData,
+        zone,
+        nics,
+        sgNsg: sg?.azure,
+        requestId: ctx.requestId,
+        snapshot: image.snapshot,
+        bootDisk: volumeBoot?.volume.value.disk.name,
+        hibernation: flavor.extra_specs['azure:hibernation'] === 'true',
+      });
     }),
   );
   if (truthy(body.return_reservation_id)) return json({ reservation_id: reservationId }, 202);

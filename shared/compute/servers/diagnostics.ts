@@ -35,7 +35,7 @@ async function diagnostics(ctx: RequestContext) {
     os_version: vm.guest.osVersion ?? null,
     hyper_v_generation: vm.guest.hyperVGeneration ?? null,
     vm_agent_version: vm.guest.agentVersion ?? null,
-    vm_agent_status: vm.agentReady ? 'Ready' : vm.agentStatus ?? 'Not Ready',
+    vm_agent_status: vm.agentReady ? 'Ready' : (vm.agentStatus ?? 'Not Ready'),
     config_drive: srv.config_drive === 'True',
   };
   vm.guest.disks.forEach((d, i) => (body[`disk${i}_name`] = d));
@@ -43,6 +43,4 @@ async function diagnostics(ctx: RequestContext) {
   return json(body);
 }
 
-export const serverDiagnosticsRoutes: Route[] = [
-  computeRoute('server-diagnostics', 'GET', '/servers/{server_id}/diagnostics', 'os_compute_api:os-server-diagnostics', diagnostics),
-];
+export const serverDiagnosticsRoutes: Route[] = [computeRoute('server-diagnostics', 'GET', '/servers/{server_id}/diagnostics', 'os_compute_api:os-server-diagnostics', diagnostics)];

@@ -78,7 +78,7 @@ export async function finishAction(s: Services, ref: ActionRef, ok: boolean, tra
     ...a,
     updated_at: now,
     message: ok ? a.message : 'Error',
-    events: a.events.map((e) => (e.finish_time ? e : { ...e, finish_time: now, result: ok ? 'Success' : 'Error', traceback: ok ? null : traceback ?? null })),
+    events: a.events.map((e) => (e.finish_time ? e : { ...e, finish_time: now, result: ok ? 'Success' : 'Error', traceback: ok ? null : (traceback ?? null) })),
   }));
 }
 

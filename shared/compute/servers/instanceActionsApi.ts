@@ -11,7 +11,13 @@ import { visibleServer } from './model';
 import { getAction, listActions, type InstanceActionRecord } from './instanceActions';
 
 /** Nova's instance action times: the naive UTC datetime's isoformat() (microseconds, no zone). */
-const actionTime = (t: string | null) => (t ? t.replace(/Z$/, '').replace(/\.(\d{3})$/, '.$1000').replace(/(T\d\d:\d\d:\d\d)$/, '$1.000000') : null);
+const actionTime = (t: string | null) =>
+  t
+    ? t
+        .replace(/Z$/, '')
+        .replace(/\.(\d{3})$/, '.$1000')
+        .replace(/(T\d\d:\d\d:\d\d)$/, '$1.000000')
+    : null;
 
 function actionView(a: InstanceActionRecord) {
   return {

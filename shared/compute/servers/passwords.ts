@@ -7,14 +7,41 @@ import { badRequest } from '../../http/errors';
 
 export type OsType = 'linux' | 'windows';
 
-const REFUSED_PASSWORDS = new Set(
-  ['abc@123', 'P@$$w0rd', 'P@ssw0rd', 'P@ssword123', 'Pa$$word', 'pass@word1', 'Password!', 'Password1', 'Password22', 'iloveyou!'].map((p) => p.toLowerCase()),
-);
+const REFUSED_PASSWORDS = new Set(['abc@123', 'P@$$w0rd', 'P@ssw0rd', 'P@ssword123', 'Pa$$word', 'pass@word1', 'Password!', 'Password1', 'Password22', 'iloveyou!'].map((p) => p.toLowerCase()));
 
 const RESERVED_USERNAMES = new Set([
-  'administrator', 'admin', 'user', 'user1', 'test', 'user2', 'test1', 'user3', 'admin1', '1', '123', 'a', 'actuser', 'adm',
-  'admin2', 'aspnet', 'backup', 'console', 'david', 'guest', 'john', 'owner', 'root', 'server', 'sql', 'support',
-  'support_388945a0', 'sys', 'test2', 'test3', 'user4', 'user5',
+  'administrator',
+  'admin',
+  'user',
+  'user1',
+  'test',
+  'user2',
+  'test1',
+  'user3',
+  'admin1',
+  '1',
+  '123',
+  'a',
+  'actuser',
+  'adm',
+  'admin2',
+  'aspnet',
+  'backup',
+  'console',
+  'david',
+  'guest',
+  'john',
+  'owner',
+  'root',
+  'server',
+  'sql',
+  'support',
+  'support_388945a0',
+  'sys',
+  'test2',
+  'test3',
+  'user4',
+  'user5',
 ]);
 
 export const passwordLength = (os: OsType) => (os === 'linux' ? { min: 6, max: 72 } : { min: 8, max: 123 });

@@ -41,9 +41,7 @@ export async function giveUpServer(s: Services, item: WorkItem, f: Pick<AzureFai
 export async function failServer(s: Services, id: string, action: ActionRef | undefined, f: Pick<AzureFailure, 'code' | 'message'>, opts: { deleting?: boolean } = {}): Promise<void> {
   const cur = await getServerAny(s, id);
   if (cur) {
-    await updateServer(s, cur, (v) =>
-      v.task_state === 'deleting' && !opts.deleting ? undefined : { ...v, vm_state: 'error', task_state: null, power_state: POWER.NOSTATE, fault: faultOf(f) },
-    );
+    await updateServer(s, cur, (v) => (v.task_state === 'deleting' && !opts.deleting ? undefined : { ...v, vm_state: 'error', task_state: null, power_state: POWER.NOSTATE, fault: faultOf(f) }));
   }
   if (action) await finishAction(s, action, false, `Azure error ${f.code}`);
 }

@@ -139,7 +139,7 @@ async function listServers(ctx: RequestContext, detail: boolean) {
   const all = allTenants(q);
   if (all) authorize(ctx, detail ? 'os_compute_api:servers:detail:get_all_tenants' : 'os_compute_api:servers:index:get_all_tenants');
   // Without all_tenants, tenant_id is ignored (lp:#1185290); with it, it narrows to one project.
-  const tenant = all ? q.get('tenant_id') ?? q.get('project_id') : null;
+  const tenant = all ? (q.get('tenant_id') ?? q.get('project_id')) : null;
   const scope = all ? tenant : projectOf(ctx);
   let after: string | undefined;
   if (page.marker !== undefined) {

@@ -19,7 +19,11 @@ const bookmark = (ctx: RequestContext, kind: string, id: string) => [{ rel: 'boo
 
 /** Nova's hostId: sha224 of project id + host, '' before the instance has a host. */
 export function hostId(s: ServerRecord): string {
-  return s.host ? createHash('sha224').update(s.project_id + s.host).digest('hex') : '';
+  return s.host
+    ? createHash('sha224')
+        .update(s.project_id + s.host)
+        .digest('hex')
+    : '';
 }
 
 /** Azure writes MACs as 00-0D-3A-..; Neutron and Nova show 00:0d:3a:... */

@@ -47,8 +47,7 @@ export function projectBody(cfg: JacketConfig, p: ProjectRecord) {
   };
 }
 
-const duplicate = (name: string, domainId: string) =>
-  conflict(`Conflict occurred attempting to store project - Duplicate entry found with name ${name} at domain ID ${domainId}.`);
+const duplicate = (name: string, domainId: string) => conflict(`Conflict occurred attempting to store project - Duplicate entry found with name ${name} at domain ID ${domainId}.`);
 
 async function create(ctx: RequestContext) {
   const s = ctx.services;

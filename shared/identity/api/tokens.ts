@@ -86,10 +86,11 @@ async function userFromPassword(s: Services, u: Ref & { password: string }): Pro
   if (u.id) user = await s.identity.getUser(u.id);
   else if (u.name) {
     const domainId = resolveDomain(u.domain);
-    if (!u.domain) throw badRequest('Expecting to find domain in user. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.');
+    if (!u.domain)
+      throw badRequest('Expecting to find domain in user. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.');
     if (domainId) user = await s.identity.findUserByName(u.name, domainId);
   } else {
-    throw badRequest("Expecting to find id or name in user. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.");
+    throw badRequest('Expecting to find id or name in user. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.');
   }
   // One answer for unknown user, wrong password and disabled user: nothing is given away.
   if (!user || !user.enabled || !(await verifyPassword(u.password, user.password_hash))) throw unauthorized();
@@ -100,11 +101,14 @@ async function projectFromRef(s: Services, p: Ref): Promise<ProjectRecord> {
   let project: ProjectRecord | undefined;
   if (p.id) project = await s.identity.getProject(p.id);
   else if (p.name) {
-    if (!p.domain) throw badRequest('Expecting to find domain in project. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.');
+    if (!p.domain)
+      throw badRequest('Expecting to find domain in project. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.');
     const domainId = resolveDomain(p.domain);
     if (domainId) project = await s.identity.findProjectByName(p.name, domainId);
   } else {
-    throw badRequest('Expecting to find id or name in project. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.');
+    throw badRequest(
+      'Expecting to find id or name in project. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.',
+    );
   }
   if (!project || !project.enabled) throw unauthorized();
   return project;
@@ -139,10 +143,14 @@ async function issue(ctx: RequestContext) {
   let expires = Date.now() + s.config.auth.tokenTtlSeconds * 1000;
   let fromToken: TokenPayload | undefined;
   if (methods.includes('password')) {
-    if (!body.identity.password) throw badRequest("Expecting to find password in identity. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.");
+    if (!body.identity.password)
+      throw badRequest(
+        'Expecting to find password in identity. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.',
+      );
     user = await userFromPassword(s, body.identity.password.user);
   } else if (methods.includes('token')) {
-    if (!body.identity.token) throw badRequest("Expecting to find token in identity. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.");
+    if (!body.identity.token)
+      throw badRequest('Expecting to find token in identity. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.');
     fromToken = await auth.check(body.identity.token.id);
     const u = await s.identity.getUser(fromToken.u);
     if (!u || !u.enabled) throw unauthorized();
@@ -247,7 +255,6 @@ async function authDomains(ctx: RequestContext) {
 async function authSystem(ctx: RequestContext) {
   return json({ system: [], links: listLinks(ctx.services.config, '/auth/system') });
 }
-
 
 export const tokenRoutes: Route[] = [
   identityRoute('token-issue', 'POST', '/auth/tokens', 'public', issue),

@@ -51,8 +51,7 @@ export function userBody(cfg: JacketConfig, u: UserRecord) {
   return b;
 }
 
-const duplicate = (name: string, domainId: string) =>
-  conflict(`Conflict occurred attempting to store user - Duplicate entry found with name ${name} at domain ID ${domainId}.`);
+const duplicate = (name: string, domainId: string) => conflict(`Conflict occurred attempting to store user - Duplicate entry found with name ${name} at domain ID ${domainId}.`);
 
 async function create(ctx: RequestContext) {
   const s = ctx.services;

@@ -38,7 +38,8 @@ function checkAttribute(key: string, value: unknown): void {
       if (typeof value !== 'string' || !UUID.test(value)) throw schemaError(`${py(value)} does not match '^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$'`);
       return;
     case 'name':
-      if (value !== null && (typeof value !== 'string' || value.length > 255)) throw schemaError(typeof value === 'string' ? `${py(value)} is too long` : `${py(value)} is not of type 'null', 'string'`);
+      if (value !== null && (typeof value !== 'string' || value.length > 255))
+        throw schemaError(typeof value === 'string' ? `${py(value)} is too long` : `${py(value)} is not of type 'null', 'string'`);
       return;
     case 'visibility':
       if (!VISIBILITIES.includes(value as Visibility)) throw schemaError(oneOf(value, VISIBILITIES));
@@ -87,7 +88,7 @@ async function create(ctx: RequestContext) {
   for (const [k, v] of Object.entries(body)) checkAttribute(k, v);
   checkVisibility(ctx, body.visibility);
   const a = ctx.auth!;
-  const owner = body.owner === undefined ? a.projectId ?? null : (body.owner as string | null);
+  const owner = body.owner === undefined ? (a.projectId ?? null) : (body.owner as string | null);
   if (owner !== (a.projectId ?? null) && !isAdmin(a)) throw forbidden(`You are not permitted to create images owned by '${String(owner)}'.`);
   const id = ((body.id as string | undefined) ?? randomUUID()).toLowerCase();
   const properties: Record<string, string> = {};
@@ -184,7 +185,12 @@ function compare(spec: SortSpec) {
 
 /** "in:a,b" or a plain value, as Glance's filters accept for these keys. */
 function valuesOf(raw: string): string[] {
-  return raw.startsWith('in:') ? raw.slice(3).split(',').map((s) => s.trim()) : [raw];
+  return raw.startsWith('in:')
+    ? raw
+        .slice(3)
+        .split(',')
+        .map((s) => s.trim())
+    : [raw];
 }
 
 /** An OData string literal (quotes doubled). */
@@ -232,7 +238,13 @@ async function list(ctx: RequestContext) {
   for (const key of ['name', 'status', 'disk_format', 'container_format'] as const) {
     const raw = q.get(key);
     if (raw === null) continue;
-    server.push('(' + valuesOf(raw).map((v) => `${key} eq ${quoted(v)}`).join(' or ') + ')');
+    server.push(
+      '(' +
+        valuesOf(raw)
+          .map((v) => `${key} eq ${quoted(v)}`)
+          .join(' or ') +
+        ')',
+    );
   }
   const store = imageStore(ctx.services);
   const all = await store.listVisible(ctx.auth!, server.length ? server.join(' and ') : undefined, visibility ?? undefined);

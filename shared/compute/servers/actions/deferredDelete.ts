@@ -9,7 +9,7 @@
 import type { RequestContext } from '../../../http/router';
 import { accepted } from '../../../http/respond';
 import { checkInstanceLock, visibleServer, POWER } from '../model';
-import { ACTION } from '../instanceActions';
+
 import { hardDelete } from '../delete';
 import { registerServerAction } from './registry';
 import { beginPowerAction } from './powerWork';

@@ -51,7 +51,17 @@ const createBackupSchema = {
 };
 
 /** Image properties a snapshot does not inherit (nova/compute/utils.py NON_INHERITABLE_IMAGE_PROPERTIES, plus Azure's own). */
-const NOT_INHERITED = new Set(['cache_in_nova', 'bittorrent', 'img_signature_hash_method', 'img_signature', 'img_signature_key_type', 'img_signature_certificate_uuid', 'stores', 'os_glance_importing_to_stores', 'os_glance_failed_import']);
+const NOT_INHERITED = new Set([
+  'cache_in_nova',
+  'bittorrent',
+  'img_signature_hash_method',
+  'img_signature',
+  'img_signature_key_type',
+  'img_signature_certificate_uuid',
+  'stores',
+  'os_glance_importing_to_stores',
+  'os_glance_failed_import',
+]);
 const NOT_INHERITED_PREFIX = ['azure_', 'os_glance', 'img_signature'];
 
 /** nova/api/openstack/common.py check_img_metadata_properties_quota (before 2.39). */
@@ -67,13 +77,22 @@ async function checkMetadataQuota(s: Services, srv: ServerRecord, userId: string
 
 /** nova/compute/utils.py create_image + initialize_instance_snapshot_metadata. */
 async function snapshotRecord(ctx: RequestContext, srv: ServerRecord, name: string, type: 'snapshot' | 'backup', extra: Record<string, string>): Promise<ImageRecord> {
-  const base = srv.image_id ? (await imageStore(ctx.services).getAny(srv.image_id))?.value ?? (await imageStore(ctx.services).visible(ctx.auth!, srv.image_id))?.image : undefined;
+  const base = srv.image_id ? ((await imageStore(ctx.services).getAny(srv.image_id))?.value ?? (await imageStore(ctx.services).visible(ctx.auth!, srv.image_id))?.image) : undefined;
   const inherited: Record<string, string> = {};
   for (const [k, v] of Object.entries(base?.properties ?? {})) {
     if (!NOT_INHERITED.has(k) && !NOT_INHERITED_PREFIX.some((p) => k.startsWith(p))) inherited[k] = v;
   }
   const project = ctx.auth!.projectId ?? srv.project_id;
-  const props: Record<string, string> = { ...inherited, base_image_ref: srv.image_id, image_location: 'snapshot', image_state: 'available', owner_id: srv.project_id, instance_uuid: srv.id, user_id: ctx.auth!.userId, image_type: type };
+  const props: Record<string, string> = {
+    ...inherited,
+    base_image_ref: srv.image_id,
+    image_location: 'snapshot',
+    image_state: 'available',
+    owner_id: srv.project_id,
+    instance_uuid: srv.id,
+    user_id: ctx.auth!.userId,
+    image_type: type,
+  };
   if (project !== srv.project_id) props.instance_owner = srv.project_id;
   Object.assign(props, extra);
   // Azure: the OS type of the disk travels with the image (a server booted from it needs it).
@@ -86,8 +105,8 @@ async function snapshotRecord(ctx: RequestContext, srv: ServerRecord, name: stri
     // Nova: private for the owner's own snapshot, shared when someone else (an admin) takes it.
     visibility: project === srv.project_id ? 'private' : 'shared',
     // A snapshot's formats are set when its data exists; a backup keeps the source's.
-    disk_format: type === 'backup' ? base?.disk_format ?? null : null,
-    container_format: type === 'backup' ? base?.container_format ?? null : null,
+    disk_format: type === 'backup' ? (base?.disk_format ?? null) : null,
+    container_format: type === 'backup' ? (base?.container_format ?? null) : null,
     min_disk: Math.max(srv.flavor.disk, base?.min_disk ?? 0),
     min_ram: base?.min_ram ?? 0,
     properties: props,
@@ -120,7 +139,12 @@ async function snapshot(ctx: RequestContext, kind: 'snapshot' | 'backup', name: 
     await imageStore(s).remove(image);
     throw e;
   }
-  await startWork(s, { kind: SNAPSHOT_KIND, id: started.server.id, data: { action: started.action.rowKey, image: image.id, ...(backup ? { backup_type: backup.type, rotation: backup.rotation } : {}) }, requestId: ctx.requestId });
+  await startWork(s, {
+    kind: SNAPSHOT_KIND,
+    id: started.server.id,
+    data: { action: started.action.rowKey, image: image.id, ...(backup ? { backup_type: backup.type, rotation: backup.rotation } : {}) },
+    requestId: ctx.requestId,
+  });
   return image;
 }
 

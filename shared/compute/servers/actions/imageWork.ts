@@ -87,12 +87,14 @@ async function snapshotStep(item: WorkItem, s: Services): Promise<WorkResult> {
     if (!cur || !vm?.osDisk.id) return failSnapshot(s, item, imageId, { code: 'ResourceNotFound', message: 'The server or its OS disk is missing on Azure.' });
     let retryAfter: number | undefined;
     try {
-      retryAfter = (await vms.putOsSnapshot(name, {
-        location: s.config.azure.location,
-        tags: { jacket: 'image', 'jacket-image-id': imageId, 'jacket-server-id': cur.value.id, 'jacket-project-id': img.value.owner ?? '' },
-        creationData: { createOption: 'Copy', sourceResourceId: vm.osDisk.id },
-        incremental: false,
-      })).retryAfterSeconds;
+      retryAfter = (
+        await vms.putOsSnapshot(name, {
+          location: s.config.azure.location,
+          tags: { jacket: 'image', 'jacket-image-id': imageId, 'jacket-server-id': cur.value.id, 'jacket-project-id': img.value.owner ?? '' },
+          creationData: { createOption: 'Copy', sourceResourceId: vm.osDisk.id },
+          incremental: false,
+        })
+      ).retryAfterSeconds;
     } catch (e) {
       const f = azureFailure(e);
       if (f.kind !== 'client') throw e; // the engine retries

@@ -11,6 +11,4 @@ import './password';
 import './console';
 import './rebuild';
 
-export const serverActionRoutes: Route[] = [
-  computeRoute('servers-action', 'POST', '/servers/{server_id}/action', serverActionPolicy, dispatchServerAction),
-];
+export const serverActionRoutes: Route[] = [computeRoute('servers-action', 'POST', '/servers/{server_id}/action', serverActionPolicy, dispatchServerAction)];

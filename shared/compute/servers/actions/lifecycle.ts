@@ -166,4 +166,3 @@ registerServerAction({
     return accepted();
   },
 });
-

@@ -18,7 +18,20 @@ import type { RequestContext } from '../../../http/router';
 import { accepted } from '../../../http/respond';
 import type { ApiResponse } from '../../../http/types';
 import { conflict } from '../../../http/errors';
-import { checkInstanceLock, checkInstanceState, getServerAny, instanceNotFound, updateServer, visibleServer, novaTime, POWER, type PowerState, type ServerRecord, type TaskState, type VmState } from '../model';
+import {
+  checkInstanceLock,
+  checkInstanceState,
+  getServerAny,
+  instanceNotFound,
+  updateServer,
+  visibleServer,
+  novaTime,
+  POWER,
+  type PowerState,
+  type ServerRecord,
+  type TaskState,
+  type VmState,
+} from '../model';
 import { giveUpServer, refused } from '../serverWork';
 import { finishAction, startAction, type ActionRef } from '../instanceActions';
 
@@ -111,7 +124,12 @@ async function powerStep(item: WorkItem, s: Services): Promise<WorkResult> {
     } catch (e) {
       const f = azureFailure(e);
       if (op === 'hibernate' && plan.needsHibernation && f.kind === 'client') {
-        return notSupported(s, item, plan, `NotImplementedError: the VM was not created with hibernation enabled (the flavor has no azure:hibernation=true), so Azure cannot suspend it. (${f.message})`.slice(0, 255));
+        return notSupported(
+          s,
+          item,
+          plan,
+          `NotImplementedError: the VM was not created with hibernation enabled (the flavor has no azure:hibernation=true), so Azure cannot suspend it. (${f.message})`.slice(0, 255),
+        );
       }
       if (f.kind === 'client') log.warn('server power operation refused by Azure', { server: item.id, op, code: f.code, requestId: item.requestId });
       throw e; // the engine retries conflicts, throttling and 5xx; a refusal is given up (ERROR)

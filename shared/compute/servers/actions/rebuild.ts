@@ -114,7 +114,13 @@ async function rebuild(ctx: RequestContext, args: unknown) {
   });
   const finalState = vmState === 'stopped' ? 'stopped' : 'active';
   if (reimage) {
-    await startWork(s, { kind: REBUILD_KIND, id: server.id, step: 'reimage', data: { action: action.rowKey, mode: 'reimage', final: finalState, sealed: seal(s.config, password) }, requestId: ctx.requestId });
+    await startWork(s, {
+      kind: REBUILD_KIND,
+      id: server.id,
+      step: 'reimage',
+      data: { action: action.rowKey, mode: 'reimage', final: finalState, sealed: seal(s.config, password) },
+      requestId: ctx.requestId,
+    });
   } else {
     const p = image.image.properties;
     const source: RebuildSource = image.snapshot

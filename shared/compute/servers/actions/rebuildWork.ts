@@ -21,7 +21,6 @@ export const REBUILD_KIND = 'server-rebuild';
 
 export type RebuildSource = { kind: 'snapshot'; id: string } | { kind: 'image'; id: string } | { kind: 'marketplace'; publisher: string; offer: string; sku: string; version: string };
 
-
 async function finish(s: Services, item: WorkItem, powerRunning: boolean): Promise<WorkResult> {
   const final = (item.data?.final === 'stopped' ? 'stopped' : 'active') as VmState;
   const cur = await getServerAny(s, item.id);

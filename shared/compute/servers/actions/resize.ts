@@ -37,7 +37,6 @@ const resizeSchema = {
 const confirmSchema = { type: 'object', properties: { confirmResize: {} }, required: ['confirmResize'], additionalProperties: false };
 const revertSchema = { type: 'object', properties: { revertResize: {} }, required: ['revertResize'], additionalProperties: false };
 
-
 /** nova/compute/api.py _check_quota_for_upsize: only growth counts; Nova's 403 TooManyInstances. */
 async function checkUpsize(s: Services, srv: ServerRecord, from: ServerFlavor, to: ServerFlavor): Promise<void> {
   const deltas: { cores?: number; ram?: number } = {};
@@ -68,7 +67,16 @@ async function resize(ctx: RequestContext, args: unknown) {
   if (!size) throw badRequest(`Flavor ${ref} has no azure:vm_size extra spec and cannot run a server on Azure.`);
   await checkVmSizeOffered(s, size);
   if (f.value.root_gb === 0 && srv.flavor.disk !== 0) throw badRequest('Server disk was unable to be resized because: Resize to zero disk flavor is not allowed.');
-  const to: ServerFlavor = { id: f.value.flavorid, name: f.value.name, vcpus: f.value.vcpus, ram: f.value.memory_mb, disk: f.value.root_gb, ephemeral: f.value.ephemeral_gb, swap: f.value.swap, vm_size: size };
+  const to: ServerFlavor = {
+    id: f.value.flavorid,
+    name: f.value.name,
+    vcpus: f.value.vcpus,
+    ram: f.value.memory_mb,
+    disk: f.value.root_gb,
+    ephemeral: f.value.ephemeral_gb,
+    swap: f.value.swap,
+    vm_size: size,
+  };
   await checkUpsize(s, srv, srv.flavor, to);
   const { server, action } = await startTask(ctx, cur, {
     method: 'resize',

@@ -37,13 +37,7 @@ export const RESIZE_RK = 'resize';
  * runs the new size already, so it only ends the RESIZED state and drops the migration row. Records
  * the instance action; returns false (and changes nothing) if the server left VERIFY_RESIZE meanwhile.
  */
-export async function completeResizeConfirm(
-  s: Services,
-  cur: Stored<ServerRecord>,
-  row: Stored<ResizeRecord>,
-  requestId: string,
-  userId: string,
-): Promise<boolean> {
+export async function completeResizeConfirm(s: Services, cur: Stored<ServerRecord>, row: Stored<ResizeRecord>, requestId: string, userId: string): Promise<boolean> {
   const action = await startAction(s, cur.value, K2_ACTION.CONFIRM_RESIZE, requestId, userId, 'compute_confirm_resize');
   let applied = false;
   await updateServer(s, cur, (v) => {
@@ -51,7 +45,10 @@ export async function completeResizeConfirm(
     applied = true;
     return { ...v, vm_state: row.value.old_vm_state };
   });
-  if (applied) await resizeRepo(s).delete(cur.value.id, RESIZE_RK, row.etag).catch(() => undefined);
+  if (applied)
+    await resizeRepo(s)
+      .delete(cur.value.id, RESIZE_RK, row.etag)
+      .catch(() => undefined);
   await finishAction(s, action, applied, applied ? undefined : 'The server changed state before the resize was confirmed.');
   return applied;
 }

@@ -30,7 +30,10 @@ const featureNotSupported = () => notImplemented(NOT_SUPPORTED);
 const emptyActionSchema = (name: string) => ({ type: 'object', properties: { [name]: {} }, required: [name], additionalProperties: false });
 const anyValueSchema = (name: string) => ({ type: 'object', required: [name] });
 const ipFormat = { type: 'string', oneOf: [{ format: 'ipv4' }, { format: 'ipv6' }] };
-const boolish = { type: ['boolean', 'string'], enum: [true, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', false, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'] };
+const boolish = {
+  type: ['boolean', 'string'],
+  enum: [true, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', false, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'],
+};
 const hostName = { type: 'string', minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-._]*$' };
 const objectAction = (name: string, properties: Record<string, unknown>, required: string[] = [], nullable = false) => ({
   type: 'object',
