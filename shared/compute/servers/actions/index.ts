@@ -10,5 +10,6 @@ import './image';
 import './password';
 import './console';
 import './rebuild';
+import './deferredDelete';
 
 export const serverActionRoutes: Route[] = [computeRoute('servers-action', 'POST', '/servers/{server_id}/action', serverActionPolicy, dispatchServerAction)];
