@@ -322,7 +322,11 @@ export function registerVirtualMachines(r: Router): void {
     'GET',
     '/subscriptions/{sub}/providers/Microsoft.Compute/virtualMachines',
     'compute',
-    (ctx) => list(ctx.emu.store.list<VmRecord>(T.vm).map((vm) => renderVm(ctx.emu, vm, ctx.query.get('$expand')))),
+    // statusOnly=true: the run-time status (the instance view) of every VM in the subscription.
+    (ctx) => {
+      const statusOnly = ctx.query.get('statusOnly')?.toLowerCase() === 'true';
+      return list(ctx.emu.store.list<VmRecord>(T.vm).map((vm) => renderVm(ctx.emu, vm, statusOnly ? 'instanceView' : ctx.query.get('$expand'))));
+    },
     'VirtualMachines_ListAll',
   );
   r.add(

@@ -200,6 +200,28 @@ export interface VmView {
   guest: { computerName?: string; osName?: string; osVersion?: string; hyperVGeneration?: string; agentVersion?: string; disks: string[] };
 }
 
+/** What a status-only list says of a VM (a reduced VmView: power and provisioning only). */
+export type VmState = Pick<VmView, 'id' | 'provisioningState' | 'powerState' | 'error' | 'hibernated'>;
+
+type Status = { code?: string; message?: string; displayStatus?: string };
+
+/** Power, provisioning failure and hibernation as an instance view's statuses say them. */
+function statesOf(statuses: Status[]): Pick<VmView, 'powerState' | 'error' | 'hibernated'> {
+  const power = statuses.find((s) => s.code?.startsWith('PowerState/'))?.code?.slice('PowerState/'.length);
+  const failed = statuses.find((s) => s.code?.startsWith('ProvisioningState/failed'));
+  return {
+    powerState: power,
+    ...(failed ? { error: { code: failed.code?.split('/')[2] ?? 'ProvisioningFailed', message: failed.message ?? failed.displayStatus ?? 'Provisioning failed' } } : {}),
+    hibernated: statuses.some((s) => s.code === 'HibernationState/Hibernated'),
+  };
+}
+
+/** ProvisioningState/succeeded → Succeeded: the spelling of properties.provisioningState (BUSY_STATES). */
+function provisioningOf(statuses: Status[]): string | undefined {
+  const word = statuses.find((s) => s.code?.startsWith('ProvisioningState/'))?.code?.split('/')[1];
+  return word ? word[0].toUpperCase() + word.slice(1) : undefined;
+}
+
 export interface ResourceState {
   id: string;
   provisioningState: string;
@@ -245,6 +267,12 @@ export interface VmDriver {
   createVm(name: string, body: VmBody): Promise<Submitted>;
   /** GET with instanceView; undefined when the VM does not exist. */
   vm(name: string): Promise<VmView | undefined>;
+  /**
+   * Every VM of Jacket's resource group with its power and provisioning state, from one paged list
+   * (VirtualMachines_ListAll with statusOnly=true: the only list that carries the instance view without
+   * a scale-set filter). The reconcile pass reads this instead of one GET per server.
+   */
+  vmStates(): Promise<Map<string, VmState>>;
   /** VM DELETE (its OS disk and NICs go with it: deleteOption=Delete); 404 is success. */
   deleteVm(name: string): Promise<Submitted & { absent?: boolean }>;
   power(name: string, op: VmPowerOp): Promise<Submitted>;
@@ -361,18 +389,14 @@ export function vmDriver(ctx: DriverContext): VmDriver {
       const vm = await absentOn404(vms().get(rg(), name, { expand: 'instanceView' }));
       if (!vm) return undefined;
       const iv = vm.instanceView;
-      const statuses = iv?.statuses ?? [];
-      const power = statuses.find((s) => s.code?.startsWith('PowerState/'))?.code?.slice('PowerState/'.length);
-      const failed = statuses.find((s) => s.code?.startsWith('ProvisioningState/failed'));
+      const state = statesOf(iv?.statuses ?? []);
       const agent = iv?.vmAgent?.statuses?.[0];
       const os = vm.storageProfile?.osDisk;
       return {
         id: vm.id ?? '',
         provisioningState: vm.provisioningState ?? 'Unknown',
-        powerState: power,
-        ...(failed ? { error: { code: failed.code?.split('/')[2] ?? 'ProvisioningFailed', message: failed.message ?? failed.displayStatus ?? 'Provisioning failed' } } : {}),
+        ...state,
         hibernationEnabled: vm.additionalCapabilities?.hibernationEnabled === true,
-        hibernated: statuses.some((s) => s.code === 'HibernationState/Hibernated'),
         tags: vm.tags ?? {},
         vmSize: vm.hardwareProfile?.vmSize ?? '',
         osType: os?.osType as VmView['osType'],
@@ -392,6 +416,17 @@ export function vmDriver(ctx: DriverContext): VmDriver {
           disks: (iv?.disks ?? []).map((d) => d.name ?? ''),
         },
       };
+    },
+    async vmStates() {
+      const out = new Map<string, VmState>();
+      // The subscription-wide list (statusOnly needs it); only this resource group's VMs are Jacket's.
+      const inRg = `/resourcegroups/${rg().toLowerCase()}/`;
+      for await (const vm of vms().listAll({ statusOnly: 'true' })) {
+        if (!vm.name || !vm.id?.toLowerCase().includes(inRg)) continue;
+        const statuses = vm.instanceView?.statuses ?? [];
+        out.set(vm.name, { id: vm.id, provisioningState: vm.provisioningState ?? provisioningOf(statuses) ?? 'Unknown', ...statesOf(statuses) });
+      }
+      return out;
     },
     async deleteVm(name) {
       const rec = recordSubmit();

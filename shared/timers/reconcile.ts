@@ -15,7 +15,7 @@ import type { Services } from '../services';
 import { log } from '../log';
 import { odata, type Stored } from '../store/tables';
 import { serverRepo, updateServer, novaTime, POWER, type PowerState, type ServerRecord, type VmState } from '../compute/servers/model';
-import { BUSY_STATES, type VmView as AzureVm } from '../azure/vms';
+import { BUSY_STATES, type VmState as AzureVm } from '../azure/vms';
 import { startTeardown } from '../compute/servers/build';
 import { runPeriodic, eachRecord, type PeriodicReport } from './periodic';
 import { runSweep, type SweepReport, type Outcome } from './sweep';
@@ -28,6 +28,13 @@ export const VM_SWEEP = 'sweep-vms';
 
 /** Servers looked at per pass (the rest wait for the next pass; the query is in RowKey order). */
 const PER_PASS = 2000;
+
+/**
+ * VMs missing from the pass's list that are confirmed with a GET before their server is changed (a list
+ * may lag a VM created a moment earlier). The rest wait for the next pass, so a mass deletion outside
+ * Jacket cannot turn one pass into thousands of reads against the subscription's ARM budget.
+ */
+const CONFIRMS_PER_PASS = 50;
 
 /** The vm_states whose VM should exist and can be compared (building and deleting belong to their work). */
 const SYNCED: VmState[] = ['active', 'stopped', 'suspended', 'paused', 'rescued', 'resized', 'shelved', 'shelved_offloaded', 'soft-delete', 'error'];
@@ -69,12 +76,17 @@ export function reconciled(v: ServerRecord, vm: AzureVm, location: string): { ne
   return { outcome: 'in-sync' };
 }
 
-async function syncOne(s: Services, cur: Stored<ServerRecord>, note: (o: string, changed: boolean) => void): Promise<void> {
-  const vm = await s.azure.vms.vm(cur.value.azure.vm);
+async function syncOne(s: Services, cur: Stored<ServerRecord>, listed: AzureVm | undefined, confirm: () => boolean, note: (o: string, changed: boolean) => void): Promise<void> {
   // Only a record still at rest and in the state it was read in is changed (a user's action wins).
   const atRest = (v: ServerRecord) => v.task_state === null && v.vm_state === cur.value.vm_state;
+  let vm = listed;
   if (!vm) {
+    // Already known missing: nothing to read or write (the list said so again).
     if (cur.value.vm_state === 'error' && cur.value.fault?.message === MISSING_VM_MESSAGE && s.config.periodic.missingVm === 'error') return note('missing', false);
+    if (!confirm()) return note('unconfirmed', false);
+    vm = await s.azure.vms.vm(cur.value.azure.vm);
+  }
+  if (!vm) {
     if (s.config.periodic.missingVm === 'delete') {
       const stored = await updateServer(s, cur, (v) => (atRest(v) ? { ...v, task_state: 'deleting' } : undefined));
       if (!stored) return note('changed-meanwhile', false);
@@ -106,9 +118,16 @@ async function syncOne(s: Services, cur: Stored<ServerRecord>, note: (o: string,
 export function reconcileServers(s: Services, now: Date = new Date()): Promise<PeriodicReport> {
   return runPeriodic(s, RECONCILE_TASK, now, async (run) => {
     const filter = SYNCED.map((v) => odata`vm_state eq ${v}`).join(' or ');
-    for (const cur of await serverRepo(s).queryAll(filter, PER_PASS)) {
-      if (cur.value.task_state !== null) continue;
-      await eachRecord(run, cur.value.id, () => syncOne(s, cur, (o, changed) => run.note(cur.value.id, o, changed)));
+    // Records first, then Azure: a VM that existed when its record was read is in the list.
+    const atRest = (await serverRepo(s).queryAll(filter, PER_PASS)).filter((cur) => cur.value.task_state === null);
+    if (atRest.length === 0) return;
+    // One paged list of every VM's state per pass, not one GET per server (issue 11: reconcile by listing).
+    const states = new Map([...(await s.azure.vms.vmStates())].map(([name, vm]) => [name.toLowerCase(), vm]));
+    let confirms = 0;
+    const confirm = () => confirms++ < CONFIRMS_PER_PASS;
+    for (const cur of atRest) {
+      const listed = states.get(cur.value.azure.vm.toLowerCase());
+      await eachRecord(run, cur.value.id, () => syncOne(s, cur, listed, confirm, (o, changed) => run.note(cur.value.id, o, changed)));
     }
   });
 }

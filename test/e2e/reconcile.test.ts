@@ -117,6 +117,40 @@ test("a VM deleted behind Jacket's back: ERROR with a fault, or (JACKET_MISSING_
   assert.match(cli.stderr, new RegExp(b));
 });
 
+test('a pass reads Azure with one list of VM states, not a GET per server; a VM known missing costs nothing', async () => {
+  const ids = [await createServer('rc-list-a'), await createServer('rc-list-b'), await createServer('rc-list-c')];
+  await Promise.all(ids.map((id) => waitStatus(id, 'ACTIVE')));
+  const seq = (await arm.control.requests()).reduce((m, r) => Math.max(m, r.seq), 0);
+  const r = await reconcileServers(s);
+  assert.equal(r.ran, true);
+  const calls = (await arm.control.requests(seq)).filter((c) => c.path.includes('Microsoft.Compute'));
+  // The whole pass is VirtualMachines_ListAll?statusOnly=true: one call, whatever the number of servers
+  // (other tests' servers included), and no per-VM GET.
+  assert.deepEqual(
+    calls.map((c) => `${c.method} ${c.path.replace(/\/subscriptions\/[^/]+/, '')}`),
+    ['GET /providers/Microsoft.Compute/virtualMachines'],
+    JSON.stringify(calls.map((c) => `${c.method} ${c.path}`)),
+  );
+  assert.ok(
+    ids.every((id) => !r.ids.includes(id)),
+    'in sync: nothing changed',
+  );
+
+  // Deleted behind Jacket's back: the first pass confirms with one GET (a list may lag a new VM) and
+  // marks ERROR; later passes know it is missing and read nothing more for it.
+  await arm.control.deleteResource(vmId(ids[0]));
+  const seq2 = (await arm.control.requests()).reduce((m, x) => Math.max(m, x.seq), 0);
+  const r2 = await reconcileServers(s);
+  assert.ok(r2.ids.includes(ids[0]), JSON.stringify(r2));
+  const gets = (await arm.control.requests(seq2)).filter((c) => c.path.includes(`/virtualMachines/${ids[0]}`));
+  assert.equal(gets.length, 1, JSON.stringify(gets));
+  const seq3 = (await arm.control.requests()).reduce((m, x) => Math.max(m, x.seq), 0);
+  const r3 = await reconcileServers(s);
+  assert.equal(r3.ids.includes(ids[0]), false);
+  assert.equal((await arm.control.requests(seq3)).filter((c) => c.path.includes(`/virtualMachines/${ids[0]}`)).length, 0);
+  assert.equal((await show(ids[0], tAlice)).status, 'ERROR');
+});
+
 test('a VM whose record is gone is deleted on the second sweep pass, not the first; a metric line is emitted', async () => {
   const id = await createServer('rc-orphan');
   const keep = await createServer('rc-keep');
