@@ -8,16 +8,35 @@
 // The long-action engine (shared/work/engine.ts) owns retries, paced by Retry-After.
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
-import { ComputeManagementClient } from '@azure/arm-compute';
-import { NetworkManagementClient } from '@azure/arm-network';
-import { DefaultAzureCredential } from '@azure/identity';
-import { BlobServiceClient } from '@azure/storage-blob';
+import type { ComputeManagementClient } from '@azure/arm-compute';
+import type { NetworkManagementClient } from '@azure/arm-network';
+import type { BlobServiceClient } from '@azure/storage-blob';
 import { QueueClient } from '@azure/storage-queue';
 import { TableClient } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/core-auth';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { JacketConfig, StorageConnection } from '../config';
 import { armThrottlePolicy } from '../metrics';
+
+/*
+ * The management, Blob and identity SDKs are loaded on first use, not when a Functions entry point is
+ * imported (cold start, issue 11): @azure/arm-network alone is ~340 modules, @azure/arm-compute ~130,
+ * @azure/storage-blob ~110 with its common code, and most requests (tokens, lists, shows, a server
+ * create that only enqueues) never call Azure in the same process. Tables and the queue are needed by
+ * nearly every request and stay ordinary imports. `require` is deliberate: these are synchronous
+ * factories, and the types still come from the `import type` lines above.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const sdk = {
+  compute: () => require('@azure/arm-compute') as typeof import('@azure/arm-compute'),
+  network: () => require('@azure/arm-network') as typeof import('@azure/arm-network'),
+  blob: () => require('@azure/storage-blob') as typeof import('@azure/storage-blob'),
+  identity: () => require('@azure/identity') as typeof import('@azure/identity'),
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/** The Blob SDK's module, loaded on first use (shared/azure/ code that builds its own Blob clients). */
+export const blobSdk = sdk.blob;
 
 export interface AzureClients {
   compute: ComputeManagementClient;
@@ -49,7 +68,7 @@ function trustPolicy(caPath: string): PipelinePolicy {
  */
 let defaultCredential: TokenCredential | undefined;
 export function azureCredential(): TokenCredential {
-  return (defaultCredential ??= new DefaultAzureCredential());
+  return (defaultCredential ??= new (sdk.identity().DefaultAzureCredential)());
 }
 
 /**
@@ -57,6 +76,7 @@ export function azureCredential(): TokenCredential {
  * (Azurite locally) or the account's endpoints with DefaultAzureCredential (identity-based, no key).
  */
 export function blobService(conn: StorageConnection): BlobServiceClient {
+  const { BlobServiceClient } = sdk.blob();
   return conn.kind === 'connectionString' ? BlobServiceClient.fromConnectionString(conn.connectionString) : new BlobServiceClient(conn.blobUrl, azureCredential());
 }
 
@@ -82,13 +102,23 @@ export function createAzureClients(cfg: JacketConfig): AzureClients {
 
 function buildClients(cfg: JacketConfig): AzureClients {
   const a = cfg.azure;
-  const credential = a.credential === 'static' ? staticCredential : azureCredential();
+  const credential = () => (a.credential === 'static' ? staticCredential : azureCredential());
   const additionalPolicies: { policy: PipelinePolicy; position: 'perCall' | 'perRetry' }[] = a.armCaCertPath ? [{ policy: trustPolicy(a.armCaCertPath), position: 'perCall' as const }] : [];
   additionalPolicies.push({ policy: armThrottlePolicy(), position: 'perRetry' }); // the 429 metric (shared/metrics.ts)
   const retryOptions = { maxRetries: 0 };
+  // Each client (and its SDK) is made on first use: a Blob-only caller never loads the ARM SDKs.
+  let compute: ComputeManagementClient | undefined;
+  let network: NetworkManagementClient | undefined;
+  let blobs: BlobServiceClient | undefined;
   return {
-    compute: new ComputeManagementClient(credential, a.subscriptionId, { endpoint: a.armEndpoint, additionalPolicies, retryOptions }),
-    network: new NetworkManagementClient(credential, a.subscriptionId, { endpoint: a.armEndpoint, additionalPolicies, retryOptions }),
-    blobs: blobService(cfg.storage),
+    get compute() {
+      return (compute ??= new (sdk.compute().ComputeManagementClient)(credential(), a.subscriptionId, { endpoint: a.armEndpoint, additionalPolicies, retryOptions }));
+    },
+    get network() {
+      return (network ??= new (sdk.network().NetworkManagementClient)(credential(), a.subscriptionId, { endpoint: a.armEndpoint, additionalPolicies, retryOptions }));
+    },
+    get blobs() {
+      return (blobs ??= blobService(cfg.storage));
+    },
   };
 }

@@ -15,7 +15,8 @@
 // parent is read from both, and only the 512-byte sectors that differ are written (or cleared, where
 // the disk now reads zeros).
 import { createHash } from 'node:crypto';
-import { AnonymousCredential, PageBlobClient, type BlobServiceClient } from '@azure/storage-blob';
+import type { PageBlobClient, BlobServiceClient } from '@azure/storage-blob';
+import { blobSdk } from './clients';
 import { absentOn404 } from './errors';
 import { buildFixedVhdFooter, SECTOR_SIZE, VHD_FOOTER_SIZE } from '../storage/vhd';
 
@@ -161,7 +162,10 @@ export function diskCopier(blobs: () => BlobServiceClient) {
     await r;
     return c.getPageBlobClient(ref.name);
   };
-  const sourceOf = (sasUrl: string) => new PageBlobClient(sasUrl, new AnonymousCredential());
+  const sourceOf = (sasUrl: string) => {
+    const { PageBlobClient, AnonymousCredential } = blobSdk();
+    return new PageBlobClient(sasUrl, new AnonymousCredential());
+  };
 
   /** Copies the windows of `span` that hold data in the source (or the parent) into the target. */
   async function copyWindows(
