@@ -14,6 +14,9 @@ export const IMAGE_POLICIES = {
   download_image: 'project_member_or_admin',
   publicize_image: 'admin',
   communitize_image: 'project_member_or_admin',
+  // deactivate/reactivate: base.ADMIN (api-ref: "restricted to administrators only")
+  deactivate: 'admin',
+  reactivate: 'admin',
 } as const satisfies PolicyDefaults;
 
 export type ImagePolicy = keyof typeof IMAGE_POLICIES;

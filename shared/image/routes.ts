@@ -3,5 +3,6 @@ import type { Route } from '../http/router';
 import { glanceVersionRoutes } from './api/versions';
 import { glanceImageRoutes } from './api/images';
 import { glanceDataRoutes } from './api/data';
+import { glanceImageActionRoutes } from './api/actions';
 
-export const imageRoutes: Route[] = [...glanceVersionRoutes, ...glanceImageRoutes, ...glanceDataRoutes];
+export const imageRoutes: Route[] = [...glanceVersionRoutes, ...glanceImageRoutes, ...glanceDataRoutes, ...glanceImageActionRoutes];

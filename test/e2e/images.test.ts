@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
+import Ajv from 'ajv';
 import { startStack, type Stack, type Creds } from '../support/stack';
 import { assertNovaResponse } from '../support/oracle';
 import { startEmulator, type RunningEmulator } from '../../emulator/server';
@@ -183,6 +184,63 @@ test('openstack image set/unset --property; PATCH refuses read-only attributes a
   assert.equal(wrongType.status, 415);
   // bob may not change alice's image, nor see it
   assert.equal((await patch([{ op: 'add', path: '/x', value: 'y' }], tB)).status, 404);
+});
+
+test('Glance schemas describe every image Jacket serves (glanceclient validates its models with them)', async () => {
+  const one = await glance('GET', '/schemas/image', tA);
+  assert.equal(one.status, 200, one.text);
+  assert.equal(one.body.name, 'image');
+  assert.deepEqual(one.body.additionalProperties, { type: 'string' });
+  const many = await glance('GET', '/schemas/images', tA);
+  assert.equal(many.status, 200);
+  assert.equal(many.body.name, 'images');
+  assert.deepEqual(many.body.properties.images.items, one.body);
+  // As warlock does in glanceclient: each image of the list must validate against the schema.
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  const valid = ajv.compile(one.body);
+  for (const token of [tA, tAdmin]) {
+    const list = await glance('GET', '/images', token);
+    assert.ok(list.body.images.length > 1);
+    for (const img of list.body.images) assert.ok(valid(img), `${img.name}: ${JSON.stringify(valid.errors)}`);
+    const validList = ajv.compile(many.body);
+    assert.ok(validList(list.body), JSON.stringify(validList.errors));
+  }
+  assert.equal((await glance('GET', '/schemas/image', '')).status, 401);
+});
+
+test('deactivate/reactivate (admin): downloads refused to members and boots refused while deactivated; image tasks list', async () => {
+  const id = (await glance('GET', '/images?name=myimg', tA)).body.images[0].id as string;
+  const act = (action: string, token: string) => glance('POST', `/images/${id}/actions/${action}`, token);
+  assert.equal((await act('deactivate', tA)).status, 403, 'admin only by default');
+  await stack.oscOk(['image', 'set', '--deactivate', id]);
+  assert.equal((await waitStatus(id, 'deactivated')).status, 'deactivated');
+  assert.equal((await act('deactivate', tAdmin)).status, 204, 'already deactivated: no-op');
+  const refused = await download(id);
+  assert.equal(refused.status, 403);
+  assert.match(refused.data.toString(), /The requested image has been deactivated\. Image data download is forbidden\./);
+  assert.equal((await download(id, tAdmin)).status, 200);
+  const net = (await stack.http('GET', '/network/v2.0/networks?name=private', { token: tA })).body.networks[0].id;
+  const boot = await nova('POST', '/servers', tA, { server: { name: 'from-deactivated', flavorRef: '1', imageRef: id, networks: [{ uuid: net }] } });
+  assert.equal(boot.status, 400, boot.text);
+  assert.equal(boot.body.badRequest.message, `Image ${id} is not active.`);
+  await stack.oscOk(['image', 'set', '--activate', id]);
+  assert.equal((await waitStatus(id, 'active')).status, 'active');
+  assert.equal((await act('reactivate', tAdmin)).status, 204, 'already active: no-op');
+  // Only active ⇄ deactivated: a queued image is refused in Glance's words; a marketplace image is Azure's.
+  const queued = await glance('POST', '/images', tA, { body: { name: 'empty', disk_format: 'raw', container_format: 'bare' } });
+  const q = await glance('POST', `/images/${queued.body.id}/actions/deactivate`, tAdmin);
+  assert.equal(q.status, 403);
+  assert.match(q.text, /Not allowed to deactivate image in status 'queued'/);
+  assert.equal((await glance('DELETE', `/images/${queued.body.id}`, tA)).status, 204);
+  const market = (await glance('GET', '/images?name=ubuntu-22.04', tA)).body.images[0].id;
+  assert.equal((await glance('POST', `/images/${market}/actions/deactivate`, tAdmin)).status, 403);
+  assert.equal((await waitStatus(market, 'active')).status, 'active');
+  // Tasks: Jacket runs no Glance import tasks; unknown and other projects' images are 404.
+  const tasks = await glance('GET', `/images/${id}/tasks`, tA);
+  assert.equal(tasks.status, 200);
+  assert.deepEqual(tasks.body, { tasks: [] });
+  assert.equal((await glance('GET', `/images/${id}/tasks`, tB)).status, 404);
+  assert.equal((await glance('GET', '/images/00000000-0000-0000-0000-000000000000/tasks', tA)).status, 404);
 });
 
 test("a project never sees another project's private image; admins see all", async () => {

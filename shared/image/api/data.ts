@@ -4,7 +4,8 @@ import type { Readable } from 'node:stream';
 import type { RequestContext, Route } from '../../http/router';
 import type { ApiResponse } from '../../http/types';
 import { noContent } from '../../http/respond';
-import { ApiError, badRequest, conflict } from '../../http/errors';
+import { ApiError, badRequest, conflict, forbidden } from '../../http/errors';
+import { isAdmin } from '../../api/policy';
 import { ConcurrencyError } from '../../store/tables';
 import { log } from '../../log';
 import { imageStore, canModify, glanceTime, type ImageRecord } from '../model';
@@ -81,8 +82,10 @@ async function upload(ctx: RequestContext): Promise<ApiResponse> {
 
 async function download(ctx: RequestContext): Promise<ApiResponse> {
   const { image } = await visibleImage(ctx);
+  // glance/api/v2/image_data.py download: a deactivated image's data is for admins only.
+  if (image.status === 'deactivated' && !isAdmin(ctx.auth!)) throw forbidden('The requested image has been deactivated. Image data download is forbidden.');
   // Glance answers 204 when an image has no data to give (queued, marketplace, not yet active).
-  if (image.status !== 'active' || !image.blob) return noContent();
+  if (!['active', 'deactivated'].includes(image.status) || !image.blob) return noContent();
   const body: Readable = await ctx.services.azure.blobs.downloadImage(image.blob.name, image.blob, image.disk_format);
   return {
     status: 200,

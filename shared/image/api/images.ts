@@ -12,9 +12,8 @@ import { DELETE_KIND } from '../managedImage';
 import { startWork } from '../../work/ledger';
 import { imageRoute, imageNotFound, notAuthorized, visibleImage } from './common';
 
-/** The formats Jacket stores (Glance's configurable disk_formats/container_formats lists). */
-export const DISK_FORMATS = ['raw', 'vhd'];
-export const CONTAINER_FORMATS = ['bare'];
+import { CONTAINER_FORMATS, DISK_FORMATS } from '../schemas';
+export { CONTAINER_FORMATS, DISK_FORMATS };
 const VISIBILITIES: Visibility[] = ['public', 'private', 'shared', 'community'];
 const READ_ONLY = ['checksum', 'created_at', 'os_hash_algo', 'os_hash_value', 'size', 'status', 'updated_at', 'virtual_size', 'direct_url', 'self', 'file', 'schema', 'stores'];
 const RESERVED = ['location', 'deleted', 'deleted_at', 'locations'];
