@@ -55,6 +55,8 @@ test('every route in the route table names a policy from its service file', () =
       'compute-flavors-list',
       'compute-flavors-show',
       'compute-server-virtual-interfaces',
+      'image-schemas-image',
+      'image-schemas-images',
       'network-extensions-list',
       'network-extensions-show',
       'network-v20',
