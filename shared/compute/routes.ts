@@ -1,28 +1,28 @@
 // Every Nova route Jacket serves, one module per resource (add a module's routes here).
 import type { Route } from '../http/router';
 import { computeVersionRoutes } from './versions';
-import { flavorRoutes } from './flavors';
-import { flavorExtraSpecRoutes } from './flavorExtraSpecs';
-import { flavorAccessRoutes } from './flavorAccess';
-import { availabilityZoneRoutes } from './availabilityZones';
-import { extensionRoutes } from './extensions';
-import { keypairRoutes } from './keypairs';
-import { quotaRoutes } from './quotas';
-import { limitsRoutes } from './limits';
-import { imageRoutes } from './images';
-import { imageMetadataRoutes } from './imageMetadata';
-import { serverRoutes } from './servers/servers';
+import { flavorRoutes } from './flavors/api';
+import { flavorExtraSpecRoutes } from './flavors/extraSpecs';
+import { flavorAccessRoutes } from './flavors/access';
+import { availabilityZoneRoutes } from './zones/api';
+import { extensionRoutes } from './extensions/api';
+import { keypairRoutes } from './keypairs/api';
+import { quotaRoutes } from './quotas/engine';
+import { limitsRoutes } from './quotas/limits';
+import { imageRoutes } from './images/api';
+import { imageMetadataRoutes } from './images/metadata';
+import { serverRoutes } from './servers/api/servers';
 import { serverActionRoutes } from './servers/actions';
-import { serverDiagnosticsRoutes } from './servers/diagnostics';
-import { instanceActionRoutes } from './servers/instanceActionsApi';
-import { unsupportedServerRoutes } from './servers/actions/unsupported';
-import { serverMetadataRoutes } from './serverMetadata';
-import { serverAddressRoutes } from './serverAddresses';
-import { serverPasswordRoutes } from './serverPassword';
-import { virtualInterfaceRoutes } from './virtualInterfaces';
-import { simpleTenantUsageRoutes } from './simpleTenantUsage';
-import { hypervisorRoutes } from './hypervisors';
-import { volumeAttachmentRoutes } from './volumeAttachments';
+import { serverDiagnosticsRoutes } from './servers/api/diagnostics';
+import { instanceActionRoutes } from './servers/api/instanceActions';
+import { unsupportedServerRoutes } from './servers/api/unsupported';
+import { serverMetadataRoutes } from './servers/api/metadata';
+import { serverAddressRoutes } from './servers/api/addresses';
+import { serverPasswordRoutes } from './servers/api/password';
+import { virtualInterfaceRoutes } from './servers/api/virtualInterfaces';
+import { simpleTenantUsageRoutes } from './usage/api';
+import { hypervisorRoutes } from './hypervisors/api';
+import { volumeAttachmentRoutes } from './servers/api/volumeAttachments';
 
 export const computeRoutes: Route[] = [
   ...hypervisorRoutes,

@@ -6,7 +6,7 @@ import type { Services } from '../services';
 import { log } from '../log';
 import { odata } from '../store/tables';
 import { serverRepo, updateServer, novaTime } from '../compute/servers/model';
-import { startTeardown } from '../compute/servers/build';
+import { startTeardown } from '../compute/servers/work/build';
 import { runPeriodic, eachRecord, idleReport, type PeriodicReport } from './periodic';
 
 export const RECLAIM_TASK = 'reclaim-servers';

@@ -16,7 +16,7 @@ import { log } from '../log';
 import { odata, type Stored } from '../store/tables';
 import { serverRepo, updateServer, novaTime, POWER, type PowerState, type ServerRecord, type VmState } from '../compute/servers/model';
 import { BUSY_STATES, type VmState as AzureVm } from '../azure/vms';
-import { startTeardown } from '../compute/servers/build';
+import { startTeardown } from '../compute/servers/work/build';
 import { runPeriodic, eachRecord, type PeriodicReport } from './periodic';
 import { runSweep, type SweepReport, type Outcome } from './sweep';
 import { recheckAndDelete, UUID } from './arm';

@@ -13,7 +13,7 @@ import { RECLAIM_TASK, reclaimServers } from './reclaim';
 import { STALE_TASK, finishStaleTasks } from './staleTasks';
 import { STALE_WORK, finishStaleWork } from './staleWork';
 import { RESIZE_CONFIRM_TASK, confirmResizes } from './resizeConfirm';
-import { HYPERVISORS_TASK, updateHypervisors } from '../compute/hypervisors';
+import { HYPERVISORS_TASK, updateHypervisors } from '../compute/hypervisors/api';
 
 export interface TimerDef {
   name: string;

@@ -9,7 +9,7 @@ import type { Services } from '../services';
 import { log } from '../log';
 import { odata } from '../store/tables';
 import { serverRepo, novaTime } from '../compute/servers/model';
-import { RESIZE_RK, completeResizeConfirm, resizeRepo } from '../compute/servers/actions/resizeWork';
+import { RESIZE_RK, completeResizeConfirm, resizeRepo } from '../compute/servers/work/resize';
 import { runPeriodic, eachRecord, idleReport, type PeriodicReport } from './periodic';
 
 export const RESIZE_CONFIRM_TASK = 'resize-confirm';

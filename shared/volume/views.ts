@@ -5,7 +5,7 @@ import type { RequestContext } from '../http/router';
 import { allowed } from '../api/policy';
 import { resourceLinks } from './common';
 import type { SnapshotRecord, VolumeRecord } from './model';
-import { attachmentsView } from './attachments';
+import { attachmentsView } from './attachments/service';
 
 export function volumeSummary(ctx: RequestContext, v: VolumeRecord) {
   return { id: v.id, links: resourceLinks(ctx, 'volumes', v.id), name: v.name };

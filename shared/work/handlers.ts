@@ -2,16 +2,16 @@
 // A module with long actions exports its WorkKind[]; add it here.
 import type { WorkKind } from './types';
 import { IMAGE_WORK_KINDS } from '../image/managedImage';
-import { VOLUME_WORK } from '../volume/work';
-import { BACKUP_WORK } from '../volume/backupWork';
-import { UPLOAD_WORK } from '../volume/imageUpload';
-import { SERVER_BUILD_KINDS } from '../compute/servers/build';
-import { resizeKind } from '../compute/servers/actions/resizeWork';
-import { snapshotKind } from '../compute/servers/actions/imageWork';
+import { VOLUME_WORK } from '../volume/volumes/work';
+import { BACKUP_WORK } from '../volume/backups/work';
+import { UPLOAD_WORK } from '../volume/images/upload';
+import { SERVER_BUILD_KINDS } from '../compute/servers/work/build';
+import { resizeKind } from '../compute/servers/work/resize';
+import { snapshotKind } from '../compute/servers/work/image';
 import { passwordKind } from '../compute/servers/actions/password';
-import { rebuildKind } from '../compute/servers/actions/rebuildWork';
-import { powerKind } from '../compute/servers/actions/powerWork';
-import { VOLUME_ATTACH_KINDS } from '../compute/volumeAttachWork';
+import { rebuildKind } from '../compute/servers/work/rebuild';
+import { powerKind } from '../compute/servers/work/power';
+import { VOLUME_ATTACH_KINDS } from '../compute/servers/work/volumeAttach';
 
 // Compute (Nova): server build/delete, actions, volume attachments.
 const COMPUTE_KINDS: WorkKind[] = [...SERVER_BUILD_KINDS, powerKind, resizeKind, snapshotKind, passwordKind, rebuildKind, ...VOLUME_ATTACH_KINDS];

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, type Stack, type Creds } from '../support/stack';
 import { assertNovaResponse } from '../support/oracle';
-import { DEFAULT_FLAVORS } from '../../shared/compute/flavorsStore';
+import { DEFAULT_FLAVORS } from '../../shared/compute/flavors/store';
 
 let stack: Stack;
 let alice: Creds;

@@ -7,7 +7,7 @@ import { assertNovaResponse } from '../support/oracle';
 import { startHarness, type Harness } from '../emulator/harness';
 import { loadConfig } from '../../shared/config';
 import { createServices } from '../../shared/services';
-import { ensureSeeded, getFlavor } from '../../shared/compute/flavorsStore';
+import { ensureSeeded, getFlavor } from '../../shared/compute/flavors/store';
 
 const CATALOG = {
   flavors: [

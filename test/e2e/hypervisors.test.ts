@@ -8,8 +8,8 @@ import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
 import type { Creds } from '../support/stack';
 import { assertNovaResponse } from '../support/oracle';
 import type { Services } from '../../shared/services';
-import { updateHypervisors } from '../../shared/compute/hypervisors';
-import { ArmRegionalUsage, setRegionalUsage } from '../../shared/compute/limits';
+import { updateHypervisors } from '../../shared/compute/hypervisors/api';
+import { ArmRegionalUsage, setRegionalUsage } from '../../shared/compute/quotas/limits';
 import { log } from '../../shared/log';
 
 let arm: ArmStack;

@@ -8,7 +8,7 @@ import { startStack, type Stack, type Creds } from '../support/stack';
 import { assertNovaResponse } from '../support/oracle';
 import { startHarness, createLinuxVm, type Harness } from '../emulator/harness';
 import { defaultSeed } from '../../emulator/server';
-import { checkInstanceQuota, checkQuota, registerUsageCounter } from '../../shared/compute/quotas';
+import { checkInstanceQuota, checkQuota, registerUsageCounter } from '../../shared/compute/quotas/engine';
 import { ApiError } from '../../shared/http/errors';
 
 let arm: Harness;

@@ -7,7 +7,7 @@ import { startArmStack, type ArmStack } from '../support/armStack';
 import type { Stack, Creds } from '../support/stack';
 import { assertNovaResponse } from '../support/oracle';
 import { getServerAny, updateServer, type ServerRecord } from '../../shared/compute/servers/model';
-import { storeEncryptedPassword } from '../../shared/compute/serverPassword';
+import { storeEncryptedPassword } from '../../shared/compute/servers/api/password';
 
 let arm: ArmStack;
 let stack: Stack;

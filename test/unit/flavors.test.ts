@@ -1,10 +1,10 @@
 // Flavor catalog configuration, the cached VM size catalog and the zone configuration, without a stack.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { seedFlavors, seedRecord, DEFAULT_FLAVORS, VM_SIZE_SPEC } from '../../shared/compute/flavorsStore';
-import { cachedCatalog } from '../../shared/compute/flavorsVmSizes';
-import { availabilityZones } from '../../shared/compute/availabilityZones';
-import { boolFromString, flavorView, basicView } from '../../shared/compute/flavors';
+import { seedFlavors, seedRecord, DEFAULT_FLAVORS, VM_SIZE_SPEC } from '../../shared/compute/flavors/store';
+import { cachedCatalog } from '../../shared/compute/flavors/vmSizes';
+import { availabilityZones } from '../../shared/compute/zones/api';
+import { boolFromString, flavorView, basicView } from '../../shared/compute/flavors/api';
 import { Microversion } from '../../shared/api/microversion';
 import type { RequestContext } from '../../shared/http/router';
 import { assertNovaResponse } from '../support/oracle';

@@ -2,9 +2,9 @@
 // defaults, and the OpenSSH key handling behind key pairs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { absoluteLimits, tighter } from '../../shared/compute/limits';
-import { configuredDefaults, NOVA_DEFAULTS, tooManyInstancesMessage } from '../../shared/compute/quotas';
-import { fingerprintOf, generateSshRsa } from '../../shared/compute/keypairs';
+import { absoluteLimits, tighter } from '../../shared/compute/quotas/limits';
+import { configuredDefaults, NOVA_DEFAULTS, tooManyInstancesMessage } from '../../shared/compute/quotas/engine';
+import { fingerprintOf, generateSshRsa } from '../../shared/compute/keypairs/api';
 import { Microversion } from '../../shared/api/microversion';
 import type { JacketConfig } from '../../shared/config';
 import { ApiError } from '../../shared/http/errors';

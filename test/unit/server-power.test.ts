@@ -8,7 +8,7 @@ import type { Services } from '../../shared/services';
 import type { RequestContext } from '../../shared/http/router';
 import type { AuthContext } from '../../shared/api/policy';
 import type { ServerRecord } from '../../shared/compute/servers/model';
-import { stopOp, guard } from '../../shared/compute/servers/actions/powerWork';
+import { stopOp, guard } from '../../shared/compute/servers/work/power';
 import { vmBody } from '../../shared/azure/vms';
 import { driverContext } from '../../shared/azure/context';
 import { ApiError } from '../../shared/http/errors';

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WINDOW as CHUNK, changedRuns, mergeRanges, nextChunk, windowsOf } from '../../shared/azure/diskCopy';
-import { CINDER_DEFAULTS, configuredVolumeDefaults } from '../../shared/volume/quotaEngine';
+import { CINDER_DEFAULTS, configuredVolumeDefaults } from '../../shared/volume/quotas/engine';
 import { EXTENSIONS } from '../../shared/volume/zonesExtensions';
 import type { JacketConfig } from '../../shared/config';
 import { cinderSample } from '../support/cinderShapes';

@@ -2,7 +2,7 @@
 // metadata-filter parameters, and the sample-driven shape check itself.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { catalogTypes, checkSpecs } from '../../shared/volume/typeStore';
+import { catalogTypes, checkSpecs } from '../../shared/volume/types/store';
 import { parseMetadataFilter, sortParams } from '../../shared/volume/common';
 import { ApiError } from '../../shared/http/errors';
 import { assertCinderShape, cinderSample } from '../support/cinderShapes';

@@ -10,9 +10,9 @@ import type { RequestContext } from '../../../http/router';
 import { accepted } from '../../../http/respond';
 import { checkInstanceLock, visibleServer, POWER } from '../model';
 
-import { hardDelete } from '../delete';
+import { hardDelete } from '../service/delete';
 import { registerServerAction } from './registry';
-import { beginPowerAction } from './powerWork';
+import { beginPowerAction } from '../work/power';
 
 /** Nova's instance action names these add (nova/compute/instance_actions.py). */
 export const DEFERRED_ACTION = { RESTORE: 'restore', FORCE_DELETE: 'forceDelete' } as const;

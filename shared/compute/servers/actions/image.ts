@@ -10,12 +10,12 @@ import type { Services } from '../../../services';
 import { accepted } from '../../../http/respond';
 import { ApiError, forbidden } from '../../../http/errors';
 import { computeUrl } from '../../common';
-import { checkAbsolute } from '../../quotas';
+import { checkAbsolute } from '../../quotas/engine';
 import { imageStore, newImageRecord, type ImageRecord } from '../../../image/model';
 import { checkInstanceState, visibleServer, type ServerRecord } from '../model';
 import { registerServerAction } from './registry';
 import { startTask, K2_ACTION } from './taskStart';
-import { SNAPSHOT_KIND } from './imageWork';
+import { SNAPSHOT_KIND } from '../work/image';
 import { startWork } from '../../../work/ledger';
 
 const metadataSchema = { type: 'object', patternProperties: { '^[a-zA-Z0-9-_:. ]{1,255}$': { type: 'string', maxLength: 255 } }, additionalProperties: false };

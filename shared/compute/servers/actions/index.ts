@@ -4,7 +4,7 @@ import { computeRoute } from '../../common';
 import { dispatchServerAction, serverActionPolicy } from './registry';
 import './power';
 import './lifecycle';
-import './unsupported';
+import '../api/unsupported';
 import './resize';
 import './image';
 import './password';

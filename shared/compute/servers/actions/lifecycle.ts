@@ -14,7 +14,7 @@
 //   os-resetState (admin)   vm_state active|error, task_state None; an action without events.
 //   lock / unlock           instance.locked, locked_by owner|admin, enforced by checkInstanceLock.
 import { registerServerAction } from './registry';
-import { beginPowerAction, stopOp, POWER } from './powerWork';
+import { beginPowerAction, stopOp, POWER } from '../work/power';
 import { ACTION, finishAction, startAction } from '../instanceActions';
 import { updateServer, visibleServer, type VmState } from '../model';
 import { accepted } from '../../../http/respond';

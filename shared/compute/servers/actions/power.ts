@@ -7,7 +7,7 @@
 //   os-start     -> start.
 // Each answers 202 with no body once the state guard passed; powerWork.ts runs the ARM operations.
 import { registerServerAction } from './registry';
-import { beginPowerAction, stopOp, POWER } from './powerWork';
+import { beginPowerAction, stopOp, POWER } from '../work/power';
 import { ACTION } from '../instanceActions';
 import type { VmState, TaskState } from '../model';
 

@@ -10,18 +10,18 @@
 import type { RequestContext } from '../../../http/router';
 import { json } from '../../../http/respond';
 import { badRequest } from '../../../http/errors';
-import { checkAbsolute } from '../../quotas';
+import { checkAbsolute } from '../../quotas/engine';
 import { imageStore } from '../../../image/model';
 import { checkInstanceLock, checkInstanceState, visibleServer } from '../model';
-import { rootVolumeOf } from '../../serverVolumes';
+import { rootVolumeOf } from '../volumes';
 import { adminUsername, checkAdminPass, generatePassword } from '../passwords';
-import { resolveImage } from '../create';
-import { fullView } from '../view';
+import { resolveImage } from '../service/create';
+import { fullView } from '../views';
 import { seal } from '../../../work/seal';
 import { startWork } from '../../../work/ledger';
 import { registerServerAction } from './registry';
 import { startTask, K2_ACTION } from './taskStart';
-import { REBUILD_KIND, type RebuildSource } from './rebuildWork';
+import { REBUILD_KIND, type RebuildSource } from '../work/rebuild';
 
 const metadataSchema = { type: 'object', patternProperties: { '^[a-zA-Z0-9-_:. ]{1,255}$': { type: 'string', maxLength: 255 } }, additionalProperties: false };
 const BOOLEANS = [true, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', false, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'];

@@ -7,14 +7,14 @@ import type { RequestContext } from '../../../http/router';
 import type { Services } from '../../../services';
 import { accepted, noContent } from '../../../http/respond';
 import { badRequest, conflict, forbidden } from '../../../http/errors';
-import { getFlavor, visibleTo, vmSizeOf } from '../../flavorsStore';
-import { checkVmSizeOffered } from '../../flavorsVmSizes';
-import { checkQuota, tooManyInstancesMessage } from '../../quotas';
-import { regionalUsageOf } from '../../limits';
+import { getFlavor, visibleTo, vmSizeOf } from '../../flavors/store';
+import { checkVmSizeOffered } from '../../flavors/vmSizes';
+import { checkQuota, tooManyInstancesMessage } from '../../quotas/engine';
+import { regionalUsageOf } from '../../quotas/limits';
 import { checkInstanceLock, checkInstanceState, visibleServer, type ServerRecord } from '../model';
 import { registerServerAction } from './registry';
 import { startTask, K2_ACTION } from './taskStart';
-import { RESIZE_KIND, RESIZE_RK, completeResizeConfirm, resizeRepo, type ServerFlavor } from './resizeWork';
+import { RESIZE_KIND, RESIZE_RK, completeResizeConfirm, resizeRepo, type ServerFlavor } from '../work/resize';
 import { startWork } from '../../../work/ledger';
 
 const resizeSchema = {

@@ -1,0 +1,217 @@
+// /os-hypervisors (admin) as Nova 2.1, over Azure: one "hypervisor" per availability zone (the
+// region, or each Azure zone of it; the same hosts /os-availability-zone/detail shows). Its figures
+// come from the available-resource update (Nova's update_available_resource periodic task), a timer
+// that reads the subscription's regional Compute usages and quotas (compute.usage.list) and Jacket's
+// server records and stores one row per hypervisor; the API only reads those rows (a handful), so a
+// request never scans the servers. How each figure is reasoned: docs/reconciliation.md.
+import type { RequestContext, Route } from '../../http/router';
+import type { Services } from '../../services';
+import { json } from '../../http/respond';
+import { notFound, notImplemented } from '../../http/errors';
+import { computeRoute } from '../common';
+import { availabilityZones } from '../zones/api';
+import { regionalUsageOf } from '../quotas/limits';
+import { serverRepo } from '../servers/model';
+import { runPeriodic, type PeriodicReport } from '../../timers/periodic';
+
+export const HYPERVISORS_TASK = 'update-hypervisors';
+
+export interface HypervisorRow {
+  id: number;
+  hypervisor_hostname: string;
+  /** The Nova zone it stands for. */
+  zone: string;
+  vcpus: number;
+  vcpus_used: number;
+  memory_mb: number;
+  memory_mb_used: number;
+  local_gb: number;
+  local_gb_used: number;
+  running_vms: number;
+  current_workload: number;
+  updated_at: string;
+}
+
+const repo = (s: Services) => s.tables.repository<HypervisorRow>('hypervisors');
+const PK = 'region';
+const rk = (id: number) => String(id).padStart(6, '0');
+/** Rows older than this are recomputed by the request that finds them (the timer normally keeps them fresh). */
+const FRESH_MS = 15 * 60 * 1000;
+/** The shape of capacity when no server exists yet to learn it from: Azure's general-purpose ratio. */
+const DEFAULT_MB_PER_VCPU = 4096;
+const DEFAULT_GB_PER_VCPU = 32;
+const MAX_SERVERS = 100_000;
+
+/** n parts of total, the first ones one larger when it does not divide. */
+const share = (total: number, n: number, i: number) => Math.floor(total / n) + (i < total % n ? 1 : 0);
+
+/** The servers' figures per Nova zone (servers on a host: not shelved-offloaded, not being built). */
+async function recordFigures(s: Services) {
+  const by = new Map<string, { vcpus: number; ram: number; disk: number; vms: number; busy: number }>();
+  for (const r of await serverRepo(s).queryAll("PartitionKey gt ''", MAX_SERVERS)) {
+    const v = r.value;
+    if (!v.host) continue;
+    const f = by.get(v.availability_zone) ?? { vcpus: 0, ram: 0, disk: 0, vms: 0, busy: 0 };
+    f.vcpus += v.flavor.vcpus;
+    f.ram += v.flavor.ram;
+    f.disk += v.flavor.disk + v.flavor.ephemeral;
+    f.vms += 1;
+    if (v.task_state) f.busy += 1;
+    by.set(v.availability_zone, f);
+  }
+  return by;
+}
+
+/** Computes every hypervisor's row from Azure's regional usage and the records, and stores them. */
+export async function computeHypervisors(s: Services, now = new Date()): Promise<HypervisorRow[]> {
+  const cfg = s.config;
+  const zones = availabilityZones(cfg);
+  const regional = (await regionalUsageOf(s).read())?.cores;
+  const figures = await recordFigures(s);
+  const all = [...figures.values()].reduce((a, f) => ({ vcpus: a.vcpus + f.vcpus, ram: a.ram + f.ram, disk: a.disk + f.disk }), { vcpus: 0, ram: 0, disk: 0 });
+  const mbPerVcpu = all.vcpus > 0 ? all.ram / all.vcpus : DEFAULT_MB_PER_VCPU;
+  const gbPerVcpu = all.vcpus > 0 ? all.disk / all.vcpus : DEFAULT_GB_PER_VCPU;
+  // vCPUs Azure counts in the region that are not Jacket's servers' (other VMs of the subscription).
+  const outside = regional ? Math.max(0, regional.current - all.vcpus) : 0;
+  const n = zones.length;
+  const rows = zones.map((z, i): HypervisorRow => {
+    const f = figures.get(z.name) ?? { vcpus: 0, ram: 0, disk: 0, vms: 0, busy: 0 };
+    const other = share(outside, n, i);
+    const vcpusUsed = f.vcpus + other;
+    const vcpus = regional ? share(regional.limit, n, i) : vcpusUsed;
+    const free = Math.max(0, vcpus - vcpusUsed);
+    const memUsed = f.ram + Math.round(other * mbPerVcpu);
+    const diskUsed = f.disk + Math.round(other * gbPerVcpu);
+    return {
+      id: i + 1,
+      hypervisor_hostname: z.azureZone ? `${cfg.azure.location}-${z.azureZone}` : cfg.azure.location,
+      zone: z.name,
+      vcpus,
+      vcpus_used: vcpusUsed,
+      memory_mb: memUsed + Math.round(free * mbPerVcpu),
+      memory_mb_used: memUsed,
+      local_gb: diskUsed + Math.round(free * gbPerVcpu),
+      local_gb_used: diskUsed,
+      running_vms: f.vms,
+      current_workload: f.busy,
+      updated_at: now.toISOString(),
+    };
+  });
+  const r = repo(s);
+  for (const row of rows) await r.upsert(PK, rk(row.id), row);
+  // Zones removed from the catalog lose their row.
+  for (const old of await r.list(PK)) if (!rows.some((x) => rk(x.id) === old.rowKey)) await r.delete(PK, old.rowKey, old.etag).catch(() => undefined);
+  return rows;
+}
+
+/** The timer: Nova's update_available_resource. */
+export function updateHypervisors(s: Services, now: Date = new Date()): Promise<PeriodicReport> {
+  return runPeriodic(s, HYPERVISORS_TASK, now, async (run) => {
+    for (const row of await computeHypervisors(s, now)) {
+      run.seen();
+      run.note(row.hypervisor_hostname, 'updated', true);
+    }
+  });
+}
+
+async function rowsOf(s: Services): Promise<HypervisorRow[]> {
+  const rows = (await repo(s).list(PK)).map((r) => r.value);
+  const zones = availabilityZones(s.config);
+  if (rows.length !== zones.length || rows.some((r) => Date.now() - Date.parse(r.updated_at) > FRESH_MS)) return computeHypervisors(s);
+  return rows.sort((a, b) => a.id - b.id);
+}
+
+// ---- views (nova/api/openstack/compute/hypervisors.py _view_hypervisor, at 2.1) ----
+
+const SERVICE_HOST = (s: Services) => `azure-${s.config.azure.location}`;
+
+function brief(h: HypervisorRow) {
+  return { id: h.id, hypervisor_hostname: h.hypervisor_hostname, state: 'up', status: 'enabled' };
+}
+
+function detailed(s: Services, h: HypervisorRow) {
+  return {
+    ...brief(h),
+    vcpus: h.vcpus,
+    memory_mb: h.memory_mb,
+    local_gb: h.local_gb,
+    vcpus_used: h.vcpus_used,
+    memory_mb_used: h.memory_mb_used,
+    local_gb_used: h.local_gb_used,
+    hypervisor_type: 'AzureVM',
+    hypervisor_version: 1,
+    free_ram_mb: h.memory_mb - h.memory_mb_used,
+    free_disk_gb: h.local_gb - h.local_gb_used,
+    current_workload: h.current_workload,
+    running_vms: h.running_vms,
+    disk_available_least: h.local_gb - h.local_gb_used,
+    host_ip: null,
+    cpu_info: JSON.stringify({ arch: 'x86_64', vendor: 'Microsoft Azure', location: s.config.azure.location, zone: h.zone }),
+    service: { id: h.id, host: SERVICE_HOST(s), disabled_reason: null },
+  };
+}
+
+/** Nova's show at < 2.53: the id must be an integer of an existing hypervisor, else 404. */
+async function byId(ctx: RequestContext): Promise<HypervisorRow> {
+  const raw = ctx.params.hypervisor_id;
+  const rows = await rowsOf(ctx.services);
+  const h = /^-?\d+$/.test(raw) ? rows.find((r) => r.id === Number(raw)) : undefined;
+  if (!h) throw notFound(`Hypervisor with ID '${raw}' could not be found.`);
+  return h;
+}
+
+async function index(ctx: RequestContext) {
+  return json({ hypervisors: (await rowsOf(ctx.services)).map(brief) });
+}
+
+async function detail(ctx: RequestContext) {
+  return json({ hypervisors: (await rowsOf(ctx.services)).map((h) => detailed(ctx.services, h)) });
+}
+
+async function show(ctx: RequestContext) {
+  return json({ hypervisor: detailed(ctx.services, await byId(ctx)) });
+}
+
+async function statistics(ctx: RequestContext) {
+  const rows = await rowsOf(ctx.services);
+  const sum = (k: keyof HypervisorRow) => rows.reduce((a, r) => a + (r[k] as number), 0);
+  return json({
+    hypervisor_statistics: {
+      count: rows.length,
+      vcpus: sum('vcpus'),
+      vcpus_used: sum('vcpus_used'),
+      memory_mb: sum('memory_mb'),
+      memory_mb_used: sum('memory_mb_used'),
+      local_gb: sum('local_gb'),
+      local_gb_used: sum('local_gb_used'),
+      free_ram_mb: sum('memory_mb') - sum('memory_mb_used'),
+      free_disk_gb: sum('local_gb') - sum('local_gb_used'),
+      current_workload: sum('current_workload'),
+      running_vms: sum('running_vms'),
+      disk_available_least: sum('local_gb') - sum('local_gb_used'),
+    },
+  });
+}
+
+/** Nova's uptime asks the virt driver; Azure has no host uptime to give (driver NotImplementedError). */
+async function uptime(ctx: RequestContext): Promise<never> {
+  await byId(ctx);
+  throw notImplemented('The requested functionality is not supported.');
+}
+
+/** GET /os-hypervisors/{pattern}/search: hostnames containing the pattern (Nova's LIKE %pattern%). */
+async function search(ctx: RequestContext) {
+  const pattern = ctx.params.hypervisor_hostname_pattern;
+  const found = (await rowsOf(ctx.services)).filter((h) => h.hypervisor_hostname.toLowerCase().includes(pattern.toLowerCase()));
+  if (found.length === 0) throw notFound(`No hypervisor matching '${pattern}' could be found.`);
+  return json({ hypervisors: found.map(brief) });
+}
+
+export const hypervisorRoutes: Route[] = [
+  computeRoute('hypervisors-list', 'GET', '/os-hypervisors', 'os_compute_api:os-hypervisors:list', index),
+  computeRoute('hypervisors-detail', 'GET', '/os-hypervisors/detail', 'os_compute_api:os-hypervisors:list-detail', detail),
+  computeRoute('hypervisors-statistics', 'GET', '/os-hypervisors/statistics', 'os_compute_api:os-hypervisors:statistics', statistics),
+  computeRoute('hypervisors-show', 'GET', '/os-hypervisors/{hypervisor_id}', 'os_compute_api:os-hypervisors:show', show),
+  computeRoute('hypervisors-uptime', 'GET', '/os-hypervisors/{hypervisor_id}/uptime', 'os_compute_api:os-hypervisors:uptime', uptime),
+  computeRoute('hypervisors-search', 'GET', '/os-hypervisors/{hypervisor_hostname_pattern}/search', 'os_compute_api:os-hypervisors:search', search),
+];

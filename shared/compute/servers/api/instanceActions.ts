@@ -1,0 +1,60 @@
+// os-instance-actions at 2.1 (nova/api/openstack/compute/instance_actions.py): the actions recorded on
+// a server, newest first, and one action by request id with its events for admins
+// (os_compute_api:os-instance-actions:events; non-admins see events only from 2.51). Below 2.21 the
+// server must still exist (404 once deleted), as Nova reads it without read_deleted.
+import type { RequestContext, Route } from '../../../http/router';
+import { json } from '../../../http/respond';
+import { notFound } from '../../../http/errors';
+import { allowed } from '../../../api/policy';
+import { computeRoute } from '../../common';
+import { visibleServer } from '../model';
+import { getAction, listActions, type InstanceActionRecord } from '../instanceActions';
+
+/** Nova's instance action times: the naive UTC datetime's isoformat() (microseconds, no zone). */
+const actionTime = (t: string | null) =>
+  t
+    ? t
+        .replace(/Z$/, '')
+        .replace(/\.(\d{3})$/, '.$1000')
+        .replace(/(T\d\d:\d\d:\d\d)$/, '$1.000000')
+    : null;
+
+function actionView(a: InstanceActionRecord) {
+  return {
+    action: a.action,
+    instance_uuid: a.instance_uuid,
+    request_id: a.request_id,
+    user_id: a.user_id,
+    project_id: a.project_id,
+    start_time: actionTime(a.start_time),
+    message: a.message,
+  };
+}
+
+async function index(ctx: RequestContext) {
+  const srv = await visibleServer(ctx);
+  const actions = await listActions(ctx.services, srv.value.id);
+  return json({ instanceActions: actions.map(actionView) });
+}
+
+async function show(ctx: RequestContext) {
+  const srv = await visibleServer(ctx);
+  const a = await getAction(ctx.services, srv.value.id, ctx.params.request_id);
+  if (!a) throw notFound(`Action ${ctx.params.request_id} not found`);
+  const v: Record<string, unknown> = actionView(a);
+  if (allowed(ctx, 'os_compute_api:os-instance-actions:events') || ctx.microversion?.atLeast('2.51')) {
+    v.events = a.events.map((e) => ({
+      event: e.event,
+      start_time: actionTime(e.start_time),
+      finish_time: actionTime(e.finish_time),
+      result: e.result,
+      ...(allowed(ctx, 'os_compute_api:os-instance-actions:events:details') ? { traceback: e.traceback } : {}),
+    }));
+  }
+  return json({ instanceAction: v });
+}
+
+export const instanceActionRoutes: Route[] = [
+  computeRoute('server-actions-list', 'GET', '/servers/{server_id}/os-instance-actions', 'os_compute_api:os-instance-actions:list', index),
+  computeRoute('server-actions-show', 'GET', '/servers/{server_id}/os-instance-actions/{request_id}', 'os_compute_api:os-instance-actions:show', show),
+];

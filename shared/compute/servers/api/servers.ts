@@ -1,0 +1,181 @@
+// /servers: the core of Nova's server API at 2.1 — list, list detail, show, update, plus create
+// (create.ts) and delete (delete.ts). Lists run in the table query: a project's partition is already in
+// Nova's default order (created_at desc, id desc), so limit/marker and the equality filters go to
+// Table Storage; the regex filters (name, ip) are applied while reading, stopping once the page is full.
+import type { RequestContext, Route } from '../../../http/router';
+import type { Services } from '../../../services';
+import { json } from '../../../http/respond';
+import { badRequest } from '../../../http/errors';
+import { validateBody } from '../../../api/validation';
+import { allowed, authorize } from '../../../api/policy';
+import { pageRequest, nextLinks } from '../../../api/pagination';
+import { odata, type Stored } from '../../../store/tables';
+import { computeRoute, computeUrl, projectOf } from '../../common';
+import { getServerAny, serverRepo, updateServer, vmStatesForStatus, visibleServer, novaTime, PK_ALL, type ServerRecord, type OrderIndexRow } from '../model';
+import { updateServerSchema, type UpdateServerBody } from '../schemas';
+import { basicView, fullView } from '../views';
+import { createServer } from '../service/create';
+import { deleteServer } from '../service/delete';
+
+// ---- list filters (servers.py _get_servers, at 2.1) ----
+
+interface Filters {
+  odata: string[];
+  match: ((s: ServerRecord) => boolean)[];
+  /** A filter that can match nothing (unknown status): answer an empty list. */
+  empty: boolean;
+}
+
+const badQuery = (param: string, value: string, why: string) => badRequest(`Invalid input for query parameters ${param}. Value: ${value}. ${why}`);
+
+function regexOf(param: string, v: string): RegExp {
+  try {
+    // Python's re.search semantics; MySQL's REGEXP (Nova's database filter) ignores case.
+    return new RegExp(v, 'i');
+  } catch {
+    throw badQuery(param, v, `'${v}' is not a 'regex'`);
+  }
+}
+
+function filtersOf(ctx: RequestContext): Filters {
+  const q = ctx.query;
+  const f: Filters = { odata: [], match: [], empty: false };
+  const admin = allowed(ctx, 'os_compute_api:servers:allow_all_filters');
+  const name = q.get('name');
+  if (name !== null) {
+    const re = regexOf('name', name);
+    f.match.push((s) => re.test(s.name));
+  }
+  const statuses = q.getAll('status');
+  if (statuses.length) {
+    const states = vmStatesForStatus(statuses);
+    if (states.length === 0) f.empty = true;
+    else {
+      f.odata.push(`(${states.map((v) => odata`vm_state eq ${v}`).join(' or ')})`);
+      f.match.push((s) => states.includes(s.vm_state));
+    }
+  }
+  const image = q.get('image');
+  if (image !== null) {
+    // Nova accepts the image's id or its URL (the last path segment is the id).
+    const id = image.split('/').pop() ?? image;
+    f.odata.push(odata`image_id eq ${id}`);
+    f.match.push((s) => s.image_id === id);
+  }
+  const flavor = q.get('flavor');
+  if (flavor !== null) {
+    const id = flavor.split('/').pop() ?? flavor;
+    f.odata.push(odata`flavor_id eq ${id}`);
+    f.match.push((s) => s.flavor_id === id);
+  }
+  const since = q.get('changes-since');
+  if (since !== null) {
+    const t = Date.parse(since);
+    if (Number.isNaN(t) || !/^\d{4}-\d{2}-\d{2}T/.test(since)) throw badQuery('changes-since', since, `'${since}' is not a 'date-time'`);
+    const iso = novaTime(new Date(t));
+    f.odata.push(odata`updated_at ge ${iso}`);
+    f.match.push((s) => s.updated_at >= iso);
+  }
+  const ip = q.get('ip');
+  if (ip !== null) {
+    const re = regexOf('ip', ip);
+    f.match.push((s) => s.nics.some((n) => n.addr !== undefined && re.test(n.addr)));
+  }
+  const reservation = q.get('reservation_id');
+  if (reservation !== null) {
+    f.odata.push(odata`reservation_id eq ${reservation}`);
+    f.match.push((s) => s.reservation_id === reservation);
+  }
+  // Admin-only filters; Nova drops them silently for others (remove_invalid_options).
+  const user = q.get('user_id');
+  if (admin && user !== null) {
+    f.odata.push(odata`user_id eq ${user}`);
+    f.match.push((s) => s.user_id === user);
+  }
+  return f;
+}
+
+const allTenants = (q: URLSearchParams) => q.has('all_tenants') && !['false', '0', 'off', 'no'].includes((q.get('all_tenants') ?? '').toLowerCase());
+
+/** Reads rows in order from the project's partition, after the marker, until `limit` match. */
+async function listProject(s: Services, projectId: string, f: Filters, limit: number, afterRowKey?: string): Promise<ServerRecord[]> {
+  const client = await s.tables.client('servers');
+  const parts = [odata`PartitionKey eq ${projectId}`, ...(afterRowKey ? [odata`RowKey gt ${afterRowKey}`] : []), ...f.odata];
+  const out: ServerRecord[] = [];
+  if (limit === 0) return out;
+  for await (const page of client.listEntities<{ doc: string }>({ queryOptions: { filter: parts.join(' and ') } }).byPage({ maxPageSize: Math.min(Math.max(limit, 10), 1000) })) {
+    for (const e of page) {
+      const rec = JSON.parse(e.doc) as ServerRecord;
+      if (f.match.every((m) => m(rec))) out.push(rec);
+      if (out.length >= limit) return out;
+    }
+  }
+  return out;
+}
+
+/** all_tenants: the 'all' index partition holds every server in the same order; records by point reads. */
+async function listAll(s: Services, f: Filters, limit: number, afterRowKey?: string): Promise<ServerRecord[]> {
+  const client = await s.tables.client('serverindex');
+  const parts = [odata`PartitionKey eq ${PK_ALL}`, ...(afterRowKey ? [odata`RowKey gt ${afterRowKey}`] : [])];
+  const out: ServerRecord[] = [];
+  if (limit === 0) return out;
+  const repo = serverRepo(s);
+  for await (const page of client.listEntities<{ doc: string }>({ queryOptions: { filter: parts.join(' and ') } }).byPage({ maxPageSize: Math.min(Math.max(limit, 10), 1000) })) {
+    const rows = page.map((e) => ({ rk: e.rowKey as string, ix: JSON.parse(e.doc) as OrderIndexRow }));
+    const recs = await Promise.all(rows.map((r) => repo.get(r.ix.project_id, r.rk)));
+    for (const r of recs) {
+      if (r && f.match.every((m) => m(r.value))) out.push(r.value);
+      if (out.length >= limit) return out;
+    }
+  }
+  return out;
+}
+
+async function listServers(ctx: RequestContext, detail: boolean) {
+  const s = ctx.services;
+  const q = ctx.query;
+  const page = pageRequest(q);
+  const f = filtersOf(ctx);
+  const all = allTenants(q);
+  if (all) authorize(ctx, detail ? 'os_compute_api:servers:detail:get_all_tenants' : 'os_compute_api:servers:index:get_all_tenants');
+  // Without all_tenants, tenant_id is ignored (lp:#1185290); with it, it narrows to one project.
+  const tenant = all ? (q.get('tenant_id') ?? q.get('project_id')) : null;
+  const scope = all ? tenant : projectOf(ctx);
+  let after: string | undefined;
+  if (page.marker !== undefined) {
+    const m: Stored<ServerRecord> | undefined = await getServerAny(s, page.marker);
+    if (!m || (scope !== null && m.value.project_id !== scope)) throw badRequest(`marker [${page.marker}] not found`);
+    after = m.rowKey;
+  }
+  const items = f.empty ? [] : scope !== null ? await listProject(s, scope, f, page.limit, after) : await listAll(s, f, page.limit, after);
+  const body: Record<string, unknown> = { servers: items.map((r) => (detail ? fullView(ctx, r) : basicView(ctx, r))) };
+  const next = nextLinks(computeUrl(ctx, detail ? '/servers/detail' : '/servers'), q, items, page);
+  if (next) body.servers_links = next;
+  return json(body);
+}
+
+async function show(ctx: RequestContext) {
+  return json({ server: fullView(ctx, (await visibleServer(ctx)).value) });
+}
+
+async function update(ctx: RequestContext) {
+  const b = validateBody<UpdateServerBody>(updateServerSchema, ctx.body).server;
+  const cur = await visibleServer(ctx);
+  const stored = await updateServer(ctx.services, cur, (v) => ({
+    ...v,
+    ...(b.name !== undefined ? { name: b.name } : {}),
+    ...(b.accessIPv4 !== undefined ? { accessIPv4: b.accessIPv4 } : {}),
+    ...(b.accessIPv6 !== undefined ? { accessIPv6: b.accessIPv6 } : {}),
+    ...(b['OS-DCF:diskConfig'] !== undefined ? { disk_config: b['OS-DCF:diskConfig'] } : {}),
+  }));
+  return json({ server: fullView(ctx, (stored ?? cur).value, false) });
+}
+
+export const serverRoutes: Route[] = [
+  computeRoute('servers-list', 'GET', '/servers', 'os_compute_api:servers:index', (ctx) => listServers(ctx, false)),
+  computeRoute('servers-detail', 'GET', '/servers/detail', 'os_compute_api:servers:detail', (ctx) => listServers(ctx, true)),
+  computeRoute('servers-create', 'POST', '/servers', 'os_compute_api:servers:create', createServer),
+  computeRoute('servers-show', 'GET', '/servers/{server_id}', 'os_compute_api:servers:show', show),
+  computeRoute('servers-update', 'PUT', '/servers/{server_id}', 'os_compute_api:servers:update', update),
+  computeRoute('servers-delete', 'DELETE', '/servers/{server_id}', 'os_compute_api:servers:delete', deleteServer),
+];

@@ -1,0 +1,198 @@
+// /servers/{server_id}/os-volume_attachments (nova/api/openstack/compute/volume_attachments.py at 2.1):
+// list, attach, show, detach, and swap (PUT) answered as Nova answers it for a driver without
+// swap_volume. Attach and detach are checked and recorded here (the server's mapping with its LUN, the
+// volume attaching/detaching), then the Azure side runs on the work queue (volumeAttachWork.ts).
+import type { RequestContext, Route } from '../../../http/router';
+import { accepted, json } from '../../../http/respond';
+import { badRequest, forbidden, notFound } from '../../../http/errors';
+import { validateBody } from '../../../api/validation';
+import { computeRoute } from '../../common';
+import { checkInstanceLock, checkInstanceState, getServerAny, updateServer, visibleServer, type ServerRecord, type VmState } from '../model';
+import { finishAction, startAction } from '../instanceActions';
+import { findVolume } from '../../../volume/model';
+import { attachmentOf, beginDetaching, notAvailable, releaseFromServer, reserveForServer } from '../../../volume/attachments/service';
+import { deviceForLun, freeLun, volumesOf, withVolumes, type ServerVolume } from '../volumes';
+import { ATTACH_KIND, DETACH_KIND } from '../work/volumeAttach';
+import { startWork } from '../../../work/ledger';
+
+const DEVICE = { type: ['string', 'null'], pattern: '(^/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$' };
+
+/** volume_attachments.create (2.0–2.48). */
+const createSchema = {
+  type: 'object',
+  required: ['volumeAttachment'],
+  additionalProperties: false,
+  properties: {
+    volumeAttachment: {
+      type: 'object',
+      required: ['volumeId'],
+      additionalProperties: false,
+      properties: { volumeId: { type: 'string', format: 'uuid' }, device: DEVICE },
+    },
+  },
+};
+
+/** volume_attachments.update (2.0–2.84). */
+const updateSchema = {
+  type: 'object',
+  required: ['volumeAttachment'],
+  additionalProperties: false,
+  properties: {
+    volumeAttachment: { type: 'object', required: ['volumeId'], additionalProperties: false, properties: { volumeId: { type: 'string', format: 'uuid' } } },
+  },
+};
+
+/** compute/api.py attach_volume / detach_volume / swap_volume: @check_instance_state vm_states, task_state None. */
+const ATTACH_VM_STATES: VmState[] = ['active', 'paused', 'stopped', 'resized', 'soft-delete', 'shelved', 'shelved_offloaded'];
+
+function checkAttachState(srv: ServerRecord, method: string) {
+  // Below 2.20 Nova refuses shelved servers in the API (_check_request_version) with the same 409.
+  if (srv.vm_state === 'shelved' || srv.vm_state === 'shelved_offloaded') {
+    checkInstanceState(srv, method, { vm: ATTACH_VM_STATES.filter((s) => !s.startsWith('shelved')) });
+  }
+  checkInstanceState(srv, method, { vm: ATTACH_VM_STATES, task: [null] });
+}
+
+function view(srv: ServerRecord, m: ServerVolume) {
+  return { id: m.volume_id, serverId: srv.id, volumeId: m.volume_id, device: m.device };
+}
+
+const notAttached = (serverId: string, volumeId: string) => notFound(`Instance ${serverId} is not attached to volume ${volumeId}`);
+
+/** Nova's common.limited: offset and limit (at most 1000) over the whole list. */
+function limited<T>(ctx: RequestContext, items: T[]): T[] {
+  const num = (name: string) => {
+    const v = ctx.query.getAll(name).pop();
+    if (v === undefined) return undefined;
+    if (!/^[0-9]+$/.test(v)) throw badRequest(`Invalid input for query parameters ${name}. Value: ${v}. '${v}' does not match '^[0-9]*$'`);
+    return Number(v);
+  };
+  const offset = num('offset') ?? 0;
+  const limit = Math.min(num('limit') ?? 1000, 1000);
+  return items.slice(offset, offset + limit);
+}
+
+async function index(ctx: RequestContext) {
+  const srv = (await visibleServer(ctx)).value;
+  return json({ volumeAttachments: limited(ctx, volumesOf(srv)).map((m) => view(srv, m)) });
+}
+
+async function show(ctx: RequestContext) {
+  const srv = (await visibleServer(ctx)).value;
+  const m = volumesOf(srv).find((x) => x.volume_id === ctx.params.volume_id);
+  if (!m) throw notAttached(srv.id, ctx.params.volume_id);
+  return json({ volumeAttachment: view(srv, m) });
+}
+
+async function create(ctx: RequestContext) {
+  const s = ctx.services;
+  const b = validateBody<{ volumeAttachment: { volumeId: string; device?: string | null } }>(createSchema, ctx.body).volumeAttachment;
+  const cur = await visibleServer(ctx);
+  const srv = cur.value;
+  checkInstanceLock(srv, ctx.auth!);
+  checkAttachState(srv, 'attach_volume');
+  // The caller's volume (admins: any project's), else Nova's VolumeNotFound (404).
+  const vol = await findVolume(ctx, b.volumeId);
+  const v = vol.value;
+  if (volumesOf(srv).some((m) => m.volume_id === v.id)) throw badRequest(`Invalid volume: volume ${v.id} already attached`);
+  if (v.status !== 'available' || v.attach_status !== 'detached') throw notAvailable(v);
+  const max = (await s.azure.vms.maxDataDisks(srv.flavor.vm_size)) ?? 0;
+  const tooMany = () => forbidden(`The maximum allowed number of disk devices (${max}) to attach to a single instance has been exceeded.`);
+  const lun = freeLun(srv, max);
+  if (lun === undefined) throw tooMany();
+  // The requested device name is not honoured (as libvirt since Queens): Azure places disks by LUN.
+  const device = deviceForLun(lun);
+  const reserved = await reserveForServer(s, vol.partitionKey, v.id, srv.id, device);
+  if (!reserved) throw notAvailable((await findVolume(ctx, b.volumeId)).value);
+  // The LUN is taken under the server's ETag: a concurrent attach or a state change refuses this one.
+  let refusal: Error | undefined;
+  let mapping: ServerVolume | undefined;
+  const action = await startAction(s, srv, 'attach_volume', ctx.requestId, ctx.auth!.userId, 'compute_attach_volume');
+  const stored = await updateServer(s, cur, (x) => {
+    refusal = undefined;
+    mapping = undefined;
+    try {
+      checkAttachState(x, 'attach_volume');
+    } catch (e) {
+      refusal = e as Error;
+      return undefined;
+    }
+    if (volumesOf(x).some((m) => m.volume_id === v.id)) {
+      refusal = badRequest(`Invalid volume: volume ${v.id} already attached`);
+      return undefined;
+    }
+    const l = freeLun(x, max);
+    if (l === undefined) {
+      refusal = tooMany();
+      return undefined;
+    }
+    mapping = { volume_id: v.id, volume_project_id: vol.partitionKey, lun: l, device: deviceForLun(l), status: 'attaching', delete_on_termination: false, action: action.rowKey };
+    return withVolumes(x, [...volumesOf(x), mapping]);
+  });
+  if (!stored || refusal || !mapping) {
+    await releaseFromServer(s, vol.partitionKey, v.id, srv.id);
+    await finishAction(s, action, false);
+    throw refusal ?? ((await getServerAny(s, srv.id)) ? badRequest(`Invalid volume: volume ${v.id} already attached`) : notFound(`Instance ${srv.id} could not be found.`));
+  }
+  await startWork(s, { kind: ATTACH_KIND, id: srv.id, data: { volume: v.id }, requestId: ctx.requestId });
+  return json({ volumeAttachment: view(srv, mapping) });
+}
+
+async function remove(ctx: RequestContext) {
+  const s = ctx.services;
+  const volumeId = ctx.params.volume_id;
+  const cur = await visibleServer(ctx);
+  const srv = cur.value;
+  if (srv.vm_state === 'shelved' || srv.vm_state === 'shelved_offloaded') checkAttachState(srv, 'detach_volume');
+  const vol = await findVolume(ctx, volumeId);
+  const m = volumesOf(srv).find((x) => x.volume_id === vol.value.id);
+  if (!m) throw notAttached(srv.id, volumeId);
+  if (m.lun === null) throw badRequest('Cannot detach a root device volume');
+  checkInstanceLock(srv, ctx.auth!);
+  checkAttachState(srv, 'detach_volume');
+  const detaching = await beginDetaching(s, m.volume_project_id, m.volume_id, srv.id);
+  if (!detaching) throw badRequest("Invalid volume: Unable to detach volume. Volume status must be 'in-use' and attach_status must be 'attached' to detach.");
+  const action = await startAction(s, srv, 'detach_volume', ctx.requestId, ctx.auth!.userId, 'compute_detach_volume');
+  await updateServer(s, cur, (x) =>
+    withVolumes(
+      x,
+      volumesOf(x).map((y) => (y.volume_id === m.volume_id ? { ...y, status: 'detaching', action: action.rowKey } : y)),
+    ),
+  );
+  await startWork(s, { kind: DETACH_KIND, id: srv.id, data: { volume: m.volume_id }, requestId: ctx.requestId });
+  return accepted();
+}
+
+/**
+ * PUT (swap_volume): checked as Nova's API and compute API check it; Azure has no in-place swap, so the
+ * compute side fails as a driver without swap_volume does (NotImplementedError): the answer is 202,
+ * nothing changes and the instance action records the error.
+ */
+async function swap(ctx: RequestContext) {
+  const s = ctx.services;
+  const oldId = ctx.params.volume_id;
+  const b = validateBody<{ volumeAttachment: { volumeId: string } }>(updateSchema, ctx.body).volumeAttachment;
+  const oldVol = await findVolume(ctx, oldId);
+  const newVol = await findVolume(ctx, b.volumeId).catch((e) => {
+    throw badRequest((e as Error).message);
+  });
+  const srv = (await visibleServer(ctx)).value;
+  checkInstanceLock(srv, ctx.auth!);
+  checkInstanceState(srv, 'swap_volume', { vm: ['active', 'paused', 'resized'], task: [null] });
+  const m = volumesOf(srv).find((x) => x.volume_id === oldVol.value.id);
+  if (!m) throw notFound(`No volume Block Device Mapping with id ${oldId}.`);
+  if (attachmentOf(oldVol.value)?.server_id !== srv.id) throw badRequest('Invalid volume: Old volume is attached to a different instance.');
+  if (newVol.value.attach_status === 'attached') throw badRequest('Invalid volume: New volume must be detached in order to swap.');
+  if (newVol.value.size < oldVol.value.size) throw badRequest('Invalid volume: New volume must be the same size or larger.');
+  const action = await startAction(s, srv, 'swap_volume', ctx.requestId, ctx.auth!.userId, 'compute_swap_volume');
+  await finishAction(s, action, false, 'NotImplementedError: Swap only supports host devices');
+  return accepted();
+}
+
+export const volumeAttachmentRoutes: Route[] = [
+  computeRoute('volume-attachments-list', 'GET', '/servers/{server_id}/os-volume_attachments', 'os_compute_api:os-volumes-attachments:index', index),
+  computeRoute('volume-attachments-create', 'POST', '/servers/{server_id}/os-volume_attachments', 'os_compute_api:os-volumes-attachments:create', create),
+  computeRoute('volume-attachments-show', 'GET', '/servers/{server_id}/os-volume_attachments/{volume_id}', 'os_compute_api:os-volumes-attachments:show', show),
+  computeRoute('volume-attachments-swap', 'PUT', '/servers/{server_id}/os-volume_attachments/{volume_id}', 'os_compute_api:os-volumes-attachments:swap', swap),
+  computeRoute('volume-attachments-delete', 'DELETE', '/servers/{server_id}/os-volume_attachments/{volume_id}', 'os_compute_api:os-volumes-attachments:delete', remove),
+];

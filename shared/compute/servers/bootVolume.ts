@@ -1,0 +1,77 @@
+// Boot from volume (servers/create.ts): a block_device_mapping_v2 whose boot device is an existing
+// Jacket volume (source_type=volume, destination_type=volume, boot_index 0, as `openstack server create
+// --volume` sends it). The volume's managed disk becomes the VM's OS disk (volumeAttachWork.ts
+// bootVolumeVmBody); the volume's Glance metadata stands in for the image, as Nova reads a volume-backed
+// server's image properties from volume_image_metadata.
+import type { RequestContext } from '../../http/router';
+import type { Services } from '../../services';
+import type { Stored } from '../../store/tables';
+import type { ImageRecord } from '../../image/model';
+import { ApiError, badRequest } from '../../http/errors';
+import { findVolume, type VolumeRecord } from '../../volume/model';
+import { notAvailable, releaseFromServer, reserveForServer } from '../../volume/attachments/service';
+import { withVolumes } from './volumes';
+import type { ServerRecord } from './model';
+import type { ResolvedImage } from './service/create';
+
+export interface BootVolumeRequest {
+  volumeId: string;
+  deleteOnTermination: boolean;
+}
+
+interface Bdm {
+  source_type?: string;
+  destination_type?: string;
+  boot_index?: unknown;
+  uuid?: string;
+  delete_on_termination?: unknown;
+}
+
+const TRUE = ['1', 't', 'true', 'on', 'y', 'yes'];
+
+/** The volume to boot from, when the mappings are exactly one existing volume as the boot device. */
+export function bootVolumeRequest(body: { block_device_mapping_v2?: unknown[]; block_device_mapping?: unknown[] }): BootVolumeRequest | undefined {
+  const bdms = (body.block_device_mapping_v2 ?? []) as Bdm[];
+  if (body.block_device_mapping?.length || bdms.length !== 1) return undefined;
+  const b = bdms[0];
+  if (b.source_type !== 'volume' || b.destination_type !== 'volume' || String(b.boot_index) !== '0' || !b.uuid) return undefined;
+  return { volumeId: b.uuid, deleteOnTermination: TRUE.includes(String(b.delete_on_termination ?? false).toLowerCase()) };
+}
+
+export type BootVolume = ResolvedImage & { volume: Stored<VolumeRecord>; deleteOnTermination: boolean };
+
+/** nova/compute/api.py _validate_bdm / _check_attach / _get_bdm_image_metadata for the boot volume. */
+export async function resolveBootVolume(ctx: RequestContext, req: BootVolumeRequest, flavor: { memory_mb: number }, maxCount: number): Promise<BootVolume> {
+  if (maxCount > 1) throw badRequest('Cannot attach one or more volumes to multiple instances');
+  const vol = await findVolume(ctx, req.volumeId).catch((e) => {
+    if (e instanceof ApiError && e.status === 404) throw badRequest(`Block Device Mapping is Invalid: failed to get volume ${req.volumeId}.`);
+    throw e;
+  });
+  const v = vol.value;
+  if (v.status !== 'available') throw notAvailable(v);
+  if (v.attach_status === 'attached') throw badRequest(`Invalid volume: volume ${v.id} already attached`);
+  if (!v.bootable) throw badRequest(`Block Device ${v.id} is not bootable.`);
+  const meta = v.image_metadata ?? {};
+  if (Number(meta.min_ram ?? 0) > flavor.memory_mb) throw badRequest("Flavor's memory is too small for requested image.");
+  const os = (meta.azure_os_type ?? meta.os_type ?? 'linux').toLowerCase() === 'windows' ? 'windows' : 'linux';
+  // No image: the server's image is '' (Nova's view of a volume-backed server), its properties the volume's.
+  const image = { id: '', properties: meta } as unknown as ImageRecord;
+  return { image, reference: { id: '' }, os, volume: vol, deleteOnTermination: req.deleteOnTermination };
+}
+
+/** The server record of a volume-backed server: the volume's disk as its OS disk, the root mapping. */
+export function withBootVolume(srv: ServerRecord, b: BootVolume): ServerRecord {
+  return withVolumes({ ...srv, azure: { ...srv.azure, os_disk: b.volume.value.disk.name } }, [
+    { volume_id: b.volume.value.id, volume_project_id: b.volume.partitionKey, lun: null, device: '/dev/sda', status: 'attaching', delete_on_termination: b.deleteOnTermination },
+  ]);
+}
+
+/** available -> attaching for this server, under the volume's ETag (a racing attach or boot loses). */
+export async function reserveBootVolume(s: Services, b: BootVolume, serverId: string): Promise<void> {
+  const done = await reserveForServer(s, b.volume.partitionKey, b.volume.value.id, serverId, '/dev/sda');
+  if (!done) throw notAvailable({ id: b.volume.value.id, status: 'attaching' });
+}
+
+export async function unreserveBootVolume(s: Services, b: BootVolume, serverId: string): Promise<void> {
+  await releaseFromServer(s, b.volume.partitionKey, b.volume.value.id, serverId);
+}

@@ -1,0 +1,383 @@
+// POST /servers (nova/api/openstack/compute/servers.py create + compute/api.py create at 2.1).
+// Everything that can be refused is checked first: body, flavor, image, key pair, networks, security
+// groups, zone, adminPass (Azure's rules), Nova quotas. Then, per server: the record (BUILD), its port
+// records, the instance action and the build on the work queue — and the answer, 202, with no Azure
+// call at all. The NIC and VM PUTs run as the build's steps (build.ts); Azure's own refusals (its
+// regional vCPU quota, capacity) become the server's fault. The admin password travels sealed in the
+// work item (shared/work/seal.ts) to the VM PUT, and is never written to a table.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { RequestContext } from '../../../http/router';
+import type { Services } from '../../../services';
+import { json } from '../../../http/respond';
+import { badRequest, conflict } from '../../../http/errors';
+import { validateBody } from '../../../api/validation';
+import { isAdmin } from '../../../api/policy';
+import { projectOf } from '../../common';
+import { getFlavor, visibleTo, vmSizeOf, type FlavorRecord } from '../../flavors/store';
+import { checkAbsolute, checkInstanceQuota, checkQuota } from '../../quotas/engine';
+import { availabilityZones, zoneByName, type AvailabilityZone } from '../../zones/api';
+import { imageStore, type ImageRecord } from '../../../image/model';
+import { networkCatalog, parseCidr, type NetworkDef, type SecurityGroupDef } from '../../../network/catalog';
+import { portStore, type PortRecord } from '../../../network/ports';
+import { createServerSchema, truthy, type CreateServerBody } from '../schemas';
+import { insertServer, novaTime, removeServer, getServerAny, POWER, type ServerRecord, type ServerNic } from '../model';
+import { adminUsername, checkAdminPass, generatePassword, type OsType } from '../passwords';
+import { nicName, osDiskName, type ImageReference } from '../../../azure/vms';
+import { seal } from '../../../work/seal';
+import { startWork } from '../../../work/ledger';
+import { ACTION, startAction, type ActionRef } from '../instanceActions';
+import { createView } from '../views';
+import { isSnapshotImage } from '../../../image/snapshotImage';
+import { BUILD_KIND, type BuildData } from '../work/build';
+import { recordUsageStart } from '../../usage/api';
+import { bootVolumeRequest, reserveBootVolume, resolveBootVolume, unreserveBootVolume, withBootVolume, type BootVolume } from '../bootVolume';
+import { BOOT_VOLUME_KIND } from '../work/volumeAttach';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// ---- flavor, image, key pair ----
+
+async function resolveFlavor(ctx: RequestContext, ref: string): Promise<FlavorRecord & { vm_size: string }> {
+  const f = await getFlavor(ctx.services, ref);
+  if (!f || !visibleTo(f.value, ctx.auth) || f.value.disabled) throw badRequest(`Flavor ${ref} could not be found.`);
+  const size = vmSizeOf(f.value);
+  if (!size) throw badRequest(`Flavor ${ref} has no azure:vm_size extra spec and cannot boot a server on Azure.`);
+  return { ...f.value, vm_size: size };
+}
+
+export interface ResolvedImage {
+  image: ImageRecord;
+  reference: ImageReference;
+  os: OsType;
+  /** A server snapshot image: the Azure snapshot whose copy becomes the OS disk (build.ts disk steps). */
+  snapshot?: string;
+}
+
+const GiB = 1024 ** 3;
+
+export async function resolveImage(ctx: RequestContext, id: string, flavor: Pick<FlavorRecord, 'root_gb' | 'memory_mb'>): Promise<ResolvedImage> {
+  const found = await imageStore(ctx.services).visible(ctx.auth!, id);
+  if (!found) throw badRequest('Can not find requested image');
+  const img = found.image;
+  if (img.status !== 'active') throw badRequest(`Image ${id} is not active.`);
+  const p = img.properties;
+  let reference: ImageReference;
+  if (p.azure_type === 'marketplace' && p.azure_publisher && p.azure_offer && p.azure_sku) {
+    reference = { publisher: p.azure_publisher, offer: p.azure_offer, sku: p.azure_sku, version: p.azure_version || 'latest' };
+  } else if (img.managedImageId) {
+    reference = { id: img.managedImageId };
+  } else if (isSnapshotImage(img)) {
+    reference = { id: p.azure_uri };
+  } else {
+    throw badRequest(`Image ${id} cannot boot a server on Azure: it has no marketplace reference or managed image.`);
+  }
+  // nova/compute/api.py _validate_flavor_image_nostatus
+  if (flavor.root_gb > 0 && img.min_disk > flavor.root_gb) {
+    throw badRequest(`Flavor's disk is too small for requested image. Flavor disk is ${flavor.root_gb * GiB} bytes, minimum size is ${img.min_disk * GiB} bytes.`);
+  }
+  if (img.min_ram > flavor.memory_mb) throw badRequest("Flavor's memory is too small for requested image.");
+  const os = (p.azure_os_type ?? p.os_type ?? 'linux').toLowerCase() === 'windows' ? 'windows' : 'linux';
+  return { image: img, reference, os, ...(isSnapshotImage(img) ? { snapshot: p.azure_uri } : {}) };
+}
+
+/** The caller's key pair (os-keypairs keeps them per user: table 'keypairs', partition = user id). */
+async function keypairPublicKey(s: Services, userId: string, name: string): Promise<string> {
+  const row = await s.tables.repository<{ public_key: string }>('keypairs').get(encodeURIComponent(userId), name);
+  if (!row) throw badRequest('Invalid key_name provided.');
+  return row.value.public_key;
+}
+
+// ---- networks and security groups ----
+
+interface RequestedNic {
+  network: NetworkDef;
+  fixedIp?: string;
+}
+
+function ipv4ToInt(ip: string): bigint | undefined {
+  const parts = ip.split('.');
+  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return undefined;
+  return parts.reduce((a, p) => (a << 8n) | BigInt(p), 0n);
+}
+
+/** A fixed IP must be an address the subnet hands out (inside an allocation pool: Azure reserves the rest). */
+function checkFixedIp(net: NetworkDef, ip: string): void {
+  const c = parseCidr(net.subnet.cidr);
+  const n = ipv4ToInt(ip);
+  const inPool = c && n !== undefined && net.subnet.allocation_pools.some((p) => n >= ipv4ToInt(p.start)! && n <= ipv4ToInt(p.end)!);
+  if (!inPool) throw badRequest(`IP address ${ip} is not a valid IP for the specified subnet.`);
+}
+
+async function resolveNetworks(ctx: RequestContext, requested: CreateServerBody['server']['networks'], maxCount: number): Promise<RequestedNic[]> {
+  const projectId = projectOf(ctx);
+  const all = networkCatalog(ctx.services.config).networks;
+  const usable = (n: NetworkDef) => n.shared || n.project_id === projectId || isAdmin(ctx.auth!);
+  if (!requested || requested.length === 0) {
+    // nova/network/neutron.py _get_available_networks: the project's own networks, else the shared ones.
+    const own = all.filter((n) => n.project_id === projectId && !n['router:external']);
+    const nets = own.length ? own : all.filter((n) => n.shared && !n['router:external']);
+    if (nets.length > 1) throw conflict('Multiple possible networks found, use a Network ID to be more specific.');
+    if (nets.length === 0) throw badRequest('No network is available to this project: a server on Azure needs one.');
+    return [{ network: nets[0] }];
+  }
+  const out: RequestedNic[] = [];
+  for (const r of requested) {
+    if (r.port) {
+      if (maxCount > 1) {
+        throw badRequest('Failed to launch instances: Unable to launch multiple instances with a single configured port ID. Please launch your instance one by one with different ports.');
+      }
+      const port = await portStore(ctx.services).get(projectId, r.port);
+      if (!port) throw badRequest(`Port ${r.port} could not be found.`);
+      if (port.device_id) throw conflict(`Port ${r.port} is still in use.`);
+      throw badRequest('Booting with an existing port is not supported by Jacket: request a network instead.');
+    }
+    const id = r.uuid;
+    if (!id || !UUID.test(id)) throw badRequest(`Bad networks format: network uuid is not in proper format (${id ?? ''})`);
+    const net = all.find((n) => n.id === id.toLowerCase());
+    if (!net || !usable(net)) throw badRequest(`Network ${id} could not be found.`);
+    if (r.fixed_ip) {
+      if (maxCount > 1) throw badRequest('Failed to launch instances: max_count cannot be greater than 1 if an fixed_ip is specified.');
+      checkFixedIp(net, r.fixed_ip);
+      const taken = (await portStore(ctx.services).listAll({ network_id: [net.id] }, 1000)).find((p) => p.fixed_ips.some((f) => f.ip_address === r.fixed_ip));
+      if (taken) throw badRequest(`Fixed IP address ${r.fixed_ip} is already in use on instance ${taken.device_id}.`);
+      if (out.some((o) => o.fixedIp === r.fixed_ip)) throw badRequest(`Fixed IP address ${r.fixed_ip} is already in use on instance (this request).`);
+    }
+    out.push({ network: net, fixedIp: r.fixed_ip });
+  }
+  return out;
+}
+
+/**
+ * Security groups by name or id (the CLI sends ids in the name field). Azure puts one NSG on a NIC, so a
+ * server takes at most one security group.
+ */
+function resolveSecurityGroup(ctx: RequestContext, requested: { name?: string }[] | undefined): SecurityGroupDef | undefined {
+  const projectId = projectOf(ctx);
+  const groups = networkCatalog(ctx.services.config).securityGroups.filter((g) => !g.project_id || g.project_id === projectId || isAdmin(ctx.auth!));
+  const names = [...new Set((requested ?? []).map((g) => g.name).filter((n): n is string => !!n))];
+  if (names.length === 0) return groups.find((g) => g.name === 'default');
+  const found = names.map((n) => {
+    const byId = groups.find((g) => g.id === n.toLowerCase());
+    const byName = groups.filter((g) => g.name === n);
+    if (!byId && byName.length > 1) throw conflict(`Multiple security groups found matching '${n}'. Use an ID to be more specific.`);
+    const g = byId ?? byName[0];
+    if (!g) throw badRequest(`Security group ${n} not found.`);
+    return g;
+  });
+  const distinct = [...new Map(found.map((g) => [g.id, g])).values()];
+  if (distinct.length > 1) throw badRequest('A server on Azure takes one security group (its NIC carries one network security group): request only one.');
+  return distinct[0];
+}
+
+function resolveZone(ctx: RequestContext, requested: string | undefined): AvailabilityZone {
+  if (requested === undefined) return availabilityZones(ctx.services.config)[0];
+  const z = zoneByName(ctx.services.config, requested);
+  if (!z) throw badRequest('The requested availability zone is not available');
+  return z;
+}
+
+/**
+ * The image to boot. The CLI also describes an image boot as a block device mapping (the image as the
+ * local boot disk, boot_index 0): that one is the same as imageRef. Booting from one existing volume is
+ * ../bootVolume.ts; any other mapping (volumes at boot, images or snapshots to volumes) is not supported.
+ */
+function bootImage(body: CreateServerBody['server']): string | undefined {
+  const bdms = (body.block_device_mapping_v2 ?? []) as { source_type?: string; destination_type?: string; boot_index?: unknown; uuid?: string; volume_size?: unknown }[];
+  const imageBoot = (b: (typeof bdms)[number]) =>
+    b.source_type === 'image' && (b.destination_type ?? 'local') === 'local' && String(b.boot_index) === '0' && b.volume_size === undefined && !!b.uuid && (!body.imageRef || b.uuid === body.imageRef);
+  if (body.block_device_mapping?.length || !bdms.every(imageBoot)) {
+    throw badRequest('Block device mappings other than an image or one existing volume as the boot disk (volumes at boot, images or snapshots to new volumes) are not supported by Jacket.');
+  }
+  return body.imageRef || bdms[0]?.uuid;
+}
+
+function count(v: number | string | undefined): number | undefined {
+  return v === undefined ? undefined : Number(v);
+}
+
+// ---- the handler ----
+
+export async function createServer(ctx: RequestContext) {
+  const s = ctx.services;
+  const body = validateBody<CreateServerBody>(createServerSchema, ctx.body).server;
+  const projectId = projectOf(ctx);
+  const userId = ctx.auth!.userId;
+  const minCount = count(body.min_count) ?? 1;
+  const maxCount = count(body.max_count) ?? minCount;
+  if (minCount > maxCount) throw badRequest('min_count must be <= max_count');
+  if (body.personality?.length) throw badRequest('Personality files are not supported: a server on Azure receives user_data (custom data) only.');
+  const bootVolume = bootVolumeRequest(body);
+  const imageRef = bootVolume ? '' : bootImage(body);
+  if (!imageRef && !bootVolume) throw badRequest('Missing imageRef attribute');
+
+  const flavor = await resolveFlavor(ctx, String(body.flavorRef));
+  const volumeBoot: BootVolume | undefined = bootVolume ? await resolveBootVolume(ctx, bootVolume, flavor, maxCount) : undefined;
+  const image = volumeBoot ?? (await resolveImage(ctx, imageRef as string, flavor));
+  const publicKey = body.key_name !== undefined ? await keypairPublicKey(s, userId, body.key_name) : undefined;
+  const nics = await resolveNetworks(ctx, body.networks, maxCount);
+  const sg = resolveSecurityGroup(ctx, body.security_groups);
+  const zone = resolveZone(ctx, body.availability_zone);
+  if (image.snapshot && (body.adminPass !== undefined || body.key_name !== undefined || body.user_data)) {
+    throw badRequest(`Image ${imageRef} is a snapshot of a server's disk: Azure boots it as it is (specialized), so adminPass, key_name and user_data cannot be applied to it.`);
+  }
+  const username = adminUsername(image.image.properties, image.os);
+  const password = body.adminPass ?? generatePassword();
+  if (body.adminPass !== undefined) checkAdminPass(body.adminPass, image.os);
+  if (volumeBoot && (body.adminPass !== undefined || body.key_name !== undefined || body.user_data)) {
+    throw badRequest(`Volume ${volumeBoot.volume.value.id} becomes the OS disk as it is: Azure provisions nothing on an existing disk, so adminPass, key_name and user_data cannot be applied to it.`);
+  }
+  const metadata = body.metadata ?? {};
+  await checkAbsolute(s, projectId, userId, { metadata_items: Object.keys(metadata).length });
+  const n = await checkInstanceQuota(s, projectId, userId, { vcpus: flavor.vcpus, ram: flavor.memory_mb }, minCount, maxCount);
+
+  const reservationId = `r-${randomBytes(6)
+    .toString('base64url')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '0')
+    .slice(0, 8)}`;
+  const now = new Date();
+  const servers: ServerRecord[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = randomUUID();
+    const created = novaTime(now);
+    const serverNics: ServerNic[] = nics.map((r, k) => ({
+      network_id: r.network.id,
+      network_name: r.network.name,
+      subnet_id: r.network.subnet.id,
+      port_id: randomUUID(),
+      nic_name: nicName(id, k),
+      version: r.network.subnet.ip_version,
+      ...(r.fixedIp ? { fixed_ip: r.fixedIp } : {}),
+    }));
+    servers.push({
+      id,
+      project_id: projectId,
+      user_id: userId,
+      // multi_instance_display_name_template '%(name)s-%(count)d'
+      name: n > 1 ? `${body.name}-${i + 1}` : body.name,
+      reservation_id: reservationId,
+      launch_index: i,
+      created_at: created,
+      updated_at: created,
+      launched_at: null,
+      vm_state: 'building',
+      task_state: 'scheduling',
+      power_state: POWER.NOSTATE,
+      flavor: { id: flavor.flavorid, name: flavor.name, vcpus: flavor.vcpus, ram: flavor.memory_mb, disk: flavor.root_gb, ephemeral: flavor.ephemeral_gb, swap: flavor.swap, vm_size: flavor.vm_size },
+      image_id: image.image.id,
+      os_type: image.os,
+      key_name: body.key_name ?? null,
+      metadata,
+      security_groups: sg ? [{ id: sg.id, name: sg.name }] : [],
+      nics: serverNics,
+      accessIPv4: body.accessIPv4 ?? '',
+      accessIPv6: body.accessIPv6 ?? '',
+      availability_zone: zone.name,
+      config_drive: truthy(body.config_drive) ? 'True' : '',
+      disk_config: body['OS-DCF:diskConfig'] ?? 'MANUAL',
+      host: null,
+      progress: 0,
+      azure: { vm: id, os_disk: osDiskName(id), admin_username: username },
+      flavor_id: flavor.flavorid,
+      vcpus: flavor.vcpus,
+      memory_mb: flavor.memory_mb,
+    });
+  }
+  if (volumeBoot) {
+    servers[0] = withBootVolume(servers[0], volumeBoot);
+    await reserveBootVolume(s, volumeBoot, servers[0].id);
+  }
+  for (const srv of servers) await insertServer(s, srv);
+  // Nova's recheck after the records exist: a concurrent create may have taken the last slots.
+  try {
+    await checkQuota(s, projectId, userId, { instances: 0, cores: 0, ram: 0 });
+  } catch (e) {
+    for (const srv of servers) {
+      const cur = await getServerAny(s, srv.id);
+      if (cur) await removeServer(s, cur);
+    }
+    if (volumeBoot) await unreserveBootVolume(s, volumeBoot, servers[0].id);
+    throw e;
+  }
+  for (const srv of servers) await recordUsageStart(s, srv);
+  if (volumeBoot) await startWork(s, { kind: BOOT_VOLUME_KIND, id: servers[0].id, data: { volume: volumeBoot.volume.value.id }, requestId: ctx.requestId }, 2);
+  const customData = body.user_data?.replace(/\s+/g, '') || undefined;
+  await Promise.all(
+    servers.map(async (srv) => {
+      const action = await startAction(s, srv, ACTION.CREATE, ctx.requestId, userId, 'compute__do_build_and_run_instance');
+      await launch(s, srv, action, {
+        reference: image.reference,
+        password,
+        publicKey,
+        customData,
+        zone,
+        nics,
+        sgNsg: sg?.azure,
+        requestId: ctx.requestId,
+        snapshot: image.snapshot,
+        bootDisk: volumeBoot?.volume.value.disk.name,
+        hibernation: flavor.extra_specs['azure:hibernation'] === 'true',
+      });
+    }),
+  );
+  if (truthy(body.return_reservation_id)) return json({ reservation_id: reservationId }, 202);
+  return json({ server: createView(ctx, servers[0], password) }, 202);
+}
+
+interface LaunchSpec {
+  reference: ImageReference;
+  password: string;
+  publicKey?: string;
+  customData?: string;
+  zone: AvailabilityZone;
+  nics: RequestedNic[];
+  sgNsg?: { nsg: string; resourceGroup: string };
+  requestId: string;
+  /** Boot a copy of this snapshot (a server snapshot image) instead of an image. */
+  snapshot?: string;
+  /** The flavor's azure:hibernation=true: the VM is made able to hibernate (suspend). */
+  hibernation?: boolean;
+  /** Boot from this volume's managed disk (attached as the OS disk). */
+  bootDisk?: string;
+}
+
+/**
+ * The port records (so `openstack port list` shows them while the NICs are made), then the build on
+ * the queue (build.ts): no Azure call from the request. The admin password goes into the work item
+ * sealed (shared/work/seal.ts), to Azure in the VM PUT, and nowhere else.
+ */
+async function launch(s: Services, srv: ServerRecord, action: ActionRef, spec: LaunchSpec): Promise<void> {
+  const vms = s.azure.vms;
+  const ports = portStore(s);
+  const nsgId = spec.sgNsg ? vms.nsgId(spec.sgNsg) : undefined;
+  const now = new Date().toISOString();
+  for (const nic of srv.nics) {
+    await ports.put({
+      id: nic.port_id,
+      project_id: srv.project_id,
+      name: '',
+      network_id: nic.network_id,
+      device_id: srv.id,
+      device_owner: `compute:${srv.availability_zone}`,
+      mac_address: '',
+      fixed_ips: nic.fixed_ip ? [{ subnet_id: nic.subnet_id, ip_address: nic.fixed_ip }] : [],
+      security_groups: srv.security_groups.map((g) => g.id),
+      status: 'BUILD',
+      created_at: now,
+      updated_at: now,
+    } satisfies PortRecord);
+  }
+  const provisioned = !spec.bootDisk && !spec.snapshot;
+  const data: BuildData = {
+    action: action.rowKey,
+    nics: srv.nics.map((nic, k) => ({ name: nic.nic_name, subnetId: vms.subnetId(spec.nics[k].network.azure), ...(nsgId ? { nsgId } : {}), ...(nic.fixed_ip ? { fixedIp: nic.fixed_ip } : {}) })),
+    ...(provisioned ? { image: spec.reference, sealed: seal(s.config, spec.password) } : {}),
+    ...(spec.snapshot ? { snapshot: spec.snapshot } : {}),
+    ...(spec.bootDisk ? { bootDisk: spec.bootDisk } : {}),
+    ...(provisioned && spec.publicKey ? { sshPublicKey: spec.publicKey } : {}),
+    ...(provisioned && spec.customData ? { customData: spec.customData } : {}),
+    ...(spec.zone.azureZone ? { azureZone: spec.zone.azureZone } : {}),
+    ...(spec.hibernation ? { hibernation: true } : {}),
+  };
+  await startWork(s, { kind: BUILD_KIND, id: srv.id, step: 'nic:0', data: data as unknown as Record<string, unknown>, requestId: spec.requestId });
+}

@@ -1,0 +1,111 @@
+// Server bodies as Nova's view builder writes them at 2.1 (nova/api/openstack/compute/views/servers.py
+// plus the extended attributes merged into show/detail): basic (index), full (show/detail, with the
+// OS-EXT-* keys; OS-EXT-SRV-ATTR:* for admins only), plain full (update), and create's short body.
+import { createHash } from 'node:crypto';
+import type { RequestContext } from '../../http/router';
+import { allowed, isAdmin } from '../../api/policy';
+import { computeUrl } from '../common';
+import { statusOf, type ServerRecord } from './model';
+import { volumesAttachedView } from './volumes';
+
+function links(ctx: RequestContext, id: string) {
+  return [
+    { rel: 'self', href: computeUrl(ctx, `/servers/${id}`) },
+    { rel: 'bookmark', href: `${ctx.services.config.publicUrl}/compute/servers/${id}` },
+  ];
+}
+
+const bookmark = (ctx: RequestContext, kind: string, id: string) => [{ rel: 'bookmark', href: `${ctx.services.config.publicUrl}/compute/${kind}/${encodeURIComponent(id)}` }];
+
+/** Nova's hostId: sha224 of project id + host, '' before the instance has a host. */
+export function hostId(s: ServerRecord): string {
+  return s.host
+    ? createHash('sha224')
+        .update(s.project_id + s.host)
+        .digest('hex')
+    : '';
+}
+
+/** Azure writes MACs as 00-0D-3A-..; Neutron and Nova show 00:0d:3a:... */
+export const novaMac = (mac: string) => mac.toLowerCase().replace(/-/g, ':');
+
+export function addresses(s: ServerRecord, extended: boolean) {
+  const out: Record<string, Record<string, unknown>[]> = {};
+  for (const n of s.nics) {
+    if (!n.addr) continue;
+    const a: Record<string, unknown> = { version: n.version, addr: n.addr };
+    if (extended) {
+      a['OS-EXT-IPS:type'] = 'fixed';
+      a['OS-EXT-IPS-MAC:mac_addr'] = n.mac ? novaMac(n.mac) : '';
+    }
+    (out[n.network_name] ??= []).push(a);
+  }
+  return out;
+}
+
+export function basicView(ctx: RequestContext, s: ServerRecord) {
+  return { id: s.id, name: s.name, links: links(ctx, s.id) };
+}
+
+const PROGRESS_STATUSES = ['ACTIVE', 'BUILD', 'REBUILD', 'RESIZE', 'VERIFY_RESIZE', 'MIGRATING'];
+
+/** Nova's launched_at: the UTC datetime's isoformat(), microseconds and offset. */
+const usageTime = (t: string | null) => (t ? t.replace(/\.(\d{3})Z$/, '.$1000+00:00').replace(/(:\d\d)Z$/, '$1.000000+00:00') : null);
+
+/** show/detail (extended = true) or update (extended = false). */
+export function fullView(ctx: RequestContext, s: ServerRecord, extended = true) {
+  const status = statusOf(s.vm_state, s.task_state);
+  const v: Record<string, unknown> = {
+    id: s.id,
+    name: s.name,
+    status,
+    tenant_id: s.project_id,
+    user_id: s.user_id,
+    metadata: s.metadata,
+    hostId: hostId(s),
+    image: s.image_id ? { id: s.image_id, links: bookmark(ctx, 'images', s.image_id) } : '',
+    flavor: { id: s.flavor.id, links: bookmark(ctx, 'flavors', s.flavor.id) },
+    created: s.created_at,
+    updated: s.updated_at,
+    addresses: addresses(s, extended),
+    accessIPv4: s.accessIPv4,
+    accessIPv6: s.accessIPv6,
+    links: links(ctx, s.id),
+    'OS-DCF:diskConfig': s.disk_config,
+  };
+  if (PROGRESS_STATUSES.includes(status)) v.progress = s.progress;
+  if (s.fault && (s.vm_state === 'error' || s.vm_state === 'deleted')) {
+    const f: Record<string, unknown> = { code: s.fault.code, created: s.fault.created, message: s.fault.message };
+    // Nova shows details to admins, and to everyone for faults that are not 500s.
+    if (s.fault.details && (isAdmin(ctx.auth!) || s.fault.code !== 500)) f.details = s.fault.details;
+    v.fault = f;
+  }
+  if (!extended) return v;
+  v.key_name = s.key_name;
+  v.config_drive = s.config_drive;
+  v.security_groups = [...new Set(s.security_groups.map((g) => g.name))].map((n) => ({ name: n }));
+  v['OS-EXT-AZ:availability_zone'] = s.availability_zone;
+  v['OS-EXT-STS:vm_state'] = s.vm_state;
+  v['OS-EXT-STS:task_state'] = s.task_state;
+  v['OS-EXT-STS:power_state'] = s.power_state;
+  v['OS-SRV-USG:launched_at'] = usageTime(s.launched_at);
+  v['OS-SRV-USG:terminated_at'] = null;
+  v['os-extended-volumes:volumes_attached'] = volumesAttachedView(s);
+  if (allowed(ctx, 'os_compute_api:os-extended-server-attributes')) {
+    v['OS-EXT-SRV-ATTR:host'] = s.host;
+    v['OS-EXT-SRV-ATTR:hypervisor_hostname'] = s.host;
+    v['OS-EXT-SRV-ATTR:instance_name'] = s.azure.vm;
+  }
+  return v;
+}
+
+export function createView(ctx: RequestContext, s: ServerRecord, adminPass?: string) {
+  const v: Record<string, unknown> = {
+    id: s.id,
+    links: links(ctx, s.id),
+    'OS-DCF:diskConfig': s.disk_config,
+    security_groups: [...new Set(s.security_groups.map((g) => g.name))].map((n) => ({ name: n })),
+  };
+  if (adminPass !== undefined) v.adminPass = adminPass;
+  return v;
+}

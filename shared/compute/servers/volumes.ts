@@ -1,0 +1,44 @@
+// A server's volumes (Nova's block device mappings of destination 'volume'): kept on the server record
+// itself, so the LUN a new attachment takes is chosen under the server's ETag (two attaches racing
+// never share a LUN) and show/detail read them without another query.
+import type { ServerRecord } from './model';
+
+export interface ServerVolume {
+  volume_id: string;
+  /** The volume's project (an admin may attach another project's volume). */
+  volume_project_id: string;
+  /** Azure's LUN for a data disk; null for the root volume (the OS disk). */
+  lun: number | null;
+  /** /dev/sda for the root volume, then /dev/sdb... in LUN order. */
+  device: string;
+  status: 'attaching' | 'attached' | 'detaching';
+  delete_on_termination: boolean;
+  /** The attach or detach instance action running, if any. */
+  action?: string;
+}
+
+export type ServerWithVolumes = ServerRecord & { volumes?: ServerVolume[] };
+
+export const volumesOf = (s: ServerRecord): ServerVolume[] => (s as ServerWithVolumes).volumes ?? [];
+
+export const withVolumes = (s: ServerRecord, volumes: ServerVolume[]): ServerRecord => ({ ...s, volumes }) as ServerWithVolumes;
+
+export const rootVolumeOf = (s: ServerRecord): ServerVolume | undefined => volumesOf(s).find((v) => v.lun === null);
+
+/** Device names in Azure's LUN order after the OS disk (sda). */
+export const deviceForLun = (lun: number) => `/dev/sd${lun < 25 ? String.fromCharCode(98 + lun) : `a${String.fromCharCode(97 + lun - 25)}`}`;
+
+/** The lowest LUN not taken, or undefined when `max` data disks are already there. */
+export function freeLun(s: ServerRecord, max: number): number | undefined {
+  const taken = new Set(
+    volumesOf(s)
+      .map((v) => v.lun)
+      .filter((l): l is number => l !== null),
+  );
+  if (taken.size >= max) return undefined;
+  for (let l = 0; l < 64; l++) if (!taken.has(l)) return l;
+  return undefined;
+}
+
+/** os-extended-volumes:volumes_attached at 2.1: the ids (delete_on_termination appears at 2.3). */
+export const volumesAttachedView = (s: ServerRecord) => volumesOf(s).map((v) => ({ id: v.volume_id }));

@@ -1,0 +1,298 @@
+// The servers' build and delete, as work kinds of the long-action engine (shared/work/engine.ts).
+// POST /servers only writes the record and starts server-build (create.ts); everything on Azure runs
+// here, one idempotent step per queue message:
+//   server-build     nic:<k>  PUT of the k-th NIC (synchronous on Azure: its answer carries the private
+//                             IP, no poll) -> disk / diskwait (a snapshot image: the copy of the snapshot
+//                             that becomes the OS disk) -> vm: the VM PUT (the admin password unsealed from
+//                             the item) -> poll: GET of the VM, paced by the PUT's Retry-After, until
+//                             Succeeded (then one GET per NIC for its MAC, which Azure assigns only
+//                             once the VM runs; -> ACTIVE) or Failed (ERROR, then the cleanup teardown).
+//                             A VM PUT that fails while the VM exists with this server's tags (a retry
+//                             after Azure took the first PUT, a crash after it) adopts the VM.
+//   server-teardown  one VM DELETE (deleteOption=Delete on the OS disk and NICs cascades), then GETs of
+//                    the VM until it is gone; the record last. A cleanup after a failed build deletes
+//                    the VM, or the NICs when no VM was made. Nothing else is read: the sweeps
+//                    (shared/timers) remove whatever Azure left behind.
+// Given up (the retry budget spent, Azure refusing, the deadline passed), a build or a delete ends the
+// server in ERROR with Azure's fault and the instance action in Error; a later DELETE deletes again.
+import type { Services } from '../../../services';
+import type { WorkItem, WorkKind, WorkResult } from '../../../work/types';
+import { again, done } from '../../../work/types';
+import { pollDelay } from '../../../work/pace';
+import { startWork } from '../../../work/ledger';
+import { unseal } from '../../../work/seal';
+import { log } from '../../../log';
+import { azureFailure } from '../../../azure/errors';
+import { BUSY_STATES, type ImageReference, type NicSpec, type OsDiskSource } from '../../../azure/vms';
+import { portStore } from '../../../network/ports';
+import { getServerAny, removeServer, updateServer, serverRepo, POWER, type ServerRecord } from '../model';
+import { finishAction } from '../instanceActions';
+import { actionRef, failServer, giveUpServer, refused } from './common';
+import { registerUsageCounter } from '../../quotas/engine';
+import { odata } from '../../../store/tables';
+import { recordUsageEnd } from '../../usage/api';
+import { releaseServerVolumes } from './volumeAttach';
+
+export const BUILD_KIND = 'server-build';
+export const TEARDOWN_KIND = 'server-teardown';
+
+/** What the build needs beyond the record, carried in the work item (create.ts). */
+export interface BuildData {
+  action: string;
+  nics: NicSpec[];
+  image?: ImageReference;
+  /** A server snapshot image: the Azure snapshot copied into the OS disk. */
+  snapshot?: string;
+  /** Boot from this volume's managed disk. */
+  bootDisk?: string;
+  /** The admin password, sealed (shared/work/seal.ts); absent for disks booted as they are. */
+  sealed?: string;
+  sshPublicKey?: string;
+  customData?: string;
+  azureZone?: string;
+  hibernation?: boolean;
+  /** The private IP each NIC PUT answered with, by NIC name. */
+  ips?: Record<string, string>;
+  /** VM PUTs sent that Azure then did not show (re-sent up to MAX_RESENDS times). */
+  resends?: number;
+}
+
+/** A VM PUT Azure accepted but never showed is sent again this many times before the build gives up. */
+const MAX_RESENDS = 2;
+/** A build (or delete) whose polls keep succeeding without an end is given up after this long. */
+const DEADLINE_SECONDS = 2 * 3600;
+
+const dataOf = (item: WorkItem) => item.data as unknown as BuildData;
+const withData = (item: WorkItem, patch: Partial<BuildData>) => ({ data: { ...item.data, ...patch } as Record<string, unknown> });
+
+/** The OS disk of a build: the image, a copy of a snapshot (deleted with the VM), or a volume (kept). */
+function osSource(srv: ServerRecord, d: BuildData): OsDiskSource {
+  if (d.bootDisk) return { kind: 'attach', diskName: d.bootDisk, deleteWithVm: false };
+  if (d.snapshot) return { kind: 'attach', diskName: srv.azure.os_disk, deleteWithVm: true };
+  return { kind: 'image', imageReference: d.image! };
+}
+
+async function nicStep(s: Services, item: WorkItem, srv: ServerRecord, k: number): Promise<WorkResult> {
+  const d = dataOf(item);
+  const spec = d.nics[k];
+  const made = await s.azure.vms.createNic(spec, srv);
+  const nic = srv.nics[k];
+  const ports = portStore(s);
+  const p = await ports.get(srv.project_id, nic.port_id);
+  if (p) await ports.put({ ...p, azureNicId: made.id, fixed_ips: made.ip ? [{ subnet_id: nic.subnet_id, ip_address: made.ip }] : p.fixed_ips, updated_at: new Date().toISOString() });
+  // The record shows the address with its MAC, once the VM runs (pollStep): until then it is the item's.
+  const cur = await getServerAny(s, srv.id);
+  if (cur && k === 0) await updateServer(s, cur, (v) => (v.vm_state === 'building' && v.task_state === 'scheduling' ? { ...v, task_state: 'networking' } : undefined));
+  const ips = { ...(d.ips ?? {}), ...(made.ip ? { [spec.name]: made.ip } : {}) };
+  const next = k + 1 < d.nics.length ? `nic:${k + 1}` : d.snapshot ? 'disk' : 'vm';
+  return again(item, 0, { step: next, ...withData(item, { ips }) });
+}
+
+/** A VM that carries this server's tags: made by an earlier PUT of this build, adopted as it is. */
+async function ownVm(s: Services, srv: ServerRecord) {
+  const vm = await s.azure.vms.vm(srv.azure.vm).catch(() => undefined);
+  return vm && vm.tags['jacket-server-id'] === srv.id ? vm : undefined;
+}
+
+async function vmStep(s: Services, item: WorkItem, srv: ServerRecord): Promise<WorkResult> {
+  const d = dataOf(item);
+  const vms = s.azure.vms;
+  const body = {
+    os: osSource(srv, d),
+    adminPassword: d.sealed ? unseal(s.config, d.sealed) : undefined,
+    sshPublicKey: srv.os_type === 'linux' ? d.sshPublicKey : undefined,
+    customData: d.customData,
+    azureZone: d.azureZone,
+    hibernation: d.hibernation,
+    nicIds: d.nics.map((n) => vms.nicId(n.name)),
+  };
+  let retryAfter: number | undefined;
+  try {
+    retryAfter = (await vms.createVm(srv.azure.vm, vms.vmBody(srv, body))).retryAfterSeconds;
+  } catch (e) {
+    // Azure may hold the VM already (an earlier PUT of this build that Azure took): adopt it.
+    if (!(await ownVm(s, srv))) throw e;
+    log.info('server build adopts its VM found on Azure', { server: srv.id, code: azureFailure(e).code, requestId: item.requestId });
+  }
+  const cur = await getServerAny(s, srv.id);
+  if (cur) await updateServer(s, cur, (v) => (v.vm_state !== 'building' || v.task_state === 'deleting' ? undefined : { ...v, task_state: 'spawning', host: `azure-${s.config.azure.location}` }));
+  return again(item, pollDelay(s, retryAfter), { step: 'poll' });
+}
+
+async function pollStep(s: Services, item: WorkItem, srv: ServerRecord): Promise<WorkResult> {
+  const st = await s.azure.vms.vm(srv.azure.vm);
+  if (!st) {
+    // Accepted but not there: send the PUT again (idempotent), a few times.
+    const resends = dataOf(item).resends ?? 0;
+    if (resends >= MAX_RESENDS) refused('VMNotFound', 'The virtual machine request did not reach Azure.');
+    return again(item, 0, { step: 'vm', ...withData(item, { resends: resends + 1 }) });
+  }
+  if (st.provisioningState === 'Failed' || st.provisioningState === 'Canceled') {
+    log.warn('server build failed on Azure', { server: srv.id, code: st.error?.code, requestId: item.requestId });
+    refused(st.error?.code ?? st.provisioningState, st.error?.message ?? `The virtual machine provisioning ended ${st.provisioningState}.`);
+  }
+  if (st.provisioningState !== 'Succeeded') return again(item, pollDelay(s));
+  const ips = dataOf(item).ips ?? {};
+  // The one read beyond the VM's polls: Azure gives a NIC its MAC only once the VM runs.
+  const macs = new Map<string, string>();
+  for (const n of srv.nics) {
+    const mac = n.mac ?? (await s.azure.vms.nicMac(n.nic_name));
+    if (mac) macs.set(n.nic_name, mac);
+  }
+  const cur = await getServerAny(s, srv.id);
+  if (cur) {
+    await updateServer(s, cur, (v) =>
+      v.vm_state !== 'building' || v.task_state === 'deleting'
+        ? undefined
+        : {
+            ...v,
+            vm_state: 'active',
+            task_state: null,
+            power_state: st.powerState === 'running' || st.powerState === 'starting' ? POWER.RUNNING : POWER.SHUTDOWN,
+            launched_at: new Date().toISOString(),
+            host: v.host ?? `azure-${s.config.azure.location}`,
+            progress: 0,
+            nics: v.nics.map((n) => ({ ...n, ...(ips[n.nic_name] ? { addr: ips[n.nic_name] } : {}), ...(macs.has(n.nic_name) ? { mac: macs.get(n.nic_name) } : {}) })),
+          },
+    );
+  }
+  const ports = portStore(s);
+  for (const n of srv.nics) {
+    const p = await ports.get(srv.project_id, n.port_id);
+    const mac = macs.get(n.nic_name);
+    if (p) await ports.put({ ...p, status: 'ACTIVE', ...(mac ? { mac_address: mac.toLowerCase().replace(/-/g, ':') } : {}), updated_at: new Date().toISOString() });
+  }
+  const ref = actionRef(item);
+  if (ref) await finishAction(s, ref, true);
+  return done();
+}
+
+async function diskStep(s: Services, item: WorkItem, srv: ServerRecord, wait: boolean): Promise<WorkResult> {
+  const d = dataOf(item);
+  const vms = s.azure.vms;
+  if (!wait) {
+    const sub = await vms.putOsDisk(srv.azure.os_disk, srv, { createOption: 'Copy', sourceResourceId: d.snapshot }, d.azureZone);
+    return again(item, pollDelay(s, sub.retryAfterSeconds), { step: 'diskwait' });
+  }
+  const disk = await vms.osDisk(srv.azure.os_disk);
+  if (!disk) return again(item, 0, { step: 'disk' });
+  if (disk.provisioningState === 'Failed' || disk.provisioningState === 'Canceled') refused('DiskCreationFailed', 'The copy of the snapshot could not be made into the OS disk.');
+  if (disk.provisioningState !== 'Succeeded') return again(item, pollDelay(s));
+  return again(item, 0, { step: 'vm' });
+}
+
+async function buildStep(item: WorkItem, s: Services): Promise<WorkResult> {
+  const cur = await getServerAny(s, item.id);
+  if (!cur || cur.value.vm_state !== 'building' || cur.value.task_state === 'deleting') {
+    // Deleted while building: the delete takes over, the create action ends in Error (as Nova's).
+    const ref = actionRef(item);
+    if (ref && cur?.value.task_state === 'deleting') await finishAction(s, ref, false, 'The server was deleted while it was being built.');
+    return done();
+  }
+  const srv = cur.value;
+  const step = item.step ?? 'nic:0';
+  if (step.startsWith('nic:')) return nicStep(s, item, srv, Number(step.slice(4)) || 0);
+  if (step === 'disk' || step === 'diskwait') return diskStep(s, item, srv, step === 'diskwait');
+  if (step === 'vm') return vmStep(s, item, srv);
+  return pollStep(s, item, srv);
+}
+
+export const buildKind: WorkKind = {
+  kind: BUILD_KIND,
+  run: buildStep,
+  deadlineSeconds: DEADLINE_SECONDS,
+  async giveUp(item, s, f) {
+    if (!(await giveUpServer(s, item, f, (v) => v.vm_state === 'building' && v.task_state !== 'deleting'))) return;
+    // Whatever the build made on Azure goes (the record stays, in ERROR, until it is deleted).
+    await startWork(s, { kind: TEARDOWN_KIND, id: item.id, data: { purpose: 'cleanup' }, requestId: item.requestId });
+  },
+};
+
+// ---- teardown ----
+
+/**
+ * NICs made for a VM that never was (its PUT never sent or refused) are not cascaded by a VM delete:
+ * they go one by one. A server whose VM PUT was sent (host set) has its NICs deleted with the VM.
+ */
+async function deleteOrphanNics(s: Services, srv: ServerRecord): Promise<void> {
+  if (srv.host && srv.vm_state !== 'error') return;
+  for (const n of srv.nics) await s.azure.vms.deleteNic(n.nic_name);
+}
+
+async function finishDelete(s: Services, item: WorkItem): Promise<WorkResult> {
+  const cur = await getServerAny(s, item.id);
+  if (!cur) return done();
+  await deleteOrphanNics(s, cur.value);
+  const ports = portStore(s);
+  for (const n of cur.value.nics) await ports.remove(cur.value.project_id, n.port_id);
+  // The VM is gone: its volumes are released (delete_on_termination: deleted).
+  await releaseServerVolumes(s, cur.value, item.requestId);
+  await recordUsageEnd(s, cur.value);
+  await removeServer(s, cur);
+  const ref = actionRef(item);
+  if (ref) await finishAction(s, ref, true);
+  return done();
+}
+
+async function finishCleanup(s: Services, srv: ServerRecord): Promise<WorkResult> {
+  await deleteOrphanNics(s, srv);
+  const ports = portStore(s);
+  for (const n of srv.nics) await ports.remove(srv.project_id, n.port_id);
+  const cur = await getServerAny(s, srv.id);
+  if (cur) await updateServer(s, cur, (v) => ({ ...v, nics: v.nics.map(({ addr: _a, mac: _m, ...n }) => n) }));
+  return done();
+}
+
+async function teardownStep(item: WorkItem, s: Services): Promise<WorkResult> {
+  const purpose = item.data?.purpose === 'delete' ? 'delete' : 'cleanup';
+  const cur = await getServerAny(s, item.id);
+  if (!cur) return done();
+  // A delete requested meanwhile runs its own teardown (and removes the record); a delete given up
+  // (task_state cleared) ends this one.
+  if (purpose === 'cleanup' && cur.value.task_state === 'deleting') return done();
+  if (purpose === 'delete' && cur.value.task_state !== 'deleting') return done();
+  const vms = s.azure.vms;
+  const srv = cur.value;
+  if (item.step !== 'gone') {
+    const sub = await vms.deleteVm(srv.azure.vm);
+    if (sub.absent) return purpose === 'delete' ? finishDelete(s, item) : finishCleanup(s, srv);
+    return again(item, pollDelay(s, sub.retryAfterSeconds), { step: 'gone' });
+  }
+  const vm = await vms.vm(srv.azure.vm);
+  if (!vm) return purpose === 'delete' ? finishDelete(s, item) : finishCleanup(s, srv);
+  // Still there and no longer deleting (Azure's delete failed, or it had not started): send it again.
+  if (vm.provisioningState !== 'Deleting' && !BUSY_STATES.includes(vm.provisioningState)) return again(item, 0, { step: 'send' });
+  return again(item, pollDelay(s));
+}
+
+export const teardownKind: WorkKind = {
+  kind: TEARDOWN_KIND,
+  run: teardownStep,
+  deadlineSeconds: DEADLINE_SECONDS,
+  async giveUp(item, s, f) {
+    if (item.data?.purpose !== 'delete') {
+      // The server is in ERROR already; what is left on Azure is the sweeps' business.
+      log.warn('server cleanup given up', { server: item.id, code: f.code, requestId: item.requestId });
+      return;
+    }
+    // Nova's stable state for a delete that failed: ERROR with the fault; a later DELETE runs again.
+    await failServer(s, item.id, actionRef(item), f, { deleting: true });
+  },
+};
+
+/** Starts the delete of a server whose record already says task_state deleting. */
+export function startTeardown(s: Services, serverId: string, requestId?: string, action?: string): Promise<void> {
+  return startWork(s, { kind: TEARDOWN_KIND, id: serverId, data: { purpose: 'delete', ...(action ? { action } : {}) }, requestId });
+}
+
+export const SERVER_BUILD_KINDS: WorkKind[] = [buildKind, teardownKind];
+
+// Usage for Nova's quotas: every server record of the project (or of one user in it) counts until
+// Azure has confirmed its deletion.
+async function usage(s: Services, projectId: string, userId: string | undefined, pick: (r: ServerRecord) => number): Promise<number> {
+  const rows = await serverRepo(s).list(projectId, userId ? odata`user_id eq ${userId}` : undefined);
+  return rows.reduce((a, r) => a + pick(r.value), 0);
+}
+registerUsageCounter('instances', (p, u, s) => usage(s, p, u, () => 1));
+registerUsageCounter('cores', (p, u, s) => usage(s, p, u, (r) => r.vcpus));
+registerUsageCounter('ram', (p, u, s) => usage(s, p, u, (r) => r.memory_mb));

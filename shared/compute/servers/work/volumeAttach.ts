@@ -1,0 +1,224 @@
+// The Azure side of volume attachments, as work kinds of the long-action engine (shared/work/engine.ts).
+// Each step reads the server record, the volume record (and, when polling, the VM), does the next
+// idempotent thing and comes back later:
+//   volume-attach       one POST attachDetachDataDisks with the volume's managed disk at the LUN the API
+//                       chose, then GETs of the VM (paced by the POST's Retry-After) until Azure has it
+//                       (volume in-use) or refused it (volume available again, the mapping gone, the
+//                       instance action in error — also when the engine gives up);
+//   volume-detach       one POST detaching the disk, then GETs until it is off the VM; given up, the
+//                       volume goes back to in-use (roll_detaching);
+//   server-boot-volume  a server booted from a volume: once the server is ACTIVE the volume is in-use;
+//                       a build that ended in ERROR gives the volume back (the mapping stays until the
+//                       server is deleted, which then honours delete_on_termination).
+// releaseServerVolumes runs in the server's delete teardown, once Azure has deleted the VM.
+import type { Services } from '../../../services';
+import type { WorkItem, WorkKind, WorkResult } from '../../../work/types';
+import { again, done } from '../../../work/types';
+import { pollDelay } from '../../../work/pace';
+import { startWork } from '../../../work/ledger';
+import { azureFailure } from '../../../azure/errors';
+import { BUSY_STATES } from '../../../azure/vms';
+import { log } from '../../../log';
+import { getServerAny, updateServer, type ServerRecord } from '../model';
+import { finishAction } from '../instanceActions';
+import { volumesOf, withVolumes, type ServerVolume } from '../volumes';
+import { markAttached, releaseFromServer, rollDetaching, volumeAt, attachmentOf } from '../../../volume/attachments/service';
+import { volumeTables } from '../../../volume/model';
+import { cinderTime } from '../../../volume/common';
+import { VOLUME_DELETE } from '../../../volume/workKinds';
+
+export const ATTACH_KIND = 'volume-attach';
+export const DETACH_KIND = 'volume-detach';
+export const BOOT_VOLUME_KIND = 'server-boot-volume';
+
+const sameId = (a?: string, b?: string) => !!a && !!b && a.toLowerCase() === b.toLowerCase();
+
+/** The ARM id of a volume's managed disk (its recorded id, else known from its name). */
+const diskIdOf = (s: Services, disk: { armId?: string; name: string }) => disk.armId ?? s.azure.vms.diskId(disk.name);
+
+// ---- steps ----
+
+const volumeId = (item: WorkItem) => String(item.data?.volume ?? '');
+
+/** The server and its mapping of the item's volume, while the mapping is in `status`. */
+async function pending(s: Services, item: WorkItem, status: ServerVolume['status']): Promise<{ srv: ServerRecord; m: ServerVolume } | undefined> {
+  const cur = await getServerAny(s, item.id);
+  const m = cur && volumesOf(cur.value).find((x) => x.volume_id === volumeId(item));
+  return cur && m && m.status === status ? { srv: cur.value, m } : undefined;
+}
+
+async function setMapping(s: Services, srv: ServerRecord, id: string, change: (m: ServerVolume) => ServerVolume | undefined): Promise<void> {
+  const cur = await getServerAny(s, srv.id);
+  if (!cur) return;
+  await updateServer(s, cur, (v) => {
+    const list = volumesOf(v);
+    if (!list.some((m) => m.volume_id === id)) return undefined;
+    return withVolumes(
+      v,
+      list.flatMap((m) => (m.volume_id === id ? [change(m)].filter((x): x is ServerVolume => !!x) : [m])),
+    );
+  });
+}
+
+const actionOf = (srv: ServerRecord, m: ServerVolume) => (m.action ? { serverId: srv.id, rowKey: m.action } : undefined);
+
+/** The attach failed: the volume available again, the mapping gone, the instance action in Error. */
+async function failAttach(s: Services, item: WorkItem, code: string, message: string): Promise<void> {
+  const p = await pending(s, item, 'attaching');
+  if (!p) return;
+  const { srv, m } = p;
+  log.warn('volume attach failed on Azure', { server: item.id, volume: m.volume_id, code, requestId: item.requestId });
+  await releaseFromServer(s, m.volume_project_id, m.volume_id, item.id);
+  await setMapping(s, srv, m.volume_id, () => undefined);
+  const ref = actionOf(srv, m);
+  if (ref) await finishAction(s, ref, false, `Azure error ${code}: ${message}`);
+}
+
+/**
+ * step send: one POST attachDetachDataDisks (no GET before: a VM busy with another operation answers
+ * 409, which the engine retries); step poll: GETs of the VM until the disk is on it and Succeeded.
+ */
+async function attachStep(item: WorkItem, s: Services): Promise<WorkResult> {
+  const p = await pending(s, item, 'attaching');
+  if (!p || p.m.lun === null) return done();
+  const { srv, m } = p;
+  const lun = p.m.lun;
+  const vol = await volumeAt(s, m.volume_project_id, m.volume_id);
+  if (!vol) return done();
+  const vms = s.azure.vms;
+  const diskId = diskIdOf(s, vol.value.disk);
+  if (item.step !== 'poll') {
+    let retryAfter: number | undefined;
+    try {
+      retryAfter = (await vms.attachDataDisk(srv.azure.vm, diskId, lun)).retryAfterSeconds;
+    } catch (e) {
+      // Sent before (a retry after Azure took it): the disk is on the VM already.
+      const vm = await vms.vm(srv.azure.vm).catch(() => undefined);
+      if (!vm?.dataDisks.some((d) => sameId(d.id, diskId))) throw e;
+    }
+    return again(item, pollDelay(s, retryAfter), { step: 'poll' });
+  }
+  const vm = await vms.vm(srv.azure.vm);
+  if (!vm) {
+    await failAttach(s, item, 'VMNotFound', 'The virtual machine does not exist.');
+    return done();
+  }
+  const there = vm.dataDisks.find((d) => sameId(d.id, diskId));
+  if (vm.provisioningState === 'Failed') {
+    await failAttach(s, item, vm.error?.code ?? 'ProvisioningFailed', vm.error?.message ?? 'The virtual machine update failed.');
+    return done();
+  }
+  if (!there || vm.provisioningState !== 'Succeeded') {
+    if (there || BUSY_STATES.includes(vm.provisioningState)) return again(item, pollDelay(s));
+    return again(item, 0, { step: 'send' }); // not on the VM and the VM at rest: Azure dropped it, send again
+  }
+  await markAttached(s, m.volume_project_id, m.volume_id, srv.id, srv.host);
+  await setMapping(s, srv, m.volume_id, ({ action: _a, ...x }) => ({ ...x, status: 'attached', lun: there.lun, device: x.device }));
+  const ref = actionOf(srv, m);
+  if (ref) await finishAction(s, ref, true);
+  return done();
+}
+
+/** The detach failed: the disk stays on the VM, the volume back to in-use (Cinder's roll_detaching). */
+async function failDetach(s: Services, item: WorkItem, code: string, message: string): Promise<void> {
+  const p = await pending(s, item, 'detaching');
+  if (!p) return;
+  const { srv, m } = p;
+  log.warn('volume detach refused by Azure', { server: item.id, volume: m.volume_id, code, requestId: item.requestId });
+  await rollDetaching(s, m.volume_project_id, m.volume_id, item.id);
+  await setMapping(s, srv, m.volume_id, ({ action: _a, ...x }) => ({ ...x, status: 'attached' }));
+  const ref = actionOf(srv, m);
+  if (ref) await finishAction(s, ref, false, `Azure error ${code}: ${message}`);
+}
+
+/** step send: one POST attachDetachDataDisks; step poll: GETs of the VM until the disk is off it. */
+async function detachStep(item: WorkItem, s: Services): Promise<WorkResult> {
+  const p = await pending(s, item, 'detaching');
+  if (!p) return done();
+  const { srv, m } = p;
+  const vol = await volumeAt(s, m.volume_project_id, m.volume_id);
+  const diskId = vol ? diskIdOf(s, vol.value.disk) : undefined;
+  const vms = s.azure.vms;
+  if (item.step !== 'poll' && diskId) {
+    let retryAfter: number | undefined;
+    try {
+      retryAfter = (await vms.detachDataDisk(srv.azure.vm, diskId)).retryAfterSeconds;
+    } catch (e) {
+      // A VM that is gone, or no longer has the disk, has nothing to detach.
+      const f = azureFailure(e);
+      if (f.kind !== 'notFound' && f.kind !== 'client') throw e;
+      const vm = await vms.vm(srv.azure.vm);
+      if (vm?.dataDisks.some((d) => sameId(d.id, diskId))) throw e;
+    }
+    return again(item, pollDelay(s, retryAfter), { step: 'poll' });
+  }
+  const vm = await vms.vm(srv.azure.vm);
+  const there = vm && diskId ? vm.dataDisks.some((d) => sameId(d.id, diskId)) : false;
+  if (vm && (there || BUSY_STATES.includes(vm.provisioningState))) {
+    if (there && !BUSY_STATES.includes(vm.provisioningState)) return again(item, 0, { step: 'send' });
+    return again(item, pollDelay(s));
+  }
+  await releaseFromServer(s, m.volume_project_id, m.volume_id, srv.id);
+  await setMapping(s, srv, m.volume_id, () => undefined);
+  const ref = actionOf(srv, m);
+  if (ref) await finishAction(s, ref, true);
+  return done();
+}
+
+async function bootVolumeStep(item: WorkItem, s: Services): Promise<WorkResult> {
+  const p = await pending(s, item, 'attaching');
+  if (!p) return done();
+  const { srv, m } = p;
+  if (srv.vm_state === 'building' && srv.task_state !== 'deleting') return again(item, pollDelay(s, 2));
+  if (srv.vm_state === 'error' || srv.task_state === 'deleting') {
+    await releaseFromServer(s, m.volume_project_id, m.volume_id, srv.id);
+    return done();
+  }
+  await markAttached(s, m.volume_project_id, m.volume_id, srv.id, srv.host);
+  await setMapping(s, srv, m.volume_id, (x) => ({ ...x, status: 'attached' }));
+  return done();
+}
+
+/**
+ * After the VM is gone: each volume of the server is released, and those with delete_on_termination
+ * deleted as Cinder deletes a volume (the volume-delete work step removes the disk and the record).
+ * A volume that meanwhile belongs to something else is left alone.
+ */
+export async function releaseServerVolumes(s: Services, srv: ServerRecord, requestId?: string): Promise<void> {
+  const t = volumeTables(s);
+  for (const m of volumesOf(srv)) {
+    const vol = await volumeAt(s, m.volume_project_id, m.volume_id);
+    if (!vol) continue;
+    const a = attachmentOf(vol.value);
+    if (a && a.server_id !== srv.id) continue;
+    if (!a && (vol.value.status !== 'available' || !m.delete_on_termination)) continue;
+    if (m.delete_on_termination) {
+      let mine = false;
+      await t.volumes.update(vol.partitionKey, vol.rowKey, (v) => {
+        const at = attachmentOf(v);
+        if ((at && at.server_id !== srv.id) || (!at && v.status !== 'available')) return undefined;
+        mine = true;
+        const { attachment: _gone, ...rest } = v as typeof v & { attachment?: unknown };
+        return { ...rest, status: 'deleting', attach_status: 'detached', updated_at: cinderTime() };
+      });
+      if (mine) await startWork(s, { kind: VOLUME_DELETE, id: m.volume_id, data: { project: m.volume_project_id }, requestId });
+    } else {
+      await releaseFromServer(s, m.volume_project_id, m.volume_id, srv.id);
+    }
+  }
+}
+
+/** The attach, detach and boot-volume kinds; given up, each puts the volume back where it was. */
+export const VOLUME_ATTACH_KINDS: WorkKind[] = [
+  { kind: ATTACH_KIND, run: attachStep, deadlineSeconds: 3600, giveUp: (item, s, f) => failAttach(s, item, f.code, f.message) },
+  { kind: DETACH_KIND, run: detachStep, deadlineSeconds: 3600, giveUp: (item, s, f) => failDetach(s, item, f.code, f.message) },
+  {
+    kind: BOOT_VOLUME_KIND,
+    run: bootVolumeStep,
+    deadlineSeconds: 4 * 3600,
+    async giveUp(item, s) {
+      const p = await pending(s, item, 'attaching');
+      if (p && p.srv.vm_state !== 'active') await releaseFromServer(s, p.m.volume_project_id, p.m.volume_id, item.id);
+    },
+  },
+];

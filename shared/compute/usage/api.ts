@@ -1,0 +1,231 @@
+// Nova's os-simple-tenant-usage at 2.1 (nova/api/openstack/compute/simple_tenant_usage.py): hours,
+// vCPU-, RAM- and disk-hours per project over a period, from the servers' lifetimes.
+//
+// Nova keeps deleted instances (with terminated_at) in its database; Jacket removes a server's record
+// once Azure confirms the delete, so lifetimes are kept in a usage ledger of their own:
+//   table 'serverusage'  PartitionKey = project id, RowKey = server id: flavor snapshot, created_at, and
+//                        once deleted launched_at and terminated_at (live = false).
+// recordUsageStart runs when create has written the record; recordUsageEnd in the delete teardown,
+// just before the record goes. A live server's name, state, flavor and launched_at are read from its
+// record at report time (they change over its life); a terminated one's from its ledger row.
+import type { RequestContext, Route } from '../../http/router';
+import type { Services } from '../../services';
+import { json } from '../../http/respond';
+import { badRequest } from '../../http/errors';
+import { authorize } from '../../api/policy';
+import { odata } from '../../store/tables';
+import { computeRoute } from '../common';
+import { getServerAny, type ServerRecord } from '../servers/model';
+
+interface UsageRow {
+  instance_id: string;
+  project_id: string;
+  name: string;
+  flavor: { name: string; vcpus: number; memory_mb: number; local_gb: number };
+  created_at: string;
+  launched_at: string | null;
+  /** Set when the server's deletion completed. */
+  terminated_at?: string;
+  vm_state?: string;
+  /** Indexed: live rows and rows terminated after a period's start are the ones a report reads. */
+  live: boolean;
+}
+
+const ledger = (s: Services) => s.tables.repository<UsageRow>('serverusage', ['live', 'terminated_at']);
+
+function flavorOf(srv: ServerRecord): UsageRow['flavor'] {
+  return { name: srv.flavor.name, vcpus: srv.flavor.vcpus, memory_mb: srv.flavor.ram, local_gb: srv.flavor.disk + srv.flavor.ephemeral };
+}
+
+/** The server now exists (create, after its record is written). */
+export async function recordUsageStart(s: Services, srv: ServerRecord): Promise<void> {
+  await ledger(s).upsert(srv.project_id, srv.id, {
+    instance_id: srv.id,
+    project_id: srv.project_id,
+    name: srv.name,
+    flavor: flavorOf(srv),
+    created_at: srv.created_at,
+    launched_at: srv.launched_at,
+    live: true,
+  });
+}
+
+/** The server's deletion completed (teardown, before its record is removed); a retried step keeps the first time. */
+export async function recordUsageEnd(s: Services, srv: ServerRecord): Promise<void> {
+  const prev = await ledger(s).get(srv.project_id, srv.id);
+  if (prev?.value.terminated_at) return;
+  await ledger(s).upsert(srv.project_id, srv.id, {
+    instance_id: srv.id,
+    project_id: srv.project_id,
+    name: srv.name,
+    flavor: flavorOf(srv),
+    created_at: srv.created_at,
+    launched_at: srv.launched_at,
+    terminated_at: new Date().toISOString(),
+    vm_state: srv.vm_state,
+    live: false,
+  });
+}
+
+// ---- times: Nova parses and prints naive UTC datetimes with microseconds; kept here as epoch µs ----
+
+const US_PER_MS = 1000;
+const toMicros = (iso: string) => Date.parse(iso) * US_PER_MS;
+
+/** Python's datetime.isoformat() of a naive UTC time: the fraction only when not zero. */
+function pyIso(us: number): string {
+  const ms = Math.floor(us / US_PER_MS);
+  const base = new Date(ms).toISOString().slice(0, 19);
+  const frac = us - Math.floor(us / 1e6) * 1e6;
+  return frac ? `${base}.${String(frac).padStart(6, '0')}` : base;
+}
+
+const FORMATS = [
+  /^(\d{4})-(\d{1,2})-(\d{1,2})T(\d{1,2}):(\d{1,2}):(\d{1,2})()$/,
+  /^(\d{4})-(\d{1,2})-(\d{1,2})T(\d{1,2}):(\d{1,2}):(\d{1,2})\.(\d{1,6})$/,
+  /^(\d{4})-(\d{1,2})-(\d{1,2}) (\d{1,2}):(\d{1,2}):(\d{1,2})\.(\d{1,6})$/,
+];
+
+/** _parse_datetime: absent means now; else one of Nova's three strptime formats, as UTC. */
+function parseTime(raw: string | null, nowUs: number): number {
+  if (!raw) return nowUs;
+  for (const f of FORMATS) {
+    const m = f.exec(raw);
+    if (!m) continue;
+    const [y, mo, d, h, mi, sec] = m.slice(1, 7).map(Number);
+    const ms = Date.UTC(y, mo - 1, d, h, mi, sec);
+    const t = new Date(ms);
+    if (t.getUTCFullYear() !== y || t.getUTCMonth() !== mo - 1 || t.getUTCDate() !== d || h > 23 || mi > 59 || sec > 59) break;
+    return ms * US_PER_MS + Number((m[7] ?? '').padEnd(6, '0') || 0);
+  }
+  throw badRequest('Invalid datetime string: Datetime is in invalid format');
+}
+
+function period(ctx: RequestContext): { start: number; stop: number } {
+  const now = Date.now() * US_PER_MS;
+  const start = parseTime(ctx.query.get('start'), now);
+  let stop = parseTime(ctx.query.get('end'), now);
+  if (!(start < stop)) throw badRequest('Invalid start time. The start time cannot occur after the end time.');
+  if (stop > now) stop = now;
+  return { start, stop };
+}
+
+// ---- the report ----
+
+/** CONF.api.max_limit: Nova reads at most this many instances per report at 2.1. */
+const MAX_INSTANCES = 1000;
+
+interface Lifetime {
+  row: UsageRow;
+  name: string;
+  state: string;
+  flavor: UsageRow['flavor'];
+  launched: number;
+  terminated: number | null;
+}
+
+/** Servers alive at some point of [start, stop): Nova's instance_get_active_by_window_joined. */
+async function lifetimes(s: Services, start: number, stop: number, projectId?: string): Promise<Lifetime[]> {
+  const window = odata`live eq true or terminated_at gt ${new Date(Math.floor(start / US_PER_MS)).toISOString()}`;
+  const filter = projectId ? `${odata`PartitionKey eq ${projectId}`} and (${window})` : window;
+  const rows = (await ledger(s).queryAll(filter, MAX_INSTANCES)).map((r) => r.value);
+  // Live servers' current records, read in parallel (point reads by id).
+  const records = await Promise.all(rows.map((row) => (row.live ? getServerAny(s, row.instance_id) : undefined)));
+  const out: Lifetime[] = [];
+  for (const [i, row] of rows.entries()) {
+    let l: Lifetime | undefined;
+    if (row.live) {
+      // A live row whose record is gone was never completed (a create refused after its record) or
+      // lost its end: no lifetime to bill.
+      const srv = records[i]?.value;
+      if (srv?.launched_at) {
+        l = { row, name: srv.name, state: srv.vm_state, flavor: flavorOf(srv), launched: toMicros(srv.launched_at), terminated: null };
+      }
+    } else if (row.launched_at && row.terminated_at) {
+      const terminated = toMicros(row.terminated_at);
+      if (terminated > start) l = { row, name: row.name, state: 'terminated', flavor: row.flavor, launched: toMicros(row.launched_at), terminated };
+    }
+    if (l && l.launched < stop) out.push(l);
+  }
+  return out;
+}
+
+/** _hours_for: the part of [launched, terminated) inside the period, in hours. */
+function hoursFor(l: Lifetime, start: number, stop: number): number {
+  const from = Math.max(l.launched, start);
+  const to = l.terminated === null ? stop : Math.min(stop, l.terminated);
+  return (to - from) / 3.6e9;
+}
+
+type Summary = Record<string, unknown> & {
+  total_local_gb_usage: number;
+  total_vcpus_usage: number;
+  total_memory_mb_usage: number;
+  total_hours: number;
+  server_usages?: Record<string, unknown>[];
+};
+
+async function usagesFor(s: Services, start: number, stop: number, detailed: boolean, projectId?: string): Promise<Summary[]> {
+  const byProject = new Map<string, Summary>();
+  const now = Date.now() * US_PER_MS;
+  for (const l of await lifetimes(s, start, stop, projectId)) {
+    const hours = hoursFor(l, start, stop);
+    const p = l.row.project_id;
+    let sum = byProject.get(p);
+    if (!sum) {
+      sum = {
+        tenant_id: p,
+        ...(detailed ? { server_usages: [] } : {}),
+        total_local_gb_usage: 0,
+        total_vcpus_usage: 0,
+        total_memory_mb_usage: 0,
+        total_hours: 0,
+        start: pyIso(start),
+        stop: pyIso(stop),
+      };
+      byProject.set(p, sum);
+    }
+    sum.total_local_gb_usage += l.flavor.local_gb * hours;
+    sum.total_vcpus_usage += l.flavor.vcpus * hours;
+    sum.total_memory_mb_usage += l.flavor.memory_mb * hours;
+    sum.total_hours += hours;
+    sum.server_usages?.push({
+      hours,
+      flavor: l.flavor.name,
+      instance_id: l.row.instance_id,
+      name: l.name,
+      tenant_id: p,
+      memory_mb: l.flavor.memory_mb,
+      local_gb: l.flavor.local_gb,
+      vcpus: l.flavor.vcpus,
+      started_at: pyIso(l.launched),
+      ended_at: l.terminated === null ? null : pyIso(l.terminated),
+      state: l.state,
+      uptime: Math.trunc(((l.terminated ?? now) - l.launched) / 1e6),
+    });
+  }
+  return [...byProject.values()];
+}
+
+/** GET /os-simple-tenant-usage (admin): every project; per-server rows with detailed=1. */
+async function index(ctx: RequestContext) {
+  const { start, stop } = period(ctx);
+  const detailed = ctx.query.get('detailed') === '1';
+  return json({ tenant_usages: await usagesFor(ctx.services, start, stop, detailed) });
+}
+
+/** GET /os-simple-tenant-usage/{tenant_id}: one project (its readers, or admins), always detailed. */
+async function show(ctx: RequestContext) {
+  const projectId = ctx.params.tenant_id;
+  authorize(ctx, 'os_compute_api:os-simple-tenant-usage:show', { projectId });
+  const { start, stop } = period(ctx);
+  const [usage] = await usagesFor(ctx.services, start, stop, true, projectId);
+  return json({ tenant_usage: usage ?? {} });
+}
+
+const P = 'os_compute_api:os-simple-tenant-usage:';
+
+export const simpleTenantUsageRoutes: Route[] = [
+  computeRoute('tenant-usage-list', 'GET', '/os-simple-tenant-usage', `${P}list`, index),
+  computeRoute('tenant-usage-show', 'GET', '/os-simple-tenant-usage/{tenant_id}', `${P}show`, show),
+];

@@ -1,0 +1,247 @@
+// /snapshots: Cinder's snapshot API at 3.0 — create (an incremental managed snapshot snapshot-<id> of
+// the volume's disk), list, list detailed, show, update, delete.
+import { randomUUID } from 'node:crypto';
+import { startWork } from '../../work/ledger';
+import type { RequestContext, Route } from '../../http/router';
+import { json, accepted } from '../../http/respond';
+import { badRequest, notFound } from '../../http/errors';
+import { validateBody } from '../../api/validation';
+import { actionPolicy, isAdmin } from '../../api/policy';
+import { SNAPSHOT_ACTION_POLICIES } from '../policy';
+import { pageRequest, nextLinks } from '../../api/pagination';
+import { odata } from '../../store/tables';
+import {
+  actionName,
+  boolParam,
+  booleanSchema,
+  cinderRoute,
+  cinderTime,
+  collectionUrl,
+  compareBy,
+  descriptionSchema,
+  metadataSchema,
+  pageAfter,
+  parseMetadataFilter,
+  projectOf,
+  sortParams,
+} from '../common';
+import { findSnapshot, findVolume, snapshotNameOf, volumeTables, type SnapshotRecord } from '../model';
+import { snapshotDetail, snapshotSummary } from '../views';
+import { SNAPSHOT_CREATE, SNAPSHOT_DELETE } from '../workKinds';
+import { checkSnapshotQuota } from '../quotas/engine';
+import { typeStore } from '../types/store';
+
+const text255 = { type: ['string', 'null'], minLength: 0, maxLength: 255 };
+
+const createSchema = {
+  type: 'object',
+  required: ['snapshot'],
+  additionalProperties: false,
+  properties: {
+    snapshot: {
+      type: 'object',
+      required: ['volume_id'],
+      additionalProperties: false,
+      properties: {
+        name: text255,
+        display_name: text255,
+        description: descriptionSchema,
+        volume_id: { oneOf: [{ type: 'string', format: 'uuid' }, { type: 'null' }] },
+        force: booleanSchema,
+        metadata: { ...metadataSchema(), type: ['object', 'null'] },
+      },
+    },
+  },
+};
+
+const updateSchema = {
+  type: 'object',
+  required: ['snapshot'],
+  additionalProperties: false,
+  properties: {
+    snapshot: {
+      type: 'object',
+      additionalProperties: false,
+      anyOf: [{ required: ['name'] }, { required: ['description'] }, { required: ['display_name'] }, { required: ['display_description'] }],
+      properties: { name: text255, display_name: text255, description: descriptionSchema, display_description: descriptionSchema },
+    },
+  },
+};
+
+/**
+ * Create: the volume learns of its snapshot (dependency row) before its status is read, so a racing
+ * volume delete either sees the row or we see 'deleting'.
+ */
+async function create(ctx: RequestContext) {
+  const b = validateBody<{
+    snapshot: { name?: string | null; display_name?: string | null; description?: string | null; volume_id: string | null; force?: boolean | string; metadata?: Record<string, string> | null };
+  }>(createSchema, ctx.body).snapshot;
+  if (!b.volume_id) throw badRequest("Invalid input received: 'volume_id' must be specified");
+  const force = b.force === undefined ? false : boolParam(b.force, 'force');
+  const vol = await findVolume(ctx, b.volume_id);
+  const allowed = force ? ['available', 'in-use'] : ['available'];
+  const refuse = (status: string) => badRequest(`Invalid volume: Volume ${vol.value.id} status must be ${allowed.join(', ')}, but current status is: ${status}.`);
+  if (vol.value.status === 'error') throw badRequest('Invalid volume: The snapshot cannot be created when the volume is in error status.');
+  if (!allowed.includes(vol.value.status)) throw refuse(vol.value.status);
+  const t = volumeTables(ctx.services);
+  const project = projectOf(ctx);
+  const typeName = (await typeStore(ctx.services).get(vol.value.volume_type_id))?.value.name ?? '';
+  await checkSnapshotQuota(ctx.services, project, typeName, vol.value.size);
+  const id = randomUUID();
+  await t.deps.create(vol.value.id, id, { kind: 'snapshot', project_id: project });
+  const again = await t.volumes.get(vol.partitionKey, vol.rowKey);
+  if (!again || !allowed.includes(again.value.status)) {
+    await t.deps.delete(vol.value.id, id);
+    throw refuse(again?.value.status ?? 'deleting');
+  }
+  const now = cinderTime();
+  const s: SnapshotRecord = {
+    id,
+    project_id: project,
+    user_id: ctx.auth!.userId,
+    volume_id: vol.value.id,
+    volume_project_id: vol.partitionKey,
+    name: b.name ?? b.display_name ?? null,
+    description: b.description ?? null,
+    size: vol.value.size,
+    volume_type_id: vol.value.volume_type_id,
+    status: 'creating',
+    metadata: b.metadata ?? {},
+    created_at: now,
+    updated_at: null,
+    azure: { name: snapshotNameOf(id) },
+  };
+  await t.index.upsert('snapshot', id, { project_id: project });
+  await t.snapshots.create(project, id, s);
+  try {
+    await startWork(ctx.services, { kind: SNAPSHOT_CREATE, id, data: { project }, requestId: ctx.requestId });
+  } catch (e) {
+    await t.snapshots.update(project, id, (x) => ({ ...x, status: 'error' }));
+    throw e;
+  }
+  return accepted({ snapshot: snapshotSummary(s) });
+}
+
+const FILTERS = ['name', 'status', 'volume_id', 'metadata', 'availability_zone', 'consumes_quota'];
+const PAGING = ['limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'offset', 'with_count'];
+
+async function listing(ctx: RequestContext, detailed: boolean) {
+  const q = ctx.query;
+  const admin = isAdmin(ctx.auth!);
+  const t = volumeTables(ctx.services);
+  let unknownAdminFilter = false;
+  for (const k of q.keys()) {
+    if (FILTERS.includes(k) || PAGING.includes(k) || (admin && (k === 'all_tenants' || k === 'project_id'))) continue;
+    if (admin) unknownAdminFilter = true;
+  }
+  const page = pageRequest(q);
+  const sort = sortParams(q, ['id', 'name', 'size', 'status', 'created_at', 'updated_at', 'volume_id', 'display_name']);
+  let all: SnapshotRecord[] = [];
+  if (!unknownAdminFilter) {
+    const f: string[] = [];
+    if (q.has('status')) f.push(odata`status eq ${q.get('status')!}`);
+    if (q.has('name')) f.push(odata`name eq ${q.get('name')!}`);
+    if (q.has('volume_id')) f.push(odata`volume_id eq ${q.get('volume_id')!}`);
+    let projects = [projectOf(ctx)];
+    if (admin && q.has('all_tenants') && boolParam(q.get('all_tenants'), 'all_tenants')) {
+      projects = q.has('project_id') ? [q.get('project_id')!] : [...new Set((await t.index.list('snapshot')).map((r) => r.value.project_id))];
+    }
+    for (const p of projects) for (const r of await t.snapshots.list(p, f.length ? f.join(' and ') : undefined)) all.push(r.value);
+    if (q.has('metadata')) {
+      const want = parseMetadataFilter(q.get('metadata')!);
+      all = all.filter((s) => Object.entries(want).every(([k, v]) => s.metadata[k] === v));
+    }
+    if (q.has('availability_zone') && q.get('availability_zone') !== 'nova') all = [];
+  }
+  all.sort(compareBy<SnapshotRecord>(sort, (s, k) => (k === 'display_name' ? s.name : (s as unknown as Record<string, unknown>)[k])));
+  const items = pageAfter(all, page.marker, page.limit, (m) => notFound(`Marker ${m} could not be found.`));
+  const body: Record<string, unknown> = { snapshots: items.map((s) => (detailed ? snapshotDetail(s) : snapshotSummary(s))) };
+  const links = nextLinks(collectionUrl(ctx, detailed ? '/snapshots/detail' : '/snapshots'), q, items, page);
+  if (links) body.snapshots_links = links;
+  return json(body);
+}
+
+async function show(ctx: RequestContext) {
+  return json({ snapshot: snapshotDetail((await findSnapshot(ctx, ctx.params.snapshot_id)).value) });
+}
+
+async function update(ctx: RequestContext) {
+  const b = validateBody<{ snapshot: { name?: string | null; display_name?: string | null; description?: string | null; display_description?: string | null } }>(updateSchema, ctx.body).snapshot;
+  const cur = await findSnapshot(ctx, ctx.params.snapshot_id);
+  const stored = await volumeTables(ctx.services).snapshots.update(cur.partitionKey, cur.rowKey, (s) => ({
+    ...s,
+    ...('name' in b || 'display_name' in b ? { name: b.name ?? b.display_name ?? null } : {}),
+    ...('description' in b || 'display_description' in b ? { description: b.description ?? b.display_description ?? null } : {}),
+    updated_at: cinderTime(),
+  }));
+  if (!stored) throw notFound(`Snapshot ${ctx.params.snapshot_id} could not be found.`);
+  return json({ snapshot: snapshotSummary(stored.value) });
+}
+
+async function remove(ctx: RequestContext) {
+  const cur = await findSnapshot(ctx, ctx.params.snapshot_id);
+  const refused = badRequest(`Invalid snapshot: Snapshot status must be available or error and must not be part of a group.`);
+  // error_deleting too: a later DELETE retries a delete that was given up (Cinder wants reset-status first).
+  if (!['available', 'error', 'error_deleting'].includes(cur.value.status)) throw refused;
+  await volumeTables(ctx.services)
+    .snapshots.replace(cur.partitionKey, cur.rowKey, { ...cur.value, status: 'deleting', updated_at: cinderTime() }, cur.etag)
+    .catch(() => {
+      throw refused;
+    });
+  await startWork(ctx.services, { kind: SNAPSHOT_DELETE, id: cur.rowKey, data: { project: cur.partitionKey }, requestId: ctx.requestId });
+  return accepted();
+}
+
+/** Cinder's SnapshotStatus.ALL (cinder/objects/fields.py), in its order. */
+const SNAPSHOT_STATUSES = ['error', 'available', 'creating', 'deleting', 'deleted', 'updating', 'error_deleting', 'unmanaging', 'backing-up', 'restoring'];
+
+/** admin_actions.reset_status_snapshot: status is required. */
+const resetSchema = {
+  type: 'object',
+  required: ['os-reset_status'],
+  additionalProperties: false,
+  properties: { 'os-reset_status': { type: 'object', required: ['status'], additionalProperties: false, properties: { status: { type: 'string' } } } },
+};
+
+/**
+ * os-reset_status (admins): the record's status only, as Cinder's SnapshotAdminController does. A
+ * delete or create running for it stops at its next step (steps act only on the status they expect).
+ */
+async function resetStatus(ctx: RequestContext) {
+  const status = validateBody<{ 'os-reset_status': { status: string } }>(resetSchema, ctx.body)['os-reset_status'].status;
+  if (!status || !SNAPSHOT_STATUSES.includes(status.toLowerCase())) {
+    throw badRequest(`Invalid input received: Snapshot status: ${status} is invalid, valid statuses are: (${SNAPSHOT_STATUSES.map((x) => `'${x}'`).join(', ')}).`);
+  }
+  const cur = await findSnapshot(ctx, ctx.params.snapshot_id);
+  await volumeTables(ctx.services).snapshots.update(cur.partitionKey, cur.rowKey, (x) => ({ ...x, status: status.toLowerCase() as SnapshotRecord['status'], updated_at: cinderTime() }));
+  return accepted();
+}
+
+/** os-force_delete (admins): a delete whatever the status (Cinder's delete_snapshot with force). */
+async function forceDelete(ctx: RequestContext) {
+  const cur = await findSnapshot(ctx, ctx.params.snapshot_id);
+  if (cur.value.status !== 'deleting') {
+    await volumeTables(ctx.services).snapshots.update(cur.partitionKey, cur.rowKey, (x) => ({ ...x, status: 'deleting', updated_at: cinderTime() }));
+  }
+  await startWork(ctx.services, { kind: SNAPSHOT_DELETE, id: cur.rowKey, data: { project: cur.partitionKey }, requestId: ctx.requestId });
+  return accepted();
+}
+
+/** Dispatches on the body's single key, as Cinder's action routing does. */
+async function action(ctx: RequestContext) {
+  const name = actionName(ctx);
+  if (name === 'os-reset_status') return resetStatus(ctx);
+  if (name === 'os-force_delete') return forceDelete(ctx);
+  throw badRequest(`There is no such action: ${name}`);
+}
+
+export const snapshotRoutes: Route[] = [
+  // Each action has its own upstream policy (SNAPSHOT_ACTION_POLICIES), which the pipeline enforces.
+  cinderRoute('snapshots-action', 'POST', '/snapshots/{snapshot_id}/action', actionPolicy(SNAPSHOT_ACTION_POLICIES), action),
+  cinderRoute('snapshots-create', 'POST', '/snapshots', 'volume:create_snapshot', create),
+  cinderRoute('snapshots-list', 'GET', '/snapshots', 'volume:get_all_snapshots', (ctx) => listing(ctx, false)),
+  cinderRoute('snapshots-detail', 'GET', '/snapshots/detail', 'volume:get_all_snapshots', (ctx) => listing(ctx, true)),
+  cinderRoute('snapshots-show', 'GET', '/snapshots/{snapshot_id}', 'volume:get_snapshot', show),
+  cinderRoute('snapshots-update', 'PUT', '/snapshots/{snapshot_id}', 'volume:update_snapshot', update),
+  cinderRoute('snapshots-delete', 'DELETE', '/snapshots/{snapshot_id}', 'volume:delete_snapshot', remove),
+];

@@ -1,0 +1,221 @@
+// Volume types: records (global, one partition), a name index for uniqueness, the operator's seeded
+// types (config.catalog.volumeTypes, else Cinder's __DEFAULT__) and the extra spec that picks the
+// managed disk SKU (azure:sku).
+import { createHash } from 'node:crypto';
+import type { Services } from '../../services';
+import type { RequestContext } from '../../http/router';
+import { isAdmin } from '../../api/policy';
+import { badRequest, notFound } from '../../http/errors';
+import { AlreadyExistsError, type Stored } from '../../store/tables';
+import { cinderTime } from '../common';
+
+export interface VolumeTypeRecord {
+  id: string;
+  name: string;
+  description: string | null;
+  is_public: boolean;
+  extra_specs: Record<string, string>;
+  qos_specs_id: string | null;
+  created_at: string;
+  updated_at: string | null;
+}
+
+/** The extra spec naming the managed disk SKU of a type's volumes. */
+export const SKU_SPEC = 'azure:sku';
+export const DISK_SKUS = ['Standard_LRS', 'Premium_LRS', 'StandardSSD_LRS', 'UltraSSD_LRS', 'Premium_ZRS', 'StandardSSD_ZRS', 'PremiumV2_LRS'];
+export const DEFAULT_SKU = 'Standard_LRS';
+/** Extra specs Cinder shows to non-admins (type_extra_specs.USER_VISIBLE_EXTRA_SPECS). */
+export const USER_VISIBLE_SPECS = ['RESKEY:availability_zones', 'multiattach', 'replication_enabled'];
+
+const PK = 'type';
+
+interface CatalogType {
+  name: string;
+  description?: string;
+  extra_specs?: Record<string, string>;
+  is_public?: boolean;
+  default?: boolean;
+}
+
+/** The operator's types: config.catalog.volumeTypes, validated, or Cinder's own default type. */
+export function catalogTypes(catalog: Record<string, unknown>): CatalogType[] {
+  const raw = catalog.volumeTypes;
+  if (raw === undefined) return [{ name: '__DEFAULT__', description: 'Default Volume Type', extra_specs: {}, default: true }];
+  if (!Array.isArray(raw) || raw.length === 0) throw new Error('catalog.volumeTypes must be a non-empty array of {name, description?, extra_specs?, is_public?, default?}');
+  const names = new Set<string>();
+  const out = raw.map((t, i): CatalogType => {
+    const e = t as CatalogType;
+    if (!e || typeof e.name !== 'string' || e.name.trim() === '' || e.name.length > 255) throw new Error(`catalog.volumeTypes[${i}].name must be a non-empty string`);
+    if (names.has(e.name.toLowerCase())) throw new Error(`catalog.volumeTypes has "${e.name}" twice`);
+    names.add(e.name.toLowerCase());
+    const specs = e.extra_specs ?? {};
+    if (typeof specs !== 'object' || Object.values(specs).some((v) => typeof v !== 'string')) throw new Error(`catalog.volumeTypes[${i}].extra_specs must map names to strings`);
+    const sku = specs[SKU_SPEC];
+    if (sku !== undefined && !DISK_SKUS.includes(sku)) throw new Error(`catalog.volumeTypes[${i}]: ${SKU_SPEC} must be one of ${DISK_SKUS.join(', ')}`);
+    return { name: e.name, description: e.description, extra_specs: specs, is_public: e.is_public !== false, default: e.default === true };
+  });
+  if (out.filter((t) => t.default).length > 1) throw new Error('catalog.volumeTypes: at most one type may be the default');
+  if (!out.some((t) => t.default)) out[0].default = true;
+  return out;
+}
+
+/** Seeded types get an id derived from their name, so every instance seeds the same record. */
+function seededId(name: string): string {
+  const h = createHash('sha256').update(`jacket-volume-type:${name}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+const seeded = new WeakMap<Services, Promise<void>>();
+
+export class VolumeTypeStore {
+  constructor(private readonly s: Services) {}
+
+  private get types() {
+    return this.s.tables.repository<VolumeTypeRecord>('voltypes', ['name']);
+  }
+  private get names() {
+    return this.s.tables.repository<{ id: string }>('voltypenames');
+  }
+
+  /** Creates the operator's types once per process (idempotent across instances). */
+  async ready(): Promise<void> {
+    let p = seeded.get(this.s);
+    if (!p) {
+      p = (async () => {
+        for (const t of catalogTypes(this.s.config.catalog)) {
+          const id = seededId(t.name);
+          if (await this.types.get(PK, id)) continue;
+          await this.insert({
+            id,
+            name: t.name,
+            description: t.description ?? null,
+            is_public: t.is_public !== false,
+            extra_specs: t.extra_specs ?? {},
+            qos_specs_id: null,
+            created_at: cinderTime(),
+            updated_at: null,
+          }).catch((e) => {
+            if (!(e instanceof AlreadyExistsError)) throw e;
+          });
+        }
+      })().catch((e) => {
+        seeded.delete(this.s);
+        throw e;
+      });
+      seeded.set(this.s, p);
+    }
+    await p;
+  }
+
+  /** The default type's name (the catalog's `default`, else the first). */
+  defaultName(): string {
+    return catalogTypes(this.s.config.catalog).find((t) => t.default)!.name;
+  }
+
+  /** Name index row first: a duplicate name fails before any record exists. */
+  async insert(t: VolumeTypeRecord): Promise<void> {
+    await this.names.create(PK, t.name.toLowerCase(), { id: t.id });
+    try {
+      await this.types.create(PK, t.id, t);
+    } catch (e) {
+      await this.names.delete(PK, t.name.toLowerCase());
+      throw e;
+    }
+  }
+
+  async get(id: string): Promise<Stored<VolumeTypeRecord> | undefined> {
+    await this.ready();
+    return this.types.get(PK, id);
+  }
+
+  async byName(name: string): Promise<Stored<VolumeTypeRecord> | undefined> {
+    await this.ready();
+    const row = await this.names.get(PK, name.toLowerCase());
+    return row ? this.types.get(PK, row.value.id) : undefined;
+  }
+
+  async list(): Promise<VolumeTypeRecord[]> {
+    await this.ready();
+    return (await this.types.list(PK)).map((r) => r.value);
+  }
+
+  async replace(cur: Stored<VolumeTypeRecord>, next: VolumeTypeRecord): Promise<Stored<VolumeTypeRecord>> {
+    return this.types.replace(PK, cur.rowKey, next, cur.etag);
+  }
+
+  /** Renames: new name row, then the record (ETag), then the old row goes. */
+  async rename(cur: Stored<VolumeTypeRecord>, next: VolumeTypeRecord): Promise<Stored<VolumeTypeRecord>> {
+    await this.names.create(PK, next.name.toLowerCase(), { id: next.id });
+    let stored: Stored<VolumeTypeRecord>;
+    try {
+      stored = await this.types.replace(PK, cur.rowKey, next, cur.etag);
+    } catch (e) {
+      await this.names.delete(PK, next.name.toLowerCase());
+      throw e;
+    }
+    await this.names.delete(PK, cur.value.name.toLowerCase());
+    return stored;
+  }
+
+  async remove(cur: Stored<VolumeTypeRecord>): Promise<void> {
+    await this.types.delete(PK, cur.rowKey, cur.etag);
+    await this.names.delete(PK, cur.value.name.toLowerCase());
+  }
+}
+
+export const typeStore = (s: Services) => new VolumeTypeStore(s);
+
+/** A type by id, as the caller may see it (private types are the admins'); 404 in Cinder's words. */
+export async function visibleType(ctx: RequestContext, id: string): Promise<Stored<VolumeTypeRecord>> {
+  const t = await typeStore(ctx.services).get(id);
+  if (!t || (!t.value.is_public && !isAdmin(ctx.auth!))) throw notFound(`Volume type ${id} could not be found.`);
+  return t;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** objects.VolumeType.get_by_name_or_id: an id when it looks like one, else a name. */
+export async function typeByNameOrId(ctx: RequestContext, v: string): Promise<VolumeTypeRecord> {
+  const store = typeStore(ctx.services);
+  const t = UUID_RE.test(v) ? await store.get(v) : await store.byName(v);
+  if (!t || (!t.value.is_public && !isAdmin(ctx.auth!))) {
+    throw notFound(UUID_RE.test(v) ? `Volume type ${v} could not be found.` : `Volume type with name ${v} could not be found.`);
+  }
+  return t.value;
+}
+
+export async function defaultType(ctx: RequestContext): Promise<VolumeTypeRecord> {
+  const store = typeStore(ctx.services);
+  const name = store.defaultName();
+  const t = await store.byName(name);
+  if (!t) throw badRequest(`The request cannot be fulfilled as the default volume type ${name} cannot be found.`);
+  return t.value;
+}
+
+/** The SKU a type's volumes get. */
+export function skuOf(t: VolumeTypeRecord): string {
+  return t.extra_specs[SKU_SPEC] ?? DEFAULT_SKU;
+}
+
+/** Checks specs Jacket gives meaning to (azure:sku) before they are stored. */
+export function checkSpecs(specs: Record<string, string | null>): void {
+  const sku = specs[SKU_SPEC];
+  if (sku !== undefined && (sku === null || !DISK_SKUS.includes(sku))) {
+    throw badRequest(`Invalid input received: ${SKU_SPEC} must be one of ${DISK_SKUS.join(', ')}, got ${JSON.stringify(sku)}.`);
+  }
+}
+
+/** Cinder's type view: extra specs trimmed for non-admins, qos_specs_id for admins. */
+export function typeView(ctx: RequestContext, t: VolumeTypeRecord) {
+  const admin = isAdmin(ctx.auth!);
+  const specs = admin ? t.extra_specs : Object.fromEntries(Object.entries(t.extra_specs).filter(([k]) => USER_VISIBLE_SPECS.includes(k)));
+  return {
+    id: t.id,
+    name: t.name,
+    is_public: t.is_public,
+    description: t.description,
+    extra_specs: specs,
+    ...(admin ? { qos_specs_id: t.qos_specs_id } : {}),
+    'os-volume-type-access:is_public': t.is_public,
+  };
+}

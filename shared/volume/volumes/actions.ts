@@ -1,0 +1,140 @@
+// POST /volumes/{id}/action: os-extend (detached volumes at 3.0, grown on the work queue) and the
+// admins' os-reset_status. Other actions answer as Cinder does for an action it does not know.
+import { startWork } from '../../work/ledger';
+import type { RequestContext, Route } from '../../http/router';
+import { accepted } from '../../http/respond';
+import { badRequest } from '../../http/errors';
+import { validateBody } from '../../api/validation';
+import { actionPolicy } from '../../api/policy';
+import { VOLUME_ACTION_POLICIES } from '../policy';
+import { actionName, cinderRoute, cinderTime } from '../common';
+import { findVolume, volumeTables, type VolumeRecord } from '../model';
+import { MAX_DISK_GB } from './api';
+import { VOLUME_EXTEND } from '../workKinds';
+import { uploadToImage } from '../images/upload';
+import { setImageMetadata, showImageMetadata, unsetImageMetadata } from '../images/metadata';
+import { checkVolumeQuota } from '../quotas/engine';
+import { typeStore } from '../types/store';
+import { attachAction } from '../attachments/service';
+
+const extendSchema = {
+  type: 'object',
+  required: ['os-extend'],
+  additionalProperties: false,
+  properties: {
+    'os-extend': {
+      type: 'object',
+      required: ['new_size'],
+      additionalProperties: false,
+      properties: { new_size: { type: ['integer', 'string'], pattern: '^[0-9]+$', minimum: 1, maximum: 2147483647 } },
+    },
+  },
+};
+
+const VOLUME_STATUSES = [
+  'creating',
+  'available',
+  'deleting',
+  'error',
+  'error_deleting',
+  'error_managing',
+  'managing',
+  'attaching',
+  'in-use',
+  'detaching',
+  'maintenance',
+  'restoring-backup',
+  'error_restoring',
+  'reserved',
+  'awaiting-transfer',
+  'backing-up',
+  'error_backing-up',
+  'error_extending',
+  'downloading',
+  'uploading',
+  'retyping',
+  'extending',
+];
+const ATTACH_STATUSES = ['attached', 'detached'];
+const MIGRATION_STATUSES = ['migrating', 'error', 'success', 'completing', 'none', 'starting'];
+
+const resetSchema = {
+  type: 'object',
+  required: ['os-reset_status'],
+  additionalProperties: false,
+  properties: {
+    'os-reset_status': {
+      type: 'object',
+      additionalProperties: false,
+      properties: { status: { type: ['string', 'null'] }, attach_status: { type: ['string', 'null'] }, migration_status: { type: ['string', 'null'] } },
+    },
+  },
+};
+
+const pyTuple = (xs: string[]) => `(${xs.map((x) => `'${x}'`).join(', ')})`;
+
+async function extend(ctx: RequestContext) {
+  const b = validateBody<{ 'os-extend': { new_size: number | string } }>(extendSchema, ctx.body)['os-extend'];
+  const cur = await findVolume(ctx, ctx.params.volume_id);
+  const v = cur.value;
+  const newSize = Number(b.new_size);
+  if (newSize <= v.size) {
+    throw badRequest(`Invalid input received: New size for extend must be greater than current size. (current: ${v.size}, extended: ${newSize}).`);
+  }
+  if (newSize > MAX_DISK_GB) throw badRequest(`Invalid input received: Volume size '${newSize}'GB is larger than the largest Azure managed disk (${MAX_DISK_GB}GB).`);
+  const refuse = (status: string) => badRequest(`Invalid volume: Volume ${v.id} status must be '{'status': 'available'}' to extend, currently ${status}.`);
+  if (v.status !== 'available') throw refuse(v.status);
+  const typeName = (await typeStore(ctx.services).get(v.volume_type_id))?.value.name ?? '';
+  await checkVolumeQuota(ctx.services, cur.partitionKey, typeName, newSize - v.size, 0, newSize);
+  const next: VolumeRecord = { ...v, status: 'extending', extend_to: newSize, updated_at: cinderTime() };
+  await volumeTables(ctx.services)
+    .volumes.replace(cur.partitionKey, cur.rowKey, next, cur.etag)
+    .catch(() => {
+      throw refuse('changing');
+    });
+  await startWork(ctx.services, { kind: VOLUME_EXTEND, id: v.id, data: { project: cur.partitionKey, size: newSize }, requestId: ctx.requestId });
+  return accepted();
+}
+
+async function resetStatus(ctx: RequestContext) {
+  const b = validateBody<{ 'os-reset_status': { status?: string | null; attach_status?: string | null; migration_status?: string | null } }>(resetSchema, ctx.body)['os-reset_status'];
+  if (!b.status && !b.attach_status && !b.migration_status) throw badRequest("Must specify 'status', 'attach_status' or 'migration_status' for update.");
+  if (b.status && !VOLUME_STATUSES.includes(b.status.toLowerCase())) {
+    throw badRequest(`Volume status: ${b.status} is invalid, valid statuses are: ${pyTuple(VOLUME_STATUSES)}.`);
+  }
+  if (b.attach_status && !ATTACH_STATUSES.includes(b.attach_status.toLowerCase())) {
+    throw badRequest(`Volume attach status: ${b.attach_status} is invalid, valid statuses are: ['attached', 'detached'].`);
+  }
+  if (b.migration_status && !MIGRATION_STATUSES.includes(b.migration_status.toLowerCase())) {
+    throw badRequest(`Volume migration status: ${b.migration_status} is invalid, valid statuses are: ${pyTuple(MIGRATION_STATUSES)}.`);
+  }
+  const cur = await findVolume(ctx, ctx.params.volume_id);
+  await volumeTables(ctx.services).volumes.update(cur.partitionKey, cur.rowKey, (v) => ({
+    ...v,
+    ...(b.status ? { status: b.status.toLowerCase() as VolumeRecord['status'] } : {}),
+    ...(b.attach_status ? { attach_status: b.attach_status.toLowerCase() as VolumeRecord['attach_status'] } : {}),
+    ...(b.migration_status ? { migration_status: b.migration_status.toLowerCase() === 'none' ? null : b.migration_status.toLowerCase() } : {}),
+    updated_at: cinderTime(),
+  }));
+  return accepted();
+}
+
+/** Dispatches on the body's single key, as Cinder's action routing does. */
+async function action(ctx: RequestContext) {
+  const keys = [actionName(ctx)];
+  if (keys[0] === 'os-extend') return extend(ctx);
+  if (keys[0] === 'os-reset_status') return resetStatus(ctx);
+  if (keys[0] === 'os-volume_upload_image') return uploadToImage(ctx);
+  if (keys[0] === 'os-show_image_metadata') return showImageMetadata(ctx);
+  if (keys[0] === 'os-set_image_metadata') return setImageMetadata(ctx);
+  if (keys[0] === 'os-unset_image_metadata') return unsetImageMetadata(ctx);
+  const attach = await attachAction(ctx, keys[0]);
+  if (attach) return attach;
+  // Cinder's Resource answers an action nobody registered with 400.
+  throw badRequest(`There is no such action: ${keys[0]}`);
+}
+
+export const volumeActionRoutes: Route[] = [
+  // Each action has its own upstream policy (VOLUME_ACTION_POLICIES), which the pipeline enforces.
+  cinderRoute('volume-action', 'POST', '/volumes/{volume_id}/action', actionPolicy(VOLUME_ACTION_POLICIES), action),
+];
