@@ -7,7 +7,7 @@ import { flavorAccessRoutes } from './flavors/access';
 import { availabilityZoneRoutes } from './zones/api';
 import { extensionRoutes } from './extensions/api';
 import { keypairRoutes } from './keypairs/api';
-import { quotaRoutes } from './quotas/engine';
+import { quotaRoutes } from './quotas/api';
 import { limitsRoutes } from './quotas/limits';
 import { imageRoutes } from './images/api';
 import { imageMetadataRoutes } from './images/metadata';

@@ -1,16 +1,11 @@
-// Nova's quotas: the quota engine other modules call (limits, usage counters, checks) and the
-// os-quota-sets / os-quota-class-sets APIs (nova/quota.py DbQuotaDriver, api/.../quota_sets.py and
+// Nova's quota engine: what other modules call (limits, usage counters, checks); the
+// os-quota-sets / os-quota-class-sets APIs are ./api.ts (nova/quota.py DbQuotaDriver, api/.../quota_sets.py and
 // quota_classes.py). Limits live in Table Storage: one partition per project holding the project's own
 // limits and its per-user limits; quota classes in their own table (only 'default' has an effect).
-import type { RequestContext, Route } from '../../http/router';
 import type { Services } from '../../services';
 import type { JacketConfig } from '../../config';
-import { json, accepted } from '../../http/respond';
-import { badRequest, forbidden } from '../../http/errors';
-import { validateBody } from '../../api/validation';
-import { authorize, isAdmin } from '../../api/policy';
+import { forbidden } from '../../http/errors';
 import { AlreadyExistsError, ConcurrencyError, type Repository, type Stored } from '../../store/tables';
-import { computeRoute } from '../common';
 
 /** Nova's quota resources at 2.1, sorted as QUOTAS.resources is (the network ones are deprecated, always -1 by default). */
 export const QUOTA_RESOURCES = [
@@ -53,8 +48,8 @@ export const NOVA_DEFAULTS: Limits = {
   server_groups: 10,
 };
 
-const MAX_LIMIT = 2147483647;
-const isResource = (k: string): k is QuotaResource => (QUOTA_RESOURCES as readonly string[]).includes(k);
+export const MAX_LIMIT = 2147483647;
+export const isResource = (k: string): k is QuotaResource => (QUOTA_RESOURCES as readonly string[]).includes(k);
 
 // ---------------------------------------------------------------------------------------------
 // Defaults: the operator catalog section `quotas` ({resource: limit}) over Nova's defaults.
@@ -82,29 +77,29 @@ export function configuredDefaults(cfg: JacketConfig): Limits {
 // ---------------------------------------------------------------------------------------------
 // Records.
 
-interface QuotaRecord {
+export interface QuotaRecord {
   /** 'project' for the project's limits, 'user' for one user's limits inside the project. */
   kind: 'project' | 'user';
   project_id: string;
   user_id?: string;
   limits: Partial<Limits>;
 }
-interface QuotaClassRecord {
+export interface QuotaClassRecord {
   name: string;
   limits: Partial<Limits>;
 }
 
-const PROJECT_ROW = 'project';
+export const PROJECT_ROW = 'project';
 // Keys come from URLs and tokens; encoding keeps them within Table Storage's key rules.
-const key = (s: string) => encodeURIComponent(s);
-const userRow = (userId: string) => `user-${key(userId)}`;
+export const key = (s: string) => encodeURIComponent(s);
+export const userRow = (userId: string) => `user-${key(userId)}`;
 
-const quotaRepo = (s: Services) => s.tables.repository<QuotaRecord>('quotas');
-const classRepo = (s: Services) => s.tables.repository<QuotaClassRecord>('quotaclasses');
-const CLASS_PARTITION = 'class';
+export const quotaRepo = (s: Services) => s.tables.repository<QuotaRecord>('quotas');
+export const classRepo = (s: Services) => s.tables.repository<QuotaClassRecord>('quotaclasses');
+export const CLASS_PARTITION = 'class';
 
 /** Merges `changes` into a record's limits with ETag-conditional writes (creating it when absent). */
-async function writeLimits<T extends { limits: Partial<Limits> }>(repo: Repository<T>, pk: string, rk: string, fresh: T, changes: Partial<Limits>): Promise<void> {
+export async function writeLimits<T extends { limits: Partial<Limits> }>(repo: Repository<T>, pk: string, rk: string, fresh: T, changes: Partial<Limits>): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const cur = await repo.get(pk, rk);
     const next = { ...(cur?.value ?? fresh), limits: { ...(cur?.value.limits ?? {}), ...changes } } as T;
@@ -128,13 +123,13 @@ export async function classLimits(s: Services, name: string): Promise<Limits> {
 export const defaultLimits = (s: Services): Promise<Limits> => classLimits(s, 'default');
 
 /** Everything stored for one project: its own limits and each user's, from one partition read. */
-interface ProjectQuotaState {
+export interface ProjectQuotaState {
   defaults: Limits;
   project: Partial<Limits>;
   users: Map<string, Partial<Limits>>;
 }
 
-async function loadProject(s: Services, projectId: string): Promise<ProjectQuotaState> {
+export async function loadProject(s: Services, projectId: string): Promise<ProjectQuotaState> {
   const [defaults, rows] = await Promise.all([defaultLimits(s), quotaRepo(s).list(key(projectId))]);
   const state: ProjectQuotaState = { defaults, project: {}, users: new Map() };
   for (const r of rows as Stored<QuotaRecord>[]) {
@@ -144,9 +139,9 @@ async function loadProject(s: Services, projectId: string): Promise<ProjectQuota
   return state;
 }
 
-const projectLimitsOf = (st: ProjectQuotaState): Limits => ({ ...st.defaults, ...st.project });
+export const projectLimitsOf = (st: ProjectQuotaState): Limits => ({ ...st.defaults, ...st.project });
 /** A user's limits fall back to the project's, then the defaults (get_user_quotas). */
-const userLimitsOf = (st: ProjectQuotaState, userId: string): Limits => ({ ...projectLimitsOf(st), ...(st.users.get(userId) ?? {}) });
+export const userLimitsOf = (st: ProjectQuotaState, userId: string): Limits => ({ ...projectLimitsOf(st), ...(st.users.get(userId) ?? {}) });
 
 /** The limits in force for a project, or for one user in it. */
 export async function effectiveLimits(s: Services, projectId: string, userId?: string): Promise<Limits> {
@@ -325,196 +320,3 @@ export async function checkAbsolute(
   if (exceeded('injected_file_path_bytes')) throw forbidden(`Personality file path exceeds maximum ${allowedFor('injected_file_path_bytes')}`);
   if (exceeded('injected_file_content_bytes')) throw forbidden(`Personality file content exceeds maximum ${allowedFor('injected_file_content_bytes')}`);
 }
-
-// ---------------------------------------------------------------------------------------------
-// The APIs.
-
-const limitValue = { type: ['integer', 'string'], pattern: '^-?[0-9]+$', minimum: -1, maximum: MAX_LIMIT };
-const FORCE_VALUES = [true, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', false, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'];
-const limitProps = Object.fromEntries(QUOTA_RESOURCES.map((r) => [r, limitValue]));
-
-/** quota_sets.update (2.0-2.35). */
-export const updateQuotaSetSchema = {
-  type: 'object',
-  properties: {
-    quota_set: { type: 'object', properties: { ...limitProps, force: { type: ['boolean', 'string'], enum: FORCE_VALUES } }, additionalProperties: false },
-  },
-  required: ['quota_set'],
-  additionalProperties: false,
-};
-/** quota_classes.update (2.1-2.49). */
-export const updateQuotaClassSchema = {
-  type: 'object',
-  properties: { quota_class_set: { type: 'object', properties: limitProps, additionalProperties: false } },
-  required: ['quota_class_set'],
-  additionalProperties: false,
-};
-
-/** Later microversions hide resources; at 2.1 nothing is hidden (2.36+/2.57+ filtering is not reached while COMPUTE.max is 2.1). */
-function hiddenQuotas(ctx: RequestContext): QuotaResource[] {
-  const mv = ctx.microversion;
-  const net: QuotaResource[] = ['fixed_ips', 'floating_ips', 'security_group_rules', 'security_groups'];
-  if (mv?.atLeast('2.57')) return [...net, 'injected_files', 'injected_file_content_bytes', 'injected_file_path_bytes'];
-  if (mv?.atLeast('2.36')) return net;
-  return [];
-}
-
-function formatSet<V>(values: Record<QuotaResource, V>, hidden: QuotaResource[], id?: string): Record<string, V | string> {
-  const out: Record<string, V | string> = {};
-  if (id !== undefined) out.id = id;
-  for (const r of QUOTA_RESOURCES) if (!hidden.includes(r)) out[r] = values[r];
-  return out;
-}
-
-/** bool_from_string as oslo does it, for the schema's enum. */
-const truthy = (v: unknown) => v === true || (typeof v === 'string' && ['1', 'true', 'on', 'yes'].includes(v.toLowerCase()));
-/** The first user_id query value; blank counts as absent (parse_qs drops blank values). */
-const userIdParam = (ctx: RequestContext) => ctx.query.get('user_id') || undefined;
-
-/** A reader sees their own project's quotas only (PROJECT_READER_OR_ADMIN with project_id target). */
-function requireOwnProjectOrAdmin(ctx: RequestContext, action: 'show' | 'detail'): void {
-  authorize(ctx, `os_compute_api:os-quota-sets:${action}`, { projectId: ctx.params.id });
-}
-
-/**
- * identity.verify_project_id: an unknown project is 400. Upstream asks Keystone with the caller's
- * token, and a 403 from Keystone counts as "exists"; the built-in identity store answers the same.
- */
-async function verifyProject(ctx: RequestContext): Promise<void> {
-  const s = ctx.services;
-  if (s.config.auth.mode !== 'builtin') return;
-  const a = ctx.auth!;
-  const id = ctx.params.id;
-  if (!isAdmin(a) && a.projectId !== id) return;
-  if (!(await s.identity.getProject(id))) throw badRequest(`Project ID ${id} is not a valid project.`);
-}
-
-async function show(ctx: RequestContext) {
-  requireOwnProjectOrAdmin(ctx, 'show');
-  await verifyProject(ctx);
-  const id = ctx.params.id;
-  const limits = await effectiveLimits(ctx.services, id, userIdParam(ctx));
-  return json({ quota_set: formatSet(limits, hiddenQuotas(ctx), id) });
-}
-
-async function detail(ctx: RequestContext) {
-  requireOwnProjectOrAdmin(ctx, 'detail');
-  await verifyProject(ctx);
-  const id = ctx.params.id;
-  const userId = userIdParam(ctx);
-  const [limits, usage] = await Promise.all([effectiveLimits(ctx.services, id, userId), displayedUsage(ctx.services, id, userId)]);
-  const rows = Object.fromEntries(QUOTA_RESOURCES.map((r) => [r, { in_use: usage[r], limit: limits[r], reserved: 0 }])) as Record<QuotaResource, object>;
-  return json({ quota_set: formatSet(rows, hiddenQuotas(ctx), id) });
-}
-
-async function defaults(ctx: RequestContext) {
-  await verifyProject(ctx);
-  return json({ quota_set: formatSet(await defaultLimits(ctx.services), hiddenQuotas(ctx), ctx.params.id) });
-}
-
-/** The range a new limit may take (DbQuotaDriver.get_settable_quotas); -1 means no bound. */
-function settableRange(st: ProjectQuotaState, usage: Limits, r: QuotaResource, userId?: string): { minimum: number; maximum: number } {
-  const limit = projectLimitsOf(st)[r];
-  // What the project can still hand out to users: its limit less every per-user limit set in it.
-  let remains = limit;
-  for (const u of st.users.values()) if (u[r] !== undefined) remains -= u[r]!;
-  if (userId) {
-    const set = st.users.get(userId)?.[r];
-    const maximum = remains <= -1 || (set ?? 0) <= -1 ? -1 : remains + (set ?? 0);
-    return { minimum: usage[r], maximum };
-  }
-  const handedOut = limit <= -1 || remains <= -1 ? -1 : limit - remains;
-  return { minimum: Math.max(handedOut, usage[r]), maximum: -1 };
-}
-
-function validateLimit(r: string, limit: number, minimum: number, maximum: number): void {
-  const inf = (v: number) => (v === -1 ? Infinity : v);
-  if (inf(limit) < inf(minimum)) throw badRequest(`Quota limit ${limit} for ${r} must be greater than or equal to already used and reserved ${minimum}.`);
-  if (inf(limit) > inf(maximum)) throw badRequest(`Quota limit ${limit} for ${r} must be less than or equal to ${maximum}.`);
-}
-
-/** A validated limit as a number; strings pass the schema's pattern but not its bounds, so check those here. */
-function toLimit(field: string, raw: number | string): number {
-  const v = typeof raw === 'number' ? raw : Number(raw);
-  if (!Number.isSafeInteger(v) || v < -1 || v > MAX_LIMIT) {
-    throw badRequest(`Invalid input for field/attribute ${field}. Value: ${JSON.stringify(raw)}. ${JSON.stringify(raw)} is not a valid quota limit (-1 to ${MAX_LIMIT})`);
-  }
-  return v;
-}
-
-async function update(ctx: RequestContext) {
-  const s = ctx.services;
-  const body = validateBody<{ quota_set: Record<string, number | string | boolean> }>(updateQuotaSetSchema, ctx.body).quota_set;
-  await verifyProject(ctx);
-  const id = ctx.params.id;
-  const userId = userIdParam(ctx);
-  const force = truthy(body.force ?? 'False');
-  // Pass 1 validates every value, pass 2 writes: a bad value changes nothing.
-  const st = await loadProject(s, id);
-  const usage = force ? undefined : await displayedUsage(s, id, userId);
-  const changes: Partial<Limits> = {};
-  for (const [k, raw] of Object.entries(body)) {
-    if (k === 'force' || !isResource(k)) continue;
-    const v = toLimit(`quota_set/${k}`, raw as number | string);
-    if (usage) {
-      const { minimum, maximum } = settableRange(st, usage, k, userId);
-      validateLimit(k, v, minimum, maximum);
-    }
-    changes[k] = v;
-  }
-  if (Object.keys(changes).length > 0) {
-    const pk = key(id);
-    if (userId) await writeLimits(quotaRepo(s), pk, userRow(userId), { kind: 'user', project_id: id, user_id: userId, limits: {} }, changes);
-    else await writeLimits(quotaRepo(s), pk, PROJECT_ROW, { kind: 'project', project_id: id, limits: {} }, changes);
-  }
-  // Upstream's update answer carries no id.
-  return json({ quota_set: formatSet(await effectiveLimits(s, id, userId), hiddenQuotas(ctx)) });
-}
-
-async function remove(ctx: RequestContext) {
-  const s = ctx.services;
-  const id = ctx.params.id;
-  const userId = userIdParam(ctx);
-  const repo = quotaRepo(s);
-  const pk = key(id);
-  if (userId) {
-    await repo.delete(pk, userRow(userId));
-  } else {
-    // The project's limits and every per-user limit in it (destroy_all_by_project).
-    for (const r of await repo.list(pk)) await repo.delete(pk, r.rowKey);
-  }
-  return accepted();
-}
-
-// Quota classes: 'default' supplies every project's defaults; other names are stored, as upstream does, but unused.
-const classHidden = (ctx: RequestContext): QuotaResource[] => {
-  const h = hiddenQuotas(ctx);
-  // Before 2.50 the quota class API does not show the server group quotas.
-  return ctx.microversion?.atLeast('2.50') ? h : [...h, 'server_group_members', 'server_groups'];
-};
-
-async function showClass(ctx: RequestContext) {
-  const id = ctx.params.id;
-  return json({ quota_class_set: formatSet(await classLimits(ctx.services, id), classHidden(ctx), id) });
-}
-
-async function updateClass(ctx: RequestContext) {
-  const s = ctx.services;
-  const body = validateBody<{ quota_class_set: Record<string, number | string> }>(updateQuotaClassSchema, ctx.body).quota_class_set;
-  const id = ctx.params.id;
-  if (id.length > 255) throw badRequest('quota_class_name has a maximum character requirement of 255.');
-  const changes: Partial<Limits> = {};
-  for (const [k, raw] of Object.entries(body)) if (isResource(k)) changes[k] = toLimit(`quota_class_set/${k}`, raw);
-  if (Object.keys(changes).length > 0) await writeLimits(classRepo(s), CLASS_PARTITION, key(id), { name: id, limits: {} }, changes);
-  return json({ quota_class_set: formatSet(await classLimits(s, id), classHidden(ctx)) });
-}
-
-export const quotaRoutes: Route[] = [
-  computeRoute('quota-sets-show', 'GET', '/os-quota-sets/{id}', 'os_compute_api:os-quota-sets:show', show),
-  computeRoute('quota-sets-detail', 'GET', '/os-quota-sets/{id}/detail', 'os_compute_api:os-quota-sets:detail', detail),
-  computeRoute('quota-sets-defaults', 'GET', '/os-quota-sets/{id}/defaults', 'os_compute_api:os-quota-sets:defaults', defaults),
-  computeRoute('quota-sets-update', 'PUT', '/os-quota-sets/{id}', 'os_compute_api:os-quota-sets:update', update),
-  computeRoute('quota-sets-delete', 'DELETE', '/os-quota-sets/{id}', 'os_compute_api:os-quota-sets:delete', remove),
-  computeRoute('quota-class-sets-show', 'GET', '/os-quota-class-sets/{id}', 'os_compute_api:os-quota-class-sets:show', showClass),
-  computeRoute('quota-class-sets-update', 'PUT', '/os-quota-class-sets/{id}', 'os_compute_api:os-quota-class-sets:update', updateClass),
-];

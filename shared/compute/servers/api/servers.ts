@@ -4,7 +4,7 @@
 // Table Storage; the regex filters (name, ip) are applied while reading, stopping once the page is full.
 import type { RequestContext, Route } from '../../../http/router';
 import type { Services } from '../../../services';
-import { json } from '../../../http/respond';
+import { json, noContent } from '../../../http/respond';
 import { badRequest } from '../../../http/errors';
 import { validateBody } from '../../../api/validation';
 import { allowed, authorize } from '../../../api/policy';
@@ -12,9 +12,9 @@ import { pageRequest, nextLinks } from '../../../api/pagination';
 import { odata, type Stored } from '../../../store/tables';
 import { computeRoute, computeUrl, projectOf } from '../../common';
 import { getServerAny, serverRepo, updateServer, vmStatesForStatus, visibleServer, novaTime, PK_ALL, type ServerRecord, type OrderIndexRow } from '../model';
-import { updateServerSchema, type UpdateServerBody } from '../schemas';
-import { basicView, fullView } from '../views';
-import { createServer } from '../service/create';
+import { createServerSchema, truthy, updateServerSchema, type CreateServerBody, type UpdateServerBody } from '../schemas';
+import { basicView, createView, fullView } from '../views';
+import { createServers } from '../service/create';
 import { deleteServer } from '../service/delete';
 
 // ---- list filters (servers.py _get_servers, at 2.1) ----
@@ -154,6 +154,20 @@ async function listServers(ctx: RequestContext, detail: boolean) {
   return json(body);
 }
 
+/** POST /servers (nova/api/openstack/compute/servers.py create): validate, create, render. */
+async function create(ctx: RequestContext) {
+  const body = validateBody<CreateServerBody>(createServerSchema, ctx.body).server;
+  const made = await createServers(ctx, body);
+  if (truthy(body.return_reservation_id)) return json({ reservation_id: made.reservationId }, 202);
+  return json({ server: createView(ctx, made.servers[0], made.password) }, 202);
+}
+
+/** DELETE /servers/{id}: 204 whether it deletes, soft-deletes or is already deleting. */
+async function remove(ctx: RequestContext) {
+  await deleteServer(ctx, await visibleServer(ctx));
+  return noContent();
+}
+
 async function show(ctx: RequestContext) {
   return json({ server: fullView(ctx, (await visibleServer(ctx)).value) });
 }
@@ -174,8 +188,8 @@ async function update(ctx: RequestContext) {
 export const serverRoutes: Route[] = [
   computeRoute('servers-list', 'GET', '/servers', 'os_compute_api:servers:index', (ctx) => listServers(ctx, false)),
   computeRoute('servers-detail', 'GET', '/servers/detail', 'os_compute_api:servers:detail', (ctx) => listServers(ctx, true)),
-  computeRoute('servers-create', 'POST', '/servers', 'os_compute_api:servers:create', createServer),
+  computeRoute('servers-create', 'POST', '/servers', 'os_compute_api:servers:create', create),
   computeRoute('servers-show', 'GET', '/servers/{server_id}', 'os_compute_api:servers:show', show),
   computeRoute('servers-update', 'PUT', '/servers/{server_id}', 'os_compute_api:servers:update', update),
-  computeRoute('servers-delete', 'DELETE', '/servers/{server_id}', 'os_compute_api:servers:delete', deleteServer),
+  computeRoute('servers-delete', 'DELETE', '/servers/{server_id}', 'os_compute_api:servers:delete', remove),
 ];

@@ -1,4 +1,4 @@
-// POST /servers (nova/api/openstack/compute/servers.py create + compute/api.py create at 2.1).
+// The servers service's create (nova/compute/api.py create at 2.1); the controller is ../api/servers.ts.
 // Everything that can be refused is checked first: body, flavor, image, key pair, networks, security
 // groups, zone, adminPass (Azure's rules), Nova quotas. Then, per server: the record (BUILD), its port
 // records, the instance action and the build on the work queue — and the answer, 202, with no Azure
@@ -8,9 +8,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { RequestContext } from '../../../http/router';
 import type { Services } from '../../../services';
-import { json } from '../../../http/respond';
 import { badRequest, conflict } from '../../../http/errors';
-import { validateBody } from '../../../api/validation';
 import { isAdmin } from '../../../api/policy';
 import { projectOf } from '../../common';
 import { getFlavor, visibleTo, vmSizeOf, type FlavorRecord } from '../../flavors/store';
@@ -19,14 +17,13 @@ import { availabilityZones, zoneByName, type AvailabilityZone } from '../../zone
 import { imageStore, type ImageRecord } from '../../../image/model';
 import { networkCatalog, parseCidr, type NetworkDef, type SecurityGroupDef } from '../../../network/catalog';
 import { portStore, type PortRecord } from '../../../network/ports';
-import { createServerSchema, truthy, type CreateServerBody } from '../schemas';
+import { truthy, type CreateServerBody } from '../schemas';
 import { insertServer, novaTime, removeServer, getServerAny, POWER, type ServerRecord, type ServerNic } from '../model';
 import { adminUsername, checkAdminPass, generatePassword, type OsType } from '../passwords';
 import { nicName, osDiskName, type ImageReference } from '../../../azure/vms';
 import { seal } from '../../../work/seal';
 import { startWork } from '../../../work/ledger';
 import { ACTION, startAction, type ActionRef } from '../instanceActions';
-import { createView } from '../views';
 import { isSnapshotImage } from '../../../image/snapshotImage';
 import { BUILD_KIND, type BuildData } from '../work/build';
 import { recordUsageStart } from '../../usage/api';
@@ -195,11 +192,23 @@ function count(v: number | string | undefined): number | undefined {
   return v === undefined ? undefined : Number(v);
 }
 
-// ---- the handler ----
+// ---- the service ----
 
-export async function createServer(ctx: RequestContext) {
+/** What a create made: the records (BUILD, their builds on the queue), the password, the reservation. */
+export interface CreatedServers {
+  servers: ServerRecord[];
+  /** The admin password as asked or generated (shown once, in the 202; never stored). */
+  password: string;
+  reservationId: string;
+}
+
+/**
+ * compute/api.py create: the business rules of a validated create body (./../schemas.ts) — resolve
+ * and check everything that can be refused, reserve quota, write the records, enqueue each build.
+ * The controller (../api/servers.ts) validated the body and renders the answer.
+ */
+export async function createServers(ctx: RequestContext, body: CreateServerBody['server']): Promise<CreatedServers> {
   const s = ctx.services;
-  const body = validateBody<CreateServerBody>(createServerSchema, ctx.body).server;
   const projectId = projectOf(ctx);
   const userId = ctx.auth!.userId;
   const minCount = count(body.min_count) ?? 1;
@@ -320,8 +329,7 @@ export async function createServer(ctx: RequestContext) {
       });
     }),
   );
-  if (truthy(body.return_reservation_id)) return json({ reservation_id: reservationId }, 202);
-  return json({ server: createView(ctx, servers[0], password) }, 202);
+  return { servers, password, reservationId };
 }
 
 interface LaunchSpec {
