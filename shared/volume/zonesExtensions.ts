@@ -5,7 +5,7 @@ import type { RequestContext, Route } from '../http/router';
 import { json } from '../http/respond';
 import { notFound } from '../http/errors';
 import { cinderRoute } from './common';
-import { VOLUME_AZ } from './volumes/api';
+import { VOLUME_AZ } from './volumes/service';
 
 const zones = async () => json({ availabilityZoneInfo: [{ zoneName: VOLUME_AZ, zoneState: { available: true } }] });
 

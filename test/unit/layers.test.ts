@@ -42,3 +42,22 @@ test('nothing registers a long action by being imported: every WorkKind is liste
   const registering = sources('shared').filter((f) => /\bregisterWork\(/.test(readFileSync(path.join(REPO_ROOT, f), 'utf8')));
   assert.deepEqual(registering, []);
 });
+
+test('compute reaches Cinder only through shared/volume/computeApi.ts (as Nova through nova/volume/cinder.py)', () => {
+  const compute = sources(path.join('shared', 'compute'));
+  const offenders = compute.flatMap((f) =>
+    importsOf(f)
+      .filter((m) => m.startsWith('.'))
+      .map((m) =>
+        path
+          .relative(REPO_ROOT, path.resolve(REPO_ROOT, path.dirname(f), m))
+          .split(path.sep)
+          .join('/'),
+      )
+      .filter((target) => target.startsWith('shared/volume/') && target !== 'shared/volume/computeApi')
+      .map((target) => `${f}: ${target}`),
+  );
+  assert.deepEqual(offenders, []);
+  // and the client is in use (the test would pass vacuously if compute stopped reaching Cinder at all)
+  assert.ok(compute.some((f) => importsOf(f).some((m) => m.endsWith('volume/computeApi'))));
+});

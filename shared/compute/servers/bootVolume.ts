@@ -8,11 +8,10 @@ import type { Services } from '../../services';
 import type { Stored } from '../../store/tables';
 import type { ImageRecord } from '../../image/model';
 import { ApiError, badRequest } from '../../http/errors';
-import { findVolume, type VolumeRecord } from '../../volume/model';
-import { notAvailable, releaseFromServer, reserveForServer } from '../../volume/attachments/service';
 import { withVolumes } from './volumes';
 import type { ServerRecord } from './model';
 import type { ResolvedImage } from './service/create';
+import { volumeApi, type VolumeRecord } from '../../volume/computeApi';
 
 export interface BootVolumeRequest {
   volumeId: string;
@@ -43,12 +42,12 @@ export type BootVolume = ResolvedImage & { volume: Stored<VolumeRecord>; deleteO
 /** nova/compute/api.py _validate_bdm / _check_attach / _get_bdm_image_metadata for the boot volume. */
 export async function resolveBootVolume(ctx: RequestContext, req: BootVolumeRequest, flavor: { memory_mb: number }, maxCount: number): Promise<BootVolume> {
   if (maxCount > 1) throw badRequest('Cannot attach one or more volumes to multiple instances');
-  const vol = await findVolume(ctx, req.volumeId).catch((e) => {
+  const vol = await volumeApi.get(ctx, req.volumeId).catch((e) => {
     if (e instanceof ApiError && e.status === 404) throw badRequest(`Block Device Mapping is Invalid: failed to get volume ${req.volumeId}.`);
     throw e;
   });
   const v = vol.value;
-  if (v.status !== 'available') throw notAvailable(v);
+  if (v.status !== 'available') throw volumeApi.notAvailable(v);
   if (v.attach_status === 'attached') throw badRequest(`Invalid volume: volume ${v.id} already attached`);
   if (!v.bootable) throw badRequest(`Block Device ${v.id} is not bootable.`);
   const meta = v.image_metadata ?? {};
@@ -68,10 +67,10 @@ export function withBootVolume(srv: ServerRecord, b: BootVolume): ServerRecord {
 
 /** available -> attaching for this server, under the volume's ETag (a racing attach or boot loses). */
 export async function reserveBootVolume(s: Services, b: BootVolume, serverId: string): Promise<void> {
-  const done = await reserveForServer(s, b.volume.partitionKey, b.volume.value.id, serverId, '/dev/sda');
-  if (!done) throw notAvailable({ id: b.volume.value.id, status: 'attaching' });
+  const done = await volumeApi.reserve(s, b.volume.partitionKey, b.volume.value.id, serverId, '/dev/sda');
+  if (!done) throw volumeApi.notAvailable({ id: b.volume.value.id, status: 'attaching' });
 }
 
 export async function unreserveBootVolume(s: Services, b: BootVolume, serverId: string): Promise<void> {
-  await releaseFromServer(s, b.volume.partitionKey, b.volume.value.id, serverId);
+  await volumeApi.detach(s, b.volume.partitionKey, b.volume.value.id, serverId);
 }

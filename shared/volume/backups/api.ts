@@ -17,7 +17,7 @@ import { actionName, boolParam, booleanSchema, cinderRoute, cinderTime, collecti
 import { findBackup, findVolume, volumeTables, type BackupRecord } from '../model';
 import { backupBlobName, BACKUPS_CONTAINER } from '../diskCopy';
 import { checkBackupQuota } from '../quotas/engine';
-import { createVolumeRecord } from '../volumes/api';
+import { createVolumeRecord } from '../volumes/service';
 import { typeStore } from '../types/store';
 import { BACKUP_CREATE, BACKUP_DELETE, BACKUP_RESTORE } from '../workKinds';
 

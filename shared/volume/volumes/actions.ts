@@ -9,7 +9,7 @@ import { actionPolicy } from '../../api/policy';
 import { VOLUME_ACTION_POLICIES } from '../policy';
 import { actionName, cinderRoute, cinderTime } from '../common';
 import { findVolume, volumeTables, type VolumeRecord } from '../model';
-import { MAX_DISK_GB } from './api';
+import { MAX_DISK_GB } from './service';
 import { VOLUME_EXTEND } from '../workKinds';
 import { uploadToImage } from '../images/upload';
 import { setImageMetadata, showImageMetadata, unsetImageMetadata } from '../images/metadata';

@@ -9,11 +9,10 @@ import { validateBody } from '../../../api/validation';
 import { computeRoute } from '../../common';
 import { checkInstanceLock, checkInstanceState, getServerAny, updateServer, visibleServer, type ServerRecord, type VmState } from '../model';
 import { finishAction, startAction } from '../instanceActions';
-import { findVolume } from '../../../volume/model';
-import { attachmentOf, beginDetaching, notAvailable, releaseFromServer, reserveForServer } from '../../../volume/attachments/service';
 import { deviceForLun, freeLun, volumesOf, withVolumes, type ServerVolume } from '../volumes';
 import { ATTACH_KIND, DETACH_KIND } from '../work/volumeAttach';
 import { startWork } from '../../../work/ledger';
+import { volumeApi } from '../../../volume/computeApi';
 
 const DEVICE = { type: ['string', 'null'], pattern: '(^/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$' };
 
@@ -92,18 +91,18 @@ async function create(ctx: RequestContext) {
   checkInstanceLock(srv, ctx.auth!);
   checkAttachState(srv, 'attach_volume');
   // The caller's volume (admins: any project's), else Nova's VolumeNotFound (404).
-  const vol = await findVolume(ctx, b.volumeId);
+  const vol = await volumeApi.get(ctx, b.volumeId);
   const v = vol.value;
   if (volumesOf(srv).some((m) => m.volume_id === v.id)) throw badRequest(`Invalid volume: volume ${v.id} already attached`);
-  if (v.status !== 'available' || v.attach_status !== 'detached') throw notAvailable(v);
+  if (v.status !== 'available' || v.attach_status !== 'detached') throw volumeApi.notAvailable(v);
   const max = (await s.azure.vms.maxDataDisks(srv.flavor.vm_size)) ?? 0;
   const tooMany = () => forbidden(`The maximum allowed number of disk devices (${max}) to attach to a single instance has been exceeded.`);
   const lun = freeLun(srv, max);
   if (lun === undefined) throw tooMany();
   // The requested device name is not honoured (as libvirt since Queens): Azure places disks by LUN.
   const device = deviceForLun(lun);
-  const reserved = await reserveForServer(s, vol.partitionKey, v.id, srv.id, device);
-  if (!reserved) throw notAvailable((await findVolume(ctx, b.volumeId)).value);
+  const reserved = await volumeApi.reserve(s, vol.partitionKey, v.id, srv.id, device);
+  if (!reserved) throw volumeApi.notAvailable((await volumeApi.get(ctx, b.volumeId)).value);
   // The LUN is taken under the server's ETag: a concurrent attach or a state change refuses this one.
   let refusal: Error | undefined;
   let mapping: ServerVolume | undefined;
@@ -130,7 +129,7 @@ async function create(ctx: RequestContext) {
     return withVolumes(x, [...volumesOf(x), mapping]);
   });
   if (!stored || refusal || !mapping) {
-    await releaseFromServer(s, vol.partitionKey, v.id, srv.id);
+    await volumeApi.detach(s, vol.partitionKey, v.id, srv.id);
     await finishAction(s, action, false);
     throw refusal ?? ((await getServerAny(s, srv.id)) ? badRequest(`Invalid volume: volume ${v.id} already attached`) : notFound(`Instance ${srv.id} could not be found.`));
   }
@@ -144,13 +143,13 @@ async function remove(ctx: RequestContext) {
   const cur = await visibleServer(ctx);
   const srv = cur.value;
   if (srv.vm_state === 'shelved' || srv.vm_state === 'shelved_offloaded') checkAttachState(srv, 'detach_volume');
-  const vol = await findVolume(ctx, volumeId);
+  const vol = await volumeApi.get(ctx, volumeId);
   const m = volumesOf(srv).find((x) => x.volume_id === vol.value.id);
   if (!m) throw notAttached(srv.id, volumeId);
   if (m.lun === null) throw badRequest('Cannot detach a root device volume');
   checkInstanceLock(srv, ctx.auth!);
   checkAttachState(srv, 'detach_volume');
-  const detaching = await beginDetaching(s, m.volume_project_id, m.volume_id, srv.id);
+  const detaching = await volumeApi.beginDetaching(s, m.volume_project_id, m.volume_id, srv.id);
   if (!detaching) throw badRequest("Invalid volume: Unable to detach volume. Volume status must be 'in-use' and attach_status must be 'attached' to detach.");
   const action = await startAction(s, srv, 'detach_volume', ctx.requestId, ctx.auth!.userId, 'compute_detach_volume');
   await updateServer(s, cur, (x) =>
@@ -172,8 +171,8 @@ async function swap(ctx: RequestContext) {
   const s = ctx.services;
   const oldId = ctx.params.volume_id;
   const b = validateBody<{ volumeAttachment: { volumeId: string } }>(updateSchema, ctx.body).volumeAttachment;
-  const oldVol = await findVolume(ctx, oldId);
-  const newVol = await findVolume(ctx, b.volumeId).catch((e) => {
+  const oldVol = await volumeApi.get(ctx, oldId);
+  const newVol = await volumeApi.get(ctx, b.volumeId).catch((e) => {
     throw badRequest((e as Error).message);
   });
   const srv = (await visibleServer(ctx)).value;
@@ -181,7 +180,7 @@ async function swap(ctx: RequestContext) {
   checkInstanceState(srv, 'swap_volume', { vm: ['active', 'paused', 'resized'], task: [null] });
   const m = volumesOf(srv).find((x) => x.volume_id === oldVol.value.id);
   if (!m) throw notFound(`No volume Block Device Mapping with id ${oldId}.`);
-  if (attachmentOf(oldVol.value)?.server_id !== srv.id) throw badRequest('Invalid volume: Old volume is attached to a different instance.');
+  if (volumeApi.attachmentOf(oldVol.value)?.server_id !== srv.id) throw badRequest('Invalid volume: Old volume is attached to a different instance.');
   if (newVol.value.attach_status === 'attached') throw badRequest('Invalid volume: New volume must be detached in order to swap.');
   if (newVol.value.size < oldVol.value.size) throw badRequest('Invalid volume: New volume must be the same size or larger.');
   const action = await startAction(s, srv, 'swap_volume', ctx.requestId, ctx.auth!.userId, 'compute_swap_volume');

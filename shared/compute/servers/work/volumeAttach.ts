@@ -15,17 +15,13 @@ import type { Services } from '../../../services';
 import type { WorkItem, WorkKind, WorkResult } from '../../../work/types';
 import { again, done } from '../../../work/types';
 import { pollDelay } from '../../../work/pace';
-import { startWork } from '../../../work/ledger';
 import { azureFailure } from '../../../azure/errors';
 import { BUSY_STATES } from '../../../azure/vms';
 import { log } from '../../../log';
 import { getServerAny, updateServer, type ServerRecord } from '../model';
 import { finishAction } from '../instanceActions';
 import { volumesOf, withVolumes, type ServerVolume } from '../volumes';
-import { markAttached, releaseFromServer, rollDetaching, volumeAt, attachmentOf } from '../../../volume/attachments/service';
-import { volumeTables } from '../../../volume/model';
-import { cinderTime } from '../../../volume/common';
-import { VOLUME_DELETE } from '../../../volume/workKinds';
+import { volumeApi } from '../../../volume/computeApi';
 
 export const ATTACH_KIND = 'volume-attach';
 export const DETACH_KIND = 'volume-detach';
@@ -68,7 +64,7 @@ async function failAttach(s: Services, item: WorkItem, code: string, message: st
   if (!p) return;
   const { srv, m } = p;
   log.warn('volume attach failed on Azure', { server: item.id, volume: m.volume_id, code, requestId: item.requestId });
-  await releaseFromServer(s, m.volume_project_id, m.volume_id, item.id);
+  await volumeApi.detach(s, m.volume_project_id, m.volume_id, item.id);
   await setMapping(s, srv, m.volume_id, () => undefined);
   const ref = actionOf(srv, m);
   if (ref) await finishAction(s, ref, false, `Azure error ${code}: ${message}`);
@@ -83,7 +79,7 @@ async function attachStep(item: WorkItem, s: Services): Promise<WorkResult> {
   if (!p || p.m.lun === null) return done();
   const { srv, m } = p;
   const lun = p.m.lun;
-  const vol = await volumeAt(s, m.volume_project_id, m.volume_id);
+  const vol = await volumeApi.getIn(s, m.volume_project_id, m.volume_id);
   if (!vol) return done();
   const vms = s.azure.vms;
   const diskId = diskIdOf(s, vol.value.disk);
@@ -112,7 +108,7 @@ async function attachStep(item: WorkItem, s: Services): Promise<WorkResult> {
     if (there || BUSY_STATES.includes(vm.provisioningState)) return again(item, pollDelay(s));
     return again(item, 0, { step: 'send' }); // not on the VM and the VM at rest: Azure dropped it, send again
   }
-  await markAttached(s, m.volume_project_id, m.volume_id, srv.id, srv.host);
+  await volumeApi.attachComplete(s, m.volume_project_id, m.volume_id, srv.id, srv.host);
   await setMapping(s, srv, m.volume_id, ({ action: _a, ...x }) => ({ ...x, status: 'attached', lun: there.lun, device: x.device }));
   const ref = actionOf(srv, m);
   if (ref) await finishAction(s, ref, true);
@@ -125,7 +121,7 @@ async function failDetach(s: Services, item: WorkItem, code: string, message: st
   if (!p) return;
   const { srv, m } = p;
   log.warn('volume detach refused by Azure', { server: item.id, volume: m.volume_id, code, requestId: item.requestId });
-  await rollDetaching(s, m.volume_project_id, m.volume_id, item.id);
+  await volumeApi.rollDetaching(s, m.volume_project_id, m.volume_id, item.id);
   await setMapping(s, srv, m.volume_id, ({ action: _a, ...x }) => ({ ...x, status: 'attached' }));
   const ref = actionOf(srv, m);
   if (ref) await finishAction(s, ref, false, `Azure error ${code}: ${message}`);
@@ -136,7 +132,7 @@ async function detachStep(item: WorkItem, s: Services): Promise<WorkResult> {
   const p = await pending(s, item, 'detaching');
   if (!p) return done();
   const { srv, m } = p;
-  const vol = await volumeAt(s, m.volume_project_id, m.volume_id);
+  const vol = await volumeApi.getIn(s, m.volume_project_id, m.volume_id);
   const diskId = vol ? diskIdOf(s, vol.value.disk) : undefined;
   const vms = s.azure.vms;
   if (item.step !== 'poll' && diskId) {
@@ -158,7 +154,7 @@ async function detachStep(item: WorkItem, s: Services): Promise<WorkResult> {
     if (there && !BUSY_STATES.includes(vm.provisioningState)) return again(item, 0, { step: 'send' });
     return again(item, pollDelay(s));
   }
-  await releaseFromServer(s, m.volume_project_id, m.volume_id, srv.id);
+  await volumeApi.detach(s, m.volume_project_id, m.volume_id, srv.id);
   await setMapping(s, srv, m.volume_id, () => undefined);
   const ref = actionOf(srv, m);
   if (ref) await finishAction(s, ref, true);
@@ -171,10 +167,10 @@ async function bootVolumeStep(item: WorkItem, s: Services): Promise<WorkResult> 
   const { srv, m } = p;
   if (srv.vm_state === 'building' && srv.task_state !== 'deleting') return again(item, pollDelay(s, 2));
   if (srv.vm_state === 'error' || srv.task_state === 'deleting') {
-    await releaseFromServer(s, m.volume_project_id, m.volume_id, srv.id);
+    await volumeApi.detach(s, m.volume_project_id, m.volume_id, srv.id);
     return done();
   }
-  await markAttached(s, m.volume_project_id, m.volume_id, srv.id, srv.host);
+  await volumeApi.attachComplete(s, m.volume_project_id, m.volume_id, srv.id, srv.host);
   await setMapping(s, srv, m.volume_id, (x) => ({ ...x, status: 'attached' }));
   return done();
 }
@@ -185,26 +181,13 @@ async function bootVolumeStep(item: WorkItem, s: Services): Promise<WorkResult> 
  * A volume that meanwhile belongs to something else is left alone.
  */
 export async function releaseServerVolumes(s: Services, srv: ServerRecord, requestId?: string): Promise<void> {
-  const t = volumeTables(s);
   for (const m of volumesOf(srv)) {
-    const vol = await volumeAt(s, m.volume_project_id, m.volume_id);
-    if (!vol) continue;
-    const a = attachmentOf(vol.value);
-    if (a && a.server_id !== srv.id) continue;
-    if (!a && (vol.value.status !== 'available' || !m.delete_on_termination)) continue;
     if (m.delete_on_termination) {
-      let mine = false;
-      await t.volumes.update(vol.partitionKey, vol.rowKey, (v) => {
-        const at = attachmentOf(v);
-        if ((at && at.server_id !== srv.id) || (!at && v.status !== 'available')) return undefined;
-        mine = true;
-        const { attachment: _gone, ...rest } = v as typeof v & { attachment?: unknown };
-        return { ...rest, status: 'deleting', attach_status: 'detached', updated_at: cinderTime() };
-      });
-      if (mine) await startWork(s, { kind: VOLUME_DELETE, id: m.volume_id, data: { project: m.volume_project_id }, requestId });
-    } else {
-      await releaseFromServer(s, m.volume_project_id, m.volume_id, srv.id);
+      await volumeApi.deleteOnTermination(s, m.volume_project_id, m.volume_id, srv.id, requestId);
+      continue;
     }
+    const vol = await volumeApi.getIn(s, m.volume_project_id, m.volume_id);
+    if (vol && volumeApi.attachmentOf(vol.value)?.server_id === srv.id) await volumeApi.detach(s, m.volume_project_id, m.volume_id, srv.id);
   }
 }
 
@@ -218,7 +201,7 @@ export const VOLUME_ATTACH_KINDS: WorkKind[] = [
     deadlineSeconds: 4 * 3600,
     async giveUp(item, s) {
       const p = await pending(s, item, 'attaching');
-      if (p && p.srv.vm_state !== 'active') await releaseFromServer(s, p.m.volume_project_id, p.m.volume_id, item.id);
+      if (p && p.srv.vm_state !== 'active') await volumeApi.detach(s, p.m.volume_project_id, p.m.volume_id, item.id);
     },
   },
 ];

@@ -1,0 +1,76 @@
+// The volume service's API for compute — the only module of shared/volume that shared/compute may
+// import (test/unit/compute-volume-boundary.test.ts). Nova reaches Cinder through a narrow client
+// (nova/volume/cinder.py API: get, reserve, attach, begin_detaching, roll_detaching, detach, delete);
+// in Jacket both run in one app, so the client is this module of calls into the volume service's own
+// rules (attachments/service.ts, the volume delete work). Compute never writes Cinder's tables.
+import type { Services } from '../services';
+import type { RequestContext } from '../http/router';
+import type { Stored } from '../store/tables';
+import { startWork } from '../work/ledger';
+import { cinderTime } from './common';
+import { dependentsOf, findVolume, volumeTables, type VolumeRecord } from './model';
+import { VOLUME_DELETE } from './workKinds';
+import {
+  attachmentOf,
+  beginDetaching,
+  markAttached,
+  notAvailable,
+  releaseFromServer,
+  reserveForServer,
+  rollDetaching,
+  volumeAt,
+  type AttachableVolume,
+  type VolumeAttachment,
+} from './attachments/service';
+
+export type { VolumeRecord, AttachableVolume, VolumeAttachment };
+
+export const volumeApi = {
+  /** A volume the caller's project may see (admins: any), or Cinder's 404 `Volume <id> could not be found.` */
+  get: (ctx: RequestContext, id: string): Promise<Stored<VolumeRecord>> => findVolume(ctx, id),
+  /** A volume by its project and id, for work steps (no caller); undefined when it is gone. */
+  getIn: volumeAt,
+  /** The attachment a volume carries (to this or another server), if any. */
+  attachmentOf,
+  /** Cinder's 400 for a volume that is not available for attach. */
+  notAvailable,
+  /** os-reserve + attachment create: available → attaching for this server (under the volume's ETag). */
+  reserve: reserveForServer,
+  /** os-attach / attachment complete: attaching → in-use on this server. */
+  attachComplete: markAttached,
+  /** os-begin_detaching: in-use → detaching. */
+  beginDetaching,
+  /** os-roll_detaching: detaching → in-use (a detach that failed). */
+  rollDetaching,
+  /** os-detach / attachment delete: back to available. */
+  detach: releaseFromServer,
+
+  /**
+   * A server went and its volume was mapped with delete_on_termination: Nova detaches, then deletes it
+   * through Cinder, whose delete refuses a volume with snapshots (400) — Nova then leaves the volume.
+   * Here: a volume still attached to this server (or available) is detached and, without snapshots,
+   * marked deleting and its delete queued; with snapshots it is only detached (available), as
+   * Cinder's refusal leaves it. A volume that meanwhile belongs to something else is left alone.
+   */
+  async deleteOnTermination(s: Services, project: string, volumeId: string, serverId: string, requestId?: string): Promise<'deleting' | 'detached' | 'left'> {
+    const vol = await volumeAt(s, project, volumeId);
+    if (!vol) return 'left';
+    const at = attachmentOf(vol.value);
+    if ((at && at.server_id !== serverId) || (!at && vol.value.status !== 'available')) return 'left';
+    if ((await dependentsOf(s, volumeId, 'snapshot')).length > 0) {
+      if (at) await releaseFromServer(s, project, volumeId, serverId);
+      return 'detached';
+    }
+    let mine = false;
+    await volumeTables(s).volumes.update(vol.partitionKey, vol.rowKey, (v) => {
+      const a = attachmentOf(v);
+      if ((a && a.server_id !== serverId) || (!a && v.status !== 'available')) return undefined;
+      mine = true;
+      const { attachment: _gone, ...rest } = v as AttachableVolume;
+      return { ...rest, status: 'deleting', attach_status: 'detached', updated_at: cinderTime() };
+    });
+    if (!mine) return 'left';
+    await startWork(s, { kind: VOLUME_DELETE, id: volumeId, data: { project }, requestId });
+    return 'deleting';
+  },
+};
