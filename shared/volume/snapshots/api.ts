@@ -1,6 +1,6 @@
 // /snapshots: Cinder's snapshot API at 3.0 — create (an incremental managed snapshot snapshot-<id> of
-// the volume's disk), list, list detailed, show, update, delete.
-import { randomUUID } from 'node:crypto';
+// the volume's disk), list, list detailed, show, update, delete. The controller; the create and delete
+// rules are ./service.ts.
 import { startWork } from '../../work/ledger';
 import type { RequestContext, Route } from '../../http/router';
 import { json, accepted } from '../../http/respond';
@@ -25,11 +25,10 @@ import {
   projectOf,
   sortParams,
 } from '../common';
-import { findSnapshot, findVolume, snapshotNameOf, volumeTables, type SnapshotRecord } from '../model';
+import { findSnapshot, volumeTables, type SnapshotRecord } from '../model';
 import { snapshotDetail, snapshotSummary } from '../views';
-import { SNAPSHOT_CREATE, SNAPSHOT_DELETE } from '../workKinds';
-import { checkSnapshotQuota } from '../quotas/engine';
-import { typeStore } from '../types/store';
+import { SNAPSHOT_DELETE } from '../workKinds';
+import { createSnapshot, deleteSnapshot, type CreateSnapshotBody } from './service';
 
 const text255 = { type: ['string', 'null'], minLength: 0, maxLength: 255 };
 
@@ -73,53 +72,8 @@ const updateSchema = {
  * volume delete either sees the row or we see 'deleting'.
  */
 async function create(ctx: RequestContext) {
-  const b = validateBody<{
-    snapshot: { name?: string | null; display_name?: string | null; description?: string | null; volume_id: string | null; force?: boolean | string; metadata?: Record<string, string> | null };
-  }>(createSchema, ctx.body).snapshot;
-  if (!b.volume_id) throw badRequest("Invalid input received: 'volume_id' must be specified");
-  const force = b.force === undefined ? false : boolParam(b.force, 'force');
-  const vol = await findVolume(ctx, b.volume_id);
-  const allowed = force ? ['available', 'in-use'] : ['available'];
-  const refuse = (status: string) => badRequest(`Invalid volume: Volume ${vol.value.id} status must be ${allowed.join(', ')}, but current status is: ${status}.`);
-  if (vol.value.status === 'error') throw badRequest('Invalid volume: The snapshot cannot be created when the volume is in error status.');
-  if (!allowed.includes(vol.value.status)) throw refuse(vol.value.status);
-  const t = volumeTables(ctx.services);
-  const project = projectOf(ctx);
-  const typeName = (await typeStore(ctx.services).get(vol.value.volume_type_id))?.value.name ?? '';
-  await checkSnapshotQuota(ctx.services, project, typeName, vol.value.size);
-  const id = randomUUID();
-  await t.deps.create(vol.value.id, id, { kind: 'snapshot', project_id: project });
-  const again = await t.volumes.get(vol.partitionKey, vol.rowKey);
-  if (!again || !allowed.includes(again.value.status)) {
-    await t.deps.delete(vol.value.id, id);
-    throw refuse(again?.value.status ?? 'deleting');
-  }
-  const now = cinderTime();
-  const s: SnapshotRecord = {
-    id,
-    project_id: project,
-    user_id: ctx.auth!.userId,
-    volume_id: vol.value.id,
-    volume_project_id: vol.partitionKey,
-    name: b.name ?? b.display_name ?? null,
-    description: b.description ?? null,
-    size: vol.value.size,
-    volume_type_id: vol.value.volume_type_id,
-    status: 'creating',
-    metadata: b.metadata ?? {},
-    created_at: now,
-    updated_at: null,
-    azure: { name: snapshotNameOf(id) },
-  };
-  await t.index.upsert('snapshot', id, { project_id: project });
-  await t.snapshots.create(project, id, s);
-  try {
-    await startWork(ctx.services, { kind: SNAPSHOT_CREATE, id, data: { project }, requestId: ctx.requestId });
-  } catch (e) {
-    await t.snapshots.update(project, id, (x) => ({ ...x, status: 'error' }));
-    throw e;
-  }
-  return accepted({ snapshot: snapshotSummary(s) });
+  const b = validateBody<{ snapshot: CreateSnapshotBody }>(createSchema, ctx.body).snapshot;
+  return accepted({ snapshot: snapshotSummary(await createSnapshot(ctx, b)) });
 }
 
 const FILTERS = ['name', 'status', 'volume_id', 'metadata', 'availability_zone', 'consumes_quota'];
@@ -179,16 +133,7 @@ async function update(ctx: RequestContext) {
 }
 
 async function remove(ctx: RequestContext) {
-  const cur = await findSnapshot(ctx, ctx.params.snapshot_id);
-  const refused = badRequest(`Invalid snapshot: Snapshot status must be available or error and must not be part of a group.`);
-  // error_deleting too: a later DELETE retries a delete that was given up (Cinder wants reset-status first).
-  if (!['available', 'error', 'error_deleting'].includes(cur.value.status)) throw refused;
-  await volumeTables(ctx.services)
-    .snapshots.replace(cur.partitionKey, cur.rowKey, { ...cur.value, status: 'deleting', updated_at: cinderTime() }, cur.etag)
-    .catch(() => {
-      throw refused;
-    });
-  await startWork(ctx.services, { kind: SNAPSHOT_DELETE, id: cur.rowKey, data: { project: cur.partitionKey }, requestId: ctx.requestId });
+  await deleteSnapshot(ctx, await findSnapshot(ctx, ctx.params.snapshot_id));
   return accepted();
 }
 

@@ -82,7 +82,14 @@ async function nicStep(s: Services, item: WorkItem, srv: ServerRecord, k: number
   if (p) await ports.put({ ...p, azureNicId: made.id, fixed_ips: made.ip ? [{ subnet_id: nic.subnet_id, ip_address: made.ip }] : p.fixed_ips, updated_at: new Date().toISOString() });
   // The record shows the address with its MAC, once the VM runs (pollStep): until then it is the item's.
   const cur = await getServerAny(s, srv.id);
-  if (cur && k === 0) await updateServer(s, cur, (v) => (v.vm_state === 'building' && v.task_state === 'scheduling' ? { ...v, task_state: 'networking' } : undefined));
+  if (!cur || cur.value.task_state === 'deleting') {
+    // Deleted while this NIC PUT was in flight: the teardown may already have looked for NICs and not
+    // found this one, and no VM will cascade it. It is this step's to remove (a DELETE is idempotent;
+    // if it fails, the NIC sweep finds it).
+    await s.azure.vms.deleteNic(spec.name).catch((e: unknown) => log.warn('NIC of a deleted server left to the sweep', { server: srv.id, nic: spec.name, error: String(e) }));
+    return done();
+  }
+  if (k === 0) await updateServer(s, cur, (v) => (v.vm_state === 'building' && v.task_state === 'scheduling' ? { ...v, task_state: 'networking' } : undefined));
   const ips = { ...(d.ips ?? {}), ...(made.ip ? { [spec.name]: made.ip } : {}) };
   const next = k + 1 < d.nics.length ? `nic:${k + 1}` : d.snapshot ? 'disk' : 'vm';
   return again(item, 0, { step: next, ...withData(item, { ips }) });
@@ -115,7 +122,14 @@ async function vmStep(s: Services, item: WorkItem, srv: ServerRecord): Promise<W
     log.info('server build adopts its VM found on Azure', { server: srv.id, code: azureFailure(e).code, requestId: item.requestId });
   }
   const cur = await getServerAny(s, srv.id);
-  if (cur) await updateServer(s, cur, (v) => (v.vm_state !== 'building' || v.task_state === 'deleting' ? undefined : { ...v, task_state: 'spawning', host: `azure-${s.config.azure.location}` }));
+  if (!cur || cur.value.task_state === 'deleting') {
+    // Deleted while this PUT was in flight: the teardown may have found no VM yet and finished, so
+    // nothing else would delete the one this PUT made (its DELETE cascades to the NICs and OS disk; a
+    // second DELETE beside a running teardown is harmless). A failed DELETE leaves it to sweep-vms.
+    await vms.deleteVm(srv.azure.vm).catch((e: unknown) => log.warn('VM of a deleted server left to the sweep', { server: srv.id, error: String(e) }));
+    return done();
+  }
+  await updateServer(s, cur, (v) => (v.vm_state !== 'building' || v.task_state === 'deleting' ? undefined : { ...v, task_state: 'spawning', host: `azure-${s.config.azure.location}` }));
   return again(item, pollDelay(s, retryAfter), { step: 'poll' });
 }
 
