@@ -6,7 +6,9 @@
 //                  it, so the name proves it), and <server-id>-r<suffix> (a rebuild's new OS disk, tag
 //                  jacket=server, jacket-server-id=<id>): owned while the server record's os_disk names
 //                  it and the record claims it, or while the server is being rebuilt;
-//   snapshot-<id>  tag jacket=snapshot: owned while the volume snapshot's record exists.
+//   snapshot-<id>  tag jacket=snapshot: owned while the volume snapshot's record exists;
+//   backup-<id>    tag jacket=backup (a backup's temporary snapshot, the copy's source): owned while the
+//                  backup is being made; one a dead worker or a failed delete left behind is swept.
 // Whether a record owns a disk is the owning service's answer (shared/compute/ownership.ts,
 // shared/volume/ownership.ts); listing, re-reading and deleting go through s.azure.inventory.
 // A disk held by a VM (managedBy) or busy (being created, uploaded, exported) is never a candidate.
@@ -14,20 +16,22 @@
 import type { Services } from '../services';
 import type { InventoryItem } from '../azure/inventory';
 import { serverOwnsOsDisk } from '../compute/ownership';
-import { volumeOwnsDisk, snapshotOwnsAzureSnapshot } from '../volume/ownership';
+import { volumeOwnsDisk, snapshotOwnsAzureSnapshot, backupOwnsAzureSnapshot } from '../volume/ownership';
 import { runSweep, type SweepReport } from './sweep';
 import { recheckAndDelete, UUID } from './arm';
 
 export const DISK_SWEEP = 'sweep-disks';
 
-type Owner = { kind: 'volume' | 'os' | 'snapshot'; id: string };
+type Owner = { kind: 'volume' | 'os' | 'snapshot' | 'backup'; id: string };
 
 /** What made it, if its name and tags prove it is Jacket's. */
 export function jacketOwnerOf(r: Pick<InventoryItem, 'name' | 'tags'>, type: 'disk' | 'snapshot'): Owner | undefined {
   const { name, tags } = r;
   if (type === 'snapshot') {
     const m = /^snapshot-(.+)$/.exec(name);
-    return m && UUID.test(m[1]) && tags.jacket === 'snapshot' && tags['jacket-snapshot-id'] === m[1] ? { kind: 'snapshot', id: m[1] } : undefined;
+    if (m) return UUID.test(m[1]) && tags.jacket === 'snapshot' && tags['jacket-snapshot-id'] === m[1] ? { kind: 'snapshot', id: m[1] } : undefined;
+    const b = /^backup-(.+)$/.exec(name);
+    return b && UUID.test(b[1]) && tags.jacket === 'backup' && tags['jacket-backup-id'] === b[1] ? { kind: 'backup', id: b[1] } : undefined;
   }
   const v = /^volume-(.{36})(-[0-9a-f]{8})?$/.exec(name);
   if (v && UUID.test(v[1]) && tags.jacket === 'volume' && tags['jacket-volume-id'] === v[1]) return { kind: 'volume', id: v[1] };
@@ -52,6 +56,8 @@ async function whyNot(s: Services, r: InventoryItem): Promise<string | undefined
   if (r.provisioningState !== 'Succeeded' && r.provisioningState !== 'Failed') return 'busy';
   if (owner.kind === 'volume') return volumeOwnsDisk(s, owner.id, r.name);
   if (owner.kind === 'snapshot') return snapshotOwnsAzureSnapshot(s, owner.id);
+  // A backup's snapshot under a read SAS is being copied (or its grant not yet revoked): not a candidate.
+  if (owner.kind === 'backup') return r.diskState && IN_USE.includes(r.diskState) ? 'busy' : backupOwnsAzureSnapshot(s, owner.id);
   return serverOwnsOsDisk(s, owner.id, r.name);
 }
 

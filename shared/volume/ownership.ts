@@ -32,3 +32,18 @@ export async function volumeOwnsDisk(s: Services, id: string, name: string): Pro
 export async function snapshotOwnsAzureSnapshot(s: Services, id: string): Promise<string | undefined> {
   return (await volumeTables(s).index.get('snapshot', id)) ? 'snapshot-record' : undefined;
 }
+
+/**
+ * Why the backup `id` keeps its temporary Azure snapshot (backup-<id>, the copy's source): while the
+ * backup is being made (status creating; its index row is written before the record, so a record not
+ * written yet keeps it too). The backup's work deletes the snapshot when the copy ends; one left behind
+ * by a worker that died, or a delete that failed, is owned by nothing and swept.
+ */
+export async function backupOwnsAzureSnapshot(s: Services, id: string): Promise<string | undefined> {
+  const t = volumeTables(s);
+  const ix = await t.index.get('backup', id);
+  if (!ix) return undefined;
+  const rec = (await t.backups.get(ix.value.project_id, id))?.value;
+  if (!rec) return 'backup-record';
+  return rec.status === 'creating' ? 'backup-copy' : undefined;
+}

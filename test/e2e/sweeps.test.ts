@@ -19,6 +19,7 @@ import { createServices, type Services } from '../../shared/services';
 import { loadConfig } from '../../shared/config';
 import { sweepNics } from '../../shared/timers/nics';
 import { sweepDisks } from '../../shared/timers/disks';
+import { volumeTables } from '../../shared/volume/model';
 import { sweepImages } from '../../shared/timers/images';
 import type { SweepReport } from '../../shared/timers/sweep';
 import { claimLease, releaseLease } from '../../shared/timers/lease';
@@ -220,6 +221,70 @@ test('a detached volume survives any number of sweeps; orphaned Jacket disks are
   // One DELETE per orphan deleted, plus the failed one: nothing was deleted twice.
   assert.equal(await control.countRequests('DELETE', `/disks/${orphanVol}$`), 2);
   assert.equal(await control.countRequests('DELETE', `/disks/${orphanOs}$`), 1);
+});
+
+test("a backup's temporary snapshot left behind is swept on the second pass; one of a backup still being made survives", async () => {
+  const vol = await stack.oscJson(['volume', 'create', '--size', '1', 'backup-source'], alice);
+  await waitFor('volume available', async () => ((await stack.oscJson(['volume', 'show', vol.id], alice)).status === 'available' ? true : undefined), 60000);
+  const source = await compute.disks.get(RG, `volume-${vol.id}`);
+  const backupSnapshot = (id: string) =>
+    compute.snapshots.createOrUpdate(
+      RG,
+      `backup-${id}`,
+      {
+        location: 'eastus',
+        incremental: true,
+        creationData: { createOption: 'Copy', sourceResourceId: source.id },
+        tags: { jacket: 'backup', 'jacket-backup-id': id, 'jacket-volume-id': vol.id, 'jacket-project-id': alice.projectId },
+      },
+      FAST,
+    );
+  // Left behind: its backup is gone (a worker died before the clean-up step, or the delete failed).
+  const leftover = randomUUID();
+  await backupSnapshot(leftover);
+  // In use: a backup still being copied (status creating) — its record says so.
+  const copying = randomUUID();
+  const t = volumeTables(s);
+  await t.index.upsert('backup', copying, { project_id: alice.projectId });
+  const now = new Date().toISOString();
+  await t.backups.create(alice.projectId, copying, {
+    id: copying,
+    project_id: alice.projectId,
+    user_id: alice.userId,
+    volume_id: vol.id,
+    volume_project_id: alice.projectId,
+    name: null,
+    description: null,
+    container: 'backups',
+    size: 1,
+    status: 'creating',
+    fail_reason: null,
+    parent_id: null,
+    snapshot_id: null,
+    availability_zone: null,
+    created_at: now,
+    updated_at: now,
+    data_timestamp: now,
+    blob: { name: `backup-${copying}.vhd`, dataBytes: 1024 ** 3 },
+  });
+  await backupSnapshot(copying);
+  // Foreign: a backup-named snapshot without Jacket's tags.
+  const foreign = `backup-${randomUUID()}`;
+  await compute.snapshots.createOrUpdate(RG, foreign, { location: 'eastus', incremental: true, creationData: { createOption: 'Copy', sourceResourceId: source.id } }, FAST);
+
+  const r1 = await sweepDisks(s);
+  assert.ok(!r1.deletedNames.includes(`backup-${leftover}`), 'never on the first pass');
+  assert.ok(skipped(r1, 'backup-copy') >= 1, JSON.stringify(r1));
+  const r2 = await sweepDisks(s);
+  assert.ok(r2.deletedNames.includes(`backup-${leftover}`), JSON.stringify(r2));
+  assert.equal(await exists(compute.snapshots.get(RG, `backup-${leftover}`)), false);
+  assert.ok(await exists(compute.snapshots.get(RG, `backup-${copying}`)), 'the snapshot of a backup in progress is kept');
+  assert.ok(await exists(compute.snapshots.get(RG, foreign)), 'not Jacket-tagged: never touched');
+  // Once that backup is no longer being made (its copy ended in error), its snapshot is an orphan too.
+  await t.backups.update(alice.projectId, copying, (b) => ({ ...b, status: 'error', fail_reason: 'test' }));
+  await sweepDisks(s);
+  const r4 = await sweepDisks(s);
+  assert.ok(r4.deletedNames.includes(`backup-${copying}`), JSON.stringify(r4));
 });
 
 test('two sweeps at once (two instances) delete nothing twice; leases expire; dry run deletes nothing', async () => {
