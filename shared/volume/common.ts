@@ -133,14 +133,30 @@ export function compareBy<T>(keys: SortKey[], get: (item: T, key: string) => unk
  * Marker/limit over an already sorted list: the marker must be an item of the list (Cinder's
  * MarkerNotFound is a 404), the page starts after it.
  */
-export function pageAfter<T extends { id: string }>(sorted: T[], marker: string | undefined, limit: number, notFound: (m: string) => Error): T[] {
+export function pageAfter<T extends { id: string }>(sorted: T[], marker: string | undefined, limit: number, notFound: (m: string) => Error, offset = 0): T[] {
   let start = 0;
   if (marker !== undefined) {
     const i = sorted.findIndex((x) => x.id === marker);
     if (i < 0) throw notFound(marker);
     start = i + 1;
   }
+  // Cinder's database query applies the offset after the marker (sqlalchemy query.offset).
+  start += offset;
   return sorted.slice(start, start + limit);
+}
+
+/**
+ * The `offset` list parameter (cinder/api/common.py _get_offset_param → utils.validate_integer):
+ * 0 when absent; 400 in Cinder's words when not a whole number or below 0.
+ */
+export function offsetParam(q: URLSearchParams): number {
+  const raw = q.get('offset');
+  if (raw === null) return 0;
+  if (!/^\s*[+-]?\d+\s*$/.test(raw)) throw badRequest('offset must be an integer.');
+  const n = Number(raw);
+  if (n < 0) throw badRequest('offset must be >= 0');
+  if (n > 2147483647) throw badRequest('offset must be <= 2147483647');
+  return n;
 }
 
 /**

@@ -253,6 +253,11 @@ test('server list, list --long, filters, paging and server set --name', async ()
   assert.equal(upd.status, 200, upd.text);
   assertNovaResponse('servers', 'ServersController', 'update', '2.1', upd.body);
   assert.equal(upd.body.server.accessIPv4, '203.0.113.9');
+  // accessIPv6 is stored as Nova stores it (netaddr's compressed lowercase form)
+  const v6 = await stack.http('PUT', `/compute/v2.1/servers/${id2}`, { token: tAlice, body: { server: { accessIPv6: '2001:DB8:0:0:0:0:0:1' } } });
+  assert.equal(v6.status, 200, v6.text);
+  assert.equal(v6.body.server.accessIPv6, '2001:db8::1');
+  assert.equal((await stack.oscJson(['server', 'show', id2], alice)).accessIPv6, '2001:db8::1');
   const bad = await stack.http('PUT', `/compute/v2.1/servers/${id2}`, { token: tAlice, body: { server: { name: '' } } });
   assert.equal(bad.status, 400);
   const active = await serverStatus(tAlice, id2, 'ACTIVE');

@@ -278,3 +278,32 @@ test("projects are isolated; bad bodies are 400 and change nothing; admin action
   assert.equal((await asAlice('GET', '/volumes?marker=00000000-0000-0000-0000-000000000000')).status, 404);
   for (const v of [id, d.body.volume.id]) assert.equal((await asAlice('DELETE', `/volumes/${v}`)).status, 202);
 });
+
+test('offset on volume, snapshot and backup lists: applied after the marker, as Cinder; bad values are 400', async () => {
+  for (const what of ['volumes', 'snapshots', 'backups']) {
+    const all = await cinder('GET', `/${what}?sort=created_at:asc`, tA, alice.projectId);
+    assert.equal(all.status, 200, all.text);
+    const ids = all.body[what].map((x: { id: string }) => x.id);
+    const page = await cinder('GET', `/${what}?sort=created_at:asc&offset=1&limit=2`, tA, alice.projectId);
+    assert.equal(page.status, 200, page.text);
+    assert.deepEqual(
+      page.body[what].map((x: { id: string }) => x.id),
+      ids.slice(1, 3),
+      what,
+    );
+    if (ids.length > 0) {
+      const afterMarker = await cinder('GET', `/${what}?sort=created_at:asc&marker=${ids[0]}&offset=1`, tA, alice.projectId);
+      assert.deepEqual(
+        afterMarker.body[what].map((x: { id: string }) => x.id),
+        ids.slice(2),
+        `${what}: offset counts from the marker`,
+      );
+    }
+    const bad = await cinder('GET', `/${what}?offset=x`, tA, alice.projectId);
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.badRequest.message, 'offset must be an integer.');
+    const negative = await cinder('GET', `/${what}?offset=-1`, tA, alice.projectId);
+    assert.equal(negative.status, 400);
+    assert.equal(negative.body.badRequest.message, 'offset must be >= 0');
+  }
+});

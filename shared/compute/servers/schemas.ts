@@ -156,3 +156,18 @@ export interface UpdateServerBody {
 
 /** oslo strutils.bool_from_string for the values the schema admits. */
 export const truthy = (v: boolean | string | undefined) => v === true || (typeof v === 'string' && ['true', '1', 'on', 'yes'].includes(v.toLowerCase()));
+
+/**
+ * An IPv6 address as Nova stores and shows it: nova/db/types.py IPAddress binds str(netaddr.IPAddress(v)),
+ * the compressed lowercase form (RFC 5952: `2001:DB8:0:0::1` → `2001:db8::1`). Node's WHATWG URL
+ * serialises an IPv6 host the same way; an address with an embedded IPv4 part keeps its dotted tail,
+ * as netaddr does, and is only lowercased. The schema has validated the address already.
+ */
+export function canonicalIpv6(v: string): string {
+  if (v === '' || v.includes('.')) return v.toLowerCase();
+  try {
+    return new URL(`http://[${v}]/`).hostname.slice(1, -1);
+  } catch {
+    return v.toLowerCase();
+  }
+}

@@ -10,7 +10,7 @@ import { validateBody } from '../../api/validation';
 import { actionPolicy, isAdmin } from '../../api/policy';
 import { BACKUP_ACTION_POLICIES } from '../policy';
 import { pageRequest, nextLinks } from '../../api/pagination';
-import { actionName, boolParam, booleanSchema, cinderRoute, collectionUrl, compareBy, descriptionSchema, pageAfter, projectOf, resourceLinks, sortParams } from '../common';
+import { actionName, boolParam, booleanSchema, cinderRoute, collectionUrl, compareBy, descriptionSchema, pageAfter, offsetParam, projectOf, resourceLinks, sortParams } from '../common';
 import { findBackup, volumeTables, type BackupRecord } from '../model';
 import { childrenOf, createBackup, deleteBackup, restoreBackup, type CreateBackupBody, type RestoreBody } from './service';
 
@@ -109,7 +109,7 @@ async function listing(ctx: RequestContext, detailed: boolean) {
     }
   }
   all.sort(compareBy<BackupRecord>(sort, (b, k) => (k === 'display_name' ? b.name : (b as unknown as Record<string, unknown>)[k])));
-  const items = pageAfter(all, page.marker, page.limit, (m) => notFound(`Marker ${m} could not be found.`));
+  const items = pageAfter(all, page.marker, page.limit, (m) => notFound(`Marker ${m} could not be found.`), offsetParam(ctx.query));
   const body: Record<string, unknown> = { backups: items.map((b) => (detailed ? backupDetail(ctx, b, parents.has(b.id)) : backupSummary(ctx, b))) };
   const links = nextLinks(collectionUrl(ctx, detailed ? '/backups/detail' : '/backups'), q, items, page);
   if (links) body.backups_links = links;

@@ -21,6 +21,7 @@ import {
   descriptionSchema,
   metadataSchema,
   pageAfter,
+  offsetParam,
   parseMetadataFilter,
   projectOf,
   sortParams,
@@ -108,7 +109,7 @@ async function listing(ctx: RequestContext, detailed: boolean) {
     if (q.has('availability_zone') && q.get('availability_zone') !== 'nova') all = [];
   }
   all.sort(compareBy<SnapshotRecord>(sort, (s, k) => (k === 'display_name' ? s.name : (s as unknown as Record<string, unknown>)[k])));
-  const items = pageAfter(all, page.marker, page.limit, (m) => notFound(`Marker ${m} could not be found.`));
+  const items = pageAfter(all, page.marker, page.limit, (m) => notFound(`Marker ${m} could not be found.`), offsetParam(ctx.query));
   const body: Record<string, unknown> = { snapshots: items.map((s) => (detailed ? snapshotDetail(s) : snapshotSummary(s))) };
   const links = nextLinks(collectionUrl(ctx, detailed ? '/snapshots/detail' : '/snapshots'), q, items, page);
   if (links) body.snapshots_links = links;

@@ -9,7 +9,21 @@ import { validateBody } from '../../api/validation';
 import { isAdmin } from '../../api/policy';
 import { pageRequest, nextLinks } from '../../api/pagination';
 import { odata } from '../../store/tables';
-import { boolParam, booleanSchema, cinderRoute, cinderTime, collectionUrl, compareBy, metadataSchema, optionalTextSchema, pageAfter, parseMetadataFilter, projectOf, sortParams } from '../common';
+import {
+  boolParam,
+  booleanSchema,
+  cinderRoute,
+  cinderTime,
+  collectionUrl,
+  compareBy,
+  metadataSchema,
+  optionalTextSchema,
+  pageAfter,
+  offsetParam,
+  parseMetadataFilter,
+  projectOf,
+  sortParams,
+} from '../common';
 import { findVolume, volumeTables, type VolumeRecord } from '../model';
 import { createVolume, deleteVolume, trimmed, type CreateBody } from './service';
 import { typeStore } from '../types/store';
@@ -125,7 +139,7 @@ async function listing(ctx: RequestContext, detailed: boolean) {
   const sort = sortParams(ctx.query, SORT_KEYS);
   const all = ((await listRecords(ctx)) ?? []).filter((v) => matches(v, ctx.query));
   all.sort(compareBy<VolumeRecord>(sort, (v, k) => (k === 'display_name' ? v.name : (v as unknown as Record<string, unknown>)[k])));
-  const items = pageAfter(all, page.marker, page.limit, (m) => notFound(`Marker ${m} could not be found.`));
+  const items = pageAfter(all, page.marker, page.limit, (m) => notFound(`Marker ${m} could not be found.`), offsetParam(ctx.query));
   const names = detailed ? await typeNames(ctx) : undefined;
   const body: Record<string, unknown> = {
     volumes: items.map((v) => (detailed ? volumeDetail(ctx, v, names!.get(v.volume_type_id) ?? v.volume_type_id) : volumeSummary(ctx, v))),

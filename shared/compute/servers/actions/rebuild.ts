@@ -22,6 +22,7 @@ import { startWork } from '../../../work/ledger';
 import { registerServerAction } from './registry';
 import { startTask, K2_ACTION } from './taskStart';
 import { REBUILD_KIND, type RebuildSource } from '../work/rebuild';
+import { canonicalIpv6 } from '../schemas';
 
 const metadataSchema = { type: 'object', patternProperties: { '^[a-zA-Z0-9-_:. ]{1,255}$': { type: 'string', maxLength: 255 } }, additionalProperties: false };
 const BOOLEANS = [true, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', false, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'];
@@ -106,7 +107,7 @@ async function rebuild(ctx: RequestContext, args: unknown) {
       ...(b.name !== undefined ? { name: b.name } : {}),
       ...(b.metadata !== undefined ? { metadata: b.metadata } : {}),
       ...(b.accessIPv4 !== undefined ? { accessIPv4: b.accessIPv4 } : {}),
-      ...(b.accessIPv6 !== undefined ? { accessIPv6: b.accessIPv6 } : {}),
+      ...(b.accessIPv6 !== undefined ? { accessIPv6: canonicalIpv6(b.accessIPv6) } : {}),
       ...(b['OS-DCF:diskConfig'] !== undefined ? { disk_config: b['OS-DCF:diskConfig'] } : {}),
     }),
     action: K2_ACTION.REBUILD,

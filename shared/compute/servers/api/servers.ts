@@ -12,7 +12,7 @@ import { pageRequest, nextLinks } from '../../../api/pagination';
 import { odata, type Stored } from '../../../store/tables';
 import { computeRoute, computeUrl, projectOf } from '../../common';
 import { getServerAny, serverRepo, updateServer, vmStatesForStatus, visibleServer, novaTime, PK_ALL, type ServerRecord, type OrderIndexRow } from '../model';
-import { createServerSchema, truthy, updateServerSchema, type CreateServerBody, type UpdateServerBody } from '../schemas';
+import { canonicalIpv6, createServerSchema, truthy, updateServerSchema, type CreateServerBody, type UpdateServerBody } from '../schemas';
 import { basicView, createView, fullView } from '../views';
 import { createServers } from '../service/create';
 import { deleteServer } from '../service/delete';
@@ -179,7 +179,7 @@ async function update(ctx: RequestContext) {
     ...v,
     ...(b.name !== undefined ? { name: b.name } : {}),
     ...(b.accessIPv4 !== undefined ? { accessIPv4: b.accessIPv4 } : {}),
-    ...(b.accessIPv6 !== undefined ? { accessIPv6: b.accessIPv6 } : {}),
+    ...(b.accessIPv6 !== undefined ? { accessIPv6: canonicalIpv6(b.accessIPv6) } : {}),
     ...(b['OS-DCF:diskConfig'] !== undefined ? { disk_config: b['OS-DCF:diskConfig'] } : {}),
   }));
   return json({ server: fullView(ctx, (stored ?? cur).value, false) });

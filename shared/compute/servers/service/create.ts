@@ -17,7 +17,7 @@ import { availabilityZones, zoneByName, type AvailabilityZone } from '../../zone
 import { imageStore, type ImageRecord } from '../../../image/model';
 import { networkCatalog, parseCidr, type NetworkDef, type SecurityGroupDef } from '../../../network/catalog';
 import { portStore, type PortRecord } from '../../../network/ports';
-import { truthy, type CreateServerBody } from '../schemas';
+import { canonicalIpv6, truthy, type CreateServerBody } from '../schemas';
 import { insertServer, novaTime, removeServer, getServerAny, POWER, type ServerRecord, type ServerNic } from '../model';
 import { adminUsername, checkAdminPass, generatePassword, type OsType } from '../passwords';
 import { nicName, osDiskName, type ImageReference } from '../../../azure/vms';
@@ -280,7 +280,7 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
       security_groups: sg ? [{ id: sg.id, name: sg.name }] : [],
       nics: serverNics,
       accessIPv4: body.accessIPv4 ?? '',
-      accessIPv6: body.accessIPv6 ?? '',
+      accessIPv6: canonicalIpv6(body.accessIPv6 ?? ''),
       availability_zone: zone.name,
       config_drive: truthy(body.config_drive) ? 'True' : '',
       disk_config: body['OS-DCF:diskConfig'] ?? 'MANUAL',
