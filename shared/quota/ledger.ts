@@ -22,6 +22,7 @@
 import { randomInt } from 'node:crypto';
 import type { Services } from '../services';
 import { ConcurrencyError, AlreadyExistsError, type Stored } from '../store/tables';
+import { log } from '../log';
 
 export type Deltas = Record<string, number>;
 
@@ -53,6 +54,13 @@ export class OverQuota extends Error {
 
 /** A reservation outlives its request only by this much (the request writes its records within seconds). */
 export const RESERVATION_TTL_MS = 10 * 60 * 1000;
+
+/**
+ * The periodic recount: a project's row older than this is rebuilt from the records on its next use
+ * (one partition read per project per hour at most), so drift from a crash between a record's
+ * removal and its release is repaired, and reported (log warning `quota usage drift repaired`).
+ */
+export const RECOUNT_AFTER_MS = 60 * 60 * 1000;
 
 /** Racing writers of one project's row retry this many times (each with a short random pause). */
 const ATTEMPTS = 60;
@@ -93,6 +101,11 @@ export class QuotaLedger {
   /** The project's row, made by counting the records when it does not exist yet (first use, migration). */
   private async row(project: string): Promise<Stored<LedgerRow>> {
     const cur = await this.repo().get(this.service, project);
+    if (cur && Date.now() - Date.parse(cur.value.counted) > RECOUNT_AFTER_MS) {
+      const drift = await this.recount(project);
+      if (Object.keys(drift).length > 0) log.warn('quota usage drift repaired', { service: this.service, project, drift: JSON.stringify(drift) });
+      return (await this.repo().get(this.service, project))!;
+    }
     if (cur) return cur;
     const counted = await this.count(this.s, project);
     try {
@@ -124,7 +137,7 @@ export class QuotaLedger {
    * Holds `entries` (one per record to be made, keyed by its id) against `limits` (-1 or absent:
    * unlimited), all or nothing. Throws OverQuota for the first resource that would go over.
    */
-  reserve(project: string, entries: { id: string; deltas: Deltas }[], limits: Deltas): Promise<void> {
+  reserve(project: string, entries: { id: string; deltas: Deltas }[], limits: Deltas, ttlMs = RESERVATION_TTL_MS): Promise<void> {
     const total = entries.reduce((acc, e) => sum(acc, e.deltas), {} as Deltas);
     return this.change(project, (row, now) => {
       const reserved = reservedOf(row, now);
@@ -134,7 +147,7 @@ export class QuotaLedger {
         const inUse = (row.used[r] ?? 0) + (reserved[r] ?? 0);
         if (inUse + delta > limit) throw new OverQuota(r, delta, inUse, limit);
       }
-      const expires = new Date(now + RESERVATION_TTL_MS).toISOString();
+      const expires = new Date(now + ttlMs).toISOString();
       for (const e of entries) row.pending[e.id] = { deltas: e.deltas, expires };
       return { next: row, result: undefined };
     });
@@ -185,7 +198,7 @@ export class QuotaLedger {
    */
   async recount(project: string): Promise<Deltas> {
     for (let i = 0; ; i++) {
-      const cur = await this.row(project);
+      const cur = (await this.repo().get(this.service, project)) ?? (await this.row(project));
       const counted = await this.count(this.s, project);
       const now = Date.now();
       const row = withoutExpired(structuredClone(cur.value), now);

@@ -145,3 +145,69 @@ test('availability zones and extensions through the CLI', async () => {
   assert.equal(one.body.extension.name, 'Backups');
   assert.equal((await stack.http('GET', `/volume/v3/${dave.projectId}/extensions/nope`, { token: tD })).status, 404);
 });
+
+test('6 and 20 parallel creates against a quota with two left admit exactly two; quota show --usage matches the records after', async () => {
+  // A project of its own, with two volumes already: volumes quota at used + 2 for each round.
+  const erin = await stack.makeProjectUser('vq-race', 'vqerin');
+  const tE = await stack.token(erin);
+  const asErin = (method: string, p: string, body?: unknown) => stack.http(method, `/volume/v3/${erin.projectId}${p}`, { token: tE, body });
+  const setQuota = (q: Record<string, number>) => asAdmin('PUT', `/os-quota-sets/${erin.projectId}`, { quota_set: q });
+  for (const n of [6, 20]) {
+    const count = (await asErin('GET', '/volumes')).body.volumes.length;
+    assert.equal((await setQuota({ volumes: count + 2, gigabytes: 1000 })).status, 200);
+    // Everyone waits at the barrier, then all requests go at once.
+    let release!: () => void;
+    const barrier = new Promise<void>((r) => (release = r));
+    const racers = Array.from({ length: n }, async (_, i) => {
+      await barrier;
+      return asErin('POST', '/volumes', { volume: { size: 1, name: `race-${n}-${i}` } });
+    });
+    release();
+    const answers = await Promise.all(racers);
+    const statuses = answers.map((a) => a.status).sort();
+    assert.deepEqual(statuses, [...Array(2).fill(202), ...Array(n - 2).fill(413)], JSON.stringify(answers.filter((a) => a.status !== 202 && a.status !== 413).map((a) => a.text)));
+    const refused = answers.find((a) => a.status === 413)!;
+    assert.match(refused.body.overLimit.message, /^Maximum number of volumes allowed \(\d+\) exceeded for quota 'volumes'\.$/);
+  }
+  // Gigabytes race too: 100 GB left, eight 30 GB creates → three fit.
+  const usedGb = (await asErin('GET', '/volumes/detail')).body.volumes.reduce((a: number, v: { size: number }) => a + v.size, 0);
+  assert.equal((await setQuota({ volumes: 100, gigabytes: usedGb + 100 })).status, 200);
+  const gb = await Promise.all(Array.from({ length: 8 }, (_, i) => asErin('POST', '/volumes', { volume: { size: 30, name: `gb-${i}` } })));
+  assert.equal(gb.filter((a) => a.status === 202).length, 3, gb.map((a) => a.status).join(','));
+
+  // The counters match the records: quota show --usage (CLI) and the API agree with a recount.
+  const vols = (await asErin('GET', '/volumes/detail')).body.volumes;
+  const usage = await asAdmin('GET', `/os-quota-sets/${erin.projectId}?usage=true`);
+  assert.equal(usage.body.quota_set.volumes.in_use, vols.length);
+  assert.equal(
+    usage.body.quota_set.gigabytes.in_use,
+    vols.reduce((a: number, v: { size: number }) => a + v.size, 0),
+  );
+  assert.equal(usage.body.quota_set.volumes.reserved, 0);
+  const cli = await stack.oscJson(['quota', 'show', '--usage', '--volume', erin.projectId]);
+  const row = (cli as { Resource: string; 'In Use': number }[]).find((r) => r.Resource === 'volumes');
+  assert.ok(row, JSON.stringify(cli));
+  assert.equal(row['In Use'], vols.length);
+  // Deleting gives the usage back.
+  const one = vols[0];
+  await waitStatusOf(asErin, one.id);
+  assert.equal((await asErin('DELETE', `/volumes/${one.id}`)).status, 202);
+  const end = Date.now() + 60000;
+  while ((await asErin('GET', `/volumes/${one.id}`)).status !== 404) {
+    if (Date.now() > end) throw new Error('volume not deleted');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const after = await asAdmin('GET', `/os-quota-sets/${erin.projectId}?usage=true`);
+  assert.equal(after.body.quota_set.volumes.in_use, vols.length - 1);
+  assert.equal(after.body.quota_set.gigabytes.in_use, usage.body.quota_set.gigabytes.in_use - one.size);
+});
+
+async function waitStatusOf(get: (m: string, p: string) => Promise<{ body: any }>, id: string) {
+  const end = Date.now() + 60000;
+  for (;;) {
+    const s = (await get('GET', `/volumes/${id}`)).body.volume?.status;
+    if (s === 'available' || s === 'error') return;
+    if (Date.now() > end) throw new Error(`volume ${id} stayed ${s}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

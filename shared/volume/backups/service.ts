@@ -8,7 +8,7 @@ import { odata, type Stored } from '../../store/tables';
 import { boolParam, cinderTime, projectOf } from '../common';
 import { findVolume, volumeTables, type BackupRecord } from '../model';
 import { backupBlobName, BACKUPS_CONTAINER } from '../diskCopy';
-import { checkBackupQuota } from '../quotas/engine';
+import { reserveBackup, volumeLedger } from '../quotas/engine';
 import { createVolumeRecord } from '../volumes/service';
 import { typeStore } from '../types/store';
 import { BACKUP_CREATE, BACKUP_DELETE, BACKUP_RESTORE } from '../workKinds';
@@ -45,46 +45,58 @@ export async function createBackup(ctx: RequestContext, b: CreateBackupBody): Pr
   if (!['available', 'in-use'].includes(v.status)) throw invalidVolume(`Volume to be backed up must be available or in-use, but the current status is "${v.status}".`);
   if (v.status === 'in-use' && !force) throw invalidVolume('Backing up an in-use volume must use the force flag.');
   const project = projectOf(ctx);
-  await checkBackupQuota(ctx.services, project, v.size);
-  const t = volumeTables(ctx.services);
-  let parent: BackupRecord | undefined;
-  if (incremental) {
-    const mine = (await t.backups.list(project, odata`volume_id eq ${v.id}`)).map((r) => r.value);
-    if (mine.length === 0) throw invalidBackup('No backups available to do an incremental backup.');
-    parent = mine.reduce((a, x) => (x.data_timestamp > a.data_timestamp ? x : a));
-    if (parent.status !== 'available') throw invalidBackup('The parent backup must be available for incremental backup.');
-  }
-  const now = cinderTime();
   const id = randomUUID();
-  const rec: BackupRecord = {
-    id,
-    project_id: project,
-    user_id: ctx.auth!.userId,
-    volume_id: v.id,
-    volume_project_id: vol.partitionKey,
-    name: b.name ?? null,
-    description: b.description ?? null,
-    container: b.container ?? BACKUPS_CONTAINER,
-    size: v.size,
-    status: 'creating',
-    fail_reason: null,
-    parent_id: parent?.id ?? null,
-    snapshot_id: null,
-    availability_zone: null,
-    created_at: now,
-    updated_at: now,
-    data_timestamp: now,
-    blob: { name: backupBlobName(id), dataBytes: v.size * 1024 ** 3 },
-  };
-  // The volume turns backing-up under its ETag: a racing delete, extend or second backup loses.
-  await t.volumes.replace(vol.partitionKey, vol.rowKey, { ...v, status: 'backing-up', previous_status: v.status, updated_at: now }, vol.etag).catch(() => {
-    throw invalidVolume(`Volume to be backed up must be available or in-use, but the current status is "changing".`);
-  });
-  if (parent) await t.deps.upsert(parent.id, id, { kind: 'backup', project_id: project });
-  await t.index.upsert('backup', id, { project_id: project });
-  await t.backups.create(project, id, rec);
-  await startWork(ctx.services, { kind: BACKUP_CREATE, id, data: { project }, requestId: ctx.requestId });
-  return rec;
+  const ledger = volumeLedger(ctx.services);
+  await reserveBackup(ctx.services, project, id, v.size);
+  try {
+    return await makeBackup();
+  } catch (e) {
+    // Refused after the reservation (no parent, the volume changed): the reservation goes.
+    await ledger.rollback(project, [id]).catch(() => undefined);
+    throw e;
+  }
+
+  async function makeBackup(): Promise<BackupRecord> {
+    const t = volumeTables(ctx.services);
+    let parent: BackupRecord | undefined;
+    if (incremental) {
+      const mine = (await t.backups.list(project, odata`volume_id eq ${v.id}`)).map((r) => r.value);
+      if (mine.length === 0) throw invalidBackup('No backups available to do an incremental backup.');
+      parent = mine.reduce((a, x) => (x.data_timestamp > a.data_timestamp ? x : a));
+      if (parent.status !== 'available') throw invalidBackup('The parent backup must be available for incremental backup.');
+    }
+    const now = cinderTime();
+    const rec: BackupRecord = {
+      id,
+      project_id: project,
+      user_id: ctx.auth!.userId,
+      volume_id: v.id,
+      volume_project_id: vol.partitionKey,
+      name: b.name ?? null,
+      description: b.description ?? null,
+      container: b.container ?? BACKUPS_CONTAINER,
+      size: v.size,
+      status: 'creating',
+      fail_reason: null,
+      parent_id: parent?.id ?? null,
+      snapshot_id: null,
+      availability_zone: null,
+      created_at: now,
+      updated_at: now,
+      data_timestamp: now,
+      blob: { name: backupBlobName(id), dataBytes: v.size * 1024 ** 3 },
+    };
+    // The volume turns backing-up under its ETag: a racing delete, extend or second backup loses.
+    await t.volumes.replace(vol.partitionKey, vol.rowKey, { ...v, status: 'backing-up', previous_status: v.status, updated_at: now }, vol.etag).catch(() => {
+      throw invalidVolume(`Volume to be backed up must be available or in-use, but the current status is "changing".`);
+    });
+    if (parent) await t.deps.upsert(parent.id, id, { kind: 'backup', project_id: project });
+    await t.index.upsert('backup', id, { project_id: project });
+    await t.backups.create(project, id, rec);
+    await ledger.commit(project, [id]);
+    await startWork(ctx.services, { kind: BACKUP_CREATE, id, data: { project }, requestId: ctx.requestId });
+    return rec;
+  }
 }
 
 /** Delete (force: any status, admins): never while incremental backups depend on it. */

@@ -25,6 +25,7 @@ import { backupById, jacketTags, volumeTables, type BackupRecord } from '../mode
 import { backupBlobRef } from '../diskCopy';
 import { messageOf, poll, projectOf, refuse, releaseBackup, submitted, terminal, throwIfFailed } from '../volumes/work';
 import { BACKUP_CREATE, BACKUP_DELETE, BACKUP_RESTORE } from '../workKinds';
+import { backupDeltas, volumeLedger } from '../quotas/engine';
 
 /** How long an export SAS lives; a copy step re-grants when less than SAS_RENEW_SECONDS is left. */
 const SAS_SECONDS = 4 * 3600;
@@ -199,7 +200,7 @@ const backupDelete: WorkKind = {
     await s.azure.disks.copy.deleteBlob(backupBlobRef(b.blob.name));
     if (b.parent_id) await t.deps.delete(b.parent_id, b.id);
     await t.index.delete('backup', b.id);
-    await t.backups.delete(cur.partitionKey, cur.rowKey);
+    if (await t.backups.delete(cur.partitionKey, cur.rowKey)) await volumeLedger(s).release(cur.partitionKey, backupDeltas(b.size));
     return done();
   },
   async giveUp(item, s, f) {

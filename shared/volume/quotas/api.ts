@@ -8,7 +8,7 @@ import { badRequest } from '../../http/errors';
 import { validateBody } from '../../api/validation';
 import { authorize } from '../../api/policy';
 import { boolParam, cinderRoute } from '../common';
-import { MAX_QUOTA, projectLimits, projectUsage, defaultLimits, quotaTable, resourceNames } from './engine';
+import { MAX_QUOTA, projectLimits, projectUsage, projectUsageDetail, defaultLimits, quotaTable, resourceNames } from './engine';
 
 const updateSchema = {
   type: 'object',
@@ -31,9 +31,9 @@ async function show(ctx: RequestContext) {
   const usage = ctx.query.has('usage') ? boolParam(ctx.query.get('usage'), 'usage') : false;
   const limits = await projectLimits(ctx.services, target);
   if (!usage) return json({ quota_set: { ...limits, id: target } });
-  const used = await projectUsage(ctx.services, target);
+  const { used, reserved } = await projectUsageDetail(ctx.services, target);
   const out: Record<string, unknown> = {};
-  for (const [k, limit] of Object.entries(limits)) out[k] = { in_use: used[k] ?? 0, limit, reserved: 0 };
+  for (const [k, limit] of Object.entries(limits)) out[k] = { in_use: used[k] ?? 0, limit, reserved: reserved[k] ?? 0 };
   return json({ quota_set: { ...out, id: target } });
 }
 

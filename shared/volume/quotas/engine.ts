@@ -1,13 +1,14 @@
 // Cinder's quotas as an engine the volume, snapshot and backup modules call: limits (the operator's
 // defaults, config.catalog.volumeQuotas, under each project's own values in the `volquotas` table),
-// usage counted from the project's partitions (volumes, snapshots, backups — Cinder's in_use; nothing
-// is ever `reserved` here), and the checks that answer Cinder's 413s.
-// Counting is per request, so two creates racing at the last free unit may both pass; the gap is the
-// time between the count and the record's write (documented in docs/volumes.md).
+// usage as counters with reservations (shared/quota/ledger.ts: Cinder's quota_usages + reservations),
+// and the reservations that answer Cinder's 413s. A create reserves its deltas under the project's
+// usage row's ETag (one read, one conditional write, whatever the project holds), writes its record,
+// then commits; a removal releases. Racing creates at the last free unit: exactly one wins.
 import type { Services } from '../../services';
 import type { JacketConfig } from '../../config';
 import { overLimit } from '../../http/errors';
 import { volumeTables } from '../model';
+import { OverQuota, QuotaLedger, type Counted, type Deltas } from '../../quota/ledger';
 import { typeStore } from '../types/store';
 
 /** Cinder's quota resources (QUOTAS.resources without the per-type ones), in its display order. */
@@ -77,72 +78,99 @@ export async function projectLimits(s: Services, projectId: string): Promise<Rec
   return out;
 }
 
-/** In-use counts, as Cinder's usages: every volume, snapshot and backup record until it is removed. */
-export async function projectUsage(s: Services, projectId: string): Promise<Record<string, number>> {
+/**
+ * In-use counts from the records, as Cinder's usages: every volume, snapshot and backup record until it
+ * is removed. The ledger's source of truth: it counts once per project (migration) and at its periodic
+ * recount, never per request.
+ */
+async function countProject(s: Services, projectId: string): Promise<Counted> {
   const t = volumeTables(s);
   const [volumes, snapshots, backups, types] = await Promise.all([t.volumes.list(projectId), t.snapshots.list(projectId), t.backups.list(projectId), typeStore(s).list()]);
   const typeName = new Map(types.map((x) => [x.id, x.name]));
-  const used: Record<string, number> = { volumes: 0, gigabytes: 0, snapshots: 0, backups: 0, backup_gigabytes: 0, groups: 0, per_volume_gigabytes: 0 };
-  const add = (k: string, n: number) => (used[k] = (used[k] ?? 0) + n);
+  let used: Deltas = { volumes: 0, gigabytes: 0, snapshots: 0, backups: 0, backup_gigabytes: 0 };
+  const ids = new Set<string>();
+  const add = (d: Deltas) => {
+    for (const [k, v] of Object.entries(d)) used = { ...used, [k]: (used[k] ?? 0) + v };
+  };
   for (const { value: v } of volumes) {
-    add('volumes', 1);
-    add('gigabytes', v.size);
-    const tn = typeName.get(v.volume_type_id);
-    if (tn) {
-      add(`volumes_${tn}`, 1);
-      add(`gigabytes_${tn}`, v.size);
-    }
+    ids.add(v.id);
+    add(volumeDeltas(typeName.get(v.volume_type_id), v.size));
   }
-  // Snapshots count against gigabytes too (Cinder's default, no_snapshot_gb_quota = False).
   for (const { value: sn } of snapshots) {
-    add('snapshots', 1);
-    add('gigabytes', sn.size);
-    const tn = typeName.get(sn.volume_type_id);
-    if (tn) {
-      add(`snapshots_${tn}`, 1);
-      add(`gigabytes_${tn}`, sn.size);
-    }
+    ids.add(sn.id);
+    add(snapshotDeltas(typeName.get(sn.volume_type_id), sn.size));
   }
   for (const { value: b } of backups) {
-    add('backups', 1);
-    add('backup_gigabytes', b.size);
+    ids.add(b.id);
+    add(backupDeltas(b.size));
   }
-  return used;
+  return { used, ids };
 }
 
-const over = (limit: number | undefined, used: number, more: number) => limit !== undefined && limit >= 0 && used + more > limit;
+/** The project usage ledger of the volume service (one row per project in `quotausage`). */
+export const volumeLedger = (s: Services) => new QuotaLedger(s, 'volume', countProject);
 
-/** A new volume of `size` GiB of type `typeName` (also extend: count 0, size = the growth, newSize for the per-volume cap). */
-export async function checkVolumeQuota(s: Services, projectId: string, typeName: string, size: number, count = 1, newSize = size): Promise<void> {
-  const [limits, used] = await Promise.all([projectLimits(s, projectId), projectUsage(s, projectId)]);
-  const perVolume = limits.per_volume_gigabytes;
+/** What a volume record holds against quotas (per-type keys when its type is known). */
+export function volumeDeltas(typeName: string | undefined, size: number, count = 1): Deltas {
+  return { volumes: count, ...(typeName ? { [`volumes_${typeName}`]: count } : {}), gigabytes: size, ...(typeName ? { [`gigabytes_${typeName}`]: size } : {}) };
+}
+/** Snapshots count against gigabytes too (Cinder's default, no_snapshot_gb_quota = False). */
+export function snapshotDeltas(typeName: string | undefined, size: number): Deltas {
+  return { snapshots: 1, ...(typeName ? { [`snapshots_${typeName}`]: 1 } : {}), gigabytes: size, ...(typeName ? { [`gigabytes_${typeName}`]: size } : {}) };
+}
+export const backupDeltas = (size: number): Deltas => ({ backups: 1, backup_gigabytes: size });
+
+/** In-use counts (Cinder's in_use), from the ledger: one point read. */
+export async function projectUsage(s: Services, projectId: string): Promise<Record<string, number>> {
+  return (await volumeLedger(s).usage(projectId)).used;
+}
+
+/** In use and reserved (requests in flight), as `quota show --usage` shows them. */
+export async function projectUsageDetail(s: Services, projectId: string): Promise<{ used: Deltas; reserved: Deltas }> {
+  return volumeLedger(s).usage(projectId);
+}
+
+/** Cinder's 413 for the resource the ledger refused. */
+function overQuota(e: OverQuota, size: number): Error {
+  const r = e.resource;
+  if (r.startsWith('volumes')) return overLimit(`Maximum number of volumes allowed (${e.limit}) exceeded for quota '${r}'.`, 0);
+  if (r.startsWith('snapshots')) return overLimit(`Maximum number of snapshots allowed (${e.limit}) exceeded`, 0);
+  if (r === 'backups') return overLimit(`Maximum number of backups allowed (${e.limit}) exceeded`, 0);
+  if (r === 'backup_gigabytes') return overLimit(`Requested backup exceeds allowed Backup gigabytes quota. Requested ${size}G, quota is ${e.limit}G and ${e.inUse}G has been consumed.`, 0);
+  return overLimit(`Requested volume or snapshot exceeds allowed ${r} quota. Requested ${size}G, quota is ${e.limit}G and ${e.inUse}G has been consumed.`, 0);
+}
+
+async function reserve(s: Services, projectId: string, id: string, deltas: Deltas, size: number, ttlMs?: number): Promise<void> {
+  try {
+    await volumeLedger(s).reserve(projectId, [{ id, deltas }], await projectLimits(s, projectId), ttlMs);
+  } catch (e) {
+    if (e instanceof OverQuota) throw overQuota(e, size);
+    throw e;
+  }
+}
+
+/** A new volume `id` of `size` GiB and type `typeName`: held until commit (the record exists) or rollback. */
+export async function reserveVolume(s: Services, projectId: string, id: string, typeName: string, size: number): Promise<void> {
+  const perVolume = (await projectLimits(s, projectId)).per_volume_gigabytes;
+  if (perVolume >= 0 && size > perVolume) throw overLimit(`Requested volume size ${size}G is larger than maximum allowed limit ${perVolume}G.`, 0);
+  await reserve(s, projectId, id, volumeDeltas(typeName, size), size);
+}
+
+/**
+ * An extend of volume `volumeId` by `growth` GiB to `newSize`: held under `extend:<id>` until the disk
+ * has grown (commit) or the extend failed (rollback); an extend may wait on Azure, so it is held a day.
+ */
+export async function reserveExtend(s: Services, projectId: string, volumeId: string, typeName: string, growth: number, newSize: number): Promise<void> {
+  const perVolume = (await projectLimits(s, projectId)).per_volume_gigabytes;
   if (perVolume >= 0 && newSize > perVolume) throw overLimit(`Requested volume size ${newSize}G is larger than maximum allowed limit ${perVolume}G.`, 0);
-  for (const name of ['volumes', `volumes_${typeName}`]) {
-    if (count > 0 && over(limits[name], used[name] ?? 0, count)) throw overLimit(`Maximum number of volumes allowed (${limits[name]}) exceeded for quota '${name}'.`, 0);
-  }
-  for (const name of ['gigabytes', `gigabytes_${typeName}`]) {
-    if (over(limits[name], used[name] ?? 0, size)) {
-      throw overLimit(`Requested volume or snapshot exceeds allowed ${name} quota. Requested ${size}G, quota is ${limits[name]}G and ${used[name] ?? 0}G has been consumed.`, 0);
-    }
-  }
+  await reserve(s, projectId, extendKey(volumeId), volumeDeltas(typeName, growth, 0), growth, 24 * 3600 * 1000);
 }
+export const extendKey = (volumeId: string) => `extend:${volumeId}`;
 
-export async function checkSnapshotQuota(s: Services, projectId: string, typeName: string, size: number): Promise<void> {
-  const [limits, used] = await Promise.all([projectLimits(s, projectId), projectUsage(s, projectId)]);
-  for (const name of ['snapshots', `snapshots_${typeName}`]) {
-    if (over(limits[name], used[name] ?? 0, 1)) throw overLimit(`Maximum number of snapshots allowed (${limits[name]}) exceeded`, 0);
-  }
-  for (const name of ['gigabytes', `gigabytes_${typeName}`]) {
-    if (over(limits[name], used[name] ?? 0, size)) {
-      throw overLimit(`Requested volume or snapshot exceeds allowed ${name} quota. Requested ${size}G, quota is ${limits[name]}G and ${used[name] ?? 0}G has been consumed.`, 0);
-    }
-  }
-}
+export const reserveSnapshot = (s: Services, projectId: string, id: string, typeName: string, size: number) => reserve(s, projectId, id, snapshotDeltas(typeName, size), size);
+export const reserveBackup = (s: Services, projectId: string, id: string, size: number) => reserve(s, projectId, id, backupDeltas(size), size);
 
-export async function checkBackupQuota(s: Services, projectId: string, size: number): Promise<void> {
-  const [limits, used] = await Promise.all([projectLimits(s, projectId), projectUsage(s, projectId)]);
-  if (over(limits.backups, used.backups, 1)) throw overLimit(`Maximum number of backups allowed (${limits.backups}) exceeded`, 0);
-  if (over(limits.backup_gigabytes, used.backup_gigabytes, size)) {
-    throw overLimit(`Requested backup exceeds allowed Backup gigabytes quota. Requested ${size}G, quota is ${limits.backup_gigabytes}G and ${used.backup_gigabytes}G has been consumed.`, 0);
-  }
+/** The type name of a type id (per-type quota keys), undefined when the type is gone. */
+export async function typeNameOf(s: Services, typeId: string): Promise<string | undefined> {
+  return (await typeStore(s).get(typeId))?.value.name;
 }

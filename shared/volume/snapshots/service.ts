@@ -8,7 +8,7 @@ import type { Stored } from '../../store/tables';
 import { boolParam, cinderTime, projectOf } from '../common';
 import { findVolume, snapshotNameOf, volumeTables, type SnapshotRecord } from '../model';
 import { SNAPSHOT_CREATE, SNAPSHOT_DELETE } from '../workKinds';
-import { checkSnapshotQuota } from '../quotas/engine';
+import { reserveSnapshot, volumeLedger } from '../quotas/engine';
 import { typeStore } from '../types/store';
 
 export type CreateSnapshotBody = {
@@ -35,12 +35,14 @@ export async function createSnapshot(ctx: RequestContext, b: CreateSnapshotBody)
   const t = volumeTables(ctx.services);
   const project = projectOf(ctx);
   const typeName = (await typeStore(ctx.services).get(vol.value.volume_type_id))?.value.name ?? '';
-  await checkSnapshotQuota(ctx.services, project, typeName, vol.value.size);
   const id = randomUUID();
+  const ledger = volumeLedger(ctx.services);
+  await reserveSnapshot(ctx.services, project, id, typeName, vol.value.size);
   await t.deps.create(vol.value.id, id, { kind: 'snapshot', project_id: project });
   const again = await t.volumes.get(vol.partitionKey, vol.rowKey);
   if (!again || !allowed.includes(again.value.status)) {
     await t.deps.delete(vol.value.id, id);
+    await ledger.rollback(project, [id]);
     throw refuse(again?.value.status ?? 'deleting');
   }
   const now = cinderTime();
@@ -62,6 +64,7 @@ export async function createSnapshot(ctx: RequestContext, b: CreateSnapshotBody)
   };
   await t.index.upsert('snapshot', id, { project_id: project });
   await t.snapshots.create(project, id, s);
+  await ledger.commit(project, [id]);
   try {
     await startWork(ctx.services, { kind: SNAPSHOT_CREATE, id, data: { project }, requestId: ctx.requestId });
   } catch (e) {

@@ -13,7 +13,7 @@ import { MAX_DISK_GB } from './service';
 import { VOLUME_EXTEND } from '../workKinds';
 import { uploadToImage } from '../images/upload';
 import { setImageMetadata, showImageMetadata, unsetImageMetadata } from '../images/metadata';
-import { checkVolumeQuota } from '../quotas/engine';
+import { extendKey, reserveExtend, volumeLedger } from '../quotas/engine';
 import { typeStore } from '../types/store';
 import { attachAction } from '../attachments/service';
 
@@ -85,11 +85,13 @@ async function extend(ctx: RequestContext) {
   const refuse = (status: string) => badRequest(`Invalid volume: Volume ${v.id} status must be '{'status': 'available'}' to extend, currently ${status}.`);
   if (v.status !== 'available') throw refuse(v.status);
   const typeName = (await typeStore(ctx.services).get(v.volume_type_id))?.value.name ?? '';
-  await checkVolumeQuota(ctx.services, cur.partitionKey, typeName, newSize - v.size, 0, newSize);
+  // The growth is held until the disk has grown (committed by the extend work) or the extend failed.
+  await reserveExtend(ctx.services, cur.partitionKey, v.id, typeName, newSize - v.size, newSize);
   const next: VolumeRecord = { ...v, status: 'extending', extend_to: newSize, updated_at: cinderTime() };
   await volumeTables(ctx.services)
     .volumes.replace(cur.partitionKey, cur.rowKey, next, cur.etag)
-    .catch(() => {
+    .catch(async () => {
+      await volumeLedger(ctx.services).rollback(cur.partitionKey, [extendKey(v.id)]);
       throw refuse('changing');
     });
   await startWork(ctx.services, { kind: VOLUME_EXTEND, id: v.id, data: { project: cur.partitionKey, size: newSize }, requestId: ctx.requestId });

@@ -9,7 +9,7 @@ import type { Stored } from '../../store/tables';
 import { boolParam, cinderTime, projectOf } from '../common';
 import { dependentsOf, diskNameOf, findBackup, findSnapshot, findVolume, volumeTables, type BackupRecord, type ImageSource, type SnapshotRecord, type VolumeRecord } from '../model';
 import { imageStore, type ImageRecord } from '../../image/model';
-import { checkVolumeQuota } from '../quotas/engine';
+import { reserveVolume, volumeLedger } from '../quotas/engine';
 import { defaultType, skuOf, typeByNameOrId, typeStore, type VolumeTypeRecord } from '../types/store';
 import { VOLUME_CREATE, VOLUME_DELETE, SNAPSHOT_DELETE } from '../workKinds';
 
@@ -129,56 +129,68 @@ export async function createVolumeRecord(ctx: RequestContext, n: NewVolume): Pro
     type = (inherited && (await typeStore(ctx.services).get(inherited))?.value) || (await defaultType(ctx));
   }
   const project = projectOf(ctx);
-  await checkVolumeQuota(ctx.services, project, type.name, n.size);
-  const now = cinderTime();
   const id = randomUUID();
-  const v: VolumeRecord = {
-    id,
-    project_id: project,
-    user_id: ctx.auth!.userId,
-    name: n.name,
-    description: n.description,
-    size: n.size,
-    status: 'creating',
-    attach_status: 'detached',
-    migration_status: null,
-    availability_zone: n.availabilityZone ?? VOLUME_AZ,
-    bootable: n.image ? true : (src?.bootable ?? false),
-    volume_type_id: type.id,
-    metadata: n.metadata ?? {},
-    snapshot_id: snap?.id ?? null,
-    source_volid: src?.id ?? null,
-    created_at: now,
-    updated_at: null,
-    disk: { name: diskNameOf(id), sku: skuOf(type) },
-    ...(n.image ? { image_metadata: glanceMetadataOf(n.image.img), image_source: n.image.source } : src?.image_metadata ? { image_metadata: src.image_metadata } : {}),
-    ...(n.backupId ? { backup_id: n.backupId } : {}),
-  };
-  // The source learns of its new dependent before we look at it again: a delete that raced us
-  // either sees this row or we see its status (see model.ts).
-  const sourceId = snap?.id ?? src?.id;
-  if (sourceId) {
-    await t.deps.create(sourceId, id, { kind: 'clone', project_id: project });
-    const again = snap ? (await t.snapshots.get(snap.project_id, snap.id))?.value : (await t.volumes.get(src!.project_id, src!.id))?.value;
-    const ok = snap ? again?.status === 'available' : again && ['available', 'in-use'].includes(again.status);
-    if (!ok) {
-      await t.deps.delete(sourceId, id);
-      throw snap
-        ? badRequest("Invalid snapshot: Originating snapshot status must be one of 'available' values")
-        : badRequest("Invalid volume: Originating source volume status must be one of 'available, in-use' values");
-    }
-  }
-  await t.typeUse.upsert(type.id, id, { project_id: project });
-  await t.index.upsert('volume', id, { project_id: project });
-  await t.volumes.create(project, id, v);
+  // Quota first (Cinder's 413s): held for this id until the record exists (commit) or the create is
+  // refused (rollback) — exact under concurrency (quotas/engine.ts).
+  await reserveVolume(ctx.services, project, id, type.name, n.size);
+  const ledger = volumeLedger(ctx.services);
+  let written = false;
   try {
-    if (n.beforeEnqueue) await n.beforeEnqueue(id);
-    await startWork(ctx.services, { kind: VOLUME_CREATE, id, data: { project }, requestId: ctx.requestId });
+    const now = cinderTime();
+    const v: VolumeRecord = {
+      id,
+      project_id: project,
+      user_id: ctx.auth!.userId,
+      name: n.name,
+      description: n.description,
+      size: n.size,
+      status: 'creating',
+      attach_status: 'detached',
+      migration_status: null,
+      availability_zone: n.availabilityZone ?? VOLUME_AZ,
+      bootable: n.image ? true : (src?.bootable ?? false),
+      volume_type_id: type.id,
+      metadata: n.metadata ?? {},
+      snapshot_id: snap?.id ?? null,
+      source_volid: src?.id ?? null,
+      created_at: now,
+      updated_at: null,
+      disk: { name: diskNameOf(id), sku: skuOf(type) },
+      ...(n.image ? { image_metadata: glanceMetadataOf(n.image.img), image_source: n.image.source } : src?.image_metadata ? { image_metadata: src.image_metadata } : {}),
+      ...(n.backupId ? { backup_id: n.backupId } : {}),
+    };
+    // The source learns of its new dependent before we look at it again: a delete that raced us
+    // either sees this row or we see its status (see model.ts).
+    const sourceId = snap?.id ?? src?.id;
+    if (sourceId) {
+      await t.deps.create(sourceId, id, { kind: 'clone', project_id: project });
+      const again = snap ? (await t.snapshots.get(snap.project_id, snap.id))?.value : (await t.volumes.get(src!.project_id, src!.id))?.value;
+      const ok = snap ? again?.status === 'available' : again && ['available', 'in-use'].includes(again.status);
+      if (!ok) {
+        await t.deps.delete(sourceId, id);
+        throw snap
+          ? badRequest("Invalid snapshot: Originating snapshot status must be one of 'available' values")
+          : badRequest("Invalid volume: Originating source volume status must be one of 'available, in-use' values");
+      }
+    }
+    await t.typeUse.upsert(type.id, id, { project_id: project });
+    await t.index.upsert('volume', id, { project_id: project });
+    await t.volumes.create(project, id, v);
+    written = true;
+    await ledger.commit(project, [id]);
+    try {
+      if (n.beforeEnqueue) await n.beforeEnqueue(id);
+      await startWork(ctx.services, { kind: VOLUME_CREATE, id, data: { project }, requestId: ctx.requestId });
+    } catch (e) {
+      // The record stays (in error, counted against quota as Cinder counts it).
+      await t.volumes.update(project, id, (x) => ({ ...x, status: 'error' }));
+      throw e;
+    }
+    return v;
   } catch (e) {
-    await t.volumes.update(project, id, (x) => ({ ...x, status: 'error' }));
+    if (!written) await ledger.rollback(project, [id]).catch(() => undefined);
     throw e;
   }
-  return v;
 }
 
 /**

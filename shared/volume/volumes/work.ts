@@ -16,6 +16,7 @@ import { cinderTime } from '../common';
 import { backupById, dependentsOf, jacketTags, snapshotNameOf, volumeTables, type VolumeRecord } from '../model';
 import { backupBlobRef } from '../diskCopy';
 import { SNAPSHOT_CREATE, SNAPSHOT_DELETE, VOLUME_CREATE, VOLUME_DELETE, VOLUME_EXTEND } from '../workKinds';
+import { extendKey, snapshotDeltas, typeNameOf, volumeDeltas, volumeLedger } from '../quotas/engine';
 
 export const SIZE_NOTE_KEY = 'jacket:size_note';
 /** Deletes and extends that keep polling without ARM finishing are given up after this long. */
@@ -142,6 +143,8 @@ const volumeCreate: WorkKind = {
       log.warn('volume size not honoured', { volume: v.id, requested: v.size, created: src.size, reason: messageOf(e) });
       sub = await arm.createDisk(v.disk.name, { sizeGB: src.size, sku: v.disk.sku, tags, source: src.source });
       await volumeTables(s).volumes.update(v.project_id, v.id, (x) => ({ ...x, size: src.size, metadata: { ...x.metadata, [SIZE_NOTE_KEY]: note.slice(0, 255) } }));
+      // The volume holds less than it reserved: the difference goes back.
+      await volumeLedger(s).release(v.project_id, volumeDeltas(await typeNameOf(s, v.volume_type_id), v.size - src.size, 0));
     }
     const st = terminal(sub.state);
     return st ? settle(st) : submitted(s, item, 'wait', sub);
@@ -162,7 +165,8 @@ async function forgetVolume(s: Services, v: VolumeRecord, rec: { partitionKey: s
   if (v.backup_id) await releaseBackup(s, v.backup_id, v.id);
   await t.typeUse.delete(v.volume_type_id, v.id);
   await t.index.delete('volume', v.id);
-  await t.volumes.delete(rec.partitionKey, rec.rowKey);
+  // Only the step that removed the record gives its usage back (a retried step finds it gone).
+  if (await t.volumes.delete(rec.partitionKey, rec.rowKey)) await volumeLedger(s).release(rec.partitionKey, volumeDeltas(await typeNameOf(s, v.volume_type_id), v.size));
 }
 
 /**
@@ -226,6 +230,8 @@ const volumeExtend: WorkKind = {
       if (!st) throw refuse('DiskMissing', "The volume's disk is missing.");
       if (st.provisioningState === 'Failed') throw refuse('ResizeFailed', 'The resize failed in Azure.');
       if (st.sizeGB < target || st.provisioningState !== 'Succeeded') return poll(s, item, 'submitted');
+      // The disk has grown: the growth held at the request becomes usage, then the record shows it.
+      await volumeLedger(s).commit(projectOf(item), [extendKey(item.id)]);
       await landVolume(s, item, 'extending', 'available', { size: target, extend_to: undefined });
       return done();
     };
@@ -236,6 +242,7 @@ const volumeExtend: WorkKind = {
   async giveUp(item, s, f) {
     log.warn('volume extend failed', { volume: item.id, code: f.code, reason: f.message.slice(0, 300) });
     await landVolume(s, item, 'extending', 'error_extending', { extend_to: undefined });
+    await volumeLedger(s).rollback(projectOf(item), [extendKey(item.id)]);
   },
 };
 
@@ -294,7 +301,7 @@ const snapshotDelete: WorkKind = {
     const t = volumeTables(s);
     await t.deps.delete(snap.volume_id, snap.id);
     await t.index.delete('snapshot', snap.id);
-    await t.snapshots.delete(cur.partitionKey, cur.rowKey);
+    if (await t.snapshots.delete(cur.partitionKey, cur.rowKey)) await volumeLedger(s).release(cur.partitionKey, snapshotDeltas(await typeNameOf(s, snap.volume_type_id), snap.size));
     return done();
   },
   async giveUp(item, s, f) {
