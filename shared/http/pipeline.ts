@@ -3,7 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ApiRequest, ApiResponse } from './types';
 import { ApiError, badRequest, faultBody, type ServiceKind } from './errors';
-import type { Router, RequestContext } from './router';
+import { splitPath, type Router, type RequestContext } from './router';
+import { parseJsonBody } from './body';
 import { authorize } from '../api/policy';
 import { negotiate, versionHeaders } from '../api/microversion';
 import type { Services } from '../services';
@@ -24,13 +25,13 @@ function baseHeaders(service: ServiceKind, requestId: string): Record<string, st
   return h;
 }
 
-function parseJson(req: ApiRequest): unknown {
-  if (req.body.length === 0) return undefined;
-  try {
-    return JSON.parse(req.body.toString('utf8'));
-  } catch {
-    throw new ApiError(400, 'Malformed request body');
-  }
+/**
+ * Nova and Cinder answer 404 for a URL whose last segment is empty (`/servers/`, `/volumes/`,
+ * `/os-simple-tenant-usage/`): no route has an empty id. A version root (`/compute/v2.1/`) is what
+ * keystoneauth's discovery asks for, and stays served.
+ */
+function emptyTrailingSegment(service: ServiceKind, path: string, routePath: string): boolean {
+  return (service === 'compute' || service === 'volume') && path.endsWith('/') && splitPath(routePath).length > 2;
 }
 
 export async function handle(router: Router, services: Services, req: ApiRequest): Promise<ApiResponse> {
@@ -53,6 +54,7 @@ export async function handle(router: Router, services: Services, req: ApiRequest
     const { route, params } = match;
     routeName = route.name;
     service = route.service;
+    if (emptyTrailingSegment(service, req.path, route.path)) throw new ApiError(404, 'The resource could not be found.');
     ctx = { req, params, query: req.query, body: undefined, requestId, services };
     // The one policy enforcement point: the route's policy, looked up in its service's policy file.
     if (route.policy !== 'public') {
@@ -63,7 +65,7 @@ export async function handle(router: Router, services: Services, req: ApiRequest
     }
     if (typeof route.policy === 'string') authorize(ctx, route.policy, undefined, service);
     if (route.versioned) ctx.microversion = negotiate(route.versioned, req.headers);
-    ctx.body = route.rawBody ? req.body : parseJson(req);
+    ctx.body = route.rawBody ? req.body : parseJsonBody(service, req);
     // An action route's policy is the action's own, named by the body.
     if (typeof route.policy === 'function') authorize(ctx, route.policy(ctx.body, ctx), undefined, service);
     res = await route.handler(ctx);

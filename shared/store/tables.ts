@@ -27,6 +27,16 @@ function statusOf(e: unknown): number | undefined {
   return typeof e === 'object' && e !== null && 'statusCode' in e ? (e as { statusCode?: number }).statusCode : undefined;
 }
 
+/**
+ * Whether a string can be a PartitionKey or RowKey: Table storage refuses '/', '\\', '#', '?',
+ * control characters and keys over 1 KiB with a 400 — and ids come from URLs, so a request for
+ * `/servers/a%2Fb` must find nothing (404 at once) instead of failing in the service.
+ */
+export function isValidKey(k: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return Buffer.byteLength(k, 'utf8') <= 1024 && !/[/\\#?\u0000-\u001f\u007f-\u009f]/.test(k) && !/[\uD800-\uDFFF]/.test(k.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ''));
+}
+
 export class TableStore {
   private readonly clients = new Map<string, TableClient>();
   private readonly ready = new Map<string, Promise<void>>();
@@ -104,6 +114,7 @@ export class Repository<T extends object> {
   }
 
   async get(pk: string, rk: string): Promise<Stored<T> | undefined> {
+    if (!isValidKey(pk) || !isValidKey(rk)) return undefined;
     const c = await this.getClient();
     try {
       return this.fromEntity(await c.getEntity<Record<string, unknown>>(pk, rk));
@@ -145,6 +156,7 @@ export class Repository<T extends object> {
 
   /** Delete; with an etag, only if unchanged. Returns false when it was already gone. */
   async delete(pk: string, rk: string, etag?: string): Promise<boolean> {
+    if (!isValidKey(pk) || !isValidKey(rk)) return false;
     const c = await this.getClient();
     try {
       await c.deleteEntity(pk, rk, etag ? { etag } : undefined);
