@@ -179,8 +179,16 @@ export class QuotaLedger {
 
   /** A record went (or shrank): its usage is given back (never below zero). */
   release(project: string, deltas: Deltas): Promise<void> {
+    return this.adjust(project, Object.fromEntries(Object.entries(deltas).map(([k, v]) => [k, -v])));
+  }
+
+  /**
+   * A record changed in place without a reservation (a resize reverted to a bigger flavor): its
+   * deltas are applied as they are, negative ones giving back (never below zero). No limit is checked.
+   */
+  adjust(project: string, deltas: Deltas): Promise<void> {
     return this.change(project, (row) => {
-      const used = sum(row.used, deltas, -1);
+      const used = sum(row.used, deltas);
       for (const k of Object.keys(used)) used[k] = Math.max(0, used[k]);
       return { next: { ...row, used }, result: undefined };
     });

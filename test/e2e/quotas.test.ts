@@ -1,14 +1,14 @@
 // Quota sets, quota classes, the quota engine's checks and /limits, through the real `openstack` CLI
 // and plain HTTP. /limits reads the region's usage from the ARM emulator through the real
-// @azure/arm-compute client. Server usage is counted by counters the servers module will register;
-// until it exists the tests register counters of their own for the projects they use.
+// @azure/arm-compute client. Server usage is the compute quota ledger's: these tests set it there
+// directly (servers' own create/delete/resize keep it in test/e2e/server-quotas.test.ts).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, type Stack, type Creds } from '../support/stack';
 import { assertNovaResponse } from '../support/oracle';
 import { startHarness, createLinuxVm, type Harness } from '../emulator/harness';
 import { defaultSeed } from '../../emulator/server';
-import { checkInstanceQuota, checkQuota, registerUsageCounter } from '../../shared/compute/quotas/engine';
+import { checkInstanceQuota, checkQuota, computeLedger } from '../../shared/compute/quotas/engine';
 import { ApiError } from '../../shared/http/errors';
 
 let arm: Harness;
@@ -18,8 +18,12 @@ let bob: Creds & { projectId: string; userId: string };
 let carol: Creds & { projectId: string; userId: string };
 let tAlice: string;
 let tAdmin: string;
-/** Stand-in server usage per project (what the servers module will count from its records). */
-const servers = new Map<string, { instances: number; cores: number; ram: number }>();
+/** Sets a project's server usage in the ledger (no server records are made here). */
+async function setServerUsage(projectId: string, usage: { instances: number; cores: number; ram: number }): Promise<void> {
+  const ledger = computeLedger(stack.cloud.services);
+  const { used } = await ledger.usage(projectId);
+  await ledger.adjust(projectId, { instances: usage.instances - (used.instances ?? 0), cores: usage.cores - (used.cores ?? 0), ram: usage.ram - (used.ram ?? 0) });
+}
 
 before(async () => {
   // The region: 12 vCPUs and 3 VMs allowed, one 4-vCPU VM already running outside Jacket.
@@ -38,9 +42,6 @@ before(async () => {
   carol = await stack.makeProjectUser('q-project-c', 'q-carol');
   tAlice = await stack.token(alice);
   tAdmin = await stack.token();
-  for (const r of ['instances', 'cores', 'ram'] as const) {
-    registerUsageCounter(r, async (projectId) => servers.get(projectId)?.[r] ?? 0);
-  }
 });
 after(async () => {
   await stack?.stop();
@@ -105,7 +106,7 @@ test('openstack quota set --cores 30 PROJECT (admin), and the update body matche
 });
 
 test('openstack quota show --usage, and a limit below usage needs force', async () => {
-  servers.set(alice.projectId, { instances: 3, cores: 18, ram: 4096 });
+  await setServerUsage(alice.projectId, { instances: 3, cores: 18, ram: 4096 });
   const rows = await stack.oscJson<{ Resource: string; Limit: number; 'In Use': number; Reserved: number }[]>(['quota', 'show', '--usage', '--compute'], alice);
   const cores = rows.find((r) => r.Resource === 'cores')!;
   assert.deepEqual([cores.Limit, cores['In Use'], cores.Reserved], [30, 18, 0]);

@@ -1,11 +1,16 @@
-// Nova's quota engine: what other modules call (limits, usage counters, checks); the
+// Nova's quota engine: what other modules call (limits, usage, reservations, checks); the
 // os-quota-sets / os-quota-class-sets APIs are ./api.ts (nova/quota.py DbQuotaDriver, api/.../quota_sets.py and
 // quota_classes.py). Limits live in Table Storage: one partition per project holding the project's own
 // limits and its per-user limits; quota classes in their own table (only 'default' has an effect).
+// Server usage (instances, cores, ram) is a ledger of counters with reservations (shared/quota/ledger.ts),
+// kept per project and per user in it ('cores@<user>'), so a create's check is one point read and one
+// conditional write, whatever the project holds, and racing creates cannot both take the last unit.
 import type { Services } from '../../services';
 import type { JacketConfig } from '../../config';
 import { forbidden } from '../../http/errors';
 import { AlreadyExistsError, ConcurrencyError, type Repository, type Stored } from '../../store/tables';
+import { OverQuota, QuotaLedger, type Counted, type Deltas } from '../../quota/ledger';
+import { serverRepo } from '../servers/model';
 
 /** Nova's quota resources at 2.1, sorted as QUOTAS.resources is (the network ones are deprecated, always -1 by default). */
 export const QUOTA_RESOURCES = [
@@ -154,14 +159,63 @@ export async function effectiveLimits(s: Services, projectId: string, userId?: s
 
 /** Counts a resource for a project, or for one user within it when userId is given. */
 export type UsageCounter = (projectId: string, userId: string | undefined, services: Services) => Promise<number>;
-const counters = new Map<CountedResource, UsageCounter>();
+/** The resources other modules count from their records; the server ones are the ledger's. */
+type RegisteredResource = Exclude<CountedResource, ServerResource>;
+const counters = new Map<RegisteredResource, UsageCounter>();
 
-/** Registers how `resource` is counted (servers: instances/cores/ram; keypairs: key_pairs; ...). Until then it counts 0. */
-export function registerUsageCounter(resource: CountedResource, counter: UsageCounter): void {
+/** Registers how `resource` is counted (keypairs: key_pairs; ...). Until then it counts 0. */
+export function registerUsageCounter(resource: RegisteredResource, counter: UsageCounter): void {
   counters.set(resource, counter);
 }
 
+// ---- the server ledger ----
+
+type ServerResource = 'instances' | 'cores' | 'ram';
+const SERVER_RESOURCES: ServerResource[] = ['instances', 'cores', 'ram'];
+const isServerResource = (r: string): r is ServerResource => (SERVER_RESOURCES as string[]).includes(r);
+/** The ledger key of a user's own usage of `r` inside the project. */
+const userKey = (r: ServerResource, userId: string) => `${r}@${userId}`;
+
+/** `deltas` for the project and, the same, for the user (Nova's user quotas count the user's servers). */
+function withUser(deltas: Partial<Record<ServerResource, number>>, userId: string): Deltas {
+  const out: Deltas = {};
+  for (const [r, v] of Object.entries(deltas) as [ServerResource, number][]) {
+    if (!v) continue;
+    out[r] = v;
+    out[userKey(r, userId)] = v;
+  }
+  return out;
+}
+
+/** What one server record holds: every record counts until Azure has confirmed its deletion. */
+export const serverUsage = (rec: { vcpus: number; memory_mb: number }) => ({ instances: 1, cores: rec.vcpus, ram: rec.memory_mb });
+
+/** The source of truth the ledger counts once (migration) and at its hourly recount. */
+async function countServers(s: Services, projectId: string): Promise<Counted> {
+  const used: Deltas = { instances: 0, cores: 0, ram: 0 };
+  const ids = new Set<string>();
+  for (const { value: v } of await serverRepo(s).list(projectId)) {
+    ids.add(v.id);
+    for (const [k, n] of Object.entries(withUser(serverUsage(v), v.user_id))) used[k] = (used[k] ?? 0) + n;
+  }
+  return { used, ids };
+}
+
+/** The compute service's usage ledger (partition 'compute' of the `quotausage` table). */
+export const computeLedger = (s: Services) => new QuotaLedger(s, 'compute', countServers);
+
+/** Server usage of the project (or of one user in it): committed, and reserved by requests in flight. */
+async function serverUse(s: Services, projectId: string, userId?: string): Promise<{ used: Record<ServerResource, number>; reserved: Record<ServerResource, number> }> {
+  const u = await computeLedger(s).usage(projectId);
+  const pick = (d: Deltas) => Object.fromEntries(SERVER_RESOURCES.map((r) => [r, d[userId ? userKey(r, userId) : r] ?? 0])) as Record<ServerResource, number>;
+  return { used: pick(u.used), reserved: pick(u.reserved) };
+}
+
 async function count(s: Services, resource: CountedResource, projectId: string, userId?: string): Promise<number> {
+  if (isServerResource(resource)) {
+    const u = await serverUse(s, projectId, userId);
+    return u.used[resource] + u.reserved[resource];
+  }
   const c = counters.get(resource);
   return c ? c(projectId, userId, s) : 0;
 }
@@ -173,11 +227,9 @@ async function count(s: Services, resource: CountedResource, projectId: string, 
  */
 export async function displayedUsage(s: Services, projectId: string, userId?: string): Promise<Limits> {
   const u = Object.fromEntries(QUOTA_RESOURCES.map((r) => [r, 0])) as Limits;
-  await Promise.all(
-    (['instances', 'cores', 'ram', 'server_groups'] as const).map(async (r) => {
-      u[r] = await count(s, r, projectId, userId);
-    }),
-  );
+  // Committed usage, as Nova counts records; a reservation lives only while its create writes them.
+  const [servers, groups] = await Promise.all([serverUse(s, projectId, userId), count(s, 'server_groups', projectId, userId)]);
+  Object.assign(u, servers.used, { server_groups: groups });
   return u;
 }
 
@@ -221,10 +273,21 @@ async function measure(s: Services, projectId: string, userId: string, deltas: P
   const userScoped = st.users.has(userId);
   const pUse: Partial<Record<CountedResource, number>> = {};
   const uUse: Partial<Record<CountedResource, number>> = {};
+  // The server resources come from one ledger read (the row holds the per-user counters too).
+  const ledger = resources.some(isServerResource) ? await computeLedger(s).usage(projectId) : undefined;
+  const fromLedger = (r: ServerResource, user?: string) => {
+    const k = user ? userKey(r, user) : r;
+    return (ledger!.used[k] ?? 0) + (ledger!.reserved[k] ?? 0);
+  };
   await Promise.all(
     resources.map(async (r) => {
       if (PER_USER.includes(r)) {
         uUse[r] = current[r] ?? (await count(s, r, projectId, userId));
+        return;
+      }
+      if (isServerResource(r)) {
+        pUse[r] = current[r] ?? fromLedger(r);
+        if (userScoped) uUse[r] = fromLedger(r, userId);
         return;
       }
       pUse[r] = current[r] ?? (await count(s, r, projectId));
@@ -320,3 +383,114 @@ export async function checkAbsolute(
   if (exceeded('injected_file_path_bytes')) throw forbidden(`Personality file path exceeds maximum ${allowedFor('injected_file_path_bytes')}`);
   if (exceeded('injected_file_content_bytes')) throw forbidden(`Personality file content exceeds maximum ${allowedFor('injected_file_content_bytes')}`);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reservations (the ledger's reserve/commit/rollback, with Nova's checks and messages).
+
+/** The ledger limits for a user in the project: the project's, and the user's own where set. */
+function ledgerLimits(st: ProjectQuotaState, userId: string): Deltas {
+  const p = projectLimitsOf(st);
+  const out: Deltas = { instances: p.instances, cores: p.cores, ram: p.ram };
+  if (st.users.has(userId)) {
+    const u = userLimitsOf(st, userId);
+    for (const r of SERVER_RESOURCES) out[userKey(r, userId)] = u[r];
+  }
+  return out;
+}
+
+/** Holds `entries` all or nothing; on a refusal, Nova's 403 in the figures the refusal saw. */
+async function reserveChecked(
+  s: Services,
+  projectId: string,
+  userId: string,
+  entries: { id: string; deltas: Partial<Record<ServerResource, number>> }[],
+  requested: Partial<Record<CountedResource, number | string>>,
+  ttlMs?: number,
+): Promise<void> {
+  const total: Partial<Record<ServerResource, number>> = {};
+  for (const e of entries) for (const [r, v] of Object.entries(e.deltas) as [ServerResource, number][]) total[r] = (total[r] ?? 0) + v;
+  for (let attempt = 0; ; attempt++) {
+    const st = await loadProject(s, projectId);
+    try {
+      await computeLedger(s).reserve(
+        projectId,
+        entries.map((e) => ({ id: e.id, deltas: withUser(e.deltas, userId) })),
+        ledgerLimits(st, userId),
+        ttlMs,
+      );
+      return;
+    } catch (e) {
+      if (!(e instanceof OverQuota)) throw e;
+      const m = await measure(s, projectId, userId, total, {});
+      if (m.overs.length > 0) throw overQuotaError(m, requested);
+      // Another request's reservation went between the refusal and this read: try again.
+      if (attempt >= 3) throw overQuotaError({ ...m, overs: [e.resource.split('@')[0] as CountedResource] }, requested);
+    }
+  }
+}
+
+/**
+ * Server create (check_num_instances_quota, then the records' reservations): how many of
+ * min..max instances of `flavor` fit, held under the ids of the servers to be made (`ids`, one per
+ * possible instance) until `commitServers` (the records exist) or `rollbackServers`.
+ * Throws 403 TooManyInstances when not even minCount fit.
+ */
+export async function reserveInstances(s: Services, projectId: string, userId: string, flavor: { vcpus: number; ram: number }, minCount: number, ids: string[]): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const n = await checkInstanceQuota(s, projectId, userId, flavor, minCount, ids.length);
+    const one = { instances: 1, cores: flavor.vcpus, ram: flavor.ram };
+    try {
+      await reserveChecked(
+        s,
+        projectId,
+        userId,
+        ids.slice(0, n).map((id) => ({ id, deltas: one })),
+        { instances: minCount === ids.length ? String(minCount) : `${minCount}-${ids.length}`, cores: n * flavor.vcpus, ram: n * flavor.ram },
+      );
+      return n;
+    } catch (e) {
+      // Fewer fit than the check saw (a racing create reserved meanwhile): ask again for fewer.
+      if (attempt >= 5 || n <= minCount) throw e;
+    }
+  }
+}
+
+export const commitServers = (s: Services, projectId: string, ids: string[]) => computeLedger(s).commit(projectId, ids);
+export const rollbackServers = (s: Services, projectId: string, ids: string[]) => computeLedger(s).rollback(projectId, ids);
+/** A server record went: its usage is given back. */
+export const releaseServer = (s: Services, rec: { project_id: string; user_id: string; vcpus: number; memory_mb: number }) =>
+  computeLedger(s).release(rec.project_id, withUser(serverUsage(rec), rec.user_id));
+
+/** A resize's growth is held under this key from the request until the new flavor is applied. */
+export const resizeKey = (serverId: string) => `resize:${serverId}`;
+/** A resize's work has an hour (resizeKind.deadlineSeconds); its hold outlives that a little. */
+const RESIZE_HOLD_MS = 2 * 3600 * 1000;
+
+/** nova/compute/api.py _check_quota_for_upsize, as a reservation: only growth counts; Nova's 403. */
+export async function reserveUpsize(s: Services, srv: { id: string; project_id: string; user_id: string }, growth: { cores?: number; ram?: number }): Promise<void> {
+  await reserveChecked(s, srv.project_id, srv.user_id, [{ id: resizeKey(srv.id), deltas: growth }], growth, RESIZE_HOLD_MS);
+}
+
+/**
+ * A server's record now holds flavor `to` instead of `from` (a resize applied, or reverted): a
+ * reserved growth becomes usage, and any other change is applied as it is (a shrink gives back).
+ */
+export async function settleFlavorChange(
+  s: Services,
+  srv: { id: string; project_id: string; user_id: string },
+  from: { vcpus: number; ram: number },
+  to: { vcpus: number; ram: number },
+  reserved: boolean,
+): Promise<void> {
+  const ledger = computeLedger(s);
+  const change = { cores: to.vcpus - from.vcpus, ram: to.ram - from.ram };
+  let rest = change;
+  if (reserved) {
+    await ledger.commit(srv.project_id, [resizeKey(srv.id)]);
+    rest = { cores: Math.min(0, change.cores), ram: Math.min(0, change.ram) };
+  }
+  if (rest.cores || rest.ram) await ledger.adjust(srv.project_id, withUser(rest, srv.user_id));
+}
+
+/** A resize that will not apply its flavor gives its held growth back. */
+export const rollbackUpsize = (s: Services, srv: { id: string; project_id: string }) => computeLedger(s).rollback(srv.project_id, [resizeKey(srv.id)]);

@@ -9,7 +9,7 @@ import { accepted, noContent } from '../../../http/respond';
 import { badRequest, conflict, forbidden } from '../../../http/errors';
 import { getFlavor, visibleTo, vmSizeOf } from '../../flavors/store';
 import { checkVmSizeOffered } from '../../flavors/vmSizes';
-import { checkQuota, tooManyInstancesMessage } from '../../quotas/engine';
+import { reserveUpsize, rollbackUpsize, tooManyInstancesMessage } from '../../quotas/engine';
 import { regionalUsageOf } from '../../quotas/limits';
 import { checkInstanceLock, checkInstanceState, visibleServer, type ServerRecord } from '../model';
 import { registerServerAction } from './registry';
@@ -37,18 +37,24 @@ const resizeSchema = {
 const confirmSchema = { type: 'object', properties: { confirmResize: {} }, required: ['confirmResize'], additionalProperties: false };
 const revertSchema = { type: 'object', properties: { revertResize: {} }, required: ['revertResize'], additionalProperties: false };
 
-/** nova/compute/api.py _check_quota_for_upsize: only growth counts; Nova's 403 TooManyInstances. */
-async function checkUpsize(s: Services, srv: ServerRecord, from: ServerFlavor, to: ServerFlavor): Promise<void> {
+/**
+ * nova/compute/api.py _check_quota_for_upsize: only growth counts; Nova's 403 TooManyInstances. The
+ * growth is held in the quota ledger until the resize applies the new flavor (or gives up), so two
+ * racing resizes cannot both take the last cores. Returns whether anything was held.
+ */
+async function reserveGrowth(s: Services, srv: ServerRecord, from: ServerFlavor, to: ServerFlavor): Promise<boolean> {
   const deltas: { cores?: number; ram?: number } = {};
   if (to.vcpus > from.vcpus) deltas.cores = to.vcpus - from.vcpus;
   if (to.ram > from.ram) deltas.ram = to.ram - from.ram;
-  if (!deltas.cores && !deltas.ram) return;
-  await checkQuota(s, srv.project_id, srv.user_id, deltas);
+  if (!deltas.cores && !deltas.ram) return false;
+  await reserveUpsize(s, srv, deltas);
   // Azure's regional vCPU quota, in the same words (Azure would refuse the PATCH otherwise).
   const q = deltas.cores ? (await regionalUsageOf(s).read())?.cores : undefined;
   if (q && deltas.cores && q.current + deltas.cores > q.limit) {
+    await rollbackUpsize(s, srv);
     throw forbidden(tooManyInstancesMessage(['cores'], [String(deltas.cores)], [String(q.current)], [String(q.limit)]));
   }
+  return true;
 }
 
 async function resize(ctx: RequestContext, args: unknown) {
@@ -77,16 +83,23 @@ async function resize(ctx: RequestContext, args: unknown) {
     swap: f.value.swap,
     vm_size: size,
   };
-  await checkUpsize(s, srv, srv.flavor, to);
-  const { server, action } = await startTask(ctx, cur, {
-    method: 'resize',
-    vm: ['active', 'stopped'],
-    lock: true,
-    set: (v) => ({ ...v, task_state: 'resize_prep', progress: 0, ...(body['OS-DCF:diskConfig'] ? { disk_config: body['OS-DCF:diskConfig'] } : {}) }),
-    action: K2_ACTION.RESIZE,
-    event: 'compute_resize_instance',
-  });
-  await resizeRepo(s).upsert(server.id, RESIZE_RK, { old_flavor: srv.flavor, new_flavor: to, old_vm_state: srv.vm_state, status: 'pre-migrating' });
+  const held = await reserveGrowth(s, srv, srv.flavor, to);
+  let started: Awaited<ReturnType<typeof startTask>>;
+  try {
+    started = await startTask(ctx, cur, {
+      method: 'resize',
+      vm: ['active', 'stopped'],
+      lock: true,
+      set: (v) => ({ ...v, task_state: 'resize_prep', progress: 0, ...(body['OS-DCF:diskConfig'] ? { disk_config: body['OS-DCF:diskConfig'] } : {}) }),
+      action: K2_ACTION.RESIZE,
+      event: 'compute_resize_instance',
+    });
+  } catch (e) {
+    if (held) await rollbackUpsize(s, srv);
+    throw e;
+  }
+  const { server, action } = started;
+  await resizeRepo(s).upsert(server.id, RESIZE_RK, { old_flavor: srv.flavor, new_flavor: to, old_vm_state: srv.vm_state, status: 'pre-migrating', quota_held: held });
   await startWork(s, { kind: RESIZE_KIND, id: server.id, data: { action: action.rowKey, direction: 'resize' }, requestId: ctx.requestId });
   return accepted();
 }
@@ -112,16 +125,23 @@ async function revertResize(ctx: RequestContext) {
   const row = await resizeRepo(s).get(cur.value.id, RESIZE_RK);
   if (!row || row.value.status !== 'finished') throw badRequest('Instance has not been resized.');
   // Going back to a bigger flavor needs the room again (Nova checks the revert as an upsize).
-  await checkUpsize(s, cur.value, cur.value.flavor, row.value.old_flavor);
-  const { server, action } = await startTask(ctx, cur, {
-    method: 'revertResize',
-    vm: ['resized'],
-    lock: true,
-    set: (v) => ({ ...v, task_state: 'resize_reverting' }),
-    action: K2_ACTION.REVERT_RESIZE,
-    event: 'compute_revert_resize',
-  });
-  await resizeRepo(s).replace(server.id, RESIZE_RK, { ...row.value, status: 'reverting' }, row.etag);
+  const held = await reserveGrowth(s, cur.value, cur.value.flavor, row.value.old_flavor);
+  let started: Awaited<ReturnType<typeof startTask>>;
+  try {
+    started = await startTask(ctx, cur, {
+      method: 'revertResize',
+      vm: ['resized'],
+      lock: true,
+      set: (v) => ({ ...v, task_state: 'resize_reverting' }),
+      action: K2_ACTION.REVERT_RESIZE,
+      event: 'compute_revert_resize',
+    });
+  } catch (e) {
+    if (held) await rollbackUpsize(s, cur.value);
+    throw e;
+  }
+  const { server, action } = started;
+  await resizeRepo(s).replace(server.id, RESIZE_RK, { ...row.value, status: 'reverting', quota_held: held }, row.etag);
   await startWork(s, { kind: RESIZE_KIND, id: server.id, data: { action: action.rowKey, direction: 'revert' }, requestId: ctx.requestId });
   return accepted();
 }

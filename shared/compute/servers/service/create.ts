@@ -12,7 +12,7 @@ import { badRequest, conflict } from '../../../http/errors';
 import { isAdmin } from '../../../api/policy';
 import { projectOf } from '../../common';
 import { getFlavor, visibleTo, vmSizeOf, type FlavorRecord } from '../../flavors/store';
-import { checkAbsolute, checkInstanceQuota, checkQuota } from '../../quotas/engine';
+import { checkAbsolute, commitServers, reserveInstances, rollbackServers } from '../../quotas/engine';
 import { availabilityZones, zoneByName, type AvailabilityZone } from '../../zones/api';
 import { imageStore, type ImageRecord } from '../../../image/model';
 import { networkCatalog, parseCidr, type NetworkDef, type SecurityGroupDef } from '../../../network/catalog';
@@ -237,7 +237,11 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
   }
   const metadata = body.metadata ?? {};
   await checkAbsolute(s, projectId, userId, { metadata_items: Object.keys(metadata).length });
-  const n = await checkInstanceQuota(s, projectId, userId, { vcpus: flavor.vcpus, ram: flavor.memory_mb }, minCount, maxCount);
+  // Held under the ids of the servers to be made: exact under concurrency (the ledger's row ETag),
+  // so no recheck after the records exist is needed, unlike Nova's count-then-recheck.
+  const ids = Array.from({ length: maxCount }, () => randomUUID());
+  const n = await reserveInstances(s, projectId, userId, { vcpus: flavor.vcpus, ram: flavor.memory_mb }, minCount, ids);
+  const held = ids.slice(0, n);
 
   const reservationId = `r-${randomBytes(6)
     .toString('base64url')
@@ -247,7 +251,7 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
   const now = new Date();
   const servers: ServerRecord[] = [];
   for (let i = 0; i < n; i++) {
-    const id = randomUUID();
+    const id = ids[i];
     const created = novaTime(now);
     const serverNics: ServerNic[] = nics.map((r, k) => ({
       network_id: r.network.id,
@@ -292,22 +296,25 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
       memory_mb: flavor.memory_mb,
     });
   }
-  if (volumeBoot) {
-    servers[0] = withBootVolume(servers[0], volumeBoot);
-    await reserveBootVolume(s, volumeBoot, servers[0].id);
-  }
-  for (const srv of servers) await insertServer(s, srv);
-  // Nova's recheck after the records exist: a concurrent create may have taken the last slots.
+  let bootReserved = false;
   try {
-    await checkQuota(s, projectId, userId, { instances: 0, cores: 0, ram: 0 });
+    if (volumeBoot) {
+      servers[0] = withBootVolume(servers[0], volumeBoot);
+      await reserveBootVolume(s, volumeBoot, servers[0].id);
+      bootReserved = true;
+    }
+    for (const srv of servers) await insertServer(s, srv);
   } catch (e) {
+    // Refused (the boot volume was taken) or failed part way: nothing stays, the quota is given back.
     for (const srv of servers) {
       const cur = await getServerAny(s, srv.id);
       if (cur) await removeServer(s, cur);
     }
-    if (volumeBoot) await unreserveBootVolume(s, volumeBoot, servers[0].id);
+    if (bootReserved && volumeBoot) await unreserveBootVolume(s, volumeBoot, servers[0].id);
+    await rollbackServers(s, projectId, held);
     throw e;
   }
+  await commitServers(s, projectId, held);
   for (const srv of servers) await recordUsageStart(s, srv);
   if (volumeBoot) await startWork(s, { kind: BOOT_VOLUME_KIND, id: servers[0].id, data: { volume: volumeBoot.volume.value.id }, requestId: ctx.requestId }, 2);
   const customData = body.user_data?.replace(/\s+/g, '') || undefined;

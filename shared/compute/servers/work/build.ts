@@ -25,11 +25,10 @@ import { log } from '../../../log';
 import { azureFailure } from '../../../azure/errors';
 import { BUSY_STATES, type ImageReference, type NicSpec, type OsDiskSource } from '../../../azure/vms';
 import { portStore } from '../../../network/ports';
-import { getServerAny, removeServer, updateServer, serverRepo, POWER, type ServerRecord } from '../model';
+import { getServerAny, removeServer, updateServer, POWER, type ServerRecord } from '../model';
 import { finishAction } from '../instanceActions';
 import { actionRef, failServer, giveUpServer, refused } from './common';
-import { registerUsageCounter } from '../../quotas/engine';
-import { odata } from '../../../store/tables';
+import { releaseServer } from '../../quotas/engine';
 import { recordUsageEnd } from '../../usage/api';
 import { releaseServerVolumes } from './volumeAttach';
 
@@ -243,6 +242,8 @@ async function finishDelete(s: Services, item: WorkItem): Promise<WorkResult> {
   await releaseServerVolumes(s, cur.value, item.requestId);
   await recordUsageEnd(s, cur.value);
   await removeServer(s, cur);
+  // Nova's usage counts a server until Azure confirmed its deletion: given back now.
+  await releaseServer(s, cur.value);
   const ref = actionRef(item);
   if (ref) await finishAction(s, ref, true);
   return done();
@@ -300,13 +301,3 @@ export function startTeardown(s: Services, serverId: string, requestId?: string,
 }
 
 export const SERVER_BUILD_KINDS: WorkKind[] = [buildKind, teardownKind];
-
-// Usage for Nova's quotas: every server record of the project (or of one user in it) counts until
-// Azure has confirmed its deletion.
-async function usage(s: Services, projectId: string, userId: string | undefined, pick: (r: ServerRecord) => number): Promise<number> {
-  const rows = await serverRepo(s).list(projectId, userId ? odata`user_id eq ${userId}` : undefined);
-  return rows.reduce((a, r) => a + pick(r.value), 0);
-}
-registerUsageCounter('instances', (p, u, s) => usage(s, p, u, () => 1));
-registerUsageCounter('cores', (p, u, s) => usage(s, p, u, (r) => r.vcpus));
-registerUsageCounter('ram', (p, u, s) => usage(s, p, u, (r) => r.memory_mb));

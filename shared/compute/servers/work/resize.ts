@@ -15,6 +15,7 @@ import { actionRef as ref, failServer, faultOf, refused } from './common';
 import { finishAction, startAction } from '../instanceActions';
 import type { Stored } from '../../../store/tables';
 import { K2_ACTION } from '../actions/taskStart';
+import { rollbackUpsize, settleFlavorChange } from '../../quotas/engine';
 
 export const RESIZE_KIND = 'server-resize';
 
@@ -28,6 +29,8 @@ export interface ResizeRecord {
   old_vm_state: VmState;
   /** Nova's migration status: pre-migrating, finished, reverting. */
   status: 'pre-migrating' | 'finished' | 'reverting';
+  /** Whether the resize's growth is held in the quota ledger (quotas/engine.ts resizeKey). */
+  quota_held?: boolean;
 }
 export const resizeRepo = (s: Services) => s.tables.repository<ResizeRecord>('serverresizes');
 export const RESIZE_RK = 'resize';
@@ -83,6 +86,7 @@ async function resizeStep(item: WorkItem, s: Services): Promise<WorkResult> {
       log.warn('server resize refused by Azure', { server: item.id, code: f.code, requestId: item.requestId });
       await updateServer(s, cur, (v) => (expected.includes(v.task_state ?? '') ? { ...v, task_state: null, fault: faultOf(f) } : undefined));
       if (!revert) await resizeRepo(s).delete(item.id, RESIZE_RK);
+      if (row.value.quota_held) await rollbackUpsize(s, cur.value);
       const a = ref(item);
       if (a) await finishAction(s, a, false, `Azure error ${f.code}`);
       return done();
@@ -104,6 +108,8 @@ async function resizeStep(item: WorkItem, s: Services): Promise<WorkResult> {
           power_state: running ? POWER.RUNNING : POWER.SHUTDOWN,
         },
   );
+  // The record holds the target flavor now: the quota follows (held growth committed, shrink given back).
+  if (finished) await settleFlavorChange(s, cur.value, { vcpus: cur.value.vcpus, ram: cur.value.memory_mb }, target, !!row.value.quota_held);
   if (revert) await resizeRepo(s).delete(item.id, RESIZE_RK);
   else await resizeRepo(s).replace(item.id, RESIZE_RK, { ...row.value, status: 'finished' }, row.etag);
   const a = ref(item);
@@ -115,5 +121,12 @@ export const resizeKind: WorkKind = {
   kind: RESIZE_KIND,
   run: resizeStep,
   deadlineSeconds: 3600,
-  giveUp: (item, s, f) => failServer(s, item.id, ref(item), f),
+  giveUp: async (item, s, f) => {
+    // A resize that ends in ERROR never applied its flavor: its held growth goes back (a growth
+    // already committed is no longer held, so this gives back nothing then).
+    const row = await resizeRepo(s).get(item.id, RESIZE_RK);
+    const cur = row?.value.quota_held ? await getServerAny(s, item.id) : undefined;
+    if (cur) await rollbackUpsize(s, cur.value);
+    return failServer(s, item.id, ref(item), f);
+  },
 };
