@@ -204,18 +204,14 @@ async function countServers(s: Services, projectId: string): Promise<Counted> {
 /** The compute service's usage ledger (partition 'compute' of the `quotausage` table). */
 export const computeLedger = (s: Services) => new QuotaLedger(s, 'compute', countServers);
 
-/** Server usage of the project (or of one user in it): committed, and reserved by requests in flight. */
-async function serverUse(s: Services, projectId: string, userId?: string): Promise<{ used: Record<ServerResource, number>; reserved: Record<ServerResource, number> }> {
-  const u = await computeLedger(s).usage(projectId);
-  const pick = (d: Deltas) => Object.fromEntries(SERVER_RESOURCES.map((r) => [r, d[userId ? userKey(r, userId) : r] ?? 0])) as Record<ServerResource, number>;
-  return { used: pick(u.used), reserved: pick(u.reserved) };
+/** Committed server usage of the project (or of one user in it), as the quota APIs show it. */
+async function serverUse(s: Services, projectId: string, userId?: string): Promise<Record<ServerResource, number>> {
+  const { used } = await computeLedger(s).usage(projectId);
+  return Object.fromEntries(SERVER_RESOURCES.map((r) => [r, used[userId ? userKey(r, userId) : r] ?? 0])) as Record<ServerResource, number>;
 }
 
-async function count(s: Services, resource: CountedResource, projectId: string, userId?: string): Promise<number> {
-  if (isServerResource(resource)) {
-    const u = await serverUse(s, projectId, userId);
-    return u.used[resource] + u.reserved[resource];
-  }
+/** A registered counter's count (the server resources are read from the ledger by their callers). */
+async function count(s: Services, resource: RegisteredResource, projectId: string, userId?: string): Promise<number> {
   const c = counters.get(resource);
   return c ? c(projectId, userId, s) : 0;
 }
@@ -229,7 +225,7 @@ export async function displayedUsage(s: Services, projectId: string, userId?: st
   const u = Object.fromEntries(QUOTA_RESOURCES.map((r) => [r, 0])) as Limits;
   // Committed usage, as Nova counts records; a reservation lives only while its create writes them.
   const [servers, groups] = await Promise.all([serverUse(s, projectId, userId), count(s, 'server_groups', projectId, userId)]);
-  Object.assign(u, servers.used, { server_groups: groups });
+  Object.assign(u, servers, { server_groups: groups });
   return u;
 }
 
@@ -281,13 +277,13 @@ async function measure(s: Services, projectId: string, userId: string, deltas: P
   };
   await Promise.all(
     resources.map(async (r) => {
-      if (PER_USER.includes(r)) {
-        uUse[r] = current[r] ?? (await count(s, r, projectId, userId));
-        return;
-      }
       if (isServerResource(r)) {
         pUse[r] = current[r] ?? fromLedger(r);
         if (userScoped) uUse[r] = fromLedger(r, userId);
+        return;
+      }
+      if (PER_USER.includes(r)) {
+        uUse[r] = current[r] ?? (await count(s, r, projectId, userId));
         return;
       }
       pUse[r] = current[r] ?? (await count(s, r, projectId));
