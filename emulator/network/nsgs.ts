@@ -26,6 +26,23 @@ function validateRule(rule: any, index: number): any {
   return { name: rule.name, etag: newEtag(), properties: { ...p } };
 }
 
+/** Azure refuses two rules of one NSG with the same priority and direction (SecurityRuleConflict). */
+function checkConflicts(rules: any[]): void {
+  for (let i = 0; i < rules.length; i++) {
+    for (let j = 0; j < i; j++) {
+      const a = rules[i].properties;
+      const b = rules[j].properties;
+      if (a.priority === b.priority && String(a.direction).toLowerCase() === String(b.direction).toLowerCase()) {
+        throw new ArmError(
+          400,
+          'SecurityRuleConflict',
+          `Security rule ${rules[i].name} conflicts with rule ${rules[j].name}. Rules cannot have the same Priority and Direction. To learn more, see aka.ms/nsgrules.`,
+        );
+      }
+    }
+  }
+}
+
 function getNsg(ctx: Ctx): NsgRecord {
   const rg = ctx.emu.requireRg(ctx.params.rg);
   const nsg = ctx.emu.store.get<NsgRecord>(T.nsg, resourceId(ctx.emu.sub, rg, 'Microsoft.Network', 'networkSecurityGroups', ctx.params.name));
@@ -74,6 +91,7 @@ export function registerNsgs(r: Router): void {
       const rules = (ctx.body?.properties?.securityRules ?? []) as any[];
       if (!Array.isArray(rules)) throw new ArmError(400, 'InvalidRequestFormat', 'securityRules must be an array.');
       const validated = rules.map(validateRule);
+      checkConflicts(validated);
       const existing = emu.store.get<NsgRecord>(T.nsg, id);
       const nsg: NsgRecord = existing ?? {
         id,
@@ -158,6 +176,7 @@ export function registerNsgs(r: Router): void {
       const nsg = getNsg(ctx);
       const rule = validateRule({ ...(ctx.body ?? {}), name: ctx.params.rule }, 0);
       const i = nsg.securityRules.findIndex((x) => x.name.toLowerCase() === ctx.params.rule.toLowerCase());
+      checkConflicts([...nsg.securityRules.filter((_, k) => k !== i), rule]);
       if (i >= 0) nsg.securityRules[i] = rule;
       else nsg.securityRules.push(rule);
       nsg.etag = newEtag();

@@ -1,19 +1,19 @@
 // What Jacket's resource group holds, listed for the sweeps and the periodic tasks: VMs, NICs, disks,
-// snapshots, images, each with its tags (the proof that Jacket made it) and what holds it. The sweeps
+// snapshots, images, network security groups, each with its tags (the proof that Jacket made it) and what holds it. The sweeps
 // (shared/timers/) list, decide with the owning services' ownership checks, re-read a candidate (get)
 // and delete it (remove). A sweep's delete waits for Azure to finish: the next pass must not find the
 // resource again half-deleted.
 import type { DriverContext } from './context';
 import { absentOn404 } from './errors';
 
-export type InventoryKind = 'vm' | 'nic' | 'disk' | 'snapshot' | 'image';
+export type InventoryKind = 'vm' | 'nic' | 'disk' | 'snapshot' | 'image' | 'nsg';
 
 export interface InventoryItem {
   kind: InventoryKind;
   name: string;
   tags: Record<string, string>;
   provisioningState?: string;
-  /** The ARM id of what holds it: a NIC's VM, a disk's VM (managedBy). */
+  /** The ARM id of what holds it: a NIC's VM, a disk's VM (managedBy), an NSG's first NIC or subnet. */
   heldBy?: string;
   /** A shared disk's other holders (managedByExtended). */
   alsoHeldBy?: string[];
@@ -38,17 +38,22 @@ interface ArmResource {
   managedBy?: string;
   managedByExtended?: string[];
   diskState?: string;
+  networkInterfaces?: { id?: string }[];
+  subnets?: { id?: string }[];
 }
 
-const item = (kind: InventoryKind, r: ArmResource): InventoryItem => ({
-  kind,
-  name: r.name ?? '',
-  tags: r.tags ?? {},
-  ...(r.provisioningState ? { provisioningState: r.provisioningState } : {}),
-  ...(r.virtualMachine?.id || r.managedBy ? { heldBy: r.virtualMachine?.id ?? r.managedBy } : {}),
-  ...(r.managedByExtended?.length ? { alsoHeldBy: r.managedByExtended } : {}),
-  ...(r.diskState ? { diskState: r.diskState } : {}),
-});
+const item = (kind: InventoryKind, r: ArmResource): InventoryItem => {
+  const heldBy = r.virtualMachine?.id ?? r.managedBy ?? r.networkInterfaces?.[0]?.id ?? r.subnets?.[0]?.id;
+  return {
+    kind,
+    name: r.name ?? '',
+    tags: r.tags ?? {},
+    ...(r.provisioningState ? { provisioningState: r.provisioningState } : {}),
+    ...(heldBy ? { heldBy } : {}),
+    ...(r.managedByExtended?.length ? { alsoHeldBy: r.managedByExtended } : {}),
+    ...(r.diskState ? { diskState: r.diskState } : {}),
+  };
+};
 
 /** How the sweep's own deletes are polled (it runs in a timer, not a request). */
 const POLL = { updateIntervalInMs: 500 };
@@ -70,6 +75,12 @@ export function inventoryDriver(ctx: DriverContext): InventoryDriver {
         return { list: () => compute.disks.listByResourceGroup(rg), get: (n: string) => compute.disks.get(rg, n), del: (n: string) => compute.disks.delete(rg, n, POLL) };
       case 'snapshot':
         return { list: () => compute.snapshots.listByResourceGroup(rg), get: (n: string) => compute.snapshots.get(rg, n), del: (n: string) => compute.snapshots.delete(rg, n, POLL) };
+      case 'nsg':
+        return {
+          list: () => network.networkSecurityGroups.list(rg),
+          get: (n: string) => network.networkSecurityGroups.get(rg, n),
+          del: (n: string) => network.networkSecurityGroups.beginDeleteAndWait(rg, n, POLL),
+        };
       case 'image':
         return { list: () => compute.images.listByResourceGroup(rg), get: (n: string) => compute.images.get(rg, n), del: (n: string) => compute.images.delete(rg, n, POLL) };
     }

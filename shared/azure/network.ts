@@ -21,16 +21,69 @@ export interface AzureSecurityRule {
   destinationPortRanges?: string[];
 }
 
+/** A security rule Jacket writes: always an Allow (Neutron's rules only allow). */
+export interface NsgRuleSpec {
+  name: string;
+  description: string;
+  direction: 'Inbound' | 'Outbound';
+  /** Tcp, Udp, Icmp, Esp, Ah or * */
+  protocol: string;
+  priority: number;
+  sourceAddressPrefix: string;
+  destinationAddressPrefix: string;
+  /** 'min-max', a single port, or * */
+  destinationPortRange: string;
+}
+
 export interface NetworkDriver {
   /** An NSG's custom rules (NetworkSecurityGroups_Get); undefined when the NSG does not exist. */
   nsgRules(resourceGroup: string, nsg: string): Promise<AzureSecurityRule[] | undefined>;
+  /** Creates (or replaces) an NSG in Jacket's resource group with `rules`; waits for ARM's operation. */
+  putNsg(name: string, tags: Record<string, string>, rules: NsgRuleSpec[]): Promise<void>;
+  /** Deletes an NSG of Jacket's resource group; absent is success. */
+  deleteNsg(name: string): Promise<void>;
+  /** Creates (or replaces) one rule of an NSG of Jacket's resource group. */
+  putNsgRule(nsg: string, rule: NsgRuleSpec): Promise<void>;
+  /** Deletes one rule; absent is success. */
+  deleteNsgRule(nsg: string, rule: string): Promise<void>;
 }
 
+const ruleBody = (r: NsgRuleSpec) => ({
+  name: r.name,
+  description: r.description,
+  direction: r.direction,
+  access: 'Allow',
+  protocol: r.protocol,
+  priority: r.priority,
+  sourceAddressPrefix: r.sourceAddressPrefix,
+  sourcePortRange: '*',
+  destinationAddressPrefix: r.destinationAddressPrefix,
+  destinationPortRange: r.destinationPortRange,
+});
+
+/** NSG operations finish in seconds: poll them at this interval rather than the SDK's default. */
+const POLL = { updateIntervalInMs: 500 };
+
 export function networkDriver(ctx: DriverContext): NetworkDriver {
+  const rg = () => ctx.cfg.azure.resourceGroup;
+  const nsgs = () => ctx.clients().network.networkSecurityGroups;
+  const rules = () => ctx.clients().network.securityRules;
   return {
     async nsgRules(resourceGroup, nsg) {
-      const g = await onceMoreIfThrottled(() => absentOn404(() => ctx.clients().network.networkSecurityGroups.get(resourceGroup, nsg)));
+      const g = await onceMoreIfThrottled(() => absentOn404(() => nsgs().get(resourceGroup, nsg)));
       return g && (g.securityRules ?? []);
+    },
+    async putNsg(name, tags, specs) {
+      await onceMoreIfThrottled(() => nsgs().beginCreateOrUpdateAndWait(rg(), name, { location: ctx.cfg.azure.location, tags, securityRules: specs.map(ruleBody) }, POLL));
+    },
+    async deleteNsg(name) {
+      await onceMoreIfThrottled(() => absentOn404(() => nsgs().beginDeleteAndWait(rg(), name, POLL)));
+    },
+    async putNsgRule(nsg, rule) {
+      await onceMoreIfThrottled(() => rules().beginCreateOrUpdateAndWait(rg(), nsg, rule.name, ruleBody(rule), POLL));
+    },
+    async deleteNsgRule(nsg, rule) {
+      await onceMoreIfThrottled(() => absentOn404(() => rules().beginDeleteAndWait(rg(), nsg, rule, POLL)));
     },
   };
 }

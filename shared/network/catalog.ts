@@ -149,7 +149,7 @@ function parseIp(ip: string): { v: 4 | 6; n: bigint } | undefined {
   return { v: 6, n: groups.reduce((a, g) => (a << 16n) | BigInt(parseInt(g, 16)), 0n) };
 }
 
-function formatIp(v: 4 | 6, n: bigint): string {
+export function formatIp(v: 4 | 6, n: bigint): string {
   if (v === 4) return [24n, 16n, 8n, 0n].map((s) => String((n >> s) & 255n)).join('.');
   const groups = Array.from({ length: 8 }, (_, i) => ((n >> BigInt((7 - i) * 16)) & 0xffffn).toString(16));
   // compress the longest run of zero groups, as RFC 5952 (and Python's ipaddress) print it
@@ -186,6 +186,21 @@ export function parseCidr(cidr: string): Cidr | undefined {
   const network = (a.n >> hostBits) << hostBits;
   if (network !== a.n) return undefined; // host bits set: not a network address
   return { v: a.v, network, prefix, last: network | ((1n << hostBits) - 1n) };
+}
+
+/**
+ * A prefix as a security group rule takes it (an address, or a CIDR with host bits set), normalised as
+ * Neutron's normalized_cidr: host bits cleared, an address alone as /32 or /128. Undefined if invalid.
+ */
+export function normalizeCidr(raw: string): { cidr: string; version: 4 | 6 } | undefined {
+  const [ip, len, extra] = raw.split('/');
+  const a = parseIp(ip);
+  if (!a || extra !== undefined || (len !== undefined && !/^\d{1,3}$/.test(len))) return undefined;
+  const bits = a.v === 4 ? 32 : 128;
+  const prefix = len === undefined ? bits : Number(len);
+  if (prefix > bits) return undefined;
+  const hostBits = BigInt(bits - prefix);
+  return { cidr: `${formatIp(a.v, (a.n >> hostBits) << hostBits)}/${prefix}`, version: a.v };
 }
 
 function inCidr(c: Cidr, ip: string): boolean {

@@ -29,6 +29,10 @@ export const NETWORK_POLICIES = {
   get_security_group_rule: 'project_reader_or_admin',
   create_security_group_rule: 'project_member_or_admin',
   delete_security_group_rule: 'project_member_or_admin',
+  // quotas.py (the target project is checked by the controller: a member reads only their own)
+  get_quota: 'project_reader_or_admin',
+  update_quota: 'admin',
+  delete_quota: 'admin',
 } as const satisfies PolicyDefaults;
 
 export type NetworkPolicy = keyof typeof NETWORK_POLICIES;

@@ -1,9 +1,18 @@
-// Every Neutron route Jacket serves (the v2.0 read subset under /network).
+// Every Neutron route Jacket serves under /network.
 import type { Route } from '../http/router';
 import { networkVersionRoutes } from './versions';
 import { networkReadRoutes } from './networks';
-import { securityGroupReadRoutes } from './securityGroups';
+import { securityGroupReadRoutes, securityGroupWriteRoutes } from './securityGroups';
+import { networkQuotaRoutes } from './quotas';
 import { portReadRoutes } from './ports';
 import { networkWriteRoutes } from './writes';
 
-export const networkRoutes: Route[] = [...networkVersionRoutes, ...networkReadRoutes, ...securityGroupReadRoutes, ...portReadRoutes, ...networkWriteRoutes];
+export const networkRoutes: Route[] = [
+  ...networkVersionRoutes,
+  ...networkReadRoutes,
+  ...securityGroupReadRoutes,
+  ...portReadRoutes,
+  ...networkWriteRoutes,
+  ...securityGroupWriteRoutes,
+  ...networkQuotaRoutes,
+];

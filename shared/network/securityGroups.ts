@@ -1,14 +1,15 @@
-// /v2.0/security-groups and /v2.0/security-group-rules: the operator's NSGs as security groups, their
-// rules read from the NSG (nsgRules.ts). The NSG is only read when the rules are asked for.
+// /v2.0/security-groups and /v2.0/security-group-rules, the controllers: the operator's NSGs as
+// security groups (read-only, their rules read from the NSG: nsgRules.ts; the NSG is only read when the
+// rules are asked for), and the groups projects make, on NSGs Jacket owns (securityGroupService.ts).
 import type { RequestContext, Route } from '../http/router';
-import { json } from '../http/respond';
+import { json, noContent } from '../http/respond';
+import { isAdmin } from '../api/policy';
 import { log } from '../log';
 import { networkCatalog, type SecurityGroupDef } from './catalog';
-import { asInt, asString, listResponse, networkRoute, neutronError, ownerOf, selectFields, visibleTo, wantsField, type Body, type CollectionSpec } from './common';
+import { asInt, asString, badRequest, listResponse, networkRoute, neutronError, ownerOf, selectFields, visibleTo, wantsField, type Body, type CollectionSpec } from './common';
 import { translateRules, type NeutronRule } from './nsgRules';
-
-const sgNotFound = (id: string) => neutronError(404, 'SecurityGroupNotFound', `Security group ${id} does not exist`);
-const ruleNotFound = (id: string) => neutronError(404, 'SecurityGroupRuleNotFound', `Security group rule ${id} does not exist`);
+import { visibleGroupRecords, type GroupRecord, type RuleRecord } from './securityGroupStore';
+import { createGroup, createRule, deleteGroup, deleteRule, findRule, ruleNotFound, sgNotFound, updateGroup, type RuleRequest } from './securityGroupService';
 
 export function visibleSecurityGroups(ctx: RequestContext): SecurityGroupDef[] {
   // A group without an owner is the operator's, offered to every project.
@@ -34,6 +35,35 @@ async function groupBody(ctx: RequestContext, sg: SecurityGroupDef, withRules: b
     security_group_rules: withRules ? await rulesOf(ctx, sg) : [],
     project_id: owner,
     tenant_id: owner,
+  };
+}
+
+/** A rule of a project's group, as Neutron renders it. */
+function recordRuleBody(g: GroupRecord, r: RuleRecord): NeutronRule {
+  return {
+    id: r.id,
+    security_group_id: g.id,
+    direction: r.direction,
+    ethertype: r.ethertype,
+    protocol: r.protocol,
+    port_range_min: r.port_range_min,
+    port_range_max: r.port_range_max,
+    remote_ip_prefix: r.remote_ip_prefix,
+    remote_group_id: null,
+    description: r.description,
+    project_id: g.project_id,
+    tenant_id: g.project_id,
+  };
+}
+
+function recordGroupBody(g: GroupRecord, withRules = true): Body {
+  return {
+    id: g.id,
+    name: g.name,
+    description: g.description,
+    security_group_rules: withRules ? g.rules.map((r) => recordRuleBody(g, r)) : [],
+    project_id: g.project_id,
+    tenant_id: g.project_id,
   };
 }
 
@@ -65,21 +95,28 @@ const rulesSpec: CollectionSpec = {
 
 async function listGroups(ctx: RequestContext) {
   const withRules = wantsField(ctx.query, 'security_group_rules');
-  const items = await Promise.all(visibleSecurityGroups(ctx).map((sg) => groupBody(ctx, sg, withRules)));
-  return listResponse(ctx, '/security-groups', items, groupsSpec);
+  const mapped = await Promise.all(visibleSecurityGroups(ctx).map((sg) => groupBody(ctx, sg, withRules)));
+  const own = (await visibleGroupRecords(ctx.services, ctx.auth!)).map((g) => recordGroupBody(g, withRules));
+  return listResponse(ctx, '/security-groups', [...mapped, ...own], groupsSpec);
 }
 
 async function showGroup(ctx: RequestContext) {
-  const sg = visibleSecurityGroups(ctx).find((s) => s.id === ctx.params.security_group_id);
-  if (!sg) throw sgNotFound(ctx.params.security_group_id);
-  return json({ security_group: selectFields(ctx.query, await groupBody(ctx, sg, wantsField(ctx.query, 'security_group_rules'))) });
+  const id = ctx.params.security_group_id;
+  const withRules = wantsField(ctx.query, 'security_group_rules');
+  const sg = visibleSecurityGroups(ctx).find((s) => s.id === id);
+  if (sg) return json({ security_group: selectFields(ctx.query, await groupBody(ctx, sg, withRules)) });
+  const own = (await visibleGroupRecords(ctx.services, ctx.auth!)).find((g) => g.id === id.toLowerCase());
+  if (!own) throw sgNotFound(id);
+  return json({ security_group: selectFields(ctx.query, recordGroupBody(own, withRules)) });
 }
 
 /** Rules of the visible groups (only the groups a security_group_id filter names, when given). */
 async function visibleRules(ctx: RequestContext): Promise<NeutronRule[]> {
   const only = ctx.query.getAll('security_group_id').filter((v) => v);
   const groups = visibleSecurityGroups(ctx).filter((s) => only.length === 0 || only.includes(s.id));
-  return (await Promise.all(groups.map((sg) => rulesOf(ctx, sg)))).flat();
+  const mapped = (await Promise.all(groups.map((sg) => rulesOf(ctx, sg)))).flat();
+  const own = (await visibleGroupRecords(ctx.services, ctx.auth!)).filter((g) => only.length === 0 || only.includes(g.id)).flatMap((g) => g.rules.map((r) => recordRuleBody(g, r)));
+  return [...mapped, ...own];
 }
 
 async function listRules(ctx: RequestContext) {
@@ -88,10 +125,70 @@ async function listRules(ctx: RequestContext) {
 
 async function showRule(ctx: RequestContext) {
   const id = ctx.params.rule_id;
-  const all = await Promise.all(visibleSecurityGroups(ctx).map((sg) => rulesOf(ctx, sg)));
-  const rule = all.flat().find((r) => r.id === id);
+  const rule = (await visibleRules(ctx)).find((r) => r.id === id);
   if (!rule) throw ruleNotFound(id);
   return json({ security_group_rule: selectFields(ctx.query, rule as unknown as Body) });
+}
+
+// ---- writes (the project's own groups; the operator's mapped groups are read-only) ----
+
+/** The body's single resource object (Neutron: 400 "Resource body required" without it). */
+function resourceBody(ctx: RequestContext, key: string): Record<string, unknown> {
+  const b = ctx.body as Record<string, unknown> | undefined;
+  const r = b && typeof b === 'object' && !Array.isArray(b) ? b[key] : undefined;
+  if (!r || typeof r !== 'object' || Array.isArray(r)) throw badRequest('Resource body required');
+  return r as Record<string, unknown>;
+}
+
+/** The project a create is for: the caller's, or (admins) the body's project_id. */
+function ownerFor(ctx: RequestContext, body: Record<string, unknown>): string {
+  const asked = (body.project_id ?? body.tenant_id) as string | undefined;
+  if (asked !== undefined && asked !== ctx.auth!.projectId && !isAdmin(ctx.auth!)) throw neutronError(403, 'HTTPForbidden', 'Only admins may create a resource in another project.');
+  return asked ?? ctx.auth!.projectId ?? '';
+}
+
+/** The operator's mapped groups cannot be changed here: Neutron's answer for a group the caller may read but not write. */
+function refuseMapped(ctx: RequestContext, id: string): void {
+  if (visibleSecurityGroups(ctx).some((s) => s.id === id))
+    throw neutronError(403, 'HTTPForbidden', `Security group ${id} is the operator's (a mapped Azure network security group) and cannot be changed through this API.`);
+}
+
+async function createGroupRoute(ctx: RequestContext) {
+  const body = resourceBody(ctx, 'security_group');
+  const g = await createGroup(ctx.services, ownerFor(ctx, body), body);
+  return json({ security_group: recordGroupBody(g) }, 201);
+}
+
+async function updateGroupRoute(ctx: RequestContext) {
+  const id = ctx.params.security_group_id;
+  refuseMapped(ctx, id);
+  const g = await updateGroup(ctx.services, id, ctx.auth!.projectId ?? '', isAdmin(ctx.auth!), resourceBody(ctx, 'security_group'));
+  return json({ security_group: recordGroupBody(g) });
+}
+
+async function deleteGroupRoute(ctx: RequestContext) {
+  const id = ctx.params.security_group_id;
+  refuseMapped(ctx, id);
+  await deleteGroup(ctx.services, id, ctx.auth!.projectId ?? '', isAdmin(ctx.auth!));
+  return noContent();
+}
+
+async function createRuleRoute(ctx: RequestContext) {
+  const body = resourceBody(ctx, 'security_group_rule') as RuleRequest & Record<string, unknown>;
+  if (typeof body.security_group_id === 'string') refuseMapped(ctx, body.security_group_id);
+  const { group, rule } = await createRule(ctx.services, ctx.auth!.projectId ?? '', isAdmin(ctx.auth!), body);
+  return json({ security_group_rule: recordRuleBody(group, rule) }, 201);
+}
+
+async function deleteRuleRoute(ctx: RequestContext) {
+  const id = ctx.params.rule_id;
+  const found = await findRule(await visibleGroupRecords(ctx.services, ctx.auth!), id);
+  if (!found) {
+    if ((await visibleRules(ctx)).some((r) => r.id === id)) refuseMapped(ctx, (await visibleRules(ctx)).find((r) => r.id === id)!.security_group_id);
+    throw ruleNotFound(id);
+  }
+  await deleteRule(ctx.services, found.group, found.rule);
+  return noContent();
 }
 
 export const securityGroupReadRoutes: Route[] = [
@@ -99,4 +196,12 @@ export const securityGroupReadRoutes: Route[] = [
   networkRoute('security-groups-show', 'GET', '/security-groups/{security_group_id}', 'get_security_group', showGroup),
   networkRoute('security-group-rules-list', 'GET', '/security-group-rules', 'get_security_group_rule', listRules),
   networkRoute('security-group-rules-show', 'GET', '/security-group-rules/{rule_id}', 'get_security_group_rule', showRule),
+];
+
+export const securityGroupWriteRoutes: Route[] = [
+  networkRoute('security-groups-create', 'POST', '/security-groups', 'create_security_group', createGroupRoute),
+  networkRoute('security-groups-update', 'PUT', '/security-groups/{security_group_id}', 'update_security_group', updateGroupRoute),
+  networkRoute('security-groups-delete', 'DELETE', '/security-groups/{security_group_id}', 'delete_security_group', deleteGroupRoute),
+  networkRoute('security-group-rules-create', 'POST', '/security-group-rules', 'create_security_group_rule', createRuleRoute),
+  networkRoute('security-group-rules-delete', 'DELETE', '/security-group-rules/{rule_id}', 'delete_security_group_rule', deleteRuleRoute),
 ];

@@ -11,6 +11,8 @@ const EXTENSIONS: Record<string, [string, string, string]> = {
   'net-mtu': ['Network MTU', 'Provides MTU attribute for a network resource.', '2015-03-25T10:00:00-00:00'],
   pagination: ['Pagination support', 'Extension that indicates that pagination is enabled.', '2016-06-12T00:00:00-00:00'],
   'port-security': ['Port Security', 'Provides port security', '2012-07-23T10:00:00-00:00'],
+  quota_details: ['Quota details management support', 'Expose functions for quotas usage statistics per project', '2017-02-10T10:00:00-00:00'],
+  quotas: ['Quota management support', 'Expose functions for quotas management per project', '2012-07-29T10:00:00-00:00'],
   'project-id': ['project_id field enabled', 'Extension that indicates that project_id field is enabled.', '2016-09-09T09:09:09-09:09'],
   'security-group': ['security-group', 'The security groups extension.', '2012-10-05T10:00:00-00:00'],
   sorting: ['Sorting support', 'Extension that indicates that sorting is enabled.', '2016-06-12T00:00:00-00:00'],

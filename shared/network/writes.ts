@@ -1,6 +1,6 @@
-// Write calls on the core resources and security groups. Jacket maps the operator's networks, subnets
-// and NSGs, and ports follow server NICs, so none of these is created, changed or deleted through this
-// API. Policy is checked first (as Neutron's policy hook runs before the plugin), then the call answers
+// Write calls on the core resources. Jacket maps the operator's networks and subnets, and ports follow
+// server NICs, so none of these is created, changed or deleted through this API (security groups are:
+// securityGroups.ts). Policy is checked first (as Neutron's policy hook runs before the plugin), then the call answers
 // as Neutron does for a plugin without the method: 501 NotImplementedError.
 // Routers, floating IPs and every other extension are absent: their paths match no route and answer
 // Neutron's 404 {"NeutronError": {"type": "HTTPNotFound", "message": "The resource could not be found."}}.
@@ -12,8 +12,6 @@ const RESOURCES: [resource: string, collection: string, idParam: string][] = [
   ['network', '/networks', 'network_id'],
   ['subnet', '/subnets', 'subnet_id'],
   ['port', '/ports', 'port_id'],
-  ['security_group', '/security-groups', 'security_group_id'],
-  ['security_group_rule', '/security-group-rules', 'rule_id'],
 ];
 
 function writes(resource: string, collection: string, idParam: string): Route[] {
@@ -21,8 +19,7 @@ function writes(resource: string, collection: string, idParam: string): Route[] 
   const w = (action: string, method: Method, path: string) =>
     networkRoute(`${collection.slice(1)}-${action}`, method, path, `${action}_${resource}` as NetworkPolicy, notImplemented(`${action}_${resource}`));
   const routes = [w('create', 'POST', collection), w('delete', 'DELETE', one)];
-  // Neutron's API has no update for security group rules: PUT on one answers 405 (method not allowed).
-  if (resource !== 'security_group_rule') routes.push(w('update', 'PUT', one));
+  routes.push(w('update', 'PUT', one));
   return routes;
 }
 

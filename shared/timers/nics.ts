@@ -2,11 +2,14 @@
 // <server-id> or <server-id>-<n>), attached to no VM, whose server no longer claims them (the servers'
 // own answer, shared/compute/ownership.ts), are candidates; one that was a candidate in the previous
 // pass too is re-read and deleted. Listing, re-reading and deleting go through s.azure.inventory.
+// The same pass then sweeps the NSGs of deleted security groups (nsgs.ts): after the NICs, so an NSG
+// freed by a NIC deleted in this pass is seen unheld.
 import type { Services } from '../services';
 import type { InventoryItem } from '../azure/inventory';
 import { serverOwnsNic } from '../compute/ownership';
 import { runSweep, type SweepReport, type Outcome } from './sweep';
 import { recheckAndDelete, UUID } from './arm';
+import { nsgSweepTarget } from './nsgs';
 
 export const NIC_SWEEP = 'sweep-nics';
 
@@ -26,8 +29,8 @@ async function whyNot(s: Services, nic: InventoryItem): Promise<string | undefin
 }
 
 export function sweepNics(s: Services, now: Date = new Date()): Promise<SweepReport> {
-  return runSweep(s, NIC_SWEEP, now, (run) =>
-    run.over(s.azure.inventory.list('nic'), {
+  return runSweep(s, NIC_SWEEP, now, async (run) => {
+    await run.over(s.azure.inventory.list('nic'), {
       kind: 'nic',
       name: (n) => n.name,
       evaluate: (n) => whyNot(s, n),
@@ -41,6 +44,7 @@ export function sweepNics(s: Services, now: Date = new Date()): Promise<SweepRep
           // Azure holds a NIC of a VM that failed to create for a while: try again next pass.
           { NicReservedForAnotherVm: 'reserved', NicInUse: 'attached' },
         ),
-    }),
-  );
+    });
+    await run.over(s.azure.inventory.list('nsg'), nsgSweepTarget(s, NIC_SWEEP));
+  });
 }

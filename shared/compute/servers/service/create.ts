@@ -17,6 +17,7 @@ import { availabilityZones, zoneByName, type AvailabilityZone } from '../../zone
 import { imageStore, type ImageRecord } from '../../../image/model';
 import { networkCatalog, parseCidr, type NetworkDef, type SecurityGroupDef } from '../../../network/catalog';
 import { portStore, type PortRecord } from '../../../network/ports';
+import { usableSecurityGroups } from '../../../network/securityGroupStore';
 import { canonicalIpv6, truthy, type CreateServerBody } from '../schemas';
 import { insertServer, novaTime, removeServer, getServerAny, POWER, type ServerRecord, type ServerNic } from '../model';
 import { adminUsername, checkAdminPass, generatePassword, type OsType } from '../passwords';
@@ -148,9 +149,8 @@ async function resolveNetworks(ctx: RequestContext, requested: CreateServerBody[
  * Security groups by name or id (the CLI sends ids in the name field). Azure puts one NSG on a NIC, so a
  * server takes at most one security group.
  */
-function resolveSecurityGroup(ctx: RequestContext, requested: { name?: string }[] | undefined): SecurityGroupDef | undefined {
-  const projectId = projectOf(ctx);
-  const groups = networkCatalog(ctx.services.config).securityGroups.filter((g) => !g.project_id || g.project_id === projectId || isAdmin(ctx.auth!));
+async function resolveSecurityGroup(ctx: RequestContext, requested: { name?: string }[] | undefined): Promise<SecurityGroupDef | undefined> {
+  const groups = await usableSecurityGroups(ctx.services, ctx.auth!);
   const names = [...new Set((requested ?? []).map((g) => g.name).filter((n): n is string => !!n))];
   if (names.length === 0) return groups.find((g) => g.name === 'default');
   const found = names.map((n) => {
@@ -224,7 +224,7 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
   const image = volumeBoot ?? (await resolveImage(ctx, imageRef as string, flavor));
   const publicKey = body.key_name !== undefined ? await keypairPublicKey(s, userId, body.key_name) : undefined;
   const nics = await resolveNetworks(ctx, body.networks, maxCount);
-  const sg = resolveSecurityGroup(ctx, body.security_groups);
+  const sg = await resolveSecurityGroup(ctx, body.security_groups);
   const zone = resolveZone(ctx, body.availability_zone);
   if (image.snapshot && (body.adminPass !== undefined || body.key_name !== undefined || body.user_data)) {
     throw badRequest(`Image ${imageRef} is a snapshot of a server's disk: Azure boots it as it is (specialized), so adminPass, key_name and user_data cannot be applied to it.`);

@@ -1,0 +1,263 @@
+// Project security groups and rules on NSGs Jacket owns, and Neutron's quotas, end to end (issue 13):
+// through the real `openstack` CLI (quota show, security group create, rule create --dst-port 22,
+// server create --security-group) against the ARM emulator, whose NSG and NIC are checked with the
+// real @azure/arm-network client; Neutron's errors for bad rules and duplicates, with nothing changed in
+// Azure; racing creates against a quota with two left admit exactly two; no project sees or changes
+// another's groups.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
+import type { Creds } from '../support/stack';
+import { randomUUID } from 'node:crypto';
+import { sweepNics } from '../../shared/timers/nics';
+
+const RG = 'ops_resource_group';
+let arm: ArmStack;
+let alice: Creds & { projectId: string; userId: string };
+let bob: Creds & { projectId: string; userId: string };
+let tAlice: string;
+let tBob: string;
+let tAdmin: string;
+
+before(async () => {
+  arm = await startArmStack({ asyncDelayMs: 0 });
+  alice = await arm.stack.makeProjectUser('sg-a', 'sgalice');
+  bob = await arm.stack.makeProjectUser('sg-b', 'sgbob');
+  [tAlice, tBob, tAdmin] = await Promise.all([arm.stack.token(alice), arm.stack.token(bob), arm.stack.token()]);
+});
+after(async () => {
+  arm?.control.close();
+  await arm?.stop();
+});
+
+const net = (token: string, method: string, p: string, body?: unknown) => arm.stack.http(method, `/network/v2.0${p}`, { token, body });
+
+/** The NSG's custom rules as Azure has them (name -> rule). */
+async function nsgRules(nsg: string) {
+  const g = await arm.network.networkSecurityGroups.get(RG, nsg);
+  return new Map((g.securityRules ?? []).map((r) => [r.name!, r]));
+}
+
+test('openstack quota show answers with Neutron quotas, and --usage counts what the project made', async () => {
+  const rows = await arm.stack.oscJson<{ Resource: string; Limit: number | null }[]>(['quota', 'show'], alice);
+  const q = new Map(rows.map((r) => [r.Resource, r.Limit]));
+  // Compute, volume and network rows in one table; these come from Neutron's answer (rbac_policies and
+  // subnet_pools exist nowhere else).
+  for (const [k, v] of Object.entries({
+    security_groups: 10,
+    security_group_rules: 100,
+    ports: 500,
+    networks: 100,
+    floating_ips: 50,
+    routers: 10,
+    subnets: 100,
+    rbac_policies: 10,
+    subnet_pools: -1,
+  })) {
+    assert.equal(q.get(k), v, `${k}: ${JSON.stringify(rows)}`);
+  }
+  const r = await net(tAlice, 'GET', `/quotas/${alice.projectId}/details`);
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.body.quota.security_group, { limit: 10, used: 0, reserved: 0 });
+  // Another project's quota is not a member's to read.
+  assert.equal((await net(tBob, 'GET', `/quotas/${alice.projectId}`)).status, 403);
+  const ext = (await net(tAlice, 'GET', '/extensions')).body.extensions.map((e: { alias: string }) => e.alias);
+  for (const a of ['quotas', 'quota_details']) assert.ok(ext.includes(a), a);
+});
+
+test('security group create, rule create --dst-port 22, server create --security-group: the rule is in the NIC’s NSG', async () => {
+  const g = await arm.stack.oscJson<{ id: string; name: string; rules: unknown[] }>(['security', 'group', 'create', 'web', '--description', 'web servers'], alice);
+  assert.equal(g.name, 'web');
+  const nsg = `sg-${g.id}`;
+  const azure = await arm.network.networkSecurityGroups.get(RG, nsg);
+  assert.equal(azure.tags?.jacket, 'security-group');
+  assert.equal(azure.tags?.['jacket-project-id'], alice.projectId);
+  // Neutron's two default egress rules, as Allow Outbound rules.
+  assert.equal((azure.securityRules ?? []).filter((r) => r.direction === 'Outbound' && r.access === 'Allow').length, 2);
+
+  const rule = await arm.stack.oscJson<{ id: string; port_range_min: number; port_range_max: number; protocol: string; direction: string }>(
+    ['security', 'group', 'rule', 'create', '--dst-port', '22', '--protocol', 'tcp', 'web'],
+    alice,
+  );
+  assert.equal(rule.port_range_min, 22);
+  assert.equal(rule.port_range_max, 22);
+  assert.equal(rule.direction, 'ingress');
+  const inAzure = (await nsgRules(nsg)).get(`jacket-${rule.id}`);
+  assert.ok(inAzure, 'the rule is an NSG security rule');
+  assert.equal(inAzure.direction, 'Inbound');
+  assert.equal(inAzure.access, 'Allow');
+  assert.equal(inAzure.protocol, 'Tcp');
+  assert.equal(inAzure.destinationPortRange, '22');
+  assert.equal(inAzure.sourceAddressPrefix, '0.0.0.0/0');
+
+  // A range and a CIDR; priorities Jacket allocates are distinct per direction.
+  const r2 = await arm.stack.oscJson<{ id: string }>(['security', 'group', 'rule', 'create', '--dst-port', '8000:8080', '--protocol', 'tcp', '--remote-ip', '10.1.0.0/16', 'web'], alice);
+  const azureRules = await nsgRules(nsg);
+  assert.equal(azureRules.get(`jacket-${r2.id}`)?.destinationPortRange, '8000-8080');
+  assert.equal(azureRules.get(`jacket-${r2.id}`)?.sourceAddressPrefix, '10.1.0.0/16');
+  const inbound = [...azureRules.values()].filter((r) => r.direction === 'Inbound').map((r) => r.priority);
+  assert.equal(new Set(inbound).size, inbound.length, `distinct priorities: ${inbound}`);
+
+  const listed = await arm.stack.oscJson<{ ID: string; 'Port Range': string }[]>(['security', 'group', 'rule', 'list', 'web'], alice);
+  assert.equal(listed.length, 4);
+  assert.ok(listed.some((l) => l.ID === rule.id && l['Port Range'] === '22:22'));
+
+  // The server's NIC carries the group's NSG.
+  const image = (await arm.stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token: tAlice })).body.images[0].id;
+  const network = (await net(tAlice, 'GET', '/networks?name=private')).body.networks[0].id;
+  const srv = await arm.stack.oscJson<{ id: string }>(['server', 'create', '--flavor', '3', '--image', image, '--network', network, '--security-group', 'web', 'sg-vm'], alice);
+  await waitFor('server ACTIVE', async () => ((await arm.stack.http('GET', `/compute/v2.1/servers/${srv.id}`, { token: tAlice })).body.server.status === 'ACTIVE' ? true : undefined), 120000);
+  const nic = await arm.network.networkInterfaces.get(RG, srv.id);
+  assert.equal(nic.networkSecurityGroup?.id?.toLowerCase(), azure.id?.toLowerCase());
+  const shown = await arm.stack.http('GET', `/compute/v2.1/servers/${srv.id}`, { token: tAlice });
+  assert.deepEqual(shown.body.server.security_groups, [{ name: 'web' }]);
+  const ports = (await net(tAlice, 'GET', `/ports?device_id=${srv.id}`)).body.ports;
+  assert.deepEqual(ports[0].security_groups, [g.id]);
+
+  // A group in use cannot go (Azure refuses to delete an NSG a NIC uses): Neutron's 409.
+  const inUse = await net(tAlice, 'DELETE', `/security-groups/${g.id}`);
+  assert.equal(inUse.status, 409, inUse.text);
+  assert.equal(inUse.body.NeutronError.type, 'SecurityGroupInUse');
+
+  // Rule delete takes it out of Azure.
+  await arm.stack.oscOk(['security', 'group', 'rule', 'delete', r2.id], alice);
+  assert.equal((await nsgRules(nsg)).has(`jacket-${r2.id}`), false);
+
+  await arm.stack.oscOk(['server', 'delete', '--wait', srv.id], alice);
+  await arm.stack.oscOk(['security', 'group', 'delete', 'web'], alice);
+  await assert.rejects(arm.network.networkSecurityGroups.get(RG, nsg), (e: { statusCode?: number }) => e.statusCode === 404);
+  const details = (await net(tAlice, 'GET', `/quotas/${alice.projectId}/details`)).body.quota;
+  assert.deepEqual(details.security_group, { limit: 10, used: 0, reserved: 0 });
+  assert.deepEqual(details.security_group_rule, { limit: 100, used: 0, reserved: 0 });
+});
+
+test('bad rules get Neutron’s errors and change nothing in Azure', async () => {
+  const g = (await net(tAlice, 'POST', '/security-groups', { security_group: { name: 'strict' } })).body.security_group;
+  assert.equal(g.security_group_rules.length, 2);
+  const nsg = `sg-${g.id}`;
+  const before = [...(await nsgRules(nsg)).keys()].sort();
+  const cases: [Record<string, unknown>, number, string][] = [
+    [{ direction: 'ingress', protocol: 'tcp', port_range_min: 90, port_range_max: 80 }, 400, 'SecurityGroupInvalidPortRange'],
+    [{ direction: 'ingress', port_range_min: 22, port_range_max: 22 }, 400, 'SecurityGroupProtocolRequiredWithPorts'],
+    [{ direction: 'ingress', protocol: 'tcp', remote_ip_prefix: '10.0.0.300/8' }, 400, 'HTTPBadRequest'],
+    [{ direction: 'ingress', protocol: 'tcp', ethertype: 'IPv6', remote_ip_prefix: '10.0.0.0/8' }, 400, 'SecurityGroupRuleParameterConflict'],
+    [{ direction: 'sideways' }, 400, 'HTTPBadRequest'],
+    [{ direction: 'ingress', protocol: 'tcp', port_range_min: 70000, port_range_max: 70000 }, 400, 'SecurityGroupInvalidPortValue'],
+    [{ direction: 'ingress', protocol: 'bogus' }, 400, 'SecurityGroupRuleInvalidProtocol'],
+    // Neutron's default egress rule again: a duplicate.
+    [{ direction: 'egress', ethertype: 'IPv4' }, 409, 'SecurityGroupRuleExists'],
+  ];
+  for (const [rule, status, type] of cases) {
+    const r = await net(tAlice, 'POST', '/security-group-rules', { security_group_rule: { security_group_id: g.id, ...rule } });
+    assert.equal(r.status, status, `${JSON.stringify(rule)}: ${r.text}`);
+    assert.equal(r.body.NeutronError.type, type, JSON.stringify(rule));
+  }
+  // A CIDR with host bits set is normalised, as Neutron does.
+  const ok = await net(tAlice, 'POST', '/security-group-rules', {
+    security_group_rule: { security_group_id: g.id, direction: 'ingress', protocol: 'udp', port_range_min: 53, port_range_max: 53, remote_ip_prefix: '192.168.7.9/24' },
+  });
+  assert.equal(ok.status, 201, ok.text);
+  assert.equal(ok.body.security_group_rule.remote_ip_prefix, '192.168.7.0/24');
+  const after = [...(await nsgRules(nsg)).keys()].sort();
+  assert.deepEqual(after, [...before, `jacket-${ok.body.security_group_rule.id}`].sort());
+  // A second `default` is refused; names are otherwise free.
+  const dflt = await net(tAlice, 'POST', '/security-groups', { security_group: { name: 'default' } });
+  assert.equal(dflt.status, 409);
+  assert.equal(dflt.body.NeutronError.type, 'SecurityGroupDefaultAlreadyExists');
+  assert.equal((await net(tAlice, 'DELETE', `/security-groups/${g.id}`)).status, 204);
+});
+
+test('racing group and rule creates against a quota with two left admit exactly two', async () => {
+  assert.equal((await net(tAdmin, 'PUT', `/quotas/${bob.projectId}`, { quota: { security_group: 2, security_group_rule: 8 } })).status, 200);
+  const race = async <T>(n: number, f: (i: number) => Promise<T>) => {
+    let release!: () => void;
+    const barrier = new Promise<void>((r) => (release = r));
+    const all = Array.from({ length: n }, async (_, i) => {
+      await barrier;
+      return f(i);
+    });
+    release();
+    return Promise.all(all);
+  };
+  const groups = await race(6, (i) => net(tBob, 'POST', '/security-groups', { security_group: { name: `g${i}` } }));
+  const made = groups.filter((r) => r.status === 201);
+  assert.equal(made.length, 2, groups.map((r) => `${r.status} ${r.text}`).join('\n'));
+  for (const r of groups.filter((x) => x.status !== 201)) {
+    assert.equal(r.status, 409, r.text);
+    assert.deepEqual(r.body.NeutronError, { type: 'OverQuota', message: "Quota exceeded for resources: ['security_group'].", detail: '' });
+  }
+  // Two groups hold 4 default rules; 4 more fit under 8.
+  const gid = made[0].body.security_group.id;
+  const rules = await race(8, (i) =>
+    net(tBob, 'POST', '/security-group-rules', { security_group_rule: { security_group_id: gid, direction: 'ingress', protocol: 'tcp', port_range_min: 1000 + i, port_range_max: 1000 + i } }),
+  );
+  assert.equal(rules.filter((r) => r.status === 201).length, 4, rules.map((r) => `${r.status} ${r.text}`).join('\n'));
+  assert.ok(rules.filter((r) => r.status !== 201).every((r) => r.status === 409 && r.body.NeutronError.type === 'OverQuota'));
+  // Every admitted rule is in Azure, with a distinct priority; the refused ones are not.
+  const azure = [...(await nsgRules(`sg-${gid}`)).values()].filter((r) => r.direction === 'Inbound');
+  assert.equal(azure.length, 4);
+  assert.equal(new Set(azure.map((r) => r.priority)).size, 4);
+  const details = (await net(tBob, 'GET', `/quotas/${bob.projectId}/details`)).body.quota;
+  assert.deepEqual(details.security_group, { limit: 2, used: 2, reserved: 0 });
+  assert.deepEqual(details.security_group_rule, { limit: 8, used: 8, reserved: 0 });
+  // The Azure resources left behind by the refused ones: none (only the two groups' NSGs exist for bob).
+  const bobs = [];
+  for await (const n of arm.network.networkSecurityGroups.list(RG)) if (n.tags?.['jacket-project-id'] === bob.projectId) bobs.push(n.name);
+  assert.equal(bobs.length, 2);
+});
+
+test('no project sees or changes another project’s groups and rules', async () => {
+  const mine = (await net(tAlice, 'POST', '/security-groups', { security_group: { name: 'private-sg' } })).body.security_group;
+  const ruleId = mine.security_group_rules[0].id;
+  const seen = (await net(tBob, 'GET', '/security-groups')).body.security_groups.map((g: { id: string }) => g.id);
+  assert.ok(!seen.includes(mine.id));
+  assert.equal((await net(tBob, 'GET', `/security-groups/${mine.id}`)).status, 404);
+  assert.equal((await net(tBob, 'PUT', `/security-groups/${mine.id}`, { security_group: { name: 'x' } })).status, 404);
+  assert.equal((await net(tBob, 'DELETE', `/security-groups/${mine.id}`)).status, 404);
+  assert.equal((await net(tBob, 'GET', `/security-group-rules/${ruleId}`)).status, 404);
+  assert.equal((await net(tBob, 'DELETE', `/security-group-rules/${ruleId}`)).status, 404);
+  const foreign = await net(tBob, 'POST', '/security-group-rules', { security_group_rule: { security_group_id: mine.id, direction: 'ingress' } });
+  assert.equal(foreign.status, 404, foreign.text);
+  // Bob cannot boot into it either.
+  const image = (await arm.stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token: tBob })).body.images[0].id;
+  const network = (await net(tBob, 'GET', '/networks?name=private')).body.networks[0].id;
+  const boot = await arm.stack.http('POST', '/compute/v2.1/servers', {
+    token: tBob,
+    body: { server: { name: 'x', flavorRef: '3', imageRef: image, networks: [{ uuid: network }], security_groups: [{ name: mine.id }] } },
+  });
+  assert.equal(boot.status, 400, boot.text);
+  // Still whole for its owner; the admin sees it.
+  const still = await net(tAlice, 'GET', `/security-groups/${mine.id}`);
+  assert.equal(still.body.security_group.name, 'private-sg');
+  assert.equal(still.body.security_group.security_group_rules.length, 2);
+  assert.ok((await net(tAdmin, 'GET', '/security-groups')).body.security_groups.some((g: { id: string }) => g.id === mine.id));
+});
+
+test('the network sweep deletes a Jacket NSG whose group record is gone, after two passes, and nothing else', async () => {
+  const s = arm.stack.cloud.services;
+  // An NSG left by a create that died before its record (or a delete that died after Azure): tagged, no record.
+  const orphanId = randomUUID();
+  const tags = { jacket: 'security-group', 'jacket-security-group-id': orphanId, 'jacket-project-id': alice.projectId };
+  await arm.network.networkSecurityGroups.beginCreateOrUpdateAndWait(RG, `sg-${orphanId}`, { location: arm.emu.location, tags }, { updateIntervalInMs: 50 });
+  // A tagged NSG whose name does not match its tag, and an untagged one: not Jacket's to judge.
+  const otherId = randomUUID();
+  await arm.network.networkSecurityGroups.beginCreateOrUpdateAndWait(
+    RG,
+    'sg-imposter',
+    { location: arm.emu.location, tags: { ...tags, 'jacket-security-group-id': otherId } },
+    { updateIntervalInMs: 50 },
+  );
+  await arm.network.networkSecurityGroups.beginCreateOrUpdateAndWait(RG, 'operators-nsg', { location: arm.emu.location }, { updateIntervalInMs: 50 });
+  const live = (await net(tAlice, 'POST', '/security-groups', { security_group: { name: 'live' } })).body.security_group;
+
+  const first = await sweepNics(s);
+  assert.ok(!first.deletedNames.includes(`sg-${orphanId}`), 'one pass never deletes');
+  assert.ok((first.skipped['first-pass'] ?? 0) >= 1, JSON.stringify(first));
+  const second = await sweepNics(s);
+  assert.ok(second.deletedNames.includes(`sg-${orphanId}`), JSON.stringify(second));
+  const left = [];
+  for await (const n of arm.network.networkSecurityGroups.list(RG)) left.push(n.name);
+  assert.ok(!left.includes(`sg-${orphanId}`));
+  for (const kept of ['sg-imposter', 'operators-nsg', `sg-${live.id}`]) assert.ok(left.includes(kept), `${kept} kept`);
+  assert.ok((second.skipped.owned ?? 0) >= 1 && (second.skipped['not-jacket'] ?? 0) >= 2, JSON.stringify(second));
+});
