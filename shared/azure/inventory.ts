@@ -1,19 +1,19 @@
 // What Jacket's resource group holds, listed for the sweeps and the periodic tasks: VMs, NICs, disks,
-// snapshots, images, network security groups, each with its tags (the proof that Jacket made it) and what holds it. The sweeps
+// snapshots, images, network security groups, public IPs, each with its tags (the proof that Jacket made it) and what holds it. The sweeps
 // (shared/timers/) list, decide with the owning services' ownership checks, re-read a candidate (get)
 // and delete it (remove). A sweep's delete waits for Azure to finish: the next pass must not find the
 // resource again half-deleted.
 import type { DriverContext } from './context';
 import { absentOn404 } from './errors';
 
-export type InventoryKind = 'vm' | 'nic' | 'disk' | 'snapshot' | 'image' | 'nsg';
+export type InventoryKind = 'vm' | 'nic' | 'disk' | 'snapshot' | 'image' | 'nsg' | 'pip';
 
 export interface InventoryItem {
   kind: InventoryKind;
   name: string;
   tags: Record<string, string>;
   provisioningState?: string;
-  /** The ARM id of what holds it: a NIC's VM, a disk's VM (managedBy), an NSG's first NIC or subnet. */
+  /** The ARM id of what holds it: a NIC's VM, a disk's VM (managedBy), an NSG's first NIC or subnet, a public IP's IP configuration. */
   heldBy?: string;
   /** A shared disk's other holders (managedByExtended). */
   alsoHeldBy?: string[];
@@ -40,10 +40,11 @@ interface ArmResource {
   diskState?: string;
   networkInterfaces?: { id?: string }[];
   subnets?: { id?: string }[];
+  ipConfiguration?: { id?: string };
 }
 
 const item = (kind: InventoryKind, r: ArmResource): InventoryItem => {
-  const heldBy = r.virtualMachine?.id ?? r.managedBy ?? r.networkInterfaces?.[0]?.id ?? r.subnets?.[0]?.id;
+  const heldBy = r.virtualMachine?.id ?? r.managedBy ?? r.networkInterfaces?.[0]?.id ?? r.subnets?.[0]?.id ?? r.ipConfiguration?.id;
   return {
     kind,
     name: r.name ?? '',
@@ -80,6 +81,12 @@ export function inventoryDriver(ctx: DriverContext): InventoryDriver {
           list: () => network.networkSecurityGroups.list(rg),
           get: (n: string) => network.networkSecurityGroups.get(rg, n),
           del: (n: string) => network.networkSecurityGroups.beginDeleteAndWait(rg, n, POLL),
+        };
+      case 'pip':
+        return {
+          list: () => network.publicIPAddresses.list(rg),
+          get: (n: string) => network.publicIPAddresses.get(rg, n),
+          del: (n: string) => network.publicIPAddresses.beginDeleteAndWait(rg, n, POLL),
         };
       case 'image':
         return { list: () => compute.images.listByResourceGroup(rg), get: (n: string) => compute.images.get(rg, n), del: (n: string) => compute.images.delete(rg, n, POLL) };

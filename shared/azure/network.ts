@@ -1,6 +1,7 @@
-// Network reads and writes other than a server's NICs: NSGs and their rules (virtual networks and
-// subnets come from configuration, not ARM). A server's NICs are the VM driver's (vms.ts); listing NICs
-// for the sweep is the inventory's (inventory.ts).
+// Network reads and writes other than making a server's NICs: NSGs and their rules, public IPs and
+// their association to a NIC (virtual networks and subnets come from configuration, not ARM). A
+// server's NICs are made by the VM driver (vms.ts); listing for the sweeps is the inventory's
+// (inventory.ts).
 import type { DriverContext } from './context';
 import { absentOn404 } from './errors';
 import { onceMoreIfThrottled } from './throttle';
@@ -46,6 +47,21 @@ export interface NetworkDriver {
   putNsgRule(nsg: string, rule: NsgRuleSpec): Promise<void>;
   /** Deletes one rule; absent is success. */
   deleteNsgRule(nsg: string, rule: string): Promise<void>;
+  /**
+   * Creates (or reads back) a Standard, static IPv4 public IP in Jacket's resource group; waits for
+   * ARM's operation and returns its id and address.
+   */
+  putPublicIp(name: string, tags: Record<string, string>): Promise<{ id: string; address: string }>;
+  /** Deletes a public IP; absent is success. Azure refuses one still on a NIC (PublicIPAddressCannotBeDeleted). */
+  deletePublicIp(name: string): Promise<void>;
+  /**
+   * Puts a public IP on the primary IP configuration of a NIC of Jacket's resource group. A no-op when
+   * it is there already; false when the NIC is gone. Azure changes a NIC's public IP while its VM runs
+   * (unlike adding or removing NICs).
+   */
+  setNicPublicIp(nic: string, publicIpId: string): Promise<boolean>;
+  /** Takes that public IP off the NIC, if the NIC (still) carries it; absent NIC is success. */
+  unsetNicPublicIp(nic: string, publicIpId: string): Promise<void>;
 }
 
 const ruleBody = (r: NsgRuleSpec) => ({
@@ -68,6 +84,20 @@ export function networkDriver(ctx: DriverContext): NetworkDriver {
   const rg = () => ctx.cfg.azure.resourceGroup;
   const nsgs = () => ctx.clients().network.networkSecurityGroups;
   const rules = () => ctx.clients().network.securityRules;
+  /** Read-modify-write of the NIC's primary IP configuration's public IP; skipped when nothing changes. */
+  const putNicPublicIp = async (name: string, next: (current: string | undefined) => { id: string } | undefined): Promise<boolean> => {
+    const nics = ctx.clients().network.networkInterfaces;
+    const nic = await onceMoreIfThrottled(() => absentOn404(() => nics.get(rg(), name)));
+    const ipcs = nic?.ipConfigurations ?? [];
+    const primary = ipcs.find((c) => c.primary) ?? ipcs[0];
+    if (!nic || !primary) return false;
+    const current = primary.publicIPAddress?.id;
+    const wanted = next(current);
+    if ((current ?? '').toLowerCase() === (wanted?.id ?? '').toLowerCase()) return true;
+    primary.publicIPAddress = wanted;
+    await onceMoreIfThrottled(() => nics.beginCreateOrUpdateAndWait(rg(), name, nic, POLL));
+    return true;
+  };
   return {
     async nsgRules(resourceGroup, nsg) {
       const g = await onceMoreIfThrottled(() => absentOn404(() => nsgs().get(resourceGroup, nsg)));
@@ -84,6 +114,22 @@ export function networkDriver(ctx: DriverContext): NetworkDriver {
     },
     async deleteNsgRule(nsg, rule) {
       await onceMoreIfThrottled(() => absentOn404(() => rules().beginDeleteAndWait(rg(), nsg, rule, POLL)));
+    },
+    async putPublicIp(name, tags) {
+      const pips = ctx.clients().network.publicIPAddresses;
+      const body = { location: ctx.cfg.azure.location, tags, sku: { name: 'Standard', tier: 'Regional' }, publicIPAllocationMethod: 'Static', publicIPAddressVersion: 'IPv4' };
+      const made = await onceMoreIfThrottled(() => pips.beginCreateOrUpdateAndWait(rg(), name, body, POLL));
+      if (!made.id || !made.ipAddress) throw new Error(`public IP ${name} has no address after its create`);
+      return { id: made.id, address: made.ipAddress };
+    },
+    async deletePublicIp(name) {
+      await onceMoreIfThrottled(() => absentOn404(() => ctx.clients().network.publicIPAddresses.beginDeleteAndWait(rg(), name, POLL)));
+    },
+    async setNicPublicIp(name, publicIpId) {
+      return putNicPublicIp(name, () => ({ id: publicIpId }));
+    },
+    async unsetNicPublicIp(name, publicIpId) {
+      await putNicPublicIp(name, (current) => (current?.toLowerCase() === publicIpId.toLowerCase() ? undefined : current ? { id: current } : undefined));
     },
   };
 }

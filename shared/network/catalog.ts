@@ -17,6 +17,10 @@ export interface NetworkDef {
   'router:external': boolean;
   mtu: number;
   subnet: SubnetDef;
+  /**
+   * The Azure subnet. An external network (router:external) has none: it stands for Azure's public
+   * addresses, handed out as floating IPs (public IPs, floatingIpService.ts); vnet and subnet are ''.
+   */
   azure: { vnet: string; subnet: string; resourceGroup: string };
 }
 
@@ -51,7 +55,11 @@ const networksSchema = {
   type: 'array',
   items: {
     type: 'object',
-    required: ['name', 'subnet', 'azure'],
+    required: ['name', 'subnet'],
+    // An internal network names its Azure subnet; an external one (public addresses) names none.
+    if: { properties: { 'router:external': { const: true } }, required: ['router:external'] },
+    then: { not: { required: ['azure'] } },
+    else: { required: ['azure'] },
     additionalProperties: false,
     properties: {
       id: uuid,
@@ -240,7 +248,12 @@ function subnetOf(raw: Record<string, any>, where: string, vnetKey: string): Sub
   };
 }
 
-const DEFAULT_NETWORKS = [{ name: 'private', shared: true, subnet: { name: 'private-subnet', cidr: '10.0.0.0/24' }, azure: { vnet: 'jacket-vnet', subnet: 'default' } }];
+const DEFAULT_NETWORKS = [
+  { name: 'private', shared: true, subnet: { name: 'private-subnet', cidr: '10.0.0.0/24' }, azure: { vnet: 'jacket-vnet', subnet: 'default' } },
+  // Azure's public addresses, as floating IPs: they come from anywhere in Azure's pool, so the subnet
+  // claims no narrower range and hands out nothing itself (no pools, no gateway).
+  { name: 'public', 'router:external': true, shared: false, subnet: { name: 'public-subnet', cidr: '0.0.0.0/0', gateway_ip: null, allocation_pools: [] } },
+];
 const DEFAULT_SECURITY_GROUPS = [{ name: 'default', description: 'Default security group', azure: { nsg: 'jacket-nsg' } }];
 
 export function parseNetworkCatalog(cfg: JacketConfig): NetworkCatalog {
@@ -252,8 +265,8 @@ export function parseNetworkCatalog(cfg: JacketConfig): NetworkCatalog {
   const rg = cfg.azure.resourceGroup;
   const networks = (rawNets as Record<string, any>[]).map((n, i): NetworkDef => {
     // eslint-disable-line @typescript-eslint/no-explicit-any
-    const resourceGroup = n.azure.resourceGroup ?? rg;
-    const key = `${resourceGroup}/${n.azure.vnet}/${n.azure.subnet}`.toLowerCase();
+    const resourceGroup = n.azure?.resourceGroup ?? rg;
+    const key = n.azure ? `${resourceGroup}/${n.azure.vnet}/${n.azure.subnet}`.toLowerCase() : `${resourceGroup}/public-ips/${n.name}`.toLowerCase();
     return {
       id: n.id ?? stableUuid(`network:${key}`),
       name: n.name,
@@ -263,7 +276,7 @@ export function parseNetworkCatalog(cfg: JacketConfig): NetworkCatalog {
       'router:external': n['router:external'] ?? false,
       mtu: n.mtu ?? 1500,
       subnet: subnetOf(n.subnet, `catalog.networks[${i}]`, key),
-      azure: { vnet: n.azure.vnet, subnet: n.azure.subnet, resourceGroup },
+      azure: { vnet: n.azure?.vnet ?? '', subnet: n.azure?.subnet ?? '', resourceGroup },
     };
   });
   const securityGroups = (rawSgs as Record<string, any>[]).map((s): SecurityGroupDef => {

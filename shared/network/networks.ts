@@ -50,9 +50,12 @@ export async function subnetBody(ctx: RequestContext, n: NetworkDef): Promise<Bo
   };
 }
 
-/** The networks the caller may see (shared ones, its project's, or all for admins). */
+/**
+ * The networks the caller may see: shared ones, its project's, external ones (where floating IPs come
+ * from: Neutron's get_network allows rule:external), or all for admins.
+ */
 export function visibleNetworks(ctx: RequestContext): NetworkDef[] {
-  return networkCatalog(ctx.services.config).networks.filter((n) => visibleTo(ctx.auth!, n.project_id, n.shared));
+  return networkCatalog(ctx.services.config).networks.filter((n) => n['router:external'] || visibleTo(ctx.auth!, n.project_id, n.shared));
 }
 
 /** A visible network by id, or undefined. */

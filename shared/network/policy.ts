@@ -29,6 +29,18 @@ export const NETWORK_POLICIES = {
   get_security_group_rule: 'project_reader_or_admin',
   create_security_group_rule: 'project_member_or_admin',
   delete_security_group_rule: 'project_member_or_admin',
+  // floatingip.py
+  get_floatingip: 'project_reader_or_admin',
+  create_floatingip: 'project_member_or_admin',
+  update_floatingip: 'project_member_or_admin',
+  delete_floatingip: 'project_member_or_admin',
+  // router.py
+  get_router: 'project_reader_or_admin',
+  create_router: 'project_member_or_admin',
+  update_router: 'project_member_or_admin',
+  delete_router: 'project_member_or_admin',
+  add_router_interface: 'project_member_or_admin',
+  remove_router_interface: 'project_member_or_admin',
   // quotas.py (the target project is checked by the controller: a member reads only their own)
   get_quota: 'project_reader_or_admin',
   update_quota: 'admin',

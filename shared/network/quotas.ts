@@ -1,10 +1,10 @@
 // Neutron's quotas (neutron/quota, the `quotas` and `quota_details` extensions): limits per project over
 // neutron.conf's [quotas] defaults, in table `netquotas`. Usage of what projects make through this API
-// (security groups and their rules) lives in the quota ledger (shared/quota/ledger.ts, partition
+// (security groups and their rules, floating IPs) lives in the quota ledger (shared/quota/ledger.ts, partition
 // 'network'): a create reserves under the new record's id with one ETag-conditional write, so racing
 // creates cannot pass the limit together (Neutron's own reservations do the same); ports (made by
-// server creates) are counted from their records; networks, subnets, routers and floating IPs Jacket
-// does not make yet count 0. `openstack quota show` reads GET /v2.0/quotas/{project_id} (and
+// server creates) are counted from their records; routers are records and counted as such; networks
+// and subnets Jacket does not make count 0. `openstack quota show` reads GET /v2.0/quotas/{project_id} (and
 // /details with --usage).
 import type { RequestContext, Route } from '../http/router';
 import type { Services } from '../services';
@@ -15,6 +15,8 @@ import { isValidKey } from '../store/tables';
 import { OverQuota, QuotaLedger, type Counted, type Deltas } from '../quota/ledger';
 import { portStore } from './ports';
 import { projectGroups } from './securityGroupStore';
+import { listFloatingIps } from './floatingIpStore';
+import { projectRouters } from './routerStore';
 
 /** neutron.conf [quotas] defaults (quota_network, quota_subnet, ...), in Neutron's key order. */
 export const NEUTRON_DEFAULTS = {
@@ -43,13 +45,13 @@ export async function networkQuota(s: Services, projectId: string): Promise<Limi
 
 /** The ledger's count of one project, from the records (first use, and the hourly repair). */
 async function countNetwork(s: Services, projectId: string): Promise<Counted> {
-  const groups = await projectGroups(s, projectId);
-  const ids = new Set<string>();
+  const [groups, fips, routers] = await Promise.all([projectGroups(s, projectId), listFloatingIps(s, projectId), projectRouters(s, projectId)]);
+  const ids = new Set<string>([...fips.map((f) => f.id), ...routers.map((r) => r.id)]);
   for (const g of groups) {
     ids.add(g.value.id);
     for (const r of g.value.rules) ids.add(r.id);
   }
-  return { used: { security_group: groups.length, security_group_rule: groups.reduce((a, g) => a + g.value.rules.length, 0) }, ids };
+  return { used: { security_group: groups.length, security_group_rule: groups.reduce((a, g) => a + g.value.rules.length, 0), floatingip: fips.length, router: routers.length }, ids };
 }
 
 /** Neutron's usage ledger (partition 'network' of the `quotausage` table). */

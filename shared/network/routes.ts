@@ -4,6 +4,8 @@ import { networkVersionRoutes } from './versions';
 import { networkReadRoutes } from './networks';
 import { securityGroupReadRoutes, securityGroupWriteRoutes } from './securityGroups';
 import { networkQuotaRoutes } from './quotas';
+import { floatingIpRoutes } from './floatingIps';
+import { routerRoutes } from './routers';
 import { portReadRoutes } from './ports';
 import { networkWriteRoutes } from './writes';
 
@@ -15,4 +17,6 @@ export const networkRoutes: Route[] = [
   ...networkWriteRoutes,
   ...securityGroupWriteRoutes,
   ...networkQuotaRoutes,
+  ...floatingIpRoutes,
+  ...routerRoutes,
 ];

@@ -7,6 +7,7 @@ import { NETWORK_PREFIX, networkRoute, neutronError } from './common';
 /** alias -> [name, description, updated], as neutron-lib's api definitions state them. */
 const EXTENSIONS: Record<string, [string, string, string]> = {
   'external-net': ['Neutron external network', 'Adds external network attribute to network resource.', '2013-01-14T10:00:00-00:00'],
+  'floatingip-pools': ['Floating IP Pools Extension', 'Provides a floating IP pools API.', '2018-03-21T10:00:00-00:00'],
   'filter-validation': ['Filter parameters validation', 'Provides validation on filter parameters.', '2018-07-04T10:00:00-00:00'],
   'net-mtu': ['Network MTU', 'Provides MTU attribute for a network resource.', '2015-03-25T10:00:00-00:00'],
   pagination: ['Pagination support', 'Extension that indicates that pagination is enabled.', '2016-06-12T00:00:00-00:00'],
@@ -15,6 +16,7 @@ const EXTENSIONS: Record<string, [string, string, string]> = {
   quotas: ['Quota management support', 'Expose functions for quotas management per project', '2012-07-29T10:00:00-00:00'],
   'project-id': ['project_id field enabled', 'Extension that indicates that project_id field is enabled.', '2016-09-09T09:09:09-09:09'],
   'security-group': ['security-group', 'The security groups extension.', '2012-10-05T10:00:00-00:00'],
+  router: ['Neutron L3 Router', 'Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway.', '2012-07-20T10:00:00-00:00'],
   sorting: ['Sorting support', 'Extension that indicates that sorting is enabled.', '2016-06-12T00:00:00-00:00'],
   'standard-attr-description': ['standard-attr-description', 'Extension to add descriptions to standard attributes', '2016-02-10T10:00:00-00:00'],
 };

@@ -2,7 +2,7 @@
 // server NICs, so none of these is created, changed or deleted through this API (security groups are:
 // securityGroups.ts). Policy is checked first (as Neutron's policy hook runs before the plugin), then the call answers
 // as Neutron does for a plugin without the method: 501 NotImplementedError.
-// Routers, floating IPs and every other extension are absent: their paths match no route and answer
+// Extensions Jacket does not offer (trunks, QoS, ...) are absent: their paths match no route and answer
 // Neutron's 404 {"NeutronError": {"type": "HTTPNotFound", "message": "The resource could not be found."}}.
 import type { Method, Route } from '../http/router';
 import { networkRoute, notImplemented } from './common';

@@ -2,14 +2,16 @@
 // <server-id> or <server-id>-<n>), attached to no VM, whose server no longer claims them (the servers'
 // own answer, shared/compute/ownership.ts), are candidates; one that was a candidate in the previous
 // pass too is re-read and deleted. Listing, re-reading and deleting go through s.azure.inventory.
-// The same pass then sweeps the NSGs of deleted security groups (nsgs.ts): after the NICs, so an NSG
-// freed by a NIC deleted in this pass is seen unheld.
+// The same pass then sweeps the NSGs of deleted security groups (nsgs.ts) and the public IPs of
+// deleted floating IPs (publicIps.ts): after the NICs, so what a NIC deleted in this pass held is seen
+// unheld.
 import type { Services } from '../services';
 import type { InventoryItem } from '../azure/inventory';
 import { serverOwnsNic } from '../compute/ownership';
 import { runSweep, type SweepReport, type Outcome } from './sweep';
 import { recheckAndDelete, UUID } from './arm';
 import { nsgSweepTarget } from './nsgs';
+import { publicIpSweepTarget } from './publicIps';
 
 export const NIC_SWEEP = 'sweep-nics';
 
@@ -46,5 +48,6 @@ export function sweepNics(s: Services, now: Date = new Date()): Promise<SweepRep
         ),
     });
     await run.over(s.azure.inventory.list('nsg'), nsgSweepTarget(s, NIC_SWEEP));
+    await run.over(s.azure.inventory.list('pip'), publicIpSweepTarget(s, NIC_SWEEP));
   });
 }

@@ -341,7 +341,7 @@ test('write calls answer as Neutron does for a plugin without them; absent exten
   assert.equal(denied.status, 403);
   assert.deepEqual(denied.body.NeutronError, { type: 'PolicyNotAuthorized', message: 'rule:create_network is disallowed by policy', detail: '' });
   assert.equal((await stack.http('GET', '/network/v2.0/networks', { token: tCarol })).status, 200);
-  for (const p of ['/network/v2.0/routers', '/network/v2.0/floatingips']) {
+  for (const p of ['/network/v2.0/trunks', '/network/v2.0/qos/policies']) {
     const h = await stack.http('POST', p, { token: tAlice, body: {} });
     assert.equal(h.status, 404);
     assert.deepEqual(h.body.NeutronError, { type: 'HTTPNotFound', message: 'The resource could not be found.', detail: '' });
@@ -361,20 +361,24 @@ test('version document, v2.0 index and the extensions honoured', async () => {
   const ext = await stack.http('GET', '/network/v2.0/extensions', { token: tAlice });
   const aliases = ext.body.extensions.map((e: { alias: string }) => e.alias);
   for (const a of ['security-group', 'external-net', 'pagination', 'sorting', 'filter-validation']) assert.ok(aliases.includes(a), a);
-  for (const a of ['router', 'l3', 'floatingip', 'dns-integration']) assert.ok(!aliases.includes(a), a);
+  for (const a of ['l3', 'floatingip', 'dns-integration', 'trunk']) assert.ok(!aliases.includes(a), a);
   const one = await stack.http('GET', '/network/v2.0/extensions/security-group', { token: tAlice });
   assert.deepEqual(Object.keys(one.body.extension).sort(), ['alias', 'description', 'links', 'name', 'updated']);
-  const none = await stack.http('GET', '/network/v2.0/extensions/router', { token: tAlice });
+  const none = await stack.http('GET', '/network/v2.0/extensions/trunk', { token: tAlice });
   assert.equal(none.status, 404);
-  assert.equal(none.body.NeutronError.message, 'Extension with alias router does not exist');
+  assert.equal(none.body.NeutronError.message, 'Extension with alias trunk does not exist');
 });
 
 test('the catalog sections are validated, with defaults when absent', () => {
   const cfg = stack.cloud.services.config;
   const dflt = parseNetworkCatalog({ ...cfg, catalog: {} });
   assert.deepEqual(
-    dflt.networks.map((n) => [n.name, n.shared, n.azure.vnet, n.azure.subnet, n.subnet.cidr]),
-    [['private', true, 'jacket-vnet', 'default', '10.0.0.0/24']],
+    dflt.networks.map((n) => [n.name, n.shared, n['router:external'], n.azure.vnet, n.azure.subnet, n.subnet.cidr]),
+    [
+      ['private', true, false, 'jacket-vnet', 'default', '10.0.0.0/24'],
+      // Azure's public addresses, for floating IPs: no Azure subnet.
+      ['public', false, true, '', '', '0.0.0.0/0'],
+    ],
   );
   assert.deepEqual(
     dflt.securityGroups.map((s) => [s.name, s.azure.nsg]),

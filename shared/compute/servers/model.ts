@@ -66,6 +66,8 @@ export interface ServerNic {
   addr?: string;
   mac?: string;
   version: 4 | 6;
+  /** The floating IP on this port (Neutron's, shared/network/floatingIpService.ts), shown in addresses. */
+  floating?: string;
 }
 
 export interface ServerFault {
@@ -170,6 +172,23 @@ export async function removeServer(s: Services, cur: Stored<ServerRecord>): Prom
   await serverRepo(s).delete(cur.partitionKey, cur.rowKey);
   await orderIndex(s).delete(PK_ALL, cur.rowKey);
   await idIndex(s).delete(PK_ID, cur.value.id);
+}
+
+/**
+ * Neutron's network-changed event, as Nova's info cache takes it: the floating IP now on `portId` of
+ * the server (null: none). The floating IP service calls it after Azure has the change; a server that
+ * is gone, or has no such port, is left alone.
+ */
+export async function noteFloatingIp(s: Services, serverId: string, portId: string, address: string | null): Promise<void> {
+  const cur = await getServerAny(s, serverId);
+  if (!cur) return;
+  await updateServer(s, cur, (v) => {
+    const nic = v.nics.find((n) => n.port_id === portId);
+    if (!nic || (nic.floating ?? null) === address) return undefined;
+    if (address) nic.floating = address;
+    else delete nic.floating;
+    return v;
+  });
 }
 
 export const instanceNotFound = (id: string) => notFound(`Instance ${id} could not be found.`);

@@ -39,6 +39,15 @@ export function addresses(s: ServerRecord, extended: boolean) {
       a['OS-EXT-IPS-MAC:mac_addr'] = n.mac ? novaMac(n.mac) : '';
     }
     (out[n.network_name] ??= []).push(a);
+    // A floating IP follows its fixed address in the same network, as Nova's info cache lists them.
+    if (n.floating) {
+      const f: Record<string, unknown> = { version: 4, addr: n.floating };
+      if (extended) {
+        f['OS-EXT-IPS:type'] = 'floating';
+        f['OS-EXT-IPS-MAC:mac_addr'] = a['OS-EXT-IPS-MAC:mac_addr'];
+      }
+      out[n.network_name].push(f);
+    }
   }
   return out;
 }

@@ -132,6 +132,8 @@ async function resolveNetworks(ctx: RequestContext, requested: CreateServerBody[
     const id = r.uuid;
     if (!id || !UUID.test(id)) throw badRequest(`Bad networks format: network uuid is not in proper format (${id ?? ''})`);
     const net = all.find((n) => n.id === id.toLowerCase());
+    // Nova boots on an external network only where it is shared; on Azure it has no subnet at all.
+    if (net?.['router:external']) throw badRequest(`Network ${id} is an external network (Azure's public addresses): boot on an internal network and add a floating IP.`);
     if (!net || !usable(net)) throw badRequest(`Network ${id} could not be found.`);
     if (r.fixed_ip) {
       if (maxCount > 1) throw badRequest('Failed to launch instances: max_count cannot be greater than 1 if an fixed_ip is specified.');

@@ -25,6 +25,7 @@ import { log } from '../../../log';
 import { azureFailure } from '../../../azure/errors';
 import { BUSY_STATES, type ImageReference, type NicSpec, type OsDiskSource } from '../../../azure/vms';
 import { portStore } from '../../../network/ports';
+import { portsGone } from '../../../network/floatingIpService';
 import { getServerAny, removeServer, updateServer, POWER, type ServerRecord } from '../model';
 import { finishAction } from '../instanceActions';
 import { actionRef, failServer, giveUpServer, refused } from './common';
@@ -236,6 +237,8 @@ async function finishDelete(s: Services, item: WorkItem): Promise<WorkResult> {
   const cur = await getServerAny(s, item.id);
   if (!cur) return done();
   await deleteOrphanNics(s, cur.value);
+  // Floating IPs on its ports are dissociated first (Neutron's port delete does it), then the ports go.
+  await portsGone(s, cur.value.project_id, cur.value.nics.map((n) => n.port_id));
   const ports = portStore(s);
   for (const n of cur.value.nics) await ports.remove(cur.value.project_id, n.port_id);
   // The VM is gone: its volumes are released (delete_on_termination: deleted).
@@ -251,10 +254,11 @@ async function finishDelete(s: Services, item: WorkItem): Promise<WorkResult> {
 
 async function finishCleanup(s: Services, srv: ServerRecord): Promise<WorkResult> {
   await deleteOrphanNics(s, srv);
+  await portsGone(s, srv.project_id, srv.nics.map((n) => n.port_id));
   const ports = portStore(s);
   for (const n of srv.nics) await ports.remove(srv.project_id, n.port_id);
   const cur = await getServerAny(s, srv.id);
-  if (cur) await updateServer(s, cur, (v) => ({ ...v, nics: v.nics.map(({ addr: _a, mac: _m, ...n }) => n) }));
+  if (cur) await updateServer(s, cur, (v) => ({ ...v, nics: v.nics.map(({ addr: _a, mac: _m, floating: _f, ...n }) => n) }));
   return done();
 }
 

@@ -1,0 +1,196 @@
+// /v2.0/routers (Neutron's l3 `router` extension) as records (issue 13). Azure routes between the
+// subnets of a virtual network by itself and puts public IPs on NICs without a router, so a router here
+// makes nothing in Azure: it is the record clients expect (Terraform, Ansible and Horizon make one, set
+// its gateway to the external network and add the subnets before they ask for floating IPs), with
+// Neutron's validation and errors. Table `routers`, one partition (a project has a handful); the
+// `router` quota is held in the ledger like the other network resources.
+import { randomUUID } from 'node:crypto';
+import type { RequestContext, Route } from '../http/router';
+import type { Services } from '../services';
+import { json, noContent } from '../http/respond';
+import { isAdmin } from '../api/policy';
+import { isValidKey, odata } from '../store/tables';
+import { PK, routerRepo as repo, type RouterRecord } from './routerStore';
+import { networkCatalog } from './catalog';
+import { asBool, asString, badRequest, listResponse, networkRoute, neutronError, selectFields, type Body, type CollectionSpec } from './common';
+import { networkLedger, reserveNetwork } from './quotas';
+
+const routerNotFound = (id: string) => neutronError(404, 'RouterNotFound', `Router ${id} could not be found`);
+const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+function routerBody(r: RouterRecord): Body {
+  return {
+    id: r.id,
+    name: r.name,
+    description: r.description,
+    admin_state_up: r.admin_state_up,
+    status: 'ACTIVE',
+    external_gateway_info: r.gateway_network_id ? { network_id: r.gateway_network_id, external_fixed_ips: [] } : null,
+    project_id: r.project_id,
+    tenant_id: r.project_id,
+  };
+}
+
+const spec: CollectionSpec = {
+  collection: 'routers',
+  filters: { id: asString, name: asString, description: asString, status: asString, admin_state_up: asBool, project_id: asString, tenant_id: asString },
+  sortKeys: ['id', 'name', 'description', 'status', 'admin_state_up', 'project_id', 'tenant_id'],
+  notFound: routerNotFound,
+};
+
+function resourceBody(ctx: RequestContext, key: string): Record<string, unknown> {
+  const b = ctx.body as Record<string, unknown> | undefined;
+  const r = b && typeof b === 'object' && !Array.isArray(b) ? b[key] : undefined;
+  if (!r || typeof r !== 'object' || Array.isArray(r)) throw badRequest('Resource body required');
+  return r as Record<string, unknown>;
+}
+
+/** external_gateway_info: {network_id} of an external network, or null (no gateway). */
+function gateway(s: Services, info: unknown): string | null {
+  if (info === null || (typeof info === 'object' && !Array.isArray(info) && Object.keys(info as object).length === 0)) return null;
+  const g = info as { network_id?: unknown; enable_snat?: unknown; external_fixed_ips?: unknown };
+  if (typeof info !== 'object' || Array.isArray(info) || typeof g.network_id !== 'string')
+    throw badRequest("Invalid input for external_gateway_info. Reason: Validation of dictionary's keys failed. Expected keys: {'network_id'}.");
+  for (const k of Object.keys(g))
+    if (!['network_id', 'enable_snat', 'external_fixed_ips'].includes(k)) throw badRequest(`Invalid input for external_gateway_info. Reason: Unexpected keys supplied: ${k}.`);
+  if (g.external_fixed_ips !== undefined && !(Array.isArray(g.external_fixed_ips) && g.external_fixed_ips.length === 0)) {
+    throw badRequest('Azure has no gateway address on the external network: external_fixed_ips cannot be chosen.');
+  }
+  const net = networkCatalog(s.config).networks.find((n) => n.id === (g.network_id as string).toLowerCase());
+  if (!net) throw neutronError(404, 'NetworkNotFound', `Network ${g.network_id} could not be found.`);
+  if (!net['router:external']) throw badRequest(`Bad router request: Network ${net.id} is not an external network.`);
+  return net.id;
+}
+
+function checkFields(body: Record<string, unknown>, allowed: string[]): void {
+  for (const k of Object.keys(body)) if (!allowed.includes(k)) throw badRequest(`Unrecognized attribute(s) '${k}'`);
+  for (const k of ['name', 'description']) {
+    if (body[k] !== undefined && (typeof body[k] !== 'string' || (body[k] as string).length > 255)) throw badRequest(`Invalid input for ${k}. Reason: '${String(body[k])}' is not a valid string.`);
+  }
+  if (body.admin_state_up !== undefined && typeof body.admin_state_up !== 'boolean')
+    throw badRequest(`Invalid input for admin_state_up. Reason: '${String(body.admin_state_up)}' is not a valid boolean value.`);
+}
+
+async function own(ctx: RequestContext, id: string): Promise<RouterRecord> {
+  const cur = isValidKey(id) ? await repo(ctx.services).get(PK, id.toLowerCase()) : undefined;
+  if (!cur || (!isAdmin(ctx.auth!) && cur.value.project_id !== ctx.auth!.projectId)) throw routerNotFound(id);
+  return cur.value;
+}
+
+async function list(ctx: RequestContext) {
+  const auth = ctx.auth!;
+  const rows = await repo(ctx.services).list(PK, isAdmin(auth) ? undefined : odata`project_id eq ${auth.projectId ?? ''}`);
+  return listResponse(
+    ctx,
+    '/routers',
+    rows.map((r) => routerBody(r.value)),
+    spec,
+  );
+}
+
+async function show(ctx: RequestContext) {
+  return json({ router: selectFields(ctx.query, routerBody(await own(ctx, ctx.params.router_id))) });
+}
+
+async function create(ctx: RequestContext) {
+  const s = ctx.services;
+  const body = resourceBody(ctx, 'router');
+  checkFields(body, ['name', 'description', 'admin_state_up', 'external_gateway_info', 'project_id', 'tenant_id', 'distributed', 'ha', 'availability_zone_hints']);
+  for (const k of ['distributed', 'ha'] as const) if (body[k] === true) throw badRequest(`Azure routes inside a virtual network itself: a ${k === 'ha' ? 'HA' : 'distributed'} router cannot be made.`);
+  const asked = (body.project_id ?? body.tenant_id) as string | undefined;
+  if (asked !== undefined && asked !== ctx.auth!.projectId && !isAdmin(ctx.auth!)) throw neutronError(403, 'HTTPForbidden', 'Only admins may create a resource in another project.');
+  const projectId = asked ?? ctx.auth!.projectId ?? '';
+  const gw = body.external_gateway_info === undefined ? null : gateway(s, body.external_gateway_info);
+  const id = randomUUID();
+  await reserveNetwork(s, projectId, id, { router: 1 });
+  const t = now();
+  const r: RouterRecord = {
+    id,
+    name: (body.name as string | undefined) ?? '',
+    description: (body.description as string | undefined) ?? '',
+    project_id: projectId,
+    admin_state_up: (body.admin_state_up as boolean | undefined) ?? true,
+    gateway_network_id: gw,
+    interfaces: [],
+    created_at: t,
+    updated_at: t,
+  };
+  try {
+    await repo(s).create(PK, id, r);
+  } catch (e) {
+    await networkLedger(s).rollback(projectId, [id]);
+    throw e;
+  }
+  await networkLedger(s).commit(projectId, [id]);
+  return json({ router: routerBody(r) }, 201);
+}
+
+async function update(ctx: RequestContext) {
+  const body = resourceBody(ctx, 'router');
+  checkFields(body, ['name', 'description', 'admin_state_up', 'external_gateway_info']);
+  const cur = await own(ctx, ctx.params.router_id);
+  const gw = body.external_gateway_info === undefined ? undefined : gateway(ctx.services, body.external_gateway_info);
+  const next = await repo(ctx.services).update(PK, cur.id, (r) => ({
+    ...r,
+    ...(body.name !== undefined ? { name: body.name as string } : {}),
+    ...(body.description !== undefined ? { description: body.description as string } : {}),
+    ...(body.admin_state_up !== undefined ? { admin_state_up: body.admin_state_up as boolean } : {}),
+    ...(gw !== undefined ? { gateway_network_id: gw } : {}),
+    updated_at: now(),
+  }));
+  if (!next) throw routerNotFound(cur.id);
+  return json({ router: routerBody(next.value) });
+}
+
+async function remove(ctx: RequestContext) {
+  const cur = await own(ctx, ctx.params.router_id);
+  if (cur.interfaces.length > 0) throw neutronError(409, 'RouterInUse', `Router ${cur.id} still has ports`);
+  if (await repo(ctx.services).delete(PK, cur.id)) await networkLedger(ctx.services).release(cur.project_id, { router: 1 });
+  return noContent();
+}
+
+/** PUT /routers/{id}/add_router_interface {subnet_id} (a port_id names a server's NIC: not a router's). */
+async function addInterface(ctx: RequestContext) {
+  const b = (ctx.body ?? {}) as Record<string, unknown>;
+  if (typeof b !== 'object' || Array.isArray(b)) throw badRequest('Resource body required');
+  const cur = await own(ctx, ctx.params.router_id);
+  if (b.port_id !== undefined) throw badRequest('Bad router request: Azure has no router ports: add the interface by subnet_id.');
+  if (typeof b.subnet_id !== 'string') throw badRequest('Bad router request: Either subnet_id or port_id must be specified.');
+  const subnetId = b.subnet_id.toLowerCase();
+  const net = networkCatalog(ctx.services.config).networks.find((n) => n.subnet.id === subnetId && (n.shared || n.project_id === cur.project_id || isAdmin(ctx.auth!)));
+  if (!net) throw neutronError(404, 'SubnetNotFound', `Subnet ${b.subnet_id} could not be found.`);
+  if (net['router:external']) throw badRequest(`Bad router request: Router already has a port on subnet ${subnetId}.`);
+  let added: { subnet_id: string; port_id: string } | undefined;
+  const next = await repo(ctx.services).update(PK, cur.id, (r) => {
+    if (r.interfaces.some((i) => i.subnet_id === subnetId)) throw badRequest(`Bad router request: Router already has a port on subnet ${subnetId}.`);
+    added = { subnet_id: subnetId, port_id: randomUUID() };
+    return { ...r, interfaces: [...r.interfaces, added], updated_at: now() };
+  });
+  if (!next || !added) throw routerNotFound(cur.id);
+  return json({ id: cur.id, subnet_id: subnetId, subnet_ids: [subnetId], port_id: added.port_id, network_id: net.id, project_id: cur.project_id, tenant_id: cur.project_id });
+}
+
+async function removeInterface(ctx: RequestContext) {
+  const b = (ctx.body ?? {}) as Record<string, unknown>;
+  if (typeof b !== 'object' || Array.isArray(b)) throw badRequest('Resource body required');
+  const cur = await own(ctx, ctx.params.router_id);
+  if (typeof b.subnet_id !== 'string' && typeof b.port_id !== 'string') throw badRequest('Bad router request: Either subnet_id or port_id must be specified.');
+  const match = cur.interfaces.find((i) => i.subnet_id === (b.subnet_id as string | undefined)?.toLowerCase() || i.port_id === (b.port_id as string | undefined)?.toLowerCase());
+  if (!match) {
+    if (typeof b.subnet_id === 'string') throw neutronError(404, 'RouterInterfaceNotFoundForSubnet', `Router ${cur.id} has no interface on subnet ${b.subnet_id}`);
+    throw neutronError(404, 'RouterInterfaceNotFound', `Router ${cur.id} does not have an interface with id ${String(b.port_id)}`);
+  }
+  await repo(ctx.services).update(PK, cur.id, (r) => ({ ...r, interfaces: r.interfaces.filter((i) => i.port_id !== match.port_id), updated_at: now() }));
+  const net = networkCatalog(ctx.services.config).networks.find((n) => n.subnet.id === match.subnet_id);
+  return json({ id: cur.id, subnet_id: match.subnet_id, subnet_ids: [match.subnet_id], port_id: match.port_id, network_id: net?.id ?? null, project_id: cur.project_id, tenant_id: cur.project_id });
+}
+
+export const routerRoutes: Route[] = [
+  networkRoute('routers-list', 'GET', '/routers', 'get_router', list),
+  networkRoute('routers-show', 'GET', '/routers/{router_id}', 'get_router', show),
+  networkRoute('routers-create', 'POST', '/routers', 'create_router', create),
+  networkRoute('routers-update', 'PUT', '/routers/{router_id}', 'update_router', update),
+  networkRoute('routers-delete', 'DELETE', '/routers/{router_id}', 'delete_router', remove),
+  networkRoute('routers-add-interface', 'PUT', '/routers/{router_id}/add_router_interface', 'add_router_interface', addInterface),
+  networkRoute('routers-remove-interface', 'PUT', '/routers/{router_id}/remove_router_interface', 'remove_router_interface', removeInterface),
+];
