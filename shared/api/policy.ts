@@ -80,11 +80,22 @@ export interface Target {
 
 export const isAdmin = (a: AuthContext) => a.roles.includes('admin');
 
-/** Keystone's default implied roles: admin -> member -> reader. */
+/**
+ * The implied roles `keystone-manage bootstrap` makes (keystone/cmd/bootstrap.py): admin implies
+ * manager, manager implies member, member implies reader; service implies nothing.
+ */
+export const IMPLIED_ROLES: ReadonlyMap<string, string> = new Map([
+  ['admin', 'manager'],
+  ['manager', 'member'],
+  ['member', 'reader'],
+]);
+
+/** A role list with every role it implies added, as Keystone expands a token's roles. */
 export function effectiveRoles(names: string[]): string[] {
   const out = new Set(names);
-  if (out.has('admin')) out.add('member');
-  if (out.has('member')) out.add('reader');
+  for (const n of names) {
+    for (let r = IMPLIED_ROLES.get(n); r !== undefined && !out.has(r); r = IMPLIED_ROLES.get(r)) out.add(r);
+  }
   return [...out].sort();
 }
 

@@ -1,4 +1,5 @@
-// Like `keystone-manage bootstrap`: make sure the default roles exist and, when the settings name
+// Like `keystone-manage bootstrap`: make sure the default roles exist (admin, manager, member, reader,
+// service; their implications are IMPLIED_ROLES in shared/api/policy.ts) and, when the settings name
 // one, an admin user with the admin role on an admin project. Idempotent: run at every start.
 import type { Services } from '../services';
 import { AlreadyExistsError } from '../store/tables';
@@ -6,7 +7,10 @@ import { hashPassword, verifyPassword } from './passwords';
 import { DEFAULT_DOMAIN, newId, type RoleRecord } from './model';
 import { log } from '../log';
 
-export const DEFAULT_ROLES = ['admin', 'member', 'reader'];
+/** The roles keystone-manage bootstrap makes (keystone/cmd/bootstrap.py). */
+export const DEFAULT_ROLES = ['admin', 'manager', 'member', 'reader', 'service'];
+/** The default roles Jacket's policies name (shared/api/policy.ts): these cannot be deleted. */
+export const POLICY_ROLES = ['admin', 'manager', 'member', 'reader'];
 
 async function ensureRole(s: Services, name: string): Promise<RoleRecord> {
   const found = await s.identity.findRoleByName(name);

@@ -13,7 +13,8 @@ export interface TokenPayload {
   p?: string;
   pn?: string;
   pd?: string;
-  /** role names and ids granted on the project (as assigned; implied roles are added on use) */
+  /** role names and ids on the project: the assigned ones and those they imply (tokens issued before
+   *  implied roles were listed hold only the assigned ones; implied roles are added again on use) */
   r: string[];
   ri: string[];
   /** auth methods */

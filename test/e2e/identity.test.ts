@@ -63,7 +63,35 @@ test('project, user and role admin through the CLI, and the new user can log in'
   assert.notEqual(dup.code, 0);
   assert.match(dup.stderr, /409.*Duplicate entry found with name cli-project/);
   const roles = await stack.oscJson<{ Name: string }[]>(['role', 'list']);
-  assert.deepEqual(roles.map((r) => r.Name).sort(), ['admin', 'member', 'reader']);
+  assert.deepEqual(roles.map((r) => r.Name).sort(), ['admin', 'manager', 'member', 'reader', 'service']);
+});
+
+test("bootstrap makes keystone-manage bootstrap's roles, and tokens carry the roles they imply", async () => {
+  const admin = await stack.token();
+  const list = await stack.http('GET', '/identity/v3/roles', { token: admin });
+  assert.equal(list.status, 200);
+  const ids = new Map<string, string>(list.body.roles.map((r: { name: string; id: string }) => [r.name, r.id]));
+  assert.deepEqual([...ids.keys()].sort(), ['admin', 'manager', 'member', 'reader', 'service']);
+  const rolesOf = async (token: string) => {
+    const v = await stack.http('GET', '/identity/v3/auth/tokens', { token, headers: { 'X-Subject-Token': token } });
+    assert.equal(v.status, 200);
+    const roles = v.body.token.roles as { id: string; name: string }[];
+    for (const r of roles) assert.equal(r.id, ids.get(r.name), `${r.name} has its own id`);
+    return roles.map((r) => r.name).sort();
+  };
+  // admin implies manager implies member implies reader (keystone/cmd/bootstrap.py)
+  assert.deepEqual(await rolesOf(admin), ['admin', 'manager', 'member', 'reader']);
+  const mgr = await stack.makeProjectUser('project-m', 'mona', 'manager');
+  const tm = await stack.token(mgr);
+  assert.deepEqual(await rolesOf(tm), ['manager', 'member', 'reader']);
+  // a manager is a member: it may create in its project (project_member_or_admin)
+  const kp = await stack.http('POST', '/compute/v2.1/os-keypairs', { token: tm, body: { keypair: { name: 'mona-key' } } });
+  assert.equal(kp.status, 200, kp.text);
+  const svc = await stack.makeProjectUser('project-s', 'sven', 'service');
+  assert.deepEqual(await rolesOf(await stack.token(svc)), ['service']);
+  // the roles the policies name cannot be deleted
+  const del = await stack.http('DELETE', `/identity/v3/roles/${ids.get('manager')}`, { token: admin });
+  assert.equal(del.status, 403);
 });
 
 test('a bad password gets 401', async () => {
@@ -110,10 +138,7 @@ test('token validate, check and revoke (openstack token revoke)', async () => {
   const v = await stack.http('GET', '/identity/v3/auth/tokens', { token: t.id, headers: { 'X-Subject-Token': t.id } });
   assert.equal(v.status, 200);
   assert.equal(v.body.token.project.id, alice.projectId);
-  assert.deepEqual(
-    v.body.token.roles.map((r: { name: string }) => r.name),
-    ['member'],
-  );
+  assert.deepEqual(v.body.token.roles.map((r: { name: string }) => r.name).sort(), ['member', 'reader']);
   assert.equal((await stack.http('HEAD', '/identity/v3/auth/tokens', { token: t.id, headers: { 'X-Subject-Token': t.id } })).status, 200);
   await stack.oscOk(['token', 'revoke', t.id]);
   const after = await stack.http('GET', '/identity/v3/auth/projects', { token: t.id });

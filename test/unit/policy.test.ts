@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { routes } from '../../shared/routes';
 import type { RequestContext } from '../../shared/http/router';
-import { POLICY_FILES, NO_POLICY, allowed, ruleOf, satisfies, actionPolicy, type AuthContext, type PolicyName } from '../../shared/api/policy';
+import { POLICY_FILES, NO_POLICY, allowed, effectiveRoles, ruleOf, satisfies, actionPolicy, type AuthContext, type PolicyName } from '../../shared/api/policy';
 import { IMAGE_PROXY_POLICIES, FLAVOR_ACTION_POLICIES } from '../../shared/compute/policy';
 import { VOLUME_ACTION_POLICIES, SNAPSHOT_ACTION_POLICIES, BACKUP_ACTION_POLICIES } from '../../shared/volume/policy';
 import { registeredActions, serverActionPolicy } from '../../shared/compute/servers/actions/registry';
@@ -175,6 +175,14 @@ const auth = (roles: string[], projectId: string | undefined = 'p1', userId = 'u
   expiresAt: new Date(),
   issuedAt: new Date(),
   methods: ['password'],
+});
+
+test("effective roles follow keystone-manage bootstrap's implications", () => {
+  assert.deepEqual(effectiveRoles(['admin']), ['admin', 'manager', 'member', 'reader']);
+  assert.deepEqual(effectiveRoles(['manager']), ['manager', 'member', 'reader']);
+  assert.deepEqual(effectiveRoles(['member']), ['member', 'reader']);
+  assert.deepEqual(effectiveRoles(['service']), ['service']);
+  assert.deepEqual(effectiveRoles(['constructor', 'reader']), ['constructor', 'reader']);
 });
 
 test('the rules: a reader cannot write, admin crosses projects, targets narrow to the own project or user', () => {

@@ -7,6 +7,7 @@ import { validateBody } from '../../api/validation';
 import { odata, AlreadyExistsError } from '../../store/tables';
 import { newId, type AssignmentRecord, type RoleRecord } from '../model';
 import { identityRoute, listLinks, v3Url } from './common';
+import { POLICY_ROLES } from '../bootstrap';
 
 const roleProps = {
   name: { type: 'string', minLength: 1, maxLength: 255 },
@@ -85,7 +86,7 @@ async function update(ctx: RequestContext) {
 async function remove(ctx: RequestContext) {
   const s = ctx.services;
   const r = await roleOr404(ctx);
-  if (['admin', 'member', 'reader'].includes(r.name_key)) {
+  if (POLICY_ROLES.includes(r.name_key)) {
     throw forbidden(`The role ${r.name} is one of the default roles Jacket's policies rely on and cannot be deleted.`);
   }
   // A role in use is removed from every user who held it, as Keystone does.

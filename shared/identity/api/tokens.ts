@@ -4,7 +4,7 @@ import type { Services } from '../../services';
 import { json, noContent } from '../../http/respond';
 import { ApiError, badRequest, forbidden, notFound, unauthorized } from '../../http/errors';
 import { validateBody } from '../../api/validation';
-import { authorize } from '../../api/policy';
+import { authorize, effectiveRoles } from '../../api/policy';
 import { signToken, newAuditId, type TokenPayload } from '../tokens';
 import { verifyPassword } from '../passwords';
 import { BuiltinAuthenticator } from '../authenticate';
@@ -194,6 +194,13 @@ async function issue(ctx: RequestContext) {
     payload.p = project.id;
     payload.pn = project.name;
     payload.pd = project.domain_id;
+    // Keystone lists the effective roles: the assigned ones and every role they imply.
+    const names = new Set(roles.map((r) => r.name_key));
+    for (const n of effectiveRoles([...names])) {
+      if (names.has(n)) continue;
+      const implied = await s.identity.findRoleByName(n);
+      if (implied) roles.push(implied);
+    }
     payload.r = roles.map((r) => r.name);
     payload.ri = roles.map((r) => r.id);
   }
