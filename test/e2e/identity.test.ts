@@ -94,6 +94,27 @@ test("bootstrap makes keystone-manage bootstrap's roles, and tokens carry the ro
   assert.equal(del.status, 403);
 });
 
+test('an unscoped token carries no catalog, and /auth/catalog refuses it as Keystone does', async () => {
+  const auth = { identity: { methods: ['password'], password: { user: { name: 'alice', domain: { id: 'default' }, password: alice.password } } }, scope: 'unscoped' };
+  const r = await stack.http('POST', '/identity/v3/auth/tokens', { body: { auth } });
+  assert.equal(r.status, 201);
+  const t = r.headers.get('x-subject-token')!;
+  // keystone-v3-samples/admin/auth-password-unscoped-response.json: these keys and no others
+  assert.deepEqual(Object.keys(r.body.token).sort(), ['audit_ids', 'expires_at', 'issued_at', 'methods', 'user']);
+  const v = await stack.http('GET', '/identity/v3/auth/tokens', { token: t, headers: { 'X-Subject-Token': t } });
+  assert.equal(v.status, 200);
+  assert.ok(!('catalog' in v.body.token), 'validation renders no catalog either');
+  const c = await stack.http('GET', '/identity/v3/auth/catalog', { token: t });
+  assert.equal(c.status, 403);
+  assert.equal(c.body.error.message, 'A project-scoped token is required to produce a service catalog.');
+  // a scoped token gets the catalog, with Keystone's one self link
+  const scoped = await stack.token(alice);
+  const ok = await stack.http('GET', '/identity/v3/auth/catalog', { token: scoped });
+  assert.equal(ok.status, 200);
+  assert.deepEqual(ok.body.links, { self: `${stack.url}/identity/v3/auth/catalog` });
+  assert.deepEqual(ok.body.catalog.map((e: { type: string }) => e.type).sort(), ['compute', 'identity', 'image', 'network', 'volumev3']);
+});
+
 test('a bad password gets 401', async () => {
   const r = await stack.osc(['token', 'issue'], { ...alice, password: 'wrong-password' });
   assert.notEqual(r.code, 0);

@@ -127,9 +127,9 @@ export function tokenBody(s: Services, p: TokenPayload, withCatalog: boolean) {
     token.is_domain = false;
     token.roles = p.r.map((name, i) => ({ id: p.ri[i], name }));
     if (withCatalog) token.catalog = buildCatalog(s.config, p.p);
-  } else if (withCatalog) {
-    token.catalog = [];
   }
+  // An unscoped token has no catalog at all (keystone's render_token_response_from_model: only
+  // `include_catalog and not token.unscoped` adds one).
   return { token };
 }
 
@@ -251,8 +251,9 @@ async function authProjects(ctx: RequestContext) {
 
 async function authCatalog(ctx: RequestContext) {
   const a = ctx.auth!;
-  if (!a.projectId) throw forbidden('A catalog can only be shown for a project-scoped token.');
-  return json({ catalog: buildCatalog(ctx.services.config, a.projectId), links: { self: v3Url(ctx.services.config, '/auth/catalog'), previous: null, next: null } });
+  // keystone/api/auth.py AuthCatalogResource: 403 in these words, and only a self link.
+  if (!a.projectId) throw forbidden('A project-scoped token is required to produce a service catalog.');
+  return json({ catalog: buildCatalog(ctx.services.config, a.projectId), links: { self: v3Url(ctx.services.config, '/auth/catalog') } });
 }
 
 async function authDomains(ctx: RequestContext) {
