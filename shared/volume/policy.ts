@@ -66,6 +66,10 @@ export const VOLUME_POLICIES = {
   'volume_extension:type_update': 'admin',
   'volume_extension:type_delete': 'admin',
   'volume_extension:access_types_extra_specs': 'project_reader_or_admin',
+  'volume_extension:access_types_qos_specs_id': 'admin',
+  'volume_extension:types_extra_specs:read_sensitive': 'admin',
+  // volume_access.py: adds os-volume-type-access:is_public to show, list and create
+  'volume_extension:volume_type_access': 'project_member_or_admin',
   'volume_extension:types_extra_specs:index': 'project_reader_or_admin',
   'volume_extension:types_extra_specs:show': 'project_reader_or_admin',
   'volume_extension:types_extra_specs:create': 'admin',

@@ -80,3 +80,34 @@ test('volume types: __DEFAULT__, create/set/show/list/delete with azure:sku, vol
   assert.equal(def.status, 400);
   assert.match(def.body.badRequest.message, /is a default volume type and cannot be deleted/);
 });
+
+test("each call renders a type with exactly upstream's keys for the caller's role", async () => {
+  const admin = await stack.token();
+  const adminProject = (await stack.http('GET', '/identity/v3/auth/tokens', { token: admin, headers: { 'X-Subject-Token': admin } })).body.token.project.id;
+  const asAdmin = (method: string, p: string, body?: unknown) => stack.http(method, `/volume/v3/${adminProject}${p}`, { token: admin, body });
+  // create and update: types_manage's view (no qos_specs_id); the type-access key on create only
+  const c = await asAdmin('POST', '/types', { volume_type: { name: 'keys', description: 'k', extra_specs: { 'azure:sku': 'Premium_LRS', multiattach: '<is> False' } } });
+  assert.equal(c.status, 200);
+  assertCinderShape('volume_type/volume-type-create-response.json', c.body);
+  const id = c.body.volume_type.id;
+  const u = await asAdmin('PUT', `/types/${id}`, { volume_type: { description: 'keys again' } });
+  assert.equal(u.status, 200);
+  assertCinderShape('volume_type/volume-type-update-response.json', u.body);
+  assert.equal(u.body.volume_type.description, 'keys again');
+  // show and list: qos_specs_id for admins, the type-access key for admins and members
+  assertCinderShape('volume_type/volume-type-show-response.json', (await asAdmin('GET', `/types/${id}`)).body);
+  assertCinderShape('volume_type/volume-types-list-response.json', (await asAdmin('GET', '/types')).body);
+  // GET /types/default: the extension finds nothing cached under 'default', so no type-access key
+  assertCinderShape('volume_type/volume-type-default-response.json', (await asAdmin('GET', '/types/default')).body);
+  const mine = await asAlice('GET', `/types/${id}`);
+  assertCinderShape('volume_type/volume-type-show-response.json', mine.body, { hidden: ['qos_specs_id'] });
+  assert.deepEqual(mine.body.volume_type.extra_specs, { multiattach: '<is> False' }, 'user-visible specs only');
+  assertCinderShape('volume_type/volume-types-list-response.json', (await asAlice('GET', '/types')).body, { hidden: ['qos_specs_id'] });
+  // a reader is not a member: volume_extension:volume_type_access hides the key
+  const rita = await stack.makeProjectUser('types-r', 'rita', 'reader');
+  const tR = await stack.token(rita);
+  const asRita = await stack.http('GET', `/volume/v3/${rita.projectId}/types/${id}`, { token: tR });
+  assert.equal(asRita.status, 200);
+  assertCinderShape('volume_type/volume-type-show-response.json', asRita.body, { hidden: ['qos_specs_id', 'os-volume-type-access:is_public'] });
+  assert.equal((await asAdmin('DELETE', `/types/${id}`)).status, 202);
+});

@@ -6,7 +6,7 @@ import type { RequestContext, Route } from '../../http/router';
 import { json, accepted } from '../../http/respond';
 import { ApiError, badRequest, conflict, notFound } from '../../http/errors';
 import { validateBody } from '../../api/validation';
-import { isAdmin } from '../../api/policy';
+import { allowed, isAdmin } from '../../api/policy';
 import { AlreadyExistsError } from '../../store/tables';
 import { booleanSchema, boolParam, cinderRoute, cinderTime, descriptionSchema, collectionUrl, compareBy, pageAfter, sortParams } from '../common';
 import { pageRequest, nextLinks } from '../../api/pagination';
@@ -68,13 +68,13 @@ async function list(ctx: RequestContext) {
   const page = pageRequest(ctx.query);
   const items = pageAfter(all, page.marker, page.limit, (m) => notFound(`Marker ${m} could not be found.`));
   const links = nextLinks(collectionUrl(ctx, '/types'), ctx.query, items, page);
-  return json({ volume_types: items.map((t) => typeView(ctx, t)), ...(links ? { volume_type_links: links } : {}) });
+  return json({ volume_types: items.map((t) => typeView(ctx, t, 'index')), ...(links ? { volume_type_links: links } : {}) });
 }
 
 async function show(ctx: RequestContext) {
   const id = ctx.params.type_id;
   const t = id === 'default' ? await defaultType(ctx) : (await visibleType(ctx, id)).value;
-  return json({ volume_type: typeView(ctx, t) });
+  return json({ volume_type: typeView(ctx, t, id === 'default' ? 'default' : 'show') });
 }
 
 async function create(ctx: RequestContext) {
@@ -103,7 +103,7 @@ async function create(ctx: RequestContext) {
     if (e instanceof AlreadyExistsError) throw conflict(`Volume Type ${b.name} already exists.`);
     throw e;
   }
-  return json({ volume_type: typeView(ctx, t) });
+  return json({ volume_type: typeView(ctx, t, 'create') });
 }
 
 async function update(ctx: RequestContext) {
@@ -130,7 +130,7 @@ async function update(ctx: RequestContext) {
     if (e instanceof AlreadyExistsError) throw conflict(`Volume Type ${next.name} already exists.`);
     throw e;
   }
-  return json({ volume_type: typeView(ctx, stored.value) });
+  return json({ volume_type: typeView(ctx, stored.value, 'update') });
 }
 
 async function remove(ctx: RequestContext) {
@@ -143,7 +143,7 @@ async function remove(ctx: RequestContext) {
 }
 
 function shownSpecs(ctx: RequestContext, t: VolumeTypeRecord): Record<string, string> {
-  if (isAdmin(ctx.auth!)) return t.extra_specs;
+  if (allowed(ctx, 'volume_extension:types_extra_specs:read_sensitive')) return t.extra_specs;
   return Object.fromEntries(Object.entries(t.extra_specs).filter(([k]) => USER_VISIBLE_SPECS.includes(k)));
 }
 

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Services } from '../../services';
 import type { RequestContext } from '../../http/router';
-import { isAdmin } from '../../api/policy';
+import { allowed, isAdmin } from '../../api/policy';
 import { badRequest, notFound } from '../../http/errors';
 import { AlreadyExistsError, type Stored } from '../../store/tables';
 import { cinderTime } from '../common';
@@ -205,17 +205,27 @@ export function checkSpecs(specs: Record<string, string | null>): void {
   }
 }
 
-/** Cinder's type view: extra specs trimmed for non-admins, qos_specs_id for admins. */
-export function typeView(ctx: RequestContext, t: VolumeTypeRecord) {
-  const admin = isAdmin(ctx.auth!);
-  const specs = admin ? t.extra_specs : Object.fromEntries(Object.entries(t.extra_specs).filter(([k]) => USER_VISIBLE_SPECS.includes(k)));
-  return {
-    id: t.id,
-    name: t.name,
-    is_public: t.is_public,
-    description: t.description,
-    extra_specs: specs,
-    ...(admin ? { qos_specs_id: t.qos_specs_id } : {}),
-    'os-volume-type-access:is_public': t.is_public,
-  };
+/**
+ * Which Cinder view renders a type. show and index are cinder/api/v3/views/types.py, plus the
+ * volume_type_access extension's `os-volume-type-access:is_public` (which finds nothing to extend for
+ * GET /types/default: the cached resource is keyed by the real id); create and update are
+ * types_manage's cinder/api/views/types.py (full extra_specs, no qos_specs_id), and the extension
+ * extends create only.
+ */
+export type TypeViewCall = 'show' | 'index' | 'default' | 'create' | 'update';
+
+export function typeView(ctx: RequestContext, t: VolumeTypeRecord, call: TypeViewCall) {
+  const base = { id: t.id, name: t.name, is_public: t.is_public, description: t.description };
+  if (call === 'create' || call === 'update') {
+    return { ...base, extra_specs: t.extra_specs, ...(call === 'create' && allowed(ctx, 'volume_extension:volume_type_access') ? { 'os-volume-type-access:is_public': t.is_public } : {}) };
+  }
+  const out: Record<string, unknown> = { ...base };
+  if (allowed(ctx, 'volume_extension:access_types_extra_specs')) {
+    out.extra_specs = allowed(ctx, 'volume_extension:types_extra_specs:read_sensitive')
+      ? t.extra_specs
+      : Object.fromEntries(Object.entries(t.extra_specs).filter(([k]) => USER_VISIBLE_SPECS.includes(k)));
+  }
+  if (allowed(ctx, 'volume_extension:access_types_qos_specs_id')) out.qos_specs_id = t.qos_specs_id;
+  if (call !== 'default' && allowed(ctx, 'volume_extension:volume_type_access')) out['os-volume-type-access:is_public'] = t.is_public;
+  return out;
 }
