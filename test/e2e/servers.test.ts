@@ -334,6 +334,26 @@ test("a project never sees another project's servers; all_tenants is for admins"
   assert.deepEqual(one.body.servers, []);
   const adminOwn = await stack.http('GET', '/compute/v2.1/servers', { token: tAdmin });
   assert.deepEqual(adminOwn.body.servers, [], 'without all_tenants an admin lists their own project');
+  // host (exact) and node (regex) filter for admins (allow_all_filters); others' are dropped unread
+  const host = all.body.servers.find((s: { id: string }) => s.id === id)['OS-EXT-SRV-ATTR:host'];
+  assert.match(host, /^azure-/);
+  const aliceIds = list.body.servers.map((s: { id: string }) => s.id).sort();
+  const ids = async (query: string, token = tAdmin) => {
+    const r = await stack.http('GET', `/compute/v2.1/servers${query}`, { token });
+    assert.equal(r.status, 200, r.text);
+    return r.body.servers.map((s: { id: string }) => s.id).sort();
+  };
+  assert.ok((await ids(`?all_tenants=1&host=${host}`)).includes(id));
+  assert.deepEqual(await ids('?all_tenants=1&host=compute-elsewhere'), []);
+  assert.deepEqual(await ids(`?all_tenants=1&host=${host.slice(0, -1)}`), [], 'host is an exact match');
+  assert.deepEqual(await ids('?all_tenants=1&host=compute-elsewhere&host=' + host), await ids(`?all_tenants=1&host=${host}`), 'the last of repeated values');
+  assert.ok((await ids('?all_tenants=1&node=^azure-')).includes(id));
+  assert.deepEqual(await ids('?all_tenants=1&node=^elsewhere'), []);
+  assert.deepEqual(await ids('?host=compute-elsewhere&node=nothing', tAlice), aliceIds, "a member's host and node filters are ignored");
+  const cli = await stack.oscJson<{ ID: string }[]>(['server', 'list', '--all-projects', '--host', 'compute-elsewhere']);
+  assert.deepEqual(cli, []);
+  const cliHost = await stack.oscJson<{ ID: string }[]>(['server', 'list', '--all-projects', '--host', host]);
+  assert.ok(cliHost.some((s) => s.ID === id));
 });
 
 test("multiple create: each server its own VM, named by Nova's template", async () => {

@@ -92,6 +92,16 @@ function filtersOf(ctx: RequestContext): Filters {
     f.odata.push(odata`user_id eq ${user}`);
     f.match.push((s) => s.user_id === user);
   }
+  // host: an exact match on the instance's host (nova/db/main/api.py exact_match_filter_names); node:
+  // a regex over its node (the regex filters), Jacket's node being its host. Not indexed columns: the
+  // rows are matched while reading. webob's req.GET (a MultiDict) gives the last value of a repeat.
+  const host = q.getAll('host').pop();
+  if (admin && host !== undefined) f.match.push((s) => s.host === host);
+  const node = q.getAll('node').pop();
+  if (admin && node !== undefined) {
+    const re = regexOf('node', node);
+    f.match.push((s) => s.host !== null && re.test(s.host));
+  }
   return f;
 }
 
