@@ -110,6 +110,41 @@ export interface BackupRecord {
   };
   /** The volume a running restore writes to. */
   restore_volume_id?: string;
+  /**
+   * The source volume's metadata when the backup was made, which a restore puts onto its target
+   * (cinder/backup/driver.py BackupMetadataAPI: volume-base-metadata, volume-metadata,
+   * volume-glance-metadata; see restoredVolumeMeta). Absent on backups made before Jacket kept it.
+   */
+  volume_meta?: BackupVolumeMeta;
+}
+
+export interface BackupVolumeMeta {
+  name: string | null;
+  description: string | null;
+  metadata: Record<string, string>;
+  image_metadata?: Record<string, string>;
+}
+
+/**
+ * What a restore writes onto its target volume, as BackupMetadataAPI.put (version 2) does: the volume
+ * metadata replaces the target's when the source had any (volume_metadata_update with delete); the
+ * Glance metadata likewise, and the volume becomes bootable; the name and description only when the
+ * source had a name and the target looks auto-created for this restore (no name, or
+ * restore_backup_<id>), so a volume the user named keeps its name.
+ */
+export function restoredVolumeMeta(target: Pick<VolumeRecord, 'name'>, m: BackupVolumeMeta | undefined): Partial<VolumeRecord> {
+  if (!m) return {};
+  const out: Partial<VolumeRecord> = {};
+  if (m.name && (!target.name || target.name.startsWith('restore_backup_'))) {
+    out.name = m.name;
+    out.description = m.description;
+  }
+  if (Object.keys(m.metadata).length > 0) out.metadata = { ...m.metadata };
+  if (m.image_metadata && Object.keys(m.image_metadata).length > 0) {
+    out.image_metadata = { ...m.image_metadata };
+    out.bootable = true;
+  }
+  return out;
 }
 
 export type SnapshotStatus = 'creating' | 'available' | 'deleting' | 'error' | 'error_deleting' | 'backing-up' | 'restoring' | 'unmanaging';

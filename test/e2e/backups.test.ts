@@ -184,6 +184,48 @@ test('backups: full and incremental copies in the backups container, restore to 
   await waitFor('restored volume disks gone', async () => ((await diskOf(vNew.id)).length === 0 ? true : undefined));
 });
 
+test("a restore puts the source volume's metadata, as it was when backed up, onto its target", async () => {
+  const src = await asAlice('POST', '/volumes', { volume: { size: 1, name: 'meta-src', description: 'the source', metadata: { tier: 'gold', owner: 'alice' } } });
+  assert.equal(src.status, 202, src.text);
+  const srcId = src.body.volume.id;
+  await waitVolume(srcId, 'available');
+  const bk = await asAlice('POST', '/backups', { backup: { volume_id: srcId, name: 'meta-b' } });
+  assert.equal(bk.status, 202, bk.text);
+  await waitBackup(bk.body.backup.id, 'available');
+  // a change after the backup is not what the backup holds
+  assert.equal((await asAlice('PUT', `/volumes/${srcId}/metadata`, { metadata: { tier: 'silver' } })).status, 200);
+  const held = { tier: 'gold', owner: 'alice' };
+
+  // to a new volume without a name: the auto-created volume takes the source's name and description
+  const r1 = await asAlice('POST', `/backups/${bk.body.backup.id}/restore`, { restore: {} });
+  assert.equal(r1.status, 202, r1.text);
+  assert.equal(r1.body.restore.volume_name, `restore_backup_${bk.body.backup.id}`);
+  const v1 = await waitVolume(r1.body.restore.volume_id, 'available');
+  await waitBackup(bk.body.backup.id, 'available');
+  assert.deepEqual(v1.metadata, held);
+  assert.equal(v1.name, 'meta-src');
+  assert.equal(v1.description, 'the source');
+  // to a new volume the user named: metadata restored, the name and description kept
+  const r2 = await asAlice('POST', `/backups/${bk.body.backup.id}/restore`, { restore: { name: 'mine' } });
+  assert.equal(r2.status, 202, r2.text);
+  const v2 = await waitVolume(r2.body.restore.volume_id, 'available');
+  await waitBackup(bk.body.backup.id, 'available');
+  assert.deepEqual(v2.metadata, held);
+  assert.equal(v2.name, 'mine');
+  assert.equal(v2.description, 'auto-created_from_restore_from_backup');
+  // over an existing named volume: its metadata is replaced by the backup's, its name stays
+  const tgt = await asAlice('POST', '/volumes', { volume: { size: 1, name: 'meta-tgt', metadata: { stale: 'x' } } });
+  await waitVolume(tgt.body.volume.id, 'available');
+  const r3 = await asAlice('POST', `/backups/${bk.body.backup.id}/restore`, { restore: { volume_id: tgt.body.volume.id } });
+  assert.equal(r3.status, 202, r3.text);
+  await waitBackup(bk.body.backup.id, 'available');
+  const v3 = await waitVolume(tgt.body.volume.id, 'available');
+  assert.deepEqual(v3.metadata, held);
+  assert.equal(v3.name, 'meta-tgt');
+  // and through the CLI
+  assert.deepEqual((await stack.oscJson(['volume', 'show', v3.id], alice)).properties, held);
+});
+
 test('a backup Azure will not export fails with its reason and leaves the volume available; admins force-delete', async () => {
   const v = (await asAlice('POST', '/volumes', { volume: { size: 1, name: 'bx' } })).body.volume;
   await waitVolume(v.id, 'available');

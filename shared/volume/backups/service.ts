@@ -85,6 +85,8 @@ export async function createBackup(ctx: RequestContext, b: CreateBackupBody): Pr
       updated_at: now,
       data_timestamp: now,
       blob: { name: backupBlobName(id), dataBytes: v.size * 1024 ** 3 },
+      // What the backup driver saves beside the data (BackupMetadataAPI.get), for the restore to put back.
+      volume_meta: { name: v.name, description: v.description, metadata: { ...v.metadata }, ...(v.image_metadata ? { image_metadata: { ...v.image_metadata } } : {}) },
     };
     // The volume turns backing-up under its ETag: a racing delete, extend or second backup loses.
     await t.volumes.replace(vol.partitionKey, vol.rowKey, { ...v, status: 'backing-up', previous_status: v.status, updated_at: now }, vol.etag).catch(() => {

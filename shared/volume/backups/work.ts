@@ -21,7 +21,7 @@ import type { CopyProgress } from '../../azure/diskCopy';
 import type { ArmState } from '../../azure/disks';
 import { absentOn404 } from '../../azure/errors';
 import { cinderTime } from '../common';
-import { backupById, jacketTags, volumeTables, type BackupRecord } from '../model';
+import { backupById, jacketTags, restoredVolumeMeta, volumeTables, type BackupRecord } from '../model';
 import { backupBlobRef } from '../diskCopy';
 import { messageOf, poll, projectOf, refuse, releaseBackup, submitted, terminal, throwIfFailed } from '../volumes/work';
 import { BACKUP_CREATE, BACKUP_DELETE, BACKUP_RESTORE } from '../workKinds';
@@ -227,7 +227,11 @@ const backupRestore: WorkKind = {
         const sub = await arm.deleteDisk(r.old_disk);
         if (!sub.gone) return submitted(s, item, 'old-deleted', sub);
       } else if (await arm.disk(r.old_disk)) return poll(s, item);
-      await t.volumes.update(cur.partitionKey, cur.rowKey, (x) => (x.status !== 'restoring-backup' ? undefined : { ...x, status: 'available', restore: undefined, updated_at: cinderTime() }));
+      // The source volume's metadata goes onto the target with the data (BackupMetadataAPI.put).
+      const meta = (await backupById(s, r.backup_id))?.value.volume_meta;
+      await t.volumes.update(cur.partitionKey, cur.rowKey, (x) =>
+        x.status !== 'restoring-backup' ? undefined : { ...x, ...restoredVolumeMeta(x, meta), status: 'available', restore: undefined, updated_at: cinderTime() },
+      );
       await releaseBackup(s, r.backup_id, v.id);
       return done();
     }

@@ -13,7 +13,7 @@ import { AzureFailureError, azureFailure } from '../../azure/errors';
 import type { ArmState, DiskSource, Submission } from '../../azure/disks';
 import { IMAGES_CONTAINER } from '../../image/vhdBlob';
 import { cinderTime } from '../common';
-import { backupById, dependentsOf, jacketTags, snapshotNameOf, volumeTables, type VolumeRecord } from '../model';
+import { backupById, dependentsOf, jacketTags, restoredVolumeMeta, snapshotNameOf, volumeTables, type VolumeRecord } from '../model';
 import { backupBlobRef } from '../diskCopy';
 import { SNAPSHOT_CREATE, SNAPSHOT_DELETE, VOLUME_CREATE, VOLUME_DELETE, VOLUME_EXTEND } from '../workKinds';
 import { extendKey, snapshotDeltas, typeNameOf, volumeDeltas, volumeLedger } from '../quotas/engine';
@@ -83,8 +83,10 @@ async function sourceOf(s: Services, v: VolumeRecord): Promise<{ id: string; siz
 
 async function finishCreate(s: Services, v: VolumeRecord, status: 'available' | 'error', armDiskId?: string): Promise<WorkResult> {
   const t = volumeTables(s);
+  // A volume restored from a backup gets the source volume's metadata (BackupMetadataAPI.put).
+  const meta = status === 'available' && v.backup_id ? (await backupById(s, v.backup_id))?.value.volume_meta : undefined;
   await t.volumes.update(v.project_id, v.id, (x) =>
-    x.status !== 'creating' ? undefined : { ...x, status, disk: { ...x.disk, ...(armDiskId ? { armId: armDiskId } : {}) }, updated_at: cinderTime() },
+    x.status !== 'creating' ? undefined : { ...x, ...restoredVolumeMeta(x, meta), status, disk: { ...x.disk, ...(armDiskId ? { armId: armDiskId } : {}) }, updated_at: cinderTime() },
   );
   // Once the copy exists (or failed) it no longer needs its source.
   const source = v.snapshot_id ?? v.source_volid;
