@@ -171,9 +171,14 @@ test('openstack server rebuild --image <same image> --wait: Azure reimages the V
 test('rebuild with another image: a new OS disk from the image, swapped in deallocated, the password set by VMAccess', async () => {
   const ubuntu = (await env.stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token: tAlice })).body.images[0].id;
   await env.control.clearRequests();
-  const r = await env.stack.http('POST', `/compute/v2.1/servers/${srv2Id}/action`, { token: tAlice, body: { rebuild: { imageRef: ubuntu, name: 'img2-rebuilt', metadata: { k: 'v' } } } });
+  const r = await env.stack.http('POST', `/compute/v2.1/servers/${srv2Id}/action`, {
+    token: tAlice,
+    body: { rebuild: { imageRef: ubuntu, name: 'img2-rebuilt', metadata: { k: 'v' }, accessIPv6: '0:0:0:0:0:FFFF:CB00:7109' } },
+  });
   assert.equal(r.status, 202, r.text);
   assertNovaResponse('servers', 'ServersController', '_rebuild', '2.1', r.body);
+  // accessIPv6 as netaddr (inet_ntop) writes it: an IPv4-mapped address keeps a dotted tail
+  assert.equal(r.body.server.accessIPv6, '::ffff:203.0.113.9');
   assert.equal(r.body.server.status, 'REBUILD');
   assert.equal(r.body.server.name, 'img2-rebuilt');
   assert.equal(r.body.server.image.id, ubuntu);

@@ -194,7 +194,10 @@ test('server list, list --long, filters, paging and server set --name', async ()
   assert.ok([1, 'Running'].includes(row['Power State'] as number | string), String(row['Power State']));
   assert.equal(row['Availability Zone'], 'nova');
   // a second server, created through the API, to page over
-  const c = await stack.http('POST', '/compute/v2.1/servers', { token: tAlice, body: createBody({ name: 'srv2', adminPass: 'Az-pass-123', networks: [{ uuid: networkId, fixed_ip: '10.0.0.50' }] }) });
+  const c = await stack.http('POST', '/compute/v2.1/servers', {
+    token: tAlice,
+    body: createBody({ name: 'srv2', adminPass: 'Az-pass-123', accessIPv6: '2001:0DB8:0000:0000:0001:0000:0000:00A1', networks: [{ uuid: networkId, fixed_ip: '10.0.0.50' }] }),
+  });
   assert.equal(c.status, 202, c.text);
   assertNovaResponse('servers', 'ServersController', 'create', '2.1', c.body);
   assert.equal(c.body.server.adminPass, 'Az-pass-123');
@@ -216,6 +219,8 @@ test('server list, list --long, filters, paging and server set --name', async ()
   );
   const detail = await stack.http('GET', '/compute/v2.1/servers/detail', { token: tAlice });
   assertNovaResponse('servers', 'ServersController', 'detail', '2.1', detail.body);
+  // created with accessIPv6 in long form: stored and shown as netaddr (inet_ntop) writes it
+  assert.equal(detail.body.servers.find((s: { id: string }) => s.id === id2).accessIPv6, '2001:db8::1:0:0:a1');
   const p1 = await stack.http('GET', '/compute/v2.1/servers?limit=1', { token: tAlice });
   assert.equal(p1.body.servers[0].name, 'srv2');
   assertNovaResponse('servers', 'ServersController', 'index', '2.1', p1.body);
@@ -258,6 +263,8 @@ test('server list, list --long, filters, paging and server set --name', async ()
   assert.equal(v6.status, 200, v6.text);
   assert.equal(v6.body.server.accessIPv6, '2001:db8::1');
   assert.equal((await stack.oscJson(['server', 'show', id2], alice)).accessIPv6, '2001:db8::1');
+  const mapped = await stack.http('PUT', `/compute/v2.1/servers/${id2}`, { token: tAlice, body: { server: { accessIPv6: '::FFFF:203.0.113.9' } } });
+  assert.equal(mapped.body.server.accessIPv6, '::ffff:203.0.113.9', 'an IPv4-mapped address keeps its dotted tail');
   const bad = await stack.http('PUT', `/compute/v2.1/servers/${id2}`, { token: tAlice, body: { server: { name: '' } } });
   assert.equal(bad.status, 400);
   const active = await serverStatus(tAlice, id2, 'ACTIVE');

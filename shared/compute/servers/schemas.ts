@@ -157,17 +157,67 @@ export interface UpdateServerBody {
 /** oslo strutils.bool_from_string for the values the schema admits. */
 export const truthy = (v: boolean | string | undefined) => v === true || (typeof v === 'string' && ['true', '1', 'on', 'yes'].includes(v.toLowerCase()));
 
+/** The eight 16-bit words of an IPv6 address (with an optional dotted IPv4 tail), or undefined. */
+function ipv6Words(v: string): number[] | undefined {
+  const halves = v.split('::');
+  if (halves.length > 2) return undefined;
+  const groups = (h: string): number[] | undefined => {
+    if (h === '') return [];
+    const out: number[] = [];
+    const parts = h.split(':');
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i];
+      if (i === parts.length - 1 && p.includes('.')) {
+        const q = p.split('.');
+        if (q.length !== 4 || !q.every((x) => /^\d{1,3}$/.test(x) && Number(x) <= 255)) return undefined;
+        out.push(Number(q[0]) * 256 + Number(q[1]), Number(q[2]) * 256 + Number(q[3]));
+      } else if (/^[0-9a-f]{1,4}$/i.test(p)) out.push(parseInt(p, 16));
+      else return undefined;
+    }
+    return out;
+  };
+  const head = groups(halves[0]);
+  const tail = halves.length === 2 ? groups(halves[1]) : [];
+  if (!head || !tail) return undefined;
+  if (halves.length === 1) return head.length === 8 ? head : undefined;
+  const fill = 8 - head.length - tail.length;
+  return fill >= 1 ? [...head, ...Array<number>(fill).fill(0), ...tail] : undefined;
+}
+
 /**
- * An IPv6 address as Nova stores and shows it: nova/db/types.py IPAddress binds str(netaddr.IPAddress(v)),
- * the compressed lowercase form (RFC 5952: `2001:DB8:0:0::1` → `2001:db8::1`). Node's WHATWG URL
- * serialises an IPv6 host the same way; an address with an embedded IPv4 part keeps its dotted tail,
- * as netaddr does, and is only lowercased. The schema has validated the address already.
+ * An IPv6 address as Nova stores and shows it: the Instance object's IPV6AddressField coerces with
+ * netaddr.IPAddress, whose str() is the C library's inet_ntop (glibc): lowercase hex without leading
+ * zeros, the first longest run of two or more zero words as `::`, and a dotted IPv4 tail when the first
+ * six words are zero (`::1.2.3.4`) or the address is IPv4-mapped (`::ffff:1.2.3.4`). So
+ * `2001:DB8:0:0::1` → `2001:db8::1` and `0:0:0:0:0:FFFF:102:304` → `::ffff:1.2.3.4`. The schema has
+ * validated the address already; anything this parser does not read is only lowercased.
  */
 export function canonicalIpv6(v: string): string {
-  if (v === '' || v.includes('.')) return v.toLowerCase();
-  try {
-    return new URL(`http://[${v}]/`).hostname.slice(1, -1);
-  } catch {
-    return v.toLowerCase();
+  const w = ipv6Words(v);
+  if (!w) return v.toLowerCase();
+  let best = { base: -1, len: 0 };
+  for (let i = 0; i < 8;) {
+    if (w[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && w[j] === 0) j++;
+    if (j - i > best.len) best = { base: i, len: j - i };
+    i = j;
   }
+  if (best.len < 2) best = { base: -1, len: 0 };
+  const dotted = best.base === 0 && (best.len === 6 || (best.len === 5 && w[5] === 0xffff));
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (i >= best.base && i < best.base + best.len) {
+      if (i === best.base) out += ':';
+      continue;
+    }
+    if (i !== 0) out += ':';
+    if (i === 6 && dotted) return `${out}${w[6] >> 8}.${w[6] & 255}.${w[7] >> 8}.${w[7] & 255}`;
+    out += w[i].toString(16);
+  }
+  if (best.base !== -1 && best.base + best.len === 8) out += ':';
+  return out;
 }
