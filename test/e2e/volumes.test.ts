@@ -307,3 +307,32 @@ test('offset on volume, snapshot and backup lists: applied after the marker, as 
     assert.equal(negative.body.badRequest.message, 'offset must be >= 0');
   }
 });
+
+test('offset on snapshot lists, with snapshots to skip: index and detail, with limit and marker', async () => {
+  const v = await asAlice('POST', '/volumes', { volume: { size: 1, name: 'offset-src' } });
+  assert.equal(v.status, 202, v.text);
+  await waitVolume(v.body.volume.id, 'available');
+  const made: string[] = [];
+  for (const name of ['o1', 'o2', 'o3', 'o4']) {
+    const s = await asAlice('POST', '/snapshots', { snapshot: { volume_id: v.body.volume.id, name } });
+    assert.equal(s.status, 202, s.text);
+    made.push(s.body.snapshot.id);
+    await waitSnapshot(s.body.snapshot.id, 'available');
+  }
+  for (const path of ['/snapshots', '/snapshots/detail']) {
+    const all = (await asAlice('GET', path)).body.snapshots.map((x: { id: string }) => x.id);
+    assert.deepEqual([...all].sort(), [...made].sort(), path);
+    const ids = async (q: string) => {
+      const r = await asAlice('GET', `${path}?${q}`);
+      assert.equal(r.status, 200, r.text);
+      return r.body.snapshots.map((x: { id: string }) => x.id);
+    };
+    assert.deepEqual(await ids('offset=1'), all.slice(1), `${path}: offset skips the first`);
+    assert.deepEqual(await ids('offset=2&limit=1'), all.slice(2, 3), `${path}: offset then limit`);
+    assert.deepEqual(await ids(`marker=${all[0]}&offset=1`), all.slice(2), `${path}: offset counts after the marker`);
+    assert.deepEqual(await ids('offset=4'), [], `${path}: past the end`);
+  }
+  for (const id of made) assert.equal((await asAlice('DELETE', `/snapshots/${id}`)).status, 202);
+  for (const id of made) await waitGone(`/snapshots/${id}`);
+  assert.equal((await asAlice('DELETE', `/volumes/${v.body.volume.id}`)).status, 202);
+});
