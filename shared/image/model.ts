@@ -127,6 +127,26 @@ export class ImageStore {
     await this.index.delete(indexPartition(img.id), img.id);
   }
 
+  /**
+   * The ids that have both an index row and a record, read in two key-only queries over the whole
+   * tables (1000 rows a request): what getAny would find, for many ids at once (the blob sweep).
+   */
+  async idsWithRecords(): Promise<Set<string>> {
+    const [index, records] = await Promise.all([this.index.columns(['doc']), this.records.columns([])]);
+    const stored = new Set(records.map((r) => `${r.partitionKey}/${r.rowKey}`));
+    const out = new Set<string>();
+    for (const r of index) {
+      let owner: string | undefined;
+      try {
+        owner = typeof r.doc === 'string' ? (JSON.parse(r.doc) as OwnerIndex).owner : undefined;
+      } catch {
+        owner = undefined;
+      }
+      if (owner !== undefined && stored.has(`${owner}/${r.rowKey}`)) out.add(r.rowKey);
+    }
+    return out;
+  }
+
   /** Exists already (an id given at create)? Marketplace ids count. */
   async exists(id: string): Promise<boolean> {
     return findMarketplace(this.services.config, id) !== undefined || (await this.index.get(indexPartition(id), id)) !== undefined;

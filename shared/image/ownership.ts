@@ -7,3 +7,18 @@ import { imageStore } from './model';
 export async function imageOwnsBlob(s: Services, id: string): Promise<string | undefined> {
   return (await imageStore(s).getAny(id)) ? 'image-record' : undefined;
 }
+
+/**
+ * The same answer for one sweep pass, read in batches: the image index and the records' keys once, on
+ * first use, instead of two GETs per blob. The batch only proves ownership; an id it does not find is
+ * asked again with imageOwnsBlob (fresh, after the blob was listed), as before batching.
+ */
+export function imageOwnerView(s: Services) {
+  let owned: Promise<Set<string>> | undefined;
+  return {
+    async blob(id: string): Promise<string | undefined> {
+      owned ??= imageStore(s).idsWithRecords();
+      return (await owned).has(id) ? 'image-record' : imageOwnsBlob(s, id);
+    },
+  };
+}

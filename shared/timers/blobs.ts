@@ -13,30 +13,46 @@ import type { BlobState } from '../azure/blobs';
 import { azureFailure } from '../azure/errors';
 import { log } from '../log';
 import { runSweep, type SweepReport, type Outcome } from './sweep';
-import { imageOwnsBlob } from '../image/ownership';
+import { imageOwnerView, imageOwnsBlob } from '../image/ownership';
 import { IMAGES_CONTAINER } from '../image/vhdBlob';
-import { backupOwnsBlob, BACKUPS_CONTAINER } from '../volume/ownership';
+import { volumeOwnerView, backupOwnsBlob, BACKUPS_CONTAINER } from '../volume/ownership';
 
 export const BLOB_SWEEP = 'sweep-blobs';
 
 const IMAGE_NAME = /^image-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.vhd$/;
 
-type Container = { name: string; claim(s: Services, b: BlobState): Promise<string | undefined> };
+/** claim: the pass's answer (batched); fresh: the per-blob answer, read again before a delete. */
+type Container = { name: string; claim(b: BlobState): Promise<string | undefined>; fresh(b: BlobState): Promise<string | undefined> };
 
-const CONTAINERS: readonly Container[] = [
-  { name: BACKUPS_CONTAINER, claim: (s, b) => backupOwnsBlob(s, b.name, b.metadata) },
-  {
-    name: IMAGES_CONTAINER,
-    claim: (s, b) => {
-      const m = IMAGE_NAME.exec(b.name);
-      return m ? imageOwnsBlob(s, m[1]) : Promise.resolve('not-jacket');
+const imageId = (b: BlobState) => IMAGE_NAME.exec(b.name)?.[1];
+
+/**
+ * The containers and their owners' answers, for one pass: the owners are read in batches (the backup
+ * index, the image index and records, once each on first use) and only what a batch cannot prove owned
+ * is read per blob (shared/volume/ownership.ts, shared/image/ownership.ts).
+ */
+function containers(s: Services): Container[] {
+  const volumes = volumeOwnerView(s);
+  const images = imageOwnerView(s);
+  return [
+    { name: BACKUPS_CONTAINER, claim: (b) => volumes.backupBlob(b.name, b.metadata), fresh: (b) => backupOwnsBlob(s, b.name, b.metadata) },
+    {
+      name: IMAGES_CONTAINER,
+      claim: async (b) => {
+        const id = imageId(b);
+        return id ? images.blob(id) : 'not-jacket';
+      },
+      fresh: async (b) => {
+        const id = imageId(b);
+        return id ? imageOwnsBlob(s, id) : 'not-jacket';
+      },
     },
-  },
-];
+  ];
+}
 
-async function whyNot(s: Services, c: Container, b: BlobState): Promise<string | undefined> {
+async function whyNot(claim: Container['claim'], b: BlobState): Promise<string | undefined> {
   if (b.blobType !== 'PageBlob') return 'not-jacket';
-  const why = await c.claim(s, b);
+  const why = await claim(b);
   if (why) return why;
   return b.leaseState === 'leased' ? 'busy' : undefined;
 }
@@ -44,15 +60,15 @@ async function whyNot(s: Services, c: Container, b: BlobState): Promise<string |
 export function sweepBlobs(s: Services, now: Date = new Date()): Promise<SweepReport> {
   const blobs = s.azure.blobs;
   return runSweep(s, BLOB_SWEEP, now, async (run) => {
-    for (const c of CONTAINERS) {
+    for (const c of containers(s)) {
       await run.over(blobs.list(c.name), {
         kind: `blob-${c.name}`,
         name: (b) => b.name,
-        evaluate: (b) => whyNot(s, c, b),
+        evaluate: (b) => whyNot(c.claim, b),
         async remove(b): Promise<Outcome> {
           const cur = await blobs.state(c.name, b.name);
           if (!cur) return 'gone';
-          const why = await whyNot(s, c, cur);
+          const why = await whyNot(c.fresh, cur);
           if (why) return why;
           try {
             return await blobs.deleteIfUnchanged(c.name, b.name, cur.etag);

@@ -16,7 +16,7 @@
 import type { Services } from '../services';
 import type { InventoryItem } from '../azure/inventory';
 import { serverOwnsOsDisk } from '../compute/ownership';
-import { volumeOwnsDisk, snapshotOwnsAzureSnapshot, backupOwnsAzureSnapshot } from '../volume/ownership';
+import { volumeOwnsDisk, snapshotOwnsAzureSnapshot, backupOwnsAzureSnapshot, volumeOwnerView } from '../volume/ownership';
 import { runSweep, type SweepReport } from './sweep';
 import { recheckAndDelete, UUID } from './arm';
 
@@ -45,7 +45,11 @@ export function jacketOwnerOf(r: Pick<InventoryItem, 'name' | 'tags'>, type: 'di
 /** Disk states in which something is using the disk (attached, reserved, exported or uploading). */
 const IN_USE = ['Attached', 'Reserved', 'ActiveSAS', 'ActiveSASFrozen', 'ActiveUpload', 'ReadyToUpload', 'Frozen'];
 
-async function whyNot(s: Services, r: InventoryItem): Promise<string | undefined> {
+/** How a pass asks the volumes' owners: in batches while evaluating, per resource when re-checking. */
+type VolumeOwners = Pick<ReturnType<typeof volumeOwnerView>, 'disk' | 'azureSnapshot'>;
+const freshOwners = (s: Services): VolumeOwners => ({ disk: (id, name) => volumeOwnsDisk(s, id, name), azureSnapshot: (id) => snapshotOwnsAzureSnapshot(s, id) });
+
+async function whyNot(s: Services, owners: VolumeOwners, r: InventoryItem): Promise<string | undefined> {
   const type = r.kind === 'snapshot' ? 'snapshot' : 'disk';
   const owner = jacketOwnerOf(r, type);
   if (!owner) return 'not-jacket';
@@ -54,8 +58,8 @@ async function whyNot(s: Services, r: InventoryItem): Promise<string | undefined
     if (r.diskState && IN_USE.includes(r.diskState)) return 'busy';
   }
   if (r.provisioningState !== 'Succeeded' && r.provisioningState !== 'Failed') return 'busy';
-  if (owner.kind === 'volume') return volumeOwnsDisk(s, owner.id, r.name);
-  if (owner.kind === 'snapshot') return snapshotOwnsAzureSnapshot(s, owner.id);
+  if (owner.kind === 'volume') return owners.disk(owner.id, r.name);
+  if (owner.kind === 'snapshot') return owners.azureSnapshot(owner.id);
   // A backup's snapshot under a read SAS is being copied (or its grant not yet revoked): not a candidate.
   if (owner.kind === 'backup') return r.diskState && IN_USE.includes(r.diskState) ? 'busy' : backupOwnsAzureSnapshot(s, owner.id);
   return serverOwnsOsDisk(s, owner.id, r.name);
@@ -63,12 +67,17 @@ async function whyNot(s: Services, r: InventoryItem): Promise<string | undefined
 
 export function sweepDisks(s: Services, now: Date = new Date()): Promise<SweepReport> {
   return runSweep(s, DISK_SWEEP, now, async (run) => {
+    // Volume, snapshot and backup owners: read in batches, once per pass (shared/volume/ownership.ts);
+    // a server's OS disk is asked only when no VM holds it (an orphan or a server being built or
+    // rebuilt: few), so per disk. The re-check before a delete reads fresh, per resource.
+    const batched = volumeOwnerView(s);
+    const fresh = freshOwners(s);
     for (const kind of ['disk', 'snapshot'] as const) {
       await run.over(s.azure.inventory.list(kind), {
         kind,
         name: (d) => d.name,
-        evaluate: (d) => whyNot(s, d),
-        remove: (d) => recheckAndDelete(s, DISK_SWEEP, kind, d.name, (fresh) => whyNot(s, fresh)),
+        evaluate: (d) => whyNot(s, batched, d),
+        remove: (d) => recheckAndDelete(s, DISK_SWEEP, kind, d.name, (cur) => whyNot(s, fresh, cur)),
       });
     }
   });

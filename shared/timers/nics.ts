@@ -2,6 +2,9 @@
 // <server-id> or <server-id>-<n>), attached to no VM, whose server no longer claims them (the servers'
 // own answer, shared/compute/ownership.ts), are candidates; one that was a candidate in the previous
 // pass too is re-read and deleted. Listing, re-reading and deleting go through s.azure.inventory.
+// The server records are read per NIC, not in a batch like the disk sweep's volume owners: only a NIC
+// no VM holds is asked about (an orphan, or a server still being built), so these are few whatever
+// the number of servers, and a batch would read every server to answer them.
 // The same pass then sweeps the NSGs of deleted security groups (nsgs.ts) and the public IPs of
 // deleted floating IPs (publicIps.ts): after the NICs, so what a NIC deleted in this pass held is seen
 // unheld.

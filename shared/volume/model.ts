@@ -187,9 +187,16 @@ const VOLUME_COLUMNS = ['status', 'name', 'snapshot_id', 'source_volid', 'volume
 const SNAPSHOT_COLUMNS = ['status', 'name', 'volume_id'] as const;
 const BACKUP_COLUMNS = ['status', 'name', 'volume_id', 'parent_id'] as const;
 
+/**
+ * disk_names: the disks the record names (its disk, and a restore's new and old disk), space-separated,
+ * so the disk sweep reads them for every volume in one query (shared/volume/ownership.ts) instead of
+ * one GET per disk. Rows written before the column existed lack it (the sweep then reads the record).
+ */
+const volumeDerived = (v: VolumeRecord) => ({ disk_names: [v.disk.name, v.restore?.disk_name, v.restore?.old_disk].filter((n) => n).join(' ') });
+
 export function volumeTables(s: Services) {
   return {
-    volumes: s.tables.repository<VolumeRecord>('volumes', [...VOLUME_COLUMNS]),
+    volumes: s.tables.repository<VolumeRecord>('volumes', [...VOLUME_COLUMNS], volumeDerived),
     snapshots: s.tables.repository<SnapshotRecord>('volsnapshots', [...SNAPSHOT_COLUMNS]),
     backups: s.tables.repository<BackupRecord>('volbackups', [...BACKUP_COLUMNS]),
     index: s.tables.repository<OwnerRow>('volindex'),

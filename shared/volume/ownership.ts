@@ -4,8 +4,9 @@
 // the sweeps call these instead of reading Cinder's tables, and apply the two-pass rule themselves.
 import type { Services } from '../services';
 import { volumeTables, dependentsOf } from './model';
+import { backupBlobClaim, backupIdOfBlob } from './blobClaims';
 
-export { backupBlobClaim as backupOwnsBlob } from './blobClaims';
+export { backupBlobClaim as backupOwnsBlob };
 export { BACKUPS_CONTAINER } from './diskCopy';
 
 /**
@@ -46,4 +47,57 @@ export async function backupOwnsAzureSnapshot(s: Services, id: string): Promise<
   const rec = (await t.backups.get(ix.value.project_id, id))?.value;
   if (!rec) return 'backup-record';
   return rec.status === 'creating' ? 'backup-copy' : undefined;
+}
+
+/**
+ * The same answers for one sweep pass, read in batches: each owner table the pass needs is read once,
+ * on first use (so after the sweep's listing has begun), in queries of 1000 rows that select only the
+ * keys and the columns the answer needs — instead of one or two GETs per resource. A batch only ever
+ * proves that something is owned; whatever it cannot prove (no index row in the batch, no record, a
+ * record that does not name the disk, a row written before its column existed) is asked again with the
+ * per-resource functions above, read after the resource was listed, exactly as before batching. So a
+ * candidate is still decided on fresh reads, and a batch that has gone stale can only keep a resource
+ * one pass longer (the safe direction); the sweep re-checks a confirmed candidate before deleting it.
+ */
+export function volumeOwnerView(s: Services) {
+  const t = volumeTables(s);
+  // kind -> id -> project, from the id index (one partition per kind)
+  const indexes = new Map<string, Promise<Map<string, string | undefined>>>();
+  // project/id -> the disks the record names (undefined: a row without the column)
+  let diskNames: Promise<Map<string, string[] | undefined>> | undefined;
+  const indexed = (kind: 'volume' | 'snapshot' | 'backup', id: string) => {
+    let p = indexes.get(kind);
+    if (!p) indexes.set(kind, (p = t.index.columns(['doc'], { partition: kind }).then((rows) => new Map(rows.map((r) => [r.rowKey, projectOf(r.doc)])))));
+    return p.then((m) => ({ has: m.has(id), project: m.get(id) }));
+  };
+  const namesOf = async (project: string, id: string) => {
+    diskNames ??= t.volumes.columns(['disk_names']).then((rows) => new Map(rows.map((r) => [`${r.partitionKey}/${r.rowKey}`, typeof r.disk_names === 'string' ? r.disk_names.split(' ') : undefined])));
+    return (await diskNames).get(`${project}/${id}`);
+  };
+  return {
+    /** As volumeOwnsDisk. */
+    async disk(id: string, name: string): Promise<string | undefined> {
+      const { project } = await indexed('volume', id);
+      if (project !== undefined && (await namesOf(project, id))?.includes(name)) return 'volume-record';
+      return volumeOwnsDisk(s, id, name);
+    },
+    /** As snapshotOwnsAzureSnapshot. */
+    async azureSnapshot(id: string): Promise<string | undefined> {
+      return (await indexed('snapshot', id)).has ? 'snapshot-record' : snapshotOwnsAzureSnapshot(s, id);
+    },
+    /** As backupOwnsBlob. */
+    async backupBlob(name: string, metadata: Record<string, string> | undefined): Promise<string | undefined> {
+      const id = backupIdOfBlob(name, metadata);
+      if (!id) return 'not-jacket';
+      return (await indexed('backup', id)).has ? 'backup-record' : backupBlobClaim(s, name, metadata);
+    },
+  };
+}
+
+function projectOf(doc: unknown): string | undefined {
+  try {
+    return typeof doc === 'string' ? (JSON.parse(doc) as { project_id?: string }).project_id : undefined;
+  } catch {
+    return undefined;
+  }
 }

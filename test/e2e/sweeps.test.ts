@@ -287,6 +287,82 @@ test("a backup's temporary snapshot left behind is swept on the second pass; one
   assert.ok(r4.deletedNames.includes(`backup-${copying}`), JSON.stringify(r4));
 });
 
+/** Counts the Table requests `services` makes while `f` runs: point GETs and queries (listEntities calls). */
+async function countingTables<T>(services: Services, f: () => Promise<T>): Promise<{ value: T; gets: number; queries: number }> {
+  const counts = { gets: 0, queries: 0 };
+  const tables = services.tables;
+  const orig = tables.client.bind(tables);
+  tables.client = async (name: string) => {
+    const c = await orig(name);
+    return new Proxy(c, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => {
+          if (prop === 'getEntity') counts.gets++;
+          if (prop === 'listEntities') counts.queries++;
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+  };
+  try {
+    return { value: await f(), ...counts };
+  } finally {
+    delete (tables as { client?: unknown }).client;
+  }
+}
+
+test('the disk sweep reads volume owners in batches: Table reads do not grow with the detached volumes; a stale or legacy row is read per disk', async () => {
+  const created = await stack.http('POST', `/volume/v3/${alice.projectId}/volumes`, { token: tAlice, body: { volume: { size: 1, name: 'batch-template' } } });
+  assert.equal(created.status, 202, created.text);
+  const templateId = created.body.volume.id as string;
+  await waitFor(
+    'volume available',
+    async () => ((await stack.http('GET', `/volume/v3/${alice.projectId}/volumes/${templateId}`, { token: tAlice })).body.volume.status === 'available' ? true : undefined),
+    60000,
+  );
+  const t = volumeTables(s);
+  const template = (await t.volumes.get(alice.projectId, templateId))!.value;
+  // K detached volumes, as a bulk import would write them: index row, record, and the disk on Azure.
+  const K = 30;
+  const copy = async (disk?: string) => {
+    const id = randomUUID();
+    await t.index.upsert('volume', id, { project_id: alice.projectId });
+    await t.volumes.create(alice.projectId, id, { ...template, id, name: `batch-${id.slice(0, 4)}`, disk: { name: disk ?? `volume-${id}`, sku: template.disk.sku } });
+    await emptyDisk(`volume-${id}`, { jacket: 'volume', 'jacket-volume-id': id, 'jacket-project-id': alice.projectId });
+    return id;
+  };
+  const ids = await Promise.all(Array.from({ length: K }, () => copy()));
+  // A restore's leftover: the record names the restore's new disk, so volume-<id> is owned by nothing.
+  const leftover = await copy('volume-restored-elsewhere');
+  // A row written before the disk_names column existed: the batch cannot prove it, the disk is read per disk and kept.
+  const legacy = await copy();
+  const raw = await s.tables.client('volumes');
+  const row = await raw.getEntity<Record<string, unknown>>(alice.projectId, legacy);
+  await raw.updateEntity({ partitionKey: alice.projectId, rowKey: legacy, doc: row.doc as string }, 'Replace');
+
+  const p1 = await countingTables(s, () => sweepDisks(s));
+  const p2 = await countingTables(s, () => sweepDisks(s));
+  for (const p of [p1, p2]) {
+    const r = p.value;
+    assert.ok(skipped(r, 'volume-record') >= K + 2, JSON.stringify(r));
+    for (const id of [...ids, legacy, templateId]) assert.ok(!r.deletedNames.includes(`volume-${id}`), `volume-${id} is owned`);
+    // Before batching: two GETs per detached volume disk (index row, record), 2K + 6 here at least.
+    assert.ok(p.gets <= 12, `point GETs per pass: ${p.gets} (${JSON.stringify(r)})`);
+    assert.ok(p.queries <= 8, `queries per pass: ${p.queries}`);
+  }
+  assert.ok(!p1.value.deletedNames.includes(`volume-${leftover}`), 'never on the first pass');
+  assert.ok(p2.value.deletedNames.includes(`volume-${leftover}`), `a restore's leftover is found through the per-disk read: ${JSON.stringify(p2.value)}`);
+  assert.ok(await diskExists(`volume-${legacy}`));
+
+  for (const id of [...ids, leftover, legacy]) {
+    await t.volumes.delete(alice.projectId, id);
+    await t.index.delete('volume', id);
+  }
+  await Promise.all([...ids, legacy].map((id) => compute.disks.beginDeleteAndWait(RG, `volume-${id}`, FAST)));
+});
+
 test('two sweeps at once (two instances) delete nothing twice; leases expire; dry run deletes nothing', async () => {
   const orphan = randomUUID();
   await jacketNic(orphan);
