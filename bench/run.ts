@@ -9,6 +9,7 @@ import { TIMERS } from '../shared/timers/registry';
 import { hashPassword, verifyPassword } from '../shared/identity/passwords';
 import { log as appLog } from '../shared/log';
 import { orderKey } from '../shared/compute/servers/model';
+import { volumeOrderKey } from '../shared/volume/model';
 import { waitFor } from '../test/support/armStack';
 import type { Creds } from '../test/support/stack';
 import type { RecordedRequest } from '../emulator/control';
@@ -426,7 +427,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     const s = await c.nova('POST', '/servers', { server: { name: 'bench-t', flavorRef: '3', imageRef: c.imageId, networks: [{ uuid: c.networkId }] } });
     expect202(s, 'POST /servers');
     await serverAtRest(c, s.body.server.id, 'ACTIVE');
-    const volT = await captureTemplate(b, templateVolume);
+    // The volumes' order index (volorder) is keyed by volumeOrderKey(created_at, id), the app's function.
+    const volCreated: string = (await c.cinder('GET', `/volumes/${templateVolume}`)).body.volume.created_at;
+    const volT = await captureTemplate(b, templateVolume, (id) => [volumeOrderKey({ created_at: volCreated, id })]);
     // The servers' RowKey is a sort key made from created_at and the id (the app's orderKey).
     const created = s.body.server.created ?? (await c.nova('GET', `/servers/${s.body.server.id}`)).body.server.created;
     const srvT = await captureTemplate(b, s.body.server.id, (id) => [orderKey(created, id)]);

@@ -3,13 +3,19 @@
 //   volindex   kind/id -> project, so an admin can reach any project's volume or snapshot by id;
 //   voldeps    source id -> dependents (snapshots of a volume, volumes being copied from a volume or
 //              snapshot), so nothing deletes a disk or snapshot that a record still needs;
-//   voltypeuse type id -> volumes of that type, so a type in use is not deleted.
+//   voltypeuse type id -> volumes of that type, so a type in use is not deleted;
+//   volorder   project -> volumeOrderKey(created_at, id) -> {id}: a project's volumes in Cinder's default
+//              order (created_at desc, id desc), so a default-sorted list page is one partition query
+//              after the marker plus a point read per volume of the page (volumes/api.ts). Written
+//              before the record at create, removed after it; rows of volumes made before the table
+//              existed are written once by ensureVolumeOrder. A row without a record reads as absent.
 import type { Services } from '../services';
 import type { RequestContext } from '../http/router';
 import { isAdmin } from '../api/policy';
 import { notFound } from '../http/errors';
 import type { Repository, Stored } from '../store/tables';
 import type { CopyProgress } from '../azure/diskCopy';
+import { invertDigits, invertHex } from '../store/order';
 
 export type VolumeStatus =
   | 'creating'
@@ -202,7 +208,48 @@ export function volumeTables(s: Services) {
     index: s.tables.repository<OwnerRow>('volindex'),
     deps: s.tables.repository<DependentRow>('voldeps', ['kind']),
     typeUse: s.tables.repository<TypeUseRow>('voltypeuse'),
+    order: s.tables.repository<OrderRow>('volorder'),
   };
+}
+
+interface OrderRow {
+  id: string;
+}
+
+/** The volorder RowKey: sorts ascending in Cinder's default order, created_at desc then id desc (shared/store/order.ts). */
+export const volumeOrderKey = (v: Pick<VolumeRecord, 'created_at' | 'id'>) => `${invertDigits(v.created_at)}_${invertHex(v.id)}`;
+
+const ORDER_META = '~meta';
+const ORDER_BACKFILLED = 'backfilled-1';
+const orderReady = new WeakMap<Services, Promise<void>>();
+
+/**
+ * Makes sure every volume has its volorder row (the migration for volumes made before it existed):
+ * once per deployment, marked by a row in the table; a process checks the mark once (one point read)
+ * and caches it. Concurrent backfills write the same rows. Creates write their own row before their
+ * record, so nothing made after the mark is missing.
+ */
+export function ensureVolumeOrder(s: Services): Promise<void> {
+  let p = orderReady.get(s);
+  if (!p) {
+    p = (async () => {
+      const t = volumeTables(s);
+      if (await t.order.get(ORDER_META, ORDER_BACKFILLED)) return;
+      const rows = await t.volumes.columns(['doc']);
+      for (let i = 0; i < rows.length; i += 50) {
+        await Promise.all(
+          rows.slice(i, i + 50).map((r) => {
+            const v = JSON.parse(r.doc as string) as VolumeRecord;
+            return t.order.upsert(r.partitionKey, volumeOrderKey(v), { id: v.id });
+          }),
+        );
+      }
+      await t.order.upsert(ORDER_META, ORDER_BACKFILLED, { id: '' });
+    })();
+    p.catch(() => orderReady.delete(s));
+    orderReady.set(s, p);
+  }
+  return p;
 }
 
 export const diskNameOf = (volumeId: string) => `volume-${volumeId}`;

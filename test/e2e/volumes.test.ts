@@ -10,6 +10,10 @@ import { assertCinderShape } from '../support/cinderShapes';
 import { startEmulator, type RunningEmulator } from '../../emulator/server';
 import { EmulatorControl } from '../../emulator/control';
 import { createAzureClients, type AzureClients } from '../../shared/azure/clients';
+import { randomUUID } from 'node:crypto';
+import { createServices } from '../../shared/services';
+import { loadConfig } from '../../shared/config';
+import { ensureVolumeOrder, volumeOrderKey, volumeTables } from '../../shared/volume/model';
 
 let stack: Stack;
 let emu: RunningEmulator;
@@ -335,4 +339,116 @@ test('offset on snapshot lists, with snapshots to skip: index and detail, with l
   for (const id of made) assert.equal((await asAlice('DELETE', `/snapshots/${id}`)).status, 202);
   for (const id of made) await waitGone(`/snapshots/${id}`);
   assert.equal((await asAlice('DELETE', `/volumes/${v.body.volume.id}`)).status, 202);
+});
+
+test('default-sorted volume pages come from the volorder index: the same volumes as the full read, page-sized reads, old volumes backfilled once', async () => {
+  const carol = await stack.makeProjectUser('vol-order', 'carol');
+  const tC = await stack.token(carol);
+  const asCarol = (p: string) => cinder('GET', p, tC, carol.projectId);
+  const made = await cinder('POST', '/volumes', tC, carol.projectId, { volume: { size: 1, name: 'order-template' } });
+  assert.equal(made.status, 202, made.text);
+  const s = stack.cloud.services;
+  const t = volumeTables(s);
+  const template = (await t.volumes.get(carol.projectId, made.body.volume.id))!.value;
+  // 24 volumes written as the app writes them (ties on created_at sort by id desc), 2 written before
+  // volorder existed (no order row).
+  const write = async (i: number, withOrder: boolean) => {
+    const id = randomUUID();
+    const v = { ...template, id, name: `v${i}`, created_at: `2026-01-01T00:00:0${i % 5}.${String(i % 3).padStart(6, '0')}`, disk: { ...template.disk, name: `volume-${id}` } };
+    await t.index.upsert('volume', id, { project_id: carol.projectId });
+    if (withOrder) await t.order.upsert(carol.projectId, volumeOrderKey(v), { id });
+    await t.volumes.create(carol.projectId, id, v);
+    return id;
+  };
+  const ids = await Promise.all(Array.from({ length: 24 }, (_, i) => write(i, true)));
+  const legacy = await Promise.all([write(100, false), write(101, false)]);
+  // The migration: with its mark gone, a process backfills the rows once.
+  assert.equal((await asCarol('/volumes/detail?limit=1')).status, 200); // the host has checked the mark
+  assert.ok(await t.order.delete('~meta', 'backfilled-1'));
+  await ensureVolumeOrder(createServices(loadConfig(stack.cloud.settings)));
+  for (const id of legacy) {
+    const v = (await t.volumes.get(carol.projectId, id))!.value;
+    assert.ok(await t.order.get(carol.projectId, volumeOrderKey(v)), 'backfilled');
+  }
+  assert.ok(await t.order.get('~meta', 'backfilled-1'));
+
+  // limit above 100: the full read, sorted in memory as before.
+  const full = await asCarol('/volumes/detail?limit=1000');
+  assert.equal(full.status, 200, full.text);
+  const expected: string[] = full.body.volumes.map((v: { id: string }) => v.id);
+  assert.equal(expected.length, 27);
+  const byCinder = [...full.body.volumes].sort((a, b) => (a.created_at === b.created_at ? (a.id < b.id ? 1 : -1) : a.created_at < b.created_at ? 1 : -1)).map((v) => v.id);
+  assert.deepEqual(expected, byCinder, 'created_at desc, id desc');
+  assert.ok([...ids, ...legacy].every((id) => expected.includes(id)));
+
+  // Walking the ordered pages by their next links gives the same volumes in the same order.
+  const walked: string[] = [];
+  let next: string | undefined = '/volumes/detail?limit=7';
+  while (next) {
+    const r = await asCarol(next);
+    assert.equal(r.status, 200, r.text);
+    walked.push(...r.body.volumes.map((v: { id: string }) => v.id));
+    const href = r.body.volumes_links?.[0]?.href as string | undefined;
+    next = href ? href.slice(href.indexOf('/volumes/detail')) : undefined;
+    if (r.body.volumes.length < 7) assert.equal(href, undefined, 'no next link under a short page');
+  }
+  assert.deepEqual(walked, expected);
+  const summary = await asCarol('/volumes?limit=4&sort=created_at:desc');
+  assert.deepEqual(
+    summary.body.volumes.map((v: { id: string }) => v.id),
+    expected.slice(0, 4),
+  );
+  assert.ok(summary.body.volumes_links[0].href.includes(`marker=${expected[3]}`));
+  const offset = await asCarol(`/volumes/detail?marker=${expected[3]}&offset=1&limit=4`);
+  assert.deepEqual(
+    offset.body.volumes.map((v: { id: string }) => v.id),
+    expected.slice(5, 9),
+    'offset after the marker',
+  );
+  // A marker that is not the project's volume: 404 as the full read answers it.
+  for (const m of [randomUUID(), 'a%2Fb']) {
+    const fast = await asCarol(`/volumes/detail?limit=5&marker=${m}`);
+    const slow = await asCarol(`/volumes/detail?limit=1000&marker=${m}`);
+    assert.equal(fast.status, 404, fast.text);
+    assert.deepEqual(fast.body, slow.body);
+  }
+  const aliceVol = (await asAlice('GET', '/volumes?limit=1')).body.volumes[0]?.id;
+  if (aliceVol) assert.equal((await asCarol(`/volumes/detail?limit=5&marker=${aliceVol}`)).status, 404, "another project's volume is no marker");
+
+  // Page-sized: a page of 5 reads 5 volume records by point reads and never queries the volumes table.
+  const counts = new Map<string, number>();
+  const tables = s.tables;
+  const orig = tables.client.bind(tables);
+  tables.client = async (name: string) => {
+    const c = await orig(name);
+    return new Proxy(c, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => {
+          if (prop === 'getEntity' || prop === 'listEntities') counts.set(`${name} ${prop}`, (counts.get(`${name} ${prop}`) ?? 0) + 1);
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+  };
+  try {
+    const r = await asCarol(`/volumes/detail?limit=5&marker=${expected[10]}`);
+    assert.deepEqual(
+      r.body.volumes.map((v: { id: string }) => v.id),
+      expected.slice(11, 16),
+    );
+  } finally {
+    delete (tables as { client?: unknown }).client;
+  }
+  assert.equal(counts.get('volumes listEntities'), undefined, JSON.stringify([...counts]));
+  assert.equal(counts.get('volumes getEntity'), 6, `the marker and the 5 volumes: ${JSON.stringify([...counts])}`);
+  assert.equal(counts.get('volorder listEntities'), 1, JSON.stringify([...counts]));
+
+  for (const id of [...ids, ...legacy]) {
+    const v = (await t.volumes.get(carol.projectId, id))!.value;
+    await t.volumes.delete(carol.projectId, id);
+    await t.order.delete(carol.projectId, volumeOrderKey(v));
+    await t.index.delete('volume', id);
+  }
 });

@@ -14,6 +14,7 @@ import type { RequestContext } from '../../http/router';
 import { isAdmin, type AuthContext } from '../../api/policy';
 import { conflict, notFound } from '../../http/errors';
 import type { Repository, Stored } from '../../store/tables';
+import { invertHex } from '../../store/order';
 
 /** nova/compute/vm_states.py */
 export type VmState = 'active' | 'building' | 'paused' | 'suspended' | 'stopped' | 'rescued' | 'resized' | 'soft-delete' | 'deleted' | 'error' | 'shelved' | 'shelved_offloaded';
@@ -134,11 +135,10 @@ export const PK_ID = 'id';
 export const PK_ALL = 'all';
 
 const MAX_TIME = 99999999999999;
-/** Sorts ascending in Nova's default order: newest first, then id descending (hex digits inverted). */
+/** Sorts ascending in Nova's default order: newest first, then id descending (shared/store/order.ts). */
 export function orderKey(createdAt: string, id: string): string {
   const inv = String(MAX_TIME - Date.parse(createdAt)).padStart(14, '0');
-  const idInv = id.toLowerCase().replace(/[0-9a-f]/g, (c) => (15 - parseInt(c, 16)).toString(16));
-  return `${inv}-${idInv}`;
+  return `${inv}-${invertHex(id)}`;
 }
 
 /** Nova's time format for created/updated: seconds, Z. */
