@@ -5,6 +5,7 @@
 import type { DriverContext } from './context';
 import { absentOn404 } from './errors';
 import { onceMoreIfThrottled } from './throttle';
+import { nicBody, type NicSpec } from './vms';
 
 /** The fields of an ARM security rule Jacket reads (the SDK's SecurityRule has these, flattened). */
 export interface AzureSecurityRule {
@@ -62,6 +63,10 @@ export interface NetworkDriver {
   setNicPublicIp(nic: string, publicIpId: string): Promise<boolean>;
   /** Takes that public IP off the NIC, if the NIC (still) carries it; absent NIC is success. */
   unsetNicPublicIp(nic: string, publicIpId: string): Promise<void>;
+  /** Creates the NIC of a port made through Neutron's API and waits for it: its id, address and MAC. */
+  putPortNic(nic: NicSpec, tags: Record<string, string>): Promise<{ id: string; ip?: string; mac?: string }>;
+  /** Deletes a port's NIC and waits; absent is success. Azure refuses one a VM holds (NicInUse). */
+  deletePortNic(name: string): Promise<void>;
 }
 
 const ruleBody = (r: NsgRuleSpec) => ({
@@ -124,6 +129,28 @@ export function networkDriver(ctx: DriverContext): NetworkDriver {
     },
     async deletePublicIp(name) {
       await onceMoreIfThrottled(() => absentOn404(() => ctx.clients().network.publicIPAddresses.beginDeleteAndWait(rg(), name, POLL)));
+    },
+    async putPortNic(nic, tags) {
+      const body = nicBody(ctx.cfg.azure.location, { id: '', project_id: '' }, nic, tags);
+      const made = await onceMoreIfThrottled(() =>
+        ctx.clients().network.networkInterfaces.beginCreateOrUpdateAndWait(
+          rg(),
+          nic.name,
+          {
+            location: body.location,
+            tags,
+            ipConfigurations: body.properties.ipConfigurations.map((c) => ({ name: c.name, ...c.properties })),
+            networkSecurityGroup: body.properties.networkSecurityGroup,
+          },
+          POLL,
+        ),
+      );
+      const ipcs = made.ipConfigurations ?? [];
+      const primary = ipcs.find((c) => c.primary) ?? ipcs[0];
+      return { id: made.id ?? '', ip: primary?.privateIPAddress, mac: made.macAddress };
+    },
+    async deletePortNic(name) {
+      await onceMoreIfThrottled(() => absentOn404(() => ctx.clients().network.networkInterfaces.beginDeleteAndWait(rg(), name, POLL)));
     },
     async setNicPublicIp(name, publicIpId) {
       return putNicPublicIp(name, () => ({ id: publicIpId }));

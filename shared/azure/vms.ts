@@ -42,10 +42,11 @@ export interface NicSpec {
   fixedIp?: string;
 }
 
-export function nicBody(location: string, owner: Pick<VmOwner, 'id' | 'project_id'>, nic: NicSpec) {
+/** A NIC's ARM body; tagged for its server, or (`tags` given) for a port made through Neutron's API. */
+export function nicBody(location: string, owner: Pick<VmOwner, 'id' | 'project_id'>, nic: NicSpec, tags: Record<string, string> = serverTags(owner)) {
   return {
     location,
-    tags: serverTags(owner),
+    tags,
     properties: {
       ipConfigurations: [
         {
@@ -74,6 +75,8 @@ export interface VmSpec {
   customData?: string;
   azureZone?: string;
   nicIds: string[];
+  /** NICs the VM's delete must leave (ports the user made: Nova keeps them); the others go with the VM. */
+  keepNicIds?: string[];
   /** The flavor says its size can hibernate (azure:hibernation=true): suspend uses it. */
   hibernation?: boolean;
 }
@@ -138,7 +141,7 @@ export function vmBody(ctx: Pick<DriverContext, 'cfg' | 'armId'>, server: VmOwne
     ...(osProfile ? { osProfile } : {}),
     networkProfile: {
       // deleteOption=Delete: the VM's DELETE removes its NICs (and its OS disk) in the same operation.
-      networkInterfaces: spec.nicIds.map((id, i) => ({ id, primary: i === 0, deleteOption: 'Delete' })),
+      networkInterfaces: spec.nicIds.map((id, i) => ({ id, primary: i === 0, deleteOption: spec.keepNicIds?.includes(id) ? 'Detach' : 'Delete' })),
     },
     // Managed boot diagnostics storage: the serial log backs os-getConsoleOutput.
     diagnosticsProfile: { bootDiagnostics: { enabled: true } },

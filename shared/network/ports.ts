@@ -1,12 +1,15 @@
-// /v2.0/ports: one port per server NIC. The servers module writes the records through PortStore when it
-// creates or deletes a NIC; this module only reads them. Table 'ports', one partition per project
-// (a project's listing is one partition query), row key = port id.
+// /v2.0/ports: one port per server NIC, and the ports a project makes (portService.ts). The servers
+// module writes the records of its NICs through PortStore when it creates or deletes one. Table
+// 'ports', one partition per project (a project's listing is one partition query), row key = port id.
 import type { RequestContext, Route } from '../http/router';
-import { json } from '../http/respond';
+import { json, noContent } from '../http/respond';
 import { isAdmin } from '../api/policy';
 import type { Services } from '../services';
 import type { Repository } from '../store/tables';
-import { asBool, asString, listResponse, networkRoute, neutronError, selectFields, type Body, type CollectionSpec } from './common';
+import { conflict, badRequest as httpBadRequest } from '../http/errors';
+import { asBool, asString, badRequest, listResponse, networkRoute, neutronError, selectFields, type Body, type CollectionSpec } from './common';
+import { createPort, deletePort, updatePort } from './portService';
+import { networkQuota, overQuota } from './quotas';
 
 export interface PortRecord {
   id: string;
@@ -25,6 +28,11 @@ export interface PortRecord {
   description?: string;
   /** The Azure NIC this port is (resource id). */
   azureNicId?: string;
+  /**
+   * Made through POST /ports (portService.ts), not by a server create: a server booted on it leaves it
+   * when deleted, as Nova keeps a port the user made.
+   */
+  user_made?: boolean;
   created_at: string;
   updated_at: string;
 }
@@ -42,6 +50,27 @@ export class PortStore {
   /** Records (or replaces) a port. */
   async put(port: PortRecord): Promise<void> {
     await this.repo().upsert(port.project_id, port.id, port);
+  }
+
+  /**
+   * Binds a port the user made to a server (Nova's port binding), under the record's ETag: of two
+   * servers racing for one port exactly one gets it; the other gets Nova's 409. Idempotent for the
+   * same server.
+   */
+  async bind(projectId: string, id: string, serverId: string, deviceOwner: string): Promise<PortRecord> {
+    const next = await this.repo().update(projectId, id, (p) => {
+      if (p.device_id && p.device_id !== serverId) throw conflict(`Port ${id} is still in use.`);
+      return { ...p, device_id: serverId, device_owner: deviceOwner, status: 'BUILD', updated_at: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') };
+    });
+    if (!next) throw httpBadRequest(`Port ${id} could not be found.`);
+    return next.value;
+  }
+
+  /** Undoes bind (a create refused after binding, or the server's delete): only if `serverId` holds it. */
+  async unbind(projectId: string, id: string, serverId: string): Promise<void> {
+    await this.repo().update(projectId, id, (p) =>
+      p.device_id === serverId ? { ...p, device_id: '', device_owner: '', status: 'DOWN', updated_at: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') } : undefined,
+    );
   }
 
   async remove(projectId: string, id: string): Promise<boolean> {
@@ -168,4 +197,48 @@ async function showPort(ctx: RequestContext) {
   return json({ port: selectFields(ctx.query, portBody(p)) });
 }
 
+function resourceBody(ctx: RequestContext): Record<string, unknown> {
+  const b = ctx.body as Record<string, unknown> | undefined;
+  const r = b && typeof b === 'object' && !Array.isArray(b) ? b.port : undefined;
+  if (!r || typeof r !== 'object' || Array.isArray(r)) throw badRequest('Resource body required');
+  return r as Record<string, unknown>;
+}
+
+/** The caller's port (admins: any project's), or Neutron's 404. */
+async function ownPort(ctx: RequestContext): Promise<PortRecord> {
+  const id = ctx.params.port_id;
+  const auth = ctx.auth!;
+  const store = portStore(ctx.services);
+  const p = isAdmin(auth) ? (await store.listAll({ RowKey: [id.toLowerCase()] }, 1))[0] : await store.get(auth.projectId!, id.toLowerCase());
+  if (!p) throw portNotFound(id);
+  return p;
+}
+
+async function createPortRoute(ctx: RequestContext) {
+  const body = resourceBody(ctx);
+  const asked = (body.project_id ?? body.tenant_id) as string | undefined;
+  if (asked !== undefined && asked !== ctx.auth!.projectId && !isAdmin(ctx.auth!)) throw neutronError(403, 'HTTPForbidden', 'Only admins may create a resource in another project.');
+  const projectId = asked ?? ctx.auth!.projectId ?? '';
+  // Counted, not held: ports are also made by server creates (quota show --usage counts the records).
+  const limit = (await networkQuota(ctx.services, projectId)).port;
+  if (limit >= 0 && (await portStore(ctx.services).listProject(projectId)).length >= limit) throw overQuota(['port']);
+  return json({ port: portBody(await createPort(ctx.services, ctx.auth!, projectId, body)) }, 201);
+}
+
+async function updatePortRoute(ctx: RequestContext) {
+  const body = resourceBody(ctx);
+  return json({ port: portBody(await updatePort(ctx.services, await ownPort(ctx), body)) });
+}
+
+async function deletePortRoute(ctx: RequestContext) {
+  await deletePort(ctx.services, await ownPort(ctx));
+  return noContent();
+}
+
 export const portReadRoutes: Route[] = [networkRoute('ports-list', 'GET', '/ports', 'get_port', listPorts), networkRoute('ports-show', 'GET', '/ports/{port_id}', 'get_port', showPort)];
+
+export const portWriteRoutes: Route[] = [
+  networkRoute('ports-create', 'POST', '/ports', 'create_port', createPortRoute),
+  networkRoute('ports-update', 'PUT', '/ports/{port_id}', 'update_port', updatePortRoute),
+  networkRoute('ports-delete', 'DELETE', '/ports/{port_id}', 'delete_port', deletePortRoute),
+];

@@ -6,7 +6,7 @@ import { securityGroupReadRoutes, securityGroupWriteRoutes } from './securityGro
 import { networkQuotaRoutes } from './quotas';
 import { floatingIpRoutes } from './floatingIps';
 import { routerRoutes } from './routers';
-import { portReadRoutes } from './ports';
+import { portReadRoutes, portWriteRoutes } from './ports';
 import { networkWriteRoutes } from './writes';
 
 export const networkRoutes: Route[] = [
@@ -14,6 +14,7 @@ export const networkRoutes: Route[] = [
   ...networkReadRoutes,
   ...securityGroupReadRoutes,
   ...portReadRoutes,
+  ...portWriteRoutes,
   ...networkWriteRoutes,
   ...securityGroupWriteRoutes,
   ...networkQuotaRoutes,

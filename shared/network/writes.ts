@@ -1,6 +1,6 @@
-// Write calls on the core resources. Jacket maps the operator's networks and subnets, and ports follow
-// server NICs, so none of these is created, changed or deleted through this API (security groups are:
-// securityGroups.ts). Policy is checked first (as Neutron's policy hook runs before the plugin), then the call answers
+// Write calls on networks and subnets: Jacket maps the operator's, so neither is created, changed or
+// deleted through this API (ports, security groups, floating IPs and routers are: portService.ts,
+// securityGroups.ts, floatingIps.ts, routers.ts). Policy is checked first (as Neutron's policy hook runs before the plugin), then the call answers
 // as Neutron does for a plugin without the method: 501 NotImplementedError.
 // Extensions Jacket does not offer (trunks, QoS, ...) are absent: their paths match no route and answer
 // Neutron's 404 {"NeutronError": {"type": "HTTPNotFound", "message": "The resource could not be found."}}.
@@ -11,7 +11,6 @@ import type { NetworkPolicy } from './policy';
 const RESOURCES: [resource: string, collection: string, idParam: string][] = [
   ['network', '/networks', 'network_id'],
   ['subnet', '/subnets', 'subnet_id'],
-  ['port', '/ports', 'port_id'],
 ];
 
 function writes(resource: string, collection: string, idParam: string): Route[] {

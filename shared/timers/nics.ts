@@ -1,6 +1,7 @@
 // The NIC sweep: NICs in the resource group that Jacket made for a server (tag jacket=server, name
 // <server-id> or <server-id>-<n>), attached to no VM, whose server no longer claims them (the servers'
-// own answer, shared/compute/ownership.ts), are candidates; one that was a candidate in the previous
+// own answer, shared/compute/ownership.ts), are candidates, and so are NICs made for a port
+// (jacket=port, port-<id>) whose port record is gone; one that was a candidate in the previous
 // pass too is re-read and deleted. Listing, re-reading and deleting go through s.azure.inventory.
 // The server records are read per NIC, not in a batch like the disk sweep's volume owners: only a NIC
 // no VM holds is asked about (an orphan, or a server still being built), so these are few whatever
@@ -14,6 +15,8 @@ import { serverOwnsNic } from '../compute/ownership';
 import { runSweep, type SweepReport, type Outcome } from './sweep';
 import { recheckAndDelete, UUID } from './arm';
 import { nsgSweepTarget } from './nsgs';
+import { portNicName } from '../network/portService';
+import { portStore } from '../network/ports';
 import { publicIpSweepTarget } from './publicIps';
 
 export const NIC_SWEEP = 'sweep-nics';
@@ -25,7 +28,22 @@ export function jacketServerOfNic(nic: Pick<InventoryItem, 'name' | 'tags'>): st
   return nic.name === sid || new RegExp(`^${sid}-\\d+$`).test(nic.name) ? sid : undefined;
 }
 
+/** The port id a NIC stands for, if its tags and name both say Jacket made it for POST /ports. */
+export function jacketPortOfNic(nic: Pick<InventoryItem, 'name' | 'tags'>): { port: string; project: string } | undefined {
+  const id = nic.tags['jacket-port-id'];
+  const project = nic.tags['jacket-project-id'];
+  if (nic.tags.jacket !== 'port' || !id || !UUID.test(id) || !project) return undefined;
+  return nic.name === portNicName(id) ? { port: id, project } : undefined;
+}
+
 async function whyNot(s: Services, nic: InventoryItem): Promise<string | undefined> {
+  const port = jacketPortOfNic(nic);
+  if (port) {
+    // A port's NIC is the record's while the record exists (a server booted on it holds it too).
+    if (nic.heldBy) return 'attached';
+    if (nic.provisioningState !== 'Succeeded' && nic.provisioningState !== 'Failed') return 'busy';
+    return (await portStore(s).get(port.project, port.port)) ? 'port-record' : undefined;
+  }
   const sid = jacketServerOfNic(nic);
   if (!sid) return 'not-jacket';
   if (nic.heldBy) return 'attached';

@@ -325,9 +325,9 @@ test('write calls answer as Neutron does for a plugin without them; absent exten
   const r = await stack.osc(['network', 'create', 'x'], alice);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /HttpException: 501.*create_network is not supported/);
-  const port = await stack.http('POST', '/network/v2.0/ports', { token: tAlice, body: { port: { network_id: teamNetId } } });
-  assert.equal(port.status, 501);
-  assert.equal(port.body.NotImplementedError.type, 'NotImplementedError');
+  const subnet = await stack.http('POST', '/network/v2.0/subnets', { token: tAlice, body: { subnet: { network_id: teamNetId, cidr: '10.9.0.0/24', ip_version: 4 } } });
+  assert.equal(subnet.status, 501);
+  assert.equal(subnet.body.NotImplementedError.type, 'NotImplementedError');
   assert.equal((await stack.http('DELETE', `/network/v2.0/networks/${teamNetId}`, { token: tAlice })).status, 501);
   // nothing changed
   assert.equal((await stack.http('GET', '/network/v2.0/networks', { token: tAlice })).body.networks.length, 2);

@@ -69,6 +69,8 @@ export interface ServerNic {
   version: 4 | 6;
   /** The floating IP on this port (Neutron's, shared/network/floatingIpService.ts), shown in addresses. */
   floating?: string;
+  /** A port the user made (POST /ports): the server boots on its NIC and leaves it when deleted. */
+  preexisting?: boolean;
 }
 
 export interface ServerFault {

@@ -18,6 +18,7 @@ import { imageStore, type ImageRecord } from '../../../image/model';
 import { networkCatalog, parseCidr, type NetworkDef, type SecurityGroupDef } from '../../../network/catalog';
 import { portStore, type PortRecord } from '../../../network/ports';
 import { usableSecurityGroups } from '../../../network/securityGroupStore';
+import { portNicName } from '../../../network/portService';
 import { canonicalIpv6, truthy, type CreateServerBody } from '../schemas';
 import { insertServer, novaTime, removeServer, getServerAny, POWER, type ServerRecord, type ServerNic } from '../model';
 import { adminUsername, checkAdminPass, generatePassword, type OsType } from '../passwords';
@@ -90,6 +91,8 @@ async function keypairPublicKey(s: Services, userId: string, name: string): Prom
 interface RequestedNic {
   network: NetworkDef;
   fixedIp?: string;
+  /** A port the user made (networks: [{port}]): its NIC is taken as it is. */
+  port?: PortRecord;
 }
 
 function ipv4ToInt(ip: string): bigint | undefined {
@@ -124,10 +127,14 @@ async function resolveNetworks(ctx: RequestContext, requested: CreateServerBody[
       if (maxCount > 1) {
         throw badRequest('Failed to launch instances: Unable to launch multiple instances with a single configured port ID. Please launch your instance one by one with different ports.');
       }
-      const port = await portStore(ctx.services).get(projectId, r.port);
+      const port = await portStore(ctx.services).get(projectId, r.port.toLowerCase());
       if (!port) throw badRequest(`Port ${r.port} could not be found.`);
-      if (port.device_id) throw conflict(`Port ${r.port} is still in use.`);
-      throw badRequest('Booting with an existing port is not supported by Jacket: request a network instead.');
+      if (port.device_id || !port.user_made || !port.azureNicId) throw conflict(`Port ${r.port} is still in use.`);
+      if (out.some((o) => o.port?.id === port.id)) throw badRequest(`Port ${r.port} is requested twice.`);
+      const net = all.find((n) => n.id === port.network_id);
+      if (!net) throw badRequest(`Network ${port.network_id} could not be found.`);
+      out.push({ network: net, port });
+      continue;
     }
     const id = r.uuid;
     if (!id || !UUID.test(id)) throw badRequest(`Bad networks format: network uuid is not in proper format (${id ?? ''})`);
@@ -227,6 +234,14 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
   const publicKey = body.key_name !== undefined ? await keypairPublicKey(s, userId, body.key_name) : undefined;
   const nics = await resolveNetworks(ctx, body.networks, maxCount);
   const sg = await resolveSecurityGroup(ctx, body.security_groups);
+  // The groups the server shows: the one its own NICs get, and those of the ports it boots on (Nova
+  // reads them from the ports; requested groups apply only to the ports it makes).
+  const portGroupIds = [...new Set(nics.flatMap((n) => n.port?.security_groups ?? []))];
+  const usable = portGroupIds.length ? await usableSecurityGroups(s, ctx.auth!) : [];
+  const shownGroups = [
+    ...(sg && nics.some((n) => !n.port) ? [{ id: sg.id, name: sg.name }] : []),
+    ...portGroupIds.flatMap((id) => usable.filter((g) => g.id === id).map((g) => ({ id: g.id, name: g.name }))),
+  ];
   const zone = resolveZone(ctx, body.availability_zone);
   if (image.snapshot && (body.adminPass !== undefined || body.key_name !== undefined || body.user_data)) {
     throw badRequest(`Image ${imageRef} is a snapshot of a server's disk: Azure boots it as it is (specialized), so adminPass, key_name and user_data cannot be applied to it.`);
@@ -255,15 +270,27 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
   for (let i = 0; i < n; i++) {
     const id = ids[i];
     const created = novaTime(now);
-    const serverNics: ServerNic[] = nics.map((r, k) => ({
-      network_id: r.network.id,
-      network_name: r.network.name,
-      subnet_id: r.network.subnet.id,
-      port_id: randomUUID(),
-      nic_name: nicName(id, k),
-      version: r.network.subnet.ip_version,
-      ...(r.fixedIp ? { fixed_ip: r.fixedIp } : {}),
-    }));
+    const serverNics: ServerNic[] = nics.map((r, k) =>
+      r.port
+        ? {
+            network_id: r.network.id,
+            network_name: r.network.name,
+            subnet_id: r.network.subnet.id,
+            port_id: r.port.id,
+            nic_name: portNicName(r.port.id),
+            version: r.network.subnet.ip_version,
+            preexisting: true,
+          }
+        : {
+            network_id: r.network.id,
+            network_name: r.network.name,
+            subnet_id: r.network.subnet.id,
+            port_id: randomUUID(),
+            nic_name: nicName(id, k),
+            version: r.network.subnet.ip_version,
+            ...(r.fixedIp ? { fixed_ip: r.fixedIp } : {}),
+          },
+    );
     servers.push({
       id,
       project_id: projectId,
@@ -283,7 +310,7 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
       os_type: image.os,
       key_name: body.key_name ?? null,
       metadata,
-      security_groups: sg ? [{ id: sg.id, name: sg.name }] : [],
+      security_groups: shownGroups,
       nics: serverNics,
       accessIPv4: body.accessIPv4 ?? '',
       accessIPv6: canonicalIpv6(body.accessIPv6 ?? ''),
@@ -305,6 +332,8 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
       await reserveBootVolume(s, volumeBoot, servers[0].id);
       bootReserved = true;
     }
+    // Ports the user made are bound before the record exists (one server per port, under the port's ETag).
+    for (const n of nics) if (n.port) await portStore(s).bind(projectId, n.port.id, servers[0].id, `compute:${zone.name}`);
     for (const srv of servers) await insertServer(s, srv);
   } catch (e) {
     // Refused (the boot volume was taken) or failed part way: nothing stays, the quota is given back.
@@ -313,6 +342,7 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
       if (cur) await removeServer(s, cur);
     }
     if (bootReserved && volumeBoot) await unreserveBootVolume(s, volumeBoot, servers[0].id);
+    for (const n of nics) if (n.port) await portStore(s).unbind(projectId, n.port.id, servers[0].id);
     await rollbackServers(s, projectId, held);
     throw e;
   }
@@ -331,6 +361,7 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
         zone,
         nics,
         sgNsg: sg?.azure,
+        sgId: sg?.id,
         requestId: ctx.requestId,
         snapshot: image.snapshot,
         bootDisk: volumeBoot?.volume.value.disk.name,
@@ -349,6 +380,8 @@ interface LaunchSpec {
   zone: AvailabilityZone;
   nics: RequestedNic[];
   sgNsg?: { nsg: string; resourceGroup: string };
+  /** The security group of the NICs the server makes (its `sgNsg`). */
+  sgId?: string;
   requestId: string;
   /** Boot a copy of this snapshot (a server snapshot image) instead of an image. */
   snapshot?: string;
@@ -368,7 +401,9 @@ async function launch(s: Services, srv: ServerRecord, action: ActionRef, spec: L
   const ports = portStore(s);
   const nsgId = spec.sgNsg ? vms.nsgId(spec.sgNsg) : undefined;
   const now = new Date().toISOString();
-  for (const nic of srv.nics) {
+  for (const [k, nic] of srv.nics.entries()) {
+    // A port the user made was bound at create (PortStore.bind); its NIC, address and group stay as made.
+    if (spec.nics[k].port) continue;
     await ports.put({
       id: nic.port_id,
       project_id: srv.project_id,
@@ -378,7 +413,7 @@ async function launch(s: Services, srv: ServerRecord, action: ActionRef, spec: L
       device_owner: `compute:${srv.availability_zone}`,
       mac_address: '',
       fixed_ips: nic.fixed_ip ? [{ subnet_id: nic.subnet_id, ip_address: nic.fixed_ip }] : [],
-      security_groups: srv.security_groups.map((g) => g.id),
+      security_groups: spec.sgId ? [spec.sgId] : [],
       status: 'BUILD',
       created_at: now,
       updated_at: now,
@@ -387,7 +422,11 @@ async function launch(s: Services, srv: ServerRecord, action: ActionRef, spec: L
   const provisioned = !spec.bootDisk && !spec.snapshot;
   const data: BuildData = {
     action: action.rowKey,
-    nics: srv.nics.map((nic, k) => ({ name: nic.nic_name, subnetId: vms.subnetId(spec.nics[k].network.azure), ...(nsgId ? { nsgId } : {}), ...(nic.fixed_ip ? { fixedIp: nic.fixed_ip } : {}) })),
+    nics: srv.nics.map((nic, k) => {
+      const existing = spec.nics[k].port;
+      if (existing) return { name: nic.nic_name, subnetId: vms.subnetId(spec.nics[k].network.azure), existing: { ip: existing.fixed_ips[0]?.ip_address } };
+      return { name: nic.nic_name, subnetId: vms.subnetId(spec.nics[k].network.azure), ...(nsgId ? { nsgId } : {}), ...(nic.fixed_ip ? { fixedIp: nic.fixed_ip } : {}) };
+    }),
     ...(provisioned ? { image: spec.reference, sealed: seal(s.config, spec.password) } : {}),
     ...(spec.snapshot ? { snapshot: spec.snapshot } : {}),
     ...(spec.bootDisk ? { bootDisk: spec.bootDisk } : {}),

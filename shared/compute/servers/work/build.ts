@@ -39,7 +39,8 @@ export const TEARDOWN_KIND = 'server-teardown';
 /** What the build needs beyond the record, carried in the work item (create.ts). */
 export interface BuildData {
   action: string;
-  nics: NicSpec[];
+  /** `existing`: a port the user made (its NIC exists, with this address): taken as it is, left at delete. */
+  nics: (NicSpec & { existing?: { ip?: string } })[];
   image?: ImageReference;
   /** A server snapshot image: the Azure snapshot copied into the OS disk. */
   snapshot?: string;
@@ -75,6 +76,12 @@ function osSource(srv: ServerRecord, d: BuildData): OsDiskSource {
 async function nicStep(s: Services, item: WorkItem, srv: ServerRecord, k: number): Promise<WorkResult> {
   const d = dataOf(item);
   const spec = d.nics[k];
+  if (spec.existing) {
+    // A port the user made: its NIC is there already (portService.ts); the VM takes it as it is.
+    const ips = { ...(d.ips ?? {}), ...(spec.existing.ip ? { [spec.name]: spec.existing.ip } : {}) };
+    const next = k + 1 < d.nics.length ? `nic:${k + 1}` : d.snapshot ? 'disk' : 'vm';
+    return again(item, 0, { step: next, ...withData(item, { ips }) });
+  }
   const made = await s.azure.vms.createNic(spec, srv);
   const nic = srv.nics[k];
   const ports = portStore(s);
@@ -112,6 +119,7 @@ async function vmStep(s: Services, item: WorkItem, srv: ServerRecord): Promise<W
     azureZone: d.azureZone,
     hibernation: d.hibernation,
     nicIds: d.nics.map((n) => vms.nicId(n.name)),
+    keepNicIds: d.nics.filter((n) => n.existing).map((n) => vms.nicId(n.name)),
   };
   let retryAfter: number | undefined;
   try {
@@ -230,17 +238,30 @@ export const buildKind: WorkKind = {
  */
 async function deleteOrphanNics(s: Services, srv: ServerRecord): Promise<void> {
   if (srv.host && srv.vm_state !== 'error') return;
-  for (const n of srv.nics) await s.azure.vms.deleteNic(n.nic_name);
+  for (const n of srv.nics) if (!n.preexisting) await s.azure.vms.deleteNic(n.nic_name);
+}
+
+/**
+ * The server's ports go: its own with it (after their floating IPs are dissociated, as Neutron's port
+ * delete does); a port the user made stays, unbound, as Nova leaves it (and keeps its floating IP).
+ */
+async function releasePorts(s: Services, srv: ServerRecord): Promise<void> {
+  const own = srv.nics.filter((n) => !n.preexisting);
+  await portsGone(
+    s,
+    srv.project_id,
+    own.map((n) => n.port_id),
+  );
+  const ports = portStore(s);
+  for (const n of own) await ports.remove(srv.project_id, n.port_id);
+  for (const n of srv.nics.filter((x) => x.preexisting)) await ports.unbind(srv.project_id, n.port_id, srv.id);
 }
 
 async function finishDelete(s: Services, item: WorkItem): Promise<WorkResult> {
   const cur = await getServerAny(s, item.id);
   if (!cur) return done();
   await deleteOrphanNics(s, cur.value);
-  // Floating IPs on its ports are dissociated first (Neutron's port delete does it), then the ports go.
-  await portsGone(s, cur.value.project_id, cur.value.nics.map((n) => n.port_id));
-  const ports = portStore(s);
-  for (const n of cur.value.nics) await ports.remove(cur.value.project_id, n.port_id);
+  await releasePorts(s, cur.value);
   // The VM is gone: its volumes are released (delete_on_termination: deleted).
   await releaseServerVolumes(s, cur.value, item.requestId);
   await recordUsageEnd(s, cur.value);
@@ -254,9 +275,7 @@ async function finishDelete(s: Services, item: WorkItem): Promise<WorkResult> {
 
 async function finishCleanup(s: Services, srv: ServerRecord): Promise<WorkResult> {
   await deleteOrphanNics(s, srv);
-  await portsGone(s, srv.project_id, srv.nics.map((n) => n.port_id));
-  const ports = portStore(s);
-  for (const n of srv.nics) await ports.remove(srv.project_id, n.port_id);
+  await releasePorts(s, srv);
   const cur = await getServerAny(s, srv.id);
   if (cur) await updateServer(s, cur, (v) => ({ ...v, nics: v.nics.map(({ addr: _a, mac: _m, floating: _f, ...n }) => n) }));
   return done();

@@ -1,0 +1,175 @@
+// Ports a project makes, as Azure NICs, and servers booted on them, end to end (issue 13): `openstack
+// port create` makes the NIC (checked with @azure/arm-network), `server create --port` boots on it,
+// the server's delete leaves the port (unbound, as Nova keeps a port the user made) and `port delete`
+// removes the NIC; Neutron's errors; cross-project; the sweep removes an orphaned port NIC.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
+import type { Creds } from '../support/stack';
+import { sweepNics } from '../../shared/timers/nics';
+
+const RG = 'ops_resource_group';
+let arm: ArmStack;
+let alice: Creds & { projectId: string; userId: string };
+let bob: Creds & { projectId: string; userId: string };
+let tAlice: string;
+let tBob: string;
+let image: string;
+let privateNet: string;
+
+const net = (token: string, method: string, p: string, body?: unknown) => arm.stack.http(method, `/network/v2.0${p}`, { token, body });
+
+before(async () => {
+  arm = await startArmStack({ asyncDelayMs: 0 });
+  alice = await arm.stack.makeProjectUser('port-a', 'portalice');
+  bob = await arm.stack.makeProjectUser('port-b', 'portbob');
+  [tAlice, tBob] = await Promise.all([arm.stack.token(alice), arm.stack.token(bob)]);
+  image = (await arm.stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token: tAlice })).body.images[0].id;
+  privateNet = (await net(tAlice, 'GET', '/networks?name=private')).body.networks[0].id;
+});
+after(async () => {
+  arm?.control.close();
+  await arm?.stop();
+});
+
+test('port create makes a NIC; server create --port boots on it; the server’s delete leaves the port; port delete removes the NIC', async () => {
+  const sg = await arm.stack.oscJson<{ id: string }>(['security', 'group', 'create', 'port-web'], alice);
+  const port = await arm.stack.oscJson<{ id: string; mac_address: string; fixed_ips: { ip_address: string }[] | string; status: string; device_id: string }>(
+    ['port', 'create', '--network', privateNet, '--fixed-ip', 'ip-address=10.0.0.50', '--security-group', 'port-web', 'p1'],
+    alice,
+  );
+  assert.equal(port.status, 'DOWN');
+  assert.equal(port.device_id, '');
+  const nic = await arm.network.networkInterfaces.get(RG, `port-${port.id}`);
+  assert.equal(nic.tags?.jacket, 'port');
+  assert.equal(nic.ipConfigurations?.[0].privateIPAddress, '10.0.0.50');
+  assert.equal(nic.networkSecurityGroup?.id?.toLowerCase(), (await arm.network.networkSecurityGroups.get(RG, `sg-${sg.id}`)).id?.toLowerCase());
+  const shown = (await net(tAlice, 'GET', `/ports/${port.id}`)).body.port;
+  assert.deepEqual(
+    shown.fixed_ips.map((f: { ip_address: string }) => f.ip_address),
+    ['10.0.0.50'],
+  );
+  assert.deepEqual(shown.security_groups, [sg.id]);
+  // Azure gives a NIC its MAC when a VM runs on it: until then the port shows none.
+  assert.equal(shown.mac_address, '');
+
+  // The address is taken: a second port asking for it is refused, Azure unchanged.
+  const dup = await net(tAlice, 'POST', '/ports', { port: { network_id: privateNet, fixed_ips: [{ ip_address: '10.0.0.50' }] } });
+  assert.equal(dup.status, 409, dup.text);
+  assert.equal(dup.body.NeutronError.type, 'IpAddressAlreadyAllocated');
+
+  const srv = await arm.stack.oscJson<{ id: string }>(['server', 'create', '--flavor', '3', '--image', image, '--port', port.id, 'on-port'], alice);
+  await waitFor('server ACTIVE', async () => ((await arm.stack.http('GET', `/compute/v2.1/servers/${srv.id}`, { token: tAlice })).body.server?.status === 'ACTIVE' ? true : undefined), 120000);
+  const vm = await arm.compute.virtualMachines.get(RG, srv.id);
+  const vmNics = vm.networkProfile?.networkInterfaces ?? [];
+  assert.deepEqual(
+    vmNics.map((n) => [n.id?.split('/').pop(), n.deleteOption]),
+    [[`port-${port.id}`, 'Detach']],
+  );
+  const server = (await arm.stack.http('GET', `/compute/v2.1/servers/${srv.id}`, { token: tAlice })).body.server;
+  assert.deepEqual(
+    server.addresses.private.map((a: { addr: string }) => a.addr),
+    ['10.0.0.50'],
+  );
+  assert.deepEqual(server.security_groups, [{ name: 'port-web' }]);
+  const bound = (await net(tAlice, 'GET', `/ports/${port.id}`)).body.port;
+  assert.equal(bound.device_id, srv.id);
+  assert.equal(bound.status, 'ACTIVE');
+  assert.match(bound.mac_address, /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+  // In use: neither another server nor a delete may take it.
+  const again = await arm.stack.http('POST', '/compute/v2.1/servers', { token: tAlice, body: { server: { name: 'x', flavorRef: '3', imageRef: image, networks: [{ port: port.id }] } } });
+  assert.equal(again.status, 409, again.text);
+  const inUse = await net(tAlice, 'DELETE', `/ports/${port.id}`);
+  assert.equal(inUse.status, 409, inUse.text);
+  assert.equal(inUse.body.NeutronError.type, 'PortInUse');
+
+  await arm.stack.oscOk(['server', 'delete', '--wait', srv.id], alice);
+  const left = (await net(tAlice, 'GET', `/ports/${port.id}`)).body.port;
+  assert.equal(left.device_id, '');
+  assert.equal(left.status, 'DOWN');
+  assert.ok(await arm.network.networkInterfaces.get(RG, `port-${port.id}`), 'the NIC stays with its port');
+
+  await arm.stack.oscOk(['port', 'delete', port.id], alice);
+  await assert.rejects(arm.network.networkInterfaces.get(RG, `port-${port.id}`), (e: { statusCode?: number }) => e.statusCode === 404);
+  assert.equal((await net(tAlice, 'GET', `/ports/${port.id}`)).status, 404);
+});
+
+test('bad port requests get Neutron’s errors and make no NIC; another project cannot see or use a port', async () => {
+  const count = async () => {
+    let n = 0;
+    for await (const _ of arm.network.networkInterfaces.list(RG)) n++;
+    return n;
+  };
+  const before = await count();
+  const publicNet = (await net(tAlice, 'GET', '/networks?name=public')).body.networks[0].id;
+  const cases: [Record<string, unknown>, number, string][] = [
+    [{ network_id: randomUUID() }, 404, 'NetworkNotFound'],
+    [{ network_id: 'x' }, 400, 'HTTPBadRequest'],
+    [{ network_id: publicNet }, 400, 'HTTPBadRequest'],
+    [{ network_id: privateNet, fixed_ips: [{ ip_address: '10.9.9.9' }] }, 400, 'HTTPBadRequest'],
+    [{ network_id: privateNet, fixed_ips: [{ ip_address: '10.0.0.1' }] }, 400, 'HTTPBadRequest'],
+    [{ network_id: privateNet, security_groups: [randomUUID()] }, 404, 'SecurityGroupNotFound'],
+    [{ network_id: privateNet, port_security_enabled: false }, 400, 'HTTPBadRequest'],
+    [{ network_id: privateNet, colour: 'red' }, 400, 'HTTPBadRequest'],
+  ];
+  for (const [body, status, type] of cases) {
+    const r = await net(tAlice, 'POST', '/ports', { port: body });
+    assert.equal(r.status, status, `${JSON.stringify(body)}: ${r.text}`);
+    assert.equal(r.body.NeutronError.type, type, JSON.stringify(body));
+  }
+  assert.equal(await count(), before);
+
+  const mine = (await net(tAlice, 'POST', '/ports', { port: { network_id: privateNet, name: 'mine' } })).body.port;
+  assert.equal((await net(tBob, 'GET', `/ports/${mine.id}`)).status, 404);
+  assert.equal((await net(tBob, 'PUT', `/ports/${mine.id}`, { port: { name: 'x' } })).status, 404);
+  assert.equal((await net(tBob, 'DELETE', `/ports/${mine.id}`)).status, 404);
+  const boot = await arm.stack.http('POST', '/compute/v2.1/servers', { token: tBob, body: { server: { name: 'x', flavorRef: '3', imageRef: image, networks: [{ port: mine.id }] } } });
+  assert.equal(boot.status, 400, boot.text);
+  const renamed = await net(tAlice, 'PUT', `/ports/${mine.id}`, { port: { name: 'renamed' } });
+  assert.equal(renamed.body.port.name, 'renamed');
+  assert.equal((await net(tAlice, 'PUT', `/ports/${mine.id}`, { port: { fixed_ips: [] } })).status, 400);
+  assert.equal((await net(tAlice, 'DELETE', `/ports/${mine.id}`)).status, 204);
+});
+
+test('two servers racing for one port: exactly one boots on it, the other gets Nova’s 409 and nothing is left of it', async () => {
+  const port = (await net(tAlice, 'POST', '/ports', { port: { network_id: privateNet } })).body.port;
+  let release!: () => void;
+  const barrier = new Promise<void>((r) => (release = r));
+  const racers = Array.from({ length: 4 }, async (_, i) => {
+    await barrier;
+    return arm.stack.http('POST', '/compute/v2.1/servers', { token: tAlice, body: { server: { name: `race-${i}`, flavorRef: '3', imageRef: image, networks: [{ port: port.id }] } } });
+  });
+  release();
+  const answers = await Promise.all(racers);
+  const won = answers.filter((r) => r.status === 202);
+  assert.equal(won.length, 1, answers.map((r) => `${r.status} ${r.text}`).join('\n'));
+  for (const r of answers.filter((x) => x.status !== 202)) assert.equal(r.status, 409, r.text);
+  const servers = (await arm.stack.http('GET', '/compute/v2.1/servers?name=race-', { token: tAlice })).body.servers;
+  assert.deepEqual(
+    servers.map((x: { id: string }) => x.id),
+    [won[0].body.server.id],
+  );
+  assert.equal((await net(tAlice, 'GET', `/ports/${port.id}`)).body.port.device_id, won[0].body.server.id);
+  await arm.stack.oscOk(['server', 'delete', '--wait', won[0].body.server.id], alice);
+  assert.equal((await net(tAlice, 'DELETE', `/ports/${port.id}`)).status, 204);
+});
+
+test('the NIC sweep deletes a port NIC whose record is gone, after two passes, and keeps one with a record', async () => {
+  const s = arm.stack.cloud.services;
+  const live = (await net(tAlice, 'POST', '/ports', { port: { network_id: privateNet } })).body.port;
+  const orphan = randomUUID();
+  const subnet = (await arm.network.networkInterfaces.get(RG, `port-${live.id}`)).ipConfigurations![0].subnet!.id!;
+  await arm.network.networkInterfaces.beginCreateOrUpdateAndWait(
+    RG,
+    `port-${orphan}`,
+    { location: arm.emu.location, tags: { jacket: 'port', 'jacket-port-id': orphan, 'jacket-project-id': alice.projectId }, ipConfigurations: [{ name: 'ipconfig1', subnet: { id: subnet } }] },
+    { updateIntervalInMs: 50 },
+  );
+  const first = await sweepNics(s);
+  assert.ok(!first.deletedNames.includes(`port-${orphan}`));
+  const second = await sweepNics(s);
+  assert.ok(second.deletedNames.includes(`port-${orphan}`), JSON.stringify(second));
+  assert.ok(!second.deletedNames.includes(`port-${live.id}`));
+  assert.ok((second.skipped['port-record'] ?? 0) >= 1, JSON.stringify(second));
+});
