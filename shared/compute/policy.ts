@@ -47,6 +47,12 @@ export const COMPUTE_POLICIES = {
   // floating_ips.py, multinic.py
   'os_compute_api:os-floating-ips:add': 'project_member_or_admin',
   'os_compute_api:os-floating-ips:remove': 'project_member_or_admin',
+  'os_compute_api:os-floating-ips:list': 'project_reader_or_admin',
+  'os_compute_api:os-floating-ips:show': 'project_reader_or_admin',
+  'os_compute_api:os-floating-ips:create': 'project_member_or_admin',
+  'os_compute_api:os-floating-ips:delete': 'project_member_or_admin',
+  // floating_ip_pools.py
+  'os_compute_api:os-floating-ip-pools': 'authenticated',
   'os_compute_api:os-multinic:add': 'project_member_or_admin',
   'os_compute_api:os-multinic:remove': 'project_member_or_admin',
   // lock_server.py

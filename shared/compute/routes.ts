@@ -23,9 +23,11 @@ import { virtualInterfaceRoutes } from './servers/api/virtualInterfaces';
 import { simpleTenantUsageRoutes } from './usage/api';
 import { hypervisorRoutes } from './hypervisors/api';
 import { volumeAttachmentRoutes } from './servers/api/volumeAttachments';
+import { novaFloatingIpRoutes } from './network/floatingIps';
 
 export const computeRoutes: Route[] = [
   ...hypervisorRoutes,
+  ...novaFloatingIpRoutes,
   ...computeVersionRoutes,
   ...flavorRoutes,
   ...flavorExtraSpecRoutes,

@@ -207,6 +207,32 @@ test('no project sees or changes another project’s floating IPs, or uses its p
   assert.ok((await net(tAdmin, 'GET', '/floatingips')).body.floatingips.some((f: { id: string }) => f.id === mine.id));
 });
 
+test('Nova’s proxies: os-floating-ip-pools, os-floating-ips and the addFloatingIp / removeFloatingIp actions', async () => {
+  const nova = (method: string, p: string, body?: unknown) => arm.stack.http(method, `/compute/v2.1${p}`, { token: tAlice, body });
+  assert.deepEqual((await nova('GET', '/os-floating-ip-pools')).body, { floating_ip_pools: [{ name: 'public' }] });
+  const made = await nova('POST', '/os-floating-ips', { pool: 'public' });
+  assert.equal(made.status, 200, made.text);
+  const f = made.body.floating_ip;
+  assert.deepEqual(Object.keys(f).sort(), ['fixed_ip', 'id', 'instance_id', 'ip', 'pool']);
+  assert.equal(f.pool, 'public');
+  assert.equal((await nova('POST', '/os-floating-ips', { pool: 'nowhere' })).status, 404);
+  assert.ok((await nova('GET', '/os-floating-ips')).body.floating_ips.some((x: { id: string }) => x.id === f.id));
+  const srv = await boot(alice, tAlice, 'fip-nova');
+  assert.equal((await nova('POST', `/servers/${srv}/action`, { addFloatingIp: { address: f.ip } })).status, 202);
+  const shown = (await nova('GET', `/os-floating-ips/${f.id}`)).body.floating_ip;
+  assert.equal(shown.instance_id, srv);
+  assert.ok(shown.fixed_ip);
+  assert.ok((await nicPublicIp(srv))?.toLowerCase().endsWith(`/fip-${f.id}`));
+  const other = await boot(alice, tAlice, 'fip-nova-2');
+  const notHis = await nova('POST', `/servers/${other}/action`, { removeFloatingIp: { address: f.ip } });
+  assert.equal(notHis.status, 409, notHis.text);
+  assert.equal(notHis.body.conflictingRequest.message, `Floating IP ${f.ip} is not associated with instance ${other}.`);
+  assert.equal((await nova('POST', `/servers/${srv}/action`, { removeFloatingIp: { address: f.ip } })).status, 202);
+  assert.equal(await nicPublicIp(srv), undefined);
+  assert.equal((await nova('DELETE', `/os-floating-ips/${f.id}`)).status, 202);
+  assert.equal((await nova('GET', `/os-floating-ips/${f.id}`)).status, 404);
+});
+
 test('the network sweep deletes a Jacket public IP whose floating IP record is gone, after two passes, and nothing else', async () => {
   const s = arm.stack.cloud.services;
   const orphan = randomUUID();

@@ -6,7 +6,6 @@
 //       driver's NotImplementedError); os-getRDPConsole 400 (removed upstream with Hyper-V).
 //   POST /servers/{id}/remote-consoles   from 2.6: 404 at 2.1, as Nova answers below a method's version.
 //   trigger_crash_dump                   from 2.17: 404 at 2.1; later 400 TriggerCrashDumpNotSupported.
-//   addFloatingIp/removeFloatingIp       Jacket's Neutron has no floating IPs: Nova's 'not found' answers.
 //   addFixedIp/removeFixedIp             one IP per port on Azure: NoMoreFixedIps / FixedIpNotFoundForInstance.
 //   injectNetworkInfo                    202, nothing to do (the base driver's no-op; Azure's DHCP informs the guest).
 //   resetNetwork                         410 (removed upstream).
@@ -106,30 +105,6 @@ registerServerAction({
     const cur = await visibleServer(ctx);
     guard(ctx, cur.value, { method: 'trigger_crash_dump', vm: ['active', 'paused', 'rescued', 'resized', 'error'], host: true });
     throw badRequest('Triggering crash dump is not supported');
-  },
-});
-
-registerServerAction({
-  name: 'addFloatingIp',
-  policy: 'os_compute_api:os-floating-ips:add',
-  schema: objectAction('addFloatingIp', { address: ipFormat, fixed_address: ipFormat }, ['address']),
-  handler: async (ctx, args) => {
-    const a = args as { address: string; fixed_address?: string };
-    const cur = await visibleServer(ctx);
-    const fixed = cur.value.nics.map((n) => n.addr).filter((x): x is string => !!x);
-    if (fixed.length === 0) throw badRequest('Instance network is not ready yet');
-    if (a.fixed_address !== undefined && !fixed.includes(a.fixed_address)) throw badRequest('Specified fixed address not assigned to instance');
-    // Jacket's Neutron has no floating IPs, so no address is one.
-    throw notFound('floating IP not found');
-  },
-});
-
-registerServerAction({
-  name: 'removeFloatingIp',
-  policy: 'os_compute_api:os-floating-ips:remove',
-  schema: objectAction('removeFloatingIp', { address: ipFormat }, ['address']),
-  handler: async (_ctx, args) => {
-    throw notFound(`Floating IP not found for address ${(args as { address: string }).address}.`);
   },
 });
 
