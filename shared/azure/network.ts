@@ -63,6 +63,8 @@ export interface NetworkDriver {
   setNicPublicIp(nic: string, publicIpId: string): Promise<boolean>;
   /** Takes that public IP off the NIC, if the NIC (still) carries it; absent NIC is success. */
   unsetNicPublicIp(nic: string, publicIpId: string): Promise<void>;
+  /** Puts an NSG on a NIC (or takes it off: null); Azure changes this while the VM runs. False when the NIC is gone. */
+  setNicNsg(nic: string, nsgId: string | null): Promise<boolean>;
   /** Creates the NIC of a port made through Neutron's API and waits for it: its id, address and MAC. */
   putPortNic(nic: NicSpec, tags: Record<string, string>): Promise<{ id: string; ip?: string; mac?: string }>;
   /** Deletes a port's NIC and waits; absent is success. Azure refuses one a VM holds (NicInUse). */
@@ -129,6 +131,15 @@ export function networkDriver(ctx: DriverContext): NetworkDriver {
     },
     async deletePublicIp(name) {
       await onceMoreIfThrottled(() => absentOn404(() => ctx.clients().network.publicIPAddresses.beginDeleteAndWait(rg(), name, POLL)));
+    },
+    async setNicNsg(name, nsgId) {
+      const nics = ctx.clients().network.networkInterfaces;
+      const nic = await onceMoreIfThrottled(() => absentOn404(() => nics.get(rg(), name)));
+      if (!nic) return false;
+      if ((nic.networkSecurityGroup?.id ?? '').toLowerCase() === (nsgId ?? '').toLowerCase()) return true;
+      nic.networkSecurityGroup = nsgId ? { id: nsgId } : undefined;
+      await onceMoreIfThrottled(() => nics.beginCreateOrUpdateAndWait(rg(), name, nic, POLL));
+      return true;
     },
     async putPortNic(nic, tags) {
       const body = nicBody(ctx.cfg.azure.location, { id: '', project_id: '' }, nic, tags);

@@ -51,6 +51,17 @@ export const COMPUTE_POLICIES = {
   'os_compute_api:os-floating-ips:show': 'project_reader_or_admin',
   'os_compute_api:os-floating-ips:create': 'project_member_or_admin',
   'os_compute_api:os-floating-ips:delete': 'project_member_or_admin',
+  // security_groups.py
+  'os_compute_api:os-security-groups:get': 'project_reader_or_admin',
+  'os_compute_api:os-security-groups:show': 'project_reader_or_admin',
+  'os_compute_api:os-security-groups:create': 'project_member_or_admin',
+  'os_compute_api:os-security-groups:update': 'project_member_or_admin',
+  'os_compute_api:os-security-groups:delete': 'project_member_or_admin',
+  'os_compute_api:os-security-groups:rule:create': 'project_member_or_admin',
+  'os_compute_api:os-security-groups:rule:delete': 'project_member_or_admin',
+  'os_compute_api:os-security-groups:list': 'project_reader_or_admin',
+  'os_compute_api:os-security-groups:add': 'project_member_or_admin',
+  'os_compute_api:os-security-groups:remove': 'project_member_or_admin',
   // floating_ip_pools.py
   'os_compute_api:os-floating-ip-pools': 'authenticated',
   'os_compute_api:os-multinic:add': 'project_member_or_admin',

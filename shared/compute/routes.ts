@@ -24,10 +24,12 @@ import { simpleTenantUsageRoutes } from './usage/api';
 import { hypervisorRoutes } from './hypervisors/api';
 import { volumeAttachmentRoutes } from './servers/api/volumeAttachments';
 import { novaFloatingIpRoutes } from './network/floatingIps';
+import { novaSecurityGroupRoutes } from './network/securityGroups';
 
 export const computeRoutes: Route[] = [
   ...hypervisorRoutes,
   ...novaFloatingIpRoutes,
+  ...novaSecurityGroupRoutes,
   ...computeVersionRoutes,
   ...flavorRoutes,
   ...flavorExtraSpecRoutes,

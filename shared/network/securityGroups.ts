@@ -39,7 +39,7 @@ async function groupBody(ctx: RequestContext, sg: SecurityGroupDef, withRules: b
 }
 
 /** A rule of a project's group, as Neutron renders it. */
-function recordRuleBody(g: GroupRecord, r: RuleRecord): NeutronRule {
+export function recordRuleBody(g: GroupRecord, r: RuleRecord): NeutronRule {
   return {
     id: r.id,
     security_group_id: g.id,
@@ -56,7 +56,7 @@ function recordRuleBody(g: GroupRecord, r: RuleRecord): NeutronRule {
   };
 }
 
-function recordGroupBody(g: GroupRecord, withRules = true): Body {
+export function recordGroupBody(g: GroupRecord, withRules = true): Body {
   return {
     id: g.id,
     name: g.name,
@@ -92,6 +92,16 @@ const rulesSpec: CollectionSpec = {
   sortKeys: ['id', 'security_group_id', 'direction', 'ethertype', 'protocol', 'port_range_min', 'port_range_max', 'remote_ip_prefix', 'project_id', 'tenant_id'],
   notFound: ruleNotFound,
 };
+
+/**
+ * Every group the caller sees, with its rules, as Neutron renders them (the operator's mapped ones,
+ * then the project's own). Nova's os-security-groups proxy renders these in its own shape.
+ */
+export async function visibleGroupBodies(ctx: RequestContext): Promise<Body[]> {
+  const mapped = await Promise.all(visibleSecurityGroups(ctx).map((sg) => groupBody(ctx, sg, true)));
+  const own = (await visibleGroupRecords(ctx.services, ctx.auth!)).map((g) => recordGroupBody(g, true));
+  return [...mapped, ...own];
+}
 
 async function listGroups(ctx: RequestContext) {
   const withRules = wantsField(ctx.query, 'security_group_rules');

@@ -261,3 +261,61 @@ test('the network sweep deletes a Jacket NSG whose group record is gone, after t
   for (const kept of ['sg-imposter', 'operators-nsg', `sg-${live.id}`]) assert.ok(left.includes(kept), `${kept} kept`);
   assert.ok((second.skipped.owned ?? 0) >= 1 && (second.skipped['not-jacket'] ?? 0) >= 2, JSON.stringify(second));
 });
+
+test('Nova’s proxies: os-security-groups, os-security-group-rules, server os-security-groups, add/removeSecurityGroup', async () => {
+  const nova = (method: string, p: string, body?: unknown) => arm.stack.http(method, `/compute/v2.1${p}`, { token: tAlice, body });
+  const made = await nova('POST', '/os-security-groups', { security_group: { name: 'nova-web', description: 'via nova' } });
+  assert.equal(made.status, 200, made.text);
+  const g = made.body.security_group;
+  assert.deepEqual(Object.keys(g).sort(), ['description', 'id', 'name', 'rules', 'tenant_id']);
+  assert.deepEqual(g.rules, [], 'egress rules are not shown by Nova');
+  assert.equal((await net(tAlice, 'GET', `/security-groups/${g.id}`)).body.security_group.name, 'nova-web');
+  const rule = await nova('POST', '/os-security-group-rules', { security_group_rule: { parent_group_id: g.id, ip_protocol: 'tcp', from_port: 22, to_port: 22, cidr: '10.0.0.0/24' } });
+  assert.equal(rule.status, 200, rule.text);
+  assert.deepEqual(rule.body.security_group_rule, {
+    id: rule.body.security_group_rule.id,
+    parent_group_id: g.id,
+    ip_protocol: 'tcp',
+    from_port: 22,
+    to_port: 22,
+    group: {},
+    ip_range: { cidr: '10.0.0.0/24' },
+  });
+  assert.equal((await nsgRules(`sg-${g.id}`)).get(`jacket-${rule.body.security_group_rule.id}`)?.destinationPortRange, '22');
+  const dup = await nova('POST', '/os-security-group-rules', { security_group_rule: { parent_group_id: g.id, ip_protocol: 'tcp', from_port: 22, to_port: 22, cidr: '10.0.0.0/24' } });
+  assert.equal(dup.status, 400, dup.text);
+  assert.equal(dup.body.badRequest.message, `This rule already exists in group ${g.id}`);
+  assert.equal((await nova('POST', '/os-security-group-rules', { security_group_rule: { parent_group_id: g.id, ip_protocol: 'tcp', from_port: 90, to_port: 80 } })).status, 400);
+  assert.equal((await nova('GET', '/os-security-groups/not-a-uuid')).status, 400);
+  const listed = (await nova('GET', '/os-security-groups')).body.security_groups;
+  assert.ok(listed.some((x: { id: string; rules: unknown[] }) => x.id === g.id && x.rules.length === 1));
+  assert.ok(
+    listed.some((x: { name: string }) => x.name === 'default'),
+    'the operator’s default is listed',
+  );
+
+  // A server on the operator's default: swap it for nova-web through the actions.
+  const image = (await arm.stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token: tAlice })).body.images[0].id;
+  const network = (await net(tAlice, 'GET', '/networks?name=private')).body.networks[0].id;
+  const srv = (await nova('POST', '/servers', { server: { name: 'sg-actions', flavorRef: '3', imageRef: image, networks: [{ uuid: network }] } })).body.server.id;
+  await waitFor('server ACTIVE', async () => ((await nova('GET', `/servers/${srv}`)).body.server.status === 'ACTIVE' ? true : undefined), 120000);
+  const one = await nova('POST', `/servers/${srv}/action`, { addSecurityGroup: { name: 'nova-web' } });
+  assert.equal(one.status, 400, one.text);
+  assert.equal((await nova('POST', `/servers/${srv}/action`, { removeSecurityGroup: { name: 'nova-web' } })).status, 400);
+  assert.equal((await nova('POST', `/servers/${srv}/action`, { removeSecurityGroup: { name: 'default' } })).status, 202);
+  assert.equal((await arm.network.networkInterfaces.get(RG, srv)).networkSecurityGroup, undefined);
+  assert.equal((await nova('POST', `/servers/${srv}/action`, { addSecurityGroup: { name: 'nova-web' } })).status, 202);
+  assert.equal((await arm.network.networkInterfaces.get(RG, srv)).networkSecurityGroup?.id?.toLowerCase().endsWith(`/sg-${g.id}`), true);
+  assert.deepEqual((await nova('GET', `/servers/${srv}`)).body.server.security_groups, [{ name: 'nova-web' }]);
+  assert.deepEqual(
+    (await nova('GET', `/servers/${srv}/os-security-groups`)).body.security_groups.map((x: { id: string }) => x.id),
+    [g.id],
+  );
+  assert.equal((await nova('POST', `/servers/${srv}/action`, { addSecurityGroup: { name: 'nowhere' } })).status, 404);
+  // In use: Nova's 400 (Neutron's 409 in Nova's words).
+  assert.equal((await nova('DELETE', `/os-security-groups/${g.id}`)).status, 400);
+  await arm.stack.oscOk(['server', 'delete', '--wait', srv], alice);
+  assert.equal((await nova('DELETE', `/os-security-group-rules/${rule.body.security_group_rule.id}`)).status, 202);
+  assert.equal((await nova('DELETE', `/os-security-groups/${g.id}`)).status, 202);
+  assert.equal((await nova('GET', `/os-security-groups/${g.id}`)).status, 404);
+});

@@ -1,0 +1,240 @@
+// Nova's security group proxies over Neutron (nova/api/openstack/compute/security_groups.py with
+// nova/network/security_group_api.py; deprecated at 2.36, served because Jacket's Compute max is 2.1):
+// os-security-groups, os-security-group-rules, GET /servers/{id}/os-security-groups, and the server
+// actions addSecurityGroup / removeSecurityGroup. The groups are Neutron's (the operator's mapped NSGs,
+// read-only, and the project's own: shared/network/securityGroupService.ts); this renders them in
+// Nova's shape, ingress rules only, as Nova's _convert_to_nova_security_group_format does.
+import type { RequestContext, Route } from '../../http/router';
+import { json, accepted } from '../../http/respond';
+import { ApiError, badRequest, conflict, forbidden, notFound } from '../../http/errors';
+import { isAdmin } from '../../api/policy';
+import { computeRoute } from '../common';
+import type { Body } from '../../network/common';
+import type { NeutronRule } from '../../network/nsgRules';
+import { recordGroupBody, recordRuleBody, visibleGroupBodies } from '../../network/securityGroups';
+import { createGroup, createRule, deleteGroup, deleteRule, findRule, updateGroup } from '../../network/securityGroupService';
+import { usableSecurityGroups, visibleGroupRecords } from '../../network/securityGroupStore';
+import { portStore } from '../../network/ports';
+import { registerServerAction } from '../servers/actions/registry';
+import { checkInstanceLock, getServerAny, updateServer, visibleServer } from '../servers/model';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A Neutron rule as Nova shows it (_convert_to_nova_security_group_rule_format + _format_security_group_rule). */
+function ruleView(r: NeutronRule) {
+  const p = r.protocol;
+  const noPorts = r.port_range_min === null && r.port_range_max === null;
+  const [from, to] = p && noPorts ? (['tcp', 'udp'].includes(p.toLowerCase()) ? [1, 65535] : [-1, -1]) : [r.port_range_min, r.port_range_max];
+  return {
+    id: r.id,
+    parent_group_id: r.security_group_id,
+    ip_protocol: p,
+    from_port: from,
+    to_port: to,
+    group: {},
+    ip_range: { cidr: r.remote_ip_prefix ?? '0.0.0.0/0' },
+  };
+}
+
+function groupView(g: Body) {
+  const rules = ((g.security_group_rules as NeutronRule[]) ?? []).filter((r) => r.direction === 'ingress');
+  return { id: g.id, name: g.name, description: g.description, tenant_id: g.project_id, rules: rules.map(ruleView) };
+}
+
+const sgIdCheck = (id: string) => {
+  if (!UUID.test(id)) throw badRequest('Security group id should be uuid');
+};
+
+async function find(ctx: RequestContext, id: string): Promise<Body> {
+  sgIdCheck(id);
+  const g = (await visibleGroupBodies(ctx)).find((x) => x.id === id.toLowerCase());
+  if (!g) throw notFound(`Security group ${id} not found.`);
+  return g;
+}
+
+/** Neutron's answers in Nova's words: 404 stays, over-quota is 403 (SecurityGroupLimitExceeded), the rest 400. */
+function asNova(e: unknown): Error {
+  if (!(e instanceof ApiError)) return e as Error;
+  if (e.status === 404) return notFound(e.message);
+  if (e.status === 409 && /Quota exceeded/.test(e.message)) return forbidden(e.message);
+  if (e.status >= 400 && e.status < 500) return badRequest(e.message);
+  return e;
+}
+
+async function index(ctx: RequestContext) {
+  const all = isAdmin(ctx.auth!) && ctx.query.has('all_tenants');
+  const groups = (await visibleGroupBodies(ctx)).filter((g) => all || g.project_id === ctx.auth!.projectId || !isAdmin(ctx.auth!));
+  return json({ security_groups: groups.map(groupView) });
+}
+
+async function show(ctx: RequestContext) {
+  return json({ security_group: groupView(await find(ctx, ctx.params.id)) });
+}
+
+function groupFields(ctx: RequestContext): { name: string; description: string } {
+  const b = ctx.body as { security_group?: { name?: unknown; description?: unknown } } | undefined;
+  const g = b && typeof b === 'object' ? b.security_group : undefined;
+  if (!g || typeof g !== 'object') throw badRequest('Missing parameter security_group');
+  for (const k of ['name', 'description'] as const) {
+    const v = g[k];
+    if (typeof v !== 'string') throw badRequest(`Security group ${k} is not a string or unicode`);
+    if (v.length > 255) throw badRequest(`${k} has more than 255 characters.`);
+  }
+  return { name: g.name as string, description: g.description as string };
+}
+
+async function create(ctx: RequestContext) {
+  const f = groupFields(ctx);
+  try {
+    const g = await createGroup(ctx.services, ctx.auth!.projectId ?? '', f);
+    return json({ security_group: groupView(recordGroupBody(g)) });
+  } catch (e) {
+    throw asNova(e);
+  }
+}
+
+async function update(ctx: RequestContext) {
+  sgIdCheck(ctx.params.id);
+  const f = groupFields(ctx);
+  try {
+    const g = await updateGroup(ctx.services, ctx.params.id, ctx.auth!.projectId ?? '', isAdmin(ctx.auth!), f);
+    return json({ security_group: groupView(recordGroupBody(g)) });
+  } catch (e) {
+    throw asNova(e);
+  }
+}
+
+async function remove(ctx: RequestContext) {
+  sgIdCheck(ctx.params.id);
+  await find(ctx, ctx.params.id);
+  try {
+    await deleteGroup(ctx.services, ctx.params.id, ctx.auth!.projectId ?? '', isAdmin(ctx.auth!));
+  } catch (e) {
+    throw asNova(e);
+  }
+  return accepted();
+}
+
+/** POST /os-security-group-rules: an ingress rule from a CIDR (Nova's only direction). */
+async function createRuleRoute(ctx: RequestContext) {
+  const b = ctx.body as { security_group_rule?: Record<string, unknown> } | undefined;
+  const r = b && typeof b === 'object' ? b.security_group_rule : undefined;
+  if (!r || typeof r !== 'object') throw badRequest('Missing parameter security_group_rule');
+  const parent = String(r.parent_group_id ?? '');
+  sgIdCheck(parent);
+  if (r.group_id !== undefined && r.group_id !== null) throw badRequest('group_id rules are not supported by Jacket: an NSG rule names addresses, not the members of a group. Use cidr.');
+  const proto = r.ip_protocol === undefined || r.ip_protocol === null ? null : String(r.ip_protocol);
+  if (!proto || r.from_port === undefined || r.to_port === undefined || r.from_port === null || r.to_port === null) throw badRequest('Not enough parameters to build a valid rule.');
+  const from = Number(r.from_port);
+  const to = Number(r.to_port);
+  if (!Number.isInteger(from) || !Number.isInteger(to))
+    throw badRequest(proto.toUpperCase() === 'ICMP' ? 'Type and Code must be integers for ICMP protocol type' : 'To and From ports must be integers');
+  const P = proto.toUpperCase();
+  if (!['TCP', 'UDP', 'ICMP'].includes(P)) throw badRequest(`Invalid IP protocol ${proto}.`);
+  if (P !== 'ICMP' && from > to) throw badRequest(`Invalid port range ${from}:${to}. Former value cannot be greater than the later`);
+  if (P !== 'ICMP' && (from < 1 || to > 65535)) throw badRequest(`Invalid port range ${from}:${to}. Valid ${P} ports should be between 1-65535`);
+  const cidr = r.cidr === undefined || r.cidr === null || r.cidr === '' ? '0.0.0.0/0' : String(r.cidr);
+  const icmpAny = P === 'ICMP' && from === -1 && to === -1;
+  if (P === 'ICMP' && !icmpAny) throw badRequest('Azure network security groups do not filter ICMP by type or code: use from_port -1 and to_port -1.');
+  const groups = await visibleGroupRecords(ctx.services, ctx.auth!);
+  if (!groups.some((g) => g.id === parent.toLowerCase())) {
+    if ((await visibleGroupBodies(ctx)).some((g) => g.id === parent.toLowerCase()))
+      throw badRequest(`Security group ${parent} is the operator's (a mapped Azure network security group) and cannot be changed through this API.`);
+    throw notFound(`Security group ${parent} not found.`);
+  }
+  try {
+    const { group, rule } = await createRule(ctx.services, ctx.auth!.projectId ?? '', isAdmin(ctx.auth!), {
+      security_group_id: parent,
+      direction: 'ingress',
+      ethertype: cidr.includes(':') ? 'IPv6' : 'IPv4',
+      protocol: proto.toLowerCase(),
+      ...(icmpAny ? {} : { port_range_min: from, port_range_max: to }),
+      remote_ip_prefix: cidr,
+    });
+    return json({ security_group_rule: ruleView(recordRuleBody(group, rule)) });
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 409 && /already exists/.test(e.message)) throw badRequest(`This rule already exists in group ${parent}`);
+    throw asNova(e);
+  }
+}
+
+async function deleteRuleRoute(ctx: RequestContext) {
+  const id = ctx.params.id;
+  const found = await findRule(await visibleGroupRecords(ctx.services, ctx.auth!), id);
+  if (!found) throw notFound(`Security group rule ${id} not found.`);
+  await deleteRule(ctx.services, found.group, found.rule);
+  return accepted();
+}
+
+/** GET /servers/{id}/os-security-groups: the groups of the server's ports. */
+async function serverGroups(ctx: RequestContext) {
+  const cur = await visibleServer(ctx);
+  const ids = new Set(cur.value.security_groups.map((g) => g.id));
+  const groups = (await visibleGroupBodies(ctx)).filter((g) => ids.has(g.id as string));
+  return json({ security_groups: groups.map(groupView) });
+}
+
+export const novaSecurityGroupRoutes: Route[] = [
+  computeRoute('security-groups-list', 'GET', '/os-security-groups', 'os_compute_api:os-security-groups:get', index),
+  computeRoute('security-groups-create', 'POST', '/os-security-groups', 'os_compute_api:os-security-groups:create', create),
+  computeRoute('security-groups-show', 'GET', '/os-security-groups/{id}', 'os_compute_api:os-security-groups:show', show),
+  computeRoute('security-groups-update', 'PUT', '/os-security-groups/{id}', 'os_compute_api:os-security-groups:update', update),
+  computeRoute('security-groups-delete', 'DELETE', '/os-security-groups/{id}', 'os_compute_api:os-security-groups:delete', remove),
+  computeRoute('security-group-rules-create', 'POST', '/os-security-group-rules', 'os_compute_api:os-security-groups:rule:create', createRuleRoute),
+  computeRoute('security-group-rules-delete', 'DELETE', '/os-security-group-rules/{id}', 'os_compute_api:os-security-groups:rule:delete', deleteRuleRoute),
+  computeRoute('server-security-groups-list', 'GET', '/servers/{server_id}/os-security-groups', 'os_compute_api:os-security-groups:list', serverGroups),
+];
+
+const nameAction = (action: string) => ({
+  type: 'object',
+  properties: { [action]: { type: 'object', properties: { name: { type: 'string', minLength: 1 } }, required: ['name'], additionalProperties: false } },
+  required: [action],
+  additionalProperties: false,
+});
+
+/**
+ * add/removeSecurityGroup change the NSG on the NICs the server made (Azure changes a NIC's NSG while
+ * the VM runs); a port the user made keeps its own. One NSG per NIC: a server takes one group.
+ */
+async function setServerGroup(ctx: RequestContext, name: string, adding: boolean) {
+  const cur = await visibleServer(ctx);
+  checkInstanceLock(cur.value, ctx.auth!);
+  const usable = await usableSecurityGroups(ctx.services, ctx.auth!);
+  const byId = usable.find((g) => g.id === name.toLowerCase());
+  const byName = usable.filter((g) => g.name === name);
+  if (!byId && byName.length > 1) throw conflict(`Multiple security groups found matching '${name}'. Use an ID to be more specific.`);
+  const g = byId ?? byName[0];
+  if (!g) throw notFound(`Security group ${name} not found for project ${cur.value.project_id}.`);
+  const has = cur.value.security_groups.some((x) => x.id === g.id);
+  if (adding && has) throw badRequest(`Security group ${name} is already associated with the instance ${cur.value.id}`);
+  if (!adding && !has) throw badRequest(`Security group ${name} not associated with the instance ${cur.value.id}`);
+  const own = cur.value.nics.filter((n) => !n.preexisting);
+  if (adding && cur.value.security_groups.length > 0) {
+    throw badRequest(`A server on Azure takes one security group (its NICs carry one network security group): remove ${cur.value.security_groups.map((x) => x.name).join(', ')} first.`);
+  }
+  if (own.length === 0) throw badRequest(`Instance ${cur.value.id} boots only on ports it was given: change the ports' security groups instead.`);
+  const vms = ctx.services.azure.vms;
+  for (const n of own) await ctx.services.azure.network.setNicNsg(n.nic_name, adding ? vms.nsgId(g.azure) : null);
+  const ports = portStore(ctx.services);
+  for (const n of own) {
+    const p = await ports.get(cur.value.project_id, n.port_id);
+    if (p) await ports.put({ ...p, security_groups: adding ? [g.id] : [], updated_at: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') });
+  }
+  const fresh = await getServerAny(ctx.services, cur.value.id);
+  if (fresh) await updateServer(ctx.services, fresh, (v) => ({ ...v, security_groups: adding ? [...v.security_groups, { id: g.id, name: g.name }] : v.security_groups.filter((x) => x.id !== g.id) }));
+  return accepted();
+}
+
+registerServerAction({
+  name: 'addSecurityGroup',
+  policy: 'os_compute_api:os-security-groups:add',
+  schema: nameAction('addSecurityGroup'),
+  handler: async (ctx, args) => setServerGroup(ctx, (args as { name: string }).name, true),
+});
+
+registerServerAction({
+  name: 'removeSecurityGroup',
+  policy: 'os_compute_api:os-security-groups:remove',
+  schema: nameAction('removeSecurityGroup'),
+  handler: async (ctx, args) => setServerGroup(ctx, (args as { name: string }).name, false),
+});
