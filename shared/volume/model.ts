@@ -252,6 +252,26 @@ export function ensureVolumeOrder(s: Services): Promise<void> {
   return p;
 }
 
+/**
+ * Writes the volorder rows missing for these volumes of one project: the repair for a volume an older instance made without its row during a rolling deploy, run
+ * by the hourly quota recount (volume/quotas/engine.ts), which reads the project's volumes anyway.
+ * Returns how many rows it wrote. Rows without a record are left: one may be a create's, written before
+ * its record (and a row without a record reads as absent anyway).
+ */
+export async function repairVolumeOrder(s: Services, projectId: string, volumes: VolumeRecord[]): Promise<number> {
+  const t = volumeTables(s);
+  const rows = await t.order.list(projectId);
+  const have = new Map(rows.map((r) => [r.rowKey, r.value.id]));
+  const want = new Map(volumes.map((v) => [volumeOrderKey(v), v.id]));
+  let fixed = 0;
+  for (const [rk, id] of want) {
+    if (have.get(rk) === id) continue;
+    await t.order.upsert(projectId, rk, { id });
+    fixed++;
+  }
+  return fixed;
+}
+
 export const diskNameOf = (volumeId: string) => `volume-${volumeId}`;
 export const snapshotNameOf = (snapshotId: string) => `snapshot-${snapshotId}`;
 
