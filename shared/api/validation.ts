@@ -1,23 +1,33 @@
 // Request-body validation with ajv. Schemas sit beside each resource module; failures answer 400 with
 // the message shape of the service (Nova/Cinder: "Invalid input for field/attribute ...";
 // Keystone: "Invalid input for field '...': ...") and nothing is changed.
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import type Ajv from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { badRequest } from '../http/errors';
 
-const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false });
-addFormats(ajv, ['uuid', 'date-time', 'uri', 'email', 'ipv4', 'ipv6', 'regex']);
-// Formats named by upstream's own checkers (nova/api/validation/validators.py, cinder's twin).
-ajv.addFormat('name', { type: 'string', validate: (s: string) => s.length > 0 && s.trim() === s && !/[\x00-\x1f]/.test(s) });
-ajv.addFormat('name_with_leading_trailing_spaces', { type: 'string', validate: (s: string) => s.trim().length > 0 && !/[\x00-\x1f]/.test(s) });
-ajv.addFormat('base64', { type: 'string', validate: (s: string) => /^[A-Za-z0-9+/\r\n]*={0,2}$/.test(s) && s.replace(/\s/g, '').length % 4 === 0 });
+/** The validator, made (and ajv loaded) on the first body validated, not when a route module is imported (cold start, issue 11). */
+let instance: Ajv | undefined;
+function ajv(): Ajv {
+  if (instance) return instance;
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const AjvClass = (require('ajv') as typeof import('ajv')).default;
+  const addFormats = (require('ajv-formats') as typeof import('ajv-formats')).default;
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const a = new AjvClass({ allErrors: false, strict: false, coerceTypes: false });
+  addFormats(a, ['uuid', 'date-time', 'uri', 'email', 'ipv4', 'ipv6', 'regex']);
+  // Formats named by upstream's own checkers (nova/api/validation/validators.py, cinder's twin).
+  a.addFormat('name', { type: 'string', validate: (s: string) => s.length > 0 && s.trim() === s && !/[\x00-\x1f]/.test(s) });
+  a.addFormat('name_with_leading_trailing_spaces', { type: 'string', validate: (s: string) => s.trim().length > 0 && !/[\x00-\x1f]/.test(s) });
+  a.addFormat('base64', { type: 'string', validate: (s: string) => /^[A-Za-z0-9+/\r\n]*={0,2}$/.test(s) && s.replace(/\s/g, '').length % 4 === 0 });
+  return (instance = a);
+}
 
 const cache = new WeakMap<object, ValidateFunction>();
 
 function compiled(schema: object): ValidateFunction {
   let v = cache.get(schema);
   if (!v) {
-    v = ajv.compile(schema);
+    v = ajv().compile(schema);
     cache.set(schema, v);
   }
   return v;

@@ -11,8 +11,8 @@ import https from 'node:https';
 import type { ComputeManagementClient } from '@azure/arm-compute';
 import type { NetworkManagementClient } from '@azure/arm-network';
 import type { BlobServiceClient } from '@azure/storage-blob';
-import { QueueClient } from '@azure/storage-queue';
-import { TableClient } from '@azure/data-tables';
+import type { QueueClient } from '@azure/storage-queue';
+import type { TableClient } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/core-auth';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { JacketConfig, StorageConnection } from '../config';
@@ -23,8 +23,10 @@ import { armThrottlePolicy } from '../metrics';
  * imported (cold start, issue 11): @azure/arm-network alone is ~340 modules, @azure/arm-compute ~130,
  * @azure/storage-blob ~110 with its common code, and most requests (tokens, lists, shows, a server
  * create that only enqueues) never call Azure in the same process. Tables and the queue are needed by
- * nearly every request and stay ordinary imports. `require` is deliberate: these are synchronous
- * factories, and the types still come from the `import type` lines above.
+ * nearly every request, but not to register the functions: they too load on the first client built
+ * (~90 modules, about a third of an entry point's import, measured in the bundle: docs/performance.md).
+ * `require` is deliberate: these are synchronous factories, and the types still come from the
+ * `import type` lines above.
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
 const sdk = {
@@ -32,11 +34,15 @@ const sdk = {
   network: () => require('@azure/arm-network') as typeof import('@azure/arm-network'),
   blob: () => require('@azure/storage-blob') as typeof import('@azure/storage-blob'),
   identity: () => require('@azure/identity') as typeof import('@azure/identity'),
+  tables: () => require('@azure/data-tables') as typeof import('@azure/data-tables'),
+  queue: () => require('@azure/storage-queue') as typeof import('@azure/storage-queue'),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** The Blob SDK's module, loaded on first use (shared/azure/ code that builds its own Blob clients). */
 export const blobSdk = sdk.blob;
+/** The Table SDK's module, loaded on first use (shared/store/tables.ts: odata). */
+export const tablesSdk = sdk.tables;
 
 export interface AzureClients {
   compute: ComputeManagementClient;
@@ -81,10 +87,12 @@ export function blobService(conn: StorageConnection): BlobServiceClient {
 }
 
 export function queueClient(conn: StorageConnection, name: string): QueueClient {
+  const { QueueClient } = sdk.queue();
   return conn.kind === 'connectionString' ? new QueueClient(conn.connectionString, name) : new QueueClient(`${conn.queueUrl}/${name}`, azureCredential());
 }
 
 export function tableClient(conn: StorageConnection, name: string): TableClient {
+  const { TableClient } = sdk.tables();
   return conn.kind === 'connectionString' ? TableClient.fromConnectionString(conn.connectionString, name, { allowInsecureConnection: true }) : new TableClient(conn.tableUrl, name, azureCredential());
 }
 

@@ -6,7 +6,6 @@
 // said at submission (Submitted: Retry-After), and the work step polls the VM (or disk) afterwards,
 // paced by that. Errors are the SDK's (or ArmHttpError for the raw NIC calls), classified by
 // shared/azure/errors.ts. The request bodies are Azure's format, so they are built here too.
-import { createPipelineRequest } from '@azure/core-rest-pipeline';
 import type { NetworkManagementClient } from '@azure/arm-network';
 import type { DriverContext } from './context';
 import { absentOn404, isNotFound, parseRetryAfter } from './errors';
@@ -332,6 +331,9 @@ export const RAW_ARM_OPERATIONS = ['network.networkInterfaces.createOrUpdate', '
  * sends the request alone and uses its answer.
  */
 async function armCall(client: NetworkManagementClient, endpoint: string, method: 'PUT' | 'DELETE', id: string, body?: unknown): Promise<{ status: number; body: unknown; submitted: Submitted }> {
+  // Loaded here, not at import: the pipeline package is part of the SDKs that load on first use (clients.ts).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createPipelineRequest } = require('@azure/core-rest-pipeline') as typeof import('@azure/core-rest-pipeline');
   const req = createPipelineRequest({ url: `${endpoint}${id}?api-version=${NETWORK_API}`, method, ...(body ? { body: JSON.stringify(body) } : {}) });
   req.headers.set('content-type', 'application/json');
   req.headers.set('accept', 'application/json');

@@ -3,8 +3,7 @@
 // config.catalog.securityGroups, validated once per config, with defaults when a section is absent.
 // Ids are the configured ones or derived from the Azure names, so they never change between restarts.
 import { createHash } from 'node:crypto';
-import Ajv, { type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import type { ValidateFunction } from 'ajv';
 import { ConfigError, type JacketConfig } from '../config';
 
 export interface NetworkDef {
@@ -117,10 +116,15 @@ const securityGroupsSchema = {
   },
 };
 
-// Compiled when the catalog is first parsed, not at import: compiling costs ~70 ms of every cold start.
+// Compiled when the catalog is first parsed, not at import: compiling costs ~70 ms of every cold start
+// (and ajv itself loads then, as in shared/api/validation.ts).
 let validators: { networks: ValidateFunction; securityGroups: ValidateFunction } | undefined;
 function catalogValidators() {
   if (!validators) {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const Ajv = (require('ajv') as typeof import('ajv')).default;
+    const addFormats = (require('ajv-formats') as typeof import('ajv-formats')).default;
+    /* eslint-enable @typescript-eslint/no-require-imports */
     const ajv = new Ajv({ allErrors: false, strict: false });
     addFormats(ajv, ['uuid']);
     validators = { networks: ajv.compile(networksSchema), securityGroups: ajv.compile(securityGroupsSchema) };

@@ -1,9 +1,9 @@
 // Azure Table Storage access. Each record is one entity: the JSON document in `doc`, plus a few scalar
 // columns copied from it so that list filters run in the table query. Every state change is
 // conditional on the ETag read with it (optimistic concurrency); a lost race surfaces as ConcurrencyError.
-import { TableClient, type TableEntityResult, odata } from '@azure/data-tables';
+import type { TableClient, TableEntityResult } from '@azure/data-tables';
 import type { StorageConnection } from '../config';
-import { tableClient } from '../azure/clients';
+import { tableClient, tablesSdk } from '../azure/clients';
 
 export class ConcurrencyError extends Error {
   constructor(what: string) {
@@ -262,4 +262,10 @@ export class Repository<T extends object> {
   }
 }
 
-export { odata };
+/**
+ * The Table SDK's OData filter escaping (`odata\`PartitionKey eq ${pk}\``), loading the SDK on first
+ * use rather than when the module is imported (cold start, issue 11).
+ */
+export function odata(strings: TemplateStringsArray, ...values: unknown[]): string {
+  return tablesSdk().odata(strings, ...values);
+}
