@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 // `npm run package`: the zip the Functions platform runs (infra/README.md deploys it with
 // `az functionapp deployment source config-zip`). It holds exactly:
-// - host.json and a package.json trimmed to what the host reads (main, engines, dependencies),
-// - the compiled app: dist/functions and dist/shared (JavaScript only — no TypeScript sources, no
-//   source maps, no tests, no emulator, no local host),
+// - host.json and a package.json trimmed to what the host reads (engines, dependencies, and "main"
+//   pointing at the bundles: dist/bundle/{shared/telemetry.js,functions/*.js}),
+// - the bundled entry points (scripts/bundle.mjs: one file per entry point, made from the compiled app,
+//   with their source maps) — no unbundled dist/functions or dist/shared, no TypeScript sources, no
+//   tests, no emulator, no local host,
 // - the production dependencies (`npm ls --omit=dev`), copied from the installed node_modules, so
-//   packaging needs no network and no second install; no devDependency (Azurite, TypeScript) goes in.
+//   packaging needs no network and no second install; the bundles require the packages they keep
+//   external (scripts/bundle.mjs EXTERNAL) from there. No devDependency (Azurite, TypeScript, esbuild)
+//   goes in.
 // The zip is written here, with Node's zlib (deflate, crc32): no zip binary needed.
 // Usage: node scripts/package.mjs [out.zip]   (default dist/jacket.zip; run after `npm run build`)
 import { Buffer } from 'node:buffer';
@@ -14,11 +18,9 @@ import { readFileSync, readdirSync, statSync, writeFileSync, existsSync, lstatSy
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateRawSync } from 'node:zlib';
+import { BUNDLE_MAIN, bundle } from './bundle.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-/** Compiled app directories that ship (dist/test, dist/emulator and dist/local do not). */
-export const APP_DIRS = ['dist/functions', 'dist/shared'];
 
 function walk(dir, keep) {
   const out = [];
@@ -41,11 +43,11 @@ function productionPackages(root) {
     .filter((l) => l && path.resolve(l) !== path.resolve(root));
 }
 
-/** [path in zip, absolute file] for everything the package holds. */
-export function packageEntries(root = ROOT) {
-  for (const d of APP_DIRS) if (!existsSync(path.join(root, d))) throw new Error(`${d} is missing: run \`npm run build\` first`);
+/** [path in zip, absolute file] for everything the package holds; bundleDir holds scripts/bundle.mjs's output. */
+export function packageEntries(root = ROOT, bundleDir = path.join(root, 'dist/bundle')) {
+  if (!existsSync(bundleDir)) throw new Error(`${bundleDir} is missing: run scripts/bundle.mjs first`);
   const entries = [];
-  for (const d of APP_DIRS) for (const f of walk(path.join(root, d), (p) => p.endsWith('.js') || p.endsWith('.json'))) entries.push([path.relative(root, f), f]);
+  for (const f of walk(bundleDir, (p) => p.endsWith('.js') || p.endsWith('.js.map'))) entries.push([path.join('dist/bundle', path.relative(bundleDir, f)), f]);
   for (const pkgDir of productionPackages(root)) {
     // A package's own nested node_modules holds its own dependencies, listed separately by npm ls.
     const inPkg = (p) => !path.relative(pkgDir, p).split(path.sep).includes('node_modules');
@@ -54,10 +56,10 @@ export function packageEntries(root = ROOT) {
   return entries.map(([name, file]) => [name.split(path.sep).join('/'), file]);
 }
 
-/** package.json as the host needs it: no scripts, no devDependencies. */
+/** package.json as the host needs it: the bundles as "main", no scripts, no devDependencies. */
 export function runtimePackageJson(root = ROOT) {
   const p = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
-  return JSON.stringify({ name: p.name, version: p.version, private: true, main: p.main, engines: p.engines, dependencies: p.dependencies }, null, 2) + '\n';
+  return JSON.stringify({ name: p.name, version: p.version, private: true, main: BUNDLE_MAIN, engines: p.engines, dependencies: p.dependencies }, null, 2) + '\n';
 }
 
 /** A plain (non-zip64) zip archive: deflated entries, fixed 1980 timestamps, so builds are reproducible. */
@@ -113,19 +115,29 @@ export function zip(files) {
   return Buffer.concat([...locals, cd, end]);
 }
 
-/** Builds the package; returns its path and entry names. */
-export function buildPackage(out = path.join(ROOT, 'dist/jacket.zip'), root = ROOT) {
+/**
+ * Bundles the compiled entry points (into bundleDir, dist/bundle by default), then builds the package;
+ * returns its path and entry names.
+ */
+export async function buildPackage(out = path.join(ROOT, 'dist/jacket.zip'), root = ROOT, bundleDir = path.join(root, 'dist/bundle')) {
+  await bundle(bundleDir, root);
   const files = [
     { name: 'host.json', data: readFileSync(path.join(root, 'host.json')), mode: 0o644 },
     { name: 'package.json', data: Buffer.from(runtimePackageJson(root)), mode: 0o644 },
-    ...packageEntries(root).map(([name, file]) => ({ name, data: readFileSync(file), mode: statSync(file).mode & 0o111 ? 0o755 : 0o644 })),
+    ...packageEntries(root, bundleDir).map(([name, file]) => ({ name, data: readFileSync(file), mode: statSync(file).mode & 0o111 ? 0o755 : 0o644 })),
   ];
   writeFileSync(out, zip(files));
   return { out, names: files.map((f) => f.name) };
 }
 
+// No top-level await: test/unit/infra-template.test.ts loads this file with require().
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const t0 = Date.now();
-  const { out, names } = buildPackage(process.argv[2] ? path.resolve(process.argv[2]) : undefined);
-  console.log(`${out}: ${names.length} files, ${(statSync(out).size / 1024 / 1024).toFixed(1)} MiB, in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  buildPackage(process.argv[2] ? path.resolve(process.argv[2]) : undefined).then(
+    ({ out, names }) => console.log(`${out}: ${names.length} files, ${(statSync(out).size / 1024 / 1024).toFixed(1)} MiB, in ${((Date.now() - t0) / 1000).toFixed(1)} s`),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
 }

@@ -6,6 +6,8 @@ import { Revocations } from './identity/revocation';
 import { makeAuthenticator, type Authenticator } from './identity/authenticate';
 import { WorkQueue } from './work/queue';
 import { createAzureDriver, type AzureDriver } from './azure/driver';
+import { queueClient } from './azure/clients';
+import { offerPoisonDepthReader } from './metrics';
 
 export interface Services {
   config: JacketConfig;
@@ -41,3 +43,12 @@ export function services(): Services {
   shared ??= createServices(loadConfig());
   return shared;
 }
+
+// The poison queue's depth for the telemetry gauge (shared/telemetry.ts, read when the meter collects),
+// with this process's services.
+offerPoisonDepthReader(async () => {
+  const cfg = services().config;
+  const queue = `${cfg.workQueue}-poison`;
+  const props = await queueClient(cfg.storage, queue).getProperties();
+  return { queue, depth: props.approximateMessagesCount ?? 0 };
+});

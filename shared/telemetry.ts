@@ -12,15 +12,20 @@
 // The Functions host loads this file before functions/*.js (package.json "main" lists it first), so
 // the instrumentations patch the SDKs before anything uses them; `npm start` calls startTelemetry()
 // first thing too.
-import { metrics, type Attributes, type Counter, type Histogram, type Gauge, type MeterProvider } from '@opentelemetry/api';
+import type { Attributes, Counter, Histogram, Gauge, MeterProvider } from '@opentelemetry/api';
 import type { TokenCredential } from '@azure/core-auth';
-import { METRIC, METRIC_KIND, setMetricSink } from './metrics';
+import { METRIC, METRIC_KIND, poisonDepthReader, setMetricSink } from './metrics';
 import { log } from './log';
 
 let started = false;
 
-/** Routes shared/metrics.ts values into OpenTelemetry instruments of `provider` (the global one by default). */
-export function attachMetrics(provider: MeterProvider = metrics.getMeterProvider()): void {
+/**
+ * Routes shared/metrics.ts values into OpenTelemetry instruments of `provider` (the global one by
+ * default). @opentelemetry/api (44 modules) loads here, only when telemetry is on: this file is the
+ * first the host loads, in every process.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export function attachMetrics(provider: MeterProvider = (require('@opentelemetry/api') as typeof import('@opentelemetry/api')).metrics.getMeterProvider()): void {
   const meter = provider.getMeter('jacket');
   const instruments = new Map<string, Counter | Histogram | Gauge>();
   const instrument = (name: string) => {
@@ -43,15 +48,11 @@ export function attachMetrics(provider: MeterProvider = metrics.getMeterProvider
   // no timer of our own, and nothing read when telemetry is off.
   meter.createObservableGauge(METRIC.POISON_DEPTH).addCallback(async (result) => {
     try {
-      // Loaded here, not at the top: this file must load before the SDKs it instruments.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { services } = require('./services') as typeof import('./services');
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { queueClient } = require('./azure/clients') as typeof import('./azure/clients');
-      const cfg = services().config;
-      const poison = `${cfg.workQueue}-poison`;
-      const props = await queueClient(cfg.storage, poison).getProperties();
-      result.observe(props.approximateMessagesCount ?? 0, { queue: poison });
+      // The reader shared/services.ts offers (nothing to read in a process without the functions).
+      const read = poisonDepthReader();
+      if (!read) return;
+      const { queue, depth } = await read();
+      result.observe(depth, { queue });
     } catch (e) {
       log.debug('poison queue depth not read', { error: e instanceof Error ? e.message : String(e) });
     }

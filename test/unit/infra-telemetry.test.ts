@@ -46,7 +46,9 @@ test('without APPLICATIONINSIGHTS_CONNECTION_STRING nothing starts and the distr
 
 test('metrics reach OpenTelemetry instruments by kind, and the log lines stay', async () => {
   azurite = await startAzurite();
-  // services() (read by the poison-depth gauge) takes its settings from the environment, as in Azure.
+  // services() (read by the poison-depth gauge through the reader shared/services.ts offers) takes its
+  // settings from the environment, as in Azure.
+  await import('../../shared/services');
   Object.assign(process.env, {
     JACKET_PUBLIC_URL: 'http://127.0.0.1:1',
     JACKET_STORAGE_CONNECTION_STRING: azurite.connectionString,

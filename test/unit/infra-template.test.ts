@@ -1,6 +1,6 @@
 // The deployment, checked without Azure (no Bicep compiler is installable here: see infra/README.md):
-// - `npm run package` makes the zip the platform runs, with exactly the compiled app, host.json and the
-//   production dependencies;
+// - `npm run package` makes the zip the platform runs, with exactly the bundled entry points (and their
+//   source maps), host.json and the production dependencies;
 // - infra/main.bicep carries every setting shared/config.ts requires and every timer schedule the
 //   Functions host resolves (shared/timers/registry.ts), and the app's config loads from its settings;
 // - the template is Flex Consumption on Node 22, keyless (no listKeys, no account key, shared keys
@@ -44,20 +44,37 @@ function readZip(buf: Buffer): Map<string, () => Buffer> {
   return out;
 }
 
-test('npm run package: the compiled app, host.json and production dependencies only', async () => {
+test('npm run package: the bundled entry points with their source maps, host.json and production dependencies only', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'jacket-package-'));
+  // The bundles go under dist/ (they resolve nothing at build time from there; scripts/bundle.mjs).
+  const bundleDir = mkdtempSync(path.join(REPO_ROOT, 'dist', '.package-test-'));
   try {
-    const { buildPackage } = (await import(path.join(REPO_ROOT, 'scripts/package.mjs'))) as { buildPackage(out: string): { out: string } };
-    const { out } = buildPackage(path.join(dir, 'jacket.zip'));
+    const { buildPackage } = (await import(path.join(REPO_ROOT, 'scripts/package.mjs'))) as { buildPackage(out: string, root?: string, bundleDir?: string): Promise<{ out: string }> };
+    const { out } = await buildPackage(path.join(dir, 'jacket.zip'), REPO_ROOT, bundleDir);
     const entries = readZip(readFileSync(out));
     const names = [...entries.keys()];
     assert.deepEqual(JSON.parse(entries.get('host.json')!().toString()), JSON.parse(readFileSync(path.join(REPO_ROOT, 'host.json'), 'utf8')));
     const pkg = JSON.parse(entries.get('package.json')!().toString());
-    assert.equal(pkg.main, 'dist/{shared/telemetry.js,functions/*.js}');
+    // The host loads the bundles, telemetry first (the same order as the compiled files' "main").
+    assert.equal(JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).main, 'dist/{shared/telemetry.js,functions/*.js}');
+    assert.equal(pkg.main, 'dist/bundle/{shared/telemetry.js,functions/*.js}');
     assert.equal(pkg.devDependencies, undefined);
     assert.equal(pkg.scripts, undefined);
-    for (const f of ['dist/functions/http.js', 'dist/functions/timers.js', 'dist/functions/worker.js', 'dist/shared/telemetry.js', 'dist/shared/config.js']) assert.ok(names.includes(f), f);
-    // Every production dependency is there, at its installed version.
+    const app = names.filter((n) => n.startsWith('dist/')).sort();
+    const bundles = ['functions/http.js', 'functions/timers.js', 'functions/worker.js', 'shared/telemetry.js'].map((f) => `dist/bundle/${f}`);
+    assert.deepEqual(app, bundles.flatMap((b) => [b, `${b}.map`]).sort(), 'the bundles and their maps, nothing else of dist/');
+    for (const b of bundles)
+      assert.ok(
+        entries.get(b)!()
+          .toString()
+          .endsWith(`//# sourceMappingURL=${path.basename(b)}.map\n`),
+        `${b} names its map`,
+      );
+    // The maps lead to the TypeScript sources (through tsc's maps), without embedding them.
+    const map = JSON.parse(entries.get('dist/bundle/functions/http.js.map')!().toString());
+    assert.ok(map.sources.includes('../../../functions/http.ts'), 'the map names functions/http.ts');
+    assert.equal(map.sourcesContent, undefined);
+    // Every production dependency is there, at its installed version (the bundles' externals among them).
     for (const dep of Object.keys(pkg.dependencies)) {
       const manifest = entries.get(`node_modules/${dep}/package.json`);
       assert.ok(manifest, `production dependency ${dep} missing`);
@@ -67,17 +84,16 @@ test('npm run package: the compiled app, host.json and production dependencies o
     // No sources, tests, emulator, local host or dev tools.
     const forbidden = names.filter(
       (n) =>
-        /^dist\/(test|emulator|local)\//.test(n) ||
         /^(functions|shared|emulator|local|test|scripts|infra|docs)\//.test(n) ||
-        (n.startsWith('dist/') && (/\.ts$/.test(n) || /\.map$/.test(n))) ||
-        /^node_modules\/(azurite|typescript)\//.test(n) || // devDependencies (@types/* may be production dependencies of instrumentations)
+        /^node_modules\/(azurite|typescript|esbuild|@esbuild)\//.test(n) || // devDependencies (@types/* may be production dependencies of instrumentations)
         /(^|\/)local\.settings\.json$/.test(n),
     );
     assert.deepEqual(forbidden.slice(0, 10), []);
-    // A compiled file round-trips byte for byte.
-    assert.ok(entries.get('dist/shared/config.js')!().equals(readFileSync(path.join(REPO_ROOT, 'dist/shared/config.js'))));
+    // A bundle round-trips byte for byte.
+    assert.ok(entries.get('dist/bundle/functions/worker.js')!().equals(readFileSync(path.join(bundleDir, 'functions/worker.js'))));
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    rmSync(bundleDir, { recursive: true, force: true });
   }
 });
 
