@@ -3,7 +3,14 @@
 // module holds it to NCRONTAB's grammar — numbers, month and day names, '*', lists, ranges and steps;
 // none of cron-parser's extensions (L, W, #, H, ?, @daily) — and to NCrontab's day rule: when both the
 // day and the day-of-week fields are restricted, a time must match both (vixie cron matches either).
-import { CronExpressionParser, type CronExpression } from 'cron-parser';
+import type { CronExpression } from 'cron-parser';
+
+/**
+ * cron-parser (with luxon, ~20 modules) loads on the first schedule parsed — when the config is read —
+ * not when an entry point that imports the config is loaded (cold start, issue 11).
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const cron = () => (require('cron-parser') as typeof import('cron-parser')).CronExpressionParser;
 
 export class ScheduleError extends Error {}
 
@@ -41,7 +48,7 @@ export function parseNcrontab(expression: string): Schedule {
   fields.forEach((f, i) => f.split(',').forEach((item) => checkItem(item, i, expr)));
   let probe: CronExpression;
   try {
-    probe = CronExpressionParser.parse(expr, { tz: 'UTC', currentDate: new Date(0) });
+    probe = cron().parse(expr, { tz: 'UTC', currentDate: new Date(0) });
   } catch (e) {
     throw new ScheduleError(`"${expression}": ${(e as Error).message}`);
   }
@@ -55,7 +62,7 @@ export function parseNcrontab(expression: string): Schedule {
       // cron-parser yields the union of the two day fields; a day matching only one is skipped whole.
       // Twenty-eight years repeat the calendar, so this many days find any combination that can match.
       for (let i = 0; i < 28 * 366; i++) {
-        const d = CronExpressionParser.parse(expr, { tz: 'UTC', currentDate: from }).next().toDate();
+        const d = cron().parse(expr, { tz: 'UTC', currentDate: from }).next().toDate();
         if (!both || (days.has(d.getUTCDate()) && weekdays.has(d.getUTCDay()))) return d;
         from = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1) - 1);
       }
