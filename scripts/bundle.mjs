@@ -1,31 +1,36 @@
-#!/usr/bin/env node
 // The deployed entry points as bundles (cold start, issue 11; docs/performance.md, infra/README.md).
-// esbuild bundles what `npm run build` compiled — dist/functions/*.js and dist/shared/telemetry.js, the
-// files package.json "main" names — each into one file under dist/bundle/ with the same relative path
-// (dist/bundle/functions/http.js, …), so the Functions host loads one file per entry point instead of
-// resolving and reading some 460–540 modules. It bundles the CommonJS that tsc emitted (not the
-// TypeScript sources): every import is then a require(), so the Azure SDKs resolve to their CommonJS
-// builds, as they do unbundled. Output is CommonJS for Node 20 (what the host loads for a package
-// without "type": "module"), not minified, with a source map beside each bundle (.js.map, chained
-// through tsc's own maps to the TypeScript lines; sources not embedded). Node uses the maps for stack
-// traces when started with --enable-source-maps (infra/main.bicep sets it for the worker).
+// esbuild bundles what `npm run build` compiled — dist/shared/telemetry.js and dist/functions/*.js, the
+// files package.json "main" names — into dist/bundle/ with the same relative paths (dist/bundle/
+// functions/http.mjs, …): one file per entry point, plus shared chunks (dist/bundle/chunks/) holding
+// what several entry points use. So the Functions host reads a few files instead of resolving and
+// reading 100–180 modules per entry point, and — as it loads every entry point of "main" into one
+// process — each shared module is parsed and evaluated once, with one instance of its state (the
+// services, the metric sink), as unbundled.
+//
+// Why ES modules: esbuild shares chunks between entry points only in that format. One CommonJS bundle
+// per entry point was measured too: each entry point alone as fast, but all four in one process
+// (what the host does) ~240–320 ms against ~165–205 ms, each bundle parsing its own copy of the shared
+// ~2.3 MB. The input is tsc's CommonJS, so every import is a require() and the Azure SDKs resolve to
+// their CommonJS builds, as unbundled; a banner gives each output file the `require`, `__filename`
+// and `__dirname` that code expects (require of the external packages below, an SDK's wasm loader).
+// The host imports .mjs files as ES modules; Node 20.19+ and 22.12+ also require() them (the bench).
+// Not minified; a source map beside each file (.mjs.map, chained through tsc's maps to the TypeScript
+// lines; sources not embedded), used for stack traces under --enable-source-maps (infra/main.bicep).
 //
 // Kept external (required from node_modules at run time, which the package still ships):
-// - @azure/functions: the host's programming model, one instance per process whatever the number of
-//   bundles (app.setup, the registrations), and the package @azure/functions-opentelemetry-instrumentation
-//   patches by name; @azure/functions-core exists only inside the host.
+// - @azure/functions: the host's programming model, one instance per process (app.setup, the
+//   registrations), patched by name by @azure/functions-opentelemetry-instrumentation;
+//   @azure/functions-core exists only inside the host.
 // - @azure/core-tracing and @opentelemetry/api: the Azure Monitor distro sets the SDKs' tracer by hooking
 //   require('@azure/core-tracing'), and its meters live in @opentelemetry/api's global; a bundled copy
 //   would never be hooked.
 // - @azure/monitor-opentelemetry, @azure/functions-opentelemetry-instrumentation: loaded only when
 //   telemetry is on; their instrumentations patch modules through require hooks, which bundling defeats.
 // - @azure/arm-compute, @azure/arm-network, @azure/storage-blob, @azure/identity: loaded on first use
-//   (shared/azure/clients.ts) and ~6 MB of code together; in a bundle every entry point would parse them
-//   at import although most invocations never call them.
-// Each bundle carries its own copy of the shared modules; the host loads all of them (package.json
-// "main") into one process, so process-wide state that crosses entry points lives on globalThis
-// (shared/metrics.ts: the metric sink telemetry sets). test/unit/bundle.test.ts checks that the bundles
-// register the same functions as the compiled files, and answers a request through a bundled handler.
+//   (shared/azure/clients.ts) and ~6 MB of code together; bundled, every process would parse them at
+//   import although most invocations never call them.
+// test/unit/bundle.test.ts checks that the bundles register the same functions as the compiled files,
+// and answers requests through a bundled handler.
 //
 // Usage: node scripts/bundle.mjs [outdir]   (default dist/bundle; run after `npm run build`)
 import { existsSync, readdirSync, rmSync } from 'node:fs';
@@ -48,7 +53,7 @@ export const EXTERNAL = [
   '@azure/identity',
 ];
 
-/** The compiled entry points, relative to dist/: telemetry first, as package.json "main" lists it. */
+/** The compiled entry points, relative to dist/: telemetry first, as package.json "main" lists it. The bundles have the same paths with .mjs. */
 export function entryPoints(root = ROOT) {
   const fns = readdirSync(path.join(root, 'dist/functions'))
     .filter((f) => f.endsWith('.js'))
@@ -58,7 +63,17 @@ export function entryPoints(root = ROOT) {
 }
 
 /** package.json "main" for the bundles: the same pattern as the compiled files', under dist/bundle. */
-export const BUNDLE_MAIN = 'dist/bundle/{shared/telemetry.js,functions/*.js}';
+export const BUNDLE_MAIN = 'dist/bundle/{shared/telemetry.mjs,functions/*.mjs}';
+
+/** Each output file's own require (for the externals), __filename and __dirname, as CommonJS code expects. */
+const BANNER = [
+  "import { createRequire as __jacketCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __jacketFileURLToPath } from 'node:url';",
+  "import { dirname as __jacketDirname } from 'node:path';",
+  'const require = __jacketCreateRequire(import.meta.url);',
+  'const __filename = __jacketFileURLToPath(import.meta.url);',
+  'const __dirname = __jacketDirname(__filename);',
+].join(' ');
 
 /** Bundles every entry point into outdir; returns the bundle files (absolute) and esbuild's metafile. */
 export async function bundle(outdir = path.join(ROOT, 'dist/bundle'), root = ROOT) {
@@ -74,7 +89,11 @@ export async function bundle(outdir = path.join(ROOT, 'dist/bundle'), root = ROO
     bundle: true,
     platform: 'node',
     target: 'node20',
-    format: 'cjs',
+    format: 'esm',
+    splitting: true,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
+    banner: { js: BANNER },
     sourcemap: 'linked',
     sourcesContent: false,
     external: EXTERNAL,
@@ -82,7 +101,7 @@ export async function bundle(outdir = path.join(ROOT, 'dist/bundle'), root = ROO
     logLevel: 'warning',
   });
   if (res.errors.length) throw new Error(res.errors.map((e) => e.text).join('\n'));
-  return { files: entries.map((e) => path.join(outdir, e)), metafile: res.metafile };
+  return { files: entries.map((e) => path.join(outdir, e.replace(/\.js$/, '.mjs'))), metafile: res.metafile };
 }
 
 // No top-level await: the tests load this file with require() (TypeScript's CommonJS output of import()).
@@ -90,11 +109,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const t0 = Date.now();
   const out = process.argv[2] ? path.resolve(process.argv[2]) : undefined;
   bundle(out).then(
-    ({ files, metafile }) => {
-      for (const f of files) {
-        const o = metafile.outputs[path.relative(ROOT, f).split(path.sep).join('/')];
-        console.log(`${path.relative(ROOT, f)}: ${o ? (o.bytes / 1024 / 1024).toFixed(1) : '?'} MiB`);
-      }
+    ({ metafile }) => {
+      for (const [f, o] of Object.entries(metafile.outputs)) if (f.endsWith('.mjs')) console.log(`${f}: ${(o.bytes / 1024).toFixed(0)} KiB`);
       console.log(`bundled in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     },
     (e) => {

@@ -2,9 +2,9 @@
 // `npm run package`: the zip the Functions platform runs (infra/README.md deploys it with
 // `az functionapp deployment source config-zip`). It holds exactly:
 // - host.json and a package.json trimmed to what the host reads (engines, dependencies, and "main"
-//   pointing at the bundles: dist/bundle/{shared/telemetry.js,functions/*.js}),
-// - the bundled entry points (scripts/bundle.mjs: one file per entry point, made from the compiled app,
-//   with their source maps) — no unbundled dist/functions or dist/shared, no TypeScript sources, no
+//   pointing at the bundles: dist/bundle/{shared/telemetry.mjs,functions/*.mjs}),
+// - the bundled entry points (scripts/bundle.mjs: one file per entry point and the chunks they share,
+//   made from the compiled app, with their source maps) — no unbundled dist/functions or dist/shared, no TypeScript sources, no
 //   tests, no emulator, no local host,
 // - the production dependencies (`npm ls --omit=dev`), copied from the installed node_modules, so
 //   packaging needs no network and no second install; the bundles require the packages they keep
@@ -47,7 +47,7 @@ function productionPackages(root) {
 export function packageEntries(root = ROOT, bundleDir = path.join(root, 'dist/bundle')) {
   if (!existsSync(bundleDir)) throw new Error(`${bundleDir} is missing: run scripts/bundle.mjs first`);
   const entries = [];
-  for (const f of walk(bundleDir, (p) => p.endsWith('.js') || p.endsWith('.js.map'))) entries.push([path.join('dist/bundle', path.relative(bundleDir, f)), f]);
+  for (const f of walk(bundleDir, (p) => p.endsWith('.mjs') || p.endsWith('.mjs.map'))) entries.push([path.join('dist/bundle', path.relative(bundleDir, f)), f]);
   for (const pkgDir of productionPackages(root)) {
     // A package's own nested node_modules holds its own dependencies, listed separately by npm ls.
     const inPkg = (p) => !path.relative(pkgDir, p).split(path.sep).includes('node_modules');

@@ -15,40 +15,30 @@ export type Dims = Record<string, string | number | boolean | undefined>;
 export interface MetricSink {
   record(name: string, value: number, dims: Record<string, string | number | boolean>): void;
 }
-/**
- * The sink is per process, not per copy of this module: the deployed package bundles each Functions
- * entry point on its own (scripts/bundle.mjs), so the telemetry bundle and each functions bundle the host
- * loads into one process carry their own copy of this file. A global (a registered symbol) lets the sink
- * shared/telemetry.ts sets reach the metrics every bundle emits. It holds plain values only, so copies
- * of different builds cannot disagree about classes.
- */
-const SINK = Symbol.for('jacket.metricSink');
-const slot = globalThis as { [SINK]?: MetricSink };
+let sink: MetricSink | undefined;
 export function setMetricSink(s: MetricSink | undefined): void {
-  slot[SINK] = s;
+  sink = s;
 }
 
 /** The work queue's poison queue and its depth, as the telemetry gauge reports it. */
 export type PoisonDepthReader = () => Promise<{ queue: string; depth: number }>;
-const POISON = Symbol.for('jacket.poisonDepthReader');
-const readerSlot = globalThis as { [POISON]?: PoisonDepthReader };
+let poisonReader: PoisonDepthReader | undefined;
 /**
  * shared/services.ts offers how to read the poison queue's depth with the process's services; the
- * telemetry gauge (shared/telemetry.ts) asks for it at collection. Through a global for the reason the
- * sink is one: telemetry is a bundle apart from the functions, and importing services there would
- * bundle the whole app into it. The first offer wins (every functions bundle makes one).
+ * telemetry gauge (shared/telemetry.ts) asks for it at collection. Telemetry does not import services
+ * itself: it is loaded first and alone (package.json "main"), and in the deployed bundles
+ * (scripts/bundle.mjs) that import would make telemetry load the whole app's chunk.
  */
 export function offerPoisonDepthReader(r: PoisonDepthReader): void {
-  readerSlot[POISON] ??= r;
+  poisonReader ??= r;
 }
 export function poisonDepthReader(): PoisonDepthReader | undefined {
-  return readerSlot[POISON];
+  return poisonReader;
 }
 
 /** Emits one metric value with its dimensions. */
 export function metric(name: string, value: number, dims: Dims = {}): void {
   log.metric({ metric: name, value, ...dims });
-  const sink = slot[SINK];
   if (!sink) return;
   const attrs: Record<string, string | number | boolean> = {};
   for (const [k, v] of Object.entries(dims)) if (v !== undefined) attrs[k] = v;

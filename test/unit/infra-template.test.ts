@@ -57,13 +57,19 @@ test('npm run package: the bundled entry points with their source maps, host.jso
     const pkg = JSON.parse(entries.get('package.json')!().toString());
     // The host loads the bundles, telemetry first (the same order as the compiled files' "main").
     assert.equal(JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).main, 'dist/{shared/telemetry.js,functions/*.js}');
-    assert.equal(pkg.main, 'dist/bundle/{shared/telemetry.js,functions/*.js}');
+    assert.equal(pkg.main, 'dist/bundle/{shared/telemetry.mjs,functions/*.mjs}');
     assert.equal(pkg.devDependencies, undefined);
     assert.equal(pkg.scripts, undefined);
+    // Of dist/, only the bundles (entry points and their shared chunks), each with its map.
     const app = names.filter((n) => n.startsWith('dist/')).sort();
-    const bundles = ['functions/http.js', 'functions/timers.js', 'functions/worker.js', 'shared/telemetry.js'].map((f) => `dist/bundle/${f}`);
-    assert.deepEqual(app, bundles.flatMap((b) => [b, `${b}.map`]).sort(), 'the bundles and their maps, nothing else of dist/');
-    for (const b of bundles)
+    const code = app.filter((n) => n.endsWith('.mjs'));
+    for (const f of ['functions/http.mjs', 'functions/timers.mjs', 'functions/worker.mjs', 'shared/telemetry.mjs']) assert.ok(code.includes(`dist/bundle/${f}`), f);
+    assert.ok(
+      code.every((n) => /^dist\/bundle\/(functions|shared|chunks)\/[\w-]+\.mjs$/.test(n)),
+      code.join(', '),
+    );
+    assert.deepEqual(app, code.flatMap((b) => [b, `${b}.map`]).sort(), 'the bundles and their maps, nothing else of dist/');
+    for (const b of code)
       assert.ok(
         entries.get(b)!()
           .toString()
@@ -71,7 +77,7 @@ test('npm run package: the bundled entry points with their source maps, host.jso
         `${b} names its map`,
       );
     // The maps lead to the TypeScript sources (through tsc's maps), without embedding them.
-    const map = JSON.parse(entries.get('dist/bundle/functions/http.js.map')!().toString());
+    const map = JSON.parse(entries.get('dist/bundle/functions/http.mjs.map')!().toString());
     assert.ok(map.sources.includes('../../../functions/http.ts'), 'the map names functions/http.ts');
     assert.equal(map.sourcesContent, undefined);
     // Every production dependency is there, at its installed version (the bundles' externals among them).
@@ -90,7 +96,7 @@ test('npm run package: the bundled entry points with their source maps, host.jso
     );
     assert.deepEqual(forbidden.slice(0, 10), []);
     // A bundle round-trips byte for byte.
-    assert.ok(entries.get('dist/bundle/functions/worker.js')!().equals(readFileSync(path.join(bundleDir, 'functions/worker.js'))));
+    assert.ok(entries.get('dist/bundle/functions/worker.mjs')!().equals(readFileSync(path.join(bundleDir, 'functions/worker.mjs'))));
   } finally {
     rmSync(dir, { recursive: true, force: true });
     rmSync(bundleDir, { recursive: true, force: true });
