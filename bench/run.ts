@@ -4,6 +4,7 @@
 // HTTP API of an app the bench starts itself (bench/stack.ts); ARM calls are read from the emulator's
 // request log, Table requests from the counting proxy in front of Azurite.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { TIMERS } from '../shared/timers/registry';
 import { hashPassword, verifyPassword } from '../shared/identity/passwords';
@@ -70,20 +71,40 @@ function nodeRunMs(args: string[], runs: number, cwd: string): number {
   return median(times);
 }
 
-/** Cold import of each Functions entry point against `node -e 0`, alternating runs so load hits both alike. */
+/**
+ * Cold import of each Functions entry point against `node -e 0`, alternating runs so load hits both
+ * alike: the bundles the package deploys (dist/bundle, scripts/bundle.mjs; `npm run bench` makes
+ * them), the compiled files beside them, and all bundles in one process in package.json "main" order,
+ * as the host loads them.
+ */
 export function coldImports(runs: number): BenchRow[] {
   const dist = path.resolve(__dirname, '..');
+  const bundle = path.join(dist, 'bundle');
+  if (!existsSync(path.join(bundle, 'functions/http.mjs'))) throw new Error(`${bundle} is missing: run \`node scripts/bundle.mjs\` (npm run bench does)`);
   const rows: BenchRow[] = [];
-  for (const entry of ['http', 'worker', 'timers']) {
-    const file = path.join(dist, 'functions', `${entry}.js`);
+  const measure = (what: string, files: string[], note?: string) => {
     const floors: number[] = [];
     const values: number[] = [];
+    const script = files.map((f) => `require(${JSON.stringify(f)})`).join(';');
     for (let i = 0; i < runs; i++) {
       floors.push(nodeRunMs(['-e', '0'], 1, dist));
-      values.push(nodeRunMs(['-e', `require(${JSON.stringify(file)})`], 1, dist));
+      values.push(nodeRunMs(['-e', script], 1, dist));
     }
-    rows.push({ section: 'cold start', what: `import dist/functions/${entry}.js`, value: median(values), floor: median(floors), unit: 'ms', floorIs: '`node -e 0`' });
-  }
+    rows.push({ section: 'cold start', what, value: median(values), floor: median(floors), unit: 'ms', floorIs: '`node -e 0`', ...(note ? { note } : {}) });
+  };
+  for (const entry of ['http', 'worker', 'timers']) measure(`import dist/bundle/functions/${entry}.mjs`, [path.join(bundle, 'functions', `${entry}.mjs`)], 'deployed bundle');
+  for (const entry of ['http', 'worker', 'timers']) measure(`import dist/functions/${entry}.js`, [path.join(dist, 'functions', `${entry}.js`)], 'compiled, unbundled');
+  const all = ['shared/telemetry', 'functions/http', 'functions/timers', 'functions/worker'];
+  measure(
+    'import all bundles in one process',
+    all.map((f) => path.join(bundle, `${f}.mjs`)),
+    'telemetry, http, timers, worker, as the host loads "main"',
+  );
+  measure(
+    'import all compiled entry points in one process',
+    all.map((f) => path.join(dist, `${f}.js`)),
+    'the same, unbundled',
+  );
   return rows;
 }
 
