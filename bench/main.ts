@@ -3,6 +3,7 @@
 //   npm run bench -- --quick      N = 20, 200; timers at 200; at 2 s delay only the creates and deletes
 //   --timers-at=1000,10000        where the timer passes run (each must be one of the levels)
 //   --levels=50,1000              the record counts
+//   --cold-start                  only the cold-start section (5 runs; with --quick, 2)
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,6 +38,7 @@ export function parseArgs(argv: string[]): BenchOptions {
           .map(Number)
       : undefined;
   };
+  opts.coldStartOnly = argv.includes('--cold-start');
   opts.levels = list('levels') ?? opts.levels;
   opts.timersAt = list('timers-at') ?? opts.timersAt.filter((n) => opts.levels.includes(n));
   for (const n of opts.timersAt) if (!opts.levels.includes(n)) throw new Error(`--timers-at ${n} is not one of the levels ${opts.levels.join(',')}`);
@@ -59,7 +61,9 @@ async function main(): Promise<void> {
       `command: npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
       `commit: ${git(['rev-parse', '--short', 'HEAD'])}${dirty}`,
       `date: ${started.toISOString()}; node ${process.version}; ${os.cpus().length} CPUs; load average ${load} (at the end)`,
-      `levels N=${opts.levels.join(', ')} (records of each kind in one project); timers at ${opts.timersAt.join(', ') || 'none'}; medians of ${opts.repeats}; took ${res.seconds.toFixed(0)} s`,
+      opts.coldStartOnly
+        ? `cold start only; medians of ${opts.importRuns}; took ${res.seconds.toFixed(0)} s`
+        : `levels N=${opts.levels.join(', ')} (records of each kind in one project); timers at ${opts.timersAt.join(', ') || 'none'}; medians of ${opts.repeats}; took ${res.seconds.toFixed(0)} s`,
       '',
       formatTable(res.rows),
       '',

@@ -4,7 +4,6 @@
 // HTTP API of an app the bench starts itself (bench/stack.ts); ARM calls are read from the emulator's
 // request log, Table requests from the counting proxy in front of Azurite.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { TIMERS } from '../shared/timers/registry';
 import { hashPassword, verifyPassword } from '../shared/identity/passwords';
@@ -32,6 +31,8 @@ export interface BenchOptions {
   repeats: number;
   /** Cold-import runs per entry point. */
   importRuns: number;
+  /** Only the cold-start section (no stack started). */
+  coldStartOnly?: boolean;
   log?: (line: string) => void;
 }
 
@@ -73,14 +74,15 @@ function nodeRunMs(args: string[], runs: number, cwd: string): number {
 
 /**
  * Cold import of each Functions entry point against `node -e 0`, alternating runs so load hits both
- * alike: the bundles the package deploys (dist/bundle, scripts/bundle.mjs; `npm run bench` makes
- * them), the compiled files beside them, and all bundles in one process in package.json "main" order,
- * as the host loads them.
+ * alike: the bundles the package deploys (dist/bundle, made here with scripts/bundle.mjs from the
+ * current build), the compiled files beside them, and all entry points in one process in package.json
+ * "main" order, as the host loads them.
  */
 export function coldImports(runs: number): BenchRow[] {
   const dist = path.resolve(__dirname, '..');
   const bundle = path.join(dist, 'bundle');
-  if (!existsSync(path.join(bundle, 'functions/http.mjs'))) throw new Error(`${bundle} is missing: run \`node scripts/bundle.mjs\` (npm run bench does)`);
+  const made = spawnSync(process.execPath, [path.join(dist, '..', 'scripts', 'bundle.mjs'), bundle], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`scripts/bundle.mjs failed: ${made.stderr}`);
   const rows: BenchRow[] = [];
   const measure = (what: string, files: string[], note?: string) => {
     const floors: number[] = [];
@@ -422,6 +424,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const rows: BenchRow[] = [];
   log('cold imports');
   rows.push(...coldImports(opts.importRuns));
+  if (opts.coldStartOnly) return { rows, seconds: (Date.now() - t0) / 1000 };
   // The app's request log would drown the table (JACKET_LOG_LEVEL=info brings it back).
   if (!process.env.JACKET_LOG_LEVEL) appLog.setLevel('silent');
   const b = await startBenchStack();
