@@ -291,7 +291,11 @@ test('bad requests are refused as Nova does, before any Azure call', async () =>
   await expect(createBody({ adminPass: 'password' }), 400, /^Invalid adminPass: the password must be 6 to 72 characters long for a Linux image/);
   await expect(createBody({ adminPass: 'P@ssw0rd' }), 400, /commonly used password/);
   await expect(createBody({ security_groups: [{ name: 'nosuch' }] }), 400, /^Security group nosuch not found\.$/);
-  await expect(createBody({ flavorRef: '1' }), 400, /^Flavor's disk is too small for requested image\./);
+  // A flavor whose root disk is smaller than the image (the defaults are sized for Azure's images).
+  const small = await stack.http('POST', '/compute/v2.1/flavors', { token: tAdmin, body: { flavor: { name: 'disk-1', id: 'disk-1', ram: 1024, vcpus: 1, disk: 1 } } });
+  assert.equal(small.status, 200, small.text);
+  await stack.http('POST', '/compute/v2.1/flavors/disk-1/os-extra_specs', { token: tAdmin, body: { extra_specs: { 'azure:vm_size': 'Standard_B1s' } } });
+  await expect(createBody({ flavorRef: 'disk-1' }), 400, /^Flavor's disk is too small for requested image\./);
   await expect(createBody({ min_count: 3, max_count: 2 }), 400, /^min_count must be <= max_count$/);
   await expect(
     createBody({ max_count: 2, networks: [{ uuid: networkId, fixed_ip: '10.0.0.50' }] }),

@@ -169,10 +169,12 @@ export interface SeedFlavor {
 /**
  * Built in when the catalog has no `flavors`: Nova-style names on real Azure sizes whose vCPU count
  * and memory match the flavor (B-series burstable for the small ones, Dsv3 general purpose above).
+ * Root disks are at least 30 GB, the size of Azure's Linux marketplace images (Nova's m1.tiny and
+ * m1.small, 1 and 20 GB, could boot none of the default images).
  */
 export const DEFAULT_FLAVORS: readonly Omit<SeedFlavor, 'ephemeral' | 'swap' | 'rxtx_factor' | 'is_public' | 'disabled' | 'extra_specs'>[] = [
-  { id: '1', name: 'm1.tiny', vcpus: 1, ram: 1024, disk: 1, vm_size: 'Standard_B1s' },
-  { id: '2', name: 'm1.small', vcpus: 1, ram: 2048, disk: 20, vm_size: 'Standard_B1ms' },
+  { id: '1', name: 'm1.tiny', vcpus: 1, ram: 1024, disk: 30, vm_size: 'Standard_B1s' },
+  { id: '2', name: 'm1.small', vcpus: 1, ram: 2048, disk: 30, vm_size: 'Standard_B1ms' },
   { id: '3', name: 'm1.medium', vcpus: 2, ram: 4096, disk: 40, vm_size: 'Standard_B2s' },
   { id: '4', name: 'm1.large', vcpus: 2, ram: 8192, disk: 80, vm_size: 'Standard_D2s_v3' },
   { id: '5', name: 'm1.xlarge', vcpus: 4, ram: 16384, disk: 160, vm_size: 'Standard_D4s_v3' },
