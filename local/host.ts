@@ -93,6 +93,10 @@ export async function startHost(makeServices: (url: string) => Services, opts: {
     }
   };
   const server = http.createServer((req, res) => void serve(req, res));
+  // Clients reuse idle connections (undici for 4 s): the server must keep them longer than that, or a
+  // request sent on a socket the server is closing at its 5 s default fails with ECONNRESET — seen in
+  // CI under load. 30 s, under Node's 60 s headers timeout.
+  server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, '127.0.0.1', resolve);
