@@ -52,6 +52,8 @@ export interface DiskDriver {
   /** An incremental snapshot of the disk `diskName`. */
   createSnapshot(name: string, diskName: string, tags: Record<string, string>): Promise<Submission>;
   deleteSnapshot(name: string): Promise<Submission>;
+  /** Replaces the tags of a disk or snapshot (a PATCH: only the tags change; submitted, not awaited). */
+  setTags(target: AccessTarget, name: string, tags: Record<string, string>): Promise<Submission>;
   /** A read SAS on a disk's or snapshot's data (grant access), valid for `seconds`. */
   grantRead(target: AccessTarget, name: string, seconds: number): Promise<string>;
   /** Ends a grant; nothing to do when the disk or snapshot is gone. */
@@ -143,6 +145,18 @@ export function diskDriver(ctx: DriverContext): DiskDriver {
           rec.options as never,
         )
         .submitted();
+      return rec.answer();
+    },
+    async setTags(target, name, tags) {
+      const rec = recordAnswer();
+      if (target === 'disks')
+        await compute()
+          .disks.update(rg, name, { tags } as never, rec.options as never)
+          .submitted();
+      else
+        await compute()
+          .snapshots.update(rg, name, { tags } as never, rec.options as never)
+          .submitted();
       return rec.answer();
     },
     async resizeDisk(name, sizeGB) {

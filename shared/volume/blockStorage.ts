@@ -1,5 +1,5 @@
 // The block storage resources on Azure managed disks: volume types, volumes (and their actions and
-// metadata), snapshots (and their metadata), backups, quotas and limits, zones and extensions. shared/volume/routes.ts lists this one group.
+// metadata), snapshots (and their metadata), backups, volume transfers, quotas and limits, zones and extensions. shared/volume/routes.ts lists this one group.
 import type { Route } from '../http/router';
 import { volumeTypeRoutes } from './types/api';
 import { volumeRoutes } from './volumes/api';
@@ -10,6 +10,7 @@ import { backupRoutes } from './backups/api';
 import { quotaSetRoutes } from './quotas/api';
 import { limitRoutes } from './quotas/limits';
 import { zoneExtensionRoutes } from './zonesExtensions';
+import { transferRoutes } from './transfers/api';
 
 export const blockStorageRoutes: Route[] = [
   ...volumeTypeRoutes,
@@ -18,6 +19,7 @@ export const blockStorageRoutes: Route[] = [
   ...snapshotRoutes,
   ...metadataRoutes,
   ...backupRoutes,
+  ...transferRoutes,
   ...quotaSetRoutes,
   ...limitRoutes,
   ...zoneExtensionRoutes,

@@ -4,6 +4,7 @@
 //   voldeps    source id -> dependents (snapshots of a volume, volumes being copied from a volume or
 //              snapshot), so nothing deletes a disk or snapshot that a record still needs;
 //   voltypeuse type id -> volumes of that type, so a type in use is not deleted;
+//   voltransfers project -> transfer (volindex 'transfer' finds one by id, for accepts and admins);
 //   volorder   project -> volumeOrderKey(created_at, id) -> {id}: a project's volumes in Cinder's default
 //              order (created_at desc, id desc), so a default-sorted list page is one partition query
 //              after the marker plus a point read per volume of the page (volumes/api.ts). Written
@@ -72,6 +73,30 @@ export interface VolumeRecord {
   upload?: { image_id: string; disk_format: string; force: boolean };
   /** The status to return to after backing-up / uploading (Cinder's previous_status). */
   previous_status?: VolumeStatus;
+  /** The transfer offering this volume (status awaiting-transfer); transfers/service.ts. */
+  transfer_id?: string;
+  /**
+   * An accept that won the volume (under its ETag) and is moving it to its project: no other accept
+   * or cancel may act while this is set; once it is older than a request can live (`at`), the same
+   * project's retried accept resumes the move (its request died mid-move).
+   */
+  accepting?: { transfer_id: string; project_id: string; user_id: string; at: string };
+}
+
+/**
+ * A volume transfer (cinder/db models.Transfer): in the giving project's partition of `voltransfers`
+ * (its volume's project while the transfer exists), found by id through volindex ('transfer'). The
+ * auth key is never stored: only Cinder's salt and HMAC-SHA1(salt, key).
+ */
+export interface TransferRecord {
+  id: string;
+  volume_id: string;
+  display_name: string | null;
+  salt: string;
+  crypt_hash: string;
+  created_at: string;
+  no_snapshots: boolean;
+  source_project_id: string;
 }
 
 /** The data of a volume made from an image: a Jacket image's VHD blob, or a marketplace image. */
@@ -173,6 +198,8 @@ export interface SnapshotRecord {
   updated_at: string | null;
   /** The incremental managed snapshot: name snapshot-<id>, its ARM id once known. */
   azure: { name: string; armId?: string };
+  /** Claimed by an accepted transfer of its volume, moving to this project (its delete is refused meanwhile). */
+  moving_to?: string;
 }
 
 interface OwnerRow {
@@ -209,6 +236,7 @@ export function volumeTables(s: Services) {
     deps: s.tables.repository<DependentRow>('voldeps', ['kind']),
     typeUse: s.tables.repository<TypeUseRow>('voltypeuse'),
     order: s.tables.repository<OrderRow>('volorder'),
+    transfers: s.tables.repository<TransferRecord>('voltransfers', ['volume_id', 'display_name']),
   };
 }
 
@@ -282,7 +310,7 @@ export function jacketTags(kind: 'volume' | 'snapshot', id: string, projectId: s
     : { jacket: 'snapshot', 'jacket-snapshot-id': id, 'jacket-volume-id': volumeId, 'jacket-project-id': projectId };
 }
 
-async function ownerOf(repo: Repository<OwnerRow>, kind: 'volume' | 'snapshot' | 'backup', id: string): Promise<string | undefined> {
+async function ownerOf(repo: Repository<OwnerRow>, kind: 'volume' | 'snapshot' | 'backup' | 'transfer', id: string): Promise<string | undefined> {
   return (await repo.get(kind, id))?.value.project_id;
 }
 

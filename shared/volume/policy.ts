@@ -75,6 +75,12 @@ export const VOLUME_POLICIES = {
   'volume_extension:types_extra_specs:create': 'admin',
   'volume_extension:types_extra_specs:update': 'admin',
   'volume_extension:types_extra_specs:delete': 'admin',
+  // volume_transfer.py (SYSTEM_READER_OR_PROJECT_READER / SYSTEM_ADMIN_OR_PROJECT_MEMBER)
+  'volume:get_all_transfers': 'project_reader_or_admin',
+  'volume:create_transfer': 'project_member_or_admin',
+  'volume:get_transfer': 'project_reader_or_admin',
+  'volume:accept_transfer': 'project_member_or_admin',
+  'volume:delete_transfer': 'project_member_or_admin',
   // quotas.py, limits.py
   'volume_extension:quotas:show': 'project_reader_or_admin',
   'volume_extension:quotas:update': 'admin',

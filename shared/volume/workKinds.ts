@@ -8,3 +8,4 @@ export const BACKUP_CREATE = 'backup-create';
 export const BACKUP_DELETE = 'backup-delete';
 export const BACKUP_RESTORE = 'backup-restore';
 export const VOLUME_UPLOAD_IMAGE = 'volume-upload-image';
+export const VOLUME_TRANSFER_RETAG = 'volume-transfer-retag';

@@ -25,6 +25,7 @@ export const EXTENSIONS = [
   ext('os-used-limits', 'UsedLimits', 'Provide data on limited resources that are being used.', '2013-10-03'),
   ext('os-vol-mig-status-attr', 'VolumeMigStatusAttribute', 'Expose migration_status as an attribute of a volume.', '2013-08-08'),
   ext('os-extended-snapshot-attributes', 'ExtendedSnapshotAttributes', 'Extended SnapshotAttributes support.', '2012-06-19'),
+  ext('os-volume-transfer', 'VolumeTransfer', 'Volume transfer management support.', '2013-05-29'),
   ext('os-admin-actions', 'AdminActions', 'Enable admin actions.', '2012-08-25'),
 ];
 

@@ -5,6 +5,7 @@ import { IMAGE_WORK_KINDS } from '../image/managedImage';
 import { VOLUME_WORK } from '../volume/volumes/work';
 import { BACKUP_WORK } from '../volume/backups/work';
 import { UPLOAD_WORK } from '../volume/images/upload';
+import { TRANSFER_WORK } from '../volume/transfers/work';
 import { SERVER_BUILD_KINDS } from '../compute/servers/work/build';
 import { resizeKind } from '../compute/servers/work/resize';
 import { snapshotKind } from '../compute/servers/work/image';
@@ -15,7 +16,7 @@ import { VOLUME_ATTACH_KINDS } from '../compute/servers/work/volumeAttach';
 
 // Compute (Nova): server build/delete, actions, volume attachments.
 const COMPUTE_KINDS: WorkKind[] = [...SERVER_BUILD_KINDS, powerKind, resizeKind, snapshotKind, passwordKind, rebuildKind, ...VOLUME_ATTACH_KINDS];
-// Block storage (Cinder): volume create/delete/extend, snapshot create/delete, backup create/delete/restore, upload to image.
-const VOLUME_KINDS: WorkKind[] = [...VOLUME_WORK, ...BACKUP_WORK, ...UPLOAD_WORK];
+// Block storage (Cinder): volume create/delete/extend, snapshot create/delete, backup create/delete/restore, upload to image, transfer retag.
+const VOLUME_KINDS: WorkKind[] = [...VOLUME_WORK, ...BACKUP_WORK, ...UPLOAD_WORK, ...TRANSFER_WORK];
 
 export const WORK_KINDS: WorkKind[] = [...COMPUTE_KINDS, ...VOLUME_KINDS, ...IMAGE_WORK_KINDS];

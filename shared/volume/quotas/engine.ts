@@ -183,3 +183,36 @@ export const reserveBackup = (s: Services, projectId: string, id: string, size: 
 export async function typeNameOf(s: Services, typeId: string): Promise<string | undefined> {
   return (await typeStore(s).get(typeId))?.value.name;
 }
+
+/**
+ * An accepted transfer (cinder/transfer/api.py accept): the receiving project takes on the volume and
+ * its snapshots. As Cinder: per_volume_gigabytes first (`Requested volume size ...`), then the volume's
+ * volumes/gigabytes (and per-type keys), then the snapshots' snapshots/gigabytes, each answering its
+ * own 413. Held under the records' own ids (a recount that counts a moved record absorbs its
+ * reservation), all or nothing: a refusal leaves nothing reserved.
+ */
+export async function reserveTransfer(s: Services, projectId: string, volume: { id: string; size: number }, typeName: string | undefined, snapshots: { id: string; size: number }[]): Promise<void> {
+  const limits = await projectLimits(s, projectId);
+  const perVolume = limits.per_volume_gigabytes;
+  if (perVolume >= 0 && volume.size > perVolume) throw overLimit(`Requested volume size ${volume.size}G is larger than maximum allowed limit ${perVolume}G.`, 0);
+  const ledger = volumeLedger(s);
+  try {
+    await ledger.reserve(projectId, [{ id: volume.id, deltas: volumeDeltas(typeName, volume.size) }], limits);
+  } catch (e) {
+    if (e instanceof OverQuota) throw overQuota(e, volume.size);
+    throw e;
+  }
+  if (snapshots.length === 0) return;
+  const total = snapshots.reduce((n, x) => n + x.size, 0);
+  try {
+    await ledger.reserve(
+      projectId,
+      snapshots.map((x) => ({ id: x.id, deltas: snapshotDeltas(typeName, x.size) })),
+      limits,
+    );
+  } catch (e) {
+    await ledger.rollback(projectId, [volume.id]);
+    if (e instanceof OverQuota) throw overQuota(e, total);
+    throw e;
+  }
+}

@@ -79,6 +79,8 @@ export async function deleteSnapshot(ctx: RequestContext, cur: Stored<SnapshotRe
   const refused = badRequest(`Invalid snapshot: Snapshot status must be available or error and must not be part of a group.`);
   // error_deleting too: a later DELETE retries a delete that was given up (Cinder wants reset-status first).
   if (!['available', 'error', 'error_deleting'].includes(cur.value.status)) throw refused;
+  // Claimed by an accepted transfer of its volume, which is moving it to another project.
+  if (cur.value.moving_to) throw refused;
   await volumeTables(ctx.services)
     .snapshots.replace(cur.partitionKey, cur.rowKey, { ...cur.value, status: 'deleting', updated_at: cinderTime() }, cur.etag)
     .catch(() => {
