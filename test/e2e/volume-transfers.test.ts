@@ -1,0 +1,280 @@
+// Cinder volume transfers end to end: the real `openstack volume transfer request create/list/show/
+// accept/delete` and HTTP, with the volume, its snapshots and their quota usage moving to the accepting
+// project, the disk's project tag following in the ARM emulator; wrong keys, other projects, the
+// receiver's quota and racing accepts refused as Cinder refuses them, with nothing changed.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { tmpdir } from 'node:os';
+import { startStack, type Stack, type Creds } from '../support/stack';
+import { assertCinderShape } from '../support/cinderShapes';
+import { startEmulator, type RunningEmulator } from '../../emulator/server';
+import { createAzureClients, type AzureClients } from '../../shared/azure/clients';
+import { volumeTables } from '../../shared/volume/model';
+
+type User = Creds & { projectId: string; userId: string };
+let stack: Stack;
+let emu: RunningEmulator;
+let arm: AzureClients;
+let alice: User;
+let bob: User;
+let carol: User;
+const tok: Record<string, string> = {};
+let tAdmin: string;
+let adminProject: string;
+const RG = 'ops_resource_group';
+
+before(async () => {
+  stack = await startStack({
+    beforeHost: async (azurite) => {
+      emu = await startEmulator({ port: 0, blobConnectionString: azurite.connectionString, asyncDelayMs: 50, certDir: path.join(tmpdir(), 'jacket-emulator-test-cert') });
+      return { settings: { JACKET_ARM_ENDPOINT: emu.url, JACKET_AZURE_CREDENTIAL: 'static', JACKET_ARM_CA_CERT: emu.caCertPath }, stop: () => emu.stop() };
+    },
+  });
+  arm = createAzureClients(stack.cloud.services.config);
+  alice = await stack.makeProjectUser('vt-a', 'vtalice');
+  bob = await stack.makeProjectUser('vt-b', 'vtbob');
+  carol = await stack.makeProjectUser('vt-c', 'vtcarol');
+  [tok.a, tok.b, tok.c, tAdmin] = await Promise.all([stack.token(alice), stack.token(bob), stack.token(carol), stack.token()]);
+  const me = await stack.http('GET', '/identity/v3/auth/tokens', { token: tAdmin, headers: { 'X-Subject-Token': tAdmin } });
+  adminProject = me.body.token.project.id;
+});
+after(async () => {
+  await stack?.stop();
+});
+
+const as = (u: User, method: string, p: string, body?: unknown) => stack.http(method, `/volume/v3/${u.projectId}${p}`, { token: tok[u === alice ? 'a' : u === bob ? 'b' : 'c'], body });
+const asAdmin = (method: string, p: string, body?: unknown) => stack.http(method, `/volume/v3/${adminProject}${p}`, { token: tAdmin, body });
+
+async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 60000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function newVolume(u: User, name: string, size = 1): Promise<string> {
+  const r = await as(u, 'POST', '/volumes', { volume: { size, name } });
+  assert.equal(r.status, 202, r.text);
+  const id = r.body.volume.id as string;
+  await until(`${name} available`, async () => ((await as(u, 'GET', `/volumes/${id}`)).body?.volume?.status === 'available' ? true : undefined));
+  return id;
+}
+
+/** in_use and reserved per resource, as quota show --usage gives them. */
+async function usage(u: User): Promise<Record<string, { in_use: number; reserved: number }>> {
+  const r = await as(u, 'GET', `/os-quota-sets/${u.projectId}?usage=true`);
+  assert.equal(r.status, 200, r.text);
+  return r.body.quota_set;
+}
+const used = async (u: User) => {
+  const q = await usage(u);
+  return { volumes: q.volumes.in_use, gigabytes: q.gigabytes.in_use, snapshots: q.snapshots.in_use, reserved: q.volumes.reserved + q.gigabytes.reserved + q.snapshots.reserved };
+};
+
+/** Everything a refusal must leave as it was: the volume (giver's view), the transfer, both projects' usage. */
+async function state(volumeId: string, transferId: string, giver: User, others: User[]) {
+  const vol = await as(giver, 'GET', `/volumes/${volumeId}`);
+  const tr = await as(giver, 'GET', `/os-volume-transfer/${transferId}`);
+  return {
+    volume: { status: vol.status, vstatus: vol.body?.volume?.status, tenant: vol.body?.volume?.['os-vol-tenant-attr:tenant_id'] },
+    transfer: tr.status,
+    usage: await Promise.all([giver, ...others].map(used)),
+  };
+}
+
+test('CLI: create, list, show, accept by another project; the volume, its snapshot and their usage move; wrong key refused', async () => {
+  const vol = await newVolume(alice, 'xfer-1');
+  const snap = await as(alice, 'POST', '/snapshots', { snapshot: { volume_id: vol, name: 'xfer-1-s' } });
+  assert.equal(snap.status, 202, snap.text);
+  const snapId = snap.body.snapshot.id as string;
+  await until('snapshot available', async () => ((await as(alice, 'GET', `/snapshots/${snapId}`)).body?.snapshot?.status === 'available' ? true : undefined));
+  const before = { a: await used(alice), b: await used(bob) };
+  assert.deepEqual(before.a, { volumes: 1, gigabytes: 2, snapshots: 1, reserved: 0 });
+
+  const created = await stack.oscJson<Record<string, string>>(['volume', 'transfer', 'request', 'create', '--name', 'to-bob', vol], alice);
+  assert.equal(created.name, 'to-bob');
+  assert.equal(created.volume_id, vol);
+  assert.match(created.auth_key, /^[0-9a-f]{16}$/);
+  assert.ok(created.created_at && created.id);
+  const tid = created.id;
+  assert.equal((await as(alice, 'GET', `/volumes/${vol}`)).body.volume.status, 'awaiting-transfer');
+  // A volume awaiting transfer cannot be deleted (Cinder's delete message names the transfer).
+  assert.equal((await as(alice, 'DELETE', `/volumes/${vol}`)).status, 400);
+
+  // The auth key is shown once: never in show or list, and not stored (only its salted hash).
+  const shown = await stack.oscJson<Record<string, string>>(['volume', 'transfer', 'request', 'show', tid], alice);
+  assert.deepEqual(Object.keys(shown).sort(), ['created_at', 'id', 'name', 'volume_id']);
+  const raw = await as(alice, 'GET', `/os-volume-transfer/${tid}`);
+  assertCinderShape('volume_transfer/volume-transfer-show-response.json', raw.body);
+  assert.ok(!raw.text.includes(created.auth_key));
+  const rec = (await volumeTables(stack.cloud.services).transfers.get(alice.projectId, tid))!.value;
+  assert.ok(!JSON.stringify(rec).includes(created.auth_key));
+  assert.match(rec.crypt_hash, /^[0-9a-f]{40}$/);
+  const listed = await stack.oscJson<{ ID: string; Name: string; Volume: string }[]>(['volume', 'transfer', 'request', 'list'], alice);
+  assert.deepEqual(listed, [{ ID: tid, Name: 'to-bob', Volume: vol }]);
+
+  // Other projects see nothing of it (Cinder filters transfers by their volume's project).
+  assert.deepEqual(await stack.oscJson(['volume', 'transfer', 'request', 'list'], bob), []);
+  const bobShow = await as(bob, 'GET', `/os-volume-transfer/${tid}`);
+  assert.equal(bobShow.status, 404);
+  assert.equal(bobShow.body.itemNotFound.message, `Transfer ${tid} could not be found.`);
+  assert.notEqual((await stack.osc(['volume', 'transfer', 'request', 'show', tid], bob)).code, 0);
+  assert.equal((await as(bob, 'DELETE', `/os-volume-transfer/${tid}`)).status, 404);
+  // Admins list every project's with all_tenants.
+  const adminAll = await asAdmin('GET', '/os-volume-transfer/detail?all_tenants=1');
+  assert.ok(adminAll.body.transfers.some((x: { id: string }) => x.id === tid));
+  assert.ok(!(await asAdmin('GET', '/os-volume-transfer')).body.transfers.some((x: { id: string }) => x.id === tid));
+
+  // A wrong key: Cinder's InvalidAuthKey, 400; nothing changes.
+  const st0 = await state(vol, tid, alice, [bob]);
+  const wrong = await as(bob, 'POST', `/os-volume-transfer/${tid}/accept`, { accept: { auth_key: '0000000000000000' } });
+  assert.equal(wrong.status, 400);
+  assert.equal(wrong.body.badRequest.message, `Invalid auth key: Attempt to transfer ${tid} with invalid auth key.`);
+  const wrongCli = await stack.osc(['volume', 'transfer', 'request', 'accept', '--auth-key', 'nope', tid], bob);
+  assert.notEqual(wrongCli.code, 0);
+  assert.match(wrongCli.stderr, /invalid auth key/i);
+  assert.deepEqual(await state(vol, tid, alice, [bob]), st0);
+  const missing = await as(bob, 'POST', `/os-volume-transfer/00000000-0000-4000-8000-000000000000/accept`, { accept: { auth_key: created.auth_key } });
+  assert.equal(missing.status, 404);
+
+  // Accepted by bob through the CLI.
+  const acc = await stack.oscJson<Record<string, string>>(['volume', 'transfer', 'request', 'accept', '--auth-key', created.auth_key, tid], bob);
+  assert.equal(acc.id, tid);
+  assert.equal(acc.volume_id, vol);
+  const bobVol = await as(bob, 'GET', `/volumes/${vol}`);
+  assert.equal(bobVol.status, 200);
+  assert.equal(bobVol.body.volume.status, 'available');
+  assert.equal(bobVol.body.volume.user_id, bob.userId);
+  assert.equal(bobVol.body.volume['os-vol-tenant-attr:tenant_id'], bob.projectId);
+  assert.equal((await as(alice, 'GET', `/volumes/${vol}`)).status, 404);
+  assert.ok((await as(bob, 'GET', '/volumes')).body.volumes.some((x: { id: string }) => x.id === vol));
+  assert.ok(!(await as(alice, 'GET', '/volumes')).body.volumes.some((x: { id: string }) => x.id === vol));
+  // Its snapshot moved with it (no_snapshots is False at 3.0).
+  assert.equal((await as(bob, 'GET', `/snapshots/${snapId}`)).status, 200);
+  assert.equal((await as(alice, 'GET', `/snapshots/${snapId}`)).status, 404);
+  // Usage: the giver's released, the receiver's committed.
+  assert.deepEqual(await used(alice), { volumes: 0, gigabytes: 0, snapshots: 0, reserved: 0 });
+  assert.deepEqual(await used(bob), { volumes: before.b.volumes + 1, gigabytes: before.b.gigabytes + 2, snapshots: before.b.snapshots + 1, reserved: 0 });
+  // The transfer is gone for everyone.
+  assert.equal((await as(alice, 'GET', `/os-volume-transfer/${tid}`)).status, 404);
+  assert.deepEqual(await stack.oscJson(['volume', 'transfer', 'request', 'list'], alice), []);
+  // The disk stays where it is; its project tag follows (and the snapshot's).
+  await until('disk retagged', async () => ((await arm.compute.disks.get(RG, `volume-${vol}`)).tags?.['jacket-project-id'] === bob.projectId ? true : undefined));
+  await until('snapshot retagged', async () => ((await arm.compute.snapshots.get(RG, `snapshot-${snapId}`)).tags?.['jacket-project-id'] === bob.projectId ? true : undefined));
+  // The receiver owns it fully: it deletes the volume and its snapshot.
+  assert.equal((await as(bob, 'DELETE', `/volumes/${vol}?cascade=true`)).status, 202);
+  await until('volume deleted', async () => ((await as(bob, 'GET', `/volumes/${vol}`)).status === 404 ? true : undefined));
+  assert.deepEqual(await used(bob), before.b);
+});
+
+test('HTTP bodies as Cinder; delete cancels (volume available again); the v3 /volume-transfers twin', async () => {
+  const vol = await newVolume(alice, 'xfer-2');
+  const c = await as(alice, 'POST', '/os-volume-transfer', { transfer: { volume_id: vol, name: '  spaced  ' } });
+  assert.equal(c.status, 202, c.text);
+  assertCinderShape('volume_transfer/volume-transfer-create-response.json', c.body);
+  assert.equal(c.body.transfer.name, 'spaced');
+  const tid = c.body.transfer.id;
+  assert.ok(c.body.transfer.links[0].href.endsWith(`/volume/v3/${alice.projectId}/os-volume-transfer/${tid}`));
+  assertCinderShape('volume_transfer/volume-transfers-list-response.json', (await as(alice, 'GET', '/os-volume-transfer')).body);
+  assertCinderShape('volume_transfer/volume-transfers-list-detailed-response.json', (await as(alice, 'GET', '/os-volume-transfer/detail')).body);
+  assert.equal((await as(alice, 'GET', '/os-volume-transfer?name=spaced')).body.transfers.length, 1);
+  assert.equal((await as(alice, 'GET', '/os-volume-transfer?name=other')).body.transfers.length, 0);
+  assert.deepEqual((await as(alice, 'GET', '/volume-transfers/detail')).body, (await as(alice, 'GET', '/os-volume-transfer/detail')).body);
+  // A second transfer of the same volume: it is no longer available.
+  const again = await as(alice, 'POST', '/os-volume-transfer', { transfer: { volume_id: vol } });
+  assert.equal(again.status, 400);
+  assert.equal(again.body.badRequest.message, 'Invalid volume: status must be available');
+  // Bad bodies change nothing.
+  assert.equal((await as(alice, 'POST', '/os-volume-transfer', { transfer: { volume_id: 'nope' } })).status, 400);
+  assert.equal((await as(alice, 'POST', '/os-volume-transfer', { transfer: { volume_id: vol, no_snapshots: true } })).status, 400);
+  assert.equal((await as(alice, 'POST', `/os-volume-transfer/${tid}/accept`, { accept: {} })).status, 400);
+  // Another project's volume cannot be offered.
+  const bobsView = await as(bob, 'POST', '/os-volume-transfer', { transfer: { volume_id: vol } });
+  assert.equal(bobsView.status, 404);
+  assert.equal(bobsView.body.itemNotFound.message, `Volume ${vol} could not be found.`);
+
+  await stack.oscOk(['volume', 'transfer', 'request', 'delete', tid], alice);
+  assert.equal((await as(alice, 'GET', `/volumes/${vol}`)).body.volume.status, 'available');
+  assert.equal((await as(alice, 'GET', `/os-volume-transfer/${tid}`)).status, 404);
+  const late = await as(bob, 'POST', `/os-volume-transfer/${tid}/accept`, { accept: { auth_key: c.body.transfer.auth_key } });
+  assert.equal(late.status, 404);
+  assert.equal(late.body.itemNotFound.message, `Transfer ${tid} could not be found.`);
+
+  // The same through /volume-transfers: create, accept by bob.
+  const v3 = await as(alice, 'POST', '/volume-transfers', { transfer: { volume_id: vol, name: 'v3' } });
+  assert.equal(v3.status, 202, v3.text);
+  assert.equal(v3.body.transfer.name, 'v3');
+  const a3 = await as(bob, 'POST', `/volume-transfers/${v3.body.transfer.id}/accept`, { accept: { auth_key: v3.body.transfer.auth_key } });
+  assert.equal(a3.status, 202, a3.text);
+  assertCinderShape('volume_transfer/volume-transfer-accept-response.json', a3.body);
+  assert.equal((await as(bob, 'GET', `/volumes/${vol}`)).body.volume.status, 'available');
+  assert.equal((await as(bob, 'DELETE', `/volumes/${vol}`)).status, 202);
+});
+
+test("the receiver's quota: Cinder's 413s, and nothing changes", async () => {
+  const vol = await newVolume(alice, 'xfer-3', 2);
+  const c = await as(alice, 'POST', '/os-volume-transfer', { transfer: { volume_id: vol, name: 'to-carol' } });
+  const tid = c.body.transfer.id;
+  const key = c.body.transfer.auth_key;
+  const accept = () => as(carol, 'POST', `/os-volume-transfer/${tid}/accept`, { accept: { auth_key: key } });
+  const st0 = await state(vol, tid, alice, [carol]);
+
+  await stack.oscOk(['quota', 'set', '--volumes', '0', 'vt-c']);
+  let r = await accept();
+  assert.equal(r.status, 413);
+  assert.equal(r.headers.get('retry-after'), '0');
+  assert.equal(r.body.overLimit.message, "Maximum number of volumes allowed (0) exceeded for quota 'volumes'.");
+  assert.deepEqual(await state(vol, tid, alice, [carol]), st0);
+
+  await stack.oscOk(['quota', 'set', '--volumes', '10', '--gigabytes', '1', 'vt-c']);
+  r = await accept();
+  assert.equal(r.status, 413);
+  assert.equal(r.body.overLimit.message, 'Requested volume or snapshot exceeds allowed gigabytes quota. Requested 2G, quota is 1G and 0G has been consumed.');
+  assert.deepEqual(await state(vol, tid, alice, [carol]), st0);
+
+  await stack.oscOk(['quota', 'set', '--gigabytes', '1000', '--per-volume-gigabytes', '1', 'vt-c']);
+  r = await accept();
+  assert.equal(r.status, 413);
+  assert.equal(r.body.overLimit.message, 'Requested volume size 2G is larger than maximum allowed limit 1G.');
+  assert.deepEqual(await state(vol, tid, alice, [carol]), st0);
+
+  await stack.oscOk(['quota', 'set', '--per-volume-gigabytes', '-1', 'vt-c']);
+  r = await accept();
+  assert.equal(r.status, 202, r.text);
+  assert.equal((await as(carol, 'GET', `/volumes/${vol}`)).body.volume.status, 'available');
+  assert.deepEqual(await used(carol), { volumes: 1, gigabytes: 2, snapshots: 0, reserved: 0 });
+  assert.equal((await as(carol, 'DELETE', `/volumes/${vol}`)).status, 202);
+  await until('volume deleted', async () => ((await as(carol, 'GET', `/volumes/${vol}`)).status === 404 ? true : undefined));
+});
+
+test('racing accepts (two projects, three each): exactly one wins; the losers change nothing', async () => {
+  const vol = await newVolume(alice, 'xfer-4');
+  const c = await as(alice, 'POST', '/os-volume-transfer', { transfer: { volume_id: vol } });
+  const tid = c.body.transfer.id;
+  const key = c.body.transfer.auth_key;
+  const before = { a: await used(alice), b: await used(bob), c: await used(carol) };
+  const tries = [bob, carol, bob, carol, bob, carol].map((u) => as(u, 'POST', `/os-volume-transfer/${tid}/accept`, { accept: { auth_key: key } }).then((r) => ({ u, r })));
+  const results = await Promise.all(tries);
+  const wins = results.filter((x) => x.r.status === 202);
+  assert.equal(wins.length, 1, JSON.stringify(results.map((x) => [x.r.status, x.r.text])));
+  for (const x of results.filter((y) => y.r.status !== 202)) {
+    assert.ok([400, 404].includes(x.r.status), x.r.text);
+    if (x.r.status === 400) assert.equal(x.r.body.badRequest.message, `Invalid volume: Transfer ${tid}: Volume id ${vol} expected in awaiting-transfer state.`);
+  }
+  const winner = wins[0].u;
+  const loser = winner === bob ? carol : bob;
+  assert.equal((await as(winner, 'GET', `/volumes/${vol}`)).body.volume.status, 'available');
+  assert.equal((await as(loser, 'GET', `/volumes/${vol}`)).status, 404);
+  assert.equal((await as(alice, 'GET', `/volumes/${vol}`)).status, 404);
+  assert.deepEqual(await used(alice), { ...before.a, volumes: before.a.volumes - 1, gigabytes: before.a.gigabytes - 1 });
+  const w = winner === bob ? before.b : before.c;
+  assert.deepEqual(await used(winner), { ...w, volumes: w.volumes + 1, gigabytes: w.gigabytes + 1 });
+  assert.deepEqual(await used(loser), winner === bob ? before.c : before.b);
+  // The index and order rows follow: the winner's admin-free lookups and lists see it once.
+  assert.equal((await as(winner, 'GET', '/volumes/detail')).body.volumes.filter((x: { id: string }) => x.id === vol).length, 1);
+  assert.equal((await asAdmin('GET', `/volumes/${vol}`)).body.volume['os-vol-tenant-attr:tenant_id'], winner.projectId);
+});
