@@ -9,6 +9,7 @@ import { authorize } from '../api/policy';
 import { negotiate, versionHeaders } from '../api/microversion';
 import type { Services } from '../services';
 import { log } from '../log';
+import { reportState } from '../servicegroup/registry';
 
 export function serviceOfPath(path: string): ServiceKind {
   if (path.startsWith('/compute')) return 'compute';
@@ -56,6 +57,8 @@ export async function handle(router: Router, services: Services, req: ApiRequest
     service = route.service;
     if (emptyTrailingSegment(service, req.path, route.path)) throw new ApiError(404, 'The resource could not be found.');
     ctx = { req, params, query: req.query, body: undefined, requestId, services };
+    // The API side of the services (nova-scheduler, nova-conductor, cinder-scheduler) beats as it serves.
+    if (service === 'compute' || service === 'volume') await reportState(services, 'api');
     // The one policy enforcement point: the route's policy, looked up in its service's policy file.
     if (route.policy !== 'public') {
       ctx.auth = await services.auth.authenticate(req.headers['x-auth-token']);

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import type { Services } from '../services';
 import { log } from '../log';
 import { claimLease, releaseLease } from './lease';
+import { reportState } from '../servicegroup/registry';
 
 export interface PeriodicReport {
   task: string;
@@ -91,6 +92,8 @@ export async function eachRecord(run: PeriodicRun, id: string, f: () => Promise<
  */
 export async function invokeTimer(t: { name: string; run(s: Services, now: Date): Promise<unknown> }, s: Services, now: Date, invocationId?: string): Promise<unknown> {
   const started = Date.now();
+  // The timers are the worker side too (nova-compute, cinder-volume): they beat whether or not work is queued.
+  await reportState(s, 'worker', now);
   try {
     const report = (await t.run(s, now)) as Partial<PeriodicReport & { deleted: number; candidates: number }> | undefined;
     log.info('timer done', { timer: t.name, invocationId, ok: true, ms: Date.now() - started, ran: report?.ran, changed: report?.changed, deleted: report?.deleted });

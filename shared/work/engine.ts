@@ -20,6 +20,7 @@ import type { WorkFailure, WorkItem, WorkKind, WorkResult } from './types';
 import { forget, staleRows, touch } from './ledger';
 import { WORK_KINDS } from './handlers';
 import { clampDelay as clamp, pollDelay } from './pace';
+import { reportState } from '../servicegroup/registry';
 
 /** Default deadline of an action whose polls keep succeeding without it finishing. */
 const DEFAULT_DEADLINE_SECONDS = 6 * 3600;
@@ -56,6 +57,8 @@ export class WorkEngine {
 
   /** Runs one step of a long action; re-enqueues it when it asks to poll again or failed within budget. */
   async run(item: WorkItem, s: Services): Promise<WorkResult> {
+    // The worker side of the services (nova-compute, cinder-volume) beats as it works.
+    await reportState(s, 'worker');
     return runStep(this, item, s);
   }
 

@@ -1,0 +1,161 @@
+// The services Nova's and Cinder's os-services list, as the parts of the Functions app that play them
+// (Nova's servicegroup DB driver and Cinder's service heartbeats, in one small table):
+//   api side    (the HTTP functions)        nova-scheduler, nova-conductor, cinder-scheduler on host "jacket"
+//   worker side (the queue worker, timers)  nova-compute on azure-<location> (the host servers show),
+//                                           cinder-volume on jacket@azure (the host volumes show)
+// Each side writes a heartbeat row when it runs: the HTTP pipeline on a compute or volume request, the
+// worker on each work item, each timer invocation; at most once per REPORT_INTERVAL per process (Nova's
+// report_interval, 10 s). A service is "up" when its last heartbeat is within SERVICE_DOWN_TIME (Nova's
+// and Cinder's service_down_time, 60 s) and it is not forced down. A service is listed once it has
+// beaten; DELETE removes its rows and its next heartbeat registers it again (as a Nova service does when
+// it restarts). Admin state (disabled, reason, forced down) lives in a row apart from the heartbeat, so a
+// heartbeat is one blind upsert that never races an operator's change. docs/services.md.
+import type { Services } from '../services';
+import type { JacketConfig } from '../config';
+import { log } from '../log';
+import { AlreadyExistsError, ConcurrencyError } from '../store/tables';
+import { availabilityZones } from '../compute/zones/api';
+
+export type ServiceApi = 'compute' | 'volume';
+export type ServiceSide = 'api' | 'worker';
+
+export interface ServiceDef {
+  api: ServiceApi;
+  /** Stable per API (Nova's integer id before 2.53); the list order. */
+  id: number;
+  binary: string;
+  host: string;
+  /** Nova's service topic (os-hosts shows it). */
+  topic: string;
+  zone: string;
+  side: ServiceSide;
+}
+
+export interface ServiceState {
+  disabled: boolean;
+  disabled_reason: string | null;
+  forced_down: boolean;
+}
+
+export interface ServiceStatus extends ServiceDef, ServiceState {
+  /** The last heartbeat (ISO 8601). */
+  updated_at: string;
+  up: boolean;
+}
+
+/** Nova's and Cinder's report_interval: a process writes its heartbeat at most this often. */
+export const REPORT_INTERVAL_MS = 10_000;
+/** Nova's and Cinder's service_down_time: a heartbeat older than this makes a service "down". */
+export const SERVICE_DOWN_TIME_MS = 60_000;
+/** The host of the control-plane services (the HTTP functions). */
+export const CONTROL_HOST = 'jacket';
+/** Cinder's volume service host, host@backend (volumes show jacket@azure#<SKU> as os-vol-host-attr:host). */
+export const VOLUME_HOST = 'jacket@azure';
+/** Nova's internal_service_availability_zone. */
+export const INTERNAL_ZONE = 'internal';
+/** Cinder's storage_availability_zone (the volumes' zone, VOLUME_AZ). */
+const CINDER_ZONE = 'nova';
+
+/** The one compute host: what servers show as OS-EXT-SRV-ATTR:host and hypervisors as service.host. */
+export const computeHost = (cfg: JacketConfig) => `azure-${cfg.azure.location}`;
+
+export function serviceDefs(cfg: JacketConfig): ServiceDef[] {
+  // A host in several zones shows them joined by commas, as Nova's availability_zones does.
+  const computeZone = availabilityZones(cfg)
+    .map((z) => z.name)
+    .join(',');
+  return [
+    { api: 'compute', id: 1, binary: 'nova-scheduler', host: CONTROL_HOST, topic: 'scheduler', zone: INTERNAL_ZONE, side: 'api' },
+    { api: 'compute', id: 2, binary: 'nova-conductor', host: CONTROL_HOST, topic: 'conductor', zone: INTERNAL_ZONE, side: 'api' },
+    { api: 'compute', id: 3, binary: 'nova-compute', host: computeHost(cfg), topic: 'compute', zone: computeZone, side: 'worker' },
+    { api: 'volume', id: 1, binary: 'cinder-scheduler', host: CONTROL_HOST, topic: 'cinder-scheduler', zone: CINDER_ZONE, side: 'api' },
+    { api: 'volume', id: 2, binary: 'cinder-volume', host: VOLUME_HOST, topic: 'cinder-volume', zone: CINDER_ZONE, side: 'worker' },
+  ];
+}
+
+interface Row {
+  updated_at?: string;
+  disabled?: boolean;
+  disabled_reason?: string | null;
+  forced_down?: boolean;
+}
+
+const repo = (s: Services) => s.tables.repository<Row>('services');
+const beatKey = (d: ServiceDef) => `beat:${d.binary}:${d.host}`;
+const stateKey = (d: ServiceDef) => `state:${d.binary}:${d.host}`;
+const ENABLED: ServiceState = { disabled: false, disabled_reason: null, forced_down: false };
+
+const lastBeat = new WeakMap<Services, Map<string, number>>();
+
+/**
+ * Writes the heartbeat of a side's services (throttled per process; `force` skips the throttle).
+ * A failed write is logged, never thrown: a heartbeat must not fail the request or work it rides on.
+ */
+export async function reportState(s: Services, side: ServiceSide, now = new Date(), force = false): Promise<void> {
+  let seen = lastBeat.get(s);
+  if (!seen) lastBeat.set(s, (seen = new Map()));
+  let due: ServiceDef[] = [];
+  try {
+    due = serviceDefs(s.config).filter((d) => d.side === side && (force || now.getTime() - (seen.get(`${d.api}:${d.binary}`) ?? 0) >= REPORT_INTERVAL_MS));
+    if (due.length === 0) return;
+    for (const d of due) seen.set(`${d.api}:${d.binary}`, now.getTime());
+    await Promise.all(due.map((d) => repo(s).upsert(d.api, beatKey(d), { updated_at: now.toISOString() })));
+  } catch (e) {
+    for (const d of due) seen.delete(`${d.api}:${d.binary}`);
+    log.warn('service heartbeat not written', { side, error: e instanceof Error ? e.message : String(e) });
+  }
+}
+
+/** The registered services of an API (those that have beaten), in id order, with their state. */
+export async function listServices(s: Services, api: ServiceApi, now = new Date()): Promise<ServiceStatus[]> {
+  const rows = new Map((await repo(s).list(api)).map((r) => [r.rowKey, r.value]));
+  const out: ServiceStatus[] = [];
+  for (const d of serviceDefs(s.config)) {
+    if (d.api !== api) continue;
+    const beat = rows.get(beatKey(d));
+    if (!beat?.updated_at) continue;
+    const st = { ...ENABLED, ...rows.get(stateKey(d)) };
+    const up = !st.forced_down && Math.abs(now.getTime() - Date.parse(beat.updated_at)) <= SERVICE_DOWN_TIME_MS;
+    out.push({ ...d, disabled: st.disabled, disabled_reason: st.disabled_reason, forced_down: st.forced_down, updated_at: beat.updated_at, up });
+  }
+  return out;
+}
+
+/** One registered service by binary and host. */
+export async function findService(s: Services, api: ServiceApi, binary: string, host: string): Promise<ServiceStatus | undefined> {
+  return (await listServices(s, api)).find((x) => x.binary === binary && x.host === host);
+}
+
+/** Changes a service's admin state (ETag read-modify-write; the first change creates the row). */
+export async function setServiceState(s: Services, d: ServiceDef, patch: Partial<ServiceState>): Promise<void> {
+  const r = repo(s);
+  for (let i = 0; ; i++) {
+    const cur = await r.get(d.api, stateKey(d));
+    try {
+      if (cur) await r.replace(d.api, stateKey(d), { ...cur.value, ...patch }, cur.etag);
+      else await r.create(d.api, stateKey(d), { ...ENABLED, ...patch });
+      return;
+    } catch (e) {
+      if (i >= 4 || !(e instanceof ConcurrencyError || e instanceof AlreadyExistsError)) throw e;
+    }
+  }
+}
+
+/** Removes a service's record (heartbeat and state): it is listed again once it next beats (within REPORT_INTERVAL while its side runs). */
+export async function deleteService(s: Services, d: ServiceDef): Promise<void> {
+  await repo(s).delete(d.api, beatKey(d));
+  await repo(s).delete(d.api, stateKey(d));
+}
+
+/** Whether the scheduler may place on the compute host: its service neither disabled nor forced down. */
+export async function computeHostSchedulable(s: Services): Promise<boolean> {
+  const d = serviceDefs(s.config).find((x) => x.binary === 'nova-compute')!;
+  const st = (await repo(s).get(d.api, stateKey(d)))?.value;
+  return !st?.disabled && !st?.forced_down;
+}
+
+/** Whether Cinder's scheduler may place on the volume backend (cinder-volume not disabled). */
+export async function volumeBackendSchedulable(s: Services): Promise<boolean> {
+  const d = serviceDefs(s.config).find((x) => x.binary === 'cinder-volume')!;
+  return !(await repo(s).get(d.api, stateKey(d)))?.value.disabled;
+}
