@@ -145,6 +145,17 @@ export const COMPUTE_POLICIES = {
   'os_compute_api:os-hypervisors:show': 'admin',
   'os_compute_api:os-hypervisors:uptime': 'admin',
   'os_compute_api:os-hypervisors:search': 'admin',
+  'os_compute_api:os-hypervisors:servers': 'admin',
+  // services.py, hosts.py
+  'os_compute_api:os-services:list': 'admin',
+  'os_compute_api:os-services:update': 'admin',
+  'os_compute_api:os-services:delete': 'admin',
+  'os_compute_api:os-hosts:list': 'admin',
+  'os_compute_api:os-hosts:show': 'admin',
+  'os_compute_api:os-hosts:update': 'admin',
+  'os_compute_api:os-hosts:reboot': 'admin',
+  'os_compute_api:os-hosts:shutdown': 'admin',
+  'os_compute_api:os-hosts:start': 'admin',
 } as const satisfies PolicyDefaults;
 
 export type ComputePolicy = keyof typeof COMPUTE_POLICIES;

@@ -22,6 +22,8 @@ import { serverPasswordRoutes } from './servers/api/password';
 import { virtualInterfaceRoutes } from './servers/api/virtualInterfaces';
 import { simpleTenantUsageRoutes } from './usage/api';
 import { hypervisorRoutes } from './hypervisors/api';
+import { computeServiceRoutes } from './services/api';
+import { hostRoutes } from './hosts/api';
 import { volumeAttachmentRoutes } from './servers/api/volumeAttachments';
 import { novaFloatingIpRoutes } from './network/floatingIps';
 import { novaSecurityGroupRoutes } from './network/securityGroups';
@@ -30,6 +32,8 @@ export const computeRoutes: Route[] = [
   ...hypervisorRoutes,
   ...novaFloatingIpRoutes,
   ...novaSecurityGroupRoutes,
+  ...computeServiceRoutes,
+  ...hostRoutes,
   ...computeVersionRoutes,
   ...flavorRoutes,
   ...flavorExtraSpecRoutes,

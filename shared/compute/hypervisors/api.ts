@@ -13,6 +13,10 @@ import { availabilityZones } from '../zones/api';
 import { regionalUsageOf } from '../quotas/limits';
 import { serverRepo } from '../servers/model';
 import { runPeriodic, type PeriodicReport } from '../../timers/periodic';
+import { computeHost, listServices, type ServiceStatus } from '../../servicegroup/registry';
+
+/** nova-compute's id in /os-services (the registry's order). */
+const COMPUTE_SERVICE_ID = 3;
 
 export const HYPERVISORS_TASK = 'update-hypervisors';
 
@@ -114,7 +118,8 @@ export function updateHypervisors(s: Services, now: Date = new Date()): Promise<
   });
 }
 
-async function rowsOf(s: Services): Promise<HypervisorRow[]> {
+/** The hypervisors' rows, recomputed when stale (os-hosts reads the first as its compute node). */
+export async function hypervisorRows(s: Services): Promise<HypervisorRow[]> {
   const rows = (await repo(s).list(PK)).map((r) => r.value);
   const zones = availabilityZones(s.config);
   if (rows.length !== zones.length || rows.some((r) => Date.now() - Date.parse(r.updated_at) > FRESH_MS)) return computeHypervisors(s);
@@ -122,16 +127,20 @@ async function rowsOf(s: Services): Promise<HypervisorRow[]> {
 }
 
 // ---- views (nova/api/openstack/compute/hypervisors.py _view_hypervisor, at 2.1) ----
+// State and status are the nova-compute service's (shared/servicegroup/registry.ts): up from its
+// heartbeats, disabled by PUT /os-services/disable; a compute service not registered yet shows down.
 
-const SERVICE_HOST = (s: Services) => `azure-${s.config.azure.location}`;
+type ComputeService = ServiceStatus | undefined;
 
-function brief(h: HypervisorRow) {
-  return { id: h.id, hypervisor_hostname: h.hypervisor_hostname, state: 'up', status: 'enabled' };
+const computeService = async (s: Services): Promise<ComputeService> => (await listServices(s, 'compute')).find((v) => v.binary === 'nova-compute');
+
+function brief(h: HypervisorRow, svc: ComputeService) {
+  return { id: h.id, hypervisor_hostname: h.hypervisor_hostname, state: svc?.up ? 'up' : 'down', status: svc?.disabled ? 'disabled' : 'enabled' };
 }
 
-function detailed(s: Services, h: HypervisorRow) {
+function detailed(s: Services, h: HypervisorRow, svc: ComputeService) {
   return {
-    ...brief(h),
+    ...brief(h, svc),
     vcpus: h.vcpus,
     memory_mb: h.memory_mb,
     local_gb: h.local_gb,
@@ -147,33 +156,36 @@ function detailed(s: Services, h: HypervisorRow) {
     disk_available_least: h.local_gb - h.local_gb_used,
     host_ip: null,
     cpu_info: JSON.stringify({ arch: 'x86_64', vendor: 'Microsoft Azure', location: s.config.azure.location, zone: h.zone }),
-    service: { id: h.id, host: SERVICE_HOST(s), disabled_reason: null },
+    service: { id: svc?.id ?? COMPUTE_SERVICE_ID, host: computeHost(s.config), disabled_reason: svc?.disabled_reason ?? null },
   };
 }
 
 /** Nova's show at < 2.53: the id must be an integer of an existing hypervisor, else 404. */
 async function byId(ctx: RequestContext): Promise<HypervisorRow> {
   const raw = ctx.params.hypervisor_id;
-  const rows = await rowsOf(ctx.services);
+  const rows = await hypervisorRows(ctx.services);
   const h = /^-?\d+$/.test(raw) ? rows.find((r) => r.id === Number(raw)) : undefined;
   if (!h) throw notFound(`Hypervisor with ID '${raw}' could not be found.`);
   return h;
 }
 
 async function index(ctx: RequestContext) {
-  return json({ hypervisors: (await rowsOf(ctx.services)).map(brief) });
+  const svc = await computeService(ctx.services);
+  return json({ hypervisors: (await hypervisorRows(ctx.services)).map((h) => brief(h, svc)) });
 }
 
 async function detail(ctx: RequestContext) {
-  return json({ hypervisors: (await rowsOf(ctx.services)).map((h) => detailed(ctx.services, h)) });
+  const svc = await computeService(ctx.services);
+  return json({ hypervisors: (await hypervisorRows(ctx.services)).map((h) => detailed(ctx.services, h, svc)) });
 }
 
 async function show(ctx: RequestContext) {
-  return json({ hypervisor: detailed(ctx.services, await byId(ctx)) });
+  const h = await byId(ctx);
+  return json({ hypervisor: detailed(ctx.services, h, await computeService(ctx.services)) });
 }
 
 async function statistics(ctx: RequestContext) {
-  const rows = await rowsOf(ctx.services);
+  const rows = await hypervisorRows(ctx.services);
   const sum = (k: keyof HypervisorRow) => rows.reduce((a, r) => a + (r[k] as number), 0);
   return json({
     hypervisor_statistics: {
@@ -199,12 +211,32 @@ async function uptime(ctx: RequestContext): Promise<never> {
   throw notImplemented('The requested functionality is not supported.');
 }
 
-/** GET /os-hypervisors/{pattern}/search: hostnames containing the pattern (Nova's LIKE %pattern%). */
-async function search(ctx: RequestContext) {
+/** Hypervisors whose hostname contains the pattern (Nova's LIKE %pattern%), else Nova's 404. */
+async function matching(ctx: RequestContext): Promise<HypervisorRow[]> {
   const pattern = ctx.params.hypervisor_hostname_pattern;
-  const found = (await rowsOf(ctx.services)).filter((h) => h.hypervisor_hostname.toLowerCase().includes(pattern.toLowerCase()));
+  const found = (await hypervisorRows(ctx.services)).filter((h) => h.hypervisor_hostname.toLowerCase().includes(pattern.toLowerCase()));
   if (found.length === 0) throw notFound(`No hypervisor matching '${pattern}' could be found.`);
-  return json({ hypervisors: found.map(brief) });
+  return found;
+}
+
+/** GET /os-hypervisors/{pattern}/search. */
+async function search(ctx: RequestContext) {
+  const found = await matching(ctx);
+  const svc = await computeService(ctx.services);
+  return json({ hypervisors: found.map((h) => brief(h, svc)) });
+}
+
+/**
+ * GET /os-hypervisors/{pattern}/servers (before 2.53): each matching hypervisor with the servers on its
+ * host (Nova lists the host's instances, not the node's); "servers" left out when there are none.
+ */
+async function servers(ctx: RequestContext) {
+  const found = await matching(ctx);
+  const svc = await computeService(ctx.services);
+  const host = computeHost(ctx.services.config);
+  const on = (await serverRepo(ctx.services).queryAll("PartitionKey gt ''", MAX_SERVERS)).map((r) => r.value).filter((v) => v.host === host);
+  const list = on.map((v) => ({ name: v.name, uuid: v.id }));
+  return json({ hypervisors: found.map((h) => ({ ...brief(h, svc), ...(list.length > 0 ? { servers: list } : {}) })) });
 }
 
 export const hypervisorRoutes: Route[] = [
@@ -214,4 +246,5 @@ export const hypervisorRoutes: Route[] = [
   computeRoute('hypervisors-show', 'GET', '/os-hypervisors/{hypervisor_id}', 'os_compute_api:os-hypervisors:show', show),
   computeRoute('hypervisors-uptime', 'GET', '/os-hypervisors/{hypervisor_id}/uptime', 'os_compute_api:os-hypervisors:uptime', uptime),
   computeRoute('hypervisors-search', 'GET', '/os-hypervisors/{hypervisor_hostname_pattern}/search', 'os_compute_api:os-hypervisors:search', search),
+  computeRoute('hypervisors-servers', 'GET', '/os-hypervisors/{hypervisor_hostname_pattern}/servers', 'os_compute_api:os-hypervisors:servers', servers),
 ];

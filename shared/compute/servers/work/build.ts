@@ -32,6 +32,7 @@ import { actionRef, failServer, giveUpServer, refused } from './common';
 import { releaseServer } from '../../quotas/engine';
 import { recordUsageEnd } from '../../usage/api';
 import { releaseServerVolumes } from './volumeAttach';
+import { computeHostSchedulable } from '../../../servicegroup/registry';
 
 export const BUILD_KIND = 'server-build';
 export const TEARDOWN_KIND = 'server-teardown';
@@ -213,6 +214,9 @@ async function buildStep(item: WorkItem, s: Services): Promise<WorkResult> {
   }
   const srv = cur.value;
   const step = item.step ?? 'nic:0';
+  // Scheduling (Nova's conductor asking the scheduler, before anything is made): a disabled or
+  // forced-down nova-compute leaves no host, and the build ends as Nova's NoValidHost does.
+  if (step === 'nic:0' && !(await computeHostSchedulable(s))) refused('NoValidHost', 'No valid host was found. There are not enough hosts available.');
   if (step.startsWith('nic:')) return nicStep(s, item, srv, Number(step.slice(4)) || 0);
   if (step === 'disk' || step === 'diskwait') return diskStep(s, item, srv, step === 'diskwait');
   if (step === 'vm') return vmStep(s, item, srv);
