@@ -1,5 +1,5 @@
 // The block storage resources on Azure managed disks: volume types, volumes (and their actions and
-// metadata), snapshots (and their metadata), backups, volume transfers, quotas and limits, zones and extensions. shared/volume/routes.ts lists this one group.
+// metadata), snapshots (and their metadata), backups, volume transfers, quotas and limits, zones and extensions, services and pools. shared/volume/routes.ts lists this one group.
 import type { Route } from '../http/router';
 import { volumeTypeRoutes } from './types/api';
 import { volumeRoutes } from './volumes/api';
@@ -11,6 +11,8 @@ import { quotaSetRoutes } from './quotas/api';
 import { limitRoutes } from './quotas/limits';
 import { zoneExtensionRoutes } from './zonesExtensions';
 import { transferRoutes } from './transfers/api';
+import { volumeServiceRoutes } from './services/api';
+import { poolRoutes } from './pools/api';
 
 export const blockStorageRoutes: Route[] = [
   ...volumeTypeRoutes,
@@ -23,4 +25,6 @@ export const blockStorageRoutes: Route[] = [
   ...quotaSetRoutes,
   ...limitRoutes,
   ...zoneExtensionRoutes,
+  ...volumeServiceRoutes,
+  ...poolRoutes,
 ];

@@ -86,6 +86,11 @@ export const VOLUME_POLICIES = {
   'volume_extension:quotas:update': 'admin',
   'volume_extension:quotas:delete': 'admin',
   'limits_extension:used_limits': 'project_reader_or_admin',
+  // services.py, scheduler_stats.py, capabilities.py
+  'volume_extension:services:index': 'admin',
+  'volume_extension:services:update': 'admin',
+  'scheduler_extension:scheduler_stats:get_pools': 'admin',
+  'volume_extension:capabilities': 'admin',
 } as const satisfies PolicyDefaults;
 
 export type VolumePolicy = keyof typeof VOLUME_POLICIES;

@@ -9,7 +9,8 @@ import { VOLUME_AZ } from './volumes/service';
 
 const zones = async () => json({ availabilityZoneInfo: [{ zoneName: VOLUME_AZ, zoneState: { available: true } }] });
 
-const ext = (alias: string, name: string, description: string, updated: string) => ({ alias, description, links: [], name, updated: `${updated}T00:00:00+00:00` });
+/** `updated` is a date (midnight UTC, +00:00) or Cinder's whole timestamp where it writes -00:00. */
+const ext = (alias: string, name: string, description: string, updated: string) => ({ alias, description, links: [], name, updated: updated.includes('T') ? updated : `${updated}T00:00:00+00:00` });
 
 /** The served extensions (the others in Cinder's list need APIs Jacket does not offer). */
 export const EXTENSIONS = [
@@ -27,6 +28,10 @@ export const EXTENSIONS = [
   ext('os-extended-snapshot-attributes', 'ExtendedSnapshotAttributes', 'Extended SnapshotAttributes support.', '2012-06-19'),
   ext('os-volume-transfer', 'VolumeTransfer', 'Volume transfer management support.', '2013-05-29'),
   ext('os-admin-actions', 'AdminActions', 'Enable admin actions.', '2012-08-25'),
+  ext('os-services', 'Services', 'Services support.', '2012-10-28T00:00:00-00:00'),
+  ext('os-extended-services', 'ExtendedServices', 'Extended services support.', '2014-01-10T00:00:00-00:00'),
+  ext('scheduler-stats', 'Scheduler_stats', 'Scheduler stats support.', '2014-09-07'),
+  ext('capabilities', 'Capabilities', 'Capabilities support.', '2015-08-31'),
 ];
 
 const list = async () => json({ extensions: EXTENSIONS });

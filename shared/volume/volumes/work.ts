@@ -17,6 +17,7 @@ import { backupById, dependentsOf, jacketTags, restoredVolumeMeta, snapshotNameO
 import { backupBlobRef } from '../diskCopy';
 import { SNAPSHOT_CREATE, SNAPSHOT_DELETE, VOLUME_CREATE, VOLUME_DELETE, VOLUME_EXTEND } from '../workKinds';
 import { extendKey, snapshotDeltas, typeNameOf, volumeDeltas, volumeLedger } from '../quotas/engine';
+import { volumeBackendSchedulable } from '../../servicegroup/registry';
 
 export const SIZE_NOTE_KEY = 'jacket:size_note';
 /** Deletes and extends that keep polling without ARM finishing are given up after this long. */
@@ -132,6 +133,8 @@ const volumeCreate: WorkKind = {
       // Present: wait for it. Absent after an accepted PUT (it never took): submit again below.
       if (st) return settle(st);
     }
+    // Cinder's scheduler: a disabled cinder-volume leaves no backend, and the volume ends in error.
+    if (!item.step && !(await volumeBackendSchedulable(s))) throw refuse('NoValidBackend', 'No valid backend was found. No weighed backends available');
     const src = await sourceOf(s, v);
     if (src === 'gone') throw refuse('SourceGone', 'The volume, snapshot or backup this volume was to be made from is gone.');
     const tags = jacketTags('volume', v.id, v.project_id, v.id);

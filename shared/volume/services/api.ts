@@ -1,0 +1,86 @@
+// /os-services (admin) as Cinder 3.0 renders it, with os-extended-services loaded as Cinder loads it:
+// cinder-scheduler (the HTTP functions, host "jacket") and cinder-volume (the queue worker and timers,
+// host jacket@azure: the backend whose pools are the managed disk SKUs, pools/api.ts), state up or down
+// from their heartbeats (shared/servicegroup/registry.ts). enable, disable and disable-log-reason set
+// the service's status as Cinder's releases do; a disabled cinder-volume leaves Cinder's scheduler no
+// backend, and new volumes end in error (volumes/work.ts). docs/services.md.
+import type { RequestContext, Route } from '../../http/router';
+import { json } from '../../http/respond';
+import { badRequest, notFound } from '../../http/errors';
+import { validateBody } from '../../api/validation';
+import { cinderRoute, cinderTime } from '../common';
+import { listServices, setServiceState, type ServiceStatus } from '../../servicegroup/registry';
+
+/** cinder/api/schemas/services.py enable_and_disable (host: parameter_types.cinder_host). */
+const enableSchema = {
+  type: 'object',
+  properties: {
+    binary: { type: 'string', minLength: 1, maxLength: 255 },
+    host: { type: ['string', 'null'], minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-._#@:/+\\[\\]]*$' },
+    cluster: { type: ['string', 'null'] },
+    service: { type: 'string', minLength: 1, maxLength: 255 },
+  },
+  anyOf: [{ required: ['binary'] }, { required: ['service'] }],
+  additionalProperties: false,
+};
+const disableLogSchema = { ...enableSchema, properties: { ...enableSchema.properties, disabled_reason: { type: 'string', minLength: 1, maxLength: 255 } } };
+
+interface Body {
+  binary?: string;
+  host?: string | null;
+  service?: string;
+  disabled_reason?: string;
+}
+
+function view(v: ServiceStatus) {
+  return {
+    binary: v.binary,
+    host: v.host,
+    zone: v.zone,
+    status: v.disabled ? 'disabled' : 'enabled',
+    state: v.up ? 'up' : 'down',
+    updated_at: cinderTime(new Date(v.updated_at)),
+    disabled_reason: v.disabled_reason,
+    ...(v.binary === 'cinder-volume' ? { replication_status: 'disabled', active_backend_id: null, frozen: false } : {}),
+  };
+}
+
+/** Cinder's host filter: the host itself, or its backends and pools (host@..., host#...). */
+const hostMatches = (host: string, want: string) => host === want || (!want.includes('@') && host.startsWith(`${want}@`)) || (!want.includes('#') && host.startsWith(`${want}#`));
+
+async function index(ctx: RequestContext) {
+  const host = ctx.query.get('host');
+  const binary = ctx.query.get('binary');
+  const all = await listServices(ctx.services, 'volume');
+  return json({ services: all.filter((v) => (host === null || hostMatches(v.host, host)) && (binary === null || v.binary === binary)).map(view) });
+}
+
+function update(action: 'enable' | 'disable' | 'disable-log-reason') {
+  return async (ctx: RequestContext) => {
+    const body = validateBody<Body>(action === 'disable-log-reason' ? disableLogSchema : enableSchema, ctx.body);
+    // common.get_cluster_host(req, body, False): the host is required.
+    if (!body.host) throw badRequest('Invalid input received: Host field is missing.');
+    const service = body.service ?? '';
+    const binary = body.binary ?? '';
+    const key = binary || service;
+    const svc = (await listServices(ctx.services, 'volume')).find((v) => v.binary === key && v.host === body.host);
+    if (!svc) throw notFound(`Service ${key} could not be found on host ${body.host}.`);
+    const disabled = action !== 'enable';
+    await setServiceState(ctx.services, svc, { disabled, ...(action === 'disable-log-reason' && body.disabled_reason ? { disabled_reason: body.disabled_reason } : {}) });
+    return json({
+      host: body.host,
+      service,
+      binary,
+      status: disabled ? 'disabled' : 'enabled',
+      disabled,
+      ...(action === 'disable-log-reason' ? { disabled_reason: body.disabled_reason ?? null } : {}),
+    });
+  };
+}
+
+export const volumeServiceRoutes: Route[] = [
+  cinderRoute('services-list', 'GET', '/os-services', 'volume_extension:services:index', index),
+  cinderRoute('services-enable', 'PUT', '/os-services/enable', 'volume_extension:services:update', update('enable')),
+  cinderRoute('services-disable', 'PUT', '/os-services/disable', 'volume_extension:services:update', update('disable')),
+  cinderRoute('services-disable-log-reason', 'PUT', '/os-services/disable-log-reason', 'volume_extension:services:update', update('disable-log-reason')),
+];
