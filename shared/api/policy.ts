@@ -28,6 +28,8 @@ export interface AuthContext {
   expiresAt: Date;
   issuedAt: Date;
   methods: string[];
+  /** Set when the token was made from an application credential (Keystone's token.application_credential). */
+  appCred?: { id: string; name: string; unrestricted: boolean };
 }
 
 import type { PolicyDefaults, Rule } from './rules';
@@ -103,6 +105,8 @@ export function effectiveRoles(names: string[]): string[] {
 export function satisfies(rule: Rule, auth: AuthContext | undefined, target: Target = {}): boolean {
   if (rule === 'public') return true;
   if (!auth) return false;
+  // Keystone's bare "user_id:%(user_id)s": the caller's own only, admins included.
+  if (rule === 'owner') return target.userId === undefined || target.userId === auth.userId;
   if (rule === 'authenticated' || isAdmin(auth)) return true;
   const inProject = (role: string) => auth.projectId !== undefined && auth.roles.includes(role) && (target.projectId === undefined || target.projectId === auth.projectId);
   switch (rule) {

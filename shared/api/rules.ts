@@ -12,6 +12,8 @@ export type Rule =
   | 'authenticated'
   /** admin, or the target is the caller's own (user_id:%(user_id)s, token_subject, own project) */
   | 'admin_or_owner'
+  /** the target is the caller's own (Keystone's RULE_OWNER, user_id:%(user_id)s): no admin override */
+  | 'owner'
   /** project_reader_or_admin: reader (or higher) on the token's project (and the target's), or admin */
   | 'project_reader_or_admin'
   /** project_member_or_admin: member (or higher) on the token's project (and the target's), or admin */

@@ -38,6 +38,14 @@ export const IDENTITY_POLICIES = {
   'identity:revoke_grant': 'admin',
   'identity:list_grants': 'admin',
   'identity:list_role_assignments': 'admin',
+  // application_credential.py: create is RULE_OWNER (no admin override); the others are
+  // system reader/admin or owner. access_rule.py likewise.
+  'identity:create_application_credential': 'owner',
+  'identity:list_application_credentials': 'admin_or_owner',
+  'identity:get_application_credential': 'admin_or_owner',
+  'identity:delete_application_credential': 'admin_or_owner',
+  'identity:list_access_rules': 'admin_or_owner',
+  'identity:get_access_rule': 'admin_or_owner',
   // domain.py
   'identity:list_domains': 'admin',
   'identity:get_domain': 'admin_or_owner',

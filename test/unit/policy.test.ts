@@ -159,6 +159,9 @@ test("the defaults of the important names are upstream's", () => {
     'identity:get_user': 'admin_or_owner',
     'identity:validate_token': 'admin_or_owner',
     'identity:get_auth_projects': 'authenticated',
+    // keystone/common/policies/application_credential.py: RULE_OWNER, SYSTEM_READER_OR_OWNER
+    'identity:create_application_credential': 'owner',
+    'identity:get_application_credential': 'admin_or_owner',
   };
   const actual = Object.fromEntries(Object.keys(expected).map((n) => [n, ruleOf(n as PolicyName)]));
   assert.deepEqual(actual, expected);
@@ -207,4 +210,8 @@ test('the rules: a reader cannot write, admin crosses projects, targets narrow t
   assert.equal(allowed({ auth: member }, 'identity:get_user', { userId: 'u1' }), true);
   assert.equal(allowed({ auth: member }, 'identity:get_user', { userId: 'u2' }), false);
   assert.equal(allowed({ auth: admin }, 'identity:get_user', { userId: 'u2' }), true);
+  // Keystone's RULE_OWNER (create_application_credential): the caller's own user only, admins too.
+  assert.equal(allowed({ auth: member }, 'identity:create_application_credential', { userId: 'u1' }), true);
+  assert.equal(allowed({ auth: admin }, 'identity:create_application_credential', { userId: 'u2' }), false);
+  assert.equal(allowed({ auth: admin }, 'identity:delete_application_credential', { userId: 'u2' }), true);
 });
