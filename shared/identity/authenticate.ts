@@ -26,6 +26,7 @@ export function contextFromPayload(token: string, p: TokenPayload): AuthContext 
     expiresAt: new Date(p.exp),
     issuedAt: new Date(p.iat),
     methods: p.m,
+    ...(p.ac ? { appCred: { id: p.ac.id, name: p.ac.n, unrestricted: p.ac.u } } : {}),
   };
 }
 
@@ -45,7 +46,7 @@ export class BuiltinAuthenticator implements Authenticator {
     const r = verifyToken(token, this.keys);
     if (!r.ok) throw unauthorized();
     const p = r.payload;
-    if (await this.revocations.isRevoked({ auditIds: p.a, userId: p.u, projectId: p.p, issuedAt: p.iat })) throw unauthorized();
+    if (await this.revocations.isRevoked({ auditIds: p.a, userId: p.u, projectId: p.p, appCredId: p.ac?.id, issuedAt: p.iat })) throw unauthorized();
     return p;
   }
 }
@@ -59,6 +60,7 @@ interface KeystoneTokenBody {
     expires_at: string;
     issued_at: string;
     audit_ids: string[];
+    application_credential?: { id: string; name: string; restricted: boolean };
   };
 }
 
@@ -103,6 +105,7 @@ export class ExternalAuthenticator implements Authenticator {
       expiresAt: new Date(t.expires_at),
       issuedAt: new Date(t.issued_at),
       methods: t.methods,
+      ...(t.application_credential ? { appCred: { id: t.application_credential.id, name: t.application_credential.name, unrestricted: !t.application_credential.restricted } } : {}),
     };
     const until = Math.min(now + this.cacheSeconds * 1000, ctx.expiresAt.getTime());
     this.cache.set(key, { ctx, until });

@@ -3,6 +3,7 @@
 // project" and "which projects has this user" are single-partition queries.
 import { randomUUID } from 'node:crypto';
 import { odata, type Repository, type TableStore } from '../store/tables';
+import { AppCredStore } from './appcreds';
 
 export const DEFAULT_DOMAIN = { id: 'default', name: 'Default', description: 'The default domain', enabled: true };
 
@@ -54,8 +55,10 @@ export class IdentityStore {
   readonly users: Repository<UserRecord>;
   readonly roles: Repository<RoleRecord>;
   private readonly assignments: Repository<AssignmentRecord>;
+  readonly appCreds: AppCredStore;
 
   constructor(tables: TableStore) {
+    this.appCreds = new AppCredStore(tables);
     this.projects = tables.repository<ProjectRecord>('projects', ['name_key', 'domain_id', 'enabled']);
     this.users = tables.repository<UserRecord>('users', ['name_key', 'domain_id', 'enabled']);
     this.roles = tables.repository<RoleRecord>('roles', ['name_key']);

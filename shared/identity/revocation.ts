@@ -1,5 +1,5 @@
 // Token revocation events, as Keystone keeps them: a token is revoked when its audit id is listed, or
-// when its user or project has an event issued after the token was. One single-partition query per check.
+// when its user, project or application credential has an event issued after the token was. One single-partition query per check.
 import { odata, type Repository, type TableStore } from '../store/tables';
 
 interface RevocationRecord {
@@ -28,10 +28,13 @@ export class Revocations {
   revokeProject = (projectId: string) => this.put(`project:${projectId}`);
   /** A role removed from a user on a project ends that user's tokens for that project only. */
   revokeUserOnProject = (userId: string, projectId: string) => this.put(`userproject:${userId}:${projectId}`);
+  /** A deleted application credential ends every token made from it (ids are never reused). */
+  revokeAppCred = (appCredId: string) => this.put(`appcred:${appCredId}`);
 
-  async isRevoked(t: { auditIds: string[]; userId: string; projectId?: string; issuedAt: number }): Promise<boolean> {
+  async isRevoked(t: { auditIds: string[]; userId: string; projectId?: string; appCredId?: string; issuedAt: number }): Promise<boolean> {
     const keys = [...t.auditIds.map((a) => `audit:${a}`), `user:${t.userId}`];
     if (t.projectId) keys.push(`project:${t.projectId}`, `userproject:${t.userId}:${t.projectId}`);
+    if (t.appCredId) keys.push(`appcred:${t.appCredId}`);
     const filter = keys.map((k) => odata`RowKey eq ${k}`).join(' or ');
     const hits = await this.repo.list(PK, filter);
     return hits.some((h) => h.rowKey.startsWith('audit:') || t.issuedAt <= h.value.issued_before);

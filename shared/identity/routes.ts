@@ -6,5 +6,6 @@ import { projectRoutes } from './api/projects';
 import { userRoutes } from './api/users';
 import { roleRoutes } from './api/roles';
 import { domainRoutes } from './api/domains';
+import { applicationCredentialRoutes } from './api/applicationCredentials';
 
-export const identityRoutes: Route[] = [...identityVersionRoutes, ...tokenRoutes, ...projectRoutes, ...userRoutes, ...roleRoutes, ...domainRoutes];
+export const identityRoutes: Route[] = [...identityVersionRoutes, ...tokenRoutes, ...projectRoutes, ...userRoutes, ...applicationCredentialRoutes, ...roleRoutes, ...domainRoutes];

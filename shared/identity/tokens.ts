@@ -24,6 +24,8 @@ export interface TokenPayload {
   exp: number;
   /** audit ids: this token's, then the one it was rescoped from */
   a: string[];
+  /** the application credential it was made from: id, name, unrestricted */
+  ac?: { id: string; n: string; u: boolean };
 }
 
 const b64url = (b: Buffer) => b.toString('base64url');

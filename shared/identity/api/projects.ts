@@ -7,6 +7,7 @@ import { validateBody } from '../../api/validation';
 import { allowed, authorize } from '../../api/policy';
 import { AlreadyExistsError } from '../../store/tables';
 import { newId, type ProjectRecord } from '../model';
+import { deleteAppCredsOfUser } from '../appcreds';
 import { domainOr404, identityRoute, listFilter, listLinks, v3Url } from './common';
 
 const tags = { type: 'array', maxItems: 80, items: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[^,/]*$' } };
@@ -122,7 +123,10 @@ async function remove(ctx: RequestContext) {
   if (!(await s.identity.getProject(id))) throw notFound(`Could not find project: ${id}.`);
   // Tokens first, then grants, then the record: a crash midway leaves a retryable delete, never access.
   await s.revocations.revokeProject(id);
-  for (const a of await s.identity.assignmentsOnProject(id)) await s.identity.revoke(a);
+  for (const a of await s.identity.assignmentsOnProject(id)) {
+    await deleteAppCredsOfUser(s.identity.appCreds, s.revocations, a.user_id, id);
+    await s.identity.revoke(a);
+  }
   await s.identity.deleteProject(id);
   return noContent();
 }

@@ -6,6 +6,7 @@ import { conflict, forbidden, notFound } from '../../http/errors';
 import { validateBody } from '../../api/validation';
 import { odata, AlreadyExistsError } from '../../store/tables';
 import { newId, type AssignmentRecord, type RoleRecord } from '../model';
+import { deleteAppCredsOfUser } from '../appcreds';
 import { identityRoute, listLinks, v3Url } from './common';
 import { POLICY_ROLES } from '../bootstrap';
 
@@ -94,6 +95,7 @@ async function remove(ctx: RequestContext) {
     for (const a of await s.identity.assignmentsOfUser(u.id)) {
       if (a.role_id === r.id) {
         await s.revocations.revokeUserOnProject(a.user_id, a.project_id);
+        await deleteAppCredsOfUser(s.identity.appCreds, s.revocations, a.user_id, a.project_id);
         await s.identity.revoke(a);
       }
     }
@@ -131,6 +133,8 @@ async function unassign(ctx: RequestContext) {
     throw notFound(`Could not find role assignment with role: ${a.role_id}, user or group: ${a.user_id}, project, domain, or system: ${a.project_id}.`);
   }
   await s.revocations.revokeUserOnProject(a.user_id, a.project_id);
+  // Keystone deletes the user's application credentials on the project when any role there is removed.
+  await deleteAppCredsOfUser(s.identity.appCreds, s.revocations, a.user_id, a.project_id);
   await s.identity.revoke(a);
   return noContent();
 }

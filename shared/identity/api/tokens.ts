@@ -9,9 +9,11 @@ import { signToken, newAuditId, type TokenPayload } from '../tokens';
 import { verifyPassword } from '../passwords';
 import { BuiltinAuthenticator } from '../authenticate';
 import { buildCatalog } from '../catalog';
-import { DEFAULT_DOMAIN, type ProjectRecord, type UserRecord } from '../model';
+import { DEFAULT_DOMAIN, type ProjectRecord, type RoleRecord, type UserRecord } from '../model';
+import type { AppCredRecord } from '../appcreds';
 import { identityRoute, keystoneTime, listLinks, resolveDomain, v3Url } from './common';
 import { projectBody } from './projects';
+import { effectiveRoleRecords } from './applicationCredentials';
 
 const ref = {
   type: 'object',
@@ -46,6 +48,10 @@ export const authSchema = {
               },
             },
             token: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } },
+            application_credential: {
+              type: 'object',
+              properties: { id: { type: 'string' }, name: { type: 'string' }, secret: { type: 'string' }, user: ref },
+            },
           },
         },
         scope: {
@@ -69,7 +75,12 @@ interface Ref {
 }
 interface AuthBody {
   auth: {
-    identity: { methods: string[]; password?: { user: Ref & { password: string } }; token?: { id: string } };
+    identity: {
+      methods: string[];
+      password?: { user: Ref & { password: string } };
+      token?: { id: string };
+      application_credential?: { id?: string; name?: string; secret?: string; user?: Ref };
+    };
     scope?: 'unscoped' | { project?: Ref; domain?: Ref; system?: object };
   };
 }
@@ -81,20 +92,63 @@ function builtin(s: Services): BuiltinAuthenticator {
   return s.auth;
 }
 
-async function userFromPassword(s: Services, u: Ref & { password: string }): Promise<UserRecord> {
-  let user: UserRecord | undefined;
-  if (u.id) user = await s.identity.getUser(u.id);
-  else if (u.name) {
+const malformed = (what: string) =>
+  badRequest(`Expecting to find ${what}. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.`);
+
+/** The user a {id} or {name, domain} reference names, if any. */
+async function userFromRef(s: Services, u: Ref): Promise<UserRecord | undefined> {
+  if (u.id) return s.identity.getUser(u.id);
+  if (u.name) {
     const domainId = resolveDomain(u.domain);
-    if (!u.domain)
-      throw badRequest('Expecting to find domain in user. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.');
-    if (domainId) user = await s.identity.findUserByName(u.name, domainId);
-  } else {
-    throw badRequest('Expecting to find id or name in user. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.');
+    if (!u.domain) throw malformed('domain in user');
+    return domainId ? s.identity.findUserByName(u.name, domainId) : undefined;
   }
+  throw malformed('id or name in user');
+}
+
+async function userFromPassword(s: Services, u: Ref & { password: string }): Promise<UserRecord> {
+  const user = await userFromRef(s, u);
   // One answer for unknown user, wrong password and disabled user: nothing is given away.
   if (!user || !user.enabled || !(await verifyPassword(u.password, user.password_hash))) throw unauthorized();
   return user;
+}
+
+/**
+ * keystone/auth/plugins/core.py AppCredInfo and the SQL driver's authenticate: the credential by id
+ * (unknown: Keystone's 404), or by name for a user given by id or name + domain; then one 401 for a wrong
+ * secret, an expired credential or a disabled user.
+ */
+async function fromAppCred(s: Services, a: { id?: string; name?: string; secret?: string; user?: Ref }): Promise<{ user: UserRecord; cred: AppCredRecord }> {
+  let cred: AppCredRecord | undefined;
+  let user: UserRecord | undefined;
+  if (a.id) {
+    cred = await s.identity.appCreds.get(a.id);
+    if (!cred) throw notFound(`Could not find Application Credential: ${a.id}.`);
+    user = await s.identity.getUser(cred.user_id);
+    if (a.user && (await userFromRef(s, a.user))?.id !== cred.user_id) throw unauthorized();
+  } else if (a.name) {
+    if (!a.user) throw malformed('user in application_credential');
+    user = await userFromRef(s, a.user);
+    // Keystone indexes an empty list here (a 500); an unknown name is the same 401 as a wrong secret.
+    if (user) cred = (await s.identity.appCreds.listForUser(user.id, a.name)).find((c) => c.name === a.name);
+  } else {
+    throw malformed('id or name in application credential');
+  }
+  if (!user || !user.enabled || !cred) throw unauthorized();
+  if (!(await verifyPassword(a.secret ?? '', cred.secret_hash))) throw unauthorized();
+  if (cred.expires_at && Date.parse(cred.expires_at) <= Date.now()) throw unauthorized();
+  return { user, cred };
+}
+
+/**
+ * The roles a token made from `cred` carries: the delegated ones the user still holds on the project
+ * (keystone/models/token_model.py _get_application_credential_roles); none left is a 401.
+ */
+async function appCredRoles(s: Services, user: UserRecord, cred: AppCredRecord): Promise<RoleRecord[]> {
+  const held = new Map((await effectiveRoleRecords(s, user.id, cred.project_id)).map((r) => [r.id, r]));
+  const roles = cred.roles.map((r) => held.get(r.id)).filter((r) => r !== undefined);
+  if (roles.length === 0) throw unauthorized(`User ${user.id} has no access to project ${cred.project_id}`);
+  return roles;
 }
 
 async function projectFromRef(s: Services, p: Ref): Promise<ProjectRecord> {
@@ -122,6 +176,7 @@ export function tokenBody(s: Services, p: TokenPayload, withCatalog: boolean) {
     expires_at: keystoneTime(new Date(p.exp)),
     issued_at: keystoneTime(new Date(p.iat)),
   };
+  if (p.ac) token.application_credential = { id: p.ac.id, name: p.ac.n, restricted: !p.ac.u };
   if (p.p) {
     token.project = { id: p.p, name: p.pn, domain: { id: p.pd, name: DEFAULT_DOMAIN.name } };
     token.is_domain = false;
@@ -142,6 +197,8 @@ async function issue(ctx: RequestContext) {
   let auditChain: string[] = [];
   let expires = Date.now() + s.config.auth.tokenTtlSeconds * 1000;
   let fromToken: TokenPayload | undefined;
+  let cred: AppCredRecord | undefined;
+  const scope = body.scope;
   if (methods.includes('password')) {
     if (!body.identity.password)
       throw badRequest(
@@ -158,13 +215,28 @@ async function issue(ctx: RequestContext) {
     // A token made from a token keeps the original's expiry and audit chain, as Keystone does.
     auditChain = [fromToken.a[fromToken.a.length - 1]];
     expires = fromToken.exp;
+    if (fromToken.ac) {
+      // A token made from a credential's token stays the credential's: same project, same roles.
+      if (scope !== undefined) throw unauthorized('Application credentials cannot request a scope.');
+      cred = await s.identity.appCreds.get(fromToken.ac.id);
+      if (!cred) throw unauthorized();
+    }
+  } else if (methods.includes('application_credential')) {
+    if (!body.identity.application_credential) throw malformed('application_credential in identity');
+    // The credential carries its own project scope (keystone/auth/core.py).
+    if (scope !== undefined) throw unauthorized('Application credentials cannot request a scope.');
+    ({ user, cred } = await fromAppCred(s, body.identity.application_credential));
+    // A token outlives neither its credential nor the usual lifetime.
+    if (cred.expires_at) expires = Math.min(expires, Date.parse(cred.expires_at));
   } else {
     throw unauthorized('Attempted to authenticate with an unsupported method.');
   }
 
-  const scope = body.scope;
   let project: ProjectRecord | undefined;
-  if (scope && scope !== 'unscoped') {
+  if (cred) {
+    project = await s.identity.getProject(cred.project_id);
+    if (!project?.enabled) throw unauthorized();
+  } else if (scope && scope !== 'unscoped') {
     if (scope.domain || scope.system) throw unauthorized('Jacket grants project-scoped and unscoped tokens only.');
     if (scope.project) project = await projectFromRef(s, scope.project);
   } else if (scope === undefined && fromToken?.p) {
@@ -182,12 +254,16 @@ async function issue(ctx: RequestContext) {
     ud: user.domain_id,
     r: [],
     ri: [],
-    m: fromToken ? [...new Set([...fromToken.m, 'token'])] : ['password'],
+    m: fromToken ? [...new Set([...fromToken.m, 'token'])] : cred ? ['application_credential'] : ['password'],
     iat: Date.now(),
     exp: expires,
     a: [newAuditId(), ...auditChain],
   };
-  if (project) {
+  if (cred && project) {
+    const roles = await appCredRoles(s, user, cred);
+    Object.assign(payload, { p: project.id, pn: project.name, pd: project.domain_id, r: roles.map((r) => r.name), ri: roles.map((r) => r.id) });
+    payload.ac = { id: cred.id, n: cred.name, u: cred.unrestricted };
+  } else if (project) {
     const ids = await s.identity.roleIdsOn(user.id, project.id);
     const roles = (await Promise.all(ids.map((id) => s.identity.getRole(id)))).filter((r) => r !== undefined);
     if (roles.length === 0) throw unauthorized(`User ${user.id} has no access to project ${project.id}`);

@@ -9,6 +9,7 @@ import { authorize } from '../../api/policy';
 import { AlreadyExistsError } from '../../store/tables';
 import { hashPassword } from '../passwords';
 import { newId, type UserRecord } from '../model';
+import { deleteAppCredsOfUser } from '../appcreds';
 import { domainOr404, identityRoute, listFilter, listLinks, v3Url } from './common';
 import { projectBody } from './projects';
 
@@ -121,8 +122,10 @@ async function update(ctx: RequestContext) {
     return n;
   });
   if (!stored) throw notFound(`Could not find user: ${id}.`);
-  // As Keystone: a disabled user or a new password ends the user's existing tokens.
+  // As Keystone: a disabled user or a new password ends the user's existing tokens, and disabling
+  // deletes the user's application credentials (keystone/application_credential/core.py).
   if (b.enabled === false || hash) await s.revocations.revokeUser(id);
+  if (b.enabled === false) await deleteAppCredsOfUser(s.identity.appCreds, s.revocations, id);
   return json({ user: userBody(s.config, stored.value) });
 }
 
@@ -131,6 +134,7 @@ async function remove(ctx: RequestContext) {
   const id = ctx.params.user_id;
   if (!(await s.identity.getUser(id))) throw notFound(`Could not find user: ${id}.`);
   await s.revocations.revokeUser(id);
+  await deleteAppCredsOfUser(s.identity.appCreds, s.revocations, id);
   for (const a of await s.identity.assignmentsOfUser(id)) await s.identity.revoke(a);
   await s.identity.deleteUser(id);
   return noContent();
