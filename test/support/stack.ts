@@ -12,6 +12,12 @@ export interface Creds {
   project?: string;
 }
 
+/** An application credential the CLI authenticates with (OS_AUTH_TYPE=v3applicationcredential). */
+export interface AppCredCreds {
+  applicationCredentialId: string;
+  applicationCredentialSecret: string;
+}
+
 export interface CliResult {
   code: number;
   stdout: string;
@@ -38,20 +44,34 @@ export class Stack {
     return this.cloud.admin;
   }
 
-  /** Runs `openstack ARGS` as `who` (the bootstrap admin by default). Never throws on exit codes. */
-  osc(args: string[], who: Creds = this.admin): Promise<CliResult> {
+  /**
+   * Runs `openstack ARGS` as `who` (the bootstrap admin by default), by password or, for an
+   * application credential, with only its id and secret (a scope would be refused). Never throws on
+   * exit codes.
+   */
+  osc(args: string[], who: Creds | AppCredCreds = this.admin): Promise<CliResult> {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('OS_') && v !== undefined) env[k] = v;
     Object.assign(env, {
       OS_AUTH_URL: `${this.url}/identity`,
-      OS_USERNAME: who.username,
-      OS_PASSWORD: who.password,
-      OS_USER_DOMAIN_NAME: 'Default',
       OS_IDENTITY_API_VERSION: '3',
       OS_INTERFACE: 'public',
       OS_REGION_NAME: 'RegionOne',
-      ...(who.project ? { OS_PROJECT_NAME: who.project, OS_PROJECT_DOMAIN_NAME: 'Default' } : {}),
     });
+    if ('applicationCredentialId' in who) {
+      Object.assign(env, {
+        OS_AUTH_TYPE: 'v3applicationcredential',
+        OS_APPLICATION_CREDENTIAL_ID: who.applicationCredentialId,
+        OS_APPLICATION_CREDENTIAL_SECRET: who.applicationCredentialSecret,
+      });
+    } else {
+      Object.assign(env, {
+        OS_USERNAME: who.username,
+        OS_PASSWORD: who.password,
+        OS_USER_DOMAIN_NAME: 'Default',
+        ...(who.project ? { OS_PROJECT_NAME: who.project, OS_PROJECT_DOMAIN_NAME: 'Default' } : {}),
+      });
+    }
     return new Promise((resolve) => {
       execFile(OPENSTACK, args, { env, timeout: 120000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
         const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
@@ -61,7 +81,7 @@ export class Stack {
   }
 
   /** `openstack ARGS -f json`, parsed; throws with the CLI's stderr when it fails. */
-  async oscJson<T = any>(args: string[], who?: Creds): Promise<T> {
+  async oscJson<T = any>(args: string[], who?: Creds | AppCredCreds): Promise<T> {
     // eslint-disable-line @typescript-eslint/no-explicit-any
     const r = await this.osc([...args, '-f', 'json'], who);
     if (r.code !== 0) throw new Error(`openstack ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
@@ -69,7 +89,7 @@ export class Stack {
   }
 
   /** `openstack ARGS` that must succeed; returns stdout. */
-  async oscOk(args: string[], who?: Creds): Promise<string> {
+  async oscOk(args: string[], who?: Creds | AppCredCreds): Promise<string> {
     const r = await this.osc(args, who);
     if (r.code !== 0) throw new Error(`openstack ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
     return r.stdout;
