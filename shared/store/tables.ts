@@ -1,7 +1,7 @@
 // Azure Table Storage access. Each record is one entity: the JSON document in `doc`, plus a few scalar
 // columns copied from it so that list filters run in the table query. Every state change is
 // conditional on the ETag read with it (optimistic concurrency); a lost race surfaces as ConcurrencyError.
-import type { TableClient, TableEntityResult } from '@azure/data-tables';
+import type { TableClient, TableEntityResult, TransactionAction } from '@azure/data-tables';
 import type { StorageConnection } from '../config';
 import { tableClient, tablesSdk } from '../azure/clients';
 
@@ -73,8 +73,8 @@ export class TableStore {
     return c;
   }
 
-  repository<T extends object>(name: string, indexed: readonly (keyof T & string)[] = [], derived?: Derived<T>): Repository<T> {
-    return new Repository<T>(() => this.client(name), name, indexed, derived);
+  repository<T extends object>(name: string, indexed: readonly (keyof T & string)[] = [], derived?: Derived<T>, copyKey?: CopyKey<T>): Repository<T> {
+    return new Repository<T>(() => this.client(name), name, indexed, derived, copyKey);
   }
 }
 
@@ -86,6 +86,19 @@ type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string; 
  * column existed lack it: readers must treat a missing column as unknown.
  */
 export type Derived<T> = (value: T) => Record<string, string | number | boolean | undefined>;
+
+/**
+ * A second copy of every record in its own partition, under RowKey COPY_PREFIX + copyKey(record):
+ * Microsoft's intra-partition secondary index pattern (Table storage design guide). The copy is
+ * written in the same entity group transaction as the record (create, replace, upsert and delete each
+ * send one batch of the two), so the two never disagree, and a listing in the copy key's order is one
+ * range query that returns whole records (Repository.copyPage) instead of an index query plus a point
+ * read per record. The key must be a function of fields that never change (a sort key of created_at
+ * and id, say). Records' own RowKeys must sort before COPY_PREFIX (ids do); every other reader of a
+ * repository with copies skips the copies.
+ */
+export type CopyKey<T> = (value: T) => string;
+export const COPY_PREFIX = '~';
 
 /** One row as Repository.columns reads it: its keys and the selected columns (absent when unset). */
 export type ColumnRow = { partitionKey: string; rowKey: string } & Record<string, unknown>;
@@ -104,7 +117,29 @@ export class Repository<T extends object> {
     private readonly name: string,
     private readonly indexed: readonly (keyof T & string)[],
     private readonly derived?: Derived<T>,
+    private readonly copyKey?: CopyKey<T>,
   ) {}
+
+  /** The condition that keeps a repository's copies out of its record reads (none without copies). */
+  private get recordsOnly(): string | undefined {
+    return this.copyKey ? odata`RowKey lt ${COPY_PREFIX}` : undefined;
+  }
+
+  /** The copy's row: the record's columns, and `copy_of`, the record's RowKey. */
+  private copyEntity(pk: string, rk: string, value: T): Entity {
+    return { ...this.toEntity(pk, COPY_PREFIX + this.copyKey!(value), value), copy_of: rk };
+  }
+
+  /**
+   * The record's write and its copy's upsert in one transaction; returns the record's new ETag. A
+   * failed transaction fails whole, with the failing operation's status (409, 412, 404).
+   */
+  private async writeWithCopy(c: TableClient, record: ['create'] | ['upsert'] | ['update', string], pk: string, rk: string, value: T): Promise<string> {
+    const e = this.toEntity(pk, rk, value);
+    const first: TransactionAction = record[0] === 'create' ? ['create', e] : record[0] === 'upsert' ? ['upsert', e, 'Replace'] : ['update', e, 'Replace', { etag: record[1] }];
+    const r = await c.submitTransaction([first, ['upsert', this.copyEntity(pk, rk, value), 'Replace']]);
+    return r.subResponses[0]?.etag ?? '';
+  }
 
   private toEntity(pk: string, rk: string, value: T): Entity {
     const e: Entity = { partitionKey: pk, rowKey: rk, doc: JSON.stringify(value) };
@@ -139,6 +174,7 @@ export class Repository<T extends object> {
   async create(pk: string, rk: string, value: T): Promise<Stored<T>> {
     const c = await this.getClient();
     try {
+      if (this.copyKey) return { partitionKey: pk, rowKey: rk, value, etag: await this.writeWithCopy(c, ['create'], pk, rk, value) };
       const r = await c.createEntity(this.toEntity(pk, rk, value));
       return { partitionKey: pk, rowKey: rk, value, etag: r.etag ?? '' };
     } catch (e) {
@@ -151,6 +187,7 @@ export class Repository<T extends object> {
   async replace(pk: string, rk: string, value: T, etag: string): Promise<Stored<T>> {
     const c = await this.getClient();
     try {
+      if (this.copyKey) return { partitionKey: pk, rowKey: rk, value, etag: await this.writeWithCopy(c, ['update', etag], pk, rk, value) };
       const r = await c.updateEntity(this.toEntity(pk, rk, value), 'Replace', { etag });
       return { partitionKey: pk, rowKey: rk, value, etag: r.etag ?? '' };
     } catch (e) {
@@ -162,6 +199,7 @@ export class Repository<T extends object> {
 
   async upsert(pk: string, rk: string, value: T): Promise<Stored<T>> {
     const c = await this.getClient();
+    if (this.copyKey) return { partitionKey: pk, rowKey: rk, value, etag: await this.writeWithCopy(c, ['upsert'], pk, rk, value) };
     const r = await c.upsertEntity(this.toEntity(pk, rk, value), 'Replace');
     return { partitionKey: pk, rowKey: rk, value, etag: r.etag ?? '' };
   }
@@ -169,6 +207,7 @@ export class Repository<T extends object> {
   /** Delete; with an etag, only if unchanged. Returns false when it was already gone. */
   async delete(pk: string, rk: string, etag?: string): Promise<boolean> {
     if (!isValidKey(pk) || !isValidKey(rk)) return false;
+    if (this.copyKey) return this.deleteWithCopy(pk, rk, etag);
     const c = await this.getClient();
     try {
       await c.deleteEntity(pk, rk, etag ? { etag } : undefined);
@@ -179,6 +218,63 @@ export class Repository<T extends object> {
       if (s === 412) throw new ConcurrencyError(`${this.name} ${pk}/${rk}`);
       throw e;
     }
+  }
+
+  /**
+   * Delete of a record with a copy. The copy's key comes from the record, so it is read first. Without
+   * an ETag the two go in one transaction. With one, the SDK's transactions cannot make a delete
+   * conditional, so a transaction fences on it instead: an empty Merge of the record on that ETag with
+   * the copy's delete; then the record alone on the ETag the Merge gave it. A write that slips in
+   * between fails the second step (ConcurrencyError) and has already put the copy back; a crash in
+   * between leaves the record without its copy, which its next write or the owner's repair restores.
+   */
+  private async deleteWithCopy(pk: string, rk: string, etag?: string): Promise<boolean> {
+    const cur = await this.get(pk, rk);
+    if (!cur) return false;
+    if (etag !== undefined && etag !== cur.etag) throw new ConcurrencyError(`${this.name} ${pk}/${rk}`);
+    const c = await this.getClient();
+    const copy = { partitionKey: pk, rowKey: COPY_PREFIX + this.copyKey!(cur.value) };
+    const one = async (key: string, on?: string) => {
+      try {
+        await c.deleteEntity(pk, key, on ? { etag: on } : undefined);
+        return true;
+      } catch (e) {
+        const s = statusOf(e);
+        if (s === 404) return false;
+        if (s === 412) throw new ConcurrencyError(`${this.name} ${pk}/${rk}`);
+        throw e;
+      }
+    };
+    if (etag === undefined) {
+      try {
+        await c.submitTransaction([
+          ['delete', { partitionKey: pk, rowKey: rk }],
+          ['delete', copy],
+        ]);
+        return true;
+      } catch (e) {
+        if (statusOf(e) !== 404) throw e;
+      }
+      // One of the two was missing: each alone.
+      const gone = await one(rk);
+      await one(copy.rowKey);
+      return gone;
+    }
+    let fenced: string;
+    try {
+      const r = await c.submitTransaction([
+        ['update', { partitionKey: pk, rowKey: rk }, 'Merge', { etag }],
+        ['delete', copy],
+      ]);
+      fenced = r.subResponses[0]?.etag ?? '';
+    } catch (e) {
+      const s = statusOf(e);
+      if (s === 412) throw new ConcurrencyError(`${this.name} ${pk}/${rk}`);
+      if (s !== 404) throw e;
+      // The record is gone (false) or has no copy (the record alone, on the caller's ETag).
+      return one(rk, etag);
+    }
+    return one(rk, fenced);
   }
 
   /**
@@ -202,7 +298,7 @@ export class Repository<T extends object> {
   /** All records of a partition matching an optional filter (use for small, bounded partitions). */
   async list(pk: string, filter?: string): Promise<Stored<T>[]> {
     const c = await this.getClient();
-    const f = odata`PartitionKey eq ${pk}` + (filter ? ` and (${filter})` : '');
+    const f = [odata`PartitionKey eq ${pk}`, ...[this.recordsOnly, filter].filter((x) => x).map((x) => `(${x})`)].join(' and ');
     const out: Stored<T>[] = [];
     for await (const e of c.listEntities<Record<string, unknown>>({ queryOptions: { filter: f } })) out.push(this.fromEntity(e));
     return out;
@@ -213,6 +309,7 @@ export class Repository<T extends object> {
     const c = await this.getClient();
     const parts = [odata`PartitionKey eq ${pk}`];
     if (opts.afterRowKey !== undefined) parts.push(odata`RowKey gt ${opts.afterRowKey}`);
+    if (this.recordsOnly) parts.push(this.recordsOnly);
     if (opts.filter) parts.push(`(${opts.filter})`);
     const out: Stored<T>[] = [];
     const pages = c.listEntities<Record<string, unknown>>({ queryOptions: { filter: parts.join(' and ') } }).byPage({ maxPageSize: Math.min(opts.limit, 1000) });
@@ -225,8 +322,62 @@ export class Repository<T extends object> {
     return out;
   }
 
+  /**
+   * One page of a partition's records in their copies' order (CopyKey), after the copy key `after`:
+   * one range query, whole records. `rowKey` of each result is the record's copy key (the marker for
+   * the next page), not the record's RowKey.
+   */
+  async copyPage(pk: string, opts: Omit<PageOptions, 'afterRowKey'> & { after?: string }): Promise<Stored<T>[]> {
+    if (!this.copyKey) throw new Error(`${this.name} keeps no copies`);
+    const c = await this.getClient();
+    const parts = [odata`PartitionKey eq ${pk}`, odata`RowKey gt ${COPY_PREFIX + (opts.after ?? '')}`];
+    if (opts.filter) parts.push(`(${opts.filter})`);
+    const out: Stored<T>[] = [];
+    if (opts.limit <= 0) return out;
+    const pages = c.listEntities<Record<string, unknown>>({ queryOptions: { filter: parts.join(' and ') } }).byPage({ maxPageSize: Math.min(opts.limit, 1000) });
+    for await (const page of pages) {
+      for (const e of page) {
+        const r = this.fromEntity(e);
+        out.push({ ...r, rowKey: r.rowKey.slice(COPY_PREFIX.length) });
+        if (out.length >= opts.limit) return out;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Removes the copy under `key` if its record is gone (an orphan: the record was deleted by a writer
+   * that did not know the copies). Returns whether it did.
+   */
+  async dropOrphanCopy(pk: string, key: string): Promise<boolean> {
+    const c = await this.getClient();
+    let copy: TableEntityResult<Record<string, unknown>>;
+    try {
+      copy = await c.getEntity<Record<string, unknown>>(pk, COPY_PREFIX + key);
+    } catch (e) {
+      if (statusOf(e) === 404) return false;
+      throw e;
+    }
+    if (typeof copy.copy_of !== 'string' || (await this.get(pk, copy.copy_of))) return false;
+    try {
+      await c.deleteEntity(pk, COPY_PREFIX + key, { etag: copy.etag });
+      return true;
+    } catch (e) {
+      const s = statusOf(e);
+      if (s === 404 || s === 412) return false;
+      throw e;
+    }
+  }
+
+  /** The copy keys of a partition's copies (the repair reads them beside the records). */
+  async copyKeys(pk: string): Promise<string[]> {
+    const rows = await this.columns([], { partition: pk, copies: true });
+    return rows.map((r) => r.rowKey.slice(COPY_PREFIX.length));
+  }
+
   /** Rows of every partition matching `filter`, in (PartitionKey, RowKey) order, at most `limit`. */
   async queryAll(filter: string, limit: number): Promise<Stored<T>[]> {
+    if (this.recordsOnly) filter = `(${filter}) and ${this.recordsOnly}`;
     const c = await this.getClient();
     const out: Stored<T>[] = [];
     const pages = c.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(limit, 1000) });
@@ -244,9 +395,10 @@ export class Repository<T extends object> {
    * whole table), without their documents: 1000 rows per request. For readers that need a few facts
    * about many records at once (the sweeps' owner lookups) instead of one GET per record.
    */
-  async columns(select: readonly string[], opts: { partition?: string; filter?: string } = {}): Promise<ColumnRow[]> {
+  async columns(select: readonly string[], opts: { partition?: string; filter?: string; copies?: boolean } = {}): Promise<ColumnRow[]> {
     const c = await this.getClient();
-    const parts = [opts.partition !== undefined ? odata`PartitionKey eq ${opts.partition}` : '', opts.filter ? `(${opts.filter})` : ''].filter((x) => x);
+    const which = opts.copies ? odata`RowKey ge ${COPY_PREFIX}` : (this.recordsOnly ?? '');
+    const parts = [opts.partition !== undefined ? odata`PartitionKey eq ${opts.partition}` : '', opts.filter ? `(${opts.filter})` : '', which].filter((x) => x);
     const queryOptions = { select: ['PartitionKey', 'RowKey', ...select], ...(parts.length ? { filter: parts.join(' and ') } : {}) };
     const out: ColumnRow[] = [];
     for await (const page of c.listEntities<Record<string, unknown>>({ queryOptions }).byPage({ maxPageSize: 1000 })) {
