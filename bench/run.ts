@@ -451,7 +451,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     const s = await c.nova('POST', '/servers', { server: { name: 'bench-t', flavorRef: '3', imageRef: c.imageId, networks: [{ uuid: c.networkId }] } });
     expect202(s, 'POST /servers');
     await serverAtRest(c, s.body.server.id, 'ACTIVE');
-    // The volumes' order index (volorder) is keyed by volumeOrderKey(created_at, id), the app's function.
+    // The volumes' ordered copies are keyed by volumeOrderKey(created_at, id), the app's function.
     const volCreated: string = (await c.cinder('GET', `/volumes/${templateVolume}`)).body.volume.created_at;
     const volT = await captureTemplate(b, templateVolume, (id) => [volumeOrderKey({ created_at: volCreated, id })]);
     // The servers' RowKey is a sort key made from created_at and the id (the app's orderKey).

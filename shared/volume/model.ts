@@ -5,16 +5,16 @@
 //              snapshot), so nothing deletes a disk or snapshot that a record still needs;
 //   voltypeuse type id -> volumes of that type, so a type in use is not deleted;
 //   voltransfers project -> transfer (volindex 'transfer' finds one by id, for accepts and admins);
-//   volorder   project -> volumeOrderKey(created_at, id) -> {id}: a project's volumes in Cinder's default
-//              order (created_at desc, id desc), so a default-sorted list page is one partition query
-//              after the marker plus a point read per volume of the page (volumes/api.ts). Written
-//              before the record at create, removed after it; rows of volumes made before the table
-//              existed are written once by ensureVolumeOrder. A row without a record reads as absent.
+// A project's volumes in Cinder's default order (created_at desc, id desc) are the volumes table's own
+// copies: each record has a second copy in its partition under RowKey '~' + volumeOrderKey(created_at,
+// id), written in the same transaction as the record (store/tables.ts CopyKey), so a default-sorted
+// list page is one range query after the marker's key (volumes/api.ts). Volumes made before the copies
+// existed get theirs once (ensureVolumeCopies); the hourly recount repairs any that are missing.
 import type { Services } from '../services';
 import type { RequestContext } from '../http/router';
 import { isAdmin } from '../api/policy';
 import { notFound } from '../http/errors';
-import type { Repository, Stored } from '../store/tables';
+import { ConcurrencyError, type Repository, type Stored } from '../store/tables';
 import type { CopyProgress } from '../azure/diskCopy';
 import { invertDigits, invertHex } from '../store/order';
 
@@ -229,73 +229,81 @@ const volumeDerived = (v: VolumeRecord) => ({ disk_names: [v.disk.name, v.restor
 
 export function volumeTables(s: Services) {
   return {
-    volumes: s.tables.repository<VolumeRecord>('volumes', [...VOLUME_COLUMNS], volumeDerived),
+    volumes: s.tables.repository<VolumeRecord>('volumes', [...VOLUME_COLUMNS], volumeDerived, volumeOrderKey),
     snapshots: s.tables.repository<SnapshotRecord>('volsnapshots', [...SNAPSHOT_COLUMNS]),
     backups: s.tables.repository<BackupRecord>('volbackups', [...BACKUP_COLUMNS]),
     index: s.tables.repository<OwnerRow>('volindex'),
     deps: s.tables.repository<DependentRow>('voldeps', ['kind']),
     typeUse: s.tables.repository<TypeUseRow>('voltypeuse'),
-    order: s.tables.repository<OrderRow>('volorder'),
+    /** Marks of the data migrations that have run (ensureVolumeCopies). */
+    meta: s.tables.repository<{ done: boolean }>('volmeta'),
     transfers: s.tables.repository<TransferRecord>('voltransfers', ['volume_id', 'display_name']),
   };
 }
 
-interface OrderRow {
-  id: string;
-}
-
-/** The volorder RowKey: sorts ascending in Cinder's default order, created_at desc then id desc (shared/store/order.ts). */
+/** The copies' sort key: ascending in Cinder's default order, created_at desc then id desc (shared/store/order.ts). */
 export const volumeOrderKey = (v: Pick<VolumeRecord, 'created_at' | 'id'>) => `${invertDigits(v.created_at)}_${invertHex(v.id)}`;
 
-const ORDER_META = '~meta';
-const ORDER_BACKFILLED = 'backfilled-1';
-const orderReady = new WeakMap<Services, Promise<void>>();
+const MIGRATIONS = 'migrations';
+const COPIES_DONE = 'volume-copies-1';
+const copiesReady = new WeakMap<Services, Promise<void>>();
 
 /**
- * Makes sure every volume has its volorder row (the migration for volumes made before it existed):
- * once per deployment, marked by a row in the table; a process checks the mark once (one point read)
- * and caches it. Concurrent backfills write the same rows. Creates write their own row before their
- * record, so nothing made after the mark is missing.
+ * Gives every volume its ordered copy (the migration for volumes made before the copies existed): once
+ * per deployment, marked by a row; a process checks the mark once (one point read) and caches it. A
+ * copy is written by rewriting the record on its own ETag (the write carries the copy); a record
+ * that changed meanwhile got its copy from that write. Creates write their copy with the record, so
+ * nothing made after the mark lacks one.
  */
-export function ensureVolumeOrder(s: Services): Promise<void> {
-  let p = orderReady.get(s);
+export function ensureVolumeCopies(s: Services): Promise<void> {
+  let p = copiesReady.get(s);
   if (!p) {
     p = (async () => {
       const t = volumeTables(s);
-      if (await t.order.get(ORDER_META, ORDER_BACKFILLED)) return;
+      if (await t.meta.get(MIGRATIONS, COPIES_DONE)) return;
       const rows = await t.volumes.columns(['doc']);
-      for (let i = 0; i < rows.length; i += 50) {
-        await Promise.all(
-          rows.slice(i, i + 50).map((r) => {
-            const v = JSON.parse(r.doc as string) as VolumeRecord;
-            return t.order.upsert(r.partitionKey, volumeOrderKey(v), { id: v.id });
-          }),
-        );
-      }
-      await t.order.upsert(ORDER_META, ORDER_BACKFILLED, { id: '' });
+      for (let i = 0; i < rows.length; i += 50) await Promise.all(rows.slice(i, i + 50).map((r) => rewrite(t.volumes, r.partitionKey, r.rowKey)));
+      await t.meta.upsert(MIGRATIONS, COPIES_DONE, { done: true });
     })();
-    p.catch(() => orderReady.delete(s));
-    orderReady.set(s, p);
+    p.catch(() => copiesReady.delete(s));
+    copiesReady.set(s, p);
   }
   return p;
 }
 
+async function rewrite(repo: Repository<VolumeRecord>, pk: string, rk: string): Promise<void> {
+  const cur = await repo.get(pk, rk);
+  if (!cur) return;
+  try {
+    await repo.replace(pk, rk, cur.value, cur.etag);
+  } catch (e) {
+    if (!(e instanceof ConcurrencyError)) throw e;
+  }
+}
+
 /**
- * Writes the volorder rows missing for these volumes of one project: the repair for a volume an older instance made without its row during a rolling deploy, run
- * by the hourly quota recount (volume/quotas/engine.ts), which reads the project's volumes anyway.
- * Returns how many rows it wrote. Rows without a record are left: one may be a create's, written before
- * its record (and a row without a record reads as absent anyway).
+ * Restores the ordered copies missing for these volumes of one project, and removes copies whose
+ * record is gone: the repair for records an older instance wrote without copies during a rolling
+ * deploy, or a delete cut short between its two steps (store/tables.ts deleteWithCopy). Run by the
+ * hourly quota recount (volume/quotas/engine.ts), which reads the project's volumes anyway. A stale
+ * copy of a live record is not detected here; the record's next write replaces it. Returns how many
+ * copies it wrote or removed.
  */
-export async function repairVolumeOrder(s: Services, projectId: string, volumes: VolumeRecord[]): Promise<number> {
+export async function repairVolumeCopies(s: Services, projectId: string, volumes: Stored<VolumeRecord>[]): Promise<number> {
   const t = volumeTables(s);
-  const rows = await t.order.list(projectId);
-  const have = new Map(rows.map((r) => [r.rowKey, r.value.id]));
-  const want = new Map(volumes.map((v) => [volumeOrderKey(v), v.id]));
+  const have = new Set(await t.volumes.copyKeys(projectId));
+  const want = new Set(volumes.map((v) => volumeOrderKey(v.value)));
   let fixed = 0;
-  for (const [rk, id] of want) {
-    if (have.get(rk) === id) continue;
-    await t.order.upsert(projectId, rk, { id });
+  for (const v of volumes) {
+    if (have.has(volumeOrderKey(v.value))) continue;
+    await rewrite(t.volumes, v.partitionKey, v.rowKey);
     fixed++;
+  }
+  // A copy without a record: the record is read again first, as a create writes both at once and
+  // may have landed since the list was read.
+  for (const key of have) {
+    if (want.has(key)) continue;
+    if (await t.volumes.dropOrphanCopy(projectId, key)) fixed++;
   }
   return fixed;
 }

@@ -14,7 +14,7 @@ import { createAzureClients, type AzureClients } from '../../shared/azure/client
 import { randomUUID } from 'node:crypto';
 import { createServices } from '../../shared/services';
 import { loadConfig } from '../../shared/config';
-import { ensureVolumeOrder, volumeOrderKey, volumeTables } from '../../shared/volume/model';
+import { ensureVolumeCopies, volumeOrderKey, volumeTables } from '../../shared/volume/model';
 
 let stack: Stack;
 let emu: RunningEmulator;
@@ -342,7 +342,7 @@ test('offset on snapshot lists, with snapshots to skip: index and detail, with l
   assert.equal((await asAlice('DELETE', `/volumes/${v.body.volume.id}`)).status, 202);
 });
 
-test('default-sorted volume pages come from the volorder index: the same volumes as the full read, page-sized reads, old volumes backfilled once', async () => {
+test("default-sorted volume pages come from the volumes' ordered copies: the same volumes as the full read, one query per page, old volumes migrated once, repairs", async () => {
   const carol = await stack.makeProjectUser('vol-order', 'carol');
   const tC = await stack.token(carol);
   const asCarol = (p: string) => cinder('GET', p, tC, carol.projectId);
@@ -350,37 +350,41 @@ test('default-sorted volume pages come from the volorder index: the same volumes
   assert.equal(made.status, 202, made.text);
   const s = stack.cloud.services;
   const t = volumeTables(s);
+  const raw = await s.tables.client('volumes');
   const template = (await t.volumes.get(carol.projectId, made.body.volume.id))!.value;
-  // 24 volumes written as the app writes them (ties on created_at sort by id desc), 2 written before
-  // volorder existed (no order row).
-  const write = async (i: number, withOrder: boolean) => {
+  assert.ok((await t.volumes.copyKeys(carol.projectId)).includes(volumeOrderKey(template)), 'a create writes the copy with the record');
+  // 24 volumes written as the app writes them (ties on created_at sort by id desc), 2 as an instance
+  // from before the copies wrote them (the record alone).
+  const write = async (i: number, withCopy: boolean) => {
     const id = randomUUID();
     const v = { ...template, id, name: `v${i}`, created_at: `2026-01-01T00:00:0${i % 5}.${String(i % 3).padStart(6, '0')}`, disk: { ...template.disk, name: `volume-${id}` } };
     await t.index.upsert('volume', id, { project_id: carol.projectId });
-    if (withOrder) await t.order.upsert(carol.projectId, volumeOrderKey(v), { id });
-    await t.volumes.create(carol.projectId, id, v);
+    if (withCopy) await t.volumes.create(carol.projectId, id, v);
+    else await raw.createEntity({ partitionKey: carol.projectId, rowKey: id, doc: JSON.stringify(v) });
     return id;
   };
   const ids = await Promise.all(Array.from({ length: 24 }, (_, i) => write(i, true)));
   const legacy = await Promise.all([write(100, false), write(101, false)]);
-  // The migration: with its mark gone, a process backfills the rows once.
+  // The migration: with its mark gone, a process writes the missing copies once.
   assert.equal((await asCarol('/volumes/detail?limit=1')).status, 200); // the host has checked the mark
-  assert.ok(await t.order.delete('~meta', 'backfilled-1'));
-  await ensureVolumeOrder(createServices(loadConfig(stack.cloud.settings)));
-  for (const id of legacy) {
-    const v = (await t.volumes.get(carol.projectId, id))!.value;
-    assert.ok(await t.order.get(carol.projectId, volumeOrderKey(v)), 'backfilled');
-  }
-  assert.ok(await t.order.get('~meta', 'backfilled-1'));
+  assert.ok(await t.meta.delete('migrations', 'volume-copies-1'));
+  await ensureVolumeCopies(createServices(loadConfig(stack.cloud.settings)));
+  const keys = await t.volumes.copyKeys(carol.projectId);
+  for (const id of legacy) assert.ok(keys.includes(volumeOrderKey((await t.volumes.get(carol.projectId, id))!.value)), 'migrated');
+  assert.ok(await t.meta.get('migrations', 'volume-copies-1'));
+  // Record reads never see the copies.
+  assert.equal((await t.volumes.list(carol.projectId)).length, 27);
+  assert.ok((await t.volumes.columns(['doc'])).every((r) => !r.rowKey.startsWith('~')));
 
-  // limit above 100: the full read, sorted in memory as before.
-  const full = await asCarol('/volumes/detail?limit=1000');
+  // with_count takes the full read, sorted in memory: the reference order.
+  const full = await asCarol('/volumes/detail?limit=1000&with_count=true');
   assert.equal(full.status, 200, full.text);
   const expected: string[] = full.body.volumes.map((v: { id: string }) => v.id);
   assert.equal(expected.length, 27);
   const byCinder = [...full.body.volumes].sort((a, b) => (a.created_at === b.created_at ? (a.id < b.id ? 1 : -1) : a.created_at < b.created_at ? 1 : -1)).map((v) => v.id);
   assert.deepEqual(expected, byCinder, 'created_at desc, id desc');
   assert.ok([...ids, ...legacy].every((id) => expected.includes(id)));
+  assert.deepEqual((await asCarol('/volumes/detail?limit=1000')).body.volumes, full.body.volumes, 'the copies render the same volumes');
 
   // Walking the ordered pages by their next links gives the same volumes in the same order.
   const walked: string[] = [];
@@ -409,14 +413,14 @@ test('default-sorted volume pages come from the volorder index: the same volumes
   // A marker that is not the project's volume: 404 as the full read answers it.
   for (const m of [randomUUID(), 'a%2Fb']) {
     const fast = await asCarol(`/volumes/detail?limit=5&marker=${m}`);
-    const slow = await asCarol(`/volumes/detail?limit=1000&marker=${m}`);
+    const slow = await asCarol(`/volumes/detail?limit=5&marker=${m}&with_count=true`);
     assert.equal(fast.status, 404, fast.text);
     assert.deepEqual(fast.body, slow.body);
   }
   const aliceVol = (await asAlice('GET', '/volumes?limit=1')).body.volumes[0]?.id;
   if (aliceVol) assert.equal((await asCarol(`/volumes/detail?limit=5&marker=${aliceVol}`)).status, 404, "another project's volume is no marker");
 
-  // Page-sized: a page of 5 reads 5 volume records by point reads and never queries the volumes table.
+  // Page-sized: a page of 5 after a marker is the marker's point read and one query of 5 rows.
   const counts = new Map<string, number>();
   const tables = s.tables;
   const orig = tables.client.bind(tables);
@@ -442,23 +446,44 @@ test('default-sorted volume pages come from the volorder index: the same volumes
   } finally {
     delete (tables as { client?: unknown }).client;
   }
-  assert.equal(counts.get('volumes listEntities'), undefined, JSON.stringify([...counts]));
-  assert.equal(counts.get('volumes getEntity'), 6, `the marker and the 5 volumes: ${JSON.stringify([...counts])}`);
-  assert.equal(counts.get('volorder listEntities'), 1, JSON.stringify([...counts]));
+  assert.equal(counts.get('volumes listEntities'), 1, JSON.stringify([...counts]));
+  assert.equal(counts.get('volumes getEntity'), 1, `the marker only: ${JSON.stringify([...counts])}`);
 
-  // A volume an older instance made after the backfill (no row: a rolling deploy) is hidden from the
-  // fast path until the hourly recount repairs the index from the records it reads.
+  // Every write keeps the copy equal to the record: a rename shows in the next page.
+  const renamed = await cinder('PUT', `/volumes/${expected[0]}`, tC, carol.projectId, { volume: { name: 'renamed' } });
+  assert.equal(renamed.status, 200, renamed.text);
+  assert.equal((await asCarol('/volumes/detail?limit=1')).body.volumes[0].name, 'renamed');
+
+  // A delete on a stale ETag changes nothing, record or copy; on the current one both go.
+  const victim = (await t.volumes.get(carol.projectId, ids[0]))!;
+  await t.volumes.replace(victim.partitionKey, victim.rowKey, { ...victim.value, name: 'moved-on' }, victim.etag);
+  await assert.rejects(t.volumes.delete(victim.partitionKey, victim.rowKey, victim.etag), /changed by another request/);
+  assert.ok((await t.volumes.copyKeys(carol.projectId)).includes(volumeOrderKey(victim.value)));
+  const now = (await t.volumes.get(carol.projectId, ids[0]))!;
+  assert.equal(await t.volumes.delete(now.partitionKey, now.rowKey, now.etag), true);
+  assert.ok(!(await t.volumes.copyKeys(carol.projectId)).includes(volumeOrderKey(victim.value)), 'the copy went with the record');
+  assert.ok(!(await asCarol('/volumes/detail?limit=50')).body.volumes.some((v: { id: string }) => v.id === ids[0]));
+  await t.index.delete('volume', ids[0]);
+  ids.shift();
+
+  // A volume an older instance made after the migration (no copy: a rolling deploy) is hidden from the
+  // ordered pages, and one it deleted (record gone, copy left) still shows, until the hourly recount
+  // repairs the copies from the records it reads.
   const late = await write(102, false);
+  const dropped = ids.pop()!;
+  await raw.deleteEntity(carol.projectId, dropped);
+  await t.index.delete('volume', dropped);
   const firstPage = async () => (await asCarol('/volumes/detail?limit=50')).body.volumes.map((v: { id: string }) => v.id);
-  assert.ok(!(await firstPage()).includes(late), 'hidden before the repair');
+  const before = await firstPage();
+  assert.ok(!before.includes(late) && before.includes(dropped), 'before the repair');
   await volumeLedger(s).recount(carol.projectId);
-  assert.ok((await firstPage()).includes(late), 'listed after the recount repaired its row');
+  const after = await firstPage();
+  assert.ok(after.includes(late) && !after.includes(dropped), 'after the recount repaired the copies');
   legacy.push(late);
 
   for (const id of [...ids, ...legacy]) {
-    const v = (await t.volumes.get(carol.projectId, id))!.value;
     await t.volumes.delete(carol.projectId, id);
-    await t.order.delete(carol.projectId, volumeOrderKey(v));
     await t.index.delete('volume', id);
   }
+  assert.deepEqual(await t.volumes.copyKeys(carol.projectId), [volumeOrderKey(template)], 'only the template (made through the API) is left');
 });

@@ -7,7 +7,7 @@
 import type { Services } from '../../services';
 import type { JacketConfig } from '../../config';
 import { overLimit } from '../../http/errors';
-import { repairVolumeOrder, volumeTables } from '../model';
+import { repairVolumeCopies, volumeTables } from '../model';
 import { log } from '../../log';
 import { OverQuota, QuotaLedger, type Counted, type Deltas } from '../../quota/ledger';
 import { typeStore } from '../types/store';
@@ -105,14 +105,10 @@ async function countProject(s: Services, projectId: string): Promise<Counted> {
     ids.add(b.id);
     add(backupDeltas(b.size));
   }
-  // The same hourly pass repairs the volume list index from the records it has just read (a row an
-  // older instance did not write during a rolling deploy would hide a volume from default-sorted pages).
-  const fixed = await repairVolumeOrder(
-    s,
-    projectId,
-    volumes.map((v) => v.value),
-  );
-  if (fixed > 0) log.warn('volume list index repaired', { project: projectId, rows: fixed });
+  // The same hourly pass repairs the volumes' ordered copies from the records it has just read (a copy
+  // an older instance did not write during a rolling deploy would hide a volume from default-sorted pages).
+  const fixed = await repairVolumeCopies(s, projectId, volumes);
+  if (fixed > 0) log.warn('volume list copies repaired', { project: projectId, rows: fixed });
   return { used, ids };
 }
 

@@ -26,7 +26,7 @@ import { ConcurrencyError, type Stored } from '../../store/tables';
 import { startWork } from '../../work/ledger';
 import { log } from '../../log';
 import { cinderTime, projectOf } from '../common';
-import { dependentsOf, findVolume, volumeOrderKey, volumeTables, type SnapshotRecord, type TransferRecord, type VolumeRecord } from '../model';
+import { dependentsOf, findVolume, volumeTables, type SnapshotRecord, type TransferRecord, type VolumeRecord } from '../model';
 import { reserveTransfer, snapshotDeltas, typeNameOf, volumeDeltas, volumeLedger } from '../quotas/engine';
 import { VOLUME_TRANSFER_RETAG } from '../workKinds';
 
@@ -258,11 +258,9 @@ export async function acceptTransfer(ctx: RequestContext, id: string, authKey: s
       return;
     }
     await t.typeUse.upsert(moved.volume_type_id, volumeId, { project_id: receiver });
-    await t.order.upsert(receiver, volumeOrderKey(moved), { id: volumeId });
     await t.volumes.upsert(receiver, volumeId, moved);
     await t.index.upsert('volume', volumeId, { project_id: receiver });
     await t.volumes.delete(donor, volumeId, cur.etag);
-    await t.order.delete(donor, volumeOrderKey(moved));
   });
   if (!same) {
     await ledger.commit(receiver, [volumeId]);

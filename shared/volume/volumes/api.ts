@@ -24,7 +24,7 @@ import {
   projectOf,
   sortParams,
 } from '../common';
-import { ensureVolumeOrder, findVolume, volumeOrderKey, volumeTables, type VolumeRecord } from '../model';
+import { ensureVolumeCopies, findVolume, volumeOrderKey, volumeTables, type VolumeRecord } from '../model';
 import { createVolume, deleteVolume, trimmed, type CreateBody } from './service';
 import { typeStore } from '../types/store';
 import { volumeDetail, volumeSummary } from '../views';
@@ -136,38 +136,26 @@ function matches(v: VolumeRecord, q: URLSearchParams): boolean {
 
 /** Query keys the ordered page serves; any other (a filter, all_tenants, with_count) takes the full read. */
 const ORDERED_KEYS = ['limit', 'marker', 'offset', 'sort', 'sort_key', 'sort_dir'];
-/** Above this many rows (offset + limit) a page is read whole from the partition instead of per volume. */
-const ORDERED_MAX = 100;
 const markerNotFound = (m: string) => notFound(`Marker ${m} could not be found.`);
 
 /**
- * The page in Cinder's default order (created_at desc, id desc) from the volorder index: one query
- * for the ids after the marker's key, then a point read per volume, in parallel; an index row whose
- * record is gone (deleted meanwhile) is skipped and the next rows read. Reads offset + limit volumes,
+ * The page in Cinder's default order (created_at desc, id desc) from the volumes' ordered copies
+ * (model.ts): one range query after the marker's key, whole records. Reads offset + limit volumes,
  * whatever the project holds.
  */
 async function orderedPage(ctx: RequestContext, limit: number, marker: string | undefined, offset: number): Promise<VolumeRecord[]> {
   const s = ctx.services;
   const t = volumeTables(s);
   const project = projectOf(ctx);
-  await ensureVolumeOrder(s);
+  await ensureVolumeCopies(s);
   let after: string | undefined;
   if (marker !== undefined) {
     const m = await t.volumes.get(project, marker);
     if (!m) throw markerNotFound(marker);
     after = volumeOrderKey(m.value);
   }
-  const want = offset + limit;
-  const out: VolumeRecord[] = [];
-  while (out.length < want) {
-    const n = want - out.length;
-    const rows = await t.order.page(project, { limit: n, afterRowKey: after });
-    const recs = await Promise.all(rows.map((r) => t.volumes.get(project, r.value.id)));
-    for (const r of recs) if (r) out.push(r.value);
-    if (rows.length < n) break;
-    after = rows[rows.length - 1].rowKey;
-  }
-  return out.slice(offset);
+  const rows = await t.volumes.copyPage(project, { limit: offset + limit, after });
+  return rows.slice(offset).map((r) => r.value);
 }
 
 async function listing(ctx: RequestContext, detailed: boolean) {
@@ -176,10 +164,10 @@ async function listing(ctx: RequestContext, detailed: boolean) {
   const offset = offsetParam(ctx.query);
   const defaultOrder = sort.length === 2 && sort[0].key === 'created_at' && sort[0].dir === 'desc' && sort[1].key === 'id' && sort[1].dir === 'desc';
   let items: VolumeRecord[];
-  if (defaultOrder && [...ctx.query.keys()].every((k) => ORDERED_KEYS.includes(k)) && offset + page.limit <= ORDERED_MAX) {
+  if (defaultOrder && [...ctx.query.keys()].every((k) => ORDERED_KEYS.includes(k))) {
     items = await orderedPage(ctx, page.limit, page.marker, offset);
   } else {
-    // Other sort keys, filters, all_tenants, with_count and large pages: the project's (or projects')
+    // Other sort keys, filters, all_tenants and with_count: the project's (or projects')
     // records read whole, filtered, sorted and sliced here.
     const all = ((await listRecords(ctx)) ?? []).filter((v) => matches(v, ctx.query));
     all.sort(compareBy<VolumeRecord>(sort, (v, k) => (k === 'display_name' ? v.name : (v as unknown as Record<string, unknown>)[k])));

@@ -7,7 +7,7 @@ import type { RequestContext } from '../../http/router';
 import { badRequest } from '../../http/errors';
 import type { Stored } from '../../store/tables';
 import { boolParam, cinderTime, projectOf } from '../common';
-import { dependentsOf, diskNameOf, findBackup, findSnapshot, findVolume, volumeOrderKey, volumeTables, type BackupRecord, type ImageSource, type SnapshotRecord, type VolumeRecord } from '../model';
+import { dependentsOf, diskNameOf, findBackup, findSnapshot, findVolume, volumeTables, type BackupRecord, type ImageSource, type SnapshotRecord, type VolumeRecord } from '../model';
 import { imageStore, type ImageRecord } from '../../image/model';
 import { reserveVolume, volumeLedger } from '../quotas/engine';
 import { defaultType, skuOf, typeByNameOrId, typeStore, type VolumeTypeRecord } from '../types/store';
@@ -175,7 +175,6 @@ export async function createVolumeRecord(ctx: RequestContext, n: NewVolume): Pro
     }
     await t.typeUse.upsert(type.id, id, { project_id: project });
     await t.index.upsert('volume', id, { project_id: project });
-    await t.order.upsert(project, volumeOrderKey(v), { id });
     await t.volumes.create(project, id, v);
     written = true;
     await ledger.commit(project, [id]);

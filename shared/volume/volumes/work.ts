@@ -13,7 +13,7 @@ import { AzureFailureError, azureFailure } from '../../azure/errors';
 import type { ArmState, DiskSource, Submission } from '../../azure/disks';
 import { IMAGES_CONTAINER } from '../../image/vhdBlob';
 import { cinderTime } from '../common';
-import { backupById, dependentsOf, jacketTags, restoredVolumeMeta, snapshotNameOf, volumeOrderKey, volumeTables, type VolumeRecord } from '../model';
+import { backupById, dependentsOf, jacketTags, restoredVolumeMeta, snapshotNameOf, volumeTables, type VolumeRecord } from '../model';
 import { backupBlobRef } from '../diskCopy';
 import { SNAPSHOT_CREATE, SNAPSHOT_DELETE, VOLUME_CREATE, VOLUME_DELETE, VOLUME_EXTEND } from '../workKinds';
 import { extendKey, snapshotDeltas, typeNameOf, volumeDeltas, volumeLedger } from '../quotas/engine';
@@ -172,7 +172,6 @@ async function forgetVolume(s: Services, v: VolumeRecord, rec: { partitionKey: s
   await t.index.delete('volume', v.id);
   // Only the step that removed the record gives its usage back (a retried step finds it gone).
   if (await t.volumes.delete(rec.partitionKey, rec.rowKey)) await volumeLedger(s).release(rec.partitionKey, volumeDeltas(await typeNameOf(s, v.volume_type_id), v.size));
-  await t.order.delete(rec.partitionKey, volumeOrderKey(v));
 }
 
 /**
