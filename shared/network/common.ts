@@ -50,6 +50,14 @@ export function networkUrl(ctx: RequestContext, path: string): string {
 }
 
 export type Body = Record<string, unknown>;
+
+/** The body's single resource object, e.g. {"port": {...}} (Neutron: 400 "Resource body required" without it). */
+export function resourceBody(ctx: RequestContext, key: string): Body {
+  const b = ctx.body as Body | undefined;
+  const r = b && typeof b === 'object' && !Array.isArray(b) ? b[key] : undefined;
+  if (!r || typeof r !== 'object' || Array.isArray(r)) throw badRequest('Resource body required');
+  return r as Body;
+}
 type Convert = (raw: string) => unknown;
 
 /** neutron_lib converters: convert_to_boolean and convert_to_int, with their 400 wording. */

@@ -4,7 +4,7 @@ import type { RequestContext, Route } from '../http/router';
 import { json, noContent } from '../http/respond';
 import { isAdmin } from '../api/policy';
 import { networkCatalog } from './catalog';
-import { asString, badRequest, listResponse, networkRoute, neutronError, ownerOf, selectFields, type Body, type CollectionSpec } from './common';
+import { asString, listResponse, networkRoute, neutronError, ownerOf, resourceBody, selectFields, type Body, type CollectionSpec } from './common';
 import { createFloatingIp, deleteFloatingIp, fipNotFound, ownFloatingIp, updateFloatingIp } from './floatingIpService';
 import { listFloatingIps, type FloatingIpRecord } from './floatingIpStore';
 
@@ -42,14 +42,6 @@ const spec: CollectionSpec = {
   sortKeys: ['id', 'floating_ip_address', 'floating_network_id', 'router_id', 'port_id', 'fixed_ip_address', 'status', 'project_id', 'tenant_id', 'description'],
   notFound: fipNotFound,
 };
-
-/** The body's single resource object (Neutron: 400 "Resource body required" without it). */
-function resourceBody(ctx: RequestContext, key: string): Record<string, unknown> {
-  const b = ctx.body as Record<string, unknown> | undefined;
-  const r = b && typeof b === 'object' && !Array.isArray(b) ? b[key] : undefined;
-  if (!r || typeof r !== 'object' || Array.isArray(r)) throw badRequest('Resource body required');
-  return r as Record<string, unknown>;
-}
 
 async function list(ctx: RequestContext) {
   const auth = ctx.auth!;

@@ -7,7 +7,7 @@ import { isAdmin } from '../api/policy';
 import type { Services } from '../services';
 import type { Repository } from '../store/tables';
 import { conflict, badRequest as httpBadRequest } from '../http/errors';
-import { asBool, asString, badRequest, listResponse, networkRoute, neutronError, selectFields, type Body, type CollectionSpec } from './common';
+import { asBool, asString, listResponse, networkRoute, neutronError, resourceBody, selectFields, type Body, type CollectionSpec } from './common';
 import { createPort, deletePort, updatePort } from './portService';
 import { networkQuota, overQuota } from './quotas';
 
@@ -197,13 +197,6 @@ async function showPort(ctx: RequestContext) {
   return json({ port: selectFields(ctx.query, portBody(p)) });
 }
 
-function resourceBody(ctx: RequestContext): Record<string, unknown> {
-  const b = ctx.body as Record<string, unknown> | undefined;
-  const r = b && typeof b === 'object' && !Array.isArray(b) ? b.port : undefined;
-  if (!r || typeof r !== 'object' || Array.isArray(r)) throw badRequest('Resource body required');
-  return r as Record<string, unknown>;
-}
-
 /** The caller's port (admins: any project's), or Neutron's 404. */
 async function ownPort(ctx: RequestContext): Promise<PortRecord> {
   const id = ctx.params.port_id;
@@ -215,7 +208,7 @@ async function ownPort(ctx: RequestContext): Promise<PortRecord> {
 }
 
 async function createPortRoute(ctx: RequestContext) {
-  const body = resourceBody(ctx);
+  const body = resourceBody(ctx, 'port');
   const asked = (body.project_id ?? body.tenant_id) as string | undefined;
   if (asked !== undefined && asked !== ctx.auth!.projectId && !isAdmin(ctx.auth!)) throw neutronError(403, 'HTTPForbidden', 'Only admins may create a resource in another project.');
   const projectId = asked ?? ctx.auth!.projectId ?? '';
@@ -226,7 +219,7 @@ async function createPortRoute(ctx: RequestContext) {
 }
 
 async function updatePortRoute(ctx: RequestContext) {
-  const body = resourceBody(ctx);
+  const body = resourceBody(ctx, 'port');
   return json({ port: portBody(await updatePort(ctx.services, await ownPort(ctx), body)) });
 }
 

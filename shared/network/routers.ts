@@ -12,7 +12,7 @@ import { isAdmin } from '../api/policy';
 import { isValidKey, odata } from '../store/tables';
 import { PK, routerRepo as repo, type RouterRecord } from './routerStore';
 import { networkCatalog } from './catalog';
-import { asBool, asString, badRequest, listResponse, networkRoute, neutronError, selectFields, type Body, type CollectionSpec } from './common';
+import { asBool, asString, badRequest, listResponse, networkRoute, neutronError, resourceBody, selectFields, type Body, type CollectionSpec } from './common';
 import { networkLedger, reserveNetwork } from './quotas';
 
 const routerNotFound = (id: string) => neutronError(404, 'RouterNotFound', `Router ${id} could not be found`);
@@ -37,13 +37,6 @@ const spec: CollectionSpec = {
   sortKeys: ['id', 'name', 'description', 'status', 'admin_state_up', 'project_id', 'tenant_id'],
   notFound: routerNotFound,
 };
-
-function resourceBody(ctx: RequestContext, key: string): Record<string, unknown> {
-  const b = ctx.body as Record<string, unknown> | undefined;
-  const r = b && typeof b === 'object' && !Array.isArray(b) ? b[key] : undefined;
-  if (!r || typeof r !== 'object' || Array.isArray(r)) throw badRequest('Resource body required');
-  return r as Record<string, unknown>;
-}
 
 /** external_gateway_info: {network_id} of an external network, or null (no gateway). */
 function gateway(s: Services, info: unknown): string | null {

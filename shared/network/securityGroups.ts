@@ -6,7 +6,7 @@ import { json, noContent } from '../http/respond';
 import { isAdmin } from '../api/policy';
 import { log } from '../log';
 import { networkCatalog, type SecurityGroupDef } from './catalog';
-import { asInt, asString, badRequest, listResponse, networkRoute, neutronError, ownerOf, selectFields, visibleTo, wantsField, type Body, type CollectionSpec } from './common';
+import { asInt, asString, listResponse, networkRoute, neutronError, ownerOf, resourceBody, selectFields, visibleTo, wantsField, type Body, type CollectionSpec } from './common';
 import { translateRules, type NeutronRule } from './nsgRules';
 import { visibleGroupRecords, type GroupRecord, type RuleRecord } from './securityGroupStore';
 import { createGroup, createRule, deleteGroup, deleteRule, findRule, ruleNotFound, sgNotFound, updateGroup, type RuleRequest } from './securityGroupService';
@@ -141,14 +141,6 @@ async function showRule(ctx: RequestContext) {
 }
 
 // ---- writes (the project's own groups; the operator's mapped groups are read-only) ----
-
-/** The body's single resource object (Neutron: 400 "Resource body required" without it). */
-function resourceBody(ctx: RequestContext, key: string): Record<string, unknown> {
-  const b = ctx.body as Record<string, unknown> | undefined;
-  const r = b && typeof b === 'object' && !Array.isArray(b) ? b[key] : undefined;
-  if (!r || typeof r !== 'object' || Array.isArray(r)) throw badRequest('Resource body required');
-  return r as Record<string, unknown>;
-}
 
 /** The project a create is for: the caller's, or (admins) the body's project_id. */
 function ownerFor(ctx: RequestContext, body: Record<string, unknown>): string {
