@@ -49,6 +49,10 @@ export function networkUrl(ctx: RequestContext, path: string): string {
   return `${ctx.services.config.publicUrl}${NETWORK_PREFIX}${path}`;
 }
 
+/** A UUID in its canonical hyphenated form, either case (what Neutron's validate_uuid accepts as an id here). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (x: unknown): x is string => typeof x === 'string' && UUID.test(x);
+
 export type Body = Record<string, unknown>;
 
 /** The body's single resource object, e.g. {"port": {...}} (Neutron: 400 "Resource body required" without it). */

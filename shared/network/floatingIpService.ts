@@ -20,7 +20,7 @@ import { azureFailure } from '../azure/errors';
 import { AlreadyExistsError } from '../store/tables';
 import { noteFloatingIp } from '../compute/servers/model';
 import { networkCatalog, type NetworkDef } from './catalog';
-import { badRequest, neutronError } from './common';
+import { badRequest, isUuid, neutronError } from './common';
 import { portStore, type PortRecord } from './ports';
 import { networkLedger, reserveNetwork } from './quotas';
 import { claimRepo, fipRepo, fipTags, getFloatingIp, listFloatingIps, publicIpNameOf, PK, CLAIMS, type FloatingIpRecord } from './floatingIpStore';
@@ -29,11 +29,10 @@ export const fipNotFound = (id: string) => neutronError(404, 'FloatingIPNotFound
 const portNotFound = (id: string) => neutronError(404, 'PortNotFound', `Port ${id} could not be found.`);
 const fipBadRequest = (msg: string) => badRequest(`Bad floatingip request: ${msg}.`);
 const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The external network a floating IP comes from, or Neutron's answer. */
 function externalNetwork(s: Services, id: unknown): NetworkDef {
-  if (typeof id !== 'string' || !UUID.test(id)) throw badRequest(`Invalid input for floating_network_id. Reason: '${String(id)}' is not a valid UUID.`);
+  if (!isUuid(id)) throw badRequest(`Invalid input for floating_network_id. Reason: '${String(id)}' is not a valid UUID.`);
   const net = networkCatalog(s.config).networks.find((n) => n.id === id.toLowerCase());
   if (!net) throw neutronError(404, 'NetworkNotFound', `Network ${id} could not be found.`);
   if (!net['router:external']) throw fipBadRequest(`Network ${id} is not a valid external network`);
@@ -45,7 +44,7 @@ const nicName = (azureNicId: string) => azureNicId.split('/').pop() ?? '';
 
 /** The port a floating IP is to go on, checked as Neutron's _get_assoc_data does. */
 async function targetPort(s: Services, projectId: string, portId: unknown, fixedIp: unknown): Promise<{ port: PortRecord; fixed: string }> {
-  if (typeof portId !== 'string' || !UUID.test(portId)) throw badRequest(`Invalid input for port_id. Reason: '${String(portId)}' is not a valid UUID.`);
+  if (!isUuid(portId)) throw badRequest(`Invalid input for port_id. Reason: '${String(portId)}' is not a valid UUID.`);
   const port = await portStore(s).get(projectId, portId.toLowerCase());
   if (!port) throw portNotFound(portId);
   const v4 = port.fixed_ips.filter((f) => !f.ip_address.includes(':'));

@@ -13,14 +13,13 @@ import { isAdmin } from '../api/policy';
 import type { Services } from '../services';
 import { azureFailure } from '../azure/errors';
 import { networkCatalog, parseCidr, type NetworkDef } from './catalog';
-import { badRequest, neutronError } from './common';
+import { badRequest, isUuid, neutronError } from './common';
 import { portStore, type PortRecord } from './ports';
 import { usableSecurityGroups } from './securityGroupStore';
 
 export const portNicName = (portId: string) => `port-${portId}`;
 export const portTags = (p: Pick<PortRecord, 'id' | 'project_id'>) => ({ jacket: 'port', 'jacket-port-id': p.id, 'jacket-project-id': p.project_id });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CREATE_KEYS = ['network_id', 'name', 'description', 'fixed_ips', 'security_groups', 'admin_state_up', 'port_security_enabled', 'project_id', 'tenant_id', 'device_id', 'device_owner'];
 const invalid = (field: string, reason: string) => badRequest(`Invalid input for ${field}. Reason: ${reason}.`);
 
@@ -33,7 +32,7 @@ const ipToInt = (ip: string): number | undefined => {
 
 /** The internal network a port goes on, as the caller may see it. */
 function portNetwork(s: Services, auth: AuthContext, projectId: string, id: unknown): NetworkDef {
-  if (typeof id !== 'string' || !UUID.test(id)) throw invalid('network_id', `'${String(id)}' is not a valid UUID`);
+  if (!isUuid(id)) throw invalid('network_id', `'${String(id)}' is not a valid UUID`);
   const net = networkCatalog(s.config).networks.find((n) => n.id === id.toLowerCase());
   if (!net || !(net.shared || net.project_id === projectId || isAdmin(auth) || net['router:external'])) throw neutronError(404, 'NetworkNotFound', `Network ${id} could not be found.`);
   if (net['router:external']) throw badRequest(`Network ${net.id} is external (Azure's public addresses): a port goes on an internal network; use a floating IP for a public address.`);

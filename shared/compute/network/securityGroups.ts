@@ -9,7 +9,7 @@ import { json, accepted } from '../../http/respond';
 import { ApiError, badRequest, conflict, forbidden, notFound } from '../../http/errors';
 import { isAdmin } from '../../api/policy';
 import { computeRoute } from '../common';
-import type { Body } from '../../network/common';
+import { isUuid, type Body } from '../../network/common';
 import type { NeutronRule } from '../../network/nsgRules';
 import { recordGroupBody, recordRuleBody, visibleGroupBodies } from '../../network/securityGroups';
 import { createGroup, createRule, deleteGroup, deleteRule, findRule, updateGroup } from '../../network/securityGroupService';
@@ -17,8 +17,6 @@ import { usableSecurityGroups, visibleGroupRecords } from '../../network/securit
 import { portStore } from '../../network/ports';
 import { registerServerAction } from '../servers/actions/registry';
 import { checkInstanceLock, getServerAny, updateServer, visibleServer } from '../servers/model';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A Neutron rule as Nova shows it (_convert_to_nova_security_group_rule_format + _format_security_group_rule). */
 function ruleView(r: NeutronRule) {
@@ -42,7 +40,7 @@ function groupView(g: Body) {
 }
 
 const sgIdCheck = (id: string) => {
-  if (!UUID.test(id)) throw badRequest('Security group id should be uuid');
+  if (!isUuid(id)) throw badRequest('Security group id should be uuid');
 };
 
 async function find(ctx: RequestContext, id: string): Promise<Body> {
