@@ -161,6 +161,12 @@ function parseIp(ip: string): { v: 4 | 6; n: bigint } | undefined {
   return { v: 6, n: groups.reduce((a, g) => (a << 16n) | BigInt(parseInt(g, 16)), 0n) };
 }
 
+/** A dotted-quad IPv4 address as a number, or undefined (IPv6 and malformed addresses alike). */
+export function ipv4ToInt(ip: string): bigint | undefined {
+  const a = parseIp(ip);
+  return a?.v === 4 ? a.n : undefined;
+}
+
 export function formatIp(v: 4 | 6, n: bigint): string {
   if (v === 4) return [24n, 16n, 8n, 0n].map((s) => String((n >> s) & 255n)).join('.');
   const groups = Array.from({ length: 8 }, (_, i) => ((n >> BigInt((7 - i) * 16)) & 0xffffn).toString(16));

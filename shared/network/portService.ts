@@ -12,7 +12,7 @@ import type { AuthContext } from '../api/policy';
 import { isAdmin } from '../api/policy';
 import type { Services } from '../services';
 import { azureFailure } from '../azure/errors';
-import { networkCatalog, parseCidr, type NetworkDef } from './catalog';
+import { ipv4ToInt, networkCatalog, parseCidr, type NetworkDef } from './catalog';
 import { badRequest, isUuid, neutronError } from './common';
 import { portStore, type PortRecord } from './ports';
 import { usableSecurityGroups } from './securityGroupStore';
@@ -22,13 +22,6 @@ export const portTags = (p: Pick<PortRecord, 'id' | 'project_id'>) => ({ jacket:
 
 const CREATE_KEYS = ['network_id', 'name', 'description', 'fixed_ips', 'security_groups', 'admin_state_up', 'port_security_enabled', 'project_id', 'tenant_id', 'device_id', 'device_owner'];
 const invalid = (field: string, reason: string) => badRequest(`Invalid input for ${field}. Reason: ${reason}.`);
-
-const ipToInt = (ip: string): number | undefined => {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
-  if (!m) return undefined;
-  const parts = m.slice(1).map(Number);
-  return parts.some((p) => p > 255) ? undefined : parts.reduce((a, p) => a * 256 + p, 0);
-};
 
 /** The internal network a port goes on, as the caller may see it. */
 function portNetwork(s: Services, auth: AuthContext, projectId: string, id: unknown): NetworkDef {
@@ -50,9 +43,9 @@ function fixedIp(net: NetworkDef, raw: unknown): string | undefined {
   if (f.subnet_id !== undefined && f.subnet_id !== net.subnet.id)
     throw badRequest(`Invalid input for operation: Failed to create port on network ${net.id}, because fixed_ips included invalid subnet ${String(f.subnet_id)}.`);
   if (f.ip_address === undefined) return undefined;
-  const n = typeof f.ip_address === 'string' ? ipToInt(f.ip_address) : undefined;
+  const n = typeof f.ip_address === 'string' ? ipv4ToInt(f.ip_address) : undefined;
   if (n === undefined || !parseCidr(net.subnet.cidr)) throw invalid('fixed_ips', `'${String(f.ip_address)}' is not a valid IP address`);
-  const inPool = net.subnet.allocation_pools.some((p) => n >= ipToInt(p.start)! && n <= ipToInt(p.end)!);
+  const inPool = net.subnet.allocation_pools.some((p) => n >= ipv4ToInt(p.start)! && n <= ipv4ToInt(p.end)!);
   if (!inPool) throw badRequest(`IP address ${String(f.ip_address)} is not a valid IP for the specified subnet.`);
   return f.ip_address as string;
 }
