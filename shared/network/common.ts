@@ -49,6 +49,9 @@ export function networkUrl(ctx: RequestContext, path: string): string {
   return `${ctx.services.config.publicUrl}${NETWORK_PREFIX}${path}`;
 }
 
+/** Now, as Neutron's API shows created_at/updated_at: ISO 8601 to the second, UTC ("2024-01-02T03:04:05Z"). */
+export const neutronTime = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+
 /** A UUID in its canonical hyphenated form, either case (what Neutron's validate_uuid accepts as an id here). */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (x: unknown): x is string => typeof x === 'string' && UUID.test(x);

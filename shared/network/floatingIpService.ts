@@ -20,7 +20,7 @@ import { azureFailure } from '../azure/errors';
 import { AlreadyExistsError } from '../store/tables';
 import { noteFloatingIp } from '../compute/servers/model';
 import { networkCatalog, type NetworkDef } from './catalog';
-import { badRequest, isUuid, neutronError } from './common';
+import { badRequest, isUuid, neutronError, neutronTime } from './common';
 import { portStore, type PortRecord } from './ports';
 import { networkLedger, reserveNetwork } from './quotas';
 import { claimRepo, fipRepo, fipTags, getFloatingIp, listFloatingIps, publicIpNameOf, PK, CLAIMS, type FloatingIpRecord } from './floatingIpStore';
@@ -28,7 +28,6 @@ import { claimRepo, fipRepo, fipTags, getFloatingIp, listFloatingIps, publicIpNa
 export const fipNotFound = (id: string) => neutronError(404, 'FloatingIPNotFound', `Floating IP ${id} could not be found`);
 const portNotFound = (id: string) => neutronError(404, 'PortNotFound', `Port ${id} could not be found.`);
 const fipBadRequest = (msg: string) => badRequest(`Bad floatingip request: ${msg}.`);
-const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** The external network a floating IP comes from, or Neutron's answer. */
 function externalNetwork(s: Services, id: unknown): NetworkDef {
@@ -82,7 +81,7 @@ async function unclaimPort(s: Services, portId: string, fipId: string): Promise<
 
 async function associate(s: Services, fip: FloatingIpRecord, port: PortRecord, fixed: string): Promise<FloatingIpRecord> {
   await claimPort(s, fip, port, fixed);
-  const stored = await fipRepo(s).update(PK, fip.id, (f) => ({ ...f, port_id: port.id, fixed_ip_address: fixed, device_id: port.device_id || null, status: 'ACTIVE', updated_at: now() }));
+  const stored = await fipRepo(s).update(PK, fip.id, (f) => ({ ...f, port_id: port.id, fixed_ip_address: fixed, device_id: port.device_id || null, status: 'ACTIVE', updated_at: neutronTime() }));
   if (!stored) {
     await unclaimPort(s, port.id, fip.id);
     throw fipNotFound(fip.id);
@@ -105,7 +104,9 @@ async function dissociate(s: Services, fip: FloatingIpRecord): Promise<FloatingI
   const portId = fip.port_id;
   const port = await portStore(s).get(fip.project_id, portId);
   if (port?.azureNicId) await s.azure.network.unsetNicPublicIp(nicName(port.azureNicId), fip.azure_id);
-  const stored = await fipRepo(s).update(PK, fip.id, (f) => (f.port_id === portId ? { ...f, port_id: null, fixed_ip_address: null, device_id: null, status: 'DOWN', updated_at: now() } : undefined));
+  const stored = await fipRepo(s).update(PK, fip.id, (f) =>
+    f.port_id === portId ? { ...f, port_id: null, fixed_ip_address: null, device_id: null, status: 'DOWN', updated_at: neutronTime() } : undefined,
+  );
   await unclaimPort(s, portId, fip.id);
   if (fip.device_id) await noteFloatingIp(s, fip.device_id, portId, null);
   return stored?.value ?? { ...fip, port_id: null, fixed_ip_address: null, device_id: null, status: 'DOWN' };
@@ -131,7 +132,7 @@ export async function createFloatingIp(s: Services, projectId: string, body: Rec
   let rec: FloatingIpRecord;
   try {
     const pip = await s.azure.network.putPublicIp(publicIpNameOf(id), fipTags({ id, project_id: projectId }));
-    const t = now();
+    const t = neutronTime();
     rec = {
       id,
       project_id: projectId,
@@ -171,7 +172,7 @@ export async function updateFloatingIp(s: Services, fip: FloatingIpRecord, body:
   if (body.description !== undefined) {
     if (typeof body.description !== 'string' || body.description.length > 255) throw badRequest(`Invalid input for description. Reason: '${String(body.description)}' is not a valid string.`);
     const d = body.description;
-    cur = (await fipRepo(s).update(PK, fip.id, (f) => ({ ...f, description: d, updated_at: now() })))?.value ?? cur;
+    cur = (await fipRepo(s).update(PK, fip.id, (f) => ({ ...f, description: d, updated_at: neutronTime() })))?.value ?? cur;
   }
   if (!('port_id' in body)) return cur;
   if (body.port_id === null) return dissociate(s, cur);
@@ -205,7 +206,7 @@ export async function portsGone(s: Services, projectId: string, portIds: string[
   for (const f of await listFloatingIps(s, projectId)) {
     if (!f.port_id || !portIds.includes(f.port_id)) continue;
     const portId = f.port_id;
-    await fipRepo(s).update(PK, f.id, (v) => (v.port_id === portId ? { ...v, port_id: null, fixed_ip_address: null, device_id: null, status: 'DOWN', updated_at: now() } : undefined));
+    await fipRepo(s).update(PK, f.id, (v) => (v.port_id === portId ? { ...v, port_id: null, fixed_ip_address: null, device_id: null, status: 'DOWN', updated_at: neutronTime() } : undefined));
     await unclaimPort(s, portId, f.id);
   }
 }

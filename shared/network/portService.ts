@@ -13,7 +13,7 @@ import { isAdmin } from '../api/policy';
 import type { Services } from '../services';
 import { azureFailure } from '../azure/errors';
 import { ipv4ToInt, networkCatalog, parseCidr, type NetworkDef } from './catalog';
-import { badRequest, isUuid, neutronError } from './common';
+import { badRequest, isUuid, neutronError, neutronTime } from './common';
 import { portStore, type PortRecord } from './ports';
 import { usableSecurityGroups } from './securityGroupStore';
 
@@ -97,7 +97,7 @@ export async function createPort(s: Services, auth: AuthContext, projectId: stri
     if (f.kind === 'client') throw badRequest(`Azure refused the port's network interface (${f.code}): ${f.message}`);
     throw e;
   }
-  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const now = neutronTime();
   const rec: PortRecord = {
     id,
     project_id: projectId,
@@ -125,7 +125,7 @@ export async function updatePort(s: Services, port: PortRecord, body: Record<str
     if (!['name', 'description'].includes(k)) throw badRequest(`Updating ${k} of a port is not supported by Jacket: an Azure NIC's addresses and security group change only with its VM deallocated.`);
     if (typeof body[k] !== 'string' || (body[k] as string).length > 255) throw invalid(k, `'${String(body[k])}' is not a valid string`);
   }
-  const next: PortRecord = { ...port, ...(body as Partial<PortRecord>), updated_at: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') };
+  const next: PortRecord = { ...port, ...(body as Partial<PortRecord>), updated_at: neutronTime() };
   await portStore(s).put(next);
   return next;
 }

@@ -7,7 +7,7 @@ import { isAdmin } from '../api/policy';
 import type { Services } from '../services';
 import type { Repository } from '../store/tables';
 import { conflict, badRequest as httpBadRequest } from '../http/errors';
-import { asBool, asString, listResponse, networkRoute, neutronError, resourceBody, selectFields, type Body, type CollectionSpec } from './common';
+import { asBool, asString, listResponse, networkRoute, neutronError, neutronTime, resourceBody, selectFields, type Body, type CollectionSpec } from './common';
 import { createPort, deletePort, updatePort } from './portService';
 import { networkQuota, overQuota } from './quotas';
 
@@ -60,7 +60,7 @@ export class PortStore {
   async bind(projectId: string, id: string, serverId: string, deviceOwner: string): Promise<PortRecord> {
     const next = await this.repo().update(projectId, id, (p) => {
       if (p.device_id && p.device_id !== serverId) throw conflict(`Port ${id} is still in use.`);
-      return { ...p, device_id: serverId, device_owner: deviceOwner, status: 'BUILD', updated_at: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') };
+      return { ...p, device_id: serverId, device_owner: deviceOwner, status: 'BUILD', updated_at: neutronTime() };
     });
     if (!next) throw httpBadRequest(`Port ${id} could not be found.`);
     return next.value;
@@ -68,9 +68,7 @@ export class PortStore {
 
   /** Undoes bind (a create refused after binding, or the server's delete): only if `serverId` holds it. */
   async unbind(projectId: string, id: string, serverId: string): Promise<void> {
-    await this.repo().update(projectId, id, (p) =>
-      p.device_id === serverId ? { ...p, device_id: '', device_owner: '', status: 'DOWN', updated_at: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') } : undefined,
-    );
+    await this.repo().update(projectId, id, (p) => (p.device_id === serverId ? { ...p, device_id: '', device_owner: '', status: 'DOWN', updated_at: neutronTime() } : undefined));
   }
 
   async remove(projectId: string, id: string): Promise<boolean> {

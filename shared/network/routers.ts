@@ -12,11 +12,10 @@ import { isAdmin } from '../api/policy';
 import { isValidKey, odata } from '../store/tables';
 import { PK, routerRepo as repo, type RouterRecord } from './routerStore';
 import { networkCatalog } from './catalog';
-import { asBool, asString, badRequest, listResponse, networkRoute, neutronError, resourceBody, selectFields, type Body, type CollectionSpec } from './common';
+import { asBool, asString, badRequest, listResponse, networkRoute, neutronError, neutronTime, resourceBody, selectFields, type Body, type CollectionSpec } from './common';
 import { networkLedger, reserveNetwork } from './quotas';
 
 const routerNotFound = (id: string) => neutronError(404, 'RouterNotFound', `Router ${id} could not be found`);
-const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 function routerBody(r: RouterRecord): Body {
   return {
@@ -96,7 +95,7 @@ async function create(ctx: RequestContext) {
   const gw = body.external_gateway_info === undefined ? null : gateway(s, body.external_gateway_info);
   const id = randomUUID();
   await reserveNetwork(s, projectId, id, { router: 1 });
-  const t = now();
+  const t = neutronTime();
   const r: RouterRecord = {
     id,
     name: (body.name as string | undefined) ?? '',
@@ -129,7 +128,7 @@ async function update(ctx: RequestContext) {
     ...(body.description !== undefined ? { description: body.description as string } : {}),
     ...(body.admin_state_up !== undefined ? { admin_state_up: body.admin_state_up as boolean } : {}),
     ...(gw !== undefined ? { gateway_network_id: gw } : {}),
-    updated_at: now(),
+    updated_at: neutronTime(),
   }));
   if (!next) throw routerNotFound(cur.id);
   return json({ router: routerBody(next.value) });
@@ -157,7 +156,7 @@ async function addInterface(ctx: RequestContext) {
   const next = await repo(ctx.services).update(PK, cur.id, (r) => {
     if (r.interfaces.some((i) => i.subnet_id === subnetId)) throw badRequest(`Bad router request: Router already has a port on subnet ${subnetId}.`);
     added = { subnet_id: subnetId, port_id: randomUUID() };
-    return { ...r, interfaces: [...r.interfaces, added], updated_at: now() };
+    return { ...r, interfaces: [...r.interfaces, added], updated_at: neutronTime() };
   });
   if (!next || !added) throw routerNotFound(cur.id);
   return json({ id: cur.id, subnet_id: subnetId, subnet_ids: [subnetId], port_id: added.port_id, network_id: net.id, project_id: cur.project_id, tenant_id: cur.project_id });
@@ -173,7 +172,7 @@ async function removeInterface(ctx: RequestContext) {
     if (typeof b.subnet_id === 'string') throw neutronError(404, 'RouterInterfaceNotFoundForSubnet', `Router ${cur.id} has no interface on subnet ${b.subnet_id}`);
     throw neutronError(404, 'RouterInterfaceNotFound', `Router ${cur.id} does not have an interface with id ${String(b.port_id)}`);
   }
-  await repo(ctx.services).update(PK, cur.id, (r) => ({ ...r, interfaces: r.interfaces.filter((i) => i.port_id !== match.port_id), updated_at: now() }));
+  await repo(ctx.services).update(PK, cur.id, (r) => ({ ...r, interfaces: r.interfaces.filter((i) => i.port_id !== match.port_id), updated_at: neutronTime() }));
   const net = networkCatalog(ctx.services.config).networks.find((n) => n.subnet.id === match.subnet_id);
   return json({ id: cur.id, subnet_id: match.subnet_id, subnet_ids: [match.subnet_id], port_id: match.port_id, network_id: net?.id ?? null, project_id: cur.project_id, tenant_id: cur.project_id });
 }

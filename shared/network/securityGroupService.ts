@@ -12,7 +12,7 @@ import type { Services } from '../services';
 import type { NsgRuleSpec } from '../azure/network';
 import { azureFailure } from '../azure/errors';
 import { ConcurrencyError } from '../store/tables';
-import { neutronError, badRequest } from './common';
+import { badRequest, neutronError, neutronTime } from './common';
 import { azureRuleName, createGroupRecord, deleteGroupRecord, getGroup, groupTags, nsgNameOf, updateGroupRecord, type GroupRecord, type RuleRecord } from './securityGroupStore';
 import { networkLedger, reserveNetwork } from './quotas';
 import { normalizeCidr } from './catalog';
@@ -20,7 +20,6 @@ import { normalizeCidr } from './catalog';
 export const sgNotFound = (id: string) => neutronError(404, 'SecurityGroupNotFound', `Security group ${id} does not exist`);
 export const ruleNotFound = (id: string) => neutronError(404, 'SecurityGroupRuleNotFound', `Security group rule ${id} does not exist`);
 /** Neutron's timestamps: ISO 8601 to the second, Z. */
-const novaTime = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 const invalid = (field: string, reason: string) => badRequest(`Invalid input for ${field}. Reason: ${reason}.`);
 
 /** Azure's NSG priorities for custom rules; each direction has its own sequence. */
@@ -240,7 +239,7 @@ export async function createGroup(s: Services, projectId: string, body: Record<s
   if (body.stateful === false) throw badRequest('Stateless security groups are not supported by Azure network security groups.');
   const name = (body.name as string | undefined) ?? '';
   if (name === 'default') throw neutronError(409, 'SecurityGroupDefaultAlreadyExists', 'Default security group already exists.');
-  const now = novaTime();
+  const now = neutronTime();
   const id = randomUUID();
   // The group and its two default rules, held until the record exists (quotas.ts): exact under races.
   await reserveNetwork(s, projectId, id, { security_group: 1, security_group_rule: 2 });
@@ -294,7 +293,7 @@ export async function updateGroup(s: Services, id: string, projectId: string, ad
     ...g,
     ...(body.name !== undefined ? { name: body.name as string } : {}),
     ...(body.description !== undefined ? { description: body.description as string } : {}),
-    updated_at: novaTime(),
+    updated_at: neutronTime(),
   }));
   if (!next) throw sgNotFound(id);
   return next.value;
@@ -343,8 +342,8 @@ export async function createRule(s: Services, projectId: string, admin: boolean,
     stored = await updateGroupRecord(s, group.id, (g) => {
       const again = g.rules.find((r) => sameRule(wanted, r));
       if (again) throw neutronError(409, 'SecurityGroupRuleExists', `Security group rule already exists. Rule id is ${again.id}.`);
-      rule = { ...wanted, id: ruleId, priority: freePriority(g.rules, wanted.direction), created_at: novaTime() };
-      return { ...g, rules: [...g.rules, rule], updated_at: novaTime() };
+      rule = { ...wanted, id: ruleId, priority: freePriority(g.rules, wanted.direction), created_at: neutronTime() };
+      return { ...g, rules: [...g.rules, rule], updated_at: neutronTime() };
     });
   } catch (e) {
     await ledger.rollback(group.project_id, [ruleId]);
@@ -383,7 +382,7 @@ export async function deleteRule(s: Services, group: GroupRecord, rule: RuleReco
   let removed = false;
   await updateGroupRecord(s, group.id, (g) => {
     removed = g.rules.some((r) => r.id === rule.id);
-    return removed ? { ...g, rules: g.rules.filter((r) => r.id !== rule.id), updated_at: novaTime() } : undefined;
+    return removed ? { ...g, rules: g.rules.filter((r) => r.id !== rule.id), updated_at: neutronTime() } : undefined;
   });
   // Released only by the request that took the rule out of the record (a racing delete finds it gone).
   if (removed) await networkLedger(s).release(group.project_id, { security_group_rule: 1 });
