@@ -245,6 +245,16 @@ export function notImplemented(what: string): (ctx: RequestContext) => Promise<A
     );
 }
 
+/**
+ * The project a create is for: the body's project_id (or tenant_id) when given, else the token's project.
+ * Only admins may name another project (Neutron: 403).
+ */
+export function ownerFor(ctx: RequestContext, body: Body): string {
+  const asked = (body.project_id ?? body.tenant_id) as string | undefined;
+  if (asked !== undefined && asked !== ctx.auth!.projectId && !isAdmin(ctx.auth!)) throw neutronError(403, 'HTTPForbidden', 'Only admins may create a resource in another project.');
+  return asked ?? ctx.auth!.projectId ?? '';
+}
+
 const operatorProjects = new WeakMap<object, Promise<string>>();
 
 /**

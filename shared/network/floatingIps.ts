@@ -4,7 +4,7 @@ import type { RequestContext, Route } from '../http/router';
 import { json, noContent } from '../http/respond';
 import { isAdmin } from '../api/policy';
 import { networkCatalog } from './catalog';
-import { asString, listResponse, networkRoute, neutronError, ownerOf, resourceBody, selectFields, type Body, type CollectionSpec } from './common';
+import { asString, listResponse, networkRoute, ownerFor, ownerOf, resourceBody, selectFields, type Body, type CollectionSpec } from './common';
 import { createFloatingIp, deleteFloatingIp, fipNotFound, ownFloatingIp, updateFloatingIp } from './floatingIpService';
 import { listFloatingIps, type FloatingIpRecord } from './floatingIpStore';
 
@@ -56,9 +56,7 @@ async function show(ctx: RequestContext) {
 
 async function create(ctx: RequestContext) {
   const body = resourceBody(ctx, 'floatingip');
-  const asked = (body.project_id ?? body.tenant_id) as string | undefined;
-  if (asked !== undefined && asked !== ctx.auth!.projectId && !isAdmin(ctx.auth!)) throw neutronError(403, 'HTTPForbidden', 'Only admins may create a resource in another project.');
-  const f = await createFloatingIp(ctx.services, asked ?? ctx.auth!.projectId ?? '', body);
+  const f = await createFloatingIp(ctx.services, ownerFor(ctx, body), body);
   return json({ floatingip: floatingIpBody(f) }, 201);
 }
 

@@ -7,7 +7,7 @@ import { isAdmin } from '../api/policy';
 import type { Services } from '../services';
 import type { Repository } from '../store/tables';
 import { conflict, badRequest as httpBadRequest } from '../http/errors';
-import { asBool, asString, listResponse, networkRoute, neutronError, neutronTime, resourceBody, selectFields, type Body, type CollectionSpec } from './common';
+import { asBool, asString, listResponse, networkRoute, neutronError, neutronTime, ownerFor, resourceBody, selectFields, type Body, type CollectionSpec } from './common';
 import { createPort, deletePort, updatePort } from './portService';
 import { networkQuota, overQuota } from './quotas';
 
@@ -207,9 +207,7 @@ async function ownPort(ctx: RequestContext): Promise<PortRecord> {
 
 async function createPortRoute(ctx: RequestContext) {
   const body = resourceBody(ctx, 'port');
-  const asked = (body.project_id ?? body.tenant_id) as string | undefined;
-  if (asked !== undefined && asked !== ctx.auth!.projectId && !isAdmin(ctx.auth!)) throw neutronError(403, 'HTTPForbidden', 'Only admins may create a resource in another project.');
-  const projectId = asked ?? ctx.auth!.projectId ?? '';
+  const projectId = ownerFor(ctx, body);
   // Counted, not held: ports are also made by server creates (quota show --usage counts the records).
   const limit = (await networkQuota(ctx.services, projectId)).port;
   if (limit >= 0 && (await portStore(ctx.services).listProject(projectId)).length >= limit) throw overQuota(['port']);

@@ -12,7 +12,7 @@ import { isAdmin } from '../api/policy';
 import { isValidKey, odata } from '../store/tables';
 import { PK, routerRepo as repo, type RouterRecord } from './routerStore';
 import { networkCatalog } from './catalog';
-import { asBool, asString, badRequest, listResponse, networkRoute, neutronError, neutronTime, resourceBody, selectFields, type Body, type CollectionSpec } from './common';
+import { asBool, asString, badRequest, listResponse, networkRoute, neutronError, neutronTime, ownerFor, resourceBody, selectFields, type Body, type CollectionSpec } from './common';
 import { networkLedger, reserveNetwork } from './quotas';
 
 const routerNotFound = (id: string) => neutronError(404, 'RouterNotFound', `Router ${id} could not be found`);
@@ -89,9 +89,7 @@ async function create(ctx: RequestContext) {
   const body = resourceBody(ctx, 'router');
   checkFields(body, ['name', 'description', 'admin_state_up', 'external_gateway_info', 'project_id', 'tenant_id', 'distributed', 'ha', 'availability_zone_hints']);
   for (const k of ['distributed', 'ha'] as const) if (body[k] === true) throw badRequest(`Azure routes inside a virtual network itself: a ${k === 'ha' ? 'HA' : 'distributed'} router cannot be made.`);
-  const asked = (body.project_id ?? body.tenant_id) as string | undefined;
-  if (asked !== undefined && asked !== ctx.auth!.projectId && !isAdmin(ctx.auth!)) throw neutronError(403, 'HTTPForbidden', 'Only admins may create a resource in another project.');
-  const projectId = asked ?? ctx.auth!.projectId ?? '';
+  const projectId = ownerFor(ctx, body);
   const gw = body.external_gateway_info === undefined ? null : gateway(s, body.external_gateway_info);
   const id = randomUUID();
   await reserveNetwork(s, projectId, id, { router: 1 });

@@ -6,7 +6,7 @@ import { json, noContent } from '../http/respond';
 import { isAdmin } from '../api/policy';
 import { log } from '../log';
 import { networkCatalog, type SecurityGroupDef } from './catalog';
-import { asInt, asString, listResponse, networkRoute, neutronError, ownerOf, resourceBody, selectFields, visibleTo, wantsField, type Body, type CollectionSpec } from './common';
+import { asInt, asString, listResponse, networkRoute, neutronError, ownerFor, ownerOf, resourceBody, selectFields, visibleTo, wantsField, type Body, type CollectionSpec } from './common';
 import { translateRules, type NeutronRule } from './nsgRules';
 import { visibleGroupRecords, type GroupRecord, type RuleRecord } from './securityGroupStore';
 import { createGroup, createRule, deleteGroup, deleteRule, findRule, ruleNotFound, sgNotFound, updateGroup, type RuleRequest } from './securityGroupService';
@@ -141,13 +141,6 @@ async function showRule(ctx: RequestContext) {
 }
 
 // ---- writes (the project's own groups; the operator's mapped groups are read-only) ----
-
-/** The project a create is for: the caller's, or (admins) the body's project_id. */
-function ownerFor(ctx: RequestContext, body: Record<string, unknown>): string {
-  const asked = (body.project_id ?? body.tenant_id) as string | undefined;
-  if (asked !== undefined && asked !== ctx.auth!.projectId && !isAdmin(ctx.auth!)) throw neutronError(403, 'HTTPForbidden', 'Only admins may create a resource in another project.');
-  return asked ?? ctx.auth!.projectId ?? '';
-}
 
 /** The operator's mapped groups cannot be changed here: Neutron's answer for a group the caller may read but not write. */
 function refuseMapped(ctx: RequestContext, id: string): void {
