@@ -9,7 +9,7 @@ import { json, accepted } from '../../http/respond';
 import { ApiError, badRequest, conflict, forbidden, notFound } from '../../http/errors';
 import { isAdmin } from '../../api/policy';
 import { computeRoute } from '../common';
-import { isUuid, type Body } from '../../network/common';
+import { isUuid, neutronTime, type Body } from '../../network/common';
 import type { NeutronRule } from '../../network/nsgRules';
 import { recordGroupBody, recordRuleBody, visibleGroupBodies } from '../../network/securityGroups';
 import { createGroup, createRule, deleteGroup, deleteRule, findRule, updateGroup } from '../../network/securityGroupService';
@@ -216,7 +216,7 @@ async function setServerGroup(ctx: RequestContext, name: string, adding: boolean
   const ports = portStore(ctx.services);
   for (const n of own) {
     const p = await ports.get(cur.value.project_id, n.port_id);
-    if (p) await ports.put({ ...p, security_groups: adding ? [g.id] : [], updated_at: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') });
+    if (p) await ports.put({ ...p, security_groups: adding ? [g.id] : [], updated_at: neutronTime() });
   }
   const fresh = await getServerAny(ctx.services, cur.value.id);
   if (fresh) await updateServer(ctx.services, fresh, (v) => ({ ...v, security_groups: adding ? [...v.security_groups, { id: g.id, name: g.name }] : v.security_groups.filter((x) => x.id !== g.id) }));
