@@ -113,7 +113,9 @@ async function listProject(s: Services, projectId: string, f: Filters, limit: nu
   const parts = [odata`PartitionKey eq ${projectId}`, ...(afterRowKey ? [odata`RowKey gt ${afterRowKey}`] : []), ...f.odata];
   const out: ServerRecord[] = [];
   if (limit === 0) return out;
-  for await (const page of client.listEntities<{ doc: string }>({ queryOptions: { filter: parts.join(' and ') } }).byPage({ maxPageSize: Math.min(Math.max(limit, 10), 1000) })) {
+  // Only the document: the indexed columns beside it serve the filter, not the view.
+  const queryOptions = { filter: parts.join(' and '), select: ['doc'] };
+  for await (const page of client.listEntities<{ doc: string }>({ queryOptions }).byPage({ maxPageSize: Math.min(Math.max(limit, 10), 1000) })) {
     for (const e of page) {
       const rec = JSON.parse(e.doc) as ServerRecord;
       if (f.match.every((m) => m(rec))) out.push(rec);
