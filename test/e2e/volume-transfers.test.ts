@@ -11,6 +11,7 @@ import { assertCinderShape } from '../support/cinderShapes';
 import { startEmulator, type RunningEmulator } from '../../emulator/server';
 import { createAzureClients, type AzureClients } from '../../shared/azure/clients';
 import { volumeTables } from '../../shared/volume/model';
+import { volumeLedger } from '../../shared/volume/quotas/engine';
 
 type User = Creds & { projectId: string; userId: string };
 let stack: Stack;
@@ -277,4 +278,80 @@ test('racing accepts (two projects, three each): exactly one wins; the losers ch
   // The index and order rows follow: the winner's admin-free lookups and lists see it once.
   assert.equal((await as(winner, 'GET', '/volumes/detail')).body.volumes.filter((x: { id: string }) => x.id === vol).length, 1);
   assert.equal((await asAdmin('GET', `/volumes/${vol}`)).body.volume['os-vol-tenant-attr:tenant_id'], winner.projectId);
+});
+
+test("an accept cut short mid-move (the worker dies before the giver's record goes) is resumed by the same project's retry after 5 minutes; nothing is lost or counted twice", async () => {
+  const vol = await newVolume(alice, 'xfer-crash');
+  const c = await as(alice, 'POST', '/os-volume-transfer', { transfer: { volume_id: vol } });
+  assert.equal(c.status, 202, c.text);
+  const tid = c.body.transfer.id;
+  const key = c.body.transfer.auth_key;
+  const before = { a: await used(alice), b: await used(bob) };
+  // The fault: every write to the giver's volumes partition fails once the receiver's copy of the
+  // volume is written (the move's last step before the giver's record is deleted), as a dead worker would.
+  const s = stack.cloud.services;
+  const tables = s.tables;
+  const orig = tables.client.bind(tables);
+  let armed = true;
+  let receiverWritten = false;
+  let cut = 0;
+  tables.client = async (name: string) => {
+    const client = await orig(name);
+    if (name !== 'volumes') return client;
+    return new Proxy(client, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => {
+          const first = prop === 'submitTransaction' ? (args[0] as [string, { partitionKey: string }][])[0] : undefined;
+          const pk = first ? first[1].partitionKey : prop === 'deleteEntity' ? (args[0] as string) : undefined;
+          if (prop === 'submitTransaction' && pk === bob.projectId) receiverWritten = true;
+          if (armed && receiverWritten && pk === alice.projectId) {
+            cut++;
+            return Promise.reject(new Error('injected: the worker died'));
+          }
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+  };
+  let first;
+  try {
+    first = await as(bob, 'POST', `/os-volume-transfer/${tid}/accept`, { accept: { auth_key: key } });
+  } finally {
+    armed = false;
+    delete (tables as { client?: unknown }).client;
+  }
+  assert.equal(first.status, 500, first.text);
+  assert.ok(cut >= 1);
+  // Cut short: the receiver's copy exists, the giver's record still holds the claim.
+  const t = volumeTables(s);
+  assert.ok(await t.volumes.get(bob.projectId, vol), "the receiver's record was written");
+  const held = (await t.volumes.get(alice.projectId, vol))!;
+  assert.equal(held.value.accepting?.project_id, bob.projectId);
+  // Within the 5 minutes a retry is a racing accept still at work: refused, nothing changes.
+  const early = await as(bob, 'POST', `/os-volume-transfer/${tid}/accept`, { accept: { auth_key: key } });
+  assert.equal(early.status, 400, early.text);
+  // Another project cannot take over the claim, however old.
+  await t.volumes.update(alice.projectId, vol, (v) => ({ ...v, accepting: { ...v.accepting!, at: new Date(Date.now() - 6 * 60 * 1000).toISOString() } }));
+  assert.equal((await as(carol, 'POST', `/os-volume-transfer/${tid}/accept`, { accept: { auth_key: key } })).status, 400);
+  // The same project's retry after 5 minutes resumes the move and finishes it.
+  const resumed = await as(bob, 'POST', `/os-volume-transfer/${tid}/accept`, { accept: { auth_key: key } });
+  assert.equal(resumed.status, 202, resumed.text);
+  assert.equal(resumed.body.transfer.volume_id, vol);
+  assert.equal((await as(bob, 'GET', `/volumes/${vol}`)).body.volume.status, 'available');
+  assert.equal((await as(alice, 'GET', `/volumes/${vol}`)).status, 404);
+  assert.equal(await t.volumes.get(alice.projectId, vol), undefined, "the giver's record is gone");
+  for (const [u, n] of [
+    [alice, 0],
+    [bob, 1],
+  ] as const)
+    assert.equal((await as(u, 'GET', '/volumes/detail?limit=50')).body.volumes.filter((x: { id: string }) => x.id === vol).length, n, `listed once, by the receiver only (${u.projectId})`);
+  assert.equal((await as(alice, 'GET', `/os-volume-transfer/${tid}`)).status, 404);
+  // Usage moved once, and the recount agrees.
+  assert.deepEqual(await used(alice), { ...before.a, volumes: before.a.volumes - 1, gigabytes: before.a.gigabytes - 1 });
+  assert.deepEqual(await used(bob), { ...before.b, volumes: before.b.volumes + 1, gigabytes: before.b.gigabytes + 1 });
+  for (const u of [alice, bob]) await volumeLedger(s).recount(u.projectId);
+  assert.deepEqual(await used(alice), { ...before.a, volumes: before.a.volumes - 1, gigabytes: before.a.gigabytes - 1 });
+  assert.deepEqual(await used(bob), { ...before.b, volumes: before.b.volumes + 1, gigabytes: before.b.gigabytes + 1 });
 });
