@@ -261,8 +261,12 @@ export function ensureVolumeCopies(s: Services): Promise<void> {
     p = (async () => {
       const t = volumeTables(s);
       if (await t.meta.get(MIGRATIONS, COPIES_DONE)) return;
+      // One write per volume: the query gives each record with its ETag.
       const rows = await t.volumes.columns(['doc']);
-      for (let i = 0; i < rows.length; i += 50) await Promise.all(rows.slice(i, i + 50).map((r) => rewrite(t.volumes, r.partitionKey, r.rowKey)));
+      for (let i = 0; i < rows.length; i += 50)
+        await Promise.all(
+          rows.slice(i, i + 50).map((r) => rewrite(t.volumes, r.partitionKey, r.rowKey, typeof r.etag === 'string' ? { value: JSON.parse(r.doc as string) as VolumeRecord, etag: r.etag } : undefined)),
+        );
       await t.meta.upsert(MIGRATIONS, COPIES_DONE, { done: true });
     })();
     p.catch(() => copiesReady.delete(s));
@@ -271,8 +275,9 @@ export function ensureVolumeCopies(s: Services): Promise<void> {
   return p;
 }
 
-async function rewrite(repo: Repository<VolumeRecord>, pk: string, rk: string): Promise<void> {
-  const cur = await repo.get(pk, rk);
+/** Writes the record again on its ETag (which writes its copy); a record changed meanwhile has its copy. */
+async function rewrite(repo: Repository<VolumeRecord>, pk: string, rk: string, read?: { value: VolumeRecord; etag: string }): Promise<void> {
+  const cur = read ?? (await repo.get(pk, rk));
   if (!cur) return;
   try {
     await repo.replace(pk, rk, cur.value, cur.etag);
