@@ -79,6 +79,8 @@ export const T = {
   disk: 'Microsoft.Compute/disks',
   snapshot: 'Microsoft.Compute/snapshots',
   image: 'Microsoft.Compute/images',
+  availabilitySet: 'Microsoft.Compute/availabilitySets',
+  proximityPlacementGroup: 'Microsoft.Compute/proximityPlacementGroups',
   nic: 'Microsoft.Network/networkInterfaces',
   nsg: 'Microsoft.Network/networkSecurityGroups',
   vnet: 'Microsoft.Network/virtualNetworks',

@@ -3,6 +3,7 @@ import { registerDisks } from '../compute/disks';
 import { registerExtensions } from '../compute/extensions';
 import { registerImages } from '../compute/images';
 import { registerLocations } from '../compute/locations';
+import { registerPlacement } from '../compute/placement';
 import { registerVirtualMachines } from '../compute/virtualMachines';
 import { registerNics } from '../network/nics';
 import { registerNsgs } from '../network/nsgs';
@@ -17,6 +18,7 @@ export function registerAll(r: Router): void {
   registerExtensions(r);
   registerDisks(r);
   registerImages(r);
+  registerPlacement(r);
   registerLocations(r);
   registerNics(r);
   registerNsgs(r);

@@ -95,6 +95,11 @@ export interface VmRecord extends StoredResource {
   userData?: string;
   provisioningState: string;
   provisioningError?: { code: string; message: string };
+  /** ARM ids of its availability set / proximity placement group (set at creation only), and its domains in the set. */
+  availabilitySet?: string;
+  proximityPlacementGroup?: string;
+  platformFaultDomain?: number;
+  platformUpdateDomain?: number;
   powerState: PowerState;
   hibernated: boolean;
   generalized: boolean;
@@ -141,4 +146,19 @@ export interface ImageRecord extends StoredResource {
   dataDisks: ImageDisk[];
   zoneResilient: boolean;
   provisioningState: string;
+}
+
+export interface AvailabilitySetRecord extends StoredResource {
+  location: string;
+  tags?: Record<string, string>;
+  sku: 'Aligned' | 'Classic';
+  platformFaultDomainCount: number;
+  platformUpdateDomainCount: number;
+  proximityPlacementGroup?: string;
+}
+
+export interface ProximityPlacementGroupRecord extends StoredResource {
+  location: string;
+  tags?: Record<string, string>;
+  proximityPlacementGroupType: string;
 }

@@ -19,6 +19,7 @@ import { deleteExtensionsOf } from './extensions';
 import { findImage } from './images';
 import type { DiskRecord, PowerState, VmRecord } from './model';
 import { checkCustomData, checkPassword } from './validation';
+import { checkPlacementUnchanged } from './placement';
 import { assignMacs, attachNics, checkQuota, planCreateVm, planDataDisks, planNics } from './vmPlan';
 import { renderInstanceView, renderVm } from './vmRender';
 import { getVm, guardVm, vmIdFor } from './vmLookup';
@@ -123,6 +124,7 @@ function update(ctx: Ctx, vm: VmRecord, isPatch: boolean): Reply {
     if (loc !== vm.location) throw propertyChange('location');
   }
   const p = body.properties ?? {};
+  checkPlacementUnchanged(vm, p);
   const op = p.osProfile;
   if (op) {
     // Azure keeps the password: sending the same one again (template redeploys) is fine, a new one is not.

@@ -11,6 +11,7 @@ import { GiB, findSize, isPremiumCapable, marketplaceBootSector, marketplaceImag
 import { diskState, findDiskOrSnapshot } from './disks';
 import { findImage } from './images';
 import type { DiskRecord, ImageRecord, VmDiskRef, VmNicRef, VmRecord } from './model';
+import { planPlacement } from './placement';
 import { checkComputerName, checkCustomData, checkPassword, checkUsername, sshKeyProblem } from './validation';
 
 const hex32 = () => randomBytes(16).toString('hex');
@@ -437,6 +438,7 @@ export function planCreateVm(ctx: Ctx, rg: string, name: string, body: any): Cre
   newDisks.push(...data.newDisks);
   jobs.push(...data.jobs);
   const nics = planNics(ctx, id, p.networkProfile?.networkInterfaces);
+  const placement = planPlacement(emu, shell, p);
   checkQuota(emu, vmSize);
   const bd = p.diagnosticsProfile?.bootDiagnostics;
   const vmId = randomUUID();
@@ -464,6 +466,7 @@ export function planCreateVm(ctx: Ctx, rg: string, name: string, body: any): Cre
     priority: p.priority,
     licenseType: p.licenseType,
     userData: p.userData,
+    ...placement,
     provisioningState: 'Creating',
     powerState: 'starting',
     hibernated: false,

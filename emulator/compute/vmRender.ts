@@ -48,6 +48,8 @@ export function renderVm(emu: Emulator, vm: VmRecord, expand?: string | null): a
   };
   if (vm.additionalCapabilities) props.additionalCapabilities = vm.additionalCapabilities;
   if (vm.osProfile) props.osProfile = vm.osProfile;
+  if (vm.availabilitySet) props.availabilitySet = { id: vm.availabilitySet };
+  if (vm.proximityPlacementGroup) props.proximityPlacementGroup = { id: vm.proximityPlacementGroup };
   props.networkProfile = {
     networkInterfaces: vm.nics.map((n) => ({ id: n.id, properties: { primary: n.primary, deleteOption: n.deleteOption } })),
   };
@@ -89,6 +91,8 @@ function renderVmModel(emu: Emulator, vm: VmRecord): unknown {
     nics: vm.nics,
     bd: vm.bootDiagnostics,
     ac: vm.additionalCapabilities,
+    as: vm.availabilitySet,
+    ppg: vm.proximityPlacementGroup,
     sp: vm.securityProfile,
     ir: vm.imageReference,
     ps: vm.provisioningState,
@@ -129,6 +133,8 @@ export function renderInstanceView(emu: Emulator, vm: VmRecord): any {
     hyperVGeneration: vm.hyperVGeneration,
   };
   if (!view.computerName) delete view.computerName;
+  if (vm.platformUpdateDomain !== undefined) view.platformUpdateDomain = vm.platformUpdateDomain;
+  if (vm.platformFaultDomain !== undefined) view.platformFaultDomain = vm.platformFaultDomain;
   if (vm.powerState === 'running') {
     view.vmAgent = {
       vmAgentVersion: vm.osType === 'Windows' ? '2.7.41491.1102' : '2.11.1.12',

@@ -13,6 +13,7 @@ import { networkDriver, type NetworkDriver } from './network';
 import { regionalDriver, type RegionalDriver } from './regional';
 import { blobDriver, type BlobDriver } from './blobs';
 import { inventoryDriver, type InventoryDriver } from './inventory';
+import { placementDriver, type PlacementDriver } from './placement';
 
 export interface AzureDriver {
   vms: VmDriver;
@@ -22,6 +23,7 @@ export interface AzureDriver {
   regional: RegionalDriver;
   blobs: BlobDriver;
   inventory: InventoryDriver;
+  placement: PlacementDriver;
 }
 
 export function createAzureDriver(cfg: JacketConfig, clients?: AzureClients): AzureDriver {
@@ -34,5 +36,6 @@ export function createAzureDriver(cfg: JacketConfig, clients?: AzureClients): Az
     regional: regionalDriver(ctx),
     blobs: blobDriver(ctx),
     inventory: inventoryDriver(ctx),
+    placement: placementDriver(ctx),
   };
 }

@@ -78,6 +78,9 @@ export interface VmSpec {
   keepNicIds?: string[];
   /** The flavor says its size can hibernate (azure:hibernation=true): suspend uses it. */
   hibernation?: boolean;
+  /** A server group's availability set (anti-affinity) or proximity placement group (affinity): ARM ids. */
+  availabilitySetId?: string;
+  proximityPlacementGroupId?: string;
 }
 
 /** Computer names: Nova's hostname rule (letters, digits, '-') within Azure's limits (Windows 15, Linux 64). */
@@ -135,6 +138,8 @@ export function vmBody(ctx: Pick<DriverContext, 'cfg' | 'armId'>, server: VmOwne
     tags: serverTags(server),
     ...(spec.azureZone ? { zones: [spec.azureZone] } : {}),
     ...(spec.hibernation ? { additionalCapabilities: { hibernationEnabled: true } } : {}),
+    ...(spec.availabilitySetId ? { availabilitySet: { id: spec.availabilitySetId } } : {}),
+    ...(spec.proximityPlacementGroupId ? { proximityPlacementGroup: { id: spec.proximityPlacementGroupId } } : {}),
     hardwareProfile: { vmSize: server.flavor.vm_size },
     storageProfile,
     ...(osProfile ? { osProfile } : {}),
