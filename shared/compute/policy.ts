@@ -128,6 +128,12 @@ export const COMPUTE_POLICIES = {
   'os_compute_api:os-keypairs:delete': 'admin_or_owner',
   'os_compute_api:limits': 'authenticated',
   'os_compute_api:limits:other_project': 'admin',
+  // server_groups.py
+  'os_compute_api:os-server-groups:create': 'project_member_or_admin',
+  'os_compute_api:os-server-groups:delete': 'project_member_or_admin',
+  'os_compute_api:os-server-groups:index': 'project_reader_or_admin',
+  'os_compute_api:os-server-groups:index:all_projects': 'admin',
+  'os_compute_api:os-server-groups:show': 'project_reader_or_admin',
   // quota_sets.py, quota_class_sets.py
   'os_compute_api:os-quota-sets:show': 'project_reader_or_admin',
   'os_compute_api:os-quota-sets:detail': 'project_reader_or_admin',

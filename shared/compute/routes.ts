@@ -7,6 +7,7 @@ import { flavorAccessRoutes } from './flavors/access';
 import { availabilityZoneRoutes } from './zones/api';
 import { extensionRoutes } from './extensions/api';
 import { keypairRoutes } from './keypairs/api';
+import { serverGroupRoutes } from './serverGroups/api';
 import { quotaRoutes } from './quotas/api';
 import { limitsRoutes } from './quotas/limits';
 import { imageRoutes } from './images/api';
@@ -41,6 +42,7 @@ export const computeRoutes: Route[] = [
   ...availabilityZoneRoutes,
   ...extensionRoutes,
   ...keypairRoutes,
+  ...serverGroupRoutes,
   ...quotaRoutes,
   ...limitsRoutes,
   ...imageRoutes,

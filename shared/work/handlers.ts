@@ -13,9 +13,10 @@ import { passwordKind } from '../compute/servers/actions/password';
 import { rebuildKind } from '../compute/servers/work/rebuild';
 import { powerKind } from '../compute/servers/work/power';
 import { VOLUME_ATTACH_KINDS } from '../compute/servers/work/volumeAttach';
+import { SERVER_GROUP_KINDS } from '../compute/serverGroups/work';
 
-// Compute (Nova): server build/delete, actions, volume attachments.
-const COMPUTE_KINDS: WorkKind[] = [...SERVER_BUILD_KINDS, powerKind, resizeKind, snapshotKind, passwordKind, rebuildKind, ...VOLUME_ATTACH_KINDS];
+// Compute (Nova): server build/delete, actions, volume attachments, server groups' Azure placement cleanup.
+const COMPUTE_KINDS: WorkKind[] = [...SERVER_BUILD_KINDS, powerKind, resizeKind, snapshotKind, passwordKind, rebuildKind, ...VOLUME_ATTACH_KINDS, ...SERVER_GROUP_KINDS];
 // Block storage (Cinder): volume create/delete/extend, snapshot create/delete, backup create/delete/restore, upload to image, transfer retag.
 const VOLUME_KINDS: WorkKind[] = [...VOLUME_WORK, ...BACKUP_WORK, ...UPLOAD_WORK, ...TRANSFER_WORK];
 

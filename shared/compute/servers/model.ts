@@ -15,6 +15,7 @@ import { isAdmin, type AuthContext } from '../../api/policy';
 import { conflict, notFound } from '../../http/errors';
 import type { Repository, Stored } from '../../store/tables';
 import { invertHex } from '../../store/order';
+import type { GroupPolicy } from '../serverGroups/model';
 
 /** nova/compute/vm_states.py */
 export type VmState = 'active' | 'building' | 'paused' | 'suspended' | 'stopped' | 'rescued' | 'resized' | 'soft-delete' | 'deleted' | 'error' | 'shelved' | 'shelved_offloaded';
@@ -114,6 +115,8 @@ export interface ServerRecord {
   /** Nova's instance.locked / locked_by (lock_server.py); absent = unlocked. */
   locked?: boolean;
   locked_by?: 'owner' | 'admin' | null;
+  /** The server group it was booted into (scheduler hint `group`); it leaves the group when its record goes. */
+  server_group?: { id: string; policy: GroupPolicy };
   /** Indexed copies for filters in the table query. */
   flavor_id: string;
   vcpus: number;

@@ -168,8 +168,10 @@ async function listServers(ctx: RequestContext, detail: boolean) {
 
 /** POST /servers (nova/api/openstack/compute/servers.py create): validate, create, render. */
 async function create(ctx: RequestContext) {
-  const body = validateBody<CreateServerBody>(createServerSchema, ctx.body).server;
-  const made = await createServers(ctx, body);
+  const whole = validateBody<CreateServerBody & { 'os:scheduler_hints'?: Record<string, unknown>; 'OS-SCH-HNT:scheduler_hints'?: Record<string, unknown> }>(createServerSchema, ctx.body);
+  const body = whole.server;
+  // Nova reads os:scheduler_hints, else the older OS-SCH-HNT:scheduler_hints.
+  const made = await createServers(ctx, body, whole['os:scheduler_hints'] ?? whole['OS-SCH-HNT:scheduler_hints'] ?? {});
   if (truthy(body.return_reservation_id)) return json({ reservation_id: made.reservationId }, 202);
   return json({ server: createView(ctx, made.servers[0], made.password) }, 202);
 }

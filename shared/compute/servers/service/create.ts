@@ -31,6 +31,7 @@ import { BUILD_KIND, type BuildData } from '../work/build';
 import { recordUsageStart } from '../../usage/api';
 import { bootVolumeRequest, reserveBootVolume, resolveBootVolume, unreserveBootVolume, withBootVolume, type BootVolume } from '../bootVolume';
 import { BOOT_VOLUME_KIND } from '../work/volumeAttach';
+import { joinGroup, leaveGroup, resolveGroupHint } from '../../serverGroups/service';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -216,7 +217,7 @@ export interface CreatedServers {
  * and check everything that can be refused, reserve quota, write the records, enqueue each build.
  * The controller (../api/servers.ts) validated the body and renders the answer.
  */
-export async function createServers(ctx: RequestContext, body: CreateServerBody['server']): Promise<CreatedServers> {
+export async function createServers(ctx: RequestContext, body: CreateServerBody['server'], hints: Record<string, unknown> = {}): Promise<CreatedServers> {
   const s = ctx.services;
   const projectId = projectOf(ctx);
   const userId = ctx.auth!.userId;
@@ -243,6 +244,8 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
     ...portGroupIds.flatMap((id) => usable.filter((g) => g.id === id).map((g) => ({ id: g.id, name: g.name }))),
   ];
   const zone = resolveZone(ctx, body.availability_zone);
+  // Scheduler hint `group` (Nova's _get_requested_instance_group): unknown → 400 before anything is made.
+  const group = await resolveGroupHint(ctx, hints.group);
   if (image.snapshot && (body.adminPass !== undefined || body.key_name !== undefined || body.user_data)) {
     throw badRequest(`Image ${imageRef} is a snapshot of a server's disk: Azure boots it as it is (specialized), so adminPass, key_name and user_data cannot be applied to it.`);
   }
@@ -323,10 +326,18 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
       flavor_id: flavor.flavorid,
       vcpus: flavor.vcpus,
       memory_mb: flavor.memory_mb,
+      ...(group ? { server_group: { id: group.id, policy: group.policy } } : {}),
     });
   }
   let bootReserved = false;
+  let joined = false;
   try {
+    // Members are added under the group record's ETag with server_group_members checked in the same
+    // write (Nova's check_deltas for each instance, then add_members): racing creates cannot overfill it.
+    if (group) {
+      await joinGroup(s, group, projectId, userId, held);
+      joined = true;
+    }
     if (volumeBoot) {
       servers[0] = withBootVolume(servers[0], volumeBoot);
       await reserveBootVolume(s, volumeBoot, servers[0].id);
@@ -342,6 +353,7 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
       if (cur) await removeServer(s, cur);
     }
     if (bootReserved && volumeBoot) await unreserveBootVolume(s, volumeBoot, servers[0].id);
+    if (joined && group) await leaveGroup(s, { id: group.id, policy: group.policy, project_id: group.project_id }, held, ctx.requestId);
     for (const n of nics) if (n.port) await portStore(s).unbind(projectId, n.port.id, servers[0].id);
     await rollbackServers(s, projectId, held);
     throw e;

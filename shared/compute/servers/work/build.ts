@@ -33,6 +33,9 @@ import { releaseServer } from '../../quotas/engine';
 import { recordUsageEnd } from '../../usage/api';
 import { releaseServerVolumes } from './volumeAttach';
 import { computeHostSchedulable } from '../../../servicegroup/registry';
+import { placementName, placementTags } from '../../../azure/placement';
+import { isStrict, placementKindOf } from '../../serverGroups/model';
+import { leaveGroup } from '../../serverGroups/service';
 
 export const BUILD_KIND = 'server-build';
 export const TEARDOWN_KIND = 'server-teardown';
@@ -109,10 +112,48 @@ async function ownVm(s: Services, srv: ServerRecord) {
   return vm && vm.tags['jacket-server-id'] === srv.id ? vm : undefined;
 }
 
+/** Azure's answers when it cannot place a VM as asked (capacity, or the placement constraints). */
+const ALLOCATION_CODES = ['AllocationFailed', 'OverconstrainedAllocationRequest', 'OverconstrainedZonalAllocationRequest', 'ZonalAllocationFailed'];
+
+/**
+ * A member of a strict server group that Azure cannot place (its proximity placement group or
+ * availability set has no room for it) ends as Nova's scheduler leaves it: NoValidHost.
+ */
+function placementRefusal(srv: ServerRecord, code: string | undefined, message: string | undefined): void {
+  if (srv.server_group && isStrict(srv.server_group.policy) && code && ALLOCATION_CODES.includes(code)) {
+    refused('NoValidHost', `No valid host was found. ${message ?? ''}`.trim());
+  }
+}
+
+/**
+ * The server group's placement on Azure, made by the first member's build (PUT is idempotent, so
+ * every member sends it; one synchronous write): a proximity placement group for affinity, an
+ * aligned availability set for anti-affinity. An availability set cannot hold a VM pinned to a
+ * zone: a strict anti-affinity member in a zoned availability zone ends NoValidHost before any
+ * Azure call; a soft one is placed by its zone alone.
+ */
+async function groupPlacement(s: Services, srv: ServerRecord, d: BuildData): Promise<{ availabilitySetId?: string; proximityPlacementGroupId?: string }> {
+  const g = srv.server_group;
+  if (!g) return {};
+  const kind = placementKindOf(g.policy);
+  if (kind === 'availabilitySet' && d.azureZone) {
+    if (isStrict(g.policy)) {
+      refused('NoValidHost', `No valid host was found. Anti-affinity server groups are Azure availability sets, which cannot hold a VM in availability zone ${srv.availability_zone}.`);
+    }
+    return {};
+  }
+  const placement = s.azure.placement;
+  const name = placementName(kind, g.id);
+  const made = await placement.put(kind, name, placementTags({ id: g.id, project_id: srv.project_id }));
+  const id = made.id || placement.id(kind, name);
+  return kind === 'availabilitySet' ? { availabilitySetId: id } : { proximityPlacementGroupId: id };
+}
+
 async function vmStep(s: Services, item: WorkItem, srv: ServerRecord): Promise<WorkResult> {
   const d = dataOf(item);
   const vms = s.azure.vms;
   const body = {
+    ...(await groupPlacement(s, srv, d)),
     os: osSource(srv, d),
     adminPassword: d.sealed ? unseal(s.config, d.sealed) : undefined,
     sshPublicKey: srv.os_type === 'linux' ? d.sshPublicKey : undefined,
@@ -127,7 +168,11 @@ async function vmStep(s: Services, item: WorkItem, srv: ServerRecord): Promise<W
     retryAfter = (await vms.createVm(srv.azure.vm, vms.vmBody(srv, body))).retryAfterSeconds;
   } catch (e) {
     // Azure may hold the VM already (an earlier PUT of this build that Azure took): adopt it.
-    if (!(await ownVm(s, srv))) throw e;
+    if (!(await ownVm(s, srv))) {
+      const f = azureFailure(e);
+      placementRefusal(srv, f.code, f.message);
+      throw e;
+    }
     log.info('server build adopts its VM found on Azure', { server: srv.id, code: azureFailure(e).code, requestId: item.requestId });
   }
   const cur = await getServerAny(s, srv.id);
@@ -152,6 +197,7 @@ async function pollStep(s: Services, item: WorkItem, srv: ServerRecord): Promise
   }
   if (st.provisioningState === 'Failed' || st.provisioningState === 'Canceled') {
     log.warn('server build failed on Azure', { server: srv.id, code: st.error?.code, requestId: item.requestId });
+    placementRefusal(srv, st.error?.code, st.error?.message);
     refused(st.error?.code ?? st.provisioningState, st.error?.message ?? `The virtual machine provisioning ended ${st.provisioningState}.`);
   }
   if (st.provisioningState !== 'Succeeded') return again(item, pollDelay(s));
@@ -272,6 +318,10 @@ async function finishDelete(s: Services, item: WorkItem): Promise<WorkResult> {
   await removeServer(s, cur);
   // Nova's usage counts a server until Azure confirmed its deletion: given back now.
   await releaseServer(s, cur.value);
+  // Nova lists only servers not deleted as members: it leaves its group (and a group deleted before
+  // it may now have its availability set or proximity placement group removed).
+  const g = cur.value.server_group;
+  if (g) await leaveGroup(s, { ...g, project_id: cur.value.project_id }, [cur.value.id], item.requestId);
   const ref = actionRef(item);
   if (ref) await finishAction(s, ref, true);
   return done();
