@@ -272,6 +272,11 @@ export interface VmDriver {
   vmBody(server: VmOwner, spec: VmSpec): VmBody;
   /** VM PUT, sent without waiting for the operation. */
   createVm(name: string, body: VmBody): Promise<Submitted>;
+  /**
+   * The VM's NICs replaced (a PATCH of networkProfile; Azure allows it only while the VM is
+   * deallocated): the first is the primary; each leaves with a VM delete detached, as at create.
+   */
+  setNics(name: string, nicIds: string[]): Promise<Submitted>;
   /** GET with instanceView; undefined when the VM does not exist. */
   vm(name: string): Promise<VmView | undefined>;
   /**
@@ -465,6 +470,7 @@ export function vmDriver(ctx: DriverContext): VmDriver {
                     : vms().redeploy(rg(), name, o),
       ),
     resize: (name, vmSize) => submit((o) => vms().update(rg(), name, { hardwareProfile: { vmSize } }, o)),
+    setNics: (name, nicIds) => submit((o) => vms().update(rg(), name, { networkProfile: { networkInterfaces: nicIds.map((id, i) => ({ id, primary: i === 0, deleteOption: 'Detach' })) } }, o)),
     reimage: (name, adminPassword) => submit((o) => vms().reimage(rg(), name, { ...o, parameters: { osProfile: { adminPassword } } })),
     swapOsDisk: (name, diskId, diskName) =>
       submit((o) => vms().update(rg(), name, { storageProfile: { osDisk: { name: diskName, createOption: 'Attach', managedDisk: { id: diskId } } } } as never, o)),

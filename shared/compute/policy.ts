@@ -88,7 +88,10 @@ export const COMPUTE_POLICIES = {
   'os_compute_api:os-instance-actions:events': 'admin',
   'os_compute_api:os-instance-actions:events:details': 'admin',
   // attach_interfaces.py
+  'os_compute_api:os-attach-interfaces:list': 'project_reader_or_admin',
+  'os_compute_api:os-attach-interfaces:show': 'project_reader_or_admin',
   'os_compute_api:os-attach-interfaces:create': 'project_member_or_admin',
+  'os_compute_api:os-attach-interfaces:delete': 'project_member_or_admin',
   // server_metadata.py, ips.py, server_password.py
   'os_compute_api:server-metadata:index': 'project_reader_or_admin',
   'os_compute_api:server-metadata:show': 'project_reader_or_admin',

@@ -17,6 +17,7 @@ import { serverActionRoutes } from './servers/actions';
 import { serverDiagnosticsRoutes } from './servers/api/diagnostics';
 import { instanceActionRoutes } from './servers/api/instanceActions';
 import { unsupportedServerRoutes } from './servers/api/unsupported';
+import { interfaceRoutes } from './servers/api/interfaces';
 import { serverMetadataRoutes } from './servers/api/metadata';
 import { serverAddressRoutes } from './servers/api/addresses';
 import { serverPasswordRoutes } from './servers/api/password';
@@ -52,6 +53,7 @@ export const computeRoutes: Route[] = [
   ...serverDiagnosticsRoutes,
   ...instanceActionRoutes,
   ...unsupportedServerRoutes,
+  ...interfaceRoutes,
   ...serverMetadataRoutes,
   ...serverAddressRoutes,
   ...serverPasswordRoutes,

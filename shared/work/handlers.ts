@@ -8,6 +8,7 @@ import { UPLOAD_WORK } from '../volume/images/upload';
 import { TRANSFER_WORK } from '../volume/transfers/work';
 import { SERVER_BUILD_KINDS } from '../compute/servers/work/build';
 import { resizeKind } from '../compute/servers/work/resize';
+import { interfaceKind } from '../compute/servers/work/interfaces';
 import { snapshotKind } from '../compute/servers/work/image';
 import { passwordKind } from '../compute/servers/actions/password';
 import { rebuildKind } from '../compute/servers/work/rebuild';
@@ -16,7 +17,7 @@ import { VOLUME_ATTACH_KINDS } from '../compute/servers/work/volumeAttach';
 import { SERVER_GROUP_KINDS } from '../compute/serverGroups/work';
 
 // Compute (Nova): server build/delete, actions, volume attachments, server groups' Azure placement cleanup.
-const COMPUTE_KINDS: WorkKind[] = [...SERVER_BUILD_KINDS, powerKind, resizeKind, snapshotKind, passwordKind, rebuildKind, ...VOLUME_ATTACH_KINDS, ...SERVER_GROUP_KINDS];
+const COMPUTE_KINDS: WorkKind[] = [...SERVER_BUILD_KINDS, powerKind, resizeKind, snapshotKind, passwordKind, rebuildKind, ...VOLUME_ATTACH_KINDS, ...SERVER_GROUP_KINDS, interfaceKind];
 // Block storage (Cinder): volume create/delete/extend, snapshot create/delete, backup create/delete/restore, upload to image, transfer retag.
 const VOLUME_KINDS: WorkKind[] = [...VOLUME_WORK, ...BACKUP_WORK, ...UPLOAD_WORK, ...TRANSFER_WORK];
 

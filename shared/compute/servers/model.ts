@@ -49,6 +49,9 @@ export type TaskState =
   // deferred delete (actions/deferredDelete.ts)
   | 'soft-deleting'
   | 'restoring'
+  // os-interface (work/interfaces.ts): not Nova's (it attaches synchronously); Azure stops the VM for it
+  | 'interface-attaching'
+  | 'interface-detaching'
   | null;
 
 /** nova/compute/power_state.py */

@@ -11,7 +11,6 @@
 //   resetNetwork                         410 (removed upstream).
 //   evacuate                             the Azure "host" is never down: 400 ComputeServiceInUse.
 //   os-migrateLive                       400 MigrationPreCheckError (no live migration on demand on Azure).
-//   POST /servers/{id}/os-interface      400 AttachInterfaceNotSupported.
 import type { RequestContext, Route } from '../../../http/router';
 import type { ApiResponse } from '../../../http/types';
 import type { ComputePolicy } from '../../policy';
@@ -20,7 +19,6 @@ import { guard } from '../work/power';
 import { checkInstanceLock, checkInstanceState, visibleServer, type VmState } from '../model';
 import { ApiError, badRequest, conflict, notFound, notImplemented } from '../../../http/errors';
 import { accepted } from '../../../http/respond';
-import { validateBody } from '../../../api/validation';
 import { computeRoute } from '../../common';
 
 const NOT_SUPPORTED = 'The requested functionality is not supported.';
@@ -186,33 +184,7 @@ registerServerAction({
 
 // ---- routes beside the action route ----
 
-const attachSchema = {
-  type: 'object',
-  properties: {
-    interfaceAttachment: {
-      type: 'object',
-      properties: {
-        net_id: { type: 'string', format: 'uuid' },
-        port_id: { type: 'string', format: 'uuid' },
-        fixed_ips: { type: 'array', minItems: 1, maxItems: 1, items: { type: 'object', properties: { ip_address: ipFormat }, required: ['ip_address'], additionalProperties: false } },
-      },
-      additionalProperties: false,
-    },
-  },
-  additionalProperties: false,
-};
-
 /** attach_interfaces.py create at 2.1: body checks, lock and state, then the driver's refusal. */
-async function attachInterface(ctx: RequestContext): Promise<ApiResponse> {
-  const cur = await visibleServer(ctx);
-  const b = validateBody<{ interfaceAttachment?: { net_id?: string; port_id?: string; fixed_ips?: unknown[] } }>(attachSchema, ctx.body ?? {}).interfaceAttachment ?? {};
-  if (b.net_id && b.port_id) throw badRequest('Must not input both network_id and port_id');
-  if (b.fixed_ips && !b.net_id) throw badRequest('Must input network_id when request IP address');
-  checkInstanceLock(cur.value, ctx.auth!);
-  checkInstanceState(cur.value, 'attach_interface', { vm: ['active', 'paused', 'stopped'], task: [null] });
-  throw badRequest(`Attaching interfaces is not supported for instance ${cur.value.id}.`);
-}
-
 /** POST /servers/{id}/remote-consoles exists from 2.6 only. */
 async function remoteConsole(ctx: RequestContext): Promise<ApiResponse> {
   if (!ctx.microversion?.atLeast('2.6')) throw notFound('The resource could not be found.');
@@ -220,7 +192,4 @@ async function remoteConsole(ctx: RequestContext): Promise<ApiResponse> {
   throw featureNotSupported();
 }
 
-export const unsupportedServerRoutes: Route[] = [
-  computeRoute('server-interface-attach', 'POST', '/servers/{server_id}/os-interface', 'os_compute_api:os-attach-interfaces:create', attachInterface),
-  computeRoute('server-remote-consoles', 'POST', '/servers/{server_id}/remote-consoles', 'os_compute_api:os-remote-consoles', remoteConsole),
-];
+export const unsupportedServerRoutes: Route[] = [computeRoute('server-remote-consoles', 'POST', '/servers/{server_id}/remote-consoles', 'os_compute_api:os-remote-consoles', remoteConsole)];
