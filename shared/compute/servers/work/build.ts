@@ -315,13 +315,14 @@ async function finishDelete(s: Services, item: WorkItem): Promise<WorkResult> {
   // The VM is gone: its volumes are released (delete_on_termination: deleted).
   await releaseServerVolumes(s, cur.value, item.requestId);
   await recordUsageEnd(s, cur.value);
+  // Nova lists only servers not deleted as members: it leaves its group before its record goes, so a
+  // server seen gone is no member any more (a retried step leaves again, idempotently); a group
+  // deleted before it may now have its availability set or proximity placement group removed.
+  const g = cur.value.server_group;
+  if (g) await leaveGroup(s, { ...g, project_id: cur.value.project_id }, [cur.value.id], item.requestId);
   await removeServer(s, cur);
   // Nova's usage counts a server until Azure confirmed its deletion: given back now.
   await releaseServer(s, cur.value);
-  // Nova lists only servers not deleted as members: it leaves its group (and a group deleted before
-  // it may now have its availability set or proximity placement group removed).
-  const g = cur.value.server_group;
-  if (g) await leaveGroup(s, { ...g, project_id: cur.value.project_id }, [cur.value.id], item.requestId);
   const ref = actionRef(item);
   if (ref) await finishAction(s, ref, true);
   return done();
