@@ -16,6 +16,7 @@ import { ipv4ToInt, networkCatalog, parseCidr, type NetworkDef } from './catalog
 import { badRequest, isUuid, neutronError, neutronTime } from './common';
 import { portStore, type PortRecord } from './ports';
 import { usableSecurityGroups } from './securityGroupStore';
+import { networkLedger, reserveNetwork } from './quotas';
 
 export const portNicName = (portId: string) => `port-${portId}`;
 export const portTags = (p: Pick<PortRecord, 'id' | 'project_id'>) => ({ jacket: 'port', 'jacket-port-id': p.id, 'jacket-project-id': p.project_id });
@@ -84,6 +85,9 @@ export async function createPort(s: Services, auth: AuthContext, projectId: stri
   const sg = groups.find((g) => g.id === sgIds[0]);
   const id = randomUUID();
   const name = portNicName(id);
+  // The port quota is held before Azure is asked (racing creates cannot pass it together), committed
+  // once the record exists, dropped if the NIC is refused.
+  await reserveNetwork(s, projectId, id, { port: 1 });
   let made: { id: string; ip?: string; mac?: string };
   try {
     made = await s.azure.network.putPortNic(
@@ -92,6 +96,7 @@ export async function createPort(s: Services, auth: AuthContext, projectId: stri
     );
   } catch (e) {
     const f = azureFailure(e);
+    await networkLedger(s).rollback(projectId, [id]);
     if (f.code === 'PrivateIPAddressInUse') throw neutronError(409, 'IpAddressAlreadyAllocated', `IP address ${ip} already allocated in subnet ${net.subnet.id}`);
     if (f.code === 'SubnetIsFull') throw neutronError(409, 'IpAddressGenerationFailure', `No more IP addresses available on network ${net.id}.`);
     if (f.kind === 'client') throw badRequest(`Azure refused the port's network interface (${f.code}): ${f.message}`);
@@ -116,6 +121,7 @@ export async function createPort(s: Services, auth: AuthContext, projectId: stri
     updated_at: now,
   };
   await store.put(rec);
+  await networkLedger(s).commit(projectId, [id]);
   return rec;
 }
 

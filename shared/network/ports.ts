@@ -9,7 +9,7 @@ import type { Repository } from '../store/tables';
 import { conflict, badRequest as httpBadRequest } from '../http/errors';
 import { asBool, asString, listResponse, networkRoute, neutronError, neutronTime, ownerFor, resourceBody, selectFields, type Body, type CollectionSpec } from './common';
 import { createPort, deletePort, updatePort } from './portService';
-import { networkQuota, overQuota } from './quotas';
+import { networkLedger } from './quotas';
 
 export interface PortRecord {
   id: string;
@@ -71,8 +71,11 @@ export class PortStore {
     await this.repo().update(projectId, id, (p) => (p.device_id === serverId ? { ...p, device_id: '', device_owner: '', status: 'DOWN', updated_at: neutronTime() } : undefined));
   }
 
+  /** Deletes the record; the one call that removed it gives its `port` usage back. */
   async remove(projectId: string, id: string): Promise<boolean> {
-    return this.repo().delete(projectId, id);
+    const gone = await this.repo().delete(projectId, id);
+    if (gone) await networkLedger(this.services).release(projectId, { port: 1 });
+    return gone;
   }
 
   async get(projectId: string, id: string): Promise<PortRecord | undefined> {
@@ -208,9 +211,6 @@ async function ownPort(ctx: RequestContext): Promise<PortRecord> {
 async function createPortRoute(ctx: RequestContext) {
   const body = resourceBody(ctx, 'port');
   const projectId = ownerFor(ctx, body);
-  // Counted, not held: ports are also made by server creates (quota show --usage counts the records).
-  const limit = (await networkQuota(ctx.services, projectId)).port;
-  if (limit >= 0 && (await portStore(ctx.services).listProject(projectId)).length >= limit) throw overQuota(['port']);
   return json({ port: portBody(await createPort(ctx.services, ctx.auth!, projectId, body)) }, 201);
 }
 

@@ -2,8 +2,9 @@
 // neutron.conf's [quotas] defaults, in table `netquotas`. Usage of what projects make through this API
 // (security groups and their rules, floating IPs) lives in the quota ledger (shared/quota/ledger.ts, partition
 // 'network'): a create reserves under the new record's id with one ETag-conditional write, so racing
-// creates cannot pass the limit together (Neutron's own reservations do the same); ports (made by
-// server creates) are counted from their records; routers are records and counted as such; networks
+// creates cannot pass the limit together (Neutron's own reservations do the same); ports too, whoever
+// makes them (POST /ports, a server create's NICs, an interface attach), given back when a port record
+// goes (PortStore.remove); routers are records and counted as such; networks
 // and subnets Jacket does not make count 0. `openstack quota show` reads GET /v2.0/quotas/{project_id} (and
 // /details with --usage).
 import type { RequestContext, Route } from '../http/router';
@@ -45,13 +46,16 @@ export async function networkQuota(s: Services, projectId: string): Promise<Limi
 
 /** The ledger's count of one project, from the records (first use, and the hourly repair). */
 async function countNetwork(s: Services, projectId: string): Promise<Counted> {
-  const [groups, fips, routers] = await Promise.all([projectGroups(s, projectId), listFloatingIps(s, projectId), projectRouters(s, projectId)]);
-  const ids = new Set<string>([...fips.map((f) => f.id), ...routers.map((r) => r.id)]);
+  const [groups, fips, routers, ports] = await Promise.all([projectGroups(s, projectId), listFloatingIps(s, projectId), projectRouters(s, projectId), portStore(s).listProject(projectId)]);
+  const ids = new Set<string>([...fips.map((f) => f.id), ...routers.map((r) => r.id), ...ports.map((p) => p.id)]);
   for (const g of groups) {
     ids.add(g.value.id);
     for (const r of g.value.rules) ids.add(r.id);
   }
-  return { used: { security_group: groups.length, security_group_rule: groups.reduce((a, g) => a + g.value.rules.length, 0), floatingip: fips.length, router: routers.length }, ids };
+  return {
+    used: { security_group: groups.length, security_group_rule: groups.reduce((a, g) => a + g.value.rules.length, 0), floatingip: fips.length, router: routers.length, port: ports.length },
+    ids,
+  };
 }
 
 /** Neutron's usage ledger (partition 'network' of the `quotausage` table). */
@@ -76,7 +80,7 @@ export async function reserveNetwork(s: Services, projectId: string, id: string,
 
 async function usage(s: Services, projectId: string): Promise<{ used: Limits; reserved: Limits }> {
   // An id no project can have (not a Table key) has used nothing; asking about it is not an error.
-  const [ports, ledger] = !isValidKey(projectId) ? [[], { used: {} as Deltas, reserved: {} as Deltas }] : await Promise.all([portStore(s).listProject(projectId), networkLedger(s).usage(projectId)]);
+  const ledger = !isValidKey(projectId) ? { used: {} as Deltas, reserved: {} as Deltas } : await networkLedger(s).usage(projectId);
   const zero = () => Object.fromEntries(RESOURCES.map((r) => [r, 0])) as Limits;
   const used = zero();
   const reserved = zero();
@@ -84,7 +88,6 @@ async function usage(s: Services, projectId: string): Promise<{ used: Limits; re
     used[r] = ledger.used[r] ?? 0;
     reserved[r] = ledger.reserved[r] ?? 0;
   }
-  used.port = ports.length;
   return { used, reserved };
 }
 

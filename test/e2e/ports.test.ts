@@ -173,3 +173,59 @@ test('the NIC sweep deletes a port NIC whose record is gone, after two passes, a
   assert.ok(!second.deletedNames.includes(`port-${live.id}`));
   assert.ok((second.skipped['port-record'] ?? 0) >= 1, JSON.stringify(second));
 });
+
+test('the port quota holds under racing creates (POST /ports, server create, interface attach) and usage shows the true count', async () => {
+  const carol = await arm.stack.makeProjectUser('port-q', 'portcarol');
+  const tCarol = await arm.stack.token(carol);
+  const tAdmin = await arm.stack.token();
+  const used = async () => (await net(tCarol, 'GET', `/quotas/${carol.projectId}/details`)).body.quota.port;
+  assert.deepEqual(await used(), { limit: 500, used: 0, reserved: 0 });
+  assert.equal((await net(tAdmin, 'PUT', `/quotas/${carol.projectId}`, { quota: { port: 2 } })).status, 200);
+  // Six racing creates with two left: exactly two ports, the others Neutron's 409 and no NIC.
+  let release!: () => void;
+  const barrier = new Promise<void>((r) => (release = r));
+  const racers = Array.from({ length: 6 }, async (_, i) => {
+    await barrier;
+    return net(tCarol, 'POST', '/ports', { port: { network_id: privateNet, name: `q${i}` } });
+  });
+  release();
+  const answers = await Promise.all(racers);
+  assert.deepEqual(answers.map((a) => a.status).sort(), [201, 201, 409, 409, 409, 409], answers.map((a) => a.text.slice(0, 160)).join(' | '));
+  for (const a of answers.filter((x) => x.status === 409)) {
+    assert.equal(a.body.NeutronError.type, 'OverQuota');
+    assert.equal(a.body.NeutronError.message, "Quota exceeded for resources: ['port'].");
+  }
+  const made = answers.filter((a) => a.status === 201).map((a) => a.body.port.id as string);
+  const nics: string[] = [];
+  for await (const n of arm.network.networkInterfaces.list(RG)) if (n.tags?.['jacket-project-id'] === carol.projectId) nics.push(n.name!);
+  assert.deepEqual(nics.sort(), made.map((id) => `port-${id}`).sort(), 'the refused creates made no NIC');
+  assert.deepEqual(await used(), { limit: 2, used: 2, reserved: 0 });
+  // A server needs a port for its NIC: Nova's 403, and nothing is made.
+  const srv = await arm.stack.http('POST', '/compute/v2.1/servers', { token: tCarol, body: { server: { name: 'q-srv', flavorRef: '3', imageRef: image, networks: [{ uuid: privateNet }] } } });
+  assert.equal(srv.status, 403, srv.text);
+  assert.equal(srv.body.forbidden.message, 'Maximum number of ports exceeded');
+  assert.equal((await arm.stack.http('GET', '/compute/v2.1/servers', { token: tCarol })).body.servers.length, 0);
+  // A deleted port gives its place back; the server then boots and its port counts.
+  assert.equal((await net(tCarol, 'DELETE', `/ports/${made[0]}`)).status, 204);
+  assert.deepEqual(await used(), { limit: 2, used: 1, reserved: 0 });
+  const ok = await arm.stack.http('POST', '/compute/v2.1/servers', { token: tCarol, body: { server: { name: 'q-srv', flavorRef: '3', imageRef: image, networks: [{ uuid: privateNet }] } } });
+  assert.equal(ok.status, 202, ok.text);
+  await waitFor(
+    'server ACTIVE',
+    async () => ((await arm.stack.http('GET', `/compute/v2.1/servers/${ok.body.server.id}`, { token: tCarol })).body.server?.status === 'ACTIVE' ? true : undefined),
+    120000,
+  );
+  assert.deepEqual(await used(), { limit: 2, used: 2, reserved: 0 });
+  // An interface attach on a new network port is over quota too (Nova relays Neutron's refusal).
+  const att = await arm.stack.http('POST', `/compute/v2.1/servers/${ok.body.server.id}/os-interface`, { token: tCarol, body: { interfaceAttachment: { net_id: privateNet } } });
+  assert.equal(att.status, 403, att.text);
+  assert.equal(att.body.forbidden.message, 'Maximum number of ports exceeded');
+  assert.equal((await arm.stack.http('GET', `/compute/v2.1/servers/${ok.body.server.id}`, { token: tCarol })).body.server['OS-EXT-STS:task_state'], null);
+  // The server's delete gives its port back; the count agrees with the records.
+  assert.equal((await arm.stack.http('DELETE', `/compute/v2.1/servers/${ok.body.server.id}`, { token: tCarol })).status, 204);
+  await waitFor('server gone', async () => ((await arm.stack.http('GET', `/compute/v2.1/servers/${ok.body.server.id}`, { token: tCarol })).status === 404 ? true : undefined), 120000);
+  assert.deepEqual(await used(), { limit: 2, used: 1, reserved: 0 });
+  assert.equal((await net(tCarol, 'GET', '/ports')).body.ports.length, 1);
+  assert.equal((await net(tCarol, 'DELETE', `/ports/${made[1]}`)).status, 204);
+  assert.deepEqual(await used(), { limit: 2, used: 0, reserved: 0 });
+});

@@ -7,7 +7,7 @@
 import type { RequestContext, Route } from '../../../http/router';
 import type { ApiResponse } from '../../../http/types';
 import { accepted, json } from '../../../http/respond';
-import { ApiError, badRequest, conflict, notFound } from '../../../http/errors';
+import { ApiError, badRequest, conflict, forbidden, notFound } from '../../../http/errors';
 import { validateBody } from '../../../api/validation';
 import { computeRoute } from '../../common';
 import { startWork } from '../../../work/ledger';
@@ -89,7 +89,9 @@ async function attach(ctx: RequestContext): Promise<ApiResponse> {
     try {
       port = await createPort(s, ctx.auth!, srv.project_id, { network_id: net.id, ...(b.fixed_ips ? { fixed_ips: [{ ip_address: b.fixed_ips[0].ip_address }] } : {}) });
     } catch (e) {
-      // Neutron's refusals (address taken, outside the pool, quota) as Nova relays them.
+      // Neutron's refusals as Nova relays them: the port quota as PortLimitExceeded (403), an address
+      // taken as a conflict, the rest (outside the pool, a bad address) as 400.
+      if (e instanceof ApiError && e.status === 409 && e.message.startsWith('Quota exceeded for resources')) throw forbidden('Maximum number of ports exceeded');
       if (e instanceof ApiError && e.status < 500) throw e.status === 409 ? conflict(e.message) : badRequest(e.message);
       throw e;
     }

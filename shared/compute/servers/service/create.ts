@@ -8,7 +8,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { RequestContext } from '../../../http/router';
 import type { Services } from '../../../services';
-import { badRequest, conflict } from '../../../http/errors';
+import { badRequest, conflict, forbidden } from '../../../http/errors';
+import { OverQuota } from '../../../quota/ledger';
+import { networkLedger, networkQuota } from '../../../network/quotas';
 import { isAdmin } from '../../../api/policy';
 import { projectOf } from '../../common';
 import { getFlavor, visibleTo, vmSizeOf, type FlavorRecord } from '../../flavors/store';
@@ -331,7 +333,15 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
   }
   let bootReserved = false;
   let joined = false;
+  // Neutron's port quota for the NICs Jacket makes (ports the user made are counted already), held
+  // before any record is written and committed once the port records exist (launch).
+  const portIds = servers.flatMap((srv) => srv.nics.filter((n) => !n.preexisting).map((n) => n.port_id));
+  let portsHeld = false;
   try {
+    if (portIds.length) {
+      await reservePorts(s, projectId, portIds);
+      portsHeld = true;
+    }
     // Members are added under the group record's ETag with server_group_members checked in the same
     // write (Nova's check_deltas for each instance, then add_members): racing creates cannot overfill it.
     if (group) {
@@ -355,6 +365,7 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
     if (bootReserved && volumeBoot) await unreserveBootVolume(s, volumeBoot, servers[0].id);
     if (joined && group) await leaveGroup(s, { id: group.id, policy: group.policy, project_id: group.project_id }, held, ctx.requestId);
     for (const n of nics) if (n.port) await portStore(s).unbind(projectId, n.port.id, servers[0].id);
+    if (portsHeld) await networkLedger(s).rollback(projectId, portIds);
     await rollbackServers(s, projectId, held);
     throw e;
   }
@@ -381,7 +392,24 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
       });
     }),
   );
+  // The port records exist (launch wrote them): their reservations become usage.
+  if (portIds.length) await networkLedger(s).commit(projectId, portIds);
   return { servers, password, reservationId };
+}
+
+/** Nova's PortLimitExceeded (403) when the project's Neutron port quota cannot take these ports. */
+async function reservePorts(s: Services, projectId: string, portIds: string[]): Promise<void> {
+  const limits = await networkQuota(s, projectId);
+  try {
+    await networkLedger(s).reserve(
+      projectId,
+      portIds.map((id) => ({ id, deltas: { port: 1 } })),
+      limits,
+    );
+  } catch (e) {
+    if (e instanceof OverQuota) throw forbidden('Maximum number of ports exceeded');
+    throw e;
+  }
 }
 
 interface LaunchSpec {
