@@ -21,6 +21,7 @@ export const VOLUME_POLICIES = {
   'volume_extension:volume_admin_actions:force_delete': 'admin',
   'volume_extension:volume_admin_actions:force_detach': 'admin',
   'volume_extension:volume_actions:upload_image': 'project_member_or_admin',
+  'volume_extension:volume_actions:upload_public': 'admin',
   'volume_extension:volume_actions:initialize_connection': 'project_member_or_admin',
   'volume_extension:volume_actions:terminate_connection': 'project_member_or_admin',
   'volume_extension:volume_actions:roll_detaching': 'project_member_or_admin',

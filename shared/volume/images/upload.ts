@@ -12,18 +12,19 @@ import { validateBody } from '../../api/validation';
 import { done, type WorkItem, type WorkKind } from '../../work/types';
 import { startWork } from '../../work/ledger';
 import { log } from '../../log';
-import { imageStore, glanceTime, newImageRecord } from '../../image/model';
+import { imageStore, glanceTime, newImageRecord, type Visibility } from '../../image/model';
 import { blobNameOf, IMAGES_CONTAINER } from '../../image/vhdBlob';
 import { MANAGE_KIND } from '../../image/managedImage';
 import { DISK_FORMATS } from '../../image/api/images';
 import { VHD_FOOTER_SIZE } from '../../storage/vhd';
-import { boolParam, cinderTime } from '../common';
+import { booleanSchema, boolParam, cinderTime } from '../common';
+import { authorize } from '../../api/policy';
 import { findVolume, volumeTables } from '../model';
 import { typeStore } from '../types/store';
 import { messageOf, projectOf } from '../volumes/work';
 import { VOLUME_UPLOAD_IMAGE } from '../workKinds';
 
-/** volume_actions.volume_upload_image (3.0; visibility and protected come at 3.1). */
+/** volume_actions.volume_upload_image (3.0). */
 const uploadSchema = {
   type: 'object',
   required: ['os-volume_upload_image'],
@@ -43,11 +44,30 @@ const uploadSchema = {
   },
 };
 
+/** volume_actions.volume_upload_image_v31 (3.1, UPLOAD_IMAGE_PARAMS): adds visibility and protected. */
+const uploadSchemaV31 = {
+  ...uploadSchema,
+  properties: {
+    'os-volume_upload_image': {
+      ...uploadSchema.properties['os-volume_upload_image'],
+      properties: {
+        ...uploadSchema.properties['os-volume_upload_image'].properties,
+        visibility: { type: 'string', enum: ['community', 'public', 'private', 'shared'] },
+        protected: booleanSchema,
+      },
+    },
+  },
+};
+
+type UploadBody = { image_name: string; disk_format?: string; container_format?: string | null; force?: boolean | string; visibility?: Visibility; protected?: boolean | string };
+
 export async function uploadToImage(ctx: RequestContext) {
-  const b = validateBody<{ 'os-volume_upload_image': { image_name: string; disk_format?: string; container_format?: string | null; force?: boolean | string } }>(uploadSchema, ctx.body)[
-    'os-volume_upload_image'
-  ];
+  const v31 = ctx.microversion?.atLeast('3.1') ?? false;
+  const b = validateBody<{ 'os-volume_upload_image': UploadBody }>(v31 ? uploadSchemaV31 : uploadSchema, ctx.body)['os-volume_upload_image'];
   const force = b.force === undefined ? false : boolParam(b.force, 'force');
+  // Before 3.1 Cinder asks Glance for its defaults (private, unprotected); from 3.1 the caller chooses.
+  const visibility: Visibility = v31 ? (b.visibility ?? 'private') : 'private';
+  const isProtected = v31 && b.protected !== undefined ? boolParam(b.protected, 'protected') : false;
   const diskFormat = b.disk_format ?? 'raw';
   const containerFormat = b.container_format ?? 'bare';
   if (!DISK_FORMATS.includes(diskFormat)) {
@@ -55,6 +75,7 @@ export async function uploadToImage(ctx: RequestContext) {
   }
   if (containerFormat !== 'bare') throw badRequest(`Invalid container-format '${containerFormat}' is specified. Allowed container-formats are bare.`);
   const cur = await findVolume(ctx, ctx.params.volume_id);
+  if (visibility === 'public') authorize(ctx, 'volume_extension:volume_actions:upload_public');
   const v = cur.value;
   const allowed = force ? ['available', 'in-use'] : ['available'];
   if (!allowed.includes(v.status)) {
@@ -65,7 +86,8 @@ export async function uploadToImage(ctx: RequestContext) {
     id: imageId,
     name: b.image_name,
     owner: cur.partitionKey,
-    visibility: 'private',
+    visibility,
+    protected: isProtected,
     disk_format: diskFormat,
     container_format: containerFormat,
     min_disk: v.size,
@@ -91,11 +113,11 @@ export async function uploadToImage(ctx: RequestContext) {
       id: v.id,
       image_id: imageId,
       image_name: b.image_name,
-      protected: false,
+      protected: isProtected,
       size: v.size,
       status: 'uploading',
       updated_at: cinderTime(),
-      visibility: 'private',
+      visibility,
       volume_type: type ? type.value.name : null,
     },
   });
