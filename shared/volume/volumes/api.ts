@@ -4,7 +4,7 @@
 // The controller: parse, validate, render; the rules of create and delete are ./service.ts.
 import type { RequestContext, Route } from '../../http/router';
 import { json, accepted } from '../../http/respond';
-import { notFound } from '../../http/errors';
+import { badRequest, notFound } from '../../http/errors';
 import { validateBody } from '../../api/validation';
 import { isAdmin } from '../../api/policy';
 import { pageRequest, nextLinks } from '../../api/pagination';
@@ -95,14 +95,57 @@ const FILTERS = ['name', 'status', 'metadata', 'bootable', 'migration_status', '
 const PAGING = ['limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'offset', 'with_count'];
 const SORT_KEYS = ['id', 'name', 'size', 'status', 'created_at', 'updated_at', 'availability_zone', 'bootable', 'display_name'];
 
+/**
+ * Filters Cinder pops before the version that brings them (cinder/api/v3/volumes.py _MV_ADDED_FILTERS):
+ * below it the key is ignored, for admins too.
+ */
+const MV_ADDED_FILTERS: [string, string][] = [
+  ['glance_metadata', '3.4'],
+  ['group_id', '3.10'],
+];
+
+/** The query with the filters this microversion does not know yet removed. */
+function versionedQuery(ctx: RequestContext): URLSearchParams {
+  const q = new URLSearchParams(ctx.query);
+  for (const [key, since] of MV_ADDED_FILTERS) if (!ctx.microversion?.atLeast(since)) q.delete(key);
+  return q;
+}
+
+/**
+ * The bootable filter as check_volume_filters reads it (cinder/volume/api.py _check_boolean_filter_value):
+ * before 3.2 only False/false/FALSE is false and any other non-empty value true; from 3.2 (VOLUME_LIST_BOOTABLE)
+ * oslo's strict bool_from_string, anything else 400 `Invalid input received: 'bootable = <value>'`.
+ */
+function bootableFilter(ctx: RequestContext, raw: string): boolean {
+  if (ctx.microversion?.atLeast('3.2')) {
+    const s = raw.trim().toLowerCase();
+    if (['1', 't', 'true', 'on', 'y', 'yes'].includes(s)) return true;
+    if (['0', 'f', 'false', 'off', 'n', 'no'].includes(s)) return false;
+    throw badRequest(`Invalid input received: 'bootable = ${raw}'`);
+  }
+  if (['False', 'false', 'FALSE'].includes(raw)) return false;
+  return raw !== '';
+}
+
+/** A dict filter (glance_metadata) as ast.literal_eval reads it; anything but a dict matches nothing (cinder/db/api.py). */
+function dictFilter(raw: string): Record<string, string> | undefined {
+  try {
+    return parseMetadataFilter(raw);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The records a list call covers: the project's partition; admins may name another project. */
-async function listRecords(ctx: RequestContext): Promise<VolumeRecord[] | undefined> {
-  const q = ctx.query;
+async function listRecords(ctx: RequestContext, q: URLSearchParams): Promise<VolumeRecord[] | undefined> {
   const admin = isAdmin(ctx.auth!);
   const t = volumeTables(ctx.services);
   const filters: string[] = [];
   for (const k of q.keys()) {
     if (FILTERS.includes(k) || PAGING.includes(k)) continue;
+    // glance_metadata is not among the filters members may use (resource_filters.json), so it is dropped
+    // for them; an admin's reaches the database.
+    if (k === 'glance_metadata') continue;
     if (admin && (k === 'all_tenants' || k === 'project_id')) continue;
     // Non-admins' unknown filters are dropped (remove_invalid_filter_options); an admin's reach the
     // database, where an unknown column matches nothing.
@@ -121,16 +164,38 @@ async function listRecords(ctx: RequestContext): Promise<VolumeRecord[] | undefi
   return out;
 }
 
-function matches(v: VolumeRecord, q: URLSearchParams): boolean {
+/** The parsed filters of a list call (checked before anything is read, as Cinder checks them first). */
+interface VolumeFilters {
+  q: URLSearchParams;
+  bootable?: boolean;
+  glanceMetadata?: Record<string, string> | null;
+}
+
+function volumeFilters(ctx: RequestContext): VolumeFilters {
+  const q = versionedQuery(ctx);
+  const f: VolumeFilters = { q };
+  if (q.has('bootable')) f.bootable = bootableFilter(ctx, q.get('bootable')!);
+  if (q.has('glance_metadata') && isAdmin(ctx.auth!)) f.glanceMetadata = dictFilter(q.get('glance_metadata')!) ?? null;
+  return f;
+}
+
+function matches(v: VolumeRecord, f: VolumeFilters): boolean {
+  const q = f.q;
   if (q.has('metadata')) {
     const want = parseMetadataFilter(q.get('metadata')!);
     if (!Object.entries(want).every(([k, x]) => v.metadata[k] === x)) return false;
   }
-  if (q.has('bootable') && v.bootable !== boolParam(q.get('bootable'), 'bootable')) return false;
+  if (f.bootable !== undefined && v.bootable !== f.bootable) return false;
+  if (f.glanceMetadata !== undefined) {
+    const want = f.glanceMetadata;
+    if (want === null || !Object.entries(want).every(([k, x]) => v.image_metadata?.[k] !== undefined && String(v.image_metadata[k]) === x)) return false;
+  }
   if (q.has('availability_zone') && v.availability_zone !== q.get('availability_zone')) return false;
   if (q.has('size') && String(v.size) !== q.get('size')) return false;
   if (q.has('migration_status') && (v.migration_status ?? '') !== q.get('migration_status')) return false;
-  if (q.has('group_id')) return false;
+  // No Jacket volume is in a group (generic groups are not served): a group_id names none, and
+  // group_id=None (literal_eval's None, IS NULL) names every volume.
+  if (q.has('group_id') && q.get('group_id') !== 'None') return false;
   return true;
 }
 
@@ -164,12 +229,13 @@ async function listing(ctx: RequestContext, detailed: boolean) {
   const offset = offsetParam(ctx.query);
   const defaultOrder = sort.length === 2 && sort[0].key === 'created_at' && sort[0].dir === 'desc' && sort[1].key === 'id' && sort[1].dir === 'desc';
   let items: VolumeRecord[];
-  if (defaultOrder && [...ctx.query.keys()].every((k) => ORDERED_KEYS.includes(k))) {
+  const filters = volumeFilters(ctx);
+  if (defaultOrder && [...filters.q.keys()].every((k) => ORDERED_KEYS.includes(k))) {
     items = await orderedPage(ctx, page.limit, page.marker, offset);
   } else {
     // Other sort keys, filters, all_tenants and with_count: the project's (or projects')
     // records read whole, filtered, sorted and sliced here.
-    const all = ((await listRecords(ctx)) ?? []).filter((v) => matches(v, ctx.query));
+    const all = ((await listRecords(ctx, filters.q)) ?? []).filter((v) => matches(v, filters));
     all.sort(compareBy<VolumeRecord>(sort, (v, k) => (k === 'display_name' ? v.name : (v as unknown as Record<string, unknown>)[k])));
     items = pageAfter(all, page.marker, page.limit, markerNotFound, offset);
   }
