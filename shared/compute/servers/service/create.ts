@@ -161,8 +161,7 @@ async function resolveNetworks(ctx: RequestContext, requested: CreateServerBody[
  * Security groups by name or id (the CLI sends ids in the name field). Azure puts one NSG on a NIC, so a
  * server takes at most one security group.
  */
-async function resolveSecurityGroup(ctx: RequestContext, requested: { name?: string }[] | undefined): Promise<SecurityGroupDef | undefined> {
-  const groups = await usableSecurityGroups(ctx.services, ctx.auth!);
+function resolveSecurityGroup(groups: SecurityGroupDef[], requested: { name?: string }[] | undefined): SecurityGroupDef | undefined {
   const names = [...new Set((requested ?? []).map((g) => g.name).filter((n): n is string => !!n))];
   if (names.length === 0) return groups.find((g) => g.name === 'default');
   const found = names.map((n) => {
@@ -236,11 +235,13 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
   const image = volumeBoot ?? (await resolveImage(ctx, imageRef as string, flavor));
   const publicKey = body.key_name !== undefined ? await keypairPublicKey(s, userId, body.key_name) : undefined;
   const nics = await resolveNetworks(ctx, body.networks, maxCount);
-  const sg = await resolveSecurityGroup(ctx, body.security_groups);
+  // The project's groups, read once: the requested one is found among them, and so are the groups of
+  // the ports it boots on.
+  const usable = await usableSecurityGroups(s, ctx.auth!);
+  const sg = resolveSecurityGroup(usable, body.security_groups);
   // The groups the server shows: the one its own NICs get, and those of the ports it boots on (Nova
   // reads them from the ports; requested groups apply only to the ports it makes).
   const portGroupIds = [...new Set(nics.flatMap((n) => n.port?.security_groups ?? []))];
-  const usable = portGroupIds.length ? await usableSecurityGroups(s, ctx.auth!) : [];
   const shownGroups = [
     ...(sg && nics.some((n) => !n.port) ? [{ id: sg.id, name: sg.name }] : []),
     ...portGroupIds.flatMap((id) => usable.filter((g) => g.id === id).map((g) => ({ id: g.id, name: g.name }))),
