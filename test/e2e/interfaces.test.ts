@@ -159,5 +159,13 @@ test('server add port / server remove port: the VM is deallocated, given or rid 
   await arm.stack.oscOk(['server', 'delete', '--wait', srv.id], alice);
   // The server's delete leaves the user's port, unbound (Nova keeps a port the user made).
   assert.equal((await net(tAlice, 'GET', `/ports/${port.id}`)).body.port.device_id, '');
+
+  // A server deleted while an attach is under way (or just after): the port ends unbound either way.
+  const srv2 = await arm.stack.oscJson<{ id: string }>(['server', 'create', '--flavor', '3', '--image', image, '--network', privateNet, '--wait', 'if-srv2'], alice);
+  const att = await nova(tAlice, 'POST', `/servers/${srv2.id}/os-interface`, { interfaceAttachment: { port_id: port.id } });
+  assert.equal(att.status, 200, att.text);
+  assert.equal((await nova(tAlice, 'DELETE', `/servers/${srv2.id}`)).status, 204);
+  await waitFor('server gone', async () => ((await nova(tAlice, 'GET', `/servers/${srv2.id}`)).status === 404 ? true : undefined), 120000);
+  await waitFor('port unbound', async () => ((await net(tAlice, 'GET', `/ports/${port.id}`)).body.port.device_id === '' ? true : undefined), 60000);
   assert.equal((await net(tAlice, 'DELETE', `/ports/${port.id}`)).status, 204);
 });

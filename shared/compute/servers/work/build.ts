@@ -305,6 +305,9 @@ async function releasePorts(s: Services, srv: ServerRecord): Promise<void> {
   const ports = portStore(s);
   for (const n of own) await ports.remove(srv.project_id, n.port_id);
   for (const n of srv.nics.filter((x) => x.preexisting)) await ports.unbind(srv.project_id, n.port_id, srv.id);
+  // A port bound by an interface attach the delete cut short is not among the NICs yet: left unbound
+  // (the user may delete it), never held by a server that is gone.
+  for (const p of await ports.listProject(srv.project_id, { device_id: [srv.id] })) await ports.unbind(srv.project_id, p.id, srv.id);
 }
 
 async function finishDelete(s: Services, item: WorkItem): Promise<WorkResult> {
