@@ -1,5 +1,5 @@
 // The block storage resources on Azure managed disks: volume types, volumes (and their actions and
-// metadata), snapshots (and their metadata), backups, volume transfers, quotas and limits, zones and extensions, services and pools. shared/volume/routes.ts lists this one group.
+// metadata), snapshots (and their metadata), backups, volume transfers, quotas and limits, zones and extensions, services and pools, user messages. shared/volume/routes.ts lists this one group.
 import type { Route } from '../http/router';
 import { volumeTypeRoutes } from './types/api';
 import { volumeRoutes } from './volumes/api';
@@ -13,6 +13,7 @@ import { zoneExtensionRoutes } from './zonesExtensions';
 import { transferRoutes } from './transfers/api';
 import { volumeServiceRoutes } from './services/api';
 import { poolRoutes } from './pools/api';
+import { messageRoutes } from './messages/api';
 
 export const blockStorageRoutes: Route[] = [
   ...volumeTypeRoutes,
@@ -27,4 +28,5 @@ export const blockStorageRoutes: Route[] = [
   ...zoneExtensionRoutes,
   ...volumeServiceRoutes,
   ...poolRoutes,
+  ...messageRoutes,
 ];

@@ -82,6 +82,10 @@ export const VOLUME_POLICIES = {
   'volume:get_transfer': 'project_reader_or_admin',
   'volume:accept_transfer': 'project_member_or_admin',
   'volume:delete_transfer': 'project_member_or_admin',
+  // messages.py (SYSTEM_READER_OR_PROJECT_READER / SYSTEM_ADMIN_OR_PROJECT_MEMBER)
+  'message:get_all': 'project_reader_or_admin',
+  'message:get': 'project_reader_or_admin',
+  'message:delete': 'project_member_or_admin',
   // quotas.py, limits.py
   'volume_extension:quotas:show': 'project_reader_or_admin',
   'volume_extension:quotas:update': 'admin',

@@ -26,6 +26,7 @@ import { backupBlobRef } from '../diskCopy';
 import { messageOf, poll, projectOf, refuse, releaseBackup, submitted, terminal, throwIfFailed } from '../volumes/work';
 import { BACKUP_CREATE, BACKUP_DELETE, BACKUP_RESTORE } from '../workKinds';
 import { backupDeltas, volumeLedger } from '../quotas/engine';
+import { messageForWork } from '../messages/service';
 
 /** How long an export SAS lives; a copy step re-grants when less than SAS_RENEW_SECONDS is left. */
 const SAS_SECONDS = 4 * 3600;
@@ -184,6 +185,8 @@ const backupCreate: WorkKind = {
       log.warn('backup failed', { backup: item.id, code: f.code, reason });
       await volumeTables(s).backups.update(cur.partitionKey, cur.rowKey, (x) => (x.status !== 'creating' ? undefined : { ...x, status: 'error', fail_reason: reason, updated_at: cinderTime() }));
       await releaseVolume(s, cur.value);
+      // backup/manager.py create_backup: the driver's failure, about the backup.
+      await messageForWork(s, item, cur.partitionKey, { action: 'BACKUP_CREATE', detail: 'BACKUP_CREATE_DRIVER_ERROR', resourceType: 'VOLUME_BACKUP', resourceUuid: item.id });
     }
     // Best effort: a snapshot left behind is named and tagged for its backup (docs/volumes.md).
     await dropSnapshot(s, item.id).catch((e) => log.warn('backup snapshot not removed', { backup: item.id, error: messageOf(e) }));
@@ -205,9 +208,12 @@ const backupDelete: WorkKind = {
   },
   async giveUp(item, s, f) {
     log.warn('backup delete failed', { backup: item.id, code: f.code, reason: f.message.slice(0, 300) });
+    const landed = await backupIn(s, item, 'deleting');
     await volumeTables(s).backups.update(projectOf(item), item.id, (x) =>
       x.status !== 'deleting' ? undefined : { ...x, status: 'error_deleting', fail_reason: f.message.slice(0, 255), updated_at: cinderTime() },
     );
+    // backup/manager.py delete_backup: the driver's failure.
+    if (landed) await messageForWork(s, item, projectOf(item), { action: 'BACKUP_DELETE', detail: 'BACKUP_DELETE_DRIVER_ERROR', resourceType: 'VOLUME_BACKUP', resourceUuid: item.id });
   },
 };
 
@@ -264,6 +270,9 @@ const backupRestore: WorkKind = {
     const status = r?.old_disk ? 'available' : 'error_restoring';
     await t.volumes.update(cur.partitionKey, cur.rowKey, (x) => (x.status !== 'restoring-backup' ? undefined : { ...x, status, restore: undefined, updated_at: cinderTime() }));
     if (r) await releaseBackup(s, r.backup_id, item.id);
+    // backup/manager.py restore_backup: the driver's failure, about the backup (not once the data is in place).
+    if (status === 'error_restoring' && r)
+      await messageForWork(s, item, cur.partitionKey, { action: 'BACKUP_RESTORE', detail: 'BACKUP_RESTORE_ERROR', resourceType: 'VOLUME_BACKUP', resourceUuid: r.backup_id });
   },
 };
 

@@ -23,6 +23,7 @@ import { findVolume, volumeTables } from '../model';
 import { typeStore } from '../types/store';
 import { messageOf, projectOf } from '../volumes/work';
 import { VOLUME_UPLOAD_IMAGE } from '../workKinds';
+import { messageForWork } from '../messages/service';
 
 /** volume_actions.volume_upload_image (3.0). */
 const uploadSchema = {
@@ -183,6 +184,8 @@ const uploadWork: WorkKind = {
     const image = imageId ? await imageStore(s).getAny(imageId) : undefined;
     if (image) await imageStore(s).update(image.value, (x) => (x.status !== 'queued' ? undefined : { ...x, status: 'killed', updated_at: glanceTime() }));
     await releaseUploading(s, item);
+    // volume/manager.py copy_volume_to_image.
+    await messageForWork(s, item, cur.partitionKey, { action: 'COPY_VOLUME_TO_IMAGE', detail: 'FAILED_TO_UPLOAD_VOLUME', resourceType: 'VOLUME', resourceUuid: item.id });
   },
 };
 

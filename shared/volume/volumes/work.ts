@@ -18,6 +18,7 @@ import { backupBlobRef } from '../diskCopy';
 import { SNAPSHOT_CREATE, SNAPSHOT_DELETE, VOLUME_CREATE, VOLUME_DELETE, VOLUME_EXTEND } from '../workKinds';
 import { extendKey, snapshotDeltas, typeNameOf, volumeDeltas, volumeLedger } from '../quotas/engine';
 import { volumeBackendSchedulable } from '../../servicegroup/registry';
+import { messageForWork } from '../messages/service';
 
 export const SIZE_NOTE_KEY = 'jacket:size_note';
 /** Deletes and extends that keep polling without ARM finishing are given up after this long. */
@@ -159,6 +160,14 @@ const volumeCreate: WorkKind = {
     if (!cur) return;
     log.warn('volume create failed', { volume: item.id, code: f.code, reason: f.message.slice(0, 300) });
     await finishCreate(s, cur.value, 'error');
+    // The scheduler's NoValidBackend (scheduler/flows/create_volume.py), else the driver's failure (flows/manager/create_volume.py).
+    const scheduling = f.code === 'NoValidBackend';
+    await messageForWork(s, item, cur.partitionKey, {
+      action: scheduling ? 'SCHEDULE_ALLOCATE_VOLUME' : 'CREATE_VOLUME_FROM_BACKEND',
+      detail: scheduling ? 'NO_BACKEND_AVAILABLE' : 'DRIVER_FAILED_CREATE',
+      resourceType: 'VOLUME',
+      resourceUuid: item.id,
+    });
   },
 };
 
@@ -246,8 +255,11 @@ const volumeExtend: WorkKind = {
   },
   async giveUp(item, s, f) {
     log.warn('volume extend failed', { volume: item.id, code: f.code, reason: f.message.slice(0, 300) });
+    const landed = await volumeIn(s, item, 'extending');
     await landVolume(s, item, 'extending', 'error_extending', { extend_to: undefined });
     await volumeLedger(s).rollback(projectOf(item), [extendKey(item.id)]);
+    // volume/manager.py extend_volume: the driver's failure.
+    if (landed) await messageForWork(s, item, projectOf(item), { action: 'EXTEND_VOLUME', detail: 'DRIVER_FAILED_EXTEND', resourceType: 'VOLUME', resourceUuid: item.id });
   },
 };
 
@@ -283,7 +295,9 @@ const snapshotCreate: WorkKind = {
   },
   async giveUp(item, s, f) {
     log.warn('snapshot create failed', { snapshot: item.id, code: f.code, reason: f.message.slice(0, 300) });
+    const landed = await snapshotIn(s, item, 'creating');
     await volumeTables(s).snapshots.update(projectOf(item), item.id, (x) => (x.status !== 'creating' ? undefined : { ...x, status: 'error', updated_at: cinderTime() }));
+    if (landed) await messageForWork(s, item, projectOf(item), { action: 'SNAPSHOT_CREATE', detail: 'SNAPSHOT_CREATE_ERROR', resourceType: 'VOLUME_SNAPSHOT', resourceUuid: item.id });
   },
 };
 
@@ -311,7 +325,9 @@ const snapshotDelete: WorkKind = {
   },
   async giveUp(item, s, f) {
     log.warn('snapshot delete failed', { snapshot: item.id, code: f.code, reason: f.message.slice(0, 300) });
+    const landed = await snapshotIn(s, item, 'deleting');
     await volumeTables(s).snapshots.update(projectOf(item), item.id, (x) => (x.status !== 'deleting' ? undefined : { ...x, status: 'error_deleting', updated_at: cinderTime() }));
+    if (landed) await messageForWork(s, item, projectOf(item), { action: 'SNAPSHOT_DELETE', detail: 'SNAPSHOT_DELETE_ERROR', resourceType: 'VOLUME_SNAPSHOT', resourceUuid: item.id });
   },
 };
 
