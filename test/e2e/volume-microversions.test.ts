@@ -17,7 +17,7 @@ let alice: User;
 let tA: string;
 let tAdmin: string;
 let adminProject: string;
-const MAX = '3.2';
+const MAX = '3.3';
 
 before(async () => {
   stack = await startStack({
