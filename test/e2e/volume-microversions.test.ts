@@ -17,7 +17,7 @@ let alice: User;
 let tA: string;
 let tAdmin: string;
 let adminProject: string;
-const MAX = '3.3';
+const MAX = '3.4';
 
 before(async () => {
   stack = await startStack({
@@ -168,4 +168,24 @@ test('3.2: the bootable filter is strict', async () => {
   const adminGm = await asAdmin('3.2', 'GET', `/volumes/detail?all_tenants=1&glance_metadata=${encodeURIComponent(`{"image_id": "${imageId}"}`)}`);
   assert.ok((adminGm.body.volumes as { name: string }[]).some((x) => x.name === 'mv-plain'));
   assert.equal(plain.bootable, 'false');
+});
+
+test('3.4: admins filter volumes by glance_metadata; members have it dropped; below 3.4 it is ignored', async () => {
+  assert.ok(imageId, 'needs the 3.1 image');
+  const gm = (v: string, json: string, admin: boolean) =>
+    (admin ? asAdmin : asAlice)(v, 'GET', `/volumes/detail?${admin ? 'all_tenants=1&' : ''}glance_metadata=${encodeURIComponent(json)}`).then((r) => {
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      return (r.body.volumes as { name: string }[]).map((x) => x.name).filter((n) => n === 'mv-boot' || n === 'mv-plain');
+    });
+  const byImage = `{"image_id": "${imageId}"}`;
+  // 3.3: popped as a filter of a later version, for everyone
+  assert.deepEqual((await gm('3.3', byImage, true)).sort(), ['mv-boot', 'mv-plain']);
+  // 3.4: an admin's matches the volume's Glance metadata (Python dict repr as the clients send it, or JSON)
+  assert.deepEqual(await gm('3.4', byImage, true), ['mv-boot']);
+  assert.deepEqual(await gm('3.4', `{'image_id': '${imageId}'}`, true), ['mv-boot']);
+  assert.deepEqual(await gm('3.4', '{"image_id": "00000000-0000-4000-8000-000000000000"}', true), []);
+  // a value that is not a dict matches nothing in Cinder's database
+  assert.deepEqual(await gm('3.4', 'not-a-dict', true), []);
+  // members: not among the filters they may use, so dropped
+  assert.deepEqual((await gm('3.4', byImage, false)).sort(), ['mv-boot', 'mv-plain']);
 });
