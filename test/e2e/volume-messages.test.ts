@@ -120,3 +120,93 @@ test('the openstack CLI: volume message list / show / delete at 3.3', async () =
   assert.ok(!after.some((x: Record<string, unknown>) => x.ID === row.ID));
   await env.stack.oscOk(['volume', 'delete', volId], alice);
 });
+
+test('3.5: limit, marker, offset, sort and exact filters on the list; ignored at 3.4; the CLI pages through', async () => {
+  await env.control.addFault({ method: 'PUT', path: '/providers/Microsoft.Compute/disks/volume-[^/]+$', count: 100, status: 500, code: 'InternalServerError', message: 'Injected.' });
+  const ids: string[] = [];
+  for (const name of ['pg1', 'pg2', 'pg3']) {
+    const r = await asAlice('3.0', 'POST', '/volumes', { volume: { size: 1, name } });
+    assert.equal(r.status, 202);
+    ids.push(r.body.volume.id);
+  }
+  const listed = async (v: string, q = '') => {
+    const r = await asAlice(v, 'GET', `/messages${q}`);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    return r.body;
+  };
+  await waitFor('three messages', async () => ((await listed('3.5')).messages.filter((m: { resource_uuid: string }) => ids.includes(m.resource_uuid)).length === 3 ? true : undefined), 90000);
+  await env.control.clearFaults();
+  const all = (await listed('3.5')).messages as { id: string; created_at: string; resource_uuid: string }[];
+  assert.ok(all.length >= 3);
+  // default order: created_at desc, then id desc
+  const byDefault = [...all].sort((a, b) => (a.created_at === b.created_at ? (a.id < b.id ? 1 : -1) : a.created_at < b.created_at ? 1 : -1));
+  assert.deepEqual(
+    all.map((m) => m.id),
+    byDefault.map((m) => m.id),
+  );
+
+  // limit 2: a full page carries the next link with the last id as marker
+  const p1 = await listed('3.5', '?limit=2');
+  assert.deepEqual(
+    p1.messages.map((m: { id: string }) => m.id),
+    all.slice(0, 2).map((m) => m.id),
+  );
+  assert.equal(p1.messages_links[0].rel, 'next');
+  const next = new URL(p1.messages_links[0].href);
+  assert.equal(next.pathname, `/volume/v3/${alice.projectId}/messages`);
+  assert.equal(next.searchParams.get('marker'), all[1].id);
+  const p2 = await listed('3.5', `?limit=2&marker=${all[1].id}`);
+  assert.deepEqual(
+    p2.messages.map((m: { id: string }) => m.id),
+    all.slice(2, 4).map((m) => m.id),
+  );
+  assert.deepEqual(
+    (await listed('3.5', '?offset=1&limit=1')).messages.map((m: { id: string }) => m.id),
+    [all[1].id],
+  );
+  // sort
+  const asc = (await listed('3.5', '?sort=created_at:asc')).messages.map((m: { id: string }) => m.id);
+  assert.deepEqual(
+    asc,
+    [...all].reverse().map((m) => m.id),
+  );
+  assert.deepEqual(
+    (await listed('3.5', '?sort_key=created_at&sort_dir=asc')).messages.map((m: { id: string }) => m.id),
+    asc,
+  );
+  // exact filters on the Message model's columns; a key it lacks matches nothing
+  const one = await listed('3.5', `?resource_uuid=${ids[0]}`);
+  assert.deepEqual(
+    one.messages.map((m: { resource_uuid: string }) => m.resource_uuid),
+    [ids[0]],
+  );
+  assert.equal((await listed('3.5', '?event_id=VOLUME_VOLUME_008_012')).messages.length, all.filter((m) => (m as unknown as { event_id: string }).event_id === 'VOLUME_VOLUME_008_012').length);
+  assert.deepEqual((await listed('3.5', '?no_such_column=1')).messages, []);
+  // errors, in Cinder's words
+  const bad = async (q: string, status: number, text: string) => {
+    const r = await asAlice('3.5', 'GET', `/messages${q}`);
+    assert.equal(r.status, status, `${q}: ${JSON.stringify(r.body)}`);
+    assert.equal((r.body.badRequest ?? r.body.itemNotFound).message, text);
+  };
+  await bad('?limit=x', 400, 'limit param must be an integer');
+  await bad('?limit=-1', 400, 'limit param must be positive');
+  await bad('?offset=-1', 400, 'offset must be >= 0');
+  await bad('?sort=created_at:up', 400, "Invalid input received: Unknown sort direction, must be 'desc' or 'asc'.");
+  await bad('?sort=nope', 400, 'Invalid input received: Invalid sort key');
+  await bad('?sort=id&sort_key=id', 400, "The 'sort_key' and 'sort_dir' parameters are deprecated and cannot be used with the 'sort' parameter.");
+  await bad('?marker=00000000-0000-4000-8000-000000000000', 404, 'Message 00000000-0000-4000-8000-000000000000 could not be found.');
+  // below 3.5 the query is ignored
+  const v34 = await listed('3.4', '?limit=1&sort=nope&no_such_column=1');
+  assert.deepEqual(
+    v34.messages.map((m: { id: string }) => m.id),
+    all.map((m) => m.id),
+  );
+  assert.equal(v34.messages_links, undefined);
+  // the CLI (openstacksdk) pages through with limit and the next link's marker
+  const cli = await env.stack.oscJson(['--os-volume-api-version', '3.5', 'volume', 'message', 'list', '--limit', '1'], alice);
+  assert.deepEqual(
+    cli.map((x: Record<string, unknown>) => x.ID),
+    all.map((m) => m.id),
+  );
+  for (const id of ids) await env.stack.oscOk(['volume', 'delete', id], alice);
+});

@@ -17,7 +17,7 @@ let alice: User;
 let tA: string;
 let tAdmin: string;
 let adminProject: string;
-const MAX = '3.4';
+const MAX = '3.5';
 
 before(async () => {
   stack = await startStack({

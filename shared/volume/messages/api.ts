@@ -7,10 +7,10 @@
 // records and their writers are ./service.ts.
 import type { RequestContext, Route } from '../../http/router';
 import { json, noContent } from '../../http/respond';
-import { notFound } from '../../http/errors';
+import { badRequest, notFound } from '../../http/errors';
 import { isAdmin } from '../../api/policy';
-import { nextLinks, pageRequest } from '../../api/pagination';
-import { cinderRoute, collectionUrl, compareBy, offsetParam, projectOf, resourceLinks, sortParams, type SortKey } from '../common';
+import { MAX_LIMIT, nextLinks } from '../../api/pagination';
+import { cinderRoute, collectionUrl, compareBy, offsetParam, projectOf, resourceLinks, type SortKey } from '../common';
 import type { VolumePolicy } from '../policy';
 import { liveMessages, MESSAGE_MODEL_KEYS, messageById, messageTable, userMessage, type MessageRecord } from './service';
 
@@ -59,43 +59,81 @@ function matches(m: MessageRecord, k: string, v: string): boolean {
   return x !== null && x !== undefined && String(x) === v;
 }
 
-/** get_sort_params + process_sort_params: the requested keys, then created_at and id in the first key's direction. */
-function messageSort(q: URLSearchParams): SortKey[] {
-  const keys = sortParams(q, MESSAGE_MODEL_KEYS);
-  if (keys.some((k) => k.key === 'created_at')) return keys;
-  const asked = (q.get('sort') ?? q.get('sort_key') ?? '').split(',').map((k) => k.split(':')[0].trim());
-  // sortParams appended id when it was not asked for: created_at goes before it, as Cinder's default keys come in that order.
-  keys.splice(asked.includes('id') ? keys.length : keys.length - 1, 0, { key: 'created_at', dir: keys[0].dir });
-  return keys;
+/** _get_limit_param: Python's int() of the value (400 otherwise), not negative, at most osapi_max_limit. */
+function limitParam(q: URLSearchParams): number {
+  const raw = q.get('limit');
+  if (raw === null) return MAX_LIMIT;
+  if (!/^\s*[+-]?\d+\s*$/.test(raw)) throw badRequest('limit param must be an integer');
+  const n = Number(raw.trim());
+  if (n < 0) throw badRequest('limit param must be positive');
+  return Math.min(n, MAX_LIMIT);
 }
+
+/**
+ * get_sort_params (sort=k1:dir,k2 or the legacy sort_key/sort_dir, not both; each key's direction
+ * defaults to desc) then the database's process_sort_params: directions exactly asc or desc, and
+ * created_at and id appended in the first key's direction when absent. Keys are checked later.
+ */
+function messageSort(q: URLSearchParams): SortKey[] {
+  const keys: string[] = [];
+  const dirs: string[] = [];
+  const sort = q.get('sort');
+  if (sort !== null && (q.has('sort_key') || q.has('sort_dir'))) {
+    throw badRequest("The 'sort_key' and 'sort_dir' parameters are deprecated and cannot be used with the 'sort' parameter.");
+  }
+  if (sort !== null) {
+    for (const part of sort.trim().split(',')) {
+      const at = part.indexOf(':');
+      keys.push((at < 0 ? part : part.slice(0, at)).trim());
+      dirs.push((at < 0 || at === part.length - 1 ? 'desc' : part.slice(at + 1)).trim());
+    }
+  } else {
+    keys.push((q.get('sort_key') ?? 'created_at').trim());
+    dirs.push((q.get('sort_dir') ?? 'desc').trim());
+  }
+  for (const d of dirs) if (d !== 'asc' && d !== 'desc') throw badRequest("Invalid input received: Unknown sort direction, must be 'desc' or 'asc'.");
+  const out = keys.map((key, i) => ({ key, dir: dirs[i] as 'asc' | 'desc' }));
+  for (const key of ['created_at', 'id']) if (!keys.includes(key)) out.push({ key, dir: out[0].dir });
+  return out;
+}
+
+const DEFAULT_SORT: SortKey[] = [
+  { key: 'created_at', dir: 'desc' },
+  { key: 'id', dir: 'desc' },
+];
 
 async function index(ctx: RequestContext) {
   if (!supported(ctx)) throw noMethod();
   const admin = isAdmin(ctx.auth!);
-  const all = (await liveMessages(ctx.services, admin ? undefined : projectOf(ctx))).map((r) => r.value);
   if (!ctx.microversion!.atLeast(MESSAGES_PAGINATION)) {
-    all.sort(compareBy<MessageRecord>(messageSort(new URLSearchParams()), field));
+    const all = (await liveMessages(ctx.services, admin ? undefined : projectOf(ctx))).map((r) => r.value);
+    all.sort(compareBy<MessageRecord>(DEFAULT_SORT, field));
     return json({ messages: all.map((m) => messageView(ctx, m)) });
   }
+  // In Cinder's order: limit, marker, offset, sort parameters; then the directions; then the filters
+  // (a key the Message model lacks: no query, no messages); then the marker (404); then the sort keys.
   const q = ctx.query;
-  const page = pageRequest(q);
+  const limit = limitParam(q);
+  const marker = q.get('marker') ?? undefined;
   const offset = offsetParam(q);
   const sort = messageSort(q);
   const filters = [...new Set(q.keys())].filter((k) => !PAGING.includes(k));
-  // A filter on a column the model lacks: _process_messages_filters answers no query, so no messages.
-  const known = filters.every((k) => MESSAGE_MODEL_KEYS.includes(k));
-  const cmp = compareBy<MessageRecord>(sort, field);
-  let items = known ? all.filter((m) => filters.every((k) => matches(m, k, q.get(k)!))) : [];
-  items.sort(cmp);
-  if (page.marker !== undefined) {
-    // The marker is read as a message the caller may see (404 otherwise) and the page starts after its place in the order.
-    const mk = await messageById(ctx.services, page.marker, projectOf(ctx), admin);
-    if (!mk) throw messageNotFound(page.marker);
-    items = items.filter((m) => cmp(m, mk.value) > 0);
+  if (!filters.every((k) => MESSAGE_MODEL_KEYS.includes(k))) return json({ messages: [] });
+  let markerRec: MessageRecord | undefined;
+  if (marker !== undefined) {
+    const mk = await messageById(ctx.services, marker, projectOf(ctx), admin);
+    if (!mk) throw messageNotFound(marker);
+    markerRec = mk.value;
   }
-  items = items.slice(offset, offset + page.limit);
+  if (sort.some((k) => !MESSAGE_MODEL_KEYS.includes(k.key))) throw badRequest('Invalid input received: Invalid sort key');
+  const cmp = compareBy<MessageRecord>(sort, field);
+  const all = (await liveMessages(ctx.services, admin ? undefined : projectOf(ctx))).map((r) => r.value);
+  let items = all.filter((m) => filters.every((k) => matches(m, k, q.get(k)!))).sort(cmp);
+  // The page starts after the marker's place in the order (the marker itself need not pass the filters).
+  if (markerRec) items = items.filter((m) => cmp(m, markerRec) > 0);
+  items = items.slice(offset, offset + limit);
   const body: Record<string, unknown> = { messages: items.map((m) => messageView(ctx, m)) };
-  const links = nextLinks(collectionUrl(ctx, '/messages'), q, items, page);
+  const links = nextLinks(collectionUrl(ctx, '/messages'), q, items, { limit, marker });
   if (links) body.messages_links = links;
   return json(body);
 }
