@@ -210,3 +210,52 @@ test('3.5: limit, marker, offset, sort and exact filters on the list; ignored at
   );
   for (const id of ids) await env.stack.oscOk(['volume', 'delete', id], alice);
 });
+
+test('snapshot create, extend and backup create given up: their messages, event ids and resources', async () => {
+  const r = await asAlice('3.0', 'POST', '/volumes', { volume: { size: 1, name: 'msgsrc' } });
+  assert.equal(r.status, 202);
+  const volId = r.body.volume.id as string;
+  const statusOf = async (kind: string, id: string) => (await asAlice('3.0', 'GET', `/${kind}s/${id}`)).body[kind].status as string;
+  const until = (kind: string, id: string, want: string) => waitFor(`${kind} ${id} ${want}`, async () => ((await statusOf(kind, id)) === want ? true : undefined), 90000);
+  await until('volume', volId, 'available');
+  const messageFor = (uuid: string) =>
+    waitFor(`message for ${uuid}`, async () => {
+      const l = await asAlice('3.5', 'GET', `/messages?resource_uuid=${uuid}`);
+      return l.body.messages[0] as Record<string, string> | undefined;
+    });
+
+  await env.control.addFault({ method: 'PUT', path: '/providers/Microsoft.Compute/snapshots/snapshot-[^/]+$', count: 20, status: 500, code: 'InternalServerError', message: 'Injected.' });
+  const snap = await asAlice('3.0', 'POST', '/snapshots', { snapshot: { volume_id: volId, name: 'msgsnap' } });
+  assert.equal(snap.status, 202);
+  await until('snapshot', snap.body.snapshot.id, 'error');
+  const sm = await messageFor(snap.body.snapshot.id);
+  assert.equal(sm.event_id, 'VOLUME_VOLUME_SNAPSHOT_009_013');
+  assert.equal(sm.resource_type, 'VOLUME_SNAPSHOT');
+  assert.equal(sm.user_message, 'create snapshot:Snapshot failed to create.');
+  await env.control.clearFaults();
+
+  await env.control.addFault({ method: 'PATCH', path: `/disks/volume-${volId}$`, count: 20, status: 500, code: 'InternalServerError', message: 'Injected.' });
+  assert.equal((await asAlice('3.0', 'POST', `/volumes/${volId}/action`, { 'os-extend': { new_size: 2 } })).status, 202);
+  await until('volume', volId, 'error_extending');
+  const em = await messageFor(volId);
+  assert.equal(em.event_id, 'VOLUME_VOLUME_007_010');
+  assert.equal(em.resource_type, 'VOLUME');
+  assert.equal(em.user_message, 'extend volume:Volume Driver failed to extend volume.');
+  await env.control.clearFaults();
+
+  const b = await asAlice('3.0', 'POST', `/volumes/${volId}/action`, { 'os-reset_status': { status: 'available' } });
+  assert.ok(b.status === 202 || b.status === 403, `reset: ${b.status}`);
+  if (b.status === 403) {
+    const me = await env.stack.http('POST', `/volume/v3/${adminProject}/volumes/${volId}/action`, { token: tAdmin, body: { 'os-reset_status': { status: 'available' } } });
+    assert.equal(me.status, 202, JSON.stringify(me.body));
+  }
+  await env.control.addFault({ method: 'PUT', path: '/providers/Microsoft.Compute/snapshots/backup-[^/]+$', count: 20, status: 500, code: 'InternalServerError', message: 'Injected.' });
+  const bk = await asAlice('3.0', 'POST', '/backups', { backup: { volume_id: volId, name: 'msgbk' } });
+  assert.equal(bk.status, 202, JSON.stringify(bk.body));
+  await until('backup', bk.body.backup.id, 'error');
+  const bm = await messageFor(bk.body.backup.id);
+  assert.equal(bm.event_id, 'VOLUME_VOLUME_BACKUP_013_020');
+  assert.equal(bm.resource_type, 'VOLUME_BACKUP');
+  assert.equal(bm.user_message, 'create backup:Backup driver failed to create backup.');
+  await env.control.clearFaults();
+});
