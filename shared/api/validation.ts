@@ -4,6 +4,7 @@
 import type Ajv from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { badRequest } from '../http/errors';
+import type { Microversion } from './microversion';
 
 /** The validator, made (and ajv loaded) on the first body validated, not when a route module is imported (cold start, issue 11). */
 let instance: Ajv | undefined;
@@ -125,6 +126,19 @@ function describe(e: ErrorObject, value: unknown): string {
 }
 
 export type ValidationStyle = 'nova' | 'keystone';
+
+/**
+ * Upstream's request schemas of one method by microversion, oldest first: each applies from its
+ * version until the next one's (nova's @validation.schema(schema, min, max) ranges, contiguous).
+ */
+export type SchemaByVersion = readonly (readonly [string, object])[];
+
+/** The schema that applies at `mv` (the first one when the route is not microversioned). */
+export function schemaAt(mv: Microversion | undefined, byVersion: SchemaByVersion): object {
+  let pick = byVersion[0][1];
+  for (const [min, schema] of byVersion) if (mv?.atLeast(min)) pick = schema;
+  return pick;
+}
 
 /** Validates `body` against `schema`; throws 400 in the service's style. Returns the body typed. */
 export function validateBody<T>(schema: object, body: unknown, style: ValidationStyle = 'nova'): T {

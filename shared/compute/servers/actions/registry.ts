@@ -4,17 +4,19 @@
 import type { RequestContext } from '../../../http/router';
 import type { ApiResponse } from '../../../http/types';
 import type { ComputePolicy } from '../../policy';
-import { badRequest } from '../../../http/errors';
-import { validateBody } from '../../../api/validation';
+import { badRequest, notFound } from '../../../http/errors';
+import { schemaAt, validateBody, type SchemaByVersion } from '../../../api/validation';
 
 export interface ServerAction {
   /** The body key, e.g. 'reboot', 'os-start', 'createImage'. */
   name: string;
   /** The action's upstream policy (compute/policy.ts), e.g. os_compute_api:servers:reboot. */
   policy: ComputePolicy;
-  /** Schema of the whole body ({"reboot": {...}}), mirroring Nova's for this action at 2.1. */
-  schema: object;
+  /** Schema of the whole body ({"reboot": {...}}), mirroring Nova's for this action; several when it changes by microversion. */
+  schema: object | SchemaByVersion;
   handler: (ctx: RequestContext, args: unknown) => Promise<ApiResponse>;
+  /** The microversions the action exists in (Nova's @wsgi.api_version on it); outside them a bare 404. */
+  versions?: { min?: string; max?: string };
 }
 
 const actions = new Map<string, ServerAction>();
@@ -47,6 +49,8 @@ export async function dispatchServerAction(ctx: RequestContext): Promise<ApiResp
   const key = Object.keys(body).find((k) => actions.has(k));
   if (!key) throw badRequest(`There is no such action: ${Object.keys(body)[0]}`);
   const action = actions.get(key)!;
-  validateBody(action.schema, body);
+  // Nova's api_version decorator runs before the body schema: VersionNotFoundForAPIMethod is a bare 404.
+  if (action.versions && ctx.microversion && !ctx.microversion.matches(action.versions.min, action.versions.max)) throw notFound('The resource could not be found.');
+  validateBody(Array.isArray(action.schema) ? schemaAt(ctx.microversion, action.schema as SchemaByVersion) : action.schema, body);
   return action.handler(ctx, (body as Record<string, unknown>)[key]);
 }
