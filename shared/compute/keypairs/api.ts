@@ -1,39 +1,43 @@
-// os-keypairs at 2.1 (api/openstack/compute/keypairs.py, compute/api.py KeypairAPI): per-user SSH key
-// pairs, generated (RSA, private key returned once, never stored) or imported (public key checked).
-// Records live in one partition per user, keyed by name, so names are unique per user.
+// os-keypairs (api/openstack/compute/keypairs.py, compute/api.py KeypairAPI): per-user key pairs,
+// generated (private key returned once, never stored) or imported (public key checked). From 2.2 a key
+// pair has a type, ssh (the default) or x509 (./x509.ts), create answers 201 and delete 204; from 2.10
+// an admin names the user (body or ?user_id=). Records live in one partition per user, keyed by name.
 import { createHash, createPublicKey, generateKeyPair, type JsonWebKey } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { RequestContext, Route } from '../../http/router';
 import type { Services } from '../../services';
 import { json, accepted } from '../../http/respond';
 import { badRequest, conflict, notFound } from '../../http/errors';
-import { validateBody } from '../../api/validation';
+import { schemaAt, validateBody, type SchemaByVersion } from '../../api/validation';
 import { AlreadyExistsError } from '../../store/tables';
 import { computeRoute, projectOf } from '../common';
 import { checkQuota, registerUsageCounter } from '../quotas/engine';
+import { authorize } from '../../api/policy';
+import { generateWinrmX509, x509Fingerprint } from './x509';
 
-/** keypairs.create (2.1): Nova's name rules; at 2.1 there is no type (x509 arrives with 2.2). */
-export const createKeypairSchema = {
+const keypairName = {
+  allOf: [
+    { type: 'string', format: 'name', minLength: 1, maxLength: 255 },
+    { type: 'string', pattern: '^[_\\- a-zA-Z0-9]+$', minLength: 1, maxLength: 255 },
+  ],
+};
+const createSchemaWith = (extra: Record<string, unknown>) => ({
   type: 'object',
   properties: {
-    keypair: {
-      type: 'object',
-      properties: {
-        name: {
-          allOf: [
-            { type: 'string', format: 'name', minLength: 1, maxLength: 255 },
-            { type: 'string', pattern: '^[_\\- a-zA-Z0-9]+$', minLength: 1, maxLength: 255 },
-          ],
-        },
-        public_key: { type: 'string' },
-      },
-      required: ['name'],
-      additionalProperties: false,
-    },
+    keypair: { type: 'object', properties: { name: keypairName, public_key: { type: 'string' }, ...extra }, required: ['name'], additionalProperties: false },
   },
   required: ['keypair'],
   additionalProperties: false,
-};
+});
+const keyType = { type: 'string', enum: ['ssh', 'x509'] };
+/** keypairs.create at 2.1 (schemas/keypairs.py create): no type. */
+export const createKeypairSchema = createSchemaWith({});
+/** create_v22 (2.2-2.9): the type. */
+export const createKeypairSchemaV22 = createSchemaWith({ type: keyType });
+/** create_v210 (2.10-2.91): and the user it is for. */
+export const createKeypairSchemaV210 = createSchemaWith({ type: keyType, user_id: { type: 'string' } });
+
+export type KeypairType = 'ssh' | 'x509';
 
 interface KeypairRecord {
   /** Integer id as Nova shows it (a row id upstream): creation time in microseconds, unique enough per user. */
@@ -43,6 +47,8 @@ interface KeypairRecord {
   public_key: string;
   fingerprint: string;
   created_at: string;
+  /** Absent on records made before 2.2 was served: ssh. */
+  type?: KeypairType;
 }
 
 const repo = (s: Services) => s.tables.repository<KeypairRecord>('keypairs');
@@ -160,7 +166,7 @@ export async function generateSshRsa(): Promise<{ privateKey: string; publicKey:
 
 // ---------------------------------------------------------------------------------------------
 // The API. Nova's policy is "admin or the owner" on the user named by user_id (a query/body
-// parameter only from 2.10), with no role needed; at 2.1 every call acts on the caller's own key pairs.
+// parameter only from 2.10), with no role needed; below 2.10 every call acts on the caller's own key pairs.
 
 const notFoundFor = (name: string, userId: string) => notFound(`Keypair ${name} not found for user ${userId}`);
 /** Names from the path: only ones create could have stored are looked up (others cannot be table keys). */
@@ -169,10 +175,28 @@ const storableName = (name: string) => name.length <= 255 && /^[_\- a-zA-Z0-9]+$
 // Key pairs count per user (the quota engine checks them against the user's and project's limits).
 registerUsageCounter('key_pairs', async (_projectId, userId, s) => (userId ? (await repo(s).list(partition(userId))).length : 0));
 
+const createSchemas: SchemaByVersion = [
+  ['2.1', createKeypairSchema],
+  ['2.2', createKeypairSchemaV22],
+  ['2.10', createKeypairSchemaV210],
+];
+
+/** The user a call acts on: from 2.10 the ?user_id= (its first value) or the body's, else the caller; policy checked on it. */
+function targetUser(ctx: RequestContext, policy: 'index' | 'create' | 'show' | 'delete', named?: string): string {
+  const asked = ctx.microversion?.atLeast('2.10') ? (named ?? ctx.query.getAll('user_id')[0]) : undefined;
+  const userId = asked || ctx.auth!.userId;
+  authorize(ctx, `os_compute_api:os-keypairs:${policy}`, { userId });
+  return userId;
+}
+
+const typeOf = (r: KeypairRecord): KeypairType => r.type ?? 'ssh';
+
 async function create(ctx: RequestContext) {
   const s = ctx.services;
-  const b = validateBody<{ keypair: { name: string; public_key?: string } }>(createKeypairSchema, ctx.body).keypair;
-  const userId = ctx.auth!.userId;
+  const b = validateBody<{ keypair: { name: string; public_key?: string; type?: KeypairType; user_id?: string } }>(schemaAt(ctx.microversion, createSchemas), ctx.body).keypair;
+  const withType = ctx.microversion?.atLeast('2.2') ?? false;
+  const type: KeypairType = b.type ?? 'ssh';
+  const userId = targetUser(ctx, 'create', b.user_id);
   const projectId = projectOf(ctx);
   const name = b.name.trim();
   await checkQuota(s, projectId, userId, { key_pairs: 1 });
@@ -180,13 +204,15 @@ async function create(ctx: RequestContext) {
   let publicKey: string;
   let fingerprint: string;
   if (b.public_key !== undefined) {
-    fingerprint = fingerprintOf(b.public_key);
+    fingerprint = type === 'x509' ? x509Fingerprint(b.public_key) : fingerprintOf(b.public_key);
     publicKey = b.public_key;
+  } else if (type === 'x509') {
+    ({ privateKey, certificate: publicKey, fingerprint } = await generateWinrmX509(userId));
   } else {
     ({ privateKey, publicKey, fingerprint } = await generateSshRsa());
   }
   const now = new Date();
-  const rec: KeypairRecord = { id: now.getTime() * 1000 + Math.floor(Math.random() * 1000), name, user_id: userId, public_key: publicKey, fingerprint, created_at: now.toISOString() };
+  const rec: KeypairRecord = { id: now.getTime() * 1000 + Math.floor(Math.random() * 1000), name, user_id: userId, public_key: publicKey, fingerprint, created_at: now.toISOString(), type };
   try {
     await repo(s).create(partition(userId), name, rec);
   } catch (e) {
@@ -201,17 +227,23 @@ async function create(ctx: RequestContext) {
     throw e;
   }
   const body: Record<string, unknown> = { name, public_key: publicKey, fingerprint, user_id: userId };
+  if (withType) body.type = type;
   if (privateKey !== undefined) body.private_key = privateKey;
-  return json({ keypair: body }, ctx.microversion?.atLeast('2.2') ? 201 : 200);
+  return json({ keypair: body }, withType ? 201 : 200);
 }
 
 async function list(ctx: RequestContext) {
-  const rows = await repo(ctx.services).list(partition(ctx.auth!.userId));
-  return json({ keypairs: rows.map((r) => ({ keypair: { name: r.value.name, public_key: r.value.public_key, fingerprint: r.value.fingerprint } })) });
+  const withType = ctx.microversion?.atLeast('2.2') ?? false;
+  const rows = await repo(ctx.services).list(partition(targetUser(ctx, 'index')));
+  return json({
+    keypairs: rows.map((r) => ({
+      keypair: { name: r.value.name, public_key: r.value.public_key, fingerprint: r.value.fingerprint, ...(withType ? { type: typeOf(r.value) } : {}) },
+    })),
+  });
 }
 
 async function show(ctx: RequestContext) {
-  const userId = ctx.auth!.userId;
+  const userId = targetUser(ctx, 'show');
   const name = ctx.params.name;
   const rec = storableName(name) ? (await repo(ctx.services).get(partition(userId), name))?.value : undefined;
   if (!rec) throw notFoundFor(name, userId);
@@ -226,12 +258,13 @@ async function show(ctx: RequestContext) {
       deleted_at: null,
       updated_at: null,
       id: rec.id,
+      ...(ctx.microversion?.atLeast('2.2') ? { type: typeOf(rec) } : {}),
     },
   });
 }
 
 async function remove(ctx: RequestContext) {
-  const userId = ctx.auth!.userId;
+  const userId = targetUser(ctx, 'delete');
   const name = ctx.params.name;
   if (!storableName(name) || !(await repo(ctx.services).delete(partition(userId), name))) throw notFoundFor(name, userId);
   return ctx.microversion?.atLeast('2.2') ? { status: 204, headers: {} } : accepted();

@@ -82,11 +82,15 @@ export async function resolveImage(ctx: RequestContext, id: string, flavor: Pick
   return { image: img, reference, os, ...(isSnapshotImage(img) ? { snapshot: p.azure_uri } : {}) };
 }
 
-/** The caller's key pair (os-keypairs keeps them per user: table 'keypairs', partition = user id). */
-async function keypairPublicKey(s: Services, userId: string, name: string): Promise<string> {
-  const row = await s.tables.repository<{ public_key: string }>('keypairs').get(encodeURIComponent(userId), name);
+/**
+ * The caller's key pair (os-keypairs keeps them per user: table 'keypairs', partition = user id): its
+ * OpenSSH key for the VM. An x509 key pair (2.2) is a WinRM client certificate, which Nova only hands to
+ * the guest through its metadata service; Azure takes SSH keys only, so the server boots without it.
+ */
+async function keypairPublicKey(s: Services, userId: string, name: string): Promise<string | undefined> {
+  const row = await s.tables.repository<{ public_key: string; type?: string }>('keypairs').get(encodeURIComponent(userId), name);
   if (!row) throw badRequest('Invalid key_name provided.');
-  return row.value.public_key;
+  return row.value.type === 'x509' ? undefined : row.value.public_key;
 }
 
 // ---- networks and security groups ----
