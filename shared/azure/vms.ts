@@ -22,6 +22,8 @@ export interface VmOwner {
   id: string;
   project_id: string;
   name: string;
+  /** The computer name chosen when the server was made (Nova's instance.hostname); older records lack it. */
+  hostname?: string;
   os_type: 'linux' | 'windows';
   flavor: { vm_size: string };
   azure: { vm: string; os_disk: string; admin_username: string };
@@ -120,7 +122,7 @@ export function vmBody(ctx: Pick<DriverContext, 'cfg' | 'armId'>, server: VmOwne
     spec.os.kind === 'attach'
       ? undefined
       : {
-          computerName: computerName(server.name, server.os_type, server.id),
+          computerName: server.hostname ?? computerName(server.name, server.os_type, server.id),
           adminUsername: user,
           adminPassword: spec.adminPassword,
           ...(spec.customData ? { customData: spec.customData } : {}),

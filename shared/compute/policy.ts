@@ -13,6 +13,8 @@ export const COMPUTE_POLICIES = {
   'os_compute_api:servers:detail:get_all_tenants': 'admin',
   'os_compute_api:servers:allow_all_filters': 'admin',
   'os_compute_api:servers:show': 'project_reader_or_admin',
+  'os_compute_api:servers:show:host_status': 'admin',
+  'os_compute_api:servers:show:host_status:unknown-only': 'admin',
   'os_compute_api:servers:create': 'project_member_or_admin',
   'os_compute_api:servers:update': 'project_member_or_admin',
   'os_compute_api:servers:delete': 'project_member_or_admin',

@@ -15,6 +15,7 @@ import { isAdmin, type AuthContext } from '../../api/policy';
 import { conflict, notFound } from '../../http/errors';
 import type { Repository, Stored } from '../../store/tables';
 import { invertHex } from '../../store/order';
+import { deleteUserData } from './userData';
 import type { GroupPolicy } from '../serverGroups/model';
 
 /** nova/compute/vm_states.py */
@@ -115,6 +116,13 @@ export interface ServerRecord {
   fault?: ServerFault;
   progress: number;
   azure: { vm: string; os_disk: string; admin_username: string };
+  /** Nova's display_description (2.19): the name at a create below 2.19; absent on older records (then the name). */
+  description?: string | null;
+  /** Nova's instance.hostname (2.3's OS-EXT-SRV-ATTR:hostname): the VM's computer name, fixed at create; absent on older records. */
+  hostname?: string;
+  /** Nova's instance.user_data (./userData.ts): inline, or kept aside when long; absent on older records (none). */
+  user_data?: string | null;
+  user_data_external?: boolean;
   /** Nova's instance.locked / locked_by (lock_server.py); absent = unlocked. */
   locked?: boolean;
   locked_by?: 'owner' | 'admin' | null;
@@ -177,6 +185,7 @@ export async function updateServer(s: Services, cur: Stored<ServerRecord>, mutat
 }
 
 export async function removeServer(s: Services, cur: Stored<ServerRecord>): Promise<void> {
+  await deleteUserData(s, cur.value);
   await serverRepo(s).delete(cur.partitionKey, cur.rowKey);
   await orderIndex(s).delete(PK_ALL, cur.rowKey);
   await idIndex(s).delete(PK_ID, cur.value.id);

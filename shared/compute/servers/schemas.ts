@@ -1,5 +1,7 @@
-// Request schemas of the server API at 2.1, equivalent to Nova's servers.create / servers.update
-// (nova/api/openstack/compute/schemas/servers.py and the create extensions merged into it at 2.1).
+import type { SchemaByVersion } from '../../api/validation';
+// Request schemas of the server API, equivalent to Nova's servers.create / servers.update by
+// microversion (nova/api/openstack/compute/schemas/servers.py and the create extensions merged into it
+// at 2.1): 2.19 adds the description.
 const BOOLEAN_LIKE = [true, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', false, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'];
 const booleanLike = { type: ['boolean', 'string'], enum: BOOLEAN_LIKE };
 const name = { type: 'string', format: 'name', minLength: 1, maxLength: 255 };
@@ -53,6 +55,12 @@ const schedulerHints = {
     cidr: { type: 'string', pattern: '^/[0-9a-f.:]+$' },
   },
 };
+
+/**
+ * parameter_types.description: null, or up to 255 printable characters of the Basic Multilingual Plane
+ * (Nova's _is_printable: no Unicode category C*, and of Z* only Zs, the spaces).
+ */
+export const description = { type: ['string', 'null'], minLength: 0, maxLength: 255, pattern: '^(?:(?![\\p{C}\\p{Zl}\\p{Zp}])[\\u0000-\\ufffe])*$' };
 
 /** servers.create at 2.1-2.18. */
 export const createServerSchema = {
@@ -125,6 +133,24 @@ export const updateServerSchema = {
   },
 };
 
+/** A copy of a schema `{ <key>: { properties } }` with more properties in its object. */
+export const withProperties = (schema: { properties: object }, key: string, extra: Record<string, unknown>): object => {
+  const inner = (schema.properties as Record<string, { properties: Record<string, unknown> }>)[key];
+  return { ...schema, properties: { ...schema.properties, [key]: { ...inner, properties: { ...inner.properties, ...extra } } } };
+};
+
+/** servers.create by microversion (create_v219: the description). */
+export const createServerSchemas: SchemaByVersion = [
+  ['2.1', createServerSchema],
+  ['2.19', withProperties(createServerSchema, 'server', { description })],
+];
+
+/** servers.update by microversion (update_v219: the description). */
+export const updateServerSchemas: SchemaByVersion = [
+  ['2.1', updateServerSchema],
+  ['2.19', withProperties(updateServerSchema, 'server', { description })],
+];
+
 export interface CreateServerBody {
   server: {
     name: string;
@@ -147,11 +173,13 @@ export interface CreateServerBody {
     return_reservation_id?: boolean | string;
     security_groups?: { name?: string }[];
     user_data?: string;
+    /** 2.19 */
+    description?: string | null;
   };
 }
 
 export interface UpdateServerBody {
-  server: { name?: string; 'OS-DCF:diskConfig'?: 'AUTO' | 'MANUAL'; accessIPv4?: string; accessIPv6?: string };
+  server: { name?: string; 'OS-DCF:diskConfig'?: 'AUTO' | 'MANUAL'; accessIPv4?: string; accessIPv6?: string; description?: string | null };
 }
 
 /** oslo strutils.bool_from_string for the values the schema admits. */

@@ -1,12 +1,16 @@
-// Server bodies as Nova's view builder writes them at 2.1 (nova/api/openstack/compute/views/servers.py
-// plus the extended attributes merged into show/detail): basic (index), full (show/detail, with the
-// OS-EXT-* keys; OS-EXT-SRV-ATTR:* for admins only), plain full (update), and create's short body.
+// Server bodies as Nova's view builder writes them (nova/api/openstack/compute/views/servers.py plus
+// the extended attributes merged into show/detail): basic (index), full (show/detail, with the OS-EXT-*
+// keys; OS-EXT-SRV-ATTR:* for admins only), plain full (update, rebuild), and create's short body. By
+// microversion: 2.3 more OS-EXT-SRV-ATTR keys and volumes' delete_on_termination, 2.9 locked, 2.16
+// host_status (show/detail), 2.19 description.
 import { createHash } from 'node:crypto';
 import type { RequestContext } from '../../http/router';
 import { allowed, isAdmin } from '../../api/policy';
 import { computeUrl } from '../common';
 import { statusOf, type ServerRecord } from './model';
 import { volumesAttachedView } from './volumes';
+import { computerName } from '../../azure/vms';
+import { listServices } from '../../servicegroup/registry';
 
 function links(ctx: RequestContext, id: string) {
   return [
@@ -61,8 +65,37 @@ const PROGRESS_STATUSES = ['ACTIVE', 'BUILD', 'REBUILD', 'RESIZE', 'VERIFY_RESIZ
 /** Nova's launched_at: the UTC datetime's isoformat(), microseconds and offset. */
 const usageTime = (t: string | null) => (t ? t.replace(/\.(\d{3})Z$/, '.$1000+00:00').replace(/(:\d\d)Z$/, '$1.000000+00:00') : null);
 
-/** show/detail (extended = true) or update (extended = false). */
-export function fullView(ctx: RequestContext, s: ServerRecord, extended = true) {
+/** What a view needs beyond the record, read beforehand for the page (see ./userData.ts). */
+export interface ViewExtras {
+  /** user_data by server id, for admins' OS-EXT-SRV-ATTR:user_data from 2.3. */
+  userData?: Map<string, string | null>;
+  /** 2.16's host_status of the compute host (Jacket has one), when the caller may see it. */
+  hostStatus?: { status: HostStatus; unknownOnly: boolean };
+}
+
+export type HostStatus = 'UP' | 'DOWN' | 'MAINTENANCE' | 'UNKNOWN';
+
+/**
+ * The compute host's status as Nova's get_instance_host_status words it (forced down: DOWN, disabled:
+ * MAINTENANCE, else UP or, heartbeats missed, UNKNOWN), for show/detail from 2.16 when the caller passes
+ * servers:show:host_status (any status) or its unknown-only variant (UNKNOWN only); else undefined.
+ */
+export async function hostStatusFor(ctx: RequestContext, rec?: ServerRecord): Promise<ViewExtras['hostStatus']> {
+  if (!ctx.microversion?.atLeast('2.16')) return undefined;
+  const target = rec ? { projectId: rec.project_id } : undefined;
+  const unknownOnly = allowed(ctx, 'os_compute_api:servers:show:host_status', target) ? false : allowed(ctx, 'os_compute_api:servers:show:host_status:unknown-only', target) ? true : undefined;
+  if (unknownOnly === undefined) return undefined;
+  const svc = (await listServices(ctx.services, 'compute')).find((v) => v.binary === 'nova-compute');
+  const status: HostStatus = !svc ? 'UNKNOWN' : svc.forced_down ? 'DOWN' : svc.disabled ? 'MAINTENANCE' : svc.up ? 'UP' : 'UNKNOWN';
+  return { status, unknownOnly };
+}
+
+/** Whether show/detail at this request carry 2.3's OS-EXT-SRV-ATTR:user_data (so its rows are worth reading). */
+export const showsUserData = (ctx: RequestContext) => (ctx.microversion?.atLeast('2.3') ?? false) && allowed(ctx, 'os_compute_api:os-extended-server-attributes');
+
+/** show/detail (extended = true) or update and rebuild (extended = false). */
+export function fullView(ctx: RequestContext, s: ServerRecord, extended = true, extras: ViewExtras = {}) {
+  const mv = ctx.microversion;
   const status = statusOf(s.vm_state, s.task_state);
   const v: Record<string, unknown> = {
     id: s.id,
@@ -89,6 +122,9 @@ export function fullView(ctx: RequestContext, s: ServerRecord, extended = true) 
     if (s.fault.details && (isAdmin(ctx.auth!) || s.fault.code !== 500)) f.details = s.fault.details;
     v.fault = f;
   }
+  if (mv?.atLeast('2.9')) v.locked = Boolean(s.locked);
+  // Nova's display_description; below 2.19 a create sets it to the name (records older than 2.19's support lack it).
+  if (mv?.atLeast('2.19')) v.description = s.description === undefined ? s.name : s.description;
   if (!extended) return v;
   v.key_name = s.key_name;
   v.config_drive = s.config_drive;
@@ -99,11 +135,28 @@ export function fullView(ctx: RequestContext, s: ServerRecord, extended = true) 
   v['OS-EXT-STS:power_state'] = s.power_state;
   v['OS-SRV-USG:launched_at'] = usageTime(s.launched_at);
   v['OS-SRV-USG:terminated_at'] = null;
-  v['os-extended-volumes:volumes_attached'] = volumesAttachedView(s);
+  v['os-extended-volumes:volumes_attached'] = volumesAttachedView(s, mv?.atLeast('2.3') ?? false);
   if (allowed(ctx, 'os_compute_api:os-extended-server-attributes')) {
     v['OS-EXT-SRV-ATTR:host'] = s.host;
     v['OS-EXT-SRV-ATTR:hypervisor_hostname'] = s.host;
     v['OS-EXT-SRV-ATTR:instance_name'] = s.azure.vm;
+    if (mv?.atLeast('2.3')) {
+      // The VM's computer name; no kernel or ramdisk images on Azure (Nova's '' for an image without
+      // them); the OS disk is the root device once the VM is placed (Nova names it at build).
+      v['OS-EXT-SRV-ATTR:hostname'] = s.hostname ?? computerName(s.name, s.os_type, s.id);
+      v['OS-EXT-SRV-ATTR:kernel_id'] = '';
+      v['OS-EXT-SRV-ATTR:launch_index'] = s.launch_index;
+      v['OS-EXT-SRV-ATTR:ramdisk_id'] = '';
+      v['OS-EXT-SRV-ATTR:reservation_id'] = s.reservation_id;
+      v['OS-EXT-SRV-ATTR:root_device_name'] = s.host ? '/dev/sda' : null;
+      v['OS-EXT-SRV-ATTR:user_data'] = extras.userData?.has(s.id) ? extras.userData.get(s.id) : (s.user_data ?? null);
+    }
+  }
+  // host_status (2.16): '' for a server without a host (Nova's HostStatus.NONE).
+  const hs = extras.hostStatus;
+  if (hs) {
+    const status = s.host ? hs.status : '';
+    if (!hs.unknownOnly || status === 'UNKNOWN') v.host_status = status;
   }
   return v;
 }

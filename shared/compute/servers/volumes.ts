@@ -40,5 +40,6 @@ export function freeLun(s: ServerRecord, max: number): number | undefined {
   return undefined;
 }
 
-/** os-extended-volumes:volumes_attached at 2.1: the ids (delete_on_termination appears at 2.3). */
-export const volumesAttachedView = (s: ServerRecord) => volumesOf(s).map((v) => ({ id: v.volume_id }));
+/** os-extended-volumes:volumes_attached: the ids, and from 2.3 delete_on_termination. */
+export const volumesAttachedView = (s: ServerRecord, withDelete: boolean) =>
+  volumesOf(s).map((v) => (withDelete ? { id: v.volume_id, delete_on_termination: v.delete_on_termination } : { id: v.volume_id }));

@@ -22,7 +22,7 @@ import { startWork } from '../../../work/ledger';
 import { registerServerAction } from './registry';
 import { startTask, K2_ACTION } from './taskStart';
 import { REBUILD_KIND, type RebuildSource } from '../work/rebuild';
-import { canonicalIpv6 } from '../schemas';
+import { canonicalIpv6, description, withProperties } from '../schemas';
 
 const metadataSchema = { type: 'object', patternProperties: { '^[a-zA-Z0-9-_:. ]{1,255}$': { type: 'string', maxLength: 255 } }, additionalProperties: false };
 const BOOLEANS = [true, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', false, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'];
@@ -64,6 +64,8 @@ interface RebuildBody {
   'OS-DCF:diskConfig'?: 'AUTO' | 'MANUAL';
   accessIPv4?: string;
   accessIPv6?: string;
+  /** 2.19: null removes it. */
+  description?: string | null;
 }
 
 /** A new OS disk's name: the server id and a per-rebuild suffix (Azure names must differ from the old disk). */
@@ -109,6 +111,7 @@ async function rebuild(ctx: RequestContext, args: unknown) {
       ...(b.accessIPv4 !== undefined ? { accessIPv4: b.accessIPv4 } : {}),
       ...(b.accessIPv6 !== undefined ? { accessIPv6: canonicalIpv6(b.accessIPv6) } : {}),
       ...(b['OS-DCF:diskConfig'] !== undefined ? { disk_config: b['OS-DCF:diskConfig'] } : {}),
+      ...(b.description !== undefined ? { description: b.description } : {}),
     }),
     action: K2_ACTION.REBUILD,
     event: 'compute_rebuild_instance',
@@ -140,4 +143,15 @@ async function rebuild(ctx: RequestContext, args: unknown) {
   return json({ server: { ...view, adminPass: password } }, 202);
 }
 
-registerServerAction({ name: 'rebuild', policy: 'os_compute_api:servers:rebuild', schema: rebuildSchema, handler: rebuild });
+/** rebuild_v219 (2.19-2.53): the description. */
+const rebuildSchemaV219 = withProperties(rebuildSchema, 'rebuild', { description });
+
+registerServerAction({
+  name: 'rebuild',
+  policy: 'os_compute_api:servers:rebuild',
+  schema: [
+    ['2.1', rebuildSchema],
+    ['2.19', rebuildSchemaV219],
+  ],
+  handler: rebuild,
+});

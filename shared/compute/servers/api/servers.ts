@@ -6,14 +6,15 @@ import type { RequestContext, Route } from '../../../http/router';
 import type { Services } from '../../../services';
 import { json, noContent } from '../../../http/respond';
 import { badRequest } from '../../../http/errors';
-import { validateBody } from '../../../api/validation';
+import { schemaAt, validateBody } from '../../../api/validation';
 import { allowed, authorize } from '../../../api/policy';
 import { pageRequest, nextLinks } from '../../../api/pagination';
 import { odata, type Stored } from '../../../store/tables';
 import { computeRoute, computeUrl, projectOf } from '../../common';
 import { getServerAny, serverRepo, updateServer, vmStatesForStatus, visibleServer, novaTime, PK_ALL, type ServerRecord, type OrderIndexRow } from '../model';
-import { canonicalIpv6, createServerSchema, truthy, updateServerSchema, type CreateServerBody, type UpdateServerBody } from '../schemas';
-import { basicView, createView, fullView } from '../views';
+import { canonicalIpv6, createServerSchemas, truthy, updateServerSchemas, type CreateServerBody, type UpdateServerBody } from '../schemas';
+import { basicView, createView, fullView, hostStatusFor, showsUserData } from '../views';
+import { loadUserData } from '../userData';
 import { createServers } from '../service/create';
 import { deleteServer } from '../service/delete';
 
@@ -76,11 +77,11 @@ function filtersOf(ctx: RequestContext): Filters {
     f.odata.push(odata`updated_at ge ${iso}`);
     f.match.push((s) => s.updated_at >= iso);
   }
-  const ip = q.get('ip');
-  if (ip !== null) {
-    const re = regexOf('ip', ip);
-    f.match.push((s) => s.nics.some((n) => n.addr !== undefined && re.test(n.addr)));
-  }
+  // ip, and ip6 (admins' at any version, everyone's from 2.5): Nova asks Neutron for ports whose
+  // addresses match either (ip_address_substr) and lists the servers of both sets.
+  const ips = [q.get('ip'), admin || ctx.microversion?.atLeast('2.5') ? q.get('ip6') : null];
+  const ipRes = ips.flatMap((v, i) => (v === null ? [] : [regexOf(i === 0 ? 'ip' : 'ip6', v)]));
+  if (ipRes.length) f.match.push((s) => s.nics.some((n) => n.addr !== undefined && ipRes.some((re) => re.test(n.addr!))));
   const reservation = q.get('reservation_id');
   if (reservation !== null) {
     f.odata.push(odata`reservation_id eq ${reservation}`);
@@ -160,7 +161,8 @@ async function listServers(ctx: RequestContext, detail: boolean) {
     after = m.rowKey;
   }
   const items = f.empty ? [] : scope !== null ? await listProject(s, scope, f, page.limit, after) : await listAll(s, f, page.limit, after);
-  const body: Record<string, unknown> = { servers: items.map((r) => (detail ? fullView(ctx, r) : basicView(ctx, r))) };
+  const extras = detail ? { userData: showsUserData(ctx) ? await loadUserData(s, items) : undefined, hostStatus: await hostStatusFor(ctx) } : {};
+  const body: Record<string, unknown> = { servers: items.map((r) => (detail ? fullView(ctx, r, true, extras) : basicView(ctx, r))) };
   const next = nextLinks(computeUrl(ctx, detail ? '/servers/detail' : '/servers'), q, items, page);
   if (next) body.servers_links = next;
   return json(body);
@@ -168,7 +170,10 @@ async function listServers(ctx: RequestContext, detail: boolean) {
 
 /** POST /servers (nova/api/openstack/compute/servers.py create): validate, create, render. */
 async function create(ctx: RequestContext) {
-  const whole = validateBody<CreateServerBody & { 'os:scheduler_hints'?: Record<string, unknown>; 'OS-SCH-HNT:scheduler_hints'?: Record<string, unknown> }>(createServerSchema, ctx.body);
+  const whole = validateBody<CreateServerBody & { 'os:scheduler_hints'?: Record<string, unknown>; 'OS-SCH-HNT:scheduler_hints'?: Record<string, unknown> }>(
+    schemaAt(ctx.microversion, createServerSchemas),
+    ctx.body,
+  );
   const body = whole.server;
   // Nova reads os:scheduler_hints, else the older OS-SCH-HNT:scheduler_hints.
   const made = await createServers(ctx, body, whole['os:scheduler_hints'] ?? whole['OS-SCH-HNT:scheduler_hints'] ?? {});
@@ -183,11 +188,13 @@ async function remove(ctx: RequestContext) {
 }
 
 async function show(ctx: RequestContext) {
-  return json({ server: fullView(ctx, (await visibleServer(ctx)).value) });
+  const rec = (await visibleServer(ctx)).value;
+  const userData = showsUserData(ctx) ? await loadUserData(ctx.services, [rec]) : undefined;
+  return json({ server: fullView(ctx, rec, true, { userData, hostStatus: await hostStatusFor(ctx, rec) }) });
 }
 
 async function update(ctx: RequestContext) {
-  const b = validateBody<UpdateServerBody>(updateServerSchema, ctx.body).server;
+  const b = validateBody<UpdateServerBody>(schemaAt(ctx.microversion, updateServerSchemas), ctx.body).server;
   const cur = await visibleServer(ctx);
   const stored = await updateServer(ctx.services, cur, (v) => ({
     ...v,
@@ -195,6 +202,8 @@ async function update(ctx: RequestContext) {
     ...(b.accessIPv4 !== undefined ? { accessIPv4: b.accessIPv4 } : {}),
     ...(b.accessIPv6 !== undefined ? { accessIPv6: canonicalIpv6(b.accessIPv6) } : {}),
     ...(b['OS-DCF:diskConfig'] !== undefined ? { disk_config: b['OS-DCF:diskConfig'] } : {}),
+    // 2.19: null removes it.
+    ...(b.description !== undefined ? { description: b.description } : {}),
   }));
   return json({ server: fullView(ctx, (stored ?? cur).value, false) });
 }

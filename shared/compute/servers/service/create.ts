@@ -33,6 +33,8 @@ import { BUILD_KIND, type BuildData } from '../work/build';
 import { recordUsageStart } from '../../usage/api';
 import { bootVolumeRequest, reserveBootVolume, resolveBootVolume, unreserveBootVolume, withBootVolume, type BootVolume } from '../bootVolume';
 import { BOOT_VOLUME_KIND } from '../work/volumeAttach';
+import { saveUserData } from '../userData';
+import { computerName } from '../../../azure/vms';
 import { joinGroup, leaveGroup, resolveGroupHint } from '../../serverGroups/service';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -319,6 +321,10 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
       image_id: image.image.id,
       os_type: image.os,
       key_name: body.key_name ?? null,
+      // servers.py create: display_description is the name below 2.19, the given one (or null) from it.
+      description: ctx.microversion?.atLeast('2.19') ? (body.description ?? null) : body.name,
+      hostname: computerName(n > 1 ? `${body.name}-${i + 1}` : body.name, image.os, id),
+      ...(await saveUserData(s, id, body.user_data)),
       metadata,
       security_groups: shownGroups,
       nics: serverNics,
@@ -476,7 +482,8 @@ async function launch(s: Services, srv: ServerRecord, action: ActionRef, spec: L
     ...(spec.snapshot ? { snapshot: spec.snapshot } : {}),
     ...(spec.bootDisk ? { bootDisk: spec.bootDisk } : {}),
     ...(provisioned && spec.publicKey ? { sshPublicKey: spec.publicKey } : {}),
-    ...(provisioned && spec.customData ? { customData: spec.customData } : {}),
+    // A long user_data stays out of the queue message (64 KiB): the build reads it where it is kept.
+    ...(provisioned && spec.customData ? (srv.user_data_external ? { customDataStored: true } : { customData: spec.customData }) : {}),
     ...(spec.zone.azureZone ? { azureZone: spec.zone.azureZone } : {}),
     ...(spec.hibernation ? { hibernation: true } : {}),
   };

@@ -35,6 +35,7 @@ import { releaseServerVolumes } from './volumeAttach';
 import { computeHostSchedulable } from '../../../servicegroup/registry';
 import { placementName, placementTags } from '../../../azure/placement';
 import { isStrict, placementKindOf } from '../../serverGroups/model';
+import { loadUserData } from '../userData';
 import { leaveGroup } from '../../serverGroups/service';
 
 export const BUILD_KIND = 'server-build';
@@ -54,6 +55,8 @@ export interface BuildData {
   sealed?: string;
   sshPublicKey?: string;
   customData?: string;
+  /** The user_data is too long for the work item: read from where it is kept (../userData.ts). */
+  customDataStored?: boolean;
   azureZone?: string;
   hibernation?: boolean;
   /** The private IP each NIC PUT answered with, by NIC name. */
@@ -157,7 +160,7 @@ async function vmStep(s: Services, item: WorkItem, srv: ServerRecord): Promise<W
     os: osSource(srv, d),
     adminPassword: d.sealed ? unseal(s.config, d.sealed) : undefined,
     sshPublicKey: srv.os_type === 'linux' ? d.sshPublicKey : undefined,
-    customData: d.customData,
+    customData: d.customData ?? (d.customDataStored ? (await loadUserData(s, [srv])).get(srv.id)?.replace(/\s+/g, '') || undefined : undefined),
     azureZone: d.azureZone,
     hibernation: d.hibernation,
     nicIds: d.nics.map((n) => vms.nicId(n.name)),
