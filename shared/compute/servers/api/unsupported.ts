@@ -3,22 +3,31 @@
 // changing nothing. docs/servers.md lists each with the reason.
 //   pause/unpause, rescue/unrescue, os-get{VNC,SPICE,Serial}Console  501 "The requested functionality
 //       is not supported." (common.raise_feature_not_supported, what these controllers answer for a
-//       driver's NotImplementedError); os-getRDPConsole 400 (removed upstream with Hyper-V).
-//   POST /servers/{id}/remote-consoles   from 2.6: 404 at 2.1, as Nova answers below a method's version.
-//   trigger_crash_dump                   from 2.17: 404 at 2.1; later 400 TriggerCrashDumpNotSupported.
+//       driver's NotImplementedError); os-getRDPConsole 400 (removed upstream with Hyper-V). The
+//       console actions exist up to 2.5 (a bare 404 from 2.6, as Nova's api_version answers).
+//   POST /servers/{id}/remote-consoles   from 2.6 (mks from 2.8): 404 below it, as Nova answers below a
+//       method's version; rdp 400, a type the protocol lacks 400, then 501 as the actions.
+//   trigger_crash_dump                   from 2.17 (404 below): 202, its event Error (no NMI on Azure).
 //   addFixedIp/removeFixedIp             one IP per port on Azure: NoMoreFixedIps / FixedIpNotFoundForInstance.
 //   injectNetworkInfo                    202, nothing to do (the base driver's no-op; Azure's DHCP informs the guest).
 //   resetNetwork                         410 (removed upstream).
-//   evacuate                             the Azure "host" is never down: 400 ComputeServiceInUse.
+//   evacuate                             400 ComputeServiceInUse while the compute host is up; when it is
+//       down, accepted and then NoValidHost (ERROR), there being no other host.
 //   os-migrateLive                       400 MigrationPreCheckError (no live migration on demand on Azure).
 import type { RequestContext, Route } from '../../../http/router';
 import type { ApiResponse } from '../../../http/types';
 import type { ComputePolicy } from '../../policy';
 import { registerServerAction } from '../actions/registry';
 import { guard } from '../work/power';
-import { checkInstanceLock, checkInstanceState, visibleServer, type VmState } from '../model';
+import { checkInstanceLock, checkInstanceState, updateServer, visibleServer, type ServerRecord, type VmState } from '../model';
+import { truthy } from '../schemas';
+import { generatePassword } from '../passwords';
+import { faultOf } from '../work/common';
+import { finishAction, startAction } from '../instanceActions';
+import { listServices } from '../../../servicegroup/registry';
 import { ApiError, badRequest, conflict, notFound, notImplemented } from '../../../http/errors';
-import { accepted } from '../../../http/respond';
+import { accepted, json } from '../../../http/respond';
+import { schemaAt, validateBody, type SchemaByVersion } from '../../../api/validation';
 import { computeRoute } from '../../common';
 
 const NOT_SUPPORTED = 'The requested functionality is not supported.';
@@ -64,45 +73,63 @@ unsupported('rescue', 'os_compute_api:os-rescue', objectAction('rescue', { admin
 });
 unsupported('unrescue', 'os_compute_api:os-unrescue', emptyActionSchema('unrescue'), { method: 'unrescue', vm: ['rescued'] });
 
-/** remote_consoles.py get_*_console: no host is 409 InstanceNotReady; a deleting/migrating server 409; then the driver's 501. */
-function console(name: string, types: string[]) {
+/**
+ * compute/api.py get_*_console's checks: no host is 409 InstanceNotReady, a deleting or migrating
+ * server 409; the caller then answers as the compute manager and the driver do.
+ */
+function consoleChecks(srv: ServerRecord, method: string): void {
+  if (!srv.host) throw conflict(`Instance ${srv.id} is not ready`);
+  const t = srv.task_state;
+  if (t === 'deleting' || t === 'migrating') throw conflict(`Cannot '${method}' instance ${srv.id} while it is in task_state ${t}`);
+}
+
+/** remote_consoles.py get_*_console (2.1-2.5 actions): the checks, then the driver's 501. */
+function console(name: string, types: string[], method: string) {
   registerServerAction({
     name,
     policy: 'os_compute_api:os-remote-consoles',
     schema: objectAction(name, { type: { type: 'string', enum: types } }, ['type']),
+    // Replaced by POST /servers/{id}/remote-consoles at 2.6.
+    versions: { max: '2.5' },
     handler: async (ctx) => {
-      const cur = await visibleServer(ctx);
-      if (!cur.value.host) throw conflict(`Instance ${cur.value.id} is not ready`);
-      const t = cur.value.task_state;
-      if (t === 'deleting' || t === 'migrating') throw conflict(`Cannot 'get_vnc_console' instance ${cur.value.id} while it is in task_state ${t}`);
+      consoleChecks((await visibleServer(ctx)).value, method);
       throw featureNotSupported();
     },
   });
 }
-console('os-getVNCConsole', ['novnc', 'xvpvnc']);
-console('os-getSPICEConsole', ['spice-html5']);
-console('os-getSerialConsole', ['serial']);
+console('os-getVNCConsole', ['novnc', 'xvpvnc'], 'get_vnc_console');
+console('os-getSPICEConsole', ['spice-html5'], 'get_spice_console');
+console('os-getSerialConsole', ['serial'], 'get_serial_console');
 
 registerServerAction({
   name: 'os-getRDPConsole',
   policy: 'os_compute_api:os-remote-consoles',
   schema: anyValueSchema('os-getRDPConsole'),
+  versions: { max: '2.5' },
   // Removed upstream with the Hyper-V driver (29.0.0): a bare webob 400.
   handler: async () => {
     throw badRequest('The server could not comply with the request since it is either malformed or otherwise incorrect.');
   },
 });
 
+/**
+ * trigger_crash_dump (2.17; a bare 404 below it, as Nova's versioned method is not found). Azure has
+ * no API to send a VM an NMI, so it answers as Nova with a driver lacking it: the compute API's checks
+ * (lock, host, state: 409), then the action recorded and the cast answered 202; the compute manager's
+ * driver call raises NotImplementedError, so the event compute_trigger_crash_dump ends Error and the
+ * server is left as it was.
+ */
 registerServerAction({
   name: 'trigger_crash_dump',
   policy: 'os_compute_api:servers:trigger_crash_dump',
   schema: { type: 'object', properties: { trigger_crash_dump: { type: 'null' } }, required: ['trigger_crash_dump'], additionalProperties: false },
+  versions: { min: '2.17' },
   handler: async (ctx) => {
-    // From 2.17; below it Nova's versioned method is not found: a bare 404.
-    if (!ctx.microversion?.atLeast('2.17')) throw notFound('The resource could not be found.');
     const cur = await visibleServer(ctx);
     guard(ctx, cur.value, { method: 'trigger_crash_dump', vm: ['active', 'paused', 'rescued', 'resized', 'error'], host: true });
-    throw badRequest('Triggering crash dump is not supported');
+    const action = await startAction(ctx.services, cur.value, 'trigger_crash_dump', ctx.requestId, ctx.auth!.userId, 'compute_trigger_crash_dump');
+    await finishAction(ctx.services, action, false, 'NotImplementedError: Azure cannot send a virtual machine a non-maskable interrupt.');
+    return accepted();
   },
 });
 
@@ -151,19 +178,44 @@ registerServerAction({
   },
 });
 
+/**
+ * evacuate (evacuate.py _evacuate): rebuilds a server away from a compute host that is down. Jacket
+ * has one compute host, so while it is up the answer is Nova's 400 ComputeServiceInUse; when it is down
+ * (missed heartbeats, or forced down from 2.11) the request is taken as Nova takes it and its
+ * scheduling then finds no other host: the server ends in ERROR with NoValidHost, the instance action
+ * `evacuate` in Error. Before 2.14 the body needs onSharedStorage and the answer carries adminPass;
+ * from 2.14 onSharedStorage is refused by the schema and the answer has no body.
+ */
 registerServerAction({
   name: 'evacuate',
   policy: 'os_compute_api:os-evacuate',
-  schema: objectAction('evacuate', { adminPass: { type: 'string' }, host: hostName, onSharedStorage: boolish }, ['onSharedStorage']),
+  schema: [
+    ['2.1', objectAction('evacuate', { adminPass: { type: 'string' }, host: hostName, onSharedStorage: boolish }, ['onSharedStorage'])],
+    ['2.14', objectAction('evacuate', { adminPass: { type: 'string' }, host: hostName })],
+  ],
   handler: async (ctx, args) => {
-    const a = args as { host?: string };
+    const a = args as { host?: string; adminPass?: string; onSharedStorage?: boolean | string };
+    const v214 = ctx.microversion?.atLeast('2.14') ?? false;
     const cur = await visibleServer(ctx);
+    const onSharedStorage = !v214 && truthy(a.onSharedStorage);
+    if (a.adminPass !== undefined && onSharedStorage) throw badRequest("admin password can't be changed on existing disk");
+    const password = a.adminPass ?? (onSharedStorage ? null : generatePassword());
     const azureHost = `azure-${ctx.services.config.azure.location}`;
     if (a.host !== undefined && a.host !== azureHost) throw notFound(`Compute host ${a.host} not found.`);
     if (a.host !== undefined && a.host === cur.value.host) throw badRequest("The target host can't be the same one.");
     checkInstanceState(cur.value, 'evacuate', { vm: ['active', 'stopped', 'error'], task: [null] });
-    // Evacuation rebuilds a server away from a dead host; Azure's host service never is.
-    throw badRequest(`Compute service of ${cur.value.host ?? azureHost} is still in use.`);
+    const svc = (await listServices(ctx.services, 'compute')).find((x) => x.binary === 'nova-compute' && x.host === (cur.value.host ?? azureHost));
+    if (!svc || svc.up) throw badRequest(`Compute service of ${cur.value.host ?? azureHost} is still in use.`);
+    // Accepted; the conductor's rebuild then finds no host but the one that is down.
+    const action = await startAction(ctx.services, cur.value, 'evacuate', ctx.requestId, ctx.auth!.userId, 'rebuild_server');
+    await updateServer(ctx.services, cur, (v) => ({
+      ...v,
+      vm_state: 'error',
+      task_state: null,
+      fault: faultOf({ code: 'NoValidHost', message: 'No valid host was found. There are not enough hosts available.' }),
+    }));
+    await finishAction(ctx.services, action, false, 'NoValidHost');
+    return v214 ? { status: 200, headers: {} } : json({ adminPass: password });
   },
 });
 
@@ -184,11 +236,45 @@ registerServerAction({
 
 // ---- routes beside the action route ----
 
-/** attach_interfaces.py create at 2.1: body checks, lock and state, then the driver's refusal. */
-/** POST /servers/{id}/remote-consoles exists from 2.6 only. */
+/** remote_consoles.create_v26 and create_v28 (2.8 adds mks/webmks). */
+const remoteConsoleSchema = (protocols: string[], types: string[]) => ({
+  type: 'object',
+  properties: {
+    remote_console: {
+      type: 'object',
+      properties: { protocol: { type: 'string', enum: protocols }, type: { type: 'string', enum: types } },
+      required: ['protocol', 'type'],
+      additionalProperties: false,
+    },
+  },
+  required: ['remote_console'],
+  additionalProperties: false,
+});
+const remoteConsoleSchemas: SchemaByVersion = [
+  ['2.6', remoteConsoleSchema(['vnc', 'spice', 'serial', 'rdp'], ['novnc', 'xvpvnc', 'spice-html5', 'serial', 'rdp-html5'])],
+  ['2.8', remoteConsoleSchema(['vnc', 'spice', 'serial', 'rdp', 'mks'], ['novnc', 'xvpvnc', 'spice-html5', 'serial', 'rdp-html5', 'webmks'])],
+];
+/** Each protocol's compute API method and the one console type its compute manager accepts. */
+const CONSOLE_PROTOCOLS: Record<string, { method: string; type: string }> = {
+  vnc: { method: 'get_vnc_console', type: 'novnc' },
+  spice: { method: 'get_spice_console', type: 'spice-html5' },
+  serial: { method: 'get_serial_console', type: 'serial' },
+  mks: { method: 'get_mks_console', type: 'webmks' },
+};
+
+/**
+ * POST /servers/{id}/remote-consoles (remote_consoles.py create), from 2.6 (a bare 404 below it, as
+ * Nova's versioned method is not found): rdp is 400 (removed upstream); then the compute API's checks
+ * (409), the compute manager's console type check (400 ConsoleTypeInvalid), and the driver's 501.
+ */
 async function remoteConsole(ctx: RequestContext): Promise<ApiResponse> {
   if (!ctx.microversion?.atLeast('2.6')) throw notFound('The resource could not be found.');
-  await visibleServer(ctx);
+  const b = validateBody<{ remote_console: { protocol: string; type: string } }>(schemaAt(ctx.microversion, remoteConsoleSchemas), ctx.body).remote_console;
+  const srv = (await visibleServer(ctx)).value;
+  if (b.protocol === 'rdp') throw badRequest(`Unavailable console type ${b.protocol}.`);
+  const p = CONSOLE_PROTOCOLS[b.protocol];
+  consoleChecks(srv, p.method);
+  if (b.type !== p.type) throw badRequest(`Invalid console type ${b.type}`);
   throw featureNotSupported();
 }
 
