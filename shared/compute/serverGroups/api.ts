@@ -1,15 +1,16 @@
-// os-server-groups at 2.1 (nova/api/openstack/compute/server_groups.py): parse, validate (Nova's 2.1
-// schema), authorize (Nova's policies), render. The business rules are ./service.ts.
+// os-server-groups (nova/api/openstack/compute/server_groups.py): parse, validate (Nova's schema for
+// the request's microversion: soft policies from 2.15), authorize (Nova's policies), render (project_id
+// and user_id from 2.13). The business rules are ./service.ts.
 import type { RequestContext, Route } from '../../http/router';
 import { json } from '../../http/respond';
 import { badRequest } from '../../http/errors';
-import { validateBody } from '../../api/validation';
+import { schemaAt, validateBody, type SchemaByVersion } from '../../api/validation';
+import type { Microversion } from '../../api/microversion';
 import { computeRoute } from '../common';
 import { createGroup, deleteGroup, groupsFor, visibleGroup } from './service';
 import type { GroupPolicy, ServerGroupRecord } from './model';
 
-/** server_groups.create (2.1-2.14): one policy, affinity or anti-affinity (the soft ones are 2.15). */
-export const createServerGroupSchema = {
+const createSchemaFor = (policies: GroupPolicy[]) => ({
   type: 'object',
   properties: {
     server_group: {
@@ -18,7 +19,7 @@ export const createServerGroupSchema = {
         name: { type: 'string', format: 'name', minLength: 1, maxLength: 255 },
         policies: {
           type: 'array',
-          items: [{ type: 'string', enum: ['anti-affinity', 'affinity'] }],
+          items: [{ type: 'string', enum: policies }],
           uniqueItems: true,
           additionalItems: false,
           minItems: 1,
@@ -31,11 +32,26 @@ export const createServerGroupSchema = {
   },
   required: ['server_group'],
   additionalProperties: false,
-};
+});
+/** server_groups.create (2.1-2.14): one policy, affinity or anti-affinity. */
+export const createServerGroupSchema = createSchemaFor(['anti-affinity', 'affinity']);
+/** server_groups.create_v215 (2.15-2.63): and the soft ones. */
+export const createServerGroupSchemaV215 = createSchemaFor(['anti-affinity', 'affinity', 'soft-anti-affinity', 'soft-affinity']);
+const createSchemas: SchemaByVersion = [
+  ['2.1', createServerGroupSchema],
+  ['2.15', createServerGroupSchemaV215],
+];
 
-/** Nova's _format_server_group below 2.13: no project/user; `metadata` always {}; members the servers not deleted. */
-export function groupView(g: ServerGroupRecord) {
-  return { id: g.id, name: g.name, policies: [g.policy], members: g.members.map((m) => m.id), metadata: {} };
+/** Nova's _format_server_group: `metadata` always {}; members the servers not deleted; project_id and user_id from 2.13. */
+export function groupView(g: ServerGroupRecord, mv?: Microversion) {
+  return {
+    id: g.id,
+    name: g.name,
+    policies: [g.policy],
+    members: g.members.map((m) => m.id),
+    metadata: {},
+    ...(mv?.atLeast('2.13') ? { project_id: g.project_id, user_id: g.user_id } : {}),
+  };
 }
 
 /** Nova's common.get_limit_and_offset under the 2.1 query schema (digits only), limit capped at 1000. */
@@ -54,18 +70,18 @@ function limitOffset(ctx: RequestContext): { limit: number; offset: number } {
 async function index(ctx: RequestContext) {
   const { limit, offset } = limitOffset(ctx);
   const groups = await groupsFor(ctx);
-  return json({ server_groups: groups.slice(offset, offset + limit).map(groupView) });
+  return json({ server_groups: groups.slice(offset, offset + limit).map((g) => groupView(g, ctx.microversion)) });
 }
 
 async function create(ctx: RequestContext) {
-  const b = validateBody<{ server_group: { name: string; policies: GroupPolicy[] } }>(createServerGroupSchema, ctx.body).server_group;
+  const b = validateBody<{ server_group: { name: string; policies: GroupPolicy[] } }>(schemaAt(ctx.microversion, createSchemas), ctx.body).server_group;
   const g = await createGroup(ctx, b);
-  return json({ server_group: groupView(g) });
+  return json({ server_group: groupView(g, ctx.microversion) });
 }
 
 async function show(ctx: RequestContext) {
   const cur = await visibleGroup(ctx, 'os_compute_api:os-server-groups:show');
-  return json({ server_group: groupView(cur.value) });
+  return json({ server_group: groupView(cur.value, ctx.microversion) });
 }
 
 async function remove(ctx: RequestContext) {

@@ -1,4 +1,4 @@
-// /os-services (admin) as Nova 2.1 renders it, over the services of shared/servicegroup/registry.ts:
+// /os-services (admin) as Nova renders it (forced_down and force-down from 2.11), over the services of shared/servicegroup/registry.ts:
 // nova-scheduler and nova-conductor (the HTTP functions, host "jacket", zone "internal") and
 // nova-compute (the queue worker and timers, host azure-<location>, the compute zones). State is up or
 // down from their heartbeats; status is the operator's enable/disable. Disabling nova-compute makes new
@@ -6,29 +6,41 @@
 import type { RequestContext, Route } from '../../http/router';
 import { json, noContent } from '../../http/respond';
 import { ApiError, badRequest, conflict, notFound } from '../../http/errors';
-import { validateBody } from '../../api/validation';
+import { schemaAt, validateBody, type SchemaByVersion } from '../../api/validation';
+import type { Microversion } from '../../api/microversion';
 import { computeRoute } from '../common';
 import { deleteService, listServices, serviceDefs, setServiceState, type ServiceStatus } from '../../servicegroup/registry';
 import { serverRepo } from '../servers/model';
 
-/** services.update at 2.1 (nova/api/openstack/compute/schemas/services.py). */
-const updateSchema = {
-  type: 'object',
-  properties: {
-    host: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-._]*$' },
-    binary: { type: 'string', minLength: 1, maxLength: 255 },
-    disabled_reason: { type: 'string', minLength: 1, maxLength: 255 },
-  },
-  required: ['host', 'binary'],
-  additionalProperties: false,
+const updateProperties = {
+  host: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-._]*$' },
+  binary: { type: 'string', minLength: 1, maxLength: 255 },
+  disabled_reason: { type: 'string', minLength: 1, maxLength: 255 },
 };
+const BOOLEAN_LIKE = [true, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', false, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'];
+/** services.update (2.1-2.10) and update_v211 (2.11-2.52: forced_down) (nova/api/openstack/compute/schemas/services.py). */
+const updateSchemas: SchemaByVersion = [
+  ['2.1', { type: 'object', properties: updateProperties, required: ['host', 'binary'], additionalProperties: false }],
+  [
+    '2.11',
+    {
+      type: 'object',
+      properties: { ...updateProperties, forced_down: { type: ['boolean', 'string'], enum: BOOLEAN_LIKE } },
+      required: ['host', 'binary'],
+      additionalProperties: false,
+    },
+  ],
+];
+/** oslo's bool_from_string for the values the schema admits. */
+const boolOf = (v: boolean | string) => v === true || (typeof v === 'string' && ['true', '1', 'on', 'yes'].includes(v.toLowerCase()));
 
 /** Nova's datetime as its JSON renders it: ISO 8601 with microseconds and no zone. */
 export const novaDateTime = (iso: string) => new Date(iso).toISOString().replace('Z', '000');
 
-/** ServiceController._get_service_detail at 2.1 (no forced_down before 2.11, integer ids before 2.53). */
-export function serviceView(v: ServiceStatus) {
+/** ServiceController._get_service_detail (forced_down from 2.11; integer ids before 2.53). */
+export function serviceView(v: ServiceStatus, mv?: Microversion) {
   return {
+    ...(mv?.atLeast('2.11') ? { forced_down: v.forced_down } : {}),
     binary: v.binary,
     host: v.host,
     id: v.id,
@@ -47,19 +59,36 @@ async function index(ctx: RequestContext) {
   const host = lastParam(ctx, 'host');
   const binary = lastParam(ctx, 'binary');
   const all = await listServices(ctx.services, 'compute');
-  return json({ services: all.filter((v) => (!host || v.host === host) && (!binary || v.binary === binary)).map(serviceView) });
+  return json({ services: all.filter((v) => (!host || v.host === host) && (!binary || v.binary === binary)).map((v) => serviceView(v, ctx.microversion)) });
 }
 
-/** PUT /os-services/{enable|disable|disable-log-reason} (force-down only from 2.11: "Unknown action" here). */
-async function update(ctx: RequestContext) {
-  const body = validateBody<{ host: string; binary: string; disabled_reason?: string }>(updateSchema, ctx.body);
-  const action = ctx.params.action;
-  if (!['enable', 'disable', 'disable-log-reason'].includes(action)) throw notFound('Unknown action');
-  if (action === 'disable-log-reason' && body.disabled_reason === undefined) throw badRequest('Missing disabled reason field');
+/** The compute service the body names, after Nova's binary check (400) and host mapping (404). */
+async function namedService(ctx: RequestContext, body: { host: string; binary: string }): Promise<ServiceStatus> {
   if (body.binary !== 'nova-compute') throw badRequest(`Updating a ${body.binary} service is not supported. Only nova-compute services can be updated.`);
   // Only a registered compute host has Nova's host mapping.
   const svc = (await listServices(ctx.services, 'compute')).find((v) => v.binary === body.binary && v.host === body.host);
   if (!svc) throw new ApiError(404, `Host '${body.host}' is not mapped to any cell`);
+  return svc;
+}
+
+/**
+ * PUT /os-services/{enable|disable|disable-log-reason}, and from 2.11 force-down ("Unknown action"
+ * below it). A forced-down compute service is down (listServices), so nothing is scheduled to it. No
+ * evacuation ever completes on Jacket, so forcing one up never meets Nova's `done` evacuation check.
+ */
+async function update(ctx: RequestContext) {
+  const body = validateBody<{ host: string; binary: string; disabled_reason?: string; forced_down?: boolean | string }>(schemaAt(ctx.microversion, updateSchemas), ctx.body);
+  const action = ctx.params.action;
+  const actions = ['enable', 'disable', 'disable-log-reason', ...(ctx.microversion?.atLeast('2.11') ? ['force-down'] : [])];
+  if (!actions.includes(action)) throw notFound('Unknown action');
+  if (action === 'force-down') {
+    if (body.forced_down === undefined) throw badRequest('Missing forced_down field');
+    const forcedDown = boolOf(body.forced_down);
+    await setServiceState(ctx.services, await namedService(ctx, body), { forced_down: forcedDown });
+    return json({ service: { host: body.host, binary: body.binary, forced_down: forcedDown } });
+  }
+  if (action === 'disable-log-reason' && body.disabled_reason === undefined) throw badRequest('Missing disabled reason field');
+  const svc = await namedService(ctx, body);
   const reason = action === 'disable-log-reason' ? body.disabled_reason! : null;
   const disabled = action !== 'enable';
   await setServiceState(ctx.services, svc, { disabled, disabled_reason: reason });

@@ -63,6 +63,8 @@ export interface BuildData {
   ips?: Record<string, string>;
   /** VM PUTs sent that Azure then did not show (re-sent up to MAX_RESENDS times). */
   resends?: number;
+  /** A soft server group member Azure could not place in the group's set/PPG: built without it. */
+  unplaced?: boolean;
 }
 
 /** A VM PUT Azure accepted but never showed is sent again this many times before the build gives up. */
@@ -129,6 +131,14 @@ function placementRefusal(srv: ServerRecord, code: string | undefined, message: 
 }
 
 /**
+ * A soft-affinity / soft-anti-affinity member (2.15) is placed with its group when Azure can and
+ * without it when Azure cannot, as Nova's soft weighers only prefer hosts: true when this refusal is
+ * one to build again outside the group's set/PPG.
+ */
+const softUnplaceable = (srv: ServerRecord, d: BuildData, code: string | undefined) =>
+  !!srv.server_group && !isStrict(srv.server_group.policy) && !d.unplaced && !!code && ALLOCATION_CODES.includes(code);
+
+/**
  * The server group's placement on Azure, made by the first member's build (PUT is idempotent, so
  * every member sends it; one synchronous write): a proximity placement group for affinity, an
  * aligned availability set for anti-affinity. An availability set cannot hold a VM pinned to a
@@ -137,7 +147,7 @@ function placementRefusal(srv: ServerRecord, code: string | undefined, message: 
  */
 async function groupPlacement(s: Services, srv: ServerRecord, d: BuildData): Promise<{ availabilitySetId?: string; proximityPlacementGroupId?: string }> {
   const g = srv.server_group;
-  if (!g) return {};
+  if (!g || d.unplaced) return {};
   const kind = placementKindOf(g.policy);
   if (kind === 'availabilitySet' && d.azureZone) {
     if (isStrict(g.policy)) {
@@ -173,6 +183,10 @@ async function vmStep(s: Services, item: WorkItem, srv: ServerRecord): Promise<W
     // Azure may hold the VM already (an earlier PUT of this build that Azure took): adopt it.
     if (!(await ownVm(s, srv))) {
       const f = azureFailure(e);
+      if (softUnplaceable(srv, d, f.code)) {
+        log.info('soft server group member built outside its group', { server: srv.id, code: f.code, requestId: item.requestId });
+        return again(item, 0, { step: 'vm', ...withData(item, { unplaced: true }) });
+      }
       placementRefusal(srv, f.code, f.message);
       throw e;
     }
@@ -200,6 +214,12 @@ async function pollStep(s: Services, item: WorkItem, srv: ServerRecord): Promise
   }
   if (st.provisioningState === 'Failed' || st.provisioningState === 'Canceled') {
     log.warn('server build failed on Azure', { server: srv.id, code: st.error?.code, requestId: item.requestId });
+    if (softUnplaceable(srv, dataOf(item), st.error?.code)) {
+      // The failed VM goes (with the NICs and OS disk it would delete), then the build starts again
+      // from its NICs without the group's placement.
+      await s.azure.vms.deleteVm(srv.azure.vm);
+      return again(item, pollDelay(s), { step: 'unplace', ...withData(item, { unplaced: true }) });
+    }
     placementRefusal(srv, st.error?.code, st.error?.message);
     refused(st.error?.code ?? st.provisioningState, st.error?.message ?? `The virtual machine provisioning ended ${st.provisioningState}.`);
   }
@@ -269,6 +289,7 @@ async function buildStep(item: WorkItem, s: Services): Promise<WorkResult> {
   if (step.startsWith('nic:')) return nicStep(s, item, srv, Number(step.slice(4)) || 0);
   if (step === 'disk' || step === 'diskwait') return diskStep(s, item, srv, step === 'diskwait');
   if (step === 'vm') return vmStep(s, item, srv);
+  if (step === 'unplace') return (await s.azure.vms.vm(srv.azure.vm)) ? again(item, pollDelay(s)) : again(item, 0, { step: 'nic:0' });
   return pollStep(s, item, srv);
 }
 
