@@ -1,7 +1,7 @@
 // Helpers every Nova resource module uses: its routes, project scoping and pagination.
 import { routeMaker, type RequestContext } from '../http/router';
 import { COMPUTE } from '../api/microversion';
-import { forbidden } from '../http/errors';
+import { ApiError, forbidden } from '../http/errors';
 import type { ComputePolicy, ImageProxyPolicy } from './policy';
 
 export const COMPUTE_PREFIX = '/compute/v2.1';
@@ -23,3 +23,6 @@ export function projectOf(ctx: RequestContext): string {
 export function computeUrl(ctx: RequestContext, path: string): string {
   return `${ctx.services.config.publicUrl}${COMPUTE_PREFIX}${path}`;
 }
+
+/** webob's HTTPGone (its explanation, whitespace collapsed as webob does) in Nova's computeFault body: an API removed upstream. */
+export const gone = () => new ApiError(410, 'This resource is no longer available. No forwarding address is given.');

@@ -29,11 +29,13 @@ import { hostRoutes } from './hosts/api';
 import { volumeAttachmentRoutes } from './servers/api/volumeAttachments';
 import { novaFloatingIpRoutes } from './network/floatingIps';
 import { novaSecurityGroupRoutes } from './network/securityGroups';
+import { fixedIpRoutes } from './network/fixedIps';
 
 export const computeRoutes: Route[] = [
   ...hypervisorRoutes,
   ...novaFloatingIpRoutes,
   ...novaSecurityGroupRoutes,
+  ...fixedIpRoutes,
   ...computeServiceRoutes,
   ...hostRoutes,
   ...computeVersionRoutes,

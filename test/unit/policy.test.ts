@@ -51,6 +51,8 @@ test('every route in the route table names a policy from its service file', () =
       .map((r) => r.name)
       .sort(),
     [
+      'compute-fixed-ips-action',
+      'compute-fixed-ips-show',
       'compute-flavors-detail',
       'compute-flavors-list',
       'compute-flavors-show',
