@@ -41,7 +41,8 @@ export interface VersionedService {
 export const COMPUTE: VersionedService = {
   serviceType: 'compute',
   min: '2.1',
-  max: '2.1',
+  // docs/microversions.md: what each version up to this one changes, and how Jacket honours it.
+  max: '2.19',
   legacyHeader: 'x-openstack-nova-api-version',
 };
 
