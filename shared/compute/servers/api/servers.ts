@@ -79,8 +79,12 @@ function filtersOf(ctx: RequestContext): Filters {
   }
   // ip, and ip6 (admins' at any version, everyone's from 2.5): Nova asks Neutron for ports whose
   // addresses match either (ip_address_substr) and lists the servers of both sets.
-  const ips = [q.get('ip'), admin || ctx.microversion?.atLeast('2.5') ? q.get('ip6') : null];
-  const ipRes = ips.flatMap((v, i) => (v === null ? [] : [regexOf(i === 0 ? 'ip' : 'ip6', v)]));
+  // The query schema checks both regexes at every version, for everyone (400), before any is dropped.
+  const ip = q.get('ip');
+  const ip6 = q.get('ip6');
+  const ipRe = ip === null ? undefined : regexOf('ip', ip);
+  const ip6Re = ip6 === null ? undefined : regexOf('ip6', ip6);
+  const ipRes = [ipRe, admin || ctx.microversion?.atLeast('2.5') ? ip6Re : undefined].filter((re): re is RegExp => re !== undefined);
   if (ipRes.length) f.match.push((s) => s.nics.some((n) => n.addr !== undefined && ipRes.some((re) => re.test(n.addr!))));
   const reservation = q.get('reservation_id');
   if (reservation !== null) {
