@@ -1,6 +1,7 @@
 // The request pipeline every route goes through, whichever host runs it: request id, route match,
 // authentication, policy, microversion negotiation, body parsing, error bodies in the service's shape.
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { ApiRequest, ApiResponse } from './types';
 import { ApiError, badRequest, faultBody, type ServiceKind } from './errors';
 import { splitPath, type Router, type RequestContext } from './router';
@@ -42,6 +43,8 @@ export async function handle(router: Router, services: Services, req: ApiRequest
   let res: ApiResponse;
   let ctx: RequestContext | undefined;
   let routeName = '-';
+  // A safe request's revocation check, still running beside its handler (Authenticator.authenticateEarly).
+  let rest: Promise<void> | undefined;
   try {
     const { match, allowed } = router.match(req.method, req.path);
     if (!match) {
@@ -61,7 +64,16 @@ export async function handle(router: Router, services: Services, req: ApiRequest
     if (service === 'compute' || service === 'volume') await reportState(services, 'api');
     // The one policy enforcement point: the route's policy, looked up in its service's policy file.
     if (route.policy !== 'public') {
-      ctx.auth = await services.auth.authenticate(req.headers['x-auth-token']);
+      const token = req.headers['x-auth-token'];
+      // Only GET and HEAD start early: they change nothing a revoked token could be blamed for (at most
+      // the idempotent first-use set-up every reader triggers), and their answer is held below.
+      if ((req.method === 'GET' || req.method === 'HEAD') && services.auth.authenticateEarly) {
+        const early = services.auth.authenticateEarly(token);
+        ctx.auth = early.auth;
+        rest = early.rest;
+      } else {
+        ctx.auth = await services.auth.authenticate(token);
+      }
     }
     if (route.projectParam !== undefined && params[route.projectParam] !== ctx.auth?.projectId) {
       throw badRequest('Malformed request url');
@@ -72,11 +84,25 @@ export async function handle(router: Router, services: Services, req: ApiRequest
     // An action route's policy is the action's own, named by the body.
     if (typeof route.policy === 'function') authorize(ctx, route.policy(ctx.body, ctx), undefined, service);
     res = await route.handler(ctx);
+    if (rest) {
+      const answer = res;
+      await rest.catch((e: unknown) => {
+        if (answer.body instanceof Readable) answer.body.destroy();
+        throw e;
+      });
+    }
     if (route.versioned && ctx.microversion) {
       res.headers = { ...versionHeaders(route.versioned, ctx.microversion), ...res.headers };
     }
   } catch (e) {
-    res = errorResponse(service, e, requestId, services.config.publicUrl);
+    // A revoked token's answer is its 401, whatever the rest of the request came to.
+    const cause = rest
+      ? await rest.then(
+          () => e,
+          (revoked: unknown) => revoked,
+        )
+      : e;
+    res = errorResponse(service, cause, requestId, services.config.publicUrl);
   }
   res.headers = { ...baseHeaders(service, requestId), ...res.headers };
   if (req.method === 'HEAD') res.body = undefined;

@@ -10,6 +10,14 @@ import { log } from '../log';
 
 export interface Authenticator {
   authenticate(token: string | undefined): Promise<AuthContext>;
+  /**
+   * For a safe request (GET, HEAD): the token's claims as soon as they are verified, and the rest of
+   * the check still running beside them. The pipeline starts the handler's reads at once and holds its
+   * answer until `rest` settles, so a revoked token still gets its 401 and nothing it read; the
+   * revocation query no longer adds a round trip before every read (docs/performance.md). Without it
+   * (external mode), `authenticate` is used.
+   */
+  authenticateEarly?(token: string | undefined): { auth: AuthContext; rest: Promise<void> };
 }
 
 export function contextFromPayload(token: string, p: TokenPayload): AuthContext {
@@ -40,12 +48,28 @@ export class BuiltinAuthenticator implements Authenticator {
     return contextFromPayload(token ?? '', await this.check(token));
   }
 
-  /** The verified payload of a live, unrevoked token, or 401. */
-  async check(token: string | undefined): Promise<TokenPayload> {
+  authenticateEarly(token: string | undefined): { auth: AuthContext; rest: Promise<void> } {
+    const p = this.verify(token);
+    const rest = this.revocations.isRevoked({ auditIds: p.a, userId: p.u, projectId: p.p, appCredId: p.ac?.id, issuedAt: p.iat }).then((revoked) => {
+      if (revoked) throw unauthorized();
+    });
+    // Awaited by the pipeline on every path; this only keeps a rejection seen before then from
+    // counting as unhandled.
+    rest.catch(() => undefined);
+    return { auth: contextFromPayload(token ?? '', p), rest };
+  }
+
+  /** The payload of a token whose signature and expiry check out (not yet the revocation check), or 401. */
+  private verify(token: string | undefined): TokenPayload {
     if (!token) throw unauthorized();
     const r = verifyToken(token, this.keys);
     if (!r.ok) throw unauthorized();
-    const p = r.payload;
+    return r.payload;
+  }
+
+  /** The verified payload of a live, unrevoked token, or 401. */
+  async check(token: string | undefined): Promise<TokenPayload> {
+    const p = this.verify(token);
     if (await this.revocations.isRevoked({ auditIds: p.a, userId: p.u, projectId: p.p, appCredId: p.ac?.id, issuedAt: p.iat })) throw unauthorized();
     return p;
   }

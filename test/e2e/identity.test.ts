@@ -1,4 +1,5 @@
 // Identity through the real `openstack` CLI and plain HTTP, against Azurite and the local host.
+import { randomUUID } from 'node:crypto';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, type Stack, type Creds } from '../support/stack';
@@ -165,6 +166,15 @@ test('token validate, check and revoke (openstack token revoke)', async () => {
   const after = await stack.http('GET', '/identity/v3/auth/projects', { token: t.id });
   assert.equal(after.status, 401);
   assert.match(after.headers.get('www-authenticate') ?? '', /^Keystone uri=/);
+  // A GET's reads start beside the revocation check (shared/http/pipeline.ts): whatever they come to (a
+  // page, a 404, a policy 403, a wrong project in the URL), a revoked token's answer is its 401 alone.
+  for (const p of ['/compute/v2.1/servers/detail', `/compute/v2.1/servers/${randomUUID()}`, '/compute/v2.1/os-hypervisors', `/volume/v3/${randomUUID()}/volumes`]) {
+    const r = await stack.http('GET', p, { token: t.id });
+    assert.equal(r.status, 401, p);
+    assert.deepEqual(Object.keys(r.body), ['error'], p);
+  }
+  const post = await stack.http('POST', '/compute/v2.1/os-keypairs', { token: t.id, body: { keypair: { name: 'after-revoke' } } });
+  assert.equal(post.status, 401);
 });
 
 test("removing a role ends the user's tokens on that project", async () => {
