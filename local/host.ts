@@ -76,15 +76,16 @@ export async function startHost(makeServices: (url: string) => Services, opts: {
         return;
       }
       const h: Record<string, string> = { ...out.headers };
-      let payload: Buffer | undefined;
+      // A JSON body goes to the socket as the string itself (no copy into a Buffer first).
+      let payload: Buffer | string | undefined;
       if (out.body !== undefined) {
         if (Buffer.isBuffer(out.body)) payload = out.body;
         else {
-          payload = Buffer.from(JSON.stringify(out.body));
+          payload = JSON.stringify(out.body);
           h['Content-Type'] ??= 'application/json';
         }
       }
-      h['Content-Length'] = String(payload?.length ?? 0);
+      h['Content-Length'] = String(payload === undefined ? 0 : Buffer.byteLength(payload));
       res.writeHead(out.status, h);
       res.end(req.method === 'HEAD' ? undefined : payload);
     } catch (e) {
