@@ -321,7 +321,7 @@ async function listRow(c: Ctx, n: number, what: string, call: () => Promise<unkn
 
 async function rawPage(b: BenchStack, table: string, pk: string, size: number): Promise<number> {
   const pages = b
-    .rawTable(table)
+    .proxiedTable(table)
     .listEntities({ queryOptions: { filter: `PartitionKey eq '${pk.replace(/'/g, "''")}'` } })
     .byPage({ maxPageSize: size });
   const first = await pages.next();
