@@ -66,7 +66,18 @@ export function nicBody(location: string, owner: Pick<VmOwner, 'id' | 'project_i
 }
 
 /** How the OS disk comes to be: from an image (provisioned, osProfile), or an existing disk attached. */
-export type OsDiskSource = { kind: 'image'; imageReference: ImageReference } | { kind: 'attach'; diskName: string; deleteWithVm: boolean };
+export type OsDiskSource =
+  | {
+      kind: 'image';
+      imageReference: ImageReference;
+      /**
+       * Boot from a new volume made from the image (block_device_mapping_v2 image -> volume): the VM makes
+       * the OS disk at this size and SKU, provisioned from the image (osProfile), and leaves it at delete
+       * (the volume owns it). Without it, the OS disk is the server's own and goes with the VM.
+       */
+      volumeDisk?: { sizeGB: number; sku: string };
+    }
+  | { kind: 'attach'; diskName: string; deleteWithVm: boolean };
 
 export interface VmSpec {
   os: OsDiskSource;
@@ -117,7 +128,15 @@ export function vmBody(ctx: Pick<DriverContext, 'cfg' | 'armId'>, server: VmOwne
             caching: 'ReadWrite',
           },
         }
-      : { imageReference: spec.os.imageReference, osDisk: { name: server.azure.os_disk, createOption: 'FromImage', deleteOption: 'Delete', caching: 'ReadWrite' } };
+      : {
+          imageReference: spec.os.imageReference,
+          osDisk: {
+            name: server.azure.os_disk,
+            createOption: 'FromImage',
+            caching: 'ReadWrite',
+            ...(spec.os.volumeDisk ? { deleteOption: 'Detach', diskSizeGB: spec.os.volumeDisk.sizeGB, managedDisk: { storageAccountType: spec.os.volumeDisk.sku } } : { deleteOption: 'Delete' }),
+          },
+        };
   const osProfile =
     spec.os.kind === 'attach'
       ? undefined

@@ -10,10 +10,13 @@ import { startWork } from '../work/ledger';
 import { cinderTime } from './common';
 import { dependentsOf, findVolume, volumeTables, type VolumeRecord } from './model';
 import { VOLUME_DELETE } from './workKinds';
+import { createVolume } from './volumes/service';
 import {
   attachmentOf,
   beginDetaching,
   markAttached,
+  markBootDiskMade,
+  releaseBootVolume,
   notAvailable,
   releaseFromServer,
   reserveForServer,
@@ -44,6 +47,22 @@ export const volumeApi = {
   rollDetaching,
   /** os-detach / attachment delete: back to available. */
   detach: releaseFromServer,
+
+  /**
+   * Boot from volume with an image source (nova/virt/block_device.py DriverImageBlockDevice: Nova
+   * creates the volume from the image through Cinder, named '', then boots from it): Cinder's own
+   * rules and quotas for a volume from this image at this size, the record reserved for the server at
+   * /dev/sda. On Azure the disk is the VM's OS disk made FromImage by the build (provisioned with the
+   * server's osProfile), not a disk made first and attached: a disk made from a generalized image
+   * cannot be booted by attaching it.
+   */
+  createBootVolume: async (ctx: RequestContext, imageId: string, size: number, serverId: string): Promise<VolumeRecord> =>
+    // As Nova's call reaches Cinder: POST /v3/{the token's project}/volumes at Cinder's base version.
+    (await createVolume({ ...ctx, params: { project_id: ctx.auth!.projectId! }, microversion: undefined }, { size, imageRef: imageId, name: '', description: '' }, { bootOf: serverId })).volume,
+  /** The server's VM made the boot volume's disk: tagged as the volume's, then in-use. */
+  bootDiskMade: markBootDiskMade,
+  /** The build ended without the VM: the boot volume released, or in error when it has no disk. */
+  releaseBootVolume,
 
   /**
    * A server went and its volume was mapped with delete_on_termination: Nova detaches, then deletes it

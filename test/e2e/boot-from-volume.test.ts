@@ -134,3 +134,93 @@ test('delete_on_termination=true: deleting the server deletes the volume and its
   await gone(`/volumes/${bootVol}`, (p) => cinder('GET', p));
   assert.ok(await armAbsent(env.compute.disks.get(RG, `volume-${bootVol}`)));
 });
+
+// ---- boot from a new volume made from an image (block_device_mapping_v2 image -> volume) ----
+
+const imageBoot = (name: string, imageId: string, extra: Record<string, unknown> = {}) => ({
+  server: {
+    name,
+    flavorRef: '3',
+    networks: [{ uuid: privateNet }],
+    block_device_mapping_v2: [{ uuid: imageId, boot_index: 0, source_type: 'image', destination_type: 'volume', ...extra }],
+  },
+});
+let privateNet = '';
+
+test("openstack server create --image --boot-from-volume 40: the VM makes the volume's disk from the image (FromImage at 40 GB, provisioned, kept at delete)", async () => {
+  privateNet = (await env.stack.oscJson(['network', 'show', 'private'], alice)).id;
+  const volumesBefore = (await cinder('GET', '/volumes')).body.volumes.length;
+  const srv = await env.stack.oscJson(['server', 'create', '--image', 'ubuntu-22.04', '--boot-from-volume', '40', '--flavor', 'm1.medium', '--network', 'private', '--wait', 'bfv-img'], alice);
+  assert.equal(srv.status, 'ACTIVE');
+  const full = await nova('GET', `/servers/${srv.id}`);
+  assertNovaResponse('servers', 'ServersController', 'show', '2.1', full.body);
+  assert.equal(full.body.server.image, '');
+  const att = await nova('GET', `/servers/${srv.id}/os-volume_attachments`);
+  assert.equal(att.body.volumeAttachments.length, 1);
+  const volId: string = att.body.volumeAttachments[0].volumeId;
+  assert.equal(att.body.volumeAttachments[0].device, '/dev/sda');
+  // The volume Nova would have had Cinder make: named '', 40 GB, bootable, the image's metadata, in-use on the server.
+  const vol = await volumeStatus(volId, 'in-use');
+  assert.equal(vol.size, 40);
+  assert.equal(vol.bootable, 'true');
+  assert.equal(vol.name, '');
+  assert.equal(vol.volume_image_metadata.image_name, 'ubuntu-22.04');
+  assert.equal(vol.attachments[0].server_id, srv.id);
+  assert.equal((await cinder('GET', '/volumes')).body.volumes.length, volumesBefore + 1);
+  // On Azure: the OS disk made FromImage by the VM (provisioned: osProfile), named as the volume's disk,
+  // at the asked size, left at delete; tagged as the volume's (the disk sweep's proof of ownership).
+  const vm = await env.compute.virtualMachines.get(RG, srv.id);
+  const os = vm.storageProfile?.osDisk;
+  assert.equal(os?.createOption, 'FromImage');
+  assert.equal(os?.name, `volume-${volId}`);
+  assert.equal(os?.deleteOption, 'Detach');
+  assert.ok(vm.storageProfile?.imageReference);
+  assert.ok(vm.osProfile?.adminUsername);
+  const disk = await env.compute.disks.get(RG, `volume-${volId}`);
+  assert.equal(disk.diskSizeGB, 40);
+  assert.equal(disk.tags?.jacket, 'volume');
+  assert.equal(disk.tags?.['jacket-volume-id'], volId);
+  // The CLI does not ask for delete_on_termination: the server goes, the volume and its disk stay.
+  await env.stack.oscOk(['server', 'delete', '--wait', 'bfv-img'], alice);
+  const freed = await volumeStatus(volId, 'available');
+  assert.deepEqual(freed.attachments, []);
+  assert.equal((await env.compute.disks.get(RG, `volume-${volId}`)).managedBy ?? null, null);
+  // It boots again, now as an existing volume.
+  const again = await env.stack.oscJson(['server', 'create', '--volume', volId, '--flavor', 'm1.medium', '--network', 'private', '--wait', 'bfv-img2'], alice);
+  assert.equal(again.status, 'ACTIVE');
+  await env.stack.oscOk(['server', 'delete', '--wait', 'bfv-img2'], alice);
+  await volumeStatus(volId, 'available');
+  assert.equal((await cinder('DELETE', `/volumes/${volId}`)).status, 202);
+  await gone(`/volumes/${volId}`, (p) => cinder('GET', p));
+  assert.ok(await armAbsent(env.compute.disks.get(RG, `volume-${volId}`)));
+});
+
+test('image -> volume with delete_on_termination=true: the server and its volume go together; refusals as Nova words them', async () => {
+  const image = (await env.stack.oscJson(['image', 'show', 'ubuntu-22.04'], alice)).id;
+  privateNet ||= (await env.stack.oscJson(['network', 'show', 'private'], alice)).id;
+  const volumesBefore = (await cinder('GET', '/volumes')).body.volumes.length;
+  const serversBefore = (await nova('GET', '/servers')).body.servers.length;
+  const noSize = await nova('POST', '/servers', imageBoot('ns', image));
+  assert.equal(noSize.status, 400);
+  assert.equal(noSize.body.badRequest.message, "Images with destination_type 'volume' need to have a non-zero size specified");
+  const small = await nova('POST', '/servers', imageBoot('small', image, { volume_size: 10 }));
+  assert.equal(small.status, 400);
+  assert.equal(small.body.badRequest.message, `Volume is smaller than the minimum size specified in image metadata. Volume size is ${10 * 1024 ** 3} bytes, minimum size is ${30 * 1024 ** 3} bytes.`);
+  const many = await nova('POST', '/servers', { server: { ...imageBoot('many', image, { volume_size: 30 }).server, max_count: 2 } });
+  assert.equal(many.status, 400);
+  assert.equal(many.body.badRequest.message, 'Cannot attach one or more volumes to multiple instances');
+  assert.equal((await cinder('GET', '/volumes')).body.volumes.length, volumesBefore);
+  assert.equal((await nova('GET', '/servers')).body.servers.length, serversBefore);
+
+  const r = await nova('POST', '/servers', imageBoot('bfv-dot', image, { volume_size: 30, delete_on_termination: true }));
+  assert.equal(r.status, 202, r.text);
+  assertNovaResponse('servers', 'ServersController', 'create', '2.1', r.body);
+  const id = r.body.server.id;
+  await waitFor('server ACTIVE', async () => ((await nova('GET', `/servers/${id}`)).body.server?.status === 'ACTIVE' ? true : undefined), 90000);
+  const volId: string = (await nova('GET', `/servers/${id}/os-volume_attachments`)).body.volumeAttachments[0].volumeId;
+  await volumeStatus(volId, 'in-use');
+  assert.equal((await nova('DELETE', `/servers/${id}`)).status, 204);
+  await gone(`/servers/${id}`, (p) => nova('GET', p));
+  await gone(`/volumes/${volId}`, (p) => cinder('GET', p));
+  assert.ok(await armAbsent(env.compute.disks.get(RG, `volume-${volId}`)));
+});

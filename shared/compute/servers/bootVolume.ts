@@ -24,6 +24,7 @@ interface Bdm {
   boot_index?: unknown;
   uuid?: string;
   delete_on_termination?: unknown;
+  volume_size?: unknown;
 }
 
 const TRUE = ['1', 't', 'true', 'on', 'y', 'yes'];
@@ -36,6 +37,38 @@ export function bootVolumeRequest(body: { block_device_mapping_v2?: unknown[]; b
   if (b.source_type !== 'volume' || b.destination_type !== 'volume' || String(b.boot_index) !== '0' || !b.uuid) return undefined;
   return { volumeId: b.uuid, deleteOnTermination: TRUE.includes(String(b.delete_on_termination ?? false).toLowerCase()) };
 }
+
+/** Boot from a new volume made from an image (`openstack server create --image X --boot-from-volume N`). */
+export interface ImageVolumeRequest {
+  imageId: string;
+  size: number;
+  deleteOnTermination: boolean;
+}
+
+/**
+ * The new volume to boot from, when the mappings are exactly one image as the boot device with a
+ * volume destination (openstacksdk's boot_from_volume, Terraform's block_device, the CLI's
+ * --boot-from-volume). Nova's API rules for it (compute/api.py _validate_bdm): a size is required.
+ */
+export function imageVolumeRequest(body: { imageRef?: string; block_device_mapping_v2?: unknown[]; block_device_mapping?: unknown[] }): ImageVolumeRequest | undefined {
+  const bdms = (body.block_device_mapping_v2 ?? []) as Bdm[];
+  if (body.block_device_mapping?.length || bdms.length !== 1) return undefined;
+  const b = bdms[0];
+  if (b.source_type !== 'image' || b.destination_type !== 'volume' || String(b.boot_index) !== '0' || !b.uuid) return undefined;
+  const size = Number(b.volume_size ?? 0);
+  if (!Number.isInteger(size) || size <= 0) throw badRequest("Images with destination_type 'volume' need to have a non-zero size specified");
+  return { imageId: b.uuid, size, deleteOnTermination: TRUE.includes(String(b.delete_on_termination ?? false).toLowerCase()) };
+}
+
+/** compute/api.py _validate_bdm for an image source: the volume holds at least the image's min_disk. */
+export function checkImageVolumeSize(req: ImageVolumeRequest, image: ImageRecord): void {
+  const minDisk = image.min_disk ?? 0;
+  if (req.size < minDisk) {
+    throw badRequest(`Volume is smaller than the minimum size specified in image metadata. Volume size is ${req.size * GiB} bytes, minimum size is ${minDisk * GiB} bytes.`);
+  }
+}
+
+const GiB = 1024 ** 3;
 
 export type BootVolume = ResolvedImage & { volume: Stored<VolumeRecord>; deleteOnTermination: boolean };
 

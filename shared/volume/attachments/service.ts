@@ -12,7 +12,7 @@ import { validateBody } from '../../api/validation';
 import { isAdmin } from '../../api/policy';
 import type { Stored } from '../../store/tables';
 import { cinderTime } from '../common';
-import { findVolume, volumeTables, type VolumeRecord } from '../model';
+import { findVolume, jacketTags, volumeTables, type VolumeRecord } from '../model';
 
 export interface VolumeAttachment {
   /** Cinder's attachment id. */
@@ -88,6 +88,43 @@ export async function reserveForServer(s: Services, project: string, id: string,
 }
 
 const heldBy = (v: AttachableVolume, serverId: string) => v.attachment?.server_id === serverId;
+
+/**
+ * A boot volume the server's VM made from the image (volumes/service.ts `bootOf`) is there: its disk
+ * gets the volume's tags, as a disk the volume service makes has them (the disk sweep's proof of
+ * ownership, shared/timers/disks.ts), then the volume is in-use on the server.
+ */
+export async function markBootDiskMade(s: Services, project: string, id: string, serverId: string, hostName: string | null): Promise<void> {
+  const v = (await volumeAt(s, project, id))?.value;
+  if (!v || !heldBy(v, serverId)) return;
+  if (v.status === 'attaching') await s.azure.disks.setTags('disks', v.disk.name, jacketTags('volume', v.id, v.project_id, v.id));
+  await markAttached(s, project, id, serverId, hostName);
+}
+
+/**
+ * The build of the server that was to make this boot volume's disk ended without the VM (refused,
+ * deleted while building): if the disk exists after all, the volume is released (available), as Nova
+ * leaves a volume it made; if not, the volume is in error — a record with no disk behind it, which
+ * the user deletes (its delete finds no disk and removes the record).
+ */
+export async function releaseBootVolume(s: Services, project: string, id: string, serverId: string): Promise<void> {
+  const v = (await volumeAt(s, project, id))?.value;
+  if (!v || !heldBy(v, serverId)) return;
+  if (await s.azure.disks.disk(v.disk.name)) {
+    await releaseFromServer(s, project, id, serverId);
+    return;
+  }
+  await transition(
+    s,
+    project,
+    id,
+    (x) => heldBy(x, serverId) && x.status === 'attaching',
+    (x) => {
+      const { attachment: _gone, ...rest } = x;
+      return { ...rest, status: 'error', attach_status: 'detached' };
+    },
+  );
+}
 
 /** The attach finished: in-use, attached, with its time. */
 export async function markAttached(s: Services, project: string, id: string, serverId: string, hostName: string | null): Promise<void> {

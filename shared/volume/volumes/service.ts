@@ -114,6 +114,12 @@ export interface NewVolume {
   availabilityZone?: string;
   /** Runs after the record exists and before the work is queued (a restore marks its backup). */
   beforeEnqueue?: (id: string) => Promise<void>;
+  /**
+   * The boot volume of this server, made from the image by the server's own VM (boot from volume,
+   * block_device_mapping_v2 image -> volume): the record is written reserved for the server at
+   * /dev/sda (attaching) and no create work is queued — the build's VM PUT makes the disk.
+   */
+  bootOf?: string;
 }
 
 /**
@@ -144,8 +150,9 @@ export async function createVolumeRecord(ctx: RequestContext, n: NewVolume): Pro
       name: n.name,
       description: n.description,
       size: n.size,
-      status: 'creating',
-      attach_status: 'detached',
+      status: n.bootOf ? 'attaching' : 'creating',
+      attach_status: n.bootOf ? 'attaching' : 'detached',
+      ...(n.bootOf ? { attachment: { id: randomUUID(), server_id: n.bootOf, host_name: null, device: '/dev/sda', attached_at: null } } : {}),
       migration_status: null,
       availability_zone: n.availabilityZone ?? VOLUME_AZ,
       bootable: n.image ? true : (src?.bootable ?? false),
@@ -178,6 +185,7 @@ export async function createVolumeRecord(ctx: RequestContext, n: NewVolume): Pro
     await t.volumes.create(project, id, v);
     written = true;
     await ledger.commit(project, [id]);
+    if (n.bootOf) return v;
     try {
       if (n.beforeEnqueue) await n.beforeEnqueue(id);
       await startWork(ctx.services, { kind: VOLUME_CREATE, id, data: { project }, requestId: ctx.requestId });
@@ -197,7 +205,7 @@ export async function createVolumeRecord(ctx: RequestContext, n: NewVolume): Pro
  * volume/api.py create: the rules of a validated create body — the source (snapshot, volume, image
  * or, from 3.47, backup) and its state, the size rules, the zone — then the record and its work.
  */
-export async function createVolume(ctx: RequestContext, b: CreateBody): Promise<{ volume: VolumeRecord; typeName: string }> {
+export async function createVolume(ctx: RequestContext, b: CreateBody, opts: { bootOf?: string } = {}): Promise<{ volume: VolumeRecord; typeName: string }> {
   // backup_id is read from 3.47 on; below that Cinder ignores the key (Jacket advertises 3.0).
   const backupRef = ctx.microversion?.atLeast('3.47') && typeof b.backup_id === 'string' ? b.backup_id : undefined;
   if (b.consistencygroup_id || b.group_id) throw badRequest('Invalid input received: Consistency groups and generic volume groups are not supported by Jacket.');
@@ -242,6 +250,7 @@ export async function createVolume(ctx: RequestContext, b: CreateBody): Promise<
     backupId: backup?.rowKey,
     metadata: b.metadata ?? {},
     availabilityZone: az,
+    ...(opts.bootOf ? { bootOf: opts.bootOf } : {}),
     beforeEnqueue: backup
       ? (id) =>
           t.backups.replace(backup!.partitionKey, backup!.rowKey, { ...backup!.value, status: 'restoring', restore_volume_id: id, updated_at: cinderTime() }, backup!.etag).then(

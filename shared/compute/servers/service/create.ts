@@ -31,8 +31,10 @@ import { ACTION, startAction, type ActionRef } from '../instanceActions';
 import { isSnapshotImage } from '../../../image/snapshotImage';
 import { BUILD_KIND, type BuildData } from '../work/build';
 import { recordUsageStart } from '../../usage/api';
-import { bootVolumeRequest, reserveBootVolume, resolveBootVolume, unreserveBootVolume, withBootVolume, type BootVolume } from '../bootVolume';
+import { bootVolumeRequest, checkImageVolumeSize, imageVolumeRequest, reserveBootVolume, resolveBootVolume, unreserveBootVolume, withBootVolume, type BootVolume } from '../bootVolume';
 import { BOOT_VOLUME_KIND } from '../work/volumeAttach';
+import { withVolumes } from '../volumes';
+import { volumeApi, type VolumeRecord } from '../../../volume/computeApi';
 import { saveUserData } from '../userData';
 import { computerName } from '../../../azure/vms';
 import { joinGroup, leaveGroup, resolveGroupHint } from '../../serverGroups/service';
@@ -193,14 +195,17 @@ function resolveZone(ctx: RequestContext, requested: string | undefined): Availa
 /**
  * The image to boot. The CLI also describes an image boot as a block device mapping (the image as the
  * local boot disk, boot_index 0): that one is the same as imageRef. Booting from one existing volume is
- * ../bootVolume.ts; any other mapping (volumes at boot, images or snapshots to volumes) is not supported.
+ * ../bootVolume.ts, and so is an image to a new volume; any other mapping (volumes at boot, snapshots or
+ * blank volumes to new volumes) is not supported.
  */
 function bootImage(body: CreateServerBody['server']): string | undefined {
   const bdms = (body.block_device_mapping_v2 ?? []) as { source_type?: string; destination_type?: string; boot_index?: unknown; uuid?: string; volume_size?: unknown }[];
   const imageBoot = (b: (typeof bdms)[number]) =>
     b.source_type === 'image' && (b.destination_type ?? 'local') === 'local' && String(b.boot_index) === '0' && b.volume_size === undefined && !!b.uuid && (!body.imageRef || b.uuid === body.imageRef);
   if (body.block_device_mapping?.length || !bdms.every(imageBoot)) {
-    throw badRequest('Block device mappings other than an image or one existing volume as the boot disk (volumes at boot, images or snapshots to new volumes) are not supported by Jacket.');
+    throw badRequest(
+      'Block device mappings other than an image, a new volume from an image, or one existing volume as the boot disk (volumes at boot, snapshots or blank volumes to new volumes) are not supported by Jacket.',
+    );
   }
   return body.imageRef || bdms[0]?.uuid;
 }
@@ -232,13 +237,21 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
   const maxCount = count(body.max_count) ?? minCount;
   if (minCount > maxCount) throw badRequest('min_count must be <= max_count');
   if (body.personality?.length) throw badRequest('Personality files are not supported: a server on Azure receives user_data (custom data) only.');
-  const bootVolume = bootVolumeRequest(body);
-  const imageRef = bootVolume ? '' : bootImage(body);
+  const imageVolume = imageVolumeRequest(body);
+  const bootVolume = imageVolume ? undefined : bootVolumeRequest(body);
+  const imageRef = bootVolume ? '' : (imageVolume?.imageId ?? bootImage(body));
   if (!imageRef && !bootVolume) throw badRequest('Missing imageRef attribute');
 
   const flavor = await resolveFlavor(ctx, String(body.flavorRef));
   const volumeBoot: BootVolume | undefined = bootVolume ? await resolveBootVolume(ctx, bootVolume, flavor, maxCount) : undefined;
-  const image = volumeBoot ?? (await resolveImage(ctx, imageRef as string, flavor));
+  // A volume-backed server's root disk is the volume, not the flavor's: Nova checks the image's
+  // min_disk against the volume's size instead of the flavor's root_gb.
+  const image = volumeBoot ?? (await resolveImage(ctx, imageRef as string, imageVolume ? { root_gb: 0, memory_mb: flavor.memory_mb } : flavor));
+  if (imageVolume) {
+    if (maxCount > 1) throw badRequest('Cannot attach one or more volumes to multiple instances');
+    if (image.snapshot) throw badRequest(`Image ${imageRef} is a snapshot of a server's disk: boot it without a new volume (Azure copies the snapshot into the OS disk).`);
+    checkImageVolumeSize(imageVolume, image.image);
+  }
   const publicKey = body.key_name !== undefined ? await keypairPublicKey(s, userId, body.key_name) : undefined;
   const nics = await resolveNetworks(ctx, body.networks, maxCount);
   // The project's groups, read once: the requested one is found among them, and so are the groups of
@@ -318,7 +331,8 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
       task_state: 'scheduling',
       power_state: POWER.NOSTATE,
       flavor: { id: flavor.flavorid, name: flavor.name, vcpus: flavor.vcpus, ram: flavor.memory_mb, disk: flavor.root_gb, ephemeral: flavor.ephemeral_gb, swap: flavor.swap, vm_size: flavor.vm_size },
-      image_id: image.image.id,
+      // A volume-backed server has no image of its own (Nova's image_ref ''), the new volume carries it.
+      image_id: imageVolume ? '' : image.image.id,
       os_type: image.os,
       key_name: body.key_name ?? null,
       // servers.py create: display_description is the name below 2.19, the given one (or null) from it.
@@ -343,6 +357,7 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
     });
   }
   let bootReserved = false;
+  let madeVolume: VolumeRecord | undefined;
   let joined = false;
   // Neutron's port quota for the NICs Jacket makes (ports the user made are counted already), held
   // before any record is written and committed once the port records exist (launch).
@@ -366,6 +381,15 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
     }
     // Ports the user made are bound before the record exists (one server per port, under the port's ETag).
     for (const n of nics) if (n.port) await portStore(s).bind(projectId, n.port.id, servers[0].id, `compute:${zone.name}`);
+    // Last before the records: a refusal above leaves no volume behind.
+    if (imageVolume) {
+      // Cinder's rules and quotas for the new volume (its 400s and 413s answer this create); the record
+      // is reserved for the server, and the build's VM makes its disk (computeApi createBootVolume).
+      madeVolume = await volumeApi.createBootVolume(ctx, imageVolume.imageId, imageVolume.size, servers[0].id);
+      servers[0] = withVolumes({ ...servers[0], azure: { ...servers[0].azure, os_disk: madeVolume.disk.name } }, [
+        { volume_id: madeVolume.id, volume_project_id: madeVolume.project_id, lun: null, device: '/dev/sda', status: 'attaching', delete_on_termination: imageVolume.deleteOnTermination },
+      ]);
+    }
     for (const srv of servers) await insertServer(s, srv);
   } catch (e) {
     // Refused (the boot volume was taken) or failed part way: nothing stays, the quota is given back.
@@ -374,6 +398,9 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
       if (cur) await removeServer(s, cur);
     }
     if (bootReserved && volumeBoot) await unreserveBootVolume(s, volumeBoot, servers[0].id);
+    // The new boot volume has no disk yet: it goes to error, for the user to delete (as a volume Nova
+    // made for a build that failed stays with Cinder).
+    if (madeVolume) await volumeApi.releaseBootVolume(s, madeVolume.project_id, madeVolume.id, servers[0].id);
     if (joined && group) await leaveGroup(s, { id: group.id, policy: group.policy, project_id: group.project_id }, held, ctx.requestId);
     for (const n of nics) if (n.port) await portStore(s).unbind(projectId, n.port.id, servers[0].id);
     if (portsHeld) await networkLedger(s).rollback(projectId, portIds);
@@ -383,6 +410,7 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
   await commitServers(s, projectId, held);
   for (const srv of servers) await recordUsageStart(s, srv);
   if (volumeBoot) await startWork(s, { kind: BOOT_VOLUME_KIND, id: servers[0].id, data: { volume: volumeBoot.volume.value.id }, requestId: ctx.requestId }, 2);
+  if (madeVolume) await startWork(s, { kind: BOOT_VOLUME_KIND, id: servers[0].id, data: { volume: madeVolume.id, made: true }, requestId: ctx.requestId }, 2);
   const customData = body.user_data?.replace(/\s+/g, '') || undefined;
   await Promise.all(
     servers.map(async (srv) => {
@@ -399,6 +427,7 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
         requestId: ctx.requestId,
         snapshot: image.snapshot,
         bootDisk: volumeBoot?.volume.value.disk.name,
+        volumeDisk: madeVolume && srv.id === servers[0].id ? { sizeGB: madeVolume.size, sku: madeVolume.disk.sku } : undefined,
         hibernation: flavor.extra_specs['azure:hibernation'] === 'true',
       });
     }),
@@ -440,6 +469,8 @@ interface LaunchSpec {
   hibernation?: boolean;
   /** Boot from this volume's managed disk (attached as the OS disk). */
   bootDisk?: string;
+  /** Boot from a new volume: the VM makes its OS disk from the image at this size and SKU. */
+  volumeDisk?: { sizeGB: number; sku: string };
 }
 
 /**
@@ -481,6 +512,7 @@ async function launch(s: Services, srv: ServerRecord, action: ActionRef, spec: L
     ...(provisioned ? { image: spec.reference, sealed: seal(s.config, spec.password) } : {}),
     ...(spec.snapshot ? { snapshot: spec.snapshot } : {}),
     ...(spec.bootDisk ? { bootDisk: spec.bootDisk } : {}),
+    ...(spec.volumeDisk ? { volumeDisk: spec.volumeDisk } : {}),
     ...(provisioned && spec.publicKey ? { sshPublicKey: spec.publicKey } : {}),
     // A long user_data stays out of the queue message (64 KiB): the build reads it where it is kept.
     ...(provisioned && spec.customData ? (srv.user_data_external ? { customDataStored: true } : { customData: spec.customData }) : {}),

@@ -51,6 +51,8 @@ export interface BuildData {
   snapshot?: string;
   /** Boot from this volume's managed disk. */
   bootDisk?: string;
+  /** Boot from a new volume the VM makes from the image (its OS disk, named as the volume's disk). */
+  volumeDisk?: { sizeGB: number; sku: string };
   /** The admin password, sealed (shared/work/seal.ts); absent for disks booted as they are. */
   sealed?: string;
   sshPublicKey?: string;
@@ -79,7 +81,7 @@ const withData = (item: WorkItem, patch: Partial<BuildData>) => ({ data: { ...it
 function osSource(srv: ServerRecord, d: BuildData): OsDiskSource {
   if (d.bootDisk) return { kind: 'attach', diskName: d.bootDisk, deleteWithVm: false };
   if (d.snapshot) return { kind: 'attach', diskName: srv.azure.os_disk, deleteWithVm: true };
-  return { kind: 'image', imageReference: d.image! };
+  return { kind: 'image', imageReference: d.image!, ...(d.volumeDisk ? { volumeDisk: d.volumeDisk } : {}) };
 }
 
 async function nicStep(s: Services, item: WorkItem, srv: ServerRecord, k: number): Promise<WorkResult> {

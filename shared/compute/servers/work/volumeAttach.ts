@@ -166,11 +166,15 @@ async function bootVolumeStep(item: WorkItem, s: Services): Promise<WorkResult> 
   if (!p) return done();
   const { srv, m } = p;
   if (srv.vm_state === 'building' && srv.task_state !== 'deleting') return again(item, pollDelay(s, 2));
+  // A volume the build's VM made from the image (item.data.made): its disk exists only if the VM did.
+  const made = item.data?.made === true;
   if (srv.vm_state === 'error' || srv.task_state === 'deleting') {
-    await volumeApi.detach(s, m.volume_project_id, m.volume_id, srv.id);
+    if (made) await volumeApi.releaseBootVolume(s, m.volume_project_id, m.volume_id, srv.id);
+    else await volumeApi.detach(s, m.volume_project_id, m.volume_id, srv.id);
     return done();
   }
-  await volumeApi.attachComplete(s, m.volume_project_id, m.volume_id, srv.id, srv.host);
+  if (made) await volumeApi.bootDiskMade(s, m.volume_project_id, m.volume_id, srv.id, srv.host);
+  else await volumeApi.attachComplete(s, m.volume_project_id, m.volume_id, srv.id, srv.host);
   await setMapping(s, srv, m.volume_id, (x) => ({ ...x, status: 'attached' }));
   return done();
 }
@@ -187,7 +191,11 @@ export async function releaseServerVolumes(s: Services, srv: ServerRecord, reque
       continue;
     }
     const vol = await volumeApi.getIn(s, m.volume_project_id, m.volume_id);
-    if (vol && volumeApi.attachmentOf(vol.value)?.server_id === srv.id) await volumeApi.detach(s, m.volume_project_id, m.volume_id, srv.id);
+    if (!vol || volumeApi.attachmentOf(vol.value)?.server_id !== srv.id) continue;
+    // The root volume may be one the build's VM was to make from the image and never did (deleted
+    // while building): released if its disk exists, else in error, never available without a disk.
+    if (m.device === '/dev/sda') await volumeApi.releaseBootVolume(s, m.volume_project_id, m.volume_id, srv.id);
+    else await volumeApi.detach(s, m.volume_project_id, m.volume_id, srv.id);
   }
 }
 
@@ -201,7 +209,10 @@ export const VOLUME_ATTACH_KINDS: WorkKind[] = [
     deadlineSeconds: 4 * 3600,
     async giveUp(item, s) {
       const p = await pending(s, item, 'attaching');
-      if (p && p.srv.vm_state !== 'active') await volumeApi.detach(s, p.m.volume_project_id, p.m.volume_id, item.id);
+      if (p && p.srv.vm_state !== 'active') {
+        if (item.data?.made === true) await volumeApi.releaseBootVolume(s, p.m.volume_project_id, p.m.volume_id, item.id);
+        else await volumeApi.detach(s, p.m.volume_project_id, p.m.volume_id, item.id);
+      }
     },
   },
 ];
