@@ -78,6 +78,10 @@ export async function handle(router: Router, services: Services, req: ApiRequest
     if (route.projectParam !== undefined && params[route.projectParam] !== ctx.auth?.projectId) {
       throw badRequest('Malformed request url');
     }
+    if (route.versioned && route.versions) {
+      ctx.microversion = negotiate(route.versioned, req.headers);
+      if (!ctx.microversion.matches(route.versions.min, route.versions.max)) throw new ApiError(404, 'The resource could not be found.');
+    }
     if (typeof route.policy === 'string') authorize(ctx, route.policy, undefined, service);
     if (route.versioned) ctx.microversion = negotiate(route.versioned, req.headers);
     ctx.body = route.rawBody ? req.body : parseJsonBody(service, req);

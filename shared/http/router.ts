@@ -39,6 +39,11 @@ export interface Route {
    * 400 "Malformed request url", for admins too, before the policy check, as Cinder does.
    */
   projectParam?: string;
+  /**
+   * The microversions the method exists in (Nova's @wsgi.api_version on it): outside them the pipeline
+   * answers a bare 404 (VersionNotFoundForAPIMethod) before the policy check, as Nova's dispatch does.
+   */
+  versions?: { min?: string; max?: string };
   /** Keep the body as bytes instead of parsing JSON (image upload). */
   rawBody?: boolean;
   /** Leave the body unread and hand it over as ctx.req.stream (uploads too large to buffer). */
@@ -135,7 +140,7 @@ export function routeMaker<P extends PolicyName>(service: ServiceKind, pathPrefi
     path: string,
     policy: RoutePolicy<P | 'public' | 'authenticated'>,
     handler: (ctx: RequestContext) => Promise<ApiResponse>,
-    extra: Partial<Pick<Route, 'rawBody' | 'streamBody'>> = {},
+    extra: Partial<Pick<Route, 'rawBody' | 'streamBody' | 'versions'>> = {},
   ): Route => ({
     name: `${service}-${name}`,
     method,

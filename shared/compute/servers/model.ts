@@ -278,6 +278,8 @@ export function checkInstanceState(server: ServerRecord, method: string, allowed
     throw conflict(`Cannot '${method}' instance ${server.id} while it is in vm_state ${server.vm_state}`);
   }
   if (allowed.task && !allowed.task.includes(server.task_state)) {
+    // common.raise_http_conflict_for_instance_invalid_state: a None state gets the generic wording.
+    if (server.task_state === null) throw conflict(`Instance ${server.id} is in an invalid state for '${method}'`);
     throw conflict(`Cannot '${method}' instance ${server.id} while it is in task_state ${server.task_state}`);
   }
 }
