@@ -44,9 +44,9 @@ const updateSchema = {
 /** compute/api.py attach_volume / detach_volume / swap_volume: @check_instance_state vm_states, task_state None. */
 const ATTACH_VM_STATES: VmState[] = ['active', 'paused', 'stopped', 'resized', 'soft-delete', 'shelved', 'shelved_offloaded'];
 
-function checkAttachState(srv: ServerRecord, method: string) {
+function checkAttachState(ctx: RequestContext, srv: ServerRecord, method: string) {
   // Below 2.20 Nova refuses shelved servers in the API (_check_request_version) with the same 409.
-  if (srv.vm_state === 'shelved' || srv.vm_state === 'shelved_offloaded') {
+  if ((srv.vm_state === 'shelved' || srv.vm_state === 'shelved_offloaded') && !ctx.microversion?.atLeast('2.20')) {
     checkInstanceState(srv, method, { vm: ATTACH_VM_STATES.filter((s) => !s.startsWith('shelved')) });
   }
   checkInstanceState(srv, method, { vm: ATTACH_VM_STATES, task: [null] });
@@ -89,7 +89,7 @@ async function create(ctx: RequestContext) {
   const cur = await visibleServer(ctx);
   const srv = cur.value;
   checkInstanceLock(srv, ctx.auth!);
-  checkAttachState(srv, 'attach_volume');
+  checkAttachState(ctx, srv, 'attach_volume');
   // The caller's volume (admins: any project's), else Nova's VolumeNotFound (404).
   const vol = await volumeApi.get(ctx, b.volumeId);
   const v = vol.value;
@@ -111,7 +111,7 @@ async function create(ctx: RequestContext) {
     refusal = undefined;
     mapping = undefined;
     try {
-      checkAttachState(x, 'attach_volume');
+      checkAttachState(ctx, x, 'attach_volume');
     } catch (e) {
       refusal = e as Error;
       return undefined;
@@ -134,6 +134,9 @@ async function create(ctx: RequestContext) {
     throw refusal ?? ((await getServerAny(s, srv.id)) ? badRequest(`Invalid volume: volume ${v.id} already attached`) : notFound(`Instance ${srv.id} could not be found.`));
   }
   await startWork(s, { kind: ATTACH_KIND, id: srv.id, data: { volume: v.id }, requestId: ctx.requestId });
+  // 2.20: Nova attaches to a shelved offloaded server without a host and answers device null
+  // (_attach_volume_shelved_offloaded); Azure takes the disk on the deallocated VM at its LUN.
+  if (srv.vm_state === 'shelved_offloaded') return json({ volumeAttachment: { ...view(srv, mapping), device: null } });
   return json({ volumeAttachment: view(srv, mapping) });
 }
 
@@ -142,13 +145,13 @@ async function remove(ctx: RequestContext) {
   const volumeId = ctx.params.volume_id;
   const cur = await visibleServer(ctx);
   const srv = cur.value;
-  if (srv.vm_state === 'shelved' || srv.vm_state === 'shelved_offloaded') checkAttachState(srv, 'detach_volume');
+  if (srv.vm_state === 'shelved' || srv.vm_state === 'shelved_offloaded') checkAttachState(ctx, srv, 'detach_volume');
   const vol = await volumeApi.get(ctx, volumeId);
   const m = volumesOf(srv).find((x) => x.volume_id === vol.value.id);
   if (!m) throw notAttached(srv.id, volumeId);
   if (m.lun === null) throw badRequest('Cannot detach a root device volume');
   checkInstanceLock(srv, ctx.auth!);
-  checkAttachState(srv, 'detach_volume');
+  checkAttachState(ctx, srv, 'detach_volume');
   const detaching = await volumeApi.beginDetaching(s, m.volume_project_id, m.volume_id, srv.id);
   if (!detaching) throw badRequest("Invalid volume: Unable to detach volume. Volume status must be 'in-use' and attach_status must be 'attached' to detach.");
   const action = await startAction(s, srv, 'detach_volume', ctx.requestId, ctx.auth!.userId, 'compute_detach_volume');
