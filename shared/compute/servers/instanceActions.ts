@@ -90,3 +90,14 @@ export async function listActions(s: Services, serverId: string): Promise<Instan
 export async function getAction(s: Services, serverId: string, requestId: string): Promise<InstanceActionRecord | undefined> {
   return (await repo(s).list(serverId)).map((r) => r.value).find((a) => a.request_id === requestId);
 }
+
+/**
+ * A deleted server as Nova still reads it (read_deleted='yes'; its instance mapping outlives it): Jacket
+ * removes a server's record once Azure confirms the delete, but its action rows stay, every server
+ * having at least its create action. The project it belonged to, or undefined for an id never seen.
+ */
+export async function deletedServerProject(s: Services, serverId: string): Promise<string | undefined> {
+  if (!/^[0-9a-fA-F-]{36}$/.test(serverId)) return undefined;
+  const rows = await repo(s).list(serverId.toLowerCase());
+  return rows[0]?.value.project_id;
+}

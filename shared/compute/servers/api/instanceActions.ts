@@ -1,14 +1,15 @@
 // os-instance-actions at 2.1 (nova/api/openstack/compute/instance_actions.py): the actions recorded on
 // a server, newest first, and one action by request id with its events for admins
 // (os_compute_api:os-instance-actions:events; non-admins see events only from 2.51). Below 2.21 the
-// server must still exist (404 once deleted), as Nova reads it without read_deleted.
+// server must still exist (404 once deleted), as Nova reads it without read_deleted; from 2.21 a deleted
+// server's actions are read too (Nova's read_deleted='yes'), its project still deciding who sees them.
 import type { RequestContext, Route } from '../../../http/router';
 import { json } from '../../../http/respond';
-import { notFound } from '../../../http/errors';
-import { allowed } from '../../../api/policy';
+import { ApiError, notFound } from '../../../http/errors';
+import { allowed, isAdmin } from '../../../api/policy';
 import { computeRoute } from '../../common';
 import { visibleServer } from '../model';
-import { getAction, listActions, type InstanceActionRecord } from '../instanceActions';
+import { deletedServerProject, getAction, listActions, type InstanceActionRecord } from '../instanceActions';
 
 /** Nova's instance action times: the naive UTC datetime's isoformat() (microseconds, no zone). */
 const actionTime = (t: string | null) =>
@@ -31,15 +32,25 @@ function actionView(a: InstanceActionRecord) {
   };
 }
 
+/** The server's id: a live one (any version), or from 2.21 a deleted one of the caller's project (admins: any). */
+async function serverId(ctx: RequestContext): Promise<string> {
+  try {
+    return (await visibleServer(ctx)).value.id;
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status !== 404 || !ctx.microversion?.atLeast('2.21')) throw e;
+    const project = await deletedServerProject(ctx.services, ctx.params.server_id);
+    if (project === undefined || (!isAdmin(ctx.auth!) && project !== ctx.auth!.projectId)) throw e;
+    return ctx.params.server_id.toLowerCase();
+  }
+}
+
 async function index(ctx: RequestContext) {
-  const srv = await visibleServer(ctx);
-  const actions = await listActions(ctx.services, srv.value.id);
+  const actions = await listActions(ctx.services, await serverId(ctx));
   return json({ instanceActions: actions.map(actionView) });
 }
 
 async function show(ctx: RequestContext) {
-  const srv = await visibleServer(ctx);
-  const a = await getAction(ctx.services, srv.value.id, ctx.params.request_id);
+  const a = await getAction(ctx.services, await serverId(ctx), ctx.params.request_id);
   if (!a) throw notFound(`Action ${ctx.params.request_id} not found`);
   const v: Record<string, unknown> = actionView(a);
   if (allowed(ctx, 'os_compute_api:os-instance-actions:events') || ctx.microversion?.atLeast('2.51')) {
