@@ -46,6 +46,12 @@ export const COMPUTE_POLICIES = {
   'os_compute_api:os-evacuate': 'admin',
   'os_compute_api:os-migrate-server:migrate': 'project_manager_or_admin',
   'os_compute_api:os-migrate-server:migrate_live': 'project_manager_or_admin',
+  // servers_migrations.py (2.22-2.24: /servers/{id}/migrations)
+  'os_compute_api:servers:migrations:index': 'project_manager_or_admin',
+  'os_compute_api:servers:migrations:index:host': 'admin',
+  'os_compute_api:servers:migrations:show': 'admin',
+  'os_compute_api:servers:migrations:force_complete': 'project_manager_or_admin',
+  'os_compute_api:servers:migrations:delete': 'project_manager_or_admin',
   // floating_ips.py, multinic.py
   'os_compute_api:os-floating-ips:add': 'project_member_or_admin',
   'os_compute_api:os-floating-ips:remove': 'project_member_or_admin',

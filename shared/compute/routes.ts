@@ -27,6 +27,7 @@ import { hypervisorRoutes } from './hypervisors/api';
 import { computeServiceRoutes } from './services/api';
 import { hostRoutes } from './hosts/api';
 import { volumeAttachmentRoutes } from './servers/api/volumeAttachments';
+import { serverMigrationRoutes } from './servers/api/migrations';
 import { novaFloatingIpRoutes } from './network/floatingIps';
 import { novaSecurityGroupRoutes } from './network/securityGroups';
 import { fixedIpRoutes } from './network/fixedIps';
@@ -62,4 +63,5 @@ export const computeRoutes: Route[] = [
   ...virtualInterfaceRoutes,
   ...simpleTenantUsageRoutes,
   ...volumeAttachmentRoutes,
+  ...serverMigrationRoutes,
 ];
