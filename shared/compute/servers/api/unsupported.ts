@@ -223,7 +223,11 @@ registerServerAction({
   name: 'os-migrateLive',
   // Nova's default is PROJECT_MANAGER_OR_ADMIN; Jacket has no manager role: admin.
   policy: 'os_compute_api:os-migrate-server:migrate_live',
-  schema: objectAction('os-migrateLive', { block_migration: boolish, disk_over_commit: boolish, host: { ...hostName, type: ['string', 'null'] } }, ['block_migration', 'disk_over_commit', 'host']),
+  // migrate_live (up to 2.24); migrate_live_v2_25: block_migration may be "auto", disk_over_commit is gone.
+  schema: [
+    ['2.1', objectAction('os-migrateLive', { block_migration: boolish, disk_over_commit: boolish, host: { ...hostName, type: ['string', 'null'] } }, ['block_migration', 'disk_over_commit', 'host'])],
+    ['2.25', objectAction('os-migrateLive', { block_migration: { ...boolish, enum: [...boolish.enum, 'auto'] }, host: { ...hostName, type: ['string', 'null'] } }, ['block_migration', 'host'])],
+  ],
   handler: async (ctx, args) => {
     const a = args as { host: string | null };
     const cur = await visibleServer(ctx);
