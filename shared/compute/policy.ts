@@ -52,6 +52,13 @@ export const COMPUTE_POLICIES = {
   'os_compute_api:servers:migrations:show': 'admin',
   'os_compute_api:servers:migrations:force_complete': 'project_manager_or_admin',
   'os_compute_api:servers:migrations:delete': 'project_manager_or_admin',
+  // server_tags.py (2.26)
+  'os_compute_api:os-server-tags:index': 'project_reader_or_admin',
+  'os_compute_api:os-server-tags:show': 'project_reader_or_admin',
+  'os_compute_api:os-server-tags:update': 'project_member_or_admin',
+  'os_compute_api:os-server-tags:update_all': 'project_member_or_admin',
+  'os_compute_api:os-server-tags:delete': 'project_member_or_admin',
+  'os_compute_api:os-server-tags:delete_all': 'project_member_or_admin',
   // floating_ips.py, multinic.py
   'os_compute_api:os-floating-ips:add': 'project_member_or_admin',
   'os_compute_api:os-floating-ips:remove': 'project_member_or_admin',

@@ -28,6 +28,7 @@ import { computeServiceRoutes } from './services/api';
 import { hostRoutes } from './hosts/api';
 import { volumeAttachmentRoutes } from './servers/api/volumeAttachments';
 import { serverMigrationRoutes } from './servers/api/migrations';
+import { serverTagRoutes } from './servers/api/tags';
 import { novaFloatingIpRoutes } from './network/floatingIps';
 import { novaSecurityGroupRoutes } from './network/securityGroups';
 import { fixedIpRoutes } from './network/fixedIps';
@@ -64,4 +65,5 @@ export const computeRoutes: Route[] = [
   ...simpleTenantUsageRoutes,
   ...volumeAttachmentRoutes,
   ...serverMigrationRoutes,
+  ...serverTagRoutes,
 ];

@@ -128,6 +128,8 @@ export interface ServerRecord {
   locked_by?: 'owner' | 'admin' | null;
   /** The server group it was booted into (scheduler hint `group`); it leaves the group when its record goes. */
   server_group?: { id: string; policy: GroupPolicy };
+  /** Nova's instance tags (server_tags.py, 2.26): unique, sorted; absent = none. */
+  tags?: string[];
   /** Indexed copies for filters in the table query. */
   flavor_id: string;
   vcpus: number;

@@ -2,7 +2,7 @@
 // the extended attributes merged into show/detail): basic (index), full (show/detail, with the OS-EXT-*
 // keys; OS-EXT-SRV-ATTR:* for admins only), plain full (update, rebuild), and create's short body. By
 // microversion: 2.3 more OS-EXT-SRV-ATTR keys and volumes' delete_on_termination, 2.9 locked, 2.16
-// host_status (show/detail), 2.19 description.
+// host_status (show/detail), 2.19 description, 2.26 tags.
 import { createHash } from 'node:crypto';
 import type { RequestContext } from '../../http/router';
 import { allowed, isAdmin } from '../../api/policy';
@@ -125,6 +125,7 @@ export function fullView(ctx: RequestContext, s: ServerRecord, extended = true, 
   if (mv?.atLeast('2.9')) v.locked = Boolean(s.locked);
   // Nova's display_description; below 2.19 a create sets it to the name (records older than 2.19's support lack it).
   if (mv?.atLeast('2.19')) v.description = s.description === undefined ? s.name : s.description;
+  if (mv?.atLeast('2.26')) v.tags = s.tags ?? [];
   if (!extended) return v;
   v.key_name = s.key_name;
   v.config_drive = s.config_drive;

@@ -17,6 +17,7 @@ import { basicView, createView, fullView, hostStatusFor, showsUserData } from '.
 import { loadUserData } from '../userData';
 import { createServers } from '../service/create';
 import { deleteServer } from '../service/delete';
+import { tagFilter } from '../service/tags';
 
 // ---- list filters (servers.py _get_servers, at 2.1) ----
 
@@ -90,6 +91,16 @@ function filtersOf(ctx: RequestContext): Filters {
   if (reservation !== null) {
     f.odata.push(odata`reservation_id eq ${reservation}`);
     f.match.push((s) => s.reservation_id === reservation);
+  }
+  // 2.26: the tag filters, for everyone (comma-separated tags; the query schema checks each value as a
+  // regex). Below 2.26 they are dropped (Nova's non-admins; an admin's reaches Nova's database unsplit).
+  if (ctx.microversion?.atLeast('2.26')) {
+    for (const kind of ['tags', 'tags-any', 'not-tags', 'not-tags-any'] as const) {
+      const v = q.getAll(kind).pop();
+      if (v === undefined) continue;
+      regexOf(kind, v);
+      f.match.push(tagFilter(kind, v.split(',')));
+    }
   }
   // Admin-only filters; Nova drops them silently for others (remove_invalid_options).
   const user = q.get('user_id');
