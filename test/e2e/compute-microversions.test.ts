@@ -1,4 +1,4 @@
-// Compute microversions 2.2-2.19 (docs/microversions.md): for each version, every API it changes is
+// Compute microversions 2.2-2.19 (docs/microversions.md; 2.20-2.26 in compute-microversions-220.test.ts): for each version, every API it changes is
 // exercised at the version before and at it, bodies checked against Nova's own response schema for that
 // version (test/support/oracle.ts) and refusals against Nova's status. Plus the negotiation: the version
 // document's max, `latest`, and 406 above it; and the real CLI where it drives a feature.
@@ -15,7 +15,8 @@ import { testSshKey } from '../emulator/harness';
 import type { Creds } from '../support/stack';
 import { COMPUTE } from '../../shared/api/microversion';
 
-const MAX = '2.19';
+const MAX = '2.26';
+const ABOVE = '2.27';
 let arm: ArmStack;
 let alice: Creds & { projectId: string; userId: string };
 let bob: Creds & { projectId: string; userId: string };
@@ -78,9 +79,9 @@ test(`negotiation: the version document says ${MAX}; latest is ${MAX}; above it 
   assert.equal(latest.headers.get('x-openstack-nova-api-version'), MAX);
   const legacy = await arm.stack.http('GET', '/compute/v2.1/flavors', { token: tAlice, headers: { 'X-OpenStack-Nova-API-Version': 'latest' } });
   assert.equal(legacy.headers.get('x-openstack-nova-api-version'), MAX);
-  const above = await nova(tAlice, '2.20')('GET', '/flavors');
+  const above = await nova(tAlice, ABOVE)('GET', '/flavors');
   assert.equal(above.status, 406);
-  assert.match(above.text, new RegExp(`Version 2.20 is not supported by the API. Minimum is 2.1 and maximum is ${MAX.replace('.', '\\.')}.`));
+  assert.match(above.text, new RegExp(`Version ${ABOVE.replace('.', '\\.')} is not supported by the API. Minimum is 2.1 and maximum is ${MAX.replace('.', '\\.')}.`));
 });
 
 test('2.2: key pair type (ssh, x509: generated and imported), 201 create and 204 delete; 2.1 unchanged', async () => {
