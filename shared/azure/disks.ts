@@ -16,6 +16,8 @@ export interface ArmState {
   id: string;
   provisioningState: string;
   sizeGB: number;
+  /** The disk's SKU (storage account type), when ARM names it. */
+  sku?: string;
 }
 
 /**
@@ -47,6 +49,8 @@ export interface DiskDriver {
   disk(name: string): Promise<ArmState | undefined>;
   createDisk(name: string, spec: DiskSpec): Promise<Submission>;
   resizeDisk(name: string, sizeGB: number): Promise<Submission>;
+  /** A PATCH of the disk's SKU (Cinder's retype): Azure allows it on a disk that no running VM holds. */
+  setDiskSku(name: string, sku: string): Promise<Submission>;
   deleteDisk(name: string): Promise<Submission>;
   snapshot(name: string): Promise<ArmState | undefined>;
   /** An incremental snapshot of the disk `diskName`. */
@@ -68,11 +72,19 @@ interface ArmResource {
   id?: string;
   provisioningState?: string;
   diskSizeGB?: number;
+  sku?: { name?: string };
   properties?: { provisioningState?: string; diskSizeGB?: number };
 }
 
 const stateOf = (r: ArmResource | undefined): ArmState | undefined =>
-  r && r.id ? { id: r.id, provisioningState: r.provisioningState ?? r.properties?.provisioningState ?? 'Unknown', sizeGB: r.diskSizeGB ?? r.properties?.diskSizeGB ?? 0 } : undefined;
+  r && r.id
+    ? {
+        id: r.id,
+        provisioningState: r.provisioningState ?? r.properties?.provisioningState ?? 'Unknown',
+        sizeGB: r.diskSizeGB ?? r.properties?.diskSizeGB ?? 0,
+        ...(r.sku?.name ? { sku: r.sku.name } : {}),
+      }
+    : undefined;
 
 /** recordSubmit, plus the submission's HTTP status and body (the PUT's answer names the resource's state). */
 function recordAnswer() {
@@ -163,6 +175,13 @@ export function diskDriver(ctx: DriverContext): DiskDriver {
       const rec = recordAnswer();
       await compute()
         .disks.update(rg, name, { diskSizeGB: sizeGB } as never, rec.options as never)
+        .submitted();
+      return rec.answer();
+    },
+    async setDiskSku(name, sku) {
+      const rec = recordAnswer();
+      await compute()
+        .disks.update(rg, name, { sku: { name: sku } } as never, rec.options as never)
         .submitted();
       return rec.answer();
     },

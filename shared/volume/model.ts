@@ -62,6 +62,8 @@ export interface VolumeRecord {
   disk: { name: string; sku: string; armId?: string };
   /** Target size of a running os-extend. */
   extend_to?: number;
+  /** The volume type a retype in progress (status retyping) changes to (volumes/retype.ts). */
+  retype_to?: string;
   /** Glance metadata of the image the volume came from (os-vol-image-meta); absent when none. */
   image_metadata?: Record<string, string>;
   /** Where a create from an image or a backup takes its data (see sources.ts). */

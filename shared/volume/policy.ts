@@ -17,6 +17,7 @@ export const VOLUME_POLICIES = {
   'volume_extension:volume_mig_status_attribute': 'admin',
   // volume_actions.py
   'volume:extend': 'project_member_or_admin',
+  'volume:retype': 'project_member_or_admin',
   'volume_extension:volume_admin_actions:reset_status': 'admin',
   'volume_extension:volume_admin_actions:force_delete': 'admin',
   'volume_extension:volume_admin_actions:force_detach': 'admin',
@@ -103,6 +104,9 @@ export type VolumePolicy = keyof typeof VOLUME_POLICIES;
 /** POST /volumes/{id}/action: each action's own policy (cinder/api/contrib/volume_actions.py, admin_actions.py...). */
 export const VOLUME_ACTION_POLICIES = {
   'os-extend': 'volume:extend',
+  'os-retype': 'volume:retype',
+  // cinder/api/contrib/volume_actions.py _set_bootable: no policy of its own, volume_api.update's.
+  'os-set_bootable': 'volume:update',
   'os-reset_status': 'volume_extension:volume_admin_actions:reset_status',
   'os-force_delete': 'volume_extension:volume_admin_actions:force_delete',
   'os-force_detach': 'volume_extension:volume_admin_actions:force_detach',

@@ -172,6 +172,19 @@ export async function reserveExtend(s: Services, projectId: string, volumeId: st
 }
 export const extendKey = (volumeId: string) => `extend:${volumeId}`;
 
+/**
+ * A retype keeps volumes and gigabytes as they are and moves only the per-type keys (volume/api.py
+ * retype: volumes_<type>, gigabytes_<type>): the new type's are held under `retype:<id>` until the disk
+ * has its new SKU (commit, then the old type's are released) or the retype failed (rollback).
+ */
+export function perTypeVolumeDeltas(typeName: string | undefined, size: number): Deltas {
+  return typeName ? { [`volumes_${typeName}`]: 1, [`gigabytes_${typeName}`]: size } : {};
+}
+export const retypeKey = (volumeId: string) => `retype:${volumeId}`;
+export async function reserveRetype(s: Services, projectId: string, volumeId: string, typeName: string, size: number): Promise<void> {
+  await reserve(s, projectId, retypeKey(volumeId), perTypeVolumeDeltas(typeName, size), size, 24 * 3600 * 1000);
+}
+
 export const reserveSnapshot = (s: Services, projectId: string, id: string, typeName: string, size: number) => reserve(s, projectId, id, snapshotDeltas(typeName, size), size);
 export const reserveBackup = (s: Services, projectId: string, id: string, size: number) => reserve(s, projectId, id, backupDeltas(size), size);
 

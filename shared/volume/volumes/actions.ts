@@ -1,5 +1,6 @@
-// POST /volumes/{id}/action: os-extend (detached volumes at 3.0, grown on the work queue) and the
-// admins' os-reset_status. Other actions answer as Cinder does for an action it does not know.
+// POST /volumes/{id}/action: os-extend (detached volumes at 3.0, grown on the work queue), os-retype
+// (./retype.ts), os-set_bootable, the admins' os-reset_status, and the attach, image and metadata
+// actions of their own modules. Other actions answer as Cinder does for an action it does not know.
 import { startWork } from '../../work/ledger';
 import type { RequestContext, Route } from '../../http/router';
 import { accepted } from '../../http/respond';
@@ -16,6 +17,7 @@ import { setImageMetadata, showImageMetadata, unsetImageMetadata } from '../imag
 import { extendKey, reserveExtend, volumeLedger } from '../quotas/engine';
 import { typeStore } from '../types/store';
 import { attachAction } from '../attachments/service';
+import { retype } from './retype';
 
 const extendSchema = {
   type: 'object',
@@ -70,6 +72,32 @@ const resetSchema = {
     },
   },
 };
+
+const TRUE_STRINGS = ['True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', 'y', 't'];
+const FALSE_STRINGS = ['False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no', 'n', 'f'];
+const bootableSchema = {
+  type: 'object',
+  required: ['os-set_bootable'],
+  additionalProperties: false,
+  properties: {
+    'os-set_bootable': {
+      type: 'object',
+      required: ['bootable'],
+      additionalProperties: false,
+      properties: { bootable: { type: ['boolean', 'string'], enum: [true, ...TRUE_STRINGS, false, ...FALSE_STRINGS] } },
+    },
+  },
+};
+
+/** os-set_bootable (volume_actions.py _set_bootable): volume_api.update's rules, 200 with no body. */
+async function setBootable(ctx: RequestContext) {
+  const raw = validateBody<{ 'os-set_bootable': { bootable: boolean | string } }>(bootableSchema, ctx.body)['os-set_bootable'].bootable;
+  const bootable = raw === true || (typeof raw === 'string' && TRUE_STRINGS.includes(raw));
+  const cur = await findVolume(ctx, ctx.params.volume_id);
+  if (cur.value.status === 'maintenance') throw badRequest('Invalid volume: The volume cannot be updated during maintenance.');
+  await volumeTables(ctx.services).volumes.update(cur.partitionKey, cur.rowKey, (v) => ({ ...v, bootable, updated_at: cinderTime() }));
+  return { status: 200, headers: {}, body: undefined };
+}
 
 const pyTuple = (xs: string[]) => `(${xs.map((x) => `'${x}'`).join(', ')})`;
 
@@ -126,6 +154,8 @@ async function action(ctx: RequestContext) {
   const keys = [actionName(ctx)];
   if (keys[0] === 'os-extend') return extend(ctx);
   if (keys[0] === 'os-reset_status') return resetStatus(ctx);
+  if (keys[0] === 'os-retype') return retype(ctx);
+  if (keys[0] === 'os-set_bootable') return setBootable(ctx);
   if (keys[0] === 'os-volume_upload_image') return uploadToImage(ctx);
   if (keys[0] === 'os-show_image_metadata') return showImageMetadata(ctx);
   if (keys[0] === 'os-set_image_metadata') return setImageMetadata(ctx);
