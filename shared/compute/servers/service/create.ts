@@ -17,7 +17,7 @@ import { getFlavor, visibleTo, vmSizeOf, type FlavorRecord } from '../../flavors
 import { checkAbsolute, commitServers, reserveInstances, rollbackServers } from '../../quotas/engine';
 import { availabilityZones, zoneByName, type AvailabilityZone } from '../../zones/api';
 import { imageStore, type ImageRecord } from '../../../image/model';
-import { networkCatalog, parseCidr, type NetworkDef, type SecurityGroupDef } from '../../../network/catalog';
+import { ipv4ToInt, networkCatalog, parseCidr, type NetworkDef, type SecurityGroupDef } from '../../../network/catalog';
 import { portStore, type PortRecord } from '../../../network/ports';
 import { usableSecurityGroups } from '../../../network/securityGroupStore';
 import { portNicName } from '../../../network/portService';
@@ -104,12 +104,6 @@ interface RequestedNic {
   fixedIp?: string;
   /** A port the user made (networks: [{port}]): its NIC is taken as it is. */
   port?: PortRecord;
-}
-
-function ipv4ToInt(ip: string): bigint | undefined {
-  const parts = ip.split('.');
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return undefined;
-  return parts.reduce((a, p) => (a << 8n) | BigInt(p), 0n);
 }
 
 /** A fixed IP must be an address the subnet hands out (inside an allocation pool: Azure reserves the rest). */
