@@ -47,7 +47,7 @@ async function interfaceStep(item: WorkItem, s: Services): Promise<WorkResult> {
   if (!cur || cur.value.task_state !== TASK[w.op]) return done();
   const vms = s.azure.vms;
   const vm = await vms.vm(cur.value.azure.vm);
-  if (!vm) return fail(s, item, w, { code: 'ResourceNotFound', message: 'The virtual machine is missing on Azure.' });
+  if (!vm) return fail(s, item, { code: 'ResourceNotFound', message: 'The virtual machine is missing on Azure.' });
   if (BUSY_STATES.includes(vm.provisioningState) || ['deallocating', 'starting', 'stopping'].includes(vm.powerState ?? '')) return again(item, pollDelay(s));
   const nicId = vms.nicId(w.nic.nic_name).toLowerCase();
   const has = vm.nicIds.some((id) => id.toLowerCase() === nicId);
@@ -79,7 +79,7 @@ async function interfaceStep(item: WorkItem, s: Services): Promise<WorkResult> {
   const a = actionRef(item);
   if (w.refusal) {
     // Nothing changed on Azure: the port goes back to how it was.
-    if (w.op === 'attach') await undoAttach(s, cur.value, w.nic);
+    if (w.op === 'attach') await releasePort(s, cur.value, w.nic);
     await updateServer(s, cur, (v) => (v.task_state === TASK[w.op] ? { ...v, task_state: null, fault: faultOf(w.refusal!) } : undefined));
     if (a) await finishAction(s, a, false, `Azure error ${w.refusal.code}`);
     return done();
@@ -110,9 +110,8 @@ export async function releasePort(s: Services, srv: ServerRecord, nic: ServerNic
   const port = await ports.get(srv.project_id, nic.port_id);
   if (port) await deletePort(s, port);
 }
-const undoAttach = releasePort;
 
-async function fail(s: Services, item: WorkItem, w: InterfaceWork, f: { code: string; message: string }): Promise<WorkResult> {
+async function fail(s: Services, item: WorkItem, f: { code: string; message: string }): Promise<WorkResult> {
   await failServer(s, item.id, actionRef(item), f);
   return done();
 }
