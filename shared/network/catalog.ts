@@ -317,3 +317,14 @@ export function networkCatalog(cfg: JacketConfig): NetworkCatalog {
   }
   return c;
 }
+
+/**
+ * The networks a server of the project lands on when none is named (nova/network/neutron.py
+ * _get_available_networks): the project's own internal networks, else the shared internal ones.
+ * Exactly one is the choice; more is Nova's ambiguity (409), none leaves nothing to use.
+ */
+export function defaultNetworks(networks: NetworkDef[], projectId: string): NetworkDef[] {
+  const internal = networks.filter((n) => !n['router:external']);
+  const own = internal.filter((n) => n.project_id === projectId);
+  return own.length ? own : internal.filter((n) => n.shared);
+}

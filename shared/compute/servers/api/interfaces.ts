@@ -11,7 +11,7 @@ import { ApiError, badRequest, conflict, forbidden, notFound } from '../../../ht
 import { validateBody } from '../../../api/validation';
 import { computeRoute } from '../../common';
 import { startWork } from '../../../work/ledger';
-import { networkCatalog } from '../../../network/catalog';
+import { defaultNetworks, networkCatalog, type NetworkDef } from '../../../network/catalog';
 import { portStore, type PortRecord } from '../../../network/ports';
 import { createPort, portNicName } from '../../../network/portService';
 import { isUuid } from '../../../network/common';
@@ -71,6 +71,7 @@ async function attach(ctx: RequestContext): Promise<ApiResponse> {
   checkInstanceState(srv, 'attach_interface', STATES);
   const s = ctx.services;
   const ports = portStore(s);
+  const networks = networkCatalog(s.config).networks;
   let port: PortRecord;
   let made = false;
   if (b.port_id) {
@@ -79,12 +80,17 @@ async function attach(ctx: RequestContext): Promise<ApiResponse> {
     if (p.device_id || !p.user_made || !p.azureNicId) throw conflict(`Port ${p.id} is still in use.`);
     port = p;
   } else {
-    // Nova allocates a port on the network (the first the project may use when none is named).
-    const nets = networkCatalog(s.config).networks.filter((n) => !n['router:external'] && (n.shared || n.project_id === srv.project_id));
-    const net = b.net_id ? nets.find((n) => n.id === b.net_id!.toLowerCase()) : nets.length === 1 ? nets[0] : undefined;
-    if (!net) {
-      if (b.net_id) throw notFound(`Network ${b.net_id} could not be found.`);
-      throw conflict('Multiple possible networks found, use a Network ID to be more specific.');
+    // Nova allocates a port on the network named, else on the project's default one (as server create).
+    let net: NetworkDef;
+    if (b.net_id) {
+      const id = b.net_id.toLowerCase();
+      const named = networks.find((n) => n.id === id && !n['router:external'] && (n.shared || n.project_id === srv.project_id));
+      if (!named) throw notFound(`Network ${b.net_id} could not be found.`);
+      net = named;
+    } else {
+      const nets = defaultNetworks(networks, srv.project_id);
+      if (nets.length !== 1) throw conflict('Multiple possible networks found, use a Network ID to be more specific.');
+      net = nets[0];
     }
     try {
       port = await createPort(s, ctx.auth!, srv.project_id, { network_id: net.id, ...(b.fixed_ips ? { fixed_ips: [{ ip_address: b.fixed_ips[0].ip_address }] } : {}) });
@@ -99,7 +105,7 @@ async function attach(ctx: RequestContext): Promise<ApiResponse> {
   }
   const nic: ServerNic = {
     network_id: port.network_id,
-    network_name: networkCatalog(s.config).networks.find((n) => n.id === port.network_id)?.name ?? '',
+    network_name: networks.find((n) => n.id === port.network_id)?.name ?? '',
     subnet_id: port.fixed_ips[0]?.subnet_id ?? '',
     port_id: port.id,
     nic_name: portNicName(port.id),

@@ -17,7 +17,7 @@ import { getFlavor, visibleTo, vmSizeOf, type FlavorRecord } from '../../flavors
 import { checkAbsolute, commitServers, reserveInstances, rollbackServers } from '../../quotas/engine';
 import { availabilityZones, zoneByName, type AvailabilityZone } from '../../zones/api';
 import { imageStore, type ImageRecord } from '../../../image/model';
-import { ipv4ToInt, networkCatalog, parseCidr, type NetworkDef, type SecurityGroupDef } from '../../../network/catalog';
+import { defaultNetworks, ipv4ToInt, networkCatalog, parseCidr, type NetworkDef, type SecurityGroupDef } from '../../../network/catalog';
 import { portStore, type PortRecord } from '../../../network/ports';
 import { usableSecurityGroups } from '../../../network/securityGroupStore';
 import { portNicName } from '../../../network/portService';
@@ -119,9 +119,7 @@ async function resolveNetworks(ctx: RequestContext, requested: CreateServerBody[
   const all = networkCatalog(ctx.services.config).networks;
   const usable = (n: NetworkDef) => n.shared || n.project_id === projectId || isAdmin(ctx.auth!);
   if (!requested || requested.length === 0) {
-    // nova/network/neutron.py _get_available_networks: the project's own networks, else the shared ones.
-    const own = all.filter((n) => n.project_id === projectId && !n['router:external']);
-    const nets = own.length ? own : all.filter((n) => n.shared && !n['router:external']);
+    const nets = defaultNetworks(all, projectId);
     if (nets.length > 1) throw conflict('Multiple possible networks found, use a Network ID to be more specific.');
     if (nets.length === 0) throw badRequest('No network is available to this project: a server on Azure needs one.');
     return [{ network: nets[0] }];
