@@ -4,39 +4,29 @@
 // read SAS URLs; bodies are checked against Cinder's API samples.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { tmpdir } from 'node:os';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { diskBytes } from '../support/diskBytes';
-import { startStack, type Stack, type Creds } from '../support/stack';
+import type { Stack } from '../support/stack';
+import { startArmStack, waitFor } from '../support/armStack';
+import type { ProjectUser } from '../support/fixtures';
 import { assertCinderShape } from '../support/cinderShapes';
-import { startEmulator, type RunningEmulator } from '../../emulator/server';
-import { EmulatorControl } from '../../emulator/control';
+import type { EmulatorControl } from '../../emulator/control';
 import { createAzureClients, type AzureClients } from '../../shared/azure/clients';
 import { isFixedVhdFooter, parseVhdFooter } from '../../shared/storage/vhd';
 import { backupBlobClaim } from '../../shared/volume/blobClaims';
 
 let stack: Stack;
-let emu: RunningEmulator;
 let control: EmulatorControl;
 let arm: AzureClients;
 let blobs: BlobServiceClient;
-let alice: Creds & { projectId: string; userId: string };
-let bob: Creds & { projectId: string; userId: string };
-let tA: string;
-let tB: string;
+let alice: ProjectUser, bob: ProjectUser;
+let tA: string, tB: string;
 const RG = 'ops_resource_group';
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
 before(async () => {
-  stack = await startStack({
-    beforeHost: async (azurite) => {
-      emu = await startEmulator({ port: 0, blobConnectionString: azurite.connectionString, asyncDelayMs: 100, certDir: path.join(tmpdir(), 'jacket-emulator-test-cert') });
-      return { settings: { JACKET_ARM_ENDPOINT: emu.url, JACKET_AZURE_CREDENTIAL: 'static', JACKET_ARM_CA_CERT: emu.caCertPath }, stop: () => emu.stop() };
-    },
-  });
-  control = new EmulatorControl(emu.url, emu.caCertPath);
+  ({ stack, control } = await startArmStack({ asyncDelayMs: 100 }));
   arm = createAzureClients(stack.cloud.services.config);
   blobs = BlobServiceClient.fromConnectionString(stack.cloud.azurite.connectionString);
   alice = await stack.makeProjectUser('bk-a', 'bkalice');
@@ -49,16 +39,6 @@ after(async () => {
 });
 
 const asAlice = (method: string, p: string, body?: unknown) => stack.http(method, `/volume/v3/${alice.projectId}${p}`, { token: tA, body });
-
-async function waitFor<T>(what: string, get: () => Promise<T | undefined>, ms = 60000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const waitVolume = (id: string, want: string) =>
   waitFor(`volume ${id} ${want}`, async () => {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
 import { assertNovaResponse } from '../support/oracle';
 import type { Creds } from '../support/stack';
+import { absentOnAzure as armAbsent } from '../support/fixtures';
 
 let env: ArmStack;
 let alice: Creds & { projectId: string; userId: string };
@@ -26,14 +27,6 @@ const volumeStatus = (id: string, want: string) =>
     90000,
   );
 const gone = (p: string, get: (p: string) => Promise<{ status: number }>) => waitFor(`${p} gone`, async () => ((await get(p)).status === 404 ? true : undefined), 90000);
-const armAbsent = async (p: Promise<unknown>) => {
-  try {
-    await p;
-    return false;
-  } catch (e) {
-    return (e as { statusCode?: number }).statusCode === 404;
-  }
-};
 const volumeBoot = (name: string, volumeId: string, extra: Record<string, unknown> = {}) => ({
   server: { name, flavorRef: '3', block_device_mapping_v2: [{ uuid: volumeId, boot_index: 0, source_type: 'volume', destination_type: 'volume', ...extra }] },
 });
@@ -46,10 +39,7 @@ before(async () => {
   await volumeStatus(v.id, 'available');
   bootVol = v.id;
 });
-after(async () => {
-  env?.control.close();
-  await env?.stop();
-});
+after(() => env?.stop());
 
 test("openstack server create --volume --wait: the volume's disk is the OS disk (Attach, no image, no osProfile), the volume in-use at /dev/sda", async () => {
   const srv = await env.stack.oscJson(['server', 'create', '--volume', 'bootv', '--flavor', 'm1.medium', '--network', 'private', '--wait', 'bfv1'], alice);

@@ -4,21 +4,17 @@
 // --force` (forceDelete) deletes at once; Nova's 404/409/400 answers; bodies checked against Nova's.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
-import type { Creds } from '../support/stack';
+import { powerState, startArmStack, waitFor, type ArmStack } from '../support/armStack';
+import { aliceAndBob, imageId, networkId, settledServer, type ProjectUser } from '../support/fixtures';
 import { assertNovaResponse } from '../support/oracle';
 import type { Services } from '../../shared/services';
 import { reclaimServers } from '../../shared/timers/reclaim';
 
 let arm: ArmStack;
 let s: Services;
-let alice: Creds & { projectId: string; userId: string };
-let bob: Creds & { projectId: string; userId: string };
-let tAlice: string;
-let tBob: string;
-let tAdmin: string;
-let image: string;
-let net: string;
+let alice: ProjectUser;
+let tAlice: string, tBob: string, tAdmin: string;
+let image: string, net: string;
 const RG = 'ops_resource_group';
 const INTERVAL = 3600;
 const http = (method: string, path: string, token: string, body?: unknown) => arm.stack.http(method, `/compute/v2.1${path}`, { token, body });
@@ -30,21 +26,9 @@ async function show(id: string, token = tAdmin) {
   assertNovaResponse('servers', 'ServersController', 'show', '2.1', r.body);
   return r.body.server;
 }
-const waitStatus = (id: string, status: string) =>
-  waitFor(`server ${id} ${status}`, async () => {
-    const v = await show(id);
-    return v.status === status && v['OS-EXT-STS:task_state'] === null ? v : undefined;
-  });
+const waitStatus = (id: string, status: string) => settledServer(show, id, status);
 const waitGone = (id: string) => waitFor(`server ${id} gone`, async () => ((await http('GET', `/servers/${id}`, tAdmin)).status === 404 ? true : undefined));
-async function azurePower(id: string): Promise<string | undefined> {
-  try {
-    const v = await arm.compute.virtualMachines.instanceView(RG, id);
-    return v.statuses?.find((x) => x.code?.startsWith('PowerState/'))?.code?.slice('PowerState/'.length);
-  } catch (e) {
-    if ((e as { statusCode?: number }).statusCode === 404) return undefined;
-    throw e;
-  }
-}
+const azurePower = (id: string) => powerState(arm, id, RG);
 async function createServer(name: string): Promise<string> {
   const r = await http('POST', '/servers', tAlice, { server: { name, flavorRef: '3', imageRef: image, networks: [{ uuid: net }] } });
   assert.equal(r.status, 202, r.text);
@@ -54,16 +38,10 @@ async function createServer(name: string): Promise<string> {
 before(async () => {
   arm = await startArmStack({ settings: { JACKET_RECLAIM_INSTANCE_INTERVAL: String(INTERVAL) } });
   s = arm.stack.cloud.services;
-  alice = await arm.stack.makeProjectUser('dd-a', 'alice');
-  bob = await arm.stack.makeProjectUser('dd-b', 'bob');
-  [tAlice, tBob, tAdmin] = await Promise.all([arm.stack.token(alice), arm.stack.token(bob), arm.stack.token()]);
-  image = (await arm.stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token: tAlice })).body.images[0].id;
-  net = (await arm.stack.http('GET', '/network/v2.0/networks?name=private', { token: tAlice })).body.networks[0].id;
+  ({ alice, tAlice, tBob, tAdmin } = await aliceAndBob(arm.stack, ['dd-a', 'alice'], ['dd-b', 'bob']));
+  [image, net] = await Promise.all([imageId(arm.stack, tAlice), networkId(arm.stack, tAlice)]);
 });
-after(async () => {
-  arm?.control.close();
-  await arm?.stop();
-});
+after(() => arm?.stop());
 
 test('delete soft-deletes (VM deallocated, SOFT_DELETED); openstack server restore brings it back ACTIVE', async () => {
   const id = await createServer('dd-1');

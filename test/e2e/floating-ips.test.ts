@@ -8,32 +8,21 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
 import type { Creds } from '../support/stack';
+import { aliceAndBob, countAll, imageId, networkId, race, type ProjectUser } from '../support/fixtures';
 import { sweepNics } from '../../shared/timers/nics';
 
 const RG = 'ops_resource_group';
 let arm: ArmStack;
-let alice: Creds & { projectId: string; userId: string };
-let bob: Creds & { projectId: string; userId: string };
-let tAlice: string;
-let tBob: string;
-let tAdmin: string;
-let image: string;
-let privateNet: string;
-let publicNet: string;
+let alice: ProjectUser, bob: ProjectUser;
+let tAlice: string, tBob: string, tAdmin: string;
+let image: string, privateNet: string, publicNet: string;
 
 before(async () => {
   arm = await startArmStack({ asyncDelayMs: 0 });
-  alice = await arm.stack.makeProjectUser('fip-a', 'fipalice');
-  bob = await arm.stack.makeProjectUser('fip-b', 'fipbob');
-  [tAlice, tBob, tAdmin] = await Promise.all([arm.stack.token(alice), arm.stack.token(bob), arm.stack.token()]);
-  image = (await arm.stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token: tAlice })).body.images[0].id;
-  privateNet = (await net(tAlice, 'GET', '/networks?name=private')).body.networks[0].id;
-  publicNet = (await net(tAlice, 'GET', '/networks?name=public')).body.networks[0].id;
+  ({ alice, bob, tAlice, tBob, tAdmin } = await aliceAndBob(arm.stack, ['fip-a', 'fipalice'], ['fip-b', 'fipbob']));
+  [image, privateNet, publicNet] = await Promise.all([imageId(arm.stack, tAlice), networkId(arm.stack, tAlice), networkId(arm.stack, tAlice, 'public')]);
 });
-after(async () => {
-  arm?.control.close();
-  await arm?.stop();
-});
+after(() => arm?.stop());
 
 function net(token: string, method: string, p: string, body?: unknown) {
   return arm.stack.http(method, `/network/v2.0${p}`, { token, body });
@@ -145,11 +134,7 @@ test('floating ip create public, server add floating ip, server show, server rem
 });
 
 test('bad floating IP requests get Neutron’s errors and make nothing in Azure', async () => {
-  const count = async () => {
-    let n = 0;
-    for await (const _ of arm.network.publicIPAddresses.list(RG)) n++;
-    return n;
-  };
+  const count = () => countAll(arm.network.publicIPAddresses.list(RG));
   const before = await count();
   const cases: [Record<string, unknown>, number, string][] = [
     [{ floating_network_id: privateNet }, 400, 'HTTPBadRequest'],
@@ -174,14 +159,7 @@ test('bad floating IP requests get Neutron’s errors and make nothing in Azure'
 
 test('racing creates against a floating IP quota with two left admit exactly two', async () => {
   assert.equal((await net(tAdmin, 'PUT', `/quotas/${bob.projectId}`, { quota: { floatingip: 2 } })).status, 200);
-  let release!: () => void;
-  const barrier = new Promise<void>((r) => (release = r));
-  const racers = Array.from({ length: 6 }, async () => {
-    await barrier;
-    return net(tBob, 'POST', '/floatingips', { floatingip: { floating_network_id: publicNet } });
-  });
-  release();
-  const answers = await Promise.all(racers);
+  const answers = await race(6, () => net(tBob, 'POST', '/floatingips', { floatingip: { floating_network_id: publicNet } }));
   assert.equal(answers.filter((r) => r.status === 201).length, 2, answers.map((r) => `${r.status} ${r.text}`).join('\n'));
   for (const r of answers.filter((x) => x.status !== 201)) assert.deepEqual(r.body.NeutronError, { type: 'OverQuota', message: "Quota exceeded for resources: ['floatingip'].", detail: '' });
   let bobs = 0;

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
-import type { Creds } from '../support/stack';
+import { imageId, networkId, oneUser } from '../support/fixtures';
 import { assertNovaResponse } from '../support/oracle';
 import type { Services } from '../../shared/services';
 import { updateHypervisors } from '../../shared/compute/hypervisors/api';
@@ -14,9 +14,7 @@ import { log } from '../../shared/log';
 
 let arm: ArmStack;
 let s: Services;
-let alice: Creds & { projectId: string; userId: string };
-let tAlice: string;
-let tAdmin: string;
+let tAlice: string, tAdmin: string;
 const http = (path: string, token: string) => arm.stack.http('GET', `/compute/v2.1${path}`, { token });
 
 /** The emulator's regional vCPU usage and limit, as Azure's usages API reports them. */
@@ -29,18 +27,13 @@ before(async () => {
   arm = await startArmStack();
   s = arm.stack.cloud.services;
   setRegionalUsage(s, new ArmRegionalUsage(s, 0)); // no cache: each update reads Azure again
-  alice = await arm.stack.makeProjectUser('hv-a', 'alice');
-  [tAlice, tAdmin] = await Promise.all([arm.stack.token(alice), arm.stack.token()]);
-  const image = (await arm.stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token: tAlice })).body.images[0].id;
-  const net = (await arm.stack.http('GET', '/network/v2.0/networks?name=private', { token: tAlice })).body.networks[0].id;
+  ({ token: tAlice, tAdmin } = await oneUser(arm.stack, 'hv-a', 'alice'));
+  const [image, net] = await Promise.all([imageId(arm.stack, tAlice), networkId(arm.stack, tAlice)]);
   const r = await arm.stack.http('POST', '/compute/v2.1/servers', { token: tAlice, body: { server: { name: 'hv1', flavorRef: '3', imageRef: image, networks: [{ uuid: net }] } } });
   assert.equal(r.status, 202, r.text);
   await waitFor('hv1 ACTIVE', async () => ((await http(`/servers/${r.body.server.id}`, tAlice)).body.server.status === 'ACTIVE' ? true : undefined));
 });
-after(async () => {
-  arm?.control.close();
-  await arm?.stop();
-});
+after(() => arm?.stop());
 
 test("openstack hypervisor stats show / hypervisor list reflect the emulator's regional usage and quota", async () => {
   const rep = await updateHypervisors(s);

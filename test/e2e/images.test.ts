@@ -9,18 +9,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import Ajv from 'ajv';
-import { startStack, type Stack, type Creds } from '../support/stack';
+import type { Stack } from '../support/stack';
+import { startArmStack, waitFor } from '../support/armStack';
+import { absentOnAzure, aliceAndBob, type ProjectUser } from '../support/fixtures';
 import { assertNovaResponse } from '../support/oracle';
-import { startEmulator, type RunningEmulator } from '../../emulator/server';
+import type { RunningEmulator } from '../../emulator/server';
 import { createAzureClients, type AzureClients } from '../../shared/azure/clients';
 import { alignToMiB, buildFixedVhdFooter, parseVhdFooter, MIB } from '../../shared/storage/vhd';
 
 let stack: Stack;
-let alice: Creds & { projectId: string; userId: string };
-let bob: Creds & { projectId: string; userId: string };
-let tA: string;
-let tB: string;
-let tAdmin: string;
+let alice: ProjectUser, bob: ProjectUser;
+let tA: string, tB: string, tAdmin: string;
 let arm: AzureClients;
 let blobs: BlobServiceClient;
 let dir: string;
@@ -28,15 +27,8 @@ let emu: RunningEmulator;
 const MV = '2.1';
 
 before(async () => {
-  stack = await startStack({
-    beforeHost: async (azurite) => {
-      emu = await startEmulator({ port: 0, blobConnectionString: azurite.connectionString, asyncDelayMs: 300, certDir: path.join(tmpdir(), 'jacket-emulator-test-cert') });
-      return { settings: { JACKET_ARM_ENDPOINT: emu.url, JACKET_AZURE_CREDENTIAL: 'static', JACKET_ARM_CA_CERT: emu.caCertPath }, stop: () => emu.stop() };
-    },
-  });
-  alice = await stack.makeProjectUser('img-a', 'alice');
-  bob = await stack.makeProjectUser('img-b', 'bob');
-  [tA, tB, tAdmin] = await Promise.all([stack.token(alice), stack.token(bob), stack.token()]);
+  ({ stack, emu } = await startArmStack({ asyncDelayMs: 300 }));
+  ({ alice, bob, tAlice: tA, tBob: tB, tAdmin } = await aliceAndBob(stack, ['img-a', 'alice'], ['img-b', 'bob']));
   arm = createAzureClients(stack.cloud.services.config);
   blobs = BlobServiceClient.fromConnectionString(stack.cloud.services.config.storageConnectionString);
   dir = mkdtempSync(path.join(tmpdir(), 'jacket-images-'));
@@ -48,6 +40,15 @@ after(async () => {
 
 const glance = (method: string, p: string, token: string, opts: { body?: unknown; headers?: Record<string, string> } = {}) => stack.http(method, `/image/v2${p}`, { token, ...opts });
 const nova = (method: string, p: string, token: string, body?: unknown) => stack.http(method, `/compute/v2.1${p}`, { token, body });
+
+/** Waits until image `id`'s blob and managed image are both gone. */
+const imageGone = (id: string, what: string) =>
+  waitFor(what, async () =>
+    !(await blobs.getContainerClient('images').getBlobClient(`image-${id}.vhd`).exists()) &&
+    (await absentOnAzure(arm.compute.images.get(stack.cloud.services.config.azure.resourceGroup, `image-${id}`)))
+      ? true
+      : undefined,
+  );
 
 /** Polls the image until its status is `want` (the managed-image step runs on the work queue). */
 async function waitStatus(id: string, want: string, token = tA, ms = 60000): Promise<Record<string, unknown>> {
@@ -435,29 +436,15 @@ test('a fixed VHD upload is checked, realigned to whole MiB and downloaded as se
 
 test('openstack image delete removes the record, the managed image and the blob', async () => {
   const id = (await glance('GET', '/images?name=myimg', tA)).body.images[0].id;
-  const rg = stack.cloud.services.config.azure.resourceGroup;
   await stack.oscOk(['image', 'delete', 'myimg'], alice);
   assert.equal((await glance('GET', `/images/${id}`, tA)).status, 404);
-  const blob = blobs.getContainerClient('images').getBlobClient(`image-${id}.vhd`);
-  const end = Date.now() + 60000;
-  for (;;) {
-    const gone =
-      !(await blob.exists()) &&
-      (await arm.compute.images.get(rg, `image-${id}`).then(
-        () => false,
-        (e) => e.statusCode === 404,
-      ));
-    if (gone) break;
-    if (Date.now() > end) throw new Error('managed image or blob still there');
-    await new Promise((res) => setTimeout(res, 300));
-  }
+  await imageGone(id, 'the managed image and the blob gone');
   // and the record is gone from the table, not only hidden
   assert.equal((await glance('GET', `/images/${id}`, tAdmin)).status, 404);
   assert.equal((await nova('DELETE', `/images/${id}`, tA)).status, 404);
 });
 
 test('ARM failures: a failed managed image leaves the image killed; a failed delete is retried until all is gone', async () => {
-  const rg = stack.cloud.services.config.azure.resourceGroup;
   const c = await glance('POST', '/images', tA, { body: { name: 'doomed', disk_format: 'raw', container_format: 'bare' } });
   const id = c.body.id as string;
   emu.emulator.faults.add({ method: 'PUT', path: `/providers/Microsoft.Compute/images/image-${id}$`, failAsync: true, code: 'InternalError', message: 'injected' });
@@ -477,19 +464,7 @@ test('ARM failures: a failed managed image leaves the image killed; a failed del
   emu.emulator.faults.add({ method: 'DELETE', path: `/providers/Microsoft.Compute/images/image-${id}$`, status: 500, code: 'InternalServerError', message: 'injected' });
   assert.equal((await glance('DELETE', `/images/${id}`, tA)).status, 204);
   assert.equal((await glance('GET', `/images/${id}`, tA)).status, 404);
-  const blob = blobs.getContainerClient('images').getBlobClient(`image-${id}.vhd`);
-  const end = Date.now() + 60000;
-  for (;;) {
-    const gone =
-      !(await blob.exists()) &&
-      (await arm.compute.images.get(rg, `image-${id}`).then(
-        () => false,
-        (e) => e.statusCode === 404,
-      ));
-    if (gone) break;
-    if (Date.now() > end) throw new Error('cleanup did not finish after the failed delete');
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  await imageGone(id, 'the cleanup after the failed delete');
   const deletes = emu.emulator.recorder.list().filter((r: { method: string; path: string }) => r.method === 'DELETE' && r.path.endsWith(`/images/image-${id}`));
   assert.ok(deletes.length >= 2, `ARM delete was retried (${deletes.length} calls)`);
 });

@@ -7,17 +7,14 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
-import type { Creds } from '../support/stack';
+import { aliceAndBob, imageId, networkId, type ProjectUser } from '../support/fixtures';
 import { assertNovaResponse } from '../support/oracle';
 
 const RG = 'ops_resource_group';
 let arm: ArmStack;
-let alice: Creds & { projectId: string; userId: string };
-let bob: Creds & { projectId: string; userId: string };
-let tAlice: string;
-let tBob: string;
-let image: string;
-let privateNet: string;
+let alice: ProjectUser;
+let tAlice: string, tBob: string;
+let image: string, privateNet: string;
 
 const nova = (token: string, method: string, p: string, body?: unknown) => arm.stack.http(method, `/compute/v2.1${p}`, { token, body });
 const net = (token: string, method: string, p: string, body?: unknown) => arm.stack.http(method, `/network/v2.0${p}`, { token, body });
@@ -34,16 +31,10 @@ const settled = (id: string) =>
 
 before(async () => {
   arm = await startArmStack({ asyncDelayMs: 0 });
-  alice = await arm.stack.makeProjectUser('if-a', 'ifalice');
-  bob = await arm.stack.makeProjectUser('if-b', 'ifbob');
-  [tAlice, tBob] = await Promise.all([arm.stack.token(alice), arm.stack.token(bob)]);
-  image = (await arm.stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token: tAlice })).body.images[0].id;
-  privateNet = (await net(tAlice, 'GET', '/networks?name=private')).body.networks[0].id;
+  ({ alice, tAlice, tBob } = await aliceAndBob(arm.stack, ['if-a', 'ifalice'], ['if-b', 'ifbob']));
+  [image, privateNet] = await Promise.all([imageId(arm.stack, tAlice), networkId(arm.stack, tAlice)]);
 });
-after(async () => {
-  arm?.control.close();
-  await arm?.stop();
-});
+after(() => arm?.stop());
 
 test('server add port / server remove port: the VM is deallocated, given or rid of the NIC, and started again; Nova refusals change nothing', async () => {
   const port = await arm.stack.oscJson<{ id: string }>(['port', 'create', '--network', privateNet, '--fixed-ip', 'ip-address=10.0.0.60', 'if-p1'], alice);

@@ -6,32 +6,23 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
-import type { Creds } from '../support/stack';
+import { aliceAndBob, countAll, imageId, networkId, race, type ProjectUser } from '../support/fixtures';
 import { sweepNics } from '../../shared/timers/nics';
 
 const RG = 'ops_resource_group';
 let arm: ArmStack;
-let alice: Creds & { projectId: string; userId: string };
-let bob: Creds & { projectId: string; userId: string };
-let tAlice: string;
-let tBob: string;
-let image: string;
-let privateNet: string;
+let alice: ProjectUser;
+let tAlice: string, tBob: string;
+let image: string, privateNet: string;
 
 const net = (token: string, method: string, p: string, body?: unknown) => arm.stack.http(method, `/network/v2.0${p}`, { token, body });
 
 before(async () => {
   arm = await startArmStack({ asyncDelayMs: 0 });
-  alice = await arm.stack.makeProjectUser('port-a', 'portalice');
-  bob = await arm.stack.makeProjectUser('port-b', 'portbob');
-  [tAlice, tBob] = await Promise.all([arm.stack.token(alice), arm.stack.token(bob)]);
-  image = (await arm.stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token: tAlice })).body.images[0].id;
-  privateNet = (await net(tAlice, 'GET', '/networks?name=private')).body.networks[0].id;
+  ({ alice, tAlice, tBob } = await aliceAndBob(arm.stack, ['port-a', 'portalice'], ['port-b', 'portbob']));
+  [image, privateNet] = await Promise.all([imageId(arm.stack, tAlice), networkId(arm.stack, tAlice)]);
 });
-after(async () => {
-  arm?.control.close();
-  await arm?.stop();
-});
+after(() => arm?.stop());
 
 test('port create makes a NIC; server create --port boots on it; the server’s delete leaves the port; port delete removes the NIC', async () => {
   const sg = await arm.stack.oscJson<{ id: string }>(['security', 'group', 'create', 'port-web'], alice);
@@ -96,13 +87,9 @@ test('port create makes a NIC; server create --port boots on it; the server’s 
 });
 
 test('bad port requests get Neutron’s errors and make no NIC; another project cannot see or use a port', async () => {
-  const count = async () => {
-    let n = 0;
-    for await (const _ of arm.network.networkInterfaces.list(RG)) n++;
-    return n;
-  };
+  const count = () => countAll(arm.network.networkInterfaces.list(RG));
   const before = await count();
-  const publicNet = (await net(tAlice, 'GET', '/networks?name=public')).body.networks[0].id;
+  const publicNet = await networkId(arm.stack, tAlice, 'public');
   const cases: [Record<string, unknown>, number, string][] = [
     [{ network_id: randomUUID() }, 404, 'NetworkNotFound'],
     [{ network_id: 'x' }, 400, 'HTTPBadRequest'],
@@ -134,14 +121,9 @@ test('bad port requests get Neutron’s errors and make no NIC; another project 
 
 test('two servers racing for one port: exactly one boots on it, the other gets Nova’s 409 and nothing is left of it', async () => {
   const port = (await net(tAlice, 'POST', '/ports', { port: { network_id: privateNet } })).body.port;
-  let release!: () => void;
-  const barrier = new Promise<void>((r) => (release = r));
-  const racers = Array.from({ length: 4 }, async (_, i) => {
-    await barrier;
-    return arm.stack.http('POST', '/compute/v2.1/servers', { token: tAlice, body: { server: { name: `race-${i}`, flavorRef: '3', imageRef: image, networks: [{ port: port.id }] } } });
-  });
-  release();
-  const answers = await Promise.all(racers);
+  const answers = await race(4, (i) =>
+    arm.stack.http('POST', '/compute/v2.1/servers', { token: tAlice, body: { server: { name: `race-${i}`, flavorRef: '3', imageRef: image, networks: [{ port: port.id }] } } }),
+  );
   const won = answers.filter((r) => r.status === 202);
   assert.equal(won.length, 1, answers.map((r) => `${r.status} ${r.text}`).join('\n'));
   for (const r of answers.filter((x) => x.status !== 202)) assert.equal(r.status, 409, r.text);
@@ -182,14 +164,7 @@ test('the port quota holds under racing creates (POST /ports, server create, int
   assert.deepEqual(await used(), { limit: 500, used: 0, reserved: 0 });
   assert.equal((await net(tAdmin, 'PUT', `/quotas/${carol.projectId}`, { quota: { port: 2 } })).status, 200);
   // Six racing creates with two left: exactly two ports, the others Neutron's 409 and no NIC.
-  let release!: () => void;
-  const barrier = new Promise<void>((r) => (release = r));
-  const racers = Array.from({ length: 6 }, async (_, i) => {
-    await barrier;
-    return net(tCarol, 'POST', '/ports', { port: { network_id: privateNet, name: `q${i}` } });
-  });
-  release();
-  const answers = await Promise.all(racers);
+  const answers = await race(6, (i) => net(tCarol, 'POST', '/ports', { port: { network_id: privateNet, name: `q${i}` } }));
   assert.deepEqual(answers.map((a) => a.status).sort(), [201, 201, 409, 409, 409, 409], answers.map((a) => a.text.slice(0, 160)).join(' | '));
   for (const a of answers.filter((x) => x.status === 409)) {
     assert.equal(a.body.NeutronError.type, 'OverQuota');

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
-import type { Creds } from '../support/stack';
+import { imageId, networkId, oneUser, settledServer, type ProjectUser } from '../support/fixtures';
 import { assertNovaResponse } from '../support/oracle';
 import { createServices, type Services } from '../../shared/services';
 import type { JacketConfig } from '../../shared/config';
@@ -18,9 +18,8 @@ import { startAction } from '../../shared/compute/servers/instanceActions';
 
 let arm: ArmStack;
 let s: Services;
-let alice: Creds & { projectId: string; userId: string };
-let tAlice: string;
-let tAdmin: string;
+let alice: ProjectUser;
+let tAlice: string, tAdmin: string;
 const RG = 'ops_resource_group';
 const http = (method: string, path: string, token: string, body?: unknown) => arm.stack.http(method, `/compute/v2.1${path}`, { token, body });
 
@@ -33,11 +32,7 @@ async function show(id: string, token = tAdmin) {
   assertNovaResponse('servers', 'ServersController', 'show', '2.1', r.body);
   return r.body.server;
 }
-const waitStatus = (id: string, status: string) =>
-  waitFor(`server ${id} ${status}`, async () => {
-    const v = await show(id);
-    return v.status === status && v['OS-EXT-STS:task_state'] === null ? v : undefined;
-  });
+const waitStatus = (id: string, status: string) => settledServer(show, id, status);
 const vmId = (id: string) => `/subscriptions/${arm.emu.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Compute/virtualMachines/${id}`;
 const vmExists = async (id: string) => {
   try {
@@ -49,8 +44,7 @@ const vmExists = async (id: string) => {
   }
 };
 
-let image: string;
-let net: string;
+let image: string, net: string;
 async function createServer(name: string): Promise<string> {
   const r = await http('POST', '/servers', tAlice, { server: { name, flavorRef: '3', imageRef: image, networks: [{ uuid: net }] } });
   assert.equal(r.status, 202, r.text);
@@ -60,15 +54,10 @@ async function createServer(name: string): Promise<string> {
 before(async () => {
   arm = await startArmStack();
   s = arm.stack.cloud.services;
-  alice = await arm.stack.makeProjectUser('rc-a', 'alice');
-  [tAlice, tAdmin] = await Promise.all([arm.stack.token(alice), arm.stack.token()]);
-  image = (await arm.stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token: tAlice })).body.images[0].id;
-  net = (await arm.stack.http('GET', '/network/v2.0/networks?name=private', { token: tAlice })).body.networks[0].id;
+  ({ user: alice, token: tAlice, tAdmin } = await oneUser(arm.stack, 'rc-a', 'alice'));
+  [image, net] = await Promise.all([imageId(arm.stack, tAlice), networkId(arm.stack, tAlice)]);
 });
-after(async () => {
-  arm?.control.close();
-  await arm?.stop();
-});
+after(() => arm?.stop());
 
 test("power sync: a VM deallocated behind Jacket's back shows SHUTOFF, started again shows ACTIVE", async () => {
   const id = await createServer('rc-power');

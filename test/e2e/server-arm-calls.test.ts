@@ -4,14 +4,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
-import type { Creds } from '../support/stack';
+import { imageId as imageNamed, networkId as networkNamed, type ProjectUser } from '../support/fixtures';
 import type { RecordedRequest } from '../../emulator/control';
 
 let env: ArmStack;
-let alice: Creds & { projectId: string; userId: string };
+let alice: ProjectUser;
 let tAlice: string;
-let imageId: string;
-let networkId: string;
+let imageId: string, networkId: string;
 const RG = 'ops_resource_group';
 const FLAVOR = '3';
 
@@ -52,13 +51,9 @@ before(async () => {
   env = await startArmStack({ settings: { JACKET_WORK_RETRY_FAILURES: '3', JACKET_WORK_POLL_CAP_SECONDS: '2' } });
   alice = await env.stack.makeProjectUser('calls-a', 'alice');
   tAlice = await env.stack.token(alice);
-  imageId = (await env.stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token: tAlice })).body.images[0].id;
-  networkId = (await env.stack.http('GET', '/network/v2.0/networks?name=private', { token: tAlice })).body.networks[0].id;
+  [imageId, networkId] = await Promise.all([imageNamed(env.stack, tAlice), networkNamed(env.stack, tAlice)]);
 });
-after(async () => {
-  env?.control.close();
-  await env?.stop();
-});
+after(() => env?.stop());
 
 test('ARM writes per action are at the floor: create NIC PUT + VM PUT (POST /servers itself none), delete 1 DELETE, power 1 POST, attach/detach 1 POST', async (t) => {
   const table: string[] = [];

@@ -7,29 +7,20 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
 import { assertNovaResponse } from '../support/oracle';
-import type { Creds } from '../support/stack';
+import { absentOnAzure, aliceAndBob, imageId, networkId, race, type ProjectUser } from '../support/fixtures';
 
 const RG = 'ops_resource_group';
 let arm: ArmStack;
-let alice: Creds & { projectId: string; userId: string };
-let bob: Creds & { projectId: string; userId: string };
-let tAlice: string;
-let tBob: string;
-let tAdmin: string;
-let image: string;
-let net: string;
+let alice: ProjectUser;
+let tAlice: string, tBob: string, tAdmin: string;
+let image: string, net: string;
 
 before(async () => {
   arm = await startArmStack({ asyncDelayMs: 0 });
-  [alice, bob] = await Promise.all([arm.stack.makeProjectUser('sg-a', 'sgalice'), arm.stack.makeProjectUser('sg-b', 'sgbob')]);
-  [tAlice, tBob, tAdmin] = await Promise.all([arm.stack.token(alice), arm.stack.token(bob), arm.stack.token()]);
-  image = (await arm.stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token: tAlice })).body.images[0].id;
-  net = (await arm.stack.http('GET', '/network/v2.0/networks?name=private', { token: tAlice })).body.networks[0].id;
+  ({ alice, tAlice, tBob, tAdmin } = await aliceAndBob(arm.stack, ['sg-a', 'sgalice'], ['sg-b', 'sgbob']));
+  [image, net] = await Promise.all([imageId(arm.stack, tAlice), networkId(arm.stack, tAlice)]);
 });
-after(async () => {
-  arm?.control.close();
-  await arm?.stop();
-});
+after(() => arm?.stop());
 
 const nova = (token: string) => (method: string, p: string, body?: unknown) => arm.stack.http(method, `/compute/v2.1${p}`, { token, body });
 const asAlice = (method: string, p: string, body?: unknown) => nova(tAlice)(method, p, body);
@@ -95,14 +86,7 @@ test('CLI: server group create/list/show, boot into an anti-affinity group (an a
   assert.ok(await arm.compute.availabilitySets.get(RG, `avset-${g.id}`), 'the set stays while its group does');
   await arm.stack.oscOk(['server', 'group', 'delete', 'g1'], alice);
   assert.equal((await asAlice('GET', `/os-server-groups/${g.id}`)).status, 404);
-  await waitFor('the availability set deleted', async () => {
-    try {
-      await arm.compute.availabilitySets.get(RG, `avset-${g.id}`);
-      return undefined;
-    } catch (e) {
-      return (e as { statusCode?: number }).statusCode === 404 ? true : undefined;
-    }
-  });
+  await waitFor('the availability set deleted', async () => ((await absentOnAzure(arm.compute.availabilitySets.get(RG, `avset-${g.id}`))) ? true : undefined));
 });
 
 test('HTTP at 2.1: Nova shapes; affinity is a proximity placement group; a group deleted under a live member keeps its PPG until that member goes', async () => {
@@ -135,14 +119,7 @@ test('HTTP at 2.1: Nova shapes; affinity is a proximity placement group; a group
   assert.ok(await arm.compute.proximityPlacementGroups.get(RG, `ppg-${g.id}`), 'in use: kept');
   assert.equal((await asAlice('DELETE', `/servers/${id}`)).status, 204);
   await waitGone(id);
-  await waitFor('the PPG deleted after its last member', async () => {
-    try {
-      await arm.compute.proximityPlacementGroups.get(RG, `ppg-${g.id}`);
-      return undefined;
-    } catch (e) {
-      return (e as { statusCode?: number }).statusCode === 404 ? true : undefined;
-    }
-  });
+  await waitFor('the PPG deleted after its last member', async () => ((await absentOnAzure(arm.compute.proximityPlacementGroups.get(RG, `ppg-${g.id}`))) ? true : undefined));
 });
 
 test('quotas: 4 parallel boots into a group with server_group_members 2 admit exactly 2; server_groups counted as a ledger (3 racing creates, 1 left); /limits shows the true usage', async () => {
@@ -153,14 +130,7 @@ test('quotas: 4 parallel boots into a group with server_group_members 2 admit ex
   );
   const g = (await asAlice('POST', '/os-server-groups', { server_group: { name: 'race', policies: ['anti-affinity'] } })).body.server_group;
 
-  let release!: () => void;
-  const barrier = new Promise<void>((r) => (release = r));
-  const racers = Array.from({ length: 4 }, async (_, i) => {
-    await barrier;
-    return asAlice('POST', '/servers', bootBody(`race-${i}`, g.id));
-  });
-  release();
-  const answers = await Promise.all(racers);
+  const answers = await race(4, (i) => asAlice('POST', '/servers', bootBody(`race-${i}`, g.id)));
   assert.deepEqual(answers.map((a) => a.status).sort(), [202, 202, 403, 403], answers.map((a) => a.text.slice(0, 200)).join(' | '));
   for (const a of answers.filter((x) => x.status === 403)) assert.equal(a.body.forbidden.message, 'Quota exceeded, too many servers in group');
   const admitted = answers.filter((a) => a.status === 202).map((a) => a.body.server.id as string);

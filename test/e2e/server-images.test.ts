@@ -7,6 +7,7 @@ import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
 import { listActions } from '../../shared/compute/servers/instanceActions';
 import { assertNovaResponse } from '../support/oracle';
 import type { Creds } from '../support/stack';
+import { absentOnAzure as armAbsent } from '../support/fixtures';
 
 let env: ArmStack;
 let alice: Creds & { projectId: string; userId: string };
@@ -24,14 +25,6 @@ const rebuildCli = async (args: string[]) => {
   const out = await env.stack.oscOk(['server', 'rebuild', ...args, '-f', 'json'], alice);
   return JSON.parse(out.slice(out.indexOf('{')));
 };
-const armAbsent = async (p: Promise<unknown>) => {
-  try {
-    await p;
-    return false;
-  } catch (e) {
-    return (e as { statusCode?: number }).statusCode === 404;
-  }
-};
 
 before(async () => {
   env = await startArmStack();
@@ -42,10 +35,7 @@ before(async () => {
   assert.equal(srv.status, 'ACTIVE');
   serverId = srv.id;
 });
-after(async () => {
-  env?.control.close();
-  await env?.stop();
-});
+after(() => env?.stop());
 
 test('openstack server image create --wait: a snapshot of the OS disk on Azure, an active private image in image list', async () => {
   const img = await env.stack.oscJson(['server', 'image', 'create', '--name', 'snap', '--wait', serverId], alice);

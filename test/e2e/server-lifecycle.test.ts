@@ -4,13 +4,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
-import type { Creds } from '../support/stack';
+import { imageId, networkId, settledServer, type ProjectUser } from '../support/fixtures';
 import { assertNovaResponse } from '../support/oracle';
 
 let arm: ArmStack;
-let alice: Creds & { projectId: string; userId: string };
-let tAlice: string;
-let tAdmin: string;
+let alice: ProjectUser;
+let tAlice: string, tAdmin: string;
 /** made with the flavor's azure:hibernation=true */
 let srvH: string;
 /** made without it */
@@ -25,11 +24,7 @@ async function server(id: string) {
   assert.equal(r.status, 200, r.text);
   return r.body.server;
 }
-const waitStatus = (id: string, status: string) =>
-  waitFor(`server ${id} ${status}`, async () => {
-    const s = await server(id);
-    return s.status === status && s['OS-EXT-STS:task_state'] === null ? s : undefined;
-  });
+const waitStatus = (id: string, status: string) => settledServer(server, id, status);
 async function azureVm(id: string) {
   const v = await arm.compute.virtualMachines.instanceView(RG, id);
   const codes = (v.statuses ?? []).map((s) => s.code ?? '');
@@ -46,9 +41,8 @@ before(async () => {
   const stack = arm.stack;
   alice = await stack.makeProjectUser('lc-a', 'alice');
   [tAlice, tAdmin] = await Promise.all([stack.token(alice), stack.token()]);
-  const imgs = await stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token: tAlice });
-  const nets = await stack.http('GET', '/network/v2.0/networks?name=private', { token: tAlice });
-  const body = (name: string) => ({ server: { name, flavorRef: '3', imageRef: imgs.body.images[0].id, networks: [{ uuid: nets.body.networks[0].id }] } });
+  const [image, net] = await Promise.all([imageId(stack, tAlice), networkId(stack, tAlice)]);
+  const body = (name: string) => ({ server: { name, flavorRef: '3', imageRef: image, networks: [{ uuid: net }] } });
   const n = await http('POST', '/servers', tAlice, body('lc-plain'));
   assert.equal(n.status, 202, n.text);
   srvN = n.body.server.id;
@@ -60,10 +54,7 @@ before(async () => {
   srvH = h.body.server.id;
   await Promise.all([waitStatus(srvN, 'ACTIVE'), waitStatus(srvH, 'ACTIVE')]);
 });
-after(async () => {
-  arm?.control.close();
-  await arm?.stop();
-});
+after(() => arm?.stop());
 
 test('suspend hibernates the VM (deallocate hibernate=true), resume starts it', async () => {
   const put = (await arm.control.requests()).find((r) => r.method === 'PUT' && r.path.endsWith(`/virtualMachines/${srvH}`));

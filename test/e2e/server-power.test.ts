@@ -3,16 +3,13 @@
 // the emulator's recorded requests and the VM's instance view.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
-import type { Creds } from '../support/stack';
+import { powerState, startArmStack, type ArmStack } from '../support/armStack';
+import { aliceAndBob, imageId, networkId, settledServer, type ProjectUser } from '../support/fixtures';
 import { assertNovaResponse } from '../support/oracle';
 
 let arm: ArmStack;
-let alice: Creds & { projectId: string; userId: string };
-let bob: Creds & { projectId: string; userId: string };
-let tAlice: string;
-let tBob: string;
-let tAdmin: string;
+let alice: ProjectUser;
+let tAlice: string, tBob: string, tAdmin: string;
 let srvId: string;
 const RG = 'ops_resource_group';
 
@@ -24,15 +21,8 @@ async function server(id: string, token = tAdmin) {
   assert.equal(r.status, 200, r.text);
   return r.body.server;
 }
-const waitStatus = (id: string, status: string) =>
-  waitFor(`server ${id} ${status}`, async () => {
-    const s = await server(id);
-    return s.status === status && s['OS-EXT-STS:task_state'] === null ? s : undefined;
-  });
-async function azurePower(id: string): Promise<string | undefined> {
-  const v = await arm.compute.virtualMachines.instanceView(RG, id);
-  return v.statuses?.find((s) => s.code?.startsWith('PowerState/'))?.code?.slice('PowerState/'.length);
-}
+const waitStatus = (id: string, status: string) => settledServer(server, id, status);
+const azurePower = (id: string) => powerState(arm, id, RG);
 async function vmPosts(id: string) {
   return (await arm.control.requests())
     .filter((r) => r.method === 'POST' && r.path.includes(`/virtualMachines/${id}/`))
@@ -41,21 +31,14 @@ async function vmPosts(id: string) {
 
 before(async () => {
   arm = await startArmStack();
-  const stack = arm.stack;
-  alice = await stack.makeProjectUser('pw-a', 'alice');
-  bob = await stack.makeProjectUser('pw-b', 'bob');
-  [tAlice, tBob, tAdmin] = await Promise.all([stack.token(alice), stack.token(bob), stack.token()]);
-  const imgs = await stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token: tAlice });
-  const nets = await stack.http('GET', '/network/v2.0/networks?name=private', { token: tAlice });
-  const r = await http('POST', '/servers', tAlice, { server: { name: 'pw1', flavorRef: '3', imageRef: imgs.body.images[0].id, networks: [{ uuid: nets.body.networks[0].id }] } });
+  ({ alice, tAlice, tBob, tAdmin } = await aliceAndBob(arm.stack, ['pw-a', 'alice'], ['pw-b', 'bob']));
+  const [image, net] = await Promise.all([imageId(arm.stack, tAlice), networkId(arm.stack, tAlice)]);
+  const r = await http('POST', '/servers', tAlice, { server: { name: 'pw1', flavorRef: '3', imageRef: image, networks: [{ uuid: net }] } });
   assert.equal(r.status, 202, r.text);
   srvId = r.body.server.id;
   await waitStatus(srvId, 'ACTIVE');
 });
-after(async () => {
-  arm?.control.close();
-  await arm?.stop();
-});
+after(() => arm?.stop());
 
 test('reboot: SOFT is an Azure restart, --hard a power off without shutdown then a start; bad bodies are 400', async () => {
   await arm.control.clearRequests();

@@ -5,28 +5,21 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
-import type { Creds } from '../support/stack';
+import { imageId, networkId, oneUser, race as raceAll, type ProjectUser } from '../support/fixtures';
 
 let arm: ArmStack;
-let erin: Creds & { projectId: string; userId: string };
-let tErin: string;
-let tAdmin: string;
-let image: string;
-let net: string;
+let erin: ProjectUser;
+let tErin: string, tAdmin: string;
+let image: string, net: string;
 /** Flavor 3 (m1.medium): 2 vCPUs, 4096 MB. */
 const FLAVOR = { id: '3', vcpus: 2, ram: 4096 };
 
 before(async () => {
   arm = await startArmStack({ asyncDelayMs: 0 });
-  erin = await arm.stack.makeProjectUser('sq-race', 'sqerin');
-  [tErin, tAdmin] = await Promise.all([arm.stack.token(erin), arm.stack.token()]);
-  image = (await arm.stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token: tErin })).body.images[0].id;
-  net = (await arm.stack.http('GET', '/network/v2.0/networks?name=private', { token: tErin })).body.networks[0].id;
+  ({ user: erin, token: tErin, tAdmin } = await oneUser(arm.stack, 'sq-race', 'sqerin'));
+  [image, net] = await Promise.all([imageId(arm.stack, tErin), networkId(arm.stack, tErin)]);
 });
-after(async () => {
-  arm?.control.close();
-  await arm?.stop();
-});
+after(() => arm?.stop());
 
 const asErin = (method: string, p: string, body?: unknown) => arm.stack.http(method, `/compute/v2.1${p}`, { token: tErin, body });
 const setQuota = (q: Record<string, number>) => arm.stack.http('PUT', `/compute/v2.1/os-quota-sets/${erin.projectId}`, { token: tAdmin, body: { quota_set: q } });
@@ -36,15 +29,8 @@ async function servers(): Promise<{ id: string; status: string; flavor: { vcpus?
 }
 
 /** `n` creates released together at a barrier; their answers. */
-async function race(n: number, tag: string) {
-  let release!: () => void;
-  const barrier = new Promise<void>((r) => (release = r));
-  const racers = Array.from({ length: n }, async (_, i) => {
-    await barrier;
-    return asErin('POST', '/servers', { server: { name: `${tag}-${i}`, flavorRef: FLAVOR.id, imageRef: image, networks: [{ uuid: net }] } });
-  });
-  release();
-  return Promise.all(racers);
+function race(n: number, tag: string) {
+  return raceAll(n, (i) => asErin('POST', '/servers', { server: { name: `${tag}-${i}`, flavorRef: FLAVOR.id, imageRef: image, networks: [{ uuid: net }] } }));
 }
 
 async function usage(): Promise<Record<string, { in_use: number; limit: number; reserved: number }>> {

@@ -5,14 +5,11 @@ import assert from 'node:assert/strict';
 import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
 import { assertNovaResponse } from '../support/oracle';
 import { listActions } from '../../shared/compute/servers/instanceActions';
-import type { Creds } from '../support/stack';
+import { aliceAndBob, type ProjectUser } from '../support/fixtures';
 
 let env: ArmStack;
-let alice: Creds & { projectId: string; userId: string };
-let bob: Creds & { projectId: string; userId: string };
-let tAlice: string;
-let tBob: string;
-let tAdmin: string;
+let alice: ProjectUser;
+let tAlice: string, tBob: string, tAdmin: string;
 let serverId: string;
 const RG = 'ops_resource_group';
 
@@ -22,17 +19,12 @@ const vmSize = async (id: string) => (await env.compute.virtualMachines.get(RG, 
 
 before(async () => {
   env = await startArmStack();
-  alice = await env.stack.makeProjectUser('rs-a', 'alice');
-  bob = await env.stack.makeProjectUser('rs-b', 'bob');
-  [tAlice, tBob, tAdmin] = await Promise.all([env.stack.token(alice), env.stack.token(bob), env.stack.token()]);
+  ({ alice, tAlice, tBob, tAdmin } = await aliceAndBob(env.stack, ['rs-a', 'alice'], ['rs-b', 'bob']));
   const srv = await env.stack.oscJson(['server', 'create', '--flavor', 'm1.medium', '--image', 'ubuntu-22.04', '--network', 'private', '--wait', 'rs1'], alice);
   assert.equal(srv.status, 'ACTIVE');
   serverId = srv.id;
 });
-after(async () => {
-  env?.control.close();
-  await env?.stop();
-});
+after(() => env?.stop());
 
 test('openstack server resize --wait: Azure runs the new size, the server waits in VERIFY_RESIZE; confirm keeps it', async () => {
   assert.equal(await vmSize(serverId), 'Standard_B2s');

@@ -5,42 +5,28 @@ import assert from 'node:assert/strict';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startStack, type Stack, type Creds } from '../support/stack';
+import type { Stack } from '../support/stack';
+import { startArmStack, waitFor as poll } from '../support/armStack';
 import { assertNovaResponse } from '../support/oracle';
-import { startEmulator, type RunningEmulator } from '../../emulator/server';
-import { EmulatorControl } from '../../emulator/control';
-import { computeClient, networkClient, testCertDir, testSshKey } from '../emulator/harness';
+import type { EmulatorControl } from '../../emulator/control';
+import { testSshKey } from '../emulator/harness';
 import type { ComputeManagementClient } from '@azure/arm-compute';
 import type { NetworkManagementClient } from '@azure/arm-network';
 import { listActions } from '../../shared/compute/servers/instanceActions';
 import { getServerAny } from '../../shared/compute/servers/model';
+import { absentOnAzure as armAbsent, aliceAndBob, imageId as imageNamed, networkId as networkNamed, type ProjectUser } from '../support/fixtures';
 
 let stack: Stack;
-let emu: RunningEmulator;
 let control: EmulatorControl;
 let compute: ComputeManagementClient;
 let network: NetworkManagementClient;
-let alice: Creds & { projectId: string; userId: string };
-let bob: Creds & { projectId: string; userId: string };
-let tAlice: string;
-let tBob: string;
-let tAdmin: string;
-let imageId: string;
-let networkId: string;
+let alice: ProjectUser, bob: ProjectUser;
+let tAlice: string, tBob: string, tAdmin: string;
+let imageId: string, networkId: string;
 const RG = 'ops_resource_group';
 const FLAVOR = '3'; // m1.medium: Standard_B2s, 40 GB (the Ubuntu image wants 30)
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 30000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
+const waitFor = <T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 30000) => poll(what, f, timeoutMs);
 
 const serverStatus = async (token: string, id: string, status: string) =>
   waitFor(`server ${id} ${status}`, async () => {
@@ -51,41 +37,15 @@ const serverStatus = async (token: string, id: string, status: string) =>
 const serverGone = async (token: string, id: string) =>
   waitFor(`server ${id} gone`, async () => ((await stack.http('GET', `/compute/v2.1/servers/${id}`, { token })).status === 404 ? true : undefined));
 
-const armAbsent = async (p: Promise<unknown>) => {
-  try {
-    await p;
-    return false;
-  } catch (e) {
-    return (e as { statusCode?: number }).statusCode === 404;
-  }
-};
-
 async function putCount(): Promise<number> {
   return (await control.requests()).filter((r) => r.method === 'PUT' && /(virtualMachines|networkInterfaces)\//i.test(r.path)).length;
 }
 
 before(async () => {
-  stack = await startStack({
-    // Small engine budgets: a persistent fault is given up within seconds (docs/servers.md).
-    settings: { JACKET_WORK_RETRY_FAILURES: '3', JACKET_WORK_POLL_CAP_SECONDS: '2' },
-    beforeHost: async (azurite) => {
-      emu = await startEmulator({ port: 0, certDir: testCertDir(), asyncDelayMs: 300, blobConnectionString: azurite.connectionString });
-      return {
-        settings: { JACKET_ARM_ENDPOINT: emu.url, JACKET_AZURE_CREDENTIAL: 'static', JACKET_ARM_CA_CERT: emu.caCertPath },
-        stop: () => emu.stop(),
-      };
-    },
-  });
-  control = new EmulatorControl(emu.url, emu.caCertPath);
-  compute = computeClient(emu);
-  network = networkClient(emu);
-  alice = await stack.makeProjectUser('srv-a', 'alice');
-  bob = await stack.makeProjectUser('srv-b', 'bob');
-  [tAlice, tBob, tAdmin] = await Promise.all([stack.token(alice), stack.token(bob), stack.token()]);
-  const imgs = await stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token: tAlice });
-  imageId = imgs.body.images[0].id;
-  const nets = await stack.http('GET', '/network/v2.0/networks?name=private', { token: tAlice });
-  networkId = nets.body.networks[0].id;
+  // Small engine budgets: a persistent fault is given up within seconds (docs/servers.md).
+  ({ stack, control, compute, network } = await startArmStack({ settings: { JACKET_WORK_RETRY_FAILURES: '3', JACKET_WORK_POLL_CAP_SECONDS: '2' } }));
+  ({ alice, bob, tAlice, tBob, tAdmin } = await aliceAndBob(stack, ['srv-a', 'alice'], ['srv-b', 'bob']));
+  [imageId, networkId] = await Promise.all([imageNamed(stack, tAlice), networkNamed(stack, tAlice)]);
   const kp = await stack.http('POST', '/compute/v2.1/os-keypairs', { token: tAlice, body: { keypair: { name: 'k1', public_key: testSshKey() } } });
   assert.equal(kp.status, 200, kp.text);
 });

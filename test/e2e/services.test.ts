@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
-import type { Creds } from '../support/stack';
+import { imageId, networkId, oneUser, type ProjectUser } from '../support/fixtures';
 import { assertNovaResponse } from '../support/oracle';
 import { assertCinderShape, cinderSample } from '../support/cinderShapes';
 import type { Services } from '../../shared/services';
@@ -16,13 +16,11 @@ import { reportState, SERVICE_DOWN_TIME_MS } from '../../shared/servicegroup/reg
 
 let arm: ArmStack;
 let s: Services;
-let alice: Creds & { projectId: string; userId: string };
-let tAlice: string;
-let tAdmin: string;
+let alice: ProjectUser;
+let tAlice: string, tAdmin: string;
 let adminProject: string;
 let host: string;
-let image: string;
-let net: string;
+let image: string, net: string;
 const nova = (method: string, path: string, opts: { token?: string; body?: unknown } = {}) => arm.stack.http(method, `/compute/v2.1${path}`, { token: opts.token ?? tAdmin, body: opts.body });
 const cinder = (method: string, path: string, opts: { token?: string; body?: unknown; project?: string } = {}) =>
   arm.stack.http(method, `/volume/v3/${opts.project ?? adminProject}${path}`, { token: opts.token ?? tAdmin, body: opts.body });
@@ -40,17 +38,12 @@ before(async () => {
   arm = await startArmStack();
   s = arm.stack.cloud.services;
   host = `azure-${arm.emu.location}`;
-  alice = await arm.stack.makeProjectUser('svc-a', 'alice');
-  [tAlice, tAdmin] = await Promise.all([arm.stack.token(alice), arm.stack.token()]);
+  ({ user: alice, token: tAlice, tAdmin } = await oneUser(arm.stack, 'svc-a', 'alice'));
   adminProject = (await arm.stack.http('GET', '/identity/v3/auth/tokens', { token: tAdmin, headers: { 'X-Subject-Token': tAdmin } })).body.token.project.id;
-  image = (await arm.stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token: tAlice })).body.images[0].id;
-  net = (await arm.stack.http('GET', '/network/v2.0/networks?name=private', { token: tAlice })).body.networks[0].id;
+  [image, net] = await Promise.all([imageId(arm.stack, tAlice), networkId(arm.stack, tAlice)]);
   await workerBeat();
 });
-after(async () => {
-  arm?.control.close();
-  await arm?.stop();
-});
+after(() => arm?.stop());
 
 test('openstack compute service list: the app parts as Nova services, up from their heartbeats; filters; 2.1 schema; members 403', async () => {
   const rows = await arm.stack.oscJson(['compute', 'service', 'list']);

@@ -11,10 +11,12 @@ import path from 'node:path';
 import type { ComputeManagementClient } from '@azure/arm-compute';
 import type { NetworkManagementClient } from '@azure/arm-network';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { startStack, type Stack, type Creds } from '../support/stack';
-import { startEmulator, type RunningEmulator } from '../../emulator/server';
-import { EmulatorControl } from '../../emulator/control';
-import { computeClient, networkClient, testCertDir } from '../emulator/harness';
+import type { Stack } from '../support/stack';
+import { startArmStack, waitFor as poll } from '../support/armStack';
+import type { ProjectUser } from '../support/fixtures';
+import { countTableCalls, totalCalls } from '../support/tableCalls';
+import type { RunningEmulator } from '../../emulator/server';
+import type { EmulatorControl } from '../../emulator/control';
 import { createServices, type Services } from '../../shared/services';
 import { loadConfig } from '../../shared/config';
 import { sweepNics } from '../../shared/timers/nics';
@@ -31,7 +33,7 @@ let control: EmulatorControl;
 let compute: ComputeManagementClient;
 let network: NetworkManagementClient;
 let s: Services;
-let alice: Creds & { projectId: string; userId: string };
+let alice: ProjectUser;
 let tAlice: string;
 let subnetId: string;
 const RG = 'ops_resource_group';
@@ -40,16 +42,8 @@ const FAST = { updateIntervalInMs: 100 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 before(async () => {
-  stack = await startStack({
-    beforeHost: async (azurite) => {
-      emu = await startEmulator({ port: 0, certDir: testCertDir(), asyncDelayMs: 200, blobConnectionString: azurite.connectionString });
-      return { settings: { JACKET_ARM_ENDPOINT: emu.url, JACKET_AZURE_CREDENTIAL: 'static', JACKET_ARM_CA_CERT: emu.caCertPath }, stop: () => emu.stop() };
-    },
-  });
+  ({ stack, emu, control, compute, network } = await startArmStack({ asyncDelayMs: 200 }));
   s = stack.cloud.services;
-  control = new EmulatorControl(emu.url, emu.caCertPath);
-  compute = computeClient(emu);
-  network = networkClient(emu);
   const vnet = emu.emulator.cfg.seed.virtualNetworks[0];
   subnetId = `/subscriptions/${emu.subscriptionId}/resourceGroups/${vnet.resourceGroup}/providers/Microsoft.Network/virtualNetworks/${vnet.name}/subnets/${vnet.subnets[0].name}`;
   alice = await stack.makeProjectUser('sweep-a', 'alice');
@@ -60,15 +54,7 @@ after(async () => {
   await stack?.stop();
 });
 
-async function waitFor<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 30000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
+const waitFor = <T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 30000) => poll(what, f, timeoutMs);
 
 const exists = async (p: Promise<unknown>) => {
   try {
@@ -289,28 +275,8 @@ test("a backup's temporary snapshot left behind is swept on the second pass; one
 
 /** Counts the Table requests `services` makes while `f` runs: point GETs and queries (listEntities calls). */
 async function countingTables<T>(services: Services, f: () => Promise<T>): Promise<{ value: T; gets: number; queries: number }> {
-  const counts = { gets: 0, queries: 0 };
-  const tables = services.tables;
-  const orig = tables.client.bind(tables);
-  tables.client = async (name: string) => {
-    const c = await orig(name);
-    return new Proxy(c, {
-      get(target, prop, receiver) {
-        const v = Reflect.get(target, prop, receiver);
-        if (typeof v !== 'function') return v;
-        return (...args: unknown[]) => {
-          if (prop === 'getEntity') counts.gets++;
-          if (prop === 'listEntities') counts.queries++;
-          return (v as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      },
-    });
-  };
-  try {
-    return { value: await f(), ...counts };
-  } finally {
-    delete (tables as { client?: unknown }).client;
-  }
+  const { value, counts } = await countTableCalls(services, f);
+  return { value, gets: totalCalls(counts, 'getEntity'), queries: totalCalls(counts, 'listEntities') };
 }
 
 test('the disk sweep reads volume owners in batches: Table reads do not grow with the detached volumes; a stale or legacy row is read per disk', async () => {

@@ -7,13 +7,11 @@ import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
 import { assertNovaResponse } from '../support/oracle';
 import { listActions } from '../../shared/compute/servers/instanceActions';
 import type { Creds } from '../support/stack';
+import { aliceAndBob, imageId, type ProjectUser } from '../support/fixtures';
 
 let env: ArmStack;
-let alice: Creds & { projectId: string; userId: string };
-let bob: Creds & { projectId: string; userId: string };
-let tAlice: string;
-let tBob: string;
-let tAdmin: string;
+let alice: ProjectUser;
+let tAlice: string, tBob: string, tAdmin: string;
 let serverId: string;
 const RG = 'ops_resource_group';
 
@@ -47,17 +45,12 @@ const dataDisks = async () => (await env.compute.virtualMachines.get(RG, serverI
 
 before(async () => {
   env = await startArmStack();
-  alice = await env.stack.makeProjectUser('att-a', 'alice');
-  bob = await env.stack.makeProjectUser('att-b', 'bob');
-  [tAlice, tBob, tAdmin] = await Promise.all([env.stack.token(alice), env.stack.token(bob), env.stack.token()]);
+  ({ alice, tAlice, tBob, tAdmin } = await aliceAndBob(env.stack, ['att-a', 'alice'], ['att-b', 'bob']));
   const srv = await env.stack.oscJson(['server', 'create', '--flavor', 'm1.medium', '--image', 'ubuntu-22.04', '--network', 'private', '--wait', 'att1'], alice);
   assert.equal(srv.status, 'ACTIVE');
   serverId = srv.id;
 });
-after(async () => {
-  env?.control.close();
-  await env?.stop();
-});
+after(() => env?.stop());
 
 test('openstack server add volume / server remove volume: a data disk at LUN 0 on the VM, in-use with the attachment, then available', async () => {
   const vol = await env.stack.oscJson(['volume', 'create', '--size', '1', 'data1'], alice);
@@ -128,7 +121,7 @@ test('attach refusals as Nova answers them, nothing changed: in-use volume 400, 
 
   // A second server: the in-use volume cannot go there; while it builds, nothing attaches to it.
   const v2 = await newVolume('r2');
-  const imageRef = (await env.stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token: tAlice })).body.images[0].id;
+  const imageRef = await imageId(env.stack, tAlice);
   const other = await nova('POST', '/servers', tAlice, { server: { name: 'att2', flavorRef: '3', imageRef } });
   assert.equal(other.status, 202, other.text);
   const otherId = other.body.server.id;

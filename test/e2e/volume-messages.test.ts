@@ -6,16 +6,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
-import type { Creds } from '../support/stack';
+import { aliceAndBob, tokenProjectId, type ProjectUser } from '../support/fixtures';
 import { MESSAGE_TTL_SECONDS } from '../../shared/volume/messages/service';
 import { assertCinderShape } from '../support/cinderShapes';
 
 let env: ArmStack;
-let alice: Creds & { projectId: string; userId: string };
-let bob: Creds & { projectId: string; userId: string };
-let tAlice: string;
-let tBob: string;
-let tAdmin: string;
+let alice: ProjectUser, bob: ProjectUser;
+let tAlice: string, tBob: string, tAdmin: string;
 let adminProject: string;
 
 const at = (v: string) => ({ 'OpenStack-API-Version': `volume ${v}` });
@@ -25,16 +22,10 @@ const asAdmin = (v: string, method: string, p: string) => env.stack.http(method,
 
 before(async () => {
   env = await startArmStack({ asyncDelayMs: 50, settings: { JACKET_WORK_RETRY_FAILURES: '2', JACKET_WORK_POLL_CAP_SECONDS: '1' } });
-  alice = await env.stack.makeProjectUser('msg-a', 'msgalice');
-  bob = await env.stack.makeProjectUser('msg-b', 'msgbob');
-  [tAlice, tBob, tAdmin] = await Promise.all([env.stack.token(alice), env.stack.token(bob), env.stack.token()]);
-  const me = await env.stack.http('GET', '/identity/v3/auth/tokens', { token: tAdmin, headers: { 'X-Subject-Token': tAdmin } });
-  adminProject = me.body.token.project.id;
+  ({ alice, bob, tAlice, tBob, tAdmin } = await aliceAndBob(env.stack, ['msg-a', 'msgalice'], ['msg-b', 'msgbob']));
+  adminProject = await tokenProjectId(env.stack, tAdmin);
 });
-after(async () => {
-  env?.control.close();
-  await env?.stop();
-});
+after(() => env?.stop());
 
 /** A volume create Azure refuses: the volume lands in error and leaves a message. */
 async function failedVolume(name: string): Promise<{ id: string; requestId: string }> {

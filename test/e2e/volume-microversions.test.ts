@@ -3,16 +3,14 @@
 // (cinder/api/openstack/rest_api_version_history.rst); and the version documents' maximum.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { tmpdir } from 'node:os';
-import { startStack, type Stack, type Creds } from '../support/stack';
+import type { Stack } from '../support/stack';
+import { startArmStack, waitFor } from '../support/armStack';
+import { oneUser, tokenProjectId, type ProjectUser } from '../support/fixtures';
 import { assertCinderShape } from '../support/cinderShapes';
-import { startEmulator, type RunningEmulator } from '../../emulator/server';
 import { VOLUME } from '../../shared/api/microversion';
 
-type User = Creds & { projectId: string; userId: string };
+type User = ProjectUser;
 let stack: Stack;
-let emu: RunningEmulator;
 let alice: User;
 let tA: string;
 let tAdmin: string;
@@ -20,16 +18,9 @@ let adminProject: string;
 const MAX = '3.5';
 
 before(async () => {
-  stack = await startStack({
-    beforeHost: async (azurite) => {
-      emu = await startEmulator({ port: 0, blobConnectionString: azurite.connectionString, asyncDelayMs: 50, certDir: path.join(tmpdir(), 'jacket-emulator-test-cert') });
-      return { settings: { JACKET_ARM_ENDPOINT: emu.url, JACKET_AZURE_CREDENTIAL: 'static', JACKET_ARM_CA_CERT: emu.caCertPath }, stop: () => emu.stop() };
-    },
-  });
-  alice = await stack.makeProjectUser('mv-a', 'mvalice');
-  [tA, tAdmin] = await Promise.all([stack.token(alice), stack.token()]);
-  const me = await stack.http('GET', '/identity/v3/auth/tokens', { token: tAdmin, headers: { 'X-Subject-Token': tAdmin } });
-  adminProject = me.body.token.project.id;
+  stack = (await startArmStack({ asyncDelayMs: 50 })).stack;
+  ({ user: alice, token: tA, tAdmin } = await oneUser(stack, 'mv-a', 'mvalice'));
+  adminProject = await tokenProjectId(stack, tAdmin);
 });
 after(async () => {
   await stack?.stop();
@@ -38,16 +29,6 @@ after(async () => {
 const at = (v: string) => ({ 'OpenStack-API-Version': `volume ${v}` });
 const asAlice = (v: string, method: string, p: string, body?: unknown) => stack.http(method, `/volume/v3/${alice.projectId}${p}`, { token: tA, body, headers: at(v) });
 const asAdmin = (v: string, method: string, p: string, body?: unknown) => stack.http(method, `/volume/v3/${adminProject}${p}`, { token: tAdmin, body, headers: at(v) });
-
-async function waitFor<T>(what: string, get: () => Promise<T | undefined>, ms = 60000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 async function volume(name: string, extra: Record<string, unknown> = {}): Promise<any> {
   const r = await asAlice('3.0', 'POST', '/volumes', { volume: { size: 1, name, ...extra } });

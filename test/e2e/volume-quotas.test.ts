@@ -4,33 +4,22 @@
 // Bodies are checked against Cinder's API samples.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { tmpdir } from 'node:os';
-import { startStack, type Stack, type Creds } from '../support/stack';
+import type { Stack } from '../support/stack';
+import { startArmStack } from '../support/armStack';
+import { race, tokenProjectId, type ProjectUser } from '../support/fixtures';
 import { assertCinderShape } from '../support/cinderShapes';
-import { startEmulator, type RunningEmulator } from '../../emulator/server';
 
 let stack: Stack;
-let emu: RunningEmulator;
-let carol: Creds & { projectId: string; userId: string };
-let dave: Creds & { projectId: string; userId: string };
-let tC: string;
-let tD: string;
-let tAdmin: string;
+let carol: ProjectUser, dave: ProjectUser;
+let tC: string, tD: string, tAdmin: string;
 let adminProject: string;
 
 before(async () => {
-  stack = await startStack({
-    beforeHost: async (azurite) => {
-      emu = await startEmulator({ port: 0, blobConnectionString: azurite.connectionString, asyncDelayMs: 50, certDir: path.join(tmpdir(), 'jacket-emulator-test-cert') });
-      return { settings: { JACKET_ARM_ENDPOINT: emu.url, JACKET_AZURE_CREDENTIAL: 'static', JACKET_ARM_CA_CERT: emu.caCertPath }, stop: () => emu.stop() };
-    },
-  });
+  stack = (await startArmStack({ asyncDelayMs: 50 })).stack;
   carol = await stack.makeProjectUser('vq-c', 'vqcarol');
   dave = await stack.makeProjectUser('vq-d', 'vqdave');
   [tC, tD, tAdmin] = await Promise.all([stack.token(carol), stack.token(dave), stack.token()]);
-  const me = await stack.http('GET', '/identity/v3/auth/tokens', { token: tAdmin, headers: { 'X-Subject-Token': tAdmin } });
-  adminProject = me.body.token.project.id;
+  adminProject = await tokenProjectId(stack, tAdmin);
 });
 after(async () => {
   await stack?.stop();
@@ -156,14 +145,7 @@ test('6 and 20 parallel creates against a quota with two left admit exactly two;
     const count = (await asErin('GET', '/volumes')).body.volumes.length;
     assert.equal((await setQuota({ volumes: count + 2, gigabytes: 1000 })).status, 200);
     // Everyone waits at the barrier, then all requests go at once.
-    let release!: () => void;
-    const barrier = new Promise<void>((r) => (release = r));
-    const racers = Array.from({ length: n }, async (_, i) => {
-      await barrier;
-      return asErin('POST', '/volumes', { volume: { size: 1, name: `race-${n}-${i}` } });
-    });
-    release();
-    const answers = await Promise.all(racers);
+    const answers = await race(n, (i) => asErin('POST', '/volumes', { volume: { size: 1, name: `race-${n}-${i}` } }));
     const statuses = answers.map((a) => a.status).sort();
     assert.deepEqual(statuses, [...Array(2).fill(202), ...Array(n - 2).fill(413)], JSON.stringify(answers.filter((a) => a.status !== 202 && a.status !== 413).map((a) => a.text)));
     const refused = answers.find((a) => a.status === 413)!;

@@ -4,18 +4,16 @@
 // receiver's quota and racing accepts refused as Cinder refuses them, with nothing changed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { tmpdir } from 'node:os';
-import { startStack, type Stack, type Creds } from '../support/stack';
+import type { Stack } from '../support/stack';
+import { startArmStack, waitFor as until } from '../support/armStack';
+import { tokenProjectId, type ProjectUser } from '../support/fixtures';
 import { assertCinderShape } from '../support/cinderShapes';
-import { startEmulator, type RunningEmulator } from '../../emulator/server';
 import { createAzureClients, type AzureClients } from '../../shared/azure/clients';
 import { volumeTables } from '../../shared/volume/model';
 import { volumeLedger } from '../../shared/volume/quotas/engine';
 
-type User = Creds & { projectId: string; userId: string };
+type User = ProjectUser;
 let stack: Stack;
-let emu: RunningEmulator;
 let arm: AzureClients;
 let alice: User;
 let bob: User;
@@ -26,19 +24,13 @@ let adminProject: string;
 const RG = 'ops_resource_group';
 
 before(async () => {
-  stack = await startStack({
-    beforeHost: async (azurite) => {
-      emu = await startEmulator({ port: 0, blobConnectionString: azurite.connectionString, asyncDelayMs: 50, certDir: path.join(tmpdir(), 'jacket-emulator-test-cert') });
-      return { settings: { JACKET_ARM_ENDPOINT: emu.url, JACKET_AZURE_CREDENTIAL: 'static', JACKET_ARM_CA_CERT: emu.caCertPath }, stop: () => emu.stop() };
-    },
-  });
+  stack = (await startArmStack({ asyncDelayMs: 50 })).stack;
   arm = createAzureClients(stack.cloud.services.config);
   alice = await stack.makeProjectUser('vt-a', 'vtalice');
   bob = await stack.makeProjectUser('vt-b', 'vtbob');
   carol = await stack.makeProjectUser('vt-c', 'vtcarol');
   [tok.a, tok.b, tok.c, tAdmin] = await Promise.all([stack.token(alice), stack.token(bob), stack.token(carol), stack.token()]);
-  const me = await stack.http('GET', '/identity/v3/auth/tokens', { token: tAdmin, headers: { 'X-Subject-Token': tAdmin } });
-  adminProject = me.body.token.project.id;
+  adminProject = await tokenProjectId(stack, tAdmin);
 });
 after(async () => {
   await stack?.stop();
@@ -46,16 +38,6 @@ after(async () => {
 
 const as = (u: User, method: string, p: string, body?: unknown) => stack.http(method, `/volume/v3/${u.projectId}${p}`, { token: tok[u === alice ? 'a' : u === bob ? 'b' : 'c'], body });
 const asAdmin = (method: string, p: string, body?: unknown) => stack.http(method, `/volume/v3/${adminProject}${p}`, { token: tAdmin, body });
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 60000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 async function newVolume(u: User, name: string, size = 1): Promise<string> {
   const r = await as(u, 'POST', '/volumes', { volume: { size, name } });

@@ -3,13 +3,13 @@
 // bodies checked against Cinder's API reference samples.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { tmpdir } from 'node:os';
 import { volumeLedger } from '../../shared/volume/quotas/engine';
-import { startStack, type Stack, type Creds } from '../support/stack';
+import type { Stack } from '../support/stack';
+import { startArmStack } from '../support/armStack';
+import { aliceAndBob, tokenProjectId, type ProjectUser } from '../support/fixtures';
 import { assertCinderShape } from '../support/cinderShapes';
-import { startEmulator, type RunningEmulator } from '../../emulator/server';
-import { EmulatorControl } from '../../emulator/control';
+import { countTableCalls } from '../support/tableCalls';
+import type { EmulatorControl } from '../../emulator/control';
 import { createAzureClients, type AzureClients } from '../../shared/azure/clients';
 import { randomUUID } from 'node:crypto';
 import { createServices } from '../../shared/services';
@@ -17,31 +17,18 @@ import { loadConfig } from '../../shared/config';
 import { ensureVolumeCopies, volumeOrderKey, volumeTables } from '../../shared/volume/model';
 
 let stack: Stack;
-let emu: RunningEmulator;
 let control: EmulatorControl;
 let arm: AzureClients;
-let alice: Creds & { projectId: string; userId: string };
-let bob: Creds & { projectId: string; userId: string };
-let tA: string;
-let tB: string;
-let tAdmin: string;
+let alice: ProjectUser, bob: ProjectUser;
+let tA: string, tB: string, tAdmin: string;
 let adminProject: string;
 const RG = 'ops_resource_group';
 
 before(async () => {
-  stack = await startStack({
-    beforeHost: async (azurite) => {
-      emu = await startEmulator({ port: 0, blobConnectionString: azurite.connectionString, asyncDelayMs: 200, certDir: path.join(tmpdir(), 'jacket-emulator-test-cert') });
-      return { settings: { JACKET_ARM_ENDPOINT: emu.url, JACKET_AZURE_CREDENTIAL: 'static', JACKET_ARM_CA_CERT: emu.caCertPath }, stop: () => emu.stop() };
-    },
-  });
-  control = new EmulatorControl(emu.url, emu.caCertPath);
+  ({ stack, control } = await startArmStack({ asyncDelayMs: 200 }));
   arm = createAzureClients(stack.cloud.services.config);
-  alice = await stack.makeProjectUser('vol-a', 'alice');
-  bob = await stack.makeProjectUser('vol-b', 'bob');
-  [tA, tB, tAdmin] = await Promise.all([stack.token(alice), stack.token(bob), stack.token()]);
-  const me = await stack.http('GET', '/identity/v3/auth/tokens', { token: tAdmin, headers: { 'X-Subject-Token': tAdmin } });
-  adminProject = me.body.token.project.id;
+  ({ alice, bob, tAlice: tA, tBob: tB, tAdmin } = await aliceAndBob(stack, ['vol-a', 'alice'], ['vol-b', 'bob']));
+  adminProject = await tokenProjectId(stack, tAdmin);
 });
 after(async () => {
   control?.close();
@@ -421,31 +408,13 @@ test("default-sorted volume pages come from the volumes' ordered copies: the sam
   if (aliceVol) assert.equal((await asCarol(`/volumes/detail?limit=5&marker=${aliceVol}`)).status, 404, "another project's volume is no marker");
 
   // Page-sized: a page of 5 after a marker is the marker's point read and one query of 5 rows.
-  const counts = new Map<string, number>();
-  const tables = s.tables;
-  const orig = tables.client.bind(tables);
-  tables.client = async (name: string) => {
-    const c = await orig(name);
-    return new Proxy(c, {
-      get(target, prop, receiver) {
-        const v = Reflect.get(target, prop, receiver);
-        if (typeof v !== 'function') return v;
-        return (...args: unknown[]) => {
-          if (prop === 'getEntity' || prop === 'listEntities') counts.set(`${name} ${prop}`, (counts.get(`${name} ${prop}`) ?? 0) + 1);
-          return (v as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      },
-    });
-  };
-  try {
+  const { counts } = await countTableCalls(s, async () => {
     const r = await asCarol(`/volumes/detail?limit=5&marker=${expected[10]}`);
     assert.deepEqual(
       r.body.volumes.map((v: { id: string }) => v.id),
       expected.slice(11, 16),
     );
-  } finally {
-    delete (tables as { client?: unknown }).client;
-  }
+  });
   assert.equal(counts.get('volumes listEntities'), 1, JSON.stringify([...counts]));
   assert.equal(counts.get('volumes getEntity'), 1, `the marker only: ${JSON.stringify([...counts])}`);
 

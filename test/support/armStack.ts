@@ -7,12 +7,15 @@ import { EmulatorControl } from '../../emulator/control';
 import { computeClient, networkClient, testCertDir } from '../emulator/harness';
 import { startStack, type Stack } from './stack';
 
+export { waitFor } from './wait';
+
 export interface ArmStack {
   stack: Stack;
   emu: RunningEmulator;
   control: EmulatorControl;
   compute: ComputeManagementClient;
   network: NetworkManagementClient;
+  /** Closes the control API's connections and stops the stack. */
   stop(): Promise<void>;
 }
 
@@ -30,25 +33,27 @@ export async function startArmStack(opts: { asyncDelayMs?: number; settings?: Re
     },
   });
   const e = emu!;
+  const control = new EmulatorControl(e.url, e.caCertPath);
   return {
     stack,
     emu: e,
-    control: new EmulatorControl(e.url, e.caCertPath),
+    control,
     compute: computeClient(e),
     network: networkClient(e),
-    stop: () => stack.stop(),
+    stop: () => {
+      control.close();
+      return stack.stop();
+    },
   };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `f` until it returns something other than undefined. */
-export async function waitFor<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 60000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
+/** A VM's power state from its instance view (`running`, `deallocated`, …); undefined when Azure has no such VM. */
+export async function powerState(arm: ArmStack, id: string, resourceGroup = 'ops_resource_group'): Promise<string | undefined> {
+  try {
+    const v = await arm.compute.virtualMachines.instanceView(resourceGroup, id);
+    return v.statuses?.find((x) => x.code?.startsWith('PowerState/'))?.code?.slice('PowerState/'.length);
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+    throw e;
   }
 }
