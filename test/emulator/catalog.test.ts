@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultSeed } from '../../emulator/server';
 import { armRequest, createLinuxVm, startHarness, Harness } from './harness';
-import { assertRecordedResponsesValid } from './specCheck';
+import { checkAndStop } from './specCheck';
 
 let h: Harness;
 before(async () => {
@@ -16,14 +16,7 @@ before(async () => {
     },
   });
 });
-after(async () => {
-  if (!h) return;
-  try {
-    await assertRecordedResponsesValid(h);
-  } finally {
-    await h.stop();
-  }
-});
+after(() => checkAndStop(h));
 
 describe('location catalog: sizes, SKUs, usages, marketplace', () => {
   it('lists the VM sizes of the location with real shapes', async () => {

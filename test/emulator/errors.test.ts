@@ -1,21 +1,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { armRequest, createLinuxVm, createNic, startHarness, Harness } from './harness';
-import { assertRecordedResponsesValid } from './specCheck';
+import { checkAndStop } from './specCheck';
 
 let h: Harness;
 before(async () => {
   h = await startHarness({ retry: { maxRetries: 0 } });
   await createLinuxVm(h, 'vm1');
 });
-after(async () => {
-  if (!h) return;
-  try {
-    await assertRecordedResponsesValid(h);
-  } finally {
-    await h.stop();
-  }
-});
+after(() => checkAndStop(h));
 
 const API = 'api-version=2024-11-01';
 const vmPath = (name: string) => `/subscriptions/${h.subscriptionId}/resourceGroups/${h.resourceGroup}/providers/Microsoft.Compute/virtualMachines/${name}`;

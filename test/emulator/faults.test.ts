@@ -1,21 +1,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { armRequest, computeClient, createLinuxVm, startHarness, Harness } from './harness';
-import { assertRecordedResponsesValid } from './specCheck';
+import { checkAndStop } from './specCheck';
 
 let h: Harness;
 before(async () => {
   h = await startHarness();
   await createLinuxVm(h, 'vm1');
 });
-after(async () => {
-  if (!h) return;
-  try {
-    await assertRecordedResponsesValid(h);
-  } finally {
-    await h.stop();
-  }
-});
+after(() => checkAndStop(h));
 
 const vmPathRe = '/virtualMachines/vm1$';
 

@@ -1,20 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { armRequest, createNic, startHarness, Harness } from './harness';
-import { assertRecordedResponsesValid } from './specCheck';
+import { checkAndStop } from './specCheck';
 
 let h: Harness;
 before(async () => {
   h = await startHarness({ asyncDelayMs: 300 });
 });
-after(async () => {
-  if (!h) return;
-  try {
-    await assertRecordedResponsesValid(h);
-  } finally {
-    await h.stop();
-  }
-});
+after(() => checkAndStop(h));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rel = (u: string) => {

@@ -4,20 +4,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLinuxVm, startHarness, type Harness } from './harness';
-import { assertRecordedResponsesValid } from './specCheck';
+import { checkAndStop } from './specCheck';
 
 let h: Harness;
 before(async () => {
   h = await startHarness();
 });
-after(async () => {
-  if (!h) return;
-  try {
-    await assertRecordedResponsesValid(h);
-  } finally {
-    await h.stop();
-  }
-});
+after(() => checkAndStop(h));
 
 const errorOf = async (p: Promise<unknown>) => {
   try {

@@ -20,3 +20,16 @@ export async function assertRecordedResponsesValid(h: Harness): Promise<void> {
   assert.equal(report.failures.length, 0, `responses that break the spec:\n${msg}`);
   assert.equal(report.unmatched.length, 0, `responses of paths the specs do not describe:\n${report.unmatched.slice(0, 10).join('\n')}`);
 }
+
+/**
+ * A test file's `after`: every response the harness recorded is checked against the specs, then the
+ * harness stops (also when the check fails). Nothing to do if the harness never started.
+ */
+export async function checkAndStop(h: Harness | undefined): Promise<void> {
+  if (!h) return;
+  try {
+    await assertRecordedResponsesValid(h);
+  } finally {
+    await h.stop();
+  }
+}

@@ -1,21 +1,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLinuxVm, createNic, startHarness, Harness, testSshKey } from './harness';
-import { assertRecordedResponsesValid } from './specCheck';
+import { checkAndStop } from './specCheck';
 
 let h: Harness;
 before(async () => {
   h = await startHarness({ retry: { maxRetries: 0 } });
   await createLinuxVm(h, 'lin');
 });
-after(async () => {
-  if (!h) return;
-  try {
-    await assertRecordedResponsesValid(h);
-  } finally {
-    await h.stop();
-  }
-});
+after(() => checkAndStop(h));
 
 const vmId = (n: string) => h.id('Microsoft.Compute', 'virtualMachines', n);
 const codes = async (n: string) => (await h.compute.virtualMachines.instanceView(h.resourceGroup, n)).statuses!.map((s) => s.code);
