@@ -17,6 +17,10 @@ export const IMAGE_POLICIES = {
   // deactivate/reactivate: base.ADMIN (api-ref: "restricted to administrators only")
   deactivate: 'admin',
   reactivate: 'admin',
+  // Metadata definitions (glance/policies/metadef.py): reading namespaces is for readers of a project
+  // or the admin. Jacket defines none (shared/image/api/metadefs.ts).
+  get_metadef_namespaces: 'project_reader_or_admin',
+  get_metadef_namespace: 'project_reader_or_admin',
 } as const satisfies PolicyDefaults;
 
 export type ImagePolicy = keyof typeof IMAGE_POLICIES;

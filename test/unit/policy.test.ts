@@ -59,6 +59,8 @@ test('every route in the route table names a policy from its service file', () =
       'compute-server-virtual-interfaces',
       'image-schemas-image',
       'image-schemas-images',
+      'image-schemas-metadefs-namespace',
+      'image-schemas-metadefs-namespaces',
       'network-extensions-list',
       'network-extensions-show',
       'network-v20',
