@@ -10,7 +10,7 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default defineConfig(
-  { ignores: ['dist/', 'node_modules/', '.venv/', '.local/'] },
+  { ignores: ['dist/', 'node_modules/', '.venv/', '.local/', '.venv-horizon/', '.horizon/'] },
   // Some eslint-disable comments name rules this config keeps off (no-control-regex, no-explicit-any).
   { linterOptions: { reportUnusedDisableDirectives: 'off' } },
   js.configs.recommended,
