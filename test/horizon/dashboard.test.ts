@@ -304,6 +304,21 @@ test('Launch Instance wizard: an instance from an image, ACTIVE in the instances
     await page.locator('#instances tbody tr', { hasText: 'hz-vm-1' }).first().waitFor();
     await waitForRowStatus(page, '#instances tbody tr:has-text("hz-vm-1")', 'Active', 180000);
     assert.deepEqual(await errorBanners(page), []);
+    // And Nova agrees: the image, the flavor and the network the wizard was given.
+    const token = await arm.stack.token(member);
+    const servers = (await arm.stack.http('GET', '/compute/v2.1/servers/detail?name=hz-vm-1', { token, headers: { 'OpenStack-API-Version': 'compute 2.19' } })).body.servers as {
+      status: string;
+      image: { id: string };
+      flavor: { id: string };
+      addresses: Record<string, unknown>;
+    }[];
+    const ubuntu = (await arm.stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token })).body.images[0].id as string;
+    assert.equal(servers.length, 1);
+    assert.equal(servers[0].status, 'ACTIVE');
+    assert.equal(servers[0].image.id, ubuntu);
+    const flavors = (await arm.stack.http('GET', '/compute/v2.1/flavors', { token })).body.flavors as { id: string; name: string }[];
+    assert.equal(servers[0].flavor.id, flavors.find((f) => f.name === 'm1.small')?.id);
+    assert.deepEqual(Object.keys(servers[0].addresses), ['private']);
   }));
 
 test('Floating IPs: allocate an IP from the public pool and associate it with the instance', () =>
