@@ -16,6 +16,7 @@ import { conflict, notFound } from '../../http/errors';
 import type { Repository, Stored } from '../../store/tables';
 import { invertHex } from '../../store/order';
 import { deleteUserData } from './userData';
+import { deleteInstanceMigrations } from '../migrations/model';
 import type { GroupPolicy } from '../serverGroups/model';
 
 /** nova/compute/vm_states.py */
@@ -188,6 +189,8 @@ export async function updateServer(s: Services, cur: Stored<ServerRecord>, mutat
 
 export async function removeServer(s: Services, cur: Stored<ServerRecord>): Promise<void> {
   await deleteUserData(s, cur.value);
+  // Nova's instance_destroy soft-deletes the instance's migrations: they leave GET /os-migrations.
+  await deleteInstanceMigrations(s, cur.value.id);
   await serverRepo(s).delete(cur.partitionKey, cur.rowKey);
   await orderIndex(s).delete(PK_ALL, cur.rowKey);
   await idIndex(s).delete(PK_ID, cur.value.id);

@@ -10,7 +10,8 @@
 //   unshelve                start (the VM keeps its disk and NICs).
 //   migrate                 Azure redeploy (a cold move to another Azure host). Azure's move is done and
 //                           cannot be reverted, so the server returns to ACTIVE (or SHUTOFF) rather than
-//                           VERIFY_RESIZE: nothing is left to confirm or revert (docs/servers.md).
+//                           VERIFY_RESIZE: nothing is left to confirm or revert (docs/servers.md). Its
+//                           migration record (type 'migration') goes to 'confirmed' when Azure is done.
 //   os-resetState (admin)   vm_state active|error, task_state None; an action without events.
 //   lock / unlock           instance.locked, locked_by owner|admin, enforced by checkInstanceLock.
 import { registerServerAction } from './registry';
@@ -110,8 +111,8 @@ registerServerAction({
     beginPowerAction(ctx, { method: 'migrate', vm: ['active', 'stopped'], host: true }, ACTION.MIGRATE, 'compute_resize_instance', (srv) =>
       srv.vm_state === 'stopped'
         ? // Azure's redeploy boots the VM on its new host: a stopped server is stopped again.
-          { ops: ['redeploy', stopOp(ctx.services)], task: 'resize_migrating', final: { vm_state: 'stopped', power_state: POWER.SHUTDOWN } }
-        : { ops: ['redeploy'], task: 'resize_migrating', final: { vm_state: 'active', power_state: POWER.RUNNING } },
+          { ops: ['redeploy', stopOp(ctx.services)], task: 'resize_migrating', final: { vm_state: 'stopped', power_state: POWER.SHUTDOWN }, migration: true }
+        : { ops: ['redeploy'], task: 'resize_migrating', final: { vm_state: 'active', power_state: POWER.RUNNING }, migration: true },
     ),
 });
 

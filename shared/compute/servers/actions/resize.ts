@@ -2,7 +2,8 @@
 // a resize is a PATCH of the VM's hardwareProfile.vmSize (Azure restarts a running VM). Nova keeps the
 // old flavor until the resize is confirmed; so does Jacket, in a per-server 'serverresizes' row (Nova's
 // migration record): revert PATCHes the old size back, confirm just forgets it (Azure keeps nothing of
-// the old size to clean up).
+// the old size to clean up). Each resize also writes Nova's migration record (migrations/model.ts),
+// which outlives the row: GET /os-migrations lists it.
 import type { RequestContext } from '../../../http/router';
 import type { Services } from '../../../services';
 import { accepted, noContent } from '../../../http/respond';
@@ -16,6 +17,7 @@ import { registerServerAction } from './registry';
 import { startTask, K2_ACTION } from './taskStart';
 import { RESIZE_KIND, RESIZE_RK, completeResizeConfirm, resizeRepo, type ServerFlavor } from '../work/resize';
 import { startWork } from '../../../work/ledger';
+import { createMigration, setMigrationStatus } from '../../migrations/model';
 
 const resizeSchema = {
   type: 'object',
@@ -99,7 +101,9 @@ async function resize(ctx: RequestContext, args: unknown) {
     throw e;
   }
   const { server, action } = started;
-  await resizeRepo(s).upsert(server.id, RESIZE_RK, { old_flavor: srv.flavor, new_flavor: to, old_vm_state: srv.vm_state, status: 'pre-migrating', quota_held: held });
+  // Nova's conductor writes the migration record before the compute host sees the resize.
+  const migration = await createMigration(s, srv, 'resize', to.id, { userId: ctx.auth!.userId, projectId: ctx.auth!.projectId ?? srv.project_id });
+  await resizeRepo(s).upsert(server.id, RESIZE_RK, { old_flavor: srv.flavor, new_flavor: to, old_vm_state: srv.vm_state, status: 'pre-migrating', quota_held: held, migration_id: migration.id });
   await startWork(s, { kind: RESIZE_KIND, id: server.id, data: { action: action.rowKey, direction: 'resize' }, requestId: ctx.requestId });
   return accepted();
 }
@@ -142,6 +146,7 @@ async function revertResize(ctx: RequestContext) {
   }
   const { server, action } = started;
   await resizeRepo(s).replace(server.id, RESIZE_RK, { ...row.value, status: 'reverting', quota_held: held }, row.etag);
+  await setMigrationStatus(s, row.value.migration_id, 'reverting');
   await startWork(s, { kind: RESIZE_KIND, id: server.id, data: { action: action.rowKey, direction: 'revert' }, requestId: ctx.requestId });
   return accepted();
 }

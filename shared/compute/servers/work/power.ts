@@ -34,6 +34,7 @@ import {
 } from '../model';
 import { giveUpServer, refused } from './common';
 import { finishAction, startAction, type ActionRef } from '../instanceActions';
+import { createMigration, setMigrationStatus } from '../../migrations/model';
 
 export const POWER_KIND = 'server-power';
 
@@ -52,6 +53,10 @@ export interface PowerPlan {
   final: FinalState;
   /** The first operation needs a VM that can hibernate (suspend): Azure's refusal is "not supported". */
   needsHibernation?: boolean;
+  /** A cold migration (migrate): Nova's migration record is written as the action starts. */
+  migration?: boolean;
+  /** Its id (set by beginPowerAction): 'migrating' once the first operation is sent, 'confirmed' at the end, 'error' if it fails. */
+  migration_id?: number;
 }
 
 /** The Azure power states an operation leads to. */
@@ -87,18 +92,21 @@ async function finish(s: Services, item: WorkItem, plan: PowerPlan): Promise<Wor
   const cur = await getServerAny(s, item.id);
   if (!cur) return done();
   const f = plan.final;
-  await updateServer(s, cur, (v): ServerRecord | undefined =>
-    v.task_state !== plan.task
-      ? undefined
-      : {
-          ...v,
-          vm_state: f.vm_state,
-          task_state: null,
-          power_state: f.power_state,
-          host: f.host === 'clear' ? null : f.host === 'set' ? `azure-${s.config.azure.location}` : v.host,
-          ...(f.vm_state === 'active' && !v.launched_at ? { launched_at: novaTime() } : {}),
-        },
-  );
+  let applied = false;
+  await updateServer(s, cur, (v): ServerRecord | undefined => {
+    applied = v.task_state === plan.task;
+    if (!applied) return undefined;
+    return {
+      ...v,
+      vm_state: f.vm_state,
+      task_state: null,
+      power_state: f.power_state,
+      host: f.host === 'clear' ? null : f.host === 'set' ? `azure-${s.config.azure.location}` : v.host,
+      ...(f.vm_state === 'active' && !v.launched_at ? { launched_at: novaTime() } : {}),
+    };
+  });
+  // Azure's redeploy is complete and cannot be reverted: the migration is confirmed at once (docs/servers.md).
+  await setMigrationStatus(s, plan.migration_id, applied ? 'confirmed' : 'error', ['pre-migrating', 'migrating']);
   await finishAction(s, refOf(item), true);
   return done();
 }
@@ -109,6 +117,7 @@ async function powerStep(item: WorkItem, s: Services): Promise<WorkResult> {
   const cur = await getServerAny(s, item.id);
   // Deleted, reset by an admin, or taken over by a delete: this action is over.
   if (!cur || cur.value.task_state !== plan.task) {
+    await setMigrationStatus(s, plan.migration_id, 'error', ['pre-migrating', 'migrating']);
     await finishAction(s, refOf(item), false, 'The server changed state while the action ran.').catch(() => undefined);
     return done();
   }
@@ -134,6 +143,7 @@ async function powerStep(item: WorkItem, s: Services): Promise<WorkResult> {
       if (f.kind === 'client') log.warn('server power operation refused by Azure', { server: item.id, op, code: f.code, requestId: item.requestId });
       throw e; // the engine retries conflicts, throttling and 5xx; a refusal is given up (ERROR)
     }
+    if (idx === 0) await setMigrationStatus(s, plan.migration_id, 'migrating', ['pre-migrating']);
     return again(item, pollDelay(s, retryAfter), { step: `${idx}:sent` });
   }
   const vm = await vms.vm(cur.value.azure.vm);
@@ -154,6 +164,7 @@ export const powerKind: WorkKind = {
     const plan = item.data?.plan as unknown as PowerPlan | undefined;
     // Only the action's own task is failed: a record reset or taken over meanwhile is left alone.
     await giveUpServer(s, item, f, (v) => !!plan && v.task_state === plan.task);
+    await setMigrationStatus(s, plan?.migration_id, 'error', ['pre-migrating', 'migrating']);
   },
 };
 
@@ -186,13 +197,18 @@ export async function beginPowerAction(ctx: RequestContext, g: StateGuard, actio
   const s = ctx.services;
   const cur = await visibleServer(ctx);
   guard(ctx, cur.value, g);
-  const p = typeof plan === 'function' ? plan(cur.value) : plan;
+  let p = typeof plan === 'function' ? plan(cur.value) : plan;
   const stored = await updateServer(s, cur, (v) => {
     guard(ctx, v, g);
     return { ...v, task_state: p.task, progress: 0 };
   });
   if (!stored) throw instanceNotFound(cur.value.id);
   const ref = await startAction(s, cur.value, action, ctx.requestId, ctx.auth!.userId, event);
+  if (p.migration) {
+    // A cold migration keeps the flavor: old and new instance type are the same.
+    const m = await createMigration(s, cur.value, 'migration', cur.value.flavor.id, { userId: ctx.auth!.userId, projectId: ctx.auth!.projectId ?? cur.value.project_id });
+    p = { ...p, migration_id: m.id };
+  }
   await enqueuePower(s, cur.value.id, ref, p, ctx.requestId);
   return accepted();
 }

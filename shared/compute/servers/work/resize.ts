@@ -16,6 +16,7 @@ import { finishAction, startAction } from '../instanceActions';
 import type { Stored } from '../../../store/tables';
 import { K2_ACTION } from '../actions/taskStart';
 import { rollbackUpsize, settleFlavorChange } from '../../quotas/engine';
+import { setMigrationStatus } from '../../migrations/model';
 
 export const RESIZE_KIND = 'server-resize';
 
@@ -31,6 +32,8 @@ export interface ResizeRecord {
   status: 'pre-migrating' | 'finished' | 'reverting';
   /** Whether the resize's growth is held in the quota ledger (quotas/engine.ts resizeKey). */
   quota_held?: boolean;
+  /** The resize's record in the migrations table (absent on rows written before it was kept). */
+  migration_id?: number;
 }
 export const resizeRepo = (s: Services) => s.tables.repository<ResizeRecord>('serverresizes');
 export const RESIZE_RK = 'resize';
@@ -48,10 +51,12 @@ export async function completeResizeConfirm(s: Services, cur: Stored<ServerRecor
     applied = true;
     return { ...v, vm_state: row.value.old_vm_state };
   });
-  if (applied)
+  if (applied) {
+    await setMigrationStatus(s, row.value.migration_id, 'confirmed');
     await resizeRepo(s)
       .delete(cur.value.id, RESIZE_RK, row.etag)
       .catch(() => undefined);
+  }
   await finishAction(s, action, applied, applied ? undefined : 'The server changed state before the resize was confirmed.');
   return applied;
 }
@@ -85,16 +90,23 @@ async function resizeStep(item: WorkItem, s: Services): Promise<WorkResult> {
       // Refused outright: nothing changed on Azure; back to where the server was (Nova's rollback).
       log.warn('server resize refused by Azure', { server: item.id, code: f.code, requestId: item.requestId });
       await updateServer(s, cur, (v) => (expected.includes(v.task_state ?? '') ? { ...v, task_state: null, fault: faultOf(f) } : undefined));
+      // Nova's errors_out_migration: the record ends 'error' whichever way the move failed.
+      await setMigrationStatus(s, row.value.migration_id, 'error');
       if (!revert) await resizeRepo(s).delete(item.id, RESIZE_RK);
       if (row.value.quota_held) await rollbackUpsize(s, cur.value);
       const a = ref(item);
       if (a) await finishAction(s, a, false, `Azure error ${f.code}`);
       return done();
     }
-    if (!revert) await updateServer(s, cur, (v) => (v.task_state === 'resize_prep' ? { ...v, task_state: 'resize_migrating' } : undefined));
+    if (!revert) {
+      await updateServer(s, cur, (v) => (v.task_state === 'resize_prep' ? { ...v, task_state: 'resize_migrating' } : undefined));
+      // resize_instance: the move is under way.
+      await setMigrationStatus(s, row.value.migration_id, 'migrating', ['pre-migrating']);
+    }
     return again(item, pollDelay(s, retryAfter));
   }
-  // On the target size and Succeeded.
+  // On the target size and Succeeded: finish_resize runs 'post-migrating' until the server is updated.
+  if (!revert) await setMigrationStatus(s, row.value.migration_id, 'post-migrating', ['pre-migrating', 'migrating']);
   const running = vm.powerState === 'running' || vm.powerState === 'starting';
   const finished = await updateServer(s, cur, (v) =>
     !expected.includes(v.task_state ?? '')
@@ -112,6 +124,7 @@ async function resizeStep(item: WorkItem, s: Services): Promise<WorkResult> {
   if (finished) await settleFlavorChange(s, cur.value, { vcpus: cur.value.vcpus, ram: cur.value.memory_mb }, target, !!row.value.quota_held);
   if (revert) await resizeRepo(s).delete(item.id, RESIZE_RK);
   else await resizeRepo(s).replace(item.id, RESIZE_RK, { ...row.value, status: 'finished' }, row.etag);
+  if (finished) await setMigrationStatus(s, row.value.migration_id, revert ? 'reverted' : 'finished');
   const a = ref(item);
   if (a) await finishAction(s, a, !!finished);
   return done();
@@ -125,6 +138,7 @@ export const resizeKind: WorkKind = {
     // A resize that ends in ERROR never applied its flavor: its held growth goes back (a growth
     // already committed is no longer held, so this gives back nothing then).
     const row = await resizeRepo(s).get(item.id, RESIZE_RK);
+    await setMigrationStatus(s, row?.value.migration_id, 'error');
     const cur = row?.value.quota_held ? await getServerAny(s, item.id) : undefined;
     if (cur) await rollbackUpsize(s, cur.value);
     return failServer(s, item.id, ref(item), f);
