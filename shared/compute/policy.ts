@@ -52,6 +52,11 @@ export const COMPUTE_POLICIES = {
   'os_compute_api:servers:migrations:show': 'admin',
   'os_compute_api:servers:migrations:force_complete': 'project_manager_or_admin',
   'os_compute_api:servers:migrations:delete': 'project_manager_or_admin',
+  // migrations.py (GET /os-migrations): the list (without host fields unless index:host), all or
+  // another project's migrations (index:all_projects: the list without project_id filter is that)
+  'os_compute_api:os-migrations:index': 'project_manager_or_admin',
+  'os_compute_api:os-migrations:index:all_projects': 'admin',
+  'os_compute_api:os-migrations:index:host': 'admin',
   // server_tags.py (2.26)
   'os_compute_api:os-server-tags:index': 'project_reader_or_admin',
   'os_compute_api:os-server-tags:show': 'project_reader_or_admin',

@@ -28,6 +28,7 @@ import { computeServiceRoutes } from './services/api';
 import { hostRoutes } from './hosts/api';
 import { volumeAttachmentRoutes } from './servers/api/volumeAttachments';
 import { serverMigrationRoutes } from './servers/api/migrations';
+import { migrationRoutes } from './migrations/api';
 import { serverTagRoutes } from './servers/api/tags';
 import { novaFloatingIpRoutes } from './network/floatingIps';
 import { novaSecurityGroupRoutes } from './network/securityGroups';
@@ -65,5 +66,6 @@ export const computeRoutes: Route[] = [
   ...simpleTenantUsageRoutes,
   ...volumeAttachmentRoutes,
   ...serverMigrationRoutes,
+  ...migrationRoutes,
   ...serverTagRoutes,
 ];
