@@ -67,8 +67,12 @@ async function resizeStep(item: WorkItem, s: Services): Promise<WorkResult> {
   const revert = item.data?.direction === 'revert';
   const expected = revert ? ['resize_reverting'] : ['resize_prep', 'resize_migrating'];
   const cur = await getServerAny(s, item.id);
-  if (!cur || !expected.includes(cur.value.task_state ?? '')) return done();
   const row = await resizeRepo(s).get(item.id, RESIZE_RK);
+  if (!cur || !expected.includes(cur.value.task_state ?? '')) {
+    // Deleted or reset meanwhile: a move still under way ends 'error' (a finished one is left as it is).
+    await setMigrationStatus(s, row?.value.migration_id, 'error', ['pre-migrating', 'migrating', 'post-migrating', 'reverting']);
+    return done();
+  }
   if (!row) return done();
   const target = revert ? row.value.old_flavor : row.value.new_flavor;
   const vms = s.azure.vms;
