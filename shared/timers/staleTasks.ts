@@ -17,6 +17,7 @@ import { odata, type Stored } from '../store/tables';
 import { serverRepo, updateServer, novaTime, type ServerRecord, type TaskState } from '../compute/servers/model';
 import { TEARDOWN_KIND } from '../compute/servers/work/build';
 import { RESIZE_KIND } from '../compute/servers/work/resize';
+import { failInstanceMigrations } from '../compute/migrations/model';
 import { finishAction, type InstanceActionRecord } from '../compute/servers/instanceActions';
 import type { WorkItem } from '../work/types';
 import { inFlight as kindInFlight, startWork } from '../work/ledger';
@@ -72,6 +73,8 @@ async function rollBack(s: Services, cur: Stored<ServerRecord>, minutes: number)
       : { ...v, task_state: null, ...(toError ? { vm_state: 'error' as const } : {}), fault: { code: 500, message: why, details: 'StaleTaskState', created: novaTime() } },
   );
   if (!stored) return false;
+  // A resize, revert or migrate rolled back here never finished: its migration record ends 'error'.
+  if (task?.startsWith('resize_')) await failInstanceMigrations(s, cur.value.id);
   await failOpenAction(s, cur.value.id, why);
   return true;
 }

@@ -217,4 +217,10 @@ test('resize_confirm_window: a VERIFY_RESIZE server is confirmed by the timer af
   assert.match(JSON.stringify(cli.flavor), /m1\.large/);
   const acts = await http('GET', `/servers/${id}/os-instance-actions`, tAlice);
   assert.ok(acts.body.instanceActions.some((a: { action: string }) => a.action === 'confirmResize'));
+  // Nova's _poll_unconfirmed_resizes confirms the migration record too.
+  const migs = await http('GET', `/os-migrations?instance_uuid=${id}`, tAdmin);
+  assert.deepEqual(
+    migs.body.migrations.map((m: { status: string }) => m.status),
+    ['confirmed'],
+  );
 });

@@ -7,7 +7,7 @@ import { startAzurite, type RunningAzurite } from '../../local/azurite';
 import { TableStore } from '../../shared/store/tables';
 import type { Services } from '../../shared/services';
 import type { ServerRecord } from '../../shared/compute/servers/model';
-import { createMigration, deleteInstanceMigrations, getMigration, listMigrations, setMigrationStatus } from '../../shared/compute/migrations/model';
+import { createMigration, deleteInstanceMigrations, failInstanceMigrations, getMigration, listMigrations, setMigrationStatus } from '../../shared/compute/migrations/model';
 
 let az: RunningAzurite;
 let s: Services;
@@ -67,4 +67,15 @@ test('filters run in the query, quotes escaped; deleting an instance removes onl
   const left = await listMigrations(s, {});
   assert.equal(left.length, 5);
   assert.ok(left.every((m) => m.instance_uuid === A));
+});
+
+test('an interrupted move (stale-task rollback): the instance records still under way end error, a finished one stays', async () => {
+  assert.equal(await failInstanceMigrations(s, A), 4);
+  const byId = new Map((await listMigrations(s, { instance_uuid: A })).map((m) => [m.id, m.status]));
+  assert.equal(byId.get(1), 'finished');
+  assert.deepEqual(
+    [...byId].filter(([id]) => id !== 1).map(([, st]) => st),
+    ['error', 'error', 'error', 'error'],
+  );
+  assert.equal(await failInstanceMigrations(s, A), 0, 'nothing left to fail');
 });

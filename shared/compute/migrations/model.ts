@@ -178,6 +178,19 @@ export async function listMigrations(s: Services, f: MigrationFilters): Promise<
   return rows.map((r) => r.value);
 }
 
+/** The statuses of a move still under way. */
+export const IN_PROGRESS: MigrationStatus[] = ['pre-migrating', 'migrating', 'post-migrating', 'confirming', 'reverting'];
+
+/**
+ * An interrupted move (its work lost, its task state rolled back by the stale-task timer): the
+ * instance's records still under way end 'error', as Nova's errors_out_migration leaves them.
+ */
+export async function failInstanceMigrations(s: Services, instanceUuid: string): Promise<number> {
+  let n = 0;
+  for (const m of await listMigrations(s, { instance_uuid: instanceUuid })) if (IN_PROGRESS.includes(m.status) && (await setMigrationStatus(s, m.id, 'error', IN_PROGRESS))) n++;
+  return n;
+}
+
 /** Nova soft-deletes an instance's migrations with it (db instance_destroy): they leave the list. */
 export async function deleteInstanceMigrations(s: Services, instanceUuid: string): Promise<void> {
   const r = repo(s);

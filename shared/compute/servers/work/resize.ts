@@ -16,7 +16,7 @@ import { finishAction, startAction } from '../instanceActions';
 import type { Stored } from '../../../store/tables';
 import { K2_ACTION } from '../actions/taskStart';
 import { rollbackUpsize, settleFlavorChange } from '../../quotas/engine';
-import { setMigrationStatus } from '../../migrations/model';
+import { IN_PROGRESS, setMigrationStatus } from '../../migrations/model';
 
 export const RESIZE_KIND = 'server-resize';
 
@@ -70,7 +70,7 @@ async function resizeStep(item: WorkItem, s: Services): Promise<WorkResult> {
   const row = await resizeRepo(s).get(item.id, RESIZE_RK);
   if (!cur || !expected.includes(cur.value.task_state ?? '')) {
     // Deleted or reset meanwhile: a move still under way ends 'error' (a finished one is left as it is).
-    await setMigrationStatus(s, row?.value.migration_id, 'error', ['pre-migrating', 'migrating', 'post-migrating', 'reverting']);
+    await setMigrationStatus(s, row?.value.migration_id, 'error', IN_PROGRESS);
     return done();
   }
   if (!row) return done();
