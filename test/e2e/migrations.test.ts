@@ -152,6 +152,7 @@ test('openstack server migration list, --server, --status and --type', async () 
 test('filters as Nova applies them (last value of a repeated key; host matches source or destination)', async () => {
   const n = async (query: string, mv = '2.23') => (await list(mv, query)).length;
   assert.equal(await n(`?instance_uuid=${srvB}`), 1);
+  assert.equal(await n(`?instance_uuid=${srvB.toUpperCase()}`), 1);
   assert.equal(await n(`?instance_uuid=${srvA}&status=error`), 1);
   assert.equal(await n('?status=confirmed'), 2);
   assert.equal(await n('?status=reverted&status=confirmed'), 2, 'the last value counts');

@@ -54,7 +54,8 @@ async function index(ctx: RequestContext) {
     node: q('node'),
     migration_type: q('migration_type'),
     hidden: hidden === undefined ? undefined : truthy(hidden),
-    instance_uuid: q('instance_uuid'),
+    // Server ids are stored in lower case; Nova's database compares them without regard to case.
+    instance_uuid: q('instance_uuid')?.toLowerCase(),
     user_id: q('user_id'),
     project_id: projectId,
     uuid: q('uuid'),
