@@ -28,6 +28,26 @@ async function list(mv: string, query = '', token = tAdmin): Promise<any[]> {
   return r.body.migrations;
 }
 
+/** The statuses the newest record of `server` goes through until `last`, as seen polling the list. */
+async function watchStatuses(server: string, last: string): Promise<string[]> {
+  const seen: string[] = [];
+  await waitFor(`migration of ${server} ${last}`, async () => {
+    const [newest] = (await list('2.23', `?instance_uuid=${server}`)).slice(-1);
+    if (newest && seen[seen.length - 1] !== newest.status) seen.push(newest.status);
+    return newest?.status === last ? true : undefined;
+  });
+  return seen;
+}
+
+/** `seen` follows `order` (statuses may be skipped between two polls, never revisited). */
+function assertOrdered(seen: string[], order: string[]): void {
+  const at = seen.map((x) => order.indexOf(x));
+  assert.ok(
+    at.every((i, k) => i >= 0 && (k === 0 || i > at[k - 1])),
+    `statuses out of Nova's order: ${seen.join(' > ')}`,
+  );
+}
+
 before(async () => {
   env = await startArmStack();
   alice = await env.stack.makeProjectUser('mg-a', 'alice');
@@ -61,12 +81,20 @@ test('resize + confirm, resize + revert, a refused resize and a migrate each lea
   [m] = await list('2.23', `?instance_uuid=${srvA}`);
   assert.equal(m.status, 'confirmed');
 
-  // 2: resize back to m1.medium, reverted.
+  // 2: resize back to m1.medium, watched on its way (Azure's first PATCH answers 500, so the record
+  // waits in 'pre-migrating' for the engine's retry), then reverted.
+  await env.control.addFault({ method: 'PATCH', path: `/virtualMachines/${srvA}`, count: 1, status: 500, code: 'InternalServerError', message: 'injected: once' });
   const r = await http('POST', `/servers/${srvA}/action`, tAlice, undefined, { resize: { flavorRef: '3' } });
   assert.equal(r.status, 202, r.text);
+  const seen = await watchStatuses(srvA, 'finished');
+  assert.equal(seen[0], 'pre-migrating', `written when the action is accepted: ${seen.join(' > ')}`);
+  assert.ok(seen.includes('migrating'), `migrating while Azure resizes: ${seen.join(' > ')}`);
+  assertOrdered(seen, ['pre-migrating', 'migrating', 'post-migrating', 'finished']);
   await untilStatus(srvA, 'VERIFY_RESIZE');
   await env.stack.oscOk(['server', 'resize', 'revert', srvA], alice);
   await untilStatus(srvA, 'ACTIVE');
+  [, m] = await list('2.23', `?instance_uuid=${srvA}`);
+  assert.equal(m.status, 'reverted');
 
   // 3 (from m1.large again, the revert's flavor): Azure refuses the next resize's PATCH: the server stays ACTIVE, the record ends 'error'.
   await env.control.addFault({ method: 'PATCH', path: `/virtualMachines/${srvA}`, count: 1, status: 409, code: 'OperationNotAllowed', message: 'injected: size not available' });
@@ -80,6 +108,8 @@ test('resize + confirm, resize + revert, a refused resize and a migrate each lea
   // 4: migrate B (admin): an Azure redeploy, confirmed at once.
   await env.stack.oscOk(['server', 'migrate', '--wait', srvB]);
   assert.equal((await show(srvB)).status, 'ACTIVE');
+  const [mb] = await list('2.23', `?instance_uuid=${srvB}`);
+  assert.deepEqual([mb.status, mb.migration_type], ['confirmed', 'migration']);
 
   // The list at 2.1 (Nova's unsorted order: oldest first): no migration_type, no uuid, no links.
   const all = await list('2.1');
