@@ -85,4 +85,5 @@ export const T = {
   nsg: 'Microsoft.Network/networkSecurityGroups',
   vnet: 'Microsoft.Network/virtualNetworks',
   pip: 'Microsoft.Network/publicIPAddresses',
+  asg: 'Microsoft.Network/applicationSecurityGroups',
 } as const;

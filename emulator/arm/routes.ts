@@ -5,6 +5,7 @@ import { registerImages } from '../compute/images';
 import { registerLocations } from '../compute/locations';
 import { registerPlacement } from '../compute/placement';
 import { registerVirtualMachines } from '../compute/virtualMachines';
+import { registerAsgs } from '../network/asgs';
 import { registerNics } from '../network/nics';
 import { registerNsgs } from '../network/nsgs';
 import { registerPublicIps } from '../network/publicIps';
@@ -24,4 +25,5 @@ export function registerAll(r: Router): void {
   registerNsgs(r);
   registerVnets(r);
   registerPublicIps(r);
+  registerAsgs(r);
 }

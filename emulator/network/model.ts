@@ -36,6 +36,8 @@ export interface IpConfigRecord {
   privateIPAllocationMethod: 'Static' | 'Dynamic';
   primary: boolean;
   publicIPAddressId?: string;
+  /** Application security groups the IP configuration is in (ARM ids as stored). */
+  applicationSecurityGroupIds?: string[];
 }
 
 export interface NicRecord extends StoredResource {
@@ -67,6 +69,14 @@ export interface PipRecord extends StoredResource {
   ipConfigurationId?: string;
   dnsSettings?: { domainNameLabel: string; fqdn: string };
   zones?: string[];
+  resourceGuid: string;
+  etag: string;
+  provisioningState: string;
+}
+
+export interface AsgRecord extends StoredResource {
+  location: string;
+  tags?: Record<string, string>;
   resourceGuid: string;
   etag: string;
   provisioningState: string;

@@ -12,6 +12,7 @@ import { findNsg, findPip, findSubnet, invalidReference, networkDelete, networkP
 import { firstFree, inCidr, ipToInt, isReserved } from './ipam';
 import type { IpConfigRecord, NicRecord } from './model';
 import { allocatePublicIp } from './publicIps';
+import { ASG_LIMITS, findAsg } from './asgs';
 import { ipConfigsInSubnet, renderNic } from './render';
 
 const BASE = '/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/networkInterfaces';
@@ -95,7 +96,9 @@ function buildIpConfigs(ctx: Ctx, nicId: string, existing: NicRecord | undefined
         throw new ArmError(400, 'PublicIPAddressInUse', `Resource ${pipId} is referenced by resource ${pip.ipConfigurationId}; it cannot also be used by ${ipcId}.`);
       }
     }
+    const asgIds = ipConfigAsgs(ctx, nicId, ipcId, found.vnet.id, p.applicationSecurityGroups);
     out.push({
+      ...(asgIds.length ? { applicationSecurityGroupIds: asgIds } : {}),
       id: ipcId,
       name,
       subnetId: found.subnet.id,
@@ -106,6 +109,45 @@ function buildIpConfigs(ctx: Ctx, nicId: string, existing: NicRecord | undefined
     });
   });
   return out;
+}
+
+/**
+ * An IP configuration's applicationSecurityGroups: each must exist in the NIC's region
+ * (InvalidResourceReference), at most 20 per IP configuration, and every NIC in an ASG must be in the
+ * virtual network of the ASG's other NICs (application-security-groups.md, "constraints"). Azure's
+ * codes for the last two are not in the specs (named here, unverified).
+ */
+function ipConfigAsgs(ctx: Ctx, nicId: string, ipcId: string, vnetId: string, raw: unknown): string[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) throw new ArmError(400, 'InvalidRequestFormat', `Cannot parse the request: ${ipcId} applicationSecurityGroups must be an array.`);
+  if (raw.length > ASG_LIMITS.perIpConfiguration) {
+    throw new ArmError(
+      400,
+      'IpConfigurationApplicationSecurityGroupsLimitExceeded',
+      `IP configuration ${ipcId} is in ${raw.length} application security groups; at most ${ASG_LIMITS.perIpConfiguration} are allowed.`,
+    );
+  }
+  const nicLocation = String(ctx.body?.location ?? '').toLowerCase();
+  const ids: string[] = [];
+  for (const x of raw) {
+    const id = (x as { id?: unknown } | null)?.id;
+    const asg = typeof id === 'string' ? findAsg(ctx.emu, id) : undefined;
+    if (!asg || asg.location.toLowerCase() !== nicLocation) throw invalidReference(String(id), nicId);
+    const elsewhere = ctx.emu.store
+      .list<NicRecord>(T.nic)
+      .filter((n) => !sameId(n.id, nicId))
+      .flatMap((n) => n.ipConfigurations)
+      .find((c) => (c.applicationSecurityGroupIds ?? []).some((a) => sameId(a, asg.id)) && !sameId(findSubnet(ctx.emu, c.subnetId)?.vnet.id, vnetId));
+    if (elsewhere) {
+      throw new ArmError(
+        400,
+        'ApplicationSecurityGroupNetworkInterfacesMustBeInSameVnet',
+        `IP configuration ${ipcId} cannot join application security group ${asg.id}: its members are in another virtual network (${elsewhere.id}); all network interfaces of an application security group must be in one virtual network.`,
+      );
+    }
+    if (!ids.some((i) => sameId(i, asg.id))) ids.push(asg.id);
+  }
+  return ids;
 }
 
 function linkPublicIps(emu: Emulator, nic: NicRecord, previous: IpConfigRecord[]): void {

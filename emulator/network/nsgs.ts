@@ -7,7 +7,9 @@ import { resourceId, sameId } from '../arm/ids';
 import { newEtag, noContent, tagsOf } from '../arm/replies';
 import type { Router } from '../arm/router';
 import { T } from '../state';
-import { networkDelete, networkPut } from './common';
+import type { Emulator } from '../emulator';
+import { ASG_LIMITS, findAsg } from './asgs';
+import { invalidReference, networkDelete, networkPut } from './common';
 import type { NicRecord, NsgRecord, VnetRecord } from './model';
 import { renderNsg, renderSecurityRule } from './render';
 
@@ -24,6 +26,61 @@ function validateRule(rule: any, index: number): any {
     throw new ArmError(400, 'SecurityRuleInvalidPriority', `Security rule ${rule.name} has invalid Priority. Value provided: ${p.priority} Allowed range 100-4096.`, where);
   }
   return { name: rule.name, etag: newEtag(), properties: { ...p } };
+}
+
+/**
+ * A rule's application security groups (source/destinationApplicationSecurityGroups): each must exist
+ * in the NSG's region (InvalidResourceReference, as for any missing reference), at most 10 per side, and
+ * a side names either ASGs or address prefixes, not both. Azure's codes for the last two are not in
+ * the specs (named here, unverified); the limits are azure-subscription-service-limits' networking ones.
+ */
+function resolveRuleAsgs(emu: Emulator, nsgId: string, location: string, rule: any): void {
+  const p = rule.properties;
+  for (const side of ['source', 'destination'] as const) {
+    const key = `${side}ApplicationSecurityGroups`;
+    const raw = p[key];
+    if (raw === undefined || raw === null) continue;
+    if (!Array.isArray(raw)) throw new ArmError(400, 'InvalidRequestFormat', `Cannot parse the request: ${key} must be an array.`, key);
+    if (raw.length === 0) {
+      delete p[key];
+      continue;
+    }
+    if (raw.length > ASG_LIMITS.perRuleSide) {
+      throw new ArmError(
+        400,
+        'SecurityRuleApplicationSecurityGroupsLimitExceeded',
+        `Security rule ${rule.name} has ${raw.length} application security groups as ${side}; at most ${ASG_LIMITS.perRuleSide} are allowed.`,
+      );
+    }
+    const prefix = p[`${side}AddressPrefix`];
+    const prefixes = p[`${side}AddressPrefixes`];
+    if ((typeof prefix === 'string' && prefix !== '') || (Array.isArray(prefixes) && prefixes.length > 0)) {
+      throw new ArmError(
+        400,
+        'SecurityRuleParameterContainsAddressPrefixAndApplicationSecurityGroup',
+        `Security rule ${rule.name} specifies both ${side} address prefixes and ${side} application security groups; a rule names one or the other.`,
+      );
+    }
+    p[key] = raw.map((x: any) => {
+      const id = x?.id;
+      const asg = typeof id === 'string' ? findAsg(emu, id) : undefined;
+      if (!asg || asg.location.toLowerCase() !== location.toLowerCase()) throw invalidReference(String(id), `${nsgId}/securityRules/${rule.name}`);
+      return { id: asg.id };
+    });
+  }
+}
+
+/** Azure's limit on the ASGs named in all rules of one NSG. */
+function checkNsgAsgCount(rules: any[]): void {
+  const ids = new Set<string>();
+  for (const r of rules) for (const x of [...(r.properties.sourceApplicationSecurityGroups ?? []), ...(r.properties.destinationApplicationSecurityGroups ?? [])]) ids.add(String(x.id).toLowerCase());
+  if (ids.size > ASG_LIMITS.perNsg) {
+    throw new ArmError(
+      400,
+      'NetworkSecurityGroupApplicationSecurityGroupsLimitExceeded',
+      `The security rules of a network security group name ${ids.size} application security groups; at most ${ASG_LIMITS.perNsg} are allowed.`,
+    );
+  }
 }
 
 /** Azure refuses two rules of one NSG with the same priority and direction (SecurityRuleConflict). */
@@ -91,7 +148,9 @@ export function registerNsgs(r: Router): void {
       const rules = (ctx.body?.properties?.securityRules ?? []) as any[];
       if (!Array.isArray(rules)) throw new ArmError(400, 'InvalidRequestFormat', 'securityRules must be an array.');
       const validated = rules.map(validateRule);
+      for (const v of validated) resolveRuleAsgs(emu, id, location, v);
       checkConflicts(validated);
+      checkNsgAsgCount(validated);
       const existing = emu.store.get<NsgRecord>(T.nsg, id);
       const nsg: NsgRecord = existing ?? {
         id,
@@ -175,8 +234,10 @@ export function registerNsgs(r: Router): void {
     (ctx) => {
       const nsg = getNsg(ctx);
       const rule = validateRule({ ...(ctx.body ?? {}), name: ctx.params.rule }, 0);
+      resolveRuleAsgs(ctx.emu, nsg.id, nsg.location, rule);
       const i = nsg.securityRules.findIndex((x) => x.name.toLowerCase() === ctx.params.rule.toLowerCase());
       checkConflicts([...nsg.securityRules.filter((_, k) => k !== i), rule]);
+      checkNsgAsgCount([...nsg.securityRules.filter((_, k) => k !== i), rule]);
       if (i >= 0) nsg.securityRules[i] = rule;
       else nsg.securityRules.push(rule);
       nsg.etag = newEtag();

@@ -36,6 +36,8 @@ export function renderSecurityRule(nsgId: string, rule: any, provisioningState =
       destinationPortRanges: p.destinationPortRanges ?? [],
       sourceAddressPrefixes: p.sourceAddressPrefixes ?? [],
       destinationAddressPrefixes: p.destinationAddressPrefixes ?? [],
+      ...(p.sourceApplicationSecurityGroups?.length ? { sourceApplicationSecurityGroups: p.sourceApplicationSecurityGroups.map((x: any) => ({ id: x.id })) } : {}),
+      ...(p.destinationApplicationSecurityGroups?.length ? { destinationApplicationSecurityGroups: p.destinationApplicationSecurityGroups.map((x: any) => ({ id: x.id })) } : {}),
     },
   };
 }
@@ -142,6 +144,7 @@ export function renderNic(emu: Emulator, nic: NicRecord): any {
         primary: c.primary,
         privateIPAddressVersion: 'IPv4',
         ...(c.publicIPAddressId ? { publicIPAddress: { id: c.publicIPAddressId } } : {}),
+        ...(c.applicationSecurityGroupIds?.length ? { applicationSecurityGroups: c.applicationSecurityGroupIds.map((id) => ({ id })) } : {}),
       },
     })),
     dnsSettings: {

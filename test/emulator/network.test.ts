@@ -148,6 +148,102 @@ describe('network resources through the real @azure/arm-network client', () => {
     assert.deepEqual(nsgs, ['jacket-nsg']);
   });
 
+  it('application security groups: NIC IP configurations and NSG rules name them, checked as Azure does; in use cannot be deleted', async () => {
+    const asgs = h.network.applicationSecurityGroups;
+    const web = await asgs.beginCreateOrUpdateAndWait(h.resourceGroup, 'asg-web', { location: h.location, tags: { jacket: 'security-group' } });
+    assert.equal(web.provisioningState, 'Succeeded');
+    assert.ok(web.resourceGuid);
+    await asgs.beginCreateOrUpdateAndWait(h.resourceGroup, 'asg-db', { location: h.location });
+    const listed: string[] = [];
+    for await (const a of asgs.list(h.resourceGroup)) listed.push(a.name!);
+    assert.deepEqual(listed.sort(), ['asg-db', 'asg-web']);
+    const all: string[] = [];
+    for await (const a of asgs.listAll()) all.push(a.name!);
+    assert.equal(all.length, 2);
+    assert.deepEqual((await asgs.get(h.resourceGroup, 'asg-web')).tags, { jacket: 'security-group' });
+    const missing = web.id!.replace('asg-web', 'asg-none');
+    // A NIC joins an ASG in its IP configuration; a missing ASG is a missing reference.
+    const nic = await createNic(h, 'nic-asg', { ipConfigurations: [{ name: 'ipconfig1', subnet: { id: h.subnetId }, applicationSecurityGroups: [{ id: web.id }] }] });
+    assert.deepEqual(
+      nic.ipConfigurations?.[0].applicationSecurityGroups?.map((a) => a.id),
+      [web.id],
+    );
+    await assert.rejects(
+      createNic(h, 'nic-asg-bad', { ipConfigurations: [{ name: 'ipconfig1', subnet: { id: h.subnetId }, applicationSecurityGroups: [{ id: missing }] }] }),
+      (e: any) => e.statusCode === 400 && e.code === 'InvalidResourceReference',
+    );
+    const tooMany = Array.from({ length: 21 }, () => ({ id: web.id }));
+    await assert.rejects(
+      createNic(h, 'nic-asg-bad', { ipConfigurations: [{ name: 'ipconfig1', subnet: { id: h.subnetId }, applicationSecurityGroups: tooMany }] }),
+      (e: any) => e.statusCode === 400 && e.code === 'IpConfigurationApplicationSecurityGroupsLimitExceeded',
+    );
+    // A NIC of another virtual network cannot join an ASG whose members are in this one.
+    await h.network.virtualNetworks.beginCreateOrUpdateAndWait(h.resourceGroup, 'vnet-asg', {
+      location: h.location,
+      addressSpace: { addressPrefixes: ['10.9.0.0/16'] },
+      subnets: [{ name: 's', addressPrefix: '10.9.0.0/24' }],
+    });
+    const otherSubnet = h.subnetId.replace('jacket-vnet', 'vnet-asg').replace(/subnets\/default$/, 'subnets/s');
+    await assert.rejects(
+      createNic(h, 'nic-asg-bad', { ipConfigurations: [{ name: 'ipconfig1', subnet: { id: otherSubnet }, applicationSecurityGroups: [{ id: web.id }] }] }),
+      (e: any) => e.statusCode === 400 && e.code === 'ApplicationSecurityGroupNetworkInterfacesMustBeInSameVnet',
+    );
+    await h.network.virtualNetworks.beginDeleteAndWait(h.resourceGroup, 'vnet-asg');
+    // A rule's source is an ASG; naming prefixes on the same side too is refused, as is a missing ASG.
+    const rule = { protocol: 'Tcp', access: 'Allow', direction: 'Inbound', priority: 100, sourcePortRange: '*', destinationAddressPrefix: '*', destinationPortRange: '5432' };
+    const nsg = await h.network.networkSecurityGroups.beginCreateOrUpdateAndWait(h.resourceGroup, 'nsg-asg', {
+      location: h.location,
+      securityRules: [{ name: 'from-web', ...rule, sourceApplicationSecurityGroups: [{ id: web.id }] }],
+    });
+    assert.deepEqual(
+      nsg.securityRules?.[0].sourceApplicationSecurityGroups?.map((a) => a.id),
+      [web.id],
+    );
+    assert.equal(nsg.securityRules?.[0].sourceAddressPrefix, undefined);
+    await assert.rejects(
+      h.network.securityRules.beginCreateOrUpdateAndWait(h.resourceGroup, 'nsg-asg', 'both', {
+        ...rule,
+        priority: 101,
+        sourceAddressPrefix: '10.0.0.0/8',
+        sourceApplicationSecurityGroups: [{ id: web.id }],
+      }),
+      (e: any) => e.statusCode === 400 && e.code === 'SecurityRuleParameterContainsAddressPrefixAndApplicationSecurityGroup',
+    );
+    await assert.rejects(
+      h.network.securityRules.beginCreateOrUpdateAndWait(h.resourceGroup, 'nsg-asg', 'gone', {
+        ...rule,
+        priority: 102,
+        destinationAddressPrefix: undefined,
+        destinationApplicationSecurityGroups: [{ id: missing }],
+        sourceAddressPrefix: '*',
+      }),
+      (e: any) => e.statusCode === 400 && e.code === 'InvalidResourceReference',
+    );
+    const egress = await h.network.securityRules.beginCreateOrUpdateAndWait(h.resourceGroup, 'nsg-asg', 'to-db', {
+      ...rule,
+      direction: 'Outbound',
+      sourceAddressPrefix: '*',
+      destinationAddressPrefix: undefined,
+      destinationApplicationSecurityGroups: [{ id: (await asgs.get(h.resourceGroup, 'asg-db')).id }],
+    });
+    assert.match(egress.destinationApplicationSecurityGroups?.[0].id ?? '', /asg-db$/);
+    // In use by a NIC or a rule: Azure refuses the delete; freed, it goes.
+    await assert.rejects(
+      asgs.beginDeleteAndWait(h.resourceGroup, 'asg-web'),
+      (e: any) => e.statusCode === 400 && e.code === 'InUseApplicationSecurityGroupCannotBeDeleted' && /IpConfiguration/.test(e.message),
+    );
+    await h.network.networkInterfaces.beginDeleteAndWait(h.resourceGroup, 'nic-asg');
+    await assert.rejects(
+      asgs.beginDeleteAndWait(h.resourceGroup, 'asg-web'),
+      (e: any) => e.statusCode === 400 && e.code === 'InUseApplicationSecurityGroupCannotBeDeleted' && /SecurityRule/.test(e.message),
+    );
+    await h.network.networkSecurityGroups.beginDeleteAndWait(h.resourceGroup, 'nsg-asg');
+    await asgs.beginDeleteAndWait(h.resourceGroup, 'asg-web');
+    await asgs.beginDeleteAndWait(h.resourceGroup, 'asg-db');
+    await assert.rejects(asgs.get(h.resourceGroup, 'asg-web'), (e: any) => e.statusCode === 404);
+    await asgs.beginDeleteAndWait(h.resourceGroup, 'asg-web'); // 204 for a missing resource
+  });
+
   it('public IPs: static Standard address, association with a NIC, refuses delete while associated', async () => {
     const pip = await h.network.publicIPAddresses.beginCreateOrUpdateAndWait(h.resourceGroup, 'pip-1', {
       location: h.location,
