@@ -1,12 +1,12 @@
 // What Jacket's resource group holds, listed for the sweeps and the periodic tasks: VMs, NICs, disks,
-// snapshots, images, network security groups, public IPs, each with its tags (the proof that Jacket made it) and what holds it. The sweeps
+// snapshots, images, network security groups, application security groups, public IPs, each with its tags (the proof that Jacket made it) and what holds it. The sweeps
 // (shared/timers/) list, decide with the owning services' ownership checks, re-read a candidate (get)
 // and delete it (remove). A sweep's delete waits for Azure to finish: the next pass must not find the
 // resource again half-deleted.
 import type { DriverContext } from './context';
 import { absentOn404 } from './errors';
 
-export type InventoryKind = 'vm' | 'nic' | 'disk' | 'snapshot' | 'image' | 'nsg' | 'pip';
+export type InventoryKind = 'vm' | 'nic' | 'disk' | 'snapshot' | 'image' | 'nsg' | 'pip' | 'asg';
 
 export interface InventoryItem {
   kind: InventoryKind;
@@ -81,6 +81,12 @@ export function inventoryDriver(ctx: DriverContext): InventoryDriver {
           list: () => network.networkSecurityGroups.list(rg),
           get: (n: string) => network.networkSecurityGroups.get(rg, n),
           del: (n: string) => network.networkSecurityGroups.beginDeleteAndWait(rg, n, POLL),
+        };
+      case 'asg':
+        return {
+          list: () => network.applicationSecurityGroups.list(rg),
+          get: (n: string) => network.applicationSecurityGroups.get(rg, n),
+          del: (n: string) => network.applicationSecurityGroups.beginDeleteAndWait(rg, n, POLL),
         };
       case 'pip':
         return {

@@ -21,6 +21,8 @@ export interface AzureSecurityRule {
   destinationAddressPrefixes?: string[];
   destinationPortRange?: string;
   destinationPortRanges?: string[];
+  sourceApplicationSecurityGroups?: { id?: string }[];
+  destinationApplicationSecurityGroups?: { id?: string }[];
 }
 
 /** A security rule Jacket writes: always an Allow (Neutron's rules only allow). */
@@ -33,6 +35,10 @@ export interface NsgRuleSpec {
   priority: number;
   sourceAddressPrefix: string;
   destinationAddressPrefix: string;
+  /** An application security group (ARM id) as the source instead of sourceAddressPrefix. */
+  sourceAsgId?: string;
+  /** An application security group (ARM id) as the destination instead of destinationAddressPrefix. */
+  destinationAsgId?: string;
   /** 'min-max', a single port, or * */
   destinationPortRange: string;
 }
@@ -63,14 +69,23 @@ export interface NetworkDriver {
   setNicPublicIp(nic: string, publicIpId: string): Promise<boolean>;
   /** Takes that public IP off the NIC, if the NIC (still) carries it; absent NIC is success. */
   unsetNicPublicIp(nic: string, publicIpId: string): Promise<void>;
-  /** Puts an NSG on a NIC (or takes it off: null); Azure changes this while the VM runs. False when the NIC is gone. */
-  setNicNsg(nic: string, nsgId: string | null): Promise<boolean>;
+  /**
+   * Puts an NSG on a NIC (or takes it off: null) and sets the application security groups of its IP
+   * configurations to `asgIds` (the group's ASG, or none); Azure changes both while the VM runs. False
+   * when the NIC is gone.
+   */
+  setNicNsg(nic: string, nsgId: string | null, asgIds?: string[]): Promise<boolean>;
+  /** Creates (or re-tags) an application security group in Jacket's resource group; waits for ARM's operation. */
+  putAsg(name: string, tags: Record<string, string>): Promise<void>;
+  /** Deletes an application security group; absent is success. Azure refuses one a NIC or a rule still names. */
+  deleteAsg(name: string): Promise<void>;
   /** Creates the NIC of a port made through Neutron's API and waits for it: its id, address and MAC. */
   putPortNic(nic: NicSpec, tags: Record<string, string>): Promise<{ id: string; ip?: string; mac?: string }>;
   /** Deletes a port's NIC and waits; absent is success. Azure refuses one a VM holds (NicInUse). */
   deletePortNic(name: string): Promise<void>;
 }
 
+// A side names an ASG or an address prefix, never both (Azure refuses both on one side).
 const ruleBody = (r: NsgRuleSpec) => ({
   name: r.name,
   description: r.description,
@@ -78,11 +93,16 @@ const ruleBody = (r: NsgRuleSpec) => ({
   access: 'Allow',
   protocol: r.protocol,
   priority: r.priority,
-  sourceAddressPrefix: r.sourceAddressPrefix,
+  ...(r.sourceAsgId ? { sourceApplicationSecurityGroups: [{ id: r.sourceAsgId }] } : { sourceAddressPrefix: r.sourceAddressPrefix }),
   sourcePortRange: '*',
-  destinationAddressPrefix: r.destinationAddressPrefix,
+  ...(r.destinationAsgId ? { destinationApplicationSecurityGroups: [{ id: r.destinationAsgId }] } : { destinationAddressPrefix: r.destinationAddressPrefix }),
   destinationPortRange: r.destinationPortRange,
 });
+
+/** True for Azure's refusal to delete an ASG a NIC or rule still names (code unverified: the message too). */
+export function asgInUse(code: string, message: string): boolean {
+  return code === 'InUseApplicationSecurityGroupCannotBeDeleted' || /cannot be deleted because it is referenced by/i.test(message);
+}
 
 /** NSG operations finish in seconds: poll them at this interval rather than the SDK's default. */
 const POLL = { updateIntervalInMs: 500 };
@@ -132,14 +152,28 @@ export function networkDriver(ctx: DriverContext): NetworkDriver {
     async deletePublicIp(name) {
       await onceMoreIfThrottled(() => absentOn404(() => ctx.clients().network.publicIPAddresses.beginDeleteAndWait(rg(), name, POLL)));
     },
-    async setNicNsg(name, nsgId) {
+    async setNicNsg(name, nsgId, asgIds) {
       const nics = ctx.clients().network.networkInterfaces;
       const nic = await onceMoreIfThrottled(() => absentOn404(() => nics.get(rg(), name)));
       if (!nic) return false;
-      if ((nic.networkSecurityGroup?.id ?? '').toLowerCase() === (nsgId ?? '').toLowerCase()) return true;
+      const key = (ids: (string | undefined)[]) =>
+        ids
+          .map((x) => (x ?? '').toLowerCase())
+          .sort()
+          .join(',');
+      const wantedAsgs = asgIds ?? [];
+      const asgsSame = asgIds === undefined || (nic.ipConfigurations ?? []).every((c) => key((c.applicationSecurityGroups ?? []).map((a) => a.id)) === key(wantedAsgs));
+      if ((nic.networkSecurityGroup?.id ?? '').toLowerCase() === (nsgId ?? '').toLowerCase() && asgsSame) return true;
       nic.networkSecurityGroup = nsgId ? { id: nsgId } : undefined;
+      if (asgIds !== undefined) for (const c of nic.ipConfigurations ?? []) c.applicationSecurityGroups = wantedAsgs.length ? wantedAsgs.map((id) => ({ id })) : undefined;
       await onceMoreIfThrottled(() => nics.beginCreateOrUpdateAndWait(rg(), name, nic, POLL));
       return true;
+    },
+    async putAsg(name, tags) {
+      await onceMoreIfThrottled(() => ctx.clients().network.applicationSecurityGroups.beginCreateOrUpdateAndWait(rg(), name, { location: ctx.cfg.azure.location, tags }, POLL));
+    },
+    async deleteAsg(name) {
+      await onceMoreIfThrottled(() => absentOn404(() => ctx.clients().network.applicationSecurityGroups.beginDeleteAndWait(rg(), name, POLL)));
     },
     async putPortNic(nic, tags) {
       const body = nicBody(ctx.cfg.azure.location, { id: '', project_id: '' }, nic, tags);

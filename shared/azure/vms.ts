@@ -40,6 +40,8 @@ export interface NicSpec {
   name: string;
   subnetId: string;
   nsgId?: string;
+  /** Application security groups (ARM ids) the NIC's IP configuration joins: its security group's. */
+  asgIds?: string[];
   fixedIp?: string;
 }
 
@@ -57,6 +59,7 @@ export function nicBody(location: string, owner: Pick<VmOwner, 'id' | 'project_i
             subnet: { id: nic.subnetId },
             privateIPAllocationMethod: nic.fixedIp ? 'Static' : 'Dynamic',
             ...(nic.fixedIp ? { privateIPAddress: nic.fixedIp } : {}),
+            ...(nic.asgIds?.length ? { applicationSecurityGroups: nic.asgIds.map((id) => ({ id })) } : {}),
           },
         },
       ],
@@ -280,6 +283,8 @@ export interface VmDriver {
   diskId(name: string): string;
   subnetId(az: { vnet: string; subnet: string; resourceGroup: string }): string;
   nsgId(nsg: { nsg: string; resourceGroup: string }): string;
+  /** The ARM id of an application security group in Jacket's resource group. */
+  asgId(name: string): string;
   /** NIC PUT (synchronous on Azure): one request, no poll. */
   createNic(nic: NicSpec, owner: Pick<VmOwner, 'id' | 'project_id'>): Promise<NicCreated>;
   /**
@@ -401,6 +406,7 @@ export function vmDriver(ctx: DriverContext): VmDriver {
     diskId: (name) => ctx.armId('Microsoft.Compute', 'disks', name),
     subnetId: (az) => `${ctx.armId('Microsoft.Network', 'virtualNetworks', az.vnet, az.resourceGroup)}/subnets/${az.subnet}`,
     nsgId: (g) => ctx.armId('Microsoft.Network', 'networkSecurityGroups', g.nsg, g.resourceGroup),
+    asgId: (name) => ctx.armId('Microsoft.Network', 'applicationSecurityGroups', name),
     async createNic(nic, owner) {
       const r = await armCall(ctx.clients().network, ctx.cfg.azure.armEndpoint, 'PUT', driver.nicId(nic.name), nicBody(ctx.cfg.azure.location, owner, nic));
       const b = (r.body ?? {}) as { id?: string; properties?: { macAddress?: string; ipConfigurations?: { properties?: { primary?: boolean; privateIPAddress?: string } }[] } };

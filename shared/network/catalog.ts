@@ -38,7 +38,8 @@ export interface SecurityGroupDef {
   name: string;
   description: string;
   project_id: string;
-  azure: { nsg: string; resourceGroup: string };
+  /** `asg`: the application security group of a group a project made (in Jacket's resource group); the operator's have none. */
+  azure: { nsg: string; resourceGroup: string; asg?: string };
 }
 
 export interface NetworkCatalog {

@@ -7,7 +7,8 @@
 //   (with a port range, * becomes one tcp and one udp rule, since Neutron ports need a protocol).
 // - The remote side (source prefix for ingress, destination prefix for egress): *, Any, 0.0.0.0/0 and
 //   ::/0 -> remote_ip_prefix null (emitted once per ethertype), a CIDR or address -> that prefix;
-//   a service tag (Internet, VirtualNetwork, ...) cannot be a prefix, so that rule is skipped.
+//   a service tag (Internet, VirtualNetwork, ...) cannot be a prefix, so that rule is skipped, and so is
+//   one whose remote side names application security groups.
 // - Destination port ranges -> port_range_min/max (* -> null); several prefixes or ranges -> one rule each.
 // Rule ids are name-based UUIDs of the group, the Azure rule name and the expansion, so they are stable.
 import type { AzureSecurityRule } from '../azure/network';
@@ -24,7 +25,7 @@ export interface NeutronRule {
   port_range_min: number | null;
   port_range_max: number | null;
   remote_ip_prefix: string | null;
-  remote_group_id: null;
+  remote_group_id: string | null;
   description: string;
   project_id: string;
   tenant_id: string;
@@ -68,6 +69,8 @@ export function translateRules(sg: { id: string }, owner: string, azure: AzureSe
     if (dir !== 'inbound' && dir !== 'outbound') continue;
     const proto = (r.protocol ?? '*').toLowerCase();
     if (!(proto in PROTOCOLS)) continue;
+    // A remote side naming application security groups is not an address range: not shown (it is no prefix, nor "any").
+    if ((dir === 'inbound' ? r.sourceApplicationSecurityGroups : r.destinationApplicationSecurityGroups)?.length) continue;
     const remote = dir === 'inbound' ? prefixesOf(r.sourceAddressPrefix, r.sourceAddressPrefixes) : prefixesOf(r.destinationAddressPrefix, r.destinationAddressPrefixes);
     const ranges = PROTOCOLS[proto] === 'icmp' ? ['*'] : prefixesOf(r.destinationPortRange, r.destinationPortRanges);
     for (const rawPrefix of remote) {

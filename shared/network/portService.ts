@@ -68,7 +68,8 @@ export async function createPort(s: Services, auth: AuthContext, projectId: stri
   if (ip && (await store.listProject(projectId, { network_id: [net.id] })).some((p) => p.fixed_ips.some((f) => f.ip_address === ip))) {
     throw neutronError(409, 'IpAddressAlreadyAllocated', `IP address ${ip} already allocated in subnet ${net.subnet.id}`);
   }
-  // Security groups: the named one (a NIC carries one NSG), else the project's `default` as Neutron.
+  // Security groups: the named one (a NIC carries one NSG), else the project's `default` as Neutron
+  // (made now if the project has none: usableSecurityGroups). The NIC joins the group's ASG too.
   const groups = await usableSecurityGroups(s, { ...auth, projectId } as AuthContext);
   let sgIds: string[];
   if (body.security_groups !== undefined) {
@@ -77,10 +78,8 @@ export async function createPort(s: Services, auth: AuthContext, projectId: stri
     if (sgIds.length > 1) throw badRequest('A port on Azure takes one security group (its NIC carries one network security group): give only one.');
     for (const id of sgIds) if (!groups.some((g) => g.id === id)) throw neutronError(404, 'SecurityGroupNotFound', `Security group ${id} does not exist`);
   } else {
-    sgIds = groups
-      .filter((g) => g.name === 'default')
-      .map((g) => g.id)
-      .slice(0, 1);
+    const dflt = groups.find((g) => g.name === 'default' && g.project_id === projectId) ?? groups.find((g) => g.name === 'default' && !g.project_id);
+    sgIds = dflt ? [dflt.id] : [];
   }
   const sg = groups.find((g) => g.id === sgIds[0]);
   const id = randomUUID();
@@ -91,7 +90,13 @@ export async function createPort(s: Services, auth: AuthContext, projectId: stri
   let made: { id: string; ip?: string; mac?: string };
   try {
     made = await s.azure.network.putPortNic(
-      { name, subnetId: s.azure.vms.subnetId(net.azure), ...(sg ? { nsgId: s.azure.vms.nsgId(sg.azure) } : {}), ...(ip ? { fixedIp: ip } : {}) },
+      {
+        name,
+        subnetId: s.azure.vms.subnetId(net.azure),
+        ...(sg ? { nsgId: s.azure.vms.nsgId(sg.azure) } : {}),
+        ...(sg?.azure.asg ? { asgIds: [s.azure.vms.asgId(sg.azure.asg)] } : {}),
+        ...(ip ? { fixedIp: ip } : {}),
+      },
       portTags({ id, project_id: projectId }),
     );
   } catch (e) {

@@ -12,10 +12,12 @@ import type { Services } from '../services';
 import type { NsgRuleSpec } from '../azure/network';
 import { azureFailure } from '../azure/errors';
 import { ConcurrencyError } from '../store/tables';
-import { badRequest, neutronError, neutronTime } from './common';
-import { azureRuleName, createGroupRecord, deleteGroupRecord, getGroup, groupTags, nsgNameOf, updateGroupRecord, type GroupRecord, type RuleRecord } from './securityGroupStore';
+import { badRequest, isUuid, neutronError, neutronTime } from './common';
+import { log } from '../log';
+import { asgInUse } from '../azure/network';
+import { asgNameOf, azureRuleName, createGroupRecord, deleteGroupRecord, getGroup, groupRepo, groupTags, nsgNameOf, updateGroupRecord, type GroupRecord, type RuleRecord } from './securityGroupStore';
 import { networkLedger, reserveNetwork } from './quotas';
-import { normalizeCidr } from './catalog';
+import { normalizeCidr, stableUuid } from './catalog';
 
 export const sgNotFound = (id: string) => neutronError(404, 'SecurityGroupNotFound', `Security group ${id} does not exist`);
 export const ruleNotFound = (id: string) => neutronError(404, 'SecurityGroupRuleNotFound', `Security group rule ${id} does not exist`);
@@ -149,8 +151,10 @@ export function validateRule(body: RuleRequest): Omit<RuleRecord, 'id' | 'priori
   if (body.remote_group_id !== undefined && body.remote_group_id !== null && body.remote_ip_prefix !== undefined && body.remote_ip_prefix !== null) {
     throw neutronError(400, 'SecurityGroupRemoteGroupAndRemoteIpPrefix', 'Only remote_ip_prefix or remote_group_id may be provided.');
   }
+  let remoteGroup: string | null = null;
   if (body.remote_group_id !== undefined && body.remote_group_id !== null) {
-    throw badRequest('remote_group_id is not supported by Jacket: an NSG rule names addresses, not the members of a group. Use remote_ip_prefix.');
+    if (!isUuid(body.remote_group_id)) throw invalid('remote_group_id', `'${String(body.remote_group_id)}' is not a valid UUID`);
+    remoteGroup = body.remote_group_id.toLowerCase();
   }
   if (body.remote_address_group_id !== undefined && body.remote_address_group_id !== null) throw badRequest('remote_address_group_id is not supported by Jacket.');
   let remote: string | null = null;
@@ -173,6 +177,7 @@ export function validateRule(body: RuleRequest): Omit<RuleRecord, 'id' | 'priori
     // One port given: Neutron keeps both ends as given; a range needs both. A lone max is kept too.
     port_range_max: max,
     remote_ip_prefix: remote,
+    remote_group_id: remoteGroup,
     description,
   };
 }
@@ -183,10 +188,15 @@ const sameRule = (a: Omit<RuleRecord, 'id' | 'priority' | 'created_at' | 'descri
   (a.protocol ?? null) === (b.protocol ?? null) &&
   a.port_range_min === b.port_range_min &&
   a.port_range_max === b.port_range_max &&
-  a.remote_ip_prefix === b.remote_ip_prefix;
+  a.remote_ip_prefix === b.remote_ip_prefix &&
+  (a.remote_group_id ?? null) === (b.remote_group_id ?? null);
 
-/** The NSG rule of a Neutron rule. */
-export function azureRule(r: RuleRecord): NsgRuleSpec {
+/**
+ * The NSG rule of a Neutron rule. A remote group is its application security group (`asgId` gives the
+ * ARM id of an ASG by name) on the remote side — the source of an ingress rule, the destination of an
+ * egress one — and the other side stays any address, as for a prefix.
+ */
+export function azureRule(r: RuleRecord, asgId: (name: string) => string): NsgRuleSpec {
   const any = r.ethertype === 'IPv4' ? '0.0.0.0/0' : '::/0';
   const remote = r.remote_ip_prefix ?? any;
   const ports =
@@ -204,6 +214,7 @@ export function azureRule(r: RuleRecord): NsgRuleSpec {
     sourceAddressPrefix: r.direction === 'ingress' ? remote : '*',
     destinationAddressPrefix: r.direction === 'ingress' ? '*' : remote,
     destinationPortRange: ports,
+    ...(r.remote_group_id ? (r.direction === 'ingress' ? { sourceAsgId: asgId(asgNameOf(r.remote_group_id)) } : { destinationAsgId: asgId(asgNameOf(r.remote_group_id)) }) : {}),
   };
 }
 
@@ -233,7 +244,44 @@ function checkGroupFields(body: Record<string, unknown>, allowed: string[]): voi
   if (body.description !== undefined && (typeof body.description !== 'string' || body.description.length > 255)) throw invalid('description', `'${String(body.description)}' is not a valid string`);
 }
 
-/** POST /security-groups: the NSG with Neutron's two default egress rules, then the record. */
+/** A new group's Neutron default rules: egress to anywhere, IPv4 and IPv6 (and, for a project's `default`, ingress from its own members). */
+function defaultRules(now: string, ids: () => string, selfId?: string): RuleRecord[] {
+  const rule = (direction: RuleRecord['direction'], ethertype: RuleRecord['ethertype'], priority: number, remoteGroup: string | null): RuleRecord => ({
+    id: ids(),
+    direction,
+    ethertype,
+    protocol: null,
+    port_range_min: null,
+    port_range_max: null,
+    remote_ip_prefix: null,
+    ...(remoteGroup ? { remote_group_id: remoteGroup } : {}),
+    description: '',
+    priority,
+    created_at: now,
+  });
+  return [
+    rule('egress', 'IPv4', PRIORITY_MIN, null),
+    rule('egress', 'IPv6', PRIORITY_MIN + 1, null),
+    ...(selfId ? [rule('ingress', 'IPv4', PRIORITY_MIN, selfId), rule('ingress', 'IPv6', PRIORITY_MIN + 1, selfId)] : []),
+  ];
+}
+
+/** The group's ASG, then its NSG with its rules (which may name the ASG): both PUTs are idempotent. */
+async function putGroupAzure(s: Services, g: GroupRecord): Promise<void> {
+  await s.azure.network.putAsg(g.asg ?? asgNameOf(g.id), groupTags(g));
+  await s.azure.network.putNsg(
+    g.nsg,
+    groupTags(g),
+    g.rules.map((r) => azureRule(r, s.azure.vms.asgId)),
+  );
+}
+
+/**
+ * POST /security-groups: the group's application security group (made with the group, not lazily: a
+ * server or port joining the group and a rule naming it then need no Azure write or existence check of
+ * their own, and a crash leaves at worst a tagged ASG the sweep removes), the NSG with Neutron's two
+ * default egress rules, then the record.
+ */
 export async function createGroup(s: Services, projectId: string, body: Record<string, unknown>): Promise<GroupRecord> {
   checkGroupFields(body, ['name', 'description', 'project_id', 'tenant_id', 'stateful']);
   if (body.stateful === false) throw badRequest('Stateless security groups are not supported by Azure network security groups.');
@@ -243,18 +291,6 @@ export async function createGroup(s: Services, projectId: string, body: Record<s
   const id = randomUUID();
   // The group and its two default rules, held until the record exists (quotas.ts): exact under races.
   await reserveNetwork(s, projectId, id, { security_group: 1, security_group_rule: 2 });
-  const egress = (ethertype: 'IPv4' | 'IPv6', priority: number): RuleRecord => ({
-    id: randomUUID(),
-    direction: 'egress',
-    ethertype,
-    protocol: null,
-    port_range_min: null,
-    port_range_max: null,
-    remote_ip_prefix: null,
-    description: '',
-    priority,
-    created_at: now,
-  });
   const g: GroupRecord = {
     id,
     name,
@@ -262,16 +298,68 @@ export async function createGroup(s: Services, projectId: string, body: Record<s
     project_id: projectId,
     created_at: now,
     updated_at: now,
-    rules: [egress('IPv4', PRIORITY_MIN), egress('IPv6', PRIORITY_MIN + 1)],
+    rules: defaultRules(now, randomUUID),
     nsg: nsgNameOf(id),
+    asg: asgNameOf(id),
   };
   const ledger = networkLedger(s);
   try {
-    await s.azure.network.putNsg(g.nsg, groupTags(g), g.rules.map(azureRule));
+    await putGroupAzure(s, g);
     await createGroupRecord(s, g);
   } catch (e) {
     await ledger.rollback(projectId, [id]);
     throw azureRefusal(e);
+  }
+  await ledger.commit(projectId, [id]);
+  return g;
+}
+
+// ---- the project's `default` group (Neutron's _ensure_default_security_group) ----
+
+/** A project's default group has an id of its own (name-based): racing first requests make the same one. */
+export const defaultGroupId = (projectId: string) => stableUuid(`default-security-group:${projectId}`);
+
+/**
+ * The project's `default` group, made on first need as Neutron makes it: Neutron's four rules (egress
+ * any IPv4 and IPv6; ingress IPv4 and IPv6 from the group's own members, i.e. its ASG). Every id is
+ * name-based, so two racing first requests PUT the same ASG and NSG (idempotent) and insert the same
+ * record: one insert wins, the other reads it. Made outside the quota check, as Neutron does, and
+ * counted (held without a limit, committed by the request whose insert won).
+ */
+export async function ensureDefaultGroup(s: Services, projectId: string): Promise<GroupRecord> {
+  const id = defaultGroupId(projectId);
+  const cur = await getGroup(s, id);
+  if (cur) return cur.value;
+  const now = neutronTime();
+  let k = 0;
+  const g: GroupRecord = {
+    id,
+    name: 'default',
+    description: 'Default security group',
+    project_id: projectId,
+    created_at: now,
+    updated_at: now,
+    rules: defaultRules(now, () => stableUuid(`default-security-group-rule:${projectId}:${k++}`), id),
+    nsg: nsgNameOf(id),
+    asg: asgNameOf(id),
+  };
+  // Held under the group's id with no limit (Neutron makes it whatever the quota), committed by the
+  // request whose insert wins; a loser's hold on the same id goes with its rollback.
+  const ledger = networkLedger(s);
+  await ledger.reserve(projectId, [{ id, deltas: { security_group: 1, security_group_rule: g.rules.length } }], {});
+  try {
+    await putGroupAzure(s, g);
+  } catch (e) {
+    await ledger.rollback(projectId, [id]);
+    throw azureRefusal(e);
+  }
+  try {
+    await createGroupRecord(s, g);
+  } catch (e) {
+    await ledger.rollback(projectId, [id]);
+    const won = await getGroup(s, id);
+    if (won) return won.value;
+    throw e;
   }
   await ledger.commit(projectId, [id]);
   return g;
@@ -287,8 +375,11 @@ export async function ownGroup(s: Services, id: string, projectId: string, admin
 export async function updateGroup(s: Services, id: string, projectId: string, admin: boolean, body: Record<string, unknown>): Promise<GroupRecord> {
   checkGroupFields(body, ['name', 'description', 'stateful']);
   if (body.stateful === false) throw badRequest('Stateless security groups are not supported by Azure network security groups.');
-  await ownGroup(s, id, projectId, admin);
-  if (body.name === 'default') throw neutronError(409, 'SecurityGroupDefaultAlreadyExists', 'Default security group already exists.');
+  const cur = await ownGroup(s, id, projectId, admin);
+  if (body.name === 'default' && cur.name !== 'default') throw neutronError(409, 'SecurityGroupDefaultAlreadyExists', 'Default security group already exists.');
+  // Neutron: a default group keeps its name (SecurityGroupCannotUpdateDefault).
+  if (cur.id === defaultGroupId(cur.project_id) && body.name !== undefined && body.name !== 'default')
+    throw neutronError(409, 'SecurityGroupCannotUpdateDefault', 'Updating default security group not allowed.');
   const next = await updateGroupRecord(s, id, (g) => ({
     ...g,
     ...(body.name !== undefined ? { name: body.name as string } : {}),
@@ -299,15 +390,32 @@ export async function updateGroup(s: Services, id: string, projectId: string, ad
   return next.value;
 }
 
-/** DELETE: Azure refuses an NSG a NIC still uses, which is Neutron's SecurityGroupInUse. */
+/**
+ * DELETE: Azure refuses an NSG a NIC still uses, which is Neutron's SecurityGroupInUse (nothing changed
+ * then). After the NSG, the rules of other groups naming this one as remote group go, as Neutron's
+ * foreign key (securitygrouprules.remote_group_id, ON DELETE CASCADE) takes them; then the ASG (no NIC
+ * and no rule names it any more), then the record. A project's `default` group cannot be deleted but by
+ * an admin (Neutron's SecurityGroupCannotRemoveDefault).
+ */
 export async function deleteGroup(s: Services, id: string, projectId: string, admin: boolean): Promise<void> {
   const g = await ownGroup(s, id, projectId, admin);
+  if (!admin && g.id === defaultGroupId(g.project_id)) throw neutronError(409, 'SecurityGroupCannotRemoveDefault', 'Insufficient rights for removing default security group.');
   try {
     await s.azure.network.deleteNsg(g.nsg);
   } catch (e) {
     const f = azureFailure(e);
     if (f.code === 'InUseNetworkSecurityGroupCannotBeDeleted') throw neutronError(409, 'SecurityGroupInUse', `Security Group ${id} in use.`);
     throw azureRefusal(e);
+  }
+  const referring = (await groupRepo(s).list('sg')).map((r) => r.value).filter((o) => o.id !== g.id && o.rules.some((r) => r.remote_group_id === g.id));
+  for (const other of referring) for (const r of other.rules.filter((x) => x.remote_group_id === g.id)) await deleteRule(s, other, r);
+  try {
+    await s.azure.network.deleteAsg(g.asg ?? asgNameOf(g.id));
+  } catch (e) {
+    const f = azureFailure(e);
+    if (!asgInUse(f.code, f.message)) throw azureRefusal(e);
+    // Something still names it (a rule being made against the group meanwhile): the sweep takes it later.
+    log.warn('security group ASG still in use at the group delete; left to the sweep', { securityGroup: g.id, asg: g.asg ?? asgNameOf(g.id) });
   }
   // The record as it is now (a rule may have been added since it was read), removed under its ETag, so
   // the usage given back is exactly what it held, once, whoever wins a race of deletes.
@@ -325,10 +433,28 @@ export async function deleteGroup(s: Services, id: string, projectId: string, ad
 
 // ---- rules ----
 
+/**
+ * The remote group of a rule: a group of the rule's project (admins: any), else Neutron's 404 naming
+ * it. A group made before ASGs gets its ASG now (idempotent PUT), recorded on the group.
+ */
+async function remoteGroupOf(s: Services, remoteId: string, group: GroupRecord, admin: boolean): Promise<GroupRecord> {
+  const cur = await getGroup(s, remoteId);
+  if (!cur || (!admin && cur.value.project_id !== group.project_id)) throw sgNotFound(remoteId);
+  if (cur.value.asg) return cur.value;
+  try {
+    await s.azure.network.putAsg(asgNameOf(cur.value.id), groupTags(cur.value));
+  } catch (e) {
+    throw azureRefusal(e);
+  }
+  const next = await updateGroupRecord(s, cur.value.id, (g) => (g.asg ? undefined : { ...g, asg: asgNameOf(g.id) }));
+  return next?.value ?? { ...cur.value, asg: asgNameOf(cur.value.id) };
+}
+
 export async function createRule(s: Services, projectId: string, admin: boolean, body: RuleRequest): Promise<{ group: GroupRecord; rule: RuleRecord }> {
   if (typeof body.security_group_id !== 'string') throw invalid('security_group_id', `'${String(body.security_group_id)}' is not a valid UUID`);
   const wanted = validateRule(body);
   const group = await ownGroup(s, body.security_group_id, projectId, admin);
+  if (wanted.remote_group_id) await remoteGroupOf(s, wanted.remote_group_id, group, admin);
   // Duplicates first (Neutron checks them before the quota), then the hold on the quota.
   const dup = group.rules.find((r) => sameRule(wanted, r));
   if (dup) throw neutronError(409, 'SecurityGroupRuleExists', `Security group rule already exists. Rule id is ${dup.id}.`);
@@ -354,7 +480,7 @@ export async function createRule(s: Services, projectId: string, admin: boolean,
     throw sgNotFound(group.id);
   }
   try {
-    await s.azure.network.putNsgRule(stored.value.nsg, azureRule(rule));
+    await s.azure.network.putNsgRule(stored.value.nsg, azureRule(rule, s.azure.vms.asgId));
   } catch (e) {
     await updateGroupRecord(s, group.id, (g) => ({ ...g, rules: g.rules.filter((r) => r.id !== ruleId) }));
     await ledger.rollback(group.project_id, [ruleId]);

@@ -8,12 +8,15 @@ import { log } from '../log';
 import { networkCatalog, type SecurityGroupDef } from './catalog';
 import { asInt, asString, listResponse, networkRoute, neutronError, ownerFor, ownerOf, resourceBody, selectFields, visibleTo, wantsField, type Body, type CollectionSpec } from './common';
 import { translateRules, type NeutronRule } from './nsgRules';
-import { visibleGroupRecords, type GroupRecord, type RuleRecord } from './securityGroupStore';
+import { sharedDefaultHidden, visibleGroupRecords, type GroupRecord, type RuleRecord } from './securityGroupStore';
 import { createGroup, createRule, deleteGroup, deleteRule, findRule, ruleNotFound, sgNotFound, updateGroup, type RuleRequest } from './securityGroupService';
 
 export function visibleSecurityGroups(ctx: RequestContext): SecurityGroupDef[] {
   // A group without an owner is the operator's, offered to every project.
-  return networkCatalog(ctx.services.config).securityGroups.filter((s) => visibleTo(ctx.auth!, s.project_id, s.project_id === ''));
+  // The shared `default` gives way to the project's own (securityGroupStore.ts); admins still see it.
+  return networkCatalog(ctx.services.config).securityGroups.filter(
+    (s) => visibleTo(ctx.auth!, s.project_id, s.project_id === '') && (isAdmin(ctx.auth!) || !sharedDefaultHidden(ctx.services, s, ctx.auth!.projectId)),
+  );
 }
 
 async function rulesOf(ctx: RequestContext, sg: SecurityGroupDef): Promise<NeutronRule[]> {
@@ -49,7 +52,7 @@ export function recordRuleBody(g: GroupRecord, r: RuleRecord): NeutronRule {
     port_range_min: r.port_range_min,
     port_range_max: r.port_range_max,
     remote_ip_prefix: r.remote_ip_prefix,
-    remote_group_id: null,
+    remote_group_id: r.remote_group_id ?? null,
     description: r.description,
     project_id: g.project_id,
     tenant_id: g.project_id,

@@ -6,15 +6,16 @@
 // The server records are read per NIC, not in a batch like the disk sweep's volume owners: only a NIC
 // no VM holds is asked about (an orphan, or a server still being built), so these are few whatever
 // the number of servers, and a batch would read every server to answer them.
-// The same pass then sweeps the NSGs of deleted security groups (nsgs.ts) and the public IPs of
-// deleted floating IPs (publicIps.ts): after the NICs, so what a NIC deleted in this pass held is seen
-// unheld.
+// The same pass then sweeps the NSGs of deleted security groups (nsgs.ts), their application security
+// groups (asgs.ts: after the NSGs, whose rules may name them) and the public IPs of deleted floating IPs
+// (publicIps.ts): after the NICs, so what a NIC deleted in this pass held is seen unheld.
 import type { Services } from '../services';
 import type { InventoryItem } from '../azure/inventory';
 import { serverOwnsNic } from '../compute/ownership';
 import { runSweep, type SweepReport, type Outcome } from './sweep';
 import { recheckAndDelete, UUID } from './arm';
 import { nsgSweepTarget } from './nsgs';
+import { asgSweepTarget } from './asgs';
 import { portNicName } from '../network/portService';
 import { portStore } from '../network/ports';
 import { publicIpSweepTarget } from './publicIps';
@@ -69,6 +70,7 @@ export function sweepNics(s: Services, now: Date = new Date()): Promise<SweepRep
         ),
     });
     await run.over(s.azure.inventory.list('nsg'), nsgSweepTarget(s, NIC_SWEEP));
+    await run.over(s.azure.inventory.list('asg'), asgSweepTarget(s, NIC_SWEEP));
     await run.over(s.azure.inventory.list('pip'), publicIpSweepTarget(s, NIC_SWEEP));
   });
 }

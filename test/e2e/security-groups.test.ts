@@ -126,9 +126,11 @@ test('security group create, rule create --dst-port 22, server create --security
   await arm.stack.oscOk(['server', 'delete', '--wait', srv.id], alice);
   await arm.stack.oscOk(['security', 'group', 'delete', 'web'], alice);
   await assert.rejects(arm.network.networkSecurityGroups.get(RG, nsg), (e: { statusCode?: number }) => e.statusCode === 404);
+  // What is left is the project's `default` group (made at the CLI's first look at the groups) and
+  // its four rules, counted as Neutron counts them.
   const details = (await net(tAlice, 'GET', `/quotas/${alice.projectId}/details`)).body.quota;
-  assert.deepEqual(details.security_group, { limit: 10, used: 0, reserved: 0 });
-  assert.deepEqual(details.security_group_rule, { limit: 100, used: 0, reserved: 0 });
+  assert.deepEqual(details.security_group, { limit: 10, used: 1, reserved: 0 });
+  assert.deepEqual(details.security_group_rule, { limit: 100, used: 4, reserved: 0 });
 });
 
 test('bad rules get Neutron’s errors and change nothing in Azure', async () => {
@@ -248,6 +250,25 @@ test('the network sweep deletes a Jacket NSG whose group record is gone, after t
     { updateIntervalInMs: 50 },
   );
   await arm.network.networkSecurityGroups.beginCreateOrUpdateAndWait(RG, 'operators-nsg', { location: arm.emu.location }, { updateIntervalInMs: 50 });
+  // The same for application security groups: a Jacket one no record owns, an imposter, the operator's.
+  await arm.network.applicationSecurityGroups.beginCreateOrUpdateAndWait(RG, `asg-${orphanId}`, { location: arm.emu.location, tags }, { updateIntervalInMs: 50 });
+  await arm.network.applicationSecurityGroups.beginCreateOrUpdateAndWait(RG, 'asg-imposter', { location: arm.emu.location, tags }, { updateIntervalInMs: 50 });
+  await arm.network.applicationSecurityGroups.beginCreateOrUpdateAndWait(RG, 'operators-asg', { location: arm.emu.location }, { updateIntervalInMs: 50 });
+  // And an orphaned one a NIC still names: Azure refuses its delete, so it stays.
+  const heldId = randomUUID();
+  const held = await arm.network.applicationSecurityGroups.beginCreateOrUpdateAndWait(
+    RG,
+    `asg-${heldId}`,
+    { location: arm.emu.location, tags: { ...tags, 'jacket-security-group-id': heldId } },
+    { updateIntervalInMs: 50 },
+  );
+  const subnet = (await arm.network.subnets.get(RG, 'jacket-vnet', 'default')).id;
+  await arm.network.networkInterfaces.beginCreateOrUpdateAndWait(
+    RG,
+    'operators-nic',
+    { location: arm.emu.location, ipConfigurations: [{ name: 'ipconfig1', subnet: { id: subnet }, applicationSecurityGroups: [{ id: held.id }] }] },
+    { updateIntervalInMs: 50 },
+  );
   const live = (await net(tAlice, 'POST', '/security-groups', { security_group: { name: 'live' } })).body.security_group;
 
   const first = await sweepNics(s);
@@ -260,6 +281,14 @@ test('the network sweep deletes a Jacket NSG whose group record is gone, after t
   assert.ok(!left.includes(`sg-${orphanId}`));
   for (const kept of ['sg-imposter', 'operators-nsg', `sg-${live.id}`]) assert.ok(left.includes(kept), `${kept} kept`);
   assert.ok((second.skipped.owned ?? 0) >= 1 && (second.skipped['not-jacket'] ?? 0) >= 2, JSON.stringify(second));
+  assert.ok(!first.deletedNames.includes(`asg-${orphanId}`));
+  assert.ok(second.deletedNames.includes(`asg-${orphanId}`), JSON.stringify(second));
+  const asgs = [];
+  for await (const a of arm.network.applicationSecurityGroups.list(RG)) asgs.push(a.name);
+  assert.ok(!asgs.includes(`asg-${orphanId}`));
+  for (const kept of ['asg-imposter', 'operators-asg', `asg-${live.id}`, `asg-${heldId}`]) assert.ok(asgs.includes(kept), `${kept} kept`);
+  assert.ok((second.skipped.attached ?? 0) >= 1, JSON.stringify(second));
+  await arm.network.networkInterfaces.beginDeleteAndWait(RG, 'operators-nic', { updateIntervalInMs: 50 });
 });
 
 test('Nova’s proxies: os-security-groups, os-security-group-rules, server os-security-groups, add/removeSecurityGroup', async () => {
@@ -290,22 +319,39 @@ test('Nova’s proxies: os-security-groups, os-security-group-rules, server os-s
   const listed = (await nova('GET', '/os-security-groups')).body.security_groups;
   assert.ok(listed.some((x: { id: string; rules: unknown[] }) => x.id === g.id && x.rules.length === 1));
   assert.ok(
-    listed.some((x: { name: string }) => x.name === 'default'),
-    'the operator’s default is listed',
+    listed.some((x: { name: string; tenant_id: string }) => x.name === 'default' && x.tenant_id === alice.projectId),
+    'the project’s default is listed',
   );
 
-  // A server on the operator's default: swap it for nova-web through the actions.
+  // A server on the project's default: swap it for nova-web through the actions.
   const image = (await arm.stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token: tAlice })).body.images[0].id;
   const network = (await net(tAlice, 'GET', '/networks?name=private')).body.networks[0].id;
   const srv = (await nova('POST', '/servers', { server: { name: 'sg-actions', flavorRef: '3', imageRef: image, networks: [{ uuid: network }] } })).body.server.id;
   await waitFor('server ACTIVE', async () => ((await nova('GET', `/servers/${srv}`)).body.server.status === 'ACTIVE' ? true : undefined), 120000);
+  // Without a group the server is in the project's own `default` (not the operator's jacket-nsg):
+  // its NIC carries the default group's NSG and is in its ASG.
+  const dflt = (await net(tAlice, 'GET', '/security-groups?name=default')).body.security_groups;
+  assert.equal(dflt.length, 1, JSON.stringify(dflt));
+  assert.equal(dflt[0].project_id, alice.projectId);
+  const before = await arm.network.networkInterfaces.get(RG, srv);
+  assert.equal(before.networkSecurityGroup?.id?.toLowerCase().endsWith(`/sg-${dflt[0].id}`), true, before.networkSecurityGroup?.id);
+  assert.deepEqual(
+    before.ipConfigurations?.[0].applicationSecurityGroups?.map((a) => a.id?.split('/').pop()),
+    [`asg-${dflt[0].id}`],
+  );
   const one = await nova('POST', `/servers/${srv}/action`, { addSecurityGroup: { name: 'nova-web' } });
   assert.equal(one.status, 400, one.text);
   assert.equal((await nova('POST', `/servers/${srv}/action`, { removeSecurityGroup: { name: 'nova-web' } })).status, 400);
   assert.equal((await nova('POST', `/servers/${srv}/action`, { removeSecurityGroup: { name: 'default' } })).status, 202);
   assert.equal((await arm.network.networkInterfaces.get(RG, srv)).networkSecurityGroup, undefined);
+  assert.equal((await arm.network.networkInterfaces.get(RG, srv)).ipConfigurations?.[0].applicationSecurityGroups, undefined);
   assert.equal((await nova('POST', `/servers/${srv}/action`, { addSecurityGroup: { name: 'nova-web' } })).status, 202);
-  assert.equal((await arm.network.networkInterfaces.get(RG, srv)).networkSecurityGroup?.id?.toLowerCase().endsWith(`/sg-${g.id}`), true);
+  const after = await arm.network.networkInterfaces.get(RG, srv);
+  assert.equal(after.networkSecurityGroup?.id?.toLowerCase().endsWith(`/sg-${g.id}`), true);
+  assert.deepEqual(
+    after.ipConfigurations?.[0].applicationSecurityGroups?.map((a) => a.id?.split('/').pop()),
+    [`asg-${g.id}`],
+  );
   assert.deepEqual((await nova('GET', `/servers/${srv}`)).body.server.security_groups, [{ name: 'nova-web' }]);
   assert.deepEqual(
     (await nova('GET', `/servers/${srv}/os-security-groups`)).body.security_groups.map((x: { id: string }) => x.id),
@@ -318,4 +364,170 @@ test('Nova’s proxies: os-security-groups, os-security-group-rules, server os-s
   assert.equal((await nova('DELETE', `/os-security-group-rules/${rule.body.security_group_rule.id}`)).status, 202);
   assert.equal((await nova('DELETE', `/os-security-groups/${g.id}`)).status, 202);
   assert.equal((await nova('GET', `/os-security-groups/${g.id}`)).status, 404);
+});
+
+test('security group rule create --remote-group web2 web: the NSG rule names web2’s ASG, web2’s servers are in it; deleting web2 takes the rule with it', async () => {
+  const web = await arm.stack.oscJson<{ id: string }>(['security', 'group', 'create', 'rg-web'], alice);
+  const web2 = await arm.stack.oscJson<{ id: string }>(['security', 'group', 'create', 'rg-web2'], alice);
+  // Each group has its ASG, tagged as Jacket's like its NSG.
+  const asg2 = await arm.network.applicationSecurityGroups.get(RG, `asg-${web2.id}`);
+  assert.deepEqual(asg2.tags, { jacket: 'security-group', 'jacket-security-group-id': web2.id, 'jacket-project-id': alice.projectId });
+
+  const rule = await arm.stack.oscJson<{ id: string; remote_group_id: string; remote_ip_prefix: string | null }>(
+    ['security', 'group', 'rule', 'create', '--protocol', 'tcp', '--dst-port', '5432', '--remote-group', 'rg-web2', 'rg-web'],
+    alice,
+  );
+  assert.equal(rule.remote_group_id, web2.id);
+  assert.equal(rule.remote_ip_prefix, null);
+  const inAzure = (await nsgRules(`sg-${web.id}`)).get(`jacket-${rule.id}`);
+  assert.ok(inAzure, 'the rule is in web’s NSG');
+  assert.equal(inAzure.direction, 'Inbound');
+  assert.deepEqual(
+    inAzure.sourceApplicationSecurityGroups?.map((a) => a.id?.toLowerCase()),
+    [asg2.id?.toLowerCase()],
+  );
+  assert.equal(inAzure.sourceAddressPrefix, undefined);
+  assert.equal(inAzure.destinationAddressPrefix, '*');
+  assert.equal(inAzure.destinationPortRange, '5432');
+  // Egress: the remote group is the destination.
+  const out = await net(tAlice, 'POST', '/security-group-rules', { security_group_rule: { security_group_id: web.id, direction: 'egress', protocol: 'udp', remote_group_id: web2.id } });
+  assert.equal(out.status, 201, out.text);
+  const outAzure = (await nsgRules(`sg-${web.id}`)).get(`jacket-${out.body.security_group_rule.id}`);
+  assert.equal(outAzure?.direction, 'Outbound');
+  assert.deepEqual(
+    outAzure?.destinationApplicationSecurityGroups?.map((a) => a.id?.toLowerCase()),
+    [asg2.id?.toLowerCase()],
+  );
+  // Neutron's view: the rule shows its remote group.
+  const shown = await net(tAlice, 'GET', `/security-group-rules/${rule.id}`);
+  assert.equal(shown.body.security_group_rule.remote_group_id, web2.id);
+
+  // Bad input changes nothing in Azure: both remote_group_id and remote_ip_prefix (Neutron's 400), an
+  // unknown remote group (Neutron's 404 naming it).
+  const before = [...(await nsgRules(`sg-${web.id}`)).keys()].sort();
+  const both = await net(tAlice, 'POST', '/security-group-rules', {
+    security_group_rule: { security_group_id: web.id, direction: 'ingress', remote_group_id: web2.id, remote_ip_prefix: '10.0.0.0/8' },
+  });
+  assert.equal(both.status, 400, both.text);
+  assert.deepEqual(both.body.NeutronError, { type: 'SecurityGroupRemoteGroupAndRemoteIpPrefix', message: 'Only remote_ip_prefix or remote_group_id may be provided.', detail: '' });
+  const nowhere = randomUUID();
+  const unknown = await net(tAlice, 'POST', '/security-group-rules', { security_group_rule: { security_group_id: web.id, direction: 'ingress', remote_group_id: nowhere } });
+  assert.equal(unknown.status, 404, unknown.text);
+  assert.deepEqual(unknown.body.NeutronError, { type: 'SecurityGroupNotFound', message: `Security group ${nowhere} does not exist`, detail: '' });
+  const notUuid = await net(tAlice, 'POST', '/security-group-rules', { security_group_rule: { security_group_id: web.id, direction: 'ingress', remote_group_id: 'web2' } });
+  assert.equal(notUuid.status, 400, notUuid.text);
+  assert.deepEqual([...(await nsgRules(`sg-${web.id}`)).keys()].sort(), before);
+
+  // A server in web2: its NIC is in web2's ASG (and carries web2's NSG).
+  const image = (await arm.stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token: tAlice })).body.images[0].id;
+  const network = (await net(tAlice, 'GET', '/networks?name=private')).body.networks[0].id;
+  const srv = await arm.stack.oscJson<{ id: string }>(['server', 'create', '--flavor', '3', '--image', image, '--network', network, '--security-group', 'rg-web2', 'rg-vm'], alice);
+  await waitFor('server ACTIVE', async () => ((await arm.stack.http('GET', `/compute/v2.1/servers/${srv.id}`, { token: tAlice })).body.server.status === 'ACTIVE' ? true : undefined), 120000);
+  const nic = await arm.network.networkInterfaces.get(RG, srv.id);
+  assert.deepEqual(
+    nic.ipConfigurations?.[0].applicationSecurityGroups?.map((a) => a.id?.toLowerCase()),
+    [asg2.id?.toLowerCase()],
+  );
+  assert.equal(nic.networkSecurityGroup?.id?.toLowerCase().endsWith(`/sg-${web2.id}`), true);
+  // web2 in use by the server: Neutron's 409, and web's rules naming it stay.
+  const inUse = await net(tAlice, 'DELETE', `/security-groups/${web2.id}`);
+  assert.equal(inUse.status, 409, inUse.text);
+  assert.equal((await net(tAlice, 'GET', `/security-group-rules/${rule.id}`)).status, 200);
+
+  // Freed, web2 goes, and with it the rules of web that named it (Neutron's ON DELETE CASCADE), out
+  // of Azure too, then its ASG.
+  await arm.stack.oscOk(['server', 'delete', '--wait', srv.id], alice);
+  const usedBefore = (await net(tAlice, 'GET', `/quotas/${alice.projectId}/details`)).body.quota.security_group_rule.used;
+  await arm.stack.oscOk(['security', 'group', 'delete', 'rg-web2'], alice);
+  assert.equal((await net(tAlice, 'GET', `/security-group-rules/${rule.id}`)).status, 404);
+  const left = await nsgRules(`sg-${web.id}`);
+  assert.equal(left.has(`jacket-${rule.id}`), false);
+  assert.equal(left.has(`jacket-${out.body.security_group_rule.id}`), false);
+  await assert.rejects(arm.network.applicationSecurityGroups.get(RG, `asg-${web2.id}`), (e: { statusCode?: number }) => e.statusCode === 404);
+  // web2's 2 default rules and web's 2 rules naming it are given back.
+  assert.equal((await net(tAlice, 'GET', `/quotas/${alice.projectId}/details`)).body.quota.security_group_rule.used, usedBefore - 4);
+  await arm.stack.oscOk(['security', 'group', 'delete', 'rg-web'], alice);
+  await assert.rejects(arm.network.applicationSecurityGroups.get(RG, `asg-${web.id}`), (e: { statusCode?: number }) => e.statusCode === 404);
+});
+
+test('a rule cannot name another project’s group as its remote group (404), and nothing changes in Azure', async () => {
+  const dave = await arm.stack.makeProjectUser('sg-d', 'sgdave');
+  const tDave = await arm.stack.token(dave);
+  const alices = (await net(tAlice, 'POST', '/security-groups', { security_group: { name: 'alice-only' } })).body.security_group;
+  const bobs = (await net(tDave, 'POST', '/security-groups', { security_group: { name: 'dave-web' } })).body.security_group;
+  const before = [...(await nsgRules(`sg-${bobs.id}`)).keys()].sort();
+  const r = await net(tDave, 'POST', '/security-group-rules', { security_group_rule: { security_group_id: bobs.id, direction: 'ingress', remote_group_id: alices.id } });
+  assert.equal(r.status, 404, r.text);
+  assert.deepEqual(r.body.NeutronError, { type: 'SecurityGroupNotFound', message: `Security group ${alices.id} does not exist`, detail: '' });
+  assert.deepEqual([...(await nsgRules(`sg-${bobs.id}`)).keys()].sort(), before);
+  assert.equal((await net(tAlice, 'DELETE', `/security-groups/${alices.id}`)).status, 204);
+  assert.equal((await net(tDave, 'DELETE', `/security-groups/${bobs.id}`)).status, 204);
+});
+
+test('a project’s default group: made at its first look, once under racing first lists, with Neutron’s four rules; it cannot be deleted', async () => {
+  const carol = await arm.stack.makeProjectUser('sg-c', 'sgcarol');
+  const tCarol = await arm.stack.token(carol);
+  // Racing first lists make one group.
+  const lists = await Promise.all(Array.from({ length: 5 }, () => net(tCarol, 'GET', '/security-groups')));
+  for (const l of lists) assert.equal(l.status, 200, l.text);
+  const ids = lists.map((l) => l.body.security_groups.filter((g: { name: string }) => g.name === 'default').map((g: { id: string }) => g.id));
+  for (const x of ids) assert.deepEqual(x, ids[0]);
+  assert.equal(ids[0].length, 1);
+  const id = ids[0][0];
+  const mine: string[] = [];
+  for await (const n of arm.network.networkSecurityGroups.list(RG)) if (n.tags?.['jacket-project-id'] === carol.projectId) mine.push(n.name!);
+  assert.deepEqual(mine, [`sg-${id}`]);
+  const asgs: string[] = [];
+  for await (const a of arm.network.applicationSecurityGroups.list(RG)) if (a.tags?.['jacket-project-id'] === carol.projectId) asgs.push(a.name!);
+  assert.deepEqual(asgs, [`asg-${id}`]);
+
+  // Through the CLI: `default` with Neutron's four rules (egress any v4/v6, ingress v4/v6 from itself).
+  const listed = await arm.stack.oscJson<{ ID: string; Name: string }[]>(['security', 'group', 'list'], carol);
+  assert.deepEqual(
+    listed.filter((g) => g.Name === 'default').map((g) => g.ID),
+    [id],
+  );
+  const rules = (await net(tCarol, 'GET', `/security-group-rules?security_group_id=${id}`)).body.security_group_rules;
+  assert.deepEqual(
+    rules
+      .map((r: { direction: string; ethertype: string; remote_group_id: string | null; remote_ip_prefix: string | null; protocol: string | null }) => [
+        r.direction,
+        r.ethertype,
+        r.remote_group_id,
+        r.remote_ip_prefix,
+        r.protocol,
+      ])
+      .sort(),
+    [
+      ['egress', 'IPv4', null, null, null],
+      ['egress', 'IPv6', null, null, null],
+      ['ingress', 'IPv4', id, null, null],
+      ['ingress', 'IPv6', id, null, null],
+    ],
+  );
+  const azure = [...(await nsgRules(`sg-${id}`)).values()];
+  assert.equal(azure.length, 4);
+  for (const r of azure.filter((x) => x.direction === 'Inbound')) assert.equal(r.sourceApplicationSecurityGroups?.[0].id?.split('/').pop(), `asg-${id}`);
+  // Counted as Neutron counts it.
+  const q = (await net(tCarol, 'GET', `/quotas/${carol.projectId}/details`)).body.quota;
+  assert.deepEqual([q.security_group.used, q.security_group_rule.used], [1, 4]);
+
+  // Not the member's to delete or rename (Neutron's 409s); nothing changes in Azure.
+  const del = await net(tCarol, 'DELETE', `/security-groups/${id}`);
+  assert.equal(del.status, 409, del.text);
+  assert.deepEqual(del.body.NeutronError, { type: 'SecurityGroupCannotRemoveDefault', message: 'Insufficient rights for removing default security group.', detail: '' });
+  const cli = await arm.stack.osc(['security', 'group', 'delete', 'default'], carol);
+  assert.notEqual(cli.code, 0);
+  const ren = await net(tCarol, 'PUT', `/security-groups/${id}`, { security_group: { name: 'other' } });
+  assert.equal(ren.status, 409, ren.text);
+  assert.equal(ren.body.NeutronError.type, 'SecurityGroupCannotUpdateDefault');
+  await arm.network.networkSecurityGroups.get(RG, `sg-${id}`);
+  await arm.network.applicationSecurityGroups.get(RG, `asg-${id}`);
+  // A port made without a group is in the default group, its NIC in the default ASG.
+  const network = (await net(tCarol, 'GET', '/networks?name=private')).body.networks[0].id;
+  const port = (await net(tCarol, 'POST', '/ports', { port: { network_id: network, name: 'p' } })).body.port;
+  assert.deepEqual(port.security_groups, [id]);
+  const nic = await arm.network.networkInterfaces.get(RG, `port-${port.id}`);
+  assert.equal(nic.ipConfigurations?.[0].applicationSecurityGroups?.[0].id?.split('/').pop(), `asg-${id}`);
+  assert.equal((await net(tCarol, 'DELETE', `/ports/${port.id}`)).status, 204);
 });

@@ -110,7 +110,11 @@ test('openstack server create --wait builds the VM on Azure (NIC first, then VM)
   assert.equal(vm.location, 'eastus');
   const nic = await network.networkInterfaces.get(RG, id);
   assert.match(nic.ipConfigurations![0].subnet!.id!, /virtualNetworks\/jacket-vnet\/subnets\/default$/);
-  assert.match(nic.networkSecurityGroup!.id!, /networkSecurityGroups\/jacket-nsg$/);
+  // Without --security-group the server is in its project's own `default` group (docs/network.md).
+  const dflt = (await stack.http('GET', '/network/v2.0/security-groups?name=default', { token: tAlice })).body.security_groups;
+  assert.equal(dflt.length, 1);
+  assert.match(nic.networkSecurityGroup!.id!, new RegExp(`networkSecurityGroups/sg-${dflt[0].id}$`));
+  assert.match(nic.ipConfigurations![0].applicationSecurityGroups![0].id!, new RegExp(`applicationSecurityGroups/asg-${dflt[0].id}$`));
   assert.equal(nic.tags?.['jacket-server-id'], id);
 
   // Nova's views, checked against Nova's own response schemas.

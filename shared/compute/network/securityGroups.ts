@@ -212,7 +212,8 @@ async function setServerGroup(ctx: RequestContext, name: string, adding: boolean
   }
   if (own.length === 0) throw badRequest(`Instance ${cur.value.id} boots only on ports it was given: change the ports' security groups instead.`);
   const vms = ctx.services.azure.vms;
-  for (const n of own) await ctx.services.azure.network.setNicNsg(n.nic_name, adding ? vms.nsgId(g.azure) : null);
+  // The NSG and the group's ASG (which rules naming the group reach) go on and off together.
+  for (const n of own) await ctx.services.azure.network.setNicNsg(n.nic_name, adding ? vms.nsgId(g.azure) : null, adding && g.azure.asg ? [vms.asgId(g.azure.asg)] : []);
   const ports = portStore(ctx.services);
   for (const n of own) {
     const p = await ports.get(cur.value.project_id, n.port_id);

@@ -161,9 +161,10 @@ async function resolveNetworks(ctx: RequestContext, requested: CreateServerBody[
  * Security groups by name or id (the CLI sends ids in the name field). Azure puts one NSG on a NIC, so a
  * server takes at most one security group.
  */
-function resolveSecurityGroup(groups: SecurityGroupDef[], requested: { name?: string }[] | undefined): SecurityGroupDef | undefined {
+function resolveSecurityGroup(groups: SecurityGroupDef[], requested: { name?: string }[] | undefined, projectId: string): SecurityGroupDef | undefined {
   const names = [...new Set((requested ?? []).map((g) => g.name).filter((n): n is string => !!n))];
-  if (names.length === 0) return groups.find((g) => g.name === 'default');
+  // Without a group: the project's `default` (its own, or the one the catalog maps to it), as Nova.
+  if (names.length === 0) return groups.find((g) => g.name === 'default' && g.project_id === projectId) ?? groups.find((g) => g.name === 'default' && !g.project_id);
   const found = names.map((n) => {
     const byId = groups.find((g) => g.id === n.toLowerCase());
     const byName = groups.filter((g) => g.name === n);
@@ -249,7 +250,7 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
   // The project's groups, read once: the requested one is found among them, and so are the groups of
   // the ports it boots on.
   const usable = await usableSecurityGroups(s, ctx.auth!);
-  const sg = resolveSecurityGroup(usable, body.security_groups);
+  const sg = resolveSecurityGroup(usable, body.security_groups, projectId);
   // The groups the server shows: the one its own NICs get, and those of the ports it boots on (Nova
   // reads them from the ports; requested groups apply only to the ports it makes).
   const portGroupIds = [...new Set(nics.flatMap((n) => n.port?.security_groups ?? []))];
@@ -451,7 +452,7 @@ interface LaunchSpec {
   customData?: string;
   zone: AvailabilityZone;
   nics: RequestedNic[];
-  sgNsg?: { nsg: string; resourceGroup: string };
+  sgNsg?: { nsg: string; resourceGroup: string; asg?: string };
   /** The security group of the NICs the server makes (its `sgNsg`). */
   sgId?: string;
   requestId: string;
@@ -474,6 +475,8 @@ async function launch(s: Services, srv: ServerRecord, action: ActionRef, spec: L
   const vms = s.azure.vms;
   const ports = portStore(s);
   const nsgId = spec.sgNsg ? vms.nsgId(spec.sgNsg) : undefined;
+  // The NICs join the group's application security group too, so rules naming the group reach them.
+  const asgIds = spec.sgNsg?.asg ? [vms.asgId(spec.sgNsg.asg)] : undefined;
   const now = new Date().toISOString();
   for (const [k, nic] of srv.nics.entries()) {
     // A port the user made was bound at create (PortStore.bind); its NIC, address and group stay as made.
@@ -499,7 +502,7 @@ async function launch(s: Services, srv: ServerRecord, action: ActionRef, spec: L
     nics: srv.nics.map((nic, k) => {
       const existing = spec.nics[k].port;
       if (existing) return { name: nic.nic_name, subnetId: vms.subnetId(spec.nics[k].network.azure), existing: { ip: existing.fixed_ips[0]?.ip_address } };
-      return { name: nic.nic_name, subnetId: vms.subnetId(spec.nics[k].network.azure), ...(nsgId ? { nsgId } : {}), ...(nic.fixed_ip ? { fixedIp: nic.fixed_ip } : {}) };
+      return { name: nic.nic_name, subnetId: vms.subnetId(spec.nics[k].network.azure), ...(nsgId ? { nsgId } : {}), ...(asgIds ? { asgIds } : {}), ...(nic.fixed_ip ? { fixedIp: nic.fixed_ip } : {}) };
     }),
     ...(provisioned ? { image: spec.reference, sealed: seal(s.config, spec.password) } : {}),
     ...(spec.snapshot ? { snapshot: spec.snapshot } : {}),
