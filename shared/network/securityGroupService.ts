@@ -348,7 +348,18 @@ export async function ensureDefaultGroup(s: Services, projectId: string): Promis
   const ledger = networkLedger(s);
   await ledger.reserve(projectId, [{ id, deltas: { security_group: 1, security_group_rule: g.rules.length } }], {});
   try {
-    await putGroupAzure(s, g);
+    await s.azure.network.putAsg(asgNameOf(id), groupTags(g));
+    // A racer that already won may have been given more rules since: its NSG is not PUT again.
+    const won = await getGroup(s, id);
+    if (won) {
+      await ledger.rollback(projectId, [id]);
+      return won.value;
+    }
+    await s.azure.network.putNsg(
+      g.nsg,
+      groupTags(g),
+      g.rules.map((r) => azureRule(r, s.azure.vms.asgId)),
+    );
   } catch (e) {
     await ledger.rollback(projectId, [id]);
     throw azureRefusal(e);

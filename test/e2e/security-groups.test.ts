@@ -322,6 +322,15 @@ test('Nova’s proxies: os-security-groups, os-security-group-rules, server os-s
     listed.some((x: { name: string; tenant_id: string }) => x.name === 'default' && x.tenant_id === alice.projectId),
     'the project’s default is listed',
   );
+  // Its ingress rules come from the group itself: Nova's `group` branch, no address range.
+  const own = listed.find((x: { name: string; tenant_id: string }) => x.name === 'default' && x.tenant_id === alice.projectId);
+  assert.deepEqual(
+    own.rules.map((r: { group: unknown; ip_range: unknown; ip_protocol: unknown }) => [r.group, r.ip_range, r.ip_protocol]),
+    [
+      [{ name: 'default', tenant_id: alice.projectId }, {}, null],
+      [{ name: 'default', tenant_id: alice.projectId }, {}, null],
+    ],
+  );
 
   // A server on the project's default: swap it for nova-web through the actions.
   const image = (await arm.stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token: tAlice })).body.images[0].id;

@@ -19,7 +19,7 @@ import { registerServerAction } from '../servers/actions/registry';
 import { checkInstanceLock, getServerAny, updateServer, visibleServer } from '../servers/model';
 
 /** A Neutron rule as Nova shows it (_convert_to_nova_security_group_rule_format + _format_security_group_rule). */
-function ruleView(r: NeutronRule) {
+function ruleView(r: NeutronRule, known: Body[] = []) {
   const p = r.protocol;
   const noPorts = r.port_range_min === null && r.port_range_max === null;
   const [from, to] = p && noPorts ? (['tcp', 'udp'].includes(p.toLowerCase()) ? [1, 65535] : [-1, -1]) : [r.port_range_min, r.port_range_max];
@@ -29,14 +29,16 @@ function ruleView(r: NeutronRule) {
     ip_protocol: p,
     from_port: from,
     to_port: to,
-    group: {},
-    ip_range: { cidr: r.remote_ip_prefix ?? '0.0.0.0/0' },
+    // A rule from a remote group names that group (Nova's group_id branch) and no address range.
+    ...(r.remote_group_id
+      ? { group: { name: (known.find((g) => g.id === r.remote_group_id)?.name as string | undefined) ?? null, tenant_id: r.project_id }, ip_range: {} }
+      : { group: {}, ip_range: { cidr: r.remote_ip_prefix ?? '0.0.0.0/0' } }),
   };
 }
 
-function groupView(g: Body) {
+function groupView(g: Body, known: Body[] = [g]) {
   const rules = ((g.security_group_rules as NeutronRule[]) ?? []).filter((r) => r.direction === 'ingress');
-  return { id: g.id, name: g.name, description: g.description, tenant_id: g.project_id, rules: rules.map(ruleView) };
+  return { id: g.id, name: g.name, description: g.description, tenant_id: g.project_id, rules: rules.map((r) => ruleView(r, known)) };
 }
 
 const sgIdCheck = (id: string) => {
@@ -62,11 +64,15 @@ function asNova(e: unknown): Error {
 async function index(ctx: RequestContext) {
   const all = isAdmin(ctx.auth!) && ctx.query.has('all_tenants');
   const groups = (await visibleGroupBodies(ctx)).filter((g) => all || g.project_id === ctx.auth!.projectId || !isAdmin(ctx.auth!));
-  return json({ security_groups: groups.map(groupView) });
+  return json({ security_groups: groups.map((g) => groupView(g, groups)) });
 }
 
 async function show(ctx: RequestContext) {
-  return json({ security_group: groupView(await find(ctx, ctx.params.id)) });
+  sgIdCheck(ctx.params.id);
+  const known = await visibleGroupBodies(ctx);
+  const g = known.find((x) => x.id === ctx.params.id.toLowerCase());
+  if (!g) throw notFound(`Security group ${ctx.params.id} not found.`);
+  return json({ security_group: groupView(g, known) });
 }
 
 function groupFields(ctx: RequestContext): { name: string; description: string } {
@@ -168,8 +174,9 @@ async function deleteRuleRoute(ctx: RequestContext) {
 async function serverGroups(ctx: RequestContext) {
   const cur = await visibleServer(ctx);
   const ids = new Set(cur.value.security_groups.map((g) => g.id));
-  const groups = (await visibleGroupBodies(ctx)).filter((g) => ids.has(g.id as string));
-  return json({ security_groups: groups.map(groupView) });
+  const known = await visibleGroupBodies(ctx);
+  const groups = known.filter((g) => ids.has(g.id as string));
+  return json({ security_groups: groups.map((g) => groupView(g, known)) });
 }
 
 export const novaSecurityGroupRoutes: Route[] = [
