@@ -91,21 +91,28 @@ export const ACTIONS: Record<string, string[]> = {
   'network.networkInterfaces.get': [`${N}/networkInterfaces/read`],
   'network.networkInterfaces.list': [`${N}/networkInterfaces/read`],
   'network.networkInterfaces.listAll': [`${N}/networkInterfaces/read`],
-  // A NIC PUT also links its NSG and (floating IPs) its public IP.
+  // A NIC PUT also links its NSG, (floating IPs) its public IP and (security groups) its IP
+  // configuration's application security groups.
   'network.networkInterfaces.createOrUpdate': [
     `${N}/networkInterfaces/write`,
     `${N}/virtualNetworks/subnets/join/action`,
     `${N}/networkSecurityGroups/join/action`,
     `${N}/publicIPAddresses/join/action`,
+    `${N}/applicationSecurityGroups/joinIpConfiguration/action`,
   ],
   'network.networkInterfaces.updateTags': [`${N}/networkInterfaces/write`],
   'network.networkInterfaces.delete': [`${N}/networkInterfaces/delete`],
   'network.networkSecurityGroups.get': [`${N}/networkSecurityGroups/read`],
   'network.networkSecurityGroups.list': [`${N}/networkSecurityGroups/read`],
-  'network.networkSecurityGroups.createOrUpdate': [`${N}/networkSecurityGroups/write`],
+  // Rules naming an application security group (remote_group_id) join it.
+  'network.networkSecurityGroups.createOrUpdate': [`${N}/networkSecurityGroups/write`, `${N}/applicationSecurityGroups/joinNetworkSecurityRule/action`],
   'network.networkSecurityGroups.delete': [`${N}/networkSecurityGroups/delete`],
   'network.securityRules.list': [`${N}/networkSecurityGroups/securityRules/read`],
-  'network.securityRules.createOrUpdate': [`${N}/networkSecurityGroups/securityRules/write`],
+  'network.securityRules.createOrUpdate': [`${N}/networkSecurityGroups/securityRules/write`, `${N}/applicationSecurityGroups/joinNetworkSecurityRule/action`],
+  'network.applicationSecurityGroups.get': [`${N}/applicationSecurityGroups/read`],
+  'network.applicationSecurityGroups.list': [`${N}/applicationSecurityGroups/read`],
+  'network.applicationSecurityGroups.createOrUpdate': [`${N}/applicationSecurityGroups/write`],
+  'network.applicationSecurityGroups.delete': [`${N}/applicationSecurityGroups/delete`],
   'network.securityRules.delete': [`${N}/networkSecurityGroups/securityRules/delete`],
   'network.virtualNetworks.get': [`${N}/virtualNetworks/read`],
   'network.virtualNetworks.list': [`${N}/virtualNetworks/read`],
