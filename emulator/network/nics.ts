@@ -108,6 +108,17 @@ function buildIpConfigs(ctx: Ctx, nicId: string, existing: NicRecord | undefined
       publicIPAddressId: pipId ? findPip(emu, pipId)!.id : undefined,
     });
   });
+  // Azure: every IP configuration of a NIC names the same set of ASGs (seen in the wild, e.g.
+  // Azure/azure-cli#21551: AllIpConfigurationsOnANicMustBelongToTheSameApplicationSecurityGroups).
+  const set = (c: IpConfigRecord) => (c.applicationSecurityGroupIds ?? []).map((x) => x.toLowerCase()).sort();
+  const odd = out.find((c) => set(c).join(',') !== set(out[0]).join(','));
+  if (odd) {
+    throw new ArmError(
+      400,
+      'AllIpConfigurationsOnANicMustBelongToTheSameApplicationSecurityGroups',
+      `All IPConfigurations on a Network Interface should reference the same set of Application Security Groups. IPConfiguration ${out[0].id} references ASG(s) ${set(out[0]).join(', ')}, wheras IPConfiguration ${odd.id} references ASG(s) ${set(odd).join(', ')}.`,
+    );
+  }
   return out;
 }
 

@@ -172,6 +172,16 @@ describe('network resources through the real @azure/arm-network client', () => {
       createNic(h, 'nic-asg-bad', { ipConfigurations: [{ name: 'ipconfig1', subnet: { id: h.subnetId }, applicationSecurityGroups: [{ id: missing }] }] }),
       (e: any) => e.statusCode === 400 && e.code === 'InvalidResourceReference',
     );
+    // Every IP configuration of a NIC names the same ASGs (Azure's AllIpConfigurations... refusal).
+    await assert.rejects(
+      createNic(h, 'nic-asg-bad', {
+        ipConfigurations: [
+          { name: 'ipconfig1', primary: true, subnet: { id: h.subnetId }, applicationSecurityGroups: [{ id: web.id }] },
+          { name: 'ipconfig2', subnet: { id: h.subnetId } },
+        ],
+      }),
+      (e: any) => e.statusCode === 400 && e.code === 'AllIpConfigurationsOnANicMustBelongToTheSameApplicationSecurityGroups',
+    );
     const tooMany = Array.from({ length: 21 }, () => ({ id: web.id }));
     await assert.rejects(
       createNic(h, 'nic-asg-bad', { ipConfigurations: [{ name: 'ipconfig1', subnet: { id: h.subnetId }, applicationSecurityGroups: tooMany }] }),
