@@ -15,7 +15,7 @@ import { ConcurrencyError } from '../store/tables';
 import { badRequest, isUuid, neutronError, neutronTime } from './common';
 import { log } from '../log';
 import { asgInUse } from '../azure/network';
-import { asgNameOf, azureRuleName, createGroupRecord, deleteGroupRecord, getGroup, groupRepo, groupTags, nsgNameOf, updateGroupRecord, type GroupRecord, type RuleRecord } from './securityGroupStore';
+import { allGroups, asgNameOf, azureRuleName, createGroupRecord, deleteGroupRecord, getGroup, groupTags, nsgNameOf, updateGroupRecord, type GroupRecord, type RuleRecord } from './securityGroupStore';
 import { networkLedger, reserveNetwork } from './quotas';
 import { normalizeCidr, stableUuid } from './catalog';
 
@@ -418,7 +418,7 @@ export async function deleteGroup(s: Services, id: string, projectId: string, ad
     if (f.code === 'InUseNetworkSecurityGroupCannotBeDeleted') throw neutronError(409, 'SecurityGroupInUse', `Security Group ${id} in use.`);
     throw azureRefusal(e);
   }
-  const referring = (await groupRepo(s).list('sg')).map((r) => r.value).filter((o) => o.id !== g.id && o.rules.some((r) => r.remote_group_id === g.id));
+  const referring = (await allGroups(s)).filter((o) => o.id !== g.id && o.rules.some((r) => r.remote_group_id === g.id));
   for (const other of referring) for (const r of other.rules.filter((x) => x.remote_group_id === g.id)) await deleteRule(s, other, r);
   try {
     await s.azure.network.deleteAsg(g.asg ?? asgNameOf(g.id));

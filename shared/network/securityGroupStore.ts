@@ -88,6 +88,11 @@ export async function visibleGroupRecords(s: Services, auth: AuthContext): Promi
   return [...rows, await ensureDefaultGroup(s, project)];
 }
 
+/** Every group of every project (one partition): the rules naming a group being deleted. */
+export async function allGroups(s: Services): Promise<GroupRecord[]> {
+  return (await groupRepo(s).list(PK)).map((r) => r.value);
+}
+
 /** The project's own groups (quota counts, name lookups). */
 export async function projectGroups(s: Services, projectId: string): Promise<Stored<GroupRecord>[]> {
   return groupRepo(s).list(PK, odata`project_id eq ${projectId}`);
