@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { jacketOwnerOf } from '../../shared/timers/disks';
 import { jacketServerOfNic } from '../../shared/timers/nics';
+import { jacketGroupOfNsg } from '../../shared/timers/nsgs';
+import { jacketGroupOfAsg } from '../../shared/timers/asgs';
 import { jacketServerOf } from '../../shared/timers/reconcile';
 
 const id = randomUUID();
@@ -32,4 +34,15 @@ test('NICs and VMs: tagged as a server and named by its id', () => {
   assert.equal(jacketServerOf({ name: id, tags }), id);
   assert.equal(jacketServerOf({ name: id, tags: { jacket: 'server', 'jacket-server-id': randomUUID() } }), undefined);
   assert.equal(jacketServerOf({ name: 'vm1', tags }), undefined);
+});
+
+test('security groups’ NSGs and ASGs: tagged as a security group and named by its id', () => {
+  const tags = { jacket: 'security-group', 'jacket-security-group-id': id, 'jacket-project-id': randomUUID() };
+  assert.equal(jacketGroupOfNsg({ name: `sg-${id}`, tags }), id);
+  assert.equal(jacketGroupOfAsg({ name: `asg-${id}`, tags }), id);
+  // The other kind's name, another group's name, no tags, a non-UUID id: not Jacket's to judge.
+  assert.equal(jacketGroupOfAsg({ name: `sg-${id}`, tags }), undefined);
+  assert.equal(jacketGroupOfAsg({ name: `asg-${randomUUID()}`, tags }), undefined);
+  assert.equal(jacketGroupOfAsg({ name: `asg-${id}`, tags: {} }), undefined);
+  assert.equal(jacketGroupOfAsg({ name: 'asg-web', tags: { ...tags, 'jacket-security-group-id': 'web' } }), undefined);
 });
