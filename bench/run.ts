@@ -410,6 +410,11 @@ async function setupUser(b: BenchStack): Promise<Omit<Ctx, 'opts' | 'rows' | 'lo
   expect202(cq, 'cinder quota update', [200]);
   const imageId = (await b.stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token })).body.images[0].id;
   const networkId = (await b.stack.http('GET', '/network/v2.0/networks?name=private', { token })).body.networks[0].id;
+  // The project's `default` security group is made at its first look at its groups (docs/network.md:
+  // an ASG and an NSG PUT, once per project): made here, so the per-action counts are every later
+  // server create's, not the project's first one's.
+  const groups = await b.stack.http('GET', '/network/v2.0/security-groups', { token });
+  expect202(groups, 'security group list', [200]);
   return { b, user, token, nova: mk('/compute/v2.1'), cinder: mk(`/volume/v3/${user.projectId}`), imageId, networkId };
 }
 
