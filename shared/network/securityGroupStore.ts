@@ -56,7 +56,8 @@ export const groupTags = (g: Pick<GroupRecord, 'id' | 'project_id'>) => ({ jacke
 /**
  * The operator's `default` offered to every project (no project_id) is no longer a project's default
  * when the project has its own (every project, unless the catalog maps a `default` to it): it is not
- * listed nor found by name, so `default` means one group. Admins still see it in listings.
+ * listed to the project nor offered for its new servers and ports, so `default` means one group.
+ * Admins still see it in listings.
  */
 export function sharedDefaultHidden(s: Services, g: SecurityGroupDef, projectId: string | undefined): boolean {
   return g.name === 'default' && !g.project_id && !!projectId && !catalogDefaultFor(s, projectId);
