@@ -324,7 +324,7 @@ export const defaultGroupId = (projectId: string) => stableUuid(`default-securit
  * any IPv4 and IPv6; ingress IPv4 and IPv6 from the group's own members, i.e. its ASG). Every id is
  * name-based, so two racing first requests PUT the same ASG and NSG (idempotent) and insert the same
  * record: one insert wins, the other reads it. Made outside the quota check, as Neutron does, and
- * counted (held without a limit, committed by the request whose insert won).
+ * counted (the winner recounts the project's usage from its records).
  */
 export async function ensureDefaultGroup(s: Services, projectId: string): Promise<GroupRecord> {
   const id = defaultGroupId(projectId);
@@ -343,36 +343,30 @@ export async function ensureDefaultGroup(s: Services, projectId: string): Promis
     nsg: nsgNameOf(id),
     asg: asgNameOf(id),
   };
-  // Held under the group's id with no limit (Neutron makes it whatever the quota), committed by the
-  // request whose insert wins; a loser's hold on the same id goes with its rollback.
-  const ledger = networkLedger(s);
-  await ledger.reserve(projectId, [{ id, deltas: { security_group: 1, security_group_rule: g.rules.length } }], {});
   try {
     await s.azure.network.putAsg(asgNameOf(id), groupTags(g));
     // A racer that already won may have been given more rules since: its NSG is not PUT again.
     const won = await getGroup(s, id);
-    if (won) {
-      await ledger.rollback(projectId, [id]);
-      return won.value;
-    }
+    if (won) return won.value;
     await s.azure.network.putNsg(
       g.nsg,
       groupTags(g),
       g.rules.map((r) => azureRule(r, s.azure.vms.asgId)),
     );
   } catch (e) {
-    await ledger.rollback(projectId, [id]);
     throw azureRefusal(e);
   }
   try {
     await createGroupRecord(s, g);
   } catch (e) {
-    await ledger.rollback(projectId, [id]);
     const won = await getGroup(s, id);
     if (won) return won.value;
     throw e;
   }
-  await ledger.commit(projectId, [id]);
+  // Counted by the request whose insert won, from the records (the ledger's own repair, under its
+  // ETag): racing first requests share one group id, so a reservation under it could be dropped by a
+  // loser's rollback; a recount counts what exists, once.
+  await networkLedger(s).recount(projectId);
   return g;
 }
 
