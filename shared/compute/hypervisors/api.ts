@@ -138,7 +138,13 @@ function brief(h: HypervisorRow, svc: ComputeService) {
   return { id: h.id, hypervisor_hostname: h.hypervisor_hostname, state: svc?.up ? 'up' : 'down', status: svc?.disabled ? 'disabled' : 'enabled' };
 }
 
-function detailed(s: Services, h: HypervisorRow, svc: ComputeService) {
+/** What Azure tells of a hypervisor's CPUs (Nova's compute node cpu_info, a JSON document). */
+const cpuInfo = (s: Services, h: HypervisorRow) => ({ arch: 'x86_64', vendor: 'Microsoft Azure', location: s.config.azure.location, zone: h.zone });
+
+/** _view_hypervisor's detail: cpu_info is the JSON string up to 2.27 and the object from 2.28. */
+function detailed(ctx: RequestContext, h: HypervisorRow, svc: ComputeService) {
+  const s = ctx.services;
+  const cpu = cpuInfo(s, h);
   return {
     ...brief(h, svc),
     vcpus: h.vcpus,
@@ -155,7 +161,7 @@ function detailed(s: Services, h: HypervisorRow, svc: ComputeService) {
     running_vms: h.running_vms,
     disk_available_least: h.local_gb - h.local_gb_used,
     host_ip: null,
-    cpu_info: JSON.stringify({ arch: 'x86_64', vendor: 'Microsoft Azure', location: s.config.azure.location, zone: h.zone }),
+    cpu_info: ctx.microversion?.atLeast('2.28') ? cpu : JSON.stringify(cpu),
     service: { id: svc?.id ?? COMPUTE_SERVICE_ID, host: computeHost(s.config), disabled_reason: svc?.disabled_reason ?? null },
   };
 }
@@ -176,12 +182,12 @@ async function index(ctx: RequestContext) {
 
 async function detail(ctx: RequestContext) {
   const svc = await computeService(ctx.services);
-  return json({ hypervisors: (await hypervisorRows(ctx.services)).map((h) => detailed(ctx.services, h, svc)) });
+  return json({ hypervisors: (await hypervisorRows(ctx.services)).map((h) => detailed(ctx, h, svc)) });
 }
 
 async function show(ctx: RequestContext) {
   const h = await byId(ctx);
-  return json({ hypervisor: detailed(ctx.services, h, await computeService(ctx.services)) });
+  return json({ hypervisor: detailed(ctx, h, await computeService(ctx.services)) });
 }
 
 async function statistics(ctx: RequestContext) {

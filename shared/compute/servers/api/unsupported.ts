@@ -14,6 +14,7 @@
 //   evacuate                             400 ComputeServiceInUse while the compute host is up; when it is
 //       down, accepted and then NoValidHost (ERROR), there being no other host.
 //   os-migrateLive                       400 MigrationPreCheckError (no live migration on demand on Azure).
+//   evacuate (2.29) and os-migrateLive (2.30) `force`: without a host 400, as Nova.
 import type { RequestContext, Route } from '../../../http/router';
 import type { ApiResponse } from '../../../http/types';
 import type { ComputePolicy } from '../../policy';
@@ -179,6 +180,15 @@ registerServerAction({
 });
 
 /**
+ * evacuate from 2.29 and os-migrateLive from 2.30 take `force` (default false): it skips the scheduler's
+ * check of the named host, so forcing without a host is Nova's 400. With a host, Jacket's answers are
+ * the same forced or not: its only compute host is the server's own or the name is unknown.
+ */
+function forcedDestination(force: boolean | string | undefined, host: string | null | undefined): void {
+  if (force !== undefined && truthy(force) && !host) throw badRequest("Can't force to a non-provided destination");
+}
+
+/**
  * evacuate (evacuate.py _evacuate): rebuilds a server away from a compute host that is down. Jacket
  * has one compute host, so while it is up the answer is Nova's 400 ComputeServiceInUse; when it is down
  * (missed heartbeats, or forced down from 2.11) the request is taken as Nova takes it and its
@@ -192,12 +202,15 @@ registerServerAction({
   schema: [
     ['2.1', objectAction('evacuate', { adminPass: { type: 'string' }, host: hostName, onSharedStorage: boolish }, ['onSharedStorage'])],
     ['2.14', objectAction('evacuate', { adminPass: { type: 'string' }, host: hostName })],
+    // evacuate_v229: force (skip the scheduler for the named host).
+    ['2.29', objectAction('evacuate', { adminPass: { type: 'string' }, host: hostName, force: boolish })],
   ],
   handler: async (ctx, args) => {
-    const a = args as { host?: string; adminPass?: string; onSharedStorage?: boolean | string };
+    const a = args as { host?: string; adminPass?: string; onSharedStorage?: boolean | string; force?: boolean | string };
     const v214 = ctx.microversion?.atLeast('2.14') ?? false;
     const cur = await visibleServer(ctx);
     const onSharedStorage = !v214 && truthy(a.onSharedStorage);
+    if (ctx.microversion?.atLeast('2.29')) forcedDestination(a.force, a.host);
     if (a.adminPass !== undefined && onSharedStorage) throw badRequest("admin password can't be changed on existing disk");
     const password = a.adminPass ?? (onSharedStorage ? null : generatePassword());
     const azureHost = `azure-${ctx.services.config.azure.location}`;
@@ -227,10 +240,19 @@ registerServerAction({
   schema: [
     ['2.1', objectAction('os-migrateLive', { block_migration: boolish, disk_over_commit: boolish, host: { ...hostName, type: ['string', 'null'] } }, ['block_migration', 'disk_over_commit', 'host'])],
     ['2.25', objectAction('os-migrateLive', { block_migration: { ...boolish, enum: [...boolish.enum, 'auto'] }, host: { ...hostName, type: ['string', 'null'] } }, ['block_migration', 'host'])],
+    // migrate_live_v2_30: force (skip the scheduler for the named host).
+    [
+      '2.30',
+      objectAction('os-migrateLive', { block_migration: { ...boolish, enum: [...boolish.enum, 'auto'] }, host: { ...hostName, type: ['string', 'null'] }, force: boolish }, [
+        'block_migration',
+        'host',
+      ]),
+    ],
   ],
   handler: async (ctx, args) => {
-    const a = args as { host: string | null };
+    const a = args as { host: string | null; force?: boolean | string };
     const cur = await visibleServer(ctx);
+    if (ctx.microversion?.atLeast('2.30')) forcedDestination(a.force, a.host);
     checkInstanceLock(cur.value, ctx.auth!);
     checkInstanceState(cur.value, 'os-migrateLive', { vm: ['active', 'paused'], task: [null] });
     if (a.host) throw badRequest(`Compute host ${a.host} could not be found.`);
