@@ -116,3 +116,75 @@ test('2.29/2.30: evacuate and os-migrateLive take force (schema per version); fo
   assert.notEqual(cli.code, 0);
   assert.match(cli.stderr, /Migration pre-check error/);
 });
+
+test('2.32/2.33: device tags at boot (networks 2.32+, block_device_mapping_v2 only at 2.32); the build aborts as on a host without tagging', async () => {
+  const create = (mv: string, server: Record<string, unknown>) => nova(tAlice, mv)('POST', '/servers', { server: { flavorRef: '3', imageRef: image, ...server } });
+  const netTag = { name: 'tagged-nic', networks: [{ uuid: net, tag: 'nic1' }] };
+  const below = await create('2.31', netTag);
+  assert.equal(below.status, 400);
+  assert.match(msg(below.body), /Additional properties are not allowed \('tag' was unexpected\)/);
+  const bdmTag = (mv: string) =>
+    create(mv, {
+      name: 'tagged-disk',
+      networks: [{ uuid: net }],
+      block_device_mapping_v2: [{ boot_index: 0, uuid: image, source_type: 'image', destination_type: 'local', tag: 'root' }],
+    });
+  assert.equal((await bdmTag('2.31')).status, 400);
+  assert.equal((await bdmTag('2.33')).status, 400, 'create_v233 has no tag on block devices');
+  assert.equal((await create('2.32', { ...netTag, networks: [{ uuid: net, tag: 'a/b' }] })).status, 400);
+  for (const [mv, body] of [
+    ['2.32', netTag],
+    ['2.33', netTag],
+  ] as const) {
+    const r = await create(mv, body);
+    assert.equal(r.status, 202, r.text);
+    const id = r.body.server.id as string;
+    const srv = await waitFor(`server ${id} ERROR`, async () => {
+      const s = (await nova(tAlice, mv)('GET', `/servers/${id}`)).body?.server;
+      return s?.status === 'ERROR' ? s : undefined;
+    });
+    assert.equal(srv.fault.code, 500);
+    assert.equal(srv.fault.message, 'Attempt to boot guest with tagged devices on host that does not support tagging.');
+    const acts = (await nova(tAlice, mv)('GET', `/servers/${id}/os-instance-actions`)).body.instanceActions;
+    assert.equal(acts.find((a: { action: string }) => a.action === 'create')?.message, 'Error');
+    assert.equal((await nova(tAlice, mv)('DELETE', `/servers/${id}`)).status, 204);
+  }
+  const r = await bdmTag('2.32');
+  assert.equal(r.status, 202, r.text);
+  await waitFor('tagged block device ERROR', async () => ((await nova(tAlice)('GET', `/servers/${r.body.server.id}`)).body?.server?.status === 'ERROR' ? true : undefined));
+});
+
+test('2.33: os-hypervisors and /detail page by limit and marker (ignored below 2.33)', async () => {
+  const all = (await nova(tAdmin, '2.33')('GET', '/os-hypervisors')).body.hypervisors as { id: number }[];
+  assert.ok(all.length >= 1);
+  const ignored = await nova(tAdmin, '2.32')('GET', '/os-hypervisors?limit=abc&marker=999');
+  assert.equal(ignored.status, 200, ignored.text);
+  assertNovaResponse('hypervisors', 'HypervisorsController', 'index', '2.32', ignored.body);
+  assert.equal(ignored.body.hypervisors.length, all.length);
+  for (const p of ['/os-hypervisors', '/os-hypervisors/detail']) {
+    const method = p.endsWith('detail') ? 'detail' : 'index';
+    const first = await nova(tAdmin, '2.33')('GET', `${p}?limit=1`);
+    assert.equal(first.status, 200, first.text);
+    assertNovaResponse('hypervisors', 'HypervisorsController', method, '2.33', first.body);
+    assert.deepEqual(
+      first.body.hypervisors.map((h: { id: number }) => h.id),
+      [all[0].id],
+    );
+    const next = new URL(first.body.hypervisors_links[0].href);
+    assert.equal(next.pathname, `/compute/v2.1${p}`);
+    assert.equal(next.searchParams.get('marker'), String(all[0].id));
+    const rest = await nova(tAdmin, '2.33')('GET', `${p}?marker=${all[0].id}`);
+    assertNovaResponse('hypervisors', 'HypervisorsController', method, '2.33', rest.body);
+    assert.deepEqual(
+      rest.body.hypervisors.map((h: { id: number }) => h.id),
+      all.slice(1).map((h) => h.id),
+    );
+    assert.ok(!('hypervisors_links' in rest.body));
+    const bad = await nova(tAdmin, '2.33')('GET', `${p}?marker=999`);
+    assert.equal(bad.status, 400);
+    assert.equal(msg(bad.body), 'marker [999] not found');
+    const badLimit = await nova(tAdmin, '2.33')('GET', `${p}?limit=-1`);
+    assert.equal(badLimit.status, 400);
+    assert.equal(msg(badLimit.body), "Invalid input for query parameters limit. Value: -1. '-1' does not match '^[0-9]*$'");
+  }
+});

@@ -7,8 +7,9 @@
 import type { RequestContext, Route } from '../../http/router';
 import type { Services } from '../../services';
 import { json } from '../../http/respond';
-import { notFound, notImplemented } from '../../http/errors';
-import { computeRoute } from '../common';
+import { badRequest, notFound, notImplemented } from '../../http/errors';
+import { computeRoute, computeUrl } from '../common';
+import { MAX_LIMIT, nextLinks, pageOf } from '../../api/pagination';
 import { availabilityZones } from '../zones/api';
 import { regionalUsageOf } from '../quotas/limits';
 import { serverRepo } from '../servers/model';
@@ -175,14 +176,44 @@ async function byId(ctx: RequestContext): Promise<HypervisorRow> {
   return h;
 }
 
+/**
+ * From 2.33 the lists page (index_query_v233; common.get_limit_and_marker): every `limit` value digits
+ * only, the last one capped at 1000; the marker a hypervisor id (else 400 `marker [<m>] not found`);
+ * `hypervisors_links` with a next link when the page is full. Below 2.33 both are ignored.
+ */
+function hypervisorPage(ctx: RequestContext, rows: HypervisorRow[], path: string): { page: HypervisorRow[]; links?: { rel: 'next'; href: string }[] } {
+  if (!ctx.microversion?.atLeast('2.33')) return { page: rows };
+  const limits = ctx.query.getAll('limit');
+  for (const v of limits) {
+    if (v === '') throw badRequest(`Invalid input for query parameters limit. Value: . '' is too short`);
+    if (!/^[0-9]+$/.test(v)) throw badRequest(`Invalid input for query parameters limit. Value: ${v}. '${v}' does not match '^[0-9]*$'`);
+  }
+  const limit = Math.min(limits.length ? Number(limits[limits.length - 1]) : MAX_LIMIT, MAX_LIMIT);
+  const marker = ctx.query.getAll('marker').pop();
+  const page = pageOf(
+    rows.map((r) => ({ ...r, id: String(r.id) })),
+    { limit, marker: marker !== undefined && /^\d+$/.test(marker) ? String(Number(marker)) : marker },
+    () => `marker [${marker}] not found`,
+  ).map((r) => rows.find((x) => String(x.id) === r.id)!);
+  const links = nextLinks(
+    computeUrl(ctx, path),
+    ctx.query,
+    page.map((h) => ({ id: String(h.id) })),
+    { limit, marker },
+  );
+  return { page, links };
+}
+
 async function index(ctx: RequestContext) {
   const svc = await computeService(ctx.services);
-  return json({ hypervisors: (await hypervisorRows(ctx.services)).map((h) => brief(h, svc)) });
+  const { page, links } = hypervisorPage(ctx, await hypervisorRows(ctx.services), '/os-hypervisors');
+  return json({ hypervisors: page.map((h) => brief(h, svc)), ...(links ? { hypervisors_links: links } : {}) });
 }
 
 async function detail(ctx: RequestContext) {
   const svc = await computeService(ctx.services);
-  return json({ hypervisors: (await hypervisorRows(ctx.services)).map((h) => detailed(ctx, h, svc)) });
+  const { page, links } = hypervisorPage(ctx, await hypervisorRows(ctx.services), '/os-hypervisors/detail');
+  return json({ hypervisors: page.map((h) => detailed(ctx, h, svc)), ...(links ? { hypervisors_links: links } : {}) });
 }
 
 async function show(ctx: RequestContext) {

@@ -139,10 +139,39 @@ export const withProperties = (schema: { properties: object }, key: string, extr
   return { ...schema, properties: { ...schema.properties, [key]: { ...inner, properties: { ...inner.properties, ...extra } } } };
 };
 
-/** servers.create by microversion (create_v219: the description). */
+/** parameter_types.tag: a device tag (2.32). */
+const deviceTag = { type: 'string', minLength: 1, maxLength: 60, pattern: '^[^,/]*$' };
+
+/** create_v219 with a `tag` on the items of networks (2.32-2.36) and of block_device_mapping_v2 (2.32 only). */
+function withDeviceTags(networks: boolean, bdms: boolean): object {
+  const base = withProperties(createServerSchema, 'server', { description }) as typeof createServerSchema;
+  const server = base.properties.server;
+  const props = server.properties;
+  return {
+    ...base,
+    properties: {
+      ...base.properties,
+      server: {
+        ...server,
+        properties: {
+          ...props,
+          ...(networks ? { networks: { ...props.networks, items: { ...props.networks.items, properties: { ...props.networks.items.properties, tag: deviceTag } } } } : {}),
+          ...(bdms ? { block_device_mapping_v2: { ...props.block_device_mapping_v2, items: { ...blockDeviceMappingV2, properties: { ...blockDeviceMappingV2.properties, tag: deviceTag } } } } : {}),
+        },
+      },
+    },
+  };
+}
+
+/**
+ * servers.create by microversion: create_v219 the description; create_v232 device tags on networks and
+ * block_device_mapping_v2; create_v233 drops the block device's (Nova's bug, restored at 2.42).
+ */
 export const createServerSchemas: SchemaByVersion = [
   ['2.1', createServerSchema],
   ['2.19', withProperties(createServerSchema, 'server', { description })],
+  ['2.32', withDeviceTags(true, true)],
+  ['2.33', withDeviceTags(true, false)],
 ];
 
 /** servers.update by microversion (update_v219: the description). */
@@ -158,7 +187,8 @@ export interface CreateServerBody {
     flavorRef: string | number;
     adminPass?: string;
     metadata?: Record<string, string>;
-    networks?: { uuid?: string; fixed_ip?: string; port?: string | null }[];
+    /** tag: 2.32 */
+    networks?: { uuid?: string; fixed_ip?: string; port?: string | null; tag?: string }[];
     'OS-DCF:diskConfig'?: 'AUTO' | 'MANUAL';
     accessIPv4?: string;
     accessIPv6?: string;

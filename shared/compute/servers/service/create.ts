@@ -422,6 +422,7 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
         bootDisk: volumeBoot?.volume.value.disk.name,
         volumeDisk: madeVolume && srv.id === servers[0].id ? { sizeGB: madeVolume.size, sku: madeVolume.disk.sku } : undefined,
         hibernation: flavor.extra_specs['azure:hibernation'] === 'true',
+        tagged: deviceTagged(body),
       });
     }),
   );
@@ -464,7 +465,13 @@ interface LaunchSpec {
   bootDisk?: string;
   /** Boot from a new volume: the VM makes its OS disk from the image at this size and SKU. */
   volumeDisk?: { sizeGB: number; sku: string };
+  /** Device tags were asked for (2.32): the build aborts, as on a Nova host without device tagging. */
+  tagged?: boolean;
 }
+
+/** Whether a network or a block device of the body carries a device tag (the schema admits them from 2.32). */
+const deviceTagged = (body: CreateServerBody['server']): boolean =>
+  (body.networks ?? []).some((n) => n.tag !== undefined) || (body.block_device_mapping_v2 ?? []).some((b) => (b as { tag?: string }).tag !== undefined);
 
 /**
  * The port records (so `openstack port list` shows them while the NICs are made), then the build on
@@ -513,6 +520,7 @@ async function launch(s: Services, srv: ServerRecord, action: ActionRef, spec: L
     ...(provisioned && spec.customData ? (srv.user_data_external ? { customDataStored: true } : { customData: spec.customData }) : {}),
     ...(spec.zone.azureZone ? { azureZone: spec.zone.azureZone } : {}),
     ...(spec.hibernation ? { hibernation: true } : {}),
+    ...(spec.tagged ? { tagged: true } : {}),
   };
   await startWork(s, { kind: BUILD_KIND, id: srv.id, step: 'nic:0', data: data as unknown as Record<string, unknown>, requestId: spec.requestId });
 }

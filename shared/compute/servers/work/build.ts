@@ -67,6 +67,8 @@ export interface BuildData {
   resends?: number;
   /** A soft server group member Azure could not place in the group's set/PPG: built without it. */
   unplaced?: boolean;
+  /** Device tags were asked for (2.32): Azure has no device tagging, the build aborts. */
+  tagged?: boolean;
 }
 
 /** A VM PUT Azure accepted but never showed is sent again this many times before the build gives up. */
@@ -288,6 +290,9 @@ async function buildStep(item: WorkItem, s: Services): Promise<WorkResult> {
   // Scheduling (Nova's conductor asking the scheduler, before anything is made): a disabled or
   // forced-down nova-compute leaves no host, and the build ends as Nova's NoValidHost does.
   if (step === 'nic:0' && !(await computeHostSchedulable(s))) refused('NoValidHost', 'No valid host was found. There are not enough hosts available.');
+  // The compute manager's _check_device_tagging, before any network or disk is made: a driver without
+  // supports_device_tagging (Azure exposes no device metadata to the guest) aborts the build.
+  if (step === 'nic:0' && dataOf(item).tagged) refused('BuildAbortException', 'Attempt to boot guest with tagged devices on host that does not support tagging.');
   if (step.startsWith('nic:')) return nicStep(s, item, srv, Number(step.slice(4)) || 0);
   if (step === 'disk' || step === 'diskwait') return diskStep(s, item, srv, step === 'diskwait');
   if (step === 'vm') return vmStep(s, item, srv);
