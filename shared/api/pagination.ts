@@ -50,3 +50,18 @@ export function pageOf<T extends { id: string }>(all: T[], page: PageRequest, no
   }
   return all.slice(start, start + page.limit);
 }
+
+/**
+ * Nova's limit/marker under a query schema of `limit` digits only (hypervisors index_query_v233,
+ * keypairs index_query_v235): every limit value checked (400 `Invalid input for query parameters
+ * limit. …`), then common.get_limit_and_marker — the last limit capped at maxLimit, the last marker.
+ */
+export function novaPageQuery(q: URLSearchParams, maxLimit = MAX_LIMIT): PageRequest {
+  const limits = q.getAll('limit');
+  for (const v of limits) {
+    if (v === '') throw badRequest(`Invalid input for query parameters limit. Value: . '' is too short`);
+    if (!/^[0-9]+$/.test(v)) throw badRequest(`Invalid input for query parameters limit. Value: ${v}. '${v}' does not match '^[0-9]*$'`);
+  }
+  const limit = Math.min(limits.length ? Number(limits[limits.length - 1]) : maxLimit, maxLimit);
+  return { limit, marker: q.getAll('marker').pop() };
+}

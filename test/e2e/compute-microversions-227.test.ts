@@ -188,3 +188,68 @@ test('2.33: os-hypervisors and /detail page by limit and marker (ignored below 2
     assert.equal(msg(badLimit.body), "Invalid input for query parameters limit. Value: -1. '-1' does not match '^[0-9]*$'");
   }
 });
+
+test('2.34: os-migrateLive answers 202 and its pre-checks fail after the answer (the action live-migration in Error)', async () => {
+  const id = await boot('async-checks');
+  const host = (await nova(tAdmin)('GET', `/servers/${id}`)).body.server['OS-EXT-SRV-ATTR:host'] as string;
+  const ml = (mv: string, body: Record<string, unknown>) => act(tAdmin, mv, id, { 'os-migrateLive': body });
+  const below = await ml('2.33', { block_migration: 'auto', host: null });
+  assert.equal(below.status, 400);
+  assert.match(msg(below.body), /^Migration pre-check error/);
+  const unknown = await ml('2.34', { block_migration: 'auto', host: 'nohost' });
+  assert.equal(unknown.status, 400);
+  assert.equal(msg(unknown.body), 'Compute host nohost could not be found.');
+  for (const body of [
+    { block_migration: 'auto', host: null },
+    { block_migration: false, host, force: true },
+  ]) {
+    const at = await ml('2.34', body);
+    assert.equal(at.status, 202, at.text);
+    assertNovaResponse('migrate_server', 'MigrateServerController', '_migrate_live', '2.34', at.body ?? null);
+  }
+  const acts = (await nova(tAdmin, '2.34')('GET', `/servers/${id}/os-instance-actions`)).body.instanceActions as { action: string; message: string; request_id: string }[];
+  const lm = acts.filter((a) => a.action === 'live-migration');
+  assert.equal(lm.length, 2);
+  assert.ok(lm.every((a) => a.message === 'Error'));
+  const shown = (await nova(tAdmin, '2.34')('GET', `/servers/${id}/os-instance-actions/${lm[0].request_id}`)).body.instanceAction;
+  assert.deepEqual(
+    shown.events.map((e: { event: string; result: string }) => [e.event, e.result]),
+    [['conductor_live_migrate_instance', 'Error']],
+  );
+  const srv = (await nova(tAdmin, '2.34')('GET', `/servers/${id}`)).body.server;
+  assert.equal(srv.status, 'ACTIVE');
+  assert.equal(srv['OS-EXT-STS:task_state'], null);
+  // (`openstack server migrate --live-migration` sends 2.30 whatever version is asked: openstacksdk
+  // pins its live-migrate request there, so it keeps getting the 400 of 2.30.)
+});
+
+test('2.35: os-keypairs pages by limit and marker, by name (ignored below 2.35); the CLI too', async () => {
+  for (const name of ['kp-c', 'kp-a', 'kp-b']) {
+    assert.equal((await nova(tAlice, '2.35')('POST', '/os-keypairs', { keypair: { name } })).status, 201);
+  }
+  const names = (b: { keypairs: { keypair: { name: string } }[] }) => b.keypairs.map((k) => k.keypair.name);
+  const ignored = await nova(tAlice, '2.34')('GET', '/os-keypairs?limit=1&marker=nope');
+  assert.equal(ignored.status, 200, ignored.text);
+  assertNovaResponse('keypairs', 'KeypairController', 'index', '2.34', ignored.body);
+  assert.deepEqual(names(ignored.body), ['kp-a', 'kp-b', 'kp-c']);
+  const first = await nova(tAlice, '2.35')('GET', '/os-keypairs?limit=2');
+  assert.equal(first.status, 200, first.text);
+  assertNovaResponse('keypairs', 'KeypairController', 'index', '2.35', first.body);
+  assert.deepEqual(names(first.body), ['kp-a', 'kp-b']);
+  const next = new URL(first.body.keypairs_links[0].href);
+  assert.equal(next.pathname, '/compute/v2.1/os-keypairs');
+  assert.equal(next.searchParams.get('marker'), 'kp-b');
+  const rest = await nova(tAlice, '2.35')('GET', `/os-keypairs?${next.searchParams}`);
+  assertNovaResponse('keypairs', 'KeypairController', 'index', '2.35', rest.body);
+  assert.deepEqual(names(rest.body), ['kp-c']);
+  assert.ok(!('keypairs_links' in rest.body));
+  const bad = await nova(tAlice, '2.35')('GET', '/os-keypairs?marker=nope');
+  assert.equal(bad.status, 400);
+  assert.equal(msg(bad.body), 'Marker nope could not be found.');
+  assert.equal((await nova(tAlice, '2.35')('GET', '/os-keypairs?limit=x')).status, 400);
+  const cli = await arm.stack.oscJson<{ Name: string }[]>([...cliVersion('2.35'), 'keypair', 'list', '--marker', 'kp-a'], alice);
+  assert.deepEqual(
+    cli.map((k) => k.Name),
+    ['kp-b', 'kp-c'],
+  );
+});

@@ -7,9 +7,9 @@
 import type { RequestContext, Route } from '../../http/router';
 import type { Services } from '../../services';
 import { json } from '../../http/respond';
-import { badRequest, notFound, notImplemented } from '../../http/errors';
+import { notFound, notImplemented } from '../../http/errors';
 import { computeRoute, computeUrl } from '../common';
-import { MAX_LIMIT, nextLinks, pageOf } from '../../api/pagination';
+import { nextLinks, novaPageQuery, pageOf } from '../../api/pagination';
 import { availabilityZones } from '../zones/api';
 import { regionalUsageOf } from '../quotas/limits';
 import { serverRepo } from '../servers/model';
@@ -183,13 +183,7 @@ async function byId(ctx: RequestContext): Promise<HypervisorRow> {
  */
 function hypervisorPage(ctx: RequestContext, rows: HypervisorRow[], path: string): { page: HypervisorRow[]; links?: { rel: 'next'; href: string }[] } {
   if (!ctx.microversion?.atLeast('2.33')) return { page: rows };
-  const limits = ctx.query.getAll('limit');
-  for (const v of limits) {
-    if (v === '') throw badRequest(`Invalid input for query parameters limit. Value: . '' is too short`);
-    if (!/^[0-9]+$/.test(v)) throw badRequest(`Invalid input for query parameters limit. Value: ${v}. '${v}' does not match '^[0-9]*$'`);
-  }
-  const limit = Math.min(limits.length ? Number(limits[limits.length - 1]) : MAX_LIMIT, MAX_LIMIT);
-  const marker = ctx.query.getAll('marker').pop();
+  const { limit, marker } = novaPageQuery(ctx.query);
   const page = pageOf(
     rows.map((r) => ({ ...r, id: String(r.id) })),
     { limit, marker: marker !== undefined && /^\d+$/.test(marker) ? String(Number(marker)) : marker },

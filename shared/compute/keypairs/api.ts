@@ -10,7 +10,8 @@ import { json, accepted } from '../../http/respond';
 import { badRequest, conflict, notFound } from '../../http/errors';
 import { schemaAt, validateBody, type SchemaByVersion } from '../../api/validation';
 import { AlreadyExistsError } from '../../store/tables';
-import { computeRoute, projectOf } from '../common';
+import { computeRoute, computeUrl, projectOf } from '../common';
+import { nextLinks, novaPageQuery } from '../../api/pagination';
 import { checkQuota, registerUsageCounter } from '../quotas/engine';
 import { authorize } from '../../api/policy';
 import { generateWinrmX509, x509Fingerprint } from './x509';
@@ -232,13 +233,40 @@ async function create(ctx: RequestContext) {
   return json({ keypair: body }, withType ? 201 : 200);
 }
 
+/**
+ * GET /os-keypairs: the user's key pairs by name (Nova's query orders by name). From 2.35 paged
+ * (index_query_v235, common.get_limit_and_marker): the marker a key pair name of that user (else 400
+ * `Marker <m> could not be found.`), `keypairs_links` with the next page's marker when the page is full.
+ */
 async function list(ctx: RequestContext) {
   const withType = ctx.microversion?.atLeast('2.2') ?? false;
-  const rows = await repo(ctx.services).list(partition(targetUser(ctx, 'index')));
+  const paged = ctx.microversion?.atLeast('2.35') ?? false;
+  const page = paged ? novaPageQuery(ctx.query) : undefined;
+  const userId = targetUser(ctx, 'index');
+  const all = (await repo(ctx.services).list(partition(userId))).map((r) => r.value).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  let rows = all;
+  if (page) {
+    let start = 0;
+    if (page.marker !== undefined) {
+      const i = all.findIndex((r) => r.name === page.marker);
+      if (i < 0) throw badRequest(`Marker ${page.marker} could not be found.`);
+      start = i + 1;
+    }
+    rows = all.slice(start, start + page.limit);
+  }
+  const links = page
+    ? nextLinks(
+        computeUrl(ctx, '/os-keypairs'),
+        ctx.query,
+        rows.map((r) => ({ id: r.name })),
+        page,
+      )
+    : undefined;
   return json({
     keypairs: rows.map((r) => ({
-      keypair: { name: r.value.name, public_key: r.value.public_key, fingerprint: r.value.fingerprint, ...(withType ? { type: typeOf(r.value) } : {}) },
+      keypair: { name: r.name, public_key: r.public_key, fingerprint: r.fingerprint, ...(withType ? { type: typeOf(r) } : {}) },
     })),
+    ...(links ? { keypairs_links: links } : {}),
   });
 }
 

@@ -13,7 +13,8 @@
 //   resetNetwork                         410 (removed upstream).
 //   evacuate                             400 ComputeServiceInUse while the compute host is up; when it is
 //       down, accepted and then NoValidHost (ERROR), there being no other host.
-//   os-migrateLive                       400 MigrationPreCheckError (no live migration on demand on Azure).
+//   os-migrateLive                       400 MigrationPreCheckError (no live migration on demand on Azure);
+//       from 2.34 202, the action live-migration in Error (Nova's pre-checks run after the answer).
 //   evacuate (2.29) and os-migrateLive (2.30) `force`: without a host 400, as Nova.
 import type { RequestContext, Route } from '../../../http/router';
 import type { ApiResponse } from '../../../http/types';
@@ -25,7 +26,7 @@ import { truthy } from '../schemas';
 import { generatePassword } from '../passwords';
 import { faultOf } from '../work/common';
 import { finishAction, startAction } from '../instanceActions';
-import { listServices } from '../../../servicegroup/registry';
+import { computeHost, listServices } from '../../../servicegroup/registry';
 import { ApiError, badRequest, conflict, notFound, notImplemented } from '../../../http/errors';
 import { accepted, json } from '../../../http/respond';
 import { schemaAt, validateBody, type SchemaByVersion } from '../../../api/validation';
@@ -255,8 +256,19 @@ registerServerAction({
     if (ctx.microversion?.atLeast('2.30')) forcedDestination(a.force, a.host);
     checkInstanceLock(cur.value, ctx.auth!);
     checkInstanceState(cur.value, 'os-migrateLive', { vm: ['active', 'paused'], task: [null] });
-    if (a.host) throw badRequest(`Compute host ${a.host} could not be found.`);
-    throw badRequest('Migration pre-check error: Azure does not live-migrate a virtual machine on request (use migrate, a cold move).');
+    const preCheck = 'Migration pre-check error: Azure does not live-migrate a virtual machine on request (use migrate, a cold move).';
+    if (!ctx.microversion?.atLeast('2.34')) {
+      if (a.host) throw badRequest(`Compute host ${a.host} could not be found.`);
+      throw badRequest(preCheck);
+    }
+    // From 2.34 the conductor's pre-checks run after the answer (Nova casts live_migrate_instance): only
+    // an unknown host is still refused here (the compute API looks its nodes up first). The action
+    // `live-migration` is recorded and its conductor event ends Error; the server is left as it was
+    // (MigrationPreCheckError puts back the vm_state it had and clears the task).
+    if (a.host && a.host !== computeHost(ctx.services.config)) throw badRequest(`Compute host ${a.host} could not be found.`);
+    const action = await startAction(ctx.services, cur.value, 'live-migration', ctx.requestId, ctx.auth!.userId, 'conductor_live_migrate_instance');
+    await finishAction(ctx.services, action, false, `MigrationPreCheckError: ${preCheck}`);
+    return accepted();
   },
 });
 
