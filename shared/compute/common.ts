@@ -26,3 +26,9 @@ export function computeUrl(ctx: RequestContext, path: string): string {
 
 /** webob's HTTPGone (its explanation, whitespace collapsed as webob does) in Nova's computeFault body: an API removed upstream. */
 export const gone = () => new ApiError(410, 'This resource is no longer available. No forwarding address is given.');
+
+/**
+ * Nova's MAX_PROXY_API_SUPPORT_VERSION: the APIs that proxy to another service (images, floating IPs
+ * and pools, security groups and rules) exist up to 2.35; from 2.36 the pipeline answers a bare 404.
+ */
+export const PROXY_API = { versions: { max: '2.35' } };

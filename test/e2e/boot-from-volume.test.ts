@@ -57,7 +57,7 @@ test("openstack server create --volume --wait: the volume's disk is the OS disk 
   const vol = await volumeStatus(bootVol, 'in-use');
   assert.equal(vol.attachments[0].server_id, srv.id);
   assert.equal(vol.attachments[0].device, '/dev/sda');
-  // The CLI negotiates Jacket's maximum (2.35): from 2.3 Nova adds delete_on_termination.
+  // The CLI negotiates Jacket's maximum (2.36): from 2.3 Nova adds delete_on_termination.
   const show = await env.stack.oscJson(['server', 'show', 'bfv1'], alice);
   assert.deepEqual(JSON.stringify(show.volumes_attached), JSON.stringify([{ id: bootVol, delete_on_termination: false }]));
   const full = await nova('GET', `/servers/${srv.id}`);

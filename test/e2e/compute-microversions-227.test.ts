@@ -253,3 +253,58 @@ test('2.35: os-keypairs pages by limit and marker, by name (ignored below 2.35);
     ['kp-b', 'kp-c'],
   );
 });
+
+test('2.36: the proxy APIs answer 404; quota sets and limits lose the network quotas (quota classes keep them)', async () => {
+  for (const p of ['/images', '/images/detail', `/images/${image}`, '/os-floating-ips', '/os-floating-ip-pools', '/os-security-groups']) {
+    const below = await nova(tAlice, '2.35')('GET', p);
+    assert.equal(below.status, 200, `${p} at 2.35: ${below.text}`);
+    const at = await nova(tAlice, '2.36')('GET', p);
+    assert.equal(at.status, 404, `${p} at 2.36`);
+    assert.equal(msg(at.body), 'The resource could not be found.');
+  }
+  const sg = await nova(tAlice, '2.36')('POST', '/os-security-groups', { security_group: { name: 'x', description: 'y' } });
+  assert.equal(sg.status, 404);
+  // The image metadata proxy lasts until 2.38; os-fixed-ips is gone (410) at every version.
+  assert.equal((await nova(tAlice, '2.36')('GET', `/images/${image}/metadata`)).status, 200);
+  assert.equal((await nova(tAdmin, '2.36')('GET', '/os-fixed-ips/10.0.0.4')).status, 410);
+
+  const q = (mv: string, suffix = '') => nova(tAdmin, mv)('GET', `/os-quota-sets/${alice.projectId}${suffix}`);
+  const q235 = await q('2.35');
+  assertNovaResponse('quota_sets', 'QuotaSetsController', 'show', '2.35', q235.body);
+  assert.equal(typeof q235.body.quota_set.floating_ips, 'number');
+  for (const [suffix, method] of [
+    ['', 'show'],
+    ['/detail', 'detail'],
+    ['/defaults', 'defaults'],
+  ] as const) {
+    const r = await q('2.36', suffix);
+    assert.equal(r.status, 200, r.text);
+    assertNovaResponse('quota_sets', 'QuotaSetsController', method, '2.36', r.body);
+    for (const k of ['fixed_ips', 'floating_ips', 'security_groups', 'security_group_rules']) assert.ok(!(k in r.body.quota_set), `${k} in ${suffix}`);
+  }
+  const put = (mv: string, body: unknown) => nova(tAdmin, mv)('PUT', `/os-quota-sets/${alice.projectId}`, { quota_set: body });
+  assert.equal((await put('2.35', { floating_ips: 12 })).status, 200);
+  const refused = await put('2.36', { floating_ips: 12 });
+  assert.equal(refused.status, 400);
+  assert.match(msg(refused.body), /Additional properties are not allowed \('floating_ips' was unexpected\)/);
+  const updated = await put('2.36', { cores: 40 });
+  assert.equal(updated.status, 200, updated.text);
+  assertNovaResponse('quota_sets', 'QuotaSetsController', 'update', '2.36', updated.body);
+  const cls = await nova(tAdmin, '2.36')('GET', '/os-quota-class-sets/default');
+  assertNovaResponse('quota_classes', 'QuotaClassSetsController', 'show', '2.36', cls.body);
+  assert.equal(typeof cls.body.quota_class_set.floating_ips, 'number');
+
+  const l235 = await nova(tAlice, '2.35')('GET', '/limits');
+  assertNovaResponse('limits', 'LimitsController', 'index', '2.35', l235.body);
+  assert.ok('maxSecurityGroups' in l235.body.limits.absolute);
+  const l236 = await nova(tAlice, '2.36')('GET', '/limits');
+  assertNovaResponse('limits', 'LimitsController', 'index', '2.36', l236.body);
+  for (const k of ['maxSecurityGroups', 'maxSecurityGroupRules', 'maxTotalFloatingIps', 'totalFloatingIpsUsed', 'totalSecurityGroupsUsed']) assert.ok(!(k in l236.body.limits.absolute), k);
+  assert.ok('maxImageMeta' in l236.body.limits.absolute);
+  // The CLI (openstacksdk's names): the network limits have no value at 2.36.
+  const cli = await arm.stack.oscJson<{ Name: string; Value: number | null }[]>([...cliVersion('2.36'), 'limits', 'show', '--absolute'], alice);
+  const rows = Object.fromEntries(cli.map((x) => [x.Name, x.Value]));
+  assert.equal(typeof rows.max_total_cores, 'number');
+  assert.equal(rows.max_security_groups ?? null, null);
+  assert.equal(rows.floating_ips_used ?? rows.total_floating_ips_used ?? null, null);
+});

@@ -9,7 +9,7 @@ import { ConcurrencyError } from '../../store/tables';
 import { imageStore, canModify, glanceTime, type ImageRecord } from '../../image/model';
 import { DELETE_KIND } from '../../image/managedImage';
 import { startWork } from '../../work/ledger';
-import { computeRoute, computeUrl } from '../common';
+import { PROXY_API, computeRoute, computeUrl } from '../common';
 
 export const imageNotFound = () => notFound('Image not found.');
 
@@ -120,8 +120,8 @@ async function remove(ctx: RequestContext) {
 }
 
 export const imageRoutes: Route[] = [
-  computeRoute('images-list', 'GET', '/images', 'get_images', (ctx) => listing(ctx, false)),
-  computeRoute('images-detail', 'GET', '/images/detail', 'get_images', (ctx) => listing(ctx, true)),
-  computeRoute('images-show', 'GET', '/images/{image_id}', 'get_image', show),
-  computeRoute('images-delete', 'DELETE', '/images/{image_id}', 'delete_image', remove),
+  computeRoute('images-list', 'GET', '/images', 'get_images', (ctx) => listing(ctx, false), PROXY_API),
+  computeRoute('images-detail', 'GET', '/images/detail', 'get_images', (ctx) => listing(ctx, true), PROXY_API),
+  computeRoute('images-show', 'GET', '/images/{image_id}', 'get_image', show, PROXY_API),
+  computeRoute('images-delete', 'DELETE', '/images/{image_id}', 'delete_image', remove, PROXY_API),
 ];

@@ -8,7 +8,7 @@ import { json, accepted } from '../../http/respond';
 import { badRequest, conflict, forbidden, notFound } from '../../http/errors';
 import { isAdmin } from '../../api/policy';
 import { validateBody } from '../../api/validation';
-import { computeRoute } from '../common';
+import { PROXY_API, computeRoute } from '../common';
 import { networkCatalog } from '../../network/catalog';
 import { createFloatingIp, deleteFloatingIp, updateFloatingIp } from '../../network/floatingIpService';
 import { getFloatingIp, listFloatingIps, type FloatingIpRecord } from '../../network/floatingIpStore';
@@ -88,11 +88,11 @@ async function pools(ctx: RequestContext) {
 }
 
 export const novaFloatingIpRoutes: Route[] = [
-  computeRoute('floating-ips-list', 'GET', '/os-floating-ips', 'os_compute_api:os-floating-ips:list', index),
-  computeRoute('floating-ips-create', 'POST', '/os-floating-ips', 'os_compute_api:os-floating-ips:create', create),
-  computeRoute('floating-ips-show', 'GET', '/os-floating-ips/{id}', 'os_compute_api:os-floating-ips:show', show),
-  computeRoute('floating-ips-delete', 'DELETE', '/os-floating-ips/{id}', 'os_compute_api:os-floating-ips:delete', remove),
-  computeRoute('floating-ip-pools-list', 'GET', '/os-floating-ip-pools', 'os_compute_api:os-floating-ip-pools', pools),
+  computeRoute('floating-ips-list', 'GET', '/os-floating-ips', 'os_compute_api:os-floating-ips:list', index, PROXY_API),
+  computeRoute('floating-ips-create', 'POST', '/os-floating-ips', 'os_compute_api:os-floating-ips:create', create, PROXY_API),
+  computeRoute('floating-ips-show', 'GET', '/os-floating-ips/{id}', 'os_compute_api:os-floating-ips:show', show, PROXY_API),
+  computeRoute('floating-ips-delete', 'DELETE', '/os-floating-ips/{id}', 'os_compute_api:os-floating-ips:delete', remove, PROXY_API),
+  computeRoute('floating-ip-pools-list', 'GET', '/os-floating-ip-pools', 'os_compute_api:os-floating-ip-pools', pools, PROXY_API),
 ];
 
 registerServerAction({

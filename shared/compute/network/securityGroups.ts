@@ -8,7 +8,7 @@ import type { RequestContext, Route } from '../../http/router';
 import { json, accepted } from '../../http/respond';
 import { ApiError, badRequest, conflict, forbidden, notFound } from '../../http/errors';
 import { isAdmin } from '../../api/policy';
-import { computeRoute } from '../common';
+import { PROXY_API, computeRoute } from '../common';
 import { isUuid, neutronTime, type Body } from '../../network/common';
 import type { NeutronRule } from '../../network/nsgRules';
 import { recordGroupBody, recordRuleBody, visibleGroupBodies } from '../../network/securityGroups';
@@ -180,13 +180,13 @@ async function serverGroups(ctx: RequestContext) {
 }
 
 export const novaSecurityGroupRoutes: Route[] = [
-  computeRoute('security-groups-list', 'GET', '/os-security-groups', 'os_compute_api:os-security-groups:get', index),
-  computeRoute('security-groups-create', 'POST', '/os-security-groups', 'os_compute_api:os-security-groups:create', create),
-  computeRoute('security-groups-show', 'GET', '/os-security-groups/{id}', 'os_compute_api:os-security-groups:show', show),
-  computeRoute('security-groups-update', 'PUT', '/os-security-groups/{id}', 'os_compute_api:os-security-groups:update', update),
-  computeRoute('security-groups-delete', 'DELETE', '/os-security-groups/{id}', 'os_compute_api:os-security-groups:delete', remove),
-  computeRoute('security-group-rules-create', 'POST', '/os-security-group-rules', 'os_compute_api:os-security-groups:rule:create', createRuleRoute),
-  computeRoute('security-group-rules-delete', 'DELETE', '/os-security-group-rules/{id}', 'os_compute_api:os-security-groups:rule:delete', deleteRuleRoute),
+  computeRoute('security-groups-list', 'GET', '/os-security-groups', 'os_compute_api:os-security-groups:get', index, PROXY_API),
+  computeRoute('security-groups-create', 'POST', '/os-security-groups', 'os_compute_api:os-security-groups:create', create, PROXY_API),
+  computeRoute('security-groups-show', 'GET', '/os-security-groups/{id}', 'os_compute_api:os-security-groups:show', show, PROXY_API),
+  computeRoute('security-groups-update', 'PUT', '/os-security-groups/{id}', 'os_compute_api:os-security-groups:update', update, PROXY_API),
+  computeRoute('security-groups-delete', 'DELETE', '/os-security-groups/{id}', 'os_compute_api:os-security-groups:delete', remove, PROXY_API),
+  computeRoute('security-group-rules-create', 'POST', '/os-security-group-rules', 'os_compute_api:os-security-groups:rule:create', createRuleRoute, PROXY_API),
+  computeRoute('security-group-rules-delete', 'DELETE', '/os-security-group-rules/{id}', 'os_compute_api:os-security-groups:rule:delete', deleteRuleRoute, PROXY_API),
   computeRoute('server-security-groups-list', 'GET', '/servers/{server_id}/os-security-groups', 'os_compute_api:os-security-groups:list', serverGroups),
 ];
 

@@ -4,7 +4,7 @@
 import type { RequestContext, Route } from '../../http/router';
 import { json, accepted } from '../../http/respond';
 import { badRequest } from '../../http/errors';
-import { validateBody } from '../../api/validation';
+import { schemaAt, validateBody, type SchemaByVersion } from '../../api/validation';
 import { authorize, isAdmin } from '../../api/policy';
 import { computeRoute } from '../common';
 import {
@@ -35,6 +35,8 @@ const limitValue = { type: ['integer', 'string'], pattern: '^-?[0-9]+$', minimum
 const FORCE_VALUES = [true, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', false, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'];
 const limitProps = Object.fromEntries(QUOTA_RESOURCES.map((r) => [r, limitValue]));
 
+const NETWORK_QUOTAS: QuotaResource[] = ['fixed_ips', 'floating_ips', 'security_group_rules', 'security_groups'];
+
 /** quota_sets.update (2.0-2.35). */
 export const updateQuotaSetSchema = {
   type: 'object',
@@ -52,12 +54,26 @@ export const updateQuotaClassSchema = {
   additionalProperties: false,
 };
 
-/** Later microversions hide resources; at 2.1 nothing is hidden (2.36+/2.57+ filtering is not reached while COMPUTE.max is 2.1). */
+/** quota_sets.update_v236 (2.36-2.56): the network quotas are gone from the body (400 if sent). */
+export const updateQuotaSetSchemaV236 = {
+  ...updateQuotaSetSchema,
+  properties: {
+    quota_set: {
+      ...updateQuotaSetSchema.properties.quota_set,
+      properties: Object.fromEntries(Object.entries(updateQuotaSetSchema.properties.quota_set.properties).filter(([k]) => !NETWORK_QUOTAS.includes(k as QuotaResource))),
+    },
+  },
+};
+const updateQuotaSetSchemas: SchemaByVersion = [
+  ['2.1', updateQuotaSetSchema],
+  ['2.36', updateQuotaSetSchemaV236],
+];
+
+/** The quota-sets hide the network quotas from 2.36 (FILTERED_QUOTAS_v236) and personality's from 2.57. */
 function hiddenQuotas(ctx: RequestContext): QuotaResource[] {
   const mv = ctx.microversion;
-  const net: QuotaResource[] = ['fixed_ips', 'floating_ips', 'security_group_rules', 'security_groups'];
-  if (mv?.atLeast('2.57')) return [...net, 'injected_files', 'injected_file_content_bytes', 'injected_file_path_bytes'];
-  if (mv?.atLeast('2.36')) return net;
+  if (mv?.atLeast('2.57')) return [...NETWORK_QUOTAS, 'injected_files', 'injected_file_content_bytes', 'injected_file_path_bytes'];
+  if (mv?.atLeast('2.36')) return NETWORK_QUOTAS;
   return [];
 }
 
@@ -146,7 +162,7 @@ function toLimit(field: string, raw: number | string): number {
 
 async function update(ctx: RequestContext) {
   const s = ctx.services;
-  const body = validateBody<{ quota_set: Record<string, number | string | boolean> }>(updateQuotaSetSchema, ctx.body).quota_set;
+  const body = validateBody<{ quota_set: Record<string, number | string | boolean> }>(schemaAt(ctx.microversion, updateQuotaSetSchemas), ctx.body).quota_set;
   await verifyProject(ctx);
   const id = ctx.params.id;
   const userId = userIdParam(ctx);
@@ -190,9 +206,12 @@ async function remove(ctx: RequestContext) {
 
 // Quota classes: 'default' supplies every project's defaults; other names are stored, as upstream does, but unused.
 const classHidden = (ctx: RequestContext): QuotaResource[] => {
-  const h = hiddenQuotas(ctx);
-  // Before 2.50 the quota class API does not show the server group quotas.
-  return ctx.microversion?.atLeast('2.50') ? h : [...h, 'server_group_members', 'server_groups'];
+  const mv = ctx.microversion;
+  // quota_classes.py: the network quotas go only at 2.50 (FILTERED_QUOTAS_v250), personality's at 2.57;
+  // before 2.50 the server group quotas are not shown.
+  if (mv?.atLeast('2.57')) return [...NETWORK_QUOTAS, 'injected_files', 'injected_file_content_bytes', 'injected_file_path_bytes'];
+  if (mv?.atLeast('2.50')) return NETWORK_QUOTAS;
+  return ['server_group_members', 'server_groups'];
 };
 
 async function showClass(ctx: RequestContext) {
