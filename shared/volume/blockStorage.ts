@@ -14,6 +14,7 @@ import { transferRoutes } from './transfers/api';
 import { volumeServiceRoutes } from './services/api';
 import { poolRoutes } from './pools/api';
 import { messageRoutes } from './messages/api';
+import { clusterRoutes } from './clusters/api';
 
 export const blockStorageRoutes: Route[] = [
   ...volumeTypeRoutes,
@@ -29,4 +30,5 @@ export const blockStorageRoutes: Route[] = [
   ...volumeServiceRoutes,
   ...poolRoutes,
   ...messageRoutes,
+  ...clusterRoutes,
 ];

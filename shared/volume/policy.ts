@@ -97,6 +97,10 @@ export const VOLUME_POLICIES = {
   'volume_extension:services:update': 'admin',
   'scheduler_extension:scheduler_stats:get_pools': 'admin',
   'volume_extension:capabilities': 'admin',
+  // clusters.py
+  'clusters:get_all': 'admin',
+  'clusters:get': 'admin',
+  'clusters:update': 'admin',
 } as const satisfies PolicyDefaults;
 
 export type VolumePolicy = keyof typeof VOLUME_POLICIES;

@@ -9,6 +9,7 @@ import { json } from '../../http/respond';
 import { badRequest, notFound } from '../../http/errors';
 import { validateBody } from '../../api/validation';
 import { cinderRoute, cinderTime } from '../common';
+import { CLUSTER_SUPPORT } from '../clusters/api';
 import { listServices, setServiceState, type ServiceStatus } from '../../servicegroup/registry';
 
 /** cinder/api/schemas/services.py enable_and_disable (host: parameter_types.cinder_host). */
@@ -32,7 +33,8 @@ interface Body {
   disabled_reason?: string;
 }
 
-function view(v: ServiceStatus) {
+/** From 3.7 (CLUSTER_SUPPORT) each service names its cluster: Jacket's are in none. */
+function view(ctx: RequestContext, v: ServiceStatus) {
   return {
     binary: v.binary,
     host: v.host,
@@ -40,6 +42,7 @@ function view(v: ServiceStatus) {
     status: v.disabled ? 'disabled' : 'enabled',
     state: v.up ? 'up' : 'down',
     updated_at: cinderTime(new Date(v.updated_at)),
+    ...(ctx.microversion?.atLeast(CLUSTER_SUPPORT) ? { cluster: null } : {}),
     disabled_reason: v.disabled_reason,
     ...(v.binary === 'cinder-volume' ? { replication_status: 'disabled', active_backend_id: null, frozen: false } : {}),
   };
@@ -52,7 +55,7 @@ async function index(ctx: RequestContext) {
   const host = ctx.query.get('host');
   const binary = ctx.query.get('binary');
   const all = await listServices(ctx.services, 'volume');
-  return json({ services: all.filter((v) => (host === null || hostMatches(v.host, host)) && (binary === null || v.binary === binary)).map(view) });
+  return json({ services: all.filter((v) => (host === null || hostMatches(v.host, host)) && (binary === null || v.binary === binary)).map((v) => view(ctx, v)) });
 }
 
 function update(action: 'enable' | 'disable' | 'disable-log-reason') {
