@@ -100,6 +100,9 @@ test('3.7: /clusters for a deployment with no cluster; 404 below 3.7; admin only
   const cliShow = await stack.osc(['--os-volume-api-version', '3.7', 'block', 'storage', 'cluster', 'show', 'mycluster']);
   assert.notEqual(cliShow.code, 0);
   assert.match(cliShow.stderr, /Cluster .*mycluster.* could not be found/);
+  const cliSet = await stack.osc(['--os-volume-api-version', '3.7', 'block', 'storage', 'cluster', 'set', '--disable', '--disable-reason', 'maintenance', 'mycluster']);
+  assert.notEqual(cliSet.code, 0);
+  assert.match(cliSet.stderr, /Cluster .*mycluster.* could not be found/);
   const cliOld = await stack.osc(['--os-volume-api-version', '3.6', 'block', 'storage', 'cluster', 'list']);
   assert.notEqual(cliOld.code, 0);
   assert.match(cliOld.stderr, /3\.7/);
