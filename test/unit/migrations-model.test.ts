@@ -15,6 +15,8 @@ const who = { userId: 'u1', projectId: 'p1' };
 const server = (id: string, flavor = '3') => ({ id, host: 'azure-eastus', flavor: { id: flavor } }) as unknown as ServerRecord;
 const A = '11111111-1111-4111-8111-111111111111';
 const B = '22222222-2222-4222-8222-222222222222';
+/** The id of one of A's records: the concurrent starts below take their ids in whatever order they win. */
+let aId = 0;
 
 before(async () => {
   az = await startAzurite();
@@ -25,6 +27,7 @@ after(() => az?.stop());
 test('concurrent starts get distinct integer ids 1..n; the list is newest first', async () => {
   const made = await Promise.all(Array.from({ length: 8 }, (_, i) => createMigration(s, server(i % 2 ? B : A), 'resize', '4', who)));
   const ids = made.map((m) => m.id).sort((a, b) => a - b);
+  aId = Math.min(...made.filter((m) => m.instance_uuid === A).map((m) => m.id));
   assert.deepEqual(ids, [1, 2, 3, 4, 5, 6, 7, 8]);
   const listed = await listMigrations(s, {});
   assert.deepEqual(
@@ -43,10 +46,10 @@ test('concurrent starts get distinct integer ids 1..n; the list is newest first'
 });
 
 test('status moves: from-guarded, never back from a final state', async () => {
-  assert.equal(await setMigrationStatus(s, 1, 'migrating', ['pre-migrating']), true);
-  assert.equal(await setMigrationStatus(s, 1, 'finished'), true);
-  assert.equal(await setMigrationStatus(s, 1, 'error', ['pre-migrating', 'migrating']), false, 'a finished move is not failed late');
-  const m = await getMigration(s, 1);
+  assert.equal(await setMigrationStatus(s, aId, 'migrating', ['pre-migrating']), true);
+  assert.equal(await setMigrationStatus(s, aId, 'finished'), true);
+  assert.equal(await setMigrationStatus(s, aId, 'error', ['pre-migrating', 'migrating']), false, 'a finished move is not failed late');
+  const m = await getMigration(s, aId);
   assert.equal(m?.status, 'finished');
   assert.ok(m?.updated_at);
   assert.equal(await setMigrationStatus(s, undefined, 'error'), false, 'a row without a record is ignored');
@@ -72,9 +75,9 @@ test('filters run in the query, quotes escaped; deleting an instance removes onl
 test('an interrupted move (stale-task rollback): the instance records still under way end error, a finished one stays', async () => {
   assert.equal(await failInstanceMigrations(s, A), 4);
   const byId = new Map((await listMigrations(s, { instance_uuid: A })).map((m) => [m.id, m.status]));
-  assert.equal(byId.get(1), 'finished');
+  assert.equal(byId.get(aId), 'finished');
   assert.deepEqual(
-    [...byId].filter(([id]) => id !== 1).map(([, st]) => st),
+    [...byId].filter(([id]) => id !== aId).map(([, st]) => st),
     ['error', 'error', 'error', 'error'],
   );
   assert.equal(await failInstanceMigrations(s, A), 0, 'nothing left to fail');
