@@ -4,7 +4,7 @@
 // gives it up, so such a server is left to it. What remains is a task with no action behind it (a
 // record written but its action never started, a task state set by hand). Nothing may stay in a task
 // state forever, so:
-//   - work that reads everything it needs from the record (delete's teardown, resize/revert) is
+//   - work that reads everything it needs from the records (delete's teardown, resize/revert) is
 //     started again, at most RETRIES times per task;
 //   - anything else (a build, whose sealed password only lived in the lost item; power and lifecycle
 //     actions, whose plan did too; rebuild, snapshot, password), or a restarted action that still did
@@ -16,7 +16,7 @@ import { log } from '../log';
 import { odata, type Stored } from '../store/tables';
 import { serverRepo, updateServer, novaTime, type ServerRecord, type TaskState } from '../compute/servers/model';
 import { TEARDOWN_KIND } from '../compute/servers/work/build';
-import { RESIZE_KIND } from '../compute/servers/work/resize';
+import { RESIZE_KIND, RESIZE_RK, resizeRepo } from '../compute/servers/work/resize';
 import { failInstanceMigrations } from '../compute/migrations/model';
 import { finishAction, type InstanceActionRecord } from '../compute/servers/instanceActions';
 import type { WorkItem } from '../work/types';
@@ -30,11 +30,14 @@ const PER_PASS = 500;
 export const RETRIES = 2;
 
 /** The step that resumes a task by itself, for the task states that have one. */
-function resumable(rec: ServerRecord): WorkItem | undefined {
+async function resumable(s: Services, rec: ServerRecord): Promise<WorkItem | undefined> {
   const t = rec.task_state;
   if (t === 'deleting') return { kind: TEARDOWN_KIND, id: rec.id, data: { purpose: 'delete' } };
-  if (t === 'resize_prep' || t === 'resize_migrating') return { kind: RESIZE_KIND, id: rec.id, data: { direction: 'resize' } };
-  if (t === 'resize_reverting') return { kind: RESIZE_KIND, id: rec.id, data: { direction: 'revert' } };
+  // A cold migrate (an Azure redeploy, a power action) is also in resize_migrating, but its plan lived
+  // only in its work item: only a resize has the row its step resumes from. A migrate is rolled back.
+  const isResize = t?.startsWith('resize_') && (await resizeRepo(s).get(rec.id, RESIZE_RK)) !== undefined;
+  if (isResize && (t === 'resize_prep' || t === 'resize_migrating')) return { kind: RESIZE_KIND, id: rec.id, data: { direction: 'resize' } };
+  if (isResize && t === 'resize_reverting') return { kind: RESIZE_KIND, id: rec.id, data: { direction: 'revert' } };
   return undefined;
 }
 
@@ -98,7 +101,7 @@ export function finishStaleTasks(s: Services, now: Date = new Date()): Promise<P
           return run.note(id, 'resumed-recently', false);
         }
         if (await inFlight(s, id)) return run.note(id, 'in-flight', false);
-        const item = resumable(cur.value);
+        const item = await resumable(s, cur.value);
         const fields = { task: STALE_TASK, server: id, project: cur.value.project_id, task_state: cur.value.task_state, since: cur.value.updated_at };
         if (item && attempts < RETRIES) {
           await startWork(s, { ...item, requestId: `req-stale-${id}` });

@@ -168,10 +168,14 @@ test('a VM whose record is gone is deleted on the second sweep pass, not the fir
   assert.ok(done);
 });
 
-test('crashed actions: a stuck power action is rolled back with a fault, a stuck delete is resumed', async () => {
+test('crashed actions: a stuck power action or cold migrate is rolled back with a fault, a stuck delete is resumed', async () => {
   const stuck = await createServer('rc-stuck');
   const dying = await createServer('rc-dying');
-  await Promise.all([waitStatus(stuck, 'ACTIVE'), waitStatus(dying, 'ACTIVE')]);
+  const moving = await createServer('rc-moving');
+  await Promise.all([waitStatus(stuck, 'ACTIVE'), waitStatus(dying, 'ACTIVE'), waitStatus(moving, 'ACTIVE')]);
+  // A cold migrate (resize_migrating, like a resize, but no resize row to resume from): rolled back at once.
+  const m = (await getServerAny(s, moving))!;
+  await updateServer(s, m, (v) => ({ ...v, task_state: 'resize_migrating' }));
   // An os-stop whose work item was lost: task_state set, instance action open, nothing queued.
   const cur = (await getServerAny(s, stuck))!;
   await updateServer(s, cur, (v) => ({ ...v, task_state: 'powering-off' }));
@@ -184,7 +188,7 @@ test('crashed actions: a stuck power action is rolled back with a fault, a stuck
   assert.equal(early.changed, 0, JSON.stringify(early));
   const later = new Date(Date.now() + (s.config.periodic.staleTaskSeconds + 60) * 1000);
   const r = await finishStaleTasks(s, later);
-  assert.equal(r.outcomes['rolled-back'], 1, JSON.stringify(r));
+  assert.equal(r.outcomes['rolled-back'], 2, JSON.stringify(r));
   assert.equal(r.outcomes['re-enqueued'], 1, JSON.stringify(r));
 
   const v = await show(stuck, tAlice);
@@ -193,6 +197,9 @@ test('crashed actions: a stuck power action is rolled back with a fault, a stuck
   // Nova shows a fault only in ERROR: the record keeps it
   assert.equal(v.fault, undefined);
   assert.match((await getServerAny(s, stuck))!.value.fault!.message, /^The powering-off task did not finish within 30 minutes/);
+  const mv = await show(moving, tAlice);
+  assert.equal(mv.status, 'ACTIVE');
+  assert.equal(mv['OS-EXT-STS:task_state'], null);
   const actions = await http('GET', `/servers/${stuck}/os-instance-actions/req-lost-stop`, tAlice);
   assert.equal(actions.status, 200, actions.text);
   assert.equal(actions.body.instanceAction.message, 'Error');

@@ -135,3 +135,37 @@ test('a resize Azure refuses (quota on Azure) returns the server to ACTIVE with 
   assert.equal(s.flavor.id, '4');
   assert.equal(await vmSize(serverId), 'Standard_D2s_v3');
 });
+
+test('a revert Azure refuses leaves the server in VERIFY_RESIZE, where another revert (or confirm) still works', async () => {
+  const r = await action(serverId, { resize: { flavorRef: '3' } });
+  assert.equal(r.status, 202, r.text);
+  await waitFor('VERIFY_RESIZE', async () => ((await show(serverId)).status === 'VERIFY_RESIZE' ? true : undefined));
+  await env.control.addFault({
+    method: 'PATCH',
+    path: `virtualMachines/${serverId}$`,
+    status: 409,
+    code: 'OperationNotAllowed',
+    message: 'Operation could not be completed as it results in exceeding approved standardDSv3Family Cores quota.',
+  });
+  assert.equal((await action(serverId, { revertResize: null })).status, 202);
+  await waitFor('revert refused', async () => {
+    const acts = await listActions(env.stack.cloud.services, serverId);
+    return acts.find((x) => x.action === 'revertResize' && x.events[0].result === 'Error') ? true : undefined;
+  });
+  const s = await show(serverId);
+  assert.equal(s.status, 'VERIFY_RESIZE');
+  assert.equal(s.flavor.id, '3');
+  assert.equal(await vmSize(serverId), 'Standard_B2s');
+  // The migration is 'finished' again (Nova's confirm and revert look it up by that status).
+  const migs = (await env.stack.http('GET', `/compute/v2.1/os-migrations?instance_uuid=${serverId}`, { token: tAdmin })).body.migrations as { status: string; id: number }[];
+  assert.equal(migs.sort((a, b) => b.id - a.id)[0].status, 'finished');
+  // The fault was for one PATCH: the revert goes through now.
+  const out = await env.stack.osc(['server', 'resize', 'revert', serverId], alice);
+  assert.equal(out.code, 0, out.stderr);
+  const back = await waitFor('ACTIVE after the second revert', async () => {
+    const v = await show(serverId);
+    return v.status === 'ACTIVE' ? v : undefined;
+  });
+  assert.equal(back.flavor.id, '4');
+  assert.equal(await vmSize(serverId), 'Standard_D2s_v3');
+});

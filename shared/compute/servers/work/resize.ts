@@ -2,7 +2,7 @@
 // VM on the target size and Succeeded. A resize ends in VERIFY_RESIZE (vm_state resized, the new flavor
 // shown), a revert back in the old vm_state with the old flavor. Azure refusing the PATCH (quota, SKU)
 // leaves the VM as it was: the server returns to its state with the action's event in Error, as Nova's
-// prep_resize failures do; a PATCH that fails on Azure ends the server in ERROR with Azure's message.
+// prep_resize failures do (a refused revert: back to VERIFY_RESIZE, the resize still confirmable); a PATCH that fails on Azure ends the server in ERROR with Azure's message.
 import type { Services } from '../../../services';
 import type { WorkItem, WorkKind, WorkResult } from '../../../work/types';
 import { again, done } from '../../../work/types';
@@ -94,10 +94,19 @@ async function resizeStep(item: WorkItem, s: Services): Promise<WorkResult> {
       // Refused outright: nothing changed on Azure; back to where the server was (Nova's rollback).
       log.warn('server resize refused by Azure', { server: item.id, code: f.code, requestId: item.requestId });
       await updateServer(s, cur, (v) => (expected.includes(v.task_state ?? '') ? { ...v, task_state: null, fault: faultOf(f) } : undefined));
-      // Nova's errors_out_migration: the record ends 'error' whichever way the move failed.
-      await setMigrationStatus(s, row.value.migration_id, 'error');
-      if (!revert) await resizeRepo(s).delete(item.id, RESIZE_RK);
       if (row.value.quota_held) await rollbackUpsize(s, cur.value);
+      if (revert) {
+        // A refused revert leaves the VM on the new size and the server in VERIFY_RESIZE: the resize is
+        // 'finished' again, so confirm (or another revert) still finds it, as Nova's confirm and revert
+        // look the migration up by that status. (Nova would put the server in ERROR; Azure changed
+        // nothing, so Jacket keeps it usable.) The revert's hold was given back above.
+        await resizeRepo(s).update(item.id, RESIZE_RK, (v) => (v.status === 'reverting' ? { ...v, status: 'finished', quota_held: false } : undefined));
+        await setMigrationStatus(s, row.value.migration_id, 'finished', ['reverting']);
+      } else {
+        // Nova's errors_out_migration: the record ends 'error' whichever way the move failed.
+        await setMigrationStatus(s, row.value.migration_id, 'error');
+        await resizeRepo(s).delete(item.id, RESIZE_RK);
+      }
       const a = ref(item);
       if (a) await finishAction(s, a, false, `Azure error ${f.code}`);
       return done();
