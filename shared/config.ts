@@ -55,6 +55,11 @@ export interface JacketConfig {
     regionalUsage: 'arm' | 'off';
     /** os-stop deallocates the VM (no compute billing while SHUTOFF); false = power off only (keeps the host). */
     stopDeallocates: boolean;
+    /**
+     * Projects make their own networks and subnets (a virtual network per network, docs/network.md);
+     * false = only the operator's catalog networks, and Neutron's network/subnet writes answer 501.
+     */
+    projectNetworks: boolean;
   };
   /** The timer-triggered sweeps (shared/timers, docs/timers.md). */
   timers: {
@@ -276,6 +281,7 @@ export function loadConfig(env: Env = process.env): JacketConfig {
       armCaCertPath: env.JACKET_ARM_CA_CERT?.trim() || undefined,
       regionalUsage: regionalUsage(optional(env, 'JACKET_REGIONAL_USAGE', 'arm')),
       stopDeallocates: bool(env, 'JACKET_STOP_DEALLOCATES', true),
+      projectNetworks: bool(env, 'JACKET_PROJECT_NETWORKS', true),
     },
     timers: {
       nicsSchedule: schedule(env, 'JACKET_SWEEP_NICS_SCHEDULE', '0 */10 * * * *'),

@@ -32,6 +32,26 @@ function subnetInUse(ctx: Ctx, s: SubnetRecord): void {
   }
 }
 
+/**
+ * Azure's checks of a virtual network's subnets against its address space and each other: a subnet
+ * outside every address prefix is NetcfgSubnetRangeOutsideVnet, two subnets sharing addresses
+ * NetcfgSubnetRangesOverlap (both 400, wording as Azure answers them: MicrosoftDocs/azure-docs#123869).
+ */
+function checkSubnetRanges(vnetName: string, addressPrefixes: string[], subnets: SubnetRecord[]): void {
+  const space = addressPrefixes.map((p) => parseCidr(p)!);
+  const seen: { name: string; base: number; size: number }[] = [];
+  for (const s of subnets) {
+    const c = parseCidr(s.addressPrefix)!;
+    if (!space.some((a) => c.base >= a.base && c.base + c.size <= a.base + a.size)) {
+      throw new ArmError(400, 'NetcfgSubnetRangeOutsideVnet', `Subnet '${s.name}' is not valid because its IP address range is outside the IP address range of virtual network '${vnetName}'.`);
+    }
+    if (seen.some((o) => c.base < o.base + o.size && o.base < c.base + c.size)) {
+      throw new ArmError(400, 'NetcfgSubnetRangesOverlap', `Subnet '${s.name}' is not valid because its IP address range overlaps with that of an existing subnet in virtual network '${vnetName}'.`);
+    }
+    seen.push({ name: s.name, base: c.base, size: c.size });
+  }
+}
+
 function subnetFromBody(ctx: Ctx, vnetId: string, name: string, body: any): SubnetRecord {
   const prefix = body?.properties?.addressPrefix;
   if (typeof prefix !== 'string' || !parseCidr(prefix)) {
@@ -76,6 +96,7 @@ export function registerVnets(r: Router): void {
       }
       const existing = emu.store.get<VnetRecord>(T.vnet, id);
       const subnets = ((ctx.body?.properties?.subnets ?? []) as any[]).map((s) => subnetFromBody(ctx, id, s?.name, s));
+      checkSubnetRanges(ctx.params.name, prefixes, subnets);
       if (existing) {
         for (const old of existing.subnets) if (!subnets.some((s) => s.name.toLowerCase() === old.name.toLowerCase())) subnetInUse(ctx, old);
       }
@@ -144,6 +165,7 @@ export function registerVnets(r: Router): void {
       const v = getVnet(ctx);
       const s = subnetFromBody(ctx, v.id, ctx.params.subnet, ctx.body);
       const i = v.subnets.findIndex((x) => x.name.toLowerCase() === ctx.params.subnet.toLowerCase());
+      checkSubnetRanges(v.name, v.addressPrefixes, [...v.subnets.filter((_, k) => k !== i), s]);
       if (i >= 0) v.subnets[i] = s;
       else v.subnets.push(s);
       const rec = { id: s.id, provisioningState: 'Succeeded', location: v.location };

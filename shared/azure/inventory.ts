@@ -1,19 +1,19 @@
 // What Jacket's resource group holds, listed for the sweeps and the periodic tasks: VMs, NICs, disks,
-// snapshots, images, network security groups, application security groups, public IPs, each with its tags (the proof that Jacket made it) and what holds it. The sweeps
+// snapshots, images, network security groups, application security groups, public IPs, virtual networks, each with its tags (the proof that Jacket made it) and what holds it. The sweeps
 // (shared/timers/) list, decide with the owning services' ownership checks, re-read a candidate (get)
 // and delete it (remove). A sweep's delete waits for Azure to finish: the next pass must not find the
 // resource again half-deleted.
 import type { DriverContext } from './context';
 import { absentOn404 } from './errors';
 
-export type InventoryKind = 'vm' | 'nic' | 'disk' | 'snapshot' | 'image' | 'nsg' | 'pip' | 'asg';
+export type InventoryKind = 'vm' | 'nic' | 'disk' | 'snapshot' | 'image' | 'nsg' | 'pip' | 'asg' | 'vnet';
 
 export interface InventoryItem {
   kind: InventoryKind;
   name: string;
   tags: Record<string, string>;
   provisioningState?: string;
-  /** The ARM id of what holds it: a NIC's VM, a disk's VM (managedBy), an NSG's first NIC or subnet, a public IP's IP configuration. */
+  /** The ARM id of what holds it: a NIC's VM, a disk's VM (managedBy), an NSG's first NIC or subnet, a public IP's IP configuration, a virtual network's first IP configuration in any of its subnets. */
   heldBy?: string;
   /** A shared disk's other holders (managedByExtended). */
   alsoHeldBy?: string[];
@@ -39,12 +39,14 @@ interface ArmResource {
   managedByExtended?: string[];
   diskState?: string;
   networkInterfaces?: { id?: string }[];
-  subnets?: { id?: string }[];
+  subnets?: { id?: string; ipConfigurations?: { id?: string }[] }[];
   ipConfiguration?: { id?: string };
 }
 
 const item = (kind: InventoryKind, r: ArmResource): InventoryItem => {
-  const heldBy = r.virtualMachine?.id ?? r.managedBy ?? r.networkInterfaces?.[0]?.id ?? r.subnets?.[0]?.id ?? r.ipConfiguration?.id;
+  // A virtual network's subnets are its own; what holds it is a NIC's IP configuration in one of them.
+  const heldBy =
+    kind === 'vnet' ? r.subnets?.flatMap((x) => x.ipConfigurations ?? [])[0]?.id : (r.virtualMachine?.id ?? r.managedBy ?? r.networkInterfaces?.[0]?.id ?? r.subnets?.[0]?.id ?? r.ipConfiguration?.id);
   return {
     kind,
     name: r.name ?? '',
@@ -93,6 +95,12 @@ export function inventoryDriver(ctx: DriverContext): InventoryDriver {
           list: () => network.publicIPAddresses.list(rg),
           get: (n: string) => network.publicIPAddresses.get(rg, n),
           del: (n: string) => network.publicIPAddresses.beginDeleteAndWait(rg, n, POLL),
+        };
+      case 'vnet':
+        return {
+          list: () => network.virtualNetworks.list(rg),
+          get: (n: string) => network.virtualNetworks.get(rg, n),
+          del: (n: string) => network.virtualNetworks.beginDeleteAndWait(rg, n, POLL),
         };
       case 'image':
         return { list: () => compute.images.listByResourceGroup(rg), get: (n: string) => compute.images.get(rg, n), del: (n: string) => compute.images.delete(rg, n, POLL) };

@@ -1,5 +1,6 @@
 // Network reads and writes other than making a server's NICs: NSGs and their rules, public IPs and
-// their association to a NIC (virtual networks and subnets come from configuration, not ARM). A
+// their association to a NIC, the virtual networks of project networks (the operator's virtual networks
+// and subnets come from configuration and are never written). A
 // server's NICs are made by the VM driver (vms.ts); listing for the sweeps is the inventory's
 // (inventory.ts).
 import type { DriverContext } from './context';
@@ -83,6 +84,14 @@ export interface NetworkDriver {
   putPortNic(nic: NicSpec, tags: Record<string, string>): Promise<{ id: string; ip?: string; mac?: string }>;
   /** Deletes a port's NIC and waits; absent is success. Azure refuses one a VM holds (NicInUse). */
   deletePortNic(name: string): Promise<void>;
+  /**
+   * Creates or replaces a virtual network of Jacket's resource group (a project network) with exactly
+   * `subnets` and the address space they span; waits. A subnet left out is deleted (Azure refuses one a
+   * NIC uses: InUseSubnetCannotBeDeleted).
+   */
+  putVnet(name: string, tags: Record<string, string>, subnets: { name: string; addressPrefix: string }[]): Promise<void>;
+  /** Deletes a virtual network of Jacket's resource group and waits; absent is success. */
+  deleteVnet(name: string): Promise<void>;
 }
 
 // A side names an ASG or an address prefix, never both (Azure refuses both on one side).
@@ -196,6 +205,15 @@ export function networkDriver(ctx: DriverContext): NetworkDriver {
     },
     async deletePortNic(name) {
       await onceMoreIfThrottled(() => absentOn404(() => ctx.clients().network.networkInterfaces.beginDeleteAndWait(rg(), name, POLL)));
+    },
+    async putVnet(name, tags, subnets) {
+      // The address space is the subnets' own prefixes: Azure needs every subnet inside it, and no
+      // wider space is claimed than the Neutron subnets name.
+      const body = { location: ctx.cfg.azure.location, tags, addressSpace: { addressPrefixes: subnets.map((x) => x.addressPrefix) }, subnets };
+      await onceMoreIfThrottled(() => ctx.clients().network.virtualNetworks.beginCreateOrUpdateAndWait(rg(), name, body, POLL));
+    },
+    async deleteVnet(name) {
+      await onceMoreIfThrottled(() => absentOn404(() => ctx.clients().network.virtualNetworks.beginDeleteAndWait(rg(), name, POLL)));
     },
     async setNicPublicIp(name, publicIpId) {
       return putNicPublicIp(name, () => ({ id: publicIpId }));

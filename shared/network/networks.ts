@@ -1,8 +1,11 @@
 // /v2.0/networks and /v2.0/subnets: the operator's Azure subnets, one Neutron network with one subnet
-// each. Read-only: the write calls answer 501 (see writes.ts).
+// each, and the networks projects make (projectNetworks.ts, their records in projectNetworkStore.ts),
+// merged in one listing. The write calls are writes.ts.
 import type { RequestContext, Route } from '../http/router';
 import { json } from '../http/respond';
+import { isAdmin } from '../api/policy';
 import { networkCatalog, type NetworkDef } from './catalog';
+import { listProjectNetworks, type ProjectNetworkRecord, type ProjectSubnet } from './projectNetworkStore';
 import { asBool, asInt, asString, listResponse, networkRoute, neutronError, ownerOf, selectFields, visibleTo, type Body, type CollectionSpec } from './common';
 
 const networkNotFound = (id: string) => neutronError(404, 'NetworkNotFound', `Network ${id} could not be found.`);
@@ -50,6 +53,48 @@ export async function subnetBody(ctx: RequestContext, n: NetworkDef): Promise<Bo
   };
 }
 
+/** A project network as Neutron shows it (every subnet listed, also one being deleted). */
+export function projectNetworkBody(n: ProjectNetworkRecord): Body {
+  return {
+    id: n.id,
+    name: n.name,
+    description: n.description,
+    admin_state_up: true,
+    status: 'ACTIVE',
+    shared: n.shared,
+    subnets: n.subnets.map((x) => x.id),
+    mtu: 1500,
+    'router:external': false,
+    port_security_enabled: true,
+    project_id: n.project_id,
+    tenant_id: n.project_id,
+  };
+}
+
+export function projectSubnetBody(n: ProjectNetworkRecord, x: ProjectSubnet): Body {
+  return {
+    id: x.id,
+    name: x.name,
+    description: x.description,
+    network_id: n.id,
+    ip_version: 4,
+    cidr: x.cidr,
+    gateway_ip: x.gateway_ip,
+    allocation_pools: x.allocation_pools,
+    dns_nameservers: [],
+    host_routes: [],
+    enable_dhcp: true,
+    ipv6_ra_mode: null,
+    ipv6_address_mode: null,
+    subnetpool_id: null,
+    project_id: n.project_id,
+    tenant_id: n.project_id,
+  };
+}
+
+/** The project networks the caller sees: its own and shared ones (admins: all). */
+const projectNets = (ctx: RequestContext) => listProjectNetworks(ctx.services, { projectId: ctx.auth!.projectId ?? '', admin: isAdmin(ctx.auth!) });
+
 /**
  * The networks the caller may see: shared ones, its project's, external ones (where floating IPs come
  * from: Neutron's get_network allows rule:external), or all for admins.
@@ -90,26 +135,36 @@ const subnetsSpec: CollectionSpec = {
   notFound: subnetNotFound,
 };
 
+async function allNetworkBodies(ctx: RequestContext): Promise<Body[]> {
+  const [catalog, own] = await Promise.all([Promise.all(visibleNetworks(ctx).map((n) => networkBody(ctx, n))), projectNets(ctx)]);
+  return [...catalog, ...own.map(projectNetworkBody)];
+}
+
+async function allSubnetBodies(ctx: RequestContext): Promise<Body[]> {
+  const [catalog, own] = await Promise.all([Promise.all(visibleNetworks(ctx).map((n) => subnetBody(ctx, n))), projectNets(ctx)]);
+  return [...catalog, ...own.flatMap((n) => n.subnets.map((x) => projectSubnetBody(n, x)))];
+}
+
 async function listNetworks(ctx: RequestContext) {
-  const items = await Promise.all(visibleNetworks(ctx).map((n) => networkBody(ctx, n)));
-  return listResponse(ctx, '/networks', items, networksSpec);
+  return listResponse(ctx, '/networks', await allNetworkBodies(ctx), networksSpec);
 }
 
 async function showNetwork(ctx: RequestContext) {
-  const n = findNetwork(ctx, ctx.params.network_id);
+  const id = ctx.params.network_id.toLowerCase();
+  const n = (await allNetworkBodies(ctx)).find((x) => x.id === id);
   if (!n) throw networkNotFound(ctx.params.network_id);
-  return json({ network: selectFields(ctx.query, await networkBody(ctx, n)) });
+  return json({ network: selectFields(ctx.query, n) });
 }
 
 async function listSubnets(ctx: RequestContext) {
-  const items = await Promise.all(visibleNetworks(ctx).map((n) => subnetBody(ctx, n)));
-  return listResponse(ctx, '/subnets', items, subnetsSpec);
+  return listResponse(ctx, '/subnets', await allSubnetBodies(ctx), subnetsSpec);
 }
 
 async function showSubnet(ctx: RequestContext) {
-  const n = visibleNetworks(ctx).find((x) => x.subnet.id === ctx.params.subnet_id);
+  const id = ctx.params.subnet_id.toLowerCase();
+  const n = (await allSubnetBodies(ctx)).find((x) => x.id === id);
   if (!n) throw subnetNotFound(ctx.params.subnet_id);
-  return json({ subnet: selectFields(ctx.query, await subnetBody(ctx, n)) });
+  return json({ subnet: selectFields(ctx.query, n) });
 }
 
 export const networkReadRoutes: Route[] = [

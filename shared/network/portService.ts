@@ -12,7 +12,8 @@ import type { AuthContext } from '../api/policy';
 import { isAdmin } from '../api/policy';
 import type { Services } from '../services';
 import { azureFailure } from '../azure/errors';
-import { ipv4ToInt, networkCatalog, parseCidr, type NetworkDef } from './catalog';
+import { ipv4ToInt, parseCidr, type NetworkDef } from './catalog';
+import { allNetworks } from './projectNetworkStore';
 import { badRequest, isUuid, neutronError, neutronTime } from './common';
 import { portStore, type PortRecord } from './ports';
 import { usableSecurityGroups } from './securityGroupStore';
@@ -25,9 +26,9 @@ const CREATE_KEYS = ['network_id', 'name', 'description', 'fixed_ips', 'security
 const invalid = (field: string, reason: string) => badRequest(`Invalid input for ${field}. Reason: ${reason}.`);
 
 /** The internal network a port goes on, as the caller may see it. */
-function portNetwork(s: Services, auth: AuthContext, projectId: string, id: unknown): NetworkDef {
+async function portNetwork(s: Services, auth: AuthContext, projectId: string, id: unknown): Promise<NetworkDef> {
   if (!isUuid(id)) throw invalid('network_id', `'${String(id)}' is not a valid UUID`);
-  const net = networkCatalog(s.config).networks.find((n) => n.id === id.toLowerCase());
+  const net = (await allNetworks(s, { projectId, admin: isAdmin(auth) })).find((n) => n.id === id.toLowerCase());
   if (!net || !(net.shared || net.project_id === projectId || isAdmin(auth) || net['router:external'])) throw neutronError(404, 'NetworkNotFound', `Network ${id} could not be found.`);
   if (net['router:external']) throw badRequest(`Network ${net.id} is external (Azure's public addresses): a port goes on an internal network; use a floating IP for a public address.`);
   return net;
@@ -62,7 +63,7 @@ export async function createPort(s: Services, auth: AuthContext, projectId: stri
   if ((body.device_id !== undefined && body.device_id !== '') || (body.device_owner !== undefined && body.device_owner !== '')) {
     throw badRequest('A port is bound to a server by booting the server on it (server create --port), not by setting device_id.');
   }
-  const net = portNetwork(s, auth, projectId, body.network_id);
+  const net = await portNetwork(s, auth, projectId, body.network_id);
   const ip = fixedIp(net, body.fixed_ips);
   const store = portStore(s);
   if (ip && (await store.listProject(projectId, { network_id: [net.id] })).some((p) => p.fixed_ips.some((f) => f.ip_address === ip))) {

@@ -4,8 +4,8 @@
 // 'network'): a create reserves under the new record's id with one ETag-conditional write, so racing
 // creates cannot pass the limit together (Neutron's own reservations do the same); ports too, whoever
 // makes them (POST /ports, a server create's NICs, an interface attach), given back when a port record
-// goes (PortStore.remove); routers are records and counted as such; networks
-// and subnets Jacket does not make count 0. `openstack quota show` reads GET /v2.0/quotas/{project_id} (and
+// goes (PortStore.remove); routers, and the networks and subnets projects make (projectNetworks.ts),
+// are held the same way; the operator's catalog networks count for no project. `openstack quota show` reads GET /v2.0/quotas/{project_id} (and
 // /details with --usage).
 import type { RequestContext, Route } from '../http/router';
 import type { Services } from '../services';
@@ -18,6 +18,7 @@ import { portStore } from './ports';
 import { projectGroups } from './securityGroupStore';
 import { listFloatingIps } from './floatingIpStore';
 import { projectRouters } from './routerStore';
+import { listProjectNetworks } from './projectNetworkStore';
 
 /** neutron.conf [quotas] defaults (quota_network, quota_subnet, ...), in Neutron's key order. */
 export const NEUTRON_DEFAULTS = {
@@ -46,14 +47,30 @@ export async function networkQuota(s: Services, projectId: string): Promise<Limi
 
 /** The ledger's count of one project, from the records (first use, and the hourly repair). */
 async function countNetwork(s: Services, projectId: string): Promise<Counted> {
-  const [groups, fips, routers, ports] = await Promise.all([projectGroups(s, projectId), listFloatingIps(s, projectId), projectRouters(s, projectId), portStore(s).listProject(projectId)]);
-  const ids = new Set<string>([...fips.map((f) => f.id), ...routers.map((r) => r.id), ...ports.map((p) => p.id)]);
+  const [groups, fips, routers, ports, nets] = await Promise.all([
+    projectGroups(s, projectId),
+    listFloatingIps(s, projectId),
+    projectRouters(s, projectId),
+    portStore(s).listProject(projectId),
+    listProjectNetworks(s, { projectId, admin: false }),
+  ]);
+  const own = nets.filter((n) => n.project_id === projectId);
+  const subnets = own.flatMap((n) => n.subnets);
+  const ids = new Set<string>([...fips.map((f) => f.id), ...routers.map((r) => r.id), ...ports.map((p) => p.id), ...own.map((n) => n.id), ...subnets.map((x) => x.id)]);
   for (const g of groups) {
     ids.add(g.value.id);
     for (const r of g.value.rules) ids.add(r.id);
   }
   return {
-    used: { security_group: groups.length, security_group_rule: groups.reduce((a, g) => a + g.value.rules.length, 0), floatingip: fips.length, router: routers.length, port: ports.length },
+    used: {
+      security_group: groups.length,
+      security_group_rule: groups.reduce((a, g) => a + g.value.rules.length, 0),
+      floatingip: fips.length,
+      router: routers.length,
+      port: ports.length,
+      network: own.length,
+      subnet: subnets.length,
+    },
     ids,
   };
 }

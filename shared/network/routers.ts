@@ -11,7 +11,8 @@ import { json, noContent } from '../http/respond';
 import { isAdmin } from '../api/policy';
 import { isValidKey, odata } from '../store/tables';
 import { PK, routerRepo as repo, type RouterRecord } from './routerStore';
-import { networkCatalog } from './catalog';
+import { networkCatalog, parseCidr } from './catalog';
+import { listProjectNetworks } from './projectNetworkStore';
 import { asBool, asString, badRequest, listResponse, networkRoute, neutronError, neutronTime, ownerFor, resourceBody, selectFields, type Body, type CollectionSpec } from './common';
 import { networkLedger, reserveNetwork } from './quotas';
 
@@ -139,6 +140,25 @@ async function remove(ctx: RequestContext) {
   return noContent();
 }
 
+/**
+ * The subnets a router of `projectId` may join: the operator's (shared ones, the project's; admins any)
+ * and the project networks' (the project's own and shared ones; admins any).
+ */
+async function subnetsOf(ctx: RequestContext, projectId: string): Promise<{ subnet_id: string; network_id: string; cidr: string; external: boolean }[]> {
+  const admin = isAdmin(ctx.auth!);
+  const catalog = networkCatalog(ctx.services.config)
+    .networks.filter((n) => n.shared || n.project_id === projectId || admin)
+    .map((n) => ({ subnet_id: n.subnet.id, network_id: n.id, cidr: n.subnet.cidr, external: n['router:external'] }));
+  const own = (await listProjectNetworks(ctx.services, { projectId, admin })).flatMap((n) => n.subnets.map((x) => ({ subnet_id: x.id, network_id: n.id, cidr: x.cidr, external: false })));
+  return [...catalog, ...own];
+}
+
+function cidrsOverlap(a: string, b: string): boolean {
+  const x = parseCidr(a);
+  const y = parseCidr(b);
+  return !!x && !!y && x.v === y.v && x.network <= y.last && y.network <= x.last;
+}
+
 /** PUT /routers/{id}/add_router_interface {subnet_id} (a port_id names a server's NIC: not a router's). */
 async function addInterface(ctx: RequestContext) {
   const b = (ctx.body ?? {}) as Record<string, unknown>;
@@ -147,17 +167,25 @@ async function addInterface(ctx: RequestContext) {
   if (b.port_id !== undefined) throw badRequest('Bad router request: Azure has no router ports: add the interface by subnet_id.');
   if (typeof b.subnet_id !== 'string') throw badRequest('Bad router request: Either subnet_id or port_id must be specified.');
   const subnetId = b.subnet_id.toLowerCase();
-  const net = networkCatalog(ctx.services.config).networks.find((n) => n.subnet.id === subnetId && (n.shared || n.project_id === cur.project_id || isAdmin(ctx.auth!)));
+  const net = (await subnetsOf(ctx, cur.project_id)).find((n) => n.subnet_id === subnetId);
   if (!net) throw neutronError(404, 'SubnetNotFound', `Subnet ${b.subnet_id} could not be found.`);
-  if (net['router:external']) throw badRequest(`Bad router request: Router already has a port on subnet ${subnetId}.`);
+  if (net.external) throw badRequest(`Bad router request: Router already has a port on subnet ${subnetId}.`);
+  const all = await subnetsOf(ctx, cur.project_id);
   let added: { subnet_id: string; port_id: string } | undefined;
   const next = await repo(ctx.services).update(PK, cur.id, (r) => {
     if (r.interfaces.some((i) => i.subnet_id === subnetId)) throw badRequest(`Bad router request: Router already has a port on subnet ${subnetId}.`);
+    // Neutron's _check_for_dup_router_subnets: one router does not join two subnets that overlap.
+    for (const i of r.interfaces) {
+      const other = all.find((x) => x.subnet_id === i.subnet_id);
+      if (other && cidrsOverlap(other.cidr, net.cidr)) {
+        throw badRequest(`Bad router request: Cidr ${net.cidr} of subnet ${subnetId} overlaps with cidr ${other.cidr} of subnet ${other.subnet_id}.`);
+      }
+    }
     added = { subnet_id: subnetId, port_id: randomUUID() };
     return { ...r, interfaces: [...r.interfaces, added], updated_at: neutronTime() };
   });
   if (!next || !added) throw routerNotFound(cur.id);
-  return json({ id: cur.id, subnet_id: subnetId, subnet_ids: [subnetId], port_id: added.port_id, network_id: net.id, project_id: cur.project_id, tenant_id: cur.project_id });
+  return json({ id: cur.id, subnet_id: subnetId, subnet_ids: [subnetId], port_id: added.port_id, network_id: net.network_id, project_id: cur.project_id, tenant_id: cur.project_id });
 }
 
 async function removeInterface(ctx: RequestContext) {
@@ -171,8 +199,16 @@ async function removeInterface(ctx: RequestContext) {
     throw neutronError(404, 'RouterInterfaceNotFound', `Router ${cur.id} does not have an interface with id ${String(b.port_id)}`);
   }
   await repo(ctx.services).update(PK, cur.id, (r) => ({ ...r, interfaces: r.interfaces.filter((i) => i.port_id !== match.port_id), updated_at: neutronTime() }));
-  const net = networkCatalog(ctx.services.config).networks.find((n) => n.subnet.id === match.subnet_id);
-  return json({ id: cur.id, subnet_id: match.subnet_id, subnet_ids: [match.subnet_id], port_id: match.port_id, network_id: net?.id ?? null, project_id: cur.project_id, tenant_id: cur.project_id });
+  const net = (await subnetsOf(ctx, cur.project_id)).find((n) => n.subnet_id === match.subnet_id);
+  return json({
+    id: cur.id,
+    subnet_id: match.subnet_id,
+    subnet_ids: [match.subnet_id],
+    port_id: match.port_id,
+    network_id: net?.network_id ?? null,
+    project_id: cur.project_id,
+    tenant_id: cur.project_id,
+  });
 }
 
 export const routerRoutes: Route[] = [

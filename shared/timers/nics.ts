@@ -8,7 +8,8 @@
 // the number of servers, and a batch would read every server to answer them.
 // The same pass then sweeps the NSGs of deleted security groups (nsgs.ts), their application security
 // groups (asgs.ts: after the NSGs, whose rules may name them) and the public IPs of deleted floating IPs
-// (publicIps.ts): after the NICs, so what a NIC deleted in this pass held is seen unheld.
+// (publicIps.ts), and the virtual networks of deleted project networks (vnets.ts): after the NICs, so
+// what a NIC deleted in this pass held is seen unheld.
 import type { Services } from '../services';
 import type { InventoryItem } from '../azure/inventory';
 import { serverOwnsNic } from '../compute/ownership';
@@ -16,6 +17,7 @@ import { runSweep, type SweepReport, type Outcome } from './sweep';
 import { recheckAndDelete, UUID } from './arm';
 import { nsgSweepTarget } from './nsgs';
 import { asgSweepTarget } from './asgs';
+import { vnetSweepTarget } from './vnets';
 import { portNicName } from '../network/portService';
 import { portStore } from '../network/ports';
 import { publicIpSweepTarget } from './publicIps';
@@ -72,5 +74,6 @@ export function sweepNics(s: Services, now: Date = new Date()): Promise<SweepRep
     await run.over(s.azure.inventory.list('nsg'), nsgSweepTarget(s, NIC_SWEEP));
     await run.over(s.azure.inventory.list('asg'), asgSweepTarget(s, NIC_SWEEP));
     await run.over(s.azure.inventory.list('pip'), publicIpSweepTarget(s, NIC_SWEEP));
+    await run.over(s.azure.inventory.list('vnet'), vnetSweepTarget(s, NIC_SWEEP));
   });
 }

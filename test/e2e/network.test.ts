@@ -323,7 +323,17 @@ test('ports: the records the servers module writes, one per NIC, scoped to their
   );
 });
 
-test('write calls answer as Neutron does for a plugin without them; absent extensions are 404', async () => {
+test('with project networks off (JACKET_PROJECT_NETWORKS=false), network writes answer as Neutron does for a plugin without them; absent extensions are 404', async () => {
+  // The setting is read per request; this file's other tests read catalog networks only.
+  stack.cloud.services.config.azure.projectNetworks = false;
+  try {
+    await writesRefused();
+  } finally {
+    stack.cloud.services.config.azure.projectNetworks = true;
+  }
+});
+
+async function writesRefused() {
   const r = await stack.osc(['network', 'create', 'x'], alice);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /HttpException: 501.*create_network is not supported/);
@@ -348,7 +358,7 @@ test('write calls answer as Neutron does for a plugin without them; absent exten
     assert.equal(h.status, 404);
     assert.deepEqual(h.body.NeutronError, { type: 'HTTPNotFound', message: 'The resource could not be found.', detail: '' });
   }
-});
+}
 
 test('version document, v2.0 index and the extensions honoured', async () => {
   const v = await stack.http('GET', '/network');

@@ -289,6 +289,30 @@ describe('network resources through the real @azure/arm-network client', () => {
       subnets: [{ name: 'a', addressPrefix: '10.2.1.0/24' }],
     });
     assert.equal(v.subnets?.length, 1);
+    // Azure's range checks: a subnet outside the address space, or overlapping another, is refused.
+    await assert.rejects(
+      h.network.subnets.beginCreateOrUpdateAndWait(h.resourceGroup, 'vnet-2', 'out', { addressPrefix: '10.3.0.0/24' }),
+      (e: any) => e.statusCode === 400 && e.code === 'NetcfgSubnetRangeOutsideVnet',
+    );
+    await assert.rejects(
+      h.network.subnets.beginCreateOrUpdateAndWait(h.resourceGroup, 'vnet-2', 'over', { addressPrefix: '10.2.1.128/25' }),
+      (e: any) => e.statusCode === 400 && e.code === 'NetcfgSubnetRangesOverlap',
+    );
+    await assert.rejects(
+      h.network.virtualNetworks.beginCreateOrUpdateAndWait(h.resourceGroup, 'vnet-2', {
+        location: h.location,
+        addressSpace: { addressPrefixes: ['10.2.0.0/16'] },
+        subnets: [
+          { name: 'a', addressPrefix: '10.2.1.0/24' },
+          { name: 'c', addressPrefix: '10.2.0.0/23' },
+        ],
+      }),
+      (e: any) => e.statusCode === 400 && e.code === 'NetcfgSubnetRangesOverlap',
+    );
+    assert.deepEqual(
+      (await h.network.virtualNetworks.get(h.resourceGroup, 'vnet-2')).subnets?.map((x) => x.name),
+      ['a'],
+    );
     const s = await h.network.subnets.beginCreateOrUpdateAndWait(h.resourceGroup, 'vnet-2', 'b', { addressPrefix: '10.2.2.0/24', networkSecurityGroup: { id: h.nsgId } });
     assert.equal(s.networkSecurityGroup?.id, h.nsgId);
     await assert.rejects(h.network.subnets.beginDeleteAndWait(h.resourceGroup, 'jacket-vnet', 'default'), (e: any) => e.statusCode === 400 && e.code === 'InUseSubnetCannotBeDeleted');

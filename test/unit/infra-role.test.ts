@@ -116,6 +116,9 @@ export const ACTIONS: Record<string, string[]> = {
   'network.securityRules.delete': [`${N}/networkSecurityGroups/securityRules/delete`],
   'network.virtualNetworks.get': [`${N}/virtualNetworks/read`],
   'network.virtualNetworks.list': [`${N}/virtualNetworks/read`],
+  // Project networks: a virtual network per network, its subnets inline (so one PUT sets them all).
+  'network.virtualNetworks.createOrUpdate': [`${N}/virtualNetworks/write`],
+  'network.virtualNetworks.delete': [`${N}/virtualNetworks/delete`],
   'network.subnets.get': [`${N}/virtualNetworks/subnets/read`],
   'network.subnets.list': [`${N}/virtualNetworks/subnets/read`],
   'network.publicIPAddresses.get': [`${N}/publicIPAddresses/read`],

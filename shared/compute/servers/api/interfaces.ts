@@ -11,7 +11,8 @@ import { ApiError, badRequest, conflict, forbidden, notFound } from '../../../ht
 import { validateBody } from '../../../api/validation';
 import { computeRoute } from '../../common';
 import { startWork } from '../../../work/ledger';
-import { defaultNetworks, networkCatalog, type NetworkDef } from '../../../network/catalog';
+import { defaultNetworks, type NetworkDef } from '../../../network/catalog';
+import { allNetworks } from '../../../network/projectNetworkStore';
 import { portStore, type PortRecord } from '../../../network/ports';
 import { createPort, portNicName } from '../../../network/portService';
 import { isUuid } from '../../../network/common';
@@ -71,7 +72,7 @@ async function attach(ctx: RequestContext): Promise<ApiResponse> {
   checkInstanceState(srv, 'attach_interface', STATES);
   const s = ctx.services;
   const ports = portStore(s);
-  const networks = networkCatalog(s.config).networks;
+  const networks = await allNetworks(s, { projectId: srv.project_id, admin: false });
   let port: PortRecord;
   let made = false;
   if (b.port_id) {

@@ -17,7 +17,8 @@ import { getFlavor, visibleTo, vmSizeOf, type FlavorRecord } from '../../flavors
 import { checkAbsolute, commitServers, reserveInstances, rollbackServers } from '../../quotas/engine';
 import { availabilityZones, zoneByName, type AvailabilityZone } from '../../zones/api';
 import { imageStore, type ImageRecord } from '../../../image/model';
-import { defaultNetworks, ipv4ToInt, networkCatalog, parseCidr, type NetworkDef, type SecurityGroupDef } from '../../../network/catalog';
+import { defaultNetworks, ipv4ToInt, parseCidr, type NetworkDef, type SecurityGroupDef } from '../../../network/catalog';
+import { allNetworks } from '../../../network/projectNetworkStore';
 import { portStore, type PortRecord } from '../../../network/ports';
 import { usableSecurityGroups } from '../../../network/securityGroupStore';
 import { portNicName } from '../../../network/portService';
@@ -116,7 +117,8 @@ function checkFixedIp(net: NetworkDef, ip: string): void {
 
 async function resolveNetworks(ctx: RequestContext, requested: CreateServerBody['server']['networks'], maxCount: number): Promise<RequestedNic[]> {
   const projectId = projectOf(ctx);
-  const all = networkCatalog(ctx.services.config).networks;
+  // The operator's networks and the project networks the caller may use (shared/network/projectNetworkStore.ts).
+  const all = await allNetworks(ctx.services, { projectId, admin: isAdmin(ctx.auth!) });
   const usable = (n: NetworkDef) => n.shared || n.project_id === projectId || isAdmin(ctx.auth!);
   if (!requested || requested.length === 0) {
     const nets = defaultNetworks(all, projectId);

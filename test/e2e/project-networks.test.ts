@@ -1,0 +1,256 @@
+// Networks and subnets projects make (issue 13), end to end through the real `openstack` CLI: a network
+// is a record, its first subnet makes the virtual network net-<id> (checked with @azure/arm-network),
+// servers and ports go on it, routers join its subnets, deletes are refused while in use and then leave
+// nothing in Azure; Neutron's IPAM errors; quotas under racing creates; cross-project isolation; the
+// sweep removes a virtual network no record owns after two passes.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
+import { absentOnAzure, aliceAndBob, imageId, race, type ProjectUser } from '../support/fixtures';
+import { REFERENCE } from '../support/paths';
+import { sweepNics } from '../../shared/timers/nics';
+
+const RG = 'ops_resource_group';
+const SAMPLES = path.join(REFERENCE, 'openstack/neutron-v2-samples');
+let arm: ArmStack;
+let alice: ProjectUser, bob: ProjectUser;
+let tAlice: string, tBob: string, tAdmin: string;
+let image: string;
+
+const net = (token: string, method: string, p: string, body?: unknown) => arm.stack.http(method, `/network/v2.0${p}`, { token, body });
+
+/** Every field we return exists in Neutron's API reference sample with a compatible JSON type. */
+function assertNeutronShape(sample: string, key: string, body: Record<string, unknown>): void {
+  const doc = JSON.parse(readFileSync(path.join(SAMPLES, sample), 'utf8'));
+  const ref = Array.isArray(doc[key]) ? doc[key][0] : doc[key];
+  const ours = Array.isArray(body[key]) ? (body[key] as Record<string, unknown>[]) : [body[key] as Record<string, unknown>];
+  const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+  for (const item of ours) {
+    for (const [k, v] of Object.entries(item)) {
+      assert.ok(k in ref, `${key}.${k} is not a Neutron field (${sample})`);
+      assert.ok(kind(v) === kind(ref[k]) || kind(v) === 'null' || kind(ref[k]) === 'null', `${key}.${k}: ${kind(v)} where Neutron has ${kind(ref[k])}`);
+    }
+  }
+}
+
+before(async () => {
+  arm = await startArmStack({ asyncDelayMs: 0 });
+  ({ alice, bob, tAlice, tBob, tAdmin } = await aliceAndBob(arm.stack, ['pn-a', 'pnalice'], ['pn-b', 'pnbob']));
+  image = await imageId(arm.stack, tAlice);
+});
+after(() => arm?.stop());
+
+test('network create, subnet create (a virtual network in Azure), server and port on it, router interface and gateway, deletes refused in use then clean', async () => {
+  const n1 = await arm.stack.oscJson<{ id: string; status: string; shared: boolean; subnets: unknown }>(['network', 'create', 'n1'], alice);
+  assert.equal(n1.status, 'ACTIVE');
+  assert.equal(n1.shared, false);
+  // No subnet yet: no virtual network either (Azure needs an address space).
+  assert.ok(await absentOnAzure(arm.network.virtualNetworks.get(RG, `net-${n1.id}`)));
+  const s1 = await arm.stack.oscJson<{ id: string; cidr: string; gateway_ip: string; allocation_pools: unknown; network_id: string }>(
+    ['subnet', 'create', '--network', 'n1', '--subnet-range', '10.9.0.0/24', 's1'],
+    alice,
+  );
+  assert.equal(s1.cidr, '10.9.0.0/24');
+  assert.equal(s1.gateway_ip, '10.9.0.1');
+  const shownSubnet = await net(tAlice, 'GET', `/subnets/${s1.id}`);
+  assertNeutronShape('subnets/subnet-show-response.json', 'subnet', shownSubnet.body);
+  // Azure reserves the first four addresses and the last: the default pool lies between.
+  assert.deepEqual(shownSubnet.body.subnet.allocation_pools, [{ start: '10.9.0.4', end: '10.9.0.254' }]);
+  const vnet = await arm.network.virtualNetworks.get(RG, `net-${n1.id}`);
+  assert.deepEqual(vnet.addressSpace?.addressPrefixes, ['10.9.0.0/24']);
+  assert.deepEqual(
+    vnet.subnets?.map((x) => [x.name, x.addressPrefix]),
+    [[`subnet-${s1.id}`, '10.9.0.0/24']],
+  );
+  assert.equal(vnet.tags?.jacket, 'network');
+  assert.equal(vnet.tags?.['jacket-project-id'], alice.projectId);
+  const shown = await net(tAlice, 'GET', `/networks/${n1.id}`);
+  assertNeutronShape('networks/network-show-response.json', 'network', shown.body);
+  assert.deepEqual(shown.body.network.subnets, [s1.id]);
+  // A second subnet grows the address space; an overlapping one is Neutron's 400, Azure unchanged.
+  const s2 = (await net(tAlice, 'POST', '/subnets', { subnet: { network_id: n1.id, cidr: '10.9.1.0/24', ip_version: 4, name: 's2' } })).body.subnet;
+  assert.deepEqual((await arm.network.virtualNetworks.get(RG, `net-${n1.id}`)).addressSpace?.addressPrefixes, ['10.9.0.0/24', '10.9.1.0/24']);
+  const overlap = await net(tAlice, 'POST', '/subnets', { subnet: { network_id: n1.id, cidr: '10.9.0.128/25', ip_version: 4 } });
+  assert.equal(overlap.status, 400, overlap.text);
+  assert.equal(overlap.body.NeutronError.message, `Invalid input for operation: Requested subnet with cidr: 10.9.0.128/25 for network: ${n1.id} overlaps with another subnet.`);
+  assert.equal((await arm.network.virtualNetworks.get(RG, `net-${n1.id}`)).subnets?.length, 2);
+  assert.equal((await net(tAlice, 'DELETE', `/subnets/${s2.id}`)).status, 204);
+  assert.deepEqual((await arm.network.virtualNetworks.get(RG, `net-${n1.id}`)).addressSpace?.addressPrefixes, ['10.9.0.0/24']);
+
+  // A server and a port on it, addresses from its pool.
+  const srv = await arm.stack.oscJson<{ id: string }>(['server', 'create', '--flavor', '3', '--image', image, '--network', 'n1', 'on-n1'], alice);
+  await waitFor('server ACTIVE', async () => ((await arm.stack.http('GET', `/compute/v2.1/servers/${srv.id}`, { token: tAlice })).body.server?.status === 'ACTIVE' ? true : undefined), 120000);
+  const server = (await arm.stack.http('GET', `/compute/v2.1/servers/${srv.id}`, { token: tAlice })).body.server;
+  assert.deepEqual(
+    server.addresses.n1.map((a: { addr: string }) => a.addr),
+    ['10.9.0.4'],
+  );
+  const port = await arm.stack.oscJson<{ id: string }>(['port', 'create', '--network', 'n1', '--fixed-ip', 'ip-address=10.9.0.20', 'p1'], alice);
+  const nic = await arm.network.networkInterfaces.get(RG, `port-${port.id}`);
+  assert.equal(nic.ipConfigurations?.[0].subnet?.id?.toLowerCase(), vnet.subnets?.[0].id?.toLowerCase());
+  assert.equal(nic.ipConfigurations?.[0].privateIPAddress, '10.9.0.20');
+  const outside = await net(tAlice, 'POST', '/ports', { port: { network_id: n1.id, fixed_ips: [{ ip_address: '10.9.0.2' }] } });
+  assert.equal(outside.status, 400, outside.text);
+  // A floating IP on the port.
+  const fip = await arm.stack.oscJson<{ id: string; floating_ip_address: string }>(['floating', 'ip', 'create', '--port', port.id, 'public'], alice);
+  assert.ok((await arm.network.networkInterfaces.get(RG, `port-${port.id}`)).ipConfigurations?.[0].publicIPAddress?.id);
+
+  // A router joining the subnet, with the external gateway.
+  await arm.stack.oscOk(['router', 'create', 'r1'], alice);
+  await arm.stack.oscOk(['router', 'add', 'subnet', 'r1', 's1'], alice);
+  await arm.stack.oscOk(['router', 'set', '--external-gateway', 'public', 'r1'], alice);
+  const r1 = await arm.stack.oscJson<{ interfaces_info: { subnet_id: string }[] | string; external_gateway_info: unknown }>(['router', 'show', 'r1'], alice);
+  assert.match(JSON.stringify(r1.external_gateway_info), /network_id/);
+  const twice = await arm.stack.osc(['router', 'add', 'subnet', 'r1', 's1'], alice);
+  assert.notEqual(twice.code, 0);
+
+  // In use: the network (ports) and the subnet (ports, the router's interface) are 409, Azure unchanged.
+  const inUse = await arm.stack.osc(['network', 'delete', 'n1'], alice);
+  assert.notEqual(inUse.code, 0);
+  assert.match(inUse.stderr, /There are one or more ports still in use on the network/);
+  const h = await net(tAlice, 'DELETE', `/networks/${n1.id}`);
+  assert.equal(h.status, 409);
+  assert.equal(h.body.NeutronError.type, 'NetworkInUse');
+  const sIn = await net(tAlice, 'DELETE', `/subnets/${s1.id}`);
+  assert.equal(sIn.status, 409);
+  assert.equal(sIn.body.NeutronError.type, 'SubnetInUse');
+  assert.ok(await arm.network.virtualNetworks.get(RG, `net-${n1.id}`));
+
+  await arm.stack.oscOk(['floating', 'ip', 'delete', fip.id], alice);
+  await arm.stack.oscOk(['server', 'delete', '--wait', srv.id], alice);
+  await arm.stack.oscOk(['port', 'delete', port.id], alice);
+  // The router's interface still holds the subnet.
+  assert.equal((await net(tAlice, 'DELETE', `/networks/${n1.id}`)).status, 409);
+  await arm.stack.oscOk(['router', 'remove', 'subnet', 'r1', 's1'], alice);
+  await arm.stack.oscOk(['router', 'delete', 'r1'], alice);
+  await arm.stack.oscOk(['network', 'delete', 'n1'], alice);
+  assert.ok(await absentOnAzure(arm.network.virtualNetworks.get(RG, `net-${n1.id}`)));
+  assert.equal((await net(tAlice, 'GET', `/networks/${n1.id}`)).status, 404);
+  assert.equal((await net(tAlice, 'GET', `/subnets/${s1.id}`)).status, 404);
+  const usage = (await net(tAlice, 'GET', `/quotas/${alice.projectId}/details`)).body.quota;
+  assert.deepEqual([usage.network.used, usage.subnet.used, usage.router.used], [0, 0, 0]);
+});
+
+test("IPAM: Neutron's errors for a bad CIDR, pools, gateway and IPv6; nothing made", async () => {
+  const n = (await net(tAlice, 'POST', '/networks', { network: { name: 'ipam' } })).body.network;
+  const bad = async (subnet: Record<string, unknown>, status: number, message: string | RegExp) => {
+    const r = await net(tAlice, 'POST', '/subnets', { subnet: { network_id: n.id, ip_version: 4, ...subnet } });
+    assert.equal(r.status, status, r.text);
+    if (typeof message === 'string') assert.equal(r.body.NeutronError.message, message);
+    else assert.match(r.body.NeutronError.message, message);
+  };
+  await bad({ cidr: '10.9.0.0/33' }, 400, "Invalid input for cidr. Reason: '10.9.0.0/33' is not a valid IP subnet.");
+  await bad({ cidr: '10.9.0.1/24' }, 400, "Invalid input for cidr. Reason: '10.9.0.1/24' isn't a recommended IP subnet. '10.9.0.0/24' is recommended.");
+  await bad({ cidr: '10.9.0.0/30' }, 400, /smallest subnet is a \/29/);
+  await bad({ cidr: 'fd00::/64', ip_version: 6 }, 400, /IPv6 subnets are not supported/);
+  await bad({ cidr: '10.9.0.0/24', allocation_pools: [{ start: '10.9.0.2', end: '10.9.0.20' }] }, 400, /includes addresses Azure reserves/);
+  await bad({ cidr: '10.9.0.0/24', allocation_pools: [{ start: '10.9.0.10', end: '10.9.1.20' }] }, 400, 'The allocation pool 10.9.0.10-10.9.1.20 spans beyond the subnet cidr 10.9.0.0/24.');
+  await bad(
+    {
+      cidr: '10.9.0.0/24',
+      allocation_pools: [
+        { start: '10.9.0.10', end: '10.9.0.20' },
+        { start: '10.9.0.15', end: '10.9.0.30' },
+      ],
+    },
+    409,
+    'Found overlapping allocation pools: 10.9.0.10-10.9.0.20 and 10.9.0.15-10.9.0.30 for subnet 10.9.0.0/24.',
+  );
+  await bad({ cidr: '10.9.0.0/24', gateway_ip: '10.9.0.9' }, 400, /always its first host address 10\.9\.0\.1/);
+  await bad({ cidr: '10.9.0.0/24', dns_nameservers: ['8.8.8.8'] }, 400, /dns_nameservers cannot be set/);
+  const cli = await arm.stack.osc(['subnet', 'create', '--network', n.id, '--subnet-range', '10.9.0.0/33', 'x'], alice);
+  assert.notEqual(cli.code, 0);
+  assert.match(cli.stderr, /is not a valid IP subnet/);
+  assert.deepEqual((await net(tAlice, 'GET', `/networks/${n.id}`)).body.network.subnets, []);
+  assert.ok(await absentOnAzure(arm.network.virtualNetworks.get(RG, `net-${n.id}`)));
+  // Chosen pools are kept; two networks may use the same CIDR (two virtual networks).
+  const s = (await net(tAlice, 'POST', '/subnets', { subnet: { network_id: n.id, ip_version: 4, cidr: '10.9.0.0/24', allocation_pools: [{ start: '10.9.0.100', end: '10.9.0.110' }] } })).body.subnet;
+  assert.deepEqual(s.allocation_pools, [{ start: '10.9.0.100', end: '10.9.0.110' }]);
+  const port = (await net(tAlice, 'POST', '/ports', { port: { network_id: n.id } })).body.port;
+  assert.equal(port.fixed_ips[0].subnet_id, s.id);
+  assert.equal((await net(tAlice, 'DELETE', `/ports/${port.id}`)).status, 204);
+  assert.equal((await net(tAlice, 'DELETE', `/networks/${n.id}`)).status, 204);
+  // Admin-only attributes: Neutron's attribute policy.
+  const shared = await net(tAlice, 'POST', '/networks', { network: { name: 'x', shared: true } });
+  assert.equal(shared.status, 403);
+  assert.deepEqual(shared.body.NeutronError, { type: 'PolicyNotAuthorized', message: '(rule:create_network and rule:create_network:shared) is disallowed by policy', detail: '' });
+});
+
+test('another project neither sees nor changes a network; a shared one it sees but cannot change', async () => {
+  const n = (await net(tAlice, 'POST', '/networks', { network: { name: 'alice-only' } })).body.network;
+  const s = (await net(tAlice, 'POST', '/subnets', { subnet: { network_id: n.id, ip_version: 4, cidr: '192.168.5.0/24' } })).body.subnet;
+  const show = await arm.stack.osc(['network', 'show', 'alice-only'], bob);
+  assert.notEqual(show.code, 0);
+  assert.equal((await net(tBob, 'GET', `/networks/${n.id}`)).status, 404);
+  assert.equal((await net(tBob, 'GET', `/subnets/${s.id}`)).status, 404);
+  assert.ok(!(await net(tBob, 'GET', '/subnets')).body.subnets.some((x: { id: string }) => x.id === s.id));
+  const del = await net(tBob, 'DELETE', `/networks/${n.id}`);
+  assert.equal(del.status, 404);
+  assert.equal(del.body.NeutronError.type, 'NetworkNotFound');
+  assert.equal((await net(tBob, 'DELETE', `/subnets/${s.id}`)).status, 404);
+  assert.equal((await net(tBob, 'POST', '/subnets', { subnet: { network_id: n.id, ip_version: 4, cidr: '10.1.0.0/24' } })).status, 404);
+  assert.equal((await net(tBob, 'POST', '/ports', { port: { network_id: n.id } })).status, 404);
+  // Admins see it; making it shared (admin) shows it to bob, who still cannot change it.
+  assert.equal((await net(tAdmin, 'GET', `/networks/${n.id}`)).status, 200);
+  assert.equal((await net(tAdmin, 'PUT', `/networks/${n.id}`, { network: { shared: true } })).body.network.shared, true);
+  assert.equal((await net(tBob, 'GET', `/networks/${n.id}`)).status, 200);
+  const refused = await net(tBob, 'DELETE', `/networks/${n.id}`);
+  assert.equal(refused.status, 403);
+  assert.equal(refused.body.NeutronError.message, 'rule:delete_network is disallowed by policy');
+  assert.ok(await arm.network.virtualNetworks.get(RG, `net-${n.id}`));
+  assert.equal((await net(tAlice, 'DELETE', `/networks/${n.id}`)).status, 204);
+});
+
+test('network and subnet quotas hold under racing creates and show in quota show', async () => {
+  const carol = await arm.stack.makeProjectUser('pn-q', 'pncarol');
+  const tCarol = await arm.stack.token(carol);
+  assert.equal((await net(tAdmin, 'PUT', `/quotas/${carol.projectId}`, { quota: { network: 2, subnet: 2 } })).status, 200);
+  const made = await race(5, (i) => net(tCarol, 'POST', '/networks', { network: { name: `q${i}` } }));
+  assert.deepEqual(made.map((r) => r.status).sort(), [201, 201, 409, 409, 409]);
+  const over = made.find((r) => r.status === 409)!;
+  assert.deepEqual(over.body.NeutronError, { type: 'OverQuota', message: "Quota exceeded for resources: ['network'].", detail: '' });
+  const netId = made.find((r) => r.status === 201)!.body.network.id;
+  const subnets = await race(4, (i) => net(tCarol, 'POST', '/subnets', { subnet: { network_id: netId, ip_version: 4, cidr: `10.20.${i}.0/24` } }));
+  assert.deepEqual(subnets.map((r) => r.status).sort(), [201, 201, 409, 409]);
+  // Azure has exactly the two subnets the record has.
+  assert.equal((await arm.network.virtualNetworks.get(RG, `net-${netId}`)).subnets?.length, 2);
+  const rows = await arm.stack.oscJson<{ Resource: string; Limit: number; 'In Use': number }[]>(['quota', 'show', '--usage', '--network'], carol);
+  for (const k of ['networks', 'subnets']) {
+    const row = rows.find((x) => x.Resource === k);
+    assert.deepEqual([row?.Limit, row?.['In Use']], [2, 2], JSON.stringify(rows));
+  }
+  const details = (await net(tCarol, 'GET', `/quotas/${carol.projectId}/details`)).body.quota;
+  assert.deepEqual([details.network.used, details.subnet.used], [2, 2]);
+  const cli = await arm.stack.osc(['network', 'create', 'q9'], carol);
+  assert.notEqual(cli.code, 0);
+  assert.match(cli.stderr, /Quota exceeded for resources: \['network'\]/);
+});
+
+test('the network sweep deletes a Jacket virtual network no record owns after two passes, never the operator’s', async () => {
+  const s = arm.stack.cloud.services;
+  const live = (await net(tAlice, 'POST', '/networks', { network: { name: 'live' } })).body.network;
+  await net(tAlice, 'POST', '/subnets', { subnet: { network_id: live.id, ip_version: 4, cidr: '10.30.0.0/24' } });
+  const orphan = randomUUID();
+  await arm.network.virtualNetworks.beginCreateOrUpdateAndWait(
+    RG,
+    `net-${orphan}`,
+    {
+      location: arm.emu.location,
+      tags: { jacket: 'network', 'jacket-network-id': orphan, 'jacket-project-id': alice.projectId },
+      addressSpace: { addressPrefixes: ['10.31.0.0/24'] },
+      subnets: [{ name: 'x', addressPrefix: '10.31.0.0/24' }],
+    },
+    { updateIntervalInMs: 50 },
+  );
+  const first = await sweepNics(s);
+  assert.ok(!first.deletedNames.includes(`net-${orphan}`));
+  const second = await sweepNics(s);
+  assert.ok(second.deletedNames.includes(`net-${orphan}`), JSON.stringify(second));
+  assert.ok(!second.deletedNames.includes(`net-${live.id}`));
+  assert.ok(await arm.network.virtualNetworks.get(RG, `net-${live.id}`));
+  assert.ok(await arm.network.virtualNetworks.get(RG, 'jacket-vnet'));
+  assert.ok(await absentOnAzure(arm.network.virtualNetworks.get(RG, `net-${orphan}`)));
+});
