@@ -55,12 +55,12 @@ export class PortStore {
   /**
    * Binds a port the user made to a server (Nova's port binding), under the record's ETag: of two
    * servers racing for one port exactly one gets it; the other gets Nova's 409. Idempotent for the
-   * same server.
+   * same server. A router's interface (routers.ts) binds with its router's id, ACTIVE at once.
    */
-  async bind(projectId: string, id: string, serverId: string, deviceOwner: string): Promise<PortRecord> {
+  async bind(projectId: string, id: string, serverId: string, deviceOwner: string, status: PortRecord['status'] = 'BUILD'): Promise<PortRecord> {
     const next = await this.repo().update(projectId, id, (p) => {
       if (p.device_id && p.device_id !== serverId) throw conflict(`Port ${id} is still in use.`);
-      return { ...p, device_id: serverId, device_owner: deviceOwner, status: 'BUILD', updated_at: neutronTime() };
+      return { ...p, device_id: serverId, device_owner: deviceOwner, status, updated_at: neutronTime() };
     });
     if (!next) throw httpBadRequest(`Port ${id} could not be found.`);
     return next.value;

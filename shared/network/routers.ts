@@ -13,9 +13,13 @@ import { isValidKey, odata } from '../store/tables';
 import { PK, routerRepo as repo, type RouterRecord } from './routerStore';
 import { networkCatalog, parseCidr } from './catalog';
 import { listProjectNetworks } from './projectNetworkStore';
-import { asBool, asString, badRequest, listResponse, networkRoute, neutronError, neutronTime, ownerFor, resourceBody, selectFields, type Body, type CollectionSpec } from './common';
+import { portStore } from './ports';
+import { deletePort } from './portService';
+import { asBool, asString, badRequest, isUuid, listResponse, networkRoute, neutronError, neutronTime, ownerFor, resourceBody, selectFields, type Body, type CollectionSpec } from './common';
 import { networkLedger, reserveNetwork } from './quotas';
 
+/** Neutron's device_owner of a router's interface port. */
+const ROUTER_INTERFACE = 'network:router_interface';
 const routerNotFound = (id: string) => neutronError(404, 'RouterNotFound', `Router ${id} could not be found`);
 
 function routerBody(r: RouterRecord): Body {
@@ -164,11 +168,21 @@ async function addInterface(ctx: RequestContext) {
   const b = (ctx.body ?? {}) as Record<string, unknown>;
   if (typeof b !== 'object' || Array.isArray(b)) throw badRequest('Resource body required');
   const cur = await own(ctx, ctx.params.router_id);
-  if (b.port_id !== undefined) throw badRequest('Bad router request: Azure has no router ports: add the interface by subnet_id.');
+  if (b.port_id !== undefined && b.subnet_id !== undefined) throw badRequest('Bad router request: Cannot specify both subnet-id and port-id.');
+  if (b.port_id !== undefined) return addPortInterface(ctx, cur, b.port_id);
   if (typeof b.subnet_id !== 'string') throw badRequest('Bad router request: Either subnet_id or port_id must be specified.');
   const subnetId = b.subnet_id.toLowerCase();
   const net = (await subnetsOf(ctx, cur.project_id)).find((n) => n.subnet_id === subnetId);
   if (!net) throw neutronError(404, 'SubnetNotFound', `Subnet ${b.subnet_id} could not be found.`);
+  const added = await recordInterface(ctx, cur, net, randomUUID());
+  return json({ id: cur.id, subnet_id: subnetId, subnet_ids: [subnetId], port_id: added.port_id, network_id: net.network_id, project_id: cur.project_id, tenant_id: cur.project_id });
+}
+
+type JoinableSubnet = Awaited<ReturnType<typeof subnetsOf>>[number];
+
+/** The interface in the router's record, under its ETag, with Neutron's checks against the others. */
+async function recordInterface(ctx: RequestContext, cur: RouterRecord, net: JoinableSubnet, portId: string): Promise<{ subnet_id: string; port_id: string }> {
+  const subnetId = net.subnet_id;
   if (net.external) throw badRequest(`Bad router request: Router already has a port on subnet ${subnetId}.`);
   const all = await subnetsOf(ctx, cur.project_id);
   let added: { subnet_id: string; port_id: string } | undefined;
@@ -181,11 +195,39 @@ async function addInterface(ctx: RequestContext) {
         throw badRequest(`Bad router request: Cidr ${net.cidr} of subnet ${subnetId} overlaps with cidr ${other.cidr} of subnet ${other.subnet_id}.`);
       }
     }
-    added = { subnet_id: subnetId, port_id: randomUUID() };
+    added = { subnet_id: subnetId, port_id: portId };
     return { ...r, interfaces: [...r.interfaces, added], updated_at: neutronTime() };
   });
   if (!next || !added) throw routerNotFound(cur.id);
-  return json({ id: cur.id, subnet_id: subnetId, subnet_ids: [subnetId], port_id: added.port_id, network_id: net.network_id, project_id: cur.project_id, tenant_id: cur.project_id });
+  return added;
+}
+
+/**
+ * add_router_interface {port_id}: a port the router's project made, with no device, becomes the
+ * router's interface on its subnet (device_owner network:router_interface, as Neutron sets it). On
+ * Azure it stays an unattached NIC: Azure routes without router ports, so nothing else is made.
+ */
+async function addPortInterface(ctx: RequestContext, cur: RouterRecord, rawPortId: unknown) {
+  if (!isUuid(rawPortId)) throw badRequest(`Invalid input for port_id. Reason: '${String(rawPortId)}' is not a valid UUID.`);
+  const s = ctx.services;
+  const port = await portStore(s).get(cur.project_id, rawPortId.toLowerCase());
+  if (!port) throw neutronError(404, 'PortNotFound', `Port ${rawPortId} could not be found.`);
+  if (port.device_id || !port.user_made) {
+    throw neutronError(409, 'PortInUse', `Unable to complete operation on port ${port.id} for network ${port.network_id}. Port already has an attached device ${port.device_id}.`);
+  }
+  const subnetId = port.fixed_ips[0]?.subnet_id;
+  if (!subnetId) throw badRequest('Bad router request: Router port must have at least one fixed IP.');
+  const net = (await subnetsOf(ctx, cur.project_id)).find((n) => n.subnet_id === subnetId);
+  if (!net) throw neutronError(404, 'SubnetNotFound', `Subnet ${subnetId} could not be found.`);
+  // The port first (of two routers racing for it one wins), then the router's record; undone if refused.
+  await portStore(s).bind(cur.project_id, port.id, cur.id, ROUTER_INTERFACE, 'ACTIVE');
+  try {
+    await recordInterface(ctx, cur, net, port.id);
+  } catch (e) {
+    await portStore(s).unbind(cur.project_id, port.id, cur.id);
+    throw e;
+  }
+  return json({ id: cur.id, subnet_id: subnetId, subnet_ids: [subnetId], port_id: port.id, network_id: net.network_id, project_id: cur.project_id, tenant_id: cur.project_id });
 }
 
 async function removeInterface(ctx: RequestContext) {
@@ -199,6 +241,12 @@ async function removeInterface(ctx: RequestContext) {
     throw neutronError(404, 'RouterInterfaceNotFound', `Router ${cur.id} does not have an interface with id ${String(b.port_id)}`);
   }
   await repo(ctx.services).update(PK, cur.id, (r) => ({ ...r, interfaces: r.interfaces.filter((i) => i.port_id !== match.port_id), updated_at: neutronTime() }));
+  // Neutron deletes the router's port with its interface, also one the project made and added.
+  const port = await portStore(ctx.services).get(cur.project_id, match.port_id);
+  if (port && port.device_id === cur.id && port.device_owner === ROUTER_INTERFACE) {
+    await portStore(ctx.services).unbind(cur.project_id, port.id, cur.id);
+    await deletePort(ctx.services, { ...port, device_id: '', device_owner: '' });
+  }
   const net = (await subnetsOf(ctx, cur.project_id)).find((n) => n.subnet_id === match.subnet_id);
   return json({
     id: cur.id,

@@ -95,7 +95,7 @@ test('no route answers 5xx to odd ids or malformed bodies, and nothing changes',
   let sent = 0;
   const record = (what: string, r: { status: number; text: string }) => {
     sent++;
-    // 501 is the documented answer of an API Jacket does not serve yet (Neutron's writes, issue 13).
+    // 501 is the documented answer of an API Jacket does not serve (e.g. changes to the operator's catalog networks).
     if (r.status >= 500 && r.status !== 501) failures.push(`${what} → ${r.status} ${r.text.slice(0, 200)}`);
   };
   for (const route of routes) {

@@ -204,6 +204,43 @@ test('another project neither sees nor changes a network; a shared one it sees b
   assert.equal((await net(tAlice, 'DELETE', `/networks/${n.id}`)).status, 204);
 });
 
+test('router interfaces by port: the port becomes the router’s (device network:router_interface), removing the interface deletes it; Neutron’s checks', async () => {
+  const n = (await net(tAlice, 'POST', '/networks', { network: { name: 'rp' } })).body.network;
+  const s = (await net(tAlice, 'POST', '/subnets', { subnet: { network_id: n.id, ip_version: 4, cidr: '10.40.0.0/24' } })).body.subnet;
+  const port = (await net(tAlice, 'POST', '/ports', { port: { network_id: n.id, fixed_ips: [{ ip_address: '10.40.0.9' }] } })).body.port;
+  const r = await arm.stack.oscJson<{ id: string }>(['router', 'create', 'rp1'], alice);
+  const both = await net(tAlice, 'PUT', `/routers/${r.id}/add_router_interface`, { subnet_id: s.id, port_id: port.id });
+  assert.equal(both.status, 400);
+  assert.equal(both.body.NeutronError.message, 'Bad router request: Cannot specify both subnet-id and port-id.');
+  assert.equal((await net(tAlice, 'PUT', `/routers/${r.id}/add_router_interface`, { port_id: randomUUID() })).body.NeutronError.type, 'PortNotFound');
+  await arm.stack.oscOk(['router', 'add', 'port', 'rp1', port.id], alice);
+  const bound = (await net(tAlice, 'GET', `/ports/${port.id}`)).body.port;
+  assert.deepEqual([bound.device_id, bound.device_owner, bound.status], [r.id, 'network:router_interface', 'ACTIVE']);
+  const shown = (await net(tAlice, 'GET', `/routers/${r.id}`)).body.router;
+  assert.equal(shown.id, r.id);
+  // The same subnet again (by subnet) is Neutron's 400; a second router cannot take the port.
+  const again = await net(tAlice, 'PUT', `/routers/${r.id}/add_router_interface`, { subnet_id: s.id });
+  assert.equal(again.status, 400);
+  const r2 = (await net(tAlice, 'POST', '/routers', { router: { name: 'rp2' } })).body.router;
+  const taken = await net(tAlice, 'PUT', `/routers/${r2.id}/add_router_interface`, { port_id: port.id });
+  assert.equal(taken.status, 409, taken.text);
+  assert.equal(taken.body.NeutronError.type, 'PortInUse');
+  // In use by the router: the subnet and the network stay.
+  assert.equal((await net(tAlice, 'DELETE', `/subnets/${s.id}`)).status, 409);
+  assert.equal((await net(tAlice, 'DELETE', `/networks/${n.id}`)).status, 409);
+  // Bob cannot add his router to alice's subnet or port.
+  const rb = (await net(tBob, 'POST', '/routers', { router: { name: 'rb' } })).body.router;
+  assert.equal((await net(tBob, 'PUT', `/routers/${rb.id}/add_router_interface`, { subnet_id: s.id })).status, 404);
+  assert.equal((await net(tBob, 'PUT', `/routers/${rb.id}/add_router_interface`, { port_id: port.id })).status, 404);
+  await arm.stack.oscOk(['router', 'remove', 'port', 'rp1', port.id], alice);
+  // Neutron deletes the router's port with the interface: the record and its NIC.
+  assert.equal((await net(tAlice, 'GET', `/ports/${port.id}`)).status, 404);
+  assert.ok(await absentOnAzure(arm.network.networkInterfaces.get(RG, `port-${port.id}`)));
+  for (const id of [r.id, r2.id]) assert.equal((await net(tAlice, 'DELETE', `/routers/${id}`)).status, 204);
+  assert.equal((await net(tBob, 'DELETE', `/routers/${rb.id}`)).status, 204);
+  assert.equal((await net(tAlice, 'DELETE', `/networks/${n.id}`)).status, 204);
+});
+
 test('network and subnet quotas hold under racing creates and show in quota show', async () => {
   const carol = await arm.stack.makeProjectUser('pn-q', 'pncarol');
   const tCarol = await arm.stack.token(carol);
