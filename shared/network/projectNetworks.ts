@@ -33,7 +33,7 @@ import { formatIp, ipv4ToInt, parseCidr } from './catalog';
 import { badRequest, isUuid, neutronError, neutronTime } from './common';
 import { portStore } from './ports';
 import { networkLedger, reserveNetwork } from './quotas';
-import { projectRouters } from './routerStore';
+import { PK as ROUTERS, routerRepo } from './routerStore';
 import { azureSubnetNameOf, listProjectNetworks, PK, projectNetworkRepo as repo, vnetNameOf, vnetTags, type ProjectNetworkRecord, type ProjectSubnet } from './projectNetworkStore';
 
 export const networkNotFound = (id: string) => neutronError(404, 'NetworkNotFound', `Network ${id} could not be found.`);
@@ -73,10 +73,15 @@ function checkAdminAttributes(auth: AuthContext, action: 'create_network' | 'upd
 
 const NETWORK_CREATE = ['name', 'description', 'admin_state_up', 'shared', 'router:external', 'mtu', 'port_security_enabled', 'project_id', 'tenant_id', 'availability_zone_hints'];
 
-function checkNetworkBody(body: Body, allowed: string[]): void {
+/**
+ * The body as Neutron's API layer checks it (attributes and types), then its attribute policies, then
+ * what the "plugin" refuses (the order of Neutron's request handling).
+ */
+function checkNetworkBody(auth: AuthContext, action: 'create_network' | 'update_network', body: Body, allowed: string[]): void {
   checkKeys(body, allowed);
   checkStrings(body, ['name', 'description']);
   for (const k of ['admin_state_up', 'shared', 'router:external', 'port_security_enabled']) checkBool(body, k);
+  checkAdminAttributes(auth, action, body);
   // What an Azure virtual network cannot be, refused rather than shown and not honoured.
   if (body.admin_state_up === false) throw badRequest('Azure has no administratively-down virtual network: admin_state_up cannot be false.');
   if (body.port_security_enabled === false) throw badRequest('Azure filters every NIC through its network security group rules: port_security_enabled cannot be false.');
@@ -91,8 +96,7 @@ function checkNetworkBody(body: Body, allowed: string[]): void {
 
 /** POST /networks: the record only (its virtual network comes with its first subnet). */
 export async function createNetwork(s: Services, auth: AuthContext, projectId: string, body: Body): Promise<ProjectNetworkRecord> {
-  checkNetworkBody(body, NETWORK_CREATE);
-  checkAdminAttributes(auth, 'create_network', body);
+  checkNetworkBody(auth, 'create_network', body, NETWORK_CREATE);
   const id = randomUUID();
   await reserveNetwork(s, projectId, id, { network: 1 });
   const t = neutronTime();
@@ -137,9 +141,15 @@ export async function getProjectNetwork(s: Services, id: string): Promise<Projec
 
 /** PUT /networks/{id}: name, description, shared (admin). */
 export async function updateNetwork(s: Services, auth: AuthContext, id: string, body: Body): Promise<ProjectNetworkRecord> {
-  checkNetworkBody(body, ['name', 'description', 'admin_state_up', 'shared', 'router:external', 'mtu', 'port_security_enabled']);
-  checkAdminAttributes(auth, 'update_network', body);
+  checkNetworkBody(auth, 'update_network', body, ['name', 'description', 'admin_state_up', 'shared', 'router:external', 'mtu', 'port_security_enabled']);
   const cur = await changeable(s, auth, id, 'update_network');
+  // Neutron's InvalidSharedSetting: a network other projects have ports on stays shared.
+  if (body.shared === false && cur.shared) {
+    const ports = await portStore(s).listAll({ network_id: [cur.id] }, 1000);
+    if (ports.some((p) => p.project_id !== cur.project_id)) {
+      throw neutronError(409, 'InvalidSharedSetting', `Unable to reconfigure sharing settings for network ${cur.id}. Multiple tenants are using it.`);
+    }
+  }
   const next = await repo(s).update(PK, cur.id, (n) => ({
     ...n,
     ...(body.name !== undefined ? { name: body.name as string } : {}),
@@ -151,10 +161,12 @@ export async function updateNetwork(s: Services, auth: AuthContext, id: string, 
   return next.value;
 }
 
-/** A router interface on any of `subnetIds` (routers of the network's project; admins' routers are the project's too). */
-async function routerOn(s: Services, projectIds: string[], subnetIds: string[]): Promise<boolean> {
-  const routers = (await Promise.all([...new Set(projectIds)].map((p) => projectRouters(s, p)))).flat();
-  return routers.some((r) => r.interfaces.some((i) => subnetIds.includes(i.subnet_id)));
+/**
+ * A router interface on any of `subnetIds`: every project's routers (one partition), since another
+ * project's router may join a shared network's subnet.
+ */
+async function routerOn(s: Services, subnetIds: string[]): Promise<boolean> {
+  return (await routerRepo(s).list(ROUTERS)).some((r) => r.value.interfaces.some((i) => subnetIds.includes(i.subnet_id)));
 }
 
 /**
@@ -189,7 +201,6 @@ export async function deleteNetwork(s: Services, auth: AuthContext, id: string):
   if (
     await routerOn(
       s,
-      [cur.project_id, auth.projectId ?? ''],
       cur.subnets.map((x) => x.id),
     )
   )
@@ -417,7 +428,7 @@ export async function deleteSubnet(s: Services, auth: AuthContext, id: string): 
   const { network, subnet } = await changeableSubnet(s, auth, id, 'delete_subnet');
   const ports = await portStore(s).listAll({ network_id: [network.id] }, 1000);
   if (ports.some((p) => p.fixed_ips.some((f) => f.subnet_id === subnet.id))) throw subnetInUse(subnet.id);
-  if (await routerOn(s, [network.project_id, auth.projectId ?? ''], [subnet.id])) throw subnetInUse(subnet.id);
+  if (await routerOn(s, [subnet.id])) throw subnetInUse(subnet.id);
   const mark = (state: ProjectSubnet['state']) => (n: ProjectNetworkRecord) => ({ ...n, subnets: n.subnets.map((x) => (x.id === subnet.id ? { ...x, state } : x)) });
   await repo(s).update(PK, network.id, mark('deleting'));
   try {

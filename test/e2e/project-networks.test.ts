@@ -201,7 +201,51 @@ test('another project neither sees nor changes a network; a shared one it sees b
   assert.equal(refused.status, 403);
   assert.equal(refused.body.NeutronError.message, 'rule:delete_network is disallowed by policy');
   assert.ok(await arm.network.virtualNetworks.get(RG, `net-${n.id}`));
+  // Bob uses the shared network: his port keeps it shared (Neutron's InvalidSharedSetting) and in use,
+  // and his router's interface on its subnet keeps it in use after the port is gone.
+  const bobPort = (await net(tBob, 'POST', '/ports', { port: { network_id: n.id } })).body.port;
+  assert.equal(bobPort.fixed_ips[0].subnet_id, s.id);
+  const unshare = await net(tAdmin, 'PUT', `/networks/${n.id}`, { network: { shared: false } });
+  assert.equal(unshare.status, 409, unshare.text);
+  assert.equal(unshare.body.NeutronError.type, 'InvalidSharedSetting');
+  assert.equal((await net(tAlice, 'DELETE', `/networks/${n.id}`)).body.NeutronError.type, 'NetworkInUse');
+  assert.equal((await net(tBob, 'DELETE', `/ports/${bobPort.id}`)).status, 204);
+  const rb = (await net(tBob, 'POST', '/routers', { router: { name: 'bob-r' } })).body.router;
+  assert.equal((await net(tBob, 'PUT', `/routers/${rb.id}/add_router_interface`, { subnet_id: s.id })).status, 200);
+  assert.equal((await net(tAlice, 'DELETE', `/networks/${n.id}`)).status, 409);
+  assert.equal((await net(tBob, 'PUT', `/routers/${rb.id}/remove_router_interface`, { subnet_id: s.id })).status, 200);
+  assert.equal((await net(tBob, 'DELETE', `/routers/${rb.id}`)).status, 204);
   assert.equal((await net(tAlice, 'DELETE', `/networks/${n.id}`)).status, 204);
+  assert.ok(await absentOnAzure(arm.network.virtualNetworks.get(RG, `net-${n.id}`)));
+});
+
+test('racing subnet creates with one CIDR on one network: exactly one is made, in the record and in Azure', async () => {
+  const n = (await net(tAlice, 'POST', '/networks', { network: { name: 'race' } })).body.network;
+  const answers = await race(5, () => net(tAlice, 'POST', '/subnets', { subnet: { network_id: n.id, ip_version: 4, cidr: '10.50.0.0/24' } }));
+  assert.deepEqual(answers.map((r) => r.status).sort(), [201, 400, 400, 400, 400]);
+  const made = answers.find((r) => r.status === 201)!.body.subnet;
+  assert.deepEqual((await net(tAlice, 'GET', `/networks/${n.id}`)).body.network.subnets, [made.id]);
+  assert.deepEqual(
+    (await arm.network.virtualNetworks.get(RG, `net-${n.id}`)).subnets?.map((x) => x.name),
+    [`subnet-${made.id}`],
+  );
+  assert.equal((await net(tAlice, 'GET', `/quotas/${alice.projectId}/details`)).body.quota.subnet.reserved, 0);
+  assert.equal((await net(tAlice, 'DELETE', `/networks/${n.id}`)).status, 204);
+});
+
+test('a network without a subnet takes no server or port; admins cannot make project networks external', async () => {
+  const n = (await net(tAlice, 'POST', '/networks', { network: { name: 'empty' } })).body.network;
+  const srv = await arm.stack.http('POST', '/compute/v2.1/servers', { token: tAlice, body: { server: { name: 'x', flavorRef: '3', imageRef: image, networks: [{ uuid: n.id }] } } });
+  assert.equal(srv.status, 400, srv.text);
+  const port = await net(tAlice, 'POST', '/ports', { port: { network_id: n.id } });
+  assert.equal(port.status, 404, port.text);
+  assert.equal((await net(tAlice, 'DELETE', `/networks/${n.id}`)).status, 204);
+  const ext = await net(tAdmin, 'POST', '/networks', { network: { name: 'ext', 'router:external': true } });
+  assert.equal(ext.status, 400);
+  assert.match(ext.body.NeutronError.message, /router:external cannot be set on a project network/);
+  const asMember = await net(tAlice, 'POST', '/networks', { network: { name: 'ext', 'router:external': true } });
+  assert.equal(asMember.status, 403);
+  assert.equal(asMember.body.NeutronError.message, '(rule:create_network and rule:create_network:router:external) is disallowed by policy');
 });
 
 test('router interfaces by port: the port becomes the router’s (device network:router_interface), removing the interface deletes it; Neutron’s checks', async () => {
