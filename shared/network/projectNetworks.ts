@@ -20,9 +20,11 @@
 //                  deleted -> record deleted -> quota given back (the network and its subnets, as
 //                  Neutron deletes a network's subnets with it).
 // Every Azure write is derived from the record as it is then, and repeated until the record did not
-// change meanwhile, so racing writes on one network converge; a crash leaves at most a tagged virtual
-// network no record owns (the network sweep removes it after two passes, shared/timers/vnets.ts) or a
-// record Azure has not caught up with (the next write of that network brings Azure to it).
+// change meanwhile, so racing writes on one network converge (and a PUT that finds the network deleted
+// under it deletes the virtual network again). A crash leaves at most a tagged virtual network no
+// record owns (that race, interrupted: the network sweep removes it after two passes,
+// shared/timers/vnets.ts), a record Azure has not caught up with (the next write of that network brings
+// Azure to it), or a network or subnet marked deleting (its retried delete resumes).
 import { randomUUID } from 'node:crypto';
 import type { AuthContext } from '../api/policy';
 import { isAdmin } from '../api/policy';
@@ -187,7 +189,10 @@ async function syncVnet(s: Services, id: string): Promise<void> {
         subnets.map((x) => ({ name: azureSubnetNameOf(x.id), addressPrefix: x.cidr })),
       );
     const after = await repo(s).get(PK, id);
-    if (!after || after.etag === cur.etag) return;
+    // The network was deleted meanwhile (its delete may have run before this PUT landed): take back
+    // what this PUT made rather than leave it to the sweep.
+    if (!after) return s.azure.network.deleteVnet(vnetNameOf(id));
+    if (after.etag === cur.etag) return;
   }
 }
 
@@ -440,7 +445,8 @@ export async function deleteSubnet(s: Services, auth: AuthContext, id: string): 
   }
   let removed = false;
   await repo(s).update(PK, network.id, (n) => {
-    removed = n.subnets.some((x) => x.id === subnet.id);
+    // A network being deleted takes its subnets (and gives their quota back) itself.
+    removed = n.state === 'active' && n.subnets.some((x) => x.id === subnet.id);
     return removed ? { ...n, subnets: n.subnets.filter((x) => x.id !== subnet.id), updated_at: neutronTime() } : undefined;
   });
   if (removed) await networkLedger(s).release(network.project_id, { subnet: 1 });
