@@ -243,6 +243,13 @@ test('a network without a subnet takes no server or port; admins cannot make pro
   const ext = await net(tAdmin, 'POST', '/networks', { network: { name: 'ext', 'router:external': true } });
   assert.equal(ext.status, 400);
   assert.match(ext.body.NeutronError.message, /router:external cannot be set on a project network/);
+  // The operator's catalog networks stay read-only whatever the setting: Neutron's 501 for the plugin.
+  const priv = (await net(tAdmin, 'GET', '/networks?name=private')).body.networks[0];
+  const catalogDelete = await net(tAdmin, 'DELETE', `/networks/${priv.id}`);
+  assert.equal(catalogDelete.status, 501);
+  assert.equal(catalogDelete.body.NotImplementedError.type, 'NotImplementedError');
+  assert.equal((await net(tAdmin, 'PUT', `/subnets/${priv.subnets[0]}`, { subnet: { name: 'x' } })).status, 501);
+  assert.ok(await arm.network.virtualNetworks.get(RG, 'jacket-vnet'));
   const asMember = await net(tAlice, 'POST', '/networks', { network: { name: 'ext', 'router:external': true } });
   assert.equal(asMember.status, 403);
   assert.equal(asMember.body.NeutronError.message, '(rule:create_network and rule:create_network:router:external) is disallowed by policy');
