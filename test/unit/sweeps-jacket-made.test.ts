@@ -1,5 +1,5 @@
 // "Only what Jacket created": the sweeps' name-and-tags proofs over the driver's inventory items
-// (shared/timers/disks.ts, nics.ts, reconcile.ts). Both the name and the tags must say Jacket made it.
+// (shared/timers/disks.ts, nics.ts, nsgs.ts, asgs.ts, vnets.ts, reconcile.ts). Both the name and the tags must say Jacket made it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -8,6 +8,7 @@ import { jacketServerOfNic } from '../../shared/timers/nics';
 import { jacketGroupOfNsg } from '../../shared/timers/nsgs';
 import { jacketGroupOfAsg } from '../../shared/timers/asgs';
 import { jacketServerOf } from '../../shared/timers/reconcile';
+import { jacketNetworkOfVnet } from '../../shared/timers/vnets';
 
 const id = randomUUID();
 
@@ -45,4 +46,13 @@ test('security groups’ NSGs and ASGs: tagged as a security group and named by 
   assert.equal(jacketGroupOfAsg({ name: `asg-${randomUUID()}`, tags }), undefined);
   assert.equal(jacketGroupOfAsg({ name: `asg-${id}`, tags: {} }), undefined);
   assert.equal(jacketGroupOfAsg({ name: 'asg-web', tags: { ...tags, 'jacket-security-group-id': 'web' } }), undefined);
+});
+
+test('project networks’ virtual networks: tagged as a network and named by its id', () => {
+  const tags = { jacket: 'network', 'jacket-network-id': id, 'jacket-project-id': randomUUID() };
+  assert.equal(jacketNetworkOfVnet({ name: `net-${id}`, tags }), id);
+  assert.equal(jacketNetworkOfVnet({ name: 'jacket-vnet', tags }), undefined, 'named otherwise: the operator’s');
+  assert.equal(jacketNetworkOfVnet({ name: `net-${id}`, tags: {} }), undefined, 'named like ours, not tagged');
+  assert.equal(jacketNetworkOfVnet({ name: `net-${id}`, tags: { ...tags, 'jacket-network-id': randomUUID() } }), undefined, 'tag names another network');
+  assert.equal(jacketNetworkOfVnet({ name: `net-${id}`, tags: { ...tags, jacket: 'security-group' } }), undefined);
 });
