@@ -175,7 +175,7 @@ export async function updatePort(s: Services, auth: AuthContext, port: PortRecor
     next = { ...next, security_groups: ids };
     await portStore(s).put(next);
     if (port.device_id) await noteServerGroups(s, port.device_id, port.project_id, groups);
-    if (groupSetId(port.security_groups) !== groupSetId(ids)) await dropIfUnused(s, port.security_groups);
+    if (groupSetId(port.security_groups) !== groupSetId(ids)) await dropIfUnused(s, port.project_id, port.security_groups);
     return next;
   }
   await portStore(s).put(next);
@@ -203,5 +203,5 @@ export async function deletePort(s: Services, port: PortRecord): Promise<void> {
     throw e;
   }
   await portStore(s).remove(port.project_id, port.id);
-  await dropIfUnused(s, port.security_groups);
+  await dropIfUnused(s, port.project_id, port.security_groups);
 }

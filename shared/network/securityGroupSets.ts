@@ -173,11 +173,15 @@ export async function inCombination(s: Services, projectId: string, groupId: str
 }
 
 /**
- * A port left this set: its combination NSG (if it has one) goes when no NIC holds it any more — Azure
- * refuses the delete while one does, which is the answer "still used" (no count to keep in step).
+ * A port left this set: its combination NSG (if it has one) goes when nothing uses it any more. A port
+ * record of the project still naming the set keeps it (a server being built has its port records
+ * before its NIC exists: the build's NIC PUT would find the NSG gone); otherwise Azure refuses the
+ * delete while a NIC holds it, which is the answer "still used" (no count to keep in step).
  */
-export async function dropIfUnused(s: Services, groupIds: string[]): Promise<void> {
+export async function dropIfUnused(s: Services, projectId: string, groupIds: string[]): Promise<void> {
   if (groupIds.length === 1) return;
+  const set = groupSetId(groupIds);
+  if ((await portStore(s).listProject(projectId)).some((p) => groupSetId(p.security_groups) === set)) return;
   const name = combinationNsgName(groupIds);
   try {
     await s.azure.network.deleteNsg(name);

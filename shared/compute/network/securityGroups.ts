@@ -236,7 +236,7 @@ async function setServerGroup(ctx: RequestContext, name: string, adding: boolean
   for (const p of records) await ports.put({ ...p, security_groups: after, updated_at: neutronTime() });
   const fresh = await getServerAny(s, cur.value.id);
   if (fresh) await updateServer(s, fresh, (v) => ({ ...v, security_groups: adding ? [...v.security_groups, { id: g.id, name: g.name }] : v.security_groups.filter((x) => x.id !== g.id) }));
-  if (before.length !== 1 && groupSetId(before) !== groupSetId(after)) await dropIfUnused(s, before);
+  if (before.length !== 1 && groupSetId(before) !== groupSetId(after)) await dropIfUnused(s, cur.value.project_id, before);
   return accepted();
 }
 
