@@ -190,3 +190,25 @@ export async function dropIfUnused(s: Services, projectId: string, groupIds: str
     if (f.code !== 'InUseNetworkSecurityGroupCannotBeDeleted') log.warn('combination NSG not deleted; left to the sweep', { nsg: name, code: f.code, error: f.message });
   }
 }
+
+/**
+ * The network sweep's repair of a combination a NIC holds (its tags name the set and the project): when
+ * its rules are not the members' (a rewrite lost to a crash or an Azure failure after a rule change),
+ * it is PUT again from the records. One NSG read per combination in use per pass; rule ids never
+ * change their content, so comparing the names is enough.
+ */
+export async function repairCombination(s: Services, nsg: { name: string; tags: Record<string, string> }): Promise<boolean> {
+  const ids = Object.keys(nsg.tags)
+    .filter((k) => k.startsWith('jacket-sg-') && nsg.tags[k] === 'member')
+    .map((k) => k.slice('jacket-sg-'.length));
+  if (ids.length < 2 || combinationNsgName(ids) !== nsg.name) return false;
+  const members = (await Promise.all(ids.map((id) => getGroup(s, id)))).flatMap((m) => (m ? [m.value] : []));
+  const wanted = combinationRules(s, members);
+  const have = await s.azure.network.nsgRules(s.config.azure.resourceGroup, nsg.name);
+  if (!have) return false;
+  const key = (names: (string | undefined)[]) => [...names].sort().join(',');
+  if (key(have.map((r) => r.name)) === key(wanted.map((r) => r.name))) return false;
+  await s.azure.network.putNsg(nsg.name, tagsOf(ids, nsg.tags['jacket-project-id'] ?? ''), wanted);
+  log.info('combination NSG repaired from the group records', { nsg: nsg.name });
+  return true;
+}

@@ -131,6 +131,15 @@ test('two groups on server create and port create: one combination NSG with the 
   assert.equal((await nicSecurity(`port-${port.id}`)).nsg, combo);
   assert.equal((await nova(tAlice, 'GET', `/servers/${srv.id}`)).body.server.status, 'ACTIVE');
 
+  // A rewrite lost after a rule change (a crash between the group's NSG and the combination): the
+  // network sweep finds the combination in use with other rules than its groups' and PUTs it again.
+  await arm.network.securityRules.beginDeleteAndWait(RG, combo, `jacket-${r443.id}`, { updateIntervalInMs: 50 });
+  assert.ok(!(await nsgRuleNames(combo)).has(`jacket-${r443.id}`));
+  const repair = await sweepNics(arm.stack.cloud.services);
+  assert.equal(repair.skipped.repaired, 1, JSON.stringify(repair));
+  assert.deepEqual([...(await nsgRuleNames(combo))].sort(), [...(await ruleIds(a.id)), ...(await ruleIds(b.id))].sort());
+  assert.ok(!(await sweepNics(arm.stack.cloud.services)).skipped.repaired, 'in line: nothing to repair');
+
   // The server's delete drops its NIC, not the combination (the port still holds it); after the port's
   // delete, the network sweep removes it in two passes.
   await arm.stack.oscOk(['server', 'delete', '--wait', srv.id], alice);
