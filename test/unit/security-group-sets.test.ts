@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Services } from '../../shared/services';
 import type { GroupRecord, RuleRecord } from '../../shared/network/securityGroupStore';
-import { checkSet, combinationRules, nicSecurity, AZURE_RULES_PER_NSG } from '../../shared/network/securityGroupSets';
+import { checkSet, combinationNsgName, combinationRules, groupSetId, nicSecurity, AZURE_RULES_PER_NSG } from '../../shared/network/securityGroupSets';
+import { jacketCombinationNsg, jacketGroupOfNsg } from '../../shared/timers/nsgs';
 import { ApiError } from '../../shared/http/errors';
 
 /** Services enough for the set logic: group records by id, ARM ids by name, the NSG PUTs recorded. */
@@ -88,4 +89,19 @@ test('the operator’s mapped NSG is not combined (400); alone it is its own NSG
   assert.match(none.nsgId, /^nsg:sgs-/);
   assert.deepEqual(none.asgIds, []);
   assert.equal(puts.length, 1);
+});
+
+test('combination NSGs: tagged as a set and named by its id, whatever the order and case; the sweep tells them from groups’ NSGs', () => {
+  const id = randomUUID();
+  const groups = [randomUUID(), id];
+  const set = groupSetId(groups);
+  const tags = { jacket: 'security-group-set', 'jacket-security-group-set': set };
+  assert.equal(combinationNsgName(groups), `sgs-${set}`);
+  assert.equal(combinationNsgName([...groups].reverse().map((g) => g.toUpperCase())), `sgs-${set}`);
+  assert.notEqual(groupSetId([id]), set);
+  assert.equal(jacketCombinationNsg({ name: `sgs-${set}`, tags }), true);
+  assert.equal(jacketCombinationNsg({ name: `sgs-${randomUUID()}`, tags }), false, 'tag names another set');
+  assert.equal(jacketCombinationNsg({ name: `sgs-${set}`, tags: { jacket: 'security-group', 'jacket-security-group-set': set } }), false);
+  assert.equal(jacketCombinationNsg({ name: `sg-${id}`, tags: { jacket: 'security-group', 'jacket-security-group-id': id } }), false);
+  assert.equal(jacketGroupOfNsg({ name: `sgs-${set}`, tags }), undefined);
 });

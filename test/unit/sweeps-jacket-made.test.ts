@@ -5,8 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { jacketOwnerOf } from '../../shared/timers/disks';
 import { jacketServerOfNic } from '../../shared/timers/nics';
-import { jacketCombinationNsg, jacketGroupOfNsg } from '../../shared/timers/nsgs';
-import { combinationNsgName, groupSetId } from '../../shared/network/securityGroupSets';
+import { jacketGroupOfNsg } from '../../shared/timers/nsgs';
 import { jacketGroupOfAsg } from '../../shared/timers/asgs';
 import { jacketServerOf } from '../../shared/timers/reconcile';
 
@@ -46,18 +45,4 @@ test('security groups’ NSGs and ASGs: tagged as a security group and named by 
   assert.equal(jacketGroupOfAsg({ name: `asg-${randomUUID()}`, tags }), undefined);
   assert.equal(jacketGroupOfAsg({ name: `asg-${id}`, tags: {} }), undefined);
   assert.equal(jacketGroupOfAsg({ name: 'asg-web', tags: { ...tags, 'jacket-security-group-id': 'web' } }), undefined);
-});
-
-test('combination NSGs of several groups: tagged as a set and named by its id', () => {
-  const groups = [randomUUID(), id];
-  const set = groupSetId(groups);
-  const tags = { jacket: 'security-group-set', 'jacket-security-group-set': set };
-  assert.equal(combinationNsgName(groups), `sgs-${set}`);
-  assert.equal(combinationNsgName([...groups].reverse().map((g) => g.toUpperCase())), `sgs-${set}`, 'the same set, whatever the order and case');
-  assert.notEqual(groupSetId([id]), set);
-  assert.equal(jacketCombinationNsg({ name: `sgs-${set}`, tags }), true);
-  assert.equal(jacketCombinationNsg({ name: `sgs-${randomUUID()}`, tags }), false, 'tag names another set');
-  assert.equal(jacketCombinationNsg({ name: `sgs-${set}`, tags: { jacket: 'security-group', 'jacket-security-group-set': set } }), false);
-  assert.equal(jacketCombinationNsg({ name: `sg-${id}`, tags: { jacket: 'security-group', 'jacket-security-group-id': id } }), false);
-  assert.equal(jacketGroupOfNsg({ name: `sgs-${set}`, tags }), undefined);
 });
