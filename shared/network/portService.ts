@@ -14,7 +14,6 @@ import { isAdmin } from '../api/policy';
 import type { Services } from '../services';
 import { azureFailure } from '../azure/errors';
 import { ipv4ToInt, networkCatalog, parseCidr, type NetworkDef } from './catalog';
-import type { SecurityGroupDef } from './catalog';
 import { badRequest, isUuid, neutronError, neutronTime } from './common';
 import { portStore, type PortRecord } from './ports';
 import { usableSecurityGroups } from './securityGroupStore';
@@ -22,6 +21,7 @@ import { checkSet, dropIfUnused, groupSetId, nicSecurity } from './securityGroup
 import { ApiError } from '../http/errors';
 import { getServerAny, updateServer } from '../compute/servers/model';
 import { networkLedger, reserveNetwork } from './quotas';
+import type { SecurityGroupDef } from './catalog';
 
 export const portNicName = (portId: string) => `port-${portId}`;
 export const portTags = (p: Pick<PortRecord, 'id' | 'project_id'>) => ({ jacket: 'port', 'jacket-port-id': p.id, 'jacket-project-id': p.project_id });
