@@ -26,7 +26,7 @@ export interface AzureSecurityRule {
   destinationApplicationSecurityGroups?: { id?: string }[];
 }
 
-/** A security rule Jacket writes: always an Allow (Neutron's rules only allow). */
+/** A security rule Jacket writes: an Allow (Neutron's rules only allow), but for the deny-all of a port without groups. */
 export interface NsgRuleSpec {
   name: string;
   description: string;
@@ -42,6 +42,8 @@ export interface NsgRuleSpec {
   destinationAsgId?: string;
   /** 'min-max', a single port, or * */
   destinationPortRange: string;
+  /** Allow unless said: only the deny-all NSG of a port without security groups denies. */
+  access?: 'Allow' | 'Deny';
 }
 
 export interface NetworkDriver {
@@ -99,7 +101,7 @@ const ruleBody = (r: NsgRuleSpec) => ({
   name: r.name,
   description: r.description,
   direction: r.direction,
-  access: 'Allow',
+  access: r.access ?? 'Allow',
   protocol: r.protocol,
   priority: r.priority,
   ...(r.sourceAsgId ? { sourceApplicationSecurityGroups: [{ id: r.sourceAsgId }] } : { sourceAddressPrefix: r.sourceAddressPrefix }),

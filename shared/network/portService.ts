@@ -1,6 +1,7 @@
 // Ports a project makes through Neutron's API (POST /ports), as Azure NICs (issue 13): the NIC is
 // `port-<port id>` in Jacket's resource group, tagged jacket=port with its id and project, on the
-// network's subnet, with the port's security group as its NSG (one per NIC). It is made within the
+// network's subnet, with its security groups' NSG (one group's own, or the combination of several:
+// securityGroupSets.ts) and their ASGs. It is made within the
 // request (Neutron answers with the MAC and address). A server booted on it (`server create --port`)
 // takes the NIC as it is and leaves it when deleted (the VM's deleteOption for it is Detach), as Nova
 // keeps a port the user made; the port then shows no device again.
@@ -17,7 +18,11 @@ import { allNetworks } from './projectNetworkStore';
 import { badRequest, isUuid, neutronError, neutronTime } from './common';
 import { portStore, type PortRecord } from './ports';
 import { usableSecurityGroups } from './securityGroupStore';
+import { checkSet, dropIfUnused, groupSetId, nicSecurity } from './securityGroupSets';
+import { ApiError } from '../http/errors';
+import { getServerAny, updateServer } from '../compute/servers/model';
 import { networkLedger, reserveNetwork } from './quotas';
+import type { SecurityGroupDef } from './catalog';
 
 export const portNicName = (portId: string) => `port-${portId}`;
 export const portTags = (p: Pick<PortRecord, 'id' | 'project_id'>) => ({ jacket: 'port', 'jacket-port-id': p.id, 'jacket-project-id': p.project_id });
@@ -69,20 +74,13 @@ export async function createPort(s: Services, auth: AuthContext, projectId: stri
   if (ip && (await store.listProject(projectId, { network_id: [net.id] })).some((p) => p.fixed_ips.some((f) => f.ip_address === ip))) {
     throw neutronError(409, 'IpAddressAlreadyAllocated', `IP address ${ip} already allocated in subnet ${net.subnet.id}`);
   }
-  // Security groups: the named one (a NIC carries one NSG), else the project's `default` as Neutron
-  // (made now if the project has none: usableSecurityGroups). The NIC joins the group's ASG too.
+  // Security groups: the named ones (any number: their union, securityGroupSets.ts), else the project's
+  // `default` as Neutron (made now if the project has none: usableSecurityGroups). The NIC joins every
+  // group's ASG too.
   const groups = await usableSecurityGroups(s, { ...auth, projectId } as AuthContext);
-  let sgIds: string[];
-  if (body.security_groups !== undefined) {
-    if (!Array.isArray(body.security_groups) || body.security_groups.some((g) => typeof g !== 'string')) throw invalid('security_groups', `'${JSON.stringify(body.security_groups)}' is not a list`);
-    sgIds = [...new Set((body.security_groups as string[]).map((g) => g.toLowerCase()))];
-    if (sgIds.length > 1) throw badRequest('A port on Azure takes one security group (its NIC carries one network security group): give only one.');
-    for (const id of sgIds) if (!groups.some((g) => g.id === id)) throw neutronError(404, 'SecurityGroupNotFound', `Security group ${id} does not exist`);
-  } else {
-    const dflt = groups.find((g) => g.name === 'default' && g.project_id === projectId) ?? groups.find((g) => g.name === 'default' && !g.project_id);
-    sgIds = dflt ? [dflt.id] : [];
-  }
-  const sg = groups.find((g) => g.id === sgIds[0]);
+  const sgIds = body.security_groups !== undefined ? requestedGroups(groups, body.security_groups) : defaultGroup(groups, projectId);
+  const set = sgIds.map((g) => groups.find((x) => x.id === g)!);
+  await checkSet(s, set);
   const id = randomUUID();
   const name = portNicName(id);
   // The port quota is held before Azure is asked (racing creates cannot pass it together), committed
@@ -90,12 +88,14 @@ export async function createPort(s: Services, auth: AuthContext, projectId: stri
   await reserveNetwork(s, projectId, id, { port: 1 });
   let made: { id: string; ip?: string; mac?: string };
   try {
+    // A set of several groups (or none): its combination NSG is PUT first (whole: also its repair).
+    const sec = await nicSecurity(s, set, projectId);
     made = await s.azure.network.putPortNic(
       {
         name,
         subnetId: s.azure.vms.subnetId(net.azure),
-        ...(sg ? { nsgId: s.azure.vms.nsgId(sg.azure) } : {}),
-        ...(sg?.azure.asg ? { asgIds: [s.azure.vms.asgId(sg.azure.asg)] } : {}),
+        nsgId: sec.nsgId,
+        ...(sec.asgIds.length ? { asgIds: sec.asgIds } : {}),
         ...(ip ? { fixedIp: ip } : {}),
       },
       portTags({ id, project_id: projectId }),
@@ -103,6 +103,7 @@ export async function createPort(s: Services, auth: AuthContext, projectId: stri
   } catch (e) {
     const f = azureFailure(e);
     await networkLedger(s).rollback(projectId, [id]);
+    if (e instanceof ApiError) throw e;
     if (f.code === 'PrivateIPAddressInUse') throw neutronError(409, 'IpAddressAlreadyAllocated', `IP address ${ip} already allocated in subnet ${net.subnet.id}`);
     if (f.code === 'SubnetIsFull') throw neutronError(409, 'IpAddressGenerationFailure', `No more IP addresses available on network ${net.id}.`);
     if (f.kind === 'client') throw badRequest(`Azure refused the port's network interface (${f.code}): ${f.message}`);
@@ -131,15 +132,65 @@ export async function createPort(s: Services, auth: AuthContext, projectId: stri
   return rec;
 }
 
-/** PUT /ports/{id}: name and description (the rest of a NIC changes only with its VM deallocated: not done). */
-export async function updatePort(s: Services, port: PortRecord, body: Record<string, unknown>): Promise<PortRecord> {
+/** Neutron's security_groups of a port body: ids of groups the project may use (404 naming the first that is not). */
+function requestedGroups(groups: SecurityGroupDef[], raw: unknown): string[] {
+  if (!Array.isArray(raw) || raw.some((g) => typeof g !== 'string')) throw invalid('security_groups', `'${JSON.stringify(raw)}' is not a list`);
+  const ids = [...new Set((raw as string[]).map((g) => g.toLowerCase()))];
+  for (const id of ids) if (!groups.some((g) => g.id === id)) throw neutronError(404, 'SecurityGroupNotFound', `Security group ${id} does not exist`);
+  return ids;
+}
+
+/** The project's `default` (its own, or the operator's mapped to it), as Neutron gives a port without groups. */
+function defaultGroup(groups: SecurityGroupDef[], projectId: string): string[] {
+  const dflt = groups.find((g) => g.name === 'default' && g.project_id === projectId) ?? groups.find((g) => g.name === 'default' && !g.project_id);
+  return dflt ? [dflt.id] : [];
+}
+
+/** The Azure NIC of a port: a port the user made is `port-<id>`; a server's own port is the NIC the server record names. */
+async function portNic(s: Services, port: PortRecord): Promise<string | undefined> {
+  if (port.user_made) return portNicName(port.id);
+  if (!port.device_id) return undefined;
+  return (await getServerAny(s, port.device_id))?.value.nics.find((n) => n.port_id === port.id)?.nic_name;
+}
+
+/**
+ * PUT /ports/{id}: name, description and security_groups (Azure changes a NIC's NSG and ASGs while its
+ * VM runs: the new set's NSG and ASGs go on the NIC, then the record; a combination no NIC holds any
+ * more is deleted). Addresses change only with the VM deallocated: not done.
+ */
+export async function updatePort(s: Services, auth: AuthContext, port: PortRecord, body: Record<string, unknown>): Promise<PortRecord> {
   for (const k of Object.keys(body)) {
-    if (!['name', 'description'].includes(k)) throw badRequest(`Updating ${k} of a port is not supported by Jacket: an Azure NIC's addresses and security group change only with its VM deallocated.`);
+    if (k === 'security_groups') continue;
+    if (!['name', 'description'].includes(k)) throw badRequest(`Updating ${k} of a port is not supported by Jacket: an Azure NIC's addresses change only with its VM deallocated.`);
     if (typeof body[k] !== 'string' || (body[k] as string).length > 255) throw invalid(k, `'${String(body[k])}' is not a valid string`);
   }
-  const next: PortRecord = { ...port, ...(body as Partial<PortRecord>), updated_at: neutronTime() };
+  let next: PortRecord = { ...port, ...(body as Partial<PortRecord>), security_groups: port.security_groups, updated_at: neutronTime() };
+  if (body.security_groups !== undefined) {
+    const groups = await usableSecurityGroups(s, { ...auth, projectId: port.project_id } as AuthContext);
+    const ids = requestedGroups(groups, body.security_groups);
+    const set = ids.map((g) => groups.find((x) => x.id === g)!);
+    await checkSet(s, set);
+    const nic = await portNic(s, port);
+    if (!nic) throw neutronError(409, 'PortInUse', `Port ${port.id} has no network interface yet (its server is being built): try again when it is ACTIVE.`);
+    const sec = await nicSecurity(s, set, port.project_id);
+    await s.azure.network.setNicNsg(nic, sec.nsgId, sec.asgIds);
+    next = { ...next, security_groups: ids };
+    await portStore(s).put(next);
+    if (port.device_id) await noteServerGroups(s, port.device_id, port.project_id, groups);
+    if (groupSetId(port.security_groups) !== groupSetId(ids)) await dropIfUnused(s, port.project_id, port.security_groups);
+    return next;
+  }
   await portStore(s).put(next);
   return next;
+}
+
+/** The server's groups as Nova shows them (from its ports, as Nova reads them from Neutron), after a port's groups changed. */
+async function noteServerGroups(s: Services, serverId: string, projectId: string, groups: SecurityGroupDef[]): Promise<void> {
+  const ports = await portStore(s).listProject(projectId, { device_id: [serverId] });
+  const ids = [...new Set(ports.flatMap((p) => p.security_groups))];
+  const shown = ids.map((id) => ({ id, name: groups.find((g) => g.id === id)?.name ?? id }));
+  const cur = await getServerAny(s, serverId);
+  if (cur) await updateServer(s, cur, (v) => ({ ...v, security_groups: shown }));
 }
 
 /** DELETE /ports/{id}: a port a server uses cannot go (Neutron's PortInUse); a server's own port goes with it. */
@@ -154,4 +205,5 @@ export async function deletePort(s: Services, port: PortRecord): Promise<void> {
     throw e;
   }
   await portStore(s).remove(port.project_id, port.id);
+  await dropIfUnused(s, port.project_id, port.security_groups);
 }

@@ -216,7 +216,7 @@ async function createPortRoute(ctx: RequestContext) {
 
 async function updatePortRoute(ctx: RequestContext) {
   const body = resourceBody(ctx, 'port');
-  return json({ port: portBody(await updatePort(ctx.services, await ownPort(ctx), body)) });
+  return json({ port: portBody(await updatePort(ctx.services, ctx.auth!, await ownPort(ctx), body)) });
 }
 
 async function deletePortRoute(ctx: RequestContext) {

@@ -18,6 +18,7 @@ import { asgInUse } from '../azure/network';
 import { allGroups, asgNameOf, azureRuleName, createGroupRecord, deleteGroupRecord, getGroup, groupTags, nsgNameOf, updateGroupRecord, type GroupRecord, type RuleRecord } from './securityGroupStore';
 import { networkLedger, reserveNetwork } from './quotas';
 import { normalizeCidr, stableUuid } from './catalog';
+import { checkRuleFits, inCombination, rewriteCombinations } from './securityGroupSets';
 
 export const sgNotFound = (id: string) => neutronError(404, 'SecurityGroupNotFound', `Security group ${id} does not exist`);
 export const ruleNotFound = (id: string) => neutronError(404, 'SecurityGroupRuleNotFound', `Security group rule ${id} does not exist`);
@@ -405,6 +406,9 @@ export async function updateGroup(s: Services, id: string, projectId: string, ad
 export async function deleteGroup(s: Services, id: string, projectId: string, admin: boolean): Promise<void> {
   const g = await ownGroup(s, id, projectId, admin);
   if (!admin && g.id === defaultGroupId(g.project_id)) throw neutronError(409, 'SecurityGroupCannotRemoveDefault', 'Insufficient rights for removing default security group.');
+  // A port holding it with other groups carries their combination, not this group's NSG: Azure would
+  // not refuse the delete, the port records do.
+  if (await inCombination(s, g.project_id, g.id)) throw neutronError(409, 'SecurityGroupInUse', `Security Group ${id} in use.`);
   try {
     await s.azure.network.deleteNsg(g.nsg);
   } catch (e) {
@@ -463,6 +467,8 @@ export async function createRule(s: Services, projectId: string, admin: boolean,
   // Duplicates first (Neutron checks them before the quota), then the hold on the quota.
   const dup = group.rules.find((r) => sameRule(wanted, r));
   if (dup) throw neutronError(409, 'SecurityGroupRuleExists', `Security group rule already exists. Rule id is ${dup.id}.`);
+  // The combinations holding the group take the rule too: one past Azure's limit is refused now.
+  await checkRuleFits(s, group);
   const ruleId = randomUUID();
   const ledger = networkLedger(s);
   await reserveNetwork(s, group.project_id, ruleId, { security_group_rule: 1 });
@@ -492,6 +498,7 @@ export async function createRule(s: Services, projectId: string, admin: boolean,
     throw azureRefusal(e);
   }
   await ledger.commit(group.project_id, [ruleId]);
+  await syncCombinations(s, stored.value);
   return { group: stored.value, rule };
 }
 
@@ -517,4 +524,20 @@ export async function deleteRule(s: Services, group: GroupRecord, rule: RuleReco
   });
   // Released only by the request that took the rule out of the record (a racing delete finds it gone).
   if (removed) await networkLedger(s).release(group.project_id, { security_group_rule: 1 });
+  await syncCombinations(s, group);
+}
+
+/**
+ * The combination NSGs holding the group (ports with several groups), rewritten from the records after
+ * a rule change. The rule itself stands (record and the group's NSG): a combination left behind by a
+ * failure here is brought in line by the next rule change of any member or the next port joining its
+ * set (securityGroupSets.ts), so the failure is logged, not answered.
+ */
+async function syncCombinations(s: Services, group: GroupRecord): Promise<void> {
+  try {
+    await rewriteCombinations(s, group.project_id, group.id);
+  } catch (e) {
+    const f = azureFailure(e);
+    log.warn('combination NSGs not rewritten after a rule change', { securityGroup: group.id, code: f.code, error: f.message });
+  }
 }

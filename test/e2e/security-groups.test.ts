@@ -348,12 +348,26 @@ test('Nova’s proxies: os-security-groups, os-security-group-rules, server os-s
     before.ipConfigurations?.[0].applicationSecurityGroups?.map((a) => a.id?.split('/').pop()),
     [`asg-${dflt[0].id}`],
   );
+  // A second group: the NIC carries the combination of both (securityGroupSets.ts), in both ASGs.
   const one = await nova('POST', `/servers/${srv}/action`, { addSecurityGroup: { name: 'nova-web' } });
-  assert.equal(one.status, 400, one.text);
+  assert.equal(one.status, 202, one.text);
+  const both = await arm.network.networkInterfaces.get(RG, srv);
+  const combo = both.networkSecurityGroup?.id?.split('/').pop() ?? '';
+  assert.match(combo, /^sgs-/);
+  assert.deepEqual(both.ipConfigurations?.[0].applicationSecurityGroups?.map((a) => a.id?.split('/').pop()).sort(), [`asg-${dflt[0].id}`, `asg-${g.id}`].sort());
+  assert.equal((await nova('POST', `/servers/${srv}/action`, { removeSecurityGroup: { name: 'nova-web' } })).status, 202);
+  assert.equal((await arm.network.networkInterfaces.get(RG, srv)).networkSecurityGroup?.id?.toLowerCase().endsWith(`/sg-${dflt[0].id}`), true);
+  await assert.rejects(arm.network.networkSecurityGroups.get(RG, combo), (e: { statusCode?: number }) => e.statusCode === 404);
   assert.equal((await nova('POST', `/servers/${srv}/action`, { removeSecurityGroup: { name: 'nova-web' } })).status, 400);
+  // No group at all: Neutron passes nothing, so the NIC carries the deny-all NSG, in no ASG.
   assert.equal((await nova('POST', `/servers/${srv}/action`, { removeSecurityGroup: { name: 'default' } })).status, 202);
-  assert.equal((await arm.network.networkInterfaces.get(RG, srv)).networkSecurityGroup, undefined);
-  assert.equal((await arm.network.networkInterfaces.get(RG, srv)).ipConfigurations?.[0].applicationSecurityGroups, undefined);
+  const none = await arm.network.networkInterfaces.get(RG, srv);
+  const denyAll = none.networkSecurityGroup?.id?.split('/').pop() ?? '';
+  assert.deepEqual((await arm.network.networkSecurityGroups.get(RG, denyAll)).securityRules?.map((r) => [r.access, r.direction, r.priority]).sort(), [
+    ['Deny', 'Inbound', 4096],
+    ['Deny', 'Outbound', 4096],
+  ]);
+  assert.equal(none.ipConfigurations?.[0].applicationSecurityGroups, undefined);
   assert.equal((await nova('POST', `/servers/${srv}/action`, { addSecurityGroup: { name: 'nova-web' } })).status, 202);
   const after = await arm.network.networkInterfaces.get(RG, srv);
   assert.equal(after.networkSecurityGroup?.id?.toLowerCase().endsWith(`/sg-${g.id}`), true);

@@ -15,6 +15,7 @@ import { recordGroupBody, recordRuleBody, visibleGroupBodies } from '../../netwo
 import { createGroup, createRule, deleteGroup, deleteRule, findRule, updateGroup } from '../../network/securityGroupService';
 import { usableSecurityGroups, visibleGroupRecords } from '../../network/securityGroupStore';
 import { portStore } from '../../network/ports';
+import { dropIfUnused, groupSetId, nicSecurity } from '../../network/securityGroupSets';
 import { registerServerAction } from '../servers/actions/registry';
 import { checkInstanceLock, getServerAny, updateServer, visibleServer } from '../servers/model';
 
@@ -198,8 +199,10 @@ const nameAction = (action: string) => ({
 });
 
 /**
- * add/removeSecurityGroup change the NSG on the NICs the server made (Azure changes a NIC's NSG while
- * the VM runs); a port the user made keeps its own. One NSG per NIC: a server takes one group.
+ * add/removeSecurityGroup change the NSG on the NICs the server made (Azure changes a NIC's NSG and
+ * ASGs while the VM runs): one group's own NSG, or the combination NSG of the new set
+ * (network/securityGroupSets.ts), and every group's ASG; a port the user made keeps its own groups.
+ * A combination no NIC holds any more is deleted.
  */
 async function setServerGroup(ctx: RequestContext, name: string, adding: boolean) {
   const cur = await visibleServer(ctx);
@@ -214,20 +217,26 @@ async function setServerGroup(ctx: RequestContext, name: string, adding: boolean
   if (adding && has) throw badRequest(`Security group ${name} is already associated with the instance ${cur.value.id}`);
   if (!adding && !has) throw badRequest(`Security group ${name} not associated with the instance ${cur.value.id}`);
   const own = cur.value.nics.filter((n) => !n.preexisting);
-  if (adding && cur.value.security_groups.length > 0) {
-    throw badRequest(`A server on Azure takes one security group (its NICs carry one network security group): remove ${cur.value.security_groups.map((x) => x.name).join(', ')} first.`);
-  }
   if (own.length === 0) throw badRequest(`Instance ${cur.value.id} boots only on ports it was given: change the ports' security groups instead.`);
-  const vms = ctx.services.azure.vms;
-  // The NSG and the group's ASG (which rules naming the group reach) go on and off together.
-  for (const n of own) await ctx.services.azure.network.setNicNsg(n.nic_name, adding ? vms.nsgId(g.azure) : null, adding && g.azure.asg ? [vms.asgId(g.azure.asg)] : []);
-  const ports = portStore(ctx.services);
-  for (const n of own) {
-    const p = await ports.get(cur.value.project_id, n.port_id);
-    if (p) await ports.put({ ...p, security_groups: adding ? [g.id] : [], updated_at: neutronTime() });
+  const s = ctx.services;
+  const ports = portStore(s);
+  const records = (await Promise.all(own.map((n) => ports.get(cur.value.project_id, n.port_id)))).flatMap((p) => (p ? [p] : []));
+  // The set the server's own NICs hold now (alike on each: they are changed together).
+  const before = records[0]?.security_groups ?? cur.value.security_groups.map((x) => x.id);
+  const after = adding ? [...before.filter((id) => id !== g.id), g.id] : before.filter((id) => id !== g.id);
+  const set = after.map((id) => usable.find((u) => u.id === id) ?? (id === g.id ? g : undefined)).filter((x) => x !== undefined);
+  if (set.length !== after.length) throw badRequest(`Instance ${cur.value.id} holds a security group this project cannot use any more: remove it first.`);
+  let sec;
+  try {
+    sec = await nicSecurity(s, set, cur.value.project_id);
+  } catch (e) {
+    throw asNova(e);
   }
-  const fresh = await getServerAny(ctx.services, cur.value.id);
-  if (fresh) await updateServer(ctx.services, fresh, (v) => ({ ...v, security_groups: adding ? [...v.security_groups, { id: g.id, name: g.name }] : v.security_groups.filter((x) => x.id !== g.id) }));
+  for (const n of own) await s.azure.network.setNicNsg(n.nic_name, sec.nsgId, sec.asgIds);
+  for (const p of records) await ports.put({ ...p, security_groups: after, updated_at: neutronTime() });
+  const fresh = await getServerAny(s, cur.value.id);
+  if (fresh) await updateServer(s, fresh, (v) => ({ ...v, security_groups: adding ? [...v.security_groups, { id: g.id, name: g.name }] : v.security_groups.filter((x) => x.id !== g.id) }));
+  if (before.length !== 1 && groupSetId(before) !== groupSetId(after)) await dropIfUnused(s, cur.value.project_id, before);
   return accepted();
 }
 

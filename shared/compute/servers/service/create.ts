@@ -21,6 +21,7 @@ import { defaultNetworks, ipv4ToInt, parseCidr, type NetworkDef, type SecurityGr
 import { allNetworks } from '../../../network/projectNetworkStore';
 import { portStore, type PortRecord } from '../../../network/ports';
 import { usableSecurityGroups } from '../../../network/securityGroupStore';
+import { checkSet, nicSecurity, type NicSecurity } from '../../../network/securityGroupSets';
 import { portNicName } from '../../../network/portService';
 import { canonicalIpv6, truthy, type CreateServerBody } from '../schemas';
 import { insertServer, novaTime, removeServer, getServerAny, POWER, type ServerRecord, type ServerNic } from '../model';
@@ -160,13 +161,17 @@ async function resolveNetworks(ctx: RequestContext, requested: CreateServerBody[
 }
 
 /**
- * Security groups by name or id (the CLI sends ids in the name field). Azure puts one NSG on a NIC, so a
- * server takes at most one security group.
+ * Security groups by name or id (the CLI sends ids in the name field), any number of them: the NICs the
+ * server makes carry their union (one group's own NSG, or the combination NSG of the set:
+ * network/securityGroupSets.ts).
  */
-function resolveSecurityGroup(groups: SecurityGroupDef[], requested: { name?: string }[] | undefined, projectId: string): SecurityGroupDef | undefined {
+function resolveSecurityGroups(groups: SecurityGroupDef[], requested: { name?: string }[] | undefined, projectId: string): SecurityGroupDef[] {
   const names = [...new Set((requested ?? []).map((g) => g.name).filter((n): n is string => !!n))];
   // Without a group: the project's `default` (its own, or the one the catalog maps to it), as Nova.
-  if (names.length === 0) return groups.find((g) => g.name === 'default' && g.project_id === projectId) ?? groups.find((g) => g.name === 'default' && !g.project_id);
+  if (names.length === 0) {
+    const dflt = groups.find((g) => g.name === 'default' && g.project_id === projectId) ?? groups.find((g) => g.name === 'default' && !g.project_id);
+    return dflt ? [dflt] : [];
+  }
   const found = names.map((n) => {
     const byId = groups.find((g) => g.id === n.toLowerCase());
     const byName = groups.filter((g) => g.name === n);
@@ -175,9 +180,7 @@ function resolveSecurityGroup(groups: SecurityGroupDef[], requested: { name?: st
     if (!g) throw badRequest(`Security group ${n} not found.`);
     return g;
   });
-  const distinct = [...new Map(found.map((g) => [g.id, g])).values()];
-  if (distinct.length > 1) throw badRequest('A server on Azure takes one security group (its NIC carries one network security group): request only one.');
-  return distinct[0];
+  return [...new Map(found.map((g) => [g.id, g])).values()];
 }
 
 function resolveZone(ctx: RequestContext, requested: string | undefined): AvailabilityZone {
@@ -252,14 +255,14 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
   // The project's groups, read once: the requested one is found among them, and so are the groups of
   // the ports it boots on.
   const usable = await usableSecurityGroups(s, ctx.auth!);
-  const sg = resolveSecurityGroup(usable, body.security_groups, projectId);
+  const sgs = resolveSecurityGroups(usable, body.security_groups, projectId);
+  const makesNics = nics.some((n) => !n.port);
+  // A set Azure cannot hold (the operator's NSG combined, over a limit) is refused before anything is made.
+  if (makesNics) await checkSet(s, sgs);
   // The groups the server shows: the one its own NICs get, and those of the ports it boots on (Nova
   // reads them from the ports; requested groups apply only to the ports it makes).
   const portGroupIds = [...new Set(nics.flatMap((n) => n.port?.security_groups ?? []))];
-  const shownGroups = [
-    ...(sg && nics.some((n) => !n.port) ? [{ id: sg.id, name: sg.name }] : []),
-    ...portGroupIds.flatMap((id) => usable.filter((g) => g.id === id).map((g) => ({ id: g.id, name: g.name }))),
-  ];
+  const shownGroups = [...(makesNics ? sgs.map((g) => ({ id: g.id, name: g.name })) : []), ...portGroupIds.flatMap((id) => usable.filter((g) => g.id === id).map((g) => ({ id: g.id, name: g.name })))];
   const zone = resolveZone(ctx, body.availability_zone);
   // Scheduler hint `group` (Nova's _get_requested_instance_group): unknown → 400 before anything is made.
   const group = await resolveGroupHint(ctx, hints.group);
@@ -358,6 +361,7 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
   // before any record is written and committed once the port records exist (launch).
   const portIds = servers.flatMap((srv) => srv.nics.filter((n) => !n.preexisting).map((n) => n.port_id));
   let portsHeld = false;
+  let security: NicSecurity | undefined;
   try {
     if (portIds.length) {
       await reservePorts(s, projectId, portIds);
@@ -385,6 +389,9 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
         { volume_id: madeVolume.id, volume_project_id: madeVolume.project_id, lun: null, device: '/dev/sda', status: 'attaching', delete_on_termination: imageVolume.deleteOnTermination },
       ]);
     }
+    // The NICs' NSG: a combination of several groups is PUT now (whole: also its repair), before the
+    // builds that make NICs naming it. Left unused by a failure below, the network sweep removes it.
+    if (makesNics && sgs.length) security = await nicSecurity(s, sgs, projectId);
     for (const srv of servers) await insertServer(s, srv);
   } catch (e) {
     // Refused (the boot volume was taken) or failed part way: nothing stays, the quota is given back.
@@ -417,8 +424,8 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
         customData,
         zone,
         nics,
-        sgNsg: sg?.azure,
-        sgId: sg?.id,
+        sgIds: sgs.map((g) => g.id),
+        security,
         requestId: ctx.requestId,
         snapshot: image.snapshot,
         bootDisk: volumeBoot?.volume.value.disk.name,
@@ -455,9 +462,10 @@ interface LaunchSpec {
   customData?: string;
   zone: AvailabilityZone;
   nics: RequestedNic[];
-  sgNsg?: { nsg: string; resourceGroup: string; asg?: string };
-  /** The security group of the NICs the server makes (its `sgNsg`). */
-  sgId?: string;
+  /** The security groups of the NICs the server makes. */
+  sgIds: string[];
+  /** Their NSG (the group's own or the set's combination) and the ASGs they join. */
+  security?: NicSecurity;
   requestId: string;
   /** Boot a copy of this snapshot (a server snapshot image) instead of an image. */
   snapshot?: string;
@@ -483,9 +491,9 @@ const deviceTagged = (body: CreateServerBody['server']): boolean =>
 async function launch(s: Services, srv: ServerRecord, action: ActionRef, spec: LaunchSpec): Promise<void> {
   const vms = s.azure.vms;
   const ports = portStore(s);
-  const nsgId = spec.sgNsg ? vms.nsgId(spec.sgNsg) : undefined;
-  // The NICs join the group's application security group too, so rules naming the group reach them.
-  const asgIds = spec.sgNsg?.asg ? [vms.asgId(spec.sgNsg.asg)] : undefined;
+  const nsgId = spec.security?.nsgId;
+  // The NICs join every group's application security group too, so rules naming a group reach them.
+  const asgIds = spec.security?.asgIds.length ? spec.security.asgIds : undefined;
   const now = new Date().toISOString();
   for (const [k, nic] of srv.nics.entries()) {
     // A port the user made was bound at create (PortStore.bind); its NIC, address and group stay as made.
@@ -499,7 +507,7 @@ async function launch(s: Services, srv: ServerRecord, action: ActionRef, spec: L
       device_owner: `compute:${srv.availability_zone}`,
       mac_address: '',
       fixed_ips: nic.fixed_ip ? [{ subnet_id: nic.subnet_id, ip_address: nic.fixed_ip }] : [],
-      security_groups: spec.sgId ? [spec.sgId] : [],
+      security_groups: spec.sgIds,
       status: 'BUILD',
       created_at: now,
       updated_at: now,
