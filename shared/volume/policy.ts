@@ -21,6 +21,7 @@ export const VOLUME_POLICIES = {
   'volume_extension:volume_admin_actions:reset_status': 'admin',
   'volume_extension:volume_admin_actions:force_delete': 'admin',
   'volume_extension:volume_admin_actions:force_detach': 'admin',
+  'volume:update_readonly_flag': 'project_member_or_admin',
   'volume_extension:volume_actions:upload_image': 'project_member_or_admin',
   'volume_extension:volume_actions:upload_public': 'admin',
   'volume_extension:volume_actions:initialize_connection': 'project_member_or_admin',
@@ -51,6 +52,7 @@ export const VOLUME_POLICIES = {
   'volume:delete_snapshot_metadata': 'project_member_or_admin',
   'volume_extension:snapshot_admin_actions:reset_status': 'admin',
   'volume_extension:snapshot_admin_actions:force_delete': 'admin',
+  'snapshot_extension:snapshot_actions:update_snapshot_status': 'project_member_or_admin',
   // backups.py, backup_actions.py
   'backup:create': 'project_member_or_admin',
   'backup:get': 'project_reader_or_admin',
@@ -114,6 +116,7 @@ export const VOLUME_ACTION_POLICIES = {
   'os-reset_status': 'volume_extension:volume_admin_actions:reset_status',
   'os-force_delete': 'volume_extension:volume_admin_actions:force_delete',
   'os-force_detach': 'volume_extension:volume_admin_actions:force_detach',
+  'os-update_readonly_flag': 'volume:update_readonly_flag',
   'os-volume_upload_image': 'volume_extension:volume_actions:upload_image',
   'os-show_image_metadata': 'volume_extension:volume_image_metadata:show',
   'os-set_image_metadata': 'volume_extension:volume_image_metadata:set',
@@ -132,6 +135,8 @@ export const VOLUME_ACTION_POLICIES = {
 export const SNAPSHOT_ACTION_POLICIES = {
   'os-reset_status': 'volume_extension:snapshot_admin_actions:reset_status',
   'os-force_delete': 'volume_extension:snapshot_admin_actions:force_delete',
+  // cinder/api/contrib/snapshot_actions.py (Nova's assisted snapshots report their progress).
+  'os-update_snapshot_status': 'snapshot_extension:snapshot_actions:update_snapshot_status',
 } as const satisfies Record<string, VolumePolicy>;
 
 /** POST /backups/{id}/action (cinder/api/contrib/admin_actions.py BackupAdminController). */

@@ -18,6 +18,7 @@ import { extendKey, reserveExtend, volumeLedger } from '../quotas/engine';
 import { typeStore } from '../types/store';
 import { attachAction } from '../attachments/service';
 import { retype } from './retype';
+import { forceDeleteVolume, updateReadonlyFlag } from './adminActions';
 
 const extendSchema = {
   type: 'object',
@@ -156,6 +157,8 @@ async function action(ctx: RequestContext) {
   if (keys[0] === 'os-reset_status') return resetStatus(ctx);
   if (keys[0] === 'os-retype') return retype(ctx);
   if (keys[0] === 'os-set_bootable') return setBootable(ctx);
+  if (keys[0] === 'os-force_delete') return forceDeleteVolume(ctx);
+  if (keys[0] === 'os-update_readonly_flag') return updateReadonlyFlag(ctx);
   if (keys[0] === 'os-volume_upload_image') return uploadToImage(ctx);
   if (keys[0] === 'os-show_image_metadata') return showImageMetadata(ctx);
   if (keys[0] === 'os-set_image_metadata') return setImageMetadata(ctx);
