@@ -8,6 +8,7 @@ import { snapshotRoutes } from './snapshots/api';
 import { metadataRoutes } from './volumes/metadata';
 import { backupRoutes } from './backups/api';
 import { quotaSetRoutes } from './quotas/api';
+import { quotaClassRoutes } from './quotas/classes';
 import { limitRoutes } from './quotas/limits';
 import { zoneExtensionRoutes } from './zonesExtensions';
 import { transferRoutes } from './transfers/api';
@@ -25,6 +26,7 @@ export const blockStorageRoutes: Route[] = [
   ...backupRoutes,
   ...transferRoutes,
   ...quotaSetRoutes,
+  ...quotaClassRoutes,
   ...limitRoutes,
   ...zoneExtensionRoutes,
   ...volumeServiceRoutes,

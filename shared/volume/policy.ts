@@ -94,6 +94,9 @@ export const VOLUME_POLICIES = {
   'volume_extension:quotas:update': 'admin',
   'volume_extension:quotas:delete': 'admin',
   'limits_extension:used_limits': 'project_reader_or_admin',
+  // quota_class.py
+  'volume_extension:quota_classes:get': 'admin',
+  'volume_extension:quota_classes:update': 'admin',
   // services.py, scheduler_stats.py, capabilities.py
   'volume_extension:services:index': 'admin',
   'volume_extension:services:update': 'admin',
