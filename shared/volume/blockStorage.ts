@@ -9,6 +9,7 @@ import { metadataRoutes } from './volumes/metadata';
 import { backupRoutes } from './backups/api';
 import { quotaSetRoutes } from './quotas/api';
 import { quotaClassRoutes } from './quotas/classes';
+import { backupRecordRoutes } from './backups/records';
 import { limitRoutes } from './quotas/limits';
 import { zoneExtensionRoutes } from './zonesExtensions';
 import { transferRoutes } from './transfers/api';
@@ -23,6 +24,8 @@ export const blockStorageRoutes: Route[] = [
   ...volumeActionRoutes,
   ...snapshotRoutes,
   ...metadataRoutes,
+  // Before backupRoutes: /backups/import_record is no backup id.
+  ...backupRecordRoutes,
   ...backupRoutes,
   ...transferRoutes,
   ...quotaSetRoutes,

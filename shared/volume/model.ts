@@ -213,8 +213,8 @@ interface OwnerRow {
 }
 
 export interface DependentRow {
-  /** snapshot: of a volume; clone: a volume being made from it; backup: an incremental child of a backup. */
-  kind: 'snapshot' | 'clone' | 'backup';
+  /** snapshot: of a volume; clone: a volume being made from it; backup: an incremental child of a backup; blob-share: an imported backup using this backup's blob (backups/records.ts). */
+  kind: 'snapshot' | 'clone' | 'backup' | 'blob-share';
   project_id: string;
 }
 

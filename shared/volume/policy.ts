@@ -61,6 +61,8 @@ export const VOLUME_POLICIES = {
   'backup:delete': 'project_member_or_admin',
   'backup:restore': 'project_member_or_admin',
   'backup:backup_project_attribute': 'admin',
+  'backup:export-import': 'admin',
+  'backup:backup-import': 'admin',
   'volume_extension:backup_admin_actions:reset_status': 'admin',
   'volume_extension:backup_admin_actions:force_delete': 'admin',
   // volume_type.py, type_extra_specs.py
