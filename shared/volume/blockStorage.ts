@@ -9,6 +9,7 @@ import { metadataRoutes } from './volumes/metadata';
 import { backupRoutes } from './backups/api';
 import { quotaSetRoutes } from './quotas/api';
 import { quotaClassRoutes } from './quotas/classes';
+import { qosSpecsRoutes } from './qos/api';
 import { backupRecordRoutes } from './backups/records';
 import { limitRoutes } from './quotas/limits';
 import { zoneExtensionRoutes } from './zonesExtensions';
@@ -30,6 +31,7 @@ export const blockStorageRoutes: Route[] = [
   ...transferRoutes,
   ...quotaSetRoutes,
   ...quotaClassRoutes,
+  ...qosSpecsRoutes,
   ...limitRoutes,
   ...zoneExtensionRoutes,
   ...volumeServiceRoutes,

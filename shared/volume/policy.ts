@@ -81,6 +81,12 @@ export const VOLUME_POLICIES = {
   'volume_extension:types_extra_specs:create': 'admin',
   'volume_extension:types_extra_specs:update': 'admin',
   'volume_extension:types_extra_specs:delete': 'admin',
+  // qos_specs.py
+  'volume_extension:qos_specs_manage:get_all': 'admin',
+  'volume_extension:qos_specs_manage:create': 'admin',
+  'volume_extension:qos_specs_manage:get': 'admin',
+  'volume_extension:qos_specs_manage:update': 'admin',
+  'volume_extension:qos_specs_manage:delete': 'admin',
   // volume_transfer.py (SYSTEM_READER_OR_PROJECT_READER / SYSTEM_ADMIN_OR_PROJECT_MEMBER)
   'volume:get_all_transfers': 'project_reader_or_admin',
   'volume:create_transfer': 'project_member_or_admin',
