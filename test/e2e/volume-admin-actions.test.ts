@@ -77,6 +77,14 @@ test('os-force_delete: admins delete a volume in any status but attached, migrat
   assert.equal((await asAlice('GET', `/volumes/${id}`)).body.volume.status, 'creating');
   await stack.oscOk(['volume', 'set', '--detached', id]);
 
+  // os-reset_status's own refusals (admin_actions.py): deleting, and in-use without an attachment.
+  const toDeleting = await asAdmin('POST', `/volumes/${id}/action`, { 'os-reset_status': { status: 'deleting' } });
+  assert.deepEqual(toDeleting.body, bad('Cannot reset-state to deleting'));
+  const toInUse = await stack.osc(['volume', 'set', '--state', 'in-use', id]);
+  assert.notEqual(toInUse.code, 0);
+  assert.match(toInUse.stderr, /Cannot reset-state to in-use because volume does not have any attachments\./);
+  assert.equal((await asAlice('GET', `/volumes/${id}`)).body.volume.status, 'creating');
+
   // The admin's `volume delete --force`: the record and the disk go.
   await stack.oscOk(['volume', 'delete', '--force', id]);
   await waitGone(`/volumes/${id}`);
