@@ -13,9 +13,25 @@ export function backupIdOfBlob(name: string, metadata: Record<string, string> | 
   return m && metadata?.jacket === 'backup' && metadata.jacket_backup_id === m[1] ? m[1] : undefined;
 }
 
-/** Why the blob is kept ('not-jacket', 'backup-record'), or undefined when nothing owns it. */
+/**
+ * The backups other than `except` whose records use the blob of backup `owner` (backup-<owner>.vhd):
+ * the owner's own record, and records imported under other ids (their blob-share rows, records.ts).
+ */
+export async function otherBlobUsers(s: Services, owner: string, except?: string): Promise<string[]> {
+  const t = volumeTables(s);
+  const shares = (await t.deps.list(owner)).filter((d) => d.value.kind === 'blob-share').map((d) => d.rowKey);
+  const candidates = [owner, ...shares].filter((id) => id !== except);
+  const alive = await Promise.all(candidates.map(async (id) => ((await t.index.get('backup', id)) ? id : undefined)));
+  return alive.filter((id): id is string => id !== undefined);
+}
+
+/** Why the blob is kept ('not-jacket', 'backup-record', 'backup-import'), or undefined when nothing owns it. */
 export async function backupBlobClaim(s: Services, name: string, metadata: Record<string, string> | undefined): Promise<string | undefined> {
   const id = backupIdOfBlob(name, metadata);
   if (!id) return 'not-jacket';
-  return (await volumeTables(s).index.get('backup', id)) ? 'backup-record' : undefined;
+  if (await volumeTables(s).index.get('backup', id)) return 'backup-record';
+  return (await otherBlobUsers(s, id)).length ? 'backup-import' : undefined;
 }
+
+/** The backup id a backup blob's name carries (backup-<id>.vhd), whatever its metadata. */
+export const ownerOfBackupBlobName = (name: string): string | undefined => NAME.exec(name)?.[1];

@@ -8,6 +8,9 @@ import { snapshotRoutes } from './snapshots/api';
 import { metadataRoutes } from './volumes/metadata';
 import { backupRoutes } from './backups/api';
 import { quotaSetRoutes } from './quotas/api';
+import { quotaClassRoutes } from './quotas/classes';
+import { qosSpecsRoutes } from './qos/api';
+import { backupRecordRoutes } from './backups/records';
 import { limitRoutes } from './quotas/limits';
 import { zoneExtensionRoutes } from './zonesExtensions';
 import { transferRoutes } from './transfers/api';
@@ -22,9 +25,13 @@ export const blockStorageRoutes: Route[] = [
   ...volumeActionRoutes,
   ...snapshotRoutes,
   ...metadataRoutes,
+  // Before backupRoutes: /backups/import_record is no backup id.
+  ...backupRecordRoutes,
   ...backupRoutes,
   ...transferRoutes,
   ...quotaSetRoutes,
+  ...quotaClassRoutes,
+  ...qosSpecsRoutes,
   ...limitRoutes,
   ...zoneExtensionRoutes,
   ...volumeServiceRoutes,

@@ -83,6 +83,8 @@ export interface VolumeRecord {
    * project's retried accept resumes the move (its request died mid-move).
    */
   accepting?: { transfer_id: string; project_id: string; user_id: string; at: string };
+  /** Cinder's volume admin metadata (os-update_readonly_flag's `readonly`: 'True'/'False'); absent when none. */
+  admin_metadata?: Record<string, string>;
 }
 
 /**
@@ -202,6 +204,8 @@ export interface SnapshotRecord {
   azure: { name: string; armId?: string };
   /** Claimed by an accepted transfer of its volume, moving to this project (its delete is refused meanwhile). */
   moving_to?: string;
+  /** The progress os-update_snapshot_status reported ("50%"); absent: derived from the status. */
+  progress?: string;
 }
 
 interface OwnerRow {
@@ -209,8 +213,8 @@ interface OwnerRow {
 }
 
 export interface DependentRow {
-  /** snapshot: of a volume; clone: a volume being made from it; backup: an incremental child of a backup. */
-  kind: 'snapshot' | 'clone' | 'backup';
+  /** snapshot: of a volume; clone: a volume being made from it; backup: an incremental child of a backup; blob-share: an imported backup using this backup's blob (backups/records.ts). */
+  kind: 'snapshot' | 'clone' | 'backup' | 'blob-share';
   project_id: string;
 }
 

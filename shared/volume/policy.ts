@@ -21,6 +21,7 @@ export const VOLUME_POLICIES = {
   'volume_extension:volume_admin_actions:reset_status': 'admin',
   'volume_extension:volume_admin_actions:force_delete': 'admin',
   'volume_extension:volume_admin_actions:force_detach': 'admin',
+  'volume:update_readonly_flag': 'project_member_or_admin',
   'volume_extension:volume_actions:upload_image': 'project_member_or_admin',
   'volume_extension:volume_actions:upload_public': 'admin',
   'volume_extension:volume_actions:initialize_connection': 'project_member_or_admin',
@@ -51,6 +52,7 @@ export const VOLUME_POLICIES = {
   'volume:delete_snapshot_metadata': 'project_member_or_admin',
   'volume_extension:snapshot_admin_actions:reset_status': 'admin',
   'volume_extension:snapshot_admin_actions:force_delete': 'admin',
+  'snapshot_extension:snapshot_actions:update_snapshot_status': 'project_member_or_admin',
   // backups.py, backup_actions.py
   'backup:create': 'project_member_or_admin',
   'backup:get': 'project_reader_or_admin',
@@ -59,6 +61,8 @@ export const VOLUME_POLICIES = {
   'backup:delete': 'project_member_or_admin',
   'backup:restore': 'project_member_or_admin',
   'backup:backup_project_attribute': 'admin',
+  'backup:export-import': 'admin',
+  'backup:backup-import': 'admin',
   'volume_extension:backup_admin_actions:reset_status': 'admin',
   'volume_extension:backup_admin_actions:force_delete': 'admin',
   // volume_type.py, type_extra_specs.py
@@ -77,6 +81,12 @@ export const VOLUME_POLICIES = {
   'volume_extension:types_extra_specs:create': 'admin',
   'volume_extension:types_extra_specs:update': 'admin',
   'volume_extension:types_extra_specs:delete': 'admin',
+  // qos_specs.py
+  'volume_extension:qos_specs_manage:get_all': 'admin',
+  'volume_extension:qos_specs_manage:create': 'admin',
+  'volume_extension:qos_specs_manage:get': 'admin',
+  'volume_extension:qos_specs_manage:update': 'admin',
+  'volume_extension:qos_specs_manage:delete': 'admin',
   // volume_transfer.py (SYSTEM_READER_OR_PROJECT_READER / SYSTEM_ADMIN_OR_PROJECT_MEMBER)
   'volume:get_all_transfers': 'project_reader_or_admin',
   'volume:create_transfer': 'project_member_or_admin',
@@ -92,6 +102,9 @@ export const VOLUME_POLICIES = {
   'volume_extension:quotas:update': 'admin',
   'volume_extension:quotas:delete': 'admin',
   'limits_extension:used_limits': 'project_reader_or_admin',
+  // quota_class.py
+  'volume_extension:quota_classes:get': 'admin',
+  'volume_extension:quota_classes:update': 'admin',
   // services.py, scheduler_stats.py, capabilities.py
   'volume_extension:services:index': 'admin',
   'volume_extension:services:update': 'admin',
@@ -114,6 +127,7 @@ export const VOLUME_ACTION_POLICIES = {
   'os-reset_status': 'volume_extension:volume_admin_actions:reset_status',
   'os-force_delete': 'volume_extension:volume_admin_actions:force_delete',
   'os-force_detach': 'volume_extension:volume_admin_actions:force_detach',
+  'os-update_readonly_flag': 'volume:update_readonly_flag',
   'os-volume_upload_image': 'volume_extension:volume_actions:upload_image',
   'os-show_image_metadata': 'volume_extension:volume_image_metadata:show',
   'os-set_image_metadata': 'volume_extension:volume_image_metadata:set',
@@ -132,6 +146,8 @@ export const VOLUME_ACTION_POLICIES = {
 export const SNAPSHOT_ACTION_POLICIES = {
   'os-reset_status': 'volume_extension:snapshot_admin_actions:reset_status',
   'os-force_delete': 'volume_extension:snapshot_admin_actions:force_delete',
+  // cinder/api/contrib/snapshot_actions.py (Nova's assisted snapshots report their progress).
+  'os-update_snapshot_status': 'snapshot_extension:snapshot_actions:update_snapshot_status',
 } as const satisfies Record<string, VolumePolicy>;
 
 /** POST /backups/{id}/action (cinder/api/contrib/admin_actions.py BackupAdminController). */

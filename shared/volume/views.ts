@@ -7,6 +7,12 @@ import { resourceLinks } from './common';
 import type { SnapshotRecord, VolumeRecord } from './model';
 import { attachmentsView } from './attachments/service';
 
+/** cinder/api/api_utils.py add_visible_admin_metadata: `readonly` and `attached_mode` join the metadata (and win). */
+function withVisibleAdminMetadata(v: VolumeRecord): Record<string, string> {
+  const visible = Object.entries(v.admin_metadata ?? {}).filter(([k]) => k === 'readonly' || k === 'attached_mode');
+  return visible.length ? { ...v.metadata, ...Object.fromEntries(visible) } : v.metadata;
+}
+
 export function volumeSummary(ctx: RequestContext, v: VolumeRecord) {
   return { id: v.id, links: resourceLinks(ctx, 'volumes', v.id), name: v.name };
 }
@@ -23,7 +29,7 @@ export function volumeDetail(ctx: RequestContext, v: VolumeRecord, typeName: str
     encrypted: false,
     id: v.id,
     links: resourceLinks(ctx, 'volumes', v.id),
-    metadata: v.metadata,
+    metadata: withVisibleAdminMetadata(v),
     migration_status: v.migration_status,
     multiattach: false,
     name: v.name,
@@ -60,7 +66,7 @@ export function snapshotSummary(s: SnapshotRecord) {
 export function snapshotDetail(s: SnapshotRecord) {
   return {
     ...snapshotSummary(s),
-    'os-extended-snapshot-attributes:progress': s.status === 'available' ? '100%' : '0%',
+    'os-extended-snapshot-attributes:progress': s.progress ?? (s.status === 'available' ? '100%' : '0%'),
     'os-extended-snapshot-attributes:project_id': s.project_id,
   };
 }

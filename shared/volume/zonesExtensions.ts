@@ -16,6 +16,9 @@ const ext = (alias: string, name: string, description: string, updated: string) 
 export const EXTENSIONS = [
   ext('os-vol-tenant-attr', 'VolumeTenantAttribute', 'Expose the internal project_id as an attribute of a volume.', '2011-11-03'),
   ext('os-quota-sets', 'Quotas', 'Quota management support.', '2011-08-08'),
+  ext('os-quota-class-sets', 'QuotaClasses', 'Quota classes management support.', '2012-03-12'),
+  ext('qos-specs', 'Qos_specs_manage', 'QoS specs support.', '2013-08-02'),
+  ext('os-snapshot-actions', 'SnapshotActions', 'Enable snapshot manager actions.', '2013-07-16'),
   ext('os-availability-zone', 'AvailabilityZones', 'Describe Availability Zones.', '2013-06-27'),
   ext('backups', 'Backups', 'Backups support.', '2012-12-12'),
   ext('os-volume-actions', 'VolumeActions', 'Enable volume actions.', '2012-05-31'),

@@ -12,6 +12,7 @@ import { BACKUP_ACTION_POLICIES } from '../policy';
 import { pageRequest, nextLinks } from '../../api/pagination';
 import { actionName, boolParam, booleanSchema, cinderRoute, collectionUrl, compareBy, descriptionSchema, pageAfter, offsetParam, projectOf, resourceLinks, sortParams } from '../common';
 import { findBackup, volumeTables, type BackupRecord } from '../model';
+import { resetBackupStatus } from './resetStatus';
 import { childrenOf, createBackup, deleteBackup, restoreBackup, type CreateBackupBody, type RestoreBody } from './service';
 
 const text255 = { type: ['string', 'null'], minLength: 0, maxLength: 255 };
@@ -129,6 +130,7 @@ async function remove(ctx: RequestContext, force: boolean) {
 async function action(ctx: RequestContext) {
   const name = actionName(ctx);
   if (name === 'os-force_delete') return remove(ctx, true);
+  if (name === 'os-reset_status') return resetBackupStatus(ctx);
   throw badRequest(`There is no such action: ${name}`);
 }
 

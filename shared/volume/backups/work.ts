@@ -23,6 +23,7 @@ import { absentOn404 } from '../../azure/errors';
 import { cinderTime } from '../common';
 import { backupById, jacketTags, restoredVolumeMeta, volumeTables, type BackupRecord } from '../model';
 import { backupBlobRef } from '../diskCopy';
+import { otherBlobUsers, ownerOfBackupBlobName } from '../blobClaims';
 import { messageOf, poll, projectOf, refuse, releaseBackup, submitted, terminal, throwIfFailed } from '../volumes/work';
 import { BACKUP_CREATE, BACKUP_DELETE, BACKUP_RESTORE } from '../workKinds';
 import { backupDeltas, volumeLedger } from '../quotas/engine';
@@ -200,7 +201,10 @@ const backupDelete: WorkKind = {
     if (!cur) return done();
     const b = cur.value;
     const t = volumeTables(s);
-    await s.azure.disks.copy.deleteBlob(backupBlobRef(b.blob.name));
+    // A blob another record still uses (an import under another id, records.ts) stays; the last user deletes it.
+    const owner = ownerOfBackupBlobName(b.blob.name);
+    if (!owner || (await otherBlobUsers(s, owner, b.id)).length === 0) await s.azure.disks.copy.deleteBlob(backupBlobRef(b.blob.name));
+    if (owner && owner !== b.id) await t.deps.delete(owner, b.id);
     if (b.parent_id) await t.deps.delete(b.parent_id, b.id);
     await t.index.delete('backup', b.id);
     if (await t.backups.delete(cur.partitionKey, cur.rowKey)) await volumeLedger(s).release(cur.partitionKey, backupDeltas(b.size));

@@ -64,11 +64,21 @@ export async function resourceNames(s: Services): Promise<string[]> {
   return [...BASE_RESOURCES, ...perType].sort();
 }
 
-/** Default limits: the configured ones, and -1 for each per-type resource. */
+/** Quota classes (os-quota-class-sets, ./classes.ts): partition = class name, row = resource. */
+export const quotaClassTable = (s: Services) => s.tables.repository<QuotaRow>('volquotaclasses');
+/** The class whose values are every project's defaults (Cinder's _DEFAULT_QUOTA_NAME). */
+export const DEFAULT_QUOTA_CLASS = 'default';
+
+/**
+ * Default limits, as DbQuotaDriver.get_defaults: the `default` quota class's values where it has them,
+ * else the configured ones (cinder.conf's quota_* there), and -1 for each per-type resource.
+ */
 export async function defaultLimits(s: Services): Promise<Record<string, number>> {
   const base = configuredVolumeDefaults(s.config);
+  const [names, classRows] = await Promise.all([resourceNames(s), quotaClassTable(s).list(DEFAULT_QUOTA_CLASS)]);
   const out: Record<string, number> = {};
-  for (const r of await resourceNames(s)) out[r] = r in base ? base[r as BaseResource] : -1;
+  for (const r of names) out[r] = r in base ? base[r as BaseResource] : -1;
+  for (const row of classRows) if (row.rowKey in out) out[row.rowKey] = row.value.limit;
   return out;
 }
 

@@ -28,6 +28,7 @@ import {
 } from '../common';
 import { findSnapshot, volumeTables, type SnapshotRecord } from '../model';
 import { snapshotDetail, snapshotSummary } from '../views';
+import { updateSnapshotStatus } from './actions';
 import { SNAPSHOT_DELETE } from '../workKinds';
 import { createSnapshot, deleteSnapshot, type CreateSnapshotBody } from './service';
 
@@ -178,6 +179,7 @@ async function action(ctx: RequestContext) {
   const name = actionName(ctx);
   if (name === 'os-reset_status') return resetStatus(ctx);
   if (name === 'os-force_delete') return forceDelete(ctx);
+  if (name === 'os-update_snapshot_status') return updateSnapshotStatus(ctx);
   throw badRequest(`There is no such action: ${name}`);
 }
 

@@ -16,8 +16,9 @@ import { uploadToImage } from '../images/upload';
 import { setImageMetadata, showImageMetadata, unsetImageMetadata } from '../images/metadata';
 import { extendKey, reserveExtend, volumeLedger } from '../quotas/engine';
 import { typeStore } from '../types/store';
-import { attachAction } from '../attachments/service';
+import { attachAction, attachmentOf } from '../attachments/service';
 import { retype } from './retype';
+import { forceDeleteVolume, updateReadonlyFlag } from './adminActions';
 
 const extendSchema = {
   type: 'object',
@@ -139,6 +140,11 @@ async function resetStatus(ctx: RequestContext) {
     throw badRequest(`Volume migration status: ${b.migration_status} is invalid, valid statuses are: ${pyTuple(MIGRATION_STATUSES)}.`);
   }
   const cur = await findVolume(ctx, ctx.params.volume_id);
+  // admin_actions.py _reset_status: its tuple ('deleting', 'error_deleting' 'detaching') joins the last
+  // two strings, so only 'deleting' is refused; in-use needs an attachment.
+  const to = b.status?.toLowerCase();
+  if (to === 'deleting') throw badRequest('Cannot reset-state to deleting');
+  if (to === 'in-use' && !attachmentOf(cur.value)) throw badRequest('Cannot reset-state to in-use because volume does not have any attachments.');
   await volumeTables(ctx.services).volumes.update(cur.partitionKey, cur.rowKey, (v) => ({
     ...v,
     ...(b.status ? { status: b.status.toLowerCase() as VolumeRecord['status'] } : {}),
@@ -156,6 +162,8 @@ async function action(ctx: RequestContext) {
   if (keys[0] === 'os-reset_status') return resetStatus(ctx);
   if (keys[0] === 'os-retype') return retype(ctx);
   if (keys[0] === 'os-set_bootable') return setBootable(ctx);
+  if (keys[0] === 'os-force_delete') return forceDeleteVolume(ctx);
+  if (keys[0] === 'os-update_readonly_flag') return updateReadonlyFlag(ctx);
   if (keys[0] === 'os-volume_upload_image') return uploadToImage(ctx);
   if (keys[0] === 'os-show_image_metadata') return showImageMetadata(ctx);
   if (keys[0] === 'os-set_image_metadata') return setImageMetadata(ctx);

@@ -266,17 +266,23 @@ export async function createVolume(ctx: RequestContext, b: CreateBody, opts: { b
 }
 
 const DELETABLE = ['available', 'error', 'error_restoring', 'error_extending', 'error_managing', 'error_deleting'];
-const DELETE_REFUSED =
+const STATUS_DELETE_REFUSED =
   'Invalid volume: Volume status must be available or error or error_restoring or error_extending or error_managing and must not be migrating, attached, belong to a group, have snapshots, awaiting a transfer, or be disassociated from snapshots after volume transfer.';
+const FORCE_DELETE_REFUSED =
+  'Invalid volume: Volume  must not be migrating, attached, belong to a group, have snapshots, awaiting a transfer, or be disassociated from snapshots after volume transfer.';
 
 /**
  * Delete: the record turns 'deleting' under its ETag first, then the snapshots are counted (a
  * snapshot create writes its dependency row before it checks the volume, so one of the two sees the
  * other). With snapshots the status goes back and Cinder's 400 answers; cascade=true deletes them.
  */
-export async function deleteVolume(ctx: RequestContext, cur: Stored<VolumeRecord>, cascade: boolean): Promise<void> {
+export async function deleteVolume(ctx: RequestContext, cur: Stored<VolumeRecord>, cascade: boolean, force = false): Promise<void> {
   const v = cur.value;
-  if (!DELETABLE.includes(v.status) || v.attach_status === 'attached' || v.migration_status) throw badRequest(DELETE_REFUSED);
+  // os-force_delete (volume/api.py delete with force): no status condition, so its message names none;
+  // an offered transfer still refuses (its record would point at nothing).
+  const DELETE_REFUSED = force ? FORCE_DELETE_REFUSED : STATUS_DELETE_REFUSED;
+  const statusRefused = force ? v.status === 'awaiting-transfer' : !DELETABLE.includes(v.status);
+  if (statusRefused || v.attach_status === 'attached' || v.migration_status) throw badRequest(DELETE_REFUSED);
   const t = volumeTables(ctx.services);
   const marked: Stored<VolumeRecord> = await t.volumes.replace(cur.partitionKey, cur.rowKey, { ...v, status: 'deleting', updated_at: cinderTime() }, cur.etag).catch(() => {
     throw badRequest(DELETE_REFUSED);
