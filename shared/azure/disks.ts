@@ -18,6 +18,10 @@ export interface ArmState {
   sizeGB: number;
   /** The disk's SKU (storage account type), when ARM names it. */
   sku?: string;
+  /** Its tags, and what holds it (a VM, managedBy) and its diskState, when ARM's answer names them. */
+  tags?: Record<string, string>;
+  managedBy?: string;
+  diskState?: string;
 }
 
 /**
@@ -73,6 +77,9 @@ interface ArmResource {
   provisioningState?: string;
   diskSizeGB?: number;
   sku?: { name?: string };
+  tags?: Record<string, string>;
+  managedBy?: string;
+  diskState?: string;
   properties?: { provisioningState?: string; diskSizeGB?: number };
 }
 
@@ -83,6 +90,9 @@ const stateOf = (r: ArmResource | undefined): ArmState | undefined =>
         provisioningState: r.provisioningState ?? r.properties?.provisioningState ?? 'Unknown',
         sizeGB: r.diskSizeGB ?? r.properties?.diskSizeGB ?? 0,
         ...(r.sku?.name ? { sku: r.sku.name } : {}),
+        ...(r.tags ? { tags: r.tags } : {}),
+        ...(r.managedBy ? { managedBy: r.managedBy } : {}),
+        ...(r.diskState ? { diskState: r.diskState } : {}),
       }
     : undefined;
 

@@ -38,6 +38,9 @@ export type VolumeStatus =
   | 'uploading'
   | 'retyping'
   | 'error_managing'
+  | 'managing'
+  | 'unmanaging'
+  | 'error_unmanaging'
   | 'awaiting-transfer';
 
 export interface VolumeRecord {
@@ -83,6 +86,12 @@ export interface VolumeRecord {
    * project's retried accept resumes the move (its request died mid-move).
    */
   accepting?: { transfer_id: string; project_id: string; user_id: string; at: string };
+  /**
+   * A volume being managed (status managing; shared/volume/manage): the Azure disk it adopts. The record
+   * names that disk (disk.name) only once the manage has succeeded, so a manage that ends in
+   * error_managing never leads a delete to the disk it could not adopt.
+   */
+  manage_ref?: { source_name: string };
 }
 
 /**

@@ -97,6 +97,13 @@ export const VOLUME_POLICIES = {
   'volume_extension:services:update': 'admin',
   'scheduler_extension:scheduler_stats:get_pools': 'admin',
   'volume_extension:capabilities': 'admin',
+  // manageable_volumes.py, manageable_snapshots.py (shared/volume/manage/)
+  'volume_extension:list_manageable': 'admin',
+  'volume_extension:volume_manage': 'admin',
+  'volume_extension:volume_unmanage': 'admin',
+  'snapshot_extension:list_manageable': 'admin',
+  'snapshot_extension:snapshot_manage': 'admin',
+  'snapshot_extension:snapshot_unmanage': 'admin',
   // clusters.py
   'clusters:get_all': 'admin',
   'clusters:get': 'admin',
@@ -126,6 +133,7 @@ export const VOLUME_ACTION_POLICIES = {
   'os-detach': 'volume_extension:volume_actions:detach',
   'os-initialize_connection': 'volume_extension:volume_actions:initialize_connection',
   'os-terminate_connection': 'volume_extension:volume_actions:terminate_connection',
+  'os-unmanage': 'volume_extension:volume_unmanage',
 } as const satisfies Record<string, VolumePolicy>;
 
 /** POST /snapshots/{id}/action (cinder/api/contrib/admin_actions.py SnapshotAdminController). */

@@ -10,3 +10,5 @@ export const BACKUP_DELETE = 'backup-delete';
 export const BACKUP_RESTORE = 'backup-restore';
 export const VOLUME_UPLOAD_IMAGE = 'volume-upload-image';
 export const VOLUME_TRANSFER_RETAG = 'volume-transfer-retag';
+export const VOLUME_MANAGE = 'volume-manage';
+export const VOLUME_UNMANAGE = 'volume-unmanage';

@@ -18,6 +18,7 @@ import { extendKey, reserveExtend, volumeLedger } from '../quotas/engine';
 import { typeStore } from '../types/store';
 import { attachAction } from '../attachments/service';
 import { retype } from './retype';
+import { unmanageAction } from '../manage/api';
 
 const extendSchema = {
   type: 'object',
@@ -160,6 +161,7 @@ async function action(ctx: RequestContext) {
   if (keys[0] === 'os-show_image_metadata') return showImageMetadata(ctx);
   if (keys[0] === 'os-set_image_metadata') return setImageMetadata(ctx);
   if (keys[0] === 'os-unset_image_metadata') return unsetImageMetadata(ctx);
+  if (keys[0] === 'os-unmanage') return unmanageAction(ctx);
   const attach = await attachAction(ctx, keys[0]);
   if (attach) return attach;
   // Cinder's Resource answers an action nobody registered with 400.
