@@ -22,6 +22,8 @@ export interface ArmState {
   tags?: Record<string, string>;
   managedBy?: string;
   diskState?: string;
+  /** What a snapshot (or copied disk) was made from (creationData.sourceResourceId). */
+  sourceId?: string;
 }
 
 /**
@@ -80,6 +82,7 @@ interface ArmResource {
   tags?: Record<string, string>;
   managedBy?: string;
   diskState?: string;
+  creationData?: { sourceResourceId?: string };
   properties?: { provisioningState?: string; diskSizeGB?: number };
 }
 
@@ -93,6 +96,7 @@ const stateOf = (r: ArmResource | undefined): ArmState | undefined =>
         ...(r.tags ? { tags: r.tags } : {}),
         ...(r.managedBy ? { managedBy: r.managedBy } : {}),
         ...(r.diskState ? { diskState: r.diskState } : {}),
+        ...(r.creationData?.sourceResourceId ? { sourceId: r.creationData.sourceResourceId } : {}),
       }
     : undefined;
 

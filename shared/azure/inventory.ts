@@ -23,6 +23,8 @@ export interface InventoryItem {
   id?: string;
   sizeGB?: number;
   sku?: string;
+  /** A snapshot's source (creationData.sourceResourceId). */
+  sourceId?: string;
 }
 
 export interface InventoryDriver {
@@ -45,6 +47,7 @@ interface ArmResource {
   id?: string;
   diskSizeGB?: number;
   sku?: { name?: string };
+  creationData?: { sourceResourceId?: string };
   networkInterfaces?: { id?: string }[];
   subnets?: { id?: string }[];
   ipConfiguration?: { id?: string };
@@ -63,6 +66,7 @@ const item = (kind: InventoryKind, r: ArmResource): InventoryItem => {
     ...(r.id ? { id: r.id } : {}),
     ...(typeof r.diskSizeGB === 'number' ? { sizeGB: r.diskSizeGB } : {}),
     ...(r.sku?.name ? { sku: r.sku.name } : {}),
+    ...(r.creationData?.sourceResourceId ? { sourceId: r.creationData.sourceResourceId } : {}),
   };
 };
 

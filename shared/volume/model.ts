@@ -211,6 +211,8 @@ export interface SnapshotRecord {
   azure: { name: string; armId?: string };
   /** Claimed by an accepted transfer of its volume, moving to this project (its delete is refused meanwhile). */
   moving_to?: string;
+  /** A snapshot being managed (status creating; shared/volume/manage): the Azure snapshot it adopts, named in azure.name only once adopted. */
+  manage_ref?: { source_name: string };
 }
 
 interface OwnerRow {

@@ -140,6 +140,7 @@ export const VOLUME_ACTION_POLICIES = {
 export const SNAPSHOT_ACTION_POLICIES = {
   'os-reset_status': 'volume_extension:snapshot_admin_actions:reset_status',
   'os-force_delete': 'volume_extension:snapshot_admin_actions:force_delete',
+  'os-unmanage': 'snapshot_extension:snapshot_unmanage',
 } as const satisfies Record<string, VolumePolicy>;
 
 /** POST /backups/{id}/action (cinder/api/contrib/admin_actions.py BackupAdminController). */

@@ -12,3 +12,5 @@ export const VOLUME_UPLOAD_IMAGE = 'volume-upload-image';
 export const VOLUME_TRANSFER_RETAG = 'volume-transfer-retag';
 export const VOLUME_MANAGE = 'volume-manage';
 export const VOLUME_UNMANAGE = 'volume-unmanage';
+export const SNAPSHOT_MANAGE = 'snapshot-manage';
+export const SNAPSHOT_UNMANAGE = 'snapshot-unmanage';

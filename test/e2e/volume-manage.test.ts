@@ -184,3 +184,87 @@ test('the CLI: volume delete --remote unmanages; create --remote-source manages'
   assert.notEqual(created.code, 0);
   assert.match(created.stderr, /Version 3\.71 is not supported by the API/);
 });
+
+test('3.8: /manageable_volumes and /manageable_snapshots; the CLI lists them; a snapshot of a volume is managed and unmanaged', async () => {
+  // the v3 routes at 3.8: the same lists and manage
+  const v = await asAdmin('3.8', 'GET', `/manageable_volumes/detail?host=${encodeURIComponent(HOST)}&sort=reference:asc`);
+  assert.equal(v.status, 200, v.text);
+  assert.ok(names(v.body).includes('legacy-a'));
+  assert.equal((await asAlice('3.8', 'GET', '/manageable_volumes?host=jacket')).status, 403);
+  const cli = await env.stack.oscJson(['--os-volume-api-version', '3.8', 'block', 'storage', 'volume', 'manageable', 'list', HOST]);
+  assert.ok(
+    cli.some((e: any) => JSON.stringify(e.reference ?? e.Reference).includes('legacy-a')),
+    JSON.stringify(cli),
+  );
+
+  // an Azure snapshot taken outside Jacket of a Jacket volume's disk, and one of an outside disk
+  const vol = await asAdmin('3.8', 'POST', '/volumes', { volume: { size: 1, name: 'snap-src' } });
+  const volId = vol.body.volume.id as string;
+  await waitFor('snap-src', async () => ((await asAdmin('3.8', 'GET', `/volumes/${volId}`)).body.volume.status === 'available' ? true : undefined), 60000);
+  const diskId = (await env.compute.disks.get(RG, `volume-${volId}`)).id!;
+  const snapOf = (name: string, source: string, tags: Record<string, string> = {}) =>
+    env.compute.snapshots.beginCreateOrUpdateAndWait(
+      RG,
+      name,
+      { location: 'eastus', incremental: true, creationData: { createOption: 'Copy', sourceResourceId: source }, tags },
+      { updateIntervalInMs: 50 },
+    );
+  await snapOf('ext-snap', diskId, { who: 'ops' });
+  await snapOf('ext-snap-other', (await env.compute.disks.get(RG, 'legacy-c')).id!);
+
+  const at37 = await asAdmin('3.7', 'GET', '/manageable_snapshots?host=jacket');
+  assert.equal(at37.status, 404);
+  const sl = await asAdmin('3.8', 'GET', '/manageable_snapshots/detail?host=jacket&sort=reference:asc');
+  assert.equal(sl.status, 200, sl.text);
+  assertCinderShape('snapshot-manage-list-detail-response.json', sl.body);
+  assert.deepEqual(
+    sl.body['manageable-snapshots'].map((e: any) => [e.reference['source-name'], e.source_reference['source-name'], e.safe_to_manage, e.reason_not_safe]),
+    [
+      ['ext-snap', `volume-${volId}`, true, null],
+      ['ext-snap-other', 'legacy-c', false, 'source volume not managed'],
+    ],
+  );
+  const ss = await asAdmin('3.8', 'GET', '/os-snapshot-manage?host=jacket&sort=reference:asc');
+  assertCinderShape('snapshot-manage-list-response.json', ss.body);
+  const scli = await env.stack.oscJson(['--os-volume-api-version', '3.8', 'block', 'storage', 'snapshot', 'manageable', 'list', HOST]);
+  assert.equal(scli.length, 2, JSON.stringify(scli));
+
+  // manage: 202 in creating (Cinder's create_snapshot_in_db), then available with the Azure snapshot's own name
+  const bad = await asAdmin('3.8', 'POST', '/manageable_snapshots', { snapshot: { volume_id: '3f6f7d58-9a51-4d7e-9b0e-1c2d3e4f5a6b', ref: { 'source-name': 'ext-snap' } } });
+  assert.equal(bad.status, 404, bad.text);
+  const m = await asAdmin('3.8', 'POST', '/manageable_snapshots', {
+    snapshot: { volume_id: volId, ref: { 'source-name': 'ext-snap' }, name: 'adopted-snap', description: 'from Azure', metadata: { k: 'v' } },
+  });
+  assert.equal(m.status, 202, m.text);
+  // (the sample's updated_at is the string "null"; Cinder's is null before any update)
+  assertCinderShape('snapshot_manage_extensions/snapshot-manage-response.json', { snapshot: { ...m.body.snapshot, updated_at: 'null' } });
+  assert.equal(m.body.snapshot.updated_at, null);
+  assert.equal(m.body.snapshot.status, 'creating');
+  const snapId = m.body.snapshot.id as string;
+  await waitFor('snapshot managed', async () => ((await asAdmin('3.8', 'GET', `/snapshots/${snapId}`)).body.snapshot.status === 'available' ? true : undefined), 60000);
+  const tags = (await env.compute.snapshots.get(RG, 'ext-snap')).tags;
+  assert.equal(tags?.who, 'ops');
+  assert.equal(tags?.['jacket-snapshot-id'], snapId);
+  // the volume now has a snapshot: its delete is refused
+  assert.equal((await asAdmin('3.8', 'DELETE', `/volumes/${volId}`)).status, 400);
+  // a volume made from the managed snapshot copies the adopted Azure snapshot
+  const clone = await asAdmin('3.8', 'POST', '/volumes', { volume: { snapshot_id: snapId, name: 'from-managed' } });
+  assert.equal(clone.status, 202, clone.text);
+  await waitFor('clone', async () => ((await asAdmin('3.8', 'GET', `/volumes/${clone.body.volume.id}`)).body.volume.status === 'available' ? true : undefined), 60000);
+  assert.match((await env.compute.disks.get(RG, `volume-${clone.body.volume.id}`)).creationData?.sourceResourceId ?? '', /snapshots\/ext-snap$/);
+
+  // a snapshot of another disk: error, the Azure snapshot untouched
+  const other = await asAdmin('3.8', 'POST', '/os-snapshot-manage', { snapshot: { volume_id: volId, ref: { 'source-name': 'ext-snap-other' } } });
+  assert.equal(other.status, 202);
+  await waitFor('snapshot error', async () => ((await asAdmin('3.8', 'GET', `/snapshots/${other.body.snapshot.id}`)).body.snapshot.status === 'error' ? true : undefined), 60000);
+  assert.deepEqual((await env.compute.snapshots.get(RG, 'ext-snap-other')).tags ?? {}, {});
+  assert.equal((await asAdmin('3.8', 'DELETE', `/snapshots/${other.body.snapshot.id}`)).status, 202);
+
+  // unmanage: the record goes, the Azure snapshot stays with its own tags only
+  const u = await asAdmin('3.8', 'POST', `/snapshots/${snapId}/action`, { 'os-unmanage': null });
+  assert.equal(u.status, 202, u.text);
+  await waitFor('snapshot unmanaged', async () => ((await asAdmin('3.8', 'GET', `/snapshots/${snapId}`)).status === 404 ? true : undefined), 60000);
+  assert.deepEqual((await env.compute.snapshots.get(RG, 'ext-snap')).tags, { who: 'ops' });
+  await waitFor('other snapshot deleted', async () => ((await asAdmin('3.8', 'GET', `/snapshots/${other.body.snapshot.id}`)).status === 404 ? true : undefined), 60000);
+  assert.ok(await env.compute.snapshots.get(RG, 'ext-snap-other'), 'a failed manage deletes nothing');
+});

@@ -10,9 +10,21 @@ import { validateBody } from '../../api/validation';
 import { MAX_LIMIT } from '../../api/pagination';
 import { booleanSchema, cinderRoute, descriptionSchema, metadataSchema, offsetParam } from '../common';
 import type { VolumePolicy } from '../policy';
-import { findVolume } from '../model';
-import { volumeDetail } from '../views';
-import { manageableVolumes, manageVolume, unmanageVolume, volumeServiceFor, type ManageBody, type ManageableVolume } from './service';
+import { findSnapshot, findVolume } from '../model';
+import { snapshotSummary, volumeDetail } from '../views';
+import {
+  manageableSnapshots,
+  manageableVolumes,
+  manageSnapshot,
+  manageVolume,
+  unmanageSnapshot,
+  unmanageVolume,
+  volumeServiceFor,
+  type ManageBody,
+  type ManageableSnapshot,
+  type ManageableVolume,
+  type SnapshotManageBody,
+} from './service';
 
 const MANAGE_EXISTING_LIST = '3.8';
 
@@ -35,6 +47,27 @@ const manageSchema = {
         host: { type: ['string', 'null'], minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-._#@:/+\\[\\]]*$' },
         ref: { type: ['object', 'string'] },
         metadata: { ...metadataSchema(), type: ['object', 'null'] },
+      },
+    },
+  },
+};
+
+/** cinder/api/schemas/snapshot_manage.py create. */
+const snapshotManageSchema = {
+  type: 'object',
+  required: ['snapshot'],
+  additionalProperties: false,
+  properties: {
+    snapshot: {
+      type: 'object',
+      required: ['ref', 'volume_id'],
+      additionalProperties: false,
+      properties: {
+        description: descriptionSchema,
+        metadata: { ...metadataSchema(), type: ['object', 'null'] },
+        name: { type: ['string', 'null'], minLength: 0, maxLength: 255 },
+        ref: { type: ['object', 'null', 'string'] },
+        volume_id: { type: 'string', format: 'uuid' },
       },
     },
   },
@@ -107,8 +140,8 @@ function pyRepr(v: unknown): string {
 const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a, Object.keys((a ?? {}) as object).sort()) === JSON.stringify(b, Object.keys((b ?? {}) as object).sort());
 
 /** volume_utils.paginate_entries_list: sort (a dict compares by its smallest value), marker (a JSON reference), offset, limit. */
-function paginate(entries: ManageableVolume[], q: URLSearchParams, limit: number, offset: number, sort: ReturnType<typeof sortParams>): ManageableVolume[] {
-  const val = (e: ManageableVolume, k: 'reference' | 'size') => (k === 'size' ? e.size : Object.values(e.reference).sort()[0]);
+function paginate<E extends ManageableVolume | ManageableSnapshot>(entries: E[], q: URLSearchParams, limit: number, offset: number, sort: ReturnType<typeof sortParams>): E[] {
+  const val = (e: E, k: 'reference' | 'size') => (k === 'size' ? e.size : Object.values(e.reference).sort()[0]);
   const sorted = [...entries].sort((a, b) => {
     for (const { key, dir } of sort) {
       const x = val(a, key);
@@ -134,7 +167,7 @@ function paginate(entries: ManageableVolume[], q: URLSearchParams, limit: number
   return sorted.slice(start + offset, start + limit + offset);
 }
 
-const summary = (e: ManageableVolume) => ({ reference: e.reference, size: e.size, safe_to_manage: e.safe_to_manage });
+const summary = (e: ManageableVolume | ManageableSnapshot) => ({ reference: e.reference, size: e.size, safe_to_manage: e.safe_to_manage });
 
 /** ManageResource._get_resources: host, paging and sort checks in Cinder's order, then the service, then the listing. */
 async function list(ctx: RequestContext, detail: boolean) {
@@ -146,6 +179,31 @@ async function list(ctx: RequestContext, detail: boolean) {
   await volumeServiceFor(ctx.services, host, () => notFound(`Service cinder-volume could not be found on host ${host}.`));
   const page = paginate(await manageableVolumes(ctx.services), q, limit, offset, sort);
   return json({ 'manageable-volumes': page.map((e) => (detail ? e : summary(e))) });
+}
+
+/** The same for snapshots (views/manageable_snapshots.py: source_reference in both lists). */
+async function listSnapshots(ctx: RequestContext, detail: boolean) {
+  const q = ctx.query;
+  const host = hostOf(q.get('host'));
+  const limit = limitParam(q);
+  const offset = offsetParam(q);
+  const sort = sortParams(q);
+  await volumeServiceFor(ctx.services, host, () => notFound(`Service cinder-volume could not be found on host ${host}.`));
+  const page = paginate(await manageableSnapshots(ctx.services), q, limit, offset, sort);
+  return json({ 'manageable-snapshots': page.map((e) => (detail ? e : { ...summary(e), source_reference: e.source_reference })) });
+}
+
+/** snapshot_manage.py create: the volume first (404), then the snapshot in creating; 202 with its detail view. */
+async function createSnapshot(ctx: RequestContext) {
+  const b = validateBody<{ snapshot: SnapshotManageBody }>(snapshotManageSchema, ctx.body).snapshot;
+  return accepted({ snapshot: snapshotSummary(await manageSnapshot(ctx, b)) });
+}
+
+/** os-unmanage on a snapshot (snapshot_unmanage.py): the snapshot first (404), then delete_snapshot's rules; 202. */
+export async function unmanageSnapshotAction(ctx: RequestContext) {
+  validateBody({ type: 'object', required: ['os-unmanage'], additionalProperties: false, properties: { 'os-unmanage': {} } }, ctx.body);
+  await unmanageSnapshot(ctx, await findSnapshot(ctx, ctx.params.snapshot_id));
+  return accepted();
 }
 
 async function create(ctx: RequestContext) {
@@ -177,4 +235,19 @@ export const manageRoutes: Route[] = [
   cinderRoute('os-volume-manage-list', 'GET', '/os-volume-manage', 'volume_extension:list_manageable', (ctx) => list(ctx, false)),
   cinderRoute('os-volume-manage-detail', 'GET', '/os-volume-manage/detail', 'volume_extension:list_manageable', (ctx) => list(ctx, true)),
   cinderRoute('os-volume-manage-create', 'POST', '/os-volume-manage', 'volume_extension:volume_manage', create),
+  cinderRoute('manageable-snapshots-list', 'GET', '/manageable_snapshots', from38('snapshot_extension:list_manageable'), async (ctx) => {
+    if (!listable(ctx)) throw noMethod();
+    return listSnapshots(ctx, false);
+  }),
+  cinderRoute('manageable-snapshots-detail', 'GET', '/manageable_snapshots/detail', from38('snapshot_extension:list_manageable'), async (ctx) => {
+    if (!listable(ctx)) throw noMethod();
+    return listSnapshots(ctx, true);
+  }),
+  cinderRoute('manageable-snapshots-create', 'POST', '/manageable_snapshots', from38('snapshot_extension:snapshot_manage'), async (ctx) => {
+    if (!listable(ctx)) throw noMethod();
+    return createSnapshot(ctx);
+  }),
+  cinderRoute('os-snapshot-manage-list', 'GET', '/os-snapshot-manage', 'snapshot_extension:list_manageable', (ctx) => listSnapshots(ctx, false)),
+  cinderRoute('os-snapshot-manage-detail', 'GET', '/os-snapshot-manage/detail', 'snapshot_extension:list_manageable', (ctx) => listSnapshots(ctx, true)),
+  cinderRoute('os-snapshot-manage-create', 'POST', '/os-snapshot-manage', 'snapshot_extension:snapshot_manage', createSnapshot),
 ];

@@ -13,12 +13,12 @@ import { startWork } from '../../work/ledger';
 import type { InventoryItem } from '../../azure/inventory';
 import { VOLUME_HOST, listServices, volumeBackendSchedulable } from '../../servicegroup/registry';
 import { cinderTime, projectOf } from '../common';
-import { dependentsOf, diskNameOf, volumeTables, type VolumeRecord } from '../model';
+import { dependentsOf, diskNameOf, findVolume, snapshotNameOf, volumeTables, type SnapshotRecord, type VolumeRecord } from '../model';
 import type { Stored } from '../../store/tables';
-import { defaultType, skuOf, typeByNameOrId, type VolumeTypeRecord } from '../types/store';
-import { reserveVolume, volumeLedger } from '../quotas/engine';
+import { defaultType, skuOf, typeByNameOrId, typeStore, type VolumeTypeRecord } from '../types/store';
+import { reserveSnapshot, reserveVolume, volumeLedger } from '../quotas/engine';
 import { VOLUME_AZ } from '../volumes/service';
-import { VOLUME_MANAGE, VOLUME_UNMANAGE } from '../workKinds';
+import { SNAPSHOT_MANAGE, SNAPSHOT_UNMANAGE, VOLUME_MANAGE, VOLUME_UNMANAGE } from '../workKinds';
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 /** Jacket's tag keys on the disks and snapshots it makes (model.ts jacketTags). */
@@ -186,4 +186,115 @@ export async function unmanageVolume(ctx: RequestContext, cur: Stored<VolumeReco
     throw badRequest(UNMANAGE_REFUSED);
   }
   await startWork(ctx.services, { kind: VOLUME_UNMANAGE, id: v.id, data: { project: cur.partitionKey }, requestId: ctx.requestId });
+}
+
+export interface ManageableSnapshot extends Omit<ManageableVolume, 'reference'> {
+  reference: { 'source-name': string };
+  source_reference: { 'source-name': string | null };
+}
+
+const lastSegment = (armId: string | undefined) => (armId ? armId.slice(armId.lastIndexOf('/') + 1) : null);
+
+/**
+ * The resource group's Azure snapshots that Jacket did not make (no jacket tag), with the disk each was
+ * taken of as source_reference. Only a snapshot of a Jacket volume's disk can be managed (Cinder's
+ * snapshot manage names the volume): one of any other disk is not safe, 'source volume not managed'.
+ */
+export async function manageableSnapshots(s: Services): Promise<ManageableSnapshot[]> {
+  const volumeDisks = new Set<string>();
+  for await (const d of s.azure.inventory.list('disk')) if (d.tags.jacket === 'volume' && d.tags['jacket-volume-id']) volumeDisks.add(d.name.toLowerCase());
+  const out: ManageableSnapshot[] = [];
+  for await (const sn of s.azure.inventory.list('snapshot')) {
+    if (sn.tags.jacket !== undefined) continue;
+    const source = lastSegment(sn.sourceId);
+    const ready = sn.provisioningState === undefined || sn.provisioningState === 'Succeeded';
+    const managed = source !== null && volumeDisks.has(source.toLowerCase());
+    out.push({
+      reference: { 'source-name': sn.name },
+      size: sn.sizeGB ?? 0,
+      safe_to_manage: ready && managed,
+      reason_not_safe: !ready ? 'snapshot not ready' : managed ? null : 'source volume not managed',
+      cinder_id: null,
+      extra_info: null,
+      source_reference: { 'source-name': source },
+    });
+  }
+  return out;
+}
+
+export interface SnapshotManageBody {
+  volume_id: string;
+  ref: Record<string, unknown> | string | null;
+  name?: string | null;
+  description?: string | null;
+  metadata?: Record<string, string> | null;
+}
+
+/**
+ * volume/api.py manage_existing_snapshot: the volume (404), its service up, then create_snapshot_in_db
+ * with force (the volume available or in-use; quota for the volume's size) in status creating, then the
+ * work adopts the Azure snapshot (./work.ts). A bad ref ends the snapshot in error, as Cinder's flow.
+ */
+export async function manageSnapshot(ctx: RequestContext, b: SnapshotManageBody): Promise<SnapshotRecord> {
+  const s = ctx.services;
+  const vol = await findVolume(ctx, b.volume_id);
+  await volumeServiceFor(s, VOLUME_HOST, () => new ApiError(503, 'Service is unavailable at this time.'));
+  const allowed = ['available', 'in-use'];
+  const refuse = (status: string) => badRequest(`Invalid volume: Volume ${vol.value.id} status must be ${allowed.join(', ')}, but current status is: ${status}.`);
+  if (!allowed.includes(vol.value.status)) throw refuse(vol.value.status);
+  const t = volumeTables(s);
+  const project = projectOf(ctx);
+  const typeName = (await typeStore(s).get(vol.value.volume_type_id))?.value.name ?? '';
+  const id = randomUUID();
+  const ledger = volumeLedger(s);
+  await reserveSnapshot(s, project, id, typeName, vol.value.size);
+  // The volume learns of its snapshot before we look at it again (its delete checks these rows).
+  await t.deps.create(vol.value.id, id, { kind: 'snapshot', project_id: project });
+  const again = await t.volumes.get(vol.partitionKey, vol.rowKey);
+  if (!again || !allowed.includes(again.value.status)) {
+    await t.deps.delete(vol.value.id, id);
+    await ledger.rollback(project, [id]);
+    throw refuse(again?.value.status ?? 'deleting');
+  }
+  const sourceName = b.ref && typeof b.ref === 'object' && typeof b.ref['source-name'] === 'string' ? b.ref['source-name'] : '';
+  const snap: SnapshotRecord = {
+    id,
+    project_id: project,
+    user_id: ctx.auth!.userId,
+    volume_id: vol.value.id,
+    volume_project_id: vol.partitionKey,
+    name: b.name ?? null,
+    description: b.description ?? null,
+    size: vol.value.size,
+    volume_type_id: vol.value.volume_type_id,
+    status: 'creating',
+    metadata: b.metadata ?? {},
+    created_at: cinderTime(),
+    updated_at: null,
+    // Not the adopted snapshot until the manage succeeds (a failed one's delete reaches nothing).
+    azure: { name: snapshotNameOf(id) },
+    manage_ref: { source_name: sourceName },
+  };
+  await t.index.upsert('snapshot', id, { project_id: project });
+  await t.snapshots.create(project, id, snap);
+  await ledger.commit(project, [id]);
+  try {
+    await startWork(s, { kind: SNAPSHOT_MANAGE, id, data: { project }, requestId: ctx.requestId });
+  } catch (e) {
+    await t.snapshots.update(project, id, (x) => (x.status === 'creating' ? { ...x, status: 'error' } : undefined));
+    throw e;
+  }
+  return snap;
+}
+
+/** volume/api.py delete_snapshot(unmanage_only=True): available or error → unmanaging, then the work. */
+export async function unmanageSnapshot(ctx: RequestContext, cur: Stored<SnapshotRecord>): Promise<void> {
+  const refused = badRequest('Invalid snapshot: Snapshot status must be available or error and must not be part of a group.');
+  if (!['available', 'error'].includes(cur.value.status) || cur.value.moving_to) throw refused;
+  await volumeTables(ctx.services)
+    .snapshots.replace(cur.partitionKey, cur.rowKey, { ...cur.value, status: 'unmanaging', updated_at: cinderTime() }, cur.etag)
+    .catch(() => {
+      throw refused;
+    });
+  await startWork(ctx.services, { kind: SNAPSHOT_UNMANAGE, id: cur.rowKey, data: { project: cur.partitionKey }, requestId: ctx.requestId });
 }

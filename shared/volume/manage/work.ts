@@ -13,10 +13,10 @@ import { log } from '../../log';
 import { done, type WorkItem, type WorkKind } from '../../work/types';
 import { ApiError } from '../../http/errors';
 import { cinderTime } from '../common';
-import { jacketTags, volumeTables, type VolumeRecord } from '../model';
-import { extendKey, reserveExtend, typeNameOf, volumeDeltas, volumeLedger } from '../quotas/engine';
+import { jacketTags, volumeTables, type SnapshotRecord, type VolumeRecord } from '../model';
+import { extendKey, reserveExtend, snapshotDeltas, typeNameOf, volumeDeltas, volumeLedger } from '../quotas/engine';
 import { typeStore, SKU_SPEC } from '../types/store';
-import { VOLUME_MANAGE, VOLUME_UNMANAGE } from '../workKinds';
+import { SNAPSHOT_MANAGE, SNAPSHOT_UNMANAGE, VOLUME_MANAGE, VOLUME_UNMANAGE } from '../workKinds';
 import { projectOf, refuse } from '../volumes/work';
 import { isJacketDisk, JACKET_TAG_KEYS } from './service';
 
@@ -101,4 +101,82 @@ const volumeUnmanage: WorkKind = {
   },
 };
 
-export const MANAGE_WORK: WorkKind[] = [volumeManage, volumeUnmanage];
+async function snapshotIn(s: Services, item: WorkItem, status: SnapshotRecord['status']) {
+  const cur = await volumeTables(s).snapshots.get(projectOf(item), item.id);
+  return cur && cur.value.status === status ? cur : undefined;
+}
+
+/**
+ * Snapshot manage (manage_existing_snapshot flow): the Azure snapshot named by the ref must exist, not
+ * be Jacket's, be Succeeded and have been taken of the volume's disk; then Jacket's tags are added beside
+ * its own and, under the record's ETag, the record names it with its size (the quota held for the
+ * volume's size at the request gives back the difference). Refused or given up: error, as Cinder's flow.
+ */
+const snapshotManage: WorkKind = {
+  kind: SNAPSHOT_MANAGE,
+  async run(item, s) {
+    const cur = await snapshotIn(s, item, 'creating');
+    if (!cur?.value.manage_ref) return done();
+    const snap = cur.value;
+    const name = snap.manage_ref!.source_name;
+    if (!name) throw refuse('ManageExistingInvalidReference', "Manage existing snapshot failed due to invalid backend reference: the ref needs a 'source-name'.");
+    const arm = s.azure.disks;
+    const st = await arm.snapshot(name);
+    if (!st) throw refuse('ManageExistingInvalidReference', `Manage existing snapshot failed due to invalid backend reference: snapshot ${name} not found.`);
+    const tags = st.tags ?? {};
+    if (tags.jacket !== undefined && tags['jacket-snapshot-id'] !== snap.id) throw refuse('ManageExistingAlreadyManaged', `Snapshot ${name} is Jacket's.`);
+    if (st.provisioningState !== 'Succeeded') throw refuse('ManageExistingSnapshotNotReady', `Snapshot ${name} is ${st.provisioningState}.`);
+    const vol = await volumeTables(s).volumes.get(snap.volume_project_id, snap.volume_id);
+    if (!vol) throw refuse('VolumeGone', 'The volume was deleted before its snapshot was managed.');
+    const source = (st.sourceId ?? '').toLowerCase();
+    if (source !== arm.diskId(vol.value.disk.name).toLowerCase() && source !== (vol.value.disk.armId ?? '').toLowerCase()) {
+      throw refuse('ManageExistingSnapshotSourceMismatch', `Snapshot ${name} was not taken of volume ${snap.volume_id}'s disk.`);
+    }
+    if (tags['jacket-snapshot-id'] !== snap.id) await arm.setTags('snapshots', name, { ...tags, ...jacketTags('snapshot', snap.id, cur.partitionKey, snap.volume_id) });
+    const size = Math.min(st.sizeGB, snap.size) || snap.size;
+    const t = volumeTables(s);
+    const moved = await t.snapshots.update(cur.partitionKey, snap.id, (x) =>
+      x.status !== 'creating' || !x.manage_ref ? undefined : { ...x, status: 'available', size, azure: { name, armId: st.id }, manage_ref: undefined, updated_at: cinderTime() },
+    );
+    if (moved && moved.value.azure.name === name && size < snap.size) {
+      const diff = snap.size - size;
+      const typeName = await typeNameOf(s, snap.volume_type_id);
+      await volumeLedger(s).release(cur.partitionKey, { gigabytes: diff, ...(typeName ? { [`gigabytes_${typeName}`]: diff } : {}) });
+    }
+    return done();
+  },
+  async giveUp(item, s, f) {
+    log.warn('snapshot manage failed', { snapshot: item.id, code: f.code, reason: f.message.slice(0, 300) });
+    const t = volumeTables(s);
+    const cur = await snapshotIn(s, item, 'creating');
+    if (!cur?.value.manage_ref) return;
+    const name = cur.value.manage_ref.source_name;
+    const st = name ? await s.azure.disks.snapshot(name).catch(() => undefined) : undefined;
+    if (name && st?.tags?.['jacket-snapshot-id'] === item.id) await s.azure.disks.setTags('snapshots', name, withoutJacketTags(st.tags)).catch(() => undefined);
+    await t.snapshots.update(projectOf(item), item.id, (x) => (x.status !== 'creating' ? undefined : { ...x, status: 'error', updated_at: cinderTime() }));
+  },
+};
+
+/** Snapshot unmanage: strip Jacket's tags (the Azure snapshot stays), then the record, its dependency row and its usage go. */
+const snapshotUnmanage: WorkKind = {
+  kind: SNAPSHOT_UNMANAGE,
+  async run(item, s) {
+    const cur = await snapshotIn(s, item, 'unmanaging');
+    if (!cur) return done();
+    const snap = cur.value;
+    const st = await s.azure.disks.snapshot(snap.azure.name);
+    if (st?.tags && st.tags['jacket-snapshot-id'] === snap.id) await s.azure.disks.setTags('snapshots', snap.azure.name, withoutJacketTags(st.tags));
+    const t = volumeTables(s);
+    await t.deps.delete(snap.volume_id, snap.id);
+    await t.index.delete('snapshot', snap.id);
+    if (await t.snapshots.delete(cur.partitionKey, cur.rowKey)) await volumeLedger(s).release(cur.partitionKey, snapshotDeltas(await typeNameOf(s, snap.volume_type_id), snap.size));
+    return done();
+  },
+  async giveUp(item, s, f) {
+    log.warn('snapshot unmanage failed', { snapshot: item.id, code: f.code, reason: f.message.slice(0, 300) });
+    // Cinder's delete_snapshot lands error on a failed unmanage.
+    await volumeTables(s).snapshots.update(projectOf(item), item.id, (x) => (x.status !== 'unmanaging' ? undefined : { ...x, status: 'error', updated_at: cinderTime() }));
+  },
+};
+
+export const MANAGE_WORK: WorkKind[] = [volumeManage, volumeUnmanage, snapshotManage, snapshotUnmanage];

@@ -29,6 +29,7 @@ import {
 import { findSnapshot, volumeTables, type SnapshotRecord } from '../model';
 import { snapshotDetail, snapshotSummary } from '../views';
 import { SNAPSHOT_DELETE } from '../workKinds';
+import { unmanageSnapshotAction } from '../manage/api';
 import { createSnapshot, deleteSnapshot, type CreateSnapshotBody } from './service';
 
 const text255 = { type: ['string', 'null'], minLength: 0, maxLength: 255 };
@@ -178,6 +179,7 @@ async function action(ctx: RequestContext) {
   const name = actionName(ctx);
   if (name === 'os-reset_status') return resetStatus(ctx);
   if (name === 'os-force_delete') return forceDelete(ctx);
+  if (name === 'os-unmanage') return unmanageSnapshotAction(ctx);
   throw badRequest(`There is no such action: ${name}`);
 }
 
