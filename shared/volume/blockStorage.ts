@@ -16,6 +16,7 @@ import { poolRoutes } from './pools/api';
 import { messageRoutes } from './messages/api';
 import { clusterRoutes } from './clusters/api';
 import { manageRoutes } from './manage/api';
+import { backupUpdateRoutes } from './backups/update';
 
 export const blockStorageRoutes: Route[] = [
   ...volumeTypeRoutes,
@@ -33,4 +34,5 @@ export const blockStorageRoutes: Route[] = [
   ...messageRoutes,
   ...clusterRoutes,
   ...manageRoutes,
+  ...backupUpdateRoutes,
 ];

@@ -81,6 +81,7 @@ test("action routes name each action's own policy from the service file", () => 
     'compute-flavors-update',
     'compute-servers-action',
     'volume-backups-action',
+    'volume-backups-update',
     'volume-clusters-detail',
     'volume-clusters-disable',
     'volume-clusters-enable',
