@@ -88,3 +88,24 @@ test('3.9: PUT /backups/{id} updates name and description; 404 below 3.9; the CL
   assert.equal(shown.name, 'cli-name');
   assert.equal(shown.description, 'cli-desc');
 });
+
+test('3.10: the group_id filter matches no volume (no generic groups); ignored below 3.10', async () => {
+  const v = await volume('grp-src');
+  const gid = '6b0d4b7e-2f7a-4d59-9f53-7a1c2e8d9b10';
+  for (const p of ['/volumes', '/volumes/detail']) {
+    const old = await asAlice('3.9', 'GET', `${p}?group_id=${gid}`);
+    assert.equal(old.status, 200);
+    assert.ok(
+      old.body.volumes.some((x: any) => x.id === v.id),
+      `${p} at 3.9 lists as if the filter were absent`,
+    );
+    const now = await asAlice('3.10', 'GET', `${p}?group_id=${gid}`);
+    assert.equal(now.status, 200);
+    assert.deepEqual(now.body.volumes, []);
+    // group_id=None (IS NULL) names every volume: none is in a group
+    const none = await asAlice('3.10', 'GET', `${p}?group_id=None`);
+    assert.ok(none.body.volumes.some((x: any) => x.id === v.id));
+  }
+  const cli = await stack.oscJson(['--os-volume-api-version', '3.10', 'volume', 'list'], alice);
+  assert.ok(cli.some((x: any) => x.ID === v.id));
+});
