@@ -17,6 +17,7 @@ import { messageRoutes } from './messages/api';
 import { clusterRoutes } from './clusters/api';
 import { manageRoutes } from './manage/api';
 import { backupUpdateRoutes } from './backups/update';
+import { groupTypeRoutes } from './groupTypes/api';
 
 export const blockStorageRoutes: Route[] = [
   ...volumeTypeRoutes,
@@ -35,4 +36,5 @@ export const blockStorageRoutes: Route[] = [
   ...clusterRoutes,
   ...manageRoutes,
   ...backupUpdateRoutes,
+  ...groupTypeRoutes,
 ];

@@ -104,6 +104,16 @@ export const VOLUME_POLICIES = {
   'snapshot_extension:list_manageable': 'admin',
   'snapshot_extension:snapshot_manage': 'admin',
   'snapshot_extension:snapshot_unmanage': 'admin',
+  // group_types.py (group types and their specs; list and show have no policy of their own)
+  'group:group_types:create': 'admin',
+  'group:group_types:update': 'admin',
+  'group:group_types:delete': 'admin',
+  'group:access_group_types_specs': 'admin',
+  'group:group_types_specs:get': 'admin',
+  'group:group_types_specs:get_all': 'admin',
+  'group:group_types_specs:create': 'admin',
+  'group:group_types_specs:update': 'admin',
+  'group:group_types_specs:delete': 'admin',
   // clusters.py
   'clusters:get_all': 'admin',
   'clusters:get': 'admin',

@@ -109,3 +109,89 @@ test('3.10: the group_id filter matches no volume (no generic groups); ignored b
   const cli = await stack.oscJson(['--os-volume-api-version', '3.10', 'volume', 'list'], alice);
   assert.ok(cli.some((x: any) => x.ID === v.id));
 });
+
+test('3.11: group types and their specs; 404 below 3.11; admin writes; the CLI', async () => {
+  for (const [method, p] of [
+    ['GET', '/group_types'],
+    ['GET', '/group_types/default'],
+    ['POST', '/group_types'],
+    ['GET', '/group_types/x/group_specs'],
+  ] as const) {
+    const r = await asAlice('3.10', method, p, method === 'POST' ? { group_type: { name: 'x' } } : undefined);
+    assert.equal(r.status, 404, `${p}: ${r.text}`);
+    assert.equal(r.body.itemNotFound.message, NO_METHOD);
+  }
+  // Cinder's seeded type; no default_group_type configured
+  const l = await asAdmin('3.11', 'GET', '/group_types');
+  assert.equal(l.status, 200, l.text);
+  const seeded = l.body.group_types.find((t: any) => t.name === 'default_cgsnapshot_type');
+  assert.deepEqual(seeded.group_specs, { consistent_group_snapshot_enabled: '<is> True' });
+  assertCinderShape('group-types-list-response.json', l.body);
+  const def = await asAlice('3.11', 'GET', '/group_types/default');
+  assert.equal(def.status, 404);
+  assert.equal(def.body.itemNotFound.message, 'Default group type can not be found.');
+
+  // create: admin only, 202 with the show view; names unique
+  assert.equal((await asAlice('3.11', 'POST', '/group_types', { group_type: { name: 'gt1' } })).status, 403);
+  const c = await asAdmin('3.11', 'POST', '/group_types', { group_type: { name: 'gt1', description: 'first', group_specs: { consistent_group_snapshot_enabled: '<is> False' } } });
+  assert.equal(c.status, 202, c.text);
+  assertCinderShape('group-type-show-response.json', c.body);
+  const id = c.body.group_type.id as string;
+  const dup = await asAdmin('3.11', 'POST', '/group_types', { group_type: { name: 'gt1' } });
+  assert.equal(dup.status, 409);
+  assert.equal(dup.body.conflictingRequest.message, 'Group Type gt1 already exists.');
+  assert.equal((await asAdmin('3.11', 'POST', '/group_types', { group_type: { name: '   ' } })).status, 400);
+  // members see it without its specs; a private one not at all
+  const asMember = await asAlice('3.11', 'GET', `/group_types/${id}`);
+  assert.deepEqual(asMember.body.group_type, { id, name: 'gt1', description: 'first', is_public: true });
+  const priv = await asAdmin('3.11', 'POST', '/group_types', { group_type: { name: 'gt-private', is_public: false } });
+  assert.equal((await asAlice('3.11', 'GET', `/group_types/${priv.body.group_type.id}`)).status, 404);
+  assert.ok(!(await asAlice('3.11', 'GET', '/group_types')).body.group_types.some((t: any) => t.name === 'gt-private'));
+  assert.ok((await asAdmin('3.11', 'GET', '/group_types?is_public=false')).body.group_types.some((t: any) => t.name === 'gt-private'));
+  assert.equal((await asAdmin('3.11', 'GET', '/group_types?is_public=maybe')).status, 400);
+
+  // update
+  assert.equal((await asAdmin('3.11', 'PUT', `/group_types/${id}`, { group_type: {} })).body.badRequest.message, 'Specify group type name, description or a combination thereof.');
+  const u = await asAdmin('3.11', 'PUT', `/group_types/${id}`, { group_type: { name: 'gt1-renamed', description: 'second' } });
+  assert.equal(u.status, 200, u.text);
+  assert.equal(u.body.group_type.name, 'gt1-renamed');
+  assert.equal((await asAdmin('3.11', 'PUT', `/group_types/${id}`, { group_type: { name: 'gt-private' } })).status, 409);
+  assert.equal((await asAdmin('3.11', 'POST', '/group_types', { group_type: { name: 'gt1' } })).status, 202, 'the old name is free again');
+
+  // specs
+  const sc = await asAdmin('3.11', 'POST', `/group_types/${id}/group_specs`, { group_specs: { key1: 'value1', key2: 'value2' } });
+  assert.equal(sc.status, 202, sc.text);
+  assertCinderShape('group-type-specs-create-response.json', sc.body);
+  const sl = await asAdmin('3.11', 'GET', `/group_types/${id}/group_specs`);
+  assert.deepEqual(sl.body.group_specs, { consistent_group_snapshot_enabled: '<is> False', key1: 'value1', key2: 'value2' });
+  assert.deepEqual((await asAdmin('3.11', 'GET', `/group_types/${id}/group_specs/key1`)).body, { key1: 'value1' });
+  const su = await asAdmin('3.11', 'PUT', `/group_types/${id}/group_specs/key1`, { key1: 'v1b' });
+  assert.equal(su.status, 200);
+  assert.deepEqual(su.body, { key1: 'v1b' });
+  assert.equal((await asAdmin('3.11', 'PUT', `/group_types/${id}/group_specs/key1`, { key2: 'x' })).body.badRequest.message, 'Request body and URI mismatch');
+  assert.equal((await asAdmin('3.11', 'DELETE', `/group_types/${id}/group_specs/key2`)).status, 202);
+  const gone = await asAdmin('3.11', 'GET', `/group_types/${id}/group_specs/key2`);
+  assert.equal(gone.body.itemNotFound.message, `Group Type ${id} has no extra spec with key key2.`);
+  assert.equal((await asAdmin('3.11', 'DELETE', `/group_types/${id}/group_specs/key2`)).body.itemNotFound.message, `Group Type ${id} has no specs with key key2.`);
+  assert.equal((await asAlice('3.11', 'GET', `/group_types/${id}/group_specs`)).status, 403);
+
+  // delete
+  assert.equal((await asAlice('3.11', 'DELETE', `/group_types/${id}`)).status, 403);
+  assert.equal((await asAdmin('3.11', 'DELETE', `/group_types/${id}`)).status, 202);
+  const missing = await asAdmin('3.11', 'GET', `/group_types/${id}`);
+  assert.equal(missing.body.itemNotFound.message, `Group type ${id} could not be found.`);
+
+  // the CLI
+  const made = await stack.oscJson(['--os-volume-api-version', '3.11', 'volume', 'group', 'type', 'create', '--description', 'from cli', 'gt-cli']);
+  assert.equal(made.name ?? made.Name, 'gt-cli', JSON.stringify(made));
+  const listed = await stack.oscJson(['--os-volume-api-version', '3.11', 'volume', 'group', 'type', 'list']);
+  assert.ok(
+    listed.some((t: any) => (t.Name ?? t.name) === 'gt-cli'),
+    JSON.stringify(listed),
+  );
+  await stack.oscOk(['--os-volume-api-version', '3.11', 'volume', 'group', 'type', 'set', '--property', 'k=v', 'gt-cli']);
+  const shown = await stack.oscJson(['--os-volume-api-version', '3.11', 'volume', 'group', 'type', 'show', 'gt-cli']);
+  assert.match(JSON.stringify(shown), /"k": ?"v"|k='v'/);
+  await stack.oscOk(['--os-volume-api-version', '3.11', 'volume', 'group', 'type', 'delete', 'gt-cli']);
+  assert.ok(!(await asAdmin('3.11', 'GET', '/group_types')).body.group_types.some((t: any) => t.name === 'gt-cli'));
+});
