@@ -18,6 +18,7 @@ import { clusterRoutes } from './clusters/api';
 import { manageRoutes } from './manage/api';
 import { backupUpdateRoutes } from './backups/update';
 import { groupTypeRoutes } from './groupTypes/api';
+import { volumeSummaryRoutes } from './volumes/summary';
 
 export const blockStorageRoutes: Route[] = [
   ...volumeTypeRoutes,
@@ -37,4 +38,5 @@ export const blockStorageRoutes: Route[] = [
   ...manageRoutes,
   ...backupUpdateRoutes,
   ...groupTypeRoutes,
+  ...volumeSummaryRoutes,
 ];

@@ -195,3 +195,33 @@ test('3.11: group types and their specs; 404 below 3.11; admin writes; the CLI',
   await stack.oscOk(['--os-volume-api-version', '3.11', 'volume', 'group', 'type', 'delete', 'gt-cli']);
   assert.ok(!(await asAdmin('3.11', 'GET', '/group_types')).body.group_types.some((t: any) => t.name === 'gt-cli'));
 });
+
+test("3.12: GET /volumes/summary counts the project's volumes (all projects for an admin's all_tenants); 404 below 3.12; the CLI", async () => {
+  const old = await asAlice('3.11', 'GET', '/volumes/summary');
+  assert.equal(old.status, 404);
+  assert.equal(old.body.itemNotFound.message, NO_METHOD);
+  await volume('sum-extra');
+  const mine = (await asAlice('3.12', 'GET', '/volumes')).body.volumes as any[];
+  const detail = (await asAlice('3.12', 'GET', '/volumes/detail')).body.volumes as any[];
+  const r = await asAlice('3.12', 'GET', '/volumes/summary');
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.body, { 'volume-summary': { total_size: detail.reduce((n, v) => n + v.size, 0), total_count: mine.length } });
+  assert.ok(r.body['volume-summary'].total_count >= 3);
+  // the sample has 3.36's metadata, which 3.12 does not carry
+  assertCinderShape('volumes/volumes-list-summary-response.json', r.body, { hidden: ['metadata'] });
+  // members' all_tenants is dropped; another project counts its own (none)
+  assert.deepEqual((await asAlice('3.12', 'GET', '/volumes/summary?all_tenants=1')).body, r.body);
+  assert.deepEqual((await asBob('3.12', 'GET', '/volumes/summary')).body, { 'volume-summary': { total_size: 0, total_count: 0 } });
+  // an admin's all_tenants covers every project; must be a boolean
+  const all = await asAdmin('3.12', 'GET', '/volumes/summary?all_tenants=true');
+  assert.ok(all.body['volume-summary'].total_count >= r.body['volume-summary'].total_count);
+  const bad = await asAdmin('3.12', 'GET', '/volumes/summary?all_tenants=maybe');
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.badRequest.message, "Value 'maybe' for 'all_tenants' is not a boolean.");
+  // the CLI
+  const cli = await stack.oscJson(['--os-volume-api-version', '3.12', 'volume', 'summary'], alice);
+  assert.equal(cli['Total Count'] ?? cli.total_count, r.body['volume-summary'].total_count, JSON.stringify(cli));
+  assert.equal(cli['Total Size'] ?? cli.total_size, r.body['volume-summary'].total_size);
+  const cliAll = await stack.oscJson(['--os-volume-api-version', '3.12', 'volume', 'summary', '--all-projects']);
+  assert.equal(cliAll['Total Count'] ?? cliAll.total_count, all.body['volume-summary'].total_count, JSON.stringify(cliAll));
+});

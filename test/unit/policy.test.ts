@@ -108,6 +108,7 @@ test("action routes name each action's own policy from the service file", () => 
     'volume-messages-show',
     'volume-snapshots-action',
     'volume-volume-action',
+    'volume-volumes-summary',
   ]);
   const compute = namesFor('compute');
   const actions = registeredActions();
