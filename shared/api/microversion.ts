@@ -46,7 +46,7 @@ export const COMPUTE: VersionedService = {
   legacyHeader: 'x-openstack-nova-api-version',
 };
 
-export const VOLUME: VersionedService = { serviceType: 'volume', min: '3.0', max: '3.7' };
+export const VOLUME: VersionedService = { serviceType: 'volume', min: '3.0', max: '3.12' };
 
 /** Reads the requested version from the headers; answers 400 on bad syntax and 406 outside the range. */
 export function negotiate(svc: VersionedService, headers: Record<string, string>): Microversion {

@@ -18,6 +18,12 @@ export interface ArmState {
   sizeGB: number;
   /** The disk's SKU (storage account type), when ARM names it. */
   sku?: string;
+  /** Its tags, and what holds it (a VM, managedBy) and its diskState, when ARM's answer names them. */
+  tags?: Record<string, string>;
+  managedBy?: string;
+  diskState?: string;
+  /** What a snapshot (or copied disk) was made from (creationData.sourceResourceId). */
+  sourceId?: string;
 }
 
 /**
@@ -73,6 +79,10 @@ interface ArmResource {
   provisioningState?: string;
   diskSizeGB?: number;
   sku?: { name?: string };
+  tags?: Record<string, string>;
+  managedBy?: string;
+  diskState?: string;
+  creationData?: { sourceResourceId?: string };
   properties?: { provisioningState?: string; diskSizeGB?: number };
 }
 
@@ -83,6 +93,10 @@ const stateOf = (r: ArmResource | undefined): ArmState | undefined =>
         provisioningState: r.provisioningState ?? r.properties?.provisioningState ?? 'Unknown',
         sizeGB: r.diskSizeGB ?? r.properties?.diskSizeGB ?? 0,
         ...(r.sku?.name ? { sku: r.sku.name } : {}),
+        ...(r.tags ? { tags: r.tags } : {}),
+        ...(r.managedBy ? { managedBy: r.managedBy } : {}),
+        ...(r.diskState ? { diskState: r.diskState } : {}),
+        ...(r.creationData?.sourceResourceId ? { sourceId: r.creationData.sourceResourceId } : {}),
       }
     : undefined;
 

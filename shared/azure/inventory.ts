@@ -19,6 +19,12 @@ export interface InventoryItem {
   alsoHeldBy?: string[];
   /** A disk's state (Attached, Reserved, ActiveSAS, ActiveUpload, ...). */
   diskState?: string;
+  /** A disk's or snapshot's ARM id, size (GiB) and SKU (Cinder's manageable lists, shared/volume/manage). */
+  id?: string;
+  sizeGB?: number;
+  sku?: string;
+  /** A snapshot's source (creationData.sourceResourceId). */
+  sourceId?: string;
 }
 
 export interface InventoryDriver {
@@ -38,6 +44,10 @@ interface ArmResource {
   managedBy?: string;
   managedByExtended?: string[];
   diskState?: string;
+  id?: string;
+  diskSizeGB?: number;
+  sku?: { name?: string };
+  creationData?: { sourceResourceId?: string };
   networkInterfaces?: { id?: string }[];
   subnets?: { id?: string; ipConfigurations?: { id?: string }[] }[];
   ipConfiguration?: { id?: string };
@@ -55,6 +65,10 @@ const item = (kind: InventoryKind, r: ArmResource): InventoryItem => {
     ...(heldBy ? { heldBy } : {}),
     ...(r.managedByExtended?.length ? { alsoHeldBy: r.managedByExtended } : {}),
     ...(r.diskState ? { diskState: r.diskState } : {}),
+    ...(r.id ? { id: r.id } : {}),
+    ...(typeof r.diskSizeGB === 'number' ? { sizeGB: r.diskSizeGB } : {}),
+    ...(r.sku?.name ? { sku: r.sku.name } : {}),
+    ...(r.creationData?.sourceResourceId ? { sourceId: r.creationData.sourceResourceId } : {}),
   };
 };
 

@@ -1,5 +1,5 @@
 // The block storage resources on Azure managed disks: volume types, volumes (and their actions and
-// metadata), snapshots (and their metadata), backups, volume transfers, quotas and limits, zones and extensions, services and pools, user messages. shared/volume/routes.ts lists this one group.
+// metadata), snapshots (and their metadata), backups, volume transfers, quotas and limits, zones and extensions, services and pools, user messages, managing existing disks. shared/volume/routes.ts lists this one group.
 import type { Route } from '../http/router';
 import { volumeTypeRoutes } from './types/api';
 import { volumeRoutes } from './volumes/api';
@@ -18,6 +18,10 @@ import { volumeServiceRoutes } from './services/api';
 import { poolRoutes } from './pools/api';
 import { messageRoutes } from './messages/api';
 import { clusterRoutes } from './clusters/api';
+import { manageRoutes } from './manage/api';
+import { backupUpdateRoutes } from './backups/update';
+import { groupTypeRoutes } from './groupTypes/api';
+import { volumeSummaryRoutes } from './volumes/summary';
 
 export const blockStorageRoutes: Route[] = [
   ...volumeTypeRoutes,
@@ -38,4 +42,8 @@ export const blockStorageRoutes: Route[] = [
   ...poolRoutes,
   ...messageRoutes,
   ...clusterRoutes,
+  ...manageRoutes,
+  ...backupUpdateRoutes,
+  ...groupTypeRoutes,
+  ...volumeSummaryRoutes,
 ];

@@ -38,6 +38,9 @@ export type VolumeStatus =
   | 'uploading'
   | 'retyping'
   | 'error_managing'
+  | 'managing'
+  | 'unmanaging'
+  | 'error_unmanaging'
   | 'awaiting-transfer';
 
 export interface VolumeRecord {
@@ -85,6 +88,12 @@ export interface VolumeRecord {
   accepting?: { transfer_id: string; project_id: string; user_id: string; at: string };
   /** Cinder's volume admin metadata (os-update_readonly_flag's `readonly`: 'True'/'False'); absent when none. */
   admin_metadata?: Record<string, string>;
+  /**
+   * A volume being managed (status managing; shared/volume/manage): the Azure disk it adopts. The record
+   * names that disk (disk.name) only once the manage has succeeded, so a manage that ends in
+   * error_managing never leads a delete to the disk it could not adopt.
+   */
+  manage_ref?: { source_name: string };
 }
 
 /**
@@ -206,6 +215,8 @@ export interface SnapshotRecord {
   moving_to?: string;
   /** The progress os-update_snapshot_status reported ("50%"); absent: derived from the status. */
   progress?: string;
+  /** A snapshot being managed (status creating; shared/volume/manage): the Azure snapshot it adopts, named in azure.name only once adopted. */
+  manage_ref?: { source_name: string };
 }
 
 interface OwnerRow {

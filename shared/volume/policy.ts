@@ -110,6 +110,23 @@ export const VOLUME_POLICIES = {
   'volume_extension:services:update': 'admin',
   'scheduler_extension:scheduler_stats:get_pools': 'admin',
   'volume_extension:capabilities': 'admin',
+  // manageable_volumes.py, manageable_snapshots.py (shared/volume/manage/)
+  'volume_extension:list_manageable': 'admin',
+  'volume_extension:volume_manage': 'admin',
+  'volume_extension:volume_unmanage': 'admin',
+  'snapshot_extension:list_manageable': 'admin',
+  'snapshot_extension:snapshot_manage': 'admin',
+  'snapshot_extension:snapshot_unmanage': 'admin',
+  // group_types.py (group types and their specs; list and show have no policy of their own)
+  'group:group_types:create': 'admin',
+  'group:group_types:update': 'admin',
+  'group:group_types:delete': 'admin',
+  'group:access_group_types_specs': 'admin',
+  'group:group_types_specs:get': 'admin',
+  'group:group_types_specs:get_all': 'admin',
+  'group:group_types_specs:create': 'admin',
+  'group:group_types_specs:update': 'admin',
+  'group:group_types_specs:delete': 'admin',
   // clusters.py
   'clusters:get_all': 'admin',
   'clusters:get': 'admin',
@@ -140,6 +157,7 @@ export const VOLUME_ACTION_POLICIES = {
   'os-detach': 'volume_extension:volume_actions:detach',
   'os-initialize_connection': 'volume_extension:volume_actions:initialize_connection',
   'os-terminate_connection': 'volume_extension:volume_actions:terminate_connection',
+  'os-unmanage': 'volume_extension:volume_unmanage',
 } as const satisfies Record<string, VolumePolicy>;
 
 /** POST /snapshots/{id}/action (cinder/api/contrib/admin_actions.py SnapshotAdminController). */
@@ -148,6 +166,7 @@ export const SNAPSHOT_ACTION_POLICIES = {
   'os-force_delete': 'volume_extension:snapshot_admin_actions:force_delete',
   // cinder/api/contrib/snapshot_actions.py (Nova's assisted snapshots report their progress).
   'os-update_snapshot_status': 'snapshot_extension:snapshot_actions:update_snapshot_status',
+  'os-unmanage': 'snapshot_extension:snapshot_unmanage',
 } as const satisfies Record<string, VolumePolicy>;
 
 /** POST /backups/{id}/action (cinder/api/contrib/admin_actions.py BackupAdminController). */

@@ -10,3 +10,7 @@ export const BACKUP_DELETE = 'backup-delete';
 export const BACKUP_RESTORE = 'backup-restore';
 export const VOLUME_UPLOAD_IMAGE = 'volume-upload-image';
 export const VOLUME_TRANSFER_RETAG = 'volume-transfer-retag';
+export const VOLUME_MANAGE = 'volume-manage';
+export const VOLUME_UNMANAGE = 'volume-unmanage';
+export const SNAPSHOT_MANAGE = 'snapshot-manage';
+export const SNAPSHOT_UNMANAGE = 'snapshot-unmanage';

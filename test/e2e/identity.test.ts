@@ -39,7 +39,7 @@ test('openstack versions show lists the versions each API advertises', async () 
   const byType = new Map(v.map((r) => [r['Service Type'], r]));
   assert.equal(byType.get('compute')?.['Max Microversion'], '2.36');
   assert.equal(byType.get('compute')?.['Min Microversion'], '2.1');
-  assert.equal(byType.get('block-storage')?.['Max Microversion'], '3.7');
+  assert.equal(byType.get('block-storage')?.['Max Microversion'], '3.12');
   assert.equal(byType.get('identity')?.Version, '3.14');
 });
 

@@ -30,6 +30,7 @@ import { findSnapshot, volumeTables, type SnapshotRecord } from '../model';
 import { snapshotDetail, snapshotSummary } from '../views';
 import { updateSnapshotStatus } from './actions';
 import { SNAPSHOT_DELETE } from '../workKinds';
+import { unmanageSnapshotAction } from '../manage/api';
 import { createSnapshot, deleteSnapshot, type CreateSnapshotBody } from './service';
 
 const text255 = { type: ['string', 'null'], minLength: 0, maxLength: 255 };
@@ -180,6 +181,7 @@ async function action(ctx: RequestContext) {
   if (name === 'os-reset_status') return resetStatus(ctx);
   if (name === 'os-force_delete') return forceDelete(ctx);
   if (name === 'os-update_snapshot_status') return updateSnapshotStatus(ctx);
+  if (name === 'os-unmanage') return unmanageSnapshotAction(ctx);
   throw badRequest(`There is no such action: ${name}`);
 }
 

@@ -19,6 +19,7 @@ import { typeStore } from '../types/store';
 import { attachAction, attachmentOf } from '../attachments/service';
 import { retype } from './retype';
 import { forceDeleteVolume, updateReadonlyFlag } from './adminActions';
+import { unmanageAction } from '../manage/api';
 
 const extendSchema = {
   type: 'object',
@@ -168,6 +169,7 @@ async function action(ctx: RequestContext) {
   if (keys[0] === 'os-show_image_metadata') return showImageMetadata(ctx);
   if (keys[0] === 'os-set_image_metadata') return setImageMetadata(ctx);
   if (keys[0] === 'os-unset_image_metadata') return unsetImageMetadata(ctx);
+  if (keys[0] === 'os-unmanage') return unmanageAction(ctx);
   const attach = await attachAction(ctx, keys[0]);
   if (attach) return attach;
   // Cinder's Resource answers an action nobody registered with 400.

@@ -13,7 +13,7 @@ import { AzureFailureError, azureFailure } from '../../azure/errors';
 import type { ArmState, DiskSource, Submission } from '../../azure/disks';
 import { IMAGES_CONTAINER } from '../../image/vhdBlob';
 import { cinderTime } from '../common';
-import { backupById, dependentsOf, jacketTags, restoredVolumeMeta, snapshotNameOf, volumeTables, type VolumeRecord } from '../model';
+import { backupById, dependentsOf, jacketTags, restoredVolumeMeta, volumeTables, type VolumeRecord } from '../model';
 import { backupBlobRef } from '../diskCopy';
 import { SNAPSHOT_CREATE, SNAPSHOT_DELETE, VOLUME_CREATE, VOLUME_DELETE, VOLUME_EXTEND } from '../workKinds';
 import { extendKey, snapshotDeltas, typeNameOf, volumeDeltas, volumeLedger } from '../quotas/engine';
@@ -72,7 +72,7 @@ async function sourceOf(s: Services, v: VolumeRecord): Promise<{ id: string; siz
   if (v.snapshot_id) {
     const p = (await t.index.get('snapshot', v.snapshot_id))?.value.project_id;
     const snap = p ? await t.snapshots.get(p, v.snapshot_id) : undefined;
-    return snap ? { id: snap.rowKey, size: snap.value.size, source: { sourceId: arm.snapshotId(snapshotNameOf(snap.rowKey)) } } : 'gone';
+    return snap ? { id: snap.rowKey, size: snap.value.size, source: { sourceId: arm.snapshotId(snap.value.azure.name) } } : 'gone';
   }
   if (v.source_volid) {
     const p = (await t.index.get('volume', v.source_volid))?.value.project_id;
