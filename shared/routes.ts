@@ -9,6 +9,7 @@ import { computeRoutes } from './compute/routes';
 import { volumeRoutes } from './volume/routes';
 import { imageRoutes } from './image/routes';
 import { networkRoutes } from './network/routes';
+import { placementRoutes } from './placement/api';
 
 // GET /: the versions of both APIs served here, for people and tools that start at the root.
 const root = async (ctx: RequestContext) => json({ versions: [computeVersion(ctx.services.config, false), volumeVersion(ctx.services.config)] }, 300);
@@ -20,6 +21,7 @@ export const routes: Route[] = [
   ...volumeRoutes,
   ...imageRoutes,
   ...networkRoutes,
+  ...placementRoutes,
 ];
 
 export const router = new Router(routes);

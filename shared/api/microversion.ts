@@ -46,6 +46,9 @@ export const COMPUTE: VersionedService = {
   legacyHeader: 'x-openstack-nova-api-version',
 };
 
+/** Placement's read side at 1.0-1.6 (docs/placement.md): Horizon asks for 1.6. */
+export const PLACEMENT: VersionedService = { serviceType: 'placement', min: '1.0', max: '1.6' };
+
 export const VOLUME: VersionedService = { serviceType: 'volume', min: '3.0', max: '3.12' };
 
 /** Reads the requested version from the headers; answers 400 on bad syntax and 406 outside the range. */

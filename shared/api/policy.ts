@@ -1,6 +1,6 @@
 // Policy: who may call what. Every upstream policy name Jacket enforces is listed, with upstream's
 // default, in its service's policy file (shared/compute/policy.ts, shared/volume/policy.ts,
-// shared/network/policy.ts, shared/image/policy.ts, shared/identity/policy.ts). Upstream's check
+// shared/network/policy.ts, shared/image/policy.ts, shared/identity/policy.ts, shared/placement/policy.ts). Upstream's check
 // strings are expressed in the Rule vocabulary below. A route names its policy; the pipeline
 // (shared/http/pipeline.ts) is the one place that enforces it. Checks that filter data rather than
 // gate a route (all_tenants, host fields for admins) ask `allowed(ctx, name)`, which reads the same
@@ -12,6 +12,7 @@ import { VOLUME_POLICIES } from '../volume/policy';
 import { NETWORK_POLICIES } from '../network/policy';
 import { IMAGE_POLICIES } from '../image/policy';
 import { IDENTITY_POLICIES } from '../identity/policy';
+import { PLACEMENT_POLICIES } from '../placement/policy';
 
 export interface AuthContext {
   userId: string;
@@ -47,7 +48,8 @@ export type VolumePolicyName = keyof typeof VOLUME_POLICIES;
 export type NetworkPolicyName = keyof typeof NETWORK_POLICIES;
 export type ImagePolicyName = keyof typeof IMAGE_POLICIES;
 export type IdentityPolicyName = keyof typeof IDENTITY_POLICIES;
-export type PolicyName = NoPolicy | ComputePolicyName | VolumePolicyName | NetworkPolicyName | ImagePolicyName | IdentityPolicyName;
+export type PlacementPolicyName = keyof typeof PLACEMENT_POLICIES;
+export type PolicyName = NoPolicy | ComputePolicyName | VolumePolicyName | NetworkPolicyName | ImagePolicyName | IdentityPolicyName | PlacementPolicyName;
 
 /** Each service's policy file, as the route table's unit test and the 403 wording read them. */
 export const POLICY_FILES: Readonly<Record<Exclude<ServiceKind, 'root'>, PolicyDefaults>> = {
@@ -56,6 +58,7 @@ export const POLICY_FILES: Readonly<Record<Exclude<ServiceKind, 'root'>, PolicyD
   network: NETWORK_POLICIES,
   image: IMAGE_POLICIES,
   identity: IDENTITY_POLICIES,
+  placement: PLACEMENT_POLICIES,
 };
 
 /** Every name's rule and the service whose file lists it (names are unique across files: a unit test says so). */
@@ -136,6 +139,9 @@ export function policyDenied(name: string, service: ServiceKind = RULES.get(name
     case 'network':
       // oslo.policy's PolicyNotAuthorized, as Neutron renders it.
       return new ApiError(403, `rule:${name} is disallowed by policy`, {}, 'PolicyNotAuthorized');
+    case 'placement':
+      // placement/exception.py PolicyNotAuthorized, raised as webob's HTTPForbidden
+      return new ApiError(403, `Policy does not allow ${name} to be performed.`);
     case 'image':
       // glance/api/v2/policy.py
       return new ApiError(403, `You are not authorized to complete ${name} action.`);

@@ -1,7 +1,7 @@
 // OpenStack error bodies. Nova and Cinder wrap the error in a key named for the fault
 // ({"itemNotFound": {"code": 404, "message": ...}}); Keystone uses {"error": {code, message, title}}.
 
-export type ServiceKind = 'compute' | 'volume' | 'identity' | 'network' | 'image' | 'root';
+export type ServiceKind = 'compute' | 'volume' | 'identity' | 'network' | 'image' | 'placement' | 'root';
 
 /** Fault names as nova/api/openstack/wsgi.py and cinder/api/openstack/wsgi.py map them. */
 const FAULT_NAMES: Record<number, string> = {
@@ -26,6 +26,7 @@ const KEYSTONE_TITLES: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  406: 'Not Acceptable',
   409: 'Conflict',
   413: 'Request Entity Too Large',
   415: 'Unsupported Media Type',
@@ -65,7 +66,25 @@ const NEUTRON_TYPES: Record<number, string> = {
   501: 'HTTPNotImplemented',
 };
 
-export function faultBody(service: ServiceKind, status: number, message: string, type?: string): unknown {
+/** webob's explanations, which Placement's errors put before their detail. */
+const WEBOB_EXPLANATIONS: Record<number, string> = {
+  400: 'The server could not comply with the request since it is either malformed or otherwise incorrect.',
+  401: 'This server could not verify that you are authorized to access the document you requested.',
+  403: 'Access was denied to this resource.',
+  404: 'The resource could not be found.',
+  405: 'The method is not allowed for this resource.',
+  409: 'There was a conflict when trying to complete your request.',
+};
+
+export function faultBody(service: ServiceKind, status: number, message: string, type?: string, requestId?: string): unknown {
+  if (service === 'placement') {
+    // placement/util.py json_error_formatter: webob's plain body (explanation, blank line, detail)
+    // as `detail`; `code` only from 1.23, beyond Jacket's Placement maximum.
+    const title = KEYSTONE_TITLES[status] ?? 'Error';
+    const explanation = WEBOB_EXPLANATIONS[status] ?? title;
+    const detail = message === explanation ? `${explanation}\n\n   ` : `${explanation}\n\n ${message}  `;
+    return { errors: [{ status, title, detail, ...(requestId ? { request_id: requestId } : {}) }] };
+  }
   if (service === 'network') {
     return { NeutronError: { type: type ?? NEUTRON_TYPES[status] ?? 'HTTPError', message, detail: '' } };
   }

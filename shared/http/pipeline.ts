@@ -18,6 +18,7 @@ export function serviceOfPath(path: string): ServiceKind {
   if (path.startsWith('/identity')) return 'identity';
   if (path.startsWith('/network')) return 'network';
   if (path.startsWith('/image')) return 'image';
+  if (path.startsWith('/placement')) return 'placement';
   return 'root';
 }
 
@@ -133,12 +134,12 @@ function errorResponse(service: ServiceKind, e: unknown, requestId: string, publ
         body: faultBody('identity', 401, e.message),
       };
     }
-    return { status: e.status, headers: e.headers, body: faultBody(service, e.status, e.message, e.type) };
+    return { status: e.status, headers: e.headers, body: faultBody(service, e.status, e.message, e.type, requestId) };
   }
   log.error('unhandled error', { requestId, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
   const message =
     service === 'identity'
       ? 'An unexpected error prevented the server from fulfilling your request.'
       : 'Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible.';
-  return { status: 500, headers: {}, body: faultBody(service, 500, message) };
+  return { status: 500, headers: {}, body: faultBody(service, 500, message, undefined, requestId) };
 }

@@ -16,6 +16,7 @@ export const CATALOG_SERVICES: CatalogService[] = [
   { type: 'volumev3', name: 'cinderv3', path: '/volume/v3/{project_id}' },
   { type: 'image', name: 'glance', path: '/image' },
   { type: 'network', name: 'neutron', path: '/network' },
+  { type: 'placement', name: 'placement', path: '/placement' },
 ];
 
 const stableId = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 32);

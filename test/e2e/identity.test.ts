@@ -27,7 +27,7 @@ test('openstack token issue gives a project-scoped token', async () => {
 test('openstack catalog list shows identity, compute and volumev3 endpoints', async () => {
   const cat = await stack.oscJson<{ Name: string; Type: string; Endpoints: unknown }[]>(['catalog', 'list'], alice);
   const types = cat.map((c) => c.Type).sort();
-  assert.deepEqual(types, ['compute', 'identity', 'image', 'network', 'volumev3']);
+  assert.deepEqual(types, ['compute', 'identity', 'image', 'network', 'placement', 'volumev3']);
   const vol = JSON.stringify(cat.find((c) => c.Type === 'volumev3')!.Endpoints);
   assert.ok(vol.includes(`${stack.url}/volume/v3/${alice.projectId}`), vol);
   const compute = JSON.stringify(cat.find((c) => c.Type === 'compute')!.Endpoints);
@@ -113,7 +113,7 @@ test('an unscoped token carries no catalog, and /auth/catalog refuses it as Keys
   const ok = await stack.http('GET', '/identity/v3/auth/catalog', { token: scoped });
   assert.equal(ok.status, 200);
   assert.deepEqual(ok.body.links, { self: `${stack.url}/identity/v3/auth/catalog` });
-  assert.deepEqual(ok.body.catalog.map((e: { type: string }) => e.type).sort(), ['compute', 'identity', 'image', 'network', 'volumev3']);
+  assert.deepEqual(ok.body.catalog.map((e: { type: string }) => e.type).sort(), ['compute', 'identity', 'image', 'network', 'placement', 'volumev3']);
 });
 
 test('a bad password gets 401', async () => {

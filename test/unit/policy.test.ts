@@ -39,6 +39,7 @@ test('every route in the route table names a policy from its service file', () =
       'image-versions-root',
       'image-versions-v2',
       'network-versions',
+      'placement-root',
       'root-versions',
       'volume-version-v3',
       'volume-versions',

@@ -4,6 +4,7 @@
 // that reads the subscription's regional Compute usages and quotas (compute.usage.list) and Jacket's
 // server records and stores one row per hypervisor; the API only reads those rows (a handful), so a
 // request never scans the servers. How each figure is reasoned: docs/reconciliation.md.
+import { createHash } from 'node:crypto';
 import type { RequestContext, Route } from '../../http/router';
 import type { Services } from '../../services';
 import { json } from '../../http/respond';
@@ -35,7 +36,31 @@ export interface HypervisorRow {
   running_vms: number;
   current_workload: number;
   updated_at: string;
+  /**
+   * Placement's resource provider generation (shared/placement): bumped whenever the inventory or usage
+   * figures change, as Placement bumps it on every inventory or allocation write. Absent on old rows: 0.
+   */
+  generation?: number;
+  /**
+   * The part of the *_used figures that is not Jacket's servers (other VMs of the subscription in the
+   * region): Placement shows it as the inventory's `reserved`, and usage as the rest. Absent on old rows: 0.
+   */
+  other?: { vcpus: number; memory_mb: number; local_gb: number };
 }
+
+/**
+ * The hypervisor's compute node uuid, which is also its Placement resource provider's: stable, derived
+ * from the hostname (an RFC 4122 name-based layout over SHA-1, as uuid5), so every process agrees.
+ */
+export function hypervisorUuid(hostname: string): string {
+  const h = createHash('sha1').update(`jacket-compute-node:${hostname}`).digest();
+  h[6] = (h[6] & 0x0f) | 0x50;
+  h[8] = (h[8] & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+const FIGURES = ['vcpus', 'vcpus_used', 'memory_mb', 'memory_mb_used', 'local_gb', 'local_gb_used'] as const;
 
 const repo = (s: Services) => s.tables.repository<HypervisorRow>('hypervisors');
 const PK = 'region';
@@ -100,10 +125,17 @@ export async function computeHypervisors(s: Services, now = new Date()): Promise
       running_vms: f.vms,
       current_workload: f.busy,
       updated_at: now.toISOString(),
+      other: { vcpus: other, memory_mb: memUsed - f.ram, local_gb: diskUsed - f.disk },
     };
   });
   const r = repo(s);
-  for (const row of rows) await r.upsert(PK, rk(row.id), row);
+  const before = new Map((await r.list(PK)).map((x) => [x.rowKey, x.value]));
+  for (const row of rows) {
+    const old = before.get(rk(row.id));
+    const same = old !== undefined && old.hypervisor_hostname === row.hypervisor_hostname && FIGURES.every((k) => old[k] === row[k]);
+    row.generation = (old?.generation ?? 0) + (same ? 0 : 1);
+    await r.upsert(PK, rk(row.id), row);
+  }
   // Zones removed from the catalog lose their row.
   for (const old of await r.list(PK)) if (!rows.some((x) => rk(x.id) === old.rowKey)) await r.delete(PK, old.rowKey, old.etag).catch(() => undefined);
   return rows;
