@@ -168,6 +168,9 @@ export const COMPUTE_POLICIES = {
   // simple_tenant_usage.py, hypervisors.py
   'os_compute_api:os-simple-tenant-usage:show': 'project_reader_or_admin',
   'os_compute_api:os-simple-tenant-usage:list': 'admin',
+  // instance_usage_audit_log.py
+  'os_compute_api:os-instance-usage-audit-log:list': 'admin',
+  'os_compute_api:os-instance-usage-audit-log:show': 'admin',
   'os_compute_api:os-hypervisors:list': 'admin',
   'os_compute_api:os-hypervisors:list-detail': 'admin',
   'os_compute_api:os-hypervisors:statistics': 'admin',

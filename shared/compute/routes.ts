@@ -23,6 +23,7 @@ import { serverAddressRoutes } from './servers/api/addresses';
 import { serverPasswordRoutes } from './servers/api/password';
 import { virtualInterfaceRoutes } from './servers/api/virtualInterfaces';
 import { simpleTenantUsageRoutes } from './usage/api';
+import { instanceUsageAuditLogRoutes } from './usage/auditLog';
 import { hypervisorRoutes } from './hypervisors/api';
 import { computeServiceRoutes } from './services/api';
 import { hostRoutes } from './hosts/api';
@@ -64,6 +65,7 @@ export const computeRoutes: Route[] = [
   ...serverPasswordRoutes,
   ...virtualInterfaceRoutes,
   ...simpleTenantUsageRoutes,
+  ...instanceUsageAuditLogRoutes,
   ...volumeAttachmentRoutes,
   ...serverMigrationRoutes,
   ...migrationRoutes,
