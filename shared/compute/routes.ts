@@ -27,6 +27,7 @@ import { instanceUsageAuditLogRoutes } from './usage/auditLog';
 import { hypervisorRoutes } from './hypervisors/api';
 import { computeServiceRoutes } from './services/api';
 import { hostRoutes } from './hosts/api';
+import { aggregateRoutes } from './aggregates/api';
 import { volumeAttachmentRoutes } from './servers/api/volumeAttachments';
 import { serverMigrationRoutes } from './servers/api/migrations';
 import { migrationRoutes } from './migrations/api';
@@ -42,6 +43,7 @@ export const computeRoutes: Route[] = [
   ...fixedIpRoutes,
   ...computeServiceRoutes,
   ...hostRoutes,
+  ...aggregateRoutes,
   ...computeVersionRoutes,
   ...flavorRoutes,
   ...flavorExtraSpecRoutes,
