@@ -178,6 +178,8 @@ export const COMPUTE_POLICIES = {
   'os_compute_api:os-aggregates:remove_host': 'admin',
   'os_compute_api:os-aggregates:set_metadata': 'admin',
   'compute:aggregates:images': 'admin',
+  // server_external_events.py (Nova's default is the service role: service_or_admin here)
+  'os_compute_api:os-server-external-events:create': 'admin',
   // instance_usage_audit_log.py
   'os_compute_api:os-instance-usage-audit-log:list': 'admin',
   'os_compute_api:os-instance-usage-audit-log:show': 'admin',

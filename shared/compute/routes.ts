@@ -28,6 +28,7 @@ import { hypervisorRoutes } from './hypervisors/api';
 import { computeServiceRoutes } from './services/api';
 import { hostRoutes } from './hosts/api';
 import { aggregateRoutes } from './aggregates/api';
+import { serverExternalEventRoutes } from './externalEvents/api';
 import { volumeAttachmentRoutes } from './servers/api/volumeAttachments';
 import { serverMigrationRoutes } from './servers/api/migrations';
 import { migrationRoutes } from './migrations/api';
@@ -44,6 +45,7 @@ export const computeRoutes: Route[] = [
   ...computeServiceRoutes,
   ...hostRoutes,
   ...aggregateRoutes,
+  ...serverExternalEventRoutes,
   ...computeVersionRoutes,
   ...flavorRoutes,
   ...flavorExtraSpecRoutes,

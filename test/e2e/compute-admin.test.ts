@@ -1,12 +1,12 @@
 // Nova's admin APIs of issue 12 end to end on the ARM emulator stack: os-aggregates through HTTP and the
 // real `openstack aggregate` CLI (and `openstack hypervisor show`, which reads them), with Nova's errors
 // and Jacket's zone rule (the compute host joins no aggregate that has an availability zone);
-// os-instance_usage_audit_log (no audit task runs on Jacket: Nova's answer from an empty task log, the
+// os-server-external-events (per-event codes, 207; nothing to do on Azure); os-instance_usage_audit_log (no audit task runs on Jacket: Nova's answer from an empty task log, the
 // compute host not run). Bodies are checked against Nova's response schemas; members get 403.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startArmStack, type ArmStack } from '../support/armStack';
-import { oneUser } from '../support/fixtures';
+import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
+import { imageId, networkId, oneUser } from '../support/fixtures';
 import { assertNovaResponse } from '../support/oracle';
 import { reportState } from '../../shared/servicegroup/registry';
 
@@ -213,4 +213,76 @@ test('openstack aggregate create/list/show/set --property/add host/remove host/d
   assert.deepEqual(removed.hosts, []);
   await osc(['aggregate', 'delete', 'cli-plain', 'cli-zone']);
   assert.deepEqual(await arm.stack.oscJson(['aggregate', 'list']), []);
+});
+
+test('os-server-external-events at 2.1: 200 for a server with a host; 404/422 per event and 207; later event names refused; nothing recorded; members 403', async () => {
+  const [image, net] = await Promise.all([imageId(arm.stack, tAlice), networkId(arm.stack, tAlice)]);
+  const boot = async (name: string) => {
+    const r = await nova('POST', '/servers', { token: tAlice, body: { server: { name, flavorRef: '1', imageRef: image, networks: [{ uuid: net }] } } });
+    assert.equal(r.status, 202, r.text);
+    return r.body.server.id as string;
+  };
+  const hosted = await boot('ev-hosted');
+  await waitFor('ev-hosted ACTIVE', async () => ((await nova('GET', `/servers/${hosted}`)).body.server.status === 'ACTIVE' ? true : undefined));
+  // A server that never got a host: nova-compute disabled, the build ends in NoValidHost.
+  assert.equal((await nova('PUT', '/os-services/disable', { body: { host, binary: 'nova-compute' } })).status, 200);
+  const hostless = await boot('ev-hostless');
+  await waitFor('ev-hostless ERROR', async () => ((await nova('GET', `/servers/${hostless}`)).body.server.status === 'ERROR' ? true : undefined));
+  assert.equal((await nova('PUT', '/os-services/enable', { body: { host, binary: 'nova-compute' } })).status, 200);
+  const actionsBefore = (await nova('GET', `/servers/${hosted}/os-instance-actions`)).body.instanceActions.length;
+
+  const ok = await nova('POST', '/os-server-external-events', {
+    body: {
+      events: [
+        { name: 'network-changed', server_uuid: hosted, tag: 'port-1' },
+        { name: 'network-vif-plugged', server_uuid: hosted, status: 'completed' },
+      ],
+    },
+  });
+  assert.equal(ok.status, 200, ok.text);
+  assertNovaResponse('server_external_events', 'ServerExternalEventsController', 'create', '2.1', ok.body);
+  assert.deepEqual(ok.body.events, [
+    { name: 'network-changed', server_uuid: hosted, tag: 'port-1', status: 'completed', code: 200 },
+    { name: 'network-vif-plugged', server_uuid: hosted, status: 'completed', code: 200 },
+  ]);
+
+  const missing = '6f2a4d8e-0000-4000-8000-000000000000';
+  const mixed = await nova('POST', '/os-server-external-events', {
+    body: {
+      events: [
+        { name: 'network-vif-deleted', server_uuid: hosted },
+        { name: 'network-vif-unplugged', server_uuid: missing },
+        { name: 'network-changed', server_uuid: hostless },
+      ],
+    },
+  });
+  assert.equal(mixed.status, 207, mixed.text);
+  assertNovaResponse('server_external_events', 'ServerExternalEventsController', 'create', '2.1', mixed.body);
+  assert.deepEqual(
+    mixed.body.events.map((e: any) => [e.status, e.code]),
+    [
+      ['completed', 200],
+      ['failed', 404],
+      ['failed', 422],
+    ],
+  );
+  // Every event failed: still 207 (today's Nova has no overall 404).
+  const allFailed = await nova('POST', '/os-server-external-events', { body: { events: [{ name: 'network-changed', server_uuid: missing }] } });
+  assert.equal(allFailed.status, 207);
+  assert.deepEqual(allFailed.body.events, [{ name: 'network-changed', server_uuid: missing, status: 'failed', code: 404 }]);
+
+  // Names of later versions, bad bodies: 400 at 2.1.
+  for (const body of [
+    { events: [{ name: 'volume-extended', server_uuid: hosted, tag: 'vol' }] },
+    { events: [{ name: 'power-update', server_uuid: hosted, tag: 'POWER_ON' }] },
+    { events: [] },
+    { events: [{ name: 'network-changed', server_uuid: 'not-a-uuid' }] },
+    { events: [{ name: 'network-changed', server_uuid: hosted, extra: 1 }] },
+  ]) {
+    assert.equal((await nova('POST', '/os-server-external-events', { body })).status, 400, JSON.stringify(body));
+  }
+  // Network events record no instance action (as Nova).
+  assert.equal((await nova('GET', `/servers/${hosted}/os-instance-actions`)).body.instanceActions.length, actionsBefore);
+  assert.equal((await nova('POST', '/os-server-external-events', { token: tAlice, body: { events: [{ name: 'network-changed', server_uuid: hosted }] } })).status, 403);
+  for (const id of [hosted, hostless]) assert.equal((await nova('DELETE', `/servers/${id}`)).status, 204);
 });
