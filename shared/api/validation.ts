@@ -18,6 +18,8 @@ function ajv(): Ajv {
   addFormats(a, ['uuid', 'date-time', 'uri', 'email', 'ipv4', 'ipv6', 'regex']);
   // Formats named by upstream's own checkers (nova/api/validation/validators.py, cinder's twin).
   a.addFormat('name', { type: 'string', validate: (s: string) => s.length > 0 && s.trim() === s && !/[\x00-\x1f]/.test(s) });
+  // Nova's az_name: a name (as above) without ':' (the host:node separator of a zone request).
+  a.addFormat('az_name', { type: 'string', validate: (s: string) => s.length > 0 && s.trim() === s && !/[\x00-\x1f:]/.test(s) });
   a.addFormat('name_with_leading_trailing_spaces', { type: 'string', validate: (s: string) => s.trim().length > 0 && !/[\x00-\x1f]/.test(s) });
   // cinder: non-empty and at most 255 characters once stripped (the caller strips it).
   a.addFormat('name_skip_leading_trailing_spaces', { type: 'string', validate: (s: string) => s.trim().length > 0 && s.trim().length <= 255 });

@@ -168,6 +168,21 @@ export const COMPUTE_POLICIES = {
   // simple_tenant_usage.py, hypervisors.py
   'os_compute_api:os-simple-tenant-usage:show': 'project_reader_or_admin',
   'os_compute_api:os-simple-tenant-usage:list': 'admin',
+  // aggregates.py (compute:aggregates:images is the 2.81 policy's new-style name)
+  'os_compute_api:os-aggregates:index': 'admin',
+  'os_compute_api:os-aggregates:create': 'admin',
+  'os_compute_api:os-aggregates:show': 'admin',
+  'os_compute_api:os-aggregates:update': 'admin',
+  'os_compute_api:os-aggregates:delete': 'admin',
+  'os_compute_api:os-aggregates:add_host': 'admin',
+  'os_compute_api:os-aggregates:remove_host': 'admin',
+  'os_compute_api:os-aggregates:set_metadata': 'admin',
+  'compute:aggregates:images': 'admin',
+  // server_external_events.py (Nova's default is the service role: service_or_admin here)
+  'os_compute_api:os-server-external-events:create': 'admin',
+  // instance_usage_audit_log.py
+  'os_compute_api:os-instance-usage-audit-log:list': 'admin',
+  'os_compute_api:os-instance-usage-audit-log:show': 'admin',
   'os_compute_api:os-hypervisors:list': 'admin',
   'os_compute_api:os-hypervisors:list-detail': 'admin',
   'os_compute_api:os-hypervisors:statistics': 'admin',
@@ -197,6 +212,12 @@ export const IMAGE_PROXY_POLICIES = ['get_images', 'get_image', 'modify_image', 
 export type ImageProxyPolicy = (typeof IMAGE_PROXY_POLICIES)[number];
 
 /** Flavor actions (POST /flavors/{id}/action): the body key's policy (flavor_access.py). */
+export const AGGREGATE_ACTION_POLICIES = {
+  add_host: 'os_compute_api:os-aggregates:add_host',
+  remove_host: 'os_compute_api:os-aggregates:remove_host',
+  set_metadata: 'os_compute_api:os-aggregates:set_metadata',
+} as const satisfies Record<string, ComputePolicy>;
+
 export const FLAVOR_ACTION_POLICIES = {
   addTenantAccess: 'os_compute_api:os-flavor-access:add_tenant_access',
   removeTenantAccess: 'os_compute_api:os-flavor-access:remove_tenant_access',

@@ -23,9 +23,12 @@ import { serverAddressRoutes } from './servers/api/addresses';
 import { serverPasswordRoutes } from './servers/api/password';
 import { virtualInterfaceRoutes } from './servers/api/virtualInterfaces';
 import { simpleTenantUsageRoutes } from './usage/api';
+import { instanceUsageAuditLogRoutes } from './usage/auditLog';
 import { hypervisorRoutes } from './hypervisors/api';
 import { computeServiceRoutes } from './services/api';
 import { hostRoutes } from './hosts/api';
+import { aggregateRoutes } from './aggregates/api';
+import { serverExternalEventRoutes } from './externalEvents/api';
 import { volumeAttachmentRoutes } from './servers/api/volumeAttachments';
 import { serverMigrationRoutes } from './servers/api/migrations';
 import { migrationRoutes } from './migrations/api';
@@ -41,6 +44,8 @@ export const computeRoutes: Route[] = [
   ...fixedIpRoutes,
   ...computeServiceRoutes,
   ...hostRoutes,
+  ...aggregateRoutes,
+  ...serverExternalEventRoutes,
   ...computeVersionRoutes,
   ...flavorRoutes,
   ...flavorExtraSpecRoutes,
@@ -64,6 +69,7 @@ export const computeRoutes: Route[] = [
   ...serverPasswordRoutes,
   ...virtualInterfaceRoutes,
   ...simpleTenantUsageRoutes,
+  ...instanceUsageAuditLogRoutes,
   ...volumeAttachmentRoutes,
   ...serverMigrationRoutes,
   ...migrationRoutes,

@@ -77,7 +77,7 @@ test('2.28: os-hypervisors cpu_info is a JSON string up to 2.27 and an object fr
   const s228 = await nova(tAdmin, '2.28')('GET', `/os-hypervisors/${h.id}`);
   assertNovaResponse('hypervisors', 'HypervisorsController', 'show', '2.28', s228.body);
   assert.equal(s228.body.hypervisor.cpu_info.arch, 'x86_64');
-  // (`openstack hypervisor show` also reads os-aggregates, which Jacket does not serve: no CLI here.)
+  // (`openstack hypervisor show`, which also reads os-aggregates, is exercised in compute-admin.test.ts.)
 });
 
 test('2.29/2.30: evacuate and os-migrateLive take force (schema per version); forcing without a host is 400', async () => {

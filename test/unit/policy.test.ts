@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { routes } from '../../shared/routes';
 import type { RequestContext } from '../../shared/http/router';
 import { POLICY_FILES, NO_POLICY, allowed, effectiveRoles, ruleOf, satisfies, actionPolicy, type AuthContext, type PolicyName } from '../../shared/api/policy';
-import { IMAGE_PROXY_POLICIES, FLAVOR_ACTION_POLICIES } from '../../shared/compute/policy';
+import { IMAGE_PROXY_POLICIES, FLAVOR_ACTION_POLICIES, AGGREGATE_ACTION_POLICIES } from '../../shared/compute/policy';
 import { VOLUME_ACTION_POLICIES, SNAPSHOT_ACTION_POLICIES, BACKUP_ACTION_POLICIES } from '../../shared/volume/policy';
 import { registeredActions, serverActionPolicy } from '../../shared/compute/servers/actions/registry';
 
@@ -78,6 +78,7 @@ test("action routes name each action's own policy from the service file", () => 
     .map((r) => r.name)
     .sort();
   assert.deepEqual(actionRoutes, [
+    'compute-aggregates-action',
     'compute-flavor-action',
     'compute-flavors-update',
     'compute-servers-action',
@@ -125,6 +126,7 @@ test("action routes name each action's own policy from the service file", () => 
   assert.equal(serverActionPolicy('not an object'), 'authenticated');
   for (const [file, map] of [
     ['compute', FLAVOR_ACTION_POLICIES],
+    ['compute', AGGREGATE_ACTION_POLICIES],
     ['volume', VOLUME_ACTION_POLICIES],
     ['volume', SNAPSHOT_ACTION_POLICIES],
     ['volume', BACKUP_ACTION_POLICIES],
