@@ -55,6 +55,12 @@ export interface JacketConfig {
     regionalUsage: 'arm' | 'off';
     /** os-stop deallocates the VM (no compute billing while SHUTOFF); false = power off only (keeps the host). */
     stopDeallocates: boolean;
+    /**
+     * Where a server created with `networks: "none"` (Compute 2.37) gets the NIC every Azure VM needs:
+     * a virtual network, subnet and deny-all NSG Jacket makes on demand in its resource group, outside
+     * Neutron (docs/servers.md).
+     */
+    isolated: { vnet: string; subnet: string; nsg: string };
   };
   /** The timer-triggered sweeps (shared/timers, docs/timers.md). */
   timers: {
@@ -276,6 +282,11 @@ export function loadConfig(env: Env = process.env): JacketConfig {
       armCaCertPath: env.JACKET_ARM_CA_CERT?.trim() || undefined,
       regionalUsage: regionalUsage(optional(env, 'JACKET_REGIONAL_USAGE', 'arm')),
       stopDeallocates: bool(env, 'JACKET_STOP_DEALLOCATES', true),
+      isolated: {
+        vnet: optional(env, 'JACKET_ISOLATED_VNET', 'jacket-isolated'),
+        subnet: optional(env, 'JACKET_ISOLATED_SUBNET', 'no-network'),
+        nsg: optional(env, 'JACKET_ISOLATED_NSG', 'jacket-isolated-deny-all'),
+      },
     },
     timers: {
       nicsSchedule: schedule(env, 'JACKET_SWEEP_NICS_SCHEDULE', '0 */10 * * * *'),

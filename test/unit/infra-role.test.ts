@@ -116,6 +116,10 @@ export const ACTIONS: Record<string, string[]> = {
   'network.securityRules.delete': [`${N}/networkSecurityGroups/securityRules/delete`],
   'network.virtualNetworks.get': [`${N}/virtualNetworks/read`],
   'network.virtualNetworks.list': [`${N}/virtualNetworks/read`],
+  // The isolated network of servers with networks "none" (network.ts ensureIsolatedSubnet): its
+  // subnet carries the deny-all NSG.
+  'network.virtualNetworks.createOrUpdate': [`${N}/virtualNetworks/write`, `${N}/virtualNetworks/subnets/write`, `${N}/networkSecurityGroups/join/action`],
+  'network.subnets.createOrUpdate': [`${N}/virtualNetworks/subnets/write`, `${N}/networkSecurityGroups/join/action`],
   'network.subnets.get': [`${N}/virtualNetworks/subnets/read`],
   'network.subnets.list': [`${N}/virtualNetworks/subnets/read`],
   'network.publicIPAddresses.get': [`${N}/publicIPAddresses/read`],
