@@ -3,15 +3,12 @@
 // without auto-allocated-topology) and "none" (no port: the VM's one NIC sits in Jacket's isolated
 // subnet under a deny-all NSG). Through the HTTP API, bodies checked against Nova's schemas, the ARM
 // emulator's resources read back, and the real `openstack` CLI (`--nic none` / `--nic auto`).
-// Skipped while Jacket's Compute maximum is below 2.37 (a request at 2.37 is then refused with 406).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
 import { assertNovaResponse } from '../support/oracle';
 import type { Creds } from '../support/stack';
-import { COMPUTE, Microversion } from '../../shared/api/microversion';
 
-const skip = Microversion.parse(COMPUTE.max).atLeast('2.37') ? false : `Compute max is ${COMPUTE.max}`;
 const RG = 'ops_resource_group';
 
 let arm: ArmStack;
@@ -21,7 +18,6 @@ let image: string;
 let net: string;
 
 before(async () => {
-  if (skip) return;
   arm = await startArmStack({ asyncDelayMs: 0 });
   alice = await arm.stack.makeProjectUser('mv237-a', 'mv237alice');
   tAlice = await arm.stack.token(alice);
@@ -64,7 +60,7 @@ async function gone(id: string) {
 
 const server = (name: string, networks?: unknown) => ({ server: { name, flavorRef: '1', imageRef: image, ...(networks === undefined ? {} : { networks }) } });
 
-test('2.37: networks is required; below it an omitted networks boots on the project network', { skip }, async () => {
+test('2.37: networks is required; below it an omitted networks boots on the project network', async () => {
   const old = await nova(arm, tAlice, '2.36')('POST', '/servers', server('mv236'));
   assert.equal(old.status, 202, old.text);
   const s = await active(old.body.server.id);
@@ -87,7 +83,7 @@ test('2.37: networks is required; below it an omitted networks boots on the proj
   );
 });
 
-test('2.37: networks "auto" boots on the one network available to the project', { skip }, async () => {
+test('2.37: networks "auto" boots on the one network available to the project', async () => {
   const r = await nova(arm, tAlice, '2.37')('POST', '/servers', server('auto', 'auto'));
   assert.equal(r.status, 202, r.text);
   assertNovaResponse('servers', 'ServersController', 'create', '2.37', r.body);
@@ -99,7 +95,7 @@ test('2.37: networks "auto" boots on the one network available to the project', 
   await gone(s.id);
 });
 
-test('2.37: networks "none" boots with no port: addresses {}, no interface, the NIC isolated under a deny-all NSG', { skip }, async () => {
+test('2.37: networks "none" boots with no port: addresses {}, no interface, the NIC isolated under a deny-all NSG', async () => {
   const r = await nova(arm, tAlice, '2.37')('POST', '/servers', server('none', 'none'));
   assert.equal(r.status, 202, r.text);
   assertNovaResponse('servers', 'ServersController', 'create', '2.37', r.body);
@@ -155,7 +151,7 @@ test('2.37: networks "none" boots with no port: addresses {}, no interface, the 
   assert.equal(await exists(arm.network.subnets.get(RG, 'jacket-isolated', 'no-network')), true);
 });
 
-test('2.37 CLI: openstack server create --nic none / --nic auto', { skip }, async () => {
+test('2.37 CLI: openstack server create --nic none / --nic auto', async () => {
   const base = ['--os-compute-api-version', '2.37', 'server', 'create', '--flavor', '1', '--image', image, '--wait'];
   const none = await arm.stack.oscJson<{ id: string; addresses: unknown }>([...base, '--nic', 'none', 'cli-none'], alice);
   assert.deepEqual((await active(none.id)).addresses, {});
@@ -164,7 +160,7 @@ test('2.37 CLI: openstack server create --nic none / --nic auto', { skip }, asyn
   await Promise.all([gone(none.id), gone(auto.id)]);
 });
 
-test('2.37: "auto" is 409 with several networks available and 400 with none (no auto-allocated-topology)', { skip }, async () => {
+test('2.37: "auto" is 409 with several networks available and 400 with none (no auto-allocated-topology)', async () => {
   const NET = (name: string, extra: Record<string, unknown>) => ({ name, subnet: { name: `${name}-subnet`, cidr: '10.0.0.0/24' }, azure: { vnet: 'jacket-vnet', subnet: 'default' }, ...extra });
   const scenarios: [string, Record<string, unknown>[], number, (p: string) => string][] = [
     [

@@ -1,16 +1,11 @@
 // Compute microversions 2.38-2.40 (docs/microversions.md): the invalid `status` filter (2.38), the
 // image-metadata proxy and maxImageMeta gone (2.39), os-simple-tenant-usage paging (2.40) — each at the
 // version before and at it, bodies checked against Nova's response schemas (test/support/oracle.ts).
-// Jacket advertises these only once 2.37 is honoured too (COMPUTE.max): until then every test here is
-// skipped, since a request at 2.38+ is refused with 406 before it reaches these APIs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
 import { assertNovaResponse } from '../support/oracle';
 import type { Creds } from '../support/stack';
-import { COMPUTE, Microversion } from '../../shared/api/microversion';
-
-const skip = Microversion.parse(COMPUTE.max).atLeast('2.40') ? false : `Compute max is ${COMPUTE.max}: 2.38-2.40 wait for 2.37`;
 
 let arm: ArmStack;
 let alice: Creds & { projectId: string; userId: string };
@@ -21,7 +16,6 @@ let net: string;
 const servers: string[] = [];
 
 before(async () => {
-  if (skip) return;
   arm = await startArmStack({ asyncDelayMs: 0 });
   alice = await arm.stack.makeProjectUser('mv238-a', 'mv238alice');
   [tAlice, tAdmin] = await Promise.all([arm.stack.token(alice), arm.stack.token()]);
@@ -54,7 +48,7 @@ async function boot(name: string): Promise<string> {
   return id;
 }
 
-test('2.38: a status that names no state is an empty list up to 2.37 and 400 Invalid status value from 2.38', { skip }, async () => {
+test('2.38: a status that names no state is an empty list up to 2.37 and 400 Invalid status value from 2.38', async () => {
   const old = await nova(tAlice, '2.36')('GET', '/servers?status=bogus');
   assert.equal(old.status, 200, old.text);
   assert.deepEqual(old.body.servers, []);
@@ -74,7 +68,7 @@ test('2.38: a status that names no state is an empty list up to 2.37 and 400 Inv
   assertNovaResponse('servers', 'ServersController', 'index', '2.38', ok.body);
 });
 
-test('2.39: image metadata answers up to 2.38 and 404 from 2.39; /limits drops maxImageMeta', { skip }, async () => {
+test('2.39: image metadata answers up to 2.38 and 404 from 2.39; /limits drops maxImageMeta', async () => {
   const at238 = await nova(tAlice, '2.38')('GET', `/images/${image}/metadata`);
   assert.equal(at238.status, 200, at238.text);
   assert.equal(typeof at238.body.metadata, 'object');
@@ -95,9 +89,25 @@ test('2.39: image metadata answers up to 2.38 and 404 from 2.39; /limits drops m
   assertNovaResponse('limits', 'LimitsController', 'index', '2.39', l239.body);
   assert.ok(!('maxImageMeta' in l239.body.limits.absolute), JSON.stringify(l239.body.limits.absolute));
   assert.equal(l239.body.limits.absolute.maxServerMeta, l238.body.limits.absolute.maxServerMeta);
+
+  // createImage / createBackup check the image metadata against metadata_items (128) up to 2.38 only.
+  const bob = await arm.stack.makeProjectUser('mv238-b', 'mv238bob');
+  const tBob = await arm.stack.token(bob);
+  const r = await nova(tBob, '2.36')('POST', '/servers', { server: { name: 'img', flavorRef: '1', imageRef: image, networks: [{ uuid: net }] } });
+  assert.equal(r.status, 202, r.text);
+  const id = r.body.server.id as string;
+  await waitFor(`server ${id} ACTIVE`, async () => ((await nova(tBob, '2.36')('GET', `/servers/${id}`)).body?.server?.status === 'ACTIVE' ? true : undefined), 120000);
+  const metadata = Object.fromEntries(Array.from({ length: 129 }, (_, i) => [`k${i}`, 'v']));
+  for (const body of [{ createImage: { name: 'snap', metadata } }, { createBackup: { name: 'bak', backup_type: 'daily', rotation: 1, metadata } }]) {
+    const over = await nova(tBob, '2.38')('POST', `/servers/${id}/action`, body);
+    assert.equal(over.status, 403, over.text);
+    assert.equal(msg(over.body), 'Image metadata limit exceeded');
+  }
+  const ok = await nova(tBob, '2.39')('POST', `/servers/${id}/action`, { createImage: { name: 'snap', metadata } });
+  assert.equal(ok.status, 202, ok.text);
 });
 
-test('2.40: os-simple-tenant-usage pages over the servers with limit/marker and next links', { skip }, async () => {
+test('2.40: os-simple-tenant-usage pages over the servers with limit/marker and next links', async () => {
   servers.push(...(await Promise.all([boot('u1'), boot('u2'), boot('u3')])));
   const sorted = [...servers].sort();
   const start = new Date(Date.now() - 3600_000).toISOString().slice(0, 19);
