@@ -151,6 +151,53 @@ test('2.37: networks "none" boots with no port: addresses {}, no interface, the 
   assert.equal(await exists(arm.network.subnets.get(RG, 'jacket-isolated', 'no-network')), true);
 });
 
+test('2.37: a server with networks "none" keeps its isolated NIC through resize, shelve/unshelve, rebuild and stop/start', async () => {
+  const r = await nova(arm, tAlice, '2.37')('POST', '/servers', server('none-life', 'none'));
+  assert.equal(r.status, 202, r.text);
+  const id = r.body.server.id as string;
+  await active(id);
+  const call = (body: unknown) => nova(arm, tAlice, '2.37')('POST', `/servers/${id}/action`, body);
+  const status = (want: string) =>
+    waitFor(
+      `server ${id} ${want}`,
+      async () => {
+        const x = (await nova(arm, tAlice, '2.37')('GET', `/servers/${id}`)).body?.server;
+        if (x?.status === 'ERROR') throw new Error(`server ${id} went ERROR: ${JSON.stringify(x.fault)}`);
+        return x?.status === want && x['OS-EXT-STS:task_state'] === null ? x : undefined;
+      },
+      120000,
+    );
+  const isolated = async () => {
+    const vm = await arm.compute.virtualMachines.get(RG, id);
+    assert.deepEqual(
+      (vm.networkProfile?.networkInterfaces ?? []).map((n) => n.id!.split('/').pop()),
+      [id],
+    );
+    assert.match((await arm.network.networkInterfaces.get(RG, id)).ipConfigurations![0].subnet!.id!, /\/jacket-isolated\/subnets\/no-network$/);
+  };
+  assert.equal((await call({ resize: { flavorRef: '2' } })).status, 202);
+  await status('VERIFY_RESIZE');
+  assert.equal((await call({ confirmResize: null })).status, 204);
+  const resized = await status('ACTIVE');
+  assert.equal(resized.flavor.id, '2');
+  assert.deepEqual(resized.addresses, {});
+  await isolated();
+  assert.equal((await call({ shelve: null })).status, 202);
+  await status('SHELVED_OFFLOADED');
+  assert.equal((await call({ unshelve: null })).status, 202);
+  assert.deepEqual((await status('ACTIVE')).addresses, {});
+  await isolated();
+  assert.equal((await call({ rebuild: { imageRef: image } })).status, 202);
+  assert.deepEqual((await status('ACTIVE')).addresses, {});
+  assert.equal((await call({ 'os-stop': null })).status, 202);
+  await status('SHUTOFF');
+  assert.equal((await call({ 'os-start': null })).status, 202);
+  await status('ACTIVE');
+  await isolated();
+  await gone(id);
+  await waitFor('the isolated NIC deleted', async () => ((await exists(arm.network.networkInterfaces.get(RG, id))) ? undefined : true), 30000);
+});
+
 test('2.37 CLI: openstack server create --nic none / --nic auto', async () => {
   const base = ['--os-compute-api-version', '2.37', 'server', 'create', '--flavor', '1', '--image', image, '--wait'];
   const none = await arm.stack.oscJson<{ id: string; addresses: unknown }>([...base, '--nic', 'none', 'cli-none'], alice);
