@@ -45,3 +45,14 @@ test('the isolated network names are settings, with defaults', () => {
   assert.deepEqual(loadConfig(base).azure.isolated, { vnet: 'jacket-isolated', subnet: 'no-network', nsg: 'jacket-isolated-deny-all' });
   assert.deepEqual(loadConfig({ ...base, JACKET_ISOLATED_VNET: 'v', JACKET_ISOLATED_SUBNET: 's', JACKET_ISOLATED_NSG: 'n' }).azure.isolated, { vnet: 'v', subnet: 's', nsg: 'n' });
 });
+
+test('create_v242 (not advertised): the device tag is back on networks items and block devices; "auto"/"none" stay', () => {
+  const bdm = { boot_index: 0, uuid: NET, source_type: 'image', destination_type: 'local', tag: 'root' };
+  assert.ok(refusal('2.41', body([{ uuid: NET, tag: 'nic' }])));
+  assert.ok(refusal('2.41', { server: { ...body('auto').server, block_device_mapping_v2: [bdm] } }));
+  assert.equal(refusal('2.42', body([{ uuid: NET, tag: 'nic' }])), undefined);
+  assert.equal(refusal('2.42', { server: { ...body('none').server, block_device_mapping_v2: [bdm] } }), undefined);
+  assert.ok(refusal('2.42', body([{ uuid: NET, tag: 'a/b' }])));
+  assert.ok(refusal('2.42', body()));
+  for (const ok of ['auto', 'none']) assert.equal(refusal('2.42', body(ok)), undefined);
+});

@@ -193,6 +193,30 @@ function createV237(): object {
 }
 
 /**
+ * create_v242 (not advertised yet): create_v237 with the device `tag` back on the networks list items
+ * and on block_device_mapping_v2 items (a tagged create's build then aborts, as at 2.32).
+ */
+function createV242(): object {
+  const base = createV237() as { properties: { server: { properties: Record<string, any> } } }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const server = base.properties.server;
+  const [list, words] = server.properties.networks.oneOf;
+  return {
+    ...base,
+    properties: {
+      ...base.properties,
+      server: {
+        ...server,
+        properties: {
+          ...server.properties,
+          networks: { oneOf: [{ ...list, items: { ...list.items, properties: { ...list.items.properties, tag: deviceTag } } }, words] },
+          block_device_mapping_v2: { ...server.properties.block_device_mapping_v2, items: { ...blockDeviceMappingV2, properties: { ...blockDeviceMappingV2.properties, tag: deviceTag } } },
+        },
+      },
+    },
+  };
+}
+
+/**
  * servers.create by microversion: create_v219 the description; create_v232 device tags on networks and
  * block_device_mapping_v2; create_v233 drops the block device's (Nova's bug, restored at 2.42);
  * create_v237 `networks` required, "auto" or "none" (and no tags).
@@ -203,6 +227,7 @@ export const createServerSchemas: SchemaByVersion = [
   ['2.32', withDeviceTags(true, true)],
   ['2.33', withDeviceTags(true, false)],
   ['2.37', createV237()],
+  ['2.42', createV242()],
 ];
 
 /** servers.update by microversion (update_v219: the description). */
