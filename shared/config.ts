@@ -60,6 +60,12 @@ export interface JacketConfig {
      * false = only the operator's catalog networks, and Neutron's network/subnet writes answer 501.
      */
     projectNetworks: boolean;
+    /**
+     * Where a server created with `networks: "none"` (Compute 2.37) gets the NIC every Azure VM needs:
+     * a virtual network, subnet and deny-all NSG Jacket makes on demand in its resource group, outside
+     * Neutron (docs/servers.md).
+     */
+    isolated: { vnet: string; subnet: string; nsg: string };
   };
   /** The timer-triggered sweeps (shared/timers, docs/timers.md). */
   timers: {
@@ -282,6 +288,11 @@ export function loadConfig(env: Env = process.env): JacketConfig {
       regionalUsage: regionalUsage(optional(env, 'JACKET_REGIONAL_USAGE', 'arm')),
       stopDeallocates: bool(env, 'JACKET_STOP_DEALLOCATES', true),
       projectNetworks: bool(env, 'JACKET_PROJECT_NETWORKS', true),
+      isolated: {
+        vnet: optional(env, 'JACKET_ISOLATED_VNET', 'jacket-isolated'),
+        subnet: optional(env, 'JACKET_ISOLATED_SUBNET', 'no-network'),
+        nsg: optional(env, 'JACKET_ISOLATED_NSG', 'jacket-isolated-deny-all'),
+      },
     },
     timers: {
       nicsSchedule: schedule(env, 'JACKET_SWEEP_NICS_SCHEDULE', '0 */10 * * * *'),

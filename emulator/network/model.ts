@@ -6,6 +6,8 @@ export interface SubnetRecord {
   name: string;
   addressPrefix: string;
   nsgId?: string;
+  /** SubnetPropertiesFormat.defaultOutboundAccess (false: no default outbound connectivity); absent when not given. */
+  defaultOutboundAccess?: boolean;
   etag: string;
 }
 

@@ -104,6 +104,7 @@ export function renderSubnet(emu: Emulator, s: SubnetRecord): any {
     delegations: [],
   };
   if (s.nsgId) props.networkSecurityGroup = { id: s.nsgId };
+  if (s.defaultOutboundAccess !== undefined) props.defaultOutboundAccess = s.defaultOutboundAccess;
   if (ipcs.length) props.ipConfigurations = ipcs.map(({ ipc }) => ({ id: ipc.id }));
   return { name: s.name, id: s.id, etag: s.etag, type: 'Microsoft.Network/virtualNetworks/subnets', properties: props };
 }

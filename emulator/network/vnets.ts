@@ -59,7 +59,11 @@ function subnetFromBody(ctx: Ctx, vnetId: string, name: string, body: any): Subn
   }
   const nsgId = refId(body?.properties?.networkSecurityGroup);
   if (nsgId && !findNsg(ctx.emu, nsgId)) throw invalidReference(nsgId, `${vnetId}/subnets/${name}`);
-  return { id: `${vnetId}/subnets/${name}`, name, addressPrefix: prefix, nsgId, etag: newEtag() };
+  const outbound = body?.properties?.defaultOutboundAccess;
+  if (outbound !== undefined && typeof outbound !== 'boolean') {
+    throw new ArmError(400, 'InvalidRequestFormat', `Cannot parse the request. Property defaultOutboundAccess of ${vnetId}/subnets/${name} must be a boolean.`);
+  }
+  return { id: `${vnetId}/subnets/${name}`, name, addressPrefix: prefix, nsgId, ...(outbound !== undefined ? { defaultOutboundAccess: outbound } : {}), etag: newEtag() };
 }
 
 export function registerVnets(r: Router): void {

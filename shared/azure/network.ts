@@ -1,6 +1,7 @@
 // Network reads and writes other than making a server's NICs: NSGs and their rules, public IPs and
-// their association to a NIC, the virtual networks of project networks (the operator's virtual networks
-// and subnets come from configuration and are never written). A
+// their association to a NIC, the virtual networks of project networks, and the one isolated subnet of
+// servers with no network, made on demand (the operator's virtual networks and subnets come from
+// configuration and are never written). A
 // server's NICs are made by the VM driver (vms.ts); listing for the sweeps is the inventory's
 // (inventory.ts).
 import type { DriverContext } from './context';
@@ -94,7 +95,37 @@ export interface NetworkDriver {
   putVnet(name: string, tags: Record<string, string>, subnets: { name: string; addressPrefix: string }[]): Promise<void>;
   /** Deletes a virtual network of Jacket's resource group and waits; absent is success. */
   deleteVnet(name: string): Promise<void>;
+  /**
+   * The isolated subnet of servers created with `networks: "none"` (config azure.isolated): its NSG
+   * (deny all, both ways), virtual network and subnet (no default outbound access) made when absent,
+   * each read first so the usual call is two GETs. Returns the subnet's and the NSG's ARM ids.
+   */
+  ensureIsolatedSubnet(): Promise<{ subnetId: string; nsgId: string }>;
 }
+
+/** The address space of the isolated network: nothing routes to it, it peers with nothing. */
+const ISOLATED_PREFIX = '10.254.254.0/24';
+
+/** The tags of what Jacket makes for `networks: "none"` (no sweep deletes them: they are shared and kept). */
+export const isolationTags = { jacket: 'isolation' };
+
+/**
+ * Deny everything, both ways. Azure evaluates custom rules (priority 100-4096) before its default rules
+ * (65000-65500: AllowVnetInBound, AllowAzureLoadBalancerInBound, AllowVnetOutBound, AllowInternetOutBound),
+ * so these at the highest priority override every default Allow.
+ */
+const denyAllRules = (['Inbound', 'Outbound'] as const).map((direction) => ({
+  name: `deny-all-${direction.toLowerCase()}`,
+  description: 'Jacket: a server created with networks "none" has no network.',
+  direction,
+  access: 'Deny',
+  protocol: '*',
+  priority: 100,
+  sourceAddressPrefix: '*',
+  sourcePortRange: '*',
+  destinationAddressPrefix: '*',
+  destinationPortRange: '*',
+}));
 
 // A side names an ASG or an address prefix, never both (Azure refuses both on one side).
 const ruleBody = (r: NsgRuleSpec) => ({
@@ -216,6 +247,35 @@ export function networkDriver(ctx: DriverContext): NetworkDriver {
     },
     async deleteVnet(name) {
       await onceMoreIfThrottled(() => absentOn404(() => ctx.clients().network.virtualNetworks.beginDeleteAndWait(rg(), name, POLL)));
+    },
+    async ensureIsolatedSubnet() {
+      const iso = ctx.cfg.azure.isolated;
+      const net = ctx.clients().network;
+      const location = ctx.cfg.azure.location;
+      const nsg = await onceMoreIfThrottled(() => absentOn404(() => nsgs().get(rg(), iso.nsg)));
+      const denies = (nsg?.securityRules ?? []).filter((r) => r.access === 'Deny' && r.priority === 100 && r.sourceAddressPrefix === '*' && r.destinationAddressPrefix === '*');
+      const nsgId =
+        nsg?.id && denies.length === 2
+          ? nsg.id
+          : (await onceMoreIfThrottled(() => nsgs().beginCreateOrUpdateAndWait(rg(), iso.nsg, { location, tags: isolationTags, securityRules: denyAllRules }, POLL))).id!;
+      const subnetBody = { addressPrefix: ISOLATED_PREFIX, networkSecurityGroup: { id: nsgId }, defaultOutboundAccess: false };
+      const vnet = await onceMoreIfThrottled(() => absentOn404(() => net.virtualNetworks.get(rg(), iso.vnet)));
+      if (!vnet) {
+        const made = await onceMoreIfThrottled(() =>
+          net.virtualNetworks.beginCreateOrUpdateAndWait(
+            rg(),
+            iso.vnet,
+            { location, tags: isolationTags, addressSpace: { addressPrefixes: [ISOLATED_PREFIX] }, subnets: [{ name: iso.subnet, ...subnetBody }] },
+            POLL,
+          ),
+        );
+        const sub = (made.subnets ?? []).find((x) => x.name === iso.subnet);
+        if (sub?.id) return { subnetId: sub.id, nsgId };
+      }
+      const sub = await onceMoreIfThrottled(() => absentOn404(() => net.subnets.get(rg(), iso.vnet, iso.subnet)));
+      if (sub?.id) return { subnetId: sub.id, nsgId };
+      const made = await onceMoreIfThrottled(() => net.subnets.beginCreateOrUpdateAndWait(rg(), iso.vnet, iso.subnet, subnetBody, POLL));
+      return { subnetId: made.id!, nsgId };
     },
     async setNicPublicIp(name, publicIpId) {
       return putNicPublicIp(name, () => ({ id: publicIpId }));

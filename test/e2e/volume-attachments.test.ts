@@ -78,7 +78,7 @@ test('openstack server add volume / server remove volume: a data disk at LUN 0 o
   const req = (await env.control.requests()).filter((q) => q.method === 'POST' && q.path.endsWith(`/virtualMachines/${serverId}/attachDetachDataDisks`));
   assert.equal(req.length, 1);
 
-  // The CLI negotiates Jacket's maximum (2.36): from 2.3 Nova adds delete_on_termination.
+  // The CLI negotiates Jacket's maximum (2.40): from 2.3 Nova adds delete_on_termination.
   const srv = await env.stack.oscJson(['server', 'show', 'att1'], alice);
   assert.deepEqual(JSON.stringify(srv.volumes_attached), JSON.stringify([{ id: vol.id, delete_on_termination: false }]));
   const full = await nova('GET', `/servers/${serverId}`);

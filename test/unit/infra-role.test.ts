@@ -116,9 +116,12 @@ export const ACTIONS: Record<string, string[]> = {
   'network.securityRules.delete': [`${N}/networkSecurityGroups/securityRules/delete`],
   'network.virtualNetworks.get': [`${N}/virtualNetworks/read`],
   'network.virtualNetworks.list': [`${N}/virtualNetworks/read`],
-  // Project networks: a virtual network per network, its subnets inline (so one PUT sets them all).
-  'network.virtualNetworks.createOrUpdate': [`${N}/virtualNetworks/write`],
+  // Project networks (a virtual network per network, its subnets inline, so one PUT sets them all) and
+  // the isolated network of servers with networks "none" (network.ts ensureIsolatedSubnet: its subnet
+  // carries the deny-all NSG).
+  'network.virtualNetworks.createOrUpdate': [`${N}/virtualNetworks/write`, `${N}/virtualNetworks/subnets/write`, `${N}/networkSecurityGroups/join/action`],
   'network.virtualNetworks.delete': [`${N}/virtualNetworks/delete`],
+  'network.subnets.createOrUpdate': [`${N}/virtualNetworks/subnets/write`, `${N}/networkSecurityGroups/join/action`],
   'network.subnets.get': [`${N}/virtualNetworks/subnets/read`],
   'network.subnets.list': [`${N}/virtualNetworks/subnets/read`],
   'network.publicIPAddresses.get': [`${N}/publicIPAddresses/read`],

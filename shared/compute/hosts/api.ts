@@ -78,11 +78,14 @@ async function powerAction(ctx: RequestContext): Promise<never> {
   throw notImplemented(NOT_SUPPORTED);
 }
 
+/** Nova's HostController exists up to 2.42 (deprecated at 2.43): a bare 404 from 2.43, before the policy. */
+const HOSTS_API = { versions: { max: '2.42' } };
+
 export const hostRoutes: Route[] = [
-  computeRoute('hosts-list', 'GET', '/os-hosts', 'os_compute_api:os-hosts:list', index),
-  computeRoute('hosts-show', 'GET', '/os-hosts/{host_name}', 'os_compute_api:os-hosts:show', show),
-  computeRoute('hosts-update', 'PUT', '/os-hosts/{host_name}', 'os_compute_api:os-hosts:update', update),
-  computeRoute('hosts-reboot', 'GET', '/os-hosts/{host_name}/reboot', 'os_compute_api:os-hosts:reboot', powerAction),
-  computeRoute('hosts-shutdown', 'GET', '/os-hosts/{host_name}/shutdown', 'os_compute_api:os-hosts:shutdown', powerAction),
-  computeRoute('hosts-startup', 'GET', '/os-hosts/{host_name}/startup', 'os_compute_api:os-hosts:start', powerAction),
+  computeRoute('hosts-list', 'GET', '/os-hosts', 'os_compute_api:os-hosts:list', index, HOSTS_API),
+  computeRoute('hosts-show', 'GET', '/os-hosts/{host_name}', 'os_compute_api:os-hosts:show', show, HOSTS_API),
+  computeRoute('hosts-update', 'PUT', '/os-hosts/{host_name}', 'os_compute_api:os-hosts:update', update, HOSTS_API),
+  computeRoute('hosts-reboot', 'GET', '/os-hosts/{host_name}/reboot', 'os_compute_api:os-hosts:reboot', powerAction, HOSTS_API),
+  computeRoute('hosts-shutdown', 'GET', '/os-hosts/{host_name}/shutdown', 'os_compute_api:os-hosts:shutdown', powerAction, HOSTS_API),
+  computeRoute('hosts-startup', 'GET', '/os-hosts/{host_name}/startup', 'os_compute_api:os-hosts:start', powerAction, HOSTS_API),
 ];

@@ -97,6 +97,8 @@ export const novaFloatingIpRoutes: Route[] = [
 
 registerServerAction({
   name: 'addFloatingIp',
+  // Nova's api_version 2.1-2.43: a bare 404 from 2.44 (nova-network's actions, removed from the API).
+  versions: { max: '2.43' },
   policy: 'os_compute_api:os-floating-ips:add',
   schema: addSchema,
   handler: async (ctx, args) => {
@@ -123,6 +125,8 @@ registerServerAction({
 
 registerServerAction({
   name: 'removeFloatingIp',
+  // Nova's api_version 2.1-2.43: a bare 404 from 2.44 (nova-network's actions, removed from the API).
+  versions: { max: '2.43' },
   policy: 'os_compute_api:os-floating-ips:remove',
   schema: removeSchema,
   handler: async (ctx, args) => {

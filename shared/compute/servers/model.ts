@@ -107,6 +107,11 @@ export interface ServerRecord {
   metadata: Record<string, string>;
   security_groups: { id: string; name: string }[];
   nics: ServerNic[];
+  /**
+   * Created with networks "none" (2.37): the name of its one Azure NIC, in Jacket's isolated subnet
+   * and not a Neutron port, so in no `nics`, addresses or os-interface list; deleted with the server.
+   */
+  isolated_nic?: string;
   accessIPv4: string;
   accessIPv6: string;
   availability_zone: string;

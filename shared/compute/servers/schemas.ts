@@ -164,14 +164,70 @@ function withDeviceTags(networks: boolean, bdms: boolean): object {
 }
 
 /**
+ * create_v237: `networks` is required, and is either the list (its items without a `tag` again, and
+ * with a uuid-formatted `uuid`: Nova's schema, the tag coming back at 2.42) or "auto" / "none".
+ */
+function createV237(): object {
+  const base = withDeviceTags(false, false) as typeof createServerSchema;
+  const server = base.properties.server;
+  const items = server.properties.networks.items;
+  return {
+    ...base,
+    properties: {
+      ...base.properties,
+      server: {
+        ...server,
+        required: [...server.required, 'networks'],
+        properties: {
+          ...server.properties,
+          networks: {
+            oneOf: [
+              { type: 'array', items: { ...items, properties: { ...items.properties, uuid: { type: 'string', format: 'uuid' } } } },
+              { type: 'string', enum: ['none', 'auto'] },
+            ],
+          },
+        },
+      },
+    },
+  };
+}
+
+/**
+ * create_v242 (not advertised yet): create_v237 with the device `tag` back on the networks list items
+ * and on block_device_mapping_v2 items (a tagged create's build then aborts, as at 2.32).
+ */
+function createV242(): object {
+  const base = createV237() as { properties: { server: { properties: Record<string, any> } } }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const server = base.properties.server;
+  const [list, words] = server.properties.networks.oneOf;
+  return {
+    ...base,
+    properties: {
+      ...base.properties,
+      server: {
+        ...server,
+        properties: {
+          ...server.properties,
+          networks: { oneOf: [{ ...list, items: { ...list.items, properties: { ...list.items.properties, tag: deviceTag } } }, words] },
+          block_device_mapping_v2: { ...server.properties.block_device_mapping_v2, items: { ...blockDeviceMappingV2, properties: { ...blockDeviceMappingV2.properties, tag: deviceTag } } },
+        },
+      },
+    },
+  };
+}
+
+/**
  * servers.create by microversion: create_v219 the description; create_v232 device tags on networks and
- * block_device_mapping_v2; create_v233 drops the block device's (Nova's bug, restored at 2.42).
+ * block_device_mapping_v2; create_v233 drops the block device's (Nova's bug, restored at 2.42);
+ * create_v237 `networks` required, "auto" or "none" (and no tags).
  */
 export const createServerSchemas: SchemaByVersion = [
   ['2.1', createServerSchema],
   ['2.19', withProperties(createServerSchema, 'server', { description })],
   ['2.32', withDeviceTags(true, true)],
   ['2.33', withDeviceTags(true, false)],
+  ['2.37', createV237()],
+  ['2.42', createV242()],
 ];
 
 /** servers.update by microversion (update_v219: the description). */
@@ -187,8 +243,8 @@ export interface CreateServerBody {
     flavorRef: string | number;
     adminPass?: string;
     metadata?: Record<string, string>;
-    /** tag: 2.32 */
-    networks?: { uuid?: string; fixed_ip?: string; port?: string | null; tag?: string }[];
+    /** tag: 2.32-2.36; "auto" or "none": 2.37 */
+    networks?: { uuid?: string; fixed_ip?: string; port?: string | null; tag?: string }[] | 'auto' | 'none';
     'OS-DCF:diskConfig'?: 'AUTO' | 'MANUAL';
     accessIPv4?: string;
     accessIPv6?: string;

@@ -1,5 +1,6 @@
-// Nova's os-simple-tenant-usage at 2.1 (nova/api/openstack/compute/simple_tenant_usage.py): hours,
-// vCPU-, RAM- and disk-hours per project over a period, from the servers' lifetimes.
+// Nova's os-simple-tenant-usage (nova/api/openstack/compute/simple_tenant_usage.py): hours, vCPU-,
+// RAM- and disk-hours per project over a period, from the servers' lifetimes; paged by limit/marker
+// over the servers from 2.40.
 //
 // Nova keeps deleted instances (with terminated_at) in its database; Jacket removes a server's record
 // once Azure confirms the delete, so lifetimes are kept in a usage ledger of their own:
@@ -14,7 +15,8 @@ import { json } from '../../http/respond';
 import { badRequest } from '../../http/errors';
 import { authorize } from '../../api/policy';
 import { odata } from '../../store/tables';
-import { computeRoute } from '../common';
+import { nextLinks, novaPageQuery, type PageRequest } from '../../api/pagination';
+import { computeRoute, computeUrl } from '../common';
 import { getServerAny, type ServerRecord } from '../servers/model';
 
 interface UsageRow {
@@ -124,11 +126,29 @@ interface Lifetime {
   terminated: number | null;
 }
 
-/** Servers alive at some point of [start, stop): Nova's instance_get_active_by_window_joined. */
-async function lifetimes(s: Services, start: number, stop: number, projectId?: string): Promise<Lifetime[]> {
+/**
+ * The OData clause of the rows after a 2.40 marker in Nova's paging order (project_id, uuid ascending:
+ * the ledger's own key order). The marker is any server the ledger knows, of any project, deleted or
+ * not (Nova looks it up with read_deleted=yes); unknown, 400 as Nova's MarkerNotFound.
+ */
+async function afterMarker(s: Services, marker: string): Promise<string> {
+  const [row] = await ledger(s).queryAll(odata`RowKey eq ${marker}`, 1);
+  if (!row) throw badRequest(`Marker ${marker} could not be found.`);
+  const p = row.value.project_id;
+  return `(${odata`PartitionKey gt ${p}`} or (${odata`PartitionKey eq ${p}`} and ${odata`RowKey gt ${marker}`}))`;
+}
+
+/**
+ * Servers alive at some point of [start, stop): Nova's instance_get_active_by_window_joined, in its
+ * paging order, at most page.limit of them (2.40; CONF.api.max_limit before).
+ */
+async function lifetimes(s: Services, start: number, stop: number, page: PageRequest, projectId?: string): Promise<Lifetime[]> {
   const window = odata`live eq true or terminated_at gt ${new Date(Math.floor(start / US_PER_MS)).toISOString()}`;
-  const filter = projectId ? `${odata`PartitionKey eq ${projectId}`} and (${window})` : window;
-  const rows = (await ledger(s).queryAll(filter, MAX_INSTANCES)).map((r) => r.value);
+  const clauses = [`(${window})`];
+  if (projectId) clauses.unshift(odata`PartitionKey eq ${projectId}`);
+  if (page.marker !== undefined) clauses.push(await afterMarker(s, page.marker));
+  if (page.limit === 0) return [];
+  const rows = (await ledger(s).queryAll(clauses.join(' and '), MAX_INSTANCES)).map((r) => r.value);
   // Live servers' current records, read in parallel (point reads by id).
   const records = await Promise.all(rows.map((row) => (row.live ? getServerAny(s, row.instance_id) : undefined)));
   const out: Lifetime[] = [];
@@ -146,6 +166,8 @@ async function lifetimes(s: Services, start: number, stop: number, projectId?: s
       if (terminated > start) l = { row, name: row.name, state: 'terminated', flavor: row.flavor, launched: toMicros(row.launched_at), terminated };
     }
     if (l && l.launched < stop) out.push(l);
+    // Nova's database query filters before it limits: the page holds `limit` billable servers.
+    if (out.length >= page.limit) break;
   }
   return out;
 }
@@ -165,10 +187,12 @@ type Summary = Record<string, unknown> & {
   server_usages?: Record<string, unknown>[];
 };
 
-async function usagesFor(s: Services, start: number, stop: number, detailed: boolean, projectId?: string): Promise<Summary[]> {
+/** The summaries per project, and the ids of every server read (the 2.40 links page over them). */
+async function usagesFor(s: Services, start: number, stop: number, detailed: boolean, page: PageRequest, projectId?: string): Promise<{ usages: Summary[]; ids: { id: string }[] }> {
   const byProject = new Map<string, Summary>();
   const now = Date.now() * US_PER_MS;
-  for (const l of await lifetimes(s, start, stop, projectId)) {
+  const read = await lifetimes(s, start, stop, page, projectId);
+  for (const l of read) {
     const hours = hoursFor(l, start, stop);
     const p = l.row.project_id;
     let sum = byProject.get(p);
@@ -204,14 +228,25 @@ async function usagesFor(s: Services, start: number, stop: number, detailed: boo
       uptime: Math.trunc(((l.terminated ?? now) - l.launched) / 1e6),
     });
   }
-  return [...byProject.values()];
+  return { usages: [...byProject.values()], ids: read.map((l) => ({ id: l.row.instance_id })) };
+}
+
+/**
+ * 2.40: limit and marker page over the servers (index_query_v240 / show_query_v240: limit digits only),
+ * and a full page carries a next link; before it, at most CONF.api.max_limit servers and no links.
+ */
+function pageOf(ctx: RequestContext): PageRequest | undefined {
+  return ctx.microversion?.atLeast('2.40') ? novaPageQuery(ctx.query) : undefined;
 }
 
 /** GET /os-simple-tenant-usage (admin): every project; per-server rows with detailed=1. */
 async function index(ctx: RequestContext) {
   const { start, stop } = period(ctx);
   const detailed = ctx.query.get('detailed') === '1';
-  return json({ tenant_usages: await usagesFor(ctx.services, start, stop, detailed) });
+  const page = pageOf(ctx);
+  const { usages, ids } = await usagesFor(ctx.services, start, stop, detailed, page ?? { limit: MAX_INSTANCES });
+  const links = page && nextLinks(computeUrl(ctx, '/os-simple-tenant-usage'), ctx.query, ids, page);
+  return json({ tenant_usages: usages, ...(links ? { tenant_usages_links: links } : {}) });
 }
 
 /** GET /os-simple-tenant-usage/{tenant_id}: one project (its readers, or admins), always detailed. */
@@ -219,8 +254,10 @@ async function show(ctx: RequestContext) {
   const projectId = ctx.params.tenant_id;
   authorize(ctx, 'os_compute_api:os-simple-tenant-usage:show', { projectId });
   const { start, stop } = period(ctx);
-  const [usage] = await usagesFor(ctx.services, start, stop, true, projectId);
-  return json({ tenant_usage: usage ?? {} });
+  const page = pageOf(ctx);
+  const { usages, ids } = await usagesFor(ctx.services, start, stop, true, page ?? { limit: MAX_INSTANCES }, projectId);
+  const links = page && nextLinks(computeUrl(ctx, `/os-simple-tenant-usage/${projectId}`), ctx.query, ids, page);
+  return json({ tenant_usage: usages[0] ?? {}, ...(links ? { tenant_usage_links: links } : {}) });
 }
 
 const P = 'os_compute_api:os-simple-tenant-usage:';

@@ -143,8 +143,9 @@ async function detach(ctx: RequestContext): Promise<ApiResponse> {
   checkInstanceState(srv, 'detach_interface', STATES);
   const k = isUuid(id) ? srv.nics.findIndex((n) => n.port_id === id.toLowerCase()) : -1;
   if (k < 0) throw notFound(`Port ${id} is not attached`);
-  // Azure keeps a VM's primary NIC for its life (it can be swapped, not removed).
-  if (k === 0) throw badRequest(`Port ${id} is the primary interface of instance ${srv.id}: Azure cannot detach a VM's primary network interface.`);
+  // Azure keeps a VM's primary NIC for its life (it can be swapped, not removed). A server created with
+  // networks "none" keeps its isolated NIC as the primary one: each port attached later can be detached.
+  if (k === 0 && !srv.isolated_nic) throw badRequest(`Port ${id} is the primary interface of instance ${srv.id}: Azure cannot detach a VM's primary network interface.`);
   const nic = srv.nics[k];
   const started = await startTask(ctx, cur, {
     method: 'detach_interface',

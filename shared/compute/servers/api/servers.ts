@@ -51,6 +51,8 @@ function filtersOf(ctx: RequestContext): Filters {
   const statuses = q.getAll('status');
   if (statuses.length) {
     const states = vmStatesForStatus(statuses);
+    // A status that maps to no state: Nova's empty list, and from 2.38 its 400.
+    if (states.length === 0 && ctx.microversion?.atLeast('2.38')) throw badRequest('Invalid status value');
     if (states.length === 0) f.empty = true;
     else {
       f.odata.push(`(${states.map((v) => odata`vm_state eq ${v}`).join(' or ')})`);

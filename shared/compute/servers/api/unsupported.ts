@@ -137,6 +137,8 @@ registerServerAction({
 
 registerServerAction({
   name: 'addFixedIp',
+  // Nova's api_version 2.1-2.43: a bare 404 from 2.44 (nova-network's actions, removed from the API).
+  versions: { max: '2.43' },
   policy: 'os_compute_api:os-multinic:add',
   schema: objectAction('addFixedIp', { networkId: { type: ['string', 'number'], minLength: 1, maxLength: 36 } }, ['networkId']),
   handler: async (ctx, args) => {
@@ -148,6 +150,8 @@ registerServerAction({
 
 registerServerAction({
   name: 'removeFixedIp',
+  // Nova's api_version 2.1-2.43: a bare 404 from 2.44 (nova-network's actions, removed from the API).
+  versions: { max: '2.43' },
   policy: 'os_compute_api:os-multinic:remove',
   schema: objectAction('removeFixedIp', { address: ipFormat }, ['address']),
   handler: async (ctx, args) => {

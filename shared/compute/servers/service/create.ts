@@ -116,14 +116,23 @@ function checkFixedIp(net: NetworkDef, ip: string): void {
   if (!inPool) throw badRequest(`IP address ${ip} is not a valid IP for the specified subnet.`);
 }
 
+/**
+ * The NICs to make or take. Empty only for `networks: "none"` (2.37): the server then gets no port, and
+ * the NIC an Azure VM needs is an isolated one outside Neutron (launch).
+ */
 async function resolveNetworks(ctx: RequestContext, requested: CreateServerBody['server']['networks'], maxCount: number): Promise<RequestedNic[]> {
   const projectId = projectOf(ctx);
   // The operator's networks and the project networks the caller may use (shared/network/projectNetworkStore.ts).
   const all = await allNetworks(ctx.services, { projectId, admin: isAdmin(ctx.auth!) });
   const usable = (n: NetworkDef) => n.shared || n.project_id === projectId || isAdmin(ctx.auth!);
-  if (!requested || requested.length === 0) {
+  if (requested === 'none') return [];
+  if (!requested || requested === 'auto' || requested.length === 0) {
+    // neutron.py _ports_needed_per_instance: the one network available to the project, as when omitted.
     const nets = defaultNetworks(all, projectId);
     if (nets.length > 1) throw conflict('Multiple possible networks found, use a Network ID to be more specific.');
+    // None and "auto": Nova would have Neutron's auto-allocated-topology make one; Jacket's Neutron has
+    // no such extension, so _can_auto_allocate_network is false (UnableToAutoAllocateNetwork, 400).
+    if (nets.length === 0 && requested === 'auto') throw badRequest(`Unable to automatically allocate a network for project ${projectId}`);
     if (nets.length === 0) throw badRequest('No network is available to this project: a server on Azure needs one.');
     return [{ network: nets[0] }];
   }
@@ -340,6 +349,8 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
       metadata,
       security_groups: shownGroups,
       nics: serverNics,
+      // networks "none" (2.37): the one NIC, isolated, named as a server's first NIC (build.ts makes it).
+      ...(nics.length === 0 ? { isolated_nic: nicName(id, 0) } : {}),
       accessIPv4: body.accessIPv4 ?? '',
       accessIPv6: canonicalIpv6(body.accessIPv6 ?? ''),
       availability_zone: zone.name,
@@ -481,7 +492,17 @@ interface LaunchSpec {
 
 /** Whether a network or a block device of the body carries a device tag (the schema admits them from 2.32). */
 const deviceTagged = (body: CreateServerBody['server']): boolean =>
-  (body.networks ?? []).some((n) => n.tag !== undefined) || (body.block_device_mapping_v2 ?? []).some((b) => (b as { tag?: string }).tag !== undefined);
+  (Array.isArray(body.networks) ? body.networks : []).some((n) => n.tag !== undefined) || (body.block_device_mapping_v2 ?? []).some((b) => (b as { tag?: string }).tag !== undefined);
+
+/**
+ * The NIC of a server with networks "none": in the isolated subnet under the deny-all NSG (config
+ * azure.isolated, made on demand by the build's NIC step), no public IP, no port.
+ */
+function isolatedNicSpec(s: Services, name: string): BuildData['nics'][number] {
+  const iso = s.config.azure.isolated;
+  const resourceGroup = s.config.azure.resourceGroup;
+  return { name, subnetId: s.azure.vms.subnetId({ vnet: iso.vnet, subnet: iso.subnet, resourceGroup }), nsgId: s.azure.vms.nsgId({ nsg: iso.nsg, resourceGroup }), isolated: true };
+}
 
 /**
  * The port records (so `openstack port list` shows them while the NICs are made), then the build on
@@ -516,11 +537,19 @@ async function launch(s: Services, srv: ServerRecord, action: ActionRef, spec: L
   const provisioned = !spec.bootDisk && !spec.snapshot;
   const data: BuildData = {
     action: action.rowKey,
-    nics: srv.nics.map((nic, k) => {
-      const existing = spec.nics[k].port;
-      if (existing) return { name: nic.nic_name, subnetId: vms.subnetId(spec.nics[k].network.azure), existing: { ip: existing.fixed_ips[0]?.ip_address } };
-      return { name: nic.nic_name, subnetId: vms.subnetId(spec.nics[k].network.azure), ...(nsgId ? { nsgId } : {}), ...(asgIds ? { asgIds } : {}), ...(nic.fixed_ip ? { fixedIp: nic.fixed_ip } : {}) };
-    }),
+    nics: srv.isolated_nic
+      ? [isolatedNicSpec(s, srv.isolated_nic)]
+      : srv.nics.map((nic, k) => {
+          const existing = spec.nics[k].port;
+          if (existing) return { name: nic.nic_name, subnetId: vms.subnetId(spec.nics[k].network.azure), existing: { ip: existing.fixed_ips[0]?.ip_address } };
+          return {
+            name: nic.nic_name,
+            subnetId: vms.subnetId(spec.nics[k].network.azure),
+            ...(nsgId ? { nsgId } : {}),
+            ...(asgIds ? { asgIds } : {}),
+            ...(nic.fixed_ip ? { fixedIp: nic.fixed_ip } : {}),
+          };
+        }),
     ...(provisioned ? { image: spec.reference, sealed: seal(s.config, spec.password) } : {}),
     ...(spec.snapshot ? { snapshot: spec.snapshot } : {}),
     ...(spec.bootDisk ? { bootDisk: spec.bootDisk } : {}),

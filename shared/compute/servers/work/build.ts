@@ -44,8 +44,11 @@ export const TEARDOWN_KIND = 'server-teardown';
 /** What the build needs beyond the record, carried in the work item (create.ts). */
 export interface BuildData {
   action: string;
-  /** `existing`: a port the user made (its NIC exists, with this address): taken as it is, left at delete. */
-  nics: (NicSpec & { existing?: { ip?: string } })[];
+  /**
+   * `existing`: a port the user made (its NIC exists, with this address): taken as it is, left at delete.
+   * `isolated`: the NIC of a server with networks "none" (no port): its subnet and NSG are made first.
+   */
+  nics: (NicSpec & { existing?: { ip?: string }; isolated?: boolean })[];
   image?: ImageReference;
   /** A server snapshot image: the Azure snapshot copied into the OS disk. */
   snapshot?: string;
@@ -95,11 +98,12 @@ async function nicStep(s: Services, item: WorkItem, srv: ServerRecord, k: number
     const next = k + 1 < d.nics.length ? `nic:${k + 1}` : d.snapshot ? 'disk' : 'vm';
     return again(item, 0, { step: next, ...withData(item, { ips }) });
   }
+  if (spec.isolated) await s.azure.network.ensureIsolatedSubnet();
   const made = await s.azure.vms.createNic(spec, srv);
-  const nic = srv.nics[k];
+  const nic = srv.nics[k] as ServerRecord['nics'][number] | undefined;
   const ports = portStore(s);
-  const p = await ports.get(srv.project_id, nic.port_id);
-  if (p) await ports.put({ ...p, azureNicId: made.id, fixed_ips: made.ip ? [{ subnet_id: nic.subnet_id, ip_address: made.ip }] : p.fixed_ips, updated_at: new Date().toISOString() });
+  const p = nic && (await ports.get(srv.project_id, nic.port_id));
+  if (nic && p) await ports.put({ ...p, azureNicId: made.id, fixed_ips: made.ip ? [{ subnet_id: nic.subnet_id, ip_address: made.ip }] : p.fixed_ips, updated_at: new Date().toISOString() });
   // The record shows the address with its MAC, once the VM runs (pollStep): until then it is the item's.
   const cur = await getServerAny(s, srv.id);
   if (!cur || cur.value.task_state === 'deleting') {
@@ -320,6 +324,7 @@ export const buildKind: WorkKind = {
 async function deleteOrphanNics(s: Services, srv: ServerRecord): Promise<void> {
   if (srv.host && srv.vm_state !== 'error') return;
   for (const n of srv.nics) if (!n.preexisting) await s.azure.vms.deleteNic(n.nic_name);
+  if (srv.isolated_nic) await s.azure.vms.deleteNic(srv.isolated_nic);
 }
 
 /**
@@ -345,6 +350,9 @@ async function finishDelete(s: Services, item: WorkItem): Promise<WorkResult> {
   const cur = await getServerAny(s, item.id);
   if (!cur) return done();
   await deleteOrphanNics(s, cur.value);
+  // The isolated NIC (networks "none") goes whatever the VM's delete did with it: an interface attach
+  // rewrites the VM's NICs with deleteOption Detach (404 is success when the VM's delete took it).
+  if (cur.value.isolated_nic) await s.azure.vms.deleteNic(cur.value.isolated_nic);
   await releasePorts(s, cur.value);
   // The VM is gone: its volumes are released (delete_on_termination: deleted).
   await releaseServerVolumes(s, cur.value, item.requestId);
