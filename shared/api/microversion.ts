@@ -46,8 +46,8 @@ export const COMPUTE: VersionedService = {
   legacyHeader: 'x-openstack-nova-api-version',
 };
 
-/** Placement's read side at 1.0-1.6 (docs/placement.md): Horizon asks for 1.6. */
-export const PLACEMENT: VersionedService = { serviceType: 'placement', min: '1.0', max: '1.6' };
+/** Placement's read side at 1.0-1.14 (docs/placement.md): Horizon 27 asks for 1.14. */
+export const PLACEMENT: VersionedService = { serviceType: 'placement', min: '1.0', max: '1.14' };
 
 export const VOLUME: VersionedService = { serviceType: 'volume', min: '3.0', max: '3.12' };
 

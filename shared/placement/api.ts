@@ -1,4 +1,4 @@
-// A read-only Placement API (openstack/placement, microversions 1.0-1.6) over Jacket's hypervisors:
+// A read-only Placement API (openstack/placement, microversions 1.0-1.14) over Jacket's hypervisors:
 // one resource provider per os-hypervisors row (one per availability zone; shared/compute/hypervisors),
 // whose figures the update-hypervisors timer computes from Azure's regional usage and the server
 // records. Horizon's Admin > Compute > Hypervisors page reads it (openstack_dashboard/api/placement.py),
@@ -10,10 +10,11 @@ import { routeMaker } from '../http/router';
 import { json } from '../http/respond';
 import { badRequest, notFound } from '../http/errors';
 import { PLACEMENT } from '../api/microversion';
-import { policyDenied } from '../api/policy';
+import { authorize, policyDenied } from '../api/policy';
 import { hypervisorRows, hypervisorUuid, type HypervisorRow } from '../compute/hypervisors/api';
 import { availabilityZones } from '../compute/zones/api';
 import { getServerAny, serverRepo, type ServerRecord } from '../compute/servers/model';
+import { odata } from '../store/tables';
 import type { PlacementPolicy } from './policy';
 
 export const PLACEMENT_PREFIX = '/placement';
@@ -74,13 +75,25 @@ async function providerOf(ctx: RequestContext, what: string): Promise<Provider> 
 
 const providerUrl = (p: Provider) => `${PLACEMENT_PREFIX}/resource_providers/${p.uuid}`;
 
-/** handlers/resource_provider.py _serialize_links: aggregates from 1.1, traits from 1.6. */
+/**
+ * handlers/resource_provider.py _serialize_provider: links to aggregates from 1.1, traits from 1.6,
+ * allocations from 1.11; the tree from 1.14 (Jacket's providers are roots: no parent, their own root).
+ */
 function providerView(ctx: RequestContext, p: Provider) {
+  const mv = ctx.microversion!;
   const url = providerUrl(p);
   const rels = ['inventories', 'usages'];
-  if (ctx.microversion!.atLeast('1.1')) rels.push('aggregates');
-  if (ctx.microversion!.atLeast('1.6')) rels.push('traits');
-  return { uuid: p.uuid, name: p.row.hypervisor_hostname, generation: p.generation, links: [{ rel: 'self', href: url }, ...rels.map((rel) => ({ rel, href: `${url}/${rel}` }))] };
+  if (mv.atLeast('1.1')) rels.push('aggregates');
+  if (mv.atLeast('1.6')) rels.push('traits');
+  if (mv.atLeast('1.11')) rels.push('allocations');
+  const view: Record<string, unknown> = {
+    uuid: p.uuid,
+    name: p.row.hypervisor_hostname,
+    generation: p.generation,
+    links: [{ rel: 'self', href: url }, ...rels.map((rel) => ({ rel, href: `${url}/${rel}` }))],
+  };
+  if (mv.atLeast('1.14')) Object.assign(view, { parent_provider_uuid: null, root_provider_uuid: p.uuid });
+  return view;
 }
 
 /**
@@ -132,10 +145,32 @@ function parseResources(v: string): Map<string, number> {
   return out;
 }
 
+function wantedResources(v: string): Map<string, number> {
+  const want = parseResources(v);
+  for (const rc of want.keys()) if (!STANDARD_CLASSES.includes(rc)) throw badRequest(`Invalid resource class in resources parameter: No such resource class ${rc}.`);
+  return want;
+}
+
+/** What a provider can still take of a class (rp_obj: (total - reserved) * ratio - used). */
+const capacity = (inv: Record<string, number>) => (inv.total - inv.reserved) * inv.allocation_ratio;
+
+/** Whether the provider has room for every amount asked, each within its max_unit. */
+function fits(p: Provider, want: Map<string, number>): boolean {
+  const inv = inventories(p);
+  const used = usages(p);
+  return [...want].every(([rc, n]) => inv[rc] !== undefined && n <= inv[rc].max_unit && capacity(inv[rc]) - (used[rc] ?? 0) >= n);
+}
+
 async function listProviders(ctx: RequestContext) {
   const mv = ctx.microversion!;
-  checkQuery(ctx, ['name', 'uuid', ...(mv.atLeast('1.3') ? ['member_of'] : []), ...(mv.atLeast('1.4') ? ['resources'] : [])]);
+  checkQuery(ctx, ['name', 'uuid', ...(mv.atLeast('1.3') ? ['member_of'] : []), ...(mv.atLeast('1.4') ? ['resources'] : []), ...(mv.atLeast('1.14') ? ['in_tree'] : [])]);
   let list = await providers(ctx.services);
+  const inTree = ctx.query.get('in_tree');
+  if (inTree !== null) {
+    if (!UUID.test(inTree)) throw badRequest(`Invalid query string parameters: '${inTree}' is not a 'uuid'`);
+    // Every provider is its own tree's root.
+    list = list.filter((p) => p.uuid === inTree.toLowerCase());
+  }
   const name = ctx.query.get('name');
   if (name !== null) list = list.filter((p) => p.row.hypervisor_hostname === name);
   const uuid = ctx.query.get('uuid');
@@ -152,14 +187,8 @@ async function listProviders(ctx: RequestContext) {
   }
   const resources = ctx.query.get('resources');
   if (resources !== null) {
-    const want = parseResources(resources);
-    for (const rc of want.keys()) if (!STANDARD_CLASSES.includes(rc)) throw badRequest(`Invalid resource class in resources parameter: No such resource class ${rc}.`);
-    // Providers with the capacity left for the amounts asked (rp_obj: (total - reserved) * ratio - used).
-    list = list.filter((p) => {
-      const inv = inventories(p);
-      const used = usages(p);
-      return [...want].every(([rc, n]) => inv[rc] !== undefined && n <= inv[rc].max_unit && (inv[rc].total - inv[rc].reserved) * inv[rc].allocation_ratio - (used[rc] ?? 0) >= n);
-    });
+    const want = wantedResources(resources);
+    list = list.filter((p) => fits(p, want));
   }
   return json({ resource_providers: list.map((p) => providerView(ctx, p)) });
 }
@@ -209,6 +238,50 @@ async function providerAllocations(ctx: RequestContext) {
   return json({ allocations, resource_provider_generation: p.generation });
 }
 
+/**
+ * 1.10 GET /allocation_candidates?resources=...: each provider with room for all of it (Jacket's
+ * providers share nothing, so one provider per request), and the summaries of the classes asked.
+ * The requests are lists up to 1.11 and keyed by provider from 1.12 (handlers/allocation_candidate.py).
+ */
+async function allocationCandidates(ctx: RequestContext) {
+  checkQuery(ctx, ['resources']);
+  const resources = ctx.query.get('resources');
+  if (resources === null) throw badRequest("Invalid query string parameters: 'resources' is a required property");
+  const want = wantedResources(resources);
+  const fitting = (await providers(ctx.services)).filter((p) => fits(p, want));
+  const asked = Object.fromEntries(want);
+  const keyed = ctx.microversion!.atLeast('1.12');
+  const allocation_requests = fitting.map((p) => ({ allocations: keyed ? { [p.uuid]: { resources: asked } } : [{ resource_provider: { uuid: p.uuid }, resources: asked }] }));
+  const provider_summaries = Object.fromEntries(
+    fitting.map((p) => {
+      const inv = inventories(p);
+      const used = usages(p);
+      return [p.uuid, { resources: Object.fromEntries([...want.keys()].map((rc) => [rc, { capacity: capacity(inv[rc]), used: used[rc] ?? 0 }])) }];
+    }),
+  );
+  return json({ allocation_requests, provider_summaries });
+}
+
+/**
+ * 1.9 GET /usages?project_id=[&user_id=]: a project's (or user's) usage across providers, the sum of its
+ * placed servers' allocations; only the classes it uses. A project reader sees their own project's.
+ */
+async function projectUsages(ctx: RequestContext) {
+  checkQuery(ctx, ['project_id', 'user_id']);
+  const project = ctx.query.get('project_id');
+  const user = ctx.query.get('user_id');
+  if (project === null) throw badRequest("Invalid query string parameters: 'project_id' is a required property");
+  for (const v of [project, user]) if (v !== null && (v.length < 1 || v.length > 255)) throw badRequest(`Invalid query string parameters: '${v}' is too long or too short`);
+  authorize(ctx, 'placement:usages', { projectId: project }, 'placement');
+  const out: Record<string, number> = {};
+  for (const r of await serverRepo(ctx.services).queryAll(odata`PartitionKey eq ${project}`, 100_000)) {
+    const v = r.value;
+    if (!v.host || (user !== null && v.user_id !== user)) continue;
+    for (const [rc, n] of Object.entries(serverResources(v))) out[rc] = (out[rc] ?? 0) + n;
+  }
+  return json({ usages: out });
+}
+
 /** GET /allocations/{consumer}: a server's allocation on its zone's provider; {} for any other consumer. */
 async function consumerAllocations(ctx: RequestContext) {
   const id = ctx.params.consumer_uuid;
@@ -219,6 +292,8 @@ async function consumerAllocations(ctx: RequestContext) {
     const p = (await providers(ctx.services)).find((x) => x.row.zone === zone);
     if (p) allocations[p.uuid] = { generation: p.generation, resources: serverResources(cur.value) };
   }
+  // 1.12: the consumer's project and user beside allocations that exist.
+  if (cur && Object.keys(allocations).length > 0 && ctx.microversion!.atLeast('1.12')) return json({ allocations, project_id: cur.value.project_id, user_id: cur.value.user_id });
   return json({ allocations });
 }
 
@@ -304,6 +379,9 @@ export const placementRoutes: Route[] = [
   route('rp-traits-delete', 'DELETE', '/resource_providers/{uuid}/traits', 'placement:resource_providers:traits:delete', refused('placement:resource_providers:traits:delete'), from('1.6')),
   route('rp-allocations', 'GET', '/resource_providers/{uuid}/allocations', 'placement:resource_providers:allocations:list', providerAllocations),
   route('allocations-show', 'GET', '/allocations/{consumer_uuid}', 'placement:allocations:list', consumerAllocations),
+  route('allocations-manage', 'POST', '/allocations', 'placement:allocations:manage', refused('placement:allocations:manage'), from('1.13')),
+  route('allocation-candidates', 'GET', '/allocation_candidates', 'placement:allocation_candidates:list', allocationCandidates, from('1.10')),
+  route('usages-project', 'GET', '/usages', 'authenticated', projectUsages, from('1.9')),
   route('allocations-update', 'PUT', '/allocations/{consumer_uuid}', 'placement:allocations:update', refused('placement:allocations:update')),
   route('allocations-delete', 'DELETE', '/allocations/{consumer_uuid}', 'placement:allocations:delete', refused('placement:allocations:delete')),
   route('rc-list', 'GET', '/resource_classes', 'placement:resource_classes:list', listClasses, from('1.2')),

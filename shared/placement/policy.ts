@@ -24,6 +24,10 @@ export const PLACEMENT_POLICIES = {
   'placement:resource_providers:traits:delete': 'admin',
   'placement:resource_providers:allocations:list': 'admin',
   'placement:allocations:list': 'admin',
+  'placement:allocations:manage': 'admin',
+  'placement:allocation_candidates:list': 'admin',
+  // usage.py TOTAL_USAGES: ADMIN_OR_PROJECT_READER_OR_SERVICE (a project reader sees their own project's)
+  'placement:usages': 'project_reader_or_admin',
   'placement:allocations:update': 'admin',
   'placement:allocations:delete': 'admin',
   'placement:resource_classes:list': 'admin',
@@ -51,6 +55,7 @@ export const REFUSED_WRITES = new Set<PlacementPolicy>([
   'placement:resource_providers:traits:update',
   'placement:resource_providers:traits:delete',
   'placement:allocations:update',
+  'placement:allocations:manage',
   'placement:allocations:delete',
   'placement:resource_classes:create',
   'placement:resource_classes:update',

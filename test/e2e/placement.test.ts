@@ -10,14 +10,16 @@ import { computeHypervisors } from '../../shared/compute/hypervisors/api';
 
 let env: ArmStack;
 let tAlice: string, tAdmin: string;
+let aliceProject: string;
 let serverId: string;
 const V = (v: string) => ({ 'OpenStack-API-Version': `placement ${v}` });
-const get = (p: string, token = tAdmin, v = '1.6') => env.stack.http('GET', `/placement${p}`, { token, headers: V(v) });
+const get = (p: string, token = tAdmin, v = '1.14') => env.stack.http('GET', `/placement${p}`, { token, headers: V(v) });
 
 before(async () => {
   env = await startArmStack();
   const u = await oneUser(env.stack, 'pl-a', 'alice');
   tAlice = u.token;
+  aliceProject = u.user.projectId;
   tAdmin = u.tAdmin;
   const r = await env.stack.http('POST', '/compute/v2.1/servers', {
     token: tAlice,
@@ -29,17 +31,17 @@ before(async () => {
 });
 after(() => env?.stop());
 
-test('the version document, the catalog entry, and negotiation up to 1.6', async () => {
+test('the version document, the catalog entry, and negotiation up to 1.14', async () => {
   const root = await env.stack.http('GET', '/placement');
   assert.equal(root.status, 200);
-  assert.deepEqual(root.body, { versions: [{ id: 'v1.0', max_version: '1.6', min_version: '1.0', status: 'CURRENT', links: [{ rel: 'self', href: '' }] }] });
+  assert.deepEqual(root.body, { versions: [{ id: 'v1.0', max_version: '1.14', min_version: '1.0', status: 'CURRENT', links: [{ rel: 'self', href: '' }] }] });
   const tok = await env.stack.http('GET', '/identity/v3/auth/tokens', { token: tAdmin, headers: { 'X-Subject-Token': tAdmin } });
   const svc = (tok.body.token.catalog as { type: string; endpoints: { url: string }[] }[]).find((c) => c.type === 'placement');
   assert.ok(svc?.endpoints[0].url.endsWith('/placement'));
   const latest = await get('/resource_providers', tAdmin, 'latest');
   assert.equal(latest.status, 200);
-  assert.equal(latest.headers.get('openstack-api-version'), 'placement 1.6');
-  const high = await get('/resource_providers', tAdmin, '1.7');
+  assert.equal(latest.headers.get('openstack-api-version'), 'placement 1.14');
+  const high = await get('/resource_providers', tAdmin, '1.15');
   assert.equal(high.status, 406);
   assert.equal(high.body.errors[0].status, 406);
   assert.match(high.body.errors[0].request_id, /^req-/);
@@ -55,8 +57,13 @@ test('providers are the hypervisors: inventories, usages and allocations follow 
   const rp = rps[0];
   assert.deepEqual(
     rp.links.map((l) => l.rel),
-    ['self', 'inventories', 'usages', 'aggregates', 'traits'],
+    ['self', 'inventories', 'usages', 'aggregates', 'traits', 'allocations'],
   );
+  // 1.14: roots of their own trees
+  assert.equal((rp as unknown as { parent_provider_uuid: null }).parent_provider_uuid, null);
+  assert.equal((rp as unknown as { root_provider_uuid: string }).root_provider_uuid, rp.uuid);
+  assert.equal('root_provider_uuid' in (await get(`/resource_providers/${rp.uuid}`, tAdmin, '1.13')).body, false);
+  assert.equal((await get(`/resource_providers?in_tree=${rp.uuid}`)).body.resource_providers.length, 1);
   // 1.0: no aggregates or traits links; those routes 404 below their versions
   assert.deepEqual(
     (await get(`/resource_providers/${rp.uuid}`, tAdmin, '1.0')).body.links.map((l: { rel: string }) => l.rel),
@@ -86,6 +93,25 @@ test('providers are the hypervisors: inventories, usages and allocations follow 
   const byRp = await get(`/resource_providers/${rpOf}/allocations`);
   assert.deepEqual(byRp.body.allocations[serverId], { resources: { VCPU: 2, MEMORY_MB: 4096, DISK_GB: 40 } });
   assert.deepEqual((await get('/allocations/3b6e8b9c-0000-4000-8000-000000000000')).body, { allocations: {} });
+  // 1.12: the consumer's project and user; 1.11 not
+  const consumer = (await get(`/allocations/${serverId}`)).body;
+  assert.equal(consumer.project_id, aliceProject);
+  assert.equal('project_id' in (await get(`/allocations/${serverId}`, tAdmin, '1.11')).body, false);
+  // 1.9: a project's usage, for its own reader too; another project's is 403 to them
+  assert.deepEqual((await get(`/usages?project_id=${aliceProject}`)).body, { usages: { VCPU: 2, MEMORY_MB: 4096, DISK_GB: 40 } });
+  assert.deepEqual((await get(`/usages?project_id=${aliceProject}`, tAlice)).body, { usages: { VCPU: 2, MEMORY_MB: 4096, DISK_GB: 40 } });
+  assert.equal((await get('/usages?project_id=someone-else', tAlice)).status, 403);
+  assert.equal((await get('/usages')).status, 400);
+  assert.equal((await get(`/usages?project_id=${aliceProject}`, tAdmin, '1.8')).status, 404);
+  // 1.10: allocation candidates (a list of allocations up to 1.11, keyed by provider from 1.12)
+  const cand = (await get('/allocation_candidates?resources=VCPU:1,MEMORY_MB:512')).body;
+  assert.ok(rpOf in cand.provider_summaries, JSON.stringify(cand));
+  assert.deepEqual(cand.provider_summaries[rpOf].resources.VCPU.used, 2);
+  const mine = cand.allocation_requests.find((r: { allocations: Record<string, unknown> }) => rpOf in r.allocations);
+  assert.deepEqual(mine.allocations[rpOf], { resources: { VCPU: 1, MEMORY_MB: 512 } });
+  const old = (await get('/allocation_candidates?resources=VCPU:1', tAdmin, '1.10')).body;
+  assert.ok(Array.isArray(old.allocation_requests[0].allocations));
+  assert.equal((await get('/allocation_candidates')).status, 400);
 
   assert.deepEqual((await get(`/resource_providers/${rp.uuid}/aggregates`)).body, { aggregates: [] });
   const traits = await get(`/resource_providers/${rp.uuid}/traits`);
