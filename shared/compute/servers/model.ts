@@ -99,7 +99,11 @@ export interface ServerRecord {
   vm_state: VmState;
   task_state: TaskState;
   power_state: PowerState;
-  flavor: { id: string; name: string; vcpus: number; ram: number; disk: number; ephemeral: number; swap: number; vm_size: string };
+  /**
+   * The flavor as it was at boot (or resize), as Nova keeps instance.flavor: 2.47 shows it embedded.
+   * `extra_specs` is absent on records written before it was kept (the view then reads the flavor's).
+   */
+  flavor: { id: string; name: string; vcpus: number; ram: number; disk: number; ephemeral: number; swap: number; vm_size: string; extra_specs?: Record<string, string> };
   /** '' when booted from a volume (not yet supported). */
   image_id: string;
   os_type: 'linux' | 'windows';

@@ -2,7 +2,7 @@
 // the extended attributes merged into show/detail): basic (index), full (show/detail, with the OS-EXT-*
 // keys; OS-EXT-SRV-ATTR:* for admins only), plain full (update, rebuild), and create's short body. By
 // microversion: 2.3 more OS-EXT-SRV-ATTR keys and volumes' delete_on_termination, 2.9 locked, 2.16
-// host_status (show/detail), 2.19 description, 2.26 tags.
+// host_status (show/detail), 2.19 description, 2.26 tags, 2.47 the embedded flavor.
 import { createHash } from 'node:crypto';
 import type { RequestContext } from '../../http/router';
 import { allowed, isAdmin } from '../../api/policy';
@@ -11,6 +11,7 @@ import { statusOf, type ServerRecord } from './model';
 import { volumesAttachedView } from './volumes';
 import { computerName } from '../../azure/vms';
 import { listServices } from '../../servicegroup/registry';
+import { getFlavor } from '../flavors/store';
 
 function links(ctx: RequestContext, id: string) {
   return [
@@ -71,6 +72,33 @@ export interface ViewExtras {
   userData?: Map<string, string | null>;
   /** 2.16's host_status of the compute host (Jacket has one), when the caller may see it. */
   hostStatus?: { status: HostStatus; unknownOnly: boolean };
+  /** 2.47: the flavor's extra specs by flavor id, for records written before the server kept its own. */
+  flavorSpecs?: Map<string, Record<string, string>>;
+}
+
+/** Whether 2.47's embedded flavor shows extra_specs (Nova: os-flavor-extra-specs:index, fatal=False). */
+const showsExtraSpecs = (ctx: RequestContext) => (ctx.microversion?.atLeast('2.47') ?? false) && allowed(ctx, 'os_compute_api:os-flavor-extra-specs:index');
+
+/** The extra specs 2.47 needs and the records lack (older records): read from the flavors, once each. */
+export async function loadFlavorSpecs(ctx: RequestContext, recs: ServerRecord[]): Promise<ViewExtras['flavorSpecs']> {
+  if (!showsExtraSpecs(ctx)) return undefined;
+  const ids = [...new Set(recs.filter((r) => r.flavor.extra_specs === undefined).map((r) => r.flavor.id))];
+  if (ids.length === 0) return undefined;
+  const found = await Promise.all(ids.map(async (id) => [id, (await getFlavor(ctx.services, id))?.value.extra_specs ?? {}] as const));
+  return new Map(found);
+}
+
+/**
+ * nova/api/openstack/compute/views/servers.py _get_flavor: the id and a bookmark link up to 2.46; from
+ * 2.47 the flavor as the server has it (Nova's instance.flavor), extra_specs only for callers allowed
+ * to list extra specs.
+ */
+function flavorView(ctx: RequestContext, s: ServerRecord, extras: ViewExtras) {
+  if (!ctx.microversion?.atLeast('2.47')) return { id: s.flavor.id, links: bookmark(ctx, 'flavors', s.flavor.id) };
+  const f = s.flavor;
+  const v: Record<string, unknown> = { vcpus: f.vcpus, ram: f.ram, disk: f.disk, ephemeral: f.ephemeral, swap: f.swap, original_name: f.name };
+  if (showsExtraSpecs(ctx)) v.extra_specs = f.extra_specs ?? extras.flavorSpecs?.get(f.id) ?? {};
+  return v;
 }
 
 export type HostStatus = 'UP' | 'DOWN' | 'MAINTENANCE' | 'UNKNOWN';
@@ -106,7 +134,7 @@ export function fullView(ctx: RequestContext, s: ServerRecord, extended = true, 
     metadata: s.metadata,
     hostId: hostId(s),
     image: s.image_id ? { id: s.image_id, links: bookmark(ctx, 'images', s.image_id) } : '',
-    flavor: { id: s.flavor.id, links: bookmark(ctx, 'flavors', s.flavor.id) },
+    flavor: flavorView(ctx, s, extras),
     created: s.created_at,
     updated: s.updated_at,
     addresses: addresses(s, extended),

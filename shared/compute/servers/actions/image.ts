@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../../../http/router';
 import type { Services } from '../../../services';
-import { accepted } from '../../../http/respond';
+import { accepted, json } from '../../../http/respond';
 import { ApiError, forbidden } from '../../../http/errors';
 import { computeUrl } from '../../common';
 import { checkAbsolute } from '../../quotas/engine';
@@ -152,6 +152,8 @@ async function snapshot(ctx: RequestContext, kind: 'snapshot' | 'backup', name: 
 async function createImage(ctx: RequestContext, args: unknown) {
   const b = args as { name: string; metadata?: Record<string, string> };
   const image = await snapshot(ctx, 'snapshot', b.name, b.metadata ?? {});
+  // From 2.45: the image id in the body, no Location (create_image_response_v245).
+  if (ctx.microversion?.atLeast('2.45')) return json({ image_id: image.id }, 202);
   // Before 2.45: 202, no body, Location = Glance's URL of the image (glance.API().generate_image_url).
   return accepted(undefined, { Location: `${ctx.services.config.publicUrl}/image/images/${image.id}` });
 }
@@ -160,6 +162,8 @@ async function createBackup(ctx: RequestContext, args: unknown) {
   const b = args as { name: string; backup_type: string; rotation: number | string; metadata?: Record<string, string> };
   const rotation = Number(b.rotation);
   const image = await snapshot(ctx, 'backup', b.name, b.metadata ?? {}, { type: b.backup_type, rotation });
+  // From 2.45: the image id in the body whatever the rotation, no Location (create_backup_response_v245).
+  if (ctx.microversion?.atLeast('2.45')) return json({ image_id: image.id }, 202);
   // Before 2.45: Location (this API's images URL) only when rotation > 0.
   return accepted(undefined, rotation > 0 ? { Location: computeUrl(ctx, `/images/${image.id}`) } : {});
 }

@@ -16,7 +16,7 @@ import { checkInstanceLock, checkInstanceState, visibleServer } from '../model';
 import { rootVolumeOf } from '../volumes';
 import { adminUsername, checkAdminPass, generatePassword } from '../passwords';
 import { resolveImage } from '../service/create';
-import { fullView } from '../views';
+import { fullView, loadFlavorSpecs } from '../views';
 import { seal } from '../../../work/seal';
 import { startWork } from '../../../work/ledger';
 import { registerServerAction } from './registry';
@@ -139,7 +139,7 @@ async function rebuild(ctx: RequestContext, args: unknown) {
       requestId: ctx.requestId,
     });
   }
-  const view = fullView(ctx, server, false);
+  const view = fullView(ctx, server, false, { flavorSpecs: await loadFlavorSpecs(ctx, [server]) });
   return json({ server: { ...view, adminPass: password } }, 202);
 }
 

@@ -84,6 +84,7 @@ async function resize(ctx: RequestContext, args: unknown) {
     ephemeral: f.value.ephemeral_gb,
     swap: f.value.swap,
     vm_size: size,
+    extra_specs: { ...f.value.extra_specs },
   };
   const held = await reserveGrowth(s, srv, srv.flavor, to);
   let started: Awaited<ReturnType<typeof startTask>>;

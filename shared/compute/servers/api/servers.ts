@@ -13,7 +13,7 @@ import { odata, type Stored } from '../../../store/tables';
 import { computeRoute, computeUrl, projectOf } from '../../common';
 import { getServerAny, serverRepo, updateServer, vmStatesForStatus, visibleServer, novaTime, PK_ALL, type ServerRecord, type OrderIndexRow } from '../model';
 import { canonicalIpv6, createServerSchemas, truthy, updateServerSchemas, type CreateServerBody, type UpdateServerBody } from '../schemas';
-import { basicView, createView, fullView, hostStatusFor, showsUserData } from '../views';
+import { basicView, createView, fullView, hostStatusFor, loadFlavorSpecs, showsUserData } from '../views';
 import { loadUserData } from '../userData';
 import { createServers } from '../service/create';
 import { deleteServer } from '../service/delete';
@@ -178,7 +178,7 @@ async function listServers(ctx: RequestContext, detail: boolean) {
     after = m.rowKey;
   }
   const items = f.empty ? [] : scope !== null ? await listProject(s, scope, f, page.limit, after) : await listAll(s, f, page.limit, after);
-  const extras = detail ? { userData: showsUserData(ctx) ? await loadUserData(s, items) : undefined, hostStatus: await hostStatusFor(ctx) } : {};
+  const extras = detail ? { userData: showsUserData(ctx) ? await loadUserData(s, items) : undefined, hostStatus: await hostStatusFor(ctx), flavorSpecs: await loadFlavorSpecs(ctx, items) } : {};
   const body: Record<string, unknown> = { servers: items.map((r) => (detail ? fullView(ctx, r, true, extras) : basicView(ctx, r))) };
   const next = nextLinks(computeUrl(ctx, detail ? '/servers/detail' : '/servers'), q, items, page);
   if (next) body.servers_links = next;
@@ -207,7 +207,7 @@ async function remove(ctx: RequestContext) {
 async function show(ctx: RequestContext) {
   const rec = (await visibleServer(ctx)).value;
   const userData = showsUserData(ctx) ? await loadUserData(ctx.services, [rec]) : undefined;
-  return json({ server: fullView(ctx, rec, true, { userData, hostStatus: await hostStatusFor(ctx, rec) }) });
+  return json({ server: fullView(ctx, rec, true, { userData, hostStatus: await hostStatusFor(ctx, rec), flavorSpecs: await loadFlavorSpecs(ctx, [rec]) }) });
 }
 
 async function update(ctx: RequestContext) {
@@ -222,7 +222,8 @@ async function update(ctx: RequestContext) {
     // 2.19: null removes it.
     ...(b.description !== undefined ? { description: b.description } : {}),
   }));
-  return json({ server: fullView(ctx, (stored ?? cur).value, false) });
+  const rec = (stored ?? cur).value;
+  return json({ server: fullView(ctx, rec, false, { flavorSpecs: await loadFlavorSpecs(ctx, [rec]) }) });
 }
 
 export const serverRoutes: Route[] = [

@@ -337,7 +337,17 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
       vm_state: 'building',
       task_state: 'scheduling',
       power_state: POWER.NOSTATE,
-      flavor: { id: flavor.flavorid, name: flavor.name, vcpus: flavor.vcpus, ram: flavor.memory_mb, disk: flavor.root_gb, ephemeral: flavor.ephemeral_gb, swap: flavor.swap, vm_size: flavor.vm_size },
+      flavor: {
+        id: flavor.flavorid,
+        name: flavor.name,
+        vcpus: flavor.vcpus,
+        ram: flavor.memory_mb,
+        disk: flavor.root_gb,
+        ephemeral: flavor.ephemeral_gb,
+        swap: flavor.swap,
+        vm_size: flavor.vm_size,
+        extra_specs: { ...flavor.extra_specs },
+      },
       // A volume-backed server has no image of its own (Nova's image_ref ''), the new volume carries it.
       image_id: imageVolume ? '' : image.image.id,
       os_type: image.os,
