@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { COMPUTE, PLACEMENT, VOLUME } from '../../shared/api/microversion';
 import { startStack, type Stack, type Creds } from '../support/stack';
 import { assertNovaResponse } from '../support/oracle';
 
@@ -37,9 +38,11 @@ test('openstack catalog list shows identity, compute and volumev3 endpoints', as
 test('openstack versions show lists the versions each API advertises', async () => {
   const v = await stack.oscJson<Record<string, string>[]>(['versions', 'show'], alice);
   const byType = new Map(v.map((r) => [r['Service Type'], r]));
-  assert.equal(byType.get('compute')?.['Max Microversion'], '2.36');
-  assert.equal(byType.get('compute')?.['Min Microversion'], '2.1');
-  assert.equal(byType.get('block-storage')?.['Max Microversion'], '3.12');
+  // The advertised range is one constant per API (shared/api/microversion.ts).
+  assert.equal(byType.get('compute')?.['Max Microversion'], COMPUTE.max);
+  assert.equal(byType.get('compute')?.['Min Microversion'], COMPUTE.min);
+  assert.equal(byType.get('block-storage')?.['Max Microversion'], VOLUME.max);
+  assert.equal(byType.get('placement')?.['Max Microversion'], PLACEMENT.max);
   assert.equal(byType.get('identity')?.Version, '3.14');
 });
 
