@@ -381,7 +381,7 @@ export const placementRoutes: Route[] = [
   route('allocations-show', 'GET', '/allocations/{consumer_uuid}', 'placement:allocations:list', consumerAllocations),
   route('allocations-manage', 'POST', '/allocations', 'placement:allocations:manage', refused('placement:allocations:manage'), from('1.13')),
   route('allocation-candidates', 'GET', '/allocation_candidates', 'placement:allocation_candidates:list', allocationCandidates, from('1.10')),
-  route('usages-project', 'GET', '/usages', 'authenticated', projectUsages, from('1.9')),
+  route('usages-project', 'GET', '/usages', 'placement:usages', projectUsages, from('1.9')),
   route('allocations-update', 'PUT', '/allocations/{consumer_uuid}', 'placement:allocations:update', refused('placement:allocations:update')),
   route('allocations-delete', 'DELETE', '/allocations/{consumer_uuid}', 'placement:allocations:delete', refused('placement:allocations:delete')),
   route('rc-list', 'GET', '/resource_classes', 'placement:resource_classes:list', listClasses, from('1.2')),
