@@ -66,6 +66,15 @@ export class PortStore {
     return next.value;
   }
 
+  /**
+   * Writes the Azure NIC a server's build made (and the address Azure gave it) into the port's record,
+   * under its ETag and only while the record is there: a delete that raced the NIC's PUT may have
+   * removed the port already, and a blind upsert would bring it back, held by a server that is gone.
+   */
+  async recordNic(projectId: string, id: string, azureNicId: string, fixedIps?: PortRecord['fixed_ips']): Promise<void> {
+    await this.repo().update(projectId, id, (p) => ({ ...p, azureNicId, ...(fixedIps ? { fixed_ips: fixedIps } : {}), updated_at: neutronTime() }));
+  }
+
   /** Undoes bind (a create refused after binding, or the server's delete): only if `serverId` holds it. */
   async unbind(projectId: string, id: string, serverId: string): Promise<void> {
     await this.repo().update(projectId, id, (p) => (p.device_id === serverId ? { ...p, device_id: '', device_owner: '', status: 'DOWN', updated_at: neutronTime() } : undefined));

@@ -101,9 +101,7 @@ async function nicStep(s: Services, item: WorkItem, srv: ServerRecord, k: number
   if (spec.isolated) await s.azure.network.ensureIsolatedSubnet();
   const made = await s.azure.vms.createNic(spec, srv);
   const nic = srv.nics[k] as ServerRecord['nics'][number] | undefined;
-  const ports = portStore(s);
-  const p = nic && (await ports.get(srv.project_id, nic.port_id));
-  if (nic && p) await ports.put({ ...p, azureNicId: made.id, fixed_ips: made.ip ? [{ subnet_id: nic.subnet_id, ip_address: made.ip }] : p.fixed_ips, updated_at: new Date().toISOString() });
+  if (nic) await portStore(s).recordNic(srv.project_id, nic.port_id, made.id, made.ip ? [{ subnet_id: nic.subnet_id, ip_address: made.ip }] : undefined);
   // The record shows the address with its MAC, once the VM runs (pollStep): until then it is the item's.
   const cur = await getServerAny(s, srv.id);
   if (!cur || cur.value.task_state === 'deleting') {
