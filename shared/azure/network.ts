@@ -75,10 +75,11 @@ export interface NetworkDriver {
   unsetNicPublicIp(nic: string, publicIpId: string): Promise<void>;
   /**
    * Puts an NSG on a NIC (or takes it off: null) and sets the application security groups of its IP
-   * configurations to `asgIds` (the group's ASG, or none); Azure changes both while the VM runs. False
-   * when the NIC is gone.
+   * configurations to `asgIds` (the group's ASG, or none), and, when given, its IP forwarding (the
+   * port's allowed address pairs or port security off); Azure changes all three while the VM runs.
+   * False when the NIC is gone.
    */
-  setNicNsg(nic: string, nsgId: string | null, asgIds?: string[]): Promise<boolean>;
+  setNicNsg(nic: string, nsgId: string | null, asgIds?: string[], ipForwarding?: boolean): Promise<boolean>;
   /** Creates (or re-tags) an application security group in Jacket's resource group; waits for ARM's operation. */
   putAsg(name: string, tags: Record<string, string>): Promise<void>;
   /** Deletes an application security group; absent is success. Azure refuses one a NIC or a rule still names. */
@@ -194,7 +195,7 @@ export function networkDriver(ctx: DriverContext): NetworkDriver {
     async deletePublicIp(name) {
       await onceMoreIfThrottled(() => absentOn404(() => ctx.clients().network.publicIPAddresses.beginDeleteAndWait(rg(), name, POLL)));
     },
-    async setNicNsg(name, nsgId, asgIds) {
+    async setNicNsg(name, nsgId, asgIds, ipForwarding) {
       const nics = ctx.clients().network.networkInterfaces;
       const nic = await onceMoreIfThrottled(() => absentOn404(() => nics.get(rg(), name)));
       if (!nic) return false;
@@ -205,8 +206,10 @@ export function networkDriver(ctx: DriverContext): NetworkDriver {
           .join(',');
       const wantedAsgs = asgIds ?? [];
       const asgsSame = asgIds === undefined || (nic.ipConfigurations ?? []).every((c) => key((c.applicationSecurityGroups ?? []).map((a) => a.id)) === key(wantedAsgs));
-      if ((nic.networkSecurityGroup?.id ?? '').toLowerCase() === (nsgId ?? '').toLowerCase() && asgsSame) return true;
+      const forwardingSame = ipForwarding === undefined || (nic.enableIPForwarding === true) === ipForwarding;
+      if ((nic.networkSecurityGroup?.id ?? '').toLowerCase() === (nsgId ?? '').toLowerCase() && asgsSame && forwardingSame) return true;
       nic.networkSecurityGroup = nsgId ? { id: nsgId } : undefined;
+      if (ipForwarding !== undefined) nic.enableIPForwarding = ipForwarding;
       if (asgIds !== undefined) for (const c of nic.ipConfigurations ?? []) c.applicationSecurityGroups = wantedAsgs.length ? wantedAsgs.map((id) => ({ id })) : undefined;
       await onceMoreIfThrottled(() => nics.beginCreateOrUpdateAndWait(rg(), name, nic, POLL));
       return true;
@@ -228,6 +231,7 @@ export function networkDriver(ctx: DriverContext): NetworkDriver {
             tags,
             ipConfigurations: body.properties.ipConfigurations.map((c) => ({ name: c.name, ...c.properties })),
             networkSecurityGroup: body.properties.networkSecurityGroup,
+            enableIPForwarding: body.properties.enableIPForwarding,
           },
           POLL,
         ),

@@ -43,6 +43,11 @@ export interface NicSpec {
   /** Application security groups (ARM ids) the NIC's IP configuration joins: its security group's. */
   asgIds?: string[];
   fixedIp?: string;
+  /**
+   * Azure's IP forwarding: the NIC may send and receive packets whose addresses are not its own (its
+   * source/destination check off). Neutron's allowed address pairs and port_security_enabled=false.
+   */
+  ipForwarding?: boolean;
 }
 
 /** A NIC's ARM body; tagged for its server, or (`tags` given) for a port made through Neutron's API. */
@@ -64,6 +69,7 @@ export function nicBody(location: string, owner: Pick<VmOwner, 'id' | 'project_i
         },
       ],
       ...(nic.nsgId ? { networkSecurityGroup: { id: nic.nsgId } } : {}),
+      ...(nic.ipForwarding ? { enableIPForwarding: true } : {}),
     },
   };
 }

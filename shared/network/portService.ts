@@ -13,10 +13,10 @@ import type { AuthContext } from '../api/policy';
 import { isAdmin } from '../api/policy';
 import type { Services } from '../services';
 import { azureFailure } from '../azure/errors';
-import { ipv4ToInt, parseCidr, type NetworkDef } from './catalog';
+import { ipv4ToInt, normalizeCidr, parseCidr, type NetworkDef } from './catalog';
 import { allNetworks } from './projectNetworkStore';
 import { badRequest, isUuid, neutronError, neutronTime } from './common';
-import { portStore, type PortRecord } from './ports';
+import { portForwards, portStore, type AddressPair, type PortRecord } from './ports';
 import { usableSecurityGroups } from './securityGroupStore';
 import { checkSet, dropIfUnused, groupSetId, nicSecurity } from './securityGroupSets';
 import { ApiError } from '../http/errors';
@@ -27,7 +27,23 @@ import type { SecurityGroupDef } from './catalog';
 export const portNicName = (portId: string) => `port-${portId}`;
 export const portTags = (p: Pick<PortRecord, 'id' | 'project_id'>) => ({ jacket: 'port', 'jacket-port-id': p.id, 'jacket-project-id': p.project_id });
 
-const CREATE_KEYS = ['network_id', 'name', 'description', 'fixed_ips', 'security_groups', 'admin_state_up', 'port_security_enabled', 'project_id', 'tenant_id', 'device_id', 'device_owner'];
+const CREATE_KEYS = [
+  'network_id',
+  'name',
+  'description',
+  'fixed_ips',
+  'security_groups',
+  'allowed_address_pairs',
+  'admin_state_up',
+  'port_security_enabled',
+  'project_id',
+  'tenant_id',
+  'device_id',
+  'device_owner',
+];
+const UPDATE_KEYS = ['name', 'description', 'security_groups', 'allowed_address_pairs', 'port_security_enabled'];
+/** Neutron's max_allowed_address_pair default. */
+const MAX_ADDRESS_PAIRS = 10;
 const invalid = (field: string, reason: string) => badRequest(`Invalid input for ${field}. Reason: ${reason}.`);
 
 /** The internal network a port goes on, as the caller may see it. */
@@ -57,13 +73,64 @@ function fixedIp(net: NetworkDef, raw: unknown): string | undefined {
   return f.ip_address as string;
 }
 
+/** port_security_enabled of a body (Neutron's convert_to_boolean), undefined when not given. */
+function portSecurityOf(raw: unknown): boolean | undefined {
+  if (raw === undefined || typeof raw === 'boolean') return raw;
+  if (typeof raw === 'string' && ['true', 'false'].includes(raw.toLowerCase())) return raw.toLowerCase() === 'true';
+  throw invalid('port_security_enabled', `'${String(raw)}' cannot be converted to boolean`);
+}
+
+/** An address pair's ip_address: an address or a CIDR in its canonical form, as neutron-lib's validators. */
+function pairAddress(ip: unknown): string {
+  const norm = typeof ip === 'string' ? normalizeCidr(ip) : undefined;
+  if (typeof ip !== 'string' || !ip.includes('/')) {
+    if (!norm) throw badRequest(`'${String(ip)}' is not a valid IP address`);
+    return ip as string;
+  }
+  if (!norm) throw badRequest(`'${ip}' is not a valid IP subnet`);
+  if (norm.cidr !== ip) throw badRequest(`'${ip}' isn't a recognized IP subnet cidr, '${norm.cidr}' is recommended`);
+  return ip;
+}
+
+/**
+ * allowed_address_pairs of a body, checked as neutron's allowed-address-pairs extension does (a list of
+ * at most 10 pairs, ip_address required, mac_address optional: shown as the port's own MAC when left out,
+ * which Azure gives the NIC only once a VM runs on it).
+ */
+function addressPairs(raw: unknown): AddressPair[] {
+  if (raw === null) return [];
+  if (!Array.isArray(raw)) throw badRequest('Allowed address pairs must be a list.');
+  if (raw.length > MAX_ADDRESS_PAIRS) throw neutronError(400, 'AllowedAddressPairExhausted', `The number of allowed address pair exceeds the maximum ${MAX_ADDRESS_PAIRS}.`);
+  const seen = new Set<string>();
+  return raw.map((pair: unknown) => {
+    if (!pair || typeof pair !== 'object' || Array.isArray(pair)) throw invalid('allowed_address_pairs', `'${JSON.stringify(pair)}' is not a dictionary`);
+    const p = pair as Record<string, unknown>;
+    let mac: string | undefined;
+    if ('mac_address' in p) {
+      if (typeof p.mac_address !== 'string' || !/^([0-9a-f]{2}[:-]){5}[0-9a-f]{2}$/i.test(p.mac_address)) throw badRequest(`'${String(p.mac_address)}' is not a valid MAC address`);
+      mac = p.mac_address.toLowerCase().replace(/-/g, ':');
+    }
+    if (!('ip_address' in p)) throw neutronError(400, 'AllowedAddressPairsMissingIP', 'AllowedAddressPair must contain ip_address');
+    const key = `${mac ?? ''}|${String(p.ip_address)}`;
+    if (seen.has(key)) throw neutronError(400, 'DuplicateAddressPairInRequest', `Request contains duplicate address pair: mac_address ${mac ?? 'None'} ip_address ${String(p.ip_address)}.`);
+    seen.add(key);
+    const extra = Object.keys(p).filter((k) => k !== 'ip_address' && k !== 'mac_address');
+    if (extra.length) throw badRequest(`Unrecognized attribute(s) '${extra.join(', ')}'`);
+    return { ip_address: pairAddress(p.ip_address), ...(mac ? { mac_address: mac } : {}) };
+  });
+}
+
+const PORT_SECURITY_FOR_GROUPS = () =>
+  neutronError(400, 'PortSecurityAndIPRequiredForSecurityGroups', 'Port security must be enabled and port must have an IP address in order to use security groups.');
+const PORT_SECURITY_FOR_PAIRS = () => neutronError(409, 'AddressPairAndPortSecurityRequired', 'Port Security must be enabled in order to have allowed address pairs on a port.');
+
 /** POST /ports. */
 export async function createPort(s: Services, auth: AuthContext, projectId: string, body: Record<string, unknown>): Promise<PortRecord> {
   for (const k of Object.keys(body)) if (!CREATE_KEYS.includes(k)) throw badRequest(`Unrecognized attribute(s) '${k}'`);
   for (const k of ['name', 'description'] as const) {
     if (body[k] !== undefined && (typeof body[k] !== 'string' || (body[k] as string).length > 255)) throw invalid(k, `'${String(body[k])}' is not a valid string`);
   }
-  if (body.port_security_enabled === false) throw badRequest('Azure filters every NIC through its network security group rules: port_security_enabled cannot be false.');
+  const portSecurity = portSecurityOf(body.port_security_enabled) ?? true;
   if (body.admin_state_up === false) throw badRequest('Azure has no administratively-down NIC: admin_state_up cannot be false.');
   if ((body.device_id !== undefined && body.device_id !== '') || (body.device_owner !== undefined && body.device_owner !== '')) {
     throw badRequest('A port is bound to a server by booting the server on it (server create --port), not by setting device_id.');
@@ -77,10 +144,15 @@ export async function createPort(s: Services, auth: AuthContext, projectId: stri
   // Security groups: the named ones (any number: their union, securityGroupSets.ts), else the project's
   // `default` as Neutron (made now if the project has none: usableSecurityGroups). The NIC joins every
   // group's ASG too.
+  // Port security off (Neutron's port-security extension): no groups at all, no NSG on the NIC, and
+  // Azure's IP forwarding on, so the NIC passes what Neutron's port would.
+  const pairsAsked = body.allowed_address_pairs !== undefined ? addressPairs(body.allowed_address_pairs) : [];
   const groups = await usableSecurityGroups(s, { ...auth, projectId } as AuthContext);
-  const sgIds = body.security_groups !== undefined ? requestedGroups(groups, body.security_groups) : defaultGroup(groups, projectId);
+  const sgIds = body.security_groups !== undefined ? requestedGroups(groups, body.security_groups) : portSecurity ? defaultGroup(groups, projectId) : [];
+  if (!portSecurity && sgIds.length) throw PORT_SECURITY_FOR_GROUPS();
+  if (!portSecurity && pairsAsked.length) throw PORT_SECURITY_FOR_PAIRS();
   const set = sgIds.map((g) => groups.find((x) => x.id === g)!);
-  await checkSet(s, set);
+  if (portSecurity) await checkSet(s, set);
   const id = randomUUID();
   const name = portNicName(id);
   // The port quota is held before Azure is asked (racing creates cannot pass it together), committed
@@ -89,14 +161,15 @@ export async function createPort(s: Services, auth: AuthContext, projectId: stri
   let made: { id: string; ip?: string; mac?: string };
   try {
     // A set of several groups (or none): its combination NSG is PUT first (whole: also its repair).
-    const sec = await nicSecurity(s, set, projectId);
+    const sec = portSecurity ? await nicSecurity(s, set, projectId) : { nsgId: undefined, asgIds: [] };
     made = await s.azure.network.putPortNic(
       {
         name,
         subnetId: s.azure.vms.subnetId(net.azure),
-        nsgId: sec.nsgId,
+        ...(sec.nsgId ? { nsgId: sec.nsgId } : {}),
         ...(sec.asgIds.length ? { asgIds: sec.asgIds } : {}),
         ...(ip ? { fixedIp: ip } : {}),
+        ...(portForwards({ port_security_enabled: portSecurity, allowed_address_pairs: pairsAsked }) ? { ipForwarding: true } : {}),
       },
       portTags({ id, project_id: projectId }),
     );
@@ -110,6 +183,7 @@ export async function createPort(s: Services, auth: AuthContext, projectId: stri
     throw e;
   }
   const now = neutronTime();
+  const mac = (made.mac ?? '').toLowerCase().replace(/-/g, ':');
   const rec: PortRecord = {
     id,
     project_id: projectId,
@@ -118,9 +192,11 @@ export async function createPort(s: Services, auth: AuthContext, projectId: stri
     network_id: net.id,
     device_id: '',
     device_owner: '',
-    mac_address: (made.mac ?? '').toLowerCase().replace(/-/g, ':'),
+    mac_address: mac,
     fixed_ips: made.ip ? [{ subnet_id: net.subnet.id, ip_address: made.ip }] : [],
     security_groups: sgIds,
+    ...(pairsAsked.length ? { allowed_address_pairs: pairsAsked } : {}),
+    ...(portSecurity ? {} : { port_security_enabled: false }),
     status: 'DOWN',
     azureNicId: made.id,
     user_made: true,
@@ -154,33 +230,51 @@ async function portNic(s: Services, port: PortRecord): Promise<string | undefine
 }
 
 /**
- * PUT /ports/{id}: name, description and security_groups (Azure changes a NIC's NSG and ASGs while its
- * VM runs: the new set's NSG and ASGs go on the NIC, then the record; a combination no NIC holds any
- * more is deleted). Addresses change only with the VM deallocated: not done.
+ * PUT /ports/{id}: name, description, and what filters the port (Azure changes a NIC's NSG, ASGs and IP
+ * forwarding while its VM runs): security_groups (the new set's NSG and ASGs go on the NIC, then the
+ * record; a combination no NIC holds any more is deleted), allowed_address_pairs and
+ * port_security_enabled, checked together as Neutron's ML2 does. Addresses change only with the VM
+ * deallocated: not done.
  */
 export async function updatePort(s: Services, auth: AuthContext, port: PortRecord, body: Record<string, unknown>): Promise<PortRecord> {
   for (const k of Object.keys(body)) {
-    if (k === 'security_groups') continue;
-    if (!['name', 'description'].includes(k)) throw badRequest(`Updating ${k} of a port is not supported by Jacket: an Azure NIC's addresses change only with its VM deallocated.`);
-    if (typeof body[k] !== 'string' || (body[k] as string).length > 255) throw invalid(k, `'${String(body[k])}' is not a valid string`);
+    if (!UPDATE_KEYS.includes(k)) throw badRequest(`Updating ${k} of a port is not supported by Jacket: an Azure NIC's addresses change only with its VM deallocated.`);
+    if (['name', 'description'].includes(k) && (typeof body[k] !== 'string' || (body[k] as string).length > 255)) throw invalid(k, `'${String(body[k])}' is not a valid string`);
   }
-  let next: PortRecord = { ...port, ...(body as Partial<PortRecord>), security_groups: port.security_groups, updated_at: neutronTime() };
-  if (body.security_groups !== undefined) {
-    const groups = await usableSecurityGroups(s, { ...auth, projectId: port.project_id } as AuthContext);
-    const ids = requestedGroups(groups, body.security_groups);
-    const set = ids.map((g) => groups.find((x) => x.id === g)!);
-    await checkSet(s, set);
-    const nic = await portNic(s, port);
-    if (!nic) throw neutronError(409, 'PortInUse', `Port ${port.id} has no network interface yet (its server is being built): try again when it is ACTIVE.`);
-    const sec = await nicSecurity(s, set, port.project_id);
-    await s.azure.network.setNicNsg(nic, sec.nsgId, sec.asgIds);
-    next = { ...next, security_groups: ids };
+  const names = Object.fromEntries(['name', 'description'].filter((k) => body[k] !== undefined).map((k) => [k, body[k] as string]));
+  let next: PortRecord = { ...port, ...names, updated_at: neutronTime() };
+  const filtering = ['security_groups', 'allowed_address_pairs', 'port_security_enabled'].some((k) => body[k] !== undefined);
+  if (!filtering) {
     await portStore(s).put(next);
-    if (port.device_id) await noteServerGroups(s, port.device_id, port.project_id, groups);
-    if (groupSetId(port.security_groups) !== groupSetId(ids)) await dropIfUnused(s, port.project_id, port.security_groups);
     return next;
   }
+  const portSecurity = portSecurityOf(body.port_security_enabled) ?? port.port_security_enabled !== false;
+  const pairs = body.allowed_address_pairs !== undefined ? addressPairs(body.allowed_address_pairs) : (port.allowed_address_pairs ?? []);
+  const groups = await usableSecurityGroups(s, { ...auth, projectId: port.project_id } as AuthContext);
+  const ids = body.security_groups !== undefined ? requestedGroups(groups, body.security_groups) : port.security_groups;
+  if (!portSecurity) {
+    // Neutron: groups named with port security off are 400; groups the port keeps block turning it off (409).
+    if (body.security_groups !== undefined && ids.length) throw PORT_SECURITY_FOR_GROUPS();
+    if (ids.length) throw neutronError(409, 'PortSecurityPortHasSecurityGroup', 'Port has security group associated. Cannot disable port security or IP address until security group is removed.');
+    if (pairs.length) throw PORT_SECURITY_FOR_PAIRS();
+  }
+  const set = ids.map((g) => groups.find((x) => x.id === g)).filter((g) => g !== undefined);
+  if (set.length !== ids.length) throw badRequest(`Port ${port.id} holds a security group this project cannot use any more: name its groups.`);
+  if (portSecurity) await checkSet(s, set);
+  const nic = await portNic(s, port);
+  if (!nic) throw neutronError(409, 'PortInUse', `Port ${port.id} has no network interface yet (its server is being built): try again when it is ACTIVE.`);
+  next = { ...next, security_groups: ids, allowed_address_pairs: pairs, port_security_enabled: portSecurity };
+  if (portSecurity) {
+    const sec = await nicSecurity(s, set, port.project_id);
+    await s.azure.network.setNicNsg(nic, sec.nsgId, sec.asgIds, portForwards(next));
+  } else {
+    await s.azure.network.setNicNsg(nic, null, [], true);
+  }
+  if (!pairs.length) delete next.allowed_address_pairs;
+  if (portSecurity) delete next.port_security_enabled;
   await portStore(s).put(next);
+  if (port.device_id) await noteServerGroups(s, port.device_id, port.project_id, groups);
+  if (groupSetId(port.security_groups) !== groupSetId(ids) || !portSecurity) await dropIfUnused(s, port.project_id, port.security_groups);
   return next;
 }
 

@@ -23,6 +23,13 @@ export interface PortRecord {
   mac_address: string;
   fixed_ips: { subnet_id: string; ip_address: string }[];
   security_groups: string[];
+  /**
+   * Neutron's allowed address pairs (each MAC given or the port's own). On Azure they turn the NIC's IP
+   * forwarding on: Azure's source check is per NIC, not per address (docs/network.md).
+   */
+  allowed_address_pairs?: AddressPair[];
+  /** False: no security groups, no NSG on the NIC and IP forwarding on, as Neutron's port security off. Absent is true. */
+  port_security_enabled?: boolean;
   /** ACTIVE once the NIC is attached to a running VM, DOWN otherwise. */
   status: 'ACTIVE' | 'DOWN' | 'BUILD';
   description?: string;
@@ -36,6 +43,15 @@ export interface PortRecord {
   created_at: string;
   updated_at: string;
 }
+
+export interface AddressPair {
+  ip_address: string;
+  /** Absent: the port's own MAC (rendered as it is now: Azure gives it when a VM first runs on the NIC). */
+  mac_address?: string;
+}
+
+/** Whether a port's NIC needs Azure's IP forwarding: allowed address pairs, or port security off. */
+export const portForwards = (p: Pick<PortRecord, 'allowed_address_pairs' | 'port_security_enabled'>): boolean => p.port_security_enabled === false || (p.allowed_address_pairs?.length ?? 0) > 0;
 
 const INDEXED = ['network_id', 'device_id', 'device_owner'] as const;
 
@@ -139,7 +155,8 @@ export function portBody(p: PortRecord): Body {
     device_id: p.device_id,
     device_owner: p.device_owner,
     security_groups: p.security_groups,
-    port_security_enabled: true,
+    allowed_address_pairs: (p.allowed_address_pairs ?? []).map((a) => ({ ip_address: a.ip_address, mac_address: a.mac_address ?? p.mac_address })),
+    port_security_enabled: p.port_security_enabled !== false,
     project_id: p.project_id,
     tenant_id: p.project_id,
   };

@@ -86,7 +86,8 @@ function checkNetworkBody(auth: AuthContext, action: 'create_network' | 'update_
   checkAdminAttributes(auth, action, body);
   // What an Azure virtual network cannot be, refused rather than shown and not honoured.
   if (body.admin_state_up === false) throw badRequest('Azure has no administratively-down virtual network: admin_state_up cannot be false.');
-  if (body.port_security_enabled === false) throw badRequest('Azure filters every NIC through its network security group rules: port_security_enabled cannot be false.');
+  if (body.port_security_enabled === false)
+    throw badRequest("Jacket's networks default their ports to port security on: port_security_enabled cannot be false on a network (set it on each port instead).");
   if (body.mtu !== undefined && body.mtu !== 1500) throw badRequest('Azure virtual networks have an MTU of 1500: mtu cannot be set otherwise.');
   if (body['router:external'] === true) {
     throw badRequest("External networks stand for Azure's public addresses and come from the operator's catalog: router:external cannot be set on a project network.");

@@ -97,7 +97,16 @@ test('bad port requests get Neutron’s errors and make no NIC; another project 
     [{ network_id: privateNet, fixed_ips: [{ ip_address: '10.9.9.9' }] }, 400, 'HTTPBadRequest'],
     [{ network_id: privateNet, fixed_ips: [{ ip_address: '10.0.0.1' }] }, 400, 'HTTPBadRequest'],
     [{ network_id: privateNet, security_groups: [randomUUID()] }, 404, 'SecurityGroupNotFound'],
-    [{ network_id: privateNet, port_security_enabled: false }, 400, 'HTTPBadRequest'],
+    [{ network_id: privateNet, port_security_enabled: 'maybe' }, 400, 'HTTPBadRequest'],
+    [{ network_id: privateNet, port_security_enabled: false, security_groups: [randomUUID()] }, 404, 'SecurityGroupNotFound'],
+    [{ network_id: privateNet, port_security_enabled: false, allowed_address_pairs: [{ ip_address: '10.0.0.200' }] }, 409, 'AddressPairAndPortSecurityRequired'],
+    [{ network_id: privateNet, allowed_address_pairs: Array.from({ length: 11 }, (_, i) => ({ ip_address: `10.0.1.${i}` })) }, 400, 'AllowedAddressPairExhausted'],
+    [{ network_id: privateNet, allowed_address_pairs: [{ mac_address: 'fa:16:3e:00:00:01' }] }, 400, 'AllowedAddressPairsMissingIP'],
+    [{ network_id: privateNet, allowed_address_pairs: [{ ip_address: '10.0.0.9' }, { ip_address: '10.0.0.9' }] }, 400, 'DuplicateAddressPairInRequest'],
+    [{ network_id: privateNet, allowed_address_pairs: [{ ip_address: '10.0.0.9/24' }] }, 400, 'HTTPBadRequest'],
+    [{ network_id: privateNet, allowed_address_pairs: [{ ip_address: '10.0.0.300' }] }, 400, 'HTTPBadRequest'],
+    [{ network_id: privateNet, allowed_address_pairs: [{ ip_address: '10.0.0.9', colour: 'red' }] }, 400, 'HTTPBadRequest'],
+    [{ network_id: privateNet, allowed_address_pairs: 'x' }, 400, 'HTTPBadRequest'],
     [{ network_id: privateNet, colour: 'red' }, 400, 'HTTPBadRequest'],
   ];
   for (const [body, status, type] of cases) {
@@ -117,6 +126,67 @@ test('bad port requests get Neutron’s errors and make no NIC; another project 
   assert.equal(renamed.body.port.name, 'renamed');
   assert.equal((await net(tAlice, 'PUT', `/ports/${mine.id}`, { port: { fixed_ips: [] } })).status, 400);
   assert.equal((await net(tAlice, 'DELETE', `/ports/${mine.id}`)).status, 204);
+});
+
+test('allowed address pairs and port security off: Azure IP forwarding on the NIC, no NSG without port security; Neutron’s checks', async () => {
+  // A VIP shared by two ports (keepalived's pattern): the pair turns the NIC's IP forwarding on; its
+  // security groups' NSG still filters.
+  const vip = await arm.stack.oscJson<{ id: string; mac_address: string; allowed_address_pairs: unknown; port_security_enabled: boolean }>(
+    ['port', 'create', '--network', privateNet, '--allowed-address', 'ip-address=10.0.0.200', '--allowed-address', 'ip-address=10.0.5.0/24,mac-address=fa:16:3e:11:22:33', 'vip-a'],
+    alice,
+  );
+  const shown = (await net(tAlice, 'GET', `/ports/${vip.id}`)).body.port;
+  assert.deepEqual(shown.allowed_address_pairs, [
+    { ip_address: '10.0.0.200', mac_address: shown.mac_address },
+    { ip_address: '10.0.5.0/24', mac_address: 'fa:16:3e:11:22:33' },
+  ]);
+  assert.equal(shown.port_security_enabled, true);
+  let nic = await arm.network.networkInterfaces.get(RG, `port-${vip.id}`);
+  assert.equal(nic.enableIPForwarding, true, 'Azure forwards for the pairs');
+  assert.ok(nic.networkSecurityGroup?.id, 'the security groups still filter');
+  // Neutron refuses to turn port security off under pairs (409) or groups the port keeps (409).
+  const withPairs = await net(tAlice, 'PUT', `/ports/${vip.id}`, { port: { port_security_enabled: false, security_groups: [] } });
+  assert.equal(withPairs.status, 409, withPairs.text);
+  assert.equal(withPairs.body.NeutronError.type, 'AddressPairAndPortSecurityRequired');
+  await arm.stack.oscOk(['port', 'set', '--no-allowed-address', vip.id], alice);
+  nic = await arm.network.networkInterfaces.get(RG, `port-${vip.id}`);
+  assert.equal(nic.enableIPForwarding, false, 'no pairs, no forwarding');
+  assert.deepEqual((await net(tAlice, 'GET', `/ports/${vip.id}`)).body.port.allowed_address_pairs, []);
+  const hasGroups = await net(tAlice, 'PUT', `/ports/${vip.id}`, { port: { port_security_enabled: false } });
+  assert.equal(hasGroups.status, 409, hasGroups.text);
+  assert.equal(hasGroups.body.NeutronError.type, 'PortSecurityPortHasSecurityGroup');
+  const groupsOff = await net(tAlice, 'PUT', `/ports/${vip.id}`, { port: { port_security_enabled: false, security_groups: [randomUUID()] } });
+  assert.equal(groupsOff.status, 404, groupsOff.text);
+  // Both at once, as `port set --disable-port-security --no-security-group` sends it: the NSG goes.
+  await arm.stack.oscOk(['port', 'set', '--disable-port-security', '--no-security-group', vip.id], alice);
+  nic = await arm.network.networkInterfaces.get(RG, `port-${vip.id}`);
+  assert.equal(nic.networkSecurityGroup, undefined, 'no NSG: Neutron filters nothing on such a port');
+  assert.equal(nic.enableIPForwarding, true);
+  const off = (await net(tAlice, 'GET', `/ports/${vip.id}?fields=port_security_enabled&fields=security_groups`)).body.port;
+  assert.deepEqual(off, { port_security_enabled: false, security_groups: [] });
+  assert.equal((await net(tAlice, 'GET', `/ports?port_security_enabled=false&name=vip-a`)).body.ports.length, 1);
+  const named = await net(tAlice, 'PUT', `/ports/${vip.id}`, { port: { security_groups: [(await arm.stack.oscJson<{ id: string }>(['security', 'group', 'show', 'default'], alice)).id] } });
+  assert.equal(named.status, 400, named.text);
+  assert.equal(named.body.NeutronError.type, 'PortSecurityAndIPRequiredForSecurityGroups');
+
+  // Made without port security: no groups (not even default), no NSG, forwarding on; a server boots on
+  // it, and Nova's addSecurityGroup is refused as Nova refuses it for such a port.
+  const open = await arm.stack.oscJson<{ id: string }>(['port', 'create', '--network', privateNet, '--disable-port-security', 'open-a'], alice);
+  const openShown = (await net(tAlice, 'GET', `/ports/${open.id}`)).body.port;
+  assert.deepEqual([openShown.port_security_enabled, openShown.security_groups], [false, []]);
+  nic = await arm.network.networkInterfaces.get(RG, `port-${open.id}`);
+  assert.deepEqual([nic.networkSecurityGroup, nic.enableIPForwarding], [undefined, true]);
+  const srv = await arm.stack.oscJson<{ id: string }>(['server', 'create', '--flavor', '3', '--image', image, '--port', open.id, '--wait', 'open-srv'], alice);
+  const add = await arm.stack.http('POST', `/compute/v2.1/servers/${srv.id}/action`, { token: tAlice, body: { addSecurityGroup: { name: 'default' } } });
+  assert.equal(add.status, 400, add.text);
+  assert.match(add.body.badRequest.message, /requires port_security_enabled/);
+  // Turned back on: the port has no groups, so Azure gets the deny-all NSG and forwarding goes off.
+  await arm.stack.oscOk(['port', 'set', '--enable-port-security', open.id], alice);
+  nic = await arm.network.networkInterfaces.get(RG, `port-${open.id}`);
+  assert.ok(nic.networkSecurityGroup?.id, 'a port with security and no groups passes nothing');
+  assert.equal(nic.enableIPForwarding, false);
+  await arm.stack.oscOk(['server', 'delete', '--wait', srv.id], alice);
+  await arm.stack.oscOk(['port', 'delete', open.id, vip.id], alice);
 });
 
 test('two servers racing for one port: exactly one boots on it, the other gets Nova’s 409 and nothing is left of it', async () => {

@@ -217,6 +217,10 @@ async function setServerGroup(ctx: RequestContext, name: string, adding: boolean
   if (adding && has) throw badRequest(`Security group ${name} is already associated with the instance ${cur.value.id}`);
   if (!adding && !has) throw badRequest(`Security group ${name} not associated with the instance ${cur.value.id}`);
   const own = cur.value.nics.filter((n) => !n.preexisting);
+  // Nova's add_to_instance: a port of the server with port security off takes no group (SecurityGroupCannotBeApplied).
+  if (adding && (await portStore(ctx.services).listProject(cur.value.project_id, { device_id: [cur.value.id] })).some((p) => p.port_security_enabled === false)) {
+    throw badRequest('Network requires port_security_enabled and subnet associated in order to apply security groups.');
+  }
   if (own.length === 0) throw badRequest(`Instance ${cur.value.id} boots only on ports it was given: change the ports' security groups instead.`);
   const s = ctx.services;
   const ports = portStore(s);
