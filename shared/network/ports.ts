@@ -91,6 +91,21 @@ export class PortStore {
     await this.repo().update(projectId, id, (p) => ({ ...p, azureNicId, ...(fixedIps ? { fixed_ips: fixedIps } : {}), updated_at: neutronTime() }));
   }
 
+  /**
+   * Changes a port's security groups under its record's ETag: `change` gets the groups the record holds
+   * now (again after a racing write) and returns the new list, or undefined to leave it. Returns the
+   * list before and after, or undefined when the record is gone or nothing changed.
+   */
+  async changeGroups(projectId: string, id: string, change: (groups: string[]) => string[] | undefined): Promise<{ before: string[]; after: string[] } | undefined> {
+    let seen: { before: string[]; after: string[] } | undefined;
+    const next = await this.repo().update(projectId, id, (p) => {
+      const after = change(p.security_groups);
+      seen = after && { before: p.security_groups, after };
+      return after && { ...p, security_groups: after, updated_at: neutronTime() };
+    });
+    return next && seen;
+  }
+
   /** Undoes bind (a create refused after binding, or the server's delete): only if `serverId` holds it. */
   async unbind(projectId: string, id: string, serverId: string): Promise<void> {
     await this.repo().update(projectId, id, (p) => (p.device_id === serverId ? { ...p, device_id: '', device_owner: '', status: 'DOWN', updated_at: neutronTime() } : undefined));

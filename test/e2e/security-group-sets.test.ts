@@ -155,6 +155,36 @@ test('two groups on server create and port create: one combination NSG with the 
   await arm.stack.oscOk(['security', 'group', 'delete', 'set-a', 'set-b'], alice);
 });
 
+test('racing addSecurityGroup requests on one server: every group added stays, on the NIC as in the records', async () => {
+  const names = ['race-a', 'race-b', 'race-c'];
+  const ids = [];
+  for (const n of names) ids.push((await arm.stack.oscJson<{ id: string }>(['security', 'group', 'create', n], alice)).id);
+  const image = (await arm.stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token: tAlice })).body.images[0].id;
+  const network = (await net(tAlice, 'GET', '/networks?name=private')).body.networks[0].id;
+  const srv = await arm.stack.oscJson<{ id: string }>(['server', 'create', '--flavor', '3', '--image', image, '--network', network, '--security-group', 'race-a', '--wait', 'race-vm'], alice);
+  // b and c added at once: each request changes the set the port record holds under its ETag, and the
+  // NIC follows the record, so neither add is lost; the same group twice is Nova's 400 for one of them.
+  const rs = await Promise.all([
+    nova(tAlice, 'POST', `/servers/${srv.id}/action`, { addSecurityGroup: { name: 'race-b' } }),
+    nova(tAlice, 'POST', `/servers/${srv.id}/action`, { addSecurityGroup: { name: 'race-c' } }),
+    nova(tAlice, 'POST', `/servers/${srv.id}/action`, { addSecurityGroup: { name: 'race-c' } }),
+  ]);
+  assert.deepEqual(rs.map((r) => r.status).sort(), [202, 202, 400], rs.map((r) => r.text).join(' | '));
+  const port = (await net(tAlice, 'GET', `/ports?device_id=${srv.id}`)).body.ports[0];
+  assert.deepEqual([...port.security_groups].sort(), [...ids].sort());
+  assert.deepEqual(await nicSecurity(srv.id), { nsg: combinationNsgName(ids), asgs: ids.map((id) => `asg-${id}`).sort() });
+  assert.deepEqual((await nova(tAlice, 'GET', `/servers/${srv.id}`)).body.server.security_groups.map((g: { name: string }) => g.name).sort(), names);
+  // And removed at once: back to race-a's own NSG.
+  const out = await Promise.all(['race-b', 'race-c'].map((n) => nova(tAlice, 'POST', `/servers/${srv.id}/action`, { removeSecurityGroup: { name: n } })));
+  assert.deepEqual(
+    out.map((r) => r.status),
+    [202, 202],
+  );
+  assert.deepEqual(await nicSecurity(srv.id), { nsg: `sg-${ids[0]}`, asgs: [`asg-${ids[0]}`] });
+  await arm.stack.oscOk(['server', 'delete', '--wait', srv.id], alice);
+  await gone(arm.network.networkSecurityGroups.get(RG, combinationNsgName(ids)));
+});
+
 test('another project’s group cannot be added: port create, port update and server create answer as for an unknown group', async () => {
   const mine = (await net(tAlice, 'POST', '/security-groups', { security_group: { name: 'alice-only' } })).body.security_group;
   const bobs = (await net(tBob, 'POST', '/security-groups', { security_group: { name: 'bob-own' } })).body.security_group;

@@ -9,7 +9,7 @@ import { json, accepted } from '../../http/respond';
 import { ApiError, badRequest, conflict, forbidden, notFound } from '../../http/errors';
 import { isAdmin } from '../../api/policy';
 import { PROXY_API, computeRoute } from '../common';
-import { isUuid, neutronTime, type Body } from '../../network/common';
+import { isUuid, type Body } from '../../network/common';
 import type { NeutronRule } from '../../network/nsgRules';
 import { recordGroupBody, recordRuleBody, visibleGroupBodies } from '../../network/securityGroups';
 import { createGroup, createRule, deleteGroup, deleteRule, findRule, updateGroup } from '../../network/securityGroupService';
@@ -224,23 +224,57 @@ async function setServerGroup(ctx: RequestContext, name: string, adding: boolean
   if (own.length === 0) throw badRequest(`Instance ${cur.value.id} boots only on ports it was given: change the ports' security groups instead.`);
   const s = ctx.services;
   const ports = portStore(s);
-  const records = (await Promise.all(own.map((n) => ports.get(cur.value.project_id, n.port_id)))).flatMap((p) => (p ? [p] : []));
-  // The set the server's own NICs hold now (alike on each: they are changed together).
-  const before = records[0]?.security_groups ?? cur.value.security_groups.map((x) => x.id);
-  const after = adding ? [...before.filter((id) => id !== g.id), g.id] : before.filter((id) => id !== g.id);
-  const set = after.map((id) => usable.find((u) => u.id === id) ?? (id === g.id ? g : undefined)).filter((x) => x !== undefined);
-  if (set.length !== after.length) throw badRequest(`Instance ${cur.value.id} holds a security group this project cannot use any more: remove it first.`);
-  let sec;
-  try {
-    sec = await nicSecurity(s, set, cur.value.project_id);
-  } catch (e) {
-    throw asNova(e);
+  const project = cur.value.project_id;
+  const groupOf = (id: string) => usable.find((u) => u.id === id) ?? (id === g.id ? g : undefined);
+  // The server's own ports hold one set (they change together): the first one's record is where racing
+  // add/remove requests meet, each changing the set it holds now under its ETag (of two adds, both
+  // groups stay; the same group twice is Nova's 400 for the second).
+  let refusal: Error | undefined;
+  const changed = await ports.changeGroups(project, own[0].port_id, (held) => {
+    if (adding === held.includes(g.id)) {
+      refusal = badRequest(adding ? `Security group ${name} is already associated with the instance ${cur.value.id}` : `Security group ${name} not associated with the instance ${cur.value.id}`);
+      return undefined;
+    }
+    const after = adding ? [...held, g.id] : held.filter((id) => id !== g.id);
+    if (after.some((id) => !groupOf(id))) {
+      refusal = badRequest(`Instance ${cur.value.id} holds a security group this project cannot use any more: remove it first.`);
+      return undefined;
+    }
+    return after;
+  });
+  if (refusal) throw refusal;
+  if (!changed) throw notFound(`Instance ${cur.value.id} could not be found.`);
+  // Azure follows the record: the NICs get the set the record holds, read again after each change of
+  // them, until a read finds what was applied (a racing request's set is never left half applied).
+  let applied: string | undefined;
+  for (let round = 0; round < 5; round++) {
+    const held = (await ports.get(project, own[0].port_id))?.security_groups ?? changed.after;
+    if (groupSetId(held) === applied) break;
+    try {
+      const sec = await nicSecurity(
+        s,
+        held.map(groupOf).filter((x) => x !== undefined),
+        project,
+      );
+      for (const n of own) await s.azure.network.setNicNsg(n.nic_name, sec.nsgId, sec.asgIds);
+    } catch (e) {
+      // A racing request may have dropped the combination this round put on (its set left already):
+      // the next round reads the set again. Azure refusing the set itself is the answer.
+      if (e instanceof ApiError || round === 4) throw asNova(e);
+      continue;
+    }
+    for (const n of own.slice(1)) await ports.changeGroups(project, n.port_id, () => held);
+    applied = groupSetId(held);
   }
-  for (const n of own) await s.azure.network.setNicNsg(n.nic_name, sec.nsgId, sec.asgIds);
-  for (const p of records) await ports.put({ ...p, security_groups: after, updated_at: neutronTime() });
   const fresh = await getServerAny(s, cur.value.id);
-  if (fresh) await updateServer(s, fresh, (v) => ({ ...v, security_groups: adding ? [...v.security_groups, { id: g.id, name: g.name }] : v.security_groups.filter((x) => x.id !== g.id) }));
-  if (before.length !== 1 && groupSetId(before) !== groupSetId(after)) await dropIfUnused(s, cur.value.project_id, before);
+  if (fresh) {
+    await updateServer(s, fresh, (v) => {
+      const has = v.security_groups.some((x) => x.id === g.id);
+      if (adding === has) return undefined;
+      return { ...v, security_groups: adding ? [...v.security_groups, { id: g.id, name: g.name }] : v.security_groups.filter((x) => x.id !== g.id) };
+    });
+  }
+  if (changed.before.length !== 1 && groupSetId(changed.before) !== groupSetId(changed.after)) await dropIfUnused(s, project, changed.before);
   return accepted();
 }
 
