@@ -115,6 +115,10 @@ export function satisfies(rule: Rule, auth: AuthContext | undefined, target: Tar
   switch (rule) {
     case 'admin':
       return false;
+    case 'admin_or_service':
+      return auth.roles.includes('service');
+    case 'project_reader_or_admin_or_service':
+      return auth.roles.includes('service') || inProject('reader');
     case 'admin_or_owner':
       return (target.userId === undefined || target.userId === auth.userId) && (target.projectId === undefined || target.projectId === auth.projectId);
     case 'project_reader_or_admin':

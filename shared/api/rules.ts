@@ -20,7 +20,14 @@ export type Rule =
   | 'project_member_or_admin'
   /** project_manager_or_admin (Nova 2025.1+): the manager role on the project, or admin */
   | 'project_manager_or_admin'
-  /** context_is_admin / admin_api / admin_required / service_or_admin */
+  /**
+   * the service role (another service's account, e.g. Nova's calling Placement) or admin: Nova's
+   * SERVICE_ROLE (`service_or_admin`), Placement's ADMIN_OR_SERVICE (`role:admin or role:service`)
+   */
+  | 'admin_or_service'
+  /** Placement's ADMIN_OR_PROJECT_READER_OR_SERVICE: project_reader_or_admin, or the service role */
+  | 'project_reader_or_admin_or_service'
+  /** context_is_admin / admin_api / admin_required */
   | 'admin';
 
 /** A policy file: upstream policy name -> its default, in Jacket's rule vocabulary. */

@@ -128,7 +128,7 @@ export const COMPUTE_POLICIES = {
   'os_compute_api:os-volumes-attachments:show': 'project_reader_or_admin',
   'os_compute_api:os-volumes-attachments:create': 'project_member_or_admin',
   'os_compute_api:os-volumes-attachments:delete': 'project_member_or_admin',
-  'os_compute_api:os-volumes-attachments:swap': 'admin',
+  'os_compute_api:os-volumes-attachments:swap': 'admin_or_service',
   // flavor_manage.py, flavor_extra_specs.py, flavor_access.py
   'os_compute_api:os-flavor-manage:create': 'admin',
   'os_compute_api:os-flavor-manage:update': 'admin',
@@ -179,7 +179,7 @@ export const COMPUTE_POLICIES = {
   'os_compute_api:os-aggregates:set_metadata': 'admin',
   'compute:aggregates:images': 'admin',
   // server_external_events.py (Nova's default is the service role: service_or_admin here)
-  'os_compute_api:os-server-external-events:create': 'admin',
+  'os_compute_api:os-server-external-events:create': 'admin_or_service',
   // instance_usage_audit_log.py
   'os_compute_api:os-instance-usage-audit-log:list': 'admin',
   'os_compute_api:os-instance-usage-audit-log:show': 'admin',

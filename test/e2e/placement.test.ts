@@ -167,3 +167,21 @@ test('refusals in Placement shape: member 403, unknown provider 404, bad query 4
     false,
   );
 });
+
+test("a service account (the service role, as Nova's own calls Placement) reads as an admin does, and writes nothing", async () => {
+  const svc = await env.stack.makeProjectUser('pl-service', 'nova-svc', 'service');
+  const token = await env.stack.token(svc);
+  const list = await get('/resource_providers', token);
+  assert.equal(list.status, 200, list.text);
+  assert.ok(list.body.resource_providers.length > 0);
+  const usages = await get(`/usages?project_id=${aliceProject}`, token);
+  assert.equal(usages.status, 200, usages.text);
+  assert.ok(usages.body.usages.VCPU > 0, JSON.stringify(usages.body));
+  const write = await env.stack.http('POST', '/placement/resource_providers', { token, headers: V('1.14'), body: { name: 'x' } });
+  assert.equal(write.status, 403);
+  // The service role is no admin elsewhere: Nova's admin-only APIs refuse it.
+  assert.equal((await env.stack.http('GET', '/compute/v2.1/os-hypervisors', { token })).status, 403);
+  // Nova's SERVICE_ROLE API (os-server-external-events) takes it.
+  const ev = await env.stack.http('POST', '/compute/v2.1/os-server-external-events', { token, body: { events: [{ name: 'network-changed', server_uuid: serverId }] } });
+  assert.equal(ev.status, 200, ev.text);
+});

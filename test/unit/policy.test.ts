@@ -183,8 +183,13 @@ test("the defaults of the important names are upstream's", () => {
     'os_compute_api:limits': 'authenticated',
     // nova/policies/keypairs.py: "(rule:context_is_admin) or user_id:%(user_id)s"
     'os_compute_api:os-keypairs:create': 'admin_or_owner',
-    // nova/policies/volumes_attachments.py: SERVICE_OR_ADMIN
-    'os_compute_api:os-volumes-attachments:swap': 'admin',
+    // nova/policies/volumes_attachments.py, server_external_events.py: SERVICE_ROLE (service_or_admin)
+    'os_compute_api:os-volumes-attachments:swap': 'admin_or_service',
+    'os_compute_api:os-server-external-events:create': 'admin_or_service',
+    // placement/policies/*.py: ADMIN_OR_SERVICE; usage.py TOTAL_USAGES: ADMIN_OR_PROJECT_READER_OR_SERVICE
+    'placement:resource_providers:list': 'admin_or_service',
+    'placement:allocation_candidates:list': 'admin_or_service',
+    'placement:usages': 'project_reader_or_admin_or_service',
     // cinder/policies/volumes.py: xena_system_admin_or_project_member / _reader
     'volume:create': 'project_member_or_admin',
     'volume:get_all': 'project_reader_or_admin',
@@ -228,6 +233,17 @@ const auth = (roles: string[], projectId: string | undefined = 'p1', userId = 'u
   expiresAt: new Date(),
   issuedAt: new Date(),
   methods: ['password'],
+});
+
+test('the service role passes the service rules and no other admin rule', () => {
+  const svc = auth(['service']);
+  assert.equal(satisfies('admin_or_service', svc), true);
+  assert.equal(satisfies('admin_or_service', auth(['admin'])), true);
+  assert.equal(satisfies('admin_or_service', auth(['member', 'reader'])), false);
+  assert.equal(satisfies('admin', svc), false);
+  assert.equal(satisfies('project_reader_or_admin_or_service', svc, { projectId: 'other' }), true);
+  assert.equal(satisfies('project_reader_or_admin_or_service', auth(['reader']), { projectId: 'p1' }), true);
+  assert.equal(satisfies('project_reader_or_admin_or_service', auth(['reader']), { projectId: 'other' }), false);
 });
 
 test("effective roles follow keystone-manage bootstrap's implications", () => {
