@@ -10,6 +10,7 @@ import { registerNics } from '../network/nics';
 import { registerNsgs } from '../network/nsgs';
 import { registerPublicIps } from '../network/publicIps';
 import { registerVnets } from '../network/vnets';
+import { registerPeerings } from '../network/peerings';
 import { registerOperationRoutes } from './operationsRoutes';
 import type { Router } from './router';
 
@@ -24,6 +25,7 @@ export function registerAll(r: Router): void {
   registerNics(r);
   registerNsgs(r);
   registerVnets(r);
+  registerPeerings(r);
   registerPublicIps(r);
   registerAsgs(r);
 }

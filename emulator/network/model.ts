@@ -16,7 +16,24 @@ export interface VnetRecord extends StoredResource {
   tags?: Record<string, string>;
   addressPrefixes: string[];
   subnets: SubnetRecord[];
+  /** Its virtual network peerings (child resources: peerings.ts). */
+  peerings?: PeeringRecord[];
   resourceGuid: string;
+  etag: string;
+  provisioningState: string;
+}
+
+/** A peering of a virtual network to another (Microsoft.Network/virtualNetworks/virtualNetworkPeerings). */
+export interface PeeringRecord {
+  id: string;
+  name: string;
+  remoteId: string;
+  allowVirtualNetworkAccess: boolean;
+  allowForwardedTraffic: boolean;
+  /** The remote network's address space as this side last synchronised it (Azure's remoteAddressSpace). */
+  remotePrefixes: string[];
+  /** Once both sides existed: a side left alone after that is Disconnected, not Initiated (Azure's rule). */
+  connected: boolean;
   etag: string;
   provisioningState: string;
 }

@@ -3,6 +3,7 @@ import type { Emulator } from '../emulator';
 import { sameId } from '../arm/ids';
 import { T } from '../state';
 import type { IpConfigRecord, NicRecord, NsgRecord, PipRecord, SubnetRecord, VnetRecord } from './model';
+import { renderPeering } from './peerings';
 
 const DEFAULT_RULES: Array<[string, string, string, string, string, number, string]> = [
   // name, direction, access, source, destination, priority, description
@@ -122,7 +123,7 @@ export function renderVnet(emu: Emulator, v: VnetRecord): any {
       resourceGuid: v.resourceGuid,
       addressSpace: { addressPrefixes: v.addressPrefixes },
       subnets: v.subnets.map((s) => renderSubnet(emu, s)),
-      virtualNetworkPeerings: [],
+      virtualNetworkPeerings: (v.peerings ?? []).map((p) => renderPeering(emu, v, p)),
       enableDdosProtection: false,
     },
   };

@@ -96,6 +96,15 @@ export interface NetworkDriver {
   putVnet(name: string, tags: Record<string, string>, subnets: { name: string; addressPrefix: string }[]): Promise<void>;
   /** Deletes a virtual network of Jacket's resource group and waits; absent is success. */
   deleteVnet(name: string): Promise<void>;
+  /** The peerings of a virtual network of Jacket's resource group: each side's name, the remote network's name, Azure's state. */
+  listPeerings(vnet: string): Promise<{ name: string; remoteVnet: string; state: string }[]>;
+  /**
+   * Makes one side of a peering from `vnet` to `remoteVnet` (both in Jacket's resource group) and waits;
+   * a side that exists is PUT again (which also brings one Azure left Disconnected back to Initiated).
+   */
+  putPeering(vnet: string, name: string, remoteVnet: string): Promise<void>;
+  /** Deletes one side of a peering and waits; absent is success. */
+  deletePeering(vnet: string, name: string): Promise<void>;
   /**
    * The isolated subnet of servers created with `networks: "none"` (config azure.isolated): its NSG
    * (deny all, both ways), virtual network and subnet (no default outbound access) made when absent,
@@ -147,6 +156,9 @@ export function asgInUse(code: string, message: string): boolean {
   return code === 'InUseApplicationSecurityGroupCannotBeDeleted' || /cannot be deleted because it is referenced by/i.test(message);
 }
 
+/** The last segment of an ARM id (a resource's name). */
+const lastSegment = (id: string | undefined) => id?.split('/').filter(Boolean).pop();
+
 /** NSG operations finish in seconds: poll them at this interval rather than the SDK's default. */
 const POLL = { updateIntervalInMs: 500 };
 
@@ -154,6 +166,23 @@ export function networkDriver(ctx: DriverContext): NetworkDriver {
   const rg = () => ctx.cfg.azure.resourceGroup;
   const nsgs = () => ctx.clients().network.networkSecurityGroups;
   const rules = () => ctx.clients().network.securityRules;
+  /** One side of a peering to a network of Jacket's resource group: traffic both ways once both sides exist. */
+  const peeringBody = (remoteVnet: string) => ({
+    remoteVirtualNetwork: { id: ctx.armId('Microsoft.Network', 'virtualNetworks', remoteVnet) },
+    allowVirtualNetworkAccess: true,
+    allowForwardedTraffic: false,
+  });
+  const listPeerings = async (vnet: string) => {
+    const out: { name: string; remoteVnet: string; state: string }[] = [];
+    try {
+      for await (const p of ctx.clients().network.virtualNetworkPeerings.list(rg(), vnet))
+        out.push({ name: p.name ?? '', remoteVnet: lastSegment(p.remoteVirtualNetwork?.id) ?? '', state: p.peeringState ?? '' });
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return [];
+      throw e;
+    }
+    return out;
+  };
   /** Read-modify-write of the NIC's primary IP configuration's public IP; skipped when nothing changes. */
   const putNicPublicIp = async (name: string, next: (current: string | undefined) => { id: string } | undefined): Promise<boolean> => {
     const nics = ctx.clients().network.networkInterfaces;
@@ -246,8 +275,32 @@ export function networkDriver(ctx: DriverContext): NetworkDriver {
     async putVnet(name, tags, subnets) {
       // The address space is the subnets' own prefixes: Azure needs every subnet inside it, and no
       // wider space is claimed than the Neutron subnets name.
-      const body = { location: ctx.cfg.azure.location, tags, addressSpace: { addressPrefixes: subnets.map((x) => x.addressPrefix) }, subnets };
-      await onceMoreIfThrottled(() => ctx.clients().network.virtualNetworks.beginCreateOrUpdateAndWait(rg(), name, body, POLL));
+      const net = ctx.clients().network;
+      const prefixes = subnets.map((x) => x.addressPrefix);
+      const before = await onceMoreIfThrottled(() => absentOn404(() => net.virtualNetworks.get(rg(), name)));
+      // The network's peerings (a router joining it to another network) go in the body as they are, so
+      // a PUT of its subnets never drops them.
+      const peerings = before?.virtualNetworkPeerings ?? [];
+      const body = { location: ctx.cfg.azure.location, tags, addressSpace: { addressPrefixes: prefixes }, subnets, ...(peerings.length ? { virtualNetworkPeerings: peerings } : {}) };
+      await onceMoreIfThrottled(() => net.virtualNetworks.beginCreateOrUpdateAndWait(rg(), name, body, POLL));
+      const key = (xs: string[]) => [...xs].sort().join();
+      if (!peerings.length || key(before?.addressSpace?.addressPrefixes ?? []) === key(prefixes)) return;
+      // Its address space changed: each peer learns it by a PUT of its own side with
+      // syncRemoteAddressSpace (until then Azure routes only to the old prefixes).
+      for (const p of peerings) {
+        const remote = lastSegment(p.remoteVirtualNetwork?.id);
+        if (!remote) continue;
+        const back = (await listPeerings(remote)).find((q) => q.remoteVnet.toLowerCase() === name.toLowerCase());
+        if (!back) continue;
+        await onceMoreIfThrottled(() => net.virtualNetworkPeerings.beginCreateOrUpdateAndWait(rg(), remote, back.name, peeringBody(name), { ...POLL, syncRemoteAddressSpace: 'true' }));
+      }
+    },
+    listPeerings,
+    async putPeering(vnet, name, remoteVnet) {
+      await onceMoreIfThrottled(() => ctx.clients().network.virtualNetworkPeerings.beginCreateOrUpdateAndWait(rg(), vnet, name, peeringBody(remoteVnet), POLL));
+    },
+    async deletePeering(vnet, name) {
+      await onceMoreIfThrottled(() => absentOn404(() => ctx.clients().network.virtualNetworkPeerings.beginDeleteAndWait(rg(), vnet, name, POLL)));
     },
     async deleteVnet(name) {
       await onceMoreIfThrottled(() => absentOn404(() => ctx.clients().network.virtualNetworks.beginDeleteAndWait(rg(), name, POLL)));

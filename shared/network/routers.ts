@@ -17,6 +17,9 @@ import { portStore } from './ports';
 import { deletePort } from './portService';
 import { asBool, asString, badRequest, isUuid, listResponse, networkRoute, neutronError, neutronTime, ownerFor, resourceBody, selectFields, type Body, type CollectionSpec } from './common';
 import { networkLedger, reserveNetwork } from './quotas';
+import { reconcilePeerings, routerNetworks } from './peerings';
+import { azureFailure } from '../azure/errors';
+import { log } from '../log';
 
 /** Neutron's device_owner of a router's interface port. */
 const ROUTER_INTERFACE = 'network:router_interface';
@@ -175,6 +178,7 @@ async function addInterface(ctx: RequestContext) {
   const net = (await subnetsOf(ctx, cur.project_id)).find((n) => n.subnet_id === subnetId);
   if (!net) throw neutronError(404, 'SubnetNotFound', `Subnet ${b.subnet_id} could not be found.`);
   const added = await recordInterface(ctx, cur, net, randomUUID());
+  await routeThrough(ctx, cur.id, added.port_id);
   return json({ id: cur.id, subnet_id: subnetId, subnet_ids: [subnetId], port_id: added.port_id, network_id: net.network_id, project_id: cur.project_id, tenant_id: cur.project_id });
 }
 
@@ -223,11 +227,37 @@ async function addPortInterface(ctx: RequestContext, cur: RouterRecord, rawPortI
   await portStore(s).bind(cur.project_id, port.id, cur.id, ROUTER_INTERFACE, 'ACTIVE');
   try {
     await recordInterface(ctx, cur, net, port.id);
+    await routeThrough(ctx, cur.id, port.id);
   } catch (e) {
     await portStore(s).unbind(cur.project_id, port.id, cur.id);
     throw e;
   }
   return json({ id: cur.id, subnet_id: subnetId, subnet_ids: [subnetId], port_id: port.id, network_id: net.network_id, project_id: cur.project_id, tenant_id: cur.project_id });
+}
+
+/**
+ * After an interface is recorded: the project networks the router now joins are peered on Azure
+ * (peerings.ts). Refused by Azure (two networks whose address spaces overlap beyond the subnets the
+ * router joins, which Azure cannot peer) or failing, the interface is taken out again and the
+ * peerings follow, so the request changes nothing.
+ */
+async function routeThrough(ctx: RequestContext, routerId: string, portId: string): Promise<void> {
+  const s = ctx.services;
+  const r = (await repo(s).get(PK, routerId))?.value;
+  if (!r) return;
+  const nets = await routerNetworks(s, r.interfaces);
+  if (nets.length < 2) return;
+  try {
+    await reconcilePeerings(s, nets);
+  } catch (e) {
+    await repo(s).update(PK, routerId, (x) => ({ ...x, interfaces: x.interfaces.filter((i) => i.port_id !== portId), updated_at: neutronTime() }));
+    await reconcilePeerings(s, nets).catch((err: unknown) => log.warn('router peerings left to the next router change', { router: routerId, error: String(err) }));
+    const f = azureFailure(e);
+    if (f.code === 'VnetAddressSpacesOverlap') {
+      throw badRequest(`Bad router request: Azure cannot route between networks whose address spaces overlap (every subnet of a network counts): ${f.message}`);
+    }
+    throw e;
+  }
 }
 
 async function removeInterface(ctx: RequestContext) {
@@ -241,6 +271,9 @@ async function removeInterface(ctx: RequestContext) {
     throw neutronError(404, 'RouterInterfaceNotFound', `Router ${cur.id} does not have an interface with id ${String(b.port_id)}`);
   }
   await repo(ctx.services).update(PK, cur.id, (r) => ({ ...r, interfaces: r.interfaces.filter((i) => i.port_id !== match.port_id), updated_at: neutronTime() }));
+  // The peerings this interface justified go (peerings.ts); a failure leaves them to the next router change.
+  const nets = await routerNetworks(ctx.services, cur.interfaces);
+  if (nets.length > 1) await reconcilePeerings(ctx.services, nets).catch((e: unknown) => log.warn('router peerings left to the next router change', { router: cur.id, error: String(e) }));
   // Neutron deletes the router's port with its interface, also one the project made and added.
   const port = await portStore(ctx.services).get(cur.project_id, match.port_id);
   if (port && port.device_id === cur.id && port.device_owner === ROUTER_INTERFACE) {

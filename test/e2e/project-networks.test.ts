@@ -342,3 +342,56 @@ test('the network sweep deletes a Jacket virtual network no record owns after tw
   assert.ok(await arm.network.virtualNetworks.get(RG, 'jacket-vnet'));
   assert.ok(await absentOnAzure(arm.network.virtualNetworks.get(RG, `net-${orphan}`)));
 });
+
+test('a router joining two project networks peers their virtual networks both ways; a new subnet is synced to the peer; removing the interface unpeers', async () => {
+  const peerings = async (vnet: string) => {
+    const out: { name: string; state: string; sync: string; remote: string[] }[] = [];
+    for await (const p of arm.network.virtualNetworkPeerings.list(RG, vnet)) {
+      out.push({ name: p.name!, state: p.peeringState!, sync: p.peeringSyncLevel!, remote: [...(p.remoteAddressSpace?.addressPrefixes ?? [])].sort() });
+    }
+    return out;
+  };
+  const a = await arm.stack.oscJson<{ id: string }>(['network', 'create', 'peer-a'], alice);
+  const b = await arm.stack.oscJson<{ id: string }>(['network', 'create', 'peer-b'], alice);
+  const c = await arm.stack.oscJson<{ id: string }>(['network', 'create', 'peer-c'], alice);
+  await arm.stack.oscOk(['subnet', 'create', '--network', 'peer-a', '--subnet-range', '10.61.0.0/24', 'peer-a1'], alice);
+  await arm.stack.oscOk(['subnet', 'create', '--network', 'peer-b', '--subnet-range', '10.62.0.0/24', 'peer-b1'], alice);
+  // c has a subnet on the router's side that is fine, and another that overlaps a's space.
+  await arm.stack.oscOk(['subnet', 'create', '--network', 'peer-c', '--subnet-range', '10.63.0.0/24', 'peer-c1'], alice);
+  await arm.stack.oscOk(['subnet', 'create', '--network', 'peer-c', '--subnet-range', '10.61.0.0/25', 'peer-c2'], alice);
+  await arm.stack.oscOk(['router', 'create', 'peer-r'], alice);
+  await arm.stack.oscOk(['router', 'add', 'subnet', 'peer-r', 'peer-a1'], alice);
+  assert.deepEqual(await peerings(`net-${a.id}`), [], 'one network on the router: nothing to peer');
+  await arm.stack.oscOk(['router', 'add', 'subnet', 'peer-r', 'peer-b1'], alice);
+  assert.deepEqual(await peerings(`net-${a.id}`), [{ name: `jacket-${b.id}`, state: 'Connected', sync: 'FullyInSync', remote: ['10.62.0.0/24'] }]);
+  assert.deepEqual(await peerings(`net-${b.id}`), [{ name: `jacket-${a.id}`, state: 'Connected', sync: 'FullyInSync', remote: ['10.61.0.0/24'] }]);
+
+  // A second subnet on b grows its address space: a's side learns it (Azure's sync of the peering).
+  await arm.stack.oscOk(['subnet', 'create', '--network', 'peer-b', '--subnet-range', '10.64.0.0/24', 'peer-b2'], alice);
+  assert.deepEqual(await peerings(`net-${a.id}`), [{ name: `jacket-${b.id}`, state: 'Connected', sync: 'FullyInSync', remote: ['10.62.0.0/24', '10.64.0.0/24'] }]);
+
+  // c's virtual network overlaps a's (peer-c2 is inside 10.61.0.0/24): Azure cannot peer them, so the
+  // interface is refused and nothing changes.
+  const refused = await net(tAlice, 'PUT', `/routers/${(await net(tAlice, 'GET', '/routers?name=peer-r')).body.routers[0].id}/add_router_interface`, {
+    subnet_id: (await net(tAlice, 'GET', '/subnets?name=peer-c1')).body.subnets[0].id,
+  });
+  assert.equal(refused.status, 400, refused.text);
+  assert.match(refused.body.NeutronError.message, /cannot route between networks whose address spaces overlap/);
+  const notJoined = await arm.stack.osc(['router', 'remove', 'subnet', 'peer-r', 'peer-c1'], alice);
+  assert.notEqual(notJoined.code, 0, 'the refused interface was not kept');
+  assert.deepEqual(await peerings(`net-${c.id}`), []);
+  assert.equal((await peerings(`net-${a.id}`)).length, 1);
+
+  // Taking b's interface off the router unpeers both sides.
+  await arm.stack.oscOk(['router', 'remove', 'subnet', 'peer-r', 'peer-b1'], alice);
+  assert.deepEqual(await peerings(`net-${a.id}`), []);
+  assert.deepEqual(await peerings(`net-${b.id}`), []);
+  // And back: peered again (no side left Disconnected in between).
+  await arm.stack.oscOk(['router', 'add', 'subnet', 'peer-r', 'peer-b2'], alice);
+  assert.equal((await peerings(`net-${b.id}`))[0]?.state, 'Connected');
+  await arm.stack.oscOk(['router', 'remove', 'subnet', 'peer-r', 'peer-b2'], alice);
+  await arm.stack.oscOk(['router', 'remove', 'subnet', 'peer-r', 'peer-a1'], alice);
+  await arm.stack.oscOk(['router', 'delete', 'peer-r'], alice);
+  await arm.stack.oscOk(['network', 'delete', 'peer-a', 'peer-b', 'peer-c'], alice);
+  assert.ok(await absentOnAzure(arm.network.virtualNetworks.get(RG, `net-${a.id}`)));
+});

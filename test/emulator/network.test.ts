@@ -322,4 +322,54 @@ describe('network resources through the real @azure/arm-network client', () => {
     for await (const x of h.network.virtualNetworks.listAll()) names.push(x.name!);
     assert.deepEqual(names, ['jacket-vnet']);
   });
+  it('peers virtual networks as Azure does: Initiated, Connected, Disconnected, overlaps refused, address spaces synced on request', async () => {
+    const rg = h.resourceGroup;
+    const vnet = (name: string, prefix: string) =>
+      h.network.virtualNetworks.beginCreateOrUpdateAndWait(rg, name, { location: h.location, addressSpace: { addressPrefixes: [prefix] }, subnets: [{ name: 's', addressPrefix: prefix }] });
+    const a = await vnet('peer-a', '10.71.0.0/24');
+    const b = await vnet('peer-b', '10.72.0.0/24');
+    await vnet('peer-c', '10.71.0.0/25');
+    const state = async (v: string, p: string) => {
+      const x = await h.network.virtualNetworkPeerings.get(rg, v, p);
+      return [x.peeringState, x.peeringSyncLevel];
+    };
+    await h.network.virtualNetworkPeerings.beginCreateOrUpdateAndWait(rg, 'peer-a', 'to-b', { remoteVirtualNetwork: { id: b.id }, allowVirtualNetworkAccess: true });
+    assert.deepEqual(await state('peer-a', 'to-b'), ['Initiated', 'FullyInSync']);
+    await h.network.virtualNetworkPeerings.beginCreateOrUpdateAndWait(rg, 'peer-b', 'to-a', { remoteVirtualNetwork: { id: a.id } });
+    assert.deepEqual(await state('peer-a', 'to-b'), ['Connected', 'FullyInSync']);
+    assert.equal((await h.network.virtualNetworks.get(rg, 'peer-a')).virtualNetworkPeerings?.[0].name, 'to-b');
+    // b grows: a's side is out of sync until it is PUT with syncRemoteAddressSpace; b's PUT keeps its peering.
+    await h.network.virtualNetworks.beginCreateOrUpdateAndWait(rg, 'peer-b', {
+      location: h.location,
+      addressSpace: { addressPrefixes: ['10.72.0.0/24', '10.73.0.0/24'] },
+      subnets: [
+        { name: 's', addressPrefix: '10.72.0.0/24' },
+        { name: 't', addressPrefix: '10.73.0.0/24' },
+      ],
+    });
+    assert.deepEqual(await state('peer-a', 'to-b'), ['Connected', 'RemoteNotInSync']);
+    assert.deepEqual(await state('peer-b', 'to-a'), ['Connected', 'LocalNotInSync']);
+    await h.network.virtualNetworkPeerings.beginCreateOrUpdateAndWait(rg, 'peer-a', 'to-b', { remoteVirtualNetwork: { id: b.id } }, { syncRemoteAddressSpace: 'true' });
+    assert.deepEqual(await state('peer-a', 'to-b'), ['Connected', 'FullyInSync']);
+    // Overlapping address spaces cannot peer.
+    await assert.rejects(
+      h.network.virtualNetworkPeerings.beginCreateOrUpdateAndWait(rg, 'peer-a', 'to-c', { remoteVirtualNetwork: { id: (await h.network.virtualNetworks.get(rg, 'peer-c')).id } }),
+      (e: { code?: string }) => e.code === 'VnetAddressSpacesOverlap',
+    );
+    // One side deleted: the other is Disconnected, and the missing side cannot be made against it until it is PUT again.
+    await h.network.virtualNetworkPeerings.beginDeleteAndWait(rg, 'peer-b', 'to-a');
+    assert.deepEqual((await state('peer-a', 'to-b'))[0], 'Disconnected');
+    await assert.rejects(
+      h.network.virtualNetworkPeerings.beginCreateOrUpdateAndWait(rg, 'peer-b', 'to-a', { remoteVirtualNetwork: { id: a.id } }),
+      (e: { code?: string }) => e.code === 'RemotePeeringIsDisconnected',
+    );
+    await h.network.virtualNetworkPeerings.beginCreateOrUpdateAndWait(rg, 'peer-a', 'to-b', { remoteVirtualNetwork: { id: b.id } });
+    assert.deepEqual((await state('peer-a', 'to-b'))[0], 'Initiated');
+    await h.network.virtualNetworkPeerings.beginCreateOrUpdateAndWait(rg, 'peer-b', 'to-a', { remoteVirtualNetwork: { id: a.id } });
+    assert.deepEqual((await state('peer-b', 'to-a'))[0], 'Connected');
+    // The remote network deleted: Disconnected.
+    await h.network.virtualNetworkPeerings.beginDeleteAndWait(rg, 'peer-b', 'to-a');
+    await h.network.virtualNetworks.beginDeleteAndWait(rg, 'peer-b');
+    assert.deepEqual((await state('peer-a', 'to-b'))[0], 'Disconnected');
+  });
 });
