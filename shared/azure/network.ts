@@ -85,7 +85,7 @@ export interface NetworkDriver {
   /** Deletes an application security group; absent is success. Azure refuses one a NIC or a rule still names. */
   deleteAsg(name: string): Promise<void>;
   /** Creates the NIC of a port made through Neutron's API and waits for it: its id, address and MAC. */
-  putPortNic(nic: NicSpec, tags: Record<string, string>): Promise<{ id: string; ip?: string; mac?: string }>;
+  putPortNic(nic: NicSpec, tags: Record<string, string>): Promise<{ id: string; ip?: string; ips: string[]; mac?: string }>;
   /** Deletes a port's NIC and waits; absent is success. Azure refuses one a VM holds (NicInUse). */
   deletePortNic(name: string): Promise<void>;
   /**
@@ -267,7 +267,10 @@ export function networkDriver(ctx: DriverContext): NetworkDriver {
       );
       const ipcs = made.ipConfigurations ?? [];
       const primary = ipcs.find((c) => c.primary) ?? ipcs[0];
-      return { id: made.id ?? '', ip: primary?.privateIPAddress, mac: made.macAddress };
+      // Every address in the order of the request's configurations (ipconfig1 = the primary, ipconfig2..).
+      const order = (name?: string) => Number(/(\d+)$/.exec(name ?? '')?.[1] ?? 0);
+      const ips = [...ipcs].sort((a, b) => order(a.name) - order(b.name)).flatMap((c) => (c.privateIPAddress ? [c.privateIPAddress] : []));
+      return { id: made.id ?? '', ip: primary?.privateIPAddress, ips, mac: made.macAddress };
     },
     async deletePortNic(name) {
       await onceMoreIfThrottled(() => absentOn404(() => ctx.clients().network.networkInterfaces.beginDeleteAndWait(rg(), name, POLL)));

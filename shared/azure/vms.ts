@@ -44,6 +44,11 @@ export interface NicSpec {
   asgIds?: string[];
   fixedIp?: string;
   /**
+   * More addresses on the NIC (a Neutron port with several fixed IPs): secondary IP configurations
+   * ipconfig2.. on the same subnet, each static at the address given or dynamic (null).
+   */
+  secondaryIps?: (string | null)[];
+  /**
    * Azure's IP forwarding: the NIC may send and receive packets whose addresses are not its own (its
    * source/destination check off). Neutron's allowed address pairs and port_security_enabled=false.
    */
@@ -67,6 +72,17 @@ export function nicBody(location: string, owner: Pick<VmOwner, 'id' | 'project_i
             ...(nic.asgIds?.length ? { applicationSecurityGroups: nic.asgIds.map((id) => ({ id })) } : {}),
           },
         },
+        // Azure wants every IP configuration of a NIC in the same application security groups.
+        ...(nic.secondaryIps ?? []).map((ip, k) => ({
+          name: `ipconfig${k + 2}`,
+          properties: {
+            primary: false,
+            subnet: { id: nic.subnetId },
+            privateIPAllocationMethod: ip ? 'Static' : 'Dynamic',
+            ...(ip ? { privateIPAddress: ip } : {}),
+            ...(nic.asgIds?.length ? { applicationSecurityGroups: nic.asgIds.map((id) => ({ id })) } : {}),
+          },
+        })),
       ],
       ...(nic.nsgId ? { networkSecurityGroup: { id: nic.nsgId } } : {}),
       ...(nic.ipForwarding ? { enableIPForwarding: true } : {}),

@@ -52,6 +52,9 @@ async function targetPort(s: Services, projectId: string, portId: unknown, fixed
   }
   const fixed = typeof fixedIp === 'string' ? fixedIp : v4[0]?.ip_address;
   if (!fixed) throw fipBadRequest(`No IPv4 addresses found on port ${port.id}`);
+  // The public IP goes on the NIC's primary IP configuration (its first fixed IP); the port's claim is
+  // one floating IP, so a port's other addresses take none.
+  if (fixed !== v4[0]?.ip_address) throw fipBadRequest(`Jacket puts a floating IP on a port's first fixed IP only (${v4[0]?.ip_address}), the Azure network interface's primary IP configuration.`);
   if (!port.azureNicId) throw neutronError(409, 'Conflict', `Port ${port.id} has no Azure network interface yet (its server is being built): associate the floating IP when the server is ACTIVE.`);
   return { port, fixed };
 }

@@ -55,22 +55,38 @@ async function portNetwork(s: Services, auth: AuthContext, projectId: string, id
   return net;
 }
 
-/** fixed_ips: at most one entry (an Azure NIC here has one IP configuration), its address in a pool. */
-function fixedIp(net: NetworkDef, raw: unknown): string | undefined {
-  if (raw === undefined) return undefined;
+/** Azure's limit of IP configurations on one NIC. */
+const MAX_NIC_IPS = 256;
+
+/**
+ * fixed_ips: one Azure IP configuration each (the first the NIC's primary), all on the network's
+ * subnet (Azure's IP configurations of one NIC share its virtual network; Jacket keeps them on the
+ * subnet its NICs use); each an address in a pool, or left to Azure (null).
+ */
+function fixedIps(net: NetworkDef, raw: unknown): (string | null)[] {
+  if (raw === undefined) return [null];
   if (!Array.isArray(raw)) throw invalid('fixed_ips', `Invalid data format for fixed IP: '${JSON.stringify(raw)}'`);
-  if (raw.length === 0) throw badRequest('A port without an address is not supported by Azure: leave fixed_ips out or give one address.');
-  if (raw.length > 1) throw badRequest('Azure gives this port one IP configuration: give at most one fixed IP.');
-  const f = raw[0] as { ip_address?: unknown; subnet_id?: unknown };
-  if (!f || typeof f !== 'object') throw invalid('fixed_ips', `Invalid data format for fixed IP: '${JSON.stringify(f)}'`);
-  if (f.subnet_id !== undefined && f.subnet_id !== net.subnet.id)
-    throw badRequest(`Invalid input for operation: Failed to create port on network ${net.id}, because fixed_ips included invalid subnet ${String(f.subnet_id)}.`);
-  if (f.ip_address === undefined) return undefined;
-  const n = typeof f.ip_address === 'string' ? ipv4ToInt(f.ip_address) : undefined;
-  if (n === undefined || !parseCidr(net.subnet.cidr)) throw invalid('fixed_ips', `'${String(f.ip_address)}' is not a valid IP address`);
-  const inPool = net.subnet.allocation_pools.some((p) => n >= ipv4ToInt(p.start)! && n <= ipv4ToInt(p.end)!);
-  if (!inPool) throw badRequest(`IP address ${String(f.ip_address)} is not a valid IP for the specified subnet.`);
-  return f.ip_address as string;
+  if (raw.length === 0) throw badRequest('A port without an address is not supported by Azure: leave fixed_ips out or give at least one.');
+  if (raw.length > MAX_NIC_IPS) throw badRequest(`Azure gives a network interface at most ${MAX_NIC_IPS} IP configurations: give at most ${MAX_NIC_IPS} fixed IPs.`);
+  const out: (string | null)[] = [];
+  for (const entry of raw) {
+    const f = entry as { ip_address?: unknown; subnet_id?: unknown };
+    if (!f || typeof f !== 'object' || Array.isArray(f)) throw invalid('fixed_ips', `Invalid data format for fixed IP: '${JSON.stringify(f)}'`);
+    if (f.subnet_id !== undefined && f.subnet_id !== net.subnet.id)
+      throw badRequest(`Invalid input for operation: Failed to create port on network ${net.id}, because fixed_ips included invalid subnet ${String(f.subnet_id)}.`);
+    if (f.ip_address === undefined) {
+      out.push(null);
+      continue;
+    }
+    const n = typeof f.ip_address === 'string' ? ipv4ToInt(f.ip_address) : undefined;
+    if (n === undefined || !parseCidr(net.subnet.cidr)) throw invalid('fixed_ips', `'${String(f.ip_address)}' is not a valid IP address`);
+    const inPool = net.subnet.allocation_pools.some((p) => n >= ipv4ToInt(p.start)! && n <= ipv4ToInt(p.end)!);
+    if (!inPool) throw badRequest(`IP address ${String(f.ip_address)} is not a valid IP for the specified subnet.`);
+    // neutron-lib's validate_fixed_ips
+    if (out.includes(f.ip_address as string)) throw invalid('fixed_ips', `Duplicate IP address '${String(f.ip_address)}'`);
+    out.push(f.ip_address as string);
+  }
+  return out;
 }
 
 /** port_security_enabled of a body (Neutron's convert_to_boolean), undefined when not given. */
@@ -136,11 +152,12 @@ export async function createPort(s: Services, auth: AuthContext, projectId: stri
     throw badRequest('A port is bound to a server by booting the server on it (server create --port), not by setting device_id.');
   }
   const net = await portNetwork(s, auth, projectId, body.network_id);
-  const ip = fixedIp(net, body.fixed_ips);
+  const ips = fixedIps(net, body.fixed_ips);
+  const [ip, ...secondary] = ips;
   const store = portStore(s);
-  if (ip && (await store.listProject(projectId, { network_id: [net.id] })).some((p) => p.fixed_ips.some((f) => f.ip_address === ip))) {
-    throw neutronError(409, 'IpAddressAlreadyAllocated', `IP address ${ip} already allocated in subnet ${net.subnet.id}`);
-  }
+  const asked = ips.filter((x): x is string => !!x);
+  const taken = asked.length ? (await store.listProject(projectId, { network_id: [net.id] })).flatMap((p) => p.fixed_ips.map((f) => f.ip_address)).find((a) => asked.includes(a)) : undefined;
+  if (taken) throw neutronError(409, 'IpAddressAlreadyAllocated', `IP address ${taken} already allocated in subnet ${net.subnet.id}`);
   // Security groups: the named ones (any number: their union, securityGroupSets.ts), else the project's
   // `default` as Neutron (made now if the project has none: usableSecurityGroups). The NIC joins every
   // group's ASG too.
@@ -158,7 +175,7 @@ export async function createPort(s: Services, auth: AuthContext, projectId: stri
   // The port quota is held before Azure is asked (racing creates cannot pass it together), committed
   // once the record exists, dropped if the NIC is refused.
   await reserveNetwork(s, projectId, id, { port: 1 });
-  let made: { id: string; ip?: string; mac?: string };
+  let made: { id: string; ip?: string; ips: string[]; mac?: string };
   try {
     // A set of several groups (or none): its combination NSG is PUT first (whole: also its repair).
     const sec = portSecurity ? await nicSecurity(s, set, projectId) : { nsgId: undefined, asgIds: [] };
@@ -169,6 +186,7 @@ export async function createPort(s: Services, auth: AuthContext, projectId: stri
         ...(sec.nsgId ? { nsgId: sec.nsgId } : {}),
         ...(sec.asgIds.length ? { asgIds: sec.asgIds } : {}),
         ...(ip ? { fixedIp: ip } : {}),
+        ...(secondary.length ? { secondaryIps: secondary } : {}),
         ...(portForwards({ port_security_enabled: portSecurity, allowed_address_pairs: pairsAsked }) ? { ipForwarding: true } : {}),
       },
       portTags({ id, project_id: projectId }),
@@ -177,7 +195,8 @@ export async function createPort(s: Services, auth: AuthContext, projectId: stri
     const f = azureFailure(e);
     await networkLedger(s).rollback(projectId, [id]);
     if (e instanceof ApiError) throw e;
-    if (f.code === 'PrivateIPAddressInUse') throw neutronError(409, 'IpAddressAlreadyAllocated', `IP address ${ip} already allocated in subnet ${net.subnet.id}`);
+    if (f.code === 'PrivateIPAddressInUse')
+      throw neutronError(409, 'IpAddressAlreadyAllocated', `IP address ${asked.find((a) => f.message.includes(a)) ?? asked[0]} already allocated in subnet ${net.subnet.id}`);
     if (f.code === 'SubnetIsFull') throw neutronError(409, 'IpAddressGenerationFailure', `No more IP addresses available on network ${net.id}.`);
     if (f.kind === 'client') throw badRequest(`Azure refused the port's network interface (${f.code}): ${f.message}`);
     throw e;
@@ -193,7 +212,7 @@ export async function createPort(s: Services, auth: AuthContext, projectId: stri
     device_id: '',
     device_owner: '',
     mac_address: mac,
-    fixed_ips: made.ip ? [{ subnet_id: net.subnet.id, ip_address: made.ip }] : [],
+    fixed_ips: made.ips.map((a) => ({ subnet_id: net.subnet.id, ip_address: a })),
     security_groups: sgIds,
     ...(pairsAsked.length ? { allowed_address_pairs: pairsAsked } : {}),
     ...(portSecurity ? {} : { port_security_enabled: false }),

@@ -106,6 +106,11 @@ export class PortStore {
     return next && seen;
   }
 
+  /** A server's port as its VM runs or not: its status, and the MAC Azure gave the NIC (under the record's ETag). */
+  async markStatus(projectId: string, id: string, status: PortRecord['status'], mac?: string): Promise<void> {
+    await this.repo().update(projectId, id, (p) => ({ ...p, status, ...(mac ? { mac_address: mac.toLowerCase().replace(/-/g, ':') } : {}), updated_at: neutronTime() }));
+  }
+
   /** Undoes bind (a create refused after binding, or the server's delete): only if `serverId` holds it. */
   async unbind(projectId: string, id: string, serverId: string): Promise<void> {
     await this.repo().update(projectId, id, (p) => (p.device_id === serverId ? { ...p, device_id: '', device_owner: '', status: 'DOWN', updated_at: neutronTime() } : undefined));

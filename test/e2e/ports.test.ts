@@ -189,6 +189,62 @@ test('allowed address pairs and port security off: Azure IP forwarding on the NI
   await arm.stack.oscOk(['port', 'delete', open.id, vip.id], alice);
 });
 
+test('several fixed IPs on a port: one Azure IP configuration each; a server booted on it shows them all; Neutron’s checks', async () => {
+  const port = await arm.stack.oscJson<{ id: string }>(
+    [
+      'port',
+      'create',
+      '--network',
+      privateNet,
+      '--fixed-ip',
+      'ip-address=10.0.0.60',
+      '--fixed-ip',
+      `subnet=${(await net(tAlice, 'GET', '/subnets')).body.subnets.find((x: { network_id: string }) => x.network_id === privateNet).id}`,
+      '--fixed-ip',
+      'ip-address=10.0.0.62',
+      'multi',
+    ],
+    alice,
+  );
+  const shown = (await net(tAlice, 'GET', `/ports/${port.id}`)).body.port;
+  const addrs = (shown.fixed_ips as { ip_address: string }[]).map((f) => f.ip_address);
+  assert.equal(addrs.length, 3);
+  assert.equal(addrs[0], '10.0.0.60');
+  assert.equal(addrs[2], '10.0.0.62');
+  const nic = await arm.network.networkInterfaces.get(RG, `port-${port.id}`);
+  assert.deepEqual(
+    nic.ipConfigurations?.map((c) => [c.name, c.primary, c.privateIPAddress, c.privateIPAllocationMethod]),
+    [
+      ['ipconfig1', true, '10.0.0.60', 'Static'],
+      ['ipconfig2', false, addrs[1], 'Dynamic'],
+      ['ipconfig3', false, '10.0.0.62', 'Static'],
+    ],
+  );
+  // Filtering by any of them finds the port.
+  assert.equal((await net(tAlice, 'GET', `/ports?fixed_ips=ip_address=10.0.0.62`)).body.ports[0]?.id, port.id);
+  // An address another port holds, or one named twice: nothing made.
+  const taken = await net(tAlice, 'POST', '/ports', { port: { network_id: privateNet, fixed_ips: [{ ip_address: '10.0.0.70' }, { ip_address: '10.0.0.62' }] } });
+  assert.equal(taken.status, 409, taken.text);
+  assert.equal(taken.body.NeutronError.type, 'IpAddressAlreadyAllocated');
+  const twice = await net(tAlice, 'POST', '/ports', { port: { network_id: privateNet, fixed_ips: [{ ip_address: '10.0.0.71' }, { ip_address: '10.0.0.71' }] } });
+  assert.equal(twice.status, 400, twice.text);
+  assert.match(twice.body.NeutronError.message, /Duplicate IP address '10.0.0.71'/);
+
+  const srv = await arm.stack.oscJson<{ id: string }>(['server', 'create', '--flavor', '3', '--image', image, '--port', port.id, '--wait', 'multi-srv'], alice);
+  const server = (await arm.stack.http('GET', `/compute/v2.1/servers/${srv.id}`, { token: tAlice })).body.server;
+  assert.deepEqual(
+    server.addresses.private.map((a: { addr: string; 'OS-EXT-IPS:type': string }) => [a.addr, a['OS-EXT-IPS:type']]),
+    addrs.map((a) => [a, 'fixed']),
+  );
+  // A floating IP goes on the first address only (the NIC's primary IP configuration).
+  const fip = await arm.stack.oscJson<{ id: string }>(['floating', 'ip', 'create', 'public'], alice);
+  const second = await net(tAlice, 'PUT', `/floatingips/${fip.id}`, { floatingip: { port_id: port.id, fixed_ip_address: addrs[1] } });
+  assert.equal(second.status, 400, second.text);
+  await arm.stack.oscOk(['floating', 'ip', 'delete', fip.id], alice);
+  await arm.stack.oscOk(['server', 'delete', '--wait', srv.id], alice);
+  await arm.stack.oscOk(['port', 'delete', port.id], alice);
+});
+
 test('two servers racing for one port: exactly one boots on it, the other gets Nova’s 409 and nothing is left of it', async () => {
   const port = (await net(tAlice, 'POST', '/ports', { port: { network_id: privateNet } })).body.port;
   const answers = await race(4, (i) =>

@@ -71,6 +71,8 @@ export interface ServerNic {
   fixed_ip?: string;
   /** Known once Azure has allocated them. */
   addr?: string;
+  /** A port with several fixed IPs (its NIC's secondary IP configurations): the addresses after the first. */
+  more_addrs?: string[];
   mac?: string;
   version: 4 | 6;
   /** The floating IP on this port (Neutron's, shared/network/floatingIpService.ts), shown in addresses. */

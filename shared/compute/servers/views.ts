@@ -44,6 +44,8 @@ export function addresses(s: ServerRecord, extended: boolean) {
       a['OS-EXT-IPS-MAC:mac_addr'] = n.mac ? novaMac(n.mac) : '';
     }
     (out[n.network_name] ??= []).push(a);
+    // A port's other fixed IPs follow its first, as Nova's info cache lists a VIF's fixed IPs.
+    for (const more of n.more_addrs ?? []) out[n.network_name].push({ ...a, addr: more });
     // A floating IP follows its fixed address in the same network, as Nova's info cache lists them.
     if (n.floating) {
       const f: Record<string, unknown> = { version: 4, addr: n.floating };

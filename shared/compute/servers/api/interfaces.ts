@@ -111,6 +111,7 @@ async function attach(ctx: RequestContext): Promise<ApiResponse> {
     port_id: port.id,
     nic_name: portNicName(port.id),
     ...(port.fixed_ips[0] ? { addr: port.fixed_ips[0].ip_address } : {}),
+    ...(port.fixed_ips.length > 1 ? { more_addrs: port.fixed_ips.slice(1).map((f) => f.ip_address) } : {}),
     version: 4,
     preexisting: !made,
   };

@@ -312,6 +312,7 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
             nic_name: portNicName(r.port.id),
             version: r.network.subnet.ip_version,
             preexisting: true,
+            ...(r.port.fixed_ips.length > 1 ? { more_addrs: r.port.fixed_ips.slice(1).map((f) => f.ip_address) } : {}),
           }
         : {
             network_id: r.network.id,

@@ -255,11 +255,7 @@ async function pollStep(s: Services, item: WorkItem, srv: ServerRecord): Promise
     );
   }
   const ports = portStore(s);
-  for (const n of srv.nics) {
-    const p = await ports.get(srv.project_id, n.port_id);
-    const mac = macs.get(n.nic_name);
-    if (p) await ports.put({ ...p, status: 'ACTIVE', ...(mac ? { mac_address: mac.toLowerCase().replace(/-/g, ':') } : {}), updated_at: new Date().toISOString() });
-  }
+  for (const n of srv.nics) await ports.markStatus(srv.project_id, n.port_id, 'ACTIVE', macs.get(n.nic_name));
   const ref = actionRef(item);
   if (ref) await finishAction(s, ref, true);
   return done();

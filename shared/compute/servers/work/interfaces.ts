@@ -20,8 +20,6 @@ import { getServerAny, updateServer, POWER, type ServerNic, type ServerRecord } 
 import { actionRef, faultOf, failServer } from './common';
 import { finishAction } from '../instanceActions';
 import { portStore } from '../../../network/ports';
-import { neutronTime } from '../../../network/common';
-import { novaMac } from '../views';
 import { deletePort } from '../../../network/portService';
 
 export const INTERFACE_KIND = 'server-interface';
@@ -86,8 +84,7 @@ async function interfaceStep(item: WorkItem, s: Services): Promise<WorkResult> {
   }
   const mac = running ? await vms.nicMac(w.nic.nic_name) : undefined;
   if (w.op === 'attach') {
-    const port = await ports.get(cur.value.project_id, w.nic.port_id);
-    if (port) await ports.put({ ...port, status: running ? 'ACTIVE' : 'DOWN', ...(mac ? { mac_address: novaMac(mac) } : {}), updated_at: neutronTime() });
+    await ports.markStatus(cur.value.project_id, w.nic.port_id, running ? 'ACTIVE' : 'DOWN', mac);
   } else {
     // A port the user gave stays, unbound; one made for the attach goes (its NIC and record), as Nova's.
     await releasePort(s, cur.value, w.nic);
