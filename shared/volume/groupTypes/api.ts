@@ -8,11 +8,11 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestContext, Route } from '../../http/router';
 import { accepted, json } from '../../http/respond';
-import { badRequest, conflict, notFound } from '../../http/errors';
+import { badRequest, notFound } from '../../http/errors';
 import { validateBody } from '../../api/validation';
-import { allowed, isAdmin } from '../../api/policy';
+import { allowed } from '../../api/policy';
 import { pageRequest, nextLinks } from '../../api/pagination';
-import { AlreadyExistsError } from '../../store/tables';
+import { publicFilter } from '../namedStore';
 import { booleanSchema, boolParam, cinderRoute, cinderTime, collectionUrl, compareBy, descriptionSchema, offsetParam, pageAfter, sortParams } from '../common';
 import type { VolumePolicy } from '../policy';
 import { groupTypeStore, visibleGroupType, type GroupTypeRecord } from './store';
@@ -80,19 +80,7 @@ function view(ctx: RequestContext, t: GroupTypeRecord) {
 async function list(ctx: RequestContext) {
   const page = pageRequest(ctx.query);
   const sort = sortParams(ctx.query, ['id', 'name', 'is_public', 'description', 'created_at', 'updated_at']);
-  let all = await groupTypeStore(ctx.services).list();
-  // Only admins may ask for private types (is_public=false, or None for all); others see public ones.
-  const isPublic = ctx.query.get('is_public');
-  if (!isAdmin(ctx.auth!) || isPublic === null || isPublic === '') all = all.filter((t) => t.is_public);
-  else if (isPublic.toLowerCase() !== 'none') {
-    let want: boolean;
-    try {
-      want = boolParam(isPublic, 'is_public');
-    } catch {
-      throw badRequest(`Invalid is_public filter [${isPublic}]`);
-    }
-    all = all.filter((t) => t.is_public === want);
-  }
+  const all = publicFilter(ctx, await groupTypeStore(ctx.services).list());
   all.sort(compareBy<GroupTypeRecord>(sort, (t, k) => (t as unknown as Record<string, unknown>)[k]));
   const items = pageAfter(all, page.marker, page.limit, (m) => notFound(`Marker ${m} could not be found.`), offsetParam(ctx.query));
   const links = nextLinks(collectionUrl(ctx, '/group_types'), ctx.query, items, page);
@@ -106,8 +94,6 @@ async function show(ctx: RequestContext) {
 
 async function create(ctx: RequestContext) {
   const b = validateBody<{ group_type: { name: string; description?: string | null; is_public?: boolean | string; group_specs?: Record<string, string> | null } }>(createSchema, ctx.body).group_type;
-  const store = groupTypeStore(ctx.services);
-  await store.ready();
   const t: GroupTypeRecord = {
     id: randomUUID(),
     name: b.name,
@@ -117,12 +103,7 @@ async function create(ctx: RequestContext) {
     created_at: cinderTime(),
     updated_at: null,
   };
-  try {
-    await store.insert(t);
-  } catch (e) {
-    if (e instanceof AlreadyExistsError) throw conflict(`Group Type ${b.name} already exists.`);
-    throw e;
-  }
+  await groupTypeStore(ctx.services).create(t, (n) => `Group Type ${n} already exists.`);
   return accepted({ group_type: view(ctx, t) });
 }
 
@@ -142,13 +123,7 @@ async function update(ctx: RequestContext) {
     ...(isPublic !== undefined ? { is_public: isPublic } : {}),
     updated_at: cinderTime(),
   };
-  let stored;
-  try {
-    stored = next.name.toLowerCase() !== cur.value.name.toLowerCase() ? await store.rename(cur, next) : await store.replace(cur, next);
-  } catch (e) {
-    if (e instanceof AlreadyExistsError) throw conflict(`Group Type ${next.name} already exists.`);
-    throw e;
-  }
+  const stored = await store.update(cur, next, (n) => `Group Type ${n} already exists.`);
   return json({ group_type: view(ctx, stored.value) });
 }
 
