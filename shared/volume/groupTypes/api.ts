@@ -2,7 +2,7 @@
 // views/group_types.py; microversion 3.11 GROUP_TYPE). Below 3.11 every route is Cinder's 404 for a
 // method the version lacks, before any policy. Writes and the specs are admin (cinder/policies/
 // group_types.py); list and show need no policy of their own, and only admins see group_specs in them
-// (group:access_group_types_specs). Jacket serves no generic groups yet, so no type is ever in use.
+// (group:access_group_types_specs). A type generic groups (3.13) use is not deleted.
 // The default group type is Cinder's `default_group_type` option, unset by default: GET
 // /group_types/default is 404 `Default group type can not be found.` as a Cinder with it unset answers.
 import { randomUUID } from 'node:crypto';
@@ -15,6 +15,7 @@ import { pageRequest, nextLinks } from '../../api/pagination';
 import { publicFilter } from '../namedStore';
 import { booleanSchema, boolParam, cinderRoute, cinderTime, collectionUrl, compareBy, descriptionSchema, offsetParam, pageAfter, sortParams } from '../common';
 import type { VolumePolicy } from '../policy';
+import { volumeTables } from '../model';
 import { groupTypeStore, visibleGroupType, type GroupTypeRecord } from './store';
 
 const GROUP_TYPE = '3.11';
@@ -127,9 +128,10 @@ async function update(ctx: RequestContext) {
   return json({ group_type: view(ctx, stored.value) });
 }
 
-/** No generic groups exist, so no type is in use (Cinder's 400 `Target group type is still in use.` cannot arise). */
+/** A type groups use stays (Cinder's GroupTypeInUse answered as `Target group type is still in use.`). */
 async function remove(ctx: RequestContext) {
   const cur = await visibleGroupType(ctx, ctx.params.group_type_id);
+  if ((await volumeTables(ctx.services).groupUse.page(cur.value.id, { limit: 1 })).length > 0) throw badRequest('Target group type is still in use.');
   await groupTypeStore(ctx.services).remove(cur);
   return accepted();
 }

@@ -55,6 +55,11 @@ async function inUse(ctx: RequestContext, typeId: string): Promise<boolean> {
   return (await volumeTables(ctx.services).typeUse.page(typeId, { limit: 1 })).length > 0;
 }
 
+/** db volume_type_destroy: groups that name the type (group_volume_type_mapping) keep it too. */
+async function inUseByGroups(ctx: RequestContext, typeId: string): Promise<boolean> {
+  return (await volumeTables(ctx.services).groupUse.page(typeId, { limit: 1 })).length > 0;
+}
+
 async function list(ctx: RequestContext) {
   const all = publicFilter(ctx, await typeStore(ctx.services).list());
   const sort = sortParams(ctx.query, ['id', 'name', 'is_public', 'description', 'created_at']);
@@ -118,7 +123,7 @@ async function remove(ctx: RequestContext) {
   const store = typeStore(ctx.services);
   const cur = await visibleType(ctx, ctx.params.type_id);
   if (cur.value.name === store.defaultName()) throw badRequest(`The volume type ${cur.value.id} is a default volume type and cannot be deleted.`);
-  if (await inUse(ctx, cur.value.id)) throw badRequest('Target volume type is still in use.');
+  if ((await inUse(ctx, cur.value.id)) || (await inUseByGroups(ctx, cur.value.id))) throw badRequest('Target volume type is still in use.');
   await store.remove(cur);
   return accepted();
 }

@@ -44,6 +44,12 @@ export async function retype(ctx: RequestContext) {
   }
   const type = await typeByNameOrId(ctx, b.new_type);
   if (type.id === v.volume_type_id) throw badRequest(`Invalid input received: New volume_type same as original: ${b.new_type}.`);
+  // volume/api.py retype's conditional update expects no group (group_id None).
+  if (v.group_id) {
+    throw badRequest(
+      'Invalid volume: Retype needs volume to be in available or in-use state, not be part of an active migration or a consistency group, requested type has to be different that the one from the volume, and for in-use volumes front-end qos specs cannot change.',
+    );
+  }
   const s = ctx.services;
   const project = cur.partitionKey;
   await reserveRetype(s, project, v.id, type.name, v.size);
