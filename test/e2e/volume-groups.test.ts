@@ -72,6 +72,11 @@ test('3.13 generic groups: CLI create/list/show/set/delete --force, members, ref
   assert.deepEqual(listed.body.groups, [{ id: gid, name: 'g1' }]);
   const detailed = await asAlice('3.13', 'GET', '/groups/detail');
   assert.deepEqual(detailed.body.groups, [shown.body.group]);
+  // a filter on a Group column matches exactly, another key nothing; an admin's all_tenants lists every project
+  assert.deepEqual((await asAlice('3.13', 'GET', '/groups?name=g1')).body.groups, [{ id: gid, name: 'g1' }]);
+  assert.deepEqual((await asAlice('3.13', 'GET', '/groups?name=other')).body.groups, []);
+  assert.deepEqual((await asAlice('3.13', 'GET', '/groups?size=1')).body.groups, []);
+  assert.ok((await asAdmin('3.13', 'GET', '/groups?all_tenants=1')).body.groups.some((g: any) => g.id === gid));
   const cliList = await stack.oscJson(['--os-volume-api-version', '3.13', 'volume', 'group', 'list'], alice);
   assert.deepEqual(
     cliList.map((g: any) => g.ID),

@@ -110,6 +110,8 @@ async function listing(ctx: RequestContext, detailed: boolean) {
   let all: GroupRecord[] = [];
   for (const p of projects) for (const r of await t.groups.list(p)) all.push(r.value);
   for (const [k, v] of q.entries()) {
+    // all_tenants is never a column filter here: the SDK sends it on every `openstack volume group list`
+    // (all_tenants=False); only an admin's widens the list.
     if (PAGING.includes(k) || k === 'all_tenants') continue;
     if (!(COLUMNS as string[]).includes(k)) all = [];
     else all = all.filter((g) => String(g[k as keyof GroupRecord] ?? '') === v);
