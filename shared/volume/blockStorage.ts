@@ -22,6 +22,7 @@ import { manageRoutes } from './manage/api';
 import { backupUpdateRoutes } from './backups/update';
 import { groupTypeRoutes } from './groupTypes/api';
 import { volumeSummaryRoutes } from './volumes/summary';
+import { groupRoutes } from './groups/api';
 
 export const blockStorageRoutes: Route[] = [
   ...volumeTypeRoutes,
@@ -46,4 +47,5 @@ export const blockStorageRoutes: Route[] = [
   ...backupUpdateRoutes,
   ...groupTypeRoutes,
   ...volumeSummaryRoutes,
+  ...groupRoutes,
 ];

@@ -94,6 +94,32 @@ export interface VolumeRecord {
    * error_managing never leads a delete to the disk it could not adopt.
    */
   manage_ref?: { source_name: string };
+  /** The generic volume group the volume belongs to (3.13; shared/volume/groups); absent or null when none. */
+  group_id?: string | null;
+}
+
+/**
+ * A generic volume group (cinder/db models.Group, 3.13): a Jacket record only — on Azure nothing is
+ * made for it, so a create lands `available` at once. In its project's partition of `volgroups`, found
+ * by id through volindex ('group'); its members are the project's volumes whose group_id names it.
+ */
+export interface GroupRecord {
+  id: string;
+  project_id: string;
+  user_id: string;
+  name: string | null;
+  description: string | null;
+  status: 'creating' | 'available' | 'updating' | 'deleting' | 'deleted' | 'error' | 'error_deleting';
+  availability_zone: string;
+  group_type_id: string;
+  volume_type_ids: string[];
+  created_at: string;
+  updated_at: string | null;
+}
+
+/** A group's use of a group type or volume type (partition: the type id; row: the group id). */
+export interface GroupUseRow {
+  project_id: string;
 }
 
 /**
@@ -255,6 +281,9 @@ export function volumeTables(s: Services) {
     /** Marks of the data migrations that have run (ensureVolumeCopies). */
     meta: s.tables.repository<{ done: boolean }>('volmeta'),
     transfers: s.tables.repository<TransferRecord>('voltransfers', ['volume_id', 'display_name']),
+    groups: s.tables.repository<GroupRecord>('volgroups', ['status', 'name']),
+    /** Which groups use a type (Cinder's group_volume_type_mapping and groups.group_type_id): a type in use is not deleted. */
+    groupUse: s.tables.repository<GroupUseRow>('volgroupuse'),
   };
 }
 
@@ -340,7 +369,7 @@ export function jacketTags(kind: 'volume' | 'snapshot', id: string, projectId: s
     : { jacket: 'snapshot', 'jacket-snapshot-id': id, 'jacket-volume-id': volumeId, 'jacket-project-id': projectId };
 }
 
-async function ownerOf(repo: Repository<OwnerRow>, kind: 'volume' | 'snapshot' | 'backup' | 'transfer', id: string): Promise<string | undefined> {
+async function ownerOf(repo: Repository<OwnerRow>, kind: 'volume' | 'snapshot' | 'backup' | 'transfer' | 'group', id: string): Promise<string | undefined> {
   return (await repo.get(kind, id))?.value.project_id;
 }
 
@@ -348,7 +377,7 @@ async function ownerOf(repo: Repository<OwnerRow>, kind: 'volume' | 'snapshot' |
  * A record the caller may see: in the token's project, or (admins, as Cinder's admin context) any
  * project's, found through the id index. Others' records answer Cinder's 404.
  */
-async function findVisible<T extends object>(ctx: RequestContext, repo: Repository<T>, kind: 'volume' | 'snapshot' | 'backup', label: string, id: string): Promise<Stored<T>> {
+async function findVisible<T extends object>(ctx: RequestContext, repo: Repository<T>, kind: 'volume' | 'snapshot' | 'backup' | 'group', label: string, id: string): Promise<Stored<T>> {
   const own = await repo.get(ctx.auth!.projectId!, id);
   if (own) return own;
   if (isAdmin(ctx.auth!)) {
@@ -361,6 +390,7 @@ async function findVisible<T extends object>(ctx: RequestContext, repo: Reposito
 
 export const findVolume = (ctx: RequestContext, id: string): Promise<Stored<VolumeRecord>> => findVisible(ctx, volumeTables(ctx.services).volumes, 'volume', 'Volume', id);
 export const findSnapshot = (ctx: RequestContext, id: string): Promise<Stored<SnapshotRecord>> => findVisible(ctx, volumeTables(ctx.services).snapshots, 'snapshot', 'Snapshot', id);
+export const findGroup = (ctx: RequestContext, id: string): Promise<Stored<GroupRecord>> => findVisible(ctx, volumeTables(ctx.services).groups, 'group', 'Group', id);
 export const findBackup = (ctx: RequestContext, id: string): Promise<Stored<BackupRecord>> => findVisible(ctx, volumeTables(ctx.services).backups, 'backup', 'Backup', id);
 
 /** A backup by id for the work steps (any project). */

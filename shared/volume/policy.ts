@@ -127,6 +127,12 @@ export const VOLUME_POLICIES = {
   'group:group_types_specs:create': 'admin',
   'group:group_types_specs:update': 'admin',
   'group:group_types_specs:delete': 'admin',
+  // groups.py, group_actions.py (generic volume groups, 3.13)
+  'group:get_all': 'project_reader_or_admin',
+  'group:create': 'project_member_or_admin',
+  'group:get': 'project_reader_or_admin',
+  'group:update': 'project_member_or_admin',
+  'group:delete': 'project_member_or_admin',
   // clusters.py
   'clusters:get_all': 'admin',
   'clusters:get': 'admin',

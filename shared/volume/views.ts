@@ -44,6 +44,8 @@ export function volumeDetail(ctx: RequestContext, v: VolumeRecord, typeName: str
     updated_at: v.updated_at,
     user_id: v.user_id,
     volume_type: typeName,
+    // 3.13 (GROUP_VOLUME): the generic group the volume is in.
+    ...(ctx.microversion?.atLeast('3.13') ? { group_id: v.group_id ?? null } : {}),
     // os-vol-image-meta: only volumes with image metadata carry the key, in show and list answers.
     ...(ext && v.image_metadata && Object.keys(v.image_metadata).length ? { volume_image_metadata: v.image_metadata } : {}),
   };

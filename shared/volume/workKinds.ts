@@ -14,3 +14,4 @@ export const VOLUME_MANAGE = 'volume-manage';
 export const VOLUME_UNMANAGE = 'volume-unmanage';
 export const SNAPSHOT_MANAGE = 'snapshot-manage';
 export const SNAPSHOT_UNMANAGE = 'snapshot-unmanage';
+export const GROUP_DELETE = 'group-delete';

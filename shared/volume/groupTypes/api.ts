@@ -2,19 +2,20 @@
 // views/group_types.py; microversion 3.11 GROUP_TYPE). Below 3.11 every route is Cinder's 404 for a
 // method the version lacks, before any policy. Writes and the specs are admin (cinder/policies/
 // group_types.py); list and show need no policy of their own, and only admins see group_specs in them
-// (group:access_group_types_specs). Jacket serves no generic groups yet, so no type is ever in use.
+// (group:access_group_types_specs). A type generic groups (3.13) use is not deleted.
 // The default group type is Cinder's `default_group_type` option, unset by default: GET
 // /group_types/default is 404 `Default group type can not be found.` as a Cinder with it unset answers.
 import { randomUUID } from 'node:crypto';
 import type { RequestContext, Route } from '../../http/router';
 import { accepted, json } from '../../http/respond';
-import { badRequest, conflict, notFound } from '../../http/errors';
+import { badRequest, notFound } from '../../http/errors';
 import { validateBody } from '../../api/validation';
-import { allowed, isAdmin } from '../../api/policy';
+import { allowed } from '../../api/policy';
 import { pageRequest, nextLinks } from '../../api/pagination';
-import { AlreadyExistsError } from '../../store/tables';
+import { publicFilter } from '../namedStore';
 import { booleanSchema, boolParam, cinderRoute, cinderTime, collectionUrl, compareBy, descriptionSchema, offsetParam, pageAfter, sortParams } from '../common';
 import type { VolumePolicy } from '../policy';
+import { volumeTables } from '../model';
 import { groupTypeStore, visibleGroupType, type GroupTypeRecord } from './store';
 
 const GROUP_TYPE = '3.11';
@@ -80,19 +81,7 @@ function view(ctx: RequestContext, t: GroupTypeRecord) {
 async function list(ctx: RequestContext) {
   const page = pageRequest(ctx.query);
   const sort = sortParams(ctx.query, ['id', 'name', 'is_public', 'description', 'created_at', 'updated_at']);
-  let all = await groupTypeStore(ctx.services).list();
-  // Only admins may ask for private types (is_public=false, or None for all); others see public ones.
-  const isPublic = ctx.query.get('is_public');
-  if (!isAdmin(ctx.auth!) || isPublic === null || isPublic === '') all = all.filter((t) => t.is_public);
-  else if (isPublic.toLowerCase() !== 'none') {
-    let want: boolean;
-    try {
-      want = boolParam(isPublic, 'is_public');
-    } catch {
-      throw badRequest(`Invalid is_public filter [${isPublic}]`);
-    }
-    all = all.filter((t) => t.is_public === want);
-  }
+  const all = publicFilter(ctx, await groupTypeStore(ctx.services).list());
   all.sort(compareBy<GroupTypeRecord>(sort, (t, k) => (t as unknown as Record<string, unknown>)[k]));
   const items = pageAfter(all, page.marker, page.limit, (m) => notFound(`Marker ${m} could not be found.`), offsetParam(ctx.query));
   const links = nextLinks(collectionUrl(ctx, '/group_types'), ctx.query, items, page);
@@ -106,8 +95,6 @@ async function show(ctx: RequestContext) {
 
 async function create(ctx: RequestContext) {
   const b = validateBody<{ group_type: { name: string; description?: string | null; is_public?: boolean | string; group_specs?: Record<string, string> | null } }>(createSchema, ctx.body).group_type;
-  const store = groupTypeStore(ctx.services);
-  await store.ready();
   const t: GroupTypeRecord = {
     id: randomUUID(),
     name: b.name,
@@ -117,12 +104,7 @@ async function create(ctx: RequestContext) {
     created_at: cinderTime(),
     updated_at: null,
   };
-  try {
-    await store.insert(t);
-  } catch (e) {
-    if (e instanceof AlreadyExistsError) throw conflict(`Group Type ${b.name} already exists.`);
-    throw e;
-  }
+  await groupTypeStore(ctx.services).create(t, (n) => `Group Type ${n} already exists.`);
   return accepted({ group_type: view(ctx, t) });
 }
 
@@ -142,19 +124,14 @@ async function update(ctx: RequestContext) {
     ...(isPublic !== undefined ? { is_public: isPublic } : {}),
     updated_at: cinderTime(),
   };
-  let stored;
-  try {
-    stored = next.name.toLowerCase() !== cur.value.name.toLowerCase() ? await store.rename(cur, next) : await store.replace(cur, next);
-  } catch (e) {
-    if (e instanceof AlreadyExistsError) throw conflict(`Group Type ${next.name} already exists.`);
-    throw e;
-  }
+  const stored = await store.update(cur, next, (n) => `Group Type ${n} already exists.`);
   return json({ group_type: view(ctx, stored.value) });
 }
 
-/** No generic groups exist, so no type is in use (Cinder's 400 `Target group type is still in use.` cannot arise). */
+/** A type groups use stays (Cinder's GroupTypeInUse answered as `Target group type is still in use.`). */
 async function remove(ctx: RequestContext) {
   const cur = await visibleGroupType(ctx, ctx.params.group_type_id);
+  if ((await volumeTables(ctx.services).groupUse.page(cur.value.id, { limit: 1 })).length > 0) throw badRequest('Target group type is still in use.');
   await groupTypeStore(ctx.services).remove(cur);
   return accepted();
 }

@@ -175,7 +175,7 @@ const UNMANAGE_REFUSED =
  */
 export async function unmanageVolume(ctx: RequestContext, cur: Stored<VolumeRecord>): Promise<void> {
   const v = cur.value;
-  if (!UNMANAGEABLE.includes(v.status) || v.attach_status === 'attached' || v.migration_status) throw badRequest(UNMANAGE_REFUSED);
+  if (!UNMANAGEABLE.includes(v.status) || v.attach_status === 'attached' || v.migration_status || v.group_id) throw badRequest(UNMANAGE_REFUSED);
   const t = volumeTables(ctx.services);
   const marked = await t.volumes.replace(cur.partitionKey, cur.rowKey, { ...v, status: 'unmanaging', updated_at: cinderTime() }, cur.etag).catch(() => {
     throw badRequest(UNMANAGE_REFUSED);

@@ -8,26 +8,20 @@
 //   unmanage  strip Jacket's tags from the disk (the disk stays), then remove the record and give
 //             back its usage. The sweeps never delete an adopted disk (not named volume-<id>), and an
 //             unmanaged one carries no Jacket tag either.
-import type { Services } from '../../services';
 import { log } from '../../log';
-import { done, type WorkItem, type WorkKind } from '../../work/types';
+import { done, type WorkKind } from '../../work/types';
 import { ApiError } from '../../http/errors';
 import { cinderTime } from '../common';
-import { jacketTags, volumeTables, type SnapshotRecord, type VolumeRecord } from '../model';
+import { jacketTags, volumeTables } from '../model';
 import { extendKey, reserveExtend, snapshotDeltas, typeNameOf, volumeDeltas, volumeLedger } from '../quotas/engine';
 import { typeStore, SKU_SPEC } from '../types/store';
 import { SNAPSHOT_MANAGE, SNAPSHOT_UNMANAGE, VOLUME_MANAGE, VOLUME_UNMANAGE } from '../workKinds';
-import { projectOf, refuse } from '../volumes/work';
+import { landSnapshot, landVolume, projectOf, refuse, snapshotIn, volumeIn } from '../volumes/work';
 import { isJacketDisk, JACKET_TAG_KEYS } from './service';
 
 const BUSY = ['Attached', 'Reserved', 'ActiveSAS', 'ActiveSASFrozen', 'ActiveUpload', 'ReadyToUpload', 'Frozen'];
 
 const withoutJacketTags = (tags: Record<string, string>) => Object.fromEntries(Object.entries(tags).filter(([k]) => !JACKET_TAG_KEYS.includes(k)));
-
-async function volumeIn(s: Services, item: WorkItem, status: VolumeRecord['status']) {
-  const cur = await volumeTables(s).volumes.get(projectOf(item), item.id);
-  return cur && cur.value.status === status ? cur : undefined;
-}
 
 const volumeManage: WorkKind = {
   kind: VOLUME_MANAGE,
@@ -74,7 +68,7 @@ const volumeManage: WorkKind = {
     const name = cur.value.manage_ref?.source_name;
     const st = name ? await s.azure.disks.disk(name).catch(() => undefined) : undefined;
     if (name && st?.tags?.['jacket-volume-id'] === item.id) await s.azure.disks.setTags('disks', name, withoutJacketTags(st.tags)).catch(() => undefined);
-    await t.volumes.update(projectOf(item), item.id, (x) => (x.status !== 'managing' ? undefined : { ...x, status: 'error_managing', updated_at: cinderTime() }));
+    await landVolume(s, item, 'managing', 'error_managing');
   },
 };
 
@@ -97,14 +91,9 @@ const volumeUnmanage: WorkKind = {
   async giveUp(item, s, f) {
     log.warn('volume unmanage failed', { volume: item.id, code: f.code, reason: f.message.slice(0, 300) });
     // Cinder's delete_volume lands error_unmanaging (an admin's os-reset_status moves it on).
-    await volumeTables(s).volumes.update(projectOf(item), item.id, (x) => (x.status !== 'unmanaging' ? undefined : { ...x, status: 'error_unmanaging', updated_at: cinderTime() }));
+    await landVolume(s, item, 'unmanaging', 'error_unmanaging');
   },
 };
-
-async function snapshotIn(s: Services, item: WorkItem, status: SnapshotRecord['status']) {
-  const cur = await volumeTables(s).snapshots.get(projectOf(item), item.id);
-  return cur && cur.value.status === status ? cur : undefined;
-}
 
 /**
  * Snapshot manage (manage_existing_snapshot flow): the Azure snapshot named by the ref must exist, not
@@ -147,13 +136,12 @@ const snapshotManage: WorkKind = {
   },
   async giveUp(item, s, f) {
     log.warn('snapshot manage failed', { snapshot: item.id, code: f.code, reason: f.message.slice(0, 300) });
-    const t = volumeTables(s);
     const cur = await snapshotIn(s, item, 'creating');
     if (!cur?.value.manage_ref) return;
     const name = cur.value.manage_ref.source_name;
     const st = name ? await s.azure.disks.snapshot(name).catch(() => undefined) : undefined;
     if (name && st?.tags?.['jacket-snapshot-id'] === item.id) await s.azure.disks.setTags('snapshots', name, withoutJacketTags(st.tags)).catch(() => undefined);
-    await t.snapshots.update(projectOf(item), item.id, (x) => (x.status !== 'creating' ? undefined : { ...x, status: 'error', updated_at: cinderTime() }));
+    await landSnapshot(s, item, 'creating', 'error');
   },
 };
 
@@ -175,7 +163,7 @@ const snapshotUnmanage: WorkKind = {
   async giveUp(item, s, f) {
     log.warn('snapshot unmanage failed', { snapshot: item.id, code: f.code, reason: f.message.slice(0, 300) });
     // Cinder's delete_snapshot lands error on a failed unmanage.
-    await volumeTables(s).snapshots.update(projectOf(item), item.id, (x) => (x.status !== 'unmanaging' ? undefined : { ...x, status: 'error', updated_at: cinderTime() }));
+    await landSnapshot(s, item, 'unmanaging', 'error');
   },
 };
 

@@ -96,9 +96,15 @@ export async function projectLimits(s: Services, projectId: string): Promise<Rec
  */
 async function countProject(s: Services, projectId: string): Promise<Counted> {
   const t = volumeTables(s);
-  const [volumes, snapshots, backups, types] = await Promise.all([t.volumes.list(projectId), t.snapshots.list(projectId), t.backups.list(projectId), typeStore(s).list()]);
+  const [volumes, snapshots, backups, groups, types] = await Promise.all([
+    t.volumes.list(projectId),
+    t.snapshots.list(projectId),
+    t.backups.list(projectId),
+    t.groups.list(projectId),
+    typeStore(s).list(),
+  ]);
   const typeName = new Map(types.map((x) => [x.id, x.name]));
-  let used: Deltas = { volumes: 0, gigabytes: 0, snapshots: 0, backups: 0, backup_gigabytes: 0 };
+  let used: Deltas = { volumes: 0, gigabytes: 0, snapshots: 0, backups: 0, backup_gigabytes: 0, groups: 0 };
   const ids = new Set<string>();
   const add = (d: Deltas) => {
     for (const [k, v] of Object.entries(d)) used = { ...used, [k]: (used[k] ?? 0) + v };
@@ -114,6 +120,10 @@ async function countProject(s: Services, projectId: string): Promise<Counted> {
   for (const { value: b } of backups) {
     ids.add(b.id);
     add(backupDeltas(b.size));
+  }
+  for (const { value: g } of groups) {
+    ids.add(g.id);
+    add(GROUP_DELTAS);
   }
   // The same hourly pass repairs the volumes' ordered copies from the records it has just read (a copy
   // an older instance did not write during a rolling deploy would hide a volume from default-sorted pages).
@@ -150,6 +160,7 @@ function overQuota(e: OverQuota, size: number): Error {
   const r = e.resource;
   if (r.startsWith('volumes')) return overLimit(`Maximum number of volumes allowed (${e.limit}) exceeded for quota '${r}'.`, 0);
   if (r.startsWith('snapshots')) return overLimit(`Maximum number of snapshots allowed (${e.limit}) exceeded`, 0);
+  if (r === 'groups') return overLimit(`Maximum number of groups allowed (${e.limit}) exceeded`, 0);
   if (r === 'backups') return overLimit(`Maximum number of backups allowed (${e.limit}) exceeded`, 0);
   if (r === 'backup_gigabytes') return overLimit(`Requested backup exceeds allowed Backup gigabytes quota. Requested ${size}G, quota is ${e.limit}G and ${e.inUse}G has been consumed.`, 0);
   return overLimit(`Requested volume or snapshot exceeds allowed ${r} quota. Requested ${size}G, quota is ${e.limit}G and ${e.inUse}G has been consumed.`, 0);
@@ -162,6 +173,14 @@ async function reserve(s: Services, projectId: string, id: string, deltas: Delta
     if (e instanceof OverQuota) throw overQuota(e, size);
     throw e;
   }
+}
+
+/** What a generic group holds against quotas (Cinder's GROUP_QUOTAS: one `groups`). */
+export const GROUP_DELTAS: Deltas = { groups: 1 };
+
+/** A new group `id`: held until commit (the record exists) or rollback (GroupLimitExceeded's 413). */
+export async function reserveGroup(s: Services, projectId: string, id: string): Promise<void> {
+  await reserve(s, projectId, id, GROUP_DELTAS, 0);
 }
 
 /** A new volume `id` of `size` GiB and type `typeName`: held until commit (the record exists) or rollback. */

@@ -4,10 +4,10 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestContext, Route } from '../../http/router';
 import { json, accepted } from '../../http/respond';
-import { ApiError, badRequest, conflict, notFound } from '../../http/errors';
+import { ApiError, badRequest, notFound } from '../../http/errors';
 import { validateBody } from '../../api/validation';
-import { allowed, isAdmin } from '../../api/policy';
-import { AlreadyExistsError } from '../../store/tables';
+import { allowed } from '../../api/policy';
+import { publicFilter } from '../namedStore';
 import { booleanSchema, boolParam, cinderRoute, cinderTime, descriptionSchema, collectionUrl, compareBy, pageAfter, sortParams } from '../common';
 import { pageRequest, nextLinks } from '../../api/pagination';
 import { volumeTables } from '../model';
@@ -55,14 +55,13 @@ async function inUse(ctx: RequestContext, typeId: string): Promise<boolean> {
   return (await volumeTables(ctx.services).typeUse.page(typeId, { limit: 1 })).length > 0;
 }
 
+/** db volume_type_destroy: groups that name the type (group_volume_type_mapping) keep it too. */
+async function inUseByGroups(ctx: RequestContext, typeId: string): Promise<boolean> {
+  return (await volumeTables(ctx.services).groupUse.page(typeId, { limit: 1 })).length > 0;
+}
+
 async function list(ctx: RequestContext) {
-  const admin = isAdmin(ctx.auth!);
-  let all = await typeStore(ctx.services).list();
-  // Only admins may ask for private types (is_public=false or None); others see public ones.
-  const isPublic = ctx.query.get('is_public');
-  if (!admin) all = all.filter((t) => t.is_public);
-  else if (isPublic === null || isPublic === '') all = all.filter((t) => t.is_public);
-  else if (isPublic.toLowerCase() !== 'none') all = all.filter((t) => t.is_public === boolParam(isPublic, 'is_public'));
+  const all = publicFilter(ctx, await typeStore(ctx.services).list());
   const sort = sortParams(ctx.query, ['id', 'name', 'is_public', 'description', 'created_at']);
   all.sort(compareBy<VolumeTypeRecord>(sort, (t, k) => (t as unknown as Record<string, unknown>)[k]));
   const page = pageRequest(ctx.query);
@@ -95,14 +94,7 @@ async function create(ctx: RequestContext) {
     created_at: cinderTime(),
     updated_at: null,
   };
-  const store = typeStore(ctx.services);
-  await store.ready();
-  try {
-    await store.insert(t);
-  } catch (e) {
-    if (e instanceof AlreadyExistsError) throw conflict(`Volume Type ${b.name} already exists.`);
-    throw e;
-  }
+  await typeStore(ctx.services).create(t, (n) => `Volume Type ${n} already exists.`);
   return json({ volume_type: typeView(ctx, t, 'create') });
 }
 
@@ -123,13 +115,7 @@ async function update(ctx: RequestContext) {
   };
   // Volumes fall back to the default type by name: renaming it fails as Cinder's update does.
   if (cur.value.name === store.defaultName() && next.name !== cur.value.name) throw new ApiError(500, `Cannot update volume_type ${cur.value.id}`);
-  let stored;
-  try {
-    stored = next.name.toLowerCase() !== cur.value.name.toLowerCase() ? await store.rename(cur, next) : await store.replace(cur, next);
-  } catch (e) {
-    if (e instanceof AlreadyExistsError) throw conflict(`Volume Type ${next.name} already exists.`);
-    throw e;
-  }
+  const stored = await store.update(cur, next, (n) => `Volume Type ${n} already exists.`);
   return json({ volume_type: typeView(ctx, stored.value, 'update') });
 }
 
@@ -137,7 +123,7 @@ async function remove(ctx: RequestContext) {
   const store = typeStore(ctx.services);
   const cur = await visibleType(ctx, ctx.params.type_id);
   if (cur.value.name === store.defaultName()) throw badRequest(`The volume type ${cur.value.id} is a default volume type and cannot be deleted.`);
-  if (await inUse(ctx, cur.value.id)) throw badRequest('Target volume type is still in use.');
+  if ((await inUse(ctx, cur.value.id)) || (await inUseByGroups(ctx, cur.value.id))) throw badRequest('Target volume type is still in use.');
   await store.remove(cur);
   return accepted();
 }

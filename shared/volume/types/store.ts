@@ -1,12 +1,12 @@
 // Volume types: records (global, one partition), a name index for uniqueness, the operator's seeded
 // types (config.catalog.volumeTypes, else Cinder's __DEFAULT__) and the extra spec that picks the
 // managed disk SKU (azure:sku).
-import { createHash } from 'node:crypto';
 import type { Services } from '../../services';
 import type { RequestContext } from '../../http/router';
 import { allowed, isAdmin } from '../../api/policy';
 import { badRequest, notFound } from '../../http/errors';
-import { AlreadyExistsError, type Stored } from '../../store/tables';
+import type { Stored } from '../../store/tables';
+import { NamedStore, type NamedStoreSpec } from '../namedStore';
 import { cinderTime } from '../common';
 
 export interface VolumeTypeRecord {
@@ -26,8 +26,6 @@ export const DISK_SKUS = ['Standard_LRS', 'Premium_LRS', 'StandardSSD_LRS', 'Ult
 export const DEFAULT_SKU = 'Standard_LRS';
 /** Extra specs Cinder shows to non-admins (type_extra_specs.USER_VISIBLE_EXTRA_SPECS). */
 export const USER_VISIBLE_SPECS = ['RESKEY:availability_zones', 'multiattach', 'replication_enabled'];
-
-const PK = 'type';
 
 interface CatalogType {
   name: string;
@@ -59,107 +57,33 @@ export function catalogTypes(catalog: Record<string, unknown>): CatalogType[] {
   return out;
 }
 
-/** Seeded types get an id derived from their name, so every instance seeds the same record. */
-function seededId(name: string): string {
-  const h = createHash('sha256').update(`jacket-volume-type:${name}`).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
+const spec: NamedStoreSpec<VolumeTypeRecord> = {
+  table: 'voltypes',
+  namesTable: 'voltypenames',
+  pk: 'type',
+  seedSalt: 'jacket-volume-type',
+  seeds: (s, seededId) =>
+    catalogTypes(s.config.catalog).map((t) => ({
+      id: seededId(t.name),
+      name: t.name,
+      description: t.description ?? null,
+      is_public: t.is_public !== false,
+      extra_specs: t.extra_specs ?? {},
+      qos_specs_id: null,
+      created_at: cinderTime(),
+      updated_at: null,
+    })),
+};
 
-const seeded = new WeakMap<Services, Promise<void>>();
-
-export class VolumeTypeStore {
-  constructor(private readonly s: Services) {}
-
-  private get types() {
-    return this.s.tables.repository<VolumeTypeRecord>('voltypes', ['name']);
-  }
-  private get names() {
-    return this.s.tables.repository<{ id: string }>('voltypenames');
-  }
-
-  /** Creates the operator's types once per process (idempotent across instances). */
-  async ready(): Promise<void> {
-    let p = seeded.get(this.s);
-    if (!p) {
-      p = (async () => {
-        for (const t of catalogTypes(this.s.config.catalog)) {
-          const id = seededId(t.name);
-          if (await this.types.get(PK, id)) continue;
-          await this.insert({
-            id,
-            name: t.name,
-            description: t.description ?? null,
-            is_public: t.is_public !== false,
-            extra_specs: t.extra_specs ?? {},
-            qos_specs_id: null,
-            created_at: cinderTime(),
-            updated_at: null,
-          }).catch((e) => {
-            if (!(e instanceof AlreadyExistsError)) throw e;
-          });
-        }
-      })().catch((e) => {
-        seeded.delete(this.s);
-        throw e;
-      });
-      seeded.set(this.s, p);
-    }
-    await p;
+/** The operator's types seeded once (namedStore.ts), and the default type's name. */
+export class VolumeTypeStore extends NamedStore<VolumeTypeRecord> {
+  constructor(private readonly services: Services) {
+    super(services, spec);
   }
 
   /** The default type's name (the catalog's `default`, else the first). */
   defaultName(): string {
-    return catalogTypes(this.s.config.catalog).find((t) => t.default)!.name;
-  }
-
-  /** Name index row first: a duplicate name fails before any record exists. */
-  async insert(t: VolumeTypeRecord): Promise<void> {
-    await this.names.create(PK, t.name.toLowerCase(), { id: t.id });
-    try {
-      await this.types.create(PK, t.id, t);
-    } catch (e) {
-      await this.names.delete(PK, t.name.toLowerCase());
-      throw e;
-    }
-  }
-
-  async get(id: string): Promise<Stored<VolumeTypeRecord> | undefined> {
-    await this.ready();
-    return this.types.get(PK, id);
-  }
-
-  async byName(name: string): Promise<Stored<VolumeTypeRecord> | undefined> {
-    await this.ready();
-    const row = await this.names.get(PK, name.toLowerCase());
-    return row ? this.types.get(PK, row.value.id) : undefined;
-  }
-
-  async list(): Promise<VolumeTypeRecord[]> {
-    await this.ready();
-    return (await this.types.list(PK)).map((r) => r.value);
-  }
-
-  async replace(cur: Stored<VolumeTypeRecord>, next: VolumeTypeRecord): Promise<Stored<VolumeTypeRecord>> {
-    return this.types.replace(PK, cur.rowKey, next, cur.etag);
-  }
-
-  /** Renames: new name row, then the record (ETag), then the old row goes. */
-  async rename(cur: Stored<VolumeTypeRecord>, next: VolumeTypeRecord): Promise<Stored<VolumeTypeRecord>> {
-    await this.names.create(PK, next.name.toLowerCase(), { id: next.id });
-    let stored: Stored<VolumeTypeRecord>;
-    try {
-      stored = await this.types.replace(PK, cur.rowKey, next, cur.etag);
-    } catch (e) {
-      await this.names.delete(PK, next.name.toLowerCase());
-      throw e;
-    }
-    await this.names.delete(PK, cur.value.name.toLowerCase());
-    return stored;
-  }
-
-  async remove(cur: Stored<VolumeTypeRecord>): Promise<void> {
-    await this.types.delete(PK, cur.rowKey, cur.etag);
-    await this.names.delete(PK, cur.value.name.toLowerCase());
+    return catalogTypes(this.services.config.catalog).find((t) => t.default)!.name;
   }
 }
 

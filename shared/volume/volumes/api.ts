@@ -193,9 +193,8 @@ function matches(v: VolumeRecord, f: VolumeFilters): boolean {
   if (q.has('availability_zone') && v.availability_zone !== q.get('availability_zone')) return false;
   if (q.has('size') && String(v.size) !== q.get('size')) return false;
   if (q.has('migration_status') && (v.migration_status ?? '') !== q.get('migration_status')) return false;
-  // No Jacket volume is in a group (generic groups are not served): a group_id names none, and
-  // group_id=None (literal_eval's None, IS NULL) names every volume.
-  if (q.has('group_id') && q.get('group_id') !== 'None') return false;
+  // group_id=None (literal_eval's None, IS NULL) names the volumes in no group.
+  if (q.has('group_id') && (q.get('group_id') === 'None' ? !!v.group_id : v.group_id !== q.get('group_id'))) return false;
   return true;
 }
 

@@ -18,7 +18,7 @@ import { findVolume, volumeTables, type VolumeRecord } from '../model';
 import { skuOf, typeByNameOrId, typeStore } from '../types/store';
 import { perTypeVolumeDeltas, reserveRetype, retypeKey, typeNameOf, volumeLedger } from '../quotas/engine';
 import { VOLUME_RETYPE } from '../workKinds';
-import { poll, refuse, submitted, terminal } from './work';
+import { landVolume, poll, projectOf, refuse, submitted, terminal, volumeIn } from './work';
 
 const retypeSchema = {
   type: 'object',
@@ -44,6 +44,12 @@ export async function retype(ctx: RequestContext) {
   }
   const type = await typeByNameOrId(ctx, b.new_type);
   if (type.id === v.volume_type_id) throw badRequest(`Invalid input received: New volume_type same as original: ${b.new_type}.`);
+  // volume/api.py retype's conditional update expects no group (group_id None).
+  if (v.group_id) {
+    throw badRequest(
+      'Invalid volume: Retype needs volume to be in available or in-use state, not be part of an active migration or a consistency group, requested type has to be different that the one from the volume, and for in-use volumes front-end qos specs cannot change.',
+    );
+  }
   const s = ctx.services;
   const project = cur.partitionKey;
   await reserveRetype(s, project, v.id, type.name, v.size);
@@ -58,18 +64,15 @@ export async function retype(ctx: RequestContext) {
   return accepted();
 }
 
-const projectOf = (item: WorkItem) => String(item.data?.project);
-
+/** The volume, while it is retyping to this item's type. */
 async function retyping(s: Services, item: WorkItem) {
-  const cur = await volumeTables(s).volumes.get(projectOf(item), item.id);
-  return cur && cur.value.status === 'retyping' && cur.value.retype_to === item.data?.type ? cur : undefined;
+  const cur = await volumeIn(s, item, 'retyping');
+  return cur && cur.value.retype_to === item.data?.type ? cur : undefined;
 }
 
 /** Back to the status it had, with its old type; the new type's reservation goes. */
 async function retypeFailed(s: Services, item: WorkItem): Promise<void> {
-  await volumeTables(s).volumes.update(projectOf(item), item.id, (x) =>
-    x.status !== 'retyping' ? undefined : { ...x, status: x.previous_status ?? 'available', previous_status: undefined, retype_to: undefined, updated_at: cinderTime() },
-  );
+  await landVolume(s, item, 'retyping', (x) => x.previous_status ?? 'available', { previous_status: undefined, retype_to: undefined });
   await volumeLedger(s).rollback(projectOf(item), [retypeKey(item.id)]);
 }
 

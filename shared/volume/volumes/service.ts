@@ -7,7 +7,7 @@ import type { RequestContext } from '../../http/router';
 import { badRequest } from '../../http/errors';
 import type { Stored } from '../../store/tables';
 import { boolParam, cinderTime, projectOf } from '../common';
-import { dependentsOf, diskNameOf, findBackup, findSnapshot, findVolume, volumeTables, type BackupRecord, type ImageSource, type SnapshotRecord, type VolumeRecord } from '../model';
+import { dependentsOf, diskNameOf, findBackup, findGroup, findSnapshot, findVolume, volumeTables, type BackupRecord, type ImageSource, type SnapshotRecord, type VolumeRecord } from '../model';
 import { imageStore, type ImageRecord } from '../../image/model';
 import { reserveVolume, volumeLedger } from '../quotas/engine';
 import { defaultType, skuOf, typeByNameOrId, typeStore, type VolumeTypeRecord } from '../types/store';
@@ -120,6 +120,8 @@ export interface NewVolume {
    * /dev/sda (attaching) and no create work is queued — the build's VM PUT makes the disk.
    */
   bootOf?: string;
+  /** The generic group the volume is made in (3.13). */
+  groupId?: string;
 }
 
 /**
@@ -165,6 +167,7 @@ export async function createVolumeRecord(ctx: RequestContext, n: NewVolume): Pro
       disk: { name: diskNameOf(id), sku: skuOf(type) },
       ...(n.image ? { image_metadata: glanceMetadataOf(n.image.img), image_source: n.image.source } : src?.image_metadata ? { image_metadata: src.image_metadata } : {}),
       ...(n.backupId ? { backup_id: n.backupId } : {}),
+      ...(n.groupId ? { group_id: n.groupId } : {}),
     };
     // The source learns of its new dependent before we look at it again: a delete that raced us
     // either sees this row or we see its status (see model.ts).
@@ -208,7 +211,11 @@ export async function createVolumeRecord(ctx: RequestContext, n: NewVolume): Pro
 export async function createVolume(ctx: RequestContext, b: CreateBody, opts: { bootOf?: string } = {}): Promise<{ volume: VolumeRecord; typeName: string }> {
   // backup_id is read from 3.47 on; below that Cinder ignores the key (Jacket advertises 3.0).
   const backupRef = ctx.microversion?.atLeast('3.47') && typeof b.backup_id === 'string' ? b.backup_id : undefined;
-  if (b.consistencygroup_id || b.group_id) throw badRequest('Invalid input received: Consistency groups and generic volume groups are not supported by Jacket.');
+  // v3/volumes.py create: a consistencygroup_id, then a group_id (which wins), is looked up as a generic
+  // group the caller may see (404 `Group <id> could not be found.`), at any microversion.
+  const groupRef = typeof b.group_id === 'string' ? b.group_id : typeof b.consistencygroup_id === 'string' ? b.consistencygroup_id : undefined;
+  if (typeof b.consistencygroup_id === 'string' && groupRef !== b.consistencygroup_id) await findGroup(ctx, b.consistencygroup_id);
+  const group = groupRef ? (await findGroup(ctx, groupRef)).value : undefined;
   if (b.multiattach !== undefined && b.multiattach !== null && boolParam(b.multiattach, 'multiattach')) {
     throw badRequest('Invalid input received: Multiattach volumes are not supported by Jacket.');
   }
@@ -224,6 +231,11 @@ export async function createVolume(ctx: RequestContext, b: CreateBody, opts: { b
     if (backup.value.status !== 'available') throw badRequest('Invalid backup: Backup status must be available');
   }
   const type = b.volume_type ? await typeByNameOrId(ctx, b.volume_type) : undefined;
+  // volume/api.py create: a volume made in a group names its type, one the group supports.
+  if (group && !type) throw badRequest('Invalid input received: volume_type must be provided when creating a volume in a group.');
+  if (group && type && !group.volume_type_ids.includes(type.id)) {
+    throw badRequest(`Invalid input received: Invalid volume_type provided: ${type.name} (requested type must be supported by this group).`);
+  }
   let size: number;
   if (image && (b.size === undefined || b.size === null)) size = imageSize(image.img);
   else if (backup && (b.size === undefined || b.size === null)) size = backup.value.size;
@@ -250,6 +262,7 @@ export async function createVolume(ctx: RequestContext, b: CreateBody, opts: { b
     backupId: backup?.rowKey,
     metadata: b.metadata ?? {},
     availabilityZone: az,
+    ...(group ? { groupId: group.id } : {}),
     ...(opts.bootOf ? { bootOf: opts.bootOf } : {}),
     beforeEnqueue: backup
       ? (id) =>
@@ -282,7 +295,8 @@ export async function deleteVolume(ctx: RequestContext, cur: Stored<VolumeRecord
   // an offered transfer still refuses (its record would point at nothing).
   const DELETE_REFUSED = force ? FORCE_DELETE_REFUSED : STATUS_DELETE_REFUSED;
   const statusRefused = force ? v.status === 'awaiting-transfer' : !DELETABLE.includes(v.status);
-  if (statusRefused || v.attach_status === 'attached' || v.migration_status) throw badRequest(DELETE_REFUSED);
+  // A group's member is deleted by the group's delete (delete-volumes), or removed from it first.
+  if (statusRefused || v.attach_status === 'attached' || v.migration_status || v.group_id) throw badRequest(DELETE_REFUSED);
   const t = volumeTables(ctx.services);
   const marked: Stored<VolumeRecord> = await t.volumes.replace(cur.partitionKey, cur.rowKey, { ...v, status: 'deleting', updated_at: cinderTime() }, cur.etag).catch(() => {
     throw badRequest(DELETE_REFUSED);

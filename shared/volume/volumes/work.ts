@@ -13,7 +13,7 @@ import { AzureFailureError, azureFailure } from '../../azure/errors';
 import type { ArmState, DiskSource, Submission } from '../../azure/disks';
 import { IMAGES_CONTAINER } from '../../image/vhdBlob';
 import { cinderTime } from '../common';
-import { backupById, dependentsOf, jacketTags, restoredVolumeMeta, volumeTables, type VolumeRecord } from '../model';
+import { backupById, dependentsOf, jacketTags, restoredVolumeMeta, volumeTables, type SnapshotRecord, type VolumeRecord } from '../model';
 import { backupBlobRef } from '../diskCopy';
 import { SNAPSHOT_CREATE, SNAPSHOT_DELETE, VOLUME_CREATE, VOLUME_DELETE, VOLUME_EXTEND } from '../workKinds';
 import { extendKey, snapshotDeltas, typeNameOf, volumeDeltas, volumeLedger } from '../quotas/engine';
@@ -106,15 +106,27 @@ export async function releaseBackup(s: Services, backupId: string, volumeId: str
   );
 }
 
-/** The volume the item names, when it is still in `status` (another action or a reset moved it on otherwise). */
-async function volumeIn(s: Services, item: WorkItem, status: VolumeRecord['status']) {
+/**
+ * The volume the item names, when it is still in `status` (another action or a reset moved it on
+ * otherwise). Every volume work kind reads its record through this (manage, retype too).
+ */
+export async function volumeIn(s: Services, item: WorkItem, status: VolumeRecord['status']) {
   const cur = await volumeTables(s).volumes.get(projectOf(item), item.id);
   return cur && cur.value.status === status ? cur : undefined;
 }
 
-/** Lands a volume that is still in `from` in `to` (a give-up's stable error state). */
-async function landVolume(s: Services, item: WorkItem, from: VolumeRecord['status'], to: VolumeRecord['status'], patch: Partial<VolumeRecord> = {}) {
-  await volumeTables(s).volumes.update(projectOf(item), item.id, (x) => (x.status !== from ? undefined : { ...x, ...patch, status: to, updated_at: cinderTime() }));
+/**
+ * Lands a volume that is still in `from` in `to` (a give-up's stable error state; `to` may be read
+ * from the record, as a failed retype goes back to its previous status), under the record's ETag.
+ */
+export async function landVolume(
+  s: Services,
+  item: WorkItem,
+  from: VolumeRecord['status'],
+  to: VolumeRecord['status'] | ((x: VolumeRecord) => VolumeRecord['status']),
+  patch: Partial<VolumeRecord> = {},
+) {
+  await volumeTables(s).volumes.update(projectOf(item), item.id, (x) => (x.status !== from ? undefined : { ...x, ...patch, status: typeof to === 'function' ? to(x) : to, updated_at: cinderTime() }));
 }
 
 const volumeCreate: WorkKind = {
@@ -263,9 +275,15 @@ const volumeExtend: WorkKind = {
   },
 };
 
-async function snapshotIn(s: Services, item: WorkItem, status: 'creating' | 'deleting') {
+/** The snapshot the item names, when it is still in `status` (volumeIn's twin). */
+export async function snapshotIn(s: Services, item: WorkItem, status: SnapshotRecord['status']) {
   const cur = await volumeTables(s).snapshots.get(projectOf(item), item.id);
   return cur && cur.value.status === status ? cur : undefined;
+}
+
+/** Lands a snapshot that is still in `from` in `to` (landVolume's twin). */
+export async function landSnapshot(s: Services, item: WorkItem, from: SnapshotRecord['status'], to: SnapshotRecord['status']) {
+  await volumeTables(s).snapshots.update(projectOf(item), item.id, (x) => (x.status !== from ? undefined : { ...x, status: to, updated_at: cinderTime() }));
 }
 
 const snapshotCreate: WorkKind = {
@@ -296,7 +314,7 @@ const snapshotCreate: WorkKind = {
   async giveUp(item, s, f) {
     log.warn('snapshot create failed', { snapshot: item.id, code: f.code, reason: f.message.slice(0, 300) });
     const landed = await snapshotIn(s, item, 'creating');
-    await volumeTables(s).snapshots.update(projectOf(item), item.id, (x) => (x.status !== 'creating' ? undefined : { ...x, status: 'error', updated_at: cinderTime() }));
+    await landSnapshot(s, item, 'creating', 'error');
     if (landed) await messageForWork(s, item, projectOf(item), { action: 'SNAPSHOT_CREATE', detail: 'SNAPSHOT_CREATE_ERROR', resourceType: 'VOLUME_SNAPSHOT', resourceUuid: item.id });
   },
 };
@@ -326,7 +344,7 @@ const snapshotDelete: WorkKind = {
   async giveUp(item, s, f) {
     log.warn('snapshot delete failed', { snapshot: item.id, code: f.code, reason: f.message.slice(0, 300) });
     const landed = await snapshotIn(s, item, 'deleting');
-    await volumeTables(s).snapshots.update(projectOf(item), item.id, (x) => (x.status !== 'deleting' ? undefined : { ...x, status: 'error_deleting', updated_at: cinderTime() }));
+    await landSnapshot(s, item, 'deleting', 'error_deleting');
     if (landed) await messageForWork(s, item, projectOf(item), { action: 'SNAPSHOT_DELETE', detail: 'SNAPSHOT_DELETE_ERROR', resourceType: 'VOLUME_SNAPSHOT', resourceUuid: item.id });
   },
 };

@@ -1,0 +1,181 @@
+// /groups (cinder/api/v3/groups.py, views/groups.py; microversion 3.13 GROUP_VOLUME): create, list,
+// detail, show, update (name, description, add_volumes/remove_volumes) and the delete action. Below
+// 3.13 every route is Cinder's 404 for a method the version lacks, before any policy. Actions of later
+// versions (reset_status 3.20, replication 3.38) are that 404 too; create-from-src is 3.14's.
+import type { RequestContext, Route } from '../../http/router';
+import { accepted, json } from '../../http/respond';
+import { badRequest, notFound } from '../../http/errors';
+import { validateBody } from '../../api/validation';
+import { isAdmin } from '../../api/policy';
+import { pageRequest, nextLinks } from '../../api/pagination';
+import { actionName, booleanSchema, boolParam, cinderRoute, collectionUrl, compareBy, descriptionSchema, offsetParam, pageAfter, projectOf, sortParams } from '../common';
+import type { VolumePolicy } from '../policy';
+import { findGroup, volumeTables, type GroupRecord } from '../model';
+import { groupTypeStore } from '../groupTypes/store';
+import { createGroup, deleteGroup, updateGroup, type GroupCreate, type GroupUpdate } from './service';
+
+export const GROUP_VOLUME = '3.13';
+
+/** parameter_types.name_allow_zero_min_length. */
+const nameSchema = { type: ['string', 'null'], minLength: 0, maxLength: 255 };
+
+/** cinder/api/schemas/groups.py create, update, delete. */
+const createSchema = {
+  type: 'object',
+  required: ['group'],
+  additionalProperties: false,
+  properties: {
+    group: {
+      type: 'object',
+      required: ['group_type', 'volume_types'],
+      additionalProperties: false,
+      properties: {
+        description: descriptionSchema,
+        group_type: { type: 'string', minLength: 1, maxLength: 255 },
+        name: nameSchema,
+        volume_types: { type: 'array', minItems: 1, items: { type: 'string', maxLength: 255 }, uniqueItems: true },
+        availability_zone: { type: ['string', 'null'], minLength: 1, maxLength: 255 },
+      },
+    },
+  },
+};
+const updateSchema = {
+  type: 'object',
+  required: ['group'],
+  additionalProperties: false,
+  properties: {
+    group: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { description: descriptionSchema, name: nameSchema, add_volumes: descriptionSchema, remove_volumes: descriptionSchema },
+      anyOf: [{ required: ['name'] }, { required: ['description'] }, { required: ['add_volumes'] }, { required: ['remove_volumes'] }],
+    },
+  },
+};
+const deleteSchema = {
+  type: 'object',
+  required: ['delete'],
+  additionalProperties: false,
+  properties: { delete: { type: 'object', additionalProperties: false, properties: { 'delete-volumes': booleanSchema } } },
+};
+
+const supported = (ctx: RequestContext) => ctx.microversion?.atLeast(GROUP_VOLUME) ?? false;
+const from313 =
+  (p: VolumePolicy) =>
+  (_b: unknown, ctx: RequestContext): VolumePolicy | 'authenticated' =>
+    supported(ctx) ? p : 'authenticated';
+const versioned = (h: (ctx: RequestContext) => Promise<ReturnType<typeof json>>) => async (ctx: RequestContext) => {
+  if (!supported(ctx)) throw notFound('The resource could not be found.');
+  return h(ctx);
+};
+
+const summary = (g: GroupRecord) => ({ id: g.id, name: g.name });
+
+/** views/groups.py detail at 3.13 (group_snapshot_id/source_group_id are 3.14's, volumes 3.25's, replication_status 3.38's). */
+function detail(g: GroupRecord) {
+  return {
+    id: g.id,
+    status: g.status,
+    availability_zone: g.availability_zone,
+    created_at: g.created_at,
+    name: g.name,
+    description: g.description,
+    group_type: g.group_type_id,
+    volume_types: g.volume_type_ids,
+  };
+}
+
+/** The group, unless it is of the CG migration type (groups.py show: 400). */
+async function visibleGroup(ctx: RequestContext) {
+  const g = await findGroup(ctx, ctx.params.group_id);
+  const type = (await groupTypeStore(ctx.services).get(g.value.group_type_id))?.value;
+  if (type?.name === 'default_cgsnapshot_type') {
+    throw badRequest(`Group_type ${type.id} is reserved for migrating CGs to groups. Migrated group can only be operated by CG APIs.`);
+  }
+  return g;
+}
+
+const PAGING = ['limit', 'marker', 'offset', 'sort', 'sort_key', 'sort_dir', 'list_volume'];
+/** Group model columns a filter may name (db _process_group_filters: any other key matches nothing). */
+const COLUMNS: (keyof GroupRecord)[] = ['id', 'name', 'description', 'status', 'availability_zone', 'group_type_id', 'project_id', 'user_id', 'created_at', 'updated_at'];
+
+async function listing(ctx: RequestContext, detailed: boolean) {
+  const q = ctx.query;
+  const admin = isAdmin(ctx.auth!);
+  const t = volumeTables(ctx.services);
+  const page = pageRequest(q);
+  const sort = sortParams(q, ['id', 'name', 'status', 'created_at', 'updated_at', 'availability_zone', 'description']);
+  let projects = [projectOf(ctx)];
+  if (admin && q.has('all_tenants')) projects = [...new Set((await t.index.list('group')).map((r) => r.value.project_id))];
+  let all: GroupRecord[] = [];
+  for (const p of projects) for (const r of await t.groups.list(p)) all.push(r.value);
+  for (const [k, v] of q.entries()) {
+    // all_tenants is never a column filter here: the SDK sends it on every `openstack volume group list`
+    // (all_tenants=False); only an admin's widens the list.
+    if (PAGING.includes(k) || k === 'all_tenants') continue;
+    if (!(COLUMNS as string[]).includes(k)) all = [];
+    else all = all.filter((g) => String(g[k as keyof GroupRecord] ?? '') === v);
+  }
+  all.sort(compareBy<GroupRecord>(sort, (g, k) => (g as unknown as Record<string, unknown>)[k]));
+  const items = pageAfter(all, page.marker, page.limit, (m) => notFound(`Marker ${m} could not be found.`), offsetParam(q));
+  const links = nextLinks(collectionUrl(ctx, detailed ? '/groups/detail' : '/groups'), q, items, page);
+  return json({ groups: items.map((g) => (detailed ? detail(g) : summary(g))), ...(links ? { group_links: links } : {}) });
+}
+
+async function show(ctx: RequestContext) {
+  return json({ group: detail((await visibleGroup(ctx)).value) });
+}
+
+async function create(ctx: RequestContext) {
+  const b = validateBody<{ group: GroupCreate }>(createSchema, ctx.body).group;
+  return accepted({ group: summary(await createGroup(ctx, b)) });
+}
+
+async function update(ctx: RequestContext) {
+  const b = validateBody<{ group: GroupUpdate }>(updateSchema, ctx.body).group;
+  await updateGroup(ctx, await visibleGroup(ctx), b);
+  return accepted();
+}
+
+async function remove(ctx: RequestContext) {
+  const b = validateBody<{ delete: { 'delete-volumes'?: boolean | string } }>(deleteSchema, ctx.body).delete;
+  const deleteVolumes = b['delete-volumes'] === undefined ? false : boolParam(b['delete-volumes'], 'delete-volumes');
+  await deleteGroup(ctx, await findGroup(ctx, ctx.params.group_id), deleteVolumes);
+  return accepted();
+}
+
+/** Actions later microversions bring: Cinder's versioned-method 404 at 3.13. */
+const LATER_ACTIONS = ['reset_status', 'enable_replication', 'disable_replication', 'failover_replication', 'list_replication_targets'];
+
+async function action(ctx: RequestContext) {
+  const name = actionName(ctx);
+  if (name === 'delete') return remove(ctx);
+  if (LATER_ACTIONS.includes(name)) throw notFound('The resource could not be found.');
+  throw badRequest(`There is no such action: ${name}`);
+}
+
+const actionPolicy = (b: unknown, ctx: RequestContext): VolumePolicy | 'authenticated' => {
+  const key = b && typeof b === 'object' ? Object.keys(b)[0] : undefined;
+  return supported(ctx) && key === 'delete' ? 'group:delete' : 'authenticated';
+};
+
+export const groupRoutes: Route[] = [
+  cinderRoute(
+    'groups-list',
+    'GET',
+    '/groups',
+    from313('group:get_all'),
+    versioned((ctx) => listing(ctx, false)),
+  ),
+  cinderRoute(
+    'groups-detail',
+    'GET',
+    '/groups/detail',
+    from313('group:get_all'),
+    versioned((ctx) => listing(ctx, true)),
+  ),
+  cinderRoute('groups-show', 'GET', '/groups/{group_id}', from313('group:get'), versioned(show)),
+  cinderRoute('groups-create', 'POST', '/groups', from313('group:create'), versioned(create)),
+  cinderRoute('groups-update', 'PUT', '/groups/{group_id}', from313('group:update'), versioned(update)),
+  cinderRoute('groups-action', 'POST', '/groups/{group_id}/action', actionPolicy, versioned(action)),
+];
