@@ -70,7 +70,11 @@ export function renderDisk(emu: Emulator, d: DiskRecord): any {
   if (d.hyperVGeneration) props.hyperVGeneration = d.hyperVGeneration;
   if (d.supportedCapabilities) props.supportedCapabilities = d.supportedCapabilities;
   if (d.kind === 'disk') {
-    if (d.sku.startsWith('Premium')) {
+    if (d.sku === 'PremiumV2_LRS' || d.sku === 'UltraSSD_LRS') {
+      // Provisioned as asked; otherwise Premium SSD v2's free baseline (here for Ultra too, whose Azure default grows with size).
+      props.diskIOPSReadWrite = d.iops ?? 3000;
+      props.diskMBpsReadWrite = d.mbps ?? 125;
+    } else if (d.sku.startsWith('Premium')) {
       const t = PREMIUM_TIERS.find(([max]) => d.diskSizeGB <= max) ?? PREMIUM_TIERS[PREMIUM_TIERS.length - 1];
       props.tier = t[1];
       props.diskIOPSReadWrite = t[2];
@@ -145,6 +149,29 @@ export async function checkVhdSource(client: PageBlobClient, uri: string, target
   return size;
 }
 
+/**
+ * diskIOPSReadWrite / diskMBpsReadWrite of a new disk: Azure provisions them on Premium SSD v2 and Ultra
+ * disks only (learn.microsoft.com, "Azure managed disk types": Premium SSD v2 3,000-80,000 IOPS and
+ * 125-1,200 MB/s; Ultra 100-400,000 IOPS and 1-10,000 MB/s). Other SKUs' performance follows their
+ * size and cannot be set. The per-GiB ceilings are not checked here.
+ */
+function provisionedPerformance(sku: string, p: any): { iops?: number; mbps?: number } {
+  const iops = p.diskIOPSReadWrite;
+  const mbps = p.diskMBpsReadWrite;
+  if (iops === undefined && mbps === undefined) return {};
+  const limits = sku === 'PremiumV2_LRS' ? { iops: [3000, 80000], mbps: [125, 1200] } : sku === 'UltraSSD_LRS' ? { iops: [100, 400000], mbps: [1, 10000] } : undefined;
+  if (!limits)
+    throw new ArmError(400, 'InvalidParameter', `Disk performance (diskIOPSReadWrite, diskMBpsReadWrite) can be set only on PremiumV2_LRS and UltraSSD_LRS disks, not ${sku}.`, 'diskIOPSReadWrite');
+  for (const [name, v, [lo, hi]] of [
+    ['diskIOPSReadWrite', iops, limits.iops],
+    ['diskMBpsReadWrite', mbps, limits.mbps],
+  ] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < lo || v > hi))
+      throw new ArmError(400, 'InvalidParameter', `The value ${String(v)} of parameter '${name}' is not valid for ${sku}: it must be from ${lo} to ${hi}.`, name);
+  }
+  return { ...(iops !== undefined ? { iops } : {}), ...(mbps !== undefined ? { mbps } : {}) };
+}
+
 /** Validates a create request and returns the record plus the work that fills its blob. */
 export function planCreate(ctx: Ctx, kind: 'disk' | 'snapshot', rg: string, name: string, body: any): DiskPlan {
   const emu = ctx.emu;
@@ -160,6 +187,7 @@ export function planCreate(ctx: Ctx, kind: 'disk' | 'snapshot', rg: string, name
     throw new ArmError(400, 'InvalidParameter', `The value '${sku}' of parameter 'sku.name' is not valid. Allowed values: ${skus.join(', ')}.`, 'sku.name');
   }
   if (incremental && sku === 'Premium_LRS') sku = 'Standard_LRS';
+  const perf = kind === 'disk' ? provisionedPerformance(sku, p) : {};
   const uniqueId = randomUUID();
   const rec: DiskRecord = {
     kind,
@@ -183,6 +211,7 @@ export function planCreate(ctx: Ctx, kind: 'disk' | 'snapshot', rg: string, name
     publicNetworkAccess: p.publicNetworkAccess ?? 'Enabled',
     supportedCapabilities: p.supportedCapabilities,
     incremental: kind === 'snapshot' ? incremental : undefined,
+    ...perf,
   };
   const blobs = emu.blobs;
   switch (option) {

@@ -37,6 +37,9 @@ export interface DiskRecord extends StoredResource {
   networkAccessPolicy: string;
   publicNetworkAccess: string;
   supportedCapabilities?: any;
+  /** Provisioned performance (Premium SSD v2 and Ultra disks only): diskIOPSReadWrite, diskMBpsReadWrite. */
+  iops?: number;
+  mbps?: number;
   /** Generalized images' disks: the disk was made from an image that was generalized. */
 }
 

@@ -38,6 +38,8 @@ export interface DiskSpec {
   sku: string;
   tags: Record<string, string>;
   source?: DiskSource;
+  /** Provisioned IOPS and MB/s (10^6 bytes/s), which Azure takes on PremiumV2_LRS and UltraSSD_LRS disks only. */
+  performance?: { iops?: number; mbps?: number };
 }
 
 /** What ARM answered a write: Retry-After / status URL, and the resource's state when the answer carried it. */
@@ -167,7 +169,15 @@ export function diskDriver(ctx: DriverContext): DiskDriver {
         .disks.createOrUpdate(
           rg,
           name,
-          { location, sku: { name: spec.sku as never }, diskSizeGB: spec.sizeGB, creationData: creationData(spec.source), tags: spec.tags } as never,
+          {
+            location,
+            sku: { name: spec.sku as never },
+            diskSizeGB: spec.sizeGB,
+            creationData: creationData(spec.source),
+            tags: spec.tags,
+            ...(spec.performance?.iops !== undefined ? { diskIopsReadWrite: spec.performance.iops } : {}),
+            ...(spec.performance?.mbps !== undefined ? { diskMBpsReadWrite: spec.performance.mbps } : {}),
+          } as never,
           rec.options as never,
         )
         .submitted();

@@ -61,8 +61,11 @@ export interface VolumeRecord {
   source_volid: string | null;
   created_at: string;
   updated_at: string | null;
-  /** The managed disk: name volume-<id>, its SKU, and its ARM id once known. */
-  disk: { name: string; sku: string; armId?: string };
+  /**
+   * The managed disk: name volume-<id>, its SKU, its ARM id once known, and the IOPS and MB/s its type's
+   * QoS specs gave it at create (Premium SSD v2 and Ultra only: qos/performance.ts).
+   */
+  disk: { name: string; sku: string; armId?: string; iops?: number; mbps?: number };
   /** Target size of a running os-extend. */
   extend_to?: number;
   /** The volume type a retype in progress (status retyping) changes to (volumes/retype.ts). */

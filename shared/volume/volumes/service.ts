@@ -11,6 +11,7 @@ import { dependentsOf, diskNameOf, findBackup, findGroup, findSnapshot, findVolu
 import { imageStore, type ImageRecord } from '../../image/model';
 import { reserveVolume, volumeLedger } from '../quotas/engine';
 import { defaultType, skuOf, typeByNameOrId, typeStore, type VolumeTypeRecord } from '../types/store';
+import { typePerformance } from '../qos/performance';
 import { VOLUME_CREATE, VOLUME_DELETE, SNAPSHOT_DELETE } from '../workKinds';
 
 /** Azure's largest managed disk, in GiB. */
@@ -164,7 +165,7 @@ export async function createVolumeRecord(ctx: RequestContext, n: NewVolume): Pro
       source_volid: src?.id ?? null,
       created_at: now,
       updated_at: null,
-      disk: { name: diskNameOf(id), sku: skuOf(type) },
+      disk: { name: diskNameOf(id), sku: skuOf(type), ...(await typePerformance(ctx.services, type, skuOf(type), n.size)) },
       ...(n.image ? { image_metadata: glanceMetadataOf(n.image.img), image_source: n.image.source } : src?.image_metadata ? { image_metadata: src.image_metadata } : {}),
       ...(n.backupId ? { backup_id: n.backupId } : {}),
       ...(n.groupId ? { group_id: n.groupId } : {}),

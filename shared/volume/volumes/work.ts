@@ -32,6 +32,9 @@ export const messageOf = (e: unknown) => azureFailure(e).message;
 // steps do not import the engine: it imports the list of kinds, which imports these steps.)
 const paced = (retryAfter: unknown) => (typeof retryAfter === 'number' ? retryAfter : 0);
 
+/** The IOPS and MB/s the volume's record holds (its type's QoS at create), for the disk's PUT. */
+const performanceOf = (v: VolumeRecord) => (v.disk.iops !== undefined || v.disk.mbps !== undefined ? { performance: { iops: v.disk.iops, mbps: v.disk.mbps } } : {});
+
 /** Poll again at the pace the last submission asked for. */
 export const poll = (_s: Services, item: WorkItem, step = item.step): WorkResult => again(item, paced(item.data?.retryAfter), { step });
 
@@ -153,13 +156,13 @@ const volumeCreate: WorkKind = {
     const tags = jacketTags('volume', v.id, v.project_id, v.id);
     let sub: Submission;
     try {
-      sub = await arm.createDisk(v.disk.name, { sizeGB: v.size, sku: v.disk.sku, tags, source: src?.source });
+      sub = await arm.createDisk(v.disk.name, { sizeGB: v.size, sku: v.disk.sku, tags, source: src?.source, ...performanceOf(v) });
     } catch (e) {
       if (!(azureFailure(e).kind === 'client' && src && 'sourceId' in src.source && v.size > src.size)) throw e;
       // Azure would not grow this copy: make it at the source's size and say why (docs/volumes.md).
       const note = `created at ${src.size} GiB instead of ${v.size} GiB: Azure refused to grow the copy (${messageOf(e)})`;
       log.warn('volume size not honoured', { volume: v.id, requested: v.size, created: src.size, reason: messageOf(e) });
-      sub = await arm.createDisk(v.disk.name, { sizeGB: src.size, sku: v.disk.sku, tags, source: src.source });
+      sub = await arm.createDisk(v.disk.name, { sizeGB: src.size, sku: v.disk.sku, tags, source: src.source, ...performanceOf(v) });
       await volumeTables(s).volumes.update(v.project_id, v.id, (x) => ({ ...x, size: src.size, metadata: { ...x.metadata, [SIZE_NOTE_KEY]: note.slice(0, 255) } }));
       // The volume holds less than it reserved: the difference goes back.
       await volumeLedger(s).release(v.project_id, volumeDeltas(await typeNameOf(s, v.volume_type_id), v.size - src.size, 0));
