@@ -3,9 +3,12 @@
 // Azure "driver" reports what ARM's instance view tells: size, CPUs, memory, OS, agent, disks and NICs
 // (Azure keeps no per-device counters there; Azure Monitor metrics are not read). A server whose VM is
 // not running is Nova's 409 for get_diagnostics; one that never reached Azure, 409 not ready.
+// From 2.48 Nova answers the standardized form, whose `driver` must be ironic, libvirt, vmwareapi or
+// xenapi: none is Azure, so past the same checks Jacket answers as Nova does for a virt driver lacking
+// get_instance_diagnostics (NotImplementedError -> raise_feature_not_supported, 501).
 import type { RequestContext, Route } from '../../../http/router';
 import { json } from '../../../http/respond';
-import { conflict } from '../../../http/errors';
+import { conflict, notImplemented } from '../../../http/errors';
 import { computeRoute } from '../../common';
 import { visibleServer } from '../model';
 import { novaMac } from '../views';
@@ -21,6 +24,7 @@ async function diagnostics(ctx: RequestContext) {
   if (!vm || power !== 'running') {
     throw conflict(`Cannot 'get_diagnostics' instance ${srv.id} while it is in power_state ${POWER_NAMES[power ?? ''] ?? 'pending'}`);
   }
+  if (ctx.microversion?.atLeast('2.48')) throw notImplemented('The requested functionality is not supported.');
   const body: Record<string, unknown> = {
     driver: 'azure',
     state: 'running',
