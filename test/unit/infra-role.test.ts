@@ -121,6 +121,11 @@ export const ACTIONS: Record<string, string[]> = {
   // carries the deny-all NSG).
   'network.virtualNetworks.createOrUpdate': [`${N}/virtualNetworks/write`, `${N}/virtualNetworks/subnets/write`, `${N}/networkSecurityGroups/join/action`],
   'network.virtualNetworks.delete': [`${N}/virtualNetworks/delete`],
+  // Peerings of project networks joined by a router (shared/network/peerings.ts): each side is written
+  // on its own network and needs peer/action on the remote one (Azure's "Network Contributor" pair).
+  'network.virtualNetworkPeerings.list': [`${N}/virtualNetworks/virtualNetworkPeerings/read`],
+  'network.virtualNetworkPeerings.createOrUpdate': [`${N}/virtualNetworks/virtualNetworkPeerings/write`, `${N}/virtualNetworks/peer/action`],
+  'network.virtualNetworkPeerings.delete': [`${N}/virtualNetworks/virtualNetworkPeerings/delete`],
   'network.subnets.createOrUpdate': [`${N}/virtualNetworks/subnets/write`, `${N}/networkSecurityGroups/join/action`],
   'network.subnets.get': [`${N}/virtualNetworks/subnets/read`],
   'network.subnets.list': [`${N}/virtualNetworks/subnets/read`],
