@@ -117,6 +117,7 @@ export async function startBenchStack(settings: Record<string, string> = {}): Pr
     },
   });
   const prefix = stack.cloud.services.config.storagePrefix;
+  const proxiedClients = new Map<string, TableClient>();
   const control = new EmulatorControl(emu!.url, emu!.caCertPath);
   return {
     stack,
@@ -126,7 +127,13 @@ export async function startBenchStack(settings: Record<string, string> = {}): Pr
     directConnectionString: direct,
     tablePrefix: prefix,
     rawTable: (name) => TableClient.fromConnectionString(direct, `${prefix}${name}`, { allowInsecureConnection: true }),
-    proxiedTable: (name) => TableClient.fromConnectionString(proxied, `${prefix}${name}`, { allowInsecureConnection: true }),
+    // One client per table, kept, as the app keeps its own (shared/store/tables.ts): building one per
+    // read would charge the floor a pipeline the app never builds again.
+    proxiedTable: (name) => {
+      let c = proxiedClients.get(name);
+      if (!c) proxiedClients.set(name, (c = TableClient.fromConnectionString(proxied, `${prefix}${name}`, { allowInsecureConnection: true })));
+      return c;
+    },
     tableService: () => TableServiceClient.fromConnectionString(direct, { allowInsecureConnection: true }),
     stop: async () => {
       control.close();

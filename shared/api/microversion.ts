@@ -11,17 +11,27 @@ export class Microversion {
     if (!m) throw badRequest(`API Version String ${s.trim()} is of invalid format. Must be of format MajorNum.MinorNum.`);
     return new Microversion(Number(m[1]), Number(m[2]));
   }
+  /**
+   * The versions the code compares against ("2.26", "3.13"): parsed once each. A list renders every
+   * item at the caller's version, so the same few constants are asked for thousands of times a page.
+   */
+  private static readonly constants = new Map<string, Microversion>();
+  private static constant(v: string): Microversion {
+    let m = Microversion.constants.get(v);
+    if (!m) Microversion.constants.set(v, (m = Microversion.parse(v)));
+    return m;
+  }
   compare(o: Microversion): number {
     return this.major !== o.major ? this.major - o.major : this.minor - o.minor;
   }
   /** True when min <= this <= max (either bound may be omitted). */
   matches(min?: string, max?: string): boolean {
-    if (min && this.compare(Microversion.parse(min)) < 0) return false;
-    if (max && this.compare(Microversion.parse(max)) > 0) return false;
+    if (min && this.compare(Microversion.constant(min)) < 0) return false;
+    if (max && this.compare(Microversion.constant(max)) > 0) return false;
     return true;
   }
   atLeast(v: string): boolean {
-    return this.compare(Microversion.parse(v)) >= 0;
+    return this.compare(Microversion.constant(v)) >= 0;
   }
   toString(): string {
     return `${this.major}.${this.minor}`;

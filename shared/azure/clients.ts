@@ -29,13 +29,22 @@ import { armThrottlePolicy } from '../metrics';
  * `import type` lines above.
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
+/**
+ * Each loader requires its package once and keeps it: `require` of a loaded module still resolves the
+ * name against the file system cache on every call, and `odata` (shared/store/tables.ts) asks for the
+ * Table SDK several times per request.
+ */
+function once<T>(load: () => T): () => T {
+  let m: T | undefined;
+  return () => (m ??= load());
+}
 const sdk = {
-  compute: () => require('@azure/arm-compute') as typeof import('@azure/arm-compute'),
-  network: () => require('@azure/arm-network') as typeof import('@azure/arm-network'),
-  blob: () => require('@azure/storage-blob') as typeof import('@azure/storage-blob'),
-  identity: () => require('@azure/identity') as typeof import('@azure/identity'),
-  tables: () => require('@azure/data-tables') as typeof import('@azure/data-tables'),
-  queue: () => require('@azure/storage-queue') as typeof import('@azure/storage-queue'),
+  compute: once(() => require('@azure/arm-compute') as typeof import('@azure/arm-compute')),
+  network: once(() => require('@azure/arm-network') as typeof import('@azure/arm-network')),
+  blob: once(() => require('@azure/storage-blob') as typeof import('@azure/storage-blob')),
+  identity: once(() => require('@azure/identity') as typeof import('@azure/identity')),
+  tables: once(() => require('@azure/data-tables') as typeof import('@azure/data-tables')),
+  queue: once(() => require('@azure/storage-queue') as typeof import('@azure/storage-queue')),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 

@@ -22,13 +22,23 @@ function links(ctx: RequestContext, id: string) {
 
 const bookmark = (ctx: RequestContext, kind: string, id: string) => [{ rel: 'bookmark', href: `${ctx.services.config.publicUrl}/compute/${kind}/${encodeURIComponent(id)}` }];
 
-/** Nova's hostId: sha224 of project id + host, '' before the instance has a host. */
+/**
+ * Nova's hostId: sha224 of project id + host, '' before the instance has a host. Remembered per
+ * (project, host): a page of servers of one project on Jacket's one host hashes the same input each
+ * time. Bounded: cleared when it holds more than HOST_IDS_MAX pairs.
+ */
+const hostIds = new Map<string, string>();
+const HOST_IDS_MAX = 10_000;
 export function hostId(s: ServerRecord): string {
-  return s.host
-    ? createHash('sha224')
-        .update(s.project_id + s.host)
-        .digest('hex')
-    : '';
+  if (!s.host) return '';
+  const key = s.project_id + s.host;
+  let h = hostIds.get(key);
+  if (h === undefined) {
+    if (hostIds.size >= HOST_IDS_MAX) hostIds.clear();
+    h = createHash('sha224').update(key).digest('hex');
+    hostIds.set(key, h);
+  }
+  return h;
 }
 
 /** Azure writes MACs as 00-0D-3A-..; Neutron and Nova show 00:0d:3a:... */
