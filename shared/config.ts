@@ -31,6 +31,12 @@ export interface JacketConfig {
     /** External mode: the existing Keystone's /v3 URL. */
     keystoneUrl?: string;
     externalCacheSeconds: number;
+    /**
+     * How long one instance trusts a clean revocation check of a token (0: check every request).
+     * A revocation made by this instance takes effect at once; one made by another instance within
+     * this many seconds (keystonemiddleware's token cache: up to 300 s). docs/identity.md.
+     */
+    revocationRecheckSeconds: number;
   };
   bootstrap?: { username: string; password: string; projectName: string };
   /**
@@ -276,6 +282,7 @@ export function loadConfig(env: Env = process.env): JacketConfig {
       tokenTtlSeconds: positiveInt(env, 'JACKET_TOKEN_TTL_SECONDS', 3600),
       keystoneUrl: env.JACKET_KEYSTONE_URL?.trim().replace(/\/+$/, '') || undefined,
       externalCacheSeconds: positiveInt(env, 'JACKET_KEYSTONE_CACHE_SECONDS', 60),
+      revocationRecheckSeconds: nonNegativeInt(env, 'JACKET_REVOCATION_RECHECK_SECONDS', 5),
     },
     azure: {
       subscriptionId: optional(env, 'JACKET_AZURE_SUBSCRIPTION_ID', '00000000-0000-0000-0000-000000000000'),

@@ -22,7 +22,7 @@ export interface Services {
 
 export function createServices(config: JacketConfig): Services {
   const tables = new TableStore(config.storage, config.storagePrefix);
-  const revocations = new Revocations(tables, config.auth.tokenTtlSeconds * 1000);
+  const revocations = new Revocations(tables, config.auth.tokenTtlSeconds * 1000, config.auth.revocationRecheckSeconds * 1000);
   let azure: AzureDriver | undefined;
   return {
     config,

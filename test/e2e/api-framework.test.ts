@@ -4,12 +4,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, type Stack } from '../support/stack';
 import { startLocalCloud, type LocalCloud } from '../../local/cloud';
+import { Revocations } from '../../shared/identity/revocation';
 
 let stack: Stack;
 let external: LocalCloud;
 
 before(async () => {
-  stack = await startStack();
+  stack = await startStack({ settings: { JACKET_REVOCATION_RECHECK_SECONDS: '1' } });
   external = await startLocalCloud({
     settings: { JACKET_AUTH_MODE: 'external', JACKET_KEYSTONE_URL: `${stack.url}/identity/v3`, JACKET_KEYSTONE_CACHE_SECONDS: '1' },
   });
@@ -80,4 +81,34 @@ test('external mode: tokens from another Keystone are validated there, and revoc
   await new Promise((r) => setTimeout(r, 1100));
   const after = await fetch(`${external.url}/identity/v3/domains`, { headers: { 'X-Auth-Token': token } });
   assert.equal(after.status, 401);
+});
+
+test('a revocation ends a token at once on the instance that wrote it, and within JACKET_REVOCATION_RECHECK_SECONDS on another', async () => {
+  const ttlMs = 3600 * 1000;
+  // Another instance of the app: its own Revocations over the same tables (what a second Functions
+  // worker has), so its writes do not reach this instance's trusted checks.
+  const other = new Revocations(stack.cloud.services.tables, ttlMs, 1000);
+  const list = (token: string) => stack.http('GET', '/compute/v2.1/servers', { token });
+
+  const a = await stack.makeProjectUser('rev-a', 'rev-a-user');
+  const ta = await stack.token(a);
+  assert.equal((await list(ta)).status, 200); // found clean, trusted for a second here
+  await other.revokeUser(a.userId);
+  const t0 = Date.now();
+  let status = (await list(ta)).status;
+  while (status === 200 && Date.now() - t0 < 3000) {
+    await new Promise((r) => setTimeout(r, 100));
+    status = (await list(ta)).status;
+  }
+  assert.equal(status, 401, 'revoked elsewhere: refused once the trusted check is older than the recheck time');
+  assert.ok(Date.now() - t0 <= 1000 + 500, `refused within the recheck time (took ${Date.now() - t0} ms)`);
+
+  // Here (a password change revokes the user's tokens through this instance): the very next request.
+  const b = await stack.makeProjectUser('rev-b', 'rev-b-user');
+  const tb = await stack.token(b);
+  assert.equal((await list(tb)).status, 200);
+  const admin = await stack.token();
+  const change = await stack.http('PATCH', `/identity/v3/users/${b.userId}`, { token: admin, body: { user: { password: 'Another-pass-2' } } });
+  assert.equal(change.status, 200);
+  assert.equal((await list(tb)).status, 401);
 });
