@@ -85,5 +85,6 @@ export const T = {
   nsg: 'Microsoft.Network/networkSecurityGroups',
   vnet: 'Microsoft.Network/virtualNetworks',
   pip: 'Microsoft.Network/publicIPAddresses',
+  nat: 'Microsoft.Network/natGateways',
   asg: 'Microsoft.Network/applicationSecurityGroups',
 } as const;

@@ -9,6 +9,7 @@ import { registerAsgs } from '../network/asgs';
 import { registerNics } from '../network/nics';
 import { registerNsgs } from '../network/nsgs';
 import { registerPublicIps } from '../network/publicIps';
+import { registerNatGateways } from '../network/natGateways';
 import { registerVnets } from '../network/vnets';
 import { registerPeerings } from '../network/peerings';
 import { registerOperationRoutes } from './operationsRoutes';
@@ -27,5 +28,6 @@ export function registerAll(r: Router): void {
   registerVnets(r);
   registerPeerings(r);
   registerPublicIps(r);
+  registerNatGateways(r);
   registerAsgs(r);
 }

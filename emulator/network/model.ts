@@ -8,6 +8,8 @@ export interface SubnetRecord {
   nsgId?: string;
   /** SubnetPropertiesFormat.defaultOutboundAccess (false: no default outbound connectivity); absent when not given. */
   defaultOutboundAccess?: boolean;
+  /** SubnetPropertiesFormat.natGateway: the NAT gateway the subnet's outbound traffic leaves through. */
+  natGatewayId?: string;
   etag: string;
 }
 
@@ -86,6 +88,8 @@ export interface PipRecord extends StoredResource {
   version: string;
   idleTimeoutInMinutes: number;
   ipConfigurationId?: string;
+  /** The NAT gateway using the address (natGateways.ts), if any. */
+  natGatewayId?: string;
   dnsSettings?: { domainNameLabel: string; fqdn: string };
   zones?: string[];
   resourceGuid: string;
@@ -96,6 +100,19 @@ export interface PipRecord extends StoredResource {
 export interface AsgRecord extends StoredResource {
   location: string;
   tags?: Record<string, string>;
+  resourceGuid: string;
+  etag: string;
+  provisioningState: string;
+}
+
+/** Microsoft.Network/natGateways: outbound SNAT for the subnets that name it, through its public IPs. */
+export interface NatGatewayRecord extends StoredResource {
+  location: string;
+  tags?: Record<string, string>;
+  sku: { name: string };
+  idleTimeoutInMinutes: number;
+  publicIpAddressIds: string[];
+  zones?: string[];
   resourceGuid: string;
   etag: string;
   provisioningState: string;

@@ -102,11 +102,12 @@ export function registerPublicIps(r: Router): void {
       const rg = emu.requireRg(ctx.params.rg);
       const pip = emu.store.get<PipRecord>(T.pip, resourceId(emu.sub, rg, 'Microsoft.Network', 'publicIPAddresses', ctx.params.name));
       if (!pip) return noContent;
-      if (pip.ipConfigurationId) {
+      const holder = pip.ipConfigurationId ?? pip.natGatewayId;
+      if (holder) {
         throw new ArmError(
           400,
           'PublicIPAddressCannotBeDeleted',
-          `Public IP address ${pip.id} can not be deleted since it is still allocated to resource ${pip.ipConfigurationId}. In order to delete the public IP, disassociate/detach the Public IP address from the resource.`,
+          `Public IP address ${pip.id} can not be deleted since it is still allocated to resource ${holder}. In order to delete the public IP, disassociate/detach the Public IP address from the resource.`,
         );
       }
       return networkDelete(ctx, pip, () => emu.store.delete(T.pip, pip.id));

@@ -106,6 +106,7 @@ export function renderSubnet(emu: Emulator, s: SubnetRecord): any {
   };
   if (s.nsgId) props.networkSecurityGroup = { id: s.nsgId };
   if (s.defaultOutboundAccess !== undefined) props.defaultOutboundAccess = s.defaultOutboundAccess;
+  if (s.natGatewayId) props.natGateway = { id: s.natGatewayId };
   if (ipcs.length) props.ipConfigurations = ipcs.map(({ ipc }) => ({ id: ipc.id }));
   return { name: s.name, id: s.id, etag: s.etag, type: 'Microsoft.Network/virtualNetworks/subnets', properties: props };
 }
@@ -192,6 +193,7 @@ export function renderPip(pip: PipRecord): any {
   };
   if (pip.ipAddress) props.ipAddress = pip.ipAddress;
   if (pip.ipConfigurationId) props.ipConfiguration = { id: pip.ipConfigurationId };
+  if (pip.natGatewayId) props.natGateway = { id: pip.natGatewayId };
   if (pip.dnsSettings) props.dnsSettings = pip.dnsSettings;
   return {
     name: pip.name,

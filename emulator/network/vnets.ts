@@ -9,6 +9,7 @@ import type { Router } from '../arm/router';
 import { T } from '../state';
 import { findNsg, invalidReference, networkDelete, networkPut, refId } from './common';
 import { parseCidr } from './ipam';
+import { findNat } from './natGateways';
 import type { SubnetRecord, VnetRecord } from './model';
 import { ipConfigsInSubnet, renderSubnet, renderVnet } from './render';
 
@@ -59,11 +60,21 @@ function subnetFromBody(ctx: Ctx, vnetId: string, name: string, body: any): Subn
   }
   const nsgId = refId(body?.properties?.networkSecurityGroup);
   if (nsgId && !findNsg(ctx.emu, nsgId)) throw invalidReference(nsgId, `${vnetId}/subnets/${name}`);
+  const natId = refId(body?.properties?.natGateway);
+  if (natId && !findNat(ctx.emu, natId)) throw invalidReference(natId, `${vnetId}/subnets/${name}`);
   const outbound = body?.properties?.defaultOutboundAccess;
   if (outbound !== undefined && typeof outbound !== 'boolean') {
     throw new ArmError(400, 'InvalidRequestFormat', `Cannot parse the request. Property defaultOutboundAccess of ${vnetId}/subnets/${name} must be a boolean.`);
   }
-  return { id: `${vnetId}/subnets/${name}`, name, addressPrefix: prefix, nsgId, ...(outbound !== undefined ? { defaultOutboundAccess: outbound } : {}), etag: newEtag() };
+  return {
+    id: `${vnetId}/subnets/${name}`,
+    name,
+    addressPrefix: prefix,
+    nsgId,
+    ...(natId ? { natGatewayId: natId } : {}),
+    ...(outbound !== undefined ? { defaultOutboundAccess: outbound } : {}),
+    etag: newEtag(),
+  };
 }
 
 export function registerVnets(r: Router): void {

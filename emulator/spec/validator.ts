@@ -48,11 +48,13 @@ export interface ValidationReport {
 
 /** Paths the emulator serves that the copied spec files do not describe. */
 // availabilitySet.json and proximityPlacementGroup.json (Compute 2024-11-01) are not in the reference
-// set: the emulator serves them after Microsoft's files (emulator/compute/placement.ts), unvalidated here.
+// set: the emulator serves them after Microsoft's files (emulator/compute/placement.ts), unvalidated here;
+// nor is natGateway.json (Network 2024-05-01): emulator/network/natGateways.ts.
 const OUTSIDE_SPEC_SET = [
   /^\/subscriptions\/[^/]+\/resourcegroups(\/[^/]+)?$/i,
   /^\/subscriptions\/[^/]+\/providers\/Microsoft\.Compute\/skus$/i,
   /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/Microsoft\.Compute\/(availabilitySets|proximityPlacementGroups)(\/[^/]+)?$/i,
+  /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/Microsoft\.Network\/natGateways(\/[^/]+)?$/i,
 ];
 
 const OPERATION_STATUS = /\/providers\/Microsoft\.(Compute|Network)\/locations\/[^/]+\/(operations|DiskOperations)\/[^/]+$/i;

@@ -93,7 +93,14 @@ export interface NetworkDriver {
    * `subnets` and the address space they span; waits. A subnet left out is deleted (Azure refuses one a
    * NIC uses: InUseSubnetCannotBeDeleted).
    */
-  putVnet(name: string, tags: Record<string, string>, subnets: { name: string; addressPrefix: string }[]): Promise<void>;
+  putVnet(name: string, tags: Record<string, string>, subnets: VnetSubnetSpec[]): Promise<void>;
+  /**
+   * Creates (or re-tags) a Standard NAT gateway of Jacket's resource group using the public IP
+   * `publicIpId` for its outbound SNAT, and waits; subnets name it in their own body (putVnet).
+   */
+  putNatGateway(name: string, tags: Record<string, string>, publicIpId: string): Promise<void>;
+  /** Deletes a NAT gateway and waits; absent is success. Azure refuses one still on a subnet (CannotDeleteNatGatewayAssociatedToSubnet). */
+  deleteNatGateway(name: string): Promise<void>;
   /** Deletes a virtual network of Jacket's resource group and waits; absent is success. */
   deleteVnet(name: string): Promise<void>;
   /** The peerings of a virtual network of Jacket's resource group: each side's name, the remote network's name, Azure's state. */
@@ -111,6 +118,13 @@ export interface NetworkDriver {
    * each read first so the usual call is two GETs. Returns the subnet's and the NSG's ARM ids.
    */
   ensureIsolatedSubnet(): Promise<{ subnetId: string; nsgId: string }>;
+}
+
+/** One subnet of a project network's virtual network: its name, prefix and, for SNAT, the NAT gateway (its name) it leaves through. */
+export interface VnetSubnetSpec {
+  name: string;
+  addressPrefix: string;
+  natGateway?: string;
 }
 
 /** The address space of the isolated network: nothing routes to it, it peers with nothing. */
@@ -284,7 +298,12 @@ export function networkDriver(ctx: DriverContext): NetworkDriver {
       // The network's peerings (a router joining it to another network) go in the body as they are, so
       // a PUT of its subnets never drops them.
       const peerings = before?.virtualNetworkPeerings ?? [];
-      const body = { location: ctx.cfg.azure.location, tags, addressSpace: { addressPrefixes: prefixes }, subnets, ...(peerings.length ? { virtualNetworkPeerings: peerings } : {}) };
+      const subnetBodies = subnets.map((x) => ({
+        name: x.name,
+        addressPrefix: x.addressPrefix,
+        ...(x.natGateway ? { natGateway: { id: ctx.armId('Microsoft.Network', 'natGateways', x.natGateway) } } : {}),
+      }));
+      const body = { location: ctx.cfg.azure.location, tags, addressSpace: { addressPrefixes: prefixes }, subnets: subnetBodies, ...(peerings.length ? { virtualNetworkPeerings: peerings } : {}) };
       await onceMoreIfThrottled(() => net.virtualNetworks.beginCreateOrUpdateAndWait(rg(), name, body, POLL));
       const key = (xs: string[]) => [...xs].sort().join();
       if (!peerings.length || key(before?.addressSpace?.addressPrefixes ?? []) === key(prefixes)) return;
@@ -297,6 +316,13 @@ export function networkDriver(ctx: DriverContext): NetworkDriver {
         if (!back) continue;
         await onceMoreIfThrottled(() => net.virtualNetworkPeerings.beginCreateOrUpdateAndWait(rg(), remote, back.name, peeringBody(name), { ...POLL, syncRemoteAddressSpace: 'true' }));
       }
+    },
+    async putNatGateway(name, tags, publicIpId) {
+      const body = { location: ctx.cfg.azure.location, tags, sku: { name: 'Standard' }, publicIpAddresses: [{ id: publicIpId }], idleTimeoutInMinutes: 4 };
+      await onceMoreIfThrottled(() => ctx.clients().network.natGateways.beginCreateOrUpdateAndWait(rg(), name, body, POLL));
+    },
+    async deleteNatGateway(name) {
+      await onceMoreIfThrottled(() => absentOn404(() => ctx.clients().network.natGateways.beginDeleteAndWait(rg(), name, POLL)));
     },
     listPeerings,
     async putPeering(vnet, name, remoteVnet) {

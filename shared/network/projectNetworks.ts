@@ -35,7 +35,7 @@ import { formatIp, ipv4ToInt, parseCidr } from './catalog';
 import { badRequest, isUuid, neutronError, neutronTime } from './common';
 import { portStore } from './ports';
 import { networkLedger, reserveNetwork } from './quotas';
-import { PK as ROUTERS, routerRepo } from './routerStore';
+import { natBySubnet, PK as ROUTERS, routerRepo } from './routerStore';
 import { azureSubnetNameOf, listProjectNetworks, PK, projectNetworkRepo as repo, vnetNameOf, vnetTags, type ProjectNetworkRecord, type ProjectSubnet } from './projectNetworkStore';
 
 export const networkNotFound = (id: string) => neutronError(404, 'NetworkNotFound', `Network ${id} could not be found.`);
@@ -177,18 +177,21 @@ async function routerOn(s: Services, subnetIds: string[]): Promise<boolean> {
  * when it has none. Repeated while the record changed under it (a racing subnet write), so the last
  * PUT is of the record as it stands.
  */
-async function syncVnet(s: Services, id: string): Promise<void> {
+export async function syncVnet(s: Services, id: string): Promise<void> {
   for (let i = 0; i < 5; i++) {
     const cur = await repo(s).get(PK, id);
     if (!cur) return;
     const subnets = cur.value.state === 'active' ? cur.value.subnets.filter((x) => x.state === 'active') : [];
     if (subnets.length === 0) await s.azure.network.deleteVnet(vnetNameOf(id));
-    else
+    else {
+      // Each subnet's NAT gateway, from the routers that SNAT for it (shared/network/snat.ts).
+      const nat = natBySubnet((await routerRepo(s).list(ROUTERS)).map((r) => r.value));
       await s.azure.network.putVnet(
         vnetNameOf(id),
         vnetTags(cur.value),
-        subnets.map((x) => ({ name: azureSubnetNameOf(x.id), addressPrefix: x.cidr })),
+        subnets.map((x) => ({ name: azureSubnetNameOf(x.id), addressPrefix: x.cidr, natGateway: nat.get(x.id) })),
       );
+    }
     const after = await repo(s).get(PK, id);
     // The network was deleted meanwhile (its delete may have run before this PUT landed): take back
     // what this PUT made rather than leave it to the sweep.

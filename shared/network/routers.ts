@@ -1,6 +1,7 @@
-// /v2.0/routers (Neutron's l3 `router` extension) as records (issue 13). Azure routes between the
-// subnets of a virtual network by itself and puts public IPs on NICs without a router, so a router here
-// makes nothing in Azure: it is the record clients expect (Terraform, Ansible and Horizon make one, set
+// /v2.0/routers (Neutron's l3 `router` extension, with ext-gw-mode) as records (issue 13). Azure routes
+// between the subnets of a virtual network by itself and puts public IPs on NICs without a router, so a
+// router makes in Azure only the peerings between the project networks it joins (peerings.ts) and,
+// with a gateway that SNATs, a NAT gateway for its project subnets (snat.ts): it is the record clients expect (Terraform, Ansible and Horizon make one, set
 // its gateway to the external network and add the subnets before they ask for floating IPs), with
 // Neutron's validation and errors. Table `routers`, one partition (a project has a handful); the
 // `router` quota is held in the ledger like the other network resources.
@@ -10,7 +11,7 @@ import type { Services } from '../services';
 import { json, noContent } from '../http/respond';
 import { isAdmin } from '../api/policy';
 import { isValidKey, odata } from '../store/tables';
-import { PK, routerRepo as repo, type RouterRecord } from './routerStore';
+import { PK, routerRepo as repo, snats, type RouterRecord } from './routerStore';
 import { networkCatalog, parseCidr } from './catalog';
 import { listProjectNetworks } from './projectNetworkStore';
 import { portStore } from './ports';
@@ -18,6 +19,7 @@ import { deletePort } from './portService';
 import { asBool, asString, badRequest, isUuid, listResponse, networkRoute, neutronError, neutronTime, ownerFor, resourceBody, selectFields, type Body, type CollectionSpec } from './common';
 import { networkLedger, reserveNetwork } from './quotas';
 import { reconcilePeerings, routerNetworks } from './peerings';
+import { followSnat } from './snat';
 import { azureFailure } from '../azure/errors';
 import { log } from '../log';
 
@@ -25,14 +27,27 @@ import { log } from '../log';
 const ROUTER_INTERFACE = 'network:router_interface';
 const routerNotFound = (id: string) => neutronError(404, 'RouterNotFound', `Router ${id} could not be found`);
 
-function routerBody(r: RouterRecord): Body {
+/**
+ * external_gateway_info as Neutron renders it with ext-gw-mode: the external network, enable_snat and
+ * the gateway's address — on Azure the public IP of the router's NAT gateway (snat.ts), made once the
+ * router SNATs for a project subnet; none before, and none without SNAT (Azure gives a router no
+ * address of its own).
+ */
+function gatewayInfo(s: Services, r: RouterRecord): Body | null {
+  if (!r.gateway_network_id) return null;
+  const ext = networkCatalog(s.config).networks.find((n) => n.id === r.gateway_network_id);
+  const ips = r.snat_ip && ext && snats(r) ? [{ subnet_id: ext.subnet.id, ip_address: r.snat_ip }] : [];
+  return { network_id: r.gateway_network_id, enable_snat: r.enable_snat !== false, external_fixed_ips: ips };
+}
+
+function routerBody(s: Services, r: RouterRecord): Body {
   return {
     id: r.id,
     name: r.name,
     description: r.description,
     admin_state_up: r.admin_state_up,
     status: 'ACTIVE',
-    external_gateway_info: r.gateway_network_id ? { network_id: r.gateway_network_id, external_fixed_ips: [] } : null,
+    external_gateway_info: gatewayInfo(s, r),
     project_id: r.project_id,
     tenant_id: r.project_id,
   };
@@ -45,8 +60,20 @@ const spec: CollectionSpec = {
   notFound: routerNotFound,
 };
 
-/** external_gateway_info: {network_id} of an external network, or null (no gateway). */
-function gateway(s: Services, info: unknown): string | null {
+/** Neutron's convert_to_boolean, as enable_snat is converted. */
+function snatFlag(v: unknown): boolean {
+  if (typeof v === 'boolean') return v;
+  if (v === 0 || v === 1) return v === 1;
+  if (typeof v === 'string' && ['true', 'false', '0', '1'].includes(v.toLowerCase())) return v.toLowerCase() === 'true' || v === '1';
+  throw badRequest(`Invalid input for external_gateway_info. Reason: '${String(v)}' cannot be converted to boolean.`);
+}
+
+/**
+ * external_gateway_info: {network_id} of an external network and its enable_snat (ext-gw-mode; admin
+ * only, as Neutron's create_router:external_gateway_info:enable_snat policy), or null (no gateway).
+ */
+function gateway(ctx: RequestContext, action: 'create_router' | 'update_router', info: unknown): { network: string; enableSnat?: boolean } | null {
+  const s = ctx.services;
   if (info === null || (typeof info === 'object' && !Array.isArray(info) && Object.keys(info as object).length === 0)) return null;
   const g = info as { network_id?: unknown; enable_snat?: unknown; external_fixed_ips?: unknown };
   if (typeof info !== 'object' || Array.isArray(info) || typeof g.network_id !== 'string')
@@ -56,10 +83,15 @@ function gateway(s: Services, info: unknown): string | null {
   if (g.external_fixed_ips !== undefined && !(Array.isArray(g.external_fixed_ips) && g.external_fixed_ips.length === 0)) {
     throw badRequest('Azure has no gateway address on the external network: external_fixed_ips cannot be chosen.');
   }
+  const enableSnat = g.enable_snat === undefined ? undefined : snatFlag(g.enable_snat);
+  // Neutron's _is_attribute_explicitly_set: on create only a value other than the default counts.
+  if (enableSnat !== undefined && (action === 'update_router' || enableSnat !== true) && !isAdmin(ctx.auth!)) {
+    throw neutronError(403, 'PolicyNotAuthorized', `(rule:${action} and rule:${action}:external_gateway_info and rule:${action}:external_gateway_info:enable_snat) is disallowed by policy`);
+  }
   const net = networkCatalog(s.config).networks.find((n) => n.id === (g.network_id as string).toLowerCase());
   if (!net) throw neutronError(404, 'NetworkNotFound', `Network ${g.network_id} could not be found.`);
   if (!net['router:external']) throw badRequest(`Bad router request: Network ${net.id} is not an external network.`);
-  return net.id;
+  return { network: net.id, ...(enableSnat !== undefined ? { enableSnat } : {}) };
 }
 
 function checkFields(body: Record<string, unknown>, allowed: string[]): void {
@@ -83,13 +115,13 @@ async function list(ctx: RequestContext) {
   return listResponse(
     ctx,
     '/routers',
-    rows.map((r) => routerBody(r.value)),
+    rows.map((r) => routerBody(ctx.services, r.value)),
     spec,
   );
 }
 
 async function show(ctx: RequestContext) {
-  return json({ router: selectFields(ctx.query, routerBody(await own(ctx, ctx.params.router_id))) });
+  return json({ router: selectFields(ctx.query, routerBody(ctx.services, await own(ctx, ctx.params.router_id))) });
 }
 
 async function create(ctx: RequestContext) {
@@ -98,7 +130,7 @@ async function create(ctx: RequestContext) {
   checkFields(body, ['name', 'description', 'admin_state_up', 'external_gateway_info', 'project_id', 'tenant_id', 'distributed', 'ha', 'availability_zone_hints']);
   for (const k of ['distributed', 'ha'] as const) if (body[k] === true) throw badRequest(`Azure routes inside a virtual network itself: a ${k === 'ha' ? 'HA' : 'distributed'} router cannot be made.`);
   const projectId = ownerFor(ctx, body);
-  const gw = body.external_gateway_info === undefined ? null : gateway(s, body.external_gateway_info);
+  const gw = body.external_gateway_info === undefined ? null : gateway(ctx, 'create_router', body.external_gateway_info);
   const id = randomUUID();
   await reserveNetwork(s, projectId, id, { router: 1 });
   const t = neutronTime();
@@ -108,7 +140,8 @@ async function create(ctx: RequestContext) {
     description: (body.description as string | undefined) ?? '',
     project_id: projectId,
     admin_state_up: (body.admin_state_up as boolean | undefined) ?? true,
-    gateway_network_id: gw,
+    gateway_network_id: gw?.network ?? null,
+    ...(gw ? { enable_snat: gw.enableSnat ?? true } : {}),
     interfaces: [],
     created_at: t,
     updated_at: t,
@@ -120,30 +153,38 @@ async function create(ctx: RequestContext) {
     throw e;
   }
   await networkLedger(s).commit(projectId, [id]);
-  return json({ router: routerBody(r) }, 201);
+  return json({ router: routerBody(s, r) }, 201);
 }
 
 async function update(ctx: RequestContext) {
   const body = resourceBody(ctx, 'router');
   checkFields(body, ['name', 'description', 'admin_state_up', 'external_gateway_info']);
   const cur = await own(ctx, ctx.params.router_id);
-  const gw = body.external_gateway_info === undefined ? undefined : gateway(ctx.services, body.external_gateway_info);
+  const gw = body.external_gateway_info === undefined ? undefined : gateway(ctx, 'update_router', body.external_gateway_info);
   const next = await repo(ctx.services).update(PK, cur.id, (r) => ({
     ...r,
     ...(body.name !== undefined ? { name: body.name as string } : {}),
     ...(body.description !== undefined ? { description: body.description as string } : {}),
     ...(body.admin_state_up !== undefined ? { admin_state_up: body.admin_state_up as boolean } : {}),
-    ...(gw !== undefined ? { gateway_network_id: gw } : {}),
+    // A new gateway SNATs unless told otherwise (Neutron's default); clearing it clears enable_snat.
+    ...(gw !== undefined ? { gateway_network_id: gw?.network ?? null, enable_snat: gw ? (gw.enableSnat ?? true) : undefined } : {}),
     updated_at: neutronTime(),
   }));
   if (!next) throw routerNotFound(cur.id);
-  return json({ router: routerBody(next.value) });
+  if (gw !== undefined) {
+    await followSnat(ctx.services, cur.id);
+    const after = await repo(ctx.services).get(PK, cur.id);
+    return json({ router: routerBody(ctx.services, (after ?? next).value) });
+  }
+  return json({ router: routerBody(ctx.services, next.value) });
 }
 
 async function remove(ctx: RequestContext) {
   const cur = await own(ctx, ctx.params.router_id);
   if (cur.interfaces.length > 0) throw neutronError(409, 'RouterInUse', `Router ${cur.id} still has ports`);
   if (await repo(ctx.services).delete(PK, cur.id)) await networkLedger(ctx.services).release(cur.project_id, { router: 1 });
+  // A NAT gateway still recorded (a failed reconcile left it) goes with the router: no subnet names it.
+  if (cur.snat_ip) await followSnat(ctx.services, cur.id);
   return noContent();
 }
 
@@ -179,6 +220,7 @@ async function addInterface(ctx: RequestContext) {
   if (!net) throw neutronError(404, 'SubnetNotFound', `Subnet ${b.subnet_id} could not be found.`);
   const added = await recordInterface(ctx, cur, net, randomUUID());
   await routeThrough(ctx, cur.id, added.port_id);
+  await followSnat(ctx.services, cur.id);
   return json({ id: cur.id, subnet_id: subnetId, subnet_ids: [subnetId], port_id: added.port_id, network_id: net.network_id, project_id: cur.project_id, tenant_id: cur.project_id });
 }
 
@@ -232,6 +274,7 @@ async function addPortInterface(ctx: RequestContext, cur: RouterRecord, rawPortI
     await portStore(s).unbind(cur.project_id, port.id, cur.id);
     throw e;
   }
+  await followSnat(s, cur.id);
   return json({ id: cur.id, subnet_id: subnetId, subnet_ids: [subnetId], port_id: port.id, network_id: net.network_id, project_id: cur.project_id, tenant_id: cur.project_id });
 }
 
@@ -274,6 +317,8 @@ async function removeInterface(ctx: RequestContext) {
   // The peerings this interface justified go (peerings.ts); a failure leaves them to the next router change.
   const nets = await routerNetworks(ctx.services, cur.interfaces);
   if (nets.length > 1) await reconcilePeerings(ctx.services, nets).catch((e: unknown) => log.warn('router peerings left to the next router change', { router: cur.id, error: String(e) }));
+  // The subnet leaves the router's NAT gateway (which goes with its last project subnet).
+  await followSnat(ctx.services, cur.id, [match.subnet_id]);
   // Neutron deletes the router's port with its interface, also one the project made and added.
   const port = await portStore(ctx.services).get(cur.project_id, match.port_id);
   if (port && port.device_id === cur.id && port.device_owner === ROUTER_INTERFACE) {

@@ -7,6 +7,7 @@ import { NETWORK_PREFIX, networkRoute, neutronError } from './common';
 /** alias -> [name, description, updated], as neutron-lib's api definitions state them. */
 const EXTENSIONS: Record<string, [string, string, string]> = {
   'allowed-address-pairs': ['Allowed Address Pairs', 'Provides allowed address pairs', '2013-07-23T10:00:00-00:00'],
+  'ext-gw-mode': ['Neutron L3 Configurable external gateway mode', 'Extension of the router abstraction for specifying whether SNAT should occur on the external gateway', '2013-03-28T10:00:00-00:00'],
   'external-net': ['Neutron external network', 'Adds external network attribute to network resource.', '2013-01-14T10:00:00-00:00'],
   'floatingip-pools': ['Floating IP Pools Extension', 'Provides a floating IP pools API.', '2018-03-21T10:00:00-00:00'],
   'filter-validation': ['Filter parameters validation', 'Provides validation on filter parameters.', '2018-07-04T10:00:00-00:00'],

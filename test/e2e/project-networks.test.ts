@@ -395,3 +395,66 @@ test('a router joining two project networks peers their virtual networks both wa
   await arm.stack.oscOk(['network', 'delete', 'peer-a', 'peer-b', 'peer-c'], alice);
   assert.ok(await absentOnAzure(arm.network.virtualNetworks.get(RG, `net-${a.id}`)));
 });
+
+test('a router with an external gateway SNATs its project subnets through a NAT gateway; enable_snat is admin-only; the NAT gateway goes with the last subnet', async () => {
+  const natOf = async (vnet: string, subnet: string) => (await arm.network.subnets.get(RG, vnet, subnet)).natGateway?.id?.split('/').pop();
+  const n = await arm.stack.oscJson<{ id: string }>(['network', 'create', 'snat-n'], alice);
+  const sub = await arm.stack.oscJson<{ id: string }>(['subnet', 'create', '--network', 'snat-n', '--subnet-range', '10.71.0.0/24', 'snat-s'], alice);
+  const r = await arm.stack.oscJson<{ id: string }>(['router', 'create', 'snat-r'], alice);
+  const nat = `snat-${r.id}`;
+  await arm.stack.oscOk(['router', 'set', '--external-gateway', 'public', 'snat-r'], alice);
+  // A gateway alone makes nothing (a NAT gateway is billed by the hour): no project subnet yet.
+  assert.ok(await absentOnAzure(arm.network.natGateways.get(RG, nat)));
+  let gw = (await net(tAlice, 'GET', `/routers/${r.id}`)).body.router.external_gateway_info;
+  assert.deepEqual(gw, { network_id: (await net(tAlice, 'GET', '/networks?name=public')).body.networks[0].id, enable_snat: true, external_fixed_ips: [] });
+
+  await arm.stack.oscOk(['router', 'add', 'subnet', 'snat-r', 'snat-s'], alice);
+  const made = await arm.network.natGateways.get(RG, nat);
+  assert.equal(made.sku?.name, 'Standard');
+  const pip = await arm.network.publicIPAddresses.get(RG, nat);
+  assert.equal(made.publicIpAddresses?.[0]?.id?.toLowerCase(), pip.id?.toLowerCase());
+  assert.equal(pip.tags?.jacket, 'router-snat');
+  assert.equal(await natOf(`net-${n.id}`, `subnet-${sub.id}`), nat);
+  const shown = await arm.stack.oscJson<{ external_gateway_info: { enable_snat: boolean; external_fixed_ips: { subnet_id: string; ip_address: string }[] } }>(['router', 'show', 'snat-r'], alice);
+  assert.equal(shown.external_gateway_info.enable_snat, true);
+  assert.equal(shown.external_gateway_info.external_fixed_ips[0]?.ip_address, pip.ipAddress);
+  const extSubnet = (await net(tAlice, 'GET', '/subnets?name=public-subnet')).body.subnets[0]?.id;
+  assert.equal(shown.external_gateway_info.external_fixed_ips[0]?.subnet_id, extSubnet);
+
+  // enable_snat is admin-only (Neutron's create/update_router:external_gateway_info:enable_snat).
+  const member = await arm.stack.osc(['router', 'set', '--external-gateway', 'public', '--disable-snat', 'snat-r'], alice);
+  assert.notEqual(member.code, 0);
+  const refused = await net(tAlice, 'PUT', `/routers/${r.id}`, { router: { external_gateway_info: { network_id: gw.network_id, enable_snat: false } } });
+  assert.equal(refused.status, 403, refused.text);
+  assert.equal(refused.body.NeutronError.type, 'PolicyNotAuthorized');
+  assert.equal(await natOf(`net-${n.id}`, `subnet-${sub.id}`), nat, 'a refused request changes nothing');
+  const badFlag = await net(tAdmin, 'PUT', `/routers/${r.id}`, { router: { external_gateway_info: { network_id: gw.network_id, enable_snat: 'maybe' } } });
+  assert.equal(badFlag.status, 400, badFlag.text);
+
+  // An admin turns SNAT off: the subnet leaves the NAT gateway, which goes with its public IP.
+  await arm.stack.oscOk(['router', 'set', '--external-gateway', 'public', '--disable-snat', r.id]);
+  assert.equal(await natOf(`net-${n.id}`, `subnet-${sub.id}`), undefined);
+  assert.ok(await absentOnAzure(arm.network.natGateways.get(RG, nat)));
+  assert.ok(await absentOnAzure(arm.network.publicIPAddresses.get(RG, nat)));
+  gw = (await net(tAlice, 'GET', `/routers/${r.id}`)).body.router.external_gateway_info;
+  assert.equal(gw.enable_snat, false);
+  assert.deepEqual(gw.external_fixed_ips, []);
+  await arm.stack.oscOk(['router', 'set', '--external-gateway', 'public', '--enable-snat', r.id]);
+  assert.equal(await natOf(`net-${n.id}`, `subnet-${sub.id}`), nat);
+
+  // The last project subnet leaves: the NAT gateway and its public IP go; so on a cleared gateway.
+  await arm.stack.oscOk(['router', 'remove', 'subnet', 'snat-r', 'snat-s'], alice);
+  assert.equal(await natOf(`net-${n.id}`, `subnet-${sub.id}`), undefined);
+  assert.ok(await absentOnAzure(arm.network.natGateways.get(RG, nat)));
+  assert.ok(await absentOnAzure(arm.network.publicIPAddresses.get(RG, nat)));
+  await arm.stack.oscOk(['router', 'add', 'subnet', 'snat-r', 'snat-s'], alice);
+  assert.equal(await natOf(`net-${n.id}`, `subnet-${sub.id}`), nat);
+  await arm.stack.oscOk(['router', 'unset', '--external-gateway', 'snat-r'], alice);
+  assert.equal(await natOf(`net-${n.id}`, `subnet-${sub.id}`), undefined);
+  assert.ok(await absentOnAzure(arm.network.natGateways.get(RG, nat)));
+  assert.equal((await net(tAlice, 'GET', `/routers/${r.id}`)).body.router.external_gateway_info, null);
+  await arm.stack.oscOk(['router', 'remove', 'subnet', 'snat-r', 'snat-s'], alice);
+  await arm.stack.oscOk(['router', 'delete', 'snat-r'], alice);
+  await arm.stack.oscOk(['network', 'delete', 'snat-n'], alice);
+  assert.ok(await absentOnAzure(arm.network.virtualNetworks.get(RG, `net-${n.id}`)));
+});

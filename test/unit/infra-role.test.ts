@@ -119,7 +119,12 @@ export const ACTIONS: Record<string, string[]> = {
   // Project networks (a virtual network per network, its subnets inline, so one PUT sets them all) and
   // the isolated network of servers with networks "none" (network.ts ensureIsolatedSubnet: its subnet
   // carries the deny-all NSG).
-  'network.virtualNetworks.createOrUpdate': [`${N}/virtualNetworks/write`, `${N}/virtualNetworks/subnets/write`, `${N}/networkSecurityGroups/join/action`],
+  // A subnet naming a router's NAT gateway (shared/network/snat.ts) joins it.
+  'network.virtualNetworks.createOrUpdate': [`${N}/virtualNetworks/write`, `${N}/virtualNetworks/subnets/write`, `${N}/networkSecurityGroups/join/action`, `${N}/natGateways/join/action`],
+  // A router's SNAT (shared/network/snat.ts): the NAT gateway joins its public IP; the LRO ends with a
+  // GET of the resource (the driver makes no other read of NAT gateways).
+  'network.natGateways.createOrUpdate': [`${N}/natGateways/write`, `${N}/natGateways/read`, `${N}/publicIPAddresses/join/action`],
+  'network.natGateways.delete': [`${N}/natGateways/delete`],
   'network.virtualNetworks.delete': [`${N}/virtualNetworks/delete`],
   // Peerings of project networks joined by a router (shared/network/peerings.ts): each side is written
   // on its own network and needs peer/action on the remote one (Azure's "Network Contributor" pair).
