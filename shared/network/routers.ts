@@ -10,7 +10,7 @@ import type { Services } from '../services';
 import { json, noContent } from '../http/respond';
 import { isAdmin } from '../api/policy';
 import { isValidKey, odata } from '../store/tables';
-import { PK, routerRepo as repo, type RouterRecord } from './routerStore';
+import { PK, ROUTER_INTERFACE, routerRepo as repo, type RouterRecord } from './routerStore';
 import { networkCatalog, parseCidr } from './catalog';
 import { listProjectNetworks } from './projectNetworkStore';
 import { portStore } from './ports';
@@ -21,8 +21,6 @@ import { reconcilePeerings, routerNetworks } from './peerings';
 import { azureFailure } from '../azure/errors';
 import { log } from '../log';
 
-/** Neutron's device_owner of a router's interface port. */
-const ROUTER_INTERFACE = 'network:router_interface';
 const routerNotFound = (id: string) => neutronError(404, 'RouterNotFound', `Router ${id} could not be found`);
 
 function routerBody(r: RouterRecord): Body {
@@ -185,11 +183,11 @@ async function addInterface(ctx: RequestContext) {
 type JoinableSubnet = Awaited<ReturnType<typeof subnetsOf>>[number];
 
 /** The interface in the router's record, under its ETag, with Neutron's checks against the others. */
-async function recordInterface(ctx: RequestContext, cur: RouterRecord, net: JoinableSubnet, portId: string): Promise<{ subnet_id: string; port_id: string }> {
+async function recordInterface(ctx: RequestContext, cur: RouterRecord, net: JoinableSubnet, portId: string, byPort = false): Promise<RouterRecord['interfaces'][number]> {
   const subnetId = net.subnet_id;
   if (net.external) throw badRequest(`Bad router request: Router already has a port on subnet ${subnetId}.`);
   const all = await subnetsOf(ctx, cur.project_id);
-  let added: { subnet_id: string; port_id: string } | undefined;
+  let added: RouterRecord['interfaces'][number] | undefined;
   const next = await repo(ctx.services).update(PK, cur.id, (r) => {
     if (r.interfaces.some((i) => i.subnet_id === subnetId)) throw badRequest(`Bad router request: Router already has a port on subnet ${subnetId}.`);
     // Neutron's _check_for_dup_router_subnets: one router does not join two subnets that overlap.
@@ -199,7 +197,7 @@ async function recordInterface(ctx: RequestContext, cur: RouterRecord, net: Join
         throw badRequest(`Bad router request: Cidr ${net.cidr} of subnet ${subnetId} overlaps with cidr ${other.cidr} of subnet ${other.subnet_id}.`);
       }
     }
-    added = { subnet_id: subnetId, port_id: portId };
+    added = { subnet_id: subnetId, port_id: portId, ...(byPort ? { by_port: true } : {}) };
     return { ...r, interfaces: [...r.interfaces, added], updated_at: neutronTime() };
   });
   if (!next || !added) throw routerNotFound(cur.id);
@@ -226,7 +224,7 @@ async function addPortInterface(ctx: RequestContext, cur: RouterRecord, rawPortI
   // The port first (of two routers racing for it one wins), then the router's record; undone if refused.
   await portStore(s).bind(cur.project_id, port.id, cur.id, ROUTER_INTERFACE, 'ACTIVE');
   try {
-    await recordInterface(ctx, cur, net, port.id);
+    await recordInterface(ctx, cur, net, port.id, true);
     await routeThrough(ctx, cur.id, port.id);
   } catch (e) {
     await portStore(s).unbind(cur.project_id, port.id, cur.id);

@@ -102,8 +102,29 @@ test('network create, subnet create (a virtual network in Azure), server and por
   await arm.stack.oscOk(['router', 'create', 'r1'], alice);
   await arm.stack.oscOk(['router', 'add', 'subnet', 'r1', 's1'], alice);
   await arm.stack.oscOk(['router', 'set', '--external-gateway', 'public', 'r1'], alice);
-  const r1 = await arm.stack.oscJson<{ interfaces_info: { subnet_id: string }[] | string; external_gateway_info: unknown }>(['router', 'show', 'r1'], alice);
+  const r1 = await arm.stack.oscJson<{ id: string; interfaces_info: { port_id: string; ip_address: string; subnet_id: string }[]; external_gateway_info: unknown }>(['router', 'show', 'r1'], alice);
   assert.match(JSON.stringify(r1.external_gateway_info), /network_id/);
+  // The interface's port, as Neutron makes it: the subnet's gateway address, the router as its device.
+  assert.equal(r1.interfaces_info.length, 1, JSON.stringify(r1.interfaces_info));
+  const [iface] = r1.interfaces_info;
+  assert.deepEqual([iface.subnet_id, iface.ip_address], [s1.id, '10.9.0.1']);
+  const rPorts = (await net(tAlice, 'GET', `/ports?device_id=${r1.id}`)).body.ports;
+  assert.deepEqual(
+    rPorts.map((p: Record<string, unknown>) => [p.id, p.device_owner, p.network_id, p.status, p.fixed_ips]),
+    [[iface.port_id, 'network:router_interface', n1.id, 'ACTIVE', [{ subnet_id: s1.id, ip_address: '10.9.0.1' }]]],
+  );
+  assertNeutronShape('ports/port-show-response.json', 'port', { port: rPorts[0] });
+  assert.equal((await net(tAlice, 'GET', `/ports/${iface.port_id}`)).body.port.device_id, r1.id);
+  assert.equal((await net(tAlice, 'GET', `/ports?device_owner=compute:nova&device_id=${r1.id}`)).body.ports.length, 0);
+  assert.equal((await net(tBob, 'GET', `/ports/${iface.port_id}`)).status, 404);
+  assert.equal((await net(tAdmin, 'GET', `/ports?device_id=${r1.id}`)).body.ports.length, 1);
+  // Neutron's l3: not deleted through the port API; no record to change either; the router keeps it.
+  const delIface = await net(tAlice, 'DELETE', `/ports/${iface.port_id}`);
+  assert.equal(delIface.status, 409, delIface.text);
+  assert.equal(delIface.body.NeutronError.type, 'ServicePortInUse');
+  assert.equal(delIface.body.NeutronError.message, `Port ${iface.port_id} cannot be deleted directly via the port API: has device owner network:router_interface.`);
+  assert.equal((await net(tAlice, 'PUT', `/ports/${iface.port_id}`, { port: { name: 'x' } })).status, 400);
+  assert.equal((await arm.stack.oscJson<{ interfaces_info: unknown[] }>(['router', 'show', 'r1'], alice)).interfaces_info.length, 1);
   const twice = await arm.stack.osc(['router', 'add', 'subnet', 'r1', 's1'], alice);
   assert.notEqual(twice.code, 0);
 
@@ -269,6 +290,9 @@ test('router interfaces by port: the port becomes the router’s (device network
   assert.deepEqual([bound.device_id, bound.device_owner, bound.status], [r.id, 'network:router_interface', 'ACTIVE']);
   const shown = (await net(tAlice, 'GET', `/routers/${r.id}`)).body.router;
   assert.equal(shown.id, r.id);
+  // The CLI's interfaces_info: the port once (its own record, not a second one from the router's).
+  const info = (await arm.stack.oscJson<{ interfaces_info: { port_id: string; ip_address: string; subnet_id: string }[] }>(['router', 'show', 'rp1'], alice)).interfaces_info;
+  assert.deepEqual(info, [{ port_id: port.id, ip_address: '10.40.0.9', subnet_id: s.id }]);
   // The same subnet again (by subnet) is Neutron's 400; a second router cannot take the port.
   const again = await net(tAlice, 'PUT', `/routers/${r.id}/add_router_interface`, { subnet_id: s.id });
   assert.equal(again.status, 400);
