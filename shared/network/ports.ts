@@ -5,7 +5,7 @@ import type { RequestContext, Route } from '../http/router';
 import { json, noContent } from '../http/respond';
 import { isAdmin } from '../api/policy';
 import type { Services } from '../services';
-import type { Repository } from '../store/tables';
+import { ConcurrencyError, type Repository } from '../store/tables';
 import { conflict, badRequest as httpBadRequest } from '../http/errors';
 import { asBool, asString, badRequest, listResponse, networkRoute, neutronError, neutronTime, ownerFor, resourceBody, selectFields, type Body, type CollectionSpec } from './common';
 import { createPort, deletePort, updatePort } from './portService';
@@ -105,6 +105,20 @@ export class PortStore {
       return after && { ...p, security_groups: after, updated_at: neutronTime() };
     });
     return next && seen;
+  }
+
+  /**
+   * Read-modify-write of a port's record under its ETag: `change` gets the record held now (again after
+   * a racing write) and returns the new one, or undefined to leave it; what it throws is the answer.
+   * Undefined when the record is gone. Still losing after `attempts` rounds: Neutron's 409, never a 5xx.
+   */
+  async change(projectId: string, id: string, change: (p: PortRecord) => PortRecord | undefined, attempts = 10): Promise<PortRecord | undefined> {
+    try {
+      return (await this.repo().update(projectId, id, change, attempts))?.value;
+    } catch (e) {
+      if (e instanceof ConcurrencyError) throw neutronError(409, 'Conflict', `Port ${id} was changed by other requests meanwhile; try again.`);
+      throw e;
+    }
   }
 
   /** A server's port as its VM runs or not: its status, and the MAC Azure gave the NIC (under the record's ETag). */
