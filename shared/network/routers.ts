@@ -17,7 +17,7 @@ import { portStore } from './ports';
 import { deletePort } from './portService';
 import { asBool, asString, badRequest, isUuid, listResponse, networkRoute, neutronError, neutronTime, ownerFor, resourceBody, selectFields, type Body, type CollectionSpec } from './common';
 import { networkLedger, reserveNetwork } from './quotas';
-import { reconcilePeerings, routerNetworks } from './peerings';
+import { allProjectNetworks, reconcilePeerings, routerNetworks } from './peerings';
 import { azureFailure } from '../azure/errors';
 import { log } from '../log';
 
@@ -242,11 +242,13 @@ async function addPortInterface(ctx: RequestContext, cur: RouterRecord, rawPortI
 async function routeThrough(ctx: RequestContext, routerId: string, portId: string): Promise<void> {
   const s = ctx.services;
   const r = (await repo(s).get(PK, routerId))?.value;
-  if (!r) return;
-  const nets = await routerNetworks(s, r.interfaces);
+  if (!r?.interfaces.length) return;
+  // The project networks are read once: for the router's networks and the peerings they want.
+  const all = await allProjectNetworks(s);
+  const nets = routerNetworks(all, r.interfaces);
   if (nets.length < 2) return;
   try {
-    await reconcilePeerings(s, nets);
+    await reconcilePeerings(s, nets, all);
   } catch (e) {
     await repo(s).update(PK, routerId, (x) => ({ ...x, interfaces: x.interfaces.filter((i) => i.port_id !== portId), updated_at: neutronTime() }));
     await reconcilePeerings(s, nets).catch((err: unknown) => log.warn('router peerings left to the next router change', { router: routerId, error: String(err) }));
@@ -270,8 +272,9 @@ async function removeInterface(ctx: RequestContext) {
   }
   await repo(ctx.services).update(PK, cur.id, (r) => ({ ...r, interfaces: r.interfaces.filter((i) => i.port_id !== match.port_id), updated_at: neutronTime() }));
   // The peerings this interface justified go (peerings.ts); a failure leaves them to the next router change.
-  const nets = await routerNetworks(ctx.services, cur.interfaces);
-  if (nets.length > 1) await reconcilePeerings(ctx.services, nets).catch((e: unknown) => log.warn('router peerings left to the next router change', { router: cur.id, error: String(e) }));
+  const all = await allProjectNetworks(ctx.services);
+  const nets = routerNetworks(all, cur.interfaces);
+  if (nets.length > 1) await reconcilePeerings(ctx.services, nets, all).catch((e: unknown) => log.warn('router peerings left to the next router change', { router: cur.id, error: String(e) }));
   // Neutron deletes the router's port with its interface, also one the project made and added.
   const port = await portStore(ctx.services).get(cur.project_id, match.port_id);
   if (port && port.device_id === cur.id && port.device_owner === ROUTER_INTERFACE) {

@@ -12,6 +12,7 @@ import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
 import { absentOnAzure, aliceAndBob, imageId, race, type ProjectUser } from '../support/fixtures';
 import { REFERENCE } from '../support/paths';
 import { sweepNics } from '../../shared/timers/nics';
+import { countTableCalls } from '../support/tableCalls';
 
 const RG = 'ops_resource_group';
 const SAMPLES = path.join(REFERENCE, 'openstack/neutron-v2-samples');
@@ -386,7 +387,14 @@ test('a router joining two project networks peers their virtual networks both wa
   await arm.stack.oscOk(['router', 'create', 'peer-r'], alice);
   await arm.stack.oscOk(['router', 'add', 'subnet', 'peer-r', 'peer-a1'], alice);
   assert.deepEqual(await peerings(`net-${a.id}`), [], 'one network on the router: nothing to peer');
-  await arm.stack.oscOk(['router', 'add', 'subnet', 'peer-r', 'peer-b1'], alice);
+  // The second network joins (through the API, its Table reads counted): the project networks are read
+  // twice for the interface's checks and once for the peerings (the router's networks and the ones
+  // its routers want, from one read).
+  const peerR = (await net(tAlice, 'GET', '/routers?name=peer-r')).body.routers[0].id;
+  const peerB1 = (await net(tAlice, 'GET', '/subnets?name=peer-b1')).body.subnets[0].id;
+  const { value: joined, counts } = await countTableCalls(arm.stack.cloud.services, () => net(tAlice, 'PUT', `/routers/${peerR}/add_router_interface`, { subnet_id: peerB1 }));
+  assert.equal(joined.status, 200, joined.text);
+  assert.equal(counts.get('projectnetworks listEntities'), 3, JSON.stringify([...counts]));
   assert.deepEqual(await peerings(`net-${a.id}`), [{ name: `jacket-${b.id}`, state: 'Connected', sync: 'FullyInSync', remote: ['10.62.0.0/24'] }]);
   assert.deepEqual(await peerings(`net-${b.id}`), [{ name: `jacket-${a.id}`, state: 'Connected', sync: 'FullyInSync', remote: ['10.61.0.0/24'] }]);
 
