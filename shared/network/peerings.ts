@@ -8,14 +8,20 @@
 // The operator's networks are not peered (their virtual networks are the operator's): docs/network.md.
 import type { Services } from '../services';
 import { PK, routerRepo } from './routerStore';
-import { listProjectNetworks, vnetNameOf } from './projectNetworkStore';
+import { listProjectNetworks, vnetNameOf, type ProjectNetworkRecord } from './projectNetworkStore';
 
 const PREFIX = 'jacket-';
 export const peeringNameOf = (networkId: string) => `${PREFIX}${networkId}`;
 
-/** For each project network, the other project networks a router joins it with (one partition read each). */
-async function joinedNetworks(s: Services): Promise<Map<string, Set<string>>> {
-  const nets = await listProjectNetworks(s, { projectId: '', admin: true });
+/** Every project's networks (one partition read): what the functions below take, read once per change. */
+export const allProjectNetworks = (s: Services) => listProjectNetworks(s, { projectId: '', admin: true });
+
+/**
+ * For each project network, the other project networks a router joins it with (one partition read
+ * each; the networks' is skipped when the caller read them already).
+ */
+async function joinedNetworks(s: Services, known?: ProjectNetworkRecord[]): Promise<Map<string, Set<string>>> {
+  const nets = known ?? (await allProjectNetworks(s));
   const networkOf = new Map(nets.flatMap((n) => n.subnets.map((x) => [x.id, n.id] as const)));
   const out = new Map<string, Set<string>>();
   for (const r of await routerRepo(s).list(PK)) {
@@ -51,12 +57,13 @@ async function peer(s: Services, a: string, b: string): Promise<void> {
 /**
  * Brings the peerings of `networkIds` in line with the router records (run after a router's record
  * changed, for the networks it joined before and after). Idempotent: a run cut short is finished by
- * the next change of a router on those networks.
+ * the next change of a router on those networks. `nets`: the project networks, if the caller read them
+ * (allProjectNetworks) after the router's record changed.
  */
-export async function reconcilePeerings(s: Services, networkIds: Iterable<string>): Promise<void> {
+export async function reconcilePeerings(s: Services, networkIds: Iterable<string>, nets?: ProjectNetworkRecord[]): Promise<void> {
   const ids = [...new Set(networkIds)];
   if (!ids.length) return;
-  const want = await joinedNetworks(s);
+  const want = await joinedNetworks(s, nets);
   const net = s.azure.network;
   for (const n of ids) {
     const desired = want.get(n) ?? new Set<string>();
@@ -71,9 +78,7 @@ export async function reconcilePeerings(s: Services, networkIds: Iterable<string
   }
 }
 
-/** The project networks among a router's interfaces (what reconcilePeerings is run for). */
-export async function routerNetworks(s: Services, interfaces: { subnet_id: string }[]): Promise<string[]> {
-  if (!interfaces.length) return [];
-  const nets = await listProjectNetworks(s, { projectId: '', admin: true });
+/** The project networks among a router's interfaces (what reconcilePeerings is run for), of `nets` (allProjectNetworks). */
+export function routerNetworks(nets: ProjectNetworkRecord[], interfaces: { subnet_id: string }[]): string[] {
   return nets.filter((n) => n.subnets.some((x) => interfaces.some((i) => i.subnet_id === x.id))).map((n) => n.id);
 }

@@ -250,10 +250,15 @@ async function portNic(s: Services, port: PortRecord): Promise<string | undefine
 
 /**
  * PUT /ports/{id}: name, description, and what filters the port (Azure changes a NIC's NSG, ASGs and IP
- * forwarding while its VM runs): security_groups (the new set's NSG and ASGs go on the NIC, then the
- * record; a combination no NIC holds any more is deleted), allowed_address_pairs and
- * port_security_enabled, checked together as Neutron's ML2 does. Addresses change only with the VM
- * deallocated: not done.
+ * forwarding while its VM runs): security_groups (the new set's NSG and ASGs go on the NIC; a
+ * combination no NIC holds any more is deleted), allowed_address_pairs and port_security_enabled,
+ * checked together as Neutron's ML2 does. Addresses change only with the VM deallocated: not done.
+ *
+ * The record first, under its ETag (PortStore.change): what the body names replaces what the record
+ * holds now, the rest stays as a racing write left it (a racing addSecurityGroup's group is not lost to
+ * a stale copy). Then Azure follows the record: the NIC gets what the record holds, read again after
+ * each change until a read finds what was applied, as add/removeSecurityGroup do (whichever request
+ * wrote last, the NIC ends with the record's state).
  */
 export async function updatePort(s: Services, auth: AuthContext, port: PortRecord, body: Record<string, unknown>): Promise<PortRecord> {
   for (const k of Object.keys(body)) {
@@ -261,40 +266,79 @@ export async function updatePort(s: Services, auth: AuthContext, port: PortRecor
     if (['name', 'description'].includes(k) && (typeof body[k] !== 'string' || (body[k] as string).length > 255)) throw invalid(k, `'${String(body[k])}' is not a valid string`);
   }
   const names = Object.fromEntries(['name', 'description'].filter((k) => body[k] !== undefined).map((k) => [k, body[k] as string]));
-  let next: PortRecord = { ...port, ...names, updated_at: neutronTime() };
+  const store = portStore(s);
+  const gone = () => neutronError(404, 'PortNotFound', `Port ${port.id} could not be found.`);
   const filtering = ['security_groups', 'allowed_address_pairs', 'port_security_enabled'].some((k) => body[k] !== undefined);
   if (!filtering) {
-    await portStore(s).put(next);
+    const next = await store.change(port.project_id, port.id, (p) => ({ ...p, ...names, updated_at: neutronTime() }));
+    if (!next) throw gone();
     return next;
   }
-  const portSecurity = portSecurityOf(body.port_security_enabled) ?? port.port_security_enabled !== false;
-  const pairs = body.allowed_address_pairs !== undefined ? addressPairs(body.allowed_address_pairs) : (port.allowed_address_pairs ?? []);
+  const portSecurityAsked = portSecurityOf(body.port_security_enabled);
+  const pairsAsked = body.allowed_address_pairs !== undefined ? addressPairs(body.allowed_address_pairs) : undefined;
   const groups = await usableSecurityGroups(s, { ...auth, projectId: port.project_id } as AuthContext);
-  const ids = body.security_groups !== undefined ? requestedGroups(groups, body.security_groups) : port.security_groups;
-  if (!portSecurity) {
-    // Neutron: groups named with port security off are 400; groups the port keeps block turning it off (409).
-    if (body.security_groups !== undefined && ids.length) throw PORT_SECURITY_FOR_GROUPS();
-    if (ids.length) throw neutronError(409, 'PortSecurityPortHasSecurityGroup', 'Port has security group associated. Cannot disable port security or IP address until security group is removed.');
-    if (pairs.length) throw PORT_SECURITY_FOR_PAIRS();
-  }
-  const set = ids.map((g) => groups.find((x) => x.id === g)).filter((g) => g !== undefined);
-  if (set.length !== ids.length) throw badRequest(`Port ${port.id} holds a security group this project cannot use any more: name its groups.`);
-  if (portSecurity) await checkSet(s, set);
+  const idsAsked = body.security_groups !== undefined ? requestedGroups(groups, body.security_groups) : undefined;
+  const setOf = (ids: string[]) => ids.map((g) => groups.find((x) => x.id === g)).filter((g) => g !== undefined);
+  // The record the body makes of the one held now, with Neutron's checks on the result.
+  const updated = (p: PortRecord): PortRecord => {
+    const portSecurity = portSecurityAsked ?? p.port_security_enabled !== false;
+    const pairs = pairsAsked ?? p.allowed_address_pairs ?? [];
+    const ids = idsAsked ?? p.security_groups;
+    if (!portSecurity) {
+      // Neutron: groups named with port security off are 400; groups the port keeps block turning it off (409).
+      if (idsAsked && ids.length) throw PORT_SECURITY_FOR_GROUPS();
+      if (ids.length) throw neutronError(409, 'PortSecurityPortHasSecurityGroup', 'Port has security group associated. Cannot disable port security or IP address until security group is removed.');
+      if (pairs.length) throw PORT_SECURITY_FOR_PAIRS();
+    }
+    if (setOf(ids).length !== ids.length) throw badRequest(`Port ${port.id} holds a security group this project cannot use any more: name its groups.`);
+    const next: PortRecord = { ...p, ...names, security_groups: ids, allowed_address_pairs: pairs, port_security_enabled: portSecurity, updated_at: neutronTime() };
+    if (!pairs.length) delete next.allowed_address_pairs;
+    if (portSecurity) delete next.port_security_enabled;
+    return next;
+  };
+  // Refusals before any write: on the record as read (checked again on the one the write replaces).
+  const planned = updated(port);
+  if (planned.port_security_enabled !== false) await checkSet(s, setOf(planned.security_groups));
   const nic = await portNic(s, port);
   if (!nic) throw neutronError(409, 'PortInUse', `Port ${port.id} has no network interface yet (its server is being built): try again when it is ACTIVE.`);
-  next = { ...next, security_groups: ids, allowed_address_pairs: pairs, port_security_enabled: portSecurity };
-  if (portSecurity) {
-    const sec = await nicSecurity(s, set, port.project_id);
-    await s.azure.network.setNicNsg(nic, sec.nsgId, sec.asgIds, portForwards(next));
-  } else {
-    await s.azure.network.setNicNsg(nic, null, [], true);
+  let before: PortRecord | undefined;
+  const written = await store.change(port.project_id, port.id, (p) => {
+    before = p;
+    return updated(p);
+  });
+  if (!written || !before) throw gone();
+  // Azure follows the record (read again after each change of the NIC, until it holds what was applied).
+  const state = (p: Pick<PortRecord, 'security_groups' | 'port_security_enabled' | 'allowed_address_pairs'>) =>
+    `${p.port_security_enabled !== false ? groupSetId(p.security_groups) : 'off'}|${portForwards(p)}`;
+  const tried: string[][] = [];
+  let applied: string | undefined;
+  let held = written;
+  for (let round = 0; round < 5; round++) {
+    if (round > 0) held = (await store.get(port.project_id, port.id)) ?? held;
+    if (state(held) === applied) break;
+    try {
+      if (held.port_security_enabled !== false) {
+        const sec = await nicSecurity(s, setOf(held.security_groups), port.project_id);
+        tried.push(held.security_groups);
+        await s.azure.network.setNicNsg(nic, sec.nsgId, sec.asgIds, portForwards(held));
+      } else {
+        await s.azure.network.setNicNsg(nic, null, [], true);
+      }
+    } catch (e) {
+      // A racing request may have dropped the combination this round put on (its set left already):
+      // the next round reads the record again. Azure refusing the set itself is the answer.
+      if (e instanceof ApiError || round === 4) throw e;
+      continue;
+    }
+    applied = state(held);
   }
-  if (!pairs.length) delete next.allowed_address_pairs;
-  if (portSecurity) delete next.port_security_enabled;
-  await portStore(s).put(next);
   if (port.device_id) await noteServerGroups(s, port.device_id, port.project_id, groups);
-  if (groupSetId(port.security_groups) !== groupSetId(ids) || !portSecurity) await dropIfUnused(s, port.project_id, port.security_groups);
-  return next;
+  // The sets this port left (and any a racing write made it pass through) go when nothing holds them.
+  const left = [before.security_groups, ...tried].filter((ids, i, all) => groupSetId(ids) !== groupSetId(held.security_groups) && all.findIndex((x) => groupSetId(x) === groupSetId(ids)) === i);
+  // Port security off: the NIC holds no NSG, so not even the set it keeps (none: the deny-all one).
+  if (held.port_security_enabled === false) left.push(held.security_groups);
+  for (const ids of left) await dropIfUnused(s, port.project_id, ids);
+  return held;
 }
 
 /** The server's groups as Nova shows them (from its ports, as Nova reads them from Neutron), after a port's groups changed. */

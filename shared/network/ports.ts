@@ -5,11 +5,12 @@ import type { RequestContext, Route } from '../http/router';
 import { json, noContent } from '../http/respond';
 import { isAdmin } from '../api/policy';
 import type { Services } from '../services';
-import type { Repository } from '../store/tables';
+import { ConcurrencyError, type Repository } from '../store/tables';
 import { conflict, badRequest as httpBadRequest } from '../http/errors';
-import { asBool, asString, listResponse, networkRoute, neutronError, neutronTime, ownerFor, resourceBody, selectFields, type Body, type CollectionSpec } from './common';
+import { asBool, asString, badRequest, listResponse, networkRoute, neutronError, neutronTime, ownerFor, resourceBody, selectFields, type Body, type CollectionSpec } from './common';
 import { createPort, deletePort, updatePort } from './portService';
 import { networkLedger } from './quotas';
+import { ROUTER_INTERFACE, routerInterfacePorts } from './routerStore';
 
 export interface PortRecord {
   id: string;
@@ -104,6 +105,20 @@ export class PortStore {
       return after && { ...p, security_groups: after, updated_at: neutronTime() };
     });
     return next && seen;
+  }
+
+  /**
+   * Read-modify-write of a port's record under its ETag: `change` gets the record held now (again after
+   * a racing write) and returns the new one, or undefined to leave it; what it throws is the answer.
+   * Undefined when the record is gone. Still losing after `attempts` rounds: Neutron's 409, never a 5xx.
+   */
+  async change(projectId: string, id: string, change: (p: PortRecord) => PortRecord | undefined, attempts = 10): Promise<PortRecord | undefined> {
+    try {
+      return (await this.repo().update(projectId, id, change, attempts))?.value;
+    } catch (e) {
+      if (e instanceof ConcurrencyError) throw neutronError(409, 'Conflict', `Port ${id} was changed by other requests meanwhile; try again.`);
+      throw e;
+    }
   }
 
   /** A server's port as its VM runs or not: its status, and the MAC Azure gave the NIC (under the record's ETag). */
@@ -232,26 +247,43 @@ async function listPorts(ctx: RequestContext) {
   } else {
     records = await store.listAll(where, ADMIN_SCAN_LIMIT);
   }
+  // The ports of router interfaces added by subnet (routerStore.ts), unless the filter leaves them out.
+  if (!where.device_owner.length || where.device_owner.includes(ROUTER_INTERFACE)) {
+    const scope = !isAdmin(auth) ? [auth.projectId!] : projects.length ? [...new Set(projects)] : undefined;
+    records = [...records, ...(await routerInterfacePorts(ctx.services, scope, new Set(records.map((r) => r.id))))];
+  }
   return listResponse(ctx, '/ports', records.map(portBody), portsSpec);
+}
+
+/** The port of a router interface added by subnet (no record of its own: routerStore.ts), as the caller may see it. */
+async function routerPort(ctx: RequestContext, id: string): Promise<PortRecord | undefined> {
+  const auth = ctx.auth!;
+  return (await routerInterfacePorts(ctx.services, isAdmin(auth) ? undefined : [auth.projectId!])).find((p) => p.id === id.toLowerCase());
 }
 
 async function showPort(ctx: RequestContext) {
   const id = ctx.params.port_id;
   const auth = ctx.auth!;
   const store = portStore(ctx.services);
-  const p = isAdmin(auth) ? (await store.listAll({ RowKey: [id] }, 1))[0] : await store.get(auth.projectId!, id);
+  const p = (isAdmin(auth) ? (await store.listAll({ RowKey: [id] }, 1))[0] : await store.get(auth.projectId!, id)) ?? (await routerPort(ctx, id));
   if (!p) throw portNotFound(id);
   return json({ port: selectFields(ctx.query, portBody(p)) });
 }
 
 /** The caller's port (admins: any project's), or Neutron's 404. */
-async function ownPort(ctx: RequestContext): Promise<PortRecord> {
+async function ownPort(ctx: RequestContext, action: 'update' | 'delete'): Promise<PortRecord> {
   const id = ctx.params.port_id;
   const auth = ctx.auth!;
   const store = portStore(ctx.services);
   const p = isAdmin(auth) ? (await store.listAll({ RowKey: [id.toLowerCase()] }, 1))[0] : await store.get(auth.projectId!, id.toLowerCase());
-  if (!p) throw portNotFound(id);
-  return p;
+  if (p) return p;
+  const r = await routerPort(ctx, id);
+  if (!r) throw portNotFound(id);
+  // Neutron's l3 prevent_l3_port_deletion; an update has no record to change (Azure makes no router port).
+  if (action === 'delete') throw neutronError(409, 'ServicePortInUse', `Port ${r.id} cannot be deleted directly via the port API: has device owner ${ROUTER_INTERFACE}.`);
+  throw badRequest(
+    `Port ${r.id} is router ${r.device_id}'s interface on subnet ${r.fixed_ips[0].subnet_id}, which Azure needs no port for: it cannot be changed (remove the interface from the router instead).`,
+  );
 }
 
 async function createPortRoute(ctx: RequestContext) {
@@ -262,11 +294,11 @@ async function createPortRoute(ctx: RequestContext) {
 
 async function updatePortRoute(ctx: RequestContext) {
   const body = resourceBody(ctx, 'port');
-  return json({ port: portBody(await updatePort(ctx.services, ctx.auth!, await ownPort(ctx), body)) });
+  return json({ port: portBody(await updatePort(ctx.services, ctx.auth!, await ownPort(ctx, 'update'), body)) });
 }
 
 async function deletePortRoute(ctx: RequestContext) {
-  await deletePort(ctx.services, await ownPort(ctx));
+  await deletePort(ctx.services, await ownPort(ctx, 'delete'));
   return noContent();
 }
 

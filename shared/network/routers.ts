@@ -11,20 +11,18 @@ import type { Services } from '../services';
 import { json, noContent } from '../http/respond';
 import { isAdmin } from '../api/policy';
 import { isValidKey, odata } from '../store/tables';
-import { PK, routerRepo as repo, snats, type RouterRecord } from './routerStore';
+import { PK, ROUTER_INTERFACE, routerRepo as repo, snats, type RouterRecord } from './routerStore';
 import { networkCatalog, parseCidr } from './catalog';
 import { listProjectNetworks } from './projectNetworkStore';
 import { portStore } from './ports';
 import { deletePort } from './portService';
 import { asBool, asString, badRequest, isUuid, listResponse, networkRoute, neutronError, neutronTime, ownerFor, resourceBody, selectFields, type Body, type CollectionSpec } from './common';
 import { networkLedger, reserveNetwork } from './quotas';
-import { reconcilePeerings, routerNetworks } from './peerings';
+import { allProjectNetworks, reconcilePeerings, routerNetworks } from './peerings';
 import { followSnat } from './snat';
 import { azureFailure } from '../azure/errors';
 import { log } from '../log';
 
-/** Neutron's device_owner of a router's interface port. */
-const ROUTER_INTERFACE = 'network:router_interface';
 const routerNotFound = (id: string) => neutronError(404, 'RouterNotFound', `Router ${id} could not be found`);
 
 /**
@@ -227,11 +225,11 @@ async function addInterface(ctx: RequestContext) {
 type JoinableSubnet = Awaited<ReturnType<typeof subnetsOf>>[number];
 
 /** The interface in the router's record, under its ETag, with Neutron's checks against the others. */
-async function recordInterface(ctx: RequestContext, cur: RouterRecord, net: JoinableSubnet, portId: string): Promise<{ subnet_id: string; port_id: string }> {
+async function recordInterface(ctx: RequestContext, cur: RouterRecord, net: JoinableSubnet, portId: string, byPort = false): Promise<RouterRecord['interfaces'][number]> {
   const subnetId = net.subnet_id;
   if (net.external) throw badRequest(`Bad router request: Router already has a port on subnet ${subnetId}.`);
   const all = await subnetsOf(ctx, cur.project_id);
-  let added: { subnet_id: string; port_id: string } | undefined;
+  let added: RouterRecord['interfaces'][number] | undefined;
   const next = await repo(ctx.services).update(PK, cur.id, (r) => {
     if (r.interfaces.some((i) => i.subnet_id === subnetId)) throw badRequest(`Bad router request: Router already has a port on subnet ${subnetId}.`);
     // Neutron's _check_for_dup_router_subnets: one router does not join two subnets that overlap.
@@ -241,7 +239,7 @@ async function recordInterface(ctx: RequestContext, cur: RouterRecord, net: Join
         throw badRequest(`Bad router request: Cidr ${net.cidr} of subnet ${subnetId} overlaps with cidr ${other.cidr} of subnet ${other.subnet_id}.`);
       }
     }
-    added = { subnet_id: subnetId, port_id: portId };
+    added = { subnet_id: subnetId, port_id: portId, ...(byPort ? { by_port: true } : {}) };
     return { ...r, interfaces: [...r.interfaces, added], updated_at: neutronTime() };
   });
   if (!next || !added) throw routerNotFound(cur.id);
@@ -268,7 +266,7 @@ async function addPortInterface(ctx: RequestContext, cur: RouterRecord, rawPortI
   // The port first (of two routers racing for it one wins), then the router's record; undone if refused.
   await portStore(s).bind(cur.project_id, port.id, cur.id, ROUTER_INTERFACE, 'ACTIVE');
   try {
-    await recordInterface(ctx, cur, net, port.id);
+    await recordInterface(ctx, cur, net, port.id, true);
     await routeThrough(ctx, cur.id, port.id);
   } catch (e) {
     await portStore(s).unbind(cur.project_id, port.id, cur.id);
@@ -287,11 +285,13 @@ async function addPortInterface(ctx: RequestContext, cur: RouterRecord, rawPortI
 async function routeThrough(ctx: RequestContext, routerId: string, portId: string): Promise<void> {
   const s = ctx.services;
   const r = (await repo(s).get(PK, routerId))?.value;
-  if (!r) return;
-  const nets = await routerNetworks(s, r.interfaces);
+  if (!r?.interfaces.length) return;
+  // The project networks are read once: for the router's networks and the peerings they want.
+  const all = await allProjectNetworks(s);
+  const nets = routerNetworks(all, r.interfaces);
   if (nets.length < 2) return;
   try {
-    await reconcilePeerings(s, nets);
+    await reconcilePeerings(s, nets, all);
   } catch (e) {
     await repo(s).update(PK, routerId, (x) => ({ ...x, interfaces: x.interfaces.filter((i) => i.port_id !== portId), updated_at: neutronTime() }));
     await reconcilePeerings(s, nets).catch((err: unknown) => log.warn('router peerings left to the next router change', { router: routerId, error: String(err) }));
@@ -315,8 +315,9 @@ async function removeInterface(ctx: RequestContext) {
   }
   await repo(ctx.services).update(PK, cur.id, (r) => ({ ...r, interfaces: r.interfaces.filter((i) => i.port_id !== match.port_id), updated_at: neutronTime() }));
   // The peerings this interface justified go (peerings.ts); a failure leaves them to the next router change.
-  const nets = await routerNetworks(ctx.services, cur.interfaces);
-  if (nets.length > 1) await reconcilePeerings(ctx.services, nets).catch((e: unknown) => log.warn('router peerings left to the next router change', { router: cur.id, error: String(e) }));
+  const all = await allProjectNetworks(ctx.services);
+  const nets = routerNetworks(all, cur.interfaces);
+  if (nets.length > 1) await reconcilePeerings(ctx.services, nets, all).catch((e: unknown) => log.warn('router peerings left to the next router change', { router: cur.id, error: String(e) }));
   // The subnet leaves the router's NAT gateway (which goes with its last project subnet).
   await followSnat(ctx.services, cur.id, [match.subnet_id]);
   // Neutron deletes the router's port with its interface, also one the project made and added.

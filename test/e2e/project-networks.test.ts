@@ -12,6 +12,7 @@ import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
 import { absentOnAzure, aliceAndBob, imageId, race, type ProjectUser } from '../support/fixtures';
 import { REFERENCE } from '../support/paths';
 import { sweepNics } from '../../shared/timers/nics';
+import { countTableCalls } from '../support/tableCalls';
 
 const RG = 'ops_resource_group';
 const SAMPLES = path.join(REFERENCE, 'openstack/neutron-v2-samples');
@@ -102,8 +103,29 @@ test('network create, subnet create (a virtual network in Azure), server and por
   await arm.stack.oscOk(['router', 'create', 'r1'], alice);
   await arm.stack.oscOk(['router', 'add', 'subnet', 'r1', 's1'], alice);
   await arm.stack.oscOk(['router', 'set', '--external-gateway', 'public', 'r1'], alice);
-  const r1 = await arm.stack.oscJson<{ interfaces_info: { subnet_id: string }[] | string; external_gateway_info: unknown }>(['router', 'show', 'r1'], alice);
+  const r1 = await arm.stack.oscJson<{ id: string; interfaces_info: { port_id: string; ip_address: string; subnet_id: string }[]; external_gateway_info: unknown }>(['router', 'show', 'r1'], alice);
   assert.match(JSON.stringify(r1.external_gateway_info), /network_id/);
+  // The interface's port, as Neutron makes it: the subnet's gateway address, the router as its device.
+  assert.equal(r1.interfaces_info.length, 1, JSON.stringify(r1.interfaces_info));
+  const [iface] = r1.interfaces_info;
+  assert.deepEqual([iface.subnet_id, iface.ip_address], [s1.id, '10.9.0.1']);
+  const rPorts = (await net(tAlice, 'GET', `/ports?device_id=${r1.id}`)).body.ports;
+  assert.deepEqual(
+    rPorts.map((p: Record<string, unknown>) => [p.id, p.device_owner, p.network_id, p.status, p.fixed_ips]),
+    [[iface.port_id, 'network:router_interface', n1.id, 'ACTIVE', [{ subnet_id: s1.id, ip_address: '10.9.0.1' }]]],
+  );
+  assertNeutronShape('ports/port-show-response.json', 'port', { port: rPorts[0] });
+  assert.equal((await net(tAlice, 'GET', `/ports/${iface.port_id}`)).body.port.device_id, r1.id);
+  assert.equal((await net(tAlice, 'GET', `/ports?device_owner=compute:nova&device_id=${r1.id}`)).body.ports.length, 0);
+  assert.equal((await net(tBob, 'GET', `/ports/${iface.port_id}`)).status, 404);
+  assert.equal((await net(tAdmin, 'GET', `/ports?device_id=${r1.id}`)).body.ports.length, 1);
+  // Neutron's l3: not deleted through the port API; no record to change either; the router keeps it.
+  const delIface = await net(tAlice, 'DELETE', `/ports/${iface.port_id}`);
+  assert.equal(delIface.status, 409, delIface.text);
+  assert.equal(delIface.body.NeutronError.type, 'ServicePortInUse');
+  assert.equal(delIface.body.NeutronError.message, `Port ${iface.port_id} cannot be deleted directly via the port API: has device owner network:router_interface.`);
+  assert.equal((await net(tAlice, 'PUT', `/ports/${iface.port_id}`, { port: { name: 'x' } })).status, 400);
+  assert.equal((await arm.stack.oscJson<{ interfaces_info: unknown[] }>(['router', 'show', 'r1'], alice)).interfaces_info.length, 1);
   const twice = await arm.stack.osc(['router', 'add', 'subnet', 'r1', 's1'], alice);
   assert.notEqual(twice.code, 0);
 
@@ -269,6 +291,9 @@ test('router interfaces by port: the port becomes the router’s (device network
   assert.deepEqual([bound.device_id, bound.device_owner, bound.status], [r.id, 'network:router_interface', 'ACTIVE']);
   const shown = (await net(tAlice, 'GET', `/routers/${r.id}`)).body.router;
   assert.equal(shown.id, r.id);
+  // The CLI's interfaces_info: the port once (its own record, not a second one from the router's).
+  const info = (await arm.stack.oscJson<{ interfaces_info: { port_id: string; ip_address: string; subnet_id: string }[] }>(['router', 'show', 'rp1'], alice)).interfaces_info;
+  assert.deepEqual(info, [{ port_id: port.id, ip_address: '10.40.0.9', subnet_id: s.id }]);
   // The same subnet again (by subnet) is Neutron's 400; a second router cannot take the port.
   const again = await net(tAlice, 'PUT', `/routers/${r.id}/add_router_interface`, { subnet_id: s.id });
   assert.equal(again.status, 400);
@@ -362,7 +387,14 @@ test('a router joining two project networks peers their virtual networks both wa
   await arm.stack.oscOk(['router', 'create', 'peer-r'], alice);
   await arm.stack.oscOk(['router', 'add', 'subnet', 'peer-r', 'peer-a1'], alice);
   assert.deepEqual(await peerings(`net-${a.id}`), [], 'one network on the router: nothing to peer');
-  await arm.stack.oscOk(['router', 'add', 'subnet', 'peer-r', 'peer-b1'], alice);
+  // The second network joins (through the API, its Table reads counted): the project networks are read
+  // twice for the interface's checks and once for the peerings (the router's networks and the ones
+  // its routers want, from one read).
+  const peerR = (await net(tAlice, 'GET', '/routers?name=peer-r')).body.routers[0].id;
+  const peerB1 = (await net(tAlice, 'GET', '/subnets?name=peer-b1')).body.subnets[0].id;
+  const { value: joined, counts } = await countTableCalls(arm.stack.cloud.services, () => net(tAlice, 'PUT', `/routers/${peerR}/add_router_interface`, { subnet_id: peerB1 }));
+  assert.equal(joined.status, 200, joined.text);
+  assert.equal(counts.get('projectnetworks listEntities'), 3, JSON.stringify([...counts]));
   assert.deepEqual(await peerings(`net-${a.id}`), [{ name: `jacket-${b.id}`, state: 'Connected', sync: 'FullyInSync', remote: ['10.62.0.0/24'] }]);
   assert.deepEqual(await peerings(`net-${b.id}`), [{ name: `jacket-${a.id}`, state: 'Connected', sync: 'FullyInSync', remote: ['10.61.0.0/24'] }]);
 

@@ -9,6 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
 import type { Creds } from '../support/stack';
+import { race } from '../support/fixtures';
 import { sweepNics } from '../../shared/timers/nics';
 import { combinationNsgName } from '../../shared/network/securityGroupSets';
 
@@ -183,6 +184,63 @@ test('racing addSecurityGroup requests on one server: every group added stays, o
   assert.deepEqual(await nicSecurity(srv.id), { nsg: `sg-${ids[0]}`, asgs: [`asg-${ids[0]}`] });
   await arm.stack.oscOk(['server', 'delete', '--wait', srv.id], alice);
   await gone(arm.network.networkSecurityGroups.get(RG, combinationNsgName(ids)));
+});
+
+test('port updates racing add/removeSecurityGroup on one server: the port record and the NIC end the same (no change lost to a stale copy)', async () => {
+  const names = ['pr-a', 'pr-b', 'pr-c', 'pr-d'];
+  const ids: string[] = [];
+  for (const n of names) ids.push((await arm.stack.oscJson<{ id: string }>(['security', 'group', 'create', n], alice)).id);
+  const [a, b, c, d] = ids;
+  const image = (await arm.stack.http('GET', '/image/v2/images?name=ubuntu-22.04', { token: tAlice })).body.images[0].id;
+  const network = (await net(tAlice, 'GET', '/networks?name=private')).body.networks[0].id;
+  const srv = await arm.stack.oscJson<{ id: string }>(['server', 'create', '--flavor', '3', '--image', image, '--network', network, '--security-group', 'pr-a', '--wait', 'pr-vm'], alice);
+  const portId = (await net(tAlice, 'GET', `/ports?device_id=${srv.id}`)).body.ports[0].id;
+  const groupName = (id: string) => names[ids.indexOf(id)];
+  const seenSets = new Set<string>();
+  for (let round = 0; round < 3; round++) {
+    // Two port updates naming different sets, an add and a remove, all at once.
+    const rs = await race(4, (i) =>
+      i === 0
+        ? net(tAlice, 'PUT', `/ports/${portId}`, { port: { security_groups: [a, b], name: `r${round}` } })
+        : i === 1
+          ? net(tAlice, 'PUT', `/ports/${portId}`, { port: { security_groups: [a, c] } })
+          : i === 2
+            ? nova(tAlice, 'POST', `/servers/${srv.id}/action`, { addSecurityGroup: { name: 'pr-d' } })
+            : nova(tAlice, 'POST', `/servers/${srv.id}/action`, { removeSecurityGroup: { name: 'pr-a' } }),
+    );
+    const statuses = rs.map((r) => r.status);
+    assert.deepEqual(statuses.slice(0, 2), [200, 200], rs.map((r) => r.text).join(' | '));
+    // Nova's 400 when the set held at that moment already has (or lacks) the group: never a 5xx.
+    for (const st of statuses.slice(2)) assert.ok(st === 202 || st === 400, rs.map((r) => `${r.status} ${r.text}`).join(' | '));
+    const port = (await net(tAlice, 'GET', `/ports/${portId}`)).body.port;
+    const held = [...port.security_groups].sort() as string[];
+    assert.equal(port.name, `r${round}`);
+    assert.ok(held.length > 0 && held.every((id) => ids.includes(id)), JSON.stringify(held));
+    seenSets.add(held.join(','));
+    // The NIC carries exactly what the record holds: its NSG (own or the combination) and every ASG.
+    assert.deepEqual(await nicSecurity(srv.id), {
+      nsg: held.length === 1 ? `sg-${held[0]}` : combinationNsgName(held),
+      asgs: held.map((id) => `asg-${id}`).sort(),
+    });
+    // And the server shows the port's groups.
+    assert.deepEqual((await nova(tAlice, 'GET', `/servers/${srv.id}`)).body.server.security_groups.map((g: { name: string }) => g.name).sort(), held.map(groupName).sort());
+    // Back to pr-a alone for the next round.
+    assert.equal((await net(tAlice, 'PUT', `/ports/${portId}`, { port: { security_groups: [a] } })).status, 200);
+    assert.deepEqual(await nicSecurity(srv.id), { nsg: `sg-${a}`, asgs: [`asg-${a}`] });
+  }
+  // No combination is left that no port holds (the record went back to one group each round).
+  for (const set of [
+    [a, b],
+    [a, c],
+    [a, d],
+    [b, d],
+    [c, d],
+    [a, b, d],
+    [a, c, d],
+  ])
+    await gone(arm.network.networkSecurityGroups.get(RG, combinationNsgName(set)));
+  await arm.stack.oscOk(['server', 'delete', '--wait', srv.id], alice);
+  await arm.stack.oscOk(['security', 'group', 'delete', ...names], alice);
 });
 
 test('another project’s group cannot be added: port create, port update and server create answer as for an unknown group', async () => {
