@@ -18,14 +18,6 @@ import { syncVnet } from './projectNetworks';
 
 export const snatTags = (r: Pick<RouterRecord, 'id' | 'project_id'>) => ({ jacket: 'router-snat', 'jacket-router-id': r.id, 'jacket-project-id': r.project_id });
 
-/** The project networks (ids) of subnets among `subnetIds`. */
-async function networksOf(s: Services, subnetIds: Iterable<string>): Promise<string[]> {
-  const ids = new Set(subnetIds);
-  if (!ids.size) return [];
-  const nets = await listProjectNetworks(s, { projectId: '', admin: true });
-  return nets.filter((n) => n.subnets.some((x) => ids.has(x.id))).map((n) => n.id);
-}
-
 /**
  * Brings router `routerId`'s NAT gateway in line with its record, and the subnets of the project
  * networks of `touched` (subnet ids it joined before the change; its current ones are added). The
@@ -35,16 +27,21 @@ async function networksOf(s: Services, subnetIds: Iterable<string>): Promise<str
 export async function reconcileSnat(s: Services, routerId: string, touched: Iterable<string> = []): Promise<void> {
   const net = s.azure.network;
   const r = (await routerRepo(s).get(PK, routerId))?.value;
-  const projectSubnets = new Set((await listProjectNetworks(s, { projectId: '', admin: true })).flatMap((n) => n.subnets.map((x) => x.id)));
+  // A router that does not SNAT and has no NAT gateway recorded has nothing on Azure: no read more.
+  if (r && !snats(r) && !r.snat_ip) return;
+  const nets = await listProjectNetworks(s, { projectId: '', admin: true });
+  const projectSubnets = new Set(nets.flatMap((n) => n.subnets.map((x) => x.id)));
   const mine = (r?.interfaces ?? []).map((i) => i.subnet_id).filter((id) => projectSubnets.has(id));
   const want = !!r && snats(r) && mine.length > 0;
+  if (!want && r && !r.snat_ip) return; // SNAT for the operator's subnets only: nothing to make
   const name = natNameOf(routerId);
   if (want) {
     const pip = await net.putPublicIp(name, snatTags(r));
     await net.putNatGateway(name, snatTags(r), pip.id);
     if (r.snat_ip !== pip.address) await routerRepo(s).update(PK, routerId, (x) => ({ ...x, snat_ip: pip.address }));
   }
-  for (const n of await networksOf(s, [...touched, ...mine])) await syncVnet(s, n);
+  const subnets = new Set([...touched, ...mine]);
+  for (const n of nets) if (n.subnets.some((x) => subnets.has(x.id))) await syncVnet(s, n.id);
   if (!want) {
     await net.deleteNatGateway(name);
     await net.deletePublicIp(name);
