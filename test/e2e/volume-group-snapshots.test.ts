@@ -132,6 +132,9 @@ test('3.14 group snapshots: CLI create/list/show/delete, member snapshots on Azu
   const alone = await asAlice('3.14', 'DELETE', `/snapshots/${snaps[0].id}`);
   assert.equal(alone.status, 400, alone.text);
   assert.match(alone.body.badRequest.message, /must not be part of a group/);
+  const unmanage = await asAdmin('3.14', 'POST', `/snapshots/${snaps[0].id}/action`, { 'os-unmanage': {} });
+  assert.equal(unmanage.status, 400, unmanage.text);
+  assert.match(unmanage.body.badRequest.message, /must not be part of a group/);
   const gdel = await asAlice('3.14', 'POST', `/groups/${g.id}/action`, { delete: { 'delete-volumes': true } });
   assert.equal(gdel.status, 400, gdel.text);
   assert.equal(gdel.body.badRequest.message, 'Invalid group: Group has existing snapshots.');
