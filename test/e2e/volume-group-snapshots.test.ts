@@ -176,6 +176,9 @@ test('3.14 group snapshots: CLI create/list/show/delete, member snapshots on Azu
   const g3vols = (await asAlice('3.14', 'GET', `/volumes/detail?group_id=${g3.id}`)).body.volumes as any[];
   assert.deepEqual(g3vols.map((v) => v.source_volid).sort(), members.map((m) => m.id).sort());
   assert.deepEqual(g3vols.map((v) => v.size).sort(), [1, 2]);
+  // the source columns filter the group list as Group columns do
+  assert.deepEqual((await asAlice('3.14', 'GET', `/groups?source_group_id=${g.id}`)).body.groups, [{ id: g3.id, name: 'clone' }]);
+  assert.deepEqual((await asAlice('3.14', 'GET', `/groups?group_snapshot_id=${gsId}`)).body.groups, [{ id: g2.id, name: 'from-gs' }]);
 
   // an empty source group is Cinder's 400, and leaves no group behind
   const empty = (await asAlice('3.14', 'POST', '/groups', { group: { group_type: 'gsn-gt', volume_types: [vt.id], name: 'empty' } })).body.group;

@@ -114,7 +114,20 @@ async function visibleGroup(ctx: RequestContext) {
 
 const PAGING = ['limit', 'marker', 'offset', 'sort', 'sort_key', 'sort_dir', 'list_volume'];
 /** Group model columns a filter may name (db _process_group_filters: any other key matches nothing). */
-const COLUMNS: (keyof GroupRecord)[] = ['id', 'name', 'description', 'status', 'availability_zone', 'group_type_id', 'project_id', 'user_id', 'created_at', 'updated_at'];
+const COLUMNS: (keyof GroupRecord)[] = [
+  'id',
+  'name',
+  'description',
+  'status',
+  'availability_zone',
+  'group_type_id',
+  'project_id',
+  'user_id',
+  'created_at',
+  'updated_at',
+  'group_snapshot_id',
+  'source_group_id',
+];
 
 async function listing(ctx: RequestContext, detailed: boolean) {
   const q = ctx.query;
