@@ -139,6 +139,8 @@ export interface GroupSnapshotRecord {
   status: 'creating' | 'available' | 'deleting' | 'error' | 'error_deleting';
   created_at: string;
   updated_at: string | null;
+  /** Its member snapshots, found by id through volindex wherever they are (a transfer of a member volume moves its snapshots to the taker's project). */
+  snapshot_ids: string[];
 }
 
 /** A group's use of a group type or volume type (partition: the type id; row: the group id). */

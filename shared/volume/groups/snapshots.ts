@@ -35,9 +35,20 @@ export async function checkNotCgsnapshotSnapType(s: Services, groupTypeId: strin
   }
 }
 
-/** The member snapshots of a group snapshot (in its project, as Cinder makes them in the caller's). */
-export async function groupSnapshotMembers(s: Services, gs: Pick<GroupSnapshotRecord, 'id' | 'project_id'>): Promise<Stored<SnapshotRecord>[]> {
-  return (await volumeTables(s).snapshots.list(gs.project_id)).filter((r) => r.value.group_snapshot_id === gs.id);
+/**
+ * The member snapshots of a group snapshot (Cinder's SnapshotList.get_all_for_group_snapshot), by id
+ * wherever they are now: a transfer of a member volume (Cinder refuses only consistency group members)
+ * moves its snapshots to the taker's project.
+ */
+export async function groupSnapshotMembers(s: Services, gs: Pick<GroupSnapshotRecord, 'id' | 'snapshot_ids'>): Promise<Stored<SnapshotRecord>[]> {
+  const t = volumeTables(s);
+  const out: Stored<SnapshotRecord>[] = [];
+  for (const id of gs.snapshot_ids) {
+    const p = (await t.index.get('snapshot', id))?.value.project_id;
+    const r = p ? await t.snapshots.get(p, id) : undefined;
+    if (r && r.value.group_snapshot_id === gs.id) out.push(r);
+  }
+  return out;
 }
 
 const strip = (v: string | null | undefined) => (v ? v.trim() : (v ?? null));
@@ -84,6 +95,7 @@ export async function createGroupSnapshot(ctx: RequestContext, groupRef: string,
     status: 'creating',
     created_at: now,
     updated_at: null,
+    snapshot_ids: ids,
   };
   const written: string[] = [];
   try {
