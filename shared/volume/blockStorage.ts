@@ -23,6 +23,7 @@ import { backupUpdateRoutes } from './backups/update';
 import { groupTypeRoutes } from './groupTypes/api';
 import { volumeSummaryRoutes } from './volumes/summary';
 import { groupRoutes } from './groups/api';
+import { groupSnapshotRoutes } from './groups/snapshotsApi';
 
 export const blockStorageRoutes: Route[] = [
   ...volumeTypeRoutes,
@@ -48,4 +49,5 @@ export const blockStorageRoutes: Route[] = [
   ...groupTypeRoutes,
   ...volumeSummaryRoutes,
   ...groupRoutes,
+  ...groupSnapshotRoutes,
 ];

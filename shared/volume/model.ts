@@ -118,6 +118,29 @@ export interface GroupRecord {
   volume_type_ids: string[];
   created_at: string;
   updated_at: string | null;
+  /** The group snapshot or group a create-from-src (3.14) made this group from; absent or null when none. */
+  group_snapshot_id?: string | null;
+  source_group_id?: string | null;
+}
+
+/**
+ * A group snapshot (cinder/db models.GroupSnapshot, 3.14): a Jacket record whose members are snapshot
+ * records (one Azure snapshot snapshot-<id> per member volume) naming it in group_snapshot_id. In
+ * its project's partition of `volgroupsnaps`, found by id through volindex ('group_snapshot').
+ */
+export interface GroupSnapshotRecord {
+  id: string;
+  project_id: string;
+  user_id: string;
+  group_id: string;
+  group_type_id: string;
+  name: string | null;
+  description: string | null;
+  status: 'creating' | 'available' | 'deleting' | 'error' | 'error_deleting';
+  created_at: string;
+  updated_at: string | null;
+  /** Its member snapshots, found by id through volindex wherever they are (a transfer of a member volume moves its snapshots to the taker's project). */
+  snapshot_ids: string[];
 }
 
 /** A group's use of a group type or volume type (partition: the type id; row: the group id). */
@@ -246,6 +269,8 @@ export interface SnapshotRecord {
   progress?: string;
   /** A snapshot being managed (status creating; shared/volume/manage): the Azure snapshot it adopts, named in azure.name only once adopted. */
   manage_ref?: { source_name: string };
+  /** The group snapshot this snapshot is a member of (3.14); absent or null when none. */
+  group_snapshot_id?: string | null;
 }
 
 interface OwnerRow {
@@ -287,6 +312,7 @@ export function volumeTables(s: Services) {
     groups: s.tables.repository<GroupRecord>('volgroups', ['status', 'name']),
     /** Which groups use a type (Cinder's group_volume_type_mapping and groups.group_type_id): a type in use is not deleted. */
     groupUse: s.tables.repository<GroupUseRow>('volgroupuse'),
+    groupSnapshots: s.tables.repository<GroupSnapshotRecord>('volgroupsnaps', ['status', 'group_id']),
   };
 }
 
@@ -372,7 +398,7 @@ export function jacketTags(kind: 'volume' | 'snapshot', id: string, projectId: s
     : { jacket: 'snapshot', 'jacket-snapshot-id': id, 'jacket-volume-id': volumeId, 'jacket-project-id': projectId };
 }
 
-async function ownerOf(repo: Repository<OwnerRow>, kind: 'volume' | 'snapshot' | 'backup' | 'transfer' | 'group', id: string): Promise<string | undefined> {
+async function ownerOf(repo: Repository<OwnerRow>, kind: 'volume' | 'snapshot' | 'backup' | 'transfer' | 'group' | 'group_snapshot', id: string): Promise<string | undefined> {
   return (await repo.get(kind, id))?.value.project_id;
 }
 
@@ -380,7 +406,13 @@ async function ownerOf(repo: Repository<OwnerRow>, kind: 'volume' | 'snapshot' |
  * A record the caller may see: in the token's project, or (admins, as Cinder's admin context) any
  * project's, found through the id index. Others' records answer Cinder's 404.
  */
-async function findVisible<T extends object>(ctx: RequestContext, repo: Repository<T>, kind: 'volume' | 'snapshot' | 'backup' | 'group', label: string, id: string): Promise<Stored<T>> {
+async function findVisible<T extends object>(
+  ctx: RequestContext,
+  repo: Repository<T>,
+  kind: 'volume' | 'snapshot' | 'backup' | 'group' | 'group_snapshot',
+  label: string,
+  id: string,
+): Promise<Stored<T>> {
   const own = await repo.get(ctx.auth!.projectId!, id);
   if (own) return own;
   if (isAdmin(ctx.auth!)) {
@@ -394,6 +426,8 @@ async function findVisible<T extends object>(ctx: RequestContext, repo: Reposito
 export const findVolume = (ctx: RequestContext, id: string): Promise<Stored<VolumeRecord>> => findVisible(ctx, volumeTables(ctx.services).volumes, 'volume', 'Volume', id);
 export const findSnapshot = (ctx: RequestContext, id: string): Promise<Stored<SnapshotRecord>> => findVisible(ctx, volumeTables(ctx.services).snapshots, 'snapshot', 'Snapshot', id);
 export const findGroup = (ctx: RequestContext, id: string): Promise<Stored<GroupRecord>> => findVisible(ctx, volumeTables(ctx.services).groups, 'group', 'Group', id);
+export const findGroupSnapshot = (ctx: RequestContext, id: string): Promise<Stored<GroupSnapshotRecord>> =>
+  findVisible(ctx, volumeTables(ctx.services).groupSnapshots, 'group_snapshot', 'GroupSnapshot', id);
 export const findBackup = (ctx: RequestContext, id: string): Promise<Stored<BackupRecord>> => findVisible(ctx, volumeTables(ctx.services).backups, 'backup', 'Backup', id);
 
 /** A backup by id for the work steps (any project). */

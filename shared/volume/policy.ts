@@ -133,6 +133,11 @@ export const VOLUME_POLICIES = {
   'group:get': 'project_reader_or_admin',
   'group:update': 'project_member_or_admin',
   'group:delete': 'project_member_or_admin',
+  // group_snapshots.py (3.14)
+  'group:get_all_group_snapshots': 'project_reader_or_admin',
+  'group:create_group_snapshot': 'project_member_or_admin',
+  'group:get_group_snapshot': 'project_reader_or_admin',
+  'group:delete_group_snapshot': 'project_member_or_admin',
   // clusters.py
   'clusters:get_all': 'admin',
   'clusters:get': 'admin',

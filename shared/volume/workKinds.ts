@@ -15,3 +15,6 @@ export const VOLUME_UNMANAGE = 'volume-unmanage';
 export const SNAPSHOT_MANAGE = 'snapshot-manage';
 export const SNAPSHOT_UNMANAGE = 'snapshot-unmanage';
 export const GROUP_DELETE = 'group-delete';
+export const GROUP_CREATE_FROM_SRC = 'group-create-from-src';
+export const GROUP_SNAPSHOT_CREATE = 'group-snapshot-create';
+export const GROUP_SNAPSHOT_DELETE = 'group-snapshot-delete';

@@ -9,6 +9,7 @@ import { UPLOAD_WORK } from '../volume/images/upload';
 import { TRANSFER_WORK } from '../volume/transfers/work';
 import { MANAGE_WORK } from '../volume/manage/work';
 import { GROUP_WORK } from '../volume/groups/service';
+import { GROUP_SNAPSHOT_WORK } from '../volume/groups/snapshots';
 import { SERVER_BUILD_KINDS } from '../compute/servers/work/build';
 import { resizeKind } from '../compute/servers/work/resize';
 import { interfaceKind } from '../compute/servers/work/interfaces';
@@ -21,7 +22,7 @@ import { SERVER_GROUP_KINDS } from '../compute/serverGroups/work';
 
 // Compute (Nova): server build/delete, actions, volume attachments, server groups' Azure placement cleanup.
 const COMPUTE_KINDS: WorkKind[] = [...SERVER_BUILD_KINDS, powerKind, resizeKind, snapshotKind, passwordKind, rebuildKind, ...VOLUME_ATTACH_KINDS, ...SERVER_GROUP_KINDS, interfaceKind];
-// Block storage (Cinder): volume create/delete/extend, snapshot create/delete, backup create/delete/restore, upload to image, transfer retag, manage/unmanage.
-const VOLUME_KINDS: WorkKind[] = [...VOLUME_WORK, volumeRetype, ...BACKUP_WORK, ...UPLOAD_WORK, ...TRANSFER_WORK, ...MANAGE_WORK, ...GROUP_WORK];
+// Block storage (Cinder): volume create/delete/extend, snapshot create/delete, backup create/delete/restore, upload to image, transfer retag, manage/unmanage, groups and group snapshots.
+const VOLUME_KINDS: WorkKind[] = [...VOLUME_WORK, volumeRetype, ...BACKUP_WORK, ...UPLOAD_WORK, ...TRANSFER_WORK, ...MANAGE_WORK, ...GROUP_WORK, ...GROUP_SNAPSHOT_WORK];
 
 export const WORK_KINDS: WorkKind[] = [...COMPUTE_KINDS, ...VOLUME_KINDS, ...IMAGE_WORK_KINDS];

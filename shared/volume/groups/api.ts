@@ -1,7 +1,7 @@
 // /groups (cinder/api/v3/groups.py, views/groups.py; microversion 3.13 GROUP_VOLUME): create, list,
 // detail, show, update (name, description, add_volumes/remove_volumes) and the delete action. Below
 // 3.13 every route is Cinder's 404 for a method the version lacks, before any policy. Actions of later
-// versions (reset_status 3.20, replication 3.38) are that 404 too; create-from-src is 3.14's.
+// versions (reset_status 3.20, replication 3.38) are that 404 too; create-from-src is 3.14's (that 404 at 3.13).
 import type { RequestContext, Route } from '../../http/router';
 import { accepted, json } from '../../http/respond';
 import { badRequest, notFound } from '../../http/errors';
@@ -13,6 +13,8 @@ import type { VolumePolicy } from '../policy';
 import { findGroup, volumeTables, type GroupRecord } from '../model';
 import { groupTypeStore } from '../groupTypes/store';
 import { createGroup, deleteGroup, updateGroup, type GroupCreate, type GroupUpdate } from './service';
+import { createGroupFromSrc, type CreateFromSrc } from './snapshots';
+import { GROUP_SNAPSHOTS, isUuidLike } from './snapshotsApi';
 
 export const GROUP_VOLUME = '3.13';
 
@@ -52,6 +54,20 @@ const updateSchema = {
     },
   },
 };
+/** cinder/api/schemas/groups.py create_from_source (the uuid format checked by isUuidLike). */
+const fromSrcSchema = {
+  type: 'object',
+  required: ['create-from-src'],
+  additionalProperties: false,
+  properties: {
+    'create-from-src': {
+      type: 'object',
+      additionalProperties: false,
+      properties: { description: descriptionSchema, group_snapshot_id: { type: 'string' }, name: nameSchema, source_group_id: { type: 'string' } },
+      oneOf: [{ required: ['group_snapshot_id'] }, { required: ['source_group_id'] }],
+    },
+  },
+};
 const deleteSchema = {
   type: 'object',
   required: ['delete'],
@@ -71,8 +87,8 @@ const versioned = (h: (ctx: RequestContext) => Promise<ReturnType<typeof json>>)
 
 const summary = (g: GroupRecord) => ({ id: g.id, name: g.name });
 
-/** views/groups.py detail at 3.13 (group_snapshot_id/source_group_id are 3.14's, volumes 3.25's, replication_status 3.38's). */
-function detail(g: GroupRecord) {
+/** views/groups.py detail (group_snapshot_id and source_group_id from 3.14; volumes are 3.25's, replication_status 3.38's). */
+function detail(g: GroupRecord, ctx: RequestContext) {
   return {
     id: g.id,
     status: g.status,
@@ -82,6 +98,7 @@ function detail(g: GroupRecord) {
     description: g.description,
     group_type: g.group_type_id,
     volume_types: g.volume_type_ids,
+    ...(ctx.microversion?.atLeast(GROUP_SNAPSHOTS) ? { group_snapshot_id: g.group_snapshot_id ?? null, source_group_id: g.source_group_id ?? null } : {}),
   };
 }
 
@@ -97,7 +114,20 @@ async function visibleGroup(ctx: RequestContext) {
 
 const PAGING = ['limit', 'marker', 'offset', 'sort', 'sort_key', 'sort_dir', 'list_volume'];
 /** Group model columns a filter may name (db _process_group_filters: any other key matches nothing). */
-const COLUMNS: (keyof GroupRecord)[] = ['id', 'name', 'description', 'status', 'availability_zone', 'group_type_id', 'project_id', 'user_id', 'created_at', 'updated_at'];
+const COLUMNS: (keyof GroupRecord)[] = [
+  'id',
+  'name',
+  'description',
+  'status',
+  'availability_zone',
+  'group_type_id',
+  'project_id',
+  'user_id',
+  'created_at',
+  'updated_at',
+  'group_snapshot_id',
+  'source_group_id',
+];
 
 async function listing(ctx: RequestContext, detailed: boolean) {
   const q = ctx.query;
@@ -119,11 +149,11 @@ async function listing(ctx: RequestContext, detailed: boolean) {
   all.sort(compareBy<GroupRecord>(sort, (g, k) => (g as unknown as Record<string, unknown>)[k]));
   const items = pageAfter(all, page.marker, page.limit, (m) => notFound(`Marker ${m} could not be found.`), offsetParam(q));
   const links = nextLinks(collectionUrl(ctx, detailed ? '/groups/detail' : '/groups'), q, items, page);
-  return json({ groups: items.map((g) => (detailed ? detail(g) : summary(g))), ...(links ? { group_links: links } : {}) });
+  return json({ groups: items.map((g) => (detailed ? detail(g, ctx) : summary(g))), ...(links ? { group_links: links } : {}) });
 }
 
 async function show(ctx: RequestContext) {
-  return json({ group: detail((await visibleGroup(ctx)).value) });
+  return json({ group: detail((await visibleGroup(ctx)).value, ctx) });
 }
 
 async function create(ctx: RequestContext) {
@@ -144,19 +174,45 @@ async function remove(ctx: RequestContext) {
   return accepted();
 }
 
+async function createFromSrc(ctx: RequestContext) {
+  const b = validateBody<{ 'create-from-src': CreateFromSrc }>(fromSrcSchema, ctx.body)['create-from-src'];
+  for (const k of ['group_snapshot_id', 'source_group_id'] as const) {
+    const v = b[k];
+    if (v !== undefined && !isUuidLike(v)) throw badRequest(`Invalid input for field/attribute ${k}. Value: ${v}. '${v}' is not a 'uuid'`);
+  }
+  return accepted({ group: summary(await createGroupFromSrc(ctx, b)) });
+}
+
 /** Actions later microversions bring: Cinder's versioned-method 404 at 3.13. */
 const LATER_ACTIONS = ['reset_status', 'enable_replication', 'disable_replication', 'failover_replication', 'list_replication_targets'];
 
 async function action(ctx: RequestContext) {
   const name = actionName(ctx);
   if (name === 'delete') return remove(ctx);
-  if (LATER_ACTIONS.includes(name)) throw notFound('The resource could not be found.');
+  if (name === 'create-from-src' && ctx.microversion?.atLeast(GROUP_SNAPSHOTS)) return createFromSrc(ctx);
+  if (LATER_ACTIONS.includes(name) || name === 'create-from-src') throw notFound('The resource could not be found.');
+  throw badRequest(`There is no such action: ${name}`);
+}
+
+async function collectionAction(ctx: RequestContext) {
+  const name = actionName(ctx);
+  if (name === 'create-from-src' && ctx.microversion?.atLeast(GROUP_SNAPSHOTS)) return createFromSrc(ctx);
+  if (name === 'create-from-src' || name === 'delete' || LATER_ACTIONS.includes(name)) throw notFound('The resource could not be found.');
   throw badRequest(`There is no such action: ${name}`);
 }
 
 const actionPolicy = (b: unknown, ctx: RequestContext): VolumePolicy | 'authenticated' => {
   const key = b && typeof b === 'object' ? Object.keys(b)[0] : undefined;
-  return supported(ctx) && key === 'delete' ? 'group:delete' : 'authenticated';
+  if (!supported(ctx)) return 'authenticated';
+  if (key === 'delete') return 'group:delete';
+  // group/api.py create_from_src authorizes group:create (and reading the source, its own get policies).
+  if (key === 'create-from-src' && ctx.microversion?.atLeast(GROUP_SNAPSHOTS)) return 'group:create';
+  return 'authenticated';
+};
+
+const collectionPolicy = (b: unknown, ctx: RequestContext): VolumePolicy | 'authenticated' => {
+  const key = b && typeof b === 'object' ? Object.keys(b)[0] : undefined;
+  return key === 'create-from-src' && ctx.microversion?.atLeast(GROUP_SNAPSHOTS) ? 'group:create' : 'authenticated';
 };
 
 export const groupRoutes: Route[] = [
@@ -178,4 +234,6 @@ export const groupRoutes: Route[] = [
   cinderRoute('groups-create', 'POST', '/groups', from313('group:create'), versioned(create)),
   cinderRoute('groups-update', 'PUT', '/groups/{group_id}', from313('group:update'), versioned(update)),
   cinderRoute('groups-action', 'POST', '/groups/{group_id}/action', actionPolicy, versioned(action)),
+  // POST /groups/action: the collection's action, where create-from-src is asked (Cinder's router maps both paths to the action dispatch).
+  cinderRoute('groups-collection-action', 'POST', '/groups/action', collectionPolicy, versioned(collectionAction)),
 ];

@@ -13,7 +13,7 @@ import { done, type WorkItem, type WorkKind } from '../../work/types';
 import { log } from '../../log';
 import type { Stored } from '../../store/tables';
 import { cinderTime, projectOf } from '../common';
-import { dependentsOf, volumeTables, type GroupRecord, type VolumeRecord } from '../model';
+import { dependentsOf, volumeTables, type GroupRecord, type GroupSnapshotRecord, type VolumeRecord } from '../model';
 import { GROUP_DELTAS, reserveGroup, volumeLedger } from '../quotas/engine';
 import { typeByNameOrId } from '../types/store';
 import { DEFAULT_CGSNAPSHOT_TYPE, groupTypeStore, type GroupTypeRecord } from '../groupTypes/store';
@@ -98,6 +98,24 @@ export async function createGroup(ctx: RequestContext, b: GroupCreate): Promise<
 /** The project's volumes that belong to the group (a group's members live in its project). */
 export async function groupVolumes(s: Services, g: GroupRecord): Promise<Stored<VolumeRecord>[]> {
   return (await volumeTables(s).volumes.list(g.project_id)).filter((r) => r.value.group_id === g.id);
+}
+
+/** Every group snapshot of a group, in any project (Cinder's group.group_snapshots, read as admin). */
+export async function groupSnapshotsOf(s: Services, groupId: string): Promise<Stored<GroupSnapshotRecord>[]> {
+  const t = volumeTables(s);
+  const projects = [...new Set((await t.index.list('group_snapshot')).map((r) => r.value.project_id))];
+  const out: Stored<GroupSnapshotRecord>[] = [];
+  for (const p of projects) for (const r of await t.groupSnapshots.list(p)) if (r.value.group_id === groupId) out.push(r);
+  return out;
+}
+
+/** Groups of this project being made from `src` (db group_creating_from_src). */
+export async function creatingFrom(s: Services, project: string, src: { group_snapshot_id?: string; source_group_id?: string }): Promise<boolean> {
+  const groups = await volumeTables(s).groups.list(project);
+  return groups.some(
+    (g) =>
+      g.value.status === 'creating' && ((src.group_snapshot_id && g.value.group_snapshot_id === src.group_snapshot_id) || (src.source_group_id && g.value.source_group_id === src.source_group_id)),
+  );
 }
 
 export interface GroupUpdate {
@@ -198,6 +216,8 @@ export async function deleteGroup(ctx: RequestContext, cur: Stored<GroupRecord>,
   const g = cur.value;
   checkNotCgsnapshotType((await groupTypeStore(ctx.services).get(g.group_type_id))?.value);
   if (!deleteVolumes && !['available', 'error'].includes(g.status)) throw badRequest(`Invalid group: Group status must be available or error, but current status is: ${g.status}`);
+  // 3.14: a group with group snapshots is not deleted (group/api.py delete reads them as admin).
+  if ((await groupSnapshotsOf(ctx.services, g.id)).length) throw badRequest('Invalid group: Group has existing snapshots.');
   const members = await groupVolumes(ctx.services, g);
   if (members.length && !deleteVolumes) throw badRequest(`Invalid group: Group ${g.id} still contains volumes. The delete-volumes flag is required to delete it.`);
   for (const m of members) {
@@ -205,12 +225,19 @@ export async function deleteGroup(ctx: RequestContext, cur: Stored<GroupRecord>,
     if ((await dependentsOf(ctx.services, m.value.id, 'snapshot')).length) throw badRequest('Invalid group: Volume in group still has dependent snapshots.');
   }
   const t = volumeTables(ctx.services);
-  await t.groups.replace(cur.partitionKey, cur.rowKey, { ...g, status: 'deleting', updated_at: cinderTime() }, cur.etag).catch(() => {
-    const reason = deleteVolumes
-      ? 'Group status must be available or error and must not have dependent group snapshots'
-      : 'Group must not have attached volumes, volumes with snapshots, or dependent group snapshots';
-    throw badRequest(`Invalid group: Cannot delete group ${g.id}. ${reason}, and it cannot be the source for an ongoing group or group snapshot creation.`);
+  const reason = deleteVolumes
+    ? 'Group status must be available or error and must not have dependent group snapshots'
+    : 'Group must not have attached volumes, volumes with snapshots, or dependent group snapshots';
+  const conflict = () => badRequest(`Invalid group: Cannot delete group ${g.id}. ${reason}, and it cannot be the source for an ongoing group or group snapshot creation.`);
+  if (await creatingFrom(ctx.services, cur.partitionKey, { source_group_id: g.id })) throw conflict();
+  const marked = await t.groups.replace(cur.partitionKey, cur.rowKey, { ...g, status: 'deleting', updated_at: cinderTime() }, cur.etag).catch(() => {
+    throw conflict();
   });
+  // A group snapshot create that raced us wrote its record before it read the group: seen here, the group goes back.
+  if ((await groupSnapshotsOf(ctx.services, g.id)).length) {
+    await t.groups.replace(marked.partitionKey, marked.rowKey, g, marked.etag).catch(() => undefined);
+    throw conflict();
+  }
   for (const m of members) {
     const moved = await t.volumes.update(m.partitionKey, m.rowKey, (x) => (x.group_id !== g.id || x.status === 'deleting' ? undefined : { ...x, status: 'deleting', updated_at: cinderTime() }));
     if (moved?.value.status === 'deleting') await startWork(ctx.services, { kind: VOLUME_DELETE, id: m.rowKey, data: { project: m.partitionKey }, requestId: ctx.requestId });

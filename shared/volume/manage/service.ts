@@ -290,7 +290,8 @@ export async function manageSnapshot(ctx: RequestContext, b: SnapshotManageBody)
 /** volume/api.py delete_snapshot(unmanage_only=True): available or error → unmanaging, then the work. */
 export async function unmanageSnapshot(ctx: RequestContext, cur: Stored<SnapshotRecord>): Promise<void> {
   const refused = badRequest('Invalid snapshot: Snapshot status must be available or error and must not be part of a group.');
-  if (!['available', 'error'].includes(cur.value.status) || cur.value.moving_to) throw refused;
+  // A group snapshot's member (3.14) is refused as delete_snapshot's group_snapshot_id condition refuses it.
+  if (!['available', 'error'].includes(cur.value.status) || cur.value.moving_to || cur.value.group_snapshot_id) throw refused;
   await volumeTables(ctx.services)
     .snapshots.replace(cur.partitionKey, cur.rowKey, { ...cur.value, status: 'unmanaging', updated_at: cinderTime() }, cur.etag)
     .catch(() => {

@@ -76,7 +76,15 @@ const updateSchema = {
  */
 async function create(ctx: RequestContext) {
   const b = validateBody<{ snapshot: CreateSnapshotBody }>(createSchema, ctx.body).snapshot;
-  return accepted({ snapshot: snapshotSummary(await createSnapshot(ctx, b)) });
+  return accepted({ snapshot: v3Detail(ctx, snapshotSummary(await createSnapshot(ctx, b))) });
+}
+
+/**
+ * v3/views/snapshots.py detail, which create, update, show and the detailed list answer with (not the
+ * summary list): group_snapshot_id from 3.14 (GROUP_SNAPSHOTS).
+ */
+function v3Detail<T extends object>(ctx: RequestContext, view: T, s?: SnapshotRecord): T & { group_snapshot_id?: string | null } {
+  return ctx.microversion?.atLeast('3.14') ? { ...view, group_snapshot_id: s?.group_snapshot_id ?? null } : view;
 }
 
 const FILTERS = ['name', 'status', 'volume_id', 'metadata', 'availability_zone', 'consumes_quota'];
@@ -112,14 +120,15 @@ async function listing(ctx: RequestContext, detailed: boolean) {
   }
   all.sort(compareBy<SnapshotRecord>(sort, (s, k) => (k === 'display_name' ? s.name : (s as unknown as Record<string, unknown>)[k])));
   const items = pageAfter(all, page.marker, page.limit, (m) => notFound(`Marker ${m} could not be found.`), offsetParam(ctx.query));
-  const body: Record<string, unknown> = { snapshots: items.map((s) => (detailed ? snapshotDetail(s) : snapshotSummary(s))) };
+  const body: Record<string, unknown> = { snapshots: items.map((s) => (detailed ? v3Detail(ctx, snapshotDetail(s), s) : snapshotSummary(s))) };
   const links = nextLinks(collectionUrl(ctx, detailed ? '/snapshots/detail' : '/snapshots'), q, items, page);
   if (links) body.snapshots_links = links;
   return json(body);
 }
 
 async function show(ctx: RequestContext) {
-  return json({ snapshot: snapshotDetail((await findSnapshot(ctx, ctx.params.snapshot_id)).value) });
+  const s = (await findSnapshot(ctx, ctx.params.snapshot_id)).value;
+  return json({ snapshot: v3Detail(ctx, snapshotDetail(s), s) });
 }
 
 async function update(ctx: RequestContext) {
@@ -132,7 +141,7 @@ async function update(ctx: RequestContext) {
     updated_at: cinderTime(),
   }));
   if (!stored) throw notFound(`Snapshot ${ctx.params.snapshot_id} could not be found.`);
-  return json({ snapshot: snapshotSummary(stored.value) });
+  return json({ snapshot: v3Detail(ctx, snapshotSummary(stored.value), stored.value) });
 }
 
 async function remove(ctx: RequestContext) {

@@ -81,6 +81,8 @@ export async function deleteSnapshot(ctx: RequestContext, cur: Stored<SnapshotRe
   if (!['available', 'error', 'error_deleting'].includes(cur.value.status)) throw refused;
   // Claimed by an accepted transfer of its volume, which is moving it to another project.
   if (cur.value.moving_to) throw refused;
+  // A group snapshot's member goes with its group snapshot (3.14).
+  if (cur.value.group_snapshot_id) throw refused;
   await volumeTables(ctx.services)
     .snapshots.replace(cur.partitionKey, cur.rowKey, { ...cur.value, status: 'deleting', updated_at: cinderTime() }, cur.etag)
     .catch(() => {
