@@ -6,7 +6,7 @@
 import type { DriverContext } from './context';
 import { absentOn404 } from './errors';
 
-export type InventoryKind = 'vm' | 'nic' | 'disk' | 'snapshot' | 'image' | 'nsg' | 'pip' | 'asg' | 'vnet';
+export type InventoryKind = 'vm' | 'nic' | 'disk' | 'snapshot' | 'image' | 'nsg' | 'pip' | 'asg' | 'vnet' | 'nat';
 
 export interface InventoryItem {
   kind: InventoryKind;
@@ -51,12 +51,16 @@ interface ArmResource {
   networkInterfaces?: { id?: string }[];
   subnets?: { id?: string; ipConfigurations?: { id?: string }[] }[];
   ipConfiguration?: { id?: string };
+  /** A public IP's NAT gateway (a router's SNAT). */
+  natGateway?: { id?: string };
 }
 
 const item = (kind: InventoryKind, r: ArmResource): InventoryItem => {
   // A virtual network's subnets are its own; what holds it is a NIC's IP configuration in one of them.
   const heldBy =
-    kind === 'vnet' ? r.subnets?.flatMap((x) => x.ipConfigurations ?? [])[0]?.id : (r.virtualMachine?.id ?? r.managedBy ?? r.networkInterfaces?.[0]?.id ?? r.subnets?.[0]?.id ?? r.ipConfiguration?.id);
+    kind === 'vnet'
+      ? r.subnets?.flatMap((x) => x.ipConfigurations ?? [])[0]?.id
+      : (r.virtualMachine?.id ?? r.managedBy ?? r.networkInterfaces?.[0]?.id ?? r.subnets?.[0]?.id ?? r.ipConfiguration?.id ?? r.natGateway?.id);
   return {
     kind,
     name: r.name ?? '',
@@ -109,6 +113,12 @@ export function inventoryDriver(ctx: DriverContext): InventoryDriver {
           list: () => network.publicIPAddresses.list(rg),
           get: (n: string) => network.publicIPAddresses.get(rg, n),
           del: (n: string) => network.publicIPAddresses.beginDeleteAndWait(rg, n, POLL),
+        };
+      case 'nat':
+        return {
+          list: () => network.natGateways.list(rg),
+          get: (n: string) => network.natGateways.get(rg, n),
+          del: (n: string) => network.natGateways.beginDeleteAndWait(rg, n, POLL),
         };
       case 'vnet':
         return {

@@ -21,6 +21,7 @@ import { vnetSweepTarget } from './vnets';
 import { portNicName } from '../network/portService';
 import { portStore } from '../network/ports';
 import { publicIpSweepTarget } from './publicIps';
+import { natGatewaySweepTarget } from './natGateways';
 
 export const NIC_SWEEP = 'sweep-nics';
 
@@ -73,6 +74,8 @@ export function sweepNics(s: Services, now: Date = new Date()): Promise<SweepRep
     });
     await run.over(s.azure.inventory.list('nsg'), nsgSweepTarget(s, NIC_SWEEP));
     await run.over(s.azure.inventory.list('asg'), asgSweepTarget(s, NIC_SWEEP));
+    // NAT gateways before public IPs: an address a NAT gateway left this pass is judged from the next.
+    await run.over(s.azure.inventory.list('nat'), natGatewaySweepTarget(s, NIC_SWEEP));
     await run.over(s.azure.inventory.list('pip'), publicIpSweepTarget(s, NIC_SWEEP));
     await run.over(s.azure.inventory.list('vnet'), vnetSweepTarget(s, NIC_SWEEP));
   });

@@ -490,3 +490,36 @@ test('a router with an external gateway SNATs its project subnets through a NAT 
   await arm.stack.oscOk(['network', 'delete', 'snat-n'], alice);
   assert.ok(await absentOnAzure(arm.network.virtualNetworks.get(RG, `net-${n.id}`)));
 });
+
+test('the network sweep deletes a router SNAT NAT gateway and its public IP whose router is gone, after two passes each; never the operator’s', async () => {
+  const s = arm.stack.cloud.services;
+  const gone = randomUUID();
+  const name = `snat-${gone}`;
+  const tags = { jacket: 'router-snat', 'jacket-router-id': gone, 'jacket-project-id': alice.projectId };
+  const poll = { updateIntervalInMs: 50 };
+  const pip = await arm.network.publicIPAddresses.beginCreateOrUpdateAndWait(RG, name, { location: arm.emu.location, tags, sku: { name: 'Standard' }, publicIPAllocationMethod: 'Static' }, poll);
+  await arm.network.natGateways.beginCreateOrUpdateAndWait(RG, name, { location: arm.emu.location, tags, sku: { name: 'Standard' }, publicIpAddresses: [{ id: pip.id }] }, poll);
+  const opPip = await arm.network.publicIPAddresses.beginCreateOrUpdateAndWait(
+    RG,
+    'operator-nat-ip',
+    { location: arm.emu.location, sku: { name: 'Standard' }, publicIPAllocationMethod: 'Static' },
+    poll,
+  );
+  await arm.network.natGateways.beginCreateOrUpdateAndWait(RG, 'operator-nat', { location: arm.emu.location, sku: { name: 'Standard' }, publicIpAddresses: [{ id: opPip.id }] }, poll);
+  // Azure refuses to delete an address a NAT gateway holds.
+  await assert.rejects(arm.network.publicIPAddresses.beginDeleteAndWait(RG, name, poll), /PublicIPAddressCannotBeDeleted|can not be deleted/);
+
+  const first = await sweepNics(s);
+  assert.ok(!first.deletedNames.includes(name), JSON.stringify(first));
+  const second = await sweepNics(s);
+  assert.ok(second.deletedNames.includes(name), JSON.stringify(second));
+  assert.ok(await absentOnAzure(arm.network.natGateways.get(RG, name)));
+  assert.ok(await arm.network.publicIPAddresses.get(RG, name), 'its address is judged from the next pass');
+  await sweepNics(s);
+  await sweepNics(s);
+  assert.ok(await absentOnAzure(arm.network.publicIPAddresses.get(RG, name)));
+  assert.ok(await arm.network.natGateways.get(RG, 'operator-nat'));
+  assert.ok(await arm.network.publicIPAddresses.get(RG, 'operator-nat-ip'));
+  await arm.network.natGateways.beginDeleteAndWait(RG, 'operator-nat', poll);
+  await arm.network.publicIPAddresses.beginDeleteAndWait(RG, 'operator-nat-ip', poll);
+});

@@ -125,6 +125,9 @@ export const ACTIONS: Record<string, string[]> = {
   // GET of the resource (the driver makes no other read of NAT gateways).
   'network.natGateways.createOrUpdate': [`${N}/natGateways/write`, `${N}/natGateways/read`, `${N}/publicIPAddresses/join/action`],
   'network.natGateways.delete': [`${N}/natGateways/delete`],
+  // The network sweep (shared/timers/natGateways.ts) lists and re-reads them.
+  'network.natGateways.list': [`${N}/natGateways/read`],
+  'network.natGateways.get': [`${N}/natGateways/read`],
   'network.virtualNetworks.delete': [`${N}/virtualNetworks/delete`],
   // Peerings of project networks joined by a router (shared/network/peerings.ts): each side is written
   // on its own network and needs peer/action on the remote one (Azure's "Network Contributor" pair).
