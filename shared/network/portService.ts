@@ -341,13 +341,28 @@ export async function updatePort(s: Services, auth: AuthContext, port: PortRecor
   return held;
 }
 
-/** The server's groups as Nova shows them (from its ports, as Nova reads them from Neutron), after a port's groups changed. */
-async function noteServerGroups(s: Services, serverId: string, projectId: string, groups: SecurityGroupDef[]): Promise<void> {
-  const ports = await portStore(s).listProject(projectId, { device_id: [serverId] });
-  const ids = [...new Set(ports.flatMap((p) => p.security_groups))];
-  const shown = ids.map((id) => ({ id, name: groups.find((g) => g.id === id)?.name ?? id }));
-  const cur = await getServerAny(s, serverId);
-  if (cur) await updateServer(s, cur, (v) => ({ ...v, security_groups: shown }));
+/**
+ * The server's groups as Nova shows them (from its ports, as Nova reads them from Neutron), after its
+ * ports' groups changed. The server record keeps a copy for its views; every writer of it derives it
+ * from the ports and reads the ports again after writing, writing once more if they changed meanwhile,
+ * so of racing port updates and add/removeSecurityGroup the last to finish leaves the ports' groups.
+ */
+export async function noteServerGroups(s: Services, serverId: string, projectId: string, groups: SecurityGroupDef[]): Promise<void> {
+  const derive = async () => {
+    const ports = await portStore(s).listProject(projectId, { device_id: [serverId] });
+    return [...new Set(ports.flatMap((p) => p.security_groups))];
+  };
+  const key = (ids: string[]) => [...ids].sort().join(',');
+  let ids = await derive();
+  for (let round = 0; round < 5; round++) {
+    const shown = ids.map((id) => ({ id, name: groups.find((g) => g.id === id)?.name ?? id }));
+    const cur = await getServerAny(s, serverId);
+    if (!cur) return;
+    if (key(cur.value.security_groups.map((g) => g.id)) !== key(ids)) await updateServer(s, cur, (v) => ({ ...v, security_groups: shown }));
+    const again = await derive();
+    if (key(again) === key(ids)) return;
+    ids = again;
+  }
 }
 
 /** DELETE /ports/{id}: a port a server uses cannot go (Neutron's PortInUse); a server's own port goes with it. */

@@ -15,9 +15,10 @@ import { recordGroupBody, recordRuleBody, visibleGroupBodies } from '../../netwo
 import { createGroup, createRule, deleteGroup, deleteRule, findRule, updateGroup } from '../../network/securityGroupService';
 import { usableSecurityGroups, visibleGroupRecords } from '../../network/securityGroupStore';
 import { portStore } from '../../network/ports';
+import { noteServerGroups } from '../../network/portService';
 import { dropIfUnused, groupSetId, nicSecurity } from '../../network/securityGroupSets';
 import { registerServerAction } from '../servers/actions/registry';
-import { checkInstanceLock, getServerAny, updateServer, visibleServer } from '../servers/model';
+import { checkInstanceLock, visibleServer } from '../servers/model';
 
 /** A Neutron rule as Nova shows it (_convert_to_nova_security_group_rule_format + _format_security_group_rule). */
 function ruleView(r: NeutronRule, known: Body[] = []) {
@@ -266,14 +267,8 @@ async function setServerGroup(ctx: RequestContext, name: string, adding: boolean
     for (const n of own.slice(1)) await ports.changeGroups(project, n.port_id, () => held);
     applied = groupSetId(held);
   }
-  const fresh = await getServerAny(s, cur.value.id);
-  if (fresh) {
-    await updateServer(s, fresh, (v) => {
-      const has = v.security_groups.some((x) => x.id === g.id);
-      if (adding === has) return undefined;
-      return { ...v, security_groups: adding ? [...v.security_groups, { id: g.id, name: g.name }] : v.security_groups.filter((x) => x.id !== g.id) };
-    });
-  }
+  // The server's copy of its groups follows its ports (a racing port update may have replaced the set).
+  await noteServerGroups(s, cur.value.id, project, [...usable, g]);
   if (changed.before.length !== 1 && groupSetId(changed.before) !== groupSetId(changed.after)) await dropIfUnused(s, project, changed.before);
   return accepted();
 }
