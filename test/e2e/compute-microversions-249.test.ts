@@ -1,0 +1,138 @@
+// Compute microversions from 2.49 (docs/microversions.md): each version's APIs at the version before and
+// at it, bodies checked against Nova's response schema for that version (test/support/oracle.ts),
+// refusals against Nova's status and words; and the real `openstack` CLI where it drives the feature.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
+import { assertNovaResponse } from '../support/oracle';
+import { oneUser, imageId, networkId, type ProjectUser } from '../support/fixtures';
+
+let arm: ArmStack;
+let alice: ProjectUser;
+let tAlice: string;
+let tAdmin: string;
+let image: string;
+let net: string;
+let server: string;
+
+/** A Nova call at microversion `mv`. */
+const nova = (token: string, mv: string) => (method: string, p: string, body?: unknown) =>
+  arm.stack.http(method, `/compute/v2.1${p}`, { token, body, headers: { 'OpenStack-API-Version': `compute ${mv}` } });
+const cinder = (method: string, p: string, body?: unknown) => arm.stack.http(method, `/volume/v3/${alice.projectId}${p}`, { token: tAlice, body });
+const msg = (body: unknown) => Object.values(body as Record<string, { message: string }>)[0].message;
+const cliVersion = (mv: string) => ['--os-compute-api-version', mv];
+const settled = (id: string) =>
+  waitFor(
+    `server ${id} settled`,
+    async () => {
+      const s = (await nova(tAlice, '2.48')('GET', `/servers/${id}`)).body?.server;
+      return ['ACTIVE', 'SHELVED_OFFLOADED'].includes(s?.status) && s['OS-EXT-STS:task_state'] === null ? s : undefined;
+    },
+    120000,
+  );
+const volumeStatus = (id: string, want: string) =>
+  waitFor(`volume ${id} ${want}`, async () => {
+    const r = await cinder('GET', `/volumes/${id}`);
+    return r.body?.volume?.status === want ? r.body.volume : undefined;
+  });
+async function boot(name: string): Promise<string> {
+  const r = await nova(tAlice, '2.48')('POST', '/servers', { server: { name, flavorRef: '3', imageRef: image, networks: [{ uuid: net }] } });
+  assert.equal(r.status, 202, r.text);
+  await settled(r.body.server.id);
+  return r.body.server.id;
+}
+
+before(async () => {
+  arm = await startArmStack({ asyncDelayMs: 0 });
+  const u = await oneUser(arm.stack, 'mv249-a', 'mv249alice');
+  alice = u.user;
+  tAlice = u.token;
+  tAdmin = u.tAdmin;
+  [image, net] = await Promise.all([imageId(arm.stack, tAlice), networkId(arm.stack, tAlice)]);
+  server = await boot('mv249');
+});
+after(() => arm?.stop());
+
+test('2.49: a volume attach takes `tag` (400 below); Azure has no tagged attach, so Nova answers 400 VolumeTaggedAttachNotSupported and nothing changes', async () => {
+  const vol = await cinder('POST', '/volumes', { volume: { size: 1, name: 'mv249-data' } });
+  assert.equal(vol.status, 202, vol.text);
+  const volId = vol.body.volume.id as string;
+  await volumeStatus(volId, 'available');
+  const attach = (mv: string, extra: object) => nova(tAlice, mv)('POST', `/servers/${server}/os-volume_attachments`, { volumeAttachment: { volumeId: volId, ...extra } });
+  const below = await attach('2.48', { tag: 'data' });
+  assert.equal(below.status, 400);
+  assert.match(msg(below.body), /Additional properties are not allowed \('tag' was unexpected\)/);
+  // the tag's own rules (create_v249): 1-60 characters, no '/' or ','
+  for (const bad of ['', 'a/b', 'a,b', 'x'.repeat(61)]) assert.equal((await attach('2.49', { tag: bad })).status, 400, bad);
+  // an unknown volume is still 404 before the tag (the compute API reads the volume first)
+  const unknown = await nova(tAlice, '2.49')('POST', `/servers/${server}/os-volume_attachments`, { volumeAttachment: { volumeId: randomUUID(), tag: 'data' } });
+  assert.equal(unknown.status, 404);
+  const tagged = await attach('2.49', { tag: 'data' });
+  assert.equal(tagged.status, 400, tagged.text);
+  assert.deepEqual(tagged.body, { badRequest: { code: 400, message: 'Tagged volume attachment is not supported for this server instance.' } });
+  assert.equal((await cinder('GET', `/volumes/${volId}`)).body.volume.status, 'available');
+  assert.deepEqual((await nova(tAlice, '2.49')('GET', `/servers/${server}/os-volume_attachments`)).body.volumeAttachments, []);
+  // without a tag 2.49 attaches as before
+  const plain = await attach('2.49', {});
+  assert.equal(plain.status, 200, plain.text);
+  assertNovaResponse('volume_attachments', 'VolumeAttachmentController', 'create', '2.49', plain.body);
+  await volumeStatus(volId, 'in-use');
+  await settled(server);
+  // the CLI: --tag needs 2.49 and gets Nova's 400
+  const vol2 = await cinder('POST', '/volumes', { volume: { size: 1, name: 'mv249-data2' } });
+  await volumeStatus(vol2.body.volume.id, 'available');
+  const cli = await arm.stack.osc([...cliVersion('2.49'), 'server', 'add', 'volume', '--tag', 'data', server, vol2.body.volume.id], alice);
+  assert.notEqual(cli.code, 0);
+  assert.match(cli.stderr, /400: .*Tagged volume attachment is not supported for this server instance\./);
+  assert.equal((await cinder('GET', `/volumes/${vol2.body.volume.id}`)).body.volume.status, 'available');
+  // detach, so the server is free for the next tests
+  assert.equal((await nova(tAlice, '2.49')('DELETE', `/servers/${server}/os-volume_attachments/${volId}`)).status, 202);
+  await volumeStatus(volId, 'available');
+});
+
+test('2.49: a shelved offloaded server refuses a tagged volume attach with its own words', async () => {
+  const id = await boot('mv249-shelved');
+  assert.equal((await nova(tAlice, '2.49')('POST', `/servers/${id}/action`, { shelve: null })).status, 202);
+  await waitFor('shelved offloaded', async () => ((await nova(tAlice, '2.49')('GET', `/servers/${id}`)).body.server.status === 'SHELVED_OFFLOADED' ? true : undefined), 120000);
+  const vol = await cinder('POST', '/volumes', { volume: { size: 1, name: 'mv249-shelved' } });
+  await volumeStatus(vol.body.volume.id, 'available');
+  const r = await nova(tAlice, '2.49')('POST', `/servers/${id}/os-volume_attachments`, { volumeAttachment: { volumeId: vol.body.volume.id, tag: 'x' } });
+  assert.equal(r.status, 400, r.text);
+  assert.equal(msg(r.body), 'Tagged volume attachment is not supported for shelved-offloaded instances.');
+  assert.equal((await cinder('GET', `/volumes/${vol.body.volume.id}`)).body.volume.status, 'available');
+});
+
+test('2.49: an interface attach takes `tag` (400 below); Nova answers 400 NetworkInterfaceTaggedAttachNotSupported, its action attach_interface in Error', async () => {
+  const attach = (mv: string, body: object) => nova(tAlice, mv)('POST', `/servers/${server}/os-interface`, { interfaceAttachment: body });
+  const below = await attach('2.48', { net_id: net, tag: 'nic' });
+  assert.equal(below.status, 400);
+  assert.match(msg(below.body), /Additional properties are not allowed \('tag' was unexpected\)/);
+  for (const bad of ['', 'a/b', 'a,b', 'x'.repeat(61)]) assert.equal((await attach('2.49', { net_id: net, tag: bad })).status, 400, bad);
+  // the port is looked up before the compute host refuses the tag
+  const missing = randomUUID();
+  const unknown = await attach('2.49', { port_id: missing, tag: 'nic' });
+  assert.equal(unknown.status, 404);
+  assert.equal(msg(unknown.body), `Port id ${missing} could not be found.`);
+  const tagged = await attach('2.49', { net_id: net, tag: 'nic' });
+  assert.equal(tagged.status, 400, tagged.text);
+  assert.deepEqual(tagged.body, { badRequest: { code: 400, message: 'Tagged network interface attachment is not supported for this server instance.' } });
+  const reqId = tagged.headers.get('x-openstack-request-id')!;
+  const action = await nova(tAlice, '2.49')('GET', `/servers/${server}/os-instance-actions/${reqId}`);
+  assert.equal(action.status, 200, action.text);
+  assert.equal(action.body.instanceAction.action, 'attach_interface');
+  assert.equal(action.body.instanceAction.message, 'Error');
+  const asAdmin = await nova(tAdmin, '2.49')('GET', `/servers/${server}/os-instance-actions/${reqId}`);
+  assert.deepEqual(
+    asAdmin.body.instanceAction.events.map((e: { event: string; result: string }) => [e.event, e.result]),
+    [['compute_attach_interface', 'Error']],
+  );
+  const s = await settled(server);
+  assert.equal(s.status, 'ACTIVE');
+  assert.deepEqual(Object.keys(s.addresses), ['private']);
+  assert.equal((await nova(tAlice, '2.49')('GET', `/servers/${server}/os-interface`)).body.interfaceAttachments.length, 1);
+  // the CLI: server add network --tag at 2.49 gets the same 400
+  const cli = await arm.stack.osc([...cliVersion('2.49'), 'server', 'add', 'network', '--tag', 'nic', server, net], alice);
+  assert.notEqual(cli.code, 0);
+  assert.match(cli.stderr, /400: .*Tagged network interface attachment is not supported for this server instance\./);
+});
