@@ -136,3 +136,33 @@ test('2.49: an interface attach takes `tag` (400 below); Nova answers 400 Networ
   assert.notEqual(cli.code, 0);
   assert.match(cli.stderr, /400: .*Tagged network interface attachment is not supported for this server instance\./);
 });
+
+test('2.50: os-quota-class-sets show and update server_groups / server_group_members and leave out the network quotas (refused in the body)', async () => {
+  const below = await nova(tAdmin, '2.49')('GET', '/os-quota-class-sets/default');
+  assert.equal(below.status, 200, below.text);
+  assertNovaResponse('quota_classes', 'QuotaClassSetsController', 'show', '2.49', below.body);
+  assert.ok('floating_ips' in below.body.quota_class_set && !('server_groups' in below.body.quota_class_set));
+  const at = await nova(tAdmin, '2.50')('GET', '/os-quota-class-sets/default');
+  assert.equal(at.status, 200, at.text);
+  assertNovaResponse('quota_classes', 'QuotaClassSetsController', 'show', '2.50', at.body);
+  for (const k of ['fixed_ips', 'floating_ips', 'security_groups', 'security_group_rules']) assert.ok(!(k in at.body.quota_class_set), k);
+  assert.equal(at.body.quota_class_set.id, 'default');
+  // update: the network quotas are refused from 2.50 (update_v250), taken below it
+  const refused = await nova(tAdmin, '2.50')('PUT', '/os-quota-class-sets/mv250', { quota_class_set: { floating_ips: 5 } });
+  assert.equal(refused.status, 400);
+  assert.match(msg(refused.body), /Additional properties are not allowed \('floating_ips' was unexpected\)/);
+  const old = await nova(tAdmin, '2.49')('PUT', '/os-quota-class-sets/mv250', { quota_class_set: { floating_ips: 5, server_groups: 7 } });
+  assert.equal(old.status, 200, old.text);
+  assertNovaResponse('quota_classes', 'QuotaClassSetsController', 'update', '2.49', old.body);
+  assert.equal(old.body.quota_class_set.floating_ips, 5);
+  assert.ok(!('server_groups' in old.body.quota_class_set));
+  const upd = await nova(tAdmin, '2.50')('PUT', '/os-quota-class-sets/mv250', { quota_class_set: { server_group_members: '9' } });
+  assert.equal(upd.status, 200, upd.text);
+  assertNovaResponse('quota_classes', 'QuotaClassSetsController', 'update', '2.50', upd.body);
+  assert.equal(upd.body.quota_class_set.server_groups, 7);
+  assert.equal(upd.body.quota_class_set.server_group_members, 9);
+  assert.ok(!('id' in upd.body.quota_class_set) && !('floating_ips' in upd.body.quota_class_set));
+  // the CLI sets a class's server group quota at 2.50
+  await arm.stack.oscOk([...cliVersion('2.50'), 'quota', 'set', '--class', '--server-groups', '8', 'mv250']);
+  assert.equal((await nova(tAdmin, '2.50')('GET', '/os-quota-class-sets/mv250')).body.quota_class_set.server_groups, 8);
+});
