@@ -166,3 +166,56 @@ test('2.50: os-quota-class-sets show and update server_groups / server_group_mem
   await arm.stack.oscOk([...cliVersion('2.50'), 'quota', 'set', '--class', '--server-groups', '8', 'mv250']);
   assert.equal((await nova(tAdmin, '2.50')('GET', '/os-quota-class-sets/mv250')).body.quota_class_set.server_groups, 8);
 });
+
+test('2.51: volume-extended external events (400 below), and instance action events shown to non-admins without the traceback', async () => {
+  const ev = (mv: string, events: object[]) => nova(tAdmin, mv)('POST', '/os-server-external-events', { events });
+  const tag = randomUUID();
+  const below = await ev('2.50', [{ name: 'volume-extended', server_uuid: server, tag }]);
+  assert.equal(below.status, 400);
+  assert.match(msg(below.body), /'volume-extended' is not one of/);
+  const at = await ev('2.51', [
+    { name: 'volume-extended', server_uuid: server, tag },
+    { name: 'volume-extended', server_uuid: server },
+  ]);
+  assert.equal(at.status, 207, at.text);
+  assertNovaResponse('server_external_events', 'ServerExternalEventsController', 'create', '2.51', at.body);
+  assert.deepEqual(
+    at.body.events.map((e: { code: number; status: string }) => [e.code, e.status]),
+    [
+      [200, 'completed'],
+      [400, 'failed'],
+    ],
+  );
+  const reqId = at.headers.get('x-openstack-request-id')!;
+  // the action extend_volume, its compute event Success; a member sees the events only from 2.51
+  const old = await nova(tAlice, '2.50')('GET', `/servers/${server}/os-instance-actions/${reqId}`);
+  assert.equal(old.status, 200, old.text);
+  assertNovaResponse('instance_actions', 'InstanceActionsController', 'show', '2.50', old.body);
+  assert.equal(old.body.instanceAction.action, 'extend_volume');
+  assert.ok(!('events' in old.body.instanceAction));
+  const now = await nova(tAlice, '2.51')('GET', `/servers/${server}/os-instance-actions/${reqId}`);
+  assertNovaResponse('instance_actions', 'InstanceActionsController', 'show', '2.51', now.body);
+  assert.equal(now.body.instanceAction.events.length, 1);
+  assert.deepEqual(Object.keys(now.body.instanceAction.events[0]).sort(), ['event', 'finish_time', 'result', 'start_time']);
+  assert.equal(now.body.instanceAction.events[0].event, 'compute_extend_volume');
+  assert.equal(now.body.instanceAction.events[0].result, 'Success');
+  // an admin sees the traceback at every version
+  for (const mv of ['2.50', '2.51']) {
+    const a = await nova(tAdmin, mv)('GET', `/servers/${server}/os-instance-actions/${reqId}`);
+    assertNovaResponse('instance_actions', 'InstanceActionsController', 'show', mv, a.body);
+    assert.equal(a.body.instanceAction.events[0].traceback, null);
+  }
+  // a failed event's traceback stays hidden from the member (the tagged attach of 2.49 left one)
+  const failed = (await nova(tAlice, '2.51')('GET', `/servers/${server}/os-instance-actions`)).body.instanceActions.find((x: { action: string }) => x.action === 'attach_interface');
+  const shown = await nova(tAlice, '2.51')('GET', `/servers/${server}/os-instance-actions/${failed.request_id}`);
+  assert.deepEqual(
+    shown.body.instanceAction.events.map((e: { event: string; result: string; traceback?: string }) => [e.event, e.result, e.traceback]),
+    [['compute_attach_interface', 'Error', undefined]],
+  );
+  // the CLI, as the member
+  const cli = await arm.stack.oscJson<{ events: { event: string }[] }>([...cliVersion('2.51'), 'server', 'event', 'show', server, reqId], alice);
+  assert.deepEqual(
+    cli.events.map((e) => e.event),
+    ['compute_extend_volume'],
+  );
+});
