@@ -219,3 +219,41 @@ test('2.51: volume-extended external events (400 below), and instance action eve
     ['compute_extend_volume'],
   );
 });
+
+test('2.52: server create takes `tags` (400 below; at most 50, each a valid tag); the server shows them from its first read; the CLI too', async () => {
+  const create = (mv: string, extra: object) => nova(tAlice, mv)('POST', '/servers', { server: { name: 'mv252', flavorRef: '3', imageRef: image, networks: [{ uuid: net }], ...extra } });
+  const below = await create('2.51', { tags: ['a'] });
+  assert.equal(below.status, 400);
+  assert.match(msg(below.body), /Additional properties are not allowed \('tags' was unexpected\)/);
+  for (const tags of [Array.from({ length: 51 }, (_, i) => `t${i}`), [''], ['a/b'], ['a,b'], ['x'.repeat(61)], 'a']) {
+    assert.equal((await create('2.52', { tags })).status, 400, JSON.stringify(tags));
+  }
+  const r = await create('2.52', { tags: ['web', 'db', 'web'] });
+  assert.equal(r.status, 202, r.text);
+  assertNovaResponse('servers', 'ServersController', 'create', '2.52', r.body);
+  const id = r.body.server.id as string;
+  const first = await nova(tAlice, '2.52')('GET', `/servers/${id}`);
+  assertNovaResponse('servers', 'ServersController', 'show', '2.52', first.body);
+  assert.deepEqual(first.body.server.tags, ['db', 'web']);
+  await settled(id);
+  assert.deepEqual((await nova(tAlice, '2.52')('GET', `/servers/${id}/tags`)).body, { tags: ['db', 'web'] });
+  const listed = await nova(tAlice, '2.52')('GET', '/servers?tags=db');
+  assert.deepEqual(
+    listed.body.servers.map((x: { id: string }) => x.id),
+    [id],
+  );
+  // 50 tags are taken
+  const fifty = await create('2.52', { name: 'mv252-50', tags: Array.from({ length: 50 }, (_, i) => `t${i}`) });
+  assert.equal(fifty.status, 202, fifty.text);
+  assert.equal((await nova(tAlice, '2.52')('GET', `/servers/${fifty.body.server.id}`)).body.server.tags.length, 50);
+  // the CLI: server create --tag needs 2.52
+  const cli = await arm.stack.oscJson<{ id: string }>(
+    [...cliVersion('2.52'), 'server', 'create', '--flavor', '3', '--image', image, '--network', net, '--tag', 'cli', '--tag', 'blue', 'mv252-cli'],
+    alice,
+  );
+  assert.deepEqual((await nova(tAlice, '2.52')('GET', `/servers/${cli.id}`)).body.server.tags, ['blue', 'cli']);
+  for (const x of [id, fifty.body.server.id, cli.id]) {
+    await settled(x);
+    assert.equal((await nova(tAlice, '2.52')('DELETE', `/servers/${x}`)).status, 204);
+  }
+});
