@@ -12,15 +12,15 @@
 // - network-vif-deleted: Nova detaches the interface; Jacket's Neutron is its own, and a port delete
 //   already detaches the NIC there;
 // - volume-extended (2.51), power-update (2.76), accelerator-request-bound (2.82), volume-reimaged (2.93):
-//   accepted per their version's schema; Nova records an instance action for the first two (extend_volume;
-//   start/stop from the power-update tag) and so does Jacket. Azure grows a disk in place and Jacket's
+//   accepted per their version's schema; Nova records an instance action for the first two (extend_volume,
+//   with its compute_extend_volume event; start/stop from the power-update tag) and so does Jacket. Azure grows a disk in place and Jacket's
 //   power state comes from Azure itself, so neither needs more; Jacket has no accelerators.
 import type { RequestContext, Route } from '../../http/router';
 import { json } from '../../http/respond';
 import { schemaAt, validateBody, type SchemaByVersion } from '../../api/validation';
 import { computeRoute } from '../common';
 import { getServerAny } from '../servers/model';
-import { startAction } from '../servers/instanceActions';
+import { finishAction, startAction } from '../servers/instanceActions';
 
 const BASE = ['network-changed', 'network-vif-plugged', 'network-vif-unplugged', 'network-vif-deleted'];
 const NAMES_BY_VERSION: readonly (readonly [string, string[]])[] = [
@@ -98,8 +98,13 @@ async function create(ctx: RequestContext) {
   for (const e of accepted) {
     const action = actionOf(e);
     const server = servers.get(e.server_uuid.toLowerCase())!;
-    // Nova's action_start(want_result=False): the caller's request, user and project; no event yet.
-    if (action) await startAction(ctx.services, { id: server.id, project_id: ctx.auth!.projectId ?? server.project_id }, action, ctx.requestId, ctx.auth!.userId, null);
+    // Nova's action_start(want_result=False): the caller's request, user and project. For
+    // volume-extended the compute manager's extend_volume then runs under wrap_instance_event: its event
+    // compute_extend_volume ends Success (Azure grew the disk in place; a volume not attached is a no-op).
+    if (!action) continue;
+    const owner = { id: server.id, project_id: ctx.auth!.projectId ?? server.project_id };
+    if (action === 'extend_volume') await finishAction(ctx.services, await startAction(ctx.services, owner, action, ctx.requestId, ctx.auth!.userId, 'compute_extend_volume'), true);
+    else await startAction(ctx.services, owner, action, ctx.requestId, ctx.auth!.userId, null);
   }
   return json({ events }, result);
 }

@@ -54,6 +54,18 @@ export const updateQuotaClassSchema = {
   additionalProperties: false,
 };
 
+/** quota_classes.update_v250 (2.50-2.56): the network quotas are gone from the body (400 if sent). */
+export const updateQuotaClassSchemaV250 = {
+  ...updateQuotaClassSchema,
+  properties: {
+    quota_class_set: { type: 'object', properties: Object.fromEntries(Object.entries(limitProps).filter(([k]) => !NETWORK_QUOTAS.includes(k as QuotaResource))), additionalProperties: false },
+  },
+};
+const updateQuotaClassSchemas: SchemaByVersion = [
+  ['2.1', updateQuotaClassSchema],
+  ['2.50', updateQuotaClassSchemaV250],
+];
+
 /** quota_sets.update_v236 (2.36-2.56): the network quotas are gone from the body (400 if sent). */
 export const updateQuotaSetSchemaV236 = {
   ...updateQuotaSetSchema,
@@ -221,7 +233,7 @@ async function showClass(ctx: RequestContext) {
 
 async function updateClass(ctx: RequestContext) {
   const s = ctx.services;
-  const body = validateBody<{ quota_class_set: Record<string, number | string> }>(updateQuotaClassSchema, ctx.body).quota_class_set;
+  const body = validateBody<{ quota_class_set: Record<string, number | string> }>(schemaAt(ctx.microversion, updateQuotaClassSchemas), ctx.body).quota_class_set;
   const id = ctx.params.id;
   if (id.length > 255) throw badRequest('quota_class_name has a maximum character requirement of 255.');
   const changes: Partial<Limits> = {};

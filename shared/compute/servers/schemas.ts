@@ -193,7 +193,7 @@ function createV237(): object {
 }
 
 /**
- * create_v242 (not advertised yet): create_v237 with the device `tag` back on the networks list items
+ * create_v242: create_v237 with the device `tag` back on the networks list items
  * and on block_device_mapping_v2 items (a tagged create's build then aborts, as at 2.32).
  */
 function createV242(): object {
@@ -216,10 +216,18 @@ function createV242(): object {
   };
 }
 
+/** create_v252: create_v242 with `tags` (Nova's server tags, at most 50, each 1-60 characters without '/' or ','). */
+function createV252(): object {
+  const base = createV242() as { properties: { server: { properties: Record<string, unknown> } } };
+  const tags = { type: 'array', items: { type: 'string', minLength: 1, maxLength: 60, pattern: '^[^,/]*$' }, maxItems: 50 };
+  return { ...base, properties: { ...base.properties, server: { ...base.properties.server, properties: { ...base.properties.server.properties, tags } } } };
+}
+
 /**
  * servers.create by microversion: create_v219 the description; create_v232 device tags on networks and
  * block_device_mapping_v2; create_v233 drops the block device's (Nova's bug, restored at 2.42);
- * create_v237 `networks` required, "auto" or "none" (and no tags).
+ * create_v237 `networks` required, "auto" or "none" (and no tags); create_v242 the device tags back;
+ * create_v252 the server's `tags`.
  */
 export const createServerSchemas: SchemaByVersion = [
   ['2.1', createServerSchema],
@@ -228,6 +236,7 @@ export const createServerSchemas: SchemaByVersion = [
   ['2.33', withDeviceTags(true, false)],
   ['2.37', createV237()],
   ['2.42', createV242()],
+  ['2.52', createV252()],
 ];
 
 /** servers.update by microversion (update_v219: the description). */
@@ -261,6 +270,8 @@ export interface CreateServerBody {
     user_data?: string;
     /** 2.19 */
     description?: string | null;
+    /** 2.52 */
+    tags?: string[];
   };
 }
 

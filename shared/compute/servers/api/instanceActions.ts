@@ -53,13 +53,16 @@ async function show(ctx: RequestContext) {
   const a = await getAction(ctx.services, await serverId(ctx), ctx.params.request_id);
   if (!a) throw notFound(`Action ${ctx.params.request_id} not found`);
   const v: Record<string, unknown> = actionView(a);
-  if (allowed(ctx, 'os_compute_api:os-instance-actions:events') || ctx.microversion?.atLeast('2.51')) {
+  // Nova: callers passing os-instance-actions:events see the events with their traceback at every
+  // version; from 2.51 everyone else sees them too, without the traceback.
+  const allEvents = allowed(ctx, 'os_compute_api:os-instance-actions:events');
+  if (allEvents || ctx.microversion?.atLeast('2.51')) {
     v.events = a.events.map((e) => ({
       event: e.event,
       start_time: actionTime(e.start_time),
       finish_time: actionTime(e.finish_time),
       result: e.result,
-      ...(allowed(ctx, 'os_compute_api:os-instance-actions:events:details') ? { traceback: e.traceback } : {}),
+      ...(allEvents ? { traceback: e.traceback } : {}),
     }));
   }
   return json({ instanceAction: v });

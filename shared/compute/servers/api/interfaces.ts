@@ -8,7 +8,7 @@ import type { RequestContext, Route } from '../../../http/router';
 import type { ApiResponse } from '../../../http/types';
 import { accepted, json } from '../../../http/respond';
 import { ApiError, badRequest, conflict, forbidden, notFound } from '../../../http/errors';
-import { validateBody } from '../../../api/validation';
+import { schemaAt, validateBody, type SchemaByVersion } from '../../../api/validation';
 import { computeRoute } from '../../common';
 import { startWork } from '../../../work/ledger';
 import { defaultNetworks, type NetworkDef } from '../../../network/catalog';
@@ -18,6 +18,7 @@ import { createPort, portNicName } from '../../../network/portService';
 import { isUuid } from '../../../network/common';
 import { checkInstanceLock, checkInstanceState, visibleServer, type ServerNic, type ServerRecord } from '../model';
 import { startTask } from '../actions/taskStart';
+import { finishAction, startAction } from '../instanceActions';
 import { INTERFACE_KIND, releasePort, type InterfaceWork } from '../work/interfaces';
 
 const ipFormat = { type: 'string', oneOf: [{ format: 'ipv4' }, { format: 'ipv6' }] };
@@ -37,6 +38,24 @@ const attachSchema = {
   },
   additionalProperties: false,
 };
+
+/** attach_interfaces.create_v249 (2.49 on): `tag` (1-60 characters, no '/' or ','). */
+const attachV249Schema = {
+  ...attachSchema,
+  properties: {
+    interfaceAttachment: {
+      ...attachSchema.properties.interfaceAttachment,
+      properties: { ...attachSchema.properties.interfaceAttachment.properties, tag: { type: 'string', minLength: 1, maxLength: 60, pattern: '^[^,/]*$' } },
+    },
+  },
+};
+
+const attachSchemas: SchemaByVersion = [
+  ['2.1', attachSchema],
+  ['2.49', attachV249Schema],
+];
+
+const TAGGED_ATTACH = 'Tagged network interface attachment is not supported for this server instance.';
 
 /** Nova's interfaceAttachment view (_translate_interface_attachment_view) of a port. */
 function attachmentView(p: PortRecord) {
@@ -63,7 +82,9 @@ const STATES: { vm: ServerRecord['vm_state'][]; task: ServerRecord['task_state']
 
 async function attach(ctx: RequestContext): Promise<ApiResponse> {
   const cur = await visibleServer(ctx);
-  const b = validateBody<{ interfaceAttachment?: { net_id?: string; port_id?: string; fixed_ips?: { ip_address: string }[] } }>(attachSchema, ctx.body ?? {}).interfaceAttachment ?? {};
+  const b =
+    validateBody<{ interfaceAttachment?: { net_id?: string; port_id?: string; fixed_ips?: { ip_address: string }[]; tag?: string } }>(schemaAt(ctx.microversion, attachSchemas), ctx.body ?? {})
+      .interfaceAttachment ?? {};
   if (b.net_id && b.port_id) throw badRequest('Must not input both network_id and port_id');
   if (b.fixed_ips && !b.net_id) throw badRequest('Must input network_id when request IP address');
   const srv = cur.value;
@@ -72,6 +93,7 @@ async function attach(ctx: RequestContext): Promise<ApiResponse> {
   checkInstanceState(srv, 'attach_interface', STATES);
   const s = ctx.services;
   const ports = portStore(s);
+  if (b.tag !== undefined) return refuseTagged(ctx, srv, b.port_id);
   const networks = await allNetworks(s, { projectId: srv.project_id, admin: false });
   let port: PortRecord;
   let made = false;
@@ -134,6 +156,25 @@ async function attach(ctx: RequestContext): Promise<ApiResponse> {
   const work: InterfaceWork = { action: started.action.rowKey, op: 'attach', nic, wasRunning: srv.vm_state === 'active' };
   await startWork(s, { kind: INTERFACE_KIND, id: srv.id, data: { ...work }, requestId: ctx.requestId });
   return json({ interfaceAttachment: attachmentView({ ...bound, status: 'DOWN' }) });
+}
+
+/**
+ * 2.49: Azure cannot tag a NIC for the guest, so a tagged attach gets Nova's answer for a driver without
+ * supports_tagged_attach_interface. As Nova: the compute API records the action attach_interface and
+ * looks the port up (404), then the compute manager's attach_interface (a synchronous call) refuses the
+ * tag first thing — its event compute_attach_interface ends Error — and the API answers 400. Nothing
+ * else changes.
+ */
+async function refuseTagged(ctx: RequestContext, srv: ServerRecord, portId: string | undefined): Promise<never> {
+  const s = ctx.services;
+  // Nova's show_port runs with an elevated context: a port of any project is found.
+  if (portId && (await portStore(s).listAll({ RowKey: [portId.toLowerCase()] }, 1)).length === 0) {
+    await startAction(s, srv, 'attach_interface', ctx.requestId, ctx.auth!.userId, null);
+    throw notFound(`Port id ${portId} could not be found.`);
+  }
+  const action = await startAction(s, srv, 'attach_interface', ctx.requestId, ctx.auth!.userId, 'compute_attach_interface');
+  await finishAction(s, action, false, `NetworkInterfaceTaggedAttachNotSupported: ${TAGGED_ATTACH}`);
+  throw badRequest(TAGGED_ATTACH);
 }
 
 async function detach(ctx: RequestContext): Promise<ApiResponse> {

@@ -5,7 +5,7 @@
 import type { RequestContext, Route } from '../../../http/router';
 import { accepted, json } from '../../../http/respond';
 import { badRequest, forbidden, notFound } from '../../../http/errors';
-import { validateBody } from '../../../api/validation';
+import { schemaAt, validateBody, type SchemaByVersion } from '../../../api/validation';
 import { computeRoute } from '../../common';
 import { checkInstanceLock, checkInstanceState, getServerAny, updateServer, visibleServer, type ServerRecord, type VmState } from '../model';
 import { finishAction, startAction } from '../instanceActions';
@@ -30,6 +30,22 @@ const createSchema = {
     },
   },
 };
+
+/** Nova's device tag (2.49): 1-60 characters, no '/' or ','. */
+const TAG = { type: 'string', minLength: 1, maxLength: 60, pattern: '^[^,/]*$' };
+
+/** volume_attachments.create_v249 (2.49–2.78): `tag`. */
+const createV249Schema = {
+  ...createSchema,
+  properties: {
+    volumeAttachment: { ...createSchema.properties.volumeAttachment, properties: { ...createSchema.properties.volumeAttachment.properties, tag: TAG } },
+  },
+};
+
+const createSchemas: SchemaByVersion = [
+  ['2.1', createSchema],
+  ['2.49', createV249Schema],
+];
 
 /** volume_attachments.update (2.0–2.84). */
 const updateSchema = {
@@ -85,7 +101,7 @@ async function show(ctx: RequestContext) {
 
 async function create(ctx: RequestContext) {
   const s = ctx.services;
-  const b = validateBody<{ volumeAttachment: { volumeId: string; device?: string | null } }>(createSchema, ctx.body).volumeAttachment;
+  const b = validateBody<{ volumeAttachment: { volumeId: string; device?: string | null; tag?: string } }>(schemaAt(ctx.microversion, createSchemas), ctx.body).volumeAttachment;
   const cur = await visibleServer(ctx);
   const srv = cur.value;
   checkInstanceLock(srv, ctx.auth!);
@@ -94,6 +110,14 @@ async function create(ctx: RequestContext) {
   const vol = await volumeApi.get(ctx, b.volumeId);
   const v = vol.value;
   if (volumesOf(srv).some((m) => m.volume_id === v.id)) throw badRequest(`Invalid volume: volume ${v.id} already attached`);
+  // 2.49: Azure cannot tag a data disk for the guest (no metadata service or config drive with device
+  // metadata), so a tag gets Nova's answer for a driver without supports_tagged_attach_volume: the
+  // compute API's own refusal for a shelved offloaded server, else reserve_block_device_name's (a
+  // synchronous call, before the volume is reserved); nothing is recorded.
+  if (b.tag !== undefined) {
+    if (srv.vm_state === 'shelved_offloaded') throw badRequest('Tagged volume attachment is not supported for shelved-offloaded instances.');
+    throw badRequest('Tagged volume attachment is not supported for this server instance.');
+  }
   if (v.status !== 'available' || v.attach_status !== 'detached') throw volumeApi.notAvailable(v);
   const max = (await s.azure.vms.maxDataDisks(srv.flavor.vm_size)) ?? 0;
   const tooMany = () => forbidden(`The maximum allowed number of disk devices (${max}) to attach to a single instance has been exceeded.`);

@@ -355,6 +355,9 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
       key_name: body.key_name ?? null,
       // servers.py create: display_description is the name below 2.19, the given one (or null) from it.
       description: ctx.microversion?.atLeast('2.19') ? (body.description ?? null) : body.name,
+      // 2.52: the server's tags, each instance its own copy (Nova's _transform_tags), unique and sorted as
+      // the tags table returns them; stored with the record, so shown from the first read.
+      ...(ctx.microversion?.atLeast('2.52') && body.tags?.length ? { tags: [...new Set(body.tags)].sort() } : {}),
       hostname: computerName(n > 1 ? `${body.name}-${i + 1}` : body.name, image.os, id),
       ...(await saveUserData(s, id, body.user_data)),
       metadata,
