@@ -10,6 +10,10 @@ import { aliceAndBob, tokenProjectId, type ProjectUser } from '../support/fixtur
 import type { EmulatorControl } from '../../emulator/control';
 import { createAzureClients, type AzureClients } from '../../shared/azure/clients';
 import { listActions } from '../../shared/compute/servers/instanceActions';
+import { WORK_KINDS } from '../../shared/work/handlers';
+import { getServerAny, updateServer } from '../../shared/compute/servers/model';
+import { volumesOf, withVolumes } from '../../shared/compute/servers/volumes';
+import { volumeTables } from '../../shared/volume/model';
 
 let stack: Stack;
 let control: EmulatorControl;
@@ -117,6 +121,41 @@ test('os-force_detach without attachment_id takes the only attachment; a detach 
   assert.deepEqual((await nova('GET', `/servers/${serverId}/os-volume_attachments`)).body.volumeAttachments, []);
   const acts = (await listActions(stack.cloud.services, serverId)).map((a) => `${a.action}:${a.events[0]?.result}`);
   assert.ok(acts.includes('detach_volume:Success'), acts.join());
+});
+
+test('the volume-force-detach step is resumable (a lost enqueue after the mapping turned detaching) and its give-up never leaves the volume detaching', async () => {
+  const s = stack.cloud.services;
+  const kind = WORK_KINDS.find((k) => k.kind === 'volume-force-detach')!;
+  const { id, attachmentId } = await attached('fdt-v4');
+  const vol = (await volumeTables(s).volumes.get(alice.projectId, id))!;
+  assert.ok(vol);
+  const item = { kind: kind.kind, id, data: { project: vol.partitionKey, server: serverId, attachment: attachmentId } };
+  const setVolume = (status: string, attach: string) => volumeTables(s).volumes.update(vol.partitionKey, id, (v) => ({ ...v, status, attach_status: attach }) as typeof v);
+  const setMapping = async (status: 'attached' | 'detaching') => {
+    const cur = (await getServerAny(s, serverId))!;
+    await updateServer(s, cur, (x) =>
+      withVolumes(
+        x,
+        volumesOf(x).map((m) => (m.volume_id === id ? { ...m, status } : m)),
+      ),
+    );
+  };
+
+  // Given up before the hand-over (mapping still attached): back to in-use, the disk still on the VM.
+  await setVolume('detaching', 'detaching');
+  await kind.giveUp(item, s, { kind: 'server', code: 'X', message: 'x', attempts: 9 } as never);
+  assert.equal((await asAlice('GET', `/volumes/${id}`)).body.volume.status, 'in-use');
+
+  // The step ran as far as the mapping, and its volume-detach message was lost: run again, it hands over.
+  await setVolume('detaching', 'detaching');
+  await setMapping('detaching');
+  assert.equal((await kind.run(item, s)).status, 'done');
+  await waitStatus(id, 'available');
+  assert.equal((await dataDisks()).length, 0);
+  assert.deepEqual((await nova('GET', `/servers/${serverId}/os-volume_attachments`)).body.volumeAttachments, []);
+  // A stale item for an attachment that is gone does nothing.
+  assert.equal((await kind.run(item, s)).status, 'done');
+  assert.equal((await asAlice('GET', `/volumes/${id}`)).body.volume.status, 'available');
 });
 
 test('os-force_detach of a host attachment (os-attach host_name) and of an unattached volume: available at once; maintenance 400', async () => {
