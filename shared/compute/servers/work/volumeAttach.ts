@@ -198,10 +198,12 @@ async function forceDetachStep(item: WorkItem, s: Services): Promise<WorkResult>
   return done();
 }
 
-/** The force step was given up before the volume-detach began: the volume back to in-use, or released. */
+/** Given up before the volume-detach began (the volume still detaching with its attachment): back to in-use, or released. */
 async function forceDetachGiveUp(item: WorkItem, s: Services): Promise<void> {
   const project = String(item.data?.project ?? '');
   const serverId = String(item.data?.server ?? '');
+  const vol = await volumeApi.getIn(s, project, item.id);
+  if (!vol || vol.value.status !== 'detaching' || volumeApi.attachmentOf(vol.value)?.id !== item.data?.attachment) return;
   const m = (await getServerAny(s, serverId).then((c) => c && volumesOf(c.value).find((x) => x.volume_id === item.id))) ?? undefined;
   if (m?.status === 'detaching') return;
   if (m) await volumeApi.rollDetaching(s, project, item.id, serverId);
