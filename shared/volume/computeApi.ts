@@ -28,6 +28,14 @@ import {
 
 export type { VolumeRecord, AttachableVolume, VolumeAttachment };
 
+/**
+ * Cinder's os-force_detach of a volume attached to a server (shared/volume/volumes/adminActions.ts):
+ * the volume is detaching and this work kind, run by compute (item id: the volume; data: its project,
+ * the server and the attachment), takes the disk off the VM through Nova's detach and drops the
+ * server's mapping — as Cinder's terminate_connection takes the backend's export away from the host.
+ */
+export const FORCE_DETACH_KIND = 'volume-force-detach';
+
 export const volumeApi = {
   /** A volume the caller's project may see (admins: any), or Cinder's 404 `Volume <id> could not be found.` */
   get: (ctx: RequestContext, id: string): Promise<Stored<VolumeRecord>> => findVolume(ctx, id),

@@ -170,6 +170,36 @@ export async function releaseFromServer(s: Services, project: string, id: string
   );
 }
 
+/**
+ * os-force_detach begins (admin_actions.py _force_detach): the volume still carrying `attachmentId`
+ * goes to detaching, whatever its attach was doing; the Azure side then runs through Nova's detach
+ * (FORCE_DETACH_KIND). Undefined when the attachment changed meanwhile.
+ */
+export async function beginForceDetach(s: Services, project: string, id: string, attachmentId: string): Promise<Stored<AttachableVolume> | undefined> {
+  return transition(
+    s,
+    project,
+    id,
+    (v) => v.attachment?.id === attachmentId,
+    (v) => ({ ...v, status: 'detaching', attach_status: 'detaching' }),
+  );
+}
+
+/**
+ * The record side of Cinder's manager detach_volume for a forced detach with no server behind it (a
+ * host attachment, or no attachment at all): available and detached, the attachment (if `attachmentId`
+ * names it, or none is given) gone. Undefined when the attachment changed meanwhile.
+ */
+export async function finishForceDetach(s: Services, project: string, id: string, attachmentId: string | null): Promise<Stored<AttachableVolume> | undefined> {
+  return transition(
+    s,
+    project,
+    id,
+    (v) => (attachmentId === null ? !v.attachment : v.attachment?.id === attachmentId),
+    ({ attachment: _gone, ...v }) => ({ ...v, status: 'available', attach_status: 'detached' }),
+  );
+}
+
 // ---- the volume actions Nova's old attach flow calls (Cinder 3.0 volume_actions.py) ----
 
 const empty = (name: string) => ({ type: 'object', required: [name], additionalProperties: false, properties: { [name]: {} } });

@@ -1,5 +1,5 @@
 // POST /volumes/{id}/action: os-extend (detached volumes at 3.0, grown on the work queue), os-retype
-// (./retype.ts), os-set_bootable, the admins' os-reset_status, and the attach, image and metadata
+// (./retype.ts), os-set_bootable, the admins' os-reset_status and os-force_detach, and the attach, image and metadata
 // actions of their own modules. Other actions answer as Cinder does for an action it does not know.
 import { startWork } from '../../work/ledger';
 import type { RequestContext, Route } from '../../http/router';
@@ -18,7 +18,7 @@ import { extendKey, reserveExtend, volumeLedger } from '../quotas/engine';
 import { typeStore } from '../types/store';
 import { attachAction, attachmentOf } from '../attachments/service';
 import { retype } from './retype';
-import { forceDeleteVolume, updateReadonlyFlag } from './adminActions';
+import { forceDeleteVolume, forceDetachVolume, updateReadonlyFlag } from './adminActions';
 import { unmanageAction } from '../manage/api';
 
 const extendSchema = {
@@ -165,6 +165,7 @@ async function action(ctx: RequestContext) {
   if (keys[0] === 'os-set_bootable') return setBootable(ctx);
   if (keys[0] === 'os-force_delete') return forceDeleteVolume(ctx);
   if (keys[0] === 'os-update_readonly_flag') return updateReadonlyFlag(ctx);
+  if (keys[0] === 'os-force_detach') return forceDetachVolume(ctx);
   if (keys[0] === 'os-volume_upload_image') return uploadToImage(ctx);
   if (keys[0] === 'os-show_image_metadata') return showImageMetadata(ctx);
   if (keys[0] === 'os-set_image_metadata') return setImageMetadata(ctx);

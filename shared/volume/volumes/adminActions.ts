@@ -1,9 +1,13 @@
 // Volume actions of Cinder's admin_actions.py and volume_actions.py that change a volume's record
 // beyond the owner's own checks: os-force_delete (admins; volume/api.py delete with force) and
-// os-update_readonly_flag (the readonly admin metadata). docs/volumes.md, "Admin actions".
+// os-update_readonly_flag (the readonly admin metadata), os-force_detach (admins; volume/api.py detach
+// after terminate_connection). docs/volumes.md, "Admin actions".
 import type { RequestContext } from '../../http/router';
 import { accepted } from '../../http/respond';
-import { badRequest } from '../../http/errors';
+import { badRequest, conflict } from '../../http/errors';
+import { startWork } from '../../work/ledger';
+import { attachmentOf, beginForceDetach, finishForceDetach } from '../attachments/service';
+import { FORCE_DETACH_KIND } from '../computeApi';
 import { validateBody } from '../../api/validation';
 import { booleanSchema, cinderTime } from '../common';
 import { findVolume, volumeTables } from '../model';
@@ -44,5 +48,55 @@ export async function updateReadonlyFlag(ctx: RequestContext) {
     if (v.status !== 'available') throw refuse(v.status);
     return { ...v, admin_metadata: { ...v.admin_metadata, readonly: flag }, updated_at: cinderTime() };
   });
+  return accepted();
+}
+
+/** admin_actions.force_detach: both keys optional, connector any string/object/null. */
+const forceDetachSchema = {
+  type: 'object',
+  required: ['os-force_detach'],
+  additionalProperties: false,
+  properties: {
+    'os-force_detach': {
+      type: 'object',
+      additionalProperties: false,
+      properties: { connector: { type: ['string', 'object', 'null'] }, attachment_id: { type: ['string', 'null'] } },
+    },
+  },
+};
+
+/** volume/api.py attachment_deletion_allowed (Bug #2004555) for an attachment id the volume does not carry. */
+const notDeletable = () => conflict('Detach volume from instance  using the Compute API');
+
+/**
+ * os-force_detach (admin_actions.py _force_detach: terminate_connection, then volume/api.py detach and
+ * the manager's detach_volume). The connector is accepted and not used (a managed disk has no export
+ * per host). An `attachment_id` the volume does not carry is 409 as attachment_deletion_allowed answers
+ * it (nothing changed); without one, the volume's only attachment. A volume with no attachment ends
+ * available and detached (the manager's "not attached" branch). An attachment to a server: the volume is
+ * detaching and compute takes the disk off the VM (Nova's detach, FORCE_DETACH_KIND), after which the
+ * volume is available and the server's mapping gone; a host attachment (os-attach with host_name) is a
+ * record only and is dropped at once. Azure cannot detach a VM's OS disk: a server's root volume is 400.
+ */
+export async function forceDetachVolume(ctx: RequestContext) {
+  const b = validateBody<{ 'os-force_detach': { connector?: unknown; attachment_id?: string | null } }>(forceDetachSchema, ctx.body)['os-force_detach'];
+  const cur = await findVolume(ctx, ctx.params.volume_id);
+  const v = cur.value;
+  if (v.status === 'maintenance') throw badRequest('Invalid volume: The volume cannot be detached in maintenance mode.');
+  const a = attachmentOf(v);
+  const wanted = b.attachment_id ?? null;
+  if (wanted !== null && a?.id !== wanted) throw notDeletable();
+  const s = ctx.services;
+  if (!a) {
+    if (!(await finishForceDetach(s, cur.partitionKey, v.id, null))) throw notDeletable();
+    return accepted();
+  }
+  if (!a.server_id) {
+    if (!(await finishForceDetach(s, cur.partitionKey, v.id, a.id))) throw notDeletable();
+    return accepted();
+  }
+  if (a.device === '/dev/sda') throw badRequest(`Invalid volume: Volume ${v.id} is the root disk of server ${a.server_id}; Azure cannot detach a VM's OS disk.`);
+  if (!(await beginForceDetach(s, cur.partitionKey, v.id, a.id))) throw notDeletable();
+  await startWork(s, { kind: FORCE_DETACH_KIND, id: v.id, data: { project: cur.partitionKey, server: a.server_id, attachment: a.id }, requestId: ctx.requestId });
   return accepted();
 }

@@ -7,6 +7,10 @@
 //                       instance action in error — also when the engine gives up);
 //   volume-detach       one POST detaching the disk, then GETs until it is off the VM; given up, the
 //                       volume goes back to in-use (roll_detaching);
+//   volume-force-detach Cinder's os-force_detach of a volume attached to a server (item id: the volume):
+//                       the server's mapping turns detaching (an attach still running stops, its
+//                       instance action in error) and the volume-detach above takes the disk off; with
+//                       no server or no mapping behind the attachment the volume is simply released;
 //   server-boot-volume  a server booted from a volume: once the server is ACTIVE the volume is in-use;
 //                       a build that ended in ERROR gives the volume back (the mapping stays until the
 //                       server is deleted, which then honours delete_on_termination).
@@ -15,13 +19,14 @@ import type { Services } from '../../../services';
 import type { WorkItem, WorkKind, WorkResult } from '../../../work/types';
 import { again, done } from '../../../work/types';
 import { pollDelay } from '../../../work/pace';
+import { startWork } from '../../../work/ledger';
 import { azureFailure } from '../../../azure/errors';
 import { BUSY_STATES } from '../../../azure/vms';
 import { log } from '../../../log';
 import { getServerAny, updateServer, type ServerRecord } from '../model';
 import { finishAction } from '../instanceActions';
 import { volumesOf, withVolumes, type ServerVolume } from '../volumes';
-import { volumeApi } from '../../../volume/computeApi';
+import { FORCE_DETACH_KIND, volumeApi } from '../../../volume/computeApi';
 
 export const ATTACH_KIND = 'volume-attach';
 export const DETACH_KIND = 'volume-detach';
@@ -161,6 +166,50 @@ async function detachStep(item: WorkItem, s: Services): Promise<WorkResult> {
   return done();
 }
 
+/**
+ * One step, records only: the volume must still be detaching with the attachment the admin named. The
+ * Azure side is the volume-detach kind's (its give-up rolls the volume back to in-use: the disk stayed).
+ */
+async function forceDetachStep(item: WorkItem, s: Services): Promise<WorkResult> {
+  const project = String(item.data?.project ?? '');
+  const serverId = String(item.data?.server ?? '');
+  const vol = await volumeApi.getIn(s, project, item.id);
+  const at = vol && volumeApi.attachmentOf(vol.value);
+  if (!vol || vol.value.status !== 'detaching' || at?.id !== item.data?.attachment) return done();
+  const cur = await getServerAny(s, serverId);
+  const m = cur && volumesOf(cur.value).find((x) => x.volume_id === item.id);
+  if (!cur || !m) {
+    // Nova has no such mapping (os-attach named the server, or it is gone): nothing is on a VM.
+    await volumeApi.detach(s, project, item.id, serverId);
+    return done();
+  }
+  if (m.lun === null) {
+    await volumeApi.rollDetaching(s, project, item.id, serverId); // an OS disk stays (the API refuses it)
+    return done();
+  }
+  // A mapping already detaching (Nova's own detach, or this step before a lost enqueue) keeps its
+  // action; a second volume-detach item is harmless (the later one finds the mapping gone).
+  if (m.status !== 'detaching') {
+    await setMapping(s, cur.value, item.id, ({ action: _a, ...x }) => ({ ...x, status: 'detaching' }));
+    const ref = actionOf(cur.value, m);
+    if (ref) await finishAction(s, ref, false, 'Volume force-detached through the Block Storage API');
+  }
+  await startWork(s, { kind: DETACH_KIND, id: serverId, data: { volume: item.id }, requestId: item.requestId });
+  return done();
+}
+
+/** Given up before the volume-detach began (the volume still detaching with its attachment): back to in-use, or released. */
+async function forceDetachGiveUp(item: WorkItem, s: Services): Promise<void> {
+  const project = String(item.data?.project ?? '');
+  const serverId = String(item.data?.server ?? '');
+  const vol = await volumeApi.getIn(s, project, item.id);
+  if (!vol || vol.value.status !== 'detaching' || volumeApi.attachmentOf(vol.value)?.id !== item.data?.attachment) return;
+  const m = (await getServerAny(s, serverId).then((c) => c && volumesOf(c.value).find((x) => x.volume_id === item.id))) ?? undefined;
+  if (m?.status === 'detaching') return;
+  if (m) await volumeApi.rollDetaching(s, project, item.id, serverId);
+  else await volumeApi.detach(s, project, item.id, serverId);
+}
+
 async function bootVolumeStep(item: WorkItem, s: Services): Promise<WorkResult> {
   const p = await pending(s, item, 'attaching');
   if (!p) return done();
@@ -203,6 +252,7 @@ export async function releaseServerVolumes(s: Services, srv: ServerRecord, reque
 export const VOLUME_ATTACH_KINDS: WorkKind[] = [
   { kind: ATTACH_KIND, run: attachStep, deadlineSeconds: 3600, giveUp: (item, s, f) => failAttach(s, item, f.code, f.message) },
   { kind: DETACH_KIND, run: detachStep, deadlineSeconds: 3600, giveUp: (item, s, f) => failDetach(s, item, f.code, f.message) },
+  { kind: FORCE_DETACH_KIND, run: forceDetachStep, deadlineSeconds: 3600, giveUp: (item, s) => forceDetachGiveUp(item, s) },
   {
     kind: BOOT_VOLUME_KIND,
     run: bootVolumeStep,
