@@ -44,12 +44,14 @@ export const natNameOf = (routerId: string) => `snat-${routerId}`;
 
 /**
  * The NAT gateway each project subnet leaves through, from all router records: the subnet's router
- * that SNATs (the oldest, if several do: Azure takes one NAT gateway per subnet). A subnet absent
- * from the map has none.
+ * that SNATs and has its NAT gateway (the oldest, if several do: Azure takes one NAT gateway per
+ * subnet). A subnet absent from the map has none.
  */
 export function natBySubnet(routers: RouterRecord[]): Map<string, string> {
   const out = new Map<string, string>();
-  const ordered = routers.filter(snats).sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+  // Only a NAT gateway known to exist (its address recorded once made, snat.ts): a subnet PUT naming
+  // one a failed reconcile never made would be refused (InvalidResourceReference) and fail the change.
+  const ordered = routers.filter((r) => snats(r) && !!r.snat_ip).sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
   for (const r of ordered) for (const i of r.interfaces) if (!out.has(i.subnet_id)) out.set(i.subnet_id, natNameOf(r.id));
   return out;
 }
