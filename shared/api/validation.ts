@@ -127,6 +127,33 @@ function describe(e: ErrorObject, value: unknown): string {
   }
 }
 
+/** oslo uuidutils.is_uuid_like (Nova's and Cinder's `uuid` format): hyphens, braces and urn:/uuid: prefixes aside, 32 hex digits. */
+export const isUuidLike = (v: string) =>
+  /^[0-9a-f]{32}$/.test(
+    v
+      .toLowerCase()
+      .replace(/^urn:/, '')
+      .replace(/^uuid:/, '')
+      .replace(/[{}-]/g, ''),
+  );
+
+/**
+ * Validates a query string against a Nova query schema (nova.api.validation.query_schema): the
+ * parameters as req.GET.dict_of_lists(), a failure 400 `Invalid input for query parameters <name>.
+ * Value: <value>. <why>` (the bare message at the root, e.g. an unexpected parameter).
+ */
+export function validateQuery(schema: object, q: URLSearchParams): Record<string, string[]> {
+  const dict: Record<string, string[]> = {};
+  for (const [k, v] of q) (dict[k] ??= []).push(v);
+  const v = compiled(schema);
+  if (v(dict)) return dict;
+  const e = v.errors![0];
+  const path = pathOf(e);
+  const message = patternMismatch(schema, dict, e) ?? describe(e, valueAt(dict, path));
+  if (path.length === 0) throw badRequest(message);
+  throw badRequest(`Invalid input for query parameters ${path[0]}. Value: ${pythonStr(valueAt(dict, path))}. ${message}`);
+}
+
 export type ValidationStyle = 'nova' | 'keystone';
 
 /**

@@ -10,6 +10,7 @@
 // beaten; DELETE removes its rows and its next heartbeat registers it again (as a Nova service does when
 // it restarts). Admin state (disabled, reason, forced down) lives in a row apart from the heartbeat, so a
 // heartbeat is one blind upsert that never races an operator's change. docs/services.md.
+import { createHash } from 'node:crypto';
 import type { Services } from '../services';
 import type { JacketConfig } from '../config';
 import { log } from '../log';
@@ -23,6 +24,8 @@ export interface ServiceDef {
   api: ServiceApi;
   /** Stable per API (Nova's integer id before 2.53); the list order. */
   id: number;
+  /** Nova's service uuid (its id from 2.53): derived from the API, binary and host, so every process agrees. */
+  uuid: string;
   binary: string;
   host: string;
   /** Nova's service topic (os-hosts shows it). */
@@ -59,18 +62,33 @@ const CINDER_ZONE = 'nova';
 /** The one compute host: what servers show as OS-EXT-SRV-ATTR:host and hypervisors as service.host. */
 export const computeHost = (cfg: JacketConfig) => `azure-${cfg.azure.location}`;
 
+/**
+ * A stable uuid named by `seed`: an RFC 4122 name-based layout over SHA-1 (as uuid5), the same in every
+ * process. Compute nodes (hypervisors, Placement's providers) and services take theirs from it.
+ */
+export function nameBasedUuid(seed: string): string {
+  const h = createHash('sha1').update(seed).digest();
+  h[6] = (h[6] & 0x0f) | 0x50;
+  h[8] = (h[8] & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+const withUuid = (d: Omit<ServiceDef, 'uuid'>): ServiceDef => ({ ...d, uuid: nameBasedUuid(`jacket-service:${d.api}:${d.binary}:${d.host}`) });
+
 export function serviceDefs(cfg: JacketConfig): ServiceDef[] {
   // A host in several zones shows them joined by commas, as Nova's availability_zones does.
   const computeZone = availabilityZones(cfg)
     .map((z) => z.name)
     .join(',');
-  return [
+  const defs: Omit<ServiceDef, 'uuid'>[] = [
     { api: 'compute', id: 1, binary: 'nova-scheduler', host: CONTROL_HOST, topic: 'scheduler', zone: INTERNAL_ZONE, side: 'api' },
     { api: 'compute', id: 2, binary: 'nova-conductor', host: CONTROL_HOST, topic: 'conductor', zone: INTERNAL_ZONE, side: 'api' },
     { api: 'compute', id: 3, binary: 'nova-compute', host: computeHost(cfg), topic: 'compute', zone: computeZone, side: 'worker' },
     { api: 'volume', id: 1, binary: 'cinder-scheduler', host: CONTROL_HOST, topic: 'cinder-scheduler', zone: CINDER_ZONE, side: 'api' },
     { api: 'volume', id: 2, binary: 'cinder-volume', host: VOLUME_HOST, topic: 'cinder-volume', zone: CINDER_ZONE, side: 'worker' },
   ];
+  return defs.map(withUuid);
 }
 
 interface Row {

@@ -4,21 +4,18 @@
 // that reads the subscription's regional Compute usages and quotas (compute.usage.list) and Jacket's
 // server records and stores one row per hypervisor; the API only reads those rows (a handful), so a
 // request never scans the servers. How each figure is reasoned: docs/reconciliation.md.
-import { createHash } from 'node:crypto';
 import type { RequestContext, Route } from '../../http/router';
 import type { Services } from '../../services';
 import { json } from '../../http/respond';
-import { notFound, notImplemented } from '../../http/errors';
+import { badRequest, notFound, notImplemented } from '../../http/errors';
+import { isUuidLike, validateQuery } from '../../api/validation';
 import { computeRoute, computeUrl } from '../common';
 import { nextLinks, novaPageQuery, pageOf } from '../../api/pagination';
 import { availabilityZones } from '../zones/api';
 import { regionalUsageOf } from '../quotas/limits';
 import { serverRepo } from '../servers/model';
 import { runPeriodic, type PeriodicReport } from '../../timers/periodic';
-import { computeHost, listServices, type ServiceStatus } from '../../servicegroup/registry';
-
-/** nova-compute's id in /os-services (the registry's order). */
-const COMPUTE_SERVICE_ID = 3;
+import { computeHost, listServices, nameBasedUuid, serviceDefs, type ServiceStatus } from '../../servicegroup/registry';
 
 export const HYPERVISORS_TASK = 'update-hypervisors';
 
@@ -53,11 +50,7 @@ export interface HypervisorRow {
  * from the hostname (an RFC 4122 name-based layout over SHA-1, as uuid5), so every process agrees.
  */
 export function hypervisorUuid(hostname: string): string {
-  const h = createHash('sha1').update(`jacket-compute-node:${hostname}`).digest();
-  h[6] = (h[6] & 0x0f) | 0x50;
-  h[8] = (h[8] & 0x3f) | 0x80;
-  const x = h.subarray(0, 16).toString('hex');
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+  return nameBasedUuid(`jacket-compute-node:${hostname}`);
 }
 
 const FIGURES = ['vcpus', 'vcpus_used', 'memory_mb', 'memory_mb_used', 'local_gb', 'local_gb_used'] as const;
@@ -167,19 +160,34 @@ type ComputeService = ServiceStatus | undefined;
 
 const computeService = async (s: Services): Promise<ComputeService> => (await listServices(s, 'compute')).find((v) => v.binary === 'nova-compute');
 
-function brief(h: HypervisorRow, svc: ComputeService) {
-  return { id: h.id, hypervisor_hostname: h.hypervisor_hostname, state: svc?.up ? 'up' : 'down', status: svc?.disabled ? 'disabled' : 'enabled' };
+/** _view_hypervisor's id: the compute node's integer id before 2.53, its uuid from it. */
+const idAt = (ctx: RequestContext, h: HypervisorRow) => (ctx.microversion?.atLeast('2.53') ? hypervisorUuid(h.hypervisor_hostname) : h.id);
+
+/** The servers on a host, as a hypervisor lists them (left out when there are none, as before 2.75). */
+type HostServers = { name: string; uuid: string }[] | undefined;
+
+function brief(ctx: RequestContext, h: HypervisorRow, svc: ComputeService, servers?: HostServers) {
+  return {
+    ...briefOf(ctx, h, svc),
+    ...(servers && servers.length > 0 ? { servers } : {}),
+  };
+}
+
+function briefOf(ctx: RequestContext, h: HypervisorRow, svc: ComputeService) {
+  return { id: idAt(ctx, h), hypervisor_hostname: h.hypervisor_hostname, state: svc?.up ? 'up' : 'down', status: svc?.disabled ? 'disabled' : 'enabled' };
 }
 
 /** What Azure tells of a hypervisor's CPUs (Nova's compute node cpu_info, a JSON document). */
 const cpuInfo = (s: Services, h: HypervisorRow) => ({ arch: 'x86_64', vendor: 'Microsoft Azure', location: s.config.azure.location, zone: h.zone });
 
 /** _view_hypervisor's detail: cpu_info is the JSON string up to 2.27 and the object from 2.28. */
-function detailed(ctx: RequestContext, h: HypervisorRow, svc: ComputeService) {
+function detailed(ctx: RequestContext, h: HypervisorRow, svc: ComputeService, servers?: HostServers) {
   const s = ctx.services;
   const cpu = cpuInfo(s, h);
+  // The service as /os-services shows it (its integer id, or its uuid from 2.53), registered or not.
+  const def = serviceDefs(s.config).find((d) => d.api === 'compute' && d.binary === 'nova-compute')!;
   return {
-    ...brief(h, svc),
+    ...briefOf(ctx, h, svc),
     vcpus: h.vcpus,
     memory_mb: h.memory_mb,
     local_gb: h.local_gb,
@@ -195,56 +203,112 @@ function detailed(ctx: RequestContext, h: HypervisorRow, svc: ComputeService) {
     disk_available_least: h.local_gb - h.local_gb_used,
     host_ip: null,
     cpu_info: ctx.microversion?.atLeast('2.28') ? cpu : JSON.stringify(cpu),
-    service: { id: svc?.id ?? COMPUTE_SERVICE_ID, host: computeHost(s.config), disabled_reason: svc?.disabled_reason ?? null },
+    service: { id: ctx.microversion?.atLeast('2.53') ? def.uuid : def.id, host: computeHost(s.config), disabled_reason: svc?.disabled_reason ?? null },
+    ...(servers && servers.length > 0 ? { servers } : {}),
   };
 }
 
-/** Nova's show at < 2.53: the id must be an integer of an existing hypervisor, else 404. */
+/**
+ * HypervisorsController._validate_id and compute_node_get: before 2.53 the id must be an integer of an
+ * existing hypervisor (404 either way); from 2.53 a uuid (400 `Invalid uuid`), 404 when no hypervisor has it.
+ */
 async function byId(ctx: RequestContext): Promise<HypervisorRow> {
   const raw = ctx.params.hypervisor_id;
   const rows = await hypervisorRows(ctx.services);
-  const h = /^-?\d+$/.test(raw) ? rows.find((r) => r.id === Number(raw)) : undefined;
+  let h: HypervisorRow | undefined;
+  if (ctx.microversion?.atLeast('2.53')) {
+    if (!isUuidLike(raw)) throw badRequest(`Invalid uuid ${raw}`);
+    h = rows.find((r) => hypervisorUuid(r.hypervisor_hostname) === raw.toLowerCase());
+  } else h = /^-?\d+$/.test(raw) ? rows.find((r) => r.id === Number(raw)) : undefined;
   if (!h) throw notFound(`Hypervisor with ID '${raw}' could not be found.`);
   return h;
+}
+
+/** index_query_v253 and show_query_v253 (nova/api/openstack/compute/schemas/hypervisors.py). */
+const BOOLEAN_LIKE = [true, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', false, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'];
+const WITH_SERVERS = { type: 'array', items: { type: ['boolean', 'string'], enum: BOOLEAN_LIKE }, maxItems: 1 };
+const indexQueryV253 = {
+  type: 'object',
+  properties: {
+    hypervisor_hostname_pattern: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-._]*$' }, maxItems: 1 },
+    with_servers: WITH_SERVERS,
+    limit: { type: 'array', items: { type: ['integer', 'string'], pattern: '^[0-9]*$', minimum: 0, minLength: 1 }, maxItems: 1 },
+    marker: { type: 'array', items: { type: 'string' }, maxItems: 1 },
+  },
+  additionalProperties: false,
+};
+const showQueryV253 = { type: 'object', properties: { with_servers: WITH_SERVERS }, additionalProperties: false };
+
+/** with_servers (from 2.53): oslo's bool_from_string of the one value the schema admits. */
+const withServersOf = (q: Record<string, string[]>) => ['true', '1', 'on', 'yes'].includes((q.with_servers?.[0] ?? '').toLowerCase());
+
+/** The servers on the compute host (Nova lists the host's instances, not the node's). */
+async function hostServers(s: Services): Promise<{ name: string; uuid: string }[]> {
+  const host = computeHost(s.config);
+  return (await serverRepo(s).queryAll("PartitionKey gt ''", MAX_SERVERS))
+    .map((r) => r.value)
+    .filter((v) => v.host === host)
+    .map((v) => ({ name: v.name, uuid: v.id }));
 }
 
 /**
  * From 2.33 the lists page (index_query_v233; common.get_limit_and_marker): every `limit` value digits
  * only, the last one capped at 1000; the marker a hypervisor id (else 400 `marker [<m>] not found`);
- * `hypervisors_links` with a next link when the page is full. Below 2.33 both are ignored.
+ * `hypervisors_links` with a next link when the page is full. Below 2.33 both are ignored. From 2.53 the
+ * marker is the uuid the list shows (an integer id is still found, as Nova's compute_node_get_all does).
  */
 function hypervisorPage(ctx: RequestContext, rows: HypervisorRow[], path: string): { page: HypervisorRow[]; links?: { rel: 'next'; href: string }[] } {
   if (!ctx.microversion?.atLeast('2.33')) return { page: rows };
   const { limit, marker } = novaPageQuery(ctx.query);
+  const markerId = marker !== undefined && ctx.microversion.atLeast('2.53') && isUuidLike(marker) ? rows.find((r) => hypervisorUuid(r.hypervisor_hostname) === marker.toLowerCase())?.id : undefined;
   const page = pageOf(
     rows.map((r) => ({ ...r, id: String(r.id) })),
-    { limit, marker: marker !== undefined && /^\d+$/.test(marker) ? String(Number(marker)) : marker },
+    { limit, marker: markerId !== undefined ? String(markerId) : marker !== undefined && /^\d+$/.test(marker) ? String(Number(marker)) : marker },
     () => `marker [${marker}] not found`,
   ).map((r) => rows.find((x) => String(x.id) === r.id)!);
   const links = nextLinks(
     computeUrl(ctx, path),
     ctx.query,
-    page.map((h) => ({ id: String(h.id) })),
+    page.map((h) => ({ id: String(idAt(ctx, h)) })),
     { limit, marker },
   );
   return { page, links };
 }
 
+/**
+ * _get_hypervisors: from 2.53 the query is index_query_v253, `hypervisor_hostname_pattern` lists the
+ * matching hypervisors (404 when none; with `limit` or a marker 400, and no links) and `with_servers`
+ * adds each one's servers.
+ */
+async function listed(ctx: RequestContext, path: string): Promise<{ page: HypervisorRow[]; links?: { rel: 'next'; href: string }[]; servers?: HostServers }> {
+  if (!ctx.microversion?.atLeast('2.53')) return hypervisorPage(ctx, await hypervisorRows(ctx.services), path);
+  const q = validateQuery(indexQueryV253, ctx.query);
+  novaPageQuery(ctx.query);
+  const servers = withServersOf(q) ? await hostServers(ctx.services) : undefined;
+  const pattern = q.hypervisor_hostname_pattern?.[0];
+  if (pattern === undefined) return { ...hypervisorPage(ctx, await hypervisorRows(ctx.services), path), servers };
+  if (q.limit !== undefined || q.marker?.[0]) throw badRequest('Paging over hypervisors with the hypervisor_hostname_pattern query parameter is not supported.');
+  return { page: await matching(ctx, pattern), servers };
+}
+
 async function index(ctx: RequestContext) {
+  const { page, links, servers } = await listed(ctx, '/os-hypervisors');
   const svc = await computeService(ctx.services);
-  const { page, links } = hypervisorPage(ctx, await hypervisorRows(ctx.services), '/os-hypervisors');
-  return json({ hypervisors: page.map((h) => brief(h, svc)), ...(links ? { hypervisors_links: links } : {}) });
+  return json({ hypervisors: page.map((h) => brief(ctx, h, svc, servers)), ...(links ? { hypervisors_links: links } : {}) });
 }
 
 async function detail(ctx: RequestContext) {
+  const { page, links, servers } = await listed(ctx, '/os-hypervisors/detail');
   const svc = await computeService(ctx.services);
-  const { page, links } = hypervisorPage(ctx, await hypervisorRows(ctx.services), '/os-hypervisors/detail');
-  return json({ hypervisors: page.map((h) => detailed(ctx, h, svc)), ...(links ? { hypervisors_links: links } : {}) });
+  return json({ hypervisors: page.map((h) => detailed(ctx, h, svc, servers)), ...(links ? { hypervisors_links: links } : {}) });
 }
 
+/** GET /os-hypervisors/{id}: from 2.53 by uuid (show_query_v253), `with_servers` adding the host's servers. */
 async function show(ctx: RequestContext) {
+  const q = ctx.microversion?.atLeast('2.53') ? validateQuery(showQueryV253, ctx.query) : {};
   const h = await byId(ctx);
-  return json({ hypervisor: detailed(ctx, h, await computeService(ctx.services)) });
+  const servers = withServersOf(q) ? await hostServers(ctx.services) : undefined;
+  return json({ hypervisor: detailed(ctx, h, await computeService(ctx.services), servers) });
 }
 
 async function statistics(ctx: RequestContext) {
@@ -275,31 +339,28 @@ async function uptime(ctx: RequestContext): Promise<never> {
 }
 
 /** Hypervisors whose hostname contains the pattern (Nova's LIKE %pattern%), else Nova's 404. */
-async function matching(ctx: RequestContext): Promise<HypervisorRow[]> {
-  const pattern = ctx.params.hypervisor_hostname_pattern;
+async function matching(ctx: RequestContext, pattern: string): Promise<HypervisorRow[]> {
   const found = (await hypervisorRows(ctx.services)).filter((h) => h.hypervisor_hostname.toLowerCase().includes(pattern.toLowerCase()));
   if (found.length === 0) throw notFound(`No hypervisor matching '${pattern}' could be found.`);
   return found;
 }
 
-/** GET /os-hypervisors/{pattern}/search. */
+/** GET /os-hypervisors/{pattern}/search (2.1-2.52; hypervisor_hostname_pattern from 2.53). */
 async function search(ctx: RequestContext) {
-  const found = await matching(ctx);
+  const found = await matching(ctx, ctx.params.hypervisor_hostname_pattern);
   const svc = await computeService(ctx.services);
-  return json({ hypervisors: found.map((h) => brief(h, svc)) });
+  return json({ hypervisors: found.map((h) => brief(ctx, h, svc)) });
 }
 
 /**
- * GET /os-hypervisors/{pattern}/servers (before 2.53): each matching hypervisor with the servers on its
- * host (Nova lists the host's instances, not the node's); "servers" left out when there are none.
+ * GET /os-hypervisors/{pattern}/servers (2.1-2.52; with_servers from 2.53): each matching hypervisor
+ * with the servers on its host; "servers" left out when there are none.
  */
 async function servers(ctx: RequestContext) {
-  const found = await matching(ctx);
+  const found = await matching(ctx, ctx.params.hypervisor_hostname_pattern);
   const svc = await computeService(ctx.services);
-  const host = computeHost(ctx.services.config);
-  const on = (await serverRepo(ctx.services).queryAll("PartitionKey gt ''", MAX_SERVERS)).map((r) => r.value).filter((v) => v.host === host);
-  const list = on.map((v) => ({ name: v.name, uuid: v.id }));
-  return json({ hypervisors: found.map((h) => ({ ...brief(h, svc), ...(list.length > 0 ? { servers: list } : {}) })) });
+  const list = await hostServers(ctx.services);
+  return json({ hypervisors: found.map((h) => brief(ctx, h, svc, list)) });
 }
 
 export const hypervisorRoutes: Route[] = [
@@ -308,6 +369,6 @@ export const hypervisorRoutes: Route[] = [
   computeRoute('hypervisors-statistics', 'GET', '/os-hypervisors/statistics', 'os_compute_api:os-hypervisors:statistics', statistics),
   computeRoute('hypervisors-show', 'GET', '/os-hypervisors/{hypervisor_id}', 'os_compute_api:os-hypervisors:show', show),
   computeRoute('hypervisors-uptime', 'GET', '/os-hypervisors/{hypervisor_id}/uptime', 'os_compute_api:os-hypervisors:uptime', uptime),
-  computeRoute('hypervisors-search', 'GET', '/os-hypervisors/{hypervisor_hostname_pattern}/search', 'os_compute_api:os-hypervisors:search', search),
-  computeRoute('hypervisors-servers', 'GET', '/os-hypervisors/{hypervisor_hostname_pattern}/servers', 'os_compute_api:os-hypervisors:servers', servers),
+  computeRoute('hypervisors-search', 'GET', '/os-hypervisors/{hypervisor_hostname_pattern}/search', 'os_compute_api:os-hypervisors:search', search, { versions: { max: '2.52' } }),
+  computeRoute('hypervisors-servers', 'GET', '/os-hypervisors/{hypervisor_hostname_pattern}/servers', 'os_compute_api:os-hypervisors:servers', servers, { versions: { max: '2.52' } }),
 ];

@@ -6,10 +6,10 @@
 import type { RequestContext, Route } from '../../http/router';
 import { json, noContent } from '../../http/respond';
 import { ApiError, badRequest, conflict, notFound } from '../../http/errors';
-import { schemaAt, validateBody, type SchemaByVersion } from '../../api/validation';
+import { isUuidLike, schemaAt, validateBody, type SchemaByVersion } from '../../api/validation';
 import type { Microversion } from '../../api/microversion';
 import { computeRoute } from '../common';
-import { deleteService, listServices, serviceDefs, setServiceState, type ServiceStatus } from '../../servicegroup/registry';
+import { deleteService, listServices, setServiceState, type ServiceState, type ServiceStatus } from '../../servicegroup/registry';
 import { serverRepo } from '../servers/model';
 
 const updateProperties = {
@@ -18,15 +18,27 @@ const updateProperties = {
   disabled_reason: { type: 'string', minLength: 1, maxLength: 255 },
 };
 const BOOLEAN_LIKE = [true, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', false, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'];
-/** services.update (2.1-2.10) and update_v211 (2.11-2.52: forced_down) (nova/api/openstack/compute/schemas/services.py). */
+const FORCED_DOWN = { type: ['boolean', 'string'], enum: BOOLEAN_LIKE };
+/**
+ * services.update (2.1-2.10), update_v211 (2.11-2.52: forced_down) and update_v253 (2.53: the service
+ * by uuid in the path, the body only what changes) (nova/api/openstack/compute/schemas/services.py).
+ */
 const updateSchemas: SchemaByVersion = [
   ['2.1', { type: 'object', properties: updateProperties, required: ['host', 'binary'], additionalProperties: false }],
   [
     '2.11',
     {
       type: 'object',
-      properties: { ...updateProperties, forced_down: { type: ['boolean', 'string'], enum: BOOLEAN_LIKE } },
+      properties: { ...updateProperties, forced_down: FORCED_DOWN },
       required: ['host', 'binary'],
+      additionalProperties: false,
+    },
+  ],
+  [
+    '2.53',
+    {
+      type: 'object',
+      properties: { status: { type: 'string', enum: ['enabled', 'disabled'] }, disabled_reason: updateProperties.disabled_reason, forced_down: FORCED_DOWN },
       additionalProperties: false,
     },
   ],
@@ -37,13 +49,13 @@ const boolOf = (v: boolean | string) => v === true || (typeof v === 'string' && 
 /** Nova's datetime as its JSON renders it: ISO 8601 with microseconds and no zone. */
 export const novaDateTime = (iso: string) => new Date(iso).toISOString().replace('Z', '000');
 
-/** ServiceController._get_service_detail (forced_down from 2.11; integer ids before 2.53). */
+/** ServiceController._get_service_detail (forced_down from 2.11; the integer id before 2.53, the uuid from it). */
 export function serviceView(v: ServiceStatus, mv?: Microversion) {
   return {
     ...(mv?.atLeast('2.11') ? { forced_down: v.forced_down } : {}),
     binary: v.binary,
     host: v.host,
-    id: v.id,
+    id: mv?.atLeast('2.53') ? v.uuid : v.id,
     zone: v.zone,
     status: v.disabled ? 'disabled' : 'enabled',
     state: v.up ? 'up' : 'down',
@@ -75,8 +87,10 @@ async function namedService(ctx: RequestContext, body: { host: string; binary: s
  * PUT /os-services/{enable|disable|disable-log-reason}, and from 2.11 force-down ("Unknown action"
  * below it). A forced-down compute service is down (listServices), so nothing is scheduled to it. No
  * evacuation ever completes on Jacket, so forcing one up never meets Nova's `done` evacuation check.
+ * From 2.53 the path names the service by uuid instead (updateV253).
  */
 async function update(ctx: RequestContext) {
+  if (ctx.microversion?.atLeast('2.53')) return updateV253(ctx);
   const body = validateBody<{ host: string; binary: string; disabled_reason?: string; forced_down?: boolean | string }>(schemaAt(ctx.microversion, updateSchemas), ctx.body);
   const action = ctx.params.action;
   const actions = ['enable', 'disable', 'disable-log-reason', ...(ctx.microversion?.atLeast('2.11') ? ['force-down'] : [])];
@@ -95,21 +109,56 @@ async function update(ctx: RequestContext) {
   return json({ service: { host: body.host, binary: body.binary, status: disabled ? 'disabled' : 'enabled', ...(reason ? { disabled_reason: reason } : {}) } });
 }
 
-/** DELETE /os-services/{id}: a compute service hosting servers is kept (409), as Nova keeps it. */
+/** The compute API's service by uuid (Nova compares it as its database does, letter case aside). */
+async function serviceByUuid(ctx: RequestContext, id: string): Promise<ServiceStatus | undefined> {
+  return (await listServices(ctx.services, 'compute')).find((v) => v.uuid === id.toLowerCase());
+}
+
+/**
+ * ServiceController._update_v253: the body (update_v253) first, then the uuid (400 `Invalid uuid`), the
+ * service (404), only nova-compute (400); `status` enables (a reason with it is 400) or disables (the
+ * reason optional, else cleared), `forced_down` as well; a body that sets neither is 400. Answers the
+ * whole service as the list shows it.
+ */
+async function updateV253(ctx: RequestContext) {
+  const body = validateBody<{ status?: 'enabled' | 'disabled'; disabled_reason?: string; forced_down?: boolean | string }>(schemaAt(ctx.microversion, updateSchemas), ctx.body);
+  const id = ctx.params.action;
+  if (!isUuidLike(id)) throw badRequest(`Invalid uuid ${id}`);
+  const svc = await serviceByUuid(ctx, id);
+  if (!svc) throw notFound(`Service ${id} could not be found.`);
+  if (svc.binary !== 'nova-compute') throw badRequest(`Updating a ${svc.binary} service is not supported. Only nova-compute services can be updated.`);
+  const patch: Partial<ServiceState> = {};
+  if (body.status === 'enabled') {
+    if (body.disabled_reason) throw badRequest("Specifying 'disabled_reason' with status 'enabled' is invalid.");
+    Object.assign(patch, { disabled: false, disabled_reason: null });
+  } else if (body.status === 'disabled') Object.assign(patch, { disabled: true, disabled_reason: body.disabled_reason ?? null });
+  if (body.forced_down !== undefined) patch.forced_down = boolOf(body.forced_down);
+  if (Object.keys(patch).length === 0) throw badRequest("No updates were requested. Fields 'status' or 'forced_down' should be specified.");
+  await setServiceState(ctx.services, svc, patch);
+  const after = (await serviceByUuid(ctx, svc.uuid)) ?? { ...svc, ...patch, up: svc.up && !patch.forced_down };
+  return json({ service: serviceView(after, ctx.microversion) });
+}
+
+/**
+ * DELETE /os-services/{id}: a compute service hosting servers is kept (409), as Nova keeps it. The id
+ * is the integer before 2.53 and the uuid from it (400 `Invalid uuid` for anything else).
+ */
 async function remove(ctx: RequestContext) {
   const raw = ctx.params.action;
-  if (!/^\s*[+-]?\d+\s*$/.test(raw)) throw badRequest('Invalid input received: id must be an integer');
-  const id = Number(raw);
-  const svc = (await listServices(ctx.services, 'compute')).find((v) => v.id === id);
+  let svc: ServiceStatus | undefined;
+  if (ctx.microversion?.atLeast('2.53')) {
+    if (!isUuidLike(raw)) throw badRequest(`Invalid uuid ${raw}`);
+    svc = await serviceByUuid(ctx, raw);
+  } else {
+    if (!/^\s*[+-]?\d+\s*$/.test(raw)) throw badRequest('Invalid input received: id must be an integer');
+    svc = (await listServices(ctx.services, 'compute')).find((v) => v.id === Number(raw));
+  }
   if (!svc) throw notFound(`Service ${raw} not found.`);
   if (svc.binary === 'nova-compute') {
     const hosted = (await serverRepo(ctx.services).queryAll("PartitionKey gt ''", 100_000)).some((r) => r.value.host === svc.host);
     if (hosted) throw conflict('Unable to delete compute service that is hosting instances. Migrate or delete the instances first.');
   }
-  await deleteService(
-    ctx.services,
-    serviceDefs(ctx.services.config).find((d) => d.api === 'compute' && d.id === id)!,
-  );
+  await deleteService(ctx.services, svc);
   return noContent();
 }
 

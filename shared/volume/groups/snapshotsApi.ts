@@ -6,7 +6,7 @@
 import type { RequestContext, Route } from '../../http/router';
 import { accepted, json } from '../../http/respond';
 import { badRequest, notFound } from '../../http/errors';
-import { validateBody } from '../../api/validation';
+import { isUuidLike, validateBody } from '../../api/validation';
 import { actionName, cinderRoute, descriptionSchema, projectOf } from '../common';
 import type { VolumePolicy } from '../policy';
 import { findGroupSnapshot, volumeTables, type GroupSnapshotRecord } from '../model';
@@ -15,15 +15,8 @@ import { checkNotCgsnapshotSnapType, createGroupSnapshot, deleteGroupSnapshot } 
 
 export const GROUP_SNAPSHOTS = '3.14';
 
-/** oslo uuidutils.is_uuid_like, Cinder's `uuid` format: hyphens, braces and urn:/uuid: prefixes aside, 32 hex digits. */
-export const isUuidLike = (v: string) =>
-  /^[0-9a-f]{32}$/.test(
-    v
-      .toLowerCase()
-      .replace(/^urn:/, '')
-      .replace(/^uuid:/, '')
-      .replace(/[{}-]/g, ''),
-  );
+/** oslo uuidutils.is_uuid_like, Cinder's `uuid` format (shared with Nova's checks: shared/api/validation.ts). */
+export { isUuidLike };
 
 /** cinder/api/schemas/group_snapshots.py create. */
 const createSchema = {
