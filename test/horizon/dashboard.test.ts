@@ -34,7 +34,8 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 
 /** Known failures: the page or flow Jacket cannot serve yet, and why (docs/horizon.md). */
 const TODO = {
-  backups: 'Horizon 27 lists backups only at Block Storage 3.45 (volume_backup_list_paged_with_page_menu asks for it unconditionally); Jacket advertises less (docs/volumes.md, Microversions), so Cinder answers 406',
+  backups:
+    'Horizon 27 lists backups only at Block Storage 3.45 (volume_backup_list_paged_with_page_menu asks for it unconditionally); Jacket advertises less (docs/volumes.md, Microversions), so Cinder answers 406',
 } as const;
 
 /**
