@@ -8,13 +8,10 @@
 // The operator's networks are not peered (their virtual networks are the operator's): docs/network.md.
 import type { Services } from '../services';
 import { PK, routerRepo } from './routerStore';
-import { listProjectNetworks, vnetNameOf, type ProjectNetworkRecord } from './projectNetworkStore';
+import { allProjectNetworks, vnetNameOf, type ProjectNetworkRecord } from './projectNetworkStore';
 
 const PREFIX = 'jacket-';
 export const peeringNameOf = (networkId: string) => `${PREFIX}${networkId}`;
-
-/** Every project's networks (one partition read): what the functions below take, read once per change. */
-export const allProjectNetworks = (s: Services) => listProjectNetworks(s, { projectId: '', admin: true });
 
 /**
  * For each project network, the other project networks a router joins it with (one partition read

@@ -51,6 +51,9 @@ export async function listProjectNetworks(s: Services, scope: { projectId: strin
   return (await projectNetworkRepo(s).list(PK, filter)).map((r) => r.value);
 }
 
+/** Every project's networks (one partition read), as the routers' peerings, SNAT and interface ports need them. */
+export const allProjectNetworks = (s: Services) => listProjectNetworks(s, { projectId: '', admin: true });
+
 export function subnetDefOf(x: ProjectSubnet): SubnetDef {
   return { id: x.id, name: x.name, cidr: x.cidr, gateway_ip: x.gateway_ip, allocation_pools: x.allocation_pools, dns_nameservers: [], ip_version: 4 };
 }

@@ -2,7 +2,7 @@
 import type { Services } from '../services';
 import { odata } from '../store/tables';
 import { networkCatalog } from './catalog';
-import { listProjectNetworks } from './projectNetworkStore';
+import { allProjectNetworks } from './projectNetworkStore';
 import type { PortRecord } from './ports';
 
 export interface RouterRecord {
@@ -74,7 +74,7 @@ export async function routerInterfacePorts(s: Services, projects: string[] | und
   if (routers.length === 0) return [];
   const subnets = new Map<string, { network_id: string; gateway_ip: string | null }>();
   for (const n of networkCatalog(s.config).networks) subnets.set(n.subnet.id, { network_id: n.id, gateway_ip: n.subnet.gateway_ip });
-  for (const n of await listProjectNetworks(s, { projectId: '', admin: true })) for (const x of n.subnets) subnets.set(x.id, { network_id: n.id, gateway_ip: x.gateway_ip });
+  for (const n of await allProjectNetworks(s)) for (const x of n.subnets) subnets.set(x.id, { network_id: n.id, gateway_ip: x.gateway_ip });
   return routers.flatMap((r) =>
     r.interfaces
       .filter((i) => !i.by_port && !known.has(i.port_id))

@@ -13,7 +13,7 @@
 import type { Services } from '../services';
 import { log } from '../log';
 import { natNameOf, PK, routerRepo, snats, type RouterRecord } from './routerStore';
-import { listProjectNetworks } from './projectNetworkStore';
+import { allProjectNetworks } from './projectNetworkStore';
 import { syncVnet } from './projectNetworks';
 
 export const snatTags = (r: Pick<RouterRecord, 'id' | 'project_id'>) => ({ jacket: 'router-snat', 'jacket-router-id': r.id, 'jacket-project-id': r.project_id });
@@ -29,7 +29,7 @@ export async function reconcileSnat(s: Services, routerId: string, touched: Iter
   const r = (await routerRepo(s).get(PK, routerId))?.value;
   // A router that does not SNAT and has no NAT gateway recorded has nothing on Azure: no read more.
   if (r && !snats(r) && !r.snat_ip) return;
-  const nets = await listProjectNetworks(s, { projectId: '', admin: true });
+  const nets = await allProjectNetworks(s);
   const projectSubnets = new Set(nets.flatMap((n) => n.subnets.map((x) => x.id)));
   const mine = (r?.interfaces ?? []).map((i) => i.subnet_id).filter((id) => projectSubnets.has(id));
   const want = !!r && snats(r) && mine.length > 0;
