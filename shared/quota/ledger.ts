@@ -13,7 +13,10 @@
 //   commit   the records exist: their reservations become `used` (a no-op for a reservation a recount
 //            already absorbed — see below — so commit is idempotent);
 //   rollback the action was refused after reserving: drop its reservations;
-//   release  a record went: its usage is given back.
+//   release  a record went: its usage is given back. A release keyed by the record's id (`releaseOnce`)
+//            is remembered in `released` until `forget`, so the service can give the usage back
+//            *before* removing the record (no reader sees the record gone and its usage still
+//            counted) and a retried step that finds the record still there does not give it twice.
 // A reservation expires (RESERVATION_TTL_MS) if the request that made it dies before commit/rollback.
 // `recount` rebuilds `used` from the records (the first use of a project — migration of existing data —
 // and the periodic repair): it drops the reservations whose record it counted, so a record written
@@ -37,6 +40,11 @@ export interface LedgerRow {
   pending: Record<string, { deltas: Deltas; expires: string }>;
   /** When `used` was last rebuilt from the records. */
   counted: string;
+  /**
+   * Records whose usage `releaseOnce` gave back while they still exist (their removal follows, then
+   * `forget`). Kept until `expires` at most: only a crash between the removal and `forget` leaves one.
+   */
+  released?: Record<string, { deltas: Deltas; expires: string }>;
 }
 
 /** The requested deltas would exceed a limit (the caller words the error as its API does). */
@@ -62,6 +70,9 @@ export const RESERVATION_TTL_MS = 10 * 60 * 1000;
  */
 export const RECOUNT_AFTER_MS = 60 * 60 * 1000;
 
+/** A `releaseOnce` is remembered this long at most (the step that removes the record retries within an hour). */
+export const RELEASE_MEMORY_MS = 24 * 60 * 60 * 1000;
+
 /** Racing writers of one project's row retry this many times (each with a short random pause). */
 const ATTEMPTS = 60;
 
@@ -79,8 +90,14 @@ export function reservedOf(row: LedgerRow, now = Date.now()): Deltas {
 }
 
 function withoutExpired(row: LedgerRow, now: number): LedgerRow {
-  const pending = Object.fromEntries(Object.entries(row.pending).filter(([, p]) => Date.parse(p.expires) > now));
-  return { ...row, pending };
+  const live = <T extends { expires: string }>(m: Record<string, T>) => Object.fromEntries(Object.entries(m).filter(([, p]) => Date.parse(p.expires) > now));
+  const out: LedgerRow = { ...row, pending: live(row.pending) };
+  if (row.released) {
+    const released = live(row.released);
+    if (Object.keys(released).length) out.released = released;
+    else delete out.released;
+  }
+  return out;
 }
 
 const pause = () => new Promise((r) => setTimeout(r, randomInt(2, 25)));
@@ -183,6 +200,32 @@ export class QuotaLedger {
   }
 
   /**
+   * The record `id` is about to go: its usage is given back now, once. A repeat for the same id
+   * (a retried step that found the record still there) changes nothing. Call `forget` once the
+   * record is removed.
+   */
+  releaseOnce(project: string, id: string, deltas: Deltas): Promise<void> {
+    return this.change(project, (row, now) => {
+      if (row.released?.[id]) return { result: undefined };
+      const used = sum(row.used, deltas, -1);
+      for (const k of Object.keys(used)) used[k] = Math.max(0, used[k]);
+      const released = { ...row.released, [id]: { deltas, expires: new Date(now + RELEASE_MEMORY_MS).toISOString() } };
+      return { next: { ...row, used, released }, result: undefined };
+    });
+  }
+
+  /** The record a `releaseOnce` was for is removed: the memory of its release goes (no write when there is none). */
+  forget(project: string, id: string): Promise<void> {
+    return this.change(project, (row) => {
+      if (!row.released?.[id]) return { result: undefined };
+      const { [id]: _gone, ...rest } = row.released;
+      const next: LedgerRow = { ...row, released: rest };
+      if (!Object.keys(rest).length) delete next.released;
+      return { next, result: undefined };
+    });
+  }
+
+  /**
    * A record changed in place without a reservation (a resize reverted to a bigger flavor): its
    * deltas are applied as they are, negative ones giving back (never below zero). No limit is checked.
    */
@@ -222,9 +265,23 @@ export class QuotaLedger {
           for (const [k, v] of Object.entries(row.pending[id].deltas)) drift[k] = (drift[k] ?? 0) - v;
           delete row.pending[id];
         }
+      // A record whose usage releaseOnce gave back is on its way out: counted, but not in use. A
+      // remembered release whose record is gone has done its work.
+      const used = { ...counted.used };
+      const released: Record<string, { deltas: Deltas; expires: string }> = {};
+      for (const [id, r] of Object.entries(row.released ?? {}))
+        if (counted.ids.has(id)) {
+          released[id] = r;
+          for (const [k, v] of Object.entries(r.deltas)) {
+            used[k] = Math.max(0, (used[k] ?? 0) - v);
+            drift[k] = (drift[k] ?? 0) - v;
+          }
+        }
       for (const k of Object.keys(drift)) if (drift[k] === 0) delete drift[k];
+      const next: LedgerRow = { used, pending: row.pending, counted: new Date(now).toISOString() };
+      if (Object.keys(released).length) next.released = released;
       try {
-        await this.repo().replace(this.service, project, { used: counted.used, pending: row.pending, counted: new Date(now).toISOString() }, cur.etag);
+        await this.repo().replace(this.service, project, next, cur.etag);
         return drift;
       } catch (e) {
         if (!(e instanceof ConcurrencyError) || i + 1 >= ATTEMPTS) throw e;

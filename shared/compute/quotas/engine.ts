@@ -453,9 +453,15 @@ export async function reserveInstances(s: Services, projectId: string, userId: s
 
 export const commitServers = (s: Services, projectId: string, ids: string[]) => computeLedger(s).commit(projectId, ids);
 export const rollbackServers = (s: Services, projectId: string, ids: string[]) => computeLedger(s).rollback(projectId, ids);
-/** A server record went: its usage is given back. */
-export const releaseServer = (s: Services, rec: { project_id: string; user_id: string; vcpus: number; memory_mb: number }) =>
-  computeLedger(s).release(rec.project_id, withUser(serverUsage(rec), rec.user_id));
+/**
+ * A server's record is about to go (Azure confirmed the VM's deletion): its usage is given back now,
+ * once per server, so no reader sees the server gone while it still counts, and a retried delete step
+ * does not give it back twice. `serverRemoved` follows the record's removal.
+ */
+export const releaseServer = (s: Services, rec: { id: string; project_id: string; user_id: string; vcpus: number; memory_mb: number }) =>
+  computeLedger(s).releaseOnce(rec.project_id, rec.id, withUser(serverUsage(rec), rec.user_id));
+/** The record `releaseServer` was for is removed: the ledger forgets the release. */
+export const serverRemoved = (s: Services, rec: { id: string; project_id: string }) => computeLedger(s).forget(rec.project_id, rec.id);
 
 /** A resize's growth is held under this key from the request until the new flavor is applied. */
 export const resizeKey = (serverId: string) => `resize:${serverId}`;

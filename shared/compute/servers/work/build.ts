@@ -29,7 +29,7 @@ import { portsGone } from '../../../network/floatingIpService';
 import { getServerAny, removeServer, updateServer, POWER, type ServerRecord } from '../model';
 import { finishAction } from '../instanceActions';
 import { actionRef, failServer, giveUpServer, refused } from './common';
-import { releaseServer } from '../../quotas/engine';
+import { releaseServer, serverRemoved } from '../../quotas/engine';
 import { recordUsageEnd } from '../../usage/api';
 import { releaseServerVolumes } from './volumeAttach';
 import { computeHostSchedulable } from '../../../servicegroup/registry';
@@ -356,9 +356,11 @@ async function finishDelete(s: Services, item: WorkItem): Promise<WorkResult> {
   // deleted before it may now have its availability set or proximity placement group removed.
   const g = cur.value.server_group;
   if (g) await leaveGroup(s, { ...g, project_id: cur.value.project_id }, [cur.value.id], item.requestId);
-  await removeServer(s, cur);
-  // Nova's usage counts a server until Azure confirmed its deletion: given back now.
+  // Nova's usage counts a server until Azure confirmed its deletion: given back now, before the record
+  // goes (once per server: a retry after a crash between the two does not give it back again).
   await releaseServer(s, cur.value);
+  await removeServer(s, cur);
+  await serverRemoved(s, cur.value);
   const ref = actionRef(item);
   if (ref) await finishAction(s, ref, true);
   return done();
