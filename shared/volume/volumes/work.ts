@@ -194,8 +194,12 @@ async function forgetVolume(s: Services, v: VolumeRecord, rec: { partitionKey: s
   if (v.backup_id) await releaseBackup(s, v.backup_id, v.id);
   await t.typeUse.delete(v.volume_type_id, v.id);
   await t.index.delete('volume', v.id);
-  // Only the step that removed the record gives its usage back (a retried step finds it gone).
-  if (await t.volumes.delete(rec.partitionKey, rec.rowKey)) await volumeLedger(s).release(rec.partitionKey, volumeDeltas(await typeNameOf(s, v.volume_type_id), v.size));
+  // Its usage is given back before the record goes, once per volume (a retry after a crash between
+  // the two does not give it again), so no reader sees the volume gone while it still counts.
+  const ledger = volumeLedger(s);
+  await ledger.releaseOnce(rec.partitionKey, v.id, volumeDeltas(await typeNameOf(s, v.volume_type_id), v.size));
+  await t.volumes.delete(rec.partitionKey, rec.rowKey);
+  await ledger.forget(rec.partitionKey, v.id);
 }
 
 /**
@@ -341,7 +345,11 @@ const snapshotDelete: WorkKind = {
     const t = volumeTables(s);
     await t.deps.delete(snap.volume_id, snap.id);
     await t.index.delete('snapshot', snap.id);
-    if (await t.snapshots.delete(cur.partitionKey, cur.rowKey)) await volumeLedger(s).release(cur.partitionKey, snapshotDeltas(await typeNameOf(s, snap.volume_type_id), snap.size));
+    // As a volume's (forgetVolume): usage given back once, before the record goes.
+    const ledger = volumeLedger(s);
+    await ledger.releaseOnce(cur.partitionKey, snap.id, snapshotDeltas(await typeNameOf(s, snap.volume_type_id), snap.size));
+    await t.snapshots.delete(cur.partitionKey, cur.rowKey);
+    await ledger.forget(cur.partitionKey, snap.id);
     return done();
   },
   async giveUp(item, s, f) {
