@@ -9,13 +9,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { formatTable, runBench, type BenchOptions } from './run';
 
-export const QUICK: BenchOptions = { levels: [20, 200], timersAt: [200], delaysMs: [0, 2000], repeats: 5, importRuns: 2 };
+export const QUICK: BenchOptions = { levels: [20, 200], timersAt: [200], delaysMs: [0, 2000], repeats: 5, listRepeats: 11, importRuns: 2 };
 export const FULL: BenchOptions = {
   levels: [50, 1000, 10000],
   timersAt: [1000, 10000],
   delaysMs: [0, 2000],
   delayedActions: ['reboot', 'stop', 'start', 'attach', 'snapshot', 'backup'],
   repeats: 7,
+  listRepeats: 31,
   importRuns: 5,
 };
 
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
       `date: ${started.toISOString()}; node ${process.version}; ${os.cpus().length} CPUs; load average ${load} (at the end)`,
       opts.coldStartOnly
         ? `cold start only; medians of ${opts.importRuns}; took ${res.seconds.toFixed(0)} s`
-        : `levels N=${opts.levels.join(', ')} (records of each kind in one project); timers at ${opts.timersAt.join(', ') || 'none'}; medians of ${opts.repeats}; took ${res.seconds.toFixed(0)} s`,
+        : `levels N=${opts.levels.join(', ')} (records of each kind in one project); timers at ${opts.timersAt.join(', ') || 'none'}; medians of ${opts.repeats} (list rows: ${opts.listRepeats ?? opts.repeats} pairs); took ${res.seconds.toFixed(0)} s`,
       '',
       formatTable(res.rows),
       '',
