@@ -61,8 +61,10 @@ const spec: CollectionSpec = {
 /** Neutron's convert_to_boolean, as enable_snat is converted. */
 function snatFlag(v: unknown): boolean {
   if (typeof v === 'boolean') return v;
-  if (v === 0 || v === 1) return v === 1;
-  if (typeof v === 'string' && ['true', 'false', '0', '1'].includes(v.toLowerCase())) return v.toLowerCase() === 'true' || v === '1';
+  // neutron_lib's convert_to_boolean: oslo's bool_from_string(strict=True) over str(v).strip().lower().
+  const s = typeof v === 'string' || typeof v === 'number' ? String(v).trim().toLowerCase() : undefined;
+  if (s !== undefined && ['1', 't', 'true', 'on', 'y', 'yes'].includes(s)) return true;
+  if (s !== undefined && ['0', 'f', 'false', 'off', 'n', 'no'].includes(s)) return false;
   throw badRequest(`Invalid input for external_gateway_info. Reason: '${String(v)}' cannot be converted to boolean.`);
 }
 

@@ -462,6 +462,7 @@ test('a router with an external gateway SNATs its project subnets through a NAT 
   assert.equal(await natOf(`net-${n.id}`, `subnet-${sub.id}`), nat, 'a refused request changes nothing');
   const badFlag = await net(tAdmin, 'PUT', `/routers/${r.id}`, { router: { external_gateway_info: { network_id: gw.network_id, enable_snat: 'maybe' } } });
   assert.equal(badFlag.status, 400, badFlag.text);
+  assert.match(badFlag.body.NeutronError.message, /'maybe' cannot be converted to boolean/);
 
   // An admin turns SNAT off: the subnet leaves the NAT gateway, which goes with its public IP.
   await arm.stack.oscOk(['router', 'set', '--external-gateway', 'public', '--disable-snat', r.id]);
@@ -471,6 +472,10 @@ test('a router with an external gateway SNATs its project subnets through a NAT 
   gw = (await net(tAlice, 'GET', `/routers/${r.id}`)).body.router.external_gateway_info;
   assert.equal(gw.enable_snat, false);
   assert.deepEqual(gw.external_fixed_ips, []);
+  // Neutron converts the flag with oslo's strict bool_from_string: ' Off ' is false, as it was.
+  const off = await net(tAdmin, 'PUT', `/routers/${r.id}`, { router: { external_gateway_info: { network_id: gw.network_id, enable_snat: ' Off ' } } });
+  assert.equal(off.status, 200, off.text);
+  assert.equal(off.body.router.external_gateway_info.enable_snat, false);
   await arm.stack.oscOk(['router', 'set', '--external-gateway', 'public', '--enable-snat', r.id]);
   assert.equal(await natOf(`net-${n.id}`, `subnet-${sub.id}`), nat);
 
