@@ -4,6 +4,7 @@
 // configuration and are never written). A
 // server's NICs are made by the VM driver (vms.ts); listing for the sweeps is the inventory's
 // (inventory.ts).
+import type { NetworkInterface } from '@azure/arm-network';
 import type { DriverContext } from './context';
 import { absentOn404 } from './errors';
 import { onceMoreIfThrottled } from './throttle';
@@ -197,19 +198,61 @@ export function networkDriver(ctx: DriverContext): NetworkDriver {
     }
     return out;
   };
-  /** Read-modify-write of the NIC's primary IP configuration's public IP; skipped when nothing changes. */
-  const putNicPublicIp = async (name: string, next: (current: string | undefined) => { id: string } | undefined): Promise<boolean> => {
+  /**
+   * A read-modify-write of a whole NIC: `change` edits the NIC as read and says whether anything
+   * changed (false: no PUT). The PUT carries the read's etag (If-Match), so a change another writer
+   * made in between (an NSG, a public IP, an ASG, IP forwarding) is never put back; on ARM's 412 the NIC
+   * is read again. The SDK's NIC PUT has no If-Match parameter: it goes as a custom header, which the
+   * poller repeats on its GETs (a 412 there means the PUT landed: the next read finds nothing to change).
+   * False when the NIC is gone.
+   */
+  const changeNic = async (name: string, change: (nic: NetworkInterface) => boolean): Promise<boolean> => {
     const nics = ctx.clients().network.networkInterfaces;
-    const nic = await onceMoreIfThrottled(() => absentOn404(() => nics.get(rg(), name)));
-    const ipcs = nic?.ipConfigurations ?? [];
-    const primary = ipcs.find((c) => c.primary) ?? ipcs[0];
-    if (!nic || !primary) return false;
-    const current = primary.publicIPAddress?.id;
-    const wanted = next(current);
-    if ((current ?? '').toLowerCase() === (wanted?.id ?? '').toLowerCase()) return true;
-    primary.publicIPAddress = wanted;
-    await onceMoreIfThrottled(() => nics.beginCreateOrUpdateAndWait(rg(), name, nic, POLL));
-    return true;
+    for (let attempt = 1; ; attempt++) {
+      const nic = await onceMoreIfThrottled(() => absentOn404(() => nics.get(rg(), name)));
+      if (!nic) return false;
+      if (!change(nic)) return true;
+      const ifMatch = nic.etag ? { requestOptions: { customHeaders: { 'If-Match': nic.etag } } } : {};
+      try {
+        await onceMoreIfThrottled(() => nics.beginCreateOrUpdateAndWait(rg(), name, nic, { ...POLL, ...ifMatch }));
+        return true;
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode !== 412 || attempt >= 5) throw err;
+      }
+    }
+  };
+  const idsKey = (ids: (string | undefined)[]) =>
+    ids
+      .map((x) => (x ?? '').toLowerCase())
+      .sort()
+      .join(',');
+  /** The NIC's NSG, its configurations' ASGs (when given) and IP forwarding (when given); false when the NIC is gone. */
+  const setNicNsg = (name: string, nsgId: string | null, asgIds?: string[], ipForwarding?: boolean): Promise<boolean> =>
+    changeNic(name, (nic) => {
+      const wantedAsgs = asgIds ?? [];
+      const asgsSame = asgIds === undefined || (nic.ipConfigurations ?? []).every((c) => idsKey((c.applicationSecurityGroups ?? []).map((a) => a.id)) === idsKey(wantedAsgs));
+      const forwardingSame = ipForwarding === undefined || (nic.enableIPForwarding === true) === ipForwarding;
+      if ((nic.networkSecurityGroup?.id ?? '').toLowerCase() === (nsgId ?? '').toLowerCase() && asgsSame && forwardingSame) return false;
+      nic.networkSecurityGroup = nsgId ? { id: nsgId } : undefined;
+      if (ipForwarding !== undefined) nic.enableIPForwarding = ipForwarding;
+      if (asgIds !== undefined) for (const c of nic.ipConfigurations ?? []) c.applicationSecurityGroups = wantedAsgs.length ? wantedAsgs.map((id) => ({ id })) : undefined;
+      return true;
+    });
+  /** The NIC's primary IP configuration's public IP; false when the NIC (or its configuration) is gone. */
+  const putNicPublicIp = async (name: string, next: (current: string | undefined) => { id: string } | undefined): Promise<boolean> => {
+    let found = false;
+    const exists = await changeNic(name, (nic) => {
+      const ipcs = nic.ipConfigurations ?? [];
+      const primary = ipcs.find((c) => c.primary) ?? ipcs[0];
+      found = primary !== undefined;
+      if (!primary) return false;
+      const current = primary.publicIPAddress?.id;
+      const wanted = next(current);
+      if ((current ?? '').toLowerCase() === (wanted?.id ?? '').toLowerCase()) return false;
+      primary.publicIPAddress = wanted;
+      return true;
+    });
+    return exists && found;
   };
   return {
     async nsgRules(resourceGroup, nsg) {
@@ -238,25 +281,7 @@ export function networkDriver(ctx: DriverContext): NetworkDriver {
     async deletePublicIp(name) {
       await onceMoreIfThrottled(() => absentOn404(() => ctx.clients().network.publicIPAddresses.beginDeleteAndWait(rg(), name, POLL)));
     },
-    async setNicNsg(name, nsgId, asgIds, ipForwarding) {
-      const nics = ctx.clients().network.networkInterfaces;
-      const nic = await onceMoreIfThrottled(() => absentOn404(() => nics.get(rg(), name)));
-      if (!nic) return false;
-      const key = (ids: (string | undefined)[]) =>
-        ids
-          .map((x) => (x ?? '').toLowerCase())
-          .sort()
-          .join(',');
-      const wantedAsgs = asgIds ?? [];
-      const asgsSame = asgIds === undefined || (nic.ipConfigurations ?? []).every((c) => key((c.applicationSecurityGroups ?? []).map((a) => a.id)) === key(wantedAsgs));
-      const forwardingSame = ipForwarding === undefined || (nic.enableIPForwarding === true) === ipForwarding;
-      if ((nic.networkSecurityGroup?.id ?? '').toLowerCase() === (nsgId ?? '').toLowerCase() && asgsSame && forwardingSame) return true;
-      nic.networkSecurityGroup = nsgId ? { id: nsgId } : undefined;
-      if (ipForwarding !== undefined) nic.enableIPForwarding = ipForwarding;
-      if (asgIds !== undefined) for (const c of nic.ipConfigurations ?? []) c.applicationSecurityGroups = wantedAsgs.length ? wantedAsgs.map((id) => ({ id })) : undefined;
-      await onceMoreIfThrottled(() => nics.beginCreateOrUpdateAndWait(rg(), name, nic, POLL));
-      return true;
-    },
+    setNicNsg,
     async putAsg(name, tags) {
       await onceMoreIfThrottled(() => ctx.clients().network.applicationSecurityGroups.beginCreateOrUpdateAndWait(rg(), name, { location: ctx.cfg.azure.location, tags }, POLL));
     },
