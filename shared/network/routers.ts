@@ -13,7 +13,7 @@ import { isAdmin } from '../api/policy';
 import { isValidKey, odata } from '../store/tables';
 import { PK, ROUTER_INTERFACE, routerRepo as repo, snats, type RouterRecord } from './routerStore';
 import { networkCatalog, parseCidr } from './catalog';
-import { allProjectNetworks, listProjectNetworks } from './projectNetworkStore';
+import { allProjectNetworks, listProjectNetworks, type ProjectNetworkRecord } from './projectNetworkStore';
 import { portStore } from './ports';
 import { deletePort } from './portService';
 import { asBool, asString, badRequest, isUuid, listResponse, networkRoute, neutronError, neutronTime, ownerFor, resourceBody, selectFields, type Body, type CollectionSpec } from './common';
@@ -219,8 +219,8 @@ async function addInterface(ctx: RequestContext) {
   const net = (await subnetsOf(ctx, cur.project_id)).find((n) => n.subnet_id === subnetId);
   if (!net) throw neutronError(404, 'SubnetNotFound', `Subnet ${b.subnet_id} could not be found.`);
   const added = await recordInterface(ctx, cur, net, randomUUID());
-  await routeThrough(ctx, cur.id, added.port_id);
-  await followSnat(ctx.services, cur.id);
+  const nets = await routeThrough(ctx, cur.id, added.port_id);
+  await followSnat(ctx.services, cur.id, [], nets);
   return json({ id: cur.id, subnet_id: subnetId, subnet_ids: [subnetId], port_id: added.port_id, network_id: net.network_id, project_id: cur.project_id, tenant_id: cur.project_id });
 }
 
@@ -267,14 +267,15 @@ async function addPortInterface(ctx: RequestContext, cur: RouterRecord, rawPortI
   if (!net) throw neutronError(404, 'SubnetNotFound', `Subnet ${subnetId} could not be found.`);
   // The port first (of two routers racing for it one wins), then the router's record; undone if refused.
   await portStore(s).bind(cur.project_id, port.id, cur.id, ROUTER_INTERFACE, 'ACTIVE');
+  let nets: ProjectNetworkRecord[] | undefined;
   try {
     await recordInterface(ctx, cur, net, port.id, true);
-    await routeThrough(ctx, cur.id, port.id);
+    nets = await routeThrough(ctx, cur.id, port.id);
   } catch (e) {
     await portStore(s).unbind(cur.project_id, port.id, cur.id);
     throw e;
   }
-  await followSnat(s, cur.id);
+  await followSnat(s, cur.id, [], nets);
   return json({ id: cur.id, subnet_id: subnetId, subnet_ids: [subnetId], port_id: port.id, network_id: net.network_id, project_id: cur.project_id, tenant_id: cur.project_id });
 }
 
@@ -284,14 +285,15 @@ async function addPortInterface(ctx: RequestContext, cur: RouterRecord, rawPortI
  * router joins, which Azure cannot peer) or failing, the interface is taken out again and the
  * peerings follow, so the request changes nothing.
  */
-async function routeThrough(ctx: RequestContext, routerId: string, portId: string): Promise<void> {
+async function routeThrough(ctx: RequestContext, routerId: string, portId: string): Promise<ProjectNetworkRecord[] | undefined> {
   const s = ctx.services;
   const r = (await repo(s).get(PK, routerId))?.value;
-  if (!r?.interfaces.length) return;
-  // The project networks are read once: for the router's networks and the peerings they want.
+  if (!r?.interfaces.length) return undefined;
+  // The project networks are read once: for the router's networks, the peerings they want, and (the
+  // caller passes them on) the router's SNAT.
   const all = await allProjectNetworks(s);
   const nets = routerNetworks(all, r.interfaces);
-  if (nets.length < 2) return;
+  if (nets.length < 2) return all;
   try {
     await reconcilePeerings(s, nets, all);
   } catch (e) {
@@ -303,6 +305,7 @@ async function routeThrough(ctx: RequestContext, routerId: string, portId: strin
     }
     throw e;
   }
+  return all;
 }
 
 async function removeInterface(ctx: RequestContext) {
@@ -321,7 +324,7 @@ async function removeInterface(ctx: RequestContext) {
   const nets = routerNetworks(all, cur.interfaces);
   if (nets.length > 1) await reconcilePeerings(ctx.services, nets, all).catch((e: unknown) => log.warn('router peerings left to the next router change', { router: cur.id, error: String(e) }));
   // The subnet leaves the router's NAT gateway (which goes with its last project subnet).
-  await followSnat(ctx.services, cur.id, [match.subnet_id]);
+  await followSnat(ctx.services, cur.id, [match.subnet_id], all);
   // Neutron deletes the router's port with its interface, also one the project made and added.
   const port = await portStore(ctx.services).get(cur.project_id, match.port_id);
   if (port && port.device_id === cur.id && port.device_owner === ROUTER_INTERFACE) {

@@ -13,7 +13,7 @@
 import type { Services } from '../services';
 import { log } from '../log';
 import { natNameOf, PK, routerRepo, snats, type RouterRecord } from './routerStore';
-import { allProjectNetworks } from './projectNetworkStore';
+import { allProjectNetworks, type ProjectNetworkRecord } from './projectNetworkStore';
 import { syncVnet } from './projectNetworks';
 
 export const snatTags = (r: Pick<RouterRecord, 'id' | 'project_id'>) => ({ jacket: 'router-snat', 'jacket-router-id': r.id, 'jacket-project-id': r.project_id });
@@ -24,12 +24,12 @@ export const snatTags = (r: Pick<RouterRecord, 'id' | 'project_id'>) => ({ jacke
  * NAT gateway is made before any subnet names it and deleted after none does (Azure refuses both
  * orders otherwise).
  */
-export async function reconcileSnat(s: Services, routerId: string, touched: Iterable<string> = []): Promise<void> {
+export async function reconcileSnat(s: Services, routerId: string, touched: Iterable<string> = [], known?: ProjectNetworkRecord[]): Promise<void> {
   const net = s.azure.network;
   const r = (await routerRepo(s).get(PK, routerId))?.value;
   // A router that does not SNAT and has no NAT gateway recorded has nothing on Azure: no read more.
   if (r && !snats(r) && !r.snat_ip) return;
-  const nets = await allProjectNetworks(s);
+  const nets = known ?? (await allProjectNetworks(s));
   const projectSubnets = new Set(nets.flatMap((n) => n.subnets.map((x) => x.id)));
   const mine = (r?.interfaces ?? []).map((i) => i.subnet_id).filter((id) => projectSubnets.has(id));
   const want = !!r && snats(r) && mine.length > 0;
@@ -50,9 +50,9 @@ export async function reconcileSnat(s: Services, routerId: string, touched: Iter
 }
 
 /** reconcileSnat, a failure logged and left to the router's next change (the record stands). */
-export async function followSnat(s: Services, routerId: string, touched: Iterable<string> = []): Promise<void> {
+export async function followSnat(s: Services, routerId: string, touched: Iterable<string> = [], known?: ProjectNetworkRecord[]): Promise<void> {
   try {
-    await reconcileSnat(s, routerId, touched);
+    await reconcileSnat(s, routerId, touched, known);
   } catch (e) {
     log.warn('router SNAT left to the next router change', { router: routerId, error: String(e) });
   }
