@@ -166,9 +166,9 @@ function overQuota(e: OverQuota, size: number): Error {
   return overLimit(`Requested volume or snapshot exceeds allowed ${r} quota. Requested ${size}G, quota is ${e.limit}G and ${e.inUse}G has been consumed.`, 0);
 }
 
-async function reserve(s: Services, projectId: string, id: string, deltas: Deltas, size: number, ttlMs?: number): Promise<void> {
+async function reserve(s: Services, projectId: string, id: string, deltas: Deltas, size: number, ttlMs?: number, limits?: Record<string, number>): Promise<void> {
   try {
-    await volumeLedger(s).reserve(projectId, [{ id, deltas }], await projectLimits(s, projectId), ttlMs);
+    await volumeLedger(s).reserve(projectId, [{ id, deltas }], limits ?? (await projectLimits(s, projectId)), ttlMs);
   } catch (e) {
     if (e instanceof OverQuota) throw overQuota(e, size);
     throw e;
@@ -185,9 +185,11 @@ export async function reserveGroup(s: Services, projectId: string, id: string): 
 
 /** A new volume `id` of `size` GiB and type `typeName`: held until commit (the record exists) or rollback. */
 export async function reserveVolume(s: Services, projectId: string, id: string, typeName: string, size: number): Promise<void> {
-  const perVolume = (await projectLimits(s, projectId)).per_volume_gigabytes;
+  // The limits are read once for both checks (three Table queries).
+  const limits = await projectLimits(s, projectId);
+  const perVolume = limits.per_volume_gigabytes;
   if (perVolume >= 0 && size > perVolume) throw overLimit(`Requested volume size ${size}G is larger than maximum allowed limit ${perVolume}G.`, 0);
-  await reserve(s, projectId, id, volumeDeltas(typeName, size), size);
+  await reserve(s, projectId, id, volumeDeltas(typeName, size), size, undefined, limits);
 }
 
 /**
@@ -195,9 +197,10 @@ export async function reserveVolume(s: Services, projectId: string, id: string, 
  * has grown (commit) or the extend failed (rollback); an extend may wait on Azure, so it is held a day.
  */
 export async function reserveExtend(s: Services, projectId: string, volumeId: string, typeName: string, growth: number, newSize: number): Promise<void> {
-  const perVolume = (await projectLimits(s, projectId)).per_volume_gigabytes;
+  const limits = await projectLimits(s, projectId);
+  const perVolume = limits.per_volume_gigabytes;
   if (perVolume >= 0 && newSize > perVolume) throw overLimit(`Requested volume size ${newSize}G is larger than maximum allowed limit ${perVolume}G.`, 0);
-  await reserve(s, projectId, extendKey(volumeId), volumeDeltas(typeName, growth, 0), growth, 24 * 3600 * 1000);
+  await reserve(s, projectId, extendKey(volumeId), volumeDeltas(typeName, growth, 0), growth, 24 * 3600 * 1000, limits);
 }
 export const extendKey = (volumeId: string) => `extend:${volumeId}`;
 
