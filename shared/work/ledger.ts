@@ -9,6 +9,7 @@ import type { WorkItem } from './types';
 export interface LedgerRow {
   kind: string;
   id: string;
+  key?: string;
   /** The item as last enqueued: what a resumption sends again. */
   item: string;
   /** When the action last made its move (epoch ms). */
@@ -16,20 +17,20 @@ export interface LedgerRow {
 }
 
 export const ledger = (s: Services) => s.tables.repository<LedgerRow>('workledger', ['touchedAt']);
-const rk = (item: Pick<WorkItem, 'kind' | 'id'>) => `${item.kind}:${item.id}`;
+const rk = (item: Pick<WorkItem, 'kind' | 'id' | 'key'>) => (item.key ? `${item.kind}:${item.id}:${item.key}` : `${item.kind}:${item.id}`);
 /** One partition: the stale sweep reads the oldest rows with one filtered query. */
 const PK = 'work';
 
 export async function touch(s: Services, item: WorkItem, now = Date.now()): Promise<void> {
-  await ledger(s).upsert(PK, rk(item), { kind: item.kind, id: item.id, item: JSON.stringify(item), touchedAt: now });
+  await ledger(s).upsert(PK, rk(item), { kind: item.kind, id: item.id, ...(item.key ? { key: item.key } : {}), item: JSON.stringify(item), touchedAt: now });
 }
 
-export async function forget(s: Services, item: Pick<WorkItem, 'kind' | 'id'>): Promise<void> {
+export async function forget(s: Services, item: Pick<WorkItem, 'kind' | 'id' | 'key'>): Promise<void> {
   await ledger(s).delete(PK, rk(item));
 }
 
 /** The action of this kind on this resource is in flight (its ledger row exists). */
-export async function inFlight(s: Services, item: Pick<WorkItem, 'kind' | 'id'>): Promise<boolean> {
+export async function inFlight(s: Services, item: Pick<WorkItem, 'kind' | 'id' | 'key'>): Promise<boolean> {
   return !!(await ledger(s).get(PK, rk(item)));
 }
 

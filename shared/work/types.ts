@@ -7,6 +7,11 @@ export interface WorkItem {
   kind: string;
   /** The record the work is about (server id, volume id, ...). */
   id: string;
+  /**
+   * Tells apart several actions of one kind on one record in flight at once, in the engine's ledger
+   * (a server's attaches of two volumes: the volume's id). Absent: one such action at a time.
+   */
+  key?: string;
   /** Free-form step marker owned by the handler. */
   step?: string;
   /** How many times this item has come back with 'again'. */

@@ -63,6 +63,11 @@ const kinds: WorkKind[] = [
     giveUp: async (item, _s, f) => void gaveUp.set(item.id, f),
     deadlineSeconds: 60,
   },
+  {
+    kind: 't-done', // finishes at once
+    run: async () => ({ status: 'done' }),
+    giveUp: async (item, _s, f) => void gaveUp.set(item.id, f),
+  },
 ];
 const engine = new WorkEngine(kinds);
 
@@ -87,8 +92,8 @@ after(async () => {
   await az?.stop();
 });
 
-async function ledgerRow(item: Pick<WorkItem, 'kind' | 'id'>) {
-  return ledger(s).get('work', `${item.kind}:${item.id}`);
+async function ledgerRow(item: Pick<WorkItem, 'kind' | 'id' | 'key'>) {
+  return ledger(s).get('work', item.key ? `${item.kind}:${item.id}:${item.key}` : `${item.kind}:${item.id}`);
 }
 
 /** Runs an item through the engine the way the queue would, following its re-enqueues, at most n steps. */
@@ -188,4 +193,25 @@ test('a fresh ledger row is left alone', async () => {
   await touch(s, { kind: 't-poll', id: 'fresh1' });
   const r = await engine.resumeStale(s, Date.now());
   assert.equal(r.resumed.includes('t-poll:fresh1'), false);
+});
+
+test('two actions of one kind on one record (a server attaching two volumes) keep a ledger row each', async () => {
+  const a: WorkItem = { kind: 't-done', id: 'srv-k', key: 'vol-a' };
+  const b: WorkItem = { kind: 't-done', id: 'srv-k', key: 'vol-b' };
+  await startWork(s, a);
+  await startWork(s, b);
+  assert.ok(await ledgerRow(a));
+  assert.ok(await ledgerRow(b));
+  assert.equal((await engine.run(a, s)).status, 'done');
+  assert.equal(await ledgerRow(a), undefined, 'the finished one goes');
+  assert.ok(await ledgerRow(b), "the other's row stays, so a lost message of it is still resumed");
+  // Lost: the stale sweep sends it again, key and all.
+  await touch(s, b, Date.now() - 120_000);
+  await s.work.queue.clearMessages();
+  assert.ok((await engine.resumeStale(s, Date.now())).resumed.includes('t-done:srv-k'));
+  const got = await s.work.queue.receiveMessages({ numberOfMessages: 32 });
+  const resumed = got.receivedMessageItems.map((m) => decodeItem(m.messageText)).find((i) => i.id === 'srv-k');
+  assert.equal(resumed?.key, 'vol-b');
+  assert.equal((await engine.run(resumed!, s)).status, 'done');
+  assert.equal(await ledgerRow(b), undefined);
 });

@@ -157,7 +157,7 @@ async function create(ctx: RequestContext) {
     await finishAction(s, action, false);
     throw refusal ?? ((await getServerAny(s, srv.id)) ? badRequest(`Invalid volume: volume ${v.id} already attached`) : notFound(`Instance ${srv.id} could not be found.`));
   }
-  await startWork(s, { kind: ATTACH_KIND, id: srv.id, data: { volume: v.id }, requestId: ctx.requestId });
+  await startWork(s, { kind: ATTACH_KIND, id: srv.id, key: v.id, data: { volume: v.id }, requestId: ctx.requestId });
   // 2.20: Nova attaches to a shelved offloaded server without a host and answers device null
   // (_attach_volume_shelved_offloaded); Azure takes the disk on the deallocated VM at its LUN.
   if (srv.vm_state === 'shelved_offloaded') return json({ volumeAttachment: { ...view(srv, mapping), device: null } });
@@ -185,7 +185,7 @@ async function remove(ctx: RequestContext) {
       volumesOf(x).map((y) => (y.volume_id === m.volume_id ? { ...y, status: 'detaching', action: action.rowKey } : y)),
     ),
   );
-  await startWork(s, { kind: DETACH_KIND, id: srv.id, data: { volume: m.volume_id }, requestId: ctx.requestId });
+  await startWork(s, { kind: DETACH_KIND, id: srv.id, key: m.volume_id, data: { volume: m.volume_id }, requestId: ctx.requestId });
   return accepted();
 }
 

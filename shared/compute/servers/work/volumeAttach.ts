@@ -194,7 +194,7 @@ async function forceDetachStep(item: WorkItem, s: Services): Promise<WorkResult>
     const ref = actionOf(cur.value, m);
     if (ref) await finishAction(s, ref, false, 'Volume force-detached through the Block Storage API');
   }
-  await startWork(s, { kind: DETACH_KIND, id: serverId, data: { volume: item.id }, requestId: item.requestId });
+  await startWork(s, { kind: DETACH_KIND, id: serverId, key: item.id, data: { volume: item.id }, requestId: item.requestId });
   return done();
 }
 
