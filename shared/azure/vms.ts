@@ -119,6 +119,8 @@ export interface VmSpec {
   /** A server group's availability set (anti-affinity) or proximity placement group (affinity): ARM ids. */
   availabilitySetId?: string;
   proximityPlacementGroupId?: string;
+  /** Existing managed disks (volumes mapped at boot) attached by the VM's own PUT, at their LUNs; kept at delete. */
+  dataDisks?: { lun: number; diskId: string }[];
 }
 
 /** Computer names: Nova's hostname rule (letters, digits, '-') within Azure's limits (Windows 15, Linux 64). */
@@ -162,6 +164,9 @@ export function vmBody(ctx: Pick<DriverContext, 'cfg' | 'armId'>, server: VmOwne
             ...(spec.os.volumeDisk ? { deleteOption: 'Detach', diskSizeGB: spec.os.volumeDisk.sizeGB, managedDisk: { storageAccountType: spec.os.volumeDisk.sku } } : { deleteOption: 'Delete' }),
           },
         };
+  const dataDisks = spec.dataDisks?.length
+    ? { dataDisks: spec.dataDisks.map((d) => ({ lun: d.lun, createOption: 'Attach', managedDisk: { id: d.diskId }, caching: 'None', deleteOption: 'Detach' })) }
+    : {};
   const osProfile =
     spec.os.kind === 'attach'
       ? undefined
@@ -187,7 +192,7 @@ export function vmBody(ctx: Pick<DriverContext, 'cfg' | 'armId'>, server: VmOwne
     ...(spec.availabilitySetId ? { availabilitySet: { id: spec.availabilitySetId } } : {}),
     ...(spec.proximityPlacementGroupId ? { proximityPlacementGroup: { id: spec.proximityPlacementGroupId } } : {}),
     hardwareProfile: { vmSize: server.flavor.vm_size },
-    storageProfile,
+    storageProfile: { ...storageProfile, ...dataDisks },
     ...(osProfile ? { osProfile } : {}),
     networkProfile: {
       // deleteOption=Delete: the VM's DELETE removes its NICs (and its OS disk) in the same operation.

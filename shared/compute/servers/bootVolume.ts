@@ -8,7 +8,7 @@ import type { Services } from '../../services';
 import type { Stored } from '../../store/tables';
 import type { ImageRecord } from '../../image/model';
 import { ApiError, badRequest } from '../../http/errors';
-import { withVolumes } from './volumes';
+import { deviceForLun, volumesOf, withVolumes } from './volumes';
 import type { ServerRecord } from './model';
 import type { ResolvedImage } from './service/create';
 import { volumeApi, type VolumeRecord } from '../../volume/computeApi';
@@ -106,4 +106,97 @@ export async function reserveBootVolume(s: Services, b: BootVolume, serverId: st
 
 export async function unreserveBootVolume(s: Services, b: BootVolume, serverId: string): Promise<void> {
   await volumeApi.detach(s, b.volume.partitionKey, b.volume.value.id, serverId);
+}
+
+// ---- existing volumes attached at boot ----
+// `openstack server create --block-device source_type=volume,uuid=V,destination_type=volume` (and
+// Terraform's extra `block_device`, Heat's block_device_mapping_v2) map more volumes than the boot
+// device: volume to volume, boot_index absent, null or anything but 0 (Azure has no boot order). Nova
+// attaches them before the guest starts; on Azure the build's VM PUT carries them as data disks
+// (createOption Attach), and the server-boot-volume step turns each in-use once the server is ACTIVE
+// (or gives it back if the build ends in ERROR), as for a boot volume.
+
+/** An existing volume to attach at boot. */
+export interface ExtraVolumeRequest {
+  volumeId: string;
+  deleteOnTermination: boolean;
+}
+
+const isExtraVolume = (b: Bdm) => b.source_type === 'volume' && b.destination_type === 'volume' && String(b.boot_index) !== '0';
+
+/**
+ * Splits a create body's mappings: the extra volumes, and the body with only the boot device's
+ * mapping left (what bootImage, bootVolumeRequest and imageVolumeRequest read).
+ */
+export function splitExtraVolumes<B extends { block_device_mapping_v2?: unknown[] }>(body: B): { boot: B; extra: ExtraVolumeRequest[] } {
+  const bdms = (body.block_device_mapping_v2 ?? []) as Bdm[];
+  const extra = bdms.filter(isExtraVolume);
+  if (!extra.length) return { boot: body, extra: [] };
+  return {
+    boot: { ...body, block_device_mapping_v2: bdms.filter((b) => !isExtraVolume(b)) },
+    extra: extra.map((b) => {
+      if (!b.uuid) throw badRequest('Block Device Mapping is Invalid: a volume mapping needs the volume id in uuid.');
+      return { volumeId: b.uuid, deleteOnTermination: TRUE.includes(String(b.delete_on_termination ?? false).toLowerCase()) };
+    }),
+  };
+}
+
+export type ExtraVolume = { volume: Stored<VolumeRecord>; deleteOnTermination: boolean; lun: number };
+
+/** nova/compute/api.py _validate_bdm / _check_attach for each extra volume; each takes the next LUN. */
+export async function resolveExtraVolumes(ctx: RequestContext, reqs: ExtraVolumeRequest[], maxCount: number, maxDataDisks: number | undefined): Promise<ExtraVolume[]> {
+  if (!reqs.length) return [];
+  if (maxCount > 1) throw badRequest('Cannot attach one or more volumes to multiple instances');
+  if (maxDataDisks !== undefined && reqs.length > maxDataDisks) {
+    throw badRequest(`The maximum allowed number of disk devices (${maxDataDisks}) to attach to a single instance has been exceeded.`);
+  }
+  const out: ExtraVolume[] = [];
+  for (const [lun, req] of reqs.entries()) {
+    const vol = await volumeApi.get(ctx, req.volumeId).catch((e) => {
+      if (e instanceof ApiError && e.status === 404) throw badRequest(`Block Device Mapping is Invalid: failed to get volume ${req.volumeId}.`);
+      throw e;
+    });
+    const v = vol.value;
+    if (v.status !== 'available') throw volumeApi.notAvailable(v);
+    if (v.attach_status === 'attached') throw badRequest(`Invalid volume: volume ${v.id} already attached`);
+    out.push({ volume: vol, deleteOnTermination: req.deleteOnTermination, lun });
+  }
+  return out;
+}
+
+/** The server's mappings of its extra volumes: attaching at their LUNs, until the build's end. */
+export function withExtraVolumes(srv: ServerRecord, extra: ExtraVolume[]): ServerRecord {
+  if (!extra.length) return srv;
+  return withVolumes(srv, [
+    ...volumesOf(srv),
+    ...extra.map((x) => ({
+      volume_id: x.volume.value.id,
+      volume_project_id: x.volume.partitionKey,
+      lun: x.lun,
+      device: deviceForLun(x.lun),
+      status: 'attaching' as const,
+      delete_on_termination: x.deleteOnTermination,
+    })),
+  ]);
+}
+
+/**
+ * available -> attaching for this server, each under its volume's ETag; the ones reserved are
+ * returned (a refusal part way throws after giving those back). A volume named twice is refused by
+ * its second reservation, as Nova's second attachment of it is.
+ */
+export async function reserveExtraVolumes(s: Services, extra: ExtraVolume[], serverId: string): Promise<void> {
+  const taken: ExtraVolume[] = [];
+  for (const x of extra) {
+    const done = await volumeApi.reserve(s, x.volume.partitionKey, x.volume.value.id, serverId, deviceForLun(x.lun));
+    if (!done) {
+      await unreserveExtraVolumes(s, taken, serverId);
+      throw volumeApi.notAvailable({ id: x.volume.value.id, status: 'attaching' });
+    }
+    taken.push(x);
+  }
+}
+
+export async function unreserveExtraVolumes(s: Services, extra: ExtraVolume[], serverId: string): Promise<void> {
+  for (const x of extra) await volumeApi.detach(s, x.volume.partitionKey, x.volume.value.id, serverId);
 }

@@ -33,7 +33,21 @@ import { ACTION, startAction, type ActionRef } from '../instanceActions';
 import { isSnapshotImage } from '../../../image/snapshotImage';
 import { BUILD_KIND, type BuildData } from '../work/build';
 import { recordUsageStart } from '../../usage/api';
-import { bootVolumeRequest, checkImageVolumeSize, imageVolumeRequest, reserveBootVolume, resolveBootVolume, unreserveBootVolume, withBootVolume, type BootVolume } from '../bootVolume';
+import {
+  bootVolumeRequest,
+  checkImageVolumeSize,
+  imageVolumeRequest,
+  reserveBootVolume,
+  reserveExtraVolumes,
+  resolveBootVolume,
+  resolveExtraVolumes,
+  splitExtraVolumes,
+  unreserveBootVolume,
+  unreserveExtraVolumes,
+  withBootVolume,
+  withExtraVolumes,
+  type BootVolume,
+} from '../bootVolume';
 import { BOOT_VOLUME_KIND } from '../work/volumeAttach';
 import { withVolumes } from '../volumes';
 import { volumeApi, type VolumeRecord } from '../../../volume/computeApi';
@@ -202,8 +216,8 @@ function resolveZone(ctx: RequestContext, requested: string | undefined): Availa
 /**
  * The image to boot. The CLI also describes an image boot as a block device mapping (the image as the
  * local boot disk, boot_index 0): that one is the same as imageRef. Booting from one existing volume is
- * ../bootVolume.ts, and so is an image to a new volume; any other mapping (volumes at boot, snapshots or
- * blank volumes to new volumes) is not supported.
+ * ../bootVolume.ts, and so is an image to a new volume (existing volumes attached at boot are taken
+ * apart before this); any other mapping (snapshots or blank volumes to new volumes) is not supported.
  */
 function bootImage(body: CreateServerBody['server']): string | undefined {
   const bdms = (body.block_device_mapping_v2 ?? []) as { source_type?: string; destination_type?: string; boot_index?: unknown; uuid?: string; volume_size?: unknown }[];
@@ -211,7 +225,7 @@ function bootImage(body: CreateServerBody['server']): string | undefined {
     b.source_type === 'image' && (b.destination_type ?? 'local') === 'local' && String(b.boot_index) === '0' && b.volume_size === undefined && !!b.uuid && (!body.imageRef || b.uuid === body.imageRef);
   if (body.block_device_mapping?.length || !bdms.every(imageBoot)) {
     throw badRequest(
-      'Block device mappings other than an image, a new volume from an image, or one existing volume as the boot disk (volumes at boot, snapshots or blank volumes to new volumes) are not supported by Jacket.',
+      'Block device mappings other than an image, a new volume from an image, or one existing volume as the boot disk, with existing volumes attached at boot (snapshots or blank volumes to new volumes, images as extra disks) are not supported by Jacket.',
     );
   }
   return body.imageRef || bdms[0]?.uuid;
@@ -236,8 +250,10 @@ export interface CreatedServers {
  * and check everything that can be refused, reserve quota, write the records, enqueue each build.
  * The controller (../api/servers.ts) validated the body and renders the answer.
  */
-export async function createServers(ctx: RequestContext, body: CreateServerBody['server'], hints: Record<string, unknown> = {}): Promise<CreatedServers> {
+export async function createServers(ctx: RequestContext, whole: CreateServerBody['server'], hints: Record<string, unknown> = {}): Promise<CreatedServers> {
   const s = ctx.services;
+  // Existing volumes attached at boot (../bootVolume.ts) apart; the rest of the mappings is the boot device.
+  const { boot: body, extra: extraRequested } = splitExtraVolumes(whole);
   const projectId = projectOf(ctx);
   const userId = ctx.auth!.userId;
   const minCount = count(body.min_count) ?? 1;
@@ -251,6 +267,7 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
 
   const flavor = await resolveFlavor(ctx, String(body.flavorRef));
   const volumeBoot: BootVolume | undefined = bootVolume ? await resolveBootVolume(ctx, bootVolume, flavor, maxCount) : undefined;
+  const extraVolumes = extraRequested.length ? await resolveExtraVolumes(ctx, extraRequested, maxCount, await s.azure.vms.maxDataDisks(flavor.vm_size)) : [];
   // A volume-backed server's root disk is the volume, not the flavor's: Nova checks the image's
   // min_disk against the volume's size instead of the flavor's root_gb.
   const image = volumeBoot ?? (await resolveImage(ctx, imageRef as string, imageVolume ? { root_gb: 0, memory_mb: flavor.memory_mb } : flavor));
@@ -380,6 +397,7 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
     });
   }
   let bootReserved = false;
+  let extraReserved = false;
   let madeVolume: VolumeRecord | undefined;
   let joined = false;
   // Neutron's port quota for the NICs Jacket makes (ports the user made are counted already), held
@@ -403,6 +421,10 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
       await reserveBootVolume(s, volumeBoot, servers[0].id);
       bootReserved = true;
     }
+    if (extraVolumes.length) {
+      await reserveExtraVolumes(s, extraVolumes, servers[0].id);
+      extraReserved = true;
+    }
     // Ports the user made are bound before the record exists (one server per port, under the port's ETag).
     for (const n of nics) if (n.port) await portStore(s).bind(projectId, n.port.id, servers[0].id, `compute:${zone.name}`);
     // Last before the records: a refusal above leaves no volume behind.
@@ -414,6 +436,7 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
         { volume_id: madeVolume.id, volume_project_id: madeVolume.project_id, lun: null, device: '/dev/sda', status: 'attaching', delete_on_termination: imageVolume.deleteOnTermination },
       ]);
     }
+    servers[0] = withExtraVolumes(servers[0], extraVolumes);
     // The NICs' NSG: a combination of several groups is PUT now (whole: also its repair), before the
     // builds that make NICs naming it. Left unused by a failure below, the network sweep removes it.
     if (makesNics && sgs.length) security = await nicSecurity(s, sgs, projectId);
@@ -425,6 +448,7 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
       if (cur) await removeServer(s, cur);
     }
     if (bootReserved && volumeBoot) await unreserveBootVolume(s, volumeBoot, servers[0].id);
+    if (extraReserved) await unreserveExtraVolumes(s, extraVolumes, servers[0].id);
     // The new boot volume has no disk yet: it goes to error, for the user to delete (as a volume Nova
     // made for a build that failed stays with Cinder).
     if (madeVolume) await volumeApi.releaseBootVolume(s, madeVolume.project_id, madeVolume.id, servers[0].id);
@@ -438,6 +462,8 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
   for (const srv of servers) await recordUsageStart(s, srv);
   if (volumeBoot) await startWork(s, { kind: BOOT_VOLUME_KIND, id: servers[0].id, data: { volume: volumeBoot.volume.value.id }, requestId: ctx.requestId }, 2);
   if (madeVolume) await startWork(s, { kind: BOOT_VOLUME_KIND, id: servers[0].id, data: { volume: madeVolume.id, made: true }, requestId: ctx.requestId }, 2);
+  // One step per extra volume (keyed by it: several run on one server), as for a boot volume.
+  for (const x of extraVolumes) await startWork(s, { kind: BOOT_VOLUME_KIND, id: servers[0].id, key: x.volume.value.id, data: { volume: x.volume.value.id }, requestId: ctx.requestId }, 2);
   const customData = body.user_data?.replace(/\s+/g, '') || undefined;
   await Promise.all(
     servers.map(async (srv) => {
@@ -456,7 +482,7 @@ export async function createServers(ctx: RequestContext, body: CreateServerBody[
         bootDisk: volumeBoot?.volume.value.disk.name,
         volumeDisk: madeVolume && srv.id === servers[0].id ? { sizeGB: madeVolume.size, sku: madeVolume.disk.sku } : undefined,
         hibernation: flavor.extra_specs['azure:hibernation'] === 'true',
-        tagged: deviceTagged(body),
+        tagged: deviceTagged(whole),
       });
     }),
   );

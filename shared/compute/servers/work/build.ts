@@ -32,6 +32,8 @@ import { actionRef, failServer, giveUpServer, refused } from './common';
 import { releaseServer, serverRemoved } from '../../quotas/engine';
 import { recordUsageEnd } from '../../usage/api';
 import { releaseServerVolumes } from './volumeAttach';
+import { volumesOf } from '../volumes';
+import { volumeApi } from '../../../volume/computeApi';
 import { computeHostSchedulable } from '../../../servicegroup/registry';
 import { placementName, placementTags } from '../../../azure/placement';
 import { isStrict, placementKindOf } from '../../serverGroups/model';
@@ -168,6 +170,17 @@ async function groupPlacement(s: Services, srv: ServerRecord, d: BuildData): Pro
   return kind === 'availabilitySet' ? { availabilitySetId: id } : { proximityPlacementGroupId: id };
 }
 
+/** The volumes mapped at boot (../bootVolume.ts, still attaching): data disks of the VM's PUT. */
+async function bootDataDisks(s: Services, srv: ServerRecord): Promise<{ lun: number; diskId: string }[]> {
+  const out: { lun: number; diskId: string }[] = [];
+  for (const m of volumesOf(srv)) {
+    if (m.lun === null || m.status !== 'attaching') continue;
+    const vol = await volumeApi.getIn(s, m.volume_project_id, m.volume_id);
+    if (vol) out.push({ lun: m.lun, diskId: vol.value.disk.armId ?? s.azure.vms.diskId(vol.value.disk.name) });
+  }
+  return out;
+}
+
 async function vmStep(s: Services, item: WorkItem, srv: ServerRecord): Promise<WorkResult> {
   const d = dataOf(item);
   const vms = s.azure.vms;
@@ -181,6 +194,7 @@ async function vmStep(s: Services, item: WorkItem, srv: ServerRecord): Promise<W
     hibernation: d.hibernation,
     nicIds: d.nics.map((n) => vms.nicId(n.name)),
     keepNicIds: d.nics.filter((n) => n.existing).map((n) => vms.nicId(n.name)),
+    dataDisks: await bootDataDisks(s, srv),
   };
   let retryAfter: number | undefined;
   try {

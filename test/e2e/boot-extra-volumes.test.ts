@@ -1,0 +1,141 @@
+// Existing volumes attached at boot (shared/compute/servers/bootVolume.ts): `openstack server create
+// --image … --block-device source_type=volume,uuid=V,destination_type=volume` maps volumes besides the
+// boot device. The build's VM PUT carries them as data disks (createOption Attach) at LUNs 0, 1, …; once
+// the server is ACTIVE each volume is in-use at /dev/sdb, /dev/sdc; Nova's refusals change nothing; the
+// server's delete honours delete_on_termination.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
+import { assertNovaResponse } from '../support/oracle';
+import type { Creds } from '../support/stack';
+
+let env: ArmStack;
+let alice: Creds & { projectId: string; userId: string };
+let tAlice: string;
+const RG = 'ops_resource_group';
+
+const nova = (method: string, p: string, body?: unknown) => env.stack.http(method, `/compute/v2.1${p}`, { token: tAlice, body });
+const cinder = (method: string, p: string, body?: unknown) => env.stack.http(method, `/volume/v3/${alice.projectId}${p}`, { token: tAlice, body });
+const volumeStatus = (id: string, want: string) =>
+  waitFor(
+    `volume ${id} ${want}`,
+    async () => {
+      const r = await cinder('GET', `/volumes/${id}`);
+      if (want === 'gone') return r.status === 404 ? {} : undefined;
+      return r.body?.volume?.status === want ? r.body.volume : undefined;
+    },
+    90000,
+  );
+const newVolume = async (name: string) => {
+  const v = await env.stack.oscJson(['volume', 'create', '--size', '1', name], alice);
+  await volumeStatus(v.id, 'available');
+  return v.id as string;
+};
+const extra = (uuid: string, more: Record<string, unknown> = {}) => ({ uuid, source_type: 'volume', destination_type: 'volume', ...more });
+
+before(async () => {
+  env = await startArmStack();
+  alice = await env.stack.makeProjectUser('bev-a', 'alice');
+  tAlice = await env.stack.token(alice);
+});
+after(() => env?.stop());
+
+test('openstack server create --block-device: the volumes are data disks of the VM PUT, in-use at /dev/sdb and /dev/sdc once ACTIVE; the delete honours delete_on_termination', async () => {
+  const v1 = await newVolume('bev-1');
+  const v2 = await newVolume('bev-2');
+  await env.control.clearRequests();
+  const srv = await env.stack.oscJson(
+    [
+      'server',
+      'create',
+      '--image',
+      'ubuntu-22.04',
+      '--flavor',
+      'm1.medium',
+      '--network',
+      'private',
+      '--block-device',
+      `source_type=volume,uuid=${v1},destination_type=volume,delete_on_termination=true`,
+      '--block-device',
+      `source_type=volume,uuid=${v2},destination_type=volume`,
+      '--wait',
+      'bev-s1',
+    ],
+    alice,
+  );
+  assert.equal(srv.status, 'ACTIVE');
+  // One VM PUT: the image as the OS disk, both volumes' disks attached by it (no attach call after).
+  const reqs = await env.control.requests();
+  const put = reqs.find((q) => q.method === 'PUT' && q.path.endsWith(`/virtualMachines/${srv.id}`));
+  const sp = (
+    put?.requestBody as { properties: { storageProfile: { imageReference?: unknown; dataDisks?: { lun: number; createOption: string; managedDisk: { id: string }; deleteOption: string }[] } } }
+  ).properties.storageProfile;
+  assert.ok(sp.imageReference, 'booted from the image');
+  assert.deepEqual(
+    sp.dataDisks?.map((d) => [d.lun, d.createOption, d.managedDisk.id.split('/').pop(), d.deleteOption]),
+    [
+      [0, 'Attach', `volume-${v1}`, 'Detach'],
+      [1, 'Attach', `volume-${v2}`, 'Detach'],
+    ],
+  );
+  assert.equal(reqs.filter((q) => q.path.endsWith('/attachDetachDataDisks')).length, 0);
+  const vm = await env.compute.virtualMachines.get(RG, srv.id);
+  assert.deepEqual(
+    vm.storageProfile?.dataDisks?.map((d) => d.lun),
+    [0, 1],
+  );
+
+  const a1 = await volumeStatus(v1, 'in-use');
+  const a2 = await volumeStatus(v2, 'in-use');
+  assert.deepEqual([a1.attachments[0].server_id, a1.attachments[0].device], [srv.id, '/dev/sdb']);
+  assert.deepEqual([a2.attachments[0].server_id, a2.attachments[0].device], [srv.id, '/dev/sdc']);
+  const list = await nova('GET', `/servers/${srv.id}/os-volume_attachments`);
+  assertNovaResponse('volume_attachments', 'VolumeAttachmentController', 'index', '2.1', list.body);
+  assert.deepEqual(
+    list.body.volumeAttachments.map((x: { volumeId: string; device: string }) => [x.volumeId, x.device]),
+    [
+      [v1, '/dev/sdb'],
+      [v2, '/dev/sdc'],
+    ],
+  );
+  const show = await env.stack.oscJson(['server', 'show', 'bev-s1'], alice);
+  assert.deepEqual(
+    JSON.stringify(show.volumes_attached),
+    JSON.stringify([
+      { id: v1, delete_on_termination: true },
+      { id: v2, delete_on_termination: false },
+    ]),
+  );
+  // Detached like any attached volume.
+  await env.stack.oscOk(['server', 'remove', 'volume', 'bev-s1', v2], alice);
+  await volumeStatus(v2, 'available');
+
+  await env.stack.oscOk(['server', 'delete', '--wait', 'bev-s1'], alice);
+  await volumeStatus(v1, 'gone');
+  assert.equal((await volumeStatus(v2, 'available')).attachments.length, 0);
+});
+
+test("Nova's refusals for volumes at boot: nothing is made, no volume changes", async () => {
+  const v = await newVolume('bev-3');
+  const image = (await env.stack.oscJson(['image', 'show', 'ubuntu-22.04'], alice)).id;
+  const net = (await env.stack.oscJson(['network', 'show', 'private'], alice)).id;
+  const body = (bdms: unknown[], more: Record<string, unknown> = {}) => ({
+    server: { name: 'bev-x', flavorRef: '3', imageRef: image, networks: [{ uuid: net }], block_device_mapping_v2: bdms, ...more },
+  });
+  const before = (await nova('GET', '/servers')).body.servers.length;
+  const cases: [unknown, string][] = [
+    [body([extra(v)], { max_count: 2 }), 'Cannot attach one or more volumes to multiple instances'],
+    [body([extra(randomUUID())]), 'Block Device Mapping is Invalid: failed to get volume'],
+    [body([extra(v), extra(v)]), `Invalid volume: volume '${v}' status must be 'available'. Currently in 'attaching'`],
+  ];
+  for (const [b, message] of cases) {
+    const r = await nova('POST', '/servers', b);
+    assert.equal(r.status, 400, r.text);
+    assert.ok(r.body.badRequest.message.startsWith(message), r.body.badRequest.message);
+  }
+  assert.equal((await nova('GET', '/servers')).body.servers.length, before, 'no server was made');
+  const vol = (await cinder('GET', `/volumes/${v}`)).body.volume;
+  assert.equal(vol.status, 'available', 'a volume reserved before a refusal is given back');
+  assert.deepEqual(vol.attachments, []);
+});
