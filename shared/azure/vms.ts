@@ -119,8 +119,11 @@ export interface VmSpec {
   /** A server group's availability set (anti-affinity) or proximity placement group (affinity): ARM ids. */
   availabilitySetId?: string;
   proximityPlacementGroupId?: string;
-  /** Existing managed disks (volumes mapped at boot) attached by the VM's own PUT, at their LUNs; kept at delete. */
-  dataDisks?: { lun: number; diskId: string }[];
+  /**
+   * Volumes mapped at boot, data disks of the VM's own PUT at their LUNs, kept at delete: an existing
+   * managed disk (Attach), or a blank volume's new disk (Empty, named and sized as the volume).
+   */
+  dataDisks?: ({ lun: number; diskId: string } | { lun: number; empty: { name: string; sizeGB: number; sku: string } })[];
 }
 
 /** Computer names: Nova's hostname rule (letters, digits, '-') within Azure's limits (Windows 15, Linux 64). */
@@ -165,7 +168,13 @@ export function vmBody(ctx: Pick<DriverContext, 'cfg' | 'armId'>, server: VmOwne
           },
         };
   const dataDisks = spec.dataDisks?.length
-    ? { dataDisks: spec.dataDisks.map((d) => ({ lun: d.lun, createOption: 'Attach', managedDisk: { id: d.diskId }, caching: 'None', deleteOption: 'Detach' })) }
+    ? {
+        dataDisks: spec.dataDisks.map((d) =>
+          'empty' in d
+            ? { lun: d.lun, name: d.empty.name, createOption: 'Empty', diskSizeGB: d.empty.sizeGB, managedDisk: { storageAccountType: d.empty.sku }, caching: 'None', deleteOption: 'Detach' }
+            : { lun: d.lun, createOption: 'Attach', managedDisk: { id: d.diskId }, caching: 'None', deleteOption: 'Detach' },
+        ),
+      }
     : {};
   const osProfile =
     spec.os.kind === 'attach'

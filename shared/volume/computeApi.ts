@@ -67,6 +67,13 @@ export const volumeApi = {
   createBootVolume: async (ctx: RequestContext, imageId: string, size: number, serverId: string): Promise<VolumeRecord> =>
     // As Nova's call reaches Cinder: POST /v3/{the token's project}/volumes at Cinder's base version.
     (await createVolume({ ...ctx, params: { project_id: ctx.auth!.projectId! }, microversion: undefined }, { size, imageRef: imageId, name: '', description: '' }, { bootOf: serverId })).volume,
+  /**
+   * A blank volume mapped at boot (block_device_mapping_v2 blank -> volume): made through Cinder's
+   * rules and quotas like createBootVolume, reserved for the server at `device`; its disk is an Empty
+   * data disk of the build's VM PUT.
+   */
+  createBlankVolume: async (ctx: RequestContext, size: number, serverId: string, device: string): Promise<VolumeRecord> =>
+    (await createVolume({ ...ctx, params: { project_id: ctx.auth!.projectId! }, microversion: undefined }, { size, name: '', description: '' }, { bootOf: serverId, bootDevice: device })).volume,
   /** The server's VM made the boot volume's disk: tagged as the volume's, then in-use. */
   bootDiskMade: markBootDiskMade,
   /** The build ended without the VM: the boot volume released, or in error when it has no disk. */

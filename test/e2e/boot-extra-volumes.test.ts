@@ -139,3 +139,50 @@ test("Nova's refusals for volumes at boot: nothing is made, no volume changes", 
   assert.equal(vol.status, 'available', 'a volume reserved before a refusal is given back');
   assert.deepEqual(vol.attachments, []);
 });
+
+test('a blank volume at boot (--block-device source_type=blank,…,volume_size=2): a Cinder volume whose disk the VM PUT makes (Empty), in-use once ACTIVE, deleted with the server', async () => {
+  const before = new Set(((await cinder('GET', '/volumes')).body.volumes as { id: string }[]).map((v) => v.id));
+  await env.control.clearRequests();
+  const srv = await env.stack.oscJson(
+    [
+      'server',
+      'create',
+      '--image',
+      'ubuntu-22.04',
+      '--flavor',
+      'm1.medium',
+      '--network',
+      'private',
+      '--block-device',
+      'source_type=blank,destination_type=volume,volume_size=2,delete_on_termination=true',
+      '--wait',
+      'bev-s2',
+    ],
+    alice,
+  );
+  assert.equal(srv.status, 'ACTIVE');
+  const made = ((await cinder('GET', '/volumes')).body.volumes as { id: string }[]).filter((v) => !before.has(v.id));
+  assert.equal(made.length, 1, 'one new volume');
+  const id = made[0].id;
+  const put = (await env.control.requests()).find((q) => q.method === 'PUT' && q.path.endsWith(`/virtualMachines/${srv.id}`));
+  const dd = (put?.requestBody as { properties: { storageProfile: { dataDisks?: Record<string, unknown>[] } } }).properties.storageProfile.dataDisks;
+  assert.deepEqual(
+    dd?.map((d) => [d.lun, d.name, d.createOption, d.diskSizeGB, d.deleteOption]),
+    [[0, `volume-${id}`, 'Empty', 2, 'Detach']],
+  );
+  const vol = await volumeStatus(id, 'in-use');
+  assert.equal(vol.size, 2);
+  assert.deepEqual([vol.attachments[0].server_id, vol.attachments[0].device], [srv.id, '/dev/sdb']);
+  const disk = await env.compute.disks.get(RG, `volume-${id}`);
+  assert.equal(disk.tags?.['jacket-volume-id'], id, "the disk the VM made is tagged as the volume's");
+  const image = (await env.stack.oscJson(['image', 'show', 'ubuntu-22.04'], alice)).id;
+  const net = (await env.stack.oscJson(['network', 'show', 'private'], alice)).id;
+  const bad = await nova('POST', '/servers', {
+    server: { name: 'bev-y', flavorRef: '3', imageRef: image, networks: [{ uuid: net }], block_device_mapping_v2: [{ source_type: 'blank', destination_type: 'volume' }] },
+  });
+  assert.equal(bad.status, 400, bad.text);
+  assert.equal(bad.body.badRequest.message, "Blank volumes (source: 'blank', dest: 'volume') need to have non-zero size");
+
+  await env.stack.oscOk(['server', 'delete', '--wait', 'bev-s2'], alice);
+  await volumeStatus(id, 'gone');
+});

@@ -108,21 +108,23 @@ export async function unreserveBootVolume(s: Services, b: BootVolume, serverId: 
   await volumeApi.detach(s, b.volume.partitionKey, b.volume.value.id, serverId);
 }
 
-// ---- existing volumes attached at boot ----
-// `openstack server create --block-device source_type=volume,uuid=V,destination_type=volume` (and
-// Terraform's extra `block_device`, Heat's block_device_mapping_v2) map more volumes than the boot
-// device: volume to volume, boot_index absent, null or anything but 0 (Azure has no boot order). Nova
-// attaches them before the guest starts; on Azure the build's VM PUT carries them as data disks
-// (createOption Attach), and the server-boot-volume step turns each in-use once the server is ACTIVE
-// (or gives it back if the build ends in ERROR), as for a boot volume.
+// ---- volumes attached at boot: existing and blank ----
+// `openstack server create --block-device source_type=volume,uuid=V,destination_type=volume` (or
+// `source_type=blank,…,volume_size=N`; Terraform's extra `block_device`, Heat's block_device_mapping_v2)
+// map more volumes than the boot device: to volume, boot_index absent, null or anything but 0 (Azure has
+// no boot order). Nova attaches them before the guest starts; on Azure the build's VM PUT carries them
+// as data disks (Attach an existing volume's disk, or Empty: the VM makes a blank volume's), and the
+// server-boot-volume step turns each in-use once the server is ACTIVE (or gives it back if the build ends
+// in ERROR), as for a boot volume.
 
-/** An existing volume to attach at boot. */
+/** A volume to attach at boot: an existing one (volumeId), or a new blank one of `blankSize` GiB. */
 export interface ExtraVolumeRequest {
-  volumeId: string;
+  volumeId?: string;
+  blankSize?: number;
   deleteOnTermination: boolean;
 }
 
-const isExtraVolume = (b: Bdm) => b.source_type === 'volume' && b.destination_type === 'volume' && String(b.boot_index) !== '0';
+const isExtraVolume = (b: Bdm) => (b.source_type === 'volume' || b.source_type === 'blank') && b.destination_type === 'volume' && String(b.boot_index) !== '0';
 
 /**
  * Splits a create body's mappings: the extra volumes, and the body with only the boot device's
@@ -135,13 +137,21 @@ export function splitExtraVolumes<B extends { block_device_mapping_v2?: unknown[
   return {
     boot: { ...body, block_device_mapping_v2: bdms.filter((b) => !isExtraVolume(b)) },
     extra: extra.map((b) => {
+      const deleteOnTermination = TRUE.includes(String(b.delete_on_termination ?? false).toLowerCase());
+      if (b.source_type === 'blank') {
+        // compute/api.py _validate_bdm: a blank volume needs its size.
+        const size = Number(b.volume_size ?? 0);
+        if (!Number.isInteger(size) || size <= 0) throw badRequest("Blank volumes (source: 'blank', dest: 'volume') need to have non-zero size");
+        return { blankSize: size, deleteOnTermination };
+      }
       if (!b.uuid) throw badRequest('Block Device Mapping is Invalid: a volume mapping needs the volume id in uuid.');
-      return { volumeId: b.uuid, deleteOnTermination: TRUE.includes(String(b.delete_on_termination ?? false).toLowerCase()) };
+      return { volumeId: b.uuid, deleteOnTermination };
     }),
   };
 }
 
-export type ExtraVolume = { volume: Stored<VolumeRecord>; deleteOnTermination: boolean; lun: number };
+/** An existing volume resolved (`volume`), or a blank one to be made at the create's end (`blankSize`). */
+export type ExtraVolume = { volume?: Stored<VolumeRecord>; blankSize?: number; deleteOnTermination: boolean; lun: number };
 
 /** nova/compute/api.py _validate_bdm / _check_attach for each extra volume; each takes the next LUN. */
 export async function resolveExtraVolumes(ctx: RequestContext, reqs: ExtraVolumeRequest[], maxCount: number, maxDataDisks: number | undefined): Promise<ExtraVolume[]> {
@@ -152,8 +162,13 @@ export async function resolveExtraVolumes(ctx: RequestContext, reqs: ExtraVolume
   }
   const out: ExtraVolume[] = [];
   for (const [lun, req] of reqs.entries()) {
-    const vol = await volumeApi.get(ctx, req.volumeId).catch((e) => {
-      if (e instanceof ApiError && e.status === 404) throw badRequest(`Block Device Mapping is Invalid: failed to get volume ${req.volumeId}.`);
+    if (req.volumeId === undefined) {
+      out.push({ blankSize: req.blankSize, deleteOnTermination: req.deleteOnTermination, lun });
+      continue;
+    }
+    const volumeId = req.volumeId;
+    const vol = await volumeApi.get(ctx, volumeId).catch((e) => {
+      if (e instanceof ApiError && e.status === 404) throw badRequest(`Block Device Mapping is Invalid: failed to get volume ${volumeId}.`);
       throw e;
     });
     const v = vol.value;
@@ -164,20 +179,45 @@ export async function resolveExtraVolumes(ctx: RequestContext, reqs: ExtraVolume
   return out;
 }
 
-/** The server's mappings of its extra volumes: attaching at their LUNs, until the build's end. */
+/** The server's mappings of its extra volumes (blank ones made by then): attaching at their LUNs, until the build's end. */
 export function withExtraVolumes(srv: ServerRecord, extra: ExtraVolume[]): ServerRecord {
   if (!extra.length) return srv;
   return withVolumes(srv, [
     ...volumesOf(srv),
-    ...extra.map((x) => ({
-      volume_id: x.volume.value.id,
-      volume_project_id: x.volume.partitionKey,
-      lun: x.lun,
-      device: deviceForLun(x.lun),
-      status: 'attaching' as const,
-      delete_on_termination: x.deleteOnTermination,
-    })),
+    ...extra.flatMap((x) =>
+      x.volume
+        ? [
+            {
+              volume_id: x.volume.value.id,
+              volume_project_id: x.volume.partitionKey,
+              lun: x.lun,
+              device: deviceForLun(x.lun),
+              status: 'attaching' as const,
+              delete_on_termination: x.deleteOnTermination,
+              ...(x.blankSize !== undefined ? { made: true } : {}),
+            },
+          ]
+        : [],
+    ),
   ]);
+}
+
+/**
+ * The blank volumes, made last before the server records (Cinder's rules and quotas: its 400s and 413s
+ * answer the create), each reserved for the server at its device; the build's VM makes their disks.
+ * A refusal part way leaves the ones made to `releaseBlankVolumes`.
+ */
+export async function makeBlankVolumes(ctx: RequestContext, extra: ExtraVolume[], serverId: string): Promise<void> {
+  for (const x of extra) {
+    if (x.blankSize === undefined || x.volume) continue;
+    const v = await volumeApi.createBlankVolume(ctx, x.blankSize, serverId, deviceForLun(x.lun));
+    x.volume = { partitionKey: v.project_id, rowKey: v.id, etag: '', value: v };
+  }
+}
+
+/** A create refused after its blank volumes were made: each goes to error (no disk), as a boot volume's. */
+export async function releaseBlankVolumes(s: Services, extra: ExtraVolume[], serverId: string): Promise<void> {
+  for (const x of extra) if (x.blankSize !== undefined && x.volume) await volumeApi.releaseBootVolume(s, x.volume.partitionKey, x.volume.value.id, serverId);
 }
 
 /**
@@ -188,6 +228,7 @@ export function withExtraVolumes(srv: ServerRecord, extra: ExtraVolume[]): Serve
 export async function reserveExtraVolumes(s: Services, extra: ExtraVolume[], serverId: string): Promise<void> {
   const taken: ExtraVolume[] = [];
   for (const x of extra) {
+    if (!x.volume) continue; // blank: made later, reserved as made
     const done = await volumeApi.reserve(s, x.volume.partitionKey, x.volume.value.id, serverId, deviceForLun(x.lun));
     if (!done) {
       await unreserveExtraVolumes(s, taken, serverId);
@@ -198,5 +239,5 @@ export async function reserveExtraVolumes(s: Services, extra: ExtraVolume[], ser
 }
 
 export async function unreserveExtraVolumes(s: Services, extra: ExtraVolume[], serverId: string): Promise<void> {
-  for (const x of extra) await volumeApi.detach(s, x.volume.partitionKey, x.volume.value.id, serverId);
+  for (const x of extra) if (x.volume && x.blankSize === undefined) await volumeApi.detach(s, x.volume.partitionKey, x.volume.value.id, serverId);
 }

@@ -15,6 +15,8 @@ export interface ServerVolume {
   delete_on_termination: boolean;
   /** The attach or detach instance action running, if any. */
   action?: string;
+  /** A blank volume mapped at boot: the build's VM makes its disk (Empty), so until then it has none. */
+  made?: boolean;
 }
 
 export type ServerWithVolumes = ServerRecord & { volumes?: ServerVolume[] };

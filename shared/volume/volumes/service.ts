@@ -121,6 +121,8 @@ export interface NewVolume {
    * /dev/sda (attaching) and no create work is queued — the build's VM PUT makes the disk.
    */
   bootOf?: string;
+  /** Where the server maps it (bootOf): /dev/sda when absent (the boot disk), /dev/sdb.. for a blank volume at boot. */
+  bootDevice?: string;
   /** The generic group the volume is made in (3.13). */
   groupId?: string;
 }
@@ -155,7 +157,7 @@ export async function createVolumeRecord(ctx: RequestContext, n: NewVolume): Pro
       size: n.size,
       status: n.bootOf ? 'attaching' : 'creating',
       attach_status: n.bootOf ? 'attaching' : 'detached',
-      ...(n.bootOf ? { attachment: { id: randomUUID(), server_id: n.bootOf, host_name: null, device: '/dev/sda', attached_at: null } } : {}),
+      ...(n.bootOf ? { attachment: { id: randomUUID(), server_id: n.bootOf, host_name: null, device: n.bootDevice ?? '/dev/sda', attached_at: null } } : {}),
       migration_status: null,
       availability_zone: n.availabilityZone ?? VOLUME_AZ,
       bootable: n.image ? true : (src?.bootable ?? false),
@@ -209,7 +211,7 @@ export async function createVolumeRecord(ctx: RequestContext, n: NewVolume): Pro
  * volume/api.py create: the rules of a validated create body — the source (snapshot, volume, image
  * or, from 3.47, backup) and its state, the size rules, the zone — then the record and its work.
  */
-export async function createVolume(ctx: RequestContext, b: CreateBody, opts: { bootOf?: string } = {}): Promise<{ volume: VolumeRecord; typeName: string }> {
+export async function createVolume(ctx: RequestContext, b: CreateBody, opts: { bootOf?: string; bootDevice?: string } = {}): Promise<{ volume: VolumeRecord; typeName: string }> {
   // backup_id is read from 3.47 on; below that Cinder ignores the key (Jacket advertises 3.0).
   const backupRef = ctx.microversion?.atLeast('3.47') && typeof b.backup_id === 'string' ? b.backup_id : undefined;
   // v3/volumes.py create: a consistencygroup_id, then a group_id (which wins), is looked up as a generic
@@ -264,7 +266,7 @@ export async function createVolume(ctx: RequestContext, b: CreateBody, opts: { b
     metadata: b.metadata ?? {},
     availabilityZone: az,
     ...(group ? { groupId: group.id } : {}),
-    ...(opts.bootOf ? { bootOf: opts.bootOf } : {}),
+    ...(opts.bootOf ? { bootOf: opts.bootOf, ...(opts.bootDevice ? { bootDevice: opts.bootDevice } : {}) } : {}),
     beforeEnqueue: backup
       ? (id) =>
           t.backups.replace(backup!.partitionKey, backup!.rowKey, { ...backup!.value, status: 'restoring', restore_volume_id: id, updated_at: cinderTime() }, backup!.etag).then(

@@ -23,7 +23,7 @@ import { startWork } from '../../../work/ledger';
 import { unseal } from '../../../work/seal';
 import { log } from '../../../log';
 import { azureFailure } from '../../../azure/errors';
-import { BUSY_STATES, type ImageReference, type NicSpec, type OsDiskSource } from '../../../azure/vms';
+import { BUSY_STATES, type ImageReference, type NicSpec, type OsDiskSource, type VmSpec } from '../../../azure/vms';
 import { portStore } from '../../../network/ports';
 import { portsGone } from '../../../network/floatingIpService';
 import { getServerAny, removeServer, updateServer, POWER, type ServerRecord } from '../model';
@@ -171,12 +171,14 @@ async function groupPlacement(s: Services, srv: ServerRecord, d: BuildData): Pro
 }
 
 /** The volumes mapped at boot (../bootVolume.ts, still attaching): data disks of the VM's PUT. */
-async function bootDataDisks(s: Services, srv: ServerRecord): Promise<{ lun: number; diskId: string }[]> {
-  const out: { lun: number; diskId: string }[] = [];
+async function bootDataDisks(s: Services, srv: ServerRecord): Promise<NonNullable<VmSpec['dataDisks']>> {
+  const out: NonNullable<VmSpec['dataDisks']> = [];
   for (const m of volumesOf(srv)) {
     if (m.lun === null || m.status !== 'attaching') continue;
     const vol = await volumeApi.getIn(s, m.volume_project_id, m.volume_id);
-    if (vol) out.push({ lun: m.lun, diskId: vol.value.disk.armId ?? s.azure.vms.diskId(vol.value.disk.name) });
+    if (!vol) continue;
+    const d = vol.value.disk;
+    out.push(m.made ? { lun: m.lun, empty: { name: d.name, sizeGB: vol.value.size, sku: d.sku } } : { lun: m.lun, diskId: d.armId ?? s.azure.vms.diskId(d.name) });
   }
   return out;
 }

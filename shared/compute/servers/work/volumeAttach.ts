@@ -243,7 +243,7 @@ export async function releaseServerVolumes(s: Services, srv: ServerRecord, reque
     if (!vol || volumeApi.attachmentOf(vol.value)?.server_id !== srv.id) continue;
     // The root volume may be one the build's VM was to make from the image and never did (deleted
     // while building): released if its disk exists, else in error, never available without a disk.
-    if (m.device === '/dev/sda') await volumeApi.releaseBootVolume(s, m.volume_project_id, m.volume_id, srv.id);
+    if (m.device === '/dev/sda' || m.made) await volumeApi.releaseBootVolume(s, m.volume_project_id, m.volume_id, srv.id);
     else await volumeApi.detach(s, m.volume_project_id, m.volume_id, srv.id);
   }
 }
