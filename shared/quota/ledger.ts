@@ -82,6 +82,13 @@ const sum = (a: Deltas, b: Deltas, sign = 1): Deltas => {
   return out;
 };
 
+/** `deltas` applied to `used` (negative ones giving back), no resource below zero. */
+const applied = (used: Deltas, deltas: Deltas, sign = 1): Deltas => {
+  const out = sum(used, deltas, sign);
+  for (const k of Object.keys(out)) out[k] = Math.max(0, out[k]);
+  return out;
+};
+
 /** Reservations not yet expired, summed per resource. */
 export function reservedOf(row: LedgerRow, now = Date.now()): Deltas {
   let out: Deltas = {};
@@ -207,8 +214,7 @@ export class QuotaLedger {
   releaseOnce(project: string, id: string, deltas: Deltas): Promise<void> {
     return this.change(project, (row, now) => {
       if (row.released?.[id]) return { result: undefined };
-      const used = sum(row.used, deltas, -1);
-      for (const k of Object.keys(used)) used[k] = Math.max(0, used[k]);
+      const used = applied(row.used, deltas, -1);
       const released = { ...row.released, [id]: { deltas, expires: new Date(now + RELEASE_MEMORY_MS).toISOString() } };
       return { next: { ...row, used, released }, result: undefined };
     });
@@ -231,9 +237,7 @@ export class QuotaLedger {
    */
   adjust(project: string, deltas: Deltas): Promise<void> {
     return this.change(project, (row) => {
-      const used = sum(row.used, deltas);
-      for (const k of Object.keys(used)) used[k] = Math.max(0, used[k]);
-      return { next: { ...row, used }, result: undefined };
+      return { next: { ...row, used: applied(row.used, deltas) }, result: undefined };
     });
   }
 

@@ -32,6 +32,9 @@ const newVolume = async (name: string) => {
   await volumeStatus(v.id, 'available');
   return v.id as string;
 };
+/** `openstack server create --image ubuntu-22.04 --flavor m1.medium --network private --block-device <each> --wait <name>`. */
+const createWith = (name: string, devices: string[]) =>
+  env.stack.oscJson(['server', 'create', '--image', 'ubuntu-22.04', '--flavor', 'm1.medium', '--network', 'private', ...devices.flatMap((d) => ['--block-device', d]), '--wait', name], alice);
 const extra = (uuid: string, more: Record<string, unknown> = {}) => ({ uuid, source_type: 'volume', destination_type: 'volume', ...more });
 
 before(async () => {
@@ -45,25 +48,7 @@ test('openstack server create --block-device: the volumes are data disks of the 
   const v1 = await newVolume('bev-1');
   const v2 = await newVolume('bev-2');
   await env.control.clearRequests();
-  const srv = await env.stack.oscJson(
-    [
-      'server',
-      'create',
-      '--image',
-      'ubuntu-22.04',
-      '--flavor',
-      'm1.medium',
-      '--network',
-      'private',
-      '--block-device',
-      `source_type=volume,uuid=${v1},destination_type=volume,delete_on_termination=true`,
-      '--block-device',
-      `source_type=volume,uuid=${v2},destination_type=volume`,
-      '--wait',
-      'bev-s1',
-    ],
-    alice,
-  );
+  const srv = await createWith('bev-s1', [`source_type=volume,uuid=${v1},destination_type=volume,delete_on_termination=true`, `source_type=volume,uuid=${v2},destination_type=volume`]);
   assert.equal(srv.status, 'ACTIVE');
   // One VM PUT: the image as the OS disk, both volumes' disks attached by it (no attach call after).
   const reqs = await env.control.requests();
@@ -143,23 +128,7 @@ test("Nova's refusals for volumes at boot: nothing is made, no volume changes", 
 test('a blank volume at boot (--block-device source_type=blank,…,volume_size=2): a Cinder volume whose disk the VM PUT makes (Empty), in-use once ACTIVE, deleted with the server', async () => {
   const before = new Set(((await cinder('GET', '/volumes')).body.volumes as { id: string }[]).map((v) => v.id));
   await env.control.clearRequests();
-  const srv = await env.stack.oscJson(
-    [
-      'server',
-      'create',
-      '--image',
-      'ubuntu-22.04',
-      '--flavor',
-      'm1.medium',
-      '--network',
-      'private',
-      '--block-device',
-      'source_type=blank,destination_type=volume,volume_size=2,delete_on_termination=true',
-      '--wait',
-      'bev-s2',
-    ],
-    alice,
-  );
+  const srv = await createWith('bev-s2', ['source_type=blank,destination_type=volume,volume_size=2,delete_on_termination=true']);
   assert.equal(srv.status, 'ACTIVE');
   const made = ((await cinder('GET', '/volumes')).body.volumes as { id: string }[]).filter((v) => !before.has(v.id));
   assert.equal(made.length, 1, 'one new volume');

@@ -72,16 +72,23 @@ const GiB = 1024 ** 3;
 
 export type BootVolume = ResolvedImage & { volume: Stored<VolumeRecord>; deleteOnTermination: boolean };
 
-/** nova/compute/api.py _validate_bdm / _check_attach / _get_bdm_image_metadata for the boot volume. */
-export async function resolveBootVolume(ctx: RequestContext, req: BootVolumeRequest, flavor: { memory_mb: number }, maxCount: number): Promise<BootVolume> {
-  if (maxCount > 1) throw badRequest('Cannot attach one or more volumes to multiple instances');
-  const vol = await volumeApi.get(ctx, req.volumeId).catch((e) => {
-    if (e instanceof ApiError && e.status === 404) throw badRequest(`Block Device Mapping is Invalid: failed to get volume ${req.volumeId}.`);
+/** nova/compute/api.py _validate_bdm / _check_attach for a mapped volume: it exists for the caller, available and detached. */
+async function attachableVolume(ctx: RequestContext, volumeId: string): Promise<Stored<VolumeRecord>> {
+  const vol = await volumeApi.get(ctx, volumeId).catch((e) => {
+    if (e instanceof ApiError && e.status === 404) throw badRequest(`Block Device Mapping is Invalid: failed to get volume ${volumeId}.`);
     throw e;
   });
   const v = vol.value;
   if (v.status !== 'available') throw volumeApi.notAvailable(v);
   if (v.attach_status === 'attached') throw badRequest(`Invalid volume: volume ${v.id} already attached`);
+  return vol;
+}
+
+/** nova/compute/api.py _validate_bdm / _check_attach / _get_bdm_image_metadata for the boot volume. */
+export async function resolveBootVolume(ctx: RequestContext, req: BootVolumeRequest, flavor: { memory_mb: number }, maxCount: number): Promise<BootVolume> {
+  if (maxCount > 1) throw badRequest('Cannot attach one or more volumes to multiple instances');
+  const vol = await attachableVolume(ctx, req.volumeId);
+  const v = vol.value;
   if (!v.bootable) throw badRequest(`Block Device ${v.id} is not bootable.`);
   const meta = v.image_metadata ?? {};
   if (Number(meta.min_ram ?? 0) > flavor.memory_mb) throw badRequest("Flavor's memory is too small for requested image.");
@@ -166,15 +173,7 @@ export async function resolveExtraVolumes(ctx: RequestContext, reqs: ExtraVolume
       out.push({ blankSize: req.blankSize, deleteOnTermination: req.deleteOnTermination, lun });
       continue;
     }
-    const volumeId = req.volumeId;
-    const vol = await volumeApi.get(ctx, volumeId).catch((e) => {
-      if (e instanceof ApiError && e.status === 404) throw badRequest(`Block Device Mapping is Invalid: failed to get volume ${volumeId}.`);
-      throw e;
-    });
-    const v = vol.value;
-    if (v.status !== 'available') throw volumeApi.notAvailable(v);
-    if (v.attach_status === 'attached') throw badRequest(`Invalid volume: volume ${v.id} already attached`);
-    out.push({ volume: vol, deleteOnTermination: req.deleteOnTermination, lun });
+    out.push({ volume: await attachableVolume(ctx, req.volumeId), deleteOnTermination: req.deleteOnTermination, lun });
   }
   return out;
 }

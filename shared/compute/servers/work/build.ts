@@ -31,7 +31,7 @@ import { finishAction } from '../instanceActions';
 import { actionRef, failServer, giveUpServer, refused } from './common';
 import { releaseServer, serverRemoved } from '../../quotas/engine';
 import { recordUsageEnd } from '../../usage/api';
-import { releaseServerVolumes } from './volumeAttach';
+import { diskIdOf, releaseServerVolumes } from './volumeAttach';
 import { volumesOf } from '../volumes';
 import { volumeApi } from '../../../volume/computeApi';
 import { computeHostSchedulable } from '../../../servicegroup/registry';
@@ -178,7 +178,7 @@ async function bootDataDisks(s: Services, srv: ServerRecord): Promise<NonNullabl
     const vol = await volumeApi.getIn(s, m.volume_project_id, m.volume_id);
     if (!vol) continue;
     const d = vol.value.disk;
-    out.push(m.made ? { lun: m.lun, empty: { name: d.name, sizeGB: vol.value.size, sku: d.sku } } : { lun: m.lun, diskId: d.armId ?? s.azure.vms.diskId(d.name) });
+    out.push(m.made ? { lun: m.lun, empty: { name: d.name, sizeGB: vol.value.size, sku: d.sku } } : { lun: m.lun, diskId: diskIdOf(s, d) });
   }
   return out;
 }

@@ -35,7 +35,7 @@ export const BOOT_VOLUME_KIND = 'server-boot-volume';
 const sameId = (a?: string, b?: string) => !!a && !!b && a.toLowerCase() === b.toLowerCase();
 
 /** The ARM id of a volume's managed disk (its recorded id, else known from its name). */
-const diskIdOf = (s: Services, disk: { armId?: string; name: string }) => disk.armId ?? s.azure.vms.diskId(disk.name);
+export const diskIdOf = (s: Services, disk: { armId?: string; name: string }) => disk.armId ?? s.azure.vms.diskId(disk.name);
 
 // ---- steps ----
 
