@@ -221,9 +221,14 @@ export interface VmAccessExtension {
 /** The one VMAccess extension instance of a VM (Azure allows one per handler: it is updated to act again). */
 export const VMACCESS_NAME = 'enablevmaccess';
 
-/** The VMAccess extension that sets `password` for `username`; forceUpdateTag makes Azure run it again. */
-export function vmAccessExtension(location: string, osType: 'linux' | 'windows', username: string, password: string, runTag: string): VmAccessExtension {
+/**
+ * The VMAccess extension that sets `password` for `username` and, on Linux, adds `sshKey` to its
+ * authorized keys (VMAccessForLinux's ssh_key; Windows VMs take no SSH key); forceUpdateTag makes Azure
+ * run it again.
+ */
+export function vmAccessExtension(location: string, osType: 'linux' | 'windows', username: string, access: { password?: string; sshKey?: string }, runTag: string): VmAccessExtension {
   const linux = osType === 'linux';
+  const { password, sshKey } = access;
   return {
     name: VMACCESS_NAME,
     body: {
@@ -234,7 +239,7 @@ export function vmAccessExtension(location: string, osType: 'linux' | 'windows',
       autoUpgradeMinorVersion: true,
       forceUpdateTag: runTag,
       settings: linux ? {} : { UserName: username },
-      protectedSettings: linux ? { username, password } : { Password: password },
+      protectedSettings: linux ? { username, ...(password !== undefined ? { password } : {}), ...(sshKey !== undefined ? { ssh_key: sshKey } : {}) } : { Password: password },
     },
   };
 }
@@ -353,7 +358,8 @@ export interface VmDriver {
   /** PATCH hardwareProfile.vmSize (Azure restarts a running VM). */
   resize(name: string, vmSize: string): Promise<Submitted>;
   /** Reimage from the VM's own image, with a new admin password. */
-  reimage(name: string, adminPassword: string): Promise<Submitted>;
+  /** Reimage with a new admin password and, when given, new custom data (a rebuild's user_data, 2.57). */
+  reimage(name: string, adminPassword: string, customData?: string): Promise<Submitted>;
   /** With the VM deallocated: storageProfile.osDisk.managedDisk.id and name (azure-facts.md). */
   swapOsDisk(name: string, diskId: string, diskName: string): Promise<Submitted>;
   attachDataDisk(name: string, diskId: string, lun: number): Promise<Submitted>;
@@ -534,7 +540,7 @@ export function vmDriver(ctx: DriverContext): VmDriver {
       ),
     resize: (name, vmSize) => submit((o) => vms().update(rg(), name, { hardwareProfile: { vmSize } }, o)),
     setNics: (name, nicIds) => submit((o) => vms().update(rg(), name, { networkProfile: { networkInterfaces: nicIds.map((id, i) => ({ id, primary: i === 0, deleteOption: 'Detach' })) } }, o)),
-    reimage: (name, adminPassword) => submit((o) => vms().reimage(rg(), name, { ...o, parameters: { osProfile: { adminPassword } } })),
+    reimage: (name, adminPassword, customData) => submit((o) => vms().reimage(rg(), name, { ...o, parameters: { osProfile: { adminPassword, ...(customData !== undefined ? { customData } : {}) } } })),
     swapOsDisk: (name, diskId, diskName) =>
       submit((o) => vms().update(rg(), name, { storageProfile: { osDisk: { name: diskName, createOption: 'Attach', managedDisk: { id: diskId } } } } as never, o)),
     attachDataDisk: (name, diskId, lun) => submit((o) => vms().attachDetachDataDisks(rg(), name, { dataDisksToAttach: [{ diskId, lun, caching: 'None', deleteOption: 'Detach' }] }, o)),

@@ -45,6 +45,7 @@ export const COMPUTE_POLICIES = {
   // evacuate.py, migrate_server.py
   'os_compute_api:os-evacuate': 'admin',
   'os_compute_api:os-migrate-server:migrate': 'project_manager_or_admin',
+  'os_compute_api:os-migrate-server:migrate:host': 'admin',
   'os_compute_api:os-migrate-server:migrate_live': 'project_manager_or_admin',
   // servers_migrations.py (2.22-2.24: /servers/{id}/migrations)
   'os_compute_api:servers:migrations:index': 'project_manager_or_admin',

@@ -3,14 +3,15 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestContext, Route } from '../../http/router';
 import { json } from '../../http/respond';
-import { badRequest, notFound } from '../../http/errors';
-import { validateBody } from '../../api/validation';
+import { badRequest } from '../../http/errors';
+import { schemaAt, validateBody, type SchemaByVersion } from '../../api/validation';
 import { isAdmin } from '../../api/policy';
 import { nextLinks, MAX_LIMIT } from '../../api/pagination';
 import type { Microversion } from '../../api/microversion';
 import { odata } from '../../store/tables';
 import { computeRoute, computeUrl } from '../common';
-import { ensureSeeded, flavorRepo, getFlavor, getVisibleFlavor, accessibleFlavorIds, insertFlavor, deleteFlavor, flavorNotFound, visibleTo, PK_FLAVOR, type FlavorRecord } from './store';
+import { description } from '../servers/schemas';
+import { ensureSeeded, flavorRepo, getFlavor, getVisibleFlavor, accessibleFlavorIds, insertFlavor, deleteFlavor, flavorNotFound, updateFlavor, visibleTo, PK_FLAVOR, type FlavorRecord } from './store';
 
 const MAX_INT = 2147483647;
 const intOrDigits = (min: number) => ({ type: ['integer', 'string'], pattern: '^[0-9]+$', minimum: min, maximum: MAX_INT });
@@ -37,6 +38,23 @@ export const createSchema = {
       additionalProperties: false,
     },
   },
+  required: ['flavor'],
+  additionalProperties: false,
+};
+
+/** A flavor's description (2.55): parameter_types.description's printable rule, up to 65535 characters. */
+const flavorDescription = { ...description, maxLength: 65535 };
+
+/** flavors.create by microversion: create_v255 adds the description. */
+const createSchemas: SchemaByVersion = [
+  ['2.1', createSchema],
+  ['2.55', { ...createSchema, properties: { flavor: { ...createSchema.properties.flavor, properties: { ...createSchema.properties.flavor.properties, description: flavorDescription } } } }],
+];
+
+/** flavors.update (2.55): the description only, and it is required. */
+const updateSchema = {
+  type: 'object',
+  properties: { flavor: { type: 'object', properties: { description: flavorDescription }, required: ['description'], additionalProperties: false } },
   required: ['flavor'],
   additionalProperties: false,
 };
@@ -289,6 +307,8 @@ interface CreateBody {
     swap?: number | string;
     rxtx_factor?: number | string;
     'os-flavor-access:is_public'?: boolean | string;
+    /** 2.55. */
+    description?: string | null;
   };
 }
 
@@ -302,7 +322,7 @@ function integerOf(v: number | string, name: string, min: number): number {
 }
 
 async function create(ctx: RequestContext) {
-  const b = validateBody<CreateBody>(createSchema, ctx.body).flavor;
+  const b = validateBody<CreateBody>(schemaAt(ctx.microversion, createSchemas), ctx.body).flavor;
   const s = ctx.services;
   await ensureSeeded(s);
   const rxtx = Number(b.rxtx_factor ?? 1.0);
@@ -320,7 +340,7 @@ async function create(ctx: RequestContext) {
     rxtx_factor: rxtx,
     is_public: boolFromString(b['os-flavor-access:is_public'] ?? true) ?? true,
     disabled: false,
-    description: null,
+    description: b.description ?? null,
     // No azure:vm_size yet: the flavor cannot boot until an admin sets one (openstack flavor create
     // --property azure:vm_size=... does so right after this call, through os-extra_specs).
     extra_specs: {},
@@ -342,11 +362,15 @@ async function remove(ctx: RequestContext) {
 }
 
 /**
- * PUT /flavors/{id} (description) arrives at 2.55, above what Jacket serves (COMPUTE.max): Nova answers
- * 404 for a method absent at the requested version, and so do we (rather than 405).
+ * PUT /flavors/{id} (2.55): sets the description, the only thing Nova lets change on a flavor (its other
+ * fields are fixed for the servers that embed them). 200 with the flavor as show renders it.
  */
-async function update(_ctx: RequestContext): Promise<never> {
-  throw notFound('The resource could not be found.');
+async function update(ctx: RequestContext) {
+  const b = validateBody<{ flavor: { description: string | null } }>(updateSchema, ctx.body).flavor;
+  const s = ctx.services;
+  await ensureSeeded(s);
+  const f = await updateFlavor(s, ctx.params.id, (v) => ({ ...v, description: b.description, updated_at: new Date().toISOString() }));
+  return json({ flavor: flavorView(ctx, f) });
 }
 
 export const flavorRoutes: Route[] = [
@@ -356,5 +380,5 @@ export const flavorRoutes: Route[] = [
   computeRoute('flavors-create', 'POST', '/flavors', 'os_compute_api:os-flavor-manage:create', create),
   computeRoute('flavors-delete', 'DELETE', '/flavors/{id}', 'os_compute_api:os-flavor-manage:delete', remove),
   // PUT exists from 2.55 (404 for everyone below, before policy, as Nova's versioned dispatch answers).
-  computeRoute('flavors-update', 'PUT', '/flavors/{id}', (_, ctx) => (ctx.microversion?.atLeast('2.55') ? 'os_compute_api:os-flavor-manage:update' : 'authenticated'), update),
+  computeRoute('flavors-update', 'PUT', '/flavors/{id}', 'os_compute_api:os-flavor-manage:update', update, { versions: { min: '2.55' } }),
 ];

@@ -61,9 +61,20 @@ export const updateQuotaClassSchemaV250 = {
     quota_class_set: { type: 'object', properties: Object.fromEntries(Object.entries(limitProps).filter(([k]) => !NETWORK_QUOTAS.includes(k as QuotaResource))), additionalProperties: false },
   },
 };
+/** The personality quotas, gone from the quota APIs at 2.57 with file injection. */
+const PERSONALITY_QUOTAS: QuotaResource[] = ['injected_files', 'injected_file_content_bytes', 'injected_file_path_bytes'];
+
+/** A quota update schema without some resources in its one object (400 if sent). */
+function without(schema: { properties: Record<string, { properties: Record<string, unknown> }> }, key: string, gone: QuotaResource[]) {
+  const inner = schema.properties[key];
+  return { ...schema, properties: { [key]: { ...inner, properties: Object.fromEntries(Object.entries(inner.properties).filter(([k]) => !gone.includes(k as QuotaResource))) } } };
+}
+
 const updateQuotaClassSchemas: SchemaByVersion = [
   ['2.1', updateQuotaClassSchema],
   ['2.50', updateQuotaClassSchemaV250],
+  // quota_classes.update_v257: no personality quotas either.
+  ['2.57', without(updateQuotaClassSchemaV250, 'quota_class_set', PERSONALITY_QUOTAS)],
 ];
 
 /** quota_sets.update_v236 (2.36-2.56): the network quotas are gone from the body (400 if sent). */
@@ -79,12 +90,14 @@ export const updateQuotaSetSchemaV236 = {
 const updateQuotaSetSchemas: SchemaByVersion = [
   ['2.1', updateQuotaSetSchema],
   ['2.36', updateQuotaSetSchemaV236],
+  // quota_sets.update_v257: no personality quotas either.
+  ['2.57', without(updateQuotaSetSchemaV236, 'quota_set', PERSONALITY_QUOTAS)],
 ];
 
 /** The quota-sets hide the network quotas from 2.36 (FILTERED_QUOTAS_v236) and personality's from 2.57. */
 function hiddenQuotas(ctx: RequestContext): QuotaResource[] {
   const mv = ctx.microversion;
-  if (mv?.atLeast('2.57')) return [...NETWORK_QUOTAS, 'injected_files', 'injected_file_content_bytes', 'injected_file_path_bytes'];
+  if (mv?.atLeast('2.57')) return [...NETWORK_QUOTAS, ...PERSONALITY_QUOTAS];
   if (mv?.atLeast('2.36')) return NETWORK_QUOTAS;
   return [];
 }
@@ -221,7 +234,7 @@ const classHidden = (ctx: RequestContext): QuotaResource[] => {
   const mv = ctx.microversion;
   // quota_classes.py: the network quotas go only at 2.50 (FILTERED_QUOTAS_v250), personality's at 2.57;
   // before 2.50 the server group quotas are not shown.
-  if (mv?.atLeast('2.57')) return [...NETWORK_QUOTAS, 'injected_files', 'injected_file_content_bytes', 'injected_file_path_bytes'];
+  if (mv?.atLeast('2.57')) return [...NETWORK_QUOTAS, ...PERSONALITY_QUOTAS];
   if (mv?.atLeast('2.50')) return NETWORK_QUOTAS;
   return ['server_group_members', 'server_groups'];
 };

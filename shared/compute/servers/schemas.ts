@@ -133,10 +133,19 @@ export const updateServerSchema = {
   },
 };
 
+/** A copy of a schema `{ <key>: { properties } }` without some properties of its object (2.57 drops personality). */
+export const withoutProperties = (schema: object, key: string, names: string[]): object => {
+  const outer = schema as { properties: Record<string, { properties: Record<string, unknown> }> };
+  const inner = outer.properties[key];
+  const props = Object.fromEntries(Object.entries(inner.properties).filter(([k]) => !names.includes(k)));
+  return { ...outer, properties: { ...outer.properties, [key]: { ...inner, properties: props } } };
+};
+
 /** A copy of a schema `{ <key>: { properties } }` with more properties in its object. */
-export const withProperties = (schema: { properties: object }, key: string, extra: Record<string, unknown>): object => {
-  const inner = (schema.properties as Record<string, { properties: Record<string, unknown> }>)[key];
-  return { ...schema, properties: { ...schema.properties, [key]: { ...inner, properties: { ...inner.properties, ...extra } } } };
+export const withProperties = (schema: object, key: string, extra: Record<string, unknown>): object => {
+  const outer = schema as { properties: Record<string, { properties: Record<string, unknown> }> };
+  const inner = outer.properties[key];
+  return { ...outer, properties: { ...outer.properties, [key]: { ...inner, properties: { ...inner.properties, ...extra } } } };
 };
 
 /** parameter_types.tag: a device tag (2.32). */
@@ -227,7 +236,7 @@ function createV252(): object {
  * servers.create by microversion: create_v219 the description; create_v232 device tags on networks and
  * block_device_mapping_v2; create_v233 drops the block device's (Nova's bug, restored at 2.42);
  * create_v237 `networks` required, "auto" or "none" (and no tags); create_v242 the device tags back;
- * create_v252 the server's `tags`.
+ * create_v252 the server's `tags`; create_v257 no `personality` (file injection left the API).
  */
 export const createServerSchemas: SchemaByVersion = [
   ['2.1', createServerSchema],
@@ -237,6 +246,7 @@ export const createServerSchemas: SchemaByVersion = [
   ['2.37', createV237()],
   ['2.42', createV242()],
   ['2.52', createV252()],
+  ['2.57', withoutProperties(createV252(), 'server', ['personality'])],
 ];
 
 /** servers.update by microversion (update_v219: the description). */

@@ -18,12 +18,34 @@ export interface UserDataFields {
 
 const repo = (s: Services) => s.tables.repository<{ chunk: string }>('serveruserdata');
 
+/** The record's fields for a user_data (null or undefined: none). */
+export function userDataFields(userData: string | null | undefined): UserDataFields {
+  if (userData === undefined || userData === null) return { user_data: null, user_data_external: false };
+  return userData.length <= INLINE_MAX ? { user_data: userData, user_data_external: false } : { user_data: null, user_data_external: true };
+}
+
+const chunksOf = (userData: string | null) => (userData !== null && userData.length > INLINE_MAX ? Math.ceil(userData.length / INLINE_MAX) : 0);
+
+async function writeChunks(s: Services, serverId: string, userData: string | null): Promise<number> {
+  const n = chunksOf(userData);
+  for (let i = 0; i < n; i++) await repo(s).upsert(serverId, String(i), { chunk: userData!.slice(i * INLINE_MAX, (i + 1) * INLINE_MAX) });
+  return n;
+}
+
 /** Stores user_data for a new server; returns the fields its record carries. */
 export async function saveUserData(s: Services, serverId: string, userData: string | undefined): Promise<UserDataFields> {
-  if (userData === undefined) return { user_data: null };
-  if (userData.length <= INLINE_MAX) return { user_data: userData };
-  for (let i = 0; i * INLINE_MAX < userData.length; i++) await repo(s).upsert(serverId, String(i), { chunk: userData.slice(i * INLINE_MAX, (i + 1) * INLINE_MAX) });
-  return { user_data_external: true };
+  await writeChunks(s, serverId, userData ?? null);
+  return userDataFields(userData);
+}
+
+/**
+ * Makes the 'serveruserdata' rows hold a rebuild's user_data (2.57): the chunks of a long one, and none
+ * past its end (none at all for a short one or null, which ride in the record). Rewriting in place is
+ * safe because the rebuild holds the server's task_state meanwhile.
+ */
+export async function replaceUserData(s: Services, serverId: string, userData: string | null): Promise<void> {
+  const n = await writeChunks(s, serverId, userData);
+  for (const row of await repo(s).list(serverId)) if (Number(row.rowKey) >= n) await repo(s).delete(serverId, row.rowKey);
 }
 
 /** The user_data of each record (null when none), reading the long ones. */

@@ -12,6 +12,8 @@
 //                           cannot be reverted, so the server returns to ACTIVE (or SHUTOFF) rather than
 //                           VERIFY_RESIZE: nothing is left to confirm or revert (docs/servers.md). Its
 //                           migration record (type 'migration') goes to 'confirmed' when Azure is done.
+//                           2.56's `host` (admin: migrate:host) names a compute host: Jacket's one host
+//                           is the server's own, so it is Nova's 400 for the same host or an unknown one.
 //   os-resetState (admin)   vm_state active|error, task_state None; an action without events.
 //   lock / unlock           instance.locked, locked_by owner|admin, enforced by checkInstanceLock.
 import { registerServerAction } from './registry';
@@ -20,6 +22,7 @@ import { ACTION, finishAction, startAction } from '../instanceActions';
 import { updateServer, visibleServer, type VmState } from '../model';
 import { accepted } from '../../../http/respond';
 import { authorize } from '../../../api/policy';
+import { badRequest } from '../../../http/errors';
 
 const emptyActionSchema = (name: string) => ({ type: 'object', properties: { [name]: {} }, required: [name], additionalProperties: false });
 // migrate_server.migrate applies from 2.56 only: at 2.1 the body's value is not validated.
@@ -102,18 +105,46 @@ registerServerAction({
     }),
 });
 
+/** migrate_server.migrate (2.56): an optional target `host`; below 2.56 the body is not read. */
+const migrateSchemaV256 = {
+  type: 'object',
+  properties: {
+    migrate: {
+      type: ['object', 'null'],
+      properties: { host: { type: ['string', 'null'], minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-._]*$' } },
+      additionalProperties: false,
+    },
+  },
+  required: ['migrate'],
+  additionalProperties: false,
+};
+
 registerServerAction({
   name: 'migrate',
-  // Nova's default is PROJECT_MANAGER_OR_ADMIN; Jacket has no manager role: admin.
   policy: 'os_compute_api:os-migrate-server:migrate',
-  schema: anyValueSchema('migrate'),
-  handler: (ctx) =>
-    beginPowerAction(ctx, { method: 'migrate', vm: ['active', 'stopped'], host: true }, ACTION.MIGRATE, 'compute_resize_instance', (srv) =>
-      srv.vm_state === 'stopped'
+  schema: [
+    ['2.1', anyValueSchema('migrate')],
+    ['2.56', migrateSchemaV256],
+  ],
+  handler: (ctx, args) => {
+    const host = ctx.microversion?.atLeast('2.56') ? ((args as { host?: string | null } | null)?.host ?? undefined) : undefined;
+    const guard = {
+      method: 'migrate',
+      vm: ['active', 'stopped'] as VmState[],
+      host: true,
+      // Nova checks migrate:host once the server is found, before resize's lock and state checks.
+      before: (srv: { project_id: string }) => (host ? authorize(ctx, 'os_compute_api:os-migrate-server:migrate:host', { projectId: srv.project_id }) : undefined),
+    };
+    return beginPowerAction(ctx, guard, ACTION.MIGRATE, 'compute_resize_instance', (srv) => {
+      // _validate_host_for_cold_migrate: the server's own host, then a compute node by that name (only one exists).
+      if (host !== undefined && host === srv.host) throw badRequest('Cannot migrate to the host where the server exists.');
+      if (host !== undefined) throw badRequest(`Compute host ${host} could not be found.`);
+      return srv.vm_state === 'stopped'
         ? // Azure's redeploy boots the VM on its new host: a stopped server is stopped again.
           { ops: ['redeploy', stopOp(ctx.services)], task: 'resize_migrating', final: { vm_state: 'stopped', power_state: POWER.SHUTDOWN }, migration: true }
-        : { ops: ['redeploy'], task: 'resize_migrating', final: { vm_state: 'active', power_state: POWER.RUNNING }, migration: true },
-    ),
+        : { ops: ['redeploy'], task: 'resize_migrating', final: { vm_state: 'active', power_state: POWER.RUNNING }, migration: true };
+    });
+  },
 });
 
 registerServerAction({

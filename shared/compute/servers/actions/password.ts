@@ -62,7 +62,8 @@ async function changePassword(ctx: RequestContext, args: unknown) {
   });
   let retryAfter: number | undefined;
   try {
-    retryAfter = (await s.azure.vms.putExtension(server.azure.vm, vmAccessExtension(s.config.azure.location, server.os_type, server.azure.admin_username, password, ctx.requestId))).retryAfterSeconds;
+    retryAfter = (await s.azure.vms.putExtension(server.azure.vm, vmAccessExtension(s.config.azure.location, server.os_type, server.azure.admin_username, { password }, ctx.requestId)))
+      .retryAfterSeconds;
   } catch (e) {
     const f = azureFailure(e);
     log.warn('password extension refused by Azure', { server: server.id, code: f.code, requestId: ctx.requestId });

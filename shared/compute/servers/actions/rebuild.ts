@@ -15,14 +15,15 @@ import { imageStore } from '../../../image/model';
 import { checkInstanceLock, checkInstanceState, visibleServer } from '../model';
 import { rootVolumeOf } from '../volumes';
 import { adminUsername, checkAdminPass, generatePassword } from '../passwords';
-import { resolveImage } from '../service/create';
+import { keypairPublicKey, resolveImage } from '../service/create';
+import { loadUserData, replaceUserData, userDataFields } from '../userData';
 import { fullView, loadFlavorSpecs } from '../views';
 import { seal } from '../../../work/seal';
 import { startWork } from '../../../work/ledger';
 import { registerServerAction } from './registry';
 import { startTask, K2_ACTION } from './taskStart';
-import { REBUILD_KIND, type RebuildSource } from '../work/rebuild';
-import { canonicalIpv6, description, withProperties } from '../schemas';
+import { REBUILD_KIND, type RebuildData, type RebuildSource } from '../work/rebuild';
+import { canonicalIpv6, description, withoutProperties, withProperties } from '../schemas';
 
 const metadataSchema = { type: 'object', patternProperties: { '^[a-zA-Z0-9-_:. ]{1,255}$': { type: 'string', maxLength: 255 } }, additionalProperties: false };
 const BOOLEANS = [true, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', false, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'];
@@ -66,6 +67,10 @@ interface RebuildBody {
   accessIPv6?: string;
   /** 2.19: null removes it. */
   description?: string | null;
+  /** 2.54: a key pair of the caller's, or null for none. */
+  key_name?: string | null;
+  /** 2.57: base64 user data, or null for none. */
+  user_data?: string | null;
 }
 
 /** A new OS disk's name: the server id and a per-rebuild suffix (Azure names must differ from the old disk). */
@@ -78,6 +83,9 @@ async function rebuild(ctx: RequestContext, args: unknown) {
   const srv = cur.value;
   checkInstanceLock(srv, ctx.auth!);
   checkInstanceState(srv, 'rebuild', { vm: ['active', 'stopped', 'error'], task: [null] });
+  // 2.54: the key pair is the requesting user's (users own key pairs, projects own servers: another
+  // user of the project may rebuild the server), looked up first as compute/api.py rebuild does.
+  const sshKey = typeof b.key_name === 'string' ? await keypairPublicKey(s, ctx.auth!.userId, b.key_name) : undefined;
   // A volume-backed server's OS disk is the volume's own disk: rebuilding would replace (and the
   // swap step delete) it. Nova refuses a different image for a volume-backed server at 2.1.
   if (rootVolumeOf(srv)) {
@@ -95,6 +103,11 @@ async function rebuild(ctx: RequestContext, args: unknown) {
   const password = b.adminPass ?? generatePassword();
   // Azure reimages from the VM's own image reference: only while the OS disk is still the one made from it.
   const reimage = image.image.id === srv.image_id && !image.snapshot && srv.azure.os_disk === srv.id;
+  // 2.57: Azure takes custom data only when it provisions the OS disk (create, reimage); a swapped-in
+  // disk is not provisioned, so the guest would never see it.
+  if (typeof b.user_data === 'string' && !reimage) {
+    throw badRequest(`Image ${b.imageRef} gives the server a new OS disk, which Azure does not provision: user_data can be given only when rebuilding with the image the server was made from.`);
+  }
   const vmState = srv.vm_state;
   const { server, action } = await startTask(ctx, cur, {
     method: 'rebuild',
@@ -112,19 +125,19 @@ async function rebuild(ctx: RequestContext, args: unknown) {
       ...(b.accessIPv6 !== undefined ? { accessIPv6: canonicalIpv6(b.accessIPv6) } : {}),
       ...(b['OS-DCF:diskConfig'] !== undefined ? { disk_config: b['OS-DCF:diskConfig'] } : {}),
       ...(b.description !== undefined ? { description: b.description } : {}),
+      ...(b.key_name !== undefined ? { key_name: b.key_name } : {}),
+      ...(b.user_data !== undefined ? userDataFields(b.user_data) : {}),
     }),
     action: K2_ACTION.REBUILD,
     event: 'compute_rebuild_instance',
   });
+  // The rebuild holds the task now, so the long user_data's rows are rewritten by it alone.
+  if (b.user_data !== undefined) await replaceUserData(s, server.id, b.user_data);
   const finalState = vmState === 'stopped' ? 'stopped' : 'active';
+  const guest = { ...(sshKey ? { sshKey } : {}), ...(typeof b.user_data === 'string' ? { userData: true } : {}) };
   if (reimage) {
-    await startWork(s, {
-      kind: REBUILD_KIND,
-      id: server.id,
-      step: 'reimage',
-      data: { action: action.rowKey, mode: 'reimage', final: finalState, sealed: seal(s.config, password) },
-      requestId: ctx.requestId,
-    });
+    const data: RebuildData = { mode: 'reimage', final: finalState, sealed: seal(s.config, password), ...guest };
+    await startWork(s, { kind: REBUILD_KIND, id: server.id, step: 'reimage', data: { action: action.rowKey, ...data }, requestId: ctx.requestId });
   } else {
     const p = image.image.properties;
     const source: RebuildSource = image.snapshot
@@ -132,19 +145,22 @@ async function rebuild(ctx: RequestContext, args: unknown) {
       : image.image.managedImageId
         ? { kind: 'image', id: image.image.managedImageId }
         : { kind: 'marketplace', publisher: p.azure_publisher, offer: p.azure_offer, sku: p.azure_sku, version: p.azure_version || 'latest' };
-    await startWork(s, {
-      kind: REBUILD_KIND,
-      id: server.id,
-      data: { action: action.rowKey, mode: 'swap', final: finalState, disk: newDiskName(server.id), source, sealed: seal(s.config, password) },
-      requestId: ctx.requestId,
-    });
+    const data: RebuildData = { mode: 'swap', final: finalState, disk: newDiskName(server.id), source, sealed: seal(s.config, password), ...guest };
+    await startWork(s, { kind: REBUILD_KIND, id: server.id, data: { action: action.rowKey, ...data }, requestId: ctx.requestId });
   }
   const view = fullView(ctx, server, false, { flavorSpecs: await loadFlavorSpecs(ctx, [server]) });
+  // Nova's rebuild view: key_name from 2.54, the instance's user_data from 2.57.
+  if (ctx.microversion?.atLeast('2.54')) view.key_name = server.key_name;
+  if (ctx.microversion?.atLeast('2.57')) view.user_data = b.user_data !== undefined ? b.user_data : ((await loadUserData(s, [server])).get(server.id) ?? null);
   return json({ server: { ...view, adminPass: password } }, 202);
 }
 
 /** rebuild_v219 (2.19-2.53): the description. */
 const rebuildSchemaV219 = withProperties(rebuildSchema, 'rebuild', { description });
+/** rebuild_v254 (2.54-2.56): key_name, null to remove the key pair. */
+const rebuildSchemaV254 = withProperties(rebuildSchemaV219, 'rebuild', { key_name: { oneOf: [{ type: 'string', minLength: 1, maxLength: 255 }, { type: 'null' }] } });
+/** rebuild_v257: user_data (null to remove it); personality files left the API. */
+const rebuildSchemaV257 = withProperties(withoutProperties(rebuildSchemaV254, 'rebuild', ['personality']), 'rebuild', { user_data: { type: ['string', 'null'], format: 'base64', maxLength: 65535 } });
 
 registerServerAction({
   name: 'rebuild',
@@ -152,6 +168,8 @@ registerServerAction({
   schema: [
     ['2.1', rebuildSchema],
     ['2.19', rebuildSchemaV219],
+    ['2.54', rebuildSchemaV254],
+    ['2.57', rebuildSchemaV257],
   ],
   handler: rebuild,
 });

@@ -109,7 +109,7 @@ export async function resolveImage(ctx: RequestContext, id: string, flavor: Pick
  * OpenSSH key for the VM. An x509 key pair (2.2) is a WinRM client certificate, which Nova only hands to
  * the guest through its metadata service; Azure takes SSH keys only, so the server boots without it.
  */
-async function keypairPublicKey(s: Services, userId: string, name: string): Promise<string | undefined> {
+export async function keypairPublicKey(s: Services, userId: string, name: string): Promise<string | undefined> {
   const row = await s.tables.repository<{ public_key: string; type?: string }>('keypairs').get(encodeURIComponent(userId), name);
   if (!row) throw badRequest('Invalid key_name provided.');
   return row.value.type === 'x509' ? undefined : row.value.public_key;

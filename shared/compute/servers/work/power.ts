@@ -178,6 +178,8 @@ export interface StateGuard {
   lock?: boolean;
   /** Nova's check_instance_host (stop, start, migrate): no host (shelved offloaded) is 409 InstanceNotReady. */
   host?: boolean;
+  /** A check of the found server before the guard (a controller's second policy, e.g. migrate:host). */
+  before?: (srv: ServerRecord) => void;
 }
 
 /** The guard as Nova runs it: lock first (outer decorator), then vm_state, task_state, launched_at. */
@@ -196,6 +198,7 @@ export function guard(ctx: RequestContext, srv: ServerRecord, g: StateGuard): vo
 export async function beginPowerAction(ctx: RequestContext, g: StateGuard, action: string, event: string, plan: PowerPlan | ((srv: ServerRecord) => PowerPlan)): Promise<ApiResponse> {
   const s = ctx.services;
   const cur = await visibleServer(ctx);
+  g.before?.(cur.value);
   guard(ctx, cur.value, g);
   let p = typeof plan === 'function' ? plan(cur.value) : plan;
   const stored = await updateServer(s, cur, (v) => {

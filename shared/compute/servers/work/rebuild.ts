@@ -1,10 +1,14 @@
 // The rebuild work step (server-rebuild).
-//   reimage: polls the VM until Azure's reimage ends (Succeeded -> the server's old state, Failed -> ERROR).
+//   reimage: Azure's reimage with the password and, when the rebuild gave one (2.57), the user_data as
+//            custom data; polls the VM until it ends (Succeeded -> the server's old state, Failed -> ERROR).
+//            A rebuild with a key pair (2.54) of a Linux server goes on as a swap's step 4: Azure's
+//            reimage provisions the VM's create-time keys only.
 //   swap:    deallocate -> new OS disk from the image -> swap it in -> delete the old disk -> start ->
-//            VMAccess sets the admin password -> (deallocate again when the server was SHUTOFF) -> done.
+//            VMAccess sets the admin password (and adds the key pair's key) -> (deallocate again when
+//            the server was SHUTOFF) -> done.
 //            Each pass looks at what Azure shows and does the next missing thing, so a retry resumes.
 // The password travels in the work item sealed (shared/work/seal.ts): a reimage sends it in its first
-// step, a swap once the VM runs on the new disk.
+// step, a swap once the VM runs on the new disk. The key pair's public key travels as it is (it is public).
 import type { Services } from '../../../services';
 import type { WorkItem, WorkKind, WorkResult } from '../../../work/types';
 import { again as againWith, done } from '../../../work/types';
@@ -16,8 +20,26 @@ import { log } from '../../../log';
 import { getServerAny, updateServer, POWER, type VmState } from '../model';
 import { actionRef as ref, giveUpServer, refused } from './common';
 import { finishAction } from '../instanceActions';
+import { loadUserData } from '../userData';
 
 export const REBUILD_KIND = 'server-rebuild';
+
+/** What a rebuild's work item carries (besides the instance action's row key). */
+export interface RebuildData {
+  mode: 'reimage' | 'swap';
+  final: 'active' | 'stopped';
+  /** The sealed admin password (a reimage drops it once sent). */
+  sealed?: string;
+  /** swap: the new OS disk's name and where it comes from. */
+  disk?: string;
+  source?: RebuildSource;
+  /** 2.54: the public key of the rebuild's key pair, added by VMAccess (Linux). */
+  sshKey?: string;
+  /** 2.57: the rebuild gave user_data (in the record), sent as the reimage's custom data. */
+  userData?: boolean;
+  /** VMAccess was sent. */
+  extension?: boolean;
+}
 
 export type RebuildSource = { kind: 'snapshot'; id: string } | { kind: 'image'; id: string } | { kind: 'marketplace'; publisher: string; offer: string; sku: string; version: string };
 
@@ -54,7 +76,8 @@ async function rebuildStep(item: WorkItem, s: Services): Promise<WorkResult> {
   // Poll again after `retryAfter` (what Azure said of the operation just sent), else the floor.
   const again = (next: WorkItem = item, retryAfter?: number) => againWith(next, pollDelay(s, retryAfter));
   if (item.step === 'reimage') {
-    const sub = await vms.reimage(srv.azure.vm, unseal(s.config, String(item.data?.sealed)));
+    const customData = item.data?.userData ? ((await loadUserData(s, [srv])).get(srv.id) ?? undefined) : undefined;
+    const sub = await vms.reimage(srv.azure.vm, unseal(s.config, String(item.data?.sealed)), customData);
     const { sealed: _sent, ...data } = item.data ?? {};
     return again({ ...item, step: 'poll', data }, sub.retryAfterSeconds);
   }
@@ -62,35 +85,41 @@ async function rebuildStep(item: WorkItem, s: Services): Promise<WorkResult> {
   if (!vm) refused('ResourceNotFound', 'The virtual machine is missing on Azure.');
   if (BUSY_STATES.includes(vm.provisioningState)) return again();
   if (vm.provisioningState === 'Failed') refused(vm.error?.code ?? 'ProvisioningFailed', vm.error?.message ?? 'The rebuild failed on Azure.');
-  if (item.data?.mode === 'reimage') return finish(s, item, vm.powerState === 'running');
-
-  const d = item.data as { disk: string; source: RebuildSource; sealed: string; final: string; extension?: boolean; started?: boolean };
-  // 1. A new OS disk, made while the old one still runs the VM.
-  const disk = await vms.osDisk(d.disk);
-  if (!disk) return again(item, (await vms.putOsDisk(d.disk, srv, await diskSource(s, d.source))).retryAfterSeconds);
-  if (disk.provisioningState === 'Failed') refused('DiskCreationFailed', 'The new OS disk could not be made from the image.');
-  if (disk.provisioningState !== 'Succeeded') return again();
-  if (vm.osDisk.name !== d.disk) {
-    // 2. Deallocated, then the swap.
-    if (vm.powerState !== 'deallocated') return again(item, vm.powerState !== 'deallocating' ? (await vms.power(srv.azure.vm, 'deallocate')).retryAfterSeconds : undefined);
-    return again(item, (await vms.swapOsDisk(srv.azure.vm, disk.id, d.disk)).retryAfterSeconds);
+  const d = item.data as unknown as RebuildData;
+  const sshKey = srv.os_type === 'linux' ? d.sshKey : undefined;
+  if (d.mode === 'reimage') {
+    if (!sshKey) return finish(s, item, vm.powerState === 'running');
+  } else {
+    const name = d.disk!;
+    // 1. A new OS disk, made while the old one still runs the VM.
+    const disk = await vms.osDisk(name);
+    if (!disk) return again(item, (await vms.putOsDisk(name, srv, await diskSource(s, d.source!))).retryAfterSeconds);
+    if (disk.provisioningState === 'Failed') refused('DiskCreationFailed', 'The new OS disk could not be made from the image.');
+    if (disk.provisioningState !== 'Succeeded') return again();
+    if (vm.osDisk.name !== name) {
+      // 2. Deallocated, then the swap.
+      if (vm.powerState !== 'deallocated') return again(item, vm.powerState !== 'deallocating' ? (await vms.power(srv.azure.vm, 'deallocate')).retryAfterSeconds : undefined);
+      return again(item, (await vms.swapOsDisk(srv.azure.vm, disk.id, name)).retryAfterSeconds);
+    }
+    // 3. The record follows Azure; the old disk is deleted (it left the VM with the swap).
+    const old = srv.azure.os_disk;
+    if (old !== name) {
+      await updateServer(s, cur, (v) => (v.task_state === 'rebuilding' ? { ...v, azure: { ...v.azure, os_disk: name } } : undefined));
+      const od = await vms.osDisk(old);
+      if (od && !od.managedBy) await vms.deleteOsDisk(old);
+    }
   }
-  // 3. The record follows Azure; the old disk is deleted (it left the VM with the swap).
-  const old = srv.azure.os_disk;
-  if (old !== d.disk) {
-    await updateServer(s, cur, (v) => (v.task_state === 'rebuilding' ? { ...v, azure: { ...v.azure, os_disk: d.disk } } : undefined));
-    const od = await vms.osDisk(old);
-    if (od && !od.managedBy) await vms.deleteOsDisk(old);
-  }
-  // 4. Running, the agent ready, then the password.
+  // 4. Running, the agent ready, then VMAccess: a swap's password (Azure provisions nothing on a
+  //    swapped-in disk) and the key pair's key.
   if (!d.extension) {
     if (vm.powerState !== 'running') return again(item, vm.powerState !== 'starting' ? (await vms.power(srv.azure.vm, 'start')).retryAfterSeconds : undefined);
     if (!vm.agentReady) {
       if ((item.polls ?? 0) < 120) return again();
       refused('VMAgentNotReady', 'The Azure VM agent did not become ready after the rebuild.');
     }
-    const sub = await vms.putExtension(srv.azure.vm, vmAccessExtension(s.config.azure.location, srv.os_type, srv.azure.admin_username, unseal(s.config, d.sealed), `${item.requestId ?? ''}-rebuild`));
-    return again({ ...item, data: { ...d, extension: true } }, sub.retryAfterSeconds);
+    const access = { ...(d.mode === 'swap' ? { password: unseal(s.config, d.sealed!) } : {}), ...(sshKey ? { sshKey } : {}) };
+    const sub = await vms.putExtension(srv.azure.vm, vmAccessExtension(s.config.azure.location, srv.os_type, srv.azure.admin_username, access, `${item.requestId ?? ''}-rebuild`));
+    return again({ ...item, data: { ...d, extension: true } as unknown as Record<string, unknown> }, sub.retryAfterSeconds);
   }
   const ext = await vms.extension(srv.azure.vm, VMACCESS_NAME);
   if (!ext || (ext.provisioningState !== 'Succeeded' && ext.provisioningState !== 'Failed')) return again();
