@@ -32,3 +32,15 @@ export const gone = () => new ApiError(410, 'This resource is no longer availabl
  * and pools, security groups and rules) exist up to 2.35; from 2.36 the pipeline answers a bare 404.
  */
 export const PROXY_API = { versions: { max: '2.35' } };
+
+/**
+ * Nova's query parameter schemas (schemas/*.py, parameter_types): each value a list, as Nova validates
+ * `req.GET.dict_of_lists()`; `limit`/`marker`/`changes-since` of the paged lists (2.35 and later).
+ */
+export const QUERY_PARAM = {
+  limit: { type: 'array', items: { type: ['integer', 'string'], pattern: '^[0-9]*$', minimum: 0, minLength: 1 }, maxItems: 1 },
+  marker: { type: 'array', items: { type: 'string' }, maxItems: 1 },
+  changesSince: { type: 'array', items: { type: 'string', format: 'date-time' }, maxItems: 1 },
+  /** A filter any number of times (Nova reads the last). */
+  multi: { type: 'array', items: { type: 'string' } },
+};

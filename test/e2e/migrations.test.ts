@@ -199,6 +199,75 @@ test('filters as Nova applies them (last value of a repeated key; host matches s
   assert.equal(await n('?unknown=1', '2.1'), 4, 'the 2.1 query schema takes any parameter');
 });
 
+test('2.59: newest first, paged by uuid (migrations_links), changes-since on updated_at, a strict query', async () => {
+  const old = await list('2.58');
+  assert.equal(old.length, 4);
+  assert.ok(old.every((m) => !('uuid' in m)));
+  const all = await list('2.59');
+  assert.deepEqual(
+    all.map((m) => m.id),
+    old.map((m) => m.id).reverse(),
+    'created_at, id descending',
+  );
+  assert.ok(all.every((m) => /^[0-9a-f-]{36}$/.test(m.uuid)));
+  // Pages of 3: a full page links to the next, the marker being its last uuid; the last page has no link.
+  const p1 = await http('GET', '/os-migrations?limit=3', tAdmin, '2.59');
+  assertNovaResponse('migrations', 'MigrationsController', 'index', '2.59', p1.body);
+  assert.deepEqual(
+    p1.body.migrations.map((m: { id: number }) => m.id),
+    all.slice(0, 3).map((m) => m.id),
+  );
+  const next = new URL(p1.body.migrations_links[0].href);
+  assert.equal(next.pathname, '/compute/v2.1/os-migrations');
+  assert.equal(next.searchParams.get('marker'), all[2].uuid);
+  const p2 = await http('GET', `/os-migrations?${next.searchParams}`, tAdmin, '2.59');
+  assertNovaResponse('migrations', 'MigrationsController', 'index', '2.59', p2.body);
+  assert.deepEqual(
+    p2.body.migrations.map((m: { id: number }) => m.id),
+    [all[3].id],
+  );
+  assert.ok(!('migrations_links' in p2.body));
+  assert.deepEqual(await list('2.59', '?limit=0'), []);
+  // Filters still apply with paging; the marker is any record's uuid.
+  assert.deepEqual(
+    (await list('2.59', `?instance_uuid=${srvA}&marker=${all[0].uuid}`)).map((m) => m.id),
+    all
+      .slice(1)
+      .filter((m) => m.instance_uuid === srvA)
+      .map((m) => m.id),
+  );
+  // changes-since: records updated at or after the time.
+  const newest = all[0].updated_at as string;
+  assert.ok(newest);
+  const since = await list('2.59', `?changes-since=${encodeURIComponent(newest + 'Z')}`);
+  assert.ok(since.length >= 1 && since.every((m) => m.updated_at >= newest));
+  assert.deepEqual(await list('2.59', '?changes-since=2999-01-01T00:00:00Z'), []);
+  // Refusals: Nova's query schema (unknown keys, repeated limit, bad values) and an unknown marker.
+  const bad = async (query: string, message: string | RegExp) => {
+    const r = await http('GET', `/os-migrations${query}`, tAdmin, '2.59');
+    assert.equal(r.status, 400, r.text);
+    if (typeof message === 'string') assert.equal(r.body.badRequest.message, message);
+    else assert.match(r.body.badRequest.message, message);
+  };
+  await bad('?marker=00000000-0000-4000-8000-000000000000', 'Marker 00000000-0000-4000-8000-000000000000 could not be found.');
+  await bad('?limit=-1', /Invalid input for query parameters limit/);
+  await bad('?limit=1&limit=2', /Invalid input for query parameters limit/);
+  await bad('?changes-since=yesterday', /Invalid input for query parameters changes-since/);
+  await bad(`?project_id=${alice.projectId}`, /Additional properties are not allowed \('project_id' was unexpected\)/);
+  await bad('?unknown=1', /Additional properties are not allowed/);
+  // The CLI at 2.59 pages with --limit/--marker.
+  const rows = await env.stack.oscJson<Record<string, unknown>[]>(['--os-compute-api-version', '2.59', 'server', 'migration', 'list', '--limit', '2']);
+  assert.deepEqual(
+    rows.map((r) => r.UUID),
+    all.slice(0, 2).map((m) => m.uuid),
+  );
+  const more = await env.stack.oscJson<Record<string, unknown>[]>(['--os-compute-api-version', '2.59', 'server', 'migration', 'list', '--limit', '2', '--marker', all[1].uuid]);
+  assert.deepEqual(
+    more.map((r) => r.UUID),
+    all.slice(2, 4).map((m) => m.uuid),
+  );
+});
+
 test('policy: a member is refused (os-migrations:index), the CLI says so', async () => {
   const r = await http('GET', '/os-migrations', tAlice, '2.23');
   assert.equal(r.status, 403);

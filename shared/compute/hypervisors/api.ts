@@ -9,7 +9,7 @@ import type { Services } from '../../services';
 import { json } from '../../http/respond';
 import { badRequest, notFound, notImplemented } from '../../http/errors';
 import { isUuidLike, validateQuery } from '../../api/validation';
-import { computeRoute, computeUrl } from '../common';
+import { computeRoute, computeUrl, QUERY_PARAM } from '../common';
 import { nextLinks, novaPageQuery, pageOf } from '../../api/pagination';
 import { availabilityZones } from '../zones/api';
 import { regionalUsageOf } from '../quotas/limits';
@@ -232,8 +232,8 @@ const indexQueryV253 = {
   properties: {
     hypervisor_hostname_pattern: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-._]*$' }, maxItems: 1 },
     with_servers: WITH_SERVERS,
-    limit: { type: 'array', items: { type: ['integer', 'string'], pattern: '^[0-9]*$', minimum: 0, minLength: 1 }, maxItems: 1 },
-    marker: { type: 'array', items: { type: 'string' }, maxItems: 1 },
+    limit: QUERY_PARAM.limit,
+    marker: QUERY_PARAM.marker,
   },
   additionalProperties: false,
 };

@@ -1,20 +1,41 @@
-// GET /os-migrations (nova/api/openstack/compute/migrations.py) at 2.1-2.58's shape: the migration
-// records of resizes and cold migrations (migrations/model.ts), filtered as Nova's
-// migration_get_all_by_filters filters them, in its unsorted order (oldest first; sorting and
-// limit/marker/changes-since arrive at 2.59, above Jacket's maximum). Policies as Nova's: index
+// GET /os-migrations (nova/api/openstack/compute/migrations.py): the migration records of resizes and
+// cold migrations (migrations/model.ts), filtered as Nova's migration_get_all_by_filters filters them.
+// Below 2.59 in its unsorted order (oldest first); from 2.59 newest first (created_at, id desc), paged
+// (limit, marker = a migration uuid, migrations_links), filtered on changes-since (updated_at), each
+// record with its uuid, and the query strict (index_query_v259: unknown keys 400). Policies as Nova's: index
 // (project manager or admin) for the list, index:all_projects (admin) unless the caller filters on its
 // own project_id, index:host (admin) or the host fields are null. From 2.23 each record carries
 // migration_type, and `links` only an in-progress live migration would have (Jacket makes none).
 import type { RequestContext, Route } from '../../http/router';
 import { json } from '../../http/respond';
 import { allowed, authorize } from '../../api/policy';
-import { computeRoute } from '../common';
+import { badRequest } from '../../http/errors';
+import { validateQuery } from '../../api/validation';
+import { nextLinks, MAX_LIMIT } from '../../api/pagination';
+import { computeRoute, computeUrl, QUERY_PARAM } from '../common';
 import { listMigrations, type MigrationFilters, type MigrationRecord } from './model';
 
 /** Nova's times from the DB: naive UTC, microseconds ("2016-01-29T13:42:02.000000"). */
 const dbTime = (t: string) => t.replace(/Z$/, '').replace(/\.(\d{3})$/, '.$1000');
 
-function view(m: MigrationRecord, withType: boolean, withHost: boolean) {
+/** migrations.index_query_v259: the filters Nova lists, paging and changes-since; nothing else. */
+const indexQueryV259 = {
+  type: 'object',
+  properties: {
+    hidden: QUERY_PARAM.multi,
+    host: QUERY_PARAM.multi,
+    instance_uuid: QUERY_PARAM.multi,
+    source_compute: QUERY_PARAM.multi,
+    status: QUERY_PARAM.multi,
+    migration_type: QUERY_PARAM.multi,
+    limit: QUERY_PARAM.limit,
+    marker: QUERY_PARAM.marker,
+    'changes-since': QUERY_PARAM.changesSince,
+  },
+  additionalProperties: false,
+};
+
+function view(m: MigrationRecord, withType: boolean, withHost: boolean, withUuid: boolean) {
   const v: Record<string, unknown> = {
     created_at: dbTime(m.created_at),
     dest_compute: withHost ? m.dest_compute : null,
@@ -30,6 +51,7 @@ function view(m: MigrationRecord, withType: boolean, withHost: boolean) {
     updated_at: m.updated_at ? dbTime(m.updated_at) : null,
   };
   if (withType) v.migration_type = m.migration_type;
+  if (withUuid) v.uuid = m.uuid;
   return v;
 }
 
@@ -37,6 +59,8 @@ function view(m: MigrationRecord, withType: boolean, withHost: boolean) {
 const truthy = (v: string) => ['1', 't', 'true', 'on', 'y', 'yes'].includes(v.trim().toLowerCase());
 
 async function index(ctx: RequestContext) {
+  const paged = !!ctx.microversion?.atLeast('2.59');
+  if (paged) validateQuery(indexQueryV259, ctx.query);
   // Nova copies req.GET into its filters: a repeated key gives its last value.
   const q = (k: string) => {
     const all = ctx.query.getAll(k);
@@ -46,7 +70,6 @@ async function index(ctx: RequestContext) {
   if (!projectId || projectId !== ctx.auth?.projectId) authorize(ctx, 'os_compute_api:os-migrations:index:all_projects');
   const withHost = allowed(ctx, 'os_compute_api:os-migrations:index:host');
   const hidden = q('hidden');
-  // changes-since / changes-before: ignored below 2.59, as Nova drops them.
   const f: MigrationFilters = {
     status: q('status'),
     host: q('host'),
@@ -60,9 +83,39 @@ async function index(ctx: RequestContext) {
     project_id: projectId,
     uuid: q('uuid'),
   };
-  const rows = (await listMigrations(ctx.services, f)).reverse();
+  const rows = await listMigrations(ctx.services, f);
   const withType = !!ctx.microversion?.atLeast('2.23');
-  return json({ migrations: rows.map((m) => view(m, withType, withHost)) });
+  if (!paged) {
+    // changes-since / changes-before: ignored below 2.59, as Nova drops them.
+    return json({ migrations: rows.reverse().map((m) => view(m, withType, withHost, false)) });
+  }
+  // Newest first (the rows' order); the marker is looked up among all records, then the page after it.
+  const limit = Math.min(q('limit') !== undefined ? Number(q('limit')) : MAX_LIMIT, MAX_LIMIT);
+  const marker = q('marker');
+  const since = q('changes-since') !== undefined ? Date.parse(q('changes-since')!) : undefined;
+  let from = 0;
+  if (marker !== undefined) {
+    const all = f.uuid === undefined && Object.values(f).every((v) => v === undefined) ? rows : await listMigrations(ctx.services, {});
+    const at = all.find((m) => m.uuid === marker);
+    if (!at) throw badRequest(`Marker ${marker} could not be found.`);
+    from = rows.findIndex((m) => m.id < at.id);
+    if (from < 0) from = rows.length;
+  }
+  // A record not updated yet has a NULL updated_at, which no changes-since matches.
+  const page =
+    limit === 0
+      ? []
+      : rows
+          .slice(from)
+          .filter((m) => since === undefined || (m.updated_at !== null && Date.parse(m.updated_at) >= since))
+          .slice(0, limit);
+  const links = nextLinks(
+    computeUrl(ctx, '/os-migrations'),
+    ctx.query,
+    page.map((m) => ({ id: m.uuid })),
+    { limit, marker },
+  );
+  return json({ migrations: page.map((m) => view(m, withType, withHost, true)), ...(links ? { migrations_links: links } : {}) });
 }
 
 export const migrationRoutes: Route[] = [computeRoute('migrations-list', 'GET', '/os-migrations', 'os_compute_api:os-migrations:index', index)];

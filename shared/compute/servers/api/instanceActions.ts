@@ -3,11 +3,16 @@
 // (os_compute_api:os-instance-actions:events; non-admins see events only from 2.51). Below 2.21 the
 // server must still exist (404 once deleted), as Nova reads it without read_deleted; from 2.21 a deleted
 // server's actions are read too (Nova's read_deleted='yes'), its project still deciding who sees them.
+// From 2.58 the list pages (limit, marker = a request id) and filters on changes-since, and every action
+// carries updated_at (the time its last event finished).
 import type { RequestContext, Route } from '../../../http/router';
 import { json } from '../../../http/respond';
-import { ApiError, notFound } from '../../../http/errors';
+import { ApiError, badRequest, notFound } from '../../../http/errors';
 import { allowed, isAdmin } from '../../../api/policy';
-import { computeRoute } from '../../common';
+import { validateQuery } from '../../../api/validation';
+import { nextLinks, MAX_LIMIT } from '../../../api/pagination';
+import { computeRoute, computeUrl, QUERY_PARAM } from '../../common';
+import type { Microversion } from '../../../api/microversion';
 import { visibleServer } from '../model';
 import { deletedServerProject, getAction, listActions, type InstanceActionRecord } from '../instanceActions';
 
@@ -20,7 +25,8 @@ const actionTime = (t: string | null) =>
         .replace(/(T\d\d:\d\d:\d\d)$/, '$1.000000')
     : null;
 
-function actionView(a: InstanceActionRecord) {
+/** ACTION_KEYS, and ACTION_KEYS_V258 (updated_at) from 2.58. */
+function actionView(a: InstanceActionRecord, mv: Microversion | undefined) {
   return {
     action: a.action,
     instance_uuid: a.instance_uuid,
@@ -29,8 +35,16 @@ function actionView(a: InstanceActionRecord) {
     project_id: a.project_id,
     start_time: actionTime(a.start_time),
     message: a.message,
+    ...(mv?.atLeast('2.58') ? { updated_at: actionTime(a.updated_at) } : {}),
   };
 }
+
+/** instance_actions.index_query_v258. */
+const indexQueryV258 = {
+  type: 'object',
+  properties: { limit: QUERY_PARAM.limit, marker: QUERY_PARAM.marker, 'changes-since': QUERY_PARAM.changesSince },
+  additionalProperties: false,
+};
 
 /** The server's id: a live one (any version), or from 2.21 a deleted one of the caller's project (admins: any). */
 async function serverId(ctx: RequestContext): Promise<string> {
@@ -45,14 +59,47 @@ async function serverId(ctx: RequestContext): Promise<string> {
 }
 
 async function index(ctx: RequestContext) {
-  const actions = await listActions(ctx.services, await serverId(ctx));
-  return json({ instanceActions: actions.map(actionView) });
+  const mv = ctx.microversion;
+  if (!mv?.atLeast('2.58')) {
+    const actions = await listActions(ctx.services, await serverId(ctx));
+    return json({ instanceActions: actions.map((a) => actionView(a, mv)) });
+  }
+  // Nova validates the query before the handler runs (400 before the server's 404).
+  const q = validateQuery(indexQueryV258, ctx.query);
+  const id = await serverId(ctx);
+  const limit = Math.min(q.limit ? Number(q.limit[0]) : MAX_LIMIT, MAX_LIMIT);
+  const marker = q.marker?.[0];
+  const since = q['changes-since'] ? Date.parse(q['changes-since'][0]) : undefined;
+  // db actions_get: newest first (created_at, id desc: the rows' order), updated_at >= changes-since,
+  // the page after the marker's position.
+  const all = await listActions(ctx.services, id);
+  let from = 0;
+  if (marker !== undefined) {
+    const i = all.findIndex((a) => a.request_id === marker);
+    // Nova's actions_get reassigns `marker` to the lookup's result before raising, so its message says None.
+    if (i < 0) throw badRequest('Marker None could not be found.');
+    from = i + 1;
+  }
+  const page =
+    limit === 0
+      ? []
+      : all
+          .slice(from)
+          .filter((a) => since === undefined || Date.parse(a.updated_at) >= since)
+          .slice(0, limit);
+  const links = nextLinks(
+    computeUrl(ctx, `/servers/${id}/os-instance-actions`),
+    ctx.query,
+    page.map((a) => ({ id: a.request_id })),
+    { limit, marker },
+  );
+  return json({ instanceActions: page.map((a) => actionView(a, mv)), ...(links ? { links } : {}) });
 }
 
 async function show(ctx: RequestContext) {
   const a = await getAction(ctx.services, await serverId(ctx), ctx.params.request_id);
   if (!a) throw notFound(`Action ${ctx.params.request_id} not found`);
-  const v: Record<string, unknown> = actionView(a);
+  const v: Record<string, unknown> = actionView(a, ctx.microversion);
   // Nova: callers passing os-instance-actions:events see the events with their traceback at every
   // version; from 2.51 everyone else sees them too, without the traceback.
   const allEvents = allowed(ctx, 'os_compute_api:os-instance-actions:events');
