@@ -123,7 +123,11 @@ export interface VmSpec {
    * Volumes mapped at boot, data disks of the VM's own PUT at their LUNs, kept at delete: an existing
    * managed disk (Attach), or a blank volume's new disk (Empty, named and sized as the volume).
    */
-  dataDisks?: ({ lun: number; diskId: string } | { lun: number; empty: { name: string; sizeGB: number; sku: string } })[];
+  /**
+   * Data disks: an existing disk (Attach), or one the VM makes, named `name` — Empty, or a Copy of the
+   * snapshot `sourceId` (a volume made from a snapshot at boot).
+   */
+  dataDisks?: ({ lun: number; diskId: string } | { lun: number; made: { name: string; sizeGB: number; sku: string; sourceId?: string } })[];
 }
 
 /** Computer names: Nova's hostname rule (letters, digits, '-') within Azure's limits (Windows 15, Linux 64). */
@@ -170,8 +174,16 @@ export function vmBody(ctx: Pick<DriverContext, 'cfg' | 'armId'>, server: VmOwne
   const dataDisks = spec.dataDisks?.length
     ? {
         dataDisks: spec.dataDisks.map((d) =>
-          'empty' in d
-            ? { lun: d.lun, name: d.empty.name, createOption: 'Empty', diskSizeGB: d.empty.sizeGB, managedDisk: { storageAccountType: d.empty.sku }, caching: 'None', deleteOption: 'Detach' }
+          'made' in d
+            ? {
+                lun: d.lun,
+                name: d.made.name,
+                ...(d.made.sourceId ? { createOption: 'Copy', sourceResource: { id: d.made.sourceId } } : { createOption: 'Empty' }),
+                diskSizeGB: d.made.sizeGB,
+                managedDisk: { storageAccountType: d.made.sku },
+                caching: 'None',
+                deleteOption: 'Detach',
+              }
             : { lun: d.lun, createOption: 'Attach', managedDisk: { id: d.diskId }, caching: 'None', deleteOption: 'Detach' },
         ),
       }

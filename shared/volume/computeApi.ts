@@ -8,7 +8,7 @@ import type { RequestContext } from '../http/router';
 import type { Stored } from '../store/tables';
 import { startWork } from '../work/ledger';
 import { cinderTime } from './common';
-import { dependentsOf, findVolume, volumeTables, type VolumeRecord } from './model';
+import { dependentsOf, findSnapshot, findVolume, snapshotById, volumeTables, type SnapshotRecord, type VolumeRecord } from './model';
 import { VOLUME_DELETE } from './workKinds';
 import { createVolume } from './volumes/service';
 import {
@@ -68,12 +68,26 @@ export const volumeApi = {
     // As Nova's call reaches Cinder: POST /v3/{the token's project}/volumes at Cinder's base version.
     (await createVolume({ ...ctx, params: { project_id: ctx.auth!.projectId! }, microversion: undefined }, { size, imageRef: imageId, name: '', description: '' }, { bootOf: serverId })).volume,
   /**
-   * A blank volume mapped at boot (block_device_mapping_v2 blank -> volume): made through Cinder's
-   * rules and quotas like createBootVolume, reserved for the server at `device`; its disk is an Empty
-   * data disk of the build's VM PUT.
+   * A blank volume, or one from a snapshot, mapped at boot (block_device_mapping_v2 blank|snapshot ->
+   * volume): made through Cinder's rules and quotas like createBootVolume (a snapshot's state and size
+   * rules too), reserved for the server at `device`; its disk is a data disk of the build's VM PUT,
+   * Empty or a Copy of the snapshot.
    */
-  createBlankVolume: async (ctx: RequestContext, size: number, serverId: string, device: string): Promise<VolumeRecord> =>
-    (await createVolume({ ...ctx, params: { project_id: ctx.auth!.projectId! }, microversion: undefined }, { size, name: '', description: '' }, { bootOf: serverId, bootDevice: device })).volume,
+  createVolumeAtBoot: async (ctx: RequestContext, size: number, snapshotId: string | undefined, serverId: string, device: string): Promise<VolumeRecord> =>
+    (
+      await createVolume(
+        { ...ctx, params: { project_id: ctx.auth!.projectId! }, microversion: undefined },
+        { size, name: '', description: '', ...(snapshotId ? { snapshot_id: snapshotId } : {}) },
+        { bootOf: serverId, bootDevice: device },
+      )
+    ).volume,
+  /** A snapshot the caller's project may see (admins: any), or Cinder's 404. */
+  getSnapshot: (ctx: RequestContext, id: string): Promise<Stored<SnapshotRecord>> => findSnapshot(ctx, id),
+  /** A snapshot's Azure resource id (a disk copied from it), or undefined when it is gone. */
+  async snapshotArmId(s: Services, id: string): Promise<string | undefined> {
+    const snap = await snapshotById(s, id);
+    return snap ? s.azure.disks.snapshotId(snap.value.azure.name) : undefined;
+  },
   /** The server's VM made the boot volume's disk: tagged as the volume's, then in-use. */
   bootDiskMade: markBootDiskMade,
   /** The build ended without the VM: the boot volume released, or in error when it has no disk. */

@@ -155,3 +155,58 @@ test('a blank volume at boot (--block-device source_type=blank,…,volume_size=2
   await env.stack.oscOk(['server', 'delete', '--wait', 'bev-s2'], alice);
   await volumeStatus(id, 'gone');
 });
+
+test('a volume from a snapshot at boot (--block-device source_type=snapshot,uuid=S,…): a Cinder volume whose disk the VM PUT copies from the snapshot (Copy), in-use once ACTIVE', async () => {
+  const src = await newVolume('bev-src');
+  const snap = await env.stack.oscJson(['volume', 'snapshot', 'create', '--volume', src, 'bev-snap'], alice);
+  await waitFor('snapshot available', async () => ((await cinder('GET', `/snapshots/${snap.id}`)).body.snapshot.status === 'available' ? true : undefined), 90000);
+  const snapArm = (await env.compute.snapshots.get(RG, `snapshot-${snap.id}`)).id!;
+  const before = new Set(((await cinder('GET', '/volumes')).body.volumes as { id: string }[]).map((v) => v.id));
+
+  // Refusals first: an unknown snapshot (Nova's InvalidBDMSnapshot), a size below the snapshot's (Cinder's).
+  const image = (await env.stack.oscJson(['image', 'show', 'ubuntu-22.04'], alice)).id;
+  const net = (await env.stack.oscJson(['network', 'show', 'private'], alice)).id;
+  const body = (bdm: Record<string, unknown>) => ({
+    server: { name: 'bev-z', flavorRef: '3', imageRef: image, networks: [{ uuid: net }], block_device_mapping_v2: [{ source_type: 'snapshot', destination_type: 'volume', ...bdm }] },
+  });
+  const unknown = randomUUID();
+  const r1 = await nova('POST', '/servers', body({ uuid: unknown }));
+  assert.equal(r1.status, 400, r1.text);
+  assert.equal(r1.body.badRequest.message, `Block Device Mapping is Invalid: failed to get snapshot ${unknown}.`);
+  const big = await env.stack.oscJson(['volume', 'create', '--size', '2', 'bev-big'], alice);
+  await volumeStatus(big.id, 'available');
+  const bigSnap = await env.stack.oscJson(['volume', 'snapshot', 'create', '--volume', big.id, 'bev-big-snap'], alice);
+  await waitFor('big snapshot available', async () => ((await cinder('GET', `/snapshots/${bigSnap.id}`)).body.snapshot.status === 'available' ? true : undefined), 90000);
+  const r2 = await nova('POST', '/servers', body({ uuid: bigSnap.id, volume_size: 1 }));
+  assert.equal(r2.status, 400, r2.text);
+  assert.match(r2.body.badRequest.message, /cannot be smaller than the snapshot size/);
+  assert.equal(((await cinder('GET', '/volumes')).body.volumes as unknown[]).length, before.size + 1, 'only bev-big was made');
+
+  await env.control.clearRequests();
+  const srv = await createWith('bev-s3', [`source_type=snapshot,uuid=${snap.id},destination_type=volume,volume_size=3`]);
+  assert.equal(srv.status, 'ACTIVE');
+  const made = ((await cinder('GET', '/volumes')).body.volumes as { id: string }[]).filter((v) => !before.has(v.id) && v.id !== big.id);
+  assert.equal(made.length, 1, 'one new volume');
+  const id = made[0].id;
+  const put = (await env.control.requests()).find((q) => q.method === 'PUT' && q.path.endsWith(`/virtualMachines/${srv.id}`));
+  const dd = (put?.requestBody as { properties: { storageProfile: { dataDisks?: Record<string, any>[] } } }).properties.storageProfile.dataDisks;
+  assert.deepEqual(
+    dd?.map((d) => [d.lun, d.name, d.createOption, d.sourceResource?.id, d.diskSizeGB]),
+    [[0, `volume-${id}`, 'Copy', snapArm, 3]],
+  );
+  const vol = await volumeStatus(id, 'in-use');
+  assert.equal(vol.size, 3);
+  assert.equal(vol.snapshot_id, snap.id);
+  assert.deepEqual([vol.attachments[0].server_id, vol.attachments[0].device], [srv.id, '/dev/sdb']);
+  const disk = await env.compute.disks.get(RG, `volume-${id}`);
+  assert.equal(disk.creationData?.createOption, 'Copy');
+  assert.equal(disk.creationData?.sourceResourceId?.toLowerCase(), snapArm.toLowerCase());
+  assert.equal(disk.tags?.['jacket-volume-id'], id);
+  // The copy no longer needs its snapshot: it can be deleted (Cinder refuses while a volume is being made from it).
+  await env.stack.oscOk(['volume', 'snapshot', 'delete', snap.id], alice);
+  await waitFor('snapshot gone', async () => ((await cinder('GET', `/snapshots/${snap.id}`)).status === 404 ? true : undefined), 90000);
+
+  // Without delete_on_termination the volume stays, available, when the server goes.
+  await env.stack.oscOk(['server', 'delete', '--wait', 'bev-s3'], alice);
+  await volumeStatus(id, 'available');
+});

@@ -117,21 +117,23 @@ export async function unreserveBootVolume(s: Services, b: BootVolume, serverId: 
 
 // ---- volumes attached at boot: existing and blank ----
 // `openstack server create --block-device source_type=volume,uuid=V,destination_type=volume` (or
-// `source_type=blank,…,volume_size=N`; Terraform's extra `block_device`, Heat's block_device_mapping_v2)
-// map more volumes than the boot device: to volume, boot_index absent, null or anything but 0 (Azure has
-// no boot order). Nova attaches them before the guest starts; on Azure the build's VM PUT carries them
-// as data disks (Attach an existing volume's disk, or Empty: the VM makes a blank volume's), and the
+// `source_type=blank,…,volume_size=N`, or `source_type=snapshot,uuid=S[,volume_size=N]`; Terraform's
+// extra `block_device`, Heat's block_device_mapping_v2) map more volumes than the boot device: to
+// volume, boot_index absent, null or anything but 0 (Azure has no boot order). Nova attaches them before
+// the guest starts; on Azure the build's VM PUT carries them as data disks (Attach an existing volume's
+// disk; for a new volume the VM makes its disk: Empty, or a Copy of the snapshot), and the
 // server-boot-volume step turns each in-use once the server is ACTIVE (or gives it back if the build ends
 // in ERROR), as for a boot volume.
 
-/** A volume to attach at boot: an existing one (volumeId), or a new blank one of `blankSize` GiB. */
+/** A volume to attach at boot: an existing one (volumeId), or a new one the create makes (`make`). */
 export interface ExtraVolumeRequest {
   volumeId?: string;
-  blankSize?: number;
+  /** A new volume: blank, or from a snapshot (size: the mapping's volume_size, else the snapshot's). */
+  make?: { size?: number; snapshotId?: string };
   deleteOnTermination: boolean;
 }
 
-const isExtraVolume = (b: Bdm) => (b.source_type === 'volume' || b.source_type === 'blank') && b.destination_type === 'volume' && String(b.boot_index) !== '0';
+const isExtraVolume = (b: Bdm) => ['volume', 'blank', 'snapshot'].includes(b.source_type ?? '') && b.destination_type === 'volume' && String(b.boot_index) !== '0';
 
 /**
  * Splits a create body's mappings: the extra volumes, and the body with only the boot device's
@@ -149,7 +151,13 @@ export function splitExtraVolumes<B extends { block_device_mapping_v2?: unknown[
         // compute/api.py _validate_bdm: a blank volume needs its size.
         const size = Number(b.volume_size ?? 0);
         if (!Number.isInteger(size) || size <= 0) throw badRequest("Blank volumes (source: 'blank', dest: 'volume') need to have non-zero size");
-        return { blankSize: size, deleteOnTermination };
+        return { make: { size }, deleteOnTermination };
+      }
+      if (b.source_type === 'snapshot') {
+        if (!b.uuid) throw badRequest('Block Device Mapping is Invalid: failed to get snapshot None.');
+        // volume_size or, when absent or 0, the snapshot's (_validate_bdm: `bdm.volume_size or snap.size`).
+        const size = Number(b.volume_size ?? 0) || undefined;
+        return { make: { snapshotId: b.uuid, ...(size ? { size } : {}) }, deleteOnTermination };
       }
       if (!b.uuid) throw badRequest('Block Device Mapping is Invalid: a volume mapping needs the volume id in uuid.');
       return { volumeId: b.uuid, deleteOnTermination };
@@ -157,8 +165,8 @@ export function splitExtraVolumes<B extends { block_device_mapping_v2?: unknown[
   };
 }
 
-/** An existing volume resolved (`volume`), or a blank one to be made at the create's end (`blankSize`). */
-export type ExtraVolume = { volume?: Stored<VolumeRecord>; blankSize?: number; deleteOnTermination: boolean; lun: number };
+/** An existing volume resolved (`volume`), or a new one to be made at the create's end (`make`; `volume` once made). */
+export type ExtraVolume = { volume?: Stored<VolumeRecord>; make?: { size: number; snapshotId?: string }; deleteOnTermination: boolean; lun: number };
 
 /** nova/compute/api.py _validate_bdm / _check_attach for each extra volume; each takes the next LUN. */
 export async function resolveExtraVolumes(ctx: RequestContext, reqs: ExtraVolumeRequest[], maxCount: number, maxDataDisks: number | undefined): Promise<ExtraVolume[]> {
@@ -169,10 +177,21 @@ export async function resolveExtraVolumes(ctx: RequestContext, reqs: ExtraVolume
   }
   const out: ExtraVolume[] = [];
   for (const [lun, req] of reqs.entries()) {
-    if (req.volumeId === undefined) {
-      out.push({ blankSize: req.blankSize, deleteOnTermination: req.deleteOnTermination, lun });
+    if (req.make?.snapshotId !== undefined) {
+      // _validate_bdm: the snapshot must be found (any failure: InvalidBDMSnapshot).
+      const id = req.make.snapshotId;
+      const snap = await volumeApi.getSnapshot(ctx, id).catch((e) => {
+        if (e instanceof ApiError && e.status === 404) throw badRequest(`Block Device Mapping is Invalid: failed to get snapshot ${id}.`);
+        throw e;
+      });
+      out.push({ make: { size: req.make.size ?? snap.value.size, snapshotId: id }, deleteOnTermination: req.deleteOnTermination, lun });
       continue;
     }
+    if (req.make) {
+      out.push({ make: { size: req.make.size! }, deleteOnTermination: req.deleteOnTermination, lun });
+      continue;
+    }
+    if (req.volumeId === undefined) throw badRequest('Block Device Mapping is Invalid: a volume mapping needs the volume id in uuid.');
     out.push({ volume: await attachableVolume(ctx, req.volumeId), deleteOnTermination: req.deleteOnTermination, lun });
   }
   return out;
@@ -193,7 +212,7 @@ export function withExtraVolumes(srv: ServerRecord, extra: ExtraVolume[]): Serve
               device: deviceForLun(x.lun),
               status: 'attaching' as const,
               delete_on_termination: x.deleteOnTermination,
-              ...(x.blankSize !== undefined ? { made: true } : {}),
+              ...(x.make ? { made: true } : {}),
             },
           ]
         : [],
@@ -202,21 +221,21 @@ export function withExtraVolumes(srv: ServerRecord, extra: ExtraVolume[]): Serve
 }
 
 /**
- * The blank volumes, made last before the server records (Cinder's rules and quotas: its 400s and 413s
- * answer the create), each reserved for the server at its device; the build's VM makes their disks.
- * A refusal part way leaves the ones made to `releaseBlankVolumes`.
+ * The new volumes (blank, or from a snapshot), made last before the server records (Cinder's rules and
+ * quotas: its 400s and 413s answer the create), each reserved for the server at its device; the build's
+ * VM makes their disks. A refusal part way leaves the ones made to `releaseMadeVolumes`.
  */
-export async function makeBlankVolumes(ctx: RequestContext, extra: ExtraVolume[], serverId: string): Promise<void> {
+export async function makeVolumesAtBoot(ctx: RequestContext, extra: ExtraVolume[], serverId: string): Promise<void> {
   for (const x of extra) {
-    if (x.blankSize === undefined || x.volume) continue;
-    const v = await volumeApi.createBlankVolume(ctx, x.blankSize, serverId, deviceForLun(x.lun));
+    if (!x.make || x.volume) continue;
+    const v = await volumeApi.createVolumeAtBoot(ctx, x.make.size, x.make.snapshotId, serverId, deviceForLun(x.lun));
     x.volume = { partitionKey: v.project_id, rowKey: v.id, etag: '', value: v };
   }
 }
 
-/** A create refused after its blank volumes were made: each goes to error (no disk), as a boot volume's. */
-export async function releaseBlankVolumes(s: Services, extra: ExtraVolume[], serverId: string): Promise<void> {
-  for (const x of extra) if (x.blankSize !== undefined && x.volume) await volumeApi.releaseBootVolume(s, x.volume.partitionKey, x.volume.value.id, serverId);
+/** A create refused after its new volumes were made: each goes to error (no disk), as a boot volume's. */
+export async function releaseMadeVolumes(s: Services, extra: ExtraVolume[], serverId: string): Promise<void> {
+  for (const x of extra) if (x.make && x.volume) await volumeApi.releaseBootVolume(s, x.volume.partitionKey, x.volume.value.id, serverId);
 }
 
 /**
@@ -227,7 +246,7 @@ export async function releaseBlankVolumes(s: Services, extra: ExtraVolume[], ser
 export async function reserveExtraVolumes(s: Services, extra: ExtraVolume[], serverId: string): Promise<void> {
   const taken: ExtraVolume[] = [];
   for (const x of extra) {
-    if (!x.volume) continue; // blank: made later, reserved as made
+    if (!x.volume || x.make) continue; // new: made later, reserved as made
     const done = await volumeApi.reserve(s, x.volume.partitionKey, x.volume.value.id, serverId, deviceForLun(x.lun));
     if (!done) {
       await unreserveExtraVolumes(s, taken, serverId);
@@ -238,5 +257,5 @@ export async function reserveExtraVolumes(s: Services, extra: ExtraVolume[], ser
 }
 
 export async function unreserveExtraVolumes(s: Services, extra: ExtraVolume[], serverId: string): Promise<void> {
-  for (const x of extra) if (x.volume && x.blankSize === undefined) await volumeApi.detach(s, x.volume.partitionKey, x.volume.value.id, serverId);
+  for (const x of extra) if (x.volume && !x.make) await volumeApi.detach(s, x.volume.partitionKey, x.volume.value.id, serverId);
 }

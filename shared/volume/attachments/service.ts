@@ -98,6 +98,8 @@ export async function markBootDiskMade(s: Services, project: string, id: string,
   const v = (await volumeAt(s, project, id))?.value;
   if (!v || !heldBy(v, serverId)) return;
   if (v.status === 'attaching') await s.azure.disks.setTags('disks', v.disk.name, jacketTags('volume', v.id, v.project_id, v.id));
+  // A volume made from a snapshot at boot is a full copy now: the snapshot may go (as finishCreate lets it).
+  if (v.snapshot_id) await volumeTables(s).deps.delete(v.snapshot_id, v.id);
   await markAttached(s, project, id, serverId, hostName);
 }
 

@@ -13,7 +13,7 @@ import { AzureFailureError, azureFailure } from '../../azure/errors';
 import type { ArmState, DiskSource, Submission } from '../../azure/disks';
 import { IMAGES_CONTAINER } from '../../image/vhdBlob';
 import { cinderTime } from '../common';
-import { backupById, dependentsOf, jacketTags, restoredVolumeMeta, volumeTables, type SnapshotRecord, type VolumeRecord } from '../model';
+import { backupById, dependentsOf, snapshotById, jacketTags, restoredVolumeMeta, volumeTables, type SnapshotRecord, type VolumeRecord } from '../model';
 import { backupBlobRef } from '../diskCopy';
 import { SNAPSHOT_CREATE, SNAPSHOT_DELETE, VOLUME_CREATE, VOLUME_DELETE, VOLUME_EXTEND } from '../workKinds';
 import { extendKey, snapshotDeltas, typeNameOf, volumeDeltas, volumeLedger } from '../quotas/engine';
@@ -73,8 +73,7 @@ async function sourceOf(s: Services, v: VolumeRecord): Promise<{ id: string; siz
     return { id: img.image_id, size: v.size, source: { imageReferenceId: ref } };
   }
   if (v.snapshot_id) {
-    const p = (await t.index.get('snapshot', v.snapshot_id))?.value.project_id;
-    const snap = p ? await t.snapshots.get(p, v.snapshot_id) : undefined;
+    const snap = await snapshotById(s, v.snapshot_id);
     return snap ? { id: snap.rowKey, size: snap.value.size, source: { sourceId: arm.snapshotId(snap.value.azure.name) } } : 'gone';
   }
   if (v.source_volid) {

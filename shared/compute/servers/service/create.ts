@@ -38,8 +38,8 @@ import {
   checkImageVolumeSize,
   imageVolumeRequest,
   reserveBootVolume,
-  makeBlankVolumes,
-  releaseBlankVolumes,
+  makeVolumesAtBoot,
+  releaseMadeVolumes,
   reserveExtraVolumes,
   resolveBootVolume,
   resolveExtraVolumes,
@@ -218,8 +218,8 @@ function resolveZone(ctx: RequestContext, requested: string | undefined): Availa
 /**
  * The image to boot. The CLI also describes an image boot as a block device mapping (the image as the
  * local boot disk, boot_index 0): that one is the same as imageRef. Booting from one existing volume is
- * ../bootVolume.ts, and so is an image to a new volume (existing volumes attached at boot are taken
- * apart before this); any other mapping (snapshots to new volumes, local blank devices) is not supported.
+ * ../bootVolume.ts, and so is an image to a new volume (volumes attached at boot are taken
+ * apart before this); any other mapping (a snapshot as the boot volume, local blank devices) is not supported.
  */
 function bootImage(body: CreateServerBody['server']): string | undefined {
   const bdms = (body.block_device_mapping_v2 ?? []) as { source_type?: string; destination_type?: string; boot_index?: unknown; uuid?: string; volume_size?: unknown }[];
@@ -227,7 +227,7 @@ function bootImage(body: CreateServerBody['server']): string | undefined {
     b.source_type === 'image' && (b.destination_type ?? 'local') === 'local' && String(b.boot_index) === '0' && b.volume_size === undefined && !!b.uuid && (!body.imageRef || b.uuid === body.imageRef);
   if (body.block_device_mapping?.length || !bdms.every(imageBoot)) {
     throw badRequest(
-      'Block device mappings other than an image, a new volume from an image, or one existing volume as the boot disk, with existing or blank volumes attached at boot (snapshots to new volumes, images as extra disks, local blank devices) are not supported by Jacket.',
+      'Block device mappings other than an image, a new volume from an image, or one existing volume as the boot disk, with existing, blank or snapshot volumes attached at boot (a snapshot as the boot volume, images as extra disks, local blank devices) are not supported by Jacket.',
     );
   }
   return body.imageRef || bdms[0]?.uuid;
@@ -438,7 +438,7 @@ export async function createServers(ctx: RequestContext, whole: CreateServerBody
         { volume_id: madeVolume.id, volume_project_id: madeVolume.project_id, lun: null, device: '/dev/sda', status: 'attaching', delete_on_termination: imageVolume.deleteOnTermination },
       ]);
     }
-    await makeBlankVolumes(ctx, extraVolumes, servers[0].id);
+    await makeVolumesAtBoot(ctx, extraVolumes, servers[0].id);
     servers[0] = withExtraVolumes(servers[0], extraVolumes);
     // The NICs' NSG: a combination of several groups is PUT now (whole: also its repair), before the
     // builds that make NICs naming it. Left unused by a failure below, the network sweep removes it.
@@ -452,7 +452,7 @@ export async function createServers(ctx: RequestContext, whole: CreateServerBody
     }
     if (bootReserved && volumeBoot) await unreserveBootVolume(s, volumeBoot, servers[0].id);
     if (extraReserved) await unreserveExtraVolumes(s, extraVolumes, servers[0].id);
-    await releaseBlankVolumes(s, extraVolumes, servers[0].id);
+    await releaseMadeVolumes(s, extraVolumes, servers[0].id);
     // The new boot volume has no disk yet: it goes to error, for the user to delete (as a volume Nova
     // made for a build that failed stays with Cinder).
     if (madeVolume) await volumeApi.releaseBootVolume(s, madeVolume.project_id, madeVolume.id, servers[0].id);
@@ -467,9 +467,8 @@ export async function createServers(ctx: RequestContext, whole: CreateServerBody
   if (volumeBoot) await startWork(s, { kind: BOOT_VOLUME_KIND, id: servers[0].id, data: { volume: volumeBoot.volume.value.id }, requestId: ctx.requestId }, 2);
   if (madeVolume) await startWork(s, { kind: BOOT_VOLUME_KIND, id: servers[0].id, data: { volume: madeVolume.id, made: true }, requestId: ctx.requestId }, 2);
   // One step per extra volume (keyed by it: several run on one server), as for a boot volume.
-  for (const { volume: v, blankSize } of extraVolumes) {
-    if (v)
-      await startWork(s, { kind: BOOT_VOLUME_KIND, id: servers[0].id, key: v.value.id, data: { volume: v.value.id, ...(blankSize !== undefined ? { made: true } : {}) }, requestId: ctx.requestId }, 2);
+  for (const { volume: v, make } of extraVolumes) {
+    if (v) await startWork(s, { kind: BOOT_VOLUME_KIND, id: servers[0].id, key: v.value.id, data: { volume: v.value.id, ...(make ? { made: true } : {}) }, requestId: ctx.requestId }, 2);
   }
   const customData = body.user_data?.replace(/\s+/g, '') || undefined;
   await Promise.all(

@@ -178,7 +178,13 @@ async function bootDataDisks(s: Services, srv: ServerRecord): Promise<NonNullabl
     const vol = await volumeApi.getIn(s, m.volume_project_id, m.volume_id);
     if (!vol) continue;
     const d = vol.value.disk;
-    out.push(m.made ? { lun: m.lun, empty: { name: d.name, sizeGB: vol.value.size, sku: d.sku } } : { lun: m.lun, diskId: diskIdOf(s, d) });
+    if (!m.made) {
+      out.push({ lun: m.lun, diskId: diskIdOf(s, d) });
+      continue;
+    }
+    // A volume made at boot: blank (Empty), or a copy of its snapshot (Copy; the snapshot's Azure id).
+    const sourceId = vol.value.snapshot_id ? await volumeApi.snapshotArmId(s, vol.value.snapshot_id) : undefined;
+    out.push({ lun: m.lun, made: { name: d.name, sizeGB: vol.value.size, sku: d.sku, ...(sourceId ? { sourceId } : {}) } });
   }
   return out;
 }
