@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
 import { assertNovaResponse } from '../support/oracle';
+import { novaAt, cliVersion, refused } from '../support/nova';
 import { oneUser, imageId, networkId } from '../support/fixtures';
 import type { Services } from '../../shared/services';
 import { reportState } from '../../shared/servicegroup/registry';
@@ -19,18 +20,7 @@ let host: string;
 let server: string;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-/** A Nova call at microversion `mv`. */
-const nova = (token: string, mv: string) => (method: string, p: string, body?: unknown) =>
-  arm.stack.http(method, `/compute/v2.1${p}`, { token, body, headers: { 'OpenStack-API-Version': `compute ${mv}` } });
-const msg = (body: unknown) => Object.values(body as Record<string, { message: string }>)[0].message;
-const cliVersion = (mv: string) => ['--os-compute-api-version', mv];
-/** Asserts a refusal: its status and Nova's words. */
-async function refused(r: Promise<{ status: number; body: unknown; text: string }>, status: number, message: string | RegExp) {
-  const x = await r;
-  assert.equal(x.status, status, x.text);
-  if (typeof message === 'string') assert.equal(msg(x.body), message);
-  else assert.match(msg(x.body), message);
-}
+const nova = novaAt(() => arm.stack);
 
 before(async () => {
   arm = await startArmStack({ asyncDelayMs: 0 });

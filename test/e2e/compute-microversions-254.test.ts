@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
 import { assertNovaResponse } from '../support/oracle';
+import { novaAt, cliVersion, refused } from '../support/nova';
 import { oneUser, imageId, networkId, type ProjectUser } from '../support/fixtures';
 
 let arm: ArmStack;
@@ -23,18 +24,7 @@ let net: string;
 let server: string;
 
 const RG = 'ops_resource_group';
-/** A Nova call at microversion `mv`. */
-const nova = (token: string, mv: string) => (method: string, p: string, body?: unknown) =>
-  arm.stack.http(method, `/compute/v2.1${p}`, { token, body, headers: { 'OpenStack-API-Version': `compute ${mv}` } });
-const msg = (body: unknown) => Object.values(body as Record<string, { message: string }>)[0].message;
-const cliVersion = (mv: string) => ['--os-compute-api-version', mv];
-/** Asserts a refusal: its status and Nova's words. */
-async function refused(r: Promise<{ status: number; body: unknown; text: string }>, status: number, message: string | RegExp) {
-  const x = await r;
-  assert.equal(x.status, status, x.text);
-  if (typeof message === 'string') assert.equal(msg(x.body), message);
-  else assert.match(msg(x.body), message);
-}
+const nova = novaAt(() => arm.stack);
 const settled = (id: string, status = 'ACTIVE') =>
   waitFor(
     `server ${id} ${status}`,
