@@ -368,7 +368,11 @@ function attachedRunningVm(emu: Emulator, d: DiskRecord): VmRecord | undefined {
   return vm && vm.powerState !== 'deallocated' ? vm : undefined;
 }
 
-/** PUT on an existing record or PATCH: resize, sku, tags; creation data cannot change. */
+/**
+ * PUT on an existing record or PATCH: resize, sku, tags, and the provisioned IOPS and MB/s of a Premium
+ * SSD v2 or Ultra disk (which Azure changes while the disk is attached, even to a running VM);
+ * creation data cannot change.
+ */
 function planUpdate(ctx: Ctx, rec: DiskRecord, body: any, isPut: boolean): () => Promise<void> {
   const emu = ctx.emu;
   const p = body?.properties ?? {};
@@ -402,8 +406,11 @@ function planUpdate(ctx: Ctx, rec: DiskRecord, body: any, isPut: boolean): () =>
       throw new ArmError(409, 'OperationNotAllowed', `Disk '${rec.name}' is attached to a running VM; changing the account type requires the VM to be deallocated.`, 'sku.name');
     }
   }
+  const perf = rec.kind === 'disk' ? provisionedPerformance(newSku ?? rec.sku, p) : {};
   if (body?.tags !== undefined) rec.tags = tagsOf(body);
   if (newSku) rec.sku = newSku;
+  if (perf.iops !== undefined) rec.iops = perf.iops;
+  if (perf.mbps !== undefined) rec.mbps = perf.mbps;
   if (p.networkAccessPolicy) rec.networkAccessPolicy = p.networkAccessPolicy;
   if (p.publicNetworkAccess) rec.publicNetworkAccess = p.publicNetworkAccess;
   rec.provisioningState = 'Updating';

@@ -64,8 +64,12 @@ export interface DiskDriver {
   /** An incremental snapshot of the disk `diskName`. */
   createSnapshot(name: string, diskName: string, tags: Record<string, string>): Promise<Submission>;
   deleteSnapshot(name: string): Promise<Submission>;
-  /** Replaces the tags of a disk or snapshot (a PATCH: only the tags change; submitted, not awaited). */
-  setTags(target: AccessTarget, name: string, tags: Record<string, string>): Promise<Submission>;
+  /**
+   * Replaces the tags of a disk or snapshot (a PATCH: only the tags change; submitted, not awaited) and,
+   * for a Premium SSD v2 or Ultra disk, its provisioned IOPS and MB/s in the same PATCH (Azure changes
+   * them while the disk is attached; a second PATCH would meet the first still running).
+   */
+  setTags(target: AccessTarget, name: string, tags: Record<string, string>, performance?: { iops?: number; mbps?: number }): Promise<Submission>;
   /** A read SAS on a disk's or snapshot's data (grant access), valid for `seconds`. */
   grantRead(target: AccessTarget, name: string, seconds: number): Promise<string>;
   /** Ends a grant; nothing to do when the disk or snapshot is gone. */
@@ -183,11 +187,12 @@ export function diskDriver(ctx: DriverContext): DiskDriver {
         .submitted();
       return rec.answer();
     },
-    async setTags(target, name, tags) {
+    async setTags(target, name, tags, performance) {
       const rec = recordAnswer();
+      const perf = { ...(performance?.iops !== undefined ? { diskIopsReadWrite: performance.iops } : {}), ...(performance?.mbps !== undefined ? { diskMBpsReadWrite: performance.mbps } : {}) };
       if (target === 'disks')
         await compute()
-          .disks.update(rg, name, { tags } as never, rec.options as never)
+          .disks.update(rg, name, { tags, ...perf } as never, rec.options as never)
           .submitted();
       else
         await compute()

@@ -97,7 +97,10 @@ const heldBy = (v: AttachableVolume, serverId: string) => v.attachment?.server_i
 export async function markBootDiskMade(s: Services, project: string, id: string, serverId: string, hostName: string | null): Promise<void> {
   const v = (await volumeAt(s, project, id))?.value;
   if (!v || !heldBy(v, serverId)) return;
-  if (v.status === 'attaching') await s.azure.disks.setTags('disks', v.disk.name, jacketTags('volume', v.id, v.project_id, v.id));
+  // A data disk the VM made has Azure's default performance (a VM's data disk cannot name IOPS or MB/s):
+  // a Premium SSD v2 or Ultra volume gets its type's QoS with its tags, as a volume made alone has it.
+  const perf = v.disk.iops !== undefined || v.disk.mbps !== undefined ? { iops: v.disk.iops, mbps: v.disk.mbps } : undefined;
+  if (v.status === 'attaching') await s.azure.disks.setTags('disks', v.disk.name, jacketTags('volume', v.id, v.project_id, v.id), perf);
   // A volume made from a snapshot at boot is a full copy now: the snapshot may go (as finishCreate lets it).
   if (v.snapshot_id) await volumeTables(s).deps.delete(v.snapshot_id, v.id);
   await markAttached(s, project, id, serverId, hostName);
