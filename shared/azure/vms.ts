@@ -386,7 +386,17 @@ export interface VmDriver {
   latestImageVersion(publisher: string, offer: string, sku: string): Promise<string | undefined>;
   // The OS disks of rebuild and snapshot boot, and the OS disk snapshots of createImage/createBackup.
   osDisk(name: string): Promise<ResourceState | undefined>;
-  putOsDisk(name: string, owner: Pick<VmOwner, 'id' | 'project_id' | 'os_type'>, creationData: Record<string, unknown>, zone?: string): Promise<Submitted>;
+  /**
+   * An OS disk made before its VM (a copy of a snapshot): tagged as the server's, in Azure's default SKU
+   * and the source's size — or, for a volume's disk (`volume`), with the volume's SKU, size and tags.
+   */
+  putOsDisk(
+    name: string,
+    owner: Pick<VmOwner, 'id' | 'project_id' | 'os_type'>,
+    creationData: Record<string, unknown>,
+    zone?: string,
+    volume?: { sku: string; sizeGB: number; tags: Record<string, string> },
+  ): Promise<Submitted>;
   deleteOsDisk(name: string): Promise<Submitted>;
   osSnapshot(name: string): Promise<ResourceState | undefined>;
   putOsSnapshot(name: string, body: Record<string, unknown>): Promise<Submitted>;
@@ -590,12 +600,19 @@ export function vmDriver(ctx: DriverContext): VmDriver {
       return list.map((i) => i.name ?? '').reduce<string | undefined>((best, v) => (v && (!best || newer(v, best)) ? v : best), undefined);
     },
     osDisk: async (name) => resource(await absentOn404(compute().disks.get(rg(), name))),
-    putOsDisk: (name, owner, creationData, zone) =>
+    putOsDisk: (name, owner, creationData, zone, volume) =>
       submit((o) =>
         compute().disks.createOrUpdate(
           rg(),
           name,
-          { location: ctx.cfg.azure.location, tags: serverTags(owner), ...(zone ? { zones: [zone] } : {}), osType: owner.os_type === 'windows' ? 'Windows' : 'Linux', creationData } as never,
+          {
+            location: ctx.cfg.azure.location,
+            tags: volume?.tags ?? serverTags(owner),
+            ...(zone ? { zones: [zone] } : {}),
+            osType: owner.os_type === 'windows' ? 'Windows' : 'Linux',
+            creationData,
+            ...(volume ? { sku: { name: volume.sku }, diskSizeGB: volume.sizeGB } : {}),
+          } as never,
           o,
         ),
       ),

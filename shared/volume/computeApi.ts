@@ -8,7 +8,7 @@ import type { RequestContext } from '../http/router';
 import type { Stored } from '../store/tables';
 import { startWork } from '../work/ledger';
 import { cinderTime } from './common';
-import { dependentsOf, findSnapshot, findVolume, snapshotById, volumeTables, type SnapshotRecord, type VolumeRecord } from './model';
+import { dependentsOf, findSnapshot, findVolume, jacketTags, snapshotById, volumeById, volumeTables, type SnapshotRecord, type VolumeRecord } from './model';
 import { VOLUME_DELETE } from './workKinds';
 import { createVolume } from './volumes/service';
 import {
@@ -81,6 +81,15 @@ export const volumeApi = {
         { bootOf: serverId, bootDevice: device },
       )
     ).volume,
+  /** The tags that mark a disk as this volume's (the sweeps' proof of ownership). */
+  diskTags: (v: Pick<VolumeRecord, 'id' | 'project_id'>): Record<string, string> => jacketTags('volume', v.id, v.project_id, v.id),
+  /**
+   * The Glance metadata of the volume a snapshot was taken of (Nova's _get_bdm_image_metadata for a
+   * snapshot source reads the snapshot's volume's volume_image_metadata); {} when that volume is gone.
+   */
+  async snapshotImageMetadata(s: Services, snap: SnapshotRecord): Promise<Record<string, string>> {
+    return (await volumeById(s, snap.volume_id))?.value.image_metadata ?? {};
+  },
   /** A snapshot the caller's project may see (admins: any), or Cinder's 404. */
   getSnapshot: (ctx: RequestContext, id: string): Promise<Stored<SnapshotRecord>> => findSnapshot(ctx, id),
   /** A snapshot's Azure resource id (a disk copied from it), or undefined when it is gone. */

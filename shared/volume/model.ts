@@ -431,6 +431,13 @@ export const findGroupSnapshot = (ctx: RequestContext, id: string): Promise<Stor
 export const findBackup = (ctx: RequestContext, id: string): Promise<Stored<BackupRecord>> => findVisible(ctx, volumeTables(ctx.services).backups, 'backup', 'Backup', id);
 
 /** A backup by id for the work steps (any project). */
+/** A volume by id alone (work steps, another service): through the index row to its project. */
+export async function volumeById(s: Services, id: string): Promise<Stored<VolumeRecord> | undefined> {
+  const t = volumeTables(s);
+  const p = (await t.index.get('volume', id))?.value.project_id;
+  return p ? t.volumes.get(p, id) : undefined;
+}
+
 /** A snapshot by id alone (work steps, another service): through the index row to its project. */
 export async function snapshotById(s: Services, id: string): Promise<Stored<SnapshotRecord> | undefined> {
   const t = volumeTables(s);

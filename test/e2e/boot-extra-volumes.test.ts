@@ -210,3 +210,52 @@ test('a volume from a snapshot at boot (--block-device source_type=snapshot,uuid
   await env.stack.oscOk(['server', 'delete', '--wait', 'bev-s3'], alice);
   await volumeStatus(id, 'available');
 });
+
+test('boot from a new volume made from a volume snapshot (openstack server create --snapshot S): the disk step copies the snapshot into the volume disk, attached as the OS disk, in-use at /dev/sda', async () => {
+  // A bootable volume (from the image) to take the snapshot of.
+  const src = await env.stack.oscJson(['volume', 'create', '--image', 'ubuntu-22.04', '--size', '30', 'bev-root'], alice);
+  await volumeStatus(src.id, 'available');
+  const snap = await env.stack.oscJson(['volume', 'snapshot', 'create', '--volume', src.id, 'bev-root-snap'], alice);
+  await waitFor('snapshot available', async () => ((await cinder('GET', `/snapshots/${snap.id}`)).body.snapshot.status === 'available' ? true : undefined), 90000);
+  const snapArm = (await env.compute.snapshots.get(RG, `snapshot-${snap.id}`)).id!;
+  const before = new Set(((await cinder('GET', '/volumes')).body.volumes as { id: string }[]).map((v) => v.id));
+
+  // Nova's refusals: an unknown snapshot; a password on a disk Azure does not provision.
+  const net = (await env.stack.oscJson(['network', 'show', 'private'], alice)).id;
+  const body = (bdm: Record<string, unknown>, more: Record<string, unknown> = {}) => ({
+    server: { name: 'bev-sb', flavorRef: '3', networks: [{ uuid: net }], block_device_mapping_v2: [{ source_type: 'snapshot', destination_type: 'volume', boot_index: 0, ...bdm }], ...more },
+  });
+  const unknown = randomUUID();
+  const r1 = await nova('POST', '/servers', body({ uuid: unknown }));
+  assert.equal(r1.status, 400, r1.text);
+  assert.equal(r1.body.badRequest.message, `Block Device Mapping is Invalid: failed to get snapshot ${unknown}.`);
+  const r2 = await nova('POST', '/servers', body({ uuid: snap.id }, { adminPass: 'Secret-Pass-1' }));
+  assert.equal(r2.status, 400, r2.text);
+  assert.match(r2.body.badRequest.message, /becomes the OS disk as it is/);
+
+  await env.control.clearRequests();
+  const srv = await env.stack.oscJson(['server', 'create', '--snapshot', snap.id, '--flavor', 'm1.medium', '--network', 'private', '--wait', 'bev-s4'], alice);
+  assert.equal(srv.status, 'ACTIVE');
+  assert.equal(srv.image, 'N/A (booted from volume)');
+  const made = ((await cinder('GET', '/volumes')).body.volumes as { id: string }[]).filter((v) => !before.has(v.id));
+  assert.equal(made.length, 1, 'one new volume');
+  const id = made[0].id;
+  const reqs = await env.control.requests();
+  // The disk step made the volume's disk from the snapshot, as the volume's (SKU, size, tags) ...
+  const diskPut = reqs.find((q) => q.method === 'PUT' && q.path.endsWith(`/disks/volume-${id}`));
+  const dp = (diskPut?.requestBody as { properties: { creationData: { createOption: string; sourceResourceId: string }; diskSizeGB: number }; tags: Record<string, string> }) ?? undefined;
+  assert.deepEqual([dp.properties.creationData.createOption, dp.properties.creationData.sourceResourceId, dp.properties.diskSizeGB, dp.tags['jacket-volume-id']], ['Copy', snapArm, 30, id]);
+  // ... then the VM PUT attached it as the OS disk, kept when the VM goes.
+  const put = reqs.find((q) => q.method === 'PUT' && q.path.endsWith(`/virtualMachines/${srv.id}`));
+  const os = (put?.requestBody as { properties: { storageProfile: { osDisk: Record<string, any>; imageReference?: unknown }; osProfile?: unknown } }).properties;
+  assert.deepEqual([os.storageProfile.osDisk.createOption, os.storageProfile.osDisk.deleteOption, os.storageProfile.imageReference, os.osProfile], ['Attach', 'Detach', undefined, undefined]);
+  assert.match(os.storageProfile.osDisk.managedDisk.id, new RegExp(`/disks/volume-${id}$`));
+  const vol = await volumeStatus(id, 'in-use');
+  assert.deepEqual([vol.size, vol.snapshot_id, vol.attachments[0].server_id, vol.attachments[0].device], [30, snap.id, srv.id, '/dev/sda']);
+  // The snapshot is no longer held by the copy.
+  await env.stack.oscOk(['volume', 'snapshot', 'delete', snap.id], alice);
+  await waitFor('snapshot gone', async () => ((await cinder('GET', `/snapshots/${snap.id}`)).status === 404 ? true : undefined), 90000);
+  // The server's delete leaves the volume (delete_on_termination false, the CLI's default for --snapshot).
+  await env.stack.oscOk(['server', 'delete', '--wait', 'bev-s4'], alice);
+  await volumeStatus(id, 'available');
+});

@@ -60,6 +60,57 @@ export function imageVolumeRequest(body: { imageRef?: string; block_device_mappi
   return { imageId: b.uuid, size, deleteOnTermination: TRUE.includes(String(b.delete_on_termination ?? false).toLowerCase()) };
 }
 
+/** Boot from a new volume made from a volume snapshot (Terraform's block_device with source_type snapshot, boot_index 0). */
+export interface SnapshotVolumeRequest {
+  snapshotId: string;
+  /** The mapping's volume_size; absent or 0: the snapshot's (_validate_bdm: `volume_size or snap.size`). */
+  size?: number;
+  deleteOnTermination: boolean;
+}
+
+/** The new volume to boot from, when the mappings are exactly one volume snapshot as the boot device with a volume destination. */
+export function snapshotVolumeRequest(body: { block_device_mapping_v2?: unknown[]; block_device_mapping?: unknown[] }): SnapshotVolumeRequest | undefined {
+  const bdms = (body.block_device_mapping_v2 ?? []) as Bdm[];
+  if (body.block_device_mapping?.length || bdms.length !== 1) return undefined;
+  const b = bdms[0];
+  if (b.source_type !== 'snapshot' || b.destination_type !== 'volume' || String(b.boot_index) !== '0' || !b.uuid) return undefined;
+  const size = Number(b.volume_size ?? 0) || undefined;
+  return { snapshotId: b.uuid, ...(size ? { size } : {}), deleteOnTermination: TRUE.includes(String(b.delete_on_termination ?? false).toLowerCase()) };
+}
+
+/** The snapshot a boot volume is made from, resolved: its Azure id, the new volume's size, the image it stands in for. */
+export type SnapshotBoot = ResolvedImage & { snapshotId: string; armId: string; size: number; deleteOnTermination: boolean };
+
+/**
+ * nova/compute/api.py _validate_bdm (the snapshot found, else InvalidBDMSnapshot; the size) and
+ * _get_bdm_image_metadata (the snapshot's volume's Glance metadata stands in for the image: the OS type,
+ * min_ram) for a snapshot boot device.
+ */
+export async function resolveSnapshotBoot(ctx: RequestContext, req: SnapshotVolumeRequest, flavor: { memory_mb: number }, maxCount: number): Promise<SnapshotBoot> {
+  if (maxCount > 1) throw badRequest('Cannot attach one or more volumes to multiple instances');
+  const snap = await volumeApi.getSnapshot(ctx, req.snapshotId).catch((e) => {
+    if (e instanceof ApiError && e.status === 404) throw badRequest(`Block Device Mapping is Invalid: failed to get snapshot ${req.snapshotId}.`);
+    throw e;
+  });
+  const meta = await volumeApi.snapshotImageMetadata(ctx.services, snap.value);
+  if (Number(meta.min_ram ?? 0) > flavor.memory_mb) throw badRequest("Flavor's memory is too small for requested image.");
+  const armId = await volumeApi.snapshotArmId(ctx.services, snap.value.id);
+  if (!armId) throw badRequest(`Block Device Mapping is Invalid: failed to get snapshot ${req.snapshotId}.`);
+  return {
+    ...imageOfVolumeMetadata(meta),
+    snapshotId: snap.value.id,
+    armId,
+    size: req.size ?? snap.value.size,
+    deleteOnTermination: req.deleteOnTermination,
+  };
+}
+
+/** A volume's Glance metadata standing in for the image of a volume-backed server (no image: id ''). */
+function imageOfVolumeMetadata(meta: Record<string, string>): ResolvedImage {
+  const os = (meta.azure_os_type ?? meta.os_type ?? 'linux').toLowerCase() === 'windows' ? 'windows' : 'linux';
+  return { image: { id: '', properties: meta } as unknown as ImageRecord, reference: { id: '' }, os };
+}
+
 /** compute/api.py _validate_bdm for an image source: the volume holds at least the image's min_disk. */
 export function checkImageVolumeSize(req: ImageVolumeRequest, image: ImageRecord): void {
   const minDisk = image.min_disk ?? 0;
@@ -92,10 +143,8 @@ export async function resolveBootVolume(ctx: RequestContext, req: BootVolumeRequ
   if (!v.bootable) throw badRequest(`Block Device ${v.id} is not bootable.`);
   const meta = v.image_metadata ?? {};
   if (Number(meta.min_ram ?? 0) > flavor.memory_mb) throw badRequest("Flavor's memory is too small for requested image.");
-  const os = (meta.azure_os_type ?? meta.os_type ?? 'linux').toLowerCase() === 'windows' ? 'windows' : 'linux';
   // No image: the server's image is '' (Nova's view of a volume-backed server), its properties the volume's.
-  const image = { id: '', properties: meta } as unknown as ImageRecord;
-  return { image, reference: { id: '' }, os, volume: vol, deleteOnTermination: req.deleteOnTermination };
+  return { ...imageOfVolumeMetadata(meta), volume: vol, deleteOnTermination: req.deleteOnTermination };
 }
 
 /** The server record of a volume-backed server: the volume's disk as its OS disk, the root mapping. */

@@ -13,7 +13,7 @@ import { AzureFailureError, azureFailure } from '../../azure/errors';
 import type { ArmState, DiskSource, Submission } from '../../azure/disks';
 import { IMAGES_CONTAINER } from '../../image/vhdBlob';
 import { cinderTime } from '../common';
-import { backupById, dependentsOf, snapshotById, jacketTags, restoredVolumeMeta, volumeTables, type SnapshotRecord, type VolumeRecord } from '../model';
+import { backupById, dependentsOf, snapshotById, volumeById, jacketTags, restoredVolumeMeta, volumeTables, type SnapshotRecord, type VolumeRecord } from '../model';
 import { backupBlobRef } from '../diskCopy';
 import { SNAPSHOT_CREATE, SNAPSHOT_DELETE, VOLUME_CREATE, VOLUME_DELETE, VOLUME_EXTEND } from '../workKinds';
 import { extendKey, snapshotDeltas, typeNameOf, volumeDeltas, volumeLedger } from '../quotas/engine';
@@ -58,7 +58,6 @@ export const terminal = (st: ArmState | undefined) => (st && ['Succeeded', 'Fail
  * blob or a Jacket image's VHD blob (Import), a marketplace image (FromImage).
  */
 async function sourceOf(s: Services, v: VolumeRecord): Promise<{ id: string; size: number; source: DiskSource } | undefined | 'gone'> {
-  const t = volumeTables(s);
   const arm = s.azure.disks;
   if (v.backup_id) {
     const b = await backupById(s, v.backup_id);
@@ -77,8 +76,7 @@ async function sourceOf(s: Services, v: VolumeRecord): Promise<{ id: string; siz
     return snap ? { id: snap.rowKey, size: snap.value.size, source: { sourceId: arm.snapshotId(snap.value.azure.name) } } : 'gone';
   }
   if (v.source_volid) {
-    const p = (await t.index.get('volume', v.source_volid))?.value.project_id;
-    const src = p ? await t.volumes.get(p, v.source_volid) : undefined;
+    const src = await volumeById(s, v.source_volid);
     // The disk's current name: a restore over a volume moves it to a new disk.
     return src ? { id: src.rowKey, size: src.value.size, source: { sourceId: arm.diskId(src.value.disk.name) } } : 'gone';
   }

@@ -43,12 +43,15 @@ import {
   reserveExtraVolumes,
   resolveBootVolume,
   resolveExtraVolumes,
+  resolveSnapshotBoot,
+  snapshotVolumeRequest,
   splitExtraVolumes,
   unreserveBootVolume,
   unreserveExtraVolumes,
   withBootVolume,
   withExtraVolumes,
   type BootVolume,
+  type SnapshotBoot,
 } from '../bootVolume';
 import { BOOT_VOLUME_KIND } from '../work/volumeAttach';
 import { withVolumes } from '../volumes';
@@ -218,8 +221,9 @@ function resolveZone(ctx: RequestContext, requested: string | undefined): Availa
 /**
  * The image to boot. The CLI also describes an image boot as a block device mapping (the image as the
  * local boot disk, boot_index 0): that one is the same as imageRef. Booting from one existing volume is
- * ../bootVolume.ts, and so is an image to a new volume (volumes attached at boot are taken
- * apart before this); any other mapping (a snapshot as the boot volume, local blank devices) is not supported.
+ * ../bootVolume.ts, and so is an image or a volume snapshot to a new volume (volumes attached at boot
+ * are taken apart before this); any other mapping (images as extra disks, local blank devices) is not
+ * supported.
  */
 function bootImage(body: CreateServerBody['server']): string | undefined {
   const bdms = (body.block_device_mapping_v2 ?? []) as { source_type?: string; destination_type?: string; boot_index?: unknown; uuid?: string; volume_size?: unknown }[];
@@ -227,7 +231,7 @@ function bootImage(body: CreateServerBody['server']): string | undefined {
     b.source_type === 'image' && (b.destination_type ?? 'local') === 'local' && String(b.boot_index) === '0' && b.volume_size === undefined && !!b.uuid && (!body.imageRef || b.uuid === body.imageRef);
   if (body.block_device_mapping?.length || !bdms.every(imageBoot)) {
     throw badRequest(
-      'Block device mappings other than an image, a new volume from an image, or one existing volume as the boot disk, with existing, blank or snapshot volumes attached at boot (a snapshot as the boot volume, images as extra disks, local blank devices) are not supported by Jacket.',
+      'Block device mappings other than an image, a new volume from an image or a volume snapshot, or one existing volume as the boot disk, with existing, blank or snapshot volumes attached at boot (images as extra disks, local blank devices) are not supported by Jacket.',
     );
   }
   return body.imageRef || bdms[0]?.uuid;
@@ -264,15 +268,17 @@ export async function createServers(ctx: RequestContext, whole: CreateServerBody
   if (body.personality?.length) throw badRequest('Personality files are not supported: a server on Azure receives user_data (custom data) only.');
   const imageVolume = imageVolumeRequest(body);
   const bootVolume = imageVolume ? undefined : bootVolumeRequest(body);
-  const imageRef = bootVolume ? '' : (imageVolume?.imageId ?? bootImage(body));
-  if (!imageRef && !bootVolume) throw badRequest('Missing imageRef attribute');
+  const snapshotVolume = imageVolume || bootVolume ? undefined : snapshotVolumeRequest(body);
+  const imageRef = bootVolume || snapshotVolume ? '' : (imageVolume?.imageId ?? bootImage(body));
+  if (!imageRef && !bootVolume && !snapshotVolume) throw badRequest('Missing imageRef attribute');
 
   const flavor = await resolveFlavor(ctx, String(body.flavorRef));
   const volumeBoot: BootVolume | undefined = bootVolume ? await resolveBootVolume(ctx, bootVolume, flavor, maxCount) : undefined;
+  const snapshotBoot: SnapshotBoot | undefined = snapshotVolume ? await resolveSnapshotBoot(ctx, snapshotVolume, flavor, maxCount) : undefined;
   const extraVolumes = extraRequested.length ? await resolveExtraVolumes(ctx, extraRequested, maxCount, await s.azure.vms.maxDataDisks(flavor.vm_size)) : [];
   // A volume-backed server's root disk is the volume, not the flavor's: Nova checks the image's
   // min_disk against the volume's size instead of the flavor's root_gb.
-  const image = volumeBoot ?? (await resolveImage(ctx, imageRef as string, imageVolume ? { root_gb: 0, memory_mb: flavor.memory_mb } : flavor));
+  const image = volumeBoot ?? snapshotBoot ?? (await resolveImage(ctx, imageRef as string, imageVolume ? { root_gb: 0, memory_mb: flavor.memory_mb } : flavor));
   if (imageVolume) {
     if (maxCount > 1) throw badRequest('Cannot attach one or more volumes to multiple instances');
     if (image.snapshot) throw badRequest(`Image ${imageRef} is a snapshot of a server's disk: boot it without a new volume (Azure copies the snapshot into the OS disk).`);
@@ -302,6 +308,9 @@ export async function createServers(ctx: RequestContext, whole: CreateServerBody
   if (body.adminPass !== undefined) checkAdminPass(body.adminPass, image.os);
   if (volumeBoot && (body.adminPass !== undefined || body.key_name !== undefined || body.user_data)) {
     throw badRequest(`Volume ${volumeBoot.volume.value.id} becomes the OS disk as it is: Azure provisions nothing on an existing disk, so adminPass, key_name and user_data cannot be applied to it.`);
+  }
+  if (snapshotBoot && (body.adminPass !== undefined || body.key_name !== undefined || body.user_data)) {
+    throw badRequest(`Snapshot ${snapshotBoot.snapshotId} becomes the OS disk as it is: Azure provisions nothing on a copied disk, so adminPass, key_name and user_data cannot be applied to it.`);
   }
   const metadata = body.metadata ?? {};
   await checkAbsolute(s, projectId, userId, { metadata_items: Object.keys(metadata).length });
@@ -430,12 +439,16 @@ export async function createServers(ctx: RequestContext, whole: CreateServerBody
     // Ports the user made are bound before the record exists (one server per port, under the port's ETag).
     for (const n of nics) if (n.port) await portStore(s).bind(projectId, n.port.id, servers[0].id, `compute:${zone.name}`);
     // Last before the records: a refusal above leaves no volume behind.
-    if (imageVolume) {
+    const newBoot = imageVolume ?? snapshotBoot;
+    if (newBoot) {
       // Cinder's rules and quotas for the new volume (its 400s and 413s answer this create); the record
-      // is reserved for the server, and the build's VM makes its disk (computeApi createBootVolume).
-      madeVolume = await volumeApi.createBootVolume(ctx, imageVolume.imageId, imageVolume.size, servers[0].id);
+      // is reserved for the server, and the build makes its disk: the VM from the image
+      // (computeApi createBootVolume), or the disk step from the snapshot (createVolumeAtBoot).
+      madeVolume = imageVolume
+        ? await volumeApi.createBootVolume(ctx, imageVolume.imageId, imageVolume.size, servers[0].id)
+        : await volumeApi.createVolumeAtBoot(ctx, snapshotBoot!.size, snapshotBoot!.snapshotId, servers[0].id, '/dev/sda');
       servers[0] = withVolumes({ ...servers[0], azure: { ...servers[0].azure, os_disk: madeVolume.disk.name } }, [
-        { volume_id: madeVolume.id, volume_project_id: madeVolume.project_id, lun: null, device: '/dev/sda', status: 'attaching', delete_on_termination: imageVolume.deleteOnTermination },
+        { volume_id: madeVolume.id, volume_project_id: madeVolume.project_id, lun: null, device: '/dev/sda', status: 'attaching', delete_on_termination: newBoot.deleteOnTermination },
       ]);
     }
     await makeVolumesAtBoot(ctx, extraVolumes, servers[0].id);
@@ -484,9 +497,9 @@ export async function createServers(ctx: RequestContext, whole: CreateServerBody
         sgIds: sgs.map((g) => g.id),
         security,
         requestId: ctx.requestId,
-        snapshot: image.snapshot,
-        bootDisk: volumeBoot?.volume.value.disk.name,
-        volumeDisk: madeVolume && srv.id === servers[0].id ? { sizeGB: madeVolume.size, sku: madeVolume.disk.sku } : undefined,
+        snapshot: snapshotBoot?.armId ?? image.snapshot,
+        bootDisk: volumeBoot?.volume.value.disk.name ?? (snapshotBoot ? madeVolume!.disk.name : undefined),
+        volumeDisk: madeVolume && srv.id === servers[0].id ? { sizeGB: madeVolume.size, sku: madeVolume.disk.sku, ...(snapshotBoot ? { tags: volumeApi.diskTags(madeVolume) } : {}) } : undefined,
         hibernation: flavor.extra_specs['azure:hibernation'] === 'true',
         tagged: deviceTagged(whole),
       });
@@ -531,7 +544,7 @@ interface LaunchSpec {
   /** Boot from this volume's managed disk (attached as the OS disk). */
   bootDisk?: string;
   /** Boot from a new volume: the VM makes its OS disk from the image at this size and SKU. */
-  volumeDisk?: { sizeGB: number; sku: string };
+  volumeDisk?: { sizeGB: number; sku: string; tags?: Record<string, string> };
   /** Device tags were asked for (2.32): the build aborts, as on a Nova host without device tagging. */
   tagged?: boolean;
 }

@@ -56,8 +56,11 @@ export interface BuildData {
   snapshot?: string;
   /** Boot from this volume's managed disk. */
   bootDisk?: string;
-  /** Boot from a new volume the VM makes from the image (its OS disk, named as the volume's disk). */
-  volumeDisk?: { sizeGB: number; sku: string };
+  /**
+   * Boot from a new volume: made by the VM from the image (its OS disk, named as the volume's disk), or,
+   * with `snapshot` and `bootDisk`, copied from the volume snapshot by the disk step (with its tags).
+   */
+  volumeDisk?: { sizeGB: number; sku: string; tags?: Record<string, string> };
   /** The admin password, sealed (shared/work/seal.ts); absent for disks booted as they are. */
   sealed?: string;
   sshPublicKey?: string;
@@ -287,7 +290,9 @@ async function diskStep(s: Services, item: WorkItem, srv: ServerRecord, wait: bo
   const d = dataOf(item);
   const vms = s.azure.vms;
   if (!wait) {
-    const sub = await vms.putOsDisk(srv.azure.os_disk, srv, { createOption: 'Copy', sourceResourceId: d.snapshot }, d.azureZone);
+    // A volume's disk (boot from a new volume made from a volume snapshot) is made as the volume's.
+    const volume = d.bootDisk && d.volumeDisk?.tags ? { sku: d.volumeDisk.sku, sizeGB: d.volumeDisk.sizeGB, tags: d.volumeDisk.tags } : undefined;
+    const sub = await vms.putOsDisk(srv.azure.os_disk, srv, { createOption: 'Copy', sourceResourceId: d.snapshot }, d.azureZone, volume);
     return again(item, pollDelay(s, sub.retryAfterSeconds), { step: 'diskwait' });
   }
   const disk = await vms.osDisk(srv.azure.os_disk);
