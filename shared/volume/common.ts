@@ -187,3 +187,17 @@ export function actionName(ctx: RequestContext): string {
   if (keys.length > 1) throw badRequest('Malformed message body: too many body keys');
   return keys[0];
 }
+
+/**
+ * common.get_cluster_host: from 3.16 exactly one of cluster and host; below it host (the schema
+ * requires it; an empty one is "missing").
+ */
+export function clusterOrHost(ctx: Pick<RequestContext, 'microversion'>, params: { host?: string | null; cluster?: string | null }): { host?: string; cluster?: string } {
+  const from316 = ctx.microversion?.atLeast('3.16') ?? false;
+  const cluster = from316 ? params.cluster || undefined : undefined;
+  const host = params.host || undefined;
+  if (Boolean(cluster) === Boolean(host)) {
+    throw badRequest(`Invalid input received: ${from316 ? 'One and only one of cluster and host must be set.' : 'Host field is missing.'}`);
+  }
+  return { host, cluster };
+}

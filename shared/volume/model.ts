@@ -431,6 +431,20 @@ export const findGroupSnapshot = (ctx: RequestContext, id: string): Promise<Stor
 export const findBackup = (ctx: RequestContext, id: string): Promise<Stored<BackupRecord>> => findVisible(ctx, volumeTables(ctx.services).backups, 'backup', 'Backup', id);
 
 /** A backup by id for the work steps (any project). */
+/** Cinder's AVAILABLE_MIGRATION_STATUS: none ever, or the last one ended (success, error, deleting). */
+export const AVAILABLE_MIGRATION_STATUS: (string | null)[] = [null, 'deleting', 'error', 'success'];
+
+/** volume/api.py _is_volume_migrating: a migration is under way (starting, migrating, completing...). */
+export const isMigrating = (v: Pick<VolumeRecord, 'migration_status'>) => !AVAILABLE_MIGRATION_STATUS.includes(v.migration_status);
+
+/** _create_snapshot_in_db_validate: why a volume cannot be snapshotted now (maintenance, migrating, error), or undefined. */
+export function snapshotRefusal(v: Pick<VolumeRecord, 'status' | 'migration_status'>): string | undefined {
+  if (v.status === 'maintenance') return 'Invalid volume: The snapshot cannot be created when the volume is in maintenance mode.';
+  if (isMigrating(v)) return 'Invalid volume: Snapshot cannot be created while volume is migrating.';
+  if (v.status === 'error') return 'Invalid volume: The snapshot cannot be created when the volume is in error status.';
+  return undefined;
+}
+
 /** A volume by id alone (work steps, another service): through the index row to its project. */
 export async function volumeById(s: Services, id: string): Promise<Stored<VolumeRecord> | undefined> {
   const t = volumeTables(s);

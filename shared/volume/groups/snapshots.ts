@@ -18,7 +18,7 @@ import { done, type WorkItem, type WorkKind } from '../../work/types';
 import { log } from '../../log';
 import type { Stored } from '../../store/tables';
 import { cinderTime, projectOf } from '../common';
-import { findGroup, findGroupSnapshot, snapshotNameOf, volumeTables, type GroupRecord, type GroupSnapshotRecord, type SnapshotRecord, type VolumeRecord } from '../model';
+import { findGroup, findGroupSnapshot, snapshotNameOf, snapshotRefusal, volumeTables, type GroupRecord, type GroupSnapshotRecord, type SnapshotRecord, type VolumeRecord } from '../model';
 import { reserveGroup, reserveSnapshot, volumeLedger } from '../quotas/engine';
 import { typeStore } from '../types/store';
 import { groupTypeStore } from '../groupTypes/store';
@@ -64,9 +64,8 @@ export async function createGroupSnapshot(ctx: RequestContext, groupRef: string,
   await checkNotCgsnapshotSnapType(s, group.value.group_type_id);
   const members = await groupVolumes(s, group.value);
   for (const m of members) {
-    if (m.value.status === 'maintenance') throw badRequest('Invalid volume: The snapshot cannot be created when the volume is in maintenance mode.');
-    if (m.value.migration_status) throw badRequest('Invalid volume: Snapshot cannot be created while volume is migrating.');
-    if (m.value.status === 'error') throw badRequest('Invalid volume: The snapshot cannot be created when the volume is in error status.');
+    const why = snapshotRefusal(m.value);
+    if (why) throw badRequest(why);
   }
   const t = volumeTables(s);
   const project = projectOf(ctx);

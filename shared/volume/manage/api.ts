@@ -8,7 +8,7 @@ import { accepted, json } from '../../http/respond';
 import { badRequest, notFound } from '../../http/errors';
 import { validateBody } from '../../api/validation';
 import { MAX_LIMIT } from '../../api/pagination';
-import { booleanSchema, cinderRoute, descriptionSchema, metadataSchema, offsetParam } from '../common';
+import { booleanSchema, cinderRoute, clusterOrHost, descriptionSchema, metadataSchema, offsetParam } from '../common';
 import type { VolumePolicy } from '../policy';
 import { findSnapshot, findVolume } from '../model';
 import { snapshotSummary, volumeDetail } from '../views';
@@ -206,10 +206,15 @@ export async function unmanageSnapshotAction(ctx: RequestContext) {
   return accepted();
 }
 
+/** volume_manage_create_v316 (VOLUME_MIGRATE_CLUSTER): a cluster instead of the host. */
+const manageSchemaV316 = {
+  ...manageSchema,
+  properties: { volume: { ...manageSchema.properties.volume, properties: { ...manageSchema.properties.volume.properties, cluster: { type: ['string', 'null'], minLength: 0, maxLength: 255 } } } },
+};
+
 async function create(ctx: RequestContext) {
-  const b = validateBody<{ volume: ManageBody }>(manageSchema, ctx.body).volume;
-  const host = hostOf(b.host);
-  const { volume, typeName } = await manageVolume(ctx, b, host);
+  const b = validateBody<{ volume: ManageBody }>(ctx.microversion?.atLeast('3.16') ? manageSchemaV316 : manageSchema, ctx.body).volume;
+  const { volume, typeName } = await manageVolume(ctx, b, clusterOrHost(ctx, b));
   return accepted({ volume: volumeDetail(ctx, volume, typeName, false) });
 }
 

@@ -13,7 +13,7 @@ import { startWork } from '../../work/ledger';
 import type { InventoryItem } from '../../azure/inventory';
 import { VOLUME_HOST, listServices, volumeBackendSchedulable } from '../../servicegroup/registry';
 import { cinderTime, projectOf } from '../common';
-import { dependentsOf, diskNameOf, findVolume, snapshotNameOf, volumeTables, type SnapshotRecord, type VolumeRecord } from '../model';
+import { dependentsOf, diskNameOf, findVolume, isMigrating, snapshotNameOf, volumeTables, type SnapshotRecord, type VolumeRecord } from '../model';
 import type { Stored } from '../../store/tables';
 import { defaultType, skuOf, typeByNameOrId, typeStore, type VolumeTypeRecord } from '../types/store';
 import { reserveSnapshot, reserveVolume, volumeLedger } from '../quotas/engine';
@@ -98,7 +98,7 @@ const TRUE = ['true', 't', 'yes', 'y', 'on', '1'];
  * volume Jacket has is refused at once, as check_already_managed_volume does; any other bad ref ends
  * in error_managing, as the driver's refusal does in Cinder.
  */
-export async function manageVolume(ctx: RequestContext, b: ManageBody, host: string): Promise<{ volume: VolumeRecord; typeName: string }> {
+export async function manageVolume(ctx: RequestContext, b: ManageBody, where: { host?: string; cluster?: string }): Promise<{ volume: VolumeRecord; typeName: string }> {
   const s = ctx.services;
   const t = volumeTables(s);
   let type: VolumeTypeRecord;
@@ -113,6 +113,9 @@ export async function manageVolume(ctx: RequestContext, b: ManageBody, host: str
   const sourceName = typeof b.ref === 'object' && typeof b.ref['source-name'] === 'string' ? b.ref['source-name'] : undefined;
   const m = sourceName ? new RegExp(`^volume-(${UUID})$`).exec(sourceName) : null;
   if (m && (await t.index.get('volume', m[1]))) throw badRequest('Invalid volume: Unable to manage existing volume. The volume is already managed');
+  // ServiceNotFound, as volume_manage.py words it: Jacket's cinder-volume is in no cluster (3.16).
+  if (where.cluster !== undefined) throw new ApiError(400, `Cluster '${where.cluster}' not found`);
+  const host = where.host!;
   await volumeServiceFor(s, host, () => new ApiError(400, `Host '${host}' not found`));
   const az = b.availability_zone ?? VOLUME_AZ;
   if (az !== VOLUME_AZ) throw badRequest(`Invalid input received: Availability zone '${az}' is invalid.`);
@@ -175,7 +178,7 @@ const UNMANAGE_REFUSED =
  */
 export async function unmanageVolume(ctx: RequestContext, cur: Stored<VolumeRecord>): Promise<void> {
   const v = cur.value;
-  if (!UNMANAGEABLE.includes(v.status) || v.attach_status === 'attached' || v.migration_status || v.group_id) throw badRequest(UNMANAGE_REFUSED);
+  if (!UNMANAGEABLE.includes(v.status) || v.attach_status === 'attached' || isMigrating(v) || v.group_id) throw badRequest(UNMANAGE_REFUSED);
   const t = volumeTables(ctx.services);
   const marked = await t.volumes.replace(cur.partitionKey, cur.rowKey, { ...v, status: 'unmanaging', updated_at: cinderTime() }, cur.etag).catch(() => {
     throw badRequest(UNMANAGE_REFUSED);

@@ -6,7 +6,7 @@ import type { RequestContext } from '../../http/router';
 import { badRequest } from '../../http/errors';
 import type { Stored } from '../../store/tables';
 import { boolParam, cinderTime, projectOf } from '../common';
-import { findVolume, snapshotNameOf, volumeTables, type SnapshotRecord } from '../model';
+import { findVolume, snapshotNameOf, snapshotRefusal, volumeTables, type SnapshotRecord } from '../model';
 import { SNAPSHOT_CREATE, SNAPSHOT_DELETE } from '../workKinds';
 import { reserveSnapshot, volumeLedger } from '../quotas/engine';
 import { typeStore } from '../types/store';
@@ -30,7 +30,8 @@ export async function createSnapshot(ctx: RequestContext, b: CreateSnapshotBody)
   const vol = await findVolume(ctx, b.volume_id);
   const allowed = force ? ['available', 'in-use'] : ['available'];
   const refuse = (status: string) => badRequest(`Invalid volume: Volume ${vol.value.id} status must be ${allowed.join(', ')}, but current status is: ${status}.`);
-  if (vol.value.status === 'error') throw badRequest('Invalid volume: The snapshot cannot be created when the volume is in error status.');
+  const why = snapshotRefusal(vol.value);
+  if (why) throw badRequest(why);
   if (!allowed.includes(vol.value.status)) throw refuse(vol.value.status);
   const t = volumeTables(ctx.services);
   const project = projectOf(ctx);

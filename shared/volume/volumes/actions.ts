@@ -18,6 +18,7 @@ import { extendKey, reserveExtend, volumeLedger } from '../quotas/engine';
 import { typeStore } from '../types/store';
 import { attachAction, attachmentOf } from '../attachments/service';
 import { retype } from './retype';
+import { migrateVolume } from './migrate';
 import { forceDeleteVolume, forceDetachVolume, updateReadonlyFlag } from './adminActions';
 import { unmanageAction } from '../manage/api';
 
@@ -166,6 +167,7 @@ async function action(ctx: RequestContext) {
   if (keys[0] === 'os-force_delete') return forceDeleteVolume(ctx);
   if (keys[0] === 'os-update_readonly_flag') return updateReadonlyFlag(ctx);
   if (keys[0] === 'os-force_detach') return forceDetachVolume(ctx);
+  if (keys[0] === 'os-migrate_volume') return migrateVolume(ctx);
   if (keys[0] === 'os-volume_upload_image') return uploadToImage(ctx);
   if (keys[0] === 'os-show_image_metadata') return showImageMetadata(ctx);
   if (keys[0] === 'os-set_image_metadata') return setImageMetadata(ctx);

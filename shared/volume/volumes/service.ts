@@ -7,7 +7,20 @@ import type { RequestContext } from '../../http/router';
 import { badRequest } from '../../http/errors';
 import type { Stored } from '../../store/tables';
 import { boolParam, cinderTime, projectOf } from '../common';
-import { dependentsOf, diskNameOf, findBackup, findGroup, findSnapshot, findVolume, volumeTables, type BackupRecord, type ImageSource, type SnapshotRecord, type VolumeRecord } from '../model';
+import {
+  dependentsOf,
+  diskNameOf,
+  findBackup,
+  findGroup,
+  findSnapshot,
+  findVolume,
+  isMigrating,
+  volumeTables,
+  type BackupRecord,
+  type ImageSource,
+  type SnapshotRecord,
+  type VolumeRecord,
+} from '../model';
 import { imageStore, type ImageRecord } from '../../image/model';
 import { reserveVolume, volumeLedger } from '../quotas/engine';
 import { defaultType, skuOf, typeByNameOrId, typeStore, type VolumeTypeRecord } from '../types/store';
@@ -299,7 +312,7 @@ export async function deleteVolume(ctx: RequestContext, cur: Stored<VolumeRecord
   const DELETE_REFUSED = force ? FORCE_DELETE_REFUSED : STATUS_DELETE_REFUSED;
   const statusRefused = force ? v.status === 'awaiting-transfer' : !DELETABLE.includes(v.status);
   // A group's member is deleted by the group's delete (delete-volumes), or removed from it first.
-  if (statusRefused || v.attach_status === 'attached' || v.migration_status || v.group_id) throw badRequest(DELETE_REFUSED);
+  if (statusRefused || v.attach_status === 'attached' || isMigrating(v) || v.group_id) throw badRequest(DELETE_REFUSED);
   const t = volumeTables(ctx.services);
   const marked: Stored<VolumeRecord> = await t.volumes.replace(cur.partitionKey, cur.rowKey, { ...v, status: 'deleting', updated_at: cinderTime() }, cur.etag).catch(() => {
     throw badRequest(DELETE_REFUSED);
