@@ -52,6 +52,15 @@ export function collectionUrl(ctx: RequestContext, path: string): string {
 
 const TRUE = ['true', 't', 'yes', 'y', 'on', '1'];
 const FALSE = ['false', 'f', 'no', 'n', 'off', '0'];
+/** utils.get_bool_param: a query parameter as a strict boolean (absent: `dflt`), else 400 in Cinder's words. */
+export function getBoolParam(q: URLSearchParams, name: string, dflt = false): boolean {
+  const raw = q.get(name);
+  if (raw === null) return dflt;
+  const s = raw.toLowerCase();
+  if (!TRUE.includes(s) && !FALSE.includes(s)) throw badRequest(`Value '${raw}' for '${name}' is not a boolean.`);
+  return TRUE.includes(s);
+}
+
 /** oslo's strict bool_from_string, as Cinder's get_bool_param uses it (400 on anything else). */
 export function boolParam(v: unknown, name: string): boolean {
   if (typeof v === 'boolean') return v;
@@ -189,15 +198,16 @@ export function actionName(ctx: RequestContext): string {
 }
 
 /**
- * common.get_cluster_host: from 3.16 exactly one of cluster and host; below it host (the schema
- * requires it; an empty one is "missing").
+ * common.get_cluster_host: from `since` (3.16 for migrate and manage, VOLUME_MIGRATE_CLUSTER; 3.17 for
+ * the manageable lists, MANAGE_EXISTING_CLUSTER) exactly one of cluster and host; below it the host
+ * (an empty one is "missing"; a cluster is not read).
  */
-export function clusterOrHost(ctx: Pick<RequestContext, 'microversion'>, params: { host?: string | null; cluster?: string | null }): { host?: string; cluster?: string } {
-  const from316 = ctx.microversion?.atLeast('3.16') ?? false;
-  const cluster = from316 ? params.cluster || undefined : undefined;
+export function clusterOrHost(ctx: Pick<RequestContext, 'microversion'>, params: { host?: string | null; cluster?: string | null }, since = '3.16'): { host?: string; cluster?: string } {
+  const withCluster = ctx.microversion?.atLeast(since) ?? false;
+  const cluster = withCluster ? params.cluster || undefined : undefined;
   const host = params.host || undefined;
   if (Boolean(cluster) === Boolean(host)) {
-    throw badRequest(`Invalid input received: ${from316 ? 'One and only one of cluster and host must be set.' : 'Host field is missing.'}`);
+    throw badRequest(`Invalid input received: ${withCluster ? 'One and only one of cluster and host must be set.' : 'Host field is missing.'}`);
   }
   return { host, cluster };
 }

@@ -139,6 +139,9 @@ export const VOLUME_POLICIES = {
   'group:create_group_snapshot': 'project_member_or_admin',
   'group:get_group_snapshot': 'project_reader_or_admin',
   'group:delete_group_snapshot': 'project_member_or_admin',
+  // group_actions.py, group_snapshot_actions.py (3.20, 3.19)
+  'group:reset_status': 'admin',
+  'group:reset_group_snapshot_status': 'admin',
   // clusters.py
   'clusters:get_all': 'admin',
   'clusters:get': 'admin',

@@ -2,7 +2,7 @@
 // extension attributes the caller's role may see (tenant: the project's readers; host and migration
 // status: admins).
 import type { RequestContext } from '../http/router';
-import { allowed } from '../api/policy';
+import { allowed, isAdmin } from '../api/policy';
 import { resourceLinks } from './common';
 import type { SnapshotRecord, VolumeRecord } from './model';
 import { attachmentsView } from './attachments/service';
@@ -46,6 +46,8 @@ export function volumeDetail(ctx: RequestContext, v: VolumeRecord, typeName: str
     volume_type: typeName,
     // 3.13 (GROUP_VOLUME): the generic group the volume is in.
     ...(ctx.microversion?.atLeast('3.13') ? { group_id: v.group_id ?? null } : {}),
+    // 3.21 (VOLUME_DETAIL_PROVIDER_ID), admins only: the back end's id of the volume — its managed disk's ARM id.
+    ...(ctx.microversion?.atLeast('3.21') && ctx.auth && isAdmin(ctx.auth) ? { provider_id: ctx.services.azure.disks.diskId(v.disk.name) } : {}),
     // os-vol-image-meta: only volumes with image metadata carry the key, in show and list answers.
     ...(ext && v.image_metadata && Object.keys(v.image_metadata).length ? { volume_image_metadata: v.image_metadata } : {}),
   };

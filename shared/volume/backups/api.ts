@@ -7,7 +7,7 @@ import type { RequestContext, Route } from '../../http/router';
 import { json, accepted } from '../../http/respond';
 import { badRequest, notFound } from '../../http/errors';
 import { validateBody } from '../../api/validation';
-import { actionPolicy, isAdmin } from '../../api/policy';
+import { actionPolicy, allowed, isAdmin } from '../../api/policy';
 import { BACKUP_ACTION_POLICIES } from '../policy';
 import { pageRequest, nextLinks } from '../../api/pagination';
 import { actionName, boolParam, booleanSchema, cinderRoute, collectionUrl, compareBy, descriptionSchema, pageAfter, offsetParam, projectOf, resourceLinks, sortParams } from '../common';
@@ -75,6 +75,15 @@ export function backupDetail(ctx: RequestContext, b: BackupRecord, hasDependents
   };
 }
 
+/**
+ * v3/backups.py show and detail from 3.18 (BACKUP_PROJECT): `os-backup-project-attr:project_id` for
+ * callers passing backup:backup_project_attribute (admins).
+ */
+function withProjectAttr(ctx: RequestContext, view: Record<string, unknown>, b: BackupRecord): Record<string, unknown> {
+  if (!ctx.microversion?.atLeast('3.18') || !allowed(ctx, 'backup:backup_project_attribute')) return view;
+  return { ...view, 'os-backup-project-attr:project_id': b.project_id };
+}
+
 async function create(ctx: RequestContext) {
   const b = validateBody<{ backup: CreateBackupBody }>(createSchema, ctx.body).backup;
   return accepted({ backup: backupSummary(ctx, await createBackup(ctx, b)) });
@@ -111,7 +120,7 @@ async function listing(ctx: RequestContext, detailed: boolean) {
   }
   all.sort(compareBy<BackupRecord>(sort, (b, k) => (k === 'display_name' ? b.name : (b as unknown as Record<string, unknown>)[k])));
   const items = pageAfter(all, page.marker, page.limit, (m) => notFound(`Marker ${m} could not be found.`), offsetParam(ctx.query));
-  const body: Record<string, unknown> = { backups: items.map((b) => (detailed ? backupDetail(ctx, b, parents.has(b.id)) : backupSummary(ctx, b))) };
+  const body: Record<string, unknown> = { backups: items.map((b) => (detailed ? withProjectAttr(ctx, backupDetail(ctx, b, parents.has(b.id)), b) : backupSummary(ctx, b))) };
   const links = nextLinks(collectionUrl(ctx, detailed ? '/backups/detail' : '/backups'), q, items, page);
   if (links) body.backups_links = links;
   return json(body);
@@ -119,7 +128,7 @@ async function listing(ctx: RequestContext, detailed: boolean) {
 
 async function show(ctx: RequestContext) {
   const b = await findBackup(ctx, ctx.params.backup_id);
-  return json({ backup: backupDetail(ctx, b.value, (await childrenOf(ctx, b)) > 0) });
+  return json({ backup: withProjectAttr(ctx, backupDetail(ctx, b.value, (await childrenOf(ctx, b)) > 0), b.value) });
 }
 
 async function remove(ctx: RequestContext, force: boolean) {

@@ -14,6 +14,7 @@ import { findGroup, volumeTables, type GroupRecord } from '../model';
 import { groupTypeStore } from '../groupTypes/store';
 import { createGroup, deleteGroup, updateGroup, type GroupCreate, type GroupUpdate } from './service';
 import { createGroupFromSrc, type CreateFromSrc } from './snapshots';
+import { resetGroupStatus } from './resetStatus';
 import { GROUP_SNAPSHOTS, isUuidLike } from './snapshotsApi';
 
 export const GROUP_VOLUME = '3.13';
@@ -183,13 +184,17 @@ async function createFromSrc(ctx: RequestContext) {
   return accepted({ group: summary(await createGroupFromSrc(ctx, b)) });
 }
 
-/** Actions later microversions bring: Cinder's versioned-method 404 at 3.13. */
+/** Actions later microversions bring: Cinder's versioned-method 404 below them. */
 const LATER_ACTIONS = ['reset_status', 'enable_replication', 'disable_replication', 'failover_replication', 'list_replication_targets'];
+/** GROUP_VOLUME_RESET_STATUS. */
+const GROUP_RESET_STATUS = '3.20';
 
 async function action(ctx: RequestContext) {
   const name = actionName(ctx);
   if (name === 'delete') return remove(ctx);
   if (name === 'create-from-src' && ctx.microversion?.atLeast(GROUP_SNAPSHOTS)) return createFromSrc(ctx);
+  // Its policy is asked after the group is found (resetStatus.ts), as group/api.py does.
+  if (name === 'reset_status' && ctx.microversion?.atLeast(GROUP_RESET_STATUS)) return resetGroupStatus(ctx);
   if (LATER_ACTIONS.includes(name) || name === 'create-from-src') throw notFound('The resource could not be found.');
   throw badRequest(`There is no such action: ${name}`);
 }

@@ -27,6 +27,8 @@ import {
 } from './service';
 
 const MANAGE_EXISTING_LIST = '3.8';
+/** The manageable lists take a cluster instead of the host from here (common.get_cluster_host). */
+const MANAGE_EXISTING_CLUSTER = '3.17';
 
 /** cinder/api/schemas/volume_manage.py volume_manage_create (3.0-3.15). */
 const manageSchema = {
@@ -81,12 +83,6 @@ const from38 =
   (p: VolumePolicy) =>
   (_b: unknown, ctx: RequestContext): VolumePolicy | 'authenticated' =>
     listable(ctx) ? p : 'authenticated';
-
-/** common.get_cluster_host below 3.16 (MANAGE_EXISTING_CLUSTER is 3.17 for the lists): the host is required. */
-function hostOf(v: string | null | undefined): string {
-  if (!v) throw badRequest('Invalid input received: Host field is missing.');
-  return v;
-}
 
 /** _get_limit_param: Python's int(), not negative, at most osapi_max_limit. */
 function limitParam(q: URLSearchParams): number {
@@ -169,26 +165,30 @@ function paginate<E extends ManageableVolume | ManageableSnapshot>(entries: E[],
 
 const summary = (e: ManageableVolume | ManageableSnapshot) => ({ reference: e.reference, size: e.size, safe_to_manage: e.safe_to_manage });
 
-/** ManageResource._get_resources: host, paging and sort checks in Cinder's order, then the service, then the listing. */
-async function list(ctx: RequestContext, detail: boolean) {
+/**
+ * get_manageable_resources: the target (host, or from 3.17 a cluster), paging and sort checks in
+ * Cinder's order, then the service (ServiceNotFound, 404; Jacket's cinder-volume is in no cluster).
+ */
+async function listQuery(ctx: RequestContext) {
   const q = ctx.query;
-  const host = hostOf(q.get('host'));
+  const { host, cluster } = clusterOrHost(ctx, { host: q.get('host'), cluster: q.get('cluster') }, MANAGE_EXISTING_CLUSTER);
   const limit = limitParam(q);
   const offset = offsetParam(q);
   const sort = sortParams(q);
-  await volumeServiceFor(ctx.services, host, () => notFound(`Service cinder-volume could not be found on host ${host}.`));
+  if (cluster !== undefined) throw notFound('Service cinder-volume could not be found.');
+  await volumeServiceFor(ctx.services, host!, () => notFound(`Service cinder-volume could not be found on host ${host}.`));
+  return { q, limit, offset, sort };
+}
+
+async function list(ctx: RequestContext, detail: boolean) {
+  const { q, limit, offset, sort } = await listQuery(ctx);
   const page = paginate(await manageableVolumes(ctx.services), q, limit, offset, sort);
   return json({ 'manageable-volumes': page.map((e) => (detail ? e : summary(e))) });
 }
 
 /** The same for snapshots (views/manageable_snapshots.py: source_reference in both lists). */
 async function listSnapshots(ctx: RequestContext, detail: boolean) {
-  const q = ctx.query;
-  const host = hostOf(q.get('host'));
-  const limit = limitParam(q);
-  const offset = offsetParam(q);
-  const sort = sortParams(q);
-  await volumeServiceFor(ctx.services, host, () => notFound(`Service cinder-volume could not be found on host ${host}.`));
+  const { q, limit, offset, sort } = await listQuery(ctx);
   const page = paginate(await manageableSnapshots(ctx.services), q, limit, offset, sort);
   return json({ 'manageable-snapshots': page.map((e) => (detail ? e : { ...summary(e), source_reference: e.source_reference })) });
 }

@@ -112,7 +112,8 @@ async function listing(ctx: RequestContext, detailed: boolean) {
       projects = q.has('project_id') ? [q.get('project_id')!] : [...new Set((await t.index.list('snapshot')).map((r) => r.value.project_id))];
     }
     for (const p of projects) for (const r of await t.snapshots.list(p, f.length ? f.join(' and ') : undefined)) all.push(r.value);
-    if (q.has('metadata')) {
+    // SNAPSHOT_LIST_METADATA_FILTER (3.22): below it Cinder pops `metadata` for everyone (MV_ADDED_FILTERS).
+    if (q.has('metadata') && ctx.microversion?.atLeast('3.22')) {
       const want = parseMetadataFilter(q.get('metadata')!);
       all = all.filter((s) => Object.entries(want).every(([k, v]) => s.metadata[k] === v));
     }

@@ -6,7 +6,7 @@ import type { RequestContext, Route } from '../../http/router';
 import { json, accepted } from '../../http/respond';
 import { badRequest, notFound } from '../../http/errors';
 import { validateBody } from '../../api/validation';
-import { isAdmin } from '../../api/policy';
+import { authorize, isAdmin } from '../../api/policy';
 import { pageRequest, nextLinks } from '../../api/pagination';
 import { odata } from '../../store/tables';
 import {
@@ -16,6 +16,7 @@ import {
   cinderTime,
   collectionUrl,
   compareBy,
+  getBoolParam,
   metadataSchema,
   optionalTextSchema,
   pageAfter,
@@ -274,10 +275,17 @@ async function update(ctx: RequestContext) {
 
 // Cinder's list, plus error_deleting: a delete given up (its retry budget spent) is retried by a later
 // DELETE, where Cinder wants os-reset_status or os-force_delete first (docs/volumes.md).
-/** DELETE /volumes/{id}[?cascade=true]: 202 once the delete is queued (rules in ./service.ts). */
+/**
+ * DELETE /volumes/{id}[?cascade=true][&force=true]: 202 once the delete is queued (rules in ./service.ts).
+ * `force` from 3.23 (VOLUME_DELETE_FORCE): no status condition, as os-force_delete, for callers passing
+ * volume:force_delete (admin), asked once the volume is found.
+ */
 async function remove(ctx: RequestContext) {
-  const cascade = ctx.query.has('cascade') ? boolParam(ctx.query.get('cascade'), 'cascade') : false;
-  await deleteVolume(ctx, await findVolume(ctx, ctx.params.volume_id), cascade);
+  const cascade = getBoolParam(ctx.query, 'cascade');
+  const force = ctx.microversion?.atLeast('3.23') ? getBoolParam(ctx.query, 'force') : false;
+  const cur = await findVolume(ctx, ctx.params.volume_id);
+  if (force) authorize(ctx, 'volume:force_delete', { projectId: cur.value.project_id });
+  await deleteVolume(ctx, cur, cascade, force);
   return accepted();
 }
 

@@ -5,9 +5,9 @@
 // advertised), so the answer has total_count and total_size only.
 import type { RequestContext, Route } from '../../http/router';
 import { json } from '../../http/respond';
-import { badRequest, notFound } from '../../http/errors';
+import { notFound } from '../../http/errors';
 import { isAdmin } from '../../api/policy';
-import { cinderRoute, projectOf } from '../common';
+import { cinderRoute, getBoolParam, projectOf } from '../common';
 import { volumeTables } from '../model';
 import type { VolumePolicy } from '../policy';
 
@@ -18,20 +18,11 @@ const from312 =
   (_b: unknown, ctx: RequestContext): VolumePolicy | 'authenticated' =>
     supported(ctx) ? p : 'authenticated';
 
-const TRUE = ['1', 't', 'true', 'on', 'y', 'yes'];
-const FALSE = ['0', 'f', 'false', 'off', 'n', 'no'];
-
 async function summary(ctx: RequestContext) {
   if (!supported(ctx)) throw notFound('The resource could not be found.');
   const admin = isAdmin(ctx.auth!);
   // remove_invalid_filter_options drops all_tenants for members; an admin's must be a boolean (get_bool_param).
-  let allTenants = false;
-  const raw = ctx.query.get('all_tenants');
-  if (admin && raw !== null) {
-    const v = raw.trim().toLowerCase();
-    if (!TRUE.includes(v) && !FALSE.includes(v)) throw badRequest(`Value '${raw}' for 'all_tenants' is not a boolean.`);
-    allTenants = TRUE.includes(v);
-  }
+  const allTenants = admin && getBoolParam(ctx.query, 'all_tenants');
   const t = volumeTables(ctx.services);
   const projects = allTenants ? [...new Set((await t.index.list('volume')).map((r) => r.value.project_id))] : [projectOf(ctx)];
   let count = 0;
