@@ -5,6 +5,7 @@ import type { RequestContext } from '../http/router';
 import { allowed, isAdmin } from '../api/policy';
 import { resourceLinks } from './common';
 import type { SnapshotRecord, VolumeRecord } from './model';
+import { VOLUME_HOST } from '../servicegroup/registry';
 import { attachmentsView } from './attachments/service';
 
 /** cinder/api/api_utils.py add_visible_admin_metadata: `readonly` and `attached_mode` join the metadata (and win). */
@@ -33,7 +34,7 @@ export function volumeDetail(ctx: RequestContext, v: VolumeRecord, typeName: str
     migration_status: v.migration_status,
     multiattach: false,
     name: v.name,
-    ...(ext && allowed(ctx, 'volume_extension:volume_host_attribute') ? { 'os-vol-host-attr:host': `jacket@azure#${v.disk.sku}` } : {}),
+    ...(ext && allowed(ctx, 'volume_extension:volume_host_attribute') ? { 'os-vol-host-attr:host': `${VOLUME_HOST}#${v.disk.sku}` } : {}),
     ...(ext && allowed(ctx, 'volume_extension:volume_mig_status_attribute') ? { 'os-vol-mig-status-attr:migstat': v.migration_status, 'os-vol-mig-status-attr:name_id': null } : {}),
     ...(ext ? { 'os-vol-tenant-attr:tenant_id': v.project_id } : {}),
     replication_status: null,

@@ -13,7 +13,7 @@ import { done, type WorkItem, type WorkKind } from '../../work/types';
 import { log } from '../../log';
 import type { Stored } from '../../store/tables';
 import { cinderTime, projectOf } from '../common';
-import { dependentsOf, volumeTables, type GroupRecord, type GroupSnapshotRecord, type VolumeRecord } from '../model';
+import { dependentsOf, volumeById, volumeTables, type GroupRecord, type GroupSnapshotRecord, type VolumeRecord } from '../model';
 import { GROUP_DELTAS, reserveGroup, volumeLedger } from '../quotas/engine';
 import { typeByNameOrId } from '../types/store';
 import { DEFAULT_CGSNAPSHOT_TYPE, groupTypeStore, type GroupTypeRecord } from '../groupTypes/store';
@@ -128,12 +128,9 @@ export interface GroupUpdate {
 const idList = (v: string | null | undefined) => (v ? v.replace(/^,+|,+$/g, '').split(',') : []);
 
 /** A volume by id as group/api.py's objects.Volume.get_by_id sees it (the caller's project, or any for admins). */
-async function volumeById(ctx: RequestContext, id: string): Promise<Stored<VolumeRecord> | undefined> {
-  const t = volumeTables(ctx.services);
-  const own = await t.volumes.get(projectOf(ctx), id);
-  if (own || !isAdmin(ctx.auth!)) return own;
-  const p = (await t.index.get('volume', id))?.value.project_id;
-  return p ? t.volumes.get(p, id) : undefined;
+async function visibleVolume(ctx: RequestContext, id: string): Promise<Stored<VolumeRecord> | undefined> {
+  const own = await volumeTables(ctx.services).volumes.get(projectOf(ctx), id);
+  return own || !isAdmin(ctx.auth!) ? own : volumeById(ctx.services, id);
 }
 
 /**
@@ -156,7 +153,7 @@ export async function updateGroup(ctx: RequestContext, cur: Stored<GroupRecord>,
   const members = await groupVolumes(ctx.services, g);
   const toAdd: Stored<VolumeRecord>[] = [];
   for (const id of add.filter((u) => !members.some((m) => m.value.id === u))) {
-    const v = await volumeById(ctx, id);
+    const v = await visibleVolume(ctx, id);
     if (!v) throw badRequest(`Invalid volume: Cannot add volume ${id} to group ${g.id} because volume cannot be found.`);
     const x = v.value;
     if (x.group_id) throw badRequest(`Invalid volume: Cannot add volume ${x.id} to group ${g.id} because it is already in group ${x.group_id}.`);

@@ -18,7 +18,18 @@ import { done, type WorkItem, type WorkKind } from '../../work/types';
 import { log } from '../../log';
 import type { Stored } from '../../store/tables';
 import { cinderTime, projectOf } from '../common';
-import { findGroup, findGroupSnapshot, snapshotNameOf, snapshotRefusal, volumeTables, type GroupRecord, type GroupSnapshotRecord, type SnapshotRecord, type VolumeRecord } from '../model';
+import {
+  findGroup,
+  findGroupSnapshot,
+  snapshotNameOf,
+  snapshotById,
+  snapshotRefusal,
+  volumeTables,
+  type GroupRecord,
+  type GroupSnapshotRecord,
+  type SnapshotRecord,
+  type VolumeRecord,
+} from '../model';
 import { reserveGroup, reserveSnapshot, volumeLedger } from '../quotas/engine';
 import { typeStore } from '../types/store';
 import { groupTypeStore } from '../groupTypes/store';
@@ -41,11 +52,9 @@ export async function checkNotCgsnapshotSnapType(s: Services, groupTypeId: strin
  * moves its snapshots to the taker's project.
  */
 export async function groupSnapshotMembers(s: Services, gs: Pick<GroupSnapshotRecord, 'id' | 'snapshot_ids'>): Promise<Stored<SnapshotRecord>[]> {
-  const t = volumeTables(s);
   const out: Stored<SnapshotRecord>[] = [];
   for (const id of gs.snapshot_ids) {
-    const p = (await t.index.get('snapshot', id))?.value.project_id;
-    const r = p ? await t.snapshots.get(p, id) : undefined;
+    const r = await snapshotById(s, id);
     if (r && r.value.group_snapshot_id === gs.id) out.push(r);
   }
   return out;

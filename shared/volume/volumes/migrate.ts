@@ -15,15 +15,15 @@ import { accepted } from '../../http/respond';
 import { badRequest } from '../../http/errors';
 import { validateBody } from '../../api/validation';
 import { startWork } from '../../work/ledger';
-import { done, type WorkItem, type WorkKind, type WorkResult } from '../../work/types';
+import { done, type WorkItem, type WorkKind } from '../../work/types';
 import { log } from '../../log';
-import type { ArmState } from '../../azure/disks';
 import { listServices, VOLUME_HOST } from '../../servicegroup/registry';
 import { booleanSchema, boolParam, cinderTime, clusterOrHost } from '../common';
 import { dependentsOf, findVolume, isMigrating, volumeTables, type VolumeRecord } from '../model';
 import { DISK_SKUS } from '../types/store';
 import { VOLUME_MIGRATE } from '../workKinds';
-import { poll, projectOf, refuse, submitted, terminal } from './work';
+import { projectOf, refuse } from './work';
+import { changeDiskSku } from './retype';
 
 /** admin_actions.migrate_volume (3.0-3.15): host required. */
 const migrateSchema = {
@@ -133,17 +133,7 @@ export const volumeMigrate: WorkKind = {
     if (v.migration_status === 'starting') {
       await volumeTables(s).volumes.update(projectOf(item), item.id, (x) => (x.migration_status === 'starting' ? { ...x, migration_status: 'migrating', updated_at: cinderTime() } : undefined));
     }
-    const settle = async (st: ArmState | undefined): Promise<WorkResult> => {
-      if (!st) throw refuse('DiskMissing', "The volume's disk is missing.");
-      if (st.provisioningState === 'Failed') throw refuse('MigrationFailed', "The disk's SKU change failed in Azure.");
-      if (st.provisioningState !== 'Succeeded' || (st.sku && st.sku !== sku)) return poll(s, item, 'submitted');
-      await finish(s, item, 'success', sku);
-      return done();
-    };
-    if (item.step === 'submitted' || sku === v.disk.sku) return settle(await s.azure.disks.disk(v.disk.name));
-    const sub = await s.azure.disks.setDiskSku(v.disk.name, sku);
-    const st = terminal(sub.state);
-    return st ? settle(st) : submitted(s, item, 'submitted', sub);
+    return changeDiskSku(s, item, v.disk, sku, 'MigrationFailed', () => finish(s, item, 'success', sku));
   },
   async giveUp(item, s, f) {
     log.warn('volume migration failed', { volume: item.id, code: f.code, reason: f.message.slice(0, 300) });

@@ -76,6 +76,26 @@ async function retypeFailed(s: Services, item: WorkItem): Promise<void> {
   await volumeLedger(s).rollback(projectOf(item), [retypeKey(item.id)]);
 }
 
+/**
+ * The step retype and migrate share: PATCH the disk's SKU (unless it has it already), then poll until
+ * Azure shows it, then `landed`. A missing disk or a Failed PATCH is refused (`failCode`), which gives
+ * the work up through its kind's giveUp. Re-entrant: a redelivered item in step 'submitted' only polls.
+ */
+export async function changeDiskSku(s: Services, item: WorkItem, disk: VolumeRecord['disk'], sku: string, failCode: string, landed: () => Promise<void>): Promise<WorkResult> {
+  const settle = async (st: ArmState | undefined): Promise<WorkResult> => {
+    if (!st) throw refuse('DiskMissing', "The volume's disk is missing.");
+    if (st.provisioningState === 'Failed') throw refuse(failCode, "The disk's SKU change failed in Azure.");
+    if (st.provisioningState !== 'Succeeded' || (st.sku && st.sku !== sku)) return poll(s, item, 'submitted');
+    await landed();
+    return done();
+  };
+  // The record's SKU already the target: nothing to PATCH (a retype between two types of one SKU).
+  if (item.step === 'submitted' || sku === disk.sku) return settle(await s.azure.disks.disk(disk.name));
+  const sub = await s.azure.disks.setDiskSku(disk.name, sku);
+  const st = terminal(sub.state);
+  return st ? settle(st) : submitted(s, item, 'submitted', sub);
+}
+
 export const volumeRetype: WorkKind = {
   kind: VOLUME_RETYPE,
   async run(item, s) {
@@ -85,10 +105,7 @@ export const volumeRetype: WorkKind = {
     const type = (await typeStore(s).get(String(item.data?.type)))?.value;
     if (!type) throw refuse('VolumeTypeGone', 'The new volume type was deleted before the retype ran.');
     const sku = skuOf(type);
-    const settle = async (st: ArmState | undefined): Promise<WorkResult> => {
-      if (!st) throw refuse('DiskMissing', "The volume's disk is missing.");
-      if (st.provisioningState === 'Failed') throw refuse('RetypeFailed', "The disk's SKU change failed in Azure.");
-      if (st.provisioningState !== 'Succeeded' || (st.sku && st.sku !== sku)) return poll(s, item, 'submitted');
+    return changeDiskSku(s, item, v.disk, sku, 'RetypeFailed', async () => {
       // The disk has its new SKU: the new type's usage is committed, the old type's given back, then
       // the record shows the new type.
       const oldType = await typeNameOf(s, v.volume_type_id);
@@ -108,13 +125,7 @@ export const volumeRetype: WorkKind = {
               updated_at: cinderTime(),
             },
       );
-      return done();
-    };
-    if (item.step === 'submitted') return settle(await s.azure.disks.disk(v.disk.name));
-    if (sku === v.disk.sku) return settle(await s.azure.disks.disk(v.disk.name));
-    const sub = await s.azure.disks.setDiskSku(v.disk.name, sku);
-    const st = terminal(sub.state);
-    return st ? settle(st) : submitted(s, item, 'submitted', sub);
+    });
   },
   async giveUp(item, s, f) {
     log.warn('volume retype failed', { volume: item.id, code: f.code, reason: f.message.slice(0, 300) });
