@@ -38,6 +38,8 @@ export interface ServiceState {
   disabled: boolean;
   disabled_reason: string | null;
   forced_down: boolean;
+  /** Cinder's freeze_host (cinder-volume only): the backend's management plane is read-only. */
+  frozen?: boolean;
 }
 
 export interface ServiceStatus extends ServiceDef, ServiceState {
@@ -96,6 +98,7 @@ interface Row {
   disabled?: boolean;
   disabled_reason?: string | null;
   forced_down?: boolean;
+  frozen?: boolean;
 }
 
 const repo = (s: Services) => s.tables.repository<Row>('services');
@@ -134,7 +137,7 @@ export async function listServices(s: Services, api: ServiceApi, now = new Date(
     if (!beat?.updated_at) continue;
     const st = { ...ENABLED, ...rows.get(stateKey(d)) };
     const up = !st.forced_down && Math.abs(now.getTime() - Date.parse(beat.updated_at)) <= SERVICE_DOWN_TIME_MS;
-    out.push({ ...d, disabled: st.disabled, disabled_reason: st.disabled_reason, forced_down: st.forced_down, updated_at: beat.updated_at, up });
+    out.push({ ...d, disabled: st.disabled, disabled_reason: st.disabled_reason, forced_down: st.forced_down, frozen: st.frozen ?? false, updated_at: beat.updated_at, up });
   }
   return out;
 }
@@ -144,15 +147,19 @@ export async function findService(s: Services, api: ServiceApi, binary: string, 
   return (await listServices(s, api)).find((x) => x.binary === binary && x.host === host);
 }
 
-/** Changes a service's admin state (ETag read-modify-write; the first change creates the row). */
-export async function setServiceState(s: Services, d: ServiceDef, patch: Partial<ServiceState>): Promise<void> {
+/**
+ * Changes a service's admin state (ETag read-modify-write; the first change creates the row). With
+ * `expect`, only a state it accepts is changed (Cinder's conditional update): false when it refused.
+ */
+export async function setServiceState(s: Services, d: ServiceDef, patch: Partial<ServiceState>, expect?: (st: ServiceState) => boolean): Promise<boolean> {
   const r = repo(s);
   for (let i = 0; ; i++) {
     const cur = await r.get(d.api, stateKey(d));
+    if (expect && !expect({ ...ENABLED, ...cur?.value })) return false;
     try {
       if (cur) await r.replace(d.api, stateKey(d), { ...cur.value, ...patch }, cur.etag);
       else await r.create(d.api, stateKey(d), { ...ENABLED, ...patch });
-      return;
+      return true;
     } catch (e) {
       if (i >= 4 || !(e instanceof ConcurrencyError || e instanceof AlreadyExistsError)) throw e;
     }
@@ -173,6 +180,12 @@ export async function computeHostSchedulable(s: Services): Promise<boolean> {
 }
 
 /** Whether Cinder's scheduler may place on the volume backend (cinder-volume not disabled). */
+/** db.is_backend_frozen for Jacket's one backend (jacket@azure). */
+export async function volumeBackendFrozen(s: Services): Promise<boolean> {
+  const d = serviceDefs(s.config).find((x) => x.binary === 'cinder-volume')!;
+  return !!(await repo(s).get(d.api, stateKey(d)))?.value.frozen;
+}
+
 export async function volumeBackendSchedulable(s: Services): Promise<boolean> {
   const d = serviceDefs(s.config).find((x) => x.binary === 'cinder-volume')!;
   return !(await repo(s).get(d.api, stateKey(d)))?.value.disabled;

@@ -24,6 +24,8 @@ import { groupTypeRoutes } from './groupTypes/api';
 import { volumeSummaryRoutes } from './volumes/summary';
 import { groupRoutes } from './groups/api';
 import { groupSnapshotRoutes } from './groups/snapshotsApi';
+import { workerRoutes } from './services/workers';
+import { attachmentRoutes } from './attachments/api';
 
 export const blockStorageRoutes: Route[] = [
   ...volumeTypeRoutes,
@@ -50,4 +52,6 @@ export const blockStorageRoutes: Route[] = [
   ...volumeSummaryRoutes,
   ...groupRoutes,
   ...groupSnapshotRoutes,
+  ...workerRoutes,
+  ...attachmentRoutes,
 ];

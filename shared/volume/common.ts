@@ -13,8 +13,16 @@ export const VOLUME_PREFIX = '/volume/v3';
  * Cinder checks that the URL's project is the token's ("Malformed request url", 400, for everyone,
  * admins included) before the controller's policy check; the pipeline does both, in that order.
  */
-export function cinderRoute(name: string, method: Method, path: string, policy: RoutePolicy<VolumePolicy | 'authenticated'>, handler: (ctx: RequestContext) => Promise<ApiResponse>): Route {
+export function cinderRoute(
+  name: string,
+  method: Method,
+  path: string,
+  policy: RoutePolicy<VolumePolicy | 'authenticated'>,
+  handler: (ctx: RequestContext) => Promise<ApiResponse>,
+  extra: Partial<Pick<Route, 'versions'>> = {},
+): Route {
   return {
+    ...extra,
     name: `volume-${name}`,
     method,
     path: `${VOLUME_PREFIX}/{project_id}${path}`,

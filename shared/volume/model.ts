@@ -13,7 +13,8 @@
 import type { Services } from '../services';
 import type { RequestContext } from '../http/router';
 import { isAdmin } from '../api/policy';
-import { notFound } from '../http/errors';
+import { badRequest, notFound } from '../http/errors';
+import { volumeBackendFrozen } from '../servicegroup/registry';
 import { ConcurrencyError, type Repository, type Stored } from '../store/tables';
 import type { CopyProgress } from '../azure/diskCopy';
 import { invertDigits, invertHex } from '../store/order';
@@ -468,4 +469,12 @@ export async function backupById(s: Services, id: string): Promise<Stored<Backup
 export async function dependentsOf(s: Services, sourceId: string, kind?: DependentRow['kind']): Promise<Stored<DependentRow>[]> {
   const rows = await volumeTables(s).deps.list(sourceId);
   return kind ? rows.filter((r) => r.value.kind === kind) : rows;
+}
+
+/**
+ * objects' assert_not_frozen: a frozen backend (os-services/freeze) takes no volume delete, snapshot
+ * create or snapshot delete. Jacket has one backend, so every volume and snapshot is on it.
+ */
+export async function assertNotFrozen(s: Services): Promise<void> {
+  if (await volumeBackendFrozen(s)) throw badRequest('Invalid input received: Modification operations are not allowed on frozen storage backends.');
 }

@@ -109,6 +109,10 @@ export const VOLUME_POLICIES = {
   // services.py, scheduler_stats.py, capabilities.py
   'volume_extension:services:index': 'admin',
   'volume_extension:services:update': 'admin',
+  // volume/api.py freeze_host, thaw_host, failover (asked after services:update)
+  'volume:freeze_host': 'admin',
+  'volume:thaw_host': 'admin',
+  'volume:failover_host': 'admin',
   'scheduler_extension:scheduler_stats:get_pools': 'admin',
   'volume_extension:capabilities': 'admin',
   // manageable_volumes.py, manageable_snapshots.py (shared/volume/manage/)
@@ -146,6 +150,12 @@ export const VOLUME_POLICIES = {
   'clusters:get_all': 'admin',
   'clusters:get': 'admin',
   'clusters:update': 'admin',
+  // attachments.py (3.27)
+  'volume:attachment_create': 'project_member_or_admin',
+  'volume:attachment_update': 'project_member_or_admin',
+  'volume:attachment_delete': 'project_member_or_admin',
+  // workers.py (3.24)
+  'workers:cleanup': 'admin',
 } as const satisfies PolicyDefaults;
 
 export type VolumePolicy = keyof typeof VOLUME_POLICIES;

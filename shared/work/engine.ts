@@ -66,8 +66,8 @@ export class WorkEngine {
    * Actions whose ledger row has not moved for config.work.staleSeconds lost their message: sent again
    * (steps are idempotent, so a duplicate is harmless) up to staleResumes times, then given up.
    */
-  async resumeStale(s: Services, now = Date.now(), limit = 500): Promise<StaleReport> {
-    return resumeStale(this, s, now, limit);
+  async resumeStale(s: Services, now = Date.now(), limit = 500, only?: (item: WorkItem) => boolean): Promise<StaleReport> {
+    return resumeStale(this, s, now, limit, only);
   }
 }
 
@@ -125,7 +125,7 @@ export interface StaleReport {
   gaveUp: string[];
 }
 
-async function resumeStale(engine: WorkEngine, s: Services, now: number, limit: number): Promise<StaleReport> {
+async function resumeStale(engine: WorkEngine, s: Services, now: number, limit: number, only?: (item: WorkItem) => boolean): Promise<StaleReport> {
   const out: StaleReport = { resumed: [], gaveUp: [] };
   for (const row of await staleRows(s, now - s.config.work.staleSeconds * 1000, limit)) {
     let item: WorkItem;
@@ -135,6 +135,7 @@ async function resumeStale(engine: WorkEngine, s: Services, now: number, limit: 
       await forget(s, row.value);
       continue;
     }
+    if (only && !only(item)) continue;
     const k = engine.kind(item.kind);
     const name = `${item.kind}:${item.id}`;
     if (!k) {
@@ -159,4 +160,4 @@ async function resumeStale(engine: WorkEngine, s: Services, now: number, limit: 
 /** The engine of every kind the app has (shared/work/handlers.ts): what the worker and the timers run. */
 export const workEngine = new WorkEngine(WORK_KINDS);
 export const runWorkItem = (item: WorkItem, s: Services) => workEngine.run(item, s);
-export const resumeStaleWork = (s: Services, now = Date.now()) => workEngine.resumeStale(s, now);
+export const resumeStaleWork = (s: Services, now = Date.now(), only?: (item: WorkItem) => boolean) => workEngine.resumeStale(s, now, 500, only);

@@ -5,6 +5,7 @@
 // removed when the action finishes or is given up.
 import type { Services } from '../services';
 import type { WorkItem } from './types';
+import { odata } from '../store/tables';
 
 export interface LedgerRow {
   kind: string;
@@ -32,6 +33,11 @@ export async function forget(s: Services, item: Pick<WorkItem, 'kind' | 'id' | '
 /** The action of this kind on this resource is in flight (its ledger row exists). */
 export async function inFlight(s: Services, item: Pick<WorkItem, 'kind' | 'id' | 'key'>): Promise<boolean> {
   return !!(await ledger(s).get(PK, rk(item)));
+}
+
+/** The actions in flight on one resource (any kind): Cinder's workers rows of that resource. */
+export async function rowsOf(s: Services, id: string) {
+  return ledger(s).queryAll(odata`PartitionKey eq ${PK} and id eq ${id}`, 100);
 }
 
 /** Rows not touched since `before` (epoch ms), oldest first, at most `limit`. */

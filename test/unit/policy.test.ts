@@ -65,6 +65,12 @@ test('every route in the route table names a policy from its service file', () =
       'network-extensions-list',
       'network-extensions-show',
       'network-v20',
+      'volume-attachments-create',
+      'volume-attachments-delete',
+      'volume-attachments-detail',
+      'volume-attachments-list',
+      'volume-attachments-show',
+      'volume-attachments-update',
       'volume-availability-zones',
       'volume-extensions-list',
       'volume-extensions-show',
@@ -120,9 +126,13 @@ test("action routes name each action's own policy from the service file", () => 
     'volume-messages-delete',
     'volume-messages-list',
     'volume-messages-show',
+    'volume-services-failover_host',
+    'volume-services-freeze',
+    'volume-services-thaw',
     'volume-snapshots-action',
     'volume-volume-action',
     'volume-volumes-summary',
+    'volume-workers-cleanup',
   ]);
   const compute = namesFor('compute');
   const actions = registeredActions();
@@ -152,6 +162,17 @@ test("action routes name each action's own policy from the service file", () => 
   const upd = routes.find((r) => r.name === 'compute-flavors-update')!;
   assert.equal(upd.policy, 'os_compute_api:os-flavor-manage:update');
   assert.deepEqual(upd.versions, { min: '2.55' });
+  // The body's schema comes before the policy (Cinder's decorator order): a malformed body needs only a token.
+  for (const [name, policy] of [
+    ['volume-workers-cleanup', 'workers:cleanup'],
+    ['volume-services-freeze', 'volume_extension:services:update'],
+    ['volume-services-failover_host', 'volume_extension:services:update'],
+  ]) {
+    const r = routes.find((x) => x.name === name)!;
+    assert.equal(typeof r.policy === 'function' && r.policy({}, {} as RequestContext), policy);
+    assert.equal(typeof r.policy === 'function' && r.policy({ nope: 1 }, {} as RequestContext), 'authenticated');
+  }
+  assert.deepEqual(routes.find((x) => x.name === 'volume-workers-cleanup')!.versions, { min: '3.24' });
   const at = (v: string) => ({ microversion: { atLeast: (w: string) => Number(v.split('.')[1]) >= Number(w.split('.')[1]) } }) as unknown as RequestContext;
   assert.equal(actionPolicy(VOLUME_ACTION_POLICIES)({ 'os-extend': { new_size: 2 } }), 'volume:extend');
   // /messages exists from 3.3: below, everyone gets Cinder's 404, so only a token is needed.

@@ -13,6 +13,7 @@ import { isAdmin } from '../../api/policy';
 import type { Stored } from '../../store/tables';
 import { cinderTime } from '../common';
 import { findVolume, jacketTags, volumeTables, type VolumeRecord } from '../model';
+import { STORAGE_PROTOCOL } from '../pools/api';
 
 export interface VolumeAttachment {
   /** Cinder's attachment id. */
@@ -21,6 +22,17 @@ export interface VolumeAttachment {
   host_name: string | null;
   device: string | null;
   attached_at: string | null;
+  /**
+   * 'cinder' when the attachment was made through Cinder's API (os-attach, the attachments API of
+   * 3.27) rather than by Jacket's Nova: a record only, with no disk on any VM behind it.
+   */
+  origin?: 'cinder';
+  /** An attachments-API attachment's own status (reserved, attaching, attached); Nova's follow the volume's attach_status. */
+  status?: 'reserved' | 'attaching' | 'attached';
+  /** The connector an attachments-API update or create gave (its connection made). */
+  connector?: Record<string, unknown>;
+  attach_mode?: string;
+  created_at?: string;
 }
 
 /** A volume record with its attachment (absent when detached). */
@@ -45,6 +57,12 @@ export function attachmentsView(ctx: RequestContext, v: VolumeRecord) {
   ];
 }
 
+/**
+ * What the driver's initialize_connection gives for a volume: a managed disk has no iSCSI/RBD target,
+ * so what a connector needs is the disk's ARM id, which an Azure VM attaches by (docs/volume-attachments.md).
+ */
+export const connectionData = (v: VolumeRecord) => ({ volume_id: v.id, managed_disk_name: v.disk.name, managed_disk_id: v.disk.armId ?? null, access_mode: 'rw', encrypted: false });
+
 /** Nova's words for a volume that cannot be attached (compute/api.py _check_attach, InvalidVolume). */
 export const notAvailable = (v: Pick<VolumeRecord, 'id' | 'status'>) => badRequest(`Invalid volume: volume '${v.id}' status must be 'available'. Currently in '${v.status}'`);
 
@@ -57,7 +75,7 @@ export async function volumeAt(s: Services, project: string, id: string): Promis
  * Changes a volume if `allowed` accepts its current state (ETag-conditional, retried). Returns the
  * stored volume, or undefined when it is gone or `allowed` refused (nothing changed).
  */
-async function transition(
+export async function transition(
   s: Services,
   project: string,
   id: string,
@@ -83,7 +101,7 @@ export async function reserveForServer(s: Services, project: string, id: string,
     project,
     id,
     (v) => v.status === 'available' && v.attach_status === 'detached',
-    (v) => ({ ...v, status: 'attaching', attach_status: 'attaching', attachment: { id: randomUUID(), server_id: serverId, host_name: null, device, attached_at: null } }),
+    (v) => ({ ...v, status: 'attaching', attach_status: 'attaching', attachment: { id: randomUUID(), server_id: serverId, host_name: null, device, attached_at: null, created_at: cinderTime() } }),
   );
 }
 
@@ -316,7 +334,16 @@ export async function attachAction(ctx: RequestContext, key: string) {
           ...v,
           status: 'in-use',
           attach_status: 'attached',
-          attachment: { id: v.attachment?.id ?? randomUUID(), server_id: b.instance_uuid ?? null, host_name: b.host_name ?? null, device: b.mountpoint, attached_at: cinderTime() },
+          attachment: {
+            id: v.attachment?.id ?? randomUUID(),
+            server_id: b.instance_uuid ?? null,
+            host_name: b.host_name ?? null,
+            device: b.mountpoint,
+            attached_at: cinderTime(),
+            // Nova's own attachment (its reserve, completed by this call) stays Nova's.
+            ...(v.attachment ? (v.attachment.origin ? { origin: v.attachment.origin } : {}) : { origin: 'cinder' as const }),
+            created_at: v.attachment?.created_at ?? cinderTime(),
+          },
         }),
         `Invalid volume: Volume ${cur.rowKey} status must be available or attaching to attach, but the status is ${cur.value.status}.`,
       );
@@ -334,14 +361,7 @@ export async function attachAction(ctx: RequestContext, key: string) {
     case 'os-initialize_connection': {
       validateBody(connectionSchema('os-initialize_connection', ['object', 'string']), ctx.body);
       const v = (await load()).value;
-      // A managed disk has no iSCSI/RBD target: what a connector needs is the disk's ARM id, which
-      // an Azure VM attaches by (see docs/volume-attachments.md).
-      return json({
-        connection_info: {
-          driver_volume_type: 'azure_managed_disk',
-          data: { volume_id: v.id, managed_disk_name: v.disk.name, managed_disk_id: v.disk.armId ?? null, access_mode: 'rw', encrypted: false },
-        },
-      });
+      return json({ connection_info: { driver_volume_type: STORAGE_PROTOCOL, data: connectionData(v) } });
     }
     case 'os-terminate_connection': {
       validateBody(connectionSchema('os-terminate_connection', ['string', 'object', 'null']), ctx.body);

@@ -10,12 +10,16 @@ import { validateBody } from '../../api/validation';
 import { cinderRoute } from '../common';
 import type { VolumePolicy } from '../policy';
 
+/** 3.26: the replication filters and fields (services/api.ts has its freeze/thaw/failover side). */
+export const REPLICATION_CLUSTER = '3.26';
+
 export const CLUSTER_SUPPORT = '3.7';
 const supported = (ctx: RequestContext) => ctx.microversion?.atLeast(CLUSTER_SUPPORT) ?? false;
 const noMethod = () => notFound('The resource could not be found.');
 
-/** ClusterController.allowed_list_keys without the replication fields (added at 3.26). */
+/** ClusterController.allowed_list_keys; the replication fields from 3.26 (REPLICATION_CLUSTER). */
 const LIST_KEYS = new Set(['name', 'binary', 'is_up', 'disabled', 'num_hosts', 'num_down_hosts']);
+const REPLICATION_KEYS = new Set(['replication_status', 'frozen', 'active_backend_id']);
 const BOOL_STRINGS = ['1', 't', 'true', 'on', 'y', 'yes', '0', 'f', 'false', 'off', 'n', 'no'];
 
 /** cinder/api/schemas/clusters.py (name's 'name' format and disabled_reason's format checked in clusterBody). */
@@ -69,7 +73,8 @@ function list() {
   return async (ctx: RequestContext) => {
     if (!supported(ctx)) throw noMethod();
     const keys = [...new Set(ctx.query.keys())];
-    const invalid = keys.filter((k) => !LIST_KEYS.has(k));
+    const replication = ctx.microversion?.atLeast(REPLICATION_CLUSTER) ?? false;
+    const invalid = keys.filter((k) => !LIST_KEYS.has(k) && !(replication && REPLICATION_KEYS.has(k)));
     if (invalid.length) throw badRequest(`Invalid input received: Invalid filter keys: ${invalid.join(', ')}`);
     for (const k of ['disabled', 'is_up']) {
       // utils.get_bool_param: the last value of the key (webob's GET dict), strict oslo booleans.

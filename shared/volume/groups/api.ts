@@ -8,7 +8,7 @@ import { badRequest, notFound } from '../../http/errors';
 import { validateBody } from '../../api/validation';
 import { isAdmin } from '../../api/policy';
 import { pageRequest, nextLinks } from '../../api/pagination';
-import { actionName, booleanSchema, boolParam, cinderRoute, collectionUrl, compareBy, descriptionSchema, offsetParam, pageAfter, projectOf, sortParams } from '../common';
+import { actionName, booleanSchema, boolParam, cinderRoute, collectionUrl, compareBy, descriptionSchema, getBoolParam, offsetParam, pageAfter, projectOf, sortParams } from '../common';
 import type { VolumePolicy } from '../policy';
 import { findGroup, volumeTables, type GroupRecord } from '../model';
 import { groupTypeStore } from '../groupTypes/store';
@@ -88,8 +88,23 @@ const versioned = (h: (ctx: RequestContext) => Promise<ReturnType<typeof json>>)
 
 const summary = (g: GroupRecord) => ({ id: g.id, name: g.name });
 
-/** views/groups.py detail (group_snapshot_id and source_group_id from 3.14; volumes are 3.25's, replication_status 3.38's). */
-function detail(g: GroupRecord, ctx: RequestContext) {
+export const GROUP_VOLUME_LIST = '3.25';
+
+/**
+ * The member volume ids per group, when the detail view lists them (3.25 with ?list_volume=true,
+ * utils.get_bool_param: 400 on a value that is not a boolean), else undefined. One read per project.
+ */
+async function memberIds(ctx: RequestContext, groups: GroupRecord[]): Promise<Map<string, string[]> | undefined> {
+  if (!ctx.microversion?.atLeast(GROUP_VOLUME_LIST) || !getBoolParam(ctx.query, 'list_volume')) return undefined;
+  const out = new Map<string, string[]>(groups.map((g) => [g.id, []]));
+  for (const p of new Set(groups.map((g) => g.project_id))) {
+    for (const r of await volumeTables(ctx.services).volumes.list(p)) if (r.value.group_id) out.get(r.value.group_id)?.push(r.value.id);
+  }
+  return out;
+}
+
+/** views/groups.py detail (group_snapshot_id and source_group_id from 3.14; volumes 3.25's, with `members`; replication_status 3.38's). */
+function detail(g: GroupRecord, ctx: RequestContext, members?: Map<string, string[]>) {
   return {
     id: g.id,
     status: g.status,
@@ -100,6 +115,7 @@ function detail(g: GroupRecord, ctx: RequestContext) {
     group_type: g.group_type_id,
     volume_types: g.volume_type_ids,
     ...(ctx.microversion?.atLeast(GROUP_SNAPSHOTS) ? { group_snapshot_id: g.group_snapshot_id ?? null, source_group_id: g.source_group_id ?? null } : {}),
+    ...(members ? { volumes: members.get(g.id) ?? [] } : {}),
   };
 }
 
@@ -150,11 +166,13 @@ async function listing(ctx: RequestContext, detailed: boolean) {
   all.sort(compareBy<GroupRecord>(sort, (g, k) => (g as unknown as Record<string, unknown>)[k]));
   const items = pageAfter(all, page.marker, page.limit, (m) => notFound(`Marker ${m} could not be found.`), offsetParam(q));
   const links = nextLinks(collectionUrl(ctx, detailed ? '/groups/detail' : '/groups'), q, items, page);
-  return json({ groups: items.map((g) => (detailed ? detail(g, ctx) : summary(g))), ...(links ? { group_links: links } : {}) });
+  const members = detailed ? await memberIds(ctx, items) : undefined;
+  return json({ groups: items.map((g) => (detailed ? detail(g, ctx, members) : summary(g))), ...(links ? { group_links: links } : {}) });
 }
 
 async function show(ctx: RequestContext) {
-  return json({ group: detail((await visibleGroup(ctx)).value, ctx) });
+  const g = (await visibleGroup(ctx)).value;
+  return json({ group: detail(g, ctx, await memberIds(ctx, [g])) });
 }
 
 async function create(ctx: RequestContext) {

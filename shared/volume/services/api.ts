@@ -5,11 +5,13 @@
 // the service's status as Cinder's releases do; a disabled cinder-volume leaves Cinder's scheduler no
 // backend, and new volumes end in error (volumes/work.ts). docs/services.md.
 import type { RequestContext, Route } from '../../http/router';
-import { json } from '../../http/respond';
+import { accepted, json } from '../../http/respond';
 import { badRequest, notFound } from '../../http/errors';
 import { validateBody } from '../../api/validation';
-import { cinderRoute, cinderTime } from '../common';
-import { CLUSTER_SUPPORT } from '../clusters/api';
+import { cinderRoute, cinderTime, clusterOrHost } from '../common';
+import { authorize } from '../../api/policy';
+import type { VolumePolicy } from '../policy';
+import { CLUSTER_SUPPORT, REPLICATION_CLUSTER } from '../clusters/api';
 import { listServices, setServiceState, type ServiceStatus } from '../../servicegroup/registry';
 
 /** cinder/api/schemas/services.py enable_and_disable (host: parameter_types.cinder_host). */
@@ -44,12 +46,12 @@ function view(ctx: RequestContext, v: ServiceStatus) {
     updated_at: cinderTime(new Date(v.updated_at)),
     ...(ctx.microversion?.atLeast(CLUSTER_SUPPORT) ? { cluster: null } : {}),
     disabled_reason: v.disabled_reason,
-    ...(v.binary === 'cinder-volume' ? { replication_status: 'disabled', active_backend_id: null, frozen: false } : {}),
+    ...(v.binary === 'cinder-volume' ? { replication_status: 'disabled', active_backend_id: null, frozen: v.frozen ?? false } : {}),
   };
 }
 
 /** Cinder's host filter: the host itself, or its backends and pools (host@..., host#...). */
-const hostMatches = (host: string, want: string) => host === want || (!want.includes('@') && host.startsWith(`${want}@`)) || (!want.includes('#') && host.startsWith(`${want}#`));
+export const hostMatches = (host: string, want: string) => host === want || (!want.includes('@') && host.startsWith(`${want}@`)) || (!want.includes('#') && host.startsWith(`${want}#`));
 
 async function index(ctx: RequestContext) {
   const host = ctx.query.get('host');
@@ -81,9 +83,64 @@ function update(action: 'enable' | 'disable' | 'disable-log-reason') {
   };
 }
 
+// ---- replication: freeze, thaw, failover_host (v3/services.py, volume/api.py) ----
+
+const cinderHost = enableSchema.properties.host;
+const nullableString = { type: ['string', 'null'], minLength: 0, maxLength: 255 };
+/** schemas/services.py freeze_and_thaw and failover_host */
+const freezeSchema = { type: 'object', properties: { cluster: nullableString, host: cinderHost }, additionalProperties: false };
+const failoverSchema = { type: 'object', properties: { host: cinderHost, backend_id: nullableString, cluster: nullableString }, additionalProperties: false };
+
+type Replication = 'freeze' | 'thaw' | 'failover_host';
+const replicationSchema = (a: Replication) => (a === 'failover_host' ? failoverSchema : freezeSchema);
+
+/**
+ * volume/api.py _replication_db_change for Jacket's one cinder-volume (in no cluster): the service the
+ * host names (ServiceNotFound, which the controller turns into InvalidInput), then its conditional
+ * update — refused, Cinder's "No service could be changed" with the field's expected value.
+ */
+async function replicationChange(ctx: RequestContext, a: Replication): Promise<void> {
+  const b = validateBody<{ host?: string | null; cluster?: string | null }>(replicationSchema(a), ctx.body);
+  const { host, cluster } = clusterOrHost(ctx, b, REPLICATION_CLUSTER);
+  const svc = host ? (await listServices(ctx.services, 'volume')).find((v) => v.binary === 'cinder-volume' && hostMatches(v.host, host)) : undefined;
+  if (!svc) throw badRequest(`Invalid input received: ${host ? `No service found with host=${host}` : `No service found with cluster=${cluster}`}`);
+  authorize(ctx, a === 'freeze' ? 'volume:freeze_host' : a === 'thaw' ? 'volume:thaw_host' : 'volume:failover_host');
+  const refused = (field: string, expected: string, up: boolean) =>
+    badRequest(`Invalid input received: No service could be changed: ${field} in ['${svc.host}'] must be ${expected} ${up ? 'and must be up ' : ''}to failover.`);
+  if (a === 'failover_host') {
+    // Jacket's backend has no replication (replication_status 'disabled'), never enabled or failed-over.
+    throw refused('replication_status', "['enabled', 'failed-over']", true);
+  }
+  const freeze = a === 'freeze';
+  // The manager then disables a frozen backend ('frozen') and enables a thawed one ('').
+  const changed = await setServiceState(ctx.services, svc, { frozen: freeze, disabled: freeze, disabled_reason: freeze ? 'frozen' : '' }, (st) => !!st.frozen === !freeze);
+  if (!changed) throw refused('frozen', freeze ? 'False' : 'True', false);
+}
+
+function replication(a: Replication) {
+  return async (ctx: RequestContext) => {
+    await replicationChange(ctx, a);
+    // freeze and thaw answer 200 with no body (the controller returns None); failover_host 202.
+    return a === 'failover_host' ? accepted() : { status: 200, headers: {} };
+  };
+}
+
+/** The body's schema comes first (Cinder's decorator), then services:update, then the action's own policy. */
+const replicationPolicy =
+  (a: Replication) =>
+  (body: unknown): VolumePolicy | 'authenticated' => {
+    try {
+      validateBody(replicationSchema(a), body);
+    } catch {
+      return 'authenticated';
+    }
+    return 'volume_extension:services:update';
+  };
+
 export const volumeServiceRoutes: Route[] = [
   cinderRoute('services-list', 'GET', '/os-services', 'volume_extension:services:index', index),
   cinderRoute('services-enable', 'PUT', '/os-services/enable', 'volume_extension:services:update', update('enable')),
   cinderRoute('services-disable', 'PUT', '/os-services/disable', 'volume_extension:services:update', update('disable')),
   cinderRoute('services-disable-log-reason', 'PUT', '/os-services/disable-log-reason', 'volume_extension:services:update', update('disable-log-reason')),
+  ...(['freeze', 'thaw', 'failover_host'] as const).map((a) => cinderRoute(`services-${a}`, 'PUT', `/os-services/${a}`, replicationPolicy(a), replication(a))),
 ];

@@ -6,7 +6,7 @@ import type { RequestContext } from '../../http/router';
 import { badRequest } from '../../http/errors';
 import type { Stored } from '../../store/tables';
 import { boolParam, cinderTime, projectOf } from '../common';
-import { findVolume, snapshotNameOf, snapshotRefusal, volumeTables, type SnapshotRecord } from '../model';
+import { assertNotFrozen, findVolume, snapshotNameOf, snapshotRefusal, volumeTables, type SnapshotRecord } from '../model';
 import { SNAPSHOT_CREATE, SNAPSHOT_DELETE } from '../workKinds';
 import { reserveSnapshot, volumeLedger } from '../quotas/engine';
 import { typeStore } from '../types/store';
@@ -28,6 +28,7 @@ export async function createSnapshot(ctx: RequestContext, b: CreateSnapshotBody)
   if (!b.volume_id) throw badRequest("Invalid input received: 'volume_id' must be specified");
   const force = b.force === undefined ? false : boolParam(b.force, 'force');
   const vol = await findVolume(ctx, b.volume_id);
+  await assertNotFrozen(ctx.services);
   const allowed = force ? ['available', 'in-use'] : ['available'];
   const refuse = (status: string) => badRequest(`Invalid volume: Volume ${vol.value.id} status must be ${allowed.join(', ')}, but current status is: ${status}.`);
   const why = snapshotRefusal(vol.value);
@@ -77,6 +78,7 @@ export async function createSnapshot(ctx: RequestContext, b: CreateSnapshotBody)
 
 /** volume/api.py delete_snapshot: available/error (and error_deleting, retried) → deleting, then the work. */
 export async function deleteSnapshot(ctx: RequestContext, cur: Stored<SnapshotRecord>): Promise<void> {
+  await assertNotFrozen(ctx.services);
   const refused = badRequest(`Invalid snapshot: Snapshot status must be available or error and must not be part of a group.`);
   // error_deleting too: a later DELETE retries a delete that was given up (Cinder wants reset-status first).
   if (!['available', 'error', 'error_deleting'].includes(cur.value.status)) throw refused;

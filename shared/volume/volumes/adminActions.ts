@@ -91,7 +91,8 @@ export async function forceDetachVolume(ctx: RequestContext) {
     if (!(await finishForceDetach(s, cur.partitionKey, v.id, null))) throw notDeletable();
     return accepted();
   }
-  if (!a.server_id) {
+  // A host attachment, or one made through Cinder's API (os-attach, the attachments API): no VM holds the disk.
+  if (!a.server_id || a.origin === 'cinder') {
     if (!(await finishForceDetach(s, cur.partitionKey, v.id, a.id))) throw notDeletable();
     return accepted();
   }

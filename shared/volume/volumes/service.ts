@@ -9,6 +9,7 @@ import type { Stored } from '../../store/tables';
 import { boolParam, cinderTime, projectOf } from '../common';
 import {
   dependentsOf,
+  assertNotFrozen,
   diskNameOf,
   findBackup,
   findGroup,
@@ -307,6 +308,7 @@ const FORCE_DELETE_REFUSED =
  */
 export async function deleteVolume(ctx: RequestContext, cur: Stored<VolumeRecord>, cascade: boolean, force = false): Promise<void> {
   const v = cur.value;
+  await assertNotFrozen(ctx.services);
   // os-force_delete (volume/api.py delete with force): no status condition, so its message names none;
   // an offered transfer still refuses (its record would point at nothing).
   const DELETE_REFUSED = force ? FORCE_DELETE_REFUSED : STATUS_DELETE_REFUSED;

@@ -1,0 +1,260 @@
+// /v3/{project_id}/attachments (cinder/api/v3/attachments.py, 3.27 NEW_ATTACH): Cinder's attachment
+// records. Jacket's volumes are not multiattach, so a volume has at most one attachment and it lives
+// on the volume record (service.ts); these routes read and write that one.
+//   - An attachment Jacket's Nova made (server volume attach, boot from volume) is listed and shown
+//     with the connection info its attach used; it is Nova's to remove: a DELETE here is Cinder's 409
+//     ConflictNovaUsingAttachment (Bug #2004555: a user deleting the attachment of a connected volume),
+//     and an update hands back its connection info without changing it (the disk is on the VM already).
+//   - An attachment made here is what Cinder makes: a record (reserved; with a connector, attaching),
+//     for a consumer that connects the volume itself. On Azure nothing but a VM can connect a managed
+//     disk, so no VM gets the disk from it; Jacket's Nova attaches through its own API. DELETE removes
+//     it and the volume is available again.
+import { randomUUID } from 'node:crypto';
+import type { RequestContext, Route } from '../../http/router';
+import type { Services } from '../../services';
+import { json } from '../../http/respond';
+import { badRequest, conflict, notFound } from '../../http/errors';
+import { validateBody } from '../../api/validation';
+import { authorize, isAdmin } from '../../api/policy';
+import { pageRequest } from '../../api/pagination';
+import type { Stored } from '../../store/tables';
+import { cinderRoute, cinderTime, compareBy, offsetParam, pageAfter, projectOf, sortParams } from '../common';
+import { findVolume, volumeTables, type VolumeRecord } from '../model';
+import { STORAGE_PROTOCOL } from '../pools/api';
+import { attachmentOf, connectionData, transition, type AttachableVolume, type VolumeAttachment } from './service';
+
+export const NEW_ATTACH = '3.27';
+const since = { versions: { min: NEW_ATTACH } };
+
+/** schemas/attachments.py create (3.27-3.53) */
+const createSchema = {
+  type: 'object',
+  properties: {
+    attachment: {
+      type: 'object',
+      properties: { instance_uuid: { type: 'string', format: 'uuid' }, connector: { type: ['object', 'null'] }, volume_uuid: { type: 'string', format: 'uuid' } },
+      required: ['volume_uuid'],
+      additionalProperties: false,
+    },
+  },
+  required: ['attachment'],
+  additionalProperties: false,
+};
+
+/** schemas/attachments.py update */
+const updateSchema = {
+  type: 'object',
+  properties: {
+    attachment: { type: 'object', properties: { connector: { type: 'object', minProperties: 1 } }, required: ['connector'], additionalProperties: false },
+  },
+  required: ['attachment'],
+  additionalProperties: false,
+};
+
+interface Found {
+  volume: Stored<AttachableVolume>;
+  attachment: VolumeAttachment;
+}
+
+/** VolumeAttachment's status: an attachments-API one keeps its own; Nova's follows the volume. */
+const statusOf = (v: VolumeRecord, a: VolumeAttachment) => a.status ?? (v.attach_status === 'detached' ? 'reserved' : v.attach_status);
+
+/** views/attachments.py summary */
+const summary = ({ volume, attachment: a }: Found) => ({ id: a.id, status: statusOf(volume.value, a), instance: a.server_id, volume_id: volume.value.id });
+
+/** views/attachments.py detail: times as normalize_time gives them ('' when unset); Nova's carry their connection. */
+function detail(f: Found) {
+  const { volume, attachment: a } = f;
+  const connected = a.origin !== 'cinder' || a.connector !== undefined;
+  return {
+    ...summary(f),
+    attached_at: a.attached_at ?? '',
+    detached_at: '',
+    attach_mode: a.attach_mode ?? 'rw',
+    connection_info: connected ? { driver_volume_type: STORAGE_PROTOCOL, attachment_id: a.id, ...connectionData(volume.value) } : {},
+  };
+}
+
+/** The projects whose attachments a request sees: its own, or (an admin's all_tenants) every one. */
+async function projectsOf(ctx: RequestContext, all: boolean): Promise<string[]> {
+  if (!all) return [projectOf(ctx)];
+  return [...new Set((await volumeTables(ctx.services).index.list('volume')).map((r) => r.value.project_id))];
+}
+
+/** Every attachment in these projects (one read of each project's volumes). */
+async function attachmentsIn(s: Services, projects: string[]): Promise<Found[]> {
+  const out: Found[] = [];
+  for (const p of projects) {
+    for (const r of await volumeTables(s).volumes.list(p)) {
+      const a = attachmentOf(r.value);
+      if (a) out.push({ volume: r as Stored<AttachableVolume>, attachment: a });
+    }
+  }
+  return out;
+}
+
+const attachmentNotFound = (id: string) => notFound(`Volume attachment could not be found with filter: attachment_id = ${id}.`);
+
+/** VolumeAttachment.get_by_id: the caller's project's, or for an admin any project's. */
+async function findAttachment(ctx: RequestContext, id: string): Promise<Found> {
+  const own = (await attachmentsIn(ctx.services, [projectOf(ctx)])).find((f) => f.attachment.id === id);
+  if (own) return own;
+  const any = isAdmin(ctx.auth!) ? (await attachmentsIn(ctx.services, await projectsOf(ctx, true))).find((f) => f.attachment.id === id) : undefined;
+  if (!any) throw attachmentNotFound(id);
+  return any;
+}
+
+/** The filters members may use (allowed_filters); others are dropped for them, as remove_invalid_filter_options does. */
+const ALLOWED = ['volume_id', 'status', 'instance_id', 'attach_status'];
+const PAGING = ['limit', 'marker', 'offset', 'sort', 'sort_key', 'sort_dir'];
+/** The VolumeAttachment columns a filter (or a sort) may name, with how Jacket reads each. */
+const COLUMNS: Record<string, (f: Found) => unknown> = {
+  id: (f) => f.attachment.id,
+  volume_id: (f) => f.volume.value.id,
+  instance_uuid: (f) => f.attachment.server_id,
+  attached_host: (f) => f.attachment.host_name,
+  mountpoint: (f) => f.attachment.device,
+  attach_time: (f) => f.attachment.attached_at,
+  attach_mode: (f) => f.attachment.attach_mode ?? 'rw',
+  attach_status: (f) => statusOf(f.volume.value, f.attachment),
+  created_at: (f) => f.attachment.created_at ?? f.attachment.attached_at,
+  updated_at: (f) => f.volume.value.updated_at,
+};
+
+function listing(detailed: boolean) {
+  return async (ctx: RequestContext) => {
+    const q = ctx.query;
+    const admin = isAdmin(ctx.auth!);
+    const sort = sortParams(q, Object.keys(COLUMNS));
+    const page = pageRequest(q);
+    const offset = offsetParam(q);
+    let all = await attachmentsIn(ctx.services, await projectsOf(ctx, admin && q.has('all_tenants')));
+    for (const [key, v] of q.entries()) {
+      if (PAGING.includes(key) || key === 'all_tenants' || (!admin && !ALLOWED.includes(key))) continue;
+      const k = key === 'instance_id' ? 'instance_uuid' : key;
+      // db is_valid_model_filters: a key that is no VolumeAttachment column (`status` among them) matches nothing.
+      const get = COLUMNS[k];
+      all = get ? all.filter((f) => String(get(f) ?? '') === v) : [];
+    }
+    const rows = all.map((f) => ({ id: f.attachment.id, f }));
+    rows.sort(compareBy<{ f: Found }>(sort, (r, k) => COLUMNS[k](r.f)));
+    const items = pageAfter(rows, page.marker, page.limit, attachmentNotFound, offset);
+    return json({ attachments: items.map((r) => (detailed ? detail(r.f) : summary(r.f))) });
+  };
+}
+
+async function show(ctx: RequestContext) {
+  return json({ attachment: detail(await findAttachment(ctx, ctx.params.attachment_id)) });
+}
+
+/** The volume must not be in an error state to take or change an attachment (both checks read "error" in the status). */
+const inError = (v: VolumeRecord) => v.status.includes('error');
+
+/**
+ * volume/api.py attachment_create: the volume (404), the policy on it, its state, then the reserve
+ * (available or downloading -> reserved, under the volume's ETag); with a connector the connection is
+ * made at once (the manager's attachment_update: attaching). 200 with the attachment.
+ */
+async function create(ctx: RequestContext) {
+  const b = validateBody<{ attachment: { volume_uuid: string; instance_uuid?: string; connector?: Record<string, unknown> | null } }>(createSchema, ctx.body).attachment;
+  const cur = await findVolume(ctx, b.volume_uuid);
+  authorize(ctx, 'volume:attachment_create', { projectId: cur.value.project_id });
+  const v = cur.value;
+  if (inError(v)) {
+    throw badRequest(`Invalid volume: Volume attachments can not be created if the volume is in an error state. The Volume ${v.id} currently has a status of: ${v.status} `);
+  }
+  const now = cinderTime();
+  const connector = b.connector ?? undefined;
+  const attachment: VolumeAttachment = {
+    id: randomUUID(),
+    server_id: b.instance_uuid ?? null,
+    host_name: null,
+    device: null,
+    attached_at: null,
+    origin: 'cinder',
+    status: 'reserved',
+    attach_mode: 'null',
+    created_at: now,
+    ...(connector ? connected(connector) : {}),
+  };
+  // A non-multiattach volume is reserved only from available or downloading. (Cinder lets the same
+  // instance reserve an in-use volume again for a live migration, which needs a second attachment;
+  // Jacket's volume holds one, and has no live migration, so that is refused too.)
+  const done = await transition(
+    ctx.services,
+    cur.partitionKey,
+    cur.rowKey,
+    (x) => ['available', 'downloading'].includes(x.status) && !x.attachment,
+    (x) => ({ ...x, status: connector ? 'attaching' : 'reserved', ...(connector ? { attach_status: 'attaching' as const } : {}), attachment }),
+  );
+  if (!done) {
+    const status = (await volumeTables(ctx.services).volumes.get(cur.partitionKey, cur.rowKey))?.value.status ?? v.status;
+    throw badRequest(`Invalid volume: Volume ${v.id} status must be available or downloading to reserve, but the current status is ${status}.`);
+  }
+  return json({ attachment: detail({ volume: done, attachment }) });
+}
+
+/** db.volume_attached(mark_attached=False) from a connector: attaching, its host, mountpoint and mode. */
+function connected(connector: Record<string, unknown>): Partial<VolumeAttachment> {
+  const str = (k: string, d: string | null) => (typeof connector[k] === 'string' ? (connector[k] as string) : d);
+  return { connector, status: 'attaching', host_name: str('host', ''), device: str('mountpoint', 'na'), attach_mode: str('mode', 'rw') ?? 'rw', attached_at: cinderTime() };
+}
+
+/**
+ * attachment_update: the policy, the volume not in error (409 ResourceConflict), then the connection.
+ * Nova's own attachments are connected already: their view comes back unchanged.
+ */
+async function update(ctx: RequestContext) {
+  const connector = validateBody<{ attachment: { connector: Record<string, unknown> } }>(updateSchema, ctx.body).attachment.connector;
+  const f = await findAttachment(ctx, ctx.params.attachment_id);
+  authorize(ctx, 'volume:attachment_update', { projectId: f.volume.value.project_id });
+  const v = f.volume.value;
+  if (inError(v)) {
+    throw conflict(`Resource conflict: Volume attachments can not be updated if the volume is in an error state. The Volume ${v.id} currently has a status of: ${v.status} `);
+  }
+  if (f.attachment.origin !== 'cinder') return json({ attachment: detail(f) });
+  let next: VolumeAttachment | undefined;
+  const done = await transition(
+    ctx.services,
+    f.volume.partitionKey,
+    f.volume.rowKey,
+    (x) => x.attachment?.id === f.attachment.id,
+    (x) => {
+      next = { ...x.attachment!, ...connected(connector), attach_mode: x.attachment!.attach_mode !== 'null' && x.attachment!.attach_mode ? x.attachment!.attach_mode : String(connector.mode ?? 'rw') };
+      return { ...x, status: 'attaching', attach_status: 'attaching', attachment: next };
+    },
+  );
+  if (!done || !next) throw attachmentNotFound(f.attachment.id);
+  return json({ attachment: detail({ volume: done, attachment: next }) });
+}
+
+/**
+ * attachment_delete: the policy, then attachment_deletion_allowed — an attachment of a server's
+ * connected volume is Nova's to remove (409) — then the volume has no attachment left: available,
+ * detached. The answer lists the volume's remaining attachments (none: one per volume).
+ */
+async function remove(ctx: RequestContext) {
+  const f = await findAttachment(ctx, ctx.params.attachment_id);
+  authorize(ctx, 'volume:attachment_delete', { projectId: f.volume.value.project_id });
+  const a = f.attachment;
+  if (a.origin !== 'cinder' && a.server_id) throw conflict(`Detach volume from instance ${a.server_id} using the Compute API`);
+  const done = await transition(
+    ctx.services,
+    f.volume.partitionKey,
+    f.volume.rowKey,
+    (x) => x.attachment?.id === a.id,
+    ({ attachment: _gone, ...x }) => ({ ...x, status: 'available', attach_status: 'detached' }),
+  );
+  if (!done) throw attachmentNotFound(a.id);
+  return json({ attachments: [] });
+}
+
+/** The bodies' schemas come before the policies (Cinder's decorators), and the lookups before them too. */
+export const attachmentRoutes: Route[] = [
+  cinderRoute('attachments-create', 'POST', '/attachments', 'authenticated', create, since),
+  cinderRoute('attachments-list', 'GET', '/attachments', 'authenticated', listing(false), since),
+  cinderRoute('attachments-detail', 'GET', '/attachments/detail', 'authenticated', listing(true), since),
+  cinderRoute('attachments-show', 'GET', '/attachments/{attachment_id}', 'authenticated', show, since),
+  cinderRoute('attachments-update', 'PUT', '/attachments/{attachment_id}', 'authenticated', update, since),
+  cinderRoute('attachments-delete', 'DELETE', '/attachments/{attachment_id}', 'authenticated', remove, since),
+];
