@@ -5,6 +5,7 @@ import type { ApiResponse } from '../http/types';
 import type { VolumePolicy } from './policy';
 import { VOLUME } from '../api/microversion';
 import { badRequest } from '../http/errors';
+import { MAX_LIMIT } from '../api/pagination';
 
 export const VOLUME_PREFIX = '/volume/v3';
 
@@ -218,4 +219,50 @@ export function clusterOrHost(ctx: Pick<RequestContext, 'microversion'>, params:
     throw badRequest(`Invalid input received: ${withCluster ? 'One and only one of cluster and host must be set.' : 'Host field is missing.'}`);
   }
   return { host, cluster };
+}
+
+/** _get_limit_param: Python's int() of the value (400 otherwise), not negative, at most osapi_max_limit. */
+export function limitParam(q: URLSearchParams): number {
+  const raw = q.get('limit');
+  if (raw === null) return MAX_LIMIT;
+  if (!/^\s*[+-]?\d+\s*$/.test(raw)) throw badRequest('limit param must be an integer');
+  const n = Number(raw.trim());
+  if (n < 0) throw badRequest('limit param must be positive');
+  return Math.min(n, MAX_LIMIT);
+}
+
+/**
+ * api/common.py get_sort_params as it is: `sort=k1:dir,k2` or the legacy sort_key/sort_dir (not both:
+ * 400); each key's direction defaults to desc. Nothing is checked yet (processSortParams does).
+ */
+export function getSortParams(q: URLSearchParams): { keys: string[]; dirs: string[] } {
+  const keys: string[] = [];
+  const dirs: string[] = [];
+  const sort = q.get('sort');
+  if (sort !== null && (q.has('sort_key') || q.has('sort_dir'))) {
+    throw badRequest("The 'sort_key' and 'sort_dir' parameters are deprecated and cannot be used with the 'sort' parameter.");
+  }
+  if (sort !== null) {
+    for (const part of sort.trim().split(',')) {
+      const at = part.indexOf(':');
+      keys.push((at < 0 ? part : part.slice(0, at)).trim());
+      dirs.push((at < 0 || at === part.length - 1 ? 'desc' : part.slice(at + 1)).trim());
+    }
+  } else {
+    keys.push((q.get('sort_key') ?? 'created_at').trim());
+    dirs.push((q.get('sort_dir') ?? 'desc').trim());
+  }
+  return { keys, dirs };
+}
+
+/**
+ * The database's process_sort_params: directions exactly asc or desc (400 otherwise), and created_at
+ * and id appended in the first key's direction when absent. The keys themselves are checked by the
+ * caller against its model's columns (paginate_query: 400 `Invalid input received: Invalid sort key`).
+ */
+export function processSortParams({ keys, dirs }: { keys: string[]; dirs: string[] }): SortKey[] {
+  for (const d of dirs) if (d !== 'asc' && d !== 'desc') throw badRequest("Invalid input received: Unknown sort direction, must be 'desc' or 'asc'.");
+  const out = keys.map((key, i) => ({ key, dir: dirs[i] as 'asc' | 'desc' }));
+  for (const key of ['created_at', 'id']) if (!keys.includes(key)) out.push({ key, dir: out[0].dir });
+  return out;
 }

@@ -9,8 +9,8 @@ import type { RequestContext, Route } from '../../http/router';
 import { json, noContent } from '../../http/respond';
 import { badRequest, notFound } from '../../http/errors';
 import { isAdmin } from '../../api/policy';
-import { MAX_LIMIT, nextLinks } from '../../api/pagination';
-import { cinderRoute, collectionUrl, compareBy, offsetParam, projectOf, resourceLinks, type SortKey } from '../common';
+import { nextLinks } from '../../api/pagination';
+import { cinderRoute, collectionUrl, compareBy, getSortParams, limitParam, offsetParam, processSortParams, projectOf, resourceLinks, type SortKey } from '../common';
 import type { VolumePolicy } from '../policy';
 import { liveMessages, MESSAGE_MODEL_KEYS, messageById, messageTable, userMessage, type MessageRecord } from './service';
 
@@ -59,44 +59,6 @@ function matches(m: MessageRecord, k: string, v: string): boolean {
   return x !== null && x !== undefined && String(x) === v;
 }
 
-/** _get_limit_param: Python's int() of the value (400 otherwise), not negative, at most osapi_max_limit. */
-function limitParam(q: URLSearchParams): number {
-  const raw = q.get('limit');
-  if (raw === null) return MAX_LIMIT;
-  if (!/^\s*[+-]?\d+\s*$/.test(raw)) throw badRequest('limit param must be an integer');
-  const n = Number(raw.trim());
-  if (n < 0) throw badRequest('limit param must be positive');
-  return Math.min(n, MAX_LIMIT);
-}
-
-/**
- * get_sort_params (sort=k1:dir,k2 or the legacy sort_key/sort_dir, not both; each key's direction
- * defaults to desc) then the database's process_sort_params: directions exactly asc or desc, and
- * created_at and id appended in the first key's direction when absent. Keys are checked later.
- */
-function messageSort(q: URLSearchParams): SortKey[] {
-  const keys: string[] = [];
-  const dirs: string[] = [];
-  const sort = q.get('sort');
-  if (sort !== null && (q.has('sort_key') || q.has('sort_dir'))) {
-    throw badRequest("The 'sort_key' and 'sort_dir' parameters are deprecated and cannot be used with the 'sort' parameter.");
-  }
-  if (sort !== null) {
-    for (const part of sort.trim().split(',')) {
-      const at = part.indexOf(':');
-      keys.push((at < 0 ? part : part.slice(0, at)).trim());
-      dirs.push((at < 0 || at === part.length - 1 ? 'desc' : part.slice(at + 1)).trim());
-    }
-  } else {
-    keys.push((q.get('sort_key') ?? 'created_at').trim());
-    dirs.push((q.get('sort_dir') ?? 'desc').trim());
-  }
-  for (const d of dirs) if (d !== 'asc' && d !== 'desc') throw badRequest("Invalid input received: Unknown sort direction, must be 'desc' or 'asc'.");
-  const out = keys.map((key, i) => ({ key, dir: dirs[i] as 'asc' | 'desc' }));
-  for (const key of ['created_at', 'id']) if (!keys.includes(key)) out.push({ key, dir: out[0].dir });
-  return out;
-}
-
 const DEFAULT_SORT: SortKey[] = [
   { key: 'created_at', dir: 'desc' },
   { key: 'id', dir: 'desc' },
@@ -116,7 +78,7 @@ async function index(ctx: RequestContext) {
   const limit = limitParam(q);
   const marker = q.get('marker') ?? undefined;
   const offset = offsetParam(q);
-  const sort = messageSort(q);
+  const sort = processSortParams(getSortParams(q));
   const filters = [...new Set(q.keys())].filter((k) => !PAGING.includes(k));
   if (!filters.every((k) => MESSAGE_MODEL_KEYS.includes(k))) return json({ messages: [] });
   let markerRec: MessageRecord | undefined;
