@@ -10,7 +10,7 @@ import type { RequestContext, Route } from '../../http/router';
 import type { Services } from '../../services';
 import { json } from '../../http/respond';
 import { notFound } from '../../http/errors';
-import { boolParam, cinderRoute, cinderTime } from '../common';
+import { cinderRoute, cinderTime, getBoolParam } from '../common';
 import { DEFAULT_SKU, skuOf, typeStore } from '../types/store';
 import { volumeTables } from '../model';
 import { listServices, VOLUME_HOST } from '../../servicegroup/registry';
@@ -71,11 +71,38 @@ async function pools(s: Services): Promise<Pool[]> {
   });
 }
 
-/** GET /scheduler-stats/get_pools[?detail=true]: names, or names with capabilities (no filters at 3.0). */
+export const POOL_FILTER = '3.28';
+/** POOL_TYPE_FILTER: the volume_type filter, not served yet (below it Cinder's controller pops the key). */
+export const POOL_TYPE_FILTER = '3.35';
+
+/** The query's pairs less the first of `key` (webob MultiDict.pop removes one), and that value. */
+function popFirst(pairs: [string, string][], key: string): string | undefined {
+  const i = pairs.findIndex(([k]) => k === key);
+  return i < 0 ? undefined : pairs.splice(i, 1)[0][1];
+}
+
+/** host_manager._equal_after_convert: a capability against a query string. */
+function equalAfterConvert(cap: unknown, value: string): boolean {
+  if (cap === null || cap === undefined || typeof cap === 'string') return value === cap;
+  // strutils.bool_from_string, not strict: anything but a true word is false.
+  if (typeof cap === 'boolean') return cap === ['1', 't', 'true', 'on', 'y', 'yes'].includes(value.trim().toLowerCase());
+  return value === String(cap);
+}
+
+/**
+ * GET /scheduler-stats/get_pools[?detail=true] (scheduler_stats.py get_pools): `detail` a strict boolean
+ * (utils.get_bool_param); every other query pair is a filter from 3.28 (POOL_FILTER; below it
+ * Cinder clears them): `name` the pool's name exactly, any other key a capability compared as
+ * host_manager.get_pools does (_equal_after_convert); a key no capability has matches no pool.
+ * `volume_type` is 3.35's, popped below it.
+ */
 async function getPools(ctx: RequestContext) {
-  const d = ctx.query.get('detail');
-  const detail = d === null ? false : boolParam(d, 'detail');
-  const list = await pools(ctx.services);
+  const detail = getBoolParam(ctx.query, 'detail');
+  const filters: [string, string][] = ctx.microversion?.atLeast(POOL_FILTER) ? [...ctx.query.entries()] : [];
+  popFirst(filters, 'detail');
+  if (!ctx.microversion?.atLeast(POOL_TYPE_FILTER)) popFirst(filters, 'volume_type');
+  const name = popFirst(filters, 'name');
+  const list = (await pools(ctx.services)).filter((p) => (!name || p.name === name) && filters.every(([k, v]) => equalAfterConvert(p.capabilities[k], v)));
   return json({ pools: list.map((p) => (detail ? { name: p.name, capabilities: p.capabilities } : { name: p.name })) });
 }
 
