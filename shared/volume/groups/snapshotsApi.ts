@@ -1,13 +1,15 @@
 // /group_snapshots (cinder/api/v3/group_snapshots.py, views/group_snapshots.py; microversion 3.14
 // GROUP_SNAPSHOTS): create, list, detail, show, delete. Below 3.14 every route is Cinder's 404 for a
 // method the version lacks, before any policy. Lists take no filters, sorting or paging before 3.29
-// (GROUP_SNAPSHOT_PAGINATION: Cinder passes no filters, so all_tenants widens nothing either); the
-// reset_status action is 3.19's (404 here).
+// (GROUP_SNAPSHOT_PAGINATION: Cinder passes no filters, so all_tenants widens nothing either; see
+// listing); the reset_status action is 3.19's.
 import type { RequestContext, Route } from '../../http/router';
 import { accepted, json } from '../../http/respond';
 import { badRequest, notFound } from '../../http/errors';
 import { isUuidLike, validateBody } from '../../api/validation';
-import { actionName, cinderRoute, descriptionSchema, projectOf } from '../common';
+import { isAdmin } from '../../api/policy';
+import { nextLinks } from '../../api/pagination';
+import { actionName, cinderRoute, collectionUrl, compareBy, descriptionSchema, getSortParams, limitParam, offsetParam, processSortParams, projectOf, type SortKey } from '../common';
 import type { VolumePolicy } from '../policy';
 import { findGroupSnapshot, volumeTables, type GroupSnapshotRecord } from '../model';
 import { groupTypeStore } from '../groupTypes/store';
@@ -63,11 +65,79 @@ const detail = (g: GroupSnapshotRecord) => ({
   description: g.description,
 });
 
+export const GROUP_SNAPSHOT_PAGINATION = '3.29';
+
+/** GroupSnapshot's columns (cinder/db/models.py with CinderBase): the keys a filter or a sort may name. */
+const COLUMNS = ['id', 'group_id', 'user_id', 'project_id', 'name', 'description', 'status', 'group_type_id', 'created_at', 'updated_at', 'deleted_at', 'deleted'];
+const PAGING = ['limit', 'marker', 'offset', 'sort', 'sort_key', 'sort_dir'];
+
+/** A column's value as filter_by and order_by see it (a listed record is never deleted). */
+function column(g: GroupSnapshotRecord, k: string): unknown {
+  if (k === 'deleted') return false;
+  if (k === 'deleted_at') return null;
+  return (g as unknown as Record<string, unknown>)[k] ?? null;
+}
+
+/** filter_by(key=value), or with a trailing `~` apply_like_filters' LIKE '%value%' (the collation ignores case). */
+function matches(g: GroupSnapshotRecord, key: string, value: string): boolean {
+  if (key.endsWith('~')) {
+    const x = column(g, key.replace(/~+$/, ''));
+    return x !== null && String(x).toLowerCase().includes(value.toLowerCase());
+  }
+  if (key === 'deleted') return ['0', 'false'].includes(value.trim().toLowerCase());
+  const x = column(g, key);
+  return x !== null && String(x) === value;
+}
+
+/**
+ * _get_group_snapshots. Below 3.29 no filters, sort or paging reach the database: the caller's project,
+ * created_at desc then id desc. From 3.29 (GROUP_SNAPSHOT_PAGINATION), in Cinder's order: limit, marker,
+ * offset and the sort parameters read (400s); an admin's `all_tenants` (any value) widens to every
+ * project; every other key is an exact filter on a GroupSnapshot column (`key~` a LIKE), and a key
+ * that is none answers an empty list before anything else is checked; then the sort directions (400),
+ * the marker (any project's: Cinder looks it up elevated; 404), the sort keys (400). The page follows
+ * the marker's place in the order. Either way the view's next link is computed from the request's
+ * `limit` (so below 3.29 a bad one is 400 and a full list gets a link), before CG-migration group
+ * snapshots are left out of the page.
+ */
 async function listing(ctx: RequestContext, detailed: boolean) {
+  const q = ctx.query;
   const t = volumeTables(ctx.services);
-  const all = (await t.groupSnapshots.list(projectOf(ctx))).map((r) => r.value);
-  // The db default order: created_at desc, then id desc.
-  all.sort((a, b) => (a.created_at === b.created_at ? b.id.localeCompare(a.id) : b.created_at.localeCompare(a.created_at)));
+  const paged = ctx.microversion?.atLeast(GROUP_SNAPSHOT_PAGINATION) ?? false;
+  let all: GroupSnapshotRecord[];
+  if (!paged) {
+    all = (await t.groupSnapshots.list(projectOf(ctx))).map((r) => r.value);
+    all.sort(compareBy<GroupSnapshotRecord>(DEFAULT_SORT, column));
+  } else {
+    const limit = limitParam(q);
+    const marker = q.get('marker') ?? undefined;
+    const offset = offsetParam(q);
+    const rawSort = getSortParams(q);
+    const admin = isAdmin(ctx.auth!);
+    const wide = admin && q.has('all_tenants');
+    // Filters as filter_by reads the MultiDict: a key's last value. A member's all_tenants is dropped
+    // as Jacket's group list drops it (the SDK sends all_tenants=False on every list; see docs/volumes.md).
+    const filters = new Map<string, string>();
+    for (const [k, v] of q.entries()) if (!PAGING.includes(k) && k !== 'all_tenants') filters.set(k, v);
+    if (!wide) filters.set('project_id', projectOf(ctx));
+    if (![...filters.keys()].every((k) => COLUMNS.includes(k.replace(/~+$/, '')))) return json({ group_snapshots: [] });
+    const sort = processSortParams(rawSort);
+    let markerRec: GroupSnapshotRecord | undefined;
+    if (marker !== undefined) {
+      const p = (await t.index.get('group_snapshot', marker))?.value.project_id;
+      markerRec = p ? (await t.groupSnapshots.get(p, marker))?.value : undefined;
+      if (!markerRec) throw notFound(`GroupSnapshot ${marker} could not be found.`);
+    }
+    if (sort.some((k) => !COLUMNS.includes(k.key))) throw badRequest('Invalid input received: Invalid sort key');
+    const projects = wide ? [...new Set((await t.index.list('group_snapshot')).map((r) => r.value.project_id))] : [projectOf(ctx)];
+    all = [];
+    for (const p of projects) for (const r of await t.groupSnapshots.list(p)) all.push(r.value);
+    const cmp = compareBy<GroupSnapshotRecord>(sort, column);
+    all = all.filter((g) => [...filters].every(([k, v]) => matches(g, k, v))).sort(cmp);
+    if (markerRec) all = all.filter((g) => cmp(g, markerRec) > 0);
+    all = all.slice(offset, offset + limit);
+  }
+  const links = nextLinks(collectionUrl(ctx, '/group_snapshots'), q, all, { limit: limitParam(q) });
   const types = groupTypeStore(ctx.services);
   const out = [];
   for (const g of all) {
@@ -75,8 +145,13 @@ async function listing(ctx: RequestContext, detailed: boolean) {
     if ((await types.get(g.group_type_id))?.value.name === 'default_cgsnapshot_type') continue;
     out.push(detailed ? detail(g) : { id: g.id, name: g.name });
   }
-  return json({ group_snapshots: out });
+  return json({ group_snapshots: out, ...(links ? { group_snapshot_links: links } : {}) });
 }
+
+const DEFAULT_SORT: SortKey[] = [
+  { key: 'created_at', dir: 'desc' },
+  { key: 'id', dir: 'desc' },
+];
 
 async function show(ctx: RequestContext) {
   const g = (await findGroupSnapshot(ctx, ctx.params.group_snapshot_id)).value;
