@@ -38,6 +38,8 @@ export type VolumeStatus =
   | 'downloading'
   | 'uploading'
   | 'retyping'
+  /** A revert to snapshot (3.40) is under way (volumes/revert.ts). */
+  | 'reverting'
   | 'error_managing'
   | 'managing'
   | 'unmanaging'
@@ -78,6 +80,11 @@ export interface VolumeRecord {
   backup_id?: string | null;
   /** A backup being restored over this volume: the new disk, made before the old one is removed. */
   restore?: { backup_id: string; disk_name: string; old_disk?: string };
+  /**
+   * A revert to snapshot under way (status reverting; volumes/revert.ts): the snapshot, the new disk made
+   * from it, and once that disk is swapped in, the old disk about to be deleted.
+   */
+  revert?: { snapshot_id: string; snapshot_project_id: string; disk_name: string; old_disk?: string };
   /** A running os-volume_upload_image: the image being written. */
   upload?: { image_id: string; disk_format: string; force: boolean };
   /** The status to return to after backing-up / uploading (Cinder's previous_status). */
@@ -293,11 +300,14 @@ const SNAPSHOT_COLUMNS = ['status', 'name', 'volume_id'] as const;
 const BACKUP_COLUMNS = ['status', 'name', 'volume_id', 'parent_id'] as const;
 
 /**
- * disk_names: the disks the record names (its disk, and a restore's new and old disk), space-separated,
+ * disk_names: the disks the record names (its disk, and a restore's or revert's new and old disk), space-separated,
  * so the disk sweep reads them for every volume in one query (shared/volume/ownership.ts) instead of
  * one GET per disk. Rows written before the column existed lack it (the sweep then reads the record).
  */
-const volumeDerived = (v: VolumeRecord) => ({ disk_names: [v.disk.name, v.restore?.disk_name, v.restore?.old_disk].filter((n) => n).join(' ') });
+const volumeDerived = (v: VolumeRecord) => ({ disk_names: recordDiskNames(v).join(' ') });
+
+/** Every disk the record names: its disk, and the new and old disk of a restore or a revert under way. */
+export const recordDiskNames = (v: VolumeRecord): string[] => [v.disk.name, v.restore?.disk_name, v.restore?.old_disk, v.revert?.disk_name, v.revert?.old_disk].filter((n): n is string => !!n);
 
 export function volumeTables(s: Services) {
   return {

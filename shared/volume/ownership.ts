@@ -3,7 +3,7 @@
 // 'snapshot-source', ...) or undefined when nothing owns it. Read-only, over the volumes' own tables;
 // the sweeps call these instead of reading Cinder's tables, and apply the two-pass rule themselves.
 import type { Services } from '../services';
-import { volumeTables, dependentsOf } from './model';
+import { volumeTables, dependentsOf, recordDiskNames } from './model';
 import { backupBlobClaim, backupIdOfBlob } from './blobClaims';
 
 export { backupBlobClaim as backupOwnsBlob };
@@ -11,18 +11,18 @@ export { BACKUPS_CONTAINER } from './diskCopy';
 
 /**
  * Why the volume `id` keeps the disk `name` (its first disk volume-<id>, or volume-<id>-<8hex> made by a
- * restore over it). While the volume's index row exists (written before the record and the disk,
- * removed only after the disk is gone) the disk is kept if the record names it: as its disk, as the
- * disk a restore is writing, or as the old disk a restore is about to delete; a record not written yet
- * (or moving between projects) keeps every disk of the volume. A disk the record no longer names is a
- * restore's leftover. Without an index row, a disk that is the source of a snapshot or copy is kept.
+ * restore over it or a revert to snapshot). While the volume's index row exists (written before the
+ * record and the disk, removed only after the disk is gone) the disk is kept if the record names it: as
+ * its disk, as the disk a restore or revert is writing, or as the old disk one is about to delete; a
+ * record not written yet (or moving between projects) keeps every disk of the volume. A disk the record
+ * no longer names is a restore's or revert's leftover. Without an index row, a disk that is the source of a snapshot or copy is kept.
  */
 export async function volumeOwnsDisk(s: Services, id: string, name: string): Promise<string | undefined> {
   const t = volumeTables(s);
   const ix = await t.index.get('volume', id);
   if (ix) {
     const rec = (await t.volumes.get(ix.value.project_id, id))?.value;
-    if (!rec || [rec.disk.name, rec.restore?.disk_name, rec.restore?.old_disk].includes(name)) return 'volume-record';
+    if (!rec || recordDiskNames(rec).includes(name)) return 'volume-record';
     return undefined;
   }
   if ((await dependentsOf(s, id)).length > 0) return 'snapshot-source';

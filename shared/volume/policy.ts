@@ -18,6 +18,8 @@ export const VOLUME_POLICIES = {
   // volume_actions.py
   'volume:extend': 'project_member_or_admin',
   'volume:retype': 'project_member_or_admin',
+  // asked inside volume/api.py revert_to_snapshot (3.40), after the lookups
+  'volume:revert_to_snapshot': 'project_member_or_admin',
   'volume_extension:volume_admin_actions:reset_status': 'admin',
   'volume_extension:volume_admin_actions:force_delete': 'admin',
   'volume_extension:volume_admin_actions:force_detach': 'admin',

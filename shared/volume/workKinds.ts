@@ -4,6 +4,7 @@ export const VOLUME_DELETE = 'volume-delete';
 export const VOLUME_EXTEND = 'volume-extend';
 export const VOLUME_RETYPE = 'volume-retype';
 export const VOLUME_MIGRATE = 'volume-migrate';
+export const VOLUME_REVERT = 'volume-revert';
 export const SNAPSHOT_CREATE = 'snapshot-create';
 export const SNAPSHOT_DELETE = 'snapshot-delete';
 export const BACKUP_CREATE = 'backup-create';

@@ -5,6 +5,7 @@ import { IMAGE_WORK_KINDS } from '../image/managedImage';
 import { VOLUME_WORK } from '../volume/volumes/work';
 import { volumeRetype } from '../volume/volumes/retype';
 import { volumeMigrate } from '../volume/volumes/migrate';
+import { volumeRevert } from '../volume/volumes/revert';
 import { BACKUP_WORK } from '../volume/backups/work';
 import { UPLOAD_WORK } from '../volume/images/upload';
 import { TRANSFER_WORK } from '../volume/transfers/work';
@@ -23,7 +24,7 @@ import { SERVER_GROUP_KINDS } from '../compute/serverGroups/work';
 
 // Compute (Nova): server build/delete, actions, volume attachments, server groups' Azure placement cleanup.
 const COMPUTE_KINDS: WorkKind[] = [...SERVER_BUILD_KINDS, powerKind, resizeKind, snapshotKind, passwordKind, rebuildKind, ...VOLUME_ATTACH_KINDS, ...SERVER_GROUP_KINDS, interfaceKind];
-// Block storage (Cinder): volume create/delete/extend, snapshot create/delete, backup create/delete/restore, upload to image, transfer retag, manage/unmanage, groups and group snapshots.
-const VOLUME_KINDS: WorkKind[] = [...VOLUME_WORK, volumeRetype, volumeMigrate, ...BACKUP_WORK, ...UPLOAD_WORK, ...TRANSFER_WORK, ...MANAGE_WORK, ...GROUP_WORK, ...GROUP_SNAPSHOT_WORK];
+// Block storage (Cinder): volume create/delete/extend/retype/migrate/revert, snapshot create/delete, backup create/delete/restore, upload to image, transfer retag, manage/unmanage, groups and group snapshots.
+const VOLUME_KINDS: WorkKind[] = [...VOLUME_WORK, volumeRetype, volumeMigrate, volumeRevert, ...BACKUP_WORK, ...UPLOAD_WORK, ...TRANSFER_WORK, ...MANAGE_WORK, ...GROUP_WORK, ...GROUP_SNAPSHOT_WORK];
 
 export const WORK_KINDS: WorkKind[] = [...COMPUTE_KINDS, ...VOLUME_KINDS, ...IMAGE_WORK_KINDS];

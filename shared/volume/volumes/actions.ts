@@ -1,5 +1,5 @@
 // POST /volumes/{id}/action: os-extend (detached volumes at 3.0, grown on the work queue), os-retype
-// (./retype.ts), os-set_bootable, the admins' os-reset_status and os-force_detach, and the attach, image and metadata
+// (./retype.ts), revert (3.40, ./revert.ts), os-set_bootable, the admins' os-reset_status and os-force_detach, and the attach, image and metadata
 // actions of their own modules. Other actions answer as Cinder does for an action it does not know.
 import { startWork } from '../../work/ledger';
 import type { RequestContext, Route } from '../../http/router';
@@ -21,6 +21,7 @@ import { retype } from './retype';
 import { migrateVolume } from './migrate';
 import { forceDeleteVolume, forceDetachVolume, updateReadonlyFlag } from './adminActions';
 import { unmanageAction } from '../manage/api';
+import { revertVolume } from './revert';
 
 const extendSchema = {
   type: 'object',
@@ -173,6 +174,8 @@ async function action(ctx: RequestContext) {
   if (keys[0] === 'os-set_image_metadata') return setImageMetadata(ctx);
   if (keys[0] === 'os-unset_image_metadata') return unsetImageMetadata(ctx);
   if (keys[0] === 'os-unmanage') return unmanageAction(ctx);
+  // 3.40 (its policy is asked after the lookups; below 3.40 a bare 404).
+  if (keys[0] === 'revert') return revertVolume(ctx);
   const attach = await attachAction(ctx, keys[0]);
   if (attach) return attach;
   // Cinder's Resource answers an action nobody registered with 400.

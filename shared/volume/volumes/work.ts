@@ -33,7 +33,7 @@ export const messageOf = (e: unknown) => azureFailure(e).message;
 const paced = (retryAfter: unknown) => (typeof retryAfter === 'number' ? retryAfter : 0);
 
 /** The IOPS and MB/s the volume's record holds (its type's QoS at create), for the disk's PUT. */
-const performanceOf = (v: VolumeRecord) => (v.disk.iops !== undefined || v.disk.mbps !== undefined ? { performance: { iops: v.disk.iops, mbps: v.disk.mbps } } : {});
+export const performanceOf = (v: VolumeRecord) => (v.disk.iops !== undefined || v.disk.mbps !== undefined ? { performance: { iops: v.disk.iops, mbps: v.disk.mbps } } : {});
 
 /** Poll again at the pace the last submission asked for. */
 export const poll = (_s: Services, item: WorkItem, step = item.step): WorkResult => again(item, paced(item.data?.retryAfter), { step });
