@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
 import type { Creds } from '../support/stack';
 import { tokenProjectId } from '../support/fixtures';
+import { sweepDisks } from '../../shared/timers/disks';
 
 let env: ArmStack;
 let alice: Creds & { projectId: string; userId: string };
@@ -207,4 +208,52 @@ test('resumable: a transient fault on the copy is retried; a failure after the s
   assert.ok(await diskOf(`volume-${v}`), 'the old disk is left over (the record no longer names it)');
   assert.equal((await env.control.listFaults()).filter((f) => f.remaining > 0).length, 0, 'both faults were hit');
   await env.control.clearFaults();
+  // The disk sweep removes the leftover (second pass) and keeps the disk the record names.
+  const sv = env.stack.cloud.services;
+  await sweepDisks(sv);
+  const r2 = await sweepDisks(sv);
+  assert.ok(r2.deletedNames.includes(`volume-${v}`), JSON.stringify(r2));
+  assert.ok(!r2.deletedNames.includes(name));
+  assert.ok(await diskOf(name));
+});
+
+test('while a revert runs, the disk sweep keeps the new disk before the swap and the old disk after it', async () => {
+  const v = await newVolume('rv5');
+  const s = await newSnapshot(v, 'rv5-s');
+  const sv = env.stack.cloud.services;
+  const disks = async () => {
+    const out = new Map<string, string | undefined>();
+    for await (const d of env.compute.disks.listByResourceGroup(RG)) if (d.name?.startsWith(`volume-${v}`)) out.set(d.name, d.provisioningState);
+    return out;
+  };
+  // Hold the work in the two windows where only the revert's record fields name a disk Azure has made:
+  // the new disk's poll (the disk done, the record not yet swapped) and the old disk's delete (swapped).
+  await env.control.setConfig({ asyncDelayMs: 300 });
+  await env.control.addFault({ method: 'GET', path: `/disks/volume-${v}-[0-9a-f]{8}$`, latencyMs: 8000, count: 1 });
+  await env.control.addFault({ method: 'DELETE', path: `/disks/volume-${v}$`, latencyMs: 8000, count: 1 });
+  const sweepTwice = async (keep: string) => {
+    for (const r of [await sweepDisks(sv), await sweepDisks(sv)]) assert.ok(!r.deletedNames.includes(keep) && (r.skipped['volume-record'] ?? 0) >= 2, JSON.stringify(r));
+    assert.equal((await disks()).get(keep), 'Succeeded', `${keep} kept`);
+  };
+  try {
+    assert.equal((await revert(v, { snapshot_id: s })).status, 202);
+    const fresh = await waitFor('the new disk made, not yet swapped in', async () => {
+      const made = [...(await disks())].find(([n, st]) => n !== `volume-${v}` && st === 'Succeeded')?.[0];
+      return made && diskNameOf((await volume(v)).provider_id) === `volume-${v}` ? made : undefined;
+    });
+    assert.equal((await volume(v)).status, 'reverting');
+    assert.equal((await snapshot(s)).status, 'restoring');
+    await sweepTwice(fresh);
+    await waitFor('swapped, the old disk not yet deleted', async () => {
+      const x = await volume(v);
+      return x.status === 'reverting' && diskNameOf(x.provider_id) === fresh ? true : undefined;
+    });
+    await sweepTwice(`volume-${v}`);
+  } finally {
+    await env.control.setConfig({ asyncDelayMs: 0 });
+  }
+  const done = await volumeIs(v, 'available');
+  assert.match(diskNameOf(done.provider_id), new RegExp(`^volume-${v}-`));
+  await snapshotIs(s, 'available');
+  await waitFor('old disk gone', async () => ((await diskOf(`volume-${v}`)) ? undefined : true));
 });
