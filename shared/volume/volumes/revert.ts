@@ -86,16 +86,31 @@ export async function revertVolume(ctx: RequestContext) {
   if (marked?.value.status !== 'reverting' || marked.value.revert?.disk_name !== revert.disk_name) {
     throw conflict(`Invalid volume: Can't revert volume ${v.id} to its latest snapshot ${snap.id}. Volume's status must be 'available'.`);
   }
-  const restoring = await t.snapshots.update(latest.partitionKey, latest.rowKey, (x) => (x.status !== 'available' ? undefined : { ...x, status: 'restoring', updated_at: cinderTime() }));
-  if (restoring?.value.status !== 'restoring') {
-    // Cinder leaves the volume 'reverting' here with nothing to move it on; Jacket puts it back.
-    await t.volumes.update(cur.partitionKey, cur.rowKey, (x) =>
+  // update_single_status_where('restoring', 'available'): applied only by this request (a snapshot already
+  // restoring for another revert does not pass).
+  let restoring = false;
+  await t.snapshots.update(latest.partitionKey, latest.rowKey, (x) => {
+    restoring = x.status === 'available';
+    return restoring ? { ...x, status: 'restoring', updated_at: cinderTime() } : undefined;
+  });
+  const putBack = () =>
+    t.volumes.update(cur.partitionKey, cur.rowKey, (x) =>
       x.status !== 'reverting' || x.revert?.disk_name !== revert.disk_name ? undefined : { ...x, status: 'available', revert: undefined, updated_at: cinderTime() },
     );
+  if (!restoring) {
+    // Cinder leaves the volume 'reverting' here with nothing to move it on; Jacket puts it back.
+    await putBack();
     throw conflict(`Invalid snapshot: Can't revert volume ${v.id} to its latest snapshot ${snap.id}. Snapshot's status must be 'available'.`);
   }
   log.info('reverting volume to snapshot', { volume: v.id, snapshot: snap.id, requestId: ctx.requestId });
-  await startWork(s, { kind: VOLUME_REVERT, id: v.id, data: { project: cur.partitionKey }, requestId: ctx.requestId });
+  try {
+    await startWork(s, { kind: VOLUME_REVERT, id: v.id, data: { project: cur.partitionKey }, requestId: ctx.requestId });
+  } catch (e) {
+    // No work will run: both records go back to available.
+    await putBack();
+    await releaseSnapshot(s, revert);
+    throw e;
+  }
   return accepted();
 }
 
