@@ -368,8 +368,24 @@ function attachedRunningVm(emu: Emulator, d: DiskRecord): VmRecord | undefined {
   return vm && vm.powerState !== 'deallocated' ? vm : undefined;
 }
 
+const FOUR_TIB_GB = 4096;
+
 /**
- * PUT on an existing record or PATCH: resize, sku, tags, and the provisioned IOPS and MB/s of a Premium
+ * Whether Azure grows this disk while its VM is allocated (learn.microsoft.com, "Expand virtual hard
+ * disks attached to a Windows VM" / "... Linux VM", Expand without downtime): only a data disk; not an
+ * Ultra or Premium SSD v2 disk; not a disk of 4 TiB or less grown beyond 4 TiB (one already larger
+ * grows). Not modelled: shared disks (the emulator has no maxShares) and the classic VM sizes without
+ * the feature (every size the emulator offers reports HyperVGenerations V2, which the docs' check accepts).
+ */
+function expandsWithoutDowntime(vm: VmRecord, d: DiskRecord, newSizeGB: number): boolean {
+  if (!vm.dataDisks.some((x) => sameId(x.diskId, d.id))) return false;
+  if (d.sku === 'UltraSSD_LRS' || d.sku === 'PremiumV2_LRS') return false;
+  return !(d.diskSizeGB <= FOUR_TIB_GB && newSizeGB > FOUR_TIB_GB);
+}
+
+/**
+ * PUT on an existing record or PATCH: resize (of a disk its VM holds allocated only as Expand without
+ * downtime allows), sku, tags, and the provisioned IOPS and MB/s of a Premium
  * SSD v2 or Ultra disk (which Azure changes while the disk is attached, even to a running VM);
  * creation data cannot change.
  */
@@ -387,13 +403,8 @@ function planUpdate(ctx: Ctx, rec: DiskRecord, body: any, isPut: boolean): () =>
     }
     if (rec.kind === 'snapshot') throw new ArmError(409, 'PropertyChangeNotAllowed', "Changing property 'diskSizeGB' is not allowed.", 'diskSizeGB');
     const vm = attachedRunningVm(emu, rec);
-    if (vm) {
-      throw new ArmError(
-        409,
-        'OperationNotAllowed',
-        `Disk resizing is allowed only when creating a VM or when the VM is deallocated. Disk '${rec.name}' is attached to VM '${vm.id}' which is ${vm.powerState}.`,
-        'diskSizeGB',
-      );
+    if (vm && !expandsWithoutDowntime(vm, rec, size)) {
+      throw new ArmError(409, 'Conflict', 'Disk resizing is allowed only when creating a VM or when the VM is deallocated.', 'diskSizeGB');
     }
     if (rec.access) throw new ArmError(409, 'OperationNotAllowed', `Disk '${rec.name}' has an active SAS URI; revoke access before resizing.`, 'diskSizeGB');
     newSize = size;

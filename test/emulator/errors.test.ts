@@ -162,15 +162,44 @@ describe('Azure refusals', () => {
     await assert.rejects(h.compute.disks.delete(h.resourceGroup, vm.storageProfile!.osDisk!.name!), isArmError(409, 'OperationNotAllowed'));
   });
 
-  it('OperationNotAllowed when growing a disk of a running VM; allowed once deallocated', async () => {
+  it('Conflict when growing the OS disk of a running VM; allowed once deallocated', async () => {
     const vm = await h.compute.virtualMachines.get(h.resourceGroup, 'vm1');
     const name = vm.storageProfile!.osDisk!.name!;
-    await expectArmError(h.compute.disks.update(h.resourceGroup, name, { diskSizeGB: 64 }), 409, 'OperationNotAllowed', 'diskSizeGB');
+    await expectArmError(h.compute.disks.update(h.resourceGroup, name, { diskSizeGB: 64 }), 409, 'Conflict', 'diskSizeGB');
+    const recs = await h.control.requests();
+    assert.equal(([...recs].reverse().find((r) => r.status === 409)?.responseBody as any)?.error?.message, 'Disk resizing is allowed only when creating a VM or when the VM is deallocated.');
     await h.compute.virtualMachines.deallocate(h.resourceGroup, 'vm1');
     const d = await h.compute.disks.update(h.resourceGroup, name, { diskSizeGB: 64 });
     assert.equal(d.diskSizeGB, 64);
     assert.equal((await h.compute.virtualMachines.get(h.resourceGroup, 'vm1')).storageProfile?.osDisk?.diskSizeGB, 64);
     await h.compute.virtualMachines.start(h.resourceGroup, 'vm1');
+  });
+
+  it('Expand without downtime: a data disk of a running VM grows; not Premium SSD v2 or Ultra, not from 4 TiB or less to beyond', async () => {
+    const disk = async (name: string, sku: string, gb: number) =>
+      h.compute.disks.beginCreateOrUpdateAndWait(h.resourceGroup, name, { location: h.location, sku: { name: sku }, creationData: { createOption: 'Empty' }, diskSizeGB: gb });
+    const [std, pv2, big] = await Promise.all([disk('grow-std', 'StandardSSD_LRS', 8), disk('grow-pv2', 'PremiumV2_LRS', 8), disk('grow-4t', 'Standard_LRS', 4096)]);
+    // Standard_B1s holds two data disks: the 4 TiB disk takes the Premium SSD v2 disk's place below.
+    const attach = (second: string, lun: number) =>
+      h.compute.virtualMachines.beginUpdateAndWait(h.resourceGroup, 'vm1', {
+        storageProfile: {
+          dataDisks: [
+            { lun: 0, createOption: 'Attach', managedDisk: { id: std.id } },
+            { lun, createOption: 'Attach', managedDisk: { id: second } },
+          ],
+        },
+      });
+    await attach(pv2.id!, 1);
+    const grown = await h.compute.disks.beginUpdateAndWait(h.resourceGroup, 'grow-std', { diskSizeGB: 16 });
+    assert.equal(grown.diskSizeGB, 16);
+    assert.equal(grown.diskState, 'Attached');
+    const vm = await h.compute.virtualMachines.get(h.resourceGroup, 'vm1', { expand: 'instanceView' });
+    assert.equal(vm.storageProfile?.dataDisks?.find((d) => d.lun === 0)?.diskSizeGB, 16);
+    assert.ok(vm.instanceView?.statuses?.some((st) => st.code === 'PowerState/running'));
+    await expectArmError(h.compute.disks.update(h.resourceGroup, 'grow-pv2', { diskSizeGB: 16 }), 409, 'Conflict', 'diskSizeGB', 'Premium SSD v2');
+    await attach(big.id!, 2);
+    await expectArmError(h.compute.disks.update(h.resourceGroup, 'grow-4t', { diskSizeGB: 4097 }), 409, 'Conflict', 'diskSizeGB', '4 TiB to beyond');
+    await h.compute.virtualMachines.beginUpdateAndWait(h.resourceGroup, 'vm1', { storageProfile: { dataDisks: [] } });
   });
 
   it('Conflict when exporting a disk attached to a running VM', async () => {
