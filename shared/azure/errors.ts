@@ -42,6 +42,8 @@ function kindOf(status: number | undefined): FailureKind {
   return 'client';
 }
 
+const RESIZE_NEEDS_DEALLOCATION = /^Disk resizing is allowed only when creating a VM or when the VM is deallocated/;
+
 /** Any error thrown by an Azure SDK call (ARM or Storage) as one AzureFailure. */
 export function azureFailure(e: unknown): AzureFailure {
   if (isAzureFailureError(e)) return e.failure;
@@ -52,8 +54,13 @@ export function azureFailure(e: unknown): AzureFailure {
   // Compute answers 409 OperationNotAllowed for a refusal no retry changes (a quota exceeded, an
   // operation the VM's state or configuration does not allow), and for its own throttling — then with
   // a TooManyRequests detail. Only the throttling is worth retrying.
+  // DiskRP answers 409 Conflict "Disk resizing is allowed only when creating a VM or when the VM is
+  // deallocated." for a resize of a disk whose VM holds it where the disk cannot be expanded without
+  // downtime: the VM's state, not another operation, stands in the way, so no retry changes it either.
   const code = inner?.code ?? o.details?.errorCode ?? o.code;
-  const refused = status === 409 && code === 'OperationNotAllowed' && !(inner?.details ?? []).some((d) => d.code === 'TooManyRequests');
+  const message = inner?.message ?? o.message ?? '';
+  const refused =
+    status === 409 && ((code === 'OperationNotAllowed' && !(inner?.details ?? []).some((d) => d.code === 'TooManyRequests')) || (code === 'Conflict' && RESIZE_NEEDS_DEALLOCATION.test(message)));
   return {
     kind: refused ? 'client' : kindOf(status),
     ...(status !== undefined ? { status } : {}),

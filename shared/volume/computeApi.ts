@@ -36,6 +36,14 @@ export type { VolumeRecord, AttachableVolume, VolumeAttachment };
  */
 export const FORCE_DETACH_KIND = 'volume-force-detach';
 
+/**
+ * Cinder's manager after an attached volume grew (volume/manager.py extend_volume -> compute
+ * nova.API.extend_volume): the os-server-external-events `volume-extended` event (tag: the volume) for
+ * each server it is attached to. This work kind, run by compute (item id: the server; data: the
+ * volume, the user who asked for the extend), takes the event as Nova's API and compute manager do.
+ */
+export const VOLUME_EXTENDED_EVENT_KIND = 'volume-extended-event';
+
 export const volumeApi = {
   /** A volume the caller's project may see (admins: any), or Cinder's 404 `Volume <id> could not be found.` */
   get: (ctx: RequestContext, id: string): Promise<Stored<VolumeRecord>> => findVolume(ctx, id),

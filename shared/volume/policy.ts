@@ -17,6 +17,7 @@ export const VOLUME_POLICIES = {
   'volume_extension:volume_mig_status_attribute': 'admin',
   // volume_actions.py
   'volume:extend': 'project_member_or_admin',
+  'volume:extend_attached_volume': 'project_member_or_admin',
   'volume:retype': 'project_member_or_admin',
   // asked inside volume/api.py revert_to_snapshot (3.40), after the lookups
   'volume:revert_to_snapshot': 'project_member_or_admin',

@@ -21,9 +21,21 @@ import { rebuildKind } from '../compute/servers/work/rebuild';
 import { powerKind } from '../compute/servers/work/power';
 import { VOLUME_ATTACH_KINDS } from '../compute/servers/work/volumeAttach';
 import { SERVER_GROUP_KINDS } from '../compute/serverGroups/work';
+import { volumeExtendedEventKind } from '../compute/externalEvents/api';
 
-// Compute (Nova): server build/delete, actions, volume attachments, server groups' Azure placement cleanup.
-const COMPUTE_KINDS: WorkKind[] = [...SERVER_BUILD_KINDS, powerKind, resizeKind, snapshotKind, passwordKind, rebuildKind, ...VOLUME_ATTACH_KINDS, ...SERVER_GROUP_KINDS, interfaceKind];
+// Compute (Nova): server build/delete, actions, volume attachments, server groups' Azure placement cleanup, Cinder's volume-extended event.
+const COMPUTE_KINDS: WorkKind[] = [
+  ...SERVER_BUILD_KINDS,
+  powerKind,
+  resizeKind,
+  snapshotKind,
+  passwordKind,
+  rebuildKind,
+  ...VOLUME_ATTACH_KINDS,
+  ...SERVER_GROUP_KINDS,
+  interfaceKind,
+  volumeExtendedEventKind,
+];
 // Block storage (Cinder): volume create/delete/extend/retype/migrate/revert, snapshot create/delete, backup create/delete/restore, upload to image, transfer retag, manage/unmanage, groups and group snapshots.
 const VOLUME_KINDS: WorkKind[] = [...VOLUME_WORK, volumeRetype, volumeMigrate, volumeRevert, ...BACKUP_WORK, ...UPLOAD_WORK, ...TRANSFER_WORK, ...MANAGE_WORK, ...GROUP_WORK, ...GROUP_SNAPSHOT_WORK];
 

@@ -157,6 +157,8 @@ test("action routes name each action's own policy from the service file", () => 
   }
   const route = routes.find((r) => r.name === 'volume-volume-action')!;
   assert.equal(typeof route.policy === 'function' && route.policy({ 'os-force_delete': {} }, {} as RequestContext), 'volume_extension:volume_admin_actions:force_delete');
+  // os-extend's policy depends on the volume's status from 3.42: the handler asks it after the lookup.
+  assert.equal(typeof route.policy === 'function' && route.policy({ 'os-extend': { new_size: 2 } }, {} as RequestContext), 'authenticated');
   // PUT /flavors/{id} exists from 2.55: the route declares it, and the pipeline answers Nova's 404 below
   // it before the policy; from it, the policy is flavor-manage's.
   const upd = routes.find((r) => r.name === 'compute-flavors-update')!;
@@ -231,6 +233,7 @@ test("the defaults of the important names are upstream's", () => {
     'volume_extension:volume_admin_actions:reset_status': 'admin',
     'volume_extension:volume_admin_actions:force_delete': 'admin',
     'volume:extend': 'project_member_or_admin',
+    'volume:extend_attached_volume': 'project_member_or_admin',
     // cinder/policies/backups.py, backup_actions.py, quotas.py
     'backup:create': 'project_member_or_admin',
     'volume_extension:backup_admin_actions:force_delete': 'admin',

@@ -165,6 +165,9 @@ test('ARM bodies: names, tags, deleteOption=Delete, boot diagnostics, NSG and st
   });
   assert.equal(azureFailure({ statusCode: 409, details: { error: { code: 'OperationNotAllowed', message: 'x', details: [{ code: 'TooManyRequests' }] } } }).kind, 'conflict');
   assert.equal(azureFailure({ statusCode: 409, details: { error: { code: 'Conflict', message: 'busy' } } }).kind, 'conflict');
+  // DiskRP's refusal to resize a disk its VM holds where it cannot expand without downtime: given up too.
+  const resize = { code: 'Conflict', message: 'Disk resizing is allowed only when creating a VM or when the VM is deallocated.' };
+  assert.equal(azureFailure({ statusCode: 409, details: { error: resize } }).kind, 'client');
 });
 
 test("request schemas mirror Nova's 2.1 create and update", () => {

@@ -21,6 +21,9 @@ import { schemaAt, validateBody, type SchemaByVersion } from '../../api/validati
 import { computeRoute } from '../common';
 import { getServerAny } from '../servers/model';
 import { finishAction, startAction } from '../servers/instanceActions';
+import type { Services } from '../../services';
+import { done, type WorkKind } from '../../work/types';
+import { VOLUME_EXTENDED_EVENT_KIND } from '../../volume/computeApi';
 
 const BASE = ['network-changed', 'network-vif-plugged', 'network-vif-unplugged', 'network-vif-deleted'];
 const NAMES_BY_VERSION: readonly (readonly [string, string[]])[] = [
@@ -73,6 +76,29 @@ function actionOf(e: ExternalEvent): string | undefined {
   return undefined;
 }
 
+/** Nova's extend_volume instance action, its compute_extend_volume event ended Success. */
+async function recordVolumeExtended(s: Services, owner: { id: string; project_id: string }, requestId: string, userId: string): Promise<void> {
+  await finishAction(s, await startAction(s, owner, 'extend_volume', requestId, userId, 'compute_extend_volume'), true);
+}
+
+/**
+ * The volume-extended event Jacket's Cinder sends after an attached volume grew (VOLUME_EXTENDED_EVENT_KIND;
+ * item id: the server): taken as this API takes it — a server that is gone (404) or has no host yet
+ * (422) gets nothing, else the instance action is recorded under the user who asked for the extend.
+ * Azure grew the disk under the running VM; the guest sees the new size on its next rescan.
+ */
+export const volumeExtendedEventKind: WorkKind = {
+  kind: VOLUME_EXTENDED_EVENT_KIND,
+  async run(item, s) {
+    const server = (await getServerAny(s, item.id))?.value;
+    if (!server?.host) return done();
+    await recordVolumeExtended(s, { id: server.id, project_id: server.project_id }, item.requestId ?? '', String(item.data?.user ?? ''));
+    return done();
+  },
+  // Cinder only logs a notification Nova did not take (compute/nova.py _send_events).
+  async giveUp() {},
+};
+
 async function create(ctx: RequestContext) {
   const events = validateBody<{ events: ExternalEvent[] }>(schemaAt(ctx.microversion, createSchemas), ctx.body).events;
   const ids = [...new Set(events.map((e) => e.server_uuid.toLowerCase()))];
@@ -103,7 +129,7 @@ async function create(ctx: RequestContext) {
     // compute_extend_volume ends Success (Azure grew the disk in place; a volume not attached is a no-op).
     if (!action) continue;
     const owner = { id: server.id, project_id: ctx.auth!.projectId ?? server.project_id };
-    if (action === 'extend_volume') await finishAction(ctx.services, await startAction(ctx.services, owner, action, ctx.requestId, ctx.auth!.userId, 'compute_extend_volume'), true);
+    if (action === 'extend_volume') await recordVolumeExtended(ctx.services, owner, ctx.requestId, ctx.auth!.userId);
     else await startAction(ctx.services, owner, action, ctx.requestId, ctx.auth!.userId, null);
   }
   return json({ events }, result);

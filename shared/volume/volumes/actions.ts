@@ -1,4 +1,4 @@
-// POST /volumes/{id}/action: os-extend (detached volumes at 3.0, grown on the work queue), os-retype
+// POST /volumes/{id}/action: os-extend (detached volumes, and in-use ones from 3.42; grown on the work queue), os-retype
 // (./retype.ts), revert (3.40, ./revert.ts), os-set_bootable, the admins' os-reset_status and os-force_detach, and the attach, image and metadata
 // actions of their own modules. Other actions answer as Cinder does for an action it does not know.
 import { startWork } from '../../work/ledger';
@@ -6,7 +6,7 @@ import type { RequestContext, Route } from '../../http/router';
 import { accepted } from '../../http/respond';
 import { badRequest } from '../../http/errors';
 import { validateBody } from '../../api/validation';
-import { actionPolicy } from '../../api/policy';
+import { actionPolicy, authorize } from '../../api/policy';
 import { VOLUME_ACTION_POLICIES } from '../policy';
 import { actionName, cinderRoute, cinderTime } from '../common';
 import { findVolume, volumeTables, type VolumeRecord } from '../model';
@@ -103,30 +103,44 @@ async function setBootable(ctx: RequestContext) {
   return { status: 200, headers: {}, body: undefined };
 }
 
+/** VOLUME_EXTEND_INUSE (cinder/api/microversions.py). */
+const EXTEND_INUSE = '3.42';
+
 const pyTuple = (xs: string[]) => `(${xs.map((x) => `'${x}'`).join(', ')})`;
 
+/**
+ * os-extend (volume_actions.py _extend, volume/api.py extend / extend_attached_volume / _extend): from
+ * 3.42 (VOLUME_EXTEND_INUSE) an in-use volume is extended attached, under its own policy
+ * volume:extend_attached_volume; otherwise the volume must be available (volume:extend). Each policy
+ * is asked after the lookup, as Cinder's volume API does. The volume goes to extending (its previous
+ * status kept) and the disk grows on the work queue; an attached disk grows under its running VM where
+ * Azure can expand it without downtime, and the extend fails (error_extending) where it cannot.
+ */
 async function extend(ctx: RequestContext) {
   const b = validateBody<{ 'os-extend': { new_size: number | string } }>(extendSchema, ctx.body)['os-extend'];
   const cur = await findVolume(ctx, ctx.params.volume_id);
   const v = cur.value;
+  const attached = ctx.microversion?.atLeast(EXTEND_INUSE) === true && v.status === 'in-use';
+  authorize(ctx, attached ? 'volume:extend_attached_volume' : 'volume:extend', { projectId: v.project_id });
   const newSize = Number(b.new_size);
   if (newSize <= v.size) {
     throw badRequest(`Invalid input received: New size for extend must be greater than current size. (current: ${v.size}, extended: ${newSize}).`);
   }
   if (newSize > MAX_DISK_GB) throw badRequest(`Invalid input received: Volume size '${newSize}'GB is larger than the largest Azure managed disk (${MAX_DISK_GB}GB).`);
-  const refuse = (status: string) => badRequest(`Invalid volume: Volume ${v.id} status must be '{'status': 'available'}' to extend, currently ${status}.`);
-  if (v.status !== 'available') throw refuse(v.status);
+  const expected = attached ? 'in-use' : 'available';
+  const refuse = (status: string) => badRequest(`Invalid volume: Volume ${v.id} status must be '{'status': '${expected}'}' to extend, currently ${status}.`);
+  if (v.status !== expected) throw refuse(v.status);
   const typeName = (await typeStore(ctx.services).get(v.volume_type_id))?.value.name ?? '';
   // The growth is held until the disk has grown (committed by the extend work) or the extend failed.
   await reserveExtend(ctx.services, cur.partitionKey, v.id, typeName, newSize - v.size, newSize);
-  const next: VolumeRecord = { ...v, status: 'extending', extend_to: newSize, updated_at: cinderTime() };
+  const next: VolumeRecord = { ...v, status: 'extending', previous_status: v.status, extend_to: newSize, updated_at: cinderTime() };
   await volumeTables(ctx.services)
     .volumes.replace(cur.partitionKey, cur.rowKey, next, cur.etag)
     .catch(async () => {
       await volumeLedger(ctx.services).rollback(cur.partitionKey, [extendKey(v.id)]);
       throw refuse('changing');
     });
-  await startWork(ctx.services, { kind: VOLUME_EXTEND, id: v.id, data: { project: cur.partitionKey, size: newSize }, requestId: ctx.requestId });
+  await startWork(ctx.services, { kind: VOLUME_EXTEND, id: v.id, data: { project: cur.partitionKey, size: newSize, user: ctx.auth?.userId }, requestId: ctx.requestId });
   return accepted();
 }
 
@@ -182,7 +196,11 @@ async function action(ctx: RequestContext) {
   throw badRequest(`There is no such action: ${keys[0]}`);
 }
 
+const byAction = actionPolicy(VOLUME_ACTION_POLICIES);
+const isExtend = (body: unknown) => byAction(body) === 'volume:extend';
+
 export const volumeActionRoutes: Route[] = [
-  // Each action has its own upstream policy (VOLUME_ACTION_POLICIES), which the pipeline enforces.
-  cinderRoute('volume-action', 'POST', '/volumes/{volume_id}/action', actionPolicy(VOLUME_ACTION_POLICIES), action),
+  // Each action has its own upstream policy (VOLUME_ACTION_POLICIES), which the pipeline enforces;
+  // os-extend's depends on the volume's status (from 3.42), so extend() asks it after the lookup.
+  cinderRoute('volume-action', 'POST', '/volumes/{volume_id}/action', (body) => (isExtend(body) ? 'authenticated' : byAction(body)), action),
 ];

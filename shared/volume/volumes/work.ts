@@ -19,6 +19,9 @@ import { SNAPSHOT_CREATE, SNAPSHOT_DELETE, VOLUME_CREATE, VOLUME_DELETE, VOLUME_
 import { extendKey, snapshotDeltas, typeNameOf, volumeDeltas, volumeLedger } from '../quotas/engine';
 import { volumeBackendSchedulable } from '../../servicegroup/registry';
 import { messageForWork } from '../messages/service';
+import { startWork } from '../../work/ledger';
+import { attachmentOf } from '../attachments/service';
+import { VOLUME_EXTENDED_EVENT_KIND } from '../computeApi';
 
 export const SIZE_NOTE_KEY = 'jacket:size_note';
 /** Deletes and extends that keep polling without ARM finishing are given up after this long. */
@@ -260,9 +263,15 @@ const volumeExtend: WorkKind = {
       if (!st) throw refuse('DiskMissing', "The volume's disk is missing.");
       if (st.provisioningState === 'Failed') throw refuse('ResizeFailed', 'The resize failed in Azure.');
       if (st.sizeGB < target || st.provisioningState !== 'Succeeded') return poll(s, item, 'submitted');
-      // The disk has grown: the growth held at the request becomes usage, then the record shows it.
+      // The disk has grown: the growth held at the request becomes usage, then the record shows it,
+      // in-use again when attached (manager.py extend_volume_completion: by its attachments).
       await volumeLedger(s).commit(projectOf(item), [extendKey(item.id)]);
-      await landVolume(s, item, 'extending', 'available', { size: target, extend_to: undefined });
+      await landVolume(s, item, 'extending', (x) => (attachmentOf(x) ? 'in-use' : 'available'), { size: target, extend_to: undefined, previous_status: undefined });
+      // Then Nova hears of it (manager.py extend_volume -> compute.API.extend_volume): volume-extended.
+      const server = attachmentOf(v)?.server_id;
+      if (server) {
+        await startWork(s, { kind: VOLUME_EXTENDED_EVENT_KIND, id: server, key: item.id, data: { volume: item.id, project: projectOf(item), user: item.data?.user }, requestId: item.requestId });
+      }
       return done();
     };
     if (item.step === 'submitted') return settle(await arm.disk(v.disk.name));
@@ -272,7 +281,7 @@ const volumeExtend: WorkKind = {
   async giveUp(item, s, f) {
     log.warn('volume extend failed', { volume: item.id, code: f.code, reason: f.message.slice(0, 300) });
     const landed = await volumeIn(s, item, 'extending');
-    await landVolume(s, item, 'extending', 'error_extending', { extend_to: undefined });
+    await landVolume(s, item, 'extending', 'error_extending', { extend_to: undefined, previous_status: undefined });
     await volumeLedger(s).rollback(projectOf(item), [extendKey(item.id)]);
     // volume/manager.py extend_volume: the driver's failure.
     if (landed) await messageForWork(s, item, projectOf(item), { action: 'EXTEND_VOLUME', detail: 'DRIVER_FAILED_EXTEND', resourceType: 'VOLUME', resourceUuid: item.id });
