@@ -214,6 +214,8 @@ export interface BackupRecord {
   };
   /** The volume a running restore writes to. */
   restore_volume_id?: string;
+  /** The backup's own metadata (3.43 BACKUP_METADATA: set at create, replaced by update); absent: none. */
+  metadata?: Record<string, string>;
   /**
    * The source volume's metadata when the backup was made, which a restore puts onto its target
    * (cinder/backup/driver.py BackupMetadataAPI: volume-base-metadata, volume-metadata,

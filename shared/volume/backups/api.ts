@@ -6,7 +6,7 @@
 import type { RequestContext, Route } from '../../http/router';
 import { json, accepted } from '../../http/respond';
 import { badRequest, notFound } from '../../http/errors';
-import { validateBody } from '../../api/validation';
+import { schemaAt, validateBody, type SchemaByVersion } from '../../api/validation';
 import { actionPolicy, allowed, isAdmin } from '../../api/policy';
 import { BACKUP_ACTION_POLICIES } from '../policy';
 import { pageRequest, nextLinks } from '../../api/pagination';
@@ -15,8 +15,14 @@ import { findBackup, volumeTables, type BackupRecord } from '../model';
 import { resetBackupStatus } from './resetStatus';
 import { childrenOf, createBackup, deleteBackup, restoreBackup, type CreateBackupBody, type RestoreBody } from './service';
 
+/** BACKUP_METADATA (cinder/api/microversions.py). */
+export const BACKUP_METADATA = '3.43';
+
 const text255 = { type: ['string', 'null'], minLength: 0, maxLength: 255 };
 const uuidOrNull = { oneOf: [{ type: 'string', format: 'uuid' }, { type: 'null' }] };
+
+/** parameter_types.extra_specs: the keys and values of a backup's metadata (3.43). */
+export const backupMetadataSchema = { type: 'object', patternProperties: { '^[a-zA-Z0-9-_:. /]{1,255}$': { type: 'string', maxLength: 255 } }, additionalProperties: false };
 
 /** backups.create (3.0–3.42). */
 const createSchema = {
@@ -41,6 +47,14 @@ const createSchema = {
   },
 };
 
+/** backups.create_backup_v343: `metadata` too (metadata_allows_null). */
+const createSchema343 = structuredClone(createSchema);
+(createSchema343.properties.backup.properties as Record<string, unknown>).metadata = { ...backupMetadataSchema, type: ['object', 'null'] };
+const CREATE_SCHEMAS: SchemaByVersion = [
+  ['3.0', createSchema],
+  [BACKUP_METADATA, createSchema343],
+];
+
 /** backups.restore. */
 const restoreSchema = {
   type: 'object',
@@ -54,6 +68,8 @@ export function backupSummary(ctx: RequestContext, b: BackupRecord) {
 }
 
 export function backupDetail(ctx: RequestContext, b: BackupRecord, hasDependents: boolean) {
+  // views/backups.py (v3) detail: the backup's metadata from 3.43 (BACKUP_METADATA), {} when it has none.
+  const metadata = ctx.microversion?.atLeast(BACKUP_METADATA) ? { metadata: { ...(b.metadata ?? {}) } } : {};
   return {
     availability_zone: b.availability_zone,
     container: b.container,
@@ -72,6 +88,7 @@ export function backupDetail(ctx: RequestContext, b: BackupRecord, hasDependents
     status: b.status,
     updated_at: b.updated_at,
     volume_id: b.volume_id,
+    ...metadata,
   };
 }
 
@@ -85,7 +102,8 @@ function withProjectAttr(ctx: RequestContext, view: Record<string, unknown>, b: 
 }
 
 async function create(ctx: RequestContext) {
-  const b = validateBody<{ backup: CreateBackupBody }>(createSchema, ctx.body).backup;
+  // contrib/backups.py create reads `metadata` from 3.43 only (the schema below it refuses the key).
+  const b = validateBody<{ backup: CreateBackupBody }>(schemaAt(ctx.microversion, CREATE_SCHEMAS), ctx.body).backup;
   return accepted({ backup: backupSummary(ctx, await createBackup(ctx, b)) });
 }
 

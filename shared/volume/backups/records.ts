@@ -56,11 +56,18 @@ export async function exportRecord(ctx: RequestContext) {
     updated_at: b.updated_at,
     deleted_at: null,
     deleted: false,
-    metadata: {},
+    metadata: { ...(b.metadata ?? {}) },
     encryption_key_id: null,
     driver_info: { container: BACKUPS_CONTAINER, blob: b.blob.name, data_bytes: b.blob.dataBytes, ...(b.volume_meta ? { volume_meta: b.volume_meta } : {}) },
   };
   return json({ 'backup-record': { backup_service: JACKET_BACKUP_SERVICE, backup_url: Buffer.from(JSON.stringify(record)).toString('base64') } });
+}
+
+/** The backup's own metadata in an exported record (3.43), when it is a dict of strings with keys in it. */
+function importedMetadata(m: unknown): Record<string, string> | undefined {
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) return undefined;
+  const entries = Object.entries(m).filter((e): e is [string, string] => typeof e[1] === 'string');
+  return entries.length > 0 ? Object.fromEntries(entries) : undefined;
 }
 
 /** backups.import_record with parameter_types.backup_service / backup_url. */
@@ -152,6 +159,7 @@ export async function importRecord(ctx: RequestContext) {
       data_timestamp: str(rec.data_timestamp) ?? now,
       blob: { name: blob ?? `backup-${id}.vhd`, dataBytes: typeof rec.driver_info?.data_bytes === 'number' ? rec.driver_info.data_bytes : size * 1024 ** 3 },
       ...(meta && typeof meta === 'object' ? { volume_meta: meta } : {}),
+      ...(importedMetadata(rec.metadata) ? { metadata: importedMetadata(rec.metadata) } : {}),
     };
     // Another backup's blob: the share is recorded before the record, so no delete misses it.
     if (owner && owner !== id) await t.deps.upsert(owner, id, { kind: 'blob-share', project_id: project });

@@ -21,6 +21,8 @@ export type CreateBackupBody = {
   incremental?: boolean | string;
   force?: boolean | string;
   snapshot_id?: string | null;
+  /** From 3.43 (the schema admits it only there). */
+  metadata?: Record<string, string> | null;
 };
 export type RestoreBody = { name?: string | null; volume_id?: string | null };
 
@@ -85,6 +87,7 @@ export async function createBackup(ctx: RequestContext, b: CreateBackupBody): Pr
       updated_at: now,
       data_timestamp: now,
       blob: { name: backupBlobName(id), dataBytes: v.size * 1024 ** 3 },
+      ...(b.metadata ? { metadata: { ...b.metadata } } : {}),
       // What the backup driver saves beside the data (BackupMetadataAPI.get), for the restore to put back.
       volume_meta: { name: v.name, description: v.description, metadata: { ...v.metadata }, ...(v.image_metadata ? { image_metadata: { ...v.image_metadata } } : {}) },
     };
