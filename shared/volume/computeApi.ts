@@ -114,22 +114,23 @@ export const volumeApi = {
    * A server went and its volume was mapped with delete_on_termination: Nova detaches, then deletes it
    * through Cinder, whose delete refuses a volume with snapshots (400) — Nova then leaves the volume.
    * Here: a volume still attached to this server (or available) is detached and, without snapshots,
-   * marked deleting and its delete queued; with snapshots it is only detached (available), as
-   * Cinder's refusal leaves it. A volume that meanwhile belongs to something else is left alone.
+   * marked deleting and its delete queued; with snapshots, or while it is being extended (3.42), it is
+   * only detached (available, or extending until its extend lands), as Cinder's refusal leaves it. A volume that meanwhile belongs to something else is left alone.
    */
   async deleteOnTermination(s: Services, project: string, volumeId: string, serverId: string, requestId?: string): Promise<'deleting' | 'detached' | 'left'> {
     const vol = await volumeAt(s, project, volumeId);
     if (!vol) return 'left';
     const at = attachmentOf(vol.value);
     if ((at && at.server_id !== serverId) || (!at && vol.value.status !== 'available')) return 'left';
-    if ((await dependentsOf(s, volumeId, 'snapshot')).length > 0) {
+    // Cinder's delete also refuses a volume being extended (3.42): detached only, its extend lands it.
+    if (vol.value.status === 'extending' || (await dependentsOf(s, volumeId, 'snapshot')).length > 0) {
       if (at) await releaseFromServer(s, project, volumeId, serverId);
       return 'detached';
     }
     let mine = false;
     await volumeTables(s).volumes.update(vol.partitionKey, vol.rowKey, (v) => {
       const a = attachmentOf(v);
-      if ((a && a.server_id !== serverId) || (!a && v.status !== 'available')) return undefined;
+      if ((a && a.server_id !== serverId) || (!a && v.status !== 'available') || v.status === 'extending') return undefined;
       mine = true;
       const { attachment: _gone, ...rest } = v as AttachableVolume;
       return { ...rest, status: 'deleting', attach_status: 'detached', updated_at: cinderTime() };

@@ -160,3 +160,22 @@ test('where Azure cannot expand without downtime (a Premium SSD v2 disk under a 
   // Nothing reached Nova: the server's extend_volume actions are the two of the extends that succeeded.
   assert.equal((await listActions(env.stack.cloud.services, serverId)).filter((a) => a.action === 'extend_volume').length, 2);
 });
+
+test('the server deleted while its volume is being extended: the volume is detached and its extend lands it available at the new size', async () => {
+  const srv = await env.stack.oscJson(['server', 'create', '--flavor', 'm1.medium', '--image', 'ubuntu-22.04', '--network', 'private', '--wait', 'ext2'], alice);
+  const vol = await env.stack.oscJson(['volume', 'create', '--size', '1', 'race1'], alice);
+  await settled(vol.id, (v) => v.status === 'available', 'available');
+  await env.stack.oscOk(['server', 'add', 'volume', 'ext2', 'race1'], alice);
+  await settled(vol.id, (v) => v.status === 'in-use', 'in-use');
+  const before = await gigabytesInUse();
+  // Azure takes its time with the resize: the server's delete comes first.
+  await env.control.addFault({ method: 'PATCH', path: `/disks/volume-${vol.id}$`, latencyMs: 4000 });
+  assert.equal((await extend(vol.id, 2, '3.42')).status, 202);
+  await env.stack.oscOk(['server', 'delete', '--wait', srv.id], alice);
+  const mid = (await cinder('3.0')('GET', `/volumes/${vol.id}`)).body.volume;
+  assert.equal(mid.attachments.length, 0);
+  const done = await settled(vol.id, (v) => v.status === 'available' && v.size === 2, 'grown, detached');
+  assert.equal(done.attachments.length, 0);
+  assert.equal(await gigabytesInUse(), before + 1);
+  assert.equal((await env.compute.disks.get(RG, `volume-${vol.id}`)).diskSizeGB, 2);
+});

@@ -189,7 +189,9 @@ export async function releaseFromServer(s: Services, project: string, id: string
     project,
     id,
     (v) => heldBy(v, serverId),
-    ({ attachment: _gone, ...v }) => ({ ...v, status: 'available', attach_status: 'detached' }),
+    // An extend under way (3.42) keeps its status: its work lands the volume by its attachments then,
+    // as Cinder's manager does (available once detached).
+    ({ attachment: _gone, ...v }) => ({ ...v, status: v.status === 'extending' ? 'extending' : 'available', attach_status: 'detached' }),
   );
 }
 
