@@ -59,7 +59,7 @@ export const COMPUTE: VersionedService = {
 /** Placement's read side at 1.0-1.14 (docs/placement.md): Horizon 27 asks for 1.14. */
 export const PLACEMENT: VersionedService = { serviceType: 'placement', min: '1.0', max: '1.14' };
 
-export const VOLUME: VersionedService = { serviceType: 'volume', min: '3.0', max: '3.27' };
+export const VOLUME: VersionedService = { serviceType: 'volume', min: '3.0', max: '3.30' };
 
 /** Reads the requested version from the headers; answers 400 on bad syntax and 406 outside the range. */
 export function negotiate(svc: VersionedService, headers: Record<string, string>): Microversion {

@@ -15,7 +15,7 @@ let alice: User;
 let tA: string;
 let tAdmin: string;
 let adminProject: string;
-const MAX = '3.27';
+const MAX = '3.30';
 
 before(async () => {
   stack = (await startArmStack({ asyncDelayMs: 50 })).stack;

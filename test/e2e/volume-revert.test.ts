@@ -3,7 +3,8 @@
 // revert by HTTP and by `openstack --os-volume-api-version 3.40 volume revert` (the volume's disk is a new
 // disk copied from the snapshot, swapped into the record; the old disk is gone), and a revert Azure
 // refuses ending as Cinder's manager leaves it (volume error, snapshot available, the volume's data kept).
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
+import { volumeAdvertises, volumeTest } from '../support/advertised';
 import assert from 'node:assert/strict';
 import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
 import type { Creds } from '../support/stack';
@@ -51,7 +52,10 @@ const diskOf = async (name: string) => {
 const diskNameOf = (providerId: string) => providerId.split('/').pop()!;
 const resetVolume = async (id: string, status: string) => assert.equal((await cinder(tAdmin, '3.40')('POST', `/volumes/${id}/action`, { 'os-reset_status': { status } })).status, 202);
 
+const vtest = volumeTest('3.40');
+
 before(async () => {
+  if (!volumeAdvertises('3.40')) return;
   env = await startArmStack({ asyncDelayMs: 0 });
   alice = await env.stack.makeProjectUser('rev-a', 'revalice');
   [tAlice, tAdmin] = await Promise.all([env.stack.token(alice), env.stack.token()]);
@@ -66,7 +70,7 @@ before(async () => {
 });
 after(() => env?.stop());
 
-test("below 3.40 revert is absent: a bare 404 (Cinder's versioned action), the volume untouched", async () => {
+vtest("below 3.40 revert is absent: a bare 404 (Cinder's versioned action), the volume untouched", async () => {
   const v = await newVolume('rv0');
   const s = await newSnapshot(v, 'rv0-s');
   for (const mv of ['3.0', '3.23', '3.39']) await refused(revert(v, { snapshot_id: s }, mv), 404, 'The resource could not be found.');
@@ -75,7 +79,7 @@ test("below 3.40 revert is absent: a bare 404 (Cinder's versioned action), the v
   assert.equal((await volume(v)).status, 'available');
 });
 
-test("3.40 refusals, in Cinder's order and words", async () => {
+vtest("3.40 refusals, in Cinder's order and words", async () => {
   const v = await newVolume('rv1');
   const missing = '00000000-0000-4000-8000-000000000000';
   // The schema first (snapshot_id a string or null), then the volume.
@@ -129,7 +133,7 @@ test("3.40 refusals, in Cinder's order and words", async () => {
   assert.equal(diskNameOf(after.provider_id), `volume-${v}`, 'no refusal touches the disk');
 });
 
-test('a revert: a new disk copied from the snapshot is swapped in, the old disk deleted; volume and snapshot available (HTTP, then the CLI)', async () => {
+vtest('a revert: a new disk copied from the snapshot is swapped in, the old disk deleted; volume and snapshot available (HTTP, then the CLI)', async () => {
   const v = await newVolume('rv2', 2);
   const s = await newSnapshot(v, 'rv2-s');
   const snapArm = (await env.compute.snapshots.get(RG, `snapshot-${s}`)).id!;
@@ -176,7 +180,7 @@ test('a revert: a new disk copied from the snapshot is swapped in, the old disk 
   assert.equal(await diskOf(diskNameOf(again.provider_id)), undefined);
 });
 
-test("a revert Azure refuses: the volume error and the snapshot available (Cinder's manager), the volume's disk kept", async () => {
+vtest("a revert Azure refuses: the volume error and the snapshot available (Cinder's manager), the volume's disk kept", async () => {
   const v = await newVolume('rv3');
   const s = await newSnapshot(v, 'rv3-s');
   await env.control.addFault({ method: 'PUT', path: `/disks/volume-${v}-`, count: 1, status: 400, code: 'OperationNotAllowed', message: 'injected: no copy here' });
@@ -194,7 +198,7 @@ test("a revert Azure refuses: the volume error and the snapshot available (Cinde
   await waitFor('old disk gone', async () => ((await diskOf(`volume-${v}`)) ? undefined : true));
 });
 
-test('resumable: a transient fault on the copy is retried; a failure after the swap leaves the reverted data (available), the old disk to the sweep', async () => {
+vtest('resumable: a transient fault on the copy is retried; a failure after the swap leaves the reverted data (available), the old disk to the sweep', async () => {
   const v = await newVolume('rv4');
   const s = await newSnapshot(v, 'rv4-s');
   // One 500 on the new disk's PUT (retried with backoff), then the old disk's DELETE refused (a 400:
@@ -219,7 +223,7 @@ test('resumable: a transient fault on the copy is retried; a failure after the s
   assert.ok(await diskOf(name));
 });
 
-test('while a revert runs, the disk sweep keeps the new disk before the swap and the old disk after it', async () => {
+vtest('while a revert runs, the disk sweep keeps the new disk before the swap and the old disk after it', async () => {
   const v = await newVolume('rv5');
   const s = await newSnapshot(v, 'rv5-s');
   const sv = env.stack.cloud.services;
