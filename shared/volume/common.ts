@@ -235,7 +235,7 @@ export function limitParam(q: URLSearchParams): number {
  * api/common.py get_sort_params as it is: `sort=k1:dir,k2` or the legacy sort_key/sort_dir (not both:
  * 400); each key's direction defaults to desc. Nothing is checked yet (processSortParams does).
  */
-export function getSortParams(q: URLSearchParams): { keys: string[]; dirs: string[] } {
+export function getSortParams(q: URLSearchParams, defaultKey = 'created_at'): { keys: string[]; dirs: string[] } {
   const keys: string[] = [];
   const dirs: string[] = [];
   const sort = q.get('sort');
@@ -249,7 +249,7 @@ export function getSortParams(q: URLSearchParams): { keys: string[]; dirs: strin
       dirs.push((at < 0 || at === part.length - 1 ? 'desc' : part.slice(at + 1)).trim());
     }
   } else {
-    keys.push((q.get('sort_key') ?? 'created_at').trim());
+    keys.push((q.get('sort_key') ?? defaultKey).trim());
     dirs.push((q.get('sort_dir') ?? 'desc').trim());
   }
   return { keys, dirs };

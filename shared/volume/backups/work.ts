@@ -24,7 +24,7 @@ import { cinderTime } from '../common';
 import { backupById, jacketTags, restoredVolumeMeta, volumeTables, type BackupRecord } from '../model';
 import { backupBlobRef } from '../diskCopy';
 import { otherBlobUsers, ownerOfBackupBlobName } from '../blobClaims';
-import { messageOf, poll, projectOf, refuse, releaseBackup, submitted, terminal, throwIfFailed } from '../volumes/work';
+import { messageOf, oldDiskDeleted, poll, projectOf, refuse, releaseBackup, submitted, terminal, throwIfFailed } from '../volumes/work';
 import { BACKUP_CREATE, BACKUP_DELETE, BACKUP_RESTORE } from '../workKinds';
 import { backupDeltas, volumeLedger } from '../quotas/engine';
 import { messageForWork } from '../messages/service';
@@ -233,10 +233,8 @@ const backupRestore: WorkKind = {
     const arm = s.azure.disks;
     if (r.old_disk) {
       // Swapped already: the old disk goes, then the volume is whole again.
-      if (item.step !== 'old-deleted') {
-        const sub = await arm.deleteDisk(r.old_disk);
-        if (!sub.gone) return submitted(s, item, 'old-deleted', sub);
-      } else if (await arm.disk(r.old_disk)) return poll(s, item);
+      const pending = await oldDiskDeleted(s, item, r.old_disk);
+      if (pending) return pending;
       // The source volume's metadata goes onto the target with the data (BackupMetadataAPI.put).
       const meta = (await backupById(s, r.backup_id))?.value.volume_meta;
       await t.volumes.update(cur.partitionKey, cur.rowKey, (x) =>

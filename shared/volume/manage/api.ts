@@ -7,8 +7,7 @@ import type { RequestContext, Route } from '../../http/router';
 import { accepted, json } from '../../http/respond';
 import { badRequest, notFound } from '../../http/errors';
 import { validateBody } from '../../api/validation';
-import { MAX_LIMIT } from '../../api/pagination';
-import { booleanSchema, cinderRoute, clusterOrHost, descriptionSchema, metadataSchema, offsetParam } from '../common';
+import { booleanSchema, cinderRoute, clusterOrHost, descriptionSchema, getSortParams, limitParam, metadataSchema, offsetParam } from '../common';
 import type { VolumePolicy } from '../policy';
 import { findSnapshot, findVolume } from '../model';
 import { snapshotSummary, volumeDetail } from '../views';
@@ -84,34 +83,9 @@ const from38 =
   (_b: unknown, ctx: RequestContext): VolumePolicy | 'authenticated' =>
     listable(ctx) ? p : 'authenticated';
 
-/** _get_limit_param: Python's int(), not negative, at most osapi_max_limit. */
-function limitParam(q: URLSearchParams): number {
-  const raw = q.get('limit');
-  if (raw === null) return MAX_LIMIT;
-  if (!/^\s*[+-]?\d+\s*$/.test(raw)) throw badRequest('limit param must be an integer');
-  const n = Number(raw.trim());
-  if (n < 0) throw badRequest('limit param must be positive');
-  return Math.min(n, MAX_LIMIT);
-}
-
 /** get_sort_params(default_key='reference'), each direction defaulting to desc; then the lists' own key and direction checks. */
 function sortParams(q: URLSearchParams): { key: 'reference' | 'size'; dir: 'asc' | 'desc' }[] {
-  const sort = q.get('sort');
-  if (sort !== null && (q.has('sort_key') || q.has('sort_dir'))) {
-    throw badRequest("The 'sort_key' and 'sort_dir' parameters are deprecated and cannot be used with the 'sort' parameter.");
-  }
-  const keys: string[] = [];
-  const dirs: string[] = [];
-  if (sort !== null) {
-    for (const part of sort.trim().split(',')) {
-      const at = part.indexOf(':');
-      keys.push((at < 0 ? part : part.slice(0, at)).trim());
-      dirs.push((at < 0 || at === part.length - 1 ? 'desc' : part.slice(at + 1)).trim());
-    }
-  } else {
-    keys.push((q.get('sort_key') ?? 'reference').trim());
-    dirs.push((q.get('sort_dir') ?? 'desc').trim());
-  }
+  const { keys, dirs } = getSortParams(q, 'reference');
   const badKeys = [...new Set(keys.filter((k) => k !== 'reference' && k !== 'size'))];
   if (badKeys.length) throw badRequest(`Invalid sort keys passed: ${badKeys.join(', ')}`);
   const badDirs = [...new Set(dirs.filter((d) => d !== 'asc' && d !== 'desc'))];

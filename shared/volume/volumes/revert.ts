@@ -30,7 +30,7 @@ import type { Stored } from '../../store/tables';
 import { cinderTime } from '../common';
 import { dependentsOf, findVolume, jacketTags, snapshotById, volumeTables, type SnapshotRecord, type VolumeRecord } from '../model';
 import { VOLUME_REVERT } from '../workKinds';
-import { messageOf, performanceOf, poll, projectOf, refuse, submitted, terminal, throwIfFailed } from './work';
+import { messageOf, oldDiskDeleted, performanceOf, poll, projectOf, refuse, submitted, terminal, throwIfFailed } from './work';
 
 /** mv.VOLUME_REVERT. */
 export const VOLUME_REVERT_VERSION = '3.40';
@@ -137,10 +137,8 @@ export const volumeRevert: WorkKind = {
     const arm = s.azure.disks;
     if (r.old_disk) {
       // Swapped: the record names the reverted disk; the old one goes, then both records are available.
-      if (item.step !== 'old-deleted') {
-        const sub = await arm.deleteDisk(r.old_disk);
-        if (!sub.gone) return submitted(s, item, 'old-deleted', sub);
-      } else if (await arm.disk(r.old_disk)) return poll(s, item);
+      const pending = await oldDiskDeleted(s, item, r.old_disk);
+      if (pending) return pending;
       await landRevert(s, item, r.disk_name, 'available');
       await releaseSnapshot(s, r);
       log.info('volume reverted to snapshot', { volume: v.id, snapshot: r.snapshot_id, disk: r.disk_name });

@@ -45,6 +45,18 @@ export const poll = (_s: Services, item: WorkItem, step = item.step): WorkResult
 export const submitted = (_s: Services, item: WorkItem, step: string, sub: Submission): WorkResult =>
   again(item, paced(sub.retryAfterSeconds), { step, data: { ...item.data, retryAfter: sub.retryAfterSeconds } });
 
+/**
+ * The last move of a disk swap (backup restore, revert): the old disk, which the record no longer
+ * names, is deleted; undefined once it is gone, else the result to return (submitted, or poll).
+ */
+export async function oldDiskDeleted(s: Services, item: WorkItem, name: string): Promise<WorkResult | undefined> {
+  if (item.step !== 'old-deleted') {
+    const sub = await s.azure.disks.deleteDisk(name);
+    if (!sub.gone) return submitted(s, item, 'old-deleted', sub);
+  } else if (await s.azure.disks.disk(name)) return poll(s, item);
+  return undefined;
+}
+
 /** A stop no retry can change (the step decided it, not Azure): the engine gives the action up at once. */
 export const refuse = (code: string, message: string) => new AzureFailureError({ kind: 'client', code, message });
 
