@@ -99,7 +99,9 @@ const attachmentNotFound = (id: string) => notFound(`Volume attachment could not
 async function findAttachment(ctx: RequestContext, id: string): Promise<Found> {
   const own = (await attachmentsIn(ctx.services, [projectOf(ctx)])).find((f) => f.attachment.id === id);
   if (own) return own;
-  const any = isAdmin(ctx.auth!) ? (await attachmentsIn(ctx.services, await projectsOf(ctx, true))).find((f) => f.attachment.id === id) : undefined;
+  // An admin's: the other projects (the own one was just read).
+  const others = isAdmin(ctx.auth!) ? (await projectsOf(ctx, true)).filter((p) => p !== projectOf(ctx)) : [];
+  const any = (await attachmentsIn(ctx.services, others)).find((f) => f.attachment.id === id);
   if (!any) throw attachmentNotFound(id);
   return any;
 }

@@ -60,6 +60,9 @@ const CLEANABLE: Record<string, (kind: string) => boolean> = {
   Snapshot: (k) => k.startsWith('snapshot-'),
 };
 
+/** The cleanable type a work kind acts on, if any. */
+const cleanableType = (kind: string) => Object.keys(CLEANABLE).find((t) => CLEANABLE[t](kind));
+
 /** oslo's bool_from_string without strict (what the controller applies): only the true words are true. */
 const lenientBool = (v: boolean | string) => (typeof v === 'boolean' ? v : ['1', 't', 'true', 'on', 'y', 'yes'].includes(v.trim().toLowerCase()));
 
@@ -77,24 +80,25 @@ async function cleanup(ctx: RequestContext) {
   }
   let serviceId = b.service_id === undefined || b.service_id === null || b.service_id === '' ? undefined : Number(b.service_id);
   const resourceId = b.resource_id ?? undefined;
+  const services = await listServices(s, 'volume');
   if (resourceId && !['service_id', 'cluster_name', 'host'].some((k) => k in b)) {
     // db.worker_get_all(resource_id, binary, resource_type): the actions in flight on it. Only
     // cinder-volume runs them in Jacket (the scheduler side has no workers rows).
     const rows = (await rowsOf(s, resourceId)).filter((r) => {
-      const type = Object.keys(CLEANABLE).find((t) => CLEANABLE[t](r.value.kind));
+      const type = cleanableType(r.value.kind);
       return type && (!resourceType || type === resourceType) && (!b.binary || b.binary === 'cinder-volume');
     });
     // Cinder builds these two messages as (format, id) tuples, so its reason prints the tuple.
     if (rows.length === 0) throw badRequest(`Invalid input received: ('There is no resource with UUID %s pending cleanup.', '${resourceId}')`);
     if (rows.length > 1) throw badRequest(`Invalid input received: ('There are multiple resources with UUID %s pending cleanup.  Please be more specific.', '${resourceId}')`);
-    serviceId = (await listServices(s, 'volume')).find((v) => v.binary === 'cinder-volume')?.id;
-    resourceType = Object.keys(CLEANABLE).find((t) => CLEANABLE[t](rows[0].value.kind));
+    serviceId = services.find((v) => v.binary === 'cinder-volume')?.id;
+    resourceType = cleanableType(rows[0].value.kind);
   }
   // scheduler/manager.py work_cleanup: ServiceList.get_all with the request's filters (is_up false
   // unless given). Jacket's services are in no cluster, so a cluster_name selects none.
   const isUp = b.is_up === undefined ? false : lenientBool(b.is_up);
   const disabled = b.disabled === undefined ? undefined : lenientBool(b.disabled);
-  const selected = (await listServices(s, 'volume')).filter(
+  const selected = services.filter(
     (v) =>
       (serviceId === undefined || v.id === serviceId) &&
       !b.cluster_name &&
@@ -107,7 +111,7 @@ async function cleanup(ctx: RequestContext) {
   const unavailable = selected.filter((v) => !cleaning.includes(v));
   if (cleaning.length) {
     const only = (item: WorkItem) => {
-      const type = Object.keys(CLEANABLE).find((t) => CLEANABLE[t](item.kind));
+      const type = cleanableType(item.kind);
       return !!type && (!resourceType || type === resourceType) && (!resourceId || item.id === resourceId);
     };
     await resumeStaleWork(s, Date.now(), only);
