@@ -26,6 +26,7 @@ import { groupRoutes } from './groups/api';
 import { groupSnapshotRoutes } from './groups/snapshotsApi';
 import { workerRoutes } from './services/workers';
 import { attachmentRoutes } from './attachments/api';
+import { resourceFilterRoutes } from './filters';
 
 export const blockStorageRoutes: Route[] = [
   ...volumeTypeRoutes,
@@ -54,4 +55,5 @@ export const blockStorageRoutes: Route[] = [
   ...groupSnapshotRoutes,
   ...workerRoutes,
   ...attachmentRoutes,
+  ...resourceFilterRoutes,
 ];

@@ -74,6 +74,7 @@ test('every route in the route table names a policy from its service file', () =
       'volume-availability-zones',
       'volume-extensions-list',
       'volume-extensions-show',
+      'volume-resource-filters-list',
     ],
   );
 });

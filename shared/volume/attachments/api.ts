@@ -22,6 +22,7 @@ import { cinderRoute, cinderTime, compareBy, offsetParam, pageAfter, projectOf, 
 import { findVolume, volumeTables, type VolumeRecord } from '../model';
 import { STORAGE_PROTOCOL } from '../pools/api';
 import { attachmentOf, connectionData, transition, type AttachableVolume, type VolumeAttachment } from './service';
+import { generalFiltering, likeMatches, queryFilters } from '../filters';
 
 export const NEW_ATTACH = '3.27';
 const since = { versions: { min: NEW_ATTACH } };
@@ -108,7 +109,6 @@ async function findAttachment(ctx: RequestContext, id: string): Promise<Found> {
 
 /** The filters members may use (allowed_filters); others are dropped for them, as remove_invalid_filter_options does. */
 const ALLOWED = ['volume_id', 'status', 'instance_id', 'attach_status'];
-const PAGING = ['limit', 'marker', 'offset', 'sort', 'sort_key', 'sort_dir'];
 /** The VolumeAttachment columns a filter (or a sort) may name, with how Jacket reads each. */
 const COLUMNS: Record<string, (f: Found) => unknown> = {
   id: (f) => f.attachment.id,
@@ -130,13 +130,17 @@ function listing(detailed: boolean) {
     const sort = sortParams(q, Object.keys(COLUMNS));
     const page = pageRequest(q);
     const offset = offsetParam(q);
-    let all = await attachmentsIn(ctx.services, await projectsOf(ctx, admin && q.has('all_tenants')));
-    for (const [key, v] of q.entries()) {
-      if (PAGING.includes(key) || key === 'all_tenants' || (!admin && !ALLOWED.includes(key))) continue;
-      const k = key === 'instance_id' ? 'instance_uuid' : key;
-      // db is_valid_model_filters: a key that is no VolumeAttachment column (`status` among them) matches nothing.
+    // From 3.31 the generic resource filters: a member's key outside the configured ones is a 400.
+    const filters = queryFilters(q);
+    generalFiltering(ctx, filters, 'attachment');
+    let all = await attachmentsIn(ctx.services, await projectsOf(ctx, admin && filters.has('all_tenants')));
+    for (const [key, v] of filters) {
+      if (key === 'all_tenants' || (!admin && !ALLOWED.includes(key))) continue;
+      const k = key === 'instance_id' ? 'instance_uuid' : key.replace(/~$/, '');
+      // db is_valid_model_filters: a key that is no VolumeAttachment column (`status` among them) matches
+      // nothing; `key~` is apply_like_filters' LIKE.
       const get = COLUMNS[k];
-      all = get ? all.filter((f) => String(get(f) ?? '') === v) : [];
+      all = get ? all.filter((f) => (key.endsWith('~') ? likeMatches(get(f), v) : String(get(f) ?? '') === v)) : [];
     }
     const rows = all.map((f) => ({ id: f.attachment.id, f }));
     rows.sort(compareBy<{ f: Found }>(sort, (r, k) => COLUMNS[k](r.f)));

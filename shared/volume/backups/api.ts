@@ -11,6 +11,7 @@ import { actionPolicy, allowed, isAdmin } from '../../api/policy';
 import { BACKUP_ACTION_POLICIES } from '../policy';
 import { pageRequest, nextLinks } from '../../api/pagination';
 import { actionName, boolParam, booleanSchema, cinderRoute, collectionUrl, compareBy, descriptionSchema, pageAfter, offsetParam, projectOf, resourceLinks, sortParams } from '../common';
+import { generalFiltering, likeColumn, likeMatches, queryFilters, withCount } from '../filters';
 import { findBackup, volumeTables, type BackupRecord } from '../model';
 import { resetBackupStatus } from './resetStatus';
 import { childrenOf, createBackup, deleteBackup, restoreBackup, type CreateBackupBody, type RestoreBody } from './service';
@@ -108,14 +109,38 @@ async function create(ctx: RequestContext) {
 }
 
 const FILTERS = ['name', 'status', 'volume_id'];
-const PAGING = ['limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'offset', 'with_count'];
+const PAGING = ['limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'offset'];
+/** Backup columns a `key~` (LIKE) filter may name, and the record's field for each (filters.ts likeColumn). */
+const LIKE_COLUMNS: Record<string, keyof BackupRecord> = {
+  display_name: 'name',
+  display_description: 'description',
+  status: 'status',
+  volume_id: 'volume_id',
+  project_id: 'project_id',
+  user_id: 'user_id',
+  id: 'id',
+  container: 'container',
+  availability_zone: 'availability_zone',
+  fail_reason: 'fail_reason',
+  parent_id: 'parent_id',
+  snapshot_id: 'snapshot_id',
+};
 
+/**
+ * _get_backups: paging and sort read (400s), `with_count` from 3.45, then the filters: from 3.31 the
+ * generic resource filters (a member's unknown key is a 400), below it a member's unknown keys dropped;
+ * an admin's unknown key matches nothing (no such column), `key~` a LIKE.
+ */
 async function listing(ctx: RequestContext, detailed: boolean) {
-  const q = ctx.query;
+  const q = new URLSearchParams(ctx.query);
   const admin = isAdmin(ctx.auth!);
   const t = volumeTables(ctx.services);
   const page = pageRequest(q);
   const sort = sortParams(q, ['id', 'name', 'size', 'status', 'created_at', 'updated_at', 'volume_id', 'display_name']);
+  const count = withCount(ctx);
+  if (count !== undefined) q.delete('with_count');
+  const general = generalFiltering(ctx, queryFilters(q), 'backup');
+  if (general && !admin) q.delete('all_tenants');
   let allTenants = false;
   if (q.has('all_tenants')) {
     const raw = q.get('all_tenants')!;
@@ -126,21 +151,28 @@ async function listing(ctx: RequestContext, detailed: boolean) {
     }
   }
   // An admin's unknown filter reaches Cinder's database, where it matches nothing (members' are dropped).
-  for (const k of q.keys()) if (admin && !FILTERS.includes(k) && !PAGING.includes(k) && k !== 'all_tenants') return json({ backups: [] });
+  const known = (k: string) => FILTERS.includes(k) || PAGING.includes(k) || k === 'all_tenants' || (k.endsWith('~') && likeColumn(k, general, LIKE_COLUMNS) !== undefined);
+  if (admin && ![...q.keys()].every(known)) return json({ backups: [], ...(count ? { count: 0 } : {}) });
+  const like = [...q.entries()].flatMap(([k, x]) => {
+    const col = k.endsWith('~') ? likeColumn(k, general, LIKE_COLUMNS) : undefined;
+    return col && col !== 'skip' ? [[col, x] as const] : [];
+  });
   const projects = admin && allTenants ? [...new Set((await t.index.list('backup')).map((r) => r.value.project_id))] : [projectOf(ctx)];
   const all: BackupRecord[] = [];
   const parents = new Set<string>();
   for (const p of projects) {
     for (const r of await t.backups.list(p)) {
       if (r.value.parent_id) parents.add(r.value.parent_id);
-      if (FILTERS.every((k) => !q.has(k) || String((r.value as unknown as Record<string, unknown>)[k]) === q.get(k))) all.push(r.value);
+      if (!FILTERS.every((k) => !q.has(k) || String((r.value as unknown as Record<string, unknown>)[k]) === q.get(k))) continue;
+      if (like.every(([col, x]) => likeMatches(r.value[col], x))) all.push(r.value);
     }
   }
   all.sort(compareBy<BackupRecord>(sort, (b, k) => (k === 'display_name' ? b.name : (b as unknown as Record<string, unknown>)[k])));
   const items = pageAfter(all, page.marker, page.limit, (m) => notFound(`Marker ${m} could not be found.`), offsetParam(ctx.query));
   const body: Record<string, unknown> = { backups: items.map((b) => (detailed ? withProjectAttr(ctx, backupDetail(ctx, b, parents.has(b.id)), b) : backupSummary(ctx, b))) };
-  const links = nextLinks(collectionUrl(ctx, detailed ? '/backups/detail' : '/backups'), q, items, page);
+  const links = nextLinks(collectionUrl(ctx, detailed ? '/backups/detail' : '/backups'), ctx.query, items, page);
   if (links) body.backups_links = links;
+  if (count) body.count = all.length;
   return json(body);
 }
 

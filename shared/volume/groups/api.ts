@@ -16,6 +16,7 @@ import { createGroup, deleteGroup, updateGroup, type GroupCreate, type GroupUpda
 import { createGroupFromSrc, type CreateFromSrc } from './snapshots';
 import { resetGroupStatus } from './resetStatus';
 import { GROUP_SNAPSHOTS, isUuidLike } from './snapshotsApi';
+import { generalFiltering, likeMatches, queryFilters } from '../filters';
 
 export const GROUP_VOLUME = '3.13';
 
@@ -129,7 +130,6 @@ async function visibleGroup(ctx: RequestContext) {
   return g;
 }
 
-const PAGING = ['limit', 'marker', 'offset', 'sort', 'sort_key', 'sort_dir', 'list_volume'];
 /** Group model columns a filter may name (db _process_group_filters: any other key matches nothing). */
 const COLUMNS: (keyof GroupRecord)[] = [
   'id',
@@ -152,16 +152,21 @@ async function listing(ctx: RequestContext, detailed: boolean) {
   const t = volumeTables(ctx.services);
   const page = pageRequest(q);
   const sort = sortParams(q, ['id', 'name', 'status', 'created_at', 'updated_at', 'availability_zone', 'description']);
+  // From 3.31 the generic resource filters: a member's key outside the configured ones is a 400.
+  const filters = queryFilters(q, ['list_volume']);
+  generalFiltering(ctx, filters, 'group');
   let projects = [projectOf(ctx)];
-  if (admin && q.has('all_tenants')) projects = [...new Set((await t.index.list('group')).map((r) => r.value.project_id))];
+  if (admin && filters.has('all_tenants')) projects = [...new Set((await t.index.list('group')).map((r) => r.value.project_id))];
   let all: GroupRecord[] = [];
   for (const p of projects) for (const r of await t.groups.list(p)) all.push(r.value);
-  for (const [k, v] of q.entries()) {
+  for (const [k, v] of filters) {
     // all_tenants is never a column filter here: the SDK sends it on every `openstack volume group list`
     // (all_tenants=False); only an admin's widens the list.
-    if (PAGING.includes(k) || k === 'all_tenants') continue;
-    if (!(COLUMNS as string[]).includes(k)) all = [];
-    else all = all.filter((g) => String(g[k as keyof GroupRecord] ?? '') === v);
+    if (k === 'all_tenants') continue;
+    // A key that is no Group column matches nothing; `key~` is apply_like_filters' LIKE.
+    const col = k.replace(/~$/, '') as keyof GroupRecord;
+    if (!COLUMNS.includes(col)) all = [];
+    else all = all.filter((g) => (k.endsWith('~') ? likeMatches(g[col], v) : String(g[col] ?? '') === v));
   }
   all.sort(compareBy<GroupRecord>(sort, (g, k) => (g as unknown as Record<string, unknown>)[k]));
   const items = pageAfter(all, page.marker, page.limit, (m) => notFound(`Marker ${m} could not be found.`), offsetParam(q));

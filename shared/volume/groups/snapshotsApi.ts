@@ -15,6 +15,7 @@ import { findGroupSnapshot, volumeTables, type GroupSnapshotRecord } from '../mo
 import { groupTypeStore } from '../groupTypes/store';
 import { resetGroupSnapshotStatus } from './resetStatus';
 import { checkNotCgsnapshotSnapType, createGroupSnapshot, deleteGroupSnapshot } from './snapshots';
+import { generalFiltering, likeMatches, queryFilters } from '../filters';
 
 export const GROUP_SNAPSHOTS = '3.14';
 
@@ -69,7 +70,6 @@ export const GROUP_SNAPSHOT_PAGINATION = '3.29';
 
 /** GroupSnapshot's columns (cinder/db/models.py with CinderBase): the keys a filter or a sort may name. */
 const COLUMNS = ['id', 'group_id', 'user_id', 'project_id', 'name', 'description', 'status', 'group_type_id', 'created_at', 'updated_at', 'deleted_at', 'deleted'];
-const PAGING = ['limit', 'marker', 'offset', 'sort', 'sort_key', 'sort_dir'];
 
 /** A column's value as filter_by and order_by see it (a listed record is never deleted). */
 function column(g: GroupSnapshotRecord, k: string): unknown {
@@ -78,12 +78,9 @@ function column(g: GroupSnapshotRecord, k: string): unknown {
   return (g as unknown as Record<string, unknown>)[k] ?? null;
 }
 
-/** filter_by(key=value), or with a trailing `~` apply_like_filters' LIKE '%value%' (the collation ignores case). */
+/** filter_by(key=value), or with a trailing `~` apply_like_filters' LIKE (filters.ts likeMatches). */
 function matches(g: GroupSnapshotRecord, key: string, value: string): boolean {
-  if (key.endsWith('~')) {
-    const x = column(g, key.replace(/~+$/, ''));
-    return x !== null && String(x).toLowerCase().includes(value.toLowerCase());
-  }
+  if (key.endsWith('~')) return likeMatches(column(g, key.replace(/~+$/, '')), value);
   if (key === 'deleted') return ['0', 'false'].includes(value.trim().toLowerCase());
   const x = column(g, key);
   return x !== null && String(x) === value;
@@ -114,11 +111,13 @@ async function listing(ctx: RequestContext, detailed: boolean) {
     const offset = offsetParam(q);
     const rawSort = getSortParams(q);
     const admin = isAdmin(ctx.auth!);
-    const wide = admin && q.has('all_tenants');
-    // Filters as filter_by reads the MultiDict: a key's last value. A member's all_tenants is dropped
-    // as Jacket's group list drops it (the SDK sends all_tenants=False on every list; see docs/volumes.md).
-    const filters = new Map<string, string>();
-    for (const [k, v] of q.entries()) if (!PAGING.includes(k) && k !== 'all_tenants') filters.set(k, v);
+    // Filters as filter_by reads the MultiDict: a key's last value; from 3.31 the generic resource
+    // filters first (a member's key outside the configured ones is a 400). A member's all_tenants is
+    // dropped as Jacket's group list drops it (the SDK sends all_tenants=False on every list; see docs/volumes.md).
+    const filters = queryFilters(q);
+    generalFiltering(ctx, filters, 'group_snapshot');
+    const wide = admin && filters.has('all_tenants');
+    filters.delete('all_tenants');
     if (!wide) filters.set('project_id', projectOf(ctx));
     if (![...filters.keys()].every((k) => COLUMNS.includes(k.replace(/~+$/, '')))) return json({ group_snapshots: [] });
     const sort = processSortParams(rawSort);

@@ -13,11 +13,11 @@ import { nextLinks } from '../../api/pagination';
 import { cinderRoute, collectionUrl, compareBy, getSortParams, limitParam, offsetParam, processSortParams, projectOf, resourceLinks, type SortKey } from '../common';
 import type { VolumePolicy } from '../policy';
 import { liveMessages, MESSAGE_MODEL_KEYS, messageById, messageTable, userMessage, type MessageRecord } from './service';
+import { generalFiltering, likeMatches, queryFilters } from '../filters';
 
 const COLLECTION = 'messages';
 const MESSAGES = '3.3';
 const MESSAGES_PAGINATION = '3.5';
-const PAGING = ['limit', 'marker', 'offset', 'sort', 'sort_key', 'sort_dir'];
 
 const supported = (ctx: RequestContext) => ctx.microversion?.atLeast(MESSAGES) ?? false;
 /** Cinder's answer for a route with no method at the requested version (VersionNotFoundForAPIMethod). */
@@ -53,7 +53,9 @@ function field(m: MessageRecord, k: string): unknown {
 }
 
 /** filter_by(key=value) on a string query value: the model's columns compared as their text. */
+/** filter_by(key=value), or with a trailing `~` apply_like_filters' LIKE (filters.ts likeMatches). */
 function matches(m: MessageRecord, k: string, v: string): boolean {
+  if (k.endsWith('~')) return likeMatches(field(m, k.slice(0, -1)), v);
   if (k === 'deleted') return ['0', 'false'].includes(v.trim().toLowerCase());
   const x = field(m, k);
   return x !== null && x !== undefined && String(x) === v;
@@ -79,8 +81,10 @@ async function index(ctx: RequestContext) {
   const marker = q.get('marker') ?? undefined;
   const offset = offsetParam(q);
   const sort = processSortParams(getSortParams(q));
-  const filters = [...new Set(q.keys())].filter((k) => !PAGING.includes(k));
-  if (!filters.every((k) => MESSAGE_MODEL_KEYS.includes(k))) return json({ messages: [] });
+  // From 3.31 the generic resource filters first: a member's key outside the configured ones is a 400.
+  const filters = queryFilters(q);
+  generalFiltering(ctx, filters, 'message');
+  if (![...filters.keys()].every((k) => MESSAGE_MODEL_KEYS.includes(k.replace(/~$/, '')))) return json({ messages: [] });
   let markerRec: MessageRecord | undefined;
   if (marker !== undefined) {
     const mk = await messageById(ctx.services, marker, projectOf(ctx), admin);
@@ -90,7 +94,7 @@ async function index(ctx: RequestContext) {
   if (sort.some((k) => !MESSAGE_MODEL_KEYS.includes(k.key))) throw badRequest('Invalid input received: Invalid sort key');
   const cmp = compareBy<MessageRecord>(sort, field);
   const all = (await liveMessages(ctx.services, admin ? undefined : projectOf(ctx))).map((r) => r.value);
-  let items = all.filter((m) => filters.every((k) => matches(m, k, q.get(k)!))).sort(cmp);
+  let items = all.filter((m) => [...filters].every(([k, v]) => matches(m, k, v))).sort(cmp);
   // The page starts after the marker's place in the order (the marker itself need not pass the filters).
   if (markerRec) items = items.filter((m) => cmp(m, markerRec) > 0);
   items = items.slice(offset, offset + limit);

@@ -11,7 +11,8 @@ import type { Services } from '../../services';
 import { json } from '../../http/respond';
 import { notFound } from '../../http/errors';
 import { cinderRoute, cinderTime, getBoolParam } from '../common';
-import { DEFAULT_SKU, skuOf, typeStore } from '../types/store';
+import { DEFAULT_SKU, skuOf, typeByNameOrId, typeStore } from '../types/store';
+import { generalFiltering } from '../filters';
 import { volumeTables } from '../model';
 import { listServices, VOLUME_HOST } from '../../servicegroup/registry';
 
@@ -72,7 +73,7 @@ async function pools(s: Services): Promise<Pool[]> {
 }
 
 export const POOL_FILTER = '3.28';
-/** POOL_TYPE_FILTER: the volume_type filter, not served yet (below it Cinder's controller pops the key). */
+/** POOL_TYPE_FILTER: the volume_type filter (below it Cinder's controller pops the key). */
 export const POOL_TYPE_FILTER = '3.35';
 
 /** The query's pairs less the first of `key` (webob MultiDict.pop removes one), and that value. */
@@ -94,15 +95,25 @@ function equalAfterConvert(cap: unknown, value: string): boolean {
  * (utils.get_bool_param); every other query pair is a filter from 3.28 (POOL_FILTER; below it
  * Cinder clears them): `name` the pool's name exactly, any other key a capability compared as
  * host_manager.get_pools does (_equal_after_convert); a key no capability has matches no pool.
- * `volume_type` is 3.35's, popped below it.
+ * From 3.31 the generic resource filters check the keys, for admins too (pool is the one resource they
+ * are not exempt from): only the configured ones (`name`, `volume_type`), else 400. `volume_type` is
+ * 3.35's, popped below it: a type by name or id (404 when none) whose pools are those its SKU maps to,
+ * as the scheduler's filters would place its volumes.
  */
 async function getPools(ctx: RequestContext) {
   const detail = getBoolParam(ctx.query, 'detail');
-  const filters: [string, string][] = ctx.microversion?.atLeast(POOL_FILTER) ? [...ctx.query.entries()] : [];
+  let filters: [string, string][] = ctx.microversion?.atLeast(POOL_FILTER) ? [...ctx.query.entries()] : [];
   popFirst(filters, 'detail');
-  if (!ctx.microversion?.atLeast(POOL_TYPE_FILTER)) popFirst(filters, 'volume_type');
+  const checked = new Map(filters);
+  if (generalFiltering(ctx, checked, 'pool') && !checked.has('all_tenants')) filters = filters.filter(([k]) => k !== 'all_tenants');
+  const typeFilter = popFirst(filters, 'volume_type');
+  const volumeType = ctx.microversion?.atLeast(POOL_TYPE_FILTER) ? typeFilter : undefined;
   const name = popFirst(filters, 'name');
-  const list = (await pools(ctx.services)).filter((p) => (!name || p.name === name) && filters.every(([k, v]) => equalAfterConvert(p.capabilities[k], v)));
+  let list = (await pools(ctx.services)).filter((p) => (!name || p.name === name) && filters.every(([k, v]) => equalAfterConvert(p.capabilities[k], v)));
+  if (volumeType) {
+    const sku = skuOf(await typeByNameOrId(ctx, volumeType));
+    list = list.filter((p) => p.capabilities.pool_name === sku);
+  }
   return json({ pools: list.map((p) => (detail ? { name: p.name, capabilities: p.capabilities } : { name: p.name })) });
 }
 

@@ -27,6 +27,7 @@ import {
   sortParams,
 } from '../common';
 import { findSnapshot, volumeTables, type SnapshotRecord } from '../model';
+import { consumesQuota, generalFiltering, likeColumn, likeMatches, queryFilters, withCount } from '../filters';
 import { snapshotDetail, snapshotSummary } from '../views';
 import { updateSnapshotStatus } from './actions';
 import { SNAPSHOT_DELETE } from '../workKinds';
@@ -90,21 +91,44 @@ function v3Detail<T extends object>(ctx: RequestContext, view: T, s?: SnapshotRe
 export const SNAPSHOT_SORT = '3.30';
 
 const FILTERS = ['name', 'status', 'volume_id', 'metadata', 'availability_zone', 'consumes_quota'];
-const PAGING = ['limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'offset', 'with_count'];
+const PAGING = ['limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'offset'];
+/** Snapshot columns a `key~` (LIKE) filter may name, and the record's field for each (filters.ts likeColumn). */
+const LIKE_COLUMNS: Record<string, keyof SnapshotRecord> = {
+  display_name: 'name',
+  display_description: 'description',
+  status: 'status',
+  volume_id: 'volume_id',
+  project_id: 'project_id',
+  user_id: 'user_id',
+  id: 'id',
+  volume_type_id: 'volume_type_id',
+  group_snapshot_id: 'group_snapshot_id',
+};
 
+/**
+ * _items: paging and sort read (400s), `with_count` from 3.45, then the filters: from 3.31 the generic
+ * resource filters (a member's unknown key is a 400), below it a member's unknown keys dropped and
+ * `metadata` popped below 3.22; an admin's unknown key matches nothing (no such column), `key~` a LIKE.
+ */
 async function listing(ctx: RequestContext, detailed: boolean) {
-  const q = ctx.query;
+  const q = new URLSearchParams(ctx.query);
   const admin = isAdmin(ctx.auth!);
   const t = volumeTables(ctx.services);
+  const page = pageRequest(q);
+  const sort = sortParams(q, ['id', 'name', 'size', 'status', 'created_at', 'updated_at', 'volume_id', 'display_name']);
+  const count = withCount(ctx);
+  if (count !== undefined) q.delete('with_count');
+  const general = generalFiltering(ctx, queryFilters(q), 'snapshot');
+  if (general && !admin) q.delete('all_tenants');
+  const useQuota = consumesQuota(q, general);
   let unknownAdminFilter = false;
   for (const k of q.keys()) {
     if (FILTERS.includes(k) || PAGING.includes(k) || (admin && (k === 'all_tenants' || k === 'project_id'))) continue;
+    if (k.endsWith('~') && likeColumn(k, general, LIKE_COLUMNS)) continue;
     if (admin) unknownAdminFilter = true;
   }
-  const page = pageRequest(q);
-  const sort = sortParams(q, ['id', 'name', 'size', 'status', 'created_at', 'updated_at', 'volume_id', 'display_name']);
   let all: SnapshotRecord[] = [];
-  if (!unknownAdminFilter) {
+  if (!unknownAdminFilter && useQuota !== false) {
     // SNAPSHOT_SORT (3.30) maps the sort key `name` to display_name; below it `name` reaches the database
     // as is, where it is the Snapshot model's Python property, not a column: paginate_query's 400 (not
     // reached when a filter key is no column: that list is empty first).
@@ -119,17 +143,22 @@ async function listing(ctx: RequestContext, detailed: boolean) {
     }
     for (const p of projects) for (const r of await t.snapshots.list(p, f.length ? f.join(' and ') : undefined)) all.push(r.value);
     // SNAPSHOT_LIST_METADATA_FILTER (3.22): below it Cinder pops `metadata` for everyone (MV_ADDED_FILTERS).
-    if (q.has('metadata') && ctx.microversion?.atLeast('3.22')) {
+    if (q.has('metadata') && (general || ctx.microversion?.atLeast('3.22'))) {
       const want = parseMetadataFilter(q.get('metadata')!);
       all = all.filter((s) => Object.entries(want).every(([k, v]) => s.metadata[k] === v));
     }
     if (q.has('availability_zone') && q.get('availability_zone') !== 'nova') all = [];
+    for (const [k, x] of q.entries()) {
+      const col = k.endsWith('~') ? likeColumn(k, general, LIKE_COLUMNS) : undefined;
+      if (col && col !== 'skip') all = all.filter((s) => likeMatches(s[col], x));
+    }
   }
   all.sort(compareBy<SnapshotRecord>(sort, (s, k) => (k === 'display_name' || k === 'name' ? s.name : (s as unknown as Record<string, unknown>)[k])));
   const items = pageAfter(all, page.marker, page.limit, (m) => notFound(`Marker ${m} could not be found.`), offsetParam(ctx.query));
   const body: Record<string, unknown> = { snapshots: items.map((s) => (detailed ? v3Detail(ctx, snapshotDetail(s), s) : snapshotSummary(s))) };
-  const links = nextLinks(collectionUrl(ctx, detailed ? '/snapshots/detail' : '/snapshots'), q, items, page);
+  const links = nextLinks(collectionUrl(ctx, detailed ? '/snapshots/detail' : '/snapshots'), ctx.query, items, page);
   if (links) body.snapshots_links = links;
+  if (count) body.count = all.length;
   return json(body);
 }
 

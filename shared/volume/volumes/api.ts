@@ -28,6 +28,7 @@ import {
 import { ensureVolumeCopies, findVolume, volumeOrderKey, volumeTables, type VolumeRecord } from '../model';
 import { createVolume, deleteVolume, trimmed, type CreateBody } from './service';
 import { typeStore } from '../types/store';
+import { consumesQuota, generalFiltering, likeColumn, likeMatches, queryFilters, timeFilter, withCount, type TimeFilter } from '../filters';
 import { volumeDetail, volumeSummary } from '../views';
 
 const uuidOrNull = { oneOf: [{ type: 'null' }, { type: 'string', format: 'uuid' }] };
@@ -93,23 +94,55 @@ async function create(ctx: RequestContext) {
 }
 
 const FILTERS = ['name', 'status', 'metadata', 'bootable', 'migration_status', 'availability_zone', 'group_id', 'size', 'created_at', 'updated_at', 'consumes_quota'];
-const PAGING = ['limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'offset', 'with_count'];
+const PAGING = ['limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'offset'];
 const SORT_KEYS = ['id', 'name', 'size', 'status', 'created_at', 'updated_at', 'availability_zone', 'bootable', 'display_name'];
 
 /**
  * Filters Cinder pops before the version that brings them (cinder/api/v3/volumes.py _MV_ADDED_FILTERS):
- * below it the key is ignored, for admins too.
+ * below it the key is ignored, for admins too. From 3.31 these pops are skipped (the generic filters
+ * take their place), so created_at, updated_at and consumes_quota filter from 3.31 on.
  */
 const MV_ADDED_FILTERS: [string, string][] = [
   ['glance_metadata', '3.4'],
   ['group_id', '3.10'],
+  ['created_at', '3.60'],
+  ['updated_at', '3.60'],
+  ['consumes_quota', '3.65'],
 ];
 
-/** The query with the filters this microversion does not know yet removed. */
-function versionedQuery(ctx: RequestContext): URLSearchParams {
+/** Volume columns a `key~` (LIKE) filter may name, and the record's field for each (filters.ts likeColumn). */
+const LIKE_COLUMNS: Record<string, keyof VolumeRecord> = {
+  display_name: 'name',
+  display_description: 'description',
+  status: 'status',
+  attach_status: 'attach_status',
+  migration_status: 'migration_status',
+  availability_zone: 'availability_zone',
+  project_id: 'project_id',
+  user_id: 'user_id',
+  id: 'id',
+  volume_type_id: 'volume_type_id',
+  snapshot_id: 'snapshot_id',
+  source_volid: 'source_volid',
+  group_id: 'group_id',
+};
+
+/**
+ * The query the list reads: below 3.31 without the filters this microversion does not know yet; from
+ * 3.31 checked by the generic resource filters (a member's unknown key is a 400, all_tenants dropped).
+ * `with_count` is the count's switch from 3.45, a filter (an unknown column) below.
+ */
+function versionedQuery(ctx: RequestContext): { q: URLSearchParams; general: boolean } {
   const q = new URLSearchParams(ctx.query);
-  for (const [key, since] of MV_ADDED_FILTERS) if (!ctx.microversion?.atLeast(since)) q.delete(key);
-  return q;
+  if (withCount(ctx) !== undefined) q.delete('with_count');
+  const filters = queryFilters(q);
+  const general = generalFiltering(ctx, filters, 'volume');
+  if (general) {
+    if (!filters.has('all_tenants')) q.delete('all_tenants');
+  } else {
+    for (const [key, since] of MV_ADDED_FILTERS) if (!ctx.microversion?.atLeast(since)) q.delete(key);
+  }
+  return { q, general };
 }
 
 /**
@@ -138,7 +171,8 @@ function dictFilter(raw: string): Record<string, string> | undefined {
 }
 
 /** The records a list call covers: the project's partition; admins may name another project. */
-async function listRecords(ctx: RequestContext, q: URLSearchParams): Promise<VolumeRecord[] | undefined> {
+async function listRecords(ctx: RequestContext, f: VolumeFilters): Promise<VolumeRecord[] | undefined> {
+  const q = f.q;
   const admin = isAdmin(ctx.auth!);
   const t = volumeTables(ctx.services);
   const filters: string[] = [];
@@ -148,8 +182,9 @@ async function listRecords(ctx: RequestContext, q: URLSearchParams): Promise<Vol
     // for them; an admin's reaches the database.
     if (k === 'glance_metadata') continue;
     if (admin && (k === 'all_tenants' || k === 'project_id')) continue;
-    // Non-admins' unknown filters are dropped (remove_invalid_filter_options); an admin's reach the
-    // database, where an unknown column matches nothing.
+    if (k.endsWith('~') && likeColumn(k, f.general, LIKE_COLUMNS)) continue;
+    // Non-admins' unknown filters are dropped (remove_invalid_filter_options; from 3.31 they are a 400
+    // before this); an admin's reach the database, where an unknown column matches nothing.
     if (admin) return undefined;
   }
   if (q.has('status')) filters.push(odata`status eq ${q.get('status')!}`);
@@ -168,13 +203,21 @@ async function listRecords(ctx: RequestContext, q: URLSearchParams): Promise<Vol
 /** The parsed filters of a list call (checked before anything is read, as Cinder checks them first). */
 interface VolumeFilters {
   q: URLSearchParams;
+  /** From 3.31: the generic resource filters applied (volumes.py's general branch). */
+  general: boolean;
   bootable?: boolean;
   glanceMetadata?: Record<string, string> | null;
+  /** created_at / updated_at comparisons (from 3.31, see MV_ADDED_FILTERS). */
+  times: [field: 'created_at' | 'updated_at', TimeFilter][];
+  /** consumes_quota, read as use_quota (filters.ts consumesQuota). */
+  useQuota?: boolean;
 }
 
 function volumeFilters(ctx: RequestContext): VolumeFilters {
-  const q = versionedQuery(ctx);
-  const f: VolumeFilters = { q };
+  const { q, general } = versionedQuery(ctx);
+  const f: VolumeFilters = { q, general, times: [] };
+  for (const field of ['created_at', 'updated_at'] as const) if (q.get(field)) f.times.push([field, timeFilter(q.get(field)!)]);
+  f.useQuota = consumesQuota(q, general);
   if (q.has('bootable')) f.bootable = bootableFilter(ctx, q.get('bootable')!);
   if (q.has('glance_metadata') && isAdmin(ctx.auth!)) f.glanceMetadata = dictFilter(q.get('glance_metadata')!) ?? null;
   return f;
@@ -196,6 +239,12 @@ function matches(v: VolumeRecord, f: VolumeFilters): boolean {
   if (q.has('migration_status') && (v.migration_status ?? '') !== q.get('migration_status')) return false;
   // group_id=None (literal_eval's None, IS NULL) names the volumes in no group.
   if (q.has('group_id') && (q.get('group_id') === 'None' ? !!v.group_id : v.group_id !== q.get('group_id'))) return false;
+  if (f.useQuota === false) return false;
+  if (!f.times.every(([field, t]) => t(v[field]))) return false;
+  for (const [k, x] of q.entries()) {
+    const col = k.endsWith('~') ? likeColumn(k, f.general, LIKE_COLUMNS) : undefined;
+    if (col && col !== 'skip' && !likeMatches(v[col], x)) return false;
+  }
   return true;
 }
 
@@ -229,15 +278,19 @@ async function listing(ctx: RequestContext, detailed: boolean) {
   const offset = offsetParam(ctx.query);
   const defaultOrder = sort.length === 2 && sort[0].key === 'created_at' && sort[0].dir === 'desc' && sort[1].key === 'id' && sort[1].dir === 'desc';
   let items: VolumeRecord[];
+  const count = withCount(ctx);
   const filters = volumeFilters(ctx);
-  if (defaultOrder && [...filters.q.keys()].every((k) => ORDERED_KEYS.includes(k))) {
+  let total: number | undefined;
+  if (defaultOrder && !count && [...filters.q.keys()].every((k) => ORDERED_KEYS.includes(k))) {
     items = await orderedPage(ctx, page.limit, page.marker, offset);
   } else {
     // Other sort keys, filters, all_tenants and with_count: the project's (or projects')
     // records read whole, filtered, sorted and sliced here.
-    const all = ((await listRecords(ctx, filters.q)) ?? []).filter((v) => matches(v, filters));
+    const all = ((await listRecords(ctx, filters)) ?? []).filter((v) => matches(v, filters));
     all.sort(compareBy<VolumeRecord>(sort, (v, k) => (k === 'display_name' ? v.name : (v as unknown as Record<string, unknown>)[k])));
     items = pageAfter(all, page.marker, page.limit, markerNotFound, offset);
+    // calculate_resource_count: the filtered records, before the page.
+    if (count) total = all.length;
   }
   const names = detailed ? await typeNames(ctx) : undefined;
   const body: Record<string, unknown> = {
@@ -245,6 +298,7 @@ async function listing(ctx: RequestContext, detailed: boolean) {
   };
   const links = nextLinks(collectionUrl(ctx, detailed ? '/volumes/detail' : '/volumes'), ctx.query, items, page);
   if (links) body.volumes_links = links;
+  if (total !== undefined) body.count = total;
   return json(body);
 }
 
