@@ -77,16 +77,25 @@ const updateSchema = {
  */
 async function create(ctx: RequestContext) {
   const b = validateBody<{ snapshot: CreateSnapshotBody }>(createSchema, ctx.body).snapshot;
-  return accepted({ snapshot: v3Detail(ctx, snapshotSummary(await createSnapshot(ctx, b))) });
+  const s = await createSnapshot(ctx, b);
+  return accepted({ snapshot: v3Detail(ctx, snapshotSummary(s), s) });
 }
 
 /**
  * v3/views/snapshots.py detail, which create, update, show and the detailed list answer with (not the
- * summary list): group_snapshot_id from 3.14 (GROUP_SNAPSHOTS).
+ * summary list): group_snapshot_id from 3.14 (GROUP_SNAPSHOTS), user_id from 3.41 (SNAPSHOT_LIST_USER_ID;
+ * snapshot.get('user_id'): null on a record without one).
  */
-function v3Detail<T extends object>(ctx: RequestContext, view: T, s?: SnapshotRecord): T & { group_snapshot_id?: string | null } {
-  return ctx.microversion?.atLeast('3.14') ? { ...view, group_snapshot_id: s?.group_snapshot_id ?? null } : view;
+function v3Detail<T extends object>(ctx: RequestContext, view: T, s: SnapshotRecord): T & { group_snapshot_id?: string | null; user_id?: string | null } {
+  const mv = ctx.microversion;
+  return {
+    ...view,
+    ...(mv?.atLeast('3.14') ? { group_snapshot_id: s.group_snapshot_id ?? null } : {}),
+    ...(mv?.atLeast(SNAPSHOT_LIST_USER_ID) ? { user_id: s.user_id ?? null } : {}),
+  };
 }
+
+const SNAPSHOT_LIST_USER_ID = '3.41';
 
 export const SNAPSHOT_SORT = '3.30';
 
