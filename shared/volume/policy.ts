@@ -157,6 +157,8 @@ export const VOLUME_POLICIES = {
   'volume:attachment_create': 'project_member_or_admin',
   'volume:attachment_update': 'project_member_or_admin',
   'volume:attachment_delete': 'project_member_or_admin',
+  // attachments.py complete (3.44)
+  'volume:attachment_complete': 'project_member_or_admin',
   // workers.py (3.24)
   'workers:cleanup': 'admin',
 } as const satisfies PolicyDefaults;

@@ -65,6 +65,7 @@ test('every route in the route table names a policy from its service file', () =
       'network-extensions-list',
       'network-extensions-show',
       'network-v20',
+      'volume-attachments-action',
       'volume-attachments-create',
       'volume-attachments-delete',
       'volume-attachments-detail',

@@ -8,20 +8,20 @@
 //   - An attachment made here is what Cinder makes: a record (reserved; with a connector, attaching),
 //     for a consumer that connects the volume itself. On Azure nothing but a VM can connect a managed
 //     disk, so no VM gets the disk from it; Jacket's Nova attaches through its own API. DELETE removes
-//     it and the volume is available again.
+//     it and the volume is available again; os-complete (3.44) marks it attached and the volume in-use.
 import { randomUUID } from 'node:crypto';
 import type { RequestContext, Route } from '../../http/router';
 import type { Services } from '../../services';
-import { json } from '../../http/respond';
+import { json, noContent } from '../../http/respond';
 import { badRequest, conflict, notFound } from '../../http/errors';
 import { validateBody } from '../../api/validation';
 import { authorize, isAdmin } from '../../api/policy';
 import { pageRequest } from '../../api/pagination';
 import type { Stored } from '../../store/tables';
-import { cinderRoute, cinderTime, compareBy, offsetParam, pageAfter, projectOf, sortParams } from '../common';
+import { actionName, cinderRoute, cinderTime, compareBy, offsetParam, pageAfter, projectOf, sortParams } from '../common';
 import { findVolume, volumeTables, type VolumeRecord } from '../model';
 import { STORAGE_PROTOCOL } from '../pools/api';
-import { attachmentOf, connectionData, transition, type AttachableVolume, type VolumeAttachment } from './service';
+import { attachmentOf, completeAttachment, connectionData, transition, type AttachableVolume, type VolumeAttachment } from './service';
 import { generalFiltering, likeMatches, queryFilters } from '../filters';
 
 export const NEW_ATTACH = '3.27';
@@ -255,6 +255,29 @@ async function remove(ctx: RequestContext) {
   return json({ attachments: [] });
 }
 
+/** mv.NEW_ATTACH_COMPLETION */
+export const NEW_ATTACH_COMPLETION = '3.44';
+
+/** schemas/attachments.py complete: the key, with any value. */
+const completeSchema = { type: 'object', properties: { 'os-complete': {} }, required: ['os-complete'], additionalProperties: false };
+
+/**
+ * POST /attachments/{id}/action, whose one action is os-complete (3.44): Cinder's wsgi reads the action
+ * from the body first (400 for a malformed body or another action, at any version); the versioned
+ * method then answers a bare 404 below 3.44; then the schema, the attachment (404), the policy on its
+ * volume's project, and the change (completeAttachment). 204 with no body.
+ */
+async function action(ctx: RequestContext) {
+  const name = actionName(ctx);
+  if (name !== 'os-complete') throw badRequest(`There is no such action: ${name}`);
+  if (!ctx.microversion?.atLeast(NEW_ATTACH_COMPLETION)) throw notFound('The resource could not be found.');
+  validateBody(completeSchema, ctx.body);
+  const f = await findAttachment(ctx, ctx.params.attachment_id);
+  authorize(ctx, 'volume:attachment_complete', { projectId: f.volume.value.project_id });
+  if (!(await completeAttachment(ctx.services, f.volume.partitionKey, f.volume.rowKey, f.attachment.id))) throw attachmentNotFound(f.attachment.id);
+  return noContent();
+}
+
 /** The bodies' schemas come before the policies (Cinder's decorators), and the lookups before them too. */
 export const attachmentRoutes: Route[] = [
   cinderRoute('attachments-create', 'POST', '/attachments', 'authenticated', create, since),
@@ -263,4 +286,6 @@ export const attachmentRoutes: Route[] = [
   cinderRoute('attachments-show', 'GET', '/attachments/{attachment_id}', 'authenticated', show, since),
   cinderRoute('attachments-update', 'PUT', '/attachments/{attachment_id}', 'authenticated', update, since),
   cinderRoute('attachments-delete', 'DELETE', '/attachments/{attachment_id}', 'authenticated', remove, since),
+  // The action route itself is not versioned upstream (an unknown action is 400 at any version); os-complete is (action).
+  cinderRoute('attachments-action', 'POST', '/attachments/{attachment_id}/action', 'authenticated', action),
 ];

@@ -160,6 +160,22 @@ export async function markAttached(s: Services, project: string, id: string, ser
   );
 }
 
+/**
+ * attachments.py complete (3.44 NEW_ATTACH_COMPLETION): the attachment attached, the volume in-use and
+ * attached, whatever either's state was (Cinder checks neither). An attachments-API attachment keeps
+ * its own status (attached now); Nova's follows the volume's. Undefined when the volume no longer
+ * carries this attachment (it was deleted meanwhile).
+ */
+export async function completeAttachment(s: Services, project: string, id: string, attachmentId: string): Promise<Stored<AttachableVolume> | undefined> {
+  return transition(
+    s,
+    project,
+    id,
+    (v) => v.attachment?.id === attachmentId,
+    (v) => ({ ...v, status: 'in-use', attach_status: 'attached', attachment: v.attachment!.origin === 'cinder' ? { ...v.attachment!, status: 'attached' } : v.attachment }),
+  );
+}
+
 /** Cinder's begin_detaching for a server's volume: in-use -> detaching. */
 export async function beginDetaching(s: Services, project: string, id: string, serverId: string): Promise<Stored<AttachableVolume> | undefined> {
   return transition(
