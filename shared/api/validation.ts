@@ -169,11 +169,43 @@ export function schemaAt(mv: Microversion | undefined, byVersion: SchemaByVersio
   return pick;
 }
 
+/** JSON Schema's type test of a value (jsonschema's type checker: booleans are not integers). */
+function isType(v: unknown, t: string): boolean {
+  if (t === 'null') return v === null;
+  if (t === 'array') return Array.isArray(v);
+  if (t === 'object') return typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (t === 'integer') return typeof v === 'number' && Number.isInteger(v);
+  return typeof v === t;
+}
+
+/**
+ * The error upstream reports (jsonschema's best_match): ajv lists a oneOf/anyOf's branch errors before
+ * the combinator's own; jsonschema descends into the branches and takes the most relevant (the deepest
+ * path, then one whose subschema's `type` the value has: `'abc' is not a 'uuid'` rather than `'abc' is
+ * not of type 'null'` for a uuid-or-null), or stays with the combinator's message when the two best tie.
+ */
+function bestError(schema: object, body: unknown, errors: ErrorObject[]): ErrorObject {
+  const combinator = errors.find((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf');
+  if (!combinator) return errors[0];
+  const branches = errors.filter((e) => e !== combinator && e.schemaPath.startsWith(`${combinator.schemaPath}/`));
+  if (branches.length === 0) return combinator;
+  const relevance = (e: ErrorObject): number[] => {
+    const t = parentSchema(schema, e)?.type;
+    const value = valueAt(body, pathOf(e));
+    const matches = typeof t === 'string' ? isType(value, t) : Array.isArray(t) && t.some((x) => isType(value, String(x)));
+    return [-pathOf(e).length, ['anyOf', 'oneOf'].includes(e.keyword) ? 0 : 1, matches ? 0 : 1];
+  };
+  const cmp = (a: number[], b: number[]) => a.reduce((c, x, i) => c || x - b[i], 0);
+  const ranked = branches.map((e) => ({ e, k: relevance(e) })).sort((a, b) => cmp(a.k, b.k));
+  if (ranked.length > 1 && cmp(ranked[0].k, ranked[1].k) === 0) return combinator;
+  return ranked[0].e;
+}
+
 /** Validates `body` against `schema`; throws 400 in the service's style. Returns the body typed. */
 export function validateBody<T>(schema: object, body: unknown, style: ValidationStyle = 'nova'): T {
   const v = compiled(schema);
   if (v(body)) return body as T;
-  const e = v.errors![0];
+  const e = bestError(schema, body, v.errors!);
   if (body === undefined) {
     throw badRequest(style === 'keystone' ? 'Expecting to find a JSON body in the request.' : 'The request body is missing or empty.');
   }
