@@ -93,6 +93,9 @@ export function serviceDefs(cfg: JacketConfig): ServiceDef[] {
   return defs.map(withUuid);
 }
 
+/** The uuid of Jacket's cinder-volume service (the backend every volume is on: views' service_uuid, 3.48). */
+export const volumeServiceUuid = (cfg: JacketConfig): string => serviceDefs(cfg).find((d) => d.binary === 'cinder-volume')!.uuid;
+
 interface Row {
   updated_at?: string;
   disabled?: boolean;

@@ -5,7 +5,7 @@ import type { RequestContext } from '../http/router';
 import { allowed, isAdmin } from '../api/policy';
 import { resourceLinks } from './common';
 import type { SnapshotRecord, VolumeRecord } from './model';
-import { VOLUME_HOST } from '../servicegroup/registry';
+import { VOLUME_HOST, volumeServiceUuid } from '../servicegroup/registry';
 import { attachmentsView } from './attachments/service';
 
 /** cinder/api/api_utils.py add_visible_admin_metadata: `readonly` and `attached_mode` join the metadata (and win). */
@@ -49,6 +49,10 @@ export function volumeDetail(ctx: RequestContext, v: VolumeRecord, typeName: str
     ...(ctx.microversion?.atLeast('3.13') ? { group_id: v.group_id ?? null } : {}),
     // 3.21 (VOLUME_DETAIL_PROVIDER_ID), admins only: the back end's id of the volume — its managed disk's ARM id.
     ...(ctx.microversion?.atLeast('3.21') && ctx.auth && isAdmin(ctx.auth) ? { provider_id: ctx.services.azure.disks.diskId(v.disk.name) } : {}),
+    // 3.48 (VOLUME_SHARED_TARGETS_AND_SERVICE_FIELDS): whether hosts attaching the volume share one
+    // target (a managed disk attaches to its VM alone: no shared target, so no host-side lock is needed),
+    // and the uuid of the cinder-volume service that holds it (Jacket's one backend).
+    ...(ctx.microversion?.atLeast('3.48') ? { shared_targets: false, service_uuid: volumeServiceUuid(ctx.services.config) } : {}),
     // os-vol-image-meta: only volumes with image metadata carry the key, in show and list answers.
     ...(ext && v.image_metadata && Object.keys(v.image_metadata).length ? { volume_image_metadata: v.image_metadata } : {}),
   };

@@ -35,6 +35,8 @@ interface Body {
   disabled_reason?: string;
 }
 
+export const BACKEND_STATE_REPORT = '3.49';
+
 /** From 3.7 (CLUSTER_SUPPORT) each service names its cluster: Jacket's are in none. */
 function view(ctx: RequestContext, v: ServiceStatus) {
   return {
@@ -44,6 +46,9 @@ function view(ctx: RequestContext, v: ServiceStatus) {
     status: v.disabled ? 'disabled' : 'enabled',
     state: v.up ? 'up' : 'down',
     updated_at: cinderTime(new Date(v.updated_at)),
+    // 3.49 (BACKEND_STATE_REPORT): the backend's state as its pools report it (pools/api.ts: up while
+    // cinder-volume beats).
+    ...(ctx.microversion?.atLeast(BACKEND_STATE_REPORT) && v.binary === 'cinder-volume' ? { backend_state: v.up ? 'up' : 'down' } : {}),
     ...(ctx.microversion?.atLeast(CLUSTER_SUPPORT) ? { cluster: null } : {}),
     disabled_reason: v.disabled_reason,
     ...(v.binary === 'cinder-volume' ? { replication_status: 'disabled', active_backend_id: null, frozen: v.frozen ?? false } : {}),

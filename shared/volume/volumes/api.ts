@@ -5,7 +5,7 @@
 import type { RequestContext, Route } from '../../http/router';
 import { json, accepted } from '../../http/respond';
 import { badRequest, notFound } from '../../http/errors';
-import { validateBody } from '../../api/validation';
+import { schemaAt, validateBody, type SchemaByVersion } from '../../api/validation';
 import { authorize, isAdmin } from '../../api/policy';
 import { pageRequest, nextLinks } from '../../api/pagination';
 import { odata } from '../../store/tables';
@@ -63,6 +63,19 @@ const createSchema = {
   },
 };
 
+/** create_volume_v313 (3.13 GROUP_VOLUME): group_id; create_volume_v347 (3.47 VOLUME_CREATE_FROM_BACKUP): backup_id. */
+const withVolumeProps = (base: typeof createSchema, props: Record<string, object>) => ({
+  ...base,
+  properties: { ...base.properties, volume: { ...base.properties.volume, properties: { ...base.properties.volume.properties, ...props } } },
+});
+const createSchema313 = withVolumeProps(createSchema, { group_id: { type: ['string', 'null'], minLength: 0, maxLength: 255 } });
+const createSchema347 = withVolumeProps(createSchema313, { backup_id: uuidOrNull });
+const CREATE_SCHEMAS: SchemaByVersion = [
+  ['3.0', createSchema],
+  ['3.13', createSchema313],
+  ['3.47', createSchema347],
+];
+
 /** volumes.update (3.0–3.52). */
 const updateSchema = {
   type: 'object',
@@ -88,7 +101,7 @@ async function typeNames(ctx: RequestContext): Promise<Map<string, string>> {
 }
 
 async function create(ctx: RequestContext) {
-  const b = validateBody<{ volume: CreateBody }>(createSchema, ctx.body).volume;
+  const b = validateBody<{ volume: CreateBody }>(schemaAt(ctx.microversion, CREATE_SCHEMAS), ctx.body).volume;
   const { volume, typeName } = await createVolume(ctx, b);
   return accepted({ volume: volumeDetail(ctx, volume, typeName, false) });
 }

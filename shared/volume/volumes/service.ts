@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { startWork } from '../../work/ledger';
 import type { RequestContext } from '../../http/router';
-import { badRequest } from '../../http/errors';
+import { ApiError, badRequest, notFound } from '../../http/errors';
 import type { Stored } from '../../store/tables';
 import { boolParam, cinderTime, projectOf } from '../common';
 import {
@@ -113,6 +113,35 @@ async function imageFor(ctx: RequestContext, ref: string): Promise<{ img: ImageR
   if (img.blob) return { img, source: { kind: 'blob', image_id: img.id, blob_name: img.blob.name } };
   if (img.managedImageId) return { img, source: { kind: 'managed', image_id: img.id, managed_image_id: img.managedImageId } };
   throw badRequest(`Invalid input received: Image ${img.id} has no data.`);
+}
+
+export const SUPPORT_NOVA_IMAGE = '3.46';
+
+/**
+ * v3/volumes.py _get_image_snapshot, asked of every imageRef at every version: the image (400 when the
+ * caller cannot see it, as for any image source) and, when its `block_device_mapping` property (JSON,
+ * as Nova's createImage of a volume-backed server writes it) has a boot entry (boot_index 0) of
+ * source_type snapshot, that snapshot — 404 `Nova specific image is found, but boot volume snapshot
+ * id:<id> not found.` when the caller cannot see it. Otherwise undefined.
+ */
+async function novaImageSnapshot(ctx: RequestContext, ref: string): Promise<SnapshotRecord | undefined> {
+  const found = await imageStore(ctx.services).visible(ctx.auth!, ref);
+  if (!found) throw badRequest('Invalid image identifier or unable to access requested image.');
+  let bdms: unknown;
+  try {
+    bdms = JSON.parse(found.image.properties.block_device_mapping ?? '[]');
+  } catch {
+    return undefined;
+  }
+  const boot = Array.isArray(bdms) ? (bdms as Record<string, unknown>[]).find((d) => d && d.source_type === 'snapshot' && d.boot_index === 0) : undefined;
+  if (!boot) return undefined;
+  const id = String(boot.snapshot_id);
+  try {
+    return (await findSnapshot(ctx, id)).value;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) throw notFound(`Nova specific image is found, but boot volume snapshot id:${id} not found.`);
+    throw e;
+  }
 }
 
 export interface NewVolume {
@@ -236,11 +265,15 @@ export async function createVolume(ctx: RequestContext, b: CreateBody, opts: { b
   if (b.multiattach !== undefined && b.multiattach !== null && boolParam(b.multiattach, 'multiattach')) {
     throw badRequest('Invalid input received: Multiattach volumes are not supported by Jacket.');
   }
-  const snap = b.snapshot_id ? (await findSnapshot(ctx, b.snapshot_id)).value : undefined;
+  let snap = b.snapshot_id ? (await findSnapshot(ctx, b.snapshot_id)).value : undefined;
   const src = b.source_volid ? (await findVolume(ctx, b.source_volid)).value : undefined;
+  const imageRef = b.imageRef || b.image_id || undefined;
+  // A Nova image of a volume-backed server names its boot snapshot: the source from 3.46 (the image
+  // itself, which holds no data, below it).
+  const imageSnap = imageRef ? await novaImageSnapshot(ctx, imageRef) : undefined;
+  if (imageSnap && ctx.microversion?.atLeast(SUPPORT_NOVA_IMAGE)) snap = imageSnap;
   if (snap && snap.status !== 'available') throw badRequest("Invalid snapshot: Originating snapshot status must be one of 'available' values");
   if (src && !['available', 'in-use'].includes(src.status)) throw badRequest("Invalid volume: Originating source volume status must be one of 'available, in-use' values");
-  const imageRef = b.imageRef || b.image_id || undefined;
   const image = imageRef && !snap && !src ? await imageFor(ctx, imageRef) : undefined;
   let backup: Stored<BackupRecord> | undefined;
   if (backupRef) {

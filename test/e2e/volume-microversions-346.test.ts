@@ -1,0 +1,138 @@
+// Block Storage microversions 3.46 (a volume from a Nova image of a volume-backed server: its boot
+// snapshot), 3.47 (a volume from a backup), 3.48 (shared_targets and service_uuid in the volume views)
+// and 3.49 (backend_state in the service list), each at the version before and at it, against the ARM
+// emulator (docs/volumes.md "Microversions").
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Stack, Creds } from '../support/stack';
+import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
+import { volumeTest } from '../support/advertised';
+import { reportState } from '../../shared/servicegroup/registry';
+
+const RG = 'ops_resource_group';
+let env: ArmStack;
+let stack: Stack;
+let alice: Creds & { projectId: string; userId: string };
+let tA: string;
+let tAdmin: string;
+let adminProject: string;
+let vol: string;
+let snap: string;
+
+const at = (v: string) => ({ 'OpenStack-API-Version': `volume ${v}` });
+const asAlice = (v: string, method: string, p: string, body?: unknown) => stack.http(method, `/volume/v3/${alice.projectId}${p}`, { token: tA, body, headers: at(v) });
+const asAdmin = (v: string, method: string, p: string, body?: unknown) => stack.http(method, `/volume/v3/${adminProject}${p}`, { token: tAdmin, body, headers: at(v) });
+const msg = (body: unknown) => (Object.values(body as Record<string, { message: string }>)[0] as { message: string }).message;
+async function refused(r: Promise<{ status: number; body: unknown; text: string }>, status: number, message: string) {
+  const x = await r;
+  assert.equal(x.status, status, x.text);
+  assert.equal(msg(x.body), message);
+}
+const statusOf = (kind: string, key: string, id: string, want: string) =>
+  waitFor(`${key} ${id} ${want}`, async () => ((await asAlice('3.30', 'GET', `/${kind}/${id}`)).body?.[key]?.status === want ? true : undefined), 120000);
+
+/** A Glance image as Nova's createImage of a volume-backed server leaves it: no data, the boot snapshot in block_device_mapping. */
+async function novaImage(snapshotId: string): Promise<string> {
+  const bdm = JSON.stringify([{ source_type: 'snapshot', destination_type: 'volume', boot_index: 0, snapshot_id: snapshotId, delete_on_termination: false, volume_size: 1 }]);
+  const r = await stack.http('POST', '/image/v2/images', {
+    token: tA,
+    body: { name: `nova-snap-${snapshotId.slice(0, 8)}`, disk_format: 'raw', container_format: 'bare', block_device_mapping: bdm, bdm_v2: 'True', root_device_name: '/dev/sda' },
+  });
+  assert.equal(r.status, 201, r.text);
+  return r.body.id;
+}
+
+before(async () => {
+  env = await startArmStack({ asyncDelayMs: 0 });
+  stack = env.stack;
+  alice = await stack.makeProjectUser('mv346-a', 'mv346alice');
+  [tA, tAdmin] = await Promise.all([stack.token(alice), stack.token()]);
+  const me = await stack.http('GET', '/identity/v3/auth/tokens', { token: tAdmin, headers: { 'X-Subject-Token': tAdmin } });
+  adminProject = me.body.token.project.id;
+  await reportState(stack.cloud.services, 'worker', new Date(), true);
+  const v = await asAlice('3.30', 'POST', '/volumes', { volume: { size: 2, name: 'src346' } });
+  assert.equal(v.status, 202, v.text);
+  vol = v.body.volume.id;
+  await statusOf('volumes', 'volume', vol, 'available');
+  const s = await asAlice('3.30', 'POST', '/snapshots', { snapshot: { volume_id: vol, name: 'snap346' } });
+  assert.equal(s.status, 202, s.text);
+  snap = s.body.snapshot.id;
+  await statusOf('snapshots', 'snapshot', snap, 'available');
+});
+after(() => env?.stop());
+
+volumeTest('3.46')("3.46: a volume from a Nova volume-backed image is made from the image's boot snapshot", async () => {
+  const img = await novaImage(snap);
+  // 3.45: the image itself is the source; it holds no data (queued), which Cinder's flow refuses.
+  await refused(asAlice('3.45', 'POST', '/volumes', { volume: { imageRef: img, size: 2 } }), 400, `Invalid input received: Image ${img} is not active.`);
+  // 3.46: the snapshot, at its size when none is given.
+  const r = await asAlice('3.46', 'POST', '/volumes', { volume: { imageRef: img, name: 'from-nova-image' } });
+  assert.equal(r.status, 202, r.text);
+  const id = r.body.volume.id;
+  assert.equal(r.body.volume.snapshot_id, snap);
+  assert.equal(r.body.volume.size, 2);
+  await statusOf('volumes', 'volume', id, 'available');
+  const disk = await env.compute.disks.get(RG, `volume-${id}`);
+  assert.equal(disk.creationData?.createOption, 'Copy');
+  assert.match(String(disk.creationData?.sourceResourceId), new RegExp(`/snapshots/snapshot-${snap}$`, 'i'));
+  // The boot snapshot gone (or not the caller's): 404 at every version, before the image is read as a source.
+  const lost = await novaImage('6a1c4f55-8d5e-4a4a-9f2b-2c8f1d0e9a77');
+  for (const v of ['3.45', '3.46']) {
+    await refused(
+      asAlice(v, 'POST', '/volumes', { volume: { imageRef: lost, size: 1 } }),
+      404,
+      'Nova specific image is found, but boot volume snapshot id:6a1c4f55-8d5e-4a4a-9f2b-2c8f1d0e9a77 not found.',
+    );
+  }
+  await refused(asAlice('3.46', 'POST', '/volumes', { volume: { imageRef: '0d6c2ad4-5d2f-4d8e-8e4c-3f3b0c9a1e11', size: 1 } }), 400, 'Invalid image identifier or unable to access requested image.');
+});
+
+volumeTest('3.47')('3.47: a volume from a backup (ignored below 3.47); the CLI', async () => {
+  const b = await asAlice('3.46', 'POST', '/backups', { backup: { volume_id: vol, name: 'bk346' } });
+  assert.equal(b.status, 202, b.text);
+  const backup = b.body.backup.id;
+  await statusOf('backups', 'backup', backup, 'available');
+  // 3.46: backup_id is not read: a blank volume, the backup untouched.
+  const blank = await asAlice('3.46', 'POST', '/volumes', { volume: { size: 1, backup_id: backup } });
+  assert.equal(blank.status, 202, blank.text);
+  await statusOf('volumes', 'volume', blank.body.volume.id, 'available');
+  assert.equal((await env.compute.disks.get(RG, `volume-${blank.body.volume.id}`)).creationData?.createOption, 'Empty');
+  assert.equal((await asAlice('3.46', 'GET', `/backups/${backup}`)).body.backup.status, 'available');
+  // 3.47: the schema's uuid, the backup's lookup, then the restore into the new volume (the backup's size).
+  await refused(asAlice('3.47', 'POST', '/volumes', { volume: { backup_id: 'abc' } }), 400, "Invalid input for field/attribute backup_id. Value: abc. 'abc' is not a 'uuid'");
+  await refused(asAlice('3.47', 'POST', '/volumes', { volume: { backup_id: '6a1c4f55-8d5e-4a4a-9f2b-2c8f1d0e9a77' } }), 404, 'Backup 6a1c4f55-8d5e-4a4a-9f2b-2c8f1d0e9a77 could not be found.');
+  const r = await asAlice('3.47', 'POST', '/volumes', { volume: { backup_id: backup, name: 'from-backup' } });
+  assert.equal(r.status, 202, r.text);
+  assert.equal(r.body.volume.size, 2);
+  await statusOf('volumes', 'volume', r.body.volume.id, 'available');
+  await statusOf('backups', 'backup', backup, 'available');
+  assert.ok(await env.compute.disks.get(RG, `volume-${r.body.volume.id}`));
+  // `openstack volume create --backup` (the CLI needs 3.47 for it).
+  const cli = await stack.oscJson<{ id: string; status: string }>(['--os-volume-api-version', '3.47', 'volume', 'create', '--backup', backup, 'cli-from-backup'], alice);
+  await statusOf('volumes', 'volume', cli.id, 'available');
+});
+
+volumeTest('3.48')('3.48: shared_targets and service_uuid in the volume views', async () => {
+  const below = (await asAlice('3.47', 'GET', `/volumes/${vol}`)).body.volume;
+  assert.ok(!('shared_targets' in below) && !('service_uuid' in below));
+  const show = (await asAlice('3.48', 'GET', `/volumes/${vol}`)).body.volume;
+  assert.equal(show.shared_targets, false);
+  const svc = (await asAdmin('3.48', 'GET', '/os-services?binary=cinder-volume')).body.services;
+  assert.equal(svc.length, 1);
+  assert.match(show.service_uuid, /^[0-9a-f-]{36}$/);
+  const detail = (await asAlice('3.48', 'GET', '/volumes/detail')).body.volumes as { id: string; service_uuid: string; shared_targets: boolean }[];
+  assert.ok(detail.every((v) => v.service_uuid === show.service_uuid && v.shared_targets === false));
+  const made = await asAlice('3.48', 'POST', '/volumes', { volume: { size: 1 } });
+  assert.equal(made.body.volume.service_uuid, show.service_uuid, 'in the create answer too');
+  assert.ok(!('service_uuid' in (await asAlice('3.48', 'GET', '/volumes')).body.volumes[0]), 'not in the summary list');
+});
+
+volumeTest('3.49')("3.49: the volume service's backend_state in the service list", async () => {
+  const list = async (v: string) => (await asAdmin(v, 'GET', '/os-services')).body.services as Record<string, unknown>[];
+  assert.ok((await list('3.48')).every((s) => !('backend_state' in s)));
+  const at49 = await list('3.49');
+  assert.equal(at49.find((s) => s.binary === 'cinder-volume')?.backend_state, 'up');
+  assert.ok(!('backend_state' in at49.find((s) => s.binary === 'cinder-scheduler')!));
+  const cli = await stack.oscJson<Record<string, unknown>[]>(['--os-volume-api-version', '3.49', 'volume', 'service', 'list']);
+  assert.ok(cli.some((s) => s.Binary === 'cinder-volume'));
+});
