@@ -1,7 +1,7 @@
 // Block Storage microversions 3.46 (a volume from a Nova image of a volume-backed server: its boot
-// snapshot), 3.47 (a volume from a backup), 3.48 (shared_targets and service_uuid in the volume views)
-// and 3.49 (backend_state in the service list), each at the version before and at it, against the ARM
-// emulator (docs/volumes.md "Microversions").
+// snapshot), 3.47 (a volume from a backup), 3.48 (shared_targets and service_uuid in the volume views),
+// 3.49 (backend_state in the service list), 3.51 (a backup's availability zone) and 3.52 (volume type
+// filters), each at the version before and at it, against the ARM emulator (docs/volumes.md "Microversions").
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Stack, Creds } from '../support/stack';
@@ -135,4 +135,55 @@ volumeTest('3.49')("3.49: the volume service's backend_state in the service list
   assert.ok(!('backend_state' in at49.find((s) => s.binary === 'cinder-scheduler')!));
   const cli = await stack.oscJson<Record<string, unknown>[]>(['--os-volume-api-version', '3.49', 'volume', 'service', 'list']);
   assert.ok(cli.some((s) => s.Binary === 'cinder-volume'));
+});
+
+volumeTest('3.51')("3.51: a backup's availability zone: the volumes' zone backs up, another has no backup service", async () => {
+  await refused(
+    asAlice('3.50', 'POST', '/backups', { backup: { volume_id: vol, availability_zone: 'nova' } }),
+    400,
+    "Invalid input for field/attribute backup. Value: {'volume_id': '" + vol + "', 'availability_zone': 'nova'}. Additional properties are not allowed ('availability_zone' was unexpected)",
+  );
+  const ok = await asAlice('3.51', 'POST', '/backups', { backup: { volume_id: vol, name: 'in-nova', availability_zone: 'nova' } });
+  assert.equal(ok.status, 202, ok.text);
+  await statusOf('backups', 'backup', ok.body.backup.id, 'available');
+  assert.equal((await asAlice('3.51', 'GET', `/backups/${ok.body.backup.id}`)).body.backup.availability_zone, 'nova');
+  // Another zone: the backup is recorded in error at once, the volume untouched, a user message says why.
+  const far = await asAlice('3.51', 'POST', '/backups', { backup: { volume_id: vol, name: 'in-az9', availability_zone: 'az9' } });
+  assert.equal(far.status, 202, far.text);
+  const b = (await asAlice('3.51', 'GET', `/backups/${far.body.backup.id}`)).body.backup;
+  assert.equal(b.status, 'error');
+  assert.equal(b.fail_reason, 'Service not found for creating backup.');
+  assert.equal(b.availability_zone, 'az9');
+  assert.equal((await asAlice('3.51', 'GET', `/volumes/${vol}`)).body.volume.status, 'available');
+  const m = (await asAlice('3.51', 'GET', `/messages?resource_uuid=${far.body.backup.id}`)).body.messages;
+  assert.equal(m.length, 1);
+  assert.equal(m[0].event_id, 'VOLUME_VOLUME_BACKUP_013_024');
+  assert.equal(m[0].user_message, 'create backup:Backup failed to schedule. Service not found for creating backup.');
+  assert.equal((await asAlice('3.51', 'DELETE', `/backups/${far.body.backup.id}`)).status, 202);
+});
+
+volumeTest('3.52')('3.52: volume type lists filter by is_public and extra_specs for members (generic filters), columns for admins', async () => {
+  const mk = await asAdmin('3.52', 'POST', '/types', { volume_type: { name: 'mv352', extra_specs: { 'azure:sku': 'StandardSSD_LRS', replication_enabled: '<is> False' } } });
+  assert.equal(mk.status, 200, mk.text);
+  const id = mk.body.volume_type.id;
+  const names = async (who: typeof asAlice, v: string, q: string) => {
+    const r = await who(v, 'GET', `/types${q}`);
+    assert.equal(r.status, 200, r.text);
+    return (r.body.volume_types as { name: string }[]).map((t) => t.name).sort();
+  };
+  const every = await names(asAlice, '3.51', '');
+  assert.ok(every.includes('mv352'));
+  const spec = encodeURIComponent("{'replication_enabled': '<is> False'}");
+  // 3.51: a member's filters other than is_public are dropped.
+  assert.deepEqual(await names(asAlice, '3.51', `?extra_specs=${spec}&foo=1`), every);
+  // 3.52: the configured ones (is_public, extra_specs) filter; any other is a 400.
+  assert.deepEqual(await names(asAlice, '3.52', `?extra_specs=${spec}`), ['mv352']);
+  await refused(asAlice('3.52', 'GET', '/types?foo=1'), 400, 'Invalid filters foo are found in query options.');
+  // A spec members may not read filters to nothing (rather than leaking which types carry it).
+  assert.deepEqual(await names(asAlice, '3.52', `?extra_specs=${encodeURIComponent("{'azure:sku': 'StandardSSD_LRS'}")}`), []);
+  assert.deepEqual(await names(asAdmin, '3.52', `?extra_specs=${encodeURIComponent("{'azure:sku': 'StandardSSD_LRS'}")}`), ['mv352']);
+  // An admin's column filter, and an unknown one (no such column: nothing).
+  assert.deepEqual(await names(asAdmin, '3.52', `?name=mv352`), ['mv352']);
+  assert.deepEqual(await names(asAdmin, '3.52', '?foo=1'), []);
+  assert.equal((await asAdmin('3.52', 'DELETE', `/types/${id}`)).status, 202);
 });

@@ -53,9 +53,14 @@ const createSchema = {
 /** backups.create_backup_v343: `metadata` too (metadata_allows_null). */
 const createSchema343 = structuredClone(createSchema);
 (createSchema343.properties.backup.properties as Record<string, unknown>).metadata = { ...backupMetadataSchema, type: ['object', 'null'] };
+/** backups.create_backup_v351 (3.51 BACKUP_AZ): `availability_zone`, a string or null. */
+export const BACKUP_AZ = '3.51';
+const createSchema351 = structuredClone(createSchema343);
+(createSchema351.properties.backup.properties as Record<string, unknown>).availability_zone = { type: ['string', 'null'] };
 const CREATE_SCHEMAS: SchemaByVersion = [
   ['3.0', createSchema],
   [BACKUP_METADATA, createSchema343],
+  [BACKUP_AZ, createSchema351],
 ];
 
 /** backups.restore. */

@@ -9,7 +9,8 @@ import { boolParam, cinderTime, projectOf } from '../common';
 import { findVolume, volumeTables, type BackupRecord } from '../model';
 import { backupBlobName, BACKUPS_CONTAINER } from '../diskCopy';
 import { reserveBackup, volumeLedger } from '../quotas/engine';
-import { createVolumeRecord } from '../volumes/service';
+import { createVolumeRecord, VOLUME_AZ } from '../volumes/service';
+import { createMessage } from '../messages/service';
 import { typeStore } from '../types/store';
 import { BACKUP_CREATE, BACKUP_DELETE, BACKUP_RESTORE } from '../workKinds';
 
@@ -23,6 +24,8 @@ export type CreateBackupBody = {
   snapshot_id?: string | null;
   /** From 3.43 (the schema admits it only there). */
   metadata?: Record<string, string> | null;
+  /** From 3.51 (BACKUP_AZ; the schema admits it only there): the zone of the backup service to use. */
+  availability_zone?: string | null;
 };
 export type RestoreBody = { name?: string | null; volume_id?: string | null };
 
@@ -68,6 +71,12 @@ export async function createBackup(ctx: RequestContext, b: CreateBackupBody): Pr
       if (parent.status !== 'available') throw invalidBackup('The parent backup must be available for incremental backup.');
     }
     const now = cinderTime();
+    // 3.51 (BACKUP_AZ): the backup service must be in the zone asked. Jacket's backups run beside its
+    // volumes, in their one zone; for another the scheduler finds no cinder-backup (ServiceNotFound):
+    // the backup ends `error` at once, the volume keeps its status, and the user is told why
+    // (scheduler/manager.py create_backup). The backup counts against quota until it is deleted.
+    const az = b.availability_zone || null;
+    const unschedulable = az !== null && az !== VOLUME_AZ;
     const rec: BackupRecord = {
       id,
       project_id: project,
@@ -78,11 +87,11 @@ export async function createBackup(ctx: RequestContext, b: CreateBackupBody): Pr
       description: b.description ?? null,
       container: b.container ?? BACKUPS_CONTAINER,
       size: v.size,
-      status: 'creating',
-      fail_reason: null,
+      status: unschedulable ? 'error' : 'creating',
+      fail_reason: unschedulable ? 'Service not found for creating backup.' : null,
       parent_id: parent?.id ?? null,
       snapshot_id: null,
-      availability_zone: null,
+      availability_zone: az,
       created_at: now,
       updated_at: now,
       data_timestamp: now,
@@ -92,13 +101,23 @@ export async function createBackup(ctx: RequestContext, b: CreateBackupBody): Pr
       volume_meta: { name: v.name, description: v.description, metadata: { ...v.metadata }, ...(v.image_metadata ? { image_metadata: { ...v.image_metadata } } : {}) },
     };
     // The volume turns backing-up under its ETag: a racing delete, extend or second backup loses.
-    await t.volumes.replace(vol.partitionKey, vol.rowKey, { ...v, status: 'backing-up', previous_status: v.status, updated_at: now }, vol.etag).catch(() => {
-      throw invalidVolume(`Volume to be backed up must be available or in-use, but the current status is "changing".`);
-    });
+    if (!unschedulable) {
+      await t.volumes.replace(vol.partitionKey, vol.rowKey, { ...v, status: 'backing-up', previous_status: v.status, updated_at: now }, vol.etag).catch(() => {
+        throw invalidVolume(`Volume to be backed up must be available or in-use, but the current status is "changing".`);
+      });
+    }
     if (parent) await t.deps.upsert(parent.id, id, { kind: 'backup', project_id: project });
     await t.index.upsert('backup', id, { project_id: project });
     await t.backups.create(project, id, rec);
     await ledger.commit(project, [id]);
+    if (unschedulable) {
+      await createMessage(
+        ctx.services,
+        { project, action: 'BACKUP_CREATE', detail: 'BACKUP_SCHEDULE_ERROR', resourceType: 'VOLUME_BACKUP', resourceUuid: id, requestId: ctx.requestId },
+        `backup-schedule:${id}`,
+      );
+      return rec;
+    }
     await startWork(ctx.services, { kind: BACKUP_CREATE, id, data: { project }, requestId: ctx.requestId });
     return rec;
   }

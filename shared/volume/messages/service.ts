@@ -43,6 +43,7 @@ export const DETAILS = {
   SNAPSHOT_CREATE_ERROR: ['013', 'Snapshot failed to create.'],
   SNAPSHOT_DELETE_ERROR: ['016', 'Snapshot failed to delete.'],
   BACKUP_CREATE_DRIVER_ERROR: ['020', 'Backup driver failed to create backup.'],
+  BACKUP_SCHEDULE_ERROR: ['024', 'Backup failed to schedule. Service not found for creating backup.'],
   BACKUP_DELETE_DRIVER_ERROR: ['025', 'Backup driver failed to delete backup.'],
   BACKUP_RESTORE_ERROR: ['026', 'Backup driver failed to restore backup.'],
 } as const satisfies Record<string, readonly [string, string]>;

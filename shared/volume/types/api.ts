@@ -6,9 +6,10 @@ import type { RequestContext, Route } from '../../http/router';
 import { json, accepted } from '../../http/respond';
 import { ApiError, badRequest, notFound } from '../../http/errors';
 import { validateBody } from '../../api/validation';
-import { allowed } from '../../api/policy';
+import { allowed, isAdmin } from '../../api/policy';
+import { likeMatches, queryFilters, rejectInvalidFilters } from '../filters';
 import { publicFilter } from '../namedStore';
-import { booleanSchema, boolParam, cinderRoute, cinderTime, descriptionSchema, collectionUrl, compareBy, pageAfter, sortParams } from '../common';
+import { booleanSchema, boolParam, cinderRoute, cinderTime, descriptionSchema, collectionUrl, compareBy, pageAfter, parseMetadataFilter, sortParams } from '../common';
 import { pageRequest, nextLinks } from '../../api/pagination';
 import { volumeTables } from '../model';
 import { checkSpecs, defaultType, typeStore, typeView, visibleType, USER_VISIBLE_SPECS, type VolumeTypeRecord } from './store';
@@ -60,11 +61,40 @@ async function inUseByGroups(ctx: RequestContext, typeId: string): Promise<boole
   return (await volumeTables(ctx.services).groupUse.page(typeId, { limit: 1 })).length > 0;
 }
 
+export const SUPPORT_VOLUME_TYPE_FILTER = '3.52';
+/** VolumeType columns an admin's filter may name (db _process_volume_types_filters: another key lists nothing). */
+const TYPE_COLUMNS: (keyof VolumeTypeRecord)[] = ['id', 'name', 'description', 'qos_specs_id', 'created_at', 'updated_at'];
+
+/**
+ * v3/types.py _get_volume_types' filters: from 3.52 (SUPPORT_VOLUME_TYPE_FILTER) the generic resource
+ * filters ('volume_type': a member's key other than is_public and extra_specs is a 400), below it a
+ * member's keys other than is_public dropped. is_public: an admin's (publicFilter), a member's forced
+ * true. extra_specs (a dict, as ast.literal_eval reads it): every pair must be the type's (the
+ * availability-zones spec a LIKE); a member who may not read sensitive specs gets nothing when the
+ * filter names one. An admin's other key is an exact column filter, an unknown column nothing.
+ */
+function typeFilters(ctx: RequestContext): ((t: VolumeTypeRecord) => boolean) | null {
+  const filters = queryFilters(ctx.query);
+  if (ctx.microversion?.atLeast(SUPPORT_VOLUME_TYPE_FILTER)) rejectInvalidFilters(ctx, filters, 'volume_type', true);
+  const admin = isAdmin(ctx.auth!);
+  filters.delete('is_public');
+  if (!admin && !ctx.microversion?.atLeast(SUPPORT_VOLUME_TYPE_FILTER)) for (const k of [...filters.keys()]) filters.delete(k);
+  const raw = filters.get('extra_specs');
+  filters.delete('extra_specs');
+  const specs = raw === undefined ? undefined : parseMetadataFilter(raw);
+  if (specs && !allowed(ctx, 'volume_extension:types_extra_specs:read_sensitive') && Object.keys(specs).some((k) => !USER_VISIBLE_SPECS.includes(k))) return null;
+  if (![...filters.keys()].every((k) => (TYPE_COLUMNS as string[]).includes(k))) return null;
+  return (t) =>
+    [...filters].every(([k, v]) => String(t[k as keyof VolumeTypeRecord] ?? '') === v) &&
+    Object.entries(specs ?? {}).every(([k, v]) => (k === 'RESKEY:availability_zones' ? likeMatches(t.extra_specs[k], v) : t.extra_specs[k] === v));
+}
+
 async function list(ctx: RequestContext) {
-  const all = publicFilter(ctx, await typeStore(ctx.services).list());
-  const sort = sortParams(ctx.query, ['id', 'name', 'is_public', 'description', 'created_at']);
-  all.sort(compareBy<VolumeTypeRecord>(sort, (t, k) => (t as unknown as Record<string, unknown>)[k]));
   const page = pageRequest(ctx.query);
+  const sort = sortParams(ctx.query, ['id', 'name', 'is_public', 'description', 'created_at']);
+  const test = typeFilters(ctx);
+  const all = test ? publicFilter(ctx, await typeStore(ctx.services).list()).filter(test) : [];
+  all.sort(compareBy<VolumeTypeRecord>(sort, (t, k) => (t as unknown as Record<string, unknown>)[k]));
   const items = pageAfter(all, page.marker, page.limit, (m) => notFound(`Marker ${m} could not be found.`));
   const links = nextLinks(collectionUrl(ctx, '/types'), ctx.query, items, page);
   return json({ volume_types: items.map((t) => typeView(ctx, t, 'index')), ...(links ? { volume_type_links: links } : {}) });
