@@ -187,3 +187,18 @@ volumeTest('3.52')('3.52: volume type lists filter by is_public and extra_specs 
   assert.deepEqual(await names(asAdmin, '3.52', '?foo=1'), []);
   assert.equal((await asAdmin('3.52', 'DELETE', `/types/${id}`)).status, 202);
 });
+
+volumeTest('3.53')('3.53: the volume create schema refuses unknown keys and the update schema an empty body', async () => {
+  const loose = await asAlice('3.52', 'POST', '/volumes', { volume: { size: 1, foo: 1 } });
+  assert.equal(loose.status, 202, 'extra keys are tolerated below 3.53');
+  await refused(
+    asAlice('3.53', 'POST', '/volumes', { volume: { size: 1, foo: 1 } }),
+    400,
+    "Invalid input for field/attribute volume. Value: {'size': 1, 'foo': 1}. Additional properties are not allowed ('foo' was unexpected)",
+  );
+  assert.equal((await asAlice('3.52', 'PUT', `/volumes/${vol}`, { volume: {} })).status, 200);
+  await refused(asAlice('3.53', 'PUT', `/volumes/${vol}`, { volume: {} }), 400, 'Invalid input for field/attribute volume. Value: {}. {} is not valid under any of the given schemas');
+  const named = await asAlice('3.53', 'PUT', `/volumes/${vol}`, { volume: { name: 'src346' } });
+  assert.equal(named.status, 200, named.text);
+  await statusOf('volumes', 'volume', loose.body.volume.id, 'available');
+});

@@ -70,10 +70,14 @@ const withVolumeProps = (base: typeof createSchema, props: Record<string, object
 });
 const createSchema313 = withVolumeProps(createSchema, { group_id: { type: ['string', 'null'], minLength: 0, maxLength: 255 } });
 const createSchema347 = withVolumeProps(createSchema313, { backup_id: uuidOrNull });
+/** SUPPORT_VOLUME_SCHEMA_CHANGES (3.53): create_volume_v353 refuses keys it does not name. */
+export const SUPPORT_VOLUME_SCHEMA_CHANGES = '3.53';
+const createSchema353 = { ...createSchema347, properties: { ...createSchema347.properties, volume: { ...createSchema347.properties.volume, additionalProperties: false } } };
 const CREATE_SCHEMAS: SchemaByVersion = [
   ['3.0', createSchema],
   ['3.13', createSchema313],
   ['3.47', createSchema347],
+  [SUPPORT_VOLUME_SCHEMA_CHANGES, createSchema353],
 ];
 
 /** volumes.update (3.0–3.52). */
@@ -95,6 +99,20 @@ const updateSchema = {
     },
   },
 };
+/** update_v353: at least one of the keys (an empty `volume` is 400). */
+const updateSchema353 = {
+  ...updateSchema,
+  properties: {
+    volume: {
+      ...updateSchema.properties.volume,
+      anyOf: ['name', 'description', 'display_name', 'display_description', 'metadata'].map((k) => ({ required: [k] })),
+    },
+  },
+};
+const UPDATE_SCHEMAS: SchemaByVersion = [
+  ['3.0', updateSchema],
+  [SUPPORT_VOLUME_SCHEMA_CHANGES, updateSchema353],
+];
 
 async function typeNames(ctx: RequestContext): Promise<Map<string, string>> {
   return new Map((await typeStore(ctx.services).list()).map((t) => [t.id, t.name]));
@@ -323,7 +341,7 @@ async function show(ctx: RequestContext) {
 
 async function update(ctx: RequestContext) {
   const b = validateBody<{ volume: { name?: string | null; display_name?: string | null; description?: string | null; display_description?: string | null; metadata?: Record<string, string> } }>(
-    updateSchema,
+    schemaAt(ctx.microversion, UPDATE_SCHEMAS),
     ctx.body,
   ).volume;
   const cur = await findVolume(ctx, ctx.params.volume_id);
