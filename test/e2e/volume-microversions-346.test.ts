@@ -202,3 +202,18 @@ volumeTest('3.53')('3.53: the volume create schema refuses unknown keys and the 
   assert.equal(named.status, 200, named.text);
   await statusOf('volumes', 'volume', loose.body.volume.id, 'available');
 });
+
+volumeTest('3.56')("3.56: a backup's user_id in show and the detail list, for admins (backup:backup_project_attribute)", async () => {
+  const b = await asAlice('3.55', 'POST', '/backups', { backup: { volume_id: vol, name: 'bk356' } });
+  assert.equal(b.status, 202, b.text);
+  const id = b.body.backup.id;
+  await statusOf('backups', 'backup', id, 'available');
+  const show = async (who: typeof asAlice, v: string) => (await who(v, 'GET', `/backups/${id}`)).body.backup as Record<string, unknown>;
+  assert.ok(!('user_id' in (await show(asAdmin, '3.55'))));
+  assert.equal((await show(asAdmin, '3.56')).user_id, alice.userId);
+  assert.equal((await show(asAdmin, '3.56'))['os-backup-project-attr:project_id'], alice.projectId);
+  assert.ok(!('user_id' in (await show(asAlice, '3.56'))), 'members do not pass the policy');
+  const detail = (await asAdmin('3.56', 'GET', '/backups/detail?all_tenants=1')).body.backups as Record<string, unknown>[];
+  assert.equal(detail.find((x) => x.id === id)?.user_id, alice.userId);
+  assert.ok(!('user_id' in ((await asAdmin('3.56', 'GET', '/backups?all_tenants=1')).body.backups[0] as object)), 'not in the summary list');
+});

@@ -100,13 +100,16 @@ export function backupDetail(ctx: RequestContext, b: BackupRecord, hasDependents
   };
 }
 
+export const BACKUP_PROJECT_USER_ID = '3.56';
+
 /**
  * v3/backups.py show and detail from 3.18 (BACKUP_PROJECT): `os-backup-project-attr:project_id` for
- * callers passing backup:backup_project_attribute (admins).
+ * callers passing backup:backup_project_attribute (admins); from 3.56 (BACKUP_PROJECT_USER_ID) the
+ * creator's `user_id` too, under the same policy.
  */
 function withProjectAttr(ctx: RequestContext, view: Record<string, unknown>, b: BackupRecord): Record<string, unknown> {
   if (!ctx.microversion?.atLeast('3.18') || !allowed(ctx, 'backup:backup_project_attribute')) return view;
-  return { ...view, 'os-backup-project-attr:project_id': b.project_id };
+  return { ...view, 'os-backup-project-attr:project_id': b.project_id, ...(ctx.microversion.atLeast(BACKUP_PROJECT_USER_ID) ? { user_id: b.user_id } : {}) };
 }
 
 async function create(ctx: RequestContext) {
