@@ -217,3 +217,30 @@ volumeTest('3.56')("3.56: a backup's user_id in show and the detail list, for ad
   assert.equal(detail.find((x) => x.id === id)?.user_id, alice.userId);
   assert.ok(!('user_id' in ((await asAdmin('3.56', 'GET', '/backups?all_tenants=1')).body.backups[0] as object)), 'not in the summary list');
 });
+
+volumeTest('3.55')('3.55: a transfer without its snapshots: the volume moves, the snapshots stay with the donor and still work', async () => {
+  const v = await asAlice('3.55', 'POST', '/volumes', { volume: { size: 1, name: 'xfer355' } });
+  await statusOf('volumes', 'volume', v.body.volume.id, 'available');
+  const s = await asAlice('3.55', 'POST', '/snapshots', { snapshot: { volume_id: v.body.volume.id, name: 'stays' } });
+  await statusOf('snapshots', 'snapshot', s.body.snapshot.id, 'available');
+  await refused(
+    asAlice('3.54', 'POST', '/volume-transfers', { transfer: { volume_id: v.body.volume.id, no_snapshots: true } }),
+    400,
+    `Invalid input for field/attribute transfer. Value: {'volume_id': '${v.body.volume.id}', 'no_snapshots': True}. Additional properties are not allowed ('no_snapshots' was unexpected)`,
+  );
+  const tr = await asAlice('3.55', 'POST', '/volume-transfers', { transfer: { volume_id: v.body.volume.id, no_snapshots: true, name: 't355' } });
+  assert.equal(tr.status, 202, tr.text);
+  assert.equal(tr.body.transfer.no_snapshots, true);
+  assert.equal((await asAlice('3.55', 'GET', `/volume-transfers/${tr.body.transfer.id}`)).body.transfer.no_snapshots, true);
+  assert.ok(!('no_snapshots' in (await asAlice('3.54', 'GET', `/volume-transfers/${tr.body.transfer.id}`)).body.transfer));
+  const acc = await asAdmin('3.55', 'POST', `/volume-transfers/${tr.body.transfer.id}/accept`, { accept: { auth_key: tr.body.transfer.auth_key } });
+  assert.equal(acc.status, 202, acc.text);
+  assert.equal((await asAdmin('3.55', 'GET', `/volumes/${v.body.volume.id}`)).body.volume['os-vol-tenant-attr:tenant_id'], adminProject);
+  const snapNow = await asAlice('3.55', 'GET', `/snapshots/${s.body.snapshot.id}`);
+  assert.equal(snapNow.status, 200, 'the snapshot stays the donor’s');
+  assert.equal(snapNow.body.snapshot['os-extended-snapshot-attributes:project_id'], alice.projectId);
+  // The donor's snapshot still makes volumes (it finds its volume in the receiver's project).
+  const from = await asAlice('3.55', 'POST', '/volumes', { volume: { snapshot_id: s.body.snapshot.id } });
+  assert.equal(from.status, 202, from.text);
+  await statusOf('volumes', 'volume', from.body.volume.id, 'available');
+});

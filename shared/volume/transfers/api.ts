@@ -1,12 +1,12 @@
 // /os-volume-transfer (cinder/api/contrib/volume_transfer.py) and its v3 twin /volume-transfers
 // (cinder/api/v3/volume_transfer.py, routed by Cinder's v3 router at every microversion; the SDK uses
 // it from 3.55, and for lookups by name): create, list, list detailed, show, delete (cancel), accept.
-// Bodies as Cinder's transfer view builder at 3.0 (no no_snapshots, no history fields); links name
+// Bodies as Cinder's transfer view builder (no_snapshots from 3.55; no history fields yet); links name
 // os-volume-transfer for both, as Cinder's view does. The rules are ./service.ts.
 import type { RequestContext, Route } from '../../http/router';
 import { json, accepted } from '../../http/respond';
-import { validateBody } from '../../api/validation';
-import { cinderRoute, resourceLinks } from '../common';
+import { schemaAt, validateBody, type SchemaByVersion } from '../../api/validation';
+import { booleanSchema, cinderRoute, resourceLinks } from '../common';
 import type { TransferRecord } from '../model';
 import { acceptTransfer, createTransfer, deleteTransfer, findTransfer, listTransfers } from './service';
 
@@ -30,6 +30,15 @@ const createSchema = {
   },
 };
 
+/** TRANSFER_WITH_SNAPSHOTS (3.55): create_v355 takes no_snapshots; the detail and create views show it. */
+export const TRANSFER_WITH_SNAPSHOTS = '3.55';
+const createSchema355 = structuredClone(createSchema);
+(createSchema355.properties.transfer.properties as Record<string, unknown>).no_snapshots = booleanSchema;
+const CREATE_SCHEMAS: SchemaByVersion = [
+  ['3.0', createSchema],
+  [TRANSFER_WITH_SNAPSHOTS, createSchema355],
+];
+
 /** volume_transfer.accept. */
 const acceptSchema = {
   type: 'object',
@@ -46,12 +55,21 @@ export const transferSummary = (ctx: RequestContext, x: Pick<TransferRecord, 'id
   name: x.display_name,
   links: links(ctx, x.id),
 });
-export const transferDetail = (ctx: RequestContext, x: TransferRecord) => ({ id: x.id, created_at: x.created_at, name: x.display_name, volume_id: x.volume_id, links: links(ctx, x.id) });
+export const transferDetail = (ctx: RequestContext, x: TransferRecord) => ({
+  id: x.id,
+  created_at: x.created_at,
+  name: x.display_name,
+  volume_id: x.volume_id,
+  links: links(ctx, x.id),
+  ...(ctx.microversion?.atLeast(TRANSFER_WITH_SNAPSHOTS) ? { no_snapshots: x.no_snapshots } : {}),
+});
 
 async function create(ctx: RequestContext) {
-  const b = validateBody<{ transfer: { volume_id: string; name?: string | null } }>(createSchema, ctx.body).transfer;
+  const b = validateBody<{ transfer: { volume_id: string; name?: string | null; no_snapshots?: boolean | string } }>(schemaAt(ctx.microversion, CREATE_SCHEMAS), ctx.body).transfer;
   const name = typeof b.name === 'string' ? b.name.trim() : null;
-  const { transfer, authKey } = await createTransfer(ctx, b.volume_id, name);
+  // strutils.bool_from_string, not strict (the schema has already held the value to Cinder's booleans).
+  const noSnapshots = b.no_snapshots === undefined ? false : ['1', 't', 'true', 'on', 'y', 'yes'].includes(String(b.no_snapshots).trim().toLowerCase());
+  const { transfer, authKey } = await createTransfer(ctx, b.volume_id, name, noSnapshots);
   return accepted({ transfer: { ...transferDetail(ctx, transfer), auth_key: authKey } });
 }
 

@@ -82,10 +82,13 @@ async function snapshotsOf(ctx: RequestContext, volumeId: string): Promise<Store
 }
 
 /** transfer/api.py create. Returns the record and the auth key (shown once). */
-export async function createTransfer(ctx: RequestContext, volumeId: string, name: string | null): Promise<{ transfer: TransferRecord; authKey: string }> {
+export async function createTransfer(ctx: RequestContext, volumeId: string, name: string | null, noSnapshots = false): Promise<{ transfer: TransferRecord; authKey: string }> {
   const vol = await findVolume(ctx, volumeId);
   if (vol.value.status !== 'available') throw badRequest('Invalid volume: status must be available');
-  for (const s of await snapshotsOf(ctx, vol.value.id)) if (s.value.status !== 'available') throw badRequest(`Invalid snapshot: snapshot: ${s.value.id} status must be available`);
+  // The snapshots go with the volume unless no_snapshots (3.55) leaves them with the donor.
+  if (!noSnapshots) {
+    for (const s of await snapshotsOf(ctx, vol.value.id)) if (s.value.status !== 'available') throw badRequest(`Invalid snapshot: snapshot: ${s.value.id} status must be available`);
+  }
   const t = volumeTables(ctx.services);
   const project = vol.partitionKey;
   const salt = randomHex(SALT_LENGTH);
@@ -97,7 +100,7 @@ export async function createTransfer(ctx: RequestContext, volumeId: string, name
     salt,
     crypt_hash: cryptHash(salt, authKey),
     created_at: cinderTime(),
-    no_snapshots: false,
+    no_snapshots: noSnapshots,
     source_project_id: project,
   };
   await t.index.upsert('transfer', rec.id, { project_id: project });
@@ -186,7 +189,8 @@ export async function acceptTransfer(ctx: RequestContext, id: string, authKey: s
   const v = vol.value;
   const typeName = await typeNameOf(s, v.volume_type_id);
   // Snapshots still to move: in the donor's partitions (a resumed move may have moved some).
-  const snaps = (await snapshotsOf(ctx, volumeId)).filter((x) => same || x.partitionKey !== receiver);
+  // (none with no_snapshots: they stay the donor's, see below)
+  const snaps = tr.value.no_snapshots ? [] : (await snapshotsOf(ctx, volumeId)).filter((x) => same || x.partitionKey !== receiver);
   const ledger = volumeLedger(s);
   if (!same) {
     try {
@@ -265,6 +269,12 @@ export async function acceptTransfer(ctx: RequestContext, id: string, authKey: s
   if (!same) {
     await ledger.commit(receiver, [volumeId]);
     await ledger.release(donor, volumeDeltas(typeName, v.size));
+  }
+  // Snapshots left with the donor (no_snapshots) now find their volume in the receiver's project.
+  if (tr.value.no_snapshots && !same) {
+    for (const sn of await snapshotsOf(ctx, volumeId)) {
+      await retry(() => t.snapshots.update(sn.partitionKey, sn.rowKey, (x) => (x.volume_project_id === receiver ? undefined : { ...x, volume_project_id: receiver })).then(() => undefined));
+    }
   }
   await t.transfers.delete(donor, id);
   await t.index.delete('transfer', id);
