@@ -50,6 +50,9 @@ before(async () => {
   const me = await stack.http('GET', '/identity/v3/auth/tokens', { token: tAdmin, headers: { 'X-Subject-Token': tAdmin } });
   adminProject = me.body.token.project.id;
   await reportState(stack.cloud.services, 'worker', new Date(), true);
+  // Room for the many volumes and backups these tests make in one project.
+  const q = await asAdmin('3.30', 'PUT', `/os-quota-sets/${alice.projectId}`, { quota_set: { volumes: 100, gigabytes: 1000, snapshots: 100, backups: 100, backup_gigabytes: 1000 } });
+  assert.equal(q.status, 200, q.text);
   const v = await asAlice('3.30', 'POST', '/volumes', { volume: { size: 2, name: 'src346' } });
   assert.equal(v.status, 202, v.text);
   vol = v.body.volume.id;
@@ -243,4 +246,48 @@ volumeTest('3.55')('3.55: a transfer without its snapshots: the volume moves, th
   const from = await asAlice('3.55', 'POST', '/volumes', { volume: { snapshot_id: s.body.snapshot.id } });
   assert.equal(from.status, 202, from.text);
   await statusOf('volumes', 'volume', from.body.volume.id, 'available');
+});
+
+volumeTest('3.59')("3.57 and 3.59: the transfer's history fields, and the transfer list's paging and sorting", async () => {
+  const ids: string[] = [];
+  for (const n of ['t-a', 't-b', 't-c']) {
+    const v = await asAlice('3.57', 'POST', '/volumes', { volume: { size: 1, name: `vol-${n}` } });
+    await statusOf('volumes', 'volume', v.body.volume.id, 'available');
+    const tr = await asAlice('3.57', 'POST', '/volume-transfers', { transfer: { volume_id: v.body.volume.id, name: n } });
+    assert.equal(tr.status, 202, tr.text);
+    if (n === 't-a') assert.deepEqual([tr.body.transfer.source_project_id, tr.body.transfer.destination_project_id, tr.body.transfer.accepted], [alice.projectId, null, false]);
+    ids.push(tr.body.transfer.id);
+  }
+  const [a, b, c] = ids;
+  // 3.57: the history fields in the detail views, not at 3.56 nor in the summary list.
+  const d56 = (await asAlice('3.56', 'GET', `/volume-transfers/${a}`)).body.transfer;
+  assert.ok(!('accepted' in d56) && !('source_project_id' in d56));
+  const d57 = (await asAlice('3.57', 'GET', `/volume-transfers/${a}`)).body.transfer;
+  assert.deepEqual([d57.source_project_id, d57.destination_project_id, d57.accepted], [alice.projectId, null, false]);
+  assert.ok(!('accepted' in (await asAlice('3.57', 'GET', '/volume-transfers')).body.transfers[0]));
+  const list = async (v: string, q: string) => {
+    const r = await asAlice(v, 'GET', `/volume-transfers${q}`);
+    assert.equal(r.status, 200, r.text);
+    return r.body as { transfers: { id: string }[]; transfers_links?: { href: string }[] };
+  };
+  const names = async (v: string, q: string) => (await list(v, q)).transfers.map((x) => x.id).filter((x) => ids.includes(x));
+  // 3.58: oldest first; limit and offset are filters on no column (nothing listed).
+  assert.deepEqual(await names('3.58', ''), [a, b, c]);
+  assert.deepEqual(await names('3.58', '?limit=2'), []);
+  // 3.59: newest first by default, limit with a next link, sort, marker; offset applied twice (the view slices again).
+  const p1 = await list('3.59', '?limit=2');
+  assert.deepEqual(
+    p1.transfers.map((x) => x.id),
+    [c, b],
+  );
+  assert.match(p1.transfers_links![0].href, new RegExp(`/os-volume-transfer\\?.*marker=${b}`));
+  assert.deepEqual(await names('3.59', `?limit=2&marker=${b}`), [a]);
+  assert.deepEqual(await names('3.59', '?sort=created_at:asc'), [a, b, c]);
+  assert.deepEqual(await names('3.59', '?sort=display_name:desc'), [c, b, a]);
+  await refused(asAlice('3.59', 'GET', '/volume-transfers?sort=name'), 400, 'Invalid input received: Invalid sort key');
+  assert.deepEqual(await names('3.59', '?offset=1'), [a], 'offset 1 skips two, as Cinder slices the page again');
+  await refused(asAlice('3.59', 'GET', '/volume-transfers?sort=nope'), 400, 'Invalid input received: Invalid sort key');
+  await refused(asAlice('3.59', 'GET', '/volume-transfers?marker=6a1c4f55-8d5e-4a4a-9f2b-2c8f1d0e9a77'), 404, 'Marker 6a1c4f55-8d5e-4a4a-9f2b-2c8f1d0e9a77 could not be found.');
+  await refused(asAlice('3.59', 'GET', '/volume-transfers?limit=x'), 400, 'limit param must be an integer');
+  for (const id of ids) assert.equal((await asAlice('3.59', 'DELETE', `/volume-transfers/${id}`)).status, 202);
 });

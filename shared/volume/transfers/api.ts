@@ -1,12 +1,13 @@
 // /os-volume-transfer (cinder/api/contrib/volume_transfer.py) and its v3 twin /volume-transfers
 // (cinder/api/v3/volume_transfer.py, routed by Cinder's v3 router at every microversion; the SDK uses
 // it from 3.55, and for lookups by name): create, list, list detailed, show, delete (cancel), accept.
-// Bodies as Cinder's transfer view builder (no_snapshots from 3.55; no history fields yet); links name
+// Bodies as Cinder's transfer view builder (no_snapshots from 3.55, the history fields from 3.57); links name
 // os-volume-transfer for both, as Cinder's view does. The rules are ./service.ts.
 import type { RequestContext, Route } from '../../http/router';
 import { json, accepted } from '../../http/respond';
 import { schemaAt, validateBody, type SchemaByVersion } from '../../api/validation';
-import { booleanSchema, cinderRoute, resourceLinks } from '../common';
+import { booleanSchema, cinderRoute, collectionUrl, limitParam, resourceLinks } from '../common';
+import { nextLinks } from '../../api/pagination';
 import type { TransferRecord } from '../model';
 import { acceptTransfer, createTransfer, deleteTransfer, findTransfer, listTransfers } from './service';
 
@@ -32,6 +33,7 @@ const createSchema = {
 
 /** TRANSFER_WITH_SNAPSHOTS (3.55): create_v355 takes no_snapshots; the detail and create views show it. */
 export const TRANSFER_WITH_SNAPSHOTS = '3.55';
+export const TRANSFER_WITH_HISTORY = '3.57';
 const createSchema355 = structuredClone(createSchema);
 (createSchema355.properties.transfer.properties as Record<string, unknown>).no_snapshots = booleanSchema;
 const CREATE_SCHEMAS: SchemaByVersion = [
@@ -62,6 +64,9 @@ export const transferDetail = (ctx: RequestContext, x: TransferRecord) => ({
   volume_id: x.volume_id,
   links: links(ctx, x.id),
   ...(ctx.microversion?.atLeast(TRANSFER_WITH_SNAPSHOTS) ? { no_snapshots: x.no_snapshots } : {}),
+  // 3.57 (TRANSFER_WITH_HISTORY): the transfer's history fields. An accepted transfer is gone from the
+  // lists (Cinder soft-deletes it), so a listed one is never accepted yet.
+  ...(ctx.microversion?.atLeast(TRANSFER_WITH_HISTORY) ? { destination_project_id: null, source_project_id: x.source_project_id, accepted: false } : {}),
 });
 
 async function create(ctx: RequestContext) {
@@ -75,7 +80,9 @@ async function create(ctx: RequestContext) {
 
 async function listing(ctx: RequestContext, detailed: boolean) {
   const all = await listTransfers(ctx, ctx.query);
-  return json({ transfers: all.map((x) => (detailed ? transferDetail(ctx, x) : transferSummary(ctx, x))) });
+  // The view's next link (any version): the page is full by the request's limit (or the maximum).
+  const next = nextLinks(collectionUrl(ctx, `/${COLLECTION}`), ctx.query, all, { limit: limitParam(ctx.query) });
+  return json({ transfers: all.map((x) => (detailed ? transferDetail(ctx, x) : transferSummary(ctx, x))), ...(next ? { transfers_links: next } : {}) });
 }
 
 const show = async (ctx: RequestContext) => json({ transfer: transferDetail(ctx, (await findTransfer(ctx, ctx.params.transfer_id)).value) });

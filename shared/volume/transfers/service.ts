@@ -25,7 +25,7 @@ import { isAdmin } from '../../api/policy';
 import { ConcurrencyError, type Stored } from '../../store/tables';
 import { startWork } from '../../work/ledger';
 import { log } from '../../log';
-import { cinderTime, projectOf } from '../common';
+import { cinderTime, compareBy, getSortParams, limitParam, offsetParam, processSortParams, projectOf, type SortKey } from '../common';
 import { dependentsOf, findVolume, volumeTables, type SnapshotRecord, type TransferRecord, type VolumeRecord } from '../model';
 import { reserveTransfer, snapshotDeltas, typeNameOf, volumeDeltas, volumeLedger } from '../quotas/engine';
 import { VOLUME_TRANSFER_RETAG } from '../workKinds';
@@ -297,17 +297,30 @@ const FILTER_COLUMNS: Record<string, (x: TransferRecord) => unknown> = {
   deleted: () => false,
 };
 
+export const SUPPORT_TRANSFER_PAGINATION = '3.59';
+const PAGE_KEYS = ['limit', 'marker', 'offset', 'sort', 'sort_key', 'sort_dir'];
+
 /**
- * transfer/api.py get_all at 3.0: the caller's project's transfers (admins with all_tenants: all),
- * oldest first (created_at, id). Every query parameter but all_tenants is a filter on the Transfer
- * model (`name` meaning display_name); one that is not a column matches nothing — so before 3.59
- * `limit`/`offset` empty the list in Cinder too, as they reach the database as filters.
+ * transfer/api.py get_all: the caller's project's transfers (admins with all_tenants: all). Below 3.59
+ * every query parameter but all_tenants is a filter on the Transfer model (`name` meaning display_name);
+ * one that is not a column matches nothing — so `limit`/`offset` empty the list, as they reach
+ * Cinder's database as filters — and the order is oldest first (created_at, id). From 3.59
+ * (SUPPORT_TRANSFER_PAGINATION) limit, marker, offset and the sort parameters page the list as the
+ * database does (default created_at desc, id desc; an unknown sort key 400, an unknown marker 404).
+ * The view then slices the page again by `offset` and `limit` (common.limited reads them at every
+ * version), so from 3.59 an offset is applied twice, as Cinder does.
  */
 export async function listTransfers(ctx: RequestContext, q: URLSearchParams): Promise<TransferRecord[]> {
   const t = volumeTables(ctx.services);
+  const paged = ctx.microversion?.atLeast(SUPPORT_TRANSFER_PAGINATION) ?? false;
+  const limit = limitParam(q);
+  const offset = offsetParam(q);
+  const sort = paged ? processSortParams(getSortParams(q)) : undefined;
+  const marker = paged ? (q.get('marker') ?? undefined) : undefined;
   const filters = new Map<string, string>();
   let allTenants = false;
   for (const [k, val] of q) {
+    if (paged && PAGE_KEYS.includes(k)) continue;
     if (k === 'all_tenants') allTenants = ['true', 't', 'yes', 'y', 'on', '1'].includes(val.trim().toLowerCase());
     else filters.set(k === 'name' ? 'display_name' : k, val);
   }
@@ -317,8 +330,26 @@ export async function listTransfers(ctx: RequestContext, q: URLSearchParams): Pr
   if (isAdmin(ctx.auth!) && allTenants) projects = byProject ? [byProject] : [...new Set((await t.index.list('transfer')).map((r) => r.value.project_id))];
   else projects = byProject && byProject !== projectOf(ctx) ? [] : [projectOf(ctx)];
   for (const k of filters.keys()) if (!(k in FILTER_COLUMNS)) return [];
-  const out: TransferRecord[] = [];
+  let out: TransferRecord[] = [];
   for (const p of projects) for (const r of await t.transfers.list(p)) if ([...filters].every(([k, val]) => String(FILTER_COLUMNS[k](r.value)) === val)) out.push(r.value);
-  out.sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return out;
+  const column = (x: TransferRecord, k: string) => FILTER_COLUMNS[k]?.(x);
+  if (!sort) {
+    out.sort(compareBy<TransferRecord>(OLDEST_FIRST, column));
+    return out.slice(offset, offset + limit);
+  }
+  if (sort.some((k) => !(k.key in FILTER_COLUMNS))) throw badRequest('Invalid input received: Invalid sort key');
+  const cmp = compareBy<TransferRecord>(sort, column);
+  out.sort(cmp);
+  if (marker !== undefined) {
+    const m = (await transferById(ctx, marker))?.value;
+    if (!m) throw notFound(`Marker ${marker} could not be found.`);
+    out = out.filter((x) => cmp(x, m) > 0);
+  }
+  const page = out.slice(offset, offset + limit);
+  return page.slice(offset, offset + limit);
 }
+
+const OLDEST_FIRST: SortKey[] = [
+  { key: 'created_at', dir: 'asc' },
+  { key: 'id', dir: 'asc' },
+];
