@@ -53,6 +53,13 @@ export function volumeDetail(ctx: RequestContext, v: VolumeRecord, typeName: str
     // target (a managed disk attaches to its VM alone: no shared target, so no host-side lock is needed),
     // and the uuid of the cinder-volume service that holds it (Jacket's one backend).
     ...(ctx.microversion?.atLeast('3.48') ? { shared_targets: false, service_uuid: volumeServiceUuid(ctx.services.config) } : {}),
+    // 3.61 (VOLUME_CLUSTER_NAME), admins: the cluster the volume's service is in (Jacket's are in none).
+    ...(ctx.microversion?.atLeast('3.61') && ctx.auth && isAdmin(ctx.auth) ? { cluster_name: null } : {}),
+    // 3.63 (VOLUME_TYPE_ID_IN_VOLUME_DETAIL): the type's id beside its name. (3.64's encryption_key_id
+    // appears only for an encrypted volume, which Jacket does not make.)
+    ...(ctx.microversion?.atLeast('3.63') ? { volume_type_id: v.volume_type_id } : {}),
+    // 3.65 (USE_QUOTA): every Jacket volume counts against quota (no temporary migration volumes).
+    ...(ctx.microversion?.atLeast('3.65') ? { consumes_quota: true } : {}),
     // os-vol-image-meta: only volumes with image metadata carry the key, in show and list answers.
     ...(ext && v.image_metadata && Object.keys(v.image_metadata).length ? { volume_image_metadata: v.image_metadata } : {}),
   };

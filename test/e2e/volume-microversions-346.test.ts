@@ -291,3 +291,21 @@ volumeTest('3.59')("3.57 and 3.59: the transfer's history fields, and the transf
   await refused(asAlice('3.59', 'GET', '/volume-transfers?limit=x'), 400, 'limit param must be an integer');
   for (const id of ids) assert.equal((await asAlice('3.59', 'DELETE', `/volume-transfers/${id}`)).status, 202);
 });
+
+volumeTest('3.65')('3.61, 3.63 and 3.65: cluster_name (admins), volume_type_id and consumes_quota in the detail views', async () => {
+  const show = async (who: typeof asAlice, v: string) => (await who(v, 'GET', `/volumes/${vol}`)).body.volume as Record<string, unknown>;
+  const adminShow = async (v: string) =>
+    (await stack.http('GET', `/volume/v3/${adminProject}/volumes/detail?all_tenants=1&name=src346`, { token: tAdmin, headers: at(v) })).body.volumes[0] as Record<string, unknown>;
+  assert.ok(!('cluster_name' in (await adminShow('3.60'))));
+  assert.ok('cluster_name' in (await adminShow('3.61')) && (await adminShow('3.61')).cluster_name === null);
+  assert.ok(!('cluster_name' in (await show(asAlice, '3.61'))), 'admins only');
+  assert.ok(!('volume_type_id' in (await show(asAlice, '3.62'))));
+  const v63 = await show(asAlice, '3.63');
+  const types = (await asAdmin('3.63', 'GET', '/types?is_public=none')).body.volume_types as { id: string; name: string }[];
+  assert.equal(types.find((t) => t.id === v63.volume_type_id)?.name, v63.volume_type);
+  assert.ok(!('consumes_quota' in (await show(asAlice, '3.64'))));
+  assert.equal((await show(asAlice, '3.65')).consumes_quota, true);
+  assert.ok(!('consumes_quota' in (await asAlice('3.64', 'GET', `/snapshots/${snap}`)).body.snapshot));
+  assert.equal((await asAlice('3.65', 'GET', `/snapshots/${snap}`)).body.snapshot.consumes_quota, true);
+  assert.ok(!('encryption_key_id' in (await show(asAlice, '3.65'))), 'Jacket makes no encrypted volumes (3.64)');
+});

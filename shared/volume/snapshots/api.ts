@@ -84,18 +84,21 @@ async function create(ctx: RequestContext) {
 /**
  * v3/views/snapshots.py detail, which create, update, show and the detailed list answer with (not the
  * summary list): group_snapshot_id from 3.14 (GROUP_SNAPSHOTS), user_id from 3.41 (SNAPSHOT_LIST_USER_ID;
- * snapshot.get('user_id'): null on a record without one).
+ * snapshot.get('user_id'): null on a record without one), consumes_quota from 3.65 (USE_QUOTA: every
+ * Jacket snapshot counts against quota, filters.ts consumesQuota).
  */
-function v3Detail<T extends object>(ctx: RequestContext, view: T, s: SnapshotRecord): T & { group_snapshot_id?: string | null; user_id?: string | null } {
+function v3Detail<T extends object>(ctx: RequestContext, view: T, s: SnapshotRecord): T & { group_snapshot_id?: string | null; user_id?: string | null; consumes_quota?: boolean } {
   const mv = ctx.microversion;
   return {
     ...view,
     ...(mv?.atLeast('3.14') ? { group_snapshot_id: s.group_snapshot_id ?? null } : {}),
     ...(mv?.atLeast(SNAPSHOT_LIST_USER_ID) ? { user_id: s.user_id ?? null } : {}),
+    ...(mv?.atLeast(USE_QUOTA) ? { consumes_quota: true } : {}),
   };
 }
 
 const SNAPSHOT_LIST_USER_ID = '3.41';
+const USE_QUOTA = '3.65';
 
 export const SNAPSHOT_SORT = '3.30';
 
