@@ -309,3 +309,30 @@ volumeTest('3.65')('3.61, 3.63 and 3.65: cluster_name (admins), volume_type_id a
   assert.equal((await asAlice('3.65', 'GET', `/snapshots/${snap}`)).body.snapshot.consumes_quota, true);
   assert.ok(!('encryption_key_id' in (await show(asAlice, '3.65'))), 'Jacket makes no encrypted volumes (3.64)');
 });
+
+volumeTest('3.66')('3.66: an in-use volume is snapshotted without force; a false force is refused', async () => {
+  const v = await asAlice('3.66', 'POST', '/volumes', { volume: { size: 1, name: 'inuse366' } });
+  await statusOf('volumes', 'volume', v.body.volume.id, 'available');
+  // In use through the attachments API: reserved, then completed (3.44).
+  const att = await asAlice('3.66', 'POST', '/attachments', { attachment: { volume_uuid: v.body.volume.id, instance_uuid: '0b2f7c5e-1f39-4a5c-9a57-0f0a4c6a1d11' } });
+  assert.equal(att.status, 200, att.text);
+  assert.equal((await asAlice('3.66', 'POST', `/attachments/${att.body.attachment.id}/action`, { 'os-complete': {} })).status, 204);
+  await statusOf('volumes', 'volume', v.body.volume.id, 'in-use');
+  await refused(
+    asAlice('3.65', 'POST', '/snapshots', { snapshot: { volume_id: v.body.volume.id } }),
+    400,
+    `Invalid volume: Volume ${v.body.volume.id} status must be available, but current status is: in-use.`,
+  );
+  await refused(
+    asAlice('3.66', 'POST', '/snapshots', { snapshot: { volume_id: v.body.volume.id, force: false } }),
+    400,
+    "Since microversion 3.66 the 'force' flag is invalid for this request.  For backward compatability, however, when the 'force' flag is passed with a value evaluating to True, it is silently ignored.",
+  );
+  const s1 = await asAlice('3.66', 'POST', '/snapshots', { snapshot: { volume_id: v.body.volume.id, name: 'no-force' } });
+  assert.equal(s1.status, 202, s1.text);
+  const s2 = await asAlice('3.66', 'POST', '/snapshots', { snapshot: { volume_id: v.body.volume.id, force: 'true' } });
+  assert.equal(s2.status, 202, s2.text);
+  await statusOf('snapshots', 'snapshot', s1.body.snapshot.id, 'available');
+  await statusOf('snapshots', 'snapshot', s2.body.snapshot.id, 'available');
+  assert.equal((await asAlice('3.66', 'GET', `/volumes/${v.body.volume.id}`)).body.volume.status, 'in-use');
+});

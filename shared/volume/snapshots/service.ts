@@ -20,16 +20,25 @@ export type CreateSnapshotBody = {
   metadata?: Record<string, string> | null;
 };
 
+export const SNAPSHOT_IN_USE = '3.66';
+/** v3/snapshots.py's words, its spelling kept. */
+const SNAPSHOT_IN_USE_FLAG_MSG =
+  "Since microversion 3.66 the 'force' flag is invalid for this request.  For backward compatability, however, when the 'force' flag is passed with a value evaluating to True, it is silently ignored.";
+
 /**
  * volume/api.py create_snapshot: the volume's state (available, or in-use with force), quota, the
  * dependency row the volume's delete checks, the record, the work. Returns the record.
  */
 export async function createSnapshot(ctx: RequestContext, b: CreateSnapshotBody): Promise<SnapshotRecord> {
   if (!b.volume_id) throw badRequest("Invalid input received: 'volume_id' must be specified");
-  const force = b.force === undefined ? false : boolParam(b.force, 'force');
+  const force = b.force === undefined || b.force === null ? undefined : boolParam(b.force, 'force');
   const vol = await findVolume(ctx, b.volume_id);
+  // 3.66 (SNAPSHOT_IN_USE): an in-use volume is snapshotted without `force`; a false `force` is refused
+  // (a true one is silently ignored, for older clients).
+  const inUseAllowed = ctx.microversion?.atLeast(SNAPSHOT_IN_USE) ?? false;
+  if (inUseAllowed && force === false) throw badRequest(SNAPSHOT_IN_USE_FLAG_MSG);
   await assertNotFrozen(ctx.services);
-  const allowed = force ? ['available', 'in-use'] : ['available'];
+  const allowed = force || inUseAllowed ? ['available', 'in-use'] : ['available'];
   const refuse = (status: string) => badRequest(`Invalid volume: Volume ${vol.value.id} status must be ${allowed.join(', ')}, but current status is: ${status}.`);
   const why = snapshotRefusal(vol.value);
   if (why) throw badRequest(why);
