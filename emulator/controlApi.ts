@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { ArmError } from './arm/errors';
 import { isIdOfType, parseResourceId, sameId } from './arm/ids';
 import type { Reply } from './arm/http';
-import { deleteDiskBlobs } from './compute/disks';
+import { deleteDiskBlobs, vmsHolding } from './compute/disks';
 import type { DiskRecord, ImageRecord, PowerState, VmRecord } from './compute/model';
 import { destroyVm, setPowerStateOutOfBand } from './compute/virtualMachines';
 import type { Emulator } from './emulator';
@@ -38,8 +38,8 @@ async function deleteBehindTheBack(emu: Emulator, id: string): Promise<void> {
       return;
     case T.disk: {
       const d = rec as DiskRecord;
-      if (d.managedBy) {
-        const vm = emu.store.get<VmRecord>(T.vm, d.managedBy);
+      for (const vmId of vmsHolding(d)) {
+        const vm = emu.store.get<VmRecord>(T.vm, vmId);
         if (vm && sameId(vm.osDisk.diskId, d.id)) throw bad(`Disk ${d.id} is the OS disk of ${vm.id}; delete the VM instead`, 409);
         if (vm) vm.dataDisks = vm.dataDisks.filter((x) => !sameId(x.diskId, d.id));
       }

@@ -39,6 +39,59 @@ const PREMIUM_TIERS: Array<[number, string, number, number]> = [
   [32767, 'P80', 20000, 900],
 ];
 
+/**
+ * Shared disks (learn.microsoft.com/azure/virtual-machines/disks-shared, "Limitations" and "Disk
+ * sizes"; DiskRP.json only says maxShares > 1 makes a disk shareable): only Ultra, Premium SSD v2,
+ * Premium SSD and Standard SSD can be shared (not Standard HDD); a Premium or Standard SSD of up to
+ * 512 GiB (P20/E20) takes 3 VMs, up to 4 TiB (P50/E50) 5, larger 10; Ultra and Premium SSD v2 take 15.
+ */
+export const SHAREABLE_SKUS = ['UltraSSD_LRS', 'PremiumV2_LRS', 'Premium_LRS', 'Premium_ZRS', 'StandardSSD_LRS', 'StandardSSD_ZRS'];
+
+export function maxSharesLimit(sku: string, sizeGB: number): number {
+  if (!SHAREABLE_SKUS.includes(sku)) return 1;
+  if (sku === 'UltraSSD_LRS' || sku === 'PremiumV2_LRS') return 15;
+  return sizeGB <= 512 ? 3 : sizeGB <= 4096 ? 5 : 10;
+}
+
+/** A maxShares a disk of this SKU and size may have (400 InvalidParameter otherwise). */
+function maxSharesCheck(v: unknown, sku: string, sizeGB: number | undefined): number {
+  if (!Number.isInteger(v) || (v as number) < 1) {
+    throw new ArmError(400, 'InvalidParameter', `The value '${String(v)}' of parameter 'maxShares' is not valid. It must be an integer of at least 1.`, 'maxShares');
+  }
+  const n = v as number;
+  if (n > 1 && !SHAREABLE_SKUS.includes(sku)) {
+    throw new ArmError(400, 'InvalidParameter', `Shared disks (maxShares greater than 1) are not supported for disks of sku '${sku}'.`, 'maxShares');
+  }
+  if (sizeGB !== undefined && n > maxSharesLimit(sku, sizeGB)) {
+    throw new ArmError(400, 'InvalidParameter', `The value '${n}' of parameter 'maxShares' exceeds the maximum of ${maxSharesLimit(sku, sizeGB)} for a ${sku} disk of ${sizeGB} GB.`, 'maxShares');
+  }
+  return n;
+}
+
+/** Every VM a disk is attached to (a shared disk may have several). */
+export function vmsHolding(d: DiskRecord): string[] {
+  return d.managedByExtended ?? (d.managedBy ? [d.managedBy] : []);
+}
+
+function setHolders(d: DiskRecord, vms: string[]): void {
+  d.managedBy = vms[0];
+  if ((d.maxShares ?? 1) > 1) d.managedByExtended = vms;
+  else d.managedByExtended = undefined;
+}
+
+/** The disk is attached to `vmId` (as well as to any VMs already holding a shared disk). */
+export function holdDisk(d: DiskRecord, vmId: string): void {
+  setHolders(d, [...vmsHolding(d).filter((x) => !sameId(x, vmId)), vmId]);
+}
+
+/** The disk is no longer attached to `vmId` (the other VMs of a shared disk keep it). */
+export function releaseDisk(d: DiskRecord, vmId: string): void {
+  setHolders(
+    d,
+    vmsHolding(d).filter((x) => !sameId(x, vmId)),
+  );
+}
+
 function typeName(kind: 'disk' | 'snapshot'): string {
   return kind === 'disk' ? T.disk : T.snapshot;
 }
@@ -46,9 +99,14 @@ function typeName(kind: 'disk' | 'snapshot'): string {
 export function diskState(emu: Emulator, d: DiskRecord): string {
   if (d.access) return d.access.access === 'Write' ? 'ActiveUpload' : 'ActiveSAS';
   if (d.awaitingUpload) return 'ReadyToUpload';
-  if (d.managedBy) {
-    const vm = emu.store.get<VmRecord>(T.vm, d.managedBy);
-    return vm && vm.powerState === 'deallocated' ? 'Reserved' : 'Attached';
+  const vms = vmsHolding(d);
+  if (vms.length > 0) {
+    // Reserved while every VM holding it is deallocated; Attached while any is allocated.
+    const allocated = vms.some((id) => {
+      const vm = emu.store.get<VmRecord>(T.vm, id);
+      return !vm || vm.powerState !== 'deallocated';
+    });
+    return allocated ? 'Attached' : 'Reserved';
   }
   return 'Unattached';
 }
@@ -95,6 +153,11 @@ export function renderDisk(emu: Emulator, d: DiskRecord): any {
   };
   if (d.tags) out.tags = d.tags;
   if (d.managedBy) out.managedBy = d.managedBy;
+  if ((d.maxShares ?? 1) > 1) {
+    props.maxShares = d.maxShares;
+    out.managedByExtended = vmsHolding(d);
+    props.shareInfo = vmsHolding(d).map((vmUri) => ({ vmUri }));
+  } else if (d.maxShares !== undefined) props.maxShares = d.maxShares;
   out.sku = { name: d.sku, tier: d.sku.startsWith('Premium') ? 'Premium' : 'Standard' };
   if (d.zones) out.zones = d.zones;
   out.properties = props;
@@ -188,6 +251,8 @@ export function planCreate(ctx: Ctx, kind: 'disk' | 'snapshot', rg: string, name
   }
   if (incremental && sku === 'Premium_LRS') sku = 'Standard_LRS';
   const perf = kind === 'disk' ? provisionedPerformance(sku, p) : {};
+  // The size-bound limit is checked against the size the body names (an Empty disk always names one).
+  const maxShares = kind === 'disk' && p.maxShares !== undefined ? maxSharesCheck(p.maxShares, sku, typeof p.diskSizeGB === 'number' ? p.diskSizeGB : undefined) : undefined;
   const uniqueId = randomUUID();
   const rec: DiskRecord = {
     kind,
@@ -212,6 +277,7 @@ export function planCreate(ctx: Ctx, kind: 'disk' | 'snapshot', rg: string, name
     supportedCapabilities: p.supportedCapabilities,
     incremental: kind === 'snapshot' ? incremental : undefined,
     ...perf,
+    ...(maxShares !== undefined ? { maxShares } : {}),
   };
   const blobs = emu.blobs;
   switch (option) {
@@ -363,9 +429,11 @@ function getRecord(ctx: Ctx, kind: 'disk' | 'snapshot'): DiskRecord {
 }
 
 function attachedRunningVm(emu: Emulator, d: DiskRecord): VmRecord | undefined {
-  if (!d.managedBy) return undefined;
-  const vm = emu.store.get<VmRecord>(T.vm, d.managedBy);
-  return vm && vm.powerState !== 'deallocated' ? vm : undefined;
+  for (const id of vmsHolding(d)) {
+    const vm = emu.store.get<VmRecord>(T.vm, id);
+    if (vm && vm.powerState !== 'deallocated') return vm;
+  }
+  return undefined;
 }
 
 const FOUR_TIB_GB = 4096;
@@ -374,11 +442,14 @@ const FOUR_TIB_GB = 4096;
  * Whether Azure grows this disk while its VM is allocated (learn.microsoft.com, "Expand virtual hard
  * disks attached to a Windows VM" / "... Linux VM", Expand without downtime): only a data disk; not an
  * Ultra or Premium SSD v2 disk; not a disk of 4 TiB or less grown beyond 4 TiB (one already larger
- * grows). Not modelled: shared disks (the emulator has no maxShares) and the classic VM sizes without
+ * grows); never a shared disk (disks-shared, "A shared disk can't be expanded without either
+ * deallocating all VMs the disk is attached to, or detaching the disk from all of these VMs"). Not
+ * modelled: the classic VM sizes without
  * the feature (every size the emulator offers reports HyperVGenerations V2, which the docs' check accepts).
  */
 function expandsWithoutDowntime(vm: VmRecord, d: DiskRecord, newSizeGB: number): boolean {
   if (!vm.dataDisks.some((x) => sameId(x.diskId, d.id))) return false;
+  if ((d.maxShares ?? 1) > 1) return false;
   if (d.sku === 'UltraSSD_LRS' || d.sku === 'PremiumV2_LRS') return false;
   return !(d.diskSizeGB <= FOUR_TIB_GB && newSizeGB > FOUR_TIB_GB);
 }
@@ -418,6 +489,17 @@ function planUpdate(ctx: Ctx, rec: DiskRecord, body: any, isPut: boolean): () =>
     }
   }
   const perf = rec.kind === 'disk' ? provisionedPerformance(newSku ?? rec.sku, p) : {};
+  let maxShares: number | undefined;
+  if (rec.kind === 'disk' && p.maxShares !== undefined && p.maxShares !== (rec.maxShares ?? 1)) {
+    maxShares = maxSharesCheck(p.maxShares, newSku ?? rec.sku, newSize ?? rec.diskSizeGB);
+    // disks-shared: maxShares changes only on a disk detached from every VM.
+    if (vmsHolding(rec).length > 0) {
+      throw new ArmError(409, 'OperationNotAllowed', `Disk '${rec.name}' is attached to a VM; maxShares can be changed only when the disk is detached from all VMs.`, 'maxShares');
+    }
+  } else if (rec.kind === 'disk' && (newSku || newSize !== undefined) && (rec.maxShares ?? 1) > 1) {
+    maxSharesCheck(rec.maxShares, newSku ?? rec.sku, newSize ?? rec.diskSizeGB);
+  }
+  if (maxShares !== undefined) rec.maxShares = maxShares;
   if (body?.tags !== undefined) rec.tags = tagsOf(body);
   if (newSku) rec.sku = newSku;
   if (perf.iops !== undefined) rec.iops = perf.iops;

@@ -26,8 +26,12 @@ export interface DiskRecord extends StoredResource {
   uniqueId: string;
   timeCreated: string;
   provisioningState: string;
-  /** VM id when attached (disks only). */
+  /** VM id when attached (disks only); for a shared disk, the first of `managedByExtended`. */
   managedBy?: string;
+  /** Shared disks (maxShares > 1): every VM the disk is attached to (DiskRP.json managedByExtended). */
+  managedByExtended?: string[];
+  /** DiskRP.json maxShares: how many VMs may attach the disk at once (absent: 1, not shared). */
+  maxShares?: number;
   blobName: string;
   access?: DiskAccess;
   /** Upload disks stay ReadyToUpload until their first write-access is revoked. */

@@ -14,7 +14,7 @@ import { removeNic } from '../network/nics';
 import { T } from '../state';
 import { bootDiagnosticsUris, deleteBootDiagnostics, recordBoot } from './bootDiagnostics';
 import { findSize, marketplaceBootSector, renderSize, requireSize, resolveMarketplaceImage } from './catalog';
-import { deleteDiskBlobs } from './disks';
+import { deleteDiskBlobs, holdDisk, releaseDisk, vmsHolding } from './disks';
 import { deleteExtensionsOf } from './extensions';
 import { findImage } from './images';
 import type { DiskRecord, PowerState, VmRecord } from './model';
@@ -76,10 +76,10 @@ function create(ctx: Ctx, rg: string): Reply {
   const plan = planCreateVm(ctx, rg, ctx.params.vm, ctx.body);
   const vm = plan.vm;
   for (const d of plan.newDisks) {
-    d.managedBy = vm.id;
+    holdDisk(d, vm.id);
     emu.store.put(T.disk, d);
   }
-  for (const d of plan.attachedDisks) d.managedBy = vm.id;
+  for (const d of plan.attachedDisks) holdDisk(d, vm.id);
   emu.store.put(T.vm, vm);
   attachNics(emu, vm);
   const op = emu.ops.start(ctx, {
@@ -159,8 +159,9 @@ function update(ctx: Ctx, vm: VmRecord, isPatch: boolean): Reply {
     }
     osSwap = emu.store.get<DiskRecord>(T.disk, osId);
     if (!osSwap) throw new ArmError(404, 'NotFound', `Disk ${osId} is not found.`, 'osDisk.managedDisk.id');
-    if (osSwap.managedBy && !sameId(osSwap.managedBy, vm.id)) {
-      throw operationNotAllowed(`Disk '${osSwap.name}' is already attached to VM '${osSwap.managedBy}'.`, 'osDisk.managedDisk.id');
+    const elsewhere = vmsHolding(osSwap).find((x) => !sameId(x, vm.id));
+    if (elsewhere) {
+      throw operationNotAllowed(`Disk '${osSwap.name}' is already attached to VM '${elsewhere}'.`, 'osDisk.managedDisk.id');
     }
     if (osSwap.osType && osSwap.osType !== vm.osType) throw invalidParameter(`The OS type of disk '${osSwap.name}' does not match the VM's OS type ${vm.osType}.`, 'osDisk');
   }
@@ -180,23 +181,23 @@ function update(ctx: Ctx, vm: VmRecord, isPatch: boolean): Reply {
   if (p.osDisk?.deleteOption || p.storageProfile?.osDisk?.deleteOption) vm.osDisk.deleteOption = p.storageProfile.osDisk.deleteOption === 'Delete' ? 'Delete' : 'Detach';
   if (data) {
     for (const d of data.newDisks) {
-      d.managedBy = vm.id;
+      holdDisk(d, vm.id);
       emu.store.put(T.disk, d);
     }
     for (const r of data.refs) {
       const d = emu.store.get<DiskRecord>(T.disk, r.diskId);
-      if (d) d.managedBy = vm.id;
+      if (d) holdDisk(d, vm.id);
     }
     for (const r of data.detached) {
       const d = emu.store.get<DiskRecord>(T.disk, r.diskId);
-      if (d && !data.refs.some((x) => sameId(x.diskId, r.diskId))) d.managedBy = undefined;
+      if (d && !data.refs.some((x) => sameId(x.diskId, r.diskId))) releaseDisk(d, vm.id);
     }
     vm.dataDisks = data.refs;
   }
   if (osSwap) {
     const old = emu.store.get<DiskRecord>(T.disk, vm.osDisk.diskId);
-    if (old) old.managedBy = undefined;
-    osSwap.managedBy = vm.id;
+    if (old) releaseDisk(old, vm.id);
+    holdDisk(osSwap, vm.id);
     vm.osDisk = { ...vm.osDisk, name: osSwap.name, diskId: osSwap.id, createOption: 'Attach', storageAccountType: osSwap.sku, diskSizeGB: osSwap.diskSizeGB };
   }
   if (nics) {
@@ -259,12 +260,12 @@ function attachDetach(ctx: Ctx, vm: VmRecord): Reply {
   const plan = planDataDisks(ctx, shell, desired, kept);
   for (const r of plan.refs) {
     const d = emu.store.get<DiskRecord>(T.disk, r.diskId);
-    if (d) d.managedBy = vm.id;
+    if (d) holdDisk(d, vm.id);
   }
   for (const x of vm.dataDisks) {
     if (!plan.refs.some((r) => sameId(r.diskId, x.diskId))) {
       const d = emu.store.get<DiskRecord>(T.disk, x.diskId);
-      if (d) d.managedBy = undefined;
+      if (d) releaseDisk(d, vm.id);
     }
   }
   vm.dataDisks = plan.refs;
@@ -293,9 +294,10 @@ export async function destroyVm(emu: Emulator, vm: VmRecord, viaArm: boolean): P
   deleteExtensionsOf(emu, vm);
   for (const ref of [vm.osDisk, ...vm.dataDisks]) {
     const d = emu.store.get<DiskRecord>(T.disk, ref.diskId);
-    if (!d || !sameId(d.managedBy, vm.id)) continue;
-    d.managedBy = undefined;
-    if (ref.deleteOption === 'Delete' && viaArm) {
+    if (!d || !vmsHolding(d).some((x) => sameId(x, vm.id))) continue;
+    releaseDisk(d, vm.id);
+    // A shared disk another VM still holds stays (Azure deletes only a disk no VM is attached to).
+    if (ref.deleteOption === 'Delete' && viaArm && vmsHolding(d).length === 0) {
       emu.store.delete(T.disk, d.id);
       await deleteDiskBlobs(emu, d);
     }

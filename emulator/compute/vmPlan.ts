@@ -8,7 +8,7 @@ import { T } from '../state';
 import type { NicRecord } from '../network/model';
 import { newMacAddress, nicInUse } from '../network/nics';
 import { GiB, findSize, isPremiumCapable, marketplaceBootSector, marketplaceImageId, requireSize, resolveMarketplaceImage } from './catalog';
-import { diskState, findDiskOrSnapshot } from './disks';
+import { diskState, findDiskOrSnapshot, vmsHolding } from './disks';
 import { findImage } from './images';
 import type { DiskRecord, ImageRecord, VmDiskRef, VmNicRef, VmRecord } from './model';
 import { planPlacement } from './placement';
@@ -63,8 +63,18 @@ function diskById(emu: Emulator, id: unknown, target: string): DiskRecord {
 
 /** Checks a disk can be attached to vm (not elsewhere, not exporting, ready). */
 export function checkAttachable(emu: Emulator, d: DiskRecord, vmId: string, target: string): void {
-  if (d.managedBy && !sameId(d.managedBy, vmId)) {
-    throw new ArmError(409, 'OperationNotAllowed', `Disk '${d.name}' cannot be attached to VM '${vmId}' because it is already attached to VM '${d.managedBy}'.`, target);
+  const others = vmsHolding(d).filter((x) => !sameId(x, vmId));
+  // A shared disk (maxShares > 1) takes up to maxShares VMs at once (DiskRP.json maxShares).
+  if (others.length > 0 && (d.maxShares ?? 1) <= 1) {
+    throw new ArmError(409, 'OperationNotAllowed', `Disk '${d.name}' cannot be attached to VM '${vmId}' because it is already attached to VM '${others[0]}'.`, target);
+  }
+  if (others.length > 0 && others.length >= (d.maxShares ?? 1)) {
+    throw new ArmError(
+      409,
+      'OperationNotAllowed',
+      `Disk '${d.name}' cannot be attached to VM '${vmId}' because it is already attached to ${others.length} VMs, the maximum its maxShares (${d.maxShares}) allows.`,
+      target,
+    );
   }
   const st = diskState(emu, d);
   if (st === 'ActiveSAS' || st === 'ActiveUpload' || st === 'ReadyToUpload') {
@@ -72,6 +82,14 @@ export function checkAttachable(emu: Emulator, d: DiskRecord, vmId: string, targ
   }
   if (d.provisioningState !== 'Succeeded') {
     throw new ArmError(409, 'OperationNotAllowed', `Disk '${d.name}' cannot be attached because its provisioning state is ${d.provisioningState}.`, target);
+  }
+}
+
+/** disks-shared: host caching is not available for shared disks (maxShares > 1) — caching must be None. */
+function sharedCaching(emu: Emulator, diskId: string, target: string): void {
+  const d = emu.store.get<DiskRecord>(T.disk, diskId);
+  if (d && (d.maxShares ?? 1) > 1) {
+    throw new ArmError(400, 'InvalidParameter', `Disk '${d.name}' is a shared disk (maxShares ${d.maxShares}): host caching is not supported on it; caching must be 'None'.`, target);
   }
 }
 
@@ -142,6 +160,7 @@ export function planDataDisks(
         plan.detached.push(cur);
         continue;
       }
+      if (dd.caching && dd.caching !== 'None') sharedCaching(emu, cur.diskId, `${target}.caching`);
       plan.refs.push({ ...cur, caching: dd.caching ?? cur.caching, deleteOption: dd.deleteOption ? deleteOption : cur.deleteOption, toBeDetached: false });
       continue;
     }
@@ -152,6 +171,7 @@ export function planDataDisks(
     if (option === 'Attach') {
       const d = diskById(emu, dd.managedDisk?.id, `${target}.managedDisk.id`);
       checkAttachable(emu, d, vm.id, target);
+      if (caching !== 'None') sharedCaching(emu, d.id, `${target}.caching`);
       if (plan.refs.some((r) => sameId(r.diskId, d.id))) throw invalidParameter(`Disk '${d.name}' is specified more than once.`, target);
       plan.refs.push({ lun, name: d.name, diskId: d.id, createOption: 'Attach', caching, storageAccountType: d.sku, deleteOption, diskSizeGB: d.diskSizeGB });
     } else if (option === 'Empty') {

@@ -223,3 +223,73 @@ describe('managed disks and snapshots hold real bytes in Azurite', () => {
     await assert.rejects(h.compute.disks.get(h.resourceGroup, 'empty1'), (e: any) => e.statusCode === 404 && e.code === 'ResourceNotFound');
   });
 });
+
+describe('shared disks (maxShares)', () => {
+  const attach = (vm: string, id: string, caching = 'None') =>
+    h.compute.virtualMachines.update(h.resourceGroup, vm, { storageProfile: { dataDisks: [{ lun: 0, createOption: 'Attach', managedDisk: { id }, caching: caching as never }] } });
+  const detach = (vm: string) => h.compute.virtualMachines.update(h.resourceGroup, vm, { storageProfile: { dataDisks: [] } });
+  const code = (e: any) => e?.code ?? e?.details?.error?.code;
+
+  it('only shareable SKUs, within their size limit, take maxShares > 1', async () => {
+    await assert.rejects(
+      h.compute.disks.createOrUpdate(h.resourceGroup, 'hdd-shared', { location: h.location, sku: { name: 'Standard_LRS' }, creationData: { createOption: 'Empty' }, diskSizeGB: 4, maxShares: 2 }),
+      (e: any) => code(e) === 'InvalidParameter',
+    );
+    await assert.rejects(
+      h.compute.disks.createOrUpdate(h.resourceGroup, 'p-four', { location: h.location, sku: { name: 'Premium_LRS' }, creationData: { createOption: 'Empty' }, diskSizeGB: 4, maxShares: 4 }),
+      (e: any) => code(e) === 'InvalidParameter',
+      'a P1-P20 disk takes 3 VMs at most',
+    );
+    const d = await h.compute.disks.createOrUpdate(h.resourceGroup, 'shared1', {
+      location: h.location,
+      sku: { name: 'StandardSSD_LRS' },
+      creationData: { createOption: 'Empty' },
+      diskSizeGB: 4,
+      maxShares: 2,
+    });
+    assert.equal(d.maxShares, 2);
+    assert.equal(await h.compute.disks.get(h.resourceGroup, 'hdd-shared').catch(() => 'none'), 'none', 'nothing was made');
+  });
+
+  it('attaches to maxShares VMs, each with caching None, listed in managedByExtended', async () => {
+    await createLinuxVm(h, 'share-a');
+    await createLinuxVm(h, 'share-b');
+    await createLinuxVm(h, 'share-c');
+    const d = await h.compute.disks.get(h.resourceGroup, 'shared1');
+    await assert.rejects(attach('share-a', d.id!, 'ReadOnly'), (e: any) => code(e) === 'InvalidParameter', 'no host caching on a shared disk');
+    await attach('share-a', d.id!);
+    await attach('share-b', d.id!);
+    const both = await h.compute.disks.get(h.resourceGroup, 'shared1');
+    assert.equal(both.diskState, 'Attached');
+    assert.equal(both.managedByExtended?.length, 2);
+    assert.ok(both.managedByExtended!.some((x) => x.toLowerCase().endsWith('/share-a')) && both.managedByExtended!.some((x) => x.toLowerCase().endsWith('/share-b')));
+    assert.ok(both.managedBy?.toLowerCase().endsWith('/share-a'), 'managedBy: the first VM');
+    await assert.rejects(attach('share-c', d.id!), (e: any) => code(e) === 'OperationNotAllowed', 'a third VM is over maxShares 2');
+    await assert.rejects(h.compute.disks.update(h.resourceGroup, 'shared1', { diskSizeGB: 8 }), (e: any) => code(e) === 'Conflict', 'a shared disk grows only when every VM lets go');
+    await detach('share-a');
+    const one = await h.compute.disks.get(h.resourceGroup, 'shared1');
+    assert.deepEqual(
+      one.managedByExtended?.map((x) => x.toLowerCase().split('/').pop()),
+      ['share-b'],
+    );
+    assert.ok(one.managedBy?.toLowerCase().endsWith('/share-b'));
+    await detach('share-b');
+    const none = await h.compute.disks.get(h.resourceGroup, 'shared1');
+    assert.equal(none.diskState, 'Unattached');
+    assert.equal(none.managedBy, undefined);
+    assert.deepEqual(none.managedByExtended, []);
+  });
+
+  it('a disk with maxShares 1 (or none) goes to one VM only', async () => {
+    const d = await h.compute.disks.createOrUpdate(h.resourceGroup, 'single1', {
+      location: h.location,
+      sku: { name: 'Premium_LRS' },
+      creationData: { createOption: 'Empty' },
+      diskSizeGB: 4,
+      maxShares: 1,
+    });
+    await attach('share-a', d.id!);
+    await assert.rejects(attach('share-b', d.id!), (e: any) => code(e) === 'OperationNotAllowed');
+    await detach('share-a');
+  });
+});
