@@ -33,6 +33,26 @@ export interface ArmState {
  */
 export type DiskSource = { sourceId: string } | { blob: BlobRef } | { imageReferenceId: string };
 
+/**
+ * Azure shared disks (learn.microsoft.com/azure/virtual-machines/disks-shared; DiskRP.json `maxShares`:
+ * "Value greater than one indicates a disk that can be mounted on multiple VMs at the same time"): only
+ * Ultra, Premium SSD v2, Premium SSD and Standard SSD disks can be shared, not Standard HDD; host caching
+ * must be None on them (Jacket's data disks always attach with None); one grows only once every VM
+ * holding it is deallocated or has let go of it.
+ */
+export const SHAREABLE_SKUS = ['UltraSSD_LRS', 'PremiumV2_LRS', 'Premium_LRS', 'Premium_ZRS', 'StandardSSD_LRS', 'StandardSSD_ZRS'];
+
+/**
+ * The most VMs a shared disk of this SKU and size may attach at once (disks-shared, "Disk sizes"):
+ * Ultra and Premium SSD v2 15; a Premium or Standard SSD of up to 512 GiB (P20/E20) 3, up to 4 TiB
+ * (P50/E50) 5, larger 10. A disk only grows, so the limit at its creation size holds for its life.
+ */
+export function maxSharesFor(sku: string, sizeGB: number): number {
+  if (!SHAREABLE_SKUS.includes(sku)) return 1;
+  if (sku === 'UltraSSD_LRS' || sku === 'PremiumV2_LRS') return 15;
+  return sizeGB <= 512 ? 3 : sizeGB <= 4096 ? 5 : 10;
+}
+
 export interface DiskSpec {
   sizeGB: number;
   sku: string;
@@ -40,6 +60,8 @@ export interface DiskSpec {
   source?: DiskSource;
   /** Provisioned IOPS and MB/s (10^6 bytes/s), which Azure takes on PremiumV2_LRS and UltraSSD_LRS disks only. */
   performance?: { iops?: number; mbps?: number };
+  /** A shared disk (a multiattach volume): how many VMs may hold it at once. */
+  maxShares?: number;
 }
 
 /** What ARM answered a write: Retry-After / status URL, and the resource's state when the answer carried it. */
@@ -181,6 +203,7 @@ export function diskDriver(ctx: DriverContext): DiskDriver {
             tags: spec.tags,
             ...(spec.performance?.iops !== undefined ? { diskIopsReadWrite: spec.performance.iops } : {}),
             ...(spec.performance?.mbps !== undefined ? { diskMBpsReadWrite: spec.performance.mbps } : {}),
+            ...(spec.maxShares !== undefined ? { maxShares: spec.maxShares } : {}),
           } as never,
           rec.options as never,
         )

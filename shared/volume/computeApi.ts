@@ -12,7 +12,9 @@ import { dependentsOf, findSnapshot, findVolume, jacketTags, snapshotById, volum
 import { VOLUME_DELETE } from './workKinds';
 import { createVolume } from './volumes/service';
 import {
-  attachmentOf,
+  attachmentById,
+  attachmentOn,
+  attachmentsOf,
   beginDetaching,
   markAttached,
   markBootDiskMade,
@@ -22,6 +24,7 @@ import {
   reserveForServer,
   rollDetaching,
   volumeAt,
+  withAttachments,
   type AttachableVolume,
   type VolumeAttachment,
 } from './attachments/service';
@@ -49,8 +52,12 @@ export const volumeApi = {
   get: (ctx: RequestContext, id: string): Promise<Stored<VolumeRecord>> => findVolume(ctx, id),
   /** A volume by its project and id, for work steps (no caller); undefined when it is gone. */
   getIn: volumeAt,
-  /** The attachment a volume carries (to this or another server), if any. */
-  attachmentOf,
+  /** Every attachment a volume carries (a multiattach volume: one per server). */
+  attachmentsOf,
+  /** The volume's attachment to this server, if any. */
+  attachmentOn,
+  /** The volume's attachment with this id, if any. */
+  attachmentById,
   /** Cinder's 400 for a volume that is not available for attach. */
   notAvailable,
   /** os-reserve + attachment create: available → attaching for this server (under the volume's ETag). */
@@ -115,25 +122,27 @@ export const volumeApi = {
    * through Cinder, whose delete refuses a volume with snapshots (400) — Nova then leaves the volume.
    * Here: a volume still attached to this server (or available) is detached and, without snapshots,
    * marked deleting and its delete queued; with snapshots, or while it is being extended (3.42), it is
-   * only detached (available, or extending until its extend lands), as Cinder's refusal leaves it. A volume that meanwhile belongs to something else is left alone.
+   * only detached (available, or extending until its extend lands), as Cinder's refusal leaves it; so
+   * is a multiattach volume other servers still hold (Cinder refuses to delete an in-use volume). A
+   * volume that meanwhile belongs to something else is left alone.
    */
   async deleteOnTermination(s: Services, project: string, volumeId: string, serverId: string, requestId?: string): Promise<'deleting' | 'detached' | 'left'> {
     const vol = await volumeAt(s, project, volumeId);
     if (!vol) return 'left';
-    const at = attachmentOf(vol.value);
-    if ((at && at.server_id !== serverId) || (!at && vol.value.status !== 'available')) return 'left';
+    const at = attachmentOn(vol.value, serverId);
+    const others = attachmentsOf(vol.value).filter((a) => a.server_id !== serverId);
+    if ((!at && others.length > 0) || (!at && vol.value.status !== 'available')) return 'left';
     // Cinder's delete also refuses a volume being extended (3.42): detached only, its extend lands it.
-    if (vol.value.status === 'extending' || (await dependentsOf(s, volumeId, 'snapshot')).length > 0) {
+    if (others.length > 0 || vol.value.status === 'extending' || (await dependentsOf(s, volumeId, 'snapshot')).length > 0) {
       if (at) await releaseFromServer(s, project, volumeId, serverId);
       return 'detached';
     }
     let mine = false;
     await volumeTables(s).volumes.update(vol.partitionKey, vol.rowKey, (v) => {
-      const a = attachmentOf(v);
-      if ((a && a.server_id !== serverId) || (!a && v.status !== 'available') || v.status === 'extending') return undefined;
+      const all = attachmentsOf(v);
+      if (all.some((a) => a.server_id !== serverId) || (all.length === 0 && v.status !== 'available') || v.status === 'extending') return undefined;
       mine = true;
-      const { attachment: _gone, ...rest } = v as AttachableVolume;
-      return { ...rest, status: 'deleting', attach_status: 'detached', updated_at: cinderTime() };
+      return { ...withAttachments(v as AttachableVolume, []), status: 'deleting', attach_status: 'detached', updated_at: cinderTime() };
     });
     if (!mine) return 'left';
     await startWork(s, { kind: VOLUME_DELETE, id: volumeId, data: { project }, requestId });

@@ -69,6 +69,11 @@ export interface VolumeRecord {
    * QoS specs gave it at create (Premium SSD v2 and Ultra only: qos/performance.ts).
    */
   disk: { name: string; sku: string; armId?: string; iops?: number; mbps?: number };
+  /**
+   * A multiattach volume (its type's `multiattach` extra spec `<is> True`, volume/api.py
+   * _is_multiattach): its disk is an Azure shared disk (maxShares > 1), attached to several servers.
+   */
+  multiattach?: boolean;
   /** Target size of a running os-extend. */
   extend_to?: number;
   /** The volume type a retype in progress (status retyping) changes to (volumes/retype.ts). */

@@ -32,7 +32,7 @@ export function volumeDetail(ctx: RequestContext, v: VolumeRecord, typeName: str
     links: resourceLinks(ctx, 'volumes', v.id),
     metadata: withVisibleAdminMetadata(v),
     migration_status: v.migration_status,
-    multiattach: false,
+    multiattach: v.multiattach === true,
     name: v.name,
     ...(ext && allowed(ctx, 'volume_extension:volume_host_attribute') ? { 'os-vol-host-attr:host': `${VOLUME_HOST}#${v.disk.sku}` } : {}),
     ...(ext && allowed(ctx, 'volume_extension:volume_mig_status_attribute') ? { 'os-vol-mig-status-attr:migstat': v.migration_status, 'os-vol-mig-status-attr:name_id': null } : {}),

@@ -1,6 +1,6 @@
 // /v3/{project_id}/attachments (cinder/api/v3/attachments.py, 3.27 NEW_ATTACH): Cinder's attachment
-// records. Jacket's volumes are not multiattach, so a volume has at most one attachment and it lives
-// on the volume record (service.ts); these routes read and write that one.
+// records. A volume's attachments live on the volume record (service.ts; several for a multiattach
+// volume); these routes read and write them there.
 //   - An attachment Jacket's Nova made (server volume attach, boot from volume) is listed and shown
 //     with the connection info its attach used; it is Nova's to remove: a DELETE here is Cinder's 409
 //     ConflictNovaUsingAttachment (Bug #2004555: a user deleting the attachment of a connected volume),
@@ -21,7 +21,7 @@ import type { Stored } from '../../store/tables';
 import { actionName, cinderRoute, cinderTime, compareBy, offsetParam, pageAfter, projectOf, sortParams } from '../common';
 import { findVolume, volumeTables, type VolumeRecord } from '../model';
 import { STORAGE_PROTOCOL } from '../pools/api';
-import { attachmentOf, completeAttachment, connectionData, transition, type AttachableVolume, type VolumeAttachment } from './service';
+import { attachmentById, attachmentsOf, attachStatusOf, completeAttachment, connectionData, dropAttachment, transition, withAttachments, type AttachableVolume, type VolumeAttachment } from './service';
 import { generalFiltering, likeMatches, queryFilters } from '../filters';
 
 export const NEW_ATTACH = '3.27';
@@ -57,8 +57,7 @@ interface Found {
   attachment: VolumeAttachment;
 }
 
-/** VolumeAttachment's status: an attachments-API one keeps its own; Nova's follows the volume. */
-const statusOf = (v: VolumeRecord, a: VolumeAttachment) => a.status ?? (v.attach_status === 'detached' ? 'reserved' : v.attach_status);
+const statusOf = attachStatusOf;
 
 /** views/attachments.py summary */
 const summary = ({ volume, attachment: a }: Found) => ({ id: a.id, status: statusOf(volume.value, a), instance: a.server_id, volume_id: volume.value.id });
@@ -87,8 +86,7 @@ async function attachmentsIn(s: Services, projects: string[]): Promise<Found[]> 
   const out: Found[] = [];
   for (const p of projects) {
     for (const r of await volumeTables(s).volumes.list(p)) {
-      const a = attachmentOf(r.value);
-      if (a) out.push({ volume: r as Stored<AttachableVolume>, attachment: a });
+      for (const a of attachmentsOf(r.value)) out.push({ volume: r as Stored<AttachableVolume>, attachment: a });
     }
   }
   return out;
@@ -183,19 +181,20 @@ async function create(ctx: RequestContext) {
     created_at: now,
     ...(connector ? connected(connector) : {}),
   };
-  // A non-multiattach volume is reserved only from available or downloading. (Cinder lets the same
-  // instance reserve an in-use volume again for a live migration, which needs a second attachment;
-  // Jacket's volume holds one, and has no live migration, so that is refused too.)
+  // _attachment_reserve: a non-multiattach volume is reserved only from available or downloading, a
+  // multiattach one from in-use too. (Cinder lets the same instance reserve an in-use volume again for
+  // a live migration, which needs a second attachment; Jacket has no live migration, so that is refused.)
+  const statuses = v.multiattach ? ['available', 'in-use', 'downloading'] : ['available', 'downloading'];
   const done = await transition(
     ctx.services,
     cur.partitionKey,
     cur.rowKey,
-    (x) => ['available', 'downloading'].includes(x.status) && !x.attachment,
-    (x) => ({ ...x, status: connector ? 'attaching' : 'reserved', ...(connector ? { attach_status: 'attaching' as const } : {}), attachment }),
+    (x) => statuses.includes(x.status) && (x.multiattach === true || attachmentsOf(x).length === 0),
+    (x) => withAttachments({ ...x, status: connector ? 'attaching' : 'reserved', ...(connector ? { attach_status: 'attaching' as const } : {}) }, [...attachmentsOf(x), attachment]),
   );
   if (!done) {
     const status = (await volumeTables(ctx.services).volumes.get(cur.partitionKey, cur.rowKey))?.value.status ?? v.status;
-    throw badRequest(`Invalid volume: Volume ${v.id} status must be available or downloading to reserve, but the current status is ${status}.`);
+    throw badRequest(`Invalid volume: Volume ${v.id} status must be ${statuses.join(' or ')} to reserve, but the current status is ${status}.`);
   }
   return json({ attachment: detail({ volume: done, attachment }) });
 }
@@ -224,10 +223,14 @@ async function update(ctx: RequestContext) {
     ctx.services,
     f.volume.partitionKey,
     f.volume.rowKey,
-    (x) => x.attachment?.id === f.attachment.id,
+    (x) => attachmentById(x, f.attachment.id) !== undefined,
     (x) => {
-      next = { ...x.attachment!, ...connected(connector), attach_mode: x.attachment!.attach_mode !== 'null' && x.attachment!.attach_mode ? x.attachment!.attach_mode : String(connector.mode ?? 'rw') };
-      return { ...x, status: 'attaching', attach_status: 'attaching', attachment: next };
+      const cur = attachmentById(x, f.attachment.id)!;
+      next = { ...cur, ...connected(connector), attach_mode: cur.attach_mode !== 'null' && cur.attach_mode ? cur.attach_mode : String(connector.mode ?? 'rw') };
+      return withAttachments(
+        { ...x, status: 'attaching', attach_status: 'attaching' },
+        attachmentsOf(x).map((a) => (a.id === next!.id ? next! : a)),
+      );
     },
   );
   if (!done || !next) throw attachmentNotFound(f.attachment.id);
@@ -236,8 +239,8 @@ async function update(ctx: RequestContext) {
 
 /**
  * attachment_delete: the policy, then attachment_deletion_allowed — an attachment of a server's
- * connected volume is Nova's to remove (409) — then the volume has no attachment left: available,
- * detached. The answer lists the volume's remaining attachments (none: one per volume).
+ * connected volume is Nova's to remove (409) — then the attachment is gone: the volume available and
+ * detached when it was the last, else in-use. The answer lists the volume's remaining attachments.
  */
 async function remove(ctx: RequestContext) {
   const f = await findAttachment(ctx, ctx.params.attachment_id);
@@ -248,11 +251,11 @@ async function remove(ctx: RequestContext) {
     ctx.services,
     f.volume.partitionKey,
     f.volume.rowKey,
-    (x) => x.attachment?.id === a.id,
-    ({ attachment: _gone, ...x }) => ({ ...x, status: 'available', attach_status: 'detached' }),
+    (x) => attachmentById(x, a.id) !== undefined,
+    (x) => dropAttachment(x, a.id),
   );
   if (!done) throw attachmentNotFound(a.id);
-  return json({ attachments: [] });
+  return json({ attachments: attachmentsOf(done.value).map((left) => summary({ volume: done, attachment: left })) });
 }
 
 /** mv.NEW_ATTACH_COMPLETION */

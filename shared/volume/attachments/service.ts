@@ -1,6 +1,8 @@
-// The volume side of attachments (Cinder 3.0): a volume is attached to at most one server (Jacket's
-// volumes are not multiattach), so the attachment lives on the volume record itself, and every status
-// change is ETag-conditional on it: available -> attaching/reserved -> in-use -> detaching -> available.
+// The volume side of attachments (Cinder 3.0): a volume's attachments live on the volume record itself
+// (a list: a multiattach volume, an Azure shared disk, has one per server), and every status change is
+// ETag-conditional on it: available -> attaching/reserved -> in-use -> detaching -> available, a
+// multiattach volume staying in-use until its last attachment goes (cinder/volume/manager.py
+// detach_volume: in-use while attachments remain).
 // Nova's attach/detach (shared/compute/servers/work/volumeAttach.ts) drives these through the functions below;
 // the same transitions answer the os-reserve/os-attach/... volume actions as Cinder answers them.
 import { randomUUID } from 'node:crypto';
@@ -33,19 +35,70 @@ export interface VolumeAttachment {
   connector?: Record<string, unknown>;
   attach_mode?: string;
   created_at?: string;
+  /** A Nova attachment its server is letting go of (begin_detaching, a forced detach): detaching. */
+  detaching?: boolean;
 }
 
-/** A volume record with its attachment (absent when detached). */
-export type AttachableVolume = VolumeRecord & { attachment?: VolumeAttachment };
+/**
+ * A volume record with its attachments (none when detached). Records written before multiattach hold
+ * at most one, as `attachment`; they read as a list of it and are rewritten as `attachments` on their
+ * next change (withAttachments).
+ */
+export type AttachableVolume = VolumeRecord & { attachments?: VolumeAttachment[]; attachment?: VolumeAttachment };
 
-export const attachmentOf = (v: VolumeRecord): VolumeAttachment | undefined => (v as AttachableVolume).attachment;
+/** Every attachment the volume carries (old records' single `attachment` included). */
+export const attachmentsOf = (v: VolumeRecord): VolumeAttachment[] => {
+  const x = v as AttachableVolume;
+  return x.attachments ?? (x.attachment ? [x.attachment] : []);
+};
 
-/** The `attachments` of Cinder's volume view: only a completed attachment shows; host_name for admins only. */
+/** The volume's attachment to this server, if any (a server holds a volume once). */
+export const attachmentOn = (v: VolumeRecord, serverId: string): VolumeAttachment | undefined => attachmentsOf(v).find((a) => a.server_id === serverId);
+
+/** The volume's attachment with this id, if any. */
+export const attachmentById = (v: VolumeRecord, id: string): VolumeAttachment | undefined => attachmentsOf(v).find((a) => a.id === id);
+
+/** The record with these attachments (an old record's single `attachment` migrated into the list). */
+export function withAttachments<V extends AttachableVolume>(v: V, list: VolumeAttachment[]): V {
+  const { attachment: _old, attachments: _list, ...rest } = v;
+  return (list.length > 0 ? { ...rest, attachments: list } : rest) as V;
+}
+
+/**
+ * An attachment's attach status: an attachments-API one keeps its own; Nova's (and os-attach's) is
+ * attaching until its attach completes, detaching while its server lets go, attached otherwise. An
+ * old record's single attachment follows the volume, as it did.
+ */
+export function attachStatusOf(v: VolumeRecord, a: VolumeAttachment): string {
+  if (a.status) return a.status;
+  if ((v as AttachableVolume).attachment && !(v as AttachableVolume).attachments) return v.attach_status === 'detached' ? 'reserved' : v.attach_status;
+  if (a.detaching) return 'detaching';
+  return a.attached_at === null ? 'attaching' : 'attached';
+}
+
+/** The volume's state once `list` is what is left: in-use while one is attached (manager.py detach_volume), else available. */
+const landedBy = (list: VolumeAttachment[], v: VolumeRecord) =>
+  list.some((a) => attachStatusOf(v, a) === 'attached') ? { status: 'in-use', attach_status: 'attached' as const } : { status: 'available', attach_status: 'detached' as const };
+
+/** The volume without attachment `id`: its state by the attachments left (an extend under way keeps its status). */
+export function dropAttachment<V extends AttachableVolume>(v: V, id: string): V {
+  const left = attachmentsOf(v).filter((a) => a.id !== id);
+  const landed = landedBy(left, withAttachments(v, left));
+  return { ...withAttachments(v, left), ...landed, status: v.status === 'extending' ? 'extending' : landed.status };
+}
+
+/** The record with attachment `id` changed by `f`. */
+const changeAttachment = <V extends AttachableVolume>(v: V, id: string, f: (a: VolumeAttachment) => VolumeAttachment): V =>
+  withAttachments(
+    v,
+    attachmentsOf(v).map((a) => (a.id === id ? f(a) : a)),
+  );
+
+/** The `attachments` of Cinder's volume view (views/volumes.py): each attached one; host_name for admins only. */
 export function attachmentsView(ctx: RequestContext, v: VolumeRecord) {
-  const a = attachmentOf(v);
-  if (!a || v.attach_status !== 'attached') return [];
-  return [
-    {
+  return attachmentsOf(v)
+    .filter((a) => attachStatusOf(v, a) === 'attached')
+    .map((a) => ({
       id: v.id,
       attachment_id: a.id,
       volume_id: v.id,
@@ -53,8 +106,7 @@ export function attachmentsView(ctx: RequestContext, v: VolumeRecord) {
       host_name: isAdmin(ctx.auth!) ? a.host_name : null,
       device: a.device,
       attached_at: a.attached_at,
-    },
-  ];
+    }));
 }
 
 /**
@@ -94,18 +146,28 @@ export async function transition(
   return refused ? undefined : (stored as Stored<AttachableVolume> | undefined);
 }
 
-/** Nova's reserve for a server: available -> attaching, with the attachment's server and device. */
+/** cinder/volume/api.py reserve_volume: a multiattach volume is reserved from in-use as well. */
+export const reservable = (v: VolumeRecord) => v.status === 'available' || (v.multiattach === true && v.status === 'in-use');
+
+/**
+ * Nova's reserve for a server: available (or, multiattach, in-use on other servers) -> attaching, with
+ * a new attachment of the server and device.
+ */
 export async function reserveForServer(s: Services, project: string, id: string, serverId: string, device: string): Promise<Stored<AttachableVolume> | undefined> {
   return transition(
     s,
     project,
     id,
-    (v) => v.status === 'available' && v.attach_status === 'detached',
-    (v) => ({ ...v, status: 'attaching', attach_status: 'attaching', attachment: { id: randomUUID(), server_id: serverId, host_name: null, device, attached_at: null, created_at: cinderTime() } }),
+    (v) => reservable(v) && (v.status === 'in-use' || v.attach_status === 'detached') && !attachmentOn(v, serverId),
+    (v) =>
+      withAttachments({ ...v, status: 'attaching', attach_status: 'attaching' }, [
+        ...attachmentsOf(v),
+        { id: randomUUID(), server_id: serverId, host_name: null, device, attached_at: null, created_at: cinderTime() },
+      ]),
   );
 }
 
-const heldBy = (v: AttachableVolume, serverId: string) => v.attachment?.server_id === serverId;
+const heldBy = (v: AttachableVolume, serverId: string) => attachmentOn(v, serverId) !== undefined;
 
 /**
  * A boot volume the server's VM made from the image (volumes/service.ts `bootOf`) is there: its disk
@@ -142,10 +204,14 @@ export async function releaseBootVolume(s: Services, project: string, id: string
     project,
     id,
     (x) => heldBy(x, serverId) && x.status === 'attaching',
-    (x) => {
-      const { attachment: _gone, ...rest } = x;
-      return { ...rest, status: 'error', attach_status: 'detached' };
-    },
+    (x) => ({
+      ...withAttachments(
+        x,
+        attachmentsOf(x).filter((a) => a.server_id !== serverId),
+      ),
+      status: 'error',
+      attach_status: 'detached',
+    }),
   );
 }
 
@@ -155,8 +221,14 @@ export async function markAttached(s: Services, project: string, id: string, ser
     s,
     project,
     id,
-    (v) => heldBy(v, serverId) && v.status !== 'in-use',
-    (v) => ({ ...v, status: 'in-use', attach_status: 'attached', attachment: { ...v.attachment!, host_name: hostName, attached_at: cinderTime() } }),
+    // Once: a retry after the attach completed changes nothing (another server's attachment keeps a
+    // multiattach volume in-use, so the attachment's own time tells).
+    (v) => heldBy(v, serverId) && (v.status !== 'in-use' || attachmentOn(v, serverId)!.attached_at === null),
+    (v) => ({
+      ...changeAttachment(v, attachmentOn(v, serverId)!.id, (a) => ({ ...a, host_name: hostName, attached_at: cinderTime() })),
+      status: 'in-use',
+      attach_status: 'attached',
+    }),
   );
 }
 
@@ -171,8 +243,8 @@ export async function completeAttachment(s: Services, project: string, id: strin
     s,
     project,
     id,
-    (v) => v.attachment?.id === attachmentId,
-    (v) => ({ ...v, status: 'in-use', attach_status: 'attached', attachment: v.attachment!.origin === 'cinder' ? { ...v.attachment!, status: 'attached' } : v.attachment }),
+    (v) => attachmentById(v, attachmentId) !== undefined,
+    (v) => ({ ...changeAttachment(v, attachmentId, (a) => (a.origin === 'cinder' ? { ...a, status: 'attached' } : a)), status: 'in-use', attach_status: 'attached' }),
   );
 }
 
@@ -183,7 +255,7 @@ export async function beginDetaching(s: Services, project: string, id: string, s
     project,
     id,
     (v) => heldBy(v, serverId) && v.status === 'in-use' && v.attach_status === 'attached',
-    (v) => ({ ...v, status: 'detaching', attach_status: 'detaching' }),
+    (v) => ({ ...changeAttachment(v, attachmentOn(v, serverId)!.id, (a) => ({ ...a, detaching: true })), status: 'detaching', attach_status: 'detaching' }),
   );
 }
 
@@ -194,11 +266,11 @@ export async function rollDetaching(s: Services, project: string, id: string, se
     project,
     id,
     (v) => heldBy(v, serverId) && v.status === 'detaching',
-    (v) => ({ ...v, status: 'in-use', attach_status: 'attached' }),
+    (v) => ({ ...changeAttachment(v, attachmentOn(v, serverId)!.id, ({ detaching: _d, ...a }) => a), status: 'in-use', attach_status: 'attached' }),
   );
 }
 
-/** The server let go of the volume (detached, failed attach, server deleted): available, no attachment. */
+/** The server let go of the volume (detached, failed attach, server deleted): its attachment gone; available when it was the last. */
 export async function releaseFromServer(s: Services, project: string, id: string, serverId: string): Promise<Stored<AttachableVolume> | undefined> {
   return transition(
     s,
@@ -207,7 +279,7 @@ export async function releaseFromServer(s: Services, project: string, id: string
     (v) => heldBy(v, serverId),
     // An extend under way (3.42) keeps its status: its work lands the volume by its attachments then,
     // as Cinder's manager does (available once detached).
-    ({ attachment: _gone, ...v }) => ({ ...v, status: v.status === 'extending' ? 'extending' : 'available', attach_status: 'detached' }),
+    (v) => dropAttachment(v, attachmentOn(v, serverId)!.id),
   );
 }
 
@@ -221,23 +293,23 @@ export async function beginForceDetach(s: Services, project: string, id: string,
     s,
     project,
     id,
-    (v) => v.attachment?.id === attachmentId,
-    (v) => ({ ...v, status: 'detaching', attach_status: 'detaching' }),
+    (v) => attachmentById(v, attachmentId) !== undefined,
+    (v) => ({ ...changeAttachment(v, attachmentId, (a) => ({ ...a, detaching: true })), status: 'detaching', attach_status: 'detaching' }),
   );
 }
 
 /**
  * The record side of Cinder's manager detach_volume for a forced detach with no server behind it (a
- * host attachment, or no attachment at all): available and detached, the attachment (if `attachmentId`
- * names it, or none is given) gone. Undefined when the attachment changed meanwhile.
+ * host attachment, or no attachment at all): the attachment (if `attachmentId` names it) gone, the
+ * volume available and detached unless others remain. Undefined when the attachment changed meanwhile.
  */
 export async function finishForceDetach(s: Services, project: string, id: string, attachmentId: string | null): Promise<Stored<AttachableVolume> | undefined> {
   return transition(
     s,
     project,
     id,
-    (v) => (attachmentId === null ? !v.attachment : v.attachment?.id === attachmentId),
-    ({ attachment: _gone, ...v }) => ({ ...v, status: 'available', attach_status: 'detached' }),
+    (v) => (attachmentId === null ? attachmentsOf(v).length === 0 : attachmentById(v, attachmentId) !== undefined),
+    (v) => (attachmentId === null ? { ...v, status: 'available', attach_status: 'detached' } : dropAttachment(v, attachmentId)),
   );
 }
 
@@ -298,24 +370,25 @@ export async function attachAction(ctx: RequestContext, key: string) {
     case 'os-reserve': {
       validateBody(empty('os-reserve'), ctx.body);
       const cur = await load();
-      // cinder/volume/api.py reserve_volume (non-multiattach): only from available.
+      // cinder/volume/api.py reserve_volume: from available (a multiattach volume: or in-use).
       return change(
         cur,
-        (v) => v.status === 'available',
+        reservable,
         (v) => ({ ...v, status: 'attaching' }),
-        `Invalid volume: Volume status must be available to reserve, but the status is ${cur.value.status}.`,
+        `Invalid volume: Volume status must be ${cur.value.multiattach ? 'available or in-use' : 'available'} to reserve, but the status is ${cur.value.status}.`,
       );
     }
     case 'os-unreserve': {
       validateBody(empty('os-unreserve'), ctx.body);
       const cur = await load();
-      // Cinder's unreserve_volume only acts on an attaching volume and answers 202 either way.
+      // Cinder's unreserve_volume only acts on an attaching volume (one no attachment of which is
+      // still attaching, here) and answers 202 either way: in-use when it has attachments, else available.
       await transition(
         s,
         cur.partitionKey,
         cur.rowKey,
-        (v) => v.status === 'attaching' && !v.attachment,
-        (v) => ({ ...v, status: 'available' }),
+        (v) => v.status === 'attaching' && !attachmentsOf(v).some((a) => attachStatusOf(v, a) !== 'attached'),
+        (v) => ({ ...v, status: attachmentsOf(v).length > 0 ? 'in-use' : 'available' }),
       );
       return accepted();
     }
@@ -345,34 +418,45 @@ export async function attachAction(ctx: RequestContext, key: string) {
       const b = validateBody<{ 'os-attach': { instance_uuid?: string; host_name?: string; mountpoint: string; mode?: string } }>(attachSchema, ctx.body)['os-attach'];
       if (b.mode === 'ro') throw badRequest('Invalid input received: Jacket attaches managed disks read-write only.');
       const cur = await load();
+      // The attachment this completes: the pending one of this instance (Nova's reserve); else a new one
+      // (a non-multiattach volume takes it only when it has none).
+      const pendingOf = (v: AttachableVolume) => attachmentsOf(v).find((a) => a.server_id === (b.instance_uuid ?? null) && attachStatusOf(v, a) !== 'attached');
       return change(
         cur,
-        (v) => ['available', 'attaching', 'reserved'].includes(v.status) && (!v.attachment || v.attachment.server_id === (b.instance_uuid ?? null)),
-        (v) => ({
-          ...v,
-          status: 'in-use',
-          attach_status: 'attached',
-          attachment: {
-            id: v.attachment?.id ?? randomUUID(),
+        (v) =>
+          [...['available', 'attaching', 'reserved'], ...(v.multiattach ? ['in-use'] : [])].includes(v.status) &&
+          (attachmentsOf(v).length === 0 || pendingOf(v) !== undefined || (v.multiattach === true && !attachmentsOf(v).some((a) => a.server_id === (b.instance_uuid ?? null)))),
+        (v) => {
+          const pending = pendingOf(v);
+          const next: VolumeAttachment = {
+            id: pending?.id ?? randomUUID(),
             server_id: b.instance_uuid ?? null,
             host_name: b.host_name ?? null,
             device: b.mountpoint,
             attached_at: cinderTime(),
             // Nova's own attachment (its reserve, completed by this call) stays Nova's.
-            ...(v.attachment ? (v.attachment.origin ? { origin: v.attachment.origin } : {}) : { origin: 'cinder' as const }),
-            created_at: v.attachment?.created_at ?? cinderTime(),
-          },
-        }),
+            ...(pending ? (pending.origin ? { origin: pending.origin } : {}) : { origin: 'cinder' as const }),
+            created_at: pending?.created_at ?? cinderTime(),
+          };
+          const rest = attachmentsOf(v).filter((a) => a.id !== pending?.id);
+          return withAttachments({ ...v, status: 'in-use', attach_status: 'attached' }, [...rest, next]);
+        },
         `Invalid volume: Volume ${cur.rowKey} status must be available or attaching to attach, but the status is ${cur.value.status}.`,
       );
     }
     case 'os-detach': {
-      validateBody(detachSchema, ctx.body);
+      const wanted = validateBody<{ 'os-detach': { attachment_id?: string | null } | null }>(detachSchema, ctx.body)['os-detach']?.attachment_id ?? null;
       const cur = await load();
+      // manager.py detach_volume: without an attachment_id, only a volume with one attachment.
+      if (wanted === null && attachmentsOf(cur.value).length > 1) throw badRequest('Invalid volume: Detach volume failed: More than one attachment, but no attachment_id provided.');
+      const which = (v: AttachableVolume) => (wanted === null ? attachmentsOf(v)[0] : attachmentById(v, wanted));
       return change(
         cur,
-        (v) => v.attach_status === 'attached' || v.status === 'detaching' || v.status === 'in-use',
-        ({ attachment: _gone, ...v }) => ({ ...v, status: 'available', attach_status: 'detached' }),
+        (v) => (v.attach_status === 'attached' || v.status === 'detaching' || v.status === 'in-use') && (wanted === null || which(v) !== undefined),
+        (v) => {
+          const a = which(v);
+          return a ? dropAttachment(v, a.id) : { ...withAttachments(v, []), status: 'available', attach_status: 'detached' };
+        },
         'Invalid volume: Volume must be attached in order to detach.',
       );
     }

@@ -24,7 +24,7 @@ import { cinderTime } from '../common';
 import { backupById, jacketTags, restoredVolumeMeta, volumeTables, type BackupRecord } from '../model';
 import { backupBlobRef } from '../diskCopy';
 import { otherBlobUsers, ownerOfBackupBlobName } from '../blobClaims';
-import { messageOf, oldDiskDeleted, poll, projectOf, refuse, releaseBackup, submitted, terminal, throwIfFailed } from '../volumes/work';
+import { messageOf, oldDiskDeleted, poll, projectOf, refuse, releaseBackup, sharingOf, submitted, terminal, throwIfFailed } from '../volumes/work';
 import { BACKUP_CREATE, BACKUP_DELETE, BACKUP_RESTORE } from '../workKinds';
 import { backupDeltas, volumeLedger } from '../quotas/engine';
 import { messageForWork } from '../messages/service';
@@ -258,7 +258,13 @@ const backupRestore: WorkKind = {
     }
     const b = await backupById(s, r.backup_id);
     if (!b) throw refuse('BackupGone', 'The backup is gone.');
-    const sub = await arm.createDisk(r.disk_name, { sizeGB: v.size, sku: v.disk.sku, tags: jacketTags('volume', v.id, v.project_id, v.id), source: { blob: backupBlobRef(b.value.blob.name) } });
+    const sub = await arm.createDisk(r.disk_name, {
+      sizeGB: v.size,
+      sku: v.disk.sku,
+      tags: jacketTags('volume', v.id, v.project_id, v.id),
+      source: { blob: backupBlobRef(b.value.blob.name) },
+      ...sharingOf(v, v.size),
+    });
     const st = terminal(sub.state);
     return st ? settle(st) : submitted(s, item, 'wait', sub);
   },

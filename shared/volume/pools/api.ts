@@ -4,12 +4,14 @@
 // names pools. Capabilities are what a Cinder driver reports for its pools: Azure gives a subscription
 // no storage capacity to fill (disk counts and sizes are quotas), so total and free capacity are
 // 'infinite', which Cinder's capacity filter accepts; allocated/provisioned capacity and total_volumes
-// come from the volume records (one column query); no QoS specs, thick provisioning, no multiattach.
+// come from the volume records (one column query); no QoS specs, thick provisioning, multiattach for
+// the SKUs Azure can share (shared disks).
 // The timestamp is cinder-volume's last heartbeat (when the backend last reported). docs/services.md.
 import type { RequestContext, Route } from '../../http/router';
 import type { Services } from '../../services';
 import { json } from '../../http/respond';
 import { notFound } from '../../http/errors';
+import { SHAREABLE_SKUS } from '../../azure/disks';
 import { cinderRoute, cinderTime, getBoolParam } from '../common';
 import { DEFAULT_SKU, skuOf, typeByNameOrId, typeStore } from '../types/store';
 import { generalFiltering } from '../filters';
@@ -56,7 +58,8 @@ async function pools(s: Services): Promise<Pool[]> {
         thin_provisioning_support: false,
         thick_provisioning_support: true,
         QoS_support: false,
-        multiattach: false,
+        // Azure shares disks of these SKUs (shared/azure/disks.ts SHAREABLE_SKUS).
+        multiattach: SHAREABLE_SKUS.includes(sku),
         total_volumes: u.n,
         location_info: `AzureManagedDisk:${s.config.azure.location}:${sku}`,
         backend_state: backend?.up ? 'up' : 'down',

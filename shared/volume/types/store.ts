@@ -121,6 +121,11 @@ export function skuOf(t: VolumeTypeRecord): string {
   return t.extra_specs[SKU_SPEC] ?? DEFAULT_SKU;
 }
 
+/** volume/api.py _is_multiattach: the type's `multiattach` extra spec is exactly `<is> True`. */
+export function isMultiattach(t: VolumeTypeRecord): boolean {
+  return t.extra_specs.multiattach === '<is> True';
+}
+
 /** Checks specs Jacket gives meaning to (azure:sku) before they are stored. */
 export function checkSpecs(specs: Record<string, string | null>): void {
   const sku = specs[SKU_SPEC];

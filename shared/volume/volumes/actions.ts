@@ -16,7 +16,7 @@ import { uploadToImage } from '../images/upload';
 import { setImageMetadata, showImageMetadata, unsetImageMetadata } from '../images/metadata';
 import { extendKey, reserveExtend, volumeLedger } from '../quotas/engine';
 import { typeStore } from '../types/store';
-import { attachAction, attachmentOf } from '../attachments/service';
+import { attachAction, attachmentsOf } from '../attachments/service';
 import { retype } from './retype';
 import { migrateVolume } from './migrate';
 import { forceDeleteVolume, forceDetachVolume, updateReadonlyFlag } from './adminActions';
@@ -161,7 +161,7 @@ async function resetStatus(ctx: RequestContext) {
   // two strings, so only 'deleting' is refused; in-use needs an attachment.
   const to = b.status?.toLowerCase();
   if (to === 'deleting') throw badRequest('Cannot reset-state to deleting');
-  if (to === 'in-use' && !attachmentOf(cur.value)) throw badRequest('Cannot reset-state to in-use because volume does not have any attachments.');
+  if (to === 'in-use' && attachmentsOf(cur.value).length === 0) throw badRequest('Cannot reset-state to in-use because volume does not have any attachments.');
   await volumeTables(ctx.services).volumes.update(cur.partitionKey, cur.rowKey, (v) => ({
     ...v,
     ...(b.status ? { status: b.status.toLowerCase() as VolumeRecord['status'] } : {}),

@@ -6,7 +6,7 @@ import type { RequestContext } from '../../http/router';
 import { accepted } from '../../http/respond';
 import { badRequest, conflict } from '../../http/errors';
 import { startWork } from '../../work/ledger';
-import { attachmentOf, beginForceDetach, finishForceDetach } from '../attachments/service';
+import { attachmentById, attachmentsOf, beginForceDetach, finishForceDetach } from '../attachments/service';
 import { FORCE_DETACH_KIND } from '../computeApi';
 import { validateBody } from '../../api/validation';
 import { booleanSchema, cinderTime } from '../common';
@@ -72,7 +72,9 @@ const notDeletable = () => conflict('Detach volume from instance  using the Comp
  * os-force_detach (admin_actions.py _force_detach: terminate_connection, then volume/api.py detach and
  * the manager's detach_volume). The connector is accepted and not used (a managed disk has no export
  * per host). An `attachment_id` the volume does not carry is 409 as attachment_deletion_allowed answers
- * it (nothing changed); without one, the volume's only attachment. A volume with no attachment ends
+ * it (nothing changed); without one, the volume's only attachment (a multiattach volume with several:
+ * the manager's 400 `Detach volume failed: More than one attachment, but no attachment_id provided.`,
+ * InvalidVolume, nothing changed). A volume with no attachment ends
  * available and detached (the manager's "not attached" branch). An attachment to a server: the volume is
  * detaching and compute takes the disk off the VM (Nova's detach, FORCE_DETACH_KIND), after which the
  * volume is available and the server's mapping gone; a host attachment (os-attach with host_name) is a
@@ -83,9 +85,10 @@ export async function forceDetachVolume(ctx: RequestContext) {
   const cur = await findVolume(ctx, ctx.params.volume_id);
   const v = cur.value;
   if (v.status === 'maintenance') throw badRequest('Invalid volume: The volume cannot be detached in maintenance mode.');
-  const a = attachmentOf(v);
   const wanted = b.attachment_id ?? null;
-  if (wanted !== null && a?.id !== wanted) throw notDeletable();
+  if (wanted === null && attachmentsOf(v).length > 1) throw badRequest('Invalid volume: Detach volume failed: More than one attachment, but no attachment_id provided.');
+  const a = wanted === null ? attachmentsOf(v)[0] : attachmentById(v, wanted);
+  if (wanted !== null && !a) throw notDeletable();
   const s = ctx.services;
   if (!a) {
     if (!(await finishForceDetach(s, cur.partitionKey, v.id, null))) throw notDeletable();

@@ -30,7 +30,7 @@ import type { Stored } from '../../store/tables';
 import { cinderTime } from '../common';
 import { dependentsOf, findVolume, jacketTags, snapshotById, volumeTables, type SnapshotRecord, type VolumeRecord } from '../model';
 import { VOLUME_REVERT } from '../workKinds';
-import { messageOf, oldDiskDeleted, performanceOf, poll, projectOf, refuse, submitted, terminal, throwIfFailed } from './work';
+import { messageOf, oldDiskDeleted, performanceOf, sharingOf, poll, projectOf, refuse, submitted, terminal, throwIfFailed } from './work';
 
 /** mv.VOLUME_REVERT. */
 export const VOLUME_REVERT_VERSION = '3.40';
@@ -167,6 +167,7 @@ export const volumeRevert: WorkKind = {
       tags: jacketTags('volume', v.id, v.project_id, v.id),
       source: { sourceId: arm.snapshotId(snap.value.azure.name) },
       ...performanceOf(v),
+      ...sharingOf(v, v.size),
     });
     const st = terminal(sub.state);
     return st ? settle(st) : submitted(s, item, 'wait', sub);

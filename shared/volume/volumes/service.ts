@@ -24,7 +24,7 @@ import {
 } from '../model';
 import { imageStore, type ImageRecord } from '../../image/model';
 import { reserveVolume, volumeLedger } from '../quotas/engine';
-import { defaultType, skuOf, typeByNameOrId, typeStore, type VolumeTypeRecord } from '../types/store';
+import { defaultType, isMultiattach, skuOf, typeByNameOrId, typeStore, type VolumeTypeRecord } from '../types/store';
 import { typePerformance } from '../qos/performance';
 import { VOLUME_CREATE, VOLUME_DELETE, SNAPSHOT_DELETE } from '../workKinds';
 
@@ -200,7 +200,7 @@ export async function createVolumeRecord(ctx: RequestContext, n: NewVolume): Pro
       size: n.size,
       status: n.bootOf ? 'attaching' : 'creating',
       attach_status: n.bootOf ? 'attaching' : 'detached',
-      ...(n.bootOf ? { attachment: { id: randomUUID(), server_id: n.bootOf, host_name: null, device: n.bootDevice ?? '/dev/sda', attached_at: null } } : {}),
+      ...(n.bootOf ? { attachments: [{ id: randomUUID(), server_id: n.bootOf, host_name: null, device: n.bootDevice ?? '/dev/sda', attached_at: null }] } : {}),
       migration_status: null,
       availability_zone: n.availabilityZone ?? VOLUME_AZ,
       bootable: n.image ? true : (src?.bootable ?? false),
@@ -210,6 +210,8 @@ export async function createVolumeRecord(ctx: RequestContext, n: NewVolume): Pro
       source_volid: src?.id ?? null,
       created_at: now,
       updated_at: null,
+      // create_volume.py: multiattach from the type (the body's flag is refused, volumes.py create).
+      ...(isMultiattach(type) ? { multiattach: true } : {}),
       disk: { name: diskNameOf(id), sku: skuOf(type), ...(await typePerformance(ctx.services, type, skuOf(type), n.size)) },
       ...(n.image ? { image_metadata: glanceMetadataOf(n.image.img), image_source: n.image.source } : src?.image_metadata ? { image_metadata: src.image_metadata } : {}),
       ...(n.backupId ? { backup_id: n.backupId } : {}),
@@ -263,7 +265,10 @@ export async function createVolume(ctx: RequestContext, b: CreateBody, opts: { b
   if (typeof b.consistencygroup_id === 'string' && groupRef !== b.consistencygroup_id) await findGroup(ctx, b.consistencygroup_id);
   const group = groupRef ? (await findGroup(ctx, groupRef)).value : undefined;
   if (b.multiattach !== undefined && b.multiattach !== null && boolParam(b.multiattach, 'multiattach')) {
-    throw badRequest('Invalid input received: Multiattach volumes are not supported by Jacket.');
+    // v3/volumes.py create: the body's flag was removed in favour of multiattach volume types.
+    throw badRequest(
+      'multiattach parameter has been removed. The default behavior is to use multiattach enabled volume types. Contact your administrator to create a multiattach enabled volume type and use it to create multiattach volumes.',
+    );
   }
   let snap = b.snapshot_id ? (await findSnapshot(ctx, b.snapshot_id)).value : undefined;
   const src = b.source_volid ? (await findVolume(ctx, b.source_volid)).value : undefined;

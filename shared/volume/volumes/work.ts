@@ -10,7 +10,7 @@ import type { Services } from '../../services';
 import { log } from '../../log';
 import { again, done, type WorkItem, type WorkKind, type WorkResult } from '../../work/types';
 import { AzureFailureError, azureFailure } from '../../azure/errors';
-import type { ArmState, DiskSource, Submission } from '../../azure/disks';
+import { maxSharesFor, SHAREABLE_SKUS, type ArmState, type DiskSource, type Submission } from '../../azure/disks';
 import { IMAGES_CONTAINER } from '../../image/vhdBlob';
 import { cinderTime } from '../common';
 import { backupById, dependentsOf, snapshotById, volumeById, jacketTags, restoredVolumeMeta, volumeTables, type SnapshotRecord, type VolumeRecord } from '../model';
@@ -20,7 +20,7 @@ import { extendKey, snapshotDeltas, typeNameOf, volumeDeltas, volumeLedger } fro
 import { volumeBackendSchedulable } from '../../servicegroup/registry';
 import { messageForWork } from '../messages/service';
 import { startWork } from '../../work/ledger';
-import { attachmentOf } from '../attachments/service';
+import { attachmentsOf } from '../attachments/service';
 import { VOLUME_EXTENDED_EVENT_KIND } from '../computeApi';
 
 export const SIZE_NOTE_KEY = 'jacket:size_note';
@@ -36,6 +36,9 @@ export const messageOf = (e: unknown) => azureFailure(e).message;
 const paced = (retryAfter: unknown) => (typeof retryAfter === 'number' ? retryAfter : 0);
 
 /** The IOPS and MB/s the volume's record holds (its type's QoS at create), for the disk's PUT. */
+/** A multiattach volume's disk is shared: as many VMs as Azure lets a disk of its SKU and size take. */
+export const sharingOf = (v: VolumeRecord, sizeGB: number) => (v.multiattach ? { maxShares: maxSharesFor(v.disk.sku, sizeGB) } : {});
+
 export const performanceOf = (v: VolumeRecord) => (v.disk.iops !== undefined || v.disk.mbps !== undefined ? { performance: { iops: v.disk.iops, mbps: v.disk.mbps } } : {});
 
 /** Poll again at the pace the last submission asked for. */
@@ -163,18 +166,21 @@ const volumeCreate: WorkKind = {
     }
     // Cinder's scheduler: a disabled cinder-volume leaves no backend, and the volume ends in error.
     if (!item.step && !(await volumeBackendSchedulable(s))) throw refuse('NoValidBackend', 'No valid backend was found. No weighed backends available');
+    // A multiattach type on a SKU Azure cannot share: no pool reports multiattach (the capabilities
+    // filter leaves no backend), as Cinder's scheduler answers a backend without the capability.
+    if (v.multiattach && !SHAREABLE_SKUS.includes(v.disk.sku)) throw refuse('NoValidBackend', 'No valid backend was found. No weighed backends available');
     const src = await sourceOf(s, v);
     if (src === 'gone') throw refuse('SourceGone', 'The volume, snapshot or backup this volume was to be made from is gone.');
     const tags = jacketTags('volume', v.id, v.project_id, v.id);
     let sub: Submission;
     try {
-      sub = await arm.createDisk(v.disk.name, { sizeGB: v.size, sku: v.disk.sku, tags, source: src?.source, ...performanceOf(v) });
+      sub = await arm.createDisk(v.disk.name, { sizeGB: v.size, sku: v.disk.sku, tags, source: src?.source, ...performanceOf(v), ...sharingOf(v, v.size) });
     } catch (e) {
       if (!(azureFailure(e).kind === 'client' && src && 'sourceId' in src.source && v.size > src.size)) throw e;
       // Azure would not grow this copy: make it at the source's size and say why (docs/volumes.md).
       const note = `created at ${src.size} GiB instead of ${v.size} GiB: Azure refused to grow the copy (${messageOf(e)})`;
       log.warn('volume size not honoured', { volume: v.id, requested: v.size, created: src.size, reason: messageOf(e) });
-      sub = await arm.createDisk(v.disk.name, { sizeGB: src.size, sku: v.disk.sku, tags, source: src.source, ...performanceOf(v) });
+      sub = await arm.createDisk(v.disk.name, { sizeGB: src.size, sku: v.disk.sku, tags, source: src.source, ...performanceOf(v), ...sharingOf(v, src.size) });
       await volumeTables(s).volumes.update(v.project_id, v.id, (x) => ({ ...x, size: src.size, metadata: { ...x.metadata, [SIZE_NOTE_KEY]: note.slice(0, 255) } }));
       // The volume holds less than it reserved: the difference goes back.
       await volumeLedger(s).release(v.project_id, volumeDeltas(await typeNameOf(s, v.volume_type_id), v.size - src.size, 0));
@@ -278,10 +284,11 @@ const volumeExtend: WorkKind = {
       // The disk has grown: the growth held at the request becomes usage, then the record shows it,
       // in-use again when attached (manager.py extend_volume_completion: by its attachments).
       await volumeLedger(s).commit(projectOf(item), [extendKey(item.id)]);
-      await landVolume(s, item, 'extending', (x) => (attachmentOf(x) ? 'in-use' : 'available'), { size: target, extend_to: undefined, previous_status: undefined });
-      // Then Nova hears of it (manager.py extend_volume -> compute.API.extend_volume): volume-extended.
-      const server = attachmentOf(v)?.server_id;
-      if (server) {
+      await landVolume(s, item, 'extending', (x) => (attachmentsOf(x).length > 0 ? 'in-use' : 'available'), { size: target, extend_to: undefined, previous_status: undefined });
+      // Then Nova hears of it (manager.py extend_volume -> compute.API.extend_volume): volume-extended,
+      // for each server it is attached to.
+      for (const server of new Set(attachmentsOf(v).map((a) => a.server_id))) {
+        if (!server) continue;
         await startWork(s, { kind: VOLUME_EXTENDED_EVENT_KIND, id: server, key: item.id, data: { volume: item.id, project: projectOf(item), user: item.data?.user }, requestId: item.requestId });
       }
       return done();

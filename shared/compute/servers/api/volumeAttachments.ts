@@ -207,7 +207,7 @@ async function swap(ctx: RequestContext) {
   checkInstanceState(srv, 'swap_volume', { vm: ['active', 'paused', 'resized'], task: [null] });
   const m = volumesOf(srv).find((x) => x.volume_id === oldVol.value.id);
   if (!m) throw notFound(`No volume Block Device Mapping with id ${oldId}.`);
-  if (volumeApi.attachmentOf(oldVol.value)?.server_id !== srv.id) throw badRequest('Invalid volume: Old volume is attached to a different instance.');
+  if (!volumeApi.attachmentOn(oldVol.value, srv.id)) throw badRequest('Invalid volume: Old volume is attached to a different instance.');
   if (newVol.value.attach_status === 'attached') throw badRequest('Invalid volume: New volume must be detached in order to swap.');
   if (newVol.value.size < oldVol.value.size) throw badRequest('Invalid volume: New volume must be the same size or larger.');
   const action = await startAction(s, srv, 'swap_volume', ctx.requestId, ctx.auth!.userId, 'compute_swap_volume');

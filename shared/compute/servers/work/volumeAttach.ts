@@ -174,8 +174,8 @@ async function forceDetachStep(item: WorkItem, s: Services): Promise<WorkResult>
   const project = String(item.data?.project ?? '');
   const serverId = String(item.data?.server ?? '');
   const vol = await volumeApi.getIn(s, project, item.id);
-  const at = vol && volumeApi.attachmentOf(vol.value);
-  if (!vol || vol.value.status !== 'detaching' || at?.id !== item.data?.attachment) return done();
+  const at = vol && volumeApi.attachmentById(vol.value, String(item.data?.attachment ?? ''));
+  if (!vol || vol.value.status !== 'detaching' || !at) return done();
   const cur = await getServerAny(s, serverId);
   const m = cur && volumesOf(cur.value).find((x) => x.volume_id === item.id);
   if (!cur || !m) {
@@ -203,7 +203,7 @@ async function forceDetachGiveUp(item: WorkItem, s: Services): Promise<void> {
   const project = String(item.data?.project ?? '');
   const serverId = String(item.data?.server ?? '');
   const vol = await volumeApi.getIn(s, project, item.id);
-  if (!vol || vol.value.status !== 'detaching' || volumeApi.attachmentOf(vol.value)?.id !== item.data?.attachment) return;
+  if (!vol || vol.value.status !== 'detaching' || !volumeApi.attachmentById(vol.value, String(item.data?.attachment ?? ''))) return;
   const m = (await getServerAny(s, serverId).then((c) => c && volumesOf(c.value).find((x) => x.volume_id === item.id))) ?? undefined;
   if (m?.status === 'detaching') return;
   if (m) await volumeApi.rollDetaching(s, project, item.id, serverId);
@@ -240,7 +240,7 @@ export async function releaseServerVolumes(s: Services, srv: ServerRecord, reque
       continue;
     }
     const vol = await volumeApi.getIn(s, m.volume_project_id, m.volume_id);
-    if (!vol || volumeApi.attachmentOf(vol.value)?.server_id !== srv.id) continue;
+    if (!vol || !volumeApi.attachmentOn(vol.value, srv.id)) continue;
     // The root volume may be one the build's VM was to make from the image and never did (deleted
     // while building): released if its disk exists, else in error, never available without a disk.
     if (m.device === '/dev/sda' || m.made) await volumeApi.releaseBootVolume(s, m.volume_project_id, m.volume_id, srv.id);
