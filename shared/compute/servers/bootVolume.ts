@@ -123,6 +123,14 @@ const GiB = 1024 ** 3;
 
 export type BootVolume = ResolvedImage & { volume: Stored<VolumeRecord>; deleteOnTermination: boolean };
 
+/**
+ * compute/utils.py check_attach_and_reserve_volume: a multiattach volume is attached (or mapped at
+ * boot) only from compute API 2.60 (MultiattachNotSupportedOldMicroversion, 400).
+ */
+export function checkMultiattachVersion(ctx: RequestContext, v: VolumeRecord): void {
+  if (v.multiattach && !ctx.microversion?.atLeast('2.60')) throw badRequest('Multiattach volumes are only supported starting with compute API version 2.60.');
+}
+
 /** nova/compute/api.py _validate_bdm / _check_attach for a mapped volume: it exists for the caller, available and detached. */
 async function attachableVolume(ctx: RequestContext, volumeId: string): Promise<Stored<VolumeRecord>> {
   const vol = await volumeApi.get(ctx, volumeId).catch((e) => {
@@ -130,6 +138,11 @@ async function attachableVolume(ctx: RequestContext, volumeId: string): Promise<
     throw e;
   });
   const v = vol.value;
+  // compute/utils.py check_attach_and_reserve_volume: before the volume's reserve.
+  checkMultiattachVersion(ctx, v);
+  // A multiattach volume another server holds is not mapped at boot: Azure shares a disk only as a
+  // data disk of each VM, never as the OS disk a boot volume is (and a data volume mapped at boot is
+  // reserved as the build's VM PUT takes it).
   if (v.status !== 'available') throw volumeApi.notAvailable(v);
   if (v.attach_status === 'attached') throw badRequest(`Invalid volume: volume ${v.id} already attached`);
   return vol;

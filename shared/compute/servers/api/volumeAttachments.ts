@@ -12,6 +12,7 @@ import { finishAction, startAction } from '../instanceActions';
 import { deviceForLun, freeLun, volumesOf, withVolumes, type ServerVolume } from '../volumes';
 import { ATTACH_KIND, DETACH_KIND } from '../work/volumeAttach';
 import { startWork } from '../../../work/ledger';
+import { checkMultiattachVersion } from '../bootVolume';
 import { volumeApi } from '../../../volume/computeApi';
 
 const DEVICE = { type: ['string', 'null'], pattern: '(^/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$' };
@@ -118,7 +119,13 @@ async function create(ctx: RequestContext) {
     if (srv.vm_state === 'shelved_offloaded') throw badRequest('Tagged volume attachment is not supported for shelved-offloaded instances.');
     throw badRequest('Tagged volume attachment is not supported for this server instance.');
   }
-  if (v.status !== 'available' || v.attach_status !== 'detached') throw volumeApi.notAvailable(v);
+  // compute/api.py attach_volume: a multiattach volume is not attached to a shelved-offloaded server
+  // (MultiattachToShelvedNotSupported); then check_attach_and_reserve_volume's microversion check.
+  if (v.multiattach && srv.vm_state === 'shelved_offloaded') throw badRequest('Attaching multiattach volumes is not supported for shelved-offloaded instances.');
+  checkMultiattachVersion(ctx, v);
+  // Cinder's reserve: available; a multiattach volume, in-use on other servers too (2.60).
+  const reservable = (v.status === 'available' && v.attach_status === 'detached') || (v.multiattach === true && v.status === 'in-use');
+  if (!reservable) throw volumeApi.notAvailable(v);
   const max = (await s.azure.vms.maxDataDisks(srv.flavor.vm_size)) ?? 0;
   const tooMany = () => forbidden(`The maximum allowed number of disk devices (${max}) to attach to a single instance has been exceeded.`);
   const lun = freeLun(srv, max);
@@ -210,6 +217,11 @@ async function swap(ctx: RequestContext) {
   if (!volumeApi.attachmentOn(oldVol.value, srv.id)) throw badRequest('Invalid volume: Old volume is attached to a different instance.');
   if (newVol.value.attach_status === 'attached') throw badRequest('Invalid volume: New volume must be detached in order to swap.');
   if (newVol.value.size < oldVol.value.size) throw badRequest('Invalid volume: New volume must be the same size or larger.');
+  // compute/api.py swap_volume: a multiattach volume with more than one read/write attachment is not swapped
+  // (counted after the sizes, as Nova counts after begin_detaching).
+  if (oldVol.value.multiattach && volumeApi.attachmentsOf(oldVol.value).length > 1) {
+    throw badRequest('Swapping multi-attach volumes with more than one read/write attachment is not supported.');
+  }
   const action = await startAction(s, srv, 'swap_volume', ctx.requestId, ctx.auth!.userId, 'compute_swap_volume');
   await finishAction(s, action, false, 'NotImplementedError: Swap only supports host devices');
   return accepted();
