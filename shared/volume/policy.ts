@@ -149,6 +149,11 @@ export const VOLUME_POLICIES = {
   // group_actions.py, group_snapshot_actions.py (3.20, 3.19)
   'group:reset_status': 'admin',
   'group:reset_group_snapshot_status': 'admin',
+  // group_actions.py (3.38)
+  'group:enable_replication': 'project_member_or_admin',
+  'group:disable_replication': 'project_member_or_admin',
+  'group:failover_replication': 'project_member_or_admin',
+  'group:list_replication_targets': 'project_member_or_admin',
   // clusters.py
   'clusters:get_all': 'admin',
   'clusters:get': 'admin',

@@ -1,7 +1,7 @@
 // /groups (cinder/api/v3/groups.py, views/groups.py; microversion 3.13 GROUP_VOLUME): create, list,
 // detail, show, update (name, description, add_volumes/remove_volumes) and the delete action. Below
 // 3.13 every route is Cinder's 404 for a method the version lacks, before any policy. Actions of later
-// versions (reset_status 3.20, replication 3.38) are that 404 too; create-from-src is 3.14's (that 404 at 3.13).
+// versions (reset_status 3.20, replication 3.38: replication.ts) are that 404 too; create-from-src is 3.14's (that 404 at 3.13).
 import type { RequestContext, Route } from '../../http/router';
 import { accepted, json } from '../../http/respond';
 import { badRequest, notFound } from '../../http/errors';
@@ -17,6 +17,7 @@ import { createGroupFromSrc, type CreateFromSrc } from './snapshots';
 import { resetGroupStatus } from './resetStatus';
 import { GROUP_SNAPSHOTS, isUuidLike } from './snapshotsApi';
 import { generalFiltering, likeMatches, queryFilters } from '../filters';
+import { GROUP_REPLICATION, REPLICATION_ACTIONS, groupReplication, type ReplicationAction } from './replication';
 
 export const GROUP_VOLUME = '3.13';
 
@@ -117,6 +118,8 @@ function detail(g: GroupRecord, ctx: RequestContext, members?: Map<string, strin
     volume_types: g.volume_type_ids,
     ...(ctx.microversion?.atLeast(GROUP_SNAPSHOTS) ? { group_snapshot_id: g.group_snapshot_id ?? null, source_group_id: g.source_group_id ?? null } : {}),
     ...(members ? { volumes: members.get(g.id) ?? [] } : {}),
+    // Cinder creates every group 'disabled'; with no replication in Jacket's backend it never changes.
+    ...(ctx.microversion?.atLeast(GROUP_REPLICATION) ? { replication_status: 'disabled' } : {}),
   };
 }
 
@@ -208,7 +211,8 @@ async function createFromSrc(ctx: RequestContext) {
 }
 
 /** Actions later microversions bring: Cinder's versioned-method 404 below them. */
-const LATER_ACTIONS = ['reset_status', 'enable_replication', 'disable_replication', 'failover_replication', 'list_replication_targets'];
+const LATER_ACTIONS: string[] = ['reset_status', ...REPLICATION_ACTIONS];
+const isReplication = (name: string | undefined): name is ReplicationAction => (REPLICATION_ACTIONS as readonly string[]).includes(name ?? '');
 /** GROUP_VOLUME_RESET_STATUS. */
 const GROUP_RESET_STATUS = '3.20';
 
@@ -218,6 +222,8 @@ async function action(ctx: RequestContext) {
   if (name === 'create-from-src' && ctx.microversion?.atLeast(GROUP_SNAPSHOTS)) return createFromSrc(ctx);
   // Its policy is asked after the group is found (resetStatus.ts), as group/api.py does.
   if (name === 'reset_status' && ctx.microversion?.atLeast(GROUP_RESET_STATUS)) return resetGroupStatus(ctx);
+  // Their policies too: group/api.py asks them with the group as target.
+  if (isReplication(name) && ctx.microversion?.atLeast(GROUP_REPLICATION)) return groupReplication(ctx, name);
   if (LATER_ACTIONS.includes(name) || name === 'create-from-src') throw notFound('The resource could not be found.');
   throw badRequest(`There is no such action: ${name}`);
 }
