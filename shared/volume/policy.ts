@@ -149,6 +149,8 @@ export const VOLUME_POLICIES = {
   // group_actions.py, group_snapshot_actions.py (3.20, 3.19)
   'group:reset_status': 'admin',
   'group:reset_group_snapshot_status': 'admin',
+  'group:group_project_attribute': 'admin',
+  'group:group_snapshot_project_attribute': 'admin',
   // group_actions.py (3.38)
   'group:enable_replication': 'project_member_or_admin',
   'group:disable_replication': 'project_member_or_admin',

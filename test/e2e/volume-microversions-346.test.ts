@@ -336,3 +336,26 @@ volumeTest('3.66')('3.66: an in-use volume is snapshotted without force; a false
   await statusOf('snapshots', 'snapshot', s2.body.snapshot.id, 'available');
   assert.equal((await asAlice('3.66', 'GET', `/volumes/${v.body.volume.id}`)).body.volume.status, 'in-use');
 });
+
+volumeTest('3.58')("3.58: a group's and a group snapshot's project_id in their detail views, for admins", async () => {
+  assert.equal((await asAdmin('3.58', 'POST', '/group_types', { group_type: { name: 'mv358-gt' } })).status, 202);
+  const vt = ((await asAdmin('3.58', 'GET', '/types')).body.volume_types as { id: string }[])[0];
+  const g = await asAlice('3.58', 'POST', '/groups', { group: { group_type: 'mv358-gt', volume_types: [vt.id], name: 'g358' } });
+  assert.equal(g.status, 202, g.text);
+  const gid = g.body.group.id;
+  await waitFor('group available', async () => ((await asAlice('3.58', 'GET', `/groups/${gid}`)).body.group.status === 'available' ? true : undefined), 120000);
+  const gs = await asAlice('3.58', 'POST', '/group_snapshots', { group_snapshot: { group_id: gid, name: 'gs358' } });
+  assert.equal(gs.status, 202, gs.text);
+  const gsid = gs.body.group_snapshot.id;
+  await waitFor('group snapshot available', async () => ((await asAlice('3.58', 'GET', `/group_snapshots/${gsid}`)).body.group_snapshot.status === 'available' ? true : undefined), 120000);
+  const group = async (who: typeof asAlice, v: string) => (await who(v, 'GET', `/groups/${gid}`)).body.group as Record<string, unknown>;
+  const snapOf = async (who: typeof asAlice, v: string) => (await who(v, 'GET', `/group_snapshots/${gsid}`)).body.group_snapshot as Record<string, unknown>;
+  assert.ok(!('project_id' in (await group(asAdmin, '3.57'))));
+  assert.equal((await group(asAdmin, '3.58')).project_id, alice.projectId);
+  assert.ok(!('project_id' in (await group(asAlice, '3.58'))), 'members do not pass the policy');
+  assert.ok(!('project_id' in (await snapOf(asAdmin, '3.57'))));
+  assert.equal((await snapOf(asAdmin, '3.58')).project_id, alice.projectId);
+  assert.ok(!('project_id' in (await snapOf(asAlice, '3.58'))));
+  const listed = (await asAdmin('3.58', 'GET', '/groups/detail?all_tenants=1')).body.groups as Record<string, unknown>[];
+  assert.equal(listed.find((x) => x.id === gid)?.project_id, alice.projectId);
+});

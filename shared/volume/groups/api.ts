@@ -6,7 +6,7 @@ import type { RequestContext, Route } from '../../http/router';
 import { accepted, json } from '../../http/respond';
 import { badRequest, notFound } from '../../http/errors';
 import { validateBody } from '../../api/validation';
-import { isAdmin } from '../../api/policy';
+import { allowed, isAdmin } from '../../api/policy';
 import { pageRequest, nextLinks } from '../../api/pagination';
 import { actionName, booleanSchema, boolParam, cinderRoute, collectionUrl, compareBy, descriptionSchema, getBoolParam, offsetParam, pageAfter, projectOf, sortParams } from '../common';
 import type { VolumePolicy } from '../policy';
@@ -15,7 +15,7 @@ import { groupTypeStore } from '../groupTypes/store';
 import { createGroup, deleteGroup, updateGroup, type GroupCreate, type GroupUpdate } from './service';
 import { createGroupFromSrc, type CreateFromSrc } from './snapshots';
 import { resetGroupStatus } from './resetStatus';
-import { GROUP_SNAPSHOTS, isUuidLike } from './snapshotsApi';
+import { GROUP_GROUPSNAPSHOT_PROJECT_ID, GROUP_SNAPSHOTS, isUuidLike } from './snapshotsApi';
 import { generalFiltering, likeMatches, queryFilters } from '../filters';
 import { GROUP_REPLICATION, REPLICATION_ACTIONS, groupReplication, type ReplicationAction } from './replication';
 
@@ -120,6 +120,8 @@ function detail(g: GroupRecord, ctx: RequestContext, members?: Map<string, strin
     ...(members ? { volumes: members.get(g.id) ?? [] } : {}),
     // Cinder creates every group 'disabled'; with no replication in Jacket's backend it never changes.
     ...(ctx.microversion?.atLeast(GROUP_REPLICATION) ? { replication_status: 'disabled' } : {}),
+    // 3.58 (GROUP_GROUPSNAPSHOT_PROJECT_ID): the group's project, for callers passing group:group_project_attribute (admins).
+    ...(ctx.microversion?.atLeast(GROUP_GROUPSNAPSHOT_PROJECT_ID) && allowed(ctx, 'group:group_project_attribute') ? { project_id: g.project_id } : {}),
   };
 }
 

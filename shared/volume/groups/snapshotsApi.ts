@@ -7,7 +7,7 @@ import type { RequestContext, Route } from '../../http/router';
 import { accepted, json } from '../../http/respond';
 import { badRequest, notFound } from '../../http/errors';
 import { isUuidLike, validateBody } from '../../api/validation';
-import { isAdmin } from '../../api/policy';
+import { allowed, isAdmin } from '../../api/policy';
 import { nextLinks } from '../../api/pagination';
 import { actionName, cinderRoute, collectionUrl, compareBy, descriptionSchema, getSortParams, limitParam, offsetParam, processSortParams, projectOf, type SortKey } from '../common';
 import type { VolumePolicy } from '../policy';
@@ -56,7 +56,8 @@ const versioned = (h: (ctx: RequestContext) => Promise<ReturnType<typeof json>>)
 const summary = (g: GroupSnapshotRecord) => ({ id: g.id, name: g.name, group_type_id: g.group_type_id });
 
 /** views/group_snapshots.py detail (project_id is 3.58's). */
-const detail = (g: GroupSnapshotRecord) => ({
+/** views/group_snapshots.py detail; from 3.58 (GROUP_GROUPSNAPSHOT_PROJECT_ID) the project for callers passing group:group_snapshot_project_attribute (admins). */
+const detail = (ctx: RequestContext, g: GroupSnapshotRecord) => ({
   id: g.id,
   group_id: g.group_id,
   group_type_id: g.group_type_id,
@@ -64,7 +65,10 @@ const detail = (g: GroupSnapshotRecord) => ({
   created_at: g.created_at,
   name: g.name,
   description: g.description,
+  ...(ctx.microversion?.atLeast(GROUP_GROUPSNAPSHOT_PROJECT_ID) && allowed(ctx, 'group:group_snapshot_project_attribute') ? { project_id: g.project_id } : {}),
 });
+
+export const GROUP_GROUPSNAPSHOT_PROJECT_ID = '3.58';
 
 export const GROUP_SNAPSHOT_PAGINATION = '3.29';
 
@@ -142,7 +146,7 @@ async function listing(ctx: RequestContext, detailed: boolean) {
   for (const g of all) {
     // A CG-migration group snapshot is left out (the controller's _check_default_cgsnapshot_type).
     if ((await types.get(g.group_type_id))?.value.name === 'default_cgsnapshot_type') continue;
-    out.push(detailed ? detail(g) : { id: g.id, name: g.name });
+    out.push(detailed ? detail(ctx, g) : { id: g.id, name: g.name });
   }
   return json({ group_snapshots: out, ...(links ? { group_snapshot_links: links } : {}) });
 }
@@ -155,7 +159,7 @@ const DEFAULT_SORT: SortKey[] = [
 async function show(ctx: RequestContext) {
   const g = (await findGroupSnapshot(ctx, ctx.params.group_snapshot_id)).value;
   await checkNotCgsnapshotSnapType(ctx.services, g.group_type_id);
-  return json({ group_snapshot: detail(g) });
+  return json({ group_snapshot: detail(ctx, g) });
 }
 
 async function create(ctx: RequestContext) {
