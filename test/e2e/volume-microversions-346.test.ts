@@ -359,3 +359,20 @@ volumeTest('3.58')("3.58: a group's and a group snapshot's project_id in their d
   const listed = (await asAdmin('3.58', 'GET', '/groups/detail?all_tenants=1')).body.groups as Record<string, unknown>[];
   assert.equal(listed.find((x) => x.id === gid)?.project_id, alice.projectId);
 });
+
+volumeTest('3.54')('3.54: attachment create takes the attach mode', async () => {
+  const v = await asAlice('3.54', 'POST', '/volumes', { volume: { size: 1, name: 'mode354' } });
+  await statusOf('volumes', 'volume', v.body.volume.id, 'available');
+  const body = (mode: string) => ({ attachment: { volume_uuid: v.body.volume.id, instance_uuid: '3b0c9d56-2c41-4c7e-8d3e-6a1f2e9b7c01', mode } });
+  await refused(
+    asAlice('3.53', 'POST', '/attachments', body('ro')),
+    400,
+    `Invalid input for field/attribute attachment. Value: {'volume_uuid': '${v.body.volume.id}', 'instance_uuid': '3b0c9d56-2c41-4c7e-8d3e-6a1f2e9b7c01', 'mode': 'ro'}. Additional properties are not allowed ('mode' was unexpected)`,
+  );
+  await refused(asAlice('3.54', 'POST', '/attachments', body('rx')), 400, "Invalid input for field/attribute mode. Value: rx. 'rx' is not one of ['rw', 'ro']");
+  const r = await asAlice('3.54', 'POST', '/attachments', body('ro'));
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.attachment.attach_mode, 'ro');
+  assert.equal((await asAlice('3.54', 'GET', `/attachments/${r.body.attachment.id}`)).body.attachment.attach_mode, 'ro');
+  assert.equal((await asAlice('3.54', 'DELETE', `/attachments/${r.body.attachment.id}`)).status, 200);
+});

@@ -14,14 +14,25 @@ import type { RequestContext, Route } from '../../http/router';
 import type { Services } from '../../services';
 import { json, noContent } from '../../http/respond';
 import { badRequest, conflict, notFound } from '../../http/errors';
-import { validateBody } from '../../api/validation';
+import { schemaAt, validateBody, type SchemaByVersion } from '../../api/validation';
 import { authorize, isAdmin } from '../../api/policy';
 import { pageRequest } from '../../api/pagination';
 import type { Stored } from '../../store/tables';
 import { actionName, cinderRoute, cinderTime, compareBy, offsetParam, pageAfter, projectOf, sortParams } from '../common';
 import { findVolume, volumeTables, type VolumeRecord } from '../model';
 import { STORAGE_PROTOCOL } from '../pools/api';
-import { attachmentById, attachmentsOf, attachStatusOf, completeAttachment, connectionData, dropAttachment, transition, withAttachments, type AttachableVolume, type VolumeAttachment } from './service';
+import {
+  attachmentById,
+  attachmentsOf,
+  attachStatusOf,
+  completeAttachment,
+  connectionData,
+  dropAttachment,
+  transition,
+  withAttachments,
+  type AttachableVolume,
+  type VolumeAttachment,
+} from './service';
 import { generalFiltering, likeMatches, queryFilters } from '../filters';
 
 export const NEW_ATTACH = '3.27';
@@ -41,6 +52,15 @@ const createSchema = {
   required: ['attachment'],
   additionalProperties: false,
 };
+
+/** ATTACHMENT_CREATE_MODE_ARG (3.54): create_v354 takes the attach `mode`. */
+export const ATTACHMENT_CREATE_MODE_ARG = '3.54';
+const createSchema354 = structuredClone(createSchema);
+(createSchema354.properties.attachment.properties as Record<string, unknown>).mode = { type: 'string', enum: ['rw', 'ro'] };
+const CREATE_SCHEMAS: SchemaByVersion = [
+  ['3.0', createSchema],
+  [ATTACHMENT_CREATE_MODE_ARG, createSchema354],
+];
 
 /** schemas/attachments.py update */
 const updateSchema = {
@@ -160,7 +180,10 @@ const inError = (v: VolumeRecord) => v.status.includes('error');
  * made at once (the manager's attachment_update: attaching). 200 with the attachment.
  */
 async function create(ctx: RequestContext) {
-  const b = validateBody<{ attachment: { volume_uuid: string; instance_uuid?: string; connector?: Record<string, unknown> | null } }>(createSchema, ctx.body).attachment;
+  const b = validateBody<{ attachment: { volume_uuid: string; instance_uuid?: string; connector?: Record<string, unknown> | null; mode?: 'rw' | 'ro' } }>(
+    schemaAt(ctx.microversion, CREATE_SCHEMAS),
+    ctx.body,
+  ).attachment;
   const cur = await findVolume(ctx, b.volume_uuid);
   authorize(ctx, 'volume:attachment_create', { projectId: cur.value.project_id });
   const v = cur.value;
@@ -180,6 +203,9 @@ async function create(ctx: RequestContext) {
     attach_mode: 'null',
     created_at: now,
     ...(connector ? connected(connector) : {}),
+    // 3.54: the mode asked, which wins over the connector's — unless the volume is read-only by its admin
+    // metadata (the deprecated way, which Cinder still honours first).
+    ...(b.mode ? { attach_mode: v.admin_metadata?.readonly === 'True' ? 'ro' : b.mode } : {}),
   };
   // _attachment_reserve: a non-multiattach volume is reserved only from available or downloading, a
   // multiattach one from in-use too. (Cinder lets the same instance reserve an in-use volume again for
