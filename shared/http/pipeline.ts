@@ -62,6 +62,8 @@ export async function handle(router: Router, services: Services, req: ApiRequest
     if (emptyTrailingSegment(service, req.path, route.path)) throw new ApiError(404, 'The resource could not be found.');
     ctx = { req, params, query: req.query, body: undefined, requestId, services };
     // The API side of the services (nova-scheduler, nova-conductor, cinder-scheduler) beats as it serves.
+    // Its log lines are the API side's, at the level set-log gave it (registry.ts applyLogLevel).
+    log.enterScope('api');
     if (service === 'compute' || service === 'volume') await reportState(services, 'api');
     // The one policy enforcement point: the route's policy, looked up in its service's policy file.
     if (route.policy !== 'public') {

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { Services } from '../services';
 import type { JacketConfig } from '../config';
-import { log } from '../log';
+import { log, type LogLevel } from '../log';
 import { AlreadyExistsError, ConcurrencyError } from '../store/tables';
 import { availabilityZones } from '../compute/zones/api';
 
@@ -102,6 +102,8 @@ interface Row {
   disabled_reason?: string | null;
   forced_down?: boolean;
   frozen?: boolean;
+  /** A log-level row (log:<binary>:<host>): the Cinder level set-log stored. */
+  level?: CinderLogLevel;
 }
 
 const repo = (s: Services) => s.tables.repository<Row>('services');
@@ -124,6 +126,8 @@ export async function reportState(s: Services, side: ServiceSide, now = new Date
     if (due.length === 0) return;
     for (const d of due) seen.set(`${d.api}:${d.binary}`, now.getTime());
     await Promise.all(due.map((d) => repo(s).upsert(d.api, beatKey(d), { updated_at: now.toISOString() })));
+    // With the heartbeat, the process takes up the log level set-log stored for its services.
+    await applyLogLevel(s, side);
   } catch (e) {
     for (const d of due) seen.delete(`${d.api}:${d.binary}`);
     log.warn('service heartbeat not written', { side, error: e instanceof Error ? e.message : String(e) });
@@ -192,4 +196,50 @@ export async function volumeBackendFrozen(s: Services): Promise<boolean> {
 export async function volumeBackendSchedulable(s: Services): Promise<boolean> {
   const d = serviceDefs(s.config).find((x) => x.binary === 'cinder-volume')!;
   return !(await repo(s).get(d.api, stateKey(d)))?.value.disabled;
+}
+
+// ---- Cinder's set-log and get-log (3.32, volume/services/api.ts) ----
+// A level set for a service is stored beside its heartbeat, so every instance of the Functions app
+// playing it takes it up: the HTTP functions (cinder-api, cinder-scheduler) at once and at each
+// heartbeat, the queue worker and timers (cinder-volume) at their next heartbeat (REPORT_INTERVAL).
+
+/** Cinder's log levels (utils.LOG_LEVELS) and the shared/log.ts level each sets. */
+export const CINDER_LOG_LEVELS = { INFO: 'info', WARNING: 'warn', ERROR: 'error', DEBUG: 'debug' } as const;
+export type CinderLogLevel = keyof typeof CINDER_LOG_LEVELS;
+/** A Jacket level as Python's logging names it ('silent' logs nothing below CRITICAL, which Jacket never emits). */
+const CINDER_NAME: Record<LogLevel, string> = { debug: 'DEBUG', info: 'INFO', warn: 'WARNING', error: 'ERROR', silent: 'CRITICAL' };
+/** The one logger a Jacket process has (shared/log.ts), named as set-log's and get-log's prefixes match it. */
+export const LOGGER_NAME = 'jacket';
+/** Cinder's API service (constants.API_BINARY) on its CONF.host: the HTTP functions. */
+export const API_BINARY = 'cinder-api';
+/** The Cinder services each side plays, whose levels its process logs at. */
+const LOGGING: Record<ServiceSide, [string, string][]> = {
+  api: [
+    [API_BINARY, CONTROL_HOST],
+    ['cinder-scheduler', CONTROL_HOST],
+  ],
+  worker: [['cinder-volume', VOLUME_HOST]],
+};
+const logKey = (binary: string, host: string) => `log:${binary}:${host}`;
+
+/** Stores a service's level (a blind upsert: the last set-log wins, as in Cinder). */
+export async function setLogLevel(s: Services, binary: string, host: string, level: CinderLogLevel): Promise<void> {
+  await repo(s).upsert('volume', logKey(binary, host), { level });
+}
+
+/** A service's level as Python names it: the stored one, or the app's configured level. */
+export async function getLogLevel(s: Services, binary: string, host: string): Promise<string> {
+  const stored = (await repo(s).get('volume', logKey(binary, host)))?.value.level;
+  return stored ?? CINDER_NAME[log.configuredLevel()];
+}
+
+/**
+ * Sets the level of this process's lines of a side (log.ts scopes) from the side's stored levels: the
+ * most verbose of them, as one side logs for every service it plays. Nothing stored leaves the configured level.
+ */
+export async function applyLogLevel(s: Services, side: ServiceSide): Promise<void> {
+  const stored = (await Promise.all(LOGGING[side].map(([b, h]) => repo(s).get('volume', logKey(b, h))))).map((r) => r?.value.level).filter((l): l is CinderLogLevel => !!l);
+  if (stored.length === 0) return;
+  const ORDER: LogLevel[] = ['debug', 'info', 'warn', 'error'];
+  log.setScopeLevel(side, ORDER[Math.min(...stored.map((l) => ORDER.indexOf(CINDER_LOG_LEVELS[l])))]);
 }

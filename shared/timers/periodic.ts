@@ -93,6 +93,7 @@ export async function eachRecord(run: PeriodicRun, id: string, f: () => Promise<
 export async function invokeTimer(t: { name: string; run(s: Services, now: Date): Promise<unknown> }, s: Services, now: Date, invocationId?: string): Promise<unknown> {
   const started = Date.now();
   // The timers are the worker side too (nova-compute, cinder-volume): they beat whether or not work is queued.
+  log.enterScope('worker');
   await reportState(s, 'worker', now);
   try {
     const report = (await t.run(s, now)) as Partial<PeriodicReport & { deleted: number; candidates: number }> | undefined;

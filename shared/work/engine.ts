@@ -58,6 +58,7 @@ export class WorkEngine {
   /** Runs one step of a long action; re-enqueues it when it asks to poll again or failed within budget. */
   async run(item: WorkItem, s: Services): Promise<WorkResult> {
     // The worker side of the services (nova-compute, cinder-volume) beats as it works.
+    log.enterScope('worker');
     await reportState(s, 'worker');
     return runStep(this, item, s);
   }

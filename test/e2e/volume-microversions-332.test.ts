@@ -1,12 +1,13 @@
-// Block Storage microversions 3.38 and 3.39 (docs/volumes.md "Microversions"), each at the version
-// before and at it, against the ARM emulator: the group replication actions, answered as Cinder
-// answers a group whose type is not replication-enabled (3.38), and an admin's GET /limits?project_id=
-// (3.39). 3.32's set-log and get-log are not built yet.
+// Block Storage microversions 3.32, 3.38 and 3.39 (docs/volumes.md "Microversions"), each at the version
+// before and at it, against the ARM emulator: the services' log levels (set-log and get-log, 3.32), the
+// group replication actions, answered as Cinder answers a group whose type is not replication-enabled
+// (3.38), and an admin's GET /limits?project_id= (3.39).
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Stack, Creds } from '../support/stack';
 import { startArmStack, type ArmStack } from '../support/armStack';
 import { volumeTest } from '../support/advertised';
+import { reportState } from '../../shared/servicegroup/registry';
 
 let env: ArmStack;
 let stack: Stack;
@@ -114,4 +115,38 @@ volumeTest('3.39')("3.39: an admin's GET /limits?project_id= shows that project'
   // The CLI: limits show --absolute --project at 3.39 (the SDK's attribute names).
   const rows = await stack.oscJson<{ Name: string; Value: number }[]>(['--os-volume-api-version', '3.39', 'limits', 'show', '--absolute', '--project', alice.projectId]);
   assert.equal(rows.find((r) => r.Name === 'total_volumes_used')?.Value, 1, JSON.stringify(rows));
+});
+
+volumeTest('3.32')("3.32: set-log and get-log change and show the services' log levels (404 below 3.32)", async () => {
+  await reportState(stack.cloud.services, 'worker', new Date(), true);
+  await refused(asAdmin('3.31', 'PUT', '/os-services/get-log', {}), 404, 'The resource could not be found.');
+  await refused(asAdmin('3.31', 'PUT', '/os-services/set-log', { level: 'DEBUG' }), 404, 'The resource could not be found.');
+  await refused(asAlice('3.32', 'PUT', '/os-services/get-log', {}), 403, "Policy doesn't allow volume_extension:services:update to be performed.");
+  const levels = async (body: unknown) => {
+    const r = await asAdmin('3.32', 'PUT', '/os-services/get-log', body);
+    assert.equal(r.status, 200, r.text);
+    return r.body.log_levels as { host: string; binary: string; levels: Record<string, string> }[];
+  };
+  const all = await levels({});
+  assert.deepEqual([...new Set(all.map((x) => x.binary))].sort(), ['cinder-api', 'cinder-scheduler', 'cinder-volume']);
+  for (const x of all) assert.deepEqual(Object.keys(x.levels), ['jacket']);
+  // Set cinder-volume's: only its entry changes; the level is checked as Cinder checks it.
+  assert.equal((await asAdmin('3.32', 'PUT', '/os-services/set-log', { binary: 'cinder-volume', level: 'debug' })).status, 202);
+  const vol = await levels({ binary: 'cinder-volume' });
+  assert.equal(vol.length, 1);
+  assert.deepEqual(vol[0].levels, { jacket: 'DEBUG' });
+  assert.notEqual((await levels({ binary: 'cinder-api' }))[0].levels.jacket, 'DEBUG');
+  await refused(asAdmin('3.32', 'PUT', '/os-services/set-log', { level: 'loud' }), 400, 'Invalid input received: loud is not a valid log level.');
+  await refused(
+    asAdmin('3.32', 'PUT', '/os-services/set-log', { binary: 'nova-compute', level: 'INFO' }),
+    400,
+    "Invalid input for field/attribute binary. Value: nova-compute. 'nova-compute' is not one of ['cinder-scheduler', 'cinder-volume', 'cinder-backup', 'cinder-api', '', '*']",
+  );
+  // A prefix that names no logger: nothing set, nothing listed.
+  assert.deepEqual(
+    (await levels({ prefix: 'oslo' })).map((x) => x.levels),
+    all.map(() => ({})),
+  );
+  assert.equal((await asAdmin('3.32', 'PUT', '/os-services/set-log', { binary: 'cinder-volume', level: 'WARNING' })).status, 202);
+  assert.deepEqual((await levels({ binary: 'cinder-volume', server: 'jacket@azure' }))[0].levels, { jacket: 'WARNING' });
 });

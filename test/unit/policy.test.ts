@@ -130,6 +130,8 @@ test("action routes name each action's own policy from the service file", () => 
     'volume-messages-show',
     'volume-services-failover_host',
     'volume-services-freeze',
+    'volume-services-get-log',
+    'volume-services-set-log',
     'volume-services-thaw',
     'volume-snapshots-action',
     'volume-volume-action',
@@ -171,6 +173,8 @@ test("action routes name each action's own policy from the service file", () => 
     ['volume-workers-cleanup', 'workers:cleanup'],
     ['volume-services-freeze', 'volume_extension:services:update'],
     ['volume-services-failover_host', 'volume_extension:services:update'],
+    ['volume-services-get-log', 'volume_extension:services:update'],
+    ['volume-services-set-log', 'volume_extension:services:update'],
   ]) {
     const r = routes.find((x) => x.name === name)!;
     assert.equal(typeof r.policy === 'function' && r.policy({}, {} as RequestContext), policy);

@@ -3,7 +3,8 @@
 // host jacket@azure: the backend whose pools are the managed disk SKUs, pools/api.ts), state up or down
 // from their heartbeats (shared/servicegroup/registry.ts). enable, disable and disable-log-reason set
 // the service's status as Cinder's releases do; a disabled cinder-volume leaves Cinder's scheduler no
-// backend, and new volumes end in error (volumes/work.ts). docs/services.md.
+// backend, and new volumes end in error (volumes/work.ts). From 3.32 (LOG_LEVEL) set-log and get-log
+// change and show the services' log levels (registry.ts keeps them beside the heartbeats). docs/services.md.
 import type { RequestContext, Route } from '../../http/router';
 import { accepted, json } from '../../http/respond';
 import { badRequest, notFound } from '../../http/errors';
@@ -12,7 +13,19 @@ import { cinderRoute, cinderTime, clusterOrHost } from '../common';
 import { authorize } from '../../api/policy';
 import type { VolumePolicy } from '../policy';
 import { CLUSTER_SUPPORT, REPLICATION_CLUSTER } from '../clusters/api';
-import { listServices, setServiceState, type ServiceStatus } from '../../servicegroup/registry';
+import {
+  API_BINARY,
+  CINDER_LOG_LEVELS,
+  CONTROL_HOST,
+  LOGGER_NAME,
+  applyLogLevel,
+  getLogLevel,
+  listServices,
+  setLogLevel,
+  setServiceState,
+  type CinderLogLevel,
+  type ServiceStatus,
+} from '../../servicegroup/registry';
 
 /** cinder/api/schemas/services.py enable_and_disable (host: parameter_types.cinder_host). */
 const enableSchema = {
@@ -130,22 +143,131 @@ function replication(a: Replication) {
   };
 }
 
-/** The body's schema comes first (Cinder's decorator), then services:update, then the action's own policy. */
-const replicationPolicy =
-  (a: Replication) =>
+/** The body's schema comes first (Cinder's decorator), then services:update (then, for replication, the action's own policy). */
+const updateAfterSchema =
+  (validate: (body: unknown) => unknown) =>
   (body: unknown): VolumePolicy | 'authenticated' => {
     try {
-      validateBody(replicationSchema(a), body);
+      validate(body);
     } catch {
       return 'authenticated';
     }
     return 'volume_extension:services:update';
   };
 
+// ---- log levels: set-log and get-log (3.32, LOG_LEVEL) ----
+
+export const LOG_LEVEL = '3.32';
+/** constants.LOG_BINARIES: the services whose levels set-log and get-log reach. */
+const LOG_BINARIES = ['cinder-scheduler', 'cinder-volume', 'cinder-backup', API_BINARY];
+/** schemas/services.py set_log and get_log (binary: parameter_types.binary). */
+const getLogSchema = {
+  type: 'object',
+  properties: { binary: { type: 'string', enum: [...LOG_BINARIES, '', '*'] }, server: nullableString, prefix: nullableString },
+  additionalProperties: false,
+};
+const setLogSchema = { ...getLogSchema, properties: { ...getLogSchema.properties, level: { type: ['string', 'null'] } } };
+
+interface LogBody {
+  binary?: string;
+  server?: string | null;
+  prefix?: string | null;
+  level?: string | null;
+}
+
+/** utils.get_log_method: one of Cinder's levels, any case; else InvalidInput (also for null or none). */
+function logLevelOf(level: string | null | undefined): CinderLogLevel {
+  const up = (level ?? '').toUpperCase();
+  if (!(up in CINDER_LOG_LEVELS)) throw badRequest(`Invalid input received: ${level ?? ''} is not a valid log level.`);
+  return up as CinderLogLevel;
+}
+
+/** The schema, with set_log's level checked by its format checker ('level') when the key is present. */
+function validateLog(action: 'set' | 'get', body: unknown): LogBody {
+  const b = validateBody<LogBody>(action === 'set' ? setLogSchema : getLogSchema, body);
+  if (action === 'set' && 'level' in b) logLevelOf(b.level);
+  return b;
+}
+
+/**
+ * _log_params_binaries_services: the binaries named (all for '*', '' or none; cinder-api alone for
+ * itself, with no service) and the up services of that binary, on the server when one is named.
+ */
+async function logTargets(ctx: RequestContext, b: LogBody): Promise<{ binaries: string[]; services: ServiceStatus[] }> {
+  const binary = b.binary;
+  if (binary === API_BINARY) return { binaries: [binary], services: [] };
+  const all = binary === undefined || binary === '' || binary === '*';
+  const services = (await listServices(ctx.services, 'volume')).filter((v) => v.up && (all || v.binary === binary) && (!b.server || hostMatches(v.host, b.server)));
+  return { binaries: all ? LOG_BINARIES : [binary], services };
+}
+
+/** Jacket's loggers a prefix names (utils.get_loggers filtered by startswith): its one logger, or none. */
+const loggersOf = (prefix: string | null | undefined) => (LOGGER_NAME.startsWith(prefix ?? '') ? [LOGGER_NAME] : []);
+
+/** PUT /os-services/set-log: 202; the API's level first (an invalid level refuses it), then each service's. */
+async function setLog(ctx: RequestContext) {
+  const b = validateLog('set', ctx.body);
+  const { binaries, services } = await logTargets(ctx, b);
+  const named = loggersOf(b.prefix).length > 0;
+  if (binaries.includes(API_BINARY)) {
+    const level = logLevelOf(b.level);
+    if (named) await setLogLevel(ctx.services, API_BINARY, CONTROL_HOST, level);
+  }
+  // A service's own set_log_levels is a cast: a missing level fails there, unseen by the caller.
+  if (named && b.level != null && services.length > 0) {
+    const level = logLevelOf(b.level);
+    for (const svc of services) await setLogLevel(ctx.services, svc.binary, svc.host, level);
+  }
+  // The HTTP functions take theirs now; the worker and timers at their next heartbeat.
+  await applyLogLevel(ctx.services, 'api');
+  return accepted();
+}
+
+/** PUT /os-services/get-log: each binary's levels of the loggers the prefix names, as Cinder lists them. */
+async function getLog(ctx: RequestContext) {
+  const b = validateLog('get', ctx.body);
+  const { binaries, services } = await logTargets(ctx, b);
+  const levels = async (binary: string, host: string) => {
+    const out: Record<string, string> = {};
+    for (const name of loggersOf(b.prefix)) out[name] = await getLogLevel(ctx.services, binary, host);
+    return out;
+  };
+  const result: { host: string; binary: string; levels: Record<string, string> }[] = [];
+  // The API's own entry only when no server is named or the server is its CONF.host.
+  if ((!b.server || b.server === CONTROL_HOST) && binaries.includes(API_BINARY)) result.push({ host: CONTROL_HOST, binary: API_BINARY, levels: await levels(API_BINARY, CONTROL_HOST) });
+  for (const svc of services) result.push({ host: svc.host, binary: svc.binary, levels: await levels(svc.binary, svc.host) });
+  return json({ log_levels: result });
+}
+
 export const volumeServiceRoutes: Route[] = [
   cinderRoute('services-list', 'GET', '/os-services', 'volume_extension:services:index', index),
   cinderRoute('services-enable', 'PUT', '/os-services/enable', 'volume_extension:services:update', update('enable')),
   cinderRoute('services-disable', 'PUT', '/os-services/disable', 'volume_extension:services:update', update('disable')),
   cinderRoute('services-disable-log-reason', 'PUT', '/os-services/disable-log-reason', 'volume_extension:services:update', update('disable-log-reason')),
-  ...(['freeze', 'thaw', 'failover_host'] as const).map((a) => cinderRoute(`services-${a}`, 'PUT', `/os-services/${a}`, replicationPolicy(a), replication(a))),
+  ...(['freeze', 'thaw', 'failover_host'] as const).map((a) =>
+    cinderRoute(
+      `services-${a}`,
+      'PUT',
+      `/os-services/${a}`,
+      updateAfterSchema((b) => validateBody(replicationSchema(a), b)),
+      replication(a),
+    ),
+  ),
+  // Below 3.32 the versioned method's 404, before the schema and the policy.
+  cinderRoute(
+    'services-set-log',
+    'PUT',
+    '/os-services/set-log',
+    updateAfterSchema((b) => validateLog('set', b)),
+    setLog,
+    { versions: { min: LOG_LEVEL } },
+  ),
+  cinderRoute(
+    'services-get-log',
+    'PUT',
+    '/os-services/get-log',
+    updateAfterSchema((b) => validateLog('get', b)),
+    getLog,
+    { versions: { min: LOG_LEVEL } },
+  ),
 ];
