@@ -60,6 +60,9 @@ export function resourceFilters(cfg: JacketConfig): Record<string, string[]> {
 /** The keys get_pagination_params and get_sort_params take out of a list's query before its filters. */
 export const PAGE_KEYS = ['limit', 'marker', 'offset', 'sort', 'sort_key', 'sort_dir'];
 
+/** The columns volumes, snapshots and backups share, as a `key~` names them, and the record's field for each (likeColumn). */
+export const COMMON_LIKE_COLUMNS = { display_name: 'name', display_description: 'description', status: 'status', project_id: 'project_id', user_id: 'user_id', id: 'id' } as const;
+
 /**
  * A list's `filters` dict: the query without the paging and sort keys and the list's own `drop` keys,
  * each key at its last value (webob's MultiDict reads the last).

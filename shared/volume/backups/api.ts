@@ -11,7 +11,7 @@ import { actionPolicy, allowed, isAdmin } from '../../api/policy';
 import { BACKUP_ACTION_POLICIES } from '../policy';
 import { pageRequest, nextLinks } from '../../api/pagination';
 import { actionName, boolParam, booleanSchema, cinderRoute, collectionUrl, compareBy, descriptionSchema, pageAfter, offsetParam, projectOf, resourceLinks, sortParams } from '../common';
-import { generalFiltering, likeColumn, likeMatches, queryFilters, withCount } from '../filters';
+import { COMMON_LIKE_COLUMNS, PAGE_KEYS, generalFiltering, likeColumn, likeMatches, queryFilters, withCount } from '../filters';
 import { findBackup, volumeTables, type BackupRecord } from '../model';
 import { resetBackupStatus } from './resetStatus';
 import { childrenOf, createBackup, deleteBackup, restoreBackup, type CreateBackupBody, type RestoreBody } from './service';
@@ -119,16 +119,10 @@ async function create(ctx: RequestContext) {
 }
 
 const FILTERS = ['name', 'status', 'volume_id'];
-const PAGING = ['limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'offset'];
 /** Backup columns a `key~` (LIKE) filter may name, and the record's field for each (filters.ts likeColumn). */
 const LIKE_COLUMNS: Record<string, keyof BackupRecord> = {
-  display_name: 'name',
-  display_description: 'description',
-  status: 'status',
+  ...COMMON_LIKE_COLUMNS,
   volume_id: 'volume_id',
-  project_id: 'project_id',
-  user_id: 'user_id',
-  id: 'id',
   container: 'container',
   availability_zone: 'availability_zone',
   fail_reason: 'fail_reason',
@@ -161,7 +155,7 @@ async function listing(ctx: RequestContext, detailed: boolean) {
     }
   }
   // An admin's unknown filter reaches Cinder's database, where it matches nothing (members' are dropped).
-  const known = (k: string) => FILTERS.includes(k) || PAGING.includes(k) || k === 'all_tenants' || (k.endsWith('~') && likeColumn(k, general, LIKE_COLUMNS) !== undefined);
+  const known = (k: string) => FILTERS.includes(k) || PAGE_KEYS.includes(k) || k === 'all_tenants' || (k.endsWith('~') && likeColumn(k, general, LIKE_COLUMNS) !== undefined);
   if (admin && ![...q.keys()].every(known)) return json({ backups: [], ...(count ? { count: 0 } : {}) });
   const like = [...q.entries()].flatMap(([k, x]) => {
     const col = k.endsWith('~') ? likeColumn(k, general, LIKE_COLUMNS) : undefined;

@@ -27,7 +27,7 @@ import {
   sortParams,
 } from '../common';
 import { findSnapshot, volumeTables, type SnapshotRecord } from '../model';
-import { consumesQuota, generalFiltering, likeColumn, likeMatches, queryFilters, withCount } from '../filters';
+import { COMMON_LIKE_COLUMNS, PAGE_KEYS, consumesQuota, generalFiltering, likeColumn, likeMatches, queryFilters, withCount } from '../filters';
 import { snapshotDetail, snapshotSummary } from '../views';
 import { updateSnapshotStatus } from './actions';
 import { SNAPSHOT_DELETE } from '../workKinds';
@@ -103,16 +103,10 @@ const USE_QUOTA = '3.65';
 export const SNAPSHOT_SORT = '3.30';
 
 const FILTERS = ['name', 'status', 'volume_id', 'metadata', 'availability_zone', 'consumes_quota'];
-const PAGING = ['limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'offset'];
 /** Snapshot columns a `key~` (LIKE) filter may name, and the record's field for each (filters.ts likeColumn). */
 const LIKE_COLUMNS: Record<string, keyof SnapshotRecord> = {
-  display_name: 'name',
-  display_description: 'description',
-  status: 'status',
+  ...COMMON_LIKE_COLUMNS,
   volume_id: 'volume_id',
-  project_id: 'project_id',
-  user_id: 'user_id',
-  id: 'id',
   volume_type_id: 'volume_type_id',
   group_snapshot_id: 'group_snapshot_id',
 };
@@ -135,7 +129,7 @@ async function listing(ctx: RequestContext, detailed: boolean) {
   const useQuota = consumesQuota(q, general);
   let unknownAdminFilter = false;
   for (const k of q.keys()) {
-    if (FILTERS.includes(k) || PAGING.includes(k) || (admin && (k === 'all_tenants' || k === 'project_id'))) continue;
+    if (FILTERS.includes(k) || PAGE_KEYS.includes(k) || (admin && (k === 'all_tenants' || k === 'project_id'))) continue;
     if (k.endsWith('~') && likeColumn(k, general, LIKE_COLUMNS)) continue;
     if (admin) unknownAdminFilter = true;
   }

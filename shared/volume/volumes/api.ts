@@ -28,7 +28,7 @@ import {
 import { ensureVolumeCopies, findVolume, volumeOrderKey, volumeTables, type VolumeRecord } from '../model';
 import { createVolume, deleteVolume, trimmed, type CreateBody } from './service';
 import { typeStore } from '../types/store';
-import { consumesQuota, generalFiltering, likeColumn, likeMatches, queryFilters, timeFilter, withCount, type TimeFilter } from '../filters';
+import { COMMON_LIKE_COLUMNS, PAGE_KEYS, consumesQuota, generalFiltering, likeColumn, likeMatches, queryFilters, timeFilter, withCount, type TimeFilter } from '../filters';
 import { volumeDetail, volumeSummary } from '../views';
 
 const uuidOrNull = { oneOf: [{ type: 'null' }, { type: 'string', format: 'uuid' }] };
@@ -125,7 +125,6 @@ async function create(ctx: RequestContext) {
 }
 
 const FILTERS = ['name', 'status', 'metadata', 'bootable', 'migration_status', 'availability_zone', 'group_id', 'size', 'created_at', 'updated_at', 'consumes_quota'];
-const PAGING = ['limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'offset'];
 const SORT_KEYS = ['id', 'name', 'size', 'status', 'created_at', 'updated_at', 'availability_zone', 'bootable', 'display_name'];
 
 /**
@@ -143,15 +142,10 @@ const MV_ADDED_FILTERS: [string, string][] = [
 
 /** Volume columns a `key~` (LIKE) filter may name, and the record's field for each (filters.ts likeColumn). */
 const LIKE_COLUMNS: Record<string, keyof VolumeRecord> = {
-  display_name: 'name',
-  display_description: 'description',
-  status: 'status',
+  ...COMMON_LIKE_COLUMNS,
   attach_status: 'attach_status',
   migration_status: 'migration_status',
   availability_zone: 'availability_zone',
-  project_id: 'project_id',
-  user_id: 'user_id',
-  id: 'id',
   volume_type_id: 'volume_type_id',
   snapshot_id: 'snapshot_id',
   source_volid: 'source_volid',
@@ -208,7 +202,7 @@ async function listRecords(ctx: RequestContext, f: VolumeFilters): Promise<Volum
   const t = volumeTables(ctx.services);
   const filters: string[] = [];
   for (const k of q.keys()) {
-    if (FILTERS.includes(k) || PAGING.includes(k)) continue;
+    if (FILTERS.includes(k) || PAGE_KEYS.includes(k)) continue;
     // glance_metadata is not among the filters members may use (resource_filters.json), so it is dropped
     // for them; an admin's reaches the database.
     if (k === 'glance_metadata') continue;
