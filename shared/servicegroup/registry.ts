@@ -93,8 +93,16 @@ export function serviceDefs(cfg: JacketConfig): ServiceDef[] {
   return defs.map(withUuid);
 }
 
-/** The uuid of Jacket's cinder-volume service (the backend every volume is on: views' service_uuid, 3.48). */
-export const volumeServiceUuid = (cfg: JacketConfig): string => serviceDefs(cfg).find((d) => d.binary === 'cinder-volume')!.uuid;
+/**
+ * The uuid of Jacket's cinder-volume service (the backend every volume is on: views' service_uuid, 3.48),
+ * worked out once per configuration: every volume of a detailed list asks for it.
+ */
+const volumeUuids = new WeakMap<JacketConfig, string>();
+export function volumeServiceUuid(cfg: JacketConfig): string {
+  let id = volumeUuids.get(cfg);
+  if (id === undefined) volumeUuids.set(cfg, (id = serviceDefs(cfg).find((d) => d.binary === 'cinder-volume')!.uuid));
+  return id;
+}
 
 interface Row {
   updated_at?: string;

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import type { Stack, Creds } from '../support/stack';
 import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
 import { reportState } from '../../shared/servicegroup/registry';
+import { refused } from '../support/nova';
 
 let env: ArmStack;
 let stack: Stack;
@@ -18,12 +19,6 @@ let adminProject: string;
 const at = (v: string) => ({ 'OpenStack-API-Version': `volume ${v}` });
 const asAlice = (v: string, method: string, p: string, body?: unknown) => stack.http(method, `/volume/v3/${alice.projectId}${p}`, { token: tA, body, headers: at(v) });
 const asAdmin = (v: string, method: string, p: string, body?: unknown) => stack.http(method, `/volume/v3/${adminProject}${p}`, { token: tAdmin, body, headers: at(v) });
-const msg = (body: unknown) => (Object.values(body as Record<string, { message: string }>)[0] as { message: string }).message;
-async function refused(r: Promise<{ status: number; body: unknown; text: string }>, status: number, message: string) {
-  const x = await r;
-  assert.equal(x.status, status, x.text);
-  assert.equal(msg(x.body), message);
-}
 const statusOf = (kind: string, key: string, id: string, want: string) =>
   waitFor(`${key} ${id} ${want}`, async () => ((await asAlice('3.23', 'GET', `/${kind}/${id}`)).body?.[key]?.status === want ? true : undefined), 120000);
 async function newVolume(name: string): Promise<string> {

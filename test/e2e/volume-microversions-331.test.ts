@@ -11,6 +11,7 @@ import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
 import { volumeTest } from '../support/advertised';
 import { reportState } from '../../shared/servicegroup/registry';
 import { DEFAULT_RESOURCE_FILTERS } from '../../shared/volume/filters';
+import { refused } from '../support/nova';
 
 const SNAPSHOT_FILTERS = ['name~', 'status', 'volume_id', 'metadata', 'availability_zone', 'consumes_quota'];
 const CATALOG = { resource_filters: { ...DEFAULT_RESOURCE_FILTERS, snapshot: SNAPSHOT_FILTERS } };
@@ -28,12 +29,6 @@ let backup: string;
 const at = (v: string) => ({ 'OpenStack-API-Version': `volume ${v}` });
 const asAlice = (v: string, method: string, p: string, body?: unknown) => stack.http(method, `/volume/v3/${alice.projectId}${p}`, { token: tA, body, headers: at(v) });
 const asAdmin = (v: string, method: string, p: string, body?: unknown) => stack.http(method, `/volume/v3/${adminProject}${p}`, { token: tAdmin, body, headers: at(v) });
-const msg = (body: unknown) => (Object.values(body as Record<string, { message: string }>)[0] as { message: string }).message;
-async function refused(r: Promise<{ status: number; body: unknown; text: string }>, status: number, message: string) {
-  const x = await r;
-  assert.equal(x.status, status, x.text);
-  assert.equal(msg(x.body), message);
-}
 /** The ids a list answers (200 expected), by its collection key. */
 async function ids(r: Promise<{ status: number; body: Record<string, unknown>; text: string }>, key: string): Promise<string[]> {
   const x = await r;

@@ -8,6 +8,7 @@ import type { Stack, Creds } from '../support/stack';
 import { startArmStack, type ArmStack } from '../support/armStack';
 import { volumeTest } from '../support/advertised';
 import { reportState } from '../../shared/servicegroup/registry';
+import { msg, refused } from '../support/nova';
 
 let env: ArmStack;
 let stack: Stack;
@@ -22,12 +23,6 @@ const at = (v: string) => ({ 'OpenStack-API-Version': `volume ${v}` });
 const asAlice = (v: string, method: string, p: string, body?: unknown) => stack.http(method, `/volume/v3/${alice.projectId}${p}`, { token: tA, body, headers: at(v) });
 const asBob = (v: string, method: string, p: string, body?: unknown) => stack.http(method, `/volume/v3/${bob.projectId}${p}`, { token: tB, body, headers: at(v) });
 const asAdmin = (v: string, method: string, p: string, body?: unknown) => stack.http(method, `/volume/v3/${adminProject}${p}`, { token: tAdmin, body, headers: at(v) });
-const msg = (body: unknown) => (Object.values(body as Record<string, { message: string }>)[0] as { message: string }).message;
-async function refused(r: Promise<{ status: number; body: unknown; text: string }>, status: number, message: string) {
-  const x = await r;
-  assert.equal(x.status, status, x.text);
-  assert.equal(msg(x.body), message);
-}
 
 before(async () => {
   env = await startArmStack({ asyncDelayMs: 0 });

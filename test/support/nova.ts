@@ -1,4 +1,5 @@
-// Calls to Nova at a microversion, and the checks the microversion tests make of its answers.
+// Calls to Nova at a microversion, and the checks the microversion tests make of its answers (the
+// fault body, {"badRequest": {"message": …}}, is Cinder's too: the volume tests use msg and refused).
 import assert from 'node:assert/strict';
 import type { Stack } from './stack';
 
