@@ -34,9 +34,21 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', ...files], {
-  stdio: 'inherit',
-  cwd: root,
-  env: { ...process.env, JACKET_LOG_LEVEL: process.env.JACKET_LOG_LEVEL ?? 'silent' },
-});
+const r = spawnSync(
+  process.execPath,
+  [
+    '--test',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${path.join(root, 'scripts/file-times.mjs')}`,
+    '--test-reporter-destination=stdout',
+    '--test-concurrency=2',
+    ...files,
+  ],
+  {
+    stdio: 'inherit',
+    cwd: root,
+    env: { ...process.env, JACKET_LOG_LEVEL: process.env.JACKET_LOG_LEVEL ?? 'silent' },
+  },
+);
 process.exit(r.status ?? 1);
