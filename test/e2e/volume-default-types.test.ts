@@ -91,6 +91,12 @@ volumeTest('3.62')('3.62: an admin sets (by name or id), updates, reads, lists a
   assert.equal(all.status, 200, all.text);
   assertCinderShape('get-default-types-response.json', all.body);
   assert.deepEqual(all.body.default_types, [{ project_id: bob.projectId, volume_type_id: gold }]);
+  // A name spelt like a UUID is found by name when no type has it as its id (get_by_name_or_id).
+  const uuidName = '0f5c2a9e-7d1b-4c3e-8a6f-2b4d6e8f0a1c';
+  const odd = await makeType(uuidName);
+  const byUuidName = await asAdmin('3.62', 'PUT', `/default-types/${bob.projectId}`, { default_type: { volume_type: uuidName } });
+  assert.equal(byUuidName.status, 200, byUuidName.text);
+  assert.equal(byUuidName.body.default_type.volume_type_id, odd);
   const del = await asAdmin('3.62', 'DELETE', `/default-types/${bob.projectId}`);
   assert.equal(del.status, 204, del.text);
   await refused(asAdmin('3.62', 'GET', `/default-types/${bob.projectId}`), 404, `Default type for project ${bob.projectId} not found.`);

@@ -99,10 +99,10 @@ export async function visibleType(ctx: RequestContext, id: string): Promise<Stor
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** objects.VolumeType.get_by_name_or_id: an id when it looks like one, else a name. */
+/** objects.VolumeType.get_by_name_or_id: an id when it looks like one (else a name spelt like a UUID), else a name. */
 export async function typeByNameOrId(ctx: RequestContext, v: string): Promise<VolumeTypeRecord> {
   const store = typeStore(ctx.services);
-  const t = UUID_RE.test(v) ? await store.get(v) : await store.byName(v);
+  const t = UUID_RE.test(v) ? ((await store.get(v)) ?? (await store.byName(v))) : await store.byName(v);
   if (!t || (!t.value.is_public && !isAdmin(ctx.auth!))) {
     throw notFound(UUID_RE.test(v) ? `Volume type ${v} could not be found.` : `Volume type with name ${v} could not be found.`);
   }
