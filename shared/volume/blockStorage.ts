@@ -27,6 +27,7 @@ import { groupSnapshotRoutes } from './groups/snapshotsApi';
 import { workerRoutes } from './services/workers';
 import { attachmentRoutes } from './attachments/api';
 import { resourceFilterRoutes } from './filters';
+import { defaultTypeRoutes } from './defaultTypes/api';
 
 export const blockStorageRoutes: Route[] = [
   ...volumeTypeRoutes,
@@ -56,4 +57,5 @@ export const blockStorageRoutes: Route[] = [
   ...workerRoutes,
   ...attachmentRoutes,
   ...resourceFilterRoutes,
+  ...defaultTypeRoutes,
 ];

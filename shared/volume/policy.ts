@@ -91,6 +91,12 @@ export const VOLUME_POLICIES = {
   'volume_extension:qos_specs_manage:get': 'admin',
   'volume_extension:qos_specs_manage:update': 'admin',
   'volume_extension:qos_specs_manage:delete': 'admin',
+  // default_types.py (3.62): RULE_ADMIN_API each, the target project's own reader included (no
+  // project-scoped default); the handlers ask them after the project lookup (defaultTypes/api.ts).
+  'volume_extension:default_set_or_update': 'admin',
+  'volume_extension:default_get': 'admin',
+  'volume_extension:default_get_all': 'admin',
+  'volume_extension:default_unset': 'admin',
   // volume_transfer.py (SYSTEM_READER_OR_PROJECT_READER / SYSTEM_ADMIN_OR_PROJECT_MEMBER)
   'volume:get_all_transfers': 'project_reader_or_admin',
   'volume:create_transfer': 'project_member_or_admin',

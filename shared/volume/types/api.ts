@@ -12,6 +12,7 @@ import { publicFilter } from '../namedStore';
 import { booleanSchema, boolParam, cinderRoute, cinderTime, descriptionSchema, collectionUrl, compareBy, pageAfter, parseMetadataFilter, sortParams } from '../common';
 import { pageRequest, nextLinks } from '../../api/pagination';
 import { volumeTables } from '../model';
+import { defaultTypeStore } from '../defaultTypes/store';
 import { checkSpecs, defaultType, typeStore, typeView, visibleType, USER_VISIBLE_SPECS, type VolumeTypeRecord } from './store';
 
 const specKey = '^[a-zA-Z0-9-_:.]{1,255}$';
@@ -152,7 +153,10 @@ async function update(ctx: RequestContext) {
 async function remove(ctx: RequestContext) {
   const store = typeStore(ctx.services);
   const cur = await visibleType(ctx, ctx.params.type_id);
-  if (cur.value.name === store.defaultName()) throw badRequest(`The volume type ${cur.value.id} is a default volume type and cannot be deleted.`);
+  // volume_types.destroy: a project's default (3.62) or the configured default cannot go, asked before
+  // db volume_type_destroy's "in use".
+  const isDefault = (await defaultTypeStore(ctx.services).projectsWith(cur.value.id)).length > 0 || cur.value.name === store.defaultName();
+  if (isDefault) throw badRequest(`The volume type ${cur.value.id} is a default volume type and cannot be deleted.`);
   if ((await inUse(ctx, cur.value.id)) || (await inUseByGroups(ctx, cur.value.id))) throw badRequest('Target volume type is still in use.');
   await store.remove(cur);
   return accepted();

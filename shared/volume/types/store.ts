@@ -8,6 +8,7 @@ import { badRequest, notFound } from '../../http/errors';
 import type { Stored } from '../../store/tables';
 import { NamedStore, type NamedStoreSpec } from '../namedStore';
 import { cinderTime } from '../common';
+import { defaultTypeStore } from '../defaultTypes/store';
 
 export interface VolumeTypeRecord {
   id: string;
@@ -98,18 +99,29 @@ export async function visibleType(ctx: RequestContext, id: string): Promise<Stor
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** objects.VolumeType.get_by_name_or_id: an id when it looks like one, else a name. */
+/** objects.VolumeType.get_by_name_or_id: an id when it looks like one (else a name spelt like a UUID), else a name. */
 export async function typeByNameOrId(ctx: RequestContext, v: string): Promise<VolumeTypeRecord> {
   const store = typeStore(ctx.services);
-  const t = UUID_RE.test(v) ? await store.get(v) : await store.byName(v);
+  const t = UUID_RE.test(v) ? ((await store.get(v)) ?? (await store.byName(v))) : await store.byName(v);
   if (!t || (!t.value.is_public && !isAdmin(ctx.auth!))) {
     throw notFound(UUID_RE.test(v) ? `Volume type ${v} could not be found.` : `Volume type with name ${v} could not be found.`);
   }
   return t.value;
 }
 
+/**
+ * volume_types.get_default_volume_type(context): the caller's project default (3.62's default-types,
+ * though Cinder consults it at every microversion) when set, else the configured default type.
+ */
 export async function defaultType(ctx: RequestContext): Promise<VolumeTypeRecord> {
   const store = typeStore(ctx.services);
+  const projectId = ctx.auth?.projectId;
+  const own = projectId ? await defaultTypeStore(ctx.services).get(projectId) : undefined;
+  if (own) {
+    const t = await store.get(own.volume_type_id);
+    if (!t) throw notFound(`Volume type ${own.volume_type_id} could not be found.`);
+    return t.value;
+  }
   const name = store.defaultName();
   const t = await store.byName(name);
   if (!t) throw badRequest(`The request cannot be fulfilled as the default volume type ${name} cannot be found.`);
