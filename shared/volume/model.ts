@@ -326,7 +326,8 @@ const BACKUP_COLUMNS = ['status', 'name', 'volume_id', 'parent_id'] as const;
 const volumeDerived = (v: VolumeRecord) => ({ disk_names: recordDiskNames(v).join(' ') });
 
 /** Every disk the record names: its disk, and the new and old disk of a restore, a revert or a reimage under way. */
-export const recordDiskNames = (v: VolumeRecord): string[] => [v.disk.name, v.restore?.disk_name, v.restore?.old_disk, v.revert?.disk_name, v.revert?.old_disk, v.reimage?.disk_name, v.reimage?.old_disk].filter((n): n is string => !!n);
+export const recordDiskNames = (v: VolumeRecord): string[] =>
+  [v.disk.name, v.restore?.disk_name, v.restore?.old_disk, v.revert?.disk_name, v.revert?.old_disk, v.reimage?.disk_name, v.reimage?.old_disk].filter((n): n is string => !!n);
 
 export function volumeTables(s: Services) {
   return {
