@@ -90,6 +90,18 @@ export interface VolumeRecord {
    * from it, and once that disk is swapped in, the old disk about to be deleted.
    */
   revert?: { snapshot_id: string; snapshot_project_id: string; disk_name: string; old_disk?: string };
+  /**
+   * A reimage under way (3.68, status downloading; volumes/reimage.ts): the image, where its data is (or
+   * the boot snapshot a Nova image of a volume-backed server names), the Glance metadata the volume takes
+   * once done, the new disk made from it, and once that disk is swapped in, the old disk about to be deleted.
+   */
+  reimage?: {
+    image_id: string;
+    source: ImageSource | { kind: 'snapshot'; snapshot_id: string };
+    image_metadata: Record<string, string>;
+    disk_name: string;
+    old_disk?: string;
+  };
   /** A running os-volume_upload_image: the image being written. */
   upload?: { image_id: string; disk_format: string; force: boolean };
   /** The status to return to after backing-up / uploading (Cinder's previous_status). */
@@ -307,14 +319,15 @@ const SNAPSHOT_COLUMNS = ['status', 'name', 'volume_id'] as const;
 const BACKUP_COLUMNS = ['status', 'name', 'volume_id', 'parent_id'] as const;
 
 /**
- * disk_names: the disks the record names (its disk, and a restore's or revert's new and old disk), space-separated,
+ * disk_names: the disks the record names (its disk, and a restore's, revert's or reimage's new and old disk), space-separated,
  * so the disk sweep reads them for every volume in one query (shared/volume/ownership.ts) instead of
  * one GET per disk. Rows written before the column existed lack it (the sweep then reads the record).
  */
 const volumeDerived = (v: VolumeRecord) => ({ disk_names: recordDiskNames(v).join(' ') });
 
-/** Every disk the record names: its disk, and the new and old disk of a restore or a revert under way. */
-export const recordDiskNames = (v: VolumeRecord): string[] => [v.disk.name, v.restore?.disk_name, v.restore?.old_disk, v.revert?.disk_name, v.revert?.old_disk].filter((n): n is string => !!n);
+/** Every disk the record names: its disk, and the new and old disk of a restore, a revert or a reimage under way. */
+export const recordDiskNames = (v: VolumeRecord): string[] =>
+  [v.disk.name, v.restore?.disk_name, v.restore?.old_disk, v.revert?.disk_name, v.revert?.old_disk, v.reimage?.disk_name, v.reimage?.old_disk].filter((n): n is string => !!n);
 
 export function volumeTables(s: Services) {
   return {

@@ -21,6 +21,9 @@ export const VOLUME_POLICIES = {
   'volume:retype': 'project_member_or_admin',
   // asked inside volume/api.py revert_to_snapshot (3.40), after the lookups
   'volume:revert_to_snapshot': 'project_member_or_admin',
+  // asked inside volume/api.py reimage (3.68), after the lookups: the second for a reserved volume
+  'volume:reimage': 'project_member_or_admin',
+  'volume:reimage_reserved': 'project_member_or_admin',
   'volume_extension:volume_admin_actions:reset_status': 'admin',
   'volume_extension:volume_admin_actions:force_delete': 'admin',
   'volume_extension:volume_admin_actions:force_detach': 'admin',

@@ -5,6 +5,7 @@ export const VOLUME_EXTEND = 'volume-extend';
 export const VOLUME_RETYPE = 'volume-retype';
 export const VOLUME_MIGRATE = 'volume-migrate';
 export const VOLUME_REVERT = 'volume-revert';
+export const VOLUME_REIMAGE = 'volume-reimage';
 export const SNAPSHOT_CREATE = 'snapshot-create';
 export const SNAPSHOT_DELETE = 'snapshot-delete';
 export const BACKUP_CREATE = 'backup-create';

@@ -6,6 +6,7 @@ import { VOLUME_WORK } from '../volume/volumes/work';
 import { volumeRetype } from '../volume/volumes/retype';
 import { volumeMigrate } from '../volume/volumes/migrate';
 import { volumeRevert } from '../volume/volumes/revert';
+import { volumeReimage } from '../volume/volumes/reimage';
 import { BACKUP_WORK } from '../volume/backups/work';
 import { UPLOAD_WORK } from '../volume/images/upload';
 import { TRANSFER_WORK } from '../volume/transfers/work';
@@ -37,6 +38,18 @@ const COMPUTE_KINDS: WorkKind[] = [
   volumeExtendedEventKind,
 ];
 // Block storage (Cinder): volume create/delete/extend/retype/migrate/revert, snapshot create/delete, backup create/delete/restore, upload to image, transfer retag, manage/unmanage, groups and group snapshots.
-const VOLUME_KINDS: WorkKind[] = [...VOLUME_WORK, volumeRetype, volumeMigrate, volumeRevert, ...BACKUP_WORK, ...UPLOAD_WORK, ...TRANSFER_WORK, ...MANAGE_WORK, ...GROUP_WORK, ...GROUP_SNAPSHOT_WORK];
+const VOLUME_KINDS: WorkKind[] = [
+  ...VOLUME_WORK,
+  volumeRetype,
+  volumeMigrate,
+  volumeRevert,
+  volumeReimage,
+  ...BACKUP_WORK,
+  ...UPLOAD_WORK,
+  ...TRANSFER_WORK,
+  ...MANAGE_WORK,
+  ...GROUP_WORK,
+  ...GROUP_SNAPSHOT_WORK,
+];
 
 export const WORK_KINDS: WorkKind[] = [...COMPUTE_KINDS, ...VOLUME_KINDS, ...IMAGE_WORK_KINDS];

@@ -167,6 +167,9 @@ test("action routes name each action's own policy from the service file", () => 
   assert.equal(typeof route.policy === 'function' && route.policy({ 'os-force_delete': {} }, {} as RequestContext), 'volume_extension:volume_admin_actions:force_delete');
   // os-extend's policy depends on the volume's status from 3.42: the handler asks it after the lookup.
   assert.equal(typeof route.policy === 'function' && route.policy({ 'os-extend': { new_size: 2 } }, {} as RequestContext), 'authenticated');
+  // os-reimage (3.68) asks volume:reimage, or volume:reimage_reserved for a reserved volume, after the lookups.
+  assert.equal(typeof route.policy === 'function' && route.policy({ 'os-reimage': { image_id: 'x' } }, {} as RequestContext), 'authenticated');
+  for (const name of ['volume:reimage', 'volume:reimage_reserved']) assert.ok(namesFor('volume').has(name), name);
   // PUT /flavors/{id} exists from 2.55: the route declares it, and the pipeline answers Nova's 404 below
   // it before the policy; from it, the policy is flavor-manage's.
   const upd = routes.find((r) => r.name === 'compute-flavors-update')!;

@@ -53,3 +53,13 @@ test('a multiattach volume stays in-use until its last attachment goes; an exten
   assert.equal(attachStatusOf(two, { ...at('a3', 's3', false) }), 'attaching');
   assert.equal(attachStatusOf(two, { ...at('a3', 's3'), detaching: true }), 'detaching');
 });
+
+test('a reimage under way (3.68) keeps downloading when an attachment goes; the status it returns to is the landed one', () => {
+  const reserved = withAttachments({ ...base, status: 'reserved' } as AttachableVolume, [at('a1', 's1', false)]);
+  const reimage = { image_id: 'i', source: { kind: 'blob' as const, image_id: 'i', blob_name: 'b' }, image_metadata: {}, disk_name: 'volume-x-1' };
+  const left = dropAttachment({ ...reserved, status: 'downloading', previous_status: 'reserved', reimage }, 'a1');
+  assert.equal(left.status, 'downloading');
+  assert.equal(left.previous_status, 'available');
+  assert.equal(left.attach_status, 'detached');
+  assert.deepEqual(attachmentsOf(left), []);
+});

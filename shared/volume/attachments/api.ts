@@ -215,7 +215,10 @@ async function create(ctx: RequestContext) {
     ctx.services,
     cur.partitionKey,
     cur.rowKey,
-    (x) => statuses.includes(x.status) && (x.multiattach === true || attachmentsOf(x).length === 0),
+    // Jacket's only downloading volume is one being reimaged (3.68, volumes/reimage.ts): its disk is being
+    // swapped, so it takes no new attachment until the swap is done (Cinder's reserve from downloading is
+    // for a volume being created from an image, which Jacket's volumes do in creating).
+    (x) => statuses.includes(x.status) && !x.reimage && (x.multiattach === true || attachmentsOf(x).length === 0),
     (x) => withAttachments({ ...x, status: connector ? 'attaching' : 'reserved', ...(connector ? { attach_status: 'attaching' as const } : {}) }, [...attachmentsOf(x), attachment]),
   );
   if (!done) {
@@ -244,12 +247,15 @@ async function update(ctx: RequestContext) {
     throw conflict(`Resource conflict: Volume attachments can not be updated if the volume is in an error state. The Volume ${v.id} currently has a status of: ${v.status} `);
   }
   if (f.attachment.origin !== 'cinder') return json({ attachment: detail(f) });
+  // A reserved volume being reimaged (reimage_reserved, 3.68) is connected once the reimage is done, as
+  // Nova's rebuild waits for it: until then the volume stays downloading.
+  if (v.reimage) throw conflict(`Invalid volume: Volume ${v.id} is being reimaged; its status is ${v.status}.`);
   let next: VolumeAttachment | undefined;
   const done = await transition(
     ctx.services,
     f.volume.partitionKey,
     f.volume.rowKey,
-    (x) => attachmentById(x, f.attachment.id) !== undefined,
+    (x) => attachmentById(x, f.attachment.id) !== undefined && !x.reimage,
     (x) => {
       const cur = attachmentById(x, f.attachment.id)!;
       next = { ...cur, ...connected(connector), attach_mode: cur.attach_mode !== 'null' && cur.attach_mode ? cur.attach_mode : String(connector.mode ?? 'rw') };

@@ -80,10 +80,14 @@ export function attachStatusOf(v: VolumeRecord, a: VolumeAttachment): string {
 const landedBy = (list: VolumeAttachment[], v: VolumeRecord) =>
   list.some((a) => attachStatusOf(v, a) === 'attached') ? { status: 'in-use', attach_status: 'attached' as const } : { status: 'available', attach_status: 'detached' as const };
 
-/** The volume without attachment `id`: its state by the attachments left (an extend under way keeps its status). */
+/**
+ * The volume without attachment `id`: its state by the attachments left (an extend under way keeps its
+ * status; a reimage under way keeps downloading, and the status it returns to is the landed one).
+ */
 export function dropAttachment<V extends AttachableVolume>(v: V, id: string): V {
   const left = attachmentsOf(v).filter((a) => a.id !== id);
   const landed = landedBy(left, withAttachments(v, left));
+  if (v.reimage && v.status === 'downloading') return { ...withAttachments(v, left), attach_status: landed.attach_status, previous_status: landed.status as VolumeRecord['status'] };
   return { ...withAttachments(v, left), ...landed, status: v.status === 'extending' ? 'extending' : landed.status };
 }
 

@@ -1,5 +1,5 @@
 // POST /volumes/{id}/action: os-extend (detached volumes, and in-use ones from 3.42; grown on the work queue), os-retype
-// (./retype.ts), revert (3.40, ./revert.ts), os-set_bootable, the admins' os-reset_status and os-force_detach, and the attach, image and metadata
+// (./retype.ts), revert (3.40, ./revert.ts), os-reimage (3.68, ./reimage.ts), os-set_bootable, the admins' os-reset_status and os-force_detach, and the attach, image and metadata
 // actions of their own modules. Other actions answer as Cinder does for an action it does not know.
 import { startWork } from '../../work/ledger';
 import type { RequestContext, Route } from '../../http/router';
@@ -22,6 +22,7 @@ import { migrateVolume } from './migrate';
 import { forceDeleteVolume, forceDetachVolume, updateReadonlyFlag } from './adminActions';
 import { unmanageAction } from '../manage/api';
 import { revertVolume } from './revert';
+import { reimageVolume } from './reimage';
 
 const extendSchema = {
   type: 'object',
@@ -190,6 +191,8 @@ async function action(ctx: RequestContext) {
   if (keys[0] === 'os-unmanage') return unmanageAction(ctx);
   // 3.40 (its policy is asked after the lookups; below 3.40 a bare 404).
   if (keys[0] === 'revert') return revertVolume(ctx);
+  // 3.68, the same way (volume:reimage or volume:reimage_reserved, by the volume's status).
+  if (keys[0] === 'os-reimage') return reimageVolume(ctx);
   const attach = await attachAction(ctx, keys[0]);
   if (attach) return attach;
   // Cinder's Resource answers an action nobody registered with 400.

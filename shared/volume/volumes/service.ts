@@ -82,8 +82,8 @@ function imageSize(img: ImageRecord): number {
   return Math.max(Math.ceil(bytes / 1024 ** 3), img.min_disk ?? 0, 1);
 }
 
-/** The Glance metadata a volume made from `img` keeps (Cinder's volume_glance_metadata). */
-function glanceMetadataOf(img: ImageRecord): Record<string, string> {
+/** The Glance metadata a volume made from `img` keeps (Cinder's volume_glance_metadata); a reimage (3.68) writes it too. */
+export function glanceMetadataOf(img: ImageRecord): Record<string, string> {
   const core: Record<string, string | number | null> = {
     image_id: img.id,
     image_name: img.name,
@@ -106,13 +106,20 @@ async function imageFor(ctx: RequestContext, ref: string): Promise<{ img: ImageR
   if (!found) throw badRequest('Invalid image identifier or unable to access requested image.');
   const img = found.image;
   if (img.status !== 'active') throw badRequest(`Invalid input received: Image ${img.id} is not active.`);
+  const source = imageSourceOf(img);
+  if (!source) throw badRequest(`Invalid input received: Image ${img.id} has no data.`);
+  return { img, source };
+}
+
+/** Where an image's data is for a disk made from it (a create, a reimage); undefined when it has none. */
+export function imageSourceOf(img: ImageRecord): ImageSource | undefined {
   if (img.marketplace) {
     const p = img.properties;
-    return { img, source: { kind: 'marketplace', image_id: img.id, publisher: p.azure_publisher, offer: p.azure_offer, sku: p.azure_sku, version: p.azure_version } };
+    return { kind: 'marketplace', image_id: img.id, publisher: p.azure_publisher, offer: p.azure_offer, sku: p.azure_sku, version: p.azure_version };
   }
-  if (img.blob) return { img, source: { kind: 'blob', image_id: img.id, blob_name: img.blob.name } };
-  if (img.managedImageId) return { img, source: { kind: 'managed', image_id: img.id, managed_image_id: img.managedImageId } };
-  throw badRequest(`Invalid input received: Image ${img.id} has no data.`);
+  if (img.blob) return { kind: 'blob', image_id: img.id, blob_name: img.blob.name };
+  if (img.managedImageId) return { kind: 'managed', image_id: img.id, managed_image_id: img.managedImageId };
+  return undefined;
 }
 
 export const SUPPORT_NOVA_IMAGE = '3.46';

@@ -13,7 +13,7 @@ import { AzureFailureError, azureFailure } from '../../azure/errors';
 import { maxSharesFor, SHAREABLE_SKUS, type ArmState, type DiskSource, type Submission } from '../../azure/disks';
 import { IMAGES_CONTAINER } from '../../image/vhdBlob';
 import { cinderTime } from '../common';
-import { backupById, dependentsOf, snapshotById, volumeById, jacketTags, restoredVolumeMeta, volumeTables, type SnapshotRecord, type VolumeRecord } from '../model';
+import { backupById, dependentsOf, snapshotById, volumeById, jacketTags, restoredVolumeMeta, volumeTables, type ImageSource, type SnapshotRecord, type VolumeRecord } from '../model';
 import { backupBlobRef } from '../diskCopy';
 import { SNAPSHOT_CREATE, SNAPSHOT_DELETE, VOLUME_CREATE, VOLUME_DELETE, VOLUME_EXTEND } from '../workKinds';
 import { extendKey, snapshotDeltas, typeNameOf, volumeDeltas, volumeLedger } from '../quotas/engine';
@@ -71,6 +71,13 @@ export function throwIfFailed(st: ArmState, what: string): void {
 /** The resource's state when ARM is done with it (Succeeded, Failed, Canceled). */
 export const terminal = (st: ArmState | undefined) => (st && ['Succeeded', 'Failed', 'Canceled'].includes(st.provisioningState) ? st : undefined);
 
+/** The ARM source of a disk made from an image: its VHD blob (Import), its managed or marketplace image (FromImage). */
+export async function imageDiskSource(s: Services, img: ImageSource): Promise<DiskSource> {
+  if (img.kind === 'blob') return { blob: { container: IMAGES_CONTAINER, name: img.blob_name } };
+  if (img.kind === 'managed') return { imageReferenceId: img.managed_image_id };
+  return { imageReferenceId: await s.azure.disks.marketplaceVersionId(img.publisher, img.offer, img.sku, img.version) };
+}
+
 /**
  * The ARM source of a new volume's disk and the size it has: a snapshot or volume (Copy), a backup's
  * blob or a Jacket image's VHD blob (Import), a marketplace image (FromImage).
@@ -83,12 +90,7 @@ async function sourceOf(s: Services, v: VolumeRecord): Promise<{ id: string; siz
     return { id: b.rowKey, size: b.value.size, source: { blob: backupBlobRef(b.value.blob.name) } };
   }
   const img = v.image_source;
-  if (img?.kind === 'blob') return { id: img.image_id, size: v.size, source: { blob: { container: IMAGES_CONTAINER, name: img.blob_name } } };
-  if (img?.kind === 'managed') return { id: img.image_id, size: v.size, source: { imageReferenceId: img.managed_image_id } };
-  if (img?.kind === 'marketplace') {
-    const ref = await arm.marketplaceVersionId(img.publisher, img.offer, img.sku, img.version);
-    return { id: img.image_id, size: v.size, source: { imageReferenceId: ref } };
-  }
+  if (img) return { id: img.image_id, size: v.size, source: await imageDiskSource(s, img) };
   if (v.snapshot_id) {
     const snap = await snapshotById(s, v.snapshot_id);
     return snap ? { id: snap.rowKey, size: snap.value.size, source: { sourceId: arm.snapshotId(snap.value.azure.name) } } : 'gone';
