@@ -41,8 +41,9 @@ const view = (d: DefaultTypeRecord) => ({ project_id: d.project_id, volume_type_
 async function createUpdate(ctx: RequestContext) {
   const body = validateBody<{ default_type?: { volume_type: string } }>(createOrUpdate, ctx.body);
   // The schema lets a body without default_type through; Cinder's body['default_type'] then raises a
-  // KeyError, which its FaultWrapper answers with a bare 500.
-  if (body.default_type === undefined) throw new ApiError(500, 'The server has either erred or is incapable of performing the requested operation.');
+  // KeyError, which its FaultWrapper answers with a bare 500. Jacket answers no input with a 5xx: it is
+  // the 400 jsonschema would give had upstream's schema required the key (docs/volumes.md).
+  if (body.default_type === undefined) throw badRequest("Invalid input for field/attribute default_type. Value: None. 'default_type' is a required property");
   const projectId = ctx.params.target_project_id;
   await validateProjectAndAuthorize(ctx, projectId, 'volume_extension:default_set_or_update');
   let typeId: string;
