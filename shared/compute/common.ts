@@ -44,3 +44,6 @@ export const QUERY_PARAM = {
   /** A filter any number of times (Nova reads the last). */
   multi: { type: 'array', items: { type: 'string' } },
 };
+
+/** 2.66: Nova's refusal of a changes-before earlier than changes-since (servers, instance actions, migrations). */
+export const CHANGES_ORDER = 'The value of changes-since must be less than or equal to changes-before.';

@@ -16,6 +16,9 @@ export const COMPUTE_POLICIES = {
   'os_compute_api:servers:show:host_status': 'admin',
   'os_compute_api:servers:show:host_status:unknown-only': 'admin',
   'os_compute_api:servers:create': 'project_member_or_admin',
+  // 2.63: trusted_image_certificates given on create or rebuild (null on rebuild counts as given)
+  'os_compute_api:servers:create:trusted_certs': 'project_member_or_admin',
+  'os_compute_api:servers:rebuild:trusted_certs': 'project_member_or_admin',
   'os_compute_api:servers:update': 'project_member_or_admin',
   'os_compute_api:servers:delete': 'project_member_or_admin',
   'os_compute_api:servers:reboot': 'project_member_or_admin',

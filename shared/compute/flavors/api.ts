@@ -5,7 +5,7 @@ import type { RequestContext, Route } from '../../http/router';
 import { json } from '../../http/respond';
 import { badRequest } from '../../http/errors';
 import { schemaAt, validateBody, type SchemaByVersion } from '../../api/validation';
-import { isAdmin } from '../../api/policy';
+import { allowed, isAdmin } from '../../api/policy';
 import { nextLinks, MAX_LIMIT } from '../../api/pagination';
 import type { Microversion } from '../../api/microversion';
 import { odata } from '../../store/tables';
@@ -184,8 +184,9 @@ export function flavorView(ctx: RequestContext, f: FlavorRecord) {
     links: links(ctx, f.flavorid),
   };
   if (mv?.atLeast('2.55')) v.description = f.description;
-  // 2.61: extra specs for callers allowed to read them (project readers and admins, i.e. any scoped token here).
-  if (mv?.atLeast('2.61') && ctx.auth?.projectId) v.extra_specs = { ...f.extra_specs };
+  // 2.61: the extra specs, for callers passing os-flavor-extra-specs:index on their own project (Nova's
+  // context.can(..., fatal=False) with the default target); the key is left out for everyone else.
+  if (mv?.atLeast('2.61') && allowed(ctx, 'os_compute_api:os-flavor-extra-specs:index')) v.extra_specs = { ...f.extra_specs };
   return v;
 }
 

@@ -12,7 +12,7 @@ import { allowed, authorize } from '../../api/policy';
 import { badRequest } from '../../http/errors';
 import { validateQuery } from '../../api/validation';
 import { nextLinks, MAX_LIMIT } from '../../api/pagination';
-import { computeRoute, computeUrl, QUERY_PARAM } from '../common';
+import { CHANGES_ORDER, computeRoute, computeUrl, QUERY_PARAM } from '../common';
 import { listMigrations, type MigrationFilters, type MigrationRecord } from './model';
 
 /** Nova's times from the DB: naive UTC, microseconds ("2016-01-29T13:42:02.000000"). */
@@ -34,6 +34,8 @@ const indexQueryV259 = {
   },
   additionalProperties: false,
 };
+/** migrations.index_query_v266: and changes-before. */
+const indexQueryV266 = { ...indexQueryV259, properties: { ...indexQueryV259.properties, 'changes-before': QUERY_PARAM.changesSince } };
 
 function view(m: MigrationRecord, withType: boolean, withHost: boolean, withUuid: boolean) {
   const v: Record<string, unknown> = {
@@ -60,7 +62,8 @@ const truthy = (v: string) => ['1', 't', 'true', 'on', 'y', 'yes'].includes(v.tr
 
 async function index(ctx: RequestContext) {
   const paged = !!ctx.microversion?.atLeast('2.59');
-  if (paged) validateQuery(indexQueryV259, ctx.query);
+  const before266 = !!ctx.microversion?.atLeast('2.66');
+  if (paged) validateQuery(before266 ? indexQueryV266 : indexQueryV259, ctx.query);
   // Nova copies req.GET into its filters: a repeated key gives its last value.
   const q = (k: string) => {
     const all = ctx.query.getAll(k);
@@ -93,6 +96,9 @@ async function index(ctx: RequestContext) {
   const limit = Math.min(q('limit') !== undefined ? Number(q('limit')) : MAX_LIMIT, MAX_LIMIT);
   const marker = q('marker');
   const since = q('changes-since') !== undefined ? Date.parse(q('changes-since')!) : undefined;
+  // 2.66: updated_at <= changes-before, which may not come before changes-since.
+  const until = before266 && q('changes-before') !== undefined ? Date.parse(q('changes-before')!) : undefined;
+  if (since !== undefined && until !== undefined && until < since) throw badRequest(CHANGES_ORDER);
   let from = 0;
   if (marker !== undefined) {
     const all = f.uuid === undefined && Object.values(f).every((v) => v === undefined) ? rows : await listMigrations(ctx.services, {});
@@ -108,6 +114,7 @@ async function index(ctx: RequestContext) {
       : rows
           .slice(from)
           .filter((m) => since === undefined || (m.updated_at !== null && Date.parse(m.updated_at) >= since))
+          .filter((m) => until === undefined || (m.updated_at !== null && Date.parse(m.updated_at) <= until))
           .slice(0, limit);
   const links = nextLinks(
     computeUrl(ctx, '/os-migrations'),

@@ -17,12 +17,19 @@ export interface GroupMember {
   user_id: string;
 }
 
+/** Nova's InstanceGroup rules (2.64): max_server_per_host, for anti-affinity only. */
+export interface GroupRules {
+  max_server_per_host?: number;
+}
+
 export interface ServerGroupRecord {
   id: string;
   name: string;
   project_id: string;
   user_id: string;
   policy: GroupPolicy;
+  /** 2.64; absent for none (shown as {}). */
+  rules?: GroupRules;
   members: GroupMember[];
   created_at: string;
 }

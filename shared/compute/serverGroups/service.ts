@@ -19,7 +19,7 @@ import { OverQuota, QuotaLedger, type Counted, type Deltas } from '../../quota/l
 import { startWork } from '../../work/ledger';
 import { projectOf } from '../common';
 import { loadProject, projectLimitsOf, registerUsageCounter, userLimitsOf } from '../quotas/engine';
-import { PARTITION, addMembers, getGroup, groupNotFoundMessage, groupRepo, listGroups, placementKindOf, removeMembers, type GroupPolicy, type ServerGroupRecord } from './model';
+import { PARTITION, addMembers, getGroup, groupNotFoundMessage, groupRepo, listGroups, placementKindOf, removeMembers, type GroupPolicy, type GroupRules, type ServerGroupRecord } from './model';
 import { GROUP_CLEANUP_KIND } from './work';
 
 // ---- the server_groups ledger ----
@@ -62,13 +62,28 @@ async function reserveGroup(s: Services, projectId: string, userId: string, id: 
 
 // ---- the API's business rules ----
 
-export async function createGroup(ctx: RequestContext, body: { name: string; policies: GroupPolicy[] }): Promise<ServerGroupRecord> {
+export async function createGroup(ctx: RequestContext, body: { name: string; policy: GroupPolicy; rules?: GroupRules }): Promise<ServerGroupRecord> {
   const s = ctx.services;
   const projectId = projectOf(ctx);
   const userId = ctx.auth!.userId;
   const id = randomUUID();
   await reserveGroup(s, projectId, userId, id);
-  const rec: ServerGroupRecord = { id, name: body.name, project_id: projectId, user_id: userId, policy: body.policies[0], members: [], created_at: new Date().toISOString() };
+  // 2.64, after the quota check as in Nova: rules (max_server_per_host) belong to anti-affinity alone.
+  // Every compute here is new enough for max_server_per_host > 1, so Nova's 409 for older computes never applies.
+  if (body.rules && Object.keys(body.rules).length && body.policy !== 'anti-affinity') {
+    await groupLedger(s).rollback(projectId, [id]);
+    throw badRequest('Only anti-affinity policy supports rules.');
+  }
+  const rec: ServerGroupRecord = {
+    id,
+    name: body.name,
+    project_id: projectId,
+    user_id: userId,
+    policy: body.policy,
+    ...(body.rules && Object.keys(body.rules).length ? { rules: body.rules } : {}),
+    members: [],
+    created_at: new Date().toISOString(),
+  };
   try {
     await groupRepo(s).create(PARTITION, id, rec);
   } catch (e) {

@@ -11,6 +11,8 @@ export interface InstanceActionEvent {
   finish_time: string | null;
   result: 'Success' | 'Error' | null;
   traceback: string | null;
+  /** The service host the event ran on (Nova's event host; 2.62 shows it). Rows written before 2.62 lack it. */
+  host?: string | null;
 }
 
 export interface InstanceActionRecord {
@@ -52,6 +54,10 @@ export interface ActionRef {
   rowKey: string;
 }
 
+/** The host Jacket's every service runs as: the one compute host servers report (Nova records CONF.host
+ * of the API, conductor or compute service on each event; here they are one). */
+export const eventHost = (s: Services) => `azure-${s.config.azure.location}`;
+
 /** Records that `action` started on `server` (with its first event already running; null = no event,
  * as Nova's os-resetState records an action without events). */
 export async function startAction(s: Services, server: Pick<ServerRecord, 'id' | 'project_id'>, action: string, requestId: string, userId: string, event: string | null): Promise<ActionRef> {
@@ -66,7 +72,7 @@ export async function startAction(s: Services, server: Pick<ServerRecord, 'id' |
     start_time: now,
     updated_at: now,
     message: null,
-    events: event ? [{ event, start_time: now, finish_time: null, result: null, traceback: null }] : [],
+    events: event ? [{ event, start_time: now, finish_time: null, result: null, traceback: null, host: eventHost(s) }] : [],
   });
   return { serverId: server.id, rowKey: rk };
 }

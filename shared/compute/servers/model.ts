@@ -142,6 +142,8 @@ export interface ServerRecord {
   server_group?: { id: string; policy: GroupPolicy };
   /** Nova's instance tags (server_tags.py, 2.26): unique, sorted; absent = none. */
   tags?: string[];
+  /** 2.63: the trusted image certificate ids given at create or rebuild (Nova's instance.trusted_certs); null or absent for none. */
+  trusted_certs?: string[] | null;
   /** Indexed copies for filters in the table query. */
   flavor_id: string;
   vcpus: number;

@@ -232,11 +232,15 @@ function createV252(): object {
   return { ...base, properties: { ...base.properties, server: { ...base.properties.server, properties: { ...base.properties.server.properties, tags } } } };
 }
 
+/** parameter_types.trusted_certs (2.63): 1-50 distinct non-empty ids, or null (on rebuild: unset them). */
+export const trustedCerts = { type: ['array', 'null'], minItems: 1, maxItems: 50, uniqueItems: true, items: { type: 'string', minLength: 1 } };
+
 /**
  * servers.create by microversion: create_v219 the description; create_v232 device tags on networks and
  * block_device_mapping_v2; create_v233 drops the block device's (Nova's bug, restored at 2.42);
  * create_v237 `networks` required, "auto" or "none" (and no tags); create_v242 the device tags back;
- * create_v252 the server's `tags`; create_v257 no `personality` (file injection left the API).
+ * create_v252 the server's `tags`; create_v257 no `personality` (file injection left the API); create_v263
+ * `trusted_image_certificates`.
  */
 export const createServerSchemas: SchemaByVersion = [
   ['2.1', createServerSchema],
@@ -247,6 +251,7 @@ export const createServerSchemas: SchemaByVersion = [
   ['2.42', createV242()],
   ['2.52', createV252()],
   ['2.57', withoutProperties(createV252(), 'server', ['personality'])],
+  ['2.63', withProperties(withoutProperties(createV252(), 'server', ['personality']), 'server', { trusted_image_certificates: trustedCerts })],
 ];
 
 /** servers.update by microversion (update_v219: the description). */
@@ -282,6 +287,8 @@ export interface CreateServerBody {
     description?: string | null;
     /** 2.52 */
     tags?: string[];
+    /** 2.63 */
+    trusted_image_certificates?: string[] | null;
   };
 }
 

@@ -29,7 +29,7 @@ const bookmark = (ctx: RequestContext, kind: string, id: string) => [{ rel: 'boo
  */
 const hostIds = new Map<string, string>();
 const HOST_IDS_MAX = 10_000;
-export function hostId(s: ServerRecord): string {
+export function hostId(s: Pick<ServerRecord, 'project_id' | 'host'>): string {
   if (!s.host) return '';
   const key = s.project_id + s.host;
   let h = hostIds.get(key);
@@ -166,6 +166,8 @@ export function fullView(ctx: RequestContext, s: ServerRecord, extended = true, 
   // Nova's display_description; below 2.19 a create sets it to the name (records older than 2.19's support lack it).
   if (mv?.atLeast('2.19')) v.description = s.description === undefined ? s.name : s.description;
   if (mv?.atLeast('2.26')) v.tags = s.tags ?? [];
+  // 2.63: in show, detail, update and rebuild (null for none).
+  if (mv?.atLeast('2.63')) v.trusted_image_certificates = s.trusted_certs?.length ? s.trusted_certs : null;
   if (!extended) return v;
   v.key_name = s.key_name;
   v.config_drive = s.config_drive;

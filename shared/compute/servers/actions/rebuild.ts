@@ -23,7 +23,8 @@ import { startWork } from '../../../work/ledger';
 import { registerServerAction } from './registry';
 import { startTask, K2_ACTION } from './taskStart';
 import { REBUILD_KIND, type RebuildData, type RebuildSource } from '../work/rebuild';
-import { canonicalIpv6, description, withoutProperties, withProperties } from '../schemas';
+import { canonicalIpv6, description, trustedCerts, withoutProperties, withProperties } from '../schemas';
+import { authorize } from '../../../api/policy';
 
 const metadataSchema = { type: 'object', patternProperties: { '^[a-zA-Z0-9-_:. ]{1,255}$': { type: 'string', maxLength: 255 } }, additionalProperties: false };
 const BOOLEANS = [true, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', false, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'];
@@ -71,6 +72,8 @@ interface RebuildBody {
   key_name?: string | null;
   /** 2.57: base64 user data, or null for none. */
   user_data?: string | null;
+  /** 2.63: certificate ids, or null to unset them. */
+  trusted_image_certificates?: string[] | null;
 }
 
 /** A new OS disk's name: the server id and a per-rebuild suffix (Azure names must differ from the old disk). */
@@ -81,11 +84,19 @@ async function rebuild(ctx: RequestContext, args: unknown) {
   const s = ctx.services;
   const cur = await visibleServer(ctx);
   const srv = cur.value;
+  // 2.63: given (null included, which unsets them), the ids need rebuild:trusted_certs, checked by
+  // Nova's controller before compute/api.py's lock and state checks.
+  const certsGiven = 'trusted_image_certificates' in b;
+  if (certsGiven) authorize(ctx, 'os_compute_api:servers:rebuild:trusted_certs', { projectId: srv.project_id });
   checkInstanceLock(srv, ctx.auth!);
   checkInstanceState(srv, 'rebuild', { vm: ['active', 'stopped', 'error'], task: [null] });
   // 2.54: the key pair is the requesting user's (users own key pairs, projects own servers: another
   // user of the project may rebuild the server), looked up first as compute/api.py rebuild does.
   const sshKey = typeof b.key_name === 'string' ? await keypairPublicKey(s, ctx.auth!.userId, b.key_name) : undefined;
+  // 2.63: compute/api.py rebuild refuses certificates for a volume-backed server first (an empty
+  // list or null is none: _retrieve_trusted_certs_object, without configured defaults).
+  const certs = b.trusted_image_certificates?.length ? b.trusted_image_certificates : null;
+  if (rootVolumeOf(srv) && certs) throw badRequest('Image certificate validation is not supported for volume-backed servers.');
   // A volume-backed server's OS disk is the volume's own disk: rebuilding would replace (and the
   // swap step delete) it. Nova refuses a different image for a volume-backed server at 2.1.
   if (rootVolumeOf(srv)) {
@@ -127,6 +138,7 @@ async function rebuild(ctx: RequestContext, args: unknown) {
       ...(b.description !== undefined ? { description: b.description } : {}),
       ...(b.key_name !== undefined ? { key_name: b.key_name } : {}),
       ...(b.user_data !== undefined ? userDataFields(b.user_data) : {}),
+      ...(certsGiven ? { trusted_certs: certs } : {}),
     }),
     action: K2_ACTION.REBUILD,
     event: 'compute_rebuild_instance',
@@ -161,6 +173,8 @@ const rebuildSchemaV219 = withProperties(rebuildSchema, 'rebuild', { description
 const rebuildSchemaV254 = withProperties(rebuildSchemaV219, 'rebuild', { key_name: { oneOf: [{ type: 'string', minLength: 1, maxLength: 255 }, { type: 'null' }] } });
 /** rebuild_v257: user_data (null to remove it); personality files left the API. */
 const rebuildSchemaV257 = withProperties(withoutProperties(rebuildSchemaV254, 'rebuild', ['personality']), 'rebuild', { user_data: { type: ['string', 'null'], format: 'base64', maxLength: 65535 } });
+/** rebuild_v263: trusted_image_certificates (null to unset them). */
+const rebuildSchemaV263 = withProperties(rebuildSchemaV257, 'rebuild', { trusted_image_certificates: trustedCerts });
 
 registerServerAction({
   name: 'rebuild',
@@ -170,6 +184,7 @@ registerServerAction({
     ['2.19', rebuildSchemaV219],
     ['2.54', rebuildSchemaV254],
     ['2.57', rebuildSchemaV257],
+    ['2.63', rebuildSchemaV263],
   ],
   handler: rebuild,
 });

@@ -4,17 +4,19 @@
 // server must still exist (404 once deleted), as Nova reads it without read_deleted; from 2.21 a deleted
 // server's actions are read too (Nova's read_deleted='yes'), its project still deciding who sees them.
 // From 2.58 the list pages (limit, marker = a request id) and filters on changes-since, and every action
-// carries updated_at (the time its last event finished).
+// carries updated_at (the time its last event finished). From 2.62 events carry hostId, and host for
+// callers passing os-instance-actions:events. From 2.66 the list also filters on changes-before.
 import type { RequestContext, Route } from '../../../http/router';
 import { json } from '../../../http/respond';
 import { ApiError, badRequest, notFound } from '../../../http/errors';
 import { allowed, isAdmin } from '../../../api/policy';
 import { validateQuery } from '../../../api/validation';
 import { nextLinks, MAX_LIMIT } from '../../../api/pagination';
-import { computeRoute, computeUrl, QUERY_PARAM } from '../../common';
+import { CHANGES_ORDER, computeRoute, computeUrl, QUERY_PARAM } from '../../common';
 import type { Microversion } from '../../../api/microversion';
 import { visibleServer } from '../model';
-import { deletedServerProject, getAction, listActions, type InstanceActionRecord } from '../instanceActions';
+import { deletedServerProject, eventHost, getAction, listActions, type InstanceActionRecord } from '../instanceActions';
+import { hostId } from '../views';
 
 /** Nova's instance action times: the naive UTC datetime's isoformat() (microseconds, no zone). */
 const actionTime = (t: string | null) =>
@@ -45,6 +47,8 @@ const indexQueryV258 = {
   properties: { limit: QUERY_PARAM.limit, marker: QUERY_PARAM.marker, 'changes-since': QUERY_PARAM.changesSince },
   additionalProperties: false,
 };
+/** instance_actions.index_query_v266: and changes-before. */
+const indexQueryV266 = { ...indexQueryV258, properties: { ...indexQueryV258.properties, 'changes-before': QUERY_PARAM.changesSince } };
 
 /** The server's id: a live one (any version), or from 2.21 a deleted one of the caller's project (admins: any). */
 async function serverId(ctx: RequestContext): Promise<string> {
@@ -65,11 +69,14 @@ async function index(ctx: RequestContext) {
     return json({ instanceActions: actions.map((a) => actionView(a, mv)) });
   }
   // Nova validates the query before the handler runs (400 before the server's 404).
-  const q = validateQuery(indexQueryV258, ctx.query);
+  const q = validateQuery(mv.atLeast('2.66') ? indexQueryV266 : indexQueryV258, ctx.query);
   const id = await serverId(ctx);
   const limit = Math.min(q.limit ? Number(q.limit[0]) : MAX_LIMIT, MAX_LIMIT);
   const marker = q.marker?.[0];
   const since = q['changes-since'] ? Date.parse(q['changes-since'][0]) : undefined;
+  // 2.66: updated_at <= changes-before, which may not come before changes-since (checked once the server is found, as Nova).
+  const until = q['changes-before'] ? Date.parse(q['changes-before'][0]) : undefined;
+  if (since !== undefined && until !== undefined && until < since) throw badRequest(CHANGES_ORDER);
   // db actions_get: newest first (created_at, id desc: the rows' order), updated_at >= changes-since,
   // the page after the marker's position.
   const all = await listActions(ctx.services, id);
@@ -86,6 +93,7 @@ async function index(ctx: RequestContext) {
       : all
           .slice(from)
           .filter((a) => since === undefined || Date.parse(a.updated_at) >= since)
+          .filter((a) => until === undefined || Date.parse(a.updated_at) <= until)
           .slice(0, limit);
   const links = nextLinks(
     computeUrl(ctx, `/servers/${id}/os-instance-actions`),
@@ -101,16 +109,25 @@ async function show(ctx: RequestContext) {
   if (!a) throw notFound(`Action ${ctx.params.request_id} not found`);
   const v: Record<string, unknown> = actionView(a, ctx.microversion);
   // Nova: callers passing os-instance-actions:events see the events with their traceback at every
-  // version; from 2.51 everyone else sees them too, without the traceback.
-  const allEvents = allowed(ctx, 'os_compute_api:os-instance-actions:events');
+  // version; from 2.51 everyone else sees them too, without the traceback. From 2.62 every event
+  // carries hostId (sha224 of the action's project + the event's host, '' without a host) and those
+  // callers also see the host itself.
+  const allEvents = allowed(ctx, 'os_compute_api:os-instance-actions:events', { projectId: a.project_id });
+  const v262 = ctx.microversion?.atLeast('2.62');
   if (allEvents || ctx.microversion?.atLeast('2.51')) {
-    v.events = a.events.map((e) => ({
-      event: e.event,
-      start_time: actionTime(e.start_time),
-      finish_time: actionTime(e.finish_time),
-      result: e.result,
-      ...(allEvents ? { traceback: e.traceback } : {}),
-    }));
+    v.events = a.events.map((e) => {
+      // Rows written before events recorded a host ran on the same one host.
+      const host = e.host === undefined ? eventHost(ctx.services) : e.host;
+      return {
+        event: e.event,
+        start_time: actionTime(e.start_time),
+        finish_time: actionTime(e.finish_time),
+        result: e.result,
+        ...(allEvents ? { traceback: e.traceback } : {}),
+        ...(allEvents && v262 ? { host } : {}),
+        ...(v262 ? { hostId: hostId({ project_id: a.project_id, host }) } : {}),
+      };
+    });
   }
   return json({ instanceAction: v });
 }

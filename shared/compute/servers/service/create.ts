@@ -273,6 +273,10 @@ export async function createServers(ctx: RequestContext, whole: CreateServerBody
   if (!imageRef && !bootVolume && !snapshotVolume) throw badRequest('Missing imageRef attribute');
 
   const flavor = await resolveFlavor(ctx, String(body.flavorRef));
+  // 2.63, compute/api.py _create_instance: no imageRef (a boot from a volume) cannot have its image
+  // verified. With an image the request is taken and the build aborts (build.ts), as on any Nova
+  // compute whose driver lacks supports_trusted_certs.
+  if (whole.trusted_image_certificates?.length && !whole.imageRef) throw badRequest('Image certificate validation is not supported when booting from volume');
   const volumeBoot: BootVolume | undefined = bootVolume ? await resolveBootVolume(ctx, bootVolume, flavor, maxCount) : undefined;
   const snapshotBoot: SnapshotBoot | undefined = snapshotVolume ? await resolveSnapshotBoot(ctx, snapshotVolume, flavor, maxCount) : undefined;
   const extraVolumes = extraRequested.length ? await resolveExtraVolumes(ctx, extraRequested, maxCount, await s.azure.vms.maxDataDisks(flavor.vm_size)) : [];
@@ -405,6 +409,7 @@ export async function createServers(ctx: RequestContext, whole: CreateServerBody
       vcpus: flavor.vcpus,
       memory_mb: flavor.memory_mb,
       ...(group ? { server_group: { id: group.id, policy: group.policy } } : {}),
+      ...(whole.trusted_image_certificates?.length ? { trusted_certs: whole.trusted_image_certificates } : {}),
     });
   }
   let bootReserved = false;

@@ -28,7 +28,7 @@ import { portStore } from '../../../network/ports';
 import { portsGone } from '../../../network/floatingIpService';
 import { getServerAny, removeServer, updateServer, POWER, type ServerRecord } from '../model';
 import { finishAction } from '../instanceActions';
-import { actionRef, failServer, giveUpServer, refused } from './common';
+import { actionRef, failServer, giveUpServer, refused, TRUSTED_CERTS_ABORT } from './common';
 import { releaseServer, serverRemoved } from '../../quotas/engine';
 import { recordUsageEnd } from '../../usage/api';
 import { diskIdOf, releaseServerVolumes } from './volumeAttach';
@@ -318,6 +318,9 @@ async function buildStep(item: WorkItem, s: Services): Promise<WorkResult> {
   // The compute manager's _check_device_tagging, before any network or disk is made: a driver without
   // supports_device_tagging (Azure exposes no device metadata to the guest) aborts the build.
   if (step === 'nic:0' && dataOf(item).tagged) refused('BuildAbortException', 'Attempt to boot guest with tagged devices on host that does not support tagging.');
+  // Then _check_trusted_certs (2.63): Jacket cannot verify an image's signature against certificates
+  // (no supports_trusted_certs), so a build given trusted_image_certificates aborts.
+  if (step === 'nic:0' && srv.trusted_certs?.length) refused('BuildAbortException', TRUSTED_CERTS_ABORT);
   if (step.startsWith('nic:')) return nicStep(s, item, srv, Number(step.slice(4)) || 0);
   if (step === 'disk' || step === 'diskwait') return diskStep(s, item, srv, step === 'diskwait');
   if (step === 'vm') return vmStep(s, item, srv);

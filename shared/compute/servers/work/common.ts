@@ -13,6 +13,9 @@ export const actionRef = (item: WorkItem): ActionRef | undefined => (typeof item
 export const faultOf = (f: Pick<AzureFailure, 'code' | 'message'>): ServerFault => ({ code: 500, message: f.message.slice(0, 255), details: `Azure error ${f.code}`, created: novaTime() });
 
 /** Throws Azure's (or Jacket's) refusal as a failure the engine gives up on at once. */
+/** The compute manager's _check_trusted_certs refusal (2.63), on a build or a rebuild. */
+export const TRUSTED_CERTS_ABORT = 'Trusted image certificates provided on host that does not support certificate validation.';
+
 export function refused(code: string, message: string): never {
   throw new AzureFailureError({ kind: 'client', code, message });
 }

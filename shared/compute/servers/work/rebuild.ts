@@ -18,7 +18,7 @@ import { azureFailure } from '../../../azure/errors';
 import { BUSY_STATES, vmAccessExtension, VMACCESS_NAME } from '../../../azure/vms';
 import { log } from '../../../log';
 import { getServerAny, updateServer, POWER, type VmState } from '../model';
-import { actionRef as ref, giveUpServer, refused } from './common';
+import { actionRef as ref, giveUpServer, refused, TRUSTED_CERTS_ABORT } from './common';
 import { finishAction } from '../instanceActions';
 import { loadUserData } from '../userData';
 
@@ -72,6 +72,9 @@ async function rebuildStep(item: WorkItem, s: Services): Promise<WorkResult> {
   const cur = await getServerAny(s, item.id);
   if (!cur || cur.value.task_state !== 'rebuilding') return done();
   const srv = cur.value;
+  // _do_rebuild_instance's _check_trusted_certs (2.63), before anything is sent to Azure: the rebuild
+  // aborts and the server goes to ERROR with the fault, as Nova's _error_out_instance_on_exception.
+  if (srv.trusted_certs?.length) refused('BuildAbortException', TRUSTED_CERTS_ABORT);
   const vms = s.azure.vms;
   // Poll again after `retryAfter` (what Azure said of the operation just sent), else the floor.
   const again = (next: WorkItem = item, retryAfter?: number) => againWith(next, pollDelay(s, retryAfter));
