@@ -233,10 +233,23 @@ function createV252(): object {
 }
 
 /**
+ * create_v267: block_device_mapping_v2 items take `volume_type` (parameter_types.volume_type: a string
+ * of at most 255 or null), the Cinder type of a volume the create makes (../bootVolume.ts checkVolumeTypes).
+ */
+function withBdmVolumeType(base: object): object {
+  const b = base as { properties: { server: { properties: Record<string, any> } } }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const server = b.properties.server;
+  const bdm = server.properties.block_device_mapping_v2;
+  const items = { ...bdm.items, properties: { ...bdm.items.properties, volume_type: { type: ['string', 'null'], minLength: 0, maxLength: 255 } } };
+  return { ...b, properties: { ...b.properties, server: { ...server, properties: { ...server.properties, block_device_mapping_v2: { ...bdm, items } } } } };
+}
+
+/**
  * servers.create by microversion: create_v219 the description; create_v232 device tags on networks and
  * block_device_mapping_v2; create_v233 drops the block device's (Nova's bug, restored at 2.42);
  * create_v237 `networks` required, "auto" or "none" (and no tags); create_v242 the device tags back;
- * create_v252 the server's `tags`; create_v257 no `personality` (file injection left the API).
+ * create_v252 the server's `tags`; create_v257 no `personality` (file injection left the API);
+ * create_v267 `volume_type` on block_device_mapping_v2 items.
  */
 export const createServerSchemas: SchemaByVersion = [
   ['2.1', createServerSchema],
@@ -247,6 +260,7 @@ export const createServerSchemas: SchemaByVersion = [
   ['2.42', createV242()],
   ['2.52', createV252()],
   ['2.57', withoutProperties(createV252(), 'server', ['personality'])],
+  ['2.67', withBdmVolumeType(withoutProperties(createV252(), 'server', ['personality']))],
 ];
 
 /** servers.update by microversion (update_v219: the description). */

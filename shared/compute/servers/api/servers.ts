@@ -13,7 +13,7 @@ import { odata, type Stored } from '../../../store/tables';
 import { computeRoute, computeUrl, projectOf } from '../../common';
 import { getServerAny, serverRepo, updateServer, vmStatesForStatus, visibleServer, novaTime, PK_ALL, type ServerRecord, type OrderIndexRow } from '../model';
 import { canonicalIpv6, createServerSchemas, truthy, updateServerSchemas, type CreateServerBody, type UpdateServerBody } from '../schemas';
-import { basicView, createView, fullView, hostStatusFor, loadFlavorSpecs, showsUserData } from '../views';
+import { basicView, createView, fullView, hostStatusFor, loadFlavorSpecs, serverGroupsOf, showsUserData } from '../views';
 import { loadUserData } from '../userData';
 import { createServers } from '../service/create';
 import { deleteServer } from '../service/delete';
@@ -207,7 +207,9 @@ async function remove(ctx: RequestContext) {
 async function show(ctx: RequestContext) {
   const rec = (await visibleServer(ctx)).value;
   const userData = showsUserData(ctx) ? await loadUserData(ctx.services, [rec]) : undefined;
-  return json({ server: fullView(ctx, rec, true, { userData, hostStatus: await hostStatusFor(ctx, rec), flavorSpecs: await loadFlavorSpecs(ctx, [rec]) }) });
+  return json({
+    server: fullView(ctx, rec, true, { userData, hostStatus: await hostStatusFor(ctx, rec), flavorSpecs: await loadFlavorSpecs(ctx, [rec]), serverGroups: await serverGroupsOf(ctx, rec) }),
+  });
 }
 
 async function update(ctx: RequestContext) {
@@ -223,7 +225,7 @@ async function update(ctx: RequestContext) {
     ...(b.description !== undefined ? { description: b.description } : {}),
   }));
   const rec = (stored ?? cur).value;
-  return json({ server: fullView(ctx, rec, false, { flavorSpecs: await loadFlavorSpecs(ctx, [rec]) }) });
+  return json({ server: fullView(ctx, rec, false, { flavorSpecs: await loadFlavorSpecs(ctx, [rec]), serverGroups: await serverGroupsOf(ctx, rec) }) });
 }
 
 export const serverRoutes: Route[] = [

@@ -35,6 +35,7 @@ import { BUILD_KIND, type BuildData } from '../work/build';
 import { recordUsageStart } from '../../usage/api';
 import {
   bootVolumeRequest,
+  checkVolumeTypes,
   checkImageVolumeSize,
   imageVolumeRequest,
   reserveBootVolume,
@@ -259,7 +260,7 @@ export interface CreatedServers {
 export async function createServers(ctx: RequestContext, whole: CreateServerBody['server'], hints: Record<string, unknown> = {}): Promise<CreatedServers> {
   const s = ctx.services;
   // Existing volumes attached at boot (../bootVolume.ts) apart; the rest of the mappings is the boot device.
-  const { boot: body, extra: extraRequested } = splitExtraVolumes(whole);
+  const { boot: body, extra: extraRequested } = splitExtraVolumes(await checkVolumeTypes(ctx, whole));
   const projectId = projectOf(ctx);
   const userId = ctx.auth!.userId;
   const minCount = count(body.min_count) ?? 1;
@@ -445,8 +446,8 @@ export async function createServers(ctx: RequestContext, whole: CreateServerBody
       // is reserved for the server, and the build makes its disk: the VM from the image
       // (computeApi createBootVolume), or the disk step from the snapshot (createVolumeAtBoot).
       madeVolume = imageVolume
-        ? await volumeApi.createBootVolume(ctx, imageVolume.imageId, imageVolume.size, servers[0].id)
-        : await volumeApi.createVolumeAtBoot(ctx, snapshotBoot!.size, snapshotBoot!.snapshotId, servers[0].id, '/dev/sda');
+        ? await volumeApi.createBootVolume(ctx, imageVolume.imageId, imageVolume.size, servers[0].id, imageVolume.volumeType)
+        : await volumeApi.createVolumeAtBoot(ctx, snapshotBoot!.size, snapshotBoot!.snapshotId, servers[0].id, '/dev/sda', snapshotVolume!.volumeType);
       servers[0] = withVolumes({ ...servers[0], azure: { ...servers[0].azure, os_disk: madeVolume.disk.name } }, [
         { volume_id: madeVolume.id, volume_project_id: madeVolume.project_id, lun: null, device: '/dev/sda', status: 'attaching', delete_on_termination: newBoot.deleteOnTermination },
       ]);

@@ -1,0 +1,150 @@
+// Compute microversions 2.67 (volume_type on block_device_mapping_v2), 2.68 (no forced evacuate or live
+// migration), 2.70 (device tags in volume and interface attachments) and 2.71 (server_groups in the
+// server views), each at the version before and at it, against the ARM emulator; bodies checked against
+// Nova's response schema for the version (docs/microversions.md). 2.69 (down cells) and 2.72 (ports with
+// a resource request) change nothing Jacket can show: docs/microversions.md says why.
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
+import { assertNovaResponse } from '../support/oracle';
+import { oneUser, imageId, networkId, tokenProjectId, type ProjectUser } from '../support/fixtures';
+import { computeAdvertises, computeTest } from '../support/advertised';
+import { msg, refused } from '../support/nova';
+
+let arm: ArmStack;
+let alice: ProjectUser;
+let tAlice: string;
+let image: string;
+let net: string;
+let server: string;
+let group: string;
+let typeId: string;
+const RG = 'ops_resource_group';
+
+const nova = (mv: string) => (method: string, p: string, body?: unknown) => arm.stack.http(method, `/compute/v2.1${p}`, { token: tAlice, body, headers: { 'OpenStack-API-Version': `compute ${mv}` } });
+const cinder = (method: string, p: string) => arm.stack.http(method, `/volume/v3/${alice.projectId}${p}`, { token: tAlice });
+const bootBody = (bdm: unknown[], extra: Record<string, unknown> = {}) => ({
+  server: { name: 'mv267', flavorRef: '3', imageRef: image, networks: [{ uuid: net }], block_device_mapping_v2: bdm, ...extra },
+});
+const volumeCount = async () => ((await cinder('GET', '/volumes')).body.volumes as unknown[]).length;
+
+before(async () => {
+  arm = await startArmStack({ asyncDelayMs: 0 });
+  if (!computeAdvertises('2.67')) return;
+  const u = await oneUser(arm.stack, 'mv267-a', 'mv267alice');
+  alice = u.user;
+  tAlice = u.token;
+  [image, net] = await Promise.all([imageId(arm.stack, tAlice), networkId(arm.stack, tAlice)]);
+  const t = await arm.stack.http('POST', `/volume/v3/${await tokenProjectId(arm.stack, u.tAdmin)}/types`, {
+    token: u.tAdmin,
+    body: { volume_type: { name: 'fast-267', extra_specs: { 'azure:sku': 'Premium_LRS' } } },
+  });
+  assert.equal(t.status, 200, t.text);
+  typeId = t.body.volume_type.id;
+  const g = await nova('2.15')('POST', '/os-server-groups', { server_group: { name: 'mv267', policies: ['soft-affinity'] } });
+  assert.equal(g.status, 200, g.text);
+  group = g.body.server_group.id;
+  // One server for every version: in the group, with a blank volume of the new type (by id: Nova keeps the name).
+  const r = await nova('2.67')('POST', '/servers', {
+    ...bootBody([{ source_type: 'blank', destination_type: 'volume', volume_size: 1, volume_type: typeId, delete_on_termination: true }]),
+    'os:scheduler_hints': { group },
+  });
+  assert.equal(r.status, 202, r.text);
+  server = r.body.server.id;
+  await waitFor('mv267 ACTIVE', async () => ((await nova('2.67')('GET', `/servers/${server}`)).body.server.status === 'ACTIVE' ? true : undefined), 120000);
+});
+after(() => arm?.stop());
+
+computeTest('2.67')("2.67: block_device_mapping_v2 volume_type makes the new volume of that type; Nova's refusals change nothing", async () => {
+  const attached = (await nova('2.67')('GET', `/servers/${server}/os-volume_attachments`)).body.volumeAttachments as { volumeId: string }[];
+  assert.equal(attached.length, 1);
+  const vol = (await cinder('GET', `/volumes/${attached[0].volumeId}`)).body.volume;
+  assert.equal(vol.volume_type, 'fast-267', 'the type given by id, the volume shows its name');
+  // Its disk is Premium_LRS, the type's SKU, made by the VM PUT as a data disk.
+  const disk = await arm.compute.disks.get(RG, `volume-${vol.id}`);
+  assert.equal(disk.sku?.name, 'Premium_LRS');
+  await waitFor('the blank volume in-use', async () => ((await cinder('GET', `/volumes/${vol.id}`)).body.volume.status === 'in-use' ? true : undefined), 60000);
+
+  const before = await volumeCount();
+  const blank = (type: unknown) => ({ source_type: 'blank', destination_type: 'volume', volume_size: 1, volume_type: type });
+  // 2.66: the schema has no volume_type.
+  await refused(nova('2.66')('POST', '/servers', bootBody([blank('fast-267')])), 400, /Additional properties are not allowed \('volume_type' was unexpected\)/);
+  await refused(nova('2.67')('POST', '/servers', bootBody([blank('nope')])), 400, 'Volume type nope could not be found.');
+  await refused(
+    nova('2.67')('POST', '/servers', bootBody([{ source_type: 'image', uuid: image, destination_type: 'local', boot_index: 0, volume_type: 'fast-267' }])),
+    400,
+    'Block Device Mapping is Invalid: Specifying a volume_type with destination_type=local is not supported.',
+  );
+  await refused(
+    nova('2.67')('POST', '/servers', bootBody([{ source_type: 'volume', uuid: attached[0].volumeId, destination_type: 'volume', volume_type: 'fast-267' }])),
+    400,
+    'Block Device Mapping is Invalid: Specifying volume type to existing volume is not supported.',
+  );
+  const long = await nova('2.67')('POST', '/servers', bootBody([blank('x'.repeat(256))]));
+  assert.equal(long.status, 400, long.text);
+  assert.equal(await volumeCount(), before, 'no volume made by a refusal');
+  // null is no type (parameter_types.volume_type admits it): past the schema, the next check answers.
+  await refused(nova('2.67')('POST', '/servers', bootBody([blank(null)], { min_count: 2, max_count: 1 })), 400, 'min_count must be <= max_count');
+});
+
+computeTest('2.68')('2.68: evacuate and os-migrateLive take no force', async () => {
+  const admin = await arm.stack.token();
+  const asAdmin = (mv: string) => (p: string, body: unknown) => arm.stack.http('POST', `/compute/v2.1${p}`, { token: admin, body, headers: { 'OpenStack-API-Version': `compute ${mv}` } });
+  const act = `/servers/${server}/action`;
+  // 2.67: force without a host is Nova's 400 (the forced-destination check).
+  await refused(asAdmin('2.67')(act, { evacuate: { force: true } }), 400, "Can't force to a non-provided destination");
+  await refused(asAdmin('2.67')(act, { 'os-migrateLive': { block_migration: 'auto', host: null, force: true } }), 400, "Can't force to a non-provided destination");
+  // 2.68: the property is gone from both schemas.
+  const ev = await asAdmin('2.68')(act, { evacuate: { force: true } });
+  assert.equal(ev.status, 400, ev.text);
+  assert.match(msg(ev.body), /Additional properties are not allowed \('force' was unexpected\)/);
+  const lm = await asAdmin('2.68')(act, { 'os-migrateLive': { block_migration: 'auto', host: null, force: false } });
+  assert.equal(lm.status, 400, lm.text);
+  assert.match(msg(lm.body), /Additional properties are not allowed \('force' was unexpected\)/);
+  assert.equal((await nova('2.68')('GET', `/servers/${server}`)).body.server.status, 'ACTIVE', 'nothing changed');
+});
+
+computeTest('2.70')('2.70: volume and interface attachments carry their device tag (null: Jacket has no tagged attachments)', async () => {
+  const va = `/servers/${server}/os-volume_attachments`;
+  const old = (await nova('2.69')('GET', va)).body;
+  assertNovaResponse('volume_attachments', 'VolumeAttachmentController', 'index', '2.69', old);
+  assert.ok(!('tag' in old.volumeAttachments[0]));
+  const now = (await nova('2.70')('GET', va)).body;
+  assertNovaResponse('volume_attachments', 'VolumeAttachmentController', 'index', '2.70', now);
+  assert.equal(now.volumeAttachments[0].tag, null);
+  const one = (await nova('2.70')('GET', `${va}/${now.volumeAttachments[0].volumeId}`)).body;
+  assertNovaResponse('volume_attachments', 'VolumeAttachmentController', 'show', '2.70', one);
+  assert.equal(one.volumeAttachment.tag, null);
+
+  const ia = `/servers/${server}/os-interface`;
+  const oldIf = (await nova('2.69')('GET', ia)).body;
+  assertNovaResponse('attach_interfaces', 'InterfaceAttachmentController', 'index', '2.69', oldIf);
+  assert.ok(!('tag' in oldIf.interfaceAttachments[0]));
+  const nowIf = (await nova('2.70')('GET', ia)).body;
+  assertNovaResponse('attach_interfaces', 'InterfaceAttachmentController', 'index', '2.70', nowIf);
+  assert.equal(nowIf.interfaceAttachments[0].tag, null);
+  const oneIf = (await nova('2.70')('GET', `${ia}/${nowIf.interfaceAttachments[0].port_id}`)).body;
+  assertNovaResponse('attach_interfaces', 'InterfaceAttachmentController', 'show', '2.70', oneIf);
+  assert.equal(oneIf.interfaceAttachment.tag, null);
+});
+
+computeTest('2.71')('2.71: show and update list the server groups the server is in; the detail list does not', async () => {
+  const old = (await nova('2.70')('GET', `/servers/${server}`)).body;
+  assertNovaResponse('servers', 'ServersController', 'show', '2.70', old);
+  assert.ok(!('server_groups' in old.server));
+  const now = (await nova('2.71')('GET', `/servers/${server}`)).body;
+  assertNovaResponse('servers', 'ServersController', 'show', '2.71', now);
+  assert.deepEqual(now.server.server_groups, [group]);
+  const upd = await nova('2.71')('PUT', `/servers/${server}`, { server: { name: 'mv267-renamed' } });
+  assert.equal(upd.status, 200, upd.text);
+  assertNovaResponse('servers', 'ServersController', 'update', '2.71', upd.body);
+  assert.deepEqual(upd.body.server.server_groups, [group]);
+  const detail = (await nova('2.71')('GET', '/servers/detail')).body;
+  assertNovaResponse('servers', 'ServersController', 'detail', '2.71', detail);
+  assert.ok(!('server_groups' in detail.servers[0]));
+  // The group deleted, the server is in none: [] (Nova's membership rows go with the group).
+  assert.equal((await nova('2.71')('DELETE', `/os-server-groups/${group}`)).status, 204);
+  const gone = (await nova('2.71')('GET', `/servers/${server}`)).body;
+  assertNovaResponse('servers', 'ServersController', 'show', '2.71', gone);
+  assert.deepEqual(gone.server.server_groups, []);
+});
