@@ -148,3 +148,40 @@ computeTest('2.71')('2.71: show and update list the server groups the server is 
   assertNovaResponse('servers', 'ServersController', 'show', '2.71', gone);
   assert.deepEqual(gone.server.server_groups, []);
 });
+
+computeTest('2.73')('2.73: lock with a reason, shown until unlock; the locked filter', async () => {
+  const act = `/servers/${server}/action`;
+  // 2.72: `lock` may be anything and is not read.
+  assert.equal((await nova('2.72')('POST', act, { lock: { locked_reason: 'ignored' } })).status, 202);
+  const at272 = (await nova('2.72')('GET', `/servers/${server}`)).body.server;
+  assert.equal(at272.locked, true);
+  assert.ok(!('locked_reason' in at272));
+  assert.equal((await nova('2.73')('GET', `/servers/${server}`)).body.server.locked_reason, null, 'a reason below 2.73 is not kept');
+  assert.equal((await nova('2.73')('POST', act, { unlock: { anything: 1 } })).status, 202, "from 2.73 unlock's body is not checked");
+
+  // The schema: only locked_reason, 1-255 characters; nothing changes.
+  await refused(nova('2.73')('POST', act, { lock: { locked_reason: '' } }), 400, /Invalid input for field\/attribute locked_reason/);
+  await refused(nova('2.73')('POST', act, { lock: { reason: 'x' } }), 400, /Additional properties are not allowed \('reason' was unexpected\)/);
+  await refused(nova('2.73')('POST', act, { lock: 'now' }), 400, /Invalid input for field\/attribute lock/);
+  assert.equal((await nova('2.73')('GET', `/servers/${server}`)).body.server.locked, false);
+
+  assert.equal((await nova('2.73')('POST', act, { lock: { locked_reason: 'maintenance window' } })).status, 202);
+  const shown = (await nova('2.73')('GET', `/servers/${server}`)).body;
+  assertNovaResponse('servers', 'ServersController', 'show', '2.73', shown);
+  assert.equal(shown.server.locked_reason, 'maintenance window');
+  const detail = (await nova('2.73')('GET', '/servers/detail?locked=true')).body;
+  assertNovaResponse('servers', 'ServersController', 'detail', '2.73', detail);
+  assert.deepEqual(
+    detail.servers.map((x: { id: string; locked_reason: string }) => [x.id, x.locked_reason]),
+    [[server, 'maintenance window']],
+  );
+  assert.deepEqual((await nova('2.73')('GET', '/servers?locked=false')).body.servers, []);
+  assert.equal((await nova('2.72')('GET', '/servers?locked=false')).body.servers.length, 1, "below 2.73 a member's locked is dropped");
+  await refused(nova('2.73')('GET', '/servers?locked=maybe'), 400, /Unrecognized value 'maybe'/);
+  const upd = await nova('2.73')('PUT', `/servers/${server}`, { server: { description: 'd' } });
+  assertNovaResponse('servers', 'ServersController', 'update', '2.73', upd.body);
+  assert.equal(upd.body.server.locked_reason, 'maintenance window');
+
+  assert.equal((await nova('2.73')('POST', act, { unlock: null })).status, 202);
+  assert.equal((await nova('2.73')('GET', `/servers/${server}`)).body.server.locked_reason, null, 'unlock drops the reason');
+});

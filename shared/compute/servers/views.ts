@@ -179,6 +179,7 @@ export function fullView(ctx: RequestContext, s: ServerRecord, extended = true, 
     v.fault = f;
   }
   if (mv?.atLeast('2.9')) v.locked = Boolean(s.locked);
+  if (mv?.atLeast('2.73')) v.locked_reason = s.locked_reason ?? null;
   // Nova's display_description; below 2.19 a create sets it to the name (records older than 2.19's support lack it).
   if (mv?.atLeast('2.19')) v.description = s.description === undefined ? s.name : s.description;
   if (mv?.atLeast('2.26')) v.tags = s.tags ?? [];

@@ -163,18 +163,32 @@ registerServerAction({
   },
 });
 
+/** lock_v273: `lock` null or an object with only `locked_reason` (1-255 characters). */
+const lockV273 = {
+  type: 'object',
+  properties: { lock: { type: ['object', 'null'], properties: { locked_reason: { type: 'string', minLength: 1, maxLength: 255 } }, additionalProperties: false } },
+  required: ['lock'],
+  additionalProperties: false,
+};
+
 registerServerAction({
   name: 'lock',
   policy: 'os_compute_api:os-lock-server:lock',
-  schema: emptyActionSchema('lock'),
-  handler: async (ctx) => {
+  // Below 2.73 `lock` may be anything and is not read; from 2.73 it may carry the reason.
+  schema: [
+    ['2.1', emptyActionSchema('lock')],
+    ['2.73', lockV273],
+  ],
+  handler: async (ctx, args) => {
     const s = ctx.services;
     const cur = await visibleServer(ctx);
     const isOwner = cur.value.project_id === ctx.auth!.projectId;
+    const reason = ctx.microversion?.atLeast('2.73') ? (args as { locked_reason?: string } | null)?.locked_reason : undefined;
     // compute/api.py lock: the owner re-locking changes nothing (an admin may take the lock over).
     if (cur.value.locked && isOwner) return accepted();
     const ref = await startAction(s, cur.value, ACTION.LOCK, ctx.requestId, ctx.auth!.userId, 'api_lock');
-    await updateServer(s, cur, (v) => ({ ...v, locked: true, locked_by: isOwner ? 'owner' : 'admin' }));
+    // The reason is kept as Nova keeps it in system_metadata: a lock without one leaves an earlier one.
+    await updateServer(s, cur, (v) => ({ ...v, locked: true, locked_by: isOwner ? 'owner' : 'admin', ...(reason ? { locked_reason: reason } : {}) }));
     await finishAction(s, ref, true);
     return accepted();
   },
@@ -183,7 +197,11 @@ registerServerAction({
 registerServerAction({
   name: 'unlock',
   policy: 'os_compute_api:os-lock-server:unlock',
-  schema: emptyActionSchema('unlock'),
+  // Nova's unlock schema ends at 2.72 (schema.unlock, "2.1", "2.72"): from 2.73 the body is not checked.
+  schema: [
+    ['2.1', emptyActionSchema('unlock')],
+    ['2.73', {}],
+  ],
   handler: async (ctx) => {
     const s = ctx.services;
     const cur = await visibleServer(ctx);
@@ -193,7 +211,7 @@ registerServerAction({
       authorize(ctx, 'os_compute_api:os-lock-server:unlock:unlock_override');
     }
     const ref = await startAction(s, cur.value, ACTION.UNLOCK, ctx.requestId, ctx.auth!.userId, 'api_unlock');
-    await updateServer(s, cur, (v) => ({ ...v, locked: false, locked_by: null }));
+    await updateServer(s, cur, (v) => ({ ...v, locked: false, locked_by: null, locked_reason: null }));
     await finishAction(s, ref, true);
     return accepted();
   },

@@ -30,6 +30,14 @@ interface Filters {
 
 const badQuery = (param: string, value: string, why: string) => badRequest(`Invalid input for query parameters ${param}. Value: ${value}. ${why}`);
 
+/** oslo strutils.bool_from_string(strict=True), as common.is_locked reads `locked`; else Nova's InvalidInput. */
+function lockedFilter(v: string): boolean {
+  const t = v.trim().toLowerCase();
+  if (['1', 't', 'true', 'on', 'y', 'yes'].includes(t)) return true;
+  if (['0', 'f', 'false', 'off', 'n', 'no'].includes(t)) return false;
+  throw badRequest(`Invalid input received: Unrecognized value '${v}', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'`);
+}
+
 function regexOf(param: string, v: string): RegExp {
   try {
     // Python's re.search semantics; MySQL's REGEXP (Nova's database filter) ignores case.
@@ -103,6 +111,13 @@ function filtersOf(ctx: RequestContext): Filters {
       regexOf(kind, v);
       f.match.push(tagFilter(kind, v.split(',')));
     }
+  }
+  // 2.73: `locked` for everyone (an admin's reaches Nova's database at any version), a strict boolean
+  // (common.is_locked: oslo's bool_from_string, strict).
+  const locked = q.getAll('locked').pop();
+  if (locked !== undefined && (admin || ctx.microversion?.atLeast('2.73'))) {
+    const want = lockedFilter(locked);
+    f.match.push((s) => Boolean(s.locked) === want);
   }
   // Admin-only filters; Nova drops them silently for others (remove_invalid_options).
   const user = q.get('user_id');
