@@ -16,6 +16,8 @@ export const COMPUTE_POLICIES = {
   'os_compute_api:servers:show:host_status': 'admin',
   'os_compute_api:servers:show:host_status:unknown-only': 'admin',
   'os_compute_api:servers:create': 'project_member_or_admin',
+  // 2.74: host / hypervisor_hostname at create (nova/policies/servers.py REQUESTED_DESTINATION).
+  'compute:servers:create:requested_destination': 'admin',
   'os_compute_api:servers:update': 'project_member_or_admin',
   'os_compute_api:servers:delete': 'project_member_or_admin',
   'os_compute_api:servers:reboot': 'project_member_or_admin',

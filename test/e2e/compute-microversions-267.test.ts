@@ -185,3 +185,33 @@ computeTest('2.73')('2.73: lock with a reason, shown until unlock; the locked fi
   assert.equal((await nova('2.73')('POST', act, { unlock: null })).status, 202);
   assert.equal((await nova('2.73')('GET', `/servers/${server}`)).body.server.locked_reason, null, 'unlock drops the reason');
 });
+
+computeTest('2.74')('2.74: admins name the host and node at create; members may not; an unknown host is 400', async () => {
+  const tAdmin = await arm.stack.token();
+  const asAdmin = (mv: string) => (body: unknown) => arm.stack.http('POST', '/compute/v2.1/servers', { token: tAdmin, body, headers: { 'OpenStack-API-Version': `compute ${mv}` } });
+  const host = (await arm.stack.http('GET', '/compute/v2.1/os-hypervisors/detail', { token: tAdmin })).body.hypervisors[0].service.host as string;
+  const adminNet = await networkId(arm.stack, tAdmin);
+  const body = (dest: Record<string, string>) => ({ server: { name: 'mv274', flavorRef: '3', imageRef: image, networks: [{ uuid: adminNet }], ...dest } });
+  const servers = async () => ((await arm.stack.http('GET', '/compute/v2.1/servers', { token: tAdmin })).body.servers as unknown[]).length;
+  const count = await servers();
+
+  await refused(asAdmin('2.73')(body({ host })), 400, /Additional properties are not allowed \('host' was unexpected\)/);
+  await refused(nova('2.74')('POST', '/servers', bootBody([], { host })), 403, "Policy doesn't allow compute:servers:create:requested_destination to be performed.");
+  await refused(asAdmin('2.74')(body({ host: 'nope' })), 400, 'Compute host nope could not be found.');
+  await refused(asAdmin('2.74')(body({ hypervisor_hostname: 'node-x' })), 400, 'Compute host node-x could not be found.');
+  await refused(asAdmin('2.74')(body({ host, hypervisor_hostname: 'node-x' })), 400, `Compute host ${host} could not be found.`);
+  await refused(asAdmin('2.74')(body({ host: 'bad/host' })), 400, /Invalid input for field\/attribute host/);
+  assert.equal(await servers(), count, 'nothing made by a refusal');
+
+  const r = await asAdmin('2.74')(body({ host, hypervisor_hostname: host }));
+  assert.equal(r.status, 202, r.text);
+  const id = r.body.server.id;
+  await waitFor(
+    'mv274 ACTIVE',
+    async () => {
+      const srv = (await arm.stack.http('GET', `/compute/v2.1/servers/${id}`, { token: tAdmin })).body.server;
+      return srv.status === 'ACTIVE' ? srv : undefined;
+    },
+    120000,
+  ).then((srv) => assert.equal(srv['OS-EXT-SRV-ATTR:host'], host));
+});

@@ -232,6 +232,9 @@ function createV252(): object {
   return { ...base, properties: { ...base.properties, server: { ...base.properties.server, properties: { ...base.properties.server.properties, tags } } } };
 }
 
+/** parameter_types.fqdn: a host name (underscores allowed), 1-255 characters. */
+const fqdn = { type: 'string', minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-._]*$' };
+
 /**
  * create_v267: block_device_mapping_v2 items take `volume_type` (parameter_types.volume_type: a string
  * of at most 255 or null), the Cinder type of a volume the create makes (../bootVolume.ts checkVolumeTypes).
@@ -261,6 +264,8 @@ export const createServerSchemas: SchemaByVersion = [
   ['2.52', createV252()],
   ['2.57', withoutProperties(createV252(), 'server', ['personality'])],
   ['2.67', withBdmVolumeType(withoutProperties(createV252(), 'server', ['personality']))],
+  // create_v274: the requested destination, host and hypervisor_hostname (parameter_types.fqdn).
+  ['2.74', withProperties(withBdmVolumeType(withoutProperties(createV252(), 'server', ['personality'])), 'server', { host: fqdn, hypervisor_hostname: fqdn })],
 ];
 
 /** servers.update by microversion (update_v219: the description). */
@@ -296,6 +301,9 @@ export interface CreateServerBody {
     description?: string | null;
     /** 2.52 */
     tags?: string[];
+    /** 2.74 */
+    host?: string;
+    hypervisor_hostname?: string;
   };
 }
 

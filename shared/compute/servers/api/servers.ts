@@ -207,6 +207,8 @@ async function create(ctx: RequestContext) {
     ctx.body,
   );
   const body = whole.server;
+  // 2.74: a requested destination is for admins (servers.py _process_hosts_for_create); the service checks the host.
+  if (ctx.microversion?.atLeast('2.74') && (body.host || body.hypervisor_hostname)) authorize(ctx, 'compute:servers:create:requested_destination');
   // Nova reads os:scheduler_hints, else the older OS-SCH-HNT:scheduler_hints.
   const made = await createServers(ctx, body, whole['os:scheduler_hints'] ?? whole['OS-SCH-HNT:scheduler_hints'] ?? {});
   if (truthy(body.return_reservation_id)) return json({ reservation_id: made.reservationId }, 202);
