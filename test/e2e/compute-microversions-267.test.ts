@@ -215,3 +215,61 @@ computeTest('2.74')('2.74: admins name the host and node at create; members may 
     120000,
   ).then((srv) => assert.equal(srv['OS-EXT-SRV-ATTR:host'], host));
 });
+
+computeTest('2.75')('2.75: unknown query parameters are 400; update and rebuild answer the whole server', async () => {
+  const tAdmin = await arm.stack.token();
+  const get = (mv: string, p: string, token = tAlice) => arm.stack.http('GET', `/compute/v2.1${p}`, { token, headers: { 'OpenStack-API-Version': `compute ${mv}` } });
+  const unexpected = "Additional properties are not allowed ('foo' was unexpected)";
+  // The server lists' schema also has patternProperties ('^_'): jsonschema words its refusal so.
+  const noPattern = "'foo' does not match any of the regexes: '^_'";
+  // Every list Nova made strict at 2.75, by a member or (admin APIs) the admin.
+  const paths: [string, string][] = [
+    ['/servers?foo=1', tAlice],
+    ['/servers/detail?foo=1', tAlice],
+    ['/flavors?foo=1', tAlice],
+    ['/flavors/detail?foo=1', tAlice],
+    ['/os-keypairs?foo=1', tAlice],
+    ['/limits?foo=1', tAlice],
+    ['/os-server-groups?foo=1', tAlice],
+    [`/servers/${server}/os-volume_attachments?foo=1`, tAlice],
+    [`/os-quota-sets/${alice.projectId}?foo=1`, tAlice],
+    [`/os-quota-sets/${alice.projectId}/detail?foo=1`, tAlice],
+    ['/os-services?foo=1', tAdmin],
+    ['/os-simple-tenant-usage?foo=1', tAdmin],
+    [`/os-simple-tenant-usage/${alice.projectId}?foo=1`, tAdmin],
+  ];
+  for (const [p, token] of paths) {
+    const old = await get('2.74', p, token);
+    assert.equal(old.status, 200, `${p} at 2.74: ${old.text}`);
+    await refused(get('2.75', p, token), 400, p.startsWith('/servers?') || p.startsWith('/servers/detail?') ? noPattern : unexpected);
+  }
+  // Known parameters still pass; sort_key narrows to VALID_SORT_KEYS_V275.
+  assert.equal((await get('2.75', '/servers/detail?name=mv267&limit=5&sort_key=display_name&sort_dir=asc')).status, 200);
+  assert.equal((await get('2.74', '/servers?sort_key=id')).status, 200, 'an ignored key below 2.75');
+  const sortId = await get('2.75', '/servers?sort_key=id');
+  assert.equal(sortId.status, 400, sortId.text);
+  assert.match(msg(sortId.body), /^Invalid input for query parameters sort_key\./);
+  // A refusal comes before the policy: an admin API's member gets the 400 too.
+  await refused(get('2.75', '/os-services?foo=1'), 400, unexpected);
+
+  // PUT: 2.74 the short view; 2.75 show's keys as well.
+  const u74 = await nova('2.74')('PUT', `/servers/${server}`, { server: { description: 'd74' } });
+  assertNovaResponse('servers', 'ServersController', 'update', '2.74', u74.body);
+  assert.ok(!('OS-EXT-STS:vm_state' in u74.body.server));
+  const u75 = await nova('2.75')('PUT', `/servers/${server}`, { server: { description: 'd75' } });
+  assertNovaResponse('servers', 'ServersController', 'update', '2.75', u75.body);
+  const shown = (await nova('2.75')('GET', `/servers/${server}`)).body.server;
+  assert.deepEqual(Object.keys(u75.body.server).sort(), Object.keys(shown).sort(), 'the update answer has every key show has');
+
+  // rebuild at 2.75: the same, without OS-EXT-SRV-ATTR:user_data (admins see the extended attributes).
+  const rb = await arm.stack.http('POST', `/compute/v2.1/servers/${server}/action`, {
+    token: tAdmin,
+    body: { rebuild: { imageRef: image } },
+    headers: { 'OpenStack-API-Version': 'compute 2.75' },
+  });
+  assert.equal(rb.status, 202, rb.text);
+  assertNovaResponse('servers', 'ServersController', '_rebuild', '2.75', rb.body);
+  assert.equal(rb.body.server['OS-EXT-STS:task_state'], 'rebuilding');
+  assert.ok('OS-EXT-SRV-ATTR:host' in rb.body.server && !('OS-EXT-SRV-ATTR:user_data' in rb.body.server));
+  await waitFor('mv267 rebuilt', async () => ((await nova('2.75')('GET', `/servers/${server}`)).body.server.status === 'ACTIVE' ? true : undefined), 120000);
+});

@@ -242,12 +242,71 @@ async function update(ctx: RequestContext) {
     ...(b.description !== undefined ? { description: b.description } : {}),
   }));
   const rec = (stored ?? cur).value;
-  return json({ server: fullView(ctx, rec, false, { flavorSpecs: await loadFlavorSpecs(ctx, [rec]), serverGroups: await serverGroupsOf(ctx, rec) }) });
+  // From 2.75 the answer is the whole server, as show renders it (the policy-gated parts by their policies).
+  const whole = ctx.microversion?.atLeast('2.75') ?? false;
+  const extras = whole ? { userData: showsUserData(ctx) ? await loadUserData(ctx.services, [rec]) : undefined, hostStatus: await hostStatusFor(ctx, rec) } : {};
+  return json({ server: fullView(ctx, rec, whole, { ...extras, flavorSpecs: await loadFlavorSpecs(ctx, [rec]), serverGroups: await serverGroupsOf(ctx, rec) }) });
 }
 
+/**
+ * index_query_v275 (servers.py index and detail): every parameter index_query_v273 names, the
+ * joined-table names Nova refuses later, the paging ones, and names starting with "_" (its
+ * patternProperties); no other from 2.75. sort_key's values narrow to VALID_SORT_KEYS_V275 (the
+ * formerly ignored keys are refused); Jacket lists in creation order whatever the key (docs/servers.md).
+ */
+const SORT_KEYS_V275 = [
+  'access_ip_v4',
+  'access_ip_v6',
+  'auto_disk_config',
+  'availability_zone',
+  'config_drive',
+  'created_at',
+  'display_description',
+  'display_name',
+  'host',
+  'hostname',
+  'image_ref',
+  'instance_type_id',
+  'kernel_id',
+  'key_name',
+  'launch_index',
+  'launched_at',
+  'locked',
+  'locked_by',
+  'node',
+  'power_state',
+  'progress',
+  'project_id',
+  'ramdisk_id',
+  'root_device_name',
+  'task_state',
+  'terminated_at',
+  'updated_at',
+  'user_id',
+  'uuid',
+  'vm_state',
+];
+// prettier-ignore
+const LIST_KEYS_V275 = [
+  'user_id', 'project_id', 'tenant_id', 'launch_index', 'image_ref', 'image', 'kernel_id', 'ramdisk_id', 'hostname', 'key_name', 'power_state', 'vm_state', 'task_state',
+  'host', 'node', 'flavor', 'reservation_id', 'launched_at', 'terminated_at', 'availability_zone', 'name', 'display_name', 'description', 'display_description',
+  'locked_by', 'uuid', 'root_device_name', 'config_drive', 'access_ip_v4', 'access_ip_v6', 'auto_disk_config', 'progress', 'sort_dir', 'all_tenants', 'soft_deleted',
+  'deleted', 'status', 'changes-since', 'ip', 'ip6', 'created_at', 'block_device_mapping', 'services', 'metadata', 'system_metadata', 'info_cache', 'security_groups',
+  'pci_devices', 'limit', 'marker', 'tags', 'tags-any', 'not-tags', 'not-tags-any', 'changes-before', 'locked',
+];
+const LIST_QUERY_V275 = {
+  from: '2.75',
+  schema: {
+    type: 'object',
+    properties: { ...Object.fromEntries(LIST_KEYS_V275.map((k) => [k, {}])), sort_key: { type: 'array', items: { type: 'string', enum: SORT_KEYS_V275 } } },
+    patternProperties: { '^_': {} },
+    additionalProperties: false,
+  },
+};
+
 export const serverRoutes: Route[] = [
-  computeRoute('servers-list', 'GET', '/servers', 'os_compute_api:servers:index', (ctx) => listServers(ctx, false)),
-  computeRoute('servers-detail', 'GET', '/servers/detail', 'os_compute_api:servers:detail', (ctx) => listServers(ctx, true)),
+  computeRoute('servers-list', 'GET', '/servers', 'os_compute_api:servers:index', (ctx) => listServers(ctx, false), { strictQuery: LIST_QUERY_V275 }),
+  computeRoute('servers-detail', 'GET', '/servers/detail', 'os_compute_api:servers:detail', (ctx) => listServers(ctx, true), { strictQuery: LIST_QUERY_V275 }),
   computeRoute('servers-create', 'POST', '/servers', 'os_compute_api:servers:create', create),
   computeRoute('servers-show', 'GET', '/servers/{server_id}', 'os_compute_api:servers:show', show),
   computeRoute('servers-update', 'PUT', '/servers/{server_id}', 'os_compute_api:servers:update', update),

@@ -14,6 +14,7 @@ import { ATTACH_KIND, DETACH_KIND } from '../work/volumeAttach';
 import { startWork } from '../../../work/ledger';
 import { checkMultiattachVersion } from '../bootVolume';
 import { volumeApi } from '../../../volume/computeApi';
+import { strictQuery } from '../../../http/router';
 
 const DEVICE = { type: ['string', 'null'], pattern: '(^/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$' };
 
@@ -232,7 +233,7 @@ async function swap(ctx: RequestContext) {
 }
 
 export const volumeAttachmentRoutes: Route[] = [
-  computeRoute('volume-attachments-list', 'GET', '/servers/{server_id}/os-volume_attachments', 'os_compute_api:os-volumes-attachments:index', index),
+  computeRoute('volume-attachments-list', 'GET', '/servers/{server_id}/os-volume_attachments', 'os_compute_api:os-volumes-attachments:index', index, { strictQuery: strictQuery(['limit', 'offset']) }),
   computeRoute('volume-attachments-create', 'POST', '/servers/{server_id}/os-volume_attachments', 'os_compute_api:os-volumes-attachments:create', create),
   computeRoute('volume-attachments-show', 'GET', '/servers/{server_id}/os-volume_attachments/{volume_id}', 'os_compute_api:os-volumes-attachments:show', show),
   computeRoute('volume-attachments-swap', 'PUT', '/servers/{server_id}/os-volume_attachments/{volume_id}', 'os_compute_api:os-volumes-attachments:swap', swap),
