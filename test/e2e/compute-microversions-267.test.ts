@@ -273,3 +273,22 @@ computeTest('2.75')('2.75: unknown query parameters are 400; update and rebuild 
   assert.ok('OS-EXT-SRV-ATTR:host' in rb.body.server && !('OS-EXT-SRV-ATTR:user_data' in rb.body.server));
   await waitFor('mv267 rebuilt', async () => ((await nova('2.75')('GET', `/servers/${server}`)).body.server.status === 'ACTIVE' ? true : undefined), 120000);
 });
+
+computeTest('2.77')('2.77: unshelve names the availability zone of a SHELVED_OFFLOADED server', async () => {
+  const act = `/servers/${server}/action`;
+  const status = async () => (await nova('2.77')('GET', `/servers/${server}`)).body.server.status as string;
+  assert.equal((await nova('2.77')('POST', act, { shelve: null })).status, 202);
+  await waitFor('mv267 SHELVED_OFFLOADED', async () => ((await status()) === 'SHELVED_OFFLOADED' ? true : undefined), 120000);
+  // The schema: null or an object with the zone, nothing else (an empty object is refused).
+  await refused(nova('2.77')('POST', act, { unshelve: {} }), 400, /'availability_zone' is a required property/);
+  await refused(nova('2.77')('POST', act, { unshelve: { availability_zone: 'nova', host: 'h' } }), 400, /Additional properties are not allowed \('host' was unexpected\)/);
+  await refused(nova('2.77')('POST', act, { unshelve: { availability_zone: 'nowhere' } }), 400, 'The requested availability zone is not available');
+  assert.equal(await status(), 'SHELVED_OFFLOADED', 'nothing changed');
+  // The zone it is in (the only one here): unshelved there.
+  assert.equal((await nova('2.77')('POST', act, { unshelve: { availability_zone: 'nova' } })).status, 202);
+  await waitFor('mv267 unshelved', async () => ((await status()) === 'ACTIVE' ? true : undefined), 120000);
+  const shown = (await nova('2.77')('GET', `/servers/${server}`)).body.server;
+  assert.equal(shown['OS-EXT-AZ:availability_zone'], 'nova');
+  // Not SHELVED_OFFLOADED: the zone is refused as Nova's state check words it (409).
+  await refused(nova('2.77')('POST', act, { unshelve: { availability_zone: 'nova' } }), 409, /Cannot 'unshelve' instance .* while it is in vm_state active/);
+});
