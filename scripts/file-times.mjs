@@ -2,6 +2,8 @@
 // test file's time went, slowest first. The spec reporter names tests, not files, and CI has a time
 // budget (.ci/run). "tests" sums the file's top-level test durations; "span" is from its first event to
 // its last as this process received them, so it includes the file's `before` hooks (a stack's start).
+// A test declared through a helper (test/support/advertised.ts) counts under the helper's file: Node
+// names the file a test() call is in.
 import path from 'node:path';
 
 export default async function* fileTimes(source) {

@@ -19,6 +19,8 @@ export const COMPUTE_POLICIES = {
   // 2.63: trusted_image_certificates given on create or rebuild (null on rebuild counts as given)
   'os_compute_api:servers:create:trusted_certs': 'project_member_or_admin',
   'os_compute_api:servers:rebuild:trusted_certs': 'project_member_or_admin',
+  // 2.74: host / hypervisor_hostname at create (nova/policies/servers.py REQUESTED_DESTINATION).
+  'compute:servers:create:requested_destination': 'admin',
   'os_compute_api:servers:update': 'project_member_or_admin',
   'os_compute_api:servers:delete': 'project_member_or_admin',
   'os_compute_api:servers:reboot': 'project_member_or_admin',

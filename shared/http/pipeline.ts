@@ -8,6 +8,7 @@ import { splitPath, type Router, type RequestContext } from './router';
 import { parseJsonBody } from './body';
 import { authorize } from '../api/policy';
 import { negotiate, versionHeaders } from '../api/microversion';
+import { validateQuery } from '../api/validation';
 import type { Services } from '../services';
 import { log } from '../log';
 import { reportState } from '../servicegroup/registry';
@@ -85,6 +86,7 @@ export async function handle(router: Router, services: Services, req: ApiRequest
       ctx.microversion = negotiate(route.versioned, req.headers);
       if (!ctx.microversion.matches(route.versions.min, route.versions.max)) throw new ApiError(404, 'The resource could not be found.');
     }
+    if (route.strictQuery && route.versioned && negotiate(route.versioned, req.headers).atLeast(route.strictQuery.from)) validateQuery(route.strictQuery.schema, req.query);
     if (typeof route.policy === 'string') authorize(ctx, route.policy, undefined, service);
     if (route.versioned) ctx.microversion = negotiate(route.versioned, req.headers);
     ctx.body = route.rawBody ? req.body : parseJsonBody(service, req);

@@ -44,6 +44,12 @@ export interface Route {
    * answers a bare 404 (VersionNotFoundForAPIMethod) before the policy check, as Nova's dispatch does.
    */
   versions?: { min?: string; max?: string };
+  /**
+   * A query schema that refuses unknown parameters from a microversion on (Nova's *_query_v275, whose
+   * additionalProperties turned False at 2.75): checked before the policy, as Nova's query_schema
+   * decorator runs before the method. The values are the handler's to check (`strictQuery`).
+   */
+  strictQuery?: { from: string; schema: object };
   /** Keep the body as bytes instead of parsing JSON (image upload). */
   rawBody?: boolean;
   /** Leave the body unread and hand it over as ctx.req.stream (uploads too large to buffer). */
@@ -140,7 +146,7 @@ export function routeMaker<P extends PolicyName>(service: ServiceKind, pathPrefi
     path: string,
     policy: RoutePolicy<P | 'public' | 'authenticated'>,
     handler: (ctx: RequestContext) => Promise<ApiResponse>,
-    extra: Partial<Pick<Route, 'rawBody' | 'streamBody' | 'versions'>> = {},
+    extra: Partial<Pick<Route, 'rawBody' | 'streamBody' | 'versions' | 'strictQuery'>> = {},
   ): Route => ({
     name: `${service}-${name}`,
     method,
@@ -151,4 +157,12 @@ export function routeMaker<P extends PolicyName>(service: ServiceKind, pathPrefi
     handler,
     ...extra,
   });
+}
+
+/**
+ * Route.strictQuery for a Nova query schema made strict at `from` (2.75 for most): only `keys` are
+ * allowed, any other is 400 `Additional properties are not allowed ('<k>' was unexpected)`.
+ */
+export function strictQuery(keys: readonly string[], from = '2.75'): Route['strictQuery'] {
+  return { from, schema: { type: 'object', properties: Object.fromEntries(keys.map((k) => [k, {}])), additionalProperties: false } };
 }

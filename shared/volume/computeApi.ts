@@ -11,6 +11,8 @@ import { cinderTime } from './common';
 import { dependentsOf, findSnapshot, findVolume, jacketTags, snapshotById, volumeById, volumeTables, type SnapshotRecord, type VolumeRecord } from './model';
 import { VOLUME_DELETE } from './workKinds';
 import { createVolume } from './volumes/service';
+import { typeByNameOrId } from './types/store';
+import { ApiError } from '../http/errors';
 import {
   attachmentById,
   attachmentOn,
@@ -79,23 +81,41 @@ export const volumeApi = {
    * server's osProfile), not a disk made first and attached: a disk made from a generalized image
    * cannot be booted by attaching it.
    */
-  createBootVolume: async (ctx: RequestContext, imageId: string, size: number, serverId: string): Promise<VolumeRecord> =>
+  createBootVolume: async (ctx: RequestContext, imageId: string, size: number, serverId: string, volumeType?: string): Promise<VolumeRecord> =>
     // As Nova's call reaches Cinder: POST /v3/{the token's project}/volumes at Cinder's base version.
-    (await createVolume({ ...ctx, params: { project_id: ctx.auth!.projectId! }, microversion: undefined }, { size, imageRef: imageId, name: '', description: '' }, { bootOf: serverId })).volume,
+    (
+      await createVolume(
+        { ...ctx, params: { project_id: ctx.auth!.projectId! }, microversion: undefined },
+        { size, imageRef: imageId, name: '', description: '', ...(volumeType ? { volume_type: volumeType } : {}) },
+        { bootOf: serverId },
+      )
+    ).volume,
   /**
    * A blank volume, or one from a snapshot, mapped at boot (block_device_mapping_v2 blank|snapshot ->
    * volume): made through Cinder's rules and quotas like createBootVolume (a snapshot's state and size
    * rules too), reserved for the server at `device`; its disk is a data disk of the build's VM PUT,
    * Empty or a Copy of the snapshot.
    */
-  createVolumeAtBoot: async (ctx: RequestContext, size: number, snapshotId: string | undefined, serverId: string, device: string): Promise<VolumeRecord> =>
+  createVolumeAtBoot: async (ctx: RequestContext, size: number, snapshotId: string | undefined, serverId: string, device: string, volumeType?: string): Promise<VolumeRecord> =>
     (
       await createVolume(
         { ...ctx, params: { project_id: ctx.auth!.projectId! }, microversion: undefined },
-        { size, name: '', description: '', ...(snapshotId ? { snapshot_id: snapshotId } : {}) },
+        { size, name: '', description: '', ...(snapshotId ? { snapshot_id: snapshotId } : {}), ...(volumeType ? { volume_type: volumeType } : {}) },
         { bootOf: serverId, bootDevice: device },
       )
     ).volume,
+  /**
+   * The name of the volume type `idOrName` names among those the caller's project may use, as Nova's
+   * _check_requested_volume_type finds it in Cinder's type list (2.67); undefined when there is none.
+   */
+  async volumeTypeName(ctx: RequestContext, idOrName: string): Promise<string | undefined> {
+    try {
+      return (await typeByNameOrId(ctx, idOrName)).name;
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return undefined;
+      throw e;
+    }
+  },
   /** The tags that mark a disk as this volume's (the sweeps' proof of ownership). */
   diskTags: (v: Pick<VolumeRecord, 'id' | 'project_id'>): Record<string, string> => jacketTags('volume', v.id, v.project_id, v.id),
   /**

@@ -12,6 +12,7 @@ import { odata } from '../../store/tables';
 import { computeRoute, computeUrl } from '../common';
 import { description } from '../servers/schemas';
 import { ensureSeeded, flavorRepo, getFlavor, getVisibleFlavor, accessibleFlavorIds, insertFlavor, deleteFlavor, flavorNotFound, updateFlavor, visibleTo, PK_FLAVOR, type FlavorRecord } from './store';
+import { strictQuery } from '../../http/router';
 
 const MAX_INT = 2147483647;
 const intOrDigits = (min: number) => ({ type: ['integer', 'string'], pattern: '^[0-9]+$', minimum: min, maximum: MAX_INT });
@@ -374,9 +375,12 @@ async function update(ctx: RequestContext) {
   return json({ flavor: flavorView(ctx, f) });
 }
 
+/** index_query_v275: the list's parameters, no other from 2.75. */
+const LIST_QUERY = strictQuery(['limit', 'marker', 'is_public', 'minRam', 'minDisk', 'sort_key', 'sort_dir']);
+
 export const flavorRoutes: Route[] = [
-  computeRoute('flavors-list', 'GET', '/flavors', 'authenticated', index),
-  computeRoute('flavors-detail', 'GET', '/flavors/detail', 'authenticated', detail),
+  computeRoute('flavors-list', 'GET', '/flavors', 'authenticated', index, { strictQuery: LIST_QUERY }),
+  computeRoute('flavors-detail', 'GET', '/flavors/detail', 'authenticated', detail, { strictQuery: LIST_QUERY }),
   computeRoute('flavors-show', 'GET', '/flavors/{id}', 'authenticated', show),
   computeRoute('flavors-create', 'POST', '/flavors', 'os_compute_api:os-flavor-manage:create', create),
   computeRoute('flavors-delete', 'DELETE', '/flavors/{id}', 'os_compute_api:os-flavor-manage:delete', remove),

@@ -163,13 +163,16 @@ const computeService = async (s: Services): Promise<ComputeService> => (await li
 /** _view_hypervisor's id: the compute node's integer id before 2.53, its uuid from it. */
 const idAt = (ctx: RequestContext, h: HypervisorRow) => (ctx.microversion?.atLeast('2.53') ? hypervisorUuid(h.hypervisor_hostname) : h.id);
 
-/** The servers on a host, as a hypervisor lists them (left out when there are none, as before 2.75). */
+/** The servers on a host, as a hypervisor lists them (undefined: not asked for). */
 type HostServers = { name: string; uuid: string }[] | undefined;
+
+/** `servers` when asked for: left out when there are none below 2.75, `[]` from 2.75 (Nova's _view_hypervisor). */
+const serversPart = (ctx: RequestContext, servers: HostServers) => (servers && (servers.length > 0 || ctx.microversion?.atLeast('2.75')) ? { servers } : {});
 
 function brief(ctx: RequestContext, h: HypervisorRow, svc: ComputeService, servers?: HostServers) {
   return {
     ...briefOf(ctx, h, svc),
-    ...(servers && servers.length > 0 ? { servers } : {}),
+    ...serversPart(ctx, servers),
   };
 }
 
@@ -204,7 +207,7 @@ function detailed(ctx: RequestContext, h: HypervisorRow, svc: ComputeService, se
     host_ip: null,
     cpu_info: ctx.microversion?.atLeast('2.28') ? cpu : JSON.stringify(cpu),
     service: { id: ctx.microversion?.atLeast('2.53') ? def.uuid : def.id, host: computeHost(s.config), disabled_reason: svc?.disabled_reason ?? null },
-    ...(servers && servers.length > 0 ? { servers } : {}),
+    ...serversPart(ctx, servers),
   };
 }
 

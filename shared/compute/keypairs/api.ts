@@ -15,6 +15,7 @@ import { nextLinks, novaPageQuery } from '../../api/pagination';
 import { checkQuota, registerUsageCounter } from '../quotas/engine';
 import { authorize } from '../../api/policy';
 import { generateWinrmX509, x509Fingerprint } from './x509';
+import { strictQuery } from '../../http/router';
 
 const keypairName = {
   allOf: [
@@ -299,8 +300,8 @@ async function remove(ctx: RequestContext) {
 }
 
 export const keypairRoutes: Route[] = [
-  computeRoute('keypairs-list', 'GET', '/os-keypairs', 'os_compute_api:os-keypairs:index', list),
+  computeRoute('keypairs-list', 'GET', '/os-keypairs', 'os_compute_api:os-keypairs:index', list, { strictQuery: strictQuery(['user_id', 'limit', 'marker']) }),
   computeRoute('keypairs-create', 'POST', '/os-keypairs', 'os_compute_api:os-keypairs:create', create),
-  computeRoute('keypairs-show', 'GET', '/os-keypairs/{name}', 'os_compute_api:os-keypairs:show', show),
-  computeRoute('keypairs-delete', 'DELETE', '/os-keypairs/{name}', 'os_compute_api:os-keypairs:delete', remove),
+  computeRoute('keypairs-show', 'GET', '/os-keypairs/{name}', 'os_compute_api:os-keypairs:show', show, { strictQuery: strictQuery(['user_id']) }),
+  computeRoute('keypairs-delete', 'DELETE', '/os-keypairs/{name}', 'os_compute_api:os-keypairs:delete', remove, { strictQuery: strictQuery(['user_id']) }),
 ];

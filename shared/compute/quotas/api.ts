@@ -28,6 +28,7 @@ import {
   type ProjectQuotaState,
   type QuotaResource,
 } from './engine';
+import { strictQuery } from '../../http/router';
 // ---------------------------------------------------------------------------------------------
 // The APIs.
 
@@ -112,6 +113,9 @@ function formatSet<V>(values: Record<QuotaResource, V>, hidden: QuotaResource[],
 /** bool_from_string as oslo does it, for the schema's enum. */
 const truthy = (v: unknown) => v === true || (typeof v === 'string' && ['1', 'true', 'on', 'yes'].includes(v.toLowerCase()));
 /** The first user_id query value; blank counts as absent (parse_qs drops blank values). */
+/** show_query / detail_query / update_query / delete_query: user_id only, strict from 2.75. */
+const USER_QUERY = strictQuery(['user_id']);
+
 const userIdParam = (ctx: RequestContext) => ctx.query.get('user_id') || undefined;
 
 /** A reader sees their own project's quotas only (PROJECT_READER_OR_ADMIN with project_id target). */
@@ -256,11 +260,11 @@ async function updateClass(ctx: RequestContext) {
 }
 
 export const quotaRoutes: Route[] = [
-  computeRoute('quota-sets-show', 'GET', '/os-quota-sets/{id}', 'os_compute_api:os-quota-sets:show', show),
-  computeRoute('quota-sets-detail', 'GET', '/os-quota-sets/{id}/detail', 'os_compute_api:os-quota-sets:detail', detail),
+  computeRoute('quota-sets-show', 'GET', '/os-quota-sets/{id}', 'os_compute_api:os-quota-sets:show', show, { strictQuery: USER_QUERY }),
+  computeRoute('quota-sets-detail', 'GET', '/os-quota-sets/{id}/detail', 'os_compute_api:os-quota-sets:detail', detail, { strictQuery: USER_QUERY }),
   computeRoute('quota-sets-defaults', 'GET', '/os-quota-sets/{id}/defaults', 'os_compute_api:os-quota-sets:defaults', defaults),
-  computeRoute('quota-sets-update', 'PUT', '/os-quota-sets/{id}', 'os_compute_api:os-quota-sets:update', update),
-  computeRoute('quota-sets-delete', 'DELETE', '/os-quota-sets/{id}', 'os_compute_api:os-quota-sets:delete', remove),
+  computeRoute('quota-sets-update', 'PUT', '/os-quota-sets/{id}', 'os_compute_api:os-quota-sets:update', update, { strictQuery: USER_QUERY }),
+  computeRoute('quota-sets-delete', 'DELETE', '/os-quota-sets/{id}', 'os_compute_api:os-quota-sets:delete', remove, { strictQuery: USER_QUERY }),
   computeRoute('quota-class-sets-show', 'GET', '/os-quota-class-sets/{id}', 'os_compute_api:os-quota-class-sets:show', showClass),
   computeRoute('quota-class-sets-update', 'PUT', '/os-quota-class-sets/{id}', 'os_compute_api:os-quota-class-sets:update', updateClass),
 ];

@@ -10,6 +10,7 @@ import type { RegionalFigure } from '../../azure/regional';
 import { log } from '../../log';
 import { displayedUsage, effectiveLimits, type Limits, type QuotaResource } from './engine';
 import { computeRoute } from '../common';
+import { strictQuery } from '../../http/router';
 
 export type { RegionalFigure };
 /** The subscription's regional compute quotas that bear on Nova's: vCPUs and VM count. */
@@ -149,4 +150,4 @@ async function index(ctx: RequestContext) {
   return json({ limits: { rate: [], absolute: absoluteLimits(merged, used, ctx) } });
 }
 
-export const limitsRoutes: Route[] = [computeRoute('limits', 'GET', '/limits', 'os_compute_api:limits', index)];
+export const limitsRoutes: Route[] = [computeRoute('limits', 'GET', '/limits', 'os_compute_api:limits', index, { strictQuery: strictQuery(['tenant_id']) })];

@@ -10,6 +10,7 @@ import type { Microversion } from '../../api/microversion';
 import { computeRoute } from '../common';
 import { createGroup, deleteGroup, groupsFor, visibleGroup } from './service';
 import type { GroupPolicy, ServerGroupRecord } from './model';
+import { strictQuery } from '../../http/router';
 
 const createSchemaFor = (policies: GroupPolicy[]) => ({
   type: 'object',
@@ -124,7 +125,7 @@ async function remove(ctx: RequestContext) {
 }
 
 export const serverGroupRoutes: Route[] = [
-  computeRoute('server-groups-list', 'GET', '/os-server-groups', 'os_compute_api:os-server-groups:index', index),
+  computeRoute('server-groups-list', 'GET', '/os-server-groups', 'os_compute_api:os-server-groups:index', index, { strictQuery: strictQuery(['all_projects', 'limit', 'offset']) }),
   computeRoute('server-groups-create', 'POST', '/os-server-groups', 'os_compute_api:os-server-groups:create', create),
   computeRoute('server-groups-show', 'GET', '/os-server-groups/{id}', 'os_compute_api:os-server-groups:show', show),
   computeRoute('server-groups-delete', 'DELETE', '/os-server-groups/{id}', 'os_compute_api:os-server-groups:delete', remove),

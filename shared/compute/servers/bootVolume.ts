@@ -25,9 +25,43 @@ interface Bdm {
   uuid?: string;
   delete_on_termination?: unknown;
   volume_size?: unknown;
+  /** 2.67: the Cinder type of a volume the create makes (a name once checkVolumeTypes resolved it). */
+  volume_type?: string | null;
 }
 
 const TRUE = ['1', 't', 'true', 'on', 'y', 'yes'];
+
+/** A mapping's volume type (2.67) as a request field; null and '' are no type, as in Nova. */
+const pick = (volumeType: string | null | undefined) => (volumeType ? { volumeType } : {});
+const typeOf = (b: Bdm) => pick(b.volume_type);
+
+/**
+ * 2.67's volume_type on block_device_mapping_v2 (the schema admits it from 2.67 only). Nova's rules:
+ * BlockDeviceDict.from_api refuses it on a local disk and on an existing volume (InvalidBDMFormat);
+ * compute/api.py _validate_bdm looks it up among the types Cinder lists for the project, by id or
+ * name, and keeps the name (VolumeTypeNotFound, 400 from servers.create). Returns the body with each
+ * type replaced by its name: Cinder's create then finds it as Nova's call does.
+ */
+export async function checkVolumeTypes<B extends { block_device_mapping_v2?: unknown[] }>(ctx: RequestContext, body: B): Promise<B> {
+  const bdms = (body.block_device_mapping_v2 ?? []) as Bdm[];
+  if (!bdms.some((b) => b.volume_type)) return body;
+  for (const b of bdms) {
+    if (!b.volume_type) continue;
+    if (b.destination_type === 'local') throw badRequest('Block Device Mapping is Invalid: Specifying a volume_type with destination_type=local is not supported.');
+    if (b.source_type === 'volume') throw badRequest('Block Device Mapping is Invalid: Specifying volume type to existing volume is not supported.');
+  }
+  const named: Bdm[] = [];
+  for (const b of bdms) {
+    if (!b.volume_type) {
+      named.push(b);
+      continue;
+    }
+    const name = await volumeApi.volumeTypeName(ctx, b.volume_type);
+    if (name === undefined) throw badRequest(`Volume type ${b.volume_type} could not be found.`);
+    named.push({ ...b, volume_type: name });
+  }
+  return { ...body, block_device_mapping_v2: named };
+}
 
 /** The volume to boot from, when the mappings are exactly one existing volume as the boot device. */
 export function bootVolumeRequest(body: { block_device_mapping_v2?: unknown[]; block_device_mapping?: unknown[] }): BootVolumeRequest | undefined {
@@ -43,6 +77,8 @@ export interface ImageVolumeRequest {
   imageId: string;
   size: number;
   deleteOnTermination: boolean;
+  /** 2.67: the new volume's type (its name); absent: Cinder's default. */
+  volumeType?: string;
 }
 
 /**
@@ -57,7 +93,7 @@ export function imageVolumeRequest(body: { imageRef?: string; block_device_mappi
   if (b.source_type !== 'image' || b.destination_type !== 'volume' || String(b.boot_index) !== '0' || !b.uuid) return undefined;
   const size = Number(b.volume_size ?? 0);
   if (!Number.isInteger(size) || size <= 0) throw badRequest("Images with destination_type 'volume' need to have a non-zero size specified");
-  return { imageId: b.uuid, size, deleteOnTermination: TRUE.includes(String(b.delete_on_termination ?? false).toLowerCase()) };
+  return { imageId: b.uuid, size, deleteOnTermination: TRUE.includes(String(b.delete_on_termination ?? false).toLowerCase()), ...typeOf(b) };
 }
 
 /** Boot from a new volume made from a volume snapshot (Terraform's block_device with source_type snapshot, boot_index 0). */
@@ -66,6 +102,8 @@ export interface SnapshotVolumeRequest {
   /** The mapping's volume_size; absent or 0: the snapshot's (_validate_bdm: `volume_size or snap.size`). */
   size?: number;
   deleteOnTermination: boolean;
+  /** 2.67: the new volume's type (its name); absent: Cinder's default. */
+  volumeType?: string;
 }
 
 /** The new volume to boot from, when the mappings are exactly one volume snapshot as the boot device with a volume destination. */
@@ -75,7 +113,7 @@ export function snapshotVolumeRequest(body: { block_device_mapping_v2?: unknown[
   const b = bdms[0];
   if (b.source_type !== 'snapshot' || b.destination_type !== 'volume' || String(b.boot_index) !== '0' || !b.uuid) return undefined;
   const size = Number(b.volume_size ?? 0) || undefined;
-  return { snapshotId: b.uuid, ...(size ? { size } : {}), deleteOnTermination: TRUE.includes(String(b.delete_on_termination ?? false).toLowerCase()) };
+  return { snapshotId: b.uuid, ...(size ? { size } : {}), deleteOnTermination: TRUE.includes(String(b.delete_on_termination ?? false).toLowerCase()), ...typeOf(b) };
 }
 
 /** The snapshot a boot volume is made from, resolved: its Azure id, the new volume's size, the image it stands in for. */
@@ -191,7 +229,7 @@ export async function unreserveBootVolume(s: Services, b: BootVolume, serverId: 
 export interface ExtraVolumeRequest {
   volumeId?: string;
   /** A new volume: blank, or from a snapshot (size: the mapping's volume_size, else the snapshot's). */
-  make?: { size?: number; snapshotId?: string };
+  make?: { size?: number; snapshotId?: string; volumeType?: string };
   deleteOnTermination: boolean;
 }
 
@@ -213,13 +251,13 @@ export function splitExtraVolumes<B extends { block_device_mapping_v2?: unknown[
         // compute/api.py _validate_bdm: a blank volume needs its size.
         const size = Number(b.volume_size ?? 0);
         if (!Number.isInteger(size) || size <= 0) throw badRequest("Blank volumes (source: 'blank', dest: 'volume') need to have non-zero size");
-        return { make: { size }, deleteOnTermination };
+        return { make: { size, ...typeOf(b) }, deleteOnTermination };
       }
       if (b.source_type === 'snapshot') {
         if (!b.uuid) throw badRequest('Block Device Mapping is Invalid: failed to get snapshot None.');
         // volume_size or, when absent or 0, the snapshot's (_validate_bdm: `bdm.volume_size or snap.size`).
         const size = Number(b.volume_size ?? 0) || undefined;
-        return { make: { snapshotId: b.uuid, ...(size ? { size } : {}) }, deleteOnTermination };
+        return { make: { snapshotId: b.uuid, ...(size ? { size } : {}), ...typeOf(b) }, deleteOnTermination };
       }
       if (!b.uuid) throw badRequest('Block Device Mapping is Invalid: a volume mapping needs the volume id in uuid.');
       return { volumeId: b.uuid, deleteOnTermination };
@@ -228,7 +266,7 @@ export function splitExtraVolumes<B extends { block_device_mapping_v2?: unknown[
 }
 
 /** An existing volume resolved (`volume`), or a new one to be made at the create's end (`make`; `volume` once made). */
-export type ExtraVolume = { volume?: Stored<VolumeRecord>; make?: { size: number; snapshotId?: string }; deleteOnTermination: boolean; lun: number };
+export type ExtraVolume = { volume?: Stored<VolumeRecord>; make?: { size: number; snapshotId?: string; volumeType?: string }; deleteOnTermination: boolean; lun: number };
 
 /** nova/compute/api.py _validate_bdm / _check_attach for each extra volume; each takes the next LUN. */
 export async function resolveExtraVolumes(ctx: RequestContext, reqs: ExtraVolumeRequest[], maxCount: number, maxDataDisks: number | undefined): Promise<ExtraVolume[]> {
@@ -246,11 +284,11 @@ export async function resolveExtraVolumes(ctx: RequestContext, reqs: ExtraVolume
         if (e instanceof ApiError && e.status === 404) throw badRequest(`Block Device Mapping is Invalid: failed to get snapshot ${id}.`);
         throw e;
       });
-      out.push({ make: { size: req.make.size ?? snap.value.size, snapshotId: id }, deleteOnTermination: req.deleteOnTermination, lun });
+      out.push({ make: { size: req.make.size ?? snap.value.size, snapshotId: id, ...pick(req.make.volumeType) }, deleteOnTermination: req.deleteOnTermination, lun });
       continue;
     }
     if (req.make) {
-      out.push({ make: { size: req.make.size! }, deleteOnTermination: req.deleteOnTermination, lun });
+      out.push({ make: { size: req.make.size!, ...pick(req.make.volumeType) }, deleteOnTermination: req.deleteOnTermination, lun });
       continue;
     }
     if (req.volumeId === undefined) throw badRequest('Block Device Mapping is Invalid: a volume mapping needs the volume id in uuid.');
@@ -290,7 +328,7 @@ export function withExtraVolumes(srv: ServerRecord, extra: ExtraVolume[]): Serve
 export async function makeVolumesAtBoot(ctx: RequestContext, extra: ExtraVolume[], serverId: string): Promise<void> {
   for (const x of extra) {
     if (!x.make || x.volume) continue;
-    const v = await volumeApi.createVolumeAtBoot(ctx, x.make.size, x.make.snapshotId, serverId, deviceForLun(x.lun));
+    const v = await volumeApi.createVolumeAtBoot(ctx, x.make.size, x.make.snapshotId, serverId, deviceForLun(x.lun), x.make.volumeType);
     x.volume = { partitionKey: v.project_id, rowKey: v.id, etag: '', value: v };
   }
 }

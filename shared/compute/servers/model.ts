@@ -138,6 +138,8 @@ export interface ServerRecord {
   /** Nova's instance.locked / locked_by (lock_server.py); absent = unlocked. */
   locked?: boolean;
   locked_by?: 'owner' | 'admin' | null;
+  /** 2.73: the reason given to lock (Nova's system_metadata locked_reason), gone at unlock. */
+  locked_reason?: string | null;
   /** The server group it was booted into (scheduler hint `group`); it leaves the group when its record goes. */
   server_group?: { id: string; policy: GroupPolicy };
   /** Nova's instance tags (server_tags.py, 2.26): unique, sorted; absent = none. */

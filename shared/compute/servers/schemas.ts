@@ -235,12 +235,31 @@ function createV252(): object {
 /** parameter_types.trusted_certs (2.63): 1-50 distinct non-empty ids, or null (on rebuild: unset them). */
 export const trustedCerts = { type: ['array', 'null'], minItems: 1, maxItems: 50, uniqueItems: true, items: { type: 'string', minLength: 1 } };
 
+/** parameter_types.fqdn: a host name (underscores allowed), 1-255 characters. */
+const fqdn = { type: 'string', minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-._]*$' };
+
+/**
+ * create_v267: block_device_mapping_v2 items take `volume_type` (parameter_types.volume_type: a string
+ * of at most 255 or null), the Cinder type of a volume the create makes (../bootVolume.ts checkVolumeTypes).
+ */
+function withBdmVolumeType(base: object): object {
+  const b = base as { properties: { server: { properties: Record<string, any> } } }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const server = b.properties.server;
+  const bdm = server.properties.block_device_mapping_v2;
+  const items = { ...bdm.items, properties: { ...bdm.items.properties, volume_type: { type: ['string', 'null'], minLength: 0, maxLength: 255 } } };
+  return { ...b, properties: { ...b.properties, server: { ...server, properties: { ...server.properties, block_device_mapping_v2: { ...bdm, items } } } } };
+}
+
+/** create_v263: create_v257 with `trusted_image_certificates`. */
+const createV263 = () => withProperties(withoutProperties(createV252(), 'server', ['personality']), 'server', { trusted_image_certificates: trustedCerts });
+
 /**
  * servers.create by microversion: create_v219 the description; create_v232 device tags on networks and
  * block_device_mapping_v2; create_v233 drops the block device's (Nova's bug, restored at 2.42);
  * create_v237 `networks` required, "auto" or "none" (and no tags); create_v242 the device tags back;
  * create_v252 the server's `tags`; create_v257 no `personality` (file injection left the API); create_v263
- * `trusted_image_certificates`.
+ * `trusted_image_certificates`; create_v267 `volume_type` on block_device_mapping_v2 items; create_v274
+ * `host` and `hypervisor_hostname`.
  */
 export const createServerSchemas: SchemaByVersion = [
   ['2.1', createServerSchema],
@@ -251,7 +270,10 @@ export const createServerSchemas: SchemaByVersion = [
   ['2.42', createV242()],
   ['2.52', createV252()],
   ['2.57', withoutProperties(createV252(), 'server', ['personality'])],
-  ['2.63', withProperties(withoutProperties(createV252(), 'server', ['personality']), 'server', { trusted_image_certificates: trustedCerts })],
+  ['2.63', createV263()],
+  ['2.67', withBdmVolumeType(createV263())],
+  // create_v274: the requested destination, host and hypervisor_hostname (parameter_types.fqdn).
+  ['2.74', withProperties(withBdmVolumeType(createV263()), 'server', { host: fqdn, hypervisor_hostname: fqdn })],
 ];
 
 /** servers.update by microversion (update_v219: the description). */
@@ -289,6 +311,9 @@ export interface CreateServerBody {
     tags?: string[];
     /** 2.63 */
     trusted_image_certificates?: string[] | null;
+    /** 2.74 */
+    host?: string;
+    hypervisor_hostname?: string;
   };
 }
 

@@ -12,6 +12,7 @@ import { volumesAttachedView } from './volumes';
 import { computerName } from '../../azure/vms';
 import { listServices } from '../../servicegroup/registry';
 import { getFlavor } from '../flavors/store';
+import { getGroup } from '../serverGroups/model';
 
 function links(ctx: RequestContext, id: string) {
   return [
@@ -86,6 +87,21 @@ export interface ViewExtras {
   hostStatus?: { status: HostStatus; unknownOnly: boolean };
   /** 2.47: the flavor's extra specs by flavor id, for records written before the server kept its own. */
   flavorSpecs?: Map<string, Record<string, string>>;
+  /** 2.71: the ids of the server groups the server is in (show, update and rebuild only: serverGroupsOf). */
+  serverGroups?: string[];
+}
+
+/**
+ * 2.71's server_groups (Nova's _get_server_groups: InstanceGroup.get_by_instance_uuid), for show,
+ * update and rebuild, not for the detail list. The server keeps the group it was created into; it is
+ * listed while that group exists and still has it as a member (a deleted group has none), as Nova's
+ * membership rows are.
+ */
+export async function serverGroupsOf(ctx: RequestContext, s: ServerRecord): Promise<string[] | undefined> {
+  if (!ctx.microversion?.atLeast('2.71')) return undefined;
+  if (!s.server_group) return [];
+  const g = await getGroup(ctx.services, s.server_group.id);
+  return g?.value.members.some((m) => m.id === s.id) ? [g.value.id] : [];
 }
 
 /** Whether 2.47's embedded flavor shows extra_specs (Nova: os-flavor-extra-specs:index, fatal=False). */
@@ -163,11 +179,13 @@ export function fullView(ctx: RequestContext, s: ServerRecord, extended = true, 
     v.fault = f;
   }
   if (mv?.atLeast('2.9')) v.locked = Boolean(s.locked);
+  if (mv?.atLeast('2.73')) v.locked_reason = s.locked_reason ?? null;
   // Nova's display_description; below 2.19 a create sets it to the name (records older than 2.19's support lack it).
   if (mv?.atLeast('2.19')) v.description = s.description === undefined ? s.name : s.description;
   if (mv?.atLeast('2.26')) v.tags = s.tags ?? [];
   // 2.63: in show, detail, update and rebuild (null for none).
   if (mv?.atLeast('2.63')) v.trusted_image_certificates = s.trusted_certs?.length ? s.trusted_certs : null;
+  if (extras.serverGroups) v.server_groups = extras.serverGroups;
   if (!extended) return v;
   v.key_name = s.key_name;
   v.config_drive = s.config_drive;

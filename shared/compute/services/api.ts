@@ -11,6 +11,7 @@ import type { Microversion } from '../../api/microversion';
 import { computeRoute } from '../common';
 import { deleteService, listServices, setServiceState, type ServiceState, type ServiceStatus } from '../../servicegroup/registry';
 import { serverRepo } from '../servers/model';
+import { strictQuery } from '../../http/router';
 
 const updateProperties = {
   host: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-._]*$' },
@@ -163,7 +164,7 @@ async function remove(ctx: RequestContext) {
 }
 
 export const computeServiceRoutes: Route[] = [
-  computeRoute('services-list', 'GET', '/os-services', 'os_compute_api:os-services:list', index),
+  computeRoute('services-list', 'GET', '/os-services', 'os_compute_api:os-services:list', index, { strictQuery: strictQuery(['host', 'binary']) }),
   computeRoute('services-update', 'PUT', '/os-services/{action}', 'os_compute_api:os-services:update', update),
   computeRoute('services-delete', 'DELETE', '/os-services/{action}', 'os_compute_api:os-services:delete', remove),
 ];

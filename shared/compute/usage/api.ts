@@ -18,6 +18,7 @@ import { odata } from '../../store/tables';
 import { nextLinks, novaPageQuery, type PageRequest } from '../../api/pagination';
 import { computeRoute, computeUrl } from '../common';
 import { getServerAny, type ServerRecord } from '../servers/model';
+import { strictQuery } from '../../http/router';
 
 interface UsageRow {
   instance_id: string;
@@ -106,7 +107,9 @@ function parseTime(raw: string | null, nowUs: number): number {
 function period(ctx: RequestContext): { start: number; stop: number } {
   const now = Date.now() * US_PER_MS;
   const start = parseTime(ctx.query.get('start'), now);
-  let stop = parseTime(ctx.query.get('end'), now);
+  // Nova reads utcnow() for each bound left out, the end's a moment after the start's: with neither
+  // given the period is empty, not refused.
+  let stop = parseTime(ctx.query.get('end'), now + 1);
   if (!(start < stop)) throw badRequest('Invalid start time. The start time cannot occur after the end time.');
   if (stop > now) stop = now;
   return { start, stop };
@@ -263,6 +266,6 @@ async function show(ctx: RequestContext) {
 const P = 'os_compute_api:os-simple-tenant-usage:';
 
 export const simpleTenantUsageRoutes: Route[] = [
-  computeRoute('tenant-usage-list', 'GET', '/os-simple-tenant-usage', `${P}list`, index),
-  computeRoute('tenant-usage-show', 'GET', '/os-simple-tenant-usage/{tenant_id}', `${P}show`, show),
+  computeRoute('tenant-usage-list', 'GET', '/os-simple-tenant-usage', `${P}list`, index, { strictQuery: strictQuery(['start', 'end', 'detailed', 'limit', 'marker']) }),
+  computeRoute('tenant-usage-show', 'GET', '/os-simple-tenant-usage/{tenant_id}', `${P}show`, show, { strictQuery: strictQuery(['start', 'end', 'limit', 'marker']) }),
 ];

@@ -17,12 +17,13 @@
 //   os-resetState (admin)   vm_state active|error, task_state None; an action without events.
 //   lock / unlock           instance.locked, locked_by owner|admin, enforced by checkInstanceLock.
 import { registerServerAction } from './registry';
-import { beginPowerAction, stopOp, POWER } from '../work/power';
+import { beginPowerAction, stopOp, POWER, type PowerPlan } from '../work/power';
 import { ACTION, finishAction, startAction } from '../instanceActions';
-import { updateServer, visibleServer, type VmState } from '../model';
+import { checkInstanceLock, checkInstanceState, updateServer, visibleServer, type VmState } from '../model';
+import { zoneByName } from '../../zones/api';
 import { accepted } from '../../../http/respond';
 import { authorize } from '../../../api/policy';
-import { badRequest } from '../../../http/errors';
+import { badRequest, conflict } from '../../../http/errors';
 
 const emptyActionSchema = (name: string) => ({ type: 'object', properties: { [name]: {} }, required: [name], additionalProperties: false });
 // migrate_server.migrate applies from 2.56 only: at 2.1 the body's value is not validated.
@@ -92,17 +93,60 @@ registerServerAction({
     }),
 });
 
+/** unshelve_v277: `unshelve` null or {"availability_zone": name} (an empty object is refused). */
+const unshelveV277 = {
+  type: 'object',
+  properties: {
+    unshelve: {
+      type: ['object', 'null'],
+      properties: { availability_zone: { type: 'string', format: 'name', minLength: 1, maxLength: 255 } },
+      required: ['availability_zone'],
+      additionalProperties: false,
+    },
+  },
+  required: ['unshelve'],
+  additionalProperties: false,
+};
+
+const UNSHELVE_PLAN: PowerPlan = { ops: ['start'], task: 'unshelving', final: { vm_state: 'active', power_state: POWER.RUNNING, host: 'set' } };
+
 registerServerAction({
   name: 'unshelve',
   policy: 'os_compute_api:os-shelve:unshelve',
-  // shelve.unshelve at 2.1: {"unshelve": null} (any value; availability_zone arrives at 2.77).
-  schema: emptyActionSchema('unshelve'),
-  handler: (ctx) =>
-    beginPowerAction(ctx, { method: 'unshelve', vm: ['shelved', 'shelved_offloaded'] }, ACTION.UNSHELVE, 'compute_unshelve_instance', {
-      ops: ['start'],
-      task: 'unshelving',
-      final: { vm_state: 'active', power_state: POWER.RUNNING, host: 'set' },
-    }),
+  // shelve.unshelve at 2.1: {"unshelve": null} (any value, not read); 2.77 may name the zone.
+  schema: [
+    ['2.1', emptyActionSchema('unshelve')],
+    ['2.77', unshelveV277],
+  ],
+  handler: async (ctx, args) => {
+    const zone = ctx.microversion?.atLeast('2.77') ? (args as { availability_zone?: string } | null)?.availability_zone : undefined;
+    if (zone === undefined) return beginPowerAction(ctx, { method: 'unshelve', vm: ['shelved', 'shelved_offloaded'] }, ACTION.UNSHELVE, 'compute_unshelve_instance', UNSHELVE_PLAN);
+    // compute/api.py unshelve with new_az: lock and state as always, then only a SHELVED_OFFLOADED server
+    // (409 UnshelveInstanceInvalidState), then a zone that exists (400).
+    const cur = await visibleServer(ctx);
+    checkInstanceLock(cur.value, ctx.auth!);
+    checkInstanceState(cur.value, 'unshelve', { vm: ['shelved', 'shelved_offloaded'] });
+    if (cur.value.vm_state !== 'shelved_offloaded') {
+      throw conflict(
+        `Specifying an availability zone or a host when unshelving server "${cur.value.id}" with status "${cur.value.vm_state}" is not supported. The server status must be SHELVED_OFFLOADED.`,
+      );
+    }
+    if (!zoneByName(ctx.services.config, zone)) throw badRequest('The requested availability zone is not available');
+    if (zone === cur.value.availability_zone) {
+      return beginPowerAction(ctx, { method: 'unshelve', vm: ['shelved_offloaded'] }, ACTION.UNSHELVE, 'compute_unshelve_instance', UNSHELVE_PLAN);
+    }
+    // Another zone: an Azure VM's zone is fixed when it is made and its disks are zonal, so no host can
+    // take it there. As Nova when the scheduler finds none (the conductor's unshelve_instance), the
+    // request is accepted, its action ends in Error with NoValidHost and the server stays SHELVED_OFFLOADED.
+    const ref = await startAction(ctx.services, cur.value, ACTION.UNSHELVE, ctx.requestId, ctx.auth!.userId, 'compute_unshelve_instance');
+    await finishAction(
+      ctx.services,
+      ref,
+      false,
+      `NoValidHost: No valid host was found. The server's disks are in availability zone ${cur.value.availability_zone}; Azure cannot move them to ${zone}.`,
+    );
+    return accepted();
+  },
 });
 
 /** migrate_server.migrate (2.56): an optional target `host`; below 2.56 the body is not read. */
@@ -163,18 +207,32 @@ registerServerAction({
   },
 });
 
+/** lock_v273: `lock` null or an object with only `locked_reason` (1-255 characters). */
+const lockV273 = {
+  type: 'object',
+  properties: { lock: { type: ['object', 'null'], properties: { locked_reason: { type: 'string', minLength: 1, maxLength: 255 } }, additionalProperties: false } },
+  required: ['lock'],
+  additionalProperties: false,
+};
+
 registerServerAction({
   name: 'lock',
   policy: 'os_compute_api:os-lock-server:lock',
-  schema: emptyActionSchema('lock'),
-  handler: async (ctx) => {
+  // Below 2.73 `lock` may be anything and is not read; from 2.73 it may carry the reason.
+  schema: [
+    ['2.1', emptyActionSchema('lock')],
+    ['2.73', lockV273],
+  ],
+  handler: async (ctx, args) => {
     const s = ctx.services;
     const cur = await visibleServer(ctx);
     const isOwner = cur.value.project_id === ctx.auth!.projectId;
+    const reason = ctx.microversion?.atLeast('2.73') ? (args as { locked_reason?: string } | null)?.locked_reason : undefined;
     // compute/api.py lock: the owner re-locking changes nothing (an admin may take the lock over).
     if (cur.value.locked && isOwner) return accepted();
     const ref = await startAction(s, cur.value, ACTION.LOCK, ctx.requestId, ctx.auth!.userId, 'api_lock');
-    await updateServer(s, cur, (v) => ({ ...v, locked: true, locked_by: isOwner ? 'owner' : 'admin' }));
+    // The reason is kept as Nova keeps it in system_metadata: a lock without one leaves an earlier one.
+    await updateServer(s, cur, (v) => ({ ...v, locked: true, locked_by: isOwner ? 'owner' : 'admin', ...(reason ? { locked_reason: reason } : {}) }));
     await finishAction(s, ref, true);
     return accepted();
   },
@@ -183,7 +241,11 @@ registerServerAction({
 registerServerAction({
   name: 'unlock',
   policy: 'os_compute_api:os-lock-server:unlock',
-  schema: emptyActionSchema('unlock'),
+  // Nova's unlock schema ends at 2.72 (schema.unlock, "2.1", "2.72"): from 2.73 the body is not checked.
+  schema: [
+    ['2.1', emptyActionSchema('unlock')],
+    ['2.73', {}],
+  ],
   handler: async (ctx) => {
     const s = ctx.services;
     const cur = await visibleServer(ctx);
@@ -193,7 +255,7 @@ registerServerAction({
       authorize(ctx, 'os_compute_api:os-lock-server:unlock:unlock_override');
     }
     const ref = await startAction(s, cur.value, ACTION.UNLOCK, ctx.requestId, ctx.auth!.userId, 'api_unlock');
-    await updateServer(s, cur, (v) => ({ ...v, locked: false, locked_by: null }));
+    await updateServer(s, cur, (v) => ({ ...v, locked: false, locked_by: null, locked_reason: null }));
     await finishAction(s, ref, true);
     return accepted();
   },

@@ -17,7 +17,7 @@ import { rootVolumeOf } from '../volumes';
 import { adminUsername, checkAdminPass, generatePassword } from '../passwords';
 import { keypairPublicKey, resolveImage } from '../service/create';
 import { loadUserData, replaceUserData, userDataFields } from '../userData';
-import { fullView, loadFlavorSpecs } from '../views';
+import { fullView, hostStatusFor, loadFlavorSpecs, serverGroupsOf } from '../views';
 import { seal } from '../../../work/seal';
 import { startWork } from '../../../work/ledger';
 import { registerServerAction } from './registry';
@@ -160,7 +160,15 @@ async function rebuild(ctx: RequestContext, args: unknown) {
     const data: RebuildData = { mode: 'swap', final: finalState, disk: newDiskName(server.id), source, sealed: seal(s.config, password), ...guest };
     await startWork(s, { kind: REBUILD_KIND, id: server.id, data: { action: action.rowKey, ...data }, requestId: ctx.requestId });
   }
-  const view = fullView(ctx, server, false, { flavorSpecs: await loadFlavorSpecs(ctx, [server]) });
+  // From 2.75 the answer is the whole server as show renders it, but for OS-EXT-SRV-ATTR:user_data
+  // (Nova's show_user_data=False: 2.57's user_data below stands for it).
+  const whole = ctx.microversion?.atLeast('2.75') ?? false;
+  const view = fullView(ctx, server, whole, {
+    flavorSpecs: await loadFlavorSpecs(ctx, [server]),
+    serverGroups: await serverGroupsOf(ctx, server),
+    ...(whole ? { hostStatus: await hostStatusFor(ctx, server) } : {}),
+  });
+  delete view['OS-EXT-SRV-ATTR:user_data'];
   // Nova's rebuild view: key_name from 2.54, the instance's user_data from 2.57.
   if (ctx.microversion?.atLeast('2.54')) view.key_name = server.key_name;
   if (ctx.microversion?.atLeast('2.57')) view.user_data = b.user_data !== undefined ? b.user_data : ((await loadUserData(s, [server])).get(server.id) ?? null);

@@ -57,16 +57,27 @@ const attachSchemas: SchemaByVersion = [
 
 const TAGGED_ATTACH = 'Tagged network interface attachment is not supported for this server instance.';
 
-/** Nova's interfaceAttachment view (_translate_interface_attachment_view) of a port. */
-function attachmentView(p: PortRecord) {
-  return { port_state: p.status, fixed_ips: p.fixed_ips.map((f) => ({ subnet_id: f.subnet_id, ip_address: f.ip_address })), port_id: p.id, net_id: p.network_id, mac_addr: p.mac_address };
+/**
+ * Nova's interfaceAttachment view (_translate_interface_attachment_view) of a port. From 2.70 it has the
+ * port's device `tag`: always null on Jacket, which refuses tagged attaches (above) and whose builds
+ * abort on tagged networks (2.32/2.42), so no port of a server carries one.
+ */
+function attachmentView(ctx: RequestContext, p: PortRecord) {
+  return {
+    port_state: p.status,
+    fixed_ips: p.fixed_ips.map((f) => ({ subnet_id: f.subnet_id, ip_address: f.ip_address })),
+    port_id: p.id,
+    net_id: p.network_id,
+    mac_addr: p.mac_address,
+    ...(ctx.microversion?.atLeast('2.70') ? { tag: null } : {}),
+  };
 }
 
 const serverPorts = (ctx: RequestContext, srv: ServerRecord) => portStore(ctx.services).listProject(srv.project_id, { device_id: [srv.id] });
 
 async function list(ctx: RequestContext): Promise<ApiResponse> {
   const srv = (await visibleServer(ctx)).value;
-  return json({ interfaceAttachments: (await serverPorts(ctx, srv)).map(attachmentView) });
+  return json({ interfaceAttachments: (await serverPorts(ctx, srv)).map((p) => attachmentView(ctx, p)) });
 }
 
 async function show(ctx: RequestContext): Promise<ApiResponse> {
@@ -74,7 +85,7 @@ async function show(ctx: RequestContext): Promise<ApiResponse> {
   const id = ctx.params.port_id;
   const port = isUuid(id) ? await portStore(ctx.services).get(srv.project_id, id.toLowerCase()) : undefined;
   if (!port || port.device_id !== srv.id) throw notFound(`Instance ${srv.id} does not have a port with id ${id}`);
-  return json({ interfaceAttachment: attachmentView(port) });
+  return json({ interfaceAttachment: attachmentView(ctx, port) });
 }
 
 /** Nova: ACTIVE, PAUSED, STOPPED with no task (Azure has no paused VM). */
@@ -155,7 +166,7 @@ async function attach(ctx: RequestContext): Promise<ApiResponse> {
   }
   const work: InterfaceWork = { action: started.action.rowKey, op: 'attach', nic, wasRunning: srv.vm_state === 'active' };
   await startWork(s, { kind: INTERFACE_KIND, id: srv.id, data: { ...work }, requestId: ctx.requestId });
-  return json({ interfaceAttachment: attachmentView({ ...bound, status: 'DOWN' }) });
+  return json({ interfaceAttachment: attachmentView(ctx, { ...bound, status: 'DOWN' }) });
 }
 
 /**

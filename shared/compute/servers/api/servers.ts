@@ -13,7 +13,7 @@ import { odata, type Stored } from '../../../store/tables';
 import { CHANGES_ORDER, computeRoute, computeUrl, projectOf } from '../../common';
 import { getServerAny, serverRepo, updateServer, vmStatesForStatus, visibleServer, novaTime, PK_ALL, type ServerRecord, type OrderIndexRow } from '../model';
 import { canonicalIpv6, createServerSchemas, truthy, updateServerSchemas, type CreateServerBody, type UpdateServerBody } from '../schemas';
-import { basicView, createView, fullView, hostStatusFor, loadFlavorSpecs, showsUserData } from '../views';
+import { basicView, createView, fullView, hostStatusFor, loadFlavorSpecs, serverGroupsOf, showsUserData } from '../views';
 import { loadUserData } from '../userData';
 import { createServers } from '../service/create';
 import { deleteServer } from '../service/delete';
@@ -29,6 +29,14 @@ interface Filters {
 }
 
 const badQuery = (param: string, value: string, why: string) => badRequest(`Invalid input for query parameters ${param}. Value: ${value}. ${why}`);
+
+/** oslo strutils.bool_from_string(strict=True), as common.is_locked reads `locked`; else Nova's InvalidInput. */
+function lockedFilter(v: string): boolean {
+  const t = v.trim().toLowerCase();
+  if (['1', 't', 'true', 'on', 'y', 'yes'].includes(t)) return true;
+  if (['0', 'f', 'false', 'off', 'n', 'no'].includes(t)) return false;
+  throw badRequest(`Invalid input received: Unrecognized value '${v}', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'`);
+}
 
 function regexOf(param: string, v: string): RegExp {
   try {
@@ -116,6 +124,13 @@ function filtersOf(ctx: RequestContext): Filters {
       regexOf(kind, v);
       f.match.push(tagFilter(kind, v.split(',')));
     }
+  }
+  // 2.73: `locked` for everyone (an admin's reaches Nova's database at any version), a strict boolean
+  // (common.is_locked: oslo's bool_from_string, strict).
+  const locked = q.getAll('locked').pop();
+  if (locked !== undefined && (admin || ctx.microversion?.atLeast('2.73'))) {
+    const want = lockedFilter(locked);
+    f.match.push((s) => Boolean(s.locked) === want);
   }
   // Admin-only filters; Nova drops them silently for others (remove_invalid_options).
   const user = q.get('user_id');
@@ -207,6 +222,8 @@ async function create(ctx: RequestContext) {
   const body = whole.server;
   // 2.63: the policy is checked only when certificate ids are given (Nova skips it for none or null).
   if (body.trusted_image_certificates?.length) authorize(ctx, 'os_compute_api:servers:create:trusted_certs');
+  // 2.74: a requested destination is for admins (servers.py _process_hosts_for_create); the service checks the host.
+  if (ctx.microversion?.atLeast('2.74') && (body.host || body.hypervisor_hostname)) authorize(ctx, 'compute:servers:create:requested_destination');
   // Nova reads os:scheduler_hints, else the older OS-SCH-HNT:scheduler_hints.
   const made = await createServers(ctx, body, whole['os:scheduler_hints'] ?? whole['OS-SCH-HNT:scheduler_hints'] ?? {});
   if (truthy(body.return_reservation_id)) return json({ reservation_id: made.reservationId }, 202);
@@ -222,7 +239,9 @@ async function remove(ctx: RequestContext) {
 async function show(ctx: RequestContext) {
   const rec = (await visibleServer(ctx)).value;
   const userData = showsUserData(ctx) ? await loadUserData(ctx.services, [rec]) : undefined;
-  return json({ server: fullView(ctx, rec, true, { userData, hostStatus: await hostStatusFor(ctx, rec), flavorSpecs: await loadFlavorSpecs(ctx, [rec]) }) });
+  return json({
+    server: fullView(ctx, rec, true, { userData, hostStatus: await hostStatusFor(ctx, rec), flavorSpecs: await loadFlavorSpecs(ctx, [rec]), serverGroups: await serverGroupsOf(ctx, rec) }),
+  });
 }
 
 async function update(ctx: RequestContext) {
@@ -238,12 +257,71 @@ async function update(ctx: RequestContext) {
     ...(b.description !== undefined ? { description: b.description } : {}),
   }));
   const rec = (stored ?? cur).value;
-  return json({ server: fullView(ctx, rec, false, { flavorSpecs: await loadFlavorSpecs(ctx, [rec]) }) });
+  // From 2.75 the answer is the whole server, as show renders it (the policy-gated parts by their policies).
+  const whole = ctx.microversion?.atLeast('2.75') ?? false;
+  const extras = whole ? { userData: showsUserData(ctx) ? await loadUserData(ctx.services, [rec]) : undefined, hostStatus: await hostStatusFor(ctx, rec) } : {};
+  return json({ server: fullView(ctx, rec, whole, { ...extras, flavorSpecs: await loadFlavorSpecs(ctx, [rec]), serverGroups: await serverGroupsOf(ctx, rec) }) });
 }
 
+/**
+ * index_query_v275 (servers.py index and detail): every parameter index_query_v273 names, the
+ * joined-table names Nova refuses later, the paging ones, and names starting with "_" (its
+ * patternProperties); no other from 2.75. sort_key's values narrow to VALID_SORT_KEYS_V275 (the
+ * formerly ignored keys are refused); Jacket lists in creation order whatever the key (docs/servers.md).
+ */
+const SORT_KEYS_V275 = [
+  'access_ip_v4',
+  'access_ip_v6',
+  'auto_disk_config',
+  'availability_zone',
+  'config_drive',
+  'created_at',
+  'display_description',
+  'display_name',
+  'host',
+  'hostname',
+  'image_ref',
+  'instance_type_id',
+  'kernel_id',
+  'key_name',
+  'launch_index',
+  'launched_at',
+  'locked',
+  'locked_by',
+  'node',
+  'power_state',
+  'progress',
+  'project_id',
+  'ramdisk_id',
+  'root_device_name',
+  'task_state',
+  'terminated_at',
+  'updated_at',
+  'user_id',
+  'uuid',
+  'vm_state',
+];
+// prettier-ignore
+const LIST_KEYS_V275 = [
+  'user_id', 'project_id', 'tenant_id', 'launch_index', 'image_ref', 'image', 'kernel_id', 'ramdisk_id', 'hostname', 'key_name', 'power_state', 'vm_state', 'task_state',
+  'host', 'node', 'flavor', 'reservation_id', 'launched_at', 'terminated_at', 'availability_zone', 'name', 'display_name', 'description', 'display_description',
+  'locked_by', 'uuid', 'root_device_name', 'config_drive', 'access_ip_v4', 'access_ip_v6', 'auto_disk_config', 'progress', 'sort_dir', 'all_tenants', 'soft_deleted',
+  'deleted', 'status', 'changes-since', 'ip', 'ip6', 'created_at', 'block_device_mapping', 'services', 'metadata', 'system_metadata', 'info_cache', 'security_groups',
+  'pci_devices', 'limit', 'marker', 'tags', 'tags-any', 'not-tags', 'not-tags-any', 'changes-before', 'locked',
+];
+const LIST_QUERY_V275 = {
+  from: '2.75',
+  schema: {
+    type: 'object',
+    properties: { ...Object.fromEntries(LIST_KEYS_V275.map((k) => [k, {}])), sort_key: { type: 'array', items: { type: 'string', enum: SORT_KEYS_V275 } } },
+    patternProperties: { '^_': {} },
+    additionalProperties: false,
+  },
+};
+
 export const serverRoutes: Route[] = [
-  computeRoute('servers-list', 'GET', '/servers', 'os_compute_api:servers:index', (ctx) => listServers(ctx, false)),
-  computeRoute('servers-detail', 'GET', '/servers/detail', 'os_compute_api:servers:detail', (ctx) => listServers(ctx, true)),
+  computeRoute('servers-list', 'GET', '/servers', 'os_compute_api:servers:index', (ctx) => listServers(ctx, false), { strictQuery: LIST_QUERY_V275 }),
+  computeRoute('servers-detail', 'GET', '/servers/detail', 'os_compute_api:servers:detail', (ctx) => listServers(ctx, true), { strictQuery: LIST_QUERY_V275 }),
   computeRoute('servers-create', 'POST', '/servers', 'os_compute_api:servers:create', create),
   computeRoute('servers-show', 'GET', '/servers/{server_id}', 'os_compute_api:servers:show', show),
   computeRoute('servers-update', 'PUT', '/servers/{server_id}', 'os_compute_api:servers:update', update),

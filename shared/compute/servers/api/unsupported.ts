@@ -209,13 +209,15 @@ registerServerAction({
     ['2.14', objectAction('evacuate', { adminPass: { type: 'string' }, host: hostName })],
     // evacuate_v229: force (skip the scheduler for the named host).
     ['2.29', objectAction('evacuate', { adminPass: { type: 'string' }, host: hostName, force: boolish })],
+    // evacuate_v268: forced evacuation left the API (2.68); `force` is an additional property again.
+    ['2.68', objectAction('evacuate', { adminPass: { type: 'string' }, host: hostName })],
   ],
   handler: async (ctx, args) => {
     const a = args as { host?: string; adminPass?: string; onSharedStorage?: boolean | string; force?: boolean | string };
     const v214 = ctx.microversion?.atLeast('2.14') ?? false;
     const cur = await visibleServer(ctx);
     const onSharedStorage = !v214 && truthy(a.onSharedStorage);
-    if (ctx.microversion?.atLeast('2.29')) forcedDestination(a.force, a.host);
+    if (ctx.microversion?.matches('2.29', '2.67')) forcedDestination(a.force, a.host);
     if (a.adminPass !== undefined && onSharedStorage) throw badRequest("admin password can't be changed on existing disk");
     const password = a.adminPass ?? (onSharedStorage ? null : generatePassword());
     const azureHost = `azure-${ctx.services.config.azure.location}`;
@@ -253,11 +255,13 @@ registerServerAction({
         'host',
       ]),
     ],
+    // migrate_live_v2_68: forced live migration left the API (2.68).
+    ['2.68', objectAction('os-migrateLive', { block_migration: { ...boolish, enum: [...boolish.enum, 'auto'] }, host: { ...hostName, type: ['string', 'null'] } }, ['block_migration', 'host'])],
   ],
   handler: async (ctx, args) => {
     const a = args as { host: string | null; force?: boolean | string };
     const cur = await visibleServer(ctx);
-    if (ctx.microversion?.atLeast('2.30')) forcedDestination(a.force, a.host);
+    if (ctx.microversion?.matches('2.30', '2.67')) forcedDestination(a.force, a.host);
     checkInstanceLock(cur.value, ctx.auth!);
     checkInstanceState(cur.value, 'os-migrateLive', { vm: ['active', 'paused'], task: [null] });
     const preCheck = 'Migration pre-check error: Azure does not live-migrate a virtual machine on request (use migrate, a cold move).';

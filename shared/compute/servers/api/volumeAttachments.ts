@@ -14,6 +14,7 @@ import { ATTACH_KIND, DETACH_KIND } from '../work/volumeAttach';
 import { startWork } from '../../../work/ledger';
 import { checkMultiattachVersion } from '../bootVolume';
 import { volumeApi } from '../../../volume/computeApi';
+import { strictQuery } from '../../../http/router';
 
 const DEVICE = { type: ['string', 'null'], pattern: '(^/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$' };
 
@@ -69,8 +70,12 @@ function checkAttachState(ctx: RequestContext, srv: ServerRecord, method: string
   checkInstanceState(srv, method, { vm: ATTACH_VM_STATES, task: [null] });
 }
 
-function view(srv: ServerRecord, m: ServerVolume) {
-  return { id: m.volume_id, serverId: srv.id, volumeId: m.volume_id, device: m.device };
+/**
+ * Nova's volumeAttachment view. From 2.70 it has the attachment's device `tag`: always null on Jacket,
+ * which refuses tagged attaches (2.49, below) and whose builds abort on tagged mappings (2.32/2.42).
+ */
+function view(ctx: RequestContext, srv: ServerRecord, m: ServerVolume) {
+  return { id: m.volume_id, serverId: srv.id, volumeId: m.volume_id, device: m.device, ...(ctx.microversion?.atLeast('2.70') ? { tag: null } : {}) };
 }
 
 const notAttached = (serverId: string, volumeId: string) => notFound(`Instance ${serverId} is not attached to volume ${volumeId}`);
@@ -90,14 +95,14 @@ function limited<T>(ctx: RequestContext, items: T[]): T[] {
 
 async function index(ctx: RequestContext) {
   const srv = (await visibleServer(ctx)).value;
-  return json({ volumeAttachments: limited(ctx, volumesOf(srv)).map((m) => view(srv, m)) });
+  return json({ volumeAttachments: limited(ctx, volumesOf(srv)).map((m) => view(ctx, srv, m)) });
 }
 
 async function show(ctx: RequestContext) {
   const srv = (await visibleServer(ctx)).value;
   const m = volumesOf(srv).find((x) => x.volume_id === ctx.params.volume_id);
   if (!m) throw notAttached(srv.id, ctx.params.volume_id);
-  return json({ volumeAttachment: view(srv, m) });
+  return json({ volumeAttachment: view(ctx, srv, m) });
 }
 
 async function create(ctx: RequestContext) {
@@ -167,8 +172,8 @@ async function create(ctx: RequestContext) {
   await startWork(s, { kind: ATTACH_KIND, id: srv.id, key: v.id, data: { volume: v.id }, requestId: ctx.requestId });
   // 2.20: Nova attaches to a shelved offloaded server without a host and answers device null
   // (_attach_volume_shelved_offloaded); Azure takes the disk on the deallocated VM at its LUN.
-  if (srv.vm_state === 'shelved_offloaded') return json({ volumeAttachment: { ...view(srv, mapping), device: null } });
-  return json({ volumeAttachment: view(srv, mapping) });
+  if (srv.vm_state === 'shelved_offloaded') return json({ volumeAttachment: { ...view(ctx, srv, mapping), device: null } });
+  return json({ volumeAttachment: view(ctx, srv, mapping) });
 }
 
 async function remove(ctx: RequestContext) {
@@ -228,7 +233,7 @@ async function swap(ctx: RequestContext) {
 }
 
 export const volumeAttachmentRoutes: Route[] = [
-  computeRoute('volume-attachments-list', 'GET', '/servers/{server_id}/os-volume_attachments', 'os_compute_api:os-volumes-attachments:index', index),
+  computeRoute('volume-attachments-list', 'GET', '/servers/{server_id}/os-volume_attachments', 'os_compute_api:os-volumes-attachments:index', index, { strictQuery: strictQuery(['limit', 'offset']) }),
   computeRoute('volume-attachments-create', 'POST', '/servers/{server_id}/os-volume_attachments', 'os_compute_api:os-volumes-attachments:create', create),
   computeRoute('volume-attachments-show', 'GET', '/servers/{server_id}/os-volume_attachments/{volume_id}', 'os_compute_api:os-volumes-attachments:show', show),
   computeRoute('volume-attachments-swap', 'PUT', '/servers/{server_id}/os-volume_attachments/{volume_id}', 'os_compute_api:os-volumes-attachments:swap', swap),

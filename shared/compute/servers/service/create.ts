@@ -13,6 +13,7 @@ import { OverQuota } from '../../../quota/ledger';
 import { networkLedger, networkQuota } from '../../../network/quotas';
 import { isAdmin } from '../../../api/policy';
 import { projectOf } from '../../common';
+import { computeHost } from '../../../servicegroup/registry';
 import { getFlavor, visibleTo, vmSizeOf, type FlavorRecord } from '../../flavors/store';
 import { checkAbsolute, commitServers, reserveInstances, rollbackServers } from '../../quotas/engine';
 import { availabilityZones, zoneByName, type AvailabilityZone } from '../../zones/api';
@@ -35,6 +36,7 @@ import { BUILD_KIND, type BuildData } from '../work/build';
 import { recordUsageStart } from '../../usage/api';
 import {
   bootVolumeRequest,
+  checkVolumeTypes,
   checkImageVolumeSize,
   imageVolumeRequest,
   reserveBootVolume,
@@ -211,6 +213,20 @@ function resolveSecurityGroups(groups: SecurityGroupDef[], requested: { name?: s
   return [...new Map(found.map((g) => [g.id, g])).values()];
 }
 
+/**
+ * 2.74's host / hypervisor_hostname (servers.py _process_hosts_for_create, then compute/api.py
+ * _validate_host_or_node; the controller checked compute:servers:create:requested_destination): the host must
+ * be a compute host and the node one of its nodes, else 400 ComputeHostNotFound. Jacket has one
+ * compute host, whose node has its name, so a request that passes lands where it asked.
+ */
+function requestedDestination(ctx: RequestContext, body: CreateServerBody['server']): void {
+  if (!ctx.microversion?.atLeast('2.74') || !(body.host || body.hypervisor_hostname)) return;
+  const ours = computeHost(ctx.services.config);
+  if (body.host && body.host !== ours) throw badRequest(`Compute host ${body.host} could not be found.`);
+  // A node of another name: ComputeHostNotFound names the host when one was given, else the node.
+  if (body.hypervisor_hostname && body.hypervisor_hostname !== ours) throw badRequest(`Compute host ${body.host || body.hypervisor_hostname} could not be found.`);
+}
+
 function resolveZone(ctx: RequestContext, requested: string | undefined): AvailabilityZone {
   if (requested === undefined) return availabilityZones(ctx.services.config)[0];
   const z = zoneByName(ctx.services.config, requested);
@@ -259,7 +275,7 @@ export interface CreatedServers {
 export async function createServers(ctx: RequestContext, whole: CreateServerBody['server'], hints: Record<string, unknown> = {}): Promise<CreatedServers> {
   const s = ctx.services;
   // Existing volumes attached at boot (../bootVolume.ts) apart; the rest of the mappings is the boot device.
-  const { boot: body, extra: extraRequested } = splitExtraVolumes(whole);
+  const { boot: body, extra: extraRequested } = splitExtraVolumes(await checkVolumeTypes(ctx, whole));
   const projectId = projectOf(ctx);
   const userId = ctx.auth!.userId;
   const minCount = count(body.min_count) ?? 1;
@@ -302,6 +318,7 @@ export async function createServers(ctx: RequestContext, whole: CreateServerBody
   const portGroupIds = [...new Set(nics.flatMap((n) => n.port?.security_groups ?? []))];
   const shownGroups = [...(makesNics ? sgs.map((g) => ({ id: g.id, name: g.name })) : []), ...portGroupIds.flatMap((id) => usable.filter((g) => g.id === id).map((g) => ({ id: g.id, name: g.name })))];
   const zone = resolveZone(ctx, body.availability_zone);
+  requestedDestination(ctx, body);
   // Scheduler hint `group` (Nova's _get_requested_instance_group): unknown → 400 before anything is made.
   const group = await resolveGroupHint(ctx, hints.group);
   if (image.snapshot && (body.adminPass !== undefined || body.key_name !== undefined || body.user_data)) {
@@ -450,8 +467,8 @@ export async function createServers(ctx: RequestContext, whole: CreateServerBody
       // is reserved for the server, and the build makes its disk: the VM from the image
       // (computeApi createBootVolume), or the disk step from the snapshot (createVolumeAtBoot).
       madeVolume = imageVolume
-        ? await volumeApi.createBootVolume(ctx, imageVolume.imageId, imageVolume.size, servers[0].id)
-        : await volumeApi.createVolumeAtBoot(ctx, snapshotBoot!.size, snapshotBoot!.snapshotId, servers[0].id, '/dev/sda');
+        ? await volumeApi.createBootVolume(ctx, imageVolume.imageId, imageVolume.size, servers[0].id, imageVolume.volumeType)
+        : await volumeApi.createVolumeAtBoot(ctx, snapshotBoot!.size, snapshotBoot!.snapshotId, servers[0].id, '/dev/sda', snapshotVolume!.volumeType);
       servers[0] = withVolumes({ ...servers[0], azure: { ...servers[0].azure, os_disk: madeVolume.disk.name } }, [
         { volume_id: madeVolume.id, volume_project_id: madeVolume.project_id, lun: null, device: '/dev/sda', status: 'attaching', delete_on_termination: newBoot.deleteOnTermination },
       ]);
