@@ -57,11 +57,11 @@ export async function handle(router: Router, services: Services, req: ApiRequest
       }
       throw new ApiError(404, 'The resource could not be found.');
     }
-    const { route, params } = match;
+    const { route, params, projectless } = match;
     routeName = route.name;
     service = route.service;
     if (emptyTrailingSegment(service, req.path, route.path)) throw new ApiError(404, 'The resource could not be found.');
-    ctx = { req, params, query: req.query, body: undefined, requestId, services };
+    ctx = { req, params, query: req.query, body: undefined, requestId, services, ...(projectless ? { projectless } : {}) };
     // The API side of the services (nova-scheduler, nova-conductor, cinder-scheduler) beats as it serves.
     // Its log lines are the API side's, at the level set-log gave it (registry.ts applyLogLevel).
     log.enterScope('api');
@@ -79,7 +79,10 @@ export async function handle(router: Router, services: Services, req: ApiRequest
         ctx.auth = await services.auth.authenticate(token);
       }
     }
-    if (route.projectParam !== undefined && params[route.projectParam] !== ctx.auth?.projectId) {
+    // A project-less URL acts on the token's project (Cinder's context.project_id); a token with none
+    // (unscoped) still has no project to act on and is refused as on a URL naming one.
+    if (projectless && route.projectParam !== undefined && ctx.auth?.projectId) params[route.projectParam] = ctx.auth.projectId;
+    if (route.projectParam !== undefined && (params[route.projectParam] === undefined || params[route.projectParam] !== ctx.auth?.projectId)) {
       throw badRequest('Malformed request url');
     }
     if (route.versioned && route.versions) {

@@ -18,6 +18,8 @@ export interface RequestContext {
   microversion?: Microversion;
   requestId: string;
   services: Services;
+  /** The URL left out the route's project segment (Route.projectOptional): links leave it out too. */
+  projectless?: boolean;
 }
 
 export interface Route {
@@ -39,6 +41,12 @@ export interface Route {
    * 400 "Malformed request url", for admins too, before the policy check, as Cinder does.
    */
   projectParam?: string;
+  /**
+   * The route also answers without its projectParam segment (Cinder 3.67, PROJECT_ID_OPTIONAL_IN_URL: the
+   * ProjectMapper of cinder/api/v3/router.py maps every /v3/{project_id}/X as /v3/X too, at every
+   * microversion, the mapper knowing none): the project is then the token's.
+   */
+  projectOptional?: boolean;
   /**
    * The microversions the method exists in (Nova's @wsgi.api_version on it): outside them the pipeline
    * answers a bare 404 (VersionNotFoundForAPIMethod) before the policy check, as Nova's dispatch does.
@@ -63,11 +71,14 @@ export type RoutePolicy<P extends PolicyName = PolicyName> = P | ((body: unknown
 export interface Match {
   route: Route;
   params: Record<string, string>;
+  /** Matched without the route's projectParam segment (projectOptional): the project is the token's. */
+  projectless?: boolean;
 }
 
 interface Compiled {
   route: Route;
   segments: string[];
+  projectless?: boolean;
   /** Literal segments rank above parameters, so /servers/detail beats /servers/{id}. */
   score: number;
 }
@@ -85,11 +96,28 @@ export class Router {
       if (names.has(r.name)) throw new Error(`duplicate route name ${r.name}`);
       names.add(r.name);
     }
+    const compile = (route: Route, segments: string[], projectless?: boolean): Compiled => {
+      const score = segments.reduce((s, seg, i) => s + (seg.startsWith('{') ? 0 : 2 ** (20 - i)), 0);
+      return { route, segments, score, ...(projectless ? { projectless } : {}) };
+    };
+    // A project-less twin has its collection as a literal where the other has {project_id}, so it ranks
+    // above: /v3/volumes/detail is the detailed list, never project "volumes"'s /detail, as Cinder's
+    // hex-only project_id_regex decides; a project id that is no collection still reaches the project
+    // check (400 "Malformed request url" when it is not the token's), as before.
     this.compiled = routes
-      .map((route) => {
+      .flatMap((route) => {
         const segments = splitPath(route.path);
-        const score = segments.reduce((s, seg, i) => s + (seg.startsWith('{') ? 0 : 2 ** (20 - i)), 0);
-        return { route, segments, score };
+        const own = compile(route, segments);
+        if (!route.projectOptional || route.projectParam === undefined) return [own];
+        const token = `{${route.projectParam}}`;
+        return [
+          own,
+          compile(
+            route,
+            segments.filter((seg) => seg !== token),
+            true,
+          ),
+        ];
       })
       .sort((a, b) => b.score - a.score);
   }
@@ -104,10 +132,11 @@ export class Router {
       const params = matchSegments(c.segments, parts);
       if (!params) continue;
       allowed.push(c.route.method);
+      const m: Match = { route: c.route, params, ...(c.projectless ? { projectless: true } : {}) };
       if (!best && wanted.includes(c.route.method)) {
-        best = { route: c.route, params };
+        best = m;
       } else if (best && c.route.method === 'HEAD' && method === 'HEAD' && best.route.method === 'GET') {
-        best = { route: c.route, params };
+        best = m;
       }
     }
     return { match: best, allowed };

@@ -31,11 +31,13 @@ export function cinderRoute(
     versioned: VOLUME,
     policy,
     projectParam: 'project_id',
+    // 3.67 PROJECT_ID_OPTIONAL_IN_URL: /volume/v3/X too, at every microversion (cinder/api/v3/router.py).
+    projectOptional: true,
     handler,
   };
 }
 
-/** The project a request acts on (the URL's, which cinderRoute has matched to the token's). */
+/** The project a request acts on (the URL's, which cinderRoute has matched to the token's; the token's when the URL has none, 3.67). */
 export function projectOf(ctx: RequestContext): string {
   return ctx.params.project_id;
 }
@@ -45,18 +47,26 @@ export function cinderTime(d = new Date()): string {
   return d.toISOString().replace('Z', '000');
 }
 
+/**
+ * The project segment links carry: "/<project>", or none when the request's URL had none (cinder/api/
+ * common.py _get_project_id_in_url: links include the project only if the request does).
+ */
+function linkProject(ctx: RequestContext): string {
+  return ctx.projectless ? '' : `/${projectOf(ctx)}`;
+}
+
 /** self and bookmark links as Cinder builds them (the bookmark drops the version). */
 export function resourceLinks(ctx: RequestContext, collection: string, id: string) {
   const base = ctx.services.config.publicUrl;
-  const p = projectOf(ctx);
+  const p = linkProject(ctx);
   return [
-    { href: `${base}${VOLUME_PREFIX}/${p}/${collection}/${id}`, rel: 'self' },
-    { href: `${base}/volume/${p}/${collection}/${id}`, rel: 'bookmark' },
+    { href: `${base}${VOLUME_PREFIX}${p}/${collection}/${id}`, rel: 'self' },
+    { href: `${base}/volume${p}/${collection}/${id}`, rel: 'bookmark' },
   ];
 }
 
 export function collectionUrl(ctx: RequestContext, path: string): string {
-  return `${ctx.services.config.publicUrl}${VOLUME_PREFIX}/${projectOf(ctx)}${path}`;
+  return `${ctx.services.config.publicUrl}${VOLUME_PREFIX}${linkProject(ctx)}${path}`;
 }
 
 const TRUE = ['true', 't', 'yes', 'y', 'on', '1'];

@@ -28,6 +28,8 @@ export const VOLUME_POLICIES = {
   'volume_extension:volume_admin_actions:force_delete': 'admin',
   'volume_extension:volume_admin_actions:force_detach': 'admin',
   'volume_extension:volume_admin_actions:migrate_volume': 'admin',
+  // admin_actions.py _extend_volume_completion (3.71), asked after the lookup (rule:admin_api)
+  'volume_extension:volume_admin_actions:extend_volume_completion': 'admin',
   'volume:update_readonly_flag': 'project_member_or_admin',
   'volume_extension:volume_actions:upload_image': 'project_member_or_admin',
   'volume_extension:volume_actions:upload_public': 'admin',
@@ -191,6 +193,7 @@ export const VOLUME_ACTION_POLICIES = {
   'os-force_delete': 'volume_extension:volume_admin_actions:force_delete',
   'os-force_detach': 'volume_extension:volume_admin_actions:force_detach',
   'os-migrate_volume': 'volume_extension:volume_admin_actions:migrate_volume',
+  'os-extend_volume_completion': 'volume_extension:volume_admin_actions:extend_volume_completion',
   'os-update_readonly_flag': 'volume:update_readonly_flag',
   'os-volume_upload_image': 'volume_extension:volume_actions:upload_image',
   'os-show_image_metadata': 'volume_extension:volume_image_metadata:show',

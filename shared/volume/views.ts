@@ -51,7 +51,10 @@ export function volumeDetail(ctx: RequestContext, v: VolumeRecord, typeName: str
     ...(ctx.microversion?.atLeast('3.21') && ctx.auth && isAdmin(ctx.auth) ? { provider_id: ctx.services.azure.disks.diskId(v.disk.name) } : {}),
     // 3.48 (VOLUME_SHARED_TARGETS_AND_SERVICE_FIELDS): whether hosts attaching the volume share one
     // target (a managed disk attaches to its VM alone: no shared target, so no host-side lock is needed),
-    // and the uuid of the cinder-volume service that holds it (Jacket's one backend).
+    // and the uuid of the cinder-volume service that holds it (Jacket's one backend). 3.69
+    // (SHARED_TARGETS_TRISTATE) lets the field be null, which the volume manager's _driver_shares_targets
+    // gives only an NVMe-oF back end (forced host locking); a back end that is neither that nor iSCSI
+    // (an Azure managed disk) is false, so the view is false at every version from 3.48.
     ...(ctx.microversion?.atLeast('3.48') ? { shared_targets: false, service_uuid: volumeServiceUuid(ctx.services.config) } : {}),
     // 3.61 (VOLUME_CLUSTER_NAME), admins: the cluster the volume's service is in (Jacket's are in none).
     ...(ctx.microversion?.atLeast('3.61') && ctx.auth && isAdmin(ctx.auth) ? { cluster_name: null } : {}),

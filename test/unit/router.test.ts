@@ -51,3 +51,18 @@ test('the route table has unique names usable as Azure Function names', () => {
   const keys = routes.map((x) => `${x.method} ${x.path}`);
   assert.equal(new Set(keys).size, keys.length, 'no two routes share a method and path');
 });
+
+test('Cinder routes answer without their project segment too (3.67), the project-less one ranking first', () => {
+  const real = new Router(routes);
+  const p = '0123456789abcdef0123456789abcdef';
+  const list = real.match('GET', `/volume/v3/${p}/volumes`).match;
+  assert.equal(list?.route.name, 'volume-volumes-list');
+  assert.deepEqual([list?.params, list?.projectless], [{ project_id: p }, undefined]);
+  const bare = real.match('GET', '/volume/v3/volumes').match;
+  assert.deepEqual([bare?.route.name, bare?.params, bare?.projectless], ['volume-volumes-list', {}, true]);
+  assert.equal(real.match('GET', '/volume/v3/volumes/detail').match?.route.name, 'volume-volumes-detail');
+  assert.deepEqual(real.match('GET', '/volume/v3/volumes/abc').match?.params, { volume_id: 'abc' });
+  assert.equal(real.match('GET', `/volume/v3/${p}/volumes/detail`).match?.route.name, 'volume-volumes-detail');
+  // Not Nova's: its routes keep their project segment.
+  assert.equal(real.match('GET', '/compute/v2.1/servers').match?.projectless, undefined);
+});

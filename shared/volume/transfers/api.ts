@@ -74,6 +74,9 @@ async function create(ctx: RequestContext) {
   const name = typeof b.name === 'string' ? b.name.trim() : null;
   // strutils.bool_from_string, not strict (the schema has already held the value to Cinder's booleans).
   const noSnapshots = b.no_snapshots === undefined ? false : ['1', 't', 'true', 'on', 'y', 'yes'].includes(String(b.no_snapshots).trim().toLowerCase());
+  // 3.70 (TRANSFER_ENCRYPTED_VOLUME) lifts transfer/api.py's refusal of a volume with an encryption key
+  // ("transferring encrypted volume is not supported", and below it of one without its snapshots); Jacket
+  // makes no encrypted volume (views.ts: encrypted false), so every version transfers alike.
   const { transfer, authKey } = await createTransfer(ctx, b.volume_id, name, noSnapshots);
   return accepted({ transfer: { ...transferDetail(ctx, transfer), auth_key: authKey } });
 }

@@ -19,7 +19,7 @@ import { typeStore } from '../types/store';
 import { attachAction, attachmentsOf } from '../attachments/service';
 import { retype } from './retype';
 import { migrateVolume } from './migrate';
-import { forceDeleteVolume, forceDetachVolume, updateReadonlyFlag } from './adminActions';
+import { extendVolumeCompletion, forceDeleteVolume, forceDetachVolume, updateReadonlyFlag } from './adminActions';
 import { unmanageAction } from '../manage/api';
 import { revertVolume } from './revert';
 import { reimageVolume } from './reimage';
@@ -183,6 +183,7 @@ async function action(ctx: RequestContext) {
   if (keys[0] === 'os-force_delete') return forceDeleteVolume(ctx);
   if (keys[0] === 'os-update_readonly_flag') return updateReadonlyFlag(ctx);
   if (keys[0] === 'os-force_detach') return forceDetachVolume(ctx);
+  if (keys[0] === 'os-extend_volume_completion') return extendVolumeCompletion(ctx);
   if (keys[0] === 'os-migrate_volume') return migrateVolume(ctx);
   if (keys[0] === 'os-volume_upload_image') return uploadToImage(ctx);
   if (keys[0] === 'os-show_image_metadata') return showImageMetadata(ctx);
@@ -200,10 +201,12 @@ async function action(ctx: RequestContext) {
 }
 
 const byAction = actionPolicy(VOLUME_ACTION_POLICIES);
-const isExtend = (body: unknown) => byAction(body) === 'volume:extend';
+// os-extend's policy depends on the volume's status (from 3.42) and os-extend_volume_completion's is
+// asked after the lookup (admin_actions.py), so both handlers ask their own.
+const isExtend = (body: unknown) => byAction(body) === 'volume:extend' || byAction(body) === 'volume_extension:volume_admin_actions:extend_volume_completion';
 
 export const volumeActionRoutes: Route[] = [
   // Each action has its own upstream policy (VOLUME_ACTION_POLICIES), which the pipeline enforces;
-  // os-extend's depends on the volume's status (from 3.42), so extend() asks it after the lookup.
+  // os-extend's and os-extend_volume_completion's are asked by their handlers, after the lookup.
   cinderRoute('volume-action', 'POST', '/volumes/{volume_id}/action', (body) => (isExtend(body) ? 'authenticated' : byAction(body)), action),
 ];

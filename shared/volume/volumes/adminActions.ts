@@ -9,6 +9,7 @@ import { startWork } from '../../work/ledger';
 import { attachmentById, attachmentsOf, beginForceDetach, finishForceDetach } from '../attachments/service';
 import { FORCE_DETACH_KIND } from '../computeApi';
 import { validateBody } from '../../api/validation';
+import { authorize } from '../../api/policy';
 import { booleanSchema, cinderTime } from '../common';
 import { findVolume, volumeTables } from '../model';
 import { deleteVolume } from './service';
@@ -102,5 +103,55 @@ export async function forceDetachVolume(ctx: RequestContext) {
   if (a.device === '/dev/sda') throw badRequest(`Invalid volume: Volume ${v.id} is the root disk of server ${a.server_id}; Azure cannot detach a VM's OS disk.`);
   if (!(await beginForceDetach(s, cur.partitionKey, v.id, a.id))) throw notDeletable();
   await startWork(s, { kind: FORCE_DETACH_KIND, id: v.id, data: { project: cur.partitionKey, server: a.server_id, attachment: a.id }, requestId: ctx.requestId });
+  return accepted();
+}
+
+/** admin_actions.extend_volume_completion: `error` a string, null or a boolean, nothing else. */
+const extendCompletionSchema = {
+  type: 'object',
+  required: ['os-extend_volume_completion'],
+  additionalProperties: false,
+  properties: {
+    'os-extend_volume_completion': { type: 'object', additionalProperties: false, properties: { error: { type: ['string', 'null', 'boolean'] } } },
+  },
+};
+
+/**
+ * os-extend_volume_completion (3.71, EXTEND_VOLUME_COMPLETION; admin_actions.py _extend_volume_completion,
+ * volume/api.py extend_volume_completion): Nova's word on an attached extend that a Cinder driver left
+ * to Nova, its new size and quota reservations in the volume's admin metadata (extend_new_size,
+ * extend_reservations). Upstream gates it on no microversion (Nova asks for 3.71 before it calls), so
+ * neither does Jacket. Jacket grows an attached disk itself (Azure expands it under the VM) and never
+ * waits for Nova, so it never writes those keys: a call is refused by upstream's checks, in upstream's
+ * order — not extending, then the metadata missing. A volume whose keys pass (none Jacket makes) only
+ * loses them, as upstream does before its manager finishes; Jacket's own extend work finishes it.
+ */
+export async function extendVolumeCompletion(ctx: RequestContext) {
+  validateBody(extendCompletionSchema, ctx.body);
+  const cur = await findVolume(ctx, ctx.params.volume_id);
+  authorize(ctx, 'volume_extension:volume_admin_actions:extend_volume_completion', { projectId: cur.value.project_id });
+  const v = cur.value;
+  if (v.status !== 'extending') throw badRequest('Invalid volume: Volume is not being extended.');
+  const meta = v.admin_metadata ?? {};
+  const missing = badRequest('Invalid volume: Required volume admin metadata is malformed or missing.');
+  // Python's int() of the string (surrounding blanks allowed) and json.loads of the reservations.
+  const sizeText = meta.extend_new_size;
+  if (sizeText === undefined || meta.extend_reservations === undefined || !/^\s*[+-]?\d+\s*$/.test(sizeText)) throw missing;
+  let reservations: unknown;
+  try {
+    reservations = JSON.parse(meta.extend_reservations);
+  } catch {
+    throw missing;
+  }
+  // Upstream formats this message with `%` on a bare string, a TypeError its resource handler answers
+  // with webob's plain 400.
+  if (Number.parseInt(sizeText, 10) <= v.size) throw badRequest('The server could not comply with the request since it is either malformed or otherwise incapable of performing it.');
+  if (!Array.isArray(reservations)) throw badRequest('Invalid volume: The stored quota reservations for extending the volume must be in a list format.');
+  await volumeTables(ctx.services).volumes.update(cur.partitionKey, cur.rowKey, (x) => {
+    const rest = { ...x.admin_metadata };
+    delete rest.extend_new_size;
+    delete rest.extend_reservations;
+    return { ...x, admin_metadata: rest, updated_at: cinderTime() };
+  });
   return accepted();
 }
