@@ -10,7 +10,8 @@ export default async function* fileTimes(source) {
   const files = new Map();
   for await (const event of source) {
     const file = event.data?.file;
-    if (!file) continue;
+    // Only a test's own start and end: the runner queues (test:enqueue) every file at once.
+    if (!file || !['test:start', 'test:pass', 'test:fail'].includes(event.type)) continue;
     const f = path.basename(file);
     const now = Date.now();
     const row = files.get(f) ?? { first: now, last: now, tests: 0 };

@@ -52,14 +52,14 @@ export const COMPUTE: VersionedService = {
   serviceType: 'compute',
   min: '2.1',
   // docs/microversions.md: what each version up to this one changes, and how Jacket honours it.
-  max: '2.60',
+  max: '2.77',
   legacyHeader: 'x-openstack-nova-api-version',
 };
 
 /** Placement's read side at 1.0-1.14 (docs/placement.md): Horizon 27 asks for 1.14. */
 export const PLACEMENT: VersionedService = { serviceType: 'placement', min: '1.0', max: '1.14' };
 
-export const VOLUME: VersionedService = { serviceType: 'volume', min: '3.0', max: '3.61' };
+export const VOLUME: VersionedService = { serviceType: 'volume', min: '3.0', max: '3.71' };
 
 /** Reads the requested version from the headers; answers 400 on bad syntax and 406 outside the range. */
 export function negotiate(svc: VersionedService, headers: Record<string, string>): Microversion {

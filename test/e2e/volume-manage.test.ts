@@ -178,11 +178,18 @@ test('the CLI: volume delete --remote unmanages; create --remote-source manages'
   await env.stack.oscOk(['volume', 'delete', '--remote', 'cli-b']);
   await waitFor('unmanaged b', async () => ((await asAdmin('3.0', 'GET', `/volumes/${r.body.volume.id}`)).status === 404 ? true : undefined), 60000);
   assert.deepEqual((await env.compute.disks.get(RG, 'legacy-b')).tags ?? {}, {});
-  const created = await env.stack.osc(['volume', 'create', '--remote-source', 'source-name=legacy-c', '--host', HOST, 'cli-c', '-f', 'json']);
-  // The SDK sends its own fixed microversion (3.71) for manage, which Jacket answers 406 as Cinder
-  // does for a version above its maximum (docs/volumes.md).
-  assert.notEqual(created.code, 0);
-  assert.match(created.stderr, /Version 3\.71 is not supported by the API/);
+  // The SDK sends its own fixed microversion (3.71) for manage: Cinder's maximum, which Jacket serves.
+  // Without --bootable/--non-bootable the SDK sends "bootable": null, which Cinder's manage schema
+  // (parameter_types.boolean) refuses, as Jacket does; with one it manages.
+  const noFlag = await env.stack.osc(['volume', 'create', '--remote-source', 'source-name=legacy-c', '--host', HOST, 'cli-c']);
+  assert.notEqual(noFlag.code, 0);
+  assert.match(noFlag.stderr, /Invalid input for field\/attribute bootable\. Value: None\. None is not of type 'boolean', 'string'/);
+  const created = await env.stack.oscJson<{ id: string; name: string }>(['volume', 'create', '--remote-source', 'source-name=legacy-c', '--host', HOST, '--non-bootable', 'cli-c']);
+  assert.equal(created.name, 'cli-c');
+  await waitFor('managed c', async () => ((await asAdmin('3.0', 'GET', `/volumes/${created.id}`)).body.volume.status === 'available' ? true : undefined), 60000);
+  // Given back (the next test needs legacy-c unmanaged).
+  await env.stack.oscOk(['volume', 'delete', '--remote', 'cli-c']);
+  await waitFor('unmanaged c', async () => ((await asAdmin('3.0', 'GET', `/volumes/${created.id}`)).status === 404 ? true : undefined), 60000);
 });
 
 test('3.8: /manageable_volumes and /manageable_snapshots; the CLI lists them; a snapshot of a volume is managed and unmanaged', async () => {

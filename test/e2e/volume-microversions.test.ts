@@ -15,7 +15,7 @@ let alice: User;
 let tA: string;
 let tAdmin: string;
 let adminProject: string;
-const MAX = '3.61';
+const MAX = '3.71';
 
 before(async () => {
   stack = (await startArmStack({ asyncDelayMs: 50 })).stack;
