@@ -109,6 +109,8 @@ export const COMPUTE_POLICIES = {
   'os_compute_api:os-suspend-server:resume': 'project_member_or_admin',
   // server_diagnostics.py, instance_actions.py
   'os_compute_api:os-server-diagnostics': 'admin',
+  // server_topology.py (2.78); its host:index (admin) governs node details Jacket never has.
+  'compute:server:topology:index': 'project_reader_or_admin',
   'os_compute_api:os-instance-actions:list': 'project_reader_or_admin',
   'os_compute_api:os-instance-actions:show': 'project_reader_or_admin',
   'os_compute_api:os-instance-actions:events': 'admin',

@@ -15,6 +15,7 @@ import { imageMetadataRoutes } from './images/metadata';
 import { serverRoutes } from './servers/api/servers';
 import { serverActionRoutes } from './servers/actions';
 import { serverDiagnosticsRoutes } from './servers/api/diagnostics';
+import { serverTopologyRoutes } from './servers/api/topology';
 import { instanceActionRoutes } from './servers/api/instanceActions';
 import { unsupportedServerRoutes } from './servers/api/unsupported';
 import { interfaceRoutes } from './servers/api/interfaces';
@@ -61,6 +62,7 @@ export const computeRoutes: Route[] = [
   ...serverRoutes,
   ...serverActionRoutes,
   ...serverDiagnosticsRoutes,
+  ...serverTopologyRoutes,
   ...instanceActionRoutes,
   ...unsupportedServerRoutes,
   ...interfaceRoutes,

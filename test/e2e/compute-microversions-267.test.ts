@@ -22,7 +22,7 @@ let typeId: string;
 const RG = 'ops_resource_group';
 
 const nova = (mv: string) => (method: string, p: string, body?: unknown) => arm.stack.http(method, `/compute/v2.1${p}`, { token: tAlice, body, headers: { 'OpenStack-API-Version': `compute ${mv}` } });
-const cinder = (method: string, p: string) => arm.stack.http(method, `/volume/v3/${alice.projectId}${p}`, { token: tAlice });
+const cinder = (method: string, p: string, body?: unknown) => arm.stack.http(method, `/volume/v3/${alice.projectId}${p}`, { token: tAlice, body });
 const bootBody = (bdm: unknown[], extra: Record<string, unknown> = {}) => ({
   server: { name: 'mv267', flavorRef: '3', imageRef: image, networks: [{ uuid: net }], block_device_mapping_v2: bdm, ...extra },
 });
@@ -291,4 +291,49 @@ computeTest('2.77')('2.77: unshelve names the availability zone of a SHELVED_OFF
   assert.equal(shown['OS-EXT-AZ:availability_zone'], 'nova');
   // Not SHELVED_OFFLOADED: the zone is refused as Nova's state check words it (409).
   await refused(nova('2.77')('POST', act, { unshelve: { availability_zone: 'nova' } }), 409, /Cannot 'unshelve' instance .* while it is in vm_state active/);
+});
+
+computeTest('2.78')('2.78: GET /servers/{id}/topology: no NUMA topology on Azure (nodes [], pagesize_kb null); 404 below', async () => {
+  const p = `/servers/${server}/topology`;
+  const below = await nova('2.77')('GET', p);
+  assert.equal(below.status, 404, below.text);
+  const r = await nova('2.78')('GET', p);
+  assert.equal(r.status, 200, r.text);
+  assertNovaResponse('server_topology', 'ServerTopologyController', 'index', '2.78', r.body);
+  assert.deepEqual(r.body, { nodes: [], pagesize_kb: null });
+  await refused(nova('2.78')('GET', '/servers/00000000-0000-4000-8000-000000000000/topology'), 404, 'Instance 00000000-0000-4000-8000-000000000000 could not be found.');
+});
+
+computeTest('2.79')('2.79: attach with delete_on_termination, shown on the attachment; the server delete honours it', async () => {
+  const v = await cinder('POST', '/volumes', { volume: { size: 1, name: 'mv279' } });
+  assert.equal(v.status, 202, v.text);
+  const vol = v.body.volume.id as string;
+  await waitFor('mv279 available', async () => ((await cinder('GET', `/volumes/${vol}`)).body.volume.status === 'available' ? true : undefined), 60000);
+  const va = `/servers/${server}/os-volume_attachments`;
+  // 2.78: the key is not in the schema.
+  await refused(
+    nova('2.78')('POST', va, { volumeAttachment: { volumeId: vol, delete_on_termination: true } }),
+    400,
+    /Additional properties are not allowed \('delete_on_termination' was unexpected\)/,
+  );
+  await refused(nova('2.79')('POST', va, { volumeAttachment: { volumeId: vol, delete_on_termination: 'maybe' } }), 400, /Invalid input for field\/attribute delete_on_termination/);
+  const at = await nova('2.79')('POST', va, { volumeAttachment: { volumeId: vol, delete_on_termination: 'True' } });
+  assert.equal(at.status, 200, at.text);
+  assertNovaResponse('volume_attachments', 'VolumeAttachmentController', 'create', '2.79', at.body);
+  assert.equal(at.body.volumeAttachment.delete_on_termination, true);
+  await waitFor('mv279 in-use', async () => ((await cinder('GET', `/volumes/${vol}`)).body.volume.status === 'in-use' ? true : undefined), 60000);
+  const old = (await nova('2.78')('GET', va)).body;
+  assert.ok(old.volumeAttachments.every((a: object) => !('delete_on_termination' in a)));
+  const list = (await nova('2.79')('GET', va)).body;
+  assertNovaResponse('volume_attachments', 'VolumeAttachmentController', 'index', '2.79', list);
+  assert.deepEqual(
+    list.volumeAttachments.map((a: { volumeId: string; delete_on_termination: boolean }) => a.delete_on_termination),
+    [true, true],
+    'the blank one of 2.67 and this one',
+  );
+  const one = (await nova('2.79')('GET', `${va}/${vol}`)).body;
+  assertNovaResponse('volume_attachments', 'VolumeAttachmentController', 'show', '2.79', one);
+  // The server goes, and the volume with it.
+  assert.equal((await nova('2.79')('DELETE', `/servers/${server}`)).status, 204);
+  await waitFor('mv279 deleted with the server', async () => ((await cinder('GET', `/volumes/${vol}`)).status === 404 ? true : undefined), 120000);
 });

@@ -15,8 +15,8 @@ import { testSshKey } from '../emulator/harness';
 import type { Creds } from '../support/stack';
 import { COMPUTE } from '../../shared/api/microversion';
 
-const MAX = '2.77';
-const ABOVE = '2.78';
+const MAX = '2.80';
+const ABOVE = '2.81';
 let arm: ArmStack;
 let alice: Creds & { projectId: string; userId: string };
 let bob: Creds & { projectId: string; userId: string };

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
 import { assertNovaResponse } from '../support/oracle';
 import type { Creds } from '../support/stack';
+import { computeTest } from '../support/advertised';
 
 let env: ArmStack;
 let alice: Creds & { projectId: string; userId: string };
@@ -266,6 +267,32 @@ test('2.59: newest first, paged by uuid (migrations_links), changes-since on upd
     more.map((r) => r.UUID),
     all.slice(2, 4).map((m) => m.uuid),
   );
+});
+
+computeTest('2.80')('2.80: each record names who started it (user_id, project_id) and the list filters on them', async () => {
+  const old = await list('2.79');
+  assert.ok(old.length > 0 && old.every((m) => !('user_id' in m) && !('project_id' in m)));
+  // 2.66's strict query has no user_id or project_id.
+  assert.equal((await http('GET', `/os-migrations?user_id=${alice.userId}`, tAdmin, '2.79')).status, 400);
+
+  const all = await list('2.80');
+  assert.equal(all.length, old.length);
+  // Alice resized her servers; the cold migrate was the admin's.
+  const byAlice = all.filter((m) => m.user_id === alice.userId);
+  assert.ok(byAlice.length > 0 && byAlice.every((m) => m.project_id === alice.projectId));
+  assert.ok(all.some((m) => m.user_id !== alice.userId));
+  assert.deepEqual(
+    (await list('2.80', `?user_id=${alice.userId}`)).map((m) => m.uuid),
+    byAlice.map((m) => m.uuid),
+  );
+  assert.deepEqual(
+    (await list('2.80', `?project_id=${alice.projectId}`)).map((m) => m.uuid),
+    all.filter((m) => m.project_id === alice.projectId).map((m) => m.uuid),
+  );
+  // single_param: once only.
+  const twice = await http('GET', `/os-migrations?user_id=${alice.userId}&user_id=x`, tAdmin, '2.80');
+  assert.equal(twice.status, 400, twice.text);
+  assert.match(twice.body.badRequest.message, /^Invalid input for query parameters user_id\./);
 });
 
 test('policy: a member is refused (os-migrations:index), the CLI says so', async () => {

@@ -37,7 +37,11 @@ const indexQueryV259 = {
 /** migrations.index_query_v266: and changes-before. */
 const indexQueryV266 = { ...indexQueryV259, properties: { ...indexQueryV259.properties, 'changes-before': QUERY_PARAM.changesSince } };
 
-function view(m: MigrationRecord, withType: boolean, withHost: boolean, withUuid: boolean) {
+/** migrations.index_query_v280: and user_id, project_id (each once: parameter_types.single_param). */
+const ONCE = { type: 'array', items: { type: 'string' }, maxItems: 1 };
+const indexQueryV280 = { ...indexQueryV266, properties: { ...indexQueryV266.properties, user_id: ONCE, project_id: ONCE } };
+
+function view(m: MigrationRecord, withType: boolean, withHost: boolean, withUuid: boolean, withOwner = false) {
   const v: Record<string, unknown> = {
     created_at: dbTime(m.created_at),
     dest_compute: withHost ? m.dest_compute : null,
@@ -54,6 +58,8 @@ function view(m: MigrationRecord, withType: boolean, withHost: boolean, withUuid
   };
   if (withType) v.migration_type = m.migration_type;
   if (withUuid) v.uuid = m.uuid;
+  // 2.80: who started it, and the server's project (index_response_v280).
+  if (withOwner) Object.assign(v, { user_id: m.user_id, project_id: m.project_id });
   return v;
 }
 
@@ -63,7 +69,8 @@ const truthy = (v: string) => ['1', 't', 'true', 'on', 'y', 'yes'].includes(v.tr
 async function index(ctx: RequestContext) {
   const paged = !!ctx.microversion?.atLeast('2.59');
   const before266 = !!ctx.microversion?.atLeast('2.66');
-  if (paged) validateQuery(before266 ? indexQueryV266 : indexQueryV259, ctx.query);
+  const v280 = !!ctx.microversion?.atLeast('2.80');
+  if (paged) validateQuery(v280 ? indexQueryV280 : before266 ? indexQueryV266 : indexQueryV259, ctx.query);
   // Nova copies req.GET into its filters: a repeated key gives its last value.
   const q = (k: string) => {
     const all = ctx.query.getAll(k);
@@ -122,7 +129,7 @@ async function index(ctx: RequestContext) {
     page.map((m) => ({ id: m.uuid })),
     { limit, marker },
   );
-  return json({ migrations: page.map((m) => view(m, withType, withHost, true)), ...(links ? { migrations_links: links } : {}) });
+  return json({ migrations: page.map((m) => view(m, withType, withHost, true, v280)), ...(links ? { migrations_links: links } : {}) });
 }
 
 export const migrationRoutes: Route[] = [computeRoute('migrations-list', 'GET', '/os-migrations', 'os_compute_api:os-migrations:index', index)];

@@ -44,10 +44,31 @@ const createV249Schema = {
   },
 };
 
+/** parameter_types.boolean: a JSON boolean or one of oslo's spellings of one. */
+const BOOLEAN = {
+  type: ['boolean', 'string'],
+  enum: [true, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', false, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'],
+};
+
+/** volume_attachments.create_v279 (2.79 on): `delete_on_termination`. */
+const createV279Schema = {
+  ...createV249Schema,
+  properties: {
+    volumeAttachment: {
+      ...createV249Schema.properties.volumeAttachment,
+      properties: { ...createV249Schema.properties.volumeAttachment.properties, delete_on_termination: BOOLEAN },
+    },
+  },
+};
+
 const createSchemas: SchemaByVersion = [
   ['2.1', createSchema],
   ['2.49', createV249Schema],
+  ['2.79', createV279Schema],
 ];
+
+/** oslo strutils.bool_from_string of a value parameter_types.boolean admitted. */
+const truthy = (v: boolean | string | undefined) => v === true || (typeof v === 'string' && ['true', '1', 'on', 'yes'].includes(v.toLowerCase()));
 
 /** volume_attachments.update (2.0–2.84). */
 const updateSchema = {
@@ -75,7 +96,15 @@ function checkAttachState(ctx: RequestContext, srv: ServerRecord, method: string
  * which refuses tagged attaches (2.49, below) and whose builds abort on tagged mappings (2.32/2.42).
  */
 function view(ctx: RequestContext, srv: ServerRecord, m: ServerVolume) {
-  return { id: m.volume_id, serverId: srv.id, volumeId: m.volume_id, device: m.device, ...(ctx.microversion?.atLeast('2.70') ? { tag: null } : {}) };
+  return {
+    id: m.volume_id,
+    serverId: srv.id,
+    volumeId: m.volume_id,
+    device: m.device,
+    ...(ctx.microversion?.atLeast('2.70') ? { tag: null } : {}),
+    // 2.79: whether deleting the server deletes the volume (set at boot, or by the attach from 2.79).
+    ...(ctx.microversion?.atLeast('2.79') ? { delete_on_termination: m.delete_on_termination } : {}),
+  };
 }
 
 const notAttached = (serverId: string, volumeId: string) => notFound(`Instance ${serverId} is not attached to volume ${volumeId}`);
@@ -107,7 +136,12 @@ async function show(ctx: RequestContext) {
 
 async function create(ctx: RequestContext) {
   const s = ctx.services;
-  const b = validateBody<{ volumeAttachment: { volumeId: string; device?: string | null; tag?: string } }>(schemaAt(ctx.microversion, createSchemas), ctx.body).volumeAttachment;
+  const b = validateBody<{ volumeAttachment: { volumeId: string; device?: string | null; tag?: string; delete_on_termination?: boolean | string } }>(
+    schemaAt(ctx.microversion, createSchemas),
+    ctx.body,
+  ).volumeAttachment;
+  // 2.79: the attachment's delete_on_termination (default false, as below 2.79).
+  const deleteOnTermination = truthy(b.delete_on_termination);
   const cur = await visibleServer(ctx);
   const srv = cur.value;
   checkInstanceLock(srv, ctx.auth!);
@@ -161,7 +195,7 @@ async function create(ctx: RequestContext) {
       refusal = tooMany();
       return undefined;
     }
-    mapping = { volume_id: v.id, volume_project_id: vol.partitionKey, lun: l, device: deviceForLun(l), status: 'attaching', delete_on_termination: false, action: action.rowKey };
+    mapping = { volume_id: v.id, volume_project_id: vol.partitionKey, lun: l, device: deviceForLun(l), status: 'attaching', delete_on_termination: deleteOnTermination, action: action.rowKey };
     return withVolumes(x, [...volumesOf(x), mapping]);
   });
   if (!stored || refusal || !mapping) {
