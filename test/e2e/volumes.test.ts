@@ -407,14 +407,21 @@ test("default-sorted volume pages come from the volumes' ordered copies: the sam
   const aliceVol = (await asAlice('GET', '/volumes?limit=1')).body.volumes[0]?.id;
   if (aliceVol) assert.equal((await asCarol(`/volumes/detail?limit=5&marker=${aliceVol}`)).status, 404, "another project's volume is no marker");
 
-  // Page-sized: a page of 5 after a marker is the marker's point read and one query of 5 rows.
-  const { counts } = await countTableCalls(s, async () => {
-    const r = await asCarol(`/volumes/detail?limit=5&marker=${expected[10]}`);
-    assert.deepEqual(
-      r.body.volumes.map((v: { id: string }) => v.id),
-      expected.slice(11, 16),
-    );
-  });
+  // Page-sized: a page of 5 after a marker is the marker's point read and one query of 5 rows. The
+  // count is of every Table call in this process, so a worker step of the stack finishing meanwhile
+  // adds its own (it did once under CI load): measured up to three times, the fewest kept, since
+  // background calls only ever add.
+  let counts = new Map<string, number>();
+  for (let i = 0; i < 3; i++) {
+    ({ counts } = await countTableCalls(s, async () => {
+      const r = await asCarol(`/volumes/detail?limit=5&marker=${expected[10]}`);
+      assert.deepEqual(
+        r.body.volumes.map((v: { id: string }) => v.id),
+        expected.slice(11, 16),
+      );
+    }));
+    if (counts.get('volumes listEntities') === 1 && counts.get('volumes getEntity') === 1) break;
+  }
   assert.equal(counts.get('volumes listEntities'), 1, JSON.stringify([...counts]));
   assert.equal(counts.get('volumes getEntity'), 1, `the marker only: ${JSON.stringify([...counts])}`);
 
