@@ -146,6 +146,13 @@ export interface ServerRecord {
   tags?: string[];
   /** 2.63: the trusted image certificate ids given at create or rebuild (Nova's instance.trusted_certs); null or absent for none. */
   trusted_certs?: string[] | null;
+  /**
+   * Nova's request_spec.availability_zone (2.96 `pinned_availability_zone`): the zone the create asked
+   * for, changed by an unshelve that names one or `null` (2.91, which unpins); absent or null = unpinned.
+   */
+  pinned_availability_zone?: string | null;
+  /** Nova's request_spec.scheduler_hints as the create gave them (2.100 `scheduler_hints`); absent = none. */
+  scheduler_hints?: Record<string, unknown>;
   /** Indexed copies for filters in the table query. */
   flavor_id: string;
   vcpus: number;
