@@ -33,13 +33,18 @@ export const gone = () => new ApiError(410, 'This resource is no longer availabl
  */
 export const PROXY_API = { versions: { max: '2.35' } };
 
+/** parameter_types.single_param: a string given at most once. */
+const SINGLE = { type: 'array', items: { type: 'string' }, maxItems: 1 };
+
 /**
  * Nova's query parameter schemas (schemas/*.py, parameter_types): each value a list, as Nova validates
  * `req.GET.dict_of_lists()`; `limit`/`marker`/`changes-since` of the paged lists (2.35 and later).
  */
 export const QUERY_PARAM = {
   limit: { type: 'array', items: { type: ['integer', 'string'], pattern: '^[0-9]*$', minimum: 0, minLength: 1 }, maxItems: 1 },
-  marker: { type: 'array', items: { type: 'string' }, maxItems: 1 },
+  marker: SINGLE,
+  /** Any string, at most once (2.80's migration user_id and project_id). */
+  once: SINGLE,
   changesSince: { type: 'array', items: { type: 'string', format: 'date-time' }, maxItems: 1 },
   /** A filter any number of times (Nova reads the last). */
   multi: { type: 'array', items: { type: 'string' } },

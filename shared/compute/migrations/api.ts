@@ -37,9 +37,8 @@ const indexQueryV259 = {
 /** migrations.index_query_v266: and changes-before. */
 const indexQueryV266 = { ...indexQueryV259, properties: { ...indexQueryV259.properties, 'changes-before': QUERY_PARAM.changesSince } };
 
-/** migrations.index_query_v280: and user_id, project_id (each once: parameter_types.single_param). */
-const ONCE = { type: 'array', items: { type: 'string' }, maxItems: 1 };
-const indexQueryV280 = { ...indexQueryV266, properties: { ...indexQueryV266.properties, user_id: ONCE, project_id: ONCE } };
+/** migrations.index_query_v280: and user_id, project_id (each once). */
+const indexQueryV280 = { ...indexQueryV266, properties: { ...indexQueryV266.properties, user_id: QUERY_PARAM.once, project_id: QUERY_PARAM.once } };
 
 function view(m: MigrationRecord, withType: boolean, withHost: boolean, withUuid: boolean, withOwner = false) {
   const v: Record<string, unknown> = {
