@@ -16,7 +16,19 @@ type MethodInfo = { response_body_schema?: Ranged[]; schema?: Ranged[]; query_sc
 let controllers: Record<string, Record<string, Record<string, MethodInfo>>> | undefined;
 const modules = new Map<string, Record<string, object>>();
 
-const ajv = new Ajv({ strict: false, allErrors: true });
+// Nova's patterns are Python's: a few escape characters a unicode JavaScript RegExp refuses (2.92's key
+// pair name, ^[_\-\@\. a-zA-Z0-9]+$), so such a pattern compiles without the u flag.
+const pyRegExp = Object.assign(
+  (pattern: string, flags: string) => {
+    try {
+      return new RegExp(pattern, flags);
+    } catch {
+      return new RegExp(pattern, flags.replace('u', ''));
+    }
+  },
+  { code: 'new RegExp' },
+);
+const ajv = new Ajv({ strict: false, allErrors: true, code: { regExp: pyRegExp } });
 addFormats(ajv, ['date-time', 'uri', 'ipv4', 'ipv6', 'regex', 'email']);
 // Upstream's own format checkers (nova/api/validation/validators.py): uuid is oslo's is_uuid_like
 // (with or without dashes); mac-address is six colon-separated octets.

@@ -189,24 +189,30 @@ function detailed(ctx: RequestContext, h: HypervisorRow, svc: ComputeService, se
   const cpu = cpuInfo(s, h);
   // The service as /os-services shows it (its integer id, or its uuid from 2.53), registered or not.
   const def = serviceDefs(s.config).find((d) => d.api === 'compute' && d.binary === 'nova-compute')!;
-  return {
+  const base = {
     ...briefOf(ctx, h, svc),
+    hypervisor_type: 'AzureVM',
+    hypervisor_version: 1,
+    host_ip: null,
+    service: { id: ctx.microversion?.atLeast('2.53') ? def.uuid : def.id, host: computeHost(s.config), disabled_reason: svc?.disabled_reason ?? null },
+  };
+  // 2.88: the resource figures and cpu_info leave the view (placement has them) and `uptime` joins it:
+  // Nova asks the host, and a driver without get_host_uptime (Azure has no host to ask) leaves it null.
+  if (ctx.microversion?.atLeast('2.88')) return { ...base, uptime: null, ...serversPart(ctx, servers) };
+  return {
+    ...base,
     vcpus: h.vcpus,
     memory_mb: h.memory_mb,
     local_gb: h.local_gb,
     vcpus_used: h.vcpus_used,
     memory_mb_used: h.memory_mb_used,
     local_gb_used: h.local_gb_used,
-    hypervisor_type: 'AzureVM',
-    hypervisor_version: 1,
     free_ram_mb: h.memory_mb - h.memory_mb_used,
     free_disk_gb: h.local_gb - h.local_gb_used,
     current_workload: h.current_workload,
     running_vms: h.running_vms,
     disk_available_least: h.local_gb - h.local_gb_used,
-    host_ip: null,
     cpu_info: ctx.microversion?.atLeast('2.28') ? cpu : JSON.stringify(cpu),
-    service: { id: ctx.microversion?.atLeast('2.53') ? def.uuid : def.id, host: computeHost(s.config), disabled_reason: svc?.disabled_reason ?? null },
     ...serversPart(ctx, servers),
   };
 }
@@ -369,9 +375,10 @@ async function servers(ctx: RequestContext) {
 export const hypervisorRoutes: Route[] = [
   computeRoute('hypervisors-list', 'GET', '/os-hypervisors', 'os_compute_api:os-hypervisors:list', index),
   computeRoute('hypervisors-detail', 'GET', '/os-hypervisors/detail', 'os_compute_api:os-hypervisors:list-detail', detail),
-  computeRoute('hypervisors-statistics', 'GET', '/os-hypervisors/statistics', 'os_compute_api:os-hypervisors:statistics', statistics),
+  // 2.88 removes statistics and uptime (Nova's api_version max 2.87): a bare 404 from it.
+  computeRoute('hypervisors-statistics', 'GET', '/os-hypervisors/statistics', 'os_compute_api:os-hypervisors:statistics', statistics, { versions: { max: '2.87' } }),
   computeRoute('hypervisors-show', 'GET', '/os-hypervisors/{hypervisor_id}', 'os_compute_api:os-hypervisors:show', show),
-  computeRoute('hypervisors-uptime', 'GET', '/os-hypervisors/{hypervisor_id}/uptime', 'os_compute_api:os-hypervisors:uptime', uptime),
+  computeRoute('hypervisors-uptime', 'GET', '/os-hypervisors/{hypervisor_id}/uptime', 'os_compute_api:os-hypervisors:uptime', uptime, { versions: { max: '2.87' } }),
   computeRoute('hypervisors-search', 'GET', '/os-hypervisors/{hypervisor_hostname_pattern}/search', 'os_compute_api:os-hypervisors:search', search, { versions: { max: '2.52' } }),
   computeRoute('hypervisors-servers', 'GET', '/os-hypervisors/{hypervisor_hostname_pattern}/servers', 'os_compute_api:os-hypervisors:servers', servers, { versions: { max: '2.52' } }),
 ];

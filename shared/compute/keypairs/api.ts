@@ -38,6 +38,16 @@ export const createKeypairSchema = createSchemaWith({});
 export const createKeypairSchemaV22 = createSchemaWith({ type: keyType });
 /** create_v210 (2.10-2.91): and the user it is for. */
 export const createKeypairSchemaV210 = createSchemaWith({ type: keyType, user_id: { type: 'string' } });
+/**
+ * create_v292 (2.92-): keypair_name_special_chars_v292 (names may also hold '@' and '.') and public_key
+ * required: Nova generates no key pair from 2.92.
+ */
+export const createKeypairSchemaV292 = (() => {
+  const inner = createKeypairSchemaV210.properties.keypair;
+  // Nova's ^[_\-\@\. a-zA-Z0-9]+$, written without the identity escape '\@' a unicode RegExp refuses.
+  const name = { allOf: [keypairName.allOf[0], { ...keypairName.allOf[1], pattern: '^[_\\-@. a-zA-Z0-9]+$' }] };
+  return { ...createKeypairSchemaV210, properties: { keypair: { ...inner, properties: { ...inner.properties, name }, required: ['name', 'public_key'] } } };
+})();
 
 export type KeypairType = 'ssh' | 'x509';
 
@@ -171,8 +181,8 @@ export async function generateSshRsa(): Promise<{ privateKey: string; publicKey:
 // parameter only from 2.10), with no role needed; below 2.10 every call acts on the caller's own key pairs.
 
 const notFoundFor = (name: string, userId: string) => notFound(`Keypair ${name} not found for user ${userId}`);
-/** Names from the path: only ones create could have stored are looked up (others cannot be table keys). */
-const storableName = (name: string) => name.length <= 255 && /^[_\- a-zA-Z0-9]+$/.test(name);
+/** Names from the path: only ones create could have stored are looked up (others cannot be table keys); '@' and '.' from 2.92's names. */
+const storableName = (name: string) => name.length <= 255 && /^[_\-@. a-zA-Z0-9]+$/.test(name);
 
 // Key pairs count per user (the quota engine checks them against the user's and project's limits).
 registerUsageCounter('key_pairs', async (_projectId, userId, s) => (userId ? (await repo(s).list(partition(userId))).length : 0));
@@ -181,6 +191,7 @@ const createSchemas: SchemaByVersion = [
   ['2.1', createKeypairSchema],
   ['2.2', createKeypairSchemaV22],
   ['2.10', createKeypairSchemaV210],
+  ['2.92', createKeypairSchemaV292],
 ];
 
 /** The user a call acts on: from 2.10 the ?user_id= (its first value) or the body's, else the caller; policy checked on it. */

@@ -13,6 +13,33 @@ export interface InstanceActionEvent {
   traceback: string | null;
   /** The service host the event ran on (Nova's event host; 2.62 shows it). Rows written before 2.62 lack it. */
   host?: string | null;
+  /**
+   * Nova's event details (2.84): for a failed event the failure's message as an instance fault words it
+   * (compute/utils.py exception_to_dict), null otherwise. Rows written before lack it (eventDetails reads them).
+   */
+  details?: string | null;
+}
+
+/**
+ * An event's details: the one recorded, else (rows written before details were kept) what its traceback
+ * says after the exception's class name ("NoValidHost: ..." gives the message, a bare class name
+ * itself, as exception_to_dict does for an exception it cannot format); null for one that did not fail.
+ */
+export function eventDetails(e: InstanceActionEvent): string | null {
+  if (e.details !== undefined) return e.details;
+  if (e.result !== 'Error' || !e.traceback) return null;
+  return detailsOf(e.traceback);
+}
+
+/**
+ * The details of a "Class: message" failure text, at most 255 characters (Nova's column): a Nova
+ * exception's message, but for Python's NotImplementedError (a virt driver without the feature) its
+ * class name, as serialize_args falls back to when the exception has no format_message().
+ */
+function detailsOf(text: string): string {
+  const m = /^([A-Za-z_][\w.]*): ([\s\S]+)$/.exec(text);
+  if (m?.[1] === 'NotImplementedError') return m[1];
+  return (m ? m[2] : text).slice(0, 255);
 }
 
 export interface InstanceActionRecord {
@@ -77,14 +104,21 @@ export async function startAction(s: Services, server: Pick<ServerRecord, 'id' |
   return { serverId: server.id, rowKey: rk };
 }
 
-/** Ends the action's open events: Success, or Error with Nova's message "Error". */
-export async function finishAction(s: Services, ref: ActionRef, ok: boolean, traceback?: string): Promise<void> {
+/**
+ * Ends the action's open events: Success, or Error with Nova's message "Error"; a failed event keeps
+ * `details` (2.84: the fault's message when the server got one), else what the traceback says.
+ */
+export async function finishAction(s: Services, ref: ActionRef, ok: boolean, traceback?: string, details?: string): Promise<void> {
   const now = new Date().toISOString();
   await repo(s).update(ref.serverId, ref.rowKey, (a) => ({
     ...a,
     updated_at: now,
     message: ok ? a.message : 'Error',
-    events: a.events.map((e) => (e.finish_time ? e : { ...e, finish_time: now, result: ok ? 'Success' : 'Error', traceback: ok ? null : (traceback ?? null) })),
+    events: a.events.map((e) =>
+      e.finish_time
+        ? e
+        : { ...e, finish_time: now, result: ok ? 'Success' : 'Error', traceback: ok ? null : (traceback ?? null), details: ok ? null : (details ?? (traceback ? detailsOf(traceback) : null)) },
+    ),
   }));
 }
 

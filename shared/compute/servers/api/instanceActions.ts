@@ -5,7 +5,8 @@
 // server's actions are read too (Nova's read_deleted='yes'), its project still deciding who sees them.
 // From 2.58 the list pages (limit, marker = a request id) and filters on changes-since, and every action
 // carries updated_at (the time its last event finished). From 2.62 events carry hostId, and host for
-// callers passing os-instance-actions:events. From 2.66 the list also filters on changes-before.
+// callers passing os-instance-actions:events. From 2.66 the list also filters on changes-before. From
+// 2.84 events carry details (the failure's message) for callers passing os-instance-actions:events:details.
 import type { RequestContext, Route } from '../../../http/router';
 import { json } from '../../../http/respond';
 import { ApiError, badRequest, notFound } from '../../../http/errors';
@@ -15,7 +16,7 @@ import { nextLinks, MAX_LIMIT } from '../../../api/pagination';
 import { CHANGES_ORDER, computeRoute, computeUrl, QUERY_PARAM } from '../../common';
 import type { Microversion } from '../../../api/microversion';
 import { visibleServer } from '../model';
-import { deletedServerProject, eventHost, getAction, listActions, type InstanceActionRecord } from '../instanceActions';
+import { deletedServerProject, eventDetails, eventHost, getAction, listActions, type InstanceActionRecord } from '../instanceActions';
 import { hostId } from '../views';
 
 /** Nova's instance action times: the naive UTC datetime's isoformat() (microseconds, no zone). */
@@ -115,6 +116,9 @@ async function show(ctx: RequestContext) {
   const allEvents = allowed(ctx, 'os_compute_api:os-instance-actions:events', { projectId: a.project_id });
   const v262 = ctx.microversion?.atLeast('2.62');
   if (allEvents || ctx.microversion?.atLeast('2.51')) {
+    // 2.84: each event's details (the failure's message, null for one that did not fail) for callers
+    // passing os-instance-actions:events:details (admin) on the action's project.
+    const details = ctx.microversion?.atLeast('2.84') && allowed(ctx, 'os_compute_api:os-instance-actions:events:details', { projectId: a.project_id });
     v.events = a.events.map((e) => {
       // Rows written before events recorded a host ran on the same one host.
       const host = e.host === undefined ? eventHost(ctx.services) : e.host;
@@ -126,6 +130,7 @@ async function show(ctx: RequestContext) {
         ...(allEvents ? { traceback: e.traceback } : {}),
         ...(allEvents && v262 ? { host } : {}),
         ...(v262 ? { hostId: hostId({ project_id: a.project_id, host }) } : {}),
+        ...(details ? { details: eventDetails(e) } : {}),
       };
     });
   }

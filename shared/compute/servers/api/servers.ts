@@ -132,12 +132,8 @@ function filtersOf(ctx: RequestContext): Filters {
     const want = lockedFilter(locked);
     f.match.push((s) => Boolean(s.locked) === want);
   }
+  instanceColumnFilters(ctx, f, admin);
   // Admin-only filters; Nova drops them silently for others (remove_invalid_options).
-  const user = q.get('user_id');
-  if (admin && user !== null) {
-    f.odata.push(odata`user_id eq ${user}`);
-    f.match.push((s) => s.user_id === user);
-  }
   // host: an exact match on the instance's host (nova/db/main/api.py exact_match_filter_names); node:
   // a regex over its node (the regex filters), Jacket's node being its host. Not indexed columns: the
   // rows are matched while reading. webob's req.GET (a MultiDict) gives the last value of a repeat.
@@ -149,6 +145,68 @@ function filtersOf(ctx: RequestContext): Filters {
     f.match.push((s) => s.host !== null && re.test(s.host));
   }
   return f;
+}
+
+/** The statuses whose _STATE_MAP entry is a vm_state's `default`: with none of them, Nova's status filter sets task_state itself. */
+const DEFAULT_STATUSES = new Set(['ACTIVE', 'BUILD', 'SHUTOFF', 'VERIFY_RESIZE', 'PAUSED', 'SUSPENDED', 'RESCUE', 'ERROR', 'DELETED', 'SOFT_DELETED', 'SHELVED', 'SHELVED_OFFLOADED']);
+
+/** A datetime column as MySQL's REGEXP reads it (Nova's regex filters run on the database's text of the column). */
+const dbText = (t: string | null | undefined) => (t ? new Date(t).toISOString().slice(0, 19).replace('T', ' ') : null);
+
+/**
+ * The instance columns Nova filters on: for admins at any version (allow_all_filters), for everyone from
+ * 2.83 (_get_server_search_options); below it a member's are dropped (remove_invalid_options). The
+ * query schema checks the regex-typed ones (format 'regex') at every version, for everyone, first.
+ * nova/db/main/api.py matches user_id, vm_state and task_state exactly (exact_match_filter_names) and
+ * the rest as a regex over the column's text (MySQL REGEXP, which ignores case): a NULL column (a key
+ * name never given, a server never launched, terminated_at of a live one) matches nothing. webob's
+ * req.GET gives the last value of a repeat. user_id, vm_state and task_state are indexed columns and go
+ * to the table query; the others are matched while reading, as the name and ip filters.
+ */
+function instanceColumnFilters(ctx: RequestContext, f: Filters, admin: boolean): void {
+  const q = ctx.query;
+  const last = (k: string) => q.getAll(k).pop();
+  const regexes: [string, (s: ServerRecord) => string | null][] = [
+    ['availability_zone', (s) => s.availability_zone ?? null],
+    ['config_drive', (s) => s.config_drive ?? null],
+    ['key_name', (s) => s.key_name ?? null],
+    ['created_at', (s) => dbText(s.created_at)],
+    ['launched_at', (s) => dbText(s.launched_at)],
+    // Jacket removes a server's record once Azure confirms its delete: no listed server is terminated.
+    ['terminated_at', () => null],
+    ['power_state', (s) => String(s.power_state)],
+    ['progress', (s) => (s.progress === undefined || s.progress === null ? null : String(s.progress))],
+  ];
+  const applies = admin || (ctx.microversion?.atLeast('2.83') ?? false);
+  for (const [key, column] of regexes) {
+    const v = last(key);
+    if (v === undefined) continue;
+    const re = regexOf(key, v);
+    if (!applies) continue;
+    f.match.push((s) => {
+      const text = column(s);
+      return text !== null && re.test(text);
+    });
+  }
+  if (!applies) return;
+  const user = last('user_id');
+  if (user !== undefined) {
+    f.odata.push(odata`user_id eq ${user}`);
+    f.match.push((s) => s.user_id === user);
+  }
+  // A status filter sets vm_state over the caller's, and task_state too unless a status it names is a
+  // vm_state's default (servers.py _get_servers).
+  const statuses = q.getAll('status');
+  const vm = last('vm_state');
+  if (vm !== undefined && !statuses.length) {
+    f.odata.push(odata`vm_state eq ${vm}`);
+    f.match.push((s) => s.vm_state === vm);
+  }
+  const task = last('task_state');
+  if (task !== undefined && (!statuses.length || statuses.some((st) => DEFAULT_STATUSES.has(st.toUpperCase())))) {
+    f.odata.push(odata`task_state eq ${task}`);
+    f.match.push((s) => s.task_state === task);
+  }
 }
 
 const allTenants = (q: URLSearchParams) => q.has('all_tenants') && !['false', '0', 'off', 'no'].includes((q.get('all_tenants') ?? '').toLowerCase());

@@ -234,7 +234,7 @@ registerServerAction({
       task_state: null,
       fault: faultOf({ code: 'NoValidHost', message: 'No valid host was found. There are not enough hosts available.' }),
     }));
-    await finishAction(ctx.services, action, false, 'NoValidHost');
+    await finishAction(ctx.services, action, false, 'NoValidHost', 'No valid host was found. There are not enough hosts available.');
     return v214 ? { status: 200, headers: {} } : json({ adminPass: password });
   },
 });

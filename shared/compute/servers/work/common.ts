@@ -29,7 +29,7 @@ export async function giveUpServer(s: Services, item: WorkItem, f: Pick<AzureFai
   const cur = await getServerAny(s, item.id);
   if (!cur || !ours(cur.value)) {
     const ref = actionRef(item);
-    if (ref) await finishAction(s, ref, false, `Azure error ${f.code}`).catch(() => undefined);
+    if (ref) await finishAction(s, ref, false, `Azure error ${f.code}`, f.message).catch(() => undefined);
     return undefined;
   }
   await failServer(s, item.id, actionRef(item), f);
@@ -46,5 +46,5 @@ export async function failServer(s: Services, id: string, action: ActionRef | un
   if (cur) {
     await updateServer(s, cur, (v) => (v.task_state === 'deleting' && !opts.deleting ? undefined : { ...v, vm_state: 'error', task_state: null, power_state: POWER.NOSTATE, fault: faultOf(f) }));
   }
-  if (action) await finishAction(s, action, false, `Azure error ${f.code}`);
+  if (action) await finishAction(s, action, false, `Azure error ${f.code}`, f.message);
 }

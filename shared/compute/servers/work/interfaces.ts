@@ -79,7 +79,7 @@ async function interfaceStep(item: WorkItem, s: Services): Promise<WorkResult> {
     // Nothing changed on Azure: the port goes back to how it was.
     if (w.op === 'attach') await releasePort(s, cur.value, w.nic);
     await updateServer(s, cur, (v) => (v.task_state === TASK[w.op] ? { ...v, task_state: null, fault: faultOf(w.refusal!) } : undefined));
-    if (a) await finishAction(s, a, false, `Azure error ${w.refusal.code}`);
+    if (a) await finishAction(s, a, false, `Azure error ${w.refusal.code}`, w.refusal.message);
     return done();
   }
   const mac = running ? await vms.nicMac(w.nic.nic_name) : undefined;

@@ -108,7 +108,7 @@ async function resizeStep(item: WorkItem, s: Services): Promise<WorkResult> {
         await resizeRepo(s).delete(item.id, RESIZE_RK);
       }
       const a = ref(item);
-      if (a) await finishAction(s, a, false, `Azure error ${f.code}`);
+      if (a) await finishAction(s, a, false, `Azure error ${f.code}`, f.message);
       return done();
     }
     if (!revert) {
