@@ -35,15 +35,26 @@ const IMAGE_META_PROPS = new Set([
 /** utils.py SM_SKIP_KEYS: Glance's structured mappings, never copied into system_metadata. */
 const SKIPPED = new Set(['mappings', 'block_device_mapping', 'img_mappings', 'img_block_device_mapping']);
 
+/** oslo's safe_truncate(value, 255): at most 255 UTF-8 bytes, whole characters only. */
+function truncate255(v: string): string {
+  if (Buffer.byteLength(v, 'utf8') <= 255) return v;
+  let bytes = 0;
+  let out = '';
+  for (const ch of v) {
+    bytes += Buffer.byteLength(ch, 'utf8');
+    if (bytes > 255) break;
+    out += ch;
+  }
+  return out;
+}
+
 /** The image properties 2.98 shows, from an image's Glance properties (Jacket's azure_* ones are not Nova's, so never). */
 export function novaImageProperties(props: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(props)) {
     if (!IMAGE_META_PROPS.has(k) || SKIPPED.has(k) || v === null || v === undefined) continue;
     // str(value) cut to 255 (safe_truncate counts UTF-8 bytes and cuts only whole characters).
-    let sv = typeof v === 'string' ? v : typeof v === 'boolean' ? (v ? 'True' : 'False') : JSON.stringify(v);
-    while (Buffer.byteLength(sv, 'utf8') > 255) sv = [...sv].slice(0, -1).join('');
-    out[k] = sv;
+    out[k] = truncate255(typeof v === 'string' ? v : typeof v === 'boolean' ? (v ? 'True' : 'False') : JSON.stringify(v));
   }
   return out;
 }
