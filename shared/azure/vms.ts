@@ -24,6 +24,8 @@ export interface VmOwner {
   name: string;
   /** The computer name chosen when the server was made (Nova's instance.hostname); older records lack it. */
   hostname?: string;
+  /** The computer name when it differs from a hostname Nova may change later (2.90); older records lack it. */
+  computer_name?: string;
   os_type: 'linux' | 'windows';
   flavor: { vm_size: string };
   azure: { vm: string; os_disk: string; admin_username: string };
@@ -192,7 +194,7 @@ export function vmBody(ctx: Pick<DriverContext, 'cfg' | 'armId'>, server: VmOwne
     spec.os.kind === 'attach'
       ? undefined
       : {
-          computerName: server.hostname ?? computerName(server.name, server.os_type, server.id),
+          computerName: server.computer_name ?? server.hostname ?? computerName(server.name, server.os_type, server.id),
           adminUsername: user,
           adminPassword: spec.adminPassword,
           ...(spec.customData ? { customData: spec.customData } : {}),

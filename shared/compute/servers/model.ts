@@ -130,8 +130,22 @@ export interface ServerRecord {
   azure: { vm: string; os_disk: string; admin_username: string };
   /** Nova's display_description (2.19): the name at a create below 2.19; absent on older records (then the name). */
   description?: string | null;
-  /** Nova's instance.hostname (2.3's OS-EXT-SRV-ATTR:hostname): the VM's computer name, fixed at create; absent on older records. */
+  /**
+   * Nova's instance.hostname (2.3's OS-EXT-SRV-ATTR:hostname): the name made from the server's name, or
+   * the one given at create (2.90, an FQDN from 2.94); update and rebuild change it (2.90), as Nova's
+   * database field. Absent on older records.
+   */
   hostname?: string;
+  /**
+   * The Azure VM's computer name, fixed at create (Azure cannot rename it): made from the hostname.
+   * Absent on records written before 2.90, where it is `hostname` (which then never changes).
+   */
+  computer_name?: string;
+  /**
+   * 2.98: the image's properties as Nova keeps them in system_metadata (image_* keys of ImageMetaProps'
+   * names, strings of at most 255), set at create and rebuild; absent on older records (read from the image).
+   */
+  image_properties?: Record<string, string>;
   /** Nova's instance.user_data (./userData.ts): inline, or kept aside when long; absent on older records (none). */
   user_data?: string | null;
   user_data_external?: boolean;

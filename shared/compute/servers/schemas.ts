@@ -235,8 +235,14 @@ function createV252(): object {
 /** parameter_types.trusted_certs (2.63): 1-50 distinct non-empty ids, or null (on rebuild: unset them). */
 export const trustedCerts = { type: ['array', 'null'], minItems: 1, maxItems: 50, uniqueItems: true, items: { type: 'string', minLength: 1 } };
 
-/** parameter_types.fqdn: a host name (underscores allowed), 1-255 characters. */
-const fqdn = { type: 'string', minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-._]*$' };
+/**
+ * parameter_types.fqdn: a host name (underscores allowed), 1-255 characters. One constant for every
+ * schema taking it: 2.74's host / hypervisor_hostname, 2.94's hostname, evacuate's and live migrate's host.
+ */
+export const fqdn = { type: 'string', minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-._]*$' };
+
+/** parameter_types.hostname (2.90's server hostname): 2-63 letters, digits and '-', not starting or ending with '-'. */
+export const hostname = { type: 'string', minLength: 2, maxLength: 63, pattern: '^[a-zA-Z0-9]+[a-zA-Z0-9-]*[a-zA-Z0-9]+$' };
 
 /**
  * create_v267: block_device_mapping_v2 items take `volume_type` (parameter_types.volume_type: a string
@@ -253,13 +259,17 @@ function withBdmVolumeType(base: object): object {
 /** create_v263: create_v257 with `trusted_image_certificates`. */
 const createV263 = () => withProperties(withoutProperties(createV252(), 'server', ['personality']), 'server', { trusted_image_certificates: trustedCerts });
 
+/** create_v274: create_v267 with 2.74's requested destination. */
+const createV274 = () => withProperties(withBdmVolumeType(createV263()), 'server', { host: fqdn, hypervisor_hostname: fqdn });
+
 /**
  * servers.create by microversion: create_v219 the description; create_v232 device tags on networks and
  * block_device_mapping_v2; create_v233 drops the block device's (Nova's bug, restored at 2.42);
  * create_v237 `networks` required, "auto" or "none" (and no tags); create_v242 the device tags back;
  * create_v252 the server's `tags`; create_v257 no `personality` (file injection left the API); create_v263
  * `trusted_image_certificates`; create_v267 `volume_type` on block_device_mapping_v2 items; create_v274
- * `host` and `hypervisor_hostname`.
+ * `host` and `hypervisor_hostname`; create_v290 `hostname` (parameter_types.hostname), create_v294 the
+ * same as parameter_types.fqdn.
  */
 export const createServerSchemas: SchemaByVersion = [
   ['2.1', createServerSchema],
@@ -273,13 +283,18 @@ export const createServerSchemas: SchemaByVersion = [
   ['2.63', createV263()],
   ['2.67', withBdmVolumeType(createV263())],
   // create_v274: the requested destination, host and hypervisor_hostname (parameter_types.fqdn).
-  ['2.74', withProperties(withBdmVolumeType(createV263()), 'server', { host: fqdn, hypervisor_hostname: fqdn })],
+  ['2.74', createV274()],
+  // create_v290: the server's hostname; create_v294: which may be an FQDN.
+  ['2.90', withProperties(createV274(), 'server', { hostname })],
+  ['2.94', withProperties(createV274(), 'server', { hostname: fqdn })],
 ];
 
-/** servers.update by microversion (update_v219: the description). */
+/** servers.update by microversion (update_v219: the description; update_v290 the hostname, update_v294 an FQDN one). */
 export const updateServerSchemas: SchemaByVersion = [
   ['2.1', updateServerSchema],
   ['2.19', withProperties(updateServerSchema, 'server', { description })],
+  ['2.90', withProperties(updateServerSchema, 'server', { description, hostname })],
+  ['2.94', withProperties(updateServerSchema, 'server', { description, hostname: fqdn })],
 ];
 
 export interface CreateServerBody {
@@ -314,11 +329,13 @@ export interface CreateServerBody {
     /** 2.74 */
     host?: string;
     hypervisor_hostname?: string;
+    /** 2.90 (an FQDN from 2.94) */
+    hostname?: string;
   };
 }
 
 export interface UpdateServerBody {
-  server: { name?: string; 'OS-DCF:diskConfig'?: 'AUTO' | 'MANUAL'; accessIPv4?: string; accessIPv6?: string; description?: string | null };
+  server: { name?: string; 'OS-DCF:diskConfig'?: 'AUTO' | 'MANUAL'; accessIPv4?: string; accessIPv6?: string; description?: string | null; hostname?: string };
 }
 
 /** oslo strutils.bool_from_string for the values the schema admits. */

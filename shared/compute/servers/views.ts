@@ -2,7 +2,8 @@
 // the extended attributes merged into show/detail): basic (index), full (show/detail, with the OS-EXT-*
 // keys; OS-EXT-SRV-ATTR:* for admins only), plain full (update, rebuild), and create's short body. By
 // microversion: 2.3 more OS-EXT-SRV-ATTR keys and volumes' delete_on_termination, 2.9 locked, 2.16
-// host_status (show/detail), 2.19 description, 2.26 tags, 2.47 the embedded flavor.
+// host_status (show/detail), 2.19 description, 2.26 tags, 2.47 the embedded flavor, 2.90 the hostname for
+// everyone, 2.96 pinned_availability_zone, 2.98 the image's properties, 2.100 scheduler_hints.
 import { createHash } from 'node:crypto';
 import type { RequestContext } from '../../http/router';
 import { allowed, isAdmin } from '../../api/policy';
@@ -89,6 +90,45 @@ export interface ViewExtras {
   flavorSpecs?: Map<string, Record<string, string>>;
   /** 2.71: the ids of the server groups the server is in (show, update and rebuild only: serverGroupsOf). */
   serverGroups?: string[];
+  /** 2.98: image properties by image id, for records written before the server kept them (./imageMeta.ts). */
+  imageProperties?: Map<string, Record<string, string>>;
+  /** 2.100 in the detail list: the server groups (by id) of the page that still exist (loadLiveGroups). */
+  liveGroups?: Set<string>;
+}
+
+/** Nova's instance.hostname: the record's, else (records older than 2.3's support) made from the name as at create. */
+const hostnameOf = (s: ServerRecord) => s.hostname ?? computerName(s.name, s.os_type, s.id);
+
+/**
+ * 2.100's scheduler_hints: Nova's request_spec.scheduler_hints, each value a list of strings (RequestSpec
+ * _from_hints), kept at create. A record written before has only its server group to tell: Jacket takes
+ * no other hint, so `{"group": [<id>]}` for a server created into one, else `{}`. Once the group is
+ * deleted Nova's request spec drops the `group` hint as it loads (RequestSpec._from_db_object): so here,
+ * the group's existence read by serverGroupsOf (show, update, rebuild) or loadLiveGroups (detail).
+ */
+function schedulerHintsOf(s: ServerRecord, extras: ViewExtras): Record<string, unknown> {
+  const hints: Record<string, unknown> = s.scheduler_hints ?? (s.server_group ? { group: [s.server_group.id] } : {});
+  if (!('group' in hints) || !s.server_group) return hints;
+  const gone = extras.serverGroups ? !extras.serverGroups.includes(s.server_group.id) : extras.liveGroups ? !extras.liveGroups.has(s.server_group.id) : false;
+  if (!gone) return hints;
+  const { group: _gone, ...rest } = hints; // eslint-disable-line @typescript-eslint/no-unused-vars
+  return rest;
+}
+
+/** The server groups of a detail page that still exist, for 2.100's `group` hint: one read per group. */
+export async function loadLiveGroups(ctx: RequestContext, recs: ServerRecord[]): Promise<Set<string> | undefined> {
+  if (!ctx.microversion?.atLeast('2.100')) return undefined;
+  const ids = [...new Set(recs.flatMap((r) => (r.server_group ? [r.server_group.id] : [])))];
+  const found = await Promise.all(ids.map(async (id) => ((await getGroup(ctx.services, id)) ? id : undefined)));
+  return new Set(found.filter((id): id is string => id !== undefined));
+}
+
+/** nova/api/openstack/compute/views/servers.py _get_image: the id and bookmark, from 2.98 with the properties. */
+function imageView(ctx: RequestContext, s: ServerRecord, extras: ViewExtras) {
+  if (!s.image_id) return '';
+  const v: Record<string, unknown> = { id: s.image_id, links: bookmark(ctx, 'images', s.image_id) };
+  if (ctx.microversion?.atLeast('2.98')) v.properties = s.image_properties ?? extras.imageProperties?.get(s.image_id) ?? {};
+  return v;
 }
 
 /**
@@ -161,7 +201,7 @@ export function fullView(ctx: RequestContext, s: ServerRecord, extended = true, 
     user_id: s.user_id,
     metadata: s.metadata,
     hostId: hostId(s),
-    image: s.image_id ? { id: s.image_id, links: bookmark(ctx, 'images', s.image_id) } : '',
+    image: imageView(ctx, s, extras),
     flavor: flavorView(ctx, s, extras),
     created: s.created_at,
     updated: s.updated_at,
@@ -186,6 +226,8 @@ export function fullView(ctx: RequestContext, s: ServerRecord, extended = true, 
   // 2.63: in show, detail, update and rebuild (null for none).
   if (mv?.atLeast('2.63')) v.trusted_image_certificates = s.trusted_certs?.length ? s.trusted_certs : null;
   if (extras.serverGroups) v.server_groups = extras.serverGroups;
+  // 2.100: in show, detail, update and rebuild, `{}` for none.
+  if (mv?.atLeast('2.100')) v.scheduler_hints = schedulerHintsOf(s, extras);
   if (!extended) return v;
   v.key_name = s.key_name;
   v.config_drive = s.config_drive;
@@ -202,9 +244,10 @@ export function fullView(ctx: RequestContext, s: ServerRecord, extended = true, 
     v['OS-EXT-SRV-ATTR:hypervisor_hostname'] = s.host;
     v['OS-EXT-SRV-ATTR:instance_name'] = s.azure.vm;
     if (mv?.atLeast('2.3')) {
-      // The VM's computer name; no kernel or ramdisk images on Azure (Nova's '' for an image without
-      // them); the OS disk is the root device once the VM is placed (Nova names it at build).
-      v['OS-EXT-SRV-ATTR:hostname'] = s.hostname ?? computerName(s.name, s.os_type, s.id);
+      // Nova's instance.hostname (the VM's computer name unless 2.90's update or rebuild changed it); no
+      // kernel or ramdisk images on Azure (Nova's '' for an image without them); the OS disk is the root
+      // device once the VM is placed (Nova names it at build).
+      v['OS-EXT-SRV-ATTR:hostname'] = hostnameOf(s);
       v['OS-EXT-SRV-ATTR:kernel_id'] = '';
       v['OS-EXT-SRV-ATTR:launch_index'] = s.launch_index;
       v['OS-EXT-SRV-ATTR:ramdisk_id'] = '';
@@ -212,7 +255,13 @@ export function fullView(ctx: RequestContext, s: ServerRecord, extended = true, 
       v['OS-EXT-SRV-ATTR:root_device_name'] = s.host ? '/dev/sda' : null;
       v['OS-EXT-SRV-ATTR:user_data'] = extras.userData?.has(s.id) ? extras.userData.get(s.id) : (s.user_data ?? null);
     }
+  } else if (mv?.atLeast('2.90')) {
+    // 2.90: the hostname for everyone (the other extended attributes stay behind their policy).
+    v['OS-EXT-SRV-ATTR:hostname'] = hostnameOf(s);
   }
+  // 2.96 (with the zone, Nova's show_AZ): the zone the create asked for (request_spec.availability_zone),
+  // null when it named none; records written before do not know, and show null (unpinned).
+  if (mv?.atLeast('2.96')) v.pinned_availability_zone = s.pinned_availability_zone ?? null;
   // host_status (2.16): '' for a server without a host (Nova's HostStatus.NONE).
   const hs = extras.hostStatus;
   if (hs) {

@@ -23,7 +23,8 @@ import { startWork } from '../../../work/ledger';
 import { registerServerAction } from './registry';
 import { startTask, K2_ACTION } from './taskStart';
 import { REBUILD_KIND, type RebuildData, type RebuildSource } from '../work/rebuild';
-import { canonicalIpv6, description, trustedCerts, withoutProperties, withProperties } from '../schemas';
+import { canonicalIpv6, description, fqdn, hostname, trustedCerts, withoutProperties, withProperties } from '../schemas';
+import { novaImageProperties } from '../imageMeta';
 import { authorize } from '../../../api/policy';
 
 const metadataSchema = { type: 'object', patternProperties: { '^[a-zA-Z0-9-_:. ]{1,255}$': { type: 'string', maxLength: 255 } }, additionalProperties: false };
@@ -74,6 +75,8 @@ interface RebuildBody {
   user_data?: string | null;
   /** 2.63: certificate ids, or null to unset them. */
   trusted_image_certificates?: string[] | null;
+  /** 2.90 (an FQDN from 2.94): the new instance.hostname. */
+  hostname?: string;
 }
 
 /** A new OS disk's name: the server id and a per-rebuild suffix (Azure names must differ from the old disk). */
@@ -129,6 +132,12 @@ async function rebuild(ctx: RequestContext, args: unknown) {
       task_state: 'rebuilding',
       progress: 0,
       image_id: image.image.id,
+      // 2.98: Nova's rebuild resets the image_* system_metadata to the new image's properties.
+      image_properties: novaImageProperties(image.image.properties),
+      // 2.90: Nova's rebuild sets instance.hostname, which the guest reads from the metadata service. Azure
+      // keeps the computer name given at create (a reimage or a swapped-in disk does not rename the
+      // guest), so, as Nova, only the record's hostname changes.
+      ...(b.hostname !== undefined ? { hostname: b.hostname, computer_name: v.computer_name ?? v.hostname } : {}),
       azure: { ...v.azure, admin_username: reimage ? v.azure.admin_username : username },
       ...(b.name !== undefined ? { name: b.name } : {}),
       ...(b.metadata !== undefined ? { metadata: b.metadata } : {}),
@@ -183,6 +192,9 @@ const rebuildSchemaV254 = withProperties(rebuildSchemaV219, 'rebuild', { key_nam
 const rebuildSchemaV257 = withProperties(withoutProperties(rebuildSchemaV254, 'rebuild', ['personality']), 'rebuild', { user_data: { type: ['string', 'null'], format: 'base64', maxLength: 65535 } });
 /** rebuild_v263: trusted_image_certificates (null to unset them). */
 const rebuildSchemaV263 = withProperties(rebuildSchemaV257, 'rebuild', { trusted_image_certificates: trustedCerts });
+/** rebuild_v290: hostname (parameter_types.hostname); rebuild_v294: parameter_types.fqdn. */
+const rebuildSchemaV290 = withProperties(rebuildSchemaV263, 'rebuild', { hostname });
+const rebuildSchemaV294 = withProperties(rebuildSchemaV263, 'rebuild', { hostname: fqdn });
 
 registerServerAction({
   name: 'rebuild',
@@ -193,6 +205,8 @@ registerServerAction({
     ['2.54', rebuildSchemaV254],
     ['2.57', rebuildSchemaV257],
     ['2.63', rebuildSchemaV263],
+    ['2.90', rebuildSchemaV290],
+    ['2.94', rebuildSchemaV294],
   ],
   handler: rebuild,
 });

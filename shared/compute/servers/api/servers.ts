@@ -13,8 +13,9 @@ import { odata, type Stored } from '../../../store/tables';
 import { CHANGES_ORDER, computeRoute, computeUrl, projectOf } from '../../common';
 import { getServerAny, serverRepo, updateServer, vmStatesForStatus, visibleServer, novaTime, PK_ALL, type ServerRecord, type OrderIndexRow } from '../model';
 import { canonicalIpv6, createServerSchemas, truthy, updateServerSchemas, type CreateServerBody, type UpdateServerBody } from '../schemas';
-import { basicView, createView, fullView, hostStatusFor, loadFlavorSpecs, serverGroupsOf, showsUserData } from '../views';
+import { basicView, createView, fullView, hostStatusFor, loadFlavorSpecs, loadLiveGroups, serverGroupsOf, showsUserData } from '../views';
 import { loadUserData } from '../userData';
+import { loadImageProperties } from '../imageMeta';
 import { createServers } from '../service/create';
 import { deleteServer } from '../service/delete';
 import { tagFilter } from '../service/tags';
@@ -264,7 +265,15 @@ async function listServers(ctx: RequestContext, detail: boolean) {
     after = m.rowKey;
   }
   const items = f.empty ? [] : scope !== null ? await listProject(s, scope, f, page.limit, after) : await listAll(s, f, page.limit, after);
-  const extras = detail ? { userData: showsUserData(ctx) ? await loadUserData(s, items) : undefined, hostStatus: await hostStatusFor(ctx), flavorSpecs: await loadFlavorSpecs(ctx, items) } : {};
+  const extras = detail
+    ? {
+        userData: showsUserData(ctx) ? await loadUserData(s, items) : undefined,
+        hostStatus: await hostStatusFor(ctx),
+        flavorSpecs: await loadFlavorSpecs(ctx, items),
+        imageProperties: await loadImageProperties(ctx, items),
+        liveGroups: await loadLiveGroups(ctx, items),
+      }
+    : {};
   const body: Record<string, unknown> = { servers: items.map((r) => (detail ? fullView(ctx, r, true, extras) : basicView(ctx, r))) };
   const next = nextLinks(computeUrl(ctx, detail ? '/servers/detail' : '/servers'), q, items, page);
   if (next) body.servers_links = next;
@@ -298,7 +307,13 @@ async function show(ctx: RequestContext) {
   const rec = (await visibleServer(ctx)).value;
   const userData = showsUserData(ctx) ? await loadUserData(ctx.services, [rec]) : undefined;
   return json({
-    server: fullView(ctx, rec, true, { userData, hostStatus: await hostStatusFor(ctx, rec), flavorSpecs: await loadFlavorSpecs(ctx, [rec]), serverGroups: await serverGroupsOf(ctx, rec) }),
+    server: fullView(ctx, rec, true, {
+      userData,
+      hostStatus: await hostStatusFor(ctx, rec),
+      flavorSpecs: await loadFlavorSpecs(ctx, [rec]),
+      serverGroups: await serverGroupsOf(ctx, rec),
+      imageProperties: await loadImageProperties(ctx, [rec]),
+    }),
   });
 }
 
@@ -313,12 +328,22 @@ async function update(ctx: RequestContext) {
     ...(b['OS-DCF:diskConfig'] !== undefined ? { disk_config: b['OS-DCF:diskConfig'] } : {}),
     // 2.19: null removes it.
     ...(b.description !== undefined ? { description: b.description } : {}),
+    // 2.90: Nova changes instance.hostname only (the guest reads it from the metadata service); Azure
+    // cannot rename a VM's computer name, so the VM keeps the one it was made with.
+    ...(b.hostname !== undefined ? { hostname: b.hostname, computer_name: v.computer_name ?? v.hostname } : {}),
   }));
   const rec = (stored ?? cur).value;
   // From 2.75 the answer is the whole server, as show renders it (the policy-gated parts by their policies).
   const whole = ctx.microversion?.atLeast('2.75') ?? false;
   const extras = whole ? { userData: showsUserData(ctx) ? await loadUserData(ctx.services, [rec]) : undefined, hostStatus: await hostStatusFor(ctx, rec) } : {};
-  return json({ server: fullView(ctx, rec, whole, { ...extras, flavorSpecs: await loadFlavorSpecs(ctx, [rec]), serverGroups: await serverGroupsOf(ctx, rec) }) });
+  return json({
+    server: fullView(ctx, rec, whole, {
+      ...extras,
+      flavorSpecs: await loadFlavorSpecs(ctx, [rec]),
+      serverGroups: await serverGroupsOf(ctx, rec),
+      imageProperties: await loadImageProperties(ctx, [rec]),
+    }),
+  });
 }
 
 /**

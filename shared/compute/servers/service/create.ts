@@ -60,6 +60,7 @@ import { withVolumes } from '../volumes';
 import { volumeApi, type VolumeRecord } from '../../../volume/computeApi';
 import { saveUserData } from '../userData';
 import { computerName } from '../../../azure/vms';
+import { novaImageProperties } from '../imageMeta';
 import { joinGroup, leaveGroup, resolveGroupHint } from '../../serverGroups/service';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -227,6 +228,33 @@ function requestedDestination(ctx: RequestContext, body: CreateServerBody['serve
   if (body.hypervisor_hostname && body.hypervisor_hostname !== ours) throw badRequest(`Compute host ${body.host || body.hypervisor_hostname} could not be found.`);
 }
 
+/**
+ * The server's hostname and the VM's computer name. Nova keeps a given hostname as it is (the guest reads
+ * it from the metadata service, an FQDN whole); Azure takes the computer name once, at create, and it must
+ * be a host name within the OS's limit (Linux 64, Windows 15 characters and not all digits): the first
+ * label of the hostname, made as Nova makes a hostname from a name and cut to that limit (Windows cuts
+ * its NetBIOS name to 15 too, as Nova's sanitize_hostname notes); the domain is Azure's DNS suffix.
+ */
+function hostnames(given: string | undefined, name: string, os: 'linux' | 'windows', id: string): { hostname: string; computer_name: string } {
+  if (!given) {
+    const made = computerName(name, os, id);
+    return { hostname: made, computer_name: made };
+  }
+  return { hostname: given, computer_name: computerName(given.split('.')[0], os, id) };
+}
+
+/** Python's str() of a JSON value, as oslo's String field coerces a hint's values. */
+const pyStr = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'boolean' ? (v ? 'True' : 'False') : v === null ? 'None' : typeof v === 'number' ? String(v) : JSON.stringify(v));
+
+/**
+ * Nova's RequestSpec._from_hints: each hint's value a list (a single value wrapped), its items strings
+ * (DictOfListOfStringsField). Nova fails on an object value (the `query` hint given as an object);
+ * Jacket keeps its JSON text rather than answer a 500.
+ */
+function requestSpecHints(hints: Record<string, unknown>): Record<string, string[]> {
+  return Object.fromEntries(Object.entries(hints).map(([k, v]) => [k, (Array.isArray(v) ? v : [v]).map(pyStr)]));
+}
+
 function resolveZone(ctx: RequestContext, requested: string | undefined): AvailabilityZone {
   if (requested === undefined) return availabilityZones(ctx.services.config)[0];
   const z = zoneByName(ctx.services.config, requested);
@@ -289,6 +317,8 @@ export async function createServers(ctx: RequestContext, whole: CreateServerBody
   if (!imageRef && !bootVolume && !snapshotVolume) throw badRequest('Missing imageRef attribute');
 
   const flavor = await resolveFlavor(ctx, String(body.flavorRef));
+  // 2.90: one hostname cannot name several servers (compute/api.py _create_instance, AmbiguousHostnameForMultipleInstances).
+  if (body.hostname && maxCount > 1) throw badRequest('Unable to allocate a single hostname to multiple instances');
   // 2.63, compute/api.py _create_instance: no imageRef (a boot from a volume) cannot have its image
   // verified. With an image the request is taken and the build aborts (build.ts), as on any Nova
   // compute whose driver lacks supports_trusted_certs.
@@ -407,7 +437,16 @@ export async function createServers(ctx: RequestContext, whole: CreateServerBody
       // 2.52: the server's tags, each instance its own copy (Nova's _transform_tags), unique and sorted as
       // the tags table returns them; stored with the record, so shown from the first read.
       ...(ctx.microversion?.atLeast('2.52') && body.tags?.length ? { tags: [...new Set(body.tags)].sort() } : {}),
-      hostname: computerName(n > 1 ? `${body.name}-${i + 1}` : body.name, image.os, id),
+      // Nova's instance.hostname: the one asked for (2.90; an FQDN from 2.94), else made from the name.
+      ...hostnames(body.hostname, n > 1 ? `${body.name}-${i + 1}` : body.name, image.os, id),
+      // 2.96: Nova's request_spec.availability_zone, the zone the create named (default_schedule_zone
+      // being unset: null when it named none, though Jacket places the server in its first zone).
+      pinned_availability_zone: body.availability_zone !== undefined ? zone.name : null,
+      // 2.100: the hints as Nova's request spec keeps them.
+      scheduler_hints: requestSpecHints(hints),
+      // 2.98: the image's properties as Nova's system_metadata keeps them (a volume's Glance metadata
+      // stands in for a volume-backed server's, whose image is shown as '').
+      image_properties: novaImageProperties(image.image.properties ?? {}),
       ...(await saveUserData(s, id, body.user_data)),
       metadata,
       security_groups: shownGroups,
