@@ -7,7 +7,7 @@ import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startArmStack, waitFor, type ArmStack } from '../support/armStack';
 import { assertNovaResponse } from '../support/oracle';
-import { oneUser, imageId, networkId } from '../support/fixtures';
+import { oneUser, imageId, networkId, absentOnAzure } from '../support/fixtures';
 import { computeAdvertises, computeTest } from '../support/advertised';
 import { msg, refused } from '../support/nova';
 
@@ -86,6 +86,46 @@ computeTest('2.87')('2.87: a volume-backed server is still not rescued: from 2.8
   // An image-backed server passes Nova's checks and meets the driver's 501, as before.
   await refused(nova('2.87')('POST', `/servers/${server}/action`, { rescue: null }), 501, 'The requested functionality is not supported.');
   assert.equal(await statusOf(bfv), 'ACTIVE', 'nothing changed');
+});
+
+computeTest('2.93')('2.93: a volume-backed server is rebuilt: its root volume gets a new disk made from the image', async () => {
+  const act = `/servers/${bfv}/action`;
+  const RG = 'ops_resource_group';
+  await refused(nova('2.92')('POST', act, { rebuild: { imageRef: image } }), 400, `Image ${image} is unacceptable: Unable to rebuild with a different image for a volume-backed server.`);
+  assert.equal((await cinder('GET', `/volumes/${rootVolume}`)).body.volume.status, 'in-use', 'nothing changed');
+  const oldDisk = (await arm.compute.virtualMachines.get(RG, bfv)).storageProfile?.osDisk?.name;
+  assert.equal(oldDisk, `volume-${rootVolume}`);
+  const r = await nova('2.93')('POST', act, { rebuild: { imageRef: image, name: 'mv293-rebuilt', adminPass: 'Rebuilt-293!pass' } });
+  assert.equal(r.status, 202, r.text);
+  assertNovaResponse('servers', 'ServersController', '_rebuild', '2.93', r.body);
+  assert.equal(r.body.server.image, '', 'still volume-backed (no image_ref)');
+  assert.equal(r.body.server.adminPass, 'Rebuilt-293!pass');
+  await settle(bfv, 'ACTIVE');
+  // The VM runs on the volume's new disk; the volume keeps its id and attachment, in-use with the image's metadata.
+  const os = (await arm.compute.virtualMachines.get(RG, bfv)).storageProfile?.osDisk;
+  assert.match(os?.name ?? '', new RegExp(`^volume-${rootVolume}-[0-9a-f]{8}$`));
+  const vol = await waitFor(
+    'root volume in-use',
+    async () => {
+      const v = (await cinder('GET', `/volumes/${rootVolume}`)).body.volume;
+      return v.status === 'in-use' ? v : undefined;
+    },
+    60000,
+  );
+  assert.equal(vol.volume_image_metadata.image_id, image);
+  assert.equal(vol.attachments[0].server_id, bfv);
+  const disk = await arm.compute.disks.get(RG, os!.name!);
+  assert.equal(disk.diskSizeGB, 30);
+  assert.equal(disk.tags?.['jacket-volume-id'], rootVolume);
+  await waitFor('old disk deleted', async () => ((await absentOnAzure(arm.compute.disks.get(RG, oldDisk!))) ? true : undefined), 60000);
+  const shown = (await nova('2.93')('GET', `/servers/${bfv}`)).body.server;
+  assert.equal(shown.name, 'mv293-rebuilt');
+  assert.equal(shown.image, '');
+  const attached = (await nova('2.93')('GET', `/servers/${bfv}/os-volume_attachments`)).body.volumeAttachments as { volumeId: string }[];
+  assert.deepEqual(
+    attached.map((a) => a.volumeId),
+    [rootVolume],
+  );
 });
 
 computeTest('2.91')('2.91: unshelve to a host (admins) and unpin the availability zone', async () => {
