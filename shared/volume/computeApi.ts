@@ -121,18 +121,20 @@ export const volumeApi = {
    * 2.93: Nova's rebuild of a volume-backed server reimages its root volume through Cinder (os-reimage
    * with reimage_reserved, status downloading until done). Here: in-use → downloading under the record's
    * ETag, the reimage noted on the record (its new disk named there, so the disk sweep keeps it, and the
-   * Glance metadata the volume takes once done). Answers the status seen when the volume was not in-use
-   * (Nova's _check_volume_status refuses the rebuild), else undefined.
+   * Glance metadata the volume takes once done). Answers why not: the status seen when the volume was not
+   * in-use (Nova's _check_volume_status refuses the rebuild), or an image with no data Cinder could write
+   * (`no-data`); undefined once marked.
    */
-  async beginRootReimage(s: Services, project: string, volumeId: string, img: ImageRecord, diskName: string): Promise<string | undefined> {
+  async beginRootReimage(s: Services, project: string, volumeId: string, img: ImageRecord, diskName: string): Promise<{ status: string } | 'no-data' | undefined> {
     const source = imageSourceOf(img);
+    if (!source) return 'no-data';
     let seen: string = 'deleted';
     await volumeTables(s).volumes.update(project, volumeId, (v) => {
       seen = v.status;
-      if (v.status !== 'in-use' || !source) return undefined;
+      if (v.status !== 'in-use') return undefined;
       return { ...v, status: 'downloading', previous_status: v.status, reimage: { image_id: img.id, source, image_metadata: glanceMetadataOf(img), disk_name: diskName }, updated_at: cinderTime() };
     });
-    return seen === 'in-use' ? undefined : seen;
+    return seen === 'in-use' ? undefined : { status: seen };
   },
   /**
    * The rebuild swapped the new disk into the VM: the record names it, the volume takes the image's

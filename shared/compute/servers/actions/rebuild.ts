@@ -133,8 +133,10 @@ async function rebuild(ctx: RequestContext, args: unknown) {
     // compute/api.py _check_volume_status (InvalidVolume, 400 on rebuild), then Cinder's reimage marks the volume.
     const vol = await volumeApi.getIn(s, root.volume_project_id, root.volume_id);
     if (!vol) throw badRequest(`Invalid volume: volume '${root.volume_id}' status must be 'in-use'. Currently in 'deleted' status`);
-    const seen = await volumeApi.beginRootReimage(s, root.volume_project_id, root.volume_id, image.image, diskName);
-    if (seen) throw badRequest(`Invalid volume: volume '${root.volume_id}' status must be 'in-use'. Currently in '${seen}' status`);
+    const no = await volumeApi.beginRootReimage(s, root.volume_project_id, root.volume_id, image.image, diskName);
+    // Cinder's reimage would fail on an image without data (Nova's rebuild then ends in ERROR): refused first.
+    if (no === 'no-data') throw badRequest(`Invalid input received: Image ${b.imageRef} has no data.`);
+    if (no) throw badRequest(`Invalid volume: volume '${root.volume_id}' status must be 'in-use'. Currently in '${no.status}' status`);
     const zone = zoneByName(s.config, srv.availability_zone)?.azureZone;
     rootVolume = { id: root.volume_id, project: root.volume_project_id, sku: vol.value.disk.sku, sizeGB: vol.value.size, tags: volumeApi.diskTags(vol.value), ...(zone ? { zone } : {}) };
   }
