@@ -70,6 +70,13 @@ export const COMPUTE_POLICIES = {
   'os_compute_api:os-server-tags:update_all': 'project_member_or_admin',
   'os_compute_api:os-server-tags:delete': 'project_member_or_admin',
   'os_compute_api:os-server-tags:delete_all': 'project_member_or_admin',
+  // server_shares.py (2.97)
+  'os_compute_api:os-server-shares:index': 'project_reader_or_admin',
+  'os_compute_api:os-server-shares:create': 'project_member_or_admin',
+  'os_compute_api:os-server-shares:show': 'project_reader_or_admin',
+  'os_compute_api:os-server-shares:delete': 'project_member_or_admin',
+  // console_auth_tokens.py
+  'os_compute_api:os-console-auth-tokens': 'admin',
   // floating_ips.py, multinic.py
   'os_compute_api:os-floating-ips:add': 'project_member_or_admin',
   'os_compute_api:os-floating-ips:remove': 'project_member_or_admin',
@@ -104,6 +111,8 @@ export const COMPUTE_POLICIES = {
   // shelve.py, suspend_server.py
   'os_compute_api:os-shelve:shelve': 'project_member_or_admin',
   'os_compute_api:os-shelve:unshelve': 'project_member_or_admin',
+  // 2.91: unshelve to a named host
+  'os_compute_api:os-shelve:unshelve_to_host': 'admin',
   'os_compute_api:os-shelve:shelve_offload': 'admin',
   'os_compute_api:os-suspend-server:suspend': 'project_member_or_admin',
   'os_compute_api:os-suspend-server:resume': 'project_member_or_admin',

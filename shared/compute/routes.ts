@@ -34,6 +34,8 @@ import { volumeAttachmentRoutes } from './servers/api/volumeAttachments';
 import { serverMigrationRoutes } from './servers/api/migrations';
 import { migrationRoutes } from './migrations/api';
 import { serverTagRoutes } from './servers/api/tags';
+import { serverShareRoutes } from './servers/api/shares';
+import { consoleAuthTokenRoutes } from './consoleAuthTokens/api';
 import { novaFloatingIpRoutes } from './network/floatingIps';
 import { novaSecurityGroupRoutes } from './network/securityGroups';
 import { fixedIpRoutes } from './network/fixedIps';
@@ -76,4 +78,6 @@ export const computeRoutes: Route[] = [
   ...serverMigrationRoutes,
   ...migrationRoutes,
   ...serverTagRoutes,
+  ...serverShareRoutes,
+  ...consoleAuthTokenRoutes,
 ];

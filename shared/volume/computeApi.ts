@@ -10,7 +10,8 @@ import { startWork } from '../work/ledger';
 import { cinderTime } from './common';
 import { dependentsOf, findSnapshot, findVolume, jacketTags, snapshotById, volumeById, volumeTables, type SnapshotRecord, type VolumeRecord } from './model';
 import { VOLUME_DELETE } from './workKinds';
-import { createVolume } from './volumes/service';
+import { createVolume, glanceMetadataOf, imageSourceOf } from './volumes/service';
+import type { ImageRecord } from '../image/model';
 import { typeByNameOrId } from './types/store';
 import { ApiError } from '../http/errors';
 import {
@@ -115,6 +116,54 @@ export const volumeApi = {
       if (e instanceof ApiError && e.status === 404) return undefined;
       throw e;
     }
+  },
+  /**
+   * 2.93: Nova's rebuild of a volume-backed server reimages its root volume through Cinder (os-reimage
+   * with reimage_reserved, status downloading until done). Here: in-use → downloading under the record's
+   * ETag, the reimage noted on the record (its new disk named there, so the disk sweep keeps it, and the
+   * Glance metadata the volume takes once done). Answers why not: the status seen when the volume was not
+   * in-use (Nova's _check_volume_status refuses the rebuild), or an image with no data Cinder could write
+   * (`no-data`); undefined once marked.
+   */
+  async beginRootReimage(s: Services, project: string, volumeId: string, img: ImageRecord, diskName: string): Promise<{ status: string } | 'no-data' | undefined> {
+    const source = imageSourceOf(img);
+    if (!source) return 'no-data';
+    let seen: string = 'deleted';
+    await volumeTables(s).volumes.update(project, volumeId, (v) => {
+      seen = v.status;
+      if (v.status !== 'in-use') return undefined;
+      return { ...v, status: 'downloading', previous_status: v.status, reimage: { image_id: img.id, source, image_metadata: glanceMetadataOf(img), disk_name: diskName }, updated_at: cinderTime() };
+    });
+    return seen === 'in-use' ? undefined : { status: seen };
+  },
+  /**
+   * The rebuild swapped the new disk into the VM: the record names it, the volume takes the image's
+   * Glance metadata, is bootable and in-use again (the manager's _refresh_volume_glance_meta). Only
+   * this reimage's (its disk's name matches).
+   */
+  async rootReimageSwapped(s: Services, project: string, volumeId: string, diskName: string, armId: string): Promise<void> {
+    await volumeTables(s).volumes.update(project, volumeId, (v) => {
+      const r = v.reimage;
+      if (v.status !== 'downloading' || r?.disk_name !== diskName) return undefined;
+      return {
+        ...v,
+        disk: { ...v.disk, name: diskName, armId },
+        status: v.previous_status ?? 'in-use',
+        previous_status: undefined,
+        reimage: undefined,
+        image_metadata: r.image_metadata,
+        bootable: true,
+        updated_at: cinderTime(),
+      };
+    });
+  },
+  /** The rebuild gave up before the swap: the volume keeps its disk and data, and its previous status. */
+  async rootReimageAbandoned(s: Services, project: string, volumeId: string, diskName: string): Promise<void> {
+    await volumeTables(s).volumes.update(project, volumeId, (v) =>
+      v.status !== 'downloading' || v.reimage?.disk_name !== diskName
+        ? undefined
+        : { ...v, status: v.previous_status ?? 'in-use', previous_status: undefined, reimage: undefined, updated_at: cinderTime() },
+    );
   },
   /** The tags that mark a disk as this volume's (the sweeps' proof of ownership). */
   diskTags: (v: Pick<VolumeRecord, 'id' | 'project_id'>): Record<string, string> => jacketTags('volume', v.id, v.project_id, v.id),

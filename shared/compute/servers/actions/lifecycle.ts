@@ -20,10 +20,11 @@ import { registerServerAction } from './registry';
 import { beginPowerAction, stopOp, POWER, type PowerPlan } from '../work/power';
 import { ACTION, finishAction, startAction } from '../instanceActions';
 import { checkInstanceLock, checkInstanceState, updateServer, visibleServer, type VmState } from '../model';
-import { zoneByName } from '../../zones/api';
+import { availabilityZones, zoneByName } from '../../zones/api';
 import { accepted } from '../../../http/respond';
 import { authorize } from '../../../api/policy';
 import { badRequest, conflict } from '../../../http/errors';
+import { computeHost } from '../../../servicegroup/registry';
 
 const emptyActionSchema = (name: string) => ({ type: 'object', properties: { [name]: {} }, required: [name], additionalProperties: false });
 // migrate_server.migrate applies from 2.56 only: at 2.1 the body's value is not validated.
@@ -108,21 +109,46 @@ const unshelveV277 = {
   additionalProperties: false,
 };
 
+/**
+ * unshelve_v291: `unshelve` null or an object with `availability_zone` (a string, or null to unpin the
+ * server from its zone) and/or `host` (a compute host, admins only); an empty object is admitted by
+ * Nova's schema and unshelves as null does.
+ */
+const unshelveV291 = {
+  type: 'object',
+  properties: {
+    unshelve: {
+      type: ['object', 'null'],
+      properties: { availability_zone: { type: ['string', 'null'] }, host: { type: 'string' } },
+      additionalProperties: false,
+    },
+  },
+  required: ['unshelve'],
+  additionalProperties: false,
+};
+
 const UNSHELVE_PLAN: PowerPlan = { ops: ['start'], task: 'unshelving', final: { vm_state: 'active', power_state: POWER.RUNNING, host: 'set' } };
 
 registerServerAction({
   name: 'unshelve',
   policy: 'os_compute_api:os-shelve:unshelve',
-  // shelve.unshelve at 2.1: {"unshelve": null} (any value, not read); 2.77 may name the zone.
+  // shelve.unshelve at 2.1: {"unshelve": null} (any value, not read); 2.77 may name the zone; 2.91 a
+  // host, and a null zone (unpin).
   schema: [
     ['2.1', emptyActionSchema('unshelve')],
     ['2.77', unshelveV277],
+    ['2.91', unshelveV291],
   ],
   handler: async (ctx, args) => {
-    const zone = ctx.microversion?.atLeast('2.77') ? (args as { availability_zone?: string } | null)?.availability_zone : undefined;
-    if (zone === undefined) return beginPowerAction(ctx, { method: 'unshelve', vm: ['shelved', 'shelved_offloaded'] }, ACTION.UNSHELVE, 'compute_unshelve_instance', UNSHELVE_PLAN);
-    // compute/api.py unshelve with new_az: lock and state as always, then only a SHELVED_OFFLOADED server
-    // (409 UnshelveInstanceInvalidState), then a zone that exists (400).
+    const body = (ctx.microversion?.atLeast('2.77') ? args : null) as { availability_zone?: string | null; host?: string } | null;
+    // Nova's new_az sentinel: not given keeps the pin; null (2.91) removes it.
+    const azPassed = body !== null && 'availability_zone' in body;
+    const newAz = body?.availability_zone ?? null;
+    const host = ctx.microversion?.atLeast('2.91') ? body?.host : undefined;
+    if (!azPassed && !host) return beginPowerAction(ctx, { method: 'unshelve', vm: ['shelved', 'shelved_offloaded'] }, ACTION.UNSHELVE, 'compute_unshelve_instance', UNSHELVE_PLAN);
+    // compute/api.py unshelve with new_az or host: lock and state as always, then only a
+    // SHELVED_OFFLOADED server (409 UnshelveInstanceInvalidState), then a zone that exists (400).
+    const cfg = ctx.services.config;
     const cur = await visibleServer(ctx);
     checkInstanceLock(cur.value, ctx.auth!);
     checkInstanceState(cur.value, 'unshelve', { vm: ['shelved', 'shelved_offloaded'] });
@@ -131,8 +157,22 @@ registerServerAction({
         `Specifying an availability zone or a host when unshelving server "${cur.value.id}" with status "${cur.value.vm_state}" is not supported. The server status must be SHELVED_OFFLOADED.`,
       );
     }
-    if (!zoneByName(ctx.services.config, zone)) throw badRequest('The requested availability zone is not available');
-    if (zone === cur.value.availability_zone) {
+    if (azPassed && newAz && !zoneByName(cfg, newAz)) throw badRequest('The requested availability zone is not available');
+    // The zone the server is pinned to after the unshelve (Nova's request_spec.availability_zone).
+    const expectedAz = azPassed ? newAz : (cur.value.pinned_availability_zone ?? null);
+    if (host) {
+      authorize(ctx, 'os_compute_api:os-shelve:unshelve_to_host', { projectId: cur.value.project_id, userId: cur.value.user_id });
+      if (host !== computeHost(cfg)) throw badRequest(`Compute host ${host} could not be found.`);
+      // _ensure_host_in_az: the host's zone as get_host_availability_zone words it, its zones joined by
+      // commas (Jacket's one host serves every zone), must be the pinned one.
+      const hostAz = availabilityZones(cfg)
+        .map((z) => z.name)
+        .join(',');
+      if (expectedAz !== null && hostAz !== expectedAz) throw conflict(`Host "${host}" is not in the availability zone "${expectedAz}".`);
+    }
+    // Nova saves the request spec's zone before scheduling: it stays even when no host is found.
+    if (azPassed) await updateServer(ctx.services, cur, (v) => ({ ...v, pinned_availability_zone: newAz }));
+    if (!expectedAz || expectedAz === cur.value.availability_zone) {
       return beginPowerAction(ctx, { method: 'unshelve', vm: ['shelved_offloaded'] }, ACTION.UNSHELVE, 'compute_unshelve_instance', UNSHELVE_PLAN);
     }
     // Another zone: an Azure VM's zone is fixed when it is made and its disks are zonal, so no host can
@@ -143,7 +183,7 @@ registerServerAction({
       ctx.services,
       ref,
       false,
-      `NoValidHost: No valid host was found. The server's disks are in availability zone ${cur.value.availability_zone}; Azure cannot move them to ${zone}.`,
+      `NoValidHost: No valid host was found. The server's disks are in availability zone ${cur.value.availability_zone}; Azure cannot move them to ${expectedAz}.`,
     );
     return accepted();
   },

@@ -26,6 +26,9 @@ import { REBUILD_KIND, type RebuildData, type RebuildSource } from '../work/rebu
 import { canonicalIpv6, description, fqdn, hostname, trustedCerts, withoutProperties, withProperties } from '../schemas';
 import { novaImageProperties } from '../imageMeta';
 import { authorize } from '../../../api/policy';
+import { randomUUID } from 'node:crypto';
+import { volumeApi } from '../../../volume/computeApi';
+import { zoneByName } from '../../zones/api';
 
 const metadataSchema = { type: 'object', patternProperties: { '^[a-zA-Z0-9-_:. ]{1,255}$': { type: 'string', maxLength: 255 } }, additionalProperties: false };
 const BOOLEANS = [true, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', false, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'];
@@ -99,10 +102,13 @@ async function rebuild(ctx: RequestContext, args: unknown) {
   // 2.63: compute/api.py rebuild refuses certificates for a volume-backed server first (an empty
   // list or null is none: _retrieve_trusted_certs_object, without configured defaults).
   const certs = b.trusted_image_certificates?.length ? b.trusted_image_certificates : null;
-  if (rootVolumeOf(srv) && certs) throw badRequest('Image certificate validation is not supported for volume-backed servers.');
-  // A volume-backed server's OS disk is the volume's own disk: rebuilding would replace (and the
-  // swap step delete) it. Nova refuses a different image for a volume-backed server at 2.1.
-  if (rootVolumeOf(srv)) {
+  const root = rootVolumeOf(srv);
+  if (root && certs) throw badRequest('Image certificate validation is not supported for volume-backed servers.');
+  // A volume-backed server's OS disk is the volume's own disk. Below 2.93 Nova refuses a different image
+  // for it (a rebuild with the root volume's own image, which Nova takes and which keeps the disk, is
+  // refused alike here: Jacket has no rebuild that keeps the OS disk). From 2.93 Nova reimages the root
+  // volume (reimage_boot_volume), whatever the image: below, the volume's new disk is swapped in.
+  if (root && !ctx.microversion?.atLeast('2.93')) {
     throw badRequest(`Image ${b.imageRef} is unacceptable: Unable to rebuild with a different image for a volume-backed server.`);
   }
   if (b.personality?.length) throw badRequest('Personality files are not supported: a server on Azure receives user_data (custom data) only.');
@@ -122,36 +128,62 @@ async function rebuild(ctx: RequestContext, args: unknown) {
   if (typeof b.user_data === 'string' && !reimage) {
     throw badRequest(`Image ${b.imageRef} gives the server a new OS disk, which Azure does not provision: user_data can be given only when rebuilding with the image the server was made from.`);
   }
+  // 2.93: a Nova image of a server's disk (an Azure snapshot) cannot become a volume, as at create.
+  if (root && image.snapshot) throw badRequest(`Image ${b.imageRef} is a snapshot of a server's disk: a volume-backed server cannot be rebuilt from it.`);
+  const diskName = root ? `volume-${root.volume_id}-${randomUUID().slice(0, 8)}` : newDiskName(srv.id);
+  let rootVolume: RebuildData['volume'];
+  if (root) {
+    // compute/api.py _check_volume_status (InvalidVolume, 400 on rebuild), then Cinder's reimage marks the volume.
+    const vol = await volumeApi.getIn(s, root.volume_project_id, root.volume_id);
+    if (!vol) throw badRequest(`Invalid volume: volume '${root.volume_id}' status must be 'in-use'. Currently in 'deleted' status`);
+    const no = await volumeApi.beginRootReimage(s, root.volume_project_id, root.volume_id, image.image, diskName);
+    // Cinder's reimage would fail on an image without data (Nova's rebuild then ends in ERROR): refused first.
+    if (no === 'no-data') throw badRequest(`Invalid input received: Image ${b.imageRef} has no data.`);
+    if (no) throw badRequest(`Invalid volume: volume '${root.volume_id}' status must be 'in-use'. Currently in '${no.status}' status`);
+    const zone = zoneByName(s.config, srv.availability_zone)?.azureZone;
+    rootVolume = { id: root.volume_id, project: root.volume_project_id, sku: vol.value.disk.sku, sizeGB: vol.value.size, tags: volumeApi.diskTags(vol.value), ...(zone ? { zone } : {}) };
+  }
   const vmState = srv.vm_state;
-  const { server, action } = await startTask(ctx, cur, {
-    method: 'rebuild',
-    vm: ['active', 'stopped', 'error'],
-    lock: true,
-    set: (v) => ({
-      ...v,
-      task_state: 'rebuilding',
-      progress: 0,
-      image_id: image.image.id,
-      // 2.98: Nova's rebuild resets the image_* system_metadata to the new image's properties.
-      image_properties: novaImageProperties(image.image.properties),
-      // 2.90: Nova's rebuild sets instance.hostname, which the guest reads from the metadata service. Azure
-      // keeps the computer name given at create (a reimage or a swapped-in disk does not rename the
-      // guest), so, as Nova, only the record's hostname changes.
-      ...(b.hostname !== undefined ? { hostname: b.hostname, computer_name: v.computer_name ?? v.hostname } : {}),
-      azure: { ...v.azure, admin_username: reimage ? v.azure.admin_username : username },
-      ...(b.name !== undefined ? { name: b.name } : {}),
-      ...(b.metadata !== undefined ? { metadata: b.metadata } : {}),
-      ...(b.accessIPv4 !== undefined ? { accessIPv4: b.accessIPv4 } : {}),
-      ...(b.accessIPv6 !== undefined ? { accessIPv6: canonicalIpv6(b.accessIPv6) } : {}),
-      ...(b['OS-DCF:diskConfig'] !== undefined ? { disk_config: b['OS-DCF:diskConfig'] } : {}),
-      ...(b.description !== undefined ? { description: b.description } : {}),
-      ...(b.key_name !== undefined ? { key_name: b.key_name } : {}),
-      ...(b.user_data !== undefined ? userDataFields(b.user_data) : {}),
-      ...(certsGiven ? { trusted_certs: certs } : {}),
-    }),
-    action: K2_ACTION.REBUILD,
-    event: 'compute_rebuild_instance',
-  });
+  const begin = () =>
+    startTask(ctx, cur, {
+      method: 'rebuild',
+      vm: ['active', 'stopped', 'error'],
+      lock: true,
+      set: (v) => ({
+        ...v,
+        task_state: 'rebuilding',
+        progress: 0,
+        // An empty image_ref marks a volume-backed server: Nova keeps it over a rebuild.
+        image_id: root ? v.image_id : image.image.id,
+        // 2.98: Nova's rebuild resets the image_* system_metadata to the new image's properties.
+        image_properties: novaImageProperties(image.image.properties),
+        // 2.90: Nova's rebuild sets instance.hostname, which the guest reads from the metadata service. Azure
+        // keeps the computer name given at create (a reimage or a swapped-in disk does not rename the
+        // guest), so, as Nova, only the record's hostname changes.
+        ...(b.hostname !== undefined ? { hostname: b.hostname, computer_name: v.computer_name ?? v.hostname } : {}),
+        azure: { ...v.azure, admin_username: reimage ? v.azure.admin_username : username },
+        ...(b.name !== undefined ? { name: b.name } : {}),
+        ...(b.metadata !== undefined ? { metadata: b.metadata } : {}),
+        ...(b.accessIPv4 !== undefined ? { accessIPv4: b.accessIPv4 } : {}),
+        ...(b.accessIPv6 !== undefined ? { accessIPv6: canonicalIpv6(b.accessIPv6) } : {}),
+        ...(b['OS-DCF:diskConfig'] !== undefined ? { disk_config: b['OS-DCF:diskConfig'] } : {}),
+        ...(b.description !== undefined ? { description: b.description } : {}),
+        ...(b.key_name !== undefined ? { key_name: b.key_name } : {}),
+        ...(b.user_data !== undefined ? userDataFields(b.user_data) : {}),
+        ...(certsGiven ? { trusted_certs: certs } : {}),
+      }),
+      action: K2_ACTION.REBUILD,
+      event: 'compute_rebuild_instance',
+    });
+  let started: Awaited<ReturnType<typeof begin>>;
+  try {
+    started = await begin();
+  } catch (e) {
+    // Refused (the state changed meanwhile): the root volume goes back as it was.
+    if (rootVolume) await volumeApi.rootReimageAbandoned(s, rootVolume.project, rootVolume.id, diskName);
+    throw e;
+  }
+  const { server, action } = started;
   // The rebuild holds the task now, so the long user_data's rows are rewritten by it alone.
   if (b.user_data !== undefined) await replaceUserData(s, server.id, b.user_data);
   const finalState = vmState === 'stopped' ? 'stopped' : 'active';
@@ -166,7 +198,7 @@ async function rebuild(ctx: RequestContext, args: unknown) {
       : image.image.managedImageId
         ? { kind: 'image', id: image.image.managedImageId }
         : { kind: 'marketplace', publisher: p.azure_publisher, offer: p.azure_offer, sku: p.azure_sku, version: p.azure_version || 'latest' };
-    const data: RebuildData = { mode: 'swap', final: finalState, disk: newDiskName(server.id), source, sealed: seal(s.config, password), ...guest };
+    const data: RebuildData = { mode: 'swap', final: finalState, disk: diskName, source, sealed: seal(s.config, password), ...guest, ...(rootVolume ? { volume: rootVolume } : {}) };
     await startWork(s, { kind: REBUILD_KIND, id: server.id, data: { action: action.rowKey, ...data }, requestId: ctx.requestId });
   }
   // From 2.75 the answer is the whole server as show renders it, but for OS-EXT-SRV-ATTR:user_data

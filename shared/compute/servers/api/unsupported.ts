@@ -31,6 +31,9 @@ import { ApiError, badRequest, conflict, notFound, notImplemented } from '../../
 import { accepted, json } from '../../../http/respond';
 import { schemaAt, validateBody, type SchemaByVersion } from '../../../api/validation';
 import { computeRoute } from '../../common';
+import { imageStore } from '../../../image/model';
+import { volumeApi } from '../../../volume/computeApi';
+import { rootVolumeOf, volumesOf } from '../volumes';
 
 const NOT_SUPPORTED = 'The requested functionality is not supported.';
 const featureNotSupported = () => notImplemented(NOT_SUPPORTED);
@@ -68,9 +71,47 @@ function unsupported(name: string, policy: ComputePolicy, schema: object, g?: { 
 
 unsupported('pause', 'os_compute_api:os-pause-server:pause', emptyActionSchema('pause'), { method: 'pause', vm: ['active'] });
 unsupported('unpause', 'os_compute_api:os-pause-server:unpause', emptyActionSchema('unpause'), { method: 'unpause', vm: ['paused'] });
-unsupported('rescue', 'os_compute_api:os-rescue', objectAction('rescue', { adminPass: { type: 'string' }, rescue_image_ref: { type: 'string', format: 'uuid' } }, [], true), {
-  method: 'rescue',
-  vm: ['active', 'stopped', 'error'],
+
+/**
+ * rescue (rescue.py _rescue, compute/api.py rescue): the lock and state checks, then the rescue image
+ * (one the caller cannot see: 400 UnsupportedRescueImage), the volumes' status (each in-use, else 409
+ * InvalidVolume) and the volume-backed rule: below 2.87 a volume-backed server cannot be rescued
+ * (400 InstanceNotRescuable). From 2.87 Nova allows it when the image (the rescue image, else the
+ * server's: for a volume-backed one its root volume's Glance metadata) has hw_rescue_bus and
+ * hw_rescue_device and the host has the COMPUTE_RESCUE_BFV trait; Jacket's host has no traits (its
+ * driver has no rescue), so with those properties the answer is the host's refusal, and without them
+ * the same refusal as below 2.87. A server that passes answers the driver's 501.
+ */
+registerServerAction({
+  name: 'rescue',
+  policy: 'os_compute_api:os-rescue',
+  schema: objectAction('rescue', { adminPass: { type: 'string' }, rescue_image_ref: { type: 'string', format: 'uuid' } }, [], true),
+  handler: async (ctx, args) => {
+    const a = (args ?? {}) as { rescue_image_ref?: string };
+    const srv = (await visibleServer(ctx)).value;
+    checkInstanceLock(srv, ctx.auth!);
+    checkInstanceState(srv, 'rescue', { vm: ['active', 'stopped', 'error'], task: [null] });
+    let props: Record<string, string> | undefined;
+    if (a.rescue_image_ref) {
+      const img = await imageStore(ctx.services).visible(ctx.auth!, a.rescue_image_ref);
+      if (!img) throw badRequest(`Requested rescue image '${a.rescue_image_ref}' is not supported`);
+      props = img.image.properties;
+    }
+    let rootMetadata: Record<string, string> = {};
+    for (const v of volumesOf(srv)) {
+      const vol = await volumeApi.getIn(ctx.services, v.volume_project_id, v.volume_id);
+      const status = vol?.value.status ?? 'deleted';
+      if (status !== 'in-use') throw conflict(`Invalid volume: volume '${v.volume_id}' status must be 'in-use'. Currently in '${status}' status`);
+      if (v.lun === null) rootMetadata = vol?.value.image_metadata ?? {};
+    }
+    if (rootVolumeOf(srv)) {
+      props ??= rootMetadata;
+      const bfvImage = 'hw_rescue_bus' in props && 'hw_rescue_device' in props;
+      const reason = ctx.microversion?.atLeast('2.87') && bfvImage ? 'Host unable to rescue a volume-backed instance' : 'Cannot rescue a volume-backed instance';
+      throw badRequest(`Instance ${srv.id} cannot be rescued: ${reason}`);
+    }
+    throw featureNotSupported();
+  },
 });
 unsupported('unrescue', 'os_compute_api:os-unrescue', emptyActionSchema('unrescue'), { method: 'unrescue', vm: ['rescued'] });
 
@@ -298,13 +339,18 @@ const remoteConsoleSchema = (protocols: string[], types: string[]) => ({
 const remoteConsoleSchemas: SchemaByVersion = [
   ['2.6', remoteConsoleSchema(['vnc', 'spice', 'serial', 'rdp'], ['novnc', 'xvpvnc', 'spice-html5', 'serial', 'rdp-html5'])],
   ['2.8', remoteConsoleSchema(['vnc', 'spice', 'serial', 'rdp', 'mks'], ['novnc', 'xvpvnc', 'spice-html5', 'serial', 'rdp-html5', 'webmks'])],
+  // create_v299: spice-direct (a SPICE client's own connection, through the spice-direct proxy).
+  ['2.99', remoteConsoleSchema(['vnc', 'spice', 'serial', 'rdp', 'mks'], ['novnc', 'xvpvnc', 'spice-html5', 'serial', 'rdp-html5', 'webmks', 'spice-direct'])],
 ];
-/** Each protocol's compute API method and the one console type its compute manager accepts. */
-const CONSOLE_PROTOCOLS: Record<string, { method: string; type: string }> = {
-  vnc: { method: 'get_vnc_console', type: 'novnc' },
-  spice: { method: 'get_spice_console', type: 'spice-html5' },
-  serial: { method: 'get_serial_console', type: 'serial' },
-  mks: { method: 'get_mks_console', type: 'webmks' },
+/**
+ * Each protocol's compute API method and the console types its compute manager accepts (spice also
+ * spice-direct, which only the 2.99 schema lets through).
+ */
+const CONSOLE_PROTOCOLS: Record<string, { method: string; types: string[] }> = {
+  vnc: { method: 'get_vnc_console', types: ['novnc'] },
+  spice: { method: 'get_spice_console', types: ['spice-html5', 'spice-direct'] },
+  serial: { method: 'get_serial_console', types: ['serial'] },
+  mks: { method: 'get_mks_console', types: ['webmks'] },
 };
 
 /**
@@ -319,7 +365,7 @@ async function remoteConsole(ctx: RequestContext): Promise<ApiResponse> {
   if (b.protocol === 'rdp') throw badRequest(`Unavailable console type ${b.protocol}.`);
   const p = CONSOLE_PROTOCOLS[b.protocol];
   consoleChecks(srv, p.method);
-  if (b.type !== p.type) throw badRequest(`Invalid console type ${b.type}`);
+  if (!p.types.includes(b.type)) throw badRequest(`Invalid console type ${b.type}`);
   throw featureNotSupported();
 }
 

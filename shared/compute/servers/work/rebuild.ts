@@ -6,6 +6,8 @@
 //   swap:    deallocate -> new OS disk from the image -> swap it in -> delete the old disk -> start ->
 //            VMAccess sets the admin password (and adds the key pair's key) -> (deallocate again when
 //            the server was SHUTOFF) -> done.
+//            2.93, a volume-backed server: the new disk is its root volume's new disk (Nova reimages the
+//            volume through Cinder), and the volume's record names it once swapped in.
 //            Each pass looks at what Azure shows and does the next missing thing, so a retry resumes.
 // The password travels in the work item sealed (shared/work/seal.ts): a reimage sends it in its first
 // step, a swap once the VM runs on the new disk. The key pair's public key travels as it is (it is public).
@@ -21,6 +23,7 @@ import { getServerAny, updateServer, POWER, type VmState } from '../model';
 import { actionRef as ref, giveUpServer, refused, TRUSTED_CERTS_ABORT } from './common';
 import { finishAction } from '../instanceActions';
 import { loadUserData } from '../userData';
+import { volumeApi } from '../../../volume/computeApi';
 
 export const REBUILD_KIND = 'server-rebuild';
 
@@ -39,6 +42,11 @@ export interface RebuildData {
   userData?: boolean;
   /** VMAccess was sent. */
   extension?: boolean;
+  /**
+   * 2.93, a volume-backed server: the new disk is its root volume's (the volume's SKU, size and tags, in
+   * the server's Azure zone), and the volume's record follows the swap (volumeApi.rootReimageSwapped).
+   */
+  volume?: { id: string; project: string; sku: string; sizeGB: number; tags: Record<string, string>; zone?: string };
 }
 
 export type RebuildSource = { kind: 'snapshot'; id: string } | { kind: 'image'; id: string } | { kind: 'marketplace'; publisher: string; offer: string; sku: string; version: string };
@@ -96,7 +104,10 @@ async function rebuildStep(item: WorkItem, s: Services): Promise<WorkResult> {
     const name = d.disk!;
     // 1. A new OS disk, made while the old one still runs the VM.
     const disk = await vms.osDisk(name);
-    if (!disk) return again(item, (await vms.putOsDisk(name, srv, await diskSource(s, d.source!))).retryAfterSeconds);
+    if (!disk) {
+      const vol = d.volume && { sku: d.volume.sku, sizeGB: d.volume.sizeGB, tags: d.volume.tags };
+      return again(item, (await vms.putOsDisk(name, srv, await diskSource(s, d.source!), d.volume?.zone, vol)).retryAfterSeconds);
+    }
     if (disk.provisioningState === 'Failed') refused('DiskCreationFailed', 'The new OS disk could not be made from the image.');
     if (disk.provisioningState !== 'Succeeded') return again();
     if (vm.osDisk.name !== name) {
@@ -107,6 +118,9 @@ async function rebuildStep(item: WorkItem, s: Services): Promise<WorkResult> {
     // 3. The record follows Azure; the old disk is deleted (it left the VM with the swap).
     const old = srv.azure.os_disk;
     if (old !== name) {
+      // 2.93: the root volume names its new disk (and is in-use again, with the image's metadata) before
+      // the old one goes.
+      if (d.volume) await volumeApi.rootReimageSwapped(s, d.volume.project, d.volume.id, name, disk.id);
       await updateServer(s, cur, (v) => (v.task_state === 'rebuilding' ? { ...v, azure: { ...v.azure, os_disk: name } } : undefined));
       const od = await vms.osDisk(old);
       if (od && !od.managedBy) await vms.deleteOsDisk(old);
@@ -146,6 +160,8 @@ export const rebuildKind: WorkKind = {
     const srv = await giveUpServer(s, item, f, (v) => v.task_state === 'rebuilding');
     const fresh = typeof item.data?.disk === 'string' ? item.data.disk : undefined;
     if (srv && fresh && fresh !== srv.azure.os_disk) {
+      const v = item.data?.volume as RebuildData['volume'];
+      if (v) await volumeApi.rootReimageAbandoned(s, v.project, v.id, fresh);
       const vms = s.azure.vms;
       const disk = await vms.osDisk(fresh).catch((e) => (azureFailure(e).kind === 'notFound' ? undefined : { managedBy: 'unknown' }));
       if (disk && !disk.managedBy) await vms.deleteOsDisk(fresh).catch(() => undefined);
