@@ -110,6 +110,79 @@ computeTest('2.85')('2.85: PUT on the attached volume itself changes delete_on_t
   assert.equal(await deleteOnTermination(bootVol), true);
 });
 
+computeTest('2.86')('2.86: POST and PUT os-extra_specs check the specs of the namespaces Nova knows; others pass; below 2.86 nothing is checked', async () => {
+  const f = await admin('2.86')('POST', '/flavors', { flavor: { name: 'mv286', ram: 1024, vcpus: 1, disk: 10, id: 'mv286' } });
+  assert.equal(f.status, 200, f.text);
+  const specs = '/flavors/mv286/os-extra_specs';
+  const current = async () => (await admin('2.86')('GET', specs)).body.extra_specs as Record<string, string>;
+  const post = (mv: string, extra_specs: Record<string, unknown>) => admin(mv)('POST', specs, { extra_specs });
+  const put = (mv: string, key: string, value: unknown) => admin(mv)('PUT', `${specs}/${key}`, { [key]: value });
+
+  // 2.85: anything the schema takes is stored.
+  const old = await post('2.85', { 'hw:cpu_policy': 'bogus', 'hw:nope': 'x', 'hw:numa_nodes': 0 });
+  assert.equal(old.status, 200, old.text);
+  assertNovaResponse('flavors_extraspecs', 'FlavorExtraSpecsController', 'create', '2.85', old.body);
+  assert.equal((await put('2.85', 'trait:NOT_A_TRAIT', 'sometimes')).status, 200);
+  assert.deepEqual(await current(), { 'hw:cpu_policy': 'bogus', 'hw:nope': 'x', 'hw:numa_nodes': '0', 'trait:NOT_A_TRAIT': 'sometimes' });
+
+  // 2.86: a known spec's value, in Nova's words (nothing of a refused body is stored).
+  const before = await current();
+  await refused(post('2.86', { 'hw:cpu_policy': 'dedicated', 'hw:cpu_thread_policy': 'sometimes' }), 400, "Validation failed; 'sometimes' is not one of: prefer, isolate, require.");
+  await refused(post('2.86', { 'hw:numa_nodes': 0 }), 400, "Validation failed; '0' is less than the min value of '1'.");
+  await refused(post('2.86', { 'hw:redirected_usb_ports': '16' }), 400, "Validation failed; '16' is greater than the max value of '15'.");
+  await refused(post('2.86', { 'hw:cpu_cores': 'two' }), 400, "Validation failed; 'two' is not a valid integer value.");
+  await refused(post('2.86', { 'hw:boot_menu': 'maybe' }), 400, "Validation failed; 'maybe' is not a valid boolean-like value.");
+  await refused(post('2.86', { 'hw:numa_cpus.0': '0-3,x' }), 400, String.raw`Validation failed; '0-3,x' is not of the format '\^?\d+((-\d+)?(,\^?\d+(-\d+)?)?)*'.`);
+  await refused(post('2.86', { group_policy: 'strict' }), 400, "Validation failed; 'strict' is not one of: isolate, none.");
+  // An unknown name in a known namespace (trait{group} and resources{group} included).
+  await refused(post('2.86', { 'hw:nope': 'x' }), 400, "Validation failed; extra spec 'hw:nope' does not appear to be a valid extra spec.");
+  await refused(put('2.86', 'trait1:NOT_A_TRAIT', 'required'), 400, "Validation failed; extra spec 'trait1:NOT_A_TRAIT' does not appear to be a valid extra spec.");
+  await refused(put('2.86', 'resources:NOT_A_CLASS', '1'), 400, "Validation failed; extra spec 'resources:NOT_A_CLASS' does not appear to be a valid extra spec.");
+  // The value is checked before the key matches the URL (and before the flavor is looked up).
+  await refused(put('2.86', 'hw:cpu_policy', 'bogus'), 400, "Validation failed; 'bogus' is not one of: dedicated, shared, mixed.");
+  await refused(admin('2.86')('PUT', `${specs}/other`, { 'hw:cpu_policy': 'bogus' }), 400, "Validation failed; 'bogus' is not one of: dedicated, shared, mixed.");
+  await refused(admin('2.86')('POST', '/flavors/nope/os-extra_specs', { extra_specs: { 'hw:cpu_policy': 'bogus' } }), 400, "Validation failed; 'bogus' is not one of: dedicated, shared, mixed.");
+  await refused(admin('2.86')('POST', '/flavors/nope/os-extra_specs', { extra_specs: { 'hw:cpu_policy': 'shared' } }), 404, 'Flavor nope could not be found.');
+  // A long near-miss of a pattern upstream nests quantifiers in is answered at once (Jacket runs an equivalent pattern without them).
+  const t0 = Date.now();
+  await refused(post('2.86', { 'hw:pmem': `${'a'.repeat(200)}!` }), 400, `Validation failed; '${'a'.repeat(200)}!' is not of the format '([a-zA-Z0-9_]+(,)?)+'.`);
+  assert.ok(Date.now() - t0 < 5000);
+  assert.deepEqual(await current(), before, 'nothing refused was stored');
+
+  // Good values of known specs, and names outside Nova's namespaces (azure:vm_size is still checked against the region's sizes).
+  const good = {
+    'hw:cpu_policy': 'dedicated',
+    'hw:numa_nodes': 2,
+    'hw:numa_cpus.0': '0-1,^1',
+    'hw:mem_page_size': '2MB',
+    'hw_rng:allowed': 'True',
+    'trait:HW_CPU_X86_AVX2': 'required',
+    'trait_g1:CUSTOM_GOLD': 'forbidden',
+    'resources:VCPU': '0',
+    'resources1:CUSTOM_FPGA': 1,
+    'capabilities:stats:foo': 'x',
+    'aggregate_instance_extra_specs:ssd': 'true',
+    'pci_passthrough:alias': 'a1:2, b:1',
+    'os:secure_boot': 'required',
+    'quota:cpu_quota': '-1',
+    'powervm:proc_units': 'anything',
+    'custom:anything': 'goes',
+    nonamespace: 'x',
+    'azure:vm_size': 'Standard_D2s_v3',
+  };
+  const ok = await post('2.86', good);
+  assert.equal(ok.status, 200, ok.text);
+  assertNovaResponse('flavors_extraspecs', 'FlavorExtraSpecsController', 'create', '2.86', ok.body);
+  assert.deepEqual(ok.body, { extra_specs: good });
+  const one = await put('2.86', 'hw:cpu_policy', 'mixed');
+  assert.equal(one.status, 200, one.text);
+  assertNovaResponse('flavors_extraspecs', 'FlavorExtraSpecsController', 'update', '2.86', one.body);
+  const now = await current();
+  assert.equal(now['hw:cpu_policy'], 'mixed');
+  assert.equal(now['hw:numa_nodes'], '2');
+  await refused(admin('2.86')('PUT', `${specs}/azure:vm_size`, { 'azure:vm_size': 'Standard_Imaginary_v9' }), 400, /Standard_Imaginary_v9/);
+});
+
 computeTest('2.89')('2.89: the attachments list and show carry attachment_id and bdm_uuid instead of id', async () => {
   const list88 = (await nova('2.88')('GET', va())).body;
   assertNovaResponse('volume_attachments', 'VolumeAttachmentController', 'index', '2.88', list88);
