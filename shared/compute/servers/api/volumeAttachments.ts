@@ -1,8 +1,9 @@
 // /servers/{server_id}/os-volume_attachments (nova/api/openstack/compute/volume_attachments.py):
 // list, attach, show, detach, and PUT: below 2.85 always a swap, answered as Nova answers it for a
 // driver without swap_volume; from 2.85 an update of the attachment's delete_on_termination, then a
-// swap only when volumeId names another volume. Attach and detach are checked and recorded here (the server's mapping with its LUN, the
-// volume attaching/detaching), then the Azure side runs on the work queue (volumeAttachWork.ts).
+// swap only when volumeId names another volume. Attach and detach are checked and recorded here (the
+// server's mapping with its LUN, the volume attaching/detaching), then the Azure side runs on the work
+// queue (volumeAttachWork.ts).
 import type { RequestContext, Route } from '../../../http/router';
 import { accepted, json } from '../../../http/respond';
 import { badRequest, forbidden, notFound } from '../../../http/errors';
@@ -147,7 +148,7 @@ function view(ctx: RequestContext, srv: ServerRecord, m: ServerVolume, ids?: { a
  * before 2.89 was served has none stored: its uuid is derived from the server and the volume (a server
  * holds a volume once), so it is the same at every read, and distinct for each mapping alive.
  */
-export const bdmUuidOf = (srv: ServerRecord, m: ServerVolume): string => m.bdm_uuid ?? nameBasedUuid(`jacket-bdm:${srv.id}:${m.volume_id}`);
+const bdmUuidOf = (srv: ServerRecord, m: ServerVolume): string => m.bdm_uuid ?? nameBasedUuid(`jacket-bdm:${srv.id}:${m.volume_id}`);
 
 /**
  * Nova's bdm.attachment_id (2.89): the Cinder attachment the mapping holds. The attach stores it on the
