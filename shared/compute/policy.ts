@@ -145,6 +145,8 @@ export const COMPUTE_POLICIES = {
   'os_compute_api:os-volumes-attachments:show': 'project_reader_or_admin',
   'os_compute_api:os-volumes-attachments:create': 'project_member_or_admin',
   'os_compute_api:os-volumes-attachments:delete': 'project_member_or_admin',
+  // 2.85: PUT naming the attached volume itself (delete_on_termination); another volume is :swap.
+  'os_compute_api:os-volumes-attachments:update': 'project_member_or_admin',
   'os_compute_api:os-volumes-attachments:swap': 'admin_or_service',
   // flavor_manage.py, flavor_extra_specs.py, flavor_access.py
   'os_compute_api:os-flavor-manage:create': 'admin',

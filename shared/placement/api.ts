@@ -21,7 +21,7 @@ export const PLACEMENT_PREFIX = '/placement';
 const route = routeMaker<PlacementPolicy>('placement', PLACEMENT_PREFIX, PLACEMENT);
 
 /** os-resource-classes' standard classes (os_resource_classes/__init__.py STANDARDS), in its order. */
-const STANDARD_CLASSES = [
+export const STANDARD_CLASSES = [
   'VCPU',
   'MEMORY_MB',
   'DISK_GB',

@@ -89,6 +89,7 @@ test("action routes name each action's own policy from the service file", () => 
     'compute-aggregates-action',
     'compute-flavor-action',
     'compute-servers-action',
+    'compute-volume-attachments-update',
     'volume-backups-action',
     'volume-backups-update',
     'volume-clusters-detail',
@@ -244,6 +245,8 @@ test("the defaults of the important names are upstream's", () => {
     'os_compute_api:os-keypairs:create': 'admin_or_owner',
     // nova/policies/volumes_attachments.py, server_external_events.py: SERVICE_ROLE (service_or_admin)
     'os_compute_api:os-volumes-attachments:swap': 'admin_or_service',
+    // PROJECT_MEMBER_OR_ADMIN (2.85)
+    'os_compute_api:os-volumes-attachments:update': 'project_member_or_admin',
     'os_compute_api:os-server-external-events:create': 'admin_or_service',
     // placement/policies/*.py: ADMIN_OR_SERVICE; usage.py TOTAL_USAGES: ADMIN_OR_PROJECT_READER_OR_SERVICE
     'placement:resource_providers:list': 'admin_or_service',

@@ -1,6 +1,8 @@
 // /flavors/{flavor_id}/os-extra_specs: Nova's flavor extra specs (flavors_extraspecs.py). Readers see the
-// specs of flavors visible to them; admins set and unset them. `azure:vm_size` is the Azure size the flavor
-// runs on: setting it is refused (400) unless the region offers that size.
+// specs of flavors visible to them; admins set and unset them. From 2.86 the specs set are checked as
+// Nova checks them (extraSpecValidators.ts: the known namespaces' names and values; others pass).
+// `azure:vm_size` is the Azure size the flavor runs on: setting it is refused (400) unless the region
+// offers that size (`azure` is no namespace Nova knows, so 2.86 passes it).
 import type { RequestContext, Route } from '../../http/router';
 import { json } from '../../http/respond';
 import { badRequest, notFound } from '../../http/errors';
@@ -8,6 +10,7 @@ import { validateBody } from '../../api/validation';
 import { computeRoute } from '../common';
 import { getFlavor, getVisibleFlavor, updateFlavor, flavorNotFound, VM_SIZE_SPEC } from './store';
 import { checkVmSizeOffered } from './vmSizes';
+import { extraSpecProblem } from './extraSpecValidators';
 
 const SPEC_KEY = '^[a-zA-Z0-9-_:. ]{1,255}$';
 const specValue = { type: ['string', 'number'], maxLength: 255 };
@@ -35,19 +38,27 @@ type Specs = Record<string, string | number>;
 
 const noSuchKey = (flavorId: string, key: string) => notFound(`Flavor ${flavorId} has no extra specs with key ${key}.`);
 
-/** Nova checks numeric values' length itself (JSON Schema's maxLength skips numbers); then the Azure size. */
-async function checkValues(ctx: RequestContext, specs: Specs): Promise<void> {
-  for (const v of Object.values(specs)) {
-    if (typeof v === 'number' && String(v).length > 255) throw badRequest('Invalid input received: extra_specs value has more than 255 characters.');
+/**
+ * Nova's _check_extra_specs_value, spec by spec, before the flavor is looked up: a numeric value's text
+ * within 255 characters (JSON Schema's maxLength skips numbers), then from 2.86 the spec against the
+ * ones Nova knows (validators.validate; a number is checked as its text). Below 2.86 nothing more.
+ */
+function checkSpecs(ctx: RequestContext, specs: Specs): void {
+  const validate = ctx.microversion?.atLeast('2.86') ?? false;
+  for (const [name, v] of Object.entries(specs)) {
+    const text = String(v);
+    if (typeof v === 'number' && text.length > 255) throw badRequest('Invalid input received: extra_specs value has more than 255 characters.');
+    const problem = validate ? extraSpecProblem(name, text) : undefined;
+    if (problem) throw badRequest(problem);
   }
-  const size = specs[VM_SIZE_SPEC];
-  if (size !== undefined) await checkVmSizeOffered(ctx.services, String(size));
 }
 
+/** The flavor (404), then the Azure size a spec names, then the specs merged in. */
 async function setSpecs(ctx: RequestContext, specs: Specs): Promise<void> {
   const id = ctx.params.flavor_id;
   if (!(await getFlavor(ctx.services, id))) throw flavorNotFound(id);
-  await checkValues(ctx, specs);
+  const size = specs[VM_SIZE_SPEC];
+  if (size !== undefined) await checkVmSizeOffered(ctx.services, String(size));
   const now = new Date().toISOString();
   await updateFlavor(ctx.services, id, (f) => {
     for (const [k, v] of Object.entries(specs)) f.extra_specs[k] = String(v);
@@ -71,12 +82,15 @@ async function show(ctx: RequestContext) {
 /** POST: merges the given specs into the flavor's; answers the request body, as Nova does (200). */
 async function create(ctx: RequestContext) {
   const body = validateBody<{ extra_specs: Specs }>(createSchema, ctx.body);
+  checkSpecs(ctx, body.extra_specs);
   await setSpecs(ctx, body.extra_specs);
   return json(body);
 }
 
 async function update(ctx: RequestContext) {
   const body = validateBody<Specs>(updateSchema, ctx.body);
+  // Nova checks the value before the key (and the flavor).
+  checkSpecs(ctx, body);
   if (!(ctx.params.id in body)) throw badRequest('Request body and URI mismatch');
   await setSpecs(ctx, body);
   return json(body);

@@ -3,6 +3,7 @@
 // --volume` sends it). The volume's managed disk becomes the VM's OS disk (volumeAttachWork.ts
 // bootVolumeVmBody); the volume's Glance metadata stands in for the image, as Nova reads a volume-backed
 // server's image properties from volume_image_metadata.
+import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../../http/router';
 import type { Services } from '../../services';
 import type { Stored } from '../../store/tables';
@@ -201,7 +202,15 @@ export async function resolveBootVolume(ctx: RequestContext, req: BootVolumeRequ
 /** The server record of a volume-backed server: the volume's disk as its OS disk, the root mapping. */
 export function withBootVolume(srv: ServerRecord, b: BootVolume): ServerRecord {
   return withVolumes({ ...srv, azure: { ...srv.azure, os_disk: b.volume.value.disk.name } }, [
-    { volume_id: b.volume.value.id, volume_project_id: b.volume.partitionKey, lun: null, device: '/dev/sda', status: 'attaching', delete_on_termination: b.deleteOnTermination },
+    {
+      volume_id: b.volume.value.id,
+      volume_project_id: b.volume.partitionKey,
+      lun: null,
+      device: '/dev/sda',
+      status: 'attaching',
+      delete_on_termination: b.deleteOnTermination,
+      bdm_uuid: randomUUID(),
+    },
   ]);
 }
 
@@ -313,6 +322,8 @@ export function withExtraVolumes(srv: ServerRecord, extra: ExtraVolume[]): Serve
               status: 'attaching' as const,
               delete_on_termination: x.deleteOnTermination,
               ...(x.make ? { made: true } : {}),
+              // 2.89: Nova's bdm uuid, given as the mapping is made.
+              bdm_uuid: randomUUID(),
             },
           ]
         : [],

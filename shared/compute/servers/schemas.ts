@@ -3,7 +3,12 @@ import type { SchemaByVersion } from '../../api/validation';
 // microversion (nova/api/openstack/compute/schemas/servers.py and the create extensions merged into it
 // at 2.1): 2.19 adds the description.
 const BOOLEAN_LIKE = [true, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', false, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'];
-const booleanLike = { type: ['boolean', 'string'], enum: BOOLEAN_LIKE };
+/**
+ * parameter_types.boolean: a JSON boolean or one of oslo's spellings of one (read with `truthy`, below).
+ * The one copy for every compute schema (server actions, volume attachments); it is defined here, above
+ * its first use, rather than beside `truthy`.
+ */
+export const booleanLike = { type: ['boolean', 'string'], enum: BOOLEAN_LIKE };
 const name = { type: 'string', format: 'name', minLength: 1, maxLength: 255 };
 const positiveCount = { type: ['integer', 'string'], pattern: '^[0-9]*$', minimum: 1, minLength: 1 };
 const uuid = { type: 'string', format: 'uuid' };

@@ -17,6 +17,13 @@ export interface ServerVolume {
   action?: string;
   /** A blank volume mapped at boot: the build's VM makes its disk (Empty), so until then it has none. */
   made?: boolean;
+  /**
+   * Nova's bdm.uuid (2.89), given when the mapping is made (attach, boot); absent on mappings written
+   * before, which derive one (api/volumeAttachments.ts bdmUuidOf).
+   */
+  bdm_uuid?: string;
+  /** Nova's bdm.attachment_id (2.89): the Cinder attachment the attach reserved (else read from the volume). */
+  attachment_id?: string;
 }
 
 export type ServerWithVolumes = ServerRecord & { volumes?: ServerVolume[] };

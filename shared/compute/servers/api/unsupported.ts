@@ -22,7 +22,7 @@ import type { ComputePolicy } from '../../policy';
 import { registerServerAction } from '../actions/registry';
 import { guard } from '../work/power';
 import { checkInstanceLock, checkInstanceState, updateServer, visibleServer, type ServerRecord, type VmState } from '../model';
-import { fqdn as hostName, truthy } from '../schemas';
+import { booleanLike as boolish, fqdn as hostName, truthy } from '../schemas';
 import { generatePassword } from '../passwords';
 import { faultOf } from '../work/common';
 import { finishAction, startAction } from '../instanceActions';
@@ -41,10 +41,6 @@ const featureNotSupported = () => notImplemented(NOT_SUPPORTED);
 const emptyActionSchema = (name: string) => ({ type: 'object', properties: { [name]: {} }, required: [name], additionalProperties: false });
 const anyValueSchema = (name: string) => ({ type: 'object', required: [name] });
 const ipFormat = { type: 'string', oneOf: [{ format: 'ipv4' }, { format: 'ipv6' }] };
-const boolish = {
-  type: ['boolean', 'string'],
-  enum: [true, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', false, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'],
-};
 const objectAction = (name: string, properties: Record<string, unknown>, required: string[] = [], nullable = false) => ({
   type: 'object',
   properties: { [name]: { type: nullable ? ['object', 'null'] : 'object', properties, required, additionalProperties: false } },

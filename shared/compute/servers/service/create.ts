@@ -509,7 +509,15 @@ export async function createServers(ctx: RequestContext, whole: CreateServerBody
         ? await volumeApi.createBootVolume(ctx, imageVolume.imageId, imageVolume.size, servers[0].id, imageVolume.volumeType)
         : await volumeApi.createVolumeAtBoot(ctx, snapshotBoot!.size, snapshotBoot!.snapshotId, servers[0].id, '/dev/sda', snapshotVolume!.volumeType);
       servers[0] = withVolumes({ ...servers[0], azure: { ...servers[0].azure, os_disk: madeVolume.disk.name } }, [
-        { volume_id: madeVolume.id, volume_project_id: madeVolume.project_id, lun: null, device: '/dev/sda', status: 'attaching', delete_on_termination: newBoot.deleteOnTermination },
+        {
+          volume_id: madeVolume.id,
+          volume_project_id: madeVolume.project_id,
+          lun: null,
+          device: '/dev/sda',
+          status: 'attaching',
+          delete_on_termination: newBoot.deleteOnTermination,
+          bdm_uuid: randomUUID(),
+        },
       ]);
     }
     await makeVolumesAtBoot(ctx, extraVolumes, servers[0].id);
