@@ -6,17 +6,14 @@
 // otherwise), is refused by hardware.check_shares_supported before Manila is asked (409
 // ForbiddenSharesNotConfiguredCorrectly). The server is found through its instance mapping, as tags.
 import type { RequestContext, Route } from '../../../http/router';
-import type { ComputePolicy } from '../../policy';
-import type { Stored } from '../../../store/tables';
 import type { ApiResponse } from '../../../http/types';
 import { strictQuery } from '../../../http/router';
 import { json } from '../../../http/respond';
 import { conflict, notFound } from '../../../http/errors';
-import { authorize } from '../../../api/policy';
 import { validateBody } from '../../../api/validation';
 import { computeRoute } from '../../common';
-import { checkInstanceState, getServerAny, instanceNotFound, type ServerRecord } from '../model';
-import { deletedServerProject } from '../instanceActions';
+import { checkInstanceState } from '../model';
+import { mappedServer } from './mapping';
 
 /** server_shares.create: parameter_types.share_id and share_tag. */
 const createSchema = {
@@ -35,17 +32,6 @@ const createSchema = {
   required: ['share'],
   additionalProperties: false,
 };
-
-/** The server after the policy on its project (Nova's _get_instance_mapping, context.can, then get_instance). */
-async function mappedServer(ctx: RequestContext, policy: ComputePolicy): Promise<Stored<ServerRecord>> {
-  const id = ctx.params.server_id;
-  const cur = await getServerAny(ctx.services, id);
-  const project = cur?.value.project_id ?? (await deletedServerProject(ctx.services, id));
-  if (project === undefined) throw notFound(`Instance ${id} has no mapping to a cell.`);
-  authorize(ctx, policy, { projectId: project });
-  if (!cur) throw instanceNotFound(id);
-  return cur;
-}
 
 const shareNotFound = (shareId: string) => notFound(`Share ${shareId} could not be found.`);
 

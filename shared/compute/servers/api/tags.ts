@@ -3,15 +3,11 @@
 // another project's server is 403 (the policy's project target), an id never seen is 404 "has no
 // mapping to a cell", a deleted one 404 "could not be found". The rules are in ../service/tags.ts.
 import type { RequestContext, Route } from '../../../http/router';
-import type { ComputePolicy } from '../../policy';
-import type { Stored } from '../../../store/tables';
 import { json, noContent } from '../../../http/respond';
 import { notFound } from '../../../http/errors';
-import { authorize } from '../../../api/policy';
 import { validateBody } from '../../../api/validation';
 import { computeRoute, computeUrl } from '../../common';
-import { getServerAny, instanceNotFound, type ServerRecord } from '../model';
-import { deletedServerProject } from '../instanceActions';
+import { mappedServer } from './mapping';
 import { addTag, removeAllTags, removeTag, replaceTags, tagsOf, TAG_SCHEMA, MAX_TAG_COUNT } from '../service/tags';
 
 /** server_tags.update_all */
@@ -22,33 +18,22 @@ const updateAllSchema = {
   additionalProperties: false,
 };
 
-/** The server, after the policy with its project as target (Nova's _get_instance_mapping, then context.can). */
-async function taggedServer(ctx: RequestContext, policy: ComputePolicy): Promise<Stored<ServerRecord>> {
-  const id = ctx.params.server_id;
-  const cur = await getServerAny(ctx.services, id);
-  const project = cur?.value.project_id ?? (await deletedServerProject(ctx.services, id));
-  if (project === undefined) throw notFound(`Instance ${id} has no mapping to a cell.`);
-  authorize(ctx, policy, { projectId: project });
-  if (!cur) throw instanceNotFound(id);
-  return cur;
-}
-
 const tagLocation = (ctx: RequestContext, serverId: string, tag: string) => computeUrl(ctx, `/servers/${serverId}/tags/${encodeURIComponent(tag)}`);
 
 async function index(ctx: RequestContext) {
-  const cur = await taggedServer(ctx, 'os_compute_api:os-server-tags:index');
+  const cur = await mappedServer(ctx, 'os_compute_api:os-server-tags:index');
   return json({ tags: tagsOf(cur.value) });
 }
 
 async function show(ctx: RequestContext) {
-  const cur = await taggedServer(ctx, 'os_compute_api:os-server-tags:show');
+  const cur = await mappedServer(ctx, 'os_compute_api:os-server-tags:show');
   if (!tagsOf(cur.value).includes(ctx.params.tag)) throw notFound(`Server ${ctx.params.server_id} has no tag '${ctx.params.tag}'`);
   return noContent();
 }
 
 async function update(ctx: RequestContext) {
   validateBody({ type: 'null' }, ctx.body ?? null);
-  const cur = await taggedServer(ctx, 'os_compute_api:os-server-tags:update');
+  const cur = await mappedServer(ctx, 'os_compute_api:os-server-tags:update');
   const tag = ctx.params.tag;
   if (!(await addTag(ctx.services, cur, tag))) return noContent();
   return { status: 201, headers: { Location: tagLocation(ctx, cur.value.id, tag) } };
@@ -56,18 +41,18 @@ async function update(ctx: RequestContext) {
 
 async function updateAll(ctx: RequestContext) {
   const b = validateBody<{ tags: string[] }>(updateAllSchema, ctx.body);
-  const cur = await taggedServer(ctx, 'os_compute_api:os-server-tags:update_all');
+  const cur = await mappedServer(ctx, 'os_compute_api:os-server-tags:update_all');
   return json({ tags: await replaceTags(ctx.services, cur, b.tags) });
 }
 
 async function remove(ctx: RequestContext) {
-  const cur = await taggedServer(ctx, 'os_compute_api:os-server-tags:delete');
+  const cur = await mappedServer(ctx, 'os_compute_api:os-server-tags:delete');
   await removeTag(ctx.services, cur, ctx.params.tag);
   return noContent();
 }
 
 async function removeAll(ctx: RequestContext) {
-  const cur = await taggedServer(ctx, 'os_compute_api:os-server-tags:delete_all');
+  const cur = await mappedServer(ctx, 'os_compute_api:os-server-tags:delete_all');
   await removeAllTags(ctx.services, cur);
   return noContent();
 }
