@@ -1,4 +1,5 @@
 import type { SchemaByVersion } from '../../api/validation';
+import { badRequest } from '../../http/errors';
 // Request schemas of the server API, equivalent to Nova's servers.create / servers.update by
 // microversion (nova/api/openstack/compute/schemas/servers.py and the create extensions merged into it
 // at 2.1): 2.19 adds the description.
@@ -345,6 +346,17 @@ export interface UpdateServerBody {
 
 /** oslo strutils.bool_from_string for the values the schema admits. */
 export const truthy = (v: boolean | string | undefined) => v === true || (typeof v === 'string' && ['true', '1', 'on', 'yes'].includes(v.toLowerCase()));
+
+/**
+ * oslo strutils.bool_from_string(v, strict=True): the query filters that refuse anything else (2.73's
+ * `locked`) say so in oslo's words, as Nova's InvalidInput does.
+ */
+export function strictBool(v: string): boolean {
+  const t = v.trim().toLowerCase();
+  if (['1', 't', 'true', 'on', 'y', 'yes'].includes(t)) return true;
+  if (['0', 'f', 'false', 'off', 'n', 'no'].includes(t)) return false;
+  throw badRequest(`Invalid input received: Unrecognized value '${v}', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'`);
+}
 
 /** The eight 16-bit words of an IPv6 address (with an optional dotted IPv4 tail), or undefined. */
 function ipv6Words(v: string): number[] | undefined {

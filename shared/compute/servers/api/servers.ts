@@ -12,7 +12,7 @@ import { pageRequest, nextLinks } from '../../../api/pagination';
 import { odata, type Stored } from '../../../store/tables';
 import { CHANGES_ORDER, computeRoute, computeUrl, projectOf } from '../../common';
 import { getServerAny, serverRepo, updateServer, vmStatesForStatus, visibleServer, novaTime, PK_ALL, type ServerRecord, type OrderIndexRow } from '../model';
-import { canonicalIpv6, createServerSchemas, truthy, updateServerSchemas, type CreateServerBody, type UpdateServerBody } from '../schemas';
+import { canonicalIpv6, createServerSchemas, strictBool, truthy, updateServerSchemas, type CreateServerBody, type UpdateServerBody } from '../schemas';
 import { basicView, createView, fullView, hostStatusFor, loadFlavorSpecs, loadLiveGroups, serverGroupsOf, showsUserData } from '../views';
 import { loadUserData } from '../userData';
 import { loadImageProperties } from '../imageMeta';
@@ -30,14 +30,6 @@ interface Filters {
 }
 
 const badQuery = (param: string, value: string, why: string) => badRequest(`Invalid input for query parameters ${param}. Value: ${value}. ${why}`);
-
-/** oslo strutils.bool_from_string(strict=True), as common.is_locked reads `locked`; else Nova's InvalidInput. */
-function lockedFilter(v: string): boolean {
-  const t = v.trim().toLowerCase();
-  if (['1', 't', 'true', 'on', 'y', 'yes'].includes(t)) return true;
-  if (['0', 'f', 'false', 'off', 'n', 'no'].includes(t)) return false;
-  throw badRequest(`Invalid input received: Unrecognized value '${v}', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'`);
-}
 
 function regexOf(param: string, v: string): RegExp {
   try {
@@ -130,7 +122,7 @@ function filtersOf(ctx: RequestContext): Filters {
   // (common.is_locked: oslo's bool_from_string, strict).
   const locked = q.getAll('locked').pop();
   if (locked !== undefined && (admin || ctx.microversion?.atLeast('2.73'))) {
-    const want = lockedFilter(locked);
+    const want = strictBool(locked);
     f.match.push((s) => Boolean(s.locked) === want);
   }
   instanceColumnFilters(ctx, f, admin);
