@@ -34,6 +34,7 @@ import { volumeAttachmentRoutes } from './servers/api/volumeAttachments';
 import { serverMigrationRoutes } from './servers/api/migrations';
 import { migrationRoutes } from './migrations/api';
 import { serverTagRoutes } from './servers/api/tags';
+import { volumesBootRoutes } from './servers/api/volumesBoot';
 import { serverShareRoutes } from './servers/api/shares';
 import { consoleAuthTokenRoutes } from './consoleAuthTokens/api';
 import { novaFloatingIpRoutes } from './network/floatingIps';
@@ -63,6 +64,7 @@ export const computeRoutes: Route[] = [
   ...imageMetadataRoutes,
   ...serverRoutes,
   ...serverActionRoutes,
+  ...volumesBootRoutes,
   ...serverDiagnosticsRoutes,
   ...serverTopologyRoutes,
   ...instanceActionRoutes,

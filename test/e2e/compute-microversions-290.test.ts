@@ -10,6 +10,7 @@ import { assertNovaResponse } from '../support/oracle';
 import { oneUser, imageId, networkId } from '../support/fixtures';
 import { computeAdvertises, computeTest } from '../support/advertised';
 import { refused } from '../support/nova';
+import { COMPUTE } from '../../shared/api/microversion';
 
 let arm: ArmStack;
 let tAlice: string;
@@ -196,4 +197,30 @@ computeTest('2.100')('2.100: scheduler_hints as the create gave them, each value
   // Every key of 2.90-2.100 at once (the hostname is the record's own).
   assert.equal(v.show['OS-EXT-SRV-ATTR:hostname'], 'Web-1.example.org');
   assert.deepEqual(v.show.image.properties, { os_type: 'linux' });
+});
+
+// The file's servers are made once 2.90 is advertised (before()), hence computeTest('2.90').
+computeTest('2.90')("/os-volumes_boot is Nova's alias of /servers: the same list, detail, show, update and actions", async () => {
+  for (const mv of ['2.1', COMPUTE.max]) {
+    const ids = async (p: string) => ((await nova(mv)('GET', p)).body.servers as { id: string }[]).map((s) => s.id).sort();
+    assert.deepEqual(await ids('/os-volumes_boot'), await ids('/servers'));
+    const detail = await nova(mv)('GET', '/os-volumes_boot/detail');
+    assert.equal(detail.status, 200, detail.text);
+    assertNovaResponse('servers', 'ServersController', 'detail', mv, detail.body);
+    const show = await nova(mv)('GET', `/os-volumes_boot/${plain}`);
+    assert.equal(show.status, 200, show.text);
+    assertNovaResponse('servers', 'ServersController', 'show', mv, show.body);
+    // The body is the server's own: its links still name /servers, as Nova's view builder writes them.
+    assert.equal(show.body.server.id, plain);
+    assert.match(show.body.server.links[0].href, new RegExp(`/servers/${plain}$`));
+    await refused(nova(mv)('GET', '/os-volumes_boot/00000000-0000-4000-8000-000000000000'), 404, 'Instance 00000000-0000-4000-8000-000000000000 could not be found.');
+  }
+  const upd = await nova('2.19')('PUT', `/os-volumes_boot/${plain}`, { server: { description: 'via the alias' } });
+  assert.equal(upd.status, 200, upd.text);
+  assert.equal((await nova('2.19')('GET', `/servers/${plain}`)).body.server.description, 'via the alias');
+  // An action through the alias is dispatched as on /servers: an unknown one is Nova's 400.
+  await refused(nova('2.1')('POST', `/os-volumes_boot/${plain}/action`, { noSuchAction: null }), 400, 'There is no such action: noSuchAction');
+  const stop = await nova('2.1')('POST', `/os-volumes_boot/${plain}/action`, { 'os-stop': null });
+  assert.equal(stop.status, 202, stop.text);
+  await waitFor('stopped via the alias', async () => ((await nova('2.1')('GET', `/servers/${plain}`)).body.server.status === 'SHUTOFF' ? true : undefined), 60000);
 });

@@ -87,9 +87,11 @@ test("action routes name each action's own policy from the service file", () => 
     .sort();
   assert.deepEqual(actionRoutes, [
     'compute-aggregates-action',
+    'compute-console-auth-tokens-show',
     'compute-flavor-action',
     'compute-servers-action',
     'compute-volume-attachments-update',
+    'compute-volumes-boot-action',
     'volume-backups-action',
     'volume-backups-update',
     'volume-clusters-detail',
