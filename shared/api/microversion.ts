@@ -52,7 +52,7 @@ export const COMPUTE: VersionedService = {
   serviceType: 'compute',
   min: '2.1',
   // docs/microversions.md: what each version up to this one changes, and how Jacket honours it.
-  max: '2.80',
+  max: '2.100',
   legacyHeader: 'x-openstack-nova-api-version',
 };
 

@@ -15,8 +15,8 @@ import { testSshKey } from '../emulator/harness';
 import type { Creds } from '../support/stack';
 import { COMPUTE } from '../../shared/api/microversion';
 
-const MAX = '2.80';
-const ABOVE = '2.81';
+const MAX = '2.100';
+const ABOVE = '2.101';
 let arm: ArmStack;
 let alice: Creds & { projectId: string; userId: string };
 let bob: Creds & { projectId: string; userId: string };
